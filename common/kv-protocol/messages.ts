@@ -1,0 +1,102 @@
+// The storage wire contract, as types. The gateway builds these, the edge Worker's TenantKV carries
+// them (encoded, as opaque bytes, adding the tenant token), the storage node executes them.
+// `codec.ts` turns them into the compact binary framing documented in storage-node/README.md.
+//
+// Keys are raw bytes that already carry the tenant prefix (common/tenant-prefix.ts); the node
+// never interprets anything after it. Spans are half-open: [start, end).
+//
+// Transactions are optimistic and stateless on the node between requests (so a gateway isolate
+// can die between statements and a client can carry the transaction as a sealed handle):
+//   1. `begin` returns a read timestamp (and registers the transaction for the open-txn limit);
+//   2. `read` requests read the snapshot at that timestamp;
+//   3. `commit` sends the transaction id, the read timestamp, every span the transaction read and
+//      all its writes. The node validates that nothing committed inside the read spans (or on the
+//      written keys) after the read timestamp, then applies all writes atomically at a new commit
+//      timestamp, or refuses with `conflict`. Retrying a commit with the same txnId returns the
+//      first outcome and never applies twice.
+// A `batch` is a single-shot transaction: reads at the latest timestamp and writes in one step.
+
+/** Hybrid-logical-clock timestamp: (wall-clock ms << 16) | logical counter. Totally ordered. */
+export type Timestamp = bigint;
+
+export interface Span {
+  start: Uint8Array;
+  end: Uint8Array;
+}
+
+export type ReadOp =
+  | { op: "get"; key: Uint8Array }
+  | {
+      op: "scan";
+      start: Uint8Array;
+      end: Uint8Array;
+      reverse: boolean;
+      /** Page bounds; the node also applies its own maxima. A page that stops early returns resumeKey. */
+      maxRows: number;
+      maxBytes: number;
+    };
+
+export type WriteOp =
+  | { op: "put"; key: Uint8Array; value: Uint8Array }
+  | { op: "delete"; key: Uint8Array }
+  | { op: "deleteRange"; start: Uint8Array; end: Uint8Array }
+  /** Write `value` (or delete when null) only if the current value equals `expected` (null = absent). */
+  | { op: "cput"; key: Uint8Array; value: Uint8Array | null; expected: Uint8Array | null };
+
+export type ReadResult =
+  | { op: "get"; value: Uint8Array | null }
+  | {
+      op: "scan";
+      rows: Array<{ key: Uint8Array; value: Uint8Array }>;
+      /** Where the next page starts (forward: first unread key; reverse: exclusive end), or null when the span is exhausted. */
+      resumeKey: Uint8Array | null;
+    };
+
+export type KvRequest =
+  | { type: "begin" }
+  | { type: "read"; readTs: Timestamp | null; ops: ReadOp[] }
+  | { type: "commit"; txnId: Uint8Array; readTs: Timestamp; readSpans: Span[]; writes: WriteOp[] }
+  | { type: "abort"; txnId: Uint8Array; readTs: Timestamp }
+  | { type: "batch"; reads: ReadOp[]; writes: WriteOp[] };
+
+export type KvResponse =
+  | { type: "begin"; readTs: Timestamp }
+  | { type: "read"; readTs: Timestamp; results: ReadResult[] }
+  | { type: "commit"; commitTs: Timestamp }
+  | { type: "abort" }
+  | { type: "batch"; commitTs: Timestamp; results: ReadResult[] }
+  | { type: "error"; error: KvError };
+
+/**
+ * Every error the node can return. `retryable` errors (conflict, snapshot too old, rate limited,
+ * overloaded) mean the whole transaction may be retried from the start; the gateway maps
+ * conflict and snapshot_too_old to SQLSTATE 40001.
+ */
+export const KvErrorCode = {
+  malformed_request: 1,
+  unauthenticated: 2,
+  token_expired: 3,
+  outside_tenant_span: 4,
+  limit_exceeded: 5,
+  conflict: 6,
+  condition_failed: 7,
+  snapshot_too_old: 8,
+  rate_limited: 9,
+  overloaded: 10,
+  too_many_open_transactions: 11,
+  transaction_expired: 12,
+  tenant_dropped: 13,
+  internal: 14,
+} as const;
+export type KvErrorName = keyof typeof KvErrorCode;
+
+export interface KvError {
+  code: KvErrorName;
+  message: string;
+  /** The offending key, when there is one (conflict, condition_failed, outside_tenant_span, limit_exceeded). */
+  key?: Uint8Array;
+  /** For condition_failed: the value actually found (null = absent). */
+  actual?: Uint8Array | null;
+  /** For rate_limited / overloaded: how long to wait before retrying. */
+  retryAfterMs?: number;
+}
