@@ -1,0 +1,584 @@
+// The binary framing of the storage wire contract (messages.ts). Platform-neutral: it runs in the
+// edge Worker, the gateway isolate (workerd) and the storage node (Node), so it uses only
+// Uint8Array, DataView and TextEncoder/TextDecoder.
+//
+// Frame = header, body; the whole frame is one HTTP body, so there is no outer length.
+//
+//   header   u8 magic 0x57 ('W')  u8 version 0x01  u8 message tag
+//   varint   unsigned LEB128, at most 8 bytes, value <= 2^53 - 1 (a JavaScript safe integer)
+//   bytes    varint length, then that many raw bytes
+//   ?bytes   u8 0 (absent/null) | u8 1, bytes
+//   ts       u64 big-endian (an HLC timestamp, messages.ts)
+//   string   bytes holding UTF-8 (rejected when not valid UTF-8)
+//
+// The full table of tags and fields is in storage-node/README.md ("Wire framing"). Decoding is
+// strict: an unknown tag, a length past the end, a count larger than the bytes left could hold,
+// invalid UTF-8 or trailing bytes all throw KvProtocolError, so a malformed frame can never crash
+// the reader or make it allocate more than the frame's own size. Decoded byte fields are views
+// (subarray) into the input buffer: zero-copy; callers that keep them must not mutate the input.
+
+import type {
+  KvError,
+  KvErrorName,
+  KvRequest,
+  KvResponse,
+  ReadOp,
+  ReadResult,
+  Span,
+  Timestamp,
+  WriteOp,
+} from "./messages.ts";
+import { KvErrorCode } from "./messages.ts";
+
+export const FRAME_MAGIC = 0x57;
+export const FRAME_VERSION = 0x01;
+export const FRAME_HEADER_BYTES = 3;
+
+/** Message tags. Requests and responses share numbers for the same step; error is response-only. */
+export const RequestTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5 } as const;
+export const ResponseTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, error: 15 } as const;
+export const ReadOpTag = { get: 1, scan: 2 } as const;
+export const WriteOpTag = { put: 1, delete: 2, deleteRange: 3, cput: 4 } as const;
+export const ReadResultTag = { get: 1, scan: 2 } as const;
+/** Bits of the error frame's flags byte, saying which optional fields follow (in this order). */
+export const ErrorFlag = { key: 1, actual: 2, retryAfterMs: 4 } as const;
+/** Bits of a scan op's flags byte. */
+export const ScanFlag = { reverse: 1 } as const;
+
+const TS_MAX = (1n << 64n) - 1n;
+
+/** Thrown for bytes that are not a valid frame, and for messages that cannot be encoded. */
+export class KvProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KvProtocolError";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer: a growable buffer. Frames are built in one pass; the buffer doubles as needed.
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+class Writer {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+
+  constructor(initialBytes = 256) {
+    this.buf = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  private ensure(extra: number): void {
+    const need = this.pos + extra;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  varint(v: number, what: string): void {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new KvProtocolError(`${what} must be a non-negative safe integer, got ${v}`);
+    }
+    this.ensure(8);
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+  }
+
+  bytes(b: Uint8Array, what: string): void {
+    if (!(b instanceof Uint8Array)) throw new KvProtocolError(`${what} must be a Uint8Array`);
+    this.varint(b.length, `${what} length`);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  optBytes(b: Uint8Array | null | undefined, what: string): void {
+    if (b === null || b === undefined) {
+      this.u8(0);
+    } else {
+      this.u8(1);
+      this.bytes(b, what);
+    }
+  }
+
+  ts(t: Timestamp, what: string): void {
+    if (typeof t !== "bigint" || t < 0n || t > TS_MAX) {
+      throw new KvProtocolError(`${what} must be a bigint in [0, 2^64), got ${String(t)}`);
+    }
+    this.ensure(8);
+    this.view.setBigUint64(this.pos, t, false);
+    this.pos += 8;
+  }
+
+  string(s: string, what: string): void {
+    this.bytes(textEncoder.encode(s), what);
+  }
+
+  header(tag: number): void {
+    this.u8(FRAME_MAGIC);
+    this.u8(FRAME_VERSION);
+    this.u8(tag);
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reader: every read checks bounds first and throws KvProtocolError past the end.
+
+class Reader {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  pos = 0;
+
+  constructor(buf: Uint8Array) {
+    if (!(buf instanceof Uint8Array)) throw new KvProtocolError("frame must be a Uint8Array");
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  private need(n: number, what: string): void {
+    if (n > this.remaining) {
+      throw new KvProtocolError(`frame truncated: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining} left`);
+    }
+  }
+
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf[this.pos++]!;
+  }
+
+  varint(what: string): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8(what);
+      result += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) {
+        if (i > 0 && b === 0) throw new KvProtocolError(`${what}: varint has a redundant trailing zero byte`);
+        if (!Number.isSafeInteger(result)) throw new KvProtocolError(`${what}: varint exceeds 2^53 - 1`);
+        return result;
+      }
+      scale *= 0x80;
+    }
+    throw new KvProtocolError(`${what}: varint longer than 8 bytes`);
+  }
+
+  /** A count of items that each take at least `minItemBytes` bytes: bounded by what is left. */
+  count(what: string, minItemBytes: number): number {
+    const n = this.varint(what);
+    if (n * minItemBytes > this.remaining) {
+      throw new KvProtocolError(`${what} ${n} cannot fit in the ${this.remaining} bytes left in the frame`);
+    }
+    return n;
+  }
+
+  bytes(what: string): Uint8Array {
+    const len = this.varint(`${what} length`);
+    this.need(len, what);
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+
+  optBytes(what: string): Uint8Array | null {
+    const flag = this.u8(`${what} presence`);
+    if (flag === 0) return null;
+    if (flag !== 1) throw new KvProtocolError(`${what}: presence byte must be 0 or 1, got ${flag}`);
+    return this.bytes(what);
+  }
+
+  ts(what: string): Timestamp {
+    this.need(8, what);
+    const t = this.view.getBigUint64(this.pos, false);
+    this.pos += 8;
+    return t;
+  }
+
+  string(what: string): string {
+    const b = this.bytes(what);
+    try {
+      return textDecoder.decode(b);
+    } catch {
+      throw new KvProtocolError(`${what} is not valid UTF-8`);
+    }
+  }
+
+  header(): number {
+    const magic = this.u8("frame magic");
+    if (magic !== FRAME_MAGIC) throw new KvProtocolError(`not a Warren KV frame (magic byte 0x${magic.toString(16)})`);
+    const version = this.u8("frame version");
+    if (version !== FRAME_VERSION) {
+      throw new KvProtocolError(`unsupported frame version ${version} (this side speaks ${FRAME_VERSION})`);
+    }
+    return this.u8("message tag");
+  }
+
+  end(): void {
+    if (this.remaining !== 0) throw new KvProtocolError(`${this.remaining} trailing bytes after the message`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pieces shared by requests and responses.
+
+function writeSpan(w: Writer, s: Span, what: string): void {
+  w.bytes(s.start, `${what} start`);
+  w.bytes(s.end, `${what} end`);
+}
+
+function readSpan(r: Reader, what: string): Span {
+  const start = r.bytes(`${what} start`);
+  const end = r.bytes(`${what} end`);
+  return { start, end };
+}
+
+function writeReadOp(w: Writer, op: ReadOp): void {
+  switch (op.op) {
+    case "get":
+      w.u8(ReadOpTag.get);
+      w.bytes(op.key, "get key");
+      return;
+    case "scan":
+      w.u8(ReadOpTag.scan);
+      w.bytes(op.start, "scan start");
+      w.bytes(op.end, "scan end");
+      w.u8(op.reverse ? ScanFlag.reverse : 0);
+      w.varint(op.maxRows, "scan maxRows");
+      w.varint(op.maxBytes, "scan maxBytes");
+      return;
+    default:
+      throw new KvProtocolError(`unknown read op ${String((op as { op: unknown }).op)}`);
+  }
+}
+
+function readReadOp(r: Reader): ReadOp {
+  const tag = r.u8("read op tag");
+  switch (tag) {
+    case ReadOpTag.get:
+      return { op: "get", key: r.bytes("get key") };
+    case ReadOpTag.scan: {
+      const start = r.bytes("scan start");
+      const end = r.bytes("scan end");
+      const flags = r.u8("scan flags");
+      if ((flags & ~ScanFlag.reverse) !== 0) throw new KvProtocolError(`scan flags 0x${flags.toString(16)} has unknown bits`);
+      const maxRows = r.varint("scan maxRows");
+      const maxBytes = r.varint("scan maxBytes");
+      return { op: "scan", start, end, reverse: (flags & ScanFlag.reverse) !== 0, maxRows, maxBytes };
+    }
+    default:
+      throw new KvProtocolError(`unknown read op tag ${tag}`);
+  }
+}
+
+function writeWriteOp(w: Writer, op: WriteOp): void {
+  switch (op.op) {
+    case "put":
+      w.u8(WriteOpTag.put);
+      w.bytes(op.key, "put key");
+      w.bytes(op.value, "put value");
+      return;
+    case "delete":
+      w.u8(WriteOpTag.delete);
+      w.bytes(op.key, "delete key");
+      return;
+    case "deleteRange":
+      w.u8(WriteOpTag.deleteRange);
+      w.bytes(op.start, "deleteRange start");
+      w.bytes(op.end, "deleteRange end");
+      return;
+    case "cput":
+      w.u8(WriteOpTag.cput);
+      w.bytes(op.key, "cput key");
+      w.optBytes(op.value, "cput value");
+      w.optBytes(op.expected, "cput expected");
+      return;
+    default:
+      throw new KvProtocolError(`unknown write op ${String((op as { op: unknown }).op)}`);
+  }
+}
+
+function readWriteOp(r: Reader): WriteOp {
+  const tag = r.u8("write op tag");
+  switch (tag) {
+    case WriteOpTag.put: {
+      const key = r.bytes("put key");
+      return { op: "put", key, value: r.bytes("put value") };
+    }
+    case WriteOpTag.delete:
+      return { op: "delete", key: r.bytes("delete key") };
+    case WriteOpTag.deleteRange: {
+      const start = r.bytes("deleteRange start");
+      return { op: "deleteRange", start, end: r.bytes("deleteRange end") };
+    }
+    case WriteOpTag.cput: {
+      const key = r.bytes("cput key");
+      const value = r.optBytes("cput value");
+      return { op: "cput", key, value, expected: r.optBytes("cput expected") };
+    }
+    default:
+      throw new KvProtocolError(`unknown write op tag ${tag}`);
+  }
+}
+
+function writeReadResult(w: Writer, res: ReadResult): void {
+  switch (res.op) {
+    case "get":
+      w.u8(ReadResultTag.get);
+      w.optBytes(res.value, "get value");
+      return;
+    case "scan":
+      w.u8(ReadResultTag.scan);
+      w.varint(res.rows.length, "scan row count");
+      for (const row of res.rows) {
+        w.bytes(row.key, "scan row key");
+        w.bytes(row.value, "scan row value");
+      }
+      w.optBytes(res.resumeKey, "scan resumeKey");
+      return;
+    default:
+      throw new KvProtocolError(`unknown read result ${String((res as { op: unknown }).op)}`);
+  }
+}
+
+function readReadResult(r: Reader): ReadResult {
+  const tag = r.u8("read result tag");
+  switch (tag) {
+    case ReadResultTag.get:
+      return { op: "get", value: r.optBytes("get value") };
+    case ReadResultTag.scan: {
+      // Each row is at least two one-byte lengths.
+      const n = r.count("scan row count", 2);
+      const rows: Array<{ key: Uint8Array; value: Uint8Array }> = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const key = r.bytes("scan row key");
+        rows[i] = { key, value: r.bytes("scan row value") };
+      }
+      return { op: "scan", rows, resumeKey: r.optBytes("scan resumeKey") };
+    }
+    default:
+      throw new KvProtocolError(`unknown read result tag ${tag}`);
+  }
+}
+
+function writeList<T>(w: Writer, items: readonly T[], what: string, each: (w: Writer, item: T) => void): void {
+  if (!Array.isArray(items)) throw new KvProtocolError(`${what} must be an array`);
+  w.varint(items.length, `${what} count`);
+  for (const item of items) each(w, item);
+}
+
+function readList<T>(r: Reader, what: string, minItemBytes: number, each: (r: Reader) => T): T[] {
+  const n = r.count(`${what} count`, minItemBytes);
+  const out: T[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = each(r);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+export function encodeRequest(req: KvRequest): Uint8Array {
+  const w = new Writer();
+  switch (req.type) {
+    case "begin":
+      w.header(RequestTag.begin);
+      break;
+    case "read":
+      w.header(RequestTag.read);
+      if (req.readTs === null) {
+        w.u8(0);
+      } else {
+        w.u8(1);
+        w.ts(req.readTs, "readTs");
+      }
+      writeList(w, req.ops, "read ops", writeReadOp);
+      break;
+    case "commit":
+      w.header(RequestTag.commit);
+      w.bytes(req.txnId, "txnId");
+      w.ts(req.readTs, "readTs");
+      writeList(w, req.readSpans, "readSpans", (ww, s) => writeSpan(ww, s, "readSpan"));
+      writeList(w, req.writes, "writes", writeWriteOp);
+      break;
+    case "abort":
+      w.header(RequestTag.abort);
+      w.bytes(req.txnId, "txnId");
+      w.ts(req.readTs, "readTs");
+      break;
+    case "batch":
+      w.header(RequestTag.batch);
+      writeList(w, req.reads, "reads", writeReadOp);
+      writeList(w, req.writes, "writes", writeWriteOp);
+      break;
+    default:
+      throw new KvProtocolError(`unknown request type ${String((req as { type: unknown }).type)}`);
+  }
+  return w.finish();
+}
+
+export function decodeRequest(bytes: Uint8Array): KvRequest {
+  const r = new Reader(bytes);
+  const tag = r.header();
+  let req: KvRequest;
+  switch (tag) {
+    case RequestTag.begin:
+      req = { type: "begin" };
+      break;
+    case RequestTag.read: {
+      const has = r.u8("readTs presence");
+      if (has > 1) throw new KvProtocolError(`readTs presence byte must be 0 or 1, got ${has}`);
+      const readTs = has === 1 ? r.ts("readTs") : null;
+      // A read op is at least a tag and a one-byte length.
+      req = { type: "read", readTs, ops: readList(r, "read ops", 2, readReadOp) };
+      break;
+    }
+    case RequestTag.commit: {
+      const txnId = r.bytes("txnId");
+      const readTs = r.ts("readTs");
+      const readSpans = readList(r, "readSpans", 2, (rr) => readSpan(rr, "readSpan"));
+      req = { type: "commit", txnId, readTs, readSpans, writes: readList(r, "writes", 2, readWriteOp) };
+      break;
+    }
+    case RequestTag.abort: {
+      const txnId = r.bytes("txnId");
+      req = { type: "abort", txnId, readTs: r.ts("readTs") };
+      break;
+    }
+    case RequestTag.batch: {
+      const reads = readList(r, "reads", 2, readReadOp);
+      req = { type: "batch", reads, writes: readList(r, "writes", 2, readWriteOp) };
+      break;
+    }
+    default:
+      throw new KvProtocolError(`unknown request tag ${tag}`);
+  }
+  r.end();
+  return req;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+const errorNameByCode: Map<number, KvErrorName> = new Map(
+  (Object.entries(KvErrorCode) as Array<[KvErrorName, number]>).map(([name, code]) => [code, name]),
+);
+
+function writeError(w: Writer, e: KvError): void {
+  const code = KvErrorCode[e.code];
+  if (code === undefined) throw new KvProtocolError(`unknown error code ${String(e.code)}`);
+  w.varint(code, "error code");
+  w.string(e.message, "error message");
+  let flags = 0;
+  if (e.key !== undefined) flags |= ErrorFlag.key;
+  if (e.actual !== undefined) flags |= ErrorFlag.actual;
+  if (e.retryAfterMs !== undefined) flags |= ErrorFlag.retryAfterMs;
+  w.u8(flags);
+  if (e.key !== undefined) w.bytes(e.key, "error key");
+  if (e.actual !== undefined) w.optBytes(e.actual, "error actual");
+  if (e.retryAfterMs !== undefined) w.varint(Math.max(0, Math.ceil(e.retryAfterMs)), "error retryAfterMs");
+}
+
+function readError(r: Reader): KvError {
+  const codeNum = r.varint("error code");
+  const code = errorNameByCode.get(codeNum);
+  if (code === undefined) throw new KvProtocolError(`unknown error code ${codeNum}`);
+  const message = r.string("error message");
+  const flags = r.u8("error flags");
+  if ((flags & ~(ErrorFlag.key | ErrorFlag.actual | ErrorFlag.retryAfterMs)) !== 0) {
+    throw new KvProtocolError(`error flags 0x${flags.toString(16)} has unknown bits`);
+  }
+  const error: KvError = { code, message };
+  if (flags & ErrorFlag.key) error.key = r.bytes("error key");
+  if (flags & ErrorFlag.actual) error.actual = r.optBytes("error actual");
+  if (flags & ErrorFlag.retryAfterMs) error.retryAfterMs = r.varint("error retryAfterMs");
+  return error;
+}
+
+export function encodeResponse(res: KvResponse): Uint8Array {
+  const w = new Writer();
+  switch (res.type) {
+    case "begin":
+      w.header(ResponseTag.begin);
+      w.ts(res.readTs, "readTs");
+      break;
+    case "read":
+      w.header(ResponseTag.read);
+      w.ts(res.readTs, "readTs");
+      writeList(w, res.results, "results", writeReadResult);
+      break;
+    case "commit":
+      w.header(ResponseTag.commit);
+      w.ts(res.commitTs, "commitTs");
+      break;
+    case "abort":
+      w.header(ResponseTag.abort);
+      break;
+    case "batch":
+      w.header(ResponseTag.batch);
+      w.ts(res.commitTs, "commitTs");
+      writeList(w, res.results, "results", writeReadResult);
+      break;
+    case "error":
+      w.header(ResponseTag.error);
+      writeError(w, res.error);
+      break;
+    default:
+      throw new KvProtocolError(`unknown response type ${String((res as { type: unknown }).type)}`);
+  }
+  return w.finish();
+}
+
+export function decodeResponse(bytes: Uint8Array): KvResponse {
+  const r = new Reader(bytes);
+  const tag = r.header();
+  let res: KvResponse;
+  switch (tag) {
+    case ResponseTag.begin:
+      res = { type: "begin", readTs: r.ts("readTs") };
+      break;
+    case ResponseTag.read: {
+      const readTs = r.ts("readTs");
+      res = { type: "read", readTs, results: readList(r, "results", 2, readReadResult) };
+      break;
+    }
+    case ResponseTag.commit:
+      res = { type: "commit", commitTs: r.ts("commitTs") };
+      break;
+    case ResponseTag.abort:
+      res = { type: "abort" };
+      break;
+    case ResponseTag.batch: {
+      const commitTs = r.ts("commitTs");
+      res = { type: "batch", commitTs, results: readList(r, "results", 2, readReadResult) };
+      break;
+    }
+    case ResponseTag.error:
+      res = { type: "error", error: readError(r) };
+      break;
+    default:
+      throw new KvProtocolError(`unknown response tag ${tag}`);
+  }
+  r.end();
+  return res;
+}
