@@ -1,0 +1,87 @@
+// How a SQL value is held in memory while the engine works on it.
+//
+// A Datum is always read together with its SqlType (type.ts); the JavaScript value alone does not
+// say which SQL type it is (a `number` may be an int4, a float8 or a date). SQL NULL is `null` for
+// every type, and nothing else is NULL: JSON null inside jsonb is the Jsonb wrapper around `null`.
+//
+//   type                         Datum
+//   bool                         boolean
+//   int2, int4, oid, regclass,   number (a safe integer within the type's range)
+//     regtype
+//   int8                         bigint
+//   float4, float8               number (float4 values are already rounded with Math.fround)
+//   numeric                      Numeric (numeric.ts): exact decimal + display scale, NaN, ±Infinity
+//   text, varchar, bpchar, name, string (bpchar keeps its blank padding, as Postgres stores it)
+//     "char", unknown
+//   bytea                        Uint8Array
+//   date                         number: days since 1970-01-01 (the Unix epoch; Postgres counts
+//                                from 2000-01-01 internally), -Infinity / Infinity for ±infinity
+//   timestamp, timestamptz       bigint: microseconds since 1970-01-01 00:00:00 (UTC for
+//                                timestamptz); TIMESTAMP_NEG_INFINITY / TIMESTAMP_INFINITY
+//                                (int64 min / max, as Postgres) for ∓infinity
+//   interval                     Interval {months, days, micros} (kept apart, as Postgres does)
+//   uuid                         string, lower-case canonical 8-4-4-4-12
+//   json                         string: the text exactly as given (Postgres keeps json verbatim)
+//   jsonb                        Jsonb: the normalized value (objects as Maps in Postgres key order)
+//   arrays (t.elem set)          Datum[] of element datums, one dimension, null elements allowed
+//   record                       Datum[] (a row value; the engine knows the field types)
+
+import type { Numeric } from "./numeric.ts";
+
+export interface Interval {
+  /** Whole months (years are 12 months). */
+  readonly months: number;
+  /** Whole days (never folded into months: a day is not always 24 hours). */
+  readonly days: number;
+  /** Microseconds of time. */
+  readonly micros: bigint;
+}
+
+export function interval(months: number, days: number, micros: bigint): Interval {
+  return Object.freeze({ months, days, micros });
+}
+
+/** A JSON value inside jsonb. Numbers are exact numerics, as Postgres stores them. */
+export type JsonValue = null | boolean | string | Numeric | JsonValue[] | JsonObject;
+/** A jsonb object: keys unique, iteration in Postgres's order (shorter keys first, then bytewise). */
+export type JsonObject = ReadonlyMap<string, JsonValue>;
+
+/** A jsonb datum. The wrapper keeps JSON `null` apart from SQL NULL. */
+export class Jsonb {
+  readonly value: JsonValue;
+  constructor(value: JsonValue) {
+    this.value = value;
+  }
+}
+
+export type Datum =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | Numeric
+  | Interval
+  | Jsonb
+  | readonly Datum[];
+
+/** Postgres's DT_NOBEGIN / DT_NOEND: timestamp -infinity / infinity. */
+export const TIMESTAMP_NEG_INFINITY = -(2n ** 63n);
+export const TIMESTAMP_INFINITY = 2n ** 63n - 1n;
+/** Dates are days; ±infinity are JavaScript's ±Infinity. */
+export const DATE_NEG_INFINITY = -Infinity;
+export const DATE_INFINITY = Infinity;
+
+export const MICROS_PER_SECOND = 1_000_000n;
+export const MICROS_PER_MINUTE = 60_000_000n;
+export const MICROS_PER_HOUR = 3_600_000_000n;
+export const MICROS_PER_DAY = 86_400_000_000n;
+
+export function isInterval(d: Datum): d is Interval {
+  return typeof d === "object" && d !== null && "months" in d && "micros" in d;
+}
+
+export function isFiniteTimestamp(ts: bigint): boolean {
+  return ts !== TIMESTAMP_INFINITY && ts !== TIMESTAMP_NEG_INFINITY;
+}
