@@ -1,0 +1,111 @@
+// A client for the edge's admin API (`/admin/tenants…`, `Authorization: Bearer <token>`), used by
+// `warren tenant …` and by `warren dev` to create the demo tenant.
+import { adminRequestTimeoutMs } from "./limits.ts";
+
+/** A tenant as the admin API returns it; `password` only on creation. */
+export interface AdminTenant {
+  readonly name: string;
+  readonly id: string | number;
+  readonly password?: string;
+  readonly [field: string]: unknown;
+}
+
+/** A failed admin call, with the SQLSTATE the edge sent when it sent one. */
+export class AdminError extends Error {
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly hint: string | undefined;
+  constructor(status: number, message: string, code?: string, hint?: string) {
+    super(message);
+    this.name = "AdminError";
+    this.status = status;
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export class AdminClient {
+  readonly baseUrl: string;
+  private readonly token: string;
+
+  constructor(baseUrl: string, token: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.token = token;
+  }
+
+  async createTenant(name: string, password?: string): Promise<AdminTenant> {
+    const body = password === undefined ? { name } : { name, password };
+    return (await this.call("POST", "/admin/tenants", body)) as AdminTenant;
+  }
+
+  async listTenants(): Promise<AdminTenant[]> {
+    const body = await this.call("GET", "/admin/tenants");
+    // Accept a bare array or an object wrapping it, so the CLI does not break on either shape.
+    if (Array.isArray(body)) return body as AdminTenant[];
+    const wrapped = (body as { tenants?: unknown }).tenants;
+    if (Array.isArray(wrapped)) return wrapped as AdminTenant[];
+    throw new AdminError(200, `unexpected response from GET /admin/tenants: ${JSON.stringify(body).slice(0, 200)}`);
+  }
+
+  /** The tenant, or undefined when the edge answers 404. */
+  async getTenant(name: string): Promise<AdminTenant | undefined> {
+    try {
+      return (await this.call("GET", `/admin/tenants/${encodeURIComponent(name)}`)) as AdminTenant;
+    } catch (err) {
+      if (err instanceof AdminError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async dropTenant(name: string): Promise<void> {
+    await this.call("DELETE", `/admin/tenants/${encodeURIComponent(name)}`);
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const url = this.baseUrl + path;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(adminRequestTimeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new AdminError(0, `cannot reach the admin API at ${this.baseUrl} (${cause})`, undefined, "is `warren dev` running? Pass --admin-url or set WARREN_ADMIN_URL");
+    }
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    if (text.length > 0) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (res.ok) {
+      if (parsed === undefined && text.length > 0) {
+        throw new AdminError(res.status, `${method} ${path} answered with non-JSON: ${text.slice(0, 200)}`);
+      }
+      return parsed;
+    }
+    const fields = errorFields(parsed);
+    const message = fields.message ?? (text.slice(0, 200) || res.statusText);
+    const hint = fields.hint ?? (res.status === 401 || res.status === 403 ? "check --admin-token / WARREN_ADMIN_TOKEN" : undefined);
+    throw new AdminError(res.status, message, fields.code, hint);
+  }
+}
+
+/** Pulls code/message/hint from `{code,message}` or `{error:{code,message}}` bodies. */
+function errorFields(body: unknown): { code?: string; message?: string; hint?: string } {
+  if (typeof body !== "object" || body === null) return {};
+  const inner = (body as { error?: unknown }).error;
+  const src = (typeof inner === "object" && inner !== null ? inner : body) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const message = str(src.message) ?? str(inner);
+  return { code: str(src.code), message, hint: str(src.hint) };
+}
