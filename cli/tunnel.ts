@@ -34,13 +34,20 @@ export interface TunnelOptions {
   readonly connectionsMax?: number;
 }
 
+export interface TunnelStats {
+  /** Largest WebSocket send buffer seen (TCP → WebSocket direction). */
+  readonly peakWsBufferedBytes: number;
+  /** Largest TCP write buffer seen (WebSocket → TCP direction). */
+  readonly peakTcpBufferedBytes: number;
+}
+
 export interface Tunnel {
   readonly host: string;
   readonly port: number;
   /** Live tunnelled connections. */
   connections(): number;
-  /** Highest WebSocket send-buffer size seen on any connection (for backpressure tests). */
-  peakBufferedBytes(): number;
+  /** High-water marks of what the tunnel itself held, over all connections (backpressure tests). */
+  stats(): TunnelStats;
   /** Stops listening and drops every live connection. */
   close(): Promise<void>;
 }
@@ -52,7 +59,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
   if (!(low < high)) throw new Error(`internal: tunnel low-water mark ${low} must be below high ${high}`);
   const log = options.log ?? (() => {});
   const live = new Set<{ destroy(): void }>();
-  let peak = 0;
+  const peaks = { ws: 0, tcp: 0 };
 
   // allowHalfOpen: a client that half-closes still receives what the server sends until the
   // WebSocket closes; we end our side ourselves once the WebSocket is done.
@@ -62,9 +69,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
       socket.destroy();
       return;
     }
-    const conn = bridge(socket, options.url, high, low, log, (n) => {
-      if (n > peak) peak = n;
-    });
+    const conn = bridge(socket, options.url, high, low, log, peaks);
     live.add(conn);
     socket.once("close", () => live.delete(conn));
   });
@@ -81,7 +86,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
     host: options.host,
     port: address.port,
     connections: () => live.size,
-    peakBufferedBytes: () => peak,
+    stats: () => ({ peakWsBufferedBytes: peaks.ws, peakTcpBufferedBytes: peaks.tcp }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -96,7 +101,7 @@ function bridge(
   high: number,
   low: number,
   log: (line: string) => void,
-  observeBuffered: (bytes: number) => void,
+  peaks: { ws: number; tcp: number },
 ): { destroy(): void } {
   // Hold the client's first bytes (psql's SSLRequest, say) in the kernel until the WebSocket opens.
   socket.pause();
@@ -127,7 +132,7 @@ function bridge(
     if (ws.readyState !== WebSocket.OPEN) return; // closing: the peer is gone, drop late bytes
     ws.send(chunk, { binary: true }, onSent);
     const buffered = ws.bufferedAmount;
-    observeBuffered(buffered);
+    if (buffered > peaks.ws) peaks.ws = buffered;
     if (buffered >= high && !tcpPausedForWs) {
       tcpPausedForWs = true;
       socket.pause();
@@ -135,7 +140,9 @@ function bridge(
   });
   ws.on("message", (data: Buffer) => {
     if (socket.destroyed || socket.writableEnded) return;
-    if (!socket.write(data)) ws.pause();
+    const flushed = socket.write(data);
+    if (socket.writableLength > peaks.tcp) peaks.tcp = socket.writableLength;
+    if (!flushed) ws.pause();
   });
   socket.on("drain", () => {
     if (ws.isPaused) ws.resume();

@@ -2,7 +2,7 @@
 // The `warren` executable (package.json "bin"). The CLI is TypeScript run by Node's built-in type
 // stripping (Node >= 22.18). Started by an older Node — the machine's own, outside npm scripts —
 // it re-runs itself with the Node 22 that the `node` devDependency installs.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,11 +18,14 @@ if (major < 22 || (major === 22 && minor < 18)) {
     );
     process.exit(1);
   }
-  const r = spawnSync(node22, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const child = spawn(node22, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: "inherit",
     env: { ...process.env, WARREN_REEXEC: "1" },
   });
-  process.exit(r.status ?? 1);
+  // Pass stop signals on, so `kill <pid>` of this wrapper stops the real CLI (and `warren dev`
+  // still cleans up its children) instead of orphaning it.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + 15 : 1)));
 } else {
   const { runCli } = await import("./main.ts");
   await runCli();

@@ -1,0 +1,265 @@
+// The TCP ⇄ WebSocket tunnel (cli/tunnel.ts, `warren tunnel`) against a local WebSocket server on
+// port 0: byte-exact transfer both ways, close propagation both ways, backpressure both ways, the
+// connection limit, and the `warren tunnel` command itself as a child process.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import net from "node:net";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
+import { isPortFree } from "../cli/ports.ts";
+import { startTunnel, type Tunnel } from "../cli/tunnel.ts";
+
+const MiB = 1024 * 1024;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A WebSocket server on a free port; `onConnection` gets each server-side socket. */
+async function wsServer(onConnection: (ws: WebSocket) => void): Promise<{ url: string; server: WebSocketServer }> {
+  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, maxPayload: 256 * MiB });
+  server.on("connection", (ws) => {
+    ws.binaryType = "nodebuffer";
+    onConnection(ws);
+  });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const c of server.clients) c.terminate();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as net.AddressInfo;
+  return { url: `ws://127.0.0.1:${port}/v2`, server };
+}
+
+async function tunnelTo(url: string, extra: Partial<Parameters<typeof startTunnel>[0]> = {}): Promise<Tunnel> {
+  const tunnel = await startTunnel({ host: "127.0.0.1", port: 0, url, ...extra });
+  cleanups.push(() => tunnel.close());
+  return tunnel;
+}
+
+function connect(tunnel: Tunnel): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: tunnel.host, port: tunnel.port });
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", reject);
+    cleanups.push(() => void socket.destroy());
+  });
+}
+
+/** Reads exactly `n` bytes from `socket`. */
+function readBytes(socket: net.Socket, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      got += c.length;
+      if (got >= n) {
+        socket.off("data", onData);
+        resolve(Buffer.concat(chunks));
+      }
+    };
+    socket.on("data", onData);
+    socket.once("error", reject);
+    socket.once("close", () => got < n && reject(new Error(`socket closed after ${got} of ${n} bytes`)));
+  });
+}
+
+/** Collects every binary message a server-side WebSocket receives until it has `n` bytes. */
+function wsReadBytes(ws: WebSocket, n: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    ws.on("message", (data: Buffer) => {
+      chunks.push(data);
+      got += data.length;
+      if (got >= n) resolve(Buffer.concat(chunks));
+    });
+  });
+}
+
+function closed(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => (socket.closed ? resolve() : socket.once("close", () => resolve())));
+}
+
+describe("warren tunnel", () => {
+  it("carries 10 MB each way byte-exact through an echo server", async () => {
+    const { url } = await wsServer((ws) => ws.on("message", (data: Buffer) => ws.send(data)));
+    const tunnel = await tunnelTo(url);
+    const socket = await connect(tunnel);
+    const payload = randomBytes(10 * MiB);
+    const echoed = readBytes(socket, payload.length);
+    socket.write(payload);
+    const back = await echoed;
+    expect(back.length).toBe(payload.length);
+    expect(back.equals(payload)).toBe(true);
+  });
+
+  it("carries two independent 10 MB streams at the same time (full duplex)", async () => {
+    const up = randomBytes(10 * MiB);
+    const down = randomBytes(10 * MiB);
+    let serverGot: Promise<Buffer> | undefined;
+    const { url } = await wsServer((ws) => {
+      serverGot = wsReadBytes(ws, up.length);
+      for (let i = 0; i < down.length; i += 100_000) ws.send(down.subarray(i, i + 100_000));
+    });
+    const tunnel = await tunnelTo(url);
+    const socket = await connect(tunnel);
+    const clientGot = readBytes(socket, down.length);
+    socket.write(up);
+    expect((await clientGot).equals(down)).toBe(true);
+    await expect.poll(() => serverGot).toBeDefined();
+    expect((await serverGot!).equals(up)).toBe(true);
+  });
+
+  it("ends the TCP connection when the WebSocket server closes, after delivering what it sent", async () => {
+    const { url } = await wsServer((ws) =>
+      ws.once("message", () => {
+        ws.send(Buffer.from("last words"));
+        ws.close(1000, "done");
+      }),
+    );
+    const tunnel = await tunnelTo(url);
+    const socket = await connect(tunnel);
+    const received: Buffer[] = [];
+    socket.on("data", (c: Buffer) => received.push(c));
+    const ended = new Promise<void>((resolve) => socket.once("end", () => resolve()));
+    socket.write("hello");
+    await ended;
+    expect(Buffer.concat(received).toString()).toBe("last words");
+    socket.end();
+    await closed(socket);
+    await expect.poll(() => tunnel.connections()).toBe(0);
+  });
+
+  it("closes the WebSocket when the TCP client closes, after forwarding its last bytes", async () => {
+    let resolveClose!: (v: { code: number; bytes: string }) => void;
+    const serverClosed = new Promise<{ code: number; bytes: string }>((r) => (resolveClose = r));
+    const { url } = await wsServer((ws) => {
+      const got: Buffer[] = [];
+      ws.on("message", (d: Buffer) => got.push(d));
+      ws.on("close", (code) => resolveClose({ code, bytes: Buffer.concat(got).toString() }));
+    });
+    const tunnel = await tunnelTo(url);
+    const socket = await connect(tunnel);
+    socket.end("goodbye");
+    const result = await serverClosed;
+    expect(result).toEqual({ code: 1000, bytes: "goodbye" });
+    await closed(socket);
+    await expect.poll(() => tunnel.connections()).toBe(0);
+  });
+
+  it("closes the TCP connection when the WebSocket endpoint refuses or is down", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const lines: string[] = [];
+    const tunnel = await tunnelTo(`ws://127.0.0.1:${port}/v2`, { log: (l) => lines.push(l) });
+    const socket = await connect(tunnel);
+    socket.on("error", () => {});
+    await closed(socket);
+    expect(lines.join("\n")).toMatch(/ECONNREFUSED/);
+  });
+
+  it("pauses a fast TCP writer while the WebSocket peer does not read (bounded tunnel buffer)", async () => {
+    const total = 32 * MiB;
+    let serverWs: WebSocket | undefined;
+    let serverGot: Promise<Buffer> | undefined;
+    const { url } = await wsServer((ws) => {
+      serverWs = ws;
+      ws.pause(); // the edge is slow: it reads nothing for now
+      serverGot = wsReadBytes(ws, total);
+    });
+    const high = 256 * 1024;
+    const tunnel = await tunnelTo(url, { bufferedBytesHigh: high, bufferedBytesLow: 64 * 1024 });
+    const socket = await connect(tunnel);
+    const payload = randomBytes(total);
+    socket.write(payload);
+    await expect.poll(() => serverWs).toBeDefined();
+    // Give the writer time to push everything it can; the tunnel must stop reading long before 32 MiB.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const stuckInClient = socket.writableLength;
+    expect(stuckInClient).toBeGreaterThan(total / 2); // the client is being held back…
+    // …and the tunnel never queued much more than its high-water mark plus one TCP read (≤ 64 KiB).
+    expect(tunnel.stats().peakWsBufferedBytes).toBeLessThan(high + 256 * 1024);
+    serverWs!.resume();
+    expect((await serverGot!).equals(payload)).toBe(true);
+  });
+
+  it("pauses the WebSocket while a slow TCP reader does not read (bounded tunnel buffer)", async () => {
+    const total = 32 * MiB;
+    const payload = randomBytes(total);
+    let serverWs: WebSocket | undefined;
+    const { url } = await wsServer((ws) => {
+      serverWs = ws;
+      for (let i = 0; i < total; i += 64 * 1024) ws.send(payload.subarray(i, i + 64 * 1024));
+    });
+    const tunnel = await tunnelTo(url);
+    const socket = await connect(tunnel);
+    socket.pause(); // the client is slow: it reads nothing for now
+    await expect.poll(() => serverWs).toBeDefined();
+    await new Promise((r) => setTimeout(r, 1_000));
+    // The bytes wait at the sender, not in the tunnel.
+    expect(serverWs!.bufferedAmount).toBeGreaterThan(total / 2);
+    expect(tunnel.stats().peakTcpBufferedBytes).toBeLessThan(4 * MiB);
+    const all = readBytes(socket, total);
+    socket.resume();
+    expect((await all).equals(payload)).toBe(true);
+  });
+
+  it("refuses connections beyond its limit and accepts again when one closes", async () => {
+    const { url } = await wsServer((ws) => ws.on("message", (d: Buffer) => ws.send(d)));
+    const tunnel = await tunnelTo(url, { connectionsMax: 2, log: () => {} });
+    const a = await connect(tunnel);
+    const b = await connect(tunnel);
+    await expect.poll(() => tunnel.connections()).toBe(2);
+    const c = await connect(tunnel);
+    c.on("error", () => {});
+    await closed(c);
+    a.write("ping");
+    expect((await readBytes(a, 4)).toString()).toBe("ping");
+    b.destroy();
+    await expect.poll(() => tunnel.connections()).toBe(1);
+    const d = await connect(tunnel);
+    d.write("pong");
+    expect((await readBytes(d, 4)).toString()).toBe("pong");
+  });
+
+  it("runs as `warren tunnel`, carries bytes, and stops on SIGTERM leaving the port free", async () => {
+    const { url } = await wsServer((ws) => ws.on("message", (d: Buffer) => ws.send(d)));
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const cli = path.join(import.meta.dirname, "..", "cli", "warren.mjs");
+    const child = spawn(process.execPath, [cli, "tunnel", "--listen", `127.0.0.1:${port}`, "--url", url], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    cleanups.push(() => void child.kill("SIGKILL"));
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    await expect.poll(() => out, { timeout: 10_000 }).toContain(`warren tunnel listening on 127.0.0.1:${port}`);
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: "127.0.0.1", port }, () => resolve(s));
+      s.once("error", reject);
+    });
+    const payload = randomBytes(MiB);
+    const back = readBytes(socket, payload.length);
+    socket.write(payload);
+    expect((await back).equals(payload)).toBe(true);
+    socket.destroy();
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(await isPortFree(port)).toBe(true);
+  });
+});
