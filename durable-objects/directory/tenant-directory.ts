@@ -1,0 +1,162 @@
+// TenantDirectory: the one system object. It allocates tenant ids (1 is the system tenant, users
+// start at 2), keeps every tenant's name, state and settings, and drives the two operations that
+// span several parts:
+//
+//   create: allocate id → record "creating" → TenantRouter.initialize → record "active"
+//   drop:   record "dropping" → TenantRouter "dropped" (the edge stops routing within one route
+//           TTL) → storage node drops the tenant's key span (system token) → record "dropped"
+//
+// Each step is idempotent and the record says how far an operation got, so a create or drop
+// that failed midway is finished by simply repeating it.
+import { DurableObject } from "cloudflare:workers";
+import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
+import { mintTenantToken } from "../../common/tenant-token.ts";
+import { routerFor, storageUrl, type ControlEnv } from "../env.ts";
+import { limits } from "../limits.ts";
+import { passwordProblem } from "../router/tenant-router.ts";
+import { isTenantName } from "../tenant-name.ts";
+import { fail, ok, type Result } from "../wire-error.ts";
+
+export type DirectoryState = "creating" | "active" | "suspended" | "dropping" | "dropped";
+
+export interface DirectoryEntry {
+  name: string;
+  id: number;
+  state: DirectoryState;
+  createdAtMs: number;
+  /** Per-tenant settings (quota overrides, limits); empty until a setting exists. */
+  settings: Record<string, string>;
+}
+
+export interface CreatedTenant {
+  name: string;
+  id: number;
+  password: string;
+}
+
+const NEXT_ID_KEY = "next-id";
+const FIRST_USER_TENANT_ID = SYSTEM_TENANT_ID + 1;
+const entryKey = (name: string) => `t:${name}`;
+
+export class TenantDirectory extends DurableObject<ControlEnv> {
+  async create(name: string, password?: string | null): Promise<Result<CreatedTenant>> {
+    if (typeof name !== "string" || !isTenantName(name)) {
+      return fail("invalid_name", `invalid virtual cluster name ${JSON.stringify(name)}`, {
+        hint: "Use 1 to 63 characters: lowercase letters, digits and hyphens, starting with a letter.",
+      });
+    }
+    const pw = password ?? generatePassword();
+    const bad = passwordProblem(pw);
+    if (bad) return fail("invalid_parameter_value", bad);
+
+    const existing = await this.ctx.storage.get<DirectoryEntry>(entryKey(name));
+    if (existing && existing.state !== "dropped" && existing.state !== "creating") {
+      return fail("duplicate_database", `virtual cluster "${name}" already exists`);
+    }
+    // A "creating" entry is an earlier attempt that stopped midway: finish it with the same id.
+    const id = existing?.state === "creating" ? existing.id : await this.allocateId();
+    const entry: DirectoryEntry = { name, id, state: "creating", createdAtMs: Date.now(), settings: {} };
+    await this.ctx.storage.put(entryKey(name), entry);
+
+    const router = routerFor(this.env, name);
+    const init = await router.initialize(id, name, pw);
+    if (!init.ok) {
+      const info = init.error.condition === "duplicate_database" ? await router.describe() : null;
+      // The router already holds this very id: an earlier attempt got that far. Anything else is a real refusal.
+      if (!info || info.tenantId !== id) return init;
+      const again = await router.setPassword(pw);
+      if (!again.ok) return again;
+    }
+    entry.state = "active";
+    await this.ctx.storage.put(entryKey(name), entry);
+    return ok({ name, id, password: pw });
+  }
+
+  async get(name: string): Promise<Result<DirectoryEntry>> {
+    const entry = typeof name === "string" ? await this.ctx.storage.get<DirectoryEntry>(entryKey(name)) : undefined;
+    if (!entry || entry.state === "dropped") return fail("invalid_catalog_name", `virtual cluster "${name}" does not exist`);
+    return ok(entry);
+  }
+
+  /** Every tenant that is not dropped, by name. */
+  async list(): Promise<DirectoryEntry[]> {
+    const rows = await this.ctx.storage.list<DirectoryEntry>({ prefix: "t:", limit: limits.tenantsListedMax });
+    return [...rows.values()].filter((e) => e.state !== "dropped");
+  }
+
+  async setState(name: string, state: "active" | "suspended"): Promise<Result<DirectoryEntry>> {
+    const found = await this.get(name);
+    if (!found.ok) return found;
+    const entry = found.value;
+    if (entry.state === "creating" || entry.state === "dropping") {
+      return fail("object_not_in_prerequisite_state", `virtual cluster "${name}" is ${entry.state}`, {
+        hint: `Repeat the ${entry.state === "creating" ? "create" : "drop"} to finish it first.`,
+      });
+    }
+    const r = await routerFor(this.env, name).setState(state);
+    if (!r.ok) return r;
+    entry.state = state;
+    await this.ctx.storage.put(entryKey(name), entry);
+    return ok(entry);
+  }
+
+  async drop(name: string): Promise<Result<DirectoryEntry>> {
+    const found = await this.get(name);
+    if (!found.ok) return found;
+    const entry = found.value;
+    entry.state = "dropping";
+    await this.ctx.storage.put(entryKey(name), entry);
+
+    const marked = await routerFor(this.env, name).setState("dropped");
+    if (!marked.ok && marked.error.condition !== "invalid_catalog_name") return marked;
+
+    const dropped = await this.dropSpan(entry.id);
+    if (!dropped.ok) return dropped;
+    entry.state = "dropped";
+    await this.ctx.storage.put(entryKey(name), entry);
+    return ok(entry);
+  }
+
+  private async allocateId(): Promise<number> {
+    const next = (await this.ctx.storage.get<number>(NEXT_ID_KEY)) ?? FIRST_USER_TENANT_ID;
+    await this.ctx.storage.put(NEXT_ID_KEY, next + 1);
+    return next;
+  }
+
+  /** Asks the storage node to delete the tenant's whole key span, as the system tenant. */
+  private async dropSpan(tenantId: number): Promise<Result<null>> {
+    const token = await mintTenantToken(this.env.FLEET_SECRET, {
+      tenantId: SYSTEM_TENANT_ID,
+      expiresAtMs: Date.now() + 60_000,
+    });
+    let res: Response;
+    try {
+      res = await fetch(storageUrl(this.env, "/v1/admin/drop-tenant"), {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ tenantId }),
+        signal: AbortSignal.timeout(limits.storageAdminTimeoutMs),
+      });
+    } catch (err) {
+      return fail("connection_failure", `could not reach the storage node to drop tenant ${tenantId}: ${String(err)}`, {
+        hint: "The tenant no longer accepts connections; repeat the drop once the storage node is reachable.",
+      });
+    }
+    if (!res.ok) {
+      const text = (await res.text()).slice(0, 500);
+      return fail("system_error", `the storage node refused to drop tenant ${tenantId} (HTTP ${res.status}): ${text}`, {
+        hint: "The tenant no longer accepts connections; repeat the drop to retry the storage step.",
+      });
+    }
+    await res.body?.cancel();
+    return ok(null);
+  }
+}
+
+/** A strong random password: 32 bytes as base64url (43 characters). */
+export function generatePassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(limits.generatedPasswordBytes));
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

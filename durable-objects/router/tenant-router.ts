@@ -1,0 +1,164 @@
+// TenantRouter: one Durable Object per virtual cluster, addressed by the tenant's name
+// (`idFromName(name)`). It is the authority the edge Worker asks before routing a tenant's
+// traffic: does the tenant exist, is it active, is this password right. The edge caches the
+// answer for `ttlMs`, so the router sees about one call per tenant per edge isolate per TTL,
+// not one per query.
+//
+// Stored: one record (id, name, state, SCRAM verifier, timestamps). Kept in memory only: the
+// failed-login window (losing it on eviction merely resets the throttle).
+import { DurableObject } from "cloudflare:workers";
+import { assertTenantId } from "../../common/tenant-prefix.ts";
+import { limits } from "../limits.ts";
+import { isTenantName } from "../tenant-name.ts";
+import { fail, ok, type Result } from "../wire-error.ts";
+import { checkPassword, formatVerifier, makeVerifier, parseVerifier } from "./scram.ts";
+
+export type TenantState = "active" | "suspended" | "dropped";
+
+export interface TenantRecord {
+  tenantId: number;
+  name: string;
+  state: TenantState;
+  /** SCRAM-SHA-256 verifier in Postgres's rolpassword format; never the password. */
+  verifier: string;
+  createdAtMs: number;
+  stateChangedAtMs: number;
+}
+
+/** What the edge needs to route a tenant, and how long it may cache that. */
+export interface Route {
+  tenantId: number;
+  name: string;
+  ttlMs: number;
+}
+
+export type TenantInfo = Omit<TenantRecord, "verifier">;
+
+const RECORD_KEY = "tenant";
+const encoder = new TextEncoder();
+
+export class TenantRouter extends DurableObject {
+  /** Times (ms) of recent failed password checks, oldest first. */
+  private failuresMs: number[] = [];
+
+  private async record(): Promise<TenantRecord | undefined> {
+    return this.ctx.storage.get<TenantRecord>(RECORD_KEY);
+  }
+
+  /**
+   * Creates the tenant (called by the TenantDirectory only). A dropped tenant's name may be
+   * reused: the record is replaced, with the new id.
+   */
+  async initialize(tenantId: number, name: string, password: string): Promise<Result<TenantInfo>> {
+    assertTenantId(tenantId);
+    if (!isTenantName(name)) return fail("invalid_name", `invalid virtual cluster name ${JSON.stringify(name)}`);
+    const bad = passwordProblem(password);
+    if (bad) return fail("invalid_parameter_value", bad);
+    const existing = await this.record();
+    if (existing && existing.state !== "dropped") {
+      return fail("duplicate_database", `virtual cluster "${name}" already exists`);
+    }
+    const now = Date.now();
+    const rec: TenantRecord = {
+      tenantId,
+      name,
+      state: "active",
+      verifier: formatVerifier(await makeVerifier(password)),
+      createdAtMs: now,
+      stateChangedAtMs: now,
+    };
+    await this.ctx.storage.put(RECORD_KEY, rec);
+    this.failuresMs = [];
+    return ok(info(rec));
+  }
+
+  /** The route without checking a password: for the admin API and the startup of a wire connection. */
+  async lookup(name: string): Promise<Result<Route>> {
+    const rec = await this.record();
+    const refusal = refuse(rec, name);
+    if (refusal) return refusal;
+    return ok(route(rec!));
+  }
+
+  /** The route, after checking the password against the stored verifier. */
+  async authenticate(name: string, password: string): Promise<Result<Route>> {
+    const rec = await this.record();
+    const refusal = refuse(rec, name);
+    if (refusal) return refusal;
+    const now = Date.now();
+    this.failuresMs = this.failuresMs.filter((t) => t > now - limits.loginFailureWindowMs);
+    if (this.failuresMs.length >= limits.loginFailuresMax) {
+      const waitS = Math.ceil((this.failuresMs[0]! + limits.loginFailureWindowMs - now) / 1000);
+      return fail("invalid_authorization_specification", `too many failed login attempts for virtual cluster "${name}"`, {
+        hint: `Wait ${waitS} s before trying again.`,
+      });
+    }
+    const verifier = parseVerifier(rec!.verifier);
+    if (!verifier) return fail("internal_error", `stored verifier of virtual cluster "${name}" is unreadable`);
+    const good = encoder.encode(password).length <= limits.passwordBytesMax && (await checkPassword(verifier, password));
+    if (!good) {
+      this.failuresMs.push(now);
+      return fail("invalid_password", `password authentication failed for virtual cluster "${name}"`);
+    }
+    return ok(route(rec!));
+  }
+
+  async setState(state: "active" | "suspended" | "dropped"): Promise<Result<TenantInfo>> {
+    const rec = await this.record();
+    if (!rec) return fail("invalid_catalog_name", "virtual cluster does not exist");
+    if (rec.state === "dropped" && state !== "dropped") {
+      return fail("object_not_in_prerequisite_state", `virtual cluster "${rec.name}" was dropped and cannot change state`);
+    }
+    if (rec.state !== state) {
+      rec.state = state;
+      rec.stateChangedAtMs = Date.now();
+      await this.ctx.storage.put(RECORD_KEY, rec);
+    }
+    return ok(info(rec));
+  }
+
+  async setPassword(password: string): Promise<Result<TenantInfo>> {
+    const bad = passwordProblem(password);
+    if (bad) return fail("invalid_parameter_value", bad);
+    const rec = await this.record();
+    if (!rec || rec.state === "dropped") return fail("invalid_catalog_name", "virtual cluster does not exist");
+    rec.verifier = formatVerifier(await makeVerifier(password));
+    await this.ctx.storage.put(RECORD_KEY, rec);
+    this.failuresMs = [];
+    return ok(info(rec));
+  }
+
+  async describe(): Promise<TenantInfo | null> {
+    const rec = await this.record();
+    return rec ? info(rec) : null;
+  }
+}
+
+/** Why a password is not acceptable, or null. */
+export function passwordProblem(password: string): string | null {
+  if (typeof password !== "string") return "password must be a string";
+  if ([...password].length < limits.passwordCharsMin) return `password must have at least ${limits.passwordCharsMin} characters`;
+  if (encoder.encode(password).length > limits.passwordBytesMax) return `password must be at most ${limits.passwordBytesMax} bytes`;
+  return null;
+}
+
+function refuse(rec: TenantRecord | undefined, name: string): Result<Route> | null {
+  if (!rec || rec.state === "dropped" || rec.name !== name) {
+    return fail("invalid_catalog_name", `virtual cluster "${name}" does not exist`);
+  }
+  if (rec.state === "suspended") {
+    return fail("cannot_connect_now", `virtual cluster "${name}" is suspended`, {
+      hint: "An operator can resume it (PATCH /admin/tenants/NAME {\"state\":\"active\"}).",
+    });
+  }
+  return null;
+}
+
+function route(rec: TenantRecord): Route {
+  return { tenantId: rec.tenantId, name: rec.name, ttlMs: limits.routeTtlMs };
+}
+
+function info(rec: TenantRecord): TenantInfo {
+  const { verifier: _verifier, ...rest } = rec;
+  return rest;
+}

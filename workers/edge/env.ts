@@ -1,0 +1,18 @@
+// The edge Worker's bindings (wrangler.toml). Secrets stay here: nothing below is ever copied into
+// a gateway isolate's env (see gateway-env.ts).
+import type { ControlEnv } from "../../durable-objects/env.ts";
+
+export interface EdgeEnv extends ControlEnv {
+  LOADER: WorkerLoader;
+  /** Bearer token of the admin API. */
+  ADMIN_TOKEN: string;
+  /** "loader" (default) or "inline". */
+  GATEWAY_MODE?: string;
+  /** Decimal; see limits.gatewayIsolatesMaxDefault. */
+  GATEWAY_ISOLATES_MAX?: string;
+}
+
+/** What the edge's RPC entrypoints receive as `ctx.props`: the tenant they are bound to. */
+export interface TenantProps {
+  tenantId: number;
+}

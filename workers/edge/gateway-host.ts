@@ -1,0 +1,78 @@
+// Runs a request in a tenant's gateway, in one of two modes (GATEWAY_MODE):
+//
+//   loader  each tenant gets its own isolate from the Worker Loader, with the env of
+//           gateway-env.ts and no network. Isolates are created with `LOADER.get(id)`, where the
+//           id names the tenant and the code version, so the platform can keep them warm and
+//           reuse them. Local workerd never evicts those isolates, so this edge isolate creates at
+//           most `isolatesMax` of them; past that budget a tenant is served by a `LOADER.load()`
+//           isolate that lives for one request (slower, ~35 ms, but memory stays bounded).
+//   inline  the same gateway code runs inside this Worker, called with the same env object. For
+//           accounts without the Worker Loader; the capabilities are identical, but the isolate
+//           boundary (and with it `globalOutbound: null`) is gone.
+import type { GatewayEnv } from "../gateway/env.ts";
+import { gatewayWorkerCode, type GatewayCode, type TenantRef } from "./gateway-env.ts";
+
+export type GatewayMode = "loader" | "inline";
+
+/** The gateway's entry, as its module's default export. */
+export interface GatewayHandler {
+  fetch(request: Request, env: GatewayEnv, ctx: ExecutionContext): Promise<Response>;
+}
+
+export interface GatewayHostOptions {
+  mode: GatewayMode;
+  loader?: WorkerLoader | undefined;
+  code?: (() => GatewayCode | Promise<GatewayCode>) | undefined;
+  inline?: GatewayHandler | undefined;
+  /** get()-isolate budget; 0 = unlimited. */
+  isolatesMax: number;
+}
+
+export function parseGatewayMode(text: string | undefined): GatewayMode {
+  if (text === undefined || text === "" || text === "loader") return "loader";
+  if (text === "inline") return "inline";
+  throw new Error(`GATEWAY_MODE must be "loader" or "inline", not ${JSON.stringify(text)}`);
+}
+
+export class GatewayHost {
+  readonly mode: GatewayMode;
+  private readonly opts: GatewayHostOptions;
+  /** Tenants that own a get() isolate id, in first-use order. */
+  private readonly pinned = new Map<number, string>();
+  /** Requests served by a one-request load() isolate because the budget was used up. */
+  overflowLoads = 0;
+
+  constructor(opts: GatewayHostOptions) {
+    this.mode = opts.mode;
+    this.opts = opts;
+    if (opts.mode === "loader" && (!opts.loader || !opts.code)) throw new Error("loader mode needs the LOADER binding and gateway code");
+    if (opts.mode === "inline" && !opts.inline) throw new Error("inline mode needs the gateway handler");
+    if (!Number.isSafeInteger(opts.isolatesMax) || opts.isolatesMax < 0) throw new Error("isolatesMax must be a non-negative integer");
+  }
+
+  /** The WorkerStub for a tenant (loader mode). Exposed for tests that load a probe the same way. */
+  async stubFor(tenant: TenantRef, env: GatewayEnv): Promise<WorkerStub> {
+    const loader = this.opts.loader!;
+    const code = await this.opts.code!();
+    let id = this.pinned.get(tenant.tenantId);
+    if (id === undefined && (this.opts.isolatesMax === 0 || this.pinned.size < this.opts.isolatesMax)) {
+      id = `gateway-${code.version}-t${tenant.tenantId}`;
+      this.pinned.set(tenant.tenantId, id);
+    }
+    if (id === undefined) {
+      this.overflowLoads++;
+      return loader.load(gatewayWorkerCode(code, env));
+    }
+    return loader.get(id, () => gatewayWorkerCode(code, env));
+  }
+
+  get pinnedCount(): number {
+    return this.pinned.size;
+  }
+
+  async fetch(tenant: TenantRef, request: Request, env: GatewayEnv, ctx: ExecutionContext): Promise<Response> {
+    if (this.mode === "inline") return this.opts.inline!.fetch(request, env, ctx);
+    const stub = await this.stubFor(tenant, env);
+    return stub.getEntrypoint().fetch(request);
+  }
+}

@@ -1,0 +1,65 @@
+// TenantKV: the only way a gateway reaches storage. The edge hands each gateway isolate a stub of
+// this entrypoint whose props name that isolate's tenant; the gateway sends encoded KvRequest bytes
+// and gets encoded KvResponse bytes back. The tenant comes from props alone, never from the
+// caller's arguments, and the token, the storage URL and the fleet secret never leave this Worker.
+// The storage node checks the token against every key again (isolation, twice).
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { assertTenantId } from "../../common/tenant-prefix.ts";
+import { mintTenantToken } from "../../common/tenant-token.ts";
+import { storageUrl } from "../../durable-objects/env.ts";
+import type { TenantKvCapability } from "../gateway/kv/capability.ts";
+import type { EdgeEnv, TenantProps } from "./env.ts";
+import { limits } from "./limits.ts";
+
+interface CachedToken {
+  token: string;
+  expiresAtMs: number;
+}
+
+/** Tokens by tenant id, reused until shortly before they expire (one HMAC per tenant per ~9 min). */
+const tokens = new Map<number, CachedToken>();
+
+export async function storageTokenFor(secret: string, tenantId: number, nowMs = Date.now()): Promise<string> {
+  const cached = tokens.get(tenantId);
+  if (cached && cached.expiresAtMs - limits.storageTokenRefreshBeforeMs > nowMs) return cached.token;
+  const expiresAtMs = nowMs + limits.storageTokenTtlMs;
+  const token = await mintTenantToken(secret, { tenantId, expiresAtMs });
+  tokens.set(tenantId, { token, expiresAtMs });
+  return token;
+}
+
+/** Sends one encoded KvRequest for `tenantId`; returns the encoded KvResponse. */
+export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Array): Promise<Uint8Array> {
+  assertTenantId(tenantId);
+  if (!(request instanceof Uint8Array)) throw new TypeError("TenantKV.batch expects a Uint8Array");
+  if (request.byteLength > limits.kvRequestBytesMax) {
+    throw new RangeError(`KV request of ${request.byteLength} bytes exceeds the edge limit of ${limits.kvRequestBytesMax}`);
+  }
+  const url = storageUrl(env, "/v1/kv");
+  for (let attempt = 0; ; attempt++) {
+    const token = await storageTokenFor(env.FLEET_SECRET, tenantId);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+        body: request,
+      });
+    } catch (err) {
+      throw new Error(`storage node unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    // A 401 means the node did not accept the token (rotated secret, clock skew): mint a new one once.
+    if (res.status === 401 && attempt === 0) {
+      tokens.delete(tenantId);
+      await res.body?.cancel();
+      continue;
+    }
+    return new Uint8Array(await res.arrayBuffer());
+  }
+}
+
+export class TenantKV extends WorkerEntrypoint<EdgeEnv, TenantProps> implements TenantKvCapability {
+  async batch(request: Uint8Array): Promise<Uint8Array> {
+    return forwardKv(this.env, this.ctx.props.tenantId, request);
+  }
+}

@@ -1,0 +1,12 @@
+// TenantQuota: the gateway's handle on its tenant's QuotaBucket. Like TenantKV, the tenant comes
+// from props only, so a gateway can neither spend nor inspect another tenant's quota.
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { quotaBucketFor } from "../../durable-objects/env.ts";
+import type { QuotaGrant, TenantQuotaCapability } from "../gateway/env.ts";
+import type { EdgeEnv, TenantProps } from "./env.ts";
+
+export class TenantQuota extends WorkerEntrypoint<EdgeEnv, TenantProps> implements TenantQuotaCapability {
+  async acquire(wantRu: number, consumedRu = 0): Promise<QuotaGrant> {
+    return quotaBucketFor(this.env, this.ctx.props.tenantId).acquire(wantRu, consumedRu);
+  }
+}

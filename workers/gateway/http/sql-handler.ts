@@ -1,0 +1,94 @@
+// POST /sql: runs one query, or a batch as one transaction, in a fresh session of this tenant.
+// Each HTTP request is its own session (stateless, as Neon's HTTP API is): interactive
+// transactions across requests go over the WebSocket, or later as a sealed transaction handle.
+//
+// Order of checks: size → JSON → shape → headers, all before a session exists, so bad input never
+// executes anything.
+import { PgError, toPgError } from "../../../common/errors.ts";
+import type { SqlSession, StatementResult } from "../sql/result.ts";
+import { parseJsonBody, readBodyLimited } from "./body.ts";
+import { limits } from "./limits.ts";
+import { formatError, formatResult, type NeonResult } from "./neon-format.ts";
+import { parseSqlRequest, type SqlQuery, type SqlRequest } from "./sql-request.ts";
+
+export type SessionFactory = () => SqlSession | Promise<SqlSession>;
+
+const encoder = new TextEncoder();
+
+export async function handleSql(request: Request, newSession: SessionFactory): Promise<Response> {
+  let parsed: SqlRequest;
+  try {
+    if (request.method !== "POST") {
+      return json({ severity: "ERROR", code: "08P01", message: "use POST /sql" }, 405, { allow: "POST" });
+    }
+    const bytes = await readBodyLimited(request, limits.sqlRequestBytesMax, "request body");
+    parsed = parseSqlRequest(parseJsonBody(bytes, "request body"), request.headers);
+  } catch (err) {
+    return json(formatError(err), 400);
+  }
+  try {
+    const session = await newSession();
+    const body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
+    const text = JSON.stringify(body);
+    const size = encoder.encode(text).byteLength;
+    if (size > limits.responseBytesMax) {
+      throw new PgError("program_limit_exceeded", `response is ${size} bytes; the limit is ${limits.responseBytesMax}`, {
+        hint: "Select fewer rows or columns (LIMIT / pagination).",
+      });
+    }
+    return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
+  } catch (err) {
+    const e = toPgError(err);
+    if (e.condition === "internal_error") console.error("gateway /sql internal error", err);
+    return json(formatError(e), 400);
+  }
+}
+
+/** The statement result the HTTP API reports for one query: the last statement's (as the simple query protocol ends with it). */
+function lastResult(results: StatementResult[]): StatementResult {
+  const last = results[results.length - 1];
+  if (!last) return { command: "", rowCount: null, fields: [], rows: [] }; // an empty query string
+  return last;
+}
+
+async function runOne(session: SqlSession, q: SqlQuery): Promise<StatementResult> {
+  return lastResult(await session.execute(q.query, q.params));
+}
+
+async function runSingle(session: SqlSession, req: Extract<SqlRequest, { kind: "single" }>): Promise<NeonResult> {
+  return formatResult(await runOne(session, req.query), req.options);
+}
+
+function beginStatement(req: Extract<SqlRequest, { kind: "batch" }>): string {
+  const o = req.options;
+  const parts = ["BEGIN"];
+  if (o.isolationLevel !== null) {
+    // Every level runs as SERIALIZABLE in Warren (as in CockroachDB); naming it keeps Postgres's semantics explicit.
+    const level = { Serializable: "SERIALIZABLE", RepeatableRead: "REPEATABLE READ", ReadCommitted: "READ COMMITTED", ReadUncommitted: "READ UNCOMMITTED" }[o.isolationLevel];
+    parts.push(`ISOLATION LEVEL ${level}`);
+  }
+  if (o.readOnly) parts.push("READ ONLY");
+  if (o.deferrable) parts.push("DEFERRABLE");
+  return parts.join(" ");
+}
+
+async function runBatch(session: SqlSession, req: Extract<SqlRequest, { kind: "batch" }>): Promise<{ results: NeonResult[] }> {
+  await session.execute(beginStatement(req));
+  const results: NeonResult[] = [];
+  try {
+    for (const q of req.queries) results.push(formatResult(await runOne(session, q), req.options));
+    await session.execute("COMMIT");
+  } catch (err) {
+    try {
+      await session.execute("ROLLBACK");
+    } catch {
+      // The session is discarded with this request; the original error is the one to report.
+    }
+    throw err;
+  }
+  return { results };
+}
+
+function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}

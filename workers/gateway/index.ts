@@ -1,0 +1,20 @@
+// The per-tenant gateway: the module the Worker Loader runs in a tenant's own isolate (or the edge
+// runs inline, GATEWAY_MODE=inline). Its env is GatewayEnv: capabilities bound to one tenant and
+// nothing else; it has no network. The edge has already authenticated the client and removed the
+// credentials from the request before it gets here.
+//
+//   POST /sql    Neon's HTTP API (http/sql-handler.ts)
+import type { GatewayEnv } from "./env.ts";
+import { newSessionFor } from "./http/engine.ts";
+import { handleSql } from "./http/sql-handler.ts";
+
+export default {
+  async fetch(request: Request, env: GatewayEnv, _ctx?: ExecutionContext): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/sql") return handleSql(request, () => newSessionFor(env));
+    return Response.json(
+      { severity: "ERROR", code: "08P01", message: `the gateway serves POST /sql, not ${request.method} ${url.pathname}` },
+      { status: 404 },
+    );
+  },
+};
