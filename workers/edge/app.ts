@@ -18,7 +18,7 @@ import { errorResponse } from "./http-errors.ts";
 import { limits } from "./limits.ts";
 import { acceptPgWebSocket } from "./pgwire/websocket.ts";
 import { RouteCache } from "./route-cache.ts";
-import { identifyTenant, parseConnectionString, type ConnectionParams } from "./tenant-identity.ts";
+import { identifyTenant, parseConnectionString, tenantFromHost, type ConnectionParams } from "./tenant-identity.ts";
 
 export interface EdgeDeps {
   /** The gateway's modules for the Worker Loader (loader mode). */
@@ -66,7 +66,9 @@ export function createEdge(deps: EdgeDeps): Edge {
       const { routes: cache, gateways: host } = state(c.env);
       const header = c.req.header("neon-connection-string");
       const params: ConnectionParams = header !== undefined ? parseConnectionString(header) : {};
-      params.host ??= c.req.header("host");
+      // The connection string's host is often just where the client thinks the server is
+      // (localhost, a load balancer); the Host header of the request is the next candidate.
+      if (tenantFromHost(params.host) === null) params.host = c.req.header("host");
       const identity = identifyTenant(params);
       if (params.password === undefined) {
         throw new PgError("invalid_password", `no password supplied for virtual cluster "${identity.tenant}"`, {

@@ -15,6 +15,17 @@ export interface StartupContext {
   lookupTenant(name: string): Promise<unknown>;
 }
 
+/**
+ * A binary frame's bytes. Depending on the compatibility date a binary message arrives as an
+ * ArrayBuffer or as a Blob (the standard binaryType default), so both are accepted.
+ */
+async function frameBytes(data: unknown): Promise<Uint8Array> {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+  throw new PgError("protocol_violation", "expected binary WebSocket frames");
+}
+
 export function acceptPgWebSocket(ctx: StartupContext): Response {
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
@@ -67,8 +78,7 @@ export function acceptPgWebSocket(ctx: StartupContext): Response {
     chain = chain.then(async () => {
       if (done) return;
       try {
-        if (typeof event.data === "string") throw new PgError("protocol_violation", "expected binary WebSocket frames");
-        reader.push(new Uint8Array(event.data as ArrayBuffer));
+        reader.push(await frameBytes(event.data));
         for (let packet = reader.next(); packet && !done; packet = reader.next()) await handle(packet);
       } catch (err) {
         finish(toPgError(err));

@@ -1,0 +1,117 @@
+// The admin API through the edge Worker's fetch handler: bearer auth, validation, and the
+// create / list / show / alter / drop cycle with the exact response shapes the CLI relies on.
+import { env, exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { EdgeEnv } from "./env.ts";
+import { limits } from "./limits.ts";
+
+const edgeEnv = env as unknown as EdgeEnv;
+const worker = (exports as unknown as { default: Fetcher }).default;
+const AUTH = { authorization: `Bearer ${edgeEnv.ADMIN_TOKEN}` };
+let counter = 0;
+const uniqueName = (base: string) => `${base}-${Date.now().toString(36)}-${counter++}`;
+
+function admin(method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH): Promise<Response> {
+  return worker.fetch(`http://edge.test/admin${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("admin API auth", () => {
+  it.each([
+    ["no header", {}],
+    ["wrong token", { authorization: "Bearer not-the-token" }],
+    ["token as prefix", { authorization: `Bearer ${edgeEnv.ADMIN_TOKEN}x` }],
+    ["wrong scheme", { authorization: `Basic ${edgeEnv.ADMIN_TOKEN}` }],
+  ])("refuses %s with 401 and SQLSTATE 28000, changing nothing", async (_label, headers) => {
+    const name = uniqueName("unauth");
+    const res = await admin("POST", "/tenants", { name }, headers as Record<string, string>);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: "28000" });
+    const check = await admin("GET", `/tenants/${name}`);
+    expect(check.status).toBe(404);
+  });
+});
+
+describe("admin API validation", () => {
+  it.each([
+    ["bad JSON", "{not json", 400, "08P01"],
+    ["array body", "[]", 400, "08P01"],
+    ["missing name", { password: "long-enough-pw" }, 400, "42602"],
+    ["uppercase name", { name: "Acme" }, 400, "42602"],
+    ["name starting with a digit", { name: "1acme" }, 400, "42602"],
+    ["name too long", { name: "a".repeat(64) }, 400, "42602"],
+    ["short password", { name: "okname", password: "short" }, 400, "22023"],
+    ["non-string password", { name: "okname", password: 12345678 }, 400, "22023"],
+    ["oversized body", { name: "okname", password: "x".repeat(limits.adminBodyBytesMax) }, 413, "54000"],
+  ])("refuses %s", async (_label, body, status, code) => {
+    const res = await admin("POST", "/tenants", body);
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ code });
+  });
+
+  it("accepts the longest valid name (63 characters)", async () => {
+    const name = "z" + `${Date.now().toString(36)}${counter++}`.padEnd(62, "0");
+    expect(name.length).toBe(63);
+    const res = await admin("POST", "/tenants", { name });
+    expect(res.status).toBe(201);
+  });
+
+  it("refuses unknown PATCH fields and states", async () => {
+    const name = uniqueName("patch");
+    await admin("POST", "/tenants", { name });
+    expect((await admin("PATCH", `/tenants/${name}`, { color: "red" })).status).toBe(400);
+    expect((await admin("PATCH", `/tenants/${name}`, { state: "dropped" })).status).toBe(400);
+  });
+});
+
+describe("admin API tenant lifecycle", () => {
+  it("creates (201, generated password), lists, shows, suspends, resumes and drops", async () => {
+    const name = uniqueName("life");
+    const created = await admin("POST", "/tenants", { name });
+    expect(created.status).toBe(201);
+    const body = (await created.json()) as { name: string; id: number; password: string };
+    expect(body.name).toBe(name);
+    expect(body.id).toBeGreaterThanOrEqual(2);
+    expect(body.password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    const dup = await admin("POST", "/tenants", { name, password: "another-password" });
+    expect(dup.status).toBe(409);
+    expect(await dup.json()).toMatchObject({ code: "42P04" });
+
+    const list = (await (await admin("GET", "/tenants")).json()) as Array<Record<string, unknown>>;
+    const row = list.find((t) => t["name"] === name);
+    expect(row).toMatchObject({ name, id: body.id, state: "active" });
+    expect(Object.keys(row!).sort()).toEqual(["createdAt", "id", "name", "state"]);
+    expect(Number.isNaN(Date.parse(row!["createdAt"] as string))).toBe(false);
+
+    const shown = await admin("GET", `/tenants/${name}`);
+    expect(await shown.json()).toEqual(row);
+
+    const suspended = await admin("PATCH", `/tenants/${name}`, { state: "suspended" });
+    expect(await suspended.json()).toMatchObject({ state: "suspended" });
+    const resumed = await admin("PATCH", `/tenants/${name}`, { state: "active" });
+    expect(await resumed.json()).toMatchObject({ state: "active" });
+
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("{}"));
+    const dropped = await admin("DELETE", `/tenants/${name}`);
+    expect(dropped.status).toBe(200);
+    expect(await dropped.json()).toMatchObject({ name, id: body.id, state: "dropped" });
+    expect((await admin("GET", `/tenants/${name}`)).status).toBe(404);
+    const again = await admin("DELETE", `/tenants/${name}`);
+    expect(again.status).toBe(404);
+    expect(await again.json()).toMatchObject({ code: "3D000" });
+  });
+
+  it("uses the given password", async () => {
+    const name = uniqueName("given");
+    const res = await admin("POST", "/tenants", { name, password: "my own password" });
+    expect(await res.json()).toMatchObject({ name, password: "my own password" });
+  });
+});

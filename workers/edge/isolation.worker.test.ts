@@ -1,0 +1,148 @@
+// Isolation of a tenant's gateway isolate, checked by loading a probe module through the very
+// functions the edge uses for real gateways (buildGatewayEnv, gatewayWorkerCode via GatewayHost):
+// (a) it cannot reach the network (fetch and connect both refused) and its env holds only its
+//     capabilities and labels, no storage URL or secret;
+// (b) TenantKV for tenant A only ever sends storage requests whose token names A.
+import { env, exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { verifyTenantToken } from "../../common/tenant-token.ts";
+import { GATEWAY_ENV_KEYS } from "../gateway/env.ts";
+import type { EdgeEnv } from "./env.ts";
+import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
+import { GatewayHost } from "./gateway-host.ts";
+
+const edgeEnv = env as unknown as EdgeEnv;
+const edgeExports = exports as unknown as EdgeExports;
+
+const PROBE = `
+import { connect } from "cloudflare:sockets";
+export default {
+  async fetch(request, env) {
+    const { target, marker } = await request.json();
+    const out = { envKeys: Object.keys(env).sort(), strings: {} };
+    for (const [k, v] of Object.entries(env)) if (typeof v === "string") out.strings[k] = v;
+    try { const r = await fetch(target); out.fetch = "reached " + r.status; } catch (e) { out.fetch = "refused: " + e.message; }
+    try { const s = connect({ hostname: "127.0.0.1", port: 9 }); await s.opened; out.connect = "opened"; }
+    catch (e) { out.connect = "refused: " + e.message; }
+    try { out.kv = Array.from(await env.KV.batch(new Uint8Array(marker))); } catch (e) { out.kv = "error: " + e.message; }
+    return Response.json(out);
+  },
+};`;
+
+function probeCode(version: string): GatewayCode {
+  return { version, mainModule: "probe.js", modules: { "probe.js": PROBE } };
+}
+
+interface ProbeReport {
+  envKeys: string[];
+  strings: Record<string, string>;
+  fetch: string;
+  connect: string;
+  kv: number[] | string;
+}
+
+interface Recorded {
+  url: string;
+  authorization: string | null;
+  body: number[];
+}
+
+/** Intercepts TenantKV's storage fetches (it runs in this isolate), answering [200, ...marker]. */
+function recordStorage(): Recorded[] {
+  const seen: Recorded[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const req = new Request(input, init);
+    const body = Array.from(new Uint8Array(await req.arrayBuffer()));
+    seen.push({ url: req.url, authorization: req.headers.get("authorization"), body });
+    return new Response(new Uint8Array([200, ...body]));
+  });
+  return seen;
+}
+
+async function runProbe(host: GatewayHost, tenant: { tenantId: number; name: string }, marker: number[]): Promise<ProbeReport> {
+  const genv = buildGatewayEnv(edgeExports, tenant);
+  const stub = await host.stubFor(tenant, genv);
+  const res = await stub.getEntrypoint().fetch(
+    new Request("http://gateway/probe", {
+      method: "POST",
+      body: JSON.stringify({ target: edgeEnv.STORAGE_URL + "/v1/kv", marker }),
+    }),
+  );
+  return (await res.json()) as ProbeReport;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("a gateway isolate", () => {
+  it("cannot reach the network and holds no storage URL or secret", async () => {
+    recordStorage();
+    const host = new GatewayHost({ mode: "loader", loader: edgeEnv.LOADER, code: () => probeCode("iso-a"), isolatesMax: 4 });
+    const report = await runProbe(host, { tenantId: 7, name: "seven" }, [1, 2, 3]);
+
+    expect(report.fetch).toMatch(/^refused: .*not permitted to access the internet/);
+    expect(report.connect).toMatch(/^refused: .*not permitted to access the internet/);
+    expect(report.envKeys).toEqual([...GATEWAY_ENV_KEYS].sort());
+    expect(report.strings).toEqual({ TENANT_ID: "7", TENANT_NAME: "seven" });
+    const everything = JSON.stringify(report.strings);
+    for (const secret of [edgeEnv.STORAGE_URL, edgeEnv.FLEET_SECRET, edgeEnv.ADMIN_TOKEN]) {
+      expect(everything).not.toContain(secret);
+    }
+    // Its one way out works: the capability reached storage (through this Worker) for it.
+    expect(report.kv).toEqual([200, 1, 2, 3]);
+  });
+});
+
+describe("TenantKV", () => {
+  it("only ever sends tokens naming the tenant in its props", async () => {
+    const seen = recordStorage();
+    const host = new GatewayHost({ mode: "loader", loader: edgeEnv.LOADER, code: () => probeCode("iso-b"), isolatesMax: 4 });
+    const tenants = [
+      { tenantId: 11, name: "alpha", marker: [11, 11] },
+      { tenantId: 12, name: "bravo", marker: [12, 12, 12] },
+    ];
+    // Both tenants' isolates call their KV capability concurrently, several times.
+    const reports = await Promise.all(
+      [0, 1, 2].flatMap(() => tenants.map((t) => runProbe(host, t, t.marker).then((r) => ({ t, r })))),
+    );
+    for (const { t, r } of reports) expect(r.kv).toEqual([200, ...t.marker]);
+    expect(seen).toHaveLength(6);
+    for (const rec of seen) {
+      expect(rec.url).toBe(edgeEnv.STORAGE_URL + "/v1/kv");
+      const token = /^Bearer (wt1\..+)$/.exec(rec.authorization ?? "")?.[1];
+      expect(token).toBeDefined();
+      const claims = await verifyTenantToken(edgeEnv.FLEET_SECRET, token!, Date.now());
+      const owner = tenants.find((t) => t.marker.length === rec.body.length && t.marker.every((b, i) => b === rec.body[i]));
+      expect(owner).toBeDefined();
+      expect(claims.tenantId).toBe(owner!.tenantId);
+    }
+  });
+
+  it("called directly, uses props alone and reuses its token", async () => {
+    const seen = recordStorage();
+    const kv = edgeExports.TenantKV({ props: { tenantId: 21 } });
+    await kv.batch(new Uint8Array([5]));
+    await kv.batch(new Uint8Array([6]));
+    expect(seen).toHaveLength(2);
+    expect(seen[0]!.authorization).toBe(seen[1]!.authorization);
+    const claims = await verifyTenantToken(edgeEnv.FLEET_SECRET, seen[0]!.authorization!.slice(7), Date.now());
+    expect(claims.tenantId).toBe(21);
+    // Expiry is in the future but bounded (tokens are short-lived).
+    expect(claims.expiresAtMs - Date.now()).toBeLessThanOrEqual(15 * 60 * 1000);
+  });
+});
+
+describe("GatewayHost", () => {
+  it("keeps at most isolatesMax get() isolates and serves the rest with one-request load() isolates", async () => {
+    recordStorage();
+    const host = new GatewayHost({ mode: "loader", loader: edgeEnv.LOADER, code: () => probeCode("iso-c"), isolatesMax: 2 });
+    for (const id of [31, 32, 33, 34, 31]) {
+      const r = await runProbe(host, { tenantId: id, name: `t${id}` }, [id]);
+      expect(r.strings["TENANT_ID"]).toBe(String(id));
+      expect(r.kv).toEqual([200, id]);
+    }
+    expect(host.pinnedCount).toBe(2);
+    expect(host.overflowLoads).toBe(2);
+  });
+});

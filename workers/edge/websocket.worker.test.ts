@@ -1,0 +1,111 @@
+// GET /v2: the startup of the Postgres wire protocol over a WebSocket. An SSLRequest gets 'N'; a
+// StartupMessage naming an unknown tenant gets ErrorResponse 3D000; a known tenant gets 0A000
+// (the protocol after startup is not served yet); then the server closes.
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { directoryOf } from "../../durable-objects/env.ts";
+import type { EdgeEnv } from "./env.ts";
+import { PROTOCOL_VERSION_3, SSL_REQUEST_CODE } from "./pgwire/startup.ts";
+
+const edgeEnv = env as unknown as EdgeEnv;
+const worker = (exports as unknown as { default: Fetcher }).default;
+
+function sslRequest(): Uint8Array {
+  const b = new Uint8Array(8);
+  const v = new DataView(b.buffer);
+  v.setInt32(0, 8);
+  v.setInt32(4, SSL_REQUEST_CODE);
+  return b;
+}
+
+function startupMessage(params: Record<string, string>): Uint8Array {
+  const enc = new TextEncoder();
+  const parts: number[] = [];
+  for (const [k, v] of Object.entries(params)) parts.push(...enc.encode(k), 0, ...enc.encode(v), 0);
+  parts.push(0);
+  const b = new Uint8Array(8 + parts.length);
+  const view = new DataView(b.buffer);
+  view.setInt32(0, b.length);
+  view.setInt32(4, PROTOCOL_VERSION_3);
+  b.set(parts, 8);
+  return b;
+}
+
+/** Parses an ErrorResponse into its fields. */
+function errorFields(msg: Uint8Array): Record<string, string> {
+  expect(String.fromCharCode(msg[0]!)).toBe("E");
+  const out: Record<string, string> = {};
+  let at = 5;
+  const dec = new TextDecoder();
+  while (msg[at] !== 0) {
+    const tag = String.fromCharCode(msg[at]!);
+    const end = msg.indexOf(0, at + 1);
+    out[tag] = dec.decode(msg.subarray(at + 1, end));
+    at = end + 1;
+  }
+  return out;
+}
+
+async function converse(chunks: Uint8Array[]): Promise<{ frames: Uint8Array[]; closed: boolean }> {
+  const res = await worker.fetch("http://edge.test/v2", { headers: { upgrade: "websocket" } });
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  const frames: Uint8Array[] = [];
+  const closed = new Promise<boolean>((resolve) => ws.addEventListener("close", () => resolve(true)));
+  // Binary frames may arrive as Blobs; a chain keeps them in arrival order while converting.
+  let pending: Promise<void> = Promise.resolve();
+  ws.addEventListener("message", (e) => {
+    const d = e.data as ArrayBuffer | Blob;
+    pending = pending.then(async () => {
+      frames.push(new Uint8Array(d instanceof Blob ? await d.arrayBuffer() : d));
+    });
+  });
+  ws.accept();
+  for (const c of chunks) ws.send(c);
+  const didClose = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+  await pending;
+  return { frames, closed: didClose };
+}
+
+describe("GET /v2", () => {
+  it("answers SSLRequest with N, then 3D000 for an unknown tenant, and closes", async () => {
+    const { frames, closed } = await converse([sslRequest(), startupMessage({ user: "app.nosuchtenant", database: "db" })]);
+    expect(closed).toBe(true);
+    expect(Array.from(frames[0]!)).toEqual(["N".charCodeAt(0)]);
+    const err = errorFields(frames[1]!);
+    expect(err["C"]).toBe("3D000");
+    expect(err["S"]).toBe("FATAL");
+    expect(err["M"]).toContain("nosuchtenant");
+  });
+
+  it("answers 0A000 for a known tenant named by options, user or database, even when bytes arrive split", async () => {
+    const name = `ws${Date.now().toString(36)}`;
+    const r = await directoryOf(edgeEnv).create(name, "ws-password-1");
+    expect(r.ok).toBe(true);
+    const forms: Array<Record<string, string>> = [
+      { user: "app", database: "db", options: `--cluster=${name}` },
+      { user: `app.${name}`, database: "db" },
+      { user: "app", database: `${name}.db` },
+    ];
+    for (const params of forms) {
+      const msg = startupMessage(params);
+      const { frames, closed } = await converse([msg.subarray(0, 3), msg.subarray(3, 11), msg.subarray(11)]);
+      expect(closed).toBe(true);
+      const err = errorFields(frames[0]!);
+      expect(err["C"]).toBe("0A000");
+      expect(err["M"]).toBe("the Postgres wire protocol over WebSocket is not served yet");
+    }
+  });
+
+  it("answers 08P01 to a malformed startup packet", async () => {
+    const bad = new Uint8Array(8);
+    new DataView(bad.buffer).setInt32(0, 3); // length below the minimum
+    const { frames } = await converse([bad]);
+    expect(errorFields(frames[0]!)["C"]).toBe("08P01");
+  });
+
+  it("refuses a plain GET with 426", async () => {
+    const res = await worker.fetch("http://edge.test/v2");
+    expect(res.status).toBe(426);
+  });
+});
