@@ -18,7 +18,7 @@
 //                                from 2000-01-01 internally), -Infinity / Infinity for ±infinity
 //   timestamp, timestamptz       bigint: microseconds since 1970-01-01 00:00:00 (UTC for
 //                                timestamptz); TIMESTAMP_NEG_INFINITY / TIMESTAMP_INFINITY
-//                                (int64 min / max, as Postgres) for ∓infinity
+//                                (Postgres's int64 min / max) for -infinity / infinity
 //   interval                     Interval {months, days, micros} (kept apart, as Postgres does)
 //   uuid                         string, lower-case canonical 8-4-4-4-12
 //   json                         string: the text exactly as given (Postgres keeps json verbatim)
@@ -66,9 +66,15 @@ export type Datum =
   | Jsonb
   | readonly Datum[];
 
-/** Postgres's DT_NOBEGIN / DT_NOEND: timestamp -infinity / infinity. */
-export const TIMESTAMP_NEG_INFINITY = -(2n ** 63n);
-export const TIMESTAMP_INFINITY = 2n ** 63n - 1n;
+/** Microseconds from 1970-01-01 (our epoch) to 2000-01-01 (Postgres's internal epoch). */
+export const PG_EPOCH_OFFSET_MICROS = 946_684_800_000_000n;
+/**
+ * Postgres's DT_NOBEGIN / DT_NOEND (int64 min / max counted from 2000-01-01), expressed from
+ * 1970: timestamp -infinity / infinity. Every finite timestamp lies strictly between them, and
+ * subtracting PG_EPOCH_OFFSET_MICROS from any timestamp yields Postgres's own int64 value.
+ */
+export const TIMESTAMP_NEG_INFINITY = -(2n ** 63n) + PG_EPOCH_OFFSET_MICROS;
+export const TIMESTAMP_INFINITY = 2n ** 63n - 1n + PG_EPOCH_OFFSET_MICROS;
 /** Dates are days; ±infinity are JavaScript's ±Infinity. */
 export const DATE_NEG_INFINITY = -Infinity;
 export const DATE_INFINITY = Infinity;
