@@ -31,7 +31,7 @@ import {
 } from "./data-dir.ts";
 import { devReadyTimeoutMs } from "./limits.ts";
 import { answersHttp, freePort, isPortFree, waitUntil } from "./ports.ts";
-import { groupAlive, procCmdline, signalGroup, spawnChild, type Child } from "./processes.ts";
+import { groupAlive, killGroup, procCmdline, signalGroup, spawnChild, type Child } from "./processes.ts";
 import { stopSignals } from "./signals.ts";
 import { startTunnel, type Tunnel } from "./tunnel.ts";
 
@@ -71,7 +71,7 @@ export async function runDevStack(options: DevOptions): Promise<number> {
   const startedAtMs = Date.now();
   const paths = dataPaths(options.dataDir);
   for (const dir of [paths.root, paths.storage, paths.wrangler, paths.logs]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  cleanUpAfterCrash(paths);
+  await cleanUpAfterCrash(paths);
 
   const { host } = options;
   await assertPortFree(options.httpPort, host, "--http-port / WARREN_HTTP_PORT");
@@ -129,7 +129,10 @@ export async function runDevStack(options: DevOptions): Promise<number> {
     return child;
   };
 
+  let shutDown = false;
   const shutdown = async (): Promise<void> => {
+    if (shutDown) return;
+    shutDown = true;
     fs.rmSync(paths.ready, { force: true });
     await tunnel?.close();
     const stuck = (await Promise.all(children.map(async (c) => ((await c.stop()) ? undefined : c.name)))).filter(
@@ -145,7 +148,7 @@ export async function runDevStack(options: DevOptions): Promise<number> {
   const firstExit = () => Promise.race(children.map((c) => c.exited.then((status) => ({ child: c, status }))));
   const describeExit = (c: Child, status: { code: number | null; signal: string | null }) =>
     `${c.name} exited unexpectedly (${status.signal ? `signal ${status.signal}` : `exit code ${status.code}`}); ` +
-    `last output:\n${c.tail().map((l) => `  | ${l}`).join("\n")}\n  (logs in ${paths.logs})\n`;
+    `logs in ${paths.logs}; last output:\n${c.tail().map((l) => `  | ${l}`).join("\n")}\n`;
 
   try {
     spawn("the storage node", "storage.log", "storage-node/main.ts", [
@@ -218,6 +221,8 @@ export async function runDevStack(options: DevOptions): Promise<number> {
     startup.catch(() => {}); // its rejection after a race loss is expected
 
     if (outcome.kind !== "ready") {
+      // What the children said before we stopped them explains most failures to start.
+      const tails = children.map((c) => `${c.name}, last output:\n${c.tail().slice(-8).map((l) => `  | ${l}`).join("\n")}`);
       await shutdown();
       if (outcome.kind === "signal") return 0;
       if (outcome.kind === "exit") {
@@ -226,11 +231,7 @@ export async function runDevStack(options: DevOptions): Promise<number> {
       }
       const err = outcome.err;
       if (err instanceof CliError) throw err;
-      const laggards = children.filter((c) => !c.hasExited()).map((c) => `${c.name}: see ${c.tail().slice(-3).join(" / ")}`);
-      throw new CliError(
-        `the stack did not start: ${(err as Error).message}`,
-        `logs are in ${paths.logs}${laggards.length ? `\n${laggards.join("\n")}` : ""}`,
-      );
+      throw new CliError(`the stack did not start: ${(err as Error).message}\n${tails.join("\n")}`, `logs are in ${paths.logs}`);
     }
 
     const ready: ReadyInfo = {
@@ -250,7 +251,7 @@ export async function runDevStack(options: DevOptions): Promise<number> {
         stopping.signal.addEventListener("abort", () => resolve({ kind: "signal" }));
       }),
     ]);
-    if (ended.kind === "exit") options.err(`warren dev: ${describeExit(ended.child, ended.status)}stopping the rest\n`);
+    if (ended.kind === "exit") options.err(`warren dev: ${describeExit(ended.child, ended.status)}warren dev: stopping the rest\n`);
     await shutdown();
     options.err(`warren dev: stopped${stopSignal ? ` (${stopSignal})` : ""}\n`);
     return ended.kind === "exit" ? 1 : 0;
@@ -281,7 +282,7 @@ function writePids(paths: DataPaths, children: PidsFile["children"]): void {
  * terminal), stop the process groups it recorded — only those whose leader still runs the
  * command we started, so a reused pid is never signalled.
  */
-function cleanUpAfterCrash(paths: DataPaths): void {
+async function cleanUpAfterCrash(paths: DataPaths): Promise<void> {
   let pids: PidsFile | undefined;
   try {
     pids = readJson<PidsFile>(paths.pids);
@@ -298,7 +299,9 @@ function cleanUpAfterCrash(paths: DataPaths): void {
   }
   for (const c of pids.children) {
     const childCmd = procCmdline(c.pid);
-    if (childCmd !== undefined && childCmd.includes(c.marker)) signalGroup(c.pid, "SIGKILL");
+    if (childCmd !== undefined && childCmd.includes(c.marker) && !(await killGroup(c.pid))) {
+      throw new CliError(`${c.name} (pid ${c.pid}) left by an earlier warren dev does not stop`, `kill it by hand: kill -9 -${c.pid}`);
+    }
   }
   fs.rmSync(paths.pids, { force: true });
   fs.rmSync(paths.ready, { force: true });

@@ -97,6 +97,12 @@ export async function stopGroup(pgid: number, graceMs = childStopGraceMs, killWa
   return waitGroupGone(pgid, killWaitMs);
 }
 
+/** SIGKILLs group `pgid` at once and waits up to `waitMs` for it to vanish; true once gone. */
+export async function killGroup(pgid: number, waitMs = childKillWaitMs): Promise<boolean> {
+  if (!signalGroup(pgid, "SIGKILL")) return true;
+  return waitGroupGone(pgid, waitMs);
+}
+
 /** Sends `signal` to every process in the group; false when the group no longer exists. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
