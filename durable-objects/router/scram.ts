@@ -64,8 +64,12 @@ async function keysFor(password: string, salt: Uint8Array, iterations: number) {
   return { storedKey, serverKey };
 }
 
-export async function makeVerifier(password: string, iterations = SCRAM_ITERATIONS): Promise<ScramVerifier> {
-  const salt = crypto.getRandomValues(new Uint8Array(SCRAM_SALT_BYTES));
+/** A verifier with a fresh random salt (or the given one, for test vectors). */
+export async function makeVerifier(
+  password: string,
+  iterations = SCRAM_ITERATIONS,
+  salt: Uint8Array = crypto.getRandomValues(new Uint8Array(SCRAM_SALT_BYTES)),
+): Promise<ScramVerifier> {
   const { storedKey, serverKey } = await keysFor(password, salt, iterations);
   return { iterations, salt, storedKey, serverKey };
 }
