@@ -1,6 +1,7 @@
 // bench:sql — Warren against PostgreSQL 15 on the same machine, in the same run.
 //
 //   npm run bench:sql -- [--seconds 3] [--clients 8] [--target both|warren|postgres] [--rows 10000]
+//                        [--warren-via http|pg] [--postgres-url URL]
 //
 // Workloads (parameterized statements, random keys): point select by primary key, point insert,
 // 100-row range scan by primary key, a two-table join (10 orders by primary-key range, each joined
@@ -10,13 +11,16 @@
 // Client style, stated because it shapes the numbers: a "client" is one pg connection to
 // PostgreSQL (kept open, extended protocol), and one sequential requester of Warren's HTTP API
 // (POST /sql in Neon's format, keep-alive fetch), which is how serverless clients reach Warren.
+// With --warren-via pg, a Warren client is a pg connection through the tunnel instead (the same
+// driver and protocol as the PostgreSQL side; the tunnel adds a WebSocket hop).
 // PostgreSQL runs with default settings (fsync on). Latencies are per statement, client side.
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { postgresAvailable, startPostgres, type PostgresServer } from "../test/harness/postgres.ts";
 import { SqlError } from "./slt/target.ts";
 import {
-  acquireWarrenStack, createTenant, scratchTenantName, tenantClient, warrenStackUnavailableReason, type WarrenStack,
+  acquireWarrenStack, createTenant, scratchTenantName, tenantClient, tenantPgUrl, warrenStackUnavailableReason,
+  type WarrenStack,
 } from "./slt/warren-stack.ts";
 
 type Params = Array<string | number | null>;
@@ -39,6 +43,7 @@ const { values: opts } = parseArgs({
     target: { type: "string", default: "both" },
     rows: { type: "string", default: "10000" },
     "postgres-url": { type: "string" },
+    "warren-via": { type: "string", default: "http" },
   },
 });
 const seconds = Number(opts.seconds);
@@ -47,11 +52,29 @@ const rows = Number(opts.rows);
 if (!(seconds > 0 && seconds <= 600)) throw new Error("--seconds must be in (0, 600]");
 if (!(Number.isInteger(clients) && clients >= 1 && clients <= 64)) throw new Error("--clients must be 1..64");
 if (!(Number.isInteger(rows) && rows >= 1000 && rows <= 1_000_000)) throw new Error("--rows must be 1000..1000000");
+if (opts["warren-via"] !== "http" && opts["warren-via"] !== "pg") throw new Error("--warren-via must be http or pg");
 const customers = Math.max(10, Math.floor(rows / 10));
 
 // ---- targets ---------------------------------------------------------------------------------
 
 const textTypes = { getTypeParser: () => (v: string) => v };
+
+async function pgBenchDb(url: string): Promise<BenchDb> {
+  const c = new pg.Client({ connectionString: url, types: textTypes });
+  c.on("error", () => {});
+  await c.connect();
+  return {
+    async query(sql, params) {
+      try {
+        return (await c.query({ text: sql, values: params ?? [], rowMode: "array" })).rows.length;
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        throw e.code ? new SqlError(e.code, e.message ?? "") : err;
+      }
+    },
+    close: async () => await c.end(),
+  };
+}
 
 async function postgresTarget(): Promise<Target> {
   let server: PostgresServer | undefined;
@@ -68,21 +91,7 @@ async function postgresTarget(): Promise<Target> {
   dbUrl.pathname = "/bench";
   return {
     name: "PostgreSQL 15",
-    async connect() {
-      const c = new pg.Client({ connectionString: dbUrl.toString(), types: textTypes });
-      await c.connect();
-      return {
-        async query(sql, params) {
-          try {
-            return (await c.query({ text: sql, values: params ?? [], rowMode: "array" })).rows.length;
-          } catch (err) {
-            const e = err as { code?: string; message?: string };
-            throw e.code ? new SqlError(e.code, e.message ?? "") : err;
-          }
-        },
-        close: async () => await c.end(),
-      };
-    },
+    connect: () => pgBenchDb(dbUrl.toString()),
     async close() {
       if (server) await server.stop();
       else {
@@ -99,9 +108,12 @@ async function warrenTarget(): Promise<Target> {
   const stack: WarrenStack = await acquireWarrenStack();
   try {
     const tenant = await createTenant(stack, scratchTenantName("bench"));
+    const viaPg = opts["warren-via"] === "pg";
+    const pgUrl = viaPg ? tenantPgUrl(stack, tenant) : "";
     return {
       name: "Warren",
       async connect() {
+        if (viaPg) return await pgBenchDb(pgUrl);
         const http = tenantClient(stack, tenant, 60_000);
         return {
           query: async (sql, params) => (await http.query(sql, params ?? [])).rows.length,
@@ -274,6 +286,7 @@ try {
   if (targets.length === 0) process.exit(1);
 
   console.log(`bench:sql — ${rows} rows in kv and orders, ${customers} customers; ${seconds} s per phase; concurrent = ${clients} clients`);
+  console.log(`  clients: PostgreSQL = pg connection each; Warren = ${opts["warren-via"] === "pg" ? "pg connection each through the tunnel" : "sequential HTTP POST /sql requester each"}`);
   const usable: Target[] = [];
   for (const t of targets) {
     const t0 = performance.now();

@@ -13,6 +13,8 @@ export interface WarrenStack {
   /** Base URL of the HTTP SQL endpoint (POST {http}/sql). */
   http: string;
   admin: { url: string; token: string };
+  /** The tunnel (Postgres wire protocol): postgresql://HOST:PORT, when known (WARREN_PG_URL). */
+  pg?: string;
   stop(): Promise<void>;
 }
 
@@ -33,7 +35,9 @@ export function warrenStackUnavailableReason(): string | undefined {
 
 export async function acquireWarrenStack(): Promise<WarrenStack> {
   const { WARREN_HTTP_URL: http, WARREN_ADMIN_URL: adminUrl, WARREN_ADMIN_TOKEN: token } = process.env;
-  if (http && adminUrl && token) return { http, admin: { url: adminUrl, token }, stop: async () => {} };
+  if (http && adminUrl && token) {
+    return { http, admin: { url: adminUrl, token }, pg: process.env.WARREN_PG_URL, stop: async () => {} };
+  }
   const reason = warrenStackUnavailableReason();
   if (reason) throw new Error(`cannot start a Warren stack: ${reason}`);
   // Imported by path at run time: the harness belongs to another part and may change shape.
@@ -45,7 +49,12 @@ export async function acquireWarrenStack(): Promise<WarrenStack> {
     await (s.stop as (() => Promise<void>) | undefined)?.();
     throw new Error(`startStack() returned an unexpected shape: keys ${Object.keys(s).join(", ")}`);
   }
-  return { http: s.http, admin: { url: admin.url, token: admin.token }, stop: async () => await (s.stop as () => Promise<void>)() };
+  return {
+    http: s.http,
+    admin: { url: admin.url, token: admin.token },
+    pg: typeof s.pg === "string" ? s.pg : undefined,
+    stop: async () => await (s.stop as () => Promise<void>)(),
+  };
 }
 
 export async function createTenant(stack: WarrenStack, name: string): Promise<WarrenTenant> {
@@ -73,6 +82,13 @@ export async function dropTenant(stack: WarrenStack, name: string): Promise<void
 
 export function tenantConnectionString(t: WarrenTenant): string {
   return `postgresql://warren.${t.name}:${encodeURIComponent(t.password)}@${t.name}.localhost/defaultdb`;
+}
+
+/** The tenant's Postgres URL through the tunnel (user NAME.TENANT names the virtual cluster). */
+export function tenantPgUrl(stack: WarrenStack, t: WarrenTenant): string {
+  if (!stack.pg) throw new Error("this stack has no tunnel address (set WARREN_PG_URL for an external stack)");
+  const base = new URL(stack.pg);
+  return `postgresql://warren.${t.name}:${encodeURIComponent(t.password)}@${base.host}/defaultdb?sslmode=disable`;
 }
 
 export function tenantClient(stack: WarrenStack, t: WarrenTenant, timeoutMs?: number): NeonHttpClient {
