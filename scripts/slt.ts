@@ -9,7 +9,8 @@
 //
 // Files default to the whole corpus (WARREN_SLT_DIR, else ../shared/conformance/slt); relative
 // names are also looked up inside the corpus (`npm run slt -- select1.test index`).
-// Warren is reached through the real local stack: an already running one when WARREN_HTTP_URL,
+// Warren is reached through the real local stack: an already running one when WARREN_STACK_DIR
+// names its data dir (its ready.json), or WARREN_HTTP_URL,
 // WARREN_ADMIN_URL and WARREN_ADMIN_TOKEN are set, else one started by test/harness/stack.ts.
 // With both targets, records that real PostgreSQL fails are reported and left out of Warren's
 // counts. Exit status: 0 when every counted record passed, 1 otherwise, 2 on usage errors.

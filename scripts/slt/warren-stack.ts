@@ -1,10 +1,11 @@
 // Reaching a real local Warren stack for measurements (sqllogictest, bank test, bench:sql):
-//   - an already running one, when WARREN_HTTP_URL, WARREN_ADMIN_URL and WARREN_ADMIN_TOKEN are
-//     set (e.g. `npm start` in another terminal, so the engine engineer can iterate quickly);
+//   - an already running one (e.g. `npm start` in another terminal, so the engine engineer can
+//     iterate quickly): WARREN_STACK_DIR names its data dir (its ready.json is read), or
+//     WARREN_HTTP_URL, WARREN_ADMIN_URL and WARREN_ADMIN_TOKEN (and WARREN_PG_URL) give it;
 //   - otherwise a fresh one from test/harness/stack.ts (`startStack()`), stopped by stop().
 // Tenants are created through the admin API, which is the documented contract:
 //   POST {admin.url}/admin/tenants  Authorization: Bearer <token>  {"name"} → {name, id, password}
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NeonHttpClient } from "./neon-http.ts";
@@ -28,12 +29,27 @@ const stackHarnessPath = resolve(fileURLToPath(new URL("../../test/harness/stack
 
 /** Why a Warren stack cannot be reached, or undefined when it can (for skip messages). */
 export function warrenStackUnavailableReason(): string | undefined {
+  if (process.env.WARREN_STACK_DIR) {
+    const ready = resolve(process.env.WARREN_STACK_DIR, "ready.json");
+    return existsSync(ready) ? undefined : `${ready} does not exist: is \`warren dev\` running on that data dir?`;
+  }
   if (process.env.WARREN_HTTP_URL && process.env.WARREN_ADMIN_URL && process.env.WARREN_ADMIN_TOKEN) return undefined;
   if (!existsSync(stackHarnessPath)) return "test/harness/stack.ts (the local stack harness) does not exist yet";
   return undefined;
 }
 
 export async function acquireWarrenStack(): Promise<WarrenStack> {
+  if (process.env.WARREN_STACK_DIR) {
+    const path = resolve(process.env.WARREN_STACK_DIR, "ready.json");
+    const r = JSON.parse(readFileSync(path, "utf8")) as { http?: unknown; pg?: unknown; admin?: { url?: unknown; token?: unknown } };
+    if (typeof r.http !== "string" || typeof r.admin?.url !== "string" || typeof r.admin.token !== "string") {
+      throw new Error(`${path} lacks http / admin.url / admin.token`);
+    }
+    return {
+      http: r.http, admin: { url: r.admin.url, token: r.admin.token },
+      pg: typeof r.pg === "string" ? r.pg : undefined, stop: async () => {},
+    };
+  }
   const { WARREN_HTTP_URL: http, WARREN_ADMIN_URL: adminUrl, WARREN_ADMIN_TOKEN: token } = process.env;
   if (http && adminUrl && token) {
     return { http, admin: { url: adminUrl, token }, pg: process.env.WARREN_PG_URL, stop: async () => {} };
