@@ -29,7 +29,7 @@ import {
   type ReadyInfo,
   type TenantConnection,
 } from "./data-dir.ts";
-import { devReadyTimeoutMs } from "./limits.ts";
+import { devReadyTimeoutMs, parentCheckIntervalMs } from "./limits.ts";
 import { answersHttp, freePort, isPortFree, waitUntil } from "./ports.ts";
 import { groupAlive, killGroup, procCmdline, signalGroup, spawnChild, type Child } from "./processes.ts";
 import { stopSignals } from "./signals.ts";
@@ -103,6 +103,15 @@ export async function runDevStack(options: DevOptions): Promise<number> {
     for (const c of children) if (!c.hasExited() || groupAlive(c.pid)) signalGroup(c.pid, "SIGKILL");
   };
   process.on("exit", onExit);
+  // If whoever started us goes away without signalling (npm killed with SIGKILL, a closed terminal
+  // that sent nothing), we are reparented: treat that as a stop request, never run on unowned.
+  const parentPid = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid === parentPid) return;
+    clearInterval(parentWatch);
+    onSignal("SIGHUP");
+  }, parentCheckIntervalMs);
+  parentWatch.unref();
 
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -142,6 +151,7 @@ export async function runDevStack(options: DevOptions): Promise<number> {
     else fs.rmSync(paths.pids, { force: true });
     for (const s of stopSignals) process.off(s, onSignal);
     process.off("exit", onExit);
+    clearInterval(parentWatch);
   };
 
   /** Resolves with the first child that exits; never while all run. */

@@ -37,6 +37,9 @@ export const tunnelConnectionsMax = 1000;
 /** `warren dev` gives up if the stack is not answering by then (the brief's bound on a fresh clone). */
 export const devReadyTimeoutMs = 60_000;
 
+/** How often `warren dev` checks that its parent still exists (a cheap syscall; 1 s is prompt enough). */
+export const parentCheckIntervalMs = 1_000;
+
 /** How long a child process group gets after SIGTERM before it is sent SIGKILL. */
 export const childStopGraceMs = 5_000;
 
