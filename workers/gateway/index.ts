@@ -6,12 +6,13 @@
 //   POST /sql    Neon's HTTP API (http/sql-handler.ts)
 import type { GatewayEnv } from "./env.ts";
 import { newSessionFor } from "./http/engine.ts";
+import { localQuotaFor } from "./http/quota.ts";
 import { handleSql } from "./http/sql-handler.ts";
 
 export default {
   async fetch(request: Request, env: GatewayEnv, _ctx?: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
-    if (url.pathname === "/sql") return handleSql(request, () => newSessionFor(env));
+    if (url.pathname === "/sql") return handleSql(request, () => newSessionFor(env), localQuotaFor(env.TENANT_ID, env.QUOTA));
     return Response.json(
       { severity: "ERROR", code: "08P01", message: `the gateway serves POST /sql, not ${request.method} ${url.pathname}` },
       { status: 404 },

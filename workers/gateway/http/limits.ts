@@ -17,3 +17,13 @@ export const limits = {
    */
   responseBytesMax: 10 * 1024 * 1024,
 } as const;
+
+export const quotaLimits = {
+  /**
+   * Smallest batch of Request Units the gateway asks its QuotaBucket for. 1,000 RU is ten seconds
+   * of the free tier's refill, so an idle-ish tenant asks at most every few seconds.
+   */
+  grantRuMin: 1000,
+  /** Ask for this many times what was spent since the last grant (about 10 s of use at a steady rate). */
+  grantGrowthFactor: 2,
+} as const;

@@ -183,3 +183,32 @@ describe("POST /sql bad input runs nothing", () => {
     expect(res.status).toBe(405);
   });
 });
+
+describe("POST /sql quota", () => {
+  it("admits before running and charges the response's egress", async () => {
+    const rec = recorder();
+    const events: string[] = [];
+    let charged = 0;
+    const res = await handleSql(post({ query: "select 1" }), () => rec.session, {
+      admit: async () => void events.push("admit"),
+      charge: (ru) => void (charged += ru),
+    });
+    expect(res.status).toBe(200);
+    expect(events).toEqual(["admit"]);
+    const bytes = (await res.arrayBuffer()).byteLength;
+    expect(charged).toBeCloseTo((bytes / (1024 * 1024)) * 1024, 9);
+  });
+
+  it("runs nothing when the quota refuses (53400)", async () => {
+    const rec = recorder();
+    const res = await handleSql(post({ query: "select 1" }), () => rec.session, {
+      admit: async () => {
+        throw new PgError("configuration_limit_exceeded", "request unit quota exhausted for this virtual cluster");
+      },
+      charge: () => {},
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe("53400");
+    expect(rec.log).toEqual([]);
+  });
+});

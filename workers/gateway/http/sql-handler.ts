@@ -5,6 +5,7 @@
 // Order of checks: size → JSON → shape → headers, all before a session exists, so bad input never
 // executes anything.
 import { PgError, toPgError } from "../../../common/errors.ts";
+import { egressRequestUnits } from "../../../common/request-units.ts";
 import type { SqlSession, StatementResult } from "../sql/result.ts";
 import { parseJsonBody, readBodyLimited } from "./body.ts";
 import { limits } from "./limits.ts";
@@ -13,9 +14,17 @@ import { parseSqlRequest, type SqlQuery, type SqlRequest } from "./sql-request.t
 
 export type SessionFactory = () => SqlSession | Promise<SqlSession>;
 
+/** How a request is admitted and charged against the tenant's Request-Unit quota. */
+export interface QuotaGate {
+  admit(): Promise<void>;
+  charge(ru: number): void;
+}
+
+const NO_QUOTA: QuotaGate = { admit: async () => {}, charge: () => {} };
+
 const encoder = new TextEncoder();
 
-export async function handleSql(request: Request, newSession: SessionFactory): Promise<Response> {
+export async function handleSql(request: Request, newSession: SessionFactory, quota: QuotaGate = NO_QUOTA): Promise<Response> {
   let parsed: SqlRequest;
   try {
     if (request.method !== "POST") {
@@ -27,6 +36,7 @@ export async function handleSql(request: Request, newSession: SessionFactory): P
     return json(formatError(err), 400);
   }
   try {
+    await quota.admit();
     const session = await newSession();
     const body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
     const text = JSON.stringify(body);
@@ -36,6 +46,7 @@ export async function handleSql(request: Request, newSession: SessionFactory): P
         hint: "Select fewer rows or columns (LIMIT / pagination).",
       });
     }
+    quota.charge(egressRequestUnits(size));
     return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
   } catch (err) {
     const e = toPgError(err);
