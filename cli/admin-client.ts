@@ -57,6 +57,11 @@ export class AdminClient {
     }
   }
 
+  /** PATCH: `state` "active" | "suspended", and/or a new password for the tenant's role. */
+  async alterTenant(name: string, patch: { state?: "active" | "suspended"; password?: string }): Promise<AdminTenant> {
+    return (await this.call("PATCH", `/admin/tenants/${encodeURIComponent(name)}`, patch)) as AdminTenant;
+  }
+
   async dropTenant(name: string): Promise<void> {
     await this.call("DELETE", `/admin/tenants/${encodeURIComponent(name)}`);
   }

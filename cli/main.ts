@@ -8,10 +8,13 @@ import { devCommand } from "./commands/dev.ts";
 import { storageNodeCommand } from "./commands/storage-node.ts";
 import { tunnelCommand } from "./commands/tunnel.ts";
 import {
+  tenantAlterCommand,
   tenantCreateCommand,
   tenantDropCommand,
   tenantListCommand,
+  tenantResumeCommand,
   tenantShowCommand,
+  tenantSuspendCommand,
 } from "./commands/tenant.ts";
 
 /** Every command, by the words that name it. */
@@ -22,6 +25,9 @@ export const commands: readonly Command[] = [
   tenantCreateCommand,
   tenantListCommand,
   tenantShowCommand,
+  tenantAlterCommand,
+  tenantSuspendCommand,
+  tenantResumeCommand,
   tenantDropCommand,
 ];
 

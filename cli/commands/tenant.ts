@@ -169,6 +169,43 @@ export const tenantDropCommand: Command = {
   },
 };
 
+function stateCommand(verb: "suspend" | "resume", state: "suspended" | "active", summary: string): Command {
+  return {
+    spec: { name: `tenant ${verb}`, summary, positionals: [nameArg], options: connectionOptions, notes: sources },
+    async run(args, io) {
+      const name = args.positional(0);
+      const { client } = target(args, io);
+      const tenant = await admin(() => client.alterTenant(name, { state }));
+      io.out(args.flag("json") ? JSON.stringify(tenant) + "\n" : `tenant ${name} is ${String(tenant.state ?? state)}\n`);
+      return 0;
+    },
+  };
+}
+
+export const tenantSuspendCommand = stateCommand(
+  "suspend",
+  "suspended",
+  "Suspend a virtual cluster: it refuses connections and queries; its data is kept.",
+);
+export const tenantResumeCommand = stateCommand("resume", "active", "Make a suspended virtual cluster active again.");
+
+export const tenantAlterCommand: Command = {
+  spec: {
+    name: "tenant alter",
+    summary: "Change a virtual cluster's settings (for now: the password of its `warren` role).",
+    positionals: [nameArg],
+    options: [...connectionOptions, { name: "password", kind: "string", required: true, description: "new password" }],
+    notes: sources,
+  },
+  async run(args, io) {
+    const name = args.positional(0);
+    const { client } = target(args, io);
+    const tenant = await admin(() => client.alterTenant(name, { password: args.string("password") }));
+    io.out(args.flag("json") ? JSON.stringify(tenant) + "\n" : `altered tenant ${name}\n`);
+    return 0;
+  },
+};
+
 /** A plain text table of the tenants' scalar fields, columns in first-seen order. */
 function table(tenants: readonly AdminTenant[]): string {
   if (tenants.length === 0) return "no tenants\n";
