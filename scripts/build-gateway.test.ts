@@ -1,0 +1,149 @@
+// The gateway bundle as the edge really uses it: build it, boot the edge with `wrangler dev`
+// (wrangler.toml's [build] step, `--var` overrides, Durable Objects, the Worker Loader), and reach
+// a tenant's gateway isolate with the real @neondatabase/serverless driver. Free ports, a temp dir,
+// and the wrangler process group is killed at the end.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { neon, neonConfig } from "@neondatabase/serverless";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { freePort } from "../cli/ports.ts";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warren-edge-dev-"));
+const ADMIN = "edge-test-admin-token";
+let wrangler: ChildProcess | undefined;
+let base = "";
+let log = "";
+
+async function waitFor(url: string, deadlineMs: number): Promise<void> {
+  while (Date.now() < deadlineMs) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (wrangler?.exitCode !== null && wrangler?.exitCode !== undefined) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`wrangler dev did not answer at ${url}:\n${log.slice(-3000)}`);
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  const storagePort = await freePort(); // nothing listens: these tests never reach storage
+  base = `http://127.0.0.1:${port}`;
+  wrangler = spawn(
+    process.execPath,
+    [
+      path.join(root, "node_modules/wrangler/bin/wrangler.js"),
+      "dev",
+      "--config", path.join(root, "wrangler.toml"),
+      "--ip", "127.0.0.1",
+      "--port", String(port),
+      "--inspector-port", "0",
+      "--persist-to", path.join(tmp, "state"),
+      "--var", `ADMIN_TOKEN:${ADMIN}`,
+      "--var", `STORAGE_URL:http://127.0.0.1:${storagePort}`,
+      "--var", "FLEET_SECRET:edge-test-fleet-secret-0123456789",
+    ],
+    {
+      cwd: root,
+      detached: true, // its own process group: workerd dies with it
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        WRANGLER_SEND_METRICS: "false",
+        WRANGLER_REGISTRY_PATH: path.join(tmp, "registry"),
+        PATH: `${path.dirname(process.execPath)}:${process.env["PATH"] ?? ""}`,
+      },
+    },
+  );
+  wrangler.stdout!.on("data", (c: Buffer) => (log += c.toString()));
+  wrangler.stderr!.on("data", (c: Buffer) => (log += c.toString()));
+  await waitFor(`${base}/`, Date.now() + 60_000);
+}, 90_000);
+
+afterAll(async () => {
+  if (wrangler?.pid !== undefined && wrangler.exitCode === null) {
+    const exited = new Promise((r) => wrangler!.once("exit", r));
+    try {
+      process.kill(-wrangler.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    try {
+      process.kill(-wrangler.pid, "SIGKILL");
+    } catch {
+      // exited on SIGTERM
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function admin(method: string, p: string, body?: unknown): Promise<Response> {
+  return fetch(`${base}/admin${p}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+}
+
+describe("wrangler dev with the built gateway", () => {
+  it("ran the [build] step and honours --var (the admin token)", async () => {
+    expect(log).toContain("build-gateway: dist/gateway/gateway-modules.js");
+    expect(fs.existsSync(path.join(root, "dist/gateway/gateway-modules.js"))).toBe(true);
+    expect((await fetch(`${base}/admin/tenants`, { headers: { authorization: "Bearer warren-dev-admin-token" } })).status).toBe(401);
+    expect((await admin("GET", "/tenants")).status).toBe(200);
+    expect(await (await fetch(`${base}/`)).json()).toEqual({ service: "warren-edge", gatewayMode: "loader" });
+  });
+
+  it("routes neon() to the tenant's gateway isolate; errors carry SQLSTATEs", async () => {
+    const created = await admin("POST", "/tenants", { name: "edgetest", password: "edge-test-password" });
+    expect(created.status).toBe(201);
+    neonConfig.fetchEndpoint = `${base}/sql`;
+    const good = neon("postgresql://app.edgetest:edge-test-password@localhost/defaultdb");
+    const bad = neon("postgresql://app.edgetest:not-the-password@localhost/defaultdb");
+    const ghost = neon("postgresql://app.nosuchtenant:whatever@localhost/defaultdb");
+
+    const ghostErr = await ghost.query("select 1").catch((e: { code?: string }) => e);
+    expect(ghostErr).toMatchObject({ name: "NeonDbError", code: "3D000" });
+    const badErr = await bad.query("select 1").catch((e: { code?: string }) => e);
+    expect(badErr).toMatchObject({ code: "28P01" });
+
+    // The gateway isolate answers: either rows (once the SQL engine is wired in) or its own error.
+    const result = await good.query("select 1 as one").then(
+      (rows) => ({ rows }),
+      (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }),
+    );
+    if ("rows" in result) expect(result.rows).toEqual([{ one: 1 }]);
+    else expect(result.code).toMatch(/^(0A000|42|08006|58)/);
+  });
+
+  it("answers a /v2 WebSocket startup for an unknown tenant with 3D000", async () => {
+    const ws = new WebSocket(`${base.replace("http", "ws")}/v2`);
+    const frames: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on("open", () => {
+        const params = Buffer.from("user\0app.nosuch\0database\0db\0\0");
+        const msg = Buffer.alloc(8 + params.length);
+        msg.writeInt32BE(msg.length, 0);
+        msg.writeInt32BE(196608, 4);
+        params.copy(msg, 8);
+        ws.send(msg);
+      });
+      ws.on("message", (d: Buffer) => frames.push(d));
+      ws.on("close", () => resolve());
+      ws.on("error", reject);
+    });
+    const text = Buffer.concat(frames).toString("latin1");
+    expect(text[0]).toBe("E");
+    expect(text).toContain("C3D000\0");
+  });
+});
