@@ -70,15 +70,15 @@ export class Numeric {
   }
 
   /**
-   * The numeric a float becomes (float8 → numeric): Postgres goes through the float's shortest
-   * text (`float8out` with 15 significant digits before PG 12, shortest round-trip since), so
-   * 0.1::float8::numeric is 0.1.
+   * The numeric a float becomes (float8 → numeric, float4 → numeric): Postgres prints the float
+   * with DBL_DIG = 15 (FLT_DIG = 6 for float4) significant digits, "%g"-style, and reads that, so
+   * 0.1::float8::numeric is 0.1 and 1.0000000000000002::float8::numeric is 1.
    */
-  static fromFloat(x: number): Numeric {
+  static fromFloat(x: number, significantDigits = 15): Numeric {
     if (Number.isNaN(x)) return Numeric.NaN;
     if (x === Infinity) return Numeric.Infinity;
     if (x === -Infinity) return Numeric.NegativeInfinity;
-    return Numeric.fromDecimal(new Decimal(x.toString()));
+    return Numeric.fromDecimal(new Decimal(x.toPrecision(significantDigits)));
   }
 
   /**
