@@ -5,6 +5,7 @@
 // (b) TenantKV for tenant A only ever sends storage requests whose token names A.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
 import { verifyTenantToken } from "../../common/tenant-token.ts";
 import { GATEWAY_ENV_KEYS } from "../gateway/env.ts";
 import type { EdgeEnv } from "./env.ts";
@@ -12,6 +13,7 @@ import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-e
 import { GatewayHost } from "./gateway-host.ts";
 
 const edgeEnv = env as unknown as EdgeEnv;
+const W = FRAME_MAGIC;
 const edgeExports = exports as unknown as EdgeExports;
 
 const PROBE = `
@@ -47,14 +49,14 @@ interface Recorded {
   body: number[];
 }
 
-/** Intercepts TenantKV's storage fetches (it runs in this isolate), answering [200, ...marker]. */
+/** Intercepts TenantKV's storage fetches (it runs in this isolate), answering [W, ...marker] (W = frame magic, so TenantKV passes it through). */
 function recordStorage(): Recorded[] {
   const seen: Recorded[] = [];
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const req = new Request(input, init);
     const body = Array.from(new Uint8Array(await req.arrayBuffer()));
     seen.push({ url: req.url, authorization: req.headers.get("authorization"), body });
-    return new Response(new Uint8Array([200, ...body]));
+    return new Response(new Uint8Array([W, ...body]));
   });
   return seen;
 }
@@ -90,7 +92,7 @@ describe("a gateway isolate", () => {
       expect(everything).not.toContain(secret);
     }
     // Its one way out works: the capability reached storage (through this Worker) for it.
-    expect(report.kv).toEqual([200, 1, 2, 3]);
+    expect(report.kv).toEqual([W, 1, 2, 3]);
   });
 });
 
@@ -106,7 +108,7 @@ describe("TenantKV", () => {
     const reports = await Promise.all(
       [0, 1, 2].flatMap(() => tenants.map((t) => runProbe(host, t, t.marker).then((r) => ({ t, r })))),
     );
-    for (const { t, r } of reports) expect(r.kv).toEqual([200, ...t.marker]);
+    for (const { t, r } of reports) expect(r.kv).toEqual([W, ...t.marker]);
     expect(seen).toHaveLength(6);
     for (const rec of seen) {
       expect(rec.url).toBe(edgeEnv.STORAGE_URL + "/v1/kv");
@@ -140,9 +142,31 @@ describe("GatewayHost", () => {
     for (const id of [31, 32, 33, 34, 31]) {
       const r = await runProbe(host, { tenantId: id, name: `t${id}` }, [id]);
       expect(r.strings["TENANT_ID"]).toBe(String(id));
-      expect(r.kv).toEqual([200, id]);
+      expect(r.kv).toEqual([W, id]);
     }
     expect(host.pinnedCount).toBe(2);
     expect(host.overflowLoads).toBe(2);
+  });
+});
+
+describe("TenantKV when storage misbehaves", () => {
+  it("answers an unreachable node or a non-frame reply with an encoded KvResponse error", async () => {
+    const { decodeResponse, encodeResponse } = await import("../../common/kv-protocol/codec.ts");
+    const kv = edgeExports.TenantKV({ props: { tenantId: 41 } });
+
+    vi.spyOn(globalThis, "fetch").mockRejectedValueOnce(new Error("connect ECONNREFUSED"));
+    const down = decodeResponse(await kv.batch(new Uint8Array([1])));
+    expect(down).toMatchObject({ type: "error", error: { code: "internal" } });
+    expect(down.type === "error" && down.error.message).toMatch(/unreachable.*ECONNREFUSED/);
+
+    vi.spyOn(globalThis, "fetch").mockImplementationOnce(async () => new Response("<html>bad gateway</html>", { status: 502 }));
+    const proxy = decodeResponse(await kv.batch(new Uint8Array([1])));
+    expect(proxy.type === "error" && proxy.error.message).toMatch(/HTTP 502 without a KvResponse frame/);
+
+    // A real frame passes through untouched, whatever the HTTP status.
+    const frame = encodeResponse({ type: "error", error: { code: "unauthenticated", message: "nope" } });
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(frame, { status: 401 }));
+    const denied = await kv.batch(new Uint8Array([1]));
+    expect(Array.from(denied)).toEqual(Array.from(frame));
   });
 });

@@ -4,6 +4,7 @@
 // caller's arguments, and the token, the storage URL and the fleet secret never leave this Worker.
 // The storage node checks the token against every key again (isolation, twice).
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { encodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
 import { assertTenantId } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
 import { storageUrl } from "../../durable-objects/env.ts";
@@ -46,7 +47,7 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
         body: request,
       });
     } catch (err) {
-      throw new Error(`storage node unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`);
+      return storageFailure(`storage node unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`);
     }
     // A 401 means the node did not accept the token (rotated secret, clock skew): mint a new one once.
     if (res.status === 401 && attempt === 0) {
@@ -54,8 +55,24 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
       await res.body?.cancel();
       continue;
     }
-    return new Uint8Array(await res.arrayBuffer());
+    const body = new Uint8Array(await res.arrayBuffer());
+    // The node always answers with a KvResponse frame; anything else came from something in between
+    // (a proxy's 502 page, a crash mid-response). Say so in the protocol's own terms.
+    if (body.length === 0 || body[0] !== FRAME_MAGIC) {
+      return storageFailure(`storage node answered HTTP ${res.status} without a KvResponse frame`);
+    }
+    return body;
   }
+}
+
+/**
+ * A failure between the edge and the storage node, as an encoded KvResponse error, so the gateway
+ * handles every storage outcome through the one decoder. It is `internal`, not retryable: the
+ * request may or may not have reached the node, so only the gateway (which knows whether it was an
+ * idempotent commit) may decide to retry.
+ */
+function storageFailure(message: string): Uint8Array {
+  return encodeResponse({ type: "error", error: { code: "internal", message: `${message}; the outcome of this request is unknown` } });
 }
 
 export class TenantKV extends WorkerEntrypoint<EdgeEnv, TenantProps> implements TenantKvCapability {
