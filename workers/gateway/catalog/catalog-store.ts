@@ -1,0 +1,92 @@
+// Loads, caches, revalidates and writes a tenant's catalog in KV.
+//
+// Caching: one Catalog snapshot per tenant is shared by every session of the isolate. Revalidation
+// is cheap: the first read request of each transaction carries one extra get of the catalog
+// version key (txn.piggybackGet), so a point lookup stays one round trip. When the version moved,
+// the statement stops before acting on anything it read (StaleCatalog), the catalog is reloaded at
+// the transaction's snapshot and the statement runs again. A DDL transaction writes the version
+// key, so two concurrent schema changes conflict at commit and one of them retries (40001).
+import { PgError } from "../../../common/errors.ts";
+import type { Txn } from "../txn/txn.ts";
+import { Catalog } from "./catalog.ts";
+import { decodeDescriptor, encodeDescriptor, FIRST_USER_DESC_ID, type Descriptor } from "./descriptors.ts";
+import { decodeU64, encodeU64, type Keyspace } from "./keyspace.ts";
+import { prefixEnd } from "../kv/bytes.ts";
+
+/** Thrown inside a read when the catalog the statement was planned with is no longer current. */
+export class StaleCatalog extends Error {
+  readonly version: number;
+  constructor(version: number) {
+    super(`catalog changed to version ${version}`);
+    this.name = "StaleCatalog";
+    this.version = version;
+  }
+}
+
+const shared = new Map<number, Catalog>();
+
+export class CatalogStore {
+  readonly ks: Keyspace;
+  readonly tenantId: number;
+
+  constructor(tenantId: number, ks: Keyspace) {
+    this.tenantId = tenantId;
+    this.ks = ks;
+  }
+
+  cached(): Catalog | undefined {
+    return shared.get(this.tenantId);
+  }
+
+  publish(c: Catalog): void {
+    const cur = shared.get(this.tenantId);
+    if (cur === undefined || cur.version <= c.version) shared.set(this.tenantId, c);
+  }
+
+  /** Reads the whole catalog at the transaction's snapshot (one request: scan plus version get). */
+  async load(txn: Txn): Promise<Catalog> {
+    let version = 0;
+    txn.piggybackGet(this.ks.versionKey(), (v) => {
+      version = Number(decodeU64(v));
+    });
+    const start = this.ks.descriptorsPrefix();
+    const descs: Descriptor[] = [];
+    for await (const page of txn.scan(start, prefixEnd(start)!)) {
+      for (const row of page) descs.push(decodeDescriptor(row.value));
+    }
+    await txn.flushPiggyback();
+    const c = new Catalog(version, descs);
+    this.publish(c);
+    return c;
+  }
+
+  /** Arms the version check on the transaction's next read request. */
+  armCheck(txn: Txn, planned: Catalog): void {
+    txn.piggybackGet(this.ks.versionKey(), (v) => {
+      const version = Number(decodeU64(v));
+      if (version !== planned.version) throw new StaleCatalog(version);
+    });
+  }
+
+  /** Allocates a descriptor id inside the transaction (a concurrent allocation conflicts at commit). */
+  async allocateId(txn: Txn): Promise<number> {
+    const cur = Number(decodeU64(await txn.get(this.ks.nextIdKey())));
+    const id = Math.max(cur, FIRST_USER_DESC_ID);
+    txn.put(this.ks.nextIdKey(), encodeU64(BigInt(id + 1)));
+    return id;
+  }
+
+  writeDescriptor(txn: Txn, d: Descriptor): void {
+    txn.put(this.ks.descriptorKey(d.id), encodeDescriptor(d));
+  }
+
+  deleteDescriptor(txn: Txn, id: number): void {
+    txn.del(this.ks.descriptorKey(id));
+  }
+
+  /** Writes the new catalog version; `next` must be the version the transaction read plus one. */
+  writeVersion(txn: Txn, next: number): void {
+    if (!Number.isSafeInteger(next) || next < 1) throw new PgError("internal_error", `bad catalog version ${next}`);
+    txn.put(this.ks.versionKey(), encodeU64(BigInt(next)));
+  }
+}

@@ -1,0 +1,139 @@
+// An immutable snapshot of a tenant's catalog at one catalog version, with name lookup. DDL makes a
+// new snapshot (`withChanges`) that the transaction uses until it commits; every statement checks
+// that its snapshot is still the current one (catalog/catalog-store.ts).
+import { PgError } from "../../../common/errors.ts";
+import {
+  type Descriptor,
+  type IndexDesc,
+  type RelationDesc,
+  type SchemaDesc,
+  type TableDesc,
+  INFORMATION_SCHEMA_ID,
+  PG_CATALOG_SCHEMA_ID,
+  PUBLIC_SCHEMA_ID,
+} from "./descriptors.ts";
+
+const BUILTIN_SCHEMAS: SchemaDesc[] = [
+  { kind: "schema", id: PUBLIC_SCHEMA_ID, name: "public", version: 1 },
+  { kind: "schema", id: PG_CATALOG_SCHEMA_ID, name: "pg_catalog", version: 1 },
+  { kind: "schema", id: INFORMATION_SCHEMA_ID, name: "information_schema", version: 1 },
+];
+
+export class Catalog {
+  readonly version: number;
+  private readonly byId = new Map<number, Descriptor>();
+  private readonly relByName = new Map<string, RelationDesc>();
+  private readonly schemaByName = new Map<string, SchemaDesc>();
+  private readonly indexByName = new Map<string, { table: TableDesc; index: IndexDesc }>();
+
+  constructor(version: number, descs: Iterable<Descriptor>) {
+    this.version = version;
+    for (const s of BUILTIN_SCHEMAS) this.add(s);
+    for (const d of descs) this.add(d);
+  }
+
+  private add(d: Descriptor): void {
+    this.byId.set(d.id, d);
+    if (d.kind === "schema") this.schemaByName.set(d.name, d);
+    else {
+      this.relByName.set(`${d.schemaId}.${d.name}`, d);
+      if (d.kind === "table") {
+        for (const ix of [d.primaryIndex, ...d.indexes]) {
+          if (ix.name !== "") this.indexByName.set(`${d.schemaId}.${ix.name}`, { table: d, index: ix });
+        }
+      }
+    }
+  }
+
+  get(id: number): Descriptor | undefined {
+    return this.byId.get(id);
+  }
+
+  table(id: number): TableDesc {
+    const d = this.byId.get(id);
+    if (d === undefined || d.kind !== "table") throw new PgError("undefined_table", `relation with id ${id} does not exist`);
+    return d;
+  }
+
+  descriptors(): Descriptor[] {
+    return [...this.byId.values()].filter((d) => !BUILTIN_SCHEMAS.some((b) => b.id === d.id));
+  }
+
+  schema(name: string): SchemaDesc | undefined {
+    return this.schemaByName.get(name);
+  }
+
+  relationIn(schemaId: number, name: string): RelationDesc | undefined {
+    return this.relByName.get(`${schemaId}.${name}`);
+  }
+
+  indexIn(schemaId: number, name: string): { table: TableDesc; index: IndexDesc } | undefined {
+    return this.indexByName.get(`${schemaId}.${name}`);
+  }
+
+  /** Schemas searched for an unqualified name: the search_path's existing schemas. */
+  searchSchemas(searchPath: readonly string[]): SchemaDesc[] {
+    const out: SchemaDesc[] = [];
+    for (const n of searchPath) {
+      const s = this.schemaByName.get(n);
+      if (s !== undefined) out.push(s);
+    }
+    return out;
+  }
+
+  /** Resolves [schema.]name to a relation; undefined when it does not exist. */
+  resolveRelation(names: readonly string[], searchPath: readonly string[]): RelationDesc | undefined {
+    if (names.length >= 2) {
+      const s = this.schemaByName.get(names[names.length - 2]!);
+      return s === undefined ? undefined : this.relationIn(s.id, names[names.length - 1]!);
+    }
+    for (const s of this.searchSchemas(searchPath)) {
+      const r = this.relationIn(s.id, names[0]!);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  }
+
+  resolveIndex(names: readonly string[], searchPath: readonly string[]): { table: TableDesc; index: IndexDesc } | undefined {
+    if (names.length >= 2) {
+      const s = this.schemaByName.get(names[names.length - 2]!);
+      return s === undefined ? undefined : this.indexIn(s.id, names[names.length - 1]!);
+    }
+    for (const s of this.searchSchemas(searchPath)) {
+      const r = this.indexIn(s.id, names[0]!);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  }
+
+  /** The schema new objects go to: the first existing schema of the search path. */
+  creationSchema(names: readonly string[], searchPath: readonly string[]): SchemaDesc {
+    if (names.length >= 2) {
+      const n = names[names.length - 2]!;
+      const s = this.schemaByName.get(n);
+      if (s === undefined) throw new PgError("invalid_schema_name", `schema "${n}" does not exist`);
+      return s;
+    }
+    const s = this.searchSchemas(searchPath)[0];
+    if (s === undefined) throw new PgError("invalid_schema_name", "no schema has been selected to create in");
+    return s;
+  }
+
+  /** Tables whose foreign keys reference `tableId`. */
+  referencing(tableId: number): TableDesc[] {
+    const out: TableDesc[] = [];
+    for (const d of this.byId.values()) {
+      if (d.kind === "table" && d.foreignKeys.some((fk) => fk.refTableId === tableId)) out.push(d);
+    }
+    return out;
+  }
+
+  /** A new snapshot with descriptors replaced or added, and some removed. */
+  withChanges(version: number, changed: Descriptor[], removedIds: number[]): Catalog {
+    const keep = new Map(this.byId);
+    for (const id of removedIds) keep.delete(id);
+    for (const d of changed) keep.set(d.id, d);
+    for (const b of BUILTIN_SCHEMAS) keep.delete(b.id);
+    return new Catalog(version, keep.values());
+  }
+}

@@ -1,0 +1,133 @@
+// Catalog descriptors: what a tenant's schemas, tables, indexes, constraints, sequences and views
+// are. Each is stored as one JSON value under the tenant's own prefix (catalog/catalog-keys.ts) and
+// carries a version that grows with every change. Expressions (defaults, CHECK constraints, view
+// queries) are kept as the parser's JSON AST, so they are re-bound against the catalog of the day.
+import type { PgNode } from "../sql/parse/ast.ts";
+
+/** A column's type, as stored: Postgres OID and typmod. */
+export interface StoredType {
+  oid: number;
+  typmod: number;
+}
+
+export interface ColumnDesc {
+  /** Stable id within the table; also the attribute number Postgres clients see (attnum). */
+  id: number;
+  name: string;
+  type: StoredType;
+  nullable: boolean;
+  /** DEFAULT expression (parser AST), or null. */
+  defaultExpr: PgNode | null;
+  /** The hidden row id of a table declared without a primary key: never shown by `*`. */
+  hidden: boolean;
+  /** GENERATED … AS IDENTITY: "a" always, "d" by default; "" otherwise. */
+  identity: "" | "a" | "d";
+}
+
+export interface IndexColumn {
+  columnId: number;
+  /** DESC: the key encoding inverts the column, so NULLs come first, as in Postgres. */
+  desc: boolean;
+}
+
+export interface IndexDesc {
+  /** 1 is always the primary index (the rows themselves). */
+  id: number;
+  name: string;
+  unique: boolean;
+  primary: boolean;
+  columns: IndexColumn[];
+}
+
+export interface CheckDesc {
+  name: string;
+  expr: PgNode;
+}
+
+export type FkAction = "a" | "r" | "c" | "n" | "d"; // no action, restrict, cascade, set null, set default
+
+export interface ForeignKeyDesc {
+  name: string;
+  columnIds: number[];
+  refTableId: number;
+  refColumnIds: number[];
+  onDelete: FkAction;
+  onUpdate: FkAction;
+}
+
+interface DescBase {
+  id: number;
+  name: string;
+  /** Grows by one with every change to this descriptor. */
+  version: number;
+}
+
+export interface SchemaDesc extends DescBase {
+  kind: "schema";
+}
+
+export interface TableDesc extends DescBase {
+  kind: "table";
+  schemaId: number;
+  columns: ColumnDesc[];
+  nextColumnId: number;
+  /** The primary index; for a table without a declared key, over the hidden rowid column. */
+  primaryIndex: IndexDesc;
+  indexes: IndexDesc[];
+  nextIndexId: number;
+  checks: CheckDesc[];
+  foreignKeys: ForeignKeyDesc[];
+  /** Name of the primary key constraint (t_pkey), or "" when the key is the hidden rowid. */
+  pkeyName: string;
+  /** Storage parameters accepted by CREATE TABLE … WITH (…); kept for \d, not used. */
+  options: Record<string, string>;
+}
+
+export interface ViewDesc extends DescBase {
+  kind: "view";
+  schemaId: number;
+  /** The view's SELECT (parser AST). */
+  query: PgNode;
+  /** Column names given in CREATE VIEW v(a, b); empty: the query's own names. */
+  columnNames: string[];
+}
+
+export interface SequenceDesc extends DescBase {
+  kind: "sequence";
+  schemaId: number;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cycle: boolean;
+  /** Owning column (serial), so DROP TABLE drops it too: [tableId, columnId] or null. */
+  ownedBy: [number, number] | null;
+}
+
+export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc;
+export type RelationDesc = TableDesc | ViewDesc | SequenceDesc;
+
+/** Ids below this are fixed; user descriptors are allocated from here. */
+export const FIRST_USER_DESC_ID = 100;
+export const PUBLIC_SCHEMA_ID = 2;
+export const PG_CATALOG_SCHEMA_ID = 11;
+export const INFORMATION_SCHEMA_ID = 12;
+
+export function encodeDescriptor(d: Descriptor): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(d));
+}
+
+export function decodeDescriptor(bytes: Uint8Array): Descriptor {
+  return JSON.parse(new TextDecoder().decode(bytes)) as Descriptor;
+}
+
+/** The columns a `*` expands to: every column but the hidden row id, in declaration order. */
+export function visibleColumns(t: TableDesc): ColumnDesc[] {
+  return t.columns.filter((c) => !c.hidden);
+}
+
+export function columnById(t: TableDesc, id: number): ColumnDesc {
+  const c = t.columns.find((col) => col.id === id);
+  if (c === undefined) throw new Error(`table ${t.name} has no column id ${id}`);
+  return c;
+}

@@ -1,0 +1,162 @@
+// The gateway's client for the tenant's KV capability. It turns requests into the wire framing
+// (common/kv-protocol/codec.ts), sends them through a transport, counts what it sent (EXPLAIN
+// ANALYZE and metering read these counters), and maps storage errors to Postgres errors.
+//
+// Layering: txn/ calls this; this calls only the transport. Nothing here knows about SQL.
+import { PgError } from "../../../common/errors.ts";
+import type {
+  KvError,
+  KvRequest,
+  KvResponse,
+  ReadOp,
+  ReadResult,
+  Span,
+  Timestamp,
+  WriteOp,
+} from "../../../common/kv-protocol/messages.ts";
+
+/** Sends one request and returns its response; the capability transport adds the codec. */
+export interface KvTransport {
+  send(request: KvRequest): Promise<KvResponse>;
+}
+
+/** Counters of the work sent to storage; plain numbers so they can be diffed per operator. */
+export interface KvStats {
+  requests: number;
+  gets: number;
+  scans: number;
+  rowsRead: number;
+  bytesRead: number;
+  writes: number;
+}
+
+export function emptyKvStats(): KvStats {
+  return { requests: 0, gets: 0, scans: 0, rowsRead: 0, bytesRead: 0, writes: 0 };
+}
+
+/** A KV error that the caller may want to inspect (condition_failed for cput) before mapping. */
+export class KvRequestError extends Error {
+  readonly kvError: KvError;
+  constructor(kvError: KvError) {
+    super(kvError.message);
+    this.name = "KvRequestError";
+    this.kvError = kvError;
+  }
+}
+
+/** Maps a storage error to the Postgres error a client sees (design brief: 40001 with a hint). */
+export function kvErrorToPgError(e: KvError): PgError {
+  switch (e.code) {
+    case "conflict":
+    case "snapshot_too_old":
+    case "transaction_expired":
+      return new PgError("serialization_failure", `could not serialize access due to concurrent update (${e.message})`, {
+        hint: "retry the transaction",
+      });
+    case "rate_limited":
+    case "overloaded":
+      return new PgError("insufficient_resources", `storage is busy for this tenant: ${e.message}`, {
+        hint: e.retryAfterMs !== undefined ? `retry after ${e.retryAfterMs} ms` : "retry later",
+      });
+    case "limit_exceeded":
+      return new PgError("program_limit_exceeded", `storage limit exceeded: ${e.message}`);
+    case "too_many_open_transactions":
+      return new PgError("too_many_connections", `too many open transactions: ${e.message}`, {
+        hint: "commit or roll back open transactions, then retry",
+      });
+    case "unauthenticated":
+    case "token_expired":
+      return new PgError("invalid_authorization_specification", `storage refused the request: ${e.message}`);
+    case "tenant_dropped":
+      return new PgError("invalid_catalog_name", `this database no longer exists: ${e.message}`);
+    case "condition_failed":
+    case "malformed_request":
+    case "outside_tenant_span":
+    case "internal":
+      return new PgError("internal_error", `internal error in storage request (${e.code}): ${e.message}`);
+  }
+}
+
+export class KvClient {
+  readonly stats: KvStats = emptyKvStats();
+  private readonly transport: KvTransport;
+
+  constructor(transport: KvTransport) {
+    this.transport = transport;
+  }
+
+  private async send(request: KvRequest): Promise<KvResponse> {
+    this.stats.requests++;
+    let response: KvResponse;
+    try {
+      response = await this.transport.send(request);
+    } catch (err) {
+      if (err instanceof PgError) throw err;
+      throw new PgError("connection_failure", `storage request failed: ${err instanceof Error ? err.message : String(err)}`, {
+        hint: "retry the transaction",
+      });
+    }
+    if (response.type === "error") throw new KvRequestError(response.error);
+    return response;
+  }
+
+  private countReads(ops: ReadOp[], results: ReadResult[]): void {
+    for (const op of ops) {
+      if (op.op === "get") this.stats.gets++;
+      else this.stats.scans++;
+    }
+    for (const r of results) {
+      if (r.op === "get") {
+        if (r.value !== null) {
+          this.stats.rowsRead++;
+          this.stats.bytesRead += r.value.length;
+        }
+      } else {
+        this.stats.rowsRead += r.rows.length;
+        for (const row of r.rows) this.stats.bytesRead += row.key.length + row.value.length;
+      }
+    }
+  }
+
+  async begin(): Promise<Timestamp> {
+    const r = await this.send({ type: "begin" });
+    if (r.type !== "begin") throw unexpected("begin", r);
+    return r.readTs;
+  }
+
+  /** Reads at `readTs` (null: the latest snapshot, whose timestamp is returned). */
+  async read(readTs: Timestamp | null, ops: ReadOp[]): Promise<{ readTs: Timestamp; results: ReadResult[] }> {
+    const r = await this.send({ type: "read", readTs, ops });
+    if (r.type !== "read") throw unexpected("read", r);
+    if (r.results.length !== ops.length) {
+      throw new PgError("internal_error", `storage returned ${r.results.length} results for ${ops.length} reads`);
+    }
+    this.countReads(ops, r.results);
+    return { readTs: r.readTs, results: r.results };
+  }
+
+  async commit(txnId: Uint8Array, readTs: Timestamp, readSpans: Span[], writes: WriteOp[]): Promise<Timestamp> {
+    this.stats.writes += writes.length;
+    const r = await this.send({ type: "commit", txnId, readTs, readSpans, writes });
+    if (r.type !== "commit") throw unexpected("commit", r);
+    return r.commitTs;
+  }
+
+  async abort(txnId: Uint8Array, readTs: Timestamp): Promise<void> {
+    const r = await this.send({ type: "abort", txnId, readTs });
+    if (r.type !== "abort") throw unexpected("abort", r);
+  }
+
+  /** A single-shot transaction: reads at the latest timestamp and writes in one step. */
+  async batch(reads: ReadOp[], writes: WriteOp[]): Promise<{ commitTs: Timestamp; results: ReadResult[] }> {
+    this.stats.writes += writes.length;
+    const r = await this.send({ type: "batch", reads, writes });
+    if (r.type !== "batch") throw unexpected("batch", r);
+    this.countReads(reads, r.results);
+    return { commitTs: r.commitTs, results: r.results };
+  }
+}
+
+function unexpected(asked: string, got: KvResponse): PgError {
+  return new PgError("internal_error", `storage answered a ${asked} request with ${got.type}`);
+}

@@ -1,0 +1,206 @@
+// An in-memory stand-in for the storage node, for unit tests of the layers above the KV client.
+// It follows the wire contract's semantics (common/kv-protocol/messages.ts): MVCC versions,
+// snapshot reads at a timestamp, optimistic commits that fail with `conflict` when anything in the
+// transaction's read spans or written keys changed after its read timestamp, idempotent commits by
+// txnId, and single-shot batches. It is not the thing any e2e test measures.
+import type {
+  KvError,
+  KvRequest,
+  KvResponse,
+  ReadOp,
+  ReadResult,
+  Span,
+  Timestamp,
+  WriteOp,
+} from "../../../common/kv-protocol/messages.ts";
+import { keyFromString, keyString } from "./bytes.ts";
+import type { KvTransport } from "./kv-client.ts";
+import type { TenantKvCapability } from "./capability.ts";
+import { decodeRequest, encodeResponse } from "../../../common/kv-protocol/codec.ts";
+
+interface Version {
+  ts: Timestamp;
+  value: Uint8Array | null;
+}
+
+export class MemoryKv implements KvTransport {
+  private readonly versions = new Map<string, Version[]>();
+  private sorted: string[] = [];
+  private pending: string[] = [];
+  private clock = 1n;
+  private readonly outcomes = new Map<string, KvResponse>();
+  /** Requests seen, by type: tests assert on round trips. */
+  readonly requestCounts = { begin: 0, read: 0, commit: 0, abort: 0, batch: 0 };
+
+  async send(request: KvRequest): Promise<KvResponse> {
+    return this.handle(request);
+  }
+
+  handle(req: KvRequest): KvResponse {
+    this.requestCounts[req.type]++;
+    switch (req.type) {
+      case "begin":
+        return { type: "begin", readTs: this.clock };
+      case "read": {
+        const readTs = req.readTs ?? this.clock;
+        return { type: "read", readTs, results: req.ops.map((op) => this.readOp(op, readTs)) };
+      }
+      case "commit": {
+        const id = keyString(req.txnId);
+        const prior = this.outcomes.get(id);
+        if (prior) return prior;
+        const err = this.validate(req.readTs, req.readSpans, req.writes);
+        const out: KvResponse = err ? { type: "error", error: err } : { type: "commit", commitTs: this.apply(req.writes) };
+        this.outcomes.set(id, out);
+        return out;
+      }
+      case "abort":
+        return { type: "abort" };
+      case "batch": {
+        const readTs = this.clock;
+        const results = req.reads.map((op) => this.readOp(op, readTs));
+        for (const w of req.writes) {
+          if (w.op === "cput") {
+            const cur = this.valueAt(keyString(w.key), readTs);
+            if (!sameValue(cur, w.expected)) {
+              return { type: "error", error: { code: "condition_failed", message: "cput condition failed", key: w.key, actual: cur } };
+            }
+          }
+        }
+        return { type: "batch", commitTs: this.apply(req.writes), results };
+      }
+    }
+  }
+
+  private sortedKeys(): string[] {
+    if (this.pending.length > 0) {
+      this.pending.sort();
+      const merged: string[] = [];
+      let i = 0;
+      let j = 0;
+      while (i < this.sorted.length || j < this.pending.length) {
+        if (j >= this.pending.length || (i < this.sorted.length && this.sorted[i]! < this.pending[j]!)) merged.push(this.sorted[i++]!);
+        else merged.push(this.pending[j++]!);
+      }
+      this.sorted = merged;
+      this.pending = [];
+    }
+    return this.sorted;
+  }
+
+  private valueAt(k: string, ts: Timestamp): Uint8Array | null {
+    const vs = this.versions.get(k);
+    if (!vs) return null;
+    for (let i = vs.length - 1; i >= 0; i--) if (vs[i]!.ts <= ts) return vs[i]!.value;
+    return null;
+  }
+
+  private lowerBound(keys: string[], k: string): number {
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (keys[mid]! < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private readOp(op: ReadOp, ts: Timestamp): ReadResult {
+    if (op.op === "get") return { op: "get", value: this.valueAt(keyString(op.key), ts) };
+    const keys = this.sortedKeys();
+    const start = keyString(op.start);
+    const end = keyString(op.end);
+    const rows: Array<{ key: Uint8Array; value: Uint8Array }> = [];
+    let bytes = 0;
+    const maxRows = Math.max(1, op.maxRows);
+    if (!op.reverse) {
+      for (let i = this.lowerBound(keys, start); i < keys.length && keys[i]! < end; i++) {
+        const v = this.valueAt(keys[i]!, ts);
+        if (v === null) continue;
+        if (rows.length >= maxRows || (rows.length > 0 && bytes >= op.maxBytes)) return { op: "scan", rows, resumeKey: keyFromString(keys[i]!) };
+        rows.push({ key: keyFromString(keys[i]!), value: v });
+        bytes += keys[i]!.length + v.length;
+      }
+    } else {
+      for (let i = this.lowerBound(keys, end) - 1; i >= 0 && keys[i]! >= start; i--) {
+        const v = this.valueAt(keys[i]!, ts);
+        if (v === null) continue;
+        if (rows.length >= maxRows || (rows.length > 0 && bytes >= op.maxBytes)) {
+          // Reverse resume key is the exclusive end of what is left: the last returned key.
+          return { op: "scan", rows, resumeKey: rows[rows.length - 1]!.key };
+        }
+        rows.push({ key: keyFromString(keys[i]!), value: v });
+        bytes += keys[i]!.length + v.length;
+      }
+    }
+    return { op: "scan", rows, resumeKey: null };
+  }
+
+  private changedAfter(k: string, ts: Timestamp): boolean {
+    const vs = this.versions.get(k);
+    return vs !== undefined && vs.length > 0 && vs[vs.length - 1]!.ts > ts;
+  }
+
+  private validate(readTs: Timestamp, spans: Span[], writes: WriteOp[]): KvError | null {
+    const keys = this.sortedKeys();
+    for (const s of spans) {
+      const start = keyString(s.start);
+      const end = keyString(s.end);
+      for (let i = this.lowerBound(keys, start); i < keys.length && keys[i]! < end; i++) {
+        if (this.changedAfter(keys[i]!, readTs)) return { code: "conflict", message: "a key read by this transaction changed", key: keyFromString(keys[i]!) };
+      }
+    }
+    for (const w of writes) {
+      if (w.op === "deleteRange") continue;
+      if (this.changedAfter(keyString(w.key), readTs)) return { code: "conflict", message: "a key written by this transaction changed", key: w.key };
+      if (w.op === "cput" && !sameValue(this.valueAt(keyString(w.key), readTs), w.expected)) {
+        return { code: "condition_failed", message: "cput condition failed", key: w.key };
+      }
+    }
+    return null;
+  }
+
+  private apply(writes: WriteOp[]): Timestamp {
+    const ts = ++this.clock;
+    const put = (k: string, value: Uint8Array | null): void => {
+      let vs = this.versions.get(k);
+      if (!vs) {
+        vs = [];
+        this.versions.set(k, vs);
+        this.pending.push(k);
+      }
+      vs.push({ ts, value: value === null ? null : value.slice() });
+    };
+    for (const w of writes) {
+      if (w.op === "put") put(keyString(w.key), w.value);
+      else if (w.op === "delete") put(keyString(w.key), null);
+      else if (w.op === "cput") put(keyString(w.key), w.value);
+      else {
+        const keys = this.sortedKeys();
+        const start = keyString(w.start);
+        const end = keyString(w.end);
+        for (let i = this.lowerBound(keys, start); i < keys.length && keys[i]! < end; i++) {
+          if (this.valueAt(keys[i]!, ts) !== null) put(keys[i]!, null);
+        }
+      }
+    }
+    return ts;
+  }
+}
+
+function sameValue(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The in-memory store behind the same capability interface the gateway gets, through the wire codec. */
+export function memoryCapability(mem: MemoryKv): TenantKvCapability {
+  return {
+    async batch(request: Uint8Array): Promise<Uint8Array> {
+      return encodeResponse(mem.handle(decodeRequest(request)));
+    },
+  };
+}

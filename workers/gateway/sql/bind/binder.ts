@@ -1,0 +1,72 @@
+// The binder's shared state for one statement: catalog snapshot, search path, parameters, WITH
+// queries in scope, and numbering of subqueries. Expression binding lives in expr.ts, query
+// binding in select.ts.
+import { PgError } from "../../../../common/errors.ts";
+import type { Catalog } from "../../catalog/catalog.ts";
+import type { CteDef } from "./bound.ts";
+import type { Scope } from "./scope.ts";
+
+export interface BindOptions {
+  catalog: Catalog;
+  searchPath: readonly string[];
+  /** Positional parameters in text form ($1 is params[0]); null is SQL NULL. */
+  params: ReadonlyArray<string | null>;
+}
+
+export class Binder {
+  readonly catalog: Catalog;
+  readonly searchPath: readonly string[];
+  readonly params: ReadonlyArray<string | null>;
+  /** WITH queries visible at the current point, innermost last. */
+  readonly ctes: CteDef[] = [];
+  private nextSubqueryId = 0;
+  private nextCteId = 0;
+  depth = 0;
+  /** Subqueries being bound, innermost last: a column found in `outer` or above correlates them. */
+  readonly boundaries: Array<{ outer: Scope; correlated: boolean }> = [];
+  /** Relation ids the statement reads (for the catalog freshness check and EXPLAIN). */
+  readonly usedTables = new Set<number>();
+
+  constructor(o: BindOptions) {
+    this.catalog = o.catalog;
+    this.searchPath = o.searchPath;
+    this.params = o.params;
+  }
+
+  subqueryId(): number {
+    return this.nextSubqueryId++;
+  }
+
+  cteId(): number {
+    return this.nextCteId++;
+  }
+
+  findCte(name: string): CteDef | undefined {
+    for (let i = this.ctes.length - 1; i >= 0; i--) if (this.ctes[i]!.name === name) return this.ctes[i];
+    return undefined;
+  }
+
+  /** Marks every subquery being bound that lies inside the scope where a column was found. */
+  noteOuterReference(found: Scope): void {
+    for (const bd of this.boundaries) {
+      for (let s: Scope | null = bd.outer; s !== null; s = s.parent) {
+        if (s === found) {
+          bd.correlated = true;
+          break;
+        }
+      }
+    }
+  }
+
+  enter(): void {
+    if (++this.depth > 200) throw new PgError("statement_too_complex", "query is nested too deeply");
+  }
+
+  leave(): void {
+    this.depth--;
+  }
+}
+
+export function pos(location: unknown): { position?: number } {
+  return typeof location === "number" && location >= 0 ? { position: location + 1 } : {};
+}

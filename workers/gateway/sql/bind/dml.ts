@@ -1,0 +1,272 @@
+// Binds INSERT, UPDATE and DELETE: the target table, the rows to write (a Rel producing them), the
+// expressions computing new values, ON CONFLICT, and RETURNING. Execution is in exec/dml.ts.
+import { PgError } from "../../../../common/errors.ts";
+import type { ColumnDesc, TableDesc } from "../../catalog/descriptors.ts";
+import { visibleColumns } from "../../catalog/descriptors.ts";
+import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import { type SqlType, typeFromOid } from "../types/type.ts";
+import type { Datum } from "../types/datum.ts";
+import { type Binder, pos } from "./binder.ts";
+import type { Expr, OutputColumn, Rel } from "./bound.ts";
+import { bindExpr, coerce, coerceBool, ctxFor } from "./expr.ts";
+import { Scope, type ScopeColumn } from "./scope.ts";
+import { bindQuery, castRel } from "./select.ts";
+
+export interface Returning {
+  exprs: Expr[];
+  cols: OutputColumn[];
+}
+
+export interface BoundInsert {
+  kind: "insert";
+  table: TableDesc;
+  /** For each source column, the table column position it fills. */
+  targets: number[];
+  /** Rows to insert; `undefined` cells (DEFAULT) are marked by `defaults`. */
+  source: Rel;
+  /** Positions in source rows that were written DEFAULT: per row, filled at run time. */
+  defaultMarkers: boolean;
+  onConflict: OnConflict | null;
+  returning: Returning | null;
+}
+
+export interface OnConflict {
+  /** Conflict target columns (positions); empty: any unique constraint. */
+  targetCols: number[];
+  action: "nothing" | "update";
+  /** For DO UPDATE: position → expression over [existing row…, excluded row…]. */
+  sets: Array<{ pos: number; expr: Expr }>;
+  where: Expr | null;
+}
+
+export interface BoundUpdate {
+  kind: "update";
+  table: TableDesc;
+  /** Rows to update: the table row first (table.columns order), then any FROM columns. */
+  source: Rel;
+  sets: Array<{ pos: number; expr: Expr }>;
+  returning: Returning | null;
+}
+
+export interface BoundDelete {
+  kind: "delete";
+  table: TableDesc;
+  source: Rel;
+  returning: Returning | null;
+}
+
+export function tableColumnTypes(t: TableDesc): SqlType[] {
+  return t.columns.map((c) => typeFromOid(c.type.oid, c.type.typmod));
+}
+
+function resolveTable(b: Binder, rv: PgNode): TableDesc {
+  const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
+  const d = b.catalog.resolveRelation(names, b.searchPath);
+  if (d === undefined) throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`, pos(rv["location"]));
+  if (d.kind !== "table") throw new PgError("wrong_object_type", `cannot change ${d.kind} "${d.name}"`, pos(rv["location"]));
+  b.usedTables.add(d.id);
+  return d;
+}
+
+export function tableScope(t: TableDesc, alias: string, offset: number, parent: Scope | null): ScopeColumn[] {
+  void parent;
+  return t.columns.map((c, i) => ({
+    table: alias,
+    name: c.name,
+    type: typeFromOid(c.type.oid, c.type.typmod),
+    index: offset + i,
+    hidden: c.hidden,
+    tableId: t.id,
+    columnId: c.id,
+  }));
+}
+
+function scanRel(t: TableDesc, alias: string): Rel {
+  return {
+    kind: "scan",
+    table: t,
+    alias,
+    cols: t.columns.map((c) => ({ name: c.name, type: typeFromOid(c.type.oid, c.type.typmod), tableId: t.id, columnId: c.id })),
+  };
+}
+
+function bindReturning(b: Binder, list: PgNode[] | undefined, scope: Scope): Returning | null {
+  if (list === undefined || list.length === 0) return null;
+  const exprs: Expr[] = [];
+  const cols: OutputColumn[] = [];
+  for (const t of list) {
+    const rt = t["ResTarget"] as PgNode;
+    const val = rt["val"] as PgNode;
+    const [vk, vb] = nodeKind(val);
+    if (vk === "ColumnRef" && (vb["fields"] as PgNode[]).some((f) => f["A_Star"] !== undefined)) {
+      for (const c of scope.star(null)) {
+        exprs.push({ kind: "col", type: c.type, index: c.index });
+        cols.push({ name: c.name, type: c.type, tableId: c.tableId, columnId: c.columnId });
+      }
+      continue;
+    }
+    const e = bindExpr(b, val, ctxFor(scope, "RETURNING"));
+    const fields = vk === "ColumnRef" ? (vb["fields"] as PgNode[]) : null;
+    const name = (rt["name"] as string | undefined) ?? (fields ? ((fields[fields.length - 1]!["String"] as PgNode)["sval"] as string) : vk === "FuncCall" ? stringList(vb["funcname"] as PgNode[]).pop()! : "?column?");
+    exprs.push(e);
+    cols.push({ name, type: e.type, tableId: 0, columnId: 0 });
+  }
+  return { exprs, cols };
+}
+
+function columnPosition(t: TableDesc, name: string, location: unknown): number {
+  const i = t.columns.findIndex((c) => c.name === name && !c.hidden);
+  if (i < 0) throw new PgError("undefined_column", `column "${name}" of relation "${t.name}" does not exist`, pos(location));
+  return i;
+}
+
+export function bindInsert(b: Binder, stmt: PgNode): BoundInsert {
+  const rv = stmt["relation"] as PgNode;
+  const table = resolveTable(b, rv);
+  const alias = ((rv["alias"] as PgNode | undefined)?.["aliasname"] as string | undefined) ?? table.name;
+  const types = tableColumnTypes(table);
+  const cols = stmt["cols"] as PgNode[] | undefined;
+  const targets = cols === undefined
+    ? visibleColumns(table).map((c) => table.columns.indexOf(c))
+    : cols.map((c) => columnPosition(table, (c["ResTarget"] as PgNode)["name"] as string, (c["ResTarget"] as PgNode)["location"]));
+  if (new Set(targets).size !== targets.length) throw new PgError("duplicate_column", "column specified more than once");
+  const sel = stmt["selectStmt"] as PgNode | undefined;
+  let source: Rel;
+  let defaultMarkers = false;
+  if (sel === undefined) {
+    source = { kind: "one", cols: [] };
+  } else {
+    const s = sel["SelectStmt"] as PgNode;
+    const targetTypes = targets.map((p) => types[p]!);
+    if (s["valuesLists"] !== undefined && s["sortClause"] === undefined && s["limitCount"] === undefined && s["withClause"] === undefined) {
+      // Plain VALUES: each cell is coerced to its column's type; DEFAULT becomes a sentinel the
+      // executor replaces with the column default.
+      const scope0 = new Scope([], null);
+      const rows: Expr[][] = [];
+      for (const l of s["valuesLists"] as PgNode[]) {
+        const items = (l["List"] as PgNode)["items"] as PgNode[];
+        if (items.length > targets.length) throw new PgError("syntax_error", "INSERT has more expressions than target columns", pos((items[targets.length]! as PgNode)["A_Const"]?.["location"]));
+        if (items.length < targets.length && cols !== undefined) throw new PgError("syntax_error", "INSERT has more target columns than expressions");
+        rows.push(items.map((item, i) => {
+          const t = targetTypes[i]!;
+          if (item["SetToDefault"] !== undefined) {
+            defaultMarkers = true;
+            return { kind: "const", type: t, value: DEFAULT_SENTINEL };
+          }
+          return coerce(bindExpr(b, item, ctxFor(scope0, "VALUES")), t);
+        }));
+      }
+      const width = rows[0]?.length ?? 0;
+      for (const r of rows) if (r.length !== width) throw new PgError("syntax_error", "VALUES lists must all be the same length");
+      source = { kind: "values", rows, cols: targetTypes.slice(0, width).map((t, i) => ({ name: `column${i + 1}`, type: t, tableId: 0, columnId: 0 })) };
+    } else {
+      source = castRel(bindQuery(b, sel, null), targetTypes);
+    }
+    if (source.cols.length > targets.length) throw new PgError("syntax_error", "INSERT has more expressions than target columns");
+  }
+  const usedTargets = targets.slice(0, sel === undefined ? 0 : source.cols.length);
+  const scope = new Scope(tableScope(table, alias, 0, null), null);
+  let onConflict: OnConflict | null = null;
+  const oc = stmt["onConflictClause"] as PgNode | undefined;
+  if (oc !== undefined) {
+    const infer = oc["infer"] as PgNode | undefined;
+    const targetCols = ((infer?.["indexElems"] as PgNode[] | undefined) ?? []).map((e) => columnPosition(table, (e["IndexElem"] as PgNode)["name"] as string, undefined));
+    if (oc["action"] === "ONCONFLICT_UPDATE") {
+      if (targetCols.length === 0) throw new PgError("syntax_error", "ON CONFLICT DO UPDATE requires inference specification or constraint name", { hint: "For example, ON CONFLICT (column_name)." });
+      const excluded = tableScope(table, "excluded", table.columns.length, null);
+      const upScope = new Scope([...tableScope(table, alias, 0, null), ...excluded], null);
+      const sets = bindSetList(b, table, oc["targetList"] as PgNode[], upScope, types);
+      const where = oc["whereClause"] === undefined ? null : coerceBool(bindExpr(b, oc["whereClause"] as PgNode, ctxFor(upScope, "WHERE")), "WHERE");
+      onConflict = { targetCols, action: "update", sets, where };
+    } else {
+      onConflict = { targetCols, action: "nothing", sets: [], where: null };
+    }
+  }
+  return {
+    kind: "insert",
+    table,
+    targets: usedTargets,
+    source,
+    defaultMarkers,
+    onConflict,
+    returning: bindReturning(b, stmt["returningList"] as PgNode[] | undefined, scope),
+  };
+}
+
+/** Marks a VALUES cell (or SET target) written as DEFAULT; never a real datum. */
+export const DEFAULT_SENTINEL = Object.freeze({ warrenDefault: true }) as unknown as Datum;
+
+function bindSetList(b: Binder, table: TableDesc, list: PgNode[], scope: Scope, types: SqlType[]): Array<{ pos: number; expr: Expr }> {
+  const sets: Array<{ pos: number; expr: Expr }> = [];
+  for (const t of list) {
+    const rt = t["ResTarget"] as PgNode;
+    const p = columnPosition(table, rt["name"] as string, rt["location"]);
+    if (sets.some((s) => s.pos === p)) throw new PgError("syntax_error", `multiple assignments to same column "${rt["name"] as string}"`);
+    const val = rt["val"] as PgNode;
+    let e: Expr;
+    if (val["SetToDefault"] !== undefined) e = { kind: "const", type: types[p]!, value: DEFAULT_SENTINEL };
+    else e = bindExpr(b, val, ctxFor(scope, "UPDATE"));
+    sets.push({ pos: p, expr: coerce(e, types[p]!) });
+  }
+  return sets;
+}
+
+function bindFromList(b: Binder, table: TableDesc, alias: string, from: PgNode[] | undefined, where: PgNode | undefined, clause: string): { source: Rel; scope: Scope } {
+  let rel: Rel = scanRel(table, alias);
+  let cols = tableScope(table, alias, 0, null);
+  if (from !== undefined && from.length > 0) {
+    const fake: PgNode = { SelectStmt: { targetList: [{ ResTarget: { val: { ColumnRef: { fields: [{ A_Star: {} }] } } } }], fromClause: from } };
+    const other = bindQuery(b, fake, null);
+    const shift = cols.length;
+    rel = { kind: "join", type: "inner", left: rel, right: other, on: null, lateral: false, cols: [...rel.cols, ...other.cols] };
+    const otherScope = fromScopeOf(b, from, shift);
+    cols = [...cols, ...otherScope];
+  }
+  const scope = new Scope(cols, null);
+  if (where !== undefined) {
+    const pred = coerceBool(bindExpr(b, where, ctxFor(scope, "WHERE")), "WHERE");
+    rel = { kind: "filter", cols: rel.cols, input: rel, pred };
+  }
+  void clause;
+  return { source: rel, scope };
+}
+
+/** The scope the FROM/USING list of UPDATE/DELETE exposes (aliases and column names). */
+function fromScopeOf(b: Binder, from: PgNode[], shift: number): ScopeColumn[] {
+  const out: ScopeColumn[] = [];
+  let offset = shift;
+  for (const item of from) {
+    const [k, node] = nodeKind(item);
+    if (k !== "RangeVar") throw new PgError("feature_not_supported", "only tables are supported in UPDATE … FROM / DELETE … USING");
+    const t = resolveTable(b, node);
+    const alias = ((node["alias"] as PgNode | undefined)?.["aliasname"] as string | undefined) ?? t.name;
+    const cols = tableScope(t, alias, offset, null).filter((c) => !c.hidden);
+    // bindQuery with `*` exposes only visible columns, in order.
+    cols.forEach((c, i) => out.push({ ...c, index: offset + i }));
+    offset += cols.length;
+  }
+  return out;
+}
+
+export function bindUpdate(b: Binder, stmt: PgNode): BoundUpdate {
+  const rv = stmt["relation"] as PgNode;
+  const table = resolveTable(b, rv);
+  const alias = ((rv["alias"] as PgNode | undefined)?.["aliasname"] as string | undefined) ?? table.name;
+  const { source, scope } = bindFromList(b, table, alias, stmt["fromClause"] as PgNode[] | undefined, stmt["whereClause"] as PgNode | undefined, "UPDATE");
+  const types = tableColumnTypes(table);
+  const sets = bindSetList(b, table, stmt["targetList"] as PgNode[], scope, types);
+  const retScope = new Scope(scope.columns, null);
+  return { kind: "update", table, source, sets, returning: bindReturning(b, stmt["returningList"] as PgNode[] | undefined, retScope) };
+}
+
+export function bindDelete(b: Binder, stmt: PgNode): BoundDelete {
+  const rv = stmt["relation"] as PgNode;
+  const table = resolveTable(b, rv);
+  const alias = ((rv["alias"] as PgNode | undefined)?.["aliasname"] as string | undefined) ?? table.name;
+  const { source, scope } = bindFromList(b, table, alias, stmt["usingClause"] as PgNode[] | undefined, stmt["whereClause"] as PgNode | undefined, "DELETE");
+  return { kind: "delete", table, source, returning: bindReturning(b, stmt["returningList"] as PgNode[] | undefined, scope) };
+}
+
+export function columnOf(t: TableDesc, pos0: number): ColumnDesc {
+  return t.columns[pos0]!;
+}

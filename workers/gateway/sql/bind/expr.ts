@@ -1,0 +1,567 @@
+// Binds parser expressions into typed Expr nodes: resolves column names through scopes, picks
+// operators and functions by argument types, inserts implicit casts, folds literal casts, and
+// pulls aggregate and window calls out into their collectors (select.ts places them in the plan).
+import { PgError } from "../../../../common/errors.ts";
+import { castFn, commonType, isStringType } from "../bridge/casts.ts";
+import { compareDatums } from "../bridge/compare.ts";
+import { hasFunction, resolveFunction } from "../bridge/functions.ts";
+import { resolveBinaryOperator, resolveUnaryOperator } from "../bridge/operators.ts";
+import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import { Numeric } from "../types/numeric.ts";
+import { arrayOf, formatType, Oid, type SqlType, Types, typeFromName } from "../types/type.ts";
+import type { Datum } from "../types/datum.ts";
+import { AGGREGATES, aggregateType, WINDOW_ONLY, windowType } from "./aggregates.ts";
+import { type Binder, pos } from "./binder.ts";
+import type { AggCall, Expr, SortKey, SpecialFn, WindowCall } from "./bound.ts";
+import type { Scope } from "./scope.ts";
+import { bindSubquery } from "./select.ts";
+
+/** Aggregate outputs are referred to as col(AGG_BASE + k) until select.ts maps them. */
+export const AGG_BASE = 1_000_000;
+export const WIN_BASE = 2_000_000;
+
+export interface ExprContext {
+  scope: Scope;
+  /** Where aggregate calls go; null where aggregates are not allowed (WHERE, JOIN ON, …). */
+  aggs: AggCall[] | null;
+  wins: WindowCall[] | null;
+  clause: string;
+}
+
+export function ctxFor(scope: Scope, clause: string): ExprContext {
+  return { scope, aggs: null, wins: null, clause };
+}
+
+const BOOL = Types.bool;
+
+export function constExpr(type: SqlType, value: Datum): Expr {
+  return { kind: "const", type, value };
+}
+
+/** Casts `e` to `t` (folding constants); `explicit` allows lossy casts (CAST, ::). */
+export function coerce(e: Expr, t: SqlType, explicit = false): Expr {
+  if (e.type.oid === t.oid && (t.typmod === -1 || e.type.typmod === t.typmod) && (t.elem === undefined || e.type.elem?.oid === t.elem.oid)) return e;
+  const fn = castFn(e.type, t, explicit || e.type.oid === Oid.unknown);
+  if (e.kind === "const") return constExpr(t, e.value === null ? null : fn(e.value));
+  return { kind: "cast", type: t, arg: e, fn };
+}
+
+/** Coerces to boolean for WHERE / ON / HAVING / AND / OR / NOT operands. */
+export function coerceBool(e: Expr, clause: string): Expr {
+  if (e.type.oid === Oid.bool) return e;
+  if (e.type.oid === Oid.unknown) return coerce(e, BOOL);
+  throw new PgError("datatype_mismatch", `argument of ${clause} must be type boolean, not type ${formatType(e.type)}`);
+}
+
+/** A structural key: equal keys mean the same expression (GROUP BY matching). */
+export function exprKey(e: Expr): string {
+  return JSON.stringify(e, (k, v: unknown) => {
+    if (typeof v === "bigint") return `${v}n`;
+    if (typeof v === "function") return undefined;
+    if (k === "sub") return `sub${(v as { id: number }).id}`;
+    if (v instanceof Numeric) return `num:${v.toString()}`;
+    return v;
+  });
+}
+
+function intConst(n: number | string): Expr {
+  const big = typeof n === "string" ? BigInt(n) : BigInt(n);
+  if (big >= -2147483648n && big <= 2147483647n) return constExpr(Types.int4, Number(big));
+  if (big >= -(2n ** 63n) && big < 2n ** 63n) return constExpr(Types.int8, big);
+  return constExpr(Types.numeric, Numeric.parse(big.toString()));
+}
+
+function bindConst(c: PgNode): Expr {
+  if (c["isnull"]) return constExpr(Types.unknown, null);
+  if (c["ival"] !== undefined) return intConst((c["ival"] as { ival?: number }).ival ?? 0);
+  if (c["fval"] !== undefined) {
+    const s = (c["fval"] as { fval: string }).fval;
+    if (/^[+-]?\d+$/.test(s)) return intConst(s);
+    return constExpr(Types.numeric, Numeric.parse(s));
+  }
+  if (c["boolval"] !== undefined) return constExpr(BOOL, (c["boolval"] as { boolval?: boolean }).boolval ?? false);
+  if (c["sval"] !== undefined) return constExpr(Types.unknown, (c["sval"] as { sval?: string }).sval ?? "");
+  if (c["bsval"] !== undefined) throw new PgError("feature_not_supported", "bit string literals are not supported");
+  return constExpr(Types.unknown, null);
+}
+
+export function bindTypeName(tn: PgNode): SqlType {
+  const names = stringList(tn["names"] as PgNode[]);
+  const mods: number[] = [];
+  for (const m of (tn["typmods"] as PgNode[] | undefined) ?? []) {
+    const [k, body] = nodeKind(m);
+    if (k === "A_Const" && body["ival"] !== undefined) mods.push((body["ival"] as { ival?: number }).ival ?? 0);
+    else throw new PgError("syntax_error", "type modifiers must be simple constants", pos(tn["location"]));
+  }
+  const dims = ((tn["arrayBounds"] as PgNode[] | undefined) ?? []).length;
+  if (names.length === 1 && (names[0] === "serial" || names[0] === "bigserial" || names[0] === "smallserial")) {
+    throw new PgError("undefined_object", `type "${names[0]}" does not exist`, pos(tn["location"]));
+  }
+  return typeFromName(names, mods, dims);
+}
+
+function bindColumnRef(b: Binder, node: PgNode, ctx: ExprContext): Expr {
+  const fields = node["fields"] as PgNode[];
+  const names: string[] = [];
+  for (const f of fields) {
+    const [k, body] = nodeKind(f);
+    if (k === "A_Star") throw new PgError("syntax_error", "* is not allowed here", pos(node["location"]));
+    names.push((body as { sval: string }).sval);
+  }
+  const name = names[names.length - 1]!;
+  const table = names.length >= 2 ? names[names.length - 2]! : null;
+  let level = 0;
+  for (let s: Scope | null = ctx.scope; s !== null; s = s.parent, level++) {
+    const c = s.find(table, name, node["location"] as number | undefined);
+    if (c !== undefined) {
+      if (level === 0) return { kind: "col", type: c.type, index: c.index };
+      b.noteOuterReference(s);
+      return { kind: "outer", type: c.type, level, index: c.index };
+    }
+    if (table !== null && s.hasTable(table)) break;
+  }
+  if (table !== null) {
+    let known = false;
+    for (let s: Scope | null = ctx.scope; s !== null; s = s.parent) if (s.hasTable(table)) known = true;
+    if (!known) throw new PgError("undefined_table", `missing FROM-clause entry for table "${table}"`, pos(node["location"]));
+    throw new PgError("undefined_column", `column ${table}.${name} does not exist`, pos(node["location"]));
+  }
+  throw new PgError("undefined_column", `column "${name}" does not exist`, pos(node["location"]));
+}
+
+function binaryOp(op: string, l: Expr, r: Expr, location: unknown): Expr {
+  let res;
+  try {
+    res = resolveBinaryOperator(op, l.type, r.type);
+  } catch (err) {
+    if (err instanceof PgError && err.position === undefined) throw new PgError(err.condition, err.message, { ...pos(location), ...(err.hint ? { hint: err.hint } : {}) });
+    throw err;
+  }
+  return callExpr(op, res.type, [coerce(l, res.argTypes[0]!), coerce(r, res.argTypes[1]!)], res.fn);
+}
+
+export function callExpr(name: string, type: SqlType, args: Expr[], fn: (a: Datum[]) => Datum, strict = true, volatile = false): Expr {
+  const call: Expr = { kind: "call", type, name, args, fn, strict, volatile };
+  // Constant folding: every argument known and the function is pure.
+  if (!volatile && args.every((a) => a.kind === "const")) {
+    const vals = args.map((a) => (a as { value: Datum }).value);
+    if (strict && vals.some((v) => v === null)) return constExpr(type, null);
+    try {
+      return constExpr(type, fn(vals));
+    } catch {
+      // Errors surface when (and only if) the expression is evaluated, as Postgres does at run time.
+      return call;
+    }
+  }
+  return call;
+}
+
+function eqFn(l: SqlType, r: SqlType): { eq: (a: Datum, b: Datum) => boolean; lt: SqlType; rt: SqlType } {
+  const res = resolveBinaryOperator("=", l, r);
+  const lt = res.argTypes[0]!;
+  const rt = res.argTypes[1]!;
+  return { eq: (a, b) => compareDatums(a, b) === 0, lt, rt };
+}
+
+function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
+  const kind = node["kind"] as string;
+  const opName = stringList(node["name"] as PgNode[]).pop() ?? "";
+  const loc = node["location"];
+  const lexpr = node["lexpr"] as PgNode | undefined;
+  const rexpr = node["rexpr"] as PgNode | undefined;
+  switch (kind) {
+    case "AEXPR_OP": {
+      if (lexpr === undefined) {
+        const arg = bindExpr(b, rexpr!, ctx);
+        if (opName === "-" && arg.kind === "const" && arg.value !== null) {
+          // -2147483648 is an int4 literal in Postgres: fold negation of constants first.
+          if (typeof arg.value === "number" && arg.value === 2147483648) return constExpr(Types.int4, -2147483648);
+          if (typeof arg.value === "bigint" && arg.value === 2n ** 63n) return constExpr(Types.int8, -(2n ** 63n));
+        }
+        const res = resolveUnaryOperator(opName, arg.type);
+        return callExpr(opName, res.type, [coerce(arg, res.argTypes[0]!)], res.fn);
+      }
+      return binaryOp(opName, bindExpr(b, lexpr, ctx), bindExpr(b, rexpr!, ctx), loc);
+    }
+    case "AEXPR_LIKE":
+    case "AEXPR_ILIKE": {
+      const l = bindExpr(b, lexpr!, ctx);
+      const r = bindExpr(b, rexpr!, ctx);
+      return binaryOp(opName, l.type.oid === Oid.unknown ? coerce(l, Types.text) : l, r, loc);
+    }
+    case "AEXPR_SIMILAR": {
+      const l = bindExpr(b, lexpr!, ctx);
+      const [rk, rb] = nodeKind(rexpr!);
+      let pattern: Expr;
+      if (rk === "FuncCall") pattern = bindExpr(b, (rb["args"] as PgNode[])[0]!, ctx);
+      else pattern = bindExpr(b, rexpr!, ctx);
+      const neg = opName.startsWith("!");
+      const p = coerce(pattern, Types.text);
+      return callExpr(neg ? "!~ similar" : "~ similar", BOOL, [coerce(l, Types.text), p], ([s, pat]) => similarMatch(s as string, pat as string) !== neg);
+    }
+    case "AEXPR_DISTINCT":
+    case "AEXPR_NOT_DISTINCT": {
+      const l = bindExpr(b, lexpr!, ctx);
+      const r = bindExpr(b, rexpr!, ctx);
+      const { eq, lt, rt } = eqFn(l.type, r.type);
+      return { kind: "distinct", type: BOOL, left: coerce(l, lt), right: coerce(r, rt), eq, negate: kind === "AEXPR_NOT_DISTINCT" };
+    }
+    case "AEXPR_NULLIF": {
+      const l = bindExpr(b, lexpr!, ctx);
+      const r = bindExpr(b, rexpr!, ctx);
+      const cmp = binaryOp("=", l, r, loc);
+      const t = l.type.oid === Oid.unknown ? Types.text : l.type;
+      return { kind: "case", type: t, whens: [{ when: cmp, then: constExpr(t, null) }], else: coerce(l, t) };
+    }
+    case "AEXPR_IN": {
+      const l = bindExpr(b, lexpr!, ctx);
+      const items = (rexpr as PgNode[]).map((n) => bindExpr(b, n, ctx));
+      const t = commonType([l.type, ...items.map((i) => i.type)], "IN");
+      const { eq } = eqFn(t, t);
+      return { kind: "inlist", type: BOOL, arg: coerce(l, t), list: items.map((i) => coerce(i, t)), eq, negate: opName === "<>" };
+    }
+    case "AEXPR_BETWEEN":
+    case "AEXPR_NOT_BETWEEN":
+    case "AEXPR_BETWEEN_SYM":
+    case "AEXPR_NOT_BETWEEN_SYM": {
+      const x = bindExpr(b, lexpr!, ctx);
+      const [lo, hi] = (rexpr as PgNode[]).map((n) => bindExpr(b, n, ctx)) as [Expr, Expr];
+      const not = kind.includes("NOT");
+      const between = (a: Expr, c: Expr): Expr => ({ kind: "and", type: BOOL, args: [binaryOp(">=", x, a, loc), binaryOp("<=", x, c, loc)] });
+      let e: Expr = between(lo, hi);
+      if (kind.endsWith("SYM")) e = { kind: "or", type: BOOL, args: [e, between(hi, lo)] };
+      return not ? { kind: "not", type: BOOL, arg: e } : e;
+    }
+    case "AEXPR_OP_ANY":
+    case "AEXPR_OP_ALL": {
+      const l = bindExpr(b, lexpr!, ctx);
+      const r = bindExpr(b, rexpr!, ctx);
+      const elemType = r.type.elem ?? (r.type.oid === Oid.unknown ? l.type : null);
+      if (elemType === null) throw new PgError("wrong_object_type", `op ANY/ALL (array) requires array on right side`, pos(loc));
+      const arr = r.type.elem !== undefined ? r : coerce(r, arrayOf(l.type.oid === Oid.unknown ? Types.text : l.type));
+      const res = resolveBinaryOperator(opName, l.type, arr.type.elem!);
+      const cl = coerce(l, res.argTypes[0]!);
+      const all = kind === "AEXPR_OP_ALL";
+      return callExpr(`${opName} ${all ? "ALL" : "ANY"}`, BOOL, [cl, arr], ([a, xs]) => {
+        let sawNull = false;
+        for (const x of xs as Datum[]) {
+          if (x === null) {
+            sawNull = true;
+            continue;
+          }
+          const v = res.fn([a!, x]);
+          if (all && v === false) return false;
+          if (!all && v === true) return true;
+        }
+        return sawNull ? null : all;
+      });
+    }
+  }
+  throw new PgError("feature_not_supported", `expression kind ${kind} is not supported`, pos(loc));
+}
+
+function similarMatch(s: string, pattern: string): boolean {
+  let re = "^(?:";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "\\" && i + 1 < pattern.length) re += `\\${pattern[++i]}`;
+    else if (c === "%") re += "[\\s\\S]*";
+    else if (c === "_") re += "[\\s\\S]";
+    else if (c === ".") re += "\\.";
+    else re += c;
+  }
+  return new RegExp(`${re})$`, "s").test(s);
+}
+
+function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
+  const names = stringList(node["funcname"] as PgNode[]);
+  const name = names[names.length - 1]!.toLowerCase();
+  const loc = node["location"];
+  const argNodes = (node["args"] as PgNode[] | undefined) ?? [];
+  const over = node["over"] as PgNode | undefined;
+  if (over !== undefined) return bindWindowCall(b, node, name, ctx);
+  if (AGGREGATES.has(name)) {
+    if (ctx.aggs === null) {
+      throw new PgError("grouping_error", `aggregate functions are not allowed in ${ctx.clause}`, pos(loc));
+    }
+    const inner: ExprContext = { scope: ctx.scope, aggs: null, wins: null, clause: "aggregate function calls" };
+    const args = argNodes.map((n) => bindExpr(b, n, inner));
+    const star = node["agg_star"] === true;
+    const typing = aggregateType(name, star ? [] : args.map((a) => a.type));
+    const filterNode = node["agg_filter"] as PgNode | undefined;
+    const orderBy: SortKey[] = ((node["agg_order"] as PgNode[] | undefined) ?? []).map((s) => bindSortBy(b, s, inner));
+    const call: AggCall = {
+      name: name === "every" ? "bool_and" : name,
+      args: args.map((a, i) => coerce(a, typing.argTypes[i] ?? a.type)),
+      distinct: node["agg_distinct"] === true,
+      star,
+      filter: filterNode === undefined ? null : coerceBool(bindExpr(b, filterNode, inner), "FILTER"),
+      orderBy,
+      type: typing.type,
+      argTypes: typing.argTypes,
+    };
+    ctx.aggs.push(call);
+    return { kind: "col", type: typing.type, index: AGG_BASE + ctx.aggs.length - 1 };
+  }
+  if (WINDOW_ONLY.has(name)) throw new PgError("wrong_object_type", `window function ${name} requires an OVER clause`, pos(loc));
+  const args = argNodes.map((n) => bindExpr(b, n, ctx));
+  const special = bindSpecialFunction(name, args, loc);
+  if (special !== null) return special;
+  if (!hasFunction(name)) {
+    throw new PgError("undefined_function", `function ${name}(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`, {
+      ...pos(loc),
+      hint: "No function matches the given name and argument types. You might need to add explicit type casts.",
+    });
+  }
+  const res = resolveFunction(name, args.map((a) => a.type));
+  return callExpr(name, res.type, args.map((a, i) => coerce(a, res.argTypes[i] ?? a.type)), res.fn, true, name === "random");
+}
+
+/** Functions that depend on the session or do more than compute (sequences, settings, …). */
+function bindSpecialFunction(name: string, args: Expr[], loc: unknown): Expr | null {
+  const textArgs = (n: number): Expr[] => {
+    if (args.length !== n) throw new PgError("undefined_function", `function ${name} with ${args.length} arguments does not exist`, pos(loc));
+    return args.map((a) => (isStringType(a.type) || a.type.oid === Oid.regclass ? coerce(a, Types.text) : a));
+  };
+  switch (name) {
+    case "nextval":
+    case "currval":
+      return { kind: "special", type: Types.int8, name, args: textArgs(1) };
+    case "lastval":
+      return { kind: "special", type: Types.int8, name, args: textArgs(0) };
+    case "setval": {
+      const [seq, v, called] = args;
+      if (seq === undefined || v === undefined) throw new PgError("undefined_function", "function setval requires 2 or 3 arguments", pos(loc));
+      const rest: Expr[] = [coerce(seq, Types.text), coerce(v, Types.int8)];
+      if (called !== undefined) rest.push(coerce(called, BOOL));
+      return { kind: "special", type: Types.int8, name: "setval" as SpecialFn, args: rest };
+    }
+    case "current_setting":
+      return { kind: "special", type: Types.text, name, args: args.map((a, i) => (i === 0 ? coerce(a, Types.text) : coerce(a, BOOL))) };
+    case "set_config":
+      return { kind: "special", type: Types.text, name, args: [coerce(args[0]!, Types.text), coerce(args[1]!, Types.text), coerce(args[2]!, BOOL)] };
+    case "version":
+      return constExpr(Types.text, "PostgreSQL 15.0 (Warren) on x86_64-pc-linux-gnu, compiled by esbuild, 64-bit");
+    case "current_database":
+    case "current_schema":
+    case "current_user":
+    case "session_user":
+    case "user":
+      return { kind: "special", type: Types.text, name: "current_setting", args: [constExpr(Types.text, `warren.${name}`)] };
+    case "pg_backend_pid":
+      return constExpr(Types.int4, 1);
+    case "concat": {
+      return callExpr("concat", Types.text, args, (vs) => vs.map((v, i) => (v === null ? "" : (castFn(args[i]!.type, Types.text, true)(v) as string))).join(""), false);
+    }
+    case "concat_ws": {
+      const [sep, ...rest] = args;
+      return callExpr("concat_ws", Types.text, [coerce(sep!, Types.text), ...rest], ([s, ...vs]) =>
+        s === null ? null : vs.filter((v) => v !== null).map((v, i) => castFn(rest[i]!.type, Types.text, true)(v) as string).join(s as string), false);
+    }
+    case "num_nulls":
+    case "num_nonnulls":
+      return callExpr(name, Types.int4, args, (vs) => vs.filter((v) => (name === "num_nulls" ? v === null : v !== null)).length, false);
+  }
+  return null;
+}
+
+function bindWindowCall(b: Binder, node: PgNode, name: string, ctx: ExprContext): Expr {
+  const loc = node["location"];
+  if (ctx.wins === null) throw new PgError("windowing_error", `window functions are not allowed in ${ctx.clause}`, pos(loc));
+  const over = node["over"] as PgNode;
+  if (over["name"] !== undefined || over["refname"] !== undefined) throw new PgError("feature_not_supported", "named windows are not supported", pos(loc));
+  const inner: ExprContext = { scope: ctx.scope, aggs: ctx.aggs, wins: null, clause: "window functions" };
+  const args = ((node["args"] as PgNode[] | undefined) ?? []).map((n) => bindExpr(b, n, inner));
+  const partitionBy = ((over["partitionClause"] as PgNode[] | undefined) ?? []).map((n) => bindExpr(b, n, inner));
+  const orderBy = ((over["orderClause"] as PgNode[] | undefined) ?? []).map((s) => bindSortBy(b, s, inner));
+  const frameOptions = (over["frameOptions"] as number | undefined) ?? 0;
+  // FRAMEOPTION_ROWS = 0x4; FRAMEOPTION_END_UNBOUNDED_FOLLOWING = 0x80 (libpg-query's bit values).
+  const frame: WindowCall["frame"] = orderBy.length === 0 || (frameOptions & 0x80) !== 0 ? "all" : (frameOptions & 0x4) !== 0 ? "rows-current" : "range-current";
+  let call: WindowCall;
+  if (AGGREGATES.has(name)) {
+    const star = node["agg_star"] === true;
+    const typing = aggregateType(name, star ? [] : args.map((a) => a.type));
+    const agg: AggCall = {
+      name: name === "every" ? "bool_and" : name,
+      args: args.map((a, i) => coerce(a, typing.argTypes[i] ?? a.type)),
+      distinct: node["agg_distinct"] === true,
+      star,
+      filter: null,
+      orderBy: [],
+      type: typing.type,
+      argTypes: typing.argTypes,
+    };
+    call = { name, args: agg.args, partitionBy, orderBy, frame, type: typing.type, aggregate: agg };
+  } else if (WINDOW_ONLY.has(name)) {
+    const typing = windowType(name, args.map((a) => a.type));
+    call = { name, args: args.map((a, i) => coerce(a, typing.argTypes[i] ?? a.type)), partitionBy, orderBy, frame, type: typing.type, aggregate: null };
+  } else {
+    throw new PgError("wrong_object_type", `OVER specified, but ${name} is not a window function nor an aggregate function`, pos(loc));
+  }
+  ctx.wins.push(call);
+  return { kind: "col", type: call.type, index: WIN_BASE + ctx.wins.length - 1 };
+}
+
+export function bindSortBy(b: Binder, s: PgNode, ctx: ExprContext): SortKey {
+  const body = (s["SortBy"] as PgNode | undefined) ?? s;
+  const expr = bindExpr(b, body["node"] as PgNode, ctx);
+  return sortKeyOf(expr, body);
+}
+
+export function sortKeyOf(expr: Expr, body: PgNode): SortKey {
+  const dir = body["sortby_dir"] as string | undefined;
+  const nulls = body["sortby_nulls"] as string | undefined;
+  if (dir === "SORTBY_USING") throw new PgError("feature_not_supported", "ORDER BY … USING is not supported");
+  const desc = dir === "SORTBY_DESC";
+  const nullsFirst = nulls === "SORTBY_NULLS_FIRST" ? true : nulls === "SORTBY_NULLS_LAST" ? false : desc;
+  return { expr, desc, nullsFirst };
+}
+
+function bindCase(b: Binder, node: PgNode, ctx: ExprContext): Expr {
+  const arg = node["arg"] === undefined ? null : bindExpr(b, node["arg"] as PgNode, ctx);
+  const whens: Array<{ when: Expr; then: Expr }> = [];
+  for (const w of node["args"] as PgNode[]) {
+    const cw = w["CaseWhen"] as PgNode;
+    let cond = bindExpr(b, cw["expr"] as PgNode, ctx);
+    if (arg !== null) cond = binaryOp("=", arg, cond, cw["location"]);
+    whens.push({ when: coerceBool(cond, "CASE/WHEN"), then: bindExpr(b, cw["result"] as PgNode, ctx) });
+  }
+  const elseE = node["defresult"] === undefined ? constExpr(Types.unknown, null) : bindExpr(b, node["defresult"] as PgNode, ctx);
+  const t = commonType([...whens.map((w) => w.then.type), elseE.type], "CASE");
+  return { kind: "case", type: t, whens: whens.map((w) => ({ when: w.when, then: coerce(w.then, t) })), else: coerce(elseE, t) };
+}
+
+function bindSubLink(b: Binder, node: PgNode, ctx: ExprContext): Expr {
+  const type = node["subLinkType"] as string;
+  const loc = node["location"];
+  const { rel, correlated } = bindSubquery(b, node["subselect"] as PgNode, ctx.scope);
+  const id = b.subqueryId();
+  switch (type) {
+    case "EXISTS_SUBLINK":
+      return { kind: "subquery", type: BOOL, sub: { mode: "exists", rel, test: null, cmp: null, correlated, id } };
+    case "EXPR_SUBLINK": {
+      if (rel.cols.length !== 1) throw new PgError("syntax_error", "subquery must return only one column", pos(loc));
+      return { kind: "subquery", type: rel.cols[0]!.type.oid === Oid.unknown ? Types.text : rel.cols[0]!.type, sub: { mode: "scalar", rel, test: null, cmp: null, correlated, id } };
+    }
+    case "ARRAY_SUBLINK": {
+      if (rel.cols.length !== 1) throw new PgError("syntax_error", "subquery must return only one column", pos(loc));
+      return { kind: "subquery", type: arrayOf(rel.cols[0]!.type), sub: { mode: "array", rel, test: null, cmp: null, correlated, id } };
+    }
+    case "ANY_SUBLINK":
+    case "ALL_SUBLINK": {
+      if (rel.cols.length !== 1) throw new PgError("syntax_error", rel.cols.length > 1 ? "subquery has too many columns" : "subquery has too few columns", pos(loc));
+      const test = bindExpr(b, node["testexpr"] as PgNode, ctx);
+      const opName = stringList(node["operName"] as PgNode[] | undefined).pop() ?? "=";
+      const res = resolveBinaryOperator(opName, test.type, rel.cols[0]!.type);
+      const rightCast = castFn(rel.cols[0]!.type, res.argTypes[1]!, true);
+      return {
+        kind: "subquery",
+        type: BOOL,
+        sub: { mode: type === "ALL_SUBLINK" ? "all" : "any", rel, test: coerce(test, res.argTypes[0]!), cmp: (a, x) => res.fn([a, x === null ? null : rightCast(x)]), correlated, id },
+      };
+    }
+  }
+  throw new PgError("feature_not_supported", `subquery kind ${type} is not supported`, pos(loc));
+}
+
+function bindSqlValueFunction(node: PgNode): Expr {
+  const op = node["op"] as string;
+  switch (op) {
+    case "SVFOP_CURRENT_USER":
+    case "SVFOP_USER":
+    case "SVFOP_SESSION_USER":
+    case "SVFOP_CURRENT_ROLE":
+      return { kind: "special", type: Types.name, name: "current_setting", args: [constExpr(Types.text, "warren.current_user")] };
+    case "SVFOP_CURRENT_CATALOG":
+      return { kind: "special", type: Types.name, name: "current_setting", args: [constExpr(Types.text, "warren.current_database")] };
+    case "SVFOP_CURRENT_SCHEMA":
+      return { kind: "special", type: Types.name, name: "current_setting", args: [constExpr(Types.text, "warren.current_schema")] };
+  }
+  throw new PgError("feature_not_supported", `${op.replace("SVFOP_", "").toLowerCase()} is not supported yet`, pos(node["location"]));
+}
+
+export function bindExpr(b: Binder, n: PgNode, ctx: ExprContext): Expr {
+  b.enter();
+  try {
+    return bindExprInner(b, n, ctx);
+  } finally {
+    b.leave();
+  }
+}
+
+function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
+  const [kind, node] = nodeKind(n);
+  switch (kind) {
+    case "A_Const":
+      return bindConst(node);
+    case "ColumnRef":
+      return bindColumnRef(b, node, ctx);
+    case "ParamRef": {
+      const i = (node["number"] as number) - 1;
+      if (i < 0 || i >= b.params.length) throw new PgError("undefined_parameter", `there is no parameter $${i + 1}`, pos(node["location"]));
+      return constExpr(Types.unknown, b.params[i]!);
+    }
+    case "A_Expr":
+      return bindAExpr(b, node, ctx);
+    case "BoolExpr": {
+      const op = node["boolop"] as string;
+      const args = (node["args"] as PgNode[]).map((a) => coerceBool(bindExpr(b, a, ctx), op === "NOT_EXPR" ? "NOT" : op === "AND_EXPR" ? "AND" : "OR"));
+      if (op === "NOT_EXPR") return { kind: "not", type: BOOL, arg: args[0]! };
+      return { kind: op === "AND_EXPR" ? "and" : "or", type: BOOL, args };
+    }
+    case "NullTest":
+      return { kind: "isnull", type: BOOL, arg: bindExpr(b, node["arg"] as PgNode, ctx), negate: node["nulltesttype"] === "IS_NOT_NULL" };
+    case "BooleanTest": {
+      const t = node["booltesttype"] as string;
+      const arg = coerceBool(bindExpr(b, node["arg"] as PgNode, ctx), "IS TRUE");
+      const test = t.includes("TRUE") ? "true" : t.includes("FALSE") ? "false" : "unknown";
+      return { kind: "booltest", type: BOOL, arg, test, negate: t.includes("NOT") };
+    }
+    case "TypeCast": {
+      const arg = bindExpr(b, node["arg"] as PgNode, ctx);
+      const t = bindTypeName(node["typeName"] as PgNode);
+      try {
+        return coerce(arg, t, true);
+      } catch (err) {
+        if (err instanceof PgError && err.position === undefined) throw new PgError(err.condition, err.message, pos(node["location"]));
+        throw err;
+      }
+    }
+    case "FuncCall":
+      return bindFuncCall(b, node, ctx);
+    case "CaseExpr":
+      return bindCase(b, node, ctx);
+    case "CoalesceExpr": {
+      const args = (node["args"] as PgNode[]).map((a) => bindExpr(b, a, ctx));
+      const t = commonType(args.map((a) => a.type), "COALESCE");
+      return { kind: "coalesce", type: t, args: args.map((a) => coerce(a, t)) };
+    }
+    case "MinMaxExpr": {
+      const args = (node["args"] as PgNode[]).map((a) => bindExpr(b, a, ctx));
+      const t = commonType(args.map((a) => a.type), node["op"] === "IS_GREATEST" ? "GREATEST" : "LEAST");
+      return { kind: "minmax", type: t, greatest: node["op"] === "IS_GREATEST", args: args.map((a) => coerce(a, t)) };
+    }
+    case "SubLink":
+      return bindSubLink(b, node, ctx);
+    case "A_ArrayExpr": {
+      const elems = ((node["elements"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctx));
+      const t = commonType(elems.map((e) => e.type), "ARRAY");
+      return { kind: "array", type: arrayOf(t), elems: elems.map((e) => coerce(e, t)) };
+    }
+    case "SQLValueFunction":
+      return bindSqlValueFunction(node);
+    case "CollateClause":
+      return bindExpr(b, node["arg"] as PgNode, ctx);
+    case "A_Indirection": {
+      const arg = bindExpr(b, node["arg"] as PgNode, ctx);
+      const ind = (node["indirection"] as PgNode[])[0]!;
+      const [ik, ib] = nodeKind(ind);
+      if (ik !== "A_Indices" || arg.type.elem === undefined || ib["is_slice"]) throw new PgError("feature_not_supported", "only array subscripts are supported", pos(node["location"]));
+      const idx = coerce(bindExpr(b, ib["uidx"] as PgNode, ctx), Types.int4);
+      return callExpr("subscript", arg.type.elem, [arg, idx], ([a, i]) => (a as Datum[])[(i as number) - 1] ?? null);
+    }
+    case "RowExpr":
+      throw new PgError("feature_not_supported", "row constructors are not supported yet");
+  }
+  throw new PgError("feature_not_supported", `expression ${kind} is not supported`, pos(node["location"]));
+}

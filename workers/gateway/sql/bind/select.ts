@@ -1,0 +1,631 @@
+// Binds SELECT (and VALUES, set operations, WITH) into a Rel tree:
+//   FROM → WHERE → GROUP BY/aggregates → HAVING → window → projection (+ hidden sort columns)
+//   → DISTINCT [ON] → ORDER BY → LIMIT/OFFSET → drop hidden columns.
+import { PgError } from "../../../../common/errors.ts";
+import { visibleColumns } from "../../catalog/descriptors.ts";
+import { commonType } from "../bridge/casts.ts";
+import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import { Oid, type SqlType, Types, typeFromOid } from "../types/type.ts";
+import { type Binder, pos } from "./binder.ts";
+import type { AggCall, CteDef, Expr, JoinType, OutputColumn, Rel, SortKey, WindowCall } from "./bound.ts";
+import { AGG_BASE, bindExpr, bindSortBy, coerce, coerceBool, ctxFor, type ExprContext, exprKey, sortKeyOf, WIN_BASE } from "./expr.ts";
+import { Scope, type ScopeColumn } from "./scope.ts";
+import { mapChildren, mapExpr } from "./rewrite.ts";
+
+export interface BoundQuery {
+  rel: Rel;
+}
+
+function outCol(name: string, type: SqlType, tableId = 0, columnId = 0): OutputColumn {
+  return { name, type, tableId, columnId };
+}
+
+function scopeOf(rel: Rel, alias: string | null, offset: number, colNames?: string[]): ScopeColumn[] {
+  return rel.cols.map((c, i) => ({
+    table: alias,
+    name: colNames?.[i] ?? c.name,
+    type: c.type,
+    index: offset + i,
+    hidden: rel.kind === "scan" && rel.table.columns[i]!.hidden,
+    tableId: c.tableId,
+    columnId: c.columnId,
+  }));
+}
+
+/** Binds a subquery under `outer`; reports whether it refers to any enclosing query's columns. */
+export function bindSubquery(b: Binder, stmt: PgNode, outer: Scope): { rel: Rel; correlated: boolean } {
+  const boundary = { outer, correlated: false };
+  b.boundaries.push(boundary);
+  try {
+    const rel = bindQuery(b, stmt, outer);
+    return { rel, correlated: boundary.correlated };
+  } finally {
+    b.boundaries.pop();
+  }
+}
+
+/** Applies `f` to every expression of a Rel tree (not into nested subqueries). */
+export function walkRelExprs(rel: Rel, f: (e: Expr) => Expr): void {
+  const w = (e: Expr | null): void => {
+    if (e !== null) mapExpr(e, f);
+  };
+  switch (rel.kind) {
+    case "filter": w(rel.pred); walkRelExprs(rel.input, f); break;
+    case "project": rel.exprs.forEach(w); walkRelExprs(rel.input, f); break;
+    case "join": w(rel.on); walkRelExprs(rel.left, f); walkRelExprs(rel.right, f); break;
+    case "aggregate": rel.groupBy.forEach(w); rel.aggs.forEach((a) => { a.args.forEach(w); w(a.filter); }); walkRelExprs(rel.input, f); break;
+    case "window": rel.funcs.forEach((fn) => { fn.args.forEach(w); fn.partitionBy.forEach(w); fn.orderBy.forEach((k) => w(k.expr)); }); walkRelExprs(rel.input, f); break;
+    case "sort": rel.keys.forEach((k) => w(k.expr)); walkRelExprs(rel.input, f); break;
+    case "limit": w(rel.limit); w(rel.offset); walkRelExprs(rel.input, f); break;
+    case "distinct": rel.on?.forEach(w); walkRelExprs(rel.input, f); break;
+    case "setop": walkRelExprs(rel.left, f); walkRelExprs(rel.right, f); break;
+    case "values": rel.rows.forEach((r) => r.forEach(w)); break;
+    case "srf": rel.args.forEach(w); break;
+    case "scan": case "cteref": case "one": break;
+  }
+}
+
+/** SELECT / VALUES / set operation, with its own WITH, ORDER BY and LIMIT. */
+export function bindQuery(b: Binder, n: PgNode, outer: Scope | null): Rel {
+  const [kind, stmt] = nodeKind(n);
+  if (kind !== "SelectStmt") throw new PgError("feature_not_supported", `${kind} is not supported as a query`);
+  b.enter();
+  const cteMark = b.ctes.length;
+  try {
+    if (stmt["withClause"] !== undefined) bindWith(b, stmt["withClause"] as PgNode, outer);
+    return bindSelectStmt(b, stmt, outer);
+  } finally {
+    b.ctes.length = cteMark;
+    b.leave();
+  }
+}
+
+function bindWith(b: Binder, w: PgNode, outer: Scope | null): void {
+  const recursive = w["recursive"] === true;
+  for (const c of w["ctes"] as PgNode[]) {
+    const cte = c["CommonTableExpr"] as PgNode;
+    const name = cte["ctename"] as string;
+    const colNames = stringList(cte["aliascolnames"] as PgNode[] | undefined);
+    const query = cte["ctequery"] as PgNode;
+    const def: CteDef = { name, id: b.cteId(), rel: { kind: "one", cols: [] }, recursive: null, unionAll: true, cols: [] };
+    const q = query["SelectStmt"] as PgNode | undefined;
+    if (recursive && q !== undefined && q["op"] === "SETOP_UNION" && referencesName(q["rarg"], name)) {
+      const anchor = bindQuery(b, { SelectStmt: q["larg"] }, outer);
+      def.rel = anchor;
+      def.cols = anchor.cols.map((col, i) => outCol(colNames[i] ?? col.name, col.type.oid === Oid.unknown ? Types.text : col.type));
+      (def as { unionAll: boolean }).unionAll = q["all"] === true;
+      b.ctes.push(def);
+      const step = bindQuery(b, { SelectStmt: q["rarg"] }, outer);
+      def.recursive = castRel(step, def.cols.map((c2) => c2.type));
+    } else {
+      const rel = bindQuery(b, query, outer);
+      def.rel = rel;
+      def.cols = rel.cols.map((col, i) => outCol(colNames[i] ?? col.name, col.type));
+      b.ctes.push(def);
+    }
+  }
+}
+
+function referencesName(n: unknown, name: string): boolean {
+  if (n === null || typeof n !== "object") return false;
+  if (Array.isArray(n)) return n.some((x) => referencesName(x, name));
+  const o = n as PgNode;
+  if (o["RangeVar"] !== undefined && (o["RangeVar"] as PgNode)["relname"] === name) return true;
+  return Object.values(o).some((v) => referencesName(v, name));
+}
+
+/** Projects `rel` so its columns have `types` (set operations, recursive CTE steps, INSERT). */
+export function castRel(rel: Rel, types: readonly SqlType[]): Rel {
+  if (rel.cols.every((c, i) => c.type.oid === types[i]!.oid)) return rel;
+  const exprs = rel.cols.map((c, i) => coerce({ kind: "col", type: c.type, index: i }, types[i]!));
+  return { kind: "project", cols: rel.cols.map((c, i) => ({ ...c, type: types[i]! })), input: rel, exprs };
+}
+
+function bindSelectStmt(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
+  const op = stmt["op"] as string | undefined;
+  let rel: Rel;
+  let outputScopeCols: OutputColumn[];
+  if (op !== undefined && op !== "SETOP_NONE") {
+    const left = bindQuery(b, { SelectStmt: stmt["larg"] }, outer);
+    const right = bindQuery(b, { SelectStmt: stmt["rarg"] }, outer);
+    if (left.cols.length !== right.cols.length) {
+      throw new PgError("syntax_error", `each ${op.replace("SETOP_", "")} query must have the same number of columns`);
+    }
+    const types = left.cols.map((c, i) => commonType([c.type, right.cols[i]!.type], op.replace("SETOP_", "")));
+    const setop = op === "SETOP_UNION" ? "union" : op === "SETOP_INTERSECT" ? "intersect" : "except";
+    rel = {
+      kind: "setop",
+      op: setop,
+      all: stmt["all"] === true,
+      left: castRel(left, types),
+      right: castRel(right, types),
+      cols: left.cols.map((c, i) => outCol(c.name, types[i]!)),
+    };
+    outputScopeCols = rel.cols.slice();
+    return finishOrderLimit(b, stmt, rel, outputScopeCols, outer);
+  }
+  if (stmt["valuesLists"] !== undefined) {
+    rel = bindValues(b, stmt["valuesLists"] as PgNode[], outer);
+    return finishOrderLimit(b, stmt, rel, rel.cols.slice(), outer);
+  }
+  return bindPlainSelect(b, stmt, outer);
+}
+
+export function bindValues(b: Binder, lists: PgNode[], outer: Scope | null, targetTypes?: readonly SqlType[]): Rel {
+  const scope = new Scope([], outer);
+  const rows = lists.map((l) => ((l["List"] as PgNode)["items"] as PgNode[]).map((item) => bindExpr(b, item, ctxFor(scope, "VALUES"))));
+  const width = rows[0]?.length ?? 0;
+  for (const r of rows) if (r.length !== width) throw new PgError("syntax_error", "VALUES lists must all be the same length");
+  const types = Array.from({ length: width }, (_, i) =>
+    targetTypes?.[i] ?? commonType(rows.map((r) => r[i]!.type), "VALUES"),
+  );
+  return {
+    kind: "values",
+    cols: types.map((t, i) => outCol(`column${i + 1}`, t)),
+    rows: rows.map((r) => r.map((e, i) => coerce(e, types[i]!))),
+  };
+}
+
+/** ORDER BY / LIMIT over a set operation or VALUES: keys name output columns. */
+function finishOrderLimit(b: Binder, stmt: PgNode, rel: Rel, cols: OutputColumn[], outer: Scope | null): Rel {
+  const sortNodes = (stmt["sortClause"] as PgNode[] | undefined) ?? [];
+  if (sortNodes.length > 0) {
+    const scope = new Scope(cols.map((c, i) => ({ table: null, name: c.name, type: c.type, index: i, hidden: false, tableId: 0, columnId: 0 })), outer);
+    const keys = sortNodes.map((s) => {
+      const body = s["SortBy"] as PgNode;
+      const node = body["node"] as PgNode;
+      const pos0 = ordinal(node, cols.length);
+      if (pos0 !== null) return sortKeyOf({ kind: "col", type: cols[pos0]!.type, index: pos0 }, body);
+      return bindSortBy(b, s, ctxFor(scope, "ORDER BY"));
+    });
+    rel = { kind: "sort", cols: rel.cols, input: rel, keys };
+  }
+  return bindLimit(b, stmt, rel, outer);
+}
+
+function bindLimit(b: Binder, stmt: PgNode, rel: Rel, outer: Scope | null): Rel {
+  const lim = stmt["limitCount"] as PgNode | undefined;
+  const off = stmt["limitOffset"] as PgNode | undefined;
+  if (lim === undefined && off === undefined) return rel;
+  const scope = new Scope([], outer);
+  const bindBound = (n: PgNode | undefined): Expr | null => {
+    if (n === undefined) return null;
+    const e = bindExpr(b, n, ctxFor(scope, "LIMIT"));
+    if (e.kind === "const" && e.value === null && lim === n) return null; // LIMIT NULL / ALL
+    return coerce(e, Types.int8);
+  };
+  return { kind: "limit", cols: rel.cols, input: rel, limit: bindBound(lim), offset: bindBound(off) };
+}
+
+/** ORDER BY 2 → index 1; null when the node is not an integer constant. */
+function ordinal(node: PgNode, width: number): number | null {
+  const [k, c] = nodeKind(node);
+  if (k !== "A_Const" || c["ival"] === undefined) return null;
+  const v = (c["ival"] as { ival?: number }).ival ?? 0;
+  if (v < 1 || v > width) throw new PgError("invalid_column_reference", `ORDER BY position ${v} is not in select list`, pos(c["location"]));
+  return v - 1;
+}
+
+// ---- FROM ----
+
+interface FromItem {
+  rel: Rel;
+  cols: ScopeColumn[];
+}
+
+function bindFrom(b: Binder, items: PgNode[], outer: Scope | null): FromItem {
+  let acc: FromItem | null = null;
+  for (const item of items) {
+    const lateralScope = acc === null ? outer : new Scope(acc.cols, outer);
+    const next = bindFromItem(b, item, outer, lateralScope);
+    if (acc === null) acc = next;
+    else acc = crossJoin(acc, next, isLateral(item));
+  }
+  if (acc === null) return { rel: { kind: "one", cols: [] }, cols: [] };
+  return acc;
+}
+
+function isLateral(item: PgNode): boolean {
+  const [k, body] = nodeKind(item);
+  return (k === "RangeSubselect" || k === "RangeFunction") && body["lateral"] === true;
+}
+
+function crossJoin(l: FromItem, r: FromItem, lateral: boolean): FromItem {
+  const shift = l.rel.cols.length;
+  return {
+    rel: { kind: "join", type: "inner", left: l.rel, right: r.rel, on: null, lateral, cols: [...l.rel.cols, ...r.rel.cols] },
+    cols: [...l.cols, ...r.cols.map((c) => ({ ...c, index: c.index + shift }))],
+  };
+}
+
+function aliasOf(node: PgNode): { name: string | null; cols: string[] } {
+  const a = node["alias"] as PgNode | undefined;
+  if (a === undefined) return { name: null, cols: [] };
+  return { name: a["aliasname"] as string, cols: stringList(a["colnames"] as PgNode[] | undefined) };
+}
+
+function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope: Scope | null): FromItem {
+  const [kind, node] = nodeKind(item);
+  switch (kind) {
+    case "RangeVar": {
+      const relname = node["relname"] as string;
+      const schemaname = node["schemaname"] as string | undefined;
+      const alias = aliasOf(node);
+      if (schemaname === undefined) {
+        const cte = b.findCte(relname);
+        if (cte !== undefined) {
+          const rel: Rel = { kind: "cteref", cols: cte.cols, cte };
+          return { rel, cols: scopeOf(rel, alias.name ?? relname, 0, alias.cols.length ? alias.cols : undefined) };
+        }
+      }
+      const names = schemaname === undefined ? [relname] : [schemaname, relname];
+      const desc = b.catalog.resolveRelation(names, b.searchPath);
+      if (desc === undefined) throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`, pos(node["location"]));
+      b.usedTables.add(desc.id);
+      if (desc.kind === "table") {
+        const rel: Rel = {
+          kind: "scan",
+          table: desc,
+          alias: alias.name ?? relname,
+          cols: desc.columns.map((c) => outCol(c.name, typeFromOid(c.type.oid, c.type.typmod), desc.id, c.id)),
+        };
+        const visible = visibleColumns(desc);
+        const cols = scopeOf(rel, alias.name ?? relname, 0).map((c, i) => {
+          const vi = visible.findIndex((v) => v.id === desc.columns[i]!.id);
+          return vi >= 0 && alias.cols[vi] !== undefined ? { ...c, name: alias.cols[vi]! } : c;
+        });
+        return { rel, cols };
+      }
+      if (desc.kind === "view") {
+        const rel0 = bindQuery(b, desc.query, null);
+        const rel: Rel = desc.columnNames.length
+          ? { kind: "project", input: rel0, exprs: rel0.cols.map((c, i) => ({ kind: "col", type: c.type, index: i })), cols: rel0.cols.map((c, i) => ({ ...c, name: desc.columnNames[i] ?? c.name })) }
+          : rel0;
+        return { rel, cols: scopeOf(rel, alias.name ?? relname, 0, alias.cols.length ? alias.cols : undefined) };
+      }
+      throw new PgError("wrong_object_type", `"${relname}" is a sequence; selecting from sequences is not supported`, pos(node["location"]));
+    }
+    case "RangeSubselect": {
+      const alias = aliasOf(node);
+      const lateral = node["lateral"] === true;
+      const rel = bindQuery(b, node["subquery"] as PgNode, lateral ? lateralScope : outer);
+      return { rel, cols: scopeOf(rel, alias.name, 0, alias.cols.length ? alias.cols : undefined) };
+    }
+    case "JoinExpr":
+      return bindJoin(b, node, outer, lateralScope);
+    case "RangeFunction": {
+      const alias = aliasOf(node);
+      const fnList = ((node["functions"] as PgNode[])[0]!["List"] as PgNode)["items"] as PgNode[];
+      const call = (fnList[0]!["FuncCall"] as PgNode | undefined);
+      if (call === undefined) throw new PgError("feature_not_supported", "only function calls are supported in FROM");
+      const name = stringList(call["funcname"] as PgNode[]).pop()!.toLowerCase();
+      const scope = new Scope([], node["lateral"] === true ? lateralScope : outer);
+      const args = ((call["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(scope, "FROM")));
+      const rel = bindSrf(name, args, alias.cols[0] ?? alias.name ?? name);
+      return { rel, cols: scopeOf(rel, alias.name ?? name, 0, alias.cols.length ? alias.cols : undefined) };
+    }
+  }
+  throw new PgError("feature_not_supported", `${kind} in FROM is not supported`);
+}
+
+export function bindSrf(name: string, args: Expr[], colName: string): Rel {
+  if (name === "generate_series") {
+    if (args.length < 2 || args.length > 3) throw new PgError("undefined_function", `function generate_series with ${args.length} arguments does not exist`);
+    const t = commonType(args.slice(0, 2).map((a) => a.type), "generate_series");
+    const st: SqlType = t.oid === Oid.int8 ? Types.int8 : t.oid === Oid.numeric ? Types.numeric : Types.int4;
+    const cargs = args.map((a) => coerce(a, st));
+    return { kind: "srf", name, args: cargs, cols: [outCol(colName, st)] };
+  }
+  if (name === "unnest") {
+    const a = args[0];
+    if (a === undefined || a.type.elem === undefined) throw new PgError("undefined_function", "function unnest requires an array argument");
+    return { kind: "srf", name, args, cols: [outCol(colName, a.type.elem)] };
+  }
+  throw new PgError("feature_not_supported", `set-returning function ${name} is not supported in FROM`);
+}
+
+function bindJoin(b: Binder, node: PgNode, outer: Scope | null, lateralScope: Scope | null): FromItem {
+  const left = bindFromItem(b, node["larg"] as PgNode, outer, lateralScope);
+  const rightLateralScope = new Scope(left.cols, lateralScope ?? outer);
+  const right = bindFromItem(b, node["rarg"] as PgNode, outer, rightLateralScope);
+  const jt = node["jointype"] as string;
+  const type: JoinType = jt === "JOIN_LEFT" ? "left" : jt === "JOIN_RIGHT" ? "right" : jt === "JOIN_FULL" ? "full" : "inner";
+  const shift = left.rel.cols.length;
+  let cols = [...left.cols, ...right.cols.map((c) => ({ ...c, index: c.index + shift }))];
+  const scope = new Scope(cols, outer);
+  let on: Expr | null = null;
+  const using = stringList(node["usingClause"] as PgNode[] | undefined);
+  let usingNames = using;
+  if (node["isNatural"] === true) {
+    const rightNames = new Set(right.cols.filter((c) => !c.hidden).map((c) => c.name));
+    usingNames = left.cols.filter((c) => !c.hidden && rightNames.has(c.name)).map((c) => c.name);
+  }
+  if (usingNames.length > 0) {
+    const conds: Expr[] = [];
+    for (const n of usingNames) {
+      const lc = left.cols.find((c) => c.name === n);
+      const rc = right.cols.find((c) => c.name === n);
+      if (lc === undefined || rc === undefined) throw new PgError("undefined_column", `column "${n}" specified in USING clause does not exist in ${lc === undefined ? "left" : "right"} table`);
+      conds.push(bindExpr(b, { A_Expr: { kind: "AEXPR_OP", name: [{ String: { sval: "=" } }], lexpr: { ColumnRef: { fields: [{ String: { sval: "__l" } }] } }, rexpr: { ColumnRef: { fields: [{ String: { sval: "__r" } }] } } } },
+        ctxFor(new Scope([{ ...lc, table: null, name: "__l" }, { ...rc, table: null, name: "__r", index: rc.index + shift }], outer), "JOIN/USING")));
+    }
+    on = conds.length === 1 ? conds[0]! : { kind: "and", type: Types.bool, args: conds };
+    // The merged column appears once (from the left; for RIGHT/FULL joins Postgres coalesces).
+    const drop = new Set(usingNames);
+    cols = [...left.cols, ...right.cols.map((c) => ({ ...c, index: c.index + shift, hidden: c.hidden || drop.has(c.name) }))];
+  } else if (node["quals"] !== undefined) {
+    on = coerceBool(bindExpr(b, node["quals"] as PgNode, ctxFor(scope, "JOIN conditions")), "JOIN/ON");
+  }
+  const alias = aliasOf(node);
+  if (alias.name !== null) cols = cols.map((c) => ({ ...c, table: alias.name }));
+  const lateral = isLateral(node["rarg"] as PgNode);
+  return { rel: { kind: "join", type, left: left.rel, right: right.rel, on, lateral, cols: [...left.rel.cols, ...right.rel.cols] }, cols };
+}
+
+// ---- SELECT list ----
+
+interface Target {
+  expr: Expr;
+  name: string;
+  tableId: number;
+  columnId: number;
+}
+
+function targetName(node: PgNode, e: Expr): string {
+  const [k, body] = nodeKind(node);
+  switch (k) {
+    case "ColumnRef": {
+      const f = body["fields"] as PgNode[];
+      return (f[f.length - 1]!["String"] as PgNode | undefined)?.["sval"] as string ?? "?column?";
+    }
+    case "FuncCall":
+      return stringList(body["funcname"] as PgNode[]).pop()!;
+    case "TypeCast": {
+      const inner = targetName(body["arg"] as PgNode, e);
+      if (inner !== "?column?") return inner;
+      const names = stringList((body["typeName"] as PgNode)["names"] as PgNode[]);
+      const n = names[names.length - 1]!;
+      return ({ int4: "int4", int8: "int8", float8: "float8", bool: "bool", varchar: "varchar", bpchar: "bpchar", numeric: "numeric" } as Record<string, string>)[n] ?? n;
+    }
+    case "CaseExpr":
+      return "case";
+    case "CoalesceExpr":
+      return "coalesce";
+    case "MinMaxExpr":
+      return body["op"] === "IS_GREATEST" ? "greatest" : "least";
+    case "SubLink": {
+      const t = body["subLinkType"] as string;
+      if (t === "EXISTS_SUBLINK") return "exists";
+      if (t === "ARRAY_SUBLINK") return "array";
+      if (t === "EXPR_SUBLINK") {
+        const sel = (body["subselect"] as PgNode)["SelectStmt"] as PgNode;
+        const tl = sel["targetList"] as PgNode[] | undefined;
+        if (tl?.length === 1) {
+          const rt = tl[0]!["ResTarget"] as PgNode;
+          return (rt["name"] as string | undefined) ?? targetName(rt["val"] as PgNode, e);
+        }
+      }
+      return "?column?";
+    }
+    case "A_ArrayExpr":
+      return "array";
+    case "SQLValueFunction": {
+      const op = (body["op"] as string).replace("SVFOP_", "").toLowerCase();
+      return op === "current_catalog" ? "current_catalog" : op;
+    }
+    case "A_Expr":
+      if (body["kind"] === "AEXPR_NULLIF") return "nullif";
+      return "?column?";
+    case "A_Const":
+      return "?column?";
+  }
+  return "?column?";
+}
+
+function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
+  const from = bindFrom(b, (stmt["fromClause"] as PgNode[] | undefined) ?? [], outer);
+  const scope = new Scope(from.cols, outer);
+  let rel: Rel = from.rel;
+  if (stmt["whereClause"] !== undefined) {
+    const pred = coerceBool(bindExpr(b, stmt["whereClause"] as PgNode, ctxFor(scope, "WHERE")), "WHERE");
+    rel = { kind: "filter", cols: rel.cols, input: rel, pred };
+  }
+  const aggs: AggCall[] = [];
+  const wins: WindowCall[] = [];
+  const ctx: ExprContext = { scope, aggs, wins, clause: "SELECT" };
+
+  // Targets.
+  const targets: Target[] = [];
+  for (const t of (stmt["targetList"] as PgNode[] | undefined) ?? []) {
+    const rt = t["ResTarget"] as PgNode;
+    const val = rt["val"] as PgNode;
+    const [vk, vb] = nodeKind(val);
+    if (vk === "ColumnRef") {
+      const fields = vb["fields"] as PgNode[];
+      const last = fields[fields.length - 1]!;
+      if (last["A_Star"] !== undefined) {
+        const table = fields.length >= 2 ? ((fields[fields.length - 2]!["String"] as PgNode)["sval"] as string) : null;
+        const cols = scope.star(table);
+        if (table !== null && !scope.hasTable(table)) throw new PgError("undefined_table", `missing FROM-clause entry for table "${table}"`, pos(vb["location"]));
+        if (table === null && from.rel.kind === "one") throw new PgError("syntax_error", "SELECT * with no tables specified is not valid", pos(vb["location"]));
+        for (const c of cols) targets.push({ expr: { kind: "col", type: c.type, index: c.index }, name: c.name, tableId: c.tableId, columnId: c.columnId });
+        continue;
+      }
+    }
+    const e = bindExpr(b, val, ctx);
+    const src = e.kind === "col" && e.index < AGG_BASE ? scope.columns.find((c) => c.index === e.index) : undefined;
+    targets.push({ expr: e, name: (rt["name"] as string | undefined) ?? targetName(val, e), tableId: src?.tableId ?? 0, columnId: src?.columnId ?? 0 });
+  }
+
+  // ORDER BY keys: output ordinals, output names, or expressions over the input.
+  const sortNodes = (stmt["sortClause"] as PgNode[] | undefined) ?? [];
+  const sortRefs: Array<{ target: number } | { expr: Expr; body: PgNode }> = [];
+  for (const s of sortNodes) {
+    const body = s["SortBy"] as PgNode;
+    const node = body["node"] as PgNode;
+    const ord = ordinal(node, targets.length);
+    if (ord !== null) {
+      sortRefs.push({ target: ord });
+      continue;
+    }
+    const [nk, nb] = nodeKind(node);
+    if (nk === "ColumnRef" && (nb["fields"] as PgNode[]).length === 1) {
+      const name = ((nb["fields"] as PgNode[])[0]!["String"] as PgNode | undefined)?.["sval"] as string | undefined;
+      const matches = targets.map((t, i) => (t.name === name ? i : -1)).filter((i) => i >= 0);
+      if (name !== undefined && matches.length >= 1 && scope.find(null, name, undefined) === undefined) {
+        sortRefs.push({ target: matches[0]! });
+        continue;
+      }
+      if (name !== undefined && matches.length >= 1) {
+        // Both an output name and an input column: Postgres prefers the output column.
+        sortRefs.push({ target: matches[0]! });
+        continue;
+      }
+    }
+    sortRefs.push({ expr: bindExpr(b, node, { ...ctx, clause: "ORDER BY" }), body });
+  }
+
+  // DISTINCT ON expressions.
+  const distinctClause = stmt["distinctClause"] as PgNode[] | undefined;
+  let distinctOn: Expr[] | null = null;
+  if (distinctClause !== undefined && distinctClause.length > 0 && Object.keys(distinctClause[0]!).length > 0) {
+    distinctOn = distinctClause.map((n) => {
+      const ord = ordinal(n, targets.length);
+      return ord !== null ? targets[ord]!.expr : bindExpr(b, n, ctx);
+    });
+  }
+
+  // GROUP BY and HAVING.
+  const groupNodes = (stmt["groupClause"] as PgNode[] | undefined) ?? [];
+  const groupBy: Expr[] = groupNodes.map((n) => {
+    const ord = ordinal(n, targets.length);
+    if (ord !== null) return targets[ord]!.expr;
+    const [nk, nb] = nodeKind(n);
+    if (nk === "ColumnRef" && (nb["fields"] as PgNode[]).length === 1) {
+      const name = ((nb["fields"] as PgNode[])[0]!["String"] as PgNode | undefined)?.["sval"] as string | undefined;
+      if (name !== undefined && scope.find(null, name, undefined) === undefined) {
+        const t = targets.find((x) => x.name === name);
+        if (t !== undefined) return t.expr;
+      }
+    }
+    return bindExpr(b, n, { ...ctx, aggs: null, clause: "GROUP BY" });
+  });
+  let having: Expr | null = null;
+  if (stmt["havingClause"] !== undefined) {
+    having = coerceBool(bindExpr(b, stmt["havingClause"] as PgNode, { ...ctx, wins: null, clause: "HAVING" }), "HAVING");
+  }
+
+  const sortExprs: Expr[] = sortRefs.map((r) => ("target" in r ? targets[r.target]!.expr : r.expr));
+  const grouped = groupBy.length > 0 || aggs.length > 0 || having !== null;
+  let post = (e: Expr): Expr => e;
+  if (grouped) {
+    for (const g of groupBy) if (containsAggOrWin(g)) throw new PgError("grouping_error", "aggregate functions are not allowed in GROUP BY");
+    const keys = groupBy.map(exprKey);
+    const G = groupBy.length;
+    post = (e: Expr): Expr => rewriteGrouped(e, keys, G);
+    const aggCols = aggs.map((a) => outCol(a.name, a.type));
+    rel = {
+      kind: "aggregate",
+      input: rel,
+      groupBy,
+      aggs,
+      cols: [...groupBy.map((g) => outCol("?group?", g.type)), ...aggCols],
+    };
+    if (having !== null) rel = { kind: "filter", cols: rel.cols, input: rel, pred: post(having) };
+  }
+  if (wins.length > 0) {
+    const base = rel.cols.length;
+    const mappedWins = wins.map((w) => ({
+      ...w,
+      args: w.args.map(post),
+      partitionBy: w.partitionBy.map(post),
+      orderBy: w.orderBy.map((k) => ({ ...k, expr: post(k.expr) })),
+      aggregate: w.aggregate === null ? null : { ...w.aggregate, args: w.aggregate.args.map(post) },
+    }));
+    rel = { kind: "window", input: rel, funcs: mappedWins, cols: [...rel.cols, ...wins.map((w) => outCol(w.name, w.type))] };
+    const prev = post;
+    post = (e: Expr): Expr => mapExpr(prev(e), (x) => (x.kind === "col" && x.index >= WIN_BASE ? { kind: "col", type: x.type, index: base + x.index - WIN_BASE } : x));
+  } else if (!grouped) {
+    // Aggregates or windows can only appear in grouped/windowed queries; nothing to rewrite.
+  }
+
+  // Projection: targets, then hidden sort columns not already among them.
+  const projExprs = targets.map((t) => post(t.expr));
+  const projCols: OutputColumn[] = targets.map((t, i) => outCol(t.name, finalType(projExprs[i]!.type), t.tableId, t.columnId));
+  const finalExprs = projExprs.map((e) => (e.type.oid === Oid.unknown ? coerce(e, Types.text) : e));
+  const sortKeys: SortKey[] = [];
+  let hidden = 0;
+  sortRefs.forEach((r, i) => {
+    const e = post(sortExprs[i]!);
+    const body = "target" in r ? ((sortNodes[i]!["SortBy"] as PgNode)) : r.body;
+    let idx = "target" in r ? r.target : finalExprs.findIndex((x) => exprKey(x) === exprKey(e));
+    if (idx < 0) {
+      idx = finalExprs.length;
+      finalExprs.push(e);
+      projCols.push(outCol("?sort?", e.type));
+      hidden++;
+    }
+    sortKeys.push(sortKeyOf({ kind: "col", type: finalExprs[idx]!.type, index: idx }, body));
+  });
+  rel = { kind: "project", input: rel, exprs: finalExprs, cols: projCols };
+
+  const isDistinct = distinctClause !== undefined;
+  if (isDistinct && distinctOn === null) {
+    if (hidden > 0) throw new PgError("invalid_column_reference", "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+    rel = { kind: "distinct", cols: rel.cols, input: rel, on: null };
+  }
+  if (distinctOn !== null) {
+    const onIdx = distinctOn.map((d) => {
+      const e = post(d);
+      let i = finalExprs.findIndex((x) => exprKey(x) === exprKey(e));
+      if (i < 0) {
+        i = finalExprs.length;
+        finalExprs.push(e);
+        projCols.push(outCol("?distinct?", e.type));
+        hidden++;
+      }
+      return { kind: "col", type: finalExprs[i]!.type, index: i } as Expr;
+    });
+    const keys: SortKey[] = [...onIdx.map((e) => ({ expr: e, desc: false, nullsFirst: false })), ...sortKeys];
+    // The leading ORDER BY keys must match DISTINCT ON; sorting by ON first then the rest is equivalent.
+    const leading = sortKeys.slice(0, onIdx.length);
+    const ok = leading.every((k) => onIdx.some((o) => exprKey(o) === exprKey(k.expr)));
+    if (!ok && sortKeys.length > 0) throw new PgError("invalid_column_reference", "SELECT DISTINCT ON expressions must match initial ORDER BY expressions");
+    rel = { kind: "sort", cols: rel.cols, input: rel, keys: sortKeys.length > 0 ? sortKeys : keys };
+    rel = { kind: "distinct", cols: rel.cols, input: rel, on: onIdx };
+  } else if (sortKeys.length > 0) {
+    rel = { kind: "sort", cols: rel.cols, input: rel, keys: sortKeys };
+  }
+  rel = bindLimit(b, stmt, rel, outer);
+  if (hidden > 0) {
+    const n = targets.length;
+    rel = { kind: "project", input: rel, exprs: projCols.slice(0, n).map((c, i) => ({ kind: "col", type: c.type, index: i })), cols: projCols.slice(0, n) };
+  }
+  return rel;
+}
+
+function finalType(t: SqlType): SqlType {
+  return t.oid === Oid.unknown ? Types.text : t;
+}
+
+function containsAggOrWin(e: Expr): boolean {
+  let found = false;
+  mapExpr(e, (x) => {
+    if (x.kind === "col" && x.index >= AGG_BASE) found = true;
+    return x;
+  });
+  return found;
+}
+
+/** Rewrites an expression over the input into one over the aggregate's output row. */
+function rewriteGrouped(e: Expr, groupKeys: string[], G: number): Expr {
+  const k = exprKey(e);
+  const gi = groupKeys.indexOf(k);
+  if (gi >= 0) return { kind: "col", type: e.type, index: gi };
+  if (e.kind === "col") {
+    if (e.index >= AGG_BASE && e.index < WIN_BASE) return { kind: "col", type: e.type, index: G + e.index - AGG_BASE };
+    if (e.index >= WIN_BASE) return e;
+    throw new PgError("grouping_error", "column must appear in the GROUP BY clause or be used in an aggregate function");
+  }
+  return mapChildren(e, (x) => rewriteGrouped(x, groupKeys, G));
+}

@@ -1,0 +1,297 @@
+// CREATE TABLE: columns and their types, serial/identity columns (with their sequences), and the
+// constraints: PRIMARY KEY, NOT NULL, DEFAULT, UNIQUE, CHECK, FOREIGN KEY. A table without a
+// primary key gets a hidden `rowid` column as its key.
+import { PgError } from "../../../../common/errors.ts";
+import type { Catalog } from "../../catalog/catalog.ts";
+import type { ColumnDesc, ForeignKeyDesc, FkAction, IndexDesc, SequenceDesc, TableDesc } from "../../catalog/descriptors.ts";
+import { bindTypeName } from "../bind/expr.ts";
+import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import { Oid, type SqlType, Types } from "../types/type.ts";
+
+export interface DdlEnv {
+  catalog: Catalog;
+  searchPath: readonly string[];
+  allocateId(): Promise<number>;
+}
+
+export interface DdlChange {
+  changed: Array<TableDesc | SequenceDesc | import("../../catalog/descriptors.ts").ViewDesc | import("../../catalog/descriptors.ts").SchemaDesc>;
+  removed: number[];
+  tag: string;
+  /** Work to do after descriptors are written (index backfill, data removal). */
+  after?: () => Promise<void>;
+}
+
+export function nextvalAst(seqName: string): PgNode {
+  return { FuncCall: { funcname: [{ String: { sval: "nextval" } }], args: [{ A_Const: { sval: { sval: seqName } } }], funcformat: "COERCE_EXPLICIT_CALL" } };
+}
+
+export function newSequence(id: number, schemaId: number, name: string, type: SqlType, ownedBy: [number, number] | null, opts: PgNode[] = []): SequenceDesc {
+  const max = type.oid === Oid.int2 ? "32767" : type.oid === Oid.int4 ? "2147483647" : "9223372036854775807";
+  const seq: SequenceDesc = { kind: "sequence", id, name, schemaId, version: 1, start: "1", increment: "1", min: "1", max, cycle: false, ownedBy };
+  applySequenceOptions(seq, opts);
+  return seq;
+}
+
+function optInt(arg: PgNode | undefined): string {
+  if (arg === undefined) return "0";
+  const [k, b] = nodeKind(arg);
+  if (k === "Integer") return String((b as { ival?: number }).ival ?? 0);
+  if (k === "Float") return String((b as { fval: string }).fval);
+  if (k === "A_Const") return String(((b["ival"] as { ival?: number }) ?? {}).ival ?? 0);
+  return "0";
+}
+
+export function applySequenceOptions(seq: SequenceDesc, opts: PgNode[]): void {
+  let startSet = false;
+  for (const o of opts) {
+    const d = o["DefElem"] as PgNode;
+    const name = d["defname"] as string;
+    const arg = d["arg"] as PgNode | undefined;
+    switch (name) {
+      case "start":
+        seq.start = optInt(arg);
+        startSet = true;
+        break;
+      case "increment":
+        seq.increment = optInt(arg);
+        break;
+      case "minvalue":
+        if (arg !== undefined) seq.min = optInt(arg);
+        break;
+      case "maxvalue":
+        if (arg !== undefined) seq.max = optInt(arg);
+        break;
+      case "cycle":
+        seq.cycle = arg === undefined ? true : (((arg["Boolean"] as PgNode | undefined)?.["boolval"] as boolean | undefined) ?? true);
+        break;
+      case "cache":
+      case "as":
+      case "owned_by":
+        break;
+      default:
+        throw new PgError("syntax_error", `option "${name}" not recognized`);
+    }
+  }
+  if (BigInt(seq.increment) === 0n) throw new PgError("invalid_parameter_value", "INCREMENT must not be zero");
+  if (BigInt(seq.increment) < 0n) {
+    if (!opts.some((o) => (o["DefElem"] as PgNode)["defname"] === "maxvalue")) seq.max = "-1";
+    if (!opts.some((o) => (o["DefElem"] as PgNode)["defname"] === "minvalue")) seq.min = "-9223372036854775808";
+    if (!startSet) seq.start = seq.max;
+  } else if (!startSet) {
+    seq.start = seq.min;
+  }
+}
+
+function fkAction(c: string | undefined): FkAction {
+  return (c === "r" || c === "c" || c === "n" || c === "d" ? c : "a") as FkAction;
+}
+
+interface PendingFk {
+  name: string | null;
+  cols: string[];
+  refNames: string[];
+  refCols: string[];
+  onDelete: FkAction;
+  onUpdate: FkAction;
+}
+
+export function resolveFk(env: DdlEnv, table: TableDesc, fk: PendingFk, selfRef: boolean): ForeignKeyDesc {
+  const parent = selfRef && fk.refNames[fk.refNames.length - 1] === table.name ? table : env.catalog.resolveRelation(fk.refNames, env.searchPath);
+  if (parent === undefined) throw new PgError("undefined_table", `relation "${fk.refNames.join(".")}" does not exist`);
+  if (parent.kind !== "table") throw new PgError("wrong_object_type", `referenced relation "${parent.name}" is not a table`);
+  const colIds = fk.cols.map((n) => {
+    const c = table.columns.find((x) => x.name === n);
+    if (c === undefined) throw new PgError("undefined_column", `column "${n}" referenced in foreign key constraint does not exist`);
+    return c.id;
+  });
+  let refIds: number[];
+  if (fk.refCols.length === 0) {
+    if (parent.pkeyName === "") throw new PgError("invalid_foreign_key", `there is no primary key for referenced table "${parent.name}"`);
+    refIds = parent.primaryIndex.columns.map((c) => c.columnId);
+  } else {
+    refIds = fk.refCols.map((n) => {
+      const c = parent.columns.find((x) => x.name === n);
+      if (c === undefined) throw new PgError("undefined_column", `column "${n}" referenced in foreign key constraint does not exist`);
+      return c.id;
+    });
+  }
+  if (refIds.length !== colIds.length) throw new PgError("invalid_foreign_key", "number of referencing and referenced columns for foreign key disagree");
+  const hasUnique = [parent.primaryIndex, ...parent.indexes].some(
+    (ix) => (ix.primary ? parent.pkeyName !== "" : ix.unique) && ix.columns.length === refIds.length && ix.columns.every((c, i) => c.columnId === refIds[i]),
+  );
+  if (!hasUnique) throw new PgError("invalid_foreign_key", `there is no unique constraint matching given keys for referenced table "${parent.name}"`);
+  return {
+    name: fk.name ?? `${table.name}_${fk.cols.join("_")}_fkey`,
+    columnIds: colIds,
+    refTableId: parent.id,
+    refColumnIds: refIds,
+    onDelete: fk.onDelete,
+    onUpdate: fk.onUpdate,
+  };
+}
+
+function pendingFk(c: PgNode, cols: string[]): PendingFk {
+  const pk = c["pktable"] as PgNode;
+  return {
+    name: (c["conname"] as string | undefined) ?? null,
+    cols,
+    refNames: pk["schemaname"] ? [pk["schemaname"] as string, pk["relname"] as string] : [pk["relname"] as string],
+    refCols: stringList(c["pk_attrs"] as PgNode[] | undefined),
+    onDelete: fkAction(c["fk_del_action"] as string | undefined),
+    onUpdate: fkAction(c["fk_upd_action"] as string | undefined),
+  };
+}
+
+export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange> {
+  const rv = stmt["relation"] as PgNode;
+  const name = rv["relname"] as string;
+  const names = rv["schemaname"] ? [rv["schemaname"] as string, name] : [name];
+  const schema = env.catalog.creationSchema(names, env.searchPath);
+  const existing = env.catalog.relationIn(schema.id, name);
+  if (existing !== undefined) {
+    if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE TABLE" };
+    throw new PgError("duplicate_table", `relation "${name}" already exists`);
+  }
+  if (stmt["inhRelations"] !== undefined) throw new PgError("feature_not_supported", "table inheritance is not supported");
+  const id = await env.allocateId();
+  const columns: ColumnDesc[] = [];
+  const sequences: SequenceDesc[] = [];
+  let pkCols: string[] | null = null;
+  let pkName: string | null = null;
+  const uniques: Array<{ name: string | null; cols: string[] }> = [];
+  const checks: Array<{ name: string | null; expr: PgNode; col: string | null }> = [];
+  const fks: PendingFk[] = [];
+  let nextColumnId = 1;
+  for (const elt of (stmt["tableElts"] as PgNode[] | undefined) ?? []) {
+    const [k, body] = nodeKind(elt);
+    if (k === "ColumnDef") {
+      const colname = body["colname"] as string;
+      if (columns.some((c) => c.name === colname)) throw new PgError("duplicate_column", `column "${colname}" specified more than once`);
+      const tn = body["typeName"] as PgNode;
+      const tnames = stringList(tn["names"] as PgNode[]);
+      const serialKind = tnames.length === 1 ? ({ serial: Types.int4, serial4: Types.int4, bigserial: Types.int8, serial8: Types.int8, smallserial: Types.int2, serial2: Types.int2 } as Record<string, SqlType>)[tnames[0]!] : undefined;
+      const type = serialKind ?? bindTypeName(tn);
+      const col: ColumnDesc = { id: nextColumnId++, name: colname, type: { oid: type.oid, typmod: type.typmod }, nullable: true, defaultExpr: null, hidden: false, identity: "" };
+      if (type.elem !== undefined) col.type = { oid: type.oid, typmod: type.typmod };
+      if (serialKind !== undefined) {
+        const seqName = `${name}_${colname}_seq`;
+        sequences.push(newSequence(await env.allocateId(), schema.id, seqName, serialKind, [id, col.id]));
+        col.defaultExpr = nextvalAst(seqName);
+        col.nullable = false;
+      }
+      for (const cn of (body["constraints"] as PgNode[] | undefined) ?? []) {
+        const c = cn["Constraint"] as PgNode;
+        switch (c["contype"] as string) {
+          case "CONSTR_NOTNULL":
+            col.nullable = false;
+            break;
+          case "CONSTR_NULL":
+            break;
+          case "CONSTR_DEFAULT":
+            col.defaultExpr = c["raw_expr"] as PgNode;
+            break;
+          case "CONSTR_PRIMARY":
+            if (pkCols !== null) throw new PgError("invalid_table_definition", `multiple primary keys for table "${name}" are not allowed`);
+            pkCols = [colname];
+            pkName = (c["conname"] as string | undefined) ?? null;
+            break;
+          case "CONSTR_UNIQUE":
+            uniques.push({ name: (c["conname"] as string | undefined) ?? null, cols: [colname] });
+            break;
+          case "CONSTR_CHECK":
+            checks.push({ name: (c["conname"] as string | undefined) ?? null, expr: c["raw_expr"] as PgNode, col: colname });
+            break;
+          case "CONSTR_FOREIGN":
+            fks.push(pendingFk(c, [colname]));
+            break;
+          case "CONSTR_IDENTITY": {
+            const seqName = `${name}_${colname}_seq`;
+            sequences.push(newSequence(await env.allocateId(), schema.id, seqName, type, [id, col.id], (c["options"] as PgNode[] | undefined) ?? []));
+            col.defaultExpr = nextvalAst(seqName);
+            col.nullable = false;
+            col.identity = c["generated_when"] === "a" ? "a" : "d";
+            break;
+          }
+          case "CONSTR_GENERATED":
+            throw new PgError("feature_not_supported", "generated columns are not supported");
+          default:
+            break;
+        }
+      }
+      columns.push(col);
+    } else if (k === "Constraint") {
+      const keys = stringList(body["keys"] as PgNode[] | undefined);
+      switch (body["contype"] as string) {
+        case "CONSTR_PRIMARY":
+          if (pkCols !== null) throw new PgError("invalid_table_definition", `multiple primary keys for table "${name}" are not allowed`);
+          pkCols = keys;
+          pkName = (body["conname"] as string | undefined) ?? null;
+          break;
+        case "CONSTR_UNIQUE":
+          uniques.push({ name: (body["conname"] as string | undefined) ?? null, cols: keys });
+          break;
+        case "CONSTR_CHECK":
+          checks.push({ name: (body["conname"] as string | undefined) ?? null, expr: body["raw_expr"] as PgNode, col: null });
+          break;
+        case "CONSTR_FOREIGN":
+          fks.push(pendingFk(body, stringList(body["fk_attrs"] as PgNode[] | undefined)));
+          break;
+        default:
+          throw new PgError("feature_not_supported", `constraint ${String(body["contype"])} is not supported`);
+      }
+    } else {
+      throw new PgError("feature_not_supported", `${k} in CREATE TABLE is not supported`);
+    }
+  }
+  const colId = (n: string): number => {
+    const c = columns.find((x) => x.name === n);
+    if (c === undefined) throw new PgError("undefined_column", `column "${n}" named in key does not exist`);
+    return c.id;
+  };
+  let primaryIndex: IndexDesc;
+  let pkeyName = "";
+  if (pkCols !== null) {
+    const cols: string[] = pkCols;
+    for (const n of cols) columns.find((c) => c.name === n)!.nullable = false;
+    pkeyName = pkName ?? `${name}_pkey`;
+    primaryIndex = { id: 1, name: pkeyName, unique: true, primary: true, columns: cols.map((n) => ({ columnId: colId(n), desc: false })) };
+  } else {
+    const rowid: ColumnDesc = { id: nextColumnId++, name: "rowid", type: { oid: Oid.int8, typmod: -1 }, nullable: false, defaultExpr: null, hidden: true, identity: "" };
+    columns.push(rowid);
+    primaryIndex = { id: 1, name: "", unique: true, primary: true, columns: [{ columnId: rowid.id, desc: false }] };
+  }
+  const indexes: IndexDesc[] = [];
+  let nextIndexId = 2;
+  for (const u of uniques) {
+    const cols = u.cols.map(colId);
+    if (primaryIndex.columns.length === cols.length && primaryIndex.columns.every((c, i) => c.columnId === cols[i]) && pkeyName !== "") continue;
+    indexes.push({ id: nextIndexId++, name: u.name ?? `${name}_${u.cols.join("_")}_key`, unique: true, primary: false, columns: cols.map((c) => ({ columnId: c, desc: false })) });
+  }
+  const checkDescs = checks.map((c, i) => ({
+    name: c.name ?? (c.col !== null ? `${name}_${c.col}_check` : `${name}_check${i === 0 ? "" : i}`),
+    expr: c.expr,
+  }));
+  const table: TableDesc = {
+    kind: "table",
+    id,
+    name,
+    schemaId: schema.id,
+    version: 1,
+    columns,
+    nextColumnId,
+    primaryIndex,
+    indexes,
+    nextIndexId,
+    checks: checkDescs,
+    foreignKeys: [],
+    pkeyName,
+    options: {},
+  };
+  table.foreignKeys = fks.map((fk) => resolveFk(env, table, fk, true));
+  for (const o of (stmt["options"] as PgNode[] | undefined) ?? []) {
+    const d = o["DefElem"] as PgNode;
+    table.options[d["defname"] as string] = optInt(d["arg"] as PgNode | undefined);
+  }
+  return { changed: [table, ...sequences], removed: [], tag: "CREATE TABLE" };
+}

@@ -1,0 +1,525 @@
+// Schema changes other than CREATE TABLE: DROP, CREATE/DROP INDEX (with backfill of populated
+// tables), ALTER TABLE, views, sequences, schemas, TRUNCATE. Each returns the descriptors it
+// changes; the session writes them with the catalog version bump in the same transaction.
+import { PgError } from "../../../../common/errors.ts";
+import type { Descriptor, IndexDesc, SchemaDesc, SequenceDesc, TableDesc, ViewDesc } from "../../catalog/descriptors.ts";
+import { prefixEnd } from "../../kv/bytes.ts";
+import { bindTypeName } from "../bind/expr.ts";
+import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import { Oid, Types } from "../types/type.ts";
+import type { ExecContext } from "./context.ts";
+import { applySequenceOptions, createTable, type DdlChange, type DdlEnv, newSequence, nextvalAst, resolveFk } from "./ddl-create-table.ts";
+import type { Row } from "./eval.ts";
+import { primaryScan } from "./ops/scan.ts";
+import { RowCodec } from "./row-codec.ts";
+import { keyString } from "../../kv/bytes.ts";
+import { compareDatums } from "../bridge/compare.ts";
+import { formatText } from "../bridge/text.ts";
+
+export interface DdlExecEnv extends DdlEnv {
+  ctx: ExecContext;
+  /** Rows and evaluation for CHECK validation and column defaults, bound by the session. */
+  checkRows(table: TableDesc, check: PgNode, name: string): Promise<void>;
+  evalDefault(table: TableDesc, expr: PgNode, typeOid: number, typmod: number): Promise<unknown>;
+  validateFk(table: TableDesc, fkName: string): Promise<void>;
+}
+
+function objNames(o: PgNode): string[] {
+  const [k, b] = nodeKind(o);
+  if (k === "List") return stringList(b["items"] as PgNode[]);
+  if (k === "String") return [(b as { sval: string }).sval];
+  return [];
+}
+
+async function* tableRows(table: TableDesc, ctx: ExecContext): AsyncGenerator<Row[]> {
+  yield* primaryScan(table, null, 0, null, false, []).run(ctx);
+}
+
+function bump<T extends Descriptor>(d: T): T {
+  return { ...d, version: d.version + 1 };
+}
+
+/** Writes every row's entry of a new index; 23505 when a unique index finds duplicates. */
+async function backfillIndex(table: TableDesc, ix: IndexDesc, ctx: ExecContext): Promise<void> {
+  const codec = new RowCodec(ctx.ks, { ...table, indexes: [...table.indexes, ix] });
+  const seen = new Set<string>();
+  for await (const batch of tableRows(table, ctx)) {
+    for (const row of batch) {
+      const e = codec.indexEntry(ix, row);
+      if (ix.unique) {
+        const k = keyString(e.key);
+        const hasNull = ix.columns.some((c) => row[codec.position(c.columnId)] === null);
+        if (!hasNull && seen.has(k)) {
+          const cols = ix.columns.map((c) => codec.position(c.columnId));
+          throw new PgError("unique_violation", `could not create unique index "${ix.name}"`, {
+            detail: `Key (${cols.map((p) => table.columns[p]!.name).join(", ")})=(${cols.map((p) => formatText(codec.types[p]!, row[p]!) ?? "null").join(", ")}) is duplicated.`,
+            constraint: ix.name,
+          });
+        }
+        if (!hasNull) seen.add(k);
+        ctx.memory.reserve(k.length * 2 + 48, "unique index build");
+      }
+      ctx.txn.put(e.key, e.value);
+    }
+  }
+}
+
+function tableByName(env: DdlEnv, names: string[], missingOk: boolean): TableDesc | null {
+  const d = env.catalog.resolveRelation(names, env.searchPath);
+  if (d === undefined) {
+    if (missingOk) return null;
+    throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`);
+  }
+  if (d.kind !== "table") throw new PgError("wrong_object_type", `"${d.name}" is not a table`);
+  return d;
+}
+
+function indexName(env: DdlEnv, table: TableDesc, cols: string[], unique: boolean): string {
+  const base = `${table.name}_${cols.join("_")}_${unique ? "key" : "idx"}`;
+  let n = base;
+  for (let i = 1; env.catalog.indexIn(table.schemaId, n) !== undefined; i++) n = `${base}${i}`;
+  return n;
+}
+
+export async function createIndex(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+  const rv = stmt["relation"] as PgNode;
+  const table = tableByName(env, rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string], false)!;
+  const elems = (stmt["indexParams"] as PgNode[]).map((p) => p["IndexElem"] as PgNode);
+  const cols = elems.map((e) => {
+    if (e["name"] === undefined) throw new PgError("feature_not_supported", "indexes on expressions are not supported");
+    const c = table.columns.find((x) => x.name === e["name"] && !x.hidden);
+    if (c === undefined) throw new PgError("undefined_column", `column "${e["name"] as string}" does not exist`);
+    return { columnId: c.id, desc: e["ordering"] === "SORTBY_DESC", name: c.name };
+  });
+  const unique = stmt["unique"] === true;
+  const name = (stmt["idxname"] as string | undefined) ?? indexName(env, table, cols.map((c) => c.name), unique);
+  if (env.catalog.indexIn(table.schemaId, name) !== undefined || env.catalog.relationIn(table.schemaId, name) !== undefined) {
+    if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE INDEX" };
+    throw new PgError("duplicate_table", `relation "${name}" already exists`);
+  }
+  const ix: IndexDesc = { id: table.nextIndexId, name, unique, primary: false, columns: cols.map((c) => ({ columnId: c.columnId, desc: c.desc })) };
+  const next: TableDesc = { ...bump(table), indexes: [...table.indexes, ix], nextIndexId: table.nextIndexId + 1 };
+  await backfillIndex(table, ix, env.ctx);
+  return { changed: [next], removed: [], tag: "CREATE INDEX" };
+}
+
+function dropTableData(table: TableDesc, ctx: ExecContext): void {
+  const prefix = ctx.ks.tablePrefix(table.id);
+  ctx.txn.deleteRange(prefix, prefixEnd(prefix)!);
+}
+
+export async function dropObjects(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+  const kind = stmt["removeType"] as string;
+  const missingOk = stmt["missing_ok"] === true;
+  const cascade = stmt["behavior"] === "DROP_CASCADE";
+  const changed: Descriptor[] = [];
+  const removed: number[] = [];
+  const tag = ({ OBJECT_TABLE: "DROP TABLE", OBJECT_INDEX: "DROP INDEX", OBJECT_VIEW: "DROP VIEW", OBJECT_SEQUENCE: "DROP SEQUENCE", OBJECT_SCHEMA: "DROP SCHEMA" } as Record<string, string>)[kind];
+  if (tag === undefined) throw new PgError("feature_not_supported", `DROP ${kind.replace("OBJECT_", "")} is not supported`);
+  let cat = env.catalog;
+  for (const o of stmt["objects"] as PgNode[]) {
+    const names = objNames(o);
+    if (kind === "OBJECT_SCHEMA") {
+      const s = cat.schema(names[0]!);
+      if (s === undefined || s.id < 100) {
+        if (s === undefined && missingOk) continue;
+        if (s === undefined) throw new PgError("invalid_schema_name", `schema "${names[0]}" does not exist`);
+        throw new PgError("dependent_objects_still_exist", `cannot drop schema ${s.name} because it is a system schema`);
+      }
+      const members = cat.descriptors().filter((d) => d.kind !== "schema" && d.schemaId === s.id);
+      if (members.length > 0 && !cascade) {
+        throw new PgError("dependent_objects_still_exist", `cannot drop schema ${s.name} because other objects depend on it`, { hint: "Use DROP ... CASCADE to drop the dependent objects too." });
+      }
+      for (const m of members) {
+        if (m.kind === "table") dropTableData(m, env.ctx);
+        removed.push(m.id);
+      }
+      removed.push(s.id);
+      continue;
+    }
+    if (kind === "OBJECT_INDEX") {
+      const found = cat.resolveIndex(names, env.searchPath);
+      if (found === undefined) {
+        if (missingOk) continue;
+        throw new PgError("undefined_object", `index "${names.join(".")}" does not exist`);
+      }
+      if (found.index.primary) throw new PgError("dependent_objects_still_exist", `cannot drop index ${found.index.name} because constraint ${found.index.name} on table ${found.table.name} requires it`, { hint: `You can drop constraint ${found.index.name} on table ${found.table.name} instead.` });
+      const t = (changed.find((d) => d.id === found.table.id) as TableDesc | undefined) ?? found.table;
+      const prefix = env.ctx.ks.indexPrefix(t.id, found.index.id);
+      env.ctx.txn.deleteRange(prefix, prefixEnd(prefix)!);
+      const next = { ...bump(t), indexes: t.indexes.filter((i) => i.id !== found.index.id) };
+      replace(changed, next);
+      cat = cat.withChanges(cat.version, [next], []);
+      continue;
+    }
+    const d = cat.resolveRelation(names, env.searchPath);
+    const want = kind === "OBJECT_TABLE" ? "table" : kind === "OBJECT_VIEW" ? "view" : "sequence";
+    if (d === undefined) {
+      if (missingOk) continue;
+      throw new PgError(want === "sequence" ? "undefined_table" : "undefined_table", `${want} "${names.join(".")}" does not exist`);
+    }
+    if (d.kind !== want) throw new PgError("wrong_object_type", `"${d.name}" is not a ${want}`, { hint: `Use DROP ${d.kind.toUpperCase()} to remove a ${d.kind}.` });
+    if (d.kind === "table") {
+      for (const child of cat.referencing(d.id)) {
+        if (child.id === d.id || removed.includes(child.id)) continue;
+        const fk = child.foreignKeys.find((f) => f.refTableId === d.id)!;
+        if (!cascade) {
+          throw new PgError("dependent_objects_still_exist", `cannot drop table ${d.name} because other objects depend on it`, {
+            detail: `constraint ${fk.name} on table ${child.name} depends on table ${d.name}`,
+            hint: "Use DROP ... CASCADE to drop the dependent objects too.",
+          });
+        }
+        const next = { ...bump(child), foreignKeys: child.foreignKeys.filter((f) => f.refTableId !== d.id) };
+        replace(changed, next);
+        cat = cat.withChanges(cat.version, [next], []);
+      }
+      dropTableData(d, env.ctx);
+      for (const s of cat.descriptors()) if (s.kind === "sequence" && s.ownedBy?.[0] === d.id) removed.push(s.id);
+    }
+    removed.push(d.id);
+  }
+  return { changed: changed.filter((c) => !removed.includes(c.id)) as DdlChange["changed"], removed, tag };
+}
+
+function replace(list: Descriptor[], d: Descriptor): void {
+  const i = list.findIndex((x) => x.id === d.id);
+  if (i >= 0) list[i] = d;
+  else list.push(d);
+}
+
+export async function truncate(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+  for (const r of stmt["relations"] as PgNode[]) {
+    const rv = r["RangeVar"] as PgNode;
+    const t = tableByName(env, rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string], false)!;
+    const refs = env.catalog.referencing(t.id).filter((c) => c.id !== t.id);
+    if (refs.length > 0 && stmt["behavior"] !== "DROP_CASCADE") {
+      throw new PgError("feature_not_supported", `cannot truncate a table referenced in a foreign key constraint`, {
+        detail: `Table "${refs[0]!.name}" references "${t.name}".`,
+        hint: `Truncate table "${refs[0]!.name}" at the same time, or use TRUNCATE ... CASCADE.`,
+      });
+    }
+    dropTableData(t, env.ctx);
+    for (const c of refs) dropTableData(c, env.ctx);
+  }
+  return { changed: [], removed: [], tag: "TRUNCATE TABLE" };
+}
+
+export async function createView(env: DdlExecEnv, stmt: PgNode, validate: (q: PgNode) => void): Promise<DdlChange> {
+  const rv = stmt["view"] as PgNode;
+  const name = rv["relname"] as string;
+  const names = rv["schemaname"] ? [rv["schemaname"] as string, name] : [name];
+  const schema = env.catalog.creationSchema(names, env.searchPath);
+  const existing = env.catalog.relationIn(schema.id, name);
+  const query = stmt["query"] as PgNode;
+  validate(query);
+  if (existing !== undefined && !(stmt["replace"] === true && existing.kind === "view")) {
+    throw new PgError("duplicate_table", `relation "${name}" already exists`);
+  }
+  const view: ViewDesc = {
+    kind: "view",
+    id: existing?.id ?? (await env.allocateId()),
+    name,
+    schemaId: schema.id,
+    version: (existing?.version ?? 0) + 1,
+    query,
+    columnNames: stringList(stmt["aliases"] as PgNode[] | undefined),
+  };
+  return { changed: [view], removed: [], tag: "CREATE VIEW" };
+}
+
+export async function createSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+  const rv = stmt["sequence"] as PgNode;
+  const name = rv["relname"] as string;
+  const names = rv["schemaname"] ? [rv["schemaname"] as string, name] : [name];
+  const schema = env.catalog.creationSchema(names, env.searchPath);
+  if (env.catalog.relationIn(schema.id, name) !== undefined) {
+    if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE SEQUENCE" };
+    throw new PgError("duplicate_table", `relation "${name}" already exists`);
+  }
+  const seq = newSequence(await env.allocateId(), schema.id, name, Types.int8, null, (stmt["options"] as PgNode[] | undefined) ?? []);
+  return { changed: [seq], removed: [], tag: "CREATE SEQUENCE" };
+}
+
+export async function alterSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+  const rv = stmt["sequence"] as PgNode;
+  const d = env.catalog.resolveRelation([rv["relname"] as string], env.searchPath);
+  if (d === undefined || d.kind !== "sequence") {
+    if (stmt["missing_ok"] === true) return { changed: [], removed: [], tag: "ALTER SEQUENCE" };
+    throw new PgError("undefined_table", `relation "${rv["relname"] as string}" does not exist`);
+  }
+  const next: SequenceDesc = { ...bump(d) };
+  applySequenceOptions(next, (stmt["options"] as PgNode[] | undefined) ?? []);
+  return { changed: [next], removed: [], tag: "ALTER SEQUENCE" };
+}
+
+export async function createSchema(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+  const name = stmt["schemaname"] as string;
+  if (env.catalog.schema(name) !== undefined) {
+    if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE SCHEMA" };
+    throw new PgError("duplicate_schema", `schema "${name}" already exists`);
+  }
+  const s: SchemaDesc = { kind: "schema", id: await env.allocateId(), name, version: 1 };
+  return { changed: [s], removed: [], tag: "CREATE SCHEMA" };
+}
+
+export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+  const rv = stmt["relation"] as PgNode;
+  const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
+  const t0 = tableByName(env, names, stmt["missing_ok"] === true);
+  if (t0 === null) return { changed: [], removed: [], tag: "ALTER TABLE" };
+  let t: TableDesc = bump(t0);
+  const extra: Descriptor[] = [];
+  for (const cmdNode of stmt["cmds"] as PgNode[]) {
+    const cmd = cmdNode["AlterTableCmd"] as PgNode;
+    const sub = cmd["subtype"] as string;
+    const colName = cmd["name"] as string | undefined;
+    const findCol = (n: string) => {
+      const c = t.columns.find((x) => x.name === n && !x.hidden);
+      if (c === undefined) throw new PgError("undefined_column", `column "${n}" of relation "${t.name}" does not exist`);
+      return c;
+    };
+    switch (sub) {
+      case "AT_AddColumn": {
+        const def = (cmd["def"] as PgNode)["ColumnDef"] as PgNode;
+        if (t.columns.some((c) => c.name === def["colname"])) {
+          if (cmd["missing_ok"] === true) break;
+          throw new PgError("duplicate_column", `column "${def["colname"] as string}" of relation "${t.name}" already exists`);
+        }
+        // Reuse CREATE TABLE's column handling on a one-column table, then graft the column on.
+        const probe = await createTable({ ...env, allocateId: env.allocateId }, { relation: { relname: `${t.name}` }, tableElts: [{ ColumnDef: def }] , if_not_exists: false } as PgNode).catch(async (err: unknown) => {
+          if (err instanceof PgError && err.condition === "duplicate_table") {
+            return createTable({ ...env, catalog: env.catalog.withChanges(env.catalog.version, [], [t.id]) }, { relation: { relname: t.name }, tableElts: [{ ColumnDef: def }] } as PgNode);
+          }
+          throw err;
+        });
+        const probeTable = probe.changed[0] as TableDesc;
+        const col = { ...probeTable.columns[0]!, id: t.nextColumnId };
+        if (probeTable.pkeyName !== "") throw new PgError("feature_not_supported", "ADD COLUMN … PRIMARY KEY is not supported; use ADD PRIMARY KEY");
+        for (const s of probe.changed.slice(1) as SequenceDesc[]) extra.push({ ...s, ownedBy: [t.id, col.id] });
+        t = { ...t, columns: [...t.columns, col], nextColumnId: t.nextColumnId + 1 };
+        if (probeTable.indexes.length > 0) {
+          const ix: IndexDesc = { ...probeTable.indexes[0]!, id: t.nextIndexId, columns: [{ columnId: col.id, desc: false }] };
+          t = { ...t, indexes: [...t.indexes, ix], nextIndexId: t.nextIndexId + 1 };
+        }
+        t = { ...t, checks: [...t.checks, ...probeTable.checks] };
+        const fks = probeTable.foreignKeys.map((f) => ({ ...f, columnIds: [col.id] }));
+        t = { ...t, foreignKeys: [...t.foreignKeys, ...fks] };
+        // Existing rows take the default (or NULL, which needs no rewrite).
+        if (col.defaultExpr !== null || !col.nullable || probeTable.indexes.length > 0) {
+          const before = t0;
+          const after = t;
+          const rewrite = async (): Promise<void> => {
+            const oldCodec = new RowCodec(env.ctx.ks, before);
+            const newCodec = new RowCodec(env.ctx.ks, after);
+            for await (const batch of tableRows(before, env.ctx)) {
+              for (const row of batch) {
+                const v = col.defaultExpr === null ? null : await env.evalDefault(after, col.defaultExpr, col.type.oid, col.type.typmod);
+                if (v === null && !col.nullable) throw new PgError("not_null_violation", `column "${col.name}" of relation "${t.name}" contains null values`);
+                const nr = [...row, v] as Row;
+                env.ctx.txn.put(newCodec.primaryKey(nr), newCodec.encodeValue(nr));
+                for (const ix of after.indexes.slice(before.indexes.length)) {
+                  const e = newCodec.indexEntry(ix, nr);
+                  env.ctx.txn.put(e.key, e.value);
+                }
+                void oldCodec;
+              }
+            }
+          };
+          await rewrite();
+        }
+        break;
+      }
+      case "AT_DropColumn": {
+        const c = t.columns.find((x) => x.name === colName && !x.hidden);
+        if (c === undefined) {
+          if (cmd["missing_ok"] === true) break;
+          throw new PgError("undefined_column", `column "${colName}" of relation "${t.name}" does not exist`);
+        }
+        if (t.primaryIndex.columns.some((ic) => ic.columnId === c.id) && t.pkeyName !== "") {
+          throw new PgError("dependent_objects_still_exist", `cannot drop column ${c.name} of table ${t.name} because other objects depend on it`, { detail: `constraint ${t.pkeyName} on table ${t.name} depends on column ${c.name}` });
+        }
+        const dropIx = t.indexes.filter((ix) => ix.columns.some((ic) => ic.columnId === c.id));
+        for (const ix of dropIx) {
+          const p = env.ctx.ks.indexPrefix(t.id, ix.id);
+          env.ctx.txn.deleteRange(p, prefixEnd(p)!);
+        }
+        t = {
+          ...t,
+          columns: t.columns.filter((x) => x.id !== c.id),
+          indexes: t.indexes.filter((ix) => !dropIx.includes(ix)),
+          foreignKeys: t.foreignKeys.filter((f) => !f.columnIds.includes(c.id)),
+        };
+        break;
+      }
+      case "AT_ColumnDefault": {
+        const c = findCol(colName!);
+        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, defaultExpr: (cmd["def"] as PgNode | undefined) ?? null } : x)) };
+        break;
+      }
+      case "AT_SetNotNull": {
+        const c = findCol(colName!);
+        const codec = new RowCodec(env.ctx.ks, t0);
+        const p = codec.position(c.id);
+        for await (const batch of tableRows(t0, env.ctx)) {
+          if (batch.some((r) => r[p] === null)) throw new PgError("not_null_violation", `column "${c.name}" of relation "${t.name}" contains null values`);
+        }
+        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, nullable: false } : x)) };
+        break;
+      }
+      case "AT_DropNotNull": {
+        const c = findCol(colName!);
+        if (t.primaryIndex.columns.some((ic) => ic.columnId === c.id) && t.pkeyName !== "") throw new PgError("invalid_table_definition", `column "${c.name}" is in a primary key`);
+        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, nullable: true } : x)) };
+        break;
+      }
+      case "AT_AlterColumnType": {
+        const c = findCol(colName!);
+        const def = (cmd["def"] as PgNode)["ColumnDef"] as PgNode;
+        const type = bindTypeName(def["typeName"] as PgNode);
+        if (type.oid !== c.type.oid) throw new PgError("feature_not_supported", "changing a column's type is only supported for the same base type (e.g. varchar(n) length)");
+        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, type: { oid: type.oid, typmod: type.typmod } } : x)) };
+        break;
+      }
+      case "AT_AddConstraint": {
+        const con = (cmd["def"] as PgNode)["Constraint"] as PgNode;
+        const keys = stringList(con["keys"] as PgNode[] | undefined);
+        switch (con["contype"] as string) {
+          case "CONSTR_PRIMARY": {
+            if (t.pkeyName !== "") throw new PgError("invalid_table_definition", `multiple primary keys for table "${t.name}" are not allowed`);
+            const cols = keys.map((k) => findCol(k));
+            const pkName = (con["conname"] as string | undefined) ?? `${t.name}_pkey`;
+            const next: TableDesc = {
+              ...t,
+              columns: t.columns.map((x) => (cols.some((c) => c.id === x.id) ? { ...x, nullable: false } : x)),
+              primaryIndex: { id: t.nextIndexId, name: pkName, unique: true, primary: true, columns: cols.map((c) => ({ columnId: c.id, desc: false })) },
+              nextIndexId: t.nextIndexId + 1,
+              pkeyName: pkName,
+            };
+            await rekeyTable(t0, next, env.ctx);
+            // The hidden row id is no longer needed: existing rows were rewritten without it.
+            t = { ...next, columns: next.columns.filter((c) => !c.hidden) };
+            break;
+          }
+          case "CONSTR_UNIQUE": {
+            const cols = keys.map((k) => findCol(k));
+            const ix: IndexDesc = { id: t.nextIndexId, name: (con["conname"] as string | undefined) ?? indexName(env, t, keys, true), unique: true, primary: false, columns: cols.map((c) => ({ columnId: c.id, desc: false })) };
+            await backfillIndex(t0, ix, env.ctx);
+            t = { ...t, indexes: [...t.indexes, ix], nextIndexId: t.nextIndexId + 1 };
+            break;
+          }
+          case "CONSTR_CHECK": {
+            const name = (con["conname"] as string | undefined) ?? `${t.name}_check`;
+            await env.checkRows(t, con["raw_expr"] as PgNode, name);
+            t = { ...t, checks: [...t.checks, { name, expr: con["raw_expr"] as PgNode }] };
+            break;
+          }
+          case "CONSTR_FOREIGN": {
+            const pk = con["pktable"] as PgNode;
+            const fk = resolveFk(env, t, {
+              name: (con["conname"] as string | undefined) ?? null,
+              cols: stringList(con["fk_attrs"] as PgNode[] | undefined),
+              refNames: [pk["relname"] as string],
+              refCols: stringList(con["pk_attrs"] as PgNode[] | undefined),
+              onDelete: ((con["fk_del_action"] as string | undefined) ?? "a") as "a",
+              onUpdate: ((con["fk_upd_action"] as string | undefined) ?? "a") as "a",
+            }, true);
+            t = { ...t, foreignKeys: [...t.foreignKeys, fk] };
+            await env.validateFk(t, fk.name);
+            break;
+          }
+          default:
+            throw new PgError("feature_not_supported", `ADD CONSTRAINT ${String(con["contype"])} is not supported`);
+        }
+        break;
+      }
+      case "AT_DropConstraint": {
+        const n = colName!;
+        if (t.checks.some((c) => c.name === n)) t = { ...t, checks: t.checks.filter((c) => c.name !== n) };
+        else if (t.foreignKeys.some((f) => f.name === n)) t = { ...t, foreignKeys: t.foreignKeys.filter((f) => f.name !== n) };
+        else if (t.indexes.some((ix) => ix.name === n && ix.unique)) {
+          const ix = t.indexes.find((x) => x.name === n)!;
+          const p = env.ctx.ks.indexPrefix(t.id, ix.id);
+          env.ctx.txn.deleteRange(p, prefixEnd(p)!);
+          t = { ...t, indexes: t.indexes.filter((x) => x !== ix) };
+        } else if (cmd["missing_ok"] !== true) {
+          throw new PgError("undefined_object", `constraint "${n}" of relation "${t.name}" does not exist`);
+        }
+        break;
+      }
+      case "AT_SetRelOptions":
+      case "AT_ResetRelOptions":
+        break;
+      default:
+        throw new PgError("feature_not_supported", `ALTER TABLE ${sub.replace("AT_", "")} is not supported`);
+    }
+  }
+  return { changed: [t, ...extra] as DdlChange["changed"], removed: [], tag: "ALTER TABLE" };
+}
+
+/** Rewrites every row under a new primary key (ADD PRIMARY KEY on a populated table). */
+async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext): Promise<void> {
+  const oldCodec = new RowCodec(ctx.ks, before);
+  const afterNoHidden: TableDesc = { ...after, columns: after.columns.filter((c) => !c.hidden) };
+  const newCodec = new RowCodec(ctx.ks, afterNoHidden);
+  const keep = afterNoHidden.columns.map((c) => oldCodec.position(c.id));
+  const seen = new Set<string>();
+  const rows: Row[] = [];
+  for await (const batch of tableRows(before, ctx)) for (const r of batch) rows.push(r);
+  const prefix = ctx.ks.tablePrefix(before.id);
+  ctx.txn.deleteRange(prefix, prefixEnd(prefix)!);
+  for (const r of rows) {
+    const nr = keep.map((p) => r[p]!);
+    for (const ic of afterNoHidden.primaryIndex.columns) {
+      if (nr[newCodec.position(ic.columnId)] === null) {
+        throw new PgError("not_null_violation", `column "${afterNoHidden.columns[newCodec.position(ic.columnId)]!.name}" of relation "${after.name}" contains null values`);
+      }
+    }
+    const k = newCodec.primaryKey(nr);
+    const ks = keyString(k);
+    if (seen.has(ks)) {
+      throw new PgError("unique_violation", `could not create unique index "${after.pkeyName}"`, {
+        detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(newCodec.types[newCodec.position(c.columnId)]!, nr[newCodec.position(c.columnId)]!)).join(", ")}) is duplicated.`,
+      });
+    }
+    seen.add(ks);
+    ctx.txn.put(k, newCodec.encodeValue(nr));
+    for (const ix of afterNoHidden.indexes) {
+      const e = newCodec.indexEntry(ix, nr);
+      ctx.txn.put(e.key, e.value);
+    }
+  }
+  void compareDatums;
+}
+
+export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {
+  const type = stmt["renameType"] as string;
+  const newName = stmt["newname"] as string;
+  const rv = stmt["relation"] as PgNode | undefined;
+  if (type === "OBJECT_COLUMN") {
+    const t = tableByName(env, [rv!["relname"] as string], stmt["missing_ok"] === true);
+    if (t === null) return { changed: [], removed: [], tag: "ALTER TABLE" };
+    const old = stmt["subname"] as string;
+    const c = t.columns.find((x) => x.name === old && !x.hidden);
+    if (c === undefined) throw new PgError("undefined_column", `column "${old}" does not exist`);
+    if (t.columns.some((x) => x.name === newName)) throw new PgError("duplicate_column", `column "${newName}" of relation "${t.name}" already exists`);
+    return { changed: [{ ...bump(t), columns: t.columns.map((x) => (x.id === c.id ? { ...x, name: newName } : x)) }], removed: [], tag: "ALTER TABLE" };
+  }
+  if (type === "OBJECT_TABLE" || type === "OBJECT_VIEW" || type === "OBJECT_SEQUENCE") {
+    const d = env.catalog.resolveRelation([rv!["relname"] as string], env.searchPath);
+    if (d === undefined) {
+      if (stmt["missing_ok"] === true) return { changed: [], removed: [], tag: "ALTER TABLE" };
+      throw new PgError("undefined_table", `relation "${rv!["relname"] as string}" does not exist`);
+    }
+    if (env.catalog.relationIn(d.schemaId, newName) !== undefined) throw new PgError("duplicate_table", `relation "${newName}" already exists`);
+    return { changed: [{ ...bump(d), name: newName }], removed: [], tag: type === "OBJECT_TABLE" ? "ALTER TABLE" : type === "OBJECT_VIEW" ? "ALTER VIEW" : "ALTER SEQUENCE" };
+  }
+  if (type === "OBJECT_INDEX") {
+    const found = env.catalog.resolveIndex([rv!["relname"] as string], env.searchPath);
+    if (found === undefined) throw new PgError("undefined_object", `index "${rv!["relname"] as string}" does not exist`);
+    const t = found.table;
+    return { changed: [{ ...bump(t), indexes: t.indexes.map((i) => (i.id === found.index.id ? { ...i, name: newName } : i)) }], removed: [], tag: "ALTER INDEX" };
+  }
+  throw new PgError("feature_not_supported", `renaming ${type.replace("OBJECT_", "").toLowerCase()} is not supported`);
+}
+
+export { createTable, nextvalAst, Oid, compareDatums };

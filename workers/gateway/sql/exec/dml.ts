@@ -1,0 +1,136 @@
+// Executes bound INSERT / UPDATE / DELETE. Source rows stream from the planned Rel; writes go to
+// the transaction's buffer through TableWriter. UPDATE and DELETE first collect their target rows
+// (bounded by the memory budget) so that rows they write are never read back by their own scan.
+import { PgError } from "../../../../common/errors.ts";
+import type { BoundDelete, BoundInsert, BoundUpdate, Returning } from "../bind/dml.ts";
+import { DEFAULT_SENTINEL } from "../bind/dml.ts";
+import type { TableRules } from "../bind/table-rules.ts";
+import { rowKey } from "../bridge/compare.ts";
+import { plan } from "../plan/planner.ts";
+import type { Datum } from "../types/datum.ts";
+import type { ExecContext } from "./context.ts";
+import { compile, evalRow, type Row } from "./eval.ts";
+import { rowBytes } from "./memory.ts";
+import { TableWriter } from "./table-writer.ts";
+
+export interface DmlResult {
+  count: number;
+  returned: Row[];
+}
+
+const INSERT_CHUNK_ROWS = 500;
+
+async function project(ret: Returning | null, row: Row, ctx: ExecContext): Promise<Row | null> {
+  if (ret === null) return null;
+  const out: Row = [];
+  for (const e of ret.exprs) out.push(await evalRow(compile(e, ctx), row, ctx));
+  return out;
+}
+
+export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecContext): Promise<DmlResult> {
+  const w = new TableWriter(ctx, ins.table, rules);
+  const ncols = ins.table.columns.length;
+  const returned: Row[] = [];
+  let count = 0;
+  const policy = ins.onConflict === null ? null : {
+    targetCols: ins.onConflict.targetCols,
+    resolve: async (existing: Row, proposed: Row): Promise<Row | null> => {
+      const oc = ins.onConflict!;
+      if (oc.action === "nothing") return null;
+      const both = [...existing, ...proposed];
+      if (oc.where !== null && (await evalRow(compile(oc.where, ctx), both, ctx)) !== true) return null;
+      const next = existing.slice();
+      for (const s of oc.sets) {
+        const v = await evalRow(compile(s.expr, ctx), both, ctx);
+        next[s.pos] = v === DEFAULT_SENTINEL ? await w.defaultFor(s.pos) : v;
+      }
+      return next;
+    },
+  };
+  const flush = async (chunk: Row[]): Promise<void> => {
+    const written = await w.insert(chunk, policy);
+    count += written.length;
+    for (const r of written) {
+      const p = await project(ins.returning, r, ctx);
+      if (p !== null) returned.push(p);
+    }
+  };
+  let chunk: Row[] = [];
+  const provided = new Set(ins.targets);
+  for await (const batch of plan(ins.source).run(ctx)) {
+    for (const src of batch) {
+      const row: Row = new Array<Datum>(ncols).fill(null);
+      for (let p = 0; p < ncols; p++) if (!provided.has(p)) row[p] = await w.defaultFor(p);
+      for (let i = 0; i < ins.targets.length; i++) {
+        const p = ins.targets[i]!;
+        const v = src[i] ?? null;
+        row[p] = v === DEFAULT_SENTINEL ? await w.defaultFor(p) : v;
+      }
+      await w.validate(row);
+      chunk.push(row);
+      if (chunk.length >= INSERT_CHUNK_ROWS) {
+        await flush(chunk);
+        chunk = [];
+      }
+    }
+  }
+  if (chunk.length > 0) await flush(chunk);
+  return { count, returned };
+}
+
+/** Collects the target rows (table row first) of an UPDATE / DELETE, each once. */
+async function collectTargets(source: BoundUpdate["source"], width: number, ctx: ExecContext, what: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  const seen = new Set<string>();
+  for await (const batch of plan(source).run(ctx)) {
+    let bytes = 0;
+    for (const r of batch) {
+      // With FROM / USING a target row can match several times; Postgres acts on it once.
+      const k = rowKey(r.slice(0, width));
+      if (seen.has(k)) continue;
+      seen.add(k);
+      rows.push(r);
+      bytes += rowBytes(r);
+    }
+    ctx.memory.reserve(bytes, what);
+  }
+  return rows;
+}
+
+export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecContext): Promise<DmlResult> {
+  const w = new TableWriter(ctx, up.table, rules);
+  const width = up.table.columns.length;
+  const targets = await collectTargets(up.source, width, ctx, "UPDATE");
+  const sets = up.sets.map((s) => ({ pos: s.pos, c: compile(s.expr, ctx) }));
+  const returned: Row[] = [];
+  for (const full of targets) {
+    const oldRow = full.slice(0, width);
+    const newRow = oldRow.slice();
+    for (const s of sets) {
+      const v = await evalRow(s.c, full, ctx);
+      newRow[s.pos] = v === DEFAULT_SENTINEL ? await w.defaultFor(s.pos) : v;
+    }
+    await w.validate(newRow);
+    await w.update(oldRow, newRow);
+    const p = await project(up.returning, [...newRow, ...full.slice(width)], ctx);
+    if (p !== null) returned.push(p);
+  }
+  return { count: targets.length, returned };
+}
+
+export async function runDelete(del: BoundDelete, rules: TableRules, ctx: ExecContext): Promise<DmlResult> {
+  const w = new TableWriter(ctx, del.table, rules);
+  const width = del.table.columns.length;
+  const targets = await collectTargets(del.source, width, ctx, "DELETE");
+  const returned: Row[] = [];
+  for (const full of targets) {
+    await w.delete(full.slice(0, width));
+    const p = await project(del.returning, full, ctx);
+    if (p !== null) returned.push(p);
+  }
+  return { count: targets.length, returned };
+}
+
+export function assertWritable(readOnly: boolean, what: string): void {
+  if (readOnly) throw new PgError("read_only_sql_transaction", `cannot execute ${what} in a read-only transaction`);
+}

@@ -1,0 +1,107 @@
+// DISTINCT, DISTINCT ON and the set operations (UNION / INTERSECT / EXCEPT [ALL]). Each keeps a
+// hash set of the rows it has seen, charged to the statement's memory budget.
+import type { Expr } from "../../bind/bound.ts";
+import { rowKey } from "../../bridge/compare.ts";
+import type { PlanNode } from "../../plan/plan-node.ts";
+import { compile, type Row } from "../eval.ts";
+import { rowBytes } from "../memory.ts";
+
+export function distinctOp(input: PlanNode, on: readonly Expr[] | null): PlanNode {
+  return {
+    name: on === null ? "HashAggregate (DISTINCT)" : "Unique (DISTINCT ON)",
+    details: [],
+    children: [input],
+    estRows: input.estRows,
+    async *run(ctx) {
+      const seen = new Set<string>();
+      const fns = on?.map((e) => compile(e, ctx).fn) ?? null;
+      for await (const batch of input.run(ctx)) {
+        const out: Row[] = [];
+        let bytes = 0;
+        for (const row of batch) {
+          const k = rowKey(fns === null ? row : fns.map((f) => f(row)));
+          if (seen.has(k)) continue;
+          seen.add(k);
+          bytes += k.length * 2 + 48;
+          out.push(row);
+        }
+        ctx.memory.reserve(bytes, "DISTINCT");
+        if (out.length > 0) yield out;
+      }
+    },
+  };
+}
+
+export function setOp(op: "union" | "intersect" | "except", all: boolean, left: PlanNode, right: PlanNode): PlanNode {
+  const name = `${op === "union" ? (all ? "Append" : "HashSetOp Union") : op === "intersect" ? "HashSetOp Intersect" : "HashSetOp Except"}${all && op !== "union" ? " All" : ""}`;
+  return {
+    name,
+    details: [],
+    children: [left, right],
+    estRows: op === "union" ? left.estRows + right.estRows : left.estRows,
+    async *run(ctx) {
+      if (op === "union") {
+        if (all) {
+          yield* left.run(ctx);
+          yield* right.run(ctx);
+          return;
+        }
+        const seen = new Set<string>();
+        for (const side of [left, right]) {
+          for await (const batch of side.run(ctx)) {
+            const out: Row[] = [];
+            let bytes = 0;
+            for (const row of batch) {
+              const k = rowKey(row);
+              if (seen.has(k)) continue;
+              seen.add(k);
+              bytes += rowBytes(row);
+              out.push(row);
+            }
+            ctx.memory.reserve(bytes, "UNION");
+            if (out.length > 0) yield out;
+          }
+        }
+        return;
+      }
+      // INTERSECT / EXCEPT: count the right side's rows, then stream the left side against them.
+      const counts = new Map<string, number>();
+      for await (const batch of right.run(ctx)) {
+        let bytes = 0;
+        for (const row of batch) {
+          const k = rowKey(row);
+          const c = counts.get(k);
+          if (c === undefined) bytes += k.length * 2 + 48;
+          counts.set(k, (c ?? 0) + 1);
+        }
+        ctx.memory.reserve(bytes, op.toUpperCase());
+      }
+      const emitted = new Set<string>();
+      for await (const batch of left.run(ctx)) {
+        const out: Row[] = [];
+        for (const row of batch) {
+          const k = rowKey(row);
+          const c = counts.get(k) ?? 0;
+          if (op === "intersect") {
+            if (all) {
+              if (c > 0) {
+                counts.set(k, c - 1);
+                out.push(row);
+              }
+            } else if (c > 0 && !emitted.has(k)) {
+              emitted.add(k);
+              out.push(row);
+            }
+          } else if (all) {
+            if (c > 0) counts.set(k, c - 1);
+            else out.push(row);
+          } else if (c === 0 && !emitted.has(k)) {
+            emitted.add(k);
+            out.push(row);
+          }
+        }
+        if (out.length > 0) yield out;
+      }
+    },
+  };
+}

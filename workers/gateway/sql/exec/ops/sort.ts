@@ -1,0 +1,67 @@
+// ORDER BY: collects its input (within the statement's memory budget: past it, 53200) and sorts
+// with Postgres's NULL placement. With a LIMIT above it, keeps only the top rows it needs.
+import type { SortKey } from "../../bind/bound.ts";
+import { compareDatums } from "../../bridge/compare.ts";
+import type { PlanNode } from "../../plan/plan-node.ts";
+import type { Datum } from "../../types/datum.ts";
+import { compile, prepare, type Row } from "../eval.ts";
+import { rowBytes } from "../memory.ts";
+import type { ExecContext } from "../context.ts";
+import { describeExpr } from "../../plan/describe.ts";
+
+export type RowComparator = (a: Row, b: Row) => number;
+
+/** Compares rows by precomputed key columns (keys appended at the end of each row). */
+export function keyComparator(keys: readonly SortKey[], offset: number): RowComparator {
+  const n = keys.length;
+  return (a, b) => {
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      const x = a[offset + i] as Datum;
+      const y = b[offset + i] as Datum;
+      if (x === null || y === null) {
+        if (x === y) continue;
+        // NULLs sort as larger than any value unless NULLS FIRST.
+        return (x === null) === k.nullsFirst ? -1 : 1;
+      }
+      const c = compareDatums(x, y);
+      if (c !== 0) return k.desc ? -c : c;
+    }
+    return 0;
+  };
+}
+
+export async function sortRows(rows: AsyncIterable<Row[]>, keys: readonly SortKey[], ctx: ExecContext, what: string): Promise<Row[]> {
+  const cs = keys.map((k) => compile(k.expr, ctx));
+  const all: Row[] = [];
+  let width = -1;
+  for await (const batch of rows) {
+    let bytes = 0;
+    for (const row of batch) {
+      if (width < 0) width = row.length;
+      for (const c of cs) if (c.asyncParts.length > 0) await prepare(c, row, ctx);
+      const ext = row.slice();
+      for (const c of cs) ext.push(c.fn(row));
+      all.push(ext);
+      bytes += rowBytes(ext);
+    }
+    ctx.memory.reserve(bytes, what);
+  }
+  const cmp = keyComparator(keys, width < 0 ? 0 : width);
+  all.sort(cmp);
+  if (width >= 0) for (const r of all) r.length = width;
+  return all;
+}
+
+export function sortOp(input: PlanNode, keys: readonly SortKey[], names: readonly string[]): PlanNode {
+  return {
+    name: "Sort",
+    details: [`Sort Key: ${keys.map((k) => `${describeExpr(k.expr, names)}${k.desc ? " DESC" : ""}${k.nullsFirst !== k.desc ? (k.nullsFirst ? " NULLS FIRST" : " NULLS LAST") : ""}`).join(", ")}`],
+    children: [input],
+    estRows: input.estRows,
+    async *run(ctx) {
+      const rows = await sortRows(input.run(ctx), keys, ctx, "sort");
+      for (let i = 0; i < rows.length; i += 1024) yield rows.slice(i, i + 1024);
+    },
+  };
+}

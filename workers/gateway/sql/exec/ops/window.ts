@@ -1,0 +1,156 @@
+// Window functions: the input is materialised (within the memory budget), each function's rows
+// are ordered by PARTITION BY then ORDER BY, and values are computed per partition: ranking
+// functions, lag/lead, first/last/nth_value, and aggregates over the default frames.
+import { PgError } from "../../../../../common/errors.ts";
+import type { WindowCall } from "../../bind/bound.ts";
+import { rowKey } from "../../bridge/compare.ts";
+import type { PlanNode } from "../../plan/plan-node.ts";
+import type { Datum } from "../../types/datum.ts";
+import { compile, prepare, type Row } from "../eval.ts";
+import { rowBytes } from "../memory.ts";
+import { makeAccumulator } from "./aggregate.ts";
+import { keyComparator } from "./sort.ts";
+
+export function windowOp(input: PlanNode, funcs: readonly WindowCall[]): PlanNode {
+  return {
+    name: "WindowAgg",
+    details: [`Functions: ${funcs.map((f) => f.name).join(", ")}`],
+    children: [input],
+    estRows: input.estRows,
+    async *run(ctx) {
+      const rows: Row[] = [];
+      for await (const batch of input.run(ctx)) {
+        let bytes = 0;
+        for (const r of batch) {
+          rows.push(r);
+          bytes += rowBytes(r);
+        }
+        ctx.memory.reserve(bytes, "window function input");
+      }
+      const results: Datum[][] = funcs.map(() => new Array<Datum>(rows.length).fill(null));
+      for (let fi = 0; fi < funcs.length; fi++) {
+        const f = funcs[fi]!;
+        const part = f.partitionBy.map((e) => compile(e, ctx));
+        const ord = f.orderBy.map((k) => compile(k.expr, ctx));
+        const args = f.args.map((e) => compile(e, ctx));
+        for (const c of [...part, ...ord, ...args]) {
+          if (c.asyncParts.length > 0) for (const r of rows) await prepare(c, r, ctx);
+        }
+        // Each entry: [partition key, order keys…, original index].
+        const entries = rows.map((r, i) => ({ pk: rowKey(part.map((c) => c.fn(r))), ok: ord.map((c) => c.fn(r)), i }));
+        const cmpOrder = keyComparator(f.orderBy, 0);
+        entries.sort((a, b) => (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : cmpOrder(a.ok, b.ok) || a.i - b.i));
+        const out = results[fi]!;
+        let s = 0;
+        while (s < entries.length) {
+          let e = s;
+          while (e < entries.length && entries[e]!.pk === entries[s]!.pk) e++;
+          computePartition(f, entries.slice(s, e), rows, args.map((c) => c.fn), cmpOrder, out);
+          s = e;
+        }
+      }
+      const outRows = rows.map((r, i) => [...r, ...results.map((res) => res[i]!)]);
+      for (let i = 0; i < outRows.length; i += 1024) yield outRows.slice(i, i + 1024);
+    },
+  };
+}
+
+type Entry = { ok: Datum[]; i: number };
+
+function computePartition(
+  f: WindowCall,
+  part: Entry[],
+  rows: Row[],
+  args: Array<(r: Row) => Datum>,
+  cmp: (a: Datum[], b: Datum[]) => number,
+  out: Datum[],
+): void {
+  const n = part.length;
+  // Peer groups: runs of equal ORDER BY values.
+  const peerEnd = new Array<number>(n);
+  for (let j = n - 1; j >= 0; j--) {
+    peerEnd[j] = j + 1 < n && cmp(part[j]!.ok, part[j + 1]!.ok) === 0 ? peerEnd[j + 1]! : j;
+  }
+  const arg = (k: number, j: number): Datum => args[k]!(rows[part[j]!.i]!);
+  switch (f.name) {
+    case "row_number":
+      part.forEach((p, j) => (out[p.i] = BigInt(j + 1)));
+      return;
+    case "rank":
+    case "dense_rank":
+    case "percent_rank":
+    case "cume_dist": {
+      let rank = 1;
+      let dense = 1;
+      for (let j = 0; j < n; j++) {
+        if (j > 0 && cmp(part[j - 1]!.ok, part[j]!.ok) !== 0) {
+          rank = j + 1;
+          dense++;
+        }
+        const p = part[j]!;
+        if (f.name === "rank") out[p.i] = BigInt(rank);
+        else if (f.name === "dense_rank") out[p.i] = BigInt(dense);
+        else if (f.name === "percent_rank") out[p.i] = n > 1 ? (rank - 1) / (n - 1) : 0;
+        else out[p.i] = (peerEnd[j]! + 1) / n;
+      }
+      return;
+    }
+    case "ntile": {
+      const buckets = arg(0, 0) as number;
+      if (buckets === null || buckets <= 0) throw new PgError("invalid_argument_for_ntile_function", "argument of ntile must be greater than zero");
+      const per = Math.floor(n / buckets);
+      const extra = n % buckets;
+      let j = 0;
+      for (let b = 1; b <= buckets && j < n; b++) {
+        const size = per + (b <= extra ? 1 : 0);
+        for (let k = 0; k < size && j < n; k++) out[part[j++]!.i] = b;
+      }
+      return;
+    }
+    case "lag":
+    case "lead":
+      for (let j = 0; j < n; j++) {
+        const off = args.length > 1 ? (arg(1, j) as number) : 1;
+        const t = f.name === "lag" ? j - off : j + off;
+        out[part[j]!.i] = t >= 0 && t < n ? arg(0, t) : args.length > 2 ? arg(2, j) : null;
+      }
+      return;
+    case "first_value":
+      for (let j = 0; j < n; j++) out[part[j]!.i] = arg(0, 0);
+      return;
+    case "last_value":
+      for (let j = 0; j < n; j++) out[part[j]!.i] = arg(0, frameEnd(f, j, n, peerEnd));
+      return;
+    case "nth_value":
+      for (let j = 0; j < n; j++) {
+        const k = (arg(1, j) as number) - 1;
+        out[part[j]!.i] = k <= frameEnd(f, j, n, peerEnd) ? (k < n ? arg(0, k) : null) : null;
+      }
+      return;
+  }
+  if (f.aggregate === null) throw new PgError("feature_not_supported", `window function ${f.name} is not supported`);
+  if (f.frame === "all") {
+    const acc = makeAccumulator(f.aggregate);
+    for (let j = 0; j < n; j++) acc.add(args.map((_, k) => arg(k, j)));
+    const v = acc.result();
+    for (const p of part) out[p.i] = v;
+    return;
+  }
+  // Running frames: add rows in order; RANGE frames include every peer of the current row.
+  const acc = makeAccumulator(f.aggregate);
+  let added = 0;
+  for (let j = 0; j < n; j++) {
+    const end = frameEnd(f, j, n, peerEnd);
+    while (added <= end) {
+      acc.add(args.map((_, k) => arg(k, added)));
+      added++;
+    }
+    out[part[j]!.i] = acc.result();
+  }
+}
+
+function frameEnd(f: WindowCall, j: number, n: number, peerEnd: number[]): number {
+  if (f.frame === "all") return n - 1;
+  if (f.frame === "rows-current") return j;
+  return peerEnd[j]!;
+}

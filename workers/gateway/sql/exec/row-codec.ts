@@ -1,0 +1,98 @@
+// How one table's rows become keys and values:
+//   primary index (id 1):  /table/1/<pk columns>            → every column (value encoding)
+//   unique index:          /table/<ix>/<index columns>      → pk suffix   (NULL in a column: + pk suffix)
+//   non-unique index:      /table/<ix>/<index columns><pk>  → pk suffix
+// The pk suffix is the primary key's encoded columns, so an index entry leads to its row with one
+// get, and no key ever needs decoding.
+import type { Keyspace } from "../../catalog/keyspace.ts";
+import type { ColumnDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
+import { concatBytes } from "../../kv/bytes.ts";
+import { encodeKeyDatum } from "../bridge/key-encoding.ts";
+import { decodeRowValue, encodeRowValue, type ValueColumn } from "../bridge/value-encoding.ts";
+import type { Datum } from "../types/datum.ts";
+import { type SqlType, typeFromOid } from "../types/type.ts";
+
+export interface IndexEntry {
+  index: IndexDesc;
+  key: Uint8Array;
+  value: Uint8Array;
+}
+
+export class RowCodec {
+  readonly table: TableDesc;
+  readonly types: SqlType[];
+  private readonly valueCols: ValueColumn[];
+  private readonly pos = new Map<number, number>();
+  readonly primaryPrefix: Uint8Array;
+  private readonly ks: Keyspace;
+
+  constructor(ks: Keyspace, table: TableDesc) {
+    this.ks = ks;
+    this.table = table;
+    this.types = table.columns.map((c) => typeFromOid(c.type.oid, c.type.typmod));
+    this.valueCols = table.columns.map((c, i) => ({ id: c.id, type: this.types[i]! }));
+    table.columns.forEach((c, i) => this.pos.set(c.id, i));
+    this.primaryPrefix = ks.indexPrefix(table.id, table.primaryIndex.id);
+  }
+
+  /** Position of a column in the row array (table.columns order). */
+  position(columnId: number): number {
+    const p = this.pos.get(columnId);
+    if (p === undefined) throw new Error(`column ${columnId} is not in table ${this.table.name}`);
+    return p;
+  }
+
+  indexPrefix(ix: IndexDesc): Uint8Array {
+    return this.ks.indexPrefix(this.table.id, ix.id);
+  }
+
+  /** Encoded key columns of `ix` for a row (no prefix). */
+  keyColumns(ix: IndexDesc, row: readonly Datum[]): Uint8Array {
+    const out: number[] = [];
+    for (const c of ix.columns) {
+      const p = this.position(c.columnId);
+      encodeKeyDatum(out, this.types[p]!, row[p]!, c.desc);
+    }
+    return Uint8Array.from(out);
+  }
+
+  /** Encodes datums for the leading columns of an index (lookups and spans). */
+  encodeValues(ix: IndexDesc, values: readonly Datum[]): Uint8Array {
+    const out: number[] = [];
+    values.forEach((v, i) => {
+      const c = ix.columns[i]!;
+      encodeKeyDatum(out, this.types[this.position(c.columnId)]!, v, c.desc);
+    });
+    return Uint8Array.from(out);
+  }
+
+  primaryKey(row: readonly Datum[]): Uint8Array {
+    return concatBytes([this.primaryPrefix, this.keyColumns(this.table.primaryIndex, row)]);
+  }
+
+  encodeValue(row: readonly Datum[]): Uint8Array {
+    return encodeRowValue(this.valueCols, row);
+  }
+
+  decode(value: Uint8Array): Datum[] {
+    return decodeRowValue(value, this.valueCols);
+  }
+
+  /** The entry a secondary index holds for a row. */
+  indexEntry(ix: IndexDesc, row: readonly Datum[]): IndexEntry {
+    const pkSuffix = this.keyColumns(this.table.primaryIndex, row);
+    const cols = this.keyColumns(ix, row);
+    const hasNull = ix.columns.some((c) => row[this.position(c.columnId)] === null);
+    const key = ix.unique && !hasNull ? concatBytes([this.indexPrefix(ix), cols]) : concatBytes([this.indexPrefix(ix), cols, pkSuffix]);
+    return { index: ix, key, value: pkSuffix };
+  }
+
+  /** Primary key from an index entry's value. */
+  primaryKeyFromSuffix(suffix: Uint8Array): Uint8Array {
+    return concatBytes([this.primaryPrefix, suffix]);
+  }
+
+  column(columnId: number): ColumnDesc {
+    return this.table.columns[this.position(columnId)]!;
+  }
+}

@@ -1,0 +1,311 @@
+// Writes rows of one table with every constraint checked: NOT NULL (23502), CHECK (23514),
+// primary key and unique indexes (23505), foreign keys in both directions (23503), and keeps the
+// secondary indexes in step. Existence checks of a batch of rows go to storage as one read.
+import { PgError } from "../../../../common/errors.ts";
+import type { ForeignKeyDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
+import { concatBytes, keyString } from "../../kv/bytes.ts";
+import type { Expr } from "../bind/bound.ts";
+import type { TableRules } from "../bind/table-rules.ts";
+import { formatText } from "../bridge/text.ts";
+import { compareDatums } from "../bridge/compare.ts";
+import type { Datum } from "../types/datum.ts";
+import { typeFromOid } from "../types/type.ts";
+import type { ExecContext } from "./context.ts";
+import { compile, evalRow, type Compiled, type Row } from "./eval.ts";
+import type { RowCodec } from "./row-codec.ts";
+
+export interface ConflictPolicy {
+  /** Column positions of the conflict target; empty: any unique constraint. */
+  targetCols: number[];
+  /** Called with the existing row and the proposed one: the row to write instead, or null to skip. */
+  resolve(existing: Row, proposed: Row): Promise<Row | null>;
+}
+
+function describeKey(t: TableDesc, codec: RowCodec, cols: number[], row: Row): { names: string; values: string } {
+  const names = cols.map((p) => t.columns[p]!.name).join(", ");
+  const values = cols.map((p) => formatText(codec.types[p]!, row[p]!) ?? "null").join(", ");
+  return { names, values };
+}
+
+function rowText(codec: RowCodec, row: Row, t: TableDesc): string {
+  return t.columns.map((c, i) => (c.hidden ? null : formatText(codec.types[i]!, row[i]!) ?? "null")).filter((x) => x !== null).join(", ");
+}
+
+export class TableWriter {
+  readonly table: TableDesc;
+  private readonly ctx: ExecContext;
+  readonly codec: RowCodec;
+  private readonly checks: Array<{ name: string; c: Compiled }>;
+  private readonly defaults: Array<Compiled | null>;
+  private readonly uniques: IndexDesc[];
+
+  constructor(ctx: ExecContext, table: TableDesc, rules: TableRules) {
+    this.ctx = ctx;
+    this.table = table;
+    this.codec = ctx.codec(table);
+    this.checks = rules.checks.map((ch) => ({ name: ch.name, c: compile(ch.expr, ctx) }));
+    this.defaults = rules.defaults.map((d: Expr | null) => (d === null ? null : compile(d, ctx)));
+    this.uniques = table.indexes.filter((ix) => ix.unique);
+  }
+
+  private pos(columnId: number): number {
+    return this.codec.position(columnId);
+  }
+
+  /** Value of a column's DEFAULT (nextval for serials, a fresh id for the hidden row id). */
+  async defaultFor(p: number): Promise<Datum> {
+    const col = this.table.columns[p]!;
+    if (col.hidden) return this.ctx.special("unique_rowid", []);
+    const d = this.defaults[p];
+    return d === null || d === undefined ? null : evalRow(d, [], this.ctx);
+  }
+
+  /** NOT NULL and CHECK constraints of a complete row. */
+  async validate(row: Row): Promise<void> {
+    this.table.columns.forEach((c, i) => {
+      if (!c.nullable && row[i] === null) {
+        throw new PgError("not_null_violation", `null value in column "${c.name}" of relation "${this.table.name}" violates not-null constraint`, {
+          detail: `Failing row contains (${rowText(this.codec, row, this.table)}).`,
+          table: this.table.name,
+          column: c.name,
+        });
+      }
+    });
+    for (const ch of this.checks) {
+      if ((await evalRow(ch.c, row, this.ctx)) === false) {
+        throw new PgError("check_violation", `new row for relation "${this.table.name}" violates check constraint "${ch.name}"`, {
+          detail: `Failing row contains (${rowText(this.codec, row, this.table)}).`,
+          table: this.table.name,
+          constraint: ch.name,
+        });
+      }
+    }
+  }
+
+  private uniqueViolation(ix: IndexDesc, row: Row): PgError {
+    const cols = ix.columns.map((c) => this.pos(c.columnId));
+    const { names, values } = describeKey(this.table, this.codec, cols, row);
+    const name = ix.primary ? this.table.pkeyName || `${this.table.name}_pkey` : ix.name;
+    return new PgError("unique_violation", `duplicate key value violates unique constraint "${name}"`, {
+      detail: `Key (${names})=(${values}) already exists.`,
+      table: this.table.name,
+      constraint: name,
+    });
+  }
+
+  private uniqueKey(ix: IndexDesc, row: Row): Uint8Array | null {
+    if (ix.primary) return this.codec.primaryKey(row);
+    if (ix.columns.some((c) => row[this.pos(c.columnId)] === null)) return null;
+    return this.codec.indexEntry(ix, row).key;
+  }
+
+  /**
+   * Inserts rows (already complete and validated). With a conflict policy, a row whose unique key
+   * exists is handed to it; otherwise 23505. Returns the rows actually written.
+   */
+  async insert(rows: Row[], policy: ConflictPolicy | null): Promise<Row[]> {
+    const written: Row[] = [];
+    const keyed = [this.table.primaryIndex, ...this.uniques];
+    // One read for every unique key of the batch (primary and unique secondary indexes).
+    const probes: Array<{ row: number; ix: IndexDesc; key: Uint8Array }> = [];
+    rows.forEach((r, i) => {
+      for (const ix of keyed) {
+        const k = this.uniqueKey(ix, r);
+        if (k !== null) probes.push({ row: i, ix, key: k });
+      }
+    });
+    const existing = await this.ctx.txn.getMany(probes.map((p) => p.key));
+    const conflictOf = new Map<number, { ix: IndexDesc; value: Uint8Array }>();
+    probes.forEach((p, i) => {
+      const v = existing[i];
+      if (v !== null && v !== undefined && !conflictOf.has(p.row)) conflictOf.set(p.row, { ix: p.ix, value: v });
+    });
+    const seenInBatch = new Map<string, number>();
+    for (let i = 0; i < rows.length; i++) {
+      let row = rows[i]!;
+      let conflict = conflictOf.get(i);
+      // Duplicates within the statement itself.
+      if (conflict === undefined) {
+        for (const ix of keyed) {
+          const k = this.uniqueKey(ix, row);
+          if (k === null) continue;
+          const ks = `${ix.id}:${keyString(k)}`;
+          if (seenInBatch.has(ks)) {
+            const v = await this.ctx.txn.get(k);
+            if (v !== null) conflict = { ix, value: v };
+            else conflict = { ix, value: new Uint8Array() };
+            break;
+          }
+        }
+      }
+      if (conflict !== undefined) {
+        if (policy === null || (policy.targetCols.length > 0 && !this.matchesTarget(conflict.ix, policy.targetCols))) {
+          throw this.uniqueViolation(conflict.ix, row);
+        }
+        const oldRow = await this.existingRow(conflict.ix, conflict.value, row);
+        if (oldRow === null) throw this.uniqueViolation(conflict.ix, row);
+        const replacement = await policy.resolve(oldRow, row);
+        if (replacement === null) continue;
+        await this.validate(replacement);
+        await this.update(oldRow, replacement);
+        written.push(replacement);
+        continue;
+      }
+      await this.checkOutgoingFks(row, null);
+      this.writeRow(row);
+      for (const ix of keyed) {
+        const k = this.uniqueKey(ix, row);
+        if (k !== null) seenInBatch.set(`${ix.id}:${keyString(k)}`, i);
+      }
+      written.push(row);
+      row = rows[i]!;
+    }
+    return written;
+  }
+
+  private matchesTarget(ix: IndexDesc, targetCols: number[]): boolean {
+    const cols = ix.columns.map((c) => this.pos(c.columnId));
+    return cols.length === targetCols.length && cols.every((c) => targetCols.includes(c));
+  }
+
+  /** The stored row a unique-key conflict points at. */
+  private async existingRow(ix: IndexDesc, value: Uint8Array, proposed: Row): Promise<Row | null> {
+    if (ix.primary) {
+      const v = value.length > 0 ? value : await this.ctx.txn.get(this.codec.primaryKey(proposed));
+      return v === null ? null : this.codec.decode(v);
+    }
+    const entry = value.length > 0 ? value : null;
+    if (entry === null) {
+      const v = await this.ctx.txn.get(this.codec.indexEntry(ix, proposed).key);
+      if (v === null) return null;
+      const pv = await this.ctx.txn.get(this.codec.primaryKeyFromSuffix(v));
+      return pv === null ? null : this.codec.decode(pv);
+    }
+    const pv = await this.ctx.txn.get(this.codec.primaryKeyFromSuffix(entry));
+    return pv === null ? null : this.codec.decode(pv);
+  }
+
+  private writeRow(row: Row): void {
+    this.ctx.txn.put(this.codec.primaryKey(row), this.codec.encodeValue(row));
+    for (const ix of this.table.indexes) {
+      const e = this.codec.indexEntry(ix, row);
+      this.ctx.txn.put(e.key, e.value);
+    }
+  }
+
+  private deleteEntries(row: Row): void {
+    this.ctx.txn.del(this.codec.primaryKey(row));
+    for (const ix of this.table.indexes) this.ctx.txn.del(this.codec.indexEntry(ix, row).key);
+  }
+
+  /** Replaces `oldRow` by `newRow` (validated by the caller), moving keys and index entries as needed. */
+  async update(oldRow: Row, newRow: Row): Promise<void> {
+    const oldPk = this.codec.primaryKey(oldRow);
+    const newPk = this.codec.primaryKey(newRow);
+    const pkChanged = keyString(oldPk) !== keyString(newPk);
+    if (pkChanged) {
+      if ((await this.ctx.txn.get(newPk)) !== null) throw this.uniqueViolation(this.table.primaryIndex, newRow);
+      await this.checkIncomingFks(oldRow, newRow);
+    }
+    for (const ix of this.uniques) {
+      const nk = this.uniqueKey(ix, newRow);
+      const ok = this.uniqueKey(ix, oldRow);
+      if (nk !== null && (ok === null || keyString(ok) !== keyString(nk)) && (await this.ctx.txn.get(nk)) !== null) {
+        throw this.uniqueViolation(ix, newRow);
+      }
+    }
+    await this.checkOutgoingFks(newRow, oldRow);
+    if (!pkChanged) await this.checkIncomingFksOnUniqueChange(oldRow, newRow);
+    this.deleteEntries(oldRow);
+    this.writeRow(newRow);
+  }
+
+  async delete(oldRow: Row): Promise<void> {
+    await this.checkIncomingFks(oldRow, null);
+    this.deleteEntries(oldRow);
+  }
+
+  // ---- foreign keys ----
+
+  /** Validates this row's outgoing foreign keys (ALTER TABLE … ADD FOREIGN KEY on existing rows). */
+  async checkForeignKeys(row: Row): Promise<void> {
+    await this.checkOutgoingFks(row, null);
+  }
+
+  /** This row's references must exist in the referenced tables. */
+  private async checkOutgoingFks(row: Row, oldRow: Row | null): Promise<void> {
+    for (const fk of this.table.foreignKeys) {
+      const vals = fk.columnIds.map((id) => row[this.pos(id)]!);
+      if (vals.some((v) => v === null)) continue; // MATCH SIMPLE: any NULL skips the check.
+      if (oldRow !== null && fk.columnIds.every((id) => compareDatums(oldRow[this.pos(id)]!, row[this.pos(id)]!) === 0)) continue;
+      const parent = this.ctx.catalog.table(fk.refTableId);
+      if (!(await this.referencedExists(parent, fk, vals))) {
+        const cols = fk.columnIds.map((id) => this.pos(id));
+        const { names, values } = describeKey(this.table, this.codec, cols, row);
+        throw new PgError("foreign_key_violation", `insert or update on table "${this.table.name}" violates foreign key constraint "${fk.name}"`, {
+          detail: `Key (${names})=(${values}) is not present in table "${parent.name}".`,
+          table: this.table.name,
+          constraint: fk.name,
+        });
+      }
+    }
+  }
+
+  private async referencedExists(parent: TableDesc, fk: ForeignKeyDesc, vals: Datum[]): Promise<boolean> {
+    const pc = this.ctx.codec(parent);
+    const ix = [parent.primaryIndex, ...parent.indexes].find(
+      (i) => (i.primary || i.unique) && i.columns.length === fk.refColumnIds.length && i.columns.every((c, k) => c.columnId === fk.refColumnIds[k]),
+    );
+    if (ix === undefined) throw new PgError("internal_error", `no unique index on ${parent.name} for foreign key ${fk.name}`);
+    const key = concatBytes([pc.indexPrefix(ix), pc.encodeValues(ix, vals)]);
+    return (await this.ctx.txn.get(key)) !== null;
+  }
+
+  private async checkIncomingFksOnUniqueChange(oldRow: Row, newRow: Row): Promise<void> {
+    const changed = this.table.columns.some((_, i) => compareDatums(oldRow[i]!, newRow[i]!) !== 0);
+    if (changed) await this.checkIncomingFks(oldRow, newRow, true);
+  }
+
+  /** Rows of other tables referencing `oldRow` block its deletion (or cascade, or get nulled). */
+  private async checkIncomingFks(oldRow: Row, newRow: Row | null, onlyIfKeyChanged = false): Promise<void> {
+    for (const child of this.ctx.catalog.referencing(this.table.id)) {
+      for (const fk of child.foreignKeys.filter((f) => f.refTableId === this.table.id)) {
+        const refVals = fk.refColumnIds.map((id) => oldRow[this.pos(id)]!);
+        if (refVals.some((v) => v === null)) continue;
+        if (newRow !== null && fk.refColumnIds.every((id) => compareDatums(oldRow[this.pos(id)]!, newRow[this.pos(id)]!) === 0)) continue;
+        if (onlyIfKeyChanged && newRow === null) continue;
+        const refs = await this.ctx.findReferencing(child, fk, refVals);
+        if (refs.length === 0) continue;
+        const action = newRow === null ? fk.onDelete : fk.onUpdate;
+        if (action === "c" || action === "n" || action === "d") {
+          const childWriter = await this.ctx.writerFor(child);
+          for (const r of refs) {
+            if (action === "c" && newRow === null) {
+              await childWriter.delete(r);
+            } else {
+              const nr = r.slice();
+              fk.columnIds.forEach((id, k) => {
+                const p = childWriter.codec.position(id);
+                nr[p] = action === "c" && newRow !== null ? newRow[this.pos(fk.refColumnIds[k]!)]! : null;
+              });
+              await childWriter.validate(nr);
+              await childWriter.update(r, nr);
+            }
+          }
+          continue;
+        }
+        const cols = fk.refColumnIds.map((id) => this.pos(id));
+        const { names, values } = describeKey(this.table, this.codec, cols, oldRow);
+        throw new PgError("foreign_key_violation", `update or delete on table "${this.table.name}" violates foreign key constraint "${fk.name}" on table "${child.name}"`, {
+          detail: `Key (${names})=(${values}) is still referenced from table "${child.name}".`,
+          table: child.name,
+          constraint: fk.name,
+        });
+      }
+    }
+  }
+}
+
+export function columnTypes(t: TableDesc): ReturnType<typeof typeFromOid>[] {
+  return t.columns.map((c) => typeFromOid(c.type.oid, c.type.typmod));
+}

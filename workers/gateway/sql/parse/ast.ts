@@ -1,0 +1,22 @@
+// The parser's output is libpg-query's JSON AST: every node is an object with one key naming its
+// kind ({ SelectStmt: {...} }, { ColumnRef: {...} }). It is large and loosely typed, so it stays at
+// the edge of the SQL layer: only bind/ reads it, through these helpers, and turns it into the
+// small typed bound-node set (bind/bound.ts) every later pass works on.
+
+// `any` on purpose: the AST is external JSON; bind/ checks every field it reads.
+export type PgNode = { [key: string]: any };
+
+/** The node's kind (its single key) and body. */
+export function nodeKind(n: PgNode): [string, PgNode] {
+  const keys = Object.keys(n);
+  if (keys.length !== 1) return ["", n];
+  return [keys[0]!, n[keys[0]!] as PgNode];
+}
+
+/** A list of `{ String: { sval } }` nodes as plain strings. */
+export function stringList(list: PgNode[] | undefined): string[] {
+  return (list ?? []).map((n) => {
+    const s = n["String"] as { sval?: string } | undefined;
+    return s?.sval ?? "";
+  });
+}

@@ -1,0 +1,77 @@
+// The PostgreSQL parser (libpg-query, the real grammar compiled to WASM). `parseSql` returns the
+// raw statements as libpg-query's JSON AST; the binder is the only consumer of that shape.
+// Syntax errors become SQLSTATE 42601 with Postgres's message and 1-based position.
+/// <reference path="./libpg-query.d.ts" />
+import type { PgQueryWasm } from "libpg-query/wasm/libpg-query.js";
+import { PgError } from "../../../../common/errors.ts";
+import { sqlLimits } from "../limits.ts";
+import type { PgNode } from "./ast.ts";
+
+export interface RawStatement {
+  /** The statement node, e.g. { SelectStmt: {...} }. */
+  stmt: PgNode;
+  /** Offset and length of this statement in the query string (characters). */
+  location: number;
+  length: number;
+}
+
+let wasm: Promise<PgQueryWasm> | null = null;
+
+function isWorkerd(): boolean {
+  return (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
+}
+
+function loadWasm(): Promise<PgQueryWasm> {
+  if (wasm === null) {
+    wasm = (async () => {
+      if (isWorkerd()) return (await import("./wasm-loader.ts")).instantiateParserWasm();
+      // Node: the Emscripten glue's own loader reads the .wasm beside it.
+      const mod = await import("libpg-query/wasm/libpg-query.js");
+      return mod.default();
+    })();
+    wasm.catch(() => {
+      wasm = null;
+    });
+  }
+  return wasm;
+}
+
+/** Starts loading the parser early (module start-up), so the first query does not wait for it. */
+export function warmParser(): Promise<void> {
+  return loadWasm().then(() => undefined);
+}
+
+export async function parseSql(sql: string): Promise<RawStatement[]> {
+  if (sql.length > sqlLimits.statementCharsMax) {
+    throw new PgError("program_limit_exceeded", `statement is ${sql.length} characters long; the limit is ${sqlLimits.statementCharsMax}`);
+  }
+  const m = await loadWasm();
+  const len = m.lengthBytesUTF8(sql) + 1;
+  const queryPtr = m._malloc(len);
+  let resultPtr = 0;
+  try {
+    m.stringToUTF8(sql, queryPtr, len);
+    resultPtr = m._wasm_parse_query_raw(queryPtr);
+    if (resultPtr === 0) throw new PgError("out_of_memory", "the parser could not allocate memory");
+    // PgQueryParseResult { char* parse_tree; char* stderr_buffer; PgQueryError* error }
+    const treePtr = m.getValue(resultPtr, "i32");
+    const errorPtr = m.getValue(resultPtr + 8, "i32");
+    if (errorPtr !== 0) {
+      // PgQueryError { char* message; char* funcname; char* filename; int lineno; int cursorpos; char* context }
+      const message = m.UTF8ToString(m.getValue(errorPtr, "i32"));
+      const cursor = m.getValue(errorPtr + 16, "i32");
+      throw new PgError("syntax_error", message, cursor > 0 ? { position: cursor } : {});
+    }
+    const tree = JSON.parse(m.UTF8ToString(treePtr)) as { stmts?: Array<{ stmt?: PgNode; stmt_location?: number; stmt_len?: number }> };
+    const out: RawStatement[] = [];
+    for (const s of tree.stmts ?? []) {
+      if (s.stmt === undefined) continue;
+      const location = s.stmt_location ?? 0;
+      out.push({ stmt: s.stmt, location, length: s.stmt_len ?? sql.length - location });
+    }
+    return out;
+  } finally {
+    m._free(queryPtr);
+    if (resultPtr !== 0) m._wasm_free_parse_result(resultPtr);
+  }
+}

@@ -1,0 +1,145 @@
+// Turns a bound Rel into a physical plan: access paths for table reads (point get, bounded index
+// scan, secondary-index lookup, full scan with a row limit hint), hash or nested-loop joins, and
+// the streaming / materialising operators for the rest.
+import { PgError } from "../../../../common/errors.ts";
+import type { Expr, Rel, RelVisitor } from "../bind/bound.ts";
+import { visitRel } from "../bind/bound.ts";
+import { aggregateOp } from "../exec/ops/aggregate.ts";
+import { emptyOp, filterOp, limitOp, oneRowOp, projectOp, srfOp, valuesOp } from "../exec/ops/basic.ts";
+import { cteScanOp } from "../exec/ops/cte.ts";
+import { distinctOp, setOp } from "../exec/ops/distinct.ts";
+import { hashJoinOp, type HashKeys, nestedLoopOp } from "../exec/ops/join.ts";
+import { indexScan, pointGet, primaryScan } from "../exec/ops/scan.ts";
+import { sortOp } from "../exec/ops/sort.ts";
+import { windowOp } from "../exec/ops/window.ts";
+import { chooseAccess, indexSpans, pointKeys } from "./access-path.ts";
+import type { PlanNode } from "./plan-node.ts";
+import { andOf, columnsOf, pushDown, shiftCols, splitAnd } from "./pushdown.ts";
+
+/** Estimated rows of a table scan with no statistics. */
+const DEFAULT_TABLE_ROWS = 1000;
+
+export function plan(rel: Rel): PlanNode {
+  return planRel(pushDown(rel), null);
+}
+
+/** `rowsHint`: how many rows the consumer will take at most (LIMIT directly above). */
+function planRel(rel: Rel, rowsHint: number | null): PlanNode {
+  const v: RelVisitor<PlanNode> = {
+    scan: (r) => primaryScan(r.table, null, DEFAULT_TABLE_ROWS, rowsHint, false, []),
+    values: (r) => valuesOp(r.rows),
+    filter: (r) => planFilter(r.input, r.pred, rowsHint),
+    project: (r) => projectOp(planRel(r.input, rowsHint), r.exprs, r.input.kind === "one" ? 1 : estimate(r.input)),
+    join: (r) => planJoin(r),
+    aggregate: (r) => aggregateOp(planRel(r.input, null), r.groupBy, r.aggs, r.groupBy.length === 0 ? 1 : 100),
+    window: (r) => windowOp(planRel(r.input, null), r.funcs),
+    sort: (r) => sortOp(planRel(r.input, null), r.keys, r.cols.map((c) => c.name)),
+    limit: (r) => {
+      const hint = constInt(r.limit);
+      const off = r.offset === null ? 0 : constInt(r.offset);
+      const childHint = hint !== null && off !== null ? hint + off : null;
+      return limitOp(planRel(r.input, childHint), r.limit, r.offset, hint ?? estimate(r.input));
+    },
+    distinct: (r) => distinctOp(planRel(r.input, null), r.on),
+    setop: (r) => setOp(r.op, r.all, planRel(r.left, null), planRel(r.right, null)),
+    cteref: (r) => cteScanOp(r.cte),
+    srf: (r) => srfOp(r.name, r.args),
+    one: () => oneRowOp(),
+  };
+  return visitRel(rel, v);
+}
+
+function constInt(e: Expr | null): number | null {
+  if (e === null || e.kind !== "const" || e.value === null) return null;
+  const n = Number(e.value as number | bigint);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+function estimate(r: Rel): number {
+  switch (r.kind) {
+    case "one":
+      return 1;
+    case "values":
+      return r.rows.length;
+    case "limit":
+      return constInt(r.limit) ?? estimate(r.input);
+    case "filter":
+      return Math.max(1, Math.round(estimate(r.input) / 3));
+    case "aggregate":
+      return r.groupBy.length === 0 ? 1 : 100;
+    case "project":
+    case "sort":
+    case "distinct":
+    case "window":
+      return estimate(r.input);
+    case "join":
+      return estimate(r.left) * (r.on === null ? estimate(r.right) : 1);
+    default:
+      return DEFAULT_TABLE_ROWS;
+  }
+}
+
+function planFilter(input: Rel, pred: Expr, rowsHint: number | null): PlanNode {
+  if (pred.kind === "const" && (pred.value === false || pred.value === null)) return emptyOp("Result");
+  if (input.kind === "scan") {
+    const conjuncts = splitAnd(pred);
+    const table = input.table;
+    const names = table.columns.map((c) => c.name);
+    const choice = chooseAccess(table, conjuncts);
+    let access: PlanNode;
+    if (choice === null) {
+      // A filter above a full scan may need many rows per result row: no hint.
+      access = primaryScan(table, null, DEFAULT_TABLE_ROWS, null, false, []);
+    } else if (choice.index.primary && choice.full) {
+      access = pointGet(table, (ctx) => pointKeys(table, choice, ctx), choice.estRows, choice.describe);
+    } else if (choice.index.primary) {
+      access = primaryScan(table, (ctx) => indexSpans(table, choice, ctx), choice.estRows, null, false, choice.describe);
+    } else {
+      access = indexScan(table, choice.index, (ctx) => indexSpans(table, choice, ctx), choice.estRows, null, false, choice.describe);
+    }
+    void rowsHint;
+    return filterOp(access, pred, Math.max(1, Math.min(access.estRows, choice === null ? DEFAULT_TABLE_ROWS / 3 : access.estRows)), names);
+  }
+  const child = planRel(input, null);
+  return filterOp(child, pred, Math.max(1, Math.round(child.estRows / 3)), input.cols.map((c) => c.name));
+}
+
+function planJoin(r: Rel & { kind: "join" }): PlanNode {
+  const left = planRel(r.left, null);
+  const right = planRel(r.right, null);
+  const lw = r.left.cols.length;
+  const rw = r.right.cols.length;
+  const est = Math.max(1, r.on === null ? left.estRows * right.estRows : Math.max(left.estRows, right.estRows));
+  if (r.lateral) return nestedLoopOp(r.type, left, right, r.on, true, lw, rw, est);
+  const keys: HashKeys = { left: [], right: [] };
+  const residual: Expr[] = [];
+  for (const c of splitAnd(r.on)) {
+    if (c.kind === "call" && c.name === "=" && c.args.length === 2) {
+      const [a, b] = c.args as [Expr, Expr];
+      const ca = columnsOf(a);
+      const cb = columnsOf(b);
+      if (ca !== null && cb !== null && ca.size > 0 && cb.size > 0) {
+        const aLeft = [...ca].every((i) => i < lw);
+        const aRight = [...ca].every((i) => i >= lw);
+        const bLeft = [...cb].every((i) => i < lw);
+        const bRight = [...cb].every((i) => i >= lw);
+        if (aLeft && bRight) {
+          keys.left.push(a);
+          keys.right.push(shiftCols(b, -lw));
+          continue;
+        }
+        if (aRight && bLeft) {
+          keys.left.push(b);
+          keys.right.push(shiftCols(a, -lw));
+          continue;
+        }
+      }
+    }
+    residual.push(c);
+  }
+  if (keys.left.length > 0) return hashJoinOp(r.type, left, right, keys, andOf(residual), lw, rw, est);
+  if (r.type === "full" && r.on !== null) {
+    throw new PgError("feature_not_supported", "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions");
+  }
+  return nestedLoopOp(r.type, left, right, r.on, false, lw, rw, est);
+}

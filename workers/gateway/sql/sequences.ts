@@ -1,0 +1,119 @@
+// nextval / currval / setval. As in Postgres, sequence increments are not transactional: they are
+// written at once with a compare-and-put outside the caller's transaction, so concurrent sessions
+// never hand out the same value and a rolled-back transaction leaves a gap. The last value seen
+// is remembered, so a nextval is usually one KV request.
+import { PgError } from "../../../common/errors.ts";
+import type { Catalog } from "../catalog/catalog.ts";
+import type { SequenceDesc } from "../catalog/descriptors.ts";
+import { decodeI64, encodeI64, type Keyspace } from "../catalog/keyspace.ts";
+import { KvRequestError, kvErrorToPgError, type KvClient } from "../kv/kv-client.ts";
+
+/** Bounded retries of the compare-and-put under contention before giving up with 40001. */
+const CPUT_ATTEMPTS_MAX = 50;
+
+export class Sequences {
+  private readonly kv: KvClient;
+  private readonly ks: Keyspace;
+  /** Last stored value per sequence id as this session last saw it (null: never used). */
+  private readonly known = new Map<number, Uint8Array | null>();
+  private readonly current = new Map<number, bigint>();
+  private last: bigint | null = null;
+
+  constructor(kv: KvClient, ks: Keyspace) {
+    this.kv = kv;
+    this.ks = ks;
+  }
+
+  resolve(catalog: Catalog, name: string, searchPath: readonly string[]): SequenceDesc {
+    const parts = name.split(".").map((p) => p.replace(/^"(.*)"$/, "$1"));
+    const d = catalog.resolveRelation(parts.map((p) => (/^".*"$/.test(p) ? p : p.toLowerCase())), searchPath);
+    if (d === undefined) throw new PgError("undefined_table", `relation "${name}" does not exist`);
+    if (d.kind !== "sequence") throw new PgError("wrong_object_type", `"${d.name}" is not a sequence`);
+    return d;
+  }
+
+  private async stored(id: number): Promise<Uint8Array | null> {
+    if (this.known.has(id)) return this.known.get(id)!;
+    const r = await this.kv.read(null, [{ op: "get", key: this.ks.sequenceKey(id) }]).catch((err: unknown) => {
+      if (err instanceof KvRequestError) throw kvErrorToPgError(err.kvError);
+      throw err;
+    });
+    const res = r.results[0]!;
+    const v = res.op === "get" ? res.value : null;
+    this.known.set(id, v);
+    return v;
+  }
+
+  /** Compare-and-put from `expected` to the value `next` computes; retries when another session moved it. */
+  private async advance(seq: SequenceDesc, next: (cur: bigint | null) => bigint): Promise<bigint> {
+    const key = this.ks.sequenceKey(seq.id);
+    let expected = await this.stored(seq.id);
+    for (let attempt = 0; attempt < CPUT_ATTEMPTS_MAX; attempt++) {
+      const value = next(expected === null ? null : decodeI64(expected));
+      const encoded = encodeI64(value);
+      try {
+        await this.kv.batch([], [{ op: "cput", key, value: encoded, expected }]);
+        this.known.set(seq.id, encoded);
+        return value;
+      } catch (err) {
+        if (err instanceof KvRequestError && err.kvError.code === "condition_failed") {
+          expected = err.kvError.actual ?? null;
+          if (err.kvError.actual === undefined) {
+            this.known.delete(seq.id);
+            expected = await this.stored(seq.id);
+          }
+          continue;
+        }
+        if (err instanceof KvRequestError) throw kvErrorToPgError(err.kvError);
+        throw err;
+      }
+    }
+    throw new PgError("serialization_failure", `sequence "${seq.name}" is too contended`, { hint: "retry the transaction" });
+  }
+
+  async nextval(seq: SequenceDesc): Promise<bigint> {
+    const inc = BigInt(seq.increment);
+    const min = BigInt(seq.min);
+    const max = BigInt(seq.max);
+    const v = await this.advance(seq, (cur) => {
+      if (cur === null) return BigInt(seq.start);
+      const n = cur + inc;
+      if (n > max || n < min) {
+        if (!seq.cycle) {
+          throw new PgError("sequence_generator_limit_exceeded", `nextval: reached ${inc > 0n ? "maximum" : "minimum"} value of sequence "${seq.name}" (${inc > 0n ? max : min})`);
+        }
+        return inc > 0n ? min : max;
+      }
+      return n;
+    });
+    this.current.set(seq.id, v);
+    this.last = v;
+    return v;
+  }
+
+  currval(seq: SequenceDesc): bigint {
+    const v = this.current.get(seq.id);
+    if (v === undefined) throw new PgError("object_not_in_prerequisite_state", `currval of sequence "${seq.name}" is not yet defined in this session`);
+    return v;
+  }
+
+  lastval(): bigint {
+    if (this.last === null) throw new PgError("object_not_in_prerequisite_state", "lastval is not yet defined in this session");
+    return this.last;
+  }
+
+  /** setval(seq, v, isCalled): the next nextval returns v + increment (isCalled) or v. */
+  async setval(seq: SequenceDesc, value: bigint, isCalled: boolean): Promise<bigint> {
+    if (value < BigInt(seq.min) || value > BigInt(seq.max)) {
+      throw new PgError("numeric_value_out_of_range", `setval: value ${value} is out of bounds for sequence "${seq.name}" (${seq.min}..${seq.max})`);
+    }
+    // The stored value is the last one handed out; for isCalled=false store one step before.
+    const storedValue = isCalled ? value : value - BigInt(seq.increment);
+    await this.advance(seq, () => storedValue);
+    if (isCalled) {
+      this.current.set(seq.id, value);
+      this.last = value;
+    }
+    return value;
+  }
+}

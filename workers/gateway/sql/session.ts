@@ -1,0 +1,394 @@
+// A tenant's SQL session: the entry point the gateway's wire and HTTP handlers call.
+//
+//   parse → (transaction control | SET/SHOW | statement in a transaction)
+//
+// Statements outside BEGIN … COMMIT are their own transaction (retried internally on a catalog
+// change or a serialization conflict, since nothing was returned yet). Inside an explicit
+// transaction a failed statement leaves it aborted (25P02) until ROLLBACK; savepoints are marks
+// into the transaction's write buffer. Every error that leaves here is a PgError.
+import { PgError, toPgError } from "../../../common/errors.ts";
+import type { KvRequest, KvResponse } from "../../../common/kv-protocol/messages.ts";
+import { decodeResponse, encodeRequest } from "../../../common/kv-protocol/codec.ts";
+import { CatalogStore, StaleCatalog } from "../catalog/catalog-store.ts";
+import type { Catalog } from "../catalog/catalog.ts";
+import { Keyspace } from "../catalog/keyspace.ts";
+import type { TenantKvCapability } from "../kv/capability.ts";
+import { KvClient, type KvTransport } from "../kv/kv-client.ts";
+import { Txn } from "../txn/txn.ts";
+import { nodeKind, type PgNode } from "./parse/ast.ts";
+import { parseSql } from "./parse/parser.ts";
+import type { SqlSession, StatementResult } from "./result.ts";
+import { Sequences } from "./sequences.ts";
+import { Settings } from "./settings.ts";
+import { StatementRunner, type StatementEnv, type TxnState } from "./statement.ts";
+
+export interface SessionOptions {
+  kv: TenantKvCapability;
+  tenantId: number;
+  /** Startup parameters: user, database, application_name, search_path, TimeZone, … */
+  settings?: Record<string, string>;
+}
+
+/** Retries of a statement outside an explicit transaction after a conflict (nothing was sent yet). */
+const IMPLICIT_RETRIES_MAX = 3;
+/** Re-runs of a statement after its catalog snapshot turned out stale. */
+const STALE_CATALOG_RETRIES_MAX = 3;
+
+/** Sends requests through the tenant capability, in the wire framing. */
+export function capabilityTransport(cap: TenantKvCapability): KvTransport {
+  return {
+    async send(req: KvRequest): Promise<KvResponse> {
+      return decodeResponse(await cap.batch(encodeRequest(req)));
+    },
+  };
+}
+
+interface Savepoint {
+  name: string;
+  mark: number;
+  catalog: Catalog;
+  ddl: boolean;
+}
+
+interface OpenTxn extends TxnState {
+  aborted: boolean;
+  savepoints: Savepoint[];
+}
+
+function ok(command: string): StatementResult {
+  return { command, rowCount: null, fields: [], rows: [] };
+}
+
+function isSerializationFailure(err: unknown): boolean {
+  return err instanceof PgError && err.code === "40001";
+}
+
+let rowIdCounter = 0;
+
+export class Session implements SqlSession {
+  private readonly kv: KvClient;
+  private readonly ks: Keyspace;
+  private readonly store: CatalogStore;
+  private readonly settings: Settings;
+  private readonly sequences: Sequences;
+  private open: OpenTxn | null = null;
+  private readonly user: string;
+  private readonly database: string;
+
+  constructor(opts: SessionOptions, transport?: KvTransport) {
+    this.kv = new KvClient(transport ?? capabilityTransport(opts.kv));
+    this.ks = new Keyspace(opts.tenantId);
+    this.store = new CatalogStore(opts.tenantId, this.ks);
+    const initial = { ...(opts.settings ?? {}) };
+    this.user = initial["user"] ?? "warren";
+    this.database = initial["database"] ?? "defaultdb";
+    delete initial["user"];
+    delete initial["database"];
+    delete initial["options"];
+    this.settings = new Settings(initial);
+    this.sequences = new Sequences(this.kv, this.ks);
+  }
+
+  /** Counters of KV work done by this session (tests and EXPLAIN read them). */
+  get kvStats(): KvClient["stats"] {
+    return this.kv.stats;
+  }
+
+  get inTransaction(): boolean {
+    return this.open !== null;
+  }
+
+  async execute(sql: string, params: Array<string | null> = []): Promise<StatementResult[]> {
+    try {
+      const stmts = await parseSql(sql);
+      const out: StatementResult[] = [];
+      for (const s of stmts) out.push(await this.runOne(s.stmt, params));
+      return out;
+    } catch (err) {
+      if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
+      throw toPgError(err);
+    }
+  }
+
+  private env(params: ReadonlyArray<string | null>): StatementEnv {
+    return {
+      store: this.store,
+      ks: this.ks,
+      settings: this.settings,
+      sequences: this.sequences,
+      params,
+      sessionValue: (name) => {
+        switch (name) {
+          case "warren.current_user":
+          case "warren.session_user":
+          case "warren.user":
+            return this.user;
+          case "warren.current_database":
+            return this.database;
+          case "warren.current_schema":
+            return this.settings.searchPath().find((s) => s !== this.user) ?? "public";
+          case "is_superuser":
+            return "off";
+          case "session_authorization":
+            return this.user;
+        }
+        return null;
+      },
+      uniqueRowId: () => {
+        // Time in ms, then 22 random-and-counter bits: unique across gateways without coordination.
+        rowIdCounter = (rowIdCounter + 1) & 0x3ff;
+        const rand = crypto.getRandomValues(new Uint16Array(1))[0]! & 0xfff;
+        return (BigInt(Date.now()) << 22n) | (BigInt(rand) << 10n) | BigInt(rowIdCounter);
+      },
+    };
+  }
+
+  private async runOne(stmt: PgNode, params: ReadonlyArray<string | null>): Promise<StatementResult> {
+    const [kind, body] = nodeKind(stmt);
+    if (kind === "TransactionStmt") return this.transactionStmt(body);
+    if (this.open?.aborted) {
+      throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
+    }
+    try {
+      switch (kind) {
+        case "VariableSetStmt":
+          return this.setStmt(body);
+        case "VariableShowStmt":
+          return this.showStmt(body);
+        case "DiscardStmt":
+          this.settings.resetAll();
+          return ok("DISCARD ALL");
+        case "DeallocateStmt":
+          return ok("DEALLOCATE");
+        case "ListenStmt":
+        case "UnlistenStmt":
+        case "NotifyStmt":
+          throw new PgError("feature_not_supported", "LISTEN/NOTIFY is not supported");
+        case "LockStmt":
+          if (this.open === null) throw new PgError("no_active_sql_transaction", "LOCK TABLE can only be used in transaction blocks");
+          return ok("LOCK TABLE");
+        case "CommentStmt":
+        case "GrantStmt":
+        case "GrantRoleStmt":
+        case "AlterOwnerStmt":
+          return ok(kind === "CommentStmt" ? "COMMENT" : kind === "GrantStmt" ? "GRANT" : "ALTER");
+        case "CheckPointStmt":
+          return ok("CHECKPOINT");
+      }
+      return await this.inTransaction_(stmt, params);
+    } catch (err) {
+      if (this.open !== null) this.open.aborted = true;
+      throw err;
+    }
+  }
+
+  /** Runs a statement in the open transaction, or in its own. */
+  private async inTransaction_(stmt: PgNode, params: ReadonlyArray<string | null>): Promise<StatementResult> {
+    const env = this.env(params);
+    if (this.open !== null) return this.withCatalog(this.open, env, stmt, true);
+    for (let attempt = 0; ; attempt++) {
+      const txn = new Txn(this.kv, { readOnly: this.settings.get("default_transaction_read_only") === "on" });
+      const state: TxnState = { txn, catalog: null as unknown as Catalog, ddl: false };
+      try {
+        const result = await this.withCatalog(state, env, stmt, false);
+        await txn.commit();
+        if (state.ddl) this.store.publish(state.catalog);
+        return result;
+      } catch (err) {
+        await txn.rollback();
+        if (err instanceof StaleCatalog && attempt < STALE_CATALOG_RETRIES_MAX) continue;
+        if (isSerializationFailure(err) && attempt < IMPLICIT_RETRIES_MAX) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Runs `stmt` with a current catalog; a stale snapshot discards the statement's writes and reruns it. */
+  private async withCatalog(state: TxnState, env: StatementEnv, stmt: PgNode, explicit: boolean): Promise<StatementResult> {
+    const txn = state.txn;
+    if (state.catalog === null) {
+      const cached = this.store.cached();
+      if (cached !== undefined) {
+        state.catalog = cached;
+        this.store.armCheck(txn, cached);
+      } else {
+        state.catalog = await this.store.load(txn);
+      }
+    }
+    for (let attempt = 0; ; attempt++) {
+      const mark = txn.buffer.mark();
+      const catalogBefore = state.catalog;
+      const ddlBefore = state.ddl;
+      try {
+        return await new StatementRunner(env, state).run(stmt);
+      } catch (err) {
+        if (!(err instanceof StaleCatalog)) throw err;
+        txn.buffer.rollbackTo(mark);
+        txn.cancelPiggyback();
+        state.catalog = catalogBefore;
+        state.ddl = ddlBefore;
+        // Inside an explicit transaction that already changed the schema, its own catalog is
+        // authoritative; otherwise reload the catalog at the transaction's snapshot.
+        if (attempt >= STALE_CATALOG_RETRIES_MAX || (explicit && state.ddl)) {
+          throw new PgError("serialization_failure", "the schema changed concurrently", { hint: "retry the transaction" });
+        }
+        state.catalog = await this.store.load(txn);
+      }
+    }
+  }
+
+  private beginOpen(opts: PgNode[] | undefined): void {
+    let readOnly = this.settings.get("default_transaction_read_only") === "on";
+    for (const o of opts ?? []) {
+      const d = o["DefElem"] as PgNode;
+      const name = d["defname"] as string;
+      const arg = d["arg"] as PgNode | undefined;
+      const ival = (arg?.["A_Const"] as PgNode | undefined)?.["ival"] as { ival?: number } | undefined;
+      const sval = ((arg?.["A_Const"] as PgNode | undefined)?.["sval"] as { sval?: string } | undefined)?.sval;
+      if (name === "transaction_read_only") readOnly = (ival?.ival ?? 0) === 1;
+      if (name === "transaction_isolation" && sval !== undefined && !["serializable", "repeatable read", "read committed", "read uncommitted"].includes(sval)) {
+        throw new PgError("invalid_parameter_value", `invalid transaction isolation level "${sval}"`);
+      }
+    }
+    const txn = new Txn(this.kv, { readOnly });
+    this.open = { txn, catalog: null as unknown as Catalog, ddl: false, aborted: false, savepoints: [] };
+  }
+
+  private async transactionStmt(body: PgNode): Promise<StatementResult> {
+    const kind = body["kind"] as string;
+    const open = this.open;
+    switch (kind) {
+      case "TRANS_STMT_BEGIN":
+      case "TRANS_STMT_START":
+        // Postgres warns and keeps the current transaction when one is already open.
+        if (open === null) this.beginOpen(body["options"] as PgNode[] | undefined);
+        return ok("BEGIN");
+      case "TRANS_STMT_COMMIT": {
+        if (open === null) return ok("COMMIT");
+        this.open = null;
+        if (open.aborted) {
+          await open.txn.rollback();
+          return ok("ROLLBACK");
+        }
+        try {
+          await open.txn.commit();
+        } catch (err) {
+          if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
+          throw err;
+        }
+        if (open.ddl) this.store.publish(open.catalog);
+        return ok("COMMIT");
+      }
+      case "TRANS_STMT_ROLLBACK":
+        if (open !== null) {
+          this.open = null;
+          await open.txn.rollback();
+        }
+        return ok("ROLLBACK");
+      case "TRANS_STMT_SAVEPOINT": {
+        if (open === null) throw new PgError("no_active_sql_transaction", "SAVEPOINT can only be used in transaction blocks");
+        if (open.aborted) throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
+        open.savepoints.push({ name: body["savepoint_name"] as string, mark: open.txn.buffer.mark(), catalog: open.catalog, ddl: open.ddl });
+        return ok("SAVEPOINT");
+      }
+      case "TRANS_STMT_RELEASE":
+      case "TRANS_STMT_ROLLBACK_TO": {
+        const what = kind === "TRANS_STMT_RELEASE" ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT";
+        if (open === null) throw new PgError("no_active_sql_transaction", `${what} can only be used in transaction blocks`);
+        const name = body["savepoint_name"] as string;
+        let i = open.savepoints.length - 1;
+        while (i >= 0 && open.savepoints[i]!.name !== name) i--;
+        if (i < 0) throw new PgError("invalid_savepoint_specification", `savepoint "${name}" does not exist`);
+        const sp = open.savepoints[i]!;
+        if (kind === "TRANS_STMT_RELEASE") {
+          if (open.aborted) throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
+          open.savepoints.length = i;
+          return ok("RELEASE");
+        }
+        open.txn.buffer.rollbackTo(sp.mark);
+        open.catalog = sp.catalog;
+        open.ddl = sp.ddl;
+        open.savepoints.length = i + 1;
+        open.aborted = false;
+        return ok("ROLLBACK");
+      }
+      case "TRANS_STMT_PREPARE":
+      case "TRANS_STMT_COMMIT_PREPARED":
+      case "TRANS_STMT_ROLLBACK_PREPARED":
+        throw new PgError("feature_not_supported", "two-phase commit is not supported");
+    }
+    throw new PgError("feature_not_supported", `transaction statement ${kind} is not supported`);
+  }
+
+  private setStmt(body: PgNode): StatementResult {
+    const kind = body["kind"] as string;
+    const name = (body["name"] as string | undefined) ?? "";
+    const args = (body["args"] as PgNode[] | undefined) ?? [];
+    const argText = (): string =>
+      args
+        .map((a) => {
+          const [k, c] = nodeKind(a);
+          if (k === "A_Const") {
+            if (c["sval"] !== undefined) return (c["sval"] as { sval?: string }).sval ?? "";
+            if (c["ival"] !== undefined) return String((c["ival"] as { ival?: number }).ival ?? 0);
+            if (c["fval"] !== undefined) return (c["fval"] as { fval: string }).fval;
+            if (c["boolval"] !== undefined) return (c["boolval"] as { boolval?: boolean }).boolval ? "on" : "off";
+          }
+          if (k === "TypeCast") return ((((c["arg"] as PgNode)["A_Const"] as PgNode)["sval"] as { sval?: string })?.sval) ?? "";
+          return "";
+        })
+        .join(", ");
+    switch (kind) {
+      case "VAR_SET_VALUE":
+        if (name === "transaction_isolation" || name === "default_transaction_isolation") {
+          const v = argText().toLowerCase();
+          if (!["serializable", "repeatable read", "read committed", "read uncommitted"].includes(v)) {
+            throw new PgError("invalid_parameter_value", `invalid value for parameter "${name}": "${v}"`);
+          }
+        }
+        this.settings.set(name, argText());
+        return ok("SET");
+      case "VAR_SET_DEFAULT":
+      case "VAR_RESET":
+        this.settings.reset(name);
+        return ok(kind === "VAR_RESET" ? "RESET" : "SET");
+      case "VAR_RESET_ALL":
+        this.settings.resetAll();
+        return ok("RESET");
+      case "VAR_SET_MULTI":
+        // SET TRANSACTION … / SET SESSION CHARACTERISTICS: isolation is always serializable.
+        if (name === "TRANSACTION" && this.open !== null) {
+          for (const a of args) {
+            const d = a["DefElem"] as PgNode | undefined;
+            if (d?.["defname"] === "transaction_read_only") {
+              const v = (((d["arg"] as PgNode)["A_Const"] as PgNode)["ival"] as { ival?: number }).ival ?? 0;
+              if (v === 1 && this.open.txn.hasWrites()) throw new PgError("active_sql_transaction", "transaction read-write mode must be set before any query");
+              (this.open.txn as { readOnly: boolean }).readOnly = v === 1;
+            }
+          }
+        }
+        return ok("SET");
+    }
+    throw new PgError("feature_not_supported", `SET ${kind} is not supported`);
+  }
+
+  private showStmt(body: PgNode): StatementResult {
+    const name = (body["name"] as string).toLowerCase();
+    const text = (n: string) => ({ name: n, tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" as const });
+    if (name === "all") {
+      const rows = this.settings.all().map(([k, v]) => [k, v, ""]);
+      return { command: "SHOW", rowCount: rows.length, fields: [text("name"), text("setting"), text("description")], rows };
+    }
+    let value: string;
+    if (name === "transaction_isolation" || name === "transaction isolation level") value = "serializable";
+    else if (name === "transaction_read_only") value = this.open?.txn.readOnly ? "on" : this.settings.get(name);
+    else if (name === "session_authorization") value = this.user;
+    else value = this.settings.get(name);
+    const display = name === "transaction isolation level" ? "transaction_isolation" : this.settings.displayName(name);
+    return { command: "SHOW", rowCount: 1, fields: [text(display)], rows: [[value]] };
+  }
+}
+
+export function createSession(opts: SessionOptions): SqlSession {
+  return new Session(opts);
+}

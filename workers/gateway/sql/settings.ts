@@ -1,0 +1,140 @@
+// Session settings: SET / SHOW / RESET, current_setting(), and the values reported to clients.
+// Names are case-insensitive, as in Postgres; unknown names fail with 42704 like Postgres does,
+// except custom "prefix.name" settings, which Postgres accepts.
+import { PgError } from "../../../common/errors.ts";
+
+/** Defaults, as a PostgreSQL 15 server reports them (Warren runs every transaction serializable). */
+const DEFAULTS: Record<string, string> = {
+  application_name: "",
+  client_encoding: "UTF8",
+  client_min_messages: "notice",
+  datestyle: "ISO, MDY",
+  default_transaction_isolation: "serializable",
+  default_transaction_read_only: "off",
+  extra_float_digits: "1",
+  idle_in_transaction_session_timeout: "0",
+  integer_datetimes: "on",
+  intervalstyle: "postgres",
+  lc_collate: "C",
+  lc_ctype: "C",
+  lock_timeout: "0",
+  max_identifier_length: "63",
+  search_path: '"$user", public',
+  server_encoding: "UTF8",
+  server_version: "15.0",
+  server_version_num: "150000",
+  standard_conforming_strings: "on",
+  statement_timeout: "0",
+  timezone: "UTC",
+  transaction_isolation: "serializable",
+  transaction_read_only: "off",
+  bytea_output: "hex",
+  row_security: "on",
+  synchronous_commit: "on",
+  work_mem: "64MB",
+  enable_seqscan: "on",
+  jit: "off",
+};
+
+/** How SHOW prints a name (Postgres keeps the canonical capitalisation for a few). */
+const DISPLAY: Record<string, string> = { datestyle: "DateStyle", intervalstyle: "IntervalStyle", timezone: "TimeZone" };
+
+export class Settings {
+  private readonly values = new Map<string, string>();
+  private readonly initial = new Map<string, string>();
+
+  constructor(initial: Record<string, string> = {}) {
+    for (const [k, v] of Object.entries(DEFAULTS)) this.values.set(k, v);
+    for (const [k, v] of Object.entries(initial)) {
+      const n = k.toLowerCase();
+      this.values.set(n === "time zone" ? "timezone" : n, v);
+    }
+    for (const [k, v] of this.values) this.initial.set(k, v);
+  }
+
+  private norm(name: string): string {
+    const n = name.toLowerCase();
+    if (n === "time zone") return "timezone";
+    return n;
+  }
+
+  has(name: string): boolean {
+    return this.values.has(this.norm(name));
+  }
+
+  get(name: string): string {
+    const n = this.norm(name);
+    const v = this.values.get(n);
+    if (v === undefined) throw new PgError("undefined_object", `unrecognized configuration parameter "${name}"`);
+    return v;
+  }
+
+  getOr(name: string, fallback: string): string {
+    return this.values.get(this.norm(name)) ?? fallback;
+  }
+
+  set(name: string, value: string): void {
+    const n = this.norm(name);
+    if (!this.values.has(n) && !n.includes(".")) throw new PgError("undefined_object", `unrecognized configuration parameter "${name}"`);
+    const readOnly = ["server_version", "server_version_num", "server_encoding", "lc_collate", "lc_ctype", "integer_datetimes", "max_identifier_length"];
+    if (readOnly.includes(n)) throw new PgError("cant_change_runtime_param", `parameter "${n}" cannot be changed`);
+    if (n === "client_encoding" && !["utf8", "utf-8", "unicode"].includes(value.toLowerCase())) {
+      throw new PgError("invalid_parameter_value", `invalid value for parameter "client_encoding": "${value}"`, { hint: "Warren supports only UTF8." });
+    }
+    if (n === "statement_timeout" && !/^\d+(ms|s|min)?$/.test(value)) {
+      throw new PgError("invalid_parameter_value", `invalid value for parameter "statement_timeout": "${value}"`);
+    }
+    let v = value;
+    if (n === "client_encoding") v = "UTF8";
+    if (n === "timezone" && ["utc", "gmt", "z", "zulu"].includes(value.toLowerCase())) v = "UTC";
+    if (n === "transaction_isolation" || n === "default_transaction_isolation") v = value.toLowerCase();
+    this.values.set(n, v);
+  }
+
+  reset(name: string): void {
+    const n = this.norm(name);
+    const v = this.initial.get(n) ?? DEFAULTS[n];
+    if (v === undefined) {
+      if (n.includes(".")) {
+        this.values.delete(n);
+        return;
+      }
+      throw new PgError("undefined_object", `unrecognized configuration parameter "${name}"`);
+    }
+    this.values.set(n, v);
+  }
+
+  resetAll(): void {
+    this.values.clear();
+    for (const [k, v] of this.initial) this.values.set(k, v);
+  }
+
+  displayName(name: string): string {
+    const n = this.norm(name);
+    return DISPLAY[n] ?? n;
+  }
+
+  all(): Array<[string, string]> {
+    return [...this.values.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [DISPLAY[k] ?? k, v]);
+  }
+
+  /** The schemas of search_path, with "$user" resolved to the session user. */
+  searchPath(): string[] {
+    const user = this.getOr("user", "");
+    return this.get("search_path")
+      .split(",")
+      .map((s) => s.trim().replace(/^"(.*)"$/, "$1"))
+      .filter((s) => s.length > 0)
+      .map((s) => (s === "$user" ? user : s))
+      .filter((s) => s.length > 0);
+  }
+
+  /** statement_timeout in milliseconds (0: none). */
+  statementTimeoutMs(): number {
+    const v = this.get("statement_timeout");
+    const m = /^(\d+)(ms|s|min)?$/.exec(v);
+    if (m === null) return 0;
+    const n = Number(m[1]);
+    return m[2] === "s" ? n * 1000 : m[2] === "min" ? n * 60_000 : n;
+  }
+}

@@ -1,0 +1,357 @@
+// Runs one statement (other than transaction control and SET/SHOW) inside a transaction:
+// binds it against the transaction's catalog snapshot, plans it, executes it and formats the
+// result in Postgres's text format.
+import { PgError } from "../../../common/errors.ts";
+import type { Catalog } from "../catalog/catalog.ts";
+import type { CatalogStore } from "../catalog/catalog-store.ts";
+import { StaleCatalog } from "../catalog/catalog-store.ts";
+import type { ForeignKeyDesc, TableDesc } from "../catalog/descriptors.ts";
+import { decodeU64 } from "../catalog/keyspace.ts";
+import type { Keyspace } from "../catalog/keyspace.ts";
+import type { Txn } from "../txn/txn.ts";
+import { Binder } from "./bind/binder.ts";
+import type { Expr, OutputColumn, Rel, SpecialFn } from "./bind/bound.ts";
+import { bindDelete, bindInsert, bindUpdate, tableScope } from "./bind/dml.ts";
+import { bindExpr, coerce, coerceBool, ctxFor } from "./bind/expr.ts";
+import { bindQuery } from "./bind/select.ts";
+import { Scope } from "./bind/scope.ts";
+import { bindTableRules } from "./bind/table-rules.ts";
+import { formatText } from "./bridge/text.ts";
+import { compareDatums } from "./bridge/compare.ts";
+import { type ExecContext, codecCache } from "./exec/context.ts";
+import type { DdlChange } from "./exec/ddl-create-table.ts";
+import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
+import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
+import { compile, evalRow, type Row } from "./exec/eval.ts";
+import { MemoryAccount } from "./exec/memory.ts";
+import { TableWriter } from "./exec/table-writer.ts";
+import { sqlLimits } from "./limits.ts";
+import { nodeKind, type PgNode } from "./parse/ast.ts";
+import { formatPlan, instrument, type PlanNode } from "./plan/plan-node.ts";
+import { plan } from "./plan/planner.ts";
+import type { FieldDescription, StatementResult } from "./result.ts";
+import type { Sequences } from "./sequences.ts";
+import type { Settings } from "./settings.ts";
+import type { Datum } from "./types/datum.ts";
+import { typeFromOid, typlen, Types } from "./types/type.ts";
+
+/** What a statement runs in: the open transaction and its catalog snapshot. */
+export interface TxnState {
+  txn: Txn;
+  catalog: Catalog;
+  /** The transaction changed the schema: publish its catalog after commit. */
+  ddl: boolean;
+}
+
+export interface StatementEnv {
+  store: CatalogStore;
+  ks: Keyspace;
+  settings: Settings;
+  sequences: Sequences;
+  params: ReadonlyArray<string | null>;
+  /** Session functions (current_setting for the session's identity values). */
+  sessionValue(name: string): string | null;
+  uniqueRowId(): bigint;
+}
+
+function field(c: OutputColumn): FieldDescription {
+  const t = c.type;
+  return { name: c.name, tableID: c.tableId, columnID: c.columnId, dataTypeID: t.oid, dataTypeSize: typlen(t), dataTypeModifier: t.typmod, format: "text" };
+}
+
+class ResultBuilder {
+  rows: Array<Array<string | null>> = [];
+  private bytes = 0;
+  private readonly cols: readonly OutputColumn[];
+  constructor(cols: readonly OutputColumn[]) {
+    this.cols = cols;
+  }
+  add(row: Row): void {
+    if (this.rows.length >= sqlLimits.resultRowsMax) {
+      throw new PgError("program_limit_exceeded", `result has more than ${sqlLimits.resultRowsMax} rows`, { hint: "add LIMIT, or fetch the rows through a cursor in pages" });
+    }
+    const out: Array<string | null> = new Array(this.cols.length);
+    for (let i = 0; i < this.cols.length; i++) {
+      const s = formatText(this.cols[i]!.type, row[i] ?? null);
+      out[i] = s;
+      if (s !== null) this.bytes += s.length;
+    }
+    if (this.bytes > sqlLimits.resultBytesMax) {
+      throw new PgError("program_limit_exceeded", `result is larger than ${sqlLimits.resultBytesMax} bytes`, { hint: "add LIMIT, select fewer columns, or aggregate" });
+    }
+    this.rows.push(out);
+  }
+}
+
+export class StatementRunner {
+  private readonly env: StatementEnv;
+  private readonly state: TxnState;
+  private readonly binder: Binder;
+  readonly ctx: ExecContext;
+  private slot = 1_000_000;
+
+  constructor(env: StatementEnv, state: TxnState, analyze = false) {
+    this.env = env;
+    this.state = state;
+    this.binder = this.newBinder();
+    const codec = codecCache(env.ks);
+    const cteRows = new Map<number, Row[]>();
+    const self = this;
+    this.ctx = {
+      txn: state.txn,
+      get catalog() {
+        return self.state.catalog;
+      },
+      ks: env.ks,
+      memory: new MemoryAccount(sqlLimits.workMemBytes),
+      params: [],
+      outerRows: [],
+      subquerySlots: new Map(),
+      cteRows,
+      analyze,
+      runRel: (rel: Rel) => plan(rel).run(this.ctx),
+      special: (name: SpecialFn, args: Datum[]) => this.special(name, args),
+      nextSlot: () => this.slot++,
+      codec,
+      findReferencing: (child, fk, values) => this.findReferencing(child, fk, values),
+      writerFor: async (t: TableDesc) => new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t)),
+    };
+  }
+
+  private newBinder(): Binder {
+    return new Binder({ catalog: this.state.catalog, searchPath: this.env.settings.searchPath(), params: this.env.params });
+  }
+
+  private async special(name: SpecialFn, args: Datum[]): Promise<Datum> {
+    const seqs = this.env.sequences;
+    const seq = (): ReturnType<Sequences["resolve"]> => seqs.resolve(this.state.catalog, args[0] as string, this.env.settings.searchPath());
+    switch (name) {
+      case "nextval":
+        if (args[0] === null) return null;
+        return seqs.nextval(seq());
+      case "currval":
+        if (args[0] === null) return null;
+        return seqs.currval(seq());
+      case "lastval":
+        return seqs.lastval();
+      case "setval":
+        if (args[0] === null || args[1] === null) return null;
+        return seqs.setval(seq(), args[1] as bigint, args[2] === undefined ? true : args[2] === true);
+      case "current_setting": {
+        const n = args[0] as string | null;
+        if (n === null) return null;
+        const v = this.env.sessionValue(n);
+        if (v !== null) return v;
+        if (!this.env.settings.has(n)) {
+          if (args[1] === true) return null;
+          throw new PgError("undefined_object", `unrecognized configuration parameter "${n}"`);
+        }
+        return this.env.settings.get(n);
+      }
+      case "set_config": {
+        if (args[0] === null) return null;
+        this.env.settings.set(args[0] as string, (args[1] as string | null) ?? "");
+        return this.env.settings.get(args[0] as string);
+      }
+      case "unique_rowid":
+        return this.env.uniqueRowId();
+    }
+  }
+
+  private async findReferencing(child: TableDesc, fk: ForeignKeyDesc, values: Datum[]): Promise<Row[]> {
+    const cols = tableScope(child, child.name, 0, null);
+    const conds: Expr[] = fk.columnIds.map((id, i) => {
+      const p = child.columns.findIndex((c) => c.id === id);
+      const col: Expr = { kind: "col", type: cols[p]!.type, index: p };
+      const val: Expr = { kind: "const", type: cols[p]!.type, value: values[i]! };
+      return { kind: "call", type: Types.bool, name: "=", args: [col, val], fn: ([a, b]) => compareDatums(a!, b!) === 0, strict: true, volatile: false };
+    });
+    const scan: Rel = { kind: "scan", table: child, alias: child.name, cols: cols.map((c) => ({ name: c.name, type: c.type, tableId: child.id, columnId: c.columnId })) };
+    const rel: Rel = { kind: "filter", cols: scan.cols, input: scan, pred: conds.length === 1 ? conds[0]! : { kind: "and", type: Types.bool, args: conds } };
+    const out: Row[] = [];
+    for await (const b of plan(rel).run(this.ctx)) out.push(...b);
+    return out;
+  }
+
+  private async collect(rel: Rel, withResult = true): Promise<StatementResult> {
+    const rb = new ResultBuilder(rel.cols);
+    for await (const batch of plan(rel).run(this.ctx)) {
+      if (withResult) for (const r of batch) rb.add(r);
+    }
+    return { command: "SELECT", rowCount: rb.rows.length, fields: rel.cols.map(field), rows: rb.rows };
+  }
+
+  async run(n: PgNode): Promise<StatementResult> {
+    const [kind, stmt] = nodeKind(n);
+    switch (kind) {
+      case "SelectStmt":
+        return this.collect(bindQuery(this.binder, n, null));
+      case "InsertStmt":
+      case "UpdateStmt":
+      case "DeleteStmt":
+        return this.dml(kind, stmt);
+      case "ExplainStmt":
+        return this.explain(stmt);
+      case "CreateStmt":
+      case "IndexStmt":
+      case "DropStmt":
+      case "AlterTableStmt":
+      case "ViewStmt":
+      case "CreateSeqStmt":
+      case "AlterSeqStmt":
+      case "CreateSchemaStmt":
+      case "TruncateStmt":
+      case "RenameStmt":
+        return this.ddl(kind, stmt);
+      case "VacuumStmt":
+        return { command: stmt["is_vacuumcmd"] === false ? "ANALYZE" : "VACUUM", rowCount: null, fields: [], rows: [] };
+      case "CreateTableAsStmt":
+        throw new PgError("feature_not_supported", "CREATE TABLE AS is not supported yet");
+    }
+    throw new PgError("feature_not_supported", `${kind.replace(/Stmt$/, "")} statements are not supported`);
+  }
+
+  private async dml(kind: string, stmt: PgNode): Promise<StatementResult> {
+    if (this.state.txn.readOnly) throw new PgError("read_only_sql_transaction", `cannot execute ${kind.replace("Stmt", "").toUpperCase()} in a read-only transaction`);
+    if (stmt["withClause"] !== undefined) throw new PgError("feature_not_supported", "WITH on INSERT/UPDATE/DELETE is not supported yet");
+    let res: DmlResult;
+    let returning: { cols: OutputColumn[] } | null;
+    let command: string;
+    if (kind === "InsertStmt") {
+      const ins = bindInsert(this.binder, stmt);
+      returning = ins.returning;
+      command = "INSERT";
+      res = await runInsert(ins, bindTableRules(this.binder, ins.table), this.ctx);
+    } else if (kind === "UpdateStmt") {
+      const up = bindUpdate(this.binder, stmt);
+      returning = up.returning;
+      command = "UPDATE";
+      res = await runUpdate(up, bindTableRules(this.binder, up.table), this.ctx);
+    } else {
+      const del = bindDelete(this.binder, stmt);
+      returning = del.returning;
+      command = "DELETE";
+      res = await runDelete(del, bindTableRules(this.binder, del.table), this.ctx);
+    }
+    if (returning === null) return { command, rowCount: res.count, fields: [], rows: [] };
+    const rb = new ResultBuilder(returning.cols);
+    for (const r of res.returned) rb.add(r);
+    return { command, rowCount: res.count, fields: returning.cols.map(field), rows: rb.rows };
+  }
+
+  private async explain(stmt: PgNode): Promise<StatementResult> {
+    const opts = ((stmt["options"] as PgNode[] | undefined) ?? []).map((o) => (o["DefElem"] as PgNode)["defname"] as string);
+    const analyze = opts.includes("analyze");
+    const query = stmt["query"] as PgNode;
+    const [qk] = nodeKind(query);
+    if (qk !== "SelectStmt") throw new PgError("feature_not_supported", "EXPLAIN supports SELECT statements");
+    const rel = bindQuery(this.binder, query, null);
+    const root: PlanNode = plan(rel);
+    const lines: string[] = [];
+    if (analyze) {
+      instrument(root);
+      const kv0 = { ...this.state.txn.kv.stats };
+      const t0 = performance.now();
+      let rows = 0;
+      for await (const b of root.run(this.ctx)) rows += b.length;
+      const ms = performance.now() - t0;
+      const kv = this.state.txn.kv.stats;
+      lines.push(...formatPlan(root, true));
+      lines.push(`KV: requests=${kv.requests - kv0.requests} gets=${kv.gets - kv0.gets} scans=${kv.scans - kv0.scans} rows_read=${kv.rowsRead - kv0.rowsRead} bytes_read=${kv.bytesRead - kv0.bytesRead}`);
+      lines.push(`Peak Memory: ${this.ctx.memory.peakBytes} bytes`);
+      lines.push(`Execution Time: ${ms.toFixed(3)} ms (${rows} rows)`);
+    } else {
+      lines.push(...formatPlan(root, false));
+    }
+    return {
+      command: "EXPLAIN",
+      rowCount: lines.length,
+      fields: [{ name: "QUERY PLAN", tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" }],
+      rows: lines.map((l) => [l]),
+    };
+  }
+
+  private ddlEnv(): DdlExecEnv {
+    return {
+      catalog: this.state.catalog,
+      searchPath: this.env.settings.searchPath(),
+      allocateId: () => this.env.store.allocateId(this.state.txn),
+      ctx: this.ctx,
+      checkRows: async (t, check, name) => {
+        const scope = new Scope(tableScope(t, t.name, 0, null), null);
+        const e = coerceBool(bindExpr(this.newBinder(), check, ctxFor(scope, "check constraints")), "CHECK");
+        const c = compile(e, this.ctx);
+        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeFromOid(col.type.oid, col.type.typmod), tableId: t.id, columnId: col.id })) };
+        for await (const b of plan(scan).run(this.ctx)) {
+          for (const r of b) {
+            if ((await evalRow(c, r, this.ctx)) === false) throw new PgError("check_violation", `check constraint "${name}" of relation "${t.name}" is violated by some row`);
+          }
+        }
+      },
+      evalDefault: async (_t, expr, oid, typmod) => {
+        const e = coerce(bindExpr(this.newBinder(), expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
+        return evalRow(compile(e, this.ctx), [], this.ctx);
+      },
+      validateFk: async (t, fkName) => {
+        const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
+        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeFromOid(col.type.oid, col.type.typmod), tableId: t.id, columnId: col.id })) };
+        void fkName;
+        for await (const b of plan(scan).run(this.ctx)) for (const r of b) await w.checkForeignKeys(r);
+      },
+    };
+  }
+
+  private async ddl(kind: string, stmt: PgNode): Promise<StatementResult> {
+    if (this.state.txn.readOnly) throw new PgError("read_only_sql_transaction", "cannot execute DDL in a read-only transaction");
+    // Read the catalog version inside this transaction: a concurrent schema change then
+    // conflicts at commit, and a stale snapshot is caught before anything is written.
+    const store = this.env.store;
+    const version = Number(decodeU64(await this.state.txn.get(this.env.ks.versionKey())));
+    if (version !== this.state.catalog.version) throw new StaleCatalog(version);
+    const env = this.ddlEnv();
+    let change: DdlChange;
+    switch (kind) {
+      case "CreateStmt":
+        change = await createTable(env, stmt);
+        break;
+      case "IndexStmt":
+        change = await createIndex(env, stmt);
+        break;
+      case "DropStmt":
+        change = await dropObjects(env, stmt);
+        break;
+      case "AlterTableStmt":
+        change = await alterTable(env, stmt);
+        break;
+      case "ViewStmt":
+        change = await createView(env, stmt, (q) => void bindQuery(this.newBinder(), q, null));
+        break;
+      case "CreateSeqStmt":
+        change = await createSequence(env, stmt);
+        break;
+      case "AlterSeqStmt":
+        change = await alterSequence(env, stmt);
+        break;
+      case "CreateSchemaStmt":
+        change = await createSchema(env, stmt);
+        break;
+      case "TruncateStmt":
+        change = await truncate(env, stmt);
+        break;
+      default:
+        change = renameObject(env, stmt);
+        break;
+    }
+    if (change.changed.length > 0 || change.removed.length > 0) {
+      for (const d of change.changed) store.writeDescriptor(this.state.txn, d);
+      for (const id of change.removed) store.deleteDescriptor(this.state.txn, id);
+      const next = this.state.catalog.version + 1;
+      store.writeVersion(this.state.txn, next);
+      this.state.catalog = this.state.catalog.withChanges(next, change.changed, change.removed);
+      this.state.ddl = true;
+    }
+    return { command: change.tag, rowCount: null, fields: [], rows: [] };
+  }
+}
+
+export { Types };

@@ -1,0 +1,142 @@
+// The transaction's buffered writes. Nothing is sent to storage before commit (optimistic
+// transactions), so every read inside the transaction merges this buffer over what storage returns
+// (read-your-own-writes). Savepoints are marks into an undo log: rolling back to a mark undoes every
+// change made after it, in reverse.
+import type { WriteOp } from "../../../common/kv-protocol/messages.ts";
+import { keyFromString, keyString } from "../kv/bytes.ts";
+
+export interface BufferedWrite {
+  key: Uint8Array;
+  /** null: the key is deleted by this transaction. */
+  value: Uint8Array | null;
+}
+
+interface RangeTombstone {
+  start: string;
+  end: string;
+}
+
+type Undo =
+  | { kind: "key"; k: string; prev: BufferedWrite | undefined }
+  | { kind: "range"; removed: Array<[string, BufferedWrite]> };
+
+export class WriteBuffer {
+  private readonly entries = new Map<string, BufferedWrite>();
+  private sortedKeys: string[] | null = null;
+  private readonly tombstones: RangeTombstone[] = [];
+  private readonly undo: Undo[] = [];
+  /** Sum of key and value sizes, for the transaction size limit. */
+  bytes = 0;
+
+  get size(): number {
+    return this.entries.size + this.tombstones.length;
+  }
+
+  mark(): number {
+    return this.undo.length;
+  }
+
+  rollbackTo(mark: number): void {
+    while (this.undo.length > mark) {
+      const u = this.undo.pop()!;
+      if (u.kind === "key") {
+        if (u.prev === undefined) {
+          this.entries.delete(u.k);
+          this.sortedKeys = null;
+        } else this.entries.set(u.k, u.prev);
+      } else {
+        this.tombstones.pop();
+        for (const [k, w] of u.removed) this.entries.set(k, w);
+        this.sortedKeys = null;
+      }
+    }
+  }
+
+  set(key: Uint8Array, value: Uint8Array | null): void {
+    const k = keyString(key);
+    const prev = this.entries.get(k);
+    this.undo.push({ kind: "key", k, prev });
+    if (prev === undefined) this.sortedKeys = null;
+    this.entries.set(k, { key, value });
+    this.bytes += key.length + (value?.length ?? 0);
+  }
+
+  deleteRange(start: Uint8Array, end: Uint8Array): void {
+    const s = keyString(start);
+    const e = keyString(end);
+    const removed: Array<[string, BufferedWrite]> = [];
+    for (const [k, w] of this.entries) {
+      if (k >= s && k < e) removed.push([k, w]);
+    }
+    for (const [k] of removed) this.entries.delete(k);
+    if (removed.length > 0) this.sortedKeys = null;
+    this.tombstones.push({ start: s, end: e });
+    this.undo.push({ kind: "range", removed });
+  }
+
+  /** The buffered state of a key: a write, or undefined when this transaction has not touched it. */
+  get(key: Uint8Array): BufferedWrite | undefined {
+    const k = keyString(key);
+    const w = this.entries.get(k);
+    if (w !== undefined) return w;
+    if (this.hiddenByRange(k)) return { key, value: null };
+    return undefined;
+  }
+
+  /** True when a key storage returned is deleted by one of this transaction's range deletions. */
+  hiddenByRange(k: string): boolean {
+    for (const t of this.tombstones) if (k >= t.start && k < t.end) return true;
+    return false;
+  }
+
+  hasRangeDeletes(): boolean {
+    return this.tombstones.length > 0;
+  }
+
+  private sorted(): string[] {
+    if (this.sortedKeys === null) this.sortedKeys = [...this.entries.keys()].sort();
+    return this.sortedKeys;
+  }
+
+  /** Buffered writes with keys in [start, end), in ascending key order (start/end as key strings). */
+  range(start: string, end: string): BufferedWrite[] {
+    if (this.entries.size === 0) return [];
+    const keys = this.sorted();
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (keys[mid]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: BufferedWrite[] = [];
+    for (let i = lo; i < keys.length && keys[i]! < end; i++) out.push(this.entries.get(keys[i]!)!);
+    return out;
+  }
+
+  /** The writes to send at commit: range deletions first, then the final state of each key. */
+  toWriteOps(): WriteOp[] {
+    const ops: WriteOp[] = [];
+    for (const t of this.tombstones) ops.push({ op: "deleteRange", start: keyFromString(t.start), end: keyFromString(t.end) });
+    for (const w of this.entries.values()) {
+      ops.push(w.value === null ? { op: "delete", key: w.key } : { op: "put", key: w.key, value: w.value });
+    }
+    return ops;
+  }
+
+  /** Plain data, so a transaction can be sealed into a handle and restored by another gateway. */
+  toState(): { writes: Array<[Uint8Array, Uint8Array | null]>; rangeDeletes: Array<[Uint8Array, Uint8Array]> } {
+    return {
+      writes: [...this.entries.values()].map((w) => [w.key, w.value]),
+      rangeDeletes: this.tombstones.map((t) => [keyFromString(t.start), keyFromString(t.end)]),
+    };
+  }
+
+  static fromState(state: ReturnType<WriteBuffer["toState"]>): WriteBuffer {
+    const b = new WriteBuffer();
+    for (const [s, e] of state.rangeDeletes) b.deleteRange(s, e);
+    for (const [k, v] of state.writes) b.set(k, v);
+    b.undo.length = 0;
+    return b;
+  }
+}
