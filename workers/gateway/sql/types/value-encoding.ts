@@ -288,7 +288,12 @@ function readTagged(r: Reader, tag: number, t: SqlType): Datum {
     }
     case TAG_NUMERIC:
       if (t.oid !== Oid.numeric) throw mismatch();
-      return Numeric.parse(utf8Decoder.decode(r.lengthPrefixed()));
+      try {
+        return Numeric.parse(utf8Decoder.decode(r.lengthPrefixed()));
+      } catch (e) {
+        if (e instanceof PgError && e.code === "XX001") throw e;
+        throw corrupt("bad numeric text");
+      }
     case TAG_TIMESTAMP:
       if (t.oid !== Oid.timestamp && t.oid !== Oid.timestamptz) throw mismatch();
       return r.zigzag();
@@ -306,7 +311,12 @@ function readTagged(r: Reader, tag: number, t: SqlType): Datum {
       return r.lengthPrefixed().slice();
     case TAG_JSONB:
       if (t.oid !== Oid.jsonb) throw mismatch();
-      return parseJsonb(utf8Decoder.decode(r.lengthPrefixed()));
+      try {
+        return parseJsonb(utf8Decoder.decode(r.lengthPrefixed()));
+      } catch (e) {
+        if (e instanceof PgError && e.code === "XX001") throw e;
+        throw corrupt("bad jsonb text");
+      }
     case TAG_STRING:
       return utf8Decoder.decode(r.lengthPrefixed());
     default:
