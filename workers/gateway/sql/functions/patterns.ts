@@ -5,9 +5,8 @@
 // Compiled patterns are cached, since a query applies the same pattern to every row.
 
 import { PgError } from "../../../../common/errors.ts";
+import { PATTERN_CACHE_MAX } from "./limits.ts";
 
-/** Distinct patterns kept compiled; beyond this the cache is cleared (a per-isolate bound). */
-const PATTERN_CACHE_MAX = 256;
 const cache = new Map<string, RegExp>();
 
 function cached(key: string, build: () => RegExp): RegExp {
@@ -27,33 +26,71 @@ function escapeRegex(s: string): string {
   return s.replace(REGEX_SPECIAL, "\\$&");
 }
 
-/** LIKE pattern → RegExp. `escape` is the escape character ("" for none); default backslash. */
-export function likeRegex(pattern: string, insensitive: boolean, escape = "\\"): RegExp {
-  return cached(`L${insensitive ? "i" : ""}${escape}\u0000${pattern}`, () => {
-    let src = "^";
-    const chars = [...pattern];
-    for (let i = 0; i < chars.length; i++) {
-      const c = chars[i]!;
-      if (escape !== "" && c === escape) {
-        i++;
-        if (i >= chars.length) {
-          throw new PgError("invalid_escape_sequence", "LIKE pattern must not end with escape character");
-        }
-        src += escapeRegex(chars[i]!);
-      } else if (c === "%") {
-        src += "[\\s\\S]*";
-      } else if (c === "_") {
-        src += "[\\s\\S]";
-      } else {
-        src += escapeRegex(c);
+const LIKE_TRUE = 1;
+const LIKE_FALSE = 0;
+const LIKE_ABORT = -1;
+
+/**
+ * Postgres's LIKE matcher (like_match.c MatchText), on code points: `%` any run, `_` one
+ * character, backslash escapes the next pattern character. Run the same algorithm so the corner
+ * cases agree, e.g. a pattern ending in a lone escape is an error (22025) only when the matcher
+ * gets that far.
+ */
+function matchText(t: readonly string[], ti: number, p: readonly string[], pi: number): number {
+  if (p.length - pi === 1 && p[pi] === "%") return LIKE_TRUE;
+  while (ti < t.length && pi < p.length) {
+    const pc = p[pi]!;
+    if (pc === "\\") {
+      pi++;
+      if (pi >= p.length) throw new PgError("invalid_escape_sequence", "LIKE pattern must not end with escape character");
+      if (p[pi] !== t[ti]) return LIKE_FALSE;
+    } else if (pc === "%") {
+      pi++;
+      while (pi < p.length) {
+        if (p[pi] === "%") pi++;
+        else if (p[pi] === "_") {
+          if (ti >= t.length) return LIKE_ABORT;
+          ti++;
+          pi++;
+        } else break;
       }
+      if (pi >= p.length) return LIKE_TRUE;
+      let first: string;
+      if (p[pi] === "\\") {
+        if (pi + 1 >= p.length) throw new PgError("invalid_escape_sequence", "LIKE pattern must not end with escape character");
+        first = p[pi + 1]!;
+      } else {
+        first = p[pi]!;
+      }
+      while (ti < t.length) {
+        if (t[ti] === first) {
+          const m = matchText(t, ti, p, pi);
+          if (m !== LIKE_FALSE) return m;
+        }
+        ti++;
+      }
+      return LIKE_ABORT;
+    } else if (pc === "_") {
+      ti++;
+      pi++;
+      continue;
+    } else if (pc !== t[ti]) {
+      return LIKE_FALSE;
     }
-    return new RegExp(src + "$", insensitive ? "iu" : "u");
-  });
+    ti++;
+    pi++;
+  }
+  if (ti < t.length) return LIKE_FALSE;
+  while (pi < p.length && p[pi] === "%") pi++;
+  return pi >= p.length ? LIKE_TRUE : LIKE_ABORT;
 }
 
+/** s LIKE pattern (ILIKE when insensitive); `escape` other than backslash goes through likeEscape. */
 export function likeMatch(s: string, pattern: string, insensitive: boolean, escape = "\\"): boolean {
-  return likeRegex(pattern, insensitive, escape).test(s);
+  const p = escape === "\\" ? pattern : likeEscape(pattern, escape);
+  const text = insensitive ? s.toLowerCase() : s;
+  const pat = insensitive ? p.toLowerCase() : p;
+  return matchText(Array.from(text), 0, Array.from(pat), 0) === LIKE_TRUE;
 }
 
 /**
@@ -71,8 +108,8 @@ export function likeEscape(pattern: string, escape: string): string {
       out += c === "\\" ? "\\\\" : c;
     } else if (c === esc[0]) {
       i++;
-      if (i >= chars.length) throw new PgError("invalid_escape_sequence", "LIKE pattern must not end with escape character");
-      out += "\\" + chars[i];
+      // A trailing escape stays a lone backslash; the matcher decides whether that is an error.
+      out += i >= chars.length ? "\\" : "\\" + chars[i];
     } else if (c === "\\") {
       out += "\\\\";
     } else {
@@ -148,6 +185,11 @@ export function posixRegex(pattern: string, flags = ""): RegExp {
       throw new PgError("invalid_regular_expression", `invalid regular expression: ${(e as Error).message}`);
     }
   });
+}
+
+/** How many compiled patterns are cached now (for the limit's test). */
+export function patternCacheSize(): number {
+  return cache.size;
 }
 
 export function regexMatch(s: string, pattern: string, insensitive: boolean): boolean {

@@ -13,14 +13,13 @@ import { charCount } from "../types/typmod.ts";
 import { fn } from "./define.ts";
 import { md5Hex } from "./md5.ts";
 import { likeEscape, regexpMatch, regexpReplace, similarToEscape } from "./patterns.ts";
+import { STRING_RESULT_CHARS_MAX } from "./limits.ts";
 import type { Candidate } from "./resolve.ts";
 
 const T = Types.text;
 const I = Types.int4;
 const utf8 = new TextEncoder();
 
-/** Postgres caps generated strings at 1 GB; we cap far lower to protect the 128 MB isolate. */
-export const STRING_RESULT_CHARS_MAX = 16 * 1024 * 1024;
 
 function checkLength(n: number): void {
   if (n > STRING_RESULT_CHARS_MAX) {
