@@ -76,6 +76,23 @@ describe("resolution errors and flags", () => {
 
   it("reports ambiguity with 42725", () => {
     expect(() => resolveOperator("+", Types.unknown, Types.unknown)).toThrow(expect.objectContaining({ code: "42725" }));
+    expect(() => resolveOperator("+", Types.date, Types.unknown)).toThrow(
+      expect.objectContaining({ code: "42725", message: "operator is not unique: date + unknown" }),
+    );
+  });
+
+  // Resolutions checked with pg_typeof() on PostgreSQL 15.
+  it("resolves unknown literals as Postgres does", () => {
+    expect(formatType(resolveOperator("=", Types.unknown, Types.unknown).resultType)).toBe("boolean");
+    expect(resolveOperator("=", Types.unknown, Types.unknown).leftType).toBe(Types.text);
+    expect(formatType(resolveOperator("-", Types.timestamptz, Types.unknown).resultType)).toBe("interval");
+    const cat = resolveOperator("||", typeFromName("int4[]"), Types.unknown);
+    expect(formatType(cat.rightType)).toBe("integer[]");
+    expect(formatText(applyOperator(cat, [1, 2], "{3}", ctx), cat.resultType)).toBe("{1,2,3}");
+    expect(formatType(resolveOperator("||", typeFromName("int4[]"), Types.int8).resultType)).toBe("bigint[]");
+    expect(formatType(resolveFunction("abs", [Types.unknown]).resultType)).toBe("double precision");
+    expect(formatType(resolveFunction("round", [Types.int4, Types.int4]).resultType)).toBe("numeric");
+    expect(formatType(resolveFunction("length", [Types.unknown]).resultType)).toBe("integer");
   });
 
   it("marks volatility for constant folding", () => {

@@ -59,7 +59,7 @@ export function resolveFunction(name: string, argTypes: readonly SqlType[]): Res
   const key = normalizeName(name);
   const describe = `${key}(${argTypes.map(formatType).join(", ")})`;
   const candidates = FUNCTIONS.get(key);
-  const r = candidates === undefined ? null : selectCandidate(candidates, argTypes, () => `function ${describe}`);
+  const r = candidates === undefined ? null : selectCandidate(candidates, argTypes, () => `function ${describe} is not unique`);
   if (r === null) {
     throw new PgError("undefined_function", `function ${describe} does not exist`, {
       hint: "No function matches the given name and argument types. You might need to add explicit type casts.",

@@ -273,7 +273,7 @@ export function resolveOperator(name: string, left: SqlType, right: SqlType): Re
   const describe = `${formatType(left)} ${name} ${formatType(right)}`;
   const candidates = binary.get(name);
   if (candidates === undefined) throw noOperator(describe);
-  const r = selectCandidate(candidates, [left, right], () => `operator ${describe}`, true);
+  const r = selectCandidate(candidates, [left, right], () => `operator is not unique: ${describe}`, true);
   if (r === null) throw noOperator(describe);
   const [lt, rt] = r.argTypes as [SqlType, SqlType];
   const poly = r.candidate.args.some((a) => a === "anyarray");
@@ -309,7 +309,7 @@ export function resolveUnaryOperator(name: string, arg: SqlType): ResolvedUnaryO
   const describe = `${name} ${formatType(arg)}`;
   const candidates = unary.get(name);
   if (candidates === undefined) throw noOperator(describe);
-  const r = selectCandidate(candidates, [arg], () => `operator ${describe}`);
+  const r = selectCandidate(candidates, [arg], () => `operator is not unique: ${describe}`);
   if (r === null) throw noOperator(describe);
   const c = r.candidate;
   return {

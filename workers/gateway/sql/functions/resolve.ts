@@ -85,11 +85,14 @@ function arityOk(c: Candidate, n: number): boolean {
   return c.variadic !== undefined ? n >= c.args.length : n === c.args.length;
 }
 
-/** Chooses among `candidates` for `actual` argument types; null when none fits. Throws 42725 if ambiguous. */
+/**
+ * Chooses among `candidates` for `actual` argument types; null when none fits. Throws 42725 with
+ * the message `ambiguity()` returns when several remain.
+ */
 export function selectCandidate(
   candidates: readonly Candidate[],
   actual: readonly SqlType[],
-  describe: () => string,
+  ambiguity: () => string,
   binaryOperator = false,
 ): Resolved | null {
   let feasible: Array<{ c: Candidate; types: SqlType[] }> = [];
@@ -119,29 +122,51 @@ export function selectCandidate(
   const exactCount = (f: { types: SqlType[] }): number => f.types.filter((t, i) => t.oid === actual[i]!.oid).length;
   feasible = keepMax(feasible, exactCount);
   if (feasible.length === 1) return done(feasible[0]!);
-  // 4. most preferred types where a conversion is needed.
+  // 4. most preferred types (of the argument's own category) where a conversion is needed.
   const preferredCount = (f: { types: SqlType[] }): number =>
-    f.types.filter((t, i) => t.oid !== actual[i]!.oid && t.elem === undefined && isPreferredType(t)).length;
+    f.types.filter((t, i) => {
+      const a = actual[i]!;
+      return a.oid !== Oid.unknown && t.oid !== a.oid && t.elem === undefined && isPreferredType(t) && typeCategory(t) === typeCategory(a);
+    }).length;
   feasible = keepMax(feasible, preferredCount);
   if (feasible.length === 1) return done(feasible[0]!);
-  // 5. unknown literals: settle categories position by position.
+  // 5. unknown literals: settle each position's category (string wins; else all must agree).
+  let narrowed = feasible;
   for (let i = 0; i < actual.length; i++) {
     if (actual[i]!.oid !== Oid.unknown) continue;
-    const cats = new Set(feasible.map((f) => typeCategory(f.types[i]!)));
-    let cat: string | null = null;
-    if (cats.has("S")) cat = "S";
-    else if (cats.size === 1) cat = [...cats][0]!;
-    if (cat === null) break;
-    feasible = feasible.filter((f) => typeCategory(f.types[i]!) === cat);
-    if (feasible.some((f) => isPreferredType(f.types[i]!))) feasible = feasible.filter((f) => isPreferredType(f.types[i]!));
+    const cats = new Set(narrowed.map((f) => typeCategory(f.types[i]!)));
+    const cat = cats.has("S") ? "S" : cats.size === 1 ? [...cats][0]! : null;
+    if (cat === null) {
+      narrowed = feasible; // conflicting categories: no deduction from categories
+      break;
+    }
+    narrowed = narrowed.filter((f) => typeCategory(f.types[i]!) === cat);
+    if (narrowed.some((f) => isPreferredType(f.types[i]!))) narrowed = narrowed.filter((f) => isPreferredType(f.types[i]!));
   }
-  // Identical instantiations (several polymorphic forms) are one choice.
-  const distinct = new Map<string, { c: Candidate; types: SqlType[] }>();
-  for (const f of feasible) distinct.set(f.types.map((t) => t.oid).join(","), distinct.get(f.types.map((t) => t.oid).join(",")) ?? f);
-  if (distinct.size === 1) return done([...distinct.values()][0]!);
-  throw new PgError("ambiguous_function", `${describe()} is not unique`, {
+  if (narrowed.length > 0) feasible = narrowed;
+  const single = unique(feasible);
+  if (single !== null) return done(single);
+  // 6. known arguments all of one type: assume the unknown ones have it too.
+  const known = actual.filter((t) => t.oid !== Oid.unknown);
+  if (known.length > 0 && known.length < actual.length && known.every((t) => t.oid === known[0]!.oid)) {
+    const assumed = actual.map((t) => (t.oid === Oid.unknown ? known[0]! : t));
+    const pass = feasible.filter((f) => f.types.every((t, i) => canImplicitlyCast(assumed[i]!, t)));
+    const one = unique(pass);
+    if (one !== null) return done(one);
+  }
+  throw new PgError("ambiguous_function", ambiguity(), {
     hint: "Could not choose a best candidate. You might need to add explicit type casts.",
   });
+}
+
+/** The one choice left, treating identical instantiations (several polymorphic forms) as one. */
+function unique<T extends { types: SqlType[] }>(items: T[]): T | null {
+  const distinct = new Map<string, T>();
+  for (const f of items) {
+    const key = f.types.map((t) => t.oid).join(",");
+    if (!distinct.has(key)) distinct.set(key, f);
+  }
+  return distinct.size === 1 ? [...distinct.values()][0]! : null;
 }
 
 function keepMax<T>(items: T[], score: (x: T) => number): T[] {
