@@ -2,7 +2,7 @@
 // (wrangler.toml's [build] step, `--var` overrides, Durable Objects, the Worker Loader), and reach
 // a tenant's gateway isolate with the real @neondatabase/serverless driver. Free ports, a temp dir,
 // and the wrangler process group is killed at the end.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -94,6 +94,29 @@ async function admin(method: string, p: string, body?: unknown): Promise<Respons
     body: body === undefined ? null : JSON.stringify(body),
   });
 }
+
+describe("build-gateway", () => {
+  it("keeps .wasm imports as separate modules beside the bundle (and terminates)", () => {
+    const dir = path.join(tmp, "wasm-build");
+    fs.mkdirSync(dir, { recursive: true });
+    const wasmFile = path.join(root, "node_modules/libpg-query/wasm/libpg-query.wasm");
+    fs.writeFileSync(
+      path.join(dir, "entry.ts"),
+      `import m from ${JSON.stringify(wasmFile)};\nexport default { fetch: () => new Response(String(m instanceof WebAssembly.Module)) };\n`,
+    );
+    const out = execFileSync(process.execPath, [path.join(root, "scripts/build-gateway.ts"), "--entry", path.join(dir, "entry.ts"), "--outdir", path.join(dir, "out")], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(out).toMatch(/1 wasm/);
+    const generated = fs.readFileSync(path.join(dir, "out/gateway-modules.js"), "utf8");
+    expect(generated).toContain('import wasm0 from "./libpg-query.wasm";');
+    expect(generated).toContain('"libpg-query.wasm": wasm0,');
+    // The bundled code imports the module by the name it has in the loader's module map.
+    expect(generated).toContain('from \\"./libpg-query.wasm\\"');
+    expect(fs.readFileSync(path.join(dir, "out/libpg-query.wasm")).equals(fs.readFileSync(wasmFile))).toBe(true);
+  });
+});
 
 describe("wrangler dev with the built gateway", () => {
   it("ran the [build] step and honours --var (the admin token)", async () => {

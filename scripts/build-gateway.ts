@@ -10,7 +10,7 @@
 // files are copied beside the output. `version` is a hash of every module: it is part of each
 // gateway isolate id, so new code never reuses an isolate running old code.
 //
-//   node scripts/build-gateway.ts [--outdir DIR]
+//   node scripts/build-gateway.ts [--outdir DIR] [--entry FILE]
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -20,7 +20,8 @@ import { build, type Plugin } from "esbuild";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const argOut = process.argv.indexOf("--outdir");
 const outDir = path.resolve(argOut > 0 ? process.argv[argOut + 1]! : path.join(root, "dist", "gateway"));
-const entry = path.join(root, "workers", "gateway", "index.ts");
+const argEntry = process.argv.indexOf("--entry");
+const entry = argEntry > 0 ? path.resolve(process.argv[argEntry + 1]!) : path.join(root, "workers", "gateway", "index.ts");
 const MAIN_MODULE = "gateway.js";
 
 /** .wasm imports → external "./<basename>", remembering each source file to copy. */
@@ -29,8 +30,14 @@ function externalWasm(found: Map<string, string>): Plugin {
     name: "external-wasm",
     setup(b) {
       b.onResolve({ filter: /\.wasm(\?module)?$/ }, async (args) => {
+        // b.resolve() below runs the resolvers again, this one included: let the inner call through.
+        if ((args.pluginData as { innerWasmResolve?: boolean } | undefined)?.innerWasmResolve) return undefined;
         const spec = args.path.replace(/\?module$/, "");
-        const resolved = await b.resolve(spec, { kind: "import-statement", resolveDir: args.resolveDir });
+        const resolved = await b.resolve(spec, {
+          kind: "import-statement",
+          resolveDir: args.resolveDir,
+          pluginData: { innerWasmResolve: true },
+        });
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         const name = path.basename(resolved.path);
         const prior = found.get(name);
