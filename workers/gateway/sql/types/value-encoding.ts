@@ -105,6 +105,16 @@ class Writer {
   }
 
   zigzag(v: bigint | number): void {
+    // Fast path for small numbers (most ints and dates) without BigInt allocation.
+    if (typeof v === "number" && v >= -0x3fffffff && v <= 0x3fffffff) {
+      let z = v >= 0 ? v * 2 : -v * 2 - 1;
+      while (z >= 0x80) {
+        this.byte((z & 0x7f) | 0x80);
+        z = Math.floor(z / 128);
+      }
+      this.byte(z);
+      return;
+    }
     const x = BigInt(v);
     this.uvarint(x >= 0n ? x << 1n : (-x << 1n) - 1n);
   }
