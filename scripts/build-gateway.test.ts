@@ -10,11 +10,18 @@ import { fileURLToPath } from "node:url";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import http from "node:http";
 import { freePort } from "../cli/ports.ts";
+import { decodeRequest, encodeResponse } from "../common/kv-protocol/codec.ts";
+import { verifyTenantToken } from "../common/tenant-token.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warren-edge-dev-"));
 const ADMIN = "edge-test-admin-token";
+const FLEET_SECRET = "edge-test-fleet-secret-0123456789";
+/** What the stand-in storage listener received: it records and refuses, so no data path is faked. */
+const storageSeen: Array<{ path: string; authorization: string | undefined; type: string }> = [];
+let storage: http.Server | undefined;
 let wrangler: ChildProcess | undefined;
 let base = "";
 let log = "";
@@ -35,7 +42,25 @@ async function waitFor(url: string, deadlineMs: number): Promise<void> {
 
 beforeAll(async () => {
   const port = await freePort();
-  const storagePort = await freePort(); // nothing listens: these tests never reach storage
+  // A recording listener where the storage node would be: it checks what TenantKV sends (token,
+  // framing) and answers every request with a KvResponse error, so nothing pretends to store data.
+  storage = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      let type = "undecodable";
+      try {
+        type = decodeRequest(new Uint8Array(Buffer.concat(chunks))).type;
+      } catch {
+        // recorded as undecodable
+      }
+      storageSeen.push({ path: req.url ?? "", authorization: req.headers.authorization, type });
+      res.writeHead(503, { "content-type": "application/octet-stream" });
+      res.end(Buffer.from(encodeResponse({ type: "error", error: { code: "overloaded", message: "recording listener, not a storage node", retryAfterMs: 1 } })));
+    });
+  });
+  await new Promise<void>((r) => storage!.listen(0, "127.0.0.1", r));
+  const storagePort = (storage.address() as { port: number }).port;
   base = `http://127.0.0.1:${port}`;
   wrangler = spawn(
     process.execPath,
@@ -49,7 +74,7 @@ beforeAll(async () => {
       "--persist-to", path.join(tmp, "state"),
       "--var", `ADMIN_TOKEN:${ADMIN}`,
       "--var", `STORAGE_URL:http://127.0.0.1:${storagePort}`,
-      "--var", "FLEET_SECRET:edge-test-fleet-secret-0123456789",
+      "--var", `FLEET_SECRET:${FLEET_SECRET}`,
     ],
     {
       cwd: root,
@@ -84,6 +109,7 @@ afterAll(async () => {
       // exited on SIGTERM
     }
   }
+  await new Promise((r) => (storage ? storage.close(r) : r(undefined)));
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -130,6 +156,7 @@ describe("wrangler dev with the built gateway", () => {
   it("routes neon() to the tenant's gateway isolate; errors carry SQLSTATEs", async () => {
     const created = await admin("POST", "/tenants", { name: "edgetest", password: "edge-test-password" });
     expect(created.status).toBe(201);
+    const tenantId = ((await created.json()) as { id: number }).id;
     neonConfig.fetchEndpoint = `${base}/sql`;
     const good = neon("postgresql://app.edgetest:edge-test-password@localhost/defaultdb");
     const bad = neon("postgresql://app.edgetest:not-the-password@localhost/defaultdb");
@@ -140,13 +167,20 @@ describe("wrangler dev with the built gateway", () => {
     const badErr = await bad.query("select 1").catch((e: { code?: string }) => e);
     expect(badErr).toMatchObject({ code: "28P01" });
 
-    // The gateway isolate answers: either rows (once the SQL engine is wired in) or its own error.
-    const result = await good.query("select 1 as one").then(
-      (rows) => ({ rows }),
-      (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }),
-    );
-    if ("rows" in result) expect(result.rows).toEqual([{ one: 1 }]);
-    else expect(result.code).toMatch(/^(0A000|42|08006|58)/);
+    // The tenant's gateway isolate runs the SQL engine (libpg-query wasm included) and reaches
+    // storage only through TenantKV: the listener saw wt1 tokens for this tenant, well-formed
+    // KvRequest frames, and its refusal came back to the client as a Postgres error.
+    storageSeen.length = 0;
+    const err = await good.query("create table t (id int primary key)").catch((e: { code?: string; message?: string }) => e);
+    expect(err).toMatchObject({ name: "NeonDbError" });
+    expect((err as { code?: string }).code).toMatch(/^[0-9A-Z]{5}$/);
+    expect(storageSeen.length).toBeGreaterThan(0);
+    for (const seen of storageSeen) {
+      expect(seen.path).toBe("/v1/kv");
+      expect(seen.type).not.toBe("undecodable");
+      const claims = await verifyTenantToken(FLEET_SECRET, (seen.authorization ?? "").replace(/^Bearer /, ""), Date.now());
+      expect(claims.tenantId).toBe(tenantId);
+    }
   });
 
   it("answers a /v2 WebSocket startup for an unknown tenant with 3D000", async () => {

@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import { PgError, toPgError } from "../../common/errors.ts";
 import { routerFor } from "../../durable-objects/env.ts";
+import { SESSION_HEADERS } from "../gateway/http/engine.ts";
 import { adminRoutes } from "./admin.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
@@ -29,6 +30,8 @@ export interface EdgeDeps {
 
 /** Headers that carry client credentials: the gateway never needs them, so they stop here. */
 const CREDENTIAL_HEADERS = ["neon-connection-string", "authorization", "cookie"];
+/** Headers only the edge may set (the session's user and database); a client's copies are dropped. */
+const EDGE_HEADERS = [SESSION_HEADERS.user, SESSION_HEADERS.database];
 
 export interface Edge {
   fetch(request: Request, env: EdgeEnv, ctx: ExecutionContext): Promise<Response>;
@@ -77,7 +80,10 @@ export function createEdge(deps: EdgeDeps): Edge {
       }
       const route = await cache.authenticate(identity.tenant, params.password);
       const env = buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, route);
-      return await host.fetch(route, withoutCredentials(c.req.raw), env, c.executionCtx as ExecutionContext);
+      const forwarded = withoutCredentials(c.req.raw);
+      if (identity.user !== undefined) forwarded.headers.set(SESSION_HEADERS.user, identity.user);
+      if (identity.database !== undefined) forwarded.headers.set(SESSION_HEADERS.database, identity.database);
+      return await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext);
     } catch (err) {
       // Neon's driver reads Postgres error fields from 400 responses only.
       return errorResponse(err, 400);
@@ -109,6 +115,6 @@ function parseIsolatesMax(text: string | undefined): number {
 
 function withoutCredentials(request: Request): Request {
   const headers = new Headers(request.headers);
-  for (const h of CREDENTIAL_HEADERS) headers.delete(h);
+  for (const h of [...CREDENTIAL_HEADERS, ...EDGE_HEADERS]) headers.delete(h);
   return new Request(request, { headers });
 }

@@ -12,7 +12,7 @@ import { handleSql } from "./http/sql-handler.ts";
 export default {
   async fetch(request: Request, env: GatewayEnv, _ctx?: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
-    if (url.pathname === "/sql") return handleSql(request, () => newSessionFor(env), localQuotaFor(env.TENANT_ID, env.QUOTA));
+    if (url.pathname === "/sql") return handleSql(request, () => newSessionFor(env, request), localQuotaFor(env.TENANT_ID, env.QUOTA));
     return Response.json(
       { severity: "ERROR", code: "08P01", message: `the gateway serves POST /sql, not ${request.method} ${url.pathname}` },
       { status: 404 },
