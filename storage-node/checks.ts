@@ -1,0 +1,126 @@
+// Checks every request passes before it runs: every key and span inside the caller's tenant span,
+// and every size within limits.ts. Both refuse the whole request; nothing is partly executed.
+import type { KvError, KvRequest, ReadOp, Span, WriteOp } from "../common/kv-protocol/messages.ts";
+import { tenantSpan } from "../common/tenant-prefix.ts";
+import type { StorageLimits } from "./limits.ts";
+import { compareBytes } from "./mvcc/version-key.ts";
+
+interface Bounds {
+  start: Uint8Array;
+  end: Uint8Array;
+}
+
+/** Returns the error for the first key or span outside [tenant start, tenant end), or null. */
+export function checkTenantSpans(req: KvRequest, tenantId: number): KvError | null {
+  const t = tenantSpan(tenantId);
+  const outside = (key: Uint8Array, what: string): KvError => ({
+    code: "outside_tenant_span",
+    message: `${what} is outside tenant ${tenantId}'s keyspace; the whole request was refused`,
+    key,
+  });
+  const key = (k: Uint8Array, what: string): KvError | null =>
+    compareBytes(k, t.start) >= 0 && compareBytes(k, t.end) < 0 ? null : outside(k, what);
+  const span = (s: Bounds, what: string): KvError | null => {
+    if (compareBytes(s.start, s.end) > 0) {
+      return { code: "malformed_request", message: `${what} has start after end`, key: s.start };
+    }
+    if (compareBytes(s.start, t.start) < 0) return outside(s.start, `${what} start`);
+    if (compareBytes(s.end, t.end) > 0) return outside(s.end, `${what} end`);
+    if (compareBytes(s.start, t.end) >= 0) return outside(s.start, `${what} start`);
+    return null;
+  };
+  const readOp = (op: ReadOp): KvError | null => (op.op === "get" ? key(op.key, "get key") : span(op, "scan span"));
+  const writeOp = (op: WriteOp): KvError | null => (op.op === "deleteRange" ? span(op, "deleteRange span") : key(op.key, `${op.op} key`));
+  switch (req.type) {
+    case "begin":
+    case "abort":
+      return null;
+    case "read":
+      for (const op of req.ops) {
+        const e = readOp(op);
+        if (e) return e;
+      }
+      return null;
+    case "commit":
+      for (const s of req.readSpans) {
+        const e = span(s, "read span");
+        if (e) return e;
+      }
+      for (const op of req.writes) {
+        const e = writeOp(op);
+        if (e) return e;
+      }
+      return null;
+    case "batch":
+      for (const op of req.reads) {
+        const e = readOp(op);
+        if (e) return e;
+      }
+      for (const op of req.writes) {
+        const e = writeOp(op);
+        if (e) return e;
+      }
+      return null;
+  }
+}
+
+function limit(message: string, key?: Uint8Array): KvError {
+  return key === undefined ? { code: "limit_exceeded", message } : { code: "limit_exceeded", message, key };
+}
+
+/** Returns the error for the first limit the request crosses, or null. */
+export function checkLimits(req: KvRequest, limits: StorageLimits): KvError | null {
+  const keyTooBig = (k: Uint8Array, what: string): KvError | null =>
+    k.length > limits.keyBytesMax ? limit(`${what} is ${k.length} bytes; keys are limited to ${limits.keyBytesMax} bytes (keyBytesMax)`, k.subarray(0, 64)) : null;
+  const spanTooBig = (s: Span | Bounds, what: string): KvError | null => keyTooBig(s.start, `${what} start`) ?? keyTooBig(s.end, `${what} end`);
+  let reads: ReadOp[] = [];
+  let writes: WriteOp[] = [];
+  let spans: Span[] = [];
+  if (req.type === "read") reads = req.ops;
+  else if (req.type === "batch") {
+    reads = req.reads;
+    writes = req.writes;
+  } else if (req.type === "commit") {
+    writes = req.writes;
+    spans = req.readSpans;
+  }
+  if (req.type === "commit" || req.type === "abort") {
+    if (req.txnId.length === 0 || req.txnId.length > limits.txnIdBytesMax) {
+      return { code: "malformed_request", message: `txnId must be 1 to ${limits.txnIdBytesMax} bytes, got ${req.txnId.length}` };
+    }
+  }
+  const entries = reads.length + writes.length + spans.length;
+  if (entries > limits.batchEntriesMax) {
+    return limit(`request has ${entries} operations and spans; the limit is ${limits.batchEntriesMax} (batchEntriesMax): split it`);
+  }
+  for (const op of reads) {
+    const e = op.op === "get" ? keyTooBig(op.key, "get key") : spanTooBig(op, "scan span");
+    if (e) return e;
+  }
+  for (const s of spans) {
+    const e = spanTooBig(s, "read span");
+    if (e) return e;
+  }
+  let writeBytes = 0;
+  for (const op of writes) {
+    if (op.op === "deleteRange") {
+      const e = spanTooBig(op, "deleteRange span");
+      if (e) return e;
+      continue;
+    }
+    const e = keyTooBig(op.key, `${op.op} key`);
+    if (e) return e;
+    const value = op.op === "put" ? op.value : op.op === "cput" ? op.value : null;
+    if (value !== null && value.length > limits.valueBytesMax) {
+      return limit(`value is ${value.length} bytes; values are limited to ${limits.valueBytesMax} bytes (valueBytesMax)`, op.key);
+    }
+    if (op.op === "cput" && op.expected !== null && op.expected.length > limits.valueBytesMax) {
+      return limit(`expected value is ${op.expected.length} bytes; values are limited to ${limits.valueBytesMax} bytes (valueBytesMax)`, op.key);
+    }
+    writeBytes += op.key.length + (value?.length ?? 0);
+  }
+  if (writeBytes > limits.txnWriteBytesMax) {
+    return limit(`request writes ${writeBytes} bytes; one commit is limited to ${limits.txnWriteBytesMax} bytes (txnWriteBytesMax): split it`);
+  }
+  return null;
+}

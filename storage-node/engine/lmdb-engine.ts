@@ -1,0 +1,77 @@
+// The LMDB implementation of the engine interface (lmdb-js).
+//
+// Durability choice: `overlappingSync: false`. lmdb-js defaults to overlapping sync on Linux, where a
+// commit becomes visible (and its promise resolves) before the data is fsync'd. The node must
+// acknowledge a commit only once it is on disk, and should never let a reader see data that a
+// power failure could still take away, so it uses classic LMDB commits: mdb_txn_commit returns
+// after the fsync. Throughput comes from group commit instead (writer-worker.ts commits every
+// queued request in one LMDB transaction).
+//
+// lmdb-js's asynchronous `transaction(callback)` is not used: it relies on N-API thread-safe
+// callbacks and never resolved on this platform (checked with lmdb 3.5.6 / Node 22). Writes run
+// with `transactionSync` on a dedicated worker thread, so the fsync never blocks the HTTP thread.
+import { open, type RootDatabase } from "lmdb";
+import type { Engine, EngineEntry, EngineWriter, RangeOptions } from "./engine.ts";
+
+export interface LmdbEngineOptions {
+  path: string;
+  /** For benchmarks only: skip fsync (not durable). */
+  noSync?: boolean;
+}
+
+/** Number of bytes LMDB maps; a sparse file, it only reserves address space. */
+const MAP_SIZE_BYTES = 64 * 1024 * 1024 * 1024;
+
+export class LmdbEngine implements Engine {
+  private readonly db: RootDatabase<Buffer, Buffer>;
+
+  constructor(opts: LmdbEngineOptions) {
+    this.db = open<Buffer, Buffer>({
+      path: opts.path,
+      keyEncoding: "binary",
+      encoding: "binary",
+      overlappingSync: false,
+      noSync: opts.noSync ?? false,
+      mapSize: MAP_SIZE_BYTES,
+      // No value cache: the MVCC layer never re-reads hot values through lmdb-js's cache, and the
+      // cache would pin memory per entry.
+      cache: false,
+    });
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.db.get(key as Buffer) ?? undefined;
+  }
+
+  range(opts: RangeOptions): Iterable<EngineEntry> {
+    const low = opts.low as Buffer;
+    const high = opts.high as Buffer;
+    if (opts.reverse) {
+      return this.db.getRange({ start: high, end: low, reverse: true, exclusiveStart: true, inclusiveEnd: true, limit: opts.limit }) as Iterable<EngineEntry>;
+    }
+    return this.db.getRange({ start: low, end: high, limit: opts.limit }) as Iterable<EngineEntry>;
+  }
+
+  writeSync<T>(fn: (w: EngineWriter) => T): T {
+    const db = this.db;
+    const writer: EngineWriter = {
+      get: (key) => this.get(key),
+      range: (o) => this.range(o),
+      put: (key, value) => {
+        db.putSync(key as Buffer, value as Buffer);
+      },
+      remove: (key) => {
+        db.removeSync(key as Buffer);
+      },
+    };
+    return db.transactionSync(() => fn(writer));
+  }
+
+  refresh(): void {
+    this.db.resetReadTxn();
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

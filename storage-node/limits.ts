@@ -1,0 +1,121 @@
+// Every bound the storage node enforces, in one place, each with the reason for its value.
+// A request that crosses one is refused whole with `limit_exceeded` (or the more specific code
+// named beside it) and writes nothing. Tests for each edge live in limits.test.ts.
+
+/** LMDB's largest key with the default 4 KiB page (lmdb-js README). */
+export const LMDB_KEY_BYTES_MAX = 1978;
+/**
+ * A stored version key is the user key escaped (each 0x00 becomes 0x00 0xFF, so at worst twice as
+ * long), a 2-byte terminator and an 8-byte timestamp. The largest user key whose worst-case
+ * version key still fits in LMDB: floor((1978 - 10) / 2) = 984 bytes. SQL index keys beyond that
+ * are refused by Postgres too (btree entries are limited to about a third of a page).
+ */
+export const KEY_BYTES_MAX = Math.floor((LMDB_KEY_BYTES_MAX - 10) / 2);
+
+export interface StorageLimits {
+  /** See KEY_BYTES_MAX. */
+  keyBytesMax: number;
+  /** 1 MiB per value: big enough for any row the gateway stores whole, small enough that a page of rows fits a 128 MB Worker. */
+  valueBytesMax: number;
+  /** Request body bound: 8 MiB keeps one request's decode and validation under ~10 ms of node time. */
+  requestBytesMax: number;
+  /** Operations (reads + writes + read spans) in one request: bounds per-request CPU and memory. */
+  batchEntriesMax: number;
+  /** Written bytes (keys + values) in one commit or batch: bounds the size of one LMDB write transaction. */
+  txnWriteBytesMax: number;
+  /** Keys a deleteRange may tombstone in one commit (it writes one tombstone per live key). */
+  deleteRangeKeysMax: number;
+  /** Rows in one scan page, whatever the client asks for. */
+  scanRowsMax: number;
+  /** Bytes in one scan page, and in one response overall: the gateway holds a page in a 128 MB isolate. */
+  scanBytesMax: number;
+  /** Response bytes over all reads of one request (several scans share it). */
+  responseBytesMax: number;
+  /**
+   * A transaction's age at commit (now - readTs). Interactive transactions can idle between
+   * statements; five minutes is generous for people and still bounds how long the node must keep
+   * commit outcomes and old versions around.
+   */
+  txnDurationMsMax: number;
+  /** begin'd, not yet committed or aborted, per tenant: bounds the registry one tenant can fill. */
+  openTxnsPerTenantMax: number;
+  /** Transaction ids are client-made random ids; 64 bytes is room for a UUID plus a gateway tag. */
+  txnIdBytesMax: number;
+  /** MVCC history kept; must be >= txnDurationMsMax so a live transaction's snapshot is never collected. */
+  gcWindowMs: number;
+  /** How often the collector runs a pass. */
+  gcIntervalMs: number;
+  /** Version entries removed per GC write transaction, so a pass never holds the writer for long. */
+  gcBatchEntriesMax: number;
+  /**
+   * The node's capacity in Request Units per second, measured on a 2-core machine (about 10k small
+   * durable write transactions per second through the API, 2 RU each). Per-tenant defaults derive from it.
+   */
+  nodeRuPerSecond: number;
+  /** A tenant's sustained share: 40% of the node, CockroachDB Serverless's default. */
+  tenantRuPerSecond: number;
+  /** Burst: 10 seconds at the tenant's rate (CockroachDB's default burst). */
+  tenantBurstRu: number;
+  /** How long an over-limit request waits for tokens before `rate_limited`. Waiting (not failing fast) is also backpressure on a flooding client. */
+  rateLimitWaitMsMax: number;
+  /** Requests executing at once; beyond this the node is saturated and admission becomes fair-queued. */
+  inFlightMax: number;
+  /** Requests one tenant may have queued (rate wait or admission); beyond it, refused at once. */
+  tenantQueueMax: number;
+  /** How long a request may wait for an execution slot before `overloaded`. */
+  admissionWaitMsMax: number;
+  /** Bytes of an Authorization header: a wt1 token is under 100 bytes. */
+  authHeaderBytesMax: number;
+  /** Verified tokens cached (token -> claims) so the HMAC runs once per token, not once per request. */
+  tokenCacheEntriesMax: number;
+  /** Body of an admin JSON request. */
+  adminBodyBytesMax: number;
+  /** How long a SIGTERM drain waits for in-flight requests before closing anyway. */
+  drainMsMax: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
+  keyBytesMax: KEY_BYTES_MAX,
+  valueBytesMax: 1024 * 1024,
+  requestBytesMax: 8 * 1024 * 1024,
+  batchEntriesMax: 10_000,
+  txnWriteBytesMax: 8 * 1024 * 1024,
+  deleteRangeKeysMax: 100_000,
+  scanRowsMax: 10_000,
+  scanBytesMax: 4 * 1024 * 1024,
+  responseBytesMax: 16 * 1024 * 1024,
+  txnDurationMsMax: 5 * 60 * 1000,
+  openTxnsPerTenantMax: 1000,
+  txnIdBytesMax: 64,
+  gcWindowMs: 10 * 60 * 1000,
+  gcIntervalMs: 10 * 1000,
+  gcBatchEntriesMax: 2000,
+  nodeRuPerSecond: 20_000,
+  tenantRuPerSecond: 8_000,
+  tenantBurstRu: 80_000,
+  rateLimitWaitMsMax: 1000,
+  inFlightMax: 64,
+  tenantQueueMax: 512,
+  admissionWaitMsMax: 2000,
+  authHeaderBytesMax: 512,
+  tokenCacheEntriesMax: 10_000,
+  adminBodyBytesMax: 4096,
+  drainMsMax: 10_000,
+});
+
+/** Merges overrides and checks the relations between limits that correctness depends on. */
+export function resolveLimits(overrides: Partial<StorageLimits> = {}): StorageLimits {
+  const limits: StorageLimits = { ...DEFAULT_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+      throw new RangeError(`storage limit ${name} must be a positive number, got ${String(value)}`);
+    }
+  }
+  if (limits.keyBytesMax > KEY_BYTES_MAX) {
+    throw new RangeError(`keyBytesMax ${limits.keyBytesMax} exceeds ${KEY_BYTES_MAX}, the largest key LMDB can store as a version key`);
+  }
+  if (limits.gcWindowMs < limits.txnDurationMsMax) {
+    throw new RangeError("gcWindowMs must be >= txnDurationMsMax, or a live transaction's snapshot could be collected");
+  }
+  return limits;
+}

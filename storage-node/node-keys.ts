@@ -1,0 +1,63 @@
+// Node-local keys: the storage node's own metadata, kept in the same LMDB keyspace below 0x74 so
+// it commits atomically with the data (tenant-prefix.ts leaves those first bytes free; no tenant
+// can address them because every tenant key must start with 0x74).
+//
+//   0x01 'c'                          highest commit timestamp ever written (u64 BE)
+//   0x01 'g'                          GC threshold: reads below it are snapshot_too_old (u64 BE)
+//   0x02 be64(readTs) be64(tenant) id commit outcome (the encoded KvResponse) for idempotent retry
+//   0x03 be64(tenant)                 tenant stats: live bytes, MVCC bytes (2 x f64)
+//   0x04 be64(tenant)                 tenant dropped marker
+//   0x74 ...                          MVCC versions of tenant keys (mvcc/version-key.ts)
+
+export const META_MAX_COMMIT_TS = new Uint8Array([0x01, 0x63]);
+export const META_GC_THRESHOLD = new Uint8Array([0x01, 0x67]);
+export const TXN_RECORD_TAG = 0x02;
+export const TENANT_STATS_TAG = 0x03;
+export const TENANT_DROPPED_TAG = 0x04;
+/** All version keys of all tenants: [0x74, 0x75). */
+export const VERSIONS_LOW = new Uint8Array([0x74]);
+export const VERSIONS_HIGH = new Uint8Array([0x75]);
+
+export function u64(v: bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, v, false);
+  return out;
+}
+
+export function readU64(b: Uint8Array, offset = 0): bigint {
+  return new DataView(b.buffer, b.byteOffset + offset, 8).getBigUint64(0, false);
+}
+
+function tagged(tag: number, ...parts: Uint8Array[]): Uint8Array {
+  let len = 1;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  out[0] = tag;
+  let o = 1;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function txnRecordKey(readTs: bigint, tenantId: number, txnId: Uint8Array): Uint8Array {
+  return tagged(TXN_RECORD_TAG, u64(readTs), u64(BigInt(tenantId)), txnId);
+}
+
+/** Every txn record whose readTs is below `ts`. */
+export function txnRecordsBelow(ts: bigint): { low: Uint8Array; high: Uint8Array } {
+  return { low: new Uint8Array([TXN_RECORD_TAG]), high: tagged(TXN_RECORD_TAG, u64(ts)) };
+}
+
+export function tenantStatsKey(tenantId: number): Uint8Array {
+  return tagged(TENANT_STATS_TAG, u64(BigInt(tenantId)));
+}
+
+export function tenantDroppedKey(tenantId: number): Uint8Array {
+  return tagged(TENANT_DROPPED_TAG, u64(BigInt(tenantId)));
+}
+
+export function allWithTag(tag: number): { low: Uint8Array; high: Uint8Array } {
+  return { low: new Uint8Array([tag]), high: new Uint8Array([tag + 1]) };
+}

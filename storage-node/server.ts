@@ -1,0 +1,264 @@
+// The storage node's HTTP surface (HTTP/1.1 keep-alive):
+//   POST /v1/kv                 body = encoded KvRequest, response = encoded KvResponse (always)
+//   GET  /healthz               200 "ok", no auth
+//   GET  /metrics               Prometheus text
+//   GET  /v1/admin/stats        JSON per-tenant usage (system token)
+//   POST /v1/admin/drop-tenant  {"tenantId": N} (system token)
+// and startStorageNode(), which wires engine, writer thread, clock and service together.
+import { mkdirSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { encodeResponse } from "../common/kv-protocol/codec.ts";
+import type { KvError } from "../common/kv-protocol/messages.ts";
+import { assertTenantId, SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
+import { LmdbEngine } from "./engine/lmdb-engine.ts";
+import { HybridClock, makeTimestamp } from "./hlc.ts";
+import { resolveLimits, type StorageLimits } from "./limits.ts";
+import { Metrics } from "./metrics.ts";
+import { HTTP_STATUS, KvService } from "./service.ts";
+import { WriterClient } from "./writer/writer-client.ts";
+
+export interface StorageNodeOptions {
+  dataDir: string;
+  port: number;
+  host?: string;
+  fleetSecret: string;
+  /** Overrides of storage-node/limits.ts (GC window, RU rates, sizes...). */
+  limits?: Partial<StorageLimits>;
+  /** Benchmarks only: commits are not fsync'd. */
+  unsafeNoSync?: boolean;
+  /** Log one line per notable event (default: silent). */
+  log?: (line: string) => void;
+}
+
+export interface StorageNode {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? "0");
+    if (declared > maxBytes) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    req.on("data", (c: Buffer) => {
+      total += c.length;
+      if (total > maxBytes) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+      resolve(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    });
+    req.on("error", reject);
+  });
+}
+
+function sendKv(res: ServerResponse, status: number, body: Uint8Array): void {
+  res.writeHead(status, { "content-type": "application/x-warren-kv", "content-length": body.byteLength });
+  res.end(body);
+}
+
+function sendKvError(res: ServerResponse, error: KvError): void {
+  sendKv(res, HTTP_STATUS[error.code], encodeResponse({ type: "error", error }));
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function jsonError(res: ServerResponse, e: KvError): void {
+  sendJson(res, HTTP_STATUS[e.code], { error: { code: e.code, message: e.message } });
+}
+
+export async function startStorageNode(opts: StorageNodeOptions): Promise<StorageNode> {
+  if (!opts.fleetSecret || opts.fleetSecret.length < 16) {
+    throw new Error("storage node needs a fleet secret of at least 16 characters (WARREN_FLEET_SECRET)");
+  }
+  const limits = resolveLimits(opts.limits);
+  const log = opts.log ?? (() => {});
+  mkdirSync(opts.dataDir, { recursive: true });
+  const engine = new LmdbEngine({ path: opts.dataDir, noSync: opts.unsafeNoSync ?? false });
+  const clock = new HybridClock();
+  let writer: WriterClient;
+  let ready;
+  try {
+    ({ client: writer, ready } = await WriterClient.start({ dataDir: opts.dataDir, limits, noSync: opts.unsafeNoSync ?? false }, clock, engine));
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  // Never hand out a timestamp at or below anything already committed (or collected).
+  clock.observe(ready.maxCommitTs);
+  clock.observe(ready.gcThresholdTs);
+  const metrics = new Metrics();
+  metrics.setBytes(ready.bytes);
+  writer.onBytes = (u) => metrics.setBytes(u);
+  writer.onFatal = (err) => log(`storage node writer failed: ${err.message}`);
+  const service = new KvService({
+    engine,
+    writer,
+    clock,
+    limits,
+    metrics,
+    fleetSecret: opts.fleetSecret,
+    gcThresholdTs: ready.gcThresholdTs,
+    droppedTenants: ready.droppedTenants,
+  });
+
+  let requestsActive = 0;
+  let draining = false;
+
+  async function adminStats(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const err = await service.authenticateSystem(req.headers.authorization);
+    if (err) return jsonError(res, err);
+    const body = metrics.json();
+    sendJson(res, 200, {
+      ...body,
+      tenants: body.tenants.map((t) => ({ ...t, openTransactions: service.openTransactions(t.tenantId), dropped: service.dropped.has(t.tenantId) })),
+      node: { ...body.node, executing: service.executing, writerInFlight: writer.inFlight, gcThresholdTs: service.gcThresholdTs.toString() },
+    });
+  }
+
+  async function adminDrop(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const err = await service.authenticateSystem(req.headers.authorization);
+    if (err) return jsonError(res, err);
+    let tenantId: number;
+    try {
+      const text = new TextDecoder().decode(await readBody(req, limits.adminBodyBytesMax));
+      const parsed = JSON.parse(text) as { tenantId?: unknown };
+      tenantId = parsed.tenantId as number;
+      assertTenantId(tenantId);
+    } catch (e) {
+      return jsonError(res, { code: "malformed_request", message: `body must be {"tenantId": <positive integer>}: ${e instanceof Error ? e.message : String(e)}` });
+    }
+    if (tenantId === SYSTEM_TENANT_ID) {
+      return jsonError(res, { code: "malformed_request", message: "the system tenant (1) cannot be dropped" });
+    }
+    // Refuse the tenant's requests from now on, then remove its span on the writer thread.
+    service.dropped.add(tenantId);
+    const reply = await writer.submit({ kind: "drop", tenantId });
+    log(`dropped tenant ${tenantId}: ${reply.removed ?? 0} versions removed`);
+    sendJson(res, 200, { tenantId, dropped: true, removedVersions: reply.removed ?? 0 });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/v1/kv") {
+      if (req.method !== "POST") return sendKvError(res, { code: "malformed_request", message: "use POST /v1/kv" });
+      if (draining) return sendKvError(res, { code: "overloaded", message: "storage node is shutting down; retry on another node", retryAfterMs: 1000 });
+      let body: Uint8Array;
+      try {
+        body = await readBody(req, limits.requestBytesMax);
+      } catch (e) {
+        if (e instanceof BodyTooLarge) {
+          res.setHeader("connection", "close");
+          return sendKvError(res, {
+            code: "limit_exceeded",
+            message: `request body exceeds ${limits.requestBytesMax} bytes (requestBytesMax): split the batch`,
+          });
+        }
+        throw e;
+      }
+      const out = await service.handle(req.headers.authorization, body);
+      return sendKv(res, out.status, out.body);
+    }
+    if (path === "/healthz" && req.method === "GET") {
+      res.writeHead(draining ? 503 : 200, { "content-type": "text/plain" });
+      res.end(draining ? "draining" : "ok");
+      return;
+    }
+    if (path === "/metrics" && req.method === "GET") {
+      const text = metrics.prometheus({
+        warren_storage_executing_requests: service.executing,
+        warren_storage_writer_in_flight: writer.inFlight,
+      });
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end(text);
+      return;
+    }
+    if (path === "/v1/admin/stats" && req.method === "GET") return adminStats(req, res);
+    if (path === "/v1/admin/drop-tenant" && req.method === "POST") return adminDrop(req, res);
+    sendJson(res, 404, { error: { code: "not_found", message: `no route ${req.method} ${path}` } });
+  }
+
+  const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 60_000 }, (req, res) => {
+    requestsActive++;
+    res.on("close", () => requestsActive--);
+    route(req, res).catch((err: unknown) => {
+      log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (!res.headersSent) {
+        sendKvError(res, { code: "internal", message: `internal storage error: ${err instanceof Error ? err.message : String(err)}` });
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  server.headersTimeout = 30_000;
+
+  // Garbage collection: every interval, move the threshold to now - window and collect below it.
+  let gcRunning = false;
+  const gcTimer = setInterval(() => {
+    if (gcRunning) return;
+    const threshold = makeTimestamp(Date.now() - limits.gcWindowMs);
+    if (threshold <= service.gcThresholdTs) return;
+    // Raise the read-side threshold first, so no read starts below what the writer is removing.
+    service.gcThresholdTs = threshold;
+    gcRunning = true;
+    writer
+      .submit({ kind: "gc", thresholdTs: threshold })
+      .then((r) => {
+        metrics.gcRemoved += r.removed ?? 0;
+      })
+      .catch((e: unknown) => log(`gc failed: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        gcRunning = false;
+      });
+  }, limits.gcIntervalMs);
+  gcTimer.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = opts.host ?? "127.0.0.1";
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  let closing: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    if (closing) return closing;
+    closing = (async () => {
+      draining = true;
+      clearInterval(gcTimer);
+      server.close();
+      // Drain: let requests already running finish (bounded), then stop the writer and engine.
+      const deadline = Date.now() + limits.drainMsMax;
+      while ((requestsActive > 0 || writer.inFlight > 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      server.closeAllConnections();
+      await writer.close();
+      await engine.close();
+    })();
+    return closing;
+  }
+
+  return { url: `http://${urlHost}:${addr.port}`, port: addr.port, close };
+}

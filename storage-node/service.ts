@@ -1,0 +1,350 @@
+// The storage node's request pipeline on the HTTP thread:
+//   authenticate -> decode -> tenant span check -> limits -> rate limit (RU) -> fair admission
+//   -> execute (reads here at a snapshot; commits and writing batches on the writer thread)
+//   -> meter.
+// Every outcome is an encoded KvResponse; errors are `{type: "error"}` with a documented code.
+import { decodeRequest, decodeResponse, encodeResponse, KvProtocolError } from "../common/kv-protocol/codec.ts";
+import type { KvError, KvErrorName, KvRequest, KvResponse } from "../common/kv-protocol/messages.ts";
+import { kvRequestUnits, type KvUsage } from "../common/request-units.ts";
+import { SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
+import { FairScheduler, OverloadedError } from "./admission/fair-scheduler.ts";
+import { TokenBucket } from "./admission/token-bucket.ts";
+import { TokenVerifier } from "./auth.ts";
+import { checkLimits, checkTenantSpans } from "./checks.ts";
+import type { Engine } from "./engine/engine.ts";
+import { makeTimestamp, wallMsOf, type HybridClock } from "./hlc.ts";
+import type { StorageLimits } from "./limits.ts";
+import type { Metrics } from "./metrics.ts";
+import { executeReads } from "./mvcc/apply.ts";
+import type { WriterClient } from "./writer/writer-client.ts";
+
+/** HTTP status for each outcome: the body always carries the KvResponse; the status is for logs and proxies. */
+export const HTTP_STATUS: Record<KvErrorName, number> = {
+  malformed_request: 400,
+  unauthenticated: 401,
+  token_expired: 401,
+  outside_tenant_span: 403,
+  limit_exceeded: 413,
+  conflict: 409,
+  condition_failed: 412,
+  snapshot_too_old: 409,
+  rate_limited: 429,
+  overloaded: 503,
+  too_many_open_transactions: 429,
+  transaction_expired: 408,
+  tenant_dropped: 410,
+  internal: 500,
+};
+
+export interface KvOutcome {
+  status: number;
+  body: Uint8Array;
+}
+
+function errorOutcome(error: KvError): KvOutcome {
+  return { status: HTTP_STATUS[error.code], body: encodeResponse({ type: "error", error }) };
+}
+
+function ok(res: KvResponse): KvOutcome {
+  return { status: 200, body: encodeResponse(res) };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface ServiceDeps {
+  engine: Engine;
+  writer: WriterClient;
+  clock: HybridClock;
+  limits: StorageLimits;
+  metrics: Metrics;
+  fleetSecret: string;
+  gcThresholdTs: bigint;
+  droppedTenants: Iterable<number>;
+  nowMs?: () => number;
+}
+
+export class KvService {
+  private readonly engine: Engine;
+  private readonly writer: WriterClient;
+  private readonly clock: HybridClock;
+  readonly limits: StorageLimits;
+  private readonly metrics: Metrics;
+  private readonly verifier: TokenVerifier;
+  private readonly scheduler: FairScheduler;
+  private readonly buckets = new Map<number, TokenBucket>();
+  private readonly rateWaiting = new Map<number, number>();
+  /** Open transactions per tenant: readTs -> how many begins at that readTs are still open. */
+  private readonly openTxns = new Map<number, Map<bigint, number>>();
+  readonly dropped: Set<number>;
+  gcThresholdTs: bigint;
+  private readonly nowMs: () => number;
+
+  constructor(d: ServiceDeps) {
+    this.engine = d.engine;
+    this.writer = d.writer;
+    this.clock = d.clock;
+    this.limits = d.limits;
+    this.metrics = d.metrics;
+    this.verifier = new TokenVerifier(d.fleetSecret, d.limits.tokenCacheEntriesMax, d.limits.authHeaderBytesMax);
+    this.scheduler = new FairScheduler(d.limits.inFlightMax, d.limits.admissionWaitMsMax);
+    this.gcThresholdTs = d.gcThresholdTs;
+    this.dropped = new Set(d.droppedTenants);
+    this.nowMs = d.nowMs ?? Date.now;
+  }
+
+  /** Authenticates an admin request: only the system tenant's token is accepted. */
+  async authenticateSystem(header: string | undefined): Promise<KvError | null> {
+    const claims = await this.verifier.verify(header, this.nowMs());
+    if ("code" in claims) return claims;
+    if (claims.tenantId !== SYSTEM_TENANT_ID) {
+      return { code: "unauthenticated", message: "admin operations need the system tenant's token (tenant 1)" };
+    }
+    return null;
+  }
+
+  get executing(): number {
+    return this.scheduler.executing;
+  }
+
+  openTransactions(tenantId: number): number {
+    let n = 0;
+    for (const c of this.openTxns.get(tenantId)?.values() ?? []) n += c;
+    return n;
+  }
+
+  async handle(authHeader: string | undefined, body: Uint8Array): Promise<KvOutcome> {
+    const now = this.nowMs();
+    const claims = await this.verifier.verify(authHeader, now);
+    if ("code" in claims) {
+      this.metrics.unauthenticated++;
+      return errorOutcome(claims);
+    }
+    const tenantId = claims.tenantId;
+    const counters = this.metrics.tenant(tenantId);
+    counters.requests++;
+    const outcome = await this.handleForTenant(tenantId, body, now);
+    if (outcome.status !== 200) counters.errors++;
+    return outcome;
+  }
+
+  private async handleForTenant(tenantId: number, body: Uint8Array, now: number): Promise<KvOutcome> {
+    if (this.dropped.has(tenantId)) return errorOutcome({ code: "tenant_dropped", message: `tenant ${tenantId} has been dropped` });
+    let req: KvRequest;
+    try {
+      req = decodeRequest(body);
+    } catch (err) {
+      if (err instanceof KvProtocolError) return errorOutcome({ code: "malformed_request", message: `malformed request: ${err.message}` });
+      throw err;
+    }
+    const refusal = checkTenantSpans(req, tenantId) ?? checkLimits(req, this.limits);
+    if (refusal) return errorOutcome(refusal);
+
+    // Rate limit on the cost known up front; bytes read are charged after execution.
+    const estimate = estimateUsage(req);
+    const limited = await this.takeTokens(tenantId, kvRequestUnits(estimate), now);
+    if (limited) return errorOutcome(limited);
+
+    const admitted = this.scheduler.acquire(tenantId);
+    if (admitted) {
+      try {
+        await admitted;
+      } catch (err) {
+        if (err instanceof OverloadedError) return errorOutcome({ code: "overloaded", message: err.message, retryAfterMs: err.retryAfterMs });
+        throw err;
+      }
+    }
+    try {
+      const { outcome, readBytes, wrote } = await this.execute(tenantId, req, body);
+      const c = this.metrics.tenant(tenantId);
+      const usage: KvUsage = { ...estimate, readBytes };
+      if (!wrote) {
+        usage.writeBatches = 0;
+        usage.writeRequests = 0;
+        usage.writeBytes = 0;
+      }
+      const ru = kvRequestUnits(usage);
+      const extra = ru - kvRequestUnits(estimate);
+      if (extra > 0) this.bucket(tenantId).charge(extra, this.nowMs());
+      c.readBatches += usage.readBatches;
+      c.readRequests += usage.readRequests;
+      c.readBytes += usage.readBytes;
+      c.writeBatches += usage.writeBatches;
+      c.writeRequests += usage.writeRequests;
+      c.writeBytes += usage.writeBytes;
+      c.requestUnits += ru;
+      return outcome;
+    } finally {
+      this.scheduler.release();
+    }
+  }
+
+  private bucket(tenantId: number): TokenBucket {
+    let b = this.buckets.get(tenantId);
+    if (!b) {
+      b = new TokenBucket(this.limits.tenantRuPerSecond, this.limits.tenantBurstRu, this.nowMs());
+      this.buckets.set(tenantId, b);
+    }
+    return b;
+  }
+
+  /** Waits for the tenant's tokens (up to the bound) or returns the rate_limited error. */
+  private async takeTokens(tenantId: number, cost: number, now: number): Promise<KvError | null> {
+    // The system tenant (control plane, admin) is not rate limited.
+    if (tenantId === SYSTEM_TENANT_ID) return null;
+    const bucket = this.bucket(tenantId);
+    const waiting = this.rateWaiting.get(tenantId) ?? 0;
+    const waitMs = waiting >= this.limits.tenantQueueMax ? -1 : bucket.reserve(cost, now, this.limits.rateLimitWaitMsMax);
+    if (waitMs === 0) return null;
+    this.rateWaiting.set(tenantId, waiting + 1);
+    try {
+      // Over the limit: hold the request for the bound anyway before refusing. That is
+      // backpressure: a client that floods without pausing is slowed to its share instead of
+      // spinning the node on instant refusals.
+      await sleep(waitMs > 0 ? waitMs : this.limits.rateLimitWaitMsMax);
+    } finally {
+      this.rateWaiting.set(tenantId, (this.rateWaiting.get(tenantId) ?? 1) - 1);
+    }
+    if (waitMs > 0) return null;
+    this.metrics.tenant(tenantId).rateLimited++;
+    return {
+      code: "rate_limited",
+      message: `tenant ${tenantId} is over its rate limit of ${this.limits.tenantRuPerSecond} RU/s (burst ${this.limits.tenantBurstRu} RU); slow down and retry`,
+      retryAfterMs: Math.max(1, bucket.msUntilPositive(this.nowMs())),
+    };
+  }
+
+  private readTsError(readTs: bigint): KvError | null {
+    if (readTs < this.gcThresholdTs) {
+      return {
+        code: "snapshot_too_old",
+        message: "the transaction's snapshot is older than the node's MVCC history (gcWindowMs); retry the transaction",
+      };
+    }
+    if (readTs > this.clock.current()) {
+      return { code: "malformed_request", message: "read timestamp is in the future: it was not issued by this storage fleet" };
+    }
+    return null;
+  }
+
+  private async execute(tenantId: number, req: KvRequest, body: Uint8Array): Promise<{ outcome: KvOutcome; readBytes: number; wrote: boolean }> {
+    switch (req.type) {
+      case "begin": {
+        const open = this.openTxnMap(tenantId);
+        if (this.openTransactions(tenantId) >= this.limits.openTxnsPerTenantMax) {
+          return {
+            outcome: errorOutcome({
+              code: "too_many_open_transactions",
+              message: `tenant ${tenantId} has ${this.limits.openTxnsPerTenantMax} open transactions (openTxnsPerTenantMax); commit or abort some first`,
+              retryAfterMs: 100,
+            }),
+            readBytes: 0,
+            wrote: false,
+          };
+        }
+        const readTs = this.writer.readTimestamp();
+        open.set(readTs, (open.get(readTs) ?? 0) + 1);
+        return { outcome: ok({ type: "begin", readTs }), readBytes: 0, wrote: false };
+      }
+      case "abort":
+        this.closeTxn(tenantId, req.readTs);
+        return { outcome: ok({ type: "abort" }), readBytes: 0, wrote: false };
+      case "read": {
+        const readTs = req.readTs ?? this.writer.readTimestamp();
+        const bad = this.readTsError(readTs);
+        if (bad) return { outcome: errorOutcome(bad), readBytes: 0, wrote: false };
+        const wait = this.writer.waitVisible(readTs);
+        if (wait) await wait;
+        const r = executeReads(this.engine, readTs, req.ops, this.limits);
+        if ("error" in r) return { outcome: errorOutcome(r.error), readBytes: 0, wrote: false };
+        return { outcome: ok({ type: "read", readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
+      }
+      case "commit": {
+        this.closeTxn(tenantId, req.readTs);
+        if (req.readTs < this.gcThresholdTs) {
+          const bad = this.readTsError(req.readTs)!;
+          return { outcome: errorOutcome(bad), readBytes: 0, wrote: false };
+        }
+        if (req.readTs > this.clock.current()) return { outcome: errorOutcome(this.readTsError(req.readTs)!), readBytes: 0, wrote: false };
+        if (req.writes.length === 0) {
+          // A read-only transaction read one consistent snapshot: it serializes at readTs as is.
+          return { outcome: ok({ type: "commit", commitTs: req.readTs }), readBytes: 0, wrote: false };
+        }
+        return this.viaWriter(tenantId, "commit", body);
+      }
+      case "batch": {
+        if (req.writes.length === 0) {
+          const readTs = this.writer.readTimestamp();
+          const r = executeReads(this.engine, readTs, req.reads, this.limits);
+          if ("error" in r) return { outcome: errorOutcome(r.error), readBytes: 0, wrote: false };
+          return { outcome: ok({ type: "batch", commitTs: readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
+        }
+        return this.viaWriter(tenantId, "batch", body);
+      }
+    }
+  }
+
+  private async viaWriter(
+    tenantId: number,
+    kind: "commit" | "batch",
+    body: Uint8Array,
+  ): Promise<{ outcome: KvOutcome; readBytes: number; wrote: boolean }> {
+    // The writer decodes the same frame again (decoding is deterministic, so it applies exactly
+    // what was checked here); passing bytes is cheaper across threads than the decoded objects.
+    const reply = await this.writer.submit({ kind, tenantId, body });
+    if (!reply.ok) {
+      const status = statusOfEncodedError(reply.response);
+      if (status === HTTP_STATUS.conflict) this.metrics.tenant(tenantId).conflicts++;
+      return { outcome: { status, body: reply.response }, readBytes: reply.readBytes, wrote: false };
+    }
+    return { outcome: { status: 200, body: reply.response }, readBytes: reply.readBytes, wrote: true };
+  }
+
+  private openTxnMap(tenantId: number): Map<bigint, number> {
+    let m = this.openTxns.get(tenantId);
+    if (!m) {
+      m = new Map();
+      this.openTxns.set(tenantId, m);
+    }
+    // Transactions never committed or aborted stop counting once they are past the duration limit.
+    const cutoff = makeTimestamp(Math.max(0, this.nowMs() - this.limits.txnDurationMsMax));
+    for (const ts of m.keys()) if (ts < cutoff) m.delete(ts);
+    return m;
+  }
+
+  private closeTxn(tenantId: number, readTs: bigint): void {
+    const m = this.openTxns.get(tenantId);
+    const n = m?.get(readTs);
+    if (!m || n === undefined) return;
+    if (n <= 1) m.delete(readTs);
+    else m.set(readTs, n - 1);
+  }
+
+  /** For stats: the wall-clock age of the oldest open transaction, per tenant. */
+  oldestOpenTxnMs(tenantId: number): number {
+    let oldest: bigint | null = null;
+    for (const ts of this.openTxns.get(tenantId)?.keys() ?? []) if (oldest === null || ts < oldest) oldest = ts;
+    return oldest === null ? 0 : Math.max(0, this.nowMs() - wallMsOf(oldest));
+  }
+}
+
+function statusOfEncodedError(bytes: Uint8Array): number {
+  const res = decodeResponse(bytes);
+  return res.type === "error" ? HTTP_STATUS[res.error.code] : 200;
+}
+
+/** The usage a request will cost before knowing how many bytes its reads return. */
+export function estimateUsage(req: KvRequest): KvUsage {
+  const u: KvUsage = { readBatches: 0, readRequests: 0, readBytes: 0, writeBatches: 0, writeRequests: 0, writeBytes: 0 };
+  const reads = req.type === "read" ? req.ops : req.type === "batch" ? req.reads : [];
+  const writes = req.type === "commit" || req.type === "batch" ? req.writes : [];
+  if (reads.length > 0 || req.type === "begin") u.readBatches = 1;
+  u.readRequests = reads.length;
+  if (writes.length > 0) u.writeBatches = 1;
+  u.writeRequests = writes.length;
+  for (const op of writes) {
+    if (op.op === "put") u.writeBytes += op.key.length + op.value.length;
+    else if (op.op === "cput") u.writeBytes += op.key.length + (op.value?.length ?? 0);
+    else if (op.op === "delete") u.writeBytes += op.key.length;
+  }
+  return u;
+}

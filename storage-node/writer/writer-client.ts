@@ -1,0 +1,171 @@
+// The HTTP thread's handle on the writer thread. It assigns commit timestamps (from the node's one
+// clock) in posting order and tracks which commits are in flight, which gives the read side its
+// snapshot rule:
+//
+//   a read timestamp is either a fresh clock reading when no commit is in flight, or just below
+//   the oldest in-flight commit's timestamp.
+//
+// So every commit at or below a handed-out read timestamp is already durable and visible, and
+// every commit still in flight (or still queued) lands above it: reads at that timestamp are a
+// stable snapshot that no later commit can change.
+import { Worker } from "node:worker_threads";
+import type { Engine } from "../engine/engine.ts";
+import type { HybridClock } from "../hlc.ts";
+import type { TenantBytesUpdate, WriterConfig, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
+
+type Ready = Extract<WriterMessage, { kind: "ready" }>;
+
+interface Waiter {
+  resolve: (r: WriterReply) => void;
+  reject: (e: Error) => void;
+  ts: bigint | null;
+}
+
+type NewJob =
+  | { kind: "commit" | "batch"; tenantId: number; body: Uint8Array }
+  | { kind: "gc"; thresholdTs: bigint }
+  | { kind: "drop"; tenantId: number };
+
+export class WriterClient {
+  private readonly worker: Worker;
+  private readonly clock: HybridClock;
+  private readonly engine: Engine;
+  private nextId = 1;
+  private readonly waiters = new Map<number, Waiter>();
+  private queued: Array<{ job: NewJob; id: number }> = [];
+  private flushScheduled = false;
+  /** Commit timestamps posted and not yet answered, ascending (answers come back in order). */
+  private inFlightTs: bigint[] = [];
+  private inFlightHead = 0;
+  private visibleWaiters: Array<{ ts: bigint; resolve: () => void }> = [];
+  private closed = false;
+  onBytes: (update: TenantBytesUpdate) => void = () => {};
+  onFatal: (err: Error) => void = () => {};
+
+  private constructor(worker: Worker, clock: HybridClock, engine: Engine) {
+    this.worker = worker;
+    this.clock = clock;
+    this.engine = engine;
+  }
+
+  static start(config: WriterConfig, clock: HybridClock, engine: Engine): Promise<{ client: WriterClient; ready: Ready }> {
+    const worker = new Worker(new URL("./writer-worker.ts", import.meta.url), { workerData: config });
+    const client = new WriterClient(worker, clock, engine);
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on("message", (msg: WriterMessage) => {
+        if (msg.kind === "ready") {
+          started = true;
+          resolve({ client, ready: msg });
+        } else {
+          client.onMessage(msg);
+        }
+      });
+      worker.on("error", (err) => {
+        if (!started) reject(err);
+        else client.fail(err);
+      });
+      worker.on("exit", (code) => {
+        if (!started) reject(new Error(`writer thread exited with code ${code} before it was ready`));
+        else if (!client.closed) client.fail(new Error(`writer thread exited with code ${code}`));
+      });
+    });
+  }
+
+  private fail(err: Error): void {
+    for (const w of this.waiters.values()) w.reject(err);
+    this.waiters.clear();
+    this.onFatal(err);
+  }
+
+  /** A read timestamp at which every commit is settled (see the file comment). */
+  readTimestamp(): bigint {
+    if (this.inFlightHead < this.inFlightTs.length) return this.inFlightTs[this.inFlightHead]! - 1n;
+    return this.clock.next();
+  }
+
+  /** Resolves once every commit at or below ts is answered (and so visible). */
+  waitVisible(ts: bigint): Promise<void> | null {
+    if (this.inFlightHead >= this.inFlightTs.length || this.inFlightTs[this.inFlightHead]! > ts) return null;
+    return new Promise((resolve) => this.visibleWaiters.push({ ts, resolve }));
+  }
+
+  submit(job: NewJob): Promise<WriterReply> {
+    if (this.closed) return Promise.reject(new Error("storage node is shutting down"));
+    const id = this.nextId++;
+    const p = new Promise<WriterReply>((resolve, reject) => this.waiters.set(id, { resolve, reject, ts: null }));
+    this.queued.push({ job, id });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // Requests parsed in the same event-loop turn travel (and commit) together.
+      setImmediate(() => this.flush());
+    }
+    return p;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const queued = this.queued;
+    this.queued = [];
+    for (const { job, id } of queued) {
+      let msg: WriterJob;
+      if (job.kind === "commit" || job.kind === "batch") {
+        const commitTs = this.clock.next();
+        this.inFlightTs.push(commitTs);
+        this.waiters.get(id)!.ts = commitTs;
+        msg = { kind: job.kind, id, tenantId: job.tenantId, commitTs, body: job.body };
+      } else if (job.kind === "gc") {
+        msg = { kind: "gc", id, thresholdTs: job.thresholdTs };
+      } else {
+        msg = { kind: "drop", id, tenantId: job.tenantId };
+      }
+      this.worker.postMessage(msg);
+    }
+  }
+
+  private settle(id: number, settleFn: (w: Waiter) => void): void {
+    const w = this.waiters.get(id);
+    if (!w) return;
+    this.waiters.delete(id);
+    if (w.ts !== null) {
+      // Answers arrive in posting order, so the answered commit is the oldest in flight.
+      this.inFlightHead++;
+      if (this.inFlightHead > 1024 && this.inFlightHead * 2 > this.inFlightTs.length) {
+        this.inFlightTs = this.inFlightTs.slice(this.inFlightHead);
+        this.inFlightHead = 0;
+      }
+    }
+    settleFn(w);
+  }
+
+  private onMessage(msg: WriterMessage): void {
+    if (msg.kind === "ready") return;
+    // The writer committed: make this thread's reads see it before anyone learns of the commit.
+    this.engine.refresh();
+    if (msg.bytes.length > 0) this.onBytes(msg.bytes);
+    if (msg.kind === "done") {
+      for (const r of msg.replies) this.settle(r.id, (w) => w.resolve(r));
+    } else {
+      const err = new Error(`storage write failed: ${msg.message}`);
+      for (const id of msg.ids) this.settle(id, (w) => w.reject(err));
+    }
+    if (this.visibleWaiters.length > 0) {
+      const oldest = this.inFlightHead < this.inFlightTs.length ? this.inFlightTs[this.inFlightHead]! : null;
+      const still: typeof this.visibleWaiters = [];
+      for (const v of this.visibleWaiters) {
+        if (oldest === null || oldest > v.ts) v.resolve();
+        else still.push(v);
+      }
+      this.visibleWaiters = still;
+    }
+  }
+
+  get inFlight(): number {
+    return this.waiters.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.worker.terminate();
+  }
+}

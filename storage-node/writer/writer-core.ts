@@ -1,0 +1,271 @@
+// The writer: the only code that writes to the engine. It runs on its own thread (writer-worker.ts)
+// and processes jobs in groups: every commit and batch queued while the previous group was being
+// fsync'd is applied in ONE engine transaction (group commit), each job checked and applied
+// separately (mvcc/apply.ts) so a refused job writes nothing. Garbage collection and tenant drops
+// run as separate, bounded transactions between groups.
+import { decodeRequest, encodeResponse } from "../../common/kv-protocol/codec.ts";
+import type { KvResponse } from "../../common/kv-protocol/messages.ts";
+import { tenantOfKey, tenantSpan } from "../../common/tenant-prefix.ts";
+import type { Engine, EngineWriter } from "../engine/engine.ts";
+import { wallMsOf } from "../hlc.ts";
+import type { StorageLimits } from "../limits.ts";
+import { applyBatch, applyCommit, TenantBytesTable, type ApplyResult } from "../mvcc/apply.ts";
+import {
+  bytesEqual,
+  decodeVersionValue,
+  escapedBound,
+  escapedPart,
+  unescapeKey,
+  versionTs,
+} from "../mvcc/version-key.ts";
+import {
+  allWithTag,
+  META_GC_THRESHOLD,
+  META_MAX_COMMIT_TS,
+  readU64,
+  TENANT_DROPPED_TAG,
+  TENANT_STATS_TAG,
+  tenantDroppedKey,
+  tenantStatsKey,
+  txnRecordKey,
+  txnRecordsBelow,
+  u64,
+  VERSIONS_HIGH,
+  VERSIONS_LOW,
+} from "../node-keys.ts";
+import type { TenantBytesUpdate, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
+
+type DataJob = Extract<WriterJob, { kind: "commit" | "batch" }>;
+
+export class WriterCore {
+  private readonly engine: Engine;
+  private readonly limits: StorageLimits;
+  private readonly bytes = new TenantBytesTable();
+  private maxCommitTs = 0n;
+  private gcThresholdTs = 0n;
+  private readonly dropped = new Set<number>();
+  private readonly nowMs: () => number;
+
+  constructor(engine: Engine, limits: StorageLimits, nowMs: () => number = Date.now) {
+    this.engine = engine;
+    this.limits = limits;
+    this.nowMs = nowMs;
+    const c = engine.get(META_MAX_COMMIT_TS);
+    if (c) this.maxCommitTs = readU64(c);
+    const g = engine.get(META_GC_THRESHOLD);
+    if (g) this.gcThresholdTs = readU64(g);
+    const stats = allWithTag(TENANT_STATS_TAG);
+    for (const e of engine.range({ low: stats.low, high: stats.high })) {
+      const view = new DataView(e.value.buffer, e.value.byteOffset, e.value.byteLength);
+      const t = this.bytes.entry(Number(readU64(e.key, 1)));
+      t.liveBytes = view.getFloat64(0, false);
+      t.mvccBytes = view.getFloat64(8, false);
+    }
+    const dropped = allWithTag(TENANT_DROPPED_TAG);
+    for (const e of engine.range({ low: dropped.low, high: dropped.high })) this.dropped.add(Number(readU64(e.key, 1)));
+  }
+
+  readyMessage(): WriterMessage {
+    return {
+      kind: "ready",
+      maxCommitTs: this.maxCommitTs,
+      gcThresholdTs: this.gcThresholdTs,
+      droppedTenants: [...this.dropped],
+      bytes: [...this.bytes.byTenant].map(([t, b]) => [t, b.liveBytes, b.mvccBytes]),
+    };
+  }
+
+  private takeDirtyBytes(): TenantBytesUpdate {
+    const out: TenantBytesUpdate = [];
+    for (const t of this.bytes.dirty) {
+      const b = this.bytes.entry(t);
+      out.push([t, b.liveBytes, b.mvccBytes]);
+    }
+    this.bytes.dirty.clear();
+    return out;
+  }
+
+  private persistDirtyBytes(w: EngineWriter): void {
+    for (const t of this.bytes.dirty) {
+      const b = this.bytes.entry(t);
+      const v = new Uint8Array(16);
+      const view = new DataView(v.buffer);
+      view.setFloat64(0, b.liveBytes, false);
+      view.setFloat64(8, b.mvccBytes, false);
+      w.put(tenantStatsKey(t), v);
+    }
+  }
+
+  /** Re-reads counters from disk after a failed transaction left the in-memory copy ahead of it. */
+  private reloadBytes(tenants: Iterable<number>): void {
+    for (const t of tenants) {
+      const v = this.engine.get(tenantStatsKey(t));
+      const e = this.bytes.entry(t);
+      if (v) {
+        const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        e.liveBytes = view.getFloat64(0, false);
+        e.mvccBytes = view.getFloat64(8, false);
+      } else {
+        e.liveBytes = 0;
+        e.mvccBytes = 0;
+      }
+    }
+  }
+
+  /** Applies a group of commits/batches in one durable transaction. */
+  runGroup(jobs: DataJob[]): WriterMessage {
+    try {
+      const replies = this.engine.writeSync((w) => {
+        const out: WriterReply[] = [];
+        let maxTs = this.maxCommitTs;
+        for (const job of jobs) {
+          out.push(this.runJob(w, job));
+          if (job.commitTs > maxTs) maxTs = job.commitTs;
+        }
+        if (maxTs > this.maxCommitTs) w.put(META_MAX_COMMIT_TS, u64(maxTs));
+        this.persistDirtyBytes(w);
+        this.maxCommitTs = maxTs;
+        return out;
+      });
+      return { kind: "done", replies, bytes: this.takeDirtyBytes() };
+    } catch (err) {
+      const dirty = [...this.bytes.dirty];
+      this.bytes.dirty.clear();
+      this.reloadBytes(dirty);
+      return {
+        kind: "failed",
+        ids: jobs.map((j) => j.id),
+        message: err instanceof Error ? err.message : String(err),
+        bytes: dirty.map((t) => [t, this.bytes.entry(t).liveBytes, this.bytes.entry(t).mvccBytes]),
+      };
+    }
+  }
+
+  private runJob(w: EngineWriter, job: DataJob): WriterReply {
+    const req = decodeRequest(job.body);
+    const ctx = { w, limits: this.limits, bytes: this.bytes };
+    const reply = (res: KvResponse, ok: boolean, r?: ApplyResult): WriterReply => ({
+      id: job.id,
+      response: encodeResponse(res),
+      ok,
+      readBytes: r?.usage.readBytes ?? 0,
+      writeBytes: r?.usage.writeBytes ?? 0,
+    });
+    if (this.dropped.has(job.tenantId)) {
+      return reply({ type: "error", error: { code: "tenant_dropped", message: `tenant ${job.tenantId} has been dropped` } }, false);
+    }
+    if (req.type === "batch") {
+      const r = applyBatch(ctx, job.tenantId, req, job.commitTs);
+      return r.ok
+        ? reply({ type: "batch", commitTs: job.commitTs, results: r.results }, true, r)
+        : reply({ type: "error", error: r.error }, false, r);
+    }
+    if (req.type !== "commit") throw new Error(`invariant: writer got a ${req.type} request`);
+    // Idempotency: a commit retried with the same (readTs, txnId) gets the first outcome back.
+    const recordKey = txnRecordKey(req.readTs, job.tenantId, req.txnId);
+    const recorded = w.get(recordKey);
+    if (recorded) return { id: job.id, response: recorded.slice(), ok: true, readBytes: 0, writeBytes: 0 };
+    if (wallMsOf(req.readTs) + this.limits.txnDurationMsMax < this.nowMs()) {
+      return reply(
+        {
+          type: "error",
+          error: {
+            code: "transaction_expired",
+            message: `transaction is older than ${this.limits.txnDurationMsMax} ms (txnDurationMsMax); retry it from the start`,
+          },
+        },
+        false,
+      );
+    }
+    const r = applyCommit(ctx, job.tenantId, req, job.commitTs);
+    const res: KvResponse = r.ok ? { type: "commit", commitTs: job.commitTs } : { type: "error", error: r.error };
+    const out = reply(res, r.ok, r);
+    w.put(recordKey, out.response);
+    return out;
+  }
+
+  /**
+   * One bounded GC step: removes versions no snapshot at or above thresholdTs can see, and commit
+   * records of transactions whose snapshot is below it. Returns the number of entries removed and
+   * whether the pass finished (call again with the returned cursor otherwise).
+   */
+  gcStep(thresholdTs: bigint, cursor: Uint8Array | null): { removed: number; cursor: Uint8Array | null } {
+    const max = this.limits.gcBatchEntriesMax;
+    const removeKeys: Uint8Array[] = [];
+    const mvccDeltas = new Map<number, number>();
+    let next: Uint8Array | null = null;
+    let current: Uint8Array | null = null;
+    let sawVisible = false;
+    let scanned = 0;
+    for (const e of this.engine.range({ low: cursor ?? VERSIONS_LOW, high: VERSIONS_HIGH })) {
+      const esc = escapedPart(e.key);
+      if (current === null || !bytesEqual(esc, current)) {
+        // Stop only between keys, so each key's versions are judged together.
+        if (scanned >= max) {
+          next = escapedBound(unescapeKey(esc));
+          break;
+        }
+        current = esc.slice();
+        sawVisible = false;
+      }
+      scanned++;
+      const ts = versionTs(e.key);
+      if (ts > thresholdTs) continue;
+      // The newest version at or below the threshold is what old snapshots see: keep it, unless it
+      // is a tombstone (then the key is simply absent). Everything older is invisible to all.
+      const remove = sawVisible || decodeVersionValue(e.value) === null;
+      sawVisible = true;
+      if (remove) {
+        removeKeys.push(e.key);
+        const userKey = unescapeKey(esc);
+        const t = tenantOfKey(userKey);
+        const size = userKey.length + 8 + (e.value.length - 1);
+        if (t !== null) mvccDeltas.set(t, (mvccDeltas.get(t) ?? 0) + size);
+      }
+    }
+    if (removeKeys.length > 0 || (next === null && thresholdTs > this.gcThresholdTs)) {
+      this.engine.writeSync((w) => {
+        for (const k of removeKeys) w.remove(k);
+        for (const [t, d] of mvccDeltas) this.bytes.add(t, 0, -d);
+        if (next === null) {
+          // The pass is complete: old commit records go too (their snapshots are unreadable now).
+          const recs = txnRecordsBelow(thresholdTs);
+          const old = [...this.engine.range({ low: recs.low, high: recs.high })].map((r) => r.key);
+          for (const k of old) w.remove(k);
+          if (thresholdTs > this.gcThresholdTs) w.put(META_GC_THRESHOLD, u64(thresholdTs));
+        }
+        this.persistDirtyBytes(w);
+      });
+      if (next === null && thresholdTs > this.gcThresholdTs) this.gcThresholdTs = thresholdTs;
+    }
+    return { removed: removeKeys.length, cursor: next };
+  }
+
+  /** One bounded step of dropping a tenant: marks it dropped and removes up to a batch of its versions. */
+  dropStep(tenantId: number): { removed: number; done: boolean } {
+    const span = tenantSpan(tenantId);
+    const low = escapedBound(span.start);
+    const high = escapedBound(span.end);
+    const keys: Uint8Array[] = [];
+    for (const e of this.engine.range({ low, high, limit: this.limits.gcBatchEntriesMax })) keys.push(e.key);
+    this.engine.writeSync((w) => {
+      w.put(tenantDroppedKey(tenantId), new Uint8Array([1]));
+      for (const k of keys) w.remove(k);
+      if (keys.length < this.limits.gcBatchEntriesMax) {
+        const b = this.bytes.entry(tenantId);
+        this.bytes.add(tenantId, -b.liveBytes, -b.mvccBytes);
+        this.persistDirtyBytes(w);
+      }
+    });
+    this.dropped.add(tenantId);
+    return { removed: keys.length, done: keys.length < this.limits.gcBatchEntriesMax };
+  }
+
+  droppedTenants(): number[] {
+    return [...this.dropped];
+  }
+
+  takeBytesUpdate(): TenantBytesUpdate {
+    return this.takeDirtyBytes();
+  }
+}

@@ -1,0 +1,87 @@
+// Entry point of the writer thread. Owns the engine's write side: takes every job queued on its
+// port (group commit), applies the group in one durable transaction, answers with one message.
+// GC and tenant drops run in bounded steps, yielding to queued commits between steps.
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { LmdbEngine } from "../engine/lmdb-engine.ts";
+import type { WriterConfig, WriterJob, WriterMessage } from "./protocol.ts";
+import { WriterCore } from "./writer-core.ts";
+
+/** Jobs applied in one transaction at most: bounds one group's latency and transaction size. */
+const GROUP_JOBS_MAX = 512;
+
+const port = parentPort;
+if (!port) throw new Error("writer-worker.ts must run as a worker thread");
+const config = workerData as WriterConfig;
+const engine = new LmdbEngine({ path: config.dataDir, noSync: config.noSync });
+const core = new WriterCore(engine, config.limits);
+
+type Background = { job: Extract<WriterJob, { kind: "gc" | "drop" }>; cursor: Uint8Array | null; removed: number };
+const background: Background[] = [];
+let backgroundScheduled = false;
+
+function post(msg: WriterMessage): void {
+  port!.postMessage(msg);
+}
+
+function runBackgroundStep(): void {
+  backgroundScheduled = false;
+  const task = background[0];
+  if (!task) return;
+  try {
+    if (task.job.kind === "gc") {
+      const step = core.gcStep(task.job.thresholdTs, task.cursor);
+      task.removed += step.removed;
+      task.cursor = step.cursor;
+      if (step.cursor === null) finishBackground(task);
+    } else {
+      const step = core.dropStep(task.job.tenantId);
+      task.removed += step.removed;
+      if (step.done) finishBackground(task);
+    }
+  } catch (err) {
+    background.shift();
+    post({ kind: "failed", ids: [task.job.id], message: err instanceof Error ? err.message : String(err), bytes: core.takeBytesUpdate() });
+  }
+  scheduleBackground();
+}
+
+function finishBackground(task: Background): void {
+  background.shift();
+  post({
+    kind: "done",
+    replies: [{ id: task.job.id, response: new Uint8Array(0), ok: true, readBytes: 0, writeBytes: 0, removed: task.removed }],
+    bytes: core.takeBytesUpdate(),
+  });
+}
+
+function scheduleBackground(): void {
+  if (backgroundScheduled || background.length === 0) return;
+  backgroundScheduled = true;
+  // setImmediate lets queued commit messages run first: background work never blocks them for
+  // more than one bounded step.
+  setImmediate(runBackgroundStep);
+}
+
+port.on("message", (first: WriterJob) => {
+  const jobs: WriterJob[] = [first];
+  while (jobs.length < GROUP_JOBS_MAX) {
+    const next = receiveMessageOnPort(port);
+    if (!next) break;
+    jobs.push(next.message as WriterJob);
+  }
+  const data: Array<Extract<WriterJob, { kind: "commit" | "batch" }>> = [];
+  for (const job of jobs) {
+    if (job.kind === "commit" || job.kind === "batch") data.push(job);
+    else background.push({ job: job as Background["job"], cursor: null, removed: 0 });
+  }
+  if (data.length > 0) post(core.runGroup(data));
+  scheduleBackground();
+});
+
+// Resume drops interrupted by a restart, then report ready.
+for (const t of core.droppedTenants()) {
+  while (!core.dropStep(t).done) {
+    // keep going: a restart mid-drop finishes the drop before serving
+  }
+}
+post(core.readyMessage());
