@@ -20,9 +20,9 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest({
-            miniflare: { compatibilityDate: "2026-08-01", compatibilityFlags: ["nodejs_compat"] },
-          }),
+          // The edge Worker's own bindings (Durable Objects, Worker Loader, vars): tests call it
+          // through SELF and its entrypoints, which needs the Worker as `main`.
+          cloudflareTest({ wrangler: { configPath: "./workers/edge/wrangler.test.toml" } }),
         ],
         test: {
           name: "workers",
