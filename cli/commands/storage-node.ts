@@ -2,7 +2,6 @@
 // engineer's startStorageNode), for operators and containers. `warren dev` starts the same server.
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { CliError, type Command } from "../command.ts";
 import { UsageError, type CommandSpec } from "../options.ts";
 import { waitForStopSignal } from "../signals.ts";
@@ -24,15 +23,6 @@ const spec: CommandSpec = {
   ],
 };
 
-/** The storage engineer's contract (storage-node/server.ts). */
-interface StorageServerModule {
-  startStorageNode(options: { dataDir: string; port: number; host?: string; fleetSecret: string }): Promise<{
-    url: string;
-    port: number;
-    close(): Promise<void>;
-  }>;
-}
-
 export const storageNodeCommand: Command = {
   spec,
   async run(args, io) {
@@ -50,14 +40,14 @@ export const storageNodeCommand: Command = {
     if (fleetSecret === undefined || fleetSecret === "") {
       throw new UsageError(spec.name, "no fleet secret: pass --secret-file FILE or set WARREN_FLEET_SECRET");
     }
-    const serverPath = fileURLToPath(new URL("../../storage-node/server.ts", import.meta.url));
-    // Loaded by path at run time so this command costs nothing to the others' start-up.
-    const { startStorageNode } = (await import(serverPath)) as StorageServerModule;
+    // Imported when run, so the other commands do not pay for loading LMDB.
+    const { startStorageNode } = await import("../../storage-node/server.ts");
     const node = await startStorageNode({
       dataDir: path.resolve(io.cwd, args.string("data-dir")),
       port: args.integer("port"),
       host: args.string("host"),
       fleetSecret,
+      log: (line) => io.err(line + "\n"),
     });
     io.out(`storage node listening on ${node.url}\n`);
     await waitForStopSignal();

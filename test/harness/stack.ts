@@ -56,6 +56,8 @@ export interface Stack {
   warren(args: readonly string[]): Promise<CliResult>;
   /** Everything `warren dev` printed so far (stdout and stderr). */
   output(): string;
+  /** Resolves with `warren dev`'s exit code once it exits (on its own, or after stop()). */
+  exitCode(): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -177,6 +179,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     },
     warren: (args) => runWarren(args, { WARREN_DATA_DIR: dataDir }),
     output: () => output,
+    exitCode: () => exited.then(() => exitCode ?? null),
     stop,
   };
 }
