@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -55,6 +56,23 @@ describe("warren dispatch", () => {
     expect((await run(["dev"], { WARREN_PG_PORT: "70000" })).err).toMatch(/WARREN_PG_PORT must be a port number/);
     expect((await run(["storage-node", "--port", "1"])).err).toMatch(/missing --data-dir/);
     expect((await run(["storage-node", "--data-dir", "d", "--port", "0"])).err).toMatch(/no fleet secret/);
+  });
+
+  it("warren dev refuses a port in use before starting anything (exit 1, with a hint)", async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const dataDir = path.join(tmp, "busy");
+      const r = await run(["dev", "--data-dir", dataDir, "--http-port", String(port)]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`127.0.0.1:${port} is already in use`);
+      expect(r.err).toContain("hint: is another `warren dev` running? Choose another port with --http-port / WARREN_HTTP_PORT");
+      expect(fs.existsSync(path.join(dataDir, "dev.pids"))).toBe(false);
+      expect(fs.readdirSync(path.join(dataDir, "logs"))).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 
   it("tenant commands without an admin API say how to find one (exit 1)", async () => {
