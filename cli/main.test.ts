@@ -56,6 +56,9 @@ describe("warren dispatch", () => {
     expect((await run(["dev"], { WARREN_PG_PORT: "70000" })).err).toMatch(/WARREN_PG_PORT must be a port number/);
     expect((await run(["storage-node", "--port", "1"])).err).toMatch(/missing --data-dir/);
     expect((await run(["storage-node", "--data-dir", "d", "--port", "0"])).err).toMatch(/no fleet secret/);
+    const short = await run(["storage-node", "--data-dir", "d", "--port", "0"], { WARREN_FLEET_SECRET: "short" });
+    expect(short.err).toMatch(/at least 16 characters/);
+    expect(short.code).toBe(2);
   });
 
   it("warren dev refuses a port in use before starting anything (exit 1, with a hint)", async () => {

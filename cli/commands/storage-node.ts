@@ -40,6 +40,8 @@ export const storageNodeCommand: Command = {
     if (fleetSecret === undefined || fleetSecret === "") {
       throw new UsageError(spec.name, "no fleet secret: pass --secret-file FILE or set WARREN_FLEET_SECRET");
     }
+    // The same floor common/tenant-token.ts enforces for the HMAC key, reported before LMDB opens.
+    if (fleetSecret.length < 16) throw new UsageError(spec.name, "the fleet secret must be at least 16 characters");
     // Imported when run, so the other commands do not pay for loading LMDB.
     const { startStorageNode } = await import("../../storage-node/server.ts");
     const node = await startStorageNode({
