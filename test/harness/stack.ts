@@ -75,9 +75,22 @@ const devStopTimeoutMs = 15_000;
 /** After stop, sockets in TIME_WAIT do not block a new listener; anything else gets this long. */
 const portsFreeTimeoutMs = 5_000;
 
-const running = new Set<ChildProcess>();
+/** Running `warren dev` processes and their data dirs, for the exit handler below. */
+const running = new Map<ChildProcess, { dataDir: string; owned: boolean }>();
 process.once("exit", () => {
-  for (const child of running) if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
+  // Only synchronous work is possible here: SIGKILL `warren dev` and the child groups it recorded
+  // (it cannot stop them itself once killed). If this process dies by SIGKILL instead, `warren dev`
+  // notices that its parent is gone and stops everything on its own.
+  for (const [child, { dataDir, owned }] of running) {
+    if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
+    try {
+      const pids = readJson<{ children: { pid: number }[] }>(dataPaths(dataDir).pids);
+      for (const c of pids?.children ?? []) signalGroup(c.pid, "SIGKILL");
+    } catch {
+      // no pids file: nothing was started
+    }
+    if (owned) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 export async function startStack(options: StartStackOptions = {}): Promise<Stack> {
@@ -101,7 +114,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       ...options.env,
     },
   });
-  running.add(child);
+  running.set(child, { dataDir, owned: ownsDataDir });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
