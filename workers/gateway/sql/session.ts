@@ -188,7 +188,7 @@ export class Session implements SqlSession {
     if (this.open !== null) return this.withCatalog(this.open, env, stmt, true);
     for (let attempt = 0; ; attempt++) {
       const txn = new Txn(this.kv, { readOnly: this.settings.get("default_transaction_read_only") === "on" });
-      const state: TxnState = { txn, catalog: null as unknown as Catalog, ddl: false };
+      const state: TxnState = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n };
       try {
         const result = await this.withCatalog(state, env, stmt, false);
         await txn.commit();
@@ -251,7 +251,7 @@ export class Session implements SqlSession {
       }
     }
     const txn = new Txn(this.kv, { readOnly });
-    this.open = { txn, catalog: null as unknown as Catalog, ddl: false, aborted: false, savepoints: [] };
+    this.open = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n, aborted: false, savepoints: [] };
   }
 
   private async transactionStmt(body: PgNode): Promise<StatementResult> {

@@ -17,6 +17,9 @@ import { bindQuery } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
 import { bindTableRules } from "./bind/table-rules.ts";
 import { formatText } from "./bridge/text.ts";
+import { setBindContext } from "./bridge/eval-context.ts";
+import { evalContext } from "./types/context.ts";
+import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
 import { compareDatums } from "./bridge/compare.ts";
 import { type ExecContext, codecCache } from "./exec/context.ts";
 import type { DdlChange } from "./exec/ddl-create-table.ts";
@@ -41,6 +44,8 @@ export interface TxnState {
   catalog: Catalog;
   /** The transaction changed the schema: publish its catalog after commit. */
   ddl: boolean;
+  /** now() / current_timestamp: the transaction's start, microseconds since 1970. */
+  txnStartMicros: bigint;
 }
 
 export interface StatementEnv {
@@ -63,8 +68,10 @@ class ResultBuilder {
   rows: Array<Array<string | null>> = [];
   private bytes = 0;
   private readonly cols: readonly OutputColumn[];
-  constructor(cols: readonly OutputColumn[]) {
+  private readonly timeZone: TimeZone;
+  constructor(cols: readonly OutputColumn[], timeZone: TimeZone) {
     this.cols = cols;
+    this.timeZone = timeZone;
   }
   add(row: Row): void {
     if (this.rows.length >= sqlLimits.resultRowsMax) {
@@ -72,7 +79,7 @@ class ResultBuilder {
     }
     const out: Array<string | null> = new Array(this.cols.length);
     for (let i = 0; i < this.cols.length; i++) {
-      const s = formatText(this.cols[i]!.type, row[i] ?? null);
+      const s = formatText(this.cols[i]!.type, row[i] ?? null, this.timeZone);
       out[i] = s;
       if (s !== null) this.bytes += s.length;
     }
@@ -89,10 +96,13 @@ export class StatementRunner {
   private readonly binder: Binder;
   readonly ctx: ExecContext;
   private slot = 1_000_000;
+  private readonly tz: TimeZone;
 
   constructor(env: StatementEnv, state: TxnState, analyze = false) {
     this.env = env;
     this.state = state;
+    this.tz = timeZoneFromSetting(env.settings.get("timezone"));
+    setBindContext(evalContext({ timeZone: this.tz, transactionTimestamp: state.txnStartMicros }));
     this.binder = this.newBinder();
     const codec = codecCache(env.ks);
     const cteRows = new Map<number, Row[]>();
@@ -174,7 +184,7 @@ export class StatementRunner {
   }
 
   private async collect(rel: Rel, withResult = true): Promise<StatementResult> {
-    const rb = new ResultBuilder(rel.cols);
+    const rb = new ResultBuilder(rel.cols, this.tz);
     for await (const batch of plan(rel).run(this.ctx)) {
       if (withResult) for (const r of batch) rb.add(r);
     }
@@ -234,7 +244,7 @@ export class StatementRunner {
       res = await runDelete(del, bindTableRules(this.binder, del.table), this.ctx);
     }
     if (returning === null) return { command, rowCount: res.count, fields: [], rows: [] };
-    const rb = new ResultBuilder(returning.cols);
+    const rb = new ResultBuilder(returning.cols, this.tz);
     for (const r of res.returned) rb.add(r);
     return { command, rowCount: res.count, fields: returning.cols.map(field), rows: rb.rows };
   }

@@ -215,7 +215,7 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
     }
     case "AEXPR_IN": {
       const l = bindExpr(b, lexpr!, ctx);
-      const items = (rexpr as PgNode[]).map((n) => bindExpr(b, n, ctx));
+      const items = listItems(rexpr!).map((n) => bindExpr(b, n, ctx));
       const t = commonType([l.type, ...items.map((i) => i.type)], "IN");
       const { eq } = eqFn(t, t);
       return { kind: "inlist", type: BOOL, arg: coerce(l, t), list: items.map((i) => coerce(i, t)), eq, negate: opName === "<>" };
@@ -225,7 +225,7 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
     case "AEXPR_BETWEEN_SYM":
     case "AEXPR_NOT_BETWEEN_SYM": {
       const x = bindExpr(b, lexpr!, ctx);
-      const [lo, hi] = (rexpr as PgNode[]).map((n) => bindExpr(b, n, ctx)) as [Expr, Expr];
+      const [lo, hi] = listItems(rexpr!).map((n) => bindExpr(b, n, ctx)) as [Expr, Expr];
       const not = kind.includes("NOT");
       const between = (a: Expr, c: Expr): Expr => ({ kind: "and", type: BOOL, args: [binaryOp(">=", x, a, loc), binaryOp("<=", x, c, loc)] });
       let e: Expr = between(lo, hi);
@@ -258,6 +258,13 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
     }
   }
   throw new PgError("feature_not_supported", `expression kind ${kind} is not supported`, pos(loc));
+}
+
+/** A parser list: either a JSON array or a { List: { items } } node. */
+function listItems(n: PgNode): PgNode[] {
+  if (Array.isArray(n)) return n as PgNode[];
+  const l = n["List"] as PgNode | undefined;
+  return (l?.["items"] as PgNode[] | undefined) ?? [n];
 }
 
 function similarMatch(s: string, pattern: string): boolean {

@@ -8,7 +8,7 @@ import type { Keyspace } from "../../catalog/keyspace.ts";
 import type { ColumnDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
 import { concatBytes } from "../../kv/bytes.ts";
 import { encodeKeyDatum } from "../bridge/key-encoding.ts";
-import { decodeRowValue, encodeRowValue, type ValueColumn } from "../bridge/value-encoding.ts";
+import { decodeRowValue, encodeRowValue, type ValueColumn } from "../types/value-encoding.ts";
 import type { Datum } from "../types/datum.ts";
 import { type SqlType, typeFromOid } from "../types/type.ts";
 
