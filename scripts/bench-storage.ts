@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const rawDir = mkdtempSync(join(tmpdir(), "warren-bench-raw-"));
   const { child, url } = await spawnStorageNode(dir, SECRET, { tenantRuPerSecond: 1e9, tenantBurstRu: 1e9, nodeRuPerSecond: 1e9 });
   const kv = await KvHttpClient.forTenant(url, SECRET, T);
-  const raw = open<Buffer, Buffer>({ path: rawDir, keyEncoding: "binary", encoding: "binary", overlappingSync: false, cache: false });
+  const raw = open<Buffer, Buffer>({ path: rawDir, keyEncoding: "binary", encoding: "binary", noSubdir: false, overlappingSync: false, cache: false });
   try {
     for (let i = 0; i < KEYS; i += 1000) {
       const writes = Array.from({ length: 1000 }, (_, j) => ({ op: "put" as const, key: k(i + j), value: VALUE }));

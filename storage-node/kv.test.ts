@@ -16,7 +16,8 @@ let node: StorageNode;
 let kv: KvHttpClient;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "warren-kv-"));
+  // A dot in the directory name: lmdb-js would take it for a file name without noSubdir: false.
+  dir = mkdtempSync(join(tmpdir(), "warren.kv-"));
   node = await startStorageNode({ dataDir: dir, port: 0, fleetSecret: SECRET });
   kv = await KvHttpClient.forTenant(node.url, SECRET, T);
 });

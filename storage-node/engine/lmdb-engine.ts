@@ -30,6 +30,9 @@ export class LmdbEngine implements Engine {
       path: opts.path,
       keyEncoding: "binary",
       encoding: "binary",
+      // --data-dir is always a directory: lmdb-js otherwise treats a path with a dot in its last
+      // component ("/tmp/tmp.x1Yz") as a file name.
+      noSubdir: false,
       overlappingSync: false,
       noSync: opts.noSync ?? false,
       mapSize: MAP_SIZE_BYTES,
