@@ -56,7 +56,8 @@ export class CatalogStore {
     }
     await txn.flushPiggyback();
     const c = new Catalog(version, descs);
-    this.publish(c);
+    // A catalog read from storage is authoritative for the cache, whatever was there.
+    shared.set(this.tenantId, c);
     return c;
   }
 

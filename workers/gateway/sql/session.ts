@@ -221,7 +221,17 @@ export class Session implements SqlSession {
       const ddlBefore = state.ddl;
       try {
         return await new StatementRunner(env, state).run(stmt);
-      } catch (err) {
+      } catch (err0) {
+        let err = err0;
+        // An error raised before the statement read anything (a name that does not resolve, …)
+        // may come from a stale cached catalog: verify the version before reporting it.
+        if (!(err instanceof StaleCatalog) && txn.hasPiggyback()) {
+          try {
+            await txn.flushPiggyback();
+          } catch (check) {
+            err = check;
+          }
+        }
         if (!(err instanceof StaleCatalog)) throw err;
         txn.buffer.rollbackTo(mark);
         txn.cancelPiggyback();

@@ -86,6 +86,12 @@ export class Settings {
     }
     let v = value;
     if (n === "client_encoding") v = "UTF8";
+    if (n === "statement_timeout") {
+      // Postgres shows time settings in the largest unit that divides them.
+      const m = /^(\d+)(ms|s|min)?$/.exec(value)!;
+      const ms = Number(m[1]) * (m[2] === "s" ? 1000 : m[2] === "min" ? 60_000 : 1);
+      v = ms === 0 ? "0" : ms % 60_000 === 0 ? `${ms / 60_000}min` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+    }
     if (n === "timezone" && ["utc", "gmt", "z", "zulu"].includes(value.toLowerCase())) v = "UTC";
     if (n === "transaction_isolation" || n === "default_transaction_isolation") v = value.toLowerCase();
     this.values.set(n, v);
@@ -134,6 +140,7 @@ export class Settings {
     const v = this.get("statement_timeout");
     const m = /^(\d+)(ms|s|min)?$/.exec(v);
     if (m === null) return 0;
+    // Stored in display form (5s, 2min, 250ms); a bare number is milliseconds.
     const n = Number(m[1]);
     return m[2] === "s" ? n * 1000 : m[2] === "min" ? n * 60_000 : n;
   }

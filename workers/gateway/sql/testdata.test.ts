@@ -59,7 +59,9 @@ function render(rows: Array<Array<string | null>>): string[] {
   return rows.map((r) => r.map((v) => (v === null ? "NULL" : v)).join(" | "));
 }
 
+let nextTenant = 1000;
 for (const [path, text] of Object.entries(files)) {
+  const tenantId = nextTenant++;
   describe(path.replace("./testdata/", ""), () => {
     it("matches", async () => {
       const mem = new MemoryKv();
@@ -68,7 +70,7 @@ for (const [path, text] of Object.entries(files)) {
       const open = (name: string): Session => {
         let s = sessions.get(name);
         if (s === undefined) {
-          s = new Session({ kv: cap, tenantId: 42, settings: { user: "tester", database: "testdb" } });
+          s = new Session({ kv: cap, tenantId, settings: { user: "tester", database: "testdb" } });
           sessions.set(name, s);
         }
         return s;

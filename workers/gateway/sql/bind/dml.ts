@@ -114,6 +114,12 @@ function bindReturning(b: Binder, list: PgNode[] | undefined, scope: Scope): Ret
   return { exprs, cols };
 }
 
+/** RETURNING targets: PG 18's parser wraps them in returningClause. */
+function returningList(stmt: PgNode): PgNode[] | undefined {
+  const rc = stmt["returningClause"] as PgNode | undefined;
+  return (rc?.["exprs"] as PgNode[] | undefined) ?? (stmt["returningList"] as PgNode[] | undefined);
+}
+
 function columnPosition(t: TableDesc, name: string, location: unknown): number {
   const i = t.columns.findIndex((c) => c.name === name && !c.hidden);
   if (i < 0) throw new PgError("undefined_column", `column "${name}" of relation "${t.name}" does not exist`, pos(location));
@@ -189,7 +195,7 @@ export function bindInsert(b: Binder, stmt: PgNode): BoundInsert {
     source,
     defaultMarkers,
     onConflict,
-    returning: bindReturning(b, stmt["returningList"] as PgNode[] | undefined, scope),
+    returning: bindReturning(b, returningList(stmt), scope),
   };
 }
 
@@ -256,7 +262,7 @@ export function bindUpdate(b: Binder, stmt: PgNode): BoundUpdate {
   const types = tableColumnTypes(table);
   const sets = bindSetList(b, table, stmt["targetList"] as PgNode[], scope, types);
   const retScope = new Scope(scope.columns, null);
-  return { kind: "update", table, source, sets, returning: bindReturning(b, stmt["returningList"] as PgNode[] | undefined, retScope) };
+  return { kind: "update", table, source, sets, returning: bindReturning(b, returningList(stmt), retScope) };
 }
 
 export function bindDelete(b: Binder, stmt: PgNode): BoundDelete {
@@ -264,7 +270,7 @@ export function bindDelete(b: Binder, stmt: PgNode): BoundDelete {
   const table = resolveTable(b, rv);
   const alias = ((rv["alias"] as PgNode | undefined)?.["aliasname"] as string | undefined) ?? table.name;
   const { source, scope } = bindFromList(b, table, alias, stmt["usingClause"] as PgNode[] | undefined, stmt["whereClause"] as PgNode | undefined, "DELETE");
-  return { kind: "delete", table, source, returning: bindReturning(b, stmt["returningList"] as PgNode[] | undefined, scope) };
+  return { kind: "delete", table, source, returning: bindReturning(b, returningList(stmt), scope) };
 }
 
 export function columnOf(t: TableDesc, pos0: number): ColumnDesc {

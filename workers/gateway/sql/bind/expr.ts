@@ -2,7 +2,10 @@
 // operators and functions by argument types, inserts implicit casts, folds literal casts, and
 // pulls aggregate and window calls out into their collectors (select.ts places them in the plan).
 import { PgError } from "../../../../common/errors.ts";
-import { castFn, commonType, isStringType } from "../bridge/casts.ts";
+import { castFn, commonType, isNumericCategory, isStringType, numericRank } from "../bridge/casts.ts";
+import { bindContext } from "../bridge/eval-context.ts";
+import { resolveOperator, resolveUnaryOperator as resolveUnaryOperatorTypes } from "../functions/operators.ts";
+import { hasFunction as hasTypesFunction, resolveFunction as resolveTypesFunction } from "../functions/functions.ts";
 import { compareDatums } from "../bridge/compare.ts";
 import { hasFunction, resolveFunction } from "../bridge/functions.ts";
 import { resolveBinaryOperator, resolveUnaryOperator } from "../bridge/operators.ts";
@@ -41,7 +44,7 @@ export function constExpr(type: SqlType, value: Datum): Expr {
 /** Casts `e` to `t` (folding constants); `explicit` allows lossy casts (CAST, ::). */
 export function coerce(e: Expr, t: SqlType, explicit = false): Expr {
   if (e.type.oid === t.oid && (t.typmod === -1 || e.type.typmod === t.typmod) && (t.elem === undefined || e.type.elem?.oid === t.elem.oid)) return e;
-  const fn = castFn(e.type, t, explicit || e.type.oid === Oid.unknown);
+  const fn = castFn(e.type, t, explicit);
   if (e.kind === "const") return constExpr(t, e.value === null ? null : fn(e.value));
   return { kind: "cast", type: t, arg: e, fn };
 }
@@ -129,15 +132,37 @@ function bindColumnRef(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   throw new PgError("undefined_column", `column "${name}" does not exist`, pos(node["location"]));
 }
 
-function binaryOp(op: string, l: Expr, r: Expr, location: unknown): Expr {
-  let res;
+/** Types the engine's own arithmetic and comparison fast path covers (same semantics, no allocation per call). */
+function fastPathType(t: SqlType): boolean {
+  return t.elem === undefined && (isNumericCategory(t) ? numericRank(t) > 0 : t.oid === Oid.text || t.oid === Oid.varchar || t.oid === Oid.bool || t.oid === Oid.unknown);
+}
+
+const FAST_OPS = new Set(["+", "-", "*", "/", "%", "=", "<>", "!=", "<", "<=", ">", ">="]);
+
+function withPosition<T>(location: unknown, f: () => T): T {
   try {
-    res = resolveBinaryOperator(op, l.type, r.type);
+    return f();
   } catch (err) {
     if (err instanceof PgError && err.position === undefined) throw new PgError(err.condition, err.message, { ...pos(location), ...(err.hint ? { hint: err.hint } : {}) });
     throw err;
   }
-  return callExpr(op, res.type, [coerce(l, res.argTypes[0]!), coerce(r, res.argTypes[1]!)], res.fn);
+}
+
+function binaryOp(op: string, l: Expr, r: Expr, location: unknown): Expr {
+  const name = op === "!=" ? "<>" : op;
+  if (FAST_OPS.has(name) && fastPathType(l.type) && fastPathType(r.type) && !(l.type.oid === Oid.unknown && r.type.oid === Oid.unknown && name !== "=" && name !== "<>")) {
+    const bothNumeric = (isNumericCategory(l.type) || l.type.oid === Oid.unknown) && (isNumericCategory(r.type) || r.type.oid === Oid.unknown);
+    const bothText = !bothNumeric && [l.type, r.type].every((t) => t.oid === Oid.text || t.oid === Oid.varchar || t.oid === Oid.unknown);
+    const bothBool = [l.type, r.type].every((t) => t.oid === Oid.bool || t.oid === Oid.unknown) && !bothNumeric && !bothText;
+    if (bothNumeric || ((bothText || bothBool) && !["+", "-", "*", "/", "%"].includes(name))) {
+      const res = withPosition(location, () => resolveBinaryOperator(name, l.type, r.type));
+      return callExpr(name, res.type, [coerce(l, res.argTypes[0]!), coerce(r, res.argTypes[1]!)], res.fn);
+    }
+  }
+  const o = withPosition(location, () => resolveOperator(name, l.type, r.type));
+  const ctx = bindContext();
+  const ev = o.eval;
+  return callExpr(name, o.resultType, [coerce(l, o.leftType), coerce(r, o.rightType)], ([a, b]) => ev(a!, b!, ctx), o.strict, o.volatility === "volatile");
 }
 
 export function callExpr(name: string, type: SqlType, args: Expr[], fn: (a: Datum[]) => Datum, strict = true, volatile = false): Expr {
@@ -178,8 +203,14 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
           if (typeof arg.value === "number" && arg.value === 2147483648) return constExpr(Types.int4, -2147483648);
           if (typeof arg.value === "bigint" && arg.value === 2n ** 63n) return constExpr(Types.int8, -(2n ** 63n));
         }
-        const res = resolveUnaryOperator(opName, arg.type);
-        return callExpr(opName, res.type, [coerce(arg, res.argTypes[0]!)], res.fn);
+        if (isNumericCategory(arg.type) && numericRank(arg.type) > 0 && (opName === "-" || opName === "+")) {
+          const res = resolveUnaryOperator(opName, arg.type);
+          return callExpr(opName, res.type, [coerce(arg, res.argTypes[0]!)], res.fn);
+        }
+        const u = withPosition(loc, () => resolveUnaryOperatorTypes(opName, arg.type));
+        const uctx = bindContext();
+        const uev = u.eval;
+        return callExpr(opName, u.resultType, [coerce(arg, u.argType)], ([a]) => uev(a!, uctx), true, u.volatility === "volatile");
       }
       return binaryOp(opName, bindExpr(b, lexpr, ctx), bindExpr(b, rexpr!, ctx), loc);
     }
@@ -314,6 +345,12 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   const args = argNodes.map((n) => bindExpr(b, n, ctx));
   const special = bindSpecialFunction(name, args, loc);
   if (special !== null) return special;
+  if (hasTypesFunction(name)) {
+    const f = withPosition(loc, () => resolveTypesFunction(name, args.map((a) => a.type)));
+    const fctx = bindContext();
+    const fev = f.eval;
+    return callExpr(name, f.resultType, args.map((a, i) => coerce(a, f.argTypes[i] ?? a.type)), (vals) => fev(vals, fctx), f.strict, f.volatility !== "immutable");
+  }
   if (!hasFunction(name)) {
     throw new PgError("undefined_function", `function ${name}(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`, {
       ...pos(loc),

@@ -12,6 +12,8 @@ export interface ScopeColumn {
   readonly index: number;
   /** Hidden row id: reachable by name, not by `*`. */
   readonly hidden: boolean;
+  /** The other side's copy of a JOIN … USING column: reachable only qualified (t.col, t.*). */
+  readonly merged?: boolean;
   readonly tableId: number;
   readonly columnId: number;
 }
@@ -31,6 +33,7 @@ export class Scope {
     for (const c of this.columns) {
       if (c.name !== name) continue;
       if (table !== null && c.table !== table) continue;
+      if (table === null && c.merged === true) continue;
       if (found !== undefined) {
         throw new PgError("ambiguous_column", `column reference "${name}" is ambiguous`, location !== undefined ? { position: location + 1 } : {});
       }
@@ -45,6 +48,6 @@ export class Scope {
 
   /** The columns `table.*` (or `*` when table is null) expands to. */
   star(table: string | null): ScopeColumn[] {
-    return this.columns.filter((c) => !c.hidden && (table === null || c.table === table));
+    return this.columns.filter((c) => !c.hidden && (table === null ? c.merged !== true : c.table === table));
   }
 }

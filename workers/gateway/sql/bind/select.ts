@@ -352,7 +352,11 @@ function bindJoin(b: Binder, node: PgNode, outer: Scope | null, lateralScope: Sc
     on = conds.length === 1 ? conds[0]! : { kind: "and", type: Types.bool, args: conds };
     // The merged column appears once (from the left; for RIGHT/FULL joins Postgres coalesces).
     const drop = new Set(usingNames);
-    cols = [...left.cols, ...right.cols.map((c) => ({ ...c, index: c.index + shift, hidden: c.hidden || drop.has(c.name) }))];
+    if (type === "right") {
+      cols = [...left.cols.map((c) => ({ ...c, merged: drop.has(c.name) })), ...right.cols.map((c) => ({ ...c, index: c.index + shift }))];
+    } else {
+      cols = [...left.cols, ...right.cols.map((c) => ({ ...c, index: c.index + shift, merged: drop.has(c.name) }))];
+    }
   } else if (node["quals"] !== undefined) {
     on = coerceBool(bindExpr(b, node["quals"] as PgNode, ctxFor(scope, "JOIN conditions")), "JOIN/ON");
   }
