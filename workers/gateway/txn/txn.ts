@@ -13,6 +13,7 @@ import { KvRequestError, kvErrorToPgError, type KvClient } from "../kv/kv-client
 import { kvLimits } from "../kv/limits.ts";
 import { txnLimits } from "./limits.ts";
 import { WriteBuffer } from "./write-buffer.ts";
+import { compactSpans } from "./read-spans.ts";
 
 export interface KvRow {
   key: Uint8Array;
@@ -113,6 +114,7 @@ export class Txn {
         this.readSpans.push({ start: keys[i]!, end: keyNext(keys[i]!) });
         out[i] = r.op === "get" ? r.value : null;
       }
+      this.noteSpan();
     }
     return out;
   }
@@ -139,6 +141,7 @@ export class Txn {
         ? { start: res.resumeKey ?? start, end: cursor }
         : { start: cursor, end: res.resumeKey ?? end };
       this.readSpans.push(covered);
+      this.noteSpan();
       const merged = this.mergeBuffered(res.rows, covered, reverse);
       if (merged.length > 0) yield merged;
       if (res.resumeKey === null) return;
@@ -171,6 +174,15 @@ export class Txn {
       }
     }
     return out;
+  }
+
+  /** Keeps the recorded spans bounded during long transactions (merging is conservative). */
+  private noteSpan(): void {
+    if (this.readSpans.length > txnLimits.readSpansKeptMax) {
+      const c = compactSpans(this.readSpans, [], txnLimits.readSpansKeptMax / 2);
+      this.readSpans.length = 0;
+      this.readSpans.push(...c);
+    }
   }
 
   private checkWritable(): void {
@@ -221,7 +233,8 @@ export class Txn {
         await this.kvCall(() => this.kv.batch([], writes));
       } else {
         const readTs = this.readTs;
-        await this.kvCall(() => this.kv.commit(this.txnId, readTs, this.readSpans, writes));
+        const spans = compactSpans(this.readSpans, writes, Math.max(1, txnLimits.commitEntriesMax - writes.length));
+        await this.kvCall(() => this.kv.commit(this.txnId, readTs, spans, writes));
       }
       this.status = "committed";
     } catch (err) {
