@@ -86,13 +86,8 @@ export class TenantRouter extends DurableObject {
     const refusal = refuse(rec, name);
     if (refusal) return refusal;
     const now = Date.now();
-    this.failuresMs = this.failuresMs.filter((t) => t > now - limits.loginFailureWindowMs);
-    if (this.failuresMs.length >= limits.loginFailuresMax) {
-      const waitS = Math.ceil((this.failuresMs[0]! + limits.loginFailureWindowMs - now) / 1000);
-      return fail("invalid_authorization_specification", `too many failed login attempts for virtual cluster "${name}"`, {
-        hint: `Wait ${waitS} s before trying again.`,
-      });
-    }
+    const throttled = this.throttled<Route>(name);
+    if (throttled) return throttled;
     const verifier = parseVerifier(rec!.verifier);
     if (!verifier) return fail("internal_error", `stored verifier of virtual cluster "${name}" is unreadable`);
     const good = encoder.encode(password).length <= limits.passwordBytesMax && (await checkPassword(verifier, password));
@@ -101,6 +96,39 @@ export class TenantRouter extends DurableObject {
       return fail("invalid_password", `password authentication failed for virtual cluster "${name}"`);
     }
     return ok(route(rec!));
+  }
+
+  /**
+   * The route and the SCRAM verifier, for the edge to run a SCRAM-SHA-256 exchange itself (the wire
+   * protocol's authentication). Refused like authenticate() while too many logins failed, so the
+   * throttle holds for SCRAM too: the edge reports each failed exchange with loginFailed().
+   */
+  async credentials(name: string): Promise<Result<{ route: Route; verifier: string }>> {
+    const rec = await this.record();
+    const refusal = refuse(rec, name);
+    if (refusal) return refusal as Result<never>;
+    const throttled = this.throttled<{ route: Route; verifier: string }>(name);
+    if (throttled) return throttled;
+    return ok({ route: route(rec!), verifier: rec!.verifier });
+  }
+
+  /** Records a failed login checked elsewhere (a SCRAM exchange at the edge). */
+  async loginFailed(name: string): Promise<void> {
+    const rec = await this.record();
+    if (!rec || rec.name !== name) return;
+    this.failuresMs.push(Date.now());
+    // Only the window matters; older entries are dropped on the next check.
+    if (this.failuresMs.length > limits.loginFailuresMax * 2) this.failuresMs.splice(0, this.failuresMs.length - limits.loginFailuresMax * 2);
+  }
+
+  private throttled<T>(name: string): Result<T> | null {
+    const now = Date.now();
+    this.failuresMs = this.failuresMs.filter((t) => t > now - limits.loginFailureWindowMs);
+    if (this.failuresMs.length < limits.loginFailuresMax) return null;
+    const waitS = Math.ceil((this.failuresMs[0]! + limits.loginFailureWindowMs - now) / 1000);
+    return fail("invalid_authorization_specification", `too many failed login attempts for virtual cluster "${name}"`, {
+      hint: `Wait ${waitS} s before trying again.`,
+    });
   }
 
   async setState(state: "active" | "suspended" | "dropped"): Promise<Result<TenantInfo>> {

@@ -2,7 +2,7 @@
 //
 //   GET  /                 health: {"service":"warren-edge","gatewayMode":…}
 //   POST /sql              Neon's HTTP API → the tenant's gateway
-//   GET  /v2               WebSocket: Postgres wire protocol (startup only, for now)
+//   GET  /v2               WebSocket: Postgres wire protocol (pgwire/websocket.ts → the tenant's gateway)
 //   *    /admin/…          the admin API (admin.ts)
 //
 // Per isolate it keeps a RouteCache (routing decisions and verified credentials) and a GatewayHost
@@ -17,6 +17,7 @@ import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-e
 import { GatewayHost, parseGatewayMode, type GatewayHandler } from "./gateway-host.ts";
 import { errorResponse } from "./http-errors.ts";
 import { limits } from "./limits.ts";
+import { CredentialCache } from "./pgwire/credential-cache.ts";
 import { acceptPgWebSocket } from "./pgwire/websocket.ts";
 import { RouteCache } from "./route-cache.ts";
 import { identifyTenant, parseConnectionString, tenantFromHost, type ConnectionParams } from "./tenant-identity.ts";
@@ -36,12 +37,13 @@ const EDGE_HEADERS = [SESSION_HEADERS.user, SESSION_HEADERS.database];
 export interface Edge {
   fetch(request: Request, env: EdgeEnv, ctx: ExecutionContext): Promise<Response>;
   /** This isolate's state, for tests. */
-  state(env: EdgeEnv): { routes: RouteCache; gateways: GatewayHost };
+  state(env: EdgeEnv): { routes: RouteCache; gateways: GatewayHost; credentials: CredentialCache };
 }
 
 export function createEdge(deps: EdgeDeps): Edge {
   let routes: RouteCache | null = null;
   let gateways: GatewayHost | null = null;
+  let credentials: CredentialCache | null = null;
 
   const state = (env: EdgeEnv) => {
     routes ??= new RouteCache({
@@ -55,14 +57,24 @@ export function createEdge(deps: EdgeDeps): Edge {
       inline: deps.inlineGateway,
       isolatesMax: parseIsolatesMax(env.GATEWAY_ISOLATES_MAX),
     });
-    return { routes, gateways };
+    credentials ??= new CredentialCache({
+      credentials: (name) => routerFor(env, name).credentials(name),
+      loginFailed: (name) => routerFor(env, name).loginFailed(name),
+    });
+    return { routes, gateways, credentials };
   };
 
   const app = new Hono<{ Bindings: EdgeEnv }>();
 
   app.get("/", (c) => c.json({ service: "warren-edge", gatewayMode: state(c.env).gateways.mode }));
 
-  app.route("/admin", adminRoutes((name) => routes?.invalidate(name)));
+  app.route(
+    "/admin",
+    adminRoutes((name) => {
+      routes?.invalidate(name);
+      credentials?.invalidate(name);
+    }),
+  );
 
   app.all("/sql", async (c) => {
     try {
@@ -94,8 +106,16 @@ export function createEdge(deps: EdgeDeps): Edge {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(new PgError("protocol_violation", "GET /v2 expects a WebSocket upgrade"), 426);
     }
-    const { routes: cache } = state(c.env);
-    return acceptPgWebSocket({ host: c.req.header("host"), lookupTenant: (name) => cache.lookup(name) });
+    const { routes: cache, gateways: host, credentials: creds } = state(c.env);
+    const exports = c.executionCtx.exports as unknown as EdgeExports;
+    const ctx = c.executionCtx as ExecutionContext;
+    return acceptPgWebSocket({
+      host: c.req.header("host"),
+      credentials: (name) => creds.get(name),
+      loginFailed: (name) => creds.loginFailed(name),
+      authenticate: (name, password) => cache.authenticate(name, password),
+      openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route), ctx),
+    });
   });
 
   app.notFound((c) => errorResponse(new PgError("protocol_violation", `no route ${c.req.method} ${c.req.path}`), 404));

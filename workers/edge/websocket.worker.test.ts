@@ -1,6 +1,7 @@
 // GET /v2: the startup of the Postgres wire protocol over a WebSocket. An SSLRequest gets 'N'; a
-// StartupMessage naming an unknown tenant gets ErrorResponse 3D000; a known tenant gets 0A000
-// (the protocol after startup is not served yet); then the server closes.
+// StartupMessage naming an unknown tenant gets ErrorResponse 3D000 and the server closes; a known
+// tenant is asked for SCRAM-SHA-256 (AuthenticationSASL). The whole protocol, end to end, is in
+// test/pgwire*.test.ts.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directoryOf } from "../../durable-objects/env.ts";
@@ -46,7 +47,7 @@ function errorFields(msg: Uint8Array): Record<string, string> {
   return out;
 }
 
-async function converse(chunks: Uint8Array[]): Promise<{ frames: Uint8Array[]; closed: boolean }> {
+async function converse(chunks: Uint8Array[], waitMs = 5000): Promise<{ frames: Uint8Array[]; closed: boolean }> {
   const res = await worker.fetch("http://edge.test/v2", { headers: { upgrade: "websocket" } });
   expect(res.status).toBe(101);
   const ws = res.webSocket!;
@@ -62,7 +63,7 @@ async function converse(chunks: Uint8Array[]): Promise<{ frames: Uint8Array[]; c
   });
   ws.accept();
   for (const c of chunks) ws.send(c);
-  const didClose = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+  const didClose = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), waitMs))]);
   await pending;
   return { frames, closed: didClose };
 }
@@ -78,7 +79,7 @@ describe("GET /v2", () => {
     expect(err["M"]).toContain("nosuchtenant");
   });
 
-  it("answers 0A000 for a known tenant named by options, user or database, even when bytes arrive split", async () => {
+  it("asks a known tenant named by options, user or database for SCRAM-SHA-256, even when bytes arrive split", async () => {
     const name = `ws${Date.now().toString(36)}`;
     const r = await directoryOf(edgeEnv).create(name, "ws-password-1");
     expect(r.ok).toBe(true);
@@ -89,12 +90,21 @@ describe("GET /v2", () => {
     ];
     for (const params of forms) {
       const msg = startupMessage(params);
-      const { frames, closed } = await converse([msg.subarray(0, 3), msg.subarray(3, 11), msg.subarray(11)]);
-      expect(closed).toBe(true);
-      const err = errorFields(frames[0]!);
-      expect(err["C"]).toBe("0A000");
-      expect(err["M"]).toBe("the Postgres wire protocol over WebSocket is not served yet");
+      const { frames } = await converse([msg.subarray(0, 3), msg.subarray(3, 11), msg.subarray(11)], 300);
+      const auth = frames[0]!;
+      expect(String.fromCharCode(auth[0]!)).toBe("R");
+      expect(new DataView(auth.buffer).getInt32(5)).toBe(10); // AuthenticationSASL
+      expect(new TextDecoder().decode(auth.subarray(9))).toBe("SCRAM-SHA-256\0\0");
     }
+  });
+
+  it("answers 08P01 to a query sent before authentication, and closes", async () => {
+    const name = `wq${Date.now().toString(36)}`;
+    expect((await directoryOf(edgeEnv).create(name, "ws-password-1")).ok).toBe(true);
+    const query = new Uint8Array([0x51, 0, 0, 0, 13, ...new TextEncoder().encode("select 1"), 0]);
+    const { frames, closed } = await converse([startupMessage({ user: `app.${name}`, database: "db" }), query]);
+    expect(closed).toBe(true);
+    expect(errorFields(frames[1]!)["C"]).toBe("08P01");
   });
 
   it("answers 08P01 to a malformed startup packet", async () => {

@@ -1,8 +1,8 @@
 // The first bytes of a Postgres connection, as carried over the /v2 WebSocket: SSLRequest /
 // GSSENCRequest (answered 'N', the client continues in plaintext), CancelRequest, StartupMessage.
-// Message names follow the Postgres protocol documentation ("Message Formats"). The full protocol
-// after startup belongs to the gateway's pgwire/ (a later issue); the edge needs only this much to
-// find the tenant.
+// Message names follow the Postgres protocol documentation ("Message Formats"). The protocol after
+// authentication belongs to the gateway's pgwire/; the edge needs only this much to find the
+// tenant and authenticate the client.
 import { PgError } from "../../../common/errors.ts";
 
 export const PROTOCOL_VERSION_3 = 196608; // 3 << 16
@@ -44,6 +44,13 @@ export class StartupReader {
     const body = this.buffer.subarray(4, length);
     this.buffer = this.buffer.slice(length);
     return decodeStartupPacket(body);
+  }
+
+  /** Takes the bytes received after the last whole packet (the client's next messages). */
+  drain(): Uint8Array {
+    const out = this.buffer;
+    this.buffer = new Uint8Array(0);
+    return out;
   }
 
   /** Bytes received after the last whole packet (the client's next messages). */

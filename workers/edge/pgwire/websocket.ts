@@ -1,93 +1,237 @@
 // GET /v2: the Postgres wire protocol over a WebSocket (Neon's path, and what `warren tunnel`
-// connects to). Today this does the startup only: answer SSLRequest with 'N', read the
-// StartupMessage, find the tenant from user / options / database (and the Host header), and reply
-// with an ErrorResponse: 3D000 for an unknown tenant, 0A000 for a known one, because the protocol
-// after startup is a later issue. Then close.
+// connects to). The edge does everything that needs a secret or the control plane, then hands the
+// connection to the tenant's gateway and only pipes bytes:
+//
+//   SSLRequest / GSSENCRequest → 'N'        CancelRequest → close quietly (nothing to cancel here)
+//   StartupMessage → tenant (user NAME.T | options --cluster=T | database T.DB | Host label)
+//     → credentials (cached verifier; unknown 3D000, suspended 57P03, throttled 28000)
+//     → authentication:
+//         SCRAM-SHA-256: AuthenticationSASL → SASLInitialResponse → AuthenticationSASLContinue
+//                        → SASLResponse → AuthenticationSASLFinal            (wrong password 28P01)
+//         cleartext, when the client already sent its PasswordMessage behind the StartupMessage
+//         (@neondatabase/serverless pipelineConnect="password"): AuthenticationCleartextPassword,
+//         checked through the route cache (router on a miss)              (wrong password 28P01)
+//     → open a WebSocket to the gateway (GatewayHost.fetch GET /v2, the same loader path as /sql)
+//       with the session's user, database and startup parameters in headers the edge alone sets
+//     → pipe bytes both ways; the gateway sends AuthenticationOk, ParameterStatus, … ReadyForQuery.
+//
+// Anything other than the expected message before authentication completes is a protocol
+// violation: FATAL 08P01 and close; nothing reaches a gateway.
 import { PgError, toPgError } from "../../../common/errors.ts";
-import { identifyTenant } from "../tenant-identity.ts";
+import {
+  AuthenticationCleartextPassword,
+  AuthenticationSASL,
+  AuthenticationSASLContinue,
+  AuthenticationSASLFinal,
+  encodeOne,
+  ErrorResponse,
+} from "../../gateway/pgwire/backend.ts";
+import { BodyReader, MessageReader } from "../../gateway/pgwire/reader.ts";
+import { frameBytes, PGWIRE_HEADERS } from "../../gateway/pgwire/websocket.ts";
+import type { Route } from "../../../durable-objects/router/tenant-router.ts";
+import { identifyTenant, type TenantIdentity } from "../tenant-identity.ts";
 import { limits } from "../limits.ts";
-import { encodeErrorResponse, NO_ENCRYPTION, StartupReader, type StartupPacket } from "./startup.ts";
+import type { Credentials } from "./credential-cache.ts";
+import { ScramServerExchange, SCRAM_MECHANISM } from "./scram-server.ts";
+import { NO_ENCRYPTION, StartupReader, type StartupPacket } from "./startup.ts";
 
-export interface StartupContext {
+export interface PgWebSocketContext {
   /** The Host header of the upgrade request (for the host-label form). */
   host: string | undefined;
-  /** Confirms the tenant exists and may connect; throws PgError (3D000, 57P03, …) otherwise. */
-  lookupTenant(name: string): Promise<unknown>;
+  /** The tenant's route and SCRAM verifier (cached); throws PgError (3D000, 57P03, 28000). */
+  credentials(name: string): Promise<Credentials>;
+  /** Reports a failed SCRAM proof to the tenant's router (failed-login throttle). */
+  loginFailed(name: string): Promise<void>;
+  /** Cleartext password check (route cache, router on a miss); throws PgError 28P01 when wrong. */
+  authenticate(name: string, password: string): Promise<Route>;
+  /** Opens the WebSocket to the tenant's gateway. */
+  openGateway(route: Route, request: Request): Promise<Response>;
 }
 
-/**
- * A binary frame's bytes. Depending on the compatibility date a binary message arrives as an
- * ArrayBuffer or as a Blob (the standard binaryType default), so both are accepted.
- */
-async function frameBytes(data: unknown): Promise<Uint8Array> {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
-  throw new PgError("protocol_violation", "expected binary WebSocket frames");
-}
+type Phase =
+  | { name: "startup" }
+  | { name: "password"; identity: TenantIdentity; params: Record<string, string> }
+  | { name: "sasl-initial"; identity: TenantIdentity; params: Record<string, string>; creds: Credentials }
+  | { name: "sasl-final"; identity: TenantIdentity; params: Record<string, string>; creds: Credentials; exchange: ScramServerExchange }
+  | { name: "piping"; gateway: WebSocket }
+  | { name: "closed" };
 
-export function acceptPgWebSocket(ctx: StartupContext): Response {
+export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   server.accept();
-  const reader = new StartupReader(limits.startupMessageBytesMax);
-  let done = false;
+  const startup = new StartupReader(limits.startupMessageBytesMax);
+  // Authentication messages are small (a password, a SCRAM message); the startup bound fits them.
+  const auth = new MessageReader(limits.startupMessageBytesMax, limits.startupMessageBytesMax * 4);
+  let phase = { name: "startup" } as Phase;
   let chain: Promise<void> = Promise.resolve();
 
-  const finish = (err: PgError) => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
+  const send = (bytes: Uint8Array) => {
     try {
-      server.send(encodeErrorResponse(err));
-      server.close(1000, err.code);
+      server.send(bytes);
     } catch {
-      // The client went away first; nothing left to tell it.
+      // The client went away; the close event ends everything.
+    }
+  };
+  const finish = (err: PgError | null, reason = "closed") => {
+    if (phase.name === "closed") return;
+    const was = phase;
+    phase = { name: "closed" };
+    clearTimeout(timer);
+    if (err !== null) send(encodeOne((out) => ErrorResponse(out, err, "FATAL")));
+    try {
+      server.close(1000, err?.code ?? reason);
+    } catch {
+      // Already closed.
+    }
+    if (was.name === "piping") {
+      try {
+        was.gateway.close(1000, "client closed");
+      } catch {
+        // Already closed.
+      }
     }
   };
   const timer = setTimeout(
-    () => finish(new PgError("protocol_violation", "no startup message received in time")),
+    () => finish(new PgError("protocol_violation", "authentication did not complete in time")),
     limits.startupTimeoutMs,
   );
 
-  const handle = async (packet: StartupPacket) => {
+  const onStartup = async (packet: StartupPacket): Promise<void> => {
     switch (packet.kind) {
       case "SSLRequest":
       case "GSSENCRequest":
-        server.send(NO_ENCRYPTION);
+        send(NO_ENCRYPTION);
         return;
       case "CancelRequest":
-        // Nothing runs on this path yet, so there is nothing to cancel; Postgres closes silently too.
-        done = true;
-        clearTimeout(timer);
-        server.close(1000, "cancel");
+        // Queries run to completion in the gateway; there is nothing to cancel. Postgres closes
+        // a cancel connection without a reply, and so do we.
+        finish(null, "cancel");
         return;
       case "StartupMessage": {
         const p = packet.parameters;
         const identity = identifyTenant({ user: p["user"], database: p["database"], options: p["options"], host: ctx.host });
-        await ctx.lookupTenant(identity.tenant);
-        throw new PgError("feature_not_supported", "the Postgres wire protocol over WebSocket is not served yet", {
-          detail: `virtual cluster "${identity.tenant}" exists; only its HTTP API (POST /sql) is available today.`,
-          hint: "Use the HTTP API (POST /sql, e.g. @neondatabase/serverless neon()) for now.",
-        });
+        const creds = await ctx.credentials(identity.tenant);
+        // Hand what follows the StartupMessage to the message reader.
+        const rest = startup.drain();
+        auth.push(rest);
+        // A PasswordMessage already behind the StartupMessage: the client is set up for cleartext
+        // (it did not wait to be asked), so ask for exactly that.
+        if (rest.length > 0 && rest[0] === 0x70) {
+          send(encodeOne(AuthenticationCleartextPassword));
+          phase = { name: "password", identity, params: p };
+        } else {
+          send(encodeOne((out) => AuthenticationSASL(out, [SCRAM_MECHANISM])));
+          phase = { name: "sasl-initial", identity, params: p, creds };
+        }
+        return;
       }
+    }
+  };
+
+  const authenticated = async (identity: TenantIdentity, params: Record<string, string>, route: Route): Promise<void> => {
+    const forwarded: Record<string, string> = {};
+    for (const [k, v] of Object.entries(params)) if (k !== "user" && k !== "database") forwarded[k] = v;
+    const headers = new Headers({ upgrade: "websocket", [PGWIRE_HEADERS.startup]: JSON.stringify(forwarded) });
+    headers.set(PGWIRE_HEADERS.user, identity.user ?? params["user"] ?? "warren");
+    headers.set(PGWIRE_HEADERS.database, identity.database ?? params["database"] ?? "defaultdb");
+    const res = await ctx.openGateway(route, new Request("http://gateway/v2", { headers }));
+    const gateway = res.webSocket;
+    if (res.status !== 101 || gateway === null) {
+      throw new PgError("connection_failure", `the gateway of virtual cluster "${identity.tenant}" refused the connection (HTTP ${res.status})`);
+    }
+    gateway.accept();
+    clearTimeout(timer);
+    phase = { name: "piping", gateway };
+    let back: Promise<void> = Promise.resolve();
+    gateway.addEventListener("message", (e) => {
+      back = back.then(async () => send(await frameBytes(e.data)));
+    });
+    gateway.addEventListener("close", () => {
+      void back.then(() => finish(null, "gateway closed"));
+    });
+    gateway.addEventListener("error", () => {
+      void back.then(() => finish(new PgError("connection_failure", "the connection to the gateway failed")));
+    });
+    const pending = auth.drain();
+    if (pending.length > 0) gateway.send(pending);
+  };
+
+  const onAuthMessage = async (type: string, body: Uint8Array): Promise<void> => {
+    if (type !== "p") {
+      throw new PgError("protocol_violation", `expected a password or SASL response, got message type "${type}" before authentication completed`);
+    }
+    const r = new BodyReader(body, phase.name === "password" ? "PasswordMessage" : "SASLResponse");
+    switch (phase.name) {
+      case "password": {
+        const password = r.cstring();
+        r.end();
+        const route = await ctx.authenticate(phase.identity.tenant, password);
+        return authenticated(phase.identity, phase.params, route);
+      }
+      case "sasl-initial": {
+        const mechanism = r.cstring();
+        if (mechanism !== SCRAM_MECHANISM) throw new PgError("protocol_violation", "client selected an invalid SASL authentication mechanism");
+        const len = r.int32();
+        const data = len < 0 ? "" : new TextDecoder().decode(r.bytes(len));
+        r.end();
+        const exchange = new ScramServerExchange(phase.creds.verifier);
+        send(encodeOne((out) => AuthenticationSASLContinue(out, exchange.clientFirst(data))));
+        phase = { ...phase, name: "sasl-final", exchange };
+        return;
+      }
+      case "sasl-final": {
+        const data = new TextDecoder().decode(r.rest());
+        const final = await phase.exchange.clientFinal(data);
+        if (final === null) {
+          await ctx.loginFailed(phase.identity.tenant).catch(() => undefined);
+          throw new PgError("invalid_password", `password authentication failed for user "${phase.identity.user ?? phase.params["user"] ?? ""}"`, {
+            detail: `virtual cluster "${phase.identity.tenant}"`,
+          });
+        }
+        send(encodeOne((out) => AuthenticationSASLFinal(out, final)));
+        return authenticated(phase.identity, phase.params, phase.creds.route);
+      }
+      default:
+        throw new PgError("internal_error", `authentication message in phase ${phase.name}`);
+    }
+  };
+
+  const onBytes = async (bytes: Uint8Array): Promise<void> => {
+    if (phase.name === "piping") {
+      phase.gateway.send(bytes);
+      return;
+    }
+    if (phase.name === "startup") {
+      startup.push(bytes);
+      for (let p = startup.next(); p !== null && phase.name === "startup"; p = startup.next()) await onStartup(p);
+      // onStartup may have moved the phase on (TypeScript cannot see that through the call).
+      const now = phase as Phase;
+      if (now.name === "startup" || now.name === "closed") return;
+      bytes = new Uint8Array(0); // the rest went to the message reader
+    }
+    auth.push(bytes);
+    for (let f = auth.next(); f !== null; f = auth.next()) {
+      if (phase.name !== "password" && phase.name !== "sasl-initial" && phase.name !== "sasl-final") {
+        // Authentication completed inside this batch of bytes: the rest already went to the gateway.
+        return;
+      }
+      await onAuthMessage(f.type, f.body);
     }
   };
 
   server.addEventListener("message", (event) => {
     chain = chain.then(async () => {
-      if (done) return;
+      if (phase.name === "closed") return;
       try {
-        reader.push(await frameBytes(event.data));
-        for (let packet = reader.next(); packet && !done; packet = reader.next()) await handle(packet);
+        await onBytes(await frameBytes(event.data));
       } catch (err) {
         finish(toPgError(err));
       }
     });
   });
   server.addEventListener("close", () => {
-    done = true;
-    clearTimeout(timer);
+    void chain.then(() => finish(null, "client closed"));
   });
   return new Response(null, { status: 101, webSocket: client });
 }

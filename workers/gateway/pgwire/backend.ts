@@ -1,0 +1,292 @@
+// Backend (server → client) messages, one encoder per message, each named exactly as in the
+// Postgres protocol documentation. Encoders append to an Outbox, which collects everything the
+// server says between two flushes into one contiguous buffer (one WebSocket frame), so a result of
+// many rows is not sent as thousands of tiny frames.
+import type { PgError } from "../../../common/errors.ts";
+import type { FieldDescription } from "../sql/result.ts";
+import type { FormatCode } from "./frontend.ts";
+
+const encoder = new TextEncoder();
+
+export class Outbox {
+  private buf = new Uint8Array(4096);
+  private view = new DataView(this.buf.buffer);
+  private at = 0;
+  /** Start of the message being written (where its length goes). */
+  private start = -1;
+
+  get size(): number {
+    return this.at;
+  }
+
+  private ensure(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.at + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  begin(type: string): void {
+    this.ensure(5);
+    this.buf[this.at] = type.charCodeAt(0);
+    this.start = this.at + 1;
+    this.at += 5;
+  }
+
+  end(): void {
+    this.view.setInt32(this.start, this.at - this.start, false);
+    this.start = -1;
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.at++] = b;
+  }
+
+  int16(v: number): void {
+    this.ensure(2);
+    this.view.setInt16(this.at, v, false);
+    this.at += 2;
+  }
+
+  int32(v: number): void {
+    this.ensure(4);
+    this.view.setInt32(this.at, v, false);
+    this.at += 4;
+  }
+
+  uint32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.at, v, false);
+    this.at += 4;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+
+  /** A string as UTF-8 (no terminator); returns the number of bytes written. */
+  text(s: string): number {
+    // encodeInto needs room for the worst case (3 bytes per UTF-16 unit).
+    this.ensure(s.length * 3);
+    const { written } = encoder.encodeInto(s, this.buf.subarray(this.at));
+    this.at += written;
+    return written;
+  }
+
+  cstring(s: string): void {
+    this.text(s);
+    this.byte(0);
+  }
+
+  /** Overwrites an Int32 written earlier (a length known only after the bytes that follow it). */
+  patchInt32(at: number, v: number): void {
+    this.view.setInt32(at, v, false);
+  }
+
+  /** Everything written since the last take(), as a fresh array; the outbox is then empty. */
+  take(): Uint8Array {
+    const out = this.buf.slice(0, this.at);
+    this.at = 0;
+    if (this.buf.length > 1 << 20) {
+      // Do not keep a large buffer alive after one big result.
+      this.buf = new Uint8Array(4096);
+      this.view = new DataView(this.buf.buffer);
+    }
+    return out;
+  }
+}
+
+export function AuthenticationOk(out: Outbox): void {
+  out.begin("R");
+  out.int32(0);
+  out.end();
+}
+
+export function AuthenticationCleartextPassword(out: Outbox): void {
+  out.begin("R");
+  out.int32(3);
+  out.end();
+}
+
+export function AuthenticationSASL(out: Outbox, mechanisms: readonly string[]): void {
+  out.begin("R");
+  out.int32(10);
+  for (const m of mechanisms) out.cstring(m);
+  out.byte(0);
+  out.end();
+}
+
+export function AuthenticationSASLContinue(out: Outbox, data: string): void {
+  out.begin("R");
+  out.int32(11);
+  out.text(data);
+  out.end();
+}
+
+export function AuthenticationSASLFinal(out: Outbox, data: string): void {
+  out.begin("R");
+  out.int32(12);
+  out.text(data);
+  out.end();
+}
+
+export function ParameterStatus(out: Outbox, name: string, value: string): void {
+  out.begin("S");
+  out.cstring(name);
+  out.cstring(value);
+  out.end();
+}
+
+export function BackendKeyData(out: Outbox, processId: number, secretKey: number): void {
+  out.begin("K");
+  out.int32(processId);
+  out.int32(secretKey);
+  out.end();
+}
+
+/** I = idle, T = in a transaction block, E = in a failed transaction block. */
+export type TransactionStatus = "I" | "T" | "E";
+
+export function ReadyForQuery(out: Outbox, status: TransactionStatus): void {
+  out.begin("Z");
+  out.byte(status.charCodeAt(0));
+  out.end();
+}
+
+/** Format of column i given the result format codes of a Bind (none = all text, one = all). */
+export function formatOf(formats: readonly FormatCode[], i: number): FormatCode {
+  if (formats.length === 0) return 0;
+  if (formats.length === 1) return formats[0]!;
+  return formats[i] ?? 0;
+}
+
+export function RowDescription(out: Outbox, fields: readonly FieldDescription[], formats: readonly FormatCode[] = []): void {
+  out.begin("T");
+  out.int16(fields.length);
+  fields.forEach((f, i) => {
+    out.cstring(f.name);
+    out.uint32(f.tableID >>> 0);
+    out.int16(f.columnID);
+    out.uint32(f.dataTypeID >>> 0);
+    out.int16(f.dataTypeSize);
+    out.int32(f.dataTypeModifier);
+    out.int16(formatOf(formats, i));
+  });
+  out.end();
+}
+
+/** One row; each value is text (encoded as UTF-8), already-encoded bytes (binary format), or NULL. */
+export function DataRow(out: Outbox, values: ReadonlyArray<string | Uint8Array | null>): void {
+  out.begin("D");
+  out.int16(values.length);
+  for (const v of values) {
+    if (v === null) {
+      out.int32(-1);
+    } else if (typeof v === "string") {
+      // Write the length after the bytes, since UTF-8 length is known only once encoded.
+      const lenAt = out.size;
+      out.int32(0);
+      const n = out.text(v);
+      out.patchInt32(lenAt, n);
+    } else {
+      out.int32(v.length);
+      out.bytes(v);
+    }
+  }
+  out.end();
+}
+
+export function CommandComplete(out: Outbox, tag: string): void {
+  out.begin("C");
+  out.cstring(tag);
+  out.end();
+}
+
+export function EmptyQueryResponse(out: Outbox): void {
+  out.begin("I");
+  out.end();
+}
+
+export function ParseComplete(out: Outbox): void {
+  out.begin("1");
+  out.end();
+}
+
+export function BindComplete(out: Outbox): void {
+  out.begin("2");
+  out.end();
+}
+
+export function CloseComplete(out: Outbox): void {
+  out.begin("3");
+  out.end();
+}
+
+export function NoData(out: Outbox): void {
+  out.begin("n");
+  out.end();
+}
+
+export function PortalSuspended(out: Outbox): void {
+  out.begin("s");
+  out.end();
+}
+
+export function ParameterDescription(out: Outbox, types: readonly number[]): void {
+  out.begin("t");
+  out.int16(types.length);
+  for (const t of types) out.uint32(t >>> 0);
+  out.end();
+}
+
+export function CopyInResponse(out: Outbox, columns: number): void {
+  out.begin("G");
+  out.byte(0); // text format
+  out.int16(columns);
+  for (let i = 0; i < columns; i++) out.int16(0);
+  out.end();
+}
+
+function fields(out: Outbox, severity: string, err: PgError): void {
+  const put = (tag: string, value: string | undefined) => {
+    if (value === undefined) return;
+    out.byte(tag.charCodeAt(0));
+    out.cstring(value);
+  };
+  put("S", severity);
+  put("V", severity);
+  put("C", err.code);
+  put("M", err.message);
+  put("D", err.detail);
+  put("H", err.hint);
+  put("P", err.position !== undefined ? String(err.position) : undefined);
+  put("t", err.table);
+  put("c", err.column);
+  put("n", err.constraint);
+  out.byte(0);
+}
+
+export function ErrorResponse(out: Outbox, err: PgError, severity: "ERROR" | "FATAL" = "ERROR"): void {
+  out.begin("E");
+  fields(out, severity, err);
+  out.end();
+}
+
+export function NoticeResponse(out: Outbox, notice: PgError, severity: "NOTICE" | "WARNING" = "NOTICE"): void {
+  out.begin("N");
+  fields(out, severity, notice);
+  out.end();
+}
+
+/** One message on its own (the edge's replies before the gateway takes over). */
+export function encodeOne(write: (out: Outbox) => void): Uint8Array {
+  const out = new Outbox();
+  write(out);
+  return out.take();
+}

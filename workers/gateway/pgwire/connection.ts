@@ -1,0 +1,583 @@
+// One Postgres connection inside the tenant's gateway, after the edge authenticated it: the
+// startup tail, the simple and extended query protocols and COPY FROM STDIN, over a SQL session.
+//
+//   bytes in ─► MessageReader (split/merge frames) ─► decodeFrontend (one table) ─► handler below
+//   handler ─► session.execute(…) ─► backend encoders into the Outbox ─► flushed as one frame
+//
+// Messages are handled strictly one at a time, in order (a promise chain), as a Postgres backend
+// does. A malformed message (bad length, unknown type, truncated body) is a protocol violation:
+// FATAL ErrorResponse 08P01 and the connection closes, nothing of it is executed. An SQL error is
+// an ERROR: in the simple protocol it ends the query string; in the extended protocol every
+// message up to the next Sync is skipped, as Postgres does.
+import { PgError, toPgError } from "../../../common/errors.ts";
+import type { FieldDescription, StatementResult } from "../sql/result.ts";
+import {
+  AuthenticationOk,
+  BackendKeyData,
+  BindComplete,
+  CloseComplete,
+  CommandComplete,
+  CopyInResponse,
+  DataRow,
+  EmptyQueryResponse,
+  ErrorResponse,
+  formatOf,
+  NoData,
+  Outbox,
+  ParameterDescription,
+  ParameterStatus,
+  ParseComplete,
+  PortalSuspended,
+  ReadyForQuery,
+  RowDescription,
+  type TransactionStatus,
+} from "./backend.ts";
+import { binaryParamToText, hasBinaryResult, Oid, textToBinaryResult } from "./binary.ts";
+import { returnsRows, tagOf } from "./command-tag.ts";
+import { CopyIn, copyFormat, quoteIdent } from "./copy-in.ts";
+import { decodeFrontend, type FormatCode, type FrontendKind, type MessageOf } from "./frontend.ts";
+import { pgwireLimits } from "./limits.ts";
+import { decodeUtf8, MessageReader } from "./reader.ts";
+import type { PgwireSession } from "./session.ts";
+import { splitStatements, type StatementInfo } from "./statements.ts";
+
+export interface ConnectionIO {
+  send(bytes: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+/** Request-Unit admission and charging (the gateway's LocalQuota); optional so tests can omit it. */
+export interface ConnectionQuota {
+  admit(): Promise<void>;
+  chargeEgress(bytes: number): void;
+}
+
+export interface ConnectionOptions {
+  session: PgwireSession;
+  io: ConnectionIO;
+  /** The connection's role, reported as session_authorization. */
+  user: string;
+  quota?: ConnectionQuota;
+}
+
+interface Prepared {
+  sql: string;
+  /** null for an empty query string. */
+  info: StatementInfo | null;
+  declaredTypes: number[];
+  described: { paramTypes: number[]; fields: FieldDescription[] | null } | null;
+}
+
+interface Portal {
+  statement: Prepared;
+  params: Array<string | null>;
+  resultFormats: FormatCode[];
+  result: StatementResult | null;
+  /** Rows of `result` already sent. */
+  sent: number;
+  done: boolean;
+}
+
+/** ParameterStatus names a PG 15 server reports at startup, with the SHOW that gives their value. */
+const REPORTED_FROM_SESSION = [
+  "application_name",
+  "client_encoding",
+  "DateStyle",
+  "default_transaction_read_only",
+  "integer_datetimes",
+  "IntervalStyle",
+  "server_encoding",
+  "server_version",
+  "standard_conforming_strings",
+  "TimeZone",
+] as const;
+
+/** Values used when the session cannot SHOW a parameter (and for those it does not know). */
+const REPORTED_DEFAULTS: Record<string, string> = {
+  application_name: "",
+  client_encoding: "UTF8",
+  DateStyle: "ISO, MDY",
+  default_transaction_read_only: "off",
+  in_hot_standby: "off",
+  integer_datetimes: "on",
+  IntervalStyle: "postgres",
+  is_superuser: "off",
+  server_encoding: "UTF8",
+  server_version: "15.0",
+  standard_conforming_strings: "on",
+  TimeZone: "UTC",
+};
+
+const WRAPPABLE = new Set(["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt"]);
+
+export class PgConnection {
+  private readonly session: PgwireSession;
+  private readonly io: ConnectionIO;
+  private readonly user: string;
+  private readonly quota: ConnectionQuota | undefined;
+  private readonly reader = new MessageReader();
+  private readonly out = new Outbox();
+  private readonly statements = new Map<string, Prepared>();
+  private readonly portals = new Map<string, Portal>();
+  private readonly reported = new Map<string, string>();
+  private chain: Promise<void> = Promise.resolve();
+  /** Bytes received but not yet handed to the reader (queued behind a running message). */
+  private queuedBytes = 0;
+  private skipUntilSync = false;
+  private copy: { sink: CopyIn; rest: StatementInfo[] } | null = null;
+  /** Fallback transaction tracking when the session has no transactionStatus(). */
+  private failedInTxn = false;
+  closed = false;
+
+  constructor(opts: ConnectionOptions) {
+    this.session = opts.session;
+    this.io = opts.io;
+    this.user = opts.user;
+    this.quota = opts.quota;
+  }
+
+  /** AuthenticationOk, ParameterStatus…, BackendKeyData, ReadyForQuery: what follows a successful login. */
+  start(): Promise<void> {
+    return this.enqueue(async () => {
+      AuthenticationOk(this.out);
+      const values = await this.sessionParameters();
+      values.set("is_superuser", REPORTED_DEFAULTS["is_superuser"]!);
+      values.set("in_hot_standby", REPORTED_DEFAULTS["in_hot_standby"]!);
+      values.set("session_authorization", this.user);
+      for (const name of [...values.keys()].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))) {
+        ParameterStatus(this.out, name, values.get(name)!);
+        this.reported.set(name, values.get(name)!);
+      }
+      const key = crypto.getRandomValues(new Int32Array(2));
+      BackendKeyData(this.out, key[0]! & 0x7fffffff, key[1]!);
+      ReadyForQuery(this.out, this.status());
+      this.flush();
+    });
+  }
+
+  /** Bytes from the client, in order. Never throws; a fatal problem closes the connection. */
+  receive(bytes: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.queuedBytes += bytes.length;
+    if (this.queuedBytes > pgwireLimits.pendingBytesMax) {
+      this.fatal(new PgError("program_limit_exceeded", `more than ${pgwireLimits.pendingBytesMax} bytes received ahead of the server`, { hint: "Read the server's responses before sending more." }));
+      return Promise.resolve();
+    }
+    return this.enqueue(async () => {
+      this.queuedBytes -= bytes.length;
+      this.reader.push(bytes);
+      for (let frame = this.reader.next(); frame !== null && !this.closed; frame = this.reader.next()) {
+        await this.dispatch(decodeFrontend(frame));
+      }
+      this.flush();
+    });
+  }
+
+  /** The client went away. */
+  end(): void {
+    this.closed = true;
+  }
+
+  private enqueue(f: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      if (this.closed) return;
+      try {
+        await f();
+      } catch (err) {
+        this.fatal(toPgError(err));
+      }
+    });
+    return this.chain;
+  }
+
+  private fatal(err: PgError): void {
+    if (this.closed) return;
+    ErrorResponse(this.out, err, "FATAL");
+    this.flush();
+    this.closed = true;
+    this.io.close(1000, err.code);
+  }
+
+  private flush(): void {
+    if (this.out.size === 0 || this.closed) return;
+    const bytes = this.out.take();
+    this.quota?.chargeEgress(bytes.length);
+    this.io.send(bytes);
+  }
+
+  private readonly handlers: { [K in FrontendKind]: (m: MessageOf<K>) => Promise<void> } = {
+    Query: (m) => this.Query(m),
+    Parse: (m) => this.extended(() => this.Parse(m)),
+    Bind: (m) => this.extended(() => this.Bind(m)),
+    Describe: (m) => this.extended(() => this.Describe(m)),
+    Execute: (m) => this.extended(() => this.Execute(m)),
+    Close: (m) => this.extended(() => this.Close(m)),
+    Sync: () => this.Sync(),
+    Flush: async () => this.flush(),
+    Terminate: async () => {
+      this.flush();
+      this.closed = true;
+      this.io.close(1000, "terminate");
+    },
+    // Outside COPY, Postgres accepts and ignores these (a failed COPY leaves the client sending).
+    CopyData: async () => {},
+    CopyDone: async () => {},
+    CopyFail: async () => {},
+    FunctionCall: (m) =>
+      this.extended(async () => {
+        void m;
+        throw new PgError("feature_not_supported", "the fast-path function call interface is not supported");
+      }),
+    PasswordMessage: async () => {
+      throw new PgError("protocol_violation", "unexpected password message: the connection is already authenticated");
+    },
+  };
+
+  private async dispatch(m: ReturnType<typeof decodeFrontend>): Promise<void> {
+    if (this.copy !== null) return this.duringCopy(m);
+    const h = this.handlers[m.kind] as (x: typeof m) => Promise<void>;
+    await h(m);
+  }
+
+  // ---- transaction status ----
+
+  private status(): TransactionStatus {
+    if (this.session.transactionStatus) return this.session.transactionStatus();
+    if (this.session.inTransaction === undefined) return "I";
+    if (!this.session.inTransaction) {
+      this.failedInTxn = false;
+      return "I";
+    }
+    return this.failedInTxn ? "E" : "T";
+  }
+
+  private async run(sql: string, params: Array<string | null>, info: StatementInfo | null): Promise<StatementResult[]> {
+    await this.quota?.admit();
+    try {
+      const results = await this.session.execute(sql, params);
+      // ROLLBACK TO SAVEPOINT ends the failed state of the transaction it is in.
+      if (info?.transactionControl && results.some((r) => r.command === "ROLLBACK")) this.failedInTxn = false;
+      if (info?.kind === "VariableSetStmt" || info?.kind === "DiscardStmt") await this.reportChangedParameters();
+      return results;
+    } catch (err) {
+      if (this.session.inTransaction) this.failedInTxn = true;
+      throw err;
+    }
+  }
+
+  private async sessionParameters(): Promise<Map<string, string>> {
+    const values = new Map<string, string>(Object.entries(REPORTED_DEFAULTS).filter(([k]) => (REPORTED_FROM_SESSION as readonly string[]).includes(k)));
+    try {
+      const results = await this.session.execute(REPORTED_FROM_SESSION.map((n) => `SHOW ${n}`).join("; "));
+      REPORTED_FROM_SESSION.forEach((name, i) => {
+        const v = results[i]?.rows[0]?.[0];
+        if (typeof v === "string") values.set(name, v);
+      });
+    } catch {
+      // A session that cannot SHOW one of them reports Postgres's defaults for all.
+    }
+    return values;
+  }
+
+  /** After SET / RESET / DISCARD: a ParameterStatus for each reported value that changed, as Postgres sends. */
+  private async reportChangedParameters(): Promise<void> {
+    const values = await this.sessionParameters();
+    for (const [name, value] of values) {
+      if (this.reported.get(name) === value) continue;
+      this.reported.set(name, value);
+      ParameterStatus(this.out, name, value);
+    }
+  }
+
+  // ---- sending results ----
+
+  private sendRow(row: ReadonlyArray<string | null>, fields: readonly FieldDescription[], formats: readonly FormatCode[]): void {
+    if (formats.length === 0 || formats.every((f) => f === 0)) {
+      DataRow(this.out, row);
+    } else {
+      DataRow(this.out, row.map((v, i) => (v === null || formatOf(formats, i) === 0 ? v : textToBinaryResult(fields[i]!.dataTypeID, v))));
+    }
+    // Stream big results in frames of bounded size instead of one huge buffer.
+    if (this.out.size >= OUTBOX_FLUSH_BYTES) this.flush();
+  }
+
+  private sendResult(r: StatementResult, info: StatementInfo): void {
+    if (returnsRows(r, info.returnsRows)) RowDescription(this.out, r.fields);
+    for (const row of r.rows) this.sendRow(row, r.fields, []);
+    CommandComplete(this.out, tagOf(r));
+  }
+
+  // ---- simple query protocol ----
+
+  private async Query(m: MessageOf<"Query">): Promise<void> {
+    let statements: StatementInfo[];
+    try {
+      statements = await splitStatements(m.sql);
+    } catch (err) {
+      ErrorResponse(this.out, toPgError(err));
+      return this.readyForQuery();
+    }
+    if (statements.length === 0) {
+      EmptyQueryResponse(this.out);
+      return this.readyForQuery();
+    }
+    // A query string of several statements is one implicit transaction in Postgres: all or nothing.
+    // Warren wraps plain DML/SELECT strings that way; strings with DDL or transaction control run
+    // statement by statement (see README.md).
+    const wrap = statements.length > 1 && this.status() === "I" && statements.every((s) => WRAPPABLE.has(s.kind));
+    if (wrap) await this.session.execute("BEGIN");
+    await this.runStatements(statements, wrap);
+  }
+
+  private async runStatements(statements: StatementInfo[], wrapped: boolean): Promise<void> {
+    for (let i = 0; i < statements.length; i++) {
+      const s = statements[i]!;
+      try {
+        if (s.copy !== null) {
+          await this.startCopy(s, statements.slice(i + 1));
+          return; // continues when CopyDone / CopyFail arrives
+        }
+        for (const r of await this.run(s.sql, [], s)) this.sendResult(r, s);
+      } catch (err) {
+        ErrorResponse(this.out, toPgError(err));
+        if (wrapped) await this.session.execute("ROLLBACK").catch(() => undefined);
+        return this.readyForQuery();
+      }
+    }
+    if (wrapped) {
+      try {
+        await this.session.execute("COMMIT");
+      } catch (err) {
+        ErrorResponse(this.out, toPgError(err));
+      }
+    }
+    this.readyForQuery();
+  }
+
+  private readyForQuery(): void {
+    ReadyForQuery(this.out, this.status());
+    this.flush();
+  }
+
+  // ---- COPY FROM STDIN ----
+
+  private async startCopy(s: StatementInfo, rest: StatementInfo[]): Promise<void> {
+    const copy = s.copy!;
+    const fmt = copyFormat(copy);
+    let columns = copy.columns;
+    if (columns === null) {
+      const target = (copy.schema !== undefined ? quoteIdent(copy.schema) + "." : "") + quoteIdent(copy.table);
+      const [probe] = await this.run(`SELECT * FROM ${target} LIMIT 0`, [], null);
+      columns = (probe?.fields ?? []).map((f) => f.name);
+    }
+    this.copy = { sink: new CopyIn(this.session, copy, columns, fmt), rest };
+    CopyInResponse(this.out, columns.length);
+    this.flush();
+  }
+
+  private async duringCopy(m: ReturnType<typeof decodeFrontend>): Promise<void> {
+    const copy = this.copy!;
+    try {
+      switch (m.kind) {
+        case "CopyData":
+          await this.quota?.admit();
+          await copy.sink.data(m.data);
+          return;
+        case "CopyDone": {
+          const n = await copy.sink.done();
+          this.copy = null;
+          CommandComplete(this.out, `COPY ${n}`);
+          return this.runStatements(copy.rest, false);
+        }
+        case "CopyFail":
+          throw new PgError("query_canceled", `COPY from stdin failed: ${m.message}`);
+        case "Flush":
+        case "Sync":
+          return; // ignored during COPY, as in Postgres
+        default:
+          throw new PgError("protocol_violation", `unexpected message type ${m.kind} during COPY from stdin`);
+      }
+    } catch (err) {
+      this.copy = null;
+      if (this.session.inTransaction) this.failedInTxn = true;
+      ErrorResponse(this.out, toPgError(err));
+      this.readyForQuery();
+    }
+  }
+
+  // ---- extended query protocol ----
+
+  private async extended(f: () => Promise<void>): Promise<void> {
+    if (this.skipUntilSync) return;
+    try {
+      await f();
+    } catch (err) {
+      ErrorResponse(this.out, toPgError(err));
+      this.skipUntilSync = true;
+    }
+  }
+
+  private async Sync(): Promise<void> {
+    this.skipUntilSync = false;
+    // Portals live until the end of their transaction; outside a transaction block that is now.
+    if (this.status() === "I") this.portals.clear();
+    this.readyForQuery();
+  }
+
+  private async Parse(m: MessageOf<"Parse">): Promise<void> {
+    if (m.name !== "" && this.statements.has(m.name)) {
+      throw new PgError("duplicate_prepared_statement", `prepared statement "${m.name}" already exists`);
+    }
+    if (m.name !== "" && this.statements.size >= pgwireLimits.preparedStatementsMax) {
+      throw new PgError("program_limit_exceeded", `more than ${pgwireLimits.preparedStatementsMax} prepared statements on one connection`, { hint: "DEALLOCATE (Close) statements you no longer use." });
+    }
+    const all = await splitStatements(m.sql);
+    if (all.length > 1) throw new PgError("syntax_error", "cannot insert multiple commands into a prepared statement");
+    const info = all[0] ?? null;
+    if (info?.copy) throw new PgError("feature_not_supported", "COPY FROM STDIN is served in the simple query protocol only", { hint: "Send the COPY statement as a simple Query." });
+    this.statements.set(m.name, { sql: m.sql, info, declaredTypes: m.paramTypes, described: null });
+    ParseComplete(this.out);
+  }
+
+  private statement(name: string): Prepared {
+    const p = this.statements.get(name);
+    if (p === undefined) {
+      throw new PgError("invalid_sql_statement_name", name === "" ? "unnamed prepared statement does not exist" : `prepared statement "${name}" does not exist`);
+    }
+    return p;
+  }
+
+  private portal(name: string): Portal {
+    const p = this.portals.get(name);
+    if (p === undefined) throw new PgError("invalid_cursor_name", name === "" ? "unnamed portal does not exist" : `portal "${name}" does not exist`);
+    return p;
+  }
+
+  private paramCount(p: Prepared): number {
+    return Math.max(p.declaredTypes.length, p.info?.paramCount ?? 0);
+  }
+
+  private async Bind(m: MessageOf<"Bind">): Promise<void> {
+    const stmt = this.statement(m.statement);
+    const need = this.paramCount(stmt);
+    if (m.params.length !== need) {
+      throw new PgError("protocol_violation", `bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires ${need}`);
+    }
+    if (m.portal !== "" && this.portals.has(m.portal)) throw new PgError("duplicate_cursor", `cursor "${m.portal}" already exists`);
+    if (this.portals.size >= pgwireLimits.portalsMax && !this.portals.has(m.portal)) {
+      throw new PgError("program_limit_exceeded", `more than ${pgwireLimits.portalsMax} open portals on one connection`);
+    }
+    const params = m.params.map((v, i) => {
+      if (v === null) return null;
+      if (formatOf(m.paramFormats, i) === 0) return decodeUtf8(v);
+      const type = stmt.declaredTypes[i] || stmt.described?.paramTypes[i] || 0;
+      return binaryParamToText(type, v);
+    });
+    for (const f of m.resultFormats) void f;
+    this.portals.set(m.portal, { statement: stmt, params, resultFormats: m.resultFormats, result: null, sent: 0, done: false });
+    BindComplete(this.out);
+  }
+
+  /** Parameter types and result columns of a prepared statement (see README: with and without session.describe). */
+  private async describeStatement(p: Prepared): Promise<{ paramTypes: number[]; fields: FieldDescription[] | null }> {
+    if (p.described !== null) return p.described;
+    const info = p.info;
+    const n = this.paramCount(p);
+    if (info === null) return (p.described = { paramTypes: [], fields: null });
+    if (this.session.describe) {
+      const d = await this.session.describe(p.sql, p.declaredTypes);
+      const fields = d.fields.length > 0 || info.returnsRows ? d.fields : null;
+      return (p.described = { paramTypes: d.paramTypes.slice(0, n), fields });
+    }
+    // Without describe(): parameters are reported as the declared type or text (the session takes
+    // every parameter as an untyped literal, so text is what it really accepts).
+    const paramTypes = Array.from({ length: n }, (_, i) => p.declaredTypes[i] || Oid.text);
+    if (!info.returnsRows) return (p.described = { paramTypes, fields: null });
+    if (info.kind === "SelectStmt" || info.kind === "VariableShowStmt" || info.kind === "ExplainStmt") {
+      // A read-only statement: run it with NULL parameters and keep only its columns. Column types
+      // do not depend on parameter values, because the session types $n from context alone.
+      const [r] = await this.run(p.sql, new Array<string | null>(n).fill(null), info);
+      return (p.described = { paramTypes, fields: r?.fields ?? [] });
+    }
+    throw new PgError("feature_not_supported", `describing a ${info.kind.replace(/Stmt$/, "").toUpperCase()} … RETURNING statement before it runs is not supported yet`, {
+      hint: "Bind and execute it first (Describe the portal), or use the simple query protocol.",
+    });
+  }
+
+  private async Describe(m: MessageOf<"Describe">): Promise<void> {
+    if (m.target === "S") {
+      const p = this.statement(m.name);
+      const d = await this.describeStatement(p);
+      ParameterDescription(this.out, d.paramTypes);
+      if (d.fields === null) NoData(this.out);
+      else RowDescription(this.out, d.fields);
+      return;
+    }
+    const portal = this.portal(m.name);
+    const info = portal.statement.info;
+    if (info === null) return NoData(this.out);
+    let fields: FieldDescription[] | null;
+    if (this.session.describe || portal.statement.described !== null || !info.returnsRows) {
+      fields = (await this.describeStatement(portal.statement)).fields;
+    } else {
+      // Without describe(): run the portal now and keep its rows for the Execute that follows.
+      const r = await this.executePortal(portal);
+      fields = returnsRows(r, info.returnsRows) ? r.fields : null;
+    }
+    if (fields === null) return NoData(this.out);
+    checkResultFormats(fields, portal.resultFormats);
+    RowDescription(this.out, fields, portal.resultFormats);
+  }
+
+  private async executePortal(portal: Portal): Promise<StatementResult> {
+    if (portal.result !== null) return portal.result;
+    const results = await this.run(portal.statement.sql, portal.params, portal.statement.info);
+    if (results.length !== 1) throw new PgError("internal_error", `one statement produced ${results.length} results`);
+    portal.result = results[0]!;
+    return portal.result;
+  }
+
+  private async Execute(m: MessageOf<"Execute">): Promise<void> {
+    const portal = this.portal(m.portal);
+    const info = portal.statement.info;
+    if (info === null) return EmptyQueryResponse(this.out);
+    if (portal.done) {
+      CommandComplete(this.out, tagOf({ ...portal.result!, rowCount: info.returnsRows ? 0 : portal.result!.rowCount }));
+      return;
+    }
+    const r = await this.executePortal(portal);
+    if (portal.resultFormats.some((f) => f === 1)) checkResultFormats(r.fields, portal.resultFormats);
+    const end = m.maxRows > 0 ? Math.min(r.rows.length, portal.sent + m.maxRows) : r.rows.length;
+    const from = portal.sent;
+    for (let i = from; i < end; i++) this.sendRow(r.rows[i]!, r.fields, portal.resultFormats);
+    portal.sent = end;
+    if (end < r.rows.length) return PortalSuspended(this.out);
+    portal.done = true;
+    // A SELECT fetched in pieces reports the rows of this Execute, as Postgres does.
+    CommandComplete(this.out, tagOf(returnsRows(r, info.returnsRows) && r.command.toUpperCase() === "SELECT" ? { ...r, rowCount: end - from } : r));
+    // The rows are sent; only the tag is needed if the portal is executed again.
+    portal.result = { ...r, rows: [] };
+  }
+
+  private async Close(m: MessageOf<"Close">): Promise<void> {
+    if (m.target === "S") this.statements.delete(m.name);
+    else this.portals.delete(m.name);
+    CloseComplete(this.out);
+  }
+}
+
+/** Frames of at most ~256 KiB while streaming a result. */
+const OUTBOX_FLUSH_BYTES = 256 * 1024;
+
+function checkResultFormats(fields: readonly FieldDescription[], formats: readonly FormatCode[]): void {
+  if (formats.length > 1 && formats.length !== fields.length) {
+    throw new PgError("protocol_violation", `bind message has ${formats.length} result formats but query has ${fields.length} columns`);
+  }
+  fields.forEach((f, i) => {
+    if (formatOf(formats, i) === 1 && !hasBinaryResult(f.dataTypeID)) {
+      throw new PgError("feature_not_supported", `binary format for results of type OID ${f.dataTypeID} (column "${f.name}") is not supported`, {
+        hint: "Request text format (format code 0) for this column.",
+      });
+    }
+  });
+}

@@ -1,0 +1,34 @@
+// Bounds of the gateway's Postgres wire protocol, each with the reason for its value. Every one is
+// tested at its edge (codec.test.ts, connection.test.ts).
+
+export const pgwireLimits = {
+  /**
+   * Largest frontend message (its Int32 length, which counts itself). Postgres allows up to 1 GiB;
+   * a gateway isolate has 128 MB, and the SQL layer refuses query strings over 1 MiB anyway, so
+   * 16 MiB leaves room for a Bind with large parameters or a big CopyData row while keeping one
+   * message well inside the isolate. A longer length is a protocol violation (08P01) and closes
+   * the connection before any of the body is buffered.
+   */
+  messageBytesMax: 16 * 1024 * 1024,
+  /**
+   * Bytes received but not yet handled (a client pipelining ahead of the server). Bounded so a
+   * client that floods without reading cannot exhaust the isolate: twice the largest message.
+   */
+  pendingBytesMax: 32 * 1024 * 1024,
+  /** Prepared statements one connection may hold (Postgres has no bound; ORMs keep a few hundred). */
+  preparedStatementsMax: 10_000,
+  /** Open portals one connection may hold; each may buffer a result, so far fewer than statements. */
+  portalsMax: 1_000,
+  /** Parameters in one Bind: the protocol's Int16 count caps it at 65,535, as in Postgres. */
+  bindParamsMax: 65_535,
+  /**
+   * COPY FROM STDIN rows turned into one INSERT. Larger batches mean fewer statements (each costs a
+   * parse and a KV round trip); 500 rows of pgbench_accounts is ~50 KB of SQL parameters, small
+   * next to the SQL layer's 1 MiB statement bound.
+   */
+  copyBatchRowsMax: 500,
+  /** Bytes of COPY row text gathered into one INSERT, so wide rows make smaller batches. */
+  copyBatchBytesMax: 512 * 1024,
+  /** Longest COPY line (one row) accepted: a row larger than this is a mistake, not data. */
+  copyLineBytesMax: 8 * 1024 * 1024,
+} as const;

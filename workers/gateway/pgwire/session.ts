@@ -1,0 +1,26 @@
+// What pgwire needs from the SQL session, beyond `execute` (workers/gateway/sql/result.ts).
+//
+// Both additions are optional: pgwire uses them when the session has them and falls back
+// honestly when it does not (see README.md, "Describe without the engine's help").
+import type { FieldDescription, SqlSession } from "../sql/result.ts";
+import type { TransactionStatus } from "./backend.ts";
+
+export interface DescribedStatement {
+  /** One type OID per $n parameter (the declared OID where the client gave one, else the inferred one). */
+  paramTypes: number[];
+  /** The columns the statement returns ([] when it returns no rows). */
+  fields: FieldDescription[];
+}
+
+export interface PgwireSession extends SqlSession {
+  /**
+   * Parameter types and result columns of ONE statement, without running it (the extended query
+   * protocol's Describe of a prepared statement comes before Bind). `paramTypes` holds the OIDs the
+   * client declared in Parse (0 = infer). Throws PgError like execute (42601, 42P01, …).
+   */
+  describe?(sql: string, paramTypes: readonly number[]): Promise<DescribedStatement>;
+  /** I (idle), T (in a transaction block) or E (in a failed one), for ReadyForQuery. */
+  transactionStatus?(): TransactionStatus;
+  /** True inside BEGIN … COMMIT (the engine's Session has this today). */
+  readonly inTransaction?: boolean;
+}

@@ -1,0 +1,115 @@
+// What pgwire needs to know about a query string before handing it to the session: where each
+// statement starts and ends (a simple Query runs them one at a time, so the results of the first
+// statements reach the client before a later one fails), whether a statement returns a row set
+// (RowDescription vs NoData), how many $n parameters it has, and whether it is COPY … FROM STDIN
+// (served here, see copy-in.ts). It uses the SQL layer's parser (the real Postgres grammar);
+// parse errors surface exactly as the session would report them (42601 with a position).
+import { nodeKind, type PgNode } from "../sql/parse/ast.ts";
+import { parseSql } from "../sql/parse/parser.ts";
+
+export interface CopyFromStdin {
+  schema: string | undefined;
+  table: string;
+  /** Columns named in the statement, or null for all columns of the table. */
+  columns: string[] | null;
+  options: Array<{ name: string; value: string | null }>;
+}
+
+export interface StatementInfo {
+  /** The statement's own text (without the separating semicolon). */
+  sql: string;
+  /** Parse-tree node name: "SelectStmt", "InsertStmt", "TransactionStmt", … */
+  kind: string;
+  returnsRows: boolean;
+  /** Highest $n referenced (0 when none). */
+  paramCount: number;
+  copy: CopyFromStdin | null;
+  /** BEGIN / COMMIT / ROLLBACK / SAVEPOINT …: the statement manages the transaction itself. */
+  transactionControl: boolean;
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+export async function splitStatements(sql: string): Promise<StatementInfo[]> {
+  const raw = await parseSql(sql);
+  // The parser reports byte offsets into the UTF-8 string.
+  const bytes = raw.length > 1 ? utf8.encode(sql) : null;
+  return raw.map((r) => {
+    const text = bytes === null ? sql : fromUtf8.decode(bytes.subarray(r.location, r.location + r.length));
+    return describeNode(r.stmt, text.trim());
+  });
+}
+
+function describeNode(stmt: PgNode, sql: string): StatementInfo {
+  const [kind, body] = nodeKind(stmt);
+  return {
+    sql,
+    kind,
+    returnsRows: nodeReturnsRows(kind, body),
+    paramCount: maxParam(stmt),
+    copy: kind === "CopyStmt" ? copyFromStdin(body) : null,
+    transactionControl: kind === "TransactionStmt",
+  };
+}
+
+function nodeReturnsRows(kind: string, body: PgNode): boolean {
+  switch (kind) {
+    case "SelectStmt":
+      // SELECT … INTO creates a table and returns no rows.
+      return body["intoClause"] === undefined;
+    case "VariableShowStmt":
+    case "ExplainStmt":
+    case "FetchStmt":
+      return true;
+    case "InsertStmt":
+    case "UpdateStmt":
+    case "DeleteStmt":
+    case "MergeStmt": {
+      const rc = body["returningClause"] as PgNode | undefined;
+      const list = (rc?.["exprs"] as PgNode[] | undefined) ?? (body["returningList"] as PgNode[] | undefined);
+      return list !== undefined && list.length > 0;
+    }
+    default:
+      return false;
+  }
+}
+
+/** The highest ParamRef number anywhere in the tree. */
+function maxParam(node: unknown): number {
+  let max = 0;
+  const visit = (n: unknown): void => {
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    if (n === null || typeof n !== "object") return;
+    const o = n as Record<string, unknown>;
+    const p = o["ParamRef"] as { number?: number } | undefined;
+    if (p !== undefined && typeof p.number === "number" && p.number > max) max = p.number;
+    for (const k in o) visit(o[k]);
+  };
+  visit(node);
+  return max;
+}
+
+function copyFromStdin(body: PgNode): CopyFromStdin | null {
+  if (body["is_from"] !== true || body["filename"] !== undefined || body["is_program"] === true) return null;
+  const rel = body["relation"] as PgNode | undefined;
+  if (rel === undefined) return null;
+  const columns = body["attlist"] === undefined ? null : (body["attlist"] as PgNode[]).map((n) => ((n["String"] as PgNode)["sval"] as string) ?? "");
+  const options = ((body["options"] as PgNode[] | undefined) ?? []).map((o) => {
+    const d = o["DefElem"] as PgNode;
+    const arg = d["arg"] as PgNode | undefined;
+    let value: string | null = null;
+    if (arg !== undefined) {
+      const [k, v] = nodeKind(arg);
+      if (k === "String") value = (v["sval"] as string | undefined) ?? "";
+      else if (k === "Integer") value = String((v["ival"] as number | undefined) ?? 0);
+      else if (k === "Boolean") value = v["boolval"] === true ? "true" : "false";
+      else value = JSON.stringify(v);
+    }
+    return { name: d["defname"] as string, value };
+  });
+  return { schema: rel["schemaname"] as string | undefined, table: rel["relname"] as string, columns, options };
+}
