@@ -247,4 +247,22 @@ describe("warren dev: stop and restart on the same data", () => {
     await s.stop(); // asserts every port is free and ready.json is gone
     expect(processesMentioning(dataDir)).toEqual([]);
   });
+
+  it("after `warren dev` itself is killed with SIGKILL, the next start stops what it left", async () => {
+    const first = await startStack({ dataDir });
+    stack = first;
+    process.kill(first.pid, "SIGKILL");
+    expect(await first.exitCode()).toBe(-1);
+    // Its children outlive it (they are in their own process groups)…
+    expect(processesMentioning(dataDir).length).toBeGreaterThan(0);
+    // …until the next start on the same data dir finds them in dev.pids and stops them.
+    const second = await startStack({ dataDir });
+    stack = second;
+    const left = processesMentioning(dataDir).filter((p) => !p.includes(`--port ${second.ports.storage}`) && !p.includes(`--port ${second.ports.http}`));
+    expect(left).toEqual([]);
+    await first.stop(); // asserts the first stack's ports are free
+    stack = undefined;
+    await second.stop();
+    expect(processesMentioning(dataDir)).toEqual([]);
+  });
 });

@@ -45,6 +45,8 @@ export interface Stack {
   readonly admin: { readonly url: string; readonly token: string };
   readonly demo: TenantConnection;
   readonly dataDir: string;
+  /** Process id of `warren dev` (also its process group id). */
+  readonly pid: number;
   readonly ports: { readonly http: number; readonly pg: number; readonly storage: number };
   /** The `warren ready …` line `warren dev` printed. */
   readonly readyLine: string;
@@ -82,12 +84,12 @@ process.once("exit", () => {
   // (it cannot stop them itself once killed). If this process dies by SIGKILL instead, `warren dev`
   // notices that its parent is gone and stops everything on its own.
   for (const [child, { dataDir, owned }] of running) {
-    if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
+    if (child.pid === undefined) continue;
+    signalGroup(child.pid, "SIGKILL");
     try {
-      const pids = readJson<{ children: { pid: number }[] }>(dataPaths(dataDir).pids);
-      for (const c of pids?.children ?? []) signalGroup(c.pid, "SIGKILL");
+      for (const pid of childGroupsOf(child.pid, dataDir)) signalGroup(pid, "SIGKILL");
     } catch {
-      // no pids file: nothing was started
+      // no readable pids file: nothing was started
     }
     if (owned) fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -141,11 +143,15 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
         }
       }
       // Whatever `warren dev` could not stop (or never got to stop, if it was killed).
-      const pids = readJson<{ children: { pid: number }[] }>(paths.pids);
-      for (const c of pids?.children ?? []) if (groupAlive(c.pid)) await stopGroup(c.pid, 1_000, 2_000);
+      for (const pid of child.pid === undefined ? [] : childGroupsOf(child.pid, dataDir)) {
+        if (groupAlive(pid)) await stopGroup(pid, 1_000, 2_000);
+      }
       const busy = await portsStillBusy([httpPort, pgPort, storagePort]);
       if (busy.length > 0) throw new Error(`ports still in use after stopping warren dev: ${busy.join(", ")}\n${output}`);
-      if (fs.existsSync(paths.ready)) throw new Error(`warren dev left ${paths.ready} behind`);
+      // (Unless a later `warren dev` on the same data dir now owns it, as in a crash-restart test.)
+      const owner = readJson<{ supervisor: number }>(paths.pids)?.supervisor;
+      const ours = owner === undefined || owner === child.pid;
+      if (ours && fs.existsSync(paths.ready)) throw new Error(`warren dev left ${paths.ready} behind`);
     } finally {
       if (ownsDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     }
@@ -181,6 +187,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     admin: info.admin,
     demo: info.demo,
     dataDir,
+    pid: child.pid!,
     ports: { http: httpPort, pg: pgPort, storage: storagePort },
     readyLine,
     readyMs,
@@ -261,6 +268,15 @@ export async function httpSql(
     throw new HttpSqlError(res.status, b.message ?? text.slice(0, 300), b.code, body);
   }
   return body as HttpSqlResult;
+}
+
+/**
+ * The child process groups that the `warren dev` with pid `supervisor` recorded in DATA/dev.pids.
+ * Empty when the file now belongs to another `warren dev` (a later start on the same data dir).
+ */
+function childGroupsOf(supervisor: number, dataDir: string): number[] {
+  const pids = readJson<{ supervisor: number; children: { pid: number }[] }>(dataPaths(dataDir).pids);
+  return pids?.supervisor === supervisor ? pids.children.map((c) => c.pid) : [];
 }
 
 async function distinctFreePorts(n: number): Promise<number[]> {
