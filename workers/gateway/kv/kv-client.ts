@@ -23,6 +23,8 @@ export interface KvTransport {
 /** Counters of the work sent to storage; plain numbers so they can be diffed per operator. */
 export interface KvStats {
   requests: number;
+  /** Gets that only validate cached metadata (the catalog version riding on a statement's first read). */
+  metaGets: number;
   gets: number;
   scans: number;
   rowsRead: number;
@@ -31,7 +33,7 @@ export interface KvStats {
 }
 
 export function emptyKvStats(): KvStats {
-  return { requests: 0, gets: 0, scans: 0, rowsRead: 0, bytesRead: 0, writes: 0 };
+  return { requests: 0, metaGets: 0, gets: 0, scans: 0, rowsRead: 0, bytesRead: 0, writes: 0 };
 }
 
 /** A KV error that the caller may want to inspect (condition_failed for cput) before mapping. */
@@ -124,14 +126,19 @@ export class KvClient {
     return r.readTs;
   }
 
-  /** Reads at `readTs` (null: the latest snapshot, whose timestamp is returned). */
-  async read(readTs: Timestamp | null, ops: ReadOp[]): Promise<{ readTs: Timestamp; results: ReadResult[] }> {
+  /**
+   * Reads at `readTs` (null: the latest snapshot, whose timestamp is returned). The last `metaOps`
+   * operations are metadata checks, counted apart from the statement's own reads.
+   */
+  async read(readTs: Timestamp | null, ops: ReadOp[], metaOps = 0): Promise<{ readTs: Timestamp; results: ReadResult[] }> {
     const r = await this.send({ type: "read", readTs, ops });
     if (r.type !== "read") throw unexpected("read", r);
     if (r.results.length !== ops.length) {
       throw new PgError("internal_error", `storage returned ${r.results.length} results for ${ops.length} reads`);
     }
-    this.countReads(ops, r.results);
+    const own = ops.length - metaOps;
+    this.countReads(ops.slice(0, own), r.results.slice(0, own));
+    this.stats.metaGets += metaOps;
     return { readTs: r.readTs, results: r.results };
   }
 

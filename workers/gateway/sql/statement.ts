@@ -267,7 +267,7 @@ export class StatementRunner {
       const ms = performance.now() - t0;
       const kv = this.state.txn.kv.stats;
       lines.push(...formatPlan(root, true));
-      lines.push(`KV: requests=${kv.requests - kv0.requests} gets=${kv.gets - kv0.gets} scans=${kv.scans - kv0.scans} rows_read=${kv.rowsRead - kv0.rowsRead} bytes_read=${kv.bytesRead - kv0.bytesRead}`);
+      lines.push(`KV: requests=${kv.requests - kv0.requests} gets=${kv.gets - kv0.gets} scans=${kv.scans - kv0.scans} rows_read=${kv.rowsRead - kv0.rowsRead} bytes_read=${kv.bytesRead - kv0.bytesRead} catalog_checks=${kv.metaGets - kv0.metaGets}`);
       lines.push(`Peak Memory: ${this.ctx.memory.peakBytes} bytes`);
       lines.push(`Execution Time: ${ms.toFixed(3)} ms (${rows} rows)`);
     } else {

@@ -86,7 +86,7 @@ export class Txn {
     const extra = this.piggyback;
     this.piggyback = [];
     const all = extra.length > 0 ? [...ops, ...extra.map((p): ReadOp => ({ op: "get", key: p.key }))] : ops;
-    const r = await this.kvCall(() => this.kv.read(this.readTs, all));
+    const r = await this.kvCall(() => this.kv.read(this.readTs, all, extra.length));
     if (this.readTs === null) this.readTs = r.readTs;
     for (let i = 0; i < extra.length; i++) {
       const res = r.results[ops.length + i]!;
