@@ -32,9 +32,9 @@ function live(): Stack {
 }
 
 /** psql as a real client: exit code and output. */
-function psql(url: string, sql: string): Promise<{ code: number | null; out: string }> {
+function psql(url: string, sql: string, flags: string[] = []): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("psql", [url, "-X", "-v", "ON_ERROR_STOP=1", "-c", sql], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("psql", [url, "-X", "-v", "ON_ERROR_STOP=1", ...flags, "-c", sql], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (out += c.toString()));
@@ -226,6 +226,17 @@ describe("warren dev: stop and restart on the same data", () => {
     const s = live();
     const sel = await httpSql(s.demo, "SELECT note FROM kept WHERE id = 1");
     expect(sel.rows.map((r) => String(Object.values(r as object)[0]))).toEqual(["survives restarts"]);
+    // The same rows over the Postgres wire protocol, through the tunnel, with psql and with `pg`.
+    const viaPsql = await psql(s.demo.pg, "SELECT id, note FROM kept ORDER BY id", ["-At"]);
+    expect(viaPsql).toEqual({ code: 0, out: "1|survives restarts\n2|second\n" });
+    const client = new pg.Client({ connectionString: s.demo.pg });
+    await client.connect();
+    try {
+      const r = await client.query("SELECT id, note FROM kept WHERE id = $1", [2]);
+      expect(r.rows).toEqual([{ id: 2, note: "second" }]);
+    } finally {
+      await client.end();
+    }
   });
 
   it("refuses a second `warren dev` on the same data dir while one runs", async () => {
