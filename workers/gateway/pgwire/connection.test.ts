@@ -1,0 +1,310 @@
+// PgConnection over the engine's real Session on the in-memory KV (the storage stand-in for unit
+// tests): the startup tail, simple and extended query protocols, COPY FROM STDIN, and bad input.
+// What the client sees is read back with a client-side parser (wire-test-client.ts).
+import { describe, expect, it } from "vitest";
+import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
+import { createSession } from "../sql/session.ts";
+import type { StatementResult } from "../sql/result.ts";
+import { PgConnection } from "./connection.ts";
+import { pgwireLimits } from "./limits.ts";
+import type { PgwireSession } from "./session.ts";
+import { fe, message, parseBackend, summary, text, type BackendMsg } from "./wire-test-client.ts";
+
+interface Harness {
+  conn: PgConnection;
+  session: PgwireSession;
+  /** Sends bytes (one chunk) and returns everything the server answered to them. */
+  send(...chunks: Uint8Array[]): Promise<BackendMsg[]>;
+  closed(): { code: number; reason: string } | null;
+  executed: string[];
+}
+
+/** Each connection gets its own tenant id: the SQL layer caches catalogs per tenant in the isolate. */
+let nextTenantId = 100;
+
+async function connect(opts: { wrap?: (s: PgwireSession) => PgwireSession } = {}): Promise<Harness & { startup: BackendMsg[] }> {
+  const base = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, settings: { user: "app", application_name: "unit" } }) as PgwireSession;
+  const executed: string[] = [];
+  const counting: PgwireSession = {
+    execute: (sql, params) => {
+      executed.push(sql);
+      return base.execute(sql, params);
+    },
+    get inTransaction() {
+      return base.inTransaction;
+    },
+  };
+  const session = opts.wrap ? opts.wrap(counting) : counting;
+  let received: Uint8Array[] = [];
+  let closed: { code: number; reason: string } | null = null;
+  const conn = new PgConnection({
+    session,
+    user: "app",
+    io: { send: (b) => received.push(b), close: (code, reason) => (closed = { code, reason }) },
+  });
+  const take = () => {
+    const msgs = received.flatMap((b) => parseBackend(b));
+    received = [];
+    return msgs;
+  };
+  await conn.start();
+  const startup = take();
+  return {
+    conn,
+    session,
+    startup,
+    executed,
+    closed: () => closed,
+    send: async (...chunks) => {
+      for (const c of chunks) await conn.receive(c);
+      return take();
+    },
+  };
+}
+
+describe("startup", () => {
+  it("sends AuthenticationOk, PG 15's ParameterStatus set, BackendKeyData and ReadyForQuery I", async () => {
+    const h = await connect();
+    const s = summary(h.startup);
+    expect(s[0]).toBe("R 0");
+    expect(s.slice(-2)).toEqual(["K", "Z I"]);
+    const params = Object.fromEntries(h.startup.filter((m) => m.type === "S").map((m) => [(m as { name: string }).name, (m as { value: string }).value]));
+    expect(Object.keys(params).sort()).toEqual(
+      [
+        "application_name",
+        "client_encoding",
+        "DateStyle",
+        "default_transaction_read_only",
+        "in_hot_standby",
+        "integer_datetimes",
+        "IntervalStyle",
+        "is_superuser",
+        "server_encoding",
+        "server_version",
+        "session_authorization",
+        "standard_conforming_strings",
+        "TimeZone",
+      ].sort(),
+    );
+    expect(params).toMatchObject({ application_name: "unit", client_encoding: "UTF8", DateStyle: "ISO, MDY", integer_datetimes: "on", standard_conforming_strings: "on", IntervalStyle: "postgres", session_authorization: "app", server_encoding: "UTF8" });
+    const [version] = await h.session.execute("select version()");
+    expect(version!.rows[0]![0]).toContain(`PostgreSQL ${params["server_version"]} `);
+  });
+});
+
+describe("simple query protocol", () => {
+  it("runs multi-statement strings with Postgres's tags, and EmptyQueryResponse for an empty one", async () => {
+    const h = await connect();
+    expect(summary(await h.send(fe.Query("create table t (id int primary key, v text); insert into t values (1, 'a'), (2, null)")))).toEqual(["C CREATE TABLE", "C INSERT 0 2", "Z I"]);
+    expect(summary(await h.send(fe.Query("select * from t order by id; update t set v = 'b' where id = 2; delete from t where id = 9")))).toEqual([
+      "T id,v",
+      "D 1|a",
+      "D 2|NULL",
+      "C SELECT 2",
+      "C UPDATE 1",
+      "C DELETE 0",
+      "Z I",
+    ]);
+    expect(summary(await h.send(fe.Query("  ; -- nothing\n")))).toEqual(["I", "Z I"]);
+  });
+
+  it("sends results before a failing statement, stops there, and tracks I/T/E", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table t (id int primary key)"));
+    expect(summary(await h.send(fe.Query("select 1; select * from nope; select 2")))).toEqual(["T ?column?", "D 1", "C SELECT 1", "E 42P01", "Z I"]);
+    expect(summary(await h.send(fe.Query("begin")))).toEqual(["C BEGIN", "Z T"]);
+    expect(summary(await h.send(fe.Query("insert into t values (1)")))).toEqual(["C INSERT 0 1", "Z T"]);
+    expect(summary(await h.send(fe.Query("select 1/0")))).toEqual(["E 22012", "Z E"]);
+    expect(summary(await h.send(fe.Query("select 1")))).toEqual(["E 25P02", "Z E"]);
+    expect(summary(await h.send(fe.Query("rollback")))).toEqual(["C ROLLBACK", "Z I"]);
+    expect(summary(await h.send(fe.Query("select count(*) from t")))).toEqual(["T count", "D 0", "C SELECT 1", "Z I"]);
+  });
+
+  it("runs a DML-only multi-statement string as one implicit transaction", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table t (id int primary key)"));
+    expect(summary(await h.send(fe.Query("insert into t values (1); insert into t values (1)")))).toEqual(["C INSERT 0 1", "E 23505", "Z I"]);
+    expect(summary(await h.send(fe.Query("select count(*) from t")))).toEqual(["T count", "D 0", "C SELECT 1", "Z I"]);
+  });
+
+  it("reports a changed setting with ParameterStatus", async () => {
+    const h = await connect();
+    const out = await h.send(fe.Query("set application_name = 'renamed'"));
+    expect(summary(out)).toEqual(["S application_name", "C SET", "Z I"]);
+    expect((out[0] as { value: string }).value).toBe("renamed");
+  });
+});
+
+describe("extended query protocol", () => {
+  it("Parse/Bind/Describe/Execute/Sync with named and unnamed statements and portals", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table t (id int primary key, v text); insert into t values (1, 'a'), (2, 'b'), (3, 'c')"));
+    const out = await h.send(fe.Parse("byid", "select v from t where id = $1"), fe.Describe("S", "byid"), fe.Bind("", "byid", ["2"]), fe.Execute(""), fe.Sync());
+    expect(summary(out)).toEqual(["1", "t 25", "T v", "2", "D b", "C SELECT 1", "Z I"]);
+    const unnamed = await h.send(fe.Parse("", "insert into t values ($1, $2)"), fe.Bind("", "", ["4", "d"]), fe.Describe("P", ""), fe.Execute(""), fe.Sync());
+    expect(summary(unnamed)).toEqual(["1", "2", "n", "C INSERT 0 1", "Z I"]);
+    // Describe of a portal (no describe() in the session): it runs at Describe, rows come at Execute.
+    const portal = await h.send(fe.Bind("p1", "byid", ["4"]), fe.Describe("P", "p1"), fe.Execute("p1"), fe.Close("P", "p1"), fe.Close("S", "byid"), fe.Sync());
+    expect(summary(portal)).toEqual(["2", "T v", "D d", "C SELECT 1", "3", "3", "Z I"]);
+    expect(summary(await h.send(fe.Bind("", "byid", ["1"]), fe.Sync()))).toEqual(["E 26000", "Z I"]);
+  });
+
+  it("Execute with max rows suspends the portal", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table t (id int primary key); insert into t values (1), (2), (3)"));
+    const out = await h.send(fe.Parse("", "select id from t order by id"), fe.Bind("", "", []), fe.Execute("", 2), fe.Execute("", 2), fe.Sync());
+    expect(summary(out)).toEqual(["1", "2", "D 1", "D 2", "s", "D 3", "C SELECT 1", "Z I"]);
+  });
+
+  it("skips everything after an error until Sync, then carries on", async () => {
+    const h = await connect();
+    const out = await h.send(fe.Parse("", "select $1::int + 41"), fe.Bind("", "", []), fe.Execute(""), fe.Sync(), fe.Bind("", "", ["1"]), fe.Execute(""), fe.Sync());
+    expect(summary(out)).toEqual(["1", "E 08P01", "Z I", "2", "D 42", "C SELECT 1", "Z I"]);
+    expect(h.executed.filter((s) => s.includes("41"))).toHaveLength(1);
+    const failed = await h.send(fe.Parse("", "select * from missing"), fe.Bind("", "", []), fe.Execute(""), fe.Parse("", "select 2"), fe.Sync());
+    expect(summary(failed)).toEqual(["1", "2", "E 42P01", "Z I"]);
+  });
+
+  it("refuses duplicate names, wrong parameter counts and multiple statements", async () => {
+    const h = await connect();
+    expect(summary(await h.send(fe.Parse("a", "select 1"), fe.Parse("a", "select 2"), fe.Sync()))).toEqual(["1", "E 42P05", "Z I"]);
+    expect(summary(await h.send(fe.Parse("b", "select $1::int"), fe.Bind("", "b", []), fe.Sync()))).toEqual(["1", "E 08P01", "Z I"]);
+    expect(summary(await h.send(fe.Parse("", "select 1; select 2"), fe.Sync()))).toEqual(["E 42601", "Z I"]);
+    expect(summary(await h.send(fe.Bind("c1", "a", []), fe.Bind("c1", "a", []), fe.Sync()))).toEqual(["2", "E 42P03", "Z I"]);
+  });
+
+  it("takes binary parameters and returns binary results for the common types", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table b (i int4 primary key, l int8, f float8, t text, ok bool)"));
+    const i4 = Uint8Array.of(0, 0, 1, 0);
+    const i8 = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0);
+    const f8 = new Uint8Array(new Float64Array([1.5]).buffer).reverse();
+    const out = await h.send(
+      fe.Parse("", "insert into b values ($1, $2, $3, $4, $5)", [23, 20, 701, 25, 16]),
+      fe.Bind("", "", [i4, i8, f8, "hé", Uint8Array.of(1)], [1]),
+      fe.Execute(""),
+      fe.Parse("", "select i, l, f, t, ok from b"),
+      fe.Bind("", "", [], [], [1]),
+      fe.Describe("P", ""),
+      fe.Execute(""),
+      fe.Sync(),
+    );
+    expect(summary(out).slice(0, 3)).toEqual(["1", "2", "C INSERT 0 1"]);
+    const row = out.find((m) => m.type === "D") as { values: Uint8Array[] };
+    expect(Array.from(row.values[0]!)).toEqual([0, 0, 1, 0]);
+    expect(Array.from(row.values[1]!)).toEqual(Array.from(i8));
+    expect(new DataView(row.values[2]!.buffer).getFloat64(0)).toBe(1.5);
+    expect(text(row.values[3]!)).toBe("hé");
+    expect(Array.from(row.values[4]!)).toEqual([1]);
+    const t = out.find((m) => m.type === "T") as { fields: Array<{ format: number }> };
+    expect(t.fields.map((f) => f.format)).toEqual([1, 1, 1, 1, 1]);
+  });
+});
+
+describe("COPY FROM STDIN", () => {
+  it("loads text-format rows split across CopyData messages, with tabs, escapes and \\N", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table c (id int primary key, name text, note varchar(20))"));
+    const start = await h.send(fe.Query("copy c from stdin"));
+    expect(summary(start)).toEqual(["G 3"]);
+    const out = await h.send(fe.CopyData("1\tone\t\\N\n2\ttw"), fe.CopyData("o\ta\\tb\\\\c\n3\t\\x41\\101\t\n"), fe.CopyData("\\.\n"), fe.CopyDone());
+    expect(summary(out)).toEqual(["C COPY 3", "Z I"]);
+    expect(summary(await h.send(fe.Query("select id, name, note from c order by id")))).toEqual(["T id,name,note", "D 1|one|NULL", "D 2|two|a\tb\\c", "D 3|AA|", "C SELECT 3", "Z I"]);
+  });
+
+  it("batches rows into INSERTs of at most copyBatchRowsMax rows, inside the open transaction", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table c (id int primary key)"));
+    await h.send(fe.Query("begin"), fe.Query("copy c (id) from stdin with (freeze on)"));
+    const n = pgwireLimits.copyBatchRowsMax + 1;
+    const rows = Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
+    const before = h.executed.length;
+    expect(summary(await h.send(fe.CopyData(rows), fe.CopyDone()))).toEqual([`C COPY ${n}`, "Z T"]);
+    expect(h.executed.slice(before).filter((s) => s.startsWith("INSERT"))).toHaveLength(2);
+    await h.send(fe.Query("rollback"));
+    expect(summary(await h.send(fe.Query("select count(*) from c")))).toEqual(["T count", "D 0", "C SELECT 1", "Z I"]);
+  });
+
+  it("CopyFail ends it with 57014; a bad row with 22P04; the session goes on", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table c (a int, b int)"));
+    await h.send(fe.Query("copy c from stdin"));
+    expect(summary(await h.send(fe.CopyData("1\t2\n"), fe.CopyFail("client gave up")))).toEqual(["E 57014", "Z I"]);
+    await h.send(fe.Query("copy c from stdin"));
+    expect(summary(await h.send(fe.CopyData("1\n")))).toEqual(["E 22P04", "Z I"]);
+    // The client's CopyDone after the error is ignored, as Postgres does.
+    expect(summary(await h.send(fe.CopyDone(), fe.Query("select 1")))).toEqual(["T ?column?", "D 1", "C SELECT 1", "Z I"]);
+  });
+
+  it("refuses a line longer than copyLineBytesMax", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table c (a text)"));
+    await h.send(fe.Query("copy c from stdin"));
+    const long = new Uint8Array(pgwireLimits.copyLineBytesMax + 1).fill(0x61);
+    expect(summary(await h.send(fe.CopyData(long)))).toEqual(["E 54000", "Z I"]);
+  });
+});
+
+describe("bad input", () => {
+  it("garbage after startup is FATAL 08P01, closes, and nothing runs", async () => {
+    const h = await connect();
+    const out = await h.send(Uint8Array.of(0x01, 0x02, 0x03, 0x04, 0x05, 0x06), fe.Query("create table never (a int)"));
+    expect(summary(out)).toEqual(["E 08P01"]);
+    expect((out[0] as { fields: Record<string, string> }).fields["S"]).toBe("FATAL");
+    expect(h.closed()).not.toBeNull();
+    expect(h.executed.filter((s) => s.includes("never"))).toEqual([]);
+  });
+
+  it("an oversized message is refused from its header (08P01)", async () => {
+    const h = await connect();
+    const len = pgwireLimits.messageBytesMax + 1;
+    const out = await h.send(Uint8Array.of(0x51, len >>> 24, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff));
+    expect(summary(out)).toEqual(["E 08P01"]);
+    expect(h.closed()).not.toBeNull();
+  });
+
+  it("a malformed message in the middle of a batch closes before it runs; earlier ones ran", async () => {
+    const h = await connect();
+    const out = await h.send(new Uint8Array([...fe.Query("select 1"), ...message("B", [0, 0, 0, 1])]));
+    expect(summary(out)).toEqual(["T ?column?", "D 1", "C SELECT 1", "Z I", "E 08P01"]);
+  });
+
+  it("a password message after authentication is a protocol violation", async () => {
+    const h = await connect();
+    expect(summary(await h.send(message("p", [0x78, 0])))).toEqual(["E 08P01"]);
+  });
+
+  it("bounds the bytes queued ahead of the server (pendingBytesMax)", async () => {
+    const h = await connect();
+    // Not awaited: the first chunk is still being handled when the second arrives.
+    void h.conn.receive(fe.Query("select 1"));
+    await h.conn.receive(new Uint8Array(pgwireLimits.pendingBytesMax + 1));
+    expect(h.closed()).not.toBeNull();
+  });
+
+  it("bounds prepared statements (preparedStatementsMax) and portals (portalsMax)", async () => {
+    const h = await connect({
+      // A session stub is enough here: the limits are pgwire's own.
+      wrap: (s) => ({ ...s, execute: async (): Promise<StatementResult[]> => [], inTransaction: false }),
+    });
+    const parses: Uint8Array[] = [];
+    for (let i = 0; i < pgwireLimits.preparedStatementsMax; i++) parses.push(fe.Parse(`s${i}`, "select 1"));
+    const ok = await h.send(concat(parses), fe.Sync());
+    expect(summary(ok).filter((x) => x !== "1")).toEqual(["Z I"]);
+    expect(summary(await h.send(fe.Parse("one-more", "select 1"), fe.Sync()))).toEqual(["E 54000", "Z I"]);
+    const binds: Uint8Array[] = [];
+    for (let i = 0; i < pgwireLimits.portalsMax; i++) binds.push(fe.Bind(`p${i}`, "s0", []));
+    const b = await h.send(concat(binds), fe.Bind("p-extra", "s0", []), fe.Sync());
+    expect(summary(b).filter((x) => x !== "2")).toEqual(["E 54000", "Z I"]);
+  });
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
