@@ -99,8 +99,8 @@ describe("postgres.js through the tunnel", () => {
       const count = await sql.begin(async (tx) => {
         await tx`insert into pj_notes values (${3}, ${"third"})`;
         await tx`update pj_notes set body = ${"FIRST"} where id = ${1}`;
-        const [{ n }] = await tx`select count(*)::int as n from pj_notes`;
-        return n as number;
+        const rows = await tx`select count(*)::int as n from pj_notes`;
+        return rows[0]?.["n"] as number;
       });
       expect(count).toBe(3);
       await expect(
