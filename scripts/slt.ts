@@ -6,6 +6,7 @@
 //   --verbose                       print every failure: SQL, expected and actual
 //   --postgres-url URL              use this PostgreSQL (superuser) instead of a throwaway one
 //   --causes N                      how many top failure causes to print (default 15)
+//   --max-records N                 run only the first N records of each script (a quick sample)
 //
 // Files default to the whole corpus (WARREN_SLT_DIR, else ../shared/conformance/slt); relative
 // names are also looked up inside the corpus (`npm run slt -- select1.test index`).
@@ -36,11 +37,12 @@ const { values: opts, positionals } = parseArgs({
     verbose: { type: "boolean", short: "v", default: false },
     "postgres-url": { type: "string" },
     causes: { type: "string", default: "15" },
+    "max-records": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (opts.help) {
-  console.log("usage: npm run slt -- [--target warren|postgres|both] [--jobs N] [--stop-on-first-failure] [--verbose] [--postgres-url URL] [files/dirs…]");
+  console.log("usage: npm run slt -- [--target warren|postgres|both] [--jobs N] [--stop-on-first-failure] [--verbose] [--max-records N] [--postgres-url URL] [files/dirs…]");
   process.exit(0);
 }
 const pgInstalled = opts["postgres-url"] !== undefined || postgresAvailable();
@@ -49,6 +51,9 @@ if (!["warren", "postgres", "both"].includes(target)) usage(`--target must be wa
 if (target !== "warren" && !pgInstalled) usage("PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin); use --target warren or --postgres-url");
 const jobs = Number(opts.jobs);
 if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) usage("--jobs must be an integer from 1 to 16");
+
+const recordsMax = opts["max-records"] === undefined ? undefined : Number(opts["max-records"]);
+if (recordsMax !== undefined && !(Number.isInteger(recordsMax) && recordsMax > 0)) usage("--max-records must be a positive integer");
 
 const corpus = resolveCorpusDir();
 if (!corpus.found && positionals.length === 0) {
@@ -82,6 +87,7 @@ try {
     warren,
     jobs,
     stopOnFirstFailure: opts["stop-on-first-failure"],
+    recordsMax,
     onFailure: opts.verbose ? (f, t) => console.log(formatFailure(f, t, corpus.dir)) : undefined,
     onFileDone: (r) => console.log(formatFileReport(r, corpus.dir)),
   });

@@ -63,6 +63,8 @@ export interface CorpusOptions {
   /** Scripts running at the same time (each has its own database). */
   jobs: number;
   stopOnFirstFailure?: boolean;
+  /** Run at most this many records of each script (see RunOptions.recordsMax). */
+  recordsMax?: number;
   onFailure?: (f: Failure, target: string) => void;
   onFileDone?: (r: FileReport) => void;
 }
@@ -81,7 +83,7 @@ export async function runCorpus(o: CorpusOptions): Promise<FileReport[]> {
       if (i >= o.files.length) return;
       const file = o.files[i]!;
       const report: FileReport = { file };
-      const common = { stopOnFirstFailure: o.stopOnFirstFailure };
+      const common = { stopOnFirstFailure: o.stopOnFirstFailure, recordsMax: o.recordsMax };
       if (o.postgres) {
         report.postgres = await runFile(file, o.postgres, { ...common, onFailure: (f) => o.onFailure?.(f, "postgres") });
       }

@@ -12,6 +12,7 @@ function line(name: string, target: string, r: FileResult): string {
   const ex = r.excluded.statements + r.excluded.queries;
   if (ex > 0) extra.push(`excluded ${ex} (PostgreSQL fails them; Warren passes ${r.excluded.passed})`);
   if (r.halted) extra.push("halted");
+  if (r.truncated) extra.push("first records only");
   if (r.abortedBy) extra.push(`ABORTED: ${r.abortedBy.split("\n")[0]}`);
   extra.push(`${(r.durationMs / 1000).toFixed(1)}s`);
   return `${name.padEnd(34)} ${target.padEnd(9)} statements ${pct(r.statements).padEnd(20)} queries ${pct(r.queries).padEnd(20)} ${extra.join(", ")}`;

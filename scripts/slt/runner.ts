@@ -53,6 +53,8 @@ export interface FileResult {
   /** Error counts by normalized cause, for "what to fix next". */
   causes: Map<string, number>;
   halted: boolean;
+  /** Stopped after RunOptions.recordsMax records. */
+  truncated: boolean;
   /** A problem that stopped the script early (parse error, database setup failure). */
   abortedBy?: string;
   durationMs: number;
@@ -65,6 +67,11 @@ export interface RunOptions {
   onFailure?: (f: Failure) => void;
   /** How many failures per file keep their full detail. */
   failureDetailsMax?: number;
+  /**
+   * Run at most this many statement/query records of the script (a bounded sample of a big
+   * script: its setup and first queries), then stop with `truncated` set.
+   */
+  recordsMax?: number;
   /** Lines of records to run but not count (the ones real PostgreSQL fails). */
   exclude?: ReadonlySet<number>;
   signal?: AbortSignal;
@@ -131,6 +138,7 @@ export async function runFile(path: string, target: SqlTarget, options: RunOptio
     failures: [],
     causes: new Map(),
     halted: false,
+    truncated: false,
     durationMs: 0,
   };
   const label = path.split("/").slice(-2).join("_").replace(/\.test$/, "");
@@ -148,6 +156,7 @@ export async function runFile(path: string, target: SqlTarget, options: RunOptio
     session = await target.openSession(label);
     let threshold = 0;
     const labels = new Map<string, string>();
+    let recordsRun = 0;
     for await (const record of parseFile(path) as AsyncIterable<SltRecord>) {
       if (options.signal?.aborted) {
         result.abortedBy = "aborted";
@@ -163,6 +172,10 @@ export async function runFile(path: string, target: SqlTarget, options: RunOptio
       }
       if (record.kind === "halt") {
         result.halted = true;
+        break;
+      }
+      if (options.recordsMax !== undefined && ++recordsRun > options.recordsMax) {
+        result.truncated = true;
         break;
       }
       const excluded = options.exclude?.has(record.line) === true;
