@@ -15,12 +15,13 @@ import { windowOp } from "../exec/ops/window.ts";
 import { chooseAccess, indexSpans, pointKeys } from "./access-path.ts";
 import type { PlanNode } from "./plan-node.ts";
 import { andOf, columnsOf, pushDown, shiftCols, splitAnd } from "./pushdown.ts";
+import { reorderJoins } from "./join-order.ts";
 
 /** Estimated rows of a table scan with no statistics. */
 const DEFAULT_TABLE_ROWS = 1000;
 
 export function plan(rel: Rel): PlanNode {
-  return planRel(pushDown(rel), null);
+  return planRel(reorderJoins(pushDown(rel)), null);
 }
 
 /** `rowsHint`: how many rows the consumer will take at most (LIMIT directly above). */
