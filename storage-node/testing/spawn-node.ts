@@ -1,5 +1,6 @@
 // Starts storage-node/main.ts as a child process (as the local stack and the container do) and
-// waits for its ready line. Used by the crash and fairness tests.
+// waits for its ready line. Used by the fairness test and the benchmark (which may start another
+// checkout's main.ts, `opts.main`, to compare two versions side by side on the same machine).
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -9,11 +10,12 @@ export function spawnStorageNode(
   dataDir: string,
   secret: string,
   limits?: Record<string, number>,
+  opts: { main?: string; nodeArgs?: string[] } = {},
 ): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, WARREN_FLEET_SECRET: secret };
     if (limits) env.WARREN_STORAGE_LIMITS = JSON.stringify(limits);
-    const child = spawn(process.execPath, [MAIN, "--data-dir", dataDir, "--port", "0"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.main ?? MAIN, "--data-dir", dataDir, "--port", "0"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     const timer = setTimeout(() => {
