@@ -57,11 +57,7 @@ describe.skipIf(!postgresAvailable())("bank workload checker on PostgreSQL 15 (s
 });
 
 const stackReason = warrenStackUnavailableReason();
-// The gateway answers every statement with 0A000 "the SQL engine is not wired into the gateway yet"
-// (workers/gateway/http/engine.ts): until it runs SQL through the stack this test cannot mean
-// anything, so it is skipped with that reason instead of passing hollowly. Remove when it does.
-const engineNotWired = true;
-describe.skipIf(stackReason !== undefined || engineNotWired)(`bank test on Warren (${warrenSeconds} s)`, () => {
+describe.skipIf(stackReason !== undefined)(`bank test on Warren (${warrenSeconds} s)`, () => {
   let stack: WarrenStack;
   beforeAll(async () => {
     stack = await acquireWarrenStack();

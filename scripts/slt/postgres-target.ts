@@ -27,6 +27,14 @@ export async function createPostgresTarget(options: PostgresTargetOptions = {}):
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   const baseUrl = new URL(adminUrl);
+  // Scripts run concurrently but share this one admin connection: queue its queries (pg
+  // deprecates overlapping queries on one client).
+  let adminQueue: Promise<unknown> = Promise.resolve();
+  const adminQuery = (sql: string): Promise<unknown> => {
+    const run = adminQueue.then(() => admin.query(sql));
+    adminQueue = run.catch(() => {});
+    return run;
+  };
 
   return {
     name: "postgres",
@@ -34,7 +42,7 @@ export async function createPostgresTarget(options: PostgresTargetOptions = {}):
     url: adminUrl,
     async openSession(label: string): Promise<SqlSession> {
       const db = `slt_${process.pid}_${++databaseSeq}_${label.replace(/[^a-z0-9]+/gi, "_").toLowerCase()}`.slice(0, 63);
-      await admin.query(`CREATE DATABASE "${db}"`);
+      await adminQuery(`CREATE DATABASE "${db}"`);
       const url = new URL(baseUrl);
       url.pathname = `/${db}`;
       const client = new pg.Client({ connectionString: url.toString(), types: textTypes });
@@ -56,7 +64,7 @@ export async function createPostgresTarget(options: PostgresTargetOptions = {}):
         },
         async close(): Promise<void> {
           await client.end().catch(() => {});
-          await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => {});
+          await adminQuery(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => {});
         },
       };
     },
