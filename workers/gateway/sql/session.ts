@@ -17,7 +17,7 @@ import { KvClient, type KvTransport } from "../kv/kv-client.ts";
 import { Txn } from "../txn/txn.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
 import { parseSql } from "./parse/parser.ts";
-import type { SqlSession, StatementResult } from "./result.ts";
+import type { FieldDescription, SqlSession, StatementResult } from "./result.ts";
 import { Sequences } from "./sequences.ts";
 import { Settings } from "./settings.ts";
 import { StatementRunner, type StatementEnv, type TxnState } from "./statement.ts";
@@ -96,6 +96,57 @@ export class Session implements SqlSession {
 
   get inTransaction(): boolean {
     return this.open !== null;
+  }
+
+  /** ReadyForQuery status: idle, in a transaction block, or in a failed one. */
+  transactionStatus(): "I" | "T" | "E" {
+    return this.open === null ? "I" : this.open.aborted ? "E" : "T";
+  }
+
+  /**
+   * Parameter types (declared, else inferred from context, else text) and result columns of ONE
+   * statement, without running it: the extended query protocol's Describe.
+   */
+  async describe(sql: string, paramTypes: readonly number[] = []): Promise<{ paramTypes: number[]; fields: FieldDescription[] }> {
+    try {
+      const stmts = await parseSql(sql);
+      if (stmts.length > 1) throw new PgError("syntax_error", "cannot insert multiple commands into a prepared statement");
+      if (stmts.length === 0) return { paramTypes: [], fields: [] };
+      const stmt = stmts[0]!.stmt;
+      const env = this.env([]);
+      const run = async (state: TxnState): Promise<{ paramTypes: number[]; fields: FieldDescription[] }> => {
+        try {
+          return new StatementRunner(env, state).describe(stmt, paramTypes);
+        } catch (err) {
+          // A name that does not resolve may only mean the cached catalog is stale: check, reload, retry once.
+          if (!(err instanceof PgError) || !state.txn.hasPiggyback()) throw err;
+          try {
+            await state.txn.flushPiggyback();
+          } catch (check) {
+            if (!(check instanceof StaleCatalog)) throw check;
+            state.catalog = await this.store.load(state.txn);
+            return new StatementRunner(env, state).describe(stmt, paramTypes);
+          }
+          throw err;
+        }
+      };
+      if (this.open !== null) {
+        if (this.open.catalog === null) this.open.catalog = await this.store.load(this.open.txn);
+        return await run(this.open);
+      }
+      const txn = new Txn(this.kv, { readOnly: true });
+      const cached = this.store.cached();
+      const state: TxnState = { txn, catalog: cached ?? (await this.store.load(txn)), ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n };
+      if (cached !== undefined) this.store.armCheck(txn, cached);
+      try {
+        return await run(state);
+      } finally {
+        txn.cancelPiggyback();
+        await txn.rollback();
+      }
+    } catch (err) {
+      throw toPgError(err);
+    }
   }
 
   async execute(sql: string, params: Array<string | null> = []): Promise<StatementResult[]> {

@@ -12,7 +12,7 @@ import type { Txn } from "../txn/txn.ts";
 import { Binder } from "./bind/binder.ts";
 import type { Expr, OutputColumn, Rel, SpecialFn } from "./bind/bound.ts";
 import { bindDelete, bindInsert, bindUpdate, tableScope } from "./bind/dml.ts";
-import { bindExpr, coerce, coerceBool, ctxFor } from "./bind/expr.ts";
+import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind/expr.ts";
 import { bindQuery } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
 import { bindTableRules } from "./bind/table-rules.ts";
@@ -191,6 +191,32 @@ export class StatementRunner {
     return { command: "SELECT", rowCount: rb.rows.length, fields: rel.cols.map(field), rows: rb.rows };
   }
 
+  /** Parameter types and result columns of one statement, without running it. */
+  describe(n: PgNode, declared: readonly number[]): { paramTypes: number[]; fields: FieldDescription[] } {
+    const [kind, stmt] = nodeKind(n);
+    const b = this.newBinder();
+    b.describing = declared.map((oid) => (oid > 0 ? typeFromOid(oid) : undefined));
+    const inferred: number[] = declared.slice();
+    let fields: FieldDescription[] = [];
+    withParamInference(
+      (i, t) => {
+        if (!inferred[i]) inferred[i] = t.oid;
+      },
+      () => {
+        if (kind === "SelectStmt") fields = bindQuery(b, n, null).cols.map(field);
+        else if (kind === "InsertStmt") fields = bindInsert(b, stmt).returning?.cols.map(field) ?? [];
+        else if (kind === "UpdateStmt") fields = bindUpdate(b, stmt).returning?.cols.map(field) ?? [];
+        else if (kind === "DeleteStmt") fields = bindDelete(b, stmt).returning?.cols.map(field) ?? [];
+        else if (kind === "ExplainStmt") fields = [{ name: "QUERY PLAN", tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" }];
+        else if (kind === "VariableShowStmt") fields = [{ name: String(stmt["name"]), tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" }];
+      },
+    );
+    const count = Math.max(declared.length, countParams(n));
+    const paramTypes: number[] = [];
+    for (let i = 0; i < count; i++) paramTypes.push(inferred[i] || 25);
+    return { paramTypes, fields };
+  }
+
   async run(n: PgNode): Promise<StatementResult> {
     const [kind, stmt] = nodeKind(n);
     switch (kind) {
@@ -362,6 +388,17 @@ export class StatementRunner {
     }
     return { command: change.tag, rowCount: null, fields: [], rows: [] };
   }
+}
+
+/** The highest $n in a statement. */
+function countParams(n: unknown): number {
+  if (n === null || typeof n !== "object") return 0;
+  if (Array.isArray(n)) return n.reduce((m: number, x) => Math.max(m, countParams(x)), 0);
+  const o = n as PgNode;
+  let m = 0;
+  if (o["ParamRef"] !== undefined) m = (o["ParamRef"] as PgNode)["number"] as number;
+  for (const v of Object.values(o)) m = Math.max(m, countParams(v));
+  return m;
 }
 
 export { Types };

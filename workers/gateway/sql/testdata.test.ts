@@ -118,3 +118,26 @@ for (const [path, text] of Object.entries(files)) {
     });
   });
 }
+
+describe("describe (extended query protocol)", () => {
+  it("infers parameter types and result columns without running the statement", async () => {
+    const mem = new MemoryKv();
+    const s = new Session({ kv: memoryCapability(mem), tenantId: 999 });
+    await s.execute("CREATE TABLE d (id INT PRIMARY KEY, name TEXT, price NUMERIC(8,2))");
+    const sel = await s.describe("SELECT name, price * 2 AS p FROM d WHERE id = $1 AND name LIKE $2");
+    expect(sel.paramTypes).toEqual([23, 25]);
+    expect(sel.fields.map((f) => [f.name, f.dataTypeID])).toEqual([["name", 25], ["p", 1700]]);
+    const ins = await s.describe("INSERT INTO d VALUES ($1, $2, $3) RETURNING id", [20]);
+    expect(ins.paramTypes).toEqual([20, 25, 1700]);
+    expect(ins.fields.map((f) => f.name)).toEqual(["id"]);
+    expect((await s.execute("SELECT count(*) FROM d"))[0]!.rows).toEqual([["0"]]);
+    await expect(s.describe("SELECT * FROM missing")).rejects.toMatchObject({ code: "42P01" });
+    expect(s.transactionStatus()).toBe("I");
+    await s.execute("BEGIN");
+    expect(s.transactionStatus()).toBe("T");
+    await s.execute("SELECT 1/0").catch(() => undefined);
+    expect(s.transactionStatus()).toBe("E");
+    await s.execute("ROLLBACK");
+    expect(s.transactionStatus()).toBe("I");
+  });
+});

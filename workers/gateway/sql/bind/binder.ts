@@ -5,6 +5,7 @@ import { PgError } from "../../../../common/errors.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { CteDef } from "./bound.ts";
 import type { Scope } from "./scope.ts";
+import type { SqlType } from "../types/type.ts";
 
 export interface BindOptions {
   catalog: Catalog;
@@ -24,6 +25,8 @@ export class Binder {
   depth = 0;
   /** Subqueries being bound, innermost last: a column found in `outer` or above correlates them. */
   readonly boundaries: Array<{ outer: Scope; correlated: boolean }> = [];
+  /** Set when binding for Describe: the declared parameter types (undefined = infer). */
+  describing: Array<SqlType | undefined> | null = null;
   /** Relation ids the statement reads (for the catalog freshness check and EXPLAIN). */
   readonly usedTables = new Set<number>();
 

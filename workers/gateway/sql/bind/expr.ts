@@ -41,8 +41,27 @@ export function constExpr(type: SqlType, value: Datum): Expr {
   return { kind: "const", type, value };
 }
 
+/**
+ * Set while a statement is bound for Describe (no parameter values yet): each $n coerced to a
+ * type reports it here, which is how parameter types are inferred from their context.
+ */
+let paramSink: ((index: number, type: SqlType) => void) | null = null;
+
+export function withParamInference<T>(sink: (index: number, type: SqlType) => void, f: () => T): T {
+  paramSink = sink;
+  try {
+    return f();
+  } finally {
+    paramSink = null;
+  }
+}
+
 /** Casts `e` to `t` (folding constants); `explicit` allows lossy casts (CAST, ::). */
 export function coerce(e: Expr, t: SqlType, explicit = false): Expr {
+  if (e.kind === "param" && e.type.oid === Oid.unknown && paramSink !== null) {
+    paramSink(e.index, t);
+    return { kind: "param", type: t, index: e.index };
+  }
   if (e.type.oid === t.oid && (t.typmod === -1 || e.type.typmod === t.typmod) && (t.elem === undefined || e.type.elem?.oid === t.elem.oid)) return e;
   const fn = castFn(e.type, t, explicit);
   if (e.kind === "const") return constExpr(t, e.value === null ? null : fn(e.value));
@@ -542,6 +561,10 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       return bindColumnRef(b, node, ctx);
     case "ParamRef": {
       const i = (node["number"] as number) - 1;
+      if (b.describing !== null) {
+        const declared = b.describing[i];
+        return { kind: "param", type: declared ?? Types.unknown, index: i };
+      }
       if (i < 0 || i >= b.params.length) throw new PgError("undefined_parameter", `there is no parameter $${i + 1}`, pos(node["location"]));
       return constExpr(Types.unknown, b.params[i]!);
     }
