@@ -96,6 +96,9 @@ describe("postgres.js through the tunnel", () => {
       await sql`create table pj_notes (id int primary key, body text not null)`;
       await sql`insert into pj_notes values (${1}, ${"first"}), (${2}, ${"second"})`;
       expect(await sql`select body from pj_notes where id = ${2}`).toEqual([{ body: "second" }]);
+      // Described before it runs (Parse + Describe S + Flush), with RETURNING's columns.
+      expect(await sql`insert into pj_notes values (${9}, ${"ninth"}) returning id, body`).toEqual([{ id: 9, body: "ninth" }]);
+      await sql`delete from pj_notes where id = ${9}`;
       const count = await sql.begin(async (tx) => {
         await tx`insert into pj_notes values (${3}, ${"third"})`;
         await tx`update pj_notes set body = ${"FIRST"} where id = ${1}`;

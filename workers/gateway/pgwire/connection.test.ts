@@ -149,6 +149,17 @@ describe("extended query protocol", () => {
     expect(summary(await h.send(fe.Bind("", "byid", ["1"]), fe.Sync()))).toEqual(["E 26000", "Z I"]);
   });
 
+  it("describes INSERT … RETURNING before it runs, without writing anything", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table r (id int primary key, note text)"));
+    const out = await h.send(fe.Parse("ins", "insert into r as x values ($1, $2) returning x.id, note as \"n\";"), fe.Describe("S", "ins"), fe.Sync());
+    expect(summary(out)).toEqual(["1", "t 25,25", "T id,n", "Z I"]);
+    expect((out[2] as { fields: Array<{ typeOid: number }> }).fields.map((f) => f.typeOid)).toEqual([23, 25]);
+    expect(summary(await h.send(fe.Query("select count(*) from r")))).toEqual(["T count", "D 0", "C SELECT 1", "Z I"]);
+    const run = await h.send(fe.Bind("", "ins", ["5", "five"]), fe.Execute(""), fe.Sync());
+    expect(summary(run)).toEqual(["2", "D 5|five", "C INSERT 0 1", "Z I"]);
+  });
+
   it("Execute with max rows suspends the portal", async () => {
     const h = await connect();
     await h.send(fe.Query("create table t (id int primary key); insert into t values (1), (2), (3)"));

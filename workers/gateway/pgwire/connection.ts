@@ -499,7 +499,13 @@ export class PgConnection {
       const [r] = await this.run(p.sql, new Array<string | null>(n).fill(null), info);
       return (p.described = { paramTypes, fields: r?.fields ?? [] });
     }
-    throw new PgError("feature_not_supported", `describing a ${info.kind.replace(/Stmt$/, "").toUpperCase()} … RETURNING statement before it runs is not supported yet`, {
+    if (info.returningProbe !== null) {
+      // INSERT/UPDATE/DELETE … RETURNING: the same columns from a read-only SELECT over the target
+      // table that returns no rows, so nothing is written to learn them.
+      const [r] = await this.run(info.returningProbe, new Array<string | null>(n).fill(null), null);
+      return (p.described = { paramTypes, fields: r?.fields ?? [] });
+    }
+    throw new PgError("feature_not_supported", `describing a ${info.kind.replace(/Stmt$/, "").toUpperCase()} statement before it runs is not supported yet`, {
       hint: "Bind and execute it first (Describe the portal), or use the simple query protocol.",
     });
   }

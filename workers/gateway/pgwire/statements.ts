@@ -26,6 +26,11 @@ export interface StatementInfo {
   copy: CopyFromStdin | null;
   /** BEGIN / COMMIT / ROLLBACK / SAVEPOINT …: the statement manages the transaction itself. */
   transactionControl: boolean;
+  /**
+   * For INSERT/UPDATE/DELETE … RETURNING: a read-only `SELECT <returning list> FROM <table> LIMIT 0`
+   * with the same columns, so the statement can be described without running it (see README).
+   */
+  returningProbe: string | null;
 }
 
 const utf8 = new TextEncoder();
@@ -34,14 +39,16 @@ const fromUtf8 = new TextDecoder();
 export async function splitStatements(sql: string): Promise<StatementInfo[]> {
   const raw = await parseSql(sql);
   // The parser reports byte offsets into the UTF-8 string.
-  const bytes = raw.length > 1 ? utf8.encode(sql) : null;
-  return raw.map((r) => {
-    const text = bytes === null ? sql : fromUtf8.decode(bytes.subarray(r.location, r.location + r.length));
-    return describeNode(r.stmt, text.trim());
+  const bytes = utf8.encode(sql);
+  return raw.map((r, i) => {
+    // The last statement runs to the end of the string (its length is not always reported in bytes).
+    const endByte = i === raw.length - 1 ? bytes.length : r.location + r.length;
+    const text = raw.length === 1 ? sql : fromUtf8.decode(bytes.subarray(r.location, endByte));
+    return describeNode(r.stmt, text.trim().replace(/;\s*$/, ""), bytes, endByte);
   });
 }
 
-function describeNode(stmt: PgNode, sql: string): StatementInfo {
+function describeNode(stmt: PgNode, sql: string, bytes: Uint8Array, endByte: number): StatementInfo {
   const [kind, body] = nodeKind(stmt);
   return {
     sql,
@@ -50,7 +57,31 @@ function describeNode(stmt: PgNode, sql: string): StatementInfo {
     paramCount: maxParam(stmt),
     copy: kind === "CopyStmt" ? copyFromStdin(body) : null,
     transactionControl: kind === "TransactionStmt",
+    returningProbe: returningProbe(kind, body, bytes, endByte),
   };
+}
+
+function returningList(body: PgNode): PgNode[] {
+  const rc = body["returningClause"] as PgNode | undefined;
+  return (rc?.["exprs"] as PgNode[] | undefined) ?? (body["returningList"] as PgNode[] | undefined) ?? [];
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** RETURNING is the last clause of INSERT/UPDATE/DELETE, so its text runs from its first item to the statement's end. */
+function returningProbe(kind: string, body: PgNode, bytes: Uint8Array, endByte: number): string | null {
+  if (kind !== "InsertStmt" && kind !== "UpdateStmt" && kind !== "DeleteStmt") return null;
+  const list = returningList(body);
+  const first = list[0]?.["ResTarget"] as PgNode | undefined;
+  const rel = body["relation"] as PgNode | undefined;
+  if (first === undefined || rel === undefined || typeof first["location"] !== "number") return null;
+  const text = fromUtf8.decode(bytes.subarray(first["location"] as number, endByte)).trim().replace(/;\s*$/, "").trim();
+  const table = (rel["schemaname"] !== undefined ? quoteIdent(rel["schemaname"] as string) + "." : "") + quoteIdent(rel["relname"] as string);
+  const aliasNode = rel["alias"] as PgNode | undefined;
+  const alias = aliasNode?.["aliasname"] !== undefined ? ` AS ${quoteIdent(aliasNode["aliasname"] as string)}` : "";
+  return `SELECT ${text} FROM ${table}${alias} LIMIT 0`;
 }
 
 function nodeReturnsRows(kind: string, body: PgNode): boolean {
@@ -65,11 +96,8 @@ function nodeReturnsRows(kind: string, body: PgNode): boolean {
     case "InsertStmt":
     case "UpdateStmt":
     case "DeleteStmt":
-    case "MergeStmt": {
-      const rc = body["returningClause"] as PgNode | undefined;
-      const list = (rc?.["exprs"] as PgNode[] | undefined) ?? (body["returningList"] as PgNode[] | undefined);
-      return list !== undefined && list.length > 0;
-    }
+    case "MergeStmt":
+      return returningList(body).length > 0;
     default:
       return false;
   }
