@@ -129,7 +129,13 @@ export class StatementRunner {
   }
 
   private newBinder(): Binder {
-    return new Binder({ catalog: this.state.catalog, searchPath: this.env.settings.searchPath(), params: this.env.params });
+    return new Binder({
+      catalog: this.state.catalog,
+      searchPath: this.env.settings.searchPath(),
+      params: this.env.params,
+      user: this.env.sessionValue("warren.current_user") ?? "warren",
+      database: this.env.sessionValue("warren.current_database") ?? "defaultdb",
+    });
   }
 
   private async special(name: SpecialFn, args: Datum[]): Promise<Datum> {

@@ -12,12 +12,16 @@ export interface BindOptions {
   searchPath: readonly string[];
   /** Positional parameters in text form ($1 is params[0]); null is SQL NULL. */
   params: ReadonlyArray<string | null>;
+  user?: string;
+  database?: string;
 }
 
 export class Binder {
   readonly catalog: Catalog;
   readonly searchPath: readonly string[];
   readonly params: ReadonlyArray<string | null>;
+  readonly user: string;
+  readonly database: string;
   /** WITH queries visible at the current point, innermost last. */
   readonly ctes: CteDef[] = [];
   private nextSubqueryId = 0;
@@ -34,6 +38,8 @@ export class Binder {
     this.catalog = o.catalog;
     this.searchPath = o.searchPath;
     this.params = o.params;
+    this.user = o.user ?? "warren";
+    this.database = o.database ?? "defaultdb";
   }
 
   subqueryId(): number {

@@ -11,6 +11,7 @@ import { hasFunction, resolveFunction } from "../bridge/functions.ts";
 import { resolveBinaryOperator, resolveUnaryOperator } from "../bridge/operators.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Numeric } from "../types/numeric.ts";
+import { relationOid } from "../../catalog/oids.ts";
 import { arrayOf, formatType, Oid, type SqlType, Types, typeFromName } from "../types/type.ts";
 import type { Datum } from "../types/datum.ts";
 import { AGGREGATES, aggregateType, WINDOW_ONLY, windowType } from "./aggregates.ts";
@@ -18,6 +19,7 @@ import { type Binder, pos } from "./binder.ts";
 import type { AggCall, Expr, SortKey, SpecialFn, WindowCall } from "./bound.ts";
 import type { Scope } from "./scope.ts";
 import { bindSubquery } from "./select.ts";
+import { bindCatalogFunction } from "./catalog-functions.ts";
 
 /** Aggregate outputs are referred to as col(AGG_BASE + k) until select.ts maps them. */
 export const AGG_BASE = 1_000_000;
@@ -362,7 +364,7 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   }
   if (WINDOW_ONLY.has(name)) throw new PgError("wrong_object_type", `window function ${name} requires an OVER clause`, pos(loc));
   const args = argNodes.map((n) => bindExpr(b, n, ctx));
-  const special = bindSpecialFunction(name, args, loc);
+  const special = bindSpecialFunction(name, args, loc) ?? bindCatalogFunction(b, name, args);
   if (special !== null) return special;
   if (hasTypesFunction(name)) {
     const f = withPosition(loc, () => resolveTypesFunction(name, args.map((a) => a.type)));
@@ -587,6 +589,13 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
     case "TypeCast": {
       const arg = bindExpr(b, node["arg"] as PgNode, ctx);
       const t = bindTypeName(node["typeName"] as PgNode);
+      if (t.oid === Oid.regclass && arg.kind === "const" && typeof arg.value === "string") {
+        const names = arg.value.split(".").map((p) => p.replace(/^"(.*)"$/, "$1"));
+        if (/^\d+$/.test(arg.value)) return constExpr(t, Number(arg.value));
+        const rel = b.catalog.resolveRelation(names, b.searchPath);
+        if (rel === undefined) throw new PgError("undefined_table", `relation "${arg.value}" does not exist`, pos(node["location"]));
+        return constExpr(t, relationOid(rel.id));
+      }
       try {
         return coerce(arg, t, true);
       } catch (err) {

@@ -3,6 +3,7 @@
 //   → DISTINCT [ON] → ORDER BY → LIMIT/OFFSET → drop hidden columns.
 import { PgError } from "../../../../common/errors.ts";
 import { visibleColumns } from "../../catalog/descriptors.ts";
+import { relationOid } from "../../catalog/oids.ts";
 import { commonType } from "../bridge/casts.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Oid, type SqlType, Types, typeFromOid } from "../types/type.ts";
@@ -11,6 +12,7 @@ import type { AggCall, CteDef, Expr, JoinType, OutputColumn, Rel, SortKey, Windo
 import { AGG_BASE, bindExpr, bindSortBy, coerce, coerceBool, ctxFor, type ExprContext, exprKey, sortKeyOf, WIN_BASE } from "./expr.ts";
 import { Scope, type ScopeColumn } from "./scope.ts";
 import { mapChildren, mapExpr } from "./rewrite.ts";
+import { systemTable } from "./system-tables.ts";
 
 export interface BoundQuery {
   rel: Rel;
@@ -259,6 +261,11 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
         }
       }
       const names = schemaname === undefined ? [relname] : [schemaname, relname];
+      const sys = systemTable({ catalog: b.catalog, user: b.user, database: b.database, searchPath: b.searchPath }, schemaname ?? null, relname);
+      if (sys !== undefined && (schemaname !== undefined || b.catalog.resolveRelation(names, b.searchPath) === undefined)) {
+        const rel: Rel = { kind: "values", cols: sys.cols, rows: sys.rows.map((r) => r.map((v, i) => ({ kind: "const", type: sys.cols[i]!.type, value: v }) as Expr)) };
+        return { rel, cols: scopeOf(rel, alias.name ?? relname, 0, alias.cols.length ? alias.cols : undefined) };
+      }
       const desc = b.catalog.resolveRelation(names, b.searchPath);
       if (desc === undefined) throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`, pos(node["location"]));
       b.usedTables.add(desc.id);
@@ -267,7 +274,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
           kind: "scan",
           table: desc,
           alias: alias.name ?? relname,
-          cols: desc.columns.map((c) => outCol(c.name, typeFromOid(c.type.oid, c.type.typmod), desc.id, c.id)),
+          cols: desc.columns.map((c) => outCol(c.name, typeFromOid(c.type.oid, c.type.typmod), relationOid(desc.id), visibleColumns(desc).indexOf(c) + 1)),
         };
         const visible = visibleColumns(desc);
         const cols = scopeOf(rel, alias.name ?? relname, 0).map((c, i) => {
