@@ -6,6 +6,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directoryOf } from "../../durable-objects/env.ts";
 import type { EdgeEnv } from "./env.ts";
+import { saltedPassword } from "../../durable-objects/router/scram.ts";
 import { PROTOCOL_VERSION_3, SSL_REQUEST_CODE } from "./pgwire/startup.ts";
 
 const edgeEnv = env as unknown as EdgeEnv;
@@ -112,6 +113,91 @@ describe("GET /v2", () => {
     new DataView(bad.buffer).setInt32(0, 3); // length below the minimum
     const { frames } = await converse([bad]);
     expect(errorFields(frames[0]!)["C"]).toBe("08P01");
+  });
+
+  it("completes a SCRAM-SHA-256 login and serves a query from the tenant's gateway (inline mode)", async () => {
+    const name = `wl${Date.now().toString(36)}`;
+    const password = "scram-password-1";
+    expect((await directoryOf(edgeEnv).create(name, password)).ok).toBe(true);
+    const res = await worker.fetch("http://edge.test/v2", { headers: { upgrade: "websocket" } });
+    const ws = res.webSocket!;
+    const inbox: Uint8Array[] = [];
+    let wake: (() => void) | null = null;
+    let pending: Promise<void> = Promise.resolve();
+    ws.addEventListener("message", (e) => {
+      const d = e.data as ArrayBuffer | Blob;
+      pending = pending.then(async () => {
+        inbox.push(new Uint8Array(d instanceof Blob ? await d.arrayBuffer() : d));
+        wake?.();
+      });
+    });
+    ws.accept();
+    // Messages arrive in frames of any grouping; collect bytes and split them here.
+    let buf = new Uint8Array(0);
+    const next = async (): Promise<{ type: string; body: Uint8Array }> => {
+      for (;;) {
+        while (inbox.length > 0) {
+          const c = inbox.shift()!;
+          const b = new Uint8Array(buf.length + c.length);
+          b.set(buf);
+          b.set(c, buf.length);
+          buf = b;
+        }
+        if (buf.length >= 5) {
+          const len = new DataView(buf.buffer).getInt32(1);
+          if (buf.length >= 1 + len) {
+            const m = { type: String.fromCharCode(buf[0]!), body: buf.slice(5, 1 + len) };
+            buf = buf.slice(1 + len);
+            return m;
+          }
+        }
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 50);
+        });
+      }
+    };
+    const enc = new TextEncoder();
+    const msg = (type: string, body: Uint8Array) => {
+      const out = new Uint8Array(5 + body.length);
+      out[0] = type.charCodeAt(0);
+      new DataView(out.buffer).setInt32(1, 4 + body.length);
+      out.set(body, 5);
+      return out;
+    };
+    ws.send(startupMessage({ user: `app.${name}`, database: "db" }));
+    expect(new DataView((await next()).body.buffer).getInt32(0)).toBe(10); // AuthenticationSASL
+    const clientNonce = "unit-test-nonce-0123";
+    const clientFirstBare = `n=,r=${clientNonce}`;
+    const first = enc.encode(`n,,${clientFirstBare}`);
+    const initial = new Uint8Array([...enc.encode("SCRAM-SHA-256"), 0, 0, 0, 0, first.length, ...first]);
+    ws.send(msg("p", initial));
+    const cont = await next();
+    const serverFirst = new TextDecoder().decode(cont.body.subarray(4));
+    const attrs = Object.fromEntries(serverFirst.split(",").map((a) => [a[0], a.slice(2)]));
+    const salted = await saltedPassword(password, Uint8Array.from(atob(attrs["s"]!), (c) => c.charCodeAt(0)), Number(attrs["i"]));
+    const hmac = async (key: Uint8Array, text: string) =>
+      new Uint8Array(await crypto.subtle.sign("HMAC", await crypto.subtle.importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]), enc.encode(text)));
+    const clientKey = await hmac(salted, "Client Key");
+    const storedKey = new Uint8Array(await crypto.subtle.digest("SHA-256", clientKey as BufferSource));
+    const withoutProof = `c=biws,r=${attrs["r"]}`;
+    const signature = await hmac(storedKey, `${clientFirstBare},${serverFirst},${withoutProof}`);
+    const proof = btoa(String.fromCharCode(...clientKey.map((b, i) => b ^ signature[i]!)));
+    ws.send(msg("p", enc.encode(`${withoutProof},p=${proof}`)));
+    const final = await next();
+    expect(new DataView(final.body.buffer).getInt32(0)).toBe(12); // AuthenticationSASLFinal
+    expect(new DataView((await next()).body.buffer).getInt32(0)).toBe(0); // AuthenticationOk, from the gateway
+    let m = await next();
+    while (m.type !== "Z") m = await next();
+    ws.send(msg("Q", new Uint8Array([...enc.encode("show timezone"), 0])));
+    const seen: string[] = [];
+    do {
+      m = await next();
+      seen.push(m.type === "D" ? `D ${new TextDecoder().decode(m.body.subarray(6))}` : m.type);
+    } while (m.type !== "Z");
+    expect(seen).toEqual(["T", "D UTC", "C", "Z"]);
+    ws.close();
+    await pending;
   });
 
   it("refuses a plain GET with 426", async () => {
