@@ -67,7 +67,7 @@ class Writer {
   pos = 0;
 
   constructor(initialBytes = 256) {
-    this.buf = new Uint8Array(initialBytes);
+    this.buf = new Uint8Array(Math.max(1, initialBytes));
     this.view = new DataView(this.buf.buffer);
   }
 
@@ -136,7 +136,8 @@ class Writer {
   }
 
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    // An exactly pre-sized buffer (read results, see readResultsBytes) is returned as is.
+    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
   }
 }
 
@@ -382,6 +383,45 @@ function readReadResult(r: Reader): ReadResult {
   }
 }
 
+function varintBytes(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function sizedBytes(b: Uint8Array): number {
+  return varintBytes(b.length) + b.length;
+}
+
+/**
+ * The exact encoded size of a list of read results (or a safe overestimate for values that will
+ * fail to encode). A 100-row scan is about 12 KB: sizing the buffer once instead of doubling it
+ * from 256 bytes saved ~6 allocations and copies plus the final copy per response (profiled).
+ */
+function readResultsBytes(results: readonly ReadResult[]): number {
+  if (!Array.isArray(results)) return 256;
+  let n = varintBytes(results.length);
+  for (const res of results) {
+    n += 1;
+    if (res.op === "get") {
+      n += res.value instanceof Uint8Array ? 1 + sizedBytes(res.value) : 1;
+    } else if (res.op === "scan" && Array.isArray(res.rows)) {
+      n += varintBytes(res.rows.length);
+      for (const row of res.rows) {
+        if (!(row.key instanceof Uint8Array) || !(row.value instanceof Uint8Array)) return n + 256;
+        n += sizedBytes(row.key) + sizedBytes(row.value);
+      }
+      n += res.resumeKey instanceof Uint8Array ? 1 + sizedBytes(res.resumeKey) : 1;
+    } else {
+      return n + 256;
+    }
+  }
+  return n;
+}
+
 function writeList<T>(w: Writer, items: readonly T[], what: string, each: (w: Writer, item: T) => void): void {
   if (!Array.isArray(items)) throw new KvProtocolError(`${what} must be an array`);
   w.varint(items.length, `${what} count`);
@@ -516,7 +556,7 @@ function readError(r: Reader): KvError {
 }
 
 export function encodeResponse(res: KvResponse): Uint8Array {
-  const w = new Writer();
+  const w = new Writer(res.type === "read" || res.type === "batch" ? FRAME_HEADER_BYTES + 8 + readResultsBytes(res.results) : 64);
   switch (res.type) {
     case "begin":
       w.header(ResponseTag.begin);

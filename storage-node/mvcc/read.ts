@@ -9,8 +9,11 @@ import {
   escapedBound,
   escapedPart,
   keySuccessor,
+  TOMBSTONE_KIND,
   TS_MAX,
   unescapeKey,
+  VALUE_KIND,
+  VERSION_SUFFIX_BYTES,
   versionBounds,
   versionKey,
   versionTs,
@@ -55,9 +58,70 @@ export interface ScanBounds {
 }
 
 /**
+ * A read timestamp prepared for comparing against version keys without BigInt: a version key ends
+ * with be64(TS_MAX - commitTs), so "commitTs <= readTs" is "those 8 bytes, as two big-endian u32
+ * halves, are >= (TS_MAX - readTs)". Profiling a 100-row scan showed versionTs() (a DataView and
+ * BigInt arithmetic per version) and Buffer.subarray() views as the largest MVCC costs per row.
+ */
+export interface TsBound {
+  hi: number;
+  lo: number;
+}
+
+export function tsBound(readTs: bigint): TsBound {
+  const inv = TS_MAX - (readTs >= TS_MAX ? TS_MAX : readTs < 0n ? 0n : readTs);
+  return { hi: Number(inv >> 32n), lo: Number(inv & 0xffffffffn) };
+}
+
+/** True when the version key's commit timestamp is at or below the bound's read timestamp. */
+export function visibleAt(versionKeyBytes: Uint8Array, bound: TsBound): boolean {
+  const o = versionKeyBytes.length - 8;
+  const k = versionKeyBytes;
+  const hi = ((k[o]! << 24) | (k[o + 1]! << 16) | (k[o + 2]! << 8) | k[o + 3]!) >>> 0;
+  if (hi !== bound.hi) return hi > bound.hi;
+  const lo = ((k[o + 4]! << 24) | (k[o + 5]! << 16) | (k[o + 6]! << 8) | k[o + 7]!) >>> 0;
+  return lo >= bound.lo;
+}
+
+/** True when version keys a and b belong to the same user key (equal escaped parts). */
+function sameUserKey(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  // The last 8 bytes are the timestamp; the 0x00 0x01 terminator is equal in both.
+  for (let i = n - VERSION_SUFFIX_BYTES - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The user key of a version key, as a view when it holds no escaped zero (the engine's arrays are the caller's). */
+function userKeyView(versionKeyBytes: Uint8Array): Uint8Array {
+  const k = versionKeyBytes;
+  const n = k.length - VERSION_SUFFIX_BYTES;
+  let zeros = 0;
+  for (let i = 0; i < n; i++) if (k[i] === 0) zeros++;
+  if (zeros === 0) return new Uint8Array(k.buffer, k.byteOffset, n);
+  // Every tenant key holds zeros (the tenant prefix is a u64), so this is the common path.
+  const out = new Uint8Array(n - zeros);
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const b = k[i]!;
+    out[j++] = b;
+    if (b === 0) i++; // skip the 0xFF that follows every escaped zero
+  }
+  return out;
+}
+
+/** The stored value as a view (no copy), or null for a tombstone. */
+function valueView(stored: Uint8Array): Uint8Array | null {
+  if (stored[0] === TOMBSTONE_KIND) return null;
+  if (stored[0] !== VALUE_KIND) throw new Error(`corrupt version value: kind byte ${stored[0]}`);
+  return new Uint8Array(stored.buffer, stored.byteOffset + 1, stored.length - 1);
+}
+
+/**
  * The visible rows of [start, end) at readTs, one page. Forward pages stop before the first row that
  * does not fit and resume there; reverse pages return rows from the end down and resume with an
- * exclusive end just above the first row that did not fit.
+ * exclusive end just above the first row that did not fit. Returned rows are views into arrays the
+ * engine handed over (owned by the caller, never reused), so nothing is copied per row.
  */
 export function mvccScan(engine: EngineReader, readTs: bigint, b: ScanBounds): ScanPage {
   const rows: Array<{ key: Uint8Array; value: Uint8Array }> = [];
@@ -65,15 +129,16 @@ export function mvccScan(engine: EngineReader, readTs: bigint, b: ScanBounds): S
   const low = escapedBound(b.start);
   const high = escapedBound(b.end);
   if (!(compareEsc(low, high) < 0)) return { rows, resumeKey: null, bytes };
+  const bound = tsBound(readTs);
 
-  // Returns true when the row did not fit (the page is full).
-  const offer = (escKey: Uint8Array, value: Uint8Array): Uint8Array | null => {
-    const key = unescapeKey(escKey);
+  // Returns the resume key when the row did not fit (the page is full), else null.
+  const offer = (versionKeyBytes: Uint8Array, value: Uint8Array): Uint8Array | null => {
+    const key = userKeyView(versionKeyBytes);
     const size = key.length + value.length;
     if (rows.length >= b.maxRows || (rows.length > 0 && bytes + size > b.maxBytes)) {
-      return b.reverse ? keySuccessor(key) : key;
+      return b.reverse ? keySuccessor(key) : key.slice();
     }
-    rows.push({ key, value: value.slice() });
+    rows.push({ key, value });
     bytes += size;
     return null;
   };
@@ -83,17 +148,17 @@ export function mvccScan(engine: EngineReader, readTs: bigint, b: ScanBounds): S
     let current: Uint8Array | null = null;
     let decided = false;
     for (const e of engine.range({ low, high })) {
-      const esc = escapedPart(e.key);
-      if (current === null || !bytesEqual(esc, current)) {
-        current = esc;
+      const k = e.key;
+      if (current === null || !sameUserKey(k, current)) {
+        current = k;
         decided = false;
       }
       if (decided) continue;
-      if (versionTs(e.key) > readTs) continue;
+      if (!visibleAt(k, bound)) continue;
       decided = true;
-      const value = decodeVersionValue(e.value);
+      const value = valueView(e.value);
       if (value === null) continue;
-      const resume = offer(esc, value);
+      const resume = offer(k, value);
       if (resume) return { rows, resumeKey: resume, bytes };
     }
     return { rows, resumeKey: null, bytes };
@@ -104,16 +169,16 @@ export function mvccScan(engine: EngineReader, readTs: bigint, b: ScanBounds): S
   let current: Uint8Array | null = null;
   let candidate: Uint8Array | null | undefined;
   for (const e of engine.range({ low, high, reverse: true })) {
-    const esc = escapedPart(e.key);
-    if (current === null || !bytesEqual(esc, current)) {
+    const k = e.key;
+    if (current === null || !sameUserKey(k, current)) {
       if (current !== null && candidate) {
         const resume = offer(current, candidate);
         if (resume) return { rows, resumeKey: resume, bytes };
       }
-      current = esc;
+      current = k;
       candidate = undefined;
     }
-    if (versionTs(e.key) <= readTs) candidate = decodeVersionValue(e.value);
+    if (visibleAt(k, bound)) candidate = valueView(e.value);
   }
   if (current !== null && candidate) {
     const resume = offer(current, candidate);
