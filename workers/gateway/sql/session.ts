@@ -266,13 +266,18 @@ export class Session implements SqlSession {
         state.catalog = await this.store.load(txn);
       }
     }
+    const timeoutMs = this.settings.statementTimeoutMs();
+    txn.deadlineMs = timeoutMs > 0 ? Date.now() + timeoutMs : null;
     for (let attempt = 0; ; attempt++) {
       const mark = txn.buffer.mark();
       const catalogBefore = state.catalog;
       const ddlBefore = state.ddl;
       try {
-        return await new StatementRunner(env, state).run(stmt);
+        const result = await new StatementRunner(env, state).run(stmt);
+        txn.deadlineMs = null;
+        return result;
       } catch (err0) {
+        txn.deadlineMs = null;
         let err = err0;
         // An error raised before the statement read anything (a name that does not resolve, …)
         // may come from a stale cached catalog: verify the version before reporting it.

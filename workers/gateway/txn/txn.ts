@@ -81,8 +81,17 @@ export class Txn {
     if (this.piggyback.length > 0) await this.read([]);
   }
 
+  /**
+   * Wall-clock ms after which the current statement is cancelled (statement_timeout), checked
+   * before every read request: long scans stop between pages. null: no timeout.
+   */
+  deadlineMs: number | null = null;
+
   private async read(ops: ReadOp[]): Promise<ReadResult[]> {
     this.checkOpen();
+    if (this.deadlineMs !== null && Date.now() > this.deadlineMs) {
+      throw new PgError("query_canceled", "canceling statement due to statement timeout");
+    }
     const extra = this.piggyback;
     this.piggyback = [];
     const all = extra.length > 0 ? [...ops, ...extra.map((p): ReadOp => ({ op: "get", key: p.key }))] : ops;

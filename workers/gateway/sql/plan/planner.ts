@@ -21,7 +21,22 @@ import { reorderJoins } from "./join-order.ts";
 const DEFAULT_TABLE_ROWS = 1000;
 
 export function plan(rel: Rel): PlanNode {
-  return planRel(reorderJoins(pushDown(rel)), null);
+  const root = planRel(reorderJoins(pushDown(rel)), null);
+  cancellable(root);
+  return root;
+}
+
+/** Makes every operator check the statement deadline between batches (statement_timeout). */
+function cancellable(node: PlanNode): void {
+  for (const c of node.children) cancellable(c);
+  const inner = node.run.bind(node);
+  node.run = async function* (ctx) {
+    for await (const batch of inner(ctx)) {
+      const deadline = ctx.txn.deadlineMs;
+      if (deadline !== null && Date.now() > deadline) throw new PgError("query_canceled", "canceling statement due to statement timeout");
+      yield batch;
+    }
+  };
 }
 
 /** `rowsHint`: how many rows the consumer will take at most (LIMIT directly above). */
