@@ -196,6 +196,8 @@ export async function indexSpans(table: TableDesc, choice: AccessChoice, ctx: Ex
     }
     if (compare(start, end) < 0) spans.push({ start, end });
   }
+  // Key order, so a scan over several spans (IN lists) still yields rows in index order.
+  spans.sort((a, b) => compare(a.start, b.start));
   return spans;
 }
 

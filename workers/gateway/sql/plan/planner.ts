@@ -3,6 +3,7 @@
 // the streaming / materialising operators for the rest.
 import { PgError } from "../../../../common/errors.ts";
 import type { Expr, Rel, RelVisitor } from "../bind/bound.ts";
+import type { TableDesc } from "../../catalog/descriptors.ts";
 import { visitRel } from "../bind/bound.ts";
 import { aggregateOp } from "../exec/ops/aggregate.ts";
 import { emptyOp, filterOp, limitOp, oneRowOp, projectOp, srfOp, valuesOp } from "../exec/ops/basic.ts";
@@ -45,11 +46,14 @@ function planRel(rel: Rel, rowsHint: number | null): PlanNode {
     scan: (r) => primaryScan(r.table, null, DEFAULT_TABLE_ROWS, rowsHint, false, []),
     values: (r) => valuesOp(r.rows),
     filter: (r) => planFilter(r.input, r.pred, rowsHint),
-    project: (r) => projectOp(planRel(r.input, rowsHint), r.exprs, r.input.kind === "one" ? 1 : estimate(r.input)),
+    project: (r) => {
+      const child = planRel(r.input, rowsHint);
+      return projectOp(child, r.exprs, child.estRows);
+    },
     join: (r) => planJoin(r),
     aggregate: (r) => aggregateOp(planRel(r.input, null), r.groupBy, r.aggs, r.groupBy.length === 0 ? 1 : 100),
     window: (r) => windowOp(planRel(r.input, null), r.funcs),
-    sort: (r) => sortOp(planRel(r.input, null), r.keys, r.cols.map((c) => c.name)),
+    sort: (r) => tryOrderedRead(r, rowsHint) ?? sortOp(planRel(r.input, null), r.keys, r.cols.map((c) => c.name)),
     limit: (r) => {
       const hint = constInt(r.limit);
       const off = r.offset === null ? 0 : constInt(r.offset);
@@ -97,27 +101,79 @@ function estimate(r: Rel): number {
 
 function planFilter(input: Rel, pred: Expr, rowsHint: number | null): PlanNode {
   if (pred.kind === "const" && (pred.value === false || pred.value === null)) return emptyOp("Result");
-  if (input.kind === "scan") {
-    const conjuncts = splitAnd(pred);
-    const table = input.table;
-    const names = table.columns.map((c) => c.name);
-    const choice = chooseAccess(table, conjuncts);
-    let access: PlanNode;
-    if (choice === null) {
-      // A filter above a full scan may need many rows per result row: no hint.
-      access = primaryScan(table, null, DEFAULT_TABLE_ROWS, null, false, []);
-    } else if (choice.index.primary && choice.full) {
-      access = pointGet(table, (ctx) => pointKeys(table, choice, ctx), choice.estRows, choice.describe);
-    } else if (choice.index.primary) {
-      access = primaryScan(table, (ctx) => indexSpans(table, choice, ctx), choice.estRows, null, false, choice.describe);
-    } else {
-      access = indexScan(table, choice.index, (ctx) => indexSpans(table, choice, ctx), choice.estRows, null, false, choice.describe);
-    }
-    void rowsHint;
-    return filterOp(access, pred, Math.max(1, Math.min(access.estRows, choice === null ? DEFAULT_TABLE_ROWS / 3 : access.estRows)), names);
-  }
+  if (input.kind === "scan") return planTableRead(input.table, pred, false, rowsHint).node;
   const child = planRel(input, null);
   return filterOp(child, pred, Math.max(1, Math.round(child.estRows / 3)), input.cols.map((c) => c.name));
+}
+
+/**
+ * Reads a table under an optional filter through the best access path. `ordered` reports
+ * whether rows come out in primary-key order (reversed when `reverse`): true for point gets
+ * and primary-index scans, false for secondary-index scans.
+ */
+function planTableRead(table: TableDesc, pred: Expr | null, reverse: boolean, rowsHint: number | null): { node: PlanNode; ordered: boolean } {
+  if (pred === null) return { node: primaryScan(table, null, DEFAULT_TABLE_ROWS, rowsHint, reverse, []), ordered: true };
+  const conjuncts = splitAnd(pred);
+  const names = table.columns.map((c) => c.name);
+  const choice = chooseAccess(table, conjuncts);
+  let access: PlanNode;
+  let ordered = true;
+  if (choice === null) {
+    // A filter above a full scan may need many rows per result row: no hint.
+    access = primaryScan(table, null, DEFAULT_TABLE_ROWS, null, reverse, []);
+  } else if (choice.index.primary && choice.full) {
+    access = pointGet(table, (ctx) => pointKeys(table, choice, ctx), choice.estRows, choice.describe);
+    // An IN list yields its keys in list order, not key order.
+    ordered = !choice.eq.some((c) => c.op === "in");
+  } else if (choice.index.primary) {
+    access = primaryScan(table, (ctx) => indexSpans(table, choice, ctx), choice.estRows, null, reverse, choice.describe);
+  } else {
+    access = indexScan(table, choice.index, (ctx) => indexSpans(table, choice, ctx), choice.estRows, null, reverse, choice.describe);
+    ordered = false;
+  }
+  const node = filterOp(access, pred, Math.max(1, Math.min(access.estRows, choice === null ? DEFAULT_TABLE_ROWS / 3 : access.estRows)), names);
+  return { node, ordered };
+}
+
+/**
+ * ORDER BY on a leading prefix of the primary key (all ascending or all descending) over a
+ * table read: the primary index already yields that order, so the sort is dropped and a LIMIT
+ * above can stop the scan after its rows. Returns null when the shape does not fit.
+ */
+function tryOrderedRead(r: Rel & { kind: "sort" }, rowsHint: number | null): PlanNode | null {
+  const projects: Array<Rel & { kind: "project" }> = [];
+  let cur: Rel = r.input;
+  while (cur.kind === "project") {
+    projects.push(cur);
+    cur = cur.input;
+  }
+  let pred: Expr | null = null;
+  if (cur.kind === "filter") {
+    pred = cur.pred;
+    cur = cur.input;
+  }
+  if (cur.kind !== "scan") return null;
+  const table = cur.table;
+  // Map each sort key down through the projections to a scan column.
+  const positions: number[] = [];
+  for (const k of r.keys) {
+    let e: Expr = k.expr;
+    for (const p of projects) {
+      if (e.kind !== "col") return null;
+      e = p.exprs[e.index]!;
+    }
+    if (e.kind !== "col") return null;
+    positions.push(e.index);
+  }
+  const pk = table.primaryIndex.columns.map((c) => table.columns.findIndex((col) => col.id === c.columnId));
+  if (positions.length === 0 || positions.length > pk.length || !positions.every((p, i) => p === pk[i])) return null;
+  const desc = r.keys[0]!.desc;
+  if (!r.keys.every((k) => k.desc === desc)) return null;
+  const read = planTableRead(table, pred, desc, pred === null ? rowsHint : null);
+  if (!read.ordered) return null;
+  let node = read.node;
+  for (let i = projects.length - 1; i >= 0; i--) node = projectOp(node, projects[i]!.exprs, node.estRows);
+  return node;
 }
 
 function planJoin(r: Rel & { kind: "join" }): PlanNode {
