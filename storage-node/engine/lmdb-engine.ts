@@ -19,6 +19,42 @@ export interface LmdbEngineOptions {
   noSync?: boolean;
 }
 
+// Values are copied out of lmdb-js's reused read buffer by our own decoder, into shared slabs.
+// With `encoding: "binary"` lmdb-js copies every value into its own new Buffer: an off-heap
+// allocation of ~1.4 µs for a 100-byte value here, which was most of the cost of a 100-row range
+// (122 µs per range with one Buffer per value, 44 µs with slab views, measured in one process).
+// Giving lmdb-js an encoder with `decode` (and no `needsStableBuffer`) makes it hand the decoder its
+// reused buffer, documented as "the decoder copies". A slab is released by the garbage collector
+// once no value points into it; the node never keeps values beyond a request (results are encoded
+// into a fresh response), so a slab is not pinned for long. Callers still own what they get: each
+// value is a distinct region nobody else writes, but `value.buffer` is the whole slab (never
+// transfer or post a value's `.buffer`; slice it first).
+const SLAB_BYTES = 64 * 1024;
+/** Larger values get their own buffer rather than a large share of a slab. */
+const SLAB_VALUE_BYTES_MAX = 4 * 1024;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabPos = 0;
+
+function copyOut(src: Uint8Array, size: number): Uint8Array {
+  const n = size;
+  const from = new Uint8Array(src.buffer, src.byteOffset, n);
+  if (n > SLAB_VALUE_BYTES_MAX) return from.slice();
+  if (slabPos + n > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabPos = 0;
+  }
+  const at = slabPos;
+  slab.set(from, at);
+  slabPos += n;
+  return new Uint8Array(slab.buffer, at, n);
+}
+
+const valueCodec = {
+  encode: (value: Uint8Array): Uint8Array => value,
+  // lmdb-js passes the size for range entries; for gets, its reused buffer's own `length` is set to it.
+  decode: (bytes: Uint8Array, size?: unknown): Uint8Array => copyOut(bytes, typeof size === "number" ? size : bytes.length),
+};
+
 /** Number of bytes LMDB maps; a sparse file, it only reserves address space. */
 const MAP_SIZE_BYTES = 64 * 1024 * 1024 * 1024;
 
@@ -29,7 +65,7 @@ export class LmdbEngine implements Engine {
     this.db = open<Buffer, Buffer>({
       path: opts.path,
       keyEncoding: "binary",
-      encoding: "binary",
+      encoder: valueCodec,
       // --data-dir is always a directory: lmdb-js otherwise treats a path with a dot in its last
       // component ("/tmp/tmp.x1Yz") as a file name.
       noSubdir: false,
