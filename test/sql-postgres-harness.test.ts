@@ -34,10 +34,10 @@ async function childThatLeaks(ending: "exit" | "SIGTERM"): Promise<{ dir: string
     import { startPostgres } from ${JSON.stringify(harnessPath)};
     const pg = await startPostgres();
     console.log(JSON.stringify({ dir: pg.socketDir, port: pg.port }));
-    if (${JSON.stringify(ending)} === "exit") process.exit(0);
-    setInterval(() => {}, 1000);
+    // Exit (without stop()) only when the parent says so, after it has seen the server up.
+    process.stdin.once("data", () => process.exit(0));
   `;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], { stdio: ["pipe", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout.setEncoding("utf8");
@@ -51,6 +51,7 @@ async function childThatLeaks(ending: "exit" | "SIGTERM"): Promise<{ dir: string
   expect(await portOpen(info.port)).toBe(true);
   const exited = new Promise((r) => child.once("exit", r));
   if (ending === "SIGTERM") child.kill("SIGTERM");
+  else child.stdin.write("exit\n");
   await exited;
   return info;
 }

@@ -14,7 +14,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 
@@ -92,12 +92,10 @@ function installExitHooks(): void {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     const onSignal = (): void => {
       killAllSync();
-      // If we are the only listener, we replaced Node's default "terminate on signal":
-      // restore it and re-raise so the process still dies the way its parent expects.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
+      // If we are the only listener, we replaced Node's default "terminate on signal": exit the
+      // conventional way (128 + signal number) through process.exit, so that other 'exit'
+      // handlers (the stack harness's, for one) still run, which re-raising the signal would skip.
+      if (process.listenerCount(signal) === 1) process.exit(128 + (constants.signals[signal] ?? 0));
     };
     process.on(signal, onSignal);
   }
