@@ -17,6 +17,9 @@ import { chooseAccess, indexSpans, pointKeys } from "./access-path.ts";
 import type { PlanNode } from "./plan-node.ts";
 import { andOf, columnsOf, pushDown, shiftCols, splitAnd } from "./pushdown.ts";
 import { reorderJoins } from "./join-order.ts";
+import { lookupJoinOp } from "../exec/ops/lookup-join.ts";
+import { compareDatums } from "../bridge/compare.ts";
+import { Types } from "../types/type.ts";
 
 /** Estimated rows of a table scan with no statistics. */
 const DEFAULT_TABLE_ROWS = 1000;
@@ -176,6 +179,41 @@ function tryOrderedRead(r: Rel & { kind: "sort" }, rowsHint: number | null): Pla
   return node;
 }
 
+/** Left sides estimated at most this many rows join by primary-key lookups rather than a hash of the right table. */
+const LOOKUP_JOIN_LEFT_ROWS_MAX = 1000;
+
+/**
+ * A lookup join when the right side is a table read (optionally filtered) whose whole primary
+ * key is pinned by the join's equalities, and the left side is small.
+ */
+function tryLookupJoin(r: Rel & { kind: "join" }, left: PlanNode, keys: HashKeys, residual: Expr[], rw: number): PlanNode | null {
+  if ((r.type !== "inner" && r.type !== "left") || left.estRows >= LOOKUP_JOIN_LEFT_ROWS_MAX) return null;
+  let right: Rel = r.right;
+  let rightFilter: Expr | null = null;
+  if (right.kind === "filter") {
+    rightFilter = right.pred;
+    right = right.input;
+  }
+  if (right.kind !== "scan") return null;
+  const table = right.table;
+  const leftKeys: Expr[] = [];
+  const extra: Expr[] = [];
+  for (const ic of table.primaryIndex.columns) {
+    const pos = table.columns.findIndex((c) => c.id === ic.columnId);
+    const i = keys.right.findIndex((e) => e.kind === "col" && e.index === pos && e.type.oid === table.columns[pos]!.type.oid);
+    if (i < 0 || keys.left[i]!.type.oid !== table.columns[pos]!.type.oid) return null;
+    leftKeys.push(keys.left[i]!);
+  }
+  // Equalities not used as key parts stay as join conditions over the joined row.
+  keys.right.forEach((e, i) => {
+    if (!leftKeys.includes(keys.left[i]!)) {
+      extra.push({ kind: "call", type: Types.bool, name: "=", args: [keys.left[i]!, shiftCols(e, r.left.cols.length)], fn: ([a, b]) => compareDatums(a!, b!) === 0, strict: true, volatile: false });
+    }
+  });
+  const est = Math.max(1, left.estRows);
+  return lookupJoinOp(r.type, left, table, leftKeys, rightFilter, andOf([...extra, ...residual]), rw, est);
+}
+
 function planJoin(r: Rel & { kind: "join" }): PlanNode {
   const left = planRel(r.left, null);
   const right = planRel(r.right, null);
@@ -209,7 +247,11 @@ function planJoin(r: Rel & { kind: "join" }): PlanNode {
     }
     residual.push(c);
   }
-  if (keys.left.length > 0) return hashJoinOp(r.type, left, right, keys, andOf(residual), lw, rw, est);
+  if (keys.left.length > 0) {
+    const lookup = tryLookupJoin(r, left, keys, residual, rw);
+    if (lookup !== null) return lookup;
+    return hashJoinOp(r.type, left, right, keys, andOf(residual), lw, rw, est);
+  }
   if (r.type === "full" && r.on !== null) {
     throw new PgError("feature_not_supported", "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions");
   }
