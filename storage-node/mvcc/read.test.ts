@@ -131,4 +131,42 @@ describe("mvcc reads", () => {
       else expect(newer.map((e) => hex(e.key))).toContain(hex(hit));
     }
   });
+
+  it("spanWrittenAfter reads one version per key however long a key's history is", () => {
+    const hot = new Uint8Array([0x74, 0x68, 0x00, 0x6f, 0x74]);
+    const cold = new Uint8Array([0x74, 0x68, 0x00, 0x70]);
+    engine.writeSync((w) => {
+      for (let i = 1; i <= 2000; i++) w.put(versionKey(hot, BigInt(i)), encodeVersionValue(new Uint8Array([i & 0xff])));
+      w.put(versionKey(cold, 5n), encodeVersionValue(new Uint8Array([1])));
+    });
+    engine.refresh();
+    let entries = 0;
+    const counting = {
+      get: (k: Uint8Array) => engine.get(k),
+      range: (o: Parameters<typeof engine.range>[0]) => {
+        const inner = engine.range(o);
+        return {
+          *[Symbol.iterator]() {
+            for (const e of inner) {
+              entries++;
+              yield e;
+            }
+          },
+        };
+      },
+    };
+    const start = new Uint8Array([0x74, 0x68]);
+    const end = new Uint8Array([0x74, 0x69]);
+    // Nothing above 2000: both keys judged by their newest version, the hot key's history skipped.
+    expect(spanWrittenAfter(counting, start, end, 2000n)).toBeNull();
+    expect(entries).toBeLessThanOrEqual(4);
+    entries = 0;
+    expect(hex(spanWrittenAfter(counting, start, end, 1999n))).toBe(hex(hot));
+    expect(entries).toBe(1);
+    entries = 0;
+    expect(hex(spanWrittenAfter(counting, cold, keySuccessor(cold), 4n))).toBe(hex(cold));
+    expect(spanWrittenAfter(counting, cold, keySuccessor(cold), 5n)).toBeNull();
+    expect(spanWrittenAfter(counting, hot, keySuccessor(hot), 2000n)).toBeNull();
+    expect(entries).toBeLessThanOrEqual(5);
+  });
 });

@@ -9,6 +9,7 @@ import {
   escapedBound,
   escapedPart,
   keySuccessor,
+  TERMINATOR,
   TOMBSTONE_KIND,
   TS_MAX,
   unescapeKey,
@@ -196,18 +197,47 @@ function compareEsc(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/** True when any version in [start, end) has a timestamp above ts (a write the snapshot did not see). */
+/**
+ * Returns a key in [start, end) with a version above ts (a write the snapshot did not see), or null.
+ *
+ * Only each key's newest version can be above ts (versions are stored newest first), so the scan
+ * looks at one version per key: when a key has older versions, it seeks past them instead of
+ * reading them. The cost is bounded by the keys in the span, not by their history (a hot key with
+ * thousands of versions inside the GC window used to cost thousands of entries per validation).
+ */
 export function spanWrittenAfter(
   engine: EngineReader,
   start: Uint8Array,
   end: Uint8Array,
   ts: bigint,
 ): Uint8Array | null {
-  const low = escapedBound(start);
+  let low = escapedBound(start);
   const high = escapedBound(end);
-  if (!(compareEsc(low, high) < 0)) return null;
-  for (const e of engine.range({ low, high })) {
-    if (versionTs(e.key) > ts) return unescapeKey(escapedPart(e.key));
+  const bound = tsBound(ts);
+  while (compareEsc(low, high) < 0) {
+    let current: Uint8Array | null = null;
+    let skipFrom: Uint8Array | null = null;
+    for (const e of engine.range({ low, high })) {
+      const k = e.key;
+      if (current !== null && sameUserKey(k, current)) {
+        // An older version of a key already judged: jump past all of them.
+        skipFrom = current;
+        break;
+      }
+      if (!visibleAt(k, bound)) return userKeyView(k).slice();
+      current = k;
+    }
+    if (skipFrom === null) return null;
+    low = pastVersionsOf(skipFrom);
   }
   return null;
+}
+
+/** The first engine key after every version of the user key of a version key: escape(k) 00 02. */
+function pastVersionsOf(versionKeyBytes: Uint8Array): Uint8Array {
+  const n = versionKeyBytes.length - 8;
+  const out = new Uint8Array(n);
+  out.set(new Uint8Array(versionKeyBytes.buffer, versionKeyBytes.byteOffset, n));
+  out[n - 1] = TERMINATOR + 1;
+  return out;
 }
