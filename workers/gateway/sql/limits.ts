@@ -7,6 +7,7 @@ export const sqlLimits = {
    * Bytes of rows one statement may hold in memory for sorts, hash joins, aggregation and
    * DISTINCT together: 64 MiB, half the isolate, leaving room for the write buffer, the parser's
    * WASM heap and the result being paged out. Past it a query fails with 53200, the isolate lives.
+   * A session's work_mem setting may lower the budget, never raise it above this.
    */
   workMemBytes: 64 * 1024 * 1024,
   /** Rows kept for one result returned at once (HTTP / simple query); larger results must page. */

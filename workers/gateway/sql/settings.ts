@@ -81,6 +81,9 @@ export class Settings {
     if (n === "client_encoding" && !["utf8", "utf-8", "unicode"].includes(value.toLowerCase())) {
       throw new PgError("invalid_parameter_value", `invalid value for parameter "client_encoding": "${value}"`, { hint: "Warren supports only UTF8." });
     }
+    if (n === "work_mem" && !/^\s*\d+\s*(kB|MB|GB|B)?\s*$/i.test(value)) {
+      throw new PgError("invalid_parameter_value", `invalid value for parameter "work_mem": "${value}"`, { hint: "Valid units for this parameter are \"B\", \"kB\", \"MB\", \"GB\"." });
+    }
     if (n === "statement_timeout" && !/^\d+(ms|s|min)?$/.test(value)) {
       throw new PgError("invalid_parameter_value", `invalid value for parameter "statement_timeout": "${value}"`);
     }
@@ -133,6 +136,19 @@ export class Settings {
       .filter((s) => s.length > 0)
       .map((s) => (s === "$user" ? user : s))
       .filter((s) => s.length > 0);
+  }
+
+  /**
+   * work_mem in bytes: the memory budget of one statement's sorts, hash tables and aggregation.
+   * Postgres units (kB, MB, GB; a bare number is kB). Sessions may lower it; `capBytes` (the
+   * isolate-safe maximum) bounds it from above.
+   */
+  workMemBytes(capBytes: number): number {
+    const m = /^\s*(\d+)\s*(kB|MB|GB|B)?\s*$/i.exec(this.get("work_mem"));
+    if (m === null) return capBytes;
+    const unit = (m[2] ?? "kB").toLowerCase();
+    const mult = unit === "b" ? 1 : unit === "kb" ? 1024 : unit === "mb" ? 1024 * 1024 : 1024 * 1024 * 1024;
+    return Math.max(64 * 1024, Math.min(capBytes, Number(m[1]) * mult));
   }
 
   /** statement_timeout in milliseconds (0: none). */

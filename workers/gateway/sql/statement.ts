@@ -22,7 +22,7 @@ import { evalContext } from "./types/context.ts";
 import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
 import { compareDatums } from "./bridge/compare.ts";
 import { type ExecContext, codecCache } from "./exec/context.ts";
-import type { DdlChange } from "./exec/ddl-create-table.ts";
+import { createTableFromColumns, type DdlChange } from "./exec/ddl-create-table.ts";
 import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
@@ -113,7 +113,7 @@ export class StatementRunner {
         return self.state.catalog;
       },
       ks: env.ks,
-      memory: new MemoryAccount(sqlLimits.workMemBytes),
+      memory: new MemoryAccount(env.settings.workMemBytes(sqlLimits.workMemBytes)),
       params: [],
       outerRows: [],
       subquerySlots: new Map(),
@@ -248,7 +248,7 @@ export class StatementRunner {
       case "VacuumStmt":
         return { command: stmt["is_vacuumcmd"] === false ? "ANALYZE" : "VACUUM", rowCount: null, fields: [], rows: [] };
       case "CreateTableAsStmt":
-        throw new PgError("feature_not_supported", "CREATE TABLE AS is not supported yet");
+        return this.createTableAs(stmt);
     }
     throw new PgError("feature_not_supported", `${kind.replace(/Stmt$/, "")} statements are not supported`);
   }
@@ -375,47 +375,39 @@ export class StatementRunner {
     };
   }
 
-  private async ddl(kind: string, stmt: PgNode): Promise<StatementResult> {
+  /** CREATE TABLE … AS SELECT: the table is created in this transaction, then filled from the query. */
+  private async createTableAs(stmt: PgNode): Promise<StatementResult> {
+    if (stmt["objtype"] !== "OBJECT_TABLE") throw new PgError("feature_not_supported", "CREATE MATERIALIZED VIEW is not supported");
+    const into = stmt["into"] as PgNode;
+    const rv = into["rel"] as PgNode;
+    const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
+    const colNames = ((into["colNames"] as PgNode[] | undefined) ?? []).map((c) => (c["String"] as PgNode)["sval"] as string);
+    const rel = bindQuery(this.binder, stmt["query"] as PgNode, null);
+    const cols = rel.cols.map((c, i) => ({ name: colNames[i] ?? c.name, type: c.type }));
+    const created = await this.applyDdl(async (env) => createTableFromColumns(env, names, cols, stmt["if_not_exists"] === true));
+    const table = (created as DdlChange & { table: TableDesc | null }).table;
+    if (table === null) return { command: "CREATE TABLE AS", rowCount: 0, fields: [], rows: [] };
+    const fresh = this.state.catalog.table(table.id);
+    const writer = new TableWriter(this.ctx, fresh, bindTableRules(this.newBinder(), fresh));
+    let count = 0;
+    for await (const batch of plan(rel).run(this.ctx)) {
+      const rows: Row[] = [];
+      for (const r of batch) {
+        const row = [...r, await writer.defaultFor(fresh.columns.length - 1)];
+        rows.push(row);
+      }
+      count += (await writer.insert(rows, null)).length;
+    }
+    return { command: "SELECT", rowCount: count, fields: [], rows: [] };
+  }
+
+  /** Runs one schema change: catalog version check, descriptor writes, version bump, new snapshot. */
+  private async applyDdl(make: (env: DdlExecEnv) => Promise<DdlChange>): Promise<DdlChange> {
     if (this.state.txn.readOnly) throw new PgError("read_only_sql_transaction", "cannot execute DDL in a read-only transaction");
-    // Read the catalog version inside this transaction: a concurrent schema change then
-    // conflicts at commit, and a stale snapshot is caught before anything is written.
     const store = this.env.store;
     const version = Number(decodeU64(await this.state.txn.get(this.env.ks.versionKey())));
     if (version !== this.state.catalog.version) throw new StaleCatalog(version);
-    const env = this.ddlEnv();
-    let change: DdlChange;
-    switch (kind) {
-      case "CreateStmt":
-        change = await createTable(env, stmt);
-        break;
-      case "IndexStmt":
-        change = await createIndex(env, stmt);
-        break;
-      case "DropStmt":
-        change = await dropObjects(env, stmt);
-        break;
-      case "AlterTableStmt":
-        change = await alterTable(env, stmt);
-        break;
-      case "ViewStmt":
-        change = await createView(env, stmt, (q) => void bindQuery(this.newBinder(), q, null));
-        break;
-      case "CreateSeqStmt":
-        change = await createSequence(env, stmt);
-        break;
-      case "AlterSeqStmt":
-        change = await alterSequence(env, stmt);
-        break;
-      case "CreateSchemaStmt":
-        change = await createSchema(env, stmt);
-        break;
-      case "TruncateStmt":
-        change = await truncate(env, stmt);
-        break;
-      default:
-        change = renameObject(env, stmt);
-        break;
-    }
+    const change = await make(this.ddlEnv());
     if (change.changed.length > 0 || change.removed.length > 0) {
       for (const d of change.changed) store.writeDescriptor(this.state.txn, d);
       for (const id of change.removed) store.deleteDescriptor(this.state.txn, id);
@@ -424,8 +416,37 @@ export class StatementRunner {
       this.state.catalog = this.state.catalog.withChanges(next, change.changed, change.removed);
       this.state.ddl = true;
     }
+    return change;
+  }
+
+  private async ddl(kind: string, stmt: PgNode): Promise<StatementResult> {
+    const change = await this.applyDdl(async (env) => {
+      switch (kind) {
+        case "CreateStmt":
+          return createTable(env, stmt);
+        case "IndexStmt":
+          return createIndex(env, stmt);
+        case "DropStmt":
+          return dropObjects(env, stmt);
+        case "AlterTableStmt":
+          return alterTable(env, stmt);
+        case "ViewStmt":
+          return createView(env, stmt, (q) => void bindQuery(this.newBinder(), q, null));
+        case "CreateSeqStmt":
+          return createSequence(env, stmt);
+        case "AlterSeqStmt":
+          return alterSequence(env, stmt);
+        case "CreateSchemaStmt":
+          return createSchema(env, stmt);
+        case "TruncateStmt":
+          return truncate(env, stmt);
+        default:
+          return renameObject(env, stmt);
+      }
+    });
     return { command: change.tag, rowCount: null, fields: [], rows: [] };
   }
+
 }
 
 /** The highest $n in a statement. */

@@ -295,3 +295,38 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
   }
   return { changed: [table, ...sequences], removed: [], tag: "CREATE TABLE" };
 }
+
+/** CREATE TABLE … AS: a table (with a hidden row id) whose columns are a query's output columns. */
+export async function createTableFromColumns(env: DdlEnv, names: string[], cols: Array<{ name: string; type: SqlType }>, ifNotExists: boolean): Promise<DdlChange & { table: TableDesc | null }> {
+  const name = names[names.length - 1]!;
+  const schema = env.catalog.creationSchema(names, env.searchPath);
+  if (env.catalog.relationIn(schema.id, name) !== undefined) {
+    if (ifNotExists) return { changed: [], removed: [], tag: "CREATE TABLE AS", table: null };
+    throw new PgError("duplicate_table", `relation "${name}" already exists`);
+  }
+  const seen = new Set<string>();
+  const columns: ColumnDesc[] = cols.map((c, i) => {
+    if (seen.has(c.name)) throw new PgError("duplicate_column", `column "${c.name}" specified more than once`);
+    seen.add(c.name);
+    const t = c.type.oid === Oid.unknown ? Types.text : c.type;
+    return { id: i + 1, name: c.name, type: { oid: t.oid, typmod: t.typmod }, nullable: true, defaultExpr: null, hidden: false, identity: "" };
+  });
+  const rowid: ColumnDesc = { id: columns.length + 1, name: "rowid", type: { oid: Oid.int8, typmod: -1 }, nullable: false, defaultExpr: null, hidden: true, identity: "" };
+  const table: TableDesc = {
+    kind: "table",
+    id: await env.allocateId(),
+    name,
+    schemaId: schema.id,
+    version: 1,
+    columns: [...columns, rowid],
+    nextColumnId: columns.length + 2,
+    primaryIndex: { id: 1, name: "", unique: true, primary: true, columns: [{ columnId: rowid.id, desc: false }] },
+    indexes: [],
+    nextIndexId: 2,
+    checks: [],
+    foreignKeys: [],
+    pkeyName: "",
+    options: {},
+  };
+  return { changed: [table], removed: [], tag: "CREATE TABLE AS", table };
+}
