@@ -57,7 +57,7 @@ export function kvErrorToPgError(e: KvError): PgError {
       });
     case "rate_limited":
     case "overloaded":
-      return new PgError("insufficient_resources", `storage is busy for this tenant: ${e.message}`, {
+      return new PgError("configuration_limit_exceeded", `request rate limit exceeded for this database: ${e.message}`, {
         hint: e.retryAfterMs !== undefined ? `retry after ${e.retryAfterMs} ms` : "retry later",
       });
     case "limit_exceeded":
