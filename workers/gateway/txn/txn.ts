@@ -30,7 +30,7 @@ export type TxnStatus = "open" | "committed" | "aborted";
 
 export class Txn {
   readonly kv: KvClient;
-  readonly txnId: Uint8Array;
+  private txnIdBytes: Uint8Array | null = null;
   readonly readOnly: boolean;
   readTs: Timestamp | null = null;
   readonly readSpans: Span[] = [];
@@ -42,8 +42,13 @@ export class Txn {
   constructor(kv: KvClient, opts: { readOnly?: boolean } = {}) {
     this.kv = kv;
     this.readOnly = opts.readOnly ?? false;
-    this.txnId = crypto.getRandomValues(new Uint8Array(16));
     this.buffer = new WriteBuffer();
+  }
+
+  /** The commit's idempotency id, made when first needed (most transactions never commit writes). */
+  get txnId(): Uint8Array {
+    if (this.txnIdBytes === null) this.txnIdBytes = crypto.getRandomValues(new Uint8Array(16));
+    return this.txnIdBytes;
   }
 
   private checkOpen(): void {
@@ -272,7 +277,7 @@ export class Txn {
 
   static fromState(kv: KvClient, s: TxnState): Txn {
     const t = new Txn(kv, { readOnly: s.readOnly });
-    (t as { txnId: Uint8Array }).txnId = s.txnId;
+    t.txnIdBytes = s.txnId;
     t.readTs = s.readTs;
     for (const [start, end] of s.readSpans) t.readSpans.push({ start, end });
     (t as { buffer: WriteBuffer }).buffer = WriteBuffer.fromState(s.buffer);
