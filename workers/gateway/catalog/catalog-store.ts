@@ -38,6 +38,11 @@ export class CatalogStore {
     return shared.get(this.tenantId);
   }
 
+  /** Forgets the cached snapshot (it was found stale): the next transaction loads the catalog. */
+  invalidate(): void {
+    shared.delete(this.tenantId);
+  }
+
   publish(c: Catalog): void {
     const cur = shared.get(this.tenantId);
     if (cur === undefined || cur.version <= c.version) shared.set(this.tenantId, c);

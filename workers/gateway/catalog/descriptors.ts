@@ -37,6 +37,11 @@ export interface IndexDesc {
   unique: boolean;
   primary: boolean;
   columns: IndexColumn[];
+  /**
+   * "write-only" while an index is being built outside a transaction: every write maintains it
+   * (and enforces its uniqueness), no read uses it. Absent once the build has finished.
+   */
+  state?: "write-only";
 }
 
 export interface CheckDesc {

@@ -21,6 +21,7 @@ import type { FieldDescription, SqlSession, StatementResult } from "./result.ts"
 import { Sequences } from "./sequences.ts";
 import { Settings } from "./settings.ts";
 import { StatementRunner, type StatementEnv, type TxnState } from "./statement.ts";
+import { buildIndexOnline } from "./index-build.ts";
 
 export interface SessionOptions {
   kv: TenantKvCapability;
@@ -185,6 +186,7 @@ export class Session implements SqlSession {
         }
         return null;
       },
+      onlineIndexBuild: undefined,
       uniqueRowId: () => {
         // Time in ms, then 22 random-and-counter bits: unique across gateways without coordination.
         rowIdCounter = (rowIdCounter + 1) & 0x3ff;
@@ -237,6 +239,8 @@ export class Session implements SqlSession {
   private async inTransaction_(stmt: PgNode, params: ReadonlyArray<string | null>): Promise<StatementResult> {
     const env = this.env(params);
     if (this.open !== null) return this.withCatalog(this.open, env, stmt, true);
+    // CREATE INDEX on its own builds the index in chunks after adding it write-only.
+    if (nodeKind(stmt)[0] === "IndexStmt") env.onlineIndexBuild = null;
     for (let attempt = 0; ; attempt++) {
       const txn = new Txn(this.kv, { readOnly: this.settings.get("default_transaction_read_only") === "on" });
       const state: TxnState = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n };
@@ -244,10 +248,15 @@ export class Session implements SqlSession {
         const result = await this.withCatalog(state, env, stmt, false);
         await txn.commit();
         if (state.ddl) this.store.publish(state.catalog);
+        const build = env.onlineIndexBuild;
+        if (build !== null && build !== undefined) await buildIndexOnline({ kv: this.kv, store: this.store, ks: this.ks }, build.tableId, build.indexId);
         return result;
       } catch (err) {
         await txn.rollback();
-        if (err instanceof StaleCatalog && attempt < STALE_CATALOG_RETRIES_MAX) continue;
+        if (err instanceof StaleCatalog && attempt < STALE_CATALOG_RETRIES_MAX) {
+          this.store.invalidate();
+          continue;
+        }
         if (isSerializationFailure(err) && attempt < IMPLICIT_RETRIES_MAX) continue;
         throw err;
       }

@@ -57,6 +57,8 @@ export interface StatementEnv {
   /** Session functions (current_setting for the session's identity values). */
   sessionValue(name: string): string | null;
   uniqueRowId(): bigint;
+  /** Outside an explicit transaction CREATE INDEX only adds a write-only index and records it here; the session builds it. */
+  onlineIndexBuild: { tableId: number; indexId: number } | null | undefined;
 }
 
 function field(c: OutputColumn): FieldDescription {
@@ -424,8 +426,11 @@ export class StatementRunner {
       switch (kind) {
         case "CreateStmt":
           return createTable(env, stmt);
-        case "IndexStmt":
-          return createIndex(env, stmt);
+        case "IndexStmt": {
+          const c = await createIndex(env, stmt, this.env.onlineIndexBuild === null);
+          if (c.built !== undefined) this.env.onlineIndexBuild = c.built;
+          return c;
+        }
         case "DropStmt":
           return dropObjects(env, stmt);
         case "AlterTableStmt":

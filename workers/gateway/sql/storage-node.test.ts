@@ -108,4 +108,22 @@ describe("engine over the real storage node", () => {
     expect(ix.kv.requests).toBe(2);
     expect(ix.kv.rows_read).toBe(20);
   });
+
+  it("builds an index on a table larger than one transaction, in chunks, and refuses a duplicate", async () => {
+    const s = await session(++tenant);
+    await s.execute("CREATE TABLE w (id INT PRIMARY KEY, email TEXT, n INT)");
+    for (let a = 1; a <= 20_000; a += 5000) {
+      await s.execute(`INSERT INTO w SELECT g, 'u' || g || '@x', g % 7 FROM generate_series(${a}, ${a + 4999}) g`);
+    }
+    await s.execute("CREATE UNIQUE INDEX w_email ON w (email)");
+    const { lines, kv } = await explainAnalyze(s, "SELECT id FROM w WHERE email = 'u12345@x'");
+    expect(lines.some((l) => l.includes("Index: w_email"))).toBe(true);
+    expect(kv.rows_read).toBe(2);
+    expect(await rows(s, "SELECT id FROM w WHERE email = 'u12345@x'")).toEqual([["12345"]]);
+    await expect(s.execute("INSERT INTO w VALUES (20001, 'u5@x', 0)")).rejects.toMatchObject({ code: "23505" });
+    await expect(s.execute("CREATE UNIQUE INDEX w_n ON w (n)")).rejects.toMatchObject({ code: "23505" });
+    expect(await rows(s, "SELECT count(*) FROM pg_indexes WHERE indexname = 'w_n'")).toEqual([["0"]]);
+    await s.execute("CREATE INDEX w_n ON w (n)");
+    expect(await rows(s, "SELECT count(*) FROM w WHERE n = 3")).toEqual([["2857"]]);
+  }, 120_000);
 });

@@ -81,7 +81,12 @@ function indexName(env: DdlEnv, table: TableDesc, cols: string[], unique: boolea
   return n;
 }
 
-export async function createIndex(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+/**
+ * CREATE INDEX. Inside a transaction the index is filled in that transaction (bounded by the
+ * transaction size). With `online`, only the write-only descriptor is made here: writes start
+ * maintaining it at once and the session then fills it in chunks (sql/index-build.ts).
+ */
+export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false): Promise<DdlChange & { built?: { tableId: number; indexId: number } }> {
   const rv = stmt["relation"] as PgNode;
   const table = tableByName(env, rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string], false)!;
   const elems = (stmt["indexParams"] as PgNode[]).map((p) => p["IndexElem"] as PgNode);
@@ -98,7 +103,9 @@ export async function createIndex(env: DdlExecEnv, stmt: PgNode): Promise<DdlCha
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   const ix: IndexDesc = { id: table.nextIndexId, name, unique, primary: false, columns: cols.map((c) => ({ columnId: c.columnId, desc: c.desc })) };
+  if (online) ix.state = "write-only";
   const next: TableDesc = { ...bump(table), indexes: [...table.indexes, ix], nextIndexId: table.nextIndexId + 1 };
+  if (online) return { changed: [next], removed: [], tag: "CREATE INDEX", built: { tableId: table.id, indexId: ix.id } };
   await backfillIndex(table, ix, env.ctx);
   return { changed: [next], removed: [], tag: "CREATE INDEX" };
 }

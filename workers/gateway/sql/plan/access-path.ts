@@ -87,6 +87,7 @@ export function chooseAccess(table: TableDesc, conjuncts: readonly Expr[]): Acce
   let best: AccessChoice | null = null;
   let bestScore = 0;
   for (const ix of [table.primaryIndex, ...table.indexes]) {
+    if (ix.state === "write-only") continue;
     const eq: Constraint[] = [];
     let range: Constraint[] = [];
     for (const ic of ix.columns) {
