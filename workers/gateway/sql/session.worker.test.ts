@@ -1,0 +1,17 @@
+// The whole engine inside workerd (the gateway isolate's runtime): DDL, writes, a join, an
+// aggregate and a transaction over the in-memory KV behind the same capability interface.
+import { describe, expect, it } from "vitest";
+import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
+import { createSession } from "./session.ts";
+
+describe("engine in workerd", () => {
+  it("runs statements end to end", async () => {
+    const s = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: 3 });
+    await s.execute("CREATE TABLE a (id INT PRIMARY KEY, n NUMERIC(6,2), t TIMESTAMPTZ DEFAULT now())");
+    await s.execute("CREATE TABLE b (id SERIAL PRIMARY KEY, a_id INT REFERENCES a (id), note TEXT)");
+    await s.execute("BEGIN; INSERT INTO a (id, n) VALUES (1, 1.5), (2, 2.25); INSERT INTO b (a_id, note) VALUES (1, 'x'), (1, 'y'), (2, 'z'); COMMIT");
+    const r = await s.execute("SELECT a.id, sum(a.n), count(b.id), string_agg(b.note, ',' ORDER BY b.note) FROM a JOIN b ON b.a_id = a.id GROUP BY a.id ORDER BY a.id");
+    expect(r[0]!.rows).toEqual([["1", "3.00", "2", "x,y"], ["2", "2.25", "1", "z"]]);
+    await expect(s.execute("INSERT INTO b (a_id) VALUES (9)")).rejects.toMatchObject({ code: "23503" });
+  });
+});
