@@ -445,11 +445,35 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   const wins: WindowCall[] = [];
   const ctx: ExprContext = { scope, aggs, wins, clause: "SELECT" };
 
+  // Set-returning functions in the select list (SELECT generate_series(1, 3)): each becomes a
+  // LATERAL function scan joined to the rows of FROM/WHERE, and the target reads its column.
+  // (Postgres runs several such functions in lockstep; here they combine as a product.)
+  const srfTargets = new Map<PgNode, number>();
+  for (const t of (stmt["targetList"] as PgNode[] | undefined) ?? []) {
+    const val = (t["ResTarget"] as PgNode)["val"] as PgNode;
+    const fc = val["FuncCall"] as PgNode | undefined;
+    const fname = fc === undefined ? "" : stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
+    if (fc === undefined || (fname !== "generate_series" && fname !== "unnest") || fc["over"] !== undefined) continue;
+    const argScope = new Scope([], scope);
+    const args = ((fc["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(argScope, "FROM")));
+    const srf = bindSrf(fname, args, fname);
+    const index = rel.cols.length;
+    rel = { kind: "join", type: "inner", left: rel, right: srf, on: null, lateral: true, cols: [...rel.cols, ...srf.cols] };
+    scope.columns.push({ table: null, name: `\u0000srf${index}`, type: srf.cols[0]!.type, index, hidden: true, tableId: 0, columnId: 0 });
+    srfTargets.set(val, index);
+  }
+
   // Targets.
   const targets: Target[] = [];
   for (const t of (stmt["targetList"] as PgNode[] | undefined) ?? []) {
     const rt = t["ResTarget"] as PgNode;
     const val = rt["val"] as PgNode;
+    const srfCol = srfTargets.get(val);
+    if (srfCol !== undefined) {
+      const c = scope.columns.find((x) => x.index === srfCol)!;
+      targets.push({ expr: { kind: "col", type: c.type, index: srfCol }, name: (rt["name"] as string | undefined) ?? targetName(val, { kind: "col", type: c.type, index: srfCol }), tableId: 0, columnId: 0 });
+      continue;
+    }
     const [vk, vb] = nodeKind(val);
     if (vk === "ColumnRef") {
       const fields = vb["fields"] as PgNode[];
