@@ -7,13 +7,21 @@
 //   0x02 be64(readTs) be64(tenant) id commit outcome (the encoded KvResponse) for idempotent retry
 //   0x03 be64(tenant)                 tenant stats: live bytes, MVCC bytes (2 x f64)
 //   0x04 be64(tenant)                 tenant dropped marker
+//   0x05 be64(commitTs) userKey       GC queue: at commitTs, userKey got a version over an older
+//                                     one (or a tombstone); once the GC threshold reaches commitTs
+//                                     the older versions are garbage (writer-core.ts gcStep)
+//   0x01 'q'                          GC queue start: commits above this ts are all queued; until a
+//                                     GC pass at or above it completes, passes also scan everything
+//                                     (stores written before the queue existed); 0 = not needed
 //   0x74 ...                          MVCC versions of tenant keys (mvcc/version-key.ts)
 
 export const META_MAX_COMMIT_TS = new Uint8Array([0x01, 0x63]);
 export const META_GC_THRESHOLD = new Uint8Array([0x01, 0x67]);
+export const META_GC_QUEUE_SINCE = new Uint8Array([0x01, 0x71]);
 export const TXN_RECORD_TAG = 0x02;
 export const TENANT_STATS_TAG = 0x03;
 export const TENANT_DROPPED_TAG = 0x04;
+export const GC_QUEUE_TAG = 0x05;
 /** All version keys of all tenants: [0x74, 0x75). */
 export const VERSIONS_LOW = new Uint8Array([0x74]);
 export const VERSIONS_HIGH = new Uint8Array([0x75]);
@@ -60,4 +68,19 @@ export function tenantDroppedKey(tenantId: number): Uint8Array {
 
 export function allWithTag(tag: number): { low: Uint8Array; high: Uint8Array } {
   return { low: new Uint8Array([tag]), high: new Uint8Array([tag + 1]) };
+}
+
+/** The GC queue entry saying userKey's older versions become garbage once the threshold reaches commitTs. */
+export function gcQueueKey(commitTs: bigint, userKey: Uint8Array): Uint8Array {
+  return tagged(GC_QUEUE_TAG, u64(commitTs), userKey);
+}
+
+/** Every GC queue entry whose commitTs is at or below `ts`. */
+export function gcQueueUpTo(ts: bigint): { low: Uint8Array; high: Uint8Array } {
+  return { low: new Uint8Array([GC_QUEUE_TAG]), high: tagged(GC_QUEUE_TAG, u64(ts + 1n)) };
+}
+
+/** The user key of a GC queue entry (a view). */
+export function gcQueueUserKey(entryKey: Uint8Array): Uint8Array {
+  return entryKey.subarray(9);
 }

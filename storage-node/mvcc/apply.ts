@@ -8,8 +8,11 @@ import type { KvError, KvRequest, ReadOp, ReadResult, WriteOp } from "../../comm
 import { tenantOfKey } from "../../common/tenant-prefix.ts";
 import type { EngineWriter } from "../engine/engine.ts";
 import type { StorageLimits } from "../limits.ts";
+import { gcQueueKey } from "../node-keys.ts";
 import { mvccGet, mvccScan, readVersion, spanWrittenAfter } from "./read.ts";
 import { bytesEqual, compareBytes, encodeVersionValue, TS_MAX, versionKey } from "./version-key.ts";
+
+const GC_QUEUE_VALUE = new Uint8Array([1]);
 
 export interface TenantBytes {
   liveBytes: number;
@@ -140,6 +143,9 @@ function applyWrites(ctx: ApplyContext, tenantId: number, overlay: Map<string, P
     if (value === null && (latest === undefined || latest.value === null)) continue;
     if (latest !== undefined && latest.value !== null) liveDelta -= key.length + latest.value.length;
     ctx.w.put(versionKey(key, commitTs), encodeVersionValue(value));
+    // The older version (or, for a tombstone, this one too) becomes garbage once the GC threshold
+    // reaches commitTs: queue the key so GC visits it then, instead of scanning every key.
+    if (latest !== undefined) ctx.w.put(gcQueueKey(commitTs, key), GC_QUEUE_VALUE);
     mvccDelta += key.length + 8 + (value === null ? 0 : value.length);
     if (value !== null) liveDelta += key.length + value.length;
   }

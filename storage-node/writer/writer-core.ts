@@ -10,16 +10,12 @@ import type { Engine, EngineWriter } from "../engine/engine.ts";
 import { wallMsOf } from "../hlc.ts";
 import type { StorageLimits } from "../limits.ts";
 import { applyBatch, applyCommit, TenantBytesTable, type ApplyResult } from "../mvcc/apply.ts";
-import {
-  bytesEqual,
-  decodeVersionValue,
-  escapedBound,
-  escapedPart,
-  unescapeKey,
-  versionTs,
-} from "../mvcc/version-key.ts";
+import { decodeVersionValue, escapedBound, userKeyOf, versionBounds, versionTs } from "../mvcc/version-key.ts";
 import {
   allWithTag,
+  gcQueueUpTo,
+  gcQueueUserKey,
+  META_GC_QUEUE_SINCE,
   META_GC_THRESHOLD,
   META_MAX_COMMIT_TS,
   readU64,
@@ -37,12 +33,18 @@ import type { TenantBytesUpdate, WriterJob, WriterMessage, WriterReply } from ".
 
 type DataJob = Extract<WriterJob, { kind: "commit" | "batch" }>;
 
+function keyIdOf(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+}
+
 export class WriterCore {
   private readonly engine: Engine;
   private readonly limits: StorageLimits;
   private readonly bytes = new TenantBytesTable();
   private maxCommitTs = 0n;
   private gcThresholdTs = 0n;
+  /** Non-zero while GC passes must scan every version (see META_GC_QUEUE_SINCE). */
+  private gcQueueSince = 0n;
   private readonly dropped = new Set<number>();
   private readonly nowMs: () => number;
 
@@ -54,6 +56,18 @@ export class WriterCore {
     if (c) this.maxCommitTs = readU64(c);
     const g = engine.get(META_GC_THRESHOLD);
     if (g) this.gcThresholdTs = readU64(g);
+    const q = engine.get(META_GC_QUEUE_SINCE);
+    if (q) {
+      this.gcQueueSince = readU64(q);
+    } else {
+      // First start with the GC queue: every commit from now on is queued. Versions written before
+      // (a store from an older node) are collected by full scans until one completes above this.
+      let any = false;
+      for (const _ of engine.range({ low: VERSIONS_LOW, high: VERSIONS_HIGH, limit: 1 })) any = true;
+      this.gcQueueSince = any ? (this.maxCommitTs > 0n ? this.maxCommitTs : 1n) : 0n;
+      const since = this.gcQueueSince;
+      engine.writeSync((w) => w.put(META_GC_QUEUE_SINCE, u64(since)));
+    }
     const stats = allWithTag(TENANT_STATS_TAG);
     for (const e of engine.range({ low: stats.low, high: stats.high })) {
       const view = new DataView(e.value.buffer, e.value.byteOffset, e.value.byteLength);
@@ -185,60 +199,124 @@ export class WriterCore {
   }
 
   /**
-   * One bounded GC step: removes versions no snapshot at or above thresholdTs can see, and commit
-   * records of transactions whose snapshot is below it. Returns the number of entries removed and
-   * whether the pass finished (call again with the returned cursor otherwise).
+   * One bounded GC step: removes versions no snapshot at or above thresholdTs can see, and (when
+   * the pass completes) commit records of transactions whose snapshot is below it. Returns the
+   * entries removed and the resume key (null when the pass is complete; otherwise call again with
+   * it, after letting queued commits run).
+   *
+   * Work is proportional to garbage, not to data: each commit that writes a version over an older
+   * one queues the key (mvcc/apply.ts, node-keys.ts GC queue), and a pass visits exactly the queued
+   * keys at or below the threshold, in pages of about gcBatchEntriesMax entries read, each page
+   * one write transaction that also deletes the queue entries it handled. (It used to scan every
+   * version of every tenant each gcIntervalMs.) Stores written before the queue existed get full
+   * scans until one completes at or above the point where queueing started.
    */
   gcStep(thresholdTs: bigint, cursor: Uint8Array | null): { removed: number; cursor: Uint8Array | null } {
-    const max = this.limits.gcBatchEntriesMax;
-    const removeKeys: Uint8Array[] = [];
-    const mvccDeltas = new Map<number, number>();
-    let next: Uint8Array | null = null;
-    let current: Uint8Array | null = null;
-    let sawVisible = false;
-    let scanned = 0;
-    for (const e of this.engine.range({ low: cursor ?? VERSIONS_LOW, high: VERSIONS_HIGH })) {
-      const esc = escapedPart(e.key);
-      if (current === null || !bytesEqual(esc, current)) {
-        // Stop only between keys, so each key's versions are judged together.
-        if (scanned >= max) {
-          next = escapedBound(unescapeKey(esc));
-          break;
-        }
-        current = esc.slice();
-        sawVisible = false;
+    const raise = thresholdTs > this.gcThresholdTs;
+    const threshold = raise ? thresholdTs : this.gcThresholdTs;
+    const fullScan = this.gcQueueSince > 0n;
+    let removed = 0;
+    const next = this.engine.writeSync((w) => {
+      // The threshold is persisted with (not after) the first removals below it: after a crash in
+      // the middle of a pass the node restarts refusing reads below it, instead of serving
+      // snapshots with holes.
+      if (raise) w.put(META_GC_THRESHOLD, u64(threshold));
+      const garbage: Uint8Array[] = [];
+      const mvccDeltas = new Map<number, number>();
+      const step = fullScan ? this.gcScanPage(w, threshold, cursor, garbage, mvccDeltas) : this.gcQueuePage(w, threshold, cursor, garbage, mvccDeltas);
+      for (const k of garbage) w.remove(k);
+      removed = garbage.length;
+      for (const [t, d] of mvccDeltas) this.bytes.add(t, 0, -d);
+      if (step.next === null) {
+        // The pass is complete: old commit records go too (their snapshots are unreadable now).
+        const recs = txnRecordsBelow(threshold);
+        const old = [...w.range({ low: recs.low, high: recs.high })].map((r) => r.key);
+        for (const k of old) w.remove(k);
+        if (fullScan && threshold >= this.gcQueueSince) w.put(META_GC_QUEUE_SINCE, u64(0n));
       }
-      scanned++;
-      const ts = versionTs(e.key);
-      if (ts > thresholdTs) continue;
-      // The newest version at or below the threshold is what old snapshots see: keep it, unless it
-      // is a tombstone (then the key is simply absent). Everything older is invisible to all.
+      this.persistDirtyBytes(w);
+      return step.next;
+    });
+    if (raise) this.gcThresholdTs = threshold;
+    if (next === null && fullScan && threshold >= this.gcQueueSince) this.gcQueueSince = 0n;
+    return { removed, cursor: next };
+  }
+
+  /**
+   * Garbage among the versions of one key: the newest version at or below the threshold is what
+   * old snapshots see, so it stays unless it is a tombstone (then the key is simply absent);
+   * everything older is invisible to every snapshot the node still serves. Returns entries read.
+   */
+  private gcKey(w: EngineWriter, userKey: Uint8Array, threshold: bigint, garbage: Uint8Array[], mvccDeltas: Map<number, number>): number {
+    const { low, high } = versionBounds(userKey);
+    const t = tenantOfKey(userKey);
+    let read = 0;
+    let sawVisible = false;
+    for (const e of w.range({ low, high })) {
+      read++;
+      if (versionTs(e.key) > threshold) continue;
       const remove = sawVisible || decodeVersionValue(e.value) === null;
       sawVisible = true;
       if (remove) {
-        removeKeys.push(e.key);
-        const userKey = unescapeKey(esc);
-        const t = tenantOfKey(userKey);
-        const size = userKey.length + 8 + (e.value.length - 1);
-        if (t !== null) mvccDeltas.set(t, (mvccDeltas.get(t) ?? 0) + size);
+        garbage.push(e.key);
+        if (t !== null) mvccDeltas.set(t, (mvccDeltas.get(t) ?? 0) + userKey.length + 8 + (e.value.length - 1));
       }
     }
-    if (removeKeys.length > 0 || (next === null && thresholdTs > this.gcThresholdTs)) {
-      this.engine.writeSync((w) => {
-        for (const k of removeKeys) w.remove(k);
-        for (const [t, d] of mvccDeltas) this.bytes.add(t, 0, -d);
-        if (next === null) {
-          // The pass is complete: old commit records go too (their snapshots are unreadable now).
-          const recs = txnRecordsBelow(thresholdTs);
-          const old = [...this.engine.range({ low: recs.low, high: recs.high })].map((r) => r.key);
-          for (const k of old) w.remove(k);
-          if (thresholdTs > this.gcThresholdTs) w.put(META_GC_THRESHOLD, u64(thresholdTs));
-        }
-        this.persistDirtyBytes(w);
-      });
-      if (next === null && thresholdTs > this.gcThresholdTs) this.gcThresholdTs = thresholdTs;
+    return read;
+  }
+
+  /** One page of the GC queue at or below the threshold; handled entries are deleted with the garbage. */
+  private gcQueuePage(
+    w: EngineWriter,
+    threshold: bigint,
+    cursor: Uint8Array | null,
+    garbage: Uint8Array[],
+    mvccDeltas: Map<number, number>,
+  ): { next: Uint8Array | null } {
+    const max = this.limits.gcBatchEntriesMax;
+    const queue = gcQueueUpTo(threshold);
+    const handled: Uint8Array[] = [];
+    const judged = new Set<string>();
+    let read = 0;
+    let next: Uint8Array | null = null;
+    for (const q of w.range({ low: cursor ?? queue.low, high: queue.high })) {
+      if (read >= max) {
+        next = q.key.slice();
+        break;
+      }
+      read++;
+      handled.push(q.key);
+      // A key updated many times is queued once per update; judging it once per page is enough.
+      const userKey = gcQueueUserKey(q.key);
+      const id = keyIdOf(userKey);
+      if (judged.has(id)) continue;
+      judged.add(id);
+      read += this.gcKey(w, userKey, threshold, garbage, mvccDeltas);
     }
-    return { removed: removeKeys.length, cursor: next };
+    for (const k of handled) w.remove(k);
+    return { next };
+  }
+
+  /** One page of a full scan of every version (stores written before the GC queue existed). */
+  private gcScanPage(
+    w: EngineWriter,
+    threshold: bigint,
+    cursor: Uint8Array | null,
+    garbage: Uint8Array[],
+    mvccDeltas: Map<number, number>,
+  ): { next: Uint8Array | null } {
+    const max = this.limits.gcBatchEntriesMax;
+    let read = 0;
+    let low = cursor ?? VERSIONS_LOW;
+    for (;;) {
+      let first: Uint8Array | undefined;
+      for (const e of w.range({ low, high: VERSIONS_HIGH, limit: 1 })) first = e.key;
+      if (first === undefined) return { next: null };
+      const userKey = userKeyOf(first);
+      if (read >= max) return { next: escapedBound(userKey) };
+      read += this.gcKey(w, userKey, threshold, garbage, mvccDeltas);
+      low = versionBounds(userKey).high;
+    }
   }
 
   /** One bounded step of dropping a tenant: marks it dropped and removes up to a batch of its versions. */
