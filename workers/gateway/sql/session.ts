@@ -154,7 +154,23 @@ export class Session implements SqlSession {
     try {
       const stmts = await parseSql(sql);
       const out: StatementResult[] = [];
-      for (const s of stmts) out.push(await this.runOne(s.stmt, params));
+      // Several statements in one query string without BEGIN run as one implicit transaction,
+      // as Postgres runs a multi-statement simple query: all of them commit, or none.
+      const implicit = stmts.length > 1 && this.open === null && !stmts.some((s) => nodeKind(s.stmt)[0] === "TransactionStmt" || nodeKind(s.stmt)[0] === "VacuumStmt");
+      if (!implicit) {
+        for (const s of stmts) out.push(await this.runOne(s.stmt, params));
+        return out;
+      }
+      this.beginOpen(undefined);
+      try {
+        for (const s of stmts) out.push(await this.runOne(s.stmt, params));
+      } catch (err) {
+        const open = this.open;
+        this.open = null;
+        await open?.txn.rollback();
+        throw err;
+      }
+      await this.transactionStmt({ kind: "TRANS_STMT_COMMIT" });
       return out;
     } catch (err) {
       if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
