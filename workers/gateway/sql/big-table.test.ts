@@ -65,6 +65,26 @@ describe(`a ${ROWS}-row table through one session`, () => {
     expect(peakGrowth).toBeLessThan(96 * 1024 * 1024);
   }, 600_000);
 
+  it("pages every row of a full scan to the client without holding the result", async () => {
+    let rows = 0;
+    let lastId = 0;
+    let ordered = true;
+    const { value: result, peakGrowth } = await measured(() =>
+      s.executeStreaming("SELECT id, grp, pad FROM big", [], async (_fields, batch) => {
+        for (const r of batch) {
+          const id = Number(r[0]);
+          if (id <= lastId) ordered = false;
+          lastId = id;
+        }
+        rows += batch.length;
+      }),
+    );
+    expect(result).toMatchObject({ command: "SELECT", rowCount: ROWS, rows: [] });
+    expect(rows).toBe(ROWS);
+    expect(ordered).toBe(true);
+    expect(peakGrowth).toBeLessThan(96 * 1024 * 1024);
+  }, 600_000);
+
   it("aggregates by group on the fly", async () => {
     const { value: rows, peakGrowth } = await measured(async () => (await s.execute("SELECT grp, count(*) FROM big GROUP BY grp ORDER BY grp")).at(-1)!.rows);
     expect(rows.length).toBe(100);

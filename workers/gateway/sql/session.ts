@@ -178,6 +178,42 @@ export class Session implements SqlSession {
     }
   }
 
+  /**
+   * Runs ONE statement; the rows of a query go to `sink` batch by batch as they are produced
+   * (back-pressure: the next batch waits for the sink), so a result larger than the isolate's
+   * memory can be paged to the client. The returned result has the command tag and row count,
+   * and no rows. Other statements behave as in execute().
+   */
+  async executeStreaming(
+    sql: string,
+    params: Array<string | null>,
+    sink: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>,
+  ): Promise<StatementResult> {
+    try {
+      const stmts = await parseSql(sql);
+      if (stmts.length !== 1) throw new PgError("syntax_error", "executeStreaming takes exactly one statement");
+      const stmt = stmts[0]!.stmt;
+      const [kind] = nodeKind(stmt);
+      if (kind !== "SelectStmt") {
+        const r = await this.runOne(stmt, params);
+        if (r.rows.length > 0) await sink(r.fields, r.rows);
+        return { ...r, rows: [] };
+      }
+      if (this.open?.aborted) throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
+      const env = this.env(params);
+      env.rowSink = sink;
+      try {
+        return await this.inTransaction_(stmt, params, env);
+      } catch (err) {
+        if (this.open !== null) this.open.aborted = true;
+        throw err;
+      }
+    } catch (err) {
+      if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
+      throw toPgError(err);
+    }
+  }
+
   private env(params: ReadonlyArray<string | null>): StatementEnv {
     return {
       store: this.store,
@@ -252,8 +288,8 @@ export class Session implements SqlSession {
   }
 
   /** Runs a statement in the open transaction, or in its own. */
-  private async inTransaction_(stmt: PgNode, params: ReadonlyArray<string | null>): Promise<StatementResult> {
-    const env = this.env(params);
+  private async inTransaction_(stmt: PgNode, params: ReadonlyArray<string | null>, envIn?: StatementEnv): Promise<StatementResult> {
+    const env = envIn ?? this.env(params);
     if (this.open !== null) return this.withCatalog(this.open, env, stmt, true);
     // CREATE INDEX on its own builds the index in chunks after adding it write-only.
     if (nodeKind(stmt)[0] === "IndexStmt") env.onlineIndexBuild = null;
@@ -273,7 +309,8 @@ export class Session implements SqlSession {
           this.store.invalidate();
           continue;
         }
-        if (isSerializationFailure(err) && attempt < IMPLICIT_RETRIES_MAX) continue;
+        // Retry only while nothing has reached the client.
+        if (isSerializationFailure(err) && attempt < IMPLICIT_RETRIES_MAX && env.rowSink === undefined) continue;
         throw err;
       }
     }

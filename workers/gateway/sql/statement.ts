@@ -57,6 +57,8 @@ export interface StatementEnv {
   /** Session functions (current_setting for the session's identity values). */
   sessionValue(name: string): string | null;
   uniqueRowId(): bigint;
+  /** When set, SELECT rows stream here batch by batch instead of being returned (executeStreaming). */
+  rowSink?: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>;
   /** Outside an explicit transaction CREATE INDEX only adds a write-only index and records it here; the session builds it. */
   onlineIndexBuild: { tableId: number; indexId: number } | null | undefined;
 }
@@ -191,12 +193,30 @@ export class StatementRunner {
     return out;
   }
 
-  private async collect(rel: Rel, withResult = true): Promise<StatementResult> {
+  private async collect(rel: Rel): Promise<StatementResult> {
+    const fields = rel.cols.map(field);
+    const sink = this.env.rowSink;
+    if (sink !== undefined) {
+      // Streaming: each batch goes to the client as it is produced; nothing accumulates here.
+      let count = 0;
+      for await (const batch of plan(rel).run(this.ctx)) {
+        const out: Array<Array<string | null>> = new Array(batch.length);
+        for (let i = 0; i < batch.length; i++) {
+          const row = batch[i]!;
+          const o: Array<string | null> = new Array(rel.cols.length);
+          for (let j = 0; j < rel.cols.length; j++) o[j] = formatText(rel.cols[j]!.type, row[j] ?? null, this.tz);
+          out[i] = o;
+        }
+        count += out.length;
+        await sink(fields, out);
+      }
+      return { command: "SELECT", rowCount: count, fields, rows: [] };
+    }
     const rb = new ResultBuilder(rel.cols, this.tz);
     for await (const batch of plan(rel).run(this.ctx)) {
-      if (withResult) for (const r of batch) rb.add(r);
+      for (const r of batch) rb.add(r);
     }
-    return { command: "SELECT", rowCount: rb.rows.length, fields: rel.cols.map(field), rows: rb.rows };
+    return { command: "SELECT", rowCount: rb.rows.length, fields, rows: rb.rows };
   }
 
   /** Parameter types and result columns of one statement, without running it. */

@@ -141,3 +141,23 @@ describe("describe (extended query protocol)", () => {
     expect(s.transactionStatus()).toBe("I");
   });
 });
+
+describe("executeStreaming", () => {
+  it("hands query rows to the sink in batches and returns the tag and count only", async () => {
+    const s = new Session({ kv: memoryCapability(new MemoryKv()), tenantId: 998 });
+    await s.execute("CREATE TABLE st (id INT PRIMARY KEY)");
+    await s.execute("INSERT INTO st SELECT g FROM generate_series(1, 3000) g");
+    const batches: number[] = [];
+    const r = await s.executeStreaming("SELECT id FROM st", [], async (fields, rows) => {
+      expect(fields.map((f) => f.name)).toEqual(["id"]);
+      batches.push(rows.length);
+    });
+    expect(r).toMatchObject({ command: "SELECT", rowCount: 3000, rows: [] });
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(3000);
+    const ins = await s.executeStreaming("INSERT INTO st VALUES (5000) RETURNING id", [], async (_f, rows) => {
+      expect(rows).toEqual([["5000"]]);
+    });
+    expect(ins).toMatchObject({ command: "INSERT", rowCount: 1 });
+  });
+});
