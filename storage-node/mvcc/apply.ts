@@ -229,7 +229,8 @@ export function executeReads(
       }
       budget -= size;
       readBytes += size;
-      results[i] = { op: "get", value: value === null ? null : value.slice() };
+      // The engine's arrays are the caller's: no copy (the response encoder copies once).
+      results[i] = { op: "get", value };
     } else {
       const maxRows = Math.min(op.maxRows === 0 ? limits.scanRowsMax : op.maxRows, limits.scanRowsMax);
       const maxBytes = Math.max(1, Math.min(op.maxBytes === 0 ? limits.scanBytesMax : op.maxBytes, limits.scanBytesMax, budget));

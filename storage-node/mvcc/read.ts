@@ -26,19 +26,28 @@ export interface VersionInfo {
   value: Uint8Array | null;
 }
 
+/** [version of key at readTs, first entry after key's versions): one escape for both bounds. */
+function seekBounds(key: Uint8Array, readTs: bigint): { low: Uint8Array; high: Uint8Array } {
+  const low = versionKey(key, readTs >= TS_MAX ? TS_MAX : readTs);
+  const n = low.length - 8;
+  const high = new Uint8Array(n);
+  high.set(new Uint8Array(low.buffer, low.byteOffset, n));
+  high[n - 1] = TERMINATOR + 1;
+  return { low, high };
+}
+
 /** The newest version of key with ts <= readTs, or undefined when the key has no such version. */
 export function readVersion(engine: EngineReader, key: Uint8Array, readTs: bigint): VersionInfo | undefined {
-  const { high } = versionBounds(key);
-  const low = readTs >= TS_MAX ? versionBounds(key).low : versionKey(key, readTs);
-  for (const e of engine.range({ low, high, limit: 1 })) {
-    return { ts: versionTs(e.key), value: decodeVersionValue(e.value) };
+  for (const e of engine.range({ ...seekBounds(key, readTs), limit: 1 })) {
+    return { ts: versionTs(e.key), value: valueView(e.value) };
   }
   return undefined;
 }
 
+/** The value of key at readTs (a view the caller owns), or null when absent or deleted. */
 export function mvccGet(engine: EngineReader, key: Uint8Array, readTs: bigint): Uint8Array | null {
-  const v = readVersion(engine, key, readTs);
-  return v === undefined ? null : v.value;
+  for (const e of engine.range({ ...seekBounds(key, readTs), limit: 1 })) return valueView(e.value);
+  return null;
 }
 
 export interface ScanPage {
