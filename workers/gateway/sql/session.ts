@@ -331,6 +331,7 @@ export class Session implements SqlSession {
     const timeoutMs = this.settings.statementTimeoutMs();
     txn.deadlineMs = timeoutMs > 0 ? Date.now() + timeoutMs : null;
     for (let attempt = 0; ; attempt++) {
+      txn.buffer.beginStatement();
       const mark = txn.buffer.mark();
       const catalogBefore = state.catalog;
       const ddlBefore = state.ddl;

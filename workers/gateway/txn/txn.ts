@@ -22,6 +22,8 @@ export interface KvRow {
 
 export interface ScanOptions {
   reverse?: boolean;
+  /** Read as of the current statement's start: its own writes are not seen (query operators). */
+  statementSnapshot?: boolean;
   /** How many rows the caller expects to need (LIMIT): the first page asks for about that many. */
   rowsHint?: number;
 }
@@ -110,12 +112,15 @@ export class Txn {
     return r.results.slice(0, ops.length);
   }
 
-  /** Point reads, all in one request (split only past the per-request bound). */
-  async getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | null>> {
+  /**
+   * Point reads, all in one request (split only past the per-request bound). With
+   * `statementSnapshot`, the current statement's own writes are not seen.
+   */
+  async getMany(keys: Uint8Array[], statementSnapshot = false): Promise<Array<Uint8Array | null>> {
     const out: Array<Uint8Array | null> = new Array(keys.length).fill(null);
     const need: number[] = [];
     for (let i = 0; i < keys.length; i++) {
-      const w = this.buffer.get(keys[i]!);
+      const w = this.buffer.get(keys[i]!, statementSnapshot);
       if (w !== undefined) out[i] = w.value;
       else need.push(i);
     }
@@ -156,7 +161,7 @@ export class Txn {
         : { start: cursor, end: res.resumeKey ?? end };
       this.readSpans.push(covered);
       this.noteSpan();
-      const merged = this.mergeBuffered(res.rows, covered, reverse);
+      const merged = this.mergeBuffered(res.rows, covered, reverse, opts.statementSnapshot ?? false);
       if (merged.length > 0) yield merged;
       if (res.resumeKey === null) return;
       cursor = res.resumeKey;
@@ -164,8 +169,8 @@ export class Txn {
     }
   }
 
-  private mergeBuffered(rows: KvRow[], span: Span, reverse: boolean): KvRow[] {
-    const buffered = this.buffer.range(keyString(span.start), keyString(span.end));
+  private mergeBuffered(rows: KvRow[], span: Span, reverse: boolean, statementSnapshot: boolean): KvRow[] {
+    const buffered = this.buffer.range(keyString(span.start), keyString(span.end), statementSnapshot);
     const hideRanges = this.buffer.hasRangeDeletes();
     if (buffered.length === 0 && !hideRanges) return rows;
     if (reverse) buffered.reverse();

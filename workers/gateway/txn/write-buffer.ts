@@ -27,6 +27,13 @@ export class WriteBuffer {
   private readonly undo: Undo[] = [];
   /** Sum of key and value sizes, for the transaction size limit. */
   bytes = 0;
+  /**
+   * For each key the current statement changed, its buffered state before the statement
+   * (undefined: untouched by the transaction until then). A statement's own reads use this
+   * state, as Postgres's command counter does, so `INSERT INTO t SELECT … FROM t` never reads
+   * the rows it is inserting.
+   */
+  private stmtPrev = new Map<string, BufferedWrite | undefined>();
 
   get size(): number {
     return this.entries.size + this.tombstones.length;
@@ -34,6 +41,11 @@ export class WriteBuffer {
 
   mark(): number {
     return this.undo.length;
+  }
+
+  /** Starts a statement: later writes are invisible to reads made with `statementSnapshot`. */
+  beginStatement(): void {
+    this.stmtPrev = new Map();
   }
 
   rollbackTo(mark: number): void {
@@ -55,6 +67,7 @@ export class WriteBuffer {
   set(key: Uint8Array, value: Uint8Array | null): void {
     const k = keyString(key);
     const prev = this.entries.get(k);
+    if (!this.stmtPrev.has(k)) this.stmtPrev.set(k, prev);
     this.undo.push({ kind: "key", k, prev });
     if (prev === undefined) this.sortedKeys = null;
     this.entries.set(k, { key, value });
@@ -74,9 +87,13 @@ export class WriteBuffer {
     this.undo.push({ kind: "range", removed });
   }
 
-  /** The buffered state of a key: a write, or undefined when this transaction has not touched it. */
-  get(key: Uint8Array): BufferedWrite | undefined {
+  /**
+   * The buffered state of a key: a write, or undefined when this transaction has not touched it.
+   * With `statementSnapshot`, the state before the current statement's own writes.
+   */
+  get(key: Uint8Array, statementSnapshot = false): BufferedWrite | undefined {
     const k = keyString(key);
+    if (statementSnapshot && this.stmtPrev.has(k)) return this.stmtPrev.get(k);
     const w = this.entries.get(k);
     if (w !== undefined) return w;
     if (this.hiddenByRange(k)) return { key, value: null };
@@ -99,8 +116,20 @@ export class WriteBuffer {
   }
 
   /** Buffered writes with keys in [start, end), in ascending key order (start/end as key strings). */
-  range(start: string, end: string): BufferedWrite[] {
+  range(start: string, end: string, statementSnapshot = false): BufferedWrite[] {
     if (this.entries.size === 0) return [];
+    if (statementSnapshot && this.stmtPrev.size > 0) {
+      const out: BufferedWrite[] = [];
+      for (const w of this.range(start, end, false)) {
+        const k = keyString(w.key);
+        if (!this.stmtPrev.has(k)) out.push(w);
+        else {
+          const prev = this.stmtPrev.get(k);
+          if (prev !== undefined) out.push(prev);
+        }
+      }
+      return out;
+    }
     const keys = this.sorted();
     let lo = 0;
     let hi = keys.length;

@@ -47,7 +47,7 @@ export function lookupJoinOp(
           unique.set(ks, key);
         }
         const keys = [...unique.keys()];
-        const values = await ctx.txn.getMany(keys.map((k) => unique.get(k)!));
+        const values = await ctx.txn.getMany(keys.map((k) => unique.get(k)!), true);
         const found = new Map<string, Row>();
         keys.forEach((k, i) => {
           const v = values[i];

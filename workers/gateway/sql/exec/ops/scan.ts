@@ -31,7 +31,7 @@ export function primaryScan(table: TableDesc, spans: SpanFn | null, estRows: num
       const list = spans === null ? [{ start: prefix, end: prefixEnd(prefix)! }] : await spans(ctx);
       if (list === null) return;
       for (const s of reverse ? [...list].reverse() : list) {
-        for await (const page of ctx.txn.scan(s.start, s.end, { reverse, ...(rowsHint !== null ? { rowsHint } : {}) })) {
+        for await (const page of ctx.txn.scan(s.start, s.end, { reverse, statementSnapshot: true, ...(rowsHint !== null ? { rowsHint } : {}) })) {
           const out: Row[] = new Array(page.length);
           for (let i = 0; i < page.length; i++) out[i] = codec.decode(page[i]!.value);
           yield out;
@@ -52,7 +52,7 @@ export function pointGet(table: TableDesc, keys: (ctx: ExecContext) => Promise<U
       const ks = await keys(ctx);
       if (ks === null || ks.length === 0) return;
       const codec = ctx.codec(table);
-      const values = await ctx.txn.getMany(ks);
+      const values = await ctx.txn.getMany(ks, true);
       const out: Row[] = [];
       for (const v of values) if (v !== null) out.push(codec.decode(v));
       if (out.length > 0) yield out;
@@ -75,9 +75,9 @@ export function indexScan(table: TableDesc, ix: IndexDesc, spans: SpanFn, estRow
       const list = await spans(ctx);
       if (list === null) return;
       for (const s of reverse ? [...list].reverse() : list) {
-        for await (const page of ctx.txn.scan(s.start, s.end, { reverse, ...(rowsHint !== null ? { rowsHint } : {}) })) {
+        for await (const page of ctx.txn.scan(s.start, s.end, { reverse, statementSnapshot: true, ...(rowsHint !== null ? { rowsHint } : {}) })) {
           const keys = page.map((e) => codec.primaryKeyFromSuffix(e.value));
-          const values = await ctx.txn.getMany(keys);
+          const values = await ctx.txn.getMany(keys, true);
           const out: Row[] = [];
           for (const v of values) if (v !== null) out.push(codec.decode(v));
           if (out.length > 0) yield out;
