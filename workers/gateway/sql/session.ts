@@ -332,6 +332,7 @@ export class Session implements SqlSession {
     txn.deadlineMs = timeoutMs > 0 ? Date.now() + timeoutMs : null;
     for (let attempt = 0; ; attempt++) {
       txn.buffer.beginStatement();
+      this.sequences.beginStatement();
       const mark = txn.buffer.mark();
       const catalogBefore = state.catalog;
       const ddlBefore = state.ddl;
