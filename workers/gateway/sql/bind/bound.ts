@@ -79,10 +79,22 @@ export interface WindowCall {
   readonly args: readonly Expr[];
   readonly partitionBy: readonly Expr[];
   readonly orderBy: readonly SortKey[];
-  /** With ORDER BY and no frame clause the frame ends at the current row's last peer (Postgres default). */
-  readonly frame: "range-current" | "rows-current" | "all";
+  /** The window frame (Postgres's default: RANGE UNBOUNDED PRECEDING to CURRENT ROW, i.e. through the last peer). */
+  readonly frame: WindowFrame;
   readonly type: SqlType;
   readonly aggregate: AggCall | null;
+}
+
+export interface FrameBound {
+  readonly kind: "unbounded" | "current" | "preceding" | "following";
+  /** Row count for `n PRECEDING` / `n FOLLOWING` (ROWS frames), a constant. */
+  readonly offset: number;
+}
+
+export interface WindowFrame {
+  readonly rows: boolean;
+  readonly start: FrameBound;
+  readonly end: FrameBound;
 }
 
 export type JoinType = "inner" | "left" | "right" | "full" | "semi" | "anti";

@@ -16,7 +16,7 @@ import { arrayOf, formatType, Oid, type SqlType, Types, typeFromName } from "../
 import type { Datum } from "../types/datum.ts";
 import { AGGREGATES, aggregateType, WINDOW_ONLY, windowType } from "./aggregates.ts";
 import { type Binder, pos } from "./binder.ts";
-import type { AggCall, Expr, SortKey, SpecialFn, WindowCall } from "./bound.ts";
+import type { AggCall, Expr, FrameBound, SortKey, SpecialFn, WindowCall, WindowFrame } from "./bound.ts";
 import type { Scope } from "./scope.ts";
 import { bindSubquery } from "./select.ts";
 import { bindCatalogFunction } from "./catalog-functions.ts";
@@ -439,9 +439,7 @@ function bindWindowCall(b: Binder, node: PgNode, name: string, ctx: ExprContext)
   const args = ((node["args"] as PgNode[] | undefined) ?? []).map((n) => bindExpr(b, n, inner));
   const partitionBy = ((over["partitionClause"] as PgNode[] | undefined) ?? []).map((n) => bindExpr(b, n, inner));
   const orderBy = ((over["orderClause"] as PgNode[] | undefined) ?? []).map((s) => bindSortBy(b, s, inner));
-  const frameOptions = (over["frameOptions"] as number | undefined) ?? 0;
-  // FRAMEOPTION_ROWS = 0x4; FRAMEOPTION_END_UNBOUNDED_FOLLOWING = 0x80 (libpg-query's bit values).
-  const frame: WindowCall["frame"] = orderBy.length === 0 || (frameOptions & 0x80) !== 0 ? "all" : (frameOptions & 0x4) !== 0 ? "rows-current" : "range-current";
+  const frame = bindFrame(b, over, ctx);
   let call: WindowCall;
   if (AGGREGATES.has(name)) {
     const star = node["agg_star"] === true;
@@ -465,6 +463,46 @@ function bindWindowCall(b: Binder, node: PgNode, name: string, ctx: ExprContext)
   }
   ctx.wins.push(call);
   return { kind: "col", type: call.type, index: WIN_BASE + ctx.wins.length - 1 };
+}
+
+// Postgres's FRAMEOPTION_* bits (parsenodes.h), as libpg-query reports frameOptions.
+const FRAME = {
+  rows: 0x4,
+  groups: 0x8,
+  startUnboundedPreceding: 0x20,
+  endUnboundedFollowing: 0x100,
+  startCurrentRow: 0x200,
+  endCurrentRow: 0x400,
+  startOffsetPreceding: 0x800,
+  endOffsetPreceding: 0x1000,
+  startOffsetFollowing: 0x2000,
+  endOffsetFollowing: 0x4000,
+  exclude: 0x8000 | 0x10000 | 0x20000,
+} as const;
+
+function bindFrame(b: Binder, over: PgNode, ctx: ExprContext): WindowFrame {
+  const o = (over["frameOptions"] as number | undefined) ?? 0;
+  if ((o & FRAME.groups) !== 0 || (o & FRAME.exclude) !== 0) throw new PgError("feature_not_supported", "GROUPS frames and frame exclusion are not supported");
+  const rows = (o & FRAME.rows) !== 0;
+  const offset = (node: unknown, which: string): number => {
+    const e = bindExpr(b, node as PgNode, { scope: ctx.scope, aggs: null, wins: null, clause: "window frame" });
+    if (e.kind !== "const" || e.value === null) throw new PgError("feature_not_supported", `frame ${which} offset must be a constant`);
+    const n = Number(e.value as number | bigint);
+    if (!Number.isInteger(n) || n < 0) throw new PgError("invalid_preceding_or_following_size", "frame starting offset must not be negative");
+    if (!rows) throw new PgError("feature_not_supported", "RANGE with an offset is not supported; use ROWS");
+    return n;
+  };
+  const start: FrameBound =
+    (o & FRAME.startCurrentRow) !== 0 ? { kind: "current", offset: 0 }
+    : (o & FRAME.startOffsetPreceding) !== 0 ? { kind: "preceding", offset: offset(over["startOffset"], "start") }
+    : (o & FRAME.startOffsetFollowing) !== 0 ? { kind: "following", offset: offset(over["startOffset"], "start") }
+    : { kind: "unbounded", offset: 0 };
+  const end: FrameBound =
+    (o & FRAME.endUnboundedFollowing) !== 0 ? { kind: "unbounded", offset: 0 }
+    : (o & FRAME.endOffsetPreceding) !== 0 ? { kind: "preceding", offset: offset(over["endOffset"], "end") }
+    : (o & FRAME.endOffsetFollowing) !== 0 ? { kind: "following", offset: offset(over["endOffset"], "end") }
+    : { kind: "current", offset: 0 };
+  return { rows, start, end };
 }
 
 export function bindSortBy(b: Binder, s: PgNode, ctx: ExprContext): SortKey {

@@ -1,6 +1,6 @@
 // Window functions: the input is materialised (within the memory budget), each function's rows
 // are ordered by PARTITION BY then ORDER BY, and values are computed per partition: ranking
-// functions, lag/lead, first/last/nth_value, and aggregates over the default frames.
+// functions, lag/lead, first/last/nth_value, and aggregates over ROWS / RANGE frames.
 import { PgError } from "../../../../../common/errors.ts";
 import type { WindowCall } from "../../bind/bound.ts";
 import { rowKey } from "../../bridge/compare.ts";
@@ -71,6 +71,10 @@ function computePartition(
   for (let j = n - 1; j >= 0; j--) {
     peerEnd[j] = j + 1 < n && cmp(part[j]!.ok, part[j + 1]!.ok) === 0 ? peerEnd[j + 1]! : j;
   }
+  const peerStart = new Array<number>(n);
+  for (let j = 0; j < n; j++) {
+    peerStart[j] = j > 0 && cmp(part[j - 1]!.ok, part[j]!.ok) === 0 ? peerStart[j - 1]! : j;
+  }
   const arg = (k: number, j: number): Datum => args[k]!(rows[part[j]!.i]!);
   switch (f.name) {
     case "row_number":
@@ -116,41 +120,50 @@ function computePartition(
       }
       return;
     case "first_value":
-      for (let j = 0; j < n; j++) out[part[j]!.i] = arg(0, 0);
-      return;
     case "last_value":
-      for (let j = 0; j < n; j++) out[part[j]!.i] = arg(0, frameEnd(f, j, n, peerEnd));
-      return;
     case "nth_value":
       for (let j = 0; j < n; j++) {
-        const k = (arg(1, j) as number) - 1;
-        out[part[j]!.i] = k <= frameEnd(f, j, n, peerEnd) ? (k < n ? arg(0, k) : null) : null;
+        const s = Math.max(0, frameStart(f, j, peerStart));
+        const e = Math.min(n - 1, frameEnd(f, j, n, peerEnd));
+        const k = f.name === "first_value" ? s : f.name === "last_value" ? e : s + (arg(1, j) as number) - 1;
+        out[part[j]!.i] = s <= e && k >= s && k <= e ? arg(0, k) : null;
       }
       return;
   }
   if (f.aggregate === null) throw new PgError("feature_not_supported", `window function ${f.name} is not supported`);
-  if (f.frame === "all") {
-    const acc = makeAccumulator(f.aggregate);
-    for (let j = 0; j < n; j++) acc.add(args.map((_, k) => arg(k, j)));
-    const v = acc.result();
-    for (const p of part) out[p.i] = v;
+  const agg = f.aggregate;
+  const argsAt = (j: number): Datum[] => args.map((_, k) => arg(k, j));
+  if (f.frame.start.kind === "unbounded") {
+    // Frames that start at the partition's first row grow monotonically: add rows as the end moves.
+    const acc = makeAccumulator(agg);
+    let added = 0;
+    for (let j = 0; j < n; j++) {
+      const end = Math.min(n - 1, frameEnd(f, j, n, peerEnd));
+      while (added <= end) acc.add(argsAt(added++));
+      out[part[j]!.i] = acc.result();
+    }
     return;
   }
-  // Running frames: add rows in order; RANGE frames include every peer of the current row.
-  const acc = makeAccumulator(f.aggregate);
-  let added = 0;
+  // Sliding frames: each row's frame aggregated on its own (O(rows × frame width)).
   for (let j = 0; j < n; j++) {
-    const end = frameEnd(f, j, n, peerEnd);
-    while (added <= end) {
-      acc.add(args.map((_, k) => arg(k, added)));
-      added++;
-    }
+    const acc = makeAccumulator(agg);
+    const s = frameStart(f, j, peerStart);
+    const e = frameEnd(f, j, n, peerEnd);
+    for (let x = Math.max(0, s); x <= Math.min(n - 1, e); x++) acc.add(argsAt(x));
     out[part[j]!.i] = acc.result();
   }
 }
 
+function frameStart(f: WindowCall, j: number, peerStart: number[]): number {
+  const b = f.frame.start;
+  if (b.kind === "unbounded") return 0;
+  if (b.kind === "current") return f.frame.rows ? j : peerStart[j]!;
+  return b.kind === "preceding" ? j - b.offset : j + b.offset;
+}
+
 function frameEnd(f: WindowCall, j: number, n: number, peerEnd: number[]): number {
-  if (f.frame === "all") return n - 1;
-  if (f.frame === "rows-current") return j;
-  return peerEnd[j]!;
+  const b = f.frame.end;
+  if (b.kind === "unbounded") return n - 1;
+  if (b.kind === "current") return f.frame.rows ? j : peerEnd[j]!;
+  return b.kind === "preceding" ? j - b.offset : j + b.offset;
 }
