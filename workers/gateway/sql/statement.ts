@@ -13,7 +13,7 @@ import { Binder } from "./bind/binder.ts";
 import type { Expr, OutputColumn, Rel, SpecialFn } from "./bind/bound.ts";
 import { bindDelete, bindInsert, bindUpdate, tableScope } from "./bind/dml.ts";
 import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind/expr.ts";
-import { bindQuery } from "./bind/select.ts";
+import { bindQuery, bindWith } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
 import { bindTableRules } from "./bind/table-rules.ts";
 import { formatText } from "./bridge/text.ts";
@@ -277,7 +277,8 @@ export class StatementRunner {
 
   private async dml(kind: string, stmt: PgNode): Promise<StatementResult> {
     if (this.state.txn.readOnly) throw new PgError("read_only_sql_transaction", `cannot execute ${kind.replace("Stmt", "").toUpperCase()} in a read-only transaction`);
-    if (stmt["withClause"] !== undefined) throw new PgError("feature_not_supported", "WITH on INSERT/UPDATE/DELETE is not supported yet");
+    // WITH queries of a data-modifying statement are visible to it (read-only WITH queries only).
+    if (stmt["withClause"] !== undefined) bindWith(this.binder, stmt["withClause"] as PgNode, null);
     let res: DmlResult;
     let returning: { cols: OutputColumn[] } | null;
     let command: string;

@@ -208,7 +208,16 @@ function bindSetList(b: Binder, table: TableDesc, list: PgNode[], scope: Scope, 
     const rt = t["ResTarget"] as PgNode;
     const p = columnPosition(table, rt["name"] as string, rt["location"]);
     if (sets.some((s) => s.pos === p)) throw new PgError("syntax_error", `multiple assignments to same column "${rt["name"] as string}"`);
-    const val = rt["val"] as PgNode;
+    let val = rt["val"] as PgNode;
+    const multi = val["MultiAssignRef"] as PgNode | undefined;
+    if (multi !== undefined) {
+      // UPDATE … SET (a, b) = (x, y): each column takes its position of the row constructor.
+      const row = (multi["source"] as PgNode)["RowExpr"] as PgNode | undefined;
+      if (row === undefined) throw new PgError("feature_not_supported", "SET (…) = (SELECT …) is not supported; list the values");
+      const args = row["args"] as PgNode[];
+      if (args.length !== (multi["ncolumns"] as number)) throw new PgError("syntax_error", "number of columns does not match number of values");
+      val = args[(multi["colno"] as number) - 1]!;
+    }
     let e: Expr;
     if (val["SetToDefault"] !== undefined) e = { kind: "const", type: types[p]!, value: DEFAULT_SENTINEL };
     else e = bindExpr(b, val, ctxFor(scope, "UPDATE"));

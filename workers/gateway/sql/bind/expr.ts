@@ -217,6 +217,9 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   const rexpr = node["rexpr"] as PgNode | undefined;
   switch (kind) {
     case "AEXPR_OP": {
+      if (lexpr !== undefined && lexpr["RowExpr"] !== undefined && rexpr?.["RowExpr"] !== undefined) {
+        return rowComparison(b, opName, (lexpr["RowExpr"] as PgNode)["args"] as PgNode[], (rexpr["RowExpr"] as PgNode)["args"] as PgNode[], ctx, loc);
+      }
       if (lexpr === undefined) {
         const arg = bindExpr(b, rexpr!, ctx);
         if (opName === "-" && arg.kind === "const" && arg.value !== null) {
@@ -310,6 +313,28 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
     }
   }
   throw new PgError("feature_not_supported", `expression kind ${kind} is not supported`, pos(loc));
+}
+
+/**
+ * (a, b) op (c, d): equality is pairwise AND (inequality OR); ordering comparisons are
+ * lexicographic — a < c OR (a = c AND b < d) — as Postgres compares row constructors.
+ */
+function rowComparison(b: Binder, op: string, left: PgNode[], right: PgNode[], ctx: ExprContext, loc: unknown): Expr {
+  if (left.length !== right.length) throw new PgError("syntax_error", "unequal number of entries in row expressions", pos(loc));
+  const l = left.map((n) => bindExpr(b, n, ctx));
+  const r = right.map((n) => bindExpr(b, n, ctx));
+  const pair = (o: string, i: number): Expr => binaryOp(o, l[i]!, r[i]!, loc);
+  if (op === "=") return { kind: "and", type: BOOL, args: l.map((_, i) => pair("=", i)) };
+  if (op === "<>" || op === "!=") return { kind: "or", type: BOOL, args: l.map((_, i) => pair("<>", i)) };
+  if (!["<", "<=", ">", ">="].includes(op)) throw new PgError("feature_not_supported", `row comparison with ${op} is not supported`, pos(loc));
+  const strict = op === "<" || op === ">" ? op : op === "<=" ? "<" : ">";
+  const n = l.length;
+  // Build from the last column outward: last uses op itself (≤ / ≥ keep equality there).
+  let acc: Expr = pair(op, n - 1);
+  for (let i = n - 2; i >= 0; i--) {
+    acc = { kind: "or", type: BOOL, args: [pair(strict, i), { kind: "and", type: BOOL, args: [pair("=", i), acc] }] };
+  }
+  return acc;
 }
 
 /** A parser list: either a JSON array or a { List: { items } } node. */

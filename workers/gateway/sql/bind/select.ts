@@ -82,7 +82,7 @@ export function bindQuery(b: Binder, n: PgNode, outer: Scope | null): Rel {
   }
 }
 
-function bindWith(b: Binder, w: PgNode, outer: Scope | null): void {
+export function bindWith(b: Binder, w: PgNode, outer: Scope | null): void {
   const recursive = w["recursive"] === true;
   for (const c of w["ctes"] as PgNode[]) {
     const cte = c["CommonTableExpr"] as PgNode;
