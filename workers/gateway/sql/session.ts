@@ -22,6 +22,9 @@ import { Sequences } from "./sequences.ts";
 import { Settings } from "./settings.ts";
 import { StatementRunner, type StatementEnv, type TxnState } from "./statement.ts";
 import { buildIndexOnline } from "./index-build.ts";
+import { codecCache } from "./exec/context.ts";
+import type { RowCodec } from "./exec/row-codec.ts";
+import type { TableDesc } from "../catalog/descriptors.ts";
 
 export interface SessionOptions {
   kv: TenantKvCapability;
@@ -72,6 +75,7 @@ export class Session implements SqlSession {
   private readonly store: CatalogStore;
   private readonly settings: Settings;
   private readonly sequences: Sequences;
+  private readonly codecs: (t: TableDesc) => RowCodec;
   private open: OpenTxn | null = null;
   private readonly user: string;
   private readonly database: string;
@@ -88,6 +92,7 @@ export class Session implements SqlSession {
     delete initial["options"];
     this.settings = new Settings(initial);
     this.sequences = new Sequences(this.kv, this.ks);
+    this.codecs = codecCache(this.ks);
   }
 
   /** Counters of KV work done by this session (tests and EXPLAIN read them). */
@@ -220,6 +225,7 @@ export class Session implements SqlSession {
       ks: this.ks,
       settings: this.settings,
       sequences: this.sequences,
+      codecs: this.codecs,
       params,
       sessionValue: (name) => {
         switch (name) {

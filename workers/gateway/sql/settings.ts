@@ -42,6 +42,8 @@ const DISPLAY: Record<string, string> = { datestyle: "DateStyle", intervalstyle:
 export class Settings {
   private readonly values = new Map<string, string>();
   private readonly initial = new Map<string, string>();
+  /** searchPath() of the current search_path value (recomputed when the setting changes). */
+  private searchPathCache: { raw: string; user: string; path: string[] } | null = null;
 
   constructor(initial: Record<string, string> = {}) {
     for (const [k, v] of Object.entries(DEFAULTS)) this.values.set(k, v);
@@ -130,12 +132,17 @@ export class Settings {
   /** The schemas of search_path, with "$user" resolved to the session user. */
   searchPath(): string[] {
     const user = this.getOr("user", "");
-    return this.get("search_path")
+    const raw = this.get("search_path");
+    const c = this.searchPathCache;
+    if (c !== null && c.raw === raw && c.user === user) return c.path;
+    const path = raw
       .split(",")
       .map((s) => s.trim().replace(/^"(.*)"$/, "$1"))
       .filter((s) => s.length > 0)
       .map((s) => (s === "$user" ? user : s))
       .filter((s) => s.length > 0);
+    this.searchPathCache = { raw, user, path };
+    return path;
   }
 
   /**

@@ -21,7 +21,8 @@ import { setBindContext } from "./bridge/eval-context.ts";
 import { evalContext } from "./types/context.ts";
 import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
 import { compareDatums } from "./bridge/compare.ts";
-import { type ExecContext, codecCache } from "./exec/context.ts";
+import type { ExecContext } from "./exec/context.ts";
+import type { RowCodec } from "./exec/row-codec.ts";
 import { createTableFromColumns, type DdlChange } from "./exec/ddl-create-table.ts";
 import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
@@ -57,6 +58,8 @@ export interface StatementEnv {
   /** Session functions (current_setting for the session's identity values). */
   sessionValue(name: string): string | null;
   uniqueRowId(): bigint;
+  /** Row codecs by table version, kept for the session (building one per statement is waste). */
+  codecs: (t: TableDesc) => RowCodec;
   /** When set, SELECT rows stream here batch by batch instead of being returned (executeStreaming). */
   rowSink?: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>;
   /** Outside an explicit transaction CREATE INDEX only adds a write-only index and records it here; the session builds it. */
@@ -108,7 +111,7 @@ export class StatementRunner {
     this.tz = timeZoneFromSetting(env.settings.get("timezone"));
     setBindContext(evalContext({ timeZone: this.tz, transactionTimestamp: state.txnStartMicros }));
     this.binder = this.newBinder();
-    const codec = codecCache(env.ks);
+    const codec = env.codecs;
     const cteRows = new Map<number, Row[]>();
     const self = this;
     this.ctx = {

@@ -38,15 +38,24 @@ export interface ExecContext {
   readonly analyze: boolean;
 }
 
+/** Row codecs by table id and descriptor version (a new version replaces the old entry). */
 export function codecCache(ks: Keyspace): (t: TableDesc) => RowCodec {
-  const cache = new Map<string, RowCodec>();
+  const cache = new Map<number, RowCodec>();
   return (t) => {
-    const k = `${t.id}.${t.version}`;
-    let c = cache.get(k);
-    if (c === undefined) {
-      c = new RowCodec(ks, t);
-      cache.set(k, c);
+    let c = cache.get(t.id);
+    if (c === undefined || c.table !== t) {
+      c = c !== undefined && c.table.version === t.version && sameShape(c.table, t) ? c : new RowCodec(ks, t);
+      cache.set(t.id, c);
     }
     return c;
   };
+}
+
+/**
+ * The same layout (columns, their types, indexes): a descriptor re-read from storage. Versions
+ * alone do not prove it — a rolled-back schema change can reuse a version number.
+ */
+function sameShape(a: TableDesc, b: TableDesc): boolean {
+  const layout = (t: TableDesc): string => JSON.stringify([t.columns.map((c) => [c.id, c.type.oid, c.type.typmod]), t.primaryIndex, t.indexes]);
+  return layout(a) === layout(b);
 }

@@ -41,7 +41,31 @@ export function warmParser(): Promise<void> {
   return loadWasm().then(() => undefined);
 }
 
+/**
+ * Parsed statements by query text: applications repeat the same statements (prepared or not),
+ * and the AST is only ever read. Bounded, least recently used first out.
+ */
+const cache = new Map<string, RawStatement[]>();
+const CACHE_ENTRIES_MAX = 256;
+/** Query texts longer than this are not cached (one-off bulk statements would crowd it out). */
+const CACHE_TEXT_CHARS_MAX = 4096;
+
 export async function parseSql(sql: string): Promise<RawStatement[]> {
+  const hit = cache.get(sql);
+  if (hit !== undefined) {
+    cache.delete(sql);
+    cache.set(sql, hit);
+    return hit;
+  }
+  const parsed = await parseUncached(sql);
+  if (sql.length <= CACHE_TEXT_CHARS_MAX) {
+    if (cache.size >= CACHE_ENTRIES_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(sql, parsed);
+  }
+  return parsed;
+}
+
+async function parseUncached(sql: string): Promise<RawStatement[]> {
   if (sql.length > sqlLimits.statementCharsMax) {
     throw new PgError("program_limit_exceeded", `statement is ${sql.length} characters long; the limit is ${sqlLimits.statementCharsMax}`);
   }
