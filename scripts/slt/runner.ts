@@ -144,6 +144,7 @@ export async function runFile(path: string, target: SqlTarget, options: RunOptio
   const label = path.split("/").slice(-2).join("_").replace(/\.test$/, "");
   let session: SqlSession | undefined;
   let transportStreak = 0;
+  let lastTransportMessage = "";
   const fail = (f: Failure): void => {
     result.failedLines.push(f.line);
     if (result.failures.length < detailsMax) result.failures.push(f);
@@ -151,6 +152,7 @@ export async function runFile(path: string, target: SqlTarget, options: RunOptio
     result.causes.set(cause, (result.causes.get(cause) ?? 0) + 1);
     options.onFailure?.(f);
     transportStreak = f.reason === "transport" ? transportStreak + 1 : 0;
+    if (f.reason === "transport") lastTransportMessage = f.message ?? "";
   };
   try {
     session = await target.openSession(label);
@@ -197,7 +199,7 @@ export async function runFile(path: string, target: SqlTarget, options: RunOptio
         break;
       }
       if (transportStreak >= transportFailuresMax) {
-        result.abortedBy = `${transportFailuresMax} transport failures in a row; last: ${result.failures.at(-1)?.message ?? "?"}`;
+        result.abortedBy = `${transportFailuresMax} transport failures in a row; last: ${lastTransportMessage}`;
         break;
       }
     }
