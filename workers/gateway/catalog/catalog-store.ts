@@ -66,6 +66,20 @@ export class CatalogStore {
     return c;
   }
 
+  /**
+   * The catalog as this transaction sees it, its own uncommitted schema changes included (the
+   * version and descriptors are read through the transaction's write buffer). Not cached.
+   */
+  async loadOwn(txn: Txn): Promise<Catalog> {
+    const version = Number(decodeU64(await txn.get(this.ks.versionKey())));
+    const start = this.ks.descriptorsPrefix();
+    const descs: Descriptor[] = [];
+    for await (const page of txn.scan(start, prefixEnd(start)!)) {
+      for (const row of page) descs.push(decodeDescriptor(row.value));
+    }
+    return new Catalog(version, descs);
+  }
+
   /** Arms the version check on the transaction's next read request. */
   armCheck(txn: Txn, planned: Catalog): void {
     txn.piggybackGet(this.ks.versionKey(), (v) => {

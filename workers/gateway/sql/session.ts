@@ -15,6 +15,7 @@ import { Keyspace } from "../catalog/keyspace.ts";
 import type { TenantKvCapability } from "../kv/capability.ts";
 import { KvClient, type KvTransport } from "../kv/kv-client.ts";
 import { Txn } from "../txn/txn.ts";
+import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/handle.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
 import { parseSql } from "./parse/parser.ts";
 import type { FieldDescription, SqlSession, StatementResult } from "./result.ts";
@@ -102,6 +103,28 @@ export class Session implements SqlSession {
 
   get inTransaction(): boolean {
     return this.open !== null;
+  }
+
+  /**
+   * The open transaction as JSON-safe data (null when none is open), for clients that carry it
+   * between stateless requests; the session no longer holds it afterwards. Savepoints cannot be
+   * carried (they are marks into in-memory undo state): sealing with savepoints open fails.
+   */
+  sealTransaction(): SessionTxnHandle | null {
+    const open = this.open;
+    if (open === null) return null;
+    if (open.savepoints.length > 0) throw new PgError("feature_not_supported", "a transaction with open savepoints cannot be carried between requests");
+    this.open = null;
+    return { txn: txnStateToData(open.txn.toState()), aborted: open.aborted, ddl: open.ddl, startedAtMicros: open.txnStartMicros.toString() };
+  }
+
+  /** Continues a transaction sealed by sealTransaction (in this or another gateway). */
+  async resumeTransaction(handle: SessionTxnHandle): Promise<void> {
+    if (this.open !== null) throw new PgError("active_sql_transaction", "there is already a transaction in progress");
+    const txn = Txn.fromState(this.kv, txnStateFromData(handle.txn));
+    // A transaction that changed the schema reads its own descriptors back from its buffer.
+    const catalog = handle.ddl ? await this.store.loadOwn(txn) : (null as unknown as Catalog);
+    this.open = { txn, catalog, ddl: handle.ddl, txnStartMicros: BigInt(handle.startedAtMicros), aborted: handle.aborted, savepoints: [] };
   }
 
   /** ReadyForQuery status: idle, in a transaction block, or in a failed one. */
@@ -523,6 +546,13 @@ export class Session implements SqlSession {
     const display = name === "transaction isolation level" ? "transaction_isolation" : this.settings.displayName(name);
     return { command: "SHOW", rowCount: 1, fields: [text(display)], rows: [[value]] };
   }
+}
+
+export interface SessionTxnHandle {
+  txn: TxnHandleData;
+  aborted: boolean;
+  ddl: boolean;
+  startedAtMicros: string;
 }
 
 export function createSession(opts: SessionOptions): SqlSession {

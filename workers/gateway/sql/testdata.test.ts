@@ -161,3 +161,26 @@ describe("executeStreaming", () => {
     expect(ins).toMatchObject({ command: "INSERT", rowCount: 1 });
   });
 });
+
+describe("sealed transactions", () => {
+  it("carries an open transaction to another session, JSON round trip included", async () => {
+    const cap = memoryCapability(new MemoryKv());
+    const a = new Session({ kv: cap, tenantId: 997 });
+    await a.execute("CREATE TABLE h (id INT PRIMARY KEY, v INT)");
+    await a.execute("INSERT INTO h VALUES (1, 10)");
+    await a.execute("BEGIN");
+    await a.execute("UPDATE h SET v = 11 WHERE id = 1");
+    await a.execute("CREATE TABLE h2 (x INT)");
+    await a.execute("INSERT INTO h2 VALUES (5)");
+    const handle = JSON.parse(JSON.stringify(a.sealTransaction()));
+    expect(a.transactionStatus()).toBe("I");
+    const b = new Session({ kv: cap, tenantId: 997 });
+    await b.resumeTransaction(handle);
+    expect((await b.execute("SELECT v FROM h WHERE id = 1"))[0]!.rows).toEqual([["11"]]);
+    expect((await b.execute("SELECT x FROM h2"))[0]!.rows).toEqual([["5"]]);
+    await b.execute("COMMIT");
+    expect((await a.execute("SELECT v FROM h"))[0]!.rows).toEqual([["11"]]);
+    expect((await a.execute("SELECT count(*) FROM h2"))[0]!.rows).toEqual([["1"]]);
+    await expect(b.resumeTransaction({ ...handle, txn: { ...handle.txn, v: 2 } })).rejects.toMatchObject({ code: "25000" });
+  });
+});
