@@ -2,6 +2,7 @@
 // Names are case-insensitive, as in Postgres; unknown names fail with 42704 like Postgres does,
 // except custom "prefix.name" settings, which Postgres accepts.
 import { PgError } from "../../../common/errors.ts";
+import { timeZoneFromSetting } from "./types/timezone.ts";
 
 /** Defaults, as a PostgreSQL 15 server reports them (Warren runs every transaction serializable). */
 const DEFAULTS: Record<string, string> = {
@@ -98,6 +99,13 @@ export class Settings {
       v = ms === 0 ? "0" : ms % 60_000 === 0 ? `${ms / 60_000}min` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
     }
     if (n === "timezone" && ["utc", "gmt", "z", "zulu"].includes(value.toLowerCase())) v = "UTC";
+    if (n === "timezone") {
+      try {
+        timeZoneFromSetting(v);
+      } catch {
+        throw new PgError("invalid_parameter_value", `invalid value for parameter "TimeZone": "${value}"`);
+      }
+    }
     if (n === "transaction_isolation" || n === "default_transaction_isolation") v = value.toLowerCase();
     this.values.set(n, v);
   }
