@@ -37,7 +37,8 @@ import type { FieldDescription, StatementResult } from "./result.ts";
 import type { Sequences } from "./sequences.ts";
 import type { Settings } from "./settings.ts";
 import type { Datum } from "./types/datum.ts";
-import { typeFromOid, typlen, Types } from "./types/type.ts";
+import { formatType, isKnownTypeOid, Oid, type SqlType, typeFromOid, typlen, Types } from "./types/type.ts";
+import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -71,14 +72,34 @@ function field(c: OutputColumn): FieldDescription {
   return { name: c.name, tableID: c.tableId, columnID: c.columnId, dataTypeID: t.oid, dataTypeSize: typlen(t), dataTypeModifier: t.typmod, format: "text" };
 }
 
+/** Text of one output value; regclass and regtype print names, as Postgres prints them. */
+type ValueFormatter = (t: SqlType, d: Datum) => string | null;
+
+function valueFormatter(catalog: Catalog, timeZone: TimeZone): ValueFormatter {
+  return (t, d) => {
+    if (d !== null && t.oid === Oid.regclass) {
+      const id = descIdOfOid(Number(d));
+      const rel = id === null ? undefined : catalog.get(id);
+      if (rel !== undefined && rel.kind !== "schema") return rel.name;
+      const ix = indexOfOid(Number(d));
+      const table = ix === null ? undefined : catalog.get(ix[0]);
+      const index = table?.kind === "table" ? [table.primaryIndex, ...table.indexes].find((i) => i.id === ix![1]) : undefined;
+      if (index !== undefined && table?.kind === "table") return index.primary ? table.pkeyName : index.name;
+      return String(d);
+    }
+    if (d !== null && t.oid === Oid.regtype) return isKnownTypeOid(Number(d)) ? formatType(typeFromOid(Number(d))) : String(d);
+    return formatText(t, d, timeZone);
+  };
+}
+
 class ResultBuilder {
   rows: Array<Array<string | null>> = [];
   private bytes = 0;
   private readonly cols: readonly OutputColumn[];
-  private readonly timeZone: TimeZone;
-  constructor(cols: readonly OutputColumn[], timeZone: TimeZone) {
+  private readonly format: ValueFormatter;
+  constructor(cols: readonly OutputColumn[], format: ValueFormatter) {
     this.cols = cols;
-    this.timeZone = timeZone;
+    this.format = format;
   }
   add(row: Row): void {
     if (this.rows.length >= sqlLimits.resultRowsMax) {
@@ -86,7 +107,7 @@ class ResultBuilder {
     }
     const out: Array<string | null> = new Array(this.cols.length);
     for (let i = 0; i < this.cols.length; i++) {
-      const s = formatText(this.cols[i]!.type, row[i] ?? null, this.timeZone);
+      const s = this.format(this.cols[i]!.type, row[i] ?? null);
       out[i] = s;
       if (s !== null) this.bytes += s.length;
     }
@@ -203,11 +224,12 @@ export class StatementRunner {
       // Streaming: each batch goes to the client as it is produced; nothing accumulates here.
       let count = 0;
       for await (const batch of plan(rel).run(this.ctx)) {
+        const format = valueFormatter(this.state.catalog, this.tz);
         const out: Array<Array<string | null>> = new Array(batch.length);
         for (let i = 0; i < batch.length; i++) {
           const row = batch[i]!;
           const o: Array<string | null> = new Array(rel.cols.length);
-          for (let j = 0; j < rel.cols.length; j++) o[j] = formatText(rel.cols[j]!.type, row[j] ?? null, this.tz);
+          for (let j = 0; j < rel.cols.length; j++) o[j] = format(rel.cols[j]!.type, row[j] ?? null);
           out[i] = o;
         }
         count += out.length;
@@ -215,7 +237,7 @@ export class StatementRunner {
       }
       return { command: "SELECT", rowCount: count, fields, rows: [] };
     }
-    const rb = new ResultBuilder(rel.cols, this.tz);
+    const rb = new ResultBuilder(rel.cols, valueFormatter(this.state.catalog, this.tz));
     for await (const batch of plan(rel).run(this.ctx)) {
       for (const r of batch) rb.add(r);
     }
@@ -302,7 +324,7 @@ export class StatementRunner {
       res = await runDelete(del, bindTableRules(this.binder, del.table), this.ctx);
     }
     if (returning === null) return { command, rowCount: res.count, fields: [], rows: [] };
-    const rb = new ResultBuilder(returning.cols, this.tz);
+    const rb = new ResultBuilder(returning.cols, valueFormatter(this.state.catalog, this.tz));
     for (const r of res.returned) rb.add(r);
     return { command, rowCount: res.count, fields: returning.cols.map(field), rows: rb.rows };
   }
