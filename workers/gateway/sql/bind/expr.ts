@@ -592,9 +592,20 @@ function bindSubLink(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   throw new PgError("feature_not_supported", `subquery kind ${type} is not supported`, pos(loc));
 }
 
-function bindSqlValueFunction(node: PgNode): Expr {
+function bindSqlValueFunction(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   const op = node["op"] as string;
+  const call = (name: string): Expr => bindExpr(b, { FuncCall: { funcname: [{ String: { sval: name } }], location: node["location"] } }, ctx);
+  const typmod = node["typmod"] as number | undefined;
+  const withPrecision = (e: Expr, t: SqlType): Expr => (typmod !== undefined && typmod >= 0 ? coerce(e, { ...t, typmod }, true) : e);
   switch (op) {
+    case "SVFOP_CURRENT_DATE":
+      return call("current_date");
+    case "SVFOP_CURRENT_TIMESTAMP":
+    case "SVFOP_CURRENT_TIMESTAMP_N":
+      return withPrecision(call("current_timestamp"), Types.timestamptz);
+    case "SVFOP_LOCALTIMESTAMP":
+    case "SVFOP_LOCALTIMESTAMP_N":
+      return withPrecision(call("localtimestamp"), Types.timestamp);
     case "SVFOP_CURRENT_USER":
     case "SVFOP_USER":
     case "SVFOP_SESSION_USER":
@@ -688,7 +699,7 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       return { kind: "array", type: arrayOf(t), elems: elems.map((e) => coerce(e, t)) };
     }
     case "SQLValueFunction":
-      return bindSqlValueFunction(node);
+      return bindSqlValueFunction(b, node, ctx);
     case "CollateClause":
       return bindExpr(b, node["arg"] as PgNode, ctx);
     case "A_Indirection": {
