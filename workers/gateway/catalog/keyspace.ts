@@ -1,84 +1,64 @@
-// Where the catalog and the tables live inside a tenant's keyspace:
+// Where the catalog and the tables live inside a tenant's keyspace: the layout documented in
+// keys/doc.ts (owned by the types layer), plus the catalog version key this engine adds:
 //
-//   tenant prefix (9 bytes) / table id / index id / key columns…
-//
-//   /1/1/<desc id>        descriptor (JSON)            system table 1 "descriptors"
-//   /1/2/0                catalog version (u64)         bumped by every DDL transaction
-//   /1/2/1                next descriptor id (u64)      allocated transactionally
-//   /2/1/<sequence id>    sequence value (i64)
-//   /<table ≥ 100>/<index>/<key columns…>             rows (index 1) and secondary index entries
-//
-// Ids use an order-preserving unsigned varint so that the whole keyspace sorts by table, then index.
-import { tenantPrefix } from "../../../common/tenant-prefix.ts";
-import { concatBytes } from "../kv/bytes.ts";
-
-export const DESCRIPTOR_TABLE_ID = 1;
-export const META_TABLE_ID = 1;
-export const DESCRIPTORS_INDEX = 1;
-export const META_INDEX = 2;
-export const SEQUENCE_TABLE_ID = 2;
-export const SEQUENCE_INDEX = 1;
-export const META_VERSION = 0;
-export const META_NEXT_ID = 1;
-
-const SMALL_MAX = 0x6f;
-
-/** Ascending order-preserving unsigned varint: one byte below 112, else 0xF0+n then n big-endian bytes. */
-export function encodeUvarint(v: number): Uint8Array {
-  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`id ${v} is not a non-negative safe integer`);
-  if (v <= SMALL_MAX) return Uint8Array.of(0x80 + v);
-  const bytes: number[] = [];
-  let x = v;
-  while (x > 0) {
-    bytes.unshift(x % 256);
-    x = Math.floor(x / 256);
-  }
-  return Uint8Array.of(0xf0 + bytes.length, ...bytes);
-}
-
-/** Decodes an id at `offset`; returns the value and the offset after it. */
-export function decodeUvarint(b: Uint8Array, offset: number): [number, number] {
-  const first = b[offset]!;
-  if (first < 0xf0) return [first - 0x80, offset + 1];
-  const n = first - 0xf0;
-  let v = 0;
-  for (let i = 1; i <= n; i++) v = v * 256 + b[offset + i]!;
-  return [v, offset + 1 + n];
-}
+//   /DESCRIPTOR_TABLE_ID/1/<desc id>         descriptor (JSON)
+//   /DESC_ID_GEN_TABLE_ID/1                  next descriptor id (u64), allocated transactionally
+//   /SETTINGS_TABLE_ID/1/"catalog.version"   catalog version (u64), bumped by every DDL transaction
+//   /<sequence id>/1                         sequence value (i64)
+//   /<table ≥ 100>/<index>/<key columns…>    rows (index 1) and secondary index entries
+import {
+  descriptorIdGeneratorKey,
+  descriptorKey,
+  DESCRIPTOR_TABLE_ID,
+  PRIMARY_INDEX_ID,
+  sequenceValueKey,
+  SETTINGS_TABLE_ID,
+  tableIndexPrefix,
+  tablePrefix,
+} from "../keys/doc.ts";
+import { encodeStringAscending, KeyWriter } from "../keys/encoding.ts";
 
 export class Keyspace {
-  readonly prefix: Uint8Array;
+  readonly tenantId: number;
+  private readonly versionKeyBytes: Uint8Array;
+  private readonly descriptorsPrefixBytes: Uint8Array;
+
   constructor(tenantId: number) {
-    this.prefix = tenantPrefix(tenantId);
+    this.tenantId = tenantId;
+    const w = new KeyWriter();
+    w.bytes(tableIndexPrefix(tenantId, SETTINGS_TABLE_ID, PRIMARY_INDEX_ID));
+    encodeStringAscending(w, "catalog.version");
+    this.versionKeyBytes = w.finish();
+    this.descriptorsPrefixBytes = tableIndexPrefix(tenantId, DESCRIPTOR_TABLE_ID, PRIMARY_INDEX_ID);
   }
 
   /** Prefix of every key of one index of one table. */
   indexPrefix(tableId: number, indexId: number): Uint8Array {
-    return concatBytes([this.prefix, encodeUvarint(tableId), encodeUvarint(indexId)]);
+    return tableIndexPrefix(this.tenantId, tableId, indexId);
   }
 
   tablePrefix(tableId: number): Uint8Array {
-    return concatBytes([this.prefix, encodeUvarint(tableId)]);
+    return tablePrefix(this.tenantId, tableId);
   }
 
   descriptorKey(id: number): Uint8Array {
-    return concatBytes([this.indexPrefix(DESCRIPTOR_TABLE_ID, DESCRIPTORS_INDEX), encodeUvarint(id)]);
+    return descriptorKey(this.tenantId, id);
   }
 
   descriptorsPrefix(): Uint8Array {
-    return this.indexPrefix(DESCRIPTOR_TABLE_ID, DESCRIPTORS_INDEX);
+    return this.descriptorsPrefixBytes;
   }
 
   versionKey(): Uint8Array {
-    return concatBytes([this.indexPrefix(META_TABLE_ID, META_INDEX), encodeUvarint(META_VERSION)]);
+    return this.versionKeyBytes;
   }
 
   nextIdKey(): Uint8Array {
-    return concatBytes([this.indexPrefix(META_TABLE_ID, META_INDEX), encodeUvarint(META_NEXT_ID)]);
+    return descriptorIdGeneratorKey(this.tenantId);
   }
 
   sequenceKey(id: number): Uint8Array {
-    return concatBytes([this.indexPrefix(SEQUENCE_TABLE_ID, SEQUENCE_INDEX), encodeUvarint(id)]);
+    return sequenceValueKey(this.tenantId, id);
   }
 }
 

@@ -7,7 +7,8 @@
 import type { Keyspace } from "../../catalog/keyspace.ts";
 import type { ColumnDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
 import { concatBytes } from "../../kv/bytes.ts";
-import { encodeKeyDatum } from "../bridge/key-encoding.ts";
+import { encodeKeyDatum } from "../../keys/datum-key.ts";
+import { KeyWriter } from "../../keys/encoding.ts";
 import { decodeRowValue, encodeRowValue, type ValueColumn } from "../types/value-encoding.ts";
 import type { Datum } from "../types/datum.ts";
 import { type SqlType, typeFromOid } from "../types/type.ts";
@@ -48,22 +49,22 @@ export class RowCodec {
 
   /** Encoded key columns of `ix` for a row (no prefix). */
   keyColumns(ix: IndexDesc, row: readonly Datum[]): Uint8Array {
-    const out: number[] = [];
+    const w = new KeyWriter(32);
     for (const c of ix.columns) {
       const p = this.position(c.columnId);
-      encodeKeyDatum(out, this.types[p]!, row[p]!, c.desc);
+      encodeKeyDatum(w, row[p]!, this.types[p]!, c.desc ? "desc" : "asc");
     }
-    return Uint8Array.from(out);
+    return w.finish();
   }
 
   /** Encodes datums for the leading columns of an index (lookups and spans). */
   encodeValues(ix: IndexDesc, values: readonly Datum[]): Uint8Array {
-    const out: number[] = [];
+    const w = new KeyWriter(32);
     values.forEach((v, i) => {
       const c = ix.columns[i]!;
-      encodeKeyDatum(out, this.types[this.position(c.columnId)]!, v, c.desc);
+      encodeKeyDatum(w, v, this.types[this.position(c.columnId)]!, c.desc ? "desc" : "asc");
     });
-    return Uint8Array.from(out);
+    return w.finish();
   }
 
   primaryKey(row: readonly Datum[]): Uint8Array {

@@ -11,7 +11,8 @@ import { compile, prepare } from "../exec/eval.ts";
 import type { ExecContext } from "../exec/context.ts";
 import type { Datum } from "../types/datum.ts";
 import { typeFromOid } from "../types/type.ts";
-import { encodeKeyDatum } from "../bridge/key-encoding.ts";
+import { encodeKeyDatum } from "../../keys/datum-key.ts";
+import { KeyWriter } from "../../keys/encoding.ts";
 import { describeExpr } from "./describe.ts";
 import { forEachExpr } from "../bind/rewrite.ts";
 import type { SpanSpec } from "../exec/ops/scan.ts";
@@ -178,9 +179,9 @@ export async function indexSpans(table: TableDesc, choice: AccessChoice, ctx: Ex
       for (const r of choice.range) {
         const v = (await evalValues(r.values, ctx))[0] ?? null;
         if (v === null) return null;
-        const enc: number[] = [];
-        encodeKeyDatum(enc, type, v, rangeCol.desc);
-        const at = concatBytes([base, Uint8Array.from(enc)]);
+        const enc = new KeyWriter(16);
+        encodeKeyDatum(enc, v, type, rangeCol.desc ? "desc" : "asc");
+        const at = concatBytes([base, enc.finish()]);
         // On a DESC column the byte order is reversed: a lower bound on the value bounds the end.
         const lowerBound = (r.op === ">" || r.op === ">=") !== rangeCol.desc;
         const inclusive = r.op === ">=" || r.op === "<=";
