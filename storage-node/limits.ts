@@ -45,7 +45,10 @@ export interface StorageLimits {
   gcWindowMs: number;
   /** How often the collector runs a pass. */
   gcIntervalMs: number;
-  /** Version entries removed per GC write transaction, so a pass never holds the writer for long. */
+  /**
+   * Entries a GC page reads (GC queue entries plus the versions of their keys) in one write
+   * transaction, so a pass never holds the writer for long; commit groups run between pages.
+   */
   gcBatchEntriesMax: number;
   /**
    * The node's capacity in Request Units per second, measured on a 2-core machine (about 10k small
