@@ -26,13 +26,13 @@ export interface ScramVerifier {
 
 const encoder = new TextEncoder();
 
-function toBase64(bytes: Uint8Array): string {
+export function toBase64(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s);
 }
 
-function fromBase64(text: string): Uint8Array | null {
+export function fromBase64(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
   try {
     return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -41,7 +41,8 @@ function fromBase64(text: string): Uint8Array | null {
   }
 }
 
-async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
+/** HMAC-SHA-256 of a UTF-8 message (the SCRAM exchange signs its AuthMessage with it too). */
+export async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
   const k = await crypto.subtle.importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   return new Uint8Array(await crypto.subtle.sign("HMAC", k, encoder.encode(message)));
 }

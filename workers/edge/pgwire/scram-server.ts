@@ -12,33 +12,12 @@
 // counts), and channel binding is not offered (TLS ends before the WebSocket reaches us), so a
 // client that demands it ("p=…") is refused.
 import { PgError } from "../../../common/errors.ts";
-import { timingSafeEqual, type ScramVerifier } from "../../../durable-objects/router/scram.ts";
+// Base64 and HMAC are the verifier module's, so the stored verifier and the exchange agree byte for byte.
+import { fromBase64, hmac, timingSafeEqual, toBase64, type ScramVerifier } from "../../../durable-objects/router/scram.ts";
 
 export const SCRAM_MECHANISM = "SCRAM-SHA-256";
 /** Bytes of randomness in the server's part of the nonce (Postgres uses 18). */
 const SERVER_NONCE_BYTES = 18;
-
-const encoder = new TextEncoder();
-
-export function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-function fromBase64(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
-
-async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
-  const k = await crypto.subtle.importKey("raw", key as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", k, encoder.encode(message)));
-}
 
 function malformed(what: string): PgError {
   return new PgError("protocol_violation", `malformed SCRAM message (${what})`);
