@@ -16,6 +16,6 @@ export const sqlLimits = {
   resultBytesMax: 32 * 1024 * 1024,
   /** Depth of nested expressions/subqueries the binder accepts, far past real queries, before JS recursion could overflow. */
   nestingDepthMax: 200,
-  /** Iterations of a recursive CTE before it is assumed to be unbounded. */
-  recursiveIterationsMax: 1_000_000,
+  /** Iterations of a recursive CTE before it is assumed to be unbounded: a runaway recursion stops after seconds of CPU, not minutes. */
+  recursiveIterationsMax: 100_000,
 } as const;

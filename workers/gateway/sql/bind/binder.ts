@@ -5,6 +5,7 @@ import { PgError } from "../../../../common/errors.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { CteDef } from "./bound.ts";
 import type { Scope } from "./scope.ts";
+import { sqlLimits } from "../limits.ts";
 import type { SqlType } from "../types/type.ts";
 
 export interface BindOptions {
@@ -68,7 +69,7 @@ export class Binder {
   }
 
   enter(): void {
-    if (++this.depth > 200) throw new PgError("statement_too_complex", "query is nested too deeply");
+    if (++this.depth > sqlLimits.nestingDepthMax) throw new PgError("statement_too_complex", `query is nested more than ${sqlLimits.nestingDepthMax} levels deep`);
   }
 
   leave(): void {
