@@ -4,30 +4,8 @@
 // The session speaks text only, so binary support is a conversion at the edge of the protocol.
 // A type without a conversion here is refused with 0A000 rather than guessed.
 import { PgError } from "../../../common/errors.ts";
-
-export const Oid = {
-  bool: 16,
-  bytea: 17,
-  char: 18,
-  name: 19,
-  int8: 20,
-  int2: 21,
-  int4: 23,
-  text: 25,
-  oid: 26,
-  json: 114,
-  float4: 700,
-  float8: 701,
-  unknown: 705,
-  bpchar: 1042,
-  varchar: 1043,
-  date: 1082,
-  timestamp: 1114,
-  timestamptz: 1184,
-  numeric: 1700,
-  uuid: 2950,
-  jsonb: 3802,
-} as const;
+// Type OIDs are the types layer's (pg_type facts live in one place).
+import { Oid } from "../sql/types/type.ts";
 
 const TEXT_LIKE = new Set<number>([Oid.text, Oid.varchar, Oid.bpchar, Oid.name, Oid.char, Oid.json, Oid.unknown]);
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

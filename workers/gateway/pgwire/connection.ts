@@ -32,7 +32,8 @@ import {
   RowDescription,
   type TransactionStatus,
 } from "./backend.ts";
-import { binaryParamToText, hasBinaryResult, Oid, textToBinaryResult } from "./binary.ts";
+import { Oid } from "../sql/types/type.ts";
+import { binaryParamToText, hasBinaryResult, textToBinaryResult } from "./binary.ts";
 import { returnsRows, tagOf } from "./command-tag.ts";
 import { CopyIn, copyFormat, quoteIdent } from "./copy-in.ts";
 import { decodeFrontend, type FormatCode, type FrontendKind, type MessageOf } from "./frontend.ts";
