@@ -187,6 +187,36 @@ describe("storage node KV", () => {
     expect((tiny.results[0] as Extract<ReadResult, { op: "scan" }>).rows).toHaveLength(1);
   });
 
+  it("an empty span (start = end) is legal and reads nothing; an inverted one is malformed_request and changes nothing", async () => {
+    await put("inv/a", "1");
+    await put("inv/b", "2");
+    const scan = (start: Uint8Array, end: Uint8Array, reverse: boolean) =>
+      kv.send({ type: "read", readTs: null, ops: [{ op: "scan", start, end, reverse, maxRows: 100, maxBytes: 1 << 20 }] });
+    // Empty span, Postgres-style: `WHERE k >= 'b' AND k < 'b'` is not an error, just no rows.
+    for (const reverse of [false, true]) {
+      const page = expectType(await scan(tkey(T, "inv/b"), tkey(T, "inv/b"), reverse), "read").results[0] as Extract<ReadResult, { op: "scan" }>;
+      expect(page.rows).toEqual([]);
+      expect(page.resumeKey).toBeNull();
+    }
+    // Inverted spans are a client bug: every place a span appears refuses the whole request.
+    const malformed = (res: KvResponse) => {
+      expect(res.type).toBe("error");
+      if (res.type === "error") {
+        expect(res.error.code).toBe("malformed_request");
+        expect(res.error.message).toMatch(/start after end/);
+      }
+    };
+    for (const reverse of [false, true]) malformed(await scan(tkey(T, "inv/b"), tkey(T, "inv/a"), reverse));
+    malformed(await kv.send({ type: "batch", reads: [], writes: [{ op: "put", key: tkey(T, "inv/c"), value: bytes("3") }, { op: "deleteRange", start: tkey(T, "inv/b"), end: tkey(T, "inv/a") }] }));
+    const r = await begin();
+    malformed(
+      await kv.send({ type: "commit", txnId: randomTxnId(), readTs: r, readSpans: [{ start: tkey(T, "inv/z"), end: tkey(T, "inv/a") }], writes: [{ op: "put", key: tkey(T, "inv/c"), value: bytes("3") }] }),
+    );
+    // Nothing changed: a and b are live, c was never written.
+    const after = expectType(await scan(tkey(T, "inv/"), tkey(T, "inv0"), false), "read").results[0] as Extract<ReadResult, { op: "scan" }>;
+    expect(after.rows.map((row) => text(row.value))).toEqual(["1", "2"]);
+  });
+
   it("deleteRange tombstones every live key in the span, as an MVCC write", async () => {
     const writes = [];
     for (let i = 0; i < 5; i++) writes.push({ op: "put" as const, key: tkey(T, `dr/${i}`), value: bytes(`${i}`) });
