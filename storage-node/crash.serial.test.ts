@@ -2,21 +2,20 @@
 // commit multi-key transactions, and the node is killed with SIGKILL at random moments, 20 times.
 // After every restart: every acknowledged commit is present, and every transaction visible at all
 // is visible whole (no partial commit), and the clock never goes below a committed timestamp.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ReadResult } from "../common/kv-protocol/messages.ts";
 import { bytes, KvHttpClient, randomTxnId, text, tkey } from "./testing/kv-client.ts";
+import { spawnStorageNode } from "./testing/spawn-node.ts";
 
 const SECRET = "crash-test-fleet-secret-0123456";
 const T = 11;
 const KILLS = 20;
 const CLIENTS = 6;
 const KEYS_PER_TXN = 5;
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
 const children = new Set<ChildProcess>();
 const dir = mkdtempSync(join(tmpdir(), "warren-crash-"));
@@ -26,31 +25,12 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function startChild(): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, "--data-dir", dir, "--port", "0"], {
-      env: { ...process.env, WARREN_FLEET_SECRET: SECRET },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.add(child);
-    child.on("exit", () => children.delete(child));
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => reject(new Error(`storage node did not start: ${err}`)), 20_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /storage node listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`storage node exited with ${code} before ready: ${err}`));
-    });
-  });
+/** A node on the shared data dir, tracked so afterAll can kill it whatever happens. */
+async function startChild(): Promise<{ child: ChildProcess; url: string }> {
+  const started = await spawnStorageNode(dir, SECRET);
+  children.add(started.child);
+  started.child.on("exit", () => children.delete(started.child));
+  return started;
 }
 
 const keyOf = (client: number, seq: number, i: number) => tkey(T, `p/${client}/${String(seq).padStart(6, "0")}/${i}`);

@@ -1,5 +1,5 @@
 // Starts storage-node/main.ts as a child process (as the local stack and the container do) and
-// waits for its ready line. Used by the fairness test and the benchmark (which may start another
+// waits for its ready line. Used by the fairness and crash tests and the benchmark (which may start another
 // checkout's main.ts, `opts.main`, to compare two versions side by side on the same machine).
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
