@@ -32,6 +32,18 @@ export interface TunnelOptions {
   readonly bufferedBytesHigh?: number;
   readonly bufferedBytesLow?: number;
   readonly connectionsMax?: number;
+  readonly messageBytesMax?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly halfOpenMs?: number;
+}
+
+/** The bounds one tunnelled connection works within (limits.ts unless a test overrides them). */
+interface BridgeLimits {
+  readonly high: number;
+  readonly low: number;
+  readonly messageBytesMax: number;
+  readonly handshakeTimeoutMs: number;
+  readonly halfOpenMs: number;
 }
 
 export interface TunnelStats {
@@ -56,6 +68,13 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
   const high = options.bufferedBytesHigh ?? tunnelWsBufferedBytesHigh;
   const low = options.bufferedBytesLow ?? tunnelWsBufferedBytesLow;
   const connectionsMax = options.connectionsMax ?? tunnelConnectionsMax;
+  const limits: BridgeLimits = {
+    high,
+    low,
+    messageBytesMax: options.messageBytesMax ?? tunnelWsMessageBytesMax,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? tunnelHandshakeTimeoutMs,
+    halfOpenMs: options.halfOpenMs ?? tunnelHalfOpenMs,
+  };
   if (!(low < high)) throw new Error(`internal: tunnel low-water mark ${low} must be below high ${high}`);
   const log = options.log ?? (() => {});
   const live = new Set<{ destroy(): void }>();
@@ -69,7 +88,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
       socket.destroy();
       return;
     }
-    const conn = bridge(socket, options.url, high, low, log, peaks);
+    const conn = bridge(socket, options.url, limits, log, peaks);
     live.add(conn);
     socket.once("close", () => live.delete(conn));
   });
@@ -98,17 +117,17 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
 function bridge(
   socket: net.Socket,
   url: string,
-  high: number,
-  low: number,
+  limits: BridgeLimits,
   log: (line: string) => void,
   peaks: { ws: number; tcp: number },
 ): { destroy(): void } {
   // Hold the client's first bytes (psql's SSLRequest, say) in the kernel until the WebSocket opens.
   socket.pause();
+  const { high, low } = limits;
   const ws = new WebSocket(url, {
     perMessageDeflate: false,
-    maxPayload: tunnelWsMessageBytesMax,
-    handshakeTimeout: tunnelHandshakeTimeoutMs,
+    maxPayload: limits.messageBytesMax,
+    handshakeTimeout: limits.handshakeTimeoutMs,
   });
   ws.binaryType = "nodebuffer";
   let tcpPausedForWs = false;
@@ -163,7 +182,7 @@ function bridge(
     if (socket.destroyed) return;
     socket.end();
     socket.resume();
-    setTimeout(() => socket.destroy(), tunnelHalfOpenMs).unref();
+    setTimeout(() => socket.destroy(), limits.halfOpenMs).unref();
   });
   ws.on("error", (err) => {
     if (!abortedByUs) log(`tunnel: WebSocket ${url}: ${err.message}`);

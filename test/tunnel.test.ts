@@ -1,6 +1,6 @@
 // The TCP ⇄ WebSocket tunnel (cli/tunnel.ts, `warren tunnel`) against a local WebSocket server on
 // port 0: byte-exact transfer both ways, close propagation both ways, backpressure both ways, the
-// connection limit, and the `warren tunnel` command itself as a child process.
+// connection limit, the message-size cap, the half-open and handshake timeouts, and the `warren tunnel` command itself as a child process.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
@@ -41,9 +41,10 @@ async function tunnelTo(url: string, extra: Partial<Parameters<typeof startTunne
   return tunnel;
 }
 
-function connect(tunnel: Tunnel): Promise<net.Socket> {
+/** `allowHalfOpen`: keep our side open after the tunnel's FIN (Node ends it at once otherwise). */
+function connect(tunnel: Tunnel, allowHalfOpen = false): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: tunnel.host, port: tunnel.port });
+    const socket = net.connect({ host: tunnel.host, port: tunnel.port, allowHalfOpen });
     socket.once("connect", () => resolve(socket));
     socket.once("error", reject);
     cleanups.push(() => void socket.destroy());
@@ -230,6 +231,69 @@ describe("warren tunnel", () => {
     const d = await connect(tunnel);
     d.write("pong");
     expect((await readBytes(d, 4)).toString()).toBe("pong");
+  });
+
+  it("carries a server message of exactly the size cap and drops the connection on one byte more", async () => {
+    const cap = 64 * 1024;
+    let closeCode: number | undefined;
+    const { url } = await wsServer((ws) => {
+      ws.once("message", (d: Buffer) => ws.send(randomBytes(Number(d.toString()))));
+      ws.on("close", (code) => (closeCode = code));
+    });
+    const lines: string[] = [];
+    const tunnel = await tunnelTo(url, { messageBytesMax: cap, log: (l) => lines.push(l) });
+    const atCap = await connect(tunnel);
+    atCap.write(String(cap));
+    expect((await readBytes(atCap, cap)).length).toBe(cap);
+
+    const over = await connect(tunnel);
+    over.on("error", () => {});
+    let got = 0;
+    over.on("data", (c: Buffer) => (got += c.length));
+    over.write(String(cap + 1));
+    await closed(over);
+    expect(got).toBe(0);
+    expect(lines.join("\n")).toMatch(/max payload size exceeded/i);
+    await expect.poll(() => closeCode).toBe(1009); // "message too big", sent by the tunnel
+    await expect.poll(() => tunnel.connections()).toBe(1); // the at-cap connection is unaffected
+  });
+
+  it("drops a client that keeps its side open after the WebSocket closed, after the half-open timeout", async () => {
+    const halfOpenMs = 400;
+    const { url } = await wsServer((ws) => ws.once("message", () => ws.close(1000, "done")));
+    const tunnel = await tunnelTo(url, { halfOpenMs });
+    const socket = await connect(tunnel, true);
+    const ended = new Promise<number>((resolve) => socket.once("end", () => resolve(performance.now())));
+    socket.write("hello"); // and never end()
+    const endedAt = await ended;
+    // The tunnel sent FIN and still holds the connection while the client's side is open...
+    expect(tunnel.connections()).toBe(1);
+    // ...until the half-open timeout drops it. (The client learns of it only when it next writes:
+    // a socket closed after its FIN sends nothing more, as with any TCP server.)
+    await expect.poll(() => tunnel.connections(), { timeout: halfOpenMs + 5_000, interval: 10 }).toBe(0);
+    const waited = performance.now() - endedAt;
+    // The timer starts just before our FIN is sent, so the wait seen here is at most halfOpenMs plus polling.
+    expect(waited).toBeGreaterThanOrEqual(halfOpenMs * 0.75);
+  });
+
+  it("drops the TCP client when the WebSocket handshake takes longer than the handshake timeout", async () => {
+    const handshakeTimeoutMs = 300;
+    // Accepts TCP and never answers the HTTP upgrade.
+    const silent = net.createServer((s) => s.on("error", () => {}));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    silent.on("connection", (s) => cleanups.push(() => void s.destroy()));
+    const { port } = silent.address() as net.AddressInfo;
+    const lines: string[] = [];
+    const tunnel = await tunnelTo(`ws://127.0.0.1:${port}/v2`, { handshakeTimeoutMs, log: (l) => lines.push(l) });
+    const started = performance.now();
+    const socket = await connect(tunnel);
+    socket.on("error", () => {});
+    await closed(socket);
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(handshakeTimeoutMs * 0.75);
+    expect(waited).toBeLessThan(handshakeTimeoutMs + 5_000);
+    expect(lines.join("\n")).toMatch(/handshake has timed out/i);
   });
 
   it("runs as `warren tunnel`, carries bytes, and stops on SIGTERM leaving the port free", async () => {
