@@ -17,11 +17,30 @@ export interface StorageLimits {
   keyBytesMax: number;
   /** 1 MiB per value: big enough for any row the gateway stores whole, small enough that a page of rows fits a 128 MB Worker. */
   valueBytesMax: number;
-  /** Request body bound: 8 MiB keeps one request's decode and validation under ~10 ms of node time. */
+  /**
+   * Request body bound: 16 MiB. A commit reaches the node as one body that has already crossed the
+   * gateway -> edge hop as ONE Workers RPC argument (the platform refuses serialized RPC values
+   * over 32 MiB) and the edge's own forwarding bound (workers/edge/limits.ts kvRequestBytesMax,
+   * 16 MiB); a larger value here could never be reached. It holds a 100,000-row bulk load
+   * (`pgbench -i -s 1` encodes to 12.4 MiB) plus framing and read spans. The body is held whole
+   * while it is decoded and validated.
+   */
   requestBytesMax: number;
-  /** Operations (reads + writes + read spans) in one request: bounds per-request CPU and memory. */
+  /**
+   * Operations (reads + writes + read spans) in one request: 120,000, so a transaction writing
+   * 100,000 rows (pgbench -i -s 1, ADD PRIMARY KEY / ADD COLUMN … DEFAULT on a 100k-row table)
+   * commits with room for its read spans and catalog keys. The bound is the stall: the writer
+   * applies one commit in one LMDB write transaction and every other tenant's commit waits for it.
+   * Measured on the 2-core dev box (load ≈ 4): 100,000 puts of 100 bytes take 1.6–1.8 s from
+   * request to reply, and other tenants' small commits waited up to 1.5 s meanwhile; 250,000 took
+   * 4.9–5.5 s (stall up to 5.1 s), too long to allow.
+   */
   batchEntriesMax: number;
-  /** Written bytes (keys + values) in one commit or batch: bounds the size of one LMDB write transaction. */
+  /**
+   * Written bytes (keys + values) in one commit or batch: 15 MiB, the request bound less room for
+   * framing (≤ 7 bytes per op: 0.8 MiB at batchEntriesMax) and read spans. Bounds the size of one
+   * LMDB write transaction.
+   */
   txnWriteBytesMax: number;
   /** Keys a deleteRange may tombstone in one commit (it writes one tombstone per live key). */
   deleteRangeKeysMax: number;
@@ -57,7 +76,13 @@ export interface StorageLimits {
   nodeRuPerSecond: number;
   /** A tenant's sustained share: 40% of the node, CockroachDB Serverless's default. */
   tenantRuPerSecond: number;
-  /** Burst: 10 seconds at the tenant's rate (CockroachDB's default burst). */
+  /**
+   * Burst: 20 seconds at the tenant's rate (CockroachDB's default is 10 s). The largest commit
+   * (batchEntriesMax writes, 1 RU each, plus txnWriteBytesMax at 1024 RU/MiB ≈ 135,000 RU) must be
+   * admissible with a full bucket: it runs once the balance it leaves refills to zero within
+   * rateLimitWaitMsMax, so the burst must be ≥ 135,000 − 8,000 RU; with 10 s (80,000 RU) a
+   * 100,000-row load could never commit. The tenant is then in debt for the excess (a few seconds).
+   */
   tenantBurstRu: number;
   /** How long an over-limit request waits for tokens before `rate_limited`. Waiting (not failing fast) is also backpressure on a flooding client. */
   rateLimitWaitMsMax: number;
@@ -80,9 +105,9 @@ export interface StorageLimits {
 export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   keyBytesMax: KEY_BYTES_MAX,
   valueBytesMax: 1024 * 1024,
-  requestBytesMax: 8 * 1024 * 1024,
-  batchEntriesMax: 10_000,
-  txnWriteBytesMax: 8 * 1024 * 1024,
+  requestBytesMax: 16 * 1024 * 1024,
+  batchEntriesMax: 120_000,
+  txnWriteBytesMax: 15 * 1024 * 1024,
   deleteRangeKeysMax: 100_000,
   scanRowsMax: 10_000,
   scanBytesMax: 4 * 1024 * 1024,
@@ -95,7 +120,7 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   gcBatchEntriesMax: 2000,
   nodeRuPerSecond: 20_000,
   tenantRuPerSecond: 8_000,
-  tenantBurstRu: 80_000,
+  tenantBurstRu: 160_000,
   rateLimitWaitMsMax: 1000,
   inFlightMax: 64,
   tenantQueueMax: 512,
