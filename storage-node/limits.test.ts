@@ -227,3 +227,68 @@ describe("MVCC garbage collection", () => {
     expect(t.mvccBytes).toBe(key.length + 8 + 2);
   });
 });
+
+// The default commit bounds themselves (not scaled-down overrides): a 100,000-row transaction must
+// fit through them, and a tenant with a full RU bucket must be able to send the largest one.
+describe("default commit bounds at their edges", () => {
+  let node: StorageNode;
+  const client = (t: number) => KvHttpClient.forTenant(node.url, SECRET, t).then((c) => (clients.push(c), c));
+  const D = DEFAULT_LIMITS;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "warren-limits-default-"));
+    dirs.push(dir);
+    node = await startStorageNode({ dataDir: dir, port: 0, fleetSecret: SECRET });
+    nodes.push(node);
+  });
+  const tinyPuts = (t: number, n: number, prefix: string): WriteOp[] =>
+    Array.from({ length: n }, (_, i) => ({ op: "put" as const, key: tkey(t, `${prefix}/${i}`), value: new Uint8Array(1) }));
+  const countAll = async (c: KvHttpClient, t: number, prefix: string): Promise<number> => {
+    const r = await c.send({ type: "read", readTs: null, ops: [{ op: "scan", start: tkey(t, `${prefix}/`), end: tkey(t, `${prefix}0`), reverse: false, maxRows: 10, maxBytes: 0 }] });
+    if (r.type !== "read") throw new Error(errCode(r));
+    return (r.results[0] as Extract<ReadResult, { op: "scan" }>).rows.length;
+  };
+
+  it("the bounds hold a 100,000-row load and stay inside the edge's 16 MiB / Workers RPC 32 MiB", () => {
+    expect(D.batchEntriesMax).toBeGreaterThanOrEqual(100_000);
+    expect(D.requestBytesMax).toBeLessThanOrEqual(16 * 1024 * 1024);
+    expect(D.txnWriteBytesMax).toBeLessThan(D.requestBytesMax);
+  });
+
+  it(`exactly batchEntriesMax writes commit (through a full RU bucket); one more is refused, nothing written`, async () => {
+    const c = await client(21);
+    expect(errCode(await c.send({ type: "batch", reads: [], writes: tinyPuts(21, D.batchEntriesMax, "e") }))).toBe("ok:batch");
+    expect(await countAll(c, 21, "e")).toBeGreaterThan(0);
+    const c2 = await client(22);
+    const res = await c2.send({ type: "batch", reads: [], writes: tinyPuts(22, D.batchEntriesMax + 1, "e") });
+    expect(errCode(res)).toBe("limit_exceeded");
+    expect(res.status).toBe(413);
+    expect(res.type === "error" && res.error.message).toMatch(/batchEntriesMax/);
+    expect(await countAll(c2, 22, "e")).toBe(0);
+  }, 60_000);
+
+  it("exactly txnWriteBytesMax written bytes commit; one byte more is refused", async () => {
+    const c = await client(23);
+    const keyLen = tkey(23, "w/00").length;
+    const n = 16;
+    const per = D.txnWriteBytesMax / n - keyLen;
+    const writes = (p: string, extra: number): WriteOp[] =>
+      Array.from({ length: n }, (_, i) => ({ op: "put" as const, key: tkey(23, `${p}/${String(i).padStart(2, "0")}`), value: new Uint8Array(per + (i === n - 1 ? extra : 0)) }));
+    expect(errCode(await c.send({ type: "batch", reads: [], writes: writes("w", 0) }))).toBe("ok:batch");
+    const res = await c.send({ type: "batch", reads: [], writes: writes("x", 1) });
+    expect(errCode(res)).toBe("limit_exceeded");
+    expect(res.type === "error" && res.error.message).toMatch(/txnWriteBytesMax/);
+    expect(await countAll(c, 23, "x")).toBe(0);
+  }, 60_000);
+
+  it("a body of exactly requestBytesMax is read (then fails to decode); one byte more is refused as too large", async () => {
+    const c = await client(24);
+    const { decodeResponse } = await import("../common/kv-protocol/codec.ts");
+    const at = await c.raw(new Uint8Array(D.requestBytesMax));
+    expect(errCode(decodeResponse(at.body))).toBe("malformed_request");
+    const over = await c.raw(new Uint8Array(D.requestBytesMax + 1));
+    expect(over.status).toBe(413);
+    const decoded = decodeResponse(over.body);
+    expect(errCode(decoded)).toBe("limit_exceeded");
+    expect(decoded.type === "error" && decoded.error.message).toMatch(/requestBytesMax/);
+  }, 60_000);
+});
