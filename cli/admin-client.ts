@@ -27,10 +27,13 @@ export class AdminError extends Error {
 export class AdminClient {
   readonly baseUrl: string;
   private readonly token: string;
+  private readonly timeoutMs: number;
 
-  constructor(baseUrl: string, token: string) {
+  /** `timeoutMs` bounds each call (limits.ts adminRequestTimeoutMs unless a test overrides it). */
+  constructor(baseUrl: string, token: string, timeoutMs = adminRequestTimeoutMs) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.token = token;
+    this.timeoutMs = timeoutMs;
   }
 
   async createTenant(name: string, password?: string): Promise<AdminTenant> {
@@ -66,6 +69,15 @@ export class AdminClient {
     await this.call("DELETE", `/admin/tenants/${encodeURIComponent(name)}`);
   }
 
+  private timedOut(method: string, path: string): AdminError {
+    return new AdminError(
+      0,
+      `the admin API at ${this.baseUrl} did not answer ${method} ${path} within ${this.timeoutMs} ms`,
+      undefined,
+      "is the edge (wrangler dev) stuck? See DATA/logs/edge.log",
+    );
+  }
+
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const url = this.baseUrl + path;
     let res: Response;
@@ -77,13 +89,21 @@ export class AdminClient {
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(adminRequestTimeoutMs),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
+      if ((err as Error).name === "TimeoutError") throw this.timedOut(method, path);
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new AdminError(0, `cannot reach the admin API at ${this.baseUrl} (${cause})`, undefined, "is `warren dev` running? Pass --admin-url or set WARREN_ADMIN_URL");
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      // The same signal bounds the body: a server that sends headers and then stalls is cut off too.
+      text = await res.text();
+    } catch (err) {
+      if ((err as Error).name === "TimeoutError") throw this.timedOut(method, path);
+      throw new AdminError(res.status, `${method} ${path}: the response broke off (${(err as Error).message})`);
+    }
     let parsed: unknown = undefined;
     if (text.length > 0) {
       try {
