@@ -293,6 +293,40 @@ describe("bad input", () => {
     expect(h.closed()).not.toBeNull();
   });
 
+  it("queues exactly pendingBytesMax ahead of a busy server; one byte more is FATAL 54000", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let holding = false; // startup runs statements of its own; hold only the test's first query
+    const h = await connect({
+      // The first query holds the server busy, so everything after it waits in the queue.
+      wrap: (s) => ({
+        execute: async (sql, params) => {
+          if (holding) await gate;
+          return s.execute(sql, params);
+        },
+        get inTransaction() {
+          return s.inTransaction;
+        },
+      }),
+    });
+    const q = fe.Query("select 1");
+    holding = true;
+    void h.conn.receive(q);
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the first query is now running (blocked)
+    const max = pgwireLimits.pendingBytesMax;
+    const stream = new Uint8Array(max + 1);
+    for (let at = 0; at < stream.length; at += q.length) stream.set(q.subarray(0, Math.min(q.length, stream.length - at)), at);
+    void h.conn.receive(stream.subarray(0, max));
+    expect(h.closed()).toBeNull();
+    void h.conn.receive(stream.subarray(max));
+    expect(h.closed()).toEqual({ code: 1000, reason: "54000" });
+    release();
+    const out = await h.send();
+    expect(summary(out)).toContain("E 54000");
+    // Nothing queued behind the limit ran: the blocked query finished after the close, the rest never started.
+    expect(h.executed.filter((sql) => sql === "select 1").length).toBeLessThanOrEqual(1);
+  });
+
   it("bounds prepared statements (preparedStatementsMax) and portals (portalsMax)", async () => {
     const h = await connect({
       // A session stub is enough here: the limits are pgwire's own.
