@@ -39,15 +39,16 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
     await quota.admit();
     const session = await newSession();
     const body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
-    const text = JSON.stringify(body);
-    const size = encoder.encode(text).byteLength;
+    // Encoded once: the bytes measured against the limit are the bytes sent.
+    const bytes = encoder.encode(JSON.stringify(body));
+    const size = bytes.byteLength;
     if (size > limits.responseBytesMax) {
       throw new PgError("program_limit_exceeded", `response is ${size} bytes; the limit is ${limits.responseBytesMax}`, {
         hint: "Select fewer rows or columns (LIMIT / pagination).",
       });
     }
     quota.charge(egressRequestUnits(size));
-    return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
+    return new Response(bytes, { status: 200, headers: { "content-type": "application/json" } });
   } catch (err) {
     const e = toPgError(err);
     if (e.condition === "internal_error") console.error("gateway /sql internal error", err);
