@@ -130,56 +130,47 @@ export const tenantListCommand: Command = {
   },
 };
 
-export const tenantShowCommand: Command = {
-  spec: {
-    name: "tenant show",
-    summary: "Show one virtual cluster.",
-    positionals: [nameArg],
-    options: connectionOptions,
-    notes: sources,
-  },
-  async run(args, io) {
-    const name = args.positional(0);
-    const { client } = target(args, io);
-    const tenant = await admin(() => client.getTenant(name));
-    if (tenant === undefined) throw new CliError(`tenant "${name}" does not exist (SQLSTATE 3D000)`, "list tenants with `warren tenant list`");
-    if (args.flag("json")) {
-      io.out(JSON.stringify(tenant) + "\n");
-    } else {
-      for (const [k, v] of Object.entries(tenant)) io.out(`${k.padEnd(12)} ${typeof v === "string" ? v : JSON.stringify(v)}\n`);
-    }
-    return 0;
-  },
-};
-
-export const tenantDropCommand: Command = {
-  spec: {
-    name: "tenant drop",
-    summary: "Drop a virtual cluster and all its data.",
-    positionals: [nameArg],
-    options: connectionOptions,
-    notes: sources,
-  },
-  async run(args, io) {
-    const name = args.positional(0);
-    const { client } = target(args, io);
-    await admin(() => client.dropTenant(name));
-    io.out(args.flag("json") ? JSON.stringify({ name, dropped: true }) + "\n" : `dropped tenant ${name}\n`);
-    return 0;
-  },
-};
-
-function stateCommand(verb: "suspend" | "resume", state: "suspended" | "active", summary: string): Command {
+/**
+ * A `tenant <verb> NAME` command: find the admin API, make the admin call(s) on the named tenant,
+ * print `json` with --json and `text` otherwise. Admin failures keep their SQLSTATE (see admin()).
+ */
+function namedTenantCommand(
+  verb: string,
+  summary: string,
+  act: (client: AdminClient, name: string, args: ParsedArgs) => Promise<{ json: unknown; text: string }>,
+  extraOptions: readonly OptionSpec[] = [],
+): Command {
   return {
-    spec: { name: `tenant ${verb}`, summary, positionals: [nameArg], options: connectionOptions, notes: sources },
+    spec: { name: `tenant ${verb}`, summary, positionals: [nameArg], options: [...connectionOptions, ...extraOptions], notes: sources },
     async run(args, io) {
       const name = args.positional(0);
       const { client } = target(args, io);
-      const tenant = await admin(() => client.alterTenant(name, { state }));
-      io.out(args.flag("json") ? JSON.stringify(tenant) + "\n" : `tenant ${name} is ${String(tenant.state ?? state)}\n`);
+      const out = await admin(() => act(client, name, args));
+      io.out(args.flag("json") ? JSON.stringify(out.json) + "\n" : out.text);
       return 0;
     },
   };
+}
+
+export const tenantShowCommand = namedTenantCommand("show", "Show one virtual cluster.", async (client, name) => {
+  const tenant = await client.getTenant(name);
+  if (tenant === undefined) throw new CliError(`tenant "${name}" does not exist (SQLSTATE 3D000)`, "list tenants with `warren tenant list`");
+  const text = Object.entries(tenant)
+    .map(([k, v]) => `${k.padEnd(12)} ${typeof v === "string" ? v : JSON.stringify(v)}\n`)
+    .join("");
+  return { json: tenant, text };
+});
+
+export const tenantDropCommand = namedTenantCommand("drop", "Drop a virtual cluster and all its data.", async (client, name) => {
+  await client.dropTenant(name);
+  return { json: { name, dropped: true }, text: `dropped tenant ${name}\n` };
+});
+
+function stateCommand(verb: "suspend" | "resume", state: "suspended" | "active", summary: string): Command {
+  return namedTenantCommand(verb, summary, async (client, name) => {
+    const tenant = await client.alterTenant(name, { state });
+    return { json: tenant, text: `tenant ${name} is ${String(tenant.state ?? state)}\n` };
+  });
 }
 
 export const tenantSuspendCommand = stateCommand(
@@ -189,22 +180,15 @@ export const tenantSuspendCommand = stateCommand(
 );
 export const tenantResumeCommand = stateCommand("resume", "active", "Make a suspended virtual cluster active again.");
 
-export const tenantAlterCommand: Command = {
-  spec: {
-    name: "tenant alter",
-    summary: "Change a virtual cluster's settings (for now: the password of its `warren` role).",
-    positionals: [nameArg],
-    options: [...connectionOptions, { name: "password", kind: "string", required: true, description: "new password" }],
-    notes: sources,
+export const tenantAlterCommand = namedTenantCommand(
+  "alter",
+  "Change a virtual cluster's settings (for now: the password of its `warren` role).",
+  async (client, name, args) => {
+    const tenant = await client.alterTenant(name, { password: args.string("password") });
+    return { json: tenant, text: `altered tenant ${name}\n` };
   },
-  async run(args, io) {
-    const name = args.positional(0);
-    const { client } = target(args, io);
-    const tenant = await admin(() => client.alterTenant(name, { password: args.string("password") }));
-    io.out(args.flag("json") ? JSON.stringify(tenant) + "\n" : `altered tenant ${name}\n`);
-    return 0;
-  },
-};
+  [{ name: "password", kind: "string", required: true, description: "new password" }],
+);
 
 /** A plain text table of the tenants' scalar fields, columns in first-seen order. */
 function table(tenants: readonly AdminTenant[]): string {
