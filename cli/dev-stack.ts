@@ -43,6 +43,8 @@ export interface DevOptions {
   readonly storagePort: number;
   /** 0: pick a free port at each start. */
   readonly inspectorPort: number;
+  /** Give up if the stack is not answering by then (limits.ts devReadyTimeoutMs unless overridden). */
+  readonly readyTimeoutMs?: number;
   /** Echo every child's output to stderr, prefixed with its name. */
   readonly verbose: boolean;
   readonly out: (text: string) => void;
@@ -76,6 +78,7 @@ interface StackConfig {
 /** Runs the stack until a stop request (exit 0) or a failure (exit 1, or a thrown CliError). */
 export async function runDevStack(options: DevOptions): Promise<number> {
   const startedAtMs = Date.now();
+  const readyTimeoutMs = options.readyTimeoutMs ?? devReadyTimeoutMs;
   const config = await prepare(options);
   const { paths } = config;
   const supervisor = new Supervisor(paths.pids);
@@ -120,7 +123,7 @@ export async function runDevStack(options: DevOptions): Promise<number> {
     );
 
     const startup = (async () => {
-      await waitForChildren(config, startedAtMs + devReadyTimeoutMs, supervisor.stopSignal);
+      await waitForChildren(config, startedAtMs + readyTimeoutMs, supervisor.stopSignal);
       const tunnelLog = fs.createWriteStream(path.join(paths.logs, "tunnel.log"), { flags: "w" });
       tunnel = await startTunnel({
         host: config.host,
@@ -150,7 +153,10 @@ export async function runDevStack(options: DevOptions): Promise<number> {
         return 1;
       }
       if (outcome.err instanceof CliError) throw outcome.err;
-      throw new CliError(`the stack did not start: ${(outcome.err as Error).message}\n${tails.join("\n")}`, `logs are in ${paths.logs}`);
+      throw new CliError(
+        `the stack did not start: ${(outcome.err as Error).message} (ready timeout ${readyTimeoutMs} ms)\n${tails.join("\n")}`,
+        `logs are in ${paths.logs}; on a slow machine raise --ready-timeout-ms / WARREN_READY_TIMEOUT_MS`,
+      );
     }
 
     const ready: ReadyInfo = {

@@ -277,3 +277,23 @@ describe("warren dev: stop and restart on the same data", () => {
     expect(processesMentioning(dataDir)).toEqual([]);
   });
 });
+
+describe("warren dev: ready timeout (cli/limits.ts devReadyTimeoutMs, overridable)", () => {
+  it("gives up when the stack is not answering by the deadline, says so, and stops everything it started", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-ready-timeout-"));
+    try {
+      // 1 ms: no storage node or wrangler can answer that fast, so the deadline is what ends the start.
+      const failed = await startStack({ dataDir: dir, env: { WARREN_READY_TIMEOUT_MS: "1" } }).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      expect(failed?.message).toMatch(/warren dev exited \(code 1\) before it was ready/);
+      expect(failed?.message).toMatch(/the stack did not start: .* did not answer in time \(ready timeout 1 ms\)/);
+      expect(failed?.message).toMatch(/raise --ready-timeout-ms/);
+      expect(processesMentioning(dir)).toEqual([]);
+      expect(fs.existsSync(path.join(dir, "ready.json"))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // `warren dev` (what `npm start` runs): the whole stack on this machine. See dev-stack.ts.
 import path from "node:path";
 import type { Command } from "../command.ts";
+import { devReadyTimeoutMs } from "../limits.ts";
 import type { CommandSpec } from "../options.ts";
 
 const spec: CommandSpec = {
@@ -13,6 +14,14 @@ const spec: CommandSpec = {
     { name: "pg-port", kind: "port", env: "WARREN_PG_PORT", default: "26257", description: "Postgres (tunnel) port" },
     { name: "storage-port", kind: "port", env: "WARREN_STORAGE_PORT", default: "0", description: "storage node port (0: a free one)" },
     { name: "inspector-port", kind: "port", env: "WARREN_INSPECTOR_PORT", default: "0", description: "wrangler's devtools port (0: a free one)" },
+    {
+      name: "ready-timeout-ms",
+      kind: "integer",
+      env: "WARREN_READY_TIMEOUT_MS",
+      default: String(devReadyTimeoutMs),
+      valueName: "MS",
+      description: "give up (and stop everything) if the stack is not answering by then",
+    },
     { name: "verbose", kind: "boolean", env: "WARREN_VERBOSE", description: "echo every child's output to stderr" },
   ],
   notes:
@@ -32,6 +41,7 @@ export const devCommand: Command = {
       pgPort: args.integer("pg-port"),
       storagePort: args.integer("storage-port"),
       inspectorPort: args.integer("inspector-port"),
+      readyTimeoutMs: args.integer("ready-timeout-ms"),
       verbose: args.flag("verbose"),
       out: io.out,
       err: io.err,
