@@ -1,10 +1,6 @@
 import { expect, test } from "vitest";
+import { compareBytes as compare } from "./bytes.ts";
 import { tenantOfKey, tenantPrefix, tenantSpan } from "./tenant-prefix.ts";
-
-function compare(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
 
 test("prefix order equals tenant id order", () => {
   const ids = [1, 2, 255, 256, 65_535, 65_536, 2 ** 32, Number.MAX_SAFE_INTEGER - 1];

@@ -3,7 +3,7 @@
 import type { KvError, KvRequest, ReadOp, Span, WriteOp } from "../common/kv-protocol/messages.ts";
 import { tenantSpan } from "../common/tenant-prefix.ts";
 import type { StorageLimits } from "./limits.ts";
-import { compareBytes } from "./mvcc/version-key.ts";
+import { compareBytes } from "../common/bytes.ts";
 
 interface Bounds {
   start: Uint8Array;

@@ -10,7 +10,8 @@ import type { EngineWriter } from "../engine/engine.ts";
 import type { StorageLimits } from "../limits.ts";
 import { gcQueueKey } from "../node-keys.ts";
 import { mvccGet, mvccScan, readVersion, spanWrittenAfter } from "./read.ts";
-import { bytesEqual, compareBytes, encodeVersionValue, TS_MAX, versionKey } from "./version-key.ts";
+import { bytesEqual, compareBytes } from "../../common/bytes.ts";
+import { encodeVersionValue, TS_MAX, versionKey } from "./version-key.ts";
 
 const GC_QUEUE_VALUE = new Uint8Array([1]);
 

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
 import { mvccGet, mvccScan, spanWrittenAfter, tsBound, visibleAt } from "./read.ts";
-import { compareBytes, encodeVersionValue, keySuccessor, TS_MAX, versionKey } from "./version-key.ts";
+import { compareBytes } from "../../common/bytes.ts";
+import { encodeVersionValue, keySuccessor, TS_MAX, versionKey } from "./version-key.ts";
 
 const hex = (b: Uint8Array | null | undefined): string | null => (b == null ? null : Buffer.from(b).toString("hex"));
 

@@ -4,7 +4,6 @@
 // write transaction, with readTs = TS_MAX).
 import type { EngineReader } from "../engine/engine.ts";
 import {
-  bytesEqual,
   decodeVersionValue,
   escapedBound,
   escapedPart,

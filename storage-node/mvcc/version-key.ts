@@ -89,21 +89,6 @@ export function userKeyOf(versionKeyBytes: Uint8Array): Uint8Array {
   return unescapeKey(escapedPart(versionKeyBytes));
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
-
 export function encodeVersionValue(value: Uint8Array | null): Uint8Array {
   if (value === null) return new Uint8Array([TOMBSTONE_KIND]);
   const out = new Uint8Array(value.length + 1);
