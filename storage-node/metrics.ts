@@ -2,14 +2,11 @@
 // memory (they restart at zero with the process, as Prometheus counters do); stored bytes come from
 // the writer, which keeps them exactly and persists them with every commit.
 
-export interface TenantCounters {
+import type { KvUsage } from "../common/request-units.ts";
+
+/** The RU model's usage fields (read/write batches, requests, bytes), summed, plus the node's own. */
+export interface TenantCounters extends KvUsage {
   requests: number;
-  readBatches: number;
-  readRequests: number;
-  readBytes: number;
-  writeBatches: number;
-  writeRequests: number;
-  writeBytes: number;
   requestUnits: number;
   rateLimited: number;
   conflicts: number;
