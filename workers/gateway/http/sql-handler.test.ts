@@ -166,9 +166,10 @@ describe("POST /sql bad input runs nothing", () => {
   it("refuses bad Neon headers", async () => {
     const { json, rec } = await run(post({ query: "select 1" }, { "Neon-Batch-Isolation-Level": "Chaos" }));
     expect(json["code"]).toBe("08P01");
-    const { json: j2 } = await run(post({ query: "select 1" }, { "Neon-Array-Mode": "yes" }));
-    expect(j2["code"]).toBe("08P01");
     expect(rec.sessions).toBe(0);
+    const { json: j2, rec: rec2 } = await run(post({ query: "select 1" }, { "Neon-Array-Mode": "yes" }));
+    expect(j2["code"]).toBe("08P01");
+    expect(rec2.sessions).toBe(0);
   });
 
   it("accepts a body exactly at the limit", async () => {
@@ -179,8 +180,13 @@ describe("POST /sql bad input runs nothing", () => {
 
   it("refuses GET", async () => {
     const rec = recorder();
-    const res = await handleSql(new Request("http://gateway/sql"), () => rec.session);
+    const res = await handleSql(new Request("http://gateway/sql"), () => {
+      rec.sessions++;
+      return rec.session;
+    });
     expect(res.status).toBe(405);
+    expect(((await res.json()) as { code: string }).code).toBe("08P01");
+    expect(rec.sessions).toBe(0);
   });
 });
 

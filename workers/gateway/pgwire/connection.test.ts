@@ -120,6 +120,21 @@ describe("simple query protocol", () => {
     expect(summary(await h.send(fe.Query("select count(*) from t")))).toEqual(["T count", "D 0", "C SELECT 1", "Z I"]);
   });
 
+  it("a syntax error anywhere in a query string is 42601 with its position, and nothing in the string runs", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table t (id int primary key)"));
+    // Postgres parses the whole string before running any of it, so the valid statements before
+    // the bad one do not run either.
+    const bad = "insert into t values (1); create table u (a int); selec 2";
+    const out = await h.send(fe.Query(bad));
+    expect(summary(out)).toEqual(["E 42601", "Z I"]);
+    const fields = (out[0] as { fields: Record<string, string> }).fields;
+    expect(fields["M"]).toMatch(/syntax error/);
+    expect(Number(fields["P"])).toBe(bad.indexOf("selec") + 1);
+    expect(summary(await h.send(fe.Query("select count(*) from t")))).toEqual(["T count", "D 0", "C SELECT 1", "Z I"]);
+    expect(summary(await h.send(fe.Query("select * from u")))).toEqual(["E 42P01", "Z I"]);
+  });
+
   it("runs a DML-only multi-statement string as one implicit transaction", async () => {
     const h = await connect();
     await h.send(fe.Query("create table t (id int primary key)"));
