@@ -19,6 +19,14 @@ function admin(method: string, path: string, body?: unknown, headers: Record<str
   });
 }
 
+/** Every tenant name, sorted: what a refused request must leave unchanged. */
+async function tenantNames(): Promise<string[]> {
+  const res = await admin("GET", "/tenants");
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as Array<{ name: string }> | { tenants: Array<{ name: string }> };
+  return (Array.isArray(body) ? body : body.tenants).map((t) => t.name).sort();
+}
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -50,10 +58,12 @@ describe("admin API validation", () => {
     ["short password", { name: "okname", password: "short" }, 400, "22023"],
     ["non-string password", { name: "okname", password: 12345678 }, 400, "22023"],
     ["oversized body", { name: "okname", password: "x".repeat(limits.adminBodyBytesMax) }, 413, "54000"],
-  ])("refuses %s", async (_label, body, status, code) => {
+  ])("refuses %s, creating nothing", async (_label, body, status, code) => {
+    const before = await tenantNames();
     const res = await admin("POST", "/tenants", body);
     expect(res.status).toBe(status);
     expect(await res.json()).toMatchObject({ code });
+    expect(await tenantNames()).toEqual(before);
   });
 
   it("accepts the longest valid name (63 characters)", async () => {
@@ -66,8 +76,11 @@ describe("admin API validation", () => {
   it("refuses unknown PATCH fields and states", async () => {
     const name = uniqueName("patch");
     await admin("POST", "/tenants", { name });
+    const before = await (await admin("GET", `/tenants/${name}`)).json();
     expect((await admin("PATCH", `/tenants/${name}`, { color: "red" })).status).toBe(400);
     expect((await admin("PATCH", `/tenants/${name}`, { state: "dropped" })).status).toBe(400);
+    expect((await admin("PATCH", `/tenants/${name}`, { state: "suspended", color: "red" })).status).toBe(400);
+    expect(await (await admin("GET", `/tenants/${name}`)).json()).toEqual(before);
   });
 });
 
