@@ -11,6 +11,8 @@ import { GATEWAY_ENV_KEYS } from "../gateway/env.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost } from "./gateway-host.ts";
+import { limits } from "./limits.ts";
+import { forwardKv } from "./tenant-kv.ts";
 
 const edgeEnv = env as unknown as EdgeEnv;
 const W = FRAME_MAGIC;
@@ -132,6 +134,24 @@ describe("TenantKV", () => {
     expect(claims.tenantId).toBe(21);
     // Expiry is in the future but bounded (tokens are short-lived).
     expect(claims.expiresAtMs - Date.now()).toBeLessThanOrEqual(15 * 60 * 1000);
+  });
+});
+
+describe("TenantKV request size (limits.kvRequestBytesMax)", () => {
+  it("forwards a request of exactly the limit; one byte more is limit_exceeded without contacting storage", async () => {
+    const { decodeResponse } = await import("../../common/kv-protocol/codec.ts");
+    const sizes: number[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      sizes.push((await new Request(input, init).arrayBuffer()).byteLength);
+      return new Response(new Uint8Array([W]));
+    });
+    const at = await forwardKv(edgeEnv, 23, new Uint8Array(limits.kvRequestBytesMax));
+    expect(Array.from(at)).toEqual([W]);
+    expect(sizes).toEqual([limits.kvRequestBytesMax]);
+    const over = decodeResponse(await forwardKv(edgeEnv, 23, new Uint8Array(limits.kvRequestBytesMax + 1)));
+    expect(over).toMatchObject({ type: "error", error: { code: "limit_exceeded" } });
+    expect(over.type === "error" && over.error.message).toMatch(/kvRequestBytesMax/);
+    expect(sizes).toHaveLength(1);
   });
 });
 

@@ -34,7 +34,11 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
   assertTenantId(tenantId);
   if (!(request instanceof Uint8Array)) throw new TypeError("TenantKV.batch expects a Uint8Array");
   if (request.byteLength > limits.kvRequestBytesMax) {
-    throw new RangeError(`KV request of ${request.byteLength} bytes exceeds the edge limit of ${limits.kvRequestBytesMax}`);
+    // Answered in the protocol's terms (54000 at the gateway), without contacting storage.
+    return encodeResponse({
+      type: "error",
+      error: { code: "limit_exceeded", message: `KV request of ${request.byteLength} bytes exceeds the edge limit of ${limits.kvRequestBytesMax} (kvRequestBytesMax)` },
+    });
   }
   const url = storageUrl(env, "/v1/kv");
   for (let attempt = 0; ; attempt++) {
