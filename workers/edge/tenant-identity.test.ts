@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PgError } from "../../common/errors.ts";
+import { limits } from "./limits.ts";
 import {
   identifyTenant,
   parseConnectionString,
@@ -98,5 +99,12 @@ describe("parseConnectionString (Neon-Connection-String)", () => {
     expect(code(() => parseConnectionString("postgresql://u:p@[bad/d"))).toBe("08P01");
     expect(code(() => parseConnectionString("postgresql://u:%E0%A4%A@h/d"))).toBe("08P01");
     expect(code(() => parseConnectionString("postgresql://u:p@h/" + "d".repeat(5000)))).toBe("54000");
+  });
+
+  it("takes a string of exactly connectionStringBytesMax; one byte more is 54000", () => {
+    const head = "postgresql://u:p@h/";
+    const atLimit = head + "d".repeat(limits.connectionStringBytesMax - head.length);
+    expect(parseConnectionString(atLimit).database).toBe("d".repeat(limits.connectionStringBytesMax - head.length));
+    expect(code(() => parseConnectionString(atLimit + "d"))).toBe("54000");
   });
 });

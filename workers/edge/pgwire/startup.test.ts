@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PgError } from "../../../common/errors.ts";
+import { limits } from "../limits.ts";
 import { encodeErrorResponse, PROTOCOL_VERSION_3, SSL_REQUEST_CODE, StartupReader } from "./startup.ts";
 
 function packet(code: number, payload: number[] = []): Uint8Array {
@@ -34,14 +35,24 @@ describe("StartupReader", () => {
     ]);
   });
 
+  it("takes a StartupMessage of exactly startupMessageBytesMax bytes", () => {
+    const fixed = packet(PROTOCOL_VERSION_3, kv([["user", "app.acme"], ["application_name", ""]])).length;
+    const appName = "a".repeat(limits.startupMessageBytesMax - fixed);
+    const bytes = packet(PROTOCOL_VERSION_3, kv([["user", "app.acme"], ["application_name", appName]]));
+    expect(bytes.length).toBe(limits.startupMessageBytesMax);
+    const r = new StartupReader(limits.startupMessageBytesMax);
+    r.push(bytes);
+    expect(r.next()).toEqual({ kind: "StartupMessage", protocolVersion: PROTOCOL_VERSION_3, parameters: { user: "app.acme", application_name: appName } });
+  });
+
   it.each([
     ["a length below 8", (() => { const b = packet(PROTOCOL_VERSION_3); new DataView(b.buffer).setInt32(0, 4); return b; })(), "08P01"],
-    ["a length above the limit", (() => { const b = packet(PROTOCOL_VERSION_3); new DataView(b.buffer).setInt32(0, 10_001); return b; })(), "08P01"],
+    ["a length above the limit", (() => { const b = packet(PROTOCOL_VERSION_3); new DataView(b.buffer).setInt32(0, limits.startupMessageBytesMax + 1); return b; })(), "08P01"],
     ["protocol 2.0", packet(2 << 16, [0]), "0A000"],
     ["a missing terminator", packet(PROTOCOL_VERSION_3, [0x75, 0x73, 0x65, 0x72, 0]), "08P01"],
     ["bytes after the terminator", packet(PROTOCOL_VERSION_3, [0, 0x41]), "08P01"],
   ])("refuses %s", (_label, bytes, code) => {
-    const r = new StartupReader(10_000);
+    const r = new StartupReader(limits.startupMessageBytesMax);
     r.push(bytes);
     try {
       r.next();
