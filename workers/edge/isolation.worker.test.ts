@@ -12,7 +12,7 @@ import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost } from "./gateway-host.ts";
 import { limits } from "./limits.ts";
-import { forwardKv } from "./tenant-kv.ts";
+import { forwardKv, storageTokenFor } from "./tenant-kv.ts";
 
 const edgeEnv = env as unknown as EdgeEnv;
 const W = FRAME_MAGIC;
@@ -152,6 +152,22 @@ describe("TenantKV request size (limits.kvRequestBytesMax)", () => {
     expect(over).toMatchObject({ type: "error", error: { code: "limit_exceeded" } });
     expect(over.type === "error" && over.error.message).toMatch(/kvRequestBytesMax/);
     expect(sizes).toHaveLength(1);
+  });
+});
+
+describe("storage tokens (limits.storageTokenTtlMs, storageTokenRefreshBeforeMs)", () => {
+  it("reuses a tenant's token until storageTokenRefreshBeforeMs before it expires, then mints a new one", async () => {
+    const t0 = Date.now() + 24 * 3600_000; // a fresh time line, so no earlier test's token is reused
+    const first = await storageTokenFor(edgeEnv.FLEET_SECRET, 24, t0);
+    const claims = await verifyTenantToken(edgeEnv.FLEET_SECRET, first, t0);
+    expect(claims).toEqual({ tenantId: 24, expiresAtMs: t0 + limits.storageTokenTtlMs });
+    const lastReuse = t0 + limits.storageTokenTtlMs - limits.storageTokenRefreshBeforeMs - 1;
+    expect(await storageTokenFor(edgeEnv.FLEET_SECRET, 24, lastReuse)).toBe(first);
+    const renewed = await storageTokenFor(edgeEnv.FLEET_SECRET, 24, lastReuse + 1);
+    expect(renewed).not.toBe(first);
+    expect((await verifyTenantToken(edgeEnv.FLEET_SECRET, renewed, lastReuse + 1)).expiresAtMs).toBe(lastReuse + 1 + limits.storageTokenTtlMs);
+    // Another tenant never gets this tenant's token.
+    expect(await storageTokenFor(edgeEnv.FLEET_SECRET, 25, lastReuse + 1)).not.toBe(renewed);
   });
 });
 
