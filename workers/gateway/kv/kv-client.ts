@@ -4,6 +4,9 @@
 //
 // Layering: txn/ calls this; this calls only the transport. Nothing here knows about SQL.
 import { PgError } from "../../../common/errors.ts";
+import { decodeResponse, encodeRequest } from "../../../common/kv-protocol/codec.ts";
+import type { TenantKvCapability } from "./capability.ts";
+import { kvLimits } from "./limits.ts";
 import type {
   KvError,
   KvRequest,
@@ -18,6 +21,24 @@ import type {
 /** Sends one request and returns its response; the capability transport adds the codec. */
 export interface KvTransport {
   send(request: KvRequest): Promise<KvResponse>;
+}
+
+/**
+ * Sends requests through the tenant capability, in the wire framing. An encoded request larger
+ * than kvLimits.requestBytesMax is refused here (54000) rather than broken in the RPC or the edge.
+ */
+export function capabilityTransport(cap: TenantKvCapability): KvTransport {
+  return {
+    async send(req: KvRequest): Promise<KvResponse> {
+      const bytes = encodeRequest(req);
+      if (bytes.length > kvLimits.requestBytesMax) {
+        throw new PgError("program_limit_exceeded", `storage request of ${bytes.length} bytes exceeds the limit of ${kvLimits.requestBytesMax} bytes`, {
+          hint: "split the work into several transactions",
+        });
+      }
+      return decodeResponse(await cap.batch(bytes));
+    },
+  };
 }
 
 /** Counters of the work sent to storage; plain numbers so they can be diffed per operator. */
@@ -87,19 +108,36 @@ export class KvClient {
     this.transport = transport;
   }
 
+  /** Injectable for tests: waits `ms` before re-sending a throttled request. */
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Injectable for tests: the clock the throttled-retry budget is measured on. */
+  nowMs: () => number = () => Date.now();
+
   private async send(request: KvRequest): Promise<KvResponse> {
-    this.stats.requests++;
-    let response: KvResponse;
-    try {
-      response = await this.transport.send(request);
-    } catch (err) {
-      if (err instanceof PgError) throw err;
-      throw new PgError("connection_failure", `storage request failed: ${err instanceof Error ? err.message : String(err)}`, {
-        hint: "retry the transaction",
-      });
+    const started = this.nowMs();
+    for (;;) {
+      this.stats.requests++;
+      let response: KvResponse;
+      try {
+        response = await this.transport.send(request);
+      } catch (err) {
+        if (err instanceof PgError) throw err;
+        throw new PgError("connection_failure", `storage request failed: ${err instanceof Error ? err.message : String(err)}`, {
+          hint: "retry the transaction",
+        });
+      }
+      if (response.type !== "error") return response;
+      const e = response.error;
+      // Throttling refuses a request before it runs: wait as told and send it again, within a budget.
+      if (e.code === "rate_limited" || e.code === "overloaded") {
+        const left = kvLimits.throttledRetryMsMax - (this.nowMs() - started);
+        if (left > 0) {
+          await this.sleep(Math.min(left, Math.max(50, e.retryAfterMs ?? 100)));
+          continue;
+        }
+      }
+      throw new KvRequestError(e);
     }
-    if (response.type === "error") throw new KvRequestError(response.error);
-    return response;
   }
 
   private countReads(ops: ReadOp[], results: ReadResult[]): void {

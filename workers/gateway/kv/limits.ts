@@ -13,4 +13,21 @@ export const kvLimits = {
   scanPageBytesMax: 4 * 1024 * 1024,
   /** Gets sent in one read request; the storage node bounds batch size as well, this keeps requests small. */
   getsPerRequestMax: 1000,
+  /**
+   * Largest encoded request sent: 16 MiB. A request is one Workers RPC argument to the edge's
+   * TenantKV (the platform refuses serialized values over 32 MiB), the edge forwards at most
+   * 16 MiB (workers/edge/limits.ts kvRequestBytesMax) and the storage node reads at most 16 MiB
+   * (requestBytesMax). Checked before sending, so an oversized commit fails with 54000 saying
+   * why instead of as a broken RPC.
+   */
+  requestBytesMax: 16 * 1024 * 1024,
+  /**
+   * How long one request keeps being re-sent while storage answers rate_limited / overloaded
+   * (both refuse before executing anything, so re-sending is safe, commits included). A tenant's
+   * share is 8,000 RU/s with a 160,000 RU burst (storage-node/limits.ts); a 100,000-row commit
+   * costs ~112,000 RU, so a second one right after the first must wait ~10 s for tokens. Waiting
+   * is what a Postgres client expects from a busy server; past 60 s the client gets 53400.
+   * statement_timeout still applies between requests.
+   */
+  throttledRetryMsMax: 60_000,
 } as const;

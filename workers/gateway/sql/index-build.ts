@@ -17,7 +17,7 @@ import { Txn } from "../txn/txn.ts";
 import { formatText } from "./bridge/text.ts";
 import { RowCodec } from "./exec/row-codec.ts";
 
-/** Rows per backfill transaction: each writes one entry per row, well inside a commit's 9,000 writes. */
+/** Rows per backfill transaction: each writes one entry per row; small commits keep conflicts with concurrent writers cheap to redo. */
 const BACKFILL_CHUNK_ROWS = 2000;
 /** Conflicting retries of one chunk before giving up (a table under heavy concurrent writes). */
 const CHUNK_ATTEMPTS_MAX = 20;

@@ -8,12 +8,11 @@
 // into the transaction's write buffer. Every error that leaves here is a PgError.
 import { PgError, toPgError } from "../../../common/errors.ts";
 import type { KvRequest, KvResponse } from "../../../common/kv-protocol/messages.ts";
-import { decodeResponse, encodeRequest } from "../../../common/kv-protocol/codec.ts";
 import { CatalogStore, StaleCatalog } from "../catalog/catalog-store.ts";
 import type { Catalog } from "../catalog/catalog.ts";
 import { Keyspace } from "../catalog/keyspace.ts";
 import type { TenantKvCapability } from "../kv/capability.ts";
-import { KvClient, type KvTransport } from "../kv/kv-client.ts";
+import { capabilityTransport, KvClient, type KvTransport } from "../kv/kv-client.ts";
 import { Txn } from "../txn/txn.ts";
 import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/handle.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
@@ -38,15 +37,6 @@ export interface SessionOptions {
 const IMPLICIT_RETRIES_MAX = 3;
 /** Re-runs of a statement after its catalog snapshot turned out stale. */
 const STALE_CATALOG_RETRIES_MAX = 3;
-
-/** Sends requests through the tenant capability, in the wire framing. */
-export function capabilityTransport(cap: TenantKvCapability): KvTransport {
-  return {
-    async send(req: KvRequest): Promise<KvResponse> {
-      return decodeResponse(await cap.batch(encodeRequest(req)));
-    },
-  };
-}
 
 interface Savepoint {
   name: string;

@@ -126,4 +126,26 @@ describe("engine over the real storage node", () => {
     await s.execute("CREATE INDEX w_n ON w (n)");
     expect(await rows(s, "SELECT count(*) FROM w WHERE n = 3")).toEqual([["2857"]]);
   }, 120_000);
+
+  it("commits a 100,000-row transaction (pgbench -i -s 1's shape) and rewrites it (ADD PRIMARY KEY, ADD COLUMN … DEFAULT in a transaction)", async () => {
+    const s = await session(++tenant);
+    await s.execute("CREATE TABLE acc (aid INT NOT NULL, bid INT, abalance INT, filler CHAR(84))");
+    await s.execute("CREATE TABLE br (bid INT NOT NULL, bbalance INT, filler CHAR(88))");
+    await s.execute("BEGIN");
+    await s.execute("TRUNCATE acc, br");
+    await s.execute("INSERT INTO br VALUES (1, 0, '')");
+    await s.execute("INSERT INTO acc SELECT i, 1, 0, '' FROM generate_series(1, 100000) i");
+    await s.execute("COMMIT");
+    expect(await rows(s, "SELECT count(*), sum(aid), min(length(filler)) FROM acc")).toEqual([["100000", "5000050000", "0"]]);
+    await s.execute("ALTER TABLE acc ADD PRIMARY KEY (aid)");
+    expect(await rows(s, "SELECT abalance FROM acc WHERE aid = 77777")).toEqual([["0"]]);
+    await s.execute("BEGIN");
+    await s.execute("ALTER TABLE acc ADD COLUMN note INT DEFAULT 7");
+    await s.execute("COMMIT");
+    expect(await rows(s, "SELECT count(*), sum(note) FROM acc")).toEqual([["100000", "700000"]]);
+    // Past the bound: 110,001 new keys in one transaction is 54000, and nothing is written.
+    await s.execute("CREATE TABLE big (k INT PRIMARY KEY)");
+    await expect(s.execute("INSERT INTO big SELECT i FROM generate_series(1, 110001) i")).rejects.toMatchObject({ code: "54000" });
+    expect(await rows(s, "SELECT count(*) FROM big")).toEqual([["0"]]);
+  }, 300_000);
 });

@@ -5,6 +5,7 @@ import { PgError } from "../../../common/errors.ts";
 import { KvClient } from "../kv/kv-client.ts";
 import { MemoryKv } from "../kv/memory-kv.ts";
 import { txnLimits } from "./limits.ts";
+import { kvLimits } from "../kv/limits.ts";
 import { Txn } from "./txn.ts";
 
 const enc = new TextEncoder();
@@ -117,7 +118,33 @@ describe("Txn", () => {
     const t = new Txn(kv);
     for (let i = 0; i < txnLimits.writesMax; i++) t.put(k(`w${i}`), v("x"));
     expect(() => t.put(k("one-more"), v("x"))).toThrow(expect.objectContaining({ code: "54000" }));
+    // Overwriting a key already written does not add one.
+    t.put(k("w0"), v("y"));
     await t.commit();
+    const check = new Txn(kv);
+    expect(dec.decode((await check.get(k(`w${txnLimits.writesMax - 1}`)))!)).toBe("x");
+    expect(await check.get(k("one-more"))).toBeNull();
+  }, 60_000);
+
+  it("bounds the bytes one transaction writes: exactly writeBytesMax is accepted, one byte more is 54000", async () => {
+    const { kv } = await seeded();
+    const t = new Txn(kv);
+    const n = 14;
+    const per = txnLimits.writeBytesMax / n;
+    for (let i = 0; i < n; i++) {
+      const key = k(`b${String(i).padStart(2, "0")}`);
+      t.put(key, new Uint8Array(per - key.length));
+    }
+    expect(t.buffer.bytes).toBe(txnLimits.writeBytesMax);
+    expect(() => t.put(k("z"), new Uint8Array(0))).toThrow(expect.objectContaining({ code: "54000" }));
+    await t.commit();
+  });
+
+  it("the bounds fit the storage node's per-commit bounds with room for read spans and framing", () => {
+    expect(txnLimits.writesMax).toBeGreaterThan(100_000);
+    expect(txnLimits.writesMax).toBeLessThan(txnLimits.commitEntriesMax);
+    // ≤ 7 bytes of framing per write, and the request must stay within 16 MiB.
+    expect(txnLimits.writeBytesMax + 7 * txnLimits.writesMax).toBeLessThan(kvLimits.requestBytesMax);
   });
 
   it("restores from its sealed state in another coordinator", async () => {

@@ -207,13 +207,18 @@ export class Txn {
   private checkWritable(): void {
     this.checkOpen();
     if (this.readOnly) throw new PgError("read_only_sql_transaction", "cannot execute a write in a read-only transaction");
-    if (this.buffer.size >= txnLimits.writesMax) {
+  }
+
+  /** The transaction size bounds (txn/limits.ts), checked before a write that would cross them. */
+  private checkSize(key: Uint8Array | null, value: Uint8Array | null): void {
+    if (this.buffer.size >= txnLimits.writesMax && (key === null || !this.buffer.has(key))) {
       throw new PgError("program_limit_exceeded", `transaction writes more than ${txnLimits.writesMax} keys`, {
         hint: "split the work into several transactions",
       });
     }
-    if (this.buffer.bytes >= txnLimits.writeBytesMax) {
-      throw new PgError("program_limit_exceeded", `transaction writes more than ${txnLimits.writeBytesMax} bytes`, {
+    const add = (key?.length ?? 0) + (value?.length ?? 0);
+    if (this.buffer.bytes + add > txnLimits.writeBytesMax) {
+      throw new PgError("program_limit_exceeded", `transaction writes more than ${txnLimits.writeBytesMax} bytes of keys and values`, {
         hint: "split the work into several transactions",
       });
     }
@@ -221,16 +226,19 @@ export class Txn {
 
   put(key: Uint8Array, value: Uint8Array): void {
     this.checkWritable();
+    this.checkSize(key, value);
     this.buffer.set(key, value);
   }
 
   del(key: Uint8Array): void {
     this.checkWritable();
+    this.checkSize(key, null);
     this.buffer.set(key, null);
   }
 
   deleteRange(start: Uint8Array, end: Uint8Array): void {
     this.checkWritable();
+    this.checkSize(null, null);
     this.buffer.deleteRange(start, end);
   }
 
