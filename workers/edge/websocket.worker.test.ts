@@ -8,6 +8,7 @@ import { directoryOf } from "../../durable-objects/env.ts";
 import type { EdgeEnv } from "./env.ts";
 import { saltedPassword } from "../../durable-objects/router/scram.ts";
 import { PROTOCOL_VERSION_3, SSL_REQUEST_CODE } from "./pgwire/startup.ts";
+import { acceptPgWebSocket } from "./pgwire/websocket.ts";
 
 const edgeEnv = env as unknown as EdgeEnv;
 const worker = (exports as unknown as { default: Fetcher }).default;
@@ -203,5 +204,44 @@ describe("GET /v2", () => {
   it("refuses a plain GET with 426", async () => {
     const res = await worker.fetch("http://edge.test/v2");
     expect(res.status).toBe(426);
+  });
+});
+
+describe("startup timeout (limits.startupTimeoutMs)", () => {
+  it("keeps a silent client until the bound, then answers 08P01 and closes, having asked nothing of the tenant", async () => {
+    const startupTimeoutMs = 300;
+    const asked: string[] = [];
+    const refuse = (what: string) => async (): Promise<never> => {
+      asked.push(what);
+      throw new Error(`${what} must not be called`);
+    };
+    const res = acceptPgWebSocket({
+      host: undefined,
+      credentials: refuse("credentials"),
+      loginFailed: refuse("loginFailed"),
+      authenticate: refuse("authenticate"),
+      openGateway: refuse("openGateway"),
+      startupTimeoutMs,
+    });
+    const ws = res.webSocket!;
+    const frames: Uint8Array[] = [];
+    let pending: Promise<void> = Promise.resolve();
+    ws.addEventListener("message", (e) => {
+      const d = e.data as ArrayBuffer | Blob;
+      pending = pending.then(async () => {
+        frames.push(new Uint8Array(d instanceof Blob ? await d.arrayBuffer() : d));
+      });
+    });
+    const t0 = performance.now();
+    const closed = new Promise<number>((resolve) => ws.addEventListener("close", () => resolve(performance.now() - t0)));
+    ws.accept();
+    const closedAfter = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), startupTimeoutMs + 5_000))]);
+    await pending;
+    expect(closedAfter).toBeGreaterThanOrEqual(startupTimeoutMs * 0.75);
+    expect(frames).toHaveLength(1);
+    const fields = errorFields(frames[0]!);
+    expect(fields["C"]).toBe("08P01");
+    expect(fields["M"]).toMatch(/did not complete in time/);
+    expect(asked).toEqual([]);
   });
 });

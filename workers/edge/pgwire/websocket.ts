@@ -46,6 +46,8 @@ export interface PgWebSocketContext {
   authenticate(name: string, password: string): Promise<Route>;
   /** Opens the WebSocket to the tenant's gateway. */
   openGateway(route: Route, request: Request): Promise<Response>;
+  /** Time allowed from accept to a completed login; limits.startupTimeoutMs unless a test overrides it. */
+  startupTimeoutMs?: number;
 }
 
 type Phase =
@@ -94,7 +96,7 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
   };
   const timer = setTimeout(
     () => finish(new PgError("protocol_violation", "authentication did not complete in time")),
-    limits.startupTimeoutMs,
+    ctx.startupTimeoutMs ?? limits.startupTimeoutMs,
   );
 
   const onStartup = async (packet: StartupPacket): Promise<void> => {
