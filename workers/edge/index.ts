@@ -1,8 +1,8 @@
 // The edge Worker's entry (wrangler.toml `main`): the Hono app, the RPC entrypoints a gateway
 // isolate receives as capabilities, and the Durable Object classes.
-import gateway from "../gateway/index.ts";
 import { createEdge } from "./app.ts";
 import type { GatewayCode } from "./gateway-env.ts";
+import type { GatewayHandler } from "./gateway-host.ts";
 
 export { TenantRouter } from "../../durable-objects/router/tenant-router.ts";
 export { TenantDirectory } from "../../durable-objects/directory/tenant-directory.ts";
@@ -21,7 +21,20 @@ function gatewayCode(): Promise<GatewayCode> {
   return code;
 }
 
-export const edge = createEdge({ gatewayCode, inlineGateway: gateway });
+let inline: Promise<GatewayHandler> | null = null;
+
+/**
+ * The gateway run in this isolate (GATEWAY_MODE=inline), imported on first use: in loader mode,
+ * the default, an edge isolate never evaluates the SQL engine's modules at start-up.
+ */
+const inlineGateway: GatewayHandler = {
+  async fetch(request, env, ctx) {
+    inline ??= import("../gateway/index.ts").then((m) => m.default);
+    return (await inline).fetch(request, env, ctx);
+  },
+};
+
+export const edge = createEdge({ gatewayCode, inlineGateway });
 
 export default {
   fetch(request, env, ctx) {
