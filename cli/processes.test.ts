@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { groupAlive, signalGroup, spawnChild, stopGroup } from "./processes.ts";
+import { childLogTailLines } from "./limits.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warren-proc-"));
 const started: number[] = [];
@@ -88,8 +89,10 @@ describe("child process groups", () => {
     started.push(child.pid);
     expect((await child.exited).code).toBe(0);
     const tail = child.tail();
-    expect(tail.length).toBeLessThanOrEqual(40); // childLogTailLines
+    // Exactly the last childLogTailLines lines of the 101 written: the last lines of stdout and "bye".
+    expect(tail).toHaveLength(childLogTailLines);
     expect(tail).toContain("bye");
+    expect(tail.filter((l) => l !== "bye")).toEqual(lines.slice(-(childLogTailLines - 1)));
     expect(tail).toContain("line 99");
     expect(tail).not.toContain("line 0");
     await new Promise((r) => setTimeout(r, 50));
