@@ -31,6 +31,8 @@ export interface ExprContext {
   aggs: AggCall[] | null;
   wins: WindowCall[] | null;
   clause: string;
+  /** Set-returning calls of the select list already bound as lateral function scans: call → input column. */
+  srfCols?: Map<PgNode, number>;
 }
 
 export function ctxFor(scope: Scope, clause: string): ExprContext {
@@ -363,6 +365,14 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   const loc = node["location"];
   const argNodes = (node["args"] as PgNode[] | undefined) ?? [];
   const over = node["over"] as PgNode | undefined;
+  const srfCol = ctx.srfCols?.get(node);
+  if (srfCol !== undefined) {
+    const c = ctx.scope.columns.find((x) => x.index === srfCol)!;
+    return { kind: "col", type: c.type, index: srfCol };
+  }
+  if (over === undefined && (name === "unnest" || name === "generate_series")) {
+    throw new PgError("feature_not_supported", `set-returning functions are not allowed in ${ctx.clause}`, pos(loc));
+  }
   if (over !== undefined) return bindWindowCall(b, node, name, ctx);
   if (AGGREGATES.has(name)) {
     if (ctx.aggs === null) {

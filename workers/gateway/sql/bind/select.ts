@@ -315,6 +315,27 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
   throw new PgError("feature_not_supported", `${kind} in FROM is not supported`);
 }
 
+/** The set-returning calls in a select-list expression (not inside subqueries or window calls). */
+function findSrfCalls(node: unknown, out: PgNode[] = []): PgNode[] {
+  if (Array.isArray(node)) {
+    for (const x of node) findSrfCalls(x, out);
+  } else if (node !== null && typeof node === "object") {
+    for (const [k, v] of Object.entries(node as PgNode)) {
+      if (k === "SubLink") continue;
+      if (k === "FuncCall") {
+        const fc = v as PgNode;
+        const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
+        if ((fname === "generate_series" || fname === "unnest") && fc["over"] === undefined) {
+          out.push(fc);
+          continue;
+        }
+      }
+      findSrfCalls(v, out);
+    }
+  }
+  return out;
+}
+
 export function bindSrf(name: string, args: Expr[], colName: string): Rel {
   if (name === "generate_series") {
     if (args.length < 2 || args.length > 3) throw new PgError("undefined_function", `function generate_series with ${args.length} arguments does not exist`);
@@ -445,35 +466,31 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   const wins: WindowCall[] = [];
   const ctx: ExprContext = { scope, aggs, wins, clause: "SELECT" };
 
-  // Set-returning functions in the select list (SELECT generate_series(1, 3)): each becomes a
-  // LATERAL function scan joined to the rows of FROM/WHERE, and the target reads its column.
+  // Set-returning functions in the select list (SELECT generate_series(1, 3), unnest(a) + 1,
+  // upper(unnest(a))): each call becomes a LATERAL function scan joined to the rows of
+  // FROM/WHERE, and the expression reads its column in place of the call.
   // (Postgres runs several such functions in lockstep; here they combine as a product.)
-  const srfTargets = new Map<PgNode, number>();
+  const srfCols = new Map<PgNode, number>();
   for (const t of (stmt["targetList"] as PgNode[] | undefined) ?? []) {
     const val = (t["ResTarget"] as PgNode)["val"] as PgNode;
-    const fc = val["FuncCall"] as PgNode | undefined;
-    const fname = fc === undefined ? "" : stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
-    if (fc === undefined || (fname !== "generate_series" && fname !== "unnest") || fc["over"] !== undefined) continue;
-    const argScope = new Scope([], scope);
-    const args = ((fc["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(argScope, "FROM")));
-    const srf = bindSrf(fname, args, fname);
-    const index = rel.cols.length;
-    rel = { kind: "join", type: "inner", left: rel, right: srf, on: null, lateral: true, cols: [...rel.cols, ...srf.cols] };
-    scope.columns.push({ table: null, name: `\u0000srf${index}`, type: srf.cols[0]!.type, index, hidden: true, tableId: 0, columnId: 0 });
-    srfTargets.set(val, index);
+    for (const fc of findSrfCalls(val)) {
+      const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
+      const argScope = new Scope([], scope);
+      const args = ((fc["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(argScope, "FROM")));
+      const srf = bindSrf(fname, args, fname);
+      const index = rel.cols.length;
+      rel = { kind: "join", type: "inner", left: rel, right: srf, on: null, lateral: true, cols: [...rel.cols, ...srf.cols] };
+      scope.columns.push({ table: null, name: `\u0000srf${index}`, type: srf.cols[0]!.type, index, hidden: true, tableId: 0, columnId: 0 });
+      srfCols.set(fc, index);
+    }
   }
+  if (srfCols.size > 0) ctx.srfCols = srfCols;
 
   // Targets.
   const targets: Target[] = [];
   for (const t of (stmt["targetList"] as PgNode[] | undefined) ?? []) {
     const rt = t["ResTarget"] as PgNode;
     const val = rt["val"] as PgNode;
-    const srfCol = srfTargets.get(val);
-    if (srfCol !== undefined) {
-      const c = scope.columns.find((x) => x.index === srfCol)!;
-      targets.push({ expr: { kind: "col", type: c.type, index: srfCol }, name: (rt["name"] as string | undefined) ?? targetName(val, { kind: "col", type: c.type, index: srfCol }), tableId: 0, columnId: 0 });
-      continue;
-    }
     const [vk, vb] = nodeKind(val);
     if (vk === "ColumnRef") {
       const fields = vb["fields"] as PgNode[];

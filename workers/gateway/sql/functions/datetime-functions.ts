@@ -10,7 +10,7 @@ import {
 } from "../types/datum.ts";
 import { localToTimestamptz, utcToLocal } from "../types/datetime-text.ts";
 import { Decimal, Numeric } from "../types/numeric.ts";
-import { formatOffset, timeZoneFromSetting } from "../types/timezone.ts";
+import { fixedOffsetZone, formatOffset, timeZoneFromSetting, type TimeZone } from "../types/timezone.ts";
 import { Types, type SqlType } from "../types/type.ts";
 import { fn } from "./define.ts";
 import { ageBetween } from "./interval-math.ts";
@@ -237,6 +237,13 @@ export const datetimeFunctions: Candidate[] = [
     const z = zoneOf(zone as string);
     return localToTimestamptz(truncLocal(u as string, utcToLocal(ts as bigint, z), "timestamp with time zone"), z);
   }),
+  // x AT TIME ZONE z is timezone(z, x): a timestamptz becomes the wall-clock time in z, a
+  // timestamp is read as wall-clock time in z. Zone names as SET TIME ZONE takes them ('+05' is
+  // west of Greenwich, POSIX style); an interval is an offset east of UTC ('-03:00' is UTC-3).
+  fn("timezone", [T, TSTZ], TS, ([z, ts]) => utcToLocal(ts as bigint, atZone(z as string))),
+  fn("timezone", [T, TS], TSTZ, ([z, ts]) => localToTimestamptz(ts as bigint, atZone(z as string))),
+  fn("timezone", [IV, TSTZ], TS, ([z, ts]) => utcToLocal(ts as bigint, intervalZone(z as Interval))),
+  fn("timezone", [IV, TS], TSTZ, ([z, ts]) => localToTimestamptz(ts as bigint, intervalZone(z as Interval))),
   fn("date_trunc", [T, IV], IV, ([u, iv]) => truncInterval(u as string, iv as Interval)),
   fn("extract", [T, TS], Types.numeric, ([u, ts]) => extractTimestamp(u as string, ts as bigint, "timestamp without time zone", ts as bigint, null)),
   fn("extract", [T, TSTZ], Types.numeric, ([u, ts], ctx) => {
@@ -282,6 +289,23 @@ export const datetimeFunctions: Candidate[] = [
     return toCharDateTime(utcToLocal(ts as bigint, ctx.timeZone), f as string, { offset, zoneText: formatOffset(offset) });
   }, { volatility: "stable" }),
 ];
+
+/** The zone of AT TIME ZONE 'name': as SET TIME ZONE resolves it, with AT TIME ZONE's own error. */
+function atZone(name: string): TimeZone {
+  try {
+    return timeZoneFromSetting(name);
+  } catch {
+    throw new PgError("invalid_parameter_value", `time zone "${name}" not recognized`);
+  }
+}
+
+/** The zone of AT TIME ZONE interval: a fixed offset east of UTC, whole time only (Postgres: 22023 otherwise). */
+function intervalZone(iv: Interval): TimeZone {
+  if (iv.months !== 0 || iv.days !== 0) {
+    throw new PgError("invalid_parameter_value", "interval time zone must not include months or days");
+  }
+  return fixedOffsetZone(Number(iv.micros / MICROS_PER_SECOND));
+}
 
 function zoneOf(name: string) {
   // date_trunc(unit, timestamptz, zone): a zone name as SET TIME ZONE accepts.

@@ -281,11 +281,19 @@ export function resolveOperator(name: string, left: SqlType, right: SqlType): Re
   if (poly && (POLY_ARRAY_OPS.includes(name) || COMPARISONS.some(([n]) => n === name))) {
     evalFn = arrayOperatorEval(name, [lt, rt])!;
   } else if (r.candidate.args.some((a) => a === "anynonarray") && name === "||") {
-    // text || non-text: the non-text side is printed with its own output function.
+    // text || non-text: Postgres's textanycat/anytextcat are `$1 || $2::text`, so the non-text
+    // side goes through its cast to text: the output function for most types, but bool's cast
+    // gives 'true'/'false' ('a' || true is 'atrue'), not its output 't'/'f'.
     const other = r.candidate.args[0] === "anynonarray" ? lt : rt;
     const textLeft = r.candidate.args[0] !== "anynonarray";
+    let toText: (d: Datum, ctx: EvalContext) => Datum;
+    try {
+      toText = castFunction(other, Types.text);
+    } catch {
+      toText = (d, ctx) => formatText(d, other, ctx);
+    }
     evalFn = (a, b, ctx) => {
-      const s = formatText(textLeft ? b : a, other, ctx)!;
+      const s = toText(textLeft ? b : a, ctx) as string;
       return textLeft ? (a as string) + s : s + (b as string);
     };
   } else {

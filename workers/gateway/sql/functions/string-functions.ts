@@ -152,7 +152,8 @@ export const stringFunctions: Candidate[] = [
     const i = (s as string).indexOf(sub as string);
     return i < 0 ? 0 : charCount((s as string).slice(0, i)) + 1;
   }),
-  fn("position", [T, T], I, ([sub, s]) => {
+  // POSITION(sub IN s) is parsed as position(s, sub): the string first, like strpos.
+  fn("position", [T, T], I, ([s, sub]) => {
     const i = (s as string).indexOf(sub as string);
     return i < 0 ? 0 : charCount((s as string).slice(0, i)) + 1;
   }),
