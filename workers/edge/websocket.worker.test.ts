@@ -245,3 +245,62 @@ describe("startup timeout (limits.startupTimeoutMs)", () => {
     expect(asked).toEqual([]);
   });
 });
+
+describe("gateway ending a connection", () => {
+  /** Logs in with a cleartext password against a stub gateway; returns the gateway end and the client's frames. */
+  async function loggedIn(): Promise<{ gatewaySide: WebSocket; frames: Uint8Array[]; closed: Promise<number>; settle: () => Promise<void> }> {
+    const route = { tenantId: 77, name: "acme", ttlMs: 60_000 };
+    let gatewaySide: WebSocket | undefined;
+    const res = acceptPgWebSocket({
+      host: undefined,
+      credentials: async () => ({ route, verifier: { iterations: 1, salt: new Uint8Array(16), storedKey: new Uint8Array(32), serverKey: new Uint8Array(32) } }),
+      loginFailed: async () => {},
+      authenticate: async () => route,
+      openGateway: async () => {
+        const pair = new WebSocketPair();
+        gatewaySide = pair[1];
+        gatewaySide.accept();
+        return new Response(null, { status: 101, webSocket: pair[0] });
+      },
+    });
+    const ws = res.webSocket!;
+    const frames: Uint8Array[] = [];
+    let pending: Promise<void> = Promise.resolve();
+    ws.addEventListener("message", (e) => {
+      const d = e.data as ArrayBuffer | Blob;
+      pending = pending.then(async () => {
+        frames.push(new Uint8Array(d instanceof Blob ? await d.arrayBuffer() : d));
+      });
+    });
+    const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
+    ws.accept();
+    const pw = new TextEncoder().encode("secret\0");
+    const password = new Uint8Array(5 + pw.length);
+    password[0] = 0x70; // 'p'
+    new DataView(password.buffer).setInt32(1, 4 + pw.length);
+    password.set(pw, 5);
+    ws.send(new Uint8Array([...startupMessage({ user: "app.acme", database: "db" }), ...password]));
+    await expect.poll(() => gatewaySide, { timeout: 5_000 }).toBeDefined();
+    return { gatewaySide: gatewaySide!, frames, closed, settle: () => pending };
+  }
+
+  it("an abnormal close from the gateway reaches the client as FATAL 08006 before the close", async () => {
+    const c = await loggedIn();
+    c.gatewaySide.close(1011, "isolate ended");
+    await c.closed;
+    await c.settle();
+    const last = c.frames[c.frames.length - 1]!;
+    const fields = errorFields(last);
+    expect(fields["C"]).toBe("08006");
+    expect(fields["S"]).toBe("FATAL");
+    expect(fields["M"]).toMatch(/ended the connection unexpectedly \(WebSocket close 1011\)/);
+  });
+
+  it("an orderly close from the gateway (1000) closes the client without an error", async () => {
+    const c = await loggedIn();
+    c.gatewaySide.close(1000, "terminate");
+    await c.closed;
+    await c.settle();
+    expect(c.frames.map((f) => String.fromCharCode(f[0]!))).not.toContain("E");
+  });
+});

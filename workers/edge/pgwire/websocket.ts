@@ -149,8 +149,17 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
     gateway.addEventListener("message", (e) => {
       back = back.then(async () => send(await frameBytes(e.data)));
     });
-    gateway.addEventListener("close", () => {
-      void back.then(() => finish(null, "gateway closed"));
+    gateway.addEventListener("close", (e) => {
+      // 1000 is the gateway's own orderly close (Terminate, or after a FATAL it already sent). Any
+      // other code means it went away mid-conversation (its isolate ended, say): tell the client in
+      // Postgres terms rather than dropping the connection without a word.
+      const err =
+        e.code === 1000
+          ? null
+          : new PgError("connection_failure", `the gateway of virtual cluster "${identity.tenant}" ended the connection unexpectedly (WebSocket close ${e.code})`, {
+              hint: "Reconnect; work not committed before this error was lost.",
+            });
+      void back.then(() => finish(err, "gateway closed"));
     });
     gateway.addEventListener("error", () => {
       void back.then(() => finish(new PgError("connection_failure", "the connection to the gateway failed")));
