@@ -54,6 +54,24 @@ function ok(command: string): StatementResult {
   return { command, rowCount: null, fields: [], rows: [] };
 }
 
+/**
+ * `catalog` as seen by a statement: the first access to any of its members runs `arm` (once),
+ * before the value is used, so the version check is queued before any read that depends on it.
+ */
+function checkedOnUse(catalog: Catalog, arm: () => void): Catalog {
+  let armed = false;
+  return new Proxy(catalog, {
+    get(target, prop) {
+      if (!armed) {
+        armed = true;
+        arm();
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 function isSerializationFailure(err: unknown): boolean {
   return err instanceof PgError && err.code === "40001";
 }
@@ -341,8 +359,11 @@ export class Session implements SqlSession {
     if (state.catalog === null) {
       const cached = this.store.cached();
       if (cached !== undefined) {
-        state.catalog = cached;
-        this.store.armCheck(txn, cached);
+        // The cached catalog is checked against storage by a get riding on the transaction's
+        // first read, armed only when something looks at the catalog: a statement that names no
+        // relation, type or sequence (SELECT 1, SELECT now()) needs no check and, reading no
+        // table and writing nothing, sends no storage request at all.
+        state.catalog = checkedOnUse(cached, () => this.store.armCheck(txn, cached));
       } else {
         state.catalog = await this.store.load(txn);
       }
