@@ -42,7 +42,11 @@ export interface StorageLimits {
    * LMDB write transaction.
    */
   txnWriteBytesMax: number;
-  /** Keys a deleteRange may tombstone in one commit (it writes one tombstone per live key). */
+  /**
+   * Keys a deleteRange may tombstone in one commit: 120,000, the same as batchEntriesMax, because a
+   * tombstone costs the writer what a put costs (one version written in the same LMDB write
+   * transaction), so the same stall bound applies; a table a commit could fill, one commit can empty.
+   */
   deleteRangeKeysMax: number;
   /** Rows in one scan page, whatever the client asks for. */
   scanRowsMax: number;
@@ -108,7 +112,7 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   requestBytesMax: 16 * 1024 * 1024,
   batchEntriesMax: 120_000,
   txnWriteBytesMax: 15 * 1024 * 1024,
-  deleteRangeKeysMax: 100_000,
+  deleteRangeKeysMax: 120_000,
   scanRowsMax: 10_000,
   scanBytesMax: 4 * 1024 * 1024,
   responseBytesMax: 16 * 1024 * 1024,
