@@ -16,6 +16,7 @@ import { limits } from "../limits.ts";
 import { passwordProblem } from "../router/tenant-router.ts";
 import { isTenantName } from "../tenant-name.ts";
 import { fail, ok, type Result } from "../wire-error.ts";
+import { settleRpc } from "../../common/rpc.ts";
 
 export type DirectoryState = "creating" | "active" | "suspended" | "dropping" | "dropped";
 
@@ -59,12 +60,12 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
     await this.ctx.storage.put(entryKey(name), entry);
 
     const router = routerFor(this.env, name);
-    const init = await router.initialize(id, name, pw);
+    const init = await settleRpc(router.initialize(id, name, pw));
     if (!init.ok) {
-      const info = init.error.condition === "duplicate_database" ? await router.describe() : null;
+      const info = init.error.condition === "duplicate_database" ? await settleRpc(router.describe()) : null;
       // The router already holds this very id: an earlier attempt got that far. Anything else is a real refusal.
       if (!info || info.tenantId !== id) return init;
-      const again = await router.setPassword(pw);
+      const again = await settleRpc(router.setPassword(pw));
       if (!again.ok) return again;
     }
     entry.state = "active";
@@ -93,7 +94,7 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
         hint: `Repeat the ${entry.state === "creating" ? "create" : "drop"} to finish it first.`,
       });
     }
-    const r = await routerFor(this.env, name).setState(state);
+    const r = await settleRpc(routerFor(this.env, name).setState(state));
     if (!r.ok) return r;
     entry.state = state;
     await this.ctx.storage.put(entryKey(name), entry);
@@ -107,7 +108,7 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
     entry.state = "dropping";
     await this.ctx.storage.put(entryKey(name), entry);
 
-    const marked = await routerFor(this.env, name).setState("dropped");
+    const marked = await settleRpc(routerFor(this.env, name).setState("dropped"));
     if (!marked.ok && marked.error.condition !== "invalid_catalog_name") return marked;
 
     const dropped = await this.dropSpan(entry.id);

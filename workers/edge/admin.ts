@@ -18,6 +18,7 @@ import { parseJsonBody, readBodyLimited } from "../gateway/http/body.ts";
 import type { EdgeEnv } from "./env.ts";
 import { errorResponse } from "./http-errors.ts";
 import { limits } from "./limits.ts";
+import { settleRpc } from "../../common/rpc.ts";
 
 export interface TenantView {
   name: string;
@@ -87,18 +88,18 @@ export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: 
     if (password !== undefined && password !== null && typeof password !== "string") {
       throw new PgError("invalid_parameter_value", '"password" must be a string when given');
     }
-    const created = unwrap(await directoryOf(c.env).create(name, password ?? null));
+    const created = unwrap(await settleRpc(directoryOf(c.env).create(name, password ?? null)));
     onChange(name);
     return c.json(created, 201);
   });
 
   app.get("/tenants", async (c) => {
-    const all = await directoryOf(c.env).list();
+    const all = await settleRpc(directoryOf(c.env).list());
     return c.json(all.map(view));
   });
 
   app.get("/tenants/:name", async (c) => {
-    return c.json(view(unwrap(await directoryOf(c.env).get(nameParam(c)))));
+    return c.json(view(unwrap(await settleRpc(directoryOf(c.env).get(nameParam(c))))));
   });
 
   app.patch("/tenants/:name", async (c) => {
@@ -115,16 +116,16 @@ export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: 
       throw new PgError("invalid_parameter_value", '"password" must be a string');
     }
     const dir = directoryOf(c.env);
-    let entry = unwrap(await dir.get(name));
-    if (typeof password === "string") unwrap(await routerFor(c.env, name).setPassword(password));
-    if (state !== undefined) entry = unwrap(await dir.setState(name, state));
+    let entry = unwrap(await settleRpc(dir.get(name)));
+    if (typeof password === "string") unwrap(await settleRpc(routerFor(c.env, name).setPassword(password)));
+    if (state !== undefined) entry = unwrap(await settleRpc(dir.setState(name, state)));
     onChange(name);
     return c.json(view(entry));
   });
 
   app.delete("/tenants/:name", async (c) => {
     const name = nameParam(c);
-    const entry = unwrap(await directoryOf(c.env).drop(name));
+    const entry = unwrap(await settleRpc(directoryOf(c.env).drop(name)));
     onChange(name);
     return c.json(view(entry));
   });

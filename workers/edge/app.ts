@@ -21,6 +21,7 @@ import { CredentialCache } from "./pgwire/credential-cache.ts";
 import { acceptPgWebSocket } from "./pgwire/websocket.ts";
 import { RouteCache } from "./route-cache.ts";
 import { identifyTenant, parseConnectionString, tenantFromHost, type ConnectionParams } from "./tenant-identity.ts";
+import { settleRpc } from "../../common/rpc.ts";
 
 export interface EdgeDeps {
   /** The gateway's modules for the Worker Loader (loader mode). */
@@ -47,8 +48,8 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   const state = (env: EdgeEnv) => {
     routes ??= new RouteCache({
-      lookup: (name) => routerFor(env, name).lookup(name),
-      authenticate: (name, password) => routerFor(env, name).authenticate(name, password),
+      lookup: (name) => settleRpc(routerFor(env, name).lookup(name)),
+      authenticate: (name, password) => settleRpc(routerFor(env, name).authenticate(name, password)),
     });
     gateways ??= new GatewayHost({
       mode: parseGatewayMode(env.GATEWAY_MODE),
@@ -58,8 +59,8 @@ export function createEdge(deps: EdgeDeps): Edge {
       isolatesMax: parseIsolatesMax(env.GATEWAY_ISOLATES_MAX),
     });
     credentials ??= new CredentialCache({
-      credentials: (name) => routerFor(env, name).credentials(name),
-      loginFailed: (name) => routerFor(env, name).loginFailed(name),
+      credentials: (name) => settleRpc(routerFor(env, name).credentials(name)),
+      loginFailed: (name) => settleRpc(routerFor(env, name).loginFailed(name)),
     });
     return { routes, gateways, credentials };
   };

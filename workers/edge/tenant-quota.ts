@@ -4,9 +4,10 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { quotaBucketFor } from "../../durable-objects/env.ts";
 import type { QuotaGrant, TenantQuotaCapability } from "../gateway/env.ts";
 import type { EdgeEnv, TenantProps } from "./env.ts";
+import { settleRpc } from "../../common/rpc.ts";
 
 export class TenantQuota extends WorkerEntrypoint<EdgeEnv, TenantProps> implements TenantQuotaCapability {
   async acquire(wantRu: number, consumedRu = 0): Promise<QuotaGrant> {
-    return quotaBucketFor(this.env, this.ctx.props.tenantId).acquire(wantRu, consumedRu);
+    return settleRpc(quotaBucketFor(this.env, this.ctx.props.tenantId).acquire(wantRu, consumedRu));
   }
 }

@@ -8,6 +8,7 @@
 import { PgError } from "../../../common/errors.ts";
 import type { TenantQuotaCapability } from "../env.ts";
 import { quotaLimits } from "./limits.ts";
+import { settleRpc } from "../../../common/rpc.ts";
 
 export class LocalQuota {
   private readonly cap: TenantQuotaCapability;
@@ -46,7 +47,7 @@ export class LocalQuota {
 
   private async refresh(): Promise<void> {
     const wantRu = Math.max(quotaLimits.grantRuMin, this.spentSinceGrantRu * quotaLimits.grantGrowthFactor);
-    const grant = await this.cap.acquire(wantRu, this.spentSinceGrantRu);
+    const grant = await settleRpc(this.cap.acquire(wantRu, this.spentSinceGrantRu));
     this.grants++;
     this.spentSinceGrantRu = 0;
     // An expired remainder is returned to nobody: grants are small and short-lived by design.
