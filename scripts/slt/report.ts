@@ -13,6 +13,7 @@ function line(name: string, target: string, r: FileResult): string {
   if (ex > 0) extra.push(`excluded ${ex} (PostgreSQL fails them; Warren passes ${r.excluded.passed})`);
   if (r.halted) extra.push("halted");
   if (r.truncated) extra.push("first records only");
+  if (r.transportRetries > 0) extra.push(`${r.transportRetries} queries re-sent after transport failures`);
   if (r.abortedBy) extra.push(`ABORTED: ${r.abortedBy.split("\n")[0]}`);
   extra.push(`${(r.durationMs / 1000).toFixed(1)}s`);
   return `${name.padEnd(34)} ${target.padEnd(9)} statements ${pct(r.statements).padEnd(20)} queries ${pct(r.queries).padEnd(20)} ${extra.join(", ")}`;

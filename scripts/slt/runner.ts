@@ -53,6 +53,8 @@ export interface FileResult {
   /** Error counts by normalized cause, for "what to fix next". */
   causes: Map<string, number>;
   halted: boolean;
+  /** Query records re-sent after a transport failure (see queryTransportRetryDelaysMs). */
+  transportRetries: number;
   /** Stopped after RunOptions.recordsMax records. */
   truncated: boolean;
   /** A problem that stopped the script early (parse error, database setup failure). */
@@ -79,6 +81,12 @@ export interface RunOptions {
 
 /** Consecutive transport failures after which the target is considered gone for this file. */
 const transportFailuresMax = 20;
+/**
+ * Waits before re-sending a query record whose request got no answer. The local runtime
+ * restarts (a few seconds) when files of the tree it serves change; a query record is a read, so
+ * re-sending it is safe. Statement records are never re-sent: their outcome is unknown.
+ */
+const queryTransportRetryDelaysMs = [1_000, 2_000, 4_000];
 
 /** Groups error messages into causes: identifiers, literals and numbers vary, the cause does not. */
 export function normalizeCause(f: Failure): string {
@@ -139,6 +147,7 @@ export async function runFile(path: string, target: SqlTarget, options: RunOptio
     causes: new Map(),
     halted: false,
     truncated: false,
+    transportRetries: 0,
     durationMs: 0,
   };
   const label = path.split("/").slice(-2).join("_").replace(/\.test$/, "");
@@ -255,11 +264,21 @@ async function runQuery(
 ): Promise<boolean> {
   res.queries.run++;
   let out;
-  try {
-    out = await s.execute(r.sql);
-  } catch (err) {
-    fail({ file, line: r.line, kind: "query", sql: r.sql, ...errorFields(err) });
-    return true;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      out = await s.execute(r.sql);
+      break;
+    } catch (err) {
+      const e = errorFields(err);
+      const delay = queryTransportRetryDelaysMs[attempt];
+      if (e.reason === "transport" && delay !== undefined) {
+        res.transportRetries++;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        continue;
+      }
+      fail({ file, line: r.line, kind: "query", sql: r.sql, ...e });
+      return true;
+    }
   }
   if (out.columns !== r.types.length) {
     fail({
