@@ -27,7 +27,7 @@ export const kvLimits = {
    * share is 8,000 RU/s with a 160,000 RU burst (storage-node/limits.ts); a 100,000-row commit
    * costs ~112,000 RU, so a second one right after the first must wait ~10 s for tokens. Waiting
    * is what a Postgres client expects from a busy server; past 60 s the client gets 53400.
-   * statement_timeout still applies between requests.
+   * (statement_timeout is checked before each read request, not during these re-sends.)
    */
   throttledRetryMsMax: 60_000,
 } as const;
