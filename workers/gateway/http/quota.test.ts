@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PgError } from "../../../common/errors.ts";
 import type { QuotaGrant, TenantQuotaCapability } from "../env.ts";
 import { quotaLimits } from "./limits.ts";
-import { LocalQuota } from "./quota.ts";
+import { LocalQuota, localQuotaFor } from "./quota.ts";
 
 function bucket(grants: number[]): TenantQuotaCapability & { calls: Array<[number, number]> } {
   const b = {
@@ -53,5 +53,20 @@ describe("LocalQuota", () => {
     const q = new LocalQuota(b, () => 0);
     await Promise.all(Array.from({ length: 20 }, () => q.admit()));
     expect(b.calls).toHaveLength(1);
+  });
+});
+
+describe("localQuotaFor", () => {
+  it("asks through the latest caller's capability (inline mode: a stub belongs to one request)", async () => {
+    // A tenant id no other test uses: localQuotaFor keeps one LocalQuota per tenant per module.
+    const first = bucket([1]);
+    const q = localQuotaFor("quota-test-latest-cap", first);
+    await q.admit();
+    q.charge(5); // the 1-RU grant is spent: the next admit asks again
+    const second = bucket([1000]);
+    expect(localQuotaFor("quota-test-latest-cap", second)).toBe(q);
+    await q.admit();
+    expect(first.calls).toHaveLength(1);
+    expect(second.calls).toHaveLength(1);
   });
 });

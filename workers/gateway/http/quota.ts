@@ -11,7 +11,7 @@ import { quotaLimits } from "./limits.ts";
 import { settleRpc } from "../../../common/rpc.ts";
 
 export class LocalQuota {
-  private readonly cap: TenantQuotaCapability;
+  private cap: TenantQuotaCapability;
   private readonly nowMs: () => number;
   private balanceRu = 0;
   private validUntilMs = 0;
@@ -23,6 +23,16 @@ export class LocalQuota {
   constructor(cap: TenantQuotaCapability, nowMs: () => number = Date.now) {
     this.cap = cap;
     this.nowMs = nowMs;
+  }
+
+  /**
+   * The capability the next grant request goes through. In inline mode (GATEWAY_MODE=inline) every
+   * request brings its own QUOTA stub, and a stub may only be used from the request it came with
+   * (workerd: "Cannot perform I/O on behalf of a different request"), so the LocalQuota shared by a
+   * tenant's requests must ask through the current caller's stub, never the first request's.
+   */
+  useCapability(cap: TenantQuotaCapability): void {
+    this.cap = cap;
   }
 
   /** Resolves when there is budget to run a request; throws 53400 when the tenant has none. */
@@ -58,12 +68,16 @@ export class LocalQuota {
 
 const byTenant = new Map<string, LocalQuota>();
 
-/** One LocalQuota per tenant in this isolate (inline mode serves several tenants from one isolate). */
+/**
+ * One LocalQuota per tenant in this isolate (inline mode serves several tenants from one isolate),
+ * asking through `cap`, the calling request's own capability (see useCapability).
+ */
 export function localQuotaFor(tenantId: string, cap: TenantQuotaCapability): LocalQuota {
   let q = byTenant.get(tenantId);
   if (!q) {
     q = new LocalQuota(cap);
     byTenant.set(tenantId, q);
   }
+  q.useCapability(cap);
   return q;
 }
