@@ -5,14 +5,14 @@
 // (b) TenantKV for tenant A only ever sends storage requests whose token names A.
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
+import { decodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
 import { verifyTenantToken } from "../../common/tenant-token.ts";
 import { GATEWAY_ENV_KEYS } from "../gateway/env.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost } from "./gateway-host.ts";
 import { limits } from "./limits.ts";
-import { forwardKv, storageTokenFor } from "./tenant-kv.ts";
+import { forwardKv, storageTokenFor, TenantKvChannel } from "./tenant-kv.ts";
 
 const edgeEnv = env as unknown as EdgeEnv;
 const W = FRAME_MAGIC;
@@ -134,6 +134,36 @@ describe("TenantKV", () => {
     expect(claims.tenantId).toBe(21);
     // Expiry is in the future but bounded (tokens are short-lived).
     expect(claims.expiresAtMs - Date.now()).toBeLessThanOrEqual(15 * 60 * 1000);
+  });
+});
+
+describe("TenantKV.open (a channel for many batches)", () => {
+  it("forwards every batch with a token naming the tenant in its props", async () => {
+    const seen = recordStorage();
+    const kv = edgeExports.TenantKV({ props: { tenantId: 23 } }) as unknown as { open(): Promise<TenantKvChannel & Disposable> };
+    const channel = await kv.open();
+    try {
+      expect(Array.from(await channel.batch(new Uint8Array([7])))).toEqual([W, 7]);
+      expect(Array.from(await channel.batch(new Uint8Array([8, 8])))).toEqual([W, 8, 8]);
+    } finally {
+      channel[Symbol.dispose]();
+    }
+    expect(seen.map((r) => r.body)).toEqual([[7], [8, 8]]);
+    for (const rec of seen) {
+      const claims = await verifyTenantToken(edgeEnv.FLEET_SECRET, rec.authorization!.slice(7), Date.now());
+      expect(claims.tenantId).toBe(23);
+    }
+  });
+
+  it("refuses past kvChannelBatchesMax without contacting storage", async () => {
+    const seen = recordStorage();
+    const channel = new TenantKvChannel(edgeEnv, 24, 2);
+    await channel.batch(new Uint8Array([1]));
+    await channel.batch(new Uint8Array([2]));
+    const refused = decodeResponse(await channel.batch(new Uint8Array([3])));
+    expect(refused).toMatchObject({ type: "error", error: { code: "limit_exceeded" } });
+    expect(seen).toHaveLength(2);
+    expect(limits.kvChannelBatchesMax).toBe(500);
   });
 });
 

@@ -28,6 +28,13 @@ export const limits = {
    * limits; this only stops a runaway gateway from pushing unbounded bytes through the edge.
    */
   kvRequestBytesMax: 16 * 1024 * 1024,
+  /**
+   * Batches one TenantKV channel (TenantKV.open()) forwards before it refuses and its holder must
+   * open a new one. Every batch on a channel is a subrequest of the one invocation that opened it,
+   * and Workers bound subrequests per invocation (1,000 on paid plans): half of that leaves room for
+   * anything else the invocation does, and the cost of opening a channel (~1 ms) is spread over 500.
+   */
+  kvChannelBatchesMax: 500,
   /** Storage token lifetime: well under TOKEN_TTL_MS_MAX (15 min) so tokens rotate regularly. */
   storageTokenTtlMs: 10 * 60 * 1000,
   /** A cached storage token is replaced once it has less than this left, so no request carries a token about to expire. */
