@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
 import { verifyTenantToken } from "../../common/tenant-token.ts";
 import { GATEWAY_ENV_KEYS } from "../gateway/env.ts";
+import { requestKv } from "../gateway/http/kv-channel.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost } from "./gateway-host.ts";
@@ -153,6 +154,17 @@ describe("TenantKV.open (a channel for many batches)", () => {
       const claims = await verifyTenantToken(edgeEnv.FLEET_SECRET, rec.authorization!.slice(7), Date.now());
       expect(claims.tenantId).toBe(23);
     }
+  });
+
+  it("works through the gateway's requestKv on a real TenantKV stub", async () => {
+    const seen = recordStorage();
+    const rkv = requestKv(edgeExports.TenantKV({ props: { tenantId: 25 } }));
+    expect(Array.from(await rkv.kv.batch(new Uint8Array([4])))).toEqual([W, 4]);
+    expect(Array.from(await rkv.kv.batch(new Uint8Array([5])))).toEqual([W, 5]);
+    rkv.close();
+    expect(seen.map((r) => r.body)).toEqual([[4], [5]]);
+    const claims = await verifyTenantToken(edgeEnv.FLEET_SECRET, seen[1]!.authorization!.slice(7), Date.now());
+    expect(claims.tenantId).toBe(25);
   });
 
   it("refuses past kvChannelBatchesMax without contacting storage", async () => {
