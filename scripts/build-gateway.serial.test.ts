@@ -1,3 +1,5 @@
+// In the serial test group (vitest.config.ts): it boots a real `wrangler dev`, whose start-up and
+// first isolate load take tens of seconds on a busy 2-core machine, so it runs alone.
 // The gateway bundle as the edge really uses it: build it, boot the edge with `wrangler dev`
 // (wrangler.toml's [build] step, `--var` overrides, Durable Objects, the Worker Loader), and reach
 // a tenant's gateway isolate with the real @neondatabase/serverless driver. Free ports, a temp dir,
