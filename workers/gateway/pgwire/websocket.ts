@@ -11,6 +11,7 @@ import { encodeOne, ErrorResponse } from "./backend.ts";
 import { PgConnection } from "./connection.ts";
 import type { PgwireSession } from "./session.ts";
 import { settingsFromStartup } from "./startup-settings.ts";
+import { requestKv } from "../http/kv-channel.ts";
 
 /** Headers of the edge → gateway upgrade request. The edge builds this request itself, so a client can set none of them. */
 export const PGWIRE_HEADERS = {
@@ -65,11 +66,16 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
   };
   let conn: PgConnection;
   let session: PgwireSession;
+  // One TenantKV channel for the connection's KV batches: a batch through an open channel costs
+  // about a third of a fresh TenantKV invocation (measured: 0.9–1.2 ms vs 2.4–4.7 ms per batch;
+  // pg point select p50 6.1–8.0 -> 3.6–5.1 ms). It must be closed with the connection: an RPC
+  // stub left to the garbage collector can crash local workerd (common/rpc.ts).
+  const connKv = requestKv(env.KV);
   try {
     const user = request.headers.get(PGWIRE_HEADERS.user) ?? "warren";
     const database = request.headers.get(PGWIRE_HEADERS.database) ?? "defaultdb";
     const settings = { ...settingsFromStartup(startupParams(request)), user, database };
-    session = createSession({ kv: env.KV, tenantId: Number(env.TENANT_ID), settings }) as PgwireSession;
+    session = createSession({ kv: connKv.kv, tenantId: Number(env.TENANT_ID), settings }) as PgwireSession;
     const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
     conn = new PgConnection({
       session,
@@ -80,6 +86,7 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
   } catch (err) {
     io.send(encodeOne((out) => ErrorResponse(out, toPgError(err), "FATAL")));
     io.close(1000, "startup failed");
+    connKv.close();
     return new Response(null, { status: 101, webSocket: client });
   }
   let frames: Promise<void> = Promise.resolve();
@@ -99,7 +106,8 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
   server.addEventListener("close", () => {
     conn.end();
     // An open transaction dies with its connection; its buffered writes were never committed.
-    if (session.inTransaction) void session.execute("ROLLBACK").catch(() => undefined);
+    const rolledBack = session.inTransaction ? session.execute("ROLLBACK").catch(() => undefined) : Promise.resolve();
+    void rolledBack.then(() => connKv.close());
   });
   void conn.start();
   return new Response(null, { status: 101, webSocket: client });
