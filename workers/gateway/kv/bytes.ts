@@ -1,20 +1,7 @@
 // Byte-string helpers shared by the KV client, the transaction's write buffer and the test KV.
 
-/** Bytewise comparison: the order storage keeps keys in. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+// Bytewise order and equality are the storage node's own (common/bytes.ts): one definition.
+export { bytesEqual, compareBytes } from "../../../common/bytes.ts";
 
 /**
  * A string whose JavaScript ordering equals the byte ordering of `key` (one UTF-16 unit per byte),
