@@ -64,7 +64,8 @@ describe.skipIf(!corpus.found || stackReason !== undefined)("sqllogictest subset
     for (const r of reports) expect(r.warren?.abortedBy, r.file).toBeUndefined();
     const t = totals(reports.map((r) => r.warren));
     const rate = passRate({ run: t.statements.run + t.queries.run, passed: t.statements.passed + t.queries.passed });
-    expect(t.statements.run + t.queries.run).toBeGreaterThan(5_000);
+    // The whole subset is about 10k records; the vendored fallback (select1.test alone) is 1,031.
+    expect(t.statements.run + t.queries.run).toBeGreaterThanOrEqual(subset.includes("index") ? 5_000 : 1_031);
     expect(rate).toBeGreaterThanOrEqual(passRateFloor);
   }, timeoutMs);
 });
