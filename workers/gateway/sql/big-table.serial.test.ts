@@ -1,3 +1,6 @@
+// Serial test group (vitest.config.ts): it loads 200k rows and measures heap growth, which other
+// test files running beside it on two cores skew (one clean-clone CI run saw 118 MB against the
+// 96 MB bound while the unit project ran in parallel; two others passed).
 // Acceptance at scale, over the real storage node: a 2-million-row table is scanned, counted and
 // aggregated by one session without holding the table in memory; LIMIT 10 reads about ten rows;
 // a sort larger than the work-memory budget fails with 53200 and the session keeps serving.
@@ -19,6 +22,17 @@ let s: Session;
 
 function heapUsed(): number {
   return (globalThis as unknown as { process: { memoryUsage(): { heapUsed: number } } }).process.memoryUsage().heapUsed;
+}
+
+/** A full garbage collection, where the runtime lets a test ask for one (Node: via --expose-gc at run time). */
+function forcedGc(): (() => void) | null {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const v8 = proc?.getBuiltinModule?.("node:v8") as { setFlagsFromString(flags: string): void } | undefined;
+  const vm = proc?.getBuiltinModule?.("node:vm") as { runInNewContext(code: string): unknown } | undefined;
+  if (!v8 || !vm) return null;
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc");
+  return typeof gc === "function" ? (gc as () => void) : null;
 }
 
 /** Runs `f` while sampling the heap; returns its result and the peak growth in bytes. */
@@ -69,6 +83,14 @@ describe(`a ${ROWS}-row table through one session`, () => {
     let rows = 0;
     let lastId = 0;
     let ordered = true;
+    // What is *held* while rows stream: the heap right after a forced collection, sampled every
+    // 16 batches. (Sampling without collecting counts garbage not yet collected, which swings with
+    // GC timing: one clean-clone CI run saw 118 MB of it against this bound.)
+    const gc = forcedGc();
+    gc?.();
+    const base = heapUsed();
+    let peakRetained = 0;
+    let batches = 0;
     const { value: result, peakGrowth } = await measured(() =>
       s.executeStreaming("SELECT id, grp, pad FROM big", [], async (_fields, batch) => {
         for (const r of batch) {
@@ -77,12 +99,16 @@ describe(`a ${ROWS}-row table through one session`, () => {
           lastId = id;
         }
         rows += batch.length;
+        if (gc && ++batches % 16 === 0) {
+          gc();
+          peakRetained = Math.max(peakRetained, heapUsed() - base);
+        }
       }),
     );
     expect(result).toMatchObject({ command: "SELECT", rowCount: ROWS, rows: [] });
     expect(rows).toBe(ROWS);
     expect(ordered).toBe(true);
-    expect(peakGrowth).toBeLessThan(96 * 1024 * 1024);
+    expect(gc ? peakRetained : peakGrowth).toBeLessThan(96 * 1024 * 1024);
   }, 600_000);
 
   it("aggregates by group on the fly", async () => {
