@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
 import { verifyTenantToken } from "../../common/tenant-token.ts";
 import { GATEWAY_ENV_KEYS } from "../gateway/env.ts";
-import { requestKv } from "../gateway/http/kv-channel.ts";
+import { requestKv } from "../gateway/kv/kv-channel.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost } from "./gateway-host.ts";

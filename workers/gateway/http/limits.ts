@@ -16,12 +16,6 @@ export const limits = {
    * document, so they are capped well below that (Neon's HTTP API caps responses at 10 MB too).
    */
   responseBytesMax: 10 * 1024 * 1024,
-  /**
-   * Batches a holder sends through one TenantKV channel (kv-channel.ts) before opening the next. Equal to the
-   * edge's kvChannelBatchesMax (workers/edge/limits.ts), past which the edge refuses a channel's
-   * batches; a test keeps the two equal.
-   */
-  kvChannelBatchesMax: 500,
 } as const;
 
 export const quotaLimits = {

@@ -2,6 +2,12 @@
 
 export const kvLimits = {
   /**
+   * Batches a holder sends through one TenantKV channel (kv-channel.ts) before opening the next. Equal to the
+   * edge's kvChannelBatchesMax (workers/edge/limits.ts), past which the edge refuses a channel's
+   * batches; a test keeps the two equal.
+   */
+  kvChannelBatchesMax: 500,
+  /**
    * Rows asked for in one scan page when the caller gives no hint. Large enough that a full scan
    * needs few round trips (each costs ~1 ms through the capability), small enough that one page of
    * wide rows stays a few MiB inside a 128 MB isolate.

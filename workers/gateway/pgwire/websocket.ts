@@ -11,7 +11,7 @@ import { encodeOne, ErrorResponse } from "./backend.ts";
 import { PgConnection } from "./connection.ts";
 import type { PgwireSession } from "./session.ts";
 import { settingsFromStartup } from "./startup-settings.ts";
-import { requestKv } from "../http/kv-channel.ts";
+import { requestKv } from "../kv/kv-channel.ts";
 
 /** Headers of the edge → gateway upgrade request. The edge builds this request itself, so a client can set none of them. */
 export const PGWIRE_HEADERS = {

@@ -11,8 +11,8 @@
 // after kvChannelBatchesMax batches, the edge's bound per channel (each batch is a subrequest of
 // the invocation that opened it), the next batch opens a new channel. A capability without open()
 // (tests' in-memory KV) is used as it is.
-import type { TenantKvCapability } from "../kv/capability.ts";
-import { limits } from "./limits.ts";
+import type { TenantKvCapability } from "./capability.ts";
+import { kvLimits } from "./limits.ts";
 
 type ChannelStub = TenantKvCapability;
 
@@ -40,7 +40,7 @@ export interface RequestKv {
   close(): void;
 }
 
-export function requestKv(cap: TenantKvCapability, batchesMax: number = limits.kvChannelBatchesMax): RequestKv {
+export function requestKv(cap: TenantKvCapability, batchesMax: number = kvLimits.kvChannelBatchesMax): RequestKv {
   const opener = cap as Opener;
   if (typeof opener.open !== "function") return { kv: cap, close: () => {} };
   // Called as a method on the capability: on an RPC stub every property is a remote method, so

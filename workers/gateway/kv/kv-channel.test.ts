@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { limits as edgeLimits } from "../../edge/limits.ts";
-import type { TenantKvCapability } from "../kv/capability.ts";
+import type { TenantKvCapability } from "./capability.ts";
 import { requestKv } from "./kv-channel.ts";
-import { limits } from "./limits.ts";
+import { kvLimits } from "./limits.ts";
 
 /** A TenantKV stand-in that records which channel served each batch and which were disposed. */
 function fakeTenantKv() {
@@ -86,6 +86,6 @@ describe("requestKv", () => {
   });
 
   it("rotates at the edge's bound", () => {
-    expect(limits.kvChannelBatchesMax).toBe(edgeLimits.kvChannelBatchesMax);
+    expect(kvLimits.kvChannelBatchesMax).toBe(edgeLimits.kvChannelBatchesMax);
   });
 });
