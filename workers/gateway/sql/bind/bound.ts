@@ -149,3 +149,30 @@ export function visitExpr<R>(e: Expr, v: ExprVisitor<R>): R {
 export function visitRel<R>(r: Rel, v: RelVisitor<R>): R {
   return (v[r.kind] as (x: Rel) => R)(r);
 }
+
+/**
+ * The same Rel with `f` applied to each direct input (none for leaves). Rewriting passes handle
+ * the kinds they care about and leave the rest to this one exhaustive switch, so a new kind is
+ * added here once rather than in every pass.
+ */
+export function mapRelInputs(rel: Rel, f: (input: Rel) => Rel): Rel {
+  switch (rel.kind) {
+    case "filter":
+    case "project":
+    case "aggregate":
+    case "window":
+    case "sort":
+    case "limit":
+    case "distinct":
+      return { ...rel, input: f(rel.input) } as Rel;
+    case "join":
+    case "setop":
+      return { ...rel, left: f(rel.left), right: f(rel.right) };
+    case "scan":
+    case "values":
+    case "cteref":
+    case "srf":
+    case "one":
+      return rel;
+  }
+}

@@ -3,7 +3,7 @@
 // greedily: start from the most restricted table, then always add a table connected to those
 // already joined by an equality (a hash join), falling back to a cross join only when nothing
 // connects. A final projection restores the column order the query was bound with.
-import type { Expr, OutputColumn, Rel } from "../bind/bound.ts";
+import { mapRelInputs, type Expr, type OutputColumn, type Rel } from "../bind/bound.ts";
 import { mapExpr } from "../bind/rewrite.ts";
 import { andOf, columnsOf, splitAnd } from "./pushdown.ts";
 
@@ -60,28 +60,8 @@ function isEquality(e: Expr): boolean {
 
 /** Reorders every maximal tree of inner joins in `rel` (recursively). */
 export function reorderJoins(rel: Rel): Rel {
-  switch (rel.kind) {
-    case "join": {
-      if (!isInnerJoin(rel)) return { ...rel, left: reorderJoins(rel.left), right: reorderJoins(rel.right) };
-      return reorderTree(rel);
-    }
-    case "filter":
-    case "project":
-    case "aggregate":
-    case "window":
-    case "sort":
-    case "limit":
-    case "distinct":
-      return { ...rel, input: reorderJoins(rel.input) } as Rel;
-    case "setop":
-      return { ...rel, left: reorderJoins(rel.left), right: reorderJoins(rel.right) };
-    case "scan":
-    case "values":
-    case "cteref":
-    case "srf":
-    case "one":
-      return rel;
-  }
+  if (rel.kind === "join" && isInnerJoin(rel)) return reorderTree(rel);
+  return mapRelInputs(rel, reorderJoins);
 }
 
 function reorderTree(root: Rel & { kind: "join" }): Rel {

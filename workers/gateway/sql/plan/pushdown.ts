@@ -2,7 +2,7 @@
 // they refer to (so a filter on one table is applied at its scan, where an index may serve it),
 // and conjuncts spanning both inputs of an inner join become its join condition (where a hash
 // join can use the equalities).
-import type { Expr, Rel } from "../bind/bound.ts";
+import { mapRelInputs, type Expr, type Rel } from "../bind/bound.ts";
 import { forEachExpr, mapExpr } from "../bind/rewrite.ts";
 import { Types } from "../types/type.ts";
 
@@ -84,20 +84,7 @@ export function pushDown(rel: Rel): Rel {
       }
       return { ...rel, left, right };
     }
-    case "project":
-    case "aggregate":
-    case "window":
-    case "sort":
-    case "limit":
-    case "distinct":
-      return { ...rel, input: pushDown(rel.input) } as Rel;
-    case "setop":
-      return { ...rel, left: pushDown(rel.left), right: pushDown(rel.right) };
-    case "scan":
-    case "values":
-    case "cteref":
-    case "srf":
-    case "one":
-      return rel;
+    default:
+      return mapRelInputs(rel, pushDown);
   }
 }
