@@ -14,6 +14,13 @@ export const TOKEN_VERSION = "wt1";
 export const TOKEN_TTL_MS_MAX = 15 * 60 * 1000;
 /** Tokens are short ASCII strings; anything longer is rejected before parsing. */
 export const TOKEN_BYTES_MAX = 256;
+/**
+ * How far the minting clock may run ahead of the verifying one. A token's claimed expiry is
+ * trusted only up to now + TOKEN_TTL_MS_MAX + this: whatever expiry a token claims (a minting bug,
+ * a leaked secret used to mint a "forever" token), a verifier never honours it for longer than the
+ * lifetime bound. One minute covers NTP-synchronised hosts with a wide margin.
+ */
+export const TOKEN_CLOCK_SKEW_MS_MAX = 60 * 1000;
 
 export interface TenantClaims {
   tenantId: number;
@@ -53,14 +60,21 @@ function toBase64Url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/**
+ * The bytes of an unpadded base64url text, or null. Only the canonical encoding is accepted: the
+ * unused low bits of the last character must be zero (atob ignores them, so without this check
+ * several spellings of one signature would verify, and a token would not be a unique string).
+ */
 function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
   const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
-    return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+    bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
   } catch {
     return null;
   }
+  return toBase64Url(bytes) === text ? bytes : null;
 }
 
 export async function mintTenantToken(secret: string, claims: TenantClaims): Promise<string> {
@@ -91,5 +105,8 @@ export async function verifyTenantToken(secret: string, token: string, nowMs: nu
   const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), sig, payload);
   if (!ok) throw new TokenError("bad_signature", "token signature does not match");
   if (expiresAtMs <= nowMs) throw new TokenError("expired", "token has expired");
+  if (expiresAtMs > nowMs + TOKEN_TTL_MS_MAX + TOKEN_CLOCK_SKEW_MS_MAX) {
+    throw new TokenError("malformed", `token claims a lifetime beyond the ${TOKEN_TTL_MS_MAX / 60_000}-minute bound`);
+  }
   return { tenantId, expiresAtMs };
 }

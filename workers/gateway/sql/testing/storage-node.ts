@@ -33,10 +33,20 @@ export async function startRealStorage(): Promise<RealStorage> {
   return {
     url: node.url,
     async capability(tenantId: number): Promise<TenantKvCapability> {
-      const token = await mintTenantToken(SECRET, { tenantId, expiresAtMs: Date.now() + 30 * 60_000 });
+      // Tokens live at most 15 minutes (common/tenant-token.ts); a long test mints a new one as the edge does.
+      const ttlMs = 10 * 60_000;
+      let token = { value: "", expiresAtMs: 0 };
+      const current = async (): Promise<string> => {
+        if (token.expiresAtMs - Date.now() < 60_000) {
+          const expiresAtMs = Date.now() + ttlMs;
+          token = { value: await mintTenantToken(SECRET, { tenantId, expiresAtMs }), expiresAtMs };
+        }
+        return token.value;
+      };
       const endpoint = `${node.url}/v1/kv`;
       return {
         async batch(request: Uint8Array): Promise<Uint8Array> {
+          const token = await current();
           const res = await fetch(endpoint, {
             method: "POST",
             headers: { authorization: `Bearer ${token}`, "content-type": "application/x-warren-kv" },
