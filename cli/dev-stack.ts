@@ -231,9 +231,18 @@ function wranglerArgs(c: StackConfig): string[] {
     ...["--persist-to", c.paths.wrangler],
     "--show-interactive-dev-session=false",
     ...["--var", `STORAGE_URL:http://${c.host}:${c.storagePort}`],
-    ...["--var", `FLEET_SECRET:${c.fleetSecret}`],
-    ...["--var", `ADMIN_TOKEN:${c.adminToken}`],
+    // Secrets through a 0600 file, not the command line (where `ps` would show them to anyone).
+    ...["--env-file", writeSecretsEnv(c)],
   ];
+}
+
+/** DATA/wrangler/secrets.env: the edge's secrets in dotenv form, readable by this user only. */
+function writeSecretsEnv(c: StackConfig): string {
+  const file = path.join(c.paths.wrangler, "secrets.env");
+  fs.mkdirSync(c.paths.wrangler, { recursive: true });
+  // Both are base64url (data-dir.ts newSecret), so they need no quoting in dotenv syntax.
+  writeFileAtomic(file, `FLEET_SECRET=${c.fleetSecret}\nADMIN_TOKEN=${c.adminToken}\n`, 0o600);
+  return file;
 }
 
 function wranglerEnv(c: StackConfig, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

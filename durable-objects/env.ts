@@ -13,6 +13,29 @@ export interface ControlEnv {
   FLEET_SECRET: string;
 }
 
+/**
+ * Shortest secret the control plane accepts (FLEET_SECRET, ADMIN_TOKEN): `warren dev` generates 43
+ * characters (32 random bytes); 32 characters of a random alphabet leave no room for guessing, and
+ * anything shorter is almost certainly a placeholder someone typed.
+ */
+export const SECRET_CHARS_MIN = 32;
+
+/**
+ * A secret binding's value, or why it cannot be used. Secrets are never in wrangler.toml: in
+ * production they come from `wrangler secret put`, locally `warren dev` supplies generated ones.
+ * An edge deployed without them must refuse the traffic that needs them, not run on a default.
+ */
+export function secretOf(env: { readonly [name: string]: unknown }, name: "FLEET_SECRET" | "ADMIN_TOKEN"): { value: string } | { missing: string } {
+  const value = env[name];
+  if (typeof value !== "string" || value.length === 0) {
+    return { missing: `the edge is deployed without ${name}: set it with \`wrangler secret put ${name}\`` };
+  }
+  if (value.length < SECRET_CHARS_MIN) {
+    return { missing: `${name} is shorter than ${SECRET_CHARS_MIN} characters: set a random one with \`wrangler secret put ${name}\`` };
+  }
+  return { value };
+}
+
 /** The one TenantDirectory instance. */
 export const DIRECTORY_OBJECT_NAME = "directory";
 

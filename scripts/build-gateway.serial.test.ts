@@ -19,7 +19,7 @@ import { verifyTenantToken } from "../common/tenant-token.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warren-edge-dev-"));
-const ADMIN = "edge-test-admin-token";
+const ADMIN = "edge-test-admin-token-0123456789abcdef";
 const FLEET_SECRET = "edge-test-fleet-secret-0123456789";
 /** What the stand-in storage listener received: it records and refuses, so no data path is faked. */
 const storageSeen: Array<{ path: string; authorization: string | undefined; type: string }> = [];

@@ -85,9 +85,22 @@ describe("warren dev", () => {
     expect(ready.demo.pg).toBe(
       `postgresql://warren.demo:${encodeURIComponent(ready.demo.password)}@127.0.0.1:${s.ports.pg}/defaultdb?sslmode=disable`,
     );
-    for (const secret of ["fleet-secret", "admin-token", "demo.json"]) {
+    for (const secret of ["fleet-secret", "admin-token", "demo.json", "wrangler/secrets.env"]) {
       expect(fs.statSync(path.join(dataDir, secret)).mode & 0o777, secret).toBe(0o600);
     }
+  });
+
+  it("keeps its secrets out of every process's command line and out of wrangler.toml", () => {
+    live();
+    const fleetSecret = fs.readFileSync(path.join(dataDir, "fleet-secret"), "utf8").trim();
+    const adminToken = fs.readFileSync(path.join(dataDir, "admin-token"), "utf8").trim();
+    expect(fleetSecret.length).toBeGreaterThanOrEqual(32);
+    expect(processesMentioning(fleetSecret)).toEqual([]);
+    expect(processesMentioning(adminToken)).toEqual([]);
+    // The stack does use them: the admin API answers with the token (the tenant tests below) and wrangler got the file.
+    expect(processesMentioning(path.join(dataDir, "wrangler", "secrets.env")).length).toBeGreaterThan(0);
+    const toml = fs.readFileSync(path.join(import.meta.dirname, "..", "wrangler.toml"), "utf8");
+    expect(toml).not.toMatch(/^\s*(FLEET_SECRET|ADMIN_TOKEN)\s*=/m);
   });
 
   it("reaches the edge Worker through the tunnel: psql to an unknown tenant gets 3D000", async () => {

@@ -11,7 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
-import { routerFor, storageUrl, type ControlEnv } from "../env.ts";
+import { routerFor, secretOf, storageUrl, type ControlEnv } from "../env.ts";
 import { limits } from "../limits.ts";
 import { passwordProblem } from "../router/tenant-router.ts";
 import { isTenantName } from "../tenant-name.ts";
@@ -126,7 +126,9 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
 
   /** Asks the storage node to delete the tenant's whole key span, as the system tenant. */
   private async dropSpan(tenantId: number): Promise<Result<null>> {
-    const token = await mintTenantToken(this.env.FLEET_SECRET, {
+    const secret = secretOf(this.env as unknown as Record<string, unknown>, "FLEET_SECRET");
+    if ("missing" in secret) return fail("config_file_error", secret.missing);
+    const token = await mintTenantToken(secret.value, {
       tenantId: SYSTEM_TENANT_ID,
       expiresAtMs: Date.now() + 60_000,
     });

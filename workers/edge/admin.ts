@@ -11,7 +11,7 @@
 import { Hono, type Context } from "hono";
 import { PgError } from "../../common/errors.ts";
 import type { DirectoryEntry } from "../../durable-objects/directory/tenant-directory.ts";
-import { directoryOf, routerFor } from "../../durable-objects/env.ts";
+import { directoryOf, routerFor, secretOf } from "../../durable-objects/env.ts";
 import { isTenantName } from "../../durable-objects/tenant-name.ts";
 import { unwrap } from "../../durable-objects/wire-error.ts";
 import { parseJsonBody, readBodyLimited } from "../gateway/http/body.ts";
@@ -47,8 +47,9 @@ export async function tokensEqual(a: string, b: string): Promise<boolean> {
 }
 
 async function requireAdmin(c: Context<{ Bindings: EdgeEnv }>): Promise<void> {
-  const expected = c.env.ADMIN_TOKEN;
-  if (!expected) throw new PgError("insufficient_privilege", "the admin API is disabled: ADMIN_TOKEN is not set");
+  const secret = secretOf(c.env as unknown as Record<string, unknown>, "ADMIN_TOKEN");
+  if ("missing" in secret) throw new PgError("config_file_error", `the admin API is disabled: ${secret.missing}`);
+  const expected = secret.value;
   const header = c.req.header("authorization") ?? "";
   const m = /^Bearer\s+(.+)$/i.exec(header);
   if (!m || !(await tokensEqual(m[1]!.trim(), expected))) {

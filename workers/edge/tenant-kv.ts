@@ -17,7 +17,7 @@ import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import { encodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
 import { assertTenantId } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
-import { storageUrl } from "../../durable-objects/env.ts";
+import { secretOf, storageUrl } from "../../durable-objects/env.ts";
 import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import type { EdgeEnv, TenantProps } from "./env.ts";
 import { limits } from "./limits.ts";
@@ -50,9 +50,11 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
       error: { code: "limit_exceeded", message: `KV request of ${request.byteLength} bytes exceeds the edge limit of ${limits.kvRequestBytesMax} (kvRequestBytesMax)` },
     });
   }
+  const secret = secretOf(env as unknown as Record<string, unknown>, "FLEET_SECRET");
+  if ("missing" in secret) return encodeResponse({ type: "error", error: { code: "unauthenticated", message: secret.missing } });
   const url = storageUrl(env, "/v1/kv");
   for (let attempt = 0; ; attempt++) {
-    const token = await storageTokenFor(env.FLEET_SECRET, tenantId);
+    const token = await storageTokenFor(secret.value, tenantId);
     let res: Response;
     try {
       res = await fetch(url, {
