@@ -177,5 +177,11 @@ describe("tenant isolation", () => {
     // The metrics endpoint shows per-tenant counters.
     const metrics = await sys.json("/metrics");
     expect(String(metrics.json)).toContain(`warren_storage_requests_total{tenant="${B}"}`);
+    // …to the system credential only: a tenant's token and no token are refused, and nothing is revealed.
+    for (const client of [b, new KvHttpClient(sys.url.toString(), "")]) {
+      const refused = await client.json("/metrics");
+      expect(refused.status).toBe(401);
+      expect(JSON.stringify(refused.json)).not.toContain("warren_storage_requests_total");
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The storage node's HTTP surface (HTTP/1.1 keep-alive):
 //   POST /v1/kv                 body = encoded KvRequest, response = encoded KvResponse (always)
 //   GET  /healthz               200 "ok", no auth
-//   GET  /metrics               Prometheus text
+//   GET  /metrics               Prometheus text (system token: per-tenant usage is not public)
 //   GET  /v1/admin/stats        JSON per-tenant usage (system token)
 //   POST /v1/admin/drop-tenant  {"tenantId": N} (system token)
 // and startStorageNode(), which wires engine, writer thread, clock and service together.
@@ -182,6 +182,10 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       return;
     }
     if (path === "/metrics" && req.method === "GET") {
+      // Per-tenant request and byte counts tell who uses the fleet and how much: system credential only
+      // (a Prometheus scrape job sends it as a bearer token).
+      const err = await service.authenticateSystem(req.headers.authorization);
+      if (err) return jsonError(res, err);
       const text = metrics.prometheus({
         warren_storage_executing_requests: service.executing,
         warren_storage_writer_in_flight: writer.inFlight,
