@@ -119,6 +119,9 @@ export function bindTypeName(tn: PgNode): SqlType {
     else throw new PgError("syntax_error", "type modifiers must be simple constants", pos(tn["location"]));
   }
   const dims = ((tn["arrayBounds"] as PgNode[] | undefined) ?? []).length;
+  // The grammar turns char/character into pg_catalog.bpchar; a bare "char" can only be the
+  // quoted, single-byte "char" type.
+  if (names.length === 1 && names[0] === "char") return typeFromName('"char"', mods, dims);
   if (names.length === 1 && (names[0] === "serial" || names[0] === "bigserial" || names[0] === "smallserial")) {
     throw new PgError("undefined_object", `type "${names[0]}" does not exist`, pos(tn["location"]));
   }

@@ -309,7 +309,12 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
       const name = stringList(call["funcname"] as PgNode[]).pop()!.toLowerCase();
       const scope = new Scope([], node["lateral"] === true ? lateralScope : outer);
       const args = ((call["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(scope, "FROM")));
-      const rel = bindSrf(name, args, alias.cols[0] ?? alias.name ?? name);
+      let rel = bindSrf(name, args, alias.cols[0] ?? alias.name ?? name);
+      if (node["ordinality"] === true) {
+        // WITH ORDINALITY: the row's position in the function's output, numbered as it is produced.
+        const ordinality: WindowCall = { name: "row_number", args: [], partitionBy: [], orderBy: [], frame: { rows: true, start: { kind: "unbounded", offset: 0 }, end: { kind: "current", offset: 0 } }, type: Types.int8, aggregate: null };
+        rel = { kind: "window", input: rel, funcs: [ordinality], cols: [...rel.cols, outCol(alias.cols[1] ?? "ordinality", Types.int8)] };
+      }
       return { rel, cols: scopeOf(rel, alias.name ?? name, 0, alias.cols.length ? alias.cols : undefined) };
     }
   }

@@ -20,8 +20,11 @@ export function pgClass(x: SystemContext): SystemTable {
     const kind = d.kind === "table" ? "r" : d.kind === "view" ? "v" : "S";
     const t = d.kind === "table" ? d : null;
     const natts = t !== null ? visibleCols(t).length : d.kind === "view" ? (x.viewColumns?.(d).length ?? 0) : 3;
+    // Foreign keys are enforced by internal triggers in Postgres, on both tables, and psql asks
+    // for a table's foreign keys (and the ones referencing it) only when relhastriggers is set.
+    const hasTriggers = t !== null && (t.foreignKeys.length > 0 || x.catalog.referencing(t.id).length > 0);
     const options = t !== null && Object.keys(t.options).length > 0 ? Object.entries(t.options).map(([k, v]) => `${k}=${v}`) : null;
-    rows.push([relationOid(d.id), d.name, namespaceOid(d.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, kind === "r" ? HEAP_AM : 0, 0, 0, -1, 0, t !== null && userIndexes(t).length > 0, false, "p", kind, natts, t?.checks.length ?? 0, kind === "v", false, false, false, false, false, "d", false, null, options, null]);
+    rows.push([relationOid(d.id), d.name, namespaceOid(d.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, kind === "r" ? HEAP_AM : 0, 0, 0, -1, 0, t !== null && userIndexes(t).length > 0, false, "p", kind, natts, t?.checks.length ?? 0, kind === "v", hasTriggers, false, false, false, false, "d", false, null, options, null]);
     if (t !== null) {
       for (const ix of userIndexes(t)) {
         rows.push([indexOid(t.id, ix.id), indexName(t, ix), namespaceOid(t.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, BTREE_AM, 0, 0, -1, 0, false, false, "p", "i", ix.columns.length, 0, false, false, false, false, false, false, "n", false, null, null, null]);
