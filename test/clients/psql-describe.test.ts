@@ -68,7 +68,9 @@ interface PsqlResult {
 
 function psql(url: string, command: string): Promise<PsqlResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("psql", [url, "-X", "-A"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PGCONNECT_TIMEOUT: "20", PGTZ: "", PGOPTIONS: "" } });
+    // The same client environment for both servers: nothing from the caller's PG* settings.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PG")));
+    const child = spawn("psql", [url, "-X", "-A"], { stdio: ["pipe", "pipe", "pipe"], env: { ...env, PGCONNECT_TIMEOUT: "20" } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

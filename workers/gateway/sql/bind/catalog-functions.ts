@@ -75,6 +75,8 @@ function databaseBytes(b: Binder): bigint {
 
 export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr | null {
   const oidArg = (i: number): Expr => coerce(args[i]!, Types.oid);
+  // Size functions take regclass, so a relation name in quotes works ('t'), as in Postgres.
+  const relArg = (i: number): Expr => coerce(coerce(args[i]!, Types.regclass), Types.oid);
   const x = (): SystemContext => systemContext(b);
   switch (name) {
     case "pg_table_is_visible":
@@ -174,11 +176,11 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       });
     case "pg_relation_size":
     case "pg_table_size":
-      return callExpr(name, Types.int8, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(a, Types.text))], ([oid]) => (relationOf(b, oid!) !== undefined || indexOfOid(Number(oid)) !== null ? sizes.relationBytes(Number(oid)) : null));
+      return callExpr(name, Types.int8, [relArg(0), ...args.slice(1, 2).map((a) => coerce(a, Types.text))], ([oid]) => (relationOf(b, oid!) !== undefined || indexOfOid(Number(oid)) !== null ? sizes.relationBytes(Number(oid)) : null));
     case "pg_indexes_size":
-      return callExpr(name, Types.int8, [oidArg(0)], ([oid]) => (relationOf(b, oid!) !== undefined ? indexesBytes(b, Number(oid)) : null));
+      return callExpr(name, Types.int8, [relArg(0)], ([oid]) => (relationOf(b, oid!) !== undefined ? indexesBytes(b, Number(oid)) : null));
     case "pg_total_relation_size":
-      return callExpr(name, Types.int8, [oidArg(0)], ([oid]) => (relationOf(b, oid!) !== undefined ? sizes.relationBytes(Number(oid)) + indexesBytes(b, Number(oid)) : null));
+      return callExpr(name, Types.int8, [relArg(0)], ([oid]) => (relationOf(b, oid!) !== undefined ? sizes.relationBytes(Number(oid)) + indexesBytes(b, Number(oid)) : null));
     case "pg_database_size": {
       const arg = args[0]!;
       const byName = arg.type.oid === Oid.unknown || arg.type.oid === Oid.text || arg.type.oid === Oid.name;

@@ -16,7 +16,7 @@ import { resolveOperator } from "../functions/operators.ts";
 import { quoteIdent, quoteLiteral } from "../functions/string-functions.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { formatText } from "../types/text-io.ts";
-import { formatType, Oid, type SqlType, Types } from "../types/type.ts";
+import { formatType, Oid, type SqlType, Types, withTypmod } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
 import { bindExpr, bindTypeName, ctxFor } from "./expr.ts";
 import { Scope } from "./scope.ts";
@@ -96,7 +96,9 @@ function withCast(env: DeparseEnv, node: PgNode, target: SqlType | null, showImp
   if (kind === "A_Const") {
     const lit = literalText(body);
     if (lit.text === "NULL") return simple(target === null || target.oid === Oid.unknown ? "NULL" : `NULL::${formatType(target)}`);
-    if (lit.type.oid === Oid.unknown) return simple(constText(lit.text, target ?? Types.unknown));
+    // The literal becomes a constant of the target's base type; a typmod is applied by a
+    // separate (implicit, unprinted) length coercion, so the label never shows one.
+    if (lit.type.oid === Oid.unknown) return simple(constText(lit.text, target === null ? Types.unknown : withTypmod(target, -1)));
     const own = simple(constText(lit.text, lit.type));
     if (target === null || target.oid === lit.type.oid || !showImplicit) return own;
     return simple(`${own.text}::${formatType(target)}`);
@@ -121,6 +123,15 @@ function opArg(p: Printed, parentArith: string | null, right: boolean): string {
 function binaryOperator(env: DeparseEnv, name: string, l: PgNode, r: PgNode): Printed {
   let lt = typeOf(env, l);
   let rt = typeOf(env, r);
+  // Postgres has cross-type operators within the integer and the float families (int8 + int4,
+  // float8 < float4), so no cast appears there; elsewhere the operands are cast to the operator's.
+  const family = (t: SqlType): string => (t.oid === Oid.int2 || t.oid === Oid.int4 || t.oid === Oid.int8 ? "int" : t.oid === Oid.float4 || t.oid === Oid.float8 ? "float" : `${t.oid}`);
+  if (family(lt) === family(rt) && (family(lt) === "int" || family(lt) === "float")) {
+    const arith = ARITH_PRECEDENCE[name] !== undefined ? name : null;
+    const left = opArg(expr(env, l, null, true), arith, false);
+    const right = opArg(expr(env, r, null, true), arith, true);
+    return { text: `${left} ${name} ${right}`, form: arith !== null ? "arith" : "op", ...(arith !== null ? { arithOp: name } : {}) };
+  }
   try {
     const o = resolveOperator(name, lt, rt);
     lt = o.leftType;
@@ -132,6 +143,12 @@ function binaryOperator(env: DeparseEnv, name: string, l: PgNode, r: PgNode): Pr
   const left = opArg(withCast(env, l, lt, true), arith, false);
   const right = opArg(withCast(env, r, rt, true), arith, true);
   return { text: `${left} ${name} ${right}`, form: arith !== null ? "arith" : "op", ...(arith !== null ? { arithOp: name } : {}) };
+}
+
+/** A parser list: a JSON array or a { List: { items } } node. */
+function listItems(n: PgNode): PgNode[] {
+  if (Array.isArray(n)) return n as PgNode[];
+  return (((n["List"] as PgNode | undefined)?.["items"] as PgNode[] | undefined) ?? [n]);
 }
 
 const LIKE_OPERATORS: Record<string, string> = { "~~": "~~", "!~~": "!~~", "~~*": "~~*", "!~~*": "!~~*" };
@@ -152,7 +169,7 @@ function aExpr(env: DeparseEnv, node: PgNode): Printed {
     case "AEXPR_ILIKE":
       return binaryOperator(env, LIKE_OPERATORS[name] ?? name, l!, r!);
     case "AEXPR_IN": {
-      const items = (Array.isArray(r) ? r : [r!]) as PgNode[];
+      const items = listItems(r!);
       const lt = typeOf(env, l!);
       const elem = lt.oid === Oid.unknown ? Types.text : lt;
       const list = items.map((i) => withCast(env, i, elem, true).text).join(", ");
@@ -161,7 +178,7 @@ function aExpr(env: DeparseEnv, node: PgNode): Printed {
     }
     case "AEXPR_BETWEEN":
     case "AEXPR_NOT_BETWEEN": {
-      const [lo, hi] = (r as unknown as PgNode[]) ?? [];
+      const [lo, hi] = listItems(r!);
       const ge = binaryOperator(env, kind === "AEXPR_BETWEEN" ? ">=" : "<", l!, lo!);
       const le = binaryOperator(env, kind === "AEXPR_BETWEEN" ? "<=" : ">", l!, hi!);
       return { text: `${ge.text} ${kind === "AEXPR_BETWEEN" ? "AND" : "OR"} ${le.text}`, form: kind === "AEXPR_BETWEEN" ? "and" : "or" };
@@ -376,7 +393,8 @@ export function deparseViewQuery(env: DeparseEnv, select: PgNode, outputNames: r
     }
     const text = expr(env, val, null, false).text;
     const name = outputNames[i] ?? (rt["name"] as string | undefined) ?? naturalName(val) ?? "?column?";
-    return naturalName(val) === name && rt["name"] === undefined ? text : natural(text, val, name);
+    // ruleutils omits AS only for a plain column reference that keeps its column's name.
+    return vk === "ColumnRef" && naturalName(val) === name ? text : `${text} AS ${quoteIdent(name)}`;
   });
   let out = ` SELECT ${targets.join(",\n    ")}`;
   const from = (s["fromClause"] as PgNode[] | undefined) ?? [];
@@ -398,10 +416,6 @@ export function deparseViewQuery(env: DeparseEnv, select: PgNode, outputNames: r
   return `${out};`;
 }
 
-function natural(text: string, val: PgNode, name: string): string {
-  void val;
-  return `${text} AS ${quoteIdent(name)}`;
-}
 
 /** The scope a view's FROM clause makes: each relation's columns under its alias or name. */
 export function fromScope(binder: Binder, from: readonly PgNode[], columnsOf: (names: readonly string[]) => Array<{ name: string; type: SqlType }>): Scope {
