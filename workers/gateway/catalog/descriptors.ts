@@ -22,6 +22,8 @@ export interface ColumnDesc {
   hidden: boolean;
   /** GENERATED … AS IDENTITY: "a" always, "d" by default; "" otherwise. */
   identity: "" | "a" | "d";
+  /** COMMENT ON COLUMN (absent: none). */
+  comment?: string;
 }
 
 export interface IndexColumn {
@@ -42,6 +44,10 @@ export interface IndexDesc {
    * (and enforces its uniqueness), no read uses it. Absent once the build has finished.
    */
   state?: "write-only";
+  /** Made by a PRIMARY KEY / UNIQUE constraint (pg_constraint lists it), not by CREATE INDEX. */
+  constraint?: true;
+  /** COMMENT ON INDEX (absent: none). */
+  comment?: string;
 }
 
 export interface CheckDesc {
@@ -65,6 +71,8 @@ interface DescBase {
   name: string;
   /** Grows by one with every change to this descriptor. */
   version: number;
+  /** COMMENT ON TABLE / VIEW / SEQUENCE / SCHEMA (absent: none). */
+  comment?: string;
 }
 
 export interface SchemaDesc extends DescBase {

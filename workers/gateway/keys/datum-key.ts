@@ -16,7 +16,7 @@ import { MICROS_PER_DAY, PG_EPOCH_OFFSET_MICROS, interval, type Datum, type Inte
 import { intervalSortKey } from "../sql/types/interval-text.ts";
 import type { Numeric } from "../sql/types/numeric.ts";
 import { uuidFromBytes, uuidToBytes } from "../sql/types/scalar-text.ts";
-import { Oid, formatType, type SqlType } from "../sql/types/type.ts";
+import { Oid, formatType, physicalOid, type SqlType } from "../sql/types/type.ts";
 import { applyTypmod } from "../sql/types/typmod.ts";
 import { decodeDecimalAscending, decodeDecimalDescending, encodeDecimalAscending, encodeDecimalDescending } from "./decimal.ts";
 import {
@@ -57,14 +57,12 @@ function notIndexable(t: SqlType): PgError {
 
 function encodeAscending(w: KeyWriter, d: Exclude<Datum, null>, t: SqlType): void {
   if (t.elem !== undefined) throw notIndexable(t);
-  switch (t.oid) {
+  switch (physicalOid(t.oid)) {
     case Oid.bool:
       return encodeBoolAscending(w, d as boolean);
     case Oid.int2:
     case Oid.int4:
     case Oid.oid:
-    case Oid.regclass:
-    case Oid.regtype:
       return encodeVarintAscending(w, BigInt(d as number));
     case Oid.int8:
       return encodeVarintAscending(w, d as bigint);
@@ -114,14 +112,12 @@ export function decodeKeyDatum(b: Uint8Array, t: SqlType, dir: KeyDirection = "a
   const [isNull, afterNull] = decodeIfNull(b, desc);
   if (isNull) return [null, afterNull];
   if (t.elem !== undefined) throw notIndexable(t);
-  switch (t.oid) {
+  switch (physicalOid(t.oid)) {
     case Oid.bool:
       return desc ? decodeBoolDescending(b) : decodeBoolAscending(b);
     case Oid.int2:
     case Oid.int4:
-    case Oid.oid:
-    case Oid.regclass:
-    case Oid.regtype: {
+    case Oid.oid: {
       const [v, rest] = desc ? decodeVarintDescending(b) : decodeVarintAscending(b);
       return [Number(v), rest];
     }

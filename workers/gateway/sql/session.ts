@@ -309,11 +309,10 @@ export class Session implements SqlSession {
         case "LockStmt":
           if (this.open === null) throw new PgError("no_active_sql_transaction", "LOCK TABLE can only be used in transaction blocks");
           return ok("LOCK TABLE");
-        case "CommentStmt":
         case "GrantStmt":
         case "GrantRoleStmt":
         case "AlterOwnerStmt":
-          return ok(kind === "CommentStmt" ? "COMMENT" : kind === "GrantStmt" ? "GRANT" : "ALTER");
+          return ok(kind === "GrantStmt" ? "GRANT" : "ALTER");
         case "CheckPointStmt":
           return ok("CHECKPOINT");
       }

@@ -43,6 +43,9 @@ const DISPLAY: Record<string, string> = { datestyle: "DateStyle", intervalstyle:
 export class Settings {
   private readonly values = new Map<string, string>();
   private readonly initial = new Map<string, string>();
+  /** Names the client set at startup and names SET in this session: pg_settings.source. */
+  private readonly fromClient = new Set<string>();
+  private readonly fromSession = new Set<string>();
   /** searchPath() of the current search_path value (recomputed when the setting changes). */
   private searchPathCache: { raw: string; user: string; path: string[] } | null = null;
 
@@ -51,6 +54,7 @@ export class Settings {
     for (const [k, v] of Object.entries(initial)) {
       const n = k.toLowerCase();
       this.values.set(n === "time zone" ? "timezone" : n, v);
+      this.fromClient.add(n === "time zone" ? "timezone" : n);
     }
     for (const [k, v] of this.values) this.initial.set(k, v);
   }
@@ -108,10 +112,12 @@ export class Settings {
     }
     if (n === "transaction_isolation" || n === "default_transaction_isolation") v = value.toLowerCase();
     this.values.set(n, v);
+    this.fromSession.add(n);
   }
 
   reset(name: string): void {
     const n = this.norm(name);
+    this.fromSession.delete(n);
     const v = this.initial.get(n) ?? DEFAULTS[n];
     if (v === undefined) {
       if (n.includes(".")) {
@@ -125,12 +131,21 @@ export class Settings {
 
   resetAll(): void {
     this.values.clear();
+    this.fromSession.clear();
     for (const [k, v] of this.initial) this.values.set(k, v);
   }
 
   displayName(name: string): string {
     const n = this.norm(name);
     return DISPLAY[n] ?? n;
+  }
+
+  /** Every known setting as pg_settings lists it: where its value came from and its built-in default. */
+  rows(): Array<{ name: string; setting: string; source: string; bootVal: string }> {
+    return [...this.values.entries()]
+      .filter(([k]) => !k.includes("."))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => ({ name: DISPLAY[k] ?? k, setting: v, source: this.fromSession.has(k) ? "session" : this.fromClient.has(k) ? "client" : "default", bootVal: DEFAULTS[k] ?? v }));
   }
 
   all(): Array<[string, string]> {

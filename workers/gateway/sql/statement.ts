@@ -25,6 +25,7 @@ import type { ExecContext } from "./exec/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
 import { createTableFromColumns, type DdlChange } from "./exec/ddl-create-table.ts";
 import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
+import { commentOn } from "./exec/ddl-comment.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
 import { MemoryAccount } from "./exec/memory.ts";
@@ -37,8 +38,9 @@ import type { FieldDescription, StatementResult } from "./result.ts";
 import type { Sequences } from "./sequences.ts";
 import type { Settings } from "./settings.ts";
 import type { Datum } from "./types/datum.ts";
-import { formatType, isKnownTypeOid, Oid, type SqlType, typeFromOid, typlen, Types } from "./types/type.ts";
-import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
+import { formatType, isKnownTypeOid, isRegType, Oid, type SqlType, typeFromOid, typlen, Types } from "./types/type.ts";
+import { regCatalog } from "./bind/reg-catalog.ts";
+import { formatReg, type RegCatalog } from "./types/reg-text.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -75,19 +77,9 @@ function field(c: OutputColumn): FieldDescription {
 /** Text of one output value; regclass and regtype print names, as Postgres prints them. */
 type ValueFormatter = (t: SqlType, d: Datum) => string | null;
 
-function valueFormatter(catalog: Catalog, timeZone: TimeZone): ValueFormatter {
+function valueFormatter(names: RegCatalog, timeZone: TimeZone): ValueFormatter {
   return (t, d) => {
-    if (d !== null && t.oid === Oid.regclass) {
-      const id = descIdOfOid(Number(d));
-      const rel = id === null ? undefined : catalog.get(id);
-      if (rel !== undefined && rel.kind !== "schema") return rel.name;
-      const ix = indexOfOid(Number(d));
-      const table = ix === null ? undefined : catalog.get(ix[0]);
-      const index = table?.kind === "table" ? [table.primaryIndex, ...table.indexes].find((i) => i.id === ix![1]) : undefined;
-      if (index !== undefined && table?.kind === "table") return index.primary ? table.pkeyName : index.name;
-      return String(d);
-    }
-    if (d !== null && t.oid === Oid.regtype) return isKnownTypeOid(Number(d)) ? formatType(typeFromOid(Number(d))) : String(d);
+    if (d !== null && isRegType(t.oid)) return formatReg(d as number, t.oid, names);
     return formatText(t, d, timeZone);
   };
 }
@@ -125,12 +117,15 @@ export class StatementRunner {
   readonly ctx: ExecContext;
   private slot = 1_000_000;
   private readonly tz: TimeZone;
+  /** Names for regclass, regnamespace, … values, from this statement's catalog. */
+  private readonly regNames: RegCatalog;
 
   constructor(env: StatementEnv, state: TxnState, analyze = false) {
     this.env = env;
     this.state = state;
     this.tz = timeZoneFromSetting(env.settings.get("timezone"));
-    setBindContext(evalContext({ timeZone: this.tz, transactionTimestamp: state.txnStartMicros }));
+    this.regNames = regCatalog(() => this.state.catalog, env.sessionValue("warren.current_user") ?? "warren", env.settings.searchPath());
+    setBindContext(evalContext({ timeZone: this.tz, transactionTimestamp: state.txnStartMicros, regCatalog: this.regNames }));
     this.binder = this.newBinder();
     const codec = env.codecs;
     const cteRows = new Map<number, Row[]>();
@@ -163,6 +158,7 @@ export class StatementRunner {
       params: this.env.params,
       user: this.env.sessionValue("warren.current_user") ?? "warren",
       database: this.env.sessionValue("warren.current_database") ?? "defaultdb",
+      settings: () => this.env.settings.rows(),
     });
   }
 
@@ -224,7 +220,7 @@ export class StatementRunner {
       // Streaming: each batch goes to the client as it is produced; nothing accumulates here.
       let count = 0;
       for await (const batch of plan(rel).run(this.ctx)) {
-        const format = valueFormatter(this.state.catalog, this.tz);
+        const format = valueFormatter(this.regNames, this.tz);
         const out: Array<Array<string | null>> = new Array(batch.length);
         for (let i = 0; i < batch.length; i++) {
           const row = batch[i]!;
@@ -237,7 +233,7 @@ export class StatementRunner {
       }
       return { command: "SELECT", rowCount: count, fields, rows: [] };
     }
-    const rb = new ResultBuilder(rel.cols, valueFormatter(this.state.catalog, this.tz));
+    const rb = new ResultBuilder(rel.cols, valueFormatter(this.regNames, this.tz));
     for await (const batch of plan(rel).run(this.ctx)) {
       for (const r of batch) rb.add(r);
     }
@@ -291,6 +287,7 @@ export class StatementRunner {
       case "CreateSchemaStmt":
       case "TruncateStmt":
       case "RenameStmt":
+      case "CommentStmt":
         return this.ddl(kind, stmt);
       case "VacuumStmt":
         return { command: stmt["is_vacuumcmd"] === false ? "ANALYZE" : "VACUUM", rowCount: null, fields: [], rows: [] };
@@ -324,7 +321,7 @@ export class StatementRunner {
       res = await runDelete(del, bindTableRules(this.binder, del.table), this.ctx);
     }
     if (returning === null) return { command, rowCount: res.count, fields: [], rows: [] };
-    const rb = new ResultBuilder(returning.cols, valueFormatter(this.state.catalog, this.tz));
+    const rb = new ResultBuilder(returning.cols, valueFormatter(this.regNames, this.tz));
     for (const r of res.returned) rb.add(r);
     return { command, rowCount: res.count, fields: returning.cols.map(field), rows: rb.rows };
   }
@@ -491,6 +488,8 @@ export class StatementRunner {
           return createSchema(env, stmt);
         case "TruncateStmt":
           return truncate(env, stmt);
+        case "CommentStmt":
+          return commentOn(env, stmt);
         default:
           return renameObject(env, stmt);
       }

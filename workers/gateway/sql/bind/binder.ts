@@ -7,6 +7,7 @@ import type { CteDef } from "./bound.ts";
 import type { Scope } from "./scope.ts";
 import { sqlLimits } from "../limits.ts";
 import type { SqlType } from "../types/type.ts";
+import type { SettingRow } from "./system-tables/context.ts";
 
 export interface BindOptions {
   catalog: Catalog;
@@ -15,6 +16,8 @@ export interface BindOptions {
   params: ReadonlyArray<string | null>;
   user?: string;
   database?: string;
+  /** The session's settings as pg_settings lists them. */
+  settings?: () => SettingRow[];
 }
 
 export class Binder {
@@ -23,6 +26,7 @@ export class Binder {
   readonly params: ReadonlyArray<string | null>;
   readonly user: string;
   readonly database: string;
+  readonly settings: (() => SettingRow[]) | undefined;
   /** WITH queries visible at the current point, innermost last. */
   readonly ctes: CteDef[] = [];
   private nextSubqueryId = 0;
@@ -41,6 +45,7 @@ export class Binder {
     this.params = o.params;
     this.user = o.user ?? "warren";
     this.database = o.database ?? "defaultdb";
+    this.settings = o.settings;
   }
 
   subqueryId(): number {

@@ -1,77 +1,210 @@
 // Functions that answer from the catalog snapshot the statement was bound with: the pg_catalog
-// helpers clients call in introspection queries (pg_table_is_visible, format_type,
-// pg_get_indexdef, …) and advisory-lock stand-ins. Each closure keeps the binder's snapshot, the
-// same one the statement executes against.
+// helpers clients call in introspection queries (psql's describe commands, ORMs): visibility
+// tests, pg_get_*def, object names and comments, sizes, privileges, and advisory-lock stand-ins.
+// Each closure keeps the binder's snapshot, the same one the statement executes against.
 import { PgError } from "../../../../common/errors.ts";
-import type { TableDesc } from "../../catalog/descriptors.ts";
-import { descIdOfOid, indexOfOid } from "../../catalog/oids.ts";
+import type { Descriptor, ViewDesc } from "../../catalog/descriptors.ts";
+import { descIdOfOid, indexOfOid, indexOid, relationOid } from "../../catalog/oids.ts";
 import type { Datum } from "../types/datum.ts";
 import { arrayOf, formatType, isKnownTypeOid, Oid, typeFromOid, Types } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
 import type { Expr } from "./bound.ts";
 import { callExpr, coerce } from "./expr.ts";
-import { indexDef } from "./system-tables.ts";
+import { parseQualifiedName } from "./reg-catalog.ts";
+import { systemContext } from "./system-context.ts";
+import { roleName } from "./system-tables/cluster.ts";
+import { constraintRows } from "./system-tables/constraints.ts";
+import { tables, userIndexes, type SystemContext } from "./system-tables/context.ts";
+import { pgDescription } from "./system-tables/descriptions.ts";
+import { indexDef } from "./system-tables/index-def.ts";
+import { systemRelationByOid } from "./system-tables/index.ts";
+import { SYSTEM_RELATION_OIDS } from "./system-tables/oids.ts";
+import { emptyRelationSizes, type RelationSizes } from "./system-tables/sizes.ts";
+import { quoteIdent } from "../functions/string-functions.ts";
 
-function tableOf(b: Binder, oid: Datum): TableDesc | null {
+/** pg_database.encoding of the one encoding Warren speaks. */
+const UTF8_ENCODING = 6;
+
+const sizes: RelationSizes = emptyRelationSizes;
+
+function relationOf(b: Binder, oid: Datum): Exclude<Descriptor, { kind: "schema" }> | undefined {
   const id = descIdOfOid(Number(oid));
   const d = id === null ? undefined : b.catalog.get(id);
-  return d?.kind === "table" ? d : null;
+  return d === undefined || d.kind === "schema" ? undefined : d;
+}
+
+/** The first relation (or index) an unqualified name finds on the search path is the visible one. */
+function tableIsVisible(b: Binder, oid: number): boolean {
+  if (systemRelationByOid(oid)?.[0] === "pg_catalog") return true;
+  const rel = relationOf(b, oid);
+  if (rel !== undefined) return b.catalog.resolveRelation([rel.name], b.searchPath)?.id === rel.id;
+  const ix = indexOfOid(oid);
+  if (ix === null) return false;
+  const t = b.catalog.get(ix[0]);
+  if (t?.kind !== "table") return false;
+  const index = [t.primaryIndex, ...t.indexes].find((i) => i.id === ix[1]);
+  if (index === undefined) return false;
+  const name = index.primary ? t.pkeyName : index.name;
+  const found = b.catalog.resolveIndex([name], b.searchPath);
+  return found !== undefined && found.table.id === t.id && found.index.id === index.id && b.catalog.resolveRelation([name], b.searchPath) === undefined;
+}
+
+function viewByOid(b: Binder, oid: number): ViewDesc | undefined {
+  const d = relationOf(b, oid);
+  return d?.kind === "view" ? d : undefined;
+}
+
+function viewDefinition(x: SystemContext, v: ViewDesc | undefined): string | null {
+  return v === undefined ? null : (x.viewDef?.(v) ?? null);
+}
+
+/** The table's own bytes plus its indexes', as pg_total_relation_size adds them. */
+function indexesBytes(b: Binder, oid: number): bigint {
+  const t = relationOf(b, oid);
+  if (t?.kind !== "table") return 0n;
+  let sum = 0n;
+  for (const ix of userIndexes(t)) if (!ix.primary) sum += sizes.relationBytes(indexOid(t.id, ix.id));
+  return sum;
+}
+
+function databaseBytes(b: Binder): bigint {
+  let sum = 0n;
+  for (const t of tables(b.catalog)) sum += sizes.relationBytes(relationOid(t.id)) + indexesBytes(b, relationOid(t.id));
+  return sum;
 }
 
 export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr | null {
   const oidArg = (i: number): Expr => coerce(args[i]!, Types.oid);
+  // Size functions take regclass, so a relation name in quotes works ('t'), as in Postgres.
+  const relArg = (i: number): Expr => coerce(coerce(args[i]!, Types.regclass), Types.oid);
+  const x = (): SystemContext => systemContext(b);
   switch (name) {
     case "pg_table_is_visible":
-      return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => {
-        const id = descIdOfOid(Number(oid));
-        const d = id === null ? undefined : b.catalog.get(id);
-        if (d === undefined || d.kind === "schema") return indexOfOid(Number(oid)) !== null;
-        const s = b.catalog.get(d.schemaId);
-        return s !== undefined && b.searchPath.includes(s.name);
-      });
+      return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => tableIsVisible(b, Number(oid)));
+    case "pg_type_is_visible":
+      // Every type lives in pg_catalog, which is always searched.
+      return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => isKnownTypeOid(Number(oid)));
+    case "pg_function_is_visible":
+    case "pg_operator_is_visible":
+    case "pg_collation_is_visible":
+    case "pg_conversion_is_visible":
+    case "pg_ts_config_is_visible":
+      // Only built-in objects exist, all in pg_catalog.
+      return callExpr(name, Types.bool, [oidArg(0)], () => true);
     case "format_type":
       return callExpr(name, Types.text, [oidArg(0), coerce(args[1] ?? { kind: "const", type: Types.int4, value: null }, Types.int4)], ([oid, mod]) =>
-        isKnownTypeOid(Number(oid)) ? formatType(typeFromOid(Number(oid), mod === null ? -1 : (mod as number))) : "???", false);
+        oid === null ? null : isKnownTypeOid(Number(oid)) ? formatType(typeFromOid(Number(oid), mod === null ? -1 : (mod as number))) : "???", false);
     case "pg_get_userbyid":
-      return callExpr(name, Types.name, [oidArg(0)], () => b.user);
+      return callExpr(name, Types.name, [oidArg(0)], ([oid]) => roleName(b, Number(oid)));
     case "pg_encoding_to_char":
-      return callExpr(name, Types.name, [coerce(args[0]!, Types.int4)], () => "UTF8");
+      return callExpr(name, Types.name, [coerce(args[0]!, Types.int4)], ([e]) => (e === UTF8_ENCODING ? "UTF8" : ""));
+    case "pg_char_to_encoding":
+      return callExpr(name, Types.int4, [coerce(args[0]!, Types.name)], ([e]) => (String(e).toUpperCase().replace("-", "") === "UTF8" ? UTF8_ENCODING : -1));
     case "current_schemas":
       return callExpr(name, arrayOf(Types.name), [coerce(args[0]!, Types.bool)], ([implicit]) =>
         [...(implicit ? ["pg_catalog"] : []), ...b.searchPath.filter((s) => b.catalog.schema(s) !== undefined)]);
     case "pg_get_expr":
-      return callExpr(name, Types.text, args.slice(0, 1).map((a) => coerce(a, Types.text)), ([e]) => e ?? null);
+      // pg_attrdef.adbin, pg_constraint.conbin, … already hold the printed expression.
+      return callExpr(name, Types.text, [coerce(args[0]!, Types.text), ...args.slice(1, 2).map((a) => coerce(a, Types.oid))], ([e]) => e ?? null);
     case "pg_get_indexdef":
-      return callExpr(name, Types.text, [oidArg(0)], ([oid]) => {
+      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(a, Types.int4))], ([oid, column]) => {
         const ix = indexOfOid(Number(oid));
         if (ix === null) return null;
         const t = b.catalog.get(ix[0]);
         if (t?.kind !== "table") return null;
         const found = [t.primaryIndex, ...t.indexes].find((i) => i.id === ix[1]);
-        return found === undefined ? null : indexDef(t, found);
-      }, true);
+        if (found === undefined) return null;
+        const col = (column as number | null | undefined) ?? 0;
+        if (col === 0) return indexDef(b, t, found);
+        const key = found.columns[col - 1];
+        return key === undefined ? null : quoteIdent(t.columns.find((c) => c.id === key.columnId)?.name ?? "?");
+      });
     case "pg_get_constraintdef":
-      return callExpr(name, Types.text, [oidArg(0)], () => null, true);
+      return callExpr(name, Types.text, [oidArg(0)], ([oid]) => constraintRows(x()).find((r) => r.oid === Number(oid))?.def ?? null);
+    case "pg_get_viewdef": {
+      const arg = args[0]!;
+      if (arg.type.oid === Oid.unknown || arg.type.oid === Oid.text) {
+        return callExpr(name, Types.text, [coerce(arg, Types.text)], ([n]) => {
+          const rel = b.catalog.resolveRelation(parseQualifiedName(n as string), b.searchPath);
+          if (rel === undefined) throw new PgError("undefined_table", `relation "${n as string}" does not exist`);
+          return viewDefinition(x(), rel.kind === "view" ? rel : undefined);
+        });
+      }
+      return callExpr(name, Types.text, [oidArg(0)], ([oid]) => viewDefinition(x(), viewByOid(b, Number(oid))));
+    }
+    case "pg_get_functiondef":
+    case "pg_get_function_arguments":
+    case "pg_get_function_identity_arguments":
+    case "pg_get_function_result":
+    case "pg_get_function_sqlbody":
+    case "pg_get_triggerdef":
+    case "pg_get_ruledef":
+    case "pg_get_statisticsobjdef_columns":
+    case "pg_get_partkeydef":
+    case "pg_get_partition_constraintdef":
+      // No user-defined functions, triggers, rules, extended statistics or partitioned tables
+      // exist: every OID names nothing, and Postgres returns NULL for those.
+      return callExpr(name, Types.text, [oidArg(0)], () => null);
     case "obj_description":
     case "col_description":
-    case "shobj_description":
-      return callExpr(name, Types.text, args, () => null, false);
-    case "pg_get_serial_sequence":
-      return callExpr(name, Types.text, [coerce(args[0]!, Types.text), coerce(args[1]!, Types.text)], ([tn, cn]) => {
-        const t = b.catalog.resolveRelation((tn as string).split("."), b.searchPath);
-        if (t === undefined) throw new PgError("undefined_table", `relation "${tn as string}" does not exist`);
-        for (const d of b.catalog.descriptors()) {
-          if (d.kind === "sequence" && d.ownedBy?.[0] === t.id && t.kind === "table" && t.columns.find((c) => c.id === d.ownedBy![1])?.name === cn) return `public.${d.name}`;
+    case "shobj_description": {
+      if (name === "shobj_description") return callExpr(name, Types.text, args, () => null, false);
+      const classOid = name === "col_description" ? SYSTEM_RELATION_OIDS["pg_class"]! : null;
+      const sub = name === "col_description" ? coerce(args[1]!, Types.int4) : args[1] === undefined ? null : coerce(args[1], Types.name);
+      return callExpr(name, Types.text, [oidArg(0), ...(sub === null ? [] : [sub])], ([oid, second]) => {
+        const wantClass = classOid ?? (second === undefined || second === null ? null : SYSTEM_RELATION_OIDS[second as string] ?? -1);
+        const subId = name === "col_description" ? (second as number) : 0;
+        for (const row of pgDescription(x()).rows) {
+          if (row[0] === Number(oid) && (wantClass === null || row[1] === wantClass) && row[2] === subId) return row[3]!;
         }
         return null;
       });
+    }
+    case "pg_get_serial_sequence":
+      return callExpr(name, Types.text, [coerce(args[0]!, Types.text), coerce(args[1]!, Types.text)], ([tn, cn]) => {
+        const t = b.catalog.resolveRelation(parseQualifiedName(tn as string), b.searchPath);
+        if (t === undefined) throw new PgError("undefined_table", `relation "${tn as string}" does not exist`);
+        if (t.kind !== "table") return null;
+        const col = t.columns.find((c) => c.name === cn);
+        if (col === undefined) throw new PgError("undefined_column", `column "${cn as string}" of relation "${t.name}" does not exist`);
+        for (const d of b.catalog.descriptors()) {
+          if (d.kind === "sequence" && d.ownedBy?.[0] === t.id && d.ownedBy[1] === col.id) {
+            return `${quoteIdent(b.catalog.get(d.schemaId)?.name ?? "public")}.${quoteIdent(d.name)}`;
+          }
+        }
+        return null;
+      });
+    case "pg_relation_size":
+    case "pg_table_size":
+      return callExpr(name, Types.int8, [relArg(0), ...args.slice(1, 2).map((a) => coerce(a, Types.text))], ([oid]) => (relationOf(b, oid!) !== undefined || indexOfOid(Number(oid)) !== null ? sizes.relationBytes(Number(oid)) : null));
+    case "pg_indexes_size":
+      return callExpr(name, Types.int8, [relArg(0)], ([oid]) => (relationOf(b, oid!) !== undefined ? indexesBytes(b, Number(oid)) : null));
+    case "pg_total_relation_size":
+      return callExpr(name, Types.int8, [relArg(0)], ([oid]) => (relationOf(b, oid!) !== undefined ? sizes.relationBytes(Number(oid)) + indexesBytes(b, Number(oid)) : null));
+    case "pg_database_size": {
+      const arg = args[0]!;
+      const byName = arg.type.oid === Oid.unknown || arg.type.oid === Oid.text || arg.type.oid === Oid.name;
+      return callExpr(name, Types.int8, [coerce(arg, byName ? Types.name : Types.oid)], ([db]) => {
+        if (byName && db !== b.database) throw new PgError("invalid_catalog_name", `database "${db as string}" does not exist`);
+        return databaseBytes(b);
+      });
+    }
     case "pg_relation_is_publishable":
     case "pg_is_in_recovery":
-      return callExpr(name, Types.bool, [], () => false, false);
+      return callExpr(name, Types.bool, args, () => false, false);
     case "has_table_privilege":
     case "has_schema_privilege":
     case "has_database_privilege":
     case "has_column_privilege":
+    case "has_sequence_privilege":
+    case "has_function_privilege":
+    case "has_type_privilege":
+    case "has_any_column_privilege":
+    case "has_tablespace_privilege":
+    case "has_language_privilege":
+    case "pg_has_role":
+      // The tenant's one role owns every object in its database.
+      return callExpr(name, Types.bool, args, () => true, false);
     case "pg_try_advisory_lock":
     case "pg_try_advisory_xact_lock":
     case "pg_advisory_unlock":
@@ -82,16 +215,14 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       // No lock manager: session locks are granted at once (callers use them to serialise
       // migrations; Warren's transactions are serializable anyway).
       return callExpr(name, Types.void, [], () => "", false);
-    case "pg_total_relation_size":
-    case "pg_relation_size":
-    case "pg_table_size":
-      return callExpr(name, Types.int8, [oidArg(0)], () => 0n);
     case "pg_postmaster_start_time":
       return callExpr(name, Types.timestamptz, [], () => 0n, false);
     case "txid_current":
       return callExpr(name, Types.int8, [], () => BigInt(Date.now()), false, true);
+    case "pg_my_temp_schema":
+      return callExpr(name, Types.oid, [], () => 0, false);
+    case "pg_is_other_temp_schema":
+      return callExpr(name, Types.bool, [oidArg(0)], () => false);
   }
-  void tableOf;
-  void Oid;
   return null;
 }

@@ -11,7 +11,6 @@ import { hasFunction, resolveFunction } from "../bridge/functions.ts";
 import { resolveBinaryOperator, resolveUnaryOperator } from "../bridge/operators.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Numeric } from "../types/numeric.ts";
-import { relationOid } from "../../catalog/oids.ts";
 import { arrayOf, formatType, Oid, type SqlType, Types, typeFromName } from "../types/type.ts";
 import type { Datum } from "../types/datum.ts";
 import { AGGREGATES, aggregateType, WINDOW_ONLY, windowType } from "./aggregates.ts";
@@ -120,6 +119,9 @@ export function bindTypeName(tn: PgNode): SqlType {
     else throw new PgError("syntax_error", "type modifiers must be simple constants", pos(tn["location"]));
   }
   const dims = ((tn["arrayBounds"] as PgNode[] | undefined) ?? []).length;
+  // The grammar turns char/character into pg_catalog.bpchar; a bare "char" can only be the
+  // quoted, single-byte "char" type.
+  if (names.length === 1 && names[0] === "char") return typeFromName('"char"', mods, dims);
   if (names.length === 1 && (names[0] === "serial" || names[0] === "bigserial" || names[0] === "smallserial")) {
     throw new PgError("undefined_object", `type "${names[0]}" does not exist`, pos(tn["location"]));
   }
@@ -673,13 +675,6 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
     case "TypeCast": {
       const arg = bindExpr(b, node["arg"] as PgNode, ctx);
       const t = bindTypeName(node["typeName"] as PgNode);
-      if (t.oid === Oid.regclass && arg.kind === "const" && typeof arg.value === "string") {
-        const names = arg.value.split(".").map((p) => p.replace(/^"(.*)"$/, "$1"));
-        if (/^\d+$/.test(arg.value)) return constExpr(t, Number(arg.value));
-        const rel = b.catalog.resolveRelation(names, b.searchPath);
-        if (rel === undefined) throw new PgError("undefined_table", `relation "${arg.value}" does not exist`, pos(node["location"]));
-        return constExpr(t, relationOid(rel.id));
-      }
       try {
         return coerce(arg, t, true);
       } catch (err) {

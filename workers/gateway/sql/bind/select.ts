@@ -6,13 +6,14 @@ import { visibleColumns } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
 import { commonType } from "../bridge/casts.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { Oid, type SqlType, Types, typeFromOid } from "../types/type.ts";
+import { arrayOf, Oid, type SqlType, Types, typeFromOid } from "../types/type.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, CteDef, Expr, JoinType, OutputColumn, Rel, SortKey, WindowCall } from "./bound.ts";
 import { AGG_BASE, bindExpr, bindSortBy, coerce, coerceBool, ctxFor, type ExprContext, exprKey, sortKeyOf, WIN_BASE } from "./expr.ts";
 import { Scope, type ScopeColumn } from "./scope.ts";
 import { mapChildren, mapExpr } from "./rewrite.ts";
-import { systemTable } from "./system-tables.ts";
+import { systemTable } from "./system-tables/index.ts";
+import { systemContext } from "./system-context.ts";
 
 export interface BoundQuery {
   rel: Rel;
@@ -261,7 +262,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
         }
       }
       const names = schemaname === undefined ? [relname] : [schemaname, relname];
-      const sys = systemTable({ catalog: b.catalog, user: b.user, database: b.database, searchPath: b.searchPath }, schemaname ?? null, relname);
+      const sys = systemTable(systemContext(b), schemaname ?? null, relname);
       if (sys !== undefined && (schemaname !== undefined || b.catalog.resolveRelation(names, b.searchPath) === undefined)) {
         const rel: Rel = { kind: "values", cols: sys.cols, rows: sys.rows.map((r) => r.map((v, i) => ({ kind: "const", type: sys.cols[i]!.type, value: v }) as Expr)) };
         return { rel, cols: scopeOf(rel, alias.name ?? relname, 0, alias.cols.length ? alias.cols : undefined) };
@@ -308,7 +309,12 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
       const name = stringList(call["funcname"] as PgNode[]).pop()!.toLowerCase();
       const scope = new Scope([], node["lateral"] === true ? lateralScope : outer);
       const args = ((call["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(scope, "FROM")));
-      const rel = bindSrf(name, args, alias.cols[0] ?? alias.name ?? name);
+      let rel = bindSrf(name, args, alias.cols[0] ?? alias.name ?? name);
+      if (node["ordinality"] === true) {
+        // WITH ORDINALITY: the row's position in the function's output, numbered as it is produced.
+        const ordinality: WindowCall = { name: "row_number", args: [], partitionBy: [], orderBy: [], frame: { rows: true, start: { kind: "unbounded", offset: 0 }, end: { kind: "current", offset: 0 } }, type: Types.int8, aggregate: null };
+        rel = { kind: "window", input: rel, funcs: [ordinality], cols: [...rel.cols, outCol(alias.cols[1] ?? "ordinality", Types.int8)] };
+      }
       return { rel, cols: scopeOf(rel, alias.name ?? name, 0, alias.cols.length ? alias.cols : undefined) };
     }
   }
@@ -325,7 +331,7 @@ function findSrfCalls(node: unknown, out: PgNode[] = []): PgNode[] {
       if (k === "FuncCall") {
         const fc = v as PgNode;
         const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
-        if ((fname === "generate_series" || fname === "unnest") && fc["over"] === undefined) {
+        if ((fname === "generate_series" || fname === "unnest" || fname === "pg_partition_ancestors") && fc["over"] === undefined) {
           out.push(fc);
           continue;
         }
@@ -348,6 +354,13 @@ export function bindSrf(name: string, args: Expr[], colName: string): Rel {
     const a = args[0];
     if (a === undefined || a.type.elem === undefined) throw new PgError("undefined_function", "function unnest requires an array argument");
     return { kind: "srf", name, args, cols: [outCol(colName, a.type.elem)] };
+  }
+  if (name === "pg_partition_ancestors") {
+    // No table is a partition: a relation's only "ancestor" is itself, as for Postgres's plain tables.
+    const a = args[0];
+    if (a === undefined || args.length !== 1) throw new PgError("undefined_function", `function pg_partition_ancestors with ${args.length} arguments does not exist`);
+    const rel = coerce(a, Types.regclass);
+    return { kind: "srf", name: "unnest", args: [{ kind: "array", type: arrayOf(Types.regclass), elems: [rel] }], cols: [outCol(colName === "pg_partition_ancestors" ? "relid" : colName, Types.regclass)] };
   }
   throw new PgError("feature_not_supported", `set-returning function ${name} is not supported in FROM`);
 }

@@ -1,6 +1,7 @@
 // CREATE TABLE: columns and their types, serial/identity columns (with their sequences), and the
 // constraints: PRIMARY KEY, NOT NULL, DEFAULT, UNIQUE, CHECK, FOREIGN KEY. A table without a
 // primary key gets a hidden `rowid` column as its key.
+import { quoteIdent } from "../functions/string-functions.ts";
 import { PgError } from "../../../../common/errors.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { ColumnDesc, ForeignKeyDesc, FkAction, IndexDesc, SequenceDesc, TableDesc } from "../../catalog/descriptors.ts";
@@ -22,6 +23,7 @@ export interface DdlChange {
   after?: () => Promise<void>;
 }
 
+/** nextval('schema.seq'): schema-qualified, so the default finds its sequence whatever the search path. */
 export function nextvalAst(seqName: string): PgNode {
   return { FuncCall: { funcname: [{ String: { sval: "nextval" } }], args: [{ A_Const: { sval: { sval: seqName } } }], funcformat: "COERCE_EXPLICIT_CALL" } };
 }
@@ -177,7 +179,7 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
       if (serialKind !== undefined) {
         const seqName = `${name}_${colname}_seq`;
         sequences.push(newSequence(await env.allocateId(), schema.id, seqName, serialKind, [id, col.id]));
-        col.defaultExpr = nextvalAst(seqName);
+        col.defaultExpr = nextvalAst(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`);
         col.nullable = false;
       }
       for (const cn of (body["constraints"] as PgNode[] | undefined) ?? []) {
@@ -208,7 +210,7 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
           case "CONSTR_IDENTITY": {
             const seqName = `${name}_${colname}_seq`;
             sequences.push(newSequence(await env.allocateId(), schema.id, seqName, type, [id, col.id], (c["options"] as PgNode[] | undefined) ?? []));
-            col.defaultExpr = nextvalAst(seqName);
+            col.defaultExpr = nextvalAst(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`);
             col.nullable = false;
             col.identity = c["generated_when"] === "a" ? "a" : "d";
             break;
@@ -266,7 +268,7 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
   for (const u of uniques) {
     const cols = u.cols.map(colId);
     if (primaryIndex.columns.length === cols.length && primaryIndex.columns.every((c, i) => c.columnId === cols[i]) && pkeyName !== "") continue;
-    indexes.push({ id: nextIndexId++, name: u.name ?? `${name}_${u.cols.join("_")}_key`, unique: true, primary: false, columns: cols.map((c) => ({ columnId: c, desc: false })) });
+    indexes.push({ id: nextIndexId++, name: u.name ?? `${name}_${u.cols.join("_")}_key`, unique: true, primary: false, columns: cols.map((c) => ({ columnId: c, desc: false })), constraint: true });
   }
   const checkDescs = checks.map((c, i) => ({
     name: c.name ?? (c.col !== null ? `${name}_${c.col}_check` : `${name}_check${i === 0 ? "" : i}`),

@@ -409,7 +409,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
           }
           case "CONSTR_UNIQUE": {
             const cols = keys.map((k) => findCol(k));
-            const ix: IndexDesc = { id: t.nextIndexId, name: (con["conname"] as string | undefined) ?? indexName(env, t, keys, true), unique: true, primary: false, columns: cols.map((c) => ({ columnId: c.id, desc: false })) };
+            const ix: IndexDesc = { id: t.nextIndexId, name: (con["conname"] as string | undefined) ?? indexName(env, t, keys, true), unique: true, primary: false, columns: cols.map((c) => ({ columnId: c.id, desc: false })), constraint: true };
             await backfillIndex(t0, ix, env.ctx);
             t = { ...t, indexes: [...t.indexes, ix], nextIndexId: t.nextIndexId + 1 };
             break;

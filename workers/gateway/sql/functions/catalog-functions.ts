@@ -2,6 +2,7 @@
 // array-functions.ts and json-functions.ts).
 
 import { Jsonb, type Datum } from "../types/datum.ts";
+import type { Numeric } from "../types/numeric.ts";
 import { formatText } from "../types/text-io.ts";
 import { Types, arrayOf, type SqlType } from "../types/type.ts";
 import { uuidFromBytes } from "../types/scalar-text.ts";
@@ -79,7 +80,35 @@ function stripNulls(v: Jsonb["value"]): Jsonb["value"] {
   return v;
 }
 
+/**
+ * pg_size_pretty as PostgreSQL 15 prints it: bytes below 10 kB, then the largest unit that keeps
+ * the number below 20480 (kB … PB), rounded half away from zero on the last halving.
+ */
+export function sizePretty(bytes: bigint): string {
+  const limit = 10n * 1024n;
+  const limit2 = limit * 2n - 1n;
+  const abs = (v: bigint): bigint => (v < 0n ? -v : v);
+  const halfRounded = (v: bigint): bigint => (v + (v < 0n ? -1n : 1n)) / 2n;
+  if (abs(bytes) < limit) return `${bytes} bytes`;
+  let size = bytes / (1n << 9n); // keep one extra bit for rounding
+  const units = ["kB", "MB", "GB", "TB"];
+  for (const unit of units) {
+    if (abs(size) < limit2) return `${halfRounded(size)} ${unit}`;
+    size /= 1n << 10n;
+  }
+  return `${halfRounded(size)} PB`;
+}
+
 export const miscFunctions: Candidate[] = [
+  fn("pg_size_pretty", [Types.int8], T, ([b]) => sizePretty(b as bigint)),
+  fn("pg_size_pretty", [Types.numeric], T, ([n]) => {
+    const v = n as Numeric;
+    if (!v.isFinite()) return v.toString();
+    // Whole bytes: the fraction of a byte does not change which unit is chosen.
+    const whole = v.round(0).toBigInt();
+    const text = sizePretty(whole);
+    return text.endsWith(" bytes") ? `${v.toString()} bytes` : text;
+  }),
   fn("gen_random_uuid", [], Types.uuid, (_a, ctx) => {
     const b = new Uint8Array(16);
     ctx.randomBytes(b);

@@ -118,3 +118,16 @@ describe("resolution errors and flags", () => {
     expect(greatest([null, null], Types.int4, true)).toBe(null);
   });
 });
+
+describe("pg_size_pretty", () => {
+  it("prints what PostgreSQL 15 prints", async () => {
+    const { sizePretty } = await import("./catalog-functions.ts");
+    // select pg_size_pretty(x) on PostgreSQL 15.
+    const expected: Array<[bigint, string]> = [
+      [0n, "0 bytes"], [1n, "1 bytes"], [10239n, "10239 bytes"], [10240n, "10 kB"], [10752n, "11 kB"], [20971519n, "20 MB"],
+      [20971520n, "20 MB"], [-10240n, "-10 kB"], [-20000000n, "-19 MB"], [1099511627776n, "1024 GB"], [1125899906842624n, "1024 TB"],
+      [9223372036854775807n, "8192 PB"],
+    ];
+    for (const [bytes, text] of expected) expect(sizePretty(bytes)).toBe(text);
+  });
+});

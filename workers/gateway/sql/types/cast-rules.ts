@@ -7,26 +7,31 @@
 // cast (INSERT/UPDATE into a column) may also be used explicitly.
 
 import { PgError } from "../../../../common/errors.ts";
-import { Oid, formatType, isPreferredType, typeCategory, withTypmod, type SqlType, Types } from "./type.ts";
+import { Oid, REG_TYPE_OIDS, formatType, isPreferredType, typeCategory, withTypmod, type SqlType, Types } from "./type.ts";
 
 export type CastContext = "implicit" | "assignment" | "explicit";
 
 const RANK: Record<CastContext, number> = { implicit: 0, assignment: 1, explicit: 2 };
 
 // pg_cast rows among the supported types: "source:target:context" (i/a/e), from PostgreSQL 15.
-const PG_CAST = `16:23:e 16:25:a 16:1042:a 16:1043:a 18:23:e 18:25:i 18:1042:a 18:1043:a 19:25:i 19:1042:a
-19:1043:a 20:21:a 20:23:a 20:26:i 20:700:i 20:701:i 20:1700:i 20:2205:i 20:2206:i 21:20:i 21:23:i 21:26:i
-21:700:i 21:701:i 21:1700:i 21:2205:i 21:2206:i 23:16:e 23:18:e 23:20:i 23:21:a 23:26:i 23:700:i 23:701:i
-23:1700:i 23:2205:i 23:2206:i 25:18:a 25:19:i 25:1042:i 25:1043:i 25:2205:i 26:20:a 26:23:a 26:2205:i
-26:2206:i 114:3802:a 700:20:a 700:21:a 700:23:a 700:701:i 700:1700:a 701:20:a 701:21:a 701:23:a 701:700:a
-701:1700:a 1042:18:a 1042:19:i 1042:25:i 1042:1042:i 1042:1043:i 1043:18:a 1043:19:i 1043:25:i 1043:1042:i
-1043:1043:i 1043:2205:i 1082:1114:i 1082:1184:i 1114:1082:a 1114:1114:i 1114:1184:i 1184:1082:a 1184:1114:a
-1184:1184:i 1186:1186:i 1700:20:a 1700:21:a 1700:23:a 1700:700:i 1700:701:i 1700:1700:i 2205:20:a 2205:23:a
-2205:26:i 2206:20:a 2206:23:a 2206:26:i 3802:16:e 3802:20:e 3802:21:e 3802:23:e 3802:114:a 3802:700:e
-3802:701:e 3802:1700:e`;
+const PG_CAST = `16:23:e 16:25:a 16:1042:a 16:1043:a 18:23:e 18:25:i 18:1042:a 18:1043:a 19:25:i 19:1042:a 19:1043:a
+20:21:a 20:23:a 20:26:i 20:700:i 20:701:i 20:1700:i 21:20:i 21:23:i 21:26:i 21:700:i 21:701:i
+21:1700:i 23:16:e 23:18:e 23:20:i 23:21:a 23:26:i 23:700:i 23:701:i 23:1700:i 25:18:a 25:19:i
+25:1042:i 25:1043:i 26:20:a 26:23:a 114:3802:a 700:20:a 700:21:a 700:23:a 700:701:i 700:1700:a
+701:20:a 701:21:a 701:23:a 701:700:a 701:1700:a 1042:18:a 1042:19:i 1042:25:i 1042:1042:i
+1042:1043:i 1043:18:a 1043:19:i 1043:25:i 1043:1042:i 1043:1043:i 1082:1114:i 1082:1184:i
+1114:1082:a 1114:1114:i 1114:1184:i 1184:1082:a 1184:1114:a 1184:1184:i 1186:1186:i 1700:20:a
+1700:21:a 1700:23:a 1700:700:i 1700:701:i 1700:1700:i 3802:16:e 3802:20:e 3802:21:e 3802:23:e
+3802:114:a 3802:700:e 3802:701:e 3802:1700:e`;
+
+// The OID alias types (regclass, regtype, …): every integer type converts to them implicitly
+// and they convert back to oid implicitly, to int4/int8 by assignment; text and varchar convert
+// to regclass implicitly (nextval('t_seq')); a few aliases convert to their sibling.
+const REG_CASTS = [...REG_TYPE_OIDS].flatMap((r) => [`20:${r}:i`, `21:${r}:i`, `23:${r}:i`, `26:${r}:i`, `${r}:20:a`, `${r}:23:a`, `${r}:26:i`]);
+const REG_EXTRA_CASTS = ["25:2205:i", "1043:2205:i", "24:2202:i", "2202:24:i", "2203:2204:i", "2204:2203:i"];
 
 const CAST_CONTEXT = new Map<string, CastContext>();
-for (const entry of PG_CAST.split(/\s+/)) {
+for (const entry of [...PG_CAST.split(/\s+/), ...REG_CASTS, ...REG_EXTRA_CASTS]) {
   if (entry === "") continue;
   const [s, t, c] = entry.split(":");
   CAST_CONTEXT.set(`${s}:${t}`, c === "i" ? "implicit" : c === "a" ? "assignment" : "explicit");

@@ -19,10 +19,10 @@ import { formatJsonValue, parseJsonb } from "./json.ts";
 import { Numeric } from "./numeric.ts";
 import { INT2_MAX, INT2_MIN, INT4_MAX, INT4_MIN, INT8_MAX, INT8_MIN, OID_MAX } from "./scalar-text.ts";
 import { formatText, parseText } from "./text-io.ts";
-import { Oid, formatType, withTypmod, type SqlType } from "./type.ts";
+import { Oid, formatType, physicalOid, withTypmod, type SqlType } from "./type.ts";
 import { applyTypmod } from "./typmod.ts";
 
-export type CastContextValue = Pick<EvalContext, "timeZone" | "transactionTimestamp">;
+export type CastContextValue = Pick<EvalContext, "timeZone" | "transactionTimestamp" | "regCatalog">;
 export type CastFn = (d: Datum, ctx: CastContextValue) => Datum;
 
 const identity: CastFn = (d) => d;
@@ -45,7 +45,7 @@ export function checkInt8(n: bigint): bigint {
 }
 
 function isIntOid(oid: number): boolean {
-  return oid === Oid.int2 || oid === Oid.int4 || oid === Oid.int8 || oid === Oid.oid || oid === Oid.regclass || oid === Oid.regtype;
+  return oid === Oid.int2 || oid === Oid.int4 || oid === Oid.int8 || physicalOid(oid) === Oid.oid;
 }
 
 function isFloatOid(oid: number): boolean {
@@ -62,7 +62,7 @@ function toIntType(v: bigint, oid: number): Datum {
   const [min, max] = oid === Oid.int2 ? [INT2_MIN, INT2_MAX] : oid === Oid.int4 ? [INT4_MIN, INT4_MAX] : [0, OID_MAX];
   if (v < BigInt(min) || v > BigInt(max)) {
     // oid accepts negative int4 values by wrapping, as Postgres's int4 → oid cast does.
-    if ((oid === Oid.oid || oid === Oid.regclass || oid === Oid.regtype) && v < 0n && v >= BigInt(INT4_MIN)) return Number(v) + OID_MAX + 1;
+    if (physicalOid(oid) === Oid.oid && v < 0n && v >= BigInt(INT4_MIN)) return Number(v) + OID_MAX + 1;
     throw intOutOfRange(oid);
   }
   return Number(v);

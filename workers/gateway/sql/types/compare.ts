@@ -19,7 +19,7 @@ import { Jsonb, type Datum, type Interval, type JsonValue } from "./datum.ts";
 import { intervalSortKey } from "./interval-text.ts";
 import { compareCodePoints, compareJsonValues, isJsonObject, quoteJsonString } from "./json.ts";
 import { Numeric } from "./numeric.ts";
-import { Oid, formatType, type SqlType } from "./type.ts";
+import { Oid, formatType, physicalOid, type SqlType } from "./type.ts";
 
 function cmp<T extends number | bigint | string>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -54,14 +54,12 @@ export function bpcharTrim(s: string): string {
 export function compareDatums(a: Datum, b: Datum, t: SqlType): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
   if (t.elem !== undefined) return compareArrays(a as readonly Datum[], b as readonly Datum[], t.elem);
-  switch (t.oid) {
+  switch (physicalOid(t.oid)) {
     case Oid.bool:
       return Number(a) - Number(b);
     case Oid.int2:
     case Oid.int4:
     case Oid.oid:
-    case Oid.regclass:
-    case Oid.regtype:
     case Oid.date:
       return cmp(a as number, b as number);
     case Oid.int8:
@@ -117,14 +115,12 @@ export function hashKey(d: Datum, t: SqlType): string | number {
     const elem = t.elem;
     return JSON.stringify((d as readonly Datum[]).map((e) => hashKey(e, elem)));
   }
-  switch (t.oid) {
+  switch (physicalOid(t.oid)) {
     case Oid.bool:
       return d ? 1 : 0;
     case Oid.int2:
     case Oid.int4:
     case Oid.oid:
-    case Oid.regclass:
-    case Oid.regtype:
       return d as number;
     case Oid.date:
       return Number.isFinite(d as number) ? (d as number) : String(d);

@@ -3,6 +3,7 @@
 // (clock_timestamp()) and randomness (random(), gen_random_uuid()). The engine builds one per
 // statement; tests build deterministic ones with `evalContext({...})`.
 
+import type { RegCatalog } from "./reg-text.ts";
 import { UTC, type TimeZone } from "./timezone.ts";
 
 export interface EvalContext {
@@ -18,6 +19,8 @@ export interface EvalContext {
   random(): number;
   /** Fills `bytes` with cryptographically strong random bytes: gen_random_uuid(). */
   randomBytes(bytes: Uint8Array): void;
+  /** Names of catalog objects for regclass, regnamespace, … text I/O (absent: numbers only). */
+  readonly regCatalog?: RegCatalog;
 }
 
 function wallClockMicros(): bigint {
@@ -34,5 +37,6 @@ export function evalContext(overrides: Partial<EvalContext> = {}): EvalContext {
     clockTimestamp: overrides.clockTimestamp ?? wallClockMicros,
     random: overrides.random ?? Math.random,
     randomBytes: overrides.randomBytes ?? ((bytes: Uint8Array) => void crypto.getRandomValues(bytes)),
+    ...(overrides.regCatalog !== undefined ? { regCatalog: overrides.regCatalog } : {}),
   };
 }

@@ -6,8 +6,7 @@
 //
 //   type                         Datum
 //   bool                         boolean
-//   int2, int4, oid, regclass,   number (a safe integer within the type's range)
-//     regtype
+//   int2, int4, oid, reg*        number (a safe integer within the type's range)
 //   int8                         bigint
 //   float4, float8               number (float4 values are already rounded with Math.fround)
 //   numeric                      Numeric (numeric.ts): exact decimal + display scale, NaN, ±Infinity

@@ -16,11 +16,12 @@ import {
   parseFloat8, parseInt8, parseOid, parseSmallInt, parseUuid,
 } from "./scalar-text.ts";
 import { UTC } from "./timezone.ts";
-import { Oid, formatType, type SqlType } from "./type.ts";
+import { formatReg, parseReg } from "./reg-text.ts";
+import { Oid, formatType, isRegType, type SqlType } from "./type.ts";
 import { applyTypmod } from "./typmod.ts";
 
 /** The part of the evaluation context text I/O depends on. */
-export type TextContext = Pick<EvalContext, "timeZone" | "transactionTimestamp">;
+export type TextContext = Pick<EvalContext, "timeZone" | "transactionTimestamp" | "regCatalog">;
 
 const defaultTextContext = (): TextContext => ({ timeZone: UTC, transactionTimestamp: BigInt(Date.now()) * 1000n });
 
@@ -30,14 +31,13 @@ function parseBase(text: string, t: SqlType, ctx: TextContext): Datum {
     const elem = t.elem;
     return parseArray(text, (e) => parseText(e, elem, ctx));
   }
+  if (isRegType(t.oid)) return parseReg(text, t.oid, ctx.regCatalog);
   switch (t.oid) {
     case Oid.bool: return parseBool(text);
     case Oid.int2: return parseSmallInt(text, INT2_MIN, INT2_MAX, "smallint");
     case Oid.int4: return parseSmallInt(text, INT4_MIN, INT4_MAX, "integer");
     case Oid.int8: return parseInt8(text);
     case Oid.oid:
-    case Oid.regclass:
-    case Oid.regtype:
       return parseOid(text);
     case Oid.float4: return parseFloat8(text, true);
     case Oid.float8: return parseFloat8(text);
@@ -75,19 +75,18 @@ export function parseText(text: string, t: SqlType, ctx: TextContext = defaultTe
 }
 
 /** The text Postgres prints for a non-null value `d` of type `t` (null → null). */
-export function formatText(d: Datum, t: SqlType, ctx: Pick<EvalContext, "timeZone"> = { timeZone: UTC }): string | null {
+export function formatText(d: Datum, t: SqlType, ctx: Pick<EvalContext, "timeZone" | "regCatalog"> = { timeZone: UTC }): string | null {
   if (d === null) return null;
   if (t.elem !== undefined) {
     const elem = t.elem;
     return formatArray(d as readonly Datum[], (e) => formatText(e, elem, ctx)!);
   }
+  if (isRegType(t.oid)) return formatReg(d as number, t.oid, ctx.regCatalog);
   switch (t.oid) {
     case Oid.bool: return formatBool(d as boolean);
     case Oid.int2:
     case Oid.int4:
     case Oid.oid:
-    case Oid.regclass:
-    case Oid.regtype:
     case Oid.int8:
       return String(d);
     case Oid.float4: return formatFloat(d as number, true);

@@ -77,8 +77,15 @@ export const Oid = {
   timestamptz: 1184,
   interval: 1186,
   numeric: 1700,
+  regproc: 24,
+  regprocedure: 2202,
+  regoper: 2203,
+  regoperator: 2204,
   regclass: 2205,
   regtype: 2206,
+  regconfig: 3734,
+  regnamespace: 4089,
+  regrole: 4096,
   record: 2249,
   void: 2278,
   uuid: 2950,
@@ -107,8 +114,15 @@ const SCALAR_INFO: readonly TypeInfo[] = [
   { oid: 1184, name: "timestamptz", typlen: 8, category: "D", preferred: true, arrayOid: 1185 },
   { oid: 1186, name: "interval", typlen: 16, category: "T", preferred: true, arrayOid: 1187 },
   { oid: 1700, name: "numeric", typlen: -1, category: "N", preferred: false, arrayOid: 1231 },
+  { oid: 24, name: "regproc", typlen: 4, category: "N", preferred: false, arrayOid: 1008 },
+  { oid: 2202, name: "regprocedure", typlen: 4, category: "N", preferred: false, arrayOid: 2207 },
+  { oid: 2203, name: "regoper", typlen: 4, category: "N", preferred: false, arrayOid: 2208 },
+  { oid: 2204, name: "regoperator", typlen: 4, category: "N", preferred: false, arrayOid: 2209 },
   { oid: 2205, name: "regclass", typlen: 4, category: "N", preferred: false, arrayOid: 2210 },
   { oid: 2206, name: "regtype", typlen: 4, category: "N", preferred: false, arrayOid: 2211 },
+  { oid: 3734, name: "regconfig", typlen: 4, category: "N", preferred: false, arrayOid: 3735 },
+  { oid: 4089, name: "regnamespace", typlen: 4, category: "N", preferred: false, arrayOid: 4090 },
+  { oid: 4096, name: "regrole", typlen: 4, category: "N", preferred: false, arrayOid: 4097 },
   { oid: 2249, name: "record", typlen: -1, category: "P", preferred: false, arrayOid: 2287 },
   { oid: 2278, name: "void", typlen: 4, category: "P", preferred: false, arrayOid: 0 },
   { oid: 2950, name: "uuid", typlen: 16, category: "U", preferred: false, arrayOid: 2951 },
@@ -139,6 +153,26 @@ export function typeInfo(t: SqlType | number): TypeInfo {
   const info = INFO_BY_OID.get(oid);
   if (info === undefined) throw new PgError("internal_error", `no type information for OID ${oid}`);
   return info;
+}
+
+/**
+ * The OID alias types (regclass, regtype, regnamespace, …): an oid underneath, whose text form
+ * is the name of the object it points at (see reg-text.ts).
+ */
+export const REG_TYPE_OIDS: ReadonlySet<number> = new Set([
+  Oid.regproc, Oid.regprocedure, Oid.regoper, Oid.regoperator, Oid.regclass, Oid.regtype, Oid.regconfig, Oid.regnamespace, Oid.regrole,
+]);
+
+export function isRegType(oid: number): boolean {
+  return REG_TYPE_OIDS.has(oid);
+}
+
+/**
+ * The type whose representation a value of `oid` has: every reg* type is stored, compared,
+ * hashed and encoded exactly as an oid, so those layers switch on this instead of listing them.
+ */
+export function physicalOid(oid: number): number {
+  return REG_TYPE_OIDS.has(oid) ? Oid.oid : oid;
 }
 
 export function isKnownTypeOid(oid: number): boolean {
@@ -195,8 +229,15 @@ export const Types = {
   timestamptz: scalar(Oid.timestamptz),
   interval: scalar(Oid.interval),
   numeric: scalar(Oid.numeric),
+  regproc: scalar(Oid.regproc),
+  regprocedure: scalar(Oid.regprocedure),
+  regoper: scalar(Oid.regoper),
+  regoperator: scalar(Oid.regoperator),
   regclass: scalar(Oid.regclass),
   regtype: scalar(Oid.regtype),
+  regconfig: scalar(Oid.regconfig),
+  regnamespace: scalar(Oid.regnamespace),
+  regrole: scalar(Oid.regrole),
   record: scalar(Oid.record),
   void: scalar(Oid.void),
   uuid: scalar(Oid.uuid),
@@ -290,8 +331,15 @@ const OID_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>([
   ["timestamptz", Oid.timestamptz], ["timestamp with time zone", Oid.timestamptz],
   ["interval", Oid.interval],
   ["numeric", Oid.numeric], ["decimal", Oid.numeric], ["dec", Oid.numeric],
+  ["regproc", Oid.regproc],
+  ["regprocedure", Oid.regprocedure],
+  ["regoper", Oid.regoper],
+  ["regoperator", Oid.regoperator],
   ["regclass", Oid.regclass],
   ["regtype", Oid.regtype],
+  ["regconfig", Oid.regconfig],
+  ["regnamespace", Oid.regnamespace],
+  ["regrole", Oid.regrole],
   ["record", Oid.record],
   ["void", Oid.void],
   ["uuid", Oid.uuid],

@@ -33,7 +33,7 @@ import { interval, Jsonb, type Datum, type Interval } from "./datum.ts";
 import { formatJsonb, parseJsonb } from "./json.ts";
 import { Numeric } from "./numeric.ts";
 import { uuidFromBytes, uuidToBytes } from "./scalar-text.ts";
-import { Oid, formatType, type SqlType } from "./type.ts";
+import { Oid, formatType, physicalOid, type SqlType } from "./type.ts";
 
 const TAG_INT = 1;
 const TAG_FLOAT = 2;
@@ -202,15 +202,13 @@ function writeTagged(w: Writer, d: Exclude<Datum, null>, t: SqlType, header: (ta
     w.lengthPrefixed(body.finish());
     return;
   }
-  switch (t.oid) {
+  switch (physicalOid(t.oid)) {
     case Oid.bool:
       return header(d ? TAG_TRUE : TAG_FALSE);
     case Oid.int2:
     case Oid.int4:
     case Oid.int8:
     case Oid.oid:
-    case Oid.regclass:
-    case Oid.regtype:
       header(TAG_INT);
       return w.zigzag(d as number | bigint);
     case Oid.date: {
@@ -287,7 +285,7 @@ function readTagged(r: Reader, tag: number, t: SqlType): Datum {
         const days = Number(v);
         return days === DATE_NOEND ? Infinity : days === DATE_NOBEGIN ? -Infinity : days;
       }
-      if (t.oid === Oid.int2 || t.oid === Oid.int4 || t.oid === Oid.oid || t.oid === Oid.regclass || t.oid === Oid.regtype) return Number(v);
+      if (t.oid === Oid.int2 || t.oid === Oid.int4 || physicalOid(t.oid) === Oid.oid) return Number(v);
       throw mismatch();
     }
     case TAG_FLOAT: {

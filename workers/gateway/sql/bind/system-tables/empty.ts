@@ -1,0 +1,43 @@
+// Catalogs of features Warren does not have (triggers, rules, policies, publications,
+// inheritance and partitions, extended statistics, foreign data, event triggers, extensions,
+// user-defined functions): they exist with the columns clients read and hold no rows, so
+// client queries run and find nothing, as they would in a database that uses none of them.
+// pg_am and pg_language list the built-in entries every PostgreSQL 15 database has.
+import { arrayOf, Types } from "../../types/type.ts";
+import { B, C, F4, I2, I4, I8, N, O, T, table, type SystemTable } from "./context.ts";
+
+const empty = (spec: Parameters<typeof table>[0]) => (): SystemTable => table(spec, []);
+
+export const EMPTY_CATALOGS: Record<string, () => SystemTable> = {
+  pg_inherits: empty([["inhrelid", O], ["inhparent", O], ["inhseqno", I4], ["inhdetachpending", B]]),
+  pg_partitioned_table: empty([["partrelid", O], ["partstrat", C], ["partnatts", I2], ["partdefid", O]]),
+  pg_trigger: empty([["oid", O], ["tgrelid", O], ["tgparentid", O], ["tgname", N], ["tgfoid", O], ["tgtype", I2], ["tgenabled", C], ["tgisinternal", B], ["tgconstrrelid", O], ["tgconstraint", O]]),
+  pg_rewrite: empty([["oid", O], ["rulename", N], ["ev_class", O], ["ev_type", C], ["ev_enabled", C], ["is_instead", B]]),
+  pg_policy: empty([["oid", O], ["polname", N], ["polrelid", O], ["polcmd", C], ["polpermissive", B], ["polroles", arrayOf(O)], ["polqual", T], ["polwithcheck", T]]),
+  pg_statistic_ext: empty([["oid", O], ["stxrelid", O], ["stxname", N], ["stxnamespace", O], ["stxowner", O], ["stxstattarget", I4], ["stxkeys", T], ["stxkind", arrayOf(C)], ["stxexprs", T]]),
+  pg_publication: empty([["oid", O], ["pubname", N], ["pubowner", O], ["puballtables", B], ["pubinsert", B], ["pubupdate", B], ["pubdelete", B], ["pubtruncate", B], ["pubviaroot", B]]),
+  pg_publication_rel: empty([["oid", O], ["prpubid", O], ["prrelid", O], ["prqual", T], ["prattrs", arrayOf(I2)]]),
+  pg_publication_namespace: empty([["oid", O], ["pnpubid", O], ["pnnspid", O]]),
+  pg_subscription: empty([["oid", O], ["subdbid", O], ["subname", N], ["subowner", O], ["subenabled", B]]),
+  pg_event_trigger: empty([["oid", O], ["evtname", N], ["evtevent", N], ["evtowner", O], ["evtfoid", Types.regproc], ["evtenabled", C], ["evttags", arrayOf(T)]]),
+  pg_foreign_server: empty([["oid", O], ["srvname", N], ["srvowner", O], ["srvfdw", O], ["srvtype", T], ["srvversion", T], ["srvacl", arrayOf(T)], ["srvoptions", arrayOf(T)]]),
+  pg_foreign_data_wrapper: empty([["oid", O], ["fdwname", N], ["fdwowner", O], ["fdwhandler", O], ["fdwvalidator", O], ["fdwacl", arrayOf(T)], ["fdwoptions", arrayOf(T)]]),
+  pg_foreign_table: empty([["ftrelid", O], ["ftserver", O], ["ftoptions", arrayOf(T)]]),
+  pg_user_mappings: empty([["umid", O], ["srvid", O], ["srvname", N], ["umuser", O], ["usename", N], ["umoptions", arrayOf(T)]]),
+  pg_extension: empty([["oid", O], ["extname", N], ["extowner", O], ["extnamespace", O], ["extrelocatable", B], ["extversion", T], ["extconfig", arrayOf(O)], ["extcondition", arrayOf(T)]]),
+  pg_proc: empty([["oid", O], ["proname", N], ["pronamespace", O], ["proowner", O], ["prolang", O], ["procost", F4], ["prorows", F4], ["provariadic", O], ["prosupport", O], ["prokind", C], ["prosecdef", B], ["proleakproof", B], ["proisstrict", B], ["proretset", B], ["provolatile", C], ["proparallel", C], ["pronargs", I2], ["pronargdefaults", I2], ["prorettype", O], ["proargtypes", T], ["proallargtypes", arrayOf(O)], ["proargmodes", arrayOf(C)], ["proargnames", arrayOf(T)], ["prosrc", T], ["probin", T], ["proconfig", arrayOf(T)], ["proacl", arrayOf(T)]]),
+  pg_aggregate: empty([["aggfnoid", Types.regproc], ["aggkind", C], ["aggnumdirectargs", I2]]),
+  pg_operator: empty([["oid", O], ["oprname", N], ["oprnamespace", O], ["oprowner", O], ["oprkind", C], ["oprleft", O], ["oprright", O], ["oprresult", O], ["oprcode", Types.regproc]]),
+  pg_opclass: empty([["oid", O], ["opcmethod", O], ["opcname", N], ["opcnamespace", O], ["opcintype", O], ["opcdefault", B]]),
+  pg_conversion: empty([["oid", O], ["conname", N], ["connamespace", O], ["conforencoding", I4], ["contoencoding", I4], ["condefault", B]]),
+  pg_cast: empty([["oid", O], ["castsource", O], ["casttarget", O], ["castfunc", O], ["castcontext", C], ["castmethod", C]]),
+  pg_default_acl: empty([["oid", O], ["defaclrole", O], ["defaclnamespace", O], ["defaclobjtype", C], ["defaclacl", arrayOf(T)]]),
+  pg_init_privs: empty([["objoid", O], ["classoid", O], ["objsubid", I4], ["privtype", C], ["initprivs", arrayOf(T)]]),
+  pg_ts_config: empty([["oid", O], ["cfgname", N], ["cfgnamespace", O], ["cfgowner", O], ["cfgparser", O]]),
+  pg_locks: empty([["locktype", T], ["database", O], ["relation", O], ["pid", I4], ["mode", T], ["granted", B]]),
+  pg_stat_activity: empty([["datid", O], ["datname", N], ["pid", I4], ["usename", N], ["application_name", T], ["state", T], ["query", T]]),
+  pg_stat_user_indexes: empty([["relid", O], ["indexrelid", O], ["schemaname", N], ["relname", N], ["indexrelname", N], ["idx_scan", I8]]),
+  pg_stat_user_tables: empty([["relid", O], ["schemaname", N], ["relname", N], ["seq_scan", I8], ["n_live_tup", I8]]),
+  pg_am: () => table([["oid", O], ["amname", N], ["amhandler", Types.regproc], ["amtype", C]], [[2, "heap", 3, "t"], [403, "btree", 330, "i"], [405, "hash", 331, "i"]]),
+  pg_language: () => table([["oid", O], ["lanname", N], ["lanowner", O], ["lanispl", B], ["lanpltrusted", B]], [[12, "internal", 10, false, false], [13, "c", 10, false, false], [14, "sql", 10, false, true]]),
+};

@@ -1,0 +1,140 @@
+// pg_class and what hangs off a relation: pg_attribute, pg_attrdef, pg_index, pg_sequence and the
+// pg_depend rows that tie a serial/identity sequence to its column ("Owned by" in psql's \d).
+import type { Catalog } from "../../../catalog/catalog.ts";
+import type { ColumnDesc, TableDesc } from "../../../catalog/descriptors.ts";
+import { BOOTSTRAP_SUPERUSER_OID, indexOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
+import type { Datum } from "../../types/datum.ts";
+import { arrayOf, Oid, typeFromOid, typeInfo } from "../../types/type.ts";
+import {
+  B, C, F4, I2, I4, I8, N, O, T, attnum, indexName, relations, sequences, table, tables, userIndexes, views, visibleCols,
+  type SystemContext, type SystemTable,
+} from "./context.ts";
+import { SYSTEM_RELATION_OIDS } from "./oids.ts";
+
+const HEAP_AM = 2;
+const BTREE_AM = 403;
+
+export function pgClass(x: SystemContext): SystemTable {
+  const rows: Datum[][] = [];
+  for (const d of relations(x.catalog)) {
+    const kind = d.kind === "table" ? "r" : d.kind === "view" ? "v" : "S";
+    const t = d.kind === "table" ? d : null;
+    const natts = t !== null ? visibleCols(t).length : d.kind === "view" ? (x.viewColumns?.(d).length ?? 0) : 3;
+    // Foreign keys are enforced by internal triggers in Postgres, on both tables, and psql asks
+    // for a table's foreign keys (and the ones referencing it) only when relhastriggers is set.
+    const hasTriggers = t !== null && (t.foreignKeys.length > 0 || x.catalog.referencing(t.id).length > 0);
+    const options = t !== null && Object.keys(t.options).length > 0 ? Object.entries(t.options).map(([k, v]) => `${k}=${v}`) : null;
+    rows.push([relationOid(d.id), d.name, namespaceOid(d.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, kind === "r" ? HEAP_AM : 0, 0, 0, -1, 0, t !== null && userIndexes(t).length > 0, false, "p", kind, natts, t?.checks.length ?? 0, kind === "v", hasTriggers, false, false, false, false, "d", false, null, options, null]);
+    if (t !== null) {
+      for (const ix of userIndexes(t)) {
+        rows.push([indexOid(t.id, ix.id), indexName(t, ix), namespaceOid(t.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, BTREE_AM, 0, 0, -1, 0, false, false, "p", "i", ix.columns.length, 0, false, false, false, false, false, false, "n", false, null, null, null]);
+      }
+    }
+  }
+  return table(
+    [["oid", O], ["relname", N], ["relnamespace", O], ["reltype", O], ["reloftype", O], ["relowner", O], ["relam", O], ["relfilenode", O], ["reltablespace", O], ["reltuples", F4], ["reltoastrelid", O], ["relhasindex", B], ["relisshared", B], ["relpersistence", C], ["relkind", C], ["relnatts", I2], ["relchecks", I2], ["relhasrules", B], ["relhastriggers", B], ["relhassubclass", B], ["relrowsecurity", B], ["relforcerowsecurity", B], ["relispartition", B], ["relreplident", C], ["relispopulated", B], ["relacl", arrayOf(T)], ["reloptions", arrayOf(T)], ["relpartbound", T]],
+    rows,
+  );
+}
+
+/** pg_attribute.attstorage: PostgreSQL 15's typstorage of each type (plain for fixed width, extended for varlena). */
+function storageOf(typeOid: number): string {
+  if (typeOid === Oid.numeric) return "m";
+  return typeInfo(typeOid).typlen === -1 ? "x" : "p";
+}
+
+function attributeRow(relOid: number, name: string, typeOid: number, typmod: number, num: number, notNull: boolean, hasDefault: boolean, identity: string): Datum[] {
+  const info = typeInfo(typeOid);
+  const collatable = info.category === "S" && typeOid !== Oid.name ? 100 : typeOid === Oid.name ? 950 : 0;
+  return [relOid, name, typeOid, -1, info.typlen, num, info.category === "A" ? 1 : 0, -1, typmod, info.typlen > 0 && info.typlen <= 8, storageOf(typeOid), info.typlen === -1 ? "i" : info.typlen === 8 ? "d" : info.typlen === 4 ? "i" : info.typlen === 2 ? "s" : "c", notNull, hasDefault, false, identity, "", false, true, 0, collatable, null, null, null, ""];
+}
+
+export function pgAttribute(x: SystemContext): SystemTable {
+  const rows: Datum[][] = [];
+  for (const t of tables(x.catalog)) {
+    visibleCols(t).forEach((c, i) => rows.push(attributeRow(relationOid(t.id), c.name, c.type.oid, c.type.typmod, i + 1, !c.nullable, c.defaultExpr !== null, c.identity)));
+    for (const ix of userIndexes(t)) {
+      ix.columns.forEach((ic, i) => {
+        const c = t.columns.find((col) => col.id === ic.columnId)!;
+        rows.push(attributeRow(indexOid(t.id, ix.id), c.name, c.type.oid, c.type.typmod, i + 1, false, false, ""));
+      });
+    }
+  }
+  for (const v of views(x.catalog)) {
+    (x.viewColumns?.(v) ?? []).forEach((c, i) => rows.push(attributeRow(relationOid(v.id), c.name, c.type.oid, c.type.typmod, i + 1, false, false, "")));
+  }
+  for (const s of sequences(x.catalog)) {
+    [["last_value", Oid.int8], ["log_cnt", Oid.int8], ["is_called", Oid.bool]].forEach(([n, oid], i) => rows.push(attributeRow(relationOid(s.id), n as string, oid as number, -1, i + 1, true, false, "")));
+  }
+  return table(
+    [["attrelid", O], ["attname", N], ["atttypid", O], ["attstattarget", I4], ["attlen", I2], ["attnum", I2], ["attndims", I4], ["attcacheoff", I4], ["atttypmod", I4], ["attbyval", B], ["attstorage", C], ["attalign", C], ["attnotnull", B], ["atthasdef", B], ["atthasmissing", B], ["attidentity", C], ["attgenerated", C], ["attisdropped", B], ["attislocal", B], ["attinhcount", I4], ["attcollation", O], ["attacl", arrayOf(T)], ["attoptions", arrayOf(T)], ["attfdwoptions", arrayOf(T)], ["attcompression", C]],
+    rows,
+  );
+}
+
+/** pg_attrdef: adbin holds the default's text as pg_get_expr prints it (Warren keeps no node trees). */
+export function pgAttrdef(x: SystemContext): SystemTable {
+  const rows: Datum[][] = [];
+  for (const t of tables(x.catalog)) {
+    visibleCols(t).forEach((c, i) => {
+      if (c.defaultExpr === null) return;
+      rows.push([relationOid(t.id) * 100 + i, relationOid(t.id), i + 1, defaultText(x, t, c)]);
+    });
+  }
+  return table([["oid", O], ["adrelid", O], ["adnum", I2], ["adbin", T]], rows);
+}
+
+export function defaultText(x: SystemContext, t: TableDesc, c: ColumnDesc): string | null {
+  if (c.defaultExpr === null) return null;
+  return x.exprText?.(t, c.defaultExpr, typeFromOid(c.type.oid, c.type.typmod)) ?? null;
+}
+
+export function pgIndex(x: SystemContext): SystemTable {
+  const rows: Datum[][] = [];
+  for (const t of tables(x.catalog)) {
+    for (const ix of userIndexes(t)) {
+      const n = ix.columns.length;
+      rows.push([indexOid(t.id, ix.id), relationOid(t.id), n, n, ix.unique, false, ix.primary, false, true, false, ix.state !== "write-only", false, true, true, false, ix.columns.map((c) => attnum(t, c.columnId)).join(" "), ix.columns.map(() => "0").join(" "), ix.columns.map(() => "0").join(" "), ix.columns.map((c) => (c.desc ? "3" : "0")).join(" "), null, null]);
+    }
+  }
+  return table(
+    [["indexrelid", O], ["indrelid", O], ["indnatts", I2], ["indnkeyatts", I2], ["indisunique", B], ["indnullsnotdistinct", B], ["indisprimary", B], ["indisexclusion", B], ["indimmediate", B], ["indisclustered", B], ["indisvalid", B], ["indcheckxmin", B], ["indisready", B], ["indislive", B], ["indisreplident", B], ["indkey", T], ["indcollation", T], ["indclass", T], ["indoption", T], ["indexprs", T], ["indpred", T]],
+    rows,
+  );
+}
+
+export function pgSequence(x: SystemContext): SystemTable {
+  return table(
+    [["seqrelid", O], ["seqtypid", O], ["seqstart", I8], ["seqincrement", I8], ["seqmax", I8], ["seqmin", I8], ["seqcache", I8], ["seqcycle", B]],
+    sequences(x.catalog).map((s) => [relationOid(s.id), sequenceTypeOid(x.catalog, s), BigInt(s.start), BigInt(s.increment), BigInt(s.max), BigInt(s.min), 1n, s.cycle]),
+  );
+}
+
+/** A sequence's type: its owning column's for serial/identity, else bigint (Warren keeps no AS type). */
+function sequenceTypeOid(c: Catalog, s: { ownedBy: [number, number] | null; max: string }): number {
+  if (s.ownedBy !== null) {
+    const t = c.get(s.ownedBy[0]);
+    const col = t?.kind === "table" ? t.columns.find((x) => x.id === s.ownedBy![1]) : undefined;
+    if (col !== undefined && (col.type.oid === Oid.int2 || col.type.oid === Oid.int4 || col.type.oid === Oid.int8)) return col.type.oid;
+  }
+  if (s.max === "32767") return Oid.int2;
+  if (s.max === "2147483647") return Oid.int4;
+  return Oid.int8;
+}
+
+/**
+ * pg_depend, only the rows clients read: a sequence owned by a column depends on it, "a"
+ * (auto) for serial, "i" (internal) for identity.
+ */
+export function pgDepend(x: SystemContext): SystemTable {
+  const rows: Datum[][] = [];
+  const pgClassOid = SYSTEM_RELATION_OIDS["pg_class"]!;
+  for (const s of sequences(x.catalog)) {
+    if (s.ownedBy === null) continue;
+    const t = x.catalog.get(s.ownedBy[0]);
+    if (t?.kind !== "table") continue;
+    const col = t.columns.find((c) => c.id === s.ownedBy![1]);
+    rows.push([pgClassOid, relationOid(s.id), 0, pgClassOid, relationOid(t.id), attnum(t, s.ownedBy[1]), col?.identity !== "" && col?.identity !== undefined ? "i" : "a"]);
+  }
+  return table([["classid", O], ["objid", O], ["objsubid", I4], ["refclassid", O], ["refobjid", O], ["refobjsubid", I4], ["deptype", C]], rows);
+}

@@ -1,0 +1,51 @@
+// pg_type (every type the engine knows, and their array types), pg_collation, pg_enum.
+import { PG_CATALOG_SCHEMA_ID } from "../../../catalog/descriptors.ts";
+import { BOOTSTRAP_SUPERUSER_OID, namespaceOid } from "../../../catalog/oids.ts";
+import { arrayOf, isKnownTypeOid, Oid, typeFromOid, typeInfo } from "../../types/type.ts";
+import { B, C, F4, I2, I4, N, O, T, table, type SystemTable } from "./context.ts";
+
+/** The collations of PostgreSQL 15 a client may name: "default" (100) and "C" (950). */
+export const DEFAULT_COLLATION_OID = 100;
+export const C_COLLATION_OID = 950;
+
+function typeOids(): number[] {
+  const out = new Set<number>();
+  for (const oid of Object.values(Oid)) {
+    if (!isKnownTypeOid(oid)) continue;
+    out.add(oid);
+    const arr = typeInfo(oid).arrayOid;
+    if (arr !== 0) out.add(arr);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** pg_type.typcollation: "C" for name, the default collation for the other string types. */
+export function typeCollation(oid: number): number {
+  if (oid === Oid.name) return C_COLLATION_OID;
+  const info = typeInfo(oid);
+  return info.category === "S" ? DEFAULT_COLLATION_OID : 0;
+}
+
+export function pgType(): SystemTable {
+  return table(
+    [["oid", O], ["typname", N], ["typnamespace", O], ["typowner", O], ["typlen", I2], ["typbyval", B], ["typtype", C], ["typcategory", C], ["typispreferred", B], ["typisdefined", B], ["typdelim", C], ["typrelid", O], ["typelem", O], ["typarray", O], ["typbasetype", O], ["typtypmod", I4], ["typnotnull", B], ["typndims", I4], ["typcollation", O], ["typdefault", T], ["typacl", arrayOf(T)]],
+    typeOids().map((oid) => {
+      const info = typeInfo(oid);
+      const elem = info.category === "A" ? (typeFromOid(oid).elem?.oid ?? 0) : 0;
+      const collation = elem !== 0 ? typeCollation(elem) : typeCollation(oid);
+      return [oid, info.name, namespaceOid(PG_CATALOG_SCHEMA_ID), BOOTSTRAP_SUPERUSER_OID, info.typlen, info.typlen > 0 && info.typlen <= 8, info.category === "P" ? "p" : "b", info.category, info.preferred, true, ",", 0, elem, info.arrayOid, 0, -1, false, 0, collation, null, null];
+    }),
+  );
+}
+
+export function pgCollation(): SystemTable {
+  const ns = namespaceOid(PG_CATALOG_SCHEMA_ID);
+  return table(
+    [["oid", O], ["collname", N], ["collnamespace", O], ["collowner", O], ["collprovider", C], ["collisdeterministic", B], ["collencoding", I4], ["collcollate", T], ["collctype", T]],
+    [[DEFAULT_COLLATION_OID, "default", ns, BOOTSTRAP_SUPERUSER_OID, "d", true, -1, null, null], [C_COLLATION_OID, "C", ns, BOOTSTRAP_SUPERUSER_OID, "c", true, -1, "C", "C"]],
+  );
+}
+
+export function pgEnum(): SystemTable {
+  return table([["oid", O], ["enumtypid", O], ["enumsortorder", F4], ["enumlabel", N]], []);
+}
