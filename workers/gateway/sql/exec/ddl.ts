@@ -97,6 +97,16 @@ export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false)
     return { columnId: c.id, desc: e["ordering"] === "SORTBY_DESC", name: c.name };
   });
   const unique = stmt["unique"] === true;
+  // Options that change which rows an index covers or what it treats as equal must not be dropped
+  // silently: a partial unique index built over every row would refuse rows PostgreSQL accepts.
+  if (stmt["whereClause"] !== undefined) {
+    throw new PgError("feature_not_supported", "partial indexes (CREATE INDEX … WHERE) are not supported", {
+      hint: "Create the index without WHERE, or enforce the condition in the application.",
+    });
+  }
+  if (stmt["nulls_not_distinct"] === true) {
+    throw new PgError("feature_not_supported", "UNIQUE NULLS NOT DISTINCT is not supported");
+  }
   const name = (stmt["idxname"] as string | undefined) ?? indexName(env, table, cols.map((c) => c.name), unique);
   if (env.catalog.indexIn(table.schemaId, name) !== undefined || env.catalog.relationIn(table.schemaId, name) !== undefined) {
     if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE INDEX" };
