@@ -16,11 +16,10 @@ import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind
 import { bindQuery, bindWith } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
 import { bindTableRules } from "./bind/table-rules.ts";
-import { formatText } from "./bridge/text.ts";
-import { setBindContext } from "./bridge/eval-context.ts";
-import { evalContext } from "./types/context.ts";
+import { formatText } from "./types/text-io.ts";
+import { evalContext, type EvalContext } from "./types/context.ts";
 import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
-import { compareDatums } from "./bridge/compare.ts";
+import { compareDatums } from "./types/compare.ts";
 import type { ExecContext } from "./exec/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
 import { createTableFromColumns, type DdlChange } from "./exec/ddl-create-table.ts";
@@ -88,7 +87,7 @@ function valueFormatter(catalog: Catalog, timeZone: TimeZone): ValueFormatter {
       return String(d);
     }
     if (d !== null && t.oid === Oid.regtype) return isKnownTypeOid(Number(d)) ? formatType(typeFromOid(Number(d))) : String(d);
-    return formatText(t, d, timeZone);
+    return formatText(d, t, { timeZone });
   };
 }
 
@@ -125,12 +124,14 @@ export class StatementRunner {
   readonly ctx: ExecContext;
   private slot = 1_000_000;
   private readonly tz: TimeZone;
+  /** The statement's time zone and transaction time, for binding and for the executor. */
+  private readonly evalContext: EvalContext;
 
   constructor(env: StatementEnv, state: TxnState, analyze = false) {
     this.env = env;
     this.state = state;
     this.tz = timeZoneFromSetting(env.settings.get("timezone"));
-    setBindContext(evalContext({ timeZone: this.tz, transactionTimestamp: state.txnStartMicros }));
+    this.evalContext = evalContext({ timeZone: this.tz, transactionTimestamp: state.txnStartMicros });
     this.binder = this.newBinder();
     const codec = env.codecs;
     const cteRows = new Map<number, Row[]>();
@@ -141,6 +142,7 @@ export class StatementRunner {
         return self.state.catalog;
       },
       ks: env.ks,
+      evalContext: this.evalContext,
       memory: new MemoryAccount(env.settings.workMemBytes(sqlLimits.workMemBytes)),
       params: [],
       outerRows: [],
@@ -159,6 +161,7 @@ export class StatementRunner {
   private newBinder(): Binder {
     return new Binder({
       catalog: this.state.catalog,
+      evalContext: this.evalContext,
       searchPath: this.env.settings.searchPath(),
       params: this.env.params,
       user: this.env.sessionValue("warren.current_user") ?? "warren",
@@ -207,8 +210,9 @@ export class StatementRunner {
     const conds: Expr[] = fk.columnIds.map((id, i) => {
       const p = child.columns.findIndex((c) => c.id === id);
       const col: Expr = { kind: "col", type: cols[p]!.type, index: p };
-      const val: Expr = { kind: "const", type: cols[p]!.type, value: values[i]! };
-      return { kind: "call", type: Types.bool, name: "=", args: [col, val], fn: ([a, b]) => compareDatums(a!, b!) === 0, strict: true, volatile: false };
+      const type = cols[p]!.type;
+      const val: Expr = { kind: "const", type, value: values[i]! };
+      return { kind: "call", type: Types.bool, name: "=", args: [col, val], fn: ([a, b]) => compareDatums(a!, b!, type) === 0, strict: true, volatile: false };
     });
     const scan: Rel = { kind: "scan", table: child, alias: child.name, cols: cols.map((c) => ({ name: c.name, type: c.type, tableId: child.id, columnId: c.columnId })) };
     const rel: Rel = { kind: "filter", cols: scan.cols, input: scan, pred: conds.length === 1 ? conds[0]! : { kind: "and", type: Types.bool, args: conds } };
@@ -401,7 +405,8 @@ export class StatementRunner {
       ctx: this.ctx,
       checkRows: async (t, check, name) => {
         const scope = new Scope(tableScope(t, t.name, 0, null), null);
-        const e = coerceBool(bindExpr(this.newBinder(), check, ctxFor(scope, "check constraints")), "CHECK");
+        const b = this.newBinder();
+        const e = coerceBool(b, bindExpr(b, check, ctxFor(scope, "check constraints")), "CHECK");
         const c = compile(e, this.ctx);
         const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeFromOid(col.type.oid, col.type.typmod), tableId: t.id, columnId: col.id })) };
         for await (const b of plan(scan).run(this.ctx)) {
@@ -411,7 +416,8 @@ export class StatementRunner {
         }
       },
       evalDefault: async (_t, expr, oid, typmod) => {
-        const e = coerce(bindExpr(this.newBinder(), expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
+        const b = this.newBinder();
+        const e = coerce(b, bindExpr(b, expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
         return evalRow(compile(e, this.ctx), [], this.ctx);
       },
       validateFk: async (t, fkName) => {

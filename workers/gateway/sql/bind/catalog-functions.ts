@@ -19,7 +19,7 @@ function tableOf(b: Binder, oid: Datum): TableDesc | null {
 }
 
 export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr | null {
-  const oidArg = (i: number): Expr => coerce(args[i]!, Types.oid);
+  const oidArg = (i: number): Expr => coerce(b, args[i]!, Types.oid);
   switch (name) {
     case "pg_table_is_visible":
       return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => {
@@ -30,17 +30,17 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         return s !== undefined && b.searchPath.includes(s.name);
       });
     case "format_type":
-      return callExpr(name, Types.text, [oidArg(0), coerce(args[1] ?? { kind: "const", type: Types.int4, value: null }, Types.int4)], ([oid, mod]) =>
+      return callExpr(name, Types.text, [oidArg(0), coerce(b, args[1] ?? { kind: "const", type: Types.int4, value: null }, Types.int4)], ([oid, mod]) =>
         isKnownTypeOid(Number(oid)) ? formatType(typeFromOid(Number(oid), mod === null ? -1 : (mod as number))) : "???", false);
     case "pg_get_userbyid":
       return callExpr(name, Types.name, [oidArg(0)], () => b.user);
     case "pg_encoding_to_char":
-      return callExpr(name, Types.name, [coerce(args[0]!, Types.int4)], () => "UTF8");
+      return callExpr(name, Types.name, [coerce(b, args[0]!, Types.int4)], () => "UTF8");
     case "current_schemas":
-      return callExpr(name, arrayOf(Types.name), [coerce(args[0]!, Types.bool)], ([implicit]) =>
+      return callExpr(name, arrayOf(Types.name), [coerce(b, args[0]!, Types.bool)], ([implicit]) =>
         [...(implicit ? ["pg_catalog"] : []), ...b.searchPath.filter((s) => b.catalog.schema(s) !== undefined)]);
     case "pg_get_expr":
-      return callExpr(name, Types.text, args.slice(0, 1).map((a) => coerce(a, Types.text)), ([e]) => e ?? null);
+      return callExpr(name, Types.text, args.slice(0, 1).map((a) => coerce(b, a, Types.text)), ([e]) => e ?? null);
     case "pg_get_indexdef":
       return callExpr(name, Types.text, [oidArg(0)], ([oid]) => {
         const ix = indexOfOid(Number(oid));
@@ -57,7 +57,7 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "shobj_description":
       return callExpr(name, Types.text, args, () => null, false);
     case "pg_get_serial_sequence":
-      return callExpr(name, Types.text, [coerce(args[0]!, Types.text), coerce(args[1]!, Types.text)], ([tn, cn]) => {
+      return callExpr(name, Types.text, [coerce(b, args[0]!, Types.text), coerce(b, args[1]!, Types.text)], ([tn, cn]) => {
         const t = b.catalog.resolveRelation((tn as string).split("."), b.searchPath);
         if (t === undefined) throw new PgError("undefined_table", `relation "${tn as string}" does not exist`);
         for (const d of b.catalog.descriptors()) {

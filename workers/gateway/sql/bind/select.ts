@@ -4,7 +4,7 @@
 import { PgError } from "../../../../common/errors.ts";
 import { visibleColumns } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
-import { commonType } from "../bridge/casts.ts";
+import { commonType } from "../types/cast-rules.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Oid, type SqlType, Types, typeFromOid } from "../types/type.ts";
 import { type Binder, pos } from "./binder.ts";
@@ -98,7 +98,7 @@ export function bindWith(b: Binder, w: PgNode, outer: Scope | null): void {
       (def as { unionAll: boolean }).unionAll = q["all"] === true;
       b.ctes.push(def);
       const step = bindQuery(b, { SelectStmt: q["rarg"] }, outer);
-      def.recursive = castRel(step, def.cols.map((c2) => c2.type));
+      def.recursive = castRel(b, step, def.cols.map((c2) => c2.type));
     } else {
       const rel = bindQuery(b, query, outer);
       def.rel = rel;
@@ -117,9 +117,9 @@ function referencesName(n: unknown, name: string): boolean {
 }
 
 /** Projects `rel` so its columns have `types` (set operations, recursive CTE steps, INSERT). */
-export function castRel(rel: Rel, types: readonly SqlType[]): Rel {
+export function castRel(b: Binder, rel: Rel, types: readonly SqlType[]): Rel {
   if (rel.cols.every((c, i) => c.type.oid === types[i]!.oid)) return rel;
-  const exprs = rel.cols.map((c, i) => coerce({ kind: "col", type: c.type, index: i }, types[i]!));
+  const exprs = rel.cols.map((c, i) => coerce(b, { kind: "col", type: c.type, index: i }, types[i]!));
   return { kind: "project", cols: rel.cols.map((c, i) => ({ ...c, type: types[i]! })), input: rel, exprs };
 }
 
@@ -139,8 +139,8 @@ function bindSelectStmt(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
       kind: "setop",
       op: setop,
       all: stmt["all"] === true,
-      left: castRel(left, types),
-      right: castRel(right, types),
+      left: castRel(b, left, types),
+      right: castRel(b, right, types),
       cols: left.cols.map((c, i) => outCol(c.name, types[i]!)),
     };
     outputScopeCols = rel.cols.slice();
@@ -164,7 +164,7 @@ export function bindValues(b: Binder, lists: PgNode[], outer: Scope | null, targ
   return {
     kind: "values",
     cols: types.map((t, i) => outCol(`column${i + 1}`, t)),
-    rows: rows.map((r) => r.map((e, i) => coerce(e, types[i]!))),
+    rows: rows.map((r) => r.map((e, i) => coerce(b, e, types[i]!))),
   };
 }
 
@@ -194,7 +194,7 @@ function bindLimit(b: Binder, stmt: PgNode, rel: Rel, outer: Scope | null): Rel 
     if (n === undefined) return null;
     const e = bindExpr(b, n, ctxFor(scope, "LIMIT"));
     if (e.kind === "const" && e.value === null && lim === n) return null; // LIMIT NULL / ALL
-    return coerce(e, Types.int8);
+    return coerce(b, e, Types.int8);
   };
   return { kind: "limit", cols: rel.cols, input: rel, limit: bindBound(lim), offset: bindBound(off) };
 }
@@ -308,7 +308,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
       const name = stringList(call["funcname"] as PgNode[]).pop()!.toLowerCase();
       const scope = new Scope([], node["lateral"] === true ? lateralScope : outer);
       const args = ((call["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(scope, "FROM")));
-      const rel = bindSrf(name, args, alias.cols[0] ?? alias.name ?? name);
+      const rel = bindSrf(b, name, args, alias.cols[0] ?? alias.name ?? name);
       return { rel, cols: scopeOf(rel, alias.name ?? name, 0, alias.cols.length ? alias.cols : undefined) };
     }
   }
@@ -336,12 +336,12 @@ function findSrfCalls(node: unknown, out: PgNode[] = []): PgNode[] {
   return out;
 }
 
-export function bindSrf(name: string, args: Expr[], colName: string): Rel {
+export function bindSrf(b: Binder, name: string, args: Expr[], colName: string): Rel {
   if (name === "generate_series") {
     if (args.length < 2 || args.length > 3) throw new PgError("undefined_function", `function generate_series with ${args.length} arguments does not exist`);
     const t = commonType(args.slice(0, 2).map((a) => a.type), "generate_series");
     const st: SqlType = t.oid === Oid.int8 ? Types.int8 : t.oid === Oid.numeric ? Types.numeric : Types.int4;
-    const cargs = args.map((a) => coerce(a, st));
+    const cargs = args.map((a) => coerce(b, a, st));
     return { kind: "srf", name, args: cargs, cols: [outCol(colName, st)] };
   }
   if (name === "unnest") {
@@ -386,7 +386,7 @@ function bindJoin(b: Binder, node: PgNode, outer: Scope | null, lateralScope: Sc
       cols = [...left.cols, ...right.cols.map((c) => ({ ...c, index: c.index + shift, merged: drop.has(c.name) }))];
     }
   } else if (node["quals"] !== undefined) {
-    on = coerceBool(bindExpr(b, node["quals"] as PgNode, ctxFor(scope, "JOIN conditions")), "JOIN/ON");
+    on = coerceBool(b, bindExpr(b, node["quals"] as PgNode, ctxFor(scope, "JOIN conditions")), "JOIN/ON");
   }
   const alias = aliasOf(node);
   if (alias.name !== null) cols = cols.map((c) => ({ ...c, table: alias.name }));
@@ -459,7 +459,7 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   const scope = new Scope(from.cols, outer);
   let rel: Rel = from.rel;
   if (stmt["whereClause"] !== undefined) {
-    const pred = coerceBool(bindExpr(b, stmt["whereClause"] as PgNode, ctxFor(scope, "WHERE")), "WHERE");
+    const pred = coerceBool(b, bindExpr(b, stmt["whereClause"] as PgNode, ctxFor(scope, "WHERE")), "WHERE");
     rel = { kind: "filter", cols: rel.cols, input: rel, pred };
   }
   const aggs: AggCall[] = [];
@@ -477,7 +477,7 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
       const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
       const argScope = new Scope([], scope);
       const args = ((fc["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(argScope, "FROM")));
-      const srf = bindSrf(fname, args, fname);
+      const srf = bindSrf(b, fname, args, fname);
       const index = rel.cols.length;
       rel = { kind: "join", type: "inner", left: rel, right: srf, on: null, lateral: true, cols: [...rel.cols, ...srf.cols] };
       scope.columns.push({ table: null, name: `\u0000srf${index}`, type: srf.cols[0]!.type, index, hidden: true, tableId: 0, columnId: 0 });
@@ -564,7 +564,7 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   });
   let having: Expr | null = null;
   if (stmt["havingClause"] !== undefined) {
-    having = coerceBool(bindExpr(b, stmt["havingClause"] as PgNode, { ...ctx, wins: null, clause: "HAVING" }), "HAVING");
+    having = coerceBool(b, bindExpr(b, stmt["havingClause"] as PgNode, { ...ctx, wins: null, clause: "HAVING" }), "HAVING");
   }
 
   const sortExprs: Expr[] = sortRefs.map((r) => ("target" in r ? targets[r.target]!.expr : r.expr));
@@ -604,7 +604,7 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   // Projection: targets, then hidden sort columns not already among them.
   const projExprs = targets.map((t) => post(t.expr));
   const projCols: OutputColumn[] = targets.map((t, i) => outCol(t.name, finalType(projExprs[i]!.type), t.tableId, t.columnId));
-  const finalExprs = projExprs.map((e) => (e.type.oid === Oid.unknown ? coerce(e, Types.text) : e));
+  const finalExprs = projExprs.map((e) => (e.type.oid === Oid.unknown ? coerce(b, e, Types.text) : e));
   const sortKeys: SortKey[] = [];
   let hidden = 0;
   sortRefs.forEach((r, i) => {

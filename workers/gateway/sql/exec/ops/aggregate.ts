@@ -2,10 +2,11 @@
 // or summing a table of any size needs memory only for its groups (charged to the budget).
 import { PgError } from "../../../../../common/errors.ts";
 import type { AggCall, Expr } from "../../bind/bound.ts";
-import { compareDatums, datumKey, rowKey } from "../../bridge/compare.ts";
-import { formatText } from "../../bridge/text.ts";
+import { datumToJson, datumToJsonText } from "../../functions/json-functions.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
-import type { Datum } from "../../types/datum.ts";
+import { compareDatums, rowHashKey } from "../../types/compare.ts";
+import type { EvalContext } from "../../types/context.ts";
+import { Jsonb, type Datum, type JsonValue } from "../../types/datum.ts";
 import { Numeric } from "../../types/numeric.ts";
 import { Oid, type SqlType } from "../../types/type.ts";
 import type { ExecContext } from "../context.ts";
@@ -22,16 +23,8 @@ function toNumeric(d: Datum): Numeric {
   return Numeric.fromInteger(d as number | bigint);
 }
 
-function jsonText(t: SqlType, d: Datum): string {
-  if (d === null) return "null";
-  if (t.oid === Oid.bool) return d ? "true" : "false";
-  if (t.oid === Oid.json || t.oid === Oid.jsonb) return formatText(t, d) ?? "null";
-  if ([Oid.int2, Oid.int4, Oid.int8, Oid.float4, Oid.float8, Oid.numeric].includes(t.oid as 21)) return formatText(t, d) ?? "null";
-  return JSON.stringify(formatText(t, d));
-}
-
-/** A fresh accumulator for one aggregate call. */
-export function makeAccumulator(a: AggCall): Accumulator {
+/** A fresh accumulator for one aggregate call; `ctx` gives json_agg its time zone. */
+export function makeAccumulator(a: AggCall, ctx: EvalContext): Accumulator {
   const inType = a.argTypes[0];
   switch (a.name) {
     case "count": {
@@ -103,11 +96,16 @@ export function makeAccumulator(a: AggCall): Accumulator {
     case "min":
     case "max": {
       const sign = a.name === "min" ? -1 : 1;
+      const t = inType!;
+      // Of equal values (1.0 and 1.00, 0 and -0, '1 mon' and '30 days') Postgres's smaller/larger
+      // functions keep the later one, except bpchar's, which keep the earlier.
+      const keepEarlier = t.oid === Oid.bpchar;
       let best: Datum = null;
       return {
         add: ([v = null]) => {
           if (v === null) return;
-          if (best === null || compareDatums(v, best) * sign > 0) best = v;
+          const c = best === null ? 1 : compareDatums(v, best, t) * sign;
+          if (c > 0 || (c === 0 && !keepEarlier)) best = v;
         },
         result: () => best,
       };
@@ -138,12 +136,18 @@ export function makeAccumulator(a: AggCall): Accumulator {
       let any = false;
       return { add: ([v = null]) => { out.push(v ?? null); any = true; }, result: () => (any ? out : null) };
     }
-    case "json_agg":
-    case "jsonb_agg": {
+    case "json_agg": {
       const out: string[] = [];
       return {
-        add: ([v = null]) => { out.push(jsonText(inType!, v ?? null)); },
-        result: () => (out.length === 0 ? null : a.name === "json_agg" ? `[${out.join(", ")}]` : `[${out.join(", ")}]`),
+        add: ([v = null]) => { out.push(datumToJsonText(v, inType!, ctx.timeZone)); },
+        result: () => (out.length === 0 ? null : `[${out.join(", ")}]`),
+      };
+    }
+    case "jsonb_agg": {
+      const out: JsonValue[] = [];
+      return {
+        add: ([v = null]) => { out.push(datumToJson(v, inType!, ctx.timeZone)); },
+        result: () => (out.length === 0 ? null : new Jsonb(out)),
       };
     }
   }
@@ -156,17 +160,20 @@ class AggState {
   private readonly seen: Set<string> | null;
   private readonly ordered: Array<{ args: Datum[]; keys: Datum[] }> | null;
   private readonly call: AggCall;
+  /** Types of the (coerced) arguments: DISTINCT tells argument tuples apart by their `=`. */
+  private readonly argTypes: readonly SqlType[];
 
-  constructor(call: AggCall) {
+  constructor(call: AggCall, ctx: EvalContext) {
     this.call = call;
-    this.acc = makeAccumulator(call);
+    this.argTypes = call.args.map((e) => e.type);
+    this.acc = makeAccumulator(call, ctx);
     this.seen = call.distinct ? new Set() : null;
     this.ordered = call.orderBy.length > 0 ? [] : null;
   }
 
   add(args: Datum[], keys: Datum[]): number {
     if (this.seen !== null) {
-      const k = args.length === 1 ? datumKey(args[0]!) : rowKey(args);
+      const k = rowHashKey(args, this.argTypes);
       if (this.seen.has(k)) return 0;
       this.seen.add(k);
     }
@@ -204,6 +211,7 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
     estRows,
     async *run(ctx: ExecContext) {
       const keyFns = groupBy.map((g) => compile(g, ctx));
+      const keyTypes = groupBy.map((g) => g.type);
       const compiled: CompiledAgg[] = aggs.map((a) => ({
         call: a,
         args: a.args.map((x) => compile(x, ctx)),
@@ -213,7 +221,7 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
       const all = [...keyFns, ...compiled.flatMap((c) => [...c.args, ...(c.filter ? [c.filter] : []), ...c.orderKeys])];
       const preps = all.filter((c) => c.asyncParts.length > 0);
       const groups = new Map<string, { key: Row; states: AggState[] }>();
-      const single = groupBy.length === 0 ? { key: [] as Row, states: aggs.map((a) => new AggState(a)) } : null;
+      const single = groupBy.length === 0 ? { key: [] as Row, states: aggs.map((a) => new AggState(a, ctx.evalContext)) } : null;
       for await (const batch of input.run(ctx)) {
         let bytes = 0;
         for (const row of batch) {
@@ -221,10 +229,10 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
           let g = single;
           if (g === null) {
             const key = keyFns.map((k) => k.fn(row));
-            const k = rowKey(key);
+            const k = rowHashKey(key, keyTypes);
             g = groups.get(k) ?? null;
             if (g === null) {
-              g = { key, states: aggs.map((a) => new AggState(a)) };
+              g = { key, states: aggs.map((a) => new AggState(a, ctx.evalContext)) };
               groups.set(k, g);
               bytes += 64 + k.length * 2 + aggs.length * 96;
             }
