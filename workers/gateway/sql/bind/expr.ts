@@ -12,7 +12,8 @@ import { Numeric } from "../types/numeric.ts";
 import { relationOid } from "../../catalog/oids.ts";
 import { arrayOf, formatType, Oid, type SqlType, Types, typeCategory, typeFromName } from "../types/type.ts";
 import type { Datum } from "../types/datum.ts";
-import { AGGREGATES, aggregateType, WINDOW_ONLY, windowType } from "./aggregates.ts";
+import { aggregateType, isAggregate } from "../functions/aggregates.ts";
+import { WINDOW_ONLY, windowType } from "./window-functions.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, Expr, FrameBound, SortKey, SpecialFn, WindowCall, WindowFrame } from "./bound.ts";
 import type { Scope } from "./scope.ts";
@@ -367,7 +368,7 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
     throw new PgError("feature_not_supported", `set-returning functions are not allowed in ${ctx.clause}`, pos(loc));
   }
   if (over !== undefined) return bindWindowCall(b, node, name, ctx);
-  if (AGGREGATES.has(name)) {
+  if (isAggregate(name)) {
     if (ctx.aggs === null) {
       throw new PgError("grouping_error", `aggregate functions are not allowed in ${ctx.clause}`, pos(loc));
     }
@@ -469,7 +470,7 @@ function bindWindowCall(b: Binder, node: PgNode, name: string, ctx: ExprContext)
   const orderBy = ((over["orderClause"] as PgNode[] | undefined) ?? []).map((s) => bindSortBy(b, s, inner));
   const frame = bindFrame(b, over, ctx);
   let call: WindowCall;
-  if (AGGREGATES.has(name)) {
+  if (isAggregate(name)) {
     const star = node["agg_star"] === true;
     const typing = aggregateType(name, star ? [] : args.map((a) => a.type));
     const agg: AggCall = {

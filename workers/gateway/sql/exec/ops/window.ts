@@ -3,13 +3,13 @@
 // functions, lag/lead, first/last/nth_value, and aggregates over ROWS / RANGE frames.
 import { PgError } from "../../../../../common/errors.ts";
 import type { WindowCall } from "../../bind/bound.ts";
+import { makeAccumulator } from "../../functions/aggregates.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
 import { compareDatums } from "../../types/compare.ts";
 import type { EvalContext } from "../../types/context.ts";
 import type { Datum } from "../../types/datum.ts";
 import { compile, prepare, type Row } from "../eval.ts";
 import { rowBytes } from "../memory.ts";
-import { makeAccumulator } from "./aggregate.ts";
 import { keyComparator } from "./sort.ts";
 
 export function windowOp(input: PlanNode, funcs: readonly WindowCall[]): PlanNode {
