@@ -14,8 +14,8 @@ import { decodeU64, type Keyspace } from "../catalog/keyspace.ts";
 import { bytesEqual, keyNext, keyString, prefixEnd } from "../kv/bytes.ts";
 import type { KvClient } from "../kv/kv-client.ts";
 import { Txn } from "../txn/txn.ts";
-import { formatText } from "./bridge/text.ts";
 import { RowCodec } from "./exec/row-codec.ts";
+import { formatText } from "./types/text-io.ts";
 
 /** Rows per backfill transaction: each writes one entry per row; small commits keep conflicts with concurrent writers cheap to redo. */
 const BACKFILL_CHUNK_ROWS = 2000;
@@ -94,7 +94,7 @@ export async function buildIndexOnline(d: Deps, tableId: number, indexId: number
             if (other !== null && !bytesEqual(other, e.entry.value)) {
               const cols = index.columns.map((c) => codec.position(c.columnId));
               throw new PgError("unique_violation", `could not create unique index "${index.name}"`, {
-                detail: `Key (${cols.map((p) => table.columns[p]!.name).join(", ")})=(${cols.map((p) => formatText(codec.types[p]!, e.row[p]!) ?? "null").join(", ")}) is duplicated.`,
+                detail: `Key (${cols.map((p) => table.columns[p]!.name).join(", ")})=(${cols.map((p) => formatText(e.row[p]!, codec.types[p]!) ?? "null").join(", ")}) is duplicated.`,
                 constraint: index.name,
               });
             }

@@ -16,11 +16,10 @@ import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind
 import { bindQuery, bindWith } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
 import { bindTableRules } from "./bind/table-rules.ts";
-import { formatText } from "./bridge/text.ts";
-import { setBindContext } from "./bridge/eval-context.ts";
-import { evalContext } from "./types/context.ts";
+import { formatText } from "./types/text-io.ts";
+import { evalContext, type EvalContext } from "./types/context.ts";
 import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
-import { compareDatums } from "./bridge/compare.ts";
+import { compareDatums } from "./types/compare.ts";
 import type { ExecContext } from "./exec/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
 import { createTableFromColumns, type DdlChange } from "./exec/ddl-create-table.ts";
@@ -79,8 +78,7 @@ type ValueFormatter = (t: SqlType, d: Datum) => string | null;
 
 function valueFormatter(names: RegCatalog, timeZone: TimeZone): ValueFormatter {
   return (t, d) => {
-    if (d !== null && isRegType(t.oid)) return formatReg(d as number, t.oid, names);
-    return formatText(t, d, timeZone);
+    return formatText(d, t, { timeZone, regCatalog: names });
   };
 }
 
@@ -119,13 +117,15 @@ export class StatementRunner {
   private readonly tz: TimeZone;
   /** Names for regclass, regnamespace, … values, from this statement's catalog. */
   private readonly regNames: RegCatalog;
+  /** The statement's time zone and transaction time, for binding and for the executor. */
+  private readonly evalContext: EvalContext;
 
   constructor(env: StatementEnv, state: TxnState, analyze = false) {
     this.env = env;
     this.state = state;
     this.tz = timeZoneFromSetting(env.settings.get("timezone"));
     this.regNames = regCatalog(() => this.state.catalog, env.sessionValue("warren.current_user") ?? "warren", env.settings.searchPath());
-    setBindContext(evalContext({ timeZone: this.tz, transactionTimestamp: state.txnStartMicros, regCatalog: this.regNames }));
+    this.evalContext = evalContext({ timeZone: this.tz, transactionTimestamp: state.txnStartMicros, regCatalog: this.regNames });
     this.binder = this.newBinder();
     const codec = env.codecs;
     const cteRows = new Map<number, Row[]>();
@@ -136,6 +136,7 @@ export class StatementRunner {
         return self.state.catalog;
       },
       ks: env.ks,
+      evalContext: this.evalContext,
       memory: new MemoryAccount(env.settings.workMemBytes(sqlLimits.workMemBytes)),
       params: [],
       outerRows: [],
@@ -154,6 +155,7 @@ export class StatementRunner {
   private newBinder(): Binder {
     return new Binder({
       catalog: this.state.catalog,
+      evalContext: this.evalContext,
       searchPath: this.env.settings.searchPath(),
       params: this.env.params,
       user: this.env.sessionValue("warren.current_user") ?? "warren",
@@ -203,8 +205,9 @@ export class StatementRunner {
     const conds: Expr[] = fk.columnIds.map((id, i) => {
       const p = child.columns.findIndex((c) => c.id === id);
       const col: Expr = { kind: "col", type: cols[p]!.type, index: p };
-      const val: Expr = { kind: "const", type: cols[p]!.type, value: values[i]! };
-      return { kind: "call", type: Types.bool, name: "=", args: [col, val], fn: ([a, b]) => compareDatums(a!, b!) === 0, strict: true, volatile: false };
+      const type = cols[p]!.type;
+      const val: Expr = { kind: "const", type, value: values[i]! };
+      return { kind: "call", type: Types.bool, name: "=", args: [col, val], fn: ([a, b]) => compareDatums(a!, b!, type) === 0, strict: true, volatile: false };
     });
     const scan: Rel = { kind: "scan", table: child, alias: child.name, cols: cols.map((c) => ({ name: c.name, type: c.type, tableId: child.id, columnId: c.columnId })) };
     const rel: Rel = { kind: "filter", cols: scan.cols, input: scan, pred: conds.length === 1 ? conds[0]! : { kind: "and", type: Types.bool, args: conds } };
@@ -398,7 +401,8 @@ export class StatementRunner {
       ctx: this.ctx,
       checkRows: async (t, check, name) => {
         const scope = new Scope(tableScope(t, t.name, 0, null), null);
-        const e = coerceBool(bindExpr(this.newBinder(), check, ctxFor(scope, "check constraints")), "CHECK");
+        const b = this.newBinder();
+        const e = coerceBool(b, bindExpr(b, check, ctxFor(scope, "check constraints")), "CHECK");
         const c = compile(e, this.ctx);
         const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeFromOid(col.type.oid, col.type.typmod), tableId: t.id, columnId: col.id })) };
         for await (const b of plan(scan).run(this.ctx)) {
@@ -408,7 +412,8 @@ export class StatementRunner {
         }
       },
       evalDefault: async (_t, expr, oid, typmod) => {
-        const e = coerce(bindExpr(this.newBinder(), expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
+        const b = this.newBinder();
+        const e = coerce(b, bindExpr(b, expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
         return evalRow(compile(e, this.ctx), [], this.ctx);
       },
       validateFk: async (t, fkName) => {

@@ -6,11 +6,17 @@ import type { Catalog } from "../../catalog/catalog.ts";
 import type { CteDef } from "./bound.ts";
 import type { Scope } from "./scope.ts";
 import { sqlLimits } from "../limits.ts";
+import type { EvalContext } from "../types/context.ts";
 import type { SqlType } from "../types/type.ts";
 import type { SettingRow } from "./system-tables/context.ts";
 
 export interface BindOptions {
   catalog: Catalog;
+  /**
+   * The statement's time zone and transaction time: casts and operators the binder resolves (and
+   * constants it folds) evaluate in it, so each statement's closures keep the context it was bound in.
+   */
+  evalContext: EvalContext;
   searchPath: readonly string[];
   /** Positional parameters in text form ($1 is params[0]); null is SQL NULL. */
   params: ReadonlyArray<string | null>;
@@ -22,6 +28,7 @@ export interface BindOptions {
 
 export class Binder {
   readonly catalog: Catalog;
+  readonly evalContext: EvalContext;
   readonly searchPath: readonly string[];
   readonly params: ReadonlyArray<string | null>;
   readonly user: string;
@@ -41,6 +48,7 @@ export class Binder {
 
   constructor(o: BindOptions) {
     this.catalog = o.catalog;
+    this.evalContext = o.evalContext;
     this.searchPath = o.searchPath;
     this.params = o.params;
     this.user = o.user ?? "warren";

@@ -74,9 +74,9 @@ function databaseBytes(b: Binder): bigint {
 }
 
 export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr | null {
-  const oidArg = (i: number): Expr => coerce(args[i]!, Types.oid);
+  const oidArg = (i: number): Expr => coerce(b, args[i]!, Types.oid);
   // Size functions take regclass, so a relation name in quotes works ('t'), as in Postgres.
-  const relArg = (i: number): Expr => coerce(coerce(args[i]!, Types.regclass), Types.oid);
+  const relArg = (i: number): Expr => coerce(b, coerce(b, args[i]!, Types.regclass), Types.oid);
   const x = (): SystemContext => systemContext(b);
   switch (name) {
     case "pg_table_is_visible":
@@ -92,22 +92,22 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       // Only built-in objects exist, all in pg_catalog.
       return callExpr(name, Types.bool, [oidArg(0)], () => true);
     case "format_type":
-      return callExpr(name, Types.text, [oidArg(0), coerce(args[1] ?? { kind: "const", type: Types.int4, value: null }, Types.int4)], ([oid, mod]) =>
+      return callExpr(name, Types.text, [oidArg(0), coerce(b, args[1] ?? { kind: "const", type: Types.int4, value: null }, Types.int4)], ([oid, mod]) =>
         oid === null ? null : isKnownTypeOid(Number(oid)) ? formatType(typeFromOid(Number(oid), mod === null ? -1 : (mod as number))) : "???", false);
     case "pg_get_userbyid":
       return callExpr(name, Types.name, [oidArg(0)], ([oid]) => roleName(b, Number(oid)));
     case "pg_encoding_to_char":
-      return callExpr(name, Types.name, [coerce(args[0]!, Types.int4)], ([e]) => (e === UTF8_ENCODING ? "UTF8" : ""));
+      return callExpr(name, Types.name, [coerce(b, args[0]!, Types.int4)], ([e]) => (e === UTF8_ENCODING ? "UTF8" : ""));
     case "pg_char_to_encoding":
-      return callExpr(name, Types.int4, [coerce(args[0]!, Types.name)], ([e]) => (String(e).toUpperCase().replace("-", "") === "UTF8" ? UTF8_ENCODING : -1));
+      return callExpr(name, Types.int4, [coerce(b, args[0]!, Types.name)], ([e]) => (String(e).toUpperCase().replace("-", "") === "UTF8" ? UTF8_ENCODING : -1));
     case "current_schemas":
-      return callExpr(name, arrayOf(Types.name), [coerce(args[0]!, Types.bool)], ([implicit]) =>
+      return callExpr(name, arrayOf(Types.name), [coerce(b, args[0]!, Types.bool)], ([implicit]) =>
         [...(implicit ? ["pg_catalog"] : []), ...b.searchPath.filter((s) => b.catalog.schema(s) !== undefined)]);
     case "pg_get_expr":
       // pg_attrdef.adbin, pg_constraint.conbin, … already hold the printed expression.
-      return callExpr(name, Types.text, [coerce(args[0]!, Types.text), ...args.slice(1, 2).map((a) => coerce(a, Types.oid))], ([e]) => e ?? null);
+      return callExpr(name, Types.text, [coerce(b, args[0]!, Types.text), ...args.slice(1, 2).map((a) => coerce(b, a, Types.oid))], ([e]) => e ?? null);
     case "pg_get_indexdef":
-      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(a, Types.int4))], ([oid, column]) => {
+      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.int4))], ([oid, column]) => {
         const ix = indexOfOid(Number(oid));
         if (ix === null) return null;
         const t = b.catalog.get(ix[0]);
@@ -124,7 +124,7 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_get_viewdef": {
       const arg = args[0]!;
       if (arg.type.oid === Oid.unknown || arg.type.oid === Oid.text) {
-        return callExpr(name, Types.text, [coerce(arg, Types.text)], ([n]) => {
+        return callExpr(name, Types.text, [coerce(b, arg, Types.text)], ([n]) => {
           const rel = b.catalog.resolveRelation(parseQualifiedName(n as string), b.searchPath);
           if (rel === undefined) throw new PgError("undefined_table", `relation "${n as string}" does not exist`);
           return viewDefinition(x(), rel.kind === "view" ? rel : undefined);
@@ -150,7 +150,7 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "shobj_description": {
       if (name === "shobj_description") return callExpr(name, Types.text, args, () => null, false);
       const classOid = name === "col_description" ? SYSTEM_RELATION_OIDS["pg_class"]! : null;
-      const sub = name === "col_description" ? coerce(args[1]!, Types.int4) : args[1] === undefined ? null : coerce(args[1], Types.name);
+      const sub = name === "col_description" ? coerce(b, args[1]!, Types.int4) : args[1] === undefined ? null : coerce(b, args[1], Types.name);
       return callExpr(name, Types.text, [oidArg(0), ...(sub === null ? [] : [sub])], ([oid, second]) => {
         const wantClass = classOid ?? (second === undefined || second === null ? null : SYSTEM_RELATION_OIDS[second as string] ?? -1);
         const subId = name === "col_description" ? (second as number) : 0;
@@ -161,7 +161,7 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       });
     }
     case "pg_get_serial_sequence":
-      return callExpr(name, Types.text, [coerce(args[0]!, Types.text), coerce(args[1]!, Types.text)], ([tn, cn]) => {
+      return callExpr(name, Types.text, [coerce(b, args[0]!, Types.text), coerce(b, args[1]!, Types.text)], ([tn, cn]) => {
         const t = b.catalog.resolveRelation(parseQualifiedName(tn as string), b.searchPath);
         if (t === undefined) throw new PgError("undefined_table", `relation "${tn as string}" does not exist`);
         if (t.kind !== "table") return null;
@@ -176,7 +176,7 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       });
     case "pg_relation_size":
     case "pg_table_size":
-      return callExpr(name, Types.int8, [relArg(0), ...args.slice(1, 2).map((a) => coerce(a, Types.text))], ([oid]) => (relationOf(b, oid!) !== undefined || indexOfOid(Number(oid)) !== null ? sizes.relationBytes(Number(oid)) : null));
+      return callExpr(name, Types.int8, [relArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.text))], ([oid]) => (relationOf(b, oid!) !== undefined || indexOfOid(Number(oid)) !== null ? sizes.relationBytes(Number(oid)) : null));
     case "pg_indexes_size":
       return callExpr(name, Types.int8, [relArg(0)], ([oid]) => (relationOf(b, oid!) !== undefined ? indexesBytes(b, Number(oid)) : null));
     case "pg_total_relation_size":
@@ -184,7 +184,7 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_database_size": {
       const arg = args[0]!;
       const byName = arg.type.oid === Oid.unknown || arg.type.oid === Oid.text || arg.type.oid === Oid.name;
-      return callExpr(name, Types.int8, [coerce(arg, byName ? Types.name : Types.oid)], ([db]) => {
+      return callExpr(name, Types.int8, [coerce(b, arg, byName ? Types.name : Types.oid)], ([db]) => {
         if (byName && db !== b.database) throw new PgError("invalid_catalog_name", `database "${db as string}" does not exist`);
         return databaseBytes(b);
       });

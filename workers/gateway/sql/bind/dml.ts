@@ -159,14 +159,14 @@ export function bindInsert(b: Binder, stmt: PgNode): BoundInsert {
             defaultMarkers = true;
             return { kind: "const", type: t, value: DEFAULT_SENTINEL };
           }
-          return coerce(bindExpr(b, item, ctxFor(scope0, "VALUES")), t);
+          return coerce(b, bindExpr(b, item, ctxFor(scope0, "VALUES")), t);
         }));
       }
       const width = rows[0]?.length ?? 0;
       for (const r of rows) if (r.length !== width) throw new PgError("syntax_error", "VALUES lists must all be the same length");
       source = { kind: "values", rows, cols: targetTypes.slice(0, width).map((t, i) => ({ name: `column${i + 1}`, type: t, tableId: 0, columnId: 0 })) };
     } else {
-      source = castRel(bindQuery(b, sel, null), targetTypes);
+      source = castRel(b, bindQuery(b, sel, null), targetTypes);
     }
     if (source.cols.length > targets.length) throw new PgError("syntax_error", "INSERT has more expressions than target columns");
   }
@@ -182,7 +182,7 @@ export function bindInsert(b: Binder, stmt: PgNode): BoundInsert {
       const excluded = tableScope(table, "excluded", table.columns.length, null);
       const upScope = new Scope([...tableScope(table, alias, 0, null), ...excluded], null);
       const sets = bindSetList(b, table, oc["targetList"] as PgNode[], upScope, types);
-      const where = oc["whereClause"] === undefined ? null : coerceBool(bindExpr(b, oc["whereClause"] as PgNode, ctxFor(upScope, "WHERE")), "WHERE");
+      const where = oc["whereClause"] === undefined ? null : coerceBool(b, bindExpr(b, oc["whereClause"] as PgNode, ctxFor(upScope, "WHERE")), "WHERE");
       onConflict = { targetCols, action: "update", sets, where };
     } else {
       onConflict = { targetCols, action: "nothing", sets: [], where: null };
@@ -221,7 +221,7 @@ function bindSetList(b: Binder, table: TableDesc, list: PgNode[], scope: Scope, 
     let e: Expr;
     if (val["SetToDefault"] !== undefined) e = { kind: "const", type: types[p]!, value: DEFAULT_SENTINEL };
     else e = bindExpr(b, val, ctxFor(scope, "UPDATE"));
-    sets.push({ pos: p, expr: coerce(e, types[p]!) });
+    sets.push({ pos: p, expr: coerce(b, e, types[p]!) });
   }
   return sets;
 }
@@ -239,7 +239,7 @@ function bindFromList(b: Binder, table: TableDesc, alias: string, from: PgNode[]
   }
   const scope = new Scope(cols, null);
   if (where !== undefined) {
-    const pred = coerceBool(bindExpr(b, where, ctxFor(scope, "WHERE")), "WHERE");
+    const pred = coerceBool(b, bindExpr(b, where, ctxFor(scope, "WHERE")), "WHERE");
     rel = { kind: "filter", cols: rel.cols, input: rel, pred };
   }
   void clause;

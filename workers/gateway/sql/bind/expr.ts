@@ -2,18 +2,18 @@
 // operators and functions by argument types, inserts implicit casts, folds literal casts, and
 // pulls aggregate and window calls out into their collectors (select.ts places them in the plan).
 import { PgError } from "../../../../common/errors.ts";
-import { castFn, commonType, isNumericCategory, isStringType, numericRank } from "../bridge/casts.ts";
-import { bindContext } from "../bridge/eval-context.ts";
-import { resolveOperator, resolveUnaryOperator as resolveUnaryOperatorTypes } from "../functions/operators.ts";
-import { hasFunction as hasTypesFunction, resolveFunction as resolveTypesFunction } from "../functions/functions.ts";
-import { compareDatums } from "../bridge/compare.ts";
-import { hasFunction, resolveFunction } from "../bridge/functions.ts";
-import { resolveBinaryOperator, resolveUnaryOperator } from "../bridge/operators.ts";
+import { castFunction } from "../types/cast.ts";
+import { commonType } from "../types/cast-rules.ts";
+import { formatText } from "../types/text-io.ts";
+import { resolveOperator, resolveUnaryOperator, type ResolvedOperator } from "../functions/operators.ts";
+import { hasFunction, resolveFunction } from "../functions/functions.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Numeric } from "../types/numeric.ts";
-import { arrayOf, formatType, Oid, type SqlType, Types, typeFromName } from "../types/type.ts";
+import { relationOid } from "../../catalog/oids.ts";
+import { arrayOf, formatType, Oid, type SqlType, Types, typeCategory, typeFromName } from "../types/type.ts";
 import type { Datum } from "../types/datum.ts";
-import { AGGREGATES, aggregateType, WINDOW_ONLY, windowType } from "./aggregates.ts";
+import { aggregateType, isAggregate } from "../functions/aggregates.ts";
+import { WINDOW_ONLY, windowType } from "./window-functions.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, Expr, FrameBound, SortKey, SpecialFn, WindowCall, WindowFrame } from "./bound.ts";
 import type { Scope } from "./scope.ts";
@@ -59,22 +59,27 @@ export function withParamInference<T>(sink: (index: number, type: SqlType) => vo
   }
 }
 
-/** Casts `e` to `t` (folding constants); `explicit` allows lossy casts (CAST, ::). */
-export function coerce(e: Expr, t: SqlType, explicit = false): Expr {
+/**
+ * Casts `e` to `t` (folding constants) in the statement's evaluation context; `explicit` allows
+ * lossy casts (CAST, ::), otherwise assignment casts are allowed (INSERT values, SET targets).
+ */
+export function coerce(b: Binder, e: Expr, t: SqlType, explicit = false): Expr {
   if (e.kind === "param" && e.type.oid === Oid.unknown && paramSink !== null) {
     paramSink(e.index, t);
     return { kind: "param", type: t, index: e.index };
   }
   if (e.type.oid === t.oid && (t.typmod === -1 || e.type.typmod === t.typmod) && (t.elem === undefined || e.type.elem?.oid === t.elem.oid)) return e;
-  const fn = castFn(e.type, t, explicit);
+  const cast = castFunction(e.type, t, explicit ? "explicit" : "assignment");
+  const ctx = b.evalContext;
+  const fn = (d: Datum): Datum => cast(d, ctx);
   if (e.kind === "const") return constExpr(t, e.value === null ? null : fn(e.value));
   return { kind: "cast", type: t, arg: e, fn };
 }
 
 /** Coerces to boolean for WHERE / ON / HAVING / AND / OR / NOT operands. */
-export function coerceBool(e: Expr, clause: string): Expr {
+export function coerceBool(b: Binder, e: Expr, clause: string): Expr {
   if (e.type.oid === Oid.bool) return e;
-  if (e.type.oid === Oid.unknown) return coerce(e, BOOL);
+  if (e.type.oid === Oid.unknown) return coerce(b, e, BOOL);
   throw new PgError("datatype_mismatch", `argument of ${clause} must be type boolean, not type ${formatType(e.type)}`);
 }
 
@@ -157,13 +162,6 @@ function bindColumnRef(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   throw new PgError("undefined_column", `column "${name}" does not exist`, pos(node["location"]));
 }
 
-/** Types the engine's own arithmetic and comparison fast path covers (same semantics, no allocation per call). */
-function fastPathType(t: SqlType): boolean {
-  return t.elem === undefined && (isNumericCategory(t) ? numericRank(t) > 0 : t.oid === Oid.text || t.oid === Oid.varchar || t.oid === Oid.bool || t.oid === Oid.unknown);
-}
-
-const FAST_OPS = new Set(["+", "-", "*", "/", "%", "=", "<>", "!=", "<", "<=", ">", ">="]);
-
 function withPosition<T>(location: unknown, f: () => T): T {
   try {
     return f();
@@ -173,21 +171,12 @@ function withPosition<T>(location: unknown, f: () => T): T {
   }
 }
 
-function binaryOp(op: string, l: Expr, r: Expr, location: unknown): Expr {
+function binaryOp(b: Binder, op: string, l: Expr, r: Expr, location: unknown): Expr {
   const name = op === "!=" ? "<>" : op;
-  if (FAST_OPS.has(name) && fastPathType(l.type) && fastPathType(r.type) && !(l.type.oid === Oid.unknown && r.type.oid === Oid.unknown && name !== "=" && name !== "<>")) {
-    const bothNumeric = (isNumericCategory(l.type) || l.type.oid === Oid.unknown) && (isNumericCategory(r.type) || r.type.oid === Oid.unknown);
-    const bothText = !bothNumeric && [l.type, r.type].every((t) => t.oid === Oid.text || t.oid === Oid.varchar || t.oid === Oid.unknown);
-    const bothBool = [l.type, r.type].every((t) => t.oid === Oid.bool || t.oid === Oid.unknown) && !bothNumeric && !bothText;
-    if (bothNumeric || ((bothText || bothBool) && !["+", "-", "*", "/", "%"].includes(name))) {
-      const res = withPosition(location, () => resolveBinaryOperator(name, l.type, r.type));
-      return callExpr(name, res.type, [coerce(l, res.argTypes[0]!), coerce(r, res.argTypes[1]!)], res.fn);
-    }
-  }
   const o = withPosition(location, () => resolveOperator(name, l.type, r.type));
-  const ctx = bindContext();
+  const ctx = b.evalContext;
   const ev = o.eval;
-  return callExpr(name, o.resultType, [coerce(l, o.leftType), coerce(r, o.rightType)], ([a, b]) => ev(a!, b!, ctx), o.strict, o.volatility === "volatile");
+  return callExpr(name, o.resultType, [coerce(b, l, o.leftType), coerce(b, r, o.rightType)], ([x, y]) => ev(x!, y!, ctx), o.strict, o.volatility === "volatile");
 }
 
 export function callExpr(name: string, type: SqlType, args: Expr[], fn: (a: Datum[]) => Datum, strict = true, volatile = false): Expr {
@@ -206,11 +195,20 @@ export function callExpr(name: string, type: SqlType, args: Expr[], fn: (a: Datu
   return call;
 }
 
-function eqFn(l: SqlType, r: SqlType): { eq: (a: Datum, b: Datum) => boolean; lt: SqlType; rt: SqlType } {
-  const res = resolveBinaryOperator("=", l, r);
-  const lt = res.argTypes[0]!;
-  const rt = res.argTypes[1]!;
-  return { eq: (a, b) => compareDatums(a, b) === 0, lt, rt };
+/** The `=` operator for IS DISTINCT FROM and IN lists, on non-null operands of its own types. */
+function eqFn(b: Binder, l: SqlType, r: SqlType): { eq: (a: Datum, b: Datum) => boolean; lt: SqlType; rt: SqlType } {
+  const o = resolveOperator("=", l, r);
+  const ctx = b.evalContext;
+  const ev = o.eval;
+  return { eq: (x, y) => ev(x, y, ctx) === true, lt: o.leftType, rt: o.rightType };
+}
+
+/** `op` applied to non-null operands the way = ANY / ALL and quantified subqueries apply it. */
+function operatorTest(b: Binder, o: ResolvedOperator): (a: Datum, x: Datum) => Datum {
+  const ctx = b.evalContext;
+  const ev = o.eval;
+  const cast = o.rightCast;
+  return cast === null ? (a, x) => ev(a, x, ctx) : (a, x) => ev(a, cast(x, ctx), ctx);
 }
 
 function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
@@ -231,22 +229,18 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
           if (typeof arg.value === "number" && arg.value === 2147483648) return constExpr(Types.int4, -2147483648);
           if (typeof arg.value === "bigint" && arg.value === 2n ** 63n) return constExpr(Types.int8, -(2n ** 63n));
         }
-        if (isNumericCategory(arg.type) && numericRank(arg.type) > 0 && (opName === "-" || opName === "+")) {
-          const res = resolveUnaryOperator(opName, arg.type);
-          return callExpr(opName, res.type, [coerce(arg, res.argTypes[0]!)], res.fn);
-        }
-        const u = withPosition(loc, () => resolveUnaryOperatorTypes(opName, arg.type));
-        const uctx = bindContext();
+        const u = withPosition(loc, () => resolveUnaryOperator(opName, arg.type));
+        const uctx = b.evalContext;
         const uev = u.eval;
-        return callExpr(opName, u.resultType, [coerce(arg, u.argType)], ([a]) => uev(a!, uctx), true, u.volatility === "volatile");
+        return callExpr(opName, u.resultType, [coerce(b, arg, u.argType)], ([a]) => uev(a!, uctx), true, u.volatility === "volatile");
       }
-      return binaryOp(opName, bindExpr(b, lexpr, ctx), bindExpr(b, rexpr!, ctx), loc);
+      return binaryOp(b, opName, bindExpr(b, lexpr, ctx), bindExpr(b, rexpr!, ctx), loc);
     }
     case "AEXPR_LIKE":
     case "AEXPR_ILIKE": {
       const l = bindExpr(b, lexpr!, ctx);
       const r = bindExpr(b, rexpr!, ctx);
-      return binaryOp(opName, l.type.oid === Oid.unknown ? coerce(l, Types.text) : l, r, loc);
+      return binaryOp(b, opName, l.type.oid === Oid.unknown ? coerce(b, l, Types.text) : l, r, loc);
     }
     case "AEXPR_SIMILAR": {
       const l = bindExpr(b, lexpr!, ctx);
@@ -255,29 +249,29 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
       if (rk === "FuncCall") pattern = bindExpr(b, (rb["args"] as PgNode[])[0]!, ctx);
       else pattern = bindExpr(b, rexpr!, ctx);
       const neg = opName.startsWith("!");
-      const p = coerce(pattern, Types.text);
-      return callExpr(neg ? "!~ similar" : "~ similar", BOOL, [coerce(l, Types.text), p], ([s, pat]) => similarMatch(s as string, pat as string) !== neg);
+      const p = coerce(b, pattern, Types.text);
+      return callExpr(neg ? "!~ similar" : "~ similar", BOOL, [coerce(b, l, Types.text), p], ([s, pat]) => similarMatch(s as string, pat as string) !== neg);
     }
     case "AEXPR_DISTINCT":
     case "AEXPR_NOT_DISTINCT": {
       const l = bindExpr(b, lexpr!, ctx);
       const r = bindExpr(b, rexpr!, ctx);
-      const { eq, lt, rt } = eqFn(l.type, r.type);
-      return { kind: "distinct", type: BOOL, left: coerce(l, lt), right: coerce(r, rt), eq, negate: kind === "AEXPR_NOT_DISTINCT" };
+      const { eq, lt, rt } = eqFn(b, l.type, r.type);
+      return { kind: "distinct", type: BOOL, left: coerce(b, l, lt), right: coerce(b, r, rt), eq, negate: kind === "AEXPR_NOT_DISTINCT" };
     }
     case "AEXPR_NULLIF": {
       const l = bindExpr(b, lexpr!, ctx);
       const r = bindExpr(b, rexpr!, ctx);
-      const cmp = binaryOp("=", l, r, loc);
+      const cmp = binaryOp(b, "=", l, r, loc);
       const t = l.type.oid === Oid.unknown ? Types.text : l.type;
-      return { kind: "case", type: t, whens: [{ when: cmp, then: constExpr(t, null) }], else: coerce(l, t) };
+      return { kind: "case", type: t, whens: [{ when: cmp, then: constExpr(t, null) }], else: coerce(b, l, t) };
     }
     case "AEXPR_IN": {
       const l = bindExpr(b, lexpr!, ctx);
       const items = listItems(rexpr!).map((n) => bindExpr(b, n, ctx));
       const t = commonType([l.type, ...items.map((i) => i.type)], "IN");
-      const { eq } = eqFn(t, t);
-      return { kind: "inlist", type: BOOL, arg: coerce(l, t), list: items.map((i) => coerce(i, t)), eq, negate: opName === "<>" };
+      const { eq } = eqFn(b, t, t);
+      return { kind: "inlist", type: BOOL, arg: coerce(b, l, t), list: items.map((i) => coerce(b, i, t)), eq, negate: opName === "<>" };
     }
     case "AEXPR_BETWEEN":
     case "AEXPR_NOT_BETWEEN":
@@ -286,7 +280,7 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
       const x = bindExpr(b, lexpr!, ctx);
       const [lo, hi] = listItems(rexpr!).map((n) => bindExpr(b, n, ctx)) as [Expr, Expr];
       const not = kind.includes("NOT");
-      const between = (a: Expr, c: Expr): Expr => ({ kind: "and", type: BOOL, args: [binaryOp(">=", x, a, loc), binaryOp("<=", x, c, loc)] });
+      const between = (a: Expr, c: Expr): Expr => ({ kind: "and", type: BOOL, args: [binaryOp(b, ">=", x, a, loc), binaryOp(b, "<=", x, c, loc)] });
       let e: Expr = between(lo, hi);
       if (kind.endsWith("SYM")) e = { kind: "or", type: BOOL, args: [e, between(hi, lo)] };
       return not ? { kind: "not", type: BOOL, arg: e } : e;
@@ -297,9 +291,10 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
       const r = bindExpr(b, rexpr!, ctx);
       const elemType = r.type.elem ?? (r.type.oid === Oid.unknown ? l.type : null);
       if (elemType === null) throw new PgError("wrong_object_type", `op ANY/ALL (array) requires array on right side`, pos(loc));
-      const arr = r.type.elem !== undefined ? r : coerce(r, arrayOf(l.type.oid === Oid.unknown ? Types.text : l.type));
-      const res = resolveBinaryOperator(opName, l.type, arr.type.elem!);
-      const cl = coerce(l, res.argTypes[0]!);
+      const arr = r.type.elem !== undefined ? r : coerce(b, r, arrayOf(l.type.oid === Oid.unknown ? Types.text : l.type));
+      const o = withPosition(loc, () => resolveOperator(opName, l.type, arr.type.elem!));
+      const test = operatorTest(b, o);
+      const cl = coerce(b, l, o.leftType);
       const all = kind === "AEXPR_OP_ALL";
       return callExpr(`${opName} ${all ? "ALL" : "ANY"}`, BOOL, [cl, arr], ([a, xs]) => {
         let sawNull = false;
@@ -308,7 +303,7 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
             sawNull = true;
             continue;
           }
-          const v = res.fn([a!, x]);
+          const v = test(a!, x);
           if (all && v === false) return false;
           if (!all && v === true) return true;
         }
@@ -327,7 +322,7 @@ function rowComparison(b: Binder, op: string, left: PgNode[], right: PgNode[], c
   if (left.length !== right.length) throw new PgError("syntax_error", "unequal number of entries in row expressions", pos(loc));
   const l = left.map((n) => bindExpr(b, n, ctx));
   const r = right.map((n) => bindExpr(b, n, ctx));
-  const pair = (o: string, i: number): Expr => binaryOp(o, l[i]!, r[i]!, loc);
+  const pair = (o: string, i: number): Expr => binaryOp(b, o, l[i]!, r[i]!, loc);
   if (op === "=") return { kind: "and", type: BOOL, args: l.map((_, i) => pair("=", i)) };
   if (op === "<>" || op === "!=") return { kind: "or", type: BOOL, args: l.map((_, i) => pair("<>", i)) };
   if (!["<", "<=", ">", ">="].includes(op)) throw new PgError("feature_not_supported", `row comparison with ${op} is not supported`, pos(loc));
@@ -376,7 +371,7 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
     throw new PgError("feature_not_supported", `set-returning functions are not allowed in ${ctx.clause}`, pos(loc));
   }
   if (over !== undefined) return bindWindowCall(b, node, name, ctx);
-  if (AGGREGATES.has(name)) {
+  if (isAggregate(name)) {
     if (ctx.aggs === null) {
       throw new PgError("grouping_error", `aggregate functions are not allowed in ${ctx.clause}`, pos(loc));
     }
@@ -388,10 +383,10 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
     const orderBy: SortKey[] = ((node["agg_order"] as PgNode[] | undefined) ?? []).map((s) => bindSortBy(b, s, inner));
     const call: AggCall = {
       name: name === "every" ? "bool_and" : name,
-      args: args.map((a, i) => coerce(a, typing.argTypes[i] ?? a.type)),
+      args: args.map((a, i) => coerce(b, a, typing.argTypes[i] ?? a.type)),
       distinct: node["agg_distinct"] === true,
       star,
-      filter: filterNode === undefined ? null : coerceBool(bindExpr(b, filterNode, inner), "FILTER"),
+      filter: filterNode === undefined ? null : coerceBool(b, bindExpr(b, filterNode, inner), "FILTER"),
       orderBy,
       type: typing.type,
       argTypes: typing.argTypes,
@@ -401,29 +396,26 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   }
   if (WINDOW_ONLY.has(name)) throw new PgError("wrong_object_type", `window function ${name} requires an OVER clause`, pos(loc));
   const args = argNodes.map((n) => bindExpr(b, n, ctx));
-  const special = bindSpecialFunction(name, args, loc) ?? bindCatalogFunction(b, name, args);
+  const special = bindSpecialFunction(b, name, args, loc) ?? bindCatalogFunction(b, name, args);
   if (special !== null) return special;
-  if (hasTypesFunction(name)) {
-    const f = withPosition(loc, () => resolveTypesFunction(name, args.map((a) => a.type)));
-    const fctx = bindContext();
-    const fev = f.eval;
-    return callExpr(name, f.resultType, args.map((a, i) => coerce(a, f.argTypes[i] ?? a.type)), (vals) => fev(vals, fctx), f.strict, f.volatility !== "immutable");
-  }
   if (!hasFunction(name)) {
     throw new PgError("undefined_function", `function ${name}(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`, {
       ...pos(loc),
       hint: "No function matches the given name and argument types. You might need to add explicit type casts.",
     });
   }
-  const res = resolveFunction(name, args.map((a) => a.type));
-  return callExpr(name, res.type, args.map((a, i) => coerce(a, res.argTypes[i] ?? a.type)), res.fn, true, name === "random");
+  const f = withPosition(loc, () => resolveFunction(name, args.map((a) => a.type)));
+  const fctx = b.evalContext;
+  const fev = f.eval;
+  return callExpr(name, f.resultType, args.map((a, i) => coerce(b, a, f.argTypes[i] ?? a.type)), (vals) => fev(vals, fctx), f.strict, f.volatility !== "immutable");
 }
 
 /** Functions that depend on the session or do more than compute (sequences, settings, …). */
-function bindSpecialFunction(name: string, args: Expr[], loc: unknown): Expr | null {
+function bindSpecialFunction(b: Binder, name: string, args: Expr[], loc: unknown): Expr | null {
+  const isString = (t: SqlType): boolean => typeCategory(t) === "S" || t.oid === Oid.unknown;
   const textArgs = (n: number): Expr[] => {
     if (args.length !== n) throw new PgError("undefined_function", `function ${name} with ${args.length} arguments does not exist`, pos(loc));
-    return args.map((a) => (isStringType(a.type) || a.type.oid === Oid.regclass ? coerce(a, Types.text) : a));
+    return args.map((a) => (isString(a.type) || a.type.oid === Oid.regclass ? coerce(b, a, Types.text) : a));
   };
   switch (name) {
     case "nextval":
@@ -434,14 +426,14 @@ function bindSpecialFunction(name: string, args: Expr[], loc: unknown): Expr | n
     case "setval": {
       const [seq, v, called] = args;
       if (seq === undefined || v === undefined) throw new PgError("undefined_function", "function setval requires 2 or 3 arguments", pos(loc));
-      const rest: Expr[] = [coerce(seq, Types.text), coerce(v, Types.int8)];
-      if (called !== undefined) rest.push(coerce(called, BOOL));
+      const rest: Expr[] = [coerce(b, seq, Types.text), coerce(b, v, Types.int8)];
+      if (called !== undefined) rest.push(coerce(b, called, BOOL));
       return { kind: "special", type: Types.int8, name: "setval" as SpecialFn, args: rest };
     }
     case "current_setting":
-      return { kind: "special", type: Types.text, name, args: args.map((a, i) => (i === 0 ? coerce(a, Types.text) : coerce(a, BOOL))) };
+      return { kind: "special", type: Types.text, name, args: args.map((a, i) => (i === 0 ? coerce(b, a, Types.text) : coerce(b, a, BOOL))) };
     case "set_config":
-      return { kind: "special", type: Types.text, name, args: [coerce(args[0]!, Types.text), coerce(args[1]!, Types.text), coerce(args[2]!, BOOL)] };
+      return { kind: "special", type: Types.text, name, args: [coerce(b, args[0]!, Types.text), coerce(b, args[1]!, Types.text), coerce(b, args[2]!, BOOL)] };
     case "version":
       return constExpr(Types.text, "PostgreSQL 15.0 (Warren) on x86_64-pc-linux-gnu, compiled by esbuild, 64-bit");
     case "current_database":
@@ -452,13 +444,16 @@ function bindSpecialFunction(name: string, args: Expr[], loc: unknown): Expr | n
       return { kind: "special", type: Types.text, name: "current_setting", args: [constExpr(Types.text, `warren.${name}`)] };
     case "pg_backend_pid":
       return constExpr(Types.int4, 1);
+    // concat and concat_ws print each argument with its type's output function, as Postgres does.
     case "concat": {
-      return callExpr("concat", Types.text, args, (vs) => vs.map((v, i) => (v === null ? "" : (castFn(args[i]!.type, Types.text, true)(v) as string))).join(""), false);
+      const ctx = b.evalContext;
+      return callExpr("concat", Types.text, args, (vs) => vs.map((v, i) => (v === null ? "" : formatText(v, args[i]!.type, ctx)!)).join(""), false);
     }
     case "concat_ws": {
       const [sep, ...rest] = args;
-      return callExpr("concat_ws", Types.text, [coerce(sep!, Types.text), ...rest], ([s, ...vs]) =>
-        s === null ? null : vs.filter((v) => v !== null).map((v, i) => castFn(rest[i]!.type, Types.text, true)(v) as string).join(s as string), false);
+      const ctx = b.evalContext;
+      return callExpr("concat_ws", Types.text, [coerce(b, sep!, Types.text), ...rest], ([s, ...vs]) =>
+        s === null ? null : vs.flatMap((v, i) => (v === null ? [] : [formatText(v, rest[i]!.type, ctx)!])).join(s as string), false);
     }
     case "num_nulls":
     case "num_nonnulls":
@@ -478,12 +473,12 @@ function bindWindowCall(b: Binder, node: PgNode, name: string, ctx: ExprContext)
   const orderBy = ((over["orderClause"] as PgNode[] | undefined) ?? []).map((s) => bindSortBy(b, s, inner));
   const frame = bindFrame(b, over, ctx);
   let call: WindowCall;
-  if (AGGREGATES.has(name)) {
+  if (isAggregate(name)) {
     const star = node["agg_star"] === true;
     const typing = aggregateType(name, star ? [] : args.map((a) => a.type));
     const agg: AggCall = {
       name: name === "every" ? "bool_and" : name,
-      args: args.map((a, i) => coerce(a, typing.argTypes[i] ?? a.type)),
+      args: args.map((a, i) => coerce(b, a, typing.argTypes[i] ?? a.type)),
       distinct: node["agg_distinct"] === true,
       star,
       filter: null,
@@ -494,7 +489,7 @@ function bindWindowCall(b: Binder, node: PgNode, name: string, ctx: ExprContext)
     call = { name, args: agg.args, partitionBy, orderBy, frame, type: typing.type, aggregate: agg };
   } else if (WINDOW_ONLY.has(name)) {
     const typing = windowType(name, args.map((a) => a.type));
-    call = { name, args: args.map((a, i) => coerce(a, typing.argTypes[i] ?? a.type)), partitionBy, orderBy, frame, type: typing.type, aggregate: null };
+    call = { name, args: args.map((a, i) => coerce(b, a, typing.argTypes[i] ?? a.type)), partitionBy, orderBy, frame, type: typing.type, aggregate: null };
   } else {
     throw new PgError("wrong_object_type", `OVER specified, but ${name} is not a window function nor an aggregate function`, pos(loc));
   }
@@ -563,12 +558,12 @@ function bindCase(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   for (const w of node["args"] as PgNode[]) {
     const cw = w["CaseWhen"] as PgNode;
     let cond = bindExpr(b, cw["expr"] as PgNode, ctx);
-    if (arg !== null) cond = binaryOp("=", arg, cond, cw["location"]);
-    whens.push({ when: coerceBool(cond, "CASE/WHEN"), then: bindExpr(b, cw["result"] as PgNode, ctx) });
+    if (arg !== null) cond = binaryOp(b, "=", arg, cond, cw["location"]);
+    whens.push({ when: coerceBool(b, cond, "CASE/WHEN"), then: bindExpr(b, cw["result"] as PgNode, ctx) });
   }
   const elseE = node["defresult"] === undefined ? constExpr(Types.unknown, null) : bindExpr(b, node["defresult"] as PgNode, ctx);
   const t = commonType([...whens.map((w) => w.then.type), elseE.type], "CASE");
-  return { kind: "case", type: t, whens: whens.map((w) => ({ when: w.when, then: coerce(w.then, t) })), else: coerce(elseE, t) };
+  return { kind: "case", type: t, whens: whens.map((w) => ({ when: w.when, then: coerce(b, w.then, t) })), else: coerce(b, elseE, t) };
 }
 
 function bindSubLink(b: Binder, node: PgNode, ctx: ExprContext): Expr {
@@ -592,12 +587,11 @@ function bindSubLink(b: Binder, node: PgNode, ctx: ExprContext): Expr {
       if (rel.cols.length !== 1) throw new PgError("syntax_error", rel.cols.length > 1 ? "subquery has too many columns" : "subquery has too few columns", pos(loc));
       const test = bindExpr(b, node["testexpr"] as PgNode, ctx);
       const opName = stringList(node["operName"] as PgNode[] | undefined).pop() ?? "=";
-      const res = resolveBinaryOperator(opName, test.type, rel.cols[0]!.type);
-      const rightCast = castFn(rel.cols[0]!.type, res.argTypes[1]!, true);
+      const o = withPosition(loc, () => resolveOperator(opName, test.type, rel.cols[0]!.type));
       return {
         kind: "subquery",
         type: BOOL,
-        sub: { mode: type === "ALL_SUBLINK" ? "all" : "any", rel, test: coerce(test, res.argTypes[0]!), cmp: (a, x) => res.fn([a, x === null ? null : rightCast(x)]), correlated, id },
+        sub: { mode: type === "ALL_SUBLINK" ? "all" : "any", rel, test: coerce(b, test, o.leftType), cmp: operatorTest(b, o), correlated, id },
       };
     }
   }
@@ -608,7 +602,7 @@ function bindSqlValueFunction(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   const op = node["op"] as string;
   const call = (name: string): Expr => bindExpr(b, { FuncCall: { funcname: [{ String: { sval: name } }], location: node["location"] } }, ctx);
   const typmod = node["typmod"] as number | undefined;
-  const withPrecision = (e: Expr, t: SqlType): Expr => (typmod !== undefined && typmod >= 0 ? coerce(e, { ...t, typmod }, true) : e);
+  const withPrecision = (e: Expr, t: SqlType): Expr => (typmod !== undefined && typmod >= 0 ? coerce(b, e, { ...t, typmod }, true) : e);
   switch (op) {
     case "SVFOP_CURRENT_DATE":
       return call("current_date");
@@ -660,7 +654,7 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       return bindAExpr(b, node, ctx);
     case "BoolExpr": {
       const op = node["boolop"] as string;
-      const args = (node["args"] as PgNode[]).map((a) => coerceBool(bindExpr(b, a, ctx), op === "NOT_EXPR" ? "NOT" : op === "AND_EXPR" ? "AND" : "OR"));
+      const args = (node["args"] as PgNode[]).map((a) => coerceBool(b, bindExpr(b, a, ctx), op === "NOT_EXPR" ? "NOT" : op === "AND_EXPR" ? "AND" : "OR"));
       if (op === "NOT_EXPR") return { kind: "not", type: BOOL, arg: args[0]! };
       return { kind: op === "AND_EXPR" ? "and" : "or", type: BOOL, args };
     }
@@ -668,7 +662,7 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       return { kind: "isnull", type: BOOL, arg: bindExpr(b, node["arg"] as PgNode, ctx), negate: node["nulltesttype"] === "IS_NOT_NULL" };
     case "BooleanTest": {
       const t = node["booltesttype"] as string;
-      const arg = coerceBool(bindExpr(b, node["arg"] as PgNode, ctx), "IS TRUE");
+      const arg = coerceBool(b, bindExpr(b, node["arg"] as PgNode, ctx), "IS TRUE");
       const test = t.includes("TRUE") ? "true" : t.includes("FALSE") ? "false" : "unknown";
       return { kind: "booltest", type: BOOL, arg, test, negate: t.includes("NOT") };
     }
@@ -676,7 +670,7 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       const arg = bindExpr(b, node["arg"] as PgNode, ctx);
       const t = bindTypeName(node["typeName"] as PgNode);
       try {
-        return coerce(arg, t, true);
+        return coerce(b, arg, t, true);
       } catch (err) {
         if (err instanceof PgError && err.position === undefined) throw new PgError(err.condition, err.message, pos(node["location"]));
         throw err;
@@ -689,19 +683,19 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
     case "CoalesceExpr": {
       const args = (node["args"] as PgNode[]).map((a) => bindExpr(b, a, ctx));
       const t = commonType(args.map((a) => a.type), "COALESCE");
-      return { kind: "coalesce", type: t, args: args.map((a) => coerce(a, t)) };
+      return { kind: "coalesce", type: t, args: args.map((a) => coerce(b, a, t)) };
     }
     case "MinMaxExpr": {
       const args = (node["args"] as PgNode[]).map((a) => bindExpr(b, a, ctx));
       const t = commonType(args.map((a) => a.type), node["op"] === "IS_GREATEST" ? "GREATEST" : "LEAST");
-      return { kind: "minmax", type: t, greatest: node["op"] === "IS_GREATEST", args: args.map((a) => coerce(a, t)) };
+      return { kind: "minmax", type: t, greatest: node["op"] === "IS_GREATEST", args: args.map((a) => coerce(b, a, t)) };
     }
     case "SubLink":
       return bindSubLink(b, node, ctx);
     case "A_ArrayExpr": {
       const elems = ((node["elements"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctx));
       const t = commonType(elems.map((e) => e.type), "ARRAY");
-      return { kind: "array", type: arrayOf(t), elems: elems.map((e) => coerce(e, t)) };
+      return { kind: "array", type: arrayOf(t), elems: elems.map((e) => coerce(b, e, t)) };
     }
     case "SQLValueFunction":
       return bindSqlValueFunction(b, node, ctx);
@@ -712,7 +706,7 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       const ind = (node["indirection"] as PgNode[])[0]!;
       const [ik, ib] = nodeKind(ind);
       if (ik !== "A_Indices" || arg.type.elem === undefined || ib["is_slice"]) throw new PgError("feature_not_supported", "only array subscripts are supported", pos(node["location"]));
-      const idx = coerce(bindExpr(b, ib["uidx"] as PgNode, ctx), Types.int4);
+      const idx = coerce(b, bindExpr(b, ib["uidx"] as PgNode, ctx), Types.int4);
       return callExpr("subscript", arg.type.elem, [arg, idx], ([a, i]) => (a as Datum[])[(i as number) - 1] ?? null);
     }
     case "RowExpr":

@@ -4,7 +4,7 @@
 import { PgError } from "../../../../common/errors.ts";
 import { visibleColumns } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
-import { commonType } from "../bridge/casts.ts";
+import { commonType } from "../types/cast-rules.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { arrayOf, Oid, type SqlType, Types, typeFromOid } from "../types/type.ts";
 import { type Binder, pos } from "./binder.ts";
@@ -99,7 +99,7 @@ export function bindWith(b: Binder, w: PgNode, outer: Scope | null): void {
       (def as { unionAll: boolean }).unionAll = q["all"] === true;
       b.ctes.push(def);
       const step = bindQuery(b, { SelectStmt: q["rarg"] }, outer);
-      def.recursive = castRel(step, def.cols.map((c2) => c2.type));
+      def.recursive = castRel(b, step, def.cols.map((c2) => c2.type));
     } else {
       const rel = bindQuery(b, query, outer);
       def.rel = rel;
@@ -118,9 +118,9 @@ function referencesName(n: unknown, name: string): boolean {
 }
 
 /** Projects `rel` so its columns have `types` (set operations, recursive CTE steps, INSERT). */
-export function castRel(rel: Rel, types: readonly SqlType[]): Rel {
+export function castRel(b: Binder, rel: Rel, types: readonly SqlType[]): Rel {
   if (rel.cols.every((c, i) => c.type.oid === types[i]!.oid)) return rel;
-  const exprs = rel.cols.map((c, i) => coerce({ kind: "col", type: c.type, index: i }, types[i]!));
+  const exprs = rel.cols.map((c, i) => coerce(b, { kind: "col", type: c.type, index: i }, types[i]!));
   return { kind: "project", cols: rel.cols.map((c, i) => ({ ...c, type: types[i]! })), input: rel, exprs };
 }
 
@@ -140,8 +140,8 @@ function bindSelectStmt(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
       kind: "setop",
       op: setop,
       all: stmt["all"] === true,
-      left: castRel(left, types),
-      right: castRel(right, types),
+      left: castRel(b, left, types),
+      right: castRel(b, right, types),
       cols: left.cols.map((c, i) => outCol(c.name, types[i]!)),
     };
     outputScopeCols = rel.cols.slice();
@@ -165,7 +165,7 @@ export function bindValues(b: Binder, lists: PgNode[], outer: Scope | null, targ
   return {
     kind: "values",
     cols: types.map((t, i) => outCol(`column${i + 1}`, t)),
-    rows: rows.map((r) => r.map((e, i) => coerce(e, types[i]!))),
+    rows: rows.map((r) => r.map((e, i) => coerce(b, e, types[i]!))),
   };
 }
 
@@ -195,7 +195,7 @@ function bindLimit(b: Binder, stmt: PgNode, rel: Rel, outer: Scope | null): Rel 
     if (n === undefined) return null;
     const e = bindExpr(b, n, ctxFor(scope, "LIMIT"));
     if (e.kind === "const" && e.value === null && lim === n) return null; // LIMIT NULL / ALL
-    return coerce(e, Types.int8);
+    return coerce(b, e, Types.int8);
   };
   return { kind: "limit", cols: rel.cols, input: rel, limit: bindBound(lim), offset: bindBound(off) };
 }
@@ -309,7 +309,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
       const name = stringList(call["funcname"] as PgNode[]).pop()!.toLowerCase();
       const scope = new Scope([], node["lateral"] === true ? lateralScope : outer);
       const args = ((call["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(scope, "FROM")));
-      let rel = bindSrf(name, args, alias.cols[0] ?? alias.name ?? name);
+      let rel = bindSrf(b, name, args, alias.cols[0] ?? alias.name ?? name);
       if (node["ordinality"] === true) {
         // WITH ORDINALITY: the row's position in the function's output, numbered as it is produced.
         const ordinality: WindowCall = { name: "row_number", args: [], partitionBy: [], orderBy: [], frame: { rows: true, start: { kind: "unbounded", offset: 0 }, end: { kind: "current", offset: 0 } }, type: Types.int8, aggregate: null };
@@ -342,12 +342,12 @@ function findSrfCalls(node: unknown, out: PgNode[] = []): PgNode[] {
   return out;
 }
 
-export function bindSrf(name: string, args: Expr[], colName: string): Rel {
+export function bindSrf(b: Binder, name: string, args: Expr[], colName: string): Rel {
   if (name === "generate_series") {
     if (args.length < 2 || args.length > 3) throw new PgError("undefined_function", `function generate_series with ${args.length} arguments does not exist`);
     const t = commonType(args.slice(0, 2).map((a) => a.type), "generate_series");
     const st: SqlType = t.oid === Oid.int8 ? Types.int8 : t.oid === Oid.numeric ? Types.numeric : Types.int4;
-    const cargs = args.map((a) => coerce(a, st));
+    const cargs = args.map((a) => coerce(b, a, st));
     return { kind: "srf", name, args: cargs, cols: [outCol(colName, st)] };
   }
   if (name === "unnest") {
@@ -359,7 +359,7 @@ export function bindSrf(name: string, args: Expr[], colName: string): Rel {
     // No table is a partition: a relation's only "ancestor" is itself, as for Postgres's plain tables.
     const a = args[0];
     if (a === undefined || args.length !== 1) throw new PgError("undefined_function", `function pg_partition_ancestors with ${args.length} arguments does not exist`);
-    const rel = coerce(a, Types.regclass);
+    const rel = coerce(b, a, Types.regclass);
     return { kind: "srf", name: "unnest", args: [{ kind: "array", type: arrayOf(Types.regclass), elems: [rel] }], cols: [outCol(colName === "pg_partition_ancestors" ? "relid" : colName, Types.regclass)] };
   }
   throw new PgError("feature_not_supported", `set-returning function ${name} is not supported in FROM`);
@@ -399,7 +399,7 @@ function bindJoin(b: Binder, node: PgNode, outer: Scope | null, lateralScope: Sc
       cols = [...left.cols, ...right.cols.map((c) => ({ ...c, index: c.index + shift, merged: drop.has(c.name) }))];
     }
   } else if (node["quals"] !== undefined) {
-    on = coerceBool(bindExpr(b, node["quals"] as PgNode, ctxFor(scope, "JOIN conditions")), "JOIN/ON");
+    on = coerceBool(b, bindExpr(b, node["quals"] as PgNode, ctxFor(scope, "JOIN conditions")), "JOIN/ON");
   }
   const alias = aliasOf(node);
   if (alias.name !== null) cols = cols.map((c) => ({ ...c, table: alias.name }));
@@ -472,7 +472,7 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   const scope = new Scope(from.cols, outer);
   let rel: Rel = from.rel;
   if (stmt["whereClause"] !== undefined) {
-    const pred = coerceBool(bindExpr(b, stmt["whereClause"] as PgNode, ctxFor(scope, "WHERE")), "WHERE");
+    const pred = coerceBool(b, bindExpr(b, stmt["whereClause"] as PgNode, ctxFor(scope, "WHERE")), "WHERE");
     rel = { kind: "filter", cols: rel.cols, input: rel, pred };
   }
   const aggs: AggCall[] = [];
@@ -490,7 +490,7 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
       const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
       const argScope = new Scope([], scope);
       const args = ((fc["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(argScope, "FROM")));
-      const srf = bindSrf(fname, args, fname);
+      const srf = bindSrf(b, fname, args, fname);
       const index = rel.cols.length;
       rel = { kind: "join", type: "inner", left: rel, right: srf, on: null, lateral: true, cols: [...rel.cols, ...srf.cols] };
       scope.columns.push({ table: null, name: `\u0000srf${index}`, type: srf.cols[0]!.type, index, hidden: true, tableId: 0, columnId: 0 });
@@ -577,7 +577,7 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   });
   let having: Expr | null = null;
   if (stmt["havingClause"] !== undefined) {
-    having = coerceBool(bindExpr(b, stmt["havingClause"] as PgNode, { ...ctx, wins: null, clause: "HAVING" }), "HAVING");
+    having = coerceBool(b, bindExpr(b, stmt["havingClause"] as PgNode, { ...ctx, wins: null, clause: "HAVING" }), "HAVING");
   }
 
   const sortExprs: Expr[] = sortRefs.map((r) => ("target" in r ? targets[r.target]!.expr : r.expr));
@@ -617,7 +617,7 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   // Projection: targets, then hidden sort columns not already among them.
   const projExprs = targets.map((t) => post(t.expr));
   const projCols: OutputColumn[] = targets.map((t, i) => outCol(t.name, finalType(projExprs[i]!.type), t.tableId, t.columnId));
-  const finalExprs = projExprs.map((e) => (e.type.oid === Oid.unknown ? coerce(e, Types.text) : e));
+  const finalExprs = projExprs.map((e) => (e.type.oid === Oid.unknown ? coerce(b, e, Types.text) : e));
   const sortKeys: SortKey[] = [];
   let hidden = 0;
   sortRefs.forEach((r, i) => {

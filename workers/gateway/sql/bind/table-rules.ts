@@ -17,9 +17,9 @@ export interface TableRules {
 export function bindTableRules(b: Binder, t: TableDesc): TableRules {
   const empty = new Scope([], null);
   const defaults = t.columns.map((c) =>
-    c.defaultExpr === null ? null : coerce(bindExpr(b, c.defaultExpr, ctxFor(empty, "DEFAULT expressions")), typeFromOid(c.type.oid, c.type.typmod)),
+    c.defaultExpr === null ? null : coerce(b, bindExpr(b, c.defaultExpr, ctxFor(empty, "DEFAULT expressions")), typeFromOid(c.type.oid, c.type.typmod)),
   );
   const scope = new Scope(tableScope(t, t.name, 0, null), null);
-  const checks = t.checks.map((ch) => ({ name: ch.name, expr: coerceBool(bindExpr(b, ch.expr, ctxFor(scope, "check constraints")), "CHECK") }));
+  const checks = t.checks.map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr, ctxFor(scope, "check constraints")), "CHECK") }));
   return { defaults, checks };
 }

@@ -6,6 +6,7 @@ import type { ForeignKeyDesc, TableDesc } from "../../catalog/descriptors.ts";
 import type { Keyspace } from "../../catalog/keyspace.ts";
 import type { Txn } from "../../txn/txn.ts";
 import type { Rel, SpecialFn } from "../bind/bound.ts";
+import type { EvalContext } from "../types/context.ts";
 import type { Datum } from "../types/datum.ts";
 import type { MemoryAccount } from "./memory.ts";
 import { RowCodec } from "./row-codec.ts";
@@ -16,6 +17,8 @@ export interface ExecContext {
   readonly txn: Txn;
   readonly catalog: Catalog;
   readonly ks: Keyspace;
+  /** The statement's time zone and transaction time (values printed in messages, json_agg). */
+  readonly evalContext: EvalContext;
   readonly memory: MemoryAccount;
   readonly params: readonly Datum[];
   /** Rows of enclosing queries, innermost last (correlated subqueries, LATERAL). */

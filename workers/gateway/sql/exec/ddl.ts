@@ -13,8 +13,7 @@ import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
 import { RowCodec } from "./row-codec.ts";
 import { keyString } from "../../kv/bytes.ts";
-import { compareDatums } from "../bridge/compare.ts";
-import { formatText } from "../bridge/text.ts";
+import { formatText } from "../types/text-io.ts";
 
 export interface DdlExecEnv extends DdlEnv {
   ctx: ExecContext;
@@ -52,7 +51,7 @@ async function backfillIndex(table: TableDesc, ix: IndexDesc, ctx: ExecContext):
         if (!hasNull && seen.has(k)) {
           const cols = ix.columns.map((c) => codec.position(c.columnId));
           throw new PgError("unique_violation", `could not create unique index "${ix.name}"`, {
-            detail: `Key (${cols.map((p) => table.columns[p]!.name).join(", ")})=(${cols.map((p) => formatText(codec.types[p]!, row[p]!) ?? "null").join(", ")}) is duplicated.`,
+            detail: `Key (${cols.map((p) => table.columns[p]!.name).join(", ")})=(${cols.map((p) => formatText(row[p]!, codec.types[p]!, ctx.evalContext) ?? "null").join(", ")}) is duplicated.`,
             constraint: ix.name,
           });
         }
@@ -495,7 +494,7 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext)
     const ks = keyString(k);
     if (seen.has(ks)) {
       throw new PgError("unique_violation", `could not create unique index "${after.pkeyName}"`, {
-        detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(newCodec.types[newCodec.position(c.columnId)]!, nr[newCodec.position(c.columnId)]!)).join(", ")}) is duplicated.`,
+        detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(nr[newCodec.position(c.columnId)]!, newCodec.types[newCodec.position(c.columnId)]!, ctx.evalContext)).join(", ")}) is duplicated.`,
       });
     }
     seen.add(ks);
@@ -505,7 +504,6 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext)
       ctx.txn.put(e.key, e.value);
     }
   }
-  void compareDatums;
 }
 
 export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {
@@ -539,4 +537,4 @@ export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {
   throw new PgError("feature_not_supported", `renaming ${type.replace("OBJECT_", "").toLowerCase()} is not supported`);
 }
 
-export { createTable, nextvalAst, Oid, compareDatums };
+export { createTable, nextvalAst, Oid };

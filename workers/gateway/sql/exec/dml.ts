@@ -2,10 +2,10 @@
 // the transaction's buffer through TableWriter. UPDATE and DELETE first collect their target rows
 // (bounded by the memory budget) so that rows they write are never read back by their own scan.
 import { PgError } from "../../../../common/errors.ts";
+import { keyString } from "../../kv/bytes.ts";
 import type { BoundDelete, BoundInsert, BoundUpdate, Returning } from "../bind/dml.ts";
 import { DEFAULT_SENTINEL } from "../bind/dml.ts";
 import type { TableRules } from "../bind/table-rules.ts";
-import { rowKey } from "../bridge/compare.ts";
 import { plan } from "../plan/planner.ts";
 import type { Datum } from "../types/datum.ts";
 import type { ExecContext } from "./context.ts";
@@ -79,14 +79,16 @@ export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecCo
 }
 
 /** Collects the target rows (table row first) of an UPDATE / DELETE, each once. */
-async function collectTargets(source: BoundUpdate["source"], width: number, ctx: ExecContext, what: string): Promise<Row[]> {
+async function collectTargets(source: BoundUpdate["source"], table: BoundUpdate["table"], ctx: ExecContext, what: string): Promise<Row[]> {
   const rows: Row[] = [];
   const seen = new Set<string>();
+  const codec = ctx.codec(table);
   for await (const batch of plan(source).run(ctx)) {
     let bytes = 0;
     for (const r of batch) {
-      // With FROM / USING a target row can match several times; Postgres acts on it once.
-      const k = rowKey(r.slice(0, width));
+      // With FROM / USING a target row can match several times; Postgres acts on it once. A
+      // row's identity is its primary key in storage.
+      const k = keyString(codec.primaryKey(r));
       if (seen.has(k)) continue;
       seen.add(k);
       rows.push(r);
@@ -100,7 +102,7 @@ async function collectTargets(source: BoundUpdate["source"], width: number, ctx:
 export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecContext): Promise<DmlResult> {
   const w = new TableWriter(ctx, up.table, rules);
   const width = up.table.columns.length;
-  const targets = await collectTargets(up.source, width, ctx, "UPDATE");
+  const targets = await collectTargets(up.source, up.table, ctx, "UPDATE");
   const sets = up.sets.map((s) => ({ pos: s.pos, c: compile(s.expr, ctx) }));
   const returned: Row[] = [];
   for (const full of targets) {
@@ -121,7 +123,7 @@ export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecCon
 export async function runDelete(del: BoundDelete, rules: TableRules, ctx: ExecContext): Promise<DmlResult> {
   const w = new TableWriter(ctx, del.table, rules);
   const width = del.table.columns.length;
-  const targets = await collectTargets(del.source, width, ctx, "DELETE");
+  const targets = await collectTargets(del.source, del.table, ctx, "DELETE");
   const returned: Row[] = [];
   for (const full of targets) {
     await w.delete(full.slice(0, width));

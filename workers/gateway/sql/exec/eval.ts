@@ -3,7 +3,7 @@
 // that contains them is prepared per row first (`prepare`): each subquery's result is computed
 // (correlated ones per outer row, the rest once per statement) into a slot the closure reads.
 import { PgError } from "../../../../common/errors.ts";
-import { compareDatums } from "../bridge/compare.ts";
+import { compareDatums } from "../types/compare.ts";
 import type { Expr, ExprVisitor, SpecialFn, Subquery } from "../bind/bound.ts";
 import { visitExpr } from "../bind/bound.ts";
 import type { Datum } from "../types/datum.ts";
@@ -167,12 +167,13 @@ function compileNode(e: Expr, ctx: ExecContext, parts: AsyncPart[]): RowFn {
     minmax: (x) => {
       const args = x.args.map(c);
       const g = x.greatest;
+      const t = x.type;
       return (row) => {
         let best: Datum = null;
         for (const a of args) {
           const r = a(row);
           if (r === null) continue;
-          if (best === null || (g ? compareDatums(r, best) > 0 : compareDatums(r, best) < 0)) best = r;
+          if (best === null || (g ? compareDatums(r, best, t) > 0 : compareDatums(r, best, t) < 0)) best = r;
         }
         return best;
       };

@@ -6,9 +6,10 @@ import type { ForeignKeyDesc, IndexDesc, TableDesc } from "../../catalog/descrip
 import { concatBytes, keyString } from "../../kv/bytes.ts";
 import type { Expr } from "../bind/bound.ts";
 import type { TableRules } from "../bind/table-rules.ts";
-import { formatText } from "../bridge/text.ts";
-import { compareDatums } from "../bridge/compare.ts";
+import { compareDatums } from "../types/compare.ts";
 import type { Datum } from "../types/datum.ts";
+import { formatText } from "../types/text-io.ts";
+import type { TimeZone } from "../types/timezone.ts";
 import { typeFromOid } from "../types/type.ts";
 import type { ExecContext } from "./context.ts";
 import { compile, evalRow, type Compiled, type Row } from "./eval.ts";
@@ -21,14 +22,14 @@ export interface ConflictPolicy {
   resolve(existing: Row, proposed: Row): Promise<Row | null>;
 }
 
-function describeKey(t: TableDesc, codec: RowCodec, cols: number[], row: Row): { names: string; values: string } {
+function describeKey(t: TableDesc, codec: RowCodec, cols: number[], row: Row, timeZone: TimeZone): { names: string; values: string } {
   const names = cols.map((p) => t.columns[p]!.name).join(", ");
-  const values = cols.map((p) => formatText(codec.types[p]!, row[p]!) ?? "null").join(", ");
+  const values = cols.map((p) => formatText(row[p]!, codec.types[p]!, { timeZone }) ?? "null").join(", ");
   return { names, values };
 }
 
-function rowText(codec: RowCodec, row: Row, t: TableDesc): string {
-  return t.columns.map((c, i) => (c.hidden ? null : formatText(codec.types[i]!, row[i]!) ?? "null")).filter((x) => x !== null).join(", ");
+function rowText(codec: RowCodec, row: Row, t: TableDesc, timeZone: TimeZone): string {
+  return t.columns.map((c, i) => (c.hidden ? null : formatText(row[i]!, codec.types[i]!, { timeZone }) ?? "null")).filter((x) => x !== null).join(", ");
 }
 
 export class TableWriter {
@@ -52,6 +53,12 @@ export class TableWriter {
     return this.codec.position(columnId);
   }
 
+  /** Whether a key column holds equal values (by its type's `=`; NULL equals NULL) in two rows. */
+  private sameValue(columnId: number, a: Row, b: Row): boolean {
+    const p = this.pos(columnId);
+    return compareDatums(a[p]!, b[p]!, this.codec.types[p]!) === 0;
+  }
+
   /** Value of a column's DEFAULT (nextval for serials, a fresh id for the hidden row id). */
   async defaultFor(p: number): Promise<Datum> {
     const col = this.table.columns[p]!;
@@ -65,7 +72,7 @@ export class TableWriter {
     this.table.columns.forEach((c, i) => {
       if (!c.nullable && row[i] === null) {
         throw new PgError("not_null_violation", `null value in column "${c.name}" of relation "${this.table.name}" violates not-null constraint`, {
-          detail: `Failing row contains (${rowText(this.codec, row, this.table)}).`,
+          detail: `Failing row contains (${rowText(this.codec, row, this.table, this.ctx.evalContext.timeZone)}).`,
           table: this.table.name,
           column: c.name,
         });
@@ -74,7 +81,7 @@ export class TableWriter {
     for (const ch of this.checks) {
       if ((await evalRow(ch.c, row, this.ctx)) === false) {
         throw new PgError("check_violation", `new row for relation "${this.table.name}" violates check constraint "${ch.name}"`, {
-          detail: `Failing row contains (${rowText(this.codec, row, this.table)}).`,
+          detail: `Failing row contains (${rowText(this.codec, row, this.table, this.ctx.evalContext.timeZone)}).`,
           table: this.table.name,
           constraint: ch.name,
         });
@@ -84,7 +91,7 @@ export class TableWriter {
 
   private uniqueViolation(ix: IndexDesc, row: Row): PgError {
     const cols = ix.columns.map((c) => this.pos(c.columnId));
-    const { names, values } = describeKey(this.table, this.codec, cols, row);
+    const { names, values } = describeKey(this.table, this.codec, cols, row, this.ctx.evalContext.timeZone);
     const name = ix.primary ? this.table.pkeyName || `${this.table.name}_pkey` : ix.name;
     return new PgError("unique_violation", `duplicate key value violates unique constraint "${name}"`, {
       detail: `Key (${names})=(${values}) already exists.`,
@@ -237,11 +244,11 @@ export class TableWriter {
     for (const fk of this.table.foreignKeys) {
       const vals = fk.columnIds.map((id) => row[this.pos(id)]!);
       if (vals.some((v) => v === null)) continue; // MATCH SIMPLE: any NULL skips the check.
-      if (oldRow !== null && fk.columnIds.every((id) => compareDatums(oldRow[this.pos(id)]!, row[this.pos(id)]!) === 0)) continue;
+      if (oldRow !== null && fk.columnIds.every((id) => this.sameValue(id, oldRow, row))) continue;
       const parent = this.ctx.catalog.table(fk.refTableId);
       if (!(await this.referencedExists(parent, fk, vals))) {
         const cols = fk.columnIds.map((id) => this.pos(id));
-        const { names, values } = describeKey(this.table, this.codec, cols, row);
+        const { names, values } = describeKey(this.table, this.codec, cols, row, this.ctx.evalContext.timeZone);
         throw new PgError("foreign_key_violation", `insert or update on table "${this.table.name}" violates foreign key constraint "${fk.name}"`, {
           detail: `Key (${names})=(${values}) is not present in table "${parent.name}".`,
           table: this.table.name,
@@ -262,7 +269,8 @@ export class TableWriter {
   }
 
   private async checkIncomingFksOnUniqueChange(oldRow: Row, newRow: Row): Promise<void> {
-    const changed = this.table.columns.some((_, i) => compareDatums(oldRow[i]!, newRow[i]!) !== 0);
+    // Only the columns of unique indexes can be referenced (the primary key is known unchanged).
+    const changed = this.uniques.some((ix) => ix.columns.some((c) => !this.sameValue(c.columnId, oldRow, newRow)));
     if (changed) await this.checkIncomingFks(oldRow, newRow, true);
   }
 
@@ -272,7 +280,7 @@ export class TableWriter {
       for (const fk of child.foreignKeys.filter((f) => f.refTableId === this.table.id)) {
         const refVals = fk.refColumnIds.map((id) => oldRow[this.pos(id)]!);
         if (refVals.some((v) => v === null)) continue;
-        if (newRow !== null && fk.refColumnIds.every((id) => compareDatums(oldRow[this.pos(id)]!, newRow[this.pos(id)]!) === 0)) continue;
+        if (newRow !== null && fk.refColumnIds.every((id) => this.sameValue(id, oldRow, newRow))) continue;
         if (onlyIfKeyChanged && newRow === null) continue;
         const refs = await this.ctx.findReferencing(child, fk, refVals);
         if (refs.length === 0) continue;
@@ -295,7 +303,7 @@ export class TableWriter {
           continue;
         }
         const cols = fk.refColumnIds.map((id) => this.pos(id));
-        const { names, values } = describeKey(this.table, this.codec, cols, oldRow);
+        const { names, values } = describeKey(this.table, this.codec, cols, oldRow, this.ctx.evalContext.timeZone);
         throw new PgError("foreign_key_violation", `update or delete on table "${this.table.name}" violates foreign key constraint "${fk.name}" on table "${child.name}"`, {
           detail: `Key (${names})=(${values}) is still referenced from table "${child.name}".`,
           table: child.name,

@@ -17,7 +17,8 @@ export function divisionByZero(): PgError {
 
 /** int2 / int4 arithmetic on JS numbers (results fit in doubles exactly or are out of range). */
 export function smallIntArith(op: ArithOp, a: number, b: number, oid: number): number {
-  const [min, max] = oid === Oid.int2 ? [INT2_MIN, INT2_MAX] : [INT4_MIN, INT4_MAX];
+  const min = oid === Oid.int2 ? INT2_MIN : INT4_MIN;
+  const max = oid === Oid.int2 ? INT2_MAX : INT4_MAX;
   let r: number;
   switch (op) {
     case "+": r = a + b; break;

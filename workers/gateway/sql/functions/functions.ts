@@ -17,7 +17,7 @@ import { formatType, type SqlType } from "../types/type.ts";
 import { arrayFunctions, jsonFunctions, miscFunctions } from "./catalog-functions.ts";
 import { datetimeFunctions } from "./datetime-functions.ts";
 import { mathFunctions } from "./math-functions.ts";
-import { selectCandidate, type Candidate, type Volatility } from "./resolve.ts";
+import { cachedResolution, selectCandidate, typeKey, type Candidate, type Volatility } from "./resolve.ts";
 import { stringFunctions } from "./string-functions.ts";
 
 const FUNCTIONS = new Map<string, Candidate[]>();
@@ -53,10 +53,15 @@ function normalizeName(name: string): string {
 
 /**
  * Resolves `name(argTypes…)`. Throws 42883 "function f(integer) does not exist" when no
- * candidate fits, 42725 when the choice is ambiguous.
+ * candidate fits, 42725 when the choice is ambiguous. Each choice is made once per isolate
+ * (cachedResolution).
  */
 export function resolveFunction(name: string, argTypes: readonly SqlType[]): ResolvedFunction {
   const key = normalizeName(name);
+  return cachedResolution(`fn ${key} ${argTypes.map(typeKey).join(" ")}`, () => chooseFunction(key, argTypes));
+}
+
+function chooseFunction(key: string, argTypes: readonly SqlType[]): ResolvedFunction {
   const describe = `${key}(${argTypes.map(formatType).join(", ")})`;
   const candidates = FUNCTIONS.get(key);
   const r = candidates === undefined ? null : selectCandidate(candidates, argTypes, () => `function ${describe} is not unique`);

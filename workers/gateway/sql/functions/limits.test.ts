@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { evalContext } from "../types/context.ts";
-import { Types } from "../types/type.ts";
+import { Types, withTypmod } from "../types/type.ts";
 import { applyFunction, resolveFunction } from "./functions.ts";
-import { PATTERN_CACHE_MAX, STRING_RESULT_CHARS_MAX } from "./limits.ts";
+import { PATTERN_CACHE_MAX, RESOLUTION_CACHE_MAX, STRING_RESULT_CHARS_MAX } from "./limits.ts";
+import { resolveOperator } from "./operators.ts";
 import { patternCacheSize, regexMatch } from "./patterns.ts";
+import { resolutionCacheSize } from "./resolve.ts";
 
 const ctx = evalContext();
 
@@ -20,5 +22,21 @@ describe("function limits", () => {
     for (let i = 0; i < PATTERN_CACHE_MAX + 10; i++) regexMatch("x", `x${i}|x`, false);
     expect(patternCacheSize()).toBeLessThanOrEqual(PATTERN_CACHE_MAX);
     expect(patternCacheSize()).toBeGreaterThan(0);
+  });
+
+  it("keeps at most RESOLUTION_CACHE_MAX resolutions, and resolves a cached one to the same choice", () => {
+    const plus = resolveOperator("+", Types.int4, Types.int8);
+    expect(resolveOperator("+", Types.int4, Types.int8)).toBe(plus);
+    expect(plus.resultType).toEqual(Types.int8);
+    // varchar(n) for every n is a distinct key (the typmod decides whether a cast is needed).
+    let peak = 0;
+    for (let n = 1; n <= RESOLUTION_CACHE_MAX + 10; n++) {
+      const t = withTypmod(Types.varchar, n + 4);
+      expect(resolveOperator("=", t, t).leftType.oid).toBe(Types.text.oid);
+      peak = Math.max(peak, resolutionCacheSize());
+    }
+    expect(peak).toBe(RESOLUTION_CACHE_MAX);
+    expect(resolutionCacheSize()).toBeLessThanOrEqual(RESOLUTION_CACHE_MAX);
+    expect(resolveOperator("+", Types.int4, Types.int8).resultType).toEqual(Types.int8);
   });
 });

@@ -13,3 +13,12 @@ export const STRING_RESULT_CHARS_MAX = 16 * 1024 * 1024;
  * on a column) from growing it without limit. Reaching it clears the cache.
  */
 export const PATTERN_CACHE_MAX = 256;
+
+/**
+ * Operator and function resolutions kept per isolate, by name and argument types. Choosing a
+ * candidate costs tens of microseconds (every overload tried against the implicit casts), and a
+ * statement resolves one per operator it contains, so each distinct choice is made once. Real
+ * workloads use a few hundred combinations; the bound caps what generated SQL over many types
+ * could add. Reaching it clears the cache.
+ */
+export const RESOLUTION_CACHE_MAX = 2048;

@@ -23,11 +23,17 @@ import {
 } from "./json-functions.ts";
 import { parseJsonb } from "../types/json.ts";
 import { likeMatch, regexMatch } from "./patterns.ts";
-import { selectCandidate, type ArgSpec, type Candidate, type Volatility } from "./resolve.ts";
+import { cachedResolution, selectCandidate, typeKey, type ArgSpec, type Candidate, type Volatility } from "./resolve.ts";
 import { arrayCat, arrayContains, arrayOverlaps } from "./array-functions.ts";
 
 const binary = new Map<string, Candidate[]>();
 const unary = new Map<string, Candidate[]>();
+/**
+ * The two-operand implementation behind each candidate `op` declares: a resolved operator calls
+ * it directly, without building the argument arrays Candidate.eval takes (operators run per row).
+ */
+const binaryImpl = new Map<Candidate, (a: Datum, b: Datum, ctx: EvalContext) => Datum>();
+const prefixImpl = new Map<Candidate, (a: Datum) => Datum>();
 
 function add(table: Map<string, Candidate[]>, c: Candidate): void {
   const list = table.get(c.name) ?? [];
@@ -43,11 +49,15 @@ function op(
   fn: (a: Datum, b: Datum, ctx: EvalContext) => Datum,
   volatility: Volatility = "immutable",
 ): void {
-  add(binary, { name, args: [left, right], result, volatility, strict: true, eval: (args, ctx) => fn(args[0]!, args[1]!, ctx) });
+  const c: Candidate = { name, args: [left, right], result, volatility, strict: true, eval: (args, ctx) => fn(args[0]!, args[1]!, ctx) };
+  add(binary, c);
+  binaryImpl.set(c, fn);
 }
 
 function prefix(name: string, arg: ArgSpec, result: SqlType, fn: (a: Datum) => Datum): void {
-  add(unary, { name, args: [arg], result, volatility: "immutable", strict: true, eval: (args) => fn(args[0]!) });
+  const c: Candidate = { name, args: [arg], result, volatility: "immutable", strict: true, eval: (args) => fn(args[0]!) };
+  add(unary, c);
+  prefixImpl.set(c, fn);
 }
 
 // ---- arithmetic ----
@@ -267,9 +277,13 @@ function noOperator(describe: string): PgError {
 /**
  * Resolves a binary operator for operand types (after the parser: LIKE is ~~, ILIKE ~~*,
  * SIMILAR TO is ~ with similar_to_escape(), NOT LIKE !~~). Throws 42883 when none applies,
- * 42725 when ambiguous.
+ * 42725 when ambiguous. Each choice is made once per isolate (cachedResolution).
  */
 export function resolveOperator(name: string, left: SqlType, right: SqlType): ResolvedOperator {
+  return cachedResolution(`op ${name} ${typeKey(left)} ${typeKey(right)}`, () => chooseOperator(name, left, right));
+}
+
+function chooseOperator(name: string, left: SqlType, right: SqlType): ResolvedOperator {
   const describe = `${formatType(left)} ${name} ${formatType(right)}`;
   const candidates = binary.get(name);
   if (candidates === undefined) throw noOperator(describe);
@@ -298,7 +312,8 @@ export function resolveOperator(name: string, left: SqlType, right: SqlType): Re
     };
   } else {
     const c = r.candidate;
-    evalFn = (a, b, ctx) => c.eval([a, b], ctx, [lt, rt]);
+    const types = [lt, rt];
+    evalFn = binaryImpl.get(c) ?? ((a, b, ctx) => c.eval([a, b], ctx, types));
   }
   return {
     name,
@@ -314,19 +329,24 @@ export function resolveOperator(name: string, left: SqlType, right: SqlType): Re
 }
 
 export function resolveUnaryOperator(name: string, arg: SqlType): ResolvedUnaryOperator {
+  return cachedResolution(`prefix ${name} ${typeKey(arg)}`, () => chooseUnaryOperator(name, arg));
+}
+
+function chooseUnaryOperator(name: string, arg: SqlType): ResolvedUnaryOperator {
   const describe = `${name} ${formatType(arg)}`;
   const candidates = unary.get(name);
   if (candidates === undefined) throw noOperator(describe);
   const r = selectCandidate(candidates, [arg], () => `operator is not unique: ${describe}`);
   if (r === null) throw noOperator(describe);
   const c = r.candidate;
+  const direct = prefixImpl.get(c);
   return {
     name,
     resultType: r.resultType,
     argType: r.argTypes[0]!,
     argCast: castIfNeeded(arg, r.argTypes[0]!),
     volatility: c.volatility,
-    eval: (a, ctx) => c.eval([a], ctx, r.argTypes),
+    eval: direct !== undefined ? (a) => direct(a) : (a, ctx) => c.eval([a], ctx, r.argTypes),
   };
 }
 

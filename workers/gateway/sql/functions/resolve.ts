@@ -17,6 +17,7 @@ import { canImplicitlyCast } from "../types/cast-rules.ts";
 import type { EvalContext } from "../types/context.ts";
 import type { Datum } from "../types/datum.ts";
 import { Oid, Types, arrayOf, formatType, isPreferredType, typeCategory, type SqlType } from "../types/type.ts";
+import { RESOLUTION_CACHE_MAX } from "./limits.ts";
 
 export type Volatility = "immutable" | "stable" | "volatile";
 
@@ -176,4 +177,32 @@ function keepMax<T>(items: T[], score: (x: T) => number): T[] {
 
 export function typeList(types: readonly SqlType[]): string {
   return types.map(formatType).join(", ");
+}
+
+// ---- the resolution cache (the binder's fast path) ----
+
+const resolutions = new Map<string, unknown>();
+
+/** A key naming a type exactly as resolution sees it: OID, typmod and element type. */
+export function typeKey(t: SqlType): string {
+  return t.elem === undefined ? `${t.oid}(${t.typmod})` : `${t.oid}(${t.typmod})[${typeKey(t.elem)}]`;
+}
+
+/**
+ * The resolution cached under `key` (see RESOLUTION_CACHE_MAX), or `resolve()`'s, kept for next
+ * time. Failures throw every time and are not kept. What is kept must not depend on anything but
+ * the key: resolutions take their evaluation context as an argument when they run.
+ */
+export function cachedResolution<T>(key: string, resolve: () => T): T {
+  const hit = resolutions.get(key);
+  if (hit !== undefined) return hit as T;
+  const r = resolve();
+  if (resolutions.size >= RESOLUTION_CACHE_MAX) resolutions.clear();
+  resolutions.set(key, r);
+  return r;
+}
+
+/** How many resolutions are cached now (for the limit's test). */
+export function resolutionCacheSize(): number {
+  return resolutions.size;
 }

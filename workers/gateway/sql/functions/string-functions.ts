@@ -133,6 +133,8 @@ export const stringFunctions: Candidate[] = [
   fn("char_length", [Types.bpchar], I, ([s]) => charCount(bpcharTrim(s as string))),
   fn("character_length", [T], I, ([s]) => charCount(s as string)),
   fn("octet_length", [T], I, ([s]) => utf8.encode(s as string).length),
+  // Unlike length(), octet_length(character) counts the blank padding the value is stored with.
+  fn("octet_length", [Types.bpchar], I, ([s]) => utf8.encode(s as string).length),
   fn("octet_length", [Types.bytea], I, ([b]) => (b as Uint8Array).length),
   fn("bit_length", [T], I, ([s]) => utf8.encode(s as string).length * 8),
   fn("lower", [T], T, ([s]) => mapCase(s as string, false)),

@@ -9,8 +9,9 @@ import { concatBytes, prefixEnd } from "../../kv/bytes.ts";
 import type { Expr } from "../bind/bound.ts";
 import { compile, prepare } from "../exec/eval.ts";
 import type { ExecContext } from "../exec/context.ts";
+import { rowHashKey } from "../types/compare.ts";
 import type { Datum } from "../types/datum.ts";
-import { typeFromOid } from "../types/type.ts";
+import { typeFromOid, type SqlType } from "../types/type.ts";
 import { encodeKeyDatum } from "../../keys/datum-key.ts";
 import { KeyWriter } from "../../keys/encoding.ts";
 import { describeExpr } from "./describe.ts";
@@ -133,17 +134,23 @@ async function evalValues(exprs: readonly Expr[], ctx: ExecContext): Promise<Dat
   return out;
 }
 
-/** Cartesian product of the equality values (IN lists expand), without NULLs (they match nothing). */
-async function eqTuples(eq: readonly Constraint[], ctx: ExecContext): Promise<Datum[][]> {
+/**
+ * Cartesian product of the equality values (IN lists expand), without NULLs (they match nothing)
+ * and without repeats: values equal by the column type's `=` (1.0 and 1.00, 'a' and 'a ' as
+ * bpchar) name the same key. `types`: the table's column types by position.
+ */
+async function eqTuples(eq: readonly Constraint[], ctx: ExecContext, types: readonly SqlType[]): Promise<Datum[][]> {
   let tuples: Datum[][] = [[]];
-  for (const c of eq) {
+  for (let i = 0; i < eq.length; i++) {
+    const c = eq[i]!;
     const vals = (await evalValues(c.values, ctx)).filter((v) => v !== null);
+    const tupleTypes = eq.slice(0, i + 1).map((x) => types[x.pos]!);
     const seen = new Set<string>();
     const next: Datum[][] = [];
     for (const t of tuples) {
       for (const v of vals) {
         const tuple = [...t, v];
-        const k = JSON.stringify(tuple, (_k, x: unknown) => (typeof x === "bigint" ? `${x}n` : x));
+        const k = rowHashKey(tuple, tupleTypes);
         if (seen.has(k)) continue;
         seen.add(k);
         next.push(tuple);
@@ -157,7 +164,7 @@ async function eqTuples(eq: readonly Constraint[], ctx: ExecContext): Promise<Da
 /** Full primary keys for a point get (null: no key can match). */
 export async function pointKeys(table: TableDesc, choice: AccessChoice, ctx: ExecContext): Promise<Uint8Array[] | null> {
   const codec = ctx.codec(table);
-  const tuples = await eqTuples(choice.eq, ctx);
+  const tuples = await eqTuples(choice.eq, ctx, codec.types);
   if (tuples.length === 0) return null;
   return tuples.map((t) => concatBytes([codec.primaryPrefix, codec.encodeValues(choice.index, t)]));
 }
@@ -166,7 +173,7 @@ export async function pointKeys(table: TableDesc, choice: AccessChoice, ctx: Exe
 export async function indexSpans(table: TableDesc, choice: AccessChoice, ctx: ExecContext): Promise<SpanSpec[] | null> {
   const codec = ctx.codec(table);
   const prefix = codec.indexPrefix(choice.index);
-  const tuples = await eqTuples(choice.eq, ctx);
+  const tuples = await eqTuples(choice.eq, ctx, codec.types);
   if (tuples.length === 0) return null;
   const spans: SpanSpec[] = [];
   const rangeCol = choice.index.columns[choice.eq.length];

@@ -1,13 +1,13 @@
 // Expression text for EXPLAIN ("(a > 5)", "(b = $1)"). Column references print the input
 // column's name when the planner passes names, else their position.
-import { formatText } from "../bridge/text.ts";
+import { formatText } from "../types/text-io.ts";
 import type { Expr, ExprVisitor } from "../bind/bound.ts";
 import { visitExpr } from "../bind/bound.ts";
 
 export function describeExpr(e: Expr, names: readonly string[] = []): string {
   const d = (x: Expr): string => describeExpr(x, names);
   const v: ExprVisitor<string> = {
-    const: (x) => (x.value === null ? "NULL" : typeof x.value === "string" ? `'${x.value}'` : (formatText(x.type, x.value) ?? "NULL")),
+    const: (x) => (x.value === null ? "NULL" : typeof x.value === "string" ? `'${x.value}'` : (formatText(x.value, x.type) ?? "NULL")),
     param: (x) => `$${x.index + 1}`,
     col: (x) => names[x.index] ?? `#${x.index + 1}`,
     outer: (x) => `outer${x.level}.#${x.index + 1}`,

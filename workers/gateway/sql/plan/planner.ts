@@ -18,8 +18,8 @@ import type { PlanNode } from "./plan-node.ts";
 import { andOf, columnsOf, pushDown, shiftCols, splitAnd } from "./pushdown.ts";
 import { reorderJoins } from "./join-order.ts";
 import { lookupJoinOp } from "../exec/ops/lookup-join.ts";
-import { compareDatums } from "../bridge/compare.ts";
-import { Types } from "../types/type.ts";
+import { compareDatums } from "../types/compare.ts";
+import { Types, type SqlType } from "../types/type.ts";
 
 /** Estimated rows of a table scan with no statistics. */
 const DEFAULT_TABLE_ROWS = 1000;
@@ -63,8 +63,8 @@ function planRel(rel: Rel, rowsHint: number | null): PlanNode {
       const childHint = hint !== null && off !== null ? hint + off : null;
       return limitOp(planRel(r.input, childHint), r.limit, r.offset, hint ?? estimate(r.input));
     },
-    distinct: (r) => distinctOp(planRel(r.input, null), r.on),
-    setop: (r) => setOp(r.op, r.all, planRel(r.left, null), planRel(r.right, null)),
+    distinct: (r) => distinctOp(planRel(r.input, null), r.on, r.cols.map((c) => c.type)),
+    setop: (r) => setOp(r.op, r.all, planRel(r.left, null), planRel(r.right, null), r.cols.map((c) => c.type)),
     cteref: (r) => cteScanOp(r.cte),
     srf: (r) => srfOp(r.name, r.args),
     one: () => oneRowOp(),
@@ -207,11 +207,21 @@ function tryLookupJoin(r: Rel & { kind: "join" }, left: PlanNode, keys: HashKeys
   // Equalities not used as key parts stay as join conditions over the joined row.
   keys.right.forEach((e, i) => {
     if (!leftKeys.includes(keys.left[i]!)) {
-      extra.push({ kind: "call", type: Types.bool, name: "=", args: [keys.left[i]!, shiftCols(e, r.left.cols.length)], fn: ([a, b]) => compareDatums(a!, b!) === 0, strict: true, volatile: false });
+      const type = keys.left[i]!.type;
+      extra.push({ kind: "call", type: Types.bool, name: "=", args: [keys.left[i]!, shiftCols(e, r.left.cols.length)], fn: ([a, b]) => compareDatums(a!, b!, type) === 0, strict: true, volatile: false });
     }
   });
   const est = Math.max(1, left.estRows);
   return lookupJoinOp(r.type, left, table, leftKeys, rightFilter, andOf([...extra, ...residual]), rw, est);
+}
+
+/**
+ * Whether `a = b` can be a hash key: both sides of one type (up to typmod), so that hashing each
+ * side by that type's key (types/compare.ts hashKey) agrees with the operator. Every `=` the
+ * binder resolves is between operands of one type; anything else stays a join filter.
+ */
+function hashable(a: SqlType, b: SqlType): boolean {
+  return a.oid === b.oid && a.elem?.oid === b.elem?.oid;
 }
 
 function planJoin(r: Rel & { kind: "join" }): PlanNode {
@@ -224,7 +234,7 @@ function planJoin(r: Rel & { kind: "join" }): PlanNode {
   const keys: HashKeys = { left: [], right: [] };
   const residual: Expr[] = [];
   for (const c of splitAnd(r.on)) {
-    if (c.kind === "call" && c.name === "=" && c.args.length === 2) {
+    if (c.kind === "call" && c.name === "=" && c.args.length === 2 && hashable(c.args[0]!.type, c.args[1]!.type)) {
       const [a, b] = c.args as [Expr, Expr];
       const ca = columnsOf(a);
       const cb = columnsOf(b);

@@ -21,6 +21,9 @@ const cases: Array<[string, SqlType, fc.Arbitrary<Datum>]> = [
   ["jsonb with numeric scales", Types.jsonb, fc.constantFrom('{"a": 1}', '{"a": 1.0}', "[1, 2]", "[1.00, 2]", "null", '"x"', "[]", "{}", "true").map(parseJsonb)],
   ["int4[] with NULLs", arrayOf(Types.int4), fc.array(fc.option(fc.integer({ min: 0, max: 2 })), { maxLength: 3 })],
   ["text", Types.text, fc.string({ maxLength: 3 })],
+  ["text outside the BMP", Types.text, fc.constantFrom("\u{1F600}", "\uFF71", "\uE000", "\u{10000}", "a", "")],
+  ["date with infinities", Types.date, fc.constantFrom(-Infinity, Infinity, 0, 1, -1)],
+  ["float8[]", arrayOf(Types.float8), fc.array(fc.constantFrom(0, -0, NaN, Infinity, -Infinity, null), { maxLength: 2 })],
 ];
 
 describe("compareDatums and hashKey", () => {
@@ -30,6 +33,7 @@ describe("compareDatums and hashKey", () => {
         fc.property(arb, arb, (a, b) => {
           const c = compareDatums(a, b, t);
           expect(hashKey(a, t) === hashKey(b, t)).toBe(c === 0);
+          expect(rowHashKey([a, 1], [t, Types.int4]) === rowHashKey([b, 1], [t, Types.int4])).toBe(c === 0);
           expect(Math.sign(compareDatums(b, a, t))).toBe(c === 0 ? 0 : -Math.sign(c));
         }),
         { numRuns: 500 },

@@ -123,11 +123,12 @@ export function hashKey(d: Datum, t: SqlType): string | number {
     case Oid.oid:
       return d as number;
     case Oid.date:
-      return Number.isFinite(d as number) ? (d as number) : String(d);
     case Oid.float4:
     case Oid.float8: {
+      // -0 keys as 0 and NaN as itself (both equal as Postgres compares floats); ±Infinity and
+      // NaN key as strings, which JSON.stringify in rowHashKey would otherwise turn into null.
       const x = d as number;
-      return Number.isNaN(x) ? "NaN" : x === 0 ? 0 : x;
+      return Number.isFinite(x) ? (x === 0 ? 0 : x) : String(x);
     }
     case Oid.int8:
     case Oid.timestamp:
@@ -169,7 +170,15 @@ function jsonKey(v: JsonValue): string {
   return "";
 }
 
-/** One key for a tuple of datums (composite GROUP BY / join keys). */
+/**
+ * One key for a tuple of datums (composite GROUP BY / join keys): each column's hashKey, numbers
+ * ended by ";" and strings prefixed with their length and ":", so no two tuples share a key.
+ */
 export function rowHashKey(values: readonly Datum[], types: readonly SqlType[]): string {
-  return JSON.stringify(values.map((v, i) => hashKey(v, types[i]!)));
+  let key = "";
+  for (let i = 0; i < values.length; i++) {
+    const k = hashKey(values[i]!, types[i]!);
+    key += typeof k === "number" ? `${k};` : `${k.length}:${k}`;
+  }
+  return key;
 }

@@ -253,8 +253,9 @@ export function formatJsonb(j: Jsonb): string {
 
 // jsonb btree order (Postgres docs, "jsonb Indexing"): Object > Array > Boolean > Number >
 // String > Null; objects with more pairs are greater, arrays with more elements are greater,
-// then element by element (objects: key, value, key, value … in storage order). Strings compare
-// bytewise here (collation "C"). An empty top-level array sorts below null.
+// then element by element (objects: key, value, key, value … in storage order, each key compared
+// as a string, not in storage's shorter-first order). Strings compare bytewise here (collation
+// "C"). An empty top-level array sorts below null.
 function rank(v: JsonValue): number {
   if (v === null) return 1;
   if (typeof v === "string") return 2;
@@ -292,7 +293,7 @@ export function compareJsonValues(a: JsonValue, b: JsonValue, topLevel = false):
   const ai = [...ao];
   const bi = [...bo];
   for (let i = 0; i < ai.length; i++) {
-    const k = compareJsonbKeys(ai[i]![0], bi[i]![0]);
+    const k = compareCodePoints(ai[i]![0], bi[i]![0]);
     if (k !== 0) return k;
     const c = compareJsonValues(ai[i]![1], bi[i]![1]);
     if (c !== 0) return c;

@@ -109,6 +109,9 @@ export function formatText(d: Datum, t: SqlType, ctx: Pick<EvalContext, "timeZon
     case Oid.interval: return formatInterval(d as Interval);
     case Oid.record:
       return formatRecord(d as readonly Datum[]);
+    case Oid.void:
+      // A void-returning function's value prints as an empty string, as Postgres's void_out does.
+      return "";
     default:
       throw new PgError("feature_not_supported", `output of type ${formatType(t)} is not supported`);
   }

@@ -1,154 +1,15 @@
 // Hash aggregation: one accumulator set per group, built while the input streams by, so counting
 // or summing a table of any size needs memory only for its groups (charged to the budget).
-import { PgError } from "../../../../../common/errors.ts";
 import type { AggCall, Expr } from "../../bind/bound.ts";
-import { compareDatums, datumKey, rowKey } from "../../bridge/compare.ts";
-import { formatText } from "../../bridge/text.ts";
+import { makeAccumulator, type Accumulator } from "../../functions/aggregates.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
+import { rowHashKey } from "../../types/compare.ts";
+import type { EvalContext } from "../../types/context.ts";
 import type { Datum } from "../../types/datum.ts";
-import { Numeric } from "../../types/numeric.ts";
-import { Oid, type SqlType } from "../../types/type.ts";
+import type { SqlType } from "../../types/type.ts";
 import type { ExecContext } from "../context.ts";
 import { compile, prepare, type Compiled, type Row } from "../eval.ts";
 import { keyComparator } from "./sort.ts";
-
-export interface Accumulator {
-  add(args: Datum[]): void;
-  result(): Datum;
-}
-
-function toNumeric(d: Datum): Numeric {
-  if (d instanceof Numeric) return d;
-  return Numeric.fromInteger(d as number | bigint);
-}
-
-function jsonText(t: SqlType, d: Datum): string {
-  if (d === null) return "null";
-  if (t.oid === Oid.bool) return d ? "true" : "false";
-  if (t.oid === Oid.json || t.oid === Oid.jsonb) return formatText(t, d) ?? "null";
-  if ([Oid.int2, Oid.int4, Oid.int8, Oid.float4, Oid.float8, Oid.numeric].includes(t.oid as 21)) return formatText(t, d) ?? "null";
-  return JSON.stringify(formatText(t, d));
-}
-
-/** A fresh accumulator for one aggregate call. */
-export function makeAccumulator(a: AggCall): Accumulator {
-  const inType = a.argTypes[0];
-  switch (a.name) {
-    case "count": {
-      let n = 0n;
-      return { add: (args) => { if (a.star || args[0] !== null) n++; }, result: () => n };
-    }
-    case "sum": {
-      if (inType?.oid === Oid.int2 || inType?.oid === Oid.int4) {
-        let s: bigint | null = null;
-        return { add: ([v = null]) => { if (v !== null) s = (s ?? 0n) + BigInt(v as number); }, result: () => s };
-      }
-      if (inType?.oid === Oid.int8 || inType?.oid === Oid.numeric) {
-        let s: Numeric | null = null;
-        let bigSum: bigint | null = null;
-        return {
-          add: ([v = null]) => {
-            if (v === null) return;
-            if (typeof v === "bigint") bigSum = (bigSum ?? 0n) + v;
-            else s = s === null ? toNumeric(v) : s.add(toNumeric(v));
-          },
-          result: () => {
-            if (bigSum === null) return s;
-            const b = Numeric.fromInteger(bigSum);
-            return s === null ? b : s.add(b);
-          },
-        };
-      }
-      let s: number | null = null;
-      return { add: ([v = null]) => { if (v !== null) s = (s ?? 0) + (v as number); }, result: () => (s === null ? null : inType?.oid === Oid.float4 ? Math.fround(s) : s) };
-    }
-    case "avg": {
-      if (a.type.oid === Oid.numeric) {
-        let s: Numeric | null = null;
-        let n = 0;
-        return {
-          add: ([v = null]) => {
-            if (v === null) return;
-            s = s === null ? toNumeric(v) : s.add(toNumeric(v));
-            n++;
-          },
-          result: () => (s === null ? null : s.div(Numeric.fromInteger(n))),
-        };
-      }
-      let s = 0;
-      let n = 0;
-      return { add: ([v = null]) => { if (v !== null) { s += v as number; n++; } }, result: () => (n === 0 ? null : s / n) };
-    }
-    case "stddev":
-    case "stddev_samp":
-    case "stddev_pop":
-    case "variance":
-    case "var_samp":
-    case "var_pop": {
-      const xs: number[] = [];
-      return {
-        add: ([v = null]) => { if (v !== null) xs.push(v instanceof Numeric ? v.toNumber() : Number(v)); },
-        result: () => {
-          const pop = a.name.endsWith("_pop");
-          const n = xs.length;
-          if (n === 0 || (!pop && n === 1)) return null;
-          const mean = xs.reduce((p, x) => p + x, 0) / n;
-          const ss = xs.reduce((p, x) => p + (x - mean) * (x - mean), 0);
-          const variance = ss / (pop ? n : n - 1);
-          const r = a.name.startsWith("stddev") ? Math.sqrt(variance) : variance;
-          return a.type.oid === Oid.numeric ? Numeric.of(Numeric.fromFloat(r).value, 16) : r;
-        },
-      };
-    }
-    case "min":
-    case "max": {
-      const sign = a.name === "min" ? -1 : 1;
-      let best: Datum = null;
-      return {
-        add: ([v = null]) => {
-          if (v === null) return;
-          if (best === null || compareDatums(v, best) * sign > 0) best = v;
-        },
-        result: () => best,
-      };
-    }
-    case "bool_and": {
-      let r: boolean | null = null;
-      return { add: ([v = null]) => { if (v !== null) r = (r ?? true) && (v as boolean); }, result: () => r };
-    }
-    case "bool_or": {
-      let r: boolean | null = null;
-      return { add: ([v = null]) => { if (v !== null) r = (r ?? false) || (v as boolean); }, result: () => r };
-    }
-    case "string_agg": {
-      const parts: string[] = [];
-      let any = false;
-      return {
-        add: ([v = null, sep = null]) => {
-          if (v === null) return;
-          if (any) parts.push(sep === null ? "" : (sep as string));
-          parts.push(v as string);
-          any = true;
-        },
-        result: () => (any ? parts.join("") : null),
-      };
-    }
-    case "array_agg": {
-      const out: Datum[] = [];
-      let any = false;
-      return { add: ([v = null]) => { out.push(v ?? null); any = true; }, result: () => (any ? out : null) };
-    }
-    case "json_agg":
-    case "jsonb_agg": {
-      const out: string[] = [];
-      return {
-        add: ([v = null]) => { out.push(jsonText(inType!, v ?? null)); },
-        result: () => (out.length === 0 ? null : a.name === "json_agg" ? `[${out.join(", ")}]` : `[${out.join(", ")}]`),
-      };
-    }
-  }
-  throw new PgError("feature_not_supported", `aggregate ${a.name} is not supported`);
-}
 
 /** Feeds one aggregate call: FILTER, DISTINCT and ORDER BY handled around the accumulator. */
 class AggState {
@@ -156,17 +17,20 @@ class AggState {
   private readonly seen: Set<string> | null;
   private readonly ordered: Array<{ args: Datum[]; keys: Datum[] }> | null;
   private readonly call: AggCall;
+  /** Types of the (coerced) arguments: DISTINCT tells argument tuples apart by their `=`. */
+  private readonly argTypes: readonly SqlType[];
 
-  constructor(call: AggCall) {
+  constructor(call: AggCall, ctx: EvalContext) {
     this.call = call;
-    this.acc = makeAccumulator(call);
+    this.argTypes = call.args.map((e) => e.type);
+    this.acc = makeAccumulator(call, ctx);
     this.seen = call.distinct ? new Set() : null;
     this.ordered = call.orderBy.length > 0 ? [] : null;
   }
 
   add(args: Datum[], keys: Datum[]): number {
     if (this.seen !== null) {
-      const k = args.length === 1 ? datumKey(args[0]!) : rowKey(args);
+      const k = rowHashKey(args, this.argTypes);
       if (this.seen.has(k)) return 0;
       this.seen.add(k);
     }
@@ -204,6 +68,7 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
     estRows,
     async *run(ctx: ExecContext) {
       const keyFns = groupBy.map((g) => compile(g, ctx));
+      const keyTypes = groupBy.map((g) => g.type);
       const compiled: CompiledAgg[] = aggs.map((a) => ({
         call: a,
         args: a.args.map((x) => compile(x, ctx)),
@@ -213,7 +78,7 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
       const all = [...keyFns, ...compiled.flatMap((c) => [...c.args, ...(c.filter ? [c.filter] : []), ...c.orderKeys])];
       const preps = all.filter((c) => c.asyncParts.length > 0);
       const groups = new Map<string, { key: Row; states: AggState[] }>();
-      const single = groupBy.length === 0 ? { key: [] as Row, states: aggs.map((a) => new AggState(a)) } : null;
+      const single = groupBy.length === 0 ? { key: [] as Row, states: aggs.map((a) => new AggState(a, ctx.evalContext)) } : null;
       for await (const batch of input.run(ctx)) {
         let bytes = 0;
         for (const row of batch) {
@@ -221,10 +86,10 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
           let g = single;
           if (g === null) {
             const key = keyFns.map((k) => k.fn(row));
-            const k = rowKey(key);
+            const k = rowHashKey(key, keyTypes);
             g = groups.get(k) ?? null;
             if (g === null) {
-              g = { key, states: aggs.map((a) => new AggState(a)) };
+              g = { key, states: aggs.map((a) => new AggState(a, ctx.evalContext)) };
               groups.set(k, g);
               bytes += 64 + k.length * 2 + aggs.length * 96;
             }

@@ -3,20 +3,22 @@
 // rows until no new rows appear (UNION drops duplicates across iterations; UNION ALL keeps all).
 import { PgError } from "../../../../../common/errors.ts";
 import type { CteDef } from "../../bind/bound.ts";
-import { rowKey } from "../../bridge/compare.ts";
 import { sqlLimits } from "../../limits.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
+import { rowHashKey } from "../../types/compare.ts";
+import type { SqlType } from "../../types/type.ts";
 import type { ExecContext } from "../context.ts";
 import type { Row } from "../eval.ts";
 import { rowBytes } from "../memory.ts";
 
-async function collect(it: AsyncIterable<Row[]>, ctx: ExecContext, sink: Row[], seen: Set<string> | null): Promise<Row[]> {
+/** `types`: the WITH query's column types, by which UNION (without ALL) tells rows apart. */
+async function collect(it: AsyncIterable<Row[]>, ctx: ExecContext, sink: Row[], seen: Set<string> | null, types: readonly SqlType[]): Promise<Row[]> {
   const fresh: Row[] = [];
   for await (const batch of it) {
     let bytes = 0;
     for (const r of batch) {
       if (seen !== null) {
-        const k = rowKey(r);
+        const k = rowHashKey(r, types);
         if (seen.has(k)) continue;
         seen.add(k);
       }
@@ -33,20 +35,21 @@ export async function materializeCte(cte: CteDef, ctx: ExecContext): Promise<Row
   const done = ctx.cteRows.get(cte.id);
   if (done !== undefined) return done;
   const rows: Row[] = [];
+  const types = cte.cols.map((c) => c.type);
   if (cte.recursive === null) {
-    await collect(ctx.runRel(cte.rel), ctx, rows, null);
+    await collect(ctx.runRel(cte.rel), ctx, rows, null, types);
     ctx.cteRows.set(cte.id, rows);
     return rows;
   }
   const seen = cte.unionAll ? null : new Set<string>();
-  let working = await collect(ctx.runRel(cte.rel), ctx, rows, seen);
+  let working = await collect(ctx.runRel(cte.rel), ctx, rows, seen, types);
   for (let iter = 0; working.length > 0; iter++) {
     if (iter >= sqlLimits.recursiveIterationsMax) {
       throw new PgError("program_limit_exceeded", `WITH RECURSIVE query "${cte.name}" ran more than ${sqlLimits.recursiveIterationsMax} iterations`);
     }
     // The step reads the previous iteration's rows through the CTE's own name.
     ctx.cteRows.set(cte.id, working);
-    working = await collect(ctx.runRel(cte.recursive), ctx, rows, seen);
+    working = await collect(ctx.runRel(cte.recursive), ctx, rows, seen, types);
   }
   ctx.cteRows.set(cte.id, rows);
   return rows;

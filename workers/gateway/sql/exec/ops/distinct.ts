@@ -1,12 +1,15 @@
 // DISTINCT, DISTINCT ON and the set operations (UNION / INTERSECT / EXCEPT [ALL]). Each keeps a
 // hash set of the rows it has seen, charged to the statement's memory budget.
 import type { Expr } from "../../bind/bound.ts";
-import { rowKey } from "../../bridge/compare.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
+import { rowHashKey } from "../../types/compare.ts";
+import type { SqlType } from "../../types/type.ts";
 import { compile, type Row } from "../eval.ts";
 import { rowBytes } from "../memory.ts";
 
-export function distinctOp(input: PlanNode, on: readonly Expr[] | null): PlanNode {
+/** `types`: the row's column types; rows are the same when every column is equal by its type's `=`. */
+export function distinctOp(input: PlanNode, on: readonly Expr[] | null, types: readonly SqlType[]): PlanNode {
+  const keyTypes = on?.map((e) => e.type) ?? types;
   return {
     name: on === null ? "HashAggregate (DISTINCT)" : "Unique (DISTINCT ON)",
     details: [],
@@ -19,7 +22,7 @@ export function distinctOp(input: PlanNode, on: readonly Expr[] | null): PlanNod
         const out: Row[] = [];
         let bytes = 0;
         for (const row of batch) {
-          const k = rowKey(fns === null ? row : fns.map((f) => f(row)));
+          const k = rowHashKey(fns === null ? row : fns.map((f) => f(row)), keyTypes);
           if (seen.has(k)) continue;
           seen.add(k);
           bytes += k.length * 2 + 48;
@@ -32,7 +35,9 @@ export function distinctOp(input: PlanNode, on: readonly Expr[] | null): PlanNod
   };
 }
 
-export function setOp(op: "union" | "intersect" | "except", all: boolean, left: PlanNode, right: PlanNode): PlanNode {
+/** `types`: the output column types (both sides are already cast to them, up to typmod). */
+export function setOp(op: "union" | "intersect" | "except", all: boolean, left: PlanNode, right: PlanNode, types: readonly SqlType[]): PlanNode {
+  const rowKey = (row: Row): string => rowHashKey(row, types);
   const name = `${op === "union" ? (all ? "Append" : "HashSetOp Union") : op === "intersect" ? "HashSetOp Intersect" : "HashSetOp Except"}${all && op !== "union" ? " All" : ""}`;
   return {
     name,

@@ -2,8 +2,8 @@
 // to the memory budget; the left side streams); other conditions use a nested loop over the
 // materialised right side; LATERAL re-runs the right side for each left row.
 import type { Expr, JoinType } from "../../bind/bound.ts";
-import { rowKey } from "../../bridge/compare.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
+import { rowHashKey } from "../../types/compare.ts";
 import { describeExpr } from "../../plan/describe.ts";
 import type { Datum } from "../../types/datum.ts";
 import type { ExecContext } from "../context.ts";
@@ -34,7 +34,7 @@ async function passes(c: Compiled | null, row: Row, ctx: ExecContext): Promise<b
 }
 
 export interface HashKeys {
-  /** Expressions over the left row. */
+  /** Expressions over the left row; each has the same type as its right counterpart (hashed by it). */
   left: Expr[];
   /** Expressions over the right row alone (indexes rebased to the right side). */
   right: Expr[];
@@ -47,6 +47,7 @@ export function hashJoinOp(type: JoinType, left: PlanNode, right: PlanNode, keys
     children: [left, right],
     estRows,
     async *run(ctx) {
+      const types = keys.left.map((e) => e.type);
       const rk = keys.right.map((e) => compile(e, ctx).fn);
       const lk = keys.left.map((e) => compile(e, ctx).fn);
       const res = residual === null ? null : compile(residual, ctx);
@@ -60,7 +61,7 @@ export function hashJoinOp(type: JoinType, left: PlanNode, right: PlanNode, keys
           bytes += rowBytes(r) + 32;
           const kv = rk.map((f) => f(r));
           if (kv.some((v) => v === null)) continue;
-          const k = rowKey(kv);
+          const k = rowHashKey(kv, types);
           const list = table.get(k);
           if (list === undefined) table.set(k, [entry]);
           else list.push(entry);
@@ -71,7 +72,7 @@ export function hashJoinOp(type: JoinType, left: PlanNode, right: PlanNode, keys
         const out: Row[] = [];
         for (const l of batch) {
           const kv = lk.map((f) => f(l));
-          const list = kv.some((v) => v === null) ? undefined : table.get(rowKey(kv));
+          const list = kv.some((v) => v === null) ? undefined : table.get(rowHashKey(kv, types));
           let matched = false;
           for (const e of list ?? []) {
             const joined = [...l, ...e.row];

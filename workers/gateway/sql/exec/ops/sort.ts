@@ -1,7 +1,7 @@
 // ORDER BY: collects its input (within the statement's memory budget: past it, 53200) and sorts
 // with Postgres's NULL placement. With a LIMIT above it, keeps only the top rows it needs.
 import type { SortKey } from "../../bind/bound.ts";
-import { compareDatums } from "../../bridge/compare.ts";
+import { compareDatums } from "../../types/compare.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
 import type { Datum } from "../../types/datum.ts";
 import { compile, prepare, type Row } from "../eval.ts";
@@ -11,9 +11,10 @@ import { describeExpr } from "../../plan/describe.ts";
 
 export type RowComparator = (a: Row, b: Row) => number;
 
-/** Compares rows by precomputed key columns (keys appended at the end of each row). */
+/** Compares rows by precomputed key columns (keys appended at the end of each row), each by its type's order. */
 export function keyComparator(keys: readonly SortKey[], offset: number): RowComparator {
   const n = keys.length;
+  const types = keys.map((k) => k.expr.type);
   return (a, b) => {
     for (let i = 0; i < n; i++) {
       const k = keys[i]!;
@@ -24,7 +25,7 @@ export function keyComparator(keys: readonly SortKey[], offset: number): RowComp
         // NULLs sort as larger than any value unless NULLS FIRST.
         return (x === null) === k.nullsFirst ? -1 : 1;
       }
-      const c = compareDatums(x, y);
+      const c = compareDatums(x, y, types[i]!);
       if (c !== 0) return k.desc ? -c : c;
     }
     return 0;

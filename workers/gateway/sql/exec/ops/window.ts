@@ -3,12 +3,13 @@
 // functions, lag/lead, first/last/nth_value, and aggregates over ROWS / RANGE frames.
 import { PgError } from "../../../../../common/errors.ts";
 import type { WindowCall } from "../../bind/bound.ts";
-import { rowKey } from "../../bridge/compare.ts";
+import { makeAccumulator } from "../../functions/aggregates.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
+import { compareDatums } from "../../types/compare.ts";
+import type { EvalContext } from "../../types/context.ts";
 import type { Datum } from "../../types/datum.ts";
 import { compile, prepare, type Row } from "../eval.ts";
 import { rowBytes } from "../memory.ts";
-import { makeAccumulator } from "./aggregate.ts";
 import { keyComparator } from "./sort.ts";
 
 export function windowOp(input: PlanNode, funcs: readonly WindowCall[]): PlanNode {
@@ -36,16 +37,25 @@ export function windowOp(input: PlanNode, funcs: readonly WindowCall[]): PlanNod
         for (const c of [...part, ...ord, ...args]) {
           if (c.asyncParts.length > 0) for (const r of rows) await prepare(c, r, ctx);
         }
-        // Each entry: [partition key, order keys…, original index].
-        const entries = rows.map((r, i) => ({ pk: rowKey(part.map((c) => c.fn(r))), ok: ord.map((c) => c.fn(r)), i }));
+        // Each entry: partition values, order keys, original index. Partitions are runs of rows
+        // equal by each PARTITION BY type's `=`, ordered (ascending, NULLs last) as Postgres's sort does.
+        const entries = rows.map((r, i) => ({ pv: part.map((c) => c.fn(r)), ok: ord.map((c) => c.fn(r)), i }));
+        const partTypes = f.partitionBy.map((e) => e.type);
+        const cmpPartition = (a: Datum[], b: Datum[]): number => {
+          for (let k = 0; k < partTypes.length; k++) {
+            const c = compareDatums(a[k]!, b[k]!, partTypes[k]!);
+            if (c !== 0) return c;
+          }
+          return 0;
+        };
         const cmpOrder = keyComparator(f.orderBy, 0);
-        entries.sort((a, b) => (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : cmpOrder(a.ok, b.ok) || a.i - b.i));
+        entries.sort((a, b) => cmpPartition(a.pv, b.pv) || cmpOrder(a.ok, b.ok) || a.i - b.i);
         const out = results[fi]!;
         let s = 0;
         while (s < entries.length) {
           let e = s;
-          while (e < entries.length && entries[e]!.pk === entries[s]!.pk) e++;
-          computePartition(f, entries.slice(s, e), rows, args.map((c) => c.fn), cmpOrder, out);
+          while (e < entries.length && cmpPartition(entries[e]!.pv, entries[s]!.pv) === 0) e++;
+          computePartition(f, entries.slice(s, e), rows, args.map((c) => c.fn), cmpOrder, out, ctx.evalContext);
           s = e;
         }
       }
@@ -64,6 +74,7 @@ function computePartition(
   args: Array<(r: Row) => Datum>,
   cmp: (a: Datum[], b: Datum[]) => number,
   out: Datum[],
+  evalCtx: EvalContext,
 ): void {
   const n = part.length;
   // Peer groups: runs of equal ORDER BY values.
@@ -135,7 +146,7 @@ function computePartition(
   const argsAt = (j: number): Datum[] => args.map((_, k) => arg(k, j));
   if (f.frame.start.kind === "unbounded") {
     // Frames that start at the partition's first row grow monotonically: add rows as the end moves.
-    const acc = makeAccumulator(agg);
+    const acc = makeAccumulator(agg, evalCtx);
     let added = 0;
     for (let j = 0; j < n; j++) {
       const end = Math.min(n - 1, frameEnd(f, j, n, peerEnd));
@@ -146,7 +157,7 @@ function computePartition(
   }
   // Sliding frames: each row's frame aggregated on its own (O(rows × frame width)).
   for (let j = 0; j < n; j++) {
-    const acc = makeAccumulator(agg);
+    const acc = makeAccumulator(agg, evalCtx);
     const s = frameStart(f, j, peerStart);
     const e = frameEnd(f, j, n, peerEnd);
     for (let x = Math.max(0, s); x <= Math.min(n - 1, e); x++) acc.add(argsAt(x));
