@@ -48,6 +48,29 @@ export interface StorageLimits {
    * transaction), so the same stall bound applies; a table a commit could fill, one commit can empty.
    */
   deleteRangeKeysMax: number;
+  /**
+   * Version entries one step of a background clear (DROP TABLE / TRUNCATE / DROP INDEX, see
+   * clearing/) deletes in one LMDB write transaction. The bound is the stall again: while a step
+   * runs, every other tenant's commit waits for it, and the writer runs queued commit groups
+   * between steps. Measured on the dev box (load 4-9): see README "Clearing spans" for the
+   * figures; 4,000 entries take a few milliseconds plus the fsync, the order of one ordinary
+   * commit group, so a concurrent commit waits at most about one more group.
+   */
+  clearChunkKeysMax: number;
+  /**
+   * Pause between two steps of a background clear. Steps yield to queued commits anyway; the pause
+   * leaves the writer idle time (and the disk fsync bandwidth) for commits that arrive during a
+   * step, so a big clear takes a bounded share of the node instead of all its idle capacity.
+   */
+  clearChunkPauseMs: number;
+  /**
+   * Clear records one tenant may hold at once: 20,000. A record stays until its span is deleted
+   * and the GC window (gcWindowMs) has passed its commit, and each costs about 200 bytes on each
+   * of the two threads, so this bounds a tenant's share of that memory at about 8 MB. 20,000 per
+   * 10 minutes is 33 DROP/TRUNCATE/DROP INDEX per second sustained; beyond it a clear is refused
+   * with limit_exceeded (54000) until older records expire.
+   */
+  clearSpansPerTenantMax: number;
   /** Rows in one scan page, whatever the client asks for. */
   scanRowsMax: number;
   /** Bytes in one scan page, and in one response overall: the gateway holds a page in a 128 MB isolate. */
@@ -113,6 +136,9 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   batchEntriesMax: 120_000,
   txnWriteBytesMax: 15 * 1024 * 1024,
   deleteRangeKeysMax: 120_000,
+  clearChunkKeysMax: 4000,
+  clearChunkPauseMs: 2,
+  clearSpansPerTenantMax: 20_000,
   scanRowsMax: 10_000,
   scanBytesMax: 4 * 1024 * 1024,
   responseBytesMax: 16 * 1024 * 1024,

@@ -14,6 +14,7 @@ import { assertTenantId, SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
 import { LmdbEngine } from "./engine/lmdb-engine.ts";
 import { HybridClock, makeTimestamp } from "./hlc.ts";
 import { resolveLimits, type StorageLimits } from "./limits.ts";
+import { ClearJobs } from "./clearing/clear-jobs.ts";
 import { Metrics } from "./metrics.ts";
 import { HTTP_STATUS, KvService } from "./service.ts";
 import { WriterClient } from "./writer/writer-client.ts";
@@ -118,6 +119,10 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     gcThresholdTs: ready.gcThresholdTs,
     droppedTenants: ready.droppedTenants,
   });
+  // Cleared spans (DROP TABLE / TRUNCATE / DROP INDEX): this thread's index and the deletion jobs.
+  const clears = new ClearJobs(service.cleared, (key) => writer.submit({ kind: "clear", key }), log);
+  writer.onClears = (news) => clears.apply(news);
+  clears.load(ready.clears);
 
   let requestsActive = 0;
   let draining = false;
@@ -129,7 +134,15 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     sendJson(res, 200, {
       ...body,
       tenants: body.tenants.map((t) => ({ ...t, openTransactions: service.openTransactions(t.tenantId), dropped: service.dropped.has(t.tenantId) })),
-      node: { ...body.node, executing: service.executing, writerInFlight: writer.inFlight, gcThresholdTs: service.gcThresholdTs.toString() },
+      node: {
+        ...body.node,
+        executing: service.executing,
+        writerInFlight: writer.inFlight,
+        gcThresholdTs: service.gcThresholdTs.toString(),
+        clearsPending: clears.pending(),
+        clearRecords: service.cleared.size,
+        clearRemovedVersions: clears.removedVersions,
+      },
     });
   }
 
@@ -185,6 +198,9 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       const text = metrics.prometheus({
         warren_storage_executing_requests: service.executing,
         warren_storage_writer_in_flight: writer.inFlight,
+        warren_storage_clears_pending: clears.pending(),
+        warren_storage_clear_records: service.cleared.size,
+        warren_storage_clear_removed_versions: clears.removedVersions,
       });
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       res.end(text);
@@ -212,6 +228,8 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
   // Garbage collection: every interval, move the threshold to now - window and collect below it.
   let gcRunning = false;
   const gcTimer = setInterval(() => {
+    // A clear job that failed (an I/O error) is started again here.
+    clears.resume();
     if (gcRunning) return;
     const threshold = makeTimestamp(Date.now() - limits.gcWindowMs);
     if (threshold <= service.gcThresholdTs) return;
