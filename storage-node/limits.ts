@@ -125,6 +125,11 @@ export interface StorageLimits {
   tokenCacheEntriesMax: number;
   /** Body of an admin JSON request. */
   adminBodyBytesMax: number;
+  /**
+   * Versions one GET /v1/admin/span-versions counts before answering `more: true`: the count runs
+   * on the HTTP thread, and 100,000 entries take tens of milliseconds, about one large scan page.
+   */
+  adminCensusVersionsMax: number;
   /** How long a SIGTERM drain waits for in-flight requests before closing anyway. */
   drainMsMax: number;
 }
@@ -158,6 +163,7 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   authHeaderBytesMax: 512,
   tokenCacheEntriesMax: 10_000,
   adminBodyBytesMax: 4096,
+  adminCensusVersionsMax: 100_000,
   drainMsMax: 10_000,
 });
 

@@ -69,6 +69,8 @@ class TenantSpans {
    * fn returns true. Returns whether it was stopped.
    */
   visit(start: Uint8Array, end: Uint8Array | null, fn: (r: ClearRecord) => boolean): boolean {
+    // An empty span overlaps nothing.
+    if (end !== null && compareBytes(start, end) >= 0) return false;
     // Candidates begin before the end of the query (point: at or before the key).
     let lo = 0;
     let hi = this.sorted.length;

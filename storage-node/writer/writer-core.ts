@@ -98,7 +98,7 @@ export class WriterCore {
     for (const e of engine.range({ low: clears.low, high: clears.high })) this.cleared.add(decodeClearRecord(e.key, e.value));
   }
 
-  readyMessage(): WriterMessage {
+  readyMessage(): Extract<WriterMessage, { kind: "ready" }> {
     return {
       kind: "ready",
       maxCommitTs: this.maxCommitTs,
