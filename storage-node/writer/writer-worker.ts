@@ -1,7 +1,8 @@
 // Entry point of the writer thread. Owns the engine's write side: takes every job queued on its
 // port (group commit), applies the group in one durable transaction, answers with one message.
 // GC, tenant drops and clears of dropped/truncated spans run in bounded steps, yielding to queued
-// commits between steps (clear steps also pause clearChunkPauseMs).
+// commits between steps (a clear also pauses between its steps: clearChunkPauseMs, and at least
+// as long as the step took).
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
 import type { WriterConfig, WriterJob, WriterMessage } from "./protocol.ts";
@@ -28,6 +29,7 @@ function runBackgroundStep(): void {
   backgroundScheduled = false;
   const task = background[0];
   if (!task) return;
+  const startedMs = performance.now();
   try {
     if (task.job.kind === "gc") {
       const step = core.gcStep(task.job.thresholdTs, task.cursor);
@@ -48,7 +50,9 @@ function runBackgroundStep(): void {
     background.shift();
     post({ kind: "failed", ids: [task.job.id], message: err instanceof Error ? err.message : String(err), bytes: core.takeBytesUpdate(), clears: core.takeClearNews() });
   }
-  scheduleBackground(task.job.kind === "clear" ? config.limits.clearChunkPauseMs : 0);
+  // A clear paces itself: the pause after a step is at least as long as the step took, so a big
+  // clear holds the writer at most about half the time, and a commit waits at most one step.
+  scheduleBackground(task.job.kind === "clear" ? Math.max(config.limits.clearChunkPauseMs, performance.now() - startedMs) : 0);
 }
 
 function finishBackground(task: Background): void {
