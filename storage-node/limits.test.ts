@@ -49,7 +49,8 @@ afterAll(async () => {
   for (const n of nodes) await n.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   dirs = [];
-});
+  // Several nodes to stop, each draining its writer thread: slow on a loaded 2-core machine.
+}, 60_000);
 
 function errCode(res: KvResponse): string {
   return res.type === "error" ? res.error.code : `ok:${res.type}`;

@@ -54,8 +54,8 @@ export interface StorageLimits {
    * step runs, every other tenant's commit waits for it (commits queued meanwhile run before the
    * next step). Measured with clear-latency.serial.test.ts on the shared 2-core box (load 12-17):
    * with 4,000 per step another tenant's back-to-back commits went from p50 11 ms to 75 ms during
-   * a 400,000-version clear; with 2,000 (and the pause below) from 22 ms to 31 ms, p99 132 ms,
-   * while one 100,000-key commit stalled them for 5-8 s. Smaller steps cost more fsyncs per
+   * a 400,000-version clear; with 2,000 (and the pause below) from 13 ms to 19 ms, p99 93 to
+   * 117 ms, while one 100,000-key commit stalled them for 5-8 s. Smaller steps cost more fsyncs per
    * version: 1,000 per step took 44 µs per version against 13 µs at 4,000.
    */
   clearChunkKeysMax: number;
