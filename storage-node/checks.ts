@@ -30,7 +30,8 @@ export function checkTenantSpans(req: KvRequest, tenantId: number): KvError | nu
     return null;
   };
   const readOp = (op: ReadOp): KvError | null => (op.op === "get" ? key(op.key, "get key") : span(op, "scan span"));
-  const writeOp = (op: WriteOp): KvError | null => (op.op === "deleteRange" ? span(op, "deleteRange span") : key(op.key, `${op.op} key`));
+  const writeOp = (op: WriteOp): KvError | null =>
+    op.op === "deleteRange" || op.op === "clearRange" ? span(op, `${op.op} span`) : key(op.key, `${op.op} key`);
   switch (req.type) {
     case "begin":
     case "abort":
@@ -103,8 +104,8 @@ export function checkLimits(req: KvRequest, limits: StorageLimits): KvError | nu
   }
   let writeBytes = 0;
   for (const op of writes) {
-    if (op.op === "deleteRange") {
-      const e = spanTooBig(op, "deleteRange span");
+    if (op.op === "deleteRange" || op.op === "clearRange") {
+      const e = spanTooBig(op, `${op.op} span`);
       if (e) return e;
       continue;
     }
@@ -121,6 +122,46 @@ export function checkLimits(req: KvRequest, limits: StorageLimits): KvError | nu
   }
   if (writeBytes > limits.txnWriteBytesMax) {
     return limit(`request writes ${writeBytes} bytes; one commit is limited to ${limits.txnWriteBytesMax} bytes (txnWriteBytesMax): split it`);
+  }
+  return null;
+}
+
+/**
+ * A request may not write inside a span it also clears (clearRange): the clear removes the span
+ * whole and the node refuses later writes into it, so such a write is a client bug whichever order
+ * it comes in. The gateway drops its buffered writes in a span when it clears it.
+ */
+export function checkClearOverlaps(req: KvRequest): KvError | null {
+  const writes = req.type === "commit" || req.type === "batch" ? req.writes : [];
+  const clears: Bounds[] = [];
+  for (const op of writes) if (op.op === "clearRange" && compareBytes(op.start, op.end) < 0) clears.push(op);
+  if (clears.length === 0) return null;
+  // Their union as sorted disjoint spans (ends increase too), so each write is one binary search.
+  clears.sort((a, b) => compareBytes(a.start, b.start));
+  const union: Bounds[] = [];
+  for (const c of clears) {
+    const last = union[union.length - 1];
+    if (last !== undefined && compareBytes(c.start, last.end) <= 0) {
+      if (compareBytes(c.end, last.end) > 0) last.end = c.end;
+    } else union.push({ start: c.start, end: c.end });
+  }
+  for (const op of writes) {
+    if (op.op === "clearRange") continue;
+    const start = op.op === "deleteRange" ? op.start : op.key;
+    // The first union span ending after `start` is the only one that can hold it or overlap from it.
+    let lo = 0;
+    let hi = union.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareBytes(union[mid]!.end, start) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const u = union[lo];
+    if (u === undefined) continue;
+    const overlaps = op.op === "deleteRange" ? compareBytes(u.start, op.end) < 0 && compareBytes(op.start, op.end) < 0 : compareBytes(u.start, start) <= 0;
+    if (overlaps) {
+      return { code: "malformed_request", message: `${op.op} inside a span the same request clears (clearRange); nothing was written`, key: start };
+    }
   }
   return null;
 }

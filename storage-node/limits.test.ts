@@ -49,7 +49,8 @@ afterAll(async () => {
   for (const n of nodes) await n.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   dirs = [];
-});
+  // Several nodes to stop, each draining its writer thread: slow on a loaded 2-core machine.
+}, 60_000);
 
 function errCode(res: KvResponse): string {
   return res.type === "error" ? res.error.code : `ok:${res.type}`;
@@ -188,6 +189,84 @@ describe("storage limits at their edges", () => {
     expect(res.type === "error" && res.error.message).toMatch(/txnDurationMsMax/);
     expect(errCode(await kv.send({ type: "commit", txnId: new Uint8Array(DEFAULT_LIMITS.txnIdBytesMax + 1), readTs: old.readTs, readSpans: [], writes: write }))).toBe("malformed_request");
     expect(errCode(await kv.send({ type: "commit", txnId: new Uint8Array(0), readTs: old.readTs, readSpans: [], writes: write }))).toBe("malformed_request");
+  });
+});
+
+describe("clearing limits at their edges", () => {
+  async function sysClient(node: StorageNode): Promise<KvHttpClient> {
+    const c = await KvHttpClient.forTenant(node.url, SECRET, 1);
+    clients.push(c);
+    return c;
+  }
+  async function versionsIn(sys: KvHttpClient, p: string): Promise<{ versions: number; more: boolean }> {
+    const hex = (k: Uint8Array) => Buffer.from(k).toString("hex");
+    return (await sys.json(`/v1/admin/span-versions?tenantId=${T}&start=${hex(tkey(T, `${p}/`))}&end=${hex(tkey(T, `${p}0`))}`)).json;
+  }
+  const clearOf = (p: string): WriteOp => ({ op: "clearRange", start: tkey(T, `${p}/`), end: tkey(T, `${p}0`) });
+  async function waitFor(f: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!(await f())) {
+      if (Date.now() > deadline) throw new Error("timed out");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it("clearChunkKeysMax: a span of exactly that many versions goes in one step; one more needs a second step", async () => {
+    const { node, kv: c } = await boot({ clearChunkKeysMax: 25, clearChunkPauseMs: 60_000 });
+    const sys = await sysClient(node);
+    await c.send({ type: "batch", reads: [], writes: [...puts(25, "ca"), ...puts(26, "cb")] });
+    expect(errCode(await c.send({ type: "batch", reads: [], writes: [clearOf("ca")] }))).toBe("ok:batch");
+    await waitFor(async () => (await sys.json("/v1/admin/stats")).json.node.clearsPending === 0);
+    expect((await versionsIn(sys, "ca")).versions).toBe(0);
+    expect(errCode(await c.send({ type: "batch", reads: [], writes: [clearOf("cb")] }))).toBe("ok:batch");
+    await waitFor(async () => (await versionsIn(sys, "cb")).versions < 26);
+    // One step took 25; the last version waits for the next step, a minute away.
+    expect((await versionsIn(sys, "cb")).versions).toBe(1);
+    expect((await sys.json("/v1/admin/stats")).json.node.clearsPending).toBe(1);
+  });
+
+  it("clearChunkPauseMs: steps of one clear are at least the pause apart", async () => {
+    const pause = 700;
+    const { node, kv: c } = await boot({ clearChunkKeysMax: 10, clearChunkPauseMs: pause });
+    const sys = await sysClient(node);
+    await c.send({ type: "batch", reads: [], writes: puts(30, "cp") });
+    expect(errCode(await c.send({ type: "batch", reads: [], writes: [clearOf("cp")] }))).toBe("ok:batch");
+    const seen: Array<[number, number]> = [];
+    await waitFor(async () => {
+      const v = (await versionsIn(sys, "cp")).versions;
+      if (seen.length === 0 || seen[seen.length - 1]![0] !== v) seen.push([v, Date.now()]);
+      return v === 0;
+    });
+    const at = (v: number) => seen.find(([n]) => n === v)?.[1];
+    expect(at(20)).toBeDefined();
+    expect(at(10)! - at(20)!).toBeGreaterThanOrEqual(pause - 50);
+    expect(at(0)! - at(10)!).toBeGreaterThanOrEqual(pause - 50);
+  });
+
+  it("clearSpansPerTenantMax: that many records are kept; one more clear is refused (54000) and writes nothing", async () => {
+    const { node, kv: c } = await boot({ clearSpansPerTenantMax: 3 });
+    const sys = await sysClient(node);
+    await c.send({ type: "batch", reads: [], writes: puts(5, "cr") });
+    expect(errCode(await c.send({ type: "batch", reads: [], writes: [clearOf("c1"), clearOf("c2")] }))).toBe("ok:batch");
+    // Two more at once would make four: refused whole.
+    const two = await c.send({ type: "batch", reads: [], writes: [clearOf("c3"), clearOf("c4")] });
+    expect(errCode(two)).toBe("limit_exceeded");
+    expect(two.status).toBe(413);
+    expect(two.type === "error" && two.error.message).toMatch(/clearSpansPerTenantMax/);
+    expect(errCode(await c.send({ type: "batch", reads: [], writes: [clearOf("c3")] }))).toBe("ok:batch");
+    const res = await c.send({ type: "batch", reads: [], writes: [{ op: "put", key: tkey(T, "cz"), value: bytes("x") }, clearOf("cr")] });
+    expect(errCode(res)).toBe("limit_exceeded");
+    expect((await versionsIn(sys, "cr")).versions).toBe(5);
+    expect(await c.send({ type: "read", readTs: null, ops: [{ op: "get", key: tkey(T, "cz") }] })).toMatchObject({ results: [{ value: null }] });
+    expect((await sys.json("/v1/admin/stats")).json.node.clearRecords).toBe(3);
+  });
+
+  it("adminCensusVersionsMax: exactly that many versions are counted; one more answers more: true", async () => {
+    const { node, kv: c } = await boot({ adminCensusVersionsMax: 5 });
+    const sys = await sysClient(node);
+    await c.send({ type: "batch", reads: [], writes: [...puts(5, "n5"), ...puts(6, "n6")] });
+    expect(await versionsIn(sys, "n5")).toMatchObject({ versions: 5, more: false });
+    expect(await versionsIn(sys, "n6")).toMatchObject({ versions: 5, more: true });
   });
 });
 

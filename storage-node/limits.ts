@@ -48,6 +48,32 @@ export interface StorageLimits {
    * transaction), so the same stall bound applies; a table a commit could fill, one commit can empty.
    */
   deleteRangeKeysMax: number;
+  /**
+   * Version entries one step of a background clear (DROP TABLE / TRUNCATE / DROP INDEX, see
+   * clearing/) deletes in one LMDB write transaction: 2,000. The bound is the stall again: while a
+   * step runs, every other tenant's commit waits for it (commits queued meanwhile run before the
+   * next step). Measured with clear-latency.serial.test.ts on the shared 2-core box (load 12-17):
+   * with 4,000 per step another tenant's back-to-back commits went from p50 11 ms to 75 ms during
+   * a 400,000-version clear; with 2,000 (and the pause below) from 13 ms to 19 ms, p99 93 to
+   * 117 ms, while one 100,000-key commit stalled them for 5-8 s. Smaller steps cost more fsyncs per
+   * version: 1,000 per step took 44 µs per version against 13 µs at 4,000.
+   */
+  clearChunkKeysMax: number;
+  /**
+   * Least pause between two steps of a background clear: 2 ms. The writer also waits at least as
+   * long as the step itself took, so a clear holds the writer (and the disk's fsyncs) at most
+   * about half the time, and a commit arriving during a step finds the writer free right after
+   * it. Steps yield to queued commits anyway; the pause is for the commits that arrive meanwhile.
+   */
+  clearChunkPauseMs: number;
+  /**
+   * Clear records one tenant may hold at once: 20,000. A record stays until its span is deleted
+   * and the GC window (gcWindowMs) has passed its commit, and each costs about 200 bytes on each
+   * of the two threads, so this bounds a tenant's share of that memory at about 8 MB. 20,000 per
+   * 10 minutes is 33 DROP/TRUNCATE/DROP INDEX per second sustained; beyond it a clear is refused
+   * with limit_exceeded (54000) until older records expire.
+   */
+  clearSpansPerTenantMax: number;
   /** Rows in one scan page, whatever the client asks for. */
   scanRowsMax: number;
   /** Bytes in one scan page, and in one response overall: the gateway holds a page in a 128 MB isolate. */
@@ -102,6 +128,11 @@ export interface StorageLimits {
   tokenCacheEntriesMax: number;
   /** Body of an admin JSON request. */
   adminBodyBytesMax: number;
+  /**
+   * Versions one GET /v1/admin/span-versions counts before answering `more: true`: the count runs
+   * on the HTTP thread, and 100,000 entries take tens of milliseconds, about one large scan page.
+   */
+  adminCensusVersionsMax: number;
   /** How long a SIGTERM drain waits for in-flight requests before closing anyway. */
   drainMsMax: number;
 }
@@ -113,6 +144,9 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   batchEntriesMax: 120_000,
   txnWriteBytesMax: 15 * 1024 * 1024,
   deleteRangeKeysMax: 120_000,
+  clearChunkKeysMax: 2000,
+  clearChunkPauseMs: 2,
+  clearSpansPerTenantMax: 20_000,
   scanRowsMax: 10_000,
   scanBytesMax: 4 * 1024 * 1024,
   responseBytesMax: 16 * 1024 * 1024,
@@ -132,6 +166,7 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   authHeaderBytesMax: 512,
   tokenCacheEntriesMax: 10_000,
   adminBodyBytesMax: 4096,
+  adminCensusVersionsMax: 100_000,
   drainMsMax: 10_000,
 });
 

@@ -10,6 +10,11 @@
 //   0x05 be64(commitTs) userKey       GC queue: at commitTs, userKey got a version over an older
 //                                     one (or a tombstone); once the GC threshold reaches commitTs
 //                                     the older versions are garbage (writer-core.ts gcStep)
+//   0x06 be64(tenant) be64(clearTs) start
+//                                     clear record: the span [start, end) was cleared by a
+//                                     clearRange committed at clearTs; value = u8 state (0 pending,
+//                                     1 done: every version deleted) + end. Kept until done and the
+//                                     GC threshold passes clearTs (clearing/cleared-spans.ts)
 //   0x01 'q'                          GC queue start: commits above this ts are all queued; until a
 //                                     GC pass at or above it completes, passes also scan everything
 //                                     (stores written before the queue existed); 0 = not needed
@@ -22,6 +27,7 @@ export const TXN_RECORD_TAG = 0x02;
 export const TENANT_STATS_TAG = 0x03;
 export const TENANT_DROPPED_TAG = 0x04;
 export const GC_QUEUE_TAG = 0x05;
+export const CLEAR_RECORD_TAG = 0x06;
 /** All version keys of all tenants: [0x74, 0x75). */
 export const VERSIONS_LOW = new Uint8Array([0x74]);
 export const VERSIONS_HIGH = new Uint8Array([0x75]);
@@ -83,4 +89,33 @@ export function gcQueueUpTo(ts: bigint): { low: Uint8Array; high: Uint8Array } {
 /** The user key of a GC queue entry (a view). */
 export function gcQueueUserKey(entryKey: Uint8Array): Uint8Array {
   return entryKey.subarray(9);
+}
+
+/** Where the record of a clearRange of [start, …) committed at clearTs is kept. */
+export function clearRecordKey(tenantId: number, clearTs: bigint, start: Uint8Array): Uint8Array {
+  return tagged(CLEAR_RECORD_TAG, u64(BigInt(tenantId)), u64(clearTs), start);
+}
+
+export const CLEAR_PENDING = 0;
+export const CLEAR_DONE = 1;
+
+export function clearRecordValue(done: boolean, end: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + end.length);
+  out[0] = done ? CLEAR_DONE : CLEAR_PENDING;
+  out.set(end, 1);
+  return out;
+}
+
+/** Decodes a stored clear record (copies: the engine's arrays may be slab views). */
+export function decodeClearRecord(key: Uint8Array, value: Uint8Array): { tenantId: number; clearTs: bigint; start: Uint8Array; end: Uint8Array; done: boolean } {
+  if (key.length < 17 || key[0] !== CLEAR_RECORD_TAG || value.length < 1 || value[0]! > CLEAR_DONE) {
+    throw new Error("invariant: corrupt clear record");
+  }
+  return {
+    tenantId: Number(readU64(key, 1)),
+    clearTs: readU64(key, 9),
+    start: key.slice(17),
+    end: value.slice(1),
+    done: value[0] === CLEAR_DONE,
+  };
 }

@@ -4,18 +4,22 @@
 //   GET  /metrics               Prometheus text (system token: per-tenant usage is not public)
 //   GET  /v1/admin/stats        JSON per-tenant usage (system token)
 //   POST /v1/admin/drop-tenant  {"tenantId": N} (system token)
+//   GET  /v1/admin/span-versions?tenantId=N[&start=hex&end=hex]  versions stored in a span (system token)
 // and startStorageNode(), which wires engine, writer thread, clock and service together.
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { encodeResponse } from "../common/kv-protocol/codec.ts";
 import type { KvError } from "../common/kv-protocol/messages.ts";
-import { assertTenantId, SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
+import { compareBytes } from "../common/bytes.ts";
+import { assertTenantId, SYSTEM_TENANT_ID, tenantSpan } from "../common/tenant-prefix.ts";
 import { LmdbEngine } from "./engine/lmdb-engine.ts";
 import { HybridClock, makeTimestamp } from "./hlc.ts";
 import { resolveLimits, type StorageLimits } from "./limits.ts";
+import { ClearJobs } from "./clearing/clear-jobs.ts";
 import { Metrics } from "./metrics.ts";
 import { HTTP_STATUS, KvService } from "./service.ts";
+import { spanCensus } from "./span-census.ts";
 import { WriterClient } from "./writer/writer-client.ts";
 
 export interface StorageNodeOptions {
@@ -118,6 +122,10 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     gcThresholdTs: ready.gcThresholdTs,
     droppedTenants: ready.droppedTenants,
   });
+  // Cleared spans (DROP TABLE / TRUNCATE / DROP INDEX): this thread's index and the deletion jobs.
+  const clears = new ClearJobs(service.cleared, (key) => writer.submit({ kind: "clear", key }), log);
+  writer.onClears = (news) => clears.apply(news);
+  clears.load(ready.clears);
 
   let requestsActive = 0;
   let draining = false;
@@ -129,7 +137,15 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     sendJson(res, 200, {
       ...body,
       tenants: body.tenants.map((t) => ({ ...t, openTransactions: service.openTransactions(t.tenantId), dropped: service.dropped.has(t.tenantId) })),
-      node: { ...body.node, executing: service.executing, writerInFlight: writer.inFlight, gcThresholdTs: service.gcThresholdTs.toString() },
+      node: {
+        ...body.node,
+        executing: service.executing,
+        writerInFlight: writer.inFlight,
+        gcThresholdTs: service.gcThresholdTs.toString(),
+        clearsPending: clears.pending(),
+        clearRecords: service.cleared.size,
+        clearRemovedVersions: clears.removedVersions,
+      },
     });
   }
 
@@ -153,6 +169,35 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     const reply = await writer.submit({ kind: "drop", tenantId });
     log(`dropped tenant ${tenantId}: ${reply.removed ?? 0} versions removed`);
     sendJson(res, 200, { tenantId, dropped: true, removedVersions: reply.removed ?? 0 });
+  }
+
+  async function adminSpanVersions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const err = await service.authenticateSystem(req.headers.authorization);
+    if (err) return jsonError(res, err);
+    const q = new URL(req.url ?? "/", "http://node").searchParams;
+    const hex = (name: string, fallback: Uint8Array): Uint8Array => {
+      const v = q.get(name);
+      if (v === null) return fallback;
+      if (!/^(?:[0-9a-f]{2})*$/i.test(v) || v.length / 2 > limits.keyBytesMax) throw new RangeError(`${name} must be hex of at most ${limits.keyBytesMax} bytes`);
+      return new Uint8Array(Buffer.from(v, "hex"));
+    };
+    let tenantId: number;
+    let start: Uint8Array;
+    let end: Uint8Array;
+    try {
+      tenantId = Number(q.get("tenantId"));
+      assertTenantId(tenantId);
+      const t = tenantSpan(tenantId);
+      start = hex("start", t.start);
+      end = hex("end", t.end);
+      if (compareBytes(start, t.start) < 0 || compareBytes(end, t.end) > 0 || compareBytes(start, end) > 0) {
+        throw new RangeError(`the span must lie inside tenant ${tenantId}'s keyspace, start <= end`);
+      }
+    } catch (e) {
+      return jsonError(res, { code: "malformed_request", message: `span-versions needs ?tenantId=N[&start=hex&end=hex]: ${e instanceof Error ? e.message : String(e)}` });
+    }
+    engine.refresh();
+    sendJson(res, 200, { tenantId, ...spanCensus(engine, start, end, limits.adminCensusVersionsMax) });
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -189,6 +234,9 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       const text = metrics.prometheus({
         warren_storage_executing_requests: service.executing,
         warren_storage_writer_in_flight: writer.inFlight,
+        warren_storage_clears_pending: clears.pending(),
+        warren_storage_clear_records: service.cleared.size,
+        warren_storage_clear_removed_versions: clears.removedVersions,
       });
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       res.end(text);
@@ -196,6 +244,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     }
     if (path === "/v1/admin/stats" && req.method === "GET") return adminStats(req, res);
     if (path === "/v1/admin/drop-tenant" && req.method === "POST") return adminDrop(req, res);
+    if (path === "/v1/admin/span-versions" && req.method === "GET") return adminSpanVersions(req, res);
     sendJson(res, 404, { error: { code: "not_found", message: `no route ${req.method} ${path}` } });
   }
 
@@ -216,6 +265,8 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
   // Garbage collection: every interval, move the threshold to now - window and collect below it.
   let gcRunning = false;
   const gcTimer = setInterval(() => {
+    // A clear job that failed (an I/O error) is started again here.
+    clears.resume();
     if (gcRunning) return;
     const threshold = makeTimestamp(Date.now() - limits.gcWindowMs);
     if (threshold <= service.gcThresholdTs) return;

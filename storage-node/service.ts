@@ -10,12 +10,13 @@ import { SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
 import { FairScheduler, OverloadedError } from "./admission/fair-scheduler.ts";
 import { TokenBucket } from "./admission/token-bucket.ts";
 import { TokenVerifier } from "./auth.ts";
-import { checkLimits, checkTenantSpans } from "./checks.ts";
+import { checkClearOverlaps, checkLimits, checkTenantSpans } from "./checks.ts";
+import { ClearedSpans } from "./clearing/cleared-spans.ts";
 import type { Engine } from "./engine/engine.ts";
 import { makeTimestamp, wallMsOf, type HybridClock } from "./hlc.ts";
 import type { StorageLimits } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
-import { executeReads } from "./mvcc/apply.ts";
+import { clearedReadRefusal, executeReads } from "./mvcc/apply.ts";
 import type { WriterClient } from "./writer/writer-client.ts";
 
 /** HTTP status for each outcome: the body always carries the KvResponse; the status is for logs and proxies. */
@@ -76,6 +77,8 @@ export class KvService {
   /** Open transactions per tenant: readTs -> how many begins at that readTs are still open. */
   private readonly openTxns = new Map<number, Map<bigint, number>>();
   readonly dropped: Set<number>;
+  /** This thread's copy of the clear records (the writer reports changes; writer-client.ts). */
+  readonly cleared = new ClearedSpans();
   gcThresholdTs: bigint;
   private readonly nowMs: () => number;
 
@@ -136,7 +139,7 @@ export class KvService {
       if (err instanceof KvProtocolError) return errorOutcome({ code: "malformed_request", message: `malformed request: ${err.message}` });
       throw err;
     }
-    const refusal = checkTenantSpans(req, tenantId) ?? checkLimits(req, this.limits);
+    const refusal = checkTenantSpans(req, tenantId) ?? checkLimits(req, this.limits) ?? checkClearOverlaps(req);
     if (refusal) return errorOutcome(refusal);
 
     // Rate limit on the cost known up front; bytes read are charged after execution.
@@ -254,7 +257,10 @@ export class KvService {
         if (bad) return { outcome: errorOutcome(bad), readBytes: 0, wrote: false };
         const wait = this.writer.waitVisible(readTs);
         if (wait) await wait;
-        const r = executeReads(this.engine, readTs, req.ops, this.limits);
+        const view = { spans: this.cleared, tenantId };
+        const stale = clearedReadRefusal(view, readTs, req.ops);
+        if (stale) return { outcome: errorOutcome(stale), readBytes: 0, wrote: false };
+        const r = executeReads(this.engine, readTs, req.ops, this.limits, view);
         if ("error" in r) return { outcome: errorOutcome(r.error), readBytes: 0, wrote: false };
         return { outcome: ok({ type: "read", readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
       }
@@ -274,7 +280,7 @@ export class KvService {
       case "batch": {
         if (req.writes.length === 0) {
           const readTs = this.writer.readTimestamp();
-          const r = executeReads(this.engine, readTs, req.reads, this.limits);
+          const r = executeReads(this.engine, readTs, req.reads, this.limits, { spans: this.cleared, tenantId });
           if ("error" in r) return { outcome: errorOutcome(r.error), readBytes: 0, wrote: false };
           return { outcome: ok({ type: "batch", commitTs: readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
         }

@@ -30,6 +30,7 @@ const writeOp: fc.Arbitrary<WriteOp> = fc.oneof(
   fc.record({ op: fc.constant("put" as const), key: bytes(), value: bytes(200) }),
   fc.record({ op: fc.constant("delete" as const), key: bytes() }),
   fc.record({ op: fc.constant("deleteRange" as const), start: bytes(), end: bytes() }),
+  fc.record({ op: fc.constant("clearRange" as const), start: bytes(), end: bytes() }),
   fc.record({ op: fc.constant("cput" as const), key: bytes(), value: fc.option(bytes(), { nil: null }), expected: fc.option(bytes(), { nil: null }) }),
 );
 const span = fc.record({ start: bytes(), end: bytes() });

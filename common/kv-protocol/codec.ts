@@ -38,7 +38,7 @@ export const FRAME_HEADER_BYTES = 3;
 export const RequestTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5 } as const;
 export const ResponseTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, error: 15 } as const;
 export const ReadOpTag = { get: 1, scan: 2 } as const;
-export const WriteOpTag = { put: 1, delete: 2, deleteRange: 3, cput: 4 } as const;
+export const WriteOpTag = { put: 1, delete: 2, deleteRange: 3, cput: 4, clearRange: 5 } as const;
 export const ReadResultTag = { get: 1, scan: 2 } as const;
 /** Bits of the error frame's flags byte, saying which optional fields follow (in this order). */
 export const ErrorFlag = { key: 1, actual: 2, retryAfterMs: 4 } as const;
@@ -309,6 +309,11 @@ function writeWriteOp(w: Writer, op: WriteOp): void {
       w.bytes(op.start, "deleteRange start");
       w.bytes(op.end, "deleteRange end");
       return;
+    case "clearRange":
+      w.u8(WriteOpTag.clearRange);
+      w.bytes(op.start, "clearRange start");
+      w.bytes(op.end, "clearRange end");
+      return;
     case "cput":
       w.u8(WriteOpTag.cput);
       w.bytes(op.key, "cput key");
@@ -332,6 +337,10 @@ function readWriteOp(r: Reader): WriteOp {
     case WriteOpTag.deleteRange: {
       const start = r.bytes("deleteRange start");
       return { op: "deleteRange", start, end: r.bytes("deleteRange end") };
+    }
+    case WriteOpTag.clearRange: {
+      const start = r.bytes("clearRange start");
+      return { op: "clearRange", start, end: r.bytes("clearRange end") };
     }
     case WriteOpTag.cput: {
       const key = r.bytes("cput key");

@@ -40,6 +40,13 @@ export type WriteOp =
   | { op: "put"; key: Uint8Array; value: Uint8Array }
   | { op: "delete"; key: Uint8Array }
   | { op: "deleteRange"; start: Uint8Array; end: Uint8Array }
+  /**
+   * Removes a whole span at commit, without tombstones and without limit on the keys in it (DROP
+   * TABLE, TRUNCATE, DROP INDEX): the span reads as empty from commitTs on, reads below commitTs
+   * get `snapshot_too_old`, writes into it are refused while the node keeps the record, and the
+   * node deletes the versions in the background (storage-node/README.md, "Clearing spans").
+   */
+  | { op: "clearRange"; start: Uint8Array; end: Uint8Array }
   /** Write `value` (or delete when null) only if the current value equals `expected` (null = absent). */
   | { op: "cput"; key: Uint8Array; value: Uint8Array | null; expected: Uint8Array | null };
 

@@ -8,8 +8,9 @@ import type { KvError, KvRequest, ReadOp, ReadResult, WriteOp } from "../../comm
 import { tenantOfKey } from "../../common/tenant-prefix.ts";
 import type { EngineWriter } from "../engine/engine.ts";
 import type { StorageLimits } from "../limits.ts";
-import { gcQueueKey } from "../node-keys.ts";
-import { mvccGet, mvccScan, readVersion, spanWrittenAfter } from "./read.ts";
+import { clearRecordKey, clearRecordValue, gcQueueKey } from "../node-keys.ts";
+import type { ClearedSpans, ClearRecord } from "../clearing/cleared-spans.ts";
+import { mvccGet, mvccScan, readVersion, spanWrittenAfter, type ScanPage } from "./read.ts";
 import { bytesEqual, compareBytes } from "../../common/bytes.ts";
 import { encodeVersionValue, TS_MAX, versionKey } from "./version-key.ts";
 
@@ -46,6 +47,10 @@ export interface ApplyContext {
   w: EngineWriter;
   limits: StorageLimits;
   bytes: TenantBytesTable;
+  /** Spans cleared and not yet forgotten (the writer's index; a commit's clears are added to it). */
+  cleared: ClearedSpans;
+  /** Records this group added (the writer reports them, and removes them again if the group fails). */
+  clearsAdded: ClearRecord[];
 }
 
 export interface ApplyUsage {
@@ -119,12 +124,15 @@ function planWrites(ctx: ApplyContext, writes: WriteOp[]): Map<string, PlannedWr
         if (rangeTombstones > max) {
           throw new Refusal({
             code: "limit_exceeded",
-            message: `deleteRange would delete more than ${max} keys in one commit (deleteRangeKeysMax); delete the span in smaller pieces`,
+            message: `deleteRange would delete more than ${max} keys in one commit (deleteRangeKeysMax); delete the span in smaller pieces, or clear it whole with clearRange (DROP/TRUNCATE)`,
             key: op.start,
           });
         }
         break;
       }
+      case "clearRange":
+        // Not a per-key write: applyClears records the span; its versions go in the background.
+        break;
     }
   }
   return overlay;
@@ -156,7 +164,7 @@ function applyWrites(ctx: ApplyContext, tenantId: number, overlay: Map<string, P
 function writeBytesOf(writes: WriteOp[]): number {
   let n = 0;
   for (const op of writes) {
-    if (op.op === "deleteRange") n += op.start.length + op.end.length;
+    if (op.op === "deleteRange" || op.op === "clearRange") n += op.start.length + op.end.length;
     else if (op.op === "cput") n += op.key.length + (op.value?.length ?? 0);
     else n += op.key.length + (op.op === "put" ? op.value.length : 0);
   }
@@ -164,7 +172,7 @@ function writeBytesOf(writes: WriteOp[]): number {
 }
 
 /** Backward validation: nothing committed after readTs in a read span, a deleted span or a written key. */
-function validate(ctx: ApplyContext, req: Extract<KvRequest, { type: "commit" }>): void {
+function validate(ctx: ApplyContext, tenantId: number, req: Extract<KvRequest, { type: "commit" }>): void {
   const conflict = (key: Uint8Array, what: string): Refusal =>
     new Refusal({
       code: "conflict",
@@ -174,8 +182,12 @@ function validate(ctx: ApplyContext, req: Extract<KvRequest, { type: "commit" }>
   for (const span of req.readSpans) {
     const hit = spanWrittenAfter(ctx.w, span.start, span.end, req.readTs);
     if (hit) throw conflict(hit, "a key this transaction read");
+    // A span cleared after the snapshot changed under the read as surely as a write would have.
+    const cleared = ctx.cleared.first(tenantId, span.start, span.end, (r) => r.clearTs > req.readTs);
+    if (cleared) throw conflict(cleared.start, "a span this transaction read (dropped or truncated since)");
   }
   for (const op of req.writes) {
+    if (op.op === "clearRange") continue;
     if (op.op === "deleteRange") {
       const hit = spanWrittenAfter(ctx.w, op.start, op.end, req.readTs);
       if (hit) throw conflict(hit, "a key in a span this transaction deletes");
@@ -183,6 +195,57 @@ function validate(ctx: ApplyContext, req: Extract<KvRequest, { type: "commit" }>
       const latest = readVersion(ctx.w, op.key, TS_MAX);
       if (latest !== undefined && latest.ts > req.readTs) throw conflict(op.key, "a key this transaction writes");
     }
+  }
+}
+
+/**
+ * A span stays cleared while the node keeps its record: a write into it comes from a transaction
+ * that saw the table or index before it was dropped or truncated (its catalog read conflicts
+ * too), or from a gateway with a stale schema. Refused, so nothing lands in a span the background
+ * clear is deleting (where it would be lost, or left behind for ever).
+ */
+function refuseWritesIntoCleared(ctx: ApplyContext, tenantId: number, writes: WriteOp[]): void {
+  if (!ctx.cleared.hasTenant(tenantId)) return;
+  for (const op of writes) {
+    if (op.op === "clearRange") continue;
+    const hit = op.op === "deleteRange" ? ctx.cleared.first(tenantId, op.start, op.end) : ctx.cleared.first(tenantId, op.key, null);
+    if (hit) {
+      throw new Refusal({
+        code: "conflict",
+        message: "transaction conflict: it writes into a table or index that was dropped or truncated (its span was cleared); reload the schema and retry the transaction",
+        key: op.op === "deleteRange" ? op.start : op.key,
+      });
+    }
+  }
+}
+
+/** The clearRange spans of a request, one per start (the widest), within the tenant's record bound. */
+function planClears(ctx: ApplyContext, tenantId: number, writes: WriteOp[]): Array<{ start: Uint8Array; end: Uint8Array }> {
+  const byStart = new Map<string, { start: Uint8Array; end: Uint8Array }>();
+  for (const op of writes) {
+    if (op.op !== "clearRange" || compareBytes(op.start, op.end) >= 0) continue;
+    const id = keyId(op.start);
+    const prev = byStart.get(id);
+    if (prev === undefined || compareBytes(op.end, prev.end) > 0) byStart.set(id, { start: op.start, end: op.end });
+  }
+  const max = ctx.limits.clearSpansPerTenantMax;
+  if (byStart.size > 0 && ctx.cleared.count(tenantId) + byStart.size > max) {
+    throw new Refusal({
+      code: "limit_exceeded",
+      message: `tenant ${tenantId} already has ${ctx.cleared.count(tenantId)} cleared spans waiting for deletion or for the GC window; at most ${max} (clearSpansPerTenantMax): retry in a few minutes`,
+    });
+  }
+  return [...byStart.values()];
+}
+
+/** Records each cleared span durably (with the commit) and in the writer's index. */
+function applyClears(ctx: ApplyContext, tenantId: number, clears: Array<{ start: Uint8Array; end: Uint8Array }>, commitTs: bigint): void {
+  for (const c of clears) {
+    // Copies: the request body is a transferred buffer, and records outlive it.
+    const rec: ClearRecord = { tenantId, start: c.start.slice(), end: c.end.slice(), clearTs: commitTs, done: false };
+    ctx.w.put(clearRecordKey(tenantId, commitTs, rec.start), clearRecordValue(false, rec.end));
+    ctx.cleared.add(rec);
+    ctx.clearsAdded.push(rec);
   }
 }
 
@@ -194,14 +257,84 @@ export function applyCommit(
 ): ApplyResult {
   const usage: ApplyUsage = { readBytes: 0, writeBytes: writeBytesOf(req.writes) };
   try {
-    validate(ctx, req);
+    validate(ctx, tenantId, req);
+    refuseWritesIntoCleared(ctx, tenantId, req.writes);
+    const clears = planClears(ctx, tenantId, req.writes);
     const overlay = planWrites(ctx, req.writes);
     applyWrites(ctx, tenantId, overlay, commitTs);
+    applyClears(ctx, tenantId, clears, commitTs);
     return { ok: true, results: [], usage };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, error: err.error, usage };
     throw err;
   }
+}
+
+/** The cleared spans a read must respect, for the tenant whose request it is. */
+export interface ClearedView {
+  spans: ClearedSpans;
+  tenantId: number;
+}
+
+/**
+ * snapshot_too_old when an op reads a span cleared after readTs: the clear removes versions without
+ * keeping history, so a snapshot before it would see the span half deleted. Such a reader is a
+ * transaction that began before a DROP/TRUNCATE committed; it must retry (and then sees the new
+ * schema). Checked on the HTTP thread before reading.
+ */
+export function clearedReadRefusal(view: ClearedView, readTs: bigint, ops: ReadOp[]): KvError | null {
+  if (!view.spans.hasTenant(view.tenantId)) return null;
+  for (const op of ops) {
+    const newer = (r: ClearRecord): boolean => r.clearTs > readTs;
+    const hit = op.op === "get" ? view.spans.first(view.tenantId, op.key, null, newer) : view.spans.first(view.tenantId, op.start, op.end, newer);
+    if (hit) {
+      return {
+        code: "snapshot_too_old",
+        message: "the transaction's snapshot is older than a DROP TABLE / TRUNCATE / DROP INDEX of data it reads (the old data is being removed); retry the transaction",
+        key: hit.start,
+      };
+    }
+  }
+  return null;
+}
+
+/**
+ * One scan page over [start, end) minus the spans cleared at or below readTs (what is left of them
+ * is being deleted in the background and must read as empty). Pieces are scanned in order within
+ * the page's row and byte budget; the resume key keeps its usual meaning.
+ */
+function scanAroundCleared(
+  reader: Parameters<typeof mvccGet>[0],
+  readTs: bigint,
+  pieces: Array<{ start: Uint8Array; end: Uint8Array }>,
+  reverse: boolean,
+  maxRows: number,
+  maxBytes: number,
+): ScanPage {
+  const out: ScanPage = { rows: [], resumeKey: null, bytes: 0 };
+  const order = reverse ? [...pieces].reverse() : pieces;
+  for (const piece of order) {
+    if (out.rows.length >= maxRows || (out.rows.length > 0 && out.bytes >= maxBytes)) {
+      // Full before this piece: the next page starts (forward) or ends (reverse) at its edge.
+      out.resumeKey = reverse ? piece.end : piece.start;
+      return out;
+    }
+    const page = mvccScan(reader, readTs, {
+      start: piece.start,
+      end: piece.end,
+      reverse,
+      maxRows: maxRows - out.rows.length,
+      maxBytes: out.rows.length > 0 ? maxBytes - out.bytes : maxBytes,
+      mustFit: out.rows.length > 0,
+    });
+    for (const r of page.rows) out.rows.push(r);
+    out.bytes += page.bytes;
+    if (page.resumeKey !== null) {
+      out.resumeKey = page.resumeKey;
+      return out;
+    }
+  }
+  return out;
 }
 
 /** Executes read ops at readTs within a response byte budget. Shared with the HTTP thread. */
@@ -210,14 +343,17 @@ export function executeReads(
   readTs: bigint,
   ops: ReadOp[],
   limits: StorageLimits,
+  cleared?: ClearedView,
 ): { results: ReadResult[]; readBytes: number } | { error: KvError } {
   const results: ReadResult[] = new Array(ops.length);
   let budget = limits.responseBytesMax;
   let readBytes = 0;
+  const anyCleared = cleared !== undefined && cleared.spans.hasTenant(cleared.tenantId);
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     if (op.op === "get") {
-      const value = mvccGet(reader, op.key, readTs);
+      const hidden = anyCleared && cleared.spans.first(cleared.tenantId, op.key, null, (r) => r.clearTs <= readTs) !== null;
+      const value = hidden ? null : mvccGet(reader, op.key, readTs);
       const size = op.key.length + (value?.length ?? 0);
       if (size > budget) {
         return {
@@ -235,7 +371,11 @@ export function executeReads(
     } else {
       const maxRows = Math.min(op.maxRows === 0 ? limits.scanRowsMax : op.maxRows, limits.scanRowsMax);
       const maxBytes = Math.max(1, Math.min(op.maxBytes === 0 ? limits.scanBytesMax : op.maxBytes, limits.scanBytesMax, budget));
-      const page = mvccScan(reader, readTs, { start: op.start, end: op.end, reverse: op.reverse, maxRows, maxBytes });
+      const pieces = anyCleared ? cleared.spans.visiblePieces(cleared.tenantId, op.start, op.end, readTs) : null;
+      const page =
+        pieces === null
+          ? mvccScan(reader, readTs, { start: op.start, end: op.end, reverse: op.reverse, maxRows, maxBytes })
+          : scanAroundCleared(reader, readTs, pieces, op.reverse, maxRows, maxBytes);
       budget -= page.bytes;
       readBytes += page.bytes;
       results[i] = { op: "scan", rows: page.rows, resumeKey: page.resumeKey };
@@ -252,12 +392,15 @@ export function applyBatch(
 ): ApplyResult {
   const usage: ApplyUsage = { readBytes: 0, writeBytes: writeBytesOf(req.writes) };
   // Reads see the latest state (everything applied before this request, in this group too).
-  const reads = executeReads(ctx.w, TS_MAX, req.reads, ctx.limits);
+  const reads = executeReads(ctx.w, TS_MAX, req.reads, ctx.limits, { spans: ctx.cleared, tenantId });
   if ("error" in reads) return { ok: false, error: reads.error, usage };
   usage.readBytes = reads.readBytes;
   try {
+    refuseWritesIntoCleared(ctx, tenantId, req.writes);
+    const clears = planClears(ctx, tenantId, req.writes);
     const overlay = planWrites(ctx, req.writes);
     applyWrites(ctx, tenantId, overlay, commitTs);
+    applyClears(ctx, tenantId, clears, commitTs);
     return { ok: true, results: reads.results, usage };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, error: err.error, usage };

@@ -64,6 +64,8 @@ export interface ScanBounds {
   maxRows: number;
   /** At least 1; the first row is always returned whatever its size, so every page makes progress. */
   maxBytes: number;
+  /** Even the first row must fit maxBytes (a page continued over several spans already has rows). */
+  mustFit?: boolean;
 }
 
 /**
@@ -144,7 +146,7 @@ export function mvccScan(engine: EngineReader, readTs: bigint, b: ScanBounds): S
   const offer = (versionKeyBytes: Uint8Array, value: Uint8Array): Uint8Array | null => {
     const key = userKeyView(versionKeyBytes);
     const size = key.length + value.length;
-    if (rows.length >= b.maxRows || (rows.length > 0 && bytes + size > b.maxBytes)) {
+    if (rows.length >= b.maxRows || ((rows.length > 0 || b.mustFit === true) && bytes + size > b.maxBytes)) {
       return b.reverse ? keySuccessor(key) : key.slice();
     }
     rows.push({ key, value });

@@ -2,10 +2,31 @@
 // The HTTP thread assigns commit timestamps in the order it posts jobs; the writer applies jobs in
 // exactly that order, so commit-timestamp order is apply order (the serialization order).
 
+import type { ClearRecord } from "../clearing/cleared-spans.ts";
+
 export type WriterJob =
   | { kind: "commit" | "batch"; id: number; tenantId: number; commitTs: bigint; body: Uint8Array }
   | { kind: "gc"; id: number; thresholdTs: bigint }
-  | { kind: "drop"; id: number; tenantId: number };
+  | { kind: "drop"; id: number; tenantId: number }
+  /** Delete the versions of one cleared span, in bounded steps (posted once the HTTP thread knows the record). */
+  | { kind: "clear"; id: number; key: ClearKey };
+
+/** Identifies a clear record. */
+export interface ClearKey {
+  tenantId: number;
+  clearTs: bigint;
+  start: Uint8Array;
+}
+
+/** Changes to the clear records, for the HTTP thread's copy of the index. */
+export interface ClearNews {
+  /** Stored by this group's commits. */
+  added: ClearRecord[];
+  /** Every version deleted. */
+  done: ClearKey[];
+  /** Removed (GC threshold passed, or the tenant was dropped). */
+  expired: ClearKey[];
+}
 
 export interface WriterReply {
   id: number;
@@ -14,7 +35,7 @@ export interface WriterReply {
   ok: boolean;
   readBytes: number;
   writeBytes: number;
-  /** gc: version entries removed. */
+  /** gc, drop, clear: version entries removed. */
   removed?: number;
 }
 
@@ -28,9 +49,11 @@ export type WriterMessage =
       gcThresholdTs: bigint;
       droppedTenants: number[];
       bytes: TenantBytesUpdate;
+      /** Every clear record on disk, pending or done. */
+      clears: ClearRecord[];
     }
-  | { kind: "done"; replies: WriterReply[]; bytes: TenantBytesUpdate }
-  | { kind: "failed"; ids: number[]; message: string; bytes: TenantBytesUpdate };
+  | { kind: "done"; replies: WriterReply[]; bytes: TenantBytesUpdate; clears?: ClearNews }
+  | { kind: "failed"; ids: number[]; message: string; bytes: TenantBytesUpdate; clears?: ClearNews };
 
 export interface WriterConfig {
   dataDir: string;

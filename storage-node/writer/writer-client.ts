@@ -11,7 +11,7 @@
 import { Worker } from "node:worker_threads";
 import type { Engine } from "../engine/engine.ts";
 import type { HybridClock } from "../hlc.ts";
-import type { TenantBytesUpdate, WriterConfig, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
+import type { ClearKey, ClearNews, TenantBytesUpdate, WriterConfig, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
 
 type Ready = Extract<WriterMessage, { kind: "ready" }>;
 
@@ -19,12 +19,15 @@ interface Waiter {
   resolve: (r: WriterReply) => void;
   reject: (e: Error) => void;
   ts: bigint | null;
+  /** A clear job: background work that may run for seconds; a shutdown does not wait for it. */
+  background: boolean;
 }
 
 type NewJob =
   | { kind: "commit" | "batch"; tenantId: number; body: Uint8Array }
   | { kind: "gc"; thresholdTs: bigint }
-  | { kind: "drop"; tenantId: number };
+  | { kind: "drop"; tenantId: number }
+  | { kind: "clear"; key: ClearKey };
 
 export class WriterClient {
   private readonly worker: Worker;
@@ -40,6 +43,8 @@ export class WriterClient {
   private visibleWaiters: Array<{ ts: bigint; resolve: () => void }> = [];
   private closed = false;
   onBytes: (update: TenantBytesUpdate) => void = () => {};
+  /** Clear records added, finished or forgotten; runs before any reply of the same message settles. */
+  onClears: (news: ClearNews) => void = () => {};
   onFatal: (err: Error) => void = () => {};
 
   private constructor(worker: Worker, clock: HybridClock, engine: Engine) {
@@ -93,7 +98,8 @@ export class WriterClient {
   submit(job: NewJob): Promise<WriterReply> {
     if (this.closed) return Promise.reject(new Error("storage node is shutting down"));
     const id = this.nextId++;
-    const p = new Promise<WriterReply>((resolve, reject) => this.waiters.set(id, { resolve, reject, ts: null }));
+    const p = new Promise<WriterReply>((resolve, reject) => this.waiters.set(id, { resolve, reject, ts: null, background: job.kind === "clear" }));
+    if (job.kind === "clear") this.backgroundJobs++;
     this.queued.push({ job, id });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -116,8 +122,12 @@ export class WriterClient {
         msg = { kind: job.kind, id, tenantId: job.tenantId, commitTs, body: job.body };
       } else if (job.kind === "gc") {
         msg = { kind: "gc", id, thresholdTs: job.thresholdTs };
-      } else {
+      } else if (job.kind === "drop") {
         msg = { kind: "drop", id, tenantId: job.tenantId };
+      } else if (job.kind === "clear") {
+        msg = { kind: "clear", id, key: job.key };
+      } else {
+        throw new Error(`invariant: unknown writer job ${job.kind}`);
       }
       this.worker.postMessage(msg);
     }
@@ -127,6 +137,7 @@ export class WriterClient {
     const w = this.waiters.get(id);
     if (!w) return;
     this.waiters.delete(id);
+    if (w.background) this.backgroundJobs--;
     if (w.ts !== null) {
       // Answers arrive in posting order, so the answered commit is the oldest in flight.
       this.inFlightHead++;
@@ -143,6 +154,10 @@ export class WriterClient {
     // The writer committed: make this thread's reads see it before anyone learns of the commit.
     this.engine.refresh();
     if (msg.bytes.length > 0) this.onBytes(msg.bytes);
+    // A commit that cleared a span is answered only after this thread's index has its record, so
+    // reads below its timestamp are refused from before anyone can learn of the commit (and the
+    // writer deletes nothing of the span until this thread posts the clear job).
+    if (msg.clears !== undefined) this.onClears(msg.clears);
     if (msg.kind === "done") {
       for (const r of msg.replies) this.settle(r.id, (w) => w.resolve(r));
     } else {
@@ -160,8 +175,11 @@ export class WriterClient {
     }
   }
 
+  private backgroundJobs = 0;
+
+  /** Jobs posted and not answered, clear jobs excepted (they resume after a restart anyway). */
   get inFlight(): number {
-    return this.waiters.size;
+    return this.waiters.size - this.backgroundJobs;
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,13 @@
 // The writer: the only code that writes to the engine. It runs on its own thread (writer-worker.ts)
 // and processes jobs in groups: every commit and batch queued while the previous group was being
 // fsync'd is applied in ONE engine transaction (group commit), each job checked and applied
-// separately (mvcc/apply.ts) so a refused job writes nothing. Garbage collection and tenant drops
-// run as separate, bounded transactions between groups.
+// separately (mvcc/apply.ts) so a refused job writes nothing. Garbage collection, tenant drops and
+// the deletion of cleared spans (clearing/) run as separate, bounded transactions between groups.
 import { decodeRequest, encodeResponse } from "../../common/kv-protocol/codec.ts";
 import type { KvResponse } from "../../common/kv-protocol/messages.ts";
 import { tenantOfKey, tenantSpan } from "../../common/tenant-prefix.ts";
+import { ClearedSpans, type ClearRecord } from "../clearing/cleared-spans.ts";
+import { clearStep } from "../clearing/clear-step.ts";
 import type { Engine, EngineWriter } from "../engine/engine.ts";
 import { wallMsOf } from "../hlc.ts";
 import type { StorageLimits } from "../limits.ts";
@@ -13,8 +15,12 @@ import { applyBatch, applyCommit, TenantBytesTable, type ApplyResult } from "../
 import { decodeVersionValue, escapedBound, userKeyOf, versionBounds, versionTs } from "../mvcc/version-key.ts";
 import {
   allWithTag,
+  CLEAR_RECORD_TAG,
+  clearRecordKey,
+  decodeClearRecord,
   gcQueueUpTo,
   gcQueueUserKey,
+  clearRecordValue,
   META_GC_QUEUE_SINCE,
   META_GC_THRESHOLD,
   META_MAX_COMMIT_TS,
@@ -29,12 +35,18 @@ import {
   VERSIONS_HIGH,
   VERSIONS_LOW,
 } from "../node-keys.ts";
-import type { TenantBytesUpdate, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
+import type { ClearKey, ClearNews, TenantBytesUpdate, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
 
 type DataJob = Extract<WriterJob, { kind: "commit" | "batch" }>;
 
 function keyIdOf(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+}
+
+/** Test hooks: a throw from one aborts that step's LMDB transaction, as a crash there would. */
+export interface WriterFaults {
+  /** Inside a clear step's write transaction, after its removals, before it commits. */
+  beforeClearCommit?: (rec: ClearRecord, removed: number) => void;
 }
 
 export class WriterCore {
@@ -47,11 +59,16 @@ export class WriterCore {
   private gcQueueSince = 0n;
   private readonly dropped = new Set<number>();
   private readonly nowMs: () => number;
+  /** Spans cleared and not yet forgotten: refuses writes into them, checks commits' read spans. */
+  readonly cleared = new ClearedSpans();
+  private news: ClearNews = { added: [], done: [], expired: [] };
+  private readonly faults: WriterFaults;
 
-  constructor(engine: Engine, limits: StorageLimits, nowMs: () => number = Date.now) {
+  constructor(engine: Engine, limits: StorageLimits, nowMs: () => number = Date.now, faults: WriterFaults = {}) {
     this.engine = engine;
     this.limits = limits;
     this.nowMs = nowMs;
+    this.faults = faults;
     const c = engine.get(META_MAX_COMMIT_TS);
     if (c) this.maxCommitTs = readU64(c);
     const g = engine.get(META_GC_THRESHOLD);
@@ -77,16 +94,27 @@ export class WriterCore {
     }
     const dropped = allWithTag(TENANT_DROPPED_TAG);
     for (const e of engine.range({ low: dropped.low, high: dropped.high })) this.dropped.add(Number(readU64(e.key, 1)));
+    const clears = allWithTag(CLEAR_RECORD_TAG);
+    for (const e of engine.range({ low: clears.low, high: clears.high })) this.cleared.add(decodeClearRecord(e.key, e.value));
   }
 
-  readyMessage(): WriterMessage {
+  readyMessage(): Extract<WriterMessage, { kind: "ready" }> {
     return {
       kind: "ready",
       maxCommitTs: this.maxCommitTs,
       gcThresholdTs: this.gcThresholdTs,
       droppedTenants: [...this.dropped],
       bytes: [...this.bytes.byTenant].map(([t, b]) => [t, b.liveBytes, b.mvccBytes]),
+      clears: this.cleared.all(),
     };
+  }
+
+  /** Clear records added, finished or forgotten since the last call (for the HTTP thread's index). */
+  takeClearNews(): ClearNews | undefined {
+    const n = this.news;
+    if (n.added.length === 0 && n.done.length === 0 && n.expired.length === 0) return undefined;
+    this.news = { added: [], done: [], expired: [] };
+    return n;
   }
 
   private takeDirtyBytes(): TenantBytesUpdate {
@@ -128,12 +156,13 @@ export class WriterCore {
 
   /** Applies a group of commits/batches in one durable transaction. */
   runGroup(jobs: DataJob[]): WriterMessage {
+    const clearsAdded: ClearRecord[] = [];
     try {
       const replies = this.engine.writeSync((w) => {
         const out: WriterReply[] = [];
         let maxTs = this.maxCommitTs;
         for (const job of jobs) {
-          out.push(this.runJob(w, job));
+          out.push(this.runJob(w, job, clearsAdded));
           if (job.commitTs > maxTs) maxTs = job.commitTs;
         }
         if (maxTs > this.maxCommitTs) w.put(META_MAX_COMMIT_TS, u64(maxTs));
@@ -141,8 +170,12 @@ export class WriterCore {
         this.maxCommitTs = maxTs;
         return out;
       });
-      return { kind: "done", replies, bytes: this.takeDirtyBytes() };
+      this.news.added.push(...clearsAdded);
+      return { kind: "done", replies, bytes: this.takeDirtyBytes(), clears: this.takeClearNews() };
     } catch (err) {
+      // The group's records were never stored: forget them (later jobs of the group saw them, but
+      // those jobs were not stored either).
+      for (const r of clearsAdded) this.cleared.remove(r);
       const dirty = [...this.bytes.dirty];
       this.bytes.dirty.clear();
       this.reloadBytes(dirty);
@@ -155,9 +188,9 @@ export class WriterCore {
     }
   }
 
-  private runJob(w: EngineWriter, job: DataJob): WriterReply {
+  private runJob(w: EngineWriter, job: DataJob, clearsAdded: ClearRecord[]): WriterReply {
     const req = decodeRequest(job.body);
-    const ctx = { w, limits: this.limits, bytes: this.bytes };
+    const ctx = { w, limits: this.limits, bytes: this.bytes, cleared: this.cleared, clearsAdded };
     const reply = (res: KvResponse, ok: boolean, r?: ApplyResult): WriterReply => ({
       id: job.id,
       response: encodeResponse(res),
@@ -216,6 +249,7 @@ export class WriterCore {
     const threshold = raise ? thresholdTs : this.gcThresholdTs;
     const fullScan = this.gcQueueSince > 0n;
     let removed = 0;
+    const expired: ClearRecord[] = [];
     const next = this.engine.writeSync((w) => {
       // The threshold is persisted with (not after) the first removals below it: after a crash in
       // the middle of a pass the node restarts refusing reads below it, instead of serving
@@ -233,11 +267,19 @@ export class WriterCore {
         const old = [...w.range({ low: recs.low, high: recs.high })].map((r) => r.key);
         for (const k of old) w.remove(k);
         if (fullScan && threshold >= this.gcQueueSince) w.put(META_GC_QUEUE_SINCE, u64(0n));
+        // Finished clears below the threshold: no snapshot that predates them can read or commit
+        // any more, so their records (and the refusals they carry) can go.
+        for (const r of this.cleared.all()) {
+          if (!r.done || r.clearTs > threshold) continue;
+          w.remove(clearRecordKey(r.tenantId, r.clearTs, r.start));
+          expired.push(r);
+        }
       }
       this.persistDirtyBytes(w);
       return step.next;
     });
     if (raise) this.gcThresholdTs = threshold;
+    this.forgotClears(expired);
     if (next === null && fullScan && threshold >= this.gcQueueSince) this.gcQueueSince = 0n;
     return { removed, cursor: next };
   }
@@ -326,6 +368,7 @@ export class WriterCore {
     const high = escapedBound(span.end);
     const keys: Uint8Array[] = [];
     for (const e of this.engine.range({ low, high, limit: this.limits.gcBatchEntriesMax })) keys.push(e.key);
+    const expired: ClearRecord[] = [];
     this.engine.writeSync((w) => {
       w.put(tenantDroppedKey(tenantId), new Uint8Array([1]));
       for (const k of keys) w.remove(k);
@@ -333,10 +376,67 @@ export class WriterCore {
         const b = this.bytes.entry(tenantId);
         this.bytes.add(tenantId, -b.liveBytes, -b.mvccBytes);
         this.persistDirtyBytes(w);
+        // The whole span is gone, cleared spans with it.
+        for (const r of this.cleared.all()) {
+          if (r.tenantId !== tenantId) continue;
+          w.remove(clearRecordKey(r.tenantId, r.clearTs, r.start));
+          expired.push(r);
+        }
       }
     });
+    this.forgotClears(expired);
     this.dropped.add(tenantId);
     return { removed: keys.length, done: keys.length < this.limits.gcBatchEntriesMax };
+  }
+
+  /** Forgets clear records after the transaction that removed them committed, and reports them. */
+  private forgotClears(records: ClearRecord[]): void {
+    for (const r of records) {
+      this.cleared.remove(r);
+      this.news.expired.push({ tenantId: r.tenantId, clearTs: r.clearTs, start: r.start });
+    }
+  }
+
+  /**
+   * One bounded step of deleting a cleared span (clearing/clear-step.ts): at most about
+   * clearChunkKeysMax versions in one durable write transaction, the tenant's byte counters
+   * lowered in the same transaction. When the span is empty the record is marked done, or
+   * forgotten at once when the GC threshold has already passed its clearTs.
+   */
+  clearStep(key: ClearKey): { removed: number; done: boolean } {
+    const rec = this.cleared.find(key);
+    if (rec === undefined || rec.done) return { removed: 0, done: true };
+    let forget = false;
+    let step: ReturnType<typeof clearStep>;
+    try {
+      step = this.engine.writeSync((w) => {
+        const s = clearStep(w, rec, this.limits.clearChunkKeysMax);
+        if (s.liveBytes !== 0 || s.mvccBytes !== 0) this.bytes.add(rec.tenantId, -s.liveBytes, -s.mvccBytes);
+        if (s.exhausted) {
+          forget = rec.clearTs <= this.gcThresholdTs;
+          if (forget) w.remove(clearRecordKey(rec.tenantId, rec.clearTs, rec.start));
+          else w.put(clearRecordKey(rec.tenantId, rec.clearTs, rec.start), clearRecordValue(true, rec.end));
+        }
+        this.persistDirtyBytes(w);
+        this.faults.beforeClearCommit?.(rec, s.removed);
+        return s;
+      });
+    } catch (err) {
+      // Nothing of the step was stored: the counters go back to what the disk holds.
+      const dirty = [...this.bytes.dirty];
+      this.bytes.dirty.clear();
+      this.reloadBytes(dirty);
+      for (const t of dirty) this.bytes.dirty.add(t);
+      throw err;
+    }
+    if (step.exhausted) {
+      if (forget) this.forgotClears([rec]);
+      else {
+        rec.done = true;
+        this.news.done.push({ tenantId: rec.tenantId, clearTs: rec.clearTs, start: rec.start });
+      }
+    }
+    return { removed: step.removed, done: step.exhausted };
   }
 
   droppedTenants(): number[] {

@@ -1,6 +1,8 @@
 // Entry point of the writer thread. Owns the engine's write side: takes every job queued on its
 // port (group commit), applies the group in one durable transaction, answers with one message.
-// GC and tenant drops run in bounded steps, yielding to queued commits between steps.
+// GC, tenant drops and clears of dropped/truncated spans run in bounded steps, yielding to queued
+// commits between steps (a clear also pauses between its steps: clearChunkPauseMs, and at least
+// as long as the step took).
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
 import type { WriterConfig, WriterJob, WriterMessage } from "./protocol.ts";
@@ -15,7 +17,7 @@ const config = workerData as WriterConfig;
 const engine = new LmdbEngine({ path: config.dataDir, noSync: config.noSync });
 const core = new WriterCore(engine, config.limits);
 
-type Background = { job: Extract<WriterJob, { kind: "gc" | "drop" }>; cursor: Uint8Array | null; removed: number };
+type Background = { job: Extract<WriterJob, { kind: "gc" | "drop" | "clear" }>; cursor: Uint8Array | null; removed: number };
 const background: Background[] = [];
 let backgroundScheduled = false;
 
@@ -27,22 +29,30 @@ function runBackgroundStep(): void {
   backgroundScheduled = false;
   const task = background[0];
   if (!task) return;
+  const startedMs = performance.now();
   try {
     if (task.job.kind === "gc") {
       const step = core.gcStep(task.job.thresholdTs, task.cursor);
       task.removed += step.removed;
       task.cursor = step.cursor;
       if (step.cursor === null) finishBackground(task);
-    } else {
+    } else if (task.job.kind === "drop") {
       const step = core.dropStep(task.job.tenantId);
       task.removed += step.removed;
       if (step.done) finishBackground(task);
+    } else {
+      const step = core.clearStep(task.job.key);
+      task.removed += step.removed;
+      if (step.done) finishBackground(task);
+      else post({ kind: "done", replies: [], bytes: core.takeBytesUpdate(), clears: core.takeClearNews() });
     }
   } catch (err) {
     background.shift();
-    post({ kind: "failed", ids: [task.job.id], message: err instanceof Error ? err.message : String(err), bytes: core.takeBytesUpdate() });
+    post({ kind: "failed", ids: [task.job.id], message: err instanceof Error ? err.message : String(err), bytes: core.takeBytesUpdate(), clears: core.takeClearNews() });
   }
-  scheduleBackground();
+  // A clear paces itself: the pause after a step is at least as long as the step took, so a big
+  // clear holds the writer at most about half the time, and a commit waits at most one step.
+  scheduleBackground(task.job.kind === "clear" ? Math.max(config.limits.clearChunkPauseMs, performance.now() - startedMs) : 0);
 }
 
 function finishBackground(task: Background): void {
@@ -51,15 +61,18 @@ function finishBackground(task: Background): void {
     kind: "done",
     replies: [{ id: task.job.id, response: new Uint8Array(0), ok: true, readBytes: 0, writeBytes: 0, removed: task.removed }],
     bytes: core.takeBytesUpdate(),
+    clears: core.takeClearNews(),
   });
 }
 
-function scheduleBackground(): void {
+function scheduleBackground(pauseMs = 0): void {
   if (backgroundScheduled || background.length === 0) return;
   backgroundScheduled = true;
   // setImmediate lets queued commit messages run first: background work never blocks them for
-  // more than one bounded step.
-  setImmediate(runBackgroundStep);
+  // more than one bounded step. A pause after a clear step also leaves the writer idle time for
+  // commits that arrive meanwhile (limits.ts clearChunkPauseMs).
+  if (pauseMs > 0) setTimeout(runBackgroundStep, pauseMs);
+  else setImmediate(runBackgroundStep);
 }
 
 port.on("message", (first: WriterJob) => {

@@ -94,6 +94,8 @@ export interface TableDesc extends DescBase {
   pkeyName: string;
   /** Storage parameters accepted by CREATE TABLE … WITH (…); kept for \d, not used. */
   options: Record<string, string>;
+  /** Where the rows and indexes are stored (see dataIdOf); absent: the table's own id. */
+  dataId?: number;
 }
 
 export interface ViewDesc extends DescBase {
@@ -115,6 +117,8 @@ export interface SequenceDesc extends DescBase {
   cycle: boolean;
   /** Owning column (serial), so DROP TABLE drops it too: [tableId, columnId] or null. */
   ownedBy: [number, number] | null;
+  /** Where the current value is stored (see dataIdOf); absent: the sequence's own id. */
+  dataId?: number;
 }
 
 export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc;
@@ -132,6 +136,18 @@ export function encodeDescriptor(d: Descriptor): Uint8Array {
 
 export function decodeDescriptor(bytes: Uint8Array): Descriptor {
   return JSON.parse(new TextDecoder().decode(bytes)) as Descriptor;
+}
+
+/**
+ * The id a table's rows and indexes (or a sequence's value) are stored under: /<dataId>/<index>/….
+ * It starts as the descriptor id; TRUNCATE (and TRUNCATE … RESTART IDENTITY for owned sequences,
+ * and a rewrite such as ADD PRIMARY KEY) gives the object a fresh one allocated like a descriptor
+ * id, as PostgreSQL gives a truncated table a new relfilenode. New rows go to the new, empty span
+ * at once, in the same transaction, and the old span is cleared whole (clearRange) by the storage
+ * node in the background, never touching the new rows. The OID clients see stays the same.
+ */
+export function dataIdOf(d: TableDesc | SequenceDesc): number {
+  return d.dataId ?? d.id;
 }
 
 /** The columns a `*` expands to: every column but the hidden row id, in declaration order. */

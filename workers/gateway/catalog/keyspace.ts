@@ -4,8 +4,11 @@
 //   /DESCRIPTOR_TABLE_ID/1/<desc id>         descriptor (JSON)
 //   /DESC_ID_GEN_TABLE_ID/1                  next descriptor id (u64), allocated transactionally
 //   /SETTINGS_TABLE_ID/1/"catalog.version"   catalog version (u64), bumped by every DDL transaction
-//   /<sequence id>/1                         sequence value (i64)
-//   /<table ≥ 100>/<index>/<key columns…>    rows (index 1) and secondary index entries
+//   /<sequence data id>/1                    sequence value (i64)
+//   /<table data id>/<index>/<key columns…>  rows (index 1) and secondary index entries
+//
+// A table's (or sequence's) data id is its descriptor id until TRUNCATE or a rewrite gives it a
+// fresh one (descriptors.ts dataIdOf); the old span is then cleared whole by the storage node.
 import {
   descriptorIdGeneratorKey,
   descriptorKey,

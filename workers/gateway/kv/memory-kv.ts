@@ -2,7 +2,9 @@
 // It follows the wire contract's semantics (common/kv-protocol/messages.ts): MVCC versions,
 // snapshot reads at a timestamp, optimistic commits that fail with `conflict` when anything in the
 // transaction's read spans or written keys changed after its read timestamp, idempotent commits by
-// txnId, and single-shot batches. It is not the thing any e2e test measures.
+// txnId, and single-shot batches, and clearRange as the node does it (the span goes whole; reads
+// below the clear get snapshot_too_old, writes into it conflict). It is not the thing any e2e test
+// measures.
 import type {
   KvError,
   KvRequest,
@@ -29,6 +31,8 @@ export class MemoryKv implements KvTransport {
   private pending: string[] = [];
   private clock = 1n;
   private readonly outcomes = new Map<string, KvResponse>();
+  /** Spans removed by clearRange, with the commit that removed them (kept for ever: tests only). */
+  private readonly clears: Array<{ start: string; end: string; ts: Timestamp }> = [];
   /** Requests seen, by type: tests assert on round trips. */
   readonly requestCounts = { begin: 0, read: 0, commit: 0, abort: 0, batch: 0 };
 
@@ -43,6 +47,8 @@ export class MemoryKv implements KvTransport {
         return { type: "begin", readTs: this.clock };
       case "read": {
         const readTs = req.readTs ?? this.clock;
+        const stale = this.clearedAfter(req.ops, readTs);
+        if (stale) return { type: "error", error: stale };
         return { type: "read", readTs, results: req.ops.map((op) => this.readOp(op, readTs)) };
       }
       case "commit": {
@@ -59,6 +65,8 @@ export class MemoryKv implements KvTransport {
       case "batch": {
         const readTs = this.clock;
         const results = req.reads.map((op) => this.readOp(op, readTs));
+        const cleared = this.writesIntoCleared(req.writes);
+        if (cleared) return { type: "error", error: cleared };
         for (const w of req.writes) {
           if (w.op === "cput") {
             const cur = this.valueAt(keyString(w.key), readTs);
@@ -137,6 +145,31 @@ export class MemoryKv implements KvTransport {
     return { op: "scan", rows, resumeKey: null };
   }
 
+  private clearOverlapping(start: string, end: string | null, pred: (ts: Timestamp) => boolean): { start: string } | null {
+    for (const c of this.clears) {
+      const hit = end === null ? start >= c.start && start < c.end : start < c.end && end > c.start;
+      if (hit && pred(c.ts)) return c;
+    }
+    return null;
+  }
+
+  private clearedAfter(ops: ReadOp[], readTs: Timestamp): KvError | null {
+    for (const op of ops) {
+      const c = op.op === "get" ? this.clearOverlapping(keyString(op.key), null, (ts) => ts > readTs) : this.clearOverlapping(keyString(op.start), keyString(op.end), (ts) => ts > readTs);
+      if (c) return { code: "snapshot_too_old", message: "a span this snapshot reads was cleared after it", key: keyFromString(c.start) };
+    }
+    return null;
+  }
+
+  private writesIntoCleared(writes: WriteOp[]): KvError | null {
+    for (const w of writes) {
+      if (w.op === "clearRange") continue;
+      const c = w.op === "deleteRange" ? this.clearOverlapping(keyString(w.start), keyString(w.end), () => true) : this.clearOverlapping(keyString(w.key), null, () => true);
+      if (c) return { code: "conflict", message: "a write into a cleared span", key: keyFromString(c.start) };
+    }
+    return null;
+  }
+
   private changedAfter(k: string, ts: Timestamp): boolean {
     const vs = this.versions.get(k);
     return vs !== undefined && vs.length > 0 && vs[vs.length - 1]!.ts > ts;
@@ -150,9 +183,12 @@ export class MemoryKv implements KvTransport {
       for (let i = this.lowerBound(keys, start); i < keys.length && keys[i]! < end; i++) {
         if (this.changedAfter(keys[i]!, readTs)) return { code: "conflict", message: "a key read by this transaction changed", key: keyFromString(keys[i]!) };
       }
+      if (this.clearOverlapping(start, end, (ts) => ts > readTs)) return { code: "conflict", message: "a span read by this transaction was cleared", key: s.start };
     }
+    const cleared = this.writesIntoCleared(writes);
+    if (cleared) return cleared;
     for (const w of writes) {
-      if (w.op === "deleteRange") continue;
+      if (w.op === "deleteRange" || w.op === "clearRange") continue;
       if (this.changedAfter(keyString(w.key), readTs)) return { code: "conflict", message: "a key written by this transaction changed", key: w.key };
       if (w.op === "cput" && !sameValue(this.valueAt(keyString(w.key), readTs), w.expected)) {
         return { code: "condition_failed", message: "cput condition failed", key: w.key };
@@ -176,7 +212,14 @@ export class MemoryKv implements KvTransport {
       if (w.op === "put") put(keyString(w.key), w.value);
       else if (w.op === "delete") put(keyString(w.key), null);
       else if (w.op === "cput") put(keyString(w.key), w.value);
-      else {
+      else if (w.op === "clearRange") {
+        // The span goes whole, history included (the node deletes it in the background).
+        const start = keyString(w.start);
+        const end = keyString(w.end);
+        for (const k of this.sortedKeys()) if (k >= start && k < end) this.versions.delete(k);
+        this.sorted = this.sorted.filter((k) => !(k >= start && k < end));
+        this.clears.push({ start, end, ts });
+      } else {
         const keys = this.sortedKeys();
         const start = keyString(w.start);
         const end = keyString(w.end);

@@ -5,7 +5,7 @@
 // growing blocks (like Postgres's sequence CACHE), so a bulk INSERT needs few requests.
 import { PgError } from "../../../common/errors.ts";
 import type { Catalog } from "../catalog/catalog.ts";
-import type { SequenceDesc } from "../catalog/descriptors.ts";
+import { dataIdOf, type SequenceDesc } from "../catalog/descriptors.ts";
 import { decodeI64, encodeI64, type Keyspace } from "../catalog/keyspace.ts";
 import { KvRequestError, kvErrorToPgError, type KvClient } from "../kv/kv-client.ts";
 
@@ -22,7 +22,7 @@ const CPUT_ATTEMPTS_MAX = 50;
 export class Sequences {
   private readonly kv: KvClient;
   private readonly ks: Keyspace;
-  /** Last stored value per sequence id as this session last saw it (null: never used). */
+  /** Last stored value per sequence data id as this session last saw it (null: never used). */
   private readonly known = new Map<number, Uint8Array | null>();
   private readonly current = new Map<number, bigint>();
   private last: bigint | null = null;
@@ -54,21 +54,23 @@ export class Sequences {
 
   /** Compare-and-put from `expected` to the value `next` computes; retries when another session moved it. */
   private async advance(seq: SequenceDesc, next: (cur: bigint | null) => bigint): Promise<bigint> {
-    const key = this.ks.sequenceKey(seq.id);
-    let expected = await this.stored(seq.id);
+    // Values live under the sequence's data id: TRUNCATE … RESTART IDENTITY gives it a new one.
+    const dataId = dataIdOf(seq);
+    const key = this.ks.sequenceKey(dataId);
+    let expected = await this.stored(dataId);
     for (let attempt = 0; attempt < CPUT_ATTEMPTS_MAX; attempt++) {
       const value = next(expected === null ? null : decodeI64(expected));
       const encoded = encodeI64(value);
       try {
         await this.kv.batch([], [{ op: "cput", key, value: encoded, expected }]);
-        this.known.set(seq.id, encoded);
+        this.known.set(dataId, encoded);
         return value;
       } catch (err) {
         if (err instanceof KvRequestError && err.kvError.code === "condition_failed") {
           expected = err.kvError.actual ?? null;
           if (err.kvError.actual === undefined) {
-            this.known.delete(seq.id);
-            expected = await this.stored(seq.id);
+            this.known.delete(dataId);
+            expected = await this.stored(dataId);
           }
           continue;
         }
@@ -91,7 +93,7 @@ export class Sequences {
 
   async nextval(seq: SequenceDesc): Promise<bigint> {
     const inc = BigInt(seq.increment);
-    const r = this.reserved.get(seq.id);
+    const r = this.reserved.get(dataIdOf(seq));
     if (r !== undefined && (inc > 0n ? r.next <= r.end : r.next >= r.end)) {
       const v = r.next;
       r.next += inc;
@@ -99,8 +101,8 @@ export class Sequences {
     }
     const min = BigInt(seq.min);
     const max = BigInt(seq.max);
-    const block = BigInt(this.blockSize.get(seq.id) ?? 1);
-    this.blockSize.set(seq.id, Math.min(SEQUENCE_BLOCK_MAX, Number(block) * 2));
+    const block = BigInt(this.blockSize.get(dataIdOf(seq)) ?? 1);
+    this.blockSize.set(dataIdOf(seq), Math.min(SEQUENCE_BLOCK_MAX, Number(block) * 2));
     let first = 0n;
     const end = await this.advance(seq, (cur) => {
       first = cur === null ? BigInt(seq.start) : cur + inc;
@@ -115,7 +117,7 @@ export class Sequences {
       if (last < min) last = min;
       return last;
     });
-    this.reserved.set(seq.id, { next: first + inc, end });
+    this.reserved.set(dataIdOf(seq), { next: first + inc, end });
     return this.handOut(seq, first);
   }
 
@@ -144,7 +146,7 @@ export class Sequences {
     // The stored value is the last one handed out; for isCalled=false store one step before.
     const storedValue = isCalled ? value : value - BigInt(seq.increment);
     await this.advance(seq, () => storedValue);
-    this.reserved.delete(seq.id);
+    this.reserved.delete(dataIdOf(seq));
     if (isCalled) {
       this.current.set(seq.id, value);
       this.last = value;

@@ -13,6 +13,8 @@ export interface TxnHandleData {
   readSpans: Array<[string, string]>;
   writes: Array<[string, string | null]>;
   rangeDeletes: Array<[string, string]>;
+  /** Spans cleared (clearRange); absent in handles made before clears existed. */
+  rangeClears?: Array<[string, string]>;
 }
 
 function b64(bytes: Uint8Array): string {
@@ -37,6 +39,7 @@ export function txnStateToData(s: TxnState): TxnHandleData {
     readSpans: s.readSpans.map(([a, b]) => [b64(a), b64(b)]),
     writes: s.buffer.writes.map(([k, v]) => [b64(k), v === null ? null : b64(v)]),
     rangeDeletes: s.buffer.rangeDeletes.map(([a, b]) => [b64(a), b64(b)]),
+    ...(s.buffer.rangeClears !== undefined ? { rangeClears: s.buffer.rangeClears.map(([a, b]): [string, string] => [b64(a), b64(b)]) } : {}),
   };
 }
 
@@ -51,6 +54,7 @@ export function txnStateFromData(d: TxnHandleData): TxnState {
       buffer: {
         writes: d.writes.map(([k, v]) => [unb64(k), v === null ? null : unb64(v)]),
         rangeDeletes: d.rangeDeletes.map(([a, b]) => [unb64(a), unb64(b)]),
+        ...(d.rangeClears !== undefined ? { rangeClears: d.rangeClears.map(([a, b]): [Uint8Array, Uint8Array] => [unb64(a), unb64(b)]) } : {}),
       },
     };
   } catch {

@@ -8,7 +8,7 @@ import { compareBytes, keyNext, keyString } from "../kv/bytes.ts";
 
 export function compactSpans(spans: readonly Span[], writes: readonly WriteOp[], maxSpans: number): Span[] {
   const written = new Set<string>();
-  for (const w of writes) if (w.op !== "deleteRange") written.add(keyString(w.key));
+  for (const w of writes) if (w.op !== "deleteRange" && w.op !== "clearRange") written.add(keyString(w.key));
   const kept = spans.filter((s) => {
     // A point span is [k, k\0): exactly one key.
     const point = s.end.length === s.start.length + 1 && s.end[s.end.length - 1] === 0 && compareBytes(keyNext(s.start), s.end) === 0;

@@ -242,6 +242,16 @@ export class Txn {
     this.buffer.deleteRange(start, end);
   }
 
+  /**
+   * Removes a whole span at commit, however many keys it holds (DROP TABLE, TRUNCATE, DROP INDEX):
+   * the storage node records it with the commit and deletes the versions in the background.
+   */
+  clearRange(start: Uint8Array, end: Uint8Array): void {
+    this.checkWritable();
+    this.checkSize(null, null);
+    this.buffer.clearRange(start, end);
+  }
+
   hasWrites(): boolean {
     return this.buffer.size > 0;
   }

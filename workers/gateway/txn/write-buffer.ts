@@ -14,11 +14,14 @@ export interface BufferedWrite {
 interface RangeTombstone {
   start: string;
   end: string;
+  /** "delete": an MVCC deleteRange; "clear": a clearRange (DROP/TRUNCATE: the span goes whole). */
+  kind: "delete" | "clear";
 }
 
-/** Undo record of a range deletion: the buffered writes it removed. */
+/** Undo record of a range deletion: the buffered writes it removed (and, for a clear, the tombstones before it). */
 interface RangeUndo {
   removed: Array<[string, Uint8Array | null]>;
+  tombstonesBefore?: RangeTombstone[];
 }
 
 // Memory: a 100,000-row transaction (the largest the storage node accepts is 120,000 entries) must
@@ -71,7 +74,8 @@ export class WriteBuffer {
           this.sortedKeys = null;
         } else this.entries.set(u, prev);
       } else {
-        this.tombstones.pop();
+        if (u.tombstonesBefore !== undefined) this.tombstones.splice(0, this.tombstones.length, ...u.tombstonesBefore);
+        else this.tombstones.pop();
         for (const [k, w] of u.removed) this.entries.set(k, w);
         this.sortedKeys = null;
       }
@@ -92,15 +96,45 @@ export class WriteBuffer {
   deleteRange(start: Uint8Array, end: Uint8Array): void {
     const s = keyString(start);
     const e = keyString(end);
+    const removed = this.dropEntriesIn(s, e);
+    this.tombstones.push({ start: s, end: e, kind: "delete" });
+    this.undoKeys.push({ removed });
+    this.undoPrev.push(undefined);
+  }
+
+  /**
+   * Clears a whole span (clearRange: DROP TABLE, TRUNCATE, DROP INDEX). Buffered writes in it are
+   * dropped, and so is the part of any earlier range deletion inside it: the storage node refuses
+   * a request that writes inside a span it also clears.
+   */
+  clearRange(start: Uint8Array, end: Uint8Array): void {
+    const s = keyString(start);
+    const e = keyString(end);
+    const removed = this.dropEntriesIn(s, e);
+    const before = [...this.tombstones];
+    const kept: RangeTombstone[] = [];
+    for (const t of this.tombstones) {
+      if (t.kind === "clear" || t.end <= s || t.start >= e) {
+        kept.push(t);
+        continue;
+      }
+      if (t.start < s) kept.push({ start: t.start, end: s, kind: "delete" });
+      if (t.end > e) kept.push({ start: e, end: t.end, kind: "delete" });
+    }
+    kept.push({ start: s, end: e, kind: "clear" });
+    this.tombstones.splice(0, this.tombstones.length, ...kept);
+    this.undoKeys.push({ removed, tombstonesBefore: before });
+    this.undoPrev.push(undefined);
+  }
+
+  private dropEntriesIn(s: string, e: string): Array<[string, Uint8Array | null]> {
     const removed: Array<[string, Uint8Array | null]> = [];
     for (const [k, w] of this.entries) {
       if (k >= s && k < e) removed.push([k, w]);
     }
     for (const [k] of removed) this.entries.delete(k);
     if (removed.length > 0) this.sortedKeys = null;
-    this.tombstones.push({ start: s, end: e });
-    this.undoKeys.push({ removed });
-    this.undoPrev.push(undefined);
+    return removed;
   }
 
   /**
@@ -165,7 +199,7 @@ export class WriteBuffer {
   /** The writes to send at commit: range deletions first, then the final state of each key. */
   toWriteOps(): WriteOp[] {
     const ops: WriteOp[] = [];
-    for (const t of this.tombstones) ops.push({ op: "deleteRange", start: keyFromString(t.start), end: keyFromString(t.end) });
+    for (const t of this.tombstones) ops.push({ op: t.kind === "clear" ? "clearRange" : "deleteRange", start: keyFromString(t.start), end: keyFromString(t.end) });
     // All keys as views of one allocation: at 100,000 writes a separate buffer per key would add
     // ~10 MB of heap at the moment the encoded request is also being built.
     let total = 0;
@@ -182,16 +216,25 @@ export class WriteBuffer {
   }
 
   /** Plain data, so a transaction can be sealed into a handle and restored by another gateway. */
-  toState(): { writes: Array<[Uint8Array, Uint8Array | null]>; rangeDeletes: Array<[Uint8Array, Uint8Array]> } {
+  toState(): {
+    writes: Array<[Uint8Array, Uint8Array | null]>;
+    rangeDeletes: Array<[Uint8Array, Uint8Array]>;
+    rangeClears?: Array<[Uint8Array, Uint8Array]>;
+  } {
+    const span = (t: RangeTombstone): [Uint8Array, Uint8Array] => [keyFromString(t.start), keyFromString(t.end)];
+    const clears = this.tombstones.filter((t) => t.kind === "clear").map(span);
     return {
       writes: [...this.entries].map(([k, value]): [Uint8Array, Uint8Array | null] => [keyFromString(k), value]),
-      rangeDeletes: this.tombstones.map((t) => [keyFromString(t.start), keyFromString(t.end)]),
+      rangeDeletes: this.tombstones.filter((t) => t.kind === "delete").map(span),
+      ...(clears.length > 0 ? { rangeClears: clears } : {}),
     };
   }
 
   static fromState(state: ReturnType<WriteBuffer["toState"]>): WriteBuffer {
     const b = new WriteBuffer();
+    // Deletions before clears: a clear trims whatever deletion it overlaps, as it did originally.
     for (const [s, e] of state.rangeDeletes) b.deleteRange(s, e);
+    for (const [s, e] of state.rangeClears ?? []) b.clearRange(s, e);
     for (const [k, v] of state.writes) b.set(k, v);
     b.undoKeys.length = 0;
     b.undoPrev.length = 0;

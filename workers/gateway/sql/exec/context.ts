@@ -55,10 +55,10 @@ export function codecCache(ks: Keyspace): (t: TableDesc) => RowCodec {
 }
 
 /**
- * The same layout (columns, their types, indexes): a descriptor re-read from storage. Versions
+ * The same layout (data id, columns, their types, indexes): a descriptor re-read from storage. Versions
  * alone do not prove it — a rolled-back schema change can reuse a version number.
  */
 function sameShape(a: TableDesc, b: TableDesc): boolean {
-  const layout = (t: TableDesc): string => JSON.stringify([t.columns.map((c) => [c.id, c.type.oid, c.type.typmod]), t.primaryIndex, t.indexes]);
+  const layout = (t: TableDesc): string => JSON.stringify([t.dataId ?? t.id, t.columns.map((c) => [c.id, c.type.oid, c.type.typmod]), t.primaryIndex, t.indexes]);
   return layout(a) === layout(b);
 }

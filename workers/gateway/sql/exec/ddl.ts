@@ -1,14 +1,16 @@
-// Schema changes other than CREATE TABLE: DROP, CREATE/DROP INDEX (with backfill of populated
-// tables), ALTER TABLE, views, sequences, schemas, TRUNCATE. Each returns the descriptors it
-// changes; the session writes them with the catalog version bump in the same transaction.
+// Schema changes other than CREATE TABLE: CREATE INDEX (with backfill of populated tables), ALTER
+// TABLE, views, sequences, schemas; DROP and TRUNCATE live in ddl-drop.ts. Each returns the
+// descriptors it changes; the session writes them with the catalog version bump in the same
+// transaction.
 import { PgError } from "../../../../common/errors.ts";
 import type { Descriptor, IndexDesc, SchemaDesc, SequenceDesc, TableDesc, ViewDesc } from "../../catalog/descriptors.ts";
-import { prefixEnd } from "../../kv/bytes.ts";
 import { bindTypeName } from "../bind/expr.ts";
-import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import { stringList, type PgNode } from "../parse/ast.ts";
 import { Oid, Types } from "../types/type.ts";
 import type { ExecContext } from "./context.ts";
+import { bump, tableByName } from "./ddl-common.ts";
 import { applySequenceOptions, createTable, type DdlChange, type DdlEnv, newSequence, nextvalAst, resolveFk } from "./ddl-create-table.ts";
+import { clearIndexData, clearTableData, dropObjects, truncate } from "./ddl-drop.ts";
 import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
 import { RowCodec } from "./row-codec.ts";
@@ -23,19 +25,8 @@ export interface DdlExecEnv extends DdlEnv {
   validateFk(table: TableDesc, fkName: string): Promise<void>;
 }
 
-function objNames(o: PgNode): string[] {
-  const [k, b] = nodeKind(o);
-  if (k === "List") return stringList(b["items"] as PgNode[]);
-  if (k === "String") return [(b as { sval: string }).sval];
-  return [];
-}
-
 async function* tableRows(table: TableDesc, ctx: ExecContext): AsyncGenerator<Row[]> {
   yield* primaryScan(table, null, 0, null, false, []).run(ctx);
-}
-
-function bump<T extends Descriptor>(d: T): T {
-  return { ...d, version: d.version + 1 };
 }
 
 /** Writes every row's entry of a new index; 23505 when a unique index finds duplicates. */
@@ -61,16 +52,6 @@ async function backfillIndex(table: TableDesc, ix: IndexDesc, ctx: ExecContext):
       ctx.txn.put(e.key, e.value);
     }
   }
-}
-
-function tableByName(env: DdlEnv, names: string[], missingOk: boolean): TableDesc | null {
-  const d = env.catalog.resolveRelation(names, env.searchPath);
-  if (d === undefined) {
-    if (missingOk) return null;
-    throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`);
-  }
-  if (d.kind !== "table") throw new PgError("wrong_object_type", `"${d.name}" is not a table`);
-  return d;
 }
 
 function indexName(env: DdlEnv, table: TableDesc, cols: string[], unique: boolean): string {
@@ -117,107 +98,6 @@ export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false)
   if (online) return { changed: [next], removed: [], tag: "CREATE INDEX", built: { tableId: table.id, indexId: ix.id } };
   await backfillIndex(table, ix, env.ctx);
   return { changed: [next], removed: [], tag: "CREATE INDEX" };
-}
-
-function dropTableData(table: TableDesc, ctx: ExecContext): void {
-  const prefix = ctx.ks.tablePrefix(table.id);
-  ctx.txn.deleteRange(prefix, prefixEnd(prefix)!);
-}
-
-export async function dropObjects(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const kind = stmt["removeType"] as string;
-  const missingOk = stmt["missing_ok"] === true;
-  const cascade = stmt["behavior"] === "DROP_CASCADE";
-  const changed: Descriptor[] = [];
-  const removed: number[] = [];
-  const tag = ({ OBJECT_TABLE: "DROP TABLE", OBJECT_INDEX: "DROP INDEX", OBJECT_VIEW: "DROP VIEW", OBJECT_SEQUENCE: "DROP SEQUENCE", OBJECT_SCHEMA: "DROP SCHEMA" } as Record<string, string>)[kind];
-  if (tag === undefined) throw new PgError("feature_not_supported", `DROP ${kind.replace("OBJECT_", "")} is not supported`);
-  let cat = env.catalog;
-  for (const o of stmt["objects"] as PgNode[]) {
-    const names = objNames(o);
-    if (kind === "OBJECT_SCHEMA") {
-      const s = cat.schema(names[0]!);
-      if (s === undefined || s.id < 100) {
-        if (s === undefined && missingOk) continue;
-        if (s === undefined) throw new PgError("invalid_schema_name", `schema "${names[0]}" does not exist`);
-        throw new PgError("dependent_objects_still_exist", `cannot drop schema ${s.name} because it is a system schema`);
-      }
-      const members = cat.descriptors().filter((d) => d.kind !== "schema" && d.schemaId === s.id);
-      if (members.length > 0 && !cascade) {
-        throw new PgError("dependent_objects_still_exist", `cannot drop schema ${s.name} because other objects depend on it`, { hint: "Use DROP ... CASCADE to drop the dependent objects too." });
-      }
-      for (const m of members) {
-        if (m.kind === "table") dropTableData(m, env.ctx);
-        removed.push(m.id);
-      }
-      removed.push(s.id);
-      continue;
-    }
-    if (kind === "OBJECT_INDEX") {
-      const found = cat.resolveIndex(names, env.searchPath);
-      if (found === undefined) {
-        if (missingOk) continue;
-        throw new PgError("undefined_object", `index "${names.join(".")}" does not exist`);
-      }
-      if (found.index.primary) throw new PgError("dependent_objects_still_exist", `cannot drop index ${found.index.name} because constraint ${found.index.name} on table ${found.table.name} requires it`, { hint: `You can drop constraint ${found.index.name} on table ${found.table.name} instead.` });
-      const t = (changed.find((d) => d.id === found.table.id) as TableDesc | undefined) ?? found.table;
-      const prefix = env.ctx.ks.indexPrefix(t.id, found.index.id);
-      env.ctx.txn.deleteRange(prefix, prefixEnd(prefix)!);
-      const next = { ...bump(t), indexes: t.indexes.filter((i) => i.id !== found.index.id) };
-      replace(changed, next);
-      cat = cat.withChanges(cat.version, [next], []);
-      continue;
-    }
-    const d = cat.resolveRelation(names, env.searchPath);
-    const want = kind === "OBJECT_TABLE" ? "table" : kind === "OBJECT_VIEW" ? "view" : "sequence";
-    if (d === undefined) {
-      if (missingOk) continue;
-      throw new PgError(want === "sequence" ? "undefined_table" : "undefined_table", `${want} "${names.join(".")}" does not exist`);
-    }
-    if (d.kind !== want) throw new PgError("wrong_object_type", `"${d.name}" is not a ${want}`, { hint: `Use DROP ${d.kind.toUpperCase()} to remove a ${d.kind}.` });
-    if (d.kind === "table") {
-      for (const child of cat.referencing(d.id)) {
-        if (child.id === d.id || removed.includes(child.id)) continue;
-        const fk = child.foreignKeys.find((f) => f.refTableId === d.id)!;
-        if (!cascade) {
-          throw new PgError("dependent_objects_still_exist", `cannot drop table ${d.name} because other objects depend on it`, {
-            detail: `constraint ${fk.name} on table ${child.name} depends on table ${d.name}`,
-            hint: "Use DROP ... CASCADE to drop the dependent objects too.",
-          });
-        }
-        const next = { ...bump(child), foreignKeys: child.foreignKeys.filter((f) => f.refTableId !== d.id) };
-        replace(changed, next);
-        cat = cat.withChanges(cat.version, [next], []);
-      }
-      dropTableData(d, env.ctx);
-      for (const s of cat.descriptors()) if (s.kind === "sequence" && s.ownedBy?.[0] === d.id) removed.push(s.id);
-    }
-    removed.push(d.id);
-  }
-  return { changed: changed.filter((c) => !removed.includes(c.id)) as DdlChange["changed"], removed, tag };
-}
-
-function replace(list: Descriptor[], d: Descriptor): void {
-  const i = list.findIndex((x) => x.id === d.id);
-  if (i >= 0) list[i] = d;
-  else list.push(d);
-}
-
-export async function truncate(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  for (const r of stmt["relations"] as PgNode[]) {
-    const rv = r["RangeVar"] as PgNode;
-    const t = tableByName(env, rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string], false)!;
-    const refs = env.catalog.referencing(t.id).filter((c) => c.id !== t.id);
-    if (refs.length > 0 && stmt["behavior"] !== "DROP_CASCADE") {
-      throw new PgError("feature_not_supported", `cannot truncate a table referenced in a foreign key constraint`, {
-        detail: `Table "${refs[0]!.name}" references "${t.name}".`,
-        hint: `Truncate table "${refs[0]!.name}" at the same time, or use TRUNCATE ... CASCADE.`,
-      });
-    }
-    dropTableData(t, env.ctx);
-    for (const c of refs) dropTableData(c, env.ctx);
-  }
-  return { changed: [], removed: [], tag: "TRUNCATE TABLE" };
 }
 
 export async function createView(env: DdlExecEnv, stmt: PgNode, validate: (q: PgNode) => void): Promise<DdlChange> {
@@ -354,11 +234,10 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
         if (t.primaryIndex.columns.some((ic) => ic.columnId === c.id) && t.pkeyName !== "") {
           throw new PgError("dependent_objects_still_exist", `cannot drop column ${c.name} of table ${t.name} because other objects depend on it`, { detail: `constraint ${t.pkeyName} on table ${t.name} depends on column ${c.name}` });
         }
+        // Rows keep the dropped column's bytes (decoding skips unknown column ids, as Postgres
+        // keeps a dropped attribute's data): no rewrite. Indexes on it go whole.
         const dropIx = t.indexes.filter((ix) => ix.columns.some((ic) => ic.columnId === c.id));
-        for (const ix of dropIx) {
-          const p = env.ctx.ks.indexPrefix(t.id, ix.id);
-          env.ctx.txn.deleteRange(p, prefixEnd(p)!);
-        }
+        for (const ix of dropIx) clearIndexData(t, ix, env.ctx);
         t = {
           ...t,
           columns: t.columns.filter((x) => x.id !== c.id),
@@ -410,6 +289,8 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
               primaryIndex: { id: t.nextIndexId, name: pkName, unique: true, primary: true, columns: cols.map((c) => ({ columnId: c.id, desc: false })) },
               nextIndexId: t.nextIndexId + 1,
               pkeyName: pkName,
+              // The rewritten rows go to a new span; the old one is cleared whole (rekeyTable).
+              dataId: await env.allocateId(),
             };
             await rekeyTable(t0, next, env.ctx);
             // The hidden row id is no longer needed: existing rows were rewritten without it.
@@ -454,8 +335,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
         else if (t.foreignKeys.some((f) => f.name === n)) t = { ...t, foreignKeys: t.foreignKeys.filter((f) => f.name !== n) };
         else if (t.indexes.some((ix) => ix.name === n && ix.unique)) {
           const ix = t.indexes.find((x) => x.name === n)!;
-          const p = env.ctx.ks.indexPrefix(t.id, ix.id);
-          env.ctx.txn.deleteRange(p, prefixEnd(p)!);
+          clearIndexData(t, ix, env.ctx);
           t = { ...t, indexes: t.indexes.filter((x) => x !== ix) };
         } else if (cmd["missing_ok"] !== true) {
           throw new PgError("undefined_object", `constraint "${n}" of relation "${t.name}" does not exist`);
@@ -481,8 +361,8 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext)
   const seen = new Set<string>();
   const rows: Row[] = [];
   for await (const batch of tableRows(before, ctx)) for (const r of batch) rows.push(r);
-  const prefix = ctx.ks.tablePrefix(before.id);
-  ctx.txn.deleteRange(prefix, prefixEnd(prefix)!);
+  // `after` has its own data id: the old span goes whole, with no tombstone per row.
+  clearTableData(before, ctx);
   for (const r of rows) {
     const nr = keep.map((p) => r[p]!);
     for (const ic of afterNoHidden.primaryIndex.columns) {
@@ -537,4 +417,4 @@ export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {
   throw new PgError("feature_not_supported", `renaming ${type.replace("OBJECT_", "").toLowerCase()} is not supported`);
 }
 
-export { createTable, nextvalAst, Oid };
+export { createTable, dropObjects, nextvalAst, Oid, truncate };

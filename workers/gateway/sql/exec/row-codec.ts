@@ -1,11 +1,12 @@
-// How one table's rows become keys and values:
+// How one table's rows become keys and values (`table` is the table's data id, dataIdOf: its
+// descriptor id until a TRUNCATE or rewrite gives it a fresh span):
 //   primary index (id 1):  /table/1/<pk columns>            → every column (value encoding)
 //   unique index:          /table/<ix>/<index columns>      → pk suffix   (NULL in a column: + pk suffix)
 //   non-unique index:      /table/<ix>/<index columns><pk>  → pk suffix
 // The pk suffix is the primary key's encoded columns, so an index entry leads to its row with one
 // get, and no key ever needs decoding.
 import type { Keyspace } from "../../catalog/keyspace.ts";
-import type { ColumnDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
+import { dataIdOf, type ColumnDesc, type IndexDesc, type TableDesc } from "../../catalog/descriptors.ts";
 import { concatBytes } from "../../kv/bytes.ts";
 import { encodeKeyDatum } from "../../keys/datum-key.ts";
 import { KeyWriter } from "../../keys/encoding.ts";
@@ -33,7 +34,7 @@ export class RowCodec {
     this.types = table.columns.map((c) => typeFromOid(c.type.oid, c.type.typmod));
     this.valueCols = table.columns.map((c, i) => ({ id: c.id, type: this.types[i]! }));
     table.columns.forEach((c, i) => this.pos.set(c.id, i));
-    this.primaryPrefix = ks.indexPrefix(table.id, table.primaryIndex.id);
+    this.primaryPrefix = ks.indexPrefix(dataIdOf(table), table.primaryIndex.id);
   }
 
   /** Position of a column in the row array (table.columns order). */
@@ -44,7 +45,7 @@ export class RowCodec {
   }
 
   indexPrefix(ix: IndexDesc): Uint8Array {
-    return this.ks.indexPrefix(this.table.id, ix.id);
+    return this.ks.indexPrefix(dataIdOf(this.table), ix.id);
   }
 
   /** Encoded key columns of `ix` for a row (no prefix). */

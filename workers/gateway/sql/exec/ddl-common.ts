@@ -1,0 +1,29 @@
+// Small helpers the schema-change modules share: name lookups and descriptor version bumps.
+import { PgError } from "../../../../common/errors.ts";
+import type { Descriptor, TableDesc } from "../../catalog/descriptors.ts";
+import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import type { DdlEnv } from "./ddl-create-table.ts";
+
+/** The names of one object of a DROP statement (a qualified name list, or a bare string). */
+export function objNames(o: PgNode): string[] {
+  const [k, b] = nodeKind(o);
+  if (k === "List") return stringList(b["items"] as PgNode[]);
+  if (k === "String") return [(b as { sval: string }).sval];
+  return [];
+}
+
+/** The descriptor with its version raised by one (every change does this). */
+export function bump<T extends Descriptor>(d: T): T {
+  return { ...d, version: d.version + 1 };
+}
+
+/** A table by [schema.]name: 42P01 when absent (null with missingOk), 42809 when not a table. */
+export function tableByName(env: DdlEnv, names: string[], missingOk: boolean): TableDesc | null {
+  const d = env.catalog.resolveRelation(names, env.searchPath);
+  if (d === undefined) {
+    if (missingOk) return null;
+    throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`);
+  }
+  if (d.kind !== "table") throw new PgError("wrong_object_type", `"${d.name}" is not a table`);
+  return d;
+}
