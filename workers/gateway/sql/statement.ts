@@ -39,6 +39,7 @@ import type { Settings } from "./settings.ts";
 import type { Datum } from "./types/datum.ts";
 import { formatType, isKnownTypeOid, Oid, type SqlType, typeFromOid, typlen, Types } from "./types/type.ts";
 import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
+import { refuseCopyOutsideWire } from "./bind/copy-statement.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -296,6 +297,8 @@ export class StatementRunner {
         return { command: stmt["is_vacuumcmd"] === false ? "ANALYZE" : "VACUUM", rowCount: null, fields: [], rows: [] };
       case "CreateTableAsStmt":
         return this.createTableAs(stmt);
+      case "CopyStmt":
+        return refuseCopyOutsideWire(stmt);
     }
     throw new PgError("feature_not_supported", `${kind.replace(/Stmt$/, "")} statements are not supported`);
   }
