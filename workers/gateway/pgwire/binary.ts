@@ -44,10 +44,37 @@ function need(b: Uint8Array, n: number): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** ASCII codes of the two hex digits of each byte value, for hexOf. */
+const HEX_CODES = new Uint16Array(256);
+for (let i = 0; i < 256; i++) {
+  const h = i.toString(16).padStart(2, "0");
+  HEX_CODES[i] = h.charCodeAt(0) | (h.charCodeAt(1) << 8);
+}
+const ascii = new TextDecoder("utf-8"); // the digits are ASCII
+
+/** Lower-case hex of `b`: digit codes written into a byte array, decoded once (a bytea may be megabytes). */
 function hexOf(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
+  const out = new Uint8Array(b.length * 2);
+  for (let i = 0; i < b.length; i++) {
+    const c = HEX_CODES[b[i]!]!;
+    out[2 * i] = c & 0xff;
+    out[2 * i + 1] = c >> 8;
+  }
+  return ascii.decode(out);
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+/** Bytes of a hex string (Warren's own output: even length, hex digits only). */
+function bytesOfHex(hex: string, from: number): Uint8Array {
+  const out = new Uint8Array((hex.length - from) >> 1);
+  for (let i = 0, j = from; i < out.length; i++, j += 2) out[i] = (hexValue(hex.charCodeAt(j)) << 4) | hexValue(hex.charCodeAt(j + 1));
+  return out;
 }
 
 /** A binary parameter as Postgres text input. `typeOid` 0 (unspecified) is taken as bytea, the only type whose text form can carry arbitrary bytes. */
@@ -292,16 +319,10 @@ export function textToBinaryResult(typeOid: number, text: string): Uint8Array {
     }
     case Oid.bytea: {
       if (!text.startsWith("\\x")) throw new PgError("feature_not_supported", "binary bytea output needs bytea_output = hex");
-      const hex = text.slice(2);
-      const out = new Uint8Array(hex.length / 2);
-      for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-      return out;
+      return bytesOfHex(text, 2);
     }
     case Oid.uuid: {
-      const hex = text.replace(/-/g, "");
-      const out = new Uint8Array(16);
-      for (let i = 0; i < 16; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-      return out;
+      return bytesOfHex(text.replace(/-/g, ""), 0);
     }
     case Oid.date: {
       const days = parseDate(text, TEXT_CONTEXT);

@@ -374,19 +374,36 @@ export class PgConnection {
   // ---- COPY (copy-in.ts, copy-out.ts) ----
 
   private async startCopyIn(cmd: CopyCommand, rest: StatementInfo[]): Promise<void> {
-    refuseServerSideCopy(cmd.statement);
-    await this.quota?.admit();
-    const sink = await startCopyIn(this.session, cmd);
-    this.copy = { sink, rest };
-    CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
-    this.flush();
+    try {
+      refuseServerSideCopy(cmd.statement);
+      await this.quota?.admit();
+      const sink = await startCopyIn(this.session, cmd);
+      this.copy = { sink, rest };
+      CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
+      this.flush();
+    } catch (err) {
+      this.copyFailed();
+      throw err;
+    }
   }
 
   private async copyOut(cmd: CopyCommand): Promise<void> {
-    refuseServerSideCopy(cmd.statement);
-    await this.quota?.admit();
-    const plan = await planCopyOut(this.session, cmd);
-    await runCopyOut(this.session, plan, { out: this.out, flush: () => this.flushCopyOut() });
+    try {
+      refuseServerSideCopy(cmd.statement);
+      await this.quota?.admit();
+      const plan = await planCopyOut(this.session, cmd);
+      await runCopyOut(this.session, plan, { out: this.out, flush: () => this.flushCopyOut() });
+    } catch (err) {
+      this.copyFailed();
+      throw err;
+    }
+  }
+
+  /** A failed COPY fails the transaction it is in, even when the error was pgwire's (options, data, CopyFail). */
+  private copyFailed(): void {
+    if (!this.session.inTransaction) return;
+    this.failedInTxn = true;
+    this.session.abortTransaction?.();
   }
 
   /** Sends the outbox, then waits while the transport holds more than copyOutBufferedBytesMax unsent. */
@@ -424,7 +441,7 @@ export class PgConnection {
       }
     } catch (err) {
       this.copy = null;
-      if (this.session.inTransaction) this.failedInTxn = true;
+      this.copyFailed();
       ErrorResponse(this.out, toPgError(err));
       this.readyForQuery();
     }

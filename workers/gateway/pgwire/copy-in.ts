@@ -136,17 +136,17 @@ export class CopyIn {
     }
     const lineText = r.text === undefined ? {} : { lineText: r.text };
     if (r.fields.length > columns.length) throw badCopyData("extra data after last expected column", this.place(r, lineText));
-    if (r.fields.length < columns.length) throw badCopyData(`missing data for column "${columns[r.fields.length]!.name}"`, this.place(r, lineText));
     const values = r.fields;
-    if (this.options.format === "csv") {
-      for (let i = 0; i < values.length; i++) {
+    const csv = this.options.format === "csv";
+    // Column by column, as Postgres's NextCopyFrom goes: a missing field is found only after the
+    // fields before it went through their columns' input functions (so a bad value comes first).
+    // Checking each value now reports it with its line, column and text; the INSERT could not.
+    for (let i = 0; i < columns.length; i++) {
+      if (i >= values.length) throw badCopyData(`missing data for column "${columns[i]!.name}"`, this.place(r, lineText));
+      if (csv) {
         if (values[i] === null && this.forceNotNull[i]) values[i] = this.options.nullString;
         else if (values[i] !== null && this.forceNull[i] && values[i] === this.options.nullString) values[i] = null;
       }
-    }
-    // Each value through its column's input function now, so a bad one is reported with its line,
-    // column and text (the INSERT would only say which value, not where it came from).
-    for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       const t = this.types[i];
       if (v === null || t === null || t === undefined) continue;

@@ -36,6 +36,11 @@ export function columnOf(f: FieldDescription): CopyColumn {
   return { name: f.name, typeOid: f.dataTypeID, typmod: f.dataTypeModifier };
 }
 
+async function schemaExists(session: SqlSession, schema: string): Promise<boolean> {
+  const [r] = await session.execute(`SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${quoteLiteral(schema)}`);
+  return (r?.rows.length ?? 0) > 0;
+}
+
 const KIND_NAMES: Record<string, string> = { v: "view", m: "materialized view", S: "sequence", f: "foreign table", p: "partitioned table" };
 
 /** Resolves `COPY table [(columns)]` to its columns, with Postgres's errors in Postgres's order. */
@@ -44,9 +49,14 @@ export async function resolveCopyTable(session: SqlSession, copy: CopyStatement)
   const sql = (rel.schema !== undefined ? quoteIdent(rel.schema) + "." : "") + quoteIdent(rel.name);
   const [probe, kind] = await session
     .execute(`SELECT * FROM ${sql} LIMIT 0; SELECT relkind FROM pg_catalog.pg_class WHERE oid = ${quoteLiteral(sql)}::regclass`)
-    .catch((err: unknown) => {
+    .catch(async (err: unknown) => {
+      if (!(err instanceof PgError)) throw err;
+      // COPY names a missing schema where a SELECT names the relation (Postgres's RangeVarGetRelid).
+      if (err.code === "42P01" && rel.schema !== undefined && !(await schemaExists(session, rel.schema))) {
+        throw new PgError("invalid_schema_name", `schema "${rel.schema}" does not exist`);
+      }
       // A position would point into this probe, not the client's statement (Postgres gives none).
-      throw err instanceof PgError ? err.with({ position: undefined }) : err;
+      throw err.with({ position: undefined });
     });
   const relkind = kind?.rows[0]?.[0] ?? "r";
   const what = KIND_NAMES[relkind];
