@@ -1,6 +1,7 @@
 // A PgConnection over the engine's real Session on the in-memory KV, for tests of what a client
 // sees: send frontend messages, get the backend messages they caused. The session is wrapped only
 // to record the SQL pgwire runs through it (every method the real one has is passed through).
+import type { TenantKvCapability } from "../kv/capability.ts";
 import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
 import { Session } from "../sql/session.ts";
 import { PgConnection, type ConnectionIO } from "./connection.ts";
@@ -21,8 +22,19 @@ export interface TestConnection {
 /** Each connection gets its own tenant id: the SQL layer caches catalogs per tenant in the isolate. */
 let nextTenantId = 5000;
 
-export async function openTestConnection(opts: { io?: Partial<ConnectionIO> } = {}): Promise<TestConnection> {
-  const session = new Session({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, settings: { user: "app" } });
+export interface TestConnectionOptions {
+  /** Transport overrides (bufferedBytes, a send that keeps nothing, …). */
+  io?: Partial<ConnectionIO>;
+  /** The tenant's KV (default: a fresh in-memory KV) and id. */
+  kv?: TenantKvCapability;
+  tenantId?: number;
+  /** Keep what the server sends for send()'s answer (default true; false for huge outputs). */
+  keepReceived?: boolean;
+}
+
+export async function openTestConnection(opts: TestConnectionOptions = {}): Promise<TestConnection> {
+  const session = new Session({ kv: opts.kv ?? memoryCapability(new MemoryKv()), tenantId: opts.tenantId ?? nextTenantId++, settings: { user: "app" } });
+  const keep = opts.keepReceived ?? true;
   const executed: string[] = [];
   const recorded: PgwireSession = {
     execute: (sql, params) => {
@@ -47,6 +59,7 @@ export async function openTestConnection(opts: { io?: Partial<ConnectionIO> } = 
     user: "app",
     io: {
       send: (b) => {
+        if (!keep) return;
         received.push(b);
         frames.push(b);
       },
