@@ -406,12 +406,21 @@ export class PgConnection {
     this.session.abortTransaction?.();
   }
 
-  /** Sends the outbox, then waits while the transport holds more than copyOutBufferedBytesMax unsent. */
+  /**
+   * Sends the outbox, then waits while the transport holds more than copyOutBufferedBytesMax
+   * unsent. A transport that cannot tell (workerd's WebSocket has no bufferedAmount) still gets a
+   * turn of the event loop per frame: rows that need no storage round trip (COPY (SELECT … FROM
+   * generate_series …)) would otherwise be produced in one go, every frame queued before the first
+   * is written.
+   */
   private async flushCopyOut(): Promise<void> {
     if (this.closed) throw new PgError("connection_failure", "the client went away during COPY TO");
     this.flush();
     const buffered = this.io.bufferedBytes;
-    if (buffered === undefined) return;
+    if (buffered === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return;
+    }
     while (!this.closed && buffered.call(this.io) > pgwireLimits.copyOutBufferedBytesMax) {
       await new Promise((resolve) => setTimeout(resolve, pgwireLimits.copyOutDrainPollMs));
     }
