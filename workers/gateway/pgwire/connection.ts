@@ -422,7 +422,7 @@ export class PgConnection {
       return;
     }
     while (!this.closed && buffered.call(this.io) > pgwireLimits.copyOutBufferedBytesMax) {
-      await new Promise((resolve) => setTimeout(resolve, pgwireLimits.copyOutDrainPollMs));
+      await new Promise((resolve) => setTimeout(resolve, COPY_DRAIN_POLL_MS));
     }
   }
 
@@ -625,6 +625,9 @@ export class PgConnection {
     CloseComplete(this.out);
   }
 }
+
+/** COPY TO: how long to wait before asking the transport for its unsent bytes again. */
+const COPY_DRAIN_POLL_MS = 2;
 
 /** Frames of at most ~256 KiB while streaming a result. */
 const OUTBOX_FLUSH_BYTES = 256 * 1024;

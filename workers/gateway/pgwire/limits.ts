@@ -1,5 +1,5 @@
 // Bounds of the gateway's Postgres wire protocol, each with the reason for its value. Every one is
-// tested at its edge (codec.test.ts, connection.test.ts).
+// tested at its edge (codec.test.ts, connection.test.ts, copy-*.test.ts).
 
 export const pgwireLimits = {
   /**
@@ -51,6 +51,4 @@ export const pgwireLimits = {
    * frames in flight keep the pipe busy while the gateway holds at most ~1 MiB of output.
    */
   copyOutBufferedBytesMax: 1024 * 1024,
-  /** COPY TO: how long to wait before looking at the transport's buffered bytes again. */
-  copyOutDrainPollMs: 2,
 } as const;
