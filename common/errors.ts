@@ -11,6 +11,11 @@ export interface PgErrorFields {
   table?: string;
   column?: string;
   constraint?: string;
+  /**
+   * Where the error happened, as Postgres's ErrorResponse 'W' (CONTEXT): e.g. `COPY t, line 3,
+   * column b: "x"`. Several lines when contexts nest (innermost first).
+   */
+  where?: string;
 }
 
 export class PgError extends Error {
@@ -22,6 +27,7 @@ export class PgError extends Error {
   readonly table: string | undefined;
   readonly column: string | undefined;
   readonly constraint: string | undefined;
+  readonly where: string | undefined;
 
   constructor(condition: SqlStateName, message: string, fields: PgErrorFields = {}) {
     super(message);
@@ -34,6 +40,17 @@ export class PgError extends Error {
     this.table = fields.table;
     this.column = fields.column;
     this.constraint = fields.constraint;
+    this.where = fields.where;
+  }
+
+  /** The same error with other fields replaced (a PgError is immutable once thrown). */
+  with(fields: PgErrorFields): PgError {
+    return new PgError(this.condition, this.message, { ...this.fields(), ...fields });
+  }
+
+  private fields(): PgErrorFields {
+    const { detail, hint, position, table, column, constraint, where } = this;
+    return { detail, hint, position, table, column, constraint, where };
   }
 
   /** A plain object for JSON responses (HTTP API, admin API, CLI). */
@@ -45,6 +62,7 @@ export class PgError extends Error {
     if (this.table !== undefined) out.table = this.table;
     if (this.column !== undefined) out.column = this.column;
     if (this.constraint !== undefined) out.constraint = this.constraint;
+    if (this.where !== undefined) out.where = this.where;
     return out;
   }
 }

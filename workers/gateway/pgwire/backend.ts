@@ -245,11 +245,35 @@ export function ParameterDescription(out: Outbox, types: readonly number[]): voi
   out.end();
 }
 
-export function CopyInResponse(out: Outbox, columns: number): void {
-  out.begin("G");
-  out.byte(0); // text format
+/** COPY's overall format: 0 = textual (text and CSV), 1 = binary; every column has the same. */
+export type CopyFormatCode = 0 | 1;
+
+function copyResponse(out: Outbox, type: "G" | "H", format: CopyFormatCode, columns: number): void {
+  out.begin(type);
+  out.byte(format);
   out.int16(columns);
-  for (let i = 0; i < columns; i++) out.int16(0);
+  for (let i = 0; i < columns; i++) out.int16(format);
+  out.end();
+}
+
+export function CopyInResponse(out: Outbox, columns: number, format: CopyFormatCode = 0): void {
+  copyResponse(out, "G", format, columns);
+}
+
+export function CopyOutResponse(out: Outbox, columns: number, format: CopyFormatCode): void {
+  copyResponse(out, "H", format, columns);
+}
+
+/** One CopyData message: bytes, or text sent as UTF-8 (one row, as Postgres sends them). */
+export function CopyData(out: Outbox, data: Uint8Array | string): void {
+  out.begin("d");
+  if (typeof data === "string") out.text(data);
+  else out.bytes(data);
+  out.end();
+}
+
+export function CopyDone(out: Outbox): void {
+  out.begin("c");
   out.end();
 }
 
@@ -266,6 +290,7 @@ function fields(out: Outbox, severity: string, err: PgError): void {
   put("D", err.detail);
   put("H", err.hint);
   put("P", err.position !== undefined ? String(err.position) : undefined);
+  put("W", err.where);
   put("t", err.table);
   put("c", err.column);
   put("n", err.constraint);

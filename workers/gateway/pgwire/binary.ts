@@ -1,115 +1,139 @@
-// Binary format (format code 1) for the common types, in both directions:
-//   parameters: a Bind's binary value → the text the session takes (Postgres's text input syntax);
-//   results:    the session's text value → the binary wire form the client asked for.
-// The session speaks text only, so binary support is a conversion at the edge of the protocol.
-// A type without a conversion here is refused with 0A000 rather than guessed.
+// Binary format (format code 1) for every type the SQL layer has, in both directions:
+//   parameters and COPY FROM … BINARY: a value's binary form → the text the session takes (Postgres's
+//                                      text input syntax);
+//   results and COPY TO … BINARY:      the session's text value → the binary form (Postgres's typsend).
+// The session speaks text only, so binary support is a conversion at the edge of the protocol,
+// through the types layer's own parsers and printers (dates, timestamps, intervals and arrays go
+// text ⇄ value ⇄ bytes). A type without a conversion here is refused with 0A000 rather than guessed.
+//
+// Errors are those of Postgres's receive functions: a value shorter than its type needs is 08P01
+// "insufficient data left in message", a longer one 22P03 "incorrect binary data format".
 import { PgError } from "../../../common/errors.ts";
+import { formatArray, parseArray } from "../sql/types/array-text.ts";
+import { interval, PG_EPOCH_OFFSET_MICROS } from "../sql/types/datum.ts";
+import { formatDate, formatTimestamp, formatTimestamptz, parseDate, parseTimestamp } from "../sql/types/datetime-text.ts";
+import { formatInterval, parseInterval } from "../sql/types/interval-text.ts";
+import { UTC } from "../sql/types/timezone.ts";
 // Type OIDs are the types layer's (pg_type facts live in one place).
-import { Oid } from "../sql/types/type.ts";
+import { formatType, isKnownTypeOid, Oid, typeFromOid } from "../sql/types/type.ts";
+import { decodeUtf8Strict } from "./utf8.ts";
 
-const TEXT_LIKE = new Set<number>([Oid.text, Oid.varchar, Oid.bpchar, Oid.name, Oid.char, Oid.json, Oid.unknown]);
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const TEXT_LIKE = new Set<number>([Oid.text, Oid.varchar, Oid.bpchar, Oid.name, Oid.json, Oid.unknown]);
 const toUtf8 = new TextEncoder();
-const USECS_PER_DAY = 86_400_000_000n;
 /** Days from 1970-01-01 to 2000-01-01, the Postgres epoch of binary dates and timestamps. */
 const PG_EPOCH_DAYS = 10_957;
+const DATE_END = 0x7fffffff;
+const DATE_BEGIN = -0x80000000;
+/** Dates and timestamps in text are parsed as Postgres prints them (ISO); their zone is explicit. */
+const TEXT_CONTEXT = { timeZone: UTC, transactionTimestamp: 0n };
+/** Postgres's MAXDIM: arrays have at most six dimensions. */
+const ARRAY_DIMS_MAX = 6;
 
-function bad(type: string, detail: string): PgError {
-  return new PgError("invalid_binary_representation", `incorrect binary data format in ${type} parameter`, { detail });
+function insufficient(): PgError {
+  return new PgError("protocol_violation", "insufficient data left in message");
 }
 
-function need(b: Uint8Array, n: number, type: string): DataView {
-  if (b.length !== n) throw bad(type, `expected ${n} bytes, got ${b.length}`);
+function incorrect(detail?: string): PgError {
+  return new PgError("invalid_binary_representation", "incorrect binary data format", detail === undefined ? {} : { detail });
+}
+
+/** A fixed-width value: exactly `n` bytes. */
+function need(b: Uint8Array, n: number): DataView {
+  if (b.length < n) throw insufficient();
+  if (b.length > n) throw incorrect();
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** ASCII codes of the two hex digits of each byte value, for hexOf. */
+const HEX_CODES = new Uint16Array(256);
+for (let i = 0; i < 256; i++) {
+  const h = i.toString(16).padStart(2, "0");
+  HEX_CODES[i] = h.charCodeAt(0) | (h.charCodeAt(1) << 8);
+}
+const ascii = new TextDecoder("utf-8"); // the digits are ASCII
+
+/** Lower-case hex of `b`: digit codes written into a byte array, decoded once (a bytea may be megabytes). */
 function hexOf(b: Uint8Array): string {
-  let s = "";
-  for (const x of b) s += x.toString(16).padStart(2, "0");
-  return s;
-}
-
-function pad(n: number, w: number): string {
-  return String(n).padStart(w, "0");
-}
-
-/** Days since 1970-01-01 → YYYY-MM-DD (proleptic Gregorian, AD only). */
-function isoDate(daysSince1970: number): string {
-  const d = new Date(daysSince1970 * 86_400_000);
-  const y = d.getUTCFullYear();
-  if (y < 1 || y > 9999) throw new PgError("feature_not_supported", "binary dates outside years 1–9999 are not supported; use text format");
-  return `${pad(y, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
-}
-
-function timestampText(usecSince2000: bigint): string {
-  let days = usecSince2000 / USECS_PER_DAY;
-  let rem = usecSince2000 % USECS_PER_DAY;
-  if (rem < 0n) {
-    rem += USECS_PER_DAY;
-    days -= 1n;
+  const out = new Uint8Array(b.length * 2);
+  for (let i = 0; i < b.length; i++) {
+    const c = HEX_CODES[b[i]!]!;
+    out[2 * i] = c & 0xff;
+    out[2 * i + 1] = c >> 8;
   }
-  const date = isoDate(Number(days) + PG_EPOCH_DAYS);
-  const secs = Number(rem / 1_000_000n);
-  const micros = Number(rem % 1_000_000n);
-  const frac = micros === 0 ? "" : "." + pad(micros, 6).replace(/0+$/, "");
-  return `${date} ${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}${frac}`;
+  return ascii.decode(out);
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+/** Bytes of a hex string (Warren's own output: even length, hex digits only). */
+function bytesOfHex(hex: string, from: number): Uint8Array {
+  const out = new Uint8Array((hex.length - from) >> 1);
+  for (let i = 0, j = from; i < out.length; i++, j += 2) out[i] = (hexValue(hex.charCodeAt(j)) << 4) | hexValue(hex.charCodeAt(j + 1));
+  return out;
 }
 
 /** A binary parameter as Postgres text input. `typeOid` 0 (unspecified) is taken as bytea, the only type whose text form can carry arbitrary bytes. */
 export function binaryParamToText(typeOid: number, b: Uint8Array): string {
   switch (typeOid) {
     case Oid.bool:
-      return need(b, 1, "boolean").getUint8(0) !== 0 ? "t" : "f";
+      return need(b, 1).getUint8(0) !== 0 ? "t" : "f";
     case Oid.int2:
-      return String(need(b, 2, "smallint").getInt16(0, false));
+      return String(need(b, 2).getInt16(0, false));
     case Oid.int4:
-      return String(need(b, 4, "integer").getInt32(0, false));
+      return String(need(b, 4).getInt32(0, false));
     case Oid.oid:
-      return String(need(b, 4, "oid").getUint32(0, false));
+      return String(need(b, 4).getUint32(0, false));
     case Oid.int8:
-      return need(b, 8, "bigint").getBigInt64(0, false).toString();
+      return need(b, 8).getBigInt64(0, false).toString();
     case Oid.float4:
-      return floatText(need(b, 4, "real").getFloat32(0, false));
+      return floatText(need(b, 4).getFloat32(0, false));
     case Oid.float8:
-      return floatText(need(b, 8, "double precision").getFloat64(0, false));
+      return floatText(need(b, 8).getFloat64(0, false));
+    case Oid.char: {
+      // "char" is one byte; bytes past ASCII print as an octal escape, as charout does.
+      const c = need(b, 1).getUint8(0);
+      if (c === 0) return "";
+      return c < 0x80 ? String.fromCharCode(c) : "\\" + c.toString(8).padStart(3, "0");
+    }
     case Oid.uuid: {
-      const h = hexOf(need(b, 16, "uuid") && b);
+      const h = hexOf(need(b, 16) && b);
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
     }
     case Oid.date: {
-      const v = need(b, 4, "date").getInt32(0, false);
-      if (v === 0x7fffffff) return "infinity";
-      if (v === -0x80000000) return "-infinity";
-      return isoDate(v + PG_EPOCH_DAYS);
+      const v = need(b, 4).getInt32(0, false);
+      if (v === DATE_END) return "infinity";
+      if (v === DATE_BEGIN) return "-infinity";
+      return formatDate(v + PG_EPOCH_DAYS);
     }
     case Oid.timestamp:
     case Oid.timestamptz: {
-      const v = need(b, 8, "timestamp").getBigInt64(0, false);
-      if (v === 0x7fffffffffffffffn) return "infinity";
-      if (v === -0x8000000000000000n) return "-infinity";
-      return timestampText(v) + (typeOid === Oid.timestamptz ? "+00" : "");
+      const micros = need(b, 8).getBigInt64(0, false) + PG_EPOCH_OFFSET_MICROS;
+      return typeOid === Oid.timestamp ? formatTimestamp(micros) : formatTimestamptz(micros, UTC);
+    }
+    case Oid.interval: {
+      const v = need(b, 16);
+      return formatInterval(interval(v.getInt32(12, false), v.getInt32(8, false), v.getBigInt64(0, false)));
     }
     case Oid.jsonb:
-      if (b.length < 1 || b[0] !== 1) throw bad("jsonb", "unsupported jsonb version number");
-      return decodeText(b.subarray(1), "jsonb");
+      if (b.length < 1) throw insufficient();
+      if (b[0] !== 1) throw new PgError("invalid_binary_representation", `unsupported jsonb version number ${b[0]}`);
+      return decodeUtf8Strict(b.subarray(1));
     case Oid.numeric:
       return numericBinaryToText(b);
     case Oid.bytea:
     case 0:
       return "\\x" + hexOf(b);
     default:
-      if (TEXT_LIKE.has(typeOid)) return decodeText(b, "text");
+      if (TEXT_LIKE.has(typeOid)) return decodeUtf8Strict(b);
+      if (isKnownTypeOid(typeOid) && typeFromOid(typeOid).elem !== undefined) return arrayBinaryToText(typeOid, b);
       throw new PgError("feature_not_supported", `binary format for parameters of type OID ${typeOid} is not supported`, {
         hint: "Send this parameter in text format.",
       });
-  }
-}
-
-function decodeText(b: Uint8Array, type: string): string {
-  try {
-    return utf8.decode(b);
-  } catch {
-    throw bad(type, "invalid UTF-8");
   }
 }
 
@@ -122,23 +146,30 @@ function floatText(v: number): string {
   return String(v);
 }
 
+function pad(n: number, w: number): string {
+  return String(n).padStart(w, "0");
+}
+
 /** NUMERIC on the wire: ndigits, weight, sign, dscale, then base-10000 digits. */
 function numericBinaryToText(b: Uint8Array): string {
-  if (b.length < 8) throw bad("numeric", "too short");
+  if (b.length < 8) throw insufficient();
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const ndigits = v.getInt16(0, false);
   const weight = v.getInt16(2, false);
   const sign = v.getUint16(4, false);
   const dscale = v.getInt16(6, false);
-  if (ndigits < 0 || b.length !== 8 + 2 * ndigits || dscale < 0) throw bad("numeric", "invalid header");
+  if (ndigits < 0) throw new PgError("invalid_binary_representation", 'invalid length in external "numeric" value');
+  if (b.length < 8 + 2 * ndigits) throw insufficient();
+  if (b.length > 8 + 2 * ndigits) throw incorrect();
   if (sign === 0xc000) return "NaN";
   if (sign === 0xd000) return "Infinity";
   if (sign === 0xf000) return "-Infinity";
-  if (sign !== 0 && sign !== 0x4000) throw bad("numeric", "invalid sign");
+  if (sign !== 0 && sign !== 0x4000) throw new PgError("invalid_binary_representation", 'invalid sign in external "numeric" value');
+  if (dscale < 0) throw new PgError("invalid_binary_representation", 'invalid scale in external "numeric" value');
   const digits: number[] = [];
   for (let i = 0; i < ndigits; i++) {
     const d = v.getInt16(8 + 2 * i, false);
-    if (d < 0 || d > 9999) throw bad("numeric", "invalid digit");
+    if (d < 0 || d > 9999) throw new PgError("invalid_binary_representation", 'invalid digit in external "numeric" value');
     digits.push(d);
   }
   let intPart = "";
@@ -156,6 +187,8 @@ function numericTextToBinary(text: string): Uint8Array {
   if (text in special) {
     const v = out(0);
     v.setUint16(4, special[text]!, false);
+    // Postgres's numeric_send reports a display scale of 32 for ±Infinity (bits of its header), 0 for NaN.
+    if (text !== "NaN") v.setInt16(6, 0x20, false);
     return new Uint8Array(v.buffer);
   }
   const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
@@ -185,25 +218,76 @@ function numericTextToBinary(text: string): Uint8Array {
   return new Uint8Array(v.buffer);
 }
 
-function daysFromIso(text: string): number {
-  const m = /^(\d{4,})-(\d{2})-(\d{2})$/.exec(text);
-  if (!m) throw new PgError("feature_not_supported", `date ${JSON.stringify(text)} has no binary form here; use text format`);
-  return Math.round(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000) - PG_EPOCH_DAYS;
+function typeLabel(oid: number): string {
+  return isKnownTypeOid(oid) ? formatType(typeFromOid(oid)) : String(oid);
 }
 
-/** Parses Postgres's ISO timestamp output (optionally with a +hh[:mm[:ss]] offset) into µs since 2000 UTC. */
-function usecFromTimestampText(text: string, withZone: boolean): bigint {
-  const m = /^(\d{4,}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([+-])(\d{2})(?::(\d{2}))?(?::(\d{2}))?)?$/.exec(text);
-  if (!m || (withZone && m[6] === undefined)) throw new PgError("feature_not_supported", `timestamp ${JSON.stringify(text)} has no binary form here; use text format`);
-  const days = BigInt(daysFromIso(m[1]!));
-  const secs = BigInt(Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]));
-  const micros = BigInt((m[5] ?? "").padEnd(6, "0") || "0");
-  let usec = days * USECS_PER_DAY + secs * 1_000_000n + micros;
-  if (m[6] !== undefined) {
-    const off = BigInt(Number(m[7]) * 3600 + Number(m[8] ?? 0) * 60 + Number(m[9] ?? 0)) * 1_000_000n;
-    usec = m[6] === "+" ? usec - off : usec + off;
+/** array_recv for one-dimensional arrays (the only kind the SQL layer has): header, then elements. */
+function arrayBinaryToText(arrayOid: number, b: Uint8Array): string {
+  const elemOid = typeFromOid(arrayOid).elem!.oid;
+  if (b.length < 12) throw insufficient();
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const ndim = v.getInt32(0, false);
+  const flags = v.getInt32(4, false);
+  const given = v.getUint32(8, false);
+  if (ndim < 0 || ndim > ARRAY_DIMS_MAX) throw new PgError("invalid_binary_representation", `invalid number of dimensions: ${ndim}`);
+  if ((flags & ~1) !== 0) throw new PgError("invalid_binary_representation", "invalid array flags");
+  if (given !== elemOid) {
+    throw new PgError("datatype_mismatch", `binary data has array element type ${given} (${typeLabel(given)}) instead of expected ${elemOid} (${typeLabel(elemOid)})`);
   }
-  return usec;
+  if (ndim === 0) {
+    if (b.length > 12) throw incorrect();
+    return "{}";
+  }
+  if (ndim > 1) throw new PgError("feature_not_supported", "multidimensional arrays are not supported");
+  if (b.length < 20) throw insufficient();
+  const count = v.getInt32(12, false);
+  if (count < 0) throw new PgError("program_limit_exceeded", "array size exceeds the maximum allowed");
+  let at = 20;
+  const values: Array<string | null> = [];
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > b.length) throw insufficient();
+    const len = v.getInt32(at, false);
+    at += 4;
+    if (len === -1) {
+      values.push(null);
+      continue;
+    }
+    if (len < 0) throw new PgError("invalid_binary_representation", "insufficient data left in message");
+    if (at + len > b.length) throw insufficient();
+    values.push(binaryParamToText(elemOid, b.subarray(at, at + len)));
+    at += len;
+  }
+  if (at !== b.length) throw incorrect();
+  return formatArray(values, (d) => d as string);
+}
+
+/** array_send: ndim, has-nulls flag, element type, dimensions (lower bound 1), then each element. */
+function arrayTextToBinary(arrayOid: number, text: string): Uint8Array {
+  const elemOid = typeFromOid(arrayOid).elem!.oid;
+  const elems = parseArray(text, (e) => e) as Array<string | null>;
+  const parts = elems.map((e) => (e === null ? null : textToBinaryResult(elemOid, e)));
+  const size = 12 + (elems.length > 0 ? 8 : 0) + parts.reduce((n, p) => n + 4 + (p?.length ?? 0), 0);
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  v.setInt32(0, elems.length > 0 ? 1 : 0, false);
+  v.setInt32(4, elems.includes(null) ? 1 : 0, false);
+  v.setUint32(8, elemOid, false);
+  let at = 12;
+  if (elems.length > 0) {
+    v.setInt32(12, elems.length, false);
+    v.setInt32(16, 1, false);
+    at = 20;
+  }
+  for (const p of parts) {
+    v.setInt32(at, p === null ? -1 : p.length, false);
+    at += 4;
+    if (p !== null) {
+      out.set(p, at);
+      at += p.length;
+    }
+  }
+  return out;
 }
 
 /** A text result value in binary format for a column of type `typeOid`. */
@@ -228,28 +312,36 @@ export function textToBinaryResult(typeOid: number, text: string): Uint8Array {
       return fixed(4, (v) => v.setFloat32(0, Number(text), false));
     case Oid.float8:
       return fixed(8, (v) => v.setFloat64(0, Number(text), false));
+    case Oid.char: {
+      if (text === "") return new Uint8Array([0]);
+      const octal = /^\\([0-3][0-7]{2})$/.exec(text);
+      return new Uint8Array([octal ? parseInt(octal[1]!, 8) : toUtf8.encode(text)[0]!]);
+    }
     case Oid.bytea: {
       if (!text.startsWith("\\x")) throw new PgError("feature_not_supported", "binary bytea output needs bytea_output = hex");
-      const hex = text.slice(2);
-      const out = new Uint8Array(hex.length / 2);
-      for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-      return out;
+      return bytesOfHex(text, 2);
     }
     case Oid.uuid: {
-      const hex = text.replace(/-/g, "");
-      const out = new Uint8Array(16);
-      for (let i = 0; i < 16; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-      return out;
+      return bytesOfHex(text.replace(/-/g, ""), 0);
     }
-    case Oid.date:
-      if (text === "infinity") return fixed(4, (v) => v.setInt32(0, 0x7fffffff, false));
-      if (text === "-infinity") return fixed(4, (v) => v.setInt32(0, -0x80000000, false));
-      return fixed(4, (v) => v.setInt32(0, daysFromIso(text), false));
+    case Oid.date: {
+      const days = parseDate(text, TEXT_CONTEXT);
+      const v = days === Infinity ? DATE_END : days === -Infinity ? DATE_BEGIN : days - PG_EPOCH_DAYS;
+      return fixed(4, (dv) => dv.setInt32(0, v, false));
+    }
     case Oid.timestamp:
-    case Oid.timestamptz:
-      if (text === "infinity") return fixed(8, (v) => v.setBigInt64(0, 0x7fffffffffffffffn, false));
-      if (text === "-infinity") return fixed(8, (v) => v.setBigInt64(0, -0x8000000000000000n, false));
-      return fixed(8, (v) => v.setBigInt64(0, usecFromTimestampText(text, typeOid === Oid.timestamptz), false));
+    case Oid.timestamptz: {
+      const micros = parseTimestamp(text, typeOid === Oid.timestamptz, TEXT_CONTEXT) - PG_EPOCH_OFFSET_MICROS;
+      return fixed(8, (v) => v.setBigInt64(0, micros, false));
+    }
+    case Oid.interval: {
+      const iv = parseInterval(text);
+      return fixed(16, (v) => {
+        v.setBigInt64(0, iv.micros, false);
+        v.setInt32(8, iv.days, false);
+        v.setInt32(12, iv.months, false);
+      });
+    }
     case Oid.numeric:
       return numericTextToBinary(text);
     case Oid.jsonb: {
@@ -261,13 +353,22 @@ export function textToBinaryResult(typeOid: number, text: string): Uint8Array {
     }
     default:
       if (TEXT_LIKE.has(typeOid)) return toUtf8.encode(text);
+      if (isKnownTypeOid(typeOid) && typeFromOid(typeOid).elem !== undefined && hasBinaryResult(typeOid)) return arrayTextToBinary(typeOid, text);
       throw new PgError("feature_not_supported", `binary format for results of type OID ${typeOid} is not supported`, {
         hint: "Request text format (format code 0) for this column.",
       });
   }
 }
 
-/** Whether a result column of this type can be sent in binary (checked at Bind/Describe time). */
+const BINARY_SCALARS = new Set<number>([
+  ...TEXT_LIKE, Oid.bool, Oid.int2, Oid.int4, Oid.oid, Oid.int8, Oid.float4, Oid.float8, Oid.char, Oid.bytea, Oid.uuid,
+  Oid.date, Oid.timestamp, Oid.timestamptz, Oid.interval, Oid.numeric, Oid.jsonb,
+]);
+
+/** Whether a value of this type can be sent in binary (checked at Bind/Describe time and before COPY … BINARY starts). */
 export function hasBinaryResult(typeOid: number): boolean {
-  return TEXT_LIKE.has(typeOid) || [Oid.bool, Oid.int2, Oid.int4, Oid.oid, Oid.int8, Oid.float4, Oid.float8, Oid.bytea, Oid.uuid, Oid.date, Oid.timestamp, Oid.timestamptz, Oid.numeric, Oid.jsonb].includes(typeOid as never);
+  if (BINARY_SCALARS.has(typeOid)) return true;
+  if (!isKnownTypeOid(typeOid)) return false;
+  const elem = typeFromOid(typeOid).elem;
+  return elem !== undefined && BINARY_SCALARS.has(elem.oid);
 }

@@ -1,5 +1,5 @@
 // One Postgres connection inside the tenant's gateway, after the edge authenticated it: the
-// startup tail, the simple and extended query protocols and COPY FROM STDIN, over a SQL session.
+// startup tail, the simple and extended query protocols and COPY (both ways), over a SQL session.
 //
 //   bytes in ─► MessageReader (split/merge frames) ─► decodeFrontend (one table) ─► handler below
 //   handler ─► session.execute(…) ─► backend encoders into the Outbox ─► flushed as one frame
@@ -35,16 +35,23 @@ import {
 import { Oid } from "../sql/types/type.ts";
 import { binaryParamToText, hasBinaryResult, textToBinaryResult } from "./binary.ts";
 import { returnsRows, tagOf } from "./command-tag.ts";
-import { CopyIn, copyFormat, quoteIdent } from "./copy-in.ts";
+import { refuseServerSideCopy } from "../sql/bind/copy-statement.ts";
+import { type CopyIn, startCopyIn } from "./copy-in.ts";
+import { planCopyOut, runCopyOut } from "./copy-out.ts";
 import { decodeFrontend, type FormatCode, type FrontendKind, type MessageOf } from "./frontend.ts";
 import { pgwireLimits } from "./limits.ts";
 import { decodeUtf8, MessageReader } from "./reader.ts";
 import type { PgwireSession } from "./session.ts";
-import { splitStatements, type StatementInfo } from "./statements.ts";
+import { splitStatements, type CopyCommand, type StatementInfo } from "./statements.ts";
 
 export interface ConnectionIO {
   send(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
+  /**
+   * Bytes passed to send() not yet written to the client, where the transport can tell (a
+   * WebSocket's bufferedAmount). COPY TO waits while it is above copyOutBufferedBytesMax.
+   */
+  bufferedBytes?(): number;
 }
 
 /** Request-Unit admission and charging (the gateway's LocalQuota); optional so tests can omit it. */
@@ -335,8 +342,12 @@ export class PgConnection {
       const s = statements[i]!;
       try {
         if (s.copy !== null) {
-          await this.startCopy(s, statements.slice(i + 1));
-          return; // continues when CopyDone / CopyFail arrives
+          if (s.copy.statement.direction === "from") {
+            await this.startCopyIn(s.copy, statements.slice(i + 1));
+            return; // continues when CopyDone / CopyFail arrives
+          }
+          await this.copyOut(s.copy);
+          continue;
         }
         for (const r of await this.run(s.sql, [], s)) this.sendResult(r, s);
       } catch (err) {
@@ -360,20 +371,59 @@ export class PgConnection {
     this.flush();
   }
 
-  // ---- COPY FROM STDIN ----
+  // ---- COPY (copy-in.ts, copy-out.ts) ----
 
-  private async startCopy(s: StatementInfo, rest: StatementInfo[]): Promise<void> {
-    const copy = s.copy!;
-    const fmt = copyFormat(copy);
-    let columns = copy.columns;
-    if (columns === null) {
-      const target = (copy.schema !== undefined ? quoteIdent(copy.schema) + "." : "") + quoteIdent(copy.table);
-      const [probe] = await this.run(`SELECT * FROM ${target} LIMIT 0`, [], null);
-      columns = (probe?.fields ?? []).map((f) => f.name);
+  private async startCopyIn(cmd: CopyCommand, rest: StatementInfo[]): Promise<void> {
+    try {
+      refuseServerSideCopy(cmd.statement);
+      await this.quota?.admit();
+      const sink = await startCopyIn(this.session, cmd);
+      this.copy = { sink, rest };
+      CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
+      this.flush();
+    } catch (err) {
+      this.copyFailed();
+      throw err;
     }
-    this.copy = { sink: new CopyIn(this.session, copy, columns, fmt), rest };
-    CopyInResponse(this.out, columns.length);
+  }
+
+  private async copyOut(cmd: CopyCommand): Promise<void> {
+    try {
+      refuseServerSideCopy(cmd.statement);
+      await this.quota?.admit();
+      const plan = await planCopyOut(this.session, cmd);
+      await runCopyOut(this.session, plan, { out: this.out, flush: () => this.flushCopyOut() });
+    } catch (err) {
+      this.copyFailed();
+      throw err;
+    }
+  }
+
+  /** A failed COPY fails the transaction it is in, even when the error was pgwire's (options, data, CopyFail). */
+  private copyFailed(): void {
+    if (!this.session.inTransaction) return;
+    this.failedInTxn = true;
+    this.session.abortTransaction?.();
+  }
+
+  /**
+   * Sends the outbox, then waits while the transport holds more than copyOutBufferedBytesMax
+   * unsent. A transport that cannot tell (workerd's WebSocket has no bufferedAmount) still gets a
+   * turn of the event loop per frame: rows that need no storage round trip (COPY (SELECT … FROM
+   * generate_series …)) would otherwise be produced in one go, every frame queued before the first
+   * is written.
+   */
+  private async flushCopyOut(): Promise<void> {
+    if (this.closed) throw new PgError("connection_failure", "the client went away during COPY TO");
     this.flush();
+    const buffered = this.io.bufferedBytes;
+    if (buffered === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return;
+    }
+    while (!this.closed && buffered.call(this.io) > pgwireLimits.copyOutBufferedBytesMax) {
+      await new Promise((resolve) => setTimeout(resolve, COPY_DRAIN_POLL_MS));
+    }
   }
 
   private async duringCopy(m: ReturnType<typeof decodeFrontend>): Promise<void> {
@@ -400,7 +450,7 @@ export class PgConnection {
       }
     } catch (err) {
       this.copy = null;
-      if (this.session.inTransaction) this.failedInTxn = true;
+      this.copyFailed();
       ErrorResponse(this.out, toPgError(err));
       this.readyForQuery();
     }
@@ -435,7 +485,10 @@ export class PgConnection {
     const all = await splitStatements(m.sql);
     if (all.length > 1) throw new PgError("syntax_error", "cannot insert multiple commands into a prepared statement");
     const info = all[0] ?? null;
-    if (info?.copy) throw new PgError("feature_not_supported", "COPY FROM STDIN is served in the simple query protocol only", { hint: "Send the COPY statement as a simple Query." });
+    if (info?.copy) {
+      refuseServerSideCopy(info.copy.statement);
+      throw new PgError("feature_not_supported", "COPY is served in the simple query protocol only", { hint: "Send the COPY statement as a simple Query." });
+    }
     this.statements.set(m.name, { sql: m.sql, info, declaredTypes: m.paramTypes, described: null });
     ParseComplete(this.out);
   }
@@ -572,6 +625,9 @@ export class PgConnection {
     CloseComplete(this.out);
   }
 }
+
+/** COPY TO: how long to wait before asking the transport for its unsent bytes again. */
+const COPY_DRAIN_POLL_MS = 2;
 
 /** Frames of at most ~256 KiB while streaming a result. */
 const OUTBOX_FLUSH_BYTES = 256 * 1024;

@@ -1,183 +1,194 @@
 // COPY … FROM STDIN, served in pgwire: the session has no COPY, so the rows the client streams as
-// CopyData are parsed here (COPY's text format) and written through the session as batched
-// multi-row INSERTs with text parameters:
+// CopyData are read here by the format's decoder (copy-text.ts, copy-csv.ts, copy-binary.ts) and
+// written through the session as batched multi-row INSERTs with text parameters:
 //
-//   INSERT INTO "schema"."table" ("c1", "c2", …) VALUES ($1, $2, …), ($k, …), …
+//   CopyData ─► decoder ─► records ─► header / field count / FORCE_* / each value through its
+//   column's input function (to locate a bad value: COPY t, line 3, column b: "x") ─► batch
+//   ─► INSERT INTO "schema"."table" ("c1", "c2", …) VALUES ($1, $2, …), ($k, …), …
 //
 // Each parameter is an untyped literal to the SQL layer, so a value is converted to its column's
 // type exactly as an INSERT of a quoted literal would be (an empty field becomes '' and char(n)
-// pads it). Batches run in whatever transaction the session is in: inside BEGIN … COMMIT
-// (pgbench -i) the whole COPY commits or rolls back with it; outside one each batch commits on
-// its own, so a failure part-way leaves the earlier batches written (Postgres would write none).
+// pads it). Batches run in whatever transaction the session is in: inside BEGIN … COMMIT (pgbench
+// -i) the whole COPY commits or rolls back with it; outside one each batch commits on its own, so
+// a failure part-way leaves the earlier batches written (Postgres would write none: a transaction
+// here is bounded by txnLimits, a COPY is not).
+//
+// When a batch fails on a constraint (a duplicate key, a NOT NULL), the batch is replayed row by
+// row where nothing of it stays (under a savepoint, or in a transaction rolled back), to report
+// the line that failed as Postgres does.
 import { PgError } from "../../../common/errors.ts";
-import type { SqlSession } from "../sql/result.ts";
+import { parseText } from "../sql/types/text-io.ts";
+import { isKnownTypeOid, typeFromOid, type SqlType } from "../sql/types/type.ts";
+import { BinaryCopyReader } from "./copy-binary.ts";
+import { CsvCopyReader } from "./copy-csv.ts";
+import { copyOptions, forcedColumns, type CopyOptions } from "./copy-options.ts";
+import { badCopyData, withCopyContext, type CopyDecoder, type CopyErrorPlace, type CopyRecord } from "./copy-input.ts";
+import { quoteIdent, resolveCopyTable, type CopyTarget } from "./copy-target.ts";
+import { TextCopyReader } from "./copy-text.ts";
 import { pgwireLimits } from "./limits.ts";
-import type { CopyFromStdin } from "./statements.ts";
+import type { PgwireSession } from "./session.ts";
+import type { CopyCommand } from "./statements.ts";
 
-export interface CopyFormat {
-  delimiter: string;
-  nullString: string;
+export interface CopyInParams {
+  session: PgwireSession;
+  target: CopyTarget;
+  options: CopyOptions;
+  decoder: CopyDecoder;
+  /** CSV: per COPY column, whether FORCE_NOT_NULL / FORCE_NULL name it. */
+  forceNotNull: readonly boolean[];
+  forceNull: readonly boolean[];
 }
 
-/** Checks COPY's options: text format (the default) with DELIMITER / NULL; FREEZE is accepted and means nothing here. */
-export function copyFormat(copy: CopyFromStdin): CopyFormat {
-  const fmt: CopyFormat = { delimiter: "\t", nullString: "\\N" };
-  for (const o of copy.options) {
-    const v = o.value;
-    switch (o.name) {
-      case "format":
-        if (v !== "text") throw new PgError("feature_not_supported", `COPY format "${v}" is not supported`, { hint: "Use the text format (the default)." });
-        break;
-      case "delimiter":
-        if (v === null || v.length !== 1) throw new PgError("feature_not_supported", "COPY delimiter must be a single one-byte character");
-        fmt.delimiter = v;
-        break;
-      case "null":
-        fmt.nullString = v ?? "";
-        break;
-      case "freeze":
-      case "encoding":
-        break;
-      case "header":
-        if (v !== "false" && v !== "off" && v !== "0") throw new PgError("feature_not_supported", "COPY HEADER is available only in CSV mode");
-        break;
-      default:
-        throw new PgError("feature_not_supported", `COPY option "${o.name}" is not supported`);
-    }
+interface PendingRow {
+  values: Array<string | null>;
+  line: number;
+  text: string | undefined;
+}
+
+/** The savepoint a batch runs under inside the client's transaction (released after it). */
+const BATCH_SAVEPOINT = "warren_copy_batch";
+
+/** Errors that depend on a row's data, worth replaying the batch to locate. */
+function dataDependent(err: unknown): err is PgError {
+  return err instanceof PgError && (err.code.startsWith("22") || err.code.startsWith("23"));
+}
+
+/** Checks a COPY … FROM STDIN (Postgres's errors, in its order) and prepares the loader for its data. */
+export async function startCopyIn(session: PgwireSession, cmd: CopyCommand): Promise<CopyIn> {
+  const copy = cmd.statement;
+  const target = await resolveCopyTable(session, copy);
+  const options = copyOptions(copy, cmd.position);
+  if (copy.hasWhere) {
+    throw new PgError("feature_not_supported", "COPY FROM … WHERE is not supported", {
+      hint: "Load into a staging table, then INSERT … SELECT … WHERE.",
+    });
   }
-  if (fmt.delimiter === "\\" || fmt.delimiter === "\n" || fmt.delimiter === "\r") {
-    throw new PgError("invalid_parameter_value", "COPY delimiter cannot be newline, carriage return or backslash");
-  }
-  return fmt;
+  const names = target.columns.map((c) => c.name);
+  const all = target.tableColumns.map((c) => c.name);
+  const none = names.map(() => false);
+  const csv = options.format === "csv";
+  const forceNotNull = csv && options.forceNotNull.length > 0 ? forcedColumns("FORCE_NOT_NULL", options.forceNotNull, target.relation, all, names) : none;
+  const forceNull = csv && options.forceNull.length > 0 ? forcedColumns("FORCE_NULL", options.forceNull, target.relation, all, names) : none;
+  const decoder: CopyDecoder =
+    options.format === "text"
+      ? new TextCopyReader(target.relation, options)
+      : csv
+        ? new CsvCopyReader(target.relation, options)
+        : new BinaryCopyReader(target.relation, target.columns.map((c) => ({ name: c.name, typeOid: c.typeOid })));
+  return new CopyIn({ session, target, options, decoder, forceNotNull, forceNull });
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-const OCTAL = /[0-7]/;
-const HEX = /[0-9a-fA-F]/;
-
-/** One line of COPY text format (without its newline) → field values (null for the NULL marker). */
-export function parseCopyLine(line: string, fmt: CopyFormat): Array<string | null> {
-  const fields: Array<string | null> = [];
-  let raw = "";
-  let value = "";
-  for (let i = 0; i <= line.length; i++) {
-    const ch = line[i];
-    if (ch === undefined || ch === fmt.delimiter) {
-      fields.push(raw === fmt.nullString ? null : value);
-      raw = "";
-      value = "";
-      continue;
-    }
-    if (ch !== "\\") {
-      raw += ch;
-      value += ch;
-      continue;
-    }
-    const next = line[i + 1];
-    if (next === undefined) throw new PgError("bad_copy_file_format", "end-of-copy marker corrupt");
-    let j = i + 1;
-    let decoded: string;
-    if (OCTAL.test(next)) {
-      let digits = next;
-      while (digits.length < 3 && line[j + 1] !== undefined && OCTAL.test(line[j + 1]!)) digits += line[++j];
-      decoded = String.fromCharCode(parseInt(digits, 8) & 0xff);
-    } else if (next === "x" && line[j + 1] !== undefined && HEX.test(line[j + 1]!)) {
-      let digits = line[++j]!;
-      if (line[j + 1] !== undefined && HEX.test(line[j + 1]!)) digits += line[++j];
-      decoded = String.fromCharCode(parseInt(digits, 16));
-    } else {
-      const simple: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v" };
-      decoded = simple[next] ?? next;
-    }
-    raw += line.slice(i, j + 1);
-    value += decoded;
-    i = j;
-  }
-  if (fields.some((f) => f !== null && f.includes("\0"))) throw new PgError("character_not_in_repertoire", "invalid byte sequence for encoding \"UTF8\": 0x00");
-  return fields;
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** Receives CopyData, turns complete lines into rows and rows into INSERT batches. */
+/** Receives CopyData, turns records into rows and rows into INSERT batches. */
 export class CopyIn {
-  private readonly session: SqlSession;
-  private readonly fmt: CopyFormat;
-  private readonly target: string;
-  readonly columns: string[];
-  /** Bytes of an incomplete line carried to the next CopyData. */
-  private partial: Uint8Array = new Uint8Array(0);
-  private batch: Array<Array<string | null>> = [];
+  private readonly session: PgwireSession;
+  private readonly target: CopyTarget;
+  private readonly options: CopyOptions;
+  private readonly decoder: CopyDecoder;
+  private readonly forceNotNull: readonly boolean[];
+  private readonly forceNull: readonly boolean[];
+  /** Column types for checking values (null where the types layer has no input function to check with). */
+  private readonly types: Array<SqlType | null>;
+  private readonly batchRowsMax: number;
+  private batch: PendingRow[] = [];
   private batchBytes = 0;
-  private ended = false;
-  private line = 0;
   rowsCopied = 0;
 
-  constructor(session: SqlSession, copy: CopyFromStdin, columns: string[], fmt: CopyFormat) {
-    this.session = session;
-    this.fmt = fmt;
-    this.columns = columns;
-    this.target = (copy.schema !== undefined ? quoteIdent(copy.schema) + "." : "") + quoteIdent(copy.table);
+  constructor(p: CopyInParams) {
+    this.session = p.session;
+    this.target = p.target;
+    this.options = p.options;
+    this.decoder = p.decoder;
+    this.forceNotNull = p.forceNotNull;
+    this.forceNull = p.forceNull;
+    this.types = p.target.columns.map((c) => (isKnownTypeOid(c.typeOid) ? typeFromOid(c.typeOid, c.typmod) : null));
+    // Rows per INSERT: the row bound, lowered for wide tables so one statement's parameters stay bounded.
+    this.batchRowsMax = Math.max(1, Math.min(pgwireLimits.copyBatchRowsMax, Math.floor(pgwireLimits.copyBatchParamsMax / Math.max(1, p.target.columns.length))));
+  }
+
+  get columnCount(): number {
+    return this.target.columns.length;
+  }
+
+  get binary(): boolean {
+    return this.options.format === "binary";
   }
 
   async data(bytes: Uint8Array): Promise<void> {
-    if (this.ended) return; // after the \. marker Postgres ignores the rest
-    let buf = bytes;
-    if (this.partial.length > 0) {
-      buf = new Uint8Array(this.partial.length + bytes.length);
-      buf.set(this.partial);
-      buf.set(bytes, this.partial.length);
-    }
-    let start = 0;
-    for (let nl = buf.indexOf(10, start); nl >= 0 && !this.ended; nl = buf.indexOf(10, start)) {
-      await this.addLine(buf.subarray(start, nl));
-      start = nl + 1;
-    }
-    this.partial = this.ended ? new Uint8Array(0) : buf.slice(start);
-    if (this.partial.length > pgwireLimits.copyLineBytesMax) {
-      throw new PgError("program_limit_exceeded", `COPY line ${this.line + 1} is longer than ${pgwireLimits.copyLineBytesMax} bytes`);
-    }
+    for (const r of this.decoder.push(bytes)) await this.record(r);
   }
 
-  /** CopyDone: the last line (even without a newline), the last batch; returns rows copied. */
+  /** CopyDone: the last record, the last batch; returns the rows copied. */
   async done(): Promise<number> {
-    if (this.partial.length > 0 && !this.ended) await this.addLine(this.partial);
-    this.partial = new Uint8Array(0);
+    for (const r of this.decoder.finish()) await this.record(r);
     await this.flush();
     return this.rowsCopied;
   }
 
-  private async addLine(bytes: Uint8Array): Promise<void> {
-    this.line++;
-    let text: string;
-    try {
-      text = utf8.decode(bytes);
-    } catch {
-      throw new PgError("character_not_in_repertoire", `invalid byte sequence for encoding "UTF8" in COPY line ${this.line}`);
-    }
-    if (text.endsWith("\r")) text = text.slice(0, -1);
-    if (text === "\\.") {
-      this.ended = true;
+  private place(r: CopyRecord, extra: Partial<CopyErrorPlace> = {}): CopyErrorPlace {
+    return { relation: this.target.relation, line: r.line, ...extra };
+  }
+
+  private async record(r: CopyRecord): Promise<void> {
+    const columns = this.target.columns;
+    if (this.options.header !== false && r.line === 1) {
+      if (this.options.header === "match") this.matchHeader(r);
       return;
     }
-    let row: Array<string | null>;
-    try {
-      row = parseCopyLine(text, this.fmt);
-    } catch (err) {
-      throw withCopyContext(err, this.line);
+    const lineText = r.text === undefined ? {} : { lineText: r.text };
+    if (r.fields.length > columns.length) throw badCopyData("extra data after last expected column", this.place(r, lineText));
+    const values = r.fields;
+    const csv = this.options.format === "csv";
+    // Column by column, as Postgres's NextCopyFrom goes: a missing field is found only after the
+    // fields before it went through their columns' input functions (so a bad value comes first).
+    // Checking each value now reports it with its line, column and text; the INSERT could not.
+    for (let i = 0; i < columns.length; i++) {
+      if (i >= values.length) throw badCopyData(`missing data for column "${columns[i]!.name}"`, this.place(r, lineText));
+      if (csv) {
+        if (values[i] === null && this.forceNotNull[i]) values[i] = this.options.nullString;
+        else if (values[i] !== null && this.forceNull[i] && values[i] === this.options.nullString) values[i] = null;
+      }
+      const v = values[i]!;
+      const t = this.types[i];
+      if (v === null || t === null || t === undefined) continue;
+      try {
+        parseText(v, t);
+      } catch (err) {
+        if (err instanceof PgError && err.condition === "feature_not_supported") continue; // the INSERT decides
+        throw withCopyContext(err, this.place(r, { column: columns[i]!.name, value: r.text === undefined ? undefined : v }));
+      }
     }
-    if (row.length < this.columns.length) {
-      throw new PgError("bad_copy_file_format", `missing data for column "${this.columns[row.length]}"`, { detail: `COPY line ${this.line}` });
+    this.batch.push({ values, line: r.line, text: r.text });
+    this.batchBytes += r.bytes;
+    if (this.batch.length >= this.batchRowsMax || this.batchBytes >= pgwireLimits.copyBatchBytesMax) await this.flush();
+  }
+
+  /** HEADER MATCH: the header line must name the COPY columns, in order (Postgres 15). */
+  private matchHeader(r: CopyRecord): void {
+    const columns = this.target.columns;
+    const place = this.place(r, r.text === undefined ? {} : { lineText: r.text });
+    if (r.fields.length !== columns.length) {
+      throw badCopyData(`wrong number of fields in header line: got ${r.fields.length}, expected ${columns.length}`, place);
     }
-    if (row.length > this.columns.length) {
-      throw new PgError("bad_copy_file_format", "extra data after last expected column", { detail: `COPY line ${this.line}` });
+    r.fields.forEach((got, i) => {
+      const expected = columns[i]!.name;
+      if (got === null) {
+        throw badCopyData(`column name mismatch in header line field ${i + 1}: got null value ("${this.options.nullString}"), expected "${expected}"`, place);
+      }
+      if (got !== expected) throw badCopyData(`column name mismatch in header line field ${i + 1}: got "${got}", expected "${expected}"`, place);
+    });
+  }
+
+  private insertSql(rows: number): string {
+    const n = this.target.columns.length;
+    const tuples: string[] = [];
+    let p = 0;
+    for (let r = 0; r < rows; r++) {
+      const slots: string[] = [];
+      for (let c = 0; c < n; c++) slots.push(`$${++p}`);
+      tuples.push(`(${slots.join(", ")})`);
     }
-    this.batch.push(row);
-    this.batchBytes += bytes.length;
-    if (this.batch.length >= pgwireLimits.copyBatchRowsMax || this.batchBytes >= pgwireLimits.copyBatchBytesMax) await this.flush();
+    const cols = this.target.columns.map((c) => quoteIdent(c.name)).join(", ");
+    return `INSERT INTO ${this.target.sql} (${cols}) VALUES ${tuples.join(", ")}`;
   }
 
   private async flush(): Promise<void> {
@@ -185,27 +196,50 @@ export class CopyIn {
     const rows = this.batch;
     this.batch = [];
     this.batchBytes = 0;
-    const n = this.columns.length;
-    const tuples: string[] = [];
-    const params: Array<string | null> = [];
-    for (const row of rows) {
-      const slots: string[] = [];
-      for (let c = 0; c < n; c++) {
-        params.push(row[c]!);
-        slots.push(`$${params.length}`);
-      }
-      tuples.push(`(${slots.join(", ")})`);
+    const explicit = this.session.inTransaction === true;
+    if (explicit) await this.session.execute(`SAVEPOINT ${BATCH_SAVEPOINT}`);
+    try {
+      await this.session.execute(this.insertSql(rows.length), rows.flatMap((r) => r.values));
+    } catch (err) {
+      if (!dataDependent(err)) throw err;
+      await this.replay(rows, explicit);
+      return;
     }
-    const cols = this.columns.map(quoteIdent).join(", ");
-    const sql = `INSERT INTO ${this.target} (${cols}) VALUES ${tuples.join(", ")}`;
-    const results = await this.session.execute(sql, params);
-    this.rowsCopied += results[0]?.rowCount ?? rows.length;
+    if (explicit) await this.session.execute(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
+    this.rowsCopied += rows.length;
   }
-}
 
-function withCopyContext(err: unknown, line: number): unknown {
-  if (err instanceof PgError && err.detail === undefined) {
-    return new PgError(err.condition, err.message, { detail: `COPY line ${line}` });
+  /**
+   * A batch failed on its data: run its rows one at a time where nothing stays, to find the line
+   * that fails and report it as Postgres does. If no row fails alone (the error needed the whole
+   * batch, or was transient), the rows written one by one stand and the COPY goes on.
+   */
+  private async replay(rows: PendingRow[], explicit: boolean): Promise<void> {
+    if (explicit) await this.session.execute(`ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}`);
+    else await this.session.execute("BEGIN");
+    const one = this.insertSql(1);
+    for (const row of rows) {
+      try {
+        await this.session.execute(one, row.values);
+      } catch (err) {
+        // Outside the client's transaction nothing of the batch stays. Inside it, the failed row
+        // leaves the transaction aborted, as the failed COPY does in Postgres.
+        if (!explicit) await this.session.execute("ROLLBACK").catch(() => undefined);
+        throw this.located(err, row);
+      }
+    }
+    if (explicit) await this.session.execute(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
+    else await this.session.execute("COMMIT");
+    this.rowsCopied += rows.length;
   }
-  return err;
+
+  /** Postgres's context for an error raised while inserting a row. */
+  private located(err: unknown, row: PendingRow): PgError {
+    if (!(err instanceof PgError)) return withCopyContext(err, { relation: this.target.relation, line: row.line });
+    // Foreign keys are checked at the end of the statement in Postgres, outside the row's context.
+    if (err.code === "23503") return err;
+    // NOT NULL and CHECK fail before the row is stored, while its line is still at hand.
+    const showLine = (err.code === "23502" || err.code === "23514") && row.text !== undefined;
+    return withCopyContext(err, showLine ? { relation: this.target.relation, line: row.line, lineText: row.text } : { relation: this.target.relation, line: row.line });
+  }
 }

@@ -1,5 +1,5 @@
 // Bounds of the gateway's Postgres wire protocol, each with the reason for its value. Every one is
-// tested at its edge (codec.test.ts, connection.test.ts).
+// tested at its edge (codec.test.ts, connection.test.ts, copy-*.test.ts).
 
 export const pgwireLimits = {
   /**
@@ -29,6 +29,26 @@ export const pgwireLimits = {
   copyBatchRowsMax: 500,
   /** Bytes of COPY row text gathered into one INSERT, so wide rows make smaller batches. */
   copyBatchBytesMax: 512 * 1024,
-  /** Longest COPY line (one row) accepted: a row larger than this is a mistake, not data. */
+  /**
+   * Parameters in one COPY INSERT (rows × columns): a wide table gets fewer rows per statement.
+   * 30,000 `$n` slots are ~250 KB of SQL text, a quarter of the SQL layer's 1 MiB statement bound.
+   */
+  copyBatchParamsMax: 30_000,
+  /**
+   * Longest COPY row accepted, in bytes: a text/CSV line (a quoted CSV field may span lines) or
+   * a binary tuple. Postgres allows 1 GiB; the gateway holds a row, its decoded text and a batch
+   * of rows in a 128 MB isolate, so a row larger than this is refused with 54000 as a mistake.
+   */
   copyLineBytesMax: 8 * 1024 * 1024,
+  /**
+   * COPY TO: output gathered before it is sent as one frame. Rows are CopyData messages of their
+   * own (as Postgres sends them) but leave in frames of about this size, not one frame per row.
+   */
+  copyOutFrameBytes: 256 * 1024,
+  /**
+   * COPY TO: bytes handed to the transport but not yet written to the client, above which the
+   * next batch of rows waits (back-pressure), where the transport can report the figure. Four
+   * frames in flight keep the pipe busy while the gateway holds at most ~1 MiB of output.
+   */
+  copyOutBufferedBytesMax: 1024 * 1024,
 } as const;

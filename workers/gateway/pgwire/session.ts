@@ -1,8 +1,8 @@
 // What pgwire needs from the SQL session, beyond `execute` (workers/gateway/sql/result.ts).
 //
-// Both additions are optional: pgwire uses them when the session has them and falls back
+// The additions are optional: pgwire uses them when the session has them and falls back
 // honestly when it does not (see README.md, "Describe without the engine's help").
-import type { FieldDescription, SqlSession } from "../sql/result.ts";
+import type { FieldDescription, SqlSession, StatementResult } from "../sql/result.ts";
 import type { TransactionStatus } from "./backend.ts";
 
 export interface DescribedStatement {
@@ -21,6 +21,17 @@ export interface PgwireSession extends SqlSession {
   describe?(sql: string, paramTypes: readonly number[]): Promise<DescribedStatement>;
   /** I (idle), T (in a transaction block) or E (in a failed one), for ReadyForQuery. */
   transactionStatus?(): TransactionStatus;
+  /** Marks the open transaction failed, for an error pgwire raised itself (a COPY's bad data, CopyFail). */
+  abortTransaction?(): void;
+  /**
+   * Runs ONE statement and hands its rows to `sink` batch by batch, waiting for the sink before
+   * producing more (COPY TO streams a table through it). The result has the tag and no rows.
+   */
+  executeStreaming?(
+    sql: string,
+    params: Array<string | null>,
+    sink: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>,
+  ): Promise<StatementResult>;
   /** True inside BEGIN … COMMIT (the engine's Session has this today). */
   readonly inTransaction?: boolean;
 }

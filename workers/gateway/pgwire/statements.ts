@@ -1,18 +1,20 @@
 // What pgwire needs to know about a query string before handing it to the session: where each
 // statement starts and ends (a simple Query runs them one at a time, so the results of the first
 // statements reach the client before a later one fails), whether a statement returns a row set
-// (RowDescription vs NoData), how many $n parameters it has, and whether it is COPY … FROM STDIN
-// (served here, see copy-in.ts). It uses the SQL layer's parser (the real Postgres grammar);
+// (RowDescription vs NoData), how many $n parameters it has, and whether it is COPY (served here,
+// see copy-in.ts and copy-out.ts). It uses the SQL layer's parser (the real Postgres grammar);
 // parse errors surface exactly as the session would report them (42601 with a position).
 import { nodeKind, type PgNode } from "../sql/parse/ast.ts";
 import { parseSql } from "../sql/parse/parser.ts";
+import { copyQueryText, copyStatement, type CopyStatement } from "../sql/bind/copy-statement.ts";
 
-export interface CopyFromStdin {
-  schema: string | undefined;
-  table: string;
-  /** Columns named in the statement, or null for all columns of the table. */
-  columns: string[] | null;
-  options: Array<{ name: string; value: string | null }>;
+/** A COPY statement, with what pgwire needs to serve it beyond the parse tree. */
+export interface CopyCommand {
+  statement: CopyStatement;
+  /** For COPY (query) TO: the query's own text, and the 1-based character position where it starts in the query string. */
+  query: { text: string; position: number } | null;
+  /** A byte location in the query string → the 1-based character position an ErrorResponse reports. */
+  position(byteLocation: number): number | undefined;
 }
 
 export interface StatementInfo {
@@ -23,7 +25,8 @@ export interface StatementInfo {
   returnsRows: boolean;
   /** Highest $n referenced (0 when none). */
   paramCount: number;
-  copy: CopyFromStdin | null;
+  /** COPY in any direction (pgwire serves it, see copy-in.ts / copy-out.ts). */
+  copy: CopyCommand | null;
   /** BEGIN / COMMIT / ROLLBACK / SAVEPOINT …: the statement manages the transaction itself. */
   transactionControl: boolean;
   /**
@@ -44,18 +47,20 @@ export async function splitStatements(sql: string): Promise<StatementInfo[]> {
     // The last statement runs to the end of the string (its length is not always reported in bytes).
     const endByte = i === raw.length - 1 ? bytes.length : r.location + r.length;
     const text = raw.length === 1 ? sql : fromUtf8.decode(bytes.subarray(r.location, endByte));
-    return describeNode(r.stmt, text.trim().replace(/;\s*$/, ""), bytes, endByte);
+    // Where the statement's (trimmed) text starts in the query string, in characters.
+    const start = (raw.length === 1 ? 0 : fromUtf8.decode(bytes.subarray(0, r.location)).length) + (text.length - text.trimStart().length);
+    return describeNode(r.stmt, text.trim().replace(/;\s*$/, ""), bytes, endByte, start);
   });
 }
 
-function describeNode(stmt: PgNode, sql: string, bytes: Uint8Array, endByte: number): StatementInfo {
+function describeNode(stmt: PgNode, sql: string, bytes: Uint8Array, endByte: number, start: number): StatementInfo {
   const [kind, body] = nodeKind(stmt);
   return {
     sql,
     kind,
     returnsRows: nodeReturnsRows(kind, body),
     paramCount: maxParam(stmt),
-    copy: kind === "CopyStmt" ? copyFromStdin(body) : null,
+    copy: kind === "CopyStmt" ? copyCommand(body, sql, bytes, start) : null,
     transactionControl: kind === "TransactionStmt",
     returningProbe: returningProbe(kind, body, bytes, endByte),
   };
@@ -121,23 +126,13 @@ function maxParam(node: unknown): number {
   return max;
 }
 
-function copyFromStdin(body: PgNode): CopyFromStdin | null {
-  if (body["is_from"] !== true || body["filename"] !== undefined || body["is_program"] === true) return null;
-  const rel = body["relation"] as PgNode | undefined;
-  if (rel === undefined) return null;
-  const columns = body["attlist"] === undefined ? null : (body["attlist"] as PgNode[]).map((n) => ((n["String"] as PgNode)["sval"] as string) ?? "");
-  const options = ((body["options"] as PgNode[] | undefined) ?? []).map((o) => {
-    const d = o["DefElem"] as PgNode;
-    const arg = d["arg"] as PgNode | undefined;
-    let value: string | null = null;
-    if (arg !== undefined) {
-      const [k, v] = nodeKind(arg);
-      if (k === "String") value = (v["sval"] as string | undefined) ?? "";
-      else if (k === "Integer") value = String((v["ival"] as number | undefined) ?? 0);
-      else if (k === "Boolean") value = v["boolval"] === true ? "true" : "false";
-      else value = JSON.stringify(v);
-    }
-    return { name: d["defname"] as string, value };
-  });
-  return { schema: rel["schemaname"] as string | undefined, table: rel["relname"] as string, columns, options };
+function copyCommand(body: PgNode, sql: string, bytes: Uint8Array, start: number): CopyCommand {
+  const statement = copyStatement(body);
+  const q = statement.query !== null ? copyQueryText(sql) : null;
+  return {
+    statement,
+    query: q === null ? null : { text: q.text, position: start + q.offset + 1 },
+    // Parser locations are byte offsets into the whole query string; positions count characters.
+    position: (loc) => (loc >= 0 && loc <= bytes.length ? fromUtf8.decode(bytes.subarray(0, loc)).length + 1 : undefined),
+  };
 }

@@ -8,7 +8,7 @@ import type { GatewayEnv } from "../env.ts";
 import { localQuotaFor } from "../http/quota.ts";
 import { createSession } from "../sql/session.ts";
 import { encodeOne, ErrorResponse } from "./backend.ts";
-import { PgConnection } from "./connection.ts";
+import { PgConnection, type ConnectionIO } from "./connection.ts";
 import type { PgwireSession } from "./session.ts";
 import { settingsFromStartup } from "./startup-settings.ts";
 import { requestKv } from "../kv/kv-channel.ts";
@@ -48,7 +48,7 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   server.accept();
-  const io = {
+  const io: ConnectionIO = {
     send: (bytes: Uint8Array) => {
       try {
         server.send(bytes);
@@ -64,6 +64,8 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
       }
     },
   };
+  // COPY TO's back-pressure, where the runtime reports unsent bytes (workerd does not today).
+  if (typeof (server as { bufferedAmount?: unknown }).bufferedAmount === "number") io.bufferedBytes = () => server.bufferedAmount;
   let conn: PgConnection;
   let session: PgwireSession;
   // One TenantKV channel for the connection's KV batches: a batch through an open channel costs

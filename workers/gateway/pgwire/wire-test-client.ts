@@ -64,8 +64,9 @@ export type BackendMsg =
   | { type: "C"; tag: string }
   | { type: "E" | "N"; fields: Record<string, string> }
   | { type: "t"; types: number[] }
-  | { type: "G"; columns: number }
-  | { type: "I" | "1" | "2" | "3" | "n" | "s" };
+  | { type: "G" | "H"; format: number; columns: number; columnFormats: number[] }
+  | { type: "d"; data: Uint8Array }
+  | { type: "I" | "1" | "2" | "3" | "n" | "s" | "c" };
 
 /** Parses a stream of backend messages (all complete). */
 export function parseBackend(bytes: Uint8Array): BackendMsg[] {
@@ -146,12 +147,32 @@ export function parseBackend(bytes: Uint8Array): BackendMsg[] {
         break;
       }
       case "G":
-        out.push({ type, columns: bv.getInt16(1) });
+      case "H": {
+        const columns = bv.getInt16(1);
+        const columnFormats: number[] = [];
+        for (let i = 0; i < columns; i++) columnFormats.push(bv.getInt16(3 + 2 * i));
+        out.push({ type, format: body[0]!, columns, columnFormats });
+        break;
+      }
+      case "d":
+        out.push({ type, data: body.slice() });
         break;
       default:
         out.push({ type: type as "I" });
     }
     at += 1 + len;
+  }
+  return out;
+}
+
+/** The bytes of every CopyData in `msgs`, concatenated: what a client writes out for COPY TO. */
+export function copyOutBytes(msgs: BackendMsg[]): Uint8Array {
+  const parts = msgs.flatMap((m) => (m.type === "d" ? [m.data] : []));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
   return out;
 }
@@ -178,7 +199,10 @@ export function summary(msgs: BackendMsg[]): string[] {
       case "t":
         return `t ${m.types.join(",")}`;
       case "G":
-        return `G ${m.columns}`;
+      case "H":
+        return `${m.type} ${m.columns}${m.format === 1 ? " binary" : ""}`;
+      case "d":
+        return `d ${dec.decode(m.data)}`;
       case "R":
         return `R ${m.code}`;
       case "S":

@@ -141,6 +141,14 @@ export class Session implements SqlSession {
   }
 
   /**
+   * Marks the open transaction failed (25P02 until ROLLBACK), as a failed statement does: for an
+   * error the session did not see itself, such as a COPY whose data pgwire found bad.
+   */
+  abortTransaction(): void {
+    if (this.open !== null) this.open.aborted = true;
+  }
+
+  /**
    * Parameter types (declared, else inferred from context, else text) and result columns of ONE
    * statement, without running it: the extended query protocol's Describe.
    */

@@ -40,6 +40,7 @@ import type { Datum } from "./types/datum.ts";
 import { formatType, isKnownTypeOid, isRegType, Oid, type SqlType, typeFromOid, typlen, Types } from "./types/type.ts";
 import { regCatalog } from "./bind/reg-catalog.ts";
 import { formatReg, type RegCatalog } from "./types/reg-text.ts";
+import { refuseCopyOutsideWire } from "./bind/copy-statement.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -296,6 +297,8 @@ export class StatementRunner {
         return { command: stmt["is_vacuumcmd"] === false ? "ANALYZE" : "VACUUM", rowCount: null, fields: [], rows: [] };
       case "CreateTableAsStmt":
         return this.createTableAs(stmt);
+      case "CopyStmt":
+        return refuseCopyOutsideWire(stmt);
     }
     throw new PgError("feature_not_supported", `${kind.replace(/Stmt$/, "")} statements are not supported`);
   }

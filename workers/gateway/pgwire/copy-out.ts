@@ -1,0 +1,126 @@
+// COPY … TO STDOUT, served in pgwire over the session's streaming execution:
+//
+//   COPY t [(cols)] TO STDOUT   →  SELECT "cols" FROM "schema"."t"
+//   COPY (query) TO STDOUT      →  the query itself
+//
+//   CopyOutResponse ─► header (HEADER, or the PGCOPY signature) ─► CopyData per row ─► trailer
+//   (binary) ─► CopyDone ─► CommandComplete "COPY n"
+//
+// Rows arrive from session.executeStreaming batch by batch; each is encoded in the chosen format
+// (copy-text.ts, copy-csv.ts, copy-binary.ts) straight into the connection's outbox, which is
+// sent whenever it holds copyOutFrameBytes. The sink's flush waits while the transport reports
+// more than copyOutBufferedBytesMax unsent, and the session produces the next batch only after
+// the sink returns: so a COPY of any size holds a batch of rows and about a frame of output.
+import { PgError } from "../../../common/errors.ts";
+import type { FieldDescription } from "../sql/result.ts";
+import { CopyData, CopyDone, CopyOutResponse, CommandComplete, type Outbox } from "./backend.ts";
+import { hasBinaryResult } from "./binary.ts";
+import { encodeBinaryRow, PGCOPY_HEADER, PGCOPY_TRAILER } from "./copy-binary.ts";
+import { encodeCsvRow } from "./copy-csv.ts";
+import { copyOptions, forcedColumns, type CopyOptions } from "./copy-options.ts";
+import { columnOf, quoteIdent, resolveCopyTable, type CopyColumn } from "./copy-target.ts";
+import { encodeTextRow } from "./copy-text.ts";
+import { pgwireLimits } from "./limits.ts";
+import type { PgwireSession } from "./session.ts";
+import type { CopyCommand } from "./statements.ts";
+
+export interface CopyOutPlan {
+  /** The statement whose rows COPY sends. */
+  sql: string;
+  columns: CopyColumn[];
+  options: CopyOptions;
+  /** CSV: per column, whether FORCE_QUOTE names it. */
+  forceQuote: boolean[];
+}
+
+/** Where COPY TO writes: the connection's outbox, and a flush that resolves when the transport can take more. */
+export interface CopyOutSink {
+  out: Outbox;
+  flush(): Promise<void>;
+}
+
+/** Checks a COPY … TO STDOUT and works out what to run, with Postgres's errors in Postgres's order. */
+export async function planCopyOut(session: PgwireSession, cmd: CopyCommand): Promise<CopyOutPlan> {
+  const copy = cmd.statement;
+  if (copy.relation !== null) {
+    const target = await resolveCopyTable(session, copy);
+    const options = copyOptions(copy, cmd.position);
+    const names = target.columns.map((c) => c.name);
+    const forceQuote = options.format === "csv" ? forcedColumns("FORCE_QUOTE", options.forceQuote, target.relation, target.tableColumns.map((c) => c.name), names) : names.map(() => false);
+    const sql = `SELECT ${names.map(quoteIdent).join(", ")} FROM ${target.sql}`;
+    return { sql, columns: target.columns, options, forceQuote };
+  }
+  const query = copy.query!;
+  if (query.kind !== "SelectStmt" && !query.returning) throw new PgError("feature_not_supported", "COPY query must have a RETURNING clause");
+  const options = copyOptions(copy, cmd.position);
+  if (cmd.query === null) throw new PgError("internal_error", "COPY (query): the query's text could not be found in the statement");
+  const sql = cmd.query.text;
+  const at = cmd.query.position;
+  // Errors in the query point into the COPY statement, as Postgres's do.
+  const fields = await describeQuery(session, sql).catch((err: unknown) => {
+    throw err instanceof PgError && err.position !== undefined ? err.with({ position: err.position + at - 1 }) : err;
+  });
+  const columns = fields.map(columnOf);
+  const names = columns.map((c) => c.name);
+  const forceQuote = options.format === "csv" ? forcedColumns("FORCE_QUOTE", options.forceQuote, null, null, names) : names.map(() => false);
+  return { sql, columns, options, forceQuote };
+}
+
+/** The columns of COPY (query), before it runs: the session's describe, else the query wrapped in LIMIT 0 (SELECT only). */
+async function describeQuery(session: PgwireSession, sql: string): Promise<FieldDescription[]> {
+  if (session.describe) return (await session.describe(sql, [])).fields;
+  const [r] = await session.execute(`SELECT * FROM (${sql}) AS copy_query LIMIT 0`);
+  return r?.fields ?? [];
+}
+
+/** Runs a planned COPY TO: sends everything from CopyOutResponse to CommandComplete; returns the rows sent. */
+export async function runCopyOut(session: PgwireSession, plan: CopyOutPlan, sink: CopyOutSink): Promise<number> {
+  const { options, columns } = plan;
+  const binary = options.format === "binary";
+  if (binary) {
+    for (const c of columns) {
+      if (!hasBinaryResult(c.typeOid)) {
+        throw new PgError("feature_not_supported", `binary COPY of column "${c.name}" (type OID ${c.typeOid}) is not supported`, { hint: "Use FORMAT text or csv for this column." });
+      }
+    }
+  }
+  const out = sink.out;
+  CopyOutResponse(out, columns.length, binary ? 1 : 0);
+  if (binary) CopyData(out, PGCOPY_HEADER);
+  else if (options.header === true) CopyData(out, rowEncoder(plan, null)(columns.map((c) => c.name)));
+  let rows = 0;
+  const sendBatch = async (fields: readonly FieldDescription[], batch: ReadonlyArray<ReadonlyArray<string | null>>): Promise<void> => {
+    const encode = rowEncoder(plan, fields);
+    for (const row of batch) {
+      CopyData(out, encode(row));
+      rows++;
+      if (out.size >= pgwireLimits.copyOutFrameBytes) await sink.flush();
+    }
+  };
+  if (session.executeStreaming) {
+    await session.executeStreaming(plan.sql, [], sendBatch);
+  } else {
+    for (const r of await session.execute(plan.sql)) await sendBatch(r.fields, r.rows);
+  }
+  if (binary) CopyData(out, PGCOPY_TRAILER);
+  CopyDone(out);
+  CommandComplete(out, `COPY ${rows}`);
+  return rows;
+}
+
+/** The format's row encoder for rows of `fields` (null: the header line, which CSV never force-quotes). */
+function rowEncoder(plan: CopyOutPlan, fields: readonly FieldDescription[] | null): (row: ReadonlyArray<string | null>) => Uint8Array | string {
+  const o = plan.options;
+  switch (o.format) {
+    case "text":
+      return (row) => encodeTextRow(row, o);
+    case "csv": {
+      const force = fields === null ? plan.columns.map(() => false) : plan.forceQuote;
+      return (row) => encodeCsvRow(row, o, force);
+    }
+    case "binary": {
+      const oids = (fields ?? []).map((f) => f.dataTypeID);
+      return (row) => encodeBinaryRow(row, oids);
+    }
+  }
+}
