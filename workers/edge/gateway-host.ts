@@ -70,9 +70,13 @@ export class GatewayHost {
     return this.pinned.size;
   }
 
-  async fetch(tenant: TenantRef, request: Request, env: GatewayEnv, ctx: ExecutionContext): Promise<Response> {
+  /**
+   * Runs `request` in the tenant's gateway. `cpuMs` bounds the CPU of this one invocation in loader
+   * mode (the platform enforces it; local workerd does not); inline, the edge's own limit applies.
+   */
+  async fetch(tenant: TenantRef, request: Request, env: GatewayEnv, ctx: ExecutionContext, cpuMs?: number): Promise<Response> {
     if (this.mode === "inline") return this.opts.inline!.fetch(request, env, ctx);
     const stub = await this.stubFor(tenant, env);
-    return stub.getEntrypoint().fetch(request);
+    return stub.getEntrypoint(undefined, cpuMs === undefined ? undefined : { limits: { cpuMs } }).fetch(request);
   }
 }

@@ -221,6 +221,12 @@ describe("startup timeout (limits.startupTimeoutMs)", () => {
       loginFailed: refuse("loginFailed"),
       authenticate: refuse("authenticate"),
       openGateway: refuse("openGateway"),
+      admitSession: () => {
+        asked.push("admitSession");
+        throw new Error("admitSession must not be called");
+      },
+      issueBackendKey: refuse("issueBackendKey"),
+      cancel: refuse("cancel"),
       startupTimeoutMs,
     });
     const ws = res.webSocket!;
@@ -262,6 +268,9 @@ describe("gateway ending a connection", () => {
         gatewaySide.accept();
         return new Response(null, { status: 101, webSocket: pair[0] });
       },
+      admitSession: () => () => {},
+      issueBackendKey: async () => ({ processId: 1, secretKey: 2 }),
+      cancel: async () => {},
     });
     const ws = res.webSocket!;
     const frames: Uint8Array[] = [];
