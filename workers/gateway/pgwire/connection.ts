@@ -149,6 +149,13 @@ export class PgConnection {
   private idleInTransactionTimeoutMs = 0;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private ended: Promise<void> | null = null;
+  /**
+   * Hands a pg_terminate_backend over to this connection's own request context. terminate() runs
+   * in ANOTHER session's request, and workerd refuses I/O on behalf of a different request (the
+   * FATAL would be dropped and the socket left open); a promise created here, though, continues
+   * here when that other request resolves it.
+   */
+  private readonly wakeForTerminate: () => void;
   closed = false;
 
   constructor(opts: ConnectionOptions) {
@@ -156,6 +163,9 @@ export class PgConnection {
     this.io = opts.io;
     this.user = opts.user;
     this.quota = opts.quota;
+    let wake!: () => void;
+    void new Promise<void>((resolve) => (wake = resolve)).then(() => this.terminateNow());
+    this.wakeForTerminate = wake;
     if (opts.backendKey !== undefined) {
       this.backendKey = opts.backendKey;
     } else {
@@ -227,10 +237,14 @@ export class PgConnection {
   terminate(): void {
     if (this.closed || this.terminating) return;
     this.terminating = true;
-    if (this.busy) {
-      this.session.cancel();
-      return; // enqueue reports it when the running message ends
-    }
+    this.session.cancel(); // a statement running now stops at its next check point
+    this.wakeForTerminate();
+  }
+
+  /** terminate(), continued in this connection's own context. */
+  private terminateNow(): void {
+    // While a message is being handled, enqueue reports it when that message ends.
+    if (this.closed || this.busy) return;
     this.fatal(ADMIN_SHUTDOWN());
   }
 
