@@ -179,6 +179,18 @@ describe("tunnel startup phase", () => {
     expect(tunnel.counts().byTenant).toEqual({ acme: 1 });
   });
 
+  it("drops a cancel connection the edge keeps open after cancelLifetimeMs", async () => {
+    const { url } = await echoServer(); // never closes: a stuck edge
+    const cancelLifetimeMs = 300;
+    const tunnel = await tunnelTo(url, { cancelLifetimeMs });
+    const c = await connect(tunnel);
+    const t0 = performance.now();
+    c.write(cancelRequest(1, 2));
+    await closed(c);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(cancelLifetimeMs * 0.75);
+    await expect.poll(() => tunnel.counts().established).toBe(0);
+  });
+
   it("answers a malformed startup packet with FATAL 08P01 and never opens a WebSocket", async () => {
     const { url, firsts } = await echoServer();
     const tunnel = await tunnelTo(url);

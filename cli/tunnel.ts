@@ -56,6 +56,7 @@ export interface TunnelOptions {
   readonly connectionsPerTenantMax?: number;
   readonly startupTimeoutMs?: number;
   readonly preStartupConnectionsMax?: number;
+  readonly cancelLifetimeMs?: number;
 }
 
 /** The bounds one tunnelled connection works within (limits.ts unless a test overrides them). */
@@ -105,6 +106,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
   const perTenantMax = options.connectionsPerTenantMax ?? tunnelConnectionsPerTenantMax;
   const startupTimeoutMs = options.startupTimeoutMs ?? tunnelStartupTimeoutMs;
   const preStartupMax = options.preStartupConnectionsMax ?? tunnelPreStartupConnectionsMax;
+  const cancelLifetimeMs = options.cancelLifetimeMs ?? tunnelCancelLifetimeMs;
   const limits: BridgeLimits = {
     high,
     low,
@@ -148,7 +150,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
       // No reply is expected, so a full tunnel just drops it.
       if (live.size >= connectionsMax) return void socket.destroy();
       const conn = establish(socket, null, [step.first]);
-      setTimeout(() => conn.destroy(), tunnelCancelLifetimeMs).unref();
+      setTimeout(() => conn.destroy(), cancelLifetimeMs).unref();
       return;
     }
     const tenant = step.tenant ?? NO_TENANT;

@@ -13,16 +13,16 @@ import { Hono } from "hono";
 import { PgError, toPgError } from "../../common/errors.ts";
 import { routerFor } from "../../durable-objects/env.ts";
 import { SESSION_HEADERS } from "../gateway/http/engine.ts";
-import { formatBackendKey, type BackendKey } from "../gateway/pgwire/backends.ts";
 import { PGWIRE_HEADERS } from "../gateway/pgwire/websocket.ts";
 import { adminRoutes } from "./admin.ts";
 import type { EdgeEnv } from "./env.ts";
-import { buildGatewayEnv, type EdgeExports, type GatewayCode, type TenantRef } from "./gateway-env.ts";
+import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost, parseGatewayMode, type GatewayHandler } from "./gateway-host.ts";
 import { errorResponse } from "./http-errors.ts";
 import { limits } from "./limits.ts";
 import { CredentialCache } from "./pgwire/credential-cache.ts";
 import { BackendKeyCodec } from "./pgwire/backend-key.ts";
+import { forwardCancel } from "./pgwire/cancel-forward.ts";
 import { acceptPgWebSocket } from "./pgwire/websocket.ts";
 import { RouteCache } from "./route-cache.ts";
 import { isolateTenantLimits, limitsFor, type TenantLimits } from "./tenant-limits.ts";
@@ -162,7 +162,14 @@ export function createEdge(deps: EdgeDeps): Edge {
       openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route), ctx, limits.gatewaySessionCpuMs),
       admitSession: (route) => open.open(route, limitsFor(isolateLimits, route).pgSessionsMax),
       issueBackendKey: async (tenantId) => (await keys).issue(tenantId),
-      cancel: (key) => forwardCancel(key, keys, open, (tenant, request) => host.fetch(tenant, request, buildGatewayEnv(exports, tenant), ctx, limits.gatewayRequestCpuMs)),
+      cancel: (key) =>
+        forwardCancel(key, {
+          keys,
+          tenantWithSessions: (tenantId) => open.tenant(tenantId),
+          fetchGateway: (tenant, request) =>
+            host.hasIsolate(tenant.tenantId) ? host.fetch(tenant, request, buildGatewayEnv(exports, tenant), ctx, limits.gatewayRequestCpuMs) : null,
+          timeoutMs: limits.cancelForwardTimeoutMs,
+        }),
     });
   });
 
@@ -185,31 +192,4 @@ function withoutCredentials(request: Request, signal: AbortSignal): Request {
   const headers = new Headers(request.headers);
   for (const h of [...CREDENTIAL_HEADERS, ...EDGE_HEADERS]) headers.delete(h);
   return new Request(request, { headers, signal });
-}
-
-/**
- * A CancelRequest: the pair names a tenant (or, forged, some unrelated id); if this isolate has
- * sessions of that tenant, their gateway gets POST /cancel as a request of its own, so it never
- * waits behind the running statement. Bounded by limits.cancelForwardTimeoutMs; never throws.
- */
-async function forwardCancel(
-  key: BackendKey,
-  keys: Promise<BackendKeyCodec>,
-  open: TenantSessions,
-  fetchGateway: (tenant: TenantRef, request: Request) => Promise<Response>,
-): Promise<void> {
-  try {
-    const tenant = open.tenant(await (await keys).tenantOf(key));
-    // No session of that tenant was opened through this isolate: there is nothing here to cancel
-    // (see README.md, "Cancelling a query", for what that means with many edge isolates).
-    if (tenant === undefined) return;
-    const request = new Request("http://gateway/cancel", { method: "POST", headers: { [PGWIRE_HEADERS.backendKey]: formatBackendKey(key) } });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), limits.cancelForwardTimeoutMs)));
-    const res = await Promise.race([fetchGateway(tenant, request), timeout]);
-    if (timer !== undefined) clearTimeout(timer);
-    await res?.body?.cancel();
-  } catch (err) {
-    console.error("edge: forwarding a CancelRequest failed", err);
-  }
 }

@@ -66,6 +66,14 @@ export class GatewayHost {
     return loader.get(id, () => gatewayWorkerCode(code, env));
   }
 
+  /**
+   * Whether a request for this tenant reaches an isolate that may hold its sessions: inline, always;
+   * loader, only a pinned get() isolate (a load() isolate lives for one request and holds none).
+   */
+  hasIsolate(tenantId: number): boolean {
+    return this.mode === "inline" || this.pinned.has(tenantId);
+  }
+
   get pinnedCount(): number {
     return this.pinned.size;
   }
