@@ -34,23 +34,9 @@ export interface SqlSession {
    */
   execute(sql: string, params?: Array<string | null>): Promise<StatementResult[]>;
   /**
-   * The statement running now fails with 57014 'canceling statement due to user request' at its
-   * next check point; returns whether one was running; a cancel between statements does nothing.
+   * Cancels the statement running now: it fails with 57014 "canceling statement due to user
+   * request" at its next check point (the session then runs the next statement normally). Returns
+   * whether a statement was running; called between statements it does nothing.
    */
   cancel(): boolean;
-}
-
-/**
- * What a session's connection offers SQL functions: pg_backend_pid(), pg_cancel_backend(pid) and
- * pg_terminate_backend(pid). The pgwire handler provides it (the tenant's live sessions in this
- * isolate); a session without one (HTTP) reports process id 0 and signals nothing.
- */
-export interface SessionBackend {
-  /** This session's process id (its BackendKeyData), as pg_backend_pid() returns it. */
-  readonly processId: number;
-  /**
-   * Cancels the running statement of, or terminates, the tenant's session with this process id;
-   * false when the tenant has no such session here.
-   */
-  signal(processId: number, action: "cancel" | "terminate"): boolean;
 }
