@@ -221,7 +221,21 @@ function storageNodeArgs(c: StackConfig): string[] {
   return [main, "--data-dir", c.paths.storage, "--port", String(c.storagePort), "--host", c.host];
 }
 
+/**
+ * Edge vars that tune limits (workers/edge/tenant-limits.ts, GATEWAY_ISOLATES_MAX): when set in
+ * `warren dev`'s environment they are passed on to the Worker, so a test can reach a limit's edge
+ * with a handful of requests. Nothing else from the environment reaches the Worker.
+ */
+export const EDGE_TUNING_VARS = [
+  "EDGE_SQL_REQUESTS_PER_TENANT",
+  "EDGE_SQL_QUEUE_PER_TENANT",
+  "EDGE_SQL_QUEUE_WAIT_MS",
+  "EDGE_PG_SESSIONS_PER_TENANT",
+  "GATEWAY_ISOLATES_MAX",
+] as const;
+
 function wranglerArgs(c: StackConfig): string[] {
+  const tuning = EDGE_TUNING_VARS.filter((name) => process.env[name] !== undefined && process.env[name] !== "").flatMap((name) => ["--var", `${name}:${process.env[name]}`]);
   return [
     wranglerBin(),
     "dev",
@@ -233,6 +247,7 @@ function wranglerArgs(c: StackConfig): string[] {
     ...["--var", `STORAGE_URL:http://${c.host}:${c.storagePort}`],
     // Secrets through a 0600 file, not the command line (where `ps` would show them to anyone).
     ...["--env-file", writeSecretsEnv(c)],
+    ...tuning,
   ];
 }
 

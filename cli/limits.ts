@@ -28,11 +28,49 @@ export const tunnelHandshakeTimeoutMs = 10_000;
 export const tunnelHalfOpenMs = 30_000;
 
 /**
- * Concurrent tunnelled connections. Each costs a socket, a WebSocket and up to about 2 MiB of
- * buffers; 1000 is more than a local developer or a test ever opens and keeps memory near 2 GB
- * in the worst case. Beyond it new clients are refused at once instead of queueing silently.
+ * Concurrent tunnelled connections past their startup packet (sessions and cancel requests). Each
+ * costs a socket, a WebSocket and up to about 2 MiB of buffers; 1000 is more than a local developer
+ * or a test ever opens and keeps memory near 2 GB in the worst case. Beyond it a new session gets
+ * FATAL 53300 at once instead of queueing silently. Connections still before their startup packet
+ * do not count here: they have their own, smaller cap (below), so idle sockets cannot use this up.
  */
 export const tunnelConnectionsMax = 1000;
+
+/**
+ * Established sessions naming one tenant. A tunnel is shared by whoever can reach it (a team's
+ * bastion, a test harness); 100 is PostgreSQL's default max_connections, what pools are sized for,
+ * and also the edge's per-tenant session bound (workers/edge/limits.ts), so one tenant can hold at
+ * most a tenth of the tunnel. Connections that name no tenant (the edge refuses those) count as one
+ * tenant of their own. The next one gets FATAL 53300.
+ */
+export const tunnelConnectionsPerTenantMax = 100;
+
+/**
+ * Time from accept to the first StartupMessage or CancelRequest. A real client sends it within one
+ * round trip (psql: SSLRequest, 'N', StartupMessage, all in milliseconds); 5 s is generous for a
+ * slow link and short enough that sockets which never speak do not pile up. The edge bounds the
+ * rest of the login itself (10 s).
+ */
+export const tunnelStartupTimeoutMs = 5_000;
+
+/**
+ * Connections before their startup packet, at once. When full, the OLDEST of them is dropped to
+ * make room rather than the new one refused: a client that is really connecting sends its startup
+ * packet within milliseconds, so it is almost never the oldest, while idle sockets (a scan, a
+ * flood, a broken client) age and are the ones pushed out. Refusing new ones instead would let
+ * anyone who holds 256 idle sockets (re-opened every 5 s) keep every tenant out. 256 covers a pool
+ * opening a hundred connections at once with room to spare; each costs a socket and a few KiB.
+ */
+export const tunnelPreStartupConnectionsMax = 256;
+
+/**
+ * Longest startup packet accepted before a WebSocket exists: Postgres's own bound
+ * (MAX_STARTUP_PACKET_LENGTH, 10000 bytes), as the edge applies it.
+ */
+export const tunnelStartupBytesMax = 10_000;
+
+/** A cancel connection's whole life: the edge forwards it and closes within 5 s; this bounds a stuck one. */
+export const tunnelCancelLifetimeMs = 10_000;
 
 /** `warren dev` gives up if the stack is not answering by then (the brief's bound on a fresh clone). */
 export const devReadyTimeoutMs = 60_000;

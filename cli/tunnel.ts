@@ -4,6 +4,16 @@
 //
 //   psql ──TCP──► [listen] ── one WebSocket per connection ──► ws://edge/v2
 //
+// Before a WebSocket exists the tunnel reads the connection's startup itself (tunnel-startup.ts),
+// so that sockets which never speak cannot use up what established sessions need:
+//
+//   accept ─► pre-startup (≤ tunnelPreStartupConnectionsMax; when full the OLDEST is dropped;
+//             no StartupMessage / CancelRequest within tunnelStartupTimeoutMs → dropped)
+//          ─► CancelRequest  → a WebSocket carrying just that packet (the edge forwards it, closes)
+//          ─► StartupMessage → the tenant it names; past tunnelConnectionsMax sessions in all, or
+//             tunnelConnectionsPerTenantMax of that tenant → FATAL 53300; else a WebSocket, which
+//             gets the StartupMessage first, then everything else unchanged
+//
 // Backpressure both ways keeps memory bounded: while the WebSocket's send buffer is above
 // tunnelWsBufferedBytesHigh the TCP socket is paused; while the TCP socket's write buffer is full
 // the WebSocket's underlying socket is paused. Closing either side closes the other: a WebSocket
@@ -11,14 +21,22 @@
 // WebSocket after the bytes already queued for it are sent.
 import net from "node:net";
 import WebSocket from "ws";
+import { PgError, toPgError } from "../common/errors.ts";
+import { encodeErrorResponse } from "../workers/edge/pgwire/startup.ts";
 import {
+  tunnelCancelLifetimeMs,
   tunnelConnectionsMax,
+  tunnelConnectionsPerTenantMax,
   tunnelHalfOpenMs,
   tunnelHandshakeTimeoutMs,
+  tunnelPreStartupConnectionsMax,
+  tunnelStartupBytesMax,
+  tunnelStartupTimeoutMs,
   tunnelWsBufferedBytesHigh,
   tunnelWsBufferedBytesLow,
   tunnelWsMessageBytesMax,
 } from "./limits.ts";
+import { TunnelStartup, type StartupStep } from "./tunnel-startup.ts";
 
 export interface TunnelOptions {
   readonly host: string;
@@ -35,6 +53,10 @@ export interface TunnelOptions {
   readonly messageBytesMax?: number;
   readonly handshakeTimeoutMs?: number;
   readonly halfOpenMs?: number;
+  readonly connectionsPerTenantMax?: number;
+  readonly startupTimeoutMs?: number;
+  readonly preStartupConnectionsMax?: number;
+  readonly cancelLifetimeMs?: number;
 }
 
 /** The bounds one tunnelled connection works within (limits.ts unless a test overrides them). */
@@ -53,21 +75,38 @@ export interface TunnelStats {
   readonly peakTcpBufferedBytes: number;
 }
 
+export interface TunnelCounts {
+  /** Accepted, startup packet not yet received. */
+  readonly preStartup: number;
+  /** Sessions and cancel requests with a WebSocket. */
+  readonly established: number;
+  /** Established sessions by the tenant they name ("" for none). */
+  readonly byTenant: Readonly<Record<string, number>>;
+}
+
 export interface Tunnel {
   readonly host: string;
   readonly port: number;
-  /** Live tunnelled connections. */
+  /** Live connections (pre-startup and established). */
   connections(): number;
+  counts(): TunnelCounts;
   /** High-water marks of what the tunnel itself held, over all connections (backpressure tests). */
   stats(): TunnelStats;
   /** Stops listening and drops every live connection. */
   close(): Promise<void>;
 }
 
+/** The per-tenant key of sessions that name no tenant (the edge refuses them; they still count). */
+const NO_TENANT = "";
+
 export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
   const high = options.bufferedBytesHigh ?? tunnelWsBufferedBytesHigh;
   const low = options.bufferedBytesLow ?? tunnelWsBufferedBytesLow;
   const connectionsMax = options.connectionsMax ?? tunnelConnectionsMax;
+  const perTenantMax = options.connectionsPerTenantMax ?? tunnelConnectionsPerTenantMax;
+  const startupTimeoutMs = options.startupTimeoutMs ?? tunnelStartupTimeoutMs;
+  const preStartupMax = options.preStartupConnectionsMax ?? tunnelPreStartupConnectionsMax;
+  const cancelLifetimeMs = options.cancelLifetimeMs ?? tunnelCancelLifetimeMs;
   const limits: BridgeLimits = {
     high,
     low,
@@ -77,20 +116,112 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
   };
   if (!(low < high)) throw new Error(`internal: tunnel low-water mark ${low} must be below high ${high}`);
   const log = options.log ?? (() => {});
-  const live = new Set<{ destroy(): void }>();
+  const urlHost = new URL(options.url).hostname;
+  /** Pre-startup connections, oldest first (a Map keeps insertion order). */
+  const pending = new Map<net.Socket, () => void>();
+  /** Established connections and the tenant key they count against (null: a cancel request). */
+  const live = new Map<{ destroy(): void }, string | null>();
+  const perTenant = new Map<string, number>();
   const peaks = { ws: 0, tcp: 0 };
+
+  /** FATAL ErrorResponse, then FIN; the socket is dropped if the client keeps its side open. */
+  const refuse = (socket: net.Socket, err: PgError) => {
+    socket.resume(); // read (and drop) until the client's FIN
+    socket.end(encodeErrorResponse(err, "FATAL"));
+    setTimeout(() => socket.destroy(), limits.halfOpenMs).unref();
+  };
+
+  const establish = (socket: net.Socket, tenant: string | null, first: Buffer[]) => {
+    const conn = bridge(socket, options.url, limits, log, peaks, first);
+    live.set(conn, tenant);
+    if (tenant !== null) perTenant.set(tenant, (perTenant.get(tenant) ?? 0) + 1);
+    socket.once("close", () => {
+      live.delete(conn);
+      if (tenant === null) return;
+      const n = (perTenant.get(tenant) ?? 1) - 1;
+      if (n === 0) perTenant.delete(tenant);
+      else perTenant.set(tenant, n);
+    });
+    return conn;
+  };
+
+  const started = (socket: net.Socket, step: Exclude<StartupStep, { kind: "more" }>) => {
+    if (step.kind === "cancel") {
+      // No reply is expected, so a full tunnel just drops it.
+      if (live.size >= connectionsMax) return void socket.destroy();
+      const conn = establish(socket, null, [step.first]);
+      setTimeout(() => conn.destroy(), cancelLifetimeMs).unref();
+      return;
+    }
+    const tenant = step.tenant ?? NO_TENANT;
+    if (live.size >= connectionsMax) {
+      log(`tunnel: refusing a session: ${connectionsMax} connections open`);
+      return refuse(socket, new PgError("too_many_connections", `sorry, too many clients already: this tunnel carries at most ${connectionsMax} connections`));
+    }
+    if ((perTenant.get(tenant) ?? 0) >= perTenantMax) {
+      const who = step.tenant === null ? "connections that name no virtual cluster" : `virtual cluster "${tenant}"`;
+      log(`tunnel: refusing a session of ${who}: ${perTenantMax} open`);
+      return refuse(
+        socket,
+        new PgError("too_many_connections", `too many connections for ${who} through this tunnel: the limit is ${perTenantMax}`, {
+          hint: "Close idle connections, or use a smaller connection pool.",
+        }),
+      );
+    }
+    establish(socket, tenant, step.rest.length > 0 ? [step.first, step.rest] : [step.first]);
+  };
+
+  /** A new TCP connection: read its startup here, within startupTimeoutMs. */
+  const accept = (socket: net.Socket) => {
+    const startup = new TunnelStartup(tunnelStartupBytesMax, urlHost);
+    const leave = () => {
+      clearTimeout(timer);
+      pending.delete(socket);
+      socket.off("data", onData);
+      socket.off("end", drop);
+    };
+    const drop = () => {
+      leave();
+      socket.destroy();
+    };
+    const timer = setTimeout(() => {
+      log(`tunnel: dropping a connection from ${socket.remoteAddress}: no startup packet within ${startupTimeoutMs} ms`);
+      drop();
+    }, startupTimeoutMs);
+    const onData = (chunk: Buffer) => {
+      let step: StartupStep;
+      try {
+        step = startup.push(chunk);
+      } catch (err) {
+        leave();
+        socket.pause();
+        return refuse(socket, toPgError(err));
+      }
+      for (const r of step.replies) socket.write(r);
+      if (step.kind === "more") return;
+      leave();
+      socket.pause(); // what follows waits in the kernel until the WebSocket is open
+      started(socket, step);
+    };
+    socket.on("data", onData);
+    socket.on("end", drop); // a client that gives up before its startup
+    socket.on("error", (err) => {
+      if (pending.has(socket)) log(`tunnel: client socket error before startup: ${err.message}`);
+    });
+    socket.once("close", leave);
+    pending.set(socket, drop);
+  };
 
   // allowHalfOpen: a client that half-closes still receives what the server sends until the
   // WebSocket closes; we end our side ourselves once the WebSocket is done.
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    if (live.size >= connectionsMax) {
-      log(`tunnel: refusing connection from ${socket.remoteAddress}: ${connectionsMax} connections open`);
-      socket.destroy();
-      return;
+    if (pending.size >= preStartupMax) {
+      // Make room by dropping the oldest connection that has not started (see limits.ts).
+      const [oldest, dropOldest] = pending.entries().next().value!;
+      log(`tunnel: dropping the oldest of ${preStartupMax} connections without a startup packet (from ${oldest.remoteAddress})`);
+      dropOldest();
     }
-    const conn = bridge(socket, options.url, limits, log, peaks);
-    live.add(conn);
-    socket.once("close", () => live.delete(conn));
+    accept(socket);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -104,12 +235,14 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
   return {
     host: options.host,
     port: address.port,
-    connections: () => live.size,
+    connections: () => live.size + pending.size,
+    counts: () => ({ preStartup: pending.size, established: live.size, byTenant: Object.fromEntries(perTenant) }),
     stats: () => ({ peakWsBufferedBytes: peaks.ws, peakTcpBufferedBytes: peaks.tcp }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const c of live) c.destroy();
+        for (const c of live.keys()) c.destroy();
+        for (const drop of [...pending.values()]) drop();
       }),
   };
 }
@@ -120,6 +253,7 @@ function bridge(
   limits: BridgeLimits,
   log: (line: string) => void,
   peaks: { ws: number; tcp: number },
+  first: Buffer[],
 ): { destroy(): void } {
   // Hold the client's first bytes (psql's SSLRequest, say) in the kernel until the WebSocket opens.
   socket.pause();
@@ -145,7 +279,10 @@ function bridge(
       ws.close(1000);
       return;
     }
-    socket.resume();
+    // The startup packet (and what came with it) the tunnel already read, each as its own message.
+    for (const bytes of first) ws.send(bytes, { binary: true });
+    if (endedBeforeOpen) closeWs(1000, "client closed");
+    else socket.resume();
   });
   socket.on("data", (chunk: Buffer) => {
     if (ws.readyState !== WebSocket.OPEN) return; // closing: the peer is gone, drop late bytes
@@ -167,8 +304,14 @@ function bridge(
     if (ws.isPaused) ws.resume();
   });
 
-  // TCP side finished: send what is queued, then a normal close frame.
-  socket.on("end", () => closeWs(1000, "client closed"));
+  // TCP side finished: send what is queued, then a normal close frame. The tunnel may already have
+  // read everything the client sent (its startup), so the end can come before the WebSocket is open:
+  // then what was read is still delivered first.
+  let endedBeforeOpen = false;
+  socket.on("end", () => {
+    if (ws.readyState === WebSocket.CONNECTING) endedBeforeOpen = true;
+    else closeWs(1000, "client closed");
+  });
   socket.on("error", (err) => {
     log(`tunnel: client socket error: ${err.message}`);
     closeWs(1011, "client connection failed");

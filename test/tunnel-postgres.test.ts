@@ -50,7 +50,7 @@ afterAll(async () => {
 const url = () => `postgresql://postgres@127.0.0.1:${tunnel!.port}/postgres?sslmode=disable`;
 
 describe.skipIf(!postgresAvailable())("warren tunnel with real Postgres clients", () => {
-  it("carries psql (SSLRequest answered by the server, then a query)", async () => {
+  it("carries psql (SSLRequest answered by the tunnel, then a query)", async () => {
     const out = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
       const child = spawn("psql", [url(), "-X", "-At", "-c", "select 40 + 2"], { stdio: ["ignore", "pipe", "pipe"] });
       let text = "";

@@ -1,6 +1,9 @@
 // The TCP ⇄ WebSocket tunnel (cli/tunnel.ts, `warren tunnel`) against a local WebSocket server on
 // port 0: byte-exact transfer both ways, close propagation both ways, backpressure both ways, the
 // connection limit, the message-size cap, the half-open and handshake timeouts, and the `warren tunnel` command itself as a child process.
+// Every client starts with a StartupMessage (the tunnel reads it before it opens a WebSocket, and
+// sends it as the WebSocket's first message); the test servers check and skip that message, and
+// everything after it is the payload under test. The startup phase itself: cli/tunnel.test.ts.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
@@ -16,12 +19,32 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A WebSocket server on a free port; `onConnection` gets each server-side socket. */
+/** The StartupMessage every test client sends first (user app.acme: tenant "acme"). */
+const STARTUP = startupMessage({ user: "app.acme", database: "db" });
+
+function startupMessage(params: Record<string, string>): Buffer {
+  const body = Buffer.concat([...Object.entries(params).flatMap(([k, v]) => [Buffer.from(`${k}\0${v}\0`)]), Buffer.from([0])]);
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(8 + body.length, 0);
+  head.writeInt32BE(196608, 4); // protocol 3.0
+  return Buffer.concat([head, body]);
+}
+
+/**
+ * A WebSocket server on a free port; `onConnection` gets each server-side socket once its first
+ * message, the client's StartupMessage, has arrived (and is checked to be exactly that).
+ */
 async function wsServer(onConnection: (ws: WebSocket) => void): Promise<{ url: string; server: WebSocketServer }> {
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, maxPayload: 256 * MiB });
   server.on("connection", (ws) => {
     ws.binaryType = "nodebuffer";
-    onConnection(ws);
+    ws.once("message", (first: Buffer) => {
+      if (!first.equals(STARTUP)) {
+        ws.close(1008, "the first message was not the StartupMessage");
+        return;
+      }
+      onConnection(ws);
+    });
   });
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   cleanups.push(
@@ -41,11 +64,17 @@ async function tunnelTo(url: string, extra: Partial<Parameters<typeof startTunne
   return tunnel;
 }
 
-/** `allowHalfOpen`: keep our side open after the tunnel's FIN (Node ends it at once otherwise). */
+/**
+ * Connects and sends the StartupMessage. `allowHalfOpen`: keep our side open after the tunnel's FIN
+ * (Node ends it at once otherwise).
+ */
 function connect(tunnel: Tunnel, allowHalfOpen = false): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: tunnel.host, port: tunnel.port, allowHalfOpen });
-    socket.once("connect", () => resolve(socket));
+    socket.once("connect", () => {
+      socket.write(STARTUP);
+      resolve(socket);
+    });
     socket.once("error", reject);
     cleanups.push(() => void socket.destroy());
   });
@@ -215,15 +244,18 @@ describe("warren tunnel", () => {
     expect((await all).equals(payload)).toBe(true);
   });
 
-  it("refuses connections beyond its limit and accepts again when one closes", async () => {
+  it("refuses connections beyond its limit (FATAL 53300) and accepts again when one closes", async () => {
     const { url } = await wsServer((ws) => ws.on("message", (d: Buffer) => ws.send(d)));
     const tunnel = await tunnelTo(url, { connectionsMax: 2, log: () => {} });
     const a = await connect(tunnel);
     const b = await connect(tunnel);
-    await expect.poll(() => tunnel.connections()).toBe(2);
+    await expect.poll(() => tunnel.counts().established).toBe(2);
     const c = await connect(tunnel);
     c.on("error", () => {});
+    const refusal: Buffer[] = [];
+    c.on("data", (d: Buffer) => refusal.push(d));
     await closed(c);
+    expect(Buffer.concat(refusal).toString("latin1")).toMatch(/^E[\s\S]*SFATAL[\s\S]*C53300\0Msorry, too many clients already/);
     a.write("ping");
     expect((await readBytes(a, 4)).toString()).toBe("ping");
     b.destroy();
@@ -317,6 +349,7 @@ describe("warren tunnel", () => {
       const s = net.connect({ host: "127.0.0.1", port }, () => resolve(s));
       s.once("error", reject);
     });
+    socket.write(STARTUP);
     const payload = randomBytes(MiB);
     const back = readBytes(socket, payload.length);
     socket.write(payload);

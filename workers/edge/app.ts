@@ -5,12 +5,15 @@
 //   GET  /v2               WebSocket: Postgres wire protocol (pgwire/websocket.ts → the tenant's gateway)
 //   *    /admin/…          the admin API (admin.ts)
 //
-// Per isolate it keeps a RouteCache (routing decisions and verified credentials) and a GatewayHost
-// (the tenant isolates it created); both live as long as the isolate.
+// Per isolate it keeps a RouteCache (routing decisions and verified credentials), a GatewayHost
+// (the tenant isolates it created), and each tenant's fair share of the isolate: a FIFO of /sql
+// requests (TenantRequestQueue) and a count of Postgres sessions (TenantSessions), bounded by
+// tenant-limits.ts. All live as long as the isolate.
 import { Hono } from "hono";
 import { PgError, toPgError } from "../../common/errors.ts";
 import { routerFor } from "../../durable-objects/env.ts";
 import { SESSION_HEADERS } from "../gateway/http/engine.ts";
+import { PGWIRE_HEADERS } from "../gateway/pgwire/websocket.ts";
 import { adminRoutes } from "./admin.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
@@ -18,8 +21,13 @@ import { GatewayHost, parseGatewayMode, type GatewayHandler } from "./gateway-ho
 import { errorResponse } from "./http-errors.ts";
 import { limits } from "./limits.ts";
 import { CredentialCache } from "./pgwire/credential-cache.ts";
+import { BackendKeyCodec } from "./pgwire/backend-key.ts";
+import { forwardCancel } from "./pgwire/cancel-forward.ts";
 import { acceptPgWebSocket } from "./pgwire/websocket.ts";
 import { RouteCache } from "./route-cache.ts";
+import { isolateTenantLimits, limitsFor, type TenantLimits } from "./tenant-limits.ts";
+import { TenantRequestQueue } from "./tenant-request-queue.ts";
+import { TenantSessions } from "./tenant-sessions.ts";
 import { identifyTenant, parseConnectionString, tenantFromHost, type ConnectionParams } from "./tenant-identity.ts";
 import { settleRpc } from "../../common/rpc.ts";
 
@@ -32,21 +40,40 @@ export interface EdgeDeps {
 
 /** Headers that carry client credentials: the gateway never needs them, so they stop here. */
 const CREDENTIAL_HEADERS = ["neon-connection-string", "authorization", "cookie"];
-/** Headers only the edge may set (the session's user and database); a client's copies are dropped. */
-const EDGE_HEADERS = [SESSION_HEADERS.user, SESSION_HEADERS.database];
+/** Headers only the edge may set (the session's identity and keys); a client's copies are dropped. */
+const EDGE_HEADERS = [SESSION_HEADERS.user, SESSION_HEADERS.database, ...Object.values(PGWIRE_HEADERS)];
+
+/** This isolate's state (tests read it). */
+export interface EdgeState {
+  routes: RouteCache;
+  gateways: GatewayHost;
+  credentials: CredentialCache;
+  /** Each tenant's /sql requests running and waiting here. */
+  requests: TenantRequestQueue;
+  /** Each tenant's Postgres sessions here. */
+  sessions: TenantSessions;
+  /** The isolate's per-tenant limits (limits.ts with the EDGE_* vars). */
+  tenantLimits: TenantLimits;
+  /** Issues and reads BackendKeyData pairs (key derived from FLEET_SECRET). */
+  backendKeys: Promise<BackendKeyCodec>;
+}
 
 export interface Edge {
   fetch(request: Request, env: EdgeEnv, ctx: ExecutionContext): Promise<Response>;
   /** This isolate's state, for tests. */
-  state(env: EdgeEnv): { routes: RouteCache; gateways: GatewayHost; credentials: CredentialCache };
+  state(env: EdgeEnv): EdgeState;
 }
 
 export function createEdge(deps: EdgeDeps): Edge {
   let routes: RouteCache | null = null;
   let gateways: GatewayHost | null = null;
   let credentials: CredentialCache | null = null;
+  let tenantLimits: TenantLimits | null = null;
+  let backendKeys: Promise<BackendKeyCodec> | null = null;
+  const requests = new TenantRequestQueue();
+  const sessions = new TenantSessions();
 
-  const state = (env: EdgeEnv) => {
+  const state = (env: EdgeEnv): EdgeState => {
     routes ??= new RouteCache({
       lookup: (name) => settleRpc(routerFor(env, name).lookup(name)),
       authenticate: (name, password) => settleRpc(routerFor(env, name).authenticate(name, password)),
@@ -62,7 +89,9 @@ export function createEdge(deps: EdgeDeps): Edge {
       credentials: (name) => settleRpc(routerFor(env, name).credentials(name)),
       loginFailed: (name) => settleRpc(routerFor(env, name).loginFailed(name)),
     });
-    return { routes, gateways, credentials };
+    tenantLimits ??= isolateTenantLimits(env);
+    backendKeys ??= BackendKeyCodec.fromSecret(env.FLEET_SECRET);
+    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys };
   };
 
   const app = new Hono<{ Bindings: EdgeEnv }>();
@@ -79,7 +108,7 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   app.all("/sql", async (c) => {
     try {
-      const { routes: cache, gateways: host } = state(c.env);
+      const { routes: cache, gateways: host, requests: queue, tenantLimits: isolateLimits } = state(c.env);
       const header = c.req.header("neon-connection-string");
       const params: ConnectionParams = header !== undefined ? parseConnectionString(header) : {};
       // The connection string's host is often just where the client thinks the server is
@@ -92,14 +121,29 @@ export function createEdge(deps: EdgeDeps): Edge {
         });
       }
       const route = await cache.authenticate(identity.tenant, params.password);
-      const env = buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, route);
-      const forwarded = withoutCredentials(c.req.raw);
-      if (identity.user !== undefined) forwarded.headers.set(SESSION_HEADERS.user, identity.user);
-      if (identity.database !== undefined) forwarded.headers.set(SESSION_HEADERS.database, identity.database);
-      return await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext);
+      // Admitted after authentication: requests that cannot authenticate never take a tenant's slot.
+      const signal = c.req.raw.signal;
+      const release = await queue.acquire(route, limitsFor(isolateLimits, route), signal);
+      try {
+        const env = buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, route);
+        // The client's signal goes along (enable_request_signal): a client that goes away aborts
+        // the gateway's request, which cancels its statement (gateway http/sql-handler.ts).
+        const forwarded = withoutCredentials(c.req.raw, signal);
+        if (identity.user !== undefined) forwarded.headers.set(SESSION_HEADERS.user, identity.user);
+        if (identity.database !== undefined) forwarded.headers.set(SESSION_HEADERS.database, identity.database);
+        // The gateway builds the whole body before it answers, so the slot is free once it has.
+        return await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext, limits.gatewayRequestCpuMs);
+      } finally {
+        release();
+      }
     } catch (err) {
-      // Neon's driver reads Postgres error fields from 400 responses only.
-      return errorResponse(err, 400);
+      // Neon's driver reads Postgres error fields from 400 responses only, so 53300 is a 400 too
+      // (with Retry-After for clients that look at HTTP).
+      // A client that went away aborted the gateway's request too: not an internal error.
+      const e = c.req.raw.signal.aborted ? new PgError("query_canceled", "canceling statement due to user request: the client went away") : toPgError(err);
+      const res = errorResponse(e, 400);
+      if (e.condition === "too_many_connections") res.headers.set("retry-after", "1");
+      return res;
     }
   });
 
@@ -107,7 +151,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(new PgError("protocol_violation", "GET /v2 expects a WebSocket upgrade"), 426);
     }
-    const { routes: cache, gateways: host, credentials: creds } = state(c.env);
+    const { routes: cache, gateways: host, credentials: creds, sessions: open, tenantLimits: isolateLimits, backendKeys: keys } = state(c.env);
     const exports = c.executionCtx.exports as unknown as EdgeExports;
     const ctx = c.executionCtx as ExecutionContext;
     return acceptPgWebSocket({
@@ -115,7 +159,17 @@ export function createEdge(deps: EdgeDeps): Edge {
       credentials: (name) => creds.get(name),
       loginFailed: (name) => creds.loginFailed(name),
       authenticate: (name, password) => cache.authenticate(name, password),
-      openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route), ctx),
+      openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route), ctx, limits.gatewaySessionCpuMs),
+      admitSession: (route) => open.open(route, limitsFor(isolateLimits, route).pgSessionsMax),
+      issueBackendKey: async (tenantId) => (await keys).issue(tenantId),
+      cancel: (key) =>
+        forwardCancel(key, {
+          keys,
+          tenantWithSessions: (tenantId) => open.tenant(tenantId),
+          fetchGateway: (tenant, request) =>
+            host.hasIsolate(tenant.tenantId) ? host.fetch(tenant, request, buildGatewayEnv(exports, tenant), ctx, limits.gatewayRequestCpuMs) : null,
+          timeoutMs: limits.cancelForwardTimeoutMs,
+        }),
     });
   });
 
@@ -134,8 +188,8 @@ function parseIsolatesMax(text: string | undefined): number {
   return Number(text);
 }
 
-function withoutCredentials(request: Request): Request {
+function withoutCredentials(request: Request, signal: AbortSignal): Request {
   const headers = new Headers(request.headers);
   for (const h of [...CREDENTIAL_HEADERS, ...EDGE_HEADERS]) headers.delete(h);
-  return new Request(request, { headers });
+  return new Request(request, { headers, signal });
 }

@@ -1,8 +1,10 @@
 // The edge Worker's bindings (wrangler.toml). Secrets stay here: nothing below is ever copied into
 // a gateway isolate's env (see gateway-env.ts).
 import type { ControlEnv } from "../../durable-objects/env.ts";
+import type { TenantLimitVars } from "./tenant-limits.ts";
 
-export interface EdgeEnv extends ControlEnv {
+/** Also the EDGE_* overrides of the per-tenant limits (tenant-limits.ts). */
+export interface EdgeEnv extends ControlEnv, TenantLimitVars {
   LOADER: WorkerLoader;
   /** Bearer token of the admin API. */
   ADMIN_TOKEN: string;

@@ -9,6 +9,7 @@
 import type { GatewayEnv, TenantQuotaCapability } from "../gateway/env.ts";
 import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import type { TenantProps } from "./env.ts";
+import { limits } from "./limits.ts";
 
 /** The loopback bindings of this Worker's exported entrypoints (`ctx.exports`). */
 export interface EdgeExports {
@@ -31,9 +32,12 @@ export function buildGatewayEnv(exports: EdgeExports, tenant: TenantRef): Gatewa
   };
 }
 
-/** Gateway isolates run on the same runtime contract as the edge (wrangler.toml). */
+/**
+ * Gateway isolates run on the same runtime contract as the edge (wrangler.toml). enable_request_signal:
+ * a /sql request whose client went away aborts request.signal, which cancels its statement.
+ */
 export const GATEWAY_COMPATIBILITY_DATE = "2026-08-01";
-export const GATEWAY_COMPATIBILITY_FLAGS = ["nodejs_compat"];
+export const GATEWAY_COMPATIBILITY_FLAGS = ["nodejs_compat", "enable_request_signal"];
 
 /** The gateway's modules: its bundled entry and the .wasm files it imports. */
 export interface GatewayCode {
@@ -51,5 +55,7 @@ export function gatewayWorkerCode(code: GatewayCode, env: GatewayEnv): WorkerLoa
     modules: code.modules,
     env,
     globalOutbound: null,
+    // The ceiling for any invocation; GatewayHost.fetch passes the bound of each kind of request.
+    limits: { cpuMs: limits.gatewaySessionCpuMs },
   };
 }

@@ -66,13 +66,25 @@ export class GatewayHost {
     return loader.get(id, () => gatewayWorkerCode(code, env));
   }
 
+  /**
+   * Whether a request for this tenant reaches an isolate that may hold its sessions: inline, always;
+   * loader, only a pinned get() isolate (a load() isolate lives for one request and holds none).
+   */
+  hasIsolate(tenantId: number): boolean {
+    return this.mode === "inline" || this.pinned.has(tenantId);
+  }
+
   get pinnedCount(): number {
     return this.pinned.size;
   }
 
-  async fetch(tenant: TenantRef, request: Request, env: GatewayEnv, ctx: ExecutionContext): Promise<Response> {
+  /**
+   * Runs `request` in the tenant's gateway. `cpuMs` bounds the CPU of this one invocation in loader
+   * mode (the platform enforces it; local workerd does not); inline, the edge's own limit applies.
+   */
+  async fetch(tenant: TenantRef, request: Request, env: GatewayEnv, ctx: ExecutionContext, cpuMs?: number): Promise<Response> {
     if (this.mode === "inline") return this.opts.inline!.fetch(request, env, ctx);
     const stub = await this.stubFor(tenant, env);
-    return stub.getEntrypoint().fetch(request);
+    return stub.getEntrypoint(undefined, cpuMs === undefined ? undefined : { limits: { cpuMs } }).fetch(request);
   }
 }

@@ -46,4 +46,65 @@ export const limits = {
   startupMessageBytesMax: 10_000,
   /** A WebSocket client that sends no StartupMessage within this time is disconnected. */
   startupTimeoutMs: 10_000,
+
+  // ---- fair shares between tenants (tenant-limits.ts; overridable by the EDGE_* vars for tests) ----
+
+  /**
+   * `/sql` requests of one tenant running at once in one edge isolate. A tenant's gateway runs its
+   * JavaScript on one thread, so past a handful of requests concurrency adds latency, not
+   * throughput: a typical request is well under a millisecond of CPU around one to three KV round
+   * trips of ~1 ms, so about eight in flight keep the isolate busy while KV answers. Each may
+   * hold up to a 10 MiB response (gateway http/limits.ts), so eight stay inside a 128 MB isolate.
+   * Locally every isolate shares one thread: this bound is what keeps one tenant's flood from
+   * queueing in front of another tenant's request.
+   */
+  sqlRequestsPerTenantMax: 8,
+  /**
+   * `/sql` requests of one tenant waiting (FIFO) for one of those slots. Four times the running
+   * bound absorbs a burst (a page firing a few dozen queries at once) while bounding what a
+   * flooder parks in the isolate; past it requests are refused at once with 53300.
+   */
+  sqlQueuePerTenantMax: 32,
+  /**
+   * Longest a `/sql` request waits in that queue before it is refused with 53300. A queued request
+   * normally waits a few milliseconds; two seconds is a clear sign of overload, and short enough
+   * that a client's retry with backoff sees the pressure instead of a hung request.
+   */
+  sqlQueueWaitMsMax: 2_000,
+  /**
+   * Postgres sessions (`/v2` WebSockets past authentication) of one tenant in one edge isolate.
+   * PostgreSQL's default max_connections is 100, and drivers and pools are sized for it; each
+   * session holds a gateway session (settings, prepared statements, an open transaction's write
+   * buffer) in the tenant's one isolate, so the isolate's memory, not the edge, is the real limit.
+   * The 101st session is refused with FATAL 53300.
+   */
+  pgSessionsPerTenantMax: 100,
+  /**
+   * How long the edge waits for a gateway to acknowledge a forwarded CancelRequest before it closes
+   * the cancel connection anyway. The gateway answers at once (a map lookup); this bounds a cancel
+   * aimed at an isolate that is stuck in a statement that never yields.
+   */
+  cancelForwardTimeoutMs: 5_000,
+  /**
+   * CPU a gateway isolate may spend on one `/sql` (or `/cancel`) request, passed to the platform as
+   * the entrypoint's `limits.cpuMs` (Worker Loader). 30 s is the platform's default per request:
+   * a single HTTP query that computes for that long is a runaway, and the platform ends it. (The
+   * engine's own budget and statement_timeout are meant to stop it long before; local workerd
+   * enforces none of these CPU limits.)
+   */
+  gatewayRequestCpuMs: 30_000,
+  /**
+   * CPU a gateway isolate may spend on one Postgres connection (`/v2`: one invocation that serves
+   * every statement of the session, possibly for hours), and the ceiling for any invocation (the
+   * loaded WorkerCode's `limits.cpuMs`). 300,000 ms is the platform's maximum; a lower value could
+   * end a healthy long-lived session that has simply done a lot of work, so per-statement bounds
+   * are the engine's job, and this only stops a session that is out of control.
+   */
+  gatewaySessionCpuMs: 300_000,
+  /**
+   * Attempts to open a gateway session with a fresh BackendKeyData when the gateway already has a
+   * session with that process id (probability ~ sessions / 2^31 per attempt): three make a
+   * failure practically impossible without looping forever on a bug.
+   */
+  backendKeyAttemptsMax: 3,
 } as const;

@@ -9,6 +9,7 @@ import type { EdgeEnv } from "./env.ts";
 import { saltedPassword } from "../../durable-objects/router/scram.ts";
 import { PROTOCOL_VERSION_3, SSL_REQUEST_CODE } from "./pgwire/startup.ts";
 import { acceptPgWebSocket } from "./pgwire/websocket.ts";
+import { limits } from "./limits.ts";
 
 const edgeEnv = env as unknown as EdgeEnv;
 const worker = (exports as unknown as { default: Fetcher }).default;
@@ -221,6 +222,12 @@ describe("startup timeout (limits.startupTimeoutMs)", () => {
       loginFailed: refuse("loginFailed"),
       authenticate: refuse("authenticate"),
       openGateway: refuse("openGateway"),
+      admitSession: () => {
+        asked.push("admitSession");
+        throw new Error("admitSession must not be called");
+      },
+      issueBackendKey: refuse("issueBackendKey"),
+      cancel: refuse("cancel"),
       startupTimeoutMs,
     });
     const ws = res.webSocket!;
@@ -262,6 +269,9 @@ describe("gateway ending a connection", () => {
         gatewaySide.accept();
         return new Response(null, { status: 101, webSocket: pair[0] });
       },
+      admitSession: () => () => {},
+      issueBackendKey: async () => ({ processId: 1, secretKey: 2 }),
+      cancel: async () => {},
     });
     const ws = res.webSocket!;
     const frames: Uint8Array[] = [];
@@ -302,5 +312,64 @@ describe("gateway ending a connection", () => {
     await c.closed;
     await c.settle();
     expect(c.frames.map((f) => String.fromCharCode(f[0]!))).not.toContain("E");
+  });
+});
+
+describe("BackendKeyData pair taken in the gateway (limits.backendKeyAttemptsMax)", () => {
+  /** Logs in against a gateway stub that answers 409 `taken` times before accepting. */
+  async function loginWith(taken: number): Promise<{ attempts: string[]; frames: Uint8Array[]; closed: Promise<number>; settle: () => Promise<void> }> {
+    const route = { tenantId: 78, name: "acme", ttlMs: 60_000 };
+    const attempts: string[] = [];
+    let issued = 0;
+    const res = acceptPgWebSocket({
+      host: undefined,
+      credentials: async () => ({ route, verifier: { iterations: 1, salt: new Uint8Array(16), storedKey: new Uint8Array(32), serverKey: new Uint8Array(32) } }),
+      loginFailed: async () => {},
+      authenticate: async () => route,
+      openGateway: async (_route, request) => {
+        attempts.push(request.headers.get("warren-pg-backend-key") ?? "none");
+        if (attempts.length <= taken) return new Response("taken", { status: 409 });
+        const pair = new WebSocketPair();
+        pair[1].accept();
+        return new Response(null, { status: 101, webSocket: pair[0] });
+      },
+      admitSession: () => () => {},
+      issueBackendKey: async () => ({ processId: ++issued, secretKey: -issued }),
+      cancel: async () => {},
+    });
+    const ws = res.webSocket!;
+    const frames: Uint8Array[] = [];
+    let pending: Promise<void> = Promise.resolve();
+    ws.addEventListener("message", (e) => {
+      const d = e.data as ArrayBuffer | Blob;
+      pending = pending.then(async () => {
+        frames.push(new Uint8Array(d instanceof Blob ? await d.arrayBuffer() : d));
+      });
+    });
+    const closed = new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code)));
+    ws.accept();
+    const pw = new TextEncoder().encode("secret\0");
+    const password = new Uint8Array(5 + pw.length);
+    password[0] = 0x70;
+    new DataView(password.buffer).setInt32(1, 4 + pw.length);
+    password.set(pw, 5);
+    ws.send(new Uint8Array([...startupMessage({ user: "app.acme", database: "db" }), ...password]));
+    return { attempts, frames, closed, settle: () => pending };
+  }
+
+  it(`tries a fresh pair after each 409, up to ${limits.backendKeyAttemptsMax} attempts`, async () => {
+    const ok = await loginWith(limits.backendKeyAttemptsMax - 1);
+    await expect.poll(() => ok.attempts.length).toBe(limits.backendKeyAttemptsMax);
+    expect(new Set(ok.attempts).size).toBe(limits.backendKeyAttemptsMax);
+    await ok.settle();
+    expect(ok.frames.map((f) => String.fromCharCode(f[0]!))).not.toContain("E");
+
+    const refused = await loginWith(limits.backendKeyAttemptsMax);
+    await refused.closed;
+    await refused.settle();
+    expect(refused.attempts.length).toBe(limits.backendKeyAttemptsMax);
+    const fields = errorFields(refused.frames[refused.frames.length - 1]!);
+    expect(fields["C"]).toBe("08006");
+    expect(fields["M"]).toMatch(/refused the connection \(HTTP 409\)/);
   });
 });

@@ -5,19 +5,22 @@
 //
 //   POST /sql    Neon's HTTP API (http/sql-handler.ts)
 //   GET  /v2     a Postgres wire connection the edge already authenticated (pgwire/websocket.ts)
+//   POST /cancel a CancelRequest the edge routed here (pgwire/websocket.ts serveCancelRequest); the
+//                edge calls it as a request of its own, so it never waits behind a running query
 import type { GatewayEnv } from "./env.ts";
 import { newSessionFor } from "./http/engine.ts";
 import { localQuotaFor } from "./http/quota.ts";
 import { handleSql } from "./http/sql-handler.ts";
-import { servePgWebSocket } from "./pgwire/websocket.ts";
+import { serveCancelRequest, servePgWebSocket } from "./pgwire/websocket.ts";
 
 export default {
   async fetch(request: Request, env: GatewayEnv, _ctx?: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/v2") return servePgWebSocket(request, env);
+    if (url.pathname === "/cancel" && request.method === "POST") return serveCancelRequest(request, env);
     if (url.pathname === "/sql") return handleSql(request, () => newSessionFor(env, request), localQuotaFor(env.TENANT_ID, env.QUOTA));
     return Response.json(
-      { severity: "ERROR", code: "08P01", message: `the gateway serves POST /sql and GET /v2, not ${request.method} ${url.pathname}` },
+      { severity: "ERROR", code: "08P01", message: `the gateway serves POST /sql, GET /v2 and POST /cancel, not ${request.method} ${url.pathname}` },
       { status: 404 },
     );
   },

@@ -2,7 +2,10 @@
 // connects to). The edge does everything that needs a secret or the control plane, then hands the
 // connection to the tenant's gateway and only pipes bytes:
 //
-//   SSLRequest / GSSENCRequest → 'N'        CancelRequest → close quietly (nothing to cancel here)
+//   SSLRequest / GSSENCRequest → 'N'
+//   CancelRequest(processId, secretKey) → ctx.cancel: the pair names the tenant (backend-key.ts);
+//     the gateway cancels that session's statement as a request of its own; then close without a
+//     reply, as Postgres does (a wrong pair changes nothing and looks the same to the client)
 //   StartupMessage → tenant (user NAME.T | options --cluster=T | database T.DB | Host label)
 //     → credentials (cached verifier; unknown 3D000, suspended 57P03, throttled 28000)
 //     → authentication:
@@ -11,8 +14,10 @@
 //         cleartext, when the client already sent its PasswordMessage behind the StartupMessage
 //         (@neondatabase/serverless pipelineConnect="password"): AuthenticationCleartextPassword,
 //         checked through the route cache (router on a miss)              (wrong password 28P01)
+//     → a session slot of the tenant (ctx.admitSession; the tenant's limit reached → FATAL 53300)
 //     → open a WebSocket to the gateway (GatewayHost.fetch GET /v2, the same loader path as /sql)
-//       with the session's user, database and startup parameters in headers the edge alone sets
+//       with the session's user, database, startup parameters and its BackendKeyData pair (issued
+//       here, ctx.issueBackendKey) in headers the edge alone sets
 //     → pipe bytes both ways; the gateway sends AuthenticationOk, ParameterStatus, … ReadyForQuery.
 //
 // Anything other than the expected message before authentication completes is a protocol
@@ -27,7 +32,8 @@ import {
   ErrorResponse,
 } from "../../gateway/pgwire/backend.ts";
 import { BodyReader, MessageReader } from "../../gateway/pgwire/reader.ts";
-import { frameBytes, PGWIRE_HEADERS } from "../../gateway/pgwire/websocket.ts";
+import { formatBackendKey, type BackendKey } from "../../gateway/pgwire/backends.ts";
+import { BACKEND_KEY_TAKEN_STATUS, frameBytes, PGWIRE_HEADERS } from "../../gateway/pgwire/websocket.ts";
 import type { Route } from "../../../durable-objects/router/tenant-router.ts";
 import { identifyTenant, type TenantIdentity } from "../tenant-identity.ts";
 import { limits } from "../limits.ts";
@@ -46,6 +52,18 @@ export interface PgWebSocketContext {
   authenticate(name: string, password: string): Promise<Route>;
   /** Opens the WebSocket to the tenant's gateway. */
   openGateway(route: Route, request: Request): Promise<Response>;
+  /**
+   * Counts a session of the tenant; returns the function that ends it. Throws PgError 53300 when
+   * the tenant is at its session limit.
+   */
+  admitSession(route: Route): () => void;
+  /** A fresh BackendKeyData pair for a session of this tenant. */
+  issueBackendKey(tenantId: number): Promise<BackendKey>;
+  /**
+   * Forwards a CancelRequest to the gateway of the tenant its pair names, if any; resolves once the
+   * gateway has it (or after a bound). Never throws: a cancel that reaches nothing is not an error.
+   */
+  cancel(key: BackendKey): Promise<void>;
   /** Time allowed from accept to a completed login; limits.startupTimeoutMs unless a test overrides it. */
   startupTimeoutMs?: number;
 }
@@ -56,6 +74,7 @@ type Phase =
   | { name: "sasl-initial"; identity: TenantIdentity; params: Record<string, string>; creds: Credentials }
   | { name: "sasl-final"; identity: TenantIdentity; params: Record<string, string>; creds: Credentials; exchange: ScramServerExchange }
   | { name: "piping"; gateway: WebSocket }
+  | { name: "cancel" }
   | { name: "closed" };
 
 export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
@@ -67,6 +86,8 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
   const auth = new MessageReader(limits.startupMessageBytesMax, limits.startupMessageBytesMax * 4);
   let phase = { name: "startup" } as Phase;
   let chain: Promise<void> = Promise.resolve();
+  /** Ends the session's slot of its tenant (set once admitted). */
+  let endSession: (() => void) | null = null;
 
   const send = (bytes: Uint8Array) => {
     try {
@@ -80,6 +101,7 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
     const was = phase;
     phase = { name: "closed" };
     clearTimeout(timer);
+    endSession?.();
     if (err !== null) send(encodeOne((out) => ErrorResponse(out, err, "FATAL")));
     try {
       server.close(1000, err?.code ?? reason);
@@ -106,8 +128,10 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
         send(NO_ENCRYPTION);
         return;
       case "CancelRequest":
-        // Queries run to completion in the gateway; there is nothing to cancel. Postgres closes
-        // a cancel connection without a reply, and so do we.
+        // Nothing else may follow on this connection; Postgres closes it without a reply once the
+        // signal is sent, and so do we once the gateway has the request.
+        phase = { name: "cancel" };
+        await ctx.cancel({ processId: packet.processId, secretKey: packet.secretKey });
         finish(null, "cancel");
         return;
       case "StartupMessage": {
@@ -137,10 +161,17 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
     const headers = new Headers({ upgrade: "websocket", [PGWIRE_HEADERS.startup]: JSON.stringify(forwarded) });
     headers.set(PGWIRE_HEADERS.user, identity.user ?? params["user"] ?? "warren");
     headers.set(PGWIRE_HEADERS.database, identity.database ?? params["database"] ?? "defaultdb");
-    const res = await ctx.openGateway(route, new Request("http://gateway/v2", { headers }));
-    const gateway = res.webSocket;
-    if (res.status !== 101 || gateway === null) {
-      throw new PgError("connection_failure", `the gateway of virtual cluster "${identity.tenant}" refused the connection (HTTP ${res.status})`);
+    endSession = ctx.admitSession(route);
+    // The process id must be unique among the tenant's sessions in its gateway; on the rare clash
+    // (about sessions / 2^31) the gateway says so and a fresh pair is issued.
+    let res: Response | null = null;
+    for (let attempt = 0; attempt < limits.backendKeyAttemptsMax && (res === null || res.status === BACKEND_KEY_TAKEN_STATUS); attempt++) {
+      headers.set(PGWIRE_HEADERS.backendKey, formatBackendKey(await ctx.issueBackendKey(route.tenantId)));
+      res = await ctx.openGateway(route, new Request("http://gateway/v2", { headers }));
+    }
+    const gateway = res!.webSocket;
+    if (res!.status !== 101 || gateway === null) {
+      throw new PgError("connection_failure", `the gateway of virtual cluster "${identity.tenant}" refused the connection (HTTP ${res!.status})`);
     }
     gateway.accept();
     clearTimeout(timer);

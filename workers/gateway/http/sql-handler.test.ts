@@ -16,6 +16,7 @@ const INT8 = { tableID: 0, columnID: 0, dataTypeID: 20, dataTypeSize: 8, dataTyp
 function recorder(): { session: SqlSession; log: Array<[string, Array<string | null> | undefined]>; sessions: number } {
   const state = { log: [] as Array<[string, Array<string | null> | undefined]>, sessions: 0, session: null as unknown as SqlSession };
   state.session = {
+    cancel: () => false,
     async execute(sql, params): Promise<StatementResult[]> {
       state.log.push([sql, params]);
       if (sql.includes("boom")) {
@@ -216,5 +217,49 @@ describe("POST /sql quota", () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { code: string }).code).toBe("53400");
     expect(rec.log).toEqual([]);
+  });
+});
+
+describe("POST /sql when the client goes away (request.signal)", () => {
+  /** A session whose one statement runs until cancel(), which fails it with 57014 as the engine does. */
+  function slowSession(): { session: SqlSession; log: string[] } {
+    const log: string[] = [];
+    let stop: ((e: PgError) => void) | null = null;
+    const session: SqlSession = {
+      execute: (sql) => {
+        log.push(sql);
+        if (sql !== "select slow") return Promise.resolve([{ command: sql.split(" ")[0]!.toUpperCase(), rowCount: null, fields: [], rows: [] }]);
+        return new Promise((_resolve, reject) => (stop = reject));
+      },
+      cancel: () => {
+        log.push("cancel");
+        if (stop === null) return false;
+        stop(new PgError("query_canceled", "canceling statement due to user request"));
+        stop = null;
+        return true;
+      },
+    };
+    return { session, log };
+  }
+
+  it("cancels the running statement; a batch's transaction is rolled back", async () => {
+    const { session, log } = slowSession();
+    const client = new AbortController();
+    const req = new Request(post({ queries: [{ query: "select slow", params: [] }] }), { signal: client.signal });
+    const done = handleSql(req, () => session);
+    await new Promise((r) => setTimeout(r, 20));
+    client.abort();
+    const res = await done;
+    expect(((await res.json()) as { code: string }).code).toBe("57014");
+    expect(log).toEqual(["BEGIN", "select slow", "cancel", "ROLLBACK"]);
+  });
+
+  it("runs nothing when the client is already gone", async () => {
+    const { session, log } = slowSession();
+    const client = new AbortController();
+    client.abort();
+    const res = await handleSql(new Request(post({ query: "select 1" }), { signal: client.signal }), () => session);
+    expect(((await res.json()) as { code: string }).code).toBe("57014");
+    expect(log).toEqual([]);
   });
 });

@@ -4,6 +4,10 @@
 //
 // Order of checks: size → JSON → shape → headers, all before a session exists, so bad input never
 // executes anything.
+//
+// A client that goes away mid-request (request.signal aborts: workerd's enable_request_signal, and
+// the edge forwards its own request's signal) cancels the running statement (session.cancel()), so
+// the statement stops at its next check point and a batch's transaction is rolled back.
 import { PgError, toPgError } from "../../../common/errors.ts";
 import { egressRequestUnits } from "../../../common/request-units.ts";
 import type { SqlSession, StatementResult } from "../sql/result.ts";
@@ -37,8 +41,16 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
   }
   try {
     await quota.admit();
+    if (request.signal?.aborted) throw new PgError("query_canceled", "canceling statement due to user request: the client went away");
     const session = await newSession();
-    const body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
+    const onAbort = () => session.cancel();
+    request.signal?.addEventListener("abort", onAbort);
+    let body: unknown;
+    try {
+      body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
+    } finally {
+      request.signal?.removeEventListener("abort", onAbort);
+    }
     // Encoded once: the bytes measured against the limit are the bytes sent.
     const bytes = encoder.encode(JSON.stringify(body));
     const size = bytes.byteLength;

@@ -9,6 +9,12 @@
 // FATAL ErrorResponse 08P01 and the connection closes, nothing of it is executed. An SQL error is
 // an ERROR: in the simple protocol it ends the query string; in the extended protocol every
 // message up to the next Sync is skipped, as Postgres does.
+//
+// How a connection ends (end()): the running statement is cancelled (session.cancel()), the
+// message chain drains, and an open transaction is rolled back, whatever the reason: the client
+// went away, a FATAL error, pg_terminate_backend (terminate(): FATAL 57P01), or
+// idle_in_transaction_session_timeout (FATAL 25P03 once the session has waited that long for the
+// client inside a transaction).
 import { PgError, toPgError } from "../../../common/errors.ts";
 import type { FieldDescription, StatementResult } from "../sql/result.ts";
 import {
@@ -41,8 +47,10 @@ import { planCopyOut, runCopyOut } from "./copy-out.ts";
 import { decodeFrontend, type FormatCode, type FrontendKind, type MessageOf } from "./frontend.ts";
 import { pgwireLimits } from "./limits.ts";
 import { decodeUtf8, MessageReader } from "./reader.ts";
+import type { BackendKey } from "./backends.ts";
 import type { PgwireSession } from "./session.ts";
 import { splitStatements, type CopyCommand, type StatementInfo } from "./statements.ts";
+import { parseDurationMs } from "./startup-settings.ts";
 
 export interface ConnectionIO {
   send(bytes: Uint8Array): void;
@@ -66,6 +74,8 @@ export interface ConnectionOptions {
   /** The connection's role, reported as session_authorization. */
   user: string;
   quota?: ConnectionQuota;
+  /** The BackendKeyData pair to report (the edge issued it); a random one when absent. */
+  backendKey?: BackendKey;
 }
 
 interface Prepared {
@@ -135,6 +145,24 @@ export class PgConnection {
   private copy: { sink: CopyIn; rest: StatementInfo[] } | null = null;
   /** Fallback transaction tracking when the session has no transactionStatus(). */
   private failedInTxn = false;
+  private readonly backendKey: BackendKey;
+  /** A message is being handled now (a statement may be running). */
+  private busy = false;
+  /** pg_terminate_backend asked to end the connection: FATAL 57P01 once the running message ends. */
+  private terminating = false;
+  /** ReadyForQuery was the last thing sent: the session waits for the client. */
+  private awaitingClient = false;
+  /** idle_in_transaction_session_timeout in ms (0: off), read from the session at start and after SET. */
+  private idleInTransactionTimeoutMs = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private ended: Promise<void> | null = null;
+  /**
+   * Hands a pg_terminate_backend over to this connection's own request context. terminate() runs
+   * in ANOTHER session's request, and workerd refuses I/O on behalf of a different request (the
+   * FATAL would be dropped and the socket left open); a promise created here, though, continues
+   * here when that other request resolves it.
+   */
+  private readonly wakeForTerminate: () => void;
   closed = false;
 
   constructor(opts: ConnectionOptions) {
@@ -142,6 +170,15 @@ export class PgConnection {
     this.io = opts.io;
     this.user = opts.user;
     this.quota = opts.quota;
+    let wake!: () => void;
+    void new Promise<void>((resolve) => (wake = resolve)).then(() => this.terminateNow());
+    this.wakeForTerminate = wake;
+    if (opts.backendKey !== undefined) {
+      this.backendKey = opts.backendKey;
+    } else {
+      const key = crypto.getRandomValues(new Int32Array(2));
+      this.backendKey = { processId: (key[0]! & 0x7fffffff) || 1, secretKey: key[1]! };
+    }
   }
 
   /** AuthenticationOk, ParameterStatus…, BackendKeyData, ReadyForQuery: what follows a successful login. */
@@ -156,16 +193,18 @@ export class PgConnection {
         ParameterStatus(this.out, name, values.get(name)!);
         this.reported.set(name, values.get(name)!);
       }
-      const key = crypto.getRandomValues(new Int32Array(2));
-      BackendKeyData(this.out, key[0]! & 0x7fffffff, key[1]!);
-      ReadyForQuery(this.out, this.status());
-      this.flush();
+      BackendKeyData(this.out, this.backendKey.processId, this.backendKey.secretKey);
+      await this.readIdleInTransactionTimeout();
+      this.readyForQuery();
     });
   }
 
   /** Bytes from the client, in order. Never throws; a fatal problem closes the connection. */
   receive(bytes: Uint8Array): Promise<void> {
     if (this.closed) return Promise.resolve();
+    // The client spoke: whatever it sends, the session is no longer idle in its transaction.
+    this.awaitingClient = false;
+    this.clearIdleTimer();
     this.queuedBytes += bytes.length;
     if (this.queuedBytes > pgwireLimits.pendingBytesMax) {
       this.fatal(new PgError("program_limit_exceeded", `more than ${pgwireLimits.pendingBytesMax} bytes received ahead of the server`, { hint: "Read the server's responses before sending more." }));
@@ -175,39 +214,110 @@ export class PgConnection {
       this.queuedBytes -= bytes.length;
       this.reader.push(bytes);
       for (let frame = this.reader.next(); frame !== null && !this.closed; frame = this.reader.next()) {
+        this.awaitingClient = false;
         await this.dispatch(decodeFrontend(frame));
       }
       this.flush();
     });
   }
 
-  /** The client went away. */
-  end(): void {
-    this.closed = true;
+  /**
+   * The connection is over (the client went away, or it ended itself): nothing more is read, the
+   * running statement is cancelled, and once it has stopped an open transaction is rolled back.
+   * Idempotent; resolves when the rollback is done.
+   */
+  end(): Promise<void> {
+    this.ended ??= (async () => {
+      this.closed = true;
+      this.clearIdleTimer();
+      this.session.cancel();
+      await this.chain; // never rejects: enqueue catches
+      if (this.session.inTransaction) await this.session.execute("ROLLBACK").catch(() => undefined);
+    })();
+    return this.ended;
+  }
+
+  /**
+   * pg_terminate_backend: FATAL 57P01 and the end of the connection. A running statement is
+   * cancelled first, and its results are not sent; between statements it happens at once.
+   */
+  terminate(): void {
+    if (this.closed || this.terminating) return;
+    this.terminating = true;
+    this.session.cancel(); // a statement running now stops at its next check point
+    this.wakeForTerminate();
+  }
+
+  /** terminate(), continued in this connection's own context. */
+  private terminateNow(): void {
+    // While a message is being handled, enqueue reports it when that message ends.
+    if (this.closed || this.busy) return;
+    this.fatal(ADMIN_SHUTDOWN());
   }
 
   private enqueue(f: () => Promise<void>): Promise<void> {
     this.chain = this.chain.then(async () => {
       if (this.closed) return;
+      this.busy = true;
       try {
         await f();
       } catch (err) {
-        this.fatal(toPgError(err));
+        if (!this.terminating) this.fatal(toPgError(err));
+      } finally {
+        this.busy = false;
       }
+      if (this.terminating) {
+        this.out.take(); // results of a terminated session are not delivered, as in Postgres
+        this.fatal(ADMIN_SHUTDOWN());
+        return;
+      }
+      this.armIdleTimer();
     });
     return this.chain;
   }
 
   private fatal(err: PgError): void {
     if (this.closed) return;
+    this.terminating = false; // so flush() sends this last message
     ErrorResponse(this.out, err, "FATAL");
     this.flush();
     this.closed = true;
     this.io.close(1000, err.code);
+    void this.end();
+  }
+
+  // ---- idle_in_transaction_session_timeout ----
+
+  /** After a message: if the session now waits for the client inside a transaction, start the clock. */
+  private armIdleTimer(): void {
+    this.clearIdleTimer();
+    if (this.closed || !this.awaitingClient || this.copy !== null || this.queuedBytes > 0) return;
+    const ms = this.idleInTransactionTimeoutMs;
+    if (ms <= 0 || this.status() === "I") return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      this.fatal(new PgError("idle_in_transaction_session_timeout", "terminating connection due to idle-in-transaction timeout"));
+    }, ms);
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /** Reads the setting through SHOW (the session's only interface); a session without it has it off. */
+  private async readIdleInTransactionTimeout(): Promise<void> {
+    try {
+      const [r] = await this.session.execute("SHOW idle_in_transaction_session_timeout");
+      const v = r?.rows[0]?.[0];
+      this.idleInTransactionTimeoutMs = typeof v === "string" ? (parseDurationMs(v) ?? 0) : 0;
+    } catch {
+      // Unknown to the session, or not readable now (an aborted transaction): keep the last value.
+    }
   }
 
   private flush(): void {
-    if (this.out.size === 0 || this.closed) return;
+    if (this.out.size === 0 || this.closed || this.terminating) return;
     const bytes = this.out.take();
     this.quota?.chargeEgress(bytes.length);
     this.io.send(bytes);
@@ -226,6 +336,7 @@ export class PgConnection {
       this.flush();
       this.closed = true;
       this.io.close(1000, "terminate");
+      void this.end();
     },
     // Outside COPY, Postgres accepts and ignores these (a failed COPY leaves the client sending).
     CopyData: async () => {},
@@ -265,7 +376,10 @@ export class PgConnection {
       const results = await this.session.execute(sql, params);
       // ROLLBACK TO SAVEPOINT ends the failed state of the transaction it is in.
       if (info?.transactionControl && results.some((r) => r.command === "ROLLBACK")) this.failedInTxn = false;
-      if (info?.kind === "VariableSetStmt" || info?.kind === "DiscardStmt") await this.reportChangedParameters();
+      if (info?.kind === "VariableSetStmt" || info?.kind === "DiscardStmt") {
+        await this.reportChangedParameters();
+        await this.readIdleInTransactionTimeout();
+      }
       return results;
     } catch (err) {
       if (this.session.inTransaction) this.failedInTxn = true;
@@ -369,6 +483,7 @@ export class PgConnection {
   private readyForQuery(): void {
     ReadyForQuery(this.out, this.status());
     this.flush();
+    this.awaitingClient = true;
   }
 
   // ---- COPY (copy-in.ts, copy-out.ts) ----
@@ -628,6 +743,7 @@ export class PgConnection {
 
 /** COPY TO: how long to wait before asking the transport for its unsent bytes again. */
 const COPY_DRAIN_POLL_MS = 2;
+const ADMIN_SHUTDOWN = () => new PgError("admin_shutdown", "terminating connection due to administrator command");
 
 /** Frames of at most ~256 KiB while streaming a result. */
 const OUTBOX_FLUSH_BYTES = 256 * 1024;

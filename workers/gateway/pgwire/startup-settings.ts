@@ -55,3 +55,16 @@ export function settingsFromStartup(params: Record<string, string>): Record<stri
   }
   return settings;
 }
+
+const DURATION_UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A time setting as Postgres reads one whose base unit is milliseconds (statement_timeout,
+ * idle_in_transaction_session_timeout): a number, optionally a unit (us, ms, s, min, h, d), spaces
+ * allowed between; a bare number is milliseconds. null when the text is not such a value.
+ */
+export function parseDurationMs(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/.exec(text);
+  if (m === null) return null;
+  return Math.round(Number(m[1]) * DURATION_UNIT_MS[m[2] ?? "ms"]!);
+}

@@ -1,13 +1,18 @@
 // The gateway's end of a Postgres connection: the edge has read the startup packet and
 // authenticated the client, then opens this WebSocket to the tenant's gateway (GET /v2 on the
 // gateway's fetch, with the session's identity in headers only the edge sets) and pipes the
-// client's bytes through it. Here each WebSocket is one PgConnection over one SQL session.
+// client's bytes through it. Here each WebSocket is one PgConnection over one SQL session, listed
+// in the tenant's BackendRegistry (backends.ts) under the BackendKeyData pair the edge issued, so a
+// CancelRequest (POST /cancel from the edge) and pg_cancel_backend / pg_terminate_backend find it.
+// When the edge closes the WebSocket (the client went away), the running statement is cancelled
+// and an open transaction rolled back (PgConnection.end()).
 import { PgError, toPgError } from "../../../common/errors.ts";
 import { egressRequestUnits } from "../../../common/request-units.ts";
 import type { GatewayEnv } from "../env.ts";
 import { localQuotaFor } from "../http/quota.ts";
 import { createSession } from "../sql/session.ts";
 import { encodeOne, ErrorResponse } from "./backend.ts";
+import { backendsOf, parseBackendKey, type Backend, type BackendKey } from "./backends.ts";
 import { PgConnection, type ConnectionIO } from "./connection.ts";
 import type { PgwireSession } from "./session.ts";
 import { settingsFromStartup } from "./startup-settings.ts";
@@ -21,7 +26,22 @@ export const PGWIRE_HEADERS = {
   database: "warren-session-database",
   /** JSON object of the StartupMessage's other parameters (application_name, options, …). */
   startup: "warren-pg-startup",
+  /** The session's BackendKeyData pair, "processId:secretKey" (backends.ts formatBackendKey); on /v2 and /cancel. */
+  backendKey: "warren-pg-backend-key",
 } as const;
+
+/** The gateway's answer to an upgrade whose process id another session of the tenant holds here. */
+export const BACKEND_KEY_TAKEN_STATUS = 409;
+
+/**
+ * POST /cancel from the edge: a CancelRequest for the session with the pair in
+ * PGWIRE_HEADERS.backendKey. Answers 200 {"canceled": bool}; a wrong pair changes nothing.
+ */
+export function serveCancelRequest(request: Request, env: GatewayEnv): Response {
+  const key = parseBackendKey(request.headers.get(PGWIRE_HEADERS.backendKey));
+  const canceled = key !== null && backendsOf(env.TENANT_ID).cancelRequest(key);
+  return Response.json({ canceled });
+}
 
 /** A binary frame's bytes; binary messages arrive as ArrayBuffer or Blob depending on the runtime. */
 export async function frameBytes(data: unknown): Promise<Uint8Array> {
@@ -45,9 +65,43 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return Response.json({ severity: "ERROR", code: "08P01", message: "GET /v2 expects a WebSocket upgrade" }, { status: 426 });
   }
+  const backends = backendsOf(env.TENANT_ID);
+  const headerKey = request.headers.get(PGWIRE_HEADERS.backendKey);
+  let key: BackendKey;
+  if (headerKey === null) {
+    // Not from the edge's session path (tests): a pair no CancelRequest can name, but a usable pid.
+    key = { processId: backends.unusedProcessId(), secretKey: crypto.getRandomValues(new Int32Array(1))[0]! };
+  } else {
+    const parsed = parseBackendKey(headerKey);
+    if (parsed === null) return Response.json({ severity: "ERROR", code: "XX000", message: "malformed backend key from the edge" }, { status: 500 });
+    if (backends.has(parsed.processId)) {
+      return Response.json({ severity: "ERROR", code: "XX000", message: "process id in use; issue another backend key" }, { status: BACKEND_KEY_TAKEN_STATUS });
+    }
+    key = parsed;
+  }
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   server.accept();
+  // One TenantKV channel for the connection's KV batches: a batch through an open channel costs
+  // about a third of a fresh TenantKV invocation (measured: 0.9–1.2 ms vs 2.4–4.7 ms per batch;
+  // pg point select p50 6.1–8.0 -> 3.6–5.1 ms). It must be closed with the connection: an RPC
+  // stub left to the garbage collector can crash local workerd (common/rpc.ts).
+  const connKv = requestKv(env.KV);
+  let conn: PgConnection | undefined;
+  let backend: Backend | undefined;
+  // However the connection ends (the edge closed the WebSocket because the client went away, or
+  // the connection closed it after Terminate / FATAL): the running statement is cancelled, an open
+  // transaction dies with the connection (its writes were never committed), then the session
+  // leaves the registry and the KV channel is closed.
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    void (conn?.end() ?? Promise.resolve()).then(() => {
+      if (backend !== undefined) backends.remove(backend);
+      connKv.close();
+    });
+  };
   const io: ConnectionIO = {
     send: (bytes: Uint8Array) => {
       try {
@@ -62,55 +116,54 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
       } catch {
         // Already closed.
       }
+      release();
     },
   };
   // COPY TO's back-pressure, where the runtime reports unsent bytes (workerd does not today).
   if (typeof (server as { bufferedAmount?: unknown }).bufferedAmount === "number") io.bufferedBytes = () => server.bufferedAmount;
-  let conn: PgConnection;
-  let session: PgwireSession;
-  // One TenantKV channel for the connection's KV batches: a batch through an open channel costs
-  // about a third of a fresh TenantKV invocation (measured: 0.9–1.2 ms vs 2.4–4.7 ms per batch;
-  // pg point select p50 6.1–8.0 -> 3.6–5.1 ms). It must be closed with the connection: an RPC
-  // stub left to the garbage collector can crash local workerd (common/rpc.ts).
-  const connKv = requestKv(env.KV);
+  server.addEventListener("close", release);
+  server.addEventListener("error", release);
   try {
     const user = request.headers.get(PGWIRE_HEADERS.user) ?? "warren";
     const database = request.headers.get(PGWIRE_HEADERS.database) ?? "defaultdb";
     const settings = { ...settingsFromStartup(startupParams(request)), user, database };
-    session = createSession({ kv: connKv.kv, tenantId: Number(env.TENANT_ID), settings }) as PgwireSession;
+    const session = createSession({
+      kv: connKv.kv,
+      tenantId: Number(env.TENANT_ID),
+      settings,
+      backend: { processId: key.processId, signal: (processId, action) => backends.signal(processId, action) },
+    }) as PgwireSession;
     const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
-    conn = new PgConnection({
+    const c = new PgConnection({
       session,
       io,
       user,
+      backendKey: key,
       quota: { admit: () => quota.admit(), chargeEgress: (bytes) => quota.charge(egressRequestUnits(bytes)) },
     });
+    const b: Backend = { key, cancel: () => session.cancel(), terminate: () => c.terminate() };
+    if (!backends.add(b)) throw new PgError("internal_error", `process id ${key.processId} was taken while the session started`);
+    conn = c;
+    backend = b;
   } catch (err) {
     io.send(encodeOne((out) => ErrorResponse(out, toPgError(err), "FATAL")));
     io.close(1000, "startup failed");
-    connKv.close();
     return new Response(null, { status: 101, webSocket: client });
   }
+  const connection = conn;
   let frames: Promise<void> = Promise.resolve();
   server.addEventListener("message", (event) => {
     // Blob frames convert asynchronously; the chain keeps them in arrival order.
     frames = frames.then(async () => {
       try {
         // Not awaited: the connection queues bytes itself (and bounds how many wait).
-        void conn.receive(await frameBytes(event.data));
+        void connection.receive(await frameBytes(event.data));
       } catch (err) {
         io.send(encodeOne((out) => ErrorResponse(out, toPgError(err), "FATAL")));
         io.close(1000, "protocol violation");
-        conn.end();
       }
     });
   });
-  server.addEventListener("close", () => {
-    conn.end();
-    // An open transaction dies with its connection; its buffered writes were never committed.
-    const rolledBack = session.inTransaction ? session.execute("ROLLBACK").catch(() => undefined) : Promise.resolve();
-    void rolledBack.then(() => connKv.close());
-  });
-  void conn.start();
+  void connection.start();
   return new Response(null, { status: 101, webSocket: client });
 }

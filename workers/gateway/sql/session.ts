@@ -18,6 +18,7 @@ import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/han
 import { nodeKind, type PgNode } from "./parse/ast.ts";
 import { parseSql } from "./parse/parser.ts";
 import type { FieldDescription, SqlSession, StatementResult } from "./result.ts";
+import type { SessionBackend } from "./session-backend.ts";
 import { Sequences } from "./sequences.ts";
 import { Settings } from "./settings.ts";
 import { StatementRunner, type StatementEnv, type TxnState } from "./statement.ts";
@@ -31,6 +32,8 @@ export interface SessionOptions {
   tenantId: number;
   /** Startup parameters: user, database, application_name, search_path, TimeZone, … */
   settings?: Record<string, string>;
+  /** The connection's services for pg_backend_pid() and friends (pgwire gives one; HTTP none). */
+  backend?: SessionBackend;
 }
 
 /** Retries of a statement outside an explicit transaction after a conflict (nothing was sent yet). */
@@ -88,8 +91,10 @@ export class Session implements SqlSession {
   private open: OpenTxn | null = null;
   private readonly user: string;
   private readonly database: string;
+  private readonly backend: SessionBackend | undefined;
 
   constructor(opts: SessionOptions, transport?: KvTransport) {
+    this.backend = opts.backend;
     this.kv = new KvClient(transport ?? capabilityTransport(opts.kv));
     this.ks = new Keyspace(opts.tenantId);
     this.store = new CatalogStore(opts.tenantId, this.ks);
@@ -107,6 +112,14 @@ export class Session implements SqlSession {
   /** Counters of KV work done by this session (tests and EXPLAIN read them). */
   get kvStats(): KvClient["stats"] {
     return this.kv.stats;
+  }
+
+  /**
+   * Placeholder until the executor's check points land (another engineer's change, which replaces
+   * this): reports that no statement was stopped, which is the truth today.
+   */
+  cancel(): boolean {
+    return false;
   }
 
   get inTransaction(): boolean {
@@ -284,6 +297,7 @@ export class Session implements SqlSession {
         return null;
       },
       onlineIndexBuild: undefined,
+      backend: this.backend,
       uniqueRowId: () => {
         // Time in ms, then 22 random-and-counter bits: unique across gateways without coordination.
         rowIdCounter = (rowIdCounter + 1) & 0x3ff;

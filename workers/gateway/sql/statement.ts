@@ -34,6 +34,7 @@ import { nodeKind, type PgNode } from "./parse/ast.ts";
 import { formatPlan, instrument, type PlanNode } from "./plan/plan-node.ts";
 import { plan } from "./plan/planner.ts";
 import type { FieldDescription, StatementResult } from "./result.ts";
+import type { SessionBackend } from "./session-backend.ts";
 import type { Sequences } from "./sequences.ts";
 import type { Settings } from "./settings.ts";
 import type { Datum } from "./types/datum.ts";
@@ -60,6 +61,8 @@ export interface StatementEnv {
   params: ReadonlyArray<string | null>;
   /** Session functions (current_setting for the session's identity values). */
   sessionValue(name: string): string | null;
+  /** The connection's services for pg_backend_pid / pg_cancel_backend / pg_terminate_backend; absent over HTTP. */
+  backend: SessionBackend | undefined;
   uniqueRowId(): bigint;
   /** Row codecs by table version, kept for the session (building one per statement is waste). */
   codecs: (t: TableDesc) => RowCodec;
@@ -198,6 +201,12 @@ export class StatementRunner {
       }
       case "unique_rowid":
         return this.env.uniqueRowId();
+      case "pg_backend_pid":
+        return this.env.backend?.processId ?? 0;
+      case "pg_cancel_backend":
+      case "pg_terminate_backend":
+        if (args[0] === null) return null;
+        return this.env.backend?.signal(args[0] as number, name === "pg_cancel_backend" ? "cancel" : "terminate") ?? false;
     }
   }
 

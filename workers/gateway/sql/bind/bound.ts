@@ -31,7 +31,17 @@ export type Expr =
   /** A session-dependent function evaluated by the executor (nextval, current_setting, …). */
   | { readonly kind: "special"; readonly type: SqlType; readonly name: SpecialFn; readonly args: readonly Expr[] };
 
-export type SpecialFn = "nextval" | "currval" | "setval" | "current_setting" | "set_config" | "lastval" | "unique_rowid";
+export type SpecialFn =
+  | "nextval"
+  | "currval"
+  | "setval"
+  | "current_setting"
+  | "set_config"
+  | "lastval"
+  | "unique_rowid"
+  | "pg_backend_pid"
+  | "pg_cancel_backend"
+  | "pg_terminate_backend";
 
 export type ExprKind = Expr["kind"];
 

@@ -443,7 +443,16 @@ function bindSpecialFunction(b: Binder, name: string, args: Expr[], loc: unknown
     case "user":
       return { kind: "special", type: Types.text, name: "current_setting", args: [constExpr(Types.text, `warren.${name}`)] };
     case "pg_backend_pid":
-      return constExpr(Types.int4, 1);
+      if (args.length !== 0) throw new PgError("undefined_function", `function pg_backend_pid with ${args.length} arguments does not exist`, pos(loc));
+      return { kind: "special", type: Types.int4, name, args: [] };
+    case "pg_cancel_backend":
+    case "pg_terminate_backend": {
+      // pg_terminate_backend(pid, timeout) also takes a wait in ms; termination here is immediate.
+      if (args.length !== 1 && !(name === "pg_terminate_backend" && args.length === 2)) {
+        throw new PgError("undefined_function", `function ${name} with ${args.length} arguments does not exist`, pos(loc));
+      }
+      return { kind: "special", type: BOOL, name, args: args.map((a, i) => coerce(b, a, i === 0 ? Types.int4 : Types.int8)) };
+    }
     // concat and concat_ws print each argument with its type's output function, as Postgres does.
     case "concat": {
       const ctx = b.evalContext;

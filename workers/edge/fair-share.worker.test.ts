@@ -1,0 +1,263 @@
+// The edge's fair shares and cancellation, inside workerd, with a stand-in gateway loaded through
+// the Worker Loader exactly as real gateways are (so requests cross a real isolate boundary):
+//   - /sql: a tenant's requests beyond EDGE_SQL_REQUESTS_PER_TENANT wait, beyond the queue they get
+//     400 53300 with Retry-After, and another tenant is served meanwhile;
+//   - /sql: a client that goes away aborts the gateway's request (its request.signal fires);
+//   - /v2: sessions beyond EDGE_PG_SESSIONS_PER_TENANT get FATAL 53300; a CancelRequest with the
+//     BackendKeyData pair reaches that tenant's gateway as POST /cancel; a wrong pair reaches nothing;
+//     closing the client closes the gateway's end.
+// The stand-in keeps a log in its module scope; a /sql query "log" reads it.
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { directoryOf } from "../../durable-objects/env.ts";
+import { createEdge } from "./app.ts";
+import type { EdgeEnv } from "./env.ts";
+import type { GatewayCode } from "./gateway-env.ts";
+import { CANCEL_REQUEST_CODE, PROTOCOL_VERSION_3 } from "./pgwire/startup.ts";
+
+const STAND_IN = `
+const log = [];
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/sql") {
+      const { query } = await request.json();
+      if (query === "log") return Response.json(log);
+      const ms = Number(query.replace("sleep ", ""));
+      log.push("start " + query);
+      const aborted = await new Promise((resolve) => {
+        request.signal.addEventListener("abort", () => { log.push("aborted " + query); resolve(true); });
+        setTimeout(() => resolve(false), ms);
+      });
+      if (!aborted) log.push("done " + query);
+      return Response.json({ command: "SELECT", rowCount: 0, rows: [], fields: [] });
+    }
+    if (url.pathname === "/cancel" && request.method === "POST") {
+      log.push("cancel " + request.headers.get("warren-pg-backend-key"));
+      return Response.json({ canceled: true });
+    }
+    if (url.pathname === "/v2") {
+      const key = request.headers.get("warren-pg-backend-key");
+      log.push("session " + key);
+      const pair = new WebSocketPair();
+      pair[1].accept();
+      const [pid, secret] = key.split(":").map(Number);
+      const k = new Uint8Array(13);
+      const v = new DataView(k.buffer);
+      k[0] = 75; v.setInt32(1, 12); v.setInt32(5, pid); v.setInt32(9, secret);
+      pair[1].send(k);
+      pair[1].addEventListener("close", () => log.push("closed " + key));
+      return new Response(null, { status: 101, webSocket: pair[0] });
+    }
+    return new Response("no", { status: 404 });
+  },
+};`;
+const standIn: GatewayCode = { version: "fair-share-stand-in", mainModule: "g.js", modules: { "g.js": STAND_IN } };
+
+const baseEnv = env as unknown as EdgeEnv;
+
+function ctx(): ExecutionContext {
+  return { exports, props: {}, waitUntil() {}, passThroughOnException() {} } as unknown as ExecutionContext;
+}
+
+let counter = 0;
+async function makeTenant(password = "tenant-password-1"): Promise<{ name: string; id: number; password: string }> {
+  const name = `fs${Date.now().toString(36)}${counter++}`;
+  const r = await directoryOf(baseEnv).create(name, password);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
+
+function edgeWith(vars: Partial<EdgeEnv>) {
+  const edge = createEdge({
+    gatewayCode: () => standIn,
+    inlineGateway: { fetch: async () => new Response("inline gateway must not be used", { status: 500 }) },
+  });
+  const e: EdgeEnv = { ...baseEnv, GATEWAY_MODE: "loader", GATEWAY_ISOLATES_MAX: "0", ...vars };
+  const sql = (t: { name: string; password: string }, query: string, signal?: AbortSignal) =>
+    edge.fetch(
+      new Request("http://edge.test/sql", {
+        method: "POST",
+        headers: { "Neon-Connection-String": `postgresql://app.${t.name}:${t.password}@localhost/db` },
+        body: JSON.stringify({ query, params: [] }),
+        signal,
+      }),
+      e,
+      ctx(),
+    );
+  const log = async (t: { name: string; password: string }) => (await (await sql(t, "log")).json()) as string[];
+  const v2 = () => edge.fetch(new Request("http://edge.test/v2", { headers: { upgrade: "websocket" } }), e, ctx());
+  return { sql, log, v2, edge };
+}
+
+describe("/sql fair share per tenant", () => {
+  it("runs EDGE_SQL_REQUESTS_PER_TENANT, queues the next, refuses the rest with 400 53300; another tenant is served meanwhile", async () => {
+    const { sql, log } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "2", EDGE_SQL_QUEUE_PER_TENANT: "1", EDGE_SQL_QUEUE_WAIT_MS: "10000" });
+    const flooder = await makeTenant();
+    const victim = await makeTenant();
+    const flood = ["sleep 400", "sleep 401", "sleep 402", "sleep 403"].map((q) => sql(flooder, q));
+    const refused = await Promise.race(flood.map((p, i) => p.then((r) => ({ i, r }))));
+    expect(refused.i).toBe(3);
+    expect(refused.r.status).toBe(400);
+    expect(refused.r.headers.get("retry-after")).toBe("1");
+    const body = (await refused.r.json()) as { code: string; message: string };
+    expect(body.code).toBe("53300");
+    expect(body.message).toContain(`virtual cluster "${flooder.name}": 2 running and 1 waiting`);
+    const t0 = performance.now();
+    expect((await sql(victim, "sleep 0")).status).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(300); // not behind the flooder's 400 ms requests
+    for (const p of flood.slice(0, 3)) expect((await p).status).toBe(200);
+    const events = await log(flooder);
+    // The queued request started only after one of the first two finished.
+    expect(events.indexOf("start sleep 402")).toBeGreaterThan(Math.min(events.indexOf("done sleep 400"), events.indexOf("done sleep 401")));
+    expect(events).not.toContain("start sleep 403");
+  });
+
+  it("refuses a queued request after EDGE_SQL_QUEUE_WAIT_MS with 53300", async () => {
+    const { sql } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "1", EDGE_SQL_QUEUE_PER_TENANT: "1", EDGE_SQL_QUEUE_WAIT_MS: "100" });
+    const t = await makeTenant();
+    const running = sql(t, "sleep 600");
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = performance.now();
+    const res = await sql(t, "sleep 0");
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
+    expect(((await res.json()) as { code: string; message: string }).message).toMatch(/waited 100 ms for one of its 1 concurrent request slots/);
+    expect((await running).status).toBe(200);
+  });
+
+  it("aborts the gateway's request when the client goes away, and frees the slot", async () => {
+    const { sql, log } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "2", EDGE_SQL_QUEUE_PER_TENANT: "0" });
+    const t = await makeTenant();
+    const other = sql(t, "sleep 300"); // holds the second slot, so the freed one is the only way in
+    const client = new AbortController();
+    const gone = sql(t, "sleep 5000", client.signal).catch(() => null);
+    await expect.poll(async () => (await log(t)).includes("start sleep 5000"), { timeout: 5_000 }).toBe(true);
+    client.abort();
+    await gone;
+    await expect.poll(async () => (await log(t)).includes("aborted sleep 5000"), { timeout: 5_000 }).toBe(true);
+    expect((await sql(t, "sleep 0")).status).toBe(200); // the slot was given back
+    await other;
+  });
+});
+
+// ---- /v2 ----
+
+function startupMessage(params: Record<string, string>): Uint8Array {
+  const enc = new TextEncoder();
+  const parts: number[] = [];
+  for (const [k, v] of Object.entries(params)) parts.push(...enc.encode(k), 0, ...enc.encode(v), 0);
+  parts.push(0);
+  const b = new Uint8Array(8 + parts.length);
+  new DataView(b.buffer).setInt32(0, b.length);
+  new DataView(b.buffer).setInt32(4, PROTOCOL_VERSION_3);
+  b.set(parts, 8);
+  return b;
+}
+
+function passwordMessage(password: string): Uint8Array {
+  const pw = new TextEncoder().encode(password + "\0");
+  const b = new Uint8Array(5 + pw.length);
+  b[0] = 0x70;
+  new DataView(b.buffer).setInt32(1, 4 + pw.length);
+  b.set(pw, 5);
+  return b;
+}
+
+function cancelRequest(pid: number, key: number): Uint8Array {
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  v.setInt32(0, 16);
+  v.setInt32(4, CANCEL_REQUEST_CODE);
+  v.setInt32(8, pid);
+  v.setInt32(12, key);
+  return b;
+}
+
+interface Client {
+  ws: WebSocket;
+  frames: Uint8Array[];
+  closed: Promise<void>;
+  isClosed(): boolean;
+}
+
+async function open(res: Response): Promise<Client> {
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  const frames: Uint8Array[] = [];
+  let closedNow = false;
+  const closed = new Promise<void>((resolve) =>
+    ws.addEventListener("close", () => {
+      closedNow = true;
+      resolve();
+    }),
+  );
+  ws.addEventListener("message", (e) => {
+    const d = e.data as ArrayBuffer | Blob | string;
+    if (typeof d === "string") frames.push(new TextEncoder().encode(d));
+    else if (d instanceof Blob) void d.arrayBuffer().then((b) => frames.push(new Uint8Array(b)));
+    else frames.push(new Uint8Array(d));
+  });
+  ws.accept();
+  return { ws, frames, closed, isClosed: () => closedNow };
+}
+
+/** Logs in with a pipelined cleartext password; resolves with the BackendKeyData the stand-in sent. */
+async function login(v2: () => Promise<Response>, t: { name: string; password: string }): Promise<Client & { pid: number; key: number }> {
+  const c = await open(await v2());
+  c.ws.send(new Uint8Array([...startupMessage({ user: `app.${t.name}`, database: "db" }), ...passwordMessage(t.password)]));
+  await expect.poll(() => c.frames.find((f) => f[0] === 75) ?? (c.isClosed() ? "closed" : undefined), { timeout: 5_000 }).toBeDefined();
+  const k = c.frames.find((f) => f[0] === 75);
+  if (k === undefined) return { ...c, pid: 0, key: 0 };
+  const v = new DataView(k.buffer, k.byteOffset);
+  return { ...c, pid: v.getInt32(5), key: v.getInt32(9) };
+}
+
+function errorFields(msg: Uint8Array): Record<string, string> {
+  const out: Record<string, string> = {};
+  let at = 5;
+  const dec = new TextDecoder();
+  while (msg[at] !== 0) {
+    const end = msg.indexOf(0, at + 1);
+    out[String.fromCharCode(msg[at]!)] = dec.decode(msg.subarray(at + 1, end));
+    at = end + 1;
+  }
+  return out;
+}
+
+describe("/v2 sessions and CancelRequest", () => {
+  it("admits EDGE_PG_SESSIONS_PER_TENANT sessions, refuses the next with FATAL 53300, and admits again after one closes", async () => {
+    const { v2, sql, log } = edgeWith({ EDGE_PG_SESSIONS_PER_TENANT: "2" });
+    const t = await makeTenant();
+    const a = await login(v2, t);
+    const b = await login(v2, t);
+    expect(a.pid).toBeGreaterThan(0);
+    expect(b.pid).not.toBe(a.pid);
+    const c = await login(v2, t);
+    await c.closed;
+    const fields = errorFields(c.frames.find((f) => f[0] === 69)!);
+    expect(fields).toMatchObject({ S: "FATAL", C: "53300", M: `too many connections for virtual cluster "${t.name}": the limit is 2 sessions per edge isolate` });
+    a.ws.close(1000, "bye");
+    // The client's close reaches the gateway's end, and frees the slot.
+    await expect.poll(async () => (await log(t)).includes(`closed ${a.pid}:${a.key}`), { timeout: 5_000 }).toBe(true);
+    const d = await login(v2, t);
+    expect(d.pid).toBeGreaterThan(0);
+    void sql;
+  });
+
+  it("routes a CancelRequest with the session's pair to its tenant's gateway as POST /cancel, closes it without a reply; a wrong pair reaches nothing", async () => {
+    const { v2, log } = edgeWith({});
+    const t = await makeTenant();
+    const s = await login(v2, t);
+    const wrong = await open(await v2());
+    wrong.ws.send(cancelRequest(s.pid, s.key ^ 1));
+    await wrong.closed;
+    expect(wrong.frames).toEqual([]);
+    const right = await open(await v2());
+    right.ws.send(cancelRequest(s.pid, s.key));
+    await right.closed;
+    expect(right.frames).toEqual([]);
+    // The edge closes the cancel connection only once the gateway has the request.
+    const events = await log(t);
+    expect(events.filter((e) => e.startsWith("cancel "))).toEqual([`cancel ${s.pid}:${s.key}`]);
+  });
+});

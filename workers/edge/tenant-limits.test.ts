@@ -1,0 +1,29 @@
+// The isolate's per-tenant limits: limits.ts by default, the EDGE_* vars when set (tests reach the
+// edges with them), and a malformed var refused rather than silently ignored.
+import { describe, expect, it } from "vitest";
+import { limits } from "./limits.ts";
+import { isolateTenantLimits, limitsFor } from "./tenant-limits.ts";
+
+describe("tenant limits", () => {
+  it("defaults to limits.ts", () => {
+    expect(isolateTenantLimits({})).toEqual({
+      sqlRequestsMax: limits.sqlRequestsPerTenantMax,
+      sqlQueueMax: limits.sqlQueuePerTenantMax,
+      sqlQueueWaitMs: limits.sqlQueueWaitMsMax,
+      pgSessionsMax: limits.pgSessionsPerTenantMax,
+    });
+  });
+
+  it("takes the EDGE_* vars (0 is a valid queue length and wait, not a valid running or session count)", () => {
+    const l = isolateTenantLimits({ EDGE_SQL_REQUESTS_PER_TENANT: "1", EDGE_SQL_QUEUE_PER_TENANT: "0", EDGE_SQL_QUEUE_WAIT_MS: "0", EDGE_PG_SESSIONS_PER_TENANT: "3" });
+    expect(l).toEqual({ sqlRequestsMax: 1, sqlQueueMax: 0, sqlQueueWaitMs: 0, pgSessionsMax: 3 });
+    expect(() => isolateTenantLimits({ EDGE_SQL_REQUESTS_PER_TENANT: "0" })).toThrow(/EDGE_SQL_REQUESTS_PER_TENANT must be an integer of at least 1/);
+    expect(() => isolateTenantLimits({ EDGE_PG_SESSIONS_PER_TENANT: "ten" })).toThrow(/EDGE_PG_SESSIONS_PER_TENANT/);
+    expect(() => isolateTenantLimits({ EDGE_SQL_QUEUE_WAIT_MS: "-5" })).toThrow(/EDGE_SQL_QUEUE_WAIT_MS/);
+  });
+
+  it("gives every tenant the isolate's limits until the control plane sends per-tenant ones", () => {
+    const isolate = isolateTenantLimits({});
+    expect(limitsFor(isolate, { tenantId: 2, name: "acme" })).toEqual(isolate);
+  });
+});

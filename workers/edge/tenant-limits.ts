@@ -1,0 +1,60 @@
+// What one tenant may use of one edge isolate: concurrent `/sql` requests (and how many wait, and
+// how long) and Postgres sessions. The values are limits.ts's, overridable per deployment by vars
+// (tests use them to reach the edges with a handful of requests instead of hundreds):
+//
+//   EDGE_SQL_REQUESTS_PER_TENANT   limits.sqlRequestsPerTenantMax
+//   EDGE_SQL_QUEUE_PER_TENANT      limits.sqlQueuePerTenantMax
+//   EDGE_SQL_QUEUE_WAIT_MS         limits.sqlQueueWaitMsMax
+//   EDGE_PG_SESSIONS_PER_TENANT    limits.pgSessionsPerTenantMax
+//
+// The seam for per-tenant values: `limitsFor(route)` is the one place that decides a tenant's
+// limits. Today every tenant gets the isolate's values; when the control plane keeps a per-tenant
+// setting, the router's Route carries it (cached with the route, so still no call per query) and
+// limitsFor merges it over these.
+import type { TenantRef } from "./gateway-env.ts";
+import { limits } from "./limits.ts";
+
+export interface TenantLimits {
+  /** `/sql` requests running at once. */
+  sqlRequestsMax: number;
+  /** `/sql` requests waiting for a running slot, in arrival order. */
+  sqlQueueMax: number;
+  /** Longest a `/sql` request waits for a slot. */
+  sqlQueueWaitMs: number;
+  /** Postgres sessions (`/v2` past authentication). */
+  pgSessionsMax: number;
+}
+
+/** The vars of tenant-limits (a subset of EdgeEnv). */
+export interface TenantLimitVars {
+  EDGE_SQL_REQUESTS_PER_TENANT?: string;
+  EDGE_SQL_QUEUE_PER_TENANT?: string;
+  EDGE_SQL_QUEUE_WAIT_MS?: string;
+  EDGE_PG_SESSIONS_PER_TENANT?: string;
+}
+
+/** The isolate's limits: limits.ts, with any var overriding its value. Throws on a malformed var. */
+export function isolateTenantLimits(vars: TenantLimitVars): TenantLimits {
+  return {
+    sqlRequestsMax: parseVar("EDGE_SQL_REQUESTS_PER_TENANT", vars.EDGE_SQL_REQUESTS_PER_TENANT, limits.sqlRequestsPerTenantMax, 1),
+    sqlQueueMax: parseVar("EDGE_SQL_QUEUE_PER_TENANT", vars.EDGE_SQL_QUEUE_PER_TENANT, limits.sqlQueuePerTenantMax, 0),
+    sqlQueueWaitMs: parseVar("EDGE_SQL_QUEUE_WAIT_MS", vars.EDGE_SQL_QUEUE_WAIT_MS, limits.sqlQueueWaitMsMax, 0),
+    pgSessionsMax: parseVar("EDGE_PG_SESSIONS_PER_TENANT", vars.EDGE_PG_SESSIONS_PER_TENANT, limits.pgSessionsPerTenantMax, 1),
+  };
+}
+
+/**
+ * One tenant's limits. The seam for a per-tenant setting from the control plane: it would arrive on
+ * the cached route and be merged over `isolate` here; nothing else needs to change.
+ */
+export function limitsFor(isolate: TenantLimits, _tenant: TenantRef): TenantLimits {
+  return isolate;
+}
+
+function parseVar(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined || text === "") return fallback;
+  if (!/^[0-9]{1,7}$/.test(text) || Number(text) < min) {
+    throw new Error(`${name} must be an integer of at least ${min}, not ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}

@@ -1,0 +1,106 @@
+// Per-tenant admission of /sql requests at its edges: exactly sqlRequestsMax run, exactly
+// sqlQueueMax wait in arrival order, the next is refused at once (53300), a waiter is refused after
+// sqlQueueWaitMs (53300) or when its client goes away (57014), and one tenant's line never holds up
+// another's.
+import { describe, expect, it } from "vitest";
+import type { PgError } from "../../common/errors.ts";
+import { TenantRequestQueue } from "./tenant-request-queue.ts";
+
+const acme = { tenantId: 2, name: "acme" };
+const other = { tenantId: 3, name: "other" };
+const bounds = { sqlRequestsMax: 2, sqlQueueMax: 3, sqlQueueWaitMs: 60_000 };
+
+async function refusal(p: Promise<unknown>): Promise<PgError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as PgError;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("TenantRequestQueue", () => {
+  it("runs sqlRequestsMax at once, queues sqlQueueMax, refuses the next at once with 53300 naming the limit", async () => {
+    const q = new TenantRequestQueue();
+    const running = [await q.acquire(acme, bounds), await q.acquire(acme, bounds)];
+    const waiting = [q.acquire(acme, bounds), q.acquire(acme, bounds), q.acquire(acme, bounds)];
+    expect(q.stats(2)).toEqual({ running: 2, waiting: 3 });
+    const err = await refusal(q.acquire(acme, bounds));
+    expect(err.code).toBe("53300");
+    expect(err.message).toBe('too many concurrent /sql requests for virtual cluster "acme": 2 running and 3 waiting (per edge isolate)');
+    expect(err.hint).toMatch(/Retry/);
+    expect(q.stats(2)).toEqual({ running: 2, waiting: 3 });
+    for (const r of running) r();
+    const next = await Promise.all(waiting.slice(0, 2));
+    expect(q.stats(2)).toEqual({ running: 2, waiting: 1 });
+    for (const r of next) r();
+    (await waiting[2]!)();
+    expect(q.stats(2)).toEqual({ running: 0, waiting: 0 });
+    expect(q.tenantsTracked).toBe(0);
+  });
+
+  it("hands freed slots to waiters in arrival order", async () => {
+    const q = new TenantRequestQueue();
+    const b = { ...bounds, sqlRequestsMax: 1 };
+    const first = await q.acquire(acme, b);
+    const order: number[] = [];
+    const waiters = [1, 2, 3].map((n) => q.acquire(acme, b).then((release) => (order.push(n), release)));
+    first();
+    for (const w of waiters) (await w)();
+    expect(order).toEqual([1, 2, 3]);
+  });
+
+  it("refuses a waiter after sqlQueueWaitMs (53300) and gives its place up", async () => {
+    const q = new TenantRequestQueue();
+    const b = { sqlRequestsMax: 1, sqlQueueMax: 1, sqlQueueWaitMs: 100 };
+    const held = await q.acquire(acme, b);
+    const t0 = performance.now();
+    const err = await refusal(q.acquire(acme, b));
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
+    expect(err.code).toBe("53300");
+    expect(err.message).toBe('a /sql request for virtual cluster "acme" waited 100 ms for one of its 1 concurrent request slots (per edge isolate)');
+    expect(q.stats(2)).toEqual({ running: 1, waiting: 0 });
+    const next = q.acquire(acme, b); // the place is free again
+    held();
+    (await next)();
+  });
+
+  it("drops a waiter whose client went away (57014); an aborted signal is refused before queueing", async () => {
+    const q = new TenantRequestQueue();
+    const b = { ...bounds, sqlRequestsMax: 1 };
+    const held = await q.acquire(acme, b);
+    const client = new AbortController();
+    const waiting = q.acquire(acme, b, client.signal);
+    expect(q.stats(2).waiting).toBe(1);
+    client.abort();
+    expect((await refusal(waiting)).code).toBe("57014");
+    expect(q.stats(2).waiting).toBe(0);
+    expect((await refusal(q.acquire(acme, b, client.signal))).code).toBe("57014");
+    held();
+    expect(q.tenantsTracked).toBe(0);
+  });
+
+  it("keeps tenants apart: one tenant's full line does not delay another", async () => {
+    const q = new TenantRequestQueue();
+    const b = { sqlRequestsMax: 1, sqlQueueMax: 0, sqlQueueWaitMs: 1000 };
+    const held = await q.acquire(acme, b);
+    expect((await refusal(q.acquire(acme, b))).code).toBe("53300");
+    const release = await q.acquire(other, b);
+    expect(q.stats(3)).toEqual({ running: 1, waiting: 0 });
+    release();
+    held();
+  });
+
+  it("ignores a second release (a slot is never handed out twice)", async () => {
+    const q = new TenantRequestQueue();
+    const b = { ...bounds, sqlRequestsMax: 1 };
+    const r = await q.acquire(acme, b);
+    const w = q.acquire(acme, b);
+    r();
+    r();
+    const r2 = await w;
+    expect(q.stats(2)).toEqual({ running: 1, waiting: 0 });
+    r2();
+    expect(q.stats(2)).toEqual({ running: 0, waiting: 0 });
+  });
+});
