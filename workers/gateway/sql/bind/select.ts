@@ -6,7 +6,7 @@ import { visibleColumns } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
 import { commonType } from "../bridge/casts.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { Oid, type SqlType, Types, typeFromOid } from "../types/type.ts";
+import { arrayOf, Oid, type SqlType, Types, typeFromOid } from "../types/type.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, CteDef, Expr, JoinType, OutputColumn, Rel, SortKey, WindowCall } from "./bound.ts";
 import { AGG_BASE, bindExpr, bindSortBy, coerce, coerceBool, ctxFor, type ExprContext, exprKey, sortKeyOf, WIN_BASE } from "./expr.ts";
@@ -315,6 +315,9 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
   throw new PgError("feature_not_supported", `${kind} in FROM is not supported`);
 }
 
+/** Set-returning functions the binder turns into function scans. */
+export const SET_RETURNING = new Set(["generate_series", "unnest", "regexp_matches", "regexp_split_to_table"]);
+
 /** The set-returning calls in a select-list expression (not inside subqueries or window calls). */
 function findSrfCalls(node: unknown, out: PgNode[] = []): PgNode[] {
   if (Array.isArray(node)) {
@@ -325,7 +328,7 @@ function findSrfCalls(node: unknown, out: PgNode[] = []): PgNode[] {
       if (k === "FuncCall") {
         const fc = v as PgNode;
         const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
-        if ((fname === "generate_series" || fname === "unnest") && fc["over"] === undefined) {
+        if (SET_RETURNING.has(fname) && fc["over"] === undefined) {
           out.push(fc);
           continue;
         }
@@ -348,6 +351,11 @@ export function bindSrf(name: string, args: Expr[], colName: string): Rel {
     const a = args[0];
     if (a === undefined || a.type.elem === undefined) throw new PgError("undefined_function", "function unnest requires an array argument");
     return { kind: "srf", name, args, cols: [outCol(colName, a.type.elem)] };
+  }
+  if (name === "regexp_matches" || name === "regexp_split_to_table") {
+    if (args.length < 2 || args.length > 3) throw new PgError("undefined_function", `function ${name} with ${args.length} arguments does not exist`);
+    const text = args.map((a) => coerce(a, Types.text));
+    return { kind: "srf", name, args: text, cols: [outCol(colName, name === "regexp_matches" ? arrayOf(Types.text) : Types.text)] };
   }
   throw new PgError("feature_not_supported", `set-returning function ${name} is not supported in FROM`);
 }

@@ -8,6 +8,9 @@ import { formatType, Oid, type SqlType, Types } from "../types/type.ts";
 import { castFn, checkInt8, checkIntRange, isIntType, isNumericCategory, isStringType, numericRank } from "./casts.ts";
 import { compareDatums } from "./compare.ts";
 import { formatText } from "./text.ts";
+// LIKE and regular expressions have one implementation each, in functions/ (bounded matchers).
+import { likeMatch } from "../functions/patterns.ts";
+import { regexMatch } from "../functions/regexp.ts";
 
 export interface Resolved {
   /** Result type. */
@@ -154,42 +157,6 @@ function comparable(l: SqlType, r: SqlType): SqlType | null {
   return null;
 }
 
-function likeToRegex(pattern: string, escape: string | null, flags: string): RegExp {
-  let re = "^";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (escape !== null && c === escape) {
-      i++;
-      if (i < pattern.length) re += pattern[i]!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      continue;
-    }
-    if (c === "%") re += "[\\s\\S]*";
-    else if (c === "_") re += "[\\s\\S]";
-    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  }
-  return new RegExp(`${re}$`, flags);
-}
-
-const likeCache = new Map<string, RegExp>();
-export function likeMatch(s: string, pattern: string, insensitive: boolean, escape: string | null = "\\"): boolean {
-  const key = `${insensitive ? "i" : "c"}${escape ?? ""}\u0000${pattern}`;
-  let re = likeCache.get(key);
-  if (re === undefined) {
-    re = likeToRegex(pattern, escape, insensitive ? "is" : "s");
-    if (likeCache.size > 1000) likeCache.clear();
-    likeCache.set(key, re);
-  }
-  return re.test(s);
-}
-
-function regexMatch(s: string, pattern: string, flags: string): boolean {
-  try {
-    return new RegExp(pattern, flags).test(s);
-  } catch (err) {
-    throw new PgError("invalid_regular_expression", `invalid regular expression: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
 function undefinedOperator(op: string, l: SqlType | null, r: SqlType): PgError {
   const shown = l === null ? `${op} ${formatType(r)}` : `${formatType(l)} ${op} ${formatType(r)}`;
   return new PgError("undefined_function", `operator does not exist: ${shown}`, {
@@ -242,8 +209,8 @@ export function resolveBinaryOperator(op: string, lIn: SqlType, rIn: SqlType): R
   }
   if (["~", "!~", "~*", "!~*"].includes(op) && isStringType(l) && isStringType(r)) {
     const neg = op.startsWith("!");
-    const flags = op.endsWith("*") ? "i" : "";
-    return { type: Types.bool, argTypes: [Types.text, Types.text], fn: ([a, b]) => regexMatch(a as string, b as string, flags) !== neg };
+    const insensitive = op.endsWith("*");
+    return { type: Types.bool, argTypes: [Types.text, Types.text], fn: ([a, b]) => regexMatch(a as string, b as string, insensitive) !== neg };
   }
   if ((op === "&" || op === "|" || op === "#" || op === "<<" || op === ">>") && isIntType(l) && isIntType(r)) {
     const t = plain(higher(l, r));

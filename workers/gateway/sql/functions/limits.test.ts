@@ -3,7 +3,7 @@ import { evalContext } from "../types/context.ts";
 import { Types } from "../types/type.ts";
 import { applyFunction, resolveFunction } from "./functions.ts";
 import { PATTERN_CACHE_MAX, STRING_RESULT_CHARS_MAX } from "./limits.ts";
-import { patternCacheSize, regexMatch } from "./patterns.ts";
+import { patternCacheSize, regexMatch } from "./regexp.ts";
 
 const ctx = evalContext();
 

@@ -22,7 +22,8 @@ import {
   jsonbText, jsonTextOf,
 } from "./json-functions.ts";
 import { parseJsonb } from "../types/json.ts";
-import { likeMatch, regexMatch } from "./patterns.ts";
+import { likeMatch } from "./patterns.ts";
+import { regexMatch } from "./regexp.ts";
 import { selectCandidate, type ArgSpec, type Candidate, type Volatility } from "./resolve.ts";
 import { arrayCat, arrayContains, arrayOverlaps } from "./array-functions.ts";
 

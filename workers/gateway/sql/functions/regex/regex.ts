@@ -1,0 +1,138 @@
+// A compiled PostgreSQL regular expression and its search: the entry point of this folder.
+//
+//   compileRegex(pattern, options) ── parser.ts → ast ── subre.ts → tree (+ flags)
+//                                          └─ nfa.ts: one NFA per tree node / lookaround (lazily)
+//   regex.exec(subject, from, captures) ── simulate.ts: leftmost start, longest/shortest end
+//                                          └─ dissect.ts: capture positions (Postgres's rules)
+
+import { PgError } from "../../../../../common/errors.ts";
+import { REGEX_BACKREF_STEPS_MAX, REGEX_PATTERN_CHARS_MAX } from "../limits.ts";
+import { SHORTER } from "./ast.ts";
+import { BackrefDissector, dissect, type Captures, type TreeAutomata } from "./dissect.ts";
+import { compileNfa, type Nfa } from "./nfa.ts";
+import { parseRegex, type CompileOptions } from "./parser.ts";
+import { Meter, searchLeftmost, matchEnds, Subject } from "./simulate.ts";
+import { alternationFragment, buildTree, numberTree, type Subre } from "./subre.ts";
+
+export { Meter, Subject } from "./simulate.ts";
+export type { CompileOptions } from "./parser.ts";
+
+export class Regex implements TreeAutomata {
+  /** Number of capturing groups. */
+  readonly groups: number;
+  readonly icase: boolean;
+  private readonly tree: Subre;
+  private readonly nodes: Subre[];
+  private readonly nfas: Array<Nfa | undefined>;
+  private readonly lookarounds: Array<{ nfa: Nfa; ahead: boolean; negate: boolean }>;
+  private readonly groupBodies;
+  private readonly hasBackrefs: boolean;
+  private readonly stateBudget = { states: 0 };
+
+  constructor(pattern: string, options: CompileOptions) {
+    if (pattern.length > REGEX_PATTERN_CHARS_MAX) {
+      throw new PgError("program_limit_exceeded", `regular expression is too long (${pattern.length} characters; at most ${REGEX_PATTERN_CHARS_MAX})`);
+    }
+    const parsed = parseRegex(pattern, options);
+    this.groups = parsed.groups;
+    this.icase = options.icase;
+    this.groupBodies = parsed.groupBodies;
+    this.hasBackrefs = parsed.hasBackrefs;
+    this.tree = buildTree(parsed.root);
+    this.nodes = numberTree(this.tree);
+    this.nfas = new Array(this.nodes.length);
+    this.lookarounds = parsed.lookarounds.map((la) => ({
+      nfa: compileNfa(alternationFragment(la.body), this.groupBodies, this.stateBudget),
+      ahead: la.ahead,
+      negate: la.negate,
+    }));
+    // Compile the whole-pattern automaton now, so an over-large pattern fails at compile time.
+    this.nfa(this.tree);
+  }
+
+  nfa(t: Subre): Nfa {
+    let n = this.nfas[t.id];
+    if (n === undefined) {
+      n = compileNfa(t.frag, this.groupBodies, this.stateBudget);
+      this.nfas[t.id] = n;
+    }
+    return n;
+  }
+
+  /** Whether the whole RE prefers the shortest match (its first quantifier is non-greedy). */
+  get prefersShortest(): boolean {
+    return (this.tree.flags & SHORTER) !== 0;
+  }
+
+  /** Total NFA states compiled so far (for tests of the size limit). */
+  get stateCount(): number {
+    return this.stateBudget.states;
+  }
+
+  subject(text: string | Int32Array, meter = new Meter()): Subject {
+    const cps = typeof text === "string" ? toCodePoints(text) : text;
+    if (this.hasBackrefs && meter.limit === Number.POSITIVE_INFINITY) meter.limit = meter.steps + REGEX_BACKREF_STEPS_MAX;
+    return new Subject(cps, this.lookarounds, meter);
+  }
+
+  /**
+   * The first match starting at or after `from` (in code points): [start, end] of the match, then
+   * [start, end] of each group (-1, -1 for a group that did not participate), or null. Captures
+   * are computed only when `withCaptures`, as Postgres skips them when the caller needs none.
+   */
+  exec(subj: Subject, from: number, withCaptures: boolean): Captures | null {
+    if (from > subj.length) return null;
+    const caps = new Int32Array(withCaptures ? (this.groups + 1) * 2 : 2).fill(-1);
+    if (this.hasBackrefs) return this.execBackrefs(subj, from, caps);
+    const span = searchLeftmost(this.nfa(this.tree), subj, from, this.prefersShortest);
+    if (span === null) return null;
+    caps[0] = span[0];
+    caps[1] = span[1];
+    if (withCaptures && this.groups > 0) dissect(this.tree, span[0], span[1], subj, this, caps);
+    return caps;
+  }
+
+  /**
+   * With back-references the automaton only over-approximates; like Postgres's cfindloop, try
+   * starts left to right and, for each, ends from the preferred one until the tree verifies.
+   */
+  private execBackrefs(subj: Subject, from: number, callerCaps: Captures): Captures | null {
+    const caps = new Int32Array((this.groups + 1) * 2);
+    const top = this.nfa(this.tree);
+    const shortest = this.prefersShortest;
+    for (let begin = from; begin <= subj.length; begin++) {
+      const ends = matchEnds(top, subj, begin, subj.length);
+      const d = new BackrefDissector(subj, this, caps);
+      const count = subj.length - begin;
+      for (let i = 0; i <= count; i++) {
+        const k = shortest ? i : count - i;
+        if (ends[k] !== 1) continue;
+        caps.fill(-1);
+        if (d.dissect(this.tree, begin, begin + k)) {
+          caps[0] = begin;
+          caps[1] = begin + k;
+          callerCaps.set(caps.subarray(0, callerCaps.length));
+          return callerCaps;
+        }
+      }
+    }
+    return null;
+  }
+}
+
+export function toCodePoints(s: string): Int32Array {
+  const out = new Int32Array(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.codePointAt(i)!;
+    out[n++] = c;
+    if (c > 0xffff) i++;
+  }
+  return out.subarray(0, n);
+}
+
+export function fromCodePoints(cps: Int32Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i += 4096) s += String.fromCodePoint(...cps.subarray(i, Math.min(end, i + 4096)));
+  return s;
+}

@@ -1,0 +1,307 @@
+// The Pike VM: an NFA run over the text with the set of live states kept per position (Thompson's
+// simulation), so each position costs at most one visit per state and no input can make it
+// backtrack. A run goes forward (edges consume text[p]) or backward over the reversed automaton
+// (edges consume text[p-1]); each live state may carry one number (a start or origin position)
+// and, when two threads reach one state, the preferred number survives. Every state visit counts
+// one step on the Meter, which tests use to check linear growth and the back-reference matcher
+// uses as its budget.
+
+import type { AssertTest } from "./ast.ts";
+import { isWordChar } from "./charset.ts";
+import { EdgeKind, type Edge, type Nfa } from "./nfa.ts";
+import { PgError } from "../../../../../common/errors.ts";
+
+/** Counts matcher work; throws once `limit` is passed. */
+export class Meter {
+  steps = 0;
+  limit: number;
+
+  constructor(limit = Number.POSITIVE_INFINITY) {
+    this.limit = limit;
+  }
+
+  tick(n: number): void {
+    this.steps += n;
+    if (this.steps > this.limit) {
+      throw new PgError("invalid_regular_expression", "regular expression failed: regular expression is too complex", {
+        detail: `The match needed more than ${this.limit} steps; patterns with back-references are matched by backtracking, which is bounded.`,
+        hint: "Simplify the pattern or remove the back-reference.",
+      });
+    }
+  }
+}
+
+/** One text being matched: its code points, lookaround tables (built on first use) and the meter. */
+export class Subject {
+  private readonly lookTables: Array<Uint8Array | undefined> = [];
+  readonly text: Int32Array;
+  readonly meter: Meter;
+  private readonly lookarounds: ReadonlyArray<{ readonly nfa: Nfa; readonly ahead: boolean; readonly negate: boolean }>;
+
+  constructor(text: Int32Array, lookarounds: ReadonlyArray<{ readonly nfa: Nfa; readonly ahead: boolean; readonly negate: boolean }>, meter: Meter) {
+    this.text = text;
+    this.lookarounds = lookarounds;
+    this.meter = meter;
+  }
+
+  get length(): number {
+    return this.text.length;
+  }
+
+  private wordAt(p: number): boolean {
+    return p >= 0 && p < this.text.length && isWordChar(this.text[p]!);
+  }
+
+  test(t: AssertTest, p: number): boolean {
+    const n = this.text.length;
+    switch (t) {
+      case "bos": return p === 0;
+      case "eos": return p === n;
+      case "bol": return p === 0 || this.text[p - 1] === 10;
+      case "eol": return p === n || this.text[p] === 10;
+      case "wordStart": return !this.wordAt(p - 1) && this.wordAt(p);
+      case "wordEnd": return this.wordAt(p - 1) && !this.wordAt(p);
+      case "wordBoundary": return this.wordAt(p - 1) !== this.wordAt(p);
+      case "notWordBoundary": return this.wordAt(p - 1) === this.wordAt(p);
+    }
+  }
+
+  /**
+   * Whether lookaround `i` holds at p. The first question about a lookaround answers it for every
+   * position in one pass (lookahead: the reversed body run from the end, started afresh at each
+   * position; lookbehind: the body run forward likewise), so lookarounds stay linear too.
+   */
+  look(i: number, p: number): boolean {
+    let t = this.lookTables[i];
+    if (t === undefined) {
+      const la = this.lookarounds[i]!;
+      t = anywhereTable(la.nfa, this, la.ahead);
+      this.lookTables[i] = t;
+    }
+    return (t[p] === 1) !== this.lookarounds[i]!.negate;
+  }
+}
+
+/** The live states at one position, in priority order, with one number each. */
+class Threads {
+  readonly states: Int32Array;
+  readonly pay: Int32Array;
+  size = 0;
+  private readonly seen: Int32Array;
+  private gen = 1;
+  private readonly stack: Int32Array;
+
+  constructor(n: number) {
+    this.states = new Int32Array(n);
+    this.pay = new Int32Array(n);
+    this.seen = new Int32Array(n);
+    this.stack = new Int32Array(n + 1);
+  }
+
+  clear(): void {
+    this.size = 0;
+    this.gen++;
+  }
+
+  has(s: number): boolean {
+    return this.seen[s] === this.gen;
+  }
+
+  /**
+   * Adds s and everything reachable from it through ε and position tests at p. The first thread
+   * to reach a state keeps it, so callers add threads best first.
+   */
+  add(edges: readonly Edge[][], s: number, pay: number, p: number, subj: Subject): void {
+    if (this.seen[s] === this.gen) return;
+    const stack = this.stack;
+    let top = 0;
+    this.seen[s] = this.gen;
+    stack[top++] = s;
+    let visits = 0;
+    while (top > 0) {
+      const x = stack[--top]!;
+      visits++;
+      this.states[this.size] = x;
+      this.pay[this.size++] = pay;
+      const es = edges[x]!;
+      // Push in reverse so edges are explored in their listed order.
+      for (let k = es.length - 1; k >= 0; k--) {
+        const e = es[k]!;
+        if (e.kind === EdgeKind.Char || this.seen[e.to] === this.gen) continue;
+        if (e.kind === EdgeKind.Assert && !subj.test(e.test!, p)) continue;
+        if (e.kind === EdgeKind.Look && !subj.look(e.look!, p)) continue;
+        this.seen[e.to] = this.gen;
+        stack[top++] = e.to;
+      }
+    }
+    subj.meter.tick(visits);
+  }
+}
+
+/** Moves every thread across one character: forward consumes text[p], backward text[p-1]. */
+function step(edges: readonly Edge[][], cur: Threads, next: Threads, ch: number, p: number, subj: Subject): void {
+  next.clear();
+  for (let i = 0; i < cur.size; i++) {
+    const es = edges[cur.states[i]!]!;
+    for (let k = 0; k < es.length; k++) {
+      const e = es[k]!;
+      if (e.kind === EdgeKind.Char && e.set!.has(ch)) next.add(edges, e.to, cur.pay[i]!, p, subj);
+    }
+  }
+}
+
+/**
+ * The leftmost match at or after `from`: its start, and its longest end (or shortest when
+ * `shortest`). Threads carry their start; the smaller start wins a state, which keeps the
+ * answer leftmost while the run stays one pass.
+ */
+export function searchLeftmost(nfa: Nfa, subj: Subject, from: number, shortest: boolean): [number, number] | null {
+  const n = subj.length;
+  const text = subj.text;
+  let cur = new Threads(nfa.size);
+  let next = new Threads(nfa.size);
+  let bestStart = -1;
+  let bestEnd = -1;
+  cur.clear();
+  for (let p = from; p <= n; p++) {
+    if (bestStart < 0) cur.add(nfa.out, nfa.start, p, p, subj);
+    // Accepts at p, from the leftmost start that has one.
+    for (let i = 0; i < cur.size; i++) {
+      if (cur.states[i] !== nfa.accept) continue;
+      const s = cur.pay[i]!;
+      if (bestStart < 0 || s < bestStart) {
+        bestStart = s;
+        bestEnd = p;
+      } else if (s === bestStart && !shortest) {
+        bestEnd = p;
+      }
+    }
+    if (bestStart >= 0) {
+      // Only threads that started no later than the best start can still matter.
+      let live = 0;
+      for (let i = 0; i < cur.size; i++) {
+        const s = cur.pay[i]!;
+        if (s < bestStart || (s === bestStart && !shortest)) live++;
+      }
+      if (live === 0) break;
+    }
+    if (p === n) break;
+    step(nfa.out, cur, next, text[p]!, p + 1, subj);
+    [cur, next] = [next, cur];
+    if (cur.size === 0 && bestStart >= 0) break;
+  }
+  return bestStart < 0 ? null : [bestStart, bestEnd];
+}
+
+/** ends[e - from] = 1 when the NFA matches text[from, e), for e in [from, limit]. */
+export function matchEnds(nfa: Nfa, subj: Subject, from: number, limit: number): Uint8Array {
+  const out = new Uint8Array(limit - from + 1);
+  let cur = new Threads(nfa.size);
+  let next = new Threads(nfa.size);
+  cur.clear();
+  cur.add(nfa.out, nfa.start, 0, from, subj);
+  for (let p = from; ; p++) {
+    if (cur.has(nfa.accept)) out[p - from] = 1;
+    if (p === limit || cur.size === 0) break;
+    step(nfa.out, cur, next, subj.text[p]!, p + 1, subj);
+    [cur, next] = [next, cur];
+  }
+  return out;
+}
+
+/** starts[s - limit] = 1 when the NFA matches text[s, to), for s in [limit, to]. */
+export function matchStarts(nfa: Nfa, subj: Subject, to: number, limit: number): Uint8Array {
+  const out = new Uint8Array(to - limit + 1);
+  let cur = new Threads(nfa.size);
+  let next = new Threads(nfa.size);
+  cur.clear();
+  cur.add(nfa.in, nfa.accept, 0, to, subj);
+  for (let p = to; ; p--) {
+    if (cur.has(nfa.start)) out[p - limit] = 1;
+    if (p === limit || cur.size === 0) break;
+    step(nfa.in, cur, next, subj.text[p - 1]!, p - 1, subj);
+    [cur, next] = [next, cur];
+  }
+  return out;
+}
+
+/** Whether the NFA matches exactly text[from, to). */
+export function matchesSpan(nfa: Nfa, subj: Subject, from: number, to: number): boolean {
+  return matchEnds(nfa, subj, from, to)[to - from] === 1;
+}
+
+/**
+ * For the iteration x* over text[begin, end): next[p - begin] is the end of the first iteration
+ * in Postgres's preferred split of text[p, end) into non-empty iterations of x (the longest
+ * first iteration for a greedy x, the shortest for a non-greedy one), or -1 when text[p, end)
+ * cannot be split so. One backward pass: a thread is started at every position q from which the
+ * rest can be split, carrying q as its origin; reaching x's start at p means x matches
+ * text[p, q), and the largest (or smallest) surviving origin is the preferred q.
+ */
+export function iterationSplits(nfa: Nfa, subj: Subject, begin: number, end: number, greedy: boolean): Int32Array {
+  const next = new Int32Array(end - begin + 1).fill(-1);
+  const feasible = new Uint8Array(end - begin + 1);
+  feasible[end - begin] = 1;
+  let cur = new Threads(nfa.size);
+  let nxt = new Threads(nfa.size);
+  cur.clear();
+  for (let p = end; ; p--) {
+    // Threads that reached x's start here (their origin q > p, as each consumed a character).
+    let best = -1;
+    for (let i = 0; i < cur.size; i++) {
+      if (cur.states[i] !== nfa.start) continue;
+      best = cur.pay[i]!;
+      break;
+    }
+    if (best >= 0 && p < end) {
+      next[p - begin] = best;
+      feasible[p - begin] = 1;
+    }
+    if (feasible[p - begin] === 1) {
+      // Origin p: for a greedy x it is the worst origin so far (goes last); for a non-greedy x
+      // the best (goes first).
+      if (greedy) cur.add(nfa.in, nfa.accept, p, p, subj);
+      else {
+        const old = cur;
+        nxt.clear();
+        nxt.add(nfa.in, nfa.accept, p, p, subj);
+        for (let i = 0; i < old.size; i++) nxt.add(nfa.in, old.states[i]!, old.pay[i]!, p, subj);
+        [cur, nxt] = [nxt, old];
+      }
+    }
+    if (p === begin) break;
+    step(nfa.in, cur, nxt, subj.text[p - 1]!, p - 1, subj);
+    [cur, nxt] = [nxt, cur];
+  }
+  return next;
+}
+
+/**
+ * table[p] = 1 when the NFA matches some text starting at p (ahead) or ending at p (behind):
+ * one pass with a fresh thread started at every position.
+ */
+function anywhereTable(nfa: Nfa, subj: Subject, ahead: boolean): Uint8Array {
+  const n = subj.length;
+  const table = new Uint8Array(n + 1);
+  let cur = new Threads(nfa.size);
+  let next = new Threads(nfa.size);
+  cur.clear();
+  if (ahead) {
+    for (let p = n; ; p--) {
+      cur.add(nfa.in, nfa.accept, 0, p, subj);
+      if (cur.has(nfa.start)) table[p] = 1;
+      if (p === 0) break;
+      step(nfa.in, cur, next, subj.text[p - 1]!, p - 1, subj);
+      [cur, next] = [next, cur];
+    }
+  } else {
+    for (let p = 0; ; p++) {
+      cur.add(nfa.out, nfa.start, 0, p, subj);
+      if (cur.has(nfa.accept)) table[p] = 1;
+      if (p === n) break;
+      step(nfa.out, cur, next, subj.text[p]!, p + 1, subj);
+      [cur, next] = [next, cur];
+    }
+  }
+  return table;
+}
