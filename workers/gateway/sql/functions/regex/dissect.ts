@@ -147,9 +147,12 @@ export class BackrefDissector {
     return (e) => e >= from && e <= limit && e2[e - from] === 1;
   }
 
-  /** Does t's automaton (exact for a back-reference node) match text[from, to)? */
+  /**
+   * Does t's automaton match text[from, to)? For a back-reference whose group is already set the
+   * check is exact; before that, like Postgres, the approximating automaton answers.
+   */
   private spans(t: Subre, from: number, to: number): boolean {
-    if (t.op === "b") return this.backrefMatches(t, from, to);
+    if (t.op === "b" && this.caps[t.backno * 2]! >= 0) return this.backrefMatches(t, from, to);
     return this.ends(t, from, to)(to);
   }
 

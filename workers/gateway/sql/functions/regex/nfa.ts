@@ -8,7 +8,6 @@ import type { Alternation, AssertTest, Item } from "./ast.ts";
 import { INFINITE } from "./ast.ts";
 import type { CharSet } from "./charset.ts";
 import { RegexErrors, regexError } from "./parser.ts";
-import { REGEX_NFA_STATES_MAX } from "../limits.ts";
 
 /** What a subexpression node matches, in terms the compiler understands. */
 export type Fragment =
@@ -41,11 +40,16 @@ export interface Nfa {
 
 interface Context {
   readonly groupBodies: ReadonlyArray<Alternation | null>;
-  /** Total states compiled so far for this regex (all its NFAs count against one limit). */
-  budget: { states: number };
+  /** States compiled so far for this regex, and the most it may have. */
+  budget: StateBudget;
 }
 
-export function compileNfa(f: Fragment, groupBodies: ReadonlyArray<Alternation | null>, budget: { states: number }): Nfa {
+export interface StateBudget {
+  states: number;
+  max: number;
+}
+
+export function compileNfa(f: Fragment, groupBodies: ReadonlyArray<Alternation | null>, budget: StateBudget): Nfa {
   const b = new Builder({ groupBodies, budget });
   const start = b.state();
   const accept = b.state();
@@ -63,7 +67,7 @@ class Builder {
   }
 
   state(): number {
-    if (++this.ctx.budget.states > REGEX_NFA_STATES_MAX) throw regexError(RegexErrors.ETOOBIG);
+    if (++this.ctx.budget.states > this.ctx.budget.max) throw regexError(RegexErrors.ETOOBIG);
     this.edges.push([]);
     return this.edges.length - 1;
   }

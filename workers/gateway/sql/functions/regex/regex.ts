@@ -6,12 +6,12 @@
 //                                          └─ dissect.ts: capture positions (Postgres's rules)
 
 import { PgError } from "../../../../../common/errors.ts";
-import { REGEX_BACKREF_STEPS_MAX, REGEX_PATTERN_CHARS_MAX } from "../limits.ts";
+import { REGEX_BACKREF_STEPS_MAX, REGEX_NFA_STATES_MAX, REGEX_NFA_TOTAL_STATES_MAX, REGEX_PATTERN_CHARS_MAX } from "../limits.ts";
 import { SHORTER } from "./ast.ts";
 import { BackrefDissector, dissect, type Captures, type TreeAutomata } from "./dissect.ts";
-import { compileNfa, type Nfa } from "./nfa.ts";
+import { compileNfa, type Nfa, type StateBudget } from "./nfa.ts";
 import { parseRegex, type CompileOptions } from "./parser.ts";
-import { Meter, searchLeftmost, matchEnds, Subject } from "./simulate.ts";
+import { firstMatchEnd, Meter, searchLeftmost, matchEnds, Subject } from "./simulate.ts";
 import { alternationFragment, buildTree, numberTree, type Subre } from "./subre.ts";
 
 export { Meter, Subject } from "./simulate.ts";
@@ -27,7 +27,7 @@ export class Regex implements TreeAutomata {
   private readonly lookarounds: Array<{ nfa: Nfa; ahead: boolean; negate: boolean }>;
   private readonly groupBodies;
   private readonly hasBackrefs: boolean;
-  private readonly stateBudget = { states: 0 };
+  private readonly stateBudget: StateBudget = { states: 0, max: REGEX_NFA_STATES_MAX };
 
   constructor(pattern: string, options: CompileOptions) {
     if (pattern.length > REGEX_PATTERN_CHARS_MAX) {
@@ -41,13 +41,16 @@ export class Regex implements TreeAutomata {
     this.tree = buildTree(parsed.root);
     this.nodes = numberTree(this.tree);
     this.nfas = new Array(this.nodes.length);
+    // The whole-pattern automaton first, against its own bound; then every other automaton, so
+    // an over-large pattern fails here and never in the middle of a query.
+    this.nfa(this.tree);
+    this.stateBudget.max = REGEX_NFA_TOTAL_STATES_MAX;
+    for (const t of this.nodes) this.nfa(t);
     this.lookarounds = parsed.lookarounds.map((la) => ({
       nfa: compileNfa(alternationFragment(la.body), this.groupBodies, this.stateBudget),
       ahead: la.ahead,
       negate: la.negate,
     }));
-    // Compile the whole-pattern automaton now, so an over-large pattern fails at compile time.
-    this.nfa(this.tree);
   }
 
   nfa(t: Subre): Nfa {
@@ -95,27 +98,37 @@ export class Regex implements TreeAutomata {
   /**
    * With back-references the automaton only over-approximates; like Postgres's cfindloop, try
    * starts left to right and, for each, ends from the preferred one until the tree verifies.
+   * Starts are taken in rounds up to the end of the nearest possible match, as cfindloop does;
+   * that includes its quirk of never trying an empty match at the very end of the text once a
+   * round has ended just before it ('a' ~ '$()|^\1' is false in Postgres).
    */
   private execBackrefs(subj: Subject, from: number, callerCaps: Captures): Captures | null {
     const caps = new Int32Array((this.groups + 1) * 2);
     const top = this.nfa(this.tree);
     const shortest = this.prefersShortest;
-    for (let begin = from; begin <= subj.length; begin++) {
-      const ends = matchEnds(top, subj, begin, subj.length);
-      const d = new BackrefDissector(subj, this, caps);
-      const count = subj.length - begin;
-      for (let i = 0; i <= count; i++) {
-        const k = shortest ? i : count - i;
-        if (ends[k] !== 1) continue;
-        caps.fill(-1);
-        if (d.dissect(this.tree, begin, begin + k)) {
-          caps[0] = begin;
-          caps[1] = begin + k;
-          callerCaps.set(caps.subarray(0, callerCaps.length));
-          return callerCaps;
+    const n = subj.length;
+    let close = from;
+    do {
+      const roundEnd = firstMatchEnd(top, subj, close);
+      if (roundEnd < 0) break;
+      for (let begin = close; begin <= roundEnd; begin++) {
+        const ends = matchEnds(top, subj, begin, n);
+        const d = new BackrefDissector(subj, this, caps);
+        const count = n - begin;
+        for (let i = 0; i <= count; i++) {
+          const k = shortest ? i : count - i;
+          if (ends[k] !== 1) continue;
+          caps.fill(-1);
+          if (d.dissect(this.tree, begin, begin + k)) {
+            caps[0] = begin;
+            caps[1] = begin + k;
+            callerCaps.set(caps.subarray(0, callerCaps.length));
+            return callerCaps;
+          }
         }
       }
-    }
+      close = roundEnd + 1;
+    } while (close < n);
     return null;
   }
 }

@@ -305,3 +305,18 @@ function anywhereTable(nfa: Nfa, subj: Subject, ahead: boolean): Uint8Array {
   }
   return table;
 }
+
+/** The smallest e such that the NFA matches some text[s, e) with s ≥ from, or -1. */
+export function firstMatchEnd(nfa: Nfa, subj: Subject, from: number): number {
+  const n = subj.length;
+  let cur = new Threads(nfa.size);
+  let next = new Threads(nfa.size);
+  cur.clear();
+  for (let p = from; ; p++) {
+    cur.add(nfa.out, nfa.start, 0, p, subj);
+    if (cur.has(nfa.accept)) return p;
+    if (p === n) return -1;
+    step(nfa.out, cur, next, subj.text[p]!, p + 1, subj);
+    [cur, next] = [next, cur];
+  }
+}
