@@ -253,7 +253,9 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
       const l = bindExpr(b, lexpr!, ctx);
       const neg = opName.startsWith("!");
       const p = coerce(bindExpr(b, rexpr!, ctx), Types.text);
-      return callExpr(neg ? "!~ similar" : "~ similar", BOOL, [coerce(l, Types.text), p], ([s, pat]) => regexMatch(s as string, pat as string, false) !== neg);
+      // A character(n) value is matched with its padding, as Postgres's bpcharregexeq does.
+      const subject = l.type.oid === Oid.bpchar ? l : coerce(l, Types.text);
+      return callExpr(neg ? "!~ similar" : "~ similar", BOOL, [subject, p], ([s, pat]) => regexMatch(s as string, pat as string, false) !== neg);
     }
     case "AEXPR_DISTINCT":
     case "AEXPR_NOT_DISTINCT": {

@@ -31,7 +31,9 @@ export function parseReFlags(flags: string | null | undefined): ReFlags {
       case "g": global = true; break;
       case "b": Object.assign(o, { extended: false, advanced: false, quote: false }); break;
       case "c": o.icase = false; break;
-      case "e": Object.assign(o, { extended: true, advanced: false, quote: false }); break;
+      // Postgres 15's parse_re_flags sets REG_EXTENDED and then clears REG_ADVANCED (which
+      // includes REG_EXTENDED), so the "e" flag of the SQL functions yields a BRE. Mirrored.
+      case "e": Object.assign(o, { extended: false, advanced: false, quote: false }); break;
       case "i": o.icase = true; break;
       case "m": case "n": Object.assign(o, { nlstop: true, nlanch: true }); break;
       case "p": Object.assign(o, { nlstop: true, nlanch: false }); break;

@@ -580,7 +580,7 @@ class Parser {
         continue;
       }
       // A "-" that is neither first nor right before "]" makes a range.
-      if (p[this.i] === c("-") && p[this.i + 1] !== c("]") && this.i + 1 < p.length) {
+      if (p[this.i] === c("-") && p[this.i + 1] !== c("]")) {
         this.i++;
         if (this.i >= p.length) throw regexError(RegexErrors.EBRACK);
         const end = this.bracketElement(false);

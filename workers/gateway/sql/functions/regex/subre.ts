@@ -111,7 +111,7 @@ function branch(items: readonly Item[]): Subre {
     const prefixVacuous = prefix.length === 0;
     const prefixNode = leaf([...prefix], topFlags);
     let tFlags = combine(qprefer, sub.flags);
-    if (sub.op === "b") {
+    if (atom.kind === "backref") {
       sub.min = m;
       sub.max = n;
       sub.flags |= combine(qprefer, sub.flags);
