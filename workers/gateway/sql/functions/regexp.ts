@@ -7,7 +7,7 @@
 import { PgError } from "../../../../common/errors.ts";
 import { PATTERN_CACHE_MAX } from "./limits.ts";
 import { defaultOptions, type CompileOptions } from "./regex/parser.ts";
-import { fromCodePoints, Regex, type Subject } from "./regex/regex.ts";
+import { Regex, type Subject } from "./regex/regex.ts";
 
 const cache = new Map<string, Regex>();
 
@@ -115,7 +115,7 @@ export function regexpLike(s: string, pattern: string, flags: string | null = nu
 }
 
 function captureText(subj: Subject, so: number, eo: number): string | null {
-  return so < 0 || eo < 0 ? null : fromCodePoints(subj.text, so, eo);
+  return so < 0 || eo < 0 ? null : subj.slice(so, eo);
 }
 
 /** The text[] regexp_match(es) returns for one match: the groups, or the whole match without groups. */
@@ -153,10 +153,10 @@ export function regexpSplit(s: string, pattern: string, flags: string | null = n
   const out: string[] = [];
   let prev = 0;
   for (const m of matches(re, subj, 0, true, false, true)) {
-    out.push(fromCodePoints(subj.text, prev, m[0]!));
+    out.push(subj.slice(prev, m[0]!));
     prev = m[1]!;
   }
-  out.push(fromCodePoints(subj.text, prev, subj.length));
+  out.push(subj.slice(prev, subj.length));
   return out;
 }
 
@@ -186,12 +186,12 @@ export function regexpReplace(s: string, pattern: string, replacement: string, f
       from = m[1]! + (m[0] === m[1] ? 1 : 0);
       continue;
     }
-    out += fromCodePoints(text, pos, m[0]!) + expandReplacement(replacement, subj, m);
+    out += subj.slice(pos, m[0]!) + expandReplacement(replacement, subj, m);
     pos = m[1]!;
     if (nth > 0) break;
     from = m[1]! + (m[0] === m[1] ? 1 : 0);
   }
-  return out + fromCodePoints(text, pos, text.length);
+  return out + subj.slice(pos, text.length);
 }
 
 function expandReplacement(r: string, subj: Subject, m: Match): string {
@@ -213,7 +213,7 @@ function expandReplacement(r: string, subj: Subject, m: Match): string {
       if (2 * g + 1 < m.length) out += captureText(subj, m[2 * g]!, m[2 * g + 1]!) ?? "";
       i++;
     } else if (next === "&") {
-      out += fromCodePoints(subj.text, m[0]!, m[1]!);
+      out += subj.slice(m[0]!, m[1]!);
       i++;
     } else if (next === "\\") {
       out += "\\";
@@ -266,7 +266,7 @@ export function regexpInstr(s: string, pattern: string, start = 1, n = 1, endopt
 /** regexp_substr(string, pattern [, start [, N [, flags [, subexpr]]]]). */
 export function regexpSubstr(s: string, pattern: string, start = 1, n = 1, flags: string | null = null, subexpr = 0): string | null {
   const span = nthSpan(s, pattern, start, n, flags, subexpr, "regexp_substr()");
-  return span === null ? null : fromCodePoints(span.subj.text, span.so, span.eo);
+  return span === null ? null : span.subj.slice(span.so, span.eo);
 }
 
 /** substring(string from pattern): the first group's text if the pattern has groups, else the match. */

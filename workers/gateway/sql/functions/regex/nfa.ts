@@ -21,7 +21,12 @@ export type Fragment =
 export const EdgeKind = { Epsilon: 0, Char: 1, Assert: 2, Look: 3 } as const;
 export type EdgeKind = (typeof EdgeKind)[keyof typeof EdgeKind];
 
-export interface Edge {
+/** Position tests by number, for the simulation's inner loop. */
+export const ASSERT_CODES: Readonly<Record<AssertTest, number>> = {
+  bos: 0, eos: 1, bol: 2, eol: 3, wordStart: 4, wordEnd: 5, wordBoundary: 6, notWordBoundary: 7,
+};
+
+interface Edge {
   readonly kind: EdgeKind;
   readonly to: number;
   readonly set?: CharSet;
@@ -29,13 +34,82 @@ export interface Edge {
   readonly look?: number;
 }
 
-/** A compiled automaton: `out[s]` are the edges leaving s, `in[s]` the edges entering it. */
+/**
+ * The edges of an automaton in one direction, in flat arrays (the simulation's hot loop reads
+ * nothing else). State s's zero-width edges are epsTo[epsStart[s] .. epsStart[s+1]) with their
+ * kind (ε, position test, lookaround) and argument; its character edges likewise in ch*.
+ */
+export interface Graph {
+  readonly epsStart: Int32Array;
+  readonly epsTo: Int32Array;
+  readonly epsKind: Uint8Array;
+  readonly epsArg: Int32Array;
+  readonly chStart: Int32Array;
+  readonly chTo: Int32Array;
+  readonly chSet: readonly CharSet[];
+}
+
+/** A compiled automaton, with its edges forward (fwd) and reversed (bwd). */
 export interface Nfa {
   readonly size: number;
   readonly start: number;
   readonly accept: number;
-  readonly out: readonly Edge[][];
-  readonly in: readonly Edge[][];
+  readonly fwd: Graph;
+  readonly bwd: Graph;
+  /**
+   * The characters a match can begin with, when every match consumes one first and no position
+   * test guards the start (null otherwise): searches skip ahead to such a character.
+   */
+  readonly first: CharSet | null;
+}
+
+function firstChars(size: number, start: number, accept: number, edges: ReadonlyArray<ReadonlyArray<Edge>>): CharSet | null {
+  const seen = new Uint8Array(size);
+  const stack = [start];
+  seen[start] = 1;
+  let first: CharSet | null = null;
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (x === accept) return null;
+    for (const e of edges[x]!) {
+      if (e.kind === EdgeKind.Assert || e.kind === EdgeKind.Look) return null;
+      if (e.kind === EdgeKind.Char) first = first === null ? e.set! : first.union(e.set!);
+      else if (seen[e.to] === 0) {
+        seen[e.to] = 1;
+        stack.push(e.to);
+      }
+    }
+  }
+  return first;
+}
+
+function graph(size: number, edges: ReadonlyArray<ReadonlyArray<Edge>>): Graph {
+  let eps = 0;
+  let ch = 0;
+  for (const es of edges) for (const e of es) e.kind === EdgeKind.Char ? ch++ : eps++;
+  const g = {
+    epsStart: new Int32Array(size + 1), epsTo: new Int32Array(eps), epsKind: new Uint8Array(eps), epsArg: new Int32Array(eps),
+    chStart: new Int32Array(size + 1), chTo: new Int32Array(ch), chSet: new Array<CharSet>(ch),
+  };
+  let ei = 0;
+  let ci = 0;
+  for (let s = 0; s < size; s++) {
+    g.epsStart[s] = ei;
+    g.chStart[s] = ci;
+    for (const e of edges[s]!) {
+      if (e.kind === EdgeKind.Char) {
+        g.chTo[ci] = e.to;
+        g.chSet[ci++] = e.set!;
+      } else {
+        g.epsTo[ei] = e.to;
+        g.epsKind[ei] = e.kind;
+        g.epsArg[ei++] = e.kind === EdgeKind.Assert ? ASSERT_CODES[e.test!] : e.kind === EdgeKind.Look ? e.look! : 0;
+      }
+    }
+  }
+  g.epsStart[size] = ei;
+  g.chStart[size] = ci;
+  return g;
 }
 
 interface Context {
@@ -82,7 +156,7 @@ class Builder {
     out.forEach((es, from) => {
       for (const e of es) inn[e.to]!.push({ ...e, to: from });
     });
-    return { size: out.length, start, accept, out, in: inn };
+    return { size: out.length, start, accept, fwd: graph(out.length, out), bwd: graph(out.length, inn), first: firstChars(out.length, start, accept, out) };
   }
 
   /** Strings fragment f between states `from` and `to`. `noConstraints` turns tests into ε. */

@@ -72,10 +72,10 @@ export class Regex implements TreeAutomata {
     return this.stateBudget.states;
   }
 
-  subject(text: string | Int32Array, meter = new Meter()): Subject {
-    const cps = typeof text === "string" ? toCodePoints(text) : text;
+  subject(text: string, meter = new Meter()): Subject {
+    const { cps, offsets } = toCodePoints(text);
     if (this.hasBackrefs && meter.limit === Number.POSITIVE_INFINITY) meter.limit = meter.steps + REGEX_BACKREF_STEPS_MAX;
-    return new Subject(cps, this.lookarounds, meter);
+    return new Subject(text, cps, offsets, this.lookarounds, meter);
   }
 
   /**
@@ -133,19 +133,33 @@ export class Regex implements TreeAutomata {
   }
 }
 
-export function toCodePoints(s: string): Int32Array {
+/**
+ * The code points of s, and (when s has characters outside the BMP) the UTF-16 offset of each
+ * code point, so slices by code point index can be cut from the original string.
+ */
+export function toCodePoints(s: string): { cps: Int32Array; offsets: Int32Array | null } {
   const out = new Int32Array(s.length);
+  let offsets: Int32Array | null = null;
   let n = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s.codePointAt(i)!;
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        if (offsets === null) {
+          offsets = new Int32Array(s.length + 1);
+          for (let k = 0; k <= n; k++) offsets[k] = k;
+        }
+        offsets[n] = i;
+        out[n++] = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+        i++;
+        offsets[n] = i + 1;
+        continue;
+      }
+    }
+    if (offsets !== null) offsets[n] = i;
     out[n++] = c;
-    if (c > 0xffff) i++;
+    if (offsets !== null) offsets[n] = i + 1;
   }
-  return out.subarray(0, n);
-}
-
-export function fromCodePoints(cps: Int32Array, start: number, end: number): string {
-  let s = "";
-  for (let i = start; i < end; i += 4096) s += String.fromCodePoint(...cps.subarray(i, Math.min(end, i + 4096)));
-  return s;
+  return { cps: out.subarray(0, n), offsets: offsets === null ? null : offsets.subarray(0, n + 1) };
 }

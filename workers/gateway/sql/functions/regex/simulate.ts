@@ -6,9 +6,8 @@
 // one step on the Meter, which tests use to check linear growth and the back-reference matcher
 // uses as its budget.
 
-import type { AssertTest } from "./ast.ts";
 import { isWordChar } from "./charset.ts";
-import { EdgeKind, type Edge, type Nfa } from "./nfa.ts";
+import { EdgeKind, type Graph, type Nfa } from "./nfa.ts";
 import { PgError } from "../../../../../common/errors.ts";
 
 /** Counts matcher work; throws once `limit` is passed. */
@@ -34,14 +33,31 @@ export class Meter {
 /** One text being matched: its code points, lookaround tables (built on first use) and the meter. */
 export class Subject {
   private readonly lookTables: Array<Uint8Array | undefined> = [];
+  /** The text as given, its code points, and the UTF-16 offset of each code point (null: same index). */
+  readonly source: string;
   readonly text: Int32Array;
+  private readonly offsets: Int32Array | null;
   readonly meter: Meter;
   private readonly lookarounds: ReadonlyArray<{ readonly nfa: Nfa; readonly ahead: boolean; readonly negate: boolean }>;
 
-  constructor(text: Int32Array, lookarounds: ReadonlyArray<{ readonly nfa: Nfa; readonly ahead: boolean; readonly negate: boolean }>, meter: Meter) {
+  constructor(
+    source: string,
+    text: Int32Array,
+    offsets: Int32Array | null,
+    lookarounds: ReadonlyArray<{ readonly nfa: Nfa; readonly ahead: boolean; readonly negate: boolean }>,
+    meter: Meter,
+  ) {
+    this.source = source;
     this.text = text;
+    this.offsets = offsets;
     this.lookarounds = lookarounds;
     this.meter = meter;
+  }
+
+  /** The text between code point positions start and end. */
+  slice(start: number, end: number): string {
+    const o = this.offsets;
+    return o === null ? this.source.slice(start, end) : this.source.slice(o[start]!, o[end]!);
   }
 
   get length(): number {
@@ -52,17 +68,18 @@ export class Subject {
     return p >= 0 && p < this.text.length && isWordChar(this.text[p]!);
   }
 
-  test(t: AssertTest, p: number): boolean {
+  /** Position test by its code (nfa.ts ASSERT_CODES). */
+  test(code: number, p: number): boolean {
     const n = this.text.length;
-    switch (t) {
-      case "bos": return p === 0;
-      case "eos": return p === n;
-      case "bol": return p === 0 || this.text[p - 1] === 10;
-      case "eol": return p === n || this.text[p] === 10;
-      case "wordStart": return !this.wordAt(p - 1) && this.wordAt(p);
-      case "wordEnd": return this.wordAt(p - 1) && !this.wordAt(p);
-      case "wordBoundary": return this.wordAt(p - 1) !== this.wordAt(p);
-      case "notWordBoundary": return this.wordAt(p - 1) === this.wordAt(p);
+    switch (code) {
+      case 0: return p === 0;
+      case 1: return p === n;
+      case 2: return p === 0 || this.text[p - 1] === 10;
+      case 3: return p === n || this.text[p] === 10;
+      case 4: return !this.wordAt(p - 1) && this.wordAt(p);
+      case 5: return this.wordAt(p - 1) && !this.wordAt(p);
+      case 6: return this.wordAt(p - 1) !== this.wordAt(p);
+      default: return this.wordAt(p - 1) === this.wordAt(p);
     }
   }
 
@@ -87,6 +104,8 @@ class Threads {
   readonly states: Int32Array;
   readonly pay: Int32Array;
   size = 0;
+  /** Where state s sits in `states` (valid while seen[s] === gen). */
+  private readonly index: Int32Array;
   private readonly seen: Int32Array;
   private gen = 1;
   private readonly stack: Int32Array;
@@ -94,6 +113,7 @@ class Threads {
   constructor(n: number) {
     this.states = new Int32Array(n);
     this.pay = new Int32Array(n);
+    this.index = new Int32Array(n);
     this.seen = new Int32Array(n);
     this.stack = new Int32Array(n + 1);
   }
@@ -107,45 +127,69 @@ class Threads {
     return this.seen[s] === this.gen;
   }
 
+  /** The number carried by state s (which must be present). */
+  payOf(s: number): number {
+    return this.pay[this.index[s]!]!;
+  }
+
   /**
-   * Adds s and everything reachable from it through ε and position tests at p. The first thread
-   * to reach a state keeps it, so callers add threads best first.
+   * Adds s and everything reachable from it through ε edges and position tests that hold at p.
+   * The first thread to reach a state keeps it, so callers add threads best first.
    */
-  add(edges: readonly Edge[][], s: number, pay: number, p: number, subj: Subject): void {
-    if (this.seen[s] === this.gen) return;
+  add(g: Graph, s: number, pay: number, p: number, subj: Subject): void {
+    const seen = this.seen;
+    const gen = this.gen;
+    if (seen[s] === gen) return;
     const stack = this.stack;
+    const { epsStart, epsTo, epsKind, epsArg } = g;
     let top = 0;
-    this.seen[s] = this.gen;
+    seen[s] = gen;
     stack[top++] = s;
     let visits = 0;
     while (top > 0) {
       const x = stack[--top]!;
       visits++;
+      this.index[x] = this.size;
       this.states[this.size] = x;
       this.pay[this.size++] = pay;
-      const es = edges[x]!;
-      // Push in reverse so edges are explored in their listed order.
-      for (let k = es.length - 1; k >= 0; k--) {
-        const e = es[k]!;
-        if (e.kind === EdgeKind.Char || this.seen[e.to] === this.gen) continue;
-        if (e.kind === EdgeKind.Assert && !subj.test(e.test!, p)) continue;
-        if (e.kind === EdgeKind.Look && !subj.look(e.look!, p)) continue;
-        this.seen[e.to] = this.gen;
-        stack[top++] = e.to;
+      for (let k = epsStart[x]!, end = epsStart[x + 1]!; k < end; k++) {
+        const to = epsTo[k]!;
+        if (seen[to] === gen) continue;
+        const kind = epsKind[k]!;
+        if (kind === EdgeKind.Assert && !subj.test(epsArg[k]!, p)) continue;
+        if (kind === EdgeKind.Look && !subj.look(epsArg[k]!, p)) continue;
+        seen[to] = gen;
+        stack[top++] = to;
       }
     }
     subj.meter.tick(visits);
   }
 }
 
-/** Moves every thread across one character: forward consumes text[p], backward text[p-1]. */
-function step(edges: readonly Edge[][], cur: Threads, next: Threads, ch: number, p: number, subj: Subject): void {
+const scratch = new WeakMap<Nfa, [Threads, Threads]>();
+
+/**
+ * Two thread lists for a pass over nfa, reused between passes (allocating typed arrays per
+ * search dominated short searches). Passes over one automaton never nest, so one pair suffices.
+ */
+function threadsFor(nfa: Nfa): [Threads, Threads] {
+  let t = scratch.get(nfa);
+  if (t === undefined) {
+    t = [new Threads(nfa.size), new Threads(nfa.size)];
+    scratch.set(nfa, t);
+  }
+  return t;
+}
+
+/** Moves every thread across one character: forward consumes text[p-1] to reach p, backward text[p]. */
+function step(g: Graph, cur: Threads, next: Threads, ch: number, p: number, subj: Subject): void {
   next.clear();
+  const { chStart, chTo, chSet } = g;
+  const states = cur.states;
   for (let i = 0; i < cur.size; i++) {
-    const es = edges[cur.states[i]!]!;
-    for (let k = 0; k < es.length; k++) {
-      const e = es[k]!;
-      if (e.kind === EdgeKind.Char && e.set!.has(ch)) next.add(edges, e.to, cur.pay[i]!, p, subj);
+    const x = states[i]!;
+    for (let k = chStart[x]!, end = chStart[x + 1]!; k < end; k++) {
+      if (chSet[k]!.has(ch)) next.add(g, chTo[k]!, cur.pay[i]!, p, subj);
     }
   }
 }
@@ -158,17 +202,21 @@ function step(edges: readonly Edge[][], cur: Threads, next: Threads, ch: number,
 export function searchLeftmost(nfa: Nfa, subj: Subject, from: number, shortest: boolean): [number, number] | null {
   const n = subj.length;
   const text = subj.text;
-  let cur = new Threads(nfa.size);
-  let next = new Threads(nfa.size);
+  let [cur, next] = threadsFor(nfa);
   let bestStart = -1;
   let bestEnd = -1;
   cur.clear();
+  const first = nfa.first;
   for (let p = from; p <= n; p++) {
-    if (bestStart < 0) cur.add(nfa.out, nfa.start, p, p, subj);
-    // Accepts at p, from the leftmost start that has one.
-    for (let i = 0; i < cur.size; i++) {
-      if (cur.states[i] !== nfa.accept) continue;
-      const s = cur.pay[i]!;
+    if (first !== null && bestStart < 0 && cur.size === 0) {
+      // Nothing is in progress: skip to the next character a match can begin with.
+      while (p < n && !first.has(text[p]!)) p++;
+      if (p === n) break;
+    }
+    if (bestStart < 0) cur.add(nfa.fwd, nfa.start, p, p, subj);
+    // An accept at p, from the leftmost start that reached it.
+    if (cur.has(nfa.accept)) {
+      const s = cur.payOf(nfa.accept);
       if (bestStart < 0 || s < bestStart) {
         bestStart = s;
         bestEnd = p;
@@ -186,8 +234,8 @@ export function searchLeftmost(nfa: Nfa, subj: Subject, from: number, shortest: 
       if (live === 0) break;
     }
     if (p === n) break;
-    step(nfa.out, cur, next, text[p]!, p + 1, subj);
-    [cur, next] = [next, cur];
+    step(nfa.fwd, cur, next, text[p]!, p + 1, subj);
+    { const t = cur; cur = next; next = t; }
     if (cur.size === 0 && bestStart >= 0) break;
   }
   return bestStart < 0 ? null : [bestStart, bestEnd];
@@ -196,15 +244,14 @@ export function searchLeftmost(nfa: Nfa, subj: Subject, from: number, shortest: 
 /** ends[e - from] = 1 when the NFA matches text[from, e), for e in [from, limit]. */
 export function matchEnds(nfa: Nfa, subj: Subject, from: number, limit: number): Uint8Array {
   const out = new Uint8Array(limit - from + 1);
-  let cur = new Threads(nfa.size);
-  let next = new Threads(nfa.size);
+  let [cur, next] = threadsFor(nfa);
   cur.clear();
-  cur.add(nfa.out, nfa.start, 0, from, subj);
+  cur.add(nfa.fwd, nfa.start, 0, from, subj);
   for (let p = from; ; p++) {
     if (cur.has(nfa.accept)) out[p - from] = 1;
     if (p === limit || cur.size === 0) break;
-    step(nfa.out, cur, next, subj.text[p]!, p + 1, subj);
-    [cur, next] = [next, cur];
+    step(nfa.fwd, cur, next, subj.text[p]!, p + 1, subj);
+    { const t = cur; cur = next; next = t; }
   }
   return out;
 }
@@ -212,15 +259,14 @@ export function matchEnds(nfa: Nfa, subj: Subject, from: number, limit: number):
 /** starts[s - limit] = 1 when the NFA matches text[s, to), for s in [limit, to]. */
 export function matchStarts(nfa: Nfa, subj: Subject, to: number, limit: number): Uint8Array {
   const out = new Uint8Array(to - limit + 1);
-  let cur = new Threads(nfa.size);
-  let next = new Threads(nfa.size);
+  let [cur, next] = threadsFor(nfa);
   cur.clear();
-  cur.add(nfa.in, nfa.accept, 0, to, subj);
+  cur.add(nfa.bwd, nfa.accept, 0, to, subj);
   for (let p = to; ; p--) {
     if (cur.has(nfa.start)) out[p - limit] = 1;
     if (p === limit || cur.size === 0) break;
-    step(nfa.in, cur, next, subj.text[p - 1]!, p - 1, subj);
-    [cur, next] = [next, cur];
+    step(nfa.bwd, cur, next, subj.text[p - 1]!, p - 1, subj);
+    { const t = cur; cur = next; next = t; }
   }
   return out;
 }
@@ -242,17 +288,11 @@ export function iterationSplits(nfa: Nfa, subj: Subject, begin: number, end: num
   const next = new Int32Array(end - begin + 1).fill(-1);
   const feasible = new Uint8Array(end - begin + 1);
   feasible[end - begin] = 1;
-  let cur = new Threads(nfa.size);
-  let nxt = new Threads(nfa.size);
+  let [cur, nxt] = threadsFor(nfa);
   cur.clear();
   for (let p = end; ; p--) {
     // Threads that reached x's start here (their origin q > p, as each consumed a character).
-    let best = -1;
-    for (let i = 0; i < cur.size; i++) {
-      if (cur.states[i] !== nfa.start) continue;
-      best = cur.pay[i]!;
-      break;
-    }
+    const best = cur.has(nfa.start) ? cur.payOf(nfa.start) : -1;
     if (best >= 0 && p < end) {
       next[p - begin] = best;
       feasible[p - begin] = 1;
@@ -260,18 +300,19 @@ export function iterationSplits(nfa: Nfa, subj: Subject, begin: number, end: num
     if (feasible[p - begin] === 1) {
       // Origin p: for a greedy x it is the worst origin so far (goes last); for a non-greedy x
       // the best (goes first).
-      if (greedy) cur.add(nfa.in, nfa.accept, p, p, subj);
+      if (greedy) cur.add(nfa.bwd, nfa.accept, p, p, subj);
       else {
         const old = cur;
         nxt.clear();
-        nxt.add(nfa.in, nfa.accept, p, p, subj);
-        for (let i = 0; i < old.size; i++) nxt.add(nfa.in, old.states[i]!, old.pay[i]!, p, subj);
-        [cur, nxt] = [nxt, old];
+        nxt.add(nfa.bwd, nfa.accept, p, p, subj);
+        for (let i = 0; i < old.size; i++) nxt.add(nfa.bwd, old.states[i]!, old.pay[i]!, p, subj);
+        cur = nxt;
+        nxt = old;
       }
     }
     if (p === begin) break;
-    step(nfa.in, cur, nxt, subj.text[p - 1]!, p - 1, subj);
-    [cur, nxt] = [nxt, cur];
+    step(nfa.bwd, cur, nxt, subj.text[p - 1]!, p - 1, subj);
+    { const t = cur; cur = nxt; nxt = t; }
   }
   return next;
 }
@@ -283,24 +324,23 @@ export function iterationSplits(nfa: Nfa, subj: Subject, begin: number, end: num
 function anywhereTable(nfa: Nfa, subj: Subject, ahead: boolean): Uint8Array {
   const n = subj.length;
   const table = new Uint8Array(n + 1);
-  let cur = new Threads(nfa.size);
-  let next = new Threads(nfa.size);
+  let [cur, next] = threadsFor(nfa);
   cur.clear();
   if (ahead) {
     for (let p = n; ; p--) {
-      cur.add(nfa.in, nfa.accept, 0, p, subj);
+      cur.add(nfa.bwd, nfa.accept, 0, p, subj);
       if (cur.has(nfa.start)) table[p] = 1;
       if (p === 0) break;
-      step(nfa.in, cur, next, subj.text[p - 1]!, p - 1, subj);
-      [cur, next] = [next, cur];
+      step(nfa.bwd, cur, next, subj.text[p - 1]!, p - 1, subj);
+      { const t = cur; cur = next; next = t; }
     }
   } else {
     for (let p = 0; ; p++) {
-      cur.add(nfa.out, nfa.start, 0, p, subj);
+      cur.add(nfa.fwd, nfa.start, 0, p, subj);
       if (cur.has(nfa.accept)) table[p] = 1;
       if (p === n) break;
-      step(nfa.out, cur, next, subj.text[p]!, p + 1, subj);
-      [cur, next] = [next, cur];
+      step(nfa.fwd, cur, next, subj.text[p]!, p + 1, subj);
+      { const t = cur; cur = next; next = t; }
     }
   }
   return table;
@@ -309,14 +349,18 @@ function anywhereTable(nfa: Nfa, subj: Subject, ahead: boolean): Uint8Array {
 /** The smallest e such that the NFA matches some text[s, e) with s ≥ from, or -1. */
 export function firstMatchEnd(nfa: Nfa, subj: Subject, from: number): number {
   const n = subj.length;
-  let cur = new Threads(nfa.size);
-  let next = new Threads(nfa.size);
+  let [cur, next] = threadsFor(nfa);
   cur.clear();
+  const first = nfa.first;
   for (let p = from; ; p++) {
-    cur.add(nfa.out, nfa.start, 0, p, subj);
+    if (first !== null && cur.size === 0) {
+      while (p < n && !first.has(subj.text[p]!)) p++;
+      if (p === n) return -1;
+    }
+    cur.add(nfa.fwd, nfa.start, 0, p, subj);
     if (cur.has(nfa.accept)) return p;
     if (p === n) return -1;
-    step(nfa.out, cur, next, subj.text[p]!, p + 1, subj);
-    [cur, next] = [next, cur];
+    step(nfa.fwd, cur, next, subj.text[p]!, p + 1, subj);
+    { const t = cur; cur = next; next = t; }
   }
 }
