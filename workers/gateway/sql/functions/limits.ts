@@ -46,3 +46,14 @@ export const REGEX_NFA_TOTAL_STATES_MAX = 80_000;
  * Postgres gives when its own matcher gives up). 20 M steps are about a second of CPU here.
  */
 export const REGEX_BACKREF_STEPS_MAX = 20_000_000;
+
+/**
+ * Work budget, in matcher steps, for one call of a regular-expression function without
+ * back-references (all its searches over one text together). Such matching is linear, O(text ×
+ * NFA states), but a 16 MiB text against an 8,000-state pattern is still 10^11 steps, and a
+ * function call cannot be interrupted (statement_timeout is checked between row batches) while
+ * the isolate's thread is shared. 200 M steps are a few seconds of CPU: a 1 MiB text against a
+ * 150-state pattern fits. Past it: 54000 program_limit_exceeded (a Warren bound, not a Postgres
+ * error, so not 2201B).
+ */
+export const REGEX_STEPS_MAX = 200_000_000;

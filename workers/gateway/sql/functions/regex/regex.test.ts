@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REGEX_BACKREF_STEPS_MAX, REGEX_NFA_STATES_MAX, REGEX_NFA_TOTAL_STATES_MAX, REGEX_PATTERN_CHARS_MAX } from "../limits.ts";
+import { REGEX_BACKREF_STEPS_MAX, REGEX_NFA_STATES_MAX, REGEX_NFA_TOTAL_STATES_MAX, REGEX_PATTERN_CHARS_MAX, REGEX_STEPS_MAX } from "../limits.ts";
 import { defaultOptions, type CompileOptions } from "./parser.ts";
 import { Meter, Regex } from "./regex.ts";
 
@@ -143,5 +143,18 @@ describe("regex limits", () => {
     const started = Date.now();
     expect(() => re.exec(re.subject("a".repeat(2000) + "bx"), 0, true)).toThrow(expect.objectContaining({ code: "2201B" }));
     expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it(`gives linear matching a budget of REGEX_STEPS_MAX (${REGEX_STEPS_MAX}) steps per call, ending in 54000`, () => {
+    const re = compile("(a|b)*c");
+    const subj = re.subject("ab".repeat(50));
+    expect(subj.meter.limit).toBe(REGEX_STEPS_MAX);
+    expect(compile("(a)\\1").subject("aa").meter.limit).toBe(REGEX_BACKREF_STEPS_MAX);
+    // At the edge, with a meter sized to what the search needs.
+    const needed = steps(re, "ab".repeat(50), false);
+    expect(re.exec(re.subject("ab".repeat(50), new Meter(needed)), 0, false)).toBeNull();
+    expect(() => re.exec(re.subject("ab".repeat(50), new Meter(needed - 1)), 0, false)).toThrow(
+      expect.objectContaining({ code: "54000", message: `regular expression search needs more than ${needed - 1} steps` }),
+    );
   });
 });

@@ -6,7 +6,7 @@
 //                                          └─ dissect.ts: capture positions (Postgres's rules)
 
 import { PgError } from "../../../../../common/errors.ts";
-import { REGEX_BACKREF_STEPS_MAX, REGEX_NFA_STATES_MAX, REGEX_NFA_TOTAL_STATES_MAX, REGEX_PATTERN_CHARS_MAX } from "../limits.ts";
+import { REGEX_BACKREF_STEPS_MAX, REGEX_NFA_STATES_MAX, REGEX_NFA_TOTAL_STATES_MAX, REGEX_PATTERN_CHARS_MAX, REGEX_STEPS_MAX } from "../limits.ts";
 import { SHORTER } from "./ast.ts";
 import { BackrefDissector, dissect, type Captures, type TreeAutomata } from "./dissect.ts";
 import { compileNfa, type Nfa, type StateBudget } from "./nfa.ts";
@@ -72,9 +72,14 @@ export class Regex implements TreeAutomata {
     return this.stateBudget.states;
   }
 
+  /**
+   * The text to search, with its meter: a fresh meter gets this pattern's budget
+   * (REGEX_BACKREF_STEPS_MAX with back-references, else REGEX_STEPS_MAX); tests pass their own.
+   */
   subject(text: string, meter = new Meter()): Subject {
     const { cps, offsets } = toCodePoints(text);
-    if (this.hasBackrefs && meter.limit === Number.POSITIVE_INFINITY) meter.limit = meter.steps + REGEX_BACKREF_STEPS_MAX;
+    if (meter.limit === Number.POSITIVE_INFINITY) meter.limit = meter.steps + (this.hasBackrefs ? REGEX_BACKREF_STEPS_MAX : REGEX_STEPS_MAX);
+    meter.backtracking = this.hasBackrefs;
     return new Subject(text, cps, offsets, this.lookarounds, meter);
   }
 

@@ -10,10 +10,12 @@ import { isWordChar } from "./charset.ts";
 import { EdgeKind, type Graph, type Nfa } from "./nfa.ts";
 import { PgError } from "../../../../../common/errors.ts";
 
-/** Counts matcher work; throws once `limit` is passed. */
+/** Counts matcher work; throws once `limit` is passed (how depends on `backtracking`). */
 export class Meter {
   steps = 0;
   limit: number;
+  /** Whether the work is a back-reference search (Postgres's "too complex") or linear matching. */
+  backtracking = false;
 
   constructor(limit = Number.POSITIVE_INFINITY) {
     this.limit = limit;
@@ -21,12 +23,20 @@ export class Meter {
 
   tick(n: number): void {
     this.steps += n;
-    if (this.steps > this.limit) {
-      throw new PgError("invalid_regular_expression", "regular expression failed: regular expression is too complex", {
+    if (this.steps > this.limit) throw this.exceeded();
+  }
+
+  private exceeded(): PgError {
+    if (this.backtracking) {
+      return new PgError("invalid_regular_expression", "regular expression failed: regular expression is too complex", {
         detail: `The match needed more than ${this.limit} steps; patterns with back-references are matched by backtracking, which is bounded.`,
         hint: "Simplify the pattern or remove the back-reference.",
       });
     }
+    return new PgError("program_limit_exceeded", `regular expression search needs more than ${this.limit} steps`, {
+      detail: "Matching costs about the text length times the pattern's size; this search is too large for one call.",
+      hint: "Match against shorter text or a simpler pattern.",
+    });
   }
 }
 
