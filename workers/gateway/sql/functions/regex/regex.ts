@@ -7,7 +7,7 @@
 
 import { PgError } from "../../../../../common/errors.ts";
 import { REGEX_BACKREF_STEPS_MAX, REGEX_NFA_STATES_MAX, REGEX_NFA_TOTAL_STATES_MAX, REGEX_PATTERN_CHARS_MAX, REGEX_STEPS_MAX } from "../limits.ts";
-import { SHORTER } from "./ast.ts";
+import { SHORTER, type Alternation } from "./ast.ts";
 import { BackrefDissector, dissect, type Captures, type TreeAutomata } from "./dissect.ts";
 import { compileNfa, type Nfa, type StateBudget } from "./nfa.ts";
 import { parseRegex, type CompileOptions } from "./parser.ts";
@@ -25,7 +25,7 @@ export class Regex implements TreeAutomata {
   private readonly nodes: Subre[];
   private readonly nfas: Array<Nfa | undefined>;
   private readonly lookarounds: Array<{ nfa: Nfa; ahead: boolean; negate: boolean }>;
-  private readonly groupBodies;
+  private readonly groupBodies: ReadonlyArray<Alternation | null>;
   private readonly hasBackrefs: boolean;
   private readonly stateBudget: StateBudget = { states: 0, max: REGEX_NFA_STATES_MAX };
 
