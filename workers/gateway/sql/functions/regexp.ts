@@ -257,6 +257,9 @@ function nthSpan(s: string, pattern: string, start: number, n: number, flags: st
 
 /** regexp_instr(string, pattern [, start [, N [, endoption [, flags [, subexpr]]]]]). */
 export function regexpInstr(s: string, pattern: string, start = 1, n = 1, endoption = 0, flags: string | null = null, subexpr = 0): number {
+  // Postgres checks start, N, endoption, subexpr, then the flags.
+  positive("start", start);
+  positive("n", n);
   if (endoption !== 0 && endoption !== 1) throw new PgError("invalid_parameter_value", `invalid value for parameter "endoption": ${endoption}`);
   const span = nthSpan(s, pattern, start, n, flags, subexpr, "regexp_instr()");
   if (span === null) return 0;
