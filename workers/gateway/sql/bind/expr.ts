@@ -7,6 +7,7 @@ import { commonType } from "../types/cast-rules.ts";
 import { formatText } from "../types/text-io.ts";
 import { resolveOperator, resolveUnaryOperator, type ResolvedOperator } from "../functions/operators.ts";
 import { hasFunction, resolveFunction } from "../functions/functions.ts";
+import { regexMatch } from "../functions/regexp.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Numeric } from "../types/numeric.ts";
 import { relationOid } from "../../catalog/oids.ts";
@@ -17,7 +18,7 @@ import { WINDOW_ONLY, windowType } from "./window-functions.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, Expr, FrameBound, SortKey, SpecialFn, WindowCall, WindowFrame } from "./bound.ts";
 import type { Scope } from "./scope.ts";
-import { bindSubquery } from "./select.ts";
+import { bindSubquery, SET_RETURNING } from "./select.ts";
 import { bindCatalogFunction } from "./catalog-functions.ts";
 
 /** Aggregate outputs are referred to as col(AGG_BASE + k) until select.ts maps them. */
@@ -243,14 +244,14 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
       return binaryOp(b, opName, l.type.oid === Oid.unknown ? coerce(b, l, Types.text) : l, r, loc);
     }
     case "AEXPR_SIMILAR": {
+      // Postgres's grammar already wraps the pattern in similar_to_escape(pattern[, escape]),
+      // which turns it into a POSIX regex; SIMILAR TO is then the ~ operator.
       const l = bindExpr(b, lexpr!, ctx);
-      const [rk, rb] = nodeKind(rexpr!);
-      let pattern: Expr;
-      if (rk === "FuncCall") pattern = bindExpr(b, (rb["args"] as PgNode[])[0]!, ctx);
-      else pattern = bindExpr(b, rexpr!, ctx);
       const neg = opName.startsWith("!");
-      const p = coerce(b, pattern, Types.text);
-      return callExpr(neg ? "!~ similar" : "~ similar", BOOL, [coerce(b, l, Types.text), p], ([s, pat]) => similarMatch(s as string, pat as string) !== neg);
+      const p = coerce(b, bindExpr(b, rexpr!, ctx), Types.text);
+      // A character(n) value is matched with its padding, as Postgres's bpcharregexeq does.
+      const subject = l.type.oid === Oid.bpchar ? l : coerce(b, l, Types.text);
+      return callExpr(neg ? "!~ similar" : "~ similar", BOOL, [subject, p], ([s, pat]) => regexMatch(s as string, pat as string, false) !== neg);
     }
     case "AEXPR_DISTINCT":
     case "AEXPR_NOT_DISTINCT": {
@@ -343,19 +344,6 @@ function listItems(n: PgNode): PgNode[] {
   return (l?.["items"] as PgNode[] | undefined) ?? [n];
 }
 
-function similarMatch(s: string, pattern: string): boolean {
-  let re = "^(?:";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === "\\" && i + 1 < pattern.length) re += `\\${pattern[++i]}`;
-    else if (c === "%") re += "[\\s\\S]*";
-    else if (c === "_") re += "[\\s\\S]";
-    else if (c === ".") re += "\\.";
-    else re += c;
-  }
-  return new RegExp(`${re})$`, "s").test(s);
-}
-
 function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   const names = stringList(node["funcname"] as PgNode[]);
   const name = names[names.length - 1]!.toLowerCase();
@@ -367,7 +355,7 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
     const c = ctx.scope.columns.find((x) => x.index === srfCol)!;
     return { kind: "col", type: c.type, index: srfCol };
   }
-  if (over === undefined && (name === "unnest" || name === "generate_series")) {
+  if (over === undefined && SET_RETURNING.has(name)) {
     throw new PgError("feature_not_supported", `set-returning functions are not allowed in ${ctx.clause}`, pos(loc));
   }
   if (over !== undefined) return bindWindowCall(b, node, name, ctx);

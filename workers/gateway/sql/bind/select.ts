@@ -321,6 +321,9 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
   throw new PgError("feature_not_supported", `${kind} in FROM is not supported`);
 }
 
+/** Set-returning functions the binder turns into function scans. */
+export const SET_RETURNING = new Set(["generate_series", "unnest", "pg_partition_ancestors", "regexp_matches", "regexp_split_to_table"]);
+
 /** The set-returning calls in a select-list expression (not inside subqueries or window calls). */
 function findSrfCalls(node: unknown, out: PgNode[] = []): PgNode[] {
   if (Array.isArray(node)) {
@@ -331,7 +334,7 @@ function findSrfCalls(node: unknown, out: PgNode[] = []): PgNode[] {
       if (k === "FuncCall") {
         const fc = v as PgNode;
         const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
-        if ((fname === "generate_series" || fname === "unnest" || fname === "pg_partition_ancestors") && fc["over"] === undefined) {
+        if (SET_RETURNING.has(fname) && fc["over"] === undefined) {
           out.push(fc);
           continue;
         }
@@ -361,6 +364,11 @@ export function bindSrf(b: Binder, name: string, args: Expr[], colName: string):
     if (a === undefined || args.length !== 1) throw new PgError("undefined_function", `function pg_partition_ancestors with ${args.length} arguments does not exist`);
     const rel = coerce(b, a, Types.regclass);
     return { kind: "srf", name: "unnest", args: [{ kind: "array", type: arrayOf(Types.regclass), elems: [rel] }], cols: [outCol(colName === "pg_partition_ancestors" ? "relid" : colName, Types.regclass)] };
+  }
+  if (name === "regexp_matches" || name === "regexp_split_to_table") {
+    if (args.length < 2 || args.length > 3) throw new PgError("undefined_function", `function ${name} with ${args.length} arguments does not exist`);
+    const text = args.map((a) => coerce(b, a, Types.text));
+    return { kind: "srf", name, args: text, cols: [outCol(colName, name === "regexp_matches" ? arrayOf(Types.text) : Types.text)] };
   }
   throw new PgError("feature_not_supported", `set-returning function ${name} is not supported in FROM`);
 }

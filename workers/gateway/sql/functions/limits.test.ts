@@ -4,7 +4,7 @@ import { Types, withTypmod } from "../types/type.ts";
 import { applyFunction, resolveFunction } from "./functions.ts";
 import { PATTERN_CACHE_MAX, RESOLUTION_CACHE_MAX, STRING_RESULT_CHARS_MAX } from "./limits.ts";
 import { resolveOperator } from "./operators.ts";
-import { patternCacheSize, regexMatch } from "./patterns.ts";
+import { patternCacheSize, regexMatch } from "./regexp.ts";
 import { resolutionCacheSize } from "./resolve.ts";
 
 const ctx = evalContext();

@@ -9,7 +9,7 @@
 
 import { PgError } from "../../../../common/errors.ts";
 import { castFunction, type CastFn } from "../types/cast.ts";
-import { bpcharTrim, compareDatums } from "../types/compare.ts";
+import { compareDatums } from "../types/compare.ts";
 import type { EvalContext } from "../types/context.ts";
 import { Jsonb, MICROS_PER_DAY, type Datum, type Interval } from "../types/datum.ts";
 import { Numeric } from "../types/numeric.ts";
@@ -22,7 +22,8 @@ import {
   jsonbText, jsonTextOf,
 } from "./json-functions.ts";
 import { parseJsonb } from "../types/json.ts";
-import { likeMatch, regexMatch } from "./patterns.ts";
+import { likeMatch } from "./patterns.ts";
+import { regexMatch } from "./regexp.ts";
 import { cachedResolution, selectCandidate, typeKey, type ArgSpec, type Candidate, type Volatility } from "./resolve.ts";
 import { arrayCat, arrayContains, arrayOverlaps } from "./array-functions.ts";
 
@@ -170,12 +171,13 @@ op("||", Types.text, "anynonarray", Types.text, (a, b) => a as string + String(b
 op("||", "anynonarray", Types.text, Types.text, (a, b) => String(a) + (b as string));
 for (const [name, insensitive, negate] of [["~~", false, false], ["!~~", false, true], ["~~*", true, false], ["!~~*", true, true]] as const) {
   op(name, Types.text, Types.text, Types.bool, (a, b) => likeMatch(a as string, b as string, insensitive) !== negate);
-  op(name, Types.bpchar, Types.text, Types.bool, (a, b) => likeMatch(bpcharTrim(a as string), b as string, insensitive) !== negate);
+  // Postgres matches a character(n) value with its padding (bpcharlike, bpcharregexeq).
+  op(name, Types.bpchar, Types.text, Types.bool, (a, b) => likeMatch(a as string, b as string, insensitive) !== negate);
   op(name, Types.bytea, Types.bytea, Types.bool, (a, b) => likeMatch(latin1(a as Uint8Array), latin1(b as Uint8Array), insensitive) !== negate);
 }
 for (const [name, insensitive, negate] of [["~", false, false], ["!~", false, true], ["~*", true, false], ["!~*", true, true]] as const) {
   op(name, Types.text, Types.text, Types.bool, (a, b) => regexMatch(a as string, b as string, insensitive) !== negate);
-  op(name, Types.bpchar, Types.text, Types.bool, (a, b) => regexMatch(bpcharTrim(a as string), b as string, insensitive) !== negate);
+  op(name, Types.bpchar, Types.text, Types.bool, (a, b) => regexMatch(a as string, b as string, insensitive) !== negate);
 }
 op("^@", Types.text, Types.text, Types.bool, (a, b) => (a as string).startsWith(b as string));
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { likeEscape, likeMatch, regexMatch, regexpReplace, similarToEscape } from "./patterns.ts";
+import { likeEscape, likeMatch, similarToEscape } from "./patterns.ts";
+import { regexMatch, regexpReplace } from "./regexp.ts";
 
 const similar = (s: string, p: string, esc?: string) => regexMatch(s, similarToEscape(p, esc), false);
 

@@ -1,30 +1,7 @@
-// Pattern matching: LIKE / ILIKE (with ESCAPE), SIMILAR TO, and POSIX regular expressions
-// (~, ~*, regexp_replace, regexp_match), translated to JavaScript RegExp. Postgres's regex flavor
-// (ARE) is close to JavaScript's for everyday patterns; the differences handled here are the
-// bracket classes ([[:alpha:]]), word boundaries (\m \M \y) and replacement syntax (\1, \&).
-// Compiled patterns are cached, since a query applies the same pattern to every row.
+// Pattern matching: LIKE / ILIKE (with ESCAPE) and the translation of SIMILAR TO patterns into
+// POSIX regular expressions (matched by regexp.ts and its engine in regex/).
 
 import { PgError } from "../../../../common/errors.ts";
-import { PATTERN_CACHE_MAX } from "./limits.ts";
-
-const cache = new Map<string, RegExp>();
-
-function cached(key: string, build: () => RegExp): RegExp {
-  let re = cache.get(key);
-  if (re === undefined) {
-    if (cache.size >= PATTERN_CACHE_MAX) cache.clear();
-    re = build();
-    cache.set(key, re);
-  }
-  re.lastIndex = 0;
-  return re;
-}
-
-const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/]/g;
-
-function escapeRegex(s: string): string {
-  return s.replace(REGEX_SPECIAL, "\\$&");
-}
 
 const LIKE_TRUE = 1;
 const LIKE_FALSE = 0;
@@ -119,98 +96,53 @@ export function likeEscape(pattern: string, escape: string): string {
   return out;
 }
 
-/** similar_to_escape(pattern[, escape]): SQL regular expression → POSIX regex anchored at both ends. */
+/**
+ * similar_to_escape(pattern[, escape]): a SQL regular expression (SIMILAR TO, SUBSTRING …
+ * SIMILAR) → the equivalent POSIX ARE, as Postgres's similar_escape_internal writes it:
+ * `^(?:…)$`, % and _ as .* and ., ( as (?:, and the escape-double-quote separators of SUBSTRING
+ * as `){1,1}?(` and `){1,1}(?:`, which make the middle part the (greedy) first group.
+ * `escape` null means the default backslash, "" no escape character.
+ */
 export function similarToEscape(pattern: string, escape: string | null = "\\"): string {
+  const esc = escape === null ? "\\" : escape;
+  if ([...esc].length > 1) throw new PgError("invalid_escape_sequence", "invalid escape string", { hint: "Escape string must be empty or one character." });
   let out = "^(?:";
-  const chars = [...pattern];
-  let inBracket = false;
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (escape !== null && escape !== "" && c === escape) {
-      i++;
-      if (i >= chars.length) throw new PgError("invalid_escape_sequence", "SIMILAR TO pattern must not end with escape character");
-      out += escapeRegex(chars[i]!);
-      continue;
-    }
-    if (inBracket) {
-      out += c === "\\" ? "\\\\" : c;
-      if (c === "]") inBracket = false;
-      continue;
-    }
-    switch (c) {
-      case "%": out += ".*"; break;
-      case "_": out += "."; break;
-      case "[": out += c; inBracket = true; break;
-      case "|": case "(": case ")": case "*": case "+": case "?": case "{": case "}": out += c; break;
-      case ".": case "^": case "$": case "\\": out += "\\" + c; break;
-      default: out += c;
-    }
+  let afterEscape = false;
+  let quotes = 0;
+  let bracketDepth = 0;
+  let classPos = 0;
+  for (const ch of pattern) {
+    if (afterEscape) {
+      if (ch === '"' && bracketDepth < 1) {
+        if (quotes === 0) out += "){1,1}?(";
+        else if (quotes === 1) out += "){1,1}(?:";
+        else throw new PgError("invalid_use_of_escape_character", "SQL regular expression may not contain more than two escape-double-quote separators");
+        quotes++;
+      } else {
+        out += "\\" + ch;
+        classPos = 3;
+      }
+      afterEscape = false;
+    } else if (esc !== "" && ch === esc) {
+      afterEscape = true;
+    } else if (bracketDepth > 0) {
+      if (ch === "\\") out += "\\";
+      out += ch;
+      if (ch === "]" && classPos > 2) bracketDepth--;
+      else if (ch === "[") {
+        bracketDepth++;
+        classPos = 3;
+      } else if (ch === "^") classPos++;
+      else classPos = 3;
+    } else if (ch === "[") {
+      out += ch;
+      bracketDepth = 1;
+      classPos = 1;
+    } else if (ch === "%") out += ".*";
+    else if (ch === "_") out += ".";
+    else if (ch === "(") out += "(?:";
+    else if (ch === "\\" || ch === "." || ch === "^" || ch === "$") out += "\\" + ch;
+    else out += ch;
   }
   return out + ")$";
-}
-
-const POSIX_CLASSES: Record<string, string> = {
-  alpha: "a-zA-Z", digit: "0-9", alnum: "a-zA-Z0-9", upper: "A-Z", lower: "a-z", space: "\\s",
-  punct: "!-\\/:-@\\[-`{-~", xdigit: "0-9A-Fa-f", word: "\\w", blank: " \\t", cntrl: "\\x00-\\x1f\\x7f",
-  print: "\\x20-\\x7e", graph: "\\x21-\\x7e",
-};
-
-/** A Postgres (ARE) regular expression → JavaScript RegExp source. */
-function translateRegex(src: string): string {
-  return src
-    .replace(/\[:([a-z]+):\]/g, (m, name: string) => POSIX_CLASSES[name] ?? m)
-    .replace(/\\m/g, "\\b(?=\\w)")
-    .replace(/\\M/g, "\\b(?<=\\w)")
-    .replace(/\\y/g, "\\b")
-    .replace(/\\Y/g, "\\B")
-    .replace(/\\A/g, "^")
-    .replace(/\\Z/g, "$");
-}
-
-/** Compiles a Postgres regex with flags (i = insensitive, g = global; others accepted: c, n, s). */
-export function posixRegex(pattern: string, flags = ""): RegExp {
-  return cached(`R${flags}\u0000${pattern}`, () => {
-    let js = "";
-    for (const f of flags) {
-      if (f === "i") js += "i";
-      else if (f === "g") js += "g";
-      else if (f === "n" || f === "m") js += "m";
-      else if (f === "s") js += "s";
-      else if (f === "c" || f === "x") continue;
-      else throw new PgError("invalid_parameter_value", `invalid regular expression option: "${f}"`);
-    }
-    try {
-      return new RegExp(translateRegex(pattern), [...new Set(js)].join(""));
-    } catch (e) {
-      throw new PgError("invalid_regular_expression", `invalid regular expression: ${(e as Error).message}`);
-    }
-  });
-}
-
-/** How many compiled patterns are cached now (for the limit's test). */
-export function patternCacheSize(): number {
-  return cache.size;
-}
-
-export function regexMatch(s: string, pattern: string, insensitive: boolean): boolean {
-  return posixRegex(pattern, insensitive ? "i" : "").test(s);
-}
-
-/** regexp_replace: Postgres replacement syntax (\1…\9, \& whole match, \\ backslash). */
-export function regexpReplace(s: string, pattern: string, replacement: string, flags = ""): string {
-  const re = posixRegex(pattern, flags);
-  const js = replacement.replace(/\$/g, "$$$$").replace(/\\(\d|&|\\)/g, (_, g: string) => (g === "&" ? "$&" : g === "\\" ? "\\" : `$${g}`));
-  return s.replace(re, js);
-}
-
-/** regexp_match: captured groups (or the whole match when there are none), null without a match. */
-export function regexpMatch(s: string, pattern: string, flags = ""): Array<string | null> | null {
-  if (flags.includes("g")) {
-    throw new PgError("invalid_parameter_value", "regexp_match() does not support the \"global\" option", {
-      hint: "Use the regexp_matches function instead.",
-    });
-  }
-  const m = posixRegex(pattern, flags).exec(s);
-  if (m === null) return null;
-  return m.length > 1 ? m.slice(1).map((g) => g ?? null) : [m[0]];
 }

@@ -12,7 +12,8 @@ import { Oid, Types, arrayOf, type SqlType } from "../types/type.ts";
 import { charCount } from "../types/typmod.ts";
 import { fn } from "./define.ts";
 import { md5Hex } from "./md5.ts";
-import { likeEscape, regexpMatch, regexpReplace, similarToEscape } from "./patterns.ts";
+import { likeEscape, similarToEscape } from "./patterns.ts";
+import { regexpCount, regexpInstr, regexpLike, regexpMatch, regexpReplace, regexpSplit, regexpSubstr, substringRegex } from "./regexp.ts";
 import { STRING_RESULT_CHARS_MAX } from "./limits.ts";
 import type { Candidate } from "./resolve.ts";
 
@@ -144,7 +145,9 @@ export const stringFunctions: Candidate[] = [
   fn("substr", [T, I, I], T, ([s, a, n]) => substr(s as string, a as number, n as number)),
   fn("substring", [T, I], T, ([s, a]) => substr(s as string, a as number)),
   fn("substring", [T, I, I], T, ([s, a, n]) => substr(s as string, a as number, n as number)),
-  fn("substring", [T, T], T, ([s, p]) => regexpMatch(s as string, p as string)?.[0] ?? null),
+  fn("substring", [T, T], T, ([s, p]) => substringRegex(s as string, p as string)),
+  // substring(x SIMILAR p ESCAPE e) and the SQL99 form substring(x FROM p FOR e).
+  fn("substring", [T, T, T], T, ([s, p, e]) => substringRegex(s as string, similarToEscape(p as string, e as string))),
   fn("substr", [Types.bytea, I, I], Types.bytea, ([b, a, n]) => {
     if ((n as number) < 0) throw new PgError("substring_error", "negative substring length not allowed");
     const from = (a as number) - 1;
@@ -224,8 +227,29 @@ export const stringFunctions: Candidate[] = [
   fn("format", [T], T, (args, _ctx, types) => (args[0] === null ? null : format(args[0] as string, args.slice(1), types.slice(1))), { strict: false, variadic: "any", volatility: "stable" }),
   fn("regexp_replace", [T, T, T], T, ([s, p, r]) => regexpReplace(s as string, p as string, r as string)),
   fn("regexp_replace", [T, T, T, T], T, ([s, p, r, f]) => regexpReplace(s as string, p as string, r as string, f as string)),
+  fn("regexp_replace", [T, T, T, I], T, ([s, p, r, st]) => regexpReplace(s as string, p as string, r as string, null, st as number)),
+  fn("regexp_replace", [T, T, T, I, I], T, ([s, p, r, st, n]) => regexpReplace(s as string, p as string, r as string, null, st as number, n as number)),
+  fn("regexp_replace", [T, T, T, I, I, T], T, ([s, p, r, st, n, f]) => regexpReplace(s as string, p as string, r as string, f as string, st as number, n as number)),
   fn("regexp_match", [T, T], arrayOf(T), ([s, p]) => regexpMatch(s as string, p as string)),
   fn("regexp_match", [T, T, T], arrayOf(T), ([s, p, f]) => regexpMatch(s as string, p as string, f as string)),
+  fn("regexp_split_to_array", [T, T], arrayOf(T), ([s, p]) => regexpSplit(s as string, p as string, null, "regexp_split_to_array()")),
+  fn("regexp_split_to_array", [T, T, T], arrayOf(T), ([s, p, f]) => regexpSplit(s as string, p as string, f as string, "regexp_split_to_array()")),
+  fn("regexp_count", [T, T], I, ([s, p]) => regexpCount(s as string, p as string)),
+  fn("regexp_count", [T, T, I], I, ([s, p, st]) => regexpCount(s as string, p as string, st as number)),
+  fn("regexp_count", [T, T, I, T], I, ([s, p, st, f]) => regexpCount(s as string, p as string, st as number, f as string)),
+  fn("regexp_instr", [T, T], I, ([s, p]) => regexpInstr(s as string, p as string)),
+  fn("regexp_instr", [T, T, I], I, ([s, p, st]) => regexpInstr(s as string, p as string, st as number)),
+  fn("regexp_instr", [T, T, I, I], I, ([s, p, st, n]) => regexpInstr(s as string, p as string, st as number, n as number)),
+  fn("regexp_instr", [T, T, I, I, I], I, ([s, p, st, n, e]) => regexpInstr(s as string, p as string, st as number, n as number, e as number)),
+  fn("regexp_instr", [T, T, I, I, I, T], I, ([s, p, st, n, e, f]) => regexpInstr(s as string, p as string, st as number, n as number, e as number, f as string)),
+  fn("regexp_instr", [T, T, I, I, I, T, I], I, ([s, p, st, n, e, f, x]) => regexpInstr(s as string, p as string, st as number, n as number, e as number, f as string, x as number)),
+  fn("regexp_like", [T, T], Types.bool, ([s, p]) => regexpLike(s as string, p as string)),
+  fn("regexp_like", [T, T, T], Types.bool, ([s, p, f]) => regexpLike(s as string, p as string, f as string)),
+  fn("regexp_substr", [T, T], T, ([s, p]) => regexpSubstr(s as string, p as string)),
+  fn("regexp_substr", [T, T, I], T, ([s, p, st]) => regexpSubstr(s as string, p as string, st as number)),
+  fn("regexp_substr", [T, T, I, I], T, ([s, p, st, n]) => regexpSubstr(s as string, p as string, st as number, n as number)),
+  fn("regexp_substr", [T, T, I, I, T], T, ([s, p, st, n, f]) => regexpSubstr(s as string, p as string, st as number, n as number, f as string)),
+  fn("regexp_substr", [T, T, I, I, T, I], T, ([s, p, st, n, f, x]) => regexpSubstr(s as string, p as string, st as number, n as number, f as string, x as number)),
   fn("like_escape", [T, T], T, ([p, e]) => likeEscape(p as string, e as string)),
   fn("similar_to_escape", [T], T, ([p]) => similarToEscape(p as string)),
   fn("similar_to_escape", [T, T], T, ([p, e]) => similarToEscape(p as string, e as string)),

@@ -8,6 +8,7 @@ import type { Datum } from "../../types/datum.ts";
 import type { ExecContext } from "../context.ts";
 import { compile, prepare, type Row } from "../eval.ts";
 import { describeExpr } from "../../plan/describe.ts";
+import { regexpMatches, regexpSplit } from "../../functions/regexp.ts";
 
 const BATCH = 256;
 
@@ -176,6 +177,12 @@ export function srfOp(name: string, args: readonly Expr[]): PlanNode {
         vals.push(c.fn([]));
       }
       if (vals.some((v) => v === null)) return;
+      if (name === "regexp_matches" || name === "regexp_split_to_table") {
+        const [s, p, f] = vals as [string, string, string | undefined];
+        const rows = name === "regexp_matches" ? regexpMatches(s, p, f ?? null) : regexpSplit(s, p, f ?? null);
+        for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH).map((v) => [v]);
+        return;
+      }
       if (name === "unnest") {
         const arr = vals[0] as Datum[];
         for (let i = 0; i < arr.length; i += BATCH) yield arr.slice(i, i + BATCH).map((v) => [v]);
