@@ -16,6 +16,41 @@ export const sqlLimits = {
   resultBytesMax: 32 * 1024 * 1024,
   /** Depth of nested expressions/subqueries the binder accepts, far past real queries, before JS recursion could overflow. */
   nestingDepthMax: 200,
+  /**
+   * statement_timeout when neither the tenant (SessionOptions.statementTimeoutMsDefault) nor the
+   * session sets one: 30 s. Postgres has no default; here one isolate serves many requests, so a
+   * forgotten runaway query must end on its own. 30 s is past any interactive query and matches
+   * the Workers platform's default CPU limit per request.
+   */
+  statementTimeoutMsDefault: 30_000,
+  /**
+   * The operator's bound on statement_timeout: larger settings, and 0 (Postgres: none), mean this.
+   * 5 minutes is the most CPU time the Workers platform grants one invocation, so a longer
+   * statement would be killed by the platform anyway, without a SQLSTATE.
+   */
+  statementTimeoutMsMax: 300_000,
+  /**
+   * Target CPU time between two returns of a statement to the event loop. A return costs about
+   * 1.4 ms of wall time in workerd (a setTimeout(0) / setImmediate round trip, measured in
+   * exec/budget.worker.test.ts) during which other requests run; 10 ms keeps another tenant's
+   * wait behind a computing statement near 10 ms while adding ~12 % to the wall time of a purely
+   * computing statement (CPU time is not added: the isolate is idle in between).
+   */
+  yieldSliceMs: 10,
+  /**
+   * Work units (≈ one row through one operator) before the first return, until the statement's
+   * own slices have calibrated the rate: 10,000 units take 0.5–20 ms on the rows measured.
+   */
+  yieldUnitsInitial: 10_000,
+  /** Fewest units per slice: a unit may be costly (a row carrying a maximal string), and a slice must still do some work. */
+  yieldUnitsMin: 16,
+  /** Most units per slice: the cheapest units (a merge step, 20 ns) at yieldSliceMs, so calibration noise cannot stretch a slice far. */
+  yieldUnitsMax: 1_000_000,
+  /**
+   * Rows sorted by one Array.prototype.sort call (a run) before runs are merged step by step with
+   * returns to the event loop: 4,096 rows sort in ~2–5 ms, one call that cannot be interrupted.
+   */
+  sortRunRows: 4096,
   /** Iterations of a recursive CTE before it is assumed to be unbounded: a runaway recursion stops after seconds of CPU, not minutes. */
   recursiveIterationsMax: 100_000,
 } as const;

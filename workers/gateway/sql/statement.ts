@@ -28,6 +28,7 @@ import { alterSequence, alterTable, createIndex, createSchema, createSequence, c
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
 import { MemoryAccount } from "./exec/memory.ts";
+import { StatementBudget } from "./exec/budget.ts";
 import { TableWriter } from "./exec/table-writer.ts";
 import { sqlLimits } from "./limits.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
@@ -65,6 +66,8 @@ export interface StatementEnv {
   rowSink?: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>;
   /** Outside an explicit transaction CREATE INDEX only adds a write-only index and records it here; the session builds it. */
   onlineIndexBuild: { tableId: number; indexId: number } | null | undefined;
+  /** The running statement's budget (deadline, cancel, yielding); null when only describing. */
+  budget: StatementBudget | null;
 }
 
 function field(c: OutputColumn): FieldDescription {
@@ -142,6 +145,8 @@ export class StatementRunner {
       },
       ks: env.ks,
       memory: new MemoryAccount(env.settings.workMemBytes(sqlLimits.workMemBytes)),
+      // Describe binds and plans only; its throwaway budget is never charged.
+      budget: env.budget ?? new StatementBudget({ timeoutMs: sqlLimits.statementTimeoutMsMax }),
       params: [],
       outerRows: [],
       subquerySlots: new Map(),

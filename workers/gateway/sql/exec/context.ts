@@ -8,6 +8,7 @@ import type { Txn } from "../../txn/txn.ts";
 import type { Rel, SpecialFn } from "../bind/bound.ts";
 import type { Datum } from "../types/datum.ts";
 import type { MemoryAccount } from "./memory.ts";
+import type { StatementBudget } from "./budget.ts";
 import { RowCodec } from "./row-codec.ts";
 import type { Row } from "./eval.ts";
 import type { TableWriter } from "./table-writer.ts";
@@ -17,6 +18,8 @@ export interface ExecContext {
   readonly catalog: Catalog;
   readonly ks: Keyspace;
   readonly memory: MemoryAccount;
+  /** Deadline, cancel flag and cooperative yielding: operators charge work and pause when due. */
+  readonly budget: StatementBudget;
   readonly params: readonly Datum[];
   /** Rows of enclosing queries, innermost last (correlated subqueries, LATERAL). */
   readonly outerRows: Row[];

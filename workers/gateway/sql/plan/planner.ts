@@ -26,18 +26,25 @@ const DEFAULT_TABLE_ROWS = 1000;
 
 export function plan(rel: Rel): PlanNode {
   const root = planRel(reorderJoins(pushDown(rel)), null);
-  cancellable(root);
+  budgeted(root);
   return root;
 }
 
-/** Makes every operator check the statement deadline between batches (statement_timeout). */
-function cancellable(node: PlanNode): void {
-  for (const c of node.children) cancellable(c);
+/**
+ * Makes every operator pass the statement's budget between batches: each batch is charged (its
+ * rows, plus one for the batch) and, when a slice of work is done, the statement returns to the
+ * event loop and checks its deadline and cancel flag (exec/budget.ts). Every row flowing through
+ * the plan is counted here; loops inside one operator that run long without producing a batch
+ * (a cross join's inner loop, a sort's merge, a window partition) charge the budget themselves.
+ */
+function budgeted(node: PlanNode): void {
+  for (const c of node.children) budgeted(c);
   const inner = node.run.bind(node);
   node.run = async function* (ctx) {
+    const budget = ctx.budget;
+    budget.check();
     for await (const batch of inner(ctx)) {
-      const deadline = ctx.txn.deadlineMs;
-      if (deadline !== null && Date.now() > deadline) throw new PgError("query_canceled", "canceling statement due to statement timeout");
+      if (budget.charge(batch.length + 1)) await budget.pause();
       yield batch;
     }
   };
