@@ -37,7 +37,7 @@ import { plan } from "./plan/planner.ts";
 import type { FieldDescription, StatementResult } from "./result.ts";
 import type { Sequences } from "./sequences.ts";
 import type { Settings } from "./settings.ts";
-import type { Datum } from "./types/datum.ts";
+import type { Datum, Interval } from "./types/datum.ts";
 import { formatType, isKnownTypeOid, Oid, type SqlType, typeFromOid, typlen, Types } from "./types/type.ts";
 import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
 
@@ -204,6 +204,13 @@ export class StatementRunner {
       }
       case "unique_rowid":
         return this.env.uniqueRowId();
+      case "pg_sleep":
+      case "pg_sleep_for":
+      case "pg_sleep_until": {
+        if (args[0] === null) return null;
+        await this.ctx.budget.sleep(sleepMs(name, args[0]!));
+        return "";
+      }
     }
   }
 
@@ -238,7 +245,14 @@ export class StatementRunner {
           out[i] = o;
         }
         count += out.length;
-        await sink(fields, out);
+        // The client's pace is not the statement's work: waiting on the sink is not CPU time.
+        const sent = sink(fields, out);
+        this.ctx.budget.suspend();
+        try {
+          await sent;
+        } finally {
+          this.ctx.budget.resume();
+        }
       }
       return { command: "SELECT", rowCount: count, fields, rows: [] };
     }
@@ -503,6 +517,21 @@ export class StatementRunner {
     return { command: change.tag, rowCount: null, fields: [], rows: [] };
   }
 
+}
+
+/**
+ * How long pg_sleep(seconds), pg_sleep_for(interval) or pg_sleep_until(timestamptz) waits, in ms.
+ * A month counts 30 days and a day 24 hours, as Postgres's interval-to-epoch conversion does;
+ * NaN and negative durations do not wait.
+ */
+function sleepMs(name: "pg_sleep" | "pg_sleep_for" | "pg_sleep_until", arg: Datum): number {
+  let ms: number;
+  if (name === "pg_sleep") ms = (arg as number) * 1000;
+  else if (name === "pg_sleep_for") {
+    const iv = arg as Interval;
+    ms = (iv.months * 30 + iv.days) * 86_400_000 + Number(iv.micros) / 1000;
+  } else ms = Number(arg as bigint) / 1000 - Date.now();
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
 /** The highest $n in a statement. */

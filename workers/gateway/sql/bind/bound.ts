@@ -31,7 +31,7 @@ export type Expr =
   /** A session-dependent function evaluated by the executor (nextval, current_setting, …). */
   | { readonly kind: "special"; readonly type: SqlType; readonly name: SpecialFn; readonly args: readonly Expr[] };
 
-export type SpecialFn = "nextval" | "currval" | "setval" | "current_setting" | "set_config" | "lastval" | "unique_rowid";
+export type SpecialFn = "nextval" | "currval" | "setval" | "current_setting" | "set_config" | "lastval" | "unique_rowid" | "pg_sleep" | "pg_sleep_for" | "pg_sleep_until";
 
 export type ExprKind = Expr["kind"];
 

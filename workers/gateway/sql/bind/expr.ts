@@ -20,6 +20,7 @@ import type { AggCall, Expr, FrameBound, SortKey, SpecialFn, WindowCall, WindowF
 import type { Scope } from "./scope.ts";
 import { bindSubquery } from "./select.ts";
 import { bindCatalogFunction } from "./catalog-functions.ts";
+import { checkTextLength } from "../functions/value-limits.ts";
 
 /** Aggregate outputs are referred to as col(AGG_BASE + k) until select.ts maps them. */
 export const AGG_BASE = 1_000_000;
@@ -417,6 +418,12 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   return callExpr(name, res.type, args.map((a, i) => coerce(a, res.argTypes[i] ?? a.type)), res.fn, true, name === "random");
 }
 
+/** Joins texts within the bound on one value (54000 past it). */
+function joinText(parts: readonly string[], sep: string): string {
+  checkTextLength(parts.reduce((n, p) => n + p.length, 0) + sep.length * Math.max(0, parts.length - 1));
+  return parts.join(sep);
+}
+
 /** Functions that depend on the session or do more than compute (sequences, settings, …). */
 function bindSpecialFunction(name: string, args: Expr[], loc: unknown): Expr | null {
   const textArgs = (n: number): Expr[] => {
@@ -451,12 +458,25 @@ function bindSpecialFunction(name: string, args: Expr[], loc: unknown): Expr | n
     case "pg_backend_pid":
       return constExpr(Types.int4, 1);
     case "concat": {
-      return callExpr("concat", Types.text, args, (vs) => vs.map((v, i) => (v === null ? "" : (castFn(args[i]!.type, Types.text, true)(v) as string))).join(""), false);
+      return callExpr("concat", Types.text, args, (vs) => joinText(vs.map((v, i) => (v === null ? "" : (castFn(args[i]!.type, Types.text, true)(v) as string))), ""), false);
     }
     case "concat_ws": {
       const [sep, ...rest] = args;
       return callExpr("concat_ws", Types.text, [coerce(sep!, Types.text), ...rest], ([s, ...vs]) =>
-        s === null ? null : vs.filter((v) => v !== null).map((v, i) => castFn(rest[i]!.type, Types.text, true)(v) as string).join(s as string), false);
+        s === null ? null : joinText(vs.filter((v) => v !== null).map((v, i) => castFn(rest[i]!.type, Types.text, true)(v) as string), s as string), false);
+    }
+    case "pg_sleep":
+    case "pg_sleep_for":
+    case "pg_sleep_until": {
+      // They wait on the statement's budget, so cancel and statement_timeout end them (57014).
+      const argType = name === "pg_sleep" ? Types.float8 : name === "pg_sleep_for" ? Types.interval : Types.timestamptz;
+      if (args.length !== 1) {
+        throw new PgError("undefined_function", `function ${name}(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`, {
+          ...pos(loc),
+          hint: "No function matches the given name and argument types. You might need to add explicit type casts.",
+        });
+      }
+      return { kind: "special", type: Types.void, name, args: [coerce(args[0]!, argType)] };
     }
     case "num_nulls":
     case "num_nonnulls":

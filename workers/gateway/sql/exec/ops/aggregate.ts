@@ -11,9 +11,14 @@ import { Oid, type SqlType } from "../../types/type.ts";
 import type { ExecContext } from "../context.ts";
 import { compile, prepare, type Compiled, type Row } from "../eval.ts";
 import { keyComparator } from "./sort.ts";
+import type { StatementBudget } from "../budget.ts";
+import { sortInterruptibly } from "../interruptible-sort.ts";
+import { datumBytes, rowBytes } from "../memory.ts";
+import { checkArrayLength, checkTextLength } from "../../functions/value-limits.ts";
 
 export interface Accumulator {
-  add(args: Datum[]): void;
+  /** Adds one row's arguments; returns the bytes the accumulator now holds beyond before (memory account). */
+  add(args: Datum[]): number;
   result(): Datum;
 }
 
@@ -36,21 +41,22 @@ export function makeAccumulator(a: AggCall): Accumulator {
   switch (a.name) {
     case "count": {
       let n = 0n;
-      return { add: (args) => { if (a.star || args[0] !== null) n++; }, result: () => n };
+      return { add: (args) => { if (a.star || args[0] !== null) n++; return 0; }, result: () => n };
     }
     case "sum": {
       if (inType?.oid === Oid.int2 || inType?.oid === Oid.int4) {
         let s: bigint | null = null;
-        return { add: ([v = null]) => { if (v !== null) s = (s ?? 0n) + BigInt(v as number); }, result: () => s };
+        return { add: ([v = null]) => { if (v !== null) s = (s ?? 0n) + BigInt(v as number); return 0; }, result: () => s };
       }
       if (inType?.oid === Oid.int8 || inType?.oid === Oid.numeric) {
         let s: Numeric | null = null;
         let bigSum: bigint | null = null;
         return {
           add: ([v = null]) => {
-            if (v === null) return;
+            if (v === null) return 0;
             if (typeof v === "bigint") bigSum = (bigSum ?? 0n) + v;
             else s = s === null ? toNumeric(v) : s.add(toNumeric(v));
+            return 0;
           },
           result: () => {
             if (bigSum === null) return s;
@@ -60,7 +66,7 @@ export function makeAccumulator(a: AggCall): Accumulator {
         };
       }
       let s: number | null = null;
-      return { add: ([v = null]) => { if (v !== null) s = (s ?? 0) + (v as number); }, result: () => (s === null ? null : inType?.oid === Oid.float4 ? Math.fround(s) : s) };
+      return { add: ([v = null]) => { if (v !== null) s = (s ?? 0) + (v as number); return 0; }, result: () => (s === null ? null : inType?.oid === Oid.float4 ? Math.fround(s) : s) };
     }
     case "avg": {
       if (a.type.oid === Oid.numeric) {
@@ -68,16 +74,17 @@ export function makeAccumulator(a: AggCall): Accumulator {
         let n = 0;
         return {
           add: ([v = null]) => {
-            if (v === null) return;
+            if (v === null) return 0;
             s = s === null ? toNumeric(v) : s.add(toNumeric(v));
             n++;
+            return 0;
           },
           result: () => (s === null ? null : s.div(Numeric.fromInteger(n))),
         };
       }
       let s = 0;
       let n = 0;
-      return { add: ([v = null]) => { if (v !== null) { s += v as number; n++; } }, result: () => (n === 0 ? null : s / n) };
+      return { add: ([v = null]) => { if (v !== null) { s += v as number; n++; } return 0; }, result: () => (n === 0 ? null : s / n) };
     }
     case "stddev":
     case "stddev_samp":
@@ -85,16 +92,27 @@ export function makeAccumulator(a: AggCall): Accumulator {
     case "variance":
     case "var_samp":
     case "var_pop": {
-      const xs: number[] = [];
+      // Postgres's float8_accum (Youngs-Cramer): count, sum and sum of squared deviations, so
+      // memory stays constant however many rows are aggregated.
+      let n = 0;
+      let sx = 0;
+      let sxx = 0;
       return {
-        add: ([v = null]) => { if (v !== null) xs.push(v instanceof Numeric ? v.toNumber() : Number(v)); },
+        add: ([v = null]) => {
+          if (v === null) return 0;
+          const x = v instanceof Numeric ? v.toNumber() : Number(v);
+          n += 1;
+          sx += x;
+          if (n > 1) {
+            const t = x * n - sx;
+            sxx += (t * t) / (n * (n - 1));
+          }
+          return 0;
+        },
         result: () => {
           const pop = a.name.endsWith("_pop");
-          const n = xs.length;
           if (n === 0 || (!pop && n === 1)) return null;
-          const mean = xs.reduce((p, x) => p + x, 0) / n;
-          const ss = xs.reduce((p, x) => p + (x - mean) * (x - mean), 0);
-          const variance = ss / (pop ? n : n - 1);
+          const variance = sxx / (pop ? n : n - 1);
           const r = a.name.startsWith("stddev") ? Math.sqrt(variance) : variance;
           return a.type.oid === Oid.numeric ? Numeric.of(Numeric.fromFloat(r).value, 16) : r;
         },
@@ -106,29 +124,36 @@ export function makeAccumulator(a: AggCall): Accumulator {
       let best: Datum = null;
       return {
         add: ([v = null]) => {
-          if (v === null) return;
+          if (v === null) return 0;
           if (best === null || compareDatums(v, best) * sign > 0) best = v;
+          return 0;
         },
         result: () => best,
       };
     }
     case "bool_and": {
       let r: boolean | null = null;
-      return { add: ([v = null]) => { if (v !== null) r = (r ?? true) && (v as boolean); }, result: () => r };
+      return { add: ([v = null]) => { if (v !== null) r = (r ?? true) && (v as boolean); return 0; }, result: () => r };
     }
     case "bool_or": {
       let r: boolean | null = null;
-      return { add: ([v = null]) => { if (v !== null) r = (r ?? false) || (v as boolean); }, result: () => r };
+      return { add: ([v = null]) => { if (v !== null) r = (r ?? false) || (v as boolean); return 0; }, result: () => r };
     }
     case "string_agg": {
       const parts: string[] = [];
       let any = false;
+      let chars = 0;
       return {
         add: ([v = null, sep = null]) => {
-          if (v === null) return;
-          if (any) parts.push(sep === null ? "" : (sep as string));
+          if (v === null) return 0;
+          const glue = any && sep !== null ? (sep as string) : "";
+          chars += glue.length + (v as string).length;
+          // The bound on one text value, before the parts are kept (Postgres: 54000 at 1 GB).
+          checkTextLength(chars, "string_agg result");
+          if (glue !== "") parts.push(glue);
           parts.push(v as string);
           any = true;
+          return 2 * (glue.length + (v as string).length) + 32;
         },
         result: () => (any ? parts.join("") : null),
       };
@@ -136,13 +161,28 @@ export function makeAccumulator(a: AggCall): Accumulator {
     case "array_agg": {
       const out: Datum[] = [];
       let any = false;
-      return { add: ([v = null]) => { out.push(v ?? null); any = true; }, result: () => (any ? out : null) };
+      return {
+        add: ([v = null]) => {
+          checkArrayLength(out.length + 1);
+          out.push(v ?? null);
+          any = true;
+          return datumBytes(v ?? null) + 8;
+        },
+        result: () => (any ? out : null),
+      };
     }
     case "json_agg":
     case "jsonb_agg": {
       const out: string[] = [];
+      let chars = 2;
       return {
-        add: ([v = null]) => { out.push(jsonText(inType!, v ?? null)); },
+        add: ([v = null]) => {
+          const t = jsonText(inType!, v ?? null);
+          chars += t.length + (out.length > 0 ? 2 : 0);
+          checkTextLength(chars, `${a.name} result`);
+          out.push(t);
+          return 2 * t.length + 24;
+        },
         result: () => (out.length === 0 ? null : a.name === "json_agg" ? `[${out.join(", ")}]` : `[${out.join(", ")}]`),
       };
     }
@@ -164,25 +204,31 @@ class AggState {
     this.ordered = call.orderBy.length > 0 ? [] : null;
   }
 
+  /** Adds one row; returns the bytes now held beyond before (charged to the memory account). */
   add(args: Datum[], keys: Datum[]): number {
+    let bytes = 0;
     if (this.seen !== null) {
       const k = args.length === 1 ? datumKey(args[0]!) : rowKey(args);
       if (this.seen.has(k)) return 0;
       this.seen.add(k);
+      bytes += 2 * k.length + 48;
     }
     if (this.ordered !== null) {
       this.ordered.push({ args, keys });
-      return 64;
+      return bytes + rowBytes(args) + rowBytes(keys) + 32;
     }
-    this.acc.add(args);
-    return this.call.name === "array_agg" || this.call.name === "string_agg" || this.call.name.startsWith("json") ? 32 : 0;
+    return bytes + this.acc.add(args);
   }
 
-  result(): Datum {
+  /** The aggregate's value; an ORDER BY inside the call sorts its rows first, interruptibly. */
+  async result(budget: StatementBudget): Promise<Datum> {
     if (this.ordered !== null) {
       const cmp = keyComparator(this.call.orderBy, 0);
-      this.ordered.sort((x, y) => cmp(x.keys, y.keys));
-      for (const o of this.ordered) this.acc.add(o.args);
+      const sorted = await sortInterruptibly(this.ordered, (x, y) => cmp(x.keys, y.keys), budget);
+      for (const o of sorted) {
+        this.acc.add(o.args);
+        if (budget.charge(1)) await budget.pause();
+      }
       this.ordered.length = 0;
     }
     return this.acc.result();
@@ -237,13 +283,18 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
         }
         if (bytes > 0) ctx.memory.reserve(bytes, "aggregation");
       }
+      const budget = ctx.budget;
       if (single !== null) {
-        yield [single.states.map((s) => s.result())];
+        const values: Datum[] = [];
+        for (const st of single.states) values.push(await st.result(budget));
+        yield [values];
         return;
       }
       let out: Row[] = [];
       for (const g of groups.values()) {
-        out.push([...g.key, ...g.states.map((s) => s.result())]);
+        const values: Datum[] = [...g.key];
+        for (const st of g.states) values.push(await st.result(budget));
+        out.push(values);
         if (out.length >= 1024) {
           yield out;
           out = [];

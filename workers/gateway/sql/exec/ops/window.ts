@@ -9,7 +9,9 @@ import type { Datum } from "../../types/datum.ts";
 import { compile, prepare, type Row } from "../eval.ts";
 import { rowBytes } from "../memory.ts";
 import { makeAccumulator } from "./aggregate.ts";
-import { keyComparator } from "./sort.ts";
+import { keyComparator, OUTPUT_BATCH_ROWS } from "./sort.ts";
+import type { StatementBudget } from "../budget.ts";
+import { sortInterruptibly } from "../interruptible-sort.ts";
 
 export function windowOp(input: PlanNode, funcs: readonly WindowCall[]): PlanNode {
   return {
@@ -27,58 +29,86 @@ export function windowOp(input: PlanNode, funcs: readonly WindowCall[]): PlanNod
         }
         ctx.memory.reserve(bytes, "window function input");
       }
+      const budget = ctx.budget;
       const results: Datum[][] = funcs.map(() => new Array<Datum>(rows.length).fill(null));
+      ctx.memory.reserve(funcs.length * rows.length * 8, "window function results");
       for (let fi = 0; fi < funcs.length; fi++) {
         const f = funcs[fi]!;
         const part = f.partitionBy.map((e) => compile(e, ctx));
         const ord = f.orderBy.map((k) => compile(k.expr, ctx));
         const args = f.args.map((e) => compile(e, ctx));
         for (const c of [...part, ...ord, ...args]) {
-          if (c.asyncParts.length > 0) for (const r of rows) await prepare(c, r, ctx);
+          if (c.asyncParts.length === 0) continue;
+          for (const r of rows) {
+            await prepare(c, r, ctx);
+            if (budget.charge(1)) await budget.pause();
+          }
         }
-        // Each entry: [partition key, order keys…, original index].
-        const entries = rows.map((r, i) => ({ pk: rowKey(part.map((c) => c.fn(r))), ok: ord.map((c) => c.fn(r)), i }));
+        // Each entry: partition key, order keys, original index.
+        const entries: Entry[] = new Array(rows.length);
+        let bytes = 0;
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i]!;
+          const e = { pk: rowKey(part.map((c) => c.fn(r))), ok: ord.map((c) => c.fn(r)), i };
+          entries[i] = e;
+          bytes += 2 * e.pk.length + rowBytes(e.ok) + 48;
+          if (budget.charge(1)) await budget.pause();
+        }
+        ctx.memory.reserve(bytes, "window function input");
         const cmpOrder = keyComparator(f.orderBy, 0);
-        entries.sort((a, b) => (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : cmpOrder(a.ok, b.ok) || a.i - b.i));
+        const sorted = await sortInterruptibly(entries, (a, b) => (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : cmpOrder(a.ok, b.ok) || a.i - b.i), budget);
         const out = results[fi]!;
         let s = 0;
-        while (s < entries.length) {
+        while (s < sorted.length) {
           let e = s;
-          while (e < entries.length && entries[e]!.pk === entries[s]!.pk) e++;
-          computePartition(f, entries.slice(s, e), rows, args.map((c) => c.fn), cmpOrder, out);
+          while (e < sorted.length && sorted[e]!.pk === sorted[s]!.pk) e++;
+          await computePartition(f, sorted.slice(s, e), rows, args.map((c) => c.fn), cmpOrder, out, budget);
           s = e;
         }
       }
-      const outRows = rows.map((r, i) => [...r, ...results.map((res) => res[i]!)]);
-      for (let i = 0; i < outRows.length; i += 1024) yield outRows.slice(i, i + 1024);
+      for (let i = 0; i < rows.length; i += OUTPUT_BATCH_ROWS) {
+        const batch: Row[] = [];
+        for (let j = i; j < Math.min(rows.length, i + OUTPUT_BATCH_ROWS); j++) batch.push([...rows[j]!, ...results.map((res) => res[j]!)]);
+        yield batch;
+      }
     },
   };
 }
 
-type Entry = { ok: Datum[]; i: number };
+type Entry = { pk: string; ok: Datum[]; i: number };
 
-function computePartition(
+/**
+ * Computes one function over one partition (rows in window order). Every row, and every row a
+ * sliding frame re-aggregates, is charged to the budget: a frame of n rows over n rows is n² work.
+ */
+async function computePartition(
   f: WindowCall,
   part: Entry[],
   rows: Row[],
   args: Array<(r: Row) => Datum>,
   cmp: (a: Datum[], b: Datum[]) => number,
   out: Datum[],
-): void {
+  budget: StatementBudget,
+): Promise<void> {
   const n = part.length;
   // Peer groups: runs of equal ORDER BY values.
   const peerEnd = new Array<number>(n);
   for (let j = n - 1; j >= 0; j--) {
     peerEnd[j] = j + 1 < n && cmp(part[j]!.ok, part[j + 1]!.ok) === 0 ? peerEnd[j + 1]! : j;
+    if (budget.charge(1)) await budget.pause();
   }
   const peerStart = new Array<number>(n);
   for (let j = 0; j < n; j++) {
     peerStart[j] = j > 0 && cmp(part[j - 1]!.ok, part[j]!.ok) === 0 ? peerStart[j - 1]! : j;
+    if (budget.charge(1)) await budget.pause();
   }
   const arg = (k: number, j: number): Datum => args[k]!(rows[part[j]!.i]!);
   switch (f.name) {
     case "row_number":
-      part.forEach((p, j) => (out[p.i] = BigInt(j + 1)));
+      for (let j = 0; j < n; j++) {
+        out[part[j]!.i] = BigInt(j + 1);
+        if (budget.charge(1)) await budget.pause();
+      }
       return;
     case "rank":
     case "dense_rank":
@@ -96,6 +126,7 @@ function computePartition(
         else if (f.name === "dense_rank") out[p.i] = BigInt(dense);
         else if (f.name === "percent_rank") out[p.i] = n > 1 ? (rank - 1) / (n - 1) : 0;
         else out[p.i] = (peerEnd[j]! + 1) / n;
+        if (budget.charge(1)) await budget.pause();
       }
       return;
     }
@@ -117,6 +148,7 @@ function computePartition(
         const off = args.length > 1 ? (arg(1, j) as number) : 1;
         const t = f.name === "lag" ? j - off : j + off;
         out[part[j]!.i] = t >= 0 && t < n ? arg(0, t) : args.length > 2 ? arg(2, j) : null;
+        if (budget.charge(1)) await budget.pause();
       }
       return;
     case "first_value":
@@ -127,6 +159,7 @@ function computePartition(
         const e = Math.min(n - 1, frameEnd(f, j, n, peerEnd));
         const k = f.name === "first_value" ? s : f.name === "last_value" ? e : s + (arg(1, j) as number) - 1;
         out[part[j]!.i] = s <= e && k >= s && k <= e ? arg(0, k) : null;
+        if (budget.charge(1)) await budget.pause();
       }
       return;
   }
@@ -141,6 +174,7 @@ function computePartition(
       const end = Math.min(n - 1, frameEnd(f, j, n, peerEnd));
       while (added <= end) acc.add(argsAt(added++));
       out[part[j]!.i] = acc.result();
+      if (budget.charge(1)) await budget.pause();
     }
     return;
   }
@@ -149,7 +183,10 @@ function computePartition(
     const acc = makeAccumulator(agg);
     const s = frameStart(f, j, peerStart);
     const e = frameEnd(f, j, n, peerEnd);
-    for (let x = Math.max(0, s); x <= Math.min(n - 1, e); x++) acc.add(argsAt(x));
+    for (let x = Math.max(0, s); x <= Math.min(n - 1, e); x++) {
+      acc.add(argsAt(x));
+      if (budget.charge(1)) await budget.pause();
+    }
     out[part[j]!.i] = acc.result();
   }
 }
