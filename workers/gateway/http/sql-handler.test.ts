@@ -16,6 +16,7 @@ const INT8 = { tableID: 0, columnID: 0, dataTypeID: 20, dataTypeSize: 8, dataTyp
 function recorder(): { session: SqlSession; log: Array<[string, Array<string | null> | undefined]>; sessions: number } {
   const state = { log: [] as Array<[string, Array<string | null> | undefined]>, sessions: 0, session: null as unknown as SqlSession };
   state.session = {
+    cancel: () => false,
     async execute(sql, params): Promise<StatementResult[]> {
       state.log.push([sql, params]);
       if (sql.includes("boom")) {

@@ -30,6 +30,7 @@ async function connect(opts: { wrap?: (s: PgwireSession) => PgwireSession } = {}
       executed.push(sql);
       return base.execute(sql, params);
     },
+    cancel: () => base.cancel(),
     get inTransaction() {
       return base.inTransaction;
     },
@@ -319,6 +320,7 @@ describe("bad input", () => {
           if (holding) await gate;
           return s.execute(sql, params);
         },
+        cancel: () => s.cancel(),
         get inTransaction() {
           return s.inTransaction;
         },

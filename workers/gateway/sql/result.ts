@@ -33,4 +33,10 @@ export interface SqlSession {
    * optional positional parameters ($1 …, text format, null for SQL NULL). Throws PgError.
    */
   execute(sql: string, params?: Array<string | null>): Promise<StatementResult[]>;
+  /**
+   * Cancels the statement running now: it fails with 57014 "canceling statement due to user
+   * request" at its next check point (the session then runs the next statement normally). Returns
+   * whether a statement was running; called between statements it does nothing.
+   */
+  cancel(): boolean;
 }
