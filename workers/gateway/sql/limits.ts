@@ -14,8 +14,24 @@ export const sqlLimits = {
   resultRowsMax: 1_000_000,
   /** Bytes of text in one result returned at once: 32 MiB, within the isolate next to work memory. */
   resultBytesMax: 32 * 1024 * 1024,
-  /** Depth of nested expressions/subqueries the binder accepts, far past real queries, before JS recursion could overflow. */
-  nestingDepthMax: 200,
+  /**
+   * Levels of nested expressions and queries the binder accepts (54001 "stack depth limit
+   * exceeded" past it). The binder, planner, EXPLAIN and executor recurse per level; inside workerd
+   * (whose stack is smaller than Node's) `1+1+…+1` overflowed JavaScript's stack at 1,500 terms
+   * and nested scalar subqueries at 565 levels (2 levels each here), so 800 keeps a margin of
+   * 1.7× or more for every shape measured (depth.worker.test.ts). Postgres 15 takes `1+…+1` up to
+   * ~3,000 terms and fails with the same 54001 past that.
+   */
+  nestingDepthMax: 800,
+  /**
+   * Nodes a parse tree may nest, measured right after parsing without recursion
+   * (parse/tree-depth.ts), so no pass before or beside the binder's own count recurses deeper:
+   * raw-tree walks, joins nested in FROM (the binder counts no level for a join), CASE arms. 1,000
+   * nodes is 330 nested scalar subqueries or 990 nested joins, each measured to pass binding,
+   * planning, EXPLAIN [ANALYZE], Describe and execution in workerd. A chain of UNION / INTERSECT /
+   * EXCEPT counts one level (bound iteratively; a 5,000-way UNION ALL is one n-way append).
+   */
+  parseTreeDepthMax: 1000,
   /**
    * statement_timeout when neither the tenant (SessionOptions.statementTimeoutMsDefault) nor the
    * session sets one: 30 s. Postgres has no default; here one isolate serves many requests, so a

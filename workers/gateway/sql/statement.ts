@@ -534,14 +534,21 @@ function sleepMs(name: "pg_sleep" | "pg_sleep_for" | "pg_sleep_until", arg: Datu
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
-/** The highest $n in a statement. */
-function countParams(n: unknown): number {
-  if (n === null || typeof n !== "object") return 0;
-  if (Array.isArray(n)) return n.reduce((m: number, x) => Math.max(m, countParams(x)), 0);
-  const o = n as PgNode;
+/** The highest $n in a statement (walked with an explicit stack: the tree may be deep). */
+function countParams(root: unknown): number {
   let m = 0;
-  if (o["ParamRef"] !== undefined) m = (o["ParamRef"] as PgNode)["number"] as number;
-  for (const v of Object.values(o)) m = Math.max(m, countParams(v));
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== "object") continue;
+    if (Array.isArray(n)) {
+      for (const x of n) stack.push(x);
+      continue;
+    }
+    const o = n as PgNode;
+    if (o["ParamRef"] !== undefined) m = Math.max(m, (o["ParamRef"] as PgNode)["number"] as number);
+    for (const v of Object.values(o)) stack.push(v);
+  }
   return m;
 }
 

@@ -8,7 +8,7 @@ import { visitRel } from "../bind/bound.ts";
 import { aggregateOp } from "../exec/ops/aggregate.ts";
 import { emptyOp, filterOp, limitOp, oneRowOp, projectOp, srfOp, valuesOp } from "../exec/ops/basic.ts";
 import { cteScanOp } from "../exec/ops/cte.ts";
-import { distinctOp, setOp } from "../exec/ops/distinct.ts";
+import { appendOp, distinctOp, setOp } from "../exec/ops/distinct.ts";
 import { hashJoinOp, type HashKeys, nestedLoopOp } from "../exec/ops/join.ts";
 import { indexScan, pointGet, primaryScan } from "../exec/ops/scan.ts";
 import { sortOp } from "../exec/ops/sort.ts";
@@ -72,6 +72,7 @@ function planRel(rel: Rel, rowsHint: number | null): PlanNode {
     },
     distinct: (r) => distinctOp(planRel(r.input, null), r.on),
     setop: (r) => setOp(r.op, r.all, planRel(r.left, null), planRel(r.right, null)),
+    append: (r) => appendOp(r.inputs.map((i) => planRel(i, null))),
     cteref: (r) => cteScanOp(r.cte),
     srf: (r) => srfOp(r.name, r.args),
     one: () => oneRowOp(),
@@ -104,6 +105,8 @@ function estimate(r: Rel): number {
       return estimate(r.input);
     case "join":
       return estimate(r.left) * (r.on === null ? estimate(r.right) : 1);
+    case "append":
+      return r.inputs.reduce((n, i) => n + estimate(i), 0);
     default:
       return DEFAULT_TABLE_ROWS;
   }
