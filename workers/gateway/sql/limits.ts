@@ -55,9 +55,10 @@ export const sqlLimits = {
   yieldSliceMs: 10,
   /**
    * Work units (≈ one row through one operator) before the first return, until the statement's
-   * own slices have calibrated the rate: 10,000 units take 0.5–20 ms on the rows measured.
+   * own slices have calibrated the rate: 1,000 units take 0.05–10 ms on the rows measured (a
+   * numeric generate_series row costs ~10 µs), and the cadence may grow 4× a slice from there.
    */
-  yieldUnitsInitial: 10_000,
+  yieldUnitsInitial: 1_000,
   /** Fewest units per slice: a unit may be costly (a row carrying a maximal string), and a slice must still do some work. */
   yieldUnitsMin: 16,
   /** Most units per slice: the cheapest units (a merge step, 20 ns) at yieldSliceMs, so calibration noise cannot stretch a slice far. */

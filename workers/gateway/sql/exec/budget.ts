@@ -34,6 +34,8 @@ export interface StatementStats {
   wallMs: number;
   /** Returns to the event loop made by `pause()`. */
   yields: number;
+  /** The longest stretch the statement held the thread without returning to the event loop. */
+  maxSliceMs: number;
   /** Work units counted. */
   workUnits: number;
 }
@@ -43,11 +45,16 @@ export interface BudgetOptions {
   timeoutMs: number;
 }
 
-/** A macrotask: setImmediate where it exists (Node; workerd with nodejs_compat), else setTimeout(0). */
+/**
+ * A return to the event loop. Inside workerd: setTimeout(0), which lets other requests AND timers
+ * run (measured: setImmediate, which nodejs_compat provides, lets requests run but starves timers
+ * — a 1 ms timer fired 7 s late behind a computing statement). In Node (tests, tools):
+ * setImmediate, which runs after due timers and I/O, where setTimeout(0) is clamped to 1 ms.
+ */
 function macrotask(): Promise<void> {
-  const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
+  const g = globalThis as { setImmediate?: (cb: () => void) => unknown; navigator?: { userAgent?: string } };
   return new Promise<void>((resolve) => {
-    if (typeof g.setImmediate === "function") g.setImmediate(resolve);
+    if (g.navigator?.userAgent !== "Cloudflare-Workers" && typeof g.setImmediate === "function") g.setImmediate(resolve);
     else setTimeout(resolve, 0);
   });
 }
@@ -69,6 +76,7 @@ export class StatementBudget implements StatementGuard {
   /** Measured cost of one unit (ms), from slices long enough to time; null until one was. */
   private msPerUnit: number | null = null;
   private cpu = 0;
+  private maxSlice = 0;
   private yieldCount = 0;
   private endedAtMs: number | null = null;
   /** Wakes a pending sleep() early (cancel). */
@@ -100,6 +108,7 @@ export class StatementBudget implements StatementGuard {
     // A frozen clock shows no time for the work just done; the resumption's time bounds it.
     const slice = held > 0 ? held : t1 - t0;
     this.cpu += slice;
+    if (slice > this.maxSlice) this.maxSlice = slice;
     this.calibrate(this.units - this.sliceStartUnits, slice);
     this.sliceStart = t1;
     this.sliceStartUnits = this.units;
@@ -119,6 +128,7 @@ export class StatementBudget implements StatementGuard {
     const units = this.units - this.sliceStartUnits;
     if (held > 0) {
       this.cpu += held;
+      if (held > this.maxSlice) this.maxSlice = held;
       this.calibrate(units, held);
     } else if (this.msPerUnit !== null) {
       this.cpu += units * this.msPerUnit;
@@ -184,7 +194,7 @@ export class StatementBudget implements StatementGuard {
   }
 
   stats(): StatementStats {
-    return { cpuMs: this.cpu, wallMs: (this.endedAtMs ?? Date.now()) - this.startedAtMs, yields: this.yieldCount, workUnits: this.units };
+    return { cpuMs: this.cpu, wallMs: (this.endedAtMs ?? Date.now()) - this.startedAtMs, yields: this.yieldCount, workUnits: this.units, maxSliceMs: this.maxSlice };
   }
 
   /** Units per pause for the next slice: what `yieldSliceMs` took at the rate just measured. */

@@ -35,6 +35,9 @@ function jsonText(t: SqlType, d: Datum): string {
   return JSON.stringify(formatText(t, d));
 }
 
+/** string_agg joins its pieces into one flat string this often (bounds the per-piece overhead). */
+const STRING_AGG_PIECES = 4096;
+
 /** A fresh accumulator for one aggregate call. */
 export function makeAccumulator(a: AggCall): Accumulator {
   const inType = a.argTypes[0];
@@ -140,7 +143,10 @@ export function makeAccumulator(a: AggCall): Accumulator {
       return { add: ([v = null]) => { if (v !== null) r = (r ?? false) || (v as boolean); return 0; }, result: () => r };
     }
     case "string_agg": {
-      const parts: string[] = [];
+      // Pieces are joined into flat chunks every STRING_AGG_PIECES, so what is held is the text
+      // itself (charged at 2 bytes a character), not one string object per row.
+      const chunks: string[] = [];
+      let pieces: string[] = [];
       let any = false;
       let chars = 0;
       return {
@@ -148,14 +154,18 @@ export function makeAccumulator(a: AggCall): Accumulator {
           if (v === null) return 0;
           const glue = any && sep !== null ? (sep as string) : "";
           chars += glue.length + (v as string).length;
-          // The bound on one text value, before the parts are kept (Postgres: 54000 at 1 GB).
+          // The bound on one text value, before the pieces are kept (Postgres: 54000 at 1 GB).
           checkTextLength(chars, "string_agg result");
-          if (glue !== "") parts.push(glue);
-          parts.push(v as string);
+          if (glue !== "") pieces.push(glue);
+          pieces.push(v as string);
           any = true;
-          return 2 * (glue.length + (v as string).length) + 32;
+          if (pieces.length >= STRING_AGG_PIECES) {
+            chunks.push(pieces.join(""));
+            pieces = [];
+          }
+          return 2 * (glue.length + (v as string).length);
         },
-        result: () => (any ? parts.join("") : null),
+        result: () => (any ? chunks.join("") + pieces.join("") : null),
       };
     }
     case "array_agg": {
