@@ -55,6 +55,14 @@ describe("Session.cancel()", () => {
     }, 30_000);
   }
 
+  it("stops an online index build between chunks and removes the half-built index", async () => {
+    const took = await cancelDuring(s, "CREATE INDEX t_v ON t (v)", 100);
+    expect(took).toBeLessThan(CANCEL_LATENCY_MS_MAX);
+    expect((await s.execute("SELECT indexname FROM pg_indexes WHERE tablename = 't' ORDER BY 1"))[0]!.rows).toEqual([["t_pkey"]]);
+    await s.execute("CREATE INDEX t_v ON t (v)");
+    expect((await s.execute("SELECT count(*) FROM t WHERE v = md5('77')"))[0]!.rows).toEqual([["1"]]);
+  }, 60_000);
+
   it("does nothing between statements", async () => {
     expect(s.cancel()).toBe(false);
     expect((await s.execute("SELECT count(*) FROM t"))[0]!.rows).toEqual([["20000"]]);
