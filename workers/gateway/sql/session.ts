@@ -423,6 +423,8 @@ export class Session implements SqlSession {
   /** Runs `stmt` with a current catalog; a stale snapshot discards the statement's writes and reruns it. */
   private async withCatalog(state: TxnState, env: StatementEnv, stmt: PgNode, explicit: boolean): Promise<StatementResult> {
     const txn = state.txn;
+    // The statement's deadline and cancel cover its catalog reads too.
+    txn.guard = env.budget ?? null;
     if (state.catalog === null) {
       const cached = this.store.cached();
       if (cached !== undefined) {
@@ -435,7 +437,6 @@ export class Session implements SqlSession {
         state.catalog = await this.store.load(txn);
       }
     }
-    txn.guard = env.budget ?? null;
     for (let attempt = 0; ; attempt++) {
       txn.buffer.beginStatement();
       this.sequences.beginStatement();

@@ -115,7 +115,8 @@ export class Txn {
     const extra = this.piggyback;
     this.piggyback = [];
     const all = extra.length > 0 ? [...ops, ...extra.map((p): ReadOp => ({ op: "get", key: p.key }))] : ops;
-    const pending = this.kvCall(() => this.kv.read(this.readTs, all, extra.length));
+    const interrupt = guard === null ? undefined : (): void => guard.check();
+    const pending = this.kvCall(() => this.kv.read(this.readTs, all, extra.length, interrupt));
     guard?.suspend();
     let r: Awaited<typeof pending>;
     try {

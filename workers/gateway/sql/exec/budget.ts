@@ -12,8 +12,8 @@
 // JavaScript runs (Date.now() / performance.now() move only at I/O and timer events, a Spectre
 // mitigation), so reading it mid-computation tells nothing. The clock is read after each
 // resumption instead, and the slice just finished calibrates how many units make
-// `sqlLimits.yieldSliceMs` of work (rows cost 50 ns in a count(*) and microseconds in a
-// count(DISTINCT g::text); one fixed count could not suit both).
+// `sqlLimits.yieldSliceMs` of work (a unit costs a fraction of a microsecond in a count(*) over
+// integers, ~10 µs in a generate_series over numeric; one fixed count could not suit both).
 //
 // CPU time (for Request Units) is the time the statement held the thread: from each resumption
 // (start, after a yield, after I/O) to the next point where it gives the thread up. Where the clock
