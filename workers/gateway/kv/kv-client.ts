@@ -113,7 +113,11 @@ export class KvClient {
   /** Injectable for tests: the clock the throttled-retry budget is measured on. */
   nowMs: () => number = () => Date.now();
 
-  private async send(request: KvRequest): Promise<KvResponse> {
+  /**
+   * `interrupt` (the running statement's cancel / deadline check) runs after each wait for a
+   * throttled re-send, so a statement waiting out a tenant's rate limit still ends on cancel.
+   */
+  private async send(request: KvRequest, interrupt?: () => void): Promise<KvResponse> {
     const started = this.nowMs();
     for (;;) {
       this.stats.requests++;
@@ -133,6 +137,7 @@ export class KvClient {
         const left = kvLimits.throttledRetryMsMax - (this.nowMs() - started);
         if (left > 0) {
           await this.sleep(Math.min(left, Math.max(50, e.retryAfterMs ?? 100)));
+          interrupt?.();
           continue;
         }
       }
@@ -166,10 +171,11 @@ export class KvClient {
 
   /**
    * Reads at `readTs` (null: the latest snapshot, whose timestamp is returned). The last `metaOps`
-   * operations are metadata checks, counted apart from the statement's own reads.
+   * operations are metadata checks, counted apart from the statement's own reads. `interrupt` may
+   * end waits for a throttled re-send (see send).
    */
-  async read(readTs: Timestamp | null, ops: ReadOp[], metaOps = 0): Promise<{ readTs: Timestamp; results: ReadResult[] }> {
-    const r = await this.send({ type: "read", readTs, ops });
+  async read(readTs: Timestamp | null, ops: ReadOp[], metaOps = 0, interrupt?: () => void): Promise<{ readTs: Timestamp; results: ReadResult[] }> {
+    const r = await this.send({ type: "read", readTs, ops }, interrupt);
     if (r.type !== "read") throw unexpected("read", r);
     if (r.results.length !== ops.length) {
       throw new PgError("internal_error", `storage returned ${r.results.length} results for ${ops.length} reads`);

@@ -16,6 +16,7 @@ import type { KvClient } from "../kv/kv-client.ts";
 import { Txn } from "../txn/txn.ts";
 import { RowCodec } from "./exec/row-codec.ts";
 import { formatText } from "./types/text-io.ts";
+import type { StatementBudget } from "./exec/budget.ts";
 
 /** Rows per backfill transaction: each writes one entry per row; small commits keep conflicts with concurrent writers cheap to redo. */
 const BACKFILL_CHUNK_ROWS = 2000;
@@ -26,6 +27,8 @@ interface Deps {
   kv: KvClient;
   store: CatalogStore;
   ks: Keyspace;
+  /** The CREATE INDEX statement's budget: statement_timeout and cancel stop the backfill between chunks. */
+  budget: StatementBudget;
 }
 
 async function withRetries<T>(f: () => Promise<T>): Promise<T> {
@@ -77,6 +80,7 @@ export async function buildIndexOnline(d: Deps, tableId: number, indexId: number
     for (;;) {
       const next: Uint8Array | null = await withRetries(async () => {
         const txn = new Txn(d.kv);
+        txn.guard = d.budget;
         const { table, index } = await current(d, txn, tableId, indexId);
         const codec = new RowCodec(d.ks, table);
         // A TRUNCATE during the build moved the rows to a new span: start again at its beginning
@@ -104,11 +108,13 @@ export async function buildIndexOnline(d: Deps, tableId: number, indexId: number
           });
         }
         for (const e of entries) txn.put(e.entry.key, e.entry.value);
+        txn.guard = null;
         await txn.commit();
         return rows.length < BACKFILL_CHUNK_ROWS ? null : keyNext(rows[rows.length - 1]!.key);
       });
       if (next === null) break;
       cursor = next;
+      if (d.budget.charge(BACKFILL_CHUNK_ROWS)) await d.budget.pause();
     }
   } catch (err) {
     await finish(d, tableId, indexId, false).catch(() => undefined);

@@ -1,11 +1,16 @@
 // Each SQL-layer limit at its edge (sql/limits.ts): the last value accepted and the first refused.
 import { describe, expect, it } from "vitest";
 import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
+import { ARRAY_ELEMENTS_MAX, STRING_RESULT_CHARS_MAX } from "./functions/limits.ts";
 import { sqlLimits } from "./limits.ts";
+import { parseSql } from "./parse/parser.ts";
+import { parseTreeDepth } from "./parse/tree-depth.ts";
 import { Session } from "./session.ts";
+import { Settings } from "./settings.ts";
 
 function session(): Session {
-  return new Session({ kv: memoryCapability(new MemoryKv()), tenantId: 11 });
+  // These statements are long on purpose; the default statement_timeout must not end them.
+  return new Session({ kv: memoryCapability(new MemoryKv()), tenantId: 11, statementTimeoutMsDefault: sqlLimits.statementTimeoutMsMax });
 }
 
 describe("SQL limits", () => {
@@ -37,6 +42,43 @@ describe("SQL limits", () => {
     const ok = await s.execute(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${max}) SELECT max(i) FROM n`);
     expect(ok[0]!.rows).toEqual([[String(max)]]);
     await expect(s.execute(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i <= ${max}) SELECT max(i) FROM n`)).rejects.toMatchObject({ code: "54000" });
+  }, 120_000);
+
+  it("refuses parse trees nested deeper than parseTreeDepthMax (54001) and parses one at it", async () => {
+    // Joins nest one node each in FROM and the binder counts no level for them.
+    const joins = (n: number): string => `SELECT 1 FROM (SELECT 1 a) t0${Array.from({ length: n }, (_, i) => ` JOIN (SELECT 1 a) t${i + 1} ON true`).join("")}`;
+    // The tree of `joins(n)` is n + c nodes deep for a constant c.
+    const c = parseTreeDepth(await parseSql(joins(10))) - 10;
+    const n = sqlLimits.parseTreeDepthMax - c;
+    await expect(parseSql(joins(n))).resolves.toHaveLength(1);
+    await expect(parseSql(joins(n + 1))).rejects.toMatchObject({ code: "54001", message: "stack depth limit exceeded" });
+  });
+
+  it("caps statement_timeout at statementTimeoutMsMax; 0 means the cap; the tenant default is capped too", () => {
+    const max = sqlLimits.statementTimeoutMsMax;
+    const st = new Settings({}, sqlLimits.statementTimeoutMsDefault);
+    expect(st.statementTimeoutMs(max)).toBe(sqlLimits.statementTimeoutMsDefault);
+    st.set("statement_timeout", "0");
+    expect(st.statementTimeoutMs(max)).toBe(max);
+    st.set("statement_timeout", String(max));
+    expect(st.statementTimeoutMs(max)).toBe(max);
+    st.set("statement_timeout", String(max - 1));
+    expect(st.statementTimeoutMs(max)).toBe(max - 1);
+    st.set("statement_timeout", String(max + 1));
+    expect(st.statementTimeoutMs(max)).toBe(max);
+    const greedy = new Session({ kv: memoryCapability(new MemoryKv()), tenantId: 12, statementTimeoutMsDefault: 10 * max });
+    return expect(greedy.execute("SHOW statement_timeout")).resolves.toMatchObject([{ rows: [["5min"]] }]);
+  });
+
+  it("aggregates a value of exactly STRING_RESULT_CHARS_MAX characters / ARRAY_ELEMENTS_MAX elements, not one more (54000)", async () => {
+    const s = session();
+    const k = 1024;
+    const rows = STRING_RESULT_CHARS_MAX / k;
+    expect((await s.execute(`SELECT length(string_agg(repeat('x', ${k}), '')) FROM generate_series(1, ${rows})`))[0]!.rows).toEqual([[String(STRING_RESULT_CHARS_MAX)]]);
+    await expect(s.execute(`SELECT length(string_agg(repeat('x', ${k}), '') || 'y') FROM generate_series(1, ${rows})`)).rejects.toMatchObject({ code: "54000" });
+    await expect(s.execute(`SELECT length(string_agg(repeat('x', ${k}), '')) FROM generate_series(1, ${rows + 1})`)).rejects.toMatchObject({ code: "54000" });
+    expect((await s.execute(`SELECT cardinality(array_agg(g)) FROM generate_series(1, ${ARRAY_ELEMENTS_MAX}) g`))[0]!.rows).toEqual([[String(ARRAY_ELEMENTS_MAX)]]);
+    await expect(s.execute(`SELECT cardinality(array_agg(g)) FROM generate_series(1, ${ARRAY_ELEMENTS_MAX + 1}) g`)).rejects.toMatchObject({ code: "54000" });
   }, 120_000);
 
   it("refuses expressions nested deeper than nestingDepthMax (54001)", async () => {

@@ -14,8 +14,62 @@ export const sqlLimits = {
   resultRowsMax: 1_000_000,
   /** Bytes of text in one result returned at once: 32 MiB, within the isolate next to work memory. */
   resultBytesMax: 32 * 1024 * 1024,
-  /** Depth of nested expressions/subqueries the binder accepts, far past real queries, before JS recursion could overflow. */
-  nestingDepthMax: 200,
+  /**
+   * Levels of nested expressions and queries the binder accepts (54001 "stack depth limit
+   * exceeded" past it). The binder, planner, EXPLAIN and executor recurse per level; inside workerd
+   * (whose stack is smaller than Node's) `1+1+…+1` overflowed JavaScript's stack at 1,500 terms
+   * and nested scalar subqueries at 565 levels (2 levels each here), so 800 keeps a margin of
+   * 1.7× or more for every shape measured (depth.worker.test.ts). Postgres 15 takes `1+…+1` up to
+   * ~3,000 terms and fails with the same 54001 past that.
+   */
+  nestingDepthMax: 800,
+  /**
+   * Nodes a parse tree may nest, measured right after parsing without recursion
+   * (parse/tree-depth.ts), so no pass before or beside the binder's own count recurses deeper:
+   * raw-tree walks, joins nested in FROM (the binder counts no level for a join), CASE arms. 1,000
+   * nodes is 330 nested scalar subqueries or 990 nested joins, each measured to pass binding,
+   * planning, EXPLAIN [ANALYZE], Describe and execution in workerd. A chain of UNION / INTERSECT /
+   * EXCEPT counts one level (bound iteratively; a 5,000-way UNION ALL is one n-way append).
+   */
+  parseTreeDepthMax: 1000,
+  /**
+   * statement_timeout when neither the tenant (SessionOptions.statementTimeoutMsDefault) nor the
+   * session sets one: 30 s. Postgres has no default; here one isolate serves many requests, so a
+   * forgotten runaway query must end on its own. 30 s is past any interactive query and matches
+   * the Workers platform's default CPU limit per request.
+   */
+  statementTimeoutMsDefault: 30_000,
+  /**
+   * The operator's bound on statement_timeout: larger settings, and 0 (Postgres: none), mean this.
+   * 5 minutes is the most CPU time the Workers platform grants one invocation, so a longer
+   * statement would be killed by the platform anyway, without a SQLSTATE.
+   */
+  statementTimeoutMsMax: 300_000,
+  /**
+   * Target CPU time between two returns of a statement to the event loop. A return (setTimeout(0))
+   * costs 1.2–1.5 ms of wall time in workerd (measured by exec/budget.worker.test.ts), during which
+   * other requests and timers run and the isolate is otherwise idle (no CPU is added). At 10 ms,
+   * another tenant waits about one slice behind a computing statement, and a purely computing
+   * statement is ~10 % slower in wall time: count(*) over generate_series(1, 1e6) made 15–19
+   * returns in 200–280 ms (the measured difference to a run without returns, −10 % to +11 %
+   * across runs, is within the noise of a shared machine).
+   */
+  yieldSliceMs: 10,
+  /**
+   * Work units (≈ one row through one operator) before the first return, until the statement's
+   * own slices have calibrated the rate: 1,000 units take 0.05–10 ms on the rows measured (a
+   * numeric generate_series row costs ~10 µs), and the cadence may grow 4× a slice from there.
+   */
+  yieldUnitsInitial: 1_000,
+  /** Fewest units per slice: a unit may be costly (a row carrying a maximal string), and a slice must still do some work. */
+  yieldUnitsMin: 16,
+  /** Most units per slice: the cheapest units (a merge step, 20 ns) at yieldSliceMs, so calibration noise cannot stretch a slice far. */
+  yieldUnitsMax: 1_000_000,
+  /**
+   * Rows sorted by one Array.prototype.sort call (a run) before runs are merged step by step with
+   * returns to the event loop: 4,096 rows sort in ~2–5 ms, one call that cannot be interrupted.
+   */
+  sortRunRows: 4096,
   /** Iterations of a recursive CTE before it is assumed to be unbounded: a runaway recursion stops after seconds of CPU, not minutes. */
   recursiveIterationsMax: 100_000,
 } as const;

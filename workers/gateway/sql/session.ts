@@ -24,6 +24,8 @@ import { Settings } from "./settings.ts";
 import { StatementRunner, type StatementEnv, type TxnState } from "./statement.ts";
 import { buildIndexOnline } from "./index-build.ts";
 import { codecCache } from "./exec/context.ts";
+import { StatementBudget, type StatementStats } from "./exec/budget.ts";
+import { sqlLimits } from "./limits.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
 import type { TableDesc } from "../catalog/descriptors.ts";
 
@@ -34,6 +36,21 @@ export interface SessionOptions {
   settings?: Record<string, string>;
   /** The connection's services for pg_backend_pid() and friends (pgwire gives one; HTTP none). */
   backend?: SessionBackend;
+  /**
+   * The tenant's default statement_timeout in ms (sqlLimits.statementTimeoutMsDefault when not
+   * given); sessions may SET another, bounded by sqlLimits.statementTimeoutMsMax.
+   */
+  statementTimeoutMsDefault?: number;
+}
+
+/** A session's work since it began, for Request Units (CPU) and monitoring. */
+export interface SessionUsage {
+  /** Statements run through the engine (SET, SHOW and transaction control are not counted). */
+  statements: number;
+  /** Gateway CPU time of those statements (StatementStats.cpuMs summed). */
+  cpuMs: number;
+  /** Returns to the event loop they made. */
+  yields: number;
 }
 
 /** Retries of a statement outside an explicit transaction after a conflict (nothing was sent yet). */
@@ -89,6 +106,10 @@ export class Session implements SqlSession {
   private readonly sequences: Sequences;
   private readonly codecs: (t: TableDesc) => RowCodec;
   private open: OpenTxn | null = null;
+  /** The budget of the statement running now (cancel() reaches it), null between statements. */
+  private running: StatementBudget | null = null;
+  private last: StatementStats | null = null;
+  private readonly totals: SessionUsage = { statements: 0, cpuMs: 0, yields: 0 };
   private readonly user: string;
   private readonly database: string;
   private readonly backend: SessionBackend | undefined;
@@ -104,7 +125,7 @@ export class Session implements SqlSession {
     delete initial["user"];
     delete initial["database"];
     delete initial["options"];
-    this.settings = new Settings(initial);
+    this.settings = new Settings(initial, Math.min(opts.statementTimeoutMsDefault ?? sqlLimits.statementTimeoutMsDefault, sqlLimits.statementTimeoutMsMax));
     this.sequences = new Sequences(this.kv, this.ks);
     this.codecs = codecCache(this.ks);
   }
@@ -115,11 +136,31 @@ export class Session implements SqlSession {
   }
 
   /**
-   * Placeholder until the executor's check points land (another engineer's change, which replaces
-   * this): reports that no statement was stopped, which is the truth today.
+   * Cancels the statement running now: it fails with 57014 "canceling statement due to user
+   * request" at its next check point (between batches, every few ms of work, before each storage
+   * request, at once in pg_sleep). Returns whether a statement was running; between statements it
+   * does nothing (a later statement is not affected).
    */
   cancel(): boolean {
-    return false;
+    const b = this.running;
+    if (b === null) return false;
+    b.cancel();
+    return true;
+  }
+
+  /** CPU time, wall time, yields and work units of the last statement that ran through the engine. */
+  get lastStatementStats(): StatementStats | null {
+    return this.last;
+  }
+
+  /** This session's statements, CPU time and yields so far (the control plane charges CPU as RU). */
+  get usage(): SessionUsage {
+    return { ...this.totals };
+  }
+
+  /** idle_in_transaction_session_timeout in ms (0: none), for the connection that enforces it. */
+  idleInTransactionTimeoutMs(): number {
+    return this.settings.idleInTransactionTimeoutMs();
   }
 
   get inTransaction(): boolean {
@@ -298,6 +339,7 @@ export class Session implements SqlSession {
       },
       onlineIndexBuild: undefined,
       backend: this.backend,
+      budget: null,
       uniqueRowId: () => {
         // Time in ms, then 22 random-and-counter bits: unique across gateways without coordination.
         rowIdCounter = (rowIdCounter + 1) & 0x3ff;
@@ -345,9 +387,26 @@ export class Session implements SqlSession {
     }
   }
 
-  /** Runs a statement in the open transaction, or in its own. */
+  /** Runs a statement in the open transaction, or in its own, under a fresh budget (timeout, cancel). */
   private async inTransaction_(stmt: PgNode, params: ReadonlyArray<string | null>, envIn?: StatementEnv): Promise<StatementResult> {
     const env = envIn ?? this.env(params);
+    const budget = new StatementBudget({ timeoutMs: this.settings.statementTimeoutMs(sqlLimits.statementTimeoutMsMax) });
+    this.running = budget;
+    env.budget = budget;
+    try {
+      return await this.budgeted(stmt, env);
+    } finally {
+      this.running = null;
+      const st = budget.finish();
+      this.last = st;
+      this.totals.statements++;
+      this.totals.cpuMs += st.cpuMs;
+      this.totals.yields += st.yields;
+    }
+  }
+
+  private async budgeted(stmt: PgNode, env: StatementEnv): Promise<StatementResult> {
+    const budget = env.budget!;
     if (this.open !== null) return this.withCatalog(this.open, env, stmt, true);
     // CREATE INDEX on its own builds the index in chunks after adding it write-only.
     if (nodeKind(stmt)[0] === "IndexStmt") env.onlineIndexBuild = null;
@@ -359,7 +418,7 @@ export class Session implements SqlSession {
         await txn.commit();
         if (state.ddl) this.store.publish(state.catalog);
         const build = env.onlineIndexBuild;
-        if (build !== null && build !== undefined) await buildIndexOnline({ kv: this.kv, store: this.store, ks: this.ks }, build.tableId, build.indexId);
+        if (build !== null && build !== undefined) await buildIndexOnline({ kv: this.kv, store: this.store, ks: this.ks, budget }, build.tableId, build.indexId);
         return result;
       } catch (err) {
         await txn.rollback();
@@ -377,6 +436,8 @@ export class Session implements SqlSession {
   /** Runs `stmt` with a current catalog; a stale snapshot discards the statement's writes and reruns it. */
   private async withCatalog(state: TxnState, env: StatementEnv, stmt: PgNode, explicit: boolean): Promise<StatementResult> {
     const txn = state.txn;
+    // The statement's deadline and cancel cover its catalog reads too.
+    txn.guard = env.budget ?? null;
     if (state.catalog === null) {
       const cached = this.store.cached();
       if (cached !== undefined) {
@@ -389,8 +450,6 @@ export class Session implements SqlSession {
         state.catalog = await this.store.load(txn);
       }
     }
-    const timeoutMs = this.settings.statementTimeoutMs();
-    txn.deadlineMs = timeoutMs > 0 ? Date.now() + timeoutMs : null;
     for (let attempt = 0; ; attempt++) {
       txn.buffer.beginStatement();
       this.sequences.beginStatement();
@@ -399,10 +458,10 @@ export class Session implements SqlSession {
       const ddlBefore = state.ddl;
       try {
         const result = await new StatementRunner(env, state).run(stmt);
-        txn.deadlineMs = null;
+        txn.guard = null;
         return result;
       } catch (err0) {
-        txn.deadlineMs = null;
+        txn.guard = null;
         let err = err0;
         // An error raised before the statement read anything (a name that does not resolve, …)
         // may come from a stale cached catalog: verify the version before reporting it.

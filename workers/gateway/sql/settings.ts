@@ -2,6 +2,7 @@
 // Names are case-insensitive, as in Postgres; unknown names fail with 42704 like Postgres does,
 // except custom "prefix.name" settings, which Postgres accepts.
 import { PgError } from "../../../common/errors.ts";
+import { formatUnitSetting, MEMORY_KB, parseUnitSetting, TIME_MS, type UnitSpec } from "./setting-units.ts";
 import { timeZoneFromSetting } from "./types/timezone.ts";
 
 /** Defaults, as a PostgreSQL 15 server reports them (Warren runs every transaction serializable). */
@@ -37,6 +38,14 @@ const DEFAULTS: Record<string, string> = {
   jit: "off",
 };
 
+/** Settings with units: stored as SHOW prints them (PG 15's form), validated as PG 15 does. */
+const UNIT_SETTINGS: Record<string, UnitSpec> = {
+  statement_timeout: TIME_MS,
+  lock_timeout: TIME_MS,
+  idle_in_transaction_session_timeout: TIME_MS,
+  work_mem: MEMORY_KB,
+};
+
 /** How SHOW prints a name (Postgres keeps the canonical capitalisation for a few). */
 const DISPLAY: Record<string, string> = { datestyle: "DateStyle", intervalstyle: "IntervalStyle", timezone: "TimeZone" };
 
@@ -49,12 +58,18 @@ export class Settings {
   /** searchPath() of the current search_path value (recomputed when the setting changes). */
   private searchPathCache: { raw: string; user: string; path: string[] } | null = null;
 
-  constructor(initial: Record<string, string> = {}) {
+  /**
+   * `initial`: startup parameters (they become what RESET returns to). `statementTimeoutMsDefault`:
+   * the tenant's statement_timeout when the startup parameters set none (Postgres has none).
+   */
+  constructor(initial: Record<string, string> = {}, statementTimeoutMsDefault?: number) {
     for (const [k, v] of Object.entries(DEFAULTS)) this.values.set(k, v);
+    if (statementTimeoutMsDefault !== undefined) this.values.set("statement_timeout", formatUnitSetting(statementTimeoutMsDefault, TIME_MS));
     for (const [k, v] of Object.entries(initial)) {
-      const n = k.toLowerCase();
-      this.values.set(n === "time zone" ? "timezone" : n, v);
-      this.fromClient.add(n === "time zone" ? "timezone" : n);
+      const n = this.norm(k);
+      const spec = UNIT_SETTINGS[n];
+      this.values.set(n, spec === undefined ? v : formatUnitSetting(parseUnitSetting(n, v, spec), spec));
+      this.fromClient.add(n);
     }
     for (const [k, v] of this.values) this.initial.set(k, v);
   }
@@ -88,20 +103,10 @@ export class Settings {
     if (n === "client_encoding" && !["utf8", "utf-8", "unicode"].includes(value.toLowerCase())) {
       throw new PgError("invalid_parameter_value", `invalid value for parameter "client_encoding": "${value}"`, { hint: "Warren supports only UTF8." });
     }
-    if (n === "work_mem" && !/^\s*\d+\s*(kB|MB|GB|B)?\s*$/i.test(value)) {
-      throw new PgError("invalid_parameter_value", `invalid value for parameter "work_mem": "${value}"`, { hint: "Valid units for this parameter are \"B\", \"kB\", \"MB\", \"GB\"." });
-    }
-    if (n === "statement_timeout" && !/^\d+(ms|s|min)?$/.test(value)) {
-      throw new PgError("invalid_parameter_value", `invalid value for parameter "statement_timeout": "${value}"`);
-    }
     let v = value;
     if (n === "client_encoding") v = "UTF8";
-    if (n === "statement_timeout") {
-      // Postgres shows time settings in the largest unit that divides them.
-      const m = /^(\d+)(ms|s|min)?$/.exec(value)!;
-      const ms = Number(m[1]) * (m[2] === "s" ? 1000 : m[2] === "min" ? 60_000 : 1);
-      v = ms === 0 ? "0" : ms % 60_000 === 0 ? `${ms / 60_000}min` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-    }
+    const spec = UNIT_SETTINGS[n];
+    if (spec !== undefined) v = formatUnitSetting(parseUnitSetting(n, value, spec), spec);
     if (n === "timezone" && ["utc", "gmt", "z", "zulu"].includes(value.toLowerCase())) v = "UTC";
     if (n === "timezone") {
       try {
@@ -170,24 +175,32 @@ export class Settings {
 
   /**
    * work_mem in bytes: the memory budget of one statement's sorts, hash tables and aggregation.
-   * Postgres units (kB, MB, GB; a bare number is kB). Sessions may lower it; `capBytes` (the
-   * isolate-safe maximum) bounds it from above.
+   * Sessions may lower it; `capBytes` (the isolate-safe maximum) bounds it from above.
    */
   workMemBytes(capBytes: number): number {
-    const m = /^\s*(\d+)\s*(kB|MB|GB|B)?\s*$/i.exec(this.get("work_mem"));
-    if (m === null) return capBytes;
-    const unit = (m[2] ?? "kB").toLowerCase();
-    const mult = unit === "b" ? 1 : unit === "kb" ? 1024 : unit === "mb" ? 1024 * 1024 : 1024 * 1024 * 1024;
-    return Math.max(64 * 1024, Math.min(capBytes, Number(m[1]) * mult));
+    return Math.min(capBytes, this.unitValue("work_mem") * 1024);
   }
 
-  /** statement_timeout in milliseconds (0: none). */
-  statementTimeoutMs(): number {
-    const v = this.get("statement_timeout");
-    const m = /^(\d+)(ms|s|min)?$/.exec(v);
-    if (m === null) return 0;
-    // Stored in display form (5s, 2min, 250ms); a bare number is milliseconds.
-    const n = Number(m[1]);
-    return m[2] === "s" ? n * 1000 : m[2] === "min" ? n * 60_000 : n;
+  /**
+   * The statement timeout in force, in ms: statement_timeout, where 0 (Postgres: none) and any
+   * value above `maxMs` (the operator's bound) mean `maxMs`.
+   */
+  statementTimeoutMs(maxMs: number): number {
+    const ms = this.unitValue("statement_timeout");
+    return ms === 0 ? maxMs : Math.min(ms, maxMs);
+  }
+
+  /**
+   * idle_in_transaction_session_timeout in ms, 0 for none (Postgres's meaning): how long a session
+   * may sit idle inside an open transaction before the connection that holds it ends it. The
+   * session only stores it; the pgwire connection enforces it.
+   */
+  idleInTransactionTimeoutMs(): number {
+    return this.unitValue("idle_in_transaction_session_timeout");
+  }
+
+  /** A unit setting's value in its base unit (stored values are always valid: set() checked them). */
+  private unitValue(name: string): number {
+    return parseUnitSetting(name, this.get(name), UNIT_SETTINGS[name]!);
   }
 }

@@ -28,6 +28,7 @@ import { commentOn } from "./exec/ddl-comment.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
 import { MemoryAccount } from "./exec/memory.ts";
+import { StatementBudget } from "./exec/budget.ts";
 import { TableWriter } from "./exec/table-writer.ts";
 import { sqlLimits } from "./limits.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
@@ -37,7 +38,7 @@ import type { FieldDescription, StatementResult } from "./result.ts";
 import type { SessionBackend } from "./session-backend.ts";
 import type { Sequences } from "./sequences.ts";
 import type { Settings } from "./settings.ts";
-import type { Datum } from "./types/datum.ts";
+import type { Datum, Interval } from "./types/datum.ts";
 import { formatType, isKnownTypeOid, isRegType, Oid, type SqlType, typeFromOid, typlen, Types } from "./types/type.ts";
 import { regCatalog } from "./bind/reg-catalog.ts";
 import { formatReg, type RegCatalog } from "./types/reg-text.ts";
@@ -70,6 +71,8 @@ export interface StatementEnv {
   rowSink?: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>;
   /** Outside an explicit transaction CREATE INDEX only adds a write-only index and records it here; the session builds it. */
   onlineIndexBuild: { tableId: number; indexId: number } | null | undefined;
+  /** The running statement's budget (deadline, cancel, yielding); null when only describing. */
+  budget: StatementBudget | null;
 }
 
 function field(c: OutputColumn): FieldDescription {
@@ -142,6 +145,8 @@ export class StatementRunner {
       ks: env.ks,
       evalContext: this.evalContext,
       memory: new MemoryAccount(env.settings.workMemBytes(sqlLimits.workMemBytes)),
+      // Describe binds and plans only; its throwaway budget is never charged.
+      budget: env.budget ?? new StatementBudget({ timeoutMs: sqlLimits.statementTimeoutMsMax }),
       params: [],
       outerRows: [],
       subquerySlots: new Map(),
@@ -207,6 +212,13 @@ export class StatementRunner {
       case "pg_terminate_backend":
         if (args[0] === null) return null;
         return this.env.backend?.signal(args[0] as number, name === "pg_cancel_backend" ? "cancel" : "terminate") ?? false;
+      case "pg_sleep":
+      case "pg_sleep_for":
+      case "pg_sleep_until": {
+        if (args[0] === null) return null;
+        await this.ctx.budget.sleep(sleepMs(name, args[0]!));
+        return "";
+      }
     }
   }
 
@@ -242,7 +254,14 @@ export class StatementRunner {
           out[i] = o;
         }
         count += out.length;
-        await sink(fields, out);
+        // The client's pace is not the statement's work: waiting on the sink is not CPU time.
+        const sent = sink(fields, out);
+        this.ctx.budget.suspend();
+        try {
+          await sent;
+        } finally {
+          this.ctx.budget.resume();
+        }
       }
       return { command: "SELECT", rowCount: count, fields, rows: [] };
     }
@@ -516,14 +535,36 @@ export class StatementRunner {
 
 }
 
-/** The highest $n in a statement. */
-function countParams(n: unknown): number {
-  if (n === null || typeof n !== "object") return 0;
-  if (Array.isArray(n)) return n.reduce((m: number, x) => Math.max(m, countParams(x)), 0);
-  const o = n as PgNode;
+/**
+ * How long pg_sleep(seconds), pg_sleep_for(interval) or pg_sleep_until(timestamptz) waits, in ms.
+ * A month counts 30 days and a day 24 hours, as Postgres's interval-to-epoch conversion does;
+ * NaN and negative durations do not wait.
+ */
+function sleepMs(name: "pg_sleep" | "pg_sleep_for" | "pg_sleep_until", arg: Datum): number {
+  let ms: number;
+  if (name === "pg_sleep") ms = (arg as number) * 1000;
+  else if (name === "pg_sleep_for") {
+    const iv = arg as Interval;
+    ms = (iv.months * 30 + iv.days) * 86_400_000 + Number(iv.micros) / 1000;
+  } else ms = Number(arg as bigint) / 1000 - Date.now();
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+/** The highest $n in a statement (walked with an explicit stack: the tree may be deep). */
+function countParams(root: unknown): number {
   let m = 0;
-  if (o["ParamRef"] !== undefined) m = (o["ParamRef"] as PgNode)["number"] as number;
-  for (const v of Object.values(o)) m = Math.max(m, countParams(v));
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== "object") continue;
+    if (Array.isArray(n)) {
+      for (const x of n) stack.push(x);
+      continue;
+    }
+    const o = n as PgNode;
+    if (o["ParamRef"] !== undefined) m = Math.max(m, (o["ParamRef"] as PgNode)["number"] as number);
+    for (const v of Object.values(o)) stack.push(v);
+  }
   return m;
 }
 

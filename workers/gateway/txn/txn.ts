@@ -30,6 +30,20 @@ export interface ScanOptions {
 
 export type TxnStatus = "open" | "committed" | "aborted";
 
+/**
+ * What the transaction asks of the statement running in it around each storage request: the
+ * statement's budget (sql/exec/budget.ts) implements it; the interface lives here because the
+ * transaction layer sits below the SQL layer.
+ */
+export interface StatementGuard {
+  /** Throws 57014 when the statement was canceled or has run past its deadline. */
+  check(): void;
+  /** The statement stops holding the thread while it waits (for storage, the client, a sleep). */
+  suspend(): void;
+  /** The statement holds the thread again. */
+  resume(): void;
+}
+
 export class Txn {
   readonly kv: KvClient;
   private txnIdBytes: Uint8Array | null = null;
@@ -89,20 +103,27 @@ export class Txn {
   }
 
   /**
-   * Wall-clock ms after which the current statement is cancelled (statement_timeout), checked
-   * before every read request: long scans stop between pages. null: no timeout.
+   * The running statement (its budget: statement_timeout, cancel, CPU accounting), consulted
+   * around every read request: a long scan stops between pages. null between statements.
    */
-  deadlineMs: number | null = null;
+  guard: StatementGuard | null = null;
 
   private async read(ops: ReadOp[]): Promise<ReadResult[]> {
     this.checkOpen();
-    if (this.deadlineMs !== null && Date.now() > this.deadlineMs) {
-      throw new PgError("query_canceled", "canceling statement due to statement timeout");
-    }
+    const guard = this.guard;
+    guard?.check();
     const extra = this.piggyback;
     this.piggyback = [];
     const all = extra.length > 0 ? [...ops, ...extra.map((p): ReadOp => ({ op: "get", key: p.key }))] : ops;
-    const r = await this.kvCall(() => this.kv.read(this.readTs, all, extra.length));
+    const interrupt = guard === null ? undefined : (): void => guard.check();
+    const pending = this.kvCall(() => this.kv.read(this.readTs, all, extra.length, interrupt));
+    guard?.suspend();
+    let r: Awaited<typeof pending>;
+    try {
+      r = await pending;
+    } finally {
+      guard?.resume();
+    }
     if (this.readTs === null) this.readTs = r.readTs;
     for (let i = 0; i < extra.length; i++) {
       const res = r.results[ops.length + i]!;

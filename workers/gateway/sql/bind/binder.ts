@@ -82,7 +82,11 @@ export class Binder {
   }
 
   enter(): void {
-    if (++this.depth > sqlLimits.nestingDepthMax) throw new PgError("statement_too_complex", `query is nested more than ${sqlLimits.nestingDepthMax} levels deep`);
+    if (++this.depth > sqlLimits.nestingDepthMax) {
+      throw new PgError("statement_too_complex", "stack depth limit exceeded", {
+        hint: `the query nests expressions and subqueries more than ${sqlLimits.nestingDepthMax} levels deep`,
+      });
+    }
   }
 
   leave(): void {

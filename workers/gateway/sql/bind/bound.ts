@@ -41,7 +41,10 @@ export type SpecialFn =
   | "unique_rowid"
   | "pg_backend_pid"
   | "pg_cancel_backend"
-  | "pg_terminate_backend";
+  | "pg_terminate_backend"
+  | "pg_sleep"
+  | "pg_sleep_for"
+  | "pg_sleep_until";
 
 export type ExprKind = Expr["kind"];
 
@@ -121,7 +124,10 @@ export type Rel =
   | { readonly kind: "sort"; readonly cols: readonly OutputColumn[]; readonly input: Rel; readonly keys: readonly SortKey[] }
   | { readonly kind: "limit"; readonly cols: readonly OutputColumn[]; readonly input: Rel; readonly limit: Expr | null; readonly offset: Expr | null }
   | { readonly kind: "distinct"; readonly cols: readonly OutputColumn[]; readonly input: Rel; readonly on: readonly Expr[] | null }
-  | { readonly kind: "setop"; readonly cols: readonly OutputColumn[]; readonly op: "union" | "intersect" | "except"; readonly all: boolean; readonly left: Rel; readonly right: Rel }
+  /** INTERSECT / EXCEPT [ALL]. UNION is `append` (under `distinct` unless ALL). */
+  | { readonly kind: "setop"; readonly cols: readonly OutputColumn[]; readonly op: "intersect" | "except"; readonly all: boolean; readonly left: Rel; readonly right: Rel }
+  /** UNION ALL of any number of inputs (a chain of UNIONs is one append, not a nest of them). */
+  | { readonly kind: "append"; readonly cols: readonly OutputColumn[]; readonly inputs: readonly Rel[] }
   /** A reference to a WITH query, materialised once per statement. */
   | { readonly kind: "cteref"; readonly cols: readonly OutputColumn[]; readonly cte: CteDef }
   /** generate_series and other set-returning functions in FROM. */
@@ -178,6 +184,8 @@ export function mapRelInputs(rel: Rel, f: (input: Rel) => Rel): Rel {
     case "join":
     case "setop":
       return { ...rel, left: f(rel.left), right: f(rel.right) };
+    case "append":
+      return { ...rel, inputs: rel.inputs.map(f) };
     case "scan":
     case "values":
     case "cteref":

@@ -20,6 +20,7 @@ import type { AggCall, Expr, FrameBound, SortKey, SpecialFn, WindowCall, WindowF
 import type { Scope } from "./scope.ts";
 import { bindSubquery, SET_RETURNING } from "./select.ts";
 import { bindCatalogFunction } from "./catalog-functions.ts";
+import { checkTextLength } from "../functions/value-limits.ts";
 
 /** Aggregate outputs are referred to as col(AGG_BASE + k) until select.ts maps them. */
 export const AGG_BASE = 1_000_000;
@@ -398,6 +399,12 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   return callExpr(name, f.resultType, args.map((a, i) => coerce(b, a, f.argTypes[i] ?? a.type)), (vals) => fev(vals, fctx), f.strict, f.volatility !== "immutable");
 }
 
+/** Joins texts within the bound on one value (54000 past it). */
+function joinText(parts: readonly string[], sep: string): string {
+  checkTextLength(parts.reduce((n, p) => n + p.length, 0) + sep.length * Math.max(0, parts.length - 1));
+  return parts.join(sep);
+}
+
 /** Functions that depend on the session or do more than compute (sequences, settings, …). */
 function bindSpecialFunction(b: Binder, name: string, args: Expr[], loc: unknown): Expr | null {
   const isString = (t: SqlType): boolean => typeCategory(t) === "S" || t.oid === Oid.unknown;
@@ -444,13 +451,26 @@ function bindSpecialFunction(b: Binder, name: string, args: Expr[], loc: unknown
     // concat and concat_ws print each argument with its type's output function, as Postgres does.
     case "concat": {
       const ctx = b.evalContext;
-      return callExpr("concat", Types.text, args, (vs) => vs.map((v, i) => (v === null ? "" : formatText(v, args[i]!.type, ctx)!)).join(""), false);
+      return callExpr("concat", Types.text, args, (vs) => joinText(vs.map((v, i) => (v === null ? "" : formatText(v, args[i]!.type, ctx)!)), ""), false);
     }
     case "concat_ws": {
       const [sep, ...rest] = args;
       const ctx = b.evalContext;
       return callExpr("concat_ws", Types.text, [coerce(b, sep!, Types.text), ...rest], ([s, ...vs]) =>
-        s === null ? null : vs.flatMap((v, i) => (v === null ? [] : [formatText(v, rest[i]!.type, ctx)!])).join(s as string), false);
+        s === null ? null : joinText(vs.flatMap((v, i) => (v === null ? [] : [formatText(v, rest[i]!.type, ctx)!])), s as string), false);
+    }
+    case "pg_sleep":
+    case "pg_sleep_for":
+    case "pg_sleep_until": {
+      // They wait on the statement's budget, so cancel and statement_timeout end them (57014).
+      const argType = name === "pg_sleep" ? Types.float8 : name === "pg_sleep_for" ? Types.interval : Types.timestamptz;
+      if (args.length !== 1) {
+        throw new PgError("undefined_function", `function ${name}(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`, {
+          ...pos(loc),
+          hint: "No function matches the given name and argument types. You might need to add explicit type casts.",
+        });
+      }
+      return { kind: "special", type: Types.void, name, args: [coerce(b, args[0]!, argType)] };
     }
     case "num_nulls":
     case "num_nonnulls":

@@ -62,6 +62,7 @@ export function walkRelExprs(rel: Rel, f: (e: Expr) => Expr): void {
     case "limit": w(rel.limit); w(rel.offset); walkRelExprs(rel.input, f); break;
     case "distinct": rel.on?.forEach(w); walkRelExprs(rel.input, f); break;
     case "setop": walkRelExprs(rel.left, f); walkRelExprs(rel.right, f); break;
+    case "append": rel.inputs.forEach((r) => walkRelExprs(r, f)); break;
     case "values": rel.rows.forEach((r) => r.forEach(w)); break;
     case "srf": rel.args.forEach(w); break;
     case "scan": case "cteref": case "one": break;
@@ -109,12 +110,21 @@ export function bindWith(b: Binder, w: PgNode, outer: Scope | null): void {
   }
 }
 
-function referencesName(n: unknown, name: string): boolean {
-  if (n === null || typeof n !== "object") return false;
-  if (Array.isArray(n)) return n.some((x) => referencesName(x, name));
-  const o = n as PgNode;
-  if (o["RangeVar"] !== undefined && (o["RangeVar"] as PgNode)["relname"] === name) return true;
-  return Object.values(o).some((v) => referencesName(v, name));
+/** Whether the tree names the relation `name` anywhere (walked with an explicit stack: it may be deep). */
+function referencesName(root: unknown, name: string): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== "object") continue;
+    if (Array.isArray(n)) {
+      for (const x of n) stack.push(x);
+      continue;
+    }
+    const o = n as PgNode;
+    if (o["RangeVar"] !== undefined && (o["RangeVar"] as PgNode)["relname"] === name) return true;
+    for (const v of Object.values(o)) stack.push(v);
+  }
+  return false;
 }
 
 /** Projects `rel` so its columns have `types` (set operations, recursive CTE steps, INSERT). */
@@ -129,21 +139,7 @@ function bindSelectStmt(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   let rel: Rel;
   let outputScopeCols: OutputColumn[];
   if (op !== undefined && op !== "SETOP_NONE") {
-    const left = bindQuery(b, { SelectStmt: stmt["larg"] }, outer);
-    const right = bindQuery(b, { SelectStmt: stmt["rarg"] }, outer);
-    if (left.cols.length !== right.cols.length) {
-      throw new PgError("syntax_error", `each ${op.replace("SETOP_", "")} query must have the same number of columns`);
-    }
-    const types = left.cols.map((c, i) => commonType([c.type, right.cols[i]!.type], op.replace("SETOP_", "")));
-    const setop = op === "SETOP_UNION" ? "union" : op === "SETOP_INTERSECT" ? "intersect" : "except";
-    rel = {
-      kind: "setop",
-      op: setop,
-      all: stmt["all"] === true,
-      left: castRel(b, left, types),
-      right: castRel(b, right, types),
-      cols: left.cols.map((c, i) => outCol(c.name, types[i]!)),
-    };
+    rel = bindSetOperations(b, stmt, outer);
     outputScopeCols = rel.cols.slice();
     return finishOrderLimit(b, stmt, rel, outputScopeCols, outer);
   }
@@ -152,6 +148,75 @@ function bindSelectStmt(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
     return finishOrderLimit(b, stmt, rel, rel.cols.slice(), outer);
   }
   return bindPlainSelect(b, stmt, outer);
+}
+
+function isSetOperation(s: PgNode): boolean {
+  return s["op"] !== undefined && s["op"] !== "SETOP_NONE";
+}
+
+/**
+ * A chain of set operations, `((a op1 b) op2 c) op3 d …`, bound without recursing down its left
+ * spine (a 5,000-way UNION ALL is a 5,000-deep spine): the arms are bound one after another and
+ * consecutive UNIONs become one n-way append (under one DISTINCT unless ALL). INTERSECT and EXCEPT
+ * stay binary; each one counts as a nesting level. Column types are resolved across all arms, left
+ * to right, as Postgres resolves each pair.
+ */
+function bindSetOperations(b: Binder, top: PgNode, outer: Scope | null): Rel {
+  // The spine, outermost first. A parenthesised operand with its own ORDER BY / LIMIT / WITH is
+  // an arm of its own, bound whole.
+  const spine: PgNode[] = [top];
+  for (;;) {
+    const l = spine[spine.length - 1]!["larg"] as PgNode;
+    if (!isSetOperation(l) || l["sortClause"] !== undefined || l["limitCount"] !== undefined || l["limitOffset"] !== undefined || l["withClause"] !== undefined || l["lockingClause"] !== undefined) break;
+    spine.push(l);
+  }
+  spine.reverse();
+  const arms: Rel[] = [bindQuery(b, { SelectStmt: spine[0]!["larg"] }, outer)];
+  const width = arms[0]!.cols.length;
+  let types = arms[0]!.cols.map((c) => c.type);
+  for (const step of spine) {
+    const arm = bindQuery(b, { SelectStmt: step["rarg"] }, outer);
+    const what = (step["op"] as string).replace("SETOP_", "");
+    if (arm.cols.length !== width) throw new PgError("syntax_error", `each ${what} query must have the same number of columns`);
+    types = types.map((t, i) => commonType([t, arm.cols[i]!.type], what));
+    arms.push(arm);
+  }
+  const cols = arms[0]!.cols.map((c, i) => outCol(c.name, types[i]!));
+  const cast = (r: Rel): Rel => castRel(b, r, types);
+  // Fold left to right; `group` is the UNION run being extended, if the last step was a UNION.
+  let acc: Rel = cast(arms[0]!);
+  let group: { all: boolean; inputs: Rel[] } | null = null;
+  const close = (): void => {
+    if (group === null) return;
+    const append: Rel = { kind: "append", cols, inputs: group.inputs };
+    acc = group.all ? append : { kind: "distinct", cols, input: append, on: null };
+    group = null;
+  };
+  let entered = 0;
+  try {
+    for (let i = 0; i < spine.length; i++) {
+      const step = spine[i]!;
+      const arm = cast(arms[i + 1]!);
+      const all = step["all"] === true;
+      if (step["op"] === "SETOP_UNION") {
+        if (group !== null && group.all === all) group.inputs.push(arm);
+        else {
+          close();
+          group = { all, inputs: [acc, arm] };
+        }
+        continue;
+      }
+      close();
+      // INTERSECT / EXCEPT nest one level deeper each: their depth is what the planner recurses.
+      b.enter();
+      entered++;
+      acc = { kind: "setop", op: step["op"] === "SETOP_INTERSECT" ? "intersect" : "except", all, left: acc, right: arm, cols };
+    }
+  } finally {
+    for (; entered > 0; entered--) b.leave();
+  }
+  close();
+  return acc;
 }
 
 export function bindValues(b: Binder, lists: PgNode[], outer: Scope | null, targetTypes?: readonly SqlType[]): Rel {
@@ -324,23 +389,34 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
 /** Set-returning functions the binder turns into function scans. */
 export const SET_RETURNING = new Set(["generate_series", "unnest", "pg_partition_ancestors", "regexp_matches", "regexp_split_to_table"]);
 
-/** The set-returning calls in a select-list expression (not inside subqueries or window calls). */
-function findSrfCalls(node: unknown, out: PgNode[] = []): PgNode[] {
-  if (Array.isArray(node)) {
-    for (const x of node) findSrfCalls(x, out);
-  } else if (node !== null && typeof node === "object") {
-    for (const [k, v] of Object.entries(node as PgNode)) {
-      if (k === "SubLink") continue;
-      if (k === "FuncCall") {
-        const fc = v as PgNode;
-        const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
-        if (SET_RETURNING.has(fname) && fc["over"] === undefined) {
-          out.push(fc);
-          continue;
+/**
+ * The set-returning calls in a select-list expression (not inside subqueries or window calls), in
+ * the order they appear (walked with an explicit stack: the expression may be deep).
+ */
+function findSrfCalls(root: unknown): PgNode[] {
+  const out: PgNode[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== "object") continue;
+    const children: unknown[] = [];
+    if (Array.isArray(node)) children.push(...node);
+    else {
+      for (const [k, v] of Object.entries(node as PgNode)) {
+        if (k === "SubLink") continue;
+        if (k === "FuncCall") {
+          const fc = v as PgNode;
+          const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();
+          if (SET_RETURNING.has(fname) && fc["over"] === undefined) {
+            out.push(fc);
+            continue;
+          }
         }
+        children.push(v);
       }
-      findSrfCalls(v, out);
     }
+    // Pushed in reverse so they are visited in order, as the recursive walk did.
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
   return out;
 }

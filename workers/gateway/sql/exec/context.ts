@@ -9,6 +9,7 @@ import type { Rel, SpecialFn } from "../bind/bound.ts";
 import type { EvalContext } from "../types/context.ts";
 import type { Datum } from "../types/datum.ts";
 import type { MemoryAccount } from "./memory.ts";
+import type { StatementBudget } from "./budget.ts";
 import { RowCodec } from "./row-codec.ts";
 import type { Row } from "./eval.ts";
 import type { TableWriter } from "./table-writer.ts";
@@ -20,6 +21,8 @@ export interface ExecContext {
   /** The statement's time zone and transaction time (values printed in messages, json_agg). */
   readonly evalContext: EvalContext;
   readonly memory: MemoryAccount;
+  /** Deadline, cancel flag and cooperative yielding: operators charge work and pause when due. */
+  readonly budget: StatementBudget;
   readonly params: readonly Datum[];
   /** Rows of enclosing queries, innermost last (correlated subqueries, LATERAL). */
   readonly outerRows: Row[];

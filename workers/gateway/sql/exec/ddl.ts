@@ -25,8 +25,17 @@ export interface DdlExecEnv extends DdlEnv {
   validateFk(table: TableDesc, fkName: string): Promise<void>;
 }
 
+/** Every row of `table`, batch by batch, each batch charged to the statement's budget. */
 async function* tableRows(table: TableDesc, ctx: ExecContext): AsyncGenerator<Row[]> {
-  yield* primaryScan(table, null, 0, null, false, []).run(ctx);
+  for await (const batch of primaryScan(table, null, 0, null, false, []).run(ctx)) {
+    if (ctx.budget.charge(batch.length + 1)) await ctx.budget.pause();
+    yield batch;
+  }
+}
+
+/** Counts one row of a rewrite (encoding, index entries) and returns to the event loop when due. */
+async function rowDone(ctx: ExecContext): Promise<void> {
+  if (ctx.budget.charge(1)) await ctx.budget.pause();
 }
 
 /** Writes every row's entry of a new index; 23505 when a unique index finds duplicates. */
@@ -35,6 +44,7 @@ async function backfillIndex(table: TableDesc, ix: IndexDesc, ctx: ExecContext):
   const seen = new Set<string>();
   for await (const batch of tableRows(table, ctx)) {
     for (const row of batch) {
+      await rowDone(ctx);
       const e = codec.indexEntry(ix, row);
       if (ix.unique) {
         const k = keyString(e.key);
@@ -209,6 +219,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
             const newCodec = new RowCodec(env.ctx.ks, after);
             for await (const batch of tableRows(before, env.ctx)) {
               for (const row of batch) {
+                await rowDone(env.ctx);
                 const v = col.defaultExpr === null ? null : await env.evalDefault(after, col.defaultExpr, col.type.oid, col.type.typmod);
                 if (v === null && !col.nullable) throw new PgError("not_null_violation", `column "${col.name}" of relation "${t.name}" contains null values`);
                 const nr = [...row, v] as Row;
@@ -364,6 +375,7 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext)
   // `after` has its own data id: the old span goes whole, with no tombstone per row.
   clearTableData(before, ctx);
   for (const r of rows) {
+    await rowDone(ctx);
     const nr = keep.map((p) => r[p]!);
     for (const ic of afterNoHidden.primaryIndex.columns) {
       if (nr[newCodec.position(ic.columnId)] === null) {

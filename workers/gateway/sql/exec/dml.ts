@@ -68,6 +68,8 @@ export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecCo
       }
       await w.validate(row);
       chunk.push(row);
+      // Writing a row (encoding, index entries, constraint checks) is work of its own.
+      if (ctx.budget.charge(1)) await ctx.budget.pause();
       if (chunk.length >= INSERT_CHUNK_ROWS) {
         await flush(chunk);
         chunk = [];
@@ -106,6 +108,7 @@ export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecCon
   const sets = up.sets.map((s) => ({ pos: s.pos, c: compile(s.expr, ctx) }));
   const returned: Row[] = [];
   for (const full of targets) {
+    if (ctx.budget.charge(1)) await ctx.budget.pause();
     const oldRow = full.slice(0, width);
     const newRow = oldRow.slice();
     for (const s of sets) {
@@ -126,6 +129,7 @@ export async function runDelete(del: BoundDelete, rules: TableRules, ctx: ExecCo
   const targets = await collectTargets(del.source, del.table, ctx, "DELETE");
   const returned: Row[] = [];
   for (const full of targets) {
+    if (ctx.budget.charge(1)) await ctx.budget.pause();
     await w.delete(full.slice(0, width));
     const p = await project(del.returning, full, ctx);
     if (p !== null) returned.push(p);

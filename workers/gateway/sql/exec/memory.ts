@@ -28,6 +28,20 @@ export class MemoryAccount {
   }
 }
 
+/** A rough size of one value as JavaScript holds it, for accounting (not exact, but proportional). */
+export function datumBytes(d: Datum): number {
+  if (typeof d === "string") return 2 * d.length + 16;
+  if (d instanceof Uint8Array) return d.length + 32;
+  if (typeof d === "bigint") return 16;
+  if (Array.isArray(d)) {
+    let n = 16 + d.length * 8;
+    for (const e of d as readonly Datum[]) n += datumBytes(e);
+    return n;
+  }
+  if (d !== null && typeof d === "object") return 64;
+  return 0;
+}
+
 /** A rough size of a row as JavaScript holds it, for accounting (not exact, but proportional). */
 export function rowBytes(row: readonly Datum[]): number {
   let n = 16 + row.length * 8;
@@ -35,7 +49,7 @@ export function rowBytes(row: readonly Datum[]): number {
     if (typeof d === "string") n += 2 * d.length + 16;
     else if (d instanceof Uint8Array) n += d.length + 32;
     else if (typeof d === "bigint") n += 16;
-    else if (d !== null && typeof d === "object") n += 64;
+    else if (d !== null && typeof d === "object") n += Array.isArray(d) ? datumBytes(d) : 64;
   }
   return n;
 }

@@ -12,9 +12,16 @@ import { Numeric } from "../types/numeric.ts";
 import { arrayOf, formatType, Oid, Types, type SqlType } from "../types/type.ts";
 import { addIntervals, divideInterval } from "./interval-math.ts";
 import { datumToJson, datumToJsonText } from "./json-functions.ts";
+import { datumBytes } from "../exec/memory.ts";
+import { checkArrayLength, checkTextLength } from "./value-limits.ts";
 
 export interface Accumulator {
-  add(args: Datum[]): void;
+  /**
+   * Adds one row's arguments. Accumulators whose state grows with the rows (string_agg, array_agg,
+   * json_agg, jsonb_agg) return the bytes they now hold beyond before, for the statement's memory
+   * account (53200); the others hold constant state and return nothing.
+   */
+  add(args: Datum[]): number | void;
   result(): Datum;
 }
 
@@ -171,16 +178,26 @@ for (const name of ["stddev", "stddev_samp", "stddev_pop", "variance", "var_samp
   agg([name], {
     typing: statisticsTyping(name),
     accumulator: (call) => {
-      const xs: number[] = [];
+      // Postgres's float8_accum (Youngs-Cramer): count, sum and sum of squared deviations, so the
+      // state stays constant however many rows are aggregated.
       const pop = name.endsWith("_pop");
+      let n = 0;
+      let sx = 0;
+      let sxx = 0;
       return {
-        add: ([v = null]) => { if (v !== null) xs.push(v instanceof Numeric ? v.toNumber() : Number(v)); },
+        add: ([v = null]) => {
+          if (v === null) return;
+          const x = v instanceof Numeric ? v.toNumber() : Number(v);
+          n += 1;
+          sx += x;
+          if (n > 1) {
+            const t = x * n - sx;
+            sxx += (t * t) / (n * (n - 1));
+          }
+        },
         result: () => {
-          const n = xs.length;
           if (n === 0 || (!pop && n === 1)) return null;
-          const mean = xs.reduce((p, x) => p + x, 0) / n;
-          const ss = xs.reduce((p, x) => p + (x - mean) * (x - mean), 0);
-          const variance = ss / (pop ? n : n - 1);
+          const variance = sxx / (pop ? n : n - 1);
           const r = name.startsWith("stddev") ? Math.sqrt(variance) : variance;
           return call.type.oid === Oid.numeric ? Numeric.of(Numeric.fromFloat(r).value, 16) : r;
         },
@@ -226,6 +243,9 @@ agg(["bool_or"], {
   },
 });
 
+/** string_agg joins its pieces into one flat string this often (bounds the per-piece overhead). */
+const STRING_AGG_PIECES = 4096;
+
 agg(["string_agg"], {
   typing: (first, args) => {
     if (args.length !== 2) return null;
@@ -237,10 +257,12 @@ agg(["string_agg"], {
       let any = false;
       return {
         add: ([v = null, sep = null]) => {
-          if (v === null) return;
-          if (any && sep !== null) parts.push(sep as Uint8Array);
+          if (v === null) return 0;
+          const glue = any && sep !== null ? (sep as Uint8Array) : null;
+          if (glue !== null) parts.push(glue);
           parts.push(v as Uint8Array);
           any = true;
+          return (glue?.length ?? 0) + (v as Uint8Array).length + 48;
         },
         result: () => {
           if (!any) return null;
@@ -254,16 +276,29 @@ agg(["string_agg"], {
         },
       };
     }
-    const parts: string[] = [];
+    // Pieces are joined into flat chunks every STRING_AGG_PIECES, so what is held is the text itself
+    // (charged at 2 bytes a character), not one string object per row.
+    const chunks: string[] = [];
+    let parts: string[] = [];
     let any = false;
+    let chars = 0;
     return {
       add: ([v = null, sep = null]) => {
-        if (v === null) return;
-        if (any) parts.push(sep === null ? "" : (sep as string));
+        if (v === null) return 0;
+        const glue = any && sep !== null ? (sep as string) : "";
+        chars += glue.length + (v as string).length;
+        // The bound on one text value, before the piece is kept (Postgres: 54000 at 1 GB).
+        checkTextLength(chars, "string_agg result");
+        if (glue !== "") parts.push(glue);
         parts.push(v as string);
         any = true;
+        if (parts.length >= STRING_AGG_PIECES) {
+          chunks.push(parts.join(""));
+          parts = [];
+        }
+        return 2 * (glue.length + (v as string).length);
       },
-      result: () => (any ? parts.join("") : null),
+      result: () => (any ? chunks.join("") + parts.join("") : null),
     };
   },
 });
@@ -273,7 +308,15 @@ agg(["array_agg"], {
   accumulator: () => {
     const out: Datum[] = [];
     let any = false;
-    return { add: ([v = null]) => { out.push(v ?? null); any = true; }, result: () => (any ? out : null) };
+    return {
+      add: ([v = null]) => {
+        checkArrayLength(out.length + 1);
+        out.push(v ?? null);
+        any = true;
+        return datumBytes(v ?? null) + 8;
+      },
+      result: () => (any ? out : null),
+    };
   },
 });
 
@@ -282,8 +325,15 @@ agg(["json_agg"], {
   accumulator: (call, ctx) => {
     const t = call.argTypes[0]!;
     const out: string[] = [];
+    let chars = 2;
     return {
-      add: ([v = null]) => { out.push(datumToJsonText(v, t, ctx.timeZone)); },
+      add: ([v = null]) => {
+        const text = datumToJsonText(v, t, ctx.timeZone);
+        chars += text.length + (out.length > 0 ? 2 : 0);
+        checkTextLength(chars, "json_agg result");
+        out.push(text);
+        return 2 * text.length + 24;
+      },
       result: () => (out.length === 0 ? null : `[${out.join(", ")}]`),
     };
   },
@@ -295,7 +345,13 @@ agg(["jsonb_agg"], {
     const t = call.argTypes[0]!;
     const out: JsonValue[] = [];
     return {
-      add: ([v = null]) => { out.push(datumToJson(v, t, ctx.timeZone)); },
+      add: ([v = null]) => {
+        checkArrayLength(out.length + 1);
+        const value = datumToJson(v, t, ctx.timeZone);
+        out.push(value);
+        // A JSON value as JavaScript holds it: about what its text takes, plus the object.
+        return datumBytes(v ?? null) + 32;
+      },
       result: () => (out.length === 0 ? null : new Jsonb(out)),
     };
   },

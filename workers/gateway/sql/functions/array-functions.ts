@@ -8,8 +8,10 @@ import { PgError } from "../../../../common/errors.ts";
 import { compareDatums, hashKey } from "../types/compare.ts";
 import type { Datum } from "../types/datum.ts";
 import type { SqlType } from "../types/type.ts";
+import { checkArrayLength, checkTextLength } from "./value-limits.ts";
 
 export function arrayCat(a: readonly Datum[], b: readonly Datum[]): Datum[] {
+  checkArrayLength(a.length + b.length);
   return [...a, ...b];
 }
 
@@ -56,13 +58,14 @@ export function arrayReplace(a: readonly Datum[], from: Datum, to: Datum, elem: 
 /** array_to_string(a, delimiter[, null_string]): NULL elements skipped unless null_string given. */
 export function arrayToString(texts: ReadonlyArray<string | null>, delimiter: string, nullString: string | null): string {
   const parts: string[] = [];
+  let chars = 0;
   for (const t of texts) {
-    if (t === null) {
-      if (nullString !== null) parts.push(nullString);
-    } else {
-      parts.push(t);
-    }
+    const part = t ?? nullString;
+    if (part === null) continue;
+    chars += part.length + (parts.length > 0 ? delimiter.length : 0);
+    parts.push(part);
   }
+  checkTextLength(chars);
   return parts.join(delimiter);
 }
 
@@ -70,6 +73,7 @@ export function arrayToString(texts: ReadonlyArray<string | null>, delimiter: st
 export function stringToArray(s: string, delimiter: string | null, nullString: string | null): Array<string | null> {
   if (s === "") return [];
   const parts = delimiter === null ? [...s] : delimiter === "" ? [s] : s.split(delimiter);
+  checkArrayLength(parts.length);
   return parts.map((p) => (nullString !== null && p === nullString ? null : p));
 }
 

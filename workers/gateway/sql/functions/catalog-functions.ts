@@ -7,7 +7,7 @@ import { formatText } from "../types/text-io.ts";
 import { Types, arrayOf, type SqlType } from "../types/type.ts";
 import { uuidFromBytes } from "../types/scalar-text.ts";
 import {
-  arrayLength, arrayPosition, arrayPositions, arrayRemove, arrayReplace, arrayToString, stringToArray,
+  arrayCat, arrayLength, arrayPosition, arrayPositions, arrayRemove, arrayReplace, arrayToString, stringToArray,
 } from "./array-functions.ts";
 import { fn } from "./define.ts";
 import {
@@ -27,9 +27,9 @@ export const arrayFunctions: Candidate[] = [
   fn("array_lower", ["anyarray", I], I, ([a, d]) => ((d as number) === 1 && (a as Datum[]).length > 0 ? 1 : null)),
   fn("array_ndims", ["anyarray"], I, ([a]) => ((a as Datum[]).length > 0 ? 1 : null)),
   fn("cardinality", ["anyarray"], I, ([a]) => (a as Datum[]).length),
-  fn("array_append", ["anyarray", "anyelement"], (ts) => ts[0]!, ([a, e]) => [...((a as Datum[] | null) ?? []), e!], { strict: false }),
-  fn("array_prepend", ["anyelement", "anyarray"], (ts) => ts[1]!, ([e, a]) => [e!, ...((a as Datum[] | null) ?? [])], { strict: false }),
-  fn("array_cat", ["anyarray", "anyarray"], (ts) => ts[0]!, ([a, b]) => (a === null ? b! : b === null ? a! : [...(a as Datum[]), ...(b as Datum[])]), { strict: false }),
+  fn("array_append", ["anyarray", "anyelement"], (ts) => ts[0]!, ([a, e]) => arrayCat((a as Datum[] | null) ?? [], [e!]), { strict: false }),
+  fn("array_prepend", ["anyelement", "anyarray"], (ts) => ts[1]!, ([e, a]) => arrayCat([e!], (a as Datum[] | null) ?? []), { strict: false }),
+  fn("array_cat", ["anyarray", "anyarray"], (ts) => ts[0]!, ([a, b]) => (a === null ? b! : b === null ? a! : arrayCat(a as Datum[], b as Datum[])), { strict: false }),
   fn("array_position", ["anyarray", "anyelement"], I, ([a, e], _c, ts) => (a === null ? null : arrayPosition(a as Datum[], e!, elemOf(ts))), { strict: false }),
   fn("array_position", ["anyarray", "anyelement", I], I, ([a, e, s], _c, ts) => (a === null || s === null ? null : arrayPosition(a as Datum[], e!, elemOf(ts), s as number)), { strict: false }),
   fn("array_positions", ["anyarray", "anyelement"], arrayOf(I), ([a, e], _c, ts) => (a === null ? null : arrayPositions(a as Datum[], e!, elemOf(ts))), { strict: false }),

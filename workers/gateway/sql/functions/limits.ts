@@ -8,6 +8,13 @@
 export const STRING_RESULT_CHARS_MAX = 16 * 1024 * 1024;
 
 /**
+ * Elements one array value may hold (array_agg, string_to_array, array_cat, ||): 1 Mi. Postgres
+ * allows 134 M; here an element costs 8–40 bytes of a 128 MB isolate, so a million-element array
+ * already takes up to 40 MB.
+ */
+export const ARRAY_ELEMENTS_MAX = 1024 * 1024;
+
+/**
  * Compiled regular expressions kept per isolate. A statement applies one pattern to every row,
  * so a small cache removes recompilation; the bound keeps patterns built from row data (regexp
  * on a column) from growing it without limit. Reaching it clears the cache.

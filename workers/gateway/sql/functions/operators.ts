@@ -26,6 +26,7 @@ import { likeMatch } from "./patterns.ts";
 import { regexMatch } from "./regexp.ts";
 import { cachedResolution, selectCandidate, typeKey, type ArgSpec, type Candidate, type Volatility } from "./resolve.ts";
 import { arrayCat, arrayContains, arrayOverlaps } from "./array-functions.ts";
+import { checkTextLength } from "./value-limits.ts";
 
 const binary = new Map<string, Candidate[]>();
 const unary = new Map<string, Candidate[]>();
@@ -166,9 +167,14 @@ for (const [name] of COMPARISONS) {
 
 // ---- strings ----
 
-op("||", Types.text, Types.text, Types.text, (a, b) => (a as string) + (b as string));
-op("||", Types.text, "anynonarray", Types.text, (a, b) => a as string + String(b));
-op("||", "anynonarray", Types.text, Types.text, (a, b) => String(a) + (b as string));
+/** text || text within the bound on one value (54000 past it, never V8's "Invalid string length"). */
+function concatText(a: string, b: string): string {
+  checkTextLength(a.length + b.length);
+  return a + b;
+}
+op("||", Types.text, Types.text, Types.text, (a, b) => concatText(a as string, b as string));
+op("||", Types.text, "anynonarray", Types.text, (a, b) => concatText(a as string, String(b)));
+op("||", "anynonarray", Types.text, Types.text, (a, b) => concatText(String(a), b as string));
 for (const [name, insensitive, negate] of [["~~", false, false], ["!~~", false, true], ["~~*", true, false], ["!~~*", true, true]] as const) {
   op(name, Types.text, Types.text, Types.bool, (a, b) => likeMatch(a as string, b as string, insensitive) !== negate);
   // Postgres matches a character(n) value with its padding (bpcharlike, bpcharregexeq).

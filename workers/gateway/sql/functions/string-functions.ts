@@ -15,6 +15,7 @@ import { md5Hex } from "./md5.ts";
 import { likeEscape, similarToEscape } from "./patterns.ts";
 import { regexpCount, regexpInstr, regexpLike, regexpMatch, regexpReplace, regexpSplit, regexpSubstr, substringRegex } from "./regexp.ts";
 import { STRING_RESULT_CHARS_MAX } from "./limits.ts";
+import { checkTextLength } from "./value-limits.ts";
 import type { Candidate } from "./resolve.ts";
 
 const T = Types.text;
@@ -23,9 +24,7 @@ const utf8 = new TextEncoder();
 
 
 function checkLength(n: number): void {
-  if (n > STRING_RESULT_CHARS_MAX) {
-    throw new PgError("program_limit_exceeded", `result string would be ${n} characters, more than the limit of ${STRING_RESULT_CHARS_MAX}`);
-  }
+  checkTextLength(n);
 }
 
 const chars = (s: string): string[] => Array.from(s);
@@ -65,15 +64,16 @@ function trimChars(s: string, set: string, leading: boolean, trailing: boolean):
 }
 
 function pad(s: string, length: number, fill: string, left: boolean): string {
-  const cs = chars(s);
   if (length <= 0) return "";
   checkLength(length);
+  const cs = chars(s);
   if (cs.length >= length) return cs.slice(0, length).join("");
   const f = chars(fill);
   if (f.length === 0) return s;
-  const padding: string[] = [];
-  while (padding.length < length - cs.length) padding.push(f[padding.length % f.length]!);
-  return left ? padding.join("") + s : s + padding.join("");
+  // Whole copies of the fill, then the first characters of one more (String.repeat is native).
+  const need = length - cs.length;
+  const padding = fill.repeat(Math.floor(need / f.length)) + f.slice(0, need % f.length).join("");
+  return left ? padding + s : s + padding;
 }
 
 function initcap(s: string): string {

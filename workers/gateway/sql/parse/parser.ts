@@ -6,6 +6,7 @@ import type { PgQueryWasm } from "libpg-query/wasm/libpg-query.js";
 import { PgError } from "../../../../common/errors.ts";
 import { sqlLimits } from "../limits.ts";
 import type { PgNode } from "./ast.ts";
+import { checkParseTreeDepth } from "./tree-depth.ts";
 
 export interface RawStatement {
   /** The statement node, e.g. { SelectStmt: {...} }. */
@@ -75,7 +76,19 @@ async function parseUncached(sql: string): Promise<RawStatement[]> {
   let resultPtr = 0;
   try {
     m.stringToUTF8(sql, queryPtr, len);
-    resultPtr = m._wasm_parse_query_raw(queryPtr);
+    try {
+      resultPtr = m._wasm_parse_query_raw(queryPtr);
+    } catch (err) {
+      // The parser (C compiled to WebAssembly) recursed past the native stack: the statement is
+      // nested too deeply (Postgres answers such statements with the same 54001). A trap leaves
+      // the module's own stack pointer and heap as they were mid-call, so the instance is dropped
+      // and the next statement gets a fresh one.
+      wasm = null;
+      if (err instanceof RangeError) {
+        throw new PgError("statement_too_complex", "stack depth limit exceeded", { hint: "the statement nests too deeply for the parser; simplify it or split it" });
+      }
+      throw err;
+    }
     if (resultPtr === 0) throw new PgError("out_of_memory", "the parser could not allocate memory");
     // PgQueryParseResult { char* parse_tree; char* stderr_buffer; PgQueryError* error }
     const treePtr = m.getValue(resultPtr, "i32");
@@ -87,6 +100,7 @@ async function parseUncached(sql: string): Promise<RawStatement[]> {
       throw new PgError("syntax_error", message, cursor > 0 ? { position: cursor } : {});
     }
     const tree = JSON.parse(m.UTF8ToString(treePtr)) as { stmts?: Array<{ stmt?: PgNode; stmt_location?: number; stmt_len?: number }> };
+    checkParseTreeDepth(tree);
     const out: RawStatement[] = [];
     for (const s of tree.stmts ?? []) {
       if (s.stmt === undefined) continue;
@@ -95,7 +109,9 @@ async function parseUncached(sql: string): Promise<RawStatement[]> {
     }
     return out;
   } finally {
-    m._free(queryPtr);
-    if (resultPtr !== 0) m._wasm_free_parse_result(resultPtr);
+    if (wasm !== null) {
+      m._free(queryPtr);
+      if (resultPtr !== 0) m._wasm_free_parse_result(resultPtr);
+    }
   }
 }

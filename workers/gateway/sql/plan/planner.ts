@@ -8,7 +8,7 @@ import { visitRel } from "../bind/bound.ts";
 import { aggregateOp } from "../exec/ops/aggregate.ts";
 import { emptyOp, filterOp, limitOp, oneRowOp, projectOp, srfOp, valuesOp } from "../exec/ops/basic.ts";
 import { cteScanOp } from "../exec/ops/cte.ts";
-import { distinctOp, setOp } from "../exec/ops/distinct.ts";
+import { appendOp, distinctOp, setOp } from "../exec/ops/distinct.ts";
 import { hashJoinOp, type HashKeys, nestedLoopOp } from "../exec/ops/join.ts";
 import { indexScan, pointGet, primaryScan } from "../exec/ops/scan.ts";
 import { sortOp } from "../exec/ops/sort.ts";
@@ -26,18 +26,25 @@ const DEFAULT_TABLE_ROWS = 1000;
 
 export function plan(rel: Rel): PlanNode {
   const root = planRel(reorderJoins(pushDown(rel)), null);
-  cancellable(root);
+  budgeted(root);
   return root;
 }
 
-/** Makes every operator check the statement deadline between batches (statement_timeout). */
-function cancellable(node: PlanNode): void {
-  for (const c of node.children) cancellable(c);
+/**
+ * Makes every operator pass the statement's budget between batches: each batch is charged (its
+ * rows, plus one for the batch) and, when a slice of work is done, the statement returns to the
+ * event loop and checks its deadline and cancel flag (exec/budget.ts). Every row flowing through
+ * the plan is counted here; loops inside one operator that run long without producing a batch
+ * (a cross join's inner loop, a sort's merge, a window partition) charge the budget themselves.
+ */
+function budgeted(node: PlanNode): void {
+  for (const c of node.children) budgeted(c);
   const inner = node.run.bind(node);
   node.run = async function* (ctx) {
+    const budget = ctx.budget;
+    budget.check();
     for await (const batch of inner(ctx)) {
-      const deadline = ctx.txn.deadlineMs;
-      if (deadline !== null && Date.now() > deadline) throw new PgError("query_canceled", "canceling statement due to statement timeout");
+      if (budget.charge(batch.length + 1)) await budget.pause();
       yield batch;
     }
   };
@@ -65,6 +72,7 @@ function planRel(rel: Rel, rowsHint: number | null): PlanNode {
     },
     distinct: (r) => distinctOp(planRel(r.input, null), r.on, r.cols.map((c) => c.type)),
     setop: (r) => setOp(r.op, r.all, planRel(r.left, null), planRel(r.right, null), r.cols.map((c) => c.type)),
+    append: (r) => appendOp(r.inputs.map((i) => planRel(i, null))),
     cteref: (r) => cteScanOp(r.cte),
     srf: (r) => srfOp(r.name, r.args),
     one: () => oneRowOp(),
@@ -97,6 +105,8 @@ function estimate(r: Rel): number {
       return estimate(r.input);
     case "join":
       return estimate(r.left) * (r.on === null ? estimate(r.right) : 1);
+    case "append":
+      return r.inputs.reduce((n, i) => n + estimate(i), 0);
     default:
       return DEFAULT_TABLE_ROWS;
   }

@@ -10,6 +10,10 @@ import type { SqlType } from "../../types/type.ts";
 import type { ExecContext } from "../context.ts";
 import { compile, prepare, type Compiled, type Row } from "../eval.ts";
 import { keyComparator } from "./sort.ts";
+import type { StatementBudget } from "../budget.ts";
+import { sortInterruptibly } from "../interruptible-sort.ts";
+import { datumBytes, rowBytes } from "../memory.ts";
+import { checkArrayLength, checkTextLength } from "../../functions/value-limits.ts";
 
 /** Feeds one aggregate call: FILTER, DISTINCT and ORDER BY handled around the accumulator. */
 class AggState {
@@ -28,25 +32,31 @@ class AggState {
     this.ordered = call.orderBy.length > 0 ? [] : null;
   }
 
+  /** Adds one row; returns the bytes now held beyond before (charged to the memory account). */
   add(args: Datum[], keys: Datum[]): number {
+    let bytes = 0;
     if (this.seen !== null) {
       const k = rowHashKey(args, this.argTypes);
       if (this.seen.has(k)) return 0;
       this.seen.add(k);
+      bytes += 2 * k.length + 48;
     }
     if (this.ordered !== null) {
       this.ordered.push({ args, keys });
-      return 64;
+      return bytes + rowBytes(args) + rowBytes(keys) + 32;
     }
-    this.acc.add(args);
-    return this.call.name === "array_agg" || this.call.name === "string_agg" || this.call.name.startsWith("json") ? 32 : 0;
+    return bytes + (this.acc.add(args) ?? 0);
   }
 
-  result(): Datum {
+  /** The aggregate's value; an ORDER BY inside the call sorts its rows first, interruptibly. */
+  async result(budget: StatementBudget): Promise<Datum> {
     if (this.ordered !== null) {
       const cmp = keyComparator(this.call.orderBy, 0);
-      this.ordered.sort((x, y) => cmp(x.keys, y.keys));
-      for (const o of this.ordered) this.acc.add(o.args);
+      const sorted = await sortInterruptibly(this.ordered, (x, y) => cmp(x.keys, y.keys), budget);
+      for (const o of sorted) {
+        this.acc.add(o.args);
+        if (budget.charge(1)) await budget.pause();
+      }
       this.ordered.length = 0;
     }
     return this.acc.result();
@@ -102,13 +112,18 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
         }
         if (bytes > 0) ctx.memory.reserve(bytes, "aggregation");
       }
+      const budget = ctx.budget;
       if (single !== null) {
-        yield [single.states.map((s) => s.result())];
+        const values: Datum[] = [];
+        for (const st of single.states) values.push(await st.result(budget));
+        yield [values];
         return;
       }
       let out: Row[] = [];
       for (const g of groups.values()) {
-        out.push([...g.key, ...g.states.map((s) => s.result())]);
+        const values: Datum[] = [...g.key];
+        for (const st of g.states) values.push(await st.result(budget));
+        out.push(values);
         if (out.length >= 1024) {
           yield out;
           out = [];

@@ -1,11 +1,11 @@
-// DISTINCT, DISTINCT ON and the set operations (UNION / INTERSECT / EXCEPT [ALL]). Each keeps a
-// hash set of the rows it has seen, charged to the statement's memory budget.
+// DISTINCT, DISTINCT ON and the set operations: UNION [ALL] (an append, under DISTINCT unless
+// ALL), INTERSECT / EXCEPT [ALL]. Each keeps a hash set of the rows it has seen, charged to the
+// statement's memory budget.
 import type { Expr } from "../../bind/bound.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
 import { rowHashKey } from "../../types/compare.ts";
 import type { SqlType } from "../../types/type.ts";
 import { compile, type Row } from "../eval.ts";
-import { rowBytes } from "../memory.ts";
 
 /** `types`: the row's column types; rows are the same when every column is equal by its type's `=`. */
 export function distinctOp(input: PlanNode, on: readonly Expr[] | null, types: readonly SqlType[]): PlanNode {
@@ -35,6 +35,19 @@ export function distinctOp(input: PlanNode, on: readonly Expr[] | null, types: r
   };
 }
 
+/** UNION ALL: each input's rows in turn (EXPLAIN: Append, as in Postgres). */
+export function appendOp(inputs: readonly PlanNode[]): PlanNode {
+  return {
+    name: "Append",
+    details: [],
+    children: [...inputs],
+    estRows: inputs.reduce((n, i) => n + i.estRows, 0),
+    async *run(ctx) {
+      for (const input of inputs) yield* input.run(ctx);
+    },
+  };
+}
+
 /** `types`: the output column types (both sides are already cast to them, up to typmod). */
 export function setOp(op: "union" | "intersect" | "except", all: boolean, left: PlanNode, right: PlanNode, types: readonly SqlType[]): PlanNode {
   const rowKey = (row: Row): string => rowHashKey(row, types);
@@ -43,32 +56,8 @@ export function setOp(op: "union" | "intersect" | "except", all: boolean, left: 
     name,
     details: [],
     children: [left, right],
-    estRows: op === "union" ? left.estRows + right.estRows : left.estRows,
+    estRows: left.estRows,
     async *run(ctx) {
-      if (op === "union") {
-        if (all) {
-          yield* left.run(ctx);
-          yield* right.run(ctx);
-          return;
-        }
-        const seen = new Set<string>();
-        for (const side of [left, right]) {
-          for await (const batch of side.run(ctx)) {
-            const out: Row[] = [];
-            let bytes = 0;
-            for (const row of batch) {
-              const k = rowKey(row);
-              if (seen.has(k)) continue;
-              seen.add(k);
-              bytes += rowBytes(row);
-              out.push(row);
-            }
-            ctx.memory.reserve(bytes, "UNION");
-            if (out.length > 0) yield out;
-          }
-        }
-        return;
-      }
       // INTERSECT / EXCEPT: count the right side's rows, then stream the left side against them.
       const counts = new Map<string, number>();
       for await (const batch of right.run(ctx)) {

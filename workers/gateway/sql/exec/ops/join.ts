@@ -27,11 +27,22 @@ async function materialize(node: PlanNode, ctx: ExecContext, what: string): Prom
   return rows;
 }
 
-async function passes(c: Compiled | null, row: Row, ctx: ExecContext): Promise<boolean> {
+/** Whether `row` satisfies `c` (no condition: always); awaits only when `c` has subqueries. */
+function passesSync(c: Compiled | null, row: Row): boolean | null {
   if (c === null) return true;
-  if (c.asyncParts.length > 0) await prepare(c, row, ctx);
+  if (c.asyncParts.length > 0) return null;
   return c.fn(row) === true;
 }
+
+async function passes(c: Compiled | null, row: Row, ctx: ExecContext): Promise<boolean> {
+  const quick = passesSync(c, row);
+  if (quick !== null) return quick;
+  await prepare(c!, row, ctx);
+  return c!.fn(row) === true;
+}
+
+/** Joined rows gathered before they are handed on: bounds a batch however many rows match. */
+const JOIN_BATCH_ROWS = 1024;
 
 export interface HashKeys {
   /** Expressions over the left row; each has the same type as its right counterpart (hashed by it). */
@@ -68,29 +79,44 @@ export function hashJoinOp(type: JoinType, left: PlanNode, right: PlanNode, keys
         }
         ctx.memory.reserve(bytes, "hash join");
       }
+      const budget = ctx.budget;
+      let out: Row[] = [];
       for await (const batch of left.run(ctx)) {
-        const out: Row[] = [];
         for (const l of batch) {
           const kv = lk.map((f) => f(l));
           const list = kv.some((v) => v === null) ? undefined : table.get(rowHashKey(kv, types));
           let matched = false;
           for (const e of list ?? []) {
+            // One key may match a great many rows (a join on a constant column): count each.
+            if (budget.charge(1)) await budget.pause();
             const joined = [...l, ...e.row];
             if (!(await passes(res, joined, ctx))) continue;
             matched = true;
             e.matched = true;
             if (type === "semi") break;
             if (type !== "anti") out.push(joined);
+            if (out.length >= JOIN_BATCH_ROWS) {
+              yield out;
+              out = [];
+            }
           }
           if (type === "semi" && matched) out.push(l);
           else if (type === "anti" && !matched) out.push(l);
           else if (!matched && (type === "left" || type === "full")) out.push([...l, ...nulls(rightWidth)]);
         }
-        if (out.length > 0) yield out;
+        if (out.length > 0) {
+          yield out;
+          out = [];
+        }
       }
       if (type === "right" || type === "full") {
-        const out: Row[] = [];
-        for (const e of allRight) if (!e.matched) out.push([...nulls(leftWidth), ...e.row]);
+        for (const e of allRight) {
+          if (!e.matched) out.push([...nulls(leftWidth), ...e.row]);
+          if (out.length >= JOIN_BATCH_ROWS) {
+            yield out;
+            out = [];
+          }
+        }
         if (out.length > 0) yield out;
       }
     },
@@ -103,48 +129,101 @@ export function nestedLoopOp(type: JoinType, left: PlanNode, right: PlanNode, on
     details: [...(on ? [`Join Filter: ${describeExpr(on)}`] : []), ...(lateral ? ["Lateral"] : [])],
     children: [left, right],
     estRows,
-    async *run(ctx) {
-      const cond = on === null ? null : compile(on, ctx);
-      const rightRows = lateral ? null : await materialize(right, ctx, "nested loop join");
-      const matchedRight = rightRows === null ? null : new Array<boolean>(rightRows.length).fill(false);
-      for await (const batch of left.run(ctx)) {
-        const out: Row[] = [];
-        for (const l of batch) {
-          let rows = rightRows;
-          if (rows === null) {
-            ctx.outerRows.push(l);
-            try {
-              rows = [];
-              for await (const b of right.run(ctx)) for (const r of b) rows.push(r);
-            } finally {
-              ctx.outerRows.pop();
-            }
-          }
-          let matched = false;
-          for (let i = 0; i < rows.length; i++) {
-            const joined = [...l, ...rows[i]!];
-            if (!(await passes(cond, joined, ctx))) continue;
-            matched = true;
-            if (matchedRight !== null) matchedRight[i] = true;
-            if (type === "semi") break;
-            if (type !== "anti") out.push(joined);
-          }
-          if (type === "semi" && matched) out.push(l);
-          else if (type === "anti" && !matched) out.push(l);
-          else if (!matched && (type === "left" || type === "full")) out.push([...l, ...nulls(rightWidth)]);
-          if (out.length >= 1024) {
-            yield out.splice(0, out.length);
+    run: (ctx) => (lateral ? lateralLoop(ctx) : materializedLoop(ctx)),
+  };
+
+  /** The right side materialised once; every left row meets every right row (charged one by one). */
+  async function* materializedLoop(ctx: ExecContext): AsyncGenerator<Row[]> {
+    const budget = ctx.budget;
+    const cond = on === null ? null : compile(on, ctx);
+    const rightRows = await materialize(right, ctx, "nested loop join");
+    const matchedRight = type === "right" || type === "full" ? new Array<boolean>(rightRows.length).fill(false) : null;
+    let out: Row[] = [];
+    for await (const batch of left.run(ctx)) {
+      for (const l of batch) {
+        let matched = false;
+        for (let i = 0; i < rightRows.length; i++) {
+          // The inner loop of a cross join is where the work is: 1e5 × 1e5 rows never leave it.
+          if (budget.charge(1)) await budget.pause();
+          const joined = [...l, ...rightRows[i]!];
+          if (!(await passes(cond, joined, ctx))) continue;
+          matched = true;
+          if (matchedRight !== null) matchedRight[i] = true;
+          if (type === "semi") break;
+          if (type !== "anti") out.push(joined);
+          if (out.length >= JOIN_BATCH_ROWS) {
+            yield out;
+            out = [];
           }
         }
-        if (out.length > 0) yield out;
+        if (type === "semi" && matched) out.push(l);
+        else if (type === "anti" && !matched) out.push(l);
+        else if (!matched && (type === "left" || type === "full")) out.push([...l, ...nulls(rightWidth)]);
+        if (out.length >= JOIN_BATCH_ROWS) {
+          yield out;
+          out = [];
+        }
       }
-      if ((type === "right" || type === "full") && rightRows !== null) {
-        const out: Row[] = [];
-        rightRows.forEach((r, i) => {
-          if (!matchedRight![i]) out.push([...nulls(leftWidth), ...r]);
-        });
-        if (out.length > 0) yield out;
+    }
+    if (matchedRight !== null) {
+      for (let i = 0; i < rightRows.length; i++) {
+        if (!matchedRight[i]) out.push([...nulls(leftWidth), ...rightRows[i]!]);
+        if (out.length >= JOIN_BATCH_ROWS) {
+          yield out;
+          out = [];
+        }
       }
-    },
-  };
+    }
+    if (out.length > 0) yield out;
+  }
+
+  /**
+   * LATERAL (and set-returning functions in the select list): the right side runs again for each
+   * left row and streams, so `SELECT generate_series(1, 1e10)` never holds its rows.
+   */
+  async function* lateralLoop(ctx: ExecContext): AsyncGenerator<Row[]> {
+    const cond = on === null ? null : compile(on, ctx);
+    let out: Row[] = [];
+    for await (const batch of left.run(ctx)) {
+      for (const l of batch) {
+        let matched = false;
+        ctx.outerRows.push(l);
+        const it = right.run(ctx);
+        try {
+          scan: for (;;) {
+            const next = await it.next();
+            if (next.done === true) break;
+            for (const r of next.value) {
+              const joined = [...l, ...r];
+              // The correlated row must be in place while the condition's subqueries run.
+              if (!(await passes(cond, joined, ctx))) continue;
+              matched = true;
+              if (type === "semi" || type === "anti") break scan;
+              out.push(joined);
+            }
+            if (out.length >= JOIN_BATCH_ROWS) {
+              ctx.outerRows.pop();
+              try {
+                yield out;
+              } finally {
+                ctx.outerRows.push(l);
+              }
+              out = [];
+            }
+          }
+        } finally {
+          await it.return(undefined);
+          ctx.outerRows.pop();
+        }
+        if (type === "semi" && matched) out.push(l);
+        else if (type === "anti" && !matched) out.push(l);
+        else if (!matched && (type === "left" || type === "full")) out.push([...l, ...nulls(rightWidth)]);
+        if (out.length >= JOIN_BATCH_ROWS) {
+          yield out;
+          out = [];
+        }
+      }
+    }
+    if (out.length > 0) yield out;
+  }
 }

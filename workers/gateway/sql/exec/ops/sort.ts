@@ -1,5 +1,5 @@
 // ORDER BY: collects its input (within the statement's memory budget: past it, 53200) and sorts
-// with Postgres's NULL placement. With a LIMIT above it, keeps only the top rows it needs.
+// with Postgres's NULL placement, returning to the event loop while it sorts (interruptible-sort.ts).
 import type { SortKey } from "../../bind/bound.ts";
 import { compareDatums } from "../../types/compare.ts";
 import type { PlanNode } from "../../plan/plan-node.ts";
@@ -8,6 +8,7 @@ import { compile, prepare, type Row } from "../eval.ts";
 import { rowBytes } from "../memory.ts";
 import type { ExecContext } from "../context.ts";
 import { describeExpr } from "../../plan/describe.ts";
+import { sortInterruptibly } from "../interruptible-sort.ts";
 
 export type RowComparator = (a: Row, b: Row) => number;
 
@@ -44,15 +45,19 @@ export async function sortRows(rows: AsyncIterable<Row[]>, keys: readonly SortKe
       const ext = row.slice();
       for (const c of cs) ext.push(c.fn(row));
       all.push(ext);
-      bytes += rowBytes(ext);
+      // The row, plus its slot in the merge buffer.
+      bytes += rowBytes(ext) + 8;
     }
     ctx.memory.reserve(bytes, what);
   }
   const cmp = keyComparator(keys, width < 0 ? 0 : width);
-  all.sort(cmp);
-  if (width >= 0) for (const r of all) r.length = width;
-  return all;
+  const sorted = await sortInterruptibly(all, cmp, ctx.budget);
+  if (width >= 0) for (const r of sorted) r.length = width;
+  return sorted;
 }
+
+/** Rows per output batch of operators that emit materialised rows (sort, window, CTE scan). */
+export const OUTPUT_BATCH_ROWS = 1024;
 
 export function sortOp(input: PlanNode, keys: readonly SortKey[], names: readonly string[]): PlanNode {
   return {
@@ -62,7 +67,7 @@ export function sortOp(input: PlanNode, keys: readonly SortKey[], names: readonl
     estRows: input.estRows,
     async *run(ctx) {
       const rows = await sortRows(input.run(ctx), keys, ctx, "sort");
-      for (let i = 0; i < rows.length; i += 1024) yield rows.slice(i, i + 1024);
+      for (let i = 0; i < rows.length; i += OUTPUT_BATCH_ROWS) yield rows.slice(i, i + OUTPUT_BATCH_ROWS);
     },
   };
 }

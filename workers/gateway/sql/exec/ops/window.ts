@@ -10,7 +10,9 @@ import type { EvalContext } from "../../types/context.ts";
 import type { Datum } from "../../types/datum.ts";
 import { compile, prepare, type Row } from "../eval.ts";
 import { rowBytes } from "../memory.ts";
-import { keyComparator } from "./sort.ts";
+import { keyComparator, OUTPUT_BATCH_ROWS } from "./sort.ts";
+import type { StatementBudget } from "../budget.ts";
+import { sortInterruptibly } from "../interruptible-sort.ts";
 
 export function windowOp(input: PlanNode, funcs: readonly WindowCall[]): PlanNode {
   return {
@@ -28,18 +30,33 @@ export function windowOp(input: PlanNode, funcs: readonly WindowCall[]): PlanNod
         }
         ctx.memory.reserve(bytes, "window function input");
       }
+      const budget = ctx.budget;
       const results: Datum[][] = funcs.map(() => new Array<Datum>(rows.length).fill(null));
+      ctx.memory.reserve(funcs.length * rows.length * 8, "window function results");
       for (let fi = 0; fi < funcs.length; fi++) {
         const f = funcs[fi]!;
         const part = f.partitionBy.map((e) => compile(e, ctx));
         const ord = f.orderBy.map((k) => compile(k.expr, ctx));
         const args = f.args.map((e) => compile(e, ctx));
         for (const c of [...part, ...ord, ...args]) {
-          if (c.asyncParts.length > 0) for (const r of rows) await prepare(c, r, ctx);
+          if (c.asyncParts.length === 0) continue;
+          for (const r of rows) {
+            await prepare(c, r, ctx);
+            if (budget.charge(1)) await budget.pause();
+          }
         }
         // Each entry: partition values, order keys, original index. Partitions are runs of rows
         // equal by each PARTITION BY type's `=`, ordered (ascending, NULLs last) as Postgres's sort does.
-        const entries = rows.map((r, i) => ({ pv: part.map((c) => c.fn(r)), ok: ord.map((c) => c.fn(r)), i }));
+        const entries: Entry[] = new Array(rows.length);
+        let bytes = 0;
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i]!;
+          const e = { pv: part.map((c) => c.fn(r)), ok: ord.map((c) => c.fn(r)), i };
+          entries[i] = e;
+          bytes += rowBytes(e.pv) + rowBytes(e.ok) + 48;
+          if (budget.charge(1)) await budget.pause();
+        }
+        ctx.memory.reserve(bytes, "window function input");
         const partTypes = f.partitionBy.map((e) => e.type);
         const cmpPartition = (a: Datum[], b: Datum[]): number => {
           for (let k = 0; k < partTypes.length; k++) {
@@ -49,25 +66,32 @@ export function windowOp(input: PlanNode, funcs: readonly WindowCall[]): PlanNod
           return 0;
         };
         const cmpOrder = keyComparator(f.orderBy, 0);
-        entries.sort((a, b) => cmpPartition(a.pv, b.pv) || cmpOrder(a.ok, b.ok) || a.i - b.i);
+        const sorted = await sortInterruptibly(entries, (a, b) => cmpPartition(a.pv, b.pv) || cmpOrder(a.ok, b.ok) || a.i - b.i, budget);
         const out = results[fi]!;
         let s = 0;
-        while (s < entries.length) {
+        while (s < sorted.length) {
           let e = s;
-          while (e < entries.length && cmpPartition(entries[e]!.pv, entries[s]!.pv) === 0) e++;
-          computePartition(f, entries.slice(s, e), rows, args.map((c) => c.fn), cmpOrder, out, ctx.evalContext);
+          while (e < sorted.length && cmpPartition(sorted[e]!.pv, sorted[s]!.pv) === 0) e++;
+          await computePartition(f, sorted.slice(s, e), rows, args.map((c) => c.fn), cmpOrder, out, ctx.evalContext, budget);
           s = e;
         }
       }
-      const outRows = rows.map((r, i) => [...r, ...results.map((res) => res[i]!)]);
-      for (let i = 0; i < outRows.length; i += 1024) yield outRows.slice(i, i + 1024);
+      for (let i = 0; i < rows.length; i += OUTPUT_BATCH_ROWS) {
+        const batch: Row[] = [];
+        for (let j = i; j < Math.min(rows.length, i + OUTPUT_BATCH_ROWS); j++) batch.push([...rows[j]!, ...results.map((res) => res[j]!)]);
+        yield batch;
+      }
     },
   };
 }
 
-type Entry = { ok: Datum[]; i: number };
+type Entry = { pv: Datum[]; ok: Datum[]; i: number };
 
-function computePartition(
+/**
+ * Computes one function over one partition (rows in window order). Every row, and every row a
+ * sliding frame re-aggregates, is charged to the budget: a frame of n rows over n rows is n² work.
+ */
+async function computePartition(
   f: WindowCall,
   part: Entry[],
   rows: Row[],
@@ -75,21 +99,27 @@ function computePartition(
   cmp: (a: Datum[], b: Datum[]) => number,
   out: Datum[],
   evalCtx: EvalContext,
-): void {
+  budget: StatementBudget,
+): Promise<void> {
   const n = part.length;
   // Peer groups: runs of equal ORDER BY values.
   const peerEnd = new Array<number>(n);
   for (let j = n - 1; j >= 0; j--) {
     peerEnd[j] = j + 1 < n && cmp(part[j]!.ok, part[j + 1]!.ok) === 0 ? peerEnd[j + 1]! : j;
+    if (budget.charge(1)) await budget.pause();
   }
   const peerStart = new Array<number>(n);
   for (let j = 0; j < n; j++) {
     peerStart[j] = j > 0 && cmp(part[j - 1]!.ok, part[j]!.ok) === 0 ? peerStart[j - 1]! : j;
+    if (budget.charge(1)) await budget.pause();
   }
   const arg = (k: number, j: number): Datum => args[k]!(rows[part[j]!.i]!);
   switch (f.name) {
     case "row_number":
-      part.forEach((p, j) => (out[p.i] = BigInt(j + 1)));
+      for (let j = 0; j < n; j++) {
+        out[part[j]!.i] = BigInt(j + 1);
+        if (budget.charge(1)) await budget.pause();
+      }
       return;
     case "rank":
     case "dense_rank":
@@ -107,6 +137,7 @@ function computePartition(
         else if (f.name === "dense_rank") out[p.i] = BigInt(dense);
         else if (f.name === "percent_rank") out[p.i] = n > 1 ? (rank - 1) / (n - 1) : 0;
         else out[p.i] = (peerEnd[j]! + 1) / n;
+        if (budget.charge(1)) await budget.pause();
       }
       return;
     }
@@ -128,6 +159,7 @@ function computePartition(
         const off = args.length > 1 ? (arg(1, j) as number) : 1;
         const t = f.name === "lag" ? j - off : j + off;
         out[part[j]!.i] = t >= 0 && t < n ? arg(0, t) : args.length > 2 ? arg(2, j) : null;
+        if (budget.charge(1)) await budget.pause();
       }
       return;
     case "first_value":
@@ -138,6 +170,7 @@ function computePartition(
         const e = Math.min(n - 1, frameEnd(f, j, n, peerEnd));
         const k = f.name === "first_value" ? s : f.name === "last_value" ? e : s + (arg(1, j) as number) - 1;
         out[part[j]!.i] = s <= e && k >= s && k <= e ? arg(0, k) : null;
+        if (budget.charge(1)) await budget.pause();
       }
       return;
   }
@@ -152,6 +185,7 @@ function computePartition(
       const end = Math.min(n - 1, frameEnd(f, j, n, peerEnd));
       while (added <= end) acc.add(argsAt(added++));
       out[part[j]!.i] = acc.result();
+      if (budget.charge(1)) await budget.pause();
     }
     return;
   }
@@ -160,7 +194,10 @@ function computePartition(
     const acc = makeAccumulator(agg, evalCtx);
     const s = frameStart(f, j, peerStart);
     const e = frameEnd(f, j, n, peerEnd);
-    for (let x = Math.max(0, s); x <= Math.min(n - 1, e); x++) acc.add(argsAt(x));
+    for (let x = Math.max(0, s); x <= Math.min(n - 1, e); x++) {
+      acc.add(argsAt(x));
+      if (budget.charge(1)) await budget.pause();
+    }
     out[part[j]!.i] = acc.result();
   }
 }

@@ -1,0 +1,216 @@
+// The budget of one running statement: its deadline (statement_timeout), a cancel flag, counted
+// work, and cooperative yielding.
+//
+// A gateway isolate serves many requests on one thread (locally, workerd runs every isolate on
+// one thread), so a statement that computes without returning to the event loop stops everyone.
+// Operators therefore count work units — roughly one row through one operator, one iteration of
+// an inner loop, one element moved by a merge — with `charge(n)`, which is a counter increment;
+// when it returns true the operator awaits `pause()`, a macrotask (microtasks never let another
+// request run), after which the deadline and the cancel flag are checked.
+//
+// The cadence is counted, not timed: in production Workers the clock does not advance while
+// JavaScript runs (Date.now() / performance.now() move only at I/O and timer events, a Spectre
+// mitigation), so reading it mid-computation tells nothing. The clock is read after each
+// resumption instead, and the slice just finished calibrates how many units make
+// `sqlLimits.yieldSliceMs` of work (a unit costs a fraction of a microsecond in a count(*) over
+// integers, ~10 µs in a generate_series over numeric; one fixed count could not suit both).
+//
+// CPU time (for Request Units) is the time the statement held the thread: from each resumption
+// (start, after a yield, after I/O) to the next point where it gives the thread up. Where the clock
+// runs during execution (Node, local workerd — measured) that is exact to the clock's resolution.
+// Where it is frozen (production Workers), a slice ended by a yield is measured from the pause to
+// the resumption (over by the timer's latency and by whatever else ran in between), and a slice
+// ended by I/O, which shows no elapsed time, is estimated from its work units at the rate the
+// statement's own measured slices showed.
+import { PgError } from "../../../../common/errors.ts";
+import type { StatementGuard } from "../../txn/txn.ts";
+import { sqlLimits } from "../limits.ts";
+
+/** Figures of one statement, for the session's usage counters and Request Units. */
+export interface StatementStats {
+  /** Time the statement held the isolate's thread (see the file comment for the method). */
+  cpuMs: number;
+  /** Wall time from start to end. */
+  wallMs: number;
+  /** Returns to the event loop made by `pause()`. */
+  yields: number;
+  /** The longest stretch the statement held the thread without returning to the event loop. */
+  maxSliceMs: number;
+  /** Work units counted. */
+  workUnits: number;
+}
+
+export interface BudgetOptions {
+  /** statement_timeout in ms (already resolved: never 0). */
+  timeoutMs: number;
+}
+
+/**
+ * A return to the event loop. Inside workerd: setTimeout(0), which lets other requests AND timers
+ * run (measured: setImmediate, which nodejs_compat provides, lets requests run but starves timers
+ * — a 1 ms timer fired 7 s late behind a computing statement). In Node (tests, tools):
+ * setImmediate, which runs after due timers and I/O, where setTimeout(0) is clamped to 1 ms.
+ */
+function macrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (cb: () => void) => unknown; navigator?: { userAgent?: string } };
+  return new Promise<void>((resolve) => {
+    if (g.navigator?.userAgent !== "Cloudflare-Workers" && typeof g.setImmediate === "function") g.setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
+}
+
+export class StatementBudget implements StatementGuard {
+  readonly timeoutMs: number;
+  readonly startedAtMs: number;
+  private readonly deadlineMs: number;
+  private canceled = false;
+  /** Work units counted so far, and the count at which the next pause is due. */
+  private units = 0;
+  private pauseAtUnits: number = sqlLimits.yieldUnitsInitial;
+  private unitsPerSlice: number = sqlLimits.yieldUnitsInitial;
+  /** The current slice of held time: when it began, and the unit count then. */
+  private sliceStart: number;
+  private sliceStartUnits = 0;
+  /** Nesting of suspend() (a statement may wait on two things at once). */
+  private suspended = 0;
+  /** Measured cost of one unit (ms), from slices long enough to time; null until one was. */
+  private msPerUnit: number | null = null;
+  private cpu = 0;
+  private maxSlice = 0;
+  private yieldCount = 0;
+  private endedAtMs: number | null = null;
+  /** Wakes a pending sleep() early (cancel). */
+  private wake: (() => void) | null = null;
+
+  constructor(o: BudgetOptions) {
+    if (!(o.timeoutMs > 0)) throw new PgError("internal_error", `statement budget needs a positive timeout, got ${o.timeoutMs}`);
+    this.timeoutMs = o.timeoutMs;
+    this.startedAtMs = Date.now();
+    this.deadlineMs = this.startedAtMs + o.timeoutMs;
+    this.sliceStart = performance.now();
+  }
+
+  /** Counts `units` of work; true when the caller should `await pause()` before going on. */
+  charge(units: number): boolean {
+    this.units += units;
+    return this.units >= this.pauseAtUnits;
+  }
+
+  /**
+   * Returns to the event loop (other requests, timers, a cancel arriving), then throws 57014 if
+   * the statement was canceled or is past its deadline.
+   */
+  async pause(): Promise<void> {
+    const t0 = performance.now();
+    const held = t0 - this.sliceStart;
+    await macrotask();
+    const t1 = performance.now();
+    // A frozen clock shows no time for the work just done; the resumption's time bounds it.
+    const slice = held > 0 ? held : t1 - t0;
+    this.cpu += slice;
+    if (slice > this.maxSlice) this.maxSlice = slice;
+    this.calibrate(this.units - this.sliceStartUnits, slice);
+    this.sliceStart = t1;
+    this.sliceStartUnits = this.units;
+    this.pauseAtUnits = this.units + this.unitsPerSlice;
+    this.yieldCount++;
+    this.check();
+  }
+
+  check(): void {
+    if (this.canceled) throw new PgError("query_canceled", "canceling statement due to user request");
+    if (Date.now() > this.deadlineMs) throw new PgError("query_canceled", "canceling statement due to statement timeout");
+  }
+
+  suspend(): void {
+    if (this.suspended++ > 0) return;
+    const held = performance.now() - this.sliceStart;
+    const units = this.units - this.sliceStartUnits;
+    if (held > 0) {
+      this.cpu += held;
+      if (held > this.maxSlice) this.maxSlice = held;
+      this.calibrate(units, held);
+    } else if (this.msPerUnit !== null) {
+      this.cpu += units * this.msPerUnit;
+    }
+  }
+
+  resume(): void {
+    if (this.suspended === 0) throw new PgError("internal_error", "statement budget resumed without a suspend");
+    if (--this.suspended > 0) return;
+    // The next pause stays due at the same count: the wait may have been a microtask only (an
+    // in-memory store answers that way), which lets nothing else run.
+    this.sliceStart = performance.now();
+    this.sliceStartUnits = this.units;
+  }
+
+  /**
+   * Cancels the statement: it fails with 57014 "canceling statement due to user request" at its
+   * next check point (a pending sleep wakes at once).
+   */
+  cancel(): void {
+    this.canceled = true;
+    this.wake?.();
+  }
+
+  get isCanceled(): boolean {
+    return this.canceled;
+  }
+
+  /** Waits `ms` (pg_sleep), ending early with 57014 on cancel or at the deadline. */
+  async sleep(ms: number): Promise<void> {
+    this.check();
+    const until = Date.now() + Math.max(0, ms);
+    this.suspend();
+    try {
+      for (;;) {
+        // Wake at the deadline rather than sleep past it; the check below then reports it.
+        const left = Math.min(until, this.deadlineMs + 1) - Date.now();
+        if (left <= 0 || this.canceled) break;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            this.wake = null;
+            resolve();
+          };
+          const timer = setTimeout(done, left);
+          this.wake = done;
+        });
+      }
+    } finally {
+      this.resume();
+    }
+    this.check();
+  }
+
+  /** Ends the statement's accounting; stats() stays fixed afterwards. */
+  finish(): StatementStats {
+    if (this.endedAtMs === null) {
+      if (this.suspended === 0) this.suspend();
+      this.suspended = 1;
+      this.endedAtMs = Date.now();
+    }
+    return this.stats();
+  }
+
+  stats(): StatementStats {
+    return { cpuMs: this.cpu, wallMs: (this.endedAtMs ?? Date.now()) - this.startedAtMs, yields: this.yieldCount, workUnits: this.units, maxSliceMs: this.maxSlice };
+  }
+
+  /** Units per pause for the next slice: what `yieldSliceMs` took at the rate just measured. */
+  private calibrate(units: number, ms: number): void {
+    if (units < sqlLimits.yieldUnitsMin || ms <= 0) return;
+    const rate = ms / units;
+    this.msPerUnit = rate;
+    const want = sqlLimits.yieldSliceMs / rate;
+    // At most 4x up or down per slice: one odd slice (a GC pause, another request run in
+    // between) must not swing the cadence far.
+    const next = Math.min(this.unitsPerSlice * 4, Math.max(this.unitsPerSlice / 4, want));
+    this.unitsPerSlice = Math.round(Math.min(sqlLimits.yieldUnitsMax, Math.max(sqlLimits.yieldUnitsMin, next)));
+  }
+
+  /** Units per slice at the current calibration (tests and the overhead script read it). */
+  get cadenceUnits(): number {
+    return this.unitsPerSlice;
+  }
+}
