@@ -104,6 +104,12 @@ export interface StorageLimits {
   adminBodyBytesMax: number;
   /** How long a SIGTERM drain waits for in-flight requests before closing anyway. */
   drainMsMax: number;
+  /**
+   * How often the per-tenant usage counters (metrics.ts) are written to LMDB: 10 s. A SIGKILL loses
+   * at most this much of the counters (a clean stop writes them last); each write is one small
+   * transaction of the tenants that changed, so the writer hardly notices it.
+   */
+  countersPersistIntervalMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
@@ -133,6 +139,7 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   tokenCacheEntriesMax: 10_000,
   adminBodyBytesMax: 4096,
   drainMsMax: 10_000,
+  countersPersistIntervalMs: 10_000,
 });
 
 /** Merges overrides and checks the relations between limits that correctness depends on. */

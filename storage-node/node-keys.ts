@@ -10,6 +10,8 @@
 //   0x05 be64(commitTs) userKey       GC queue: at commitTs, userKey got a version over an older
 //                                     one (or a tombstone); once the GC threshold reaches commitTs
 //                                     the older versions are garbage (writer-core.ts gcStep)
+//   0x06 be64(tenant)                 tenant usage counters (requests, RU, bytes…; metrics.ts), written
+//                                     by the HTTP thread's periodic persist through the writer
 //   0x01 'q'                          GC queue start: commits above this ts are all queued; until a
 //                                     GC pass at or above it completes, passes also scan everything
 //                                     (stores written before the queue existed); 0 = not needed
@@ -22,6 +24,7 @@ export const TXN_RECORD_TAG = 0x02;
 export const TENANT_STATS_TAG = 0x03;
 export const TENANT_DROPPED_TAG = 0x04;
 export const GC_QUEUE_TAG = 0x05;
+export const TENANT_COUNTERS_TAG = 0x06;
 /** All version keys of all tenants: [0x74, 0x75). */
 export const VERSIONS_LOW = new Uint8Array([0x74]);
 export const VERSIONS_HIGH = new Uint8Array([0x75]);
@@ -60,6 +63,15 @@ export function txnRecordsBelow(ts: bigint): { low: Uint8Array; high: Uint8Array
 
 export function tenantStatsKey(tenantId: number): Uint8Array {
   return tagged(TENANT_STATS_TAG, u64(BigInt(tenantId)));
+}
+
+export function tenantCountersKey(tenantId: number): Uint8Array {
+  return tagged(TENANT_COUNTERS_TAG, u64(BigInt(tenantId)));
+}
+
+/** The tenant id of a tenant-tagged node key (stats, dropped marker, counters). */
+export function tenantOfNodeKey(key: Uint8Array): number {
+  return Number(readU64(key, 1));
 }
 
 export function tenantDroppedKey(tenantId: number): Uint8Array {

@@ -1,5 +1,6 @@
 // The storage node's HTTP surface (HTTP/1.1 keep-alive):
-//   POST /v1/kv                 body = encoded KvRequest, response = encoded KvResponse (always)
+//   POST /v1/kv                 body = encoded KvRequest, response = encoded KvResponse (always),
+//                               with the usage trailer when the request has `warren-kv-usage: 1`
 //   GET  /healthz               200 "ok", no auth
 //   GET  /metrics               Prometheus text (system token: per-tenant usage is not public)
 //   GET  /v1/admin/stats        JSON per-tenant usage (system token)
@@ -8,13 +9,15 @@
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { encodeResponse } from "../common/kv-protocol/codec.ts";
+import { encodeResponse, encodeUsageTrailer, KV_USAGE_HEADER } from "../common/kv-protocol/codec.ts";
 import type { KvError } from "../common/kv-protocol/messages.ts";
 import { assertTenantId, SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
 import { LmdbEngine } from "./engine/lmdb-engine.ts";
 import { HybridClock, makeTimestamp } from "./hlc.ts";
 import { resolveLimits, type StorageLimits } from "./limits.ts";
 import { Metrics } from "./metrics.ts";
+import { allWithTag, TENANT_COUNTERS_TAG, tenantOfNodeKey } from "./node-keys.ts";
+import { emptyKvUsage } from "../common/request-units.ts";
 import { HTTP_STATUS, KvService } from "./service.ts";
 import { WriterClient } from "./writer/writer-client.ts";
 
@@ -65,9 +68,16 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   });
 }
 
-function sendKv(res: ServerResponse, status: number, body: Uint8Array): void {
-  res.writeHead(status, { "content-type": "application/x-warren-kv", "content-length": body.byteLength });
-  res.end(body);
+function sendKv(res: ServerResponse, status: number, body: Uint8Array, trailer: Uint8Array | null = null): void {
+  res.writeHead(status, { "content-type": "application/x-warren-kv", "content-length": body.byteLength + (trailer?.byteLength ?? 0) });
+  if (trailer === null) {
+    res.end(body);
+    return;
+  }
+  // Two chunks, one writev: the response body (often a large scan page) is not copied to append 40 bytes.
+  res.cork();
+  res.write(body);
+  res.end(trailer);
 }
 
 function sendKvError(res: ServerResponse, error: KvError): void {
@@ -105,6 +115,8 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
   clock.observe(ready.maxCommitTs);
   clock.observe(ready.gcThresholdTs);
   const metrics = new Metrics();
+  const counterKeys = allWithTag(TENANT_COUNTERS_TAG);
+  metrics.load([...engine.range({ low: counterKeys.low, high: counterKeys.high })].map((e) => [tenantOfNodeKey(e.key), e.value]));
   metrics.setBytes(ready.bytes);
   writer.onBytes = (u) => metrics.setBytes(u);
   writer.onFatal = (err) => log(`storage node writer failed: ${err.message}`);
@@ -174,7 +186,8 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
         throw e;
       }
       const out = await service.handle(req.headers.authorization, body);
-      return sendKv(res, out.status, out.body);
+      const trailer = req.headers[KV_USAGE_HEADER] === "1" ? encodeUsageTrailer(out.usage ?? emptyKvUsage()) : null;
+      return sendKv(res, out.status, out.body, trailer);
     }
     if (path === "/healthz" && req.method === "GET") {
       res.writeHead(draining ? 503 : 200, { "content-type": "text/plain" });
@@ -234,6 +247,20 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
   }, limits.gcIntervalMs);
   gcTimer.unref();
 
+  // Usage counters to LMDB: every interval, and once more on close (see metrics.ts).
+  async function persistCounters(): Promise<void> {
+    const entries = metrics.takeDirty();
+    if (entries.length === 0) return;
+    try {
+      await writer.submit({ kind: "counters", entries });
+    } catch (e) {
+      metrics.markDirty(entries.map(([id]) => id));
+      log(`persisting usage counters failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const countersTimer = setInterval(() => void persistCounters(), limits.countersPersistIntervalMs);
+  countersTimer.unref();
+
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host ?? "127.0.0.1", () => {
@@ -251,6 +278,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     closing = (async () => {
       draining = true;
       clearInterval(gcTimer);
+      clearInterval(countersTimer);
       server.close();
       // Drain: let requests already running finish (bounded), then stop the writer and engine.
       const deadline = Date.now() + limits.drainMsMax;
@@ -258,6 +286,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
         await new Promise((r) => setTimeout(r, 10));
       }
       server.closeAllConnections();
+      await persistCounters();
       await writer.close();
       await engine.close();
     })();

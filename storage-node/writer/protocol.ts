@@ -5,7 +5,9 @@
 export type WriterJob =
   | { kind: "commit" | "batch"; id: number; tenantId: number; commitTs: bigint; body: Uint8Array }
   | { kind: "gc"; id: number; thresholdTs: bigint }
-  | { kind: "drop"; id: number; tenantId: number };
+  | { kind: "drop"; id: number; tenantId: number }
+  /** The HTTP thread's usage counters, [tenantId, encoded counters] (metrics.ts), stored as they are. */
+  | { kind: "counters"; id: number; entries: Array<[number, Uint8Array]> };
 
 export interface WriterReply {
   id: number;

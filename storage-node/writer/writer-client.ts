@@ -24,7 +24,8 @@ interface Waiter {
 type NewJob =
   | { kind: "commit" | "batch"; tenantId: number; body: Uint8Array }
   | { kind: "gc"; thresholdTs: bigint }
-  | { kind: "drop"; tenantId: number };
+  | { kind: "drop"; tenantId: number }
+  | { kind: "counters"; entries: Array<[number, Uint8Array]> };
 
 export class WriterClient {
   private readonly worker: Worker;
@@ -116,8 +117,11 @@ export class WriterClient {
         msg = { kind: job.kind, id, tenantId: job.tenantId, commitTs, body: job.body };
       } else if (job.kind === "gc") {
         msg = { kind: "gc", id, thresholdTs: job.thresholdTs };
-      } else {
+      } else if (job.kind === "drop") {
         msg = { kind: "drop", id, tenantId: job.tenantId };
+      } else {
+        const { entries } = job as Extract<NewJob, { kind: "counters" }>;
+        msg = { kind: "counters", id, entries };
       }
       this.worker.postMessage(msg);
     }
