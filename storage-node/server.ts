@@ -3,7 +3,7 @@
 //                               with the usage trailer when the request has `warren-kv-usage: 1`
 //   GET  /healthz               200 "ok", no auth
 //   GET  /metrics               Prometheus text (system token: per-tenant usage is not public)
-//   GET  /v1/admin/stats        JSON per-tenant usage (system token)
+//   GET  /v1/admin/stats        JSON per-tenant usage (system token); ?tenant=N for one tenant
 //   POST /v1/admin/drop-tenant  {"tenantId": N} (system token)
 // and startStorageNode(), which wires engine, writer thread, clock and service together.
 import { mkdirSync } from "node:fs";
@@ -138,9 +138,12 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     const err = await service.authenticateSystem(req.headers.authorization);
     if (err) return jsonError(res, err);
     const body = metrics.json();
+    // ?tenant=N: that tenant only (the control plane's per-tenant usage reads).
+    const only = new URL(req.url ?? "/", "http://node").searchParams.get("tenant");
+    const tenants = only === null ? body.tenants : body.tenants.filter((t) => String(t.tenantId) === only);
     sendJson(res, 200, {
       ...body,
-      tenants: body.tenants.map((t) => ({ ...t, openTransactions: service.openTransactions(t.tenantId), dropped: service.dropped.has(t.tenantId) })),
+      tenants: tenants.map((t) => ({ ...t, openTransactions: service.openTransactions(t.tenantId), dropped: service.dropped.has(t.tenantId) })),
       node: { ...body.node, executing: service.executing, writerInFlight: writer.inFlight, gcThresholdTs: service.gcThresholdTs.toString() },
     });
   }

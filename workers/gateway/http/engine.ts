@@ -1,17 +1,24 @@
 // Where the HTTP API gets a SQL session for its tenant: the engine's createSession over the
 // tenant's KV capability. The edge passes the connection's user and database (with the tenant
 // part removed) in SESSION_HEADERS; the client cannot set them, the edge overwrites them.
+import type { KvUsage } from "../../../common/request-units.ts";
 import type { GatewayEnv } from "../env.ts";
 import { createSession } from "../sql/session.ts";
 import type { SqlSession } from "../sql/result.ts";
 
 export const SESSION_HEADERS = { user: "warren-session-user", database: "warren-session-database" } as const;
 
-export function newSessionFor(env: GatewayEnv, request?: Request): SqlSession {
+/** Where a session's KV usage is charged (the tenant's LocalQuota). */
+export interface KvMeter {
+  chargeKv(u: KvUsage): void;
+}
+
+export function newSessionFor(env: GatewayEnv, request?: Request, meter?: KvMeter): SqlSession {
   const settings: Record<string, string> = {};
   const user = request?.headers.get(SESSION_HEADERS.user);
   const database = request?.headers.get(SESSION_HEADERS.database);
   if (user) settings["user"] = user;
   if (database) settings["database"] = database;
-  return createSession({ kv: env.KV, tenantId: Number(env.TENANT_ID), settings });
+  const onKvUsage = meter === undefined ? undefined : (u: KvUsage) => meter.chargeKv(u);
+  return createSession({ kv: env.KV, tenantId: Number(env.TENANT_ID), settings, ...(onKvUsage ? { onKvUsage } : {}) });
 }

@@ -5,7 +5,6 @@
 // Order of checks: size → JSON → shape → headers, all before a session exists, so bad input never
 // executes anything.
 import { PgError, toPgError } from "../../../common/errors.ts";
-import { egressRequestUnits } from "../../../common/request-units.ts";
 import type { SqlSession, StatementResult } from "../sql/result.ts";
 import { parseJsonBody, readBodyLimited } from "./body.ts";
 import { limits } from "./limits.ts";
@@ -14,13 +13,14 @@ import { parseSqlRequest, type SqlQuery, type SqlRequest } from "./sql-request.t
 
 export type SessionFactory = () => SqlSession | Promise<SqlSession>;
 
-/** How a request is admitted and charged against the tenant's Request-Unit quota. */
+/** How a request is admitted and charged against the tenant's Request-Unit quota (KV usage is charged by the session's KV client). */
 export interface QuotaGate {
   admit(): Promise<void>;
-  charge(ru: number): void;
+  chargeEgress(bytes: number): void;
+  countHttpRequest(): void;
 }
 
-const NO_QUOTA: QuotaGate = { admit: async () => {}, charge: () => {} };
+const NO_QUOTA: QuotaGate = { admit: async () => {}, chargeEgress: () => {}, countHttpRequest: () => {} };
 
 const encoder = new TextEncoder();
 
@@ -36,6 +36,7 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
     return json(formatError(err), 400);
   }
   try {
+    quota.countHttpRequest();
     await quota.admit();
     const session = await newSession();
     const body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
@@ -47,7 +48,7 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
         hint: "Select fewer rows or columns (LIMIT / pagination).",
       });
     }
-    quota.charge(egressRequestUnits(size));
+    quota.chargeEgress(size);
     return new Response(bytes, { status: 200, headers: { "content-type": "application/json" } });
   } catch (err) {
     const e = toPgError(err);

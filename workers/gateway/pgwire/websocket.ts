@@ -75,13 +75,14 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
     const user = request.headers.get(PGWIRE_HEADERS.user) ?? "warren";
     const database = request.headers.get(PGWIRE_HEADERS.database) ?? "defaultdb";
     const settings = { ...settingsFromStartup(startupParams(request)), user, database };
-    session = createSession({ kv: connKv.kv, tenantId: Number(env.TENANT_ID), settings }) as PgwireSession;
     const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
+    session = createSession({ kv: connKv.kv, tenantId: Number(env.TENANT_ID), settings, onKvUsage: (u) => quota.chargeKv(u) }) as PgwireSession;
+    quota.countConnection();
     conn = new PgConnection({
       session,
       io,
       user,
-      quota: { admit: () => quota.admit(), chargeEgress: (bytes) => quota.charge(egressRequestUnits(bytes)) },
+      quota: { admit: () => quota.admit(), chargeEgress: (bytes) => quota.chargeEgress(bytes) },
     });
   } catch (err) {
     io.send(encodeOne((out) => ErrorResponse(out, toPgError(err), "FATAL")));

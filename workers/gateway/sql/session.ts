@@ -13,6 +13,7 @@ import type { Catalog } from "../catalog/catalog.ts";
 import { Keyspace } from "../catalog/keyspace.ts";
 import type { TenantKvCapability } from "../kv/capability.ts";
 import { capabilityTransport, KvClient, type KvTransport } from "../kv/kv-client.ts";
+import type { KvUsage } from "../../../common/request-units.ts";
 import { Txn } from "../txn/txn.ts";
 import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/handle.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
@@ -31,6 +32,8 @@ export interface SessionOptions {
   tenantId: number;
   /** Startup parameters: user, database, application_name, search_path, TimeZone, … */
   settings?: Record<string, string>;
+  /** Receives each KV response's Request-Unit usage as it arrives (the gateway's quota charges it). */
+  onKvUsage?: (u: KvUsage) => void;
 }
 
 /** Retries of a statement outside an explicit transaction after a conflict (nothing was sent yet). */
@@ -91,6 +94,7 @@ export class Session implements SqlSession {
 
   constructor(opts: SessionOptions, transport?: KvTransport) {
     this.kv = new KvClient(transport ?? capabilityTransport(opts.kv));
+    this.kv.onUsage = opts.onKvUsage ?? null;
     this.ks = new Keyspace(opts.tenantId);
     this.store = new CatalogStore(opts.tenantId, this.ks);
     const initial = { ...(opts.settings ?? {}) };
