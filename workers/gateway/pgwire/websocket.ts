@@ -3,7 +3,6 @@
 // gateway's fetch, with the session's identity in headers only the edge sets) and pipes the
 // client's bytes through it. Here each WebSocket is one PgConnection over one SQL session.
 import { PgError, toPgError } from "../../../common/errors.ts";
-import { egressRequestUnits } from "../../../common/request-units.ts";
 import type { GatewayEnv } from "../env.ts";
 import { localQuotaFor } from "../http/quota.ts";
 import { createSession } from "../sql/session.ts";
