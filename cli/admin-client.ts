@@ -50,7 +50,7 @@ export interface TenantUsage {
   config: { ruPerSecond: number; burstRu: number; spendLimitRu: number | null; atSpendLimit: string };
   bucket: { tokensRu: number; refillRuPerSecond: number; burstRu: number; gateways: number };
   month: { month: string; ru: number; limitRu: number | null; atLimit: boolean; atSpendLimit: string };
-  totals: UsageRecord;
+  totals: UsageRecord & { lastReportMs: number };
   hours: Array<UsageRecord & { hourStartMs: number; storage: { liveBytes: number; mvccBytes: number } | null }>;
   storageNode: (KvParts & { requests: number; requestUnits: number; liveBytes: number; mvccBytes: number }) | null | { error: string };
   historyHoursMax: number;

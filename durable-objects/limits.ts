@@ -56,6 +56,11 @@ export const limits = {
    * stored record of ~400 bytes, so at most ~0.9 MB per tenant.
    */
   usageHistoryHoursMax: 24 * 93,
+  /**
+   * How often an active tenant's stored bytes are sampled from the storage node for its usage
+   * history: every 10 minutes, six small stats calls an hour per active tenant.
+   */
+  storageSampleIntervalMs: 10 * 60_000,
   /** Old hours deleted in one pass when a new hour starts: bounds the work of one request. */
   usageHistoryPruneBatch: 128,
   /** Highest RU refill rate a tenant may be given: 1,000,000 RU/s, fifty storage nodes' worth (20,000 RU/s each). */

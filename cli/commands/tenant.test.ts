@@ -30,7 +30,7 @@ describe("warren tenant usage", () => {
     config: { ruPerSecond: 100, burstRu: 1000, spendLimitRu: 5000, atSpendLimit: "refuse" },
     bucket: { tokensRu: 12.5, refillRuPerSecond: 100, burstRu: 1000, gateways: 1 },
     month: { month: "2026-08", ru: 5001, limitRu: 5000, atLimit: true, atSpendLimit: "refuse" },
-    totals: { ru: 5001, kv: { readBatches: 10, readRequests: 20, readBytes: 3000, writeBatches: 1, writeRequests: 2, writeBytes: 300 }, cpuMs: 5, egressBytes: 2048, connections: 1, httpRequests: 9, grantedRu: 6000 },
+    totals: { ru: 5001, kv: { readBatches: 10, readRequests: 20, readBytes: 3000, writeBatches: 1, writeRequests: 2, writeBytes: 300 }, cpuMs: 5, egressBytes: 2048, connections: 1, httpRequests: 9, grantedRu: 6000, lastReportMs: 0 },
     hours: [
       { hourStartMs: Date.UTC(2026, 7, 20, 13), ru: 5001, kv: { readBatches: 10, readRequests: 20, readBytes: 3000, writeBatches: 1, writeRequests: 2, writeBytes: 300 }, cpuMs: 5, egressBytes: 2048, connections: 1, httpRequests: 9, grantedRu: 6000, storage: { liveBytes: 777, mvccBytes: 900 } },
     ],

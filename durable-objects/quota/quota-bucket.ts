@@ -13,15 +13,16 @@
 //   "config"   QuotaConfig                  "state"    BucketState (tokens, gateways' shares)
 //   "month"    MonthSpend                   "totals"   UsageTotals since the tenant was created
 //   "h:<hour>" HourUsage, one per UTC hour with activity, at most usageHistoryHoursMax of them
-//   "s:<hour>" HourStorage: the storage node's bytes for the tenant, sampled when the hour began
+//   "s:<hour>" HourStorage: the storage node's bytes for the tenant in that hour (latest sample)
 import { DurableObject } from "cloudflare:workers";
 import { quotaRequestProblem, type QuotaGrant, type QuotaRequest } from "../../common/quota-protocol.ts";
-import { FREE_TIER } from "../../common/request-units.ts";
 import type { ControlEnv } from "../env.ts";
 import { limits } from "../limits.ts";
+export { defaultQuotaConfig, type QuotaConfig };
 import { storageCountersOf, type StorageNodeCounters } from "../storage-stats.ts";
 import type { AtSpendLimit } from "../directory/tenant-settings.ts";
-import { newBucketState, outstandingOfOthers, requestGrant, type BucketConfig, type BucketOptions, type BucketState } from "./token-bucket.ts";
+import { BUCKET_OPTIONS, defaultQuotaConfig, effectiveBucket, type QuotaConfig } from "./quota-config.ts";
+import { newBucketState, outstandingOfOthers, requestGrant, type BucketState } from "./token-bucket.ts";
 import {
   addReport,
   emptyHour,
@@ -38,41 +39,6 @@ import {
   type MonthSpend,
   type UsageTotals,
 } from "./usage-history.ts";
-
-/** The settings the bucket applies (the TenantDirectory holds them and pushes them here). */
-export interface QuotaConfig {
-  /** For messages: the tenant's name (the bucket is keyed by id). */
-  tenantName: string;
-  ruPerSecond: number;
-  burstRu: number;
-  spendLimitRu: number | null;
-  atSpendLimit: AtSpendLimit;
-}
-
-export function defaultQuotaConfig(tenantName = "this virtual cluster"): QuotaConfig {
-  return { tenantName, ruPerSecond: FREE_TIER.refillRuPerSecond, burstRu: FREE_TIER.burstRu, spendLimitRu: null, atSpendLimit: "throttle" };
-}
-
-export const BUCKET_OPTIONS: BucketOptions = {
-  periodSeconds: limits.quotaGrantTargetSeconds,
-  maxGrantRu: limits.quotaGrantRuMax,
-  instanceTtlSeconds: limits.quotaInstanceTtlSeconds,
-  instancesMax: limits.quotaInstancesMax,
-  demandHeadroom: limits.quotaDemandHeadroom,
-  debtRateFloor: limits.quotaDebtRateFloor,
-};
-
-/** The bucket's arithmetic inputs under a config and the month's spend (see "spend limit" below). */
-export function effectiveBucket(config: QuotaConfig, spentRu: number, outstandingRu: number): { bucket: BucketConfig; atLimit: boolean; capRu: number } {
-  const bucket = { refillRuPerSecond: config.ruPerSecond, burstRu: config.burstRu };
-  if (config.spendLimitRu === null) return { bucket, atLimit: false, capRu: Infinity };
-  const leftRu = config.spendLimitRu - spentRu - outstandingRu;
-  if (leftRu > 0) return { bucket, atLimit: false, capRu: leftRu };
-  if (config.atSpendLimit === "refuse") return { bucket, atLimit: true, capRu: 0 };
-  // Throttled: the free tier's baseline rate, and no burst beyond one grant period of it.
-  const rate = Math.min(config.ruPerSecond, FREE_TIER.refillRuPerSecond);
-  return { bucket: { refillRuPerSecond: rate, burstRu: Math.min(config.burstRu, rate * limits.quotaGrantTargetSeconds) }, atLimit: true, capRu: Infinity };
-}
 
 /** What GET /admin/tenants/:name/usage shows. */
 export interface UsageView {
@@ -132,6 +98,7 @@ export class QuotaBucket extends DurableObject<ControlEnv> {
     if (!isRepeat) {
       addReport(hourRec, req.consumed);
       addReport(totals, req.consumed);
+      totals.lastReportMs = now;
       month = spendAfter(month, now, req.consumed.ru);
     }
 
@@ -155,25 +122,42 @@ export class QuotaBucket extends DurableObject<ControlEnv> {
     hourRec.grantedRu += grant.grantedRu;
     totals.grantedRu += grant.grantedRu;
     await this.ctx.storage.put({ state, month, totals, [hKey]: hourRec });
-    if (existingHour === undefined) await this.startHour(hour, now, tenantId);
+    if (existingHour === undefined) await this.pruneHistory(now);
+    if (tenantId !== null) await this.maybeSampleStorage(hour, now, tenantId);
     return grant;
   }
 
-  /** A new hour: drop hours past the retention bound, and sample the tenant's storage bytes. */
-  private async startHour(hour: number, now: number, tenantId: number | null): Promise<void> {
+  /** A new hour started: drop hours past the retention bound (a bounded batch per hour). */
+  private async pruneHistory(now: number): Promise<void> {
     const oldest = oldestKeptHour(now, limits.usageHistoryHoursMax);
-    for (const prefix of ["h:", "s:"]) {
-      const old = await this.ctx.storage.list({ prefix, end: (prefix === "h:" ? hourKey : storageKey)(oldest), limit: limits.usageHistoryPruneBatch });
+    for (const [prefix, key] of [["h:", hourKey], ["s:", storageKey]] as const) {
+      const old = await this.ctx.storage.list({ prefix, end: key(oldest), limit: limits.usageHistoryPruneBatch });
       if (old.size > 0) await this.ctx.storage.delete([...old.keys()]);
     }
-    if (tenantId === null) return;
-    // Not awaited by the gateway's request: the sample lands when the storage node answers.
+  }
+
+  /** Whether a storage sample is being fetched (one at a time per object). */
+  private sampling = false;
+
+  /**
+   * Samples the tenant's stored bytes from the storage node at most every storageSampleIntervalMs
+   * while the tenant is active. Not awaited by the gateway's request: it lands when the node answers.
+   */
+  private async maybeSampleStorage(hour: number, now: number, tenantId: number): Promise<void> {
+    if (this.sampling) return;
+    const last = await this.ctx.storage.get<HourStorage>(storageKey(hour));
+    if (last !== undefined && now - last.sampledAtMs < limits.storageSampleIntervalMs) return;
+    this.sampling = true;
     this.ctx.waitUntil(
-      storageCountersOf(this.env, tenantId).then(async (r) => {
-        if ("counters" in r && r.counters !== null) {
-          await this.ctx.storage.put(storageKey(hour), { liveBytes: r.counters.liveBytes, mvccBytes: r.counters.mvccBytes } satisfies HourStorage);
-        }
-      }),
+      storageCountersOf(this.env, tenantId)
+        .then(async (r) => {
+          if ("error" in r) return;
+          const c = r.counters;
+          await this.ctx.storage.put(storageKey(hour), { liveBytes: c?.liveBytes ?? 0, mvccBytes: c?.mvccBytes ?? 0, sampledAtMs: Date.now() } satisfies HourStorage);
+        })
+        .finally(() => {
+          this.sampling = false;
+        }),
     );
   }
 

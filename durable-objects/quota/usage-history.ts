@@ -22,10 +22,11 @@ export interface HourUsage {
   grantedRu: number;
 }
 
-/** What the storage node stored for the tenant when an hour began (from its stats). */
+/** What the storage node stored for the tenant during an hour (its stats, sampled; the latest sample). */
 export interface HourStorage {
   liveBytes: number;
   mvccBytes: number;
+  sampledAtMs: number;
 }
 
 /** Everything ever consumed, by part (what the storage node's counters are compared with). */
@@ -37,6 +38,8 @@ export interface UsageTotals {
   connections: number;
   httpRequests: number;
   grantedRu: number;
+  /** When the last report arrived (ms since the epoch; 0: none yet): consumption is known up to here. */
+  lastReportMs: number;
 }
 
 export interface MonthSpend {
@@ -72,7 +75,7 @@ export function emptyHour(hourStartMs: number): HourUsage {
 }
 
 export function emptyTotals(): UsageTotals {
-  return { ru: 0, kv: emptyKvUsage(), cpuMs: 0, egressBytes: 0, connections: 0, httpRequests: 0, grantedRu: 0 };
+  return { ru: 0, kv: emptyKvUsage(), cpuMs: 0, egressBytes: 0, connections: 0, httpRequests: 0, grantedRu: 0, lastReportMs: 0 };
 }
 
 /** Adds a gateway's report into an hour's record or the totals (in place). */
