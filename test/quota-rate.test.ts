@@ -1,12 +1,15 @@
 // The acceptance test of a tenant's Request-Unit rate (issue 11, item 4), against the real stack:
-// a tenant set to 100 RU/s with a burst of 1,000 RU, driven by four clients that want far more,
+// a tenant set to 100 RU/s with a burst of 1,000 RU, driven by two clients that want far more,
 // is held to 100 RU/s ± 10 % over 60 s, while a default tenant's point-select p50 latency changes
 // by less than 20 %. It runs about two and a half minutes: in the e2e group, on its own.
 //
 // The rate is measured from the QuotaBucket's own record: each report of a gateway carries what it
 // consumed since its previous report, so the consumption between two reports divided by the time
 // between them is exact (the gateway's unspent or overdrawn balance at either end is at most one
-// query's worth, about 20 RU here).
+// query's worth per client, about 50 RU here). The limited tenant's queries are few and large
+// (50 KB scans, about 50 RU each) so that its 100 RU/s cost the shared machine little CPU: on the
+// 2-core dev box one POST /sql costs the stack tens of ms whatever its size, and the neighbour's
+// latency would measure that per-request overhead, not the limiter.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantUsage } from "../cli/admin-client.ts";
 import { alter, sleep, sqlBytes, usageOf } from "./harness/metering.ts";
@@ -47,7 +50,7 @@ function p50(xs: number[]): number {
 
 /** Polls the usage until a report at or after `afterMs` has landed (reports land every ~10 s). */
 async function reportAfter(name: string, afterMs: number, previousMs: number): Promise<TenantUsage> {
-  for (const deadline = Date.now() + 40_000; Date.now() < deadline; ) {
+  for (const deadline = Math.max(Date.now(), afterMs) + 30_000; Date.now() < deadline; ) {
     const u = await usageOf(live(), name);
     if (u.totals.lastReportMs > previousMs && u.totals.lastReportMs >= afterMs) return u;
     await sleep(200);
@@ -62,19 +65,19 @@ describe("a tenant's Request-Unit rate", () => {
     const neighbour = await s.createTenant("neighbour");
     for (const t of [limited, neighbour]) {
       await sqlBytes(t, "CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
-      // 20 rows of 1,000 characters: a full scan sends about 20 KB, about 20 RU.
-      await sqlBytes(t, "INSERT INTO t SELECT g, repeat('x', 1000) FROM generate_series(1, 20) g");
+      // 50 rows of 1,000 characters: a full scan sends about 50 KB, about 50 RU.
+      await sqlBytes(t, "INSERT INTO t SELECT g, repeat('x', 1000) FROM generate_series(1, 50) g");
     }
     const set = await s.warren(["tenant", "alter", "limited", "--ru-per-second", String(RATE), "--burst", "1000"]);
     expect(set.code, set.stderr).toBe(0);
 
     await pointSelects(neighbour, 2_000); // warm-up
-    const before = await pointSelects(neighbour, 10_000);
+    const before = await pointSelects(neighbour, 15_000);
 
     let stop = Number.POSITIVE_INFINITY;
     let errors = 0;
     let queries = 0;
-    const clients = [0, 1, 2, 3].map(async () => {
+    const clients = [0, 1].map(async () => {
       while (Date.now() < stop) {
         await sqlBytes(limited, "SELECT v FROM t")
           .then(() => queries++)
@@ -86,11 +89,16 @@ describe("a tenant's Request-Unit rate", () => {
       await sleep(12_000);
       const first = await reportAfter("limited", 0, 0);
       const during = pointSelects(neighbour, WINDOW_MS - 5_000);
-      const last = await reportAfter("limited", first.totals.lastReportMs + WINDOW_MS, first.totals.lastReportMs);
+      let last: TenantUsage;
+      try {
+        last = await reportAfter("limited", first.totals.lastReportMs + WINDOW_MS, first.totals.lastReportMs);
+      } finally {
+        await during.catch(() => undefined);
+      }
       const loaded = await during;
       stop = 0;
       await Promise.all(clients);
-      const after = await pointSelects(neighbour, 10_000);
+      const after = await pointSelects(neighbour, 15_000);
 
       const seconds = (last.totals.lastReportMs - first.totals.lastReportMs) / 1000;
       const rate = (last.totals.ru - first.totals.ru) / seconds;
