@@ -42,6 +42,11 @@ export interface QuotaGrant {
   validForMs: number;
   /** Set when the tenant may not spend now (spend limit with "refuse", a spent hard limit): 53400. */
   refusal?: { message: string; hint?: string };
+  /**
+   * Set when the request itself was malformed (a gateway bug): nothing was granted or counted, and
+   * the query fails with XX000. An answer, not an exception: exceptions lose their shape across RPC.
+   */
+  malformed?: string;
 }
 
 const KV_FIELDS: ReadonlyArray<keyof KvUsage> = ["readBatches", "readRequests", "readBytes", "writeBatches", "writeRequests", "writeBytes"];

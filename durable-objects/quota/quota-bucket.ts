@@ -80,8 +80,12 @@ export class QuotaBucket extends DurableObject<ControlEnv> {
    */
   async acquire(req: QuotaRequest, tenantId: number | null = null): Promise<QuotaGrant> {
     const problem = quotaRequestProblem(req);
-    // RPC input from the gateway's capability: a malformed one is a gateway bug, refused loudly.
-    if (problem !== null) throw new RangeError(`QuotaBucket.acquire: ${problem}`);
+    // RPC input from the gateway's capability: a malformed one is a gateway bug, answered as such
+    // (logged here, XX000 at the client) and counted nowhere.
+    if (problem !== null) {
+      console.error(`QuotaBucket.acquire: malformed request from a gateway: ${problem}`);
+      return { grantedRu: 0, trickleMs: 0, tokensRu: 0, validForMs: 0, malformed: `malformed quota request: ${problem}` };
+    }
     const now = Date.now();
     const config = await this.config();
     const stored = await this.ctx.storage.get(["state", "month", "totals"]);

@@ -40,10 +40,12 @@ describe("TenantQuota", () => {
     expect(g.grantedRu).toBe(100_000);
   });
 
-  it("refuses a malformed request loudly instead of counting it", async () => {
+  it("answers a malformed request as malformed instead of counting it", async () => {
     const q = edgeExports.TenantQuota({ props: { tenantId: 904 } });
-    await expect(q.acquire({ ...req(10), wantRu: -1 })).rejects.toThrow(/wantRu/);
-    await expect(q.acquire({ ...req(10), seq: 0 })).rejects.toThrow(/seq/);
+    expect(await q.acquire({ ...req(10), wantRu: -1 })).toMatchObject({ grantedRu: 0, malformed: expect.stringMatching(/wantRu/) });
+    expect(await q.acquire({ ...req(10), seq: 0, consumed: { ...emptyUsageReport(), ru: 50 } })).toMatchObject({ malformed: expect.stringMatching(/seq/) });
+    const u = await quotaBucketFor(controlEnv, 904).usage(0, Date.now() + 1, 904);
+    expect(u.totals.ru).toBe(0);
   });
 });
 

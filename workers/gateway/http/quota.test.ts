@@ -153,6 +153,13 @@ describe("LocalQuota", () => {
     expect(inner.calls[0]!.seq).toBe(2);
   });
 
+  it("fails with XX000 when the bucket could not read its request (a gateway bug)", async () => {
+    const q = new LocalQuota(bucket([{ malformed: "malformed quota request: seq must be a positive integer" }]), () => 0);
+    const err = (await q.admit().catch((e: unknown) => e)) as PgError;
+    expect(err.code).toBe("XX000");
+    expect(err.message).toMatch(/seq must be a positive integer/);
+  });
+
   it("ignores nonsense charges", () => {
     const q = new LocalQuota(bucket(), () => 0);
     q.chargeCpu(-1);

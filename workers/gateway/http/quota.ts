@@ -190,6 +190,10 @@ export class LocalQuota {
   private applyGrant(grant: QuotaGrant): void {
     const now = this.nowMs();
     this.accrue();
+    if (grant.malformed !== undefined) {
+      // The bucket could not read our request: a bug here, not the tenant's quota.
+      throw new PgError("internal_error", `the quota bucket refused the gateway's request: ${grant.malformed}`);
+    }
     this.validUntilMs = now + grant.validForMs;
     if (grant.refusal) {
       this.refusal = new PgError("configuration_limit_exceeded", grant.refusal.message, grant.refusal.hint === undefined ? {} : { hint: grant.refusal.hint });
