@@ -61,7 +61,10 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
     await this.ctx.storage.put(entryKey(name), entry);
 
     const router = routerFor(this.env, name);
-    const init = await settleRpc(router.initialize(id, name, pw));
+    // The QuotaBucket learns the tenant's settings (defaults, and its name for messages) at the
+    // same time: independent of the router, so creation waits for one round trip, not two.
+    const [init, configured] = await Promise.all([settleRpc(router.initialize(id, name, pw)), this.configureBucket(entry)]);
+    if (!configured.ok) return configured;
     if (!init.ok) {
       const info = init.error.condition === "duplicate_database" ? await settleRpc(router.describe()) : null;
       // The router already holds this very id: an earlier attempt got that far. Anything else is a real refusal.
@@ -69,8 +72,7 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
       const again = await settleRpc(router.setPassword(pw));
       if (!again.ok) return again;
     }
-    const configured = await this.applySettings(entry);
-    if (!configured.ok) return configured;
+    // A new tenant's connection limits are the defaults the route already has: nothing to push.
     entry.state = "active";
     await this.ctx.storage.put(entryKey(name), entry);
     return ok({ name, id, password: pw });
@@ -100,8 +102,20 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
     return ok(entry);
   }
 
-  /** Pushes the entry's settings to the parts that enforce them (idempotent). */
+  /** Pushes the entry's settings to the parts that enforce them, both at once (idempotent). */
   private async applySettings(entry: DirectoryEntry): Promise<Result<null>> {
+    const s = settingsOf(entry.settings);
+    const [bucket, route] = await Promise.all([
+      this.configureBucket(entry),
+      settleRpc(routerFor(this.env, entry.name).setConnectionLimits({ maxConnections: s.maxConnections, allowedCidrs: s.allowedCidrs })),
+    ]);
+    if (!bucket.ok) return bucket;
+    if (!route.ok) return route;
+    return ok(null);
+  }
+
+  /** The QuotaBucket's part of the settings (rate, burst, spend limit) and the tenant's name. */
+  private async configureBucket(entry: DirectoryEntry): Promise<Result<null>> {
     const s = settingsOf(entry.settings);
     try {
       await settleRpc(
@@ -113,14 +127,12 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
           atSpendLimit: s.atSpendLimit,
         }),
       );
+      return ok(null);
     } catch (err) {
       return fail("system_error", `could not apply the quota settings of "${entry.name}": ${err instanceof Error ? err.message : String(err)}`, {
-        hint: "Repeat the alter to apply them.",
+        hint: "Repeat the command to apply them.",
       });
     }
-    const r = await settleRpc(routerFor(this.env, entry.name).setConnectionLimits({ maxConnections: s.maxConnections, allowedCidrs: s.allowedCidrs }));
-    if (!r.ok) return r;
-    return ok(null);
   }
 
   async get(name: string): Promise<Result<DirectoryEntry>> {
