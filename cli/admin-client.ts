@@ -10,6 +10,52 @@ export interface AdminTenant {
   readonly [field: string]: unknown;
 }
 
+/** What `alterTenant` may change; settings values are sent as given and validated by the edge. */
+export interface AlterPatch {
+  state?: "active" | "suspended";
+  password?: string;
+  ruPerSecond?: unknown;
+  burstRu?: unknown;
+  spendLimitRu?: unknown;
+  atSpendLimit?: unknown;
+  maxConnections?: unknown;
+  allowedCidrs?: unknown;
+}
+
+interface KvParts {
+  readBatches: number;
+  readRequests: number;
+  readBytes: number;
+  writeBatches: number;
+  writeRequests: number;
+  writeBytes: number;
+}
+
+/** One hour (or the all-time totals) of a tenant's usage, as GET /admin/tenants/:name/usage returns it. */
+export interface UsageRecord {
+  ru: number;
+  kv: KvParts;
+  cpuMs: number;
+  egressBytes: number;
+  connections: number;
+  httpRequests: number;
+  grantedRu: number;
+}
+
+export interface TenantUsage {
+  name: string;
+  id: number;
+  since: string;
+  until: string;
+  config: { ruPerSecond: number; burstRu: number; spendLimitRu: number | null; atSpendLimit: string };
+  bucket: { tokensRu: number; refillRuPerSecond: number; burstRu: number; gateways: number };
+  month: { month: string; ru: number; limitRu: number | null; atLimit: boolean; atSpendLimit: string };
+  totals: UsageRecord & { lastReportMs: number };
+  hours: Array<UsageRecord & { hourStartMs: number; storage: { liveBytes: number; mvccBytes: number } | null }>;
+  storageNode: (KvParts & { requests: number; requestUnits: number; liveBytes: number; mvccBytes: number }) | null | { error: string };
+  historyHoursMax: number;
+}
+
 /** A failed admin call, with the SQLSTATE the edge sent when it sent one. */
 export class AdminError extends Error {
   readonly status: number;
@@ -60,9 +106,22 @@ export class AdminClient {
     }
   }
 
-  /** PATCH: `state` "active" | "suspended", and/or a new password for the tenant's role. */
-  async alterTenant(name: string, patch: { state?: "active" | "suspended"; password?: string }): Promise<AdminTenant> {
+  /**
+   * PATCH: `state` "active" | "suspended", a new `password` for the tenant's role, and/or settings
+   * (ruPerSecond, burstRu, spendLimitRu, atSpendLimit, maxConnections, allowedCidrs). The edge
+   * validates everything (22023) before changing anything.
+   */
+  async alterTenant(name: string, patch: AlterPatch): Promise<AdminTenant> {
     return (await this.call("PATCH", `/admin/tenants/${encodeURIComponent(name)}`, patch)) as AdminTenant;
+  }
+
+  /** The tenant's usage history (`since`/`until`: ISO 8601 or a span before now such as 24h). */
+  async tenantUsage(name: string, window: { since?: string; until?: string } = {}): Promise<TenantUsage> {
+    const q = new URLSearchParams();
+    if (window.since !== undefined) q.set("since", window.since);
+    if (window.until !== undefined) q.set("until", window.until);
+    const query = q.size > 0 ? `?${q.toString()}` : "";
+    return (await this.call("GET", `/admin/tenants/${encodeURIComponent(name)}/usage${query}`)) as TenantUsage;
   }
 
   async dropTenant(name: string): Promise<void> {

@@ -232,6 +232,7 @@ export const EDGE_TUNING_VARS = [
   "EDGE_SQL_QUEUE_WAIT_MS",
   "EDGE_PG_SESSIONS_PER_TENANT",
   "GATEWAY_ISOLATES_MAX",
+  "STATEMENT_TIMEOUT_MS",
 ] as const;
 
 function wranglerArgs(c: StackConfig): string[] {

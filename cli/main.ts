@@ -15,6 +15,7 @@ import {
   tenantResumeCommand,
   tenantShowCommand,
   tenantSuspendCommand,
+  tenantUsageCommand,
 } from "./commands/tenant.ts";
 
 /** Every command, by the words that name it. */
@@ -26,6 +27,7 @@ export const commands: readonly Command[] = [
   tenantListCommand,
   tenantShowCommand,
   tenantAlterCommand,
+  tenantUsageCommand,
   tenantSuspendCommand,
   tenantResumeCommand,
   tenantDropCommand,

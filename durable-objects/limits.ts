@@ -30,6 +30,49 @@ export const limits = {
   quotaGrantTargetSeconds: 10,
   /** Largest single grant, so one gateway cannot drain a tenant's whole burst in one call. */
   quotaGrantRuMax: 100_000,
-  /** Storage admin calls (drop-tenant) give up after this long; the operator retries the drop. */
+  /**
+   * A gateway not heard from for this long (3 grant periods) stops taking a share of its tenant's
+   * refill rate: it has gone idle or away, and a live one asks at least once a period.
+   */
+  quotaInstanceTtlSeconds: 30,
+  /**
+   * Gateways one QuotaBucket tracks for fair sharing. One tenant rarely runs on more than a few
+   * dozen edge locations at once; 256 bounds the stored state (~100 bytes each).
+   */
+  quotaInstancesMax: 256,
+  /** A gateway whose demand is known is offered this multiple of it, so its share can grow. */
+  quotaDemandHeadroom: 1.5,
+  /** While a bucket pays back debt it still hands out at least this fraction of its rate (CockroachDB: 5 %). */
+  quotaDebtRateFloor: 0.05,
+  /**
+   * How long a refusal (spend limit with "refuse", a spent hard limit) is cached by a gateway before
+   * it asks again: 2 s lets a raised limit take effect quickly while a refused tenant's clients
+   * cost its QuotaBucket at most one call per gateway per 2 s.
+   */
+  quotaRefusalValidMs: 2_000,
+  /**
+   * Hours of usage history a QuotaBucket keeps: 93 days (2,232 hours), the current month and the
+   * two before it, enough to bill a closed month and answer questions about it. One hour is one
+   * stored record of ~400 bytes, so at most ~0.9 MB per tenant.
+   */
+  usageHistoryHoursMax: 24 * 93,
+  /**
+   * How often an active tenant's stored bytes are sampled from the storage node for its usage
+   * history: every 10 minutes, six small stats calls an hour per active tenant.
+   */
+  storageSampleIntervalMs: 10 * 60_000,
+  /** Old hours deleted in one pass when a new hour starts: bounds the work of one request. */
+  usageHistoryPruneBatch: 128,
+  /** Highest RU refill rate a tenant may be given: 1,000,000 RU/s, fifty storage nodes' worth (20,000 RU/s each). */
+  tenantRuPerSecondMax: 1_000_000,
+  /** Largest burst: 10^12 RU, a day of the highest rate with room to spare; beyond it is a typo. */
+  tenantBurstRuMax: 1e12,
+  /** Largest monthly spend limit: 10^15 RU, far past any real bill, still exact as a double. */
+  tenantSpendLimitRuMax: 1e15,
+  /** Highest per-tenant connection cap: 10,000, above any pooler's per-database default by far. */
+  tenantConnectionsMax: 10_000,
+  /** CIDR blocks in a tenant's allowed networks: a firewall-sized list, checked on each connection. */
+  tenantAllowedCidrsMax: 64,
+  /** Storage admin calls (drop-tenant, stats) give up after this long; the operator retries the drop. */
   storageAdminTimeoutMs: 10_000,
 } as const;

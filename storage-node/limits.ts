@@ -135,6 +135,12 @@ export interface StorageLimits {
   adminCensusVersionsMax: number;
   /** How long a SIGTERM drain waits for in-flight requests before closing anyway. */
   drainMsMax: number;
+  /**
+   * How often the per-tenant usage counters (metrics.ts) are written to LMDB: 10 s. A SIGKILL loses
+   * at most this much of the counters (a clean stop writes them last); each write is one small
+   * transaction of the tenants that changed, so the writer hardly notices it.
+   */
+  countersPersistIntervalMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
@@ -168,6 +174,7 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   adminBodyBytesMax: 4096,
   adminCensusVersionsMax: 100_000,
   drainMsMax: 10_000,
+  countersPersistIntervalMs: 10_000,
 });
 
 /** Merges overrides and checks the relations between limits that correctness depends on. */

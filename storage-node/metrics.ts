@@ -1,6 +1,9 @@
-// Per-tenant metering: what each tenant asked of the node and what it stores. Counters live in
-// memory (they restart at zero with the process, as Prometheus counters do); stored bytes come from
-// the writer, which keeps them exactly and persists them with every commit.
+// Per-tenant metering: what each tenant asked of the node and what it stores. Counters are kept in
+// memory and written to LMDB (node key 0x06 be64(tenant), node-keys.ts) every
+// countersPersistIntervalMs and on a clean stop, through the writer thread; a start loads them, so
+// they survive restarts and agree with the usage history the control plane keeps from the same
+// numbers (each KV response reports its own usage). A SIGKILL loses at most one interval. Stored
+// bytes come from the writer, which keeps them exactly and persists them with every commit.
 
 import type { KvUsage } from "../common/request-units.ts";
 
@@ -65,24 +68,99 @@ export function emptyCounters(): TenantCounters {
   };
 }
 
+/**
+ * The counters persisted, in their stored order (never reorder: append new ones at the end). The
+ * gauges liveBytes/mvccBytes are the writer's and persisted with the data.
+ */
+const PERSISTED: ReadonlyArray<keyof TenantCounters> = [
+  "requests",
+  "readBatches",
+  "readRequests",
+  "readBytes",
+  "writeBatches",
+  "writeRequests",
+  "writeBytes",
+  "requestUnits",
+  "rateLimited",
+  "conflicts",
+  "errors",
+];
+const COUNTERS_FORMAT = 1;
+
+/** Stored form: u8 format (1), u8 field count, then that many f64 (big-endian) in PERSISTED order. */
+export function encodeCounters(c: TenantCounters): Uint8Array {
+  const out = new Uint8Array(2 + 8 * PERSISTED.length);
+  const view = new DataView(out.buffer);
+  out[0] = COUNTERS_FORMAT;
+  out[1] = PERSISTED.length;
+  PERSISTED.forEach((f, i) => view.setFloat64(2 + 8 * i, c[f], false));
+  return out;
+}
+
+/**
+ * Reads the stored counters into `into`. A value written by a later node with more fields keeps
+ * the fields this node knows; one with fewer leaves the rest at zero. Anything unreadable throws:
+ * the node must not start with counters it silently reset.
+ */
+export function decodeCounters(value: Uint8Array, into: TenantCounters): void {
+  if (value.length < 2 || value[0] !== COUNTERS_FORMAT) throw new Error(`tenant counters: unknown stored format ${value[0]}`);
+  const n = value[1]!;
+  if (value.length !== 2 + 8 * n) throw new Error(`tenant counters: ${value.length} bytes for ${n} fields`);
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  for (let i = 0; i < Math.min(n, PERSISTED.length); i++) into[PERSISTED[i]!] = view.getFloat64(2 + 8 * i, false);
+}
+
 export class Metrics {
   readonly tenants = new Map<number, TenantCounters>();
+  /** Tenants whose counters changed since the last takeDirty(). */
+  private readonly dirty = new Set<number>();
   unauthenticated = 0;
   commitGroups = 0;
   gcRemoved = 0;
 
+  /** The tenant's counters; the caller is about to change them, so they are marked for the next persist. */
   tenant(id: number): TenantCounters {
     let c = this.tenants.get(id);
     if (!c) {
       c = emptyCounters();
       this.tenants.set(id, c);
     }
+    this.dirty.add(id);
     return c;
+  }
+
+  /** Loads persisted counters (node key 0x06 entries: [tenantId, stored value]) at start. */
+  load(entries: Iterable<[number, Uint8Array]>): void {
+    for (const [id, value] of entries) {
+      let c = this.tenants.get(id);
+      if (!c) {
+        c = emptyCounters();
+        this.tenants.set(id, c);
+      }
+      decodeCounters(value, c);
+    }
+  }
+
+  /** The encoded counters of every tenant that changed since the last call, for the writer to store. */
+  takeDirty(): Array<[number, Uint8Array]> {
+    const out: Array<[number, Uint8Array]> = [];
+    for (const id of this.dirty) out.push([id, encodeCounters(this.tenants.get(id)!)]);
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Puts entries whose write failed back on the dirty list (the next persist retries them). */
+  markDirty(ids: Iterable<number>): void {
+    for (const id of ids) this.dirty.add(id);
   }
 
   setBytes(update: Array<[number, number, number]>): void {
     for (const [t, live, mvcc] of update) {
-      const c = this.tenant(t);
+      let c = this.tenants.get(t);
+      if (!c) {
+        c = emptyCounters();
+        this.tenants.set(t, c);
+      }
       c.liveBytes = live;
       c.mvccBytes = mvcc;
     }

@@ -15,6 +15,8 @@
 //                                     clearRange committed at clearTs; value = u8 state (0 pending,
 //                                     1 done: every version deleted) + end. Kept until done and the
 //                                     GC threshold passes clearTs (clearing/cleared-spans.ts)
+//   0x07 be64(tenant)                 tenant usage counters (requests, RU, bytes…; metrics.ts), written
+//                                     by the HTTP thread's periodic persist through the writer
 //   0x01 'q'                          GC queue start: commits above this ts are all queued; until a
 //                                     GC pass at or above it completes, passes also scan everything
 //                                     (stores written before the queue existed); 0 = not needed
@@ -28,6 +30,7 @@ export const TENANT_STATS_TAG = 0x03;
 export const TENANT_DROPPED_TAG = 0x04;
 export const GC_QUEUE_TAG = 0x05;
 export const CLEAR_RECORD_TAG = 0x06;
+export const TENANT_COUNTERS_TAG = 0x07;
 /** All version keys of all tenants: [0x74, 0x75). */
 export const VERSIONS_LOW = new Uint8Array([0x74]);
 export const VERSIONS_HIGH = new Uint8Array([0x75]);
@@ -66,6 +69,15 @@ export function txnRecordsBelow(ts: bigint): { low: Uint8Array; high: Uint8Array
 
 export function tenantStatsKey(tenantId: number): Uint8Array {
   return tagged(TENANT_STATS_TAG, u64(BigInt(tenantId)));
+}
+
+export function tenantCountersKey(tenantId: number): Uint8Array {
+  return tagged(TENANT_COUNTERS_TAG, u64(BigInt(tenantId)));
+}
+
+/** The tenant id of a tenant-tagged node key (stats, dropped marker, counters). */
+export function tenantOfNodeKey(key: Uint8Array): number {
+  return Number(readU64(key, 1));
 }
 
 export function tenantDroppedKey(tenantId: number): Uint8Array {

@@ -1,15 +1,16 @@
 // The storage node's HTTP surface (HTTP/1.1 keep-alive):
-//   POST /v1/kv                 body = encoded KvRequest, response = encoded KvResponse (always)
+//   POST /v1/kv                 body = encoded KvRequest, response = encoded KvResponse (always),
+//                               with the usage trailer when the request has `warren-kv-usage: 1`
 //   GET  /healthz               200 "ok", no auth
 //   GET  /metrics               Prometheus text (system token: per-tenant usage is not public)
-//   GET  /v1/admin/stats        JSON per-tenant usage (system token)
+//   GET  /v1/admin/stats        JSON per-tenant usage (system token); ?tenant=N for one tenant
 //   POST /v1/admin/drop-tenant  {"tenantId": N} (system token)
 //   GET  /v1/admin/span-versions?tenantId=N[&start=hex&end=hex]  versions stored in a span (system token)
 // and startStorageNode(), which wires engine, writer thread, clock and service together.
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { encodeResponse } from "../common/kv-protocol/codec.ts";
+import { encodeResponse, encodeUsageTrailer, KV_USAGE_HEADER } from "../common/kv-protocol/codec.ts";
 import type { KvError } from "../common/kv-protocol/messages.ts";
 import { compareBytes } from "../common/bytes.ts";
 import { assertTenantId, SYSTEM_TENANT_ID, tenantSpan } from "../common/tenant-prefix.ts";
@@ -18,6 +19,8 @@ import { HybridClock, makeTimestamp } from "./hlc.ts";
 import { resolveLimits, type StorageLimits } from "./limits.ts";
 import { ClearJobs } from "./clearing/clear-jobs.ts";
 import { Metrics } from "./metrics.ts";
+import { allWithTag, TENANT_COUNTERS_TAG, tenantOfNodeKey } from "./node-keys.ts";
+import { emptyKvUsage } from "../common/request-units.ts";
 import { HTTP_STATUS, KvService } from "./service.ts";
 import { spanCensus } from "./span-census.ts";
 import { WriterClient } from "./writer/writer-client.ts";
@@ -69,9 +72,16 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   });
 }
 
-function sendKv(res: ServerResponse, status: number, body: Uint8Array): void {
-  res.writeHead(status, { "content-type": "application/x-warren-kv", "content-length": body.byteLength });
-  res.end(body);
+function sendKv(res: ServerResponse, status: number, body: Uint8Array, trailer: Uint8Array | null = null): void {
+  res.writeHead(status, { "content-type": "application/x-warren-kv", "content-length": body.byteLength + (trailer?.byteLength ?? 0) });
+  if (trailer === null) {
+    res.end(body);
+    return;
+  }
+  // Two chunks, one writev: the response body (often a large scan page) is not copied to append 40 bytes.
+  res.cork();
+  res.write(body);
+  res.end(trailer);
 }
 
 function sendKvError(res: ServerResponse, error: KvError): void {
@@ -109,6 +119,8 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
   clock.observe(ready.maxCommitTs);
   clock.observe(ready.gcThresholdTs);
   const metrics = new Metrics();
+  const counterKeys = allWithTag(TENANT_COUNTERS_TAG);
+  metrics.load([...engine.range({ low: counterKeys.low, high: counterKeys.high })].map((e) => [tenantOfNodeKey(e.key), e.value]));
   metrics.setBytes(ready.bytes);
   writer.onBytes = (u) => metrics.setBytes(u);
   writer.onFatal = (err) => log(`storage node writer failed: ${err.message}`);
@@ -134,9 +146,12 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     const err = await service.authenticateSystem(req.headers.authorization);
     if (err) return jsonError(res, err);
     const body = metrics.json();
+    // ?tenant=N: that tenant only (the control plane's per-tenant usage reads).
+    const only = new URL(req.url ?? "/", "http://node").searchParams.get("tenant");
+    const tenants = only === null ? body.tenants : body.tenants.filter((t) => String(t.tenantId) === only);
     sendJson(res, 200, {
       ...body,
-      tenants: body.tenants.map((t) => ({ ...t, openTransactions: service.openTransactions(t.tenantId), dropped: service.dropped.has(t.tenantId) })),
+      tenants: tenants.map((t) => ({ ...t, openTransactions: service.openTransactions(t.tenantId), dropped: service.dropped.has(t.tenantId) })),
       node: {
         ...body.node,
         executing: service.executing,
@@ -219,7 +234,8 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
         throw e;
       }
       const out = await service.handle(req.headers.authorization, body);
-      return sendKv(res, out.status, out.body);
+      const trailer = req.headers[KV_USAGE_HEADER] === "1" ? encodeUsageTrailer(out.usage ?? emptyKvUsage()) : null;
+      return sendKv(res, out.status, out.body, trailer);
     }
     if (path === "/healthz" && req.method === "GET") {
       res.writeHead(draining ? 503 : 200, { "content-type": "text/plain" });
@@ -285,6 +301,20 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
   }, limits.gcIntervalMs);
   gcTimer.unref();
 
+  // Usage counters to LMDB: every interval, and once more on close (see metrics.ts).
+  async function persistCounters(): Promise<void> {
+    const entries = metrics.takeDirty();
+    if (entries.length === 0) return;
+    try {
+      await writer.submit({ kind: "counters", entries });
+    } catch (e) {
+      metrics.markDirty(entries.map(([id]) => id));
+      log(`persisting usage counters failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const countersTimer = setInterval(() => void persistCounters(), limits.countersPersistIntervalMs);
+  countersTimer.unref();
+
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host ?? "127.0.0.1", () => {
@@ -302,6 +332,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     closing = (async () => {
       draining = true;
       clearInterval(gcTimer);
+      clearInterval(countersTimer);
       server.close();
       // Drain: let requests already running finish (bounded), then stop the writer and engine.
       const deadline = Date.now() + limits.drainMsMax;
@@ -309,6 +340,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
         await new Promise((r) => setTimeout(r, 10));
       }
       server.closeAllConnections();
+      await persistCounters();
       await writer.close();
       await engine.close();
     })();

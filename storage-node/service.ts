@@ -5,7 +5,7 @@
 // Every outcome is an encoded KvResponse; errors are `{type: "error"}` with a documented code.
 import { decodeRequest, decodeResponse, encodeResponse, KvProtocolError } from "../common/kv-protocol/codec.ts";
 import type { KvError, KvErrorName, KvRequest, KvResponse } from "../common/kv-protocol/messages.ts";
-import { kvRequestUnits, type KvUsage } from "../common/request-units.ts";
+import { kvRequestUnits, kvUsageEstimate, type KvUsage } from "../common/request-units.ts";
 import { SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
 import { FairScheduler, OverloadedError } from "./admission/fair-scheduler.ts";
 import { TokenBucket } from "./admission/token-bucket.ts";
@@ -40,6 +40,11 @@ export const HTTP_STATUS: Record<KvErrorName, number> = {
 export interface KvOutcome {
   status: number;
   body: Uint8Array;
+  /**
+   * What this request added to the tenant's counters (null: nothing, it was refused before it was
+   * metered). The server sends it back in the usage trailer when the client asked for it.
+   */
+  usage?: KvUsage | null;
 }
 
 function errorOutcome(error: KvError): KvOutcome {
@@ -143,7 +148,7 @@ export class KvService {
     if (refusal) return errorOutcome(refusal);
 
     // Rate limit on the cost known up front; bytes read are charged after execution.
-    const estimate = estimateUsage(req);
+    const estimate = kvUsageEstimate(req);
     const limited = await this.takeTokens(tenantId, kvRequestUnits(estimate), now);
     if (limited) return errorOutcome(limited);
 
@@ -175,7 +180,7 @@ export class KvService {
       c.writeRequests += usage.writeRequests;
       c.writeBytes += usage.writeBytes;
       c.requestUnits += ru;
-      return outcome;
+      return { ...outcome, usage };
     } finally {
       this.scheduler.release();
     }
@@ -336,21 +341,4 @@ export class KvService {
 function statusOfEncodedError(bytes: Uint8Array): number {
   const res = decodeResponse(bytes);
   return res.type === "error" ? HTTP_STATUS[res.error.code] : 200;
-}
-
-/** The usage a request will cost before knowing how many bytes its reads return. */
-export function estimateUsage(req: KvRequest): KvUsage {
-  const u: KvUsage = { readBatches: 0, readRequests: 0, readBytes: 0, writeBatches: 0, writeRequests: 0, writeBytes: 0 };
-  const reads = req.type === "read" ? req.ops : req.type === "batch" ? req.reads : [];
-  const writes = req.type === "commit" || req.type === "batch" ? req.writes : [];
-  if (reads.length > 0 || req.type === "begin") u.readBatches = 1;
-  u.readRequests = reads.length;
-  if (writes.length > 0) u.writeBatches = 1;
-  u.writeRequests = writes.length;
-  for (const op of writes) {
-    if (op.op === "put") u.writeBytes += op.key.length + op.value.length;
-    else if (op.op === "cput") u.writeBytes += op.key.length + (op.value?.length ?? 0);
-    else if (op.op === "delete") u.writeBytes += op.key.length;
-  }
-  return u;
 }

@@ -2,7 +2,7 @@
 // The admin URL and token come from --admin-url/--admin-token, then WARREN_ADMIN_URL /
 // WARREN_ADMIN_TOKEN, then the ready.json that a running `warren dev` wrote into its data dir.
 import path from "node:path";
-import { AdminClient, AdminError, type AdminTenant } from "../admin-client.ts";
+import { AdminClient, AdminError, type AdminTenant, type AlterPatch, type TenantUsage } from "../admin-client.ts";
 import { CliError, type Command, type Io } from "../command.ts";
 import { parseTunnelUrl, tenantConnection } from "../connection-urls.ts";
 import { dataPaths, readJson, type ReadyInfo } from "../data-dir.ts";
@@ -180,14 +180,126 @@ export const tenantSuspendCommand = stateCommand(
 );
 export const tenantResumeCommand = stateCommand("resume", "active", "Make a suspended virtual cluster active again.");
 
+/** A number as typed, or the text itself (the edge refuses it with 22023 naming the setting). */
+function numberOrText(text: string): number | string {
+  return /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : text;
+}
+
+/** `none` (no limit / the default) as null, else a number as typed. */
+function numberOrNone(text: string): number | string | null {
+  return text === "none" ? null : numberOrText(text);
+}
+
+/** The PATCH body of `tenant alter` from its flags; only flags given are sent. */
+export function alterPatchOf(args: ParsedArgs): AlterPatch {
+  const patch: AlterPatch = {};
+  const str = (n: string) => args.optionalString(n);
+  if (str("password") !== undefined) patch.password = str("password");
+  if (str("ru-per-second") !== undefined) patch.ruPerSecond = numberOrText(str("ru-per-second")!);
+  if (str("burst") !== undefined) patch.burstRu = numberOrText(str("burst")!);
+  if (str("spend-limit") !== undefined) patch.spendLimitRu = numberOrNone(str("spend-limit")!);
+  if (str("at-limit") !== undefined) patch.atSpendLimit = str("at-limit");
+  if (str("max-connections") !== undefined) patch.maxConnections = numberOrNone(str("max-connections")!);
+  const allow = str("allow");
+  if (allow !== undefined) patch.allowedCidrs = allow === "any" ? [] : allow.split(",").map((c) => c.trim());
+  return patch;
+}
+
 export const tenantAlterCommand = namedTenantCommand(
   "alter",
-  "Change a virtual cluster's settings (for now: the password of its `warren` role).",
+  "Change a virtual cluster's password, Request-Unit quota, spend limit or connection limits.",
   async (client, name, args) => {
-    const tenant = await client.alterTenant(name, { password: args.string("password") });
-    return { json: tenant, text: `altered tenant ${name}\n` };
+    const patch = alterPatchOf(args);
+    if (Object.keys(patch).length === 0) {
+      throw new CliError("nothing to alter: give at least one of --password, --ru-per-second, --burst, --spend-limit, --at-limit, --max-connections, --allow");
+    }
+    const tenant = await client.alterTenant(name, patch);
+    const settings = tenant.settings === undefined ? "" : `  settings ${JSON.stringify(tenant.settings)}\n`;
+    return { json: tenant, text: `altered tenant ${name}\n${settings}` };
   },
-  [{ name: "password", kind: "string", required: true, description: "new password" }],
+  [
+    { name: "password", kind: "string", description: "new password of its `warren` role" },
+    { name: "ru-per-second", kind: "string", valueName: "RU", description: "Request-Unit refill rate; 0 makes the burst a hard limit (default 100)" },
+    { name: "burst", kind: "string", valueName: "RU", description: "Request Units the bucket holds at most (default 10000000)" },
+    { name: "spend-limit", kind: "string", valueName: "RU|none", description: "Request Units a calendar month (UTC) may consume; none: no limit" },
+    { name: "at-limit", kind: "string", valueName: "throttle|refuse", description: "at the spend limit: slow to the free rate (100 RU/s) or refuse with 53400" },
+    { name: "max-connections", kind: "string", valueName: "N|none", description: "connections at once (enforced by the edge); none: the edge's default" },
+    { name: "allow", kind: "string", valueName: "CIDR[,CIDR…]|any", description: "client networks allowed to connect; any: no restriction" },
+  ],
+);
+
+const MiB = 1024 * 1024;
+
+function fmtRu(ru: number): string {
+  return ru >= 100 ? ru.toFixed(0) : ru.toFixed(2);
+}
+
+function fmtBytes(b: number): string {
+  if (b >= MiB) return `${(b / MiB).toFixed(1)} MiB`;
+  if (b >= 1024) return `${(b / 1024).toFixed(1)} KiB`;
+  return `${b} B`;
+}
+
+/** The text form of `tenant usage`: settings, bucket, month, totals beside the storage node's counters, then one line per hour. */
+export function usageText(u: TenantUsage): string {
+  const c = u.config;
+  const lines = [
+    `tenant ${u.name} (id ${u.id}): ${c.ruPerSecond} RU/s, burst ${c.burstRu} RU, spend limit ${c.spendLimitRu === null ? "none" : `${c.spendLimitRu} RU`} (at the limit: ${c.atSpendLimit})`,
+    `bucket: ${fmtRu(u.bucket.tokensRu)} RU available, refilling at ${u.bucket.refillRuPerSecond} RU/s, ${u.bucket.gateways} gateway(s) active`,
+    `month ${u.month.month}: ${fmtRu(u.month.ru)} RU used${u.month.limitRu === null ? "" : ` of ${u.month.limitRu}`}${u.month.atLimit ? ` — AT THE LIMIT (${u.month.atSpendLimit})` : ""}`,
+  ];
+  const t = u.totals;
+  lines.push(
+    `all time: ${fmtRu(t.ru)} RU; KV reads ${t.kv.readRequests} in ${t.kv.readBatches} batches, ${fmtBytes(t.kv.readBytes)}; ` +
+      `KV writes ${t.kv.writeRequests} in ${t.kv.writeBatches} batches, ${fmtBytes(t.kv.writeBytes)}; CPU ${t.cpuMs.toFixed(0)} ms; egress ${fmtBytes(t.egressBytes)}; ` +
+      `${t.connections} connections, ${t.httpRequests} HTTP requests`,
+  );
+  const n = u.storageNode;
+  if (n === null) lines.push("storage node: no requests from this tenant yet");
+  else if ("error" in n) lines.push(`storage node: counters unavailable (${n.error})`);
+  else {
+    lines.push(
+      `storage node: ${fmtRu(n.requestUnits)} RU; reads ${n.readRequests} in ${n.readBatches} batches, ${fmtBytes(n.readBytes)}; ` +
+        `writes ${n.writeRequests} in ${n.writeBatches} batches, ${fmtBytes(n.writeBytes)}; stored ${fmtBytes(n.liveBytes)} live, ${fmtBytes(n.mvccBytes)} with history`,
+    );
+  }
+  lines.push(`history ${u.since} .. ${u.until} (kept: ${u.historyHoursMax} hours)`);
+  if (u.hours.length === 0) return lines.join("\n") + "\n(no activity)\n";
+  const header = ["HOUR (UTC)", "RU", "READS", "READ B", "WRITES", "WRITE B", "CPU MS", "EGRESS B", "CONNS", "HTTP", "STORED B"];
+  const rows = u.hours.map((h) => [
+    new Date(h.hourStartMs).toISOString().slice(0, 13) + ":00",
+    fmtRu(h.ru),
+    String(h.kv.readRequests),
+    String(h.kv.readBytes),
+    String(h.kv.writeRequests),
+    String(h.kv.writeBytes),
+    h.cpuMs.toFixed(0),
+    String(h.egressBytes),
+    String(h.connections),
+    String(h.httpRequests),
+    h.storage === null ? "" : String(h.storage.liveBytes),
+  ]);
+  const widths = header.map((hd, i) => Math.max(hd.length, ...rows.map((r) => r[i]!.length)));
+  const row = (cells: string[]) => cells.map((x, i) => x.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [...lines, row(header), ...rows.map(row)].join("\n") + "\n";
+}
+
+export const tenantUsageCommand = namedTenantCommand(
+  "usage",
+  "Show a virtual cluster's Request-Unit usage by hour, its quota and spend, and the storage node's counters.",
+  async (client, name, args) => {
+    const window: { since?: string; until?: string } = {};
+    const since = args.optionalString("since");
+    const until = args.optionalString("until");
+    if (since !== undefined) window.since = since;
+    if (until !== undefined) window.until = until;
+    const usage = await client.tenantUsage(name, window);
+    return { json: usage, text: usageText(usage) };
+  },
+  [
+    { name: "since", kind: "string", valueName: "TIME", description: "from (ISO 8601, or a span before now: 90m, 24h, 7d; default 24h before --until)" },
+    { name: "until", kind: "string", valueName: "TIME", description: "to (ISO 8601 or a span before now; default now)" },
+  ],
 );
 
 /** A plain text table of the tenants' scalar fields, columns in first-seen order. */

@@ -5,6 +5,7 @@ import {
   decodeResponse,
   encodeRequest,
   encodeResponse,
+  encodeUsageTrailer,
   FRAME_MAGIC,
   FRAME_VERSION,
   KvProtocolError,
@@ -183,5 +184,61 @@ describe("kv-protocol codec", () => {
       readTs: 9n,
       results: [{ op: "get", value: new Uint8Array([1, 2, 3]) }],
     });
+  });
+});
+
+describe("the usage trailer (additive: only a client that asked gets it)", () => {
+  const usage = fc.record({
+    readBatches: fc.nat(),
+    readRequests: fc.nat(),
+    readBytes: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    writeBatches: fc.nat(),
+    writeRequests: fc.nat(),
+    writeBytes: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  });
+
+  it("round-trips on every response shape, and appends exactly the trailer to the old frame", () => {
+    fc.assert(
+      fc.property(response, usage, (res, u) => {
+        const plain = encodeResponse(res);
+        const withUsage = encodeResponse({ ...res, usage: u });
+        // The message part is byte for byte the frame an old client gets; the trailer follows it.
+        expect(withUsage.subarray(0, plain.length)).toEqual(plain);
+        expect(withUsage.subarray(plain.length)).toEqual(encodeUsageTrailer(u));
+        expect(decodeResponse(withUsage)).toEqual({ ...res, usage: u });
+        expect(decodeResponse(plain)).toEqual(res);
+        expect("usage" in decodeResponse(plain)).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("pins the layout: u8 tag 1, a length, six varints in the documented order", () => {
+    const u = { readBatches: 1, readRequests: 2, readBytes: 300, writeBatches: 4, writeRequests: 5, writeBytes: 6 };
+    expect([...encodeUsageTrailer(u)]).toEqual([1, 7, 1, 2, 0xac, 0x02, 4, 5, 6]);
+    const frame = encodeResponse({ type: "abort", usage: u });
+    expect([...frame]).toEqual([FRAME_MAGIC, FRAME_VERSION, 4, 1, 7, 1, 2, 0xac, 0x02, 4, 5, 6]);
+  });
+
+  it("skips a trailer it does not know, refuses a repeated usage trailer or a malformed payload", () => {
+    const abort = encodeResponse({ type: "abort" });
+    const unknown = new Uint8Array([...abort, 9, 3, 0xaa, 0xbb, 0xcc]);
+    expect(decodeResponse(unknown)).toEqual({ type: "abort" });
+    const u = { readBatches: 1, readRequests: 1, readBytes: 1, writeBatches: 0, writeRequests: 0, writeBytes: 0 };
+    const t = encodeUsageTrailer(u);
+    expect(decodeResponse(new Uint8Array([...abort, 9, 0, ...t]))).toEqual({ type: "abort", usage: u });
+    expect(() => decodeResponse(new Uint8Array([...abort, ...t, ...t]))).toThrow(/appears twice/);
+    // Seven varints where six belong, five, and a length past the end.
+    expect(() => decodeResponse(new Uint8Array([...abort, 1, 7, 1, 1, 1, 1, 1, 1, 1]))).toThrow(KvProtocolError);
+    expect(() => decodeResponse(new Uint8Array([...abort, 1, 5, 1, 1, 1, 1, 1]))).toThrow(KvProtocolError);
+    expect(() => decodeResponse(new Uint8Array([...abort, 1, 9, 1]))).toThrow(KvProtocolError);
+    // A lone tag byte with no payload length.
+    expect(() => decodeResponse(new Uint8Array([...abort, 1]))).toThrow(KvProtocolError);
+  });
+
+  it("refuses usage that is not a non-negative safe integer when encoding", () => {
+    const bad = { readBatches: -1, readRequests: 0, readBytes: 0, writeBatches: 0, writeRequests: 0, writeBytes: 0 };
+    expect(() => encodeUsageTrailer(bad)).toThrow(KvProtocolError);
+    expect(() => encodeUsageTrailer({ ...bad, readBatches: 0.5 })).toThrow(KvProtocolError);
   });
 });

@@ -11,12 +11,19 @@
 //   ts       u64 big-endian (an HLC timestamp, messages.ts)
 //   string   bytes holding UTF-8 (rejected when not valid UTF-8)
 //
+// A response may end with trailers: `u8 tag, bytes payload` each, after the message. The one
+// trailer today is the node's usage report (TrailerTag.usage: six varints, the request's KvUsage),
+// sent only to a client that asked with the KV_USAGE_HEADER HTTP header, because decoders older
+// than trailers reject any byte after the message. Decoders skip trailer tags they do not know, so
+// the next trailer needs no new header.
+//
 // The full table of tags and fields is in storage-node/README.md ("Wire framing"). Decoding is
 // strict: an unknown tag, a length past the end, a count larger than the bytes left could hold,
 // invalid UTF-8 or trailing bytes all throw KvProtocolError, so a malformed frame can never crash
 // the reader or make it allocate more than the frame's own size. Decoded byte fields are views
 // (subarray) into the input buffer: zero-copy; callers that keep them must not mutate the input.
 
+import type { KvUsage } from "../request-units.ts";
 import type {
   KvError,
   KvErrorName,
@@ -42,6 +49,14 @@ export const WriteOpTag = { put: 1, delete: 2, deleteRange: 3, cput: 4, clearRan
 export const ReadResultTag = { get: 1, scan: 2 } as const;
 /** Bits of the error frame's flags byte, saying which optional fields follow (in this order). */
 export const ErrorFlag = { key: 1, actual: 2, retryAfterMs: 4 } as const;
+/** Tags of the trailers that may follow a response's message (see the file comment). */
+export const TrailerTag = { usage: 1 } as const;
+/**
+ * The HTTP request header (value `1`) with which a client of POST /v1/kv asks for the usage trailer.
+ * A node that knows it always appends the trailer then, with zeros for a request it refused before
+ * metering; a node that does not ignores the header, and the response simply has no trailer.
+ */
+export const KV_USAGE_HEADER = "warren-kv-usage";
 /** Bits of a scan op's flags byte. */
 export const ScanFlag = { reverse: 1 } as const;
 
@@ -565,7 +580,7 @@ function readError(r: Reader): KvError {
 }
 
 export function encodeResponse(res: KvResponse): Uint8Array {
-  const w = new Writer(res.type === "read" || res.type === "batch" ? FRAME_HEADER_BYTES + 8 + readResultsBytes(res.results) : 64);
+  const w = new Writer((res.type === "read" || res.type === "batch" ? FRAME_HEADER_BYTES + 8 + readResultsBytes(res.results) : 64) + (res.usage !== undefined ? 64 : 0));
   switch (res.type) {
     case "begin":
       w.header(ResponseTag.begin);
@@ -595,7 +610,46 @@ export function encodeResponse(res: KvResponse): Uint8Array {
     default:
       throw new KvProtocolError(`unknown response type ${String((res as { type: unknown }).type)}`);
   }
+  if (res.usage !== undefined) writeUsageTrailer(w, res.usage);
   return w.finish();
+}
+
+const USAGE_FIELDS = ["readBatches", "readRequests", "readBytes", "writeBatches", "writeRequests", "writeBytes"] as const;
+
+function writeUsageTrailer(w: Writer, u: KvUsage): void {
+  const payload = new Writer(32);
+  for (const f of USAGE_FIELDS) payload.varint(u[f], `usage ${f}`);
+  w.u8(TrailerTag.usage);
+  w.bytes(payload.finish(), "usage trailer");
+}
+
+/**
+ * The usage trailer alone, for a server that appends it to a response encoded elsewhere (the
+ * storage node's writer thread encodes commit responses; the HTTP thread meters them).
+ */
+export function encodeUsageTrailer(u: KvUsage): Uint8Array {
+  const w = new Writer(40);
+  writeUsageTrailer(w, u);
+  return w.finish();
+}
+
+function readUsage(payload: Uint8Array): KvUsage {
+  const r = new Reader(payload);
+  const u = {} as KvUsage;
+  for (const f of USAGE_FIELDS) u[f] = r.varint(`usage ${f}`);
+  r.end();
+  return u;
+}
+
+/** Reads the trailers after a response's message; unknown tags are skipped, a repeated one is refused. */
+function readTrailers(r: Reader, res: KvResponse): void {
+  while (r.remaining > 0) {
+    const tag = r.u8("trailer tag");
+    const payload = r.bytes("trailer payload");
+    if (tag !== TrailerTag.usage) continue;
+    if (res.usage !== undefined) throw new KvProtocolError("the usage trailer appears twice");
+    res.usage = readUsage(payload);
+  }
 }
 
 export function decodeResponse(bytes: Uint8Array): KvResponse {
@@ -628,6 +682,6 @@ export function decodeResponse(bytes: Uint8Array): KvResponse {
     default:
       throw new KvProtocolError(`unknown response tag ${tag}`);
   }
-  r.end();
+  readTrailers(r, res);
   return res;
 }

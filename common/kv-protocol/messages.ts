@@ -16,6 +16,8 @@
 //      first outcome and never applies twice.
 // A `batch` is a single-shot transaction: reads at the latest timestamp and writes in one step.
 
+import type { KvUsage } from "../request-units.ts";
+
 /** Hybrid-logical-clock timestamp: (wall-clock ms << 16) | logical counter. Totally ordered. */
 export type Timestamp = bigint;
 
@@ -66,13 +68,22 @@ export type KvRequest =
   | { type: "abort"; txnId: Uint8Array; readTs: Timestamp }
   | { type: "batch"; reads: ReadOp[]; writes: WriteOp[] };
 
-export type KvResponse =
+export type KvResponse = (
   | { type: "begin"; readTs: Timestamp }
   | { type: "read"; readTs: Timestamp; results: ReadResult[] }
   | { type: "commit"; commitTs: Timestamp }
   | { type: "abort" }
   | { type: "batch"; commitTs: Timestamp; results: ReadResult[] }
-  | { type: "error"; error: KvError };
+  | { type: "error"; error: KvError }
+) & {
+  /**
+   * What the node metered for this request (common/request-units.ts), the very numbers it added to
+   * the tenant's counters: present when the request asked for it (the `warren-kv-usage: 1` HTTP
+   * header, KV_USAGE_HEADER in codec.ts) and the node is new enough to send it. Additive: it travels
+   * in a trailer after the message, which a client that did not ask never receives.
+   */
+  usage?: KvUsage;
+};
 
 /**
  * Every error the node can return. `retryable` errors (conflict, snapshot too old, rate limited,

@@ -11,7 +11,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
-import { routerFor, secretOf, storageUrl, type ControlEnv } from "../env.ts";
+import { quotaBucketFor, routerFor, secretOf, storageUrl, type ControlEnv } from "../env.ts";
+import { applySettingsPatch, parseSettingsPatch, settingsOf, type TenantSettings } from "./tenant-settings.ts";
 import { limits } from "../limits.ts";
 import { passwordProblem } from "../router/tenant-router.ts";
 import { isTenantName } from "../tenant-name.ts";
@@ -25,8 +26,8 @@ export interface DirectoryEntry {
   id: number;
   state: DirectoryState;
   createdAtMs: number;
-  /** Per-tenant settings (quota overrides, limits); empty until a setting exists. */
-  settings: Record<string, string>;
+  /** Per-tenant settings as stored (tenant-settings.ts; settingsOf fills in the defaults); `{}` until one is set. */
+  settings: Partial<TenantSettings>;
 }
 
 export interface CreatedTenant {
@@ -60,7 +61,10 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
     await this.ctx.storage.put(entryKey(name), entry);
 
     const router = routerFor(this.env, name);
-    const init = await settleRpc(router.initialize(id, name, pw));
+    // The QuotaBucket learns the tenant's settings (defaults, and its name for messages) at the
+    // same time: independent of the router, so creation waits for one round trip, not two.
+    const [init, configured] = await Promise.all([settleRpc(router.initialize(id, name, pw)), this.configureBucket(entry)]);
+    if (!configured.ok) return configured;
     if (!init.ok) {
       const info = init.error.condition === "duplicate_database" ? await settleRpc(router.describe()) : null;
       // The router already holds this very id: an earlier attempt got that far. Anything else is a real refusal.
@@ -68,9 +72,67 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
       const again = await settleRpc(router.setPassword(pw));
       if (!again.ok) return again;
     }
+    // A new tenant's connection limits are the defaults the route already has: nothing to push.
     entry.state = "active";
     await this.ctx.storage.put(entryKey(name), entry);
     return ok({ name, id, password: pw });
+  }
+
+  /**
+   * Changes a tenant's settings (tenant-settings.ts): the whole patch is validated first (22023,
+   * nothing changed), then stored here, then applied by the QuotaBucket and the TenantRouter. If
+   * applying fails midway the directory already holds the new settings; repeating the alter
+   * applies them again.
+   */
+  async alterSettings(name: string, patch: Record<string, unknown>): Promise<Result<DirectoryEntry>> {
+    const parsed = parseSettingsPatch(patch);
+    if (!parsed.ok) return parsed;
+    const found = await this.get(name);
+    if (!found.ok) return found;
+    const entry = found.value;
+    if (entry.state === "creating" || entry.state === "dropping") {
+      return fail("object_not_in_prerequisite_state", `virtual cluster "${name}" is ${entry.state}`, {
+        hint: `Repeat the ${entry.state === "creating" ? "create" : "drop"} to finish it first.`,
+      });
+    }
+    entry.settings = applySettingsPatch(settingsOf(entry.settings), parsed.value);
+    await this.ctx.storage.put(entryKey(name), entry);
+    const applied = await this.applySettings(entry);
+    if (!applied.ok) return applied;
+    return ok(entry);
+  }
+
+  /** Pushes the entry's settings to the parts that enforce them, both at once (idempotent). */
+  private async applySettings(entry: DirectoryEntry): Promise<Result<null>> {
+    const s = settingsOf(entry.settings);
+    const [bucket, route] = await Promise.all([
+      this.configureBucket(entry),
+      settleRpc(routerFor(this.env, entry.name).setConnectionLimits({ maxConnections: s.maxConnections, allowedCidrs: s.allowedCidrs })),
+    ]);
+    if (!bucket.ok) return bucket;
+    if (!route.ok) return route;
+    return ok(null);
+  }
+
+  /** The QuotaBucket's part of the settings (rate, burst, spend limit) and the tenant's name. */
+  private async configureBucket(entry: DirectoryEntry): Promise<Result<null>> {
+    const s = settingsOf(entry.settings);
+    try {
+      await settleRpc(
+        quotaBucketFor(this.env, entry.id).configure({
+          tenantName: entry.name,
+          ruPerSecond: s.ruPerSecond,
+          burstRu: s.burstRu,
+          spendLimitRu: s.spendLimitRu,
+          atSpendLimit: s.atSpendLimit,
+        }),
+      );
+      return ok(null);
+    } catch (err) {
+      return fail("system_error", `could not apply the quota settings of "${entry.name}": ${err instanceof Error ? err.message : String(err)}`, {
+        hint: "Repeat the command to apply them.",
+      });
+    }
   }
 
   async get(name: string): Promise<Result<DirectoryEntry>> {

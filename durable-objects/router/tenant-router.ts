@@ -23,10 +23,24 @@ export interface TenantRecord {
   verifier: string;
   createdAtMs: number;
   stateChangedAtMs: number;
+  /** Connections the edge admits at once (a TenantDirectory setting); absent/null = the edge's default. */
+  maxConnections?: number | null;
+  /** Client networks allowed to connect, canonical CIDR text (a TenantDirectory setting); absent/empty = any. */
+  allowedCidrs?: string[];
 }
 
-/** What the edge needs to route a tenant, and how long it may cache that. */
-export interface Route {
+/** Connection limits the edge enforces per tenant (the directory sets them; the route carries them). */
+export interface ConnectionLimits {
+  maxConnections: number | null;
+  allowedCidrs: string[];
+}
+
+/**
+ * What the edge needs to route a tenant, and how long it may cache that. The connection limits ride
+ * along (always set by the router; optional so a Route built elsewhere, as tests do, needs none):
+ * the edge's per-tenant connection cap and network check read them from the cached route.
+ */
+export interface Route extends Partial<ConnectionLimits> {
   tenantId: number;
   name: string;
   ttlMs: number;
@@ -145,6 +159,16 @@ export class TenantRouter extends DurableObject {
     return ok(info(rec));
   }
 
+  /** Stores the connection limits the route carries to the edge (called by the TenantDirectory). */
+  async setConnectionLimits(l: ConnectionLimits): Promise<Result<TenantInfo>> {
+    const rec = await this.record();
+    if (!rec || rec.state === "dropped") return fail("invalid_catalog_name", "virtual cluster does not exist");
+    rec.maxConnections = l.maxConnections;
+    rec.allowedCidrs = [...l.allowedCidrs];
+    await this.ctx.storage.put(RECORD_KEY, rec);
+    return ok(info(rec));
+  }
+
   async setPassword(password: string): Promise<Result<TenantInfo>> {
     const bad = passwordProblem(password);
     if (bad) return fail("invalid_parameter_value", bad);
@@ -183,7 +207,13 @@ function refuse(rec: TenantRecord | undefined, name: string): Result<Route> | nu
 }
 
 function route(rec: TenantRecord): Route {
-  return { tenantId: rec.tenantId, name: rec.name, ttlMs: limits.routeTtlMs };
+  return {
+    tenantId: rec.tenantId,
+    name: rec.name,
+    ttlMs: limits.routeTtlMs,
+    maxConnections: rec.maxConnections ?? null,
+    allowedCidrs: rec.allowedCidrs ?? [],
+  };
 }
 
 function info(rec: TenantRecord): TenantInfo {

@@ -9,7 +9,9 @@ export type WriterJob =
   | { kind: "gc"; id: number; thresholdTs: bigint }
   | { kind: "drop"; id: number; tenantId: number }
   /** Delete the versions of one cleared span, in bounded steps (posted once the HTTP thread knows the record). */
-  | { kind: "clear"; id: number; key: ClearKey };
+  | { kind: "clear"; id: number; key: ClearKey }
+  /** The HTTP thread's usage counters, [tenantId, encoded counters] (metrics.ts), stored as they are. */
+  | { kind: "counters"; id: number; entries: Array<[number, Uint8Array]> };
 
 /** Identifies a clear record. */
 export interface ClearKey {

@@ -27,7 +27,9 @@ type NewJob =
   | { kind: "commit" | "batch"; tenantId: number; body: Uint8Array }
   | { kind: "gc"; thresholdTs: bigint }
   | { kind: "drop"; tenantId: number }
-  | { kind: "clear"; key: ClearKey };
+  | { kind: "clear"; key: ClearKey }
+  | { kind: "counters"; entries: Array<[number, Uint8Array]> };
+
 
 export class WriterClient {
   private readonly worker: Worker;
@@ -126,8 +128,10 @@ export class WriterClient {
         msg = { kind: "drop", id, tenantId: job.tenantId };
       } else if (job.kind === "clear") {
         msg = { kind: "clear", id, key: job.key };
+      } else if (job.kind === "counters") {
+        msg = { kind: "counters", id, entries: job.entries };
       } else {
-        throw new Error(`invariant: unknown writer job ${job.kind}`);
+        throw new Error(`invariant: unknown writer job ${(job as { kind: string }).kind}`);
       }
       this.worker.postMessage(msg);
     }

@@ -27,6 +27,7 @@ import {
   readU64,
   TENANT_DROPPED_TAG,
   TENANT_STATS_TAG,
+  tenantCountersKey,
   tenantDroppedKey,
   tenantStatsKey,
   txnRecordKey,
@@ -437,6 +438,14 @@ export class WriterCore {
       }
     }
     return { removed: step.removed, done: step.exhausted };
+  }
+
+  /** Stores the HTTP thread's usage counters (metrics.ts encodes them; the writer only keeps them). */
+  putCounters(entries: Array<[number, Uint8Array]>): void {
+    if (entries.length === 0) return;
+    this.engine.writeSync((w) => {
+      for (const [tenantId, value] of entries) w.put(tenantCountersKey(tenantId), value);
+    });
   }
 
   droppedTenants(): number[] {

@@ -65,6 +65,16 @@ function finishBackground(task: Background): void {
   });
 }
 
+/** Usage counters: one small transaction, answered at once (they are not commits: no timestamp). */
+function runCounters(job: Extract<WriterJob, { kind: "counters" }>): void {
+  try {
+    core.putCounters(job.entries);
+    post({ kind: "done", replies: [{ id: job.id, response: new Uint8Array(0), ok: true, readBytes: 0, writeBytes: 0 }], bytes: [] });
+  } catch (err) {
+    post({ kind: "failed", ids: [job.id], message: err instanceof Error ? err.message : String(err), bytes: [] });
+  }
+}
+
 function scheduleBackground(pauseMs = 0): void {
   if (backgroundScheduled || background.length === 0) return;
   backgroundScheduled = true;
@@ -83,11 +93,14 @@ port.on("message", (first: WriterJob) => {
     jobs.push(next.message as WriterJob);
   }
   const data: Array<Extract<WriterJob, { kind: "commit" | "batch" }>> = [];
+  const counters: Array<Extract<WriterJob, { kind: "counters" }>> = [];
   for (const job of jobs) {
     if (job.kind === "commit" || job.kind === "batch") data.push(job);
+    else if (job.kind === "counters") counters.push(job);
     else background.push({ job: job as Background["job"], cursor: null, removed: 0 });
   }
   if (data.length > 0) post(core.runGroup(data));
+  for (const job of counters) runCounters(job);
   scheduleBackground();
 });
 

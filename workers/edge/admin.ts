@@ -2,16 +2,21 @@
 // `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.
 //
 //   POST   /admin/tenants          {"name", "password"?}      → 201 {"name","id","password"}
-//   GET    /admin/tenants                                     → 200 [{"name","id","state","createdAt"}]
-//   GET    /admin/tenants/:name                               → 200 {"name","id","state","createdAt"}
-//   PATCH  /admin/tenants/:name    {"state"?, "password"?}    → 200 {"name","id","state","createdAt"}
+//   GET    /admin/tenants                                     → 200 [{"name","id","state","createdAt","settings"}]
+//   GET    /admin/tenants/:name                               → 200 {"name","id","state","createdAt","settings"}
+//   PATCH  /admin/tenants/:name    {"state"?, "password"?, settings…} → 200 same shape
+//          settings: "ruPerSecond", "burstRu", "spendLimitRu" (null: none), "atSpendLimit"
+//          ("throttle" | "refuse"), "maxConnections" (null: default), "allowedCidrs" ([] : any)
+//   GET    /admin/tenants/:name/usage?since=&until=           → 200 usage history (UsageView)
 //   DELETE /admin/tenants/:name                               → 200 {"name","id","state":"dropped","createdAt"}
 //
 // Errors: {"severity","code","message","detail"?,"hint"?} with 400/401/404/409/413/503.
 import { Hono, type Context } from "hono";
 import { PgError } from "../../common/errors.ts";
 import type { DirectoryEntry } from "../../durable-objects/directory/tenant-directory.ts";
-import { directoryOf, routerFor, secretOf } from "../../durable-objects/env.ts";
+import { parseSettingsPatch, SETTING_FIELDS, settingsOf, type TenantSettings } from "../../durable-objects/directory/tenant-settings.ts";
+import { directoryOf, quotaBucketFor, routerFor, secretOf } from "../../durable-objects/env.ts";
+import { passwordProblem } from "../../durable-objects/router/tenant-router.ts";
 import { isTenantName } from "../../durable-objects/tenant-name.ts";
 import { unwrap } from "../../durable-objects/wire-error.ts";
 import { parseJsonBody, readBodyLimited } from "../gateway/http/body.ts";
@@ -25,10 +30,32 @@ export interface TenantView {
   id: number;
   state: string;
   createdAt: string;
+  settings: TenantSettings;
 }
 
 function view(e: DirectoryEntry): TenantView {
-  return { name: e.name, id: e.id, state: e.state, createdAt: new Date(e.createdAtMs).toISOString() };
+  return { name: e.name, id: e.id, state: e.state, createdAt: new Date(e.createdAtMs).toISOString(), settings: settingsOf(e.settings) };
+}
+
+/** Default window of a usage query: the last 24 hours. */
+const USAGE_DEFAULT_WINDOW_MS = 24 * 3_600_000;
+const RELATIVE_UNITS_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A time of a usage query: ISO 8601 (2026-08-01, 2026-08-01T12:00:00Z), or a span before now such
+ * as 90m, 24h or 7d. 22007 otherwise.
+ */
+export function parseUsageTime(text: string | undefined, fallbackMs: number, nowMs: number, what: string): number {
+  if (text === undefined || text === "") return fallbackMs;
+  const rel = /^(\d{1,6})([mhd])$/.exec(text);
+  if (rel) return nowMs - Number(rel[1]) * RELATIVE_UNITS_MS[rel[2]!]!;
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new PgError("invalid_datetime_format", `invalid ${what} ${JSON.stringify(text)}`, {
+      hint: "Use an ISO 8601 time (2026-08-01 or 2026-08-01T12:00:00Z) or a span before now (90m, 24h, 7d).",
+    });
+  }
+  return ms;
 }
 
 const encoder = new TextEncoder();
@@ -106,22 +133,40 @@ export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: 
   app.patch("/tenants/:name", async (c) => {
     const name = nameParam(c);
     const body = await jsonObject(c);
-    const { state, password } = body;
-    for (const key of Object.keys(body)) {
-      if (key !== "state" && key !== "password") throw new PgError("invalid_parameter_value", `unknown field "${key}"`);
+    const { state, password, ...rest } = body;
+    // Everything is validated before anything changes: a bad value (22023) leaves the tenant as it was.
+    for (const key of Object.keys(rest)) {
+      if (!(SETTING_FIELDS as readonly string[]).includes(key)) {
+        throw new PgError("invalid_parameter_value", `unknown field "${key}"`, { hint: `Fields are state, password, ${SETTING_FIELDS.join(", ")}.` });
+      }
     }
     if (state !== undefined && state !== "active" && state !== "suspended") {
       throw new PgError("invalid_parameter_value", '"state" must be "active" or "suspended"');
     }
-    if (password !== undefined && typeof password !== "string") {
-      throw new PgError("invalid_parameter_value", '"password" must be a string');
+    if (password !== undefined) {
+      if (typeof password !== "string") throw new PgError("invalid_parameter_value", '"password" must be a string');
+      const bad = passwordProblem(password);
+      if (bad) throw new PgError("invalid_parameter_value", bad);
     }
+    const settings = unwrap(parseSettingsPatch(rest));
     const dir = directoryOf(c.env);
     let entry = unwrap(await settleRpc(dir.get(name)));
     if (typeof password === "string") unwrap(await settleRpc(routerFor(c.env, name).setPassword(password)));
+    if (Object.keys(settings).length > 0) entry = unwrap(await settleRpc(dir.alterSettings(name, rest)));
     if (state !== undefined) entry = unwrap(await settleRpc(dir.setState(name, state)));
     onChange(name);
     return c.json(view(entry));
+  });
+
+  app.get("/tenants/:name/usage", async (c) => {
+    const name = nameParam(c);
+    const now = Date.now();
+    const until = parseUsageTime(c.req.query("until"), now, now, '"until"');
+    const since = parseUsageTime(c.req.query("since"), until - USAGE_DEFAULT_WINDOW_MS, now, '"since"');
+    if (since > until) throw new PgError("invalid_parameter_value", `"since" (${new Date(since).toISOString()}) is after "until" (${new Date(until).toISOString()})`);
+    const entry = unwrap(await settleRpc(directoryOf(c.env).get(name)));
+    const usage = await settleRpc(quotaBucketFor(c.env, entry.id).usage(since, until, entry.id));
+    return c.json({ name: entry.name, id: entry.id, since: new Date(since).toISOString(), until: new Date(until).toISOString(), ...usage });
   });
 
   app.delete("/tenants/:name", async (c) => {

@@ -84,6 +84,73 @@ describe("admin API validation", () => {
   });
 });
 
+describe("admin API tenant settings", () => {
+  it("changes quota and connection settings, shows them, and carries the connection limits on the route", async () => {
+    const name = uniqueName("settings");
+    const { id } = (await (await admin("POST", "/tenants", { name })).json()) as { id: number };
+    const res = await admin("PATCH", `/tenants/${name}`, {
+      ruPerSecond: 250,
+      burstRu: 1000,
+      spendLimitRu: 5000,
+      atSpendLimit: "refuse",
+      maxConnections: 7,
+      allowedCidrs: ["10.0.0.0/8", "2001:DB8::/32"],
+    });
+    expect(res.status).toBe(200);
+    const settings = { ruPerSecond: 250, burstRu: 1000, spendLimitRu: 5000, atSpendLimit: "refuse", maxConnections: 7, allowedCidrs: ["10.0.0.0/8", "2001:db8::/32"] };
+    expect(await res.json()).toMatchObject({ name, id, settings });
+    expect(await (await admin("GET", `/tenants/${name}`)).json()).toMatchObject({ settings });
+    // The QuotaBucket applies them…
+    const usage = (await (await admin("GET", `/tenants/${name}/usage`)).json()) as { config: Record<string, unknown>; bucket: { burstRu: number } };
+    expect(usage.config).toMatchObject({ tenantName: name, ruPerSecond: 250, burstRu: 1000, spendLimitRu: 5000, atSpendLimit: "refuse" });
+    // …and the route carries the connection limits to the edge.
+    const router = edgeEnv.TENANT_ROUTER.get(edgeEnv.TENANT_ROUTER.idFromName(name));
+    const route = await router.lookup(name);
+    expect(route).toMatchObject({ ok: true, value: { tenantId: id, maxConnections: 7, allowedCidrs: ["10.0.0.0/8", "2001:db8::/32"] } });
+    // Clearing: null / [].
+    const cleared = await admin("PATCH", `/tenants/${name}`, { spendLimitRu: null, maxConnections: null, allowedCidrs: [] });
+    expect(await cleared.json()).toMatchObject({ settings: { spendLimitRu: null, maxConnections: null, allowedCidrs: [], ruPerSecond: 250 } });
+  });
+
+  it.each([
+    [{ ruPerSecond: -1 }, /"ruPerSecond" must be between 0/],
+    [{ burstRu: "lots" }, /"burstRu" must be a number/],
+    [{ spendLimitRu: 0 }, /"spendLimitRu"/],
+    [{ atSpendLimit: "block" }, /"throttle" or "refuse"/],
+    [{ maxConnections: 100_000 }, /"maxConnections" must be between 1 and 10000/],
+    [{ allowedCidrs: ["10.0.0.1/8"] }, /bits set to right of the mask/],
+    // A good setting beside a bad one, or beside a bad password: nothing at all changes.
+    [{ ruPerSecond: 5, allowedCidrs: ["nonsense"] }, /not an IPv4 or IPv6 address/],
+    [{ ruPerSecond: 5, password: "short" }, /at least 8 characters/],
+    [{ ruPerSecond: 5, state: "suspended", maxConnections: 0 }, /"maxConnections"/],
+  ])("refuses %j with 22023 and changes nothing", async (patch, message) => {
+    const name = uniqueName("badset");
+    await admin("POST", "/tenants", { name });
+    const before = await (await admin("GET", `/tenants/${name}`)).json();
+    const res = await admin("PATCH", `/tenants/${name}`, patch);
+    expect(res.status).toBe(400);
+    const err = (await res.json()) as { code: string; message: string };
+    expect(err.code).toBe("22023");
+    expect(err.message).toMatch(message);
+    expect(await (await admin("GET", `/tenants/${name}`)).json()).toEqual(before);
+  });
+
+  it("answers the usage of a tenant, validating the window", async () => {
+    const name = uniqueName("usage");
+    await admin("POST", "/tenants", { name });
+    const res = await admin("GET", `/tenants/${name}/usage?since=7d`);
+    expect(res.status).toBe(200);
+    const u = (await res.json()) as { name: string; hours: unknown[]; totals: { ru: number }; historyHoursMax: number };
+    expect(u).toMatchObject({ name, hours: [], totals: { ru: 0 }, historyHoursMax: 2232 });
+    const bad = await admin("GET", `/tenants/${name}/usage?since=yesterday`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: "22007" });
+    const reversed = await admin("GET", `/tenants/${name}/usage?since=2026-08-02&until=2026-08-01`);
+    expect(await reversed.json()).toMatchObject({ code: "22023" });
+    expect((await admin("GET", `/tenants/no-such-${name}/usage`)).status).toBe(404);
+  });
+});
+
 describe("admin API tenant lifecycle", () => {
   it("creates (201, generated password), lists, shows, suspends, resumes and drops", async () => {
     const name = uniqueName("life");
@@ -101,7 +168,7 @@ describe("admin API tenant lifecycle", () => {
     const list = (await (await admin("GET", "/tenants")).json()) as Array<Record<string, unknown>>;
     const row = list.find((t) => t["name"] === name);
     expect(row).toMatchObject({ name, id: body.id, state: "active" });
-    expect(Object.keys(row!).sort()).toEqual(["createdAt", "id", "name", "state"]);
+    expect(Object.keys(row!).sort()).toEqual(["createdAt", "id", "name", "settings", "state"]);
     expect(Number.isNaN(Date.parse(row!["createdAt"] as string))).toBe(false);
 
     const shown = await admin("GET", `/tenants/${name}`);

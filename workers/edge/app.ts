@@ -125,7 +125,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       const signal = c.req.raw.signal;
       const release = await queue.acquire(route, limitsFor(isolateLimits, route), signal);
       try {
-        const env = buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, route);
+        const env = buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, route, c.env.STATEMENT_TIMEOUT_MS);
         // The client's signal goes along (enable_request_signal): a client that goes away aborts
         // the gateway's request, which cancels its statement (gateway http/sql-handler.ts).
         const forwarded = withoutCredentials(c.req.raw, signal);
@@ -159,7 +159,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       credentials: (name) => creds.get(name),
       loginFailed: (name) => creds.loginFailed(name),
       authenticate: (name, password) => cache.authenticate(name, password),
-      openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route), ctx, limits.gatewaySessionCpuMs),
+      openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewaySessionCpuMs),
       admitSession: (route) => open.open(route, limitsFor(isolateLimits, route).pgSessionsMax),
       issueBackendKey: async (tenantId) => (await keys).issue(tenantId),
       cancel: (key) =>
@@ -167,7 +167,7 @@ export function createEdge(deps: EdgeDeps): Edge {
           keys,
           tenantWithSessions: (tenantId) => open.tenant(tenantId),
           fetchGateway: (tenant, request) =>
-            host.hasIsolate(tenant.tenantId) ? host.fetch(tenant, request, buildGatewayEnv(exports, tenant), ctx, limits.gatewayRequestCpuMs) : null,
+            host.hasIsolate(tenant.tenantId) ? host.fetch(tenant, request, buildGatewayEnv(exports, tenant, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewayRequestCpuMs) : null,
           timeoutMs: limits.cancelForwardTimeoutMs,
         }),
     });

@@ -12,6 +12,8 @@ export interface EdgeEnv extends ControlEnv, TenantLimitVars {
   GATEWAY_MODE?: string;
   /** Decimal; see limits.gatewayIsolatesMaxDefault. */
   GATEWAY_ISOLATES_MAX?: string;
+  /** Default statement_timeout of every tenant's sessions, decimal ms (unset: the engine's 30 s). */
+  STATEMENT_TIMEOUT_MS?: string;
 }
 
 /** What the edge's RPC entrypoints receive as `ctx.props`: the tenant they are bound to. */

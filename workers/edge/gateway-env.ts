@@ -22,13 +22,14 @@ export interface TenantRef {
   name: string;
 }
 
-export function buildGatewayEnv(exports: EdgeExports, tenant: TenantRef): GatewayEnv {
+export function buildGatewayEnv(exports: EdgeExports, tenant: TenantRef, statementTimeoutMs = ""): GatewayEnv {
   const props: TenantProps = { tenantId: tenant.tenantId };
   return {
     KV: exports.TenantKV({ props }),
     QUOTA: exports.TenantQuota({ props }),
     TENANT_ID: String(tenant.tenantId),
     TENANT_NAME: tenant.name,
+    STATEMENT_TIMEOUT_MS: statementTimeoutMs,
   };
 }
 

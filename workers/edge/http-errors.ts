@@ -9,6 +9,7 @@ const STATUS: Partial<Record<SqlStateName, number>> = {
   invalid_parameter_value: 400,
   protocol_violation: 400,
   invalid_text_representation: 400,
+  invalid_datetime_format: 400,
   invalid_catalog_name: 404,
   duplicate_database: 409,
   object_not_in_prerequisite_state: 409,

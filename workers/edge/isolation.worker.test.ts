@@ -89,7 +89,7 @@ describe("a gateway isolate", () => {
     expect(report.fetch).toMatch(/^refused: .*not permitted to access the internet/);
     expect(report.connect).toMatch(/^refused: .*not permitted to access the internet/);
     expect(report.envKeys).toEqual([...GATEWAY_ENV_KEYS].sort());
-    expect(report.strings).toEqual({ TENANT_ID: "7", TENANT_NAME: "seven" });
+    expect(report.strings).toEqual({ TENANT_ID: "7", TENANT_NAME: "seven", STATEMENT_TIMEOUT_MS: "" });
     const everything = JSON.stringify(report.strings);
     for (const secret of [edgeEnv.STORAGE_URL, edgeEnv.FLEET_SECRET, edgeEnv.ADMIN_TOKEN]) {
       expect(everything).not.toContain(secret);

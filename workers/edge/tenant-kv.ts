@@ -14,7 +14,7 @@
 // when done (an undisposed RPC result is finalized during GC, see common/rpc.ts) and open a new
 // one after limits.kvChannelBatchesMax batches.
 import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
-import { encodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
+import { encodeResponse, FRAME_MAGIC, KV_USAGE_HEADER } from "../../common/kv-protocol/codec.ts";
 import { assertTenantId } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
 import { secretOf, storageUrl } from "../../durable-objects/env.ts";
@@ -59,7 +59,8 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
     try {
       res = await fetch(url, {
         method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+        // The usage trailer: what the node metered for this request, which the gateway charges.
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream", [KV_USAGE_HEADER]: "1" },
         body: request,
       });
     } catch (err) {

@@ -2,12 +2,13 @@
 // from props only, so a gateway can neither spend nor inspect another tenant's quota.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { quotaBucketFor } from "../../durable-objects/env.ts";
-import type { QuotaGrant, TenantQuotaCapability } from "../gateway/env.ts";
+import type { QuotaGrant, QuotaRequest, TenantQuotaCapability } from "../gateway/env.ts";
 import type { EdgeEnv, TenantProps } from "./env.ts";
 import { settleRpc } from "../../common/rpc.ts";
 
 export class TenantQuota extends WorkerEntrypoint<EdgeEnv, TenantProps> implements TenantQuotaCapability {
-  async acquire(wantRu: number, consumedRu = 0): Promise<QuotaGrant> {
-    return settleRpc(quotaBucketFor(this.env, this.ctx.props.tenantId).acquire(wantRu, consumedRu));
+  async acquire(request: QuotaRequest): Promise<QuotaGrant> {
+    const tenantId = this.ctx.props.tenantId;
+    return settleRpc(quotaBucketFor(this.env, tenantId).acquire(request, tenantId));
   }
 }

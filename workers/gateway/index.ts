@@ -18,7 +18,10 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/v2") return servePgWebSocket(request, env);
     if (url.pathname === "/cancel" && request.method === "POST") return serveCancelRequest(request, env);
-    if (url.pathname === "/sql") return handleSql(request, () => newSessionFor(env, request), localQuotaFor(env.TENANT_ID, env.QUOTA));
+    if (url.pathname === "/sql") {
+      const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
+      return handleSql(request, () => newSessionFor(env, request, quota), quota);
+    }
     return Response.json(
       { severity: "ERROR", code: "08P01", message: `the gateway serves POST /sql, GET /v2 and POST /cancel, not ${request.method} ${url.pathname}` },
       { status: 404 },

@@ -1,69 +1,182 @@
 import { describe, expect, it } from "vitest";
 import { PgError } from "../../../common/errors.ts";
-import type { QuotaGrant, TenantQuotaCapability } from "../env.ts";
+import type { QuotaGrant, QuotaRequest } from "../../../common/quota-protocol.ts";
+import { egressRequestUnits, gatewayCpuRequestUnits, kvRequestUnits } from "../../../common/request-units.ts";
+import type { TenantQuotaCapability } from "../env.ts";
 import { quotaLimits } from "./limits.ts";
 import { LocalQuota, localQuotaFor } from "./quota.ts";
 
-function bucket(grants: number[]): TenantQuotaCapability & { calls: Array<[number, number]> } {
+type Script = Partial<QuotaGrant> | ((r: QuotaRequest) => Partial<QuotaGrant>);
+
+/** A fake QuotaBucket answering from a script (immediate grants of what is asked by default). */
+function bucket(script: Script[] = []): TenantQuotaCapability & { calls: QuotaRequest[] } {
   const b = {
-    calls: [] as Array<[number, number]>,
-    async acquire(wantRu: number, consumedRu = 0): Promise<QuotaGrant> {
-      b.calls.push([wantRu, consumedRu]);
-      const grantedRu = Math.min(wantRu, grants.shift() ?? 0);
-      return { grantedRu, tokensRu: 0, validForMs: 10_000 };
+    calls: [] as QuotaRequest[],
+    async acquire(r: QuotaRequest): Promise<QuotaGrant> {
+      b.calls.push(structuredClone(r));
+      const next = script.shift();
+      const g = typeof next === "function" ? next(r) : (next ?? { grantedRu: r.wantRu });
+      return { grantedRu: 0, trickleMs: 0, tokensRu: 0, validForMs: 10_000, ...g };
     },
   };
   return b;
 }
 
+/** A clock the test moves, and a sleep that moves it. */
+function clock(): { now: () => number; sleep: (ms: number) => Promise<void>; t: number; slept: number[] } {
+  const c = {
+    t: 0,
+    slept: [] as number[],
+    now: () => c.t,
+    sleep: async (ms: number) => {
+      c.slept.push(ms);
+      c.t += ms;
+    },
+  };
+  return c;
+}
+
+const kv = { readBatches: 1, readRequests: 1, readBytes: 100, writeBatches: 0, writeRequests: 0, writeBytes: 0 };
+
 describe("LocalQuota", () => {
-  it("asks the bucket once per batch, not per request", async () => {
-    const b = bucket([1000, 1000]);
-    const q = new LocalQuota(b, () => 0);
+  it("asks the bucket once per batch, not per query, and reports what was spent by part", async () => {
+    const c = clock();
+    const b = bucket([{ grantedRu: 1000 }]);
+    const q = new LocalQuota(b, c.now, c.sleep);
     for (let i = 0; i < 100; i++) {
       await q.admit();
-      q.charge(9);
+      q.chargeKv(kv);
+      q.chargeEgress(1000);
+      q.chargeCpu(2);
     }
-    expect(b.calls).toEqual([[quotaLimits.grantRuMin, 0]]);
-    await q.admit(); // 900 spent, 100 left
-    q.charge(200);
-    await q.admit(); // balance negative: a new grant, reporting what was spent
-    expect(b.calls[1]).toEqual([2 * 1100, 1100]);
+    expect(b.calls).toHaveLength(1);
+    expect(b.calls[0]).toMatchObject({ seq: 1, wantRu: quotaLimits.grantRuMin, demandRuPerSecond: null });
+    const perQuery = kvRequestUnits(kv) + egressRequestUnits(1000) + gatewayCpuRequestUnits(2);
+    c.t = 10_000; // the grant's period ends: the next query asks again, reporting the 100 queries
+    await q.admit();
+    const report = b.calls[1]!;
+    expect(report.seq).toBe(2);
+    expect(report.consumed.kv).toEqual({ readBatches: 100, readRequests: 100, readBytes: 10_000, writeBatches: 0, writeRequests: 0, writeBytes: 0 });
+    expect(report.consumed.egressBytes).toBe(100_000);
+    expect(report.consumed.cpuMs).toBe(200);
+    expect(report.consumed.ru).toBeCloseTo(100 * perQuery, 9);
+    // It asks for about ten seconds of its measured rate, less what it still has.
+    expect(report.demandRuPerSecond).toBeCloseTo((100 * perQuery) / 10, 9);
   });
 
-  it("asks again when a grant expires", async () => {
-    let now = 0;
-    const b = bucket([1000, 1000]);
-    const q = new LocalQuota(b, () => now);
+  it("asks again at once when its balance is spent, asking for its debt too", async () => {
+    const c = clock();
+    const b = bucket([{ grantedRu: 1000 }]);
+    const q = new LocalQuota(b, c.now, c.sleep);
     await q.admit();
-    now = 10_000;
+    q.chargeEgress(2 * 1024 * 1024); // 2,048 RU: 1,048 RU of debt
+    c.t = 1000;
+    await q.admit();
+    expect(b.calls).toHaveLength(2);
+    // Ten seconds of the measured rate (2,048 RU over 1 s) plus the debt.
+    expect(b.calls[1]!.wantRu).toBeCloseTo(20_480 + 1048, 6);
+  });
+
+  it("waits for a trickling grant instead of failing, and reports that it was held back", async () => {
+    const c = clock();
+    const b = bucket([{ grantedRu: 1000, trickleMs: 10_000, validForMs: 10_000 }]);
+    const q = new LocalQuota(b, c.now, c.sleep);
+    await q.admit(); // nothing has arrived yet: it waits for the first RU
+    expect(c.slept.length).toBeGreaterThan(0);
+    expect(q.availableRu).toBeGreaterThan(0);
+    q.chargeEgress(300 * 1024); // 300 RU: three seconds of a 100 RU/s trickle
+    const before = c.t;
+    await q.admit();
+    expect(c.t - before).toBeGreaterThanOrEqual(2900);
+    expect(c.t - before).toBeLessThanOrEqual(3100);
+    c.t = 10_000;
+    await q.admit();
+    expect(b.calls[1]!.demandRuPerSecond).toBeNull();
+  });
+
+  it("refuses with 53400 when the wait would pass its bound", async () => {
+    const c = clock();
+    const b = bucket([{ grantedRu: 100, trickleMs: 10_000, validForMs: 10_000 }]);
+    const q = new LocalQuota(b, c.now, c.sleep);
+    await q.admit();
+    q.chargeEgress(1024 * 1024); // 1,024 RU at 10 RU/s: far past admitWaitMsMax
+    const err = await q.admit().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PgError);
+    expect((err as PgError).code).toBe("53400");
+    expect(c.t).toBeLessThan(quotaLimits.admitWaitMsMax);
+  });
+
+  it("refuses with the bucket's own message while it refuses, and asks again after the refusal expires", async () => {
+    const c = clock();
+    const b = bucket([{ grantedRu: 0, validForMs: 2000, refusal: { message: 'virtual cluster "acme" reached its monthly spend limit of 500 RU', hint: "raise it" } }, { grantedRu: 1000 }]);
+    const q = new LocalQuota(b, c.now, c.sleep);
+    for (let i = 0; i < 3; i++) {
+      const err = (await q.admit().catch((e: unknown) => e)) as PgError;
+      expect(err.code).toBe("53400");
+      expect(err.message).toMatch(/spend limit of 500 RU/);
+    }
+    expect(b.calls).toHaveLength(1);
+    c.t = 2000;
     await q.admit();
     expect(b.calls).toHaveLength(2);
   });
 
-  it("refuses with 53400 when the bucket grants nothing", async () => {
-    const q = new LocalQuota(bucket([0]), () => 0);
+  it("refuses with 53400 when the bucket grants nothing at all", async () => {
+    const q = new LocalQuota(bucket([{ grantedRu: 0 }, { grantedRu: 0 }]), () => 0);
     const err = await q.admit().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PgError);
     expect((err as PgError).code).toBe("53400");
   });
 
   it("shares one bucket call between concurrent admissions", async () => {
-    const b = bucket([1000]);
+    const b = bucket([{ grantedRu: 1000 }]);
     const q = new LocalQuota(b, () => 0);
     await Promise.all(Array.from({ length: 20 }, () => q.admit()));
     expect(b.calls).toHaveLength(1);
+  });
+
+  it("keeps a report whose request failed and sends it with the next one", async () => {
+    const c = clock();
+    let fail = true;
+    const inner = bucket();
+    const b: TenantQuotaCapability = {
+      acquire: async (r) => {
+        if (fail) throw new Error("bucket unreachable");
+        return inner.acquire(r);
+      },
+    };
+    const q = new LocalQuota(b, c.now, c.sleep);
+    q.chargeEgress(1024);
+    await expect(q.admit()).rejects.toThrow(/unreachable/);
+    fail = false;
+    await q.admit();
+    expect(inner.calls[0]!.consumed.egressBytes).toBe(1024);
+    expect(inner.calls[0]!.seq).toBe(2);
+  });
+
+  it("fails with XX000 when the bucket could not read its request (a gateway bug)", async () => {
+    const q = new LocalQuota(bucket([{ malformed: "malformed quota request: seq must be a positive integer" }]), () => 0);
+    const err = (await q.admit().catch((e: unknown) => e)) as PgError;
+    expect(err.code).toBe("XX000");
+    expect(err.message).toMatch(/seq must be a positive integer/);
+  });
+
+  it("ignores nonsense charges", () => {
+    const q = new LocalQuota(bucket(), () => 0);
+    q.chargeCpu(-1);
+    q.chargeCpu(Number.NaN);
+    q.chargeEgress(Number.POSITIVE_INFINITY);
+    expect(q.availableRu).toBe(0);
   });
 });
 
 describe("localQuotaFor", () => {
   it("asks through the latest caller's capability (inline mode: a stub belongs to one request)", async () => {
     // A tenant id no other test uses: localQuotaFor keeps one LocalQuota per tenant per module.
-    const first = bucket([1]);
+    const first = bucket([{ grantedRu: 1 }]);
     const q = localQuotaFor("quota-test-latest-cap", first);
     await q.admit();
-    q.charge(5); // the 1-RU grant is spent: the next admit asks again
-    const second = bucket([1000]);
+    q.chargeEgress(5 * 1024); // the 1-RU grant is spent: the next admit asks again
+    const second = bucket([{ grantedRu: 1000 }]);
     expect(localQuotaFor("quota-test-latest-cap", second)).toBe(q);
     await q.admit();
     expect(first.calls).toHaveLength(1);

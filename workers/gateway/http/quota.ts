@@ -1,28 +1,55 @@
-// The gateway's local share of its tenant's Request-Unit bucket. It spends a granted batch
-// locally and asks the QuotaBucket (through env.QUOTA) only when the batch is used up or expired,
-// so there is no control-plane call per query. A tenant whose bucket is in debt gets trickle
-// grants; when even those are spent, queries fail with 53400 until the bucket refills.
+// The gateway's local share of its tenant's Request-Unit bucket (the client half of the CockroachDB
+// distributed token bucket). It spends a granted batch locally and asks the QuotaBucket (through
+// env.QUOTA) only when the batch is used up or its period ends, so there is no control-plane call
+// per query: about one call per gateway per ten seconds of activity.
 //
-// Charged today: bytes sent to the client (egressRequestUnits). KV usage will be charged once the
-// KV client reports it; the bucket's arithmetic does not change.
+// Charged, with one model (common/request-units.ts):
+//   - KV work as the storage node measured it (each KV response reports its usage; the KV client
+//     hands it to chargeKv as it arrives);
+//   - gateway CPU time (chargeCpu: the seam for the per-statement CPU figure of exec/budget.ts);
+//   - bytes sent to the client (chargeEgress).
+// Charges come after the work, so the local balance can go negative (debt); the next request asks
+// for that much more. Every request reports the usage since the previous one, by part, for the
+// tenant's usage history.
+//
+// A grant is either spendable at once or trickles in evenly over a period (the tenant is out of
+// burst tokens and gets its share of the refill rate). A query finding no balance waits for the
+// trickle, at most quotaLimits.admitWaitMsMax, then gets 53400; so does every query while the
+// bucket refuses (the spend limit with "refuse", or a spent hard limit).
 import { PgError } from "../../../common/errors.ts";
+import { emptyUsageReport, type QuotaGrant, type UsageReport } from "../../../common/quota-protocol.ts";
+import { addKvUsage, egressRequestUnits, gatewayCpuRequestUnits, kvRequestUnits, type KvUsage } from "../../../common/request-units.ts";
+import { settleRpc } from "../../../common/rpc.ts";
 import type { TenantQuotaCapability } from "../env.ts";
 import { quotaLimits } from "./limits.ts";
-import { settleRpc } from "../../../common/rpc.ts";
 
 export class LocalQuota {
   private cap: TenantQuotaCapability;
   private readonly nowMs: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** Identifies this gateway to the bucket (its fair share); random, so it leaks nothing. */
+  readonly instanceId: string = crypto.randomUUID();
+  private seq = 0;
+  /** RU spendable now; negative is debt from charges after the fact. */
   private balanceRu = 0;
+  /** A trickling grant: RU still to arrive, at `ruPerMs`, accounted up to `atMs`. */
+  private trickle: { leftRu: number; ruPerMs: number; atMs: number } | null = null;
   private validUntilMs = 0;
-  private spentSinceGrantRu = 0;
+  private refusal: PgError | null = null;
+  private pending: UsageReport = emptyUsageReport();
+  /** Smoothed RU/s consumed, from the reports so far (null before the second request). */
+  private rateRuPerSecond: number | null = null;
+  private lastRequestMs: number | null = null;
+  /** Whether a query had to wait for, or was refused, tokens since the last request. */
+  private heldBack = false;
   private refreshing: Promise<void> | null = null;
   /** QuotaBucket calls made (for tests and metrics). */
   grants = 0;
 
-  constructor(cap: TenantQuotaCapability, nowMs: () => number = Date.now) {
+  constructor(cap: TenantQuotaCapability, nowMs: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
     this.cap = cap;
     this.nowMs = nowMs;
+    this.sleep = sleep;
   }
 
   /**
@@ -35,35 +62,161 @@ export class LocalQuota {
     this.cap = cap;
   }
 
-  /** Resolves when there is budget to run a request; throws 53400 when the tenant has none. */
+  /** Resolves when there is budget to run a query; throws 53400 when the tenant has none. */
   async admit(): Promise<void> {
-    if (this.balanceRu > 0 && this.nowMs() < this.validUntilMs) return;
-    this.refreshing ??= this.refresh().finally(() => {
-      this.refreshing = null;
-    });
-    await this.refreshing;
-    if (this.balanceRu <= 0) {
-      throw new PgError("configuration_limit_exceeded", "request unit quota exhausted for this virtual cluster", {
-        hint: "Wait for the quota to refill, or raise the tenant's quota.",
-      });
+    const deadline = this.nowMs() + quotaLimits.admitWaitMsMax;
+    for (let asked = 0; ; ) {
+      this.accrue();
+      const now = this.nowMs();
+      if (now >= this.validUntilMs || (this.balanceRu <= 0 && this.trickle === null && this.refusal === null)) {
+        // Two asks per admission at most: the second only after the first grant ran out or expired.
+        if (asked >= 2) throw this.exhausted();
+        asked++;
+        await this.refresh();
+        continue;
+      }
+      if (this.refusal !== null) {
+        this.heldBack = true;
+        throw this.refusal;
+      }
+      if (this.balanceRu > 0) return;
+      // In debt with RU still trickling in: wait for them, within the bound.
+      this.heldBack = true;
+      const t = this.trickle!;
+      const waitMs = Math.ceil((-this.balanceRu + 1e-9) / t.ruPerMs) + 1;
+      if (now + waitMs > deadline) throw this.exhausted();
+      await this.sleep(Math.min(waitMs, Math.max(1, this.validUntilMs - now)));
     }
   }
 
-  charge(ru: number): void {
-    if (!(ru >= 0)) return;
-    this.balanceRu -= ru;
-    this.spentSinceGrantRu += ru;
+  /** KV usage as the storage node measured it (one KV response's usage trailer). */
+  chargeKv(u: KvUsage): void {
+    addKvUsage(this.pending.kv, u);
+    this.spend(kvRequestUnits(u));
   }
 
-  private async refresh(): Promise<void> {
-    const wantRu = Math.max(quotaLimits.grantRuMin, this.spentSinceGrantRu * quotaLimits.grantGrowthFactor);
-    const grant = await settleRpc(this.cap.acquire(wantRu, this.spentSinceGrantRu));
-    this.grants++;
-    this.spentSinceGrantRu = 0;
-    // An expired remainder is returned to nobody: grants are small and short-lived by design.
-    this.balanceRu = Math.max(0, this.balanceRu) + grant.grantedRu;
-    this.validUntilMs = this.nowMs() + grant.validForMs;
+  /**
+   * Gateway CPU time of a statement, in ms. The seam for exec/budget.ts's per-statement figure
+   * (StatementStats.cpuMs, branch `budget`): until it is wired, nothing calls this with a real
+   * measurement.
+   */
+  chargeCpu(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) return;
+    this.pending.cpuMs += ms;
+    this.spend(gatewayCpuRequestUnits(ms));
   }
+
+  /** Bytes sent to the client. */
+  chargeEgress(bytes: number): void {
+    if (!(bytes >= 0) || !Number.isFinite(bytes)) return;
+    this.pending.egressBytes += bytes;
+    this.spend(egressRequestUnits(bytes));
+  }
+
+  /** A Postgres wire connection was opened (for the usage history). */
+  countConnection(): void {
+    this.pending.connections++;
+  }
+
+  /** A POST /sql request was served (for the usage history). */
+  countHttpRequest(): void {
+    this.pending.httpRequests++;
+  }
+
+  /** RU spendable now (tests, EXPLAIN-style reporting). */
+  get availableRu(): number {
+    this.accrue();
+    return this.balanceRu;
+  }
+
+  private spend(ru: number): void {
+    this.balanceRu -= ru;
+    this.pending.ru += ru;
+  }
+
+  /** Moves what has trickled in by now into the balance. */
+  private accrue(): void {
+    const t = this.trickle;
+    if (t === null) return;
+    const now = this.nowMs();
+    const arrived = Math.min(t.leftRu, Math.max(0, now - t.atMs) * t.ruPerMs);
+    this.balanceRu += arrived;
+    t.leftRu -= arrived;
+    t.atMs = Math.max(t.atMs, now);
+    if (t.leftRu <= 1e-9) this.trickle = null;
+  }
+
+  private exhausted(): PgError {
+    return new PgError("configuration_limit_exceeded", "request unit quota exhausted for this virtual cluster", {
+      hint: "It is over its Request-Unit rate: retry in a few seconds, or raise its rate (warren tenant alter NAME --ru-per-second …).",
+    });
+  }
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.ask().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async ask(): Promise<void> {
+    const now = this.nowMs();
+    const consumed = this.pending;
+    if (this.lastRequestMs !== null && now > this.lastRequestMs) {
+      const observed = consumed.ru / ((now - this.lastRequestMs) / 1000);
+      this.rateRuPerSecond = this.rateRuPerSecond === null ? observed : quotaLimits.rateSmoothing * observed + (1 - quotaLimits.rateSmoothing) * this.rateRuPerSecond;
+    }
+    // What has not arrived yet of a trickle still counts as ours: ask for the rest of the period's need.
+    const expected = Math.max(quotaLimits.grantRuMin, (this.rateRuPerSecond ?? 0) * quotaLimits.grantTargetSeconds);
+    const have = this.balanceRu + (this.trickle?.leftRu ?? 0);
+    const wantRu = Math.max(0, expected - have);
+    const seq = ++this.seq;
+    this.pending = emptyUsageReport();
+    const heldBack = this.heldBack;
+    this.heldBack = false;
+    let grant: QuotaGrant;
+    try {
+      grant = await settleRpc(this.cap.acquire({ instanceId: this.instanceId, seq, wantRu, demandRuPerSecond: heldBack ? null : this.rateRuPerSecond, consumed }));
+    } catch (err) {
+      // The report did not arrive: keep it for the next request (the bucket skips a repeated seq).
+      addReport(this.pending, consumed);
+      throw err;
+    }
+    this.grants++;
+    this.lastRequestMs = now;
+    this.applyGrant(grant);
+  }
+
+  private applyGrant(grant: QuotaGrant): void {
+    const now = this.nowMs();
+    this.accrue();
+    if (grant.malformed !== undefined) {
+      // The bucket could not read our request: a bug here, not the tenant's quota.
+      throw new PgError("internal_error", `the quota bucket refused the gateway's request: ${grant.malformed}`);
+    }
+    this.validUntilMs = now + grant.validForMs;
+    if (grant.refusal) {
+      this.refusal = new PgError("configuration_limit_exceeded", grant.refusal.message, grant.refusal.hint === undefined ? {} : { hint: grant.refusal.hint });
+      return;
+    }
+    this.refusal = null;
+    if (grant.trickleMs > 0) {
+      // A trickle not yet arrived is folded into the new one (it was counted in the request).
+      const leftRu = grant.grantedRu + (this.trickle?.leftRu ?? 0);
+      this.trickle = { leftRu, ruPerMs: leftRu / grant.trickleMs, atMs: now };
+    } else {
+      this.balanceRu += grant.grantedRu;
+    }
+  }
+}
+
+function addReport(into: UsageReport, r: UsageReport): void {
+  addKvUsage(into.kv, r.kv);
+  into.cpuMs += r.cpuMs;
+  into.egressBytes += r.egressBytes;
+  into.ru += r.ru;
+  into.connections += r.connections;
+  into.httpRequests += r.httpRequests;
 }
 
 const byTenant = new Map<string, LocalQuota>();

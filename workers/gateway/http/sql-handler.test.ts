@@ -198,12 +198,13 @@ describe("POST /sql quota", () => {
     let charged = 0;
     const res = await handleSql(post({ query: "select 1" }), () => rec.session, {
       admit: async () => void events.push("admit"),
-      charge: (ru) => void (charged += ru),
+      chargeEgress: (bytes) => void (charged += bytes),
+      countHttpRequest: () => void events.push("request"),
     });
     expect(res.status).toBe(200);
-    expect(events).toEqual(["admit"]);
+    expect(events).toEqual(["request", "admit"]);
     const bytes = (await res.arrayBuffer()).byteLength;
-    expect(charged).toBeCloseTo((bytes / (1024 * 1024)) * 1024, 9);
+    expect(charged).toBe(bytes);
   });
 
   it("runs nothing when the quota refuses (53400)", async () => {
@@ -212,7 +213,8 @@ describe("POST /sql quota", () => {
       admit: async () => {
         throw new PgError("configuration_limit_exceeded", "request unit quota exhausted for this virtual cluster");
       },
-      charge: () => {},
+      chargeEgress: () => {},
+      countHttpRequest: () => {},
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { code: string }).code).toBe("53400");

@@ -9,7 +9,6 @@
 // the edge forwards its own request's signal) cancels the running statement (session.cancel()), so
 // the statement stops at its next check point and a batch's transaction is rolled back.
 import { PgError, toPgError } from "../../../common/errors.ts";
-import { egressRequestUnits } from "../../../common/request-units.ts";
 import type { SqlSession, StatementResult } from "../sql/result.ts";
 import { parseJsonBody, readBodyLimited } from "./body.ts";
 import { limits } from "./limits.ts";
@@ -18,13 +17,14 @@ import { parseSqlRequest, type SqlQuery, type SqlRequest } from "./sql-request.t
 
 export type SessionFactory = () => SqlSession | Promise<SqlSession>;
 
-/** How a request is admitted and charged against the tenant's Request-Unit quota. */
+/** How a request is admitted and charged against the tenant's Request-Unit quota (KV usage is charged by the session's KV client). */
 export interface QuotaGate {
   admit(): Promise<void>;
-  charge(ru: number): void;
+  chargeEgress(bytes: number): void;
+  countHttpRequest(): void;
 }
 
-const NO_QUOTA: QuotaGate = { admit: async () => {}, charge: () => {} };
+const NO_QUOTA: QuotaGate = { admit: async () => {}, chargeEgress: () => {}, countHttpRequest: () => {} };
 
 const encoder = new TextEncoder();
 
@@ -40,6 +40,7 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
     return json(formatError(err), 400);
   }
   try {
+    quota.countHttpRequest();
     await quota.admit();
     if (request.signal?.aborted) throw new PgError("query_canceled", "canceling statement due to user request: the client went away");
     const session = await newSession();
@@ -59,7 +60,7 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
         hint: "Select fewer rows or columns (LIMIT / pagination).",
       });
     }
-    quota.charge(egressRequestUnits(size));
+    quota.chargeEgress(size);
     return new Response(bytes, { status: 200, headers: { "content-type": "application/json" } });
   } catch (err) {
     const e = toPgError(err);

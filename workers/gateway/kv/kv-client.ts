@@ -1,10 +1,13 @@
 // The gateway's client for the tenant's KV capability. It turns requests into the wire framing
 // (common/kv-protocol/codec.ts), sends them through a transport, counts what it sent (EXPLAIN
-// ANALYZE and metering read these counters), and maps storage errors to Postgres errors.
+// ANALYZE reads these counters), accumulates the Request-Unit usage the storage node reports in
+// each response (`usage`, handed to `onUsage` as it arrives: the gateway charges its quota with
+// it), and maps storage errors to Postgres errors.
 //
 // Layering: txn/ calls this; this calls only the transport. Nothing here knows about SQL.
 import { PgError } from "../../../common/errors.ts";
 import { decodeResponse, encodeRequest } from "../../../common/kv-protocol/codec.ts";
+import { addKvUsage, emptyKvUsage, kvUsageFromExchange, type KvUsage } from "../../../common/request-units.ts";
 import type { TenantKvCapability } from "./capability.ts";
 import { kvLimits } from "./limits.ts";
 import type {
@@ -102,10 +105,29 @@ export function kvErrorToPgError(e: KvError): PgError {
 
 export class KvClient {
   readonly stats: KvStats = emptyKvStats();
+  /**
+   * Request-Unit usage of every response so far, as the storage node metered it (the usage
+   * trailer). A node too old to report it is charged what the gateway computes from the same
+   * exchange with the same model (kvUsageFromExchange); `unmeteredResponses` counts those.
+   */
+  readonly usage: KvUsage = emptyKvUsage();
+  unmeteredResponses = 0;
+  /** Called with each response's usage as it arrives (the gateway's LocalQuota.chargeKv). */
+  onUsage: ((u: KvUsage) => void) | null = null;
   private readonly transport: KvTransport;
 
   constructor(transport: KvTransport) {
     this.transport = transport;
+  }
+
+  private meter(request: KvRequest, response: KvResponse): void {
+    let u = response.usage;
+    if (u === undefined) {
+      u = kvUsageFromExchange(request, response);
+      this.unmeteredResponses++;
+    }
+    addKvUsage(this.usage, u);
+    this.onUsage?.(u);
   }
 
   /** Injectable for tests: waits `ms` before re-sending a throttled request. */
@@ -130,6 +152,7 @@ export class KvClient {
           hint: "retry the transaction",
         });
       }
+      this.meter(request, response);
       if (response.type !== "error") return response;
       const e = response.error;
       // Throttling refuses a request before it runs: wait as told and send it again, within a budget.

@@ -7,8 +7,7 @@
 // When the edge closes the WebSocket (the client went away), the running statement is cancelled
 // and an open transaction rolled back (PgConnection.end()).
 import { PgError, toPgError } from "../../../common/errors.ts";
-import { egressRequestUnits } from "../../../common/request-units.ts";
-import type { GatewayEnv } from "../env.ts";
+import { statementTimeoutMsOf, type GatewayEnv } from "../env.ts";
 import { localQuotaFor } from "../http/quota.ts";
 import { createSession } from "../sql/session.ts";
 import { encodeOne, ErrorResponse } from "./backend.ts";
@@ -127,19 +126,23 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
     const user = request.headers.get(PGWIRE_HEADERS.user) ?? "warren";
     const database = request.headers.get(PGWIRE_HEADERS.database) ?? "defaultdb";
     const settings = { ...settingsFromStartup(startupParams(request)), user, database };
+    const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
     const session = createSession({
       kv: connKv.kv,
       tenantId: Number(env.TENANT_ID),
       settings,
       backend: { processId: key.processId, signal: (processId, action) => backends.signal(processId, action) },
+      onKvUsage: (u) => quota.chargeKv(u),
+      onCpuMs: (ms) => quota.chargeCpu(ms),
+      ...(statementTimeoutMsOf(env) === undefined ? {} : { statementTimeoutMsDefault: statementTimeoutMsOf(env)! }),
     }) as PgwireSession;
-    const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
+    quota.countConnection();
     const c = new PgConnection({
       session,
       io,
       user,
       backendKey: key,
-      quota: { admit: () => quota.admit(), chargeEgress: (bytes) => quota.charge(egressRequestUnits(bytes)) },
+      quota: { admit: () => quota.admit(), chargeEgress: (bytes) => quota.chargeEgress(bytes) },
     });
     const b: Backend = { key, cancel: () => session.cancel(), terminate: () => c.terminate() };
     if (!backends.add(b)) throw new PgError("internal_error", `process id ${key.processId} was taken while the session started`);

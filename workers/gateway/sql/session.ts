@@ -13,6 +13,7 @@ import type { Catalog } from "../catalog/catalog.ts";
 import { Keyspace } from "../catalog/keyspace.ts";
 import type { TenantKvCapability } from "../kv/capability.ts";
 import { capabilityTransport, KvClient, type KvTransport } from "../kv/kv-client.ts";
+import type { KvUsage } from "../../../common/request-units.ts";
 import { Txn } from "../txn/txn.ts";
 import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/handle.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
@@ -41,6 +42,10 @@ export interface SessionOptions {
    * given); sessions may SET another, bounded by sqlLimits.statementTimeoutMsMax.
    */
   statementTimeoutMsDefault?: number;
+  /** Receives each KV response's Request-Unit usage as it arrives (the gateway's quota charges it). */
+  onKvUsage?: (u: KvUsage) => void;
+  /** Receives each statement's gateway CPU time in ms when it ends (the gateway's quota charges it as RU). */
+  onCpuMs?: (ms: number) => void;
 }
 
 /** A session's work since it began, for Request Units (CPU) and monitoring. */
@@ -113,10 +118,13 @@ export class Session implements SqlSession {
   private readonly user: string;
   private readonly database: string;
   private readonly backend: SessionBackend | undefined;
+  private readonly onCpuMs: ((ms: number) => void) | undefined;
 
   constructor(opts: SessionOptions, transport?: KvTransport) {
     this.backend = opts.backend;
+    this.onCpuMs = opts.onCpuMs;
     this.kv = new KvClient(transport ?? capabilityTransport(opts.kv));
+    this.kv.onUsage = opts.onKvUsage ?? null;
     this.ks = new Keyspace(opts.tenantId);
     this.store = new CatalogStore(opts.tenantId, this.ks);
     const initial = { ...(opts.settings ?? {}) };
@@ -402,6 +410,7 @@ export class Session implements SqlSession {
       this.totals.statements++;
       this.totals.cpuMs += st.cpuMs;
       this.totals.yields += st.yields;
+      this.onCpuMs?.(st.cpuMs);
     }
   }
 

@@ -208,8 +208,11 @@ function bindSetOperations(b: Binder, top: PgNode, outer: Scope | null): Rel {
       }
       close();
       // INTERSECT / EXCEPT nest one level deeper each: their depth is what the planner recurses.
+      // Each counts as two levels: EXPLAIN ANALYZE over a chain of them (an instrumented,
+      // type-aware set operation per level) overflowed workerd's stack at 790 levels.
       b.enter();
-      entered++;
+      b.enter();
+      entered += 2;
       acc = { kind: "setop", op: step["op"] === "SETOP_INTERSECT" ? "intersect" : "except", all, left: acc, right: arm, cols };
     }
   } finally {
