@@ -47,12 +47,15 @@ export const sqlLimits = {
   statementTimeoutMsMax: 300_000,
   /**
    * Target CPU time between two returns of a statement to the event loop. A return (setTimeout(0))
-   * costs 1.2–1.5 ms of wall time in workerd (measured by exec/budget.worker.test.ts), during which
-   * other requests and timers run and the isolate is otherwise idle (no CPU is added). At 10 ms,
-   * another tenant waits about one slice behind a computing statement, and a purely computing
-   * statement is ~10 % slower in wall time: count(*) over generate_series(1, 1e6) made 15–19
-   * returns in 200–280 ms (the measured difference to a run without returns, −10 % to +11 %
-   * across runs, is within the noise of a shared machine).
+   * costs 1.2–1.8 ms of wall time in workerd (exec/budget.worker.test.ts prints it), during which
+   * other requests and timers run and the isolate is otherwise idle (no CPU is added). At 10 ms
+   * another tenant waits about one slice behind a computing statement (measured: a 1 ms timer
+   * 51 ms late at most, another session's SELECT 1 ≤ 6 ms, at load 5). The price falls on purely
+   * computing statements only: count(*) over generate_series(1, 1e6) made 12–27 returns, and its
+   * wall time with returns against interleaved runs without was +24 % in the median of 14 pairs
+   * (−10 % to +56 %: the 2-core machine was shared, load 5–15; 20 ms measured no better within
+   * that noise). A wait on storage or on the client that went through the event loop starts a
+   * fresh slice, so scans over real storage add few returns of their own.
    */
   yieldSliceMs: 10,
   /**

@@ -103,6 +103,26 @@ describe("StatementBudget", () => {
     expect(b.stats().cpuMs).toBe(st.cpuMs);
   });
 
+  it("a wait through the event loop (storage I/O) starts a fresh slice; a microtask-only wait does not", async () => {
+    const b = new StatementBudget({ timeoutMs: 60_000 });
+    expect(b.charge(sqlLimits.yieldUnitsInitial - 10)).toBe(false);
+    b.suspend();
+    await Promise.resolve();
+    b.resume();
+    expect(b.charge(10)).toBe(true);
+    await b.pause();
+    const slice = b.cadenceUnits;
+    expect(b.charge(slice - 10)).toBe(false);
+    b.suspend();
+    await new Promise((r) => setTimeout(r, 5));
+    b.resume();
+    // A whole slice (as calibrated by now) before the next pause.
+    const fresh = b.cadenceUnits;
+    expect(fresh).toBeGreaterThan(10);
+    expect(b.charge(fresh - 1)).toBe(false);
+    expect(b.charge(1)).toBe(true);
+  });
+
   it("refuses a resume without a suspend (an accounting bug, XX000)", () => {
     const b = new StatementBudget({ timeoutMs: 60_000 });
     expect(() => b.resume()).toThrow(expect.objectContaining({ code: "XX000" }));

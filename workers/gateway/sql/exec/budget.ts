@@ -59,6 +59,9 @@ function macrotask(): Promise<void> {
   });
 }
 
+/** A wait at least this long (ms) went through the event loop (microtask chains take microseconds). */
+const RETURNED_TO_EVENT_LOOP_MS = 1;
+
 export class StatementBudget implements StatementGuard {
   readonly timeoutMs: number;
   readonly startedAtMs: number;
@@ -71,8 +74,9 @@ export class StatementBudget implements StatementGuard {
   /** The current slice of held time: when it began, and the unit count then. */
   private sliceStart: number;
   private sliceStartUnits = 0;
-  /** Nesting of suspend() (a statement may wait on two things at once). */
+  /** Nesting of suspend() (a statement may wait on two things at once), and when the wait began. */
   private suspended = 0;
+  private suspendedAt = 0;
   /** Measured cost of one unit (ms), from slices long enough to time; null until one was. */
   private msPerUnit: number | null = null;
   private cpu = 0;
@@ -124,7 +128,8 @@ export class StatementBudget implements StatementGuard {
 
   suspend(): void {
     if (this.suspended++ > 0) return;
-    const held = performance.now() - this.sliceStart;
+    this.suspendedAt = performance.now();
+    const held = this.suspendedAt - this.sliceStart;
     const units = this.units - this.sliceStartUnits;
     if (held > 0) {
       this.cpu += held;
@@ -138,9 +143,14 @@ export class StatementBudget implements StatementGuard {
   resume(): void {
     if (this.suspended === 0) throw new PgError("internal_error", "statement budget resumed without a suspend");
     if (--this.suspended > 0) return;
-    // The next pause stays due at the same count: the wait may have been a microtask only (an
-    // in-memory store answers that way), which lets nothing else run.
-    this.sliceStart = performance.now();
+    const now = performance.now();
+    // A wait that took real time (storage I/O, a slow client) returned to the event loop: other
+    // requests ran, so a full slice starts over and the statement need not pause again soon. A
+    // wait answered by microtasks alone (an in-memory store) shows no time and lets nothing else
+    // run: the next pause stays due where it was. (Production's frozen clock advances exactly at
+    // I/O, so there too only real I/O shows time.)
+    if (now - this.suspendedAt >= RETURNED_TO_EVENT_LOOP_MS) this.pauseAtUnits = this.units + this.unitsPerSlice;
+    this.sliceStart = now;
     this.sliceStartUnits = this.units;
   }
 

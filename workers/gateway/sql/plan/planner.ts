@@ -32,8 +32,8 @@ export function plan(rel: Rel): PlanNode {
 
 /**
  * Makes every operator pass the statement's budget between batches: each batch is charged (its
- * rows, plus one for the batch) and, when a slice of work is done, the statement returns to the
- * event loop and checks its deadline and cancel flag (exec/budget.ts). Every row flowing through
+ * rows, plus one for the batch) and checked against its deadline and cancel flag; when a slice of
+ * work is done, the statement first returns to the event loop (exec/budget.ts). Every row flowing through
  * the plan is counted here; loops inside one operator that run long without producing a batch
  * (a cross join's inner loop, a sort's merge, a window partition) charge the budget themselves.
  */
@@ -44,7 +44,10 @@ function budgeted(node: PlanNode): void {
     const budget = ctx.budget;
     budget.check();
     for await (const batch of inner(ctx)) {
+      // A batch may follow a wait (storage, a slow client) that let a cancel arrive or the
+      // deadline pass without a pause being due: check at every batch (a flag and a clock read).
       if (budget.charge(batch.length + 1)) await budget.pause();
+      else budget.check();
       yield batch;
     }
   };
