@@ -254,16 +254,12 @@ export class PgConnection {
 
   private async run(sql: string, params: Array<string | null>, info: StatementInfo | null): Promise<StatementResult[]> {
     await this.quota?.admit();
-    try {
-      const results = await this.session.execute(sql, params);
-      // ROLLBACK TO SAVEPOINT ends the failed state of the transaction it is in.
-      if (info?.transactionControl && results.some((r) => r.command === "ROLLBACK")) this.failedInTxn = false;
-      if (info?.kind === "VariableSetStmt" || info?.kind === "DiscardStmt") await this.reportChangedParameters();
-      return results;
-    } catch (err) {
-      if (this.session.inTransaction) this.failedInTxn = true;
-      throw err;
-    }
+    // An error goes to the caller, which reports it through sendError (that fails the block).
+    const results = await this.session.execute(sql, params);
+    // ROLLBACK TO SAVEPOINT ends the failed state of the transaction it is in.
+    if (info?.transactionControl && results.some((r) => r.command === "ROLLBACK")) this.failedInTxn = false;
+    if (info?.kind === "VariableSetStmt" || info?.kind === "DiscardStmt") await this.reportChangedParameters();
+    return results;
   }
 
   private async sessionParameters(): Promise<Map<string, string>> {
@@ -315,7 +311,7 @@ export class PgConnection {
     try {
       statements = await splitStatements(m.sql);
     } catch (err) {
-      ErrorResponse(this.out, toPgError(err));
+      this.sendError(err);
       return this.readyForQuery();
     }
     if (statements.length === 0) {
@@ -340,7 +336,7 @@ export class PgConnection {
         }
         for (const r of await this.run(s.sql, [], s)) this.sendResult(r, s);
       } catch (err) {
-        ErrorResponse(this.out, toPgError(err));
+        this.sendError(err);
         if (wrapped) await this.session.execute("ROLLBACK").catch(() => undefined);
         return this.readyForQuery();
       }
@@ -349,10 +345,21 @@ export class PgConnection {
       try {
         await this.session.execute("COMMIT");
       } catch (err) {
-        ErrorResponse(this.out, toPgError(err));
+        this.sendError(err);
       }
     }
     this.readyForQuery();
+  }
+
+  /**
+   * An ERROR for the client. Whatever raised it (the parser, Bind, Describe, COPY, the executor),
+   * inside a transaction block the block is now failed, as in Postgres: later statements get
+   * 25P02 and COMMIT rolls back.
+   */
+  private sendError(err: unknown): void {
+    ErrorResponse(this.out, toPgError(err));
+    if (this.session.failTransactionBlock) this.session.failTransactionBlock();
+    else if (this.session.inTransaction) this.failedInTxn = true;
   }
 
   private readyForQuery(): void {
@@ -400,8 +407,7 @@ export class PgConnection {
       }
     } catch (err) {
       this.copy = null;
-      if (this.session.inTransaction) this.failedInTxn = true;
-      ErrorResponse(this.out, toPgError(err));
+      this.sendError(err);
       this.readyForQuery();
     }
   }
@@ -413,7 +419,7 @@ export class PgConnection {
     try {
       await f();
     } catch (err) {
-      ErrorResponse(this.out, toPgError(err));
+      this.sendError(err);
       this.skipUntilSync = true;
     }
   }
@@ -436,7 +442,12 @@ export class PgConnection {
     if (all.length > 1) throw new PgError("syntax_error", "cannot insert multiple commands into a prepared statement");
     const info = all[0] ?? null;
     if (info?.copy) throw new PgError("feature_not_supported", "COPY FROM STDIN is served in the simple query protocol only", { hint: "Send the COPY statement as a simple Query." });
-    this.statements.set(m.name, { sql: m.sql, info, declaredTypes: m.paramTypes, described: null });
+    const prepared: Prepared = { sql: m.sql, info, declaredTypes: m.paramTypes, described: null };
+    // Postgres analyses the statement at Parse: an unknown table or column fails here, and the
+    // name stays free for the client's next Parse. With the engine's describe() that is what
+    // happens here too (Describe then reuses the result); without it, errors wait for Execute.
+    if (this.session.describe) await this.describeStatement(prepared);
+    this.statements.set(m.name, prepared);
     ParseComplete(this.out);
   }
 

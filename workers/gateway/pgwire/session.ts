@@ -21,6 +21,11 @@ export interface PgwireSession extends SqlSession {
   describe?(sql: string, paramTypes: readonly number[]): Promise<DescribedStatement>;
   /** I (idle), T (in a transaction block) or E (in a failed one), for ReadyForQuery. */
   transactionStatus?(): TransactionStatus;
+  /**
+   * pgwire reported an error of its own (a Parse, Bind or Describe error, a failed COPY …): inside
+   * a transaction block the block is now failed, as after any ERROR in Postgres.
+   */
+  failTransactionBlock?(): void;
   /** True inside BEGIN … COMMIT (the engine's Session has this today). */
   readonly inTransaction?: boolean;
 }

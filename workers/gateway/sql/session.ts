@@ -72,6 +72,10 @@ function checkedOnUse(catalog: Catalog, arm: () => void): Catalog {
   });
 }
 
+function abortedError(): PgError {
+  return new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
+}
+
 function isSerializationFailure(err: unknown): boolean {
   return err instanceof PgError && err.code === "40001";
 }
@@ -141,6 +145,16 @@ export class Session implements SqlSession {
   }
 
   /**
+   * An error was reported to the client. In Postgres every ERROR inside a transaction block puts
+   * the block in the failed state (25P02 for every later statement, COMMIT rolls back), whatever
+   * raised it: the parser, the protocol layer (Parse, Bind, Describe), COPY or the executor. The
+   * session marks its own errors; the wire layer calls this for the errors it raises itself.
+   */
+  failTransactionBlock(): void {
+    if (this.open !== null) this.open.aborted = true;
+  }
+
+  /**
    * Parameter types (declared, else inferred from context, else text) and result columns of ONE
    * statement, without running it: the extended query protocol's Describe.
    */
@@ -150,6 +164,8 @@ export class Session implements SqlSession {
       if (stmts.length > 1) throw new PgError("syntax_error", "cannot insert multiple commands into a prepared statement");
       if (stmts.length === 0) return { paramTypes: [], fields: [] };
       const stmt = stmts[0]!.stmt;
+      // Postgres refuses to even prepare a statement in a failed block, except ROLLBACK / COMMIT.
+      if (this.open?.aborted && nodeKind(stmt)[0] !== "TransactionStmt") throw abortedError();
       const env = this.env([]);
       const run = async (state: TxnState): Promise<{ paramTypes: number[]; fields: FieldDescription[] }> => {
         try {
@@ -182,6 +198,7 @@ export class Session implements SqlSession {
         await txn.rollback();
       }
     } catch (err) {
+      this.failTransactionBlock();
       throw toPgError(err);
     }
   }
@@ -209,6 +226,8 @@ export class Session implements SqlSession {
       await this.transactionStmt({ kind: "TRANS_STMT_COMMIT" });
       return out;
     } catch (err) {
+      // A parse error, too, fails the open transaction block (the statements were never run).
+      this.failTransactionBlock();
       if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
       throw toPgError(err);
     }
@@ -238,13 +257,9 @@ export class Session implements SqlSession {
       if (this.open?.aborted) throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
       const env = this.env(params);
       env.rowSink = sink;
-      try {
-        return await this.inTransaction_(stmt, params, env);
-      } catch (err) {
-        if (this.open !== null) this.open.aborted = true;
-        throw err;
-      }
+      return await this.inTransaction_(stmt, params, env);
     } catch (err) {
+      this.failTransactionBlock();
       if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
       throw toPgError(err);
     }
