@@ -38,7 +38,13 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
   try {
     await quota.admit();
     const session = await newSession();
-    const body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
+    let body: NeonResult | { results: NeonResult[] };
+    try {
+      body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
+    } finally {
+      // Each request is its own session: its temporary tables end with it.
+      session.close?.();
+    }
     // Encoded once: the bytes measured against the limit are the bytes sent.
     const bytes = encoder.encode(JSON.stringify(body));
     const size = bytes.byteLength;

@@ -174,9 +174,10 @@ export class PgConnection {
     });
   }
 
-  /** The client went away. */
+  /** The client went away: the session ends with it (its temporary tables go). */
   end(): void {
     this.closed = true;
+    this.session.close?.();
   }
 
   private enqueue(f: () => Promise<void>): Promise<void> {
@@ -196,6 +197,7 @@ export class PgConnection {
     ErrorResponse(this.out, err, "FATAL");
     this.flush();
     this.closed = true;
+    this.session.close?.();
     this.io.close(1000, err.code);
   }
 
@@ -218,6 +220,7 @@ export class PgConnection {
     Terminate: async () => {
       this.flush();
       this.closed = true;
+      this.session.close?.();
       this.io.close(1000, "terminate");
     },
     // Outside COPY, Postgres accepts and ignores these (a failed COPY leaves the client sending).

@@ -33,4 +33,9 @@ export interface SqlSession {
    * optional positional parameters ($1 …, text format, null for SQL NULL). Throws PgError.
    */
   execute(sql: string, params?: Array<string | null>): Promise<StatementResult[]>;
+  /**
+   * The session ended (connection closed, HTTP request done): its temporary tables and their data
+   * are dropped and an open transaction is rolled back. Callers that end a session call this.
+   */
+  close?(): void;
 }

@@ -103,6 +103,7 @@ export class Txn {
     this.piggyback = [];
     const all = extra.length > 0 ? [...ops, ...extra.map((p): ReadOp => ({ op: "get", key: p.key }))] : ops;
     const r = await this.kvCall(() => this.kv.read(this.readTs, all, extra.length));
+    // A read answered only from session memory (temporary tables) takes no snapshot: null stays null.
     if (this.readTs === null) this.readTs = r.readTs;
     for (let i = 0; i < extra.length; i++) {
       const res = r.results[ops.length + i]!;

@@ -3,8 +3,8 @@
 // pg_get_indexdef, …) and advisory-lock stand-ins. Each closure keeps the binder's snapshot, the
 // same one the statement executes against.
 import { PgError } from "../../../../common/errors.ts";
-import type { TableDesc } from "../../catalog/descriptors.ts";
-import { descIdOfOid, indexOfOid } from "../../catalog/oids.ts";
+import { isTemp, type TableDesc } from "../../catalog/descriptors.ts";
+import { descIdOfOid, indexOfOid, namespaceOid } from "../../catalog/oids.ts";
 import type { Datum } from "../types/datum.ts";
 import { arrayOf, formatType, isKnownTypeOid, Oid, typeFromOid, Types } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
@@ -22,13 +22,21 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
   const oidArg = (i: number): Expr => coerce(args[i]!, Types.oid);
   switch (name) {
     case "pg_table_is_visible":
+      // Visible: the relation an unqualified reference to its name finds (so a temporary table
+      // hides a stored one of the same name, as in Postgres).
       return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => {
         const id = descIdOfOid(Number(oid));
         const d = id === null ? undefined : b.catalog.get(id);
-        if (d === undefined || d.kind === "schema") return indexOfOid(Number(oid)) !== null;
-        const s = b.catalog.get(d.schemaId);
-        return s !== undefined && b.searchPath.includes(s.name);
+        if (d === undefined || d.kind === "schema") {
+          const ix = indexOfOid(Number(oid));
+          const t = ix === null ? undefined : b.catalog.get(ix[0]);
+          if (t?.kind !== "table") return ix !== null;
+          return b.catalog.searchSchemas(b.searchPath).some((s) => s.id === t.schemaId);
+        }
+        return b.catalog.resolveRelation([d.name], b.searchPath)?.id === d.id;
       });
+    case "pg_my_temp_schema":
+      return callExpr(name, Types.oid, [], () => (b.catalog.tempSchema === undefined ? 0 : namespaceOid(b.catalog.tempSchema.id)), false);
     case "format_type":
       return callExpr(name, Types.text, [oidArg(0), coerce(args[1] ?? { kind: "const", type: Types.int4, value: null }, Types.int4)], ([oid, mod]) =>
         isKnownTypeOid(Number(oid)) ? formatType(typeFromOid(Number(oid), mod === null ? -1 : (mod as number))) : "???", false);
@@ -37,8 +45,14 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_encoding_to_char":
       return callExpr(name, Types.name, [coerce(args[0]!, Types.int4)], () => "UTF8");
     case "current_schemas":
-      return callExpr(name, arrayOf(Types.name), [coerce(args[0]!, Types.bool)], ([implicit]) =>
-        [...(implicit ? ["pg_catalog"] : []), ...b.searchPath.filter((s) => b.catalog.schema(s) !== undefined)]);
+      // The temporary schema (when the session has one) and pg_catalog are searched first unless
+      // search_path names them; current_schemas(true) lists them too.
+      return callExpr(name, arrayOf(Types.name), [coerce(args[0]!, Types.bool)], ([implicit]) => {
+        const explicit = b.searchPath.map((n) => b.catalog.schema(n)?.name).filter((n): n is string => n !== undefined);
+        if (implicit !== true) return explicit;
+        const temp = b.catalog.tempSchema?.name;
+        return [...(temp !== undefined && !explicit.includes(temp) ? [temp] : []), ...(explicit.includes("pg_catalog") ? [] : ["pg_catalog"]), ...explicit];
+      });
     case "pg_get_expr":
       return callExpr(name, Types.text, args.slice(0, 1).map((a) => coerce(a, Types.text)), ([e]) => e ?? null);
     case "pg_get_indexdef":
@@ -61,7 +75,10 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         const t = b.catalog.resolveRelation((tn as string).split("."), b.searchPath);
         if (t === undefined) throw new PgError("undefined_table", `relation "${tn as string}" does not exist`);
         for (const d of b.catalog.descriptors()) {
-          if (d.kind === "sequence" && d.ownedBy?.[0] === t.id && t.kind === "table" && t.columns.find((c) => c.id === d.ownedBy![1])?.name === cn) return `public.${d.name}`;
+          if (d.kind === "sequence" && d.ownedBy?.[0] === t.id && t.kind === "table" && t.columns.find((c) => c.id === d.ownedBy![1])?.name === cn) {
+            // Postgres names the session's own temporary schema pg_temp here.
+            return `${isTemp(d) ? "pg_temp" : (b.catalog.get(d.schemaId)?.name ?? "public")}.${d.name}`;
+          }
         }
         return null;
       });

@@ -4,7 +4,7 @@
 // policies, publications, …) exist and are empty, so client queries run and return nothing.
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { ColumnDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
-import { PG_CATALOG_SCHEMA_ID } from "../../catalog/descriptors.ts";
+import { isTemp, PG_CATALOG_SCHEMA_ID } from "../../catalog/descriptors.ts";
 import { BOOTSTRAP_SUPERUSER_OID, DATABASE_OID, indexOid, namespaceOid, relationOid } from "../../catalog/oids.ts";
 import type { Datum } from "../types/datum.ts";
 import { arrayOf, formatType, isKnownTypeOid, Oid, type SqlType, typeFromOid, typeInfo, Types } from "../types/type.ts";
@@ -98,10 +98,12 @@ const BUILDERS: Record<string, (x: SystemContext) => SystemTable> = {
       if (d.kind === "schema") continue;
       const kind = d.kind === "table" ? "r" : d.kind === "view" ? "v" : "S";
       const t = d.kind === "table" ? d : null;
-      rows.push([relationOid(d.id), d.name, namespaceOid(d.schemaId), 0, BOOTSTRAP_SUPERUSER_OID, kind === "r" ? 2 : 0, -1, t !== null && userIndexes(t).length > 0, "p", kind, t === null ? 0 : visibleCols(t).length, t?.checks.length ?? 0, false, false, false, false, false, 0, 0, "d", 0, null, null]);
+      // relpersistence: 't' for the session's temporary relations (and their indexes), else 'p'.
+      const persistence = isTemp(d) ? "t" : "p";
+      rows.push([relationOid(d.id), d.name, namespaceOid(d.schemaId), 0, BOOTSTRAP_SUPERUSER_OID, kind === "r" ? 2 : 0, -1, t !== null && userIndexes(t).length > 0, persistence, kind, t === null ? 0 : visibleCols(t).length, t?.checks.length ?? 0, false, false, false, false, false, 0, 0, "d", 0, null, null]);
       if (t !== null) {
         for (const ix of userIndexes(t)) {
-          rows.push([indexOid(t.id, ix.id), indexName(t, ix), namespaceOid(t.schemaId), 0, BOOTSTRAP_SUPERUSER_OID, 403, -1, false, "p", "i", ix.columns.length, 0, false, false, false, false, false, 0, 0, "n", 0, null, null]);
+          rows.push([indexOid(t.id, ix.id), indexName(t, ix), namespaceOid(t.schemaId), 0, BOOTSTRAP_SUPERUSER_OID, 403, -1, false, persistence, "i", ix.columns.length, 0, false, false, false, false, false, 0, 0, "n", 0, null, null]);
         }
       }
     }
@@ -206,7 +208,7 @@ const INFORMATION_SCHEMA: Record<string, (x: SystemContext) => SystemTable> = {
   tables: (x) =>
     table(
       [["table_catalog", T], ["table_schema", T], ["table_name", T], ["table_type", T]],
-      x.catalog.descriptors().filter((d) => d.kind === "table" || d.kind === "view").map((d) => [x.database, schemaName(x, (d as { schemaId: number }).schemaId), d.name, d.kind === "table" ? "BASE TABLE" : "VIEW"]),
+      x.catalog.descriptors().filter((d) => d.kind === "table" || d.kind === "view").map((d) => [x.database, schemaName(x, (d as { schemaId: number }).schemaId), d.name, isTemp(d) ? "LOCAL TEMPORARY" : d.kind === "table" ? "BASE TABLE" : "VIEW"]),
     ),
   columns: (x) => {
     const rows: Datum[][] = [];

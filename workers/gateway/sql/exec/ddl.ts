@@ -2,13 +2,13 @@
 // tables), ALTER TABLE, views, sequences, schemas, TRUNCATE. Each returns the descriptors it
 // changes; the session writes them with the catalog version bump in the same transaction.
 import { PgError } from "../../../../common/errors.ts";
-import type { Descriptor, IndexDesc, SchemaDesc, SequenceDesc, TableDesc, ViewDesc } from "../../catalog/descriptors.ts";
+import { type Descriptor, type IndexDesc, isTemp, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, type ViewDesc } from "../../catalog/descriptors.ts";
 import { prefixEnd } from "../../kv/bytes.ts";
 import { bindTypeName } from "../bind/expr.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Oid, Types } from "../types/type.ts";
 import type { ExecContext } from "./context.ts";
-import { applySequenceOptions, createTable, type DdlChange, type DdlEnv, newSequence, nextvalAst, resolveFk } from "./ddl-create-table.ts";
+import { applySequenceOptions, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, nextvalAst, resolveFk } from "./ddl-create-table.ts";
 import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
 import { RowCodec } from "./row-codec.ts";
@@ -103,6 +103,8 @@ export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false)
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   const ix: IndexDesc = { id: table.nextIndexId, name, unique, primary: false, columns: cols.map((c) => ({ columnId: c.columnId, desc: c.desc })) };
+  // A temporary table's rows are in session memory and bounded: it is indexed in this transaction.
+  if (isTemp(table)) online = false;
   if (online) ix.state = "write-only";
   const next: TableDesc = { ...bump(table), indexes: [...table.indexes, ix], nextIndexId: table.nextIndexId + 1 };
   if (online) return { changed: [next], removed: [], tag: "CREATE INDEX", built: { tableId: table.id, indexId: ix.id } };
@@ -112,6 +114,11 @@ export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false)
 
 function dropTableData(table: TableDesc, ctx: ExecContext): void {
   const prefix = ctx.ks.tablePrefix(table.id);
+  ctx.txn.deleteRange(prefix, prefixEnd(prefix)!);
+}
+
+function dropSequenceValue(seq: SequenceDesc, ctx: ExecContext): void {
+  const prefix = ctx.ks.tablePrefix(seq.id);
   ctx.txn.deleteRange(prefix, prefixEnd(prefix)!);
 }
 
@@ -181,8 +188,14 @@ export async function dropObjects(env: DdlExecEnv, stmt: PgNode): Promise<DdlCha
         cat = cat.withChanges(cat.version, [next], []);
       }
       dropTableData(d, env.ctx);
-      for (const s of cat.descriptors()) if (s.kind === "sequence" && s.ownedBy?.[0] === d.id) removed.push(s.id);
+      for (const s of cat.descriptors()) {
+        if (s.kind !== "sequence" || s.ownedBy?.[0] !== d.id) continue;
+        removed.push(s.id);
+        if (isTemp(s)) dropSequenceValue(s, env.ctx);
+      }
     }
+    // A temporary sequence's value lives in session memory: give it back.
+    if (d.kind === "sequence" && isTemp(d)) dropSequenceValue(d, env.ctx);
     removed.push(d.id);
   }
   return { changed: changed.filter((c) => !removed.includes(c.id)) as DdlChange["changed"], removed, tag };
@@ -211,40 +224,54 @@ export async function truncate(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange
   return { changed: [], removed: [], tag: "TRUNCATE TABLE" };
 }
 
+/** True when `query` names a temporary relation (a view over one is temporary itself, as in Postgres). */
+function readsTempRelation(env: DdlEnv, query: unknown): boolean {
+  if (env.catalog.tempSchema === undefined || query === null || typeof query !== "object") return false;
+  if (Array.isArray(query)) return query.some((q) => readsTempRelation(env, q));
+  const o = query as PgNode;
+  const rv = o["RangeVar"] as PgNode | undefined;
+  if (rv !== undefined) {
+    const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
+    const d = env.catalog.resolveRelation(names, env.searchPath);
+    if (d !== undefined && isTemp(d)) return true;
+  }
+  return Object.values(o).some((v) => readsTempRelation(env, v));
+}
+
 export async function createView(env: DdlExecEnv, stmt: PgNode, validate: (q: PgNode) => void): Promise<DdlChange> {
   const rv = stmt["view"] as PgNode;
   const name = rv["relname"] as string;
-  const names = rv["schemaname"] ? [rv["schemaname"] as string, name] : [name];
-  const schema = env.catalog.creationSchema(names, env.searchPath);
-  const existing = env.catalog.relationIn(schema.id, name);
   const query = stmt["query"] as PgNode;
   validate(query);
+  const target = creationTarget(env, rv, readsTempRelation(env, query));
+  const schema = target.schema;
+  const existing = env.catalog.relationIn(schema.id, name);
   if (existing !== undefined && !(stmt["replace"] === true && existing.kind === "view")) {
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   const view: ViewDesc = {
     kind: "view",
-    id: existing?.id ?? (await env.allocateId()),
+    id: existing?.id ?? (await target.allocateId()),
     name,
     schemaId: schema.id,
     version: (existing?.version ?? 0) + 1,
     query,
     columnNames: stringList(stmt["aliases"] as PgNode[] | undefined),
   };
-  return { changed: [view], removed: [], tag: "CREATE VIEW" };
+  return { changed: [...target.newSchemas, view], removed: [], tag: "CREATE VIEW" };
 }
 
 export async function createSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
   const rv = stmt["sequence"] as PgNode;
   const name = rv["relname"] as string;
-  const names = rv["schemaname"] ? [rv["schemaname"] as string, name] : [name];
-  const schema = env.catalog.creationSchema(names, env.searchPath);
+  const target = creationTarget(env, rv);
+  const schema = target.schema;
   if (env.catalog.relationIn(schema.id, name) !== undefined) {
     if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE SEQUENCE" };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
-  const seq = newSequence(await env.allocateId(), schema.id, name, Types.int8, null, (stmt["options"] as PgNode[] | undefined) ?? []);
-  return { changed: [seq], removed: [], tag: "CREATE SEQUENCE" };
+  const seq = newSequence(await target.allocateId(), schema.id, name, Types.int8, null, (stmt["options"] as PgNode[] | undefined) ?? []);
+  return { changed: [...target.newSchemas, seq], removed: [], tag: "CREATE SEQUENCE" };
 }
 
 export async function alterSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
@@ -261,6 +288,9 @@ export async function alterSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlC
 
 export async function createSchema(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
   const name = stmt["schemaname"] as string;
+  if (name.startsWith("pg_")) {
+    throw new PgError("reserved_name", `unacceptable schema name "${name}"`, { detail: 'The prefix "pg_" is reserved for system schemas.' });
+  }
   if (env.catalog.schema(name) !== undefined) {
     if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE SCHEMA" };
     throw new PgError("duplicate_schema", `schema "${name}" already exists`);
@@ -293,9 +323,12 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
           throw new PgError("duplicate_column", `column "${def["colname"] as string}" of relation "${t.name}" already exists`);
         }
         // Reuse CREATE TABLE's column handling on a one-column table, then graft the column on.
-        const probe = await createTable({ ...env, allocateId: env.allocateId }, { relation: { relname: `${t.name}` }, tableElts: [{ ColumnDef: def }] , if_not_exists: false } as PgNode).catch(async (err: unknown) => {
+        // The probe is created in the table's own schema, so a serial column's sequence lands
+        // there too (and is temporary for a temporary table).
+        const probeRelation = { relname: t.name, schemaname: isTempId(t.id) ? "pg_temp" : (env.catalog.get(t.schemaId)?.name ?? "public") };
+        const probe = await createTable({ ...env, allocateId: env.allocateId }, { relation: probeRelation, tableElts: [{ ColumnDef: def }] , if_not_exists: false } as PgNode).catch(async (err: unknown) => {
           if (err instanceof PgError && err.condition === "duplicate_table") {
-            return createTable({ ...env, catalog: env.catalog.withChanges(env.catalog.version, [], [t.id]) }, { relation: { relname: t.name }, tableElts: [{ ColumnDef: def }] } as PgNode);
+            return createTable({ ...env, catalog: env.catalog.withChanges(env.catalog.version, [], [t.id]) }, { relation: probeRelation, tableElts: [{ ColumnDef: def }] } as PgNode);
           }
           throw err;
         });
