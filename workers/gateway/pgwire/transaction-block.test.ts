@@ -79,4 +79,12 @@ describe("Parse analyses the statement, as Postgres does", () => {
     expect(await send(fe.Parse("s1", "select 1 as one"), fe.Bind("", "s1", []), fe.Execute(""), fe.Sync())).toEqual(["1", "2", "D 1", "C SELECT 1", "Z I"]);
     expect(await send(fe.Parse("s1", "select 2"), fe.Sync())).toEqual(["E 42P05", "Z I"]);
   });
+
+  it("types parameters at Parse: an empty binary parameter for a text column is '' (node-postgres sends Buffers so)", async () => {
+    const send = await connect();
+    await send(fe.Query("create table eb (id int, t text)"));
+    expect(await send(fe.Parse("", "insert into eb values (1, $1)"), fe.Bind("", "", [new Uint8Array(0)], [1]), fe.Execute(""), fe.Sync())).toEqual(["1", "2", "C INSERT 0 1", "Z I"]);
+    expect(await send(fe.Parse("", "select $1::text = '' as empty, $1 is null as isnull"), fe.Bind("", "", [new Uint8Array(0)], [1]), fe.Execute(""), fe.Sync())).toEqual(["1", "2", "D t|f", "C SELECT 1", "Z I"]);
+    expect(await send(fe.Query("select id, t = '', t is null from eb"))).toEqual(["T id,?column?,?column?", "D 1|t|f", "C SELECT 1", "Z I"]);
+  });
 });

@@ -23,6 +23,7 @@ import { Settings } from "./settings.ts";
 import { StatementRunner, type StatementEnv, type TxnState } from "./statement.ts";
 import { buildIndexOnline } from "./index-build.ts";
 import { codecCache } from "./exec/context.ts";
+import { wallClockMicros } from "./types/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
 import { type Descriptor, isTemp, isTempId, type TableDesc, TEMP_SCHEMA_ID } from "../catalog/descriptors.ts";
 import { LocalRange } from "../kv/local-range.ts";
@@ -249,7 +250,7 @@ export class Session implements SqlSession {
       }
       const txn = new Txn(this.kv, { readOnly: true });
       const cached = this.store.cached();
-      const state: TxnState = { txn, catalog: cached ?? (await this.store.load(txn)), ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n };
+      const state: TxnState = { txn, catalog: cached ?? (await this.store.load(txn)), ddl: false, txnStartMicros: wallClockMicros() };
       if (cached !== undefined) this.store.armCheck(txn, cached);
       try {
         return await run(state);
@@ -407,7 +408,7 @@ export class Session implements SqlSession {
     if (nodeKind(stmt)[0] === "IndexStmt") env.onlineIndexBuild = null;
     for (let attempt = 0; ; attempt++) {
       const txn = new Txn(this.kv, { readOnly: this.settings.get("default_transaction_read_only") === "on" });
-      const state: TxnState = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n };
+      const state: TxnState = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: wallClockMicros() };
       try {
         const result = await this.withCatalog(state, env, stmt, false);
         this.beforeCommit(state);
@@ -569,7 +570,7 @@ export class Session implements SqlSession {
       }
     }
     const txn = new Txn(this.kv, { readOnly });
-    this.open = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n, aborted: false, savepoints: [] };
+    this.open = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: wallClockMicros(), aborted: false, savepoints: [] };
   }
 
   private async transactionStmt(body: PgNode): Promise<StatementResult> {

@@ -304,9 +304,17 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
       const alias = aliasOf(node);
       const fnList = ((node["functions"] as PgNode[])[0]!["List"] as PgNode)["items"] as PgNode[];
       const call = (fnList[0]!["FuncCall"] as PgNode | undefined);
-      if (call === undefined) throw new PgError("feature_not_supported", "only function calls are supported in FROM");
-      const name = stringList(call["funcname"] as PgNode[]).pop()!.toLowerCase();
       const scope = new Scope([], node["lateral"] === true ? lateralScope : outer);
+      const name = call === undefined ? null : stringList(call["funcname"] as PgNode[]).pop()!.toLowerCase();
+      if (call === undefined || (name !== "generate_series" && name !== "unnest")) {
+        // A function returning one value (now(), upper('a'), current_date) is a one-row table
+        // whose column is named by the alias, else by the function, as in Postgres.
+        const e = bindExpr(b, fnList[0]!, ctxFor(scope, "FROM"));
+        const fnName = targetName(fnList[0]!, e);
+        const colName = alias.cols[0] ?? alias.name ?? fnName;
+        const rel: Rel = { kind: "values", cols: [outCol(colName, e.type)], rows: [[e]] };
+        return { rel, cols: scopeOf(rel, alias.name ?? fnName, 0, alias.cols.length ? alias.cols : undefined) };
+      }
       const args = ((call["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(scope, "FROM")));
       const rel = bindSrf(name, args, alias.cols[0] ?? alias.name ?? name);
       return { rel, cols: scopeOf(rel, alias.name ?? name, 0, alias.cols.length ? alias.cols : undefined) };
