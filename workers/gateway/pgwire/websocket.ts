@@ -107,11 +107,7 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
     conn.end();
     // An open transaction dies with its connection; its buffered writes were never committed.
     const rolledBack = session.inTransaction ? session.execute("ROLLBACK").catch(() => undefined) : Promise.resolve();
-    // Then the session's temporary tables go (they live in its memory only).
-    void rolledBack.then(() => {
-      session.close?.();
-      connKv.close();
-    });
+    void rolledBack.then(() => connKv.close());
   });
   void conn.start();
   return new Response(null, { status: 101, webSocket: client });
