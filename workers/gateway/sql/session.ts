@@ -551,7 +551,7 @@ export class Session implements SqlSession {
     const gone = open.catalog.tempDescriptors().filter((d) => d.kind !== "schema");
     if (gone.length === 0) return;
     const span = this.ks.tempSpan();
-    if (!open.txn.readOnly) open.txn.deleteRange(span.start, span.end);
+    open.txn.deleteRange(span.start, span.end);
     open.catalog = open.catalog.withChanges(open.catalog.version, [], gone.map((d) => d.id));
     open.temp = true;
   }

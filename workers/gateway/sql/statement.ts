@@ -311,7 +311,10 @@ export class StatementRunner {
   }
 
   private async dml(kind: string, stmt: PgNode): Promise<StatementResult> {
-    if (this.state.txn.readOnly) throw new PgError("read_only_sql_transaction", `cannot execute ${kind.replace("Stmt", "").toUpperCase()} in a read-only transaction`);
+    // A read-only transaction may still write the session's temporary tables, as in Postgres.
+    const writable = (t: TableDesc): void => {
+      if (this.state.txn.readOnly && !isTempId(t.id)) throw new PgError("read_only_sql_transaction", `cannot execute ${kind.replace("Stmt", "").toUpperCase()} in a read-only transaction`);
+    };
     // WITH queries of a data-modifying statement are visible to it (read-only WITH queries only).
     if (stmt["withClause"] !== undefined) bindWith(this.binder, stmt["withClause"] as PgNode, null);
     let res: DmlResult;
@@ -319,16 +322,19 @@ export class StatementRunner {
     let command: string;
     if (kind === "InsertStmt") {
       const ins = bindInsert(this.binder, stmt);
+      writable(ins.table);
       returning = ins.returning;
       command = "INSERT";
       res = await runInsert(ins, bindTableRules(this.binder, ins.table), this.ctx);
     } else if (kind === "UpdateStmt") {
       const up = bindUpdate(this.binder, stmt);
+      writable(up.table);
       returning = up.returning;
       command = "UPDATE";
       res = await runUpdate(up, bindTableRules(this.binder, up.table), this.ctx);
     } else {
       const del = bindDelete(this.binder, stmt);
+      writable(del.table);
       returning = del.returning;
       command = "DELETE";
       res = await runDelete(del, bindTableRules(this.binder, del.table), this.ctx);

@@ -60,21 +60,20 @@ function deleteData(txn: Txn, ks: Keyspace, id: number): void {
 /**
  * ON COMMIT actions, applied to a transaction just before it commits: the rows of ON COMMIT
  * DELETE ROWS tables go, ON COMMIT DROP tables (with their sequences) go entirely. Returns the
- * catalog without the dropped tables (the same catalog when none is dropped). A read-only
- * transaction cannot have written to such a table (its rows never outlive a commit), so it has
- * nothing to delete.
+ * catalog without the dropped tables (the same catalog when none is dropped). (Read-only
+ * transactions may write temporary tables, so they get the same treatment.)
  */
 export function applyOnCommit(catalog: Catalog, txn: Txn, ks: Keyspace): Catalog {
   const dropped: number[] = [];
   for (const d of catalog.tempDescriptors()) {
     if (d.kind !== "table" || d.onCommit === undefined) continue;
-    if (!txn.readOnly) deleteData(txn, ks, d.id);
+    deleteData(txn, ks, d.id);
     if (d.onCommit === "drop") dropped.push(d.id);
   }
   if (dropped.length === 0) return catalog;
   for (const d of catalog.tempDescriptors()) {
     if (d.kind === "sequence" && d.ownedBy !== null && dropped.includes(d.ownedBy[0])) {
-      if (!txn.readOnly) deleteData(txn, ks, d.id);
+      deleteData(txn, ks, d.id);
       dropped.push(d.id);
     }
   }
