@@ -313,6 +313,14 @@ function bridge(
     else closeWs(1000, "client closed");
   });
   socket.on("error", (err) => {
+    // A client that closes right after its last message (libpq's Terminate, say) without reading
+    // what the server still sends leaves us writing into a closed socket: EPIPE or ECONNRESET.
+    // That is an ordinary end of the connection, not a failure worth a log line.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EPIPE" || code === "ECONNRESET") {
+      closeWs(1000, "client closed");
+      return;
+    }
     log(`tunnel: client socket error: ${err.message}`);
     closeWs(1011, "client connection failed");
   });

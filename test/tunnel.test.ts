@@ -183,6 +183,30 @@ describe("warren tunnel", () => {
     await expect.poll(() => tunnel.connections()).toBe(0);
   });
 
+  it("closes quietly (1000, no log line) when the client resets right after its last bytes", async () => {
+    let resolveClose!: (v: { code: number; bytes: string }) => void;
+    const serverClosed = new Promise<{ code: number; bytes: string }>((r) => (resolveClose = r));
+    const { url } = await wsServer((ws) => {
+      const got: Buffer[] = [];
+      // Like a server answering a Terminate that came straight after the startup: it keeps sending.
+      ws.on("message", (d: Buffer) => {
+        got.push(d);
+        for (let i = 0; i < 20; i++) setTimeout(() => ws.readyState === WebSocket.OPEN && ws.send(randomBytes(64 * 1024)), i * 5);
+      });
+      ws.on("close", (code) => resolveClose({ code, bytes: Buffer.concat(got).toString() }));
+    });
+    const lines: string[] = [];
+    const tunnel = await tunnelTo(url, { log: (l) => lines.push(l) });
+    const socket = await connect(tunnel);
+    socket.write("X");
+    await new Promise((r) => setTimeout(r, 20));
+    socket.resetAndDestroy();
+    const result = await serverClosed;
+    expect(result).toEqual({ code: 1000, bytes: "X" });
+    await expect.poll(() => tunnel.connections()).toBe(0);
+    expect(lines).toEqual([]);
+  });
+
   it("closes the TCP connection when the WebSocket endpoint refuses or is down", async () => {
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, "127.0.0.1", () => {

@@ -12,6 +12,7 @@ import { Catalog } from "./catalog.ts";
 import { decodeDescriptor, encodeDescriptor, FIRST_USER_DESC_ID, type Descriptor } from "./descriptors.ts";
 import { decodeU64, encodeU64, type Keyspace } from "./keyspace.ts";
 import { prefixEnd } from "../kv/bytes.ts";
+import { TEMP_TABLE_ID_MIN } from "../keys/doc.ts";
 
 /** Thrown inside a read when the catalog the statement was planned with is no longer current. */
 export class StaleCatalog extends Error {
@@ -25,17 +26,46 @@ export class StaleCatalog extends Error {
 
 const shared = new Map<number, Catalog>();
 
+/**
+ * One per session. The shared snapshot never holds temporary objects: each session lays its own
+ * (its committed pg_temp_N schema and what is in it) over every catalog it hands out, and strips
+ * them again before publishing a catalog to the other sessions.
+ */
 export class CatalogStore {
   readonly ks: Keyspace;
   readonly tenantId: number;
+  /** The session's committed temporary descriptors. */
+  private temp: readonly Descriptor[] = [];
+  /** The last overlay made, so statements of a session with temporary objects share one. */
+  private overlaid: { base: Catalog; catalog: Catalog } | null = null;
 
   constructor(tenantId: number, ks: Keyspace) {
     this.tenantId = tenantId;
     this.ks = ks;
   }
 
+  /** The session's temporary objects as of its last commit. */
+  tempDescriptors(): readonly Descriptor[] {
+    return this.temp;
+  }
+
+  /** A transaction of the session committed: these are its temporary objects now. */
+  setTempDescriptors(temp: readonly Descriptor[]): void {
+    this.temp = temp;
+    this.overlaid = null;
+  }
+
+  /** `base` with the session's temporary objects (`temp`, by default the committed ones). */
+  private overlay(base: Catalog, temp: readonly Descriptor[] = this.temp): Catalog {
+    if (temp.length === 0) return base;
+    if (temp !== this.temp) return base.withTemp(temp);
+    if (this.overlaid?.base !== base) this.overlaid = { base, catalog: base.withTemp(temp) };
+    return this.overlaid.catalog;
+  }
+
   cached(): Catalog | undefined {
-    return shared.get(this.tenantId);
+    const c = shared.get(this.tenantId);
+    return c === undefined ? undefined : this.overlay(c);
   }
 
   /** Forgets the cached snapshot (it was found stale): the next transaction loads the catalog. */
@@ -45,11 +75,16 @@ export class CatalogStore {
 
   publish(c: Catalog): void {
     const cur = shared.get(this.tenantId);
-    if (cur === undefined || cur.version <= c.version) shared.set(this.tenantId, c);
+    // Never another session's temporary objects in the shared snapshot.
+    if (cur === undefined || cur.version <= c.version) shared.set(this.tenantId, c.withTemp([]));
   }
 
-  /** Reads the whole catalog at the transaction's snapshot (one request: scan plus version get). */
-  async load(txn: Txn): Promise<Catalog> {
+  /**
+   * Reads the whole catalog at the transaction's snapshot (one request: scan plus version get),
+   * with the session's temporary objects: `temp` (those of the transaction's own catalog, when it
+   * changed them), else the committed ones.
+   */
+  async load(txn: Txn, temp?: readonly Descriptor[]): Promise<Catalog> {
     let version = 0;
     txn.piggybackGet(this.ks.versionKey(), (v) => {
       version = Number(decodeU64(v));
@@ -63,7 +98,7 @@ export class CatalogStore {
     const c = new Catalog(version, descs);
     // A catalog read from storage is authoritative for the cache, whatever was there.
     shared.set(this.tenantId, c);
-    return c;
+    return this.overlay(c, temp);
   }
 
   /**
@@ -77,7 +112,7 @@ export class CatalogStore {
     for await (const page of txn.scan(start, prefixEnd(start)!)) {
       for (const row of page) descs.push(decodeDescriptor(row.value));
     }
-    return new Catalog(version, descs);
+    return this.overlay(new Catalog(version, descs));
   }
 
   /** Arms the version check on the transaction's next read request. */
@@ -92,6 +127,10 @@ export class CatalogStore {
   async allocateId(txn: Txn): Promise<number> {
     const cur = Number(decodeU64(await txn.get(this.ks.nextIdKey())));
     const id = Math.max(cur, FIRST_USER_DESC_ID);
+    // Stored ids end where temporary ones begin (keys/doc.ts: both must fit 32-bit OIDs).
+    if (id >= TEMP_TABLE_ID_MIN) {
+      throw new PgError("program_limit_exceeded", `this database has used all ${TEMP_TABLE_ID_MIN} object ids`, { hint: "Object ids are not reused; contact the operator." });
+    }
     txn.put(this.ks.nextIdKey(), encodeU64(BigInt(id + 1)));
     return id;
   }

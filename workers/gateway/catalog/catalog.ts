@@ -9,9 +9,14 @@ import {
   type SchemaDesc,
   type TableDesc,
   INFORMATION_SCHEMA_ID,
+  isTemp,
   PG_CATALOG_SCHEMA_ID,
   PUBLIC_SCHEMA_ID,
+  TEMP_SCHEMA_ID,
 } from "./descriptors.ts";
+
+/** The alias of the session's temporary schema in names and in search_path. */
+export const PG_TEMP_ALIAS = "pg_temp";
 
 const BUILTIN_SCHEMAS: SchemaDesc[] = [
   { kind: "schema", id: PUBLIC_SCHEMA_ID, name: "public", version: 1 },
@@ -21,6 +26,8 @@ const BUILTIN_SCHEMAS: SchemaDesc[] = [
 
 export class Catalog {
   readonly version: number;
+  /** The session's temporary schema (pg_temp_N), when it has created one. */
+  tempSchema: SchemaDesc | undefined;
   private readonly byId = new Map<number, Descriptor>();
   private readonly relByName = new Map<string, RelationDesc>();
   private readonly schemaByName = new Map<string, SchemaDesc>();
@@ -34,8 +41,10 @@ export class Catalog {
 
   private add(d: Descriptor): void {
     this.byId.set(d.id, d);
-    if (d.kind === "schema") this.schemaByName.set(d.name, d);
-    else {
+    if (d.kind === "schema") {
+      this.schemaByName.set(d.name, d);
+      if (d.id === TEMP_SCHEMA_ID) this.tempSchema = d;
+    } else {
       this.relByName.set(`${d.schemaId}.${d.name}`, d);
       if (d.kind === "table") {
         for (const ix of [d.primaryIndex, ...d.indexes]) {
@@ -59,8 +68,21 @@ export class Catalog {
     return [...this.byId.values()].filter((d) => !BUILTIN_SCHEMAS.some((b) => b.id === d.id));
   }
 
+  /** A schema by name; `pg_temp` is the session's temporary schema. */
   schema(name: string): SchemaDesc | undefined {
+    if (name === PG_TEMP_ALIAS) return this.tempSchema;
     return this.schemaByName.get(name);
+  }
+
+  /** The session's temporary objects (its pg_temp_N schema and what is in it). */
+  tempDescriptors(): Descriptor[] {
+    return this.tempSchema === undefined ? [] : this.descriptors().filter(isTemp);
+  }
+
+  /** This catalog with the temporary objects replaced by `temp` (a session's overlay). */
+  withTemp(temp: readonly Descriptor[]): Catalog {
+    if (temp.length === 0 && this.tempSchema === undefined) return this;
+    return new Catalog(this.version, [...this.descriptors().filter((d) => !isTemp(d)), ...temp]);
   }
 
   relationIn(schemaId: number, name: string): RelationDesc | undefined {
@@ -71,12 +93,18 @@ export class Catalog {
     return this.indexByName.get(`${schemaId}.${name}`);
   }
 
-  /** Schemas searched for an unqualified name: the search_path's existing schemas. */
+  /**
+   * Schemas searched for an unqualified relation name, as Postgres searches them: the session's
+   * temporary schema first unless search_path names it (as pg_temp or pg_temp_N) elsewhere, then
+   * the search_path's existing schemas in order.
+   */
   searchSchemas(searchPath: readonly string[]): SchemaDesc[] {
     const out: SchemaDesc[] = [];
+    const temp = this.tempSchema;
+    if (temp !== undefined && !searchPath.some((n) => n === PG_TEMP_ALIAS || n === temp.name)) out.push(temp);
     for (const n of searchPath) {
-      const s = this.schemaByName.get(n);
-      if (s !== undefined) out.push(s);
+      const s = this.schema(n);
+      if (s !== undefined && !out.includes(s)) out.push(s);
     }
     return out;
   }
@@ -84,7 +112,7 @@ export class Catalog {
   /** Resolves [schema.]name to a relation; undefined when it does not exist. */
   resolveRelation(names: readonly string[], searchPath: readonly string[]): RelationDesc | undefined {
     if (names.length >= 2) {
-      const s = this.schemaByName.get(names[names.length - 2]!);
+      const s = this.schema(names[names.length - 2]!);
       return s === undefined ? undefined : this.relationIn(s.id, names[names.length - 1]!);
     }
     for (const s of this.searchSchemas(searchPath)) {
@@ -96,7 +124,7 @@ export class Catalog {
 
   resolveIndex(names: readonly string[], searchPath: readonly string[]): { table: TableDesc; index: IndexDesc } | undefined {
     if (names.length >= 2) {
-      const s = this.schemaByName.get(names[names.length - 2]!);
+      const s = this.schema(names[names.length - 2]!);
       return s === undefined ? undefined : this.indexIn(s.id, names[names.length - 1]!);
     }
     for (const s of this.searchSchemas(searchPath)) {
@@ -106,17 +134,22 @@ export class Catalog {
     return undefined;
   }
 
-  /** The schema new objects go to: the first existing schema of the search path. */
+  /**
+   * The schema new objects go to: the named one, else the first existing schema the search_path
+   * names (the implicitly searched temporary schema is not a creation target, as in Postgres).
+   */
   creationSchema(names: readonly string[], searchPath: readonly string[]): SchemaDesc {
     if (names.length >= 2) {
       const n = names[names.length - 2]!;
-      const s = this.schemaByName.get(n);
+      const s = this.schema(n);
       if (s === undefined) throw new PgError("invalid_schema_name", `schema "${n}" does not exist`);
       return s;
     }
-    const s = this.searchSchemas(searchPath)[0];
-    if (s === undefined) throw new PgError("invalid_schema_name", "no schema has been selected to create in");
-    return s;
+    for (const n of searchPath) {
+      const s = this.schema(n);
+      if (s !== undefined) return s;
+    }
+    throw new PgError("invalid_schema_name", "no schema has been selected to create in");
   }
 
   /** Tables whose foreign keys reference `tableId`. */

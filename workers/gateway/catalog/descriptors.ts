@@ -3,6 +3,7 @@
 // carries a version that grows with every change. Expressions (defaults, CHECK constraints, view
 // queries) are kept as the parser's JSON AST, so they are re-bound against the catalog of the day.
 import type { PgNode } from "../sql/parse/ast.ts";
+import { TEMP_TABLE_ID_END, TEMP_TABLE_ID_MIN } from "../keys/doc.ts";
 
 /** A column's type, as stored: Postgres OID and typmod. */
 export interface StoredType {
@@ -96,6 +97,8 @@ export interface TableDesc extends DescBase {
   options: Record<string, string>;
   /** Where the rows and indexes are stored (see dataIdOf); absent: the table's own id. */
   dataId?: number;
+  /** Temporary tables only: ON COMMIT DELETE ROWS ("delete") or DROP ("drop"); absent: PRESERVE ROWS. */
+  onCommit?: "delete" | "drop";
 }
 
 export interface ViewDesc extends DescBase {
@@ -129,6 +132,22 @@ export const FIRST_USER_DESC_ID = 100;
 export const PUBLIC_SCHEMA_ID = 2;
 export const PG_CATALOG_SCHEMA_ID = 11;
 export const INFORMATION_SCHEMA_ID = 12;
+/**
+ * The session's temporary schema (Postgres's pg_temp_N, alias pg_temp). It and every object in it
+ * exist only in that session's catalog (catalog-store.ts) and their data only in its memory
+ * (kv/local-range.ts): they are never written to storage, so no other session sees them.
+ */
+export const TEMP_SCHEMA_ID = 13;
+
+/** A descriptor id of a temporary object (allocated by the session, never stored). */
+export function isTempId(id: number): boolean {
+  return id === TEMP_SCHEMA_ID || (id >= TEMP_TABLE_ID_MIN && id < TEMP_TABLE_ID_END);
+}
+
+/** The temporary schema, or an object in it. */
+export function isTemp(d: Descriptor): boolean {
+  return isTempId(d.id);
+}
 
 export function encodeDescriptor(d: Descriptor): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(d));

@@ -18,6 +18,7 @@ import {
   SETTINGS_TABLE_ID,
   tableIndexPrefix,
   tablePrefix,
+  tempSpan,
 } from "../keys/doc.ts";
 import { encodeStringAscending, KeyWriter } from "../keys/encoding.ts";
 
@@ -62,6 +63,11 @@ export class Keyspace {
 
   sequenceKey(id: number): Uint8Array {
     return sequenceValueKey(this.tenantId, id);
+  }
+
+  /** Every key of temporary objects: served from the session's memory, never stored. */
+  tempSpan(): { start: Uint8Array; end: Uint8Array } {
+    return tempSpan(this.tenantId);
   }
 }
 

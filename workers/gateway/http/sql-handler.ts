@@ -46,11 +46,13 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
     const session = await newSession();
     const onAbort = () => session.cancel();
     request.signal?.addEventListener("abort", onAbort);
-    let body: unknown;
+    let body: NeonResult | { results: NeonResult[] };
     try {
       body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
     } finally {
       request.signal?.removeEventListener("abort", onAbort);
+      // Each request is its own session: its temporary tables end with it.
+      session.close?.();
     }
     // Encoded once: the bytes measured against the limit are the bytes sent.
     const bytes = encoder.encode(JSON.stringify(body));

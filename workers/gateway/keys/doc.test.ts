@@ -4,6 +4,7 @@ import { compareBytes } from "../sql/types/compare.ts";
 import {
   DESCRIPTOR_TABLE_ID, FIRST_USER_DESCRIPTOR_ID, PRIMARY_INDEX_ID, decodeTableIndexKey, descriptorIdGeneratorKey,
   descriptorKey, namespaceKey, prefixEnd, sequenceValueKey, tableIndexPrefix, tablePrefix,
+  TEMP_TABLE_ID_END, TEMP_TABLE_ID_MIN, tempSpan,
 } from "./doc.ts";
 
 const lt = (a: Uint8Array, b: Uint8Array) => compareBytes(a, b) < 0;
@@ -41,5 +42,18 @@ describe("keyspace layout", () => {
     expect(() => prefixEnd(Uint8Array.of(0xff))).toThrow(expect.objectContaining({ code: "XX000" }));
     const p = tableIndexPrefix(5, 100, 1);
     expect(lt(Uint8Array.of(...p, 0xff, 0xff, 0xff), prefixEnd(p))).toBe(true);
+  });
+
+  it("keeps every key of a temporary object inside the temporary span, and stored tables outside it", () => {
+    const { start, end } = tempSpan(9);
+    const inside = (k: Uint8Array) => compareBytes(k, start) >= 0 && lt(k, end);
+    for (const id of [TEMP_TABLE_ID_MIN, TEMP_TABLE_ID_MIN + 1, TEMP_TABLE_ID_END - 1]) {
+      expect(inside(tableIndexPrefix(9, id, 1))).toBe(true);
+      expect(inside(sequenceValueKey(9, id))).toBe(true);
+      expect(inside(Uint8Array.of(...tableIndexPrefix(9, id, 77), 0xff, 0xff))).toBe(true);
+    }
+    for (const id of [FIRST_USER_DESCRIPTOR_ID, TEMP_TABLE_ID_MIN - 1, TEMP_TABLE_ID_END]) expect(inside(tableIndexPrefix(9, id, 1))).toBe(false);
+    expect(inside(descriptorKey(9, TEMP_TABLE_ID_MIN))).toBe(false);
+    expect(inside(tableIndexPrefix(10, TEMP_TABLE_ID_MIN, 1))).toBe(false);
   });
 });

@@ -11,12 +11,16 @@
 //   │    ├─ /0x88+5  SETTINGS_TABLE_ID    /1 /<name>                       → tenant settings
 //   │    │   … system table ids below FIRST_USER_DESCRIPTOR_ID are reserved …
 //   │    │
-//   │    └─ /<table id ≥ 100> /<index id> /<key columns…> [/<primary key columns…>]  → row value
-//   │             │              │
-//   │             │              └─ PRIMARY_INDEX_ID (1) holds the rows; secondary indexes 2, 3, …
-//   │             │                 carry the primary key after their own columns when not unique
-//   │             └─ a sequence is a descriptor id too: /<sequence id>/1 → its current value
-//   │                (SEQUENCE_INDEX_ID), one key, so nextval() is one read-modify-write
+//   │    ├─ /<table id ≥ 100> /<index id> /<key columns…> [/<primary key columns…>]  → row value
+//   │    │        │              │
+//   │    │        │              └─ PRIMARY_INDEX_ID (1) holds the rows; secondary indexes 2, 3, …
+//   │    │        │                 carry the primary key after their own columns when not unique
+//   │    │        └─ a sequence is a descriptor id too: /<sequence id>/1 → its current value
+//   │    │           (SEQUENCE_INDEX_ID), one key, so nextval() is one read-modify-write
+//   │    │
+//   │    └─ /<TEMP_TABLE_ID_MIN ≤ id < TEMP_TABLE_ID_END> …   temporary tables, indexes, sequences:
+//   │             the same layout, but NEVER stored: the gateway serves this span from the
+//   │             session's memory (kv/local-range.ts), each session its own copy of it
 //   │
 //   └─ 0x74 <tenant id + 1> …                            the next tenant
 //
@@ -38,6 +42,17 @@ export const STATISTICS_TABLE_ID = 4;
 export const SETTINGS_TABLE_ID = 5;
 /** Ids below this are reserved for system tables; user tables, indexes' tables and sequences start here. */
 export const FIRST_USER_DESCRIPTOR_ID = 100;
+
+/**
+ * Descriptor ids of temporary objects (tables, their indexes' tables, sequences, views), allocated
+ * per session. Ids of stored descriptors stay below TEMP_TABLE_ID_MIN. Both ranges are bounded by
+ * the object identifiers clients see, which are 32-bit (catalog/oids.ts): an index OID is
+ * 1e9 + table id × 1000 + index id, and constraint OIDs go up to 2e9 + table id × 1000 + n, so
+ * table ids must stay under ~2.29 million.
+ */
+export const TEMP_TABLE_ID_MIN = 2_000_000;
+/** One past the last temporary descriptor id: 250,000 temporary objects per session. */
+export const TEMP_TABLE_ID_END = 2_250_000;
 
 /** The index that holds a table's rows (and, for system tables, their single index). */
 export const PRIMARY_INDEX_ID = 1;
@@ -66,6 +81,11 @@ export function indexKeyWriter(tenantId: number, tableId: number, indexId: numbe
   const w = new KeyWriter(64);
   w.bytes(tableIndexPrefix(tenantId, tableId, indexId));
   return w;
+}
+
+/** The span of every key of temporary objects (served from session memory, never stored). */
+export function tempSpan(tenantId: number): { start: Uint8Array; end: Uint8Array } {
+  return { start: tablePrefix(tenantId, TEMP_TABLE_ID_MIN), end: tablePrefix(tenantId, TEMP_TABLE_ID_END) };
 }
 
 /** Where a descriptor (table, index, sequence, schema, database) is stored. */

@@ -4,12 +4,16 @@
 // each response (`usage`, handed to `onUsage` as it arrives: the gateway charges its quota with
 // it), and maps storage errors to Postgres errors.
 //
+// A session's temporary tables live in a LocalRange (local-range.ts): operations on keys inside its
+// span are answered from session memory and never sent, so temporary data cannot reach storage.
+//
 // Layering: txn/ calls this; this calls only the transport. Nothing here knows about SQL.
 import { PgError } from "../../../common/errors.ts";
 import { decodeResponse, encodeRequest } from "../../../common/kv-protocol/codec.ts";
 import { addKvUsage, emptyKvUsage, kvUsageFromExchange, type KvUsage } from "../../../common/request-units.ts";
 import type { TenantKvCapability } from "./capability.ts";
 import { kvLimits } from "./limits.ts";
+import type { LocalRange } from "./local-range.ts";
 import type {
   KvError,
   KvRequest,
@@ -115,9 +119,12 @@ export class KvClient {
   /** Called with each response's usage as it arrives (the gateway's LocalQuota.chargeKv). */
   onUsage: ((u: KvUsage) => void) | null = null;
   private readonly transport: KvTransport;
+  /** The span served from session memory (temporary tables), or null. */
+  readonly local: LocalRange | null;
 
-  constructor(transport: KvTransport) {
+  constructor(transport: KvTransport, local: LocalRange | null = null) {
     this.transport = transport;
+    this.local = local;
   }
 
   private meter(request: KvRequest, response: KvResponse): void {
@@ -194,10 +201,37 @@ export class KvClient {
 
   /**
    * Reads at `readTs` (null: the latest snapshot, whose timestamp is returned). The last `metaOps`
-   * operations are metadata checks, counted apart from the statement's own reads. `interrupt` may
-   * end waits for a throttled re-send (see send).
+   * operations are metadata checks, counted apart from the statement's own reads. Operations on
+   * the local range are answered from it; when nothing else is asked, no request is sent and the
+   * returned readTs is the one given (null stays null: no snapshot was taken).
    */
-  async read(readTs: Timestamp | null, ops: ReadOp[], metaOps = 0, interrupt?: () => void): Promise<{ readTs: Timestamp; results: ReadResult[] }> {
+  async read(readTs: Timestamp | null, ops: ReadOp[], metaOps = 0, interrupt?: () => void): Promise<{ readTs: Timestamp | null; results: ReadResult[] }> {
+    const local = this.local;
+    const isLocal = local === null ? null : ops.map((op) => this.isLocalRead(op));
+    if (isLocal === null || !isLocal.some((x) => x)) return this.readRemote(readTs, ops, metaOps, interrupt);
+    const remoteOps = ops.filter((_, i) => !isLocal[i]);
+    const results: ReadResult[] = new Array(ops.length);
+    let ts = readTs;
+    if (remoteOps.length > 0) {
+      // Metadata checks are always remote, and always last.
+      const r = await this.readRemote(readTs, remoteOps, metaOps, interrupt);
+      ts = r.readTs;
+      let j = 0;
+      for (let i = 0; i < ops.length; i++) if (!isLocal[i]) results[i] = r.results[j++]!;
+    }
+    for (let i = 0; i < ops.length; i++) if (isLocal[i]) results[i] = local!.read(ops[i]!);
+    return { readTs: ts, results };
+  }
+
+  private isLocalRead(op: ReadOp): boolean {
+    const local = this.local!;
+    if (op.op === "get") return local.owns(op.key);
+    const place = local.place(op.start, op.end);
+    if (place === "straddles") throw new PgError("internal_error", "a scan crosses the boundary of the session's temporary data");
+    return place === "local";
+  }
+
+  private async readRemote(readTs: Timestamp | null, ops: ReadOp[], metaOps: number, interrupt?: () => void): Promise<{ readTs: Timestamp; results: ReadResult[] }> {
     const r = await this.send({ type: "read", readTs, ops }, interrupt);
     if (r.type !== "read") throw unexpected("read", r);
     if (r.results.length !== ops.length) {
@@ -209,11 +243,54 @@ export class KvClient {
     return { readTs: r.readTs, results: r.results };
   }
 
+  /**
+   * Commits a transaction. Writes to the local range are checked first (cput conditions, its
+   * memory bounds), then the rest commits in storage, then the local writes are applied: either
+   * both happen or neither. Without storage writes no request is sent (the transaction's storage
+   * reads need no validation then, as for a read-only transaction). Read spans inside the local
+   * range are not sent.
+   */
   async commit(txnId: Uint8Array, readTs: Timestamp, readSpans: Span[], writes: WriteOp[]): Promise<Timestamp> {
+    const lr = this.local;
+    if (lr === null) return this.commitRemote(txnId, readTs, readSpans, writes);
+    const { local, remote } = this.splitWrites(writes);
+    const spans = readSpans.flatMap((sp) => lr.clip(sp));
+    if (local.length === 0) return this.commitRemote(txnId, readTs, spans, remote);
+    this.checkLocal(local);
+    const ts = remote.length === 0 ? readTs : await this.commitRemote(txnId, readTs, spans, remote);
+    lr.apply(local);
+    return ts;
+  }
+
+  private async commitRemote(txnId: Uint8Array, readTs: Timestamp, readSpans: Span[], writes: WriteOp[]): Promise<Timestamp> {
     this.stats.writes += writes.length;
     const r = await this.send({ type: "commit", txnId, readTs, readSpans, writes });
     if (r.type !== "commit") throw unexpected("commit", r);
     return r.commitTs;
+  }
+
+  /** Splits writes into those of the local range and those for storage; a range deletion may not cross its boundary. */
+  private splitWrites(writes: WriteOp[]): { local: WriteOp[]; remote: WriteOp[] } {
+    const lr = this.local;
+    if (lr === null) return { local: [], remote: writes };
+    const local: WriteOp[] = [];
+    const remote: WriteOp[] = [];
+    for (const w of writes) {
+      let isLocal: boolean;
+      if (w.op === "deleteRange" || w.op === "clearRange") {
+        const place = lr.place(w.start, w.end);
+        if (place === "straddles") throw new PgError("internal_error", "a range deletion crosses the boundary of the session's temporary data");
+        isLocal = place === "local";
+      } else isLocal = lr.owns(w.key);
+      (isLocal ? local : remote).push(w);
+    }
+    return { local, remote };
+  }
+
+  /** cput conditions and memory bounds of local writes, before anything is applied anywhere. */
+  private checkLocal(writes: WriteOp[]): void {
+    const c = this.local!.check(writes).condition;
+    if (c !== null) throw new KvRequestError({ code: "condition_failed", message: "cput condition failed", key: c.key, actual: c.actual });
   }
 
   async abort(txnId: Uint8Array, readTs: Timestamp): Promise<void> {
@@ -221,8 +298,27 @@ export class KvClient {
     if (r.type !== "abort") throw unexpected("abort", r);
   }
 
-  /** A single-shot transaction: reads at the latest timestamp and writes in one step. */
+  /** A single-shot transaction: reads at the latest timestamp and writes in one step (local writes as in commit). */
   async batch(reads: ReadOp[], writes: WriteOp[]): Promise<{ commitTs: Timestamp; results: ReadResult[] }> {
+    const { local, remote } = this.splitWrites(writes);
+    if (local.length === 0 && (this.local === null || !reads.some((op) => this.isLocalRead(op)))) return this.batchRemote(reads, remote);
+    this.checkLocal(local);
+    let commitTs = 0n;
+    let results: ReadResult[] = [];
+    if (remote.length > 0 || reads.length > 0) {
+      const isLocal = reads.map((op) => this.isLocalRead(op));
+      const remoteReads = reads.filter((_, i) => !isLocal[i]);
+      const r = remote.length > 0 || remoteReads.length > 0 ? await this.batchRemote(remoteReads, remote) : { commitTs: 0n, results: [] };
+      commitTs = r.commitTs;
+      results = new Array(reads.length);
+      let j = 0;
+      for (let i = 0; i < reads.length; i++) results[i] = isLocal[i] ? this.local!.read(reads[i]!) : r.results[j++]!;
+    }
+    this.local!.apply(local);
+    return { commitTs, results };
+  }
+
+  private async batchRemote(reads: ReadOp[], writes: WriteOp[]): Promise<{ commitTs: Timestamp; results: ReadResult[] }> {
     this.stats.writes += writes.length;
     const r = await this.send({ type: "batch", reads, writes });
     if (r.type !== "batch") throw unexpected("batch", r);

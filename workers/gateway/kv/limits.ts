@@ -36,4 +36,20 @@ export const kvLimits = {
    * (statement_timeout is checked before each read request, not during these re-sends.)
    */
   throttledRetryMsMax: 60_000,
+  /**
+   * Bytes of temporary-table data (rows and index entries, each counted as key + value + 96 bytes
+   * of bookkeeping, which is what it measurably costs: local-range.ts) one session keeps in
+   * isolate memory: 16 MiB, about 95,000 rows of 60 bytes without secondary indexes — twice
+   * Postgres's default temp_buffers, enough for the staging and scratch tables temporary tables
+   * are used for. Temporary data never goes to storage (see sql/README.md,
+   * "Temporary tables"), so this is memory of a 128 MB isolate that also holds a transaction's
+   * write buffer and a statement's working memory; past it a commit fails with 54000.
+   */
+  localRangeBytesMax: 16 * 1024 * 1024,
+  /**
+   * The same for all sessions of the isolate together (one isolate serves every connection of a
+   * tenant): 32 MiB, a quarter of the isolate, so many sessions with temporary tables cannot
+   * starve the rest. Past it a commit that adds temporary data fails with 54000.
+   */
+  localRangesBytesMax: 32 * 1024 * 1024,
 } as const;

@@ -233,6 +233,8 @@ export class PgConnection {
       this.session.cancel();
       await this.chain; // never rejects: enqueue catches
       if (this.session.inTransaction) await this.session.execute("ROLLBACK").catch(() => undefined);
+      // The session ends with the connection: its temporary tables go.
+      this.session.close?.();
     })();
     return this.ended;
   }
@@ -372,19 +374,15 @@ export class PgConnection {
 
   private async run(sql: string, params: Array<string | null>, info: StatementInfo | null): Promise<StatementResult[]> {
     await this.quota?.admit();
-    try {
-      const results = await this.session.execute(sql, params);
-      // ROLLBACK TO SAVEPOINT ends the failed state of the transaction it is in.
-      if (info?.transactionControl && results.some((r) => r.command === "ROLLBACK")) this.failedInTxn = false;
-      if (info?.kind === "VariableSetStmt" || info?.kind === "DiscardStmt") {
-        await this.reportChangedParameters();
-        await this.readIdleInTransactionTimeout();
-      }
-      return results;
-    } catch (err) {
-      if (this.session.inTransaction) this.failedInTxn = true;
-      throw err;
+    // An error goes to the caller, which reports it through sendError (that fails the block).
+    const results = await this.session.execute(sql, params);
+    // ROLLBACK TO SAVEPOINT ends the failed state of the transaction it is in.
+    if (info?.transactionControl && results.some((r) => r.command === "ROLLBACK")) this.failedInTxn = false;
+    if (info?.kind === "VariableSetStmt" || info?.kind === "DiscardStmt") {
+      await this.reportChangedParameters();
+      await this.readIdleInTransactionTimeout();
     }
+    return results;
   }
 
   private async sessionParameters(): Promise<Map<string, string>> {
@@ -436,7 +434,7 @@ export class PgConnection {
     try {
       statements = await splitStatements(m.sql);
     } catch (err) {
-      ErrorResponse(this.out, toPgError(err));
+      this.sendError(err);
       return this.readyForQuery();
     }
     if (statements.length === 0) {
@@ -465,7 +463,7 @@ export class PgConnection {
         }
         for (const r of await this.run(s.sql, [], s)) this.sendResult(r, s);
       } catch (err) {
-        ErrorResponse(this.out, toPgError(err));
+        this.sendError(err);
         if (wrapped) await this.session.execute("ROLLBACK").catch(() => undefined);
         return this.readyForQuery();
       }
@@ -474,10 +472,21 @@ export class PgConnection {
       try {
         await this.session.execute("COMMIT");
       } catch (err) {
-        ErrorResponse(this.out, toPgError(err));
+        this.sendError(err);
       }
     }
     this.readyForQuery();
+  }
+
+  /**
+   * An ERROR for the client. Whatever raised it (the parser, Bind, Describe, COPY, the executor),
+   * inside a transaction block the block is now failed, as in Postgres: later statements get
+   * 25P02 and COMMIT rolls back.
+   */
+  private sendError(err: unknown): void {
+    ErrorResponse(this.out, toPgError(err));
+    if (this.session.failTransactionBlock) this.session.failTransactionBlock();
+    else if (this.session.inTransaction) this.failedInTxn = true;
   }
 
   private readyForQuery(): void {
@@ -488,37 +497,22 @@ export class PgConnection {
 
   // ---- COPY (copy-in.ts, copy-out.ts) ----
 
+  // A failed COPY fails the transaction block it is in, whoever raised the error (options, data,
+  // CopyFail): its errors are reported through sendError like every other.
   private async startCopyIn(cmd: CopyCommand, rest: StatementInfo[]): Promise<void> {
-    try {
-      refuseServerSideCopy(cmd.statement);
-      await this.quota?.admit();
-      const sink = await startCopyIn(this.session, cmd);
-      this.copy = { sink, rest };
-      CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
-      this.flush();
-    } catch (err) {
-      this.copyFailed();
-      throw err;
-    }
+    refuseServerSideCopy(cmd.statement);
+    await this.quota?.admit();
+    const sink = await startCopyIn(this.session, cmd);
+    this.copy = { sink, rest };
+    CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
+    this.flush();
   }
 
   private async copyOut(cmd: CopyCommand): Promise<void> {
-    try {
-      refuseServerSideCopy(cmd.statement);
-      await this.quota?.admit();
-      const plan = await planCopyOut(this.session, cmd);
-      await runCopyOut(this.session, plan, { out: this.out, flush: () => this.flushCopyOut() });
-    } catch (err) {
-      this.copyFailed();
-      throw err;
-    }
-  }
-
-  /** A failed COPY fails the transaction it is in, even when the error was pgwire's (options, data, CopyFail). */
-  private copyFailed(): void {
-    if (!this.session.inTransaction) return;
-    this.failedInTxn = true;
-    this.session.abortTransaction?.();
+    refuseServerSideCopy(cmd.statement);
+    await this.quota?.admit();
+    const plan = await planCopyOut(this.session, cmd);
+    await runCopyOut(this.session, plan, { out: this.out, flush: () => this.flushCopyOut() });
   }
 
   /**
@@ -565,8 +559,7 @@ export class PgConnection {
       }
     } catch (err) {
       this.copy = null;
-      this.copyFailed();
-      ErrorResponse(this.out, toPgError(err));
+      this.sendError(err);
       this.readyForQuery();
     }
   }
@@ -578,7 +571,7 @@ export class PgConnection {
     try {
       await f();
     } catch (err) {
-      ErrorResponse(this.out, toPgError(err));
+      this.sendError(err);
       this.skipUntilSync = true;
     }
   }
@@ -604,7 +597,12 @@ export class PgConnection {
       refuseServerSideCopy(info.copy.statement);
       throw new PgError("feature_not_supported", "COPY is served in the simple query protocol only", { hint: "Send the COPY statement as a simple Query." });
     }
-    this.statements.set(m.name, { sql: m.sql, info, declaredTypes: m.paramTypes, described: null });
+    const prepared: Prepared = { sql: m.sql, info, declaredTypes: m.paramTypes, described: null };
+    // Postgres analyses the statement at Parse: an unknown table or column fails here, and the
+    // name stays free for the client's next Parse. With the engine's describe() that is what
+    // happens here too (Describe then reuses the result); without it, errors wait for Execute.
+    if (this.session.describe) await this.describeStatement(prepared);
+    this.statements.set(m.name, prepared);
     ParseComplete(this.out);
   }
 

@@ -21,8 +21,11 @@ export interface PgwireSession extends SqlSession {
   describe?(sql: string, paramTypes: readonly number[]): Promise<DescribedStatement>;
   /** I (idle), T (in a transaction block) or E (in a failed one), for ReadyForQuery. */
   transactionStatus?(): TransactionStatus;
-  /** Marks the open transaction failed, for an error pgwire raised itself (a COPY's bad data, CopyFail). */
-  abortTransaction?(): void;
+  /**
+   * pgwire reported an error of its own (a Parse, Bind or Describe error, a failed COPY …): inside
+   * a transaction block the block is now failed, as after any ERROR in Postgres.
+   */
+  failTransactionBlock?(): void;
   /**
    * Runs ONE statement and hands its rows to `sink` batch by batch, waiting for the sink before
    * producing more (COPY TO streams a table through it). The result has the tag and no rows.

@@ -47,7 +47,7 @@ export async function openTestConnection(opts: TestConnectionOptions = {}): Prom
     },
     describe: (sql, types) => session.describe(sql, types),
     transactionStatus: () => session.transactionStatus(),
-    abortTransaction: () => session.abortTransaction(),
+    failTransactionBlock: () => session.failTransactionBlock(),
     cancel: () => session.cancel(),
     get inTransaction() {
       return session.inTransaction;

@@ -39,4 +39,9 @@ export interface SqlSession {
    * whether a statement was running; called between statements it does nothing.
    */
   cancel(): boolean;
+  /**
+   * The session ended (connection closed, HTTP request done): its temporary tables and their data
+   * are dropped and an open transaction is rolled back. Callers that end a session call this.
+   */
+  close?(): void;
 }

@@ -27,8 +27,11 @@ import { buildIndexOnline } from "./index-build.ts";
 import { codecCache } from "./exec/context.ts";
 import { StatementBudget, type StatementStats } from "./exec/budget.ts";
 import { sqlLimits } from "./limits.ts";
+import { wallClockMicros } from "./types/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
-import type { TableDesc } from "../catalog/descriptors.ts";
+import { type Descriptor, isTemp, isTempId, type TableDesc, TEMP_SCHEMA_ID } from "../catalog/descriptors.ts";
+import { LocalRange } from "../kv/local-range.ts";
+import { applyOnCommit, hasOnCommitActions, TempObjects } from "./temp-objects.ts";
 
 export interface SessionOptions {
   kv: TenantKvCapability;
@@ -82,19 +85,62 @@ function ok(command: string): StatementResult {
 /**
  * `catalog` as seen by a statement: the first access to any of its members runs `arm` (once),
  * before the value is used, so the version check is queued before any read that depends on it.
+ * Lookups about the session's temporary objects (asked by a temporary id or schema, or answered
+ * with a temporary object) do not arm it: those are the session's own and always current, so DML
+ * on temporary tables alone sends no storage request.
  */
 function checkedOnUse(catalog: Catalog, arm: () => void): Catalog {
   let armed = false;
+  const fire = (): void => {
+    if (!armed) {
+      armed = true;
+      arm();
+    }
+  };
   return new Proxy(catalog, {
     get(target, prop) {
-      if (!armed) {
-        armed = true;
-        arm();
-      }
       const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      if (prop === "tempSchema") return v;
+      if (typeof v !== "function") {
+        fire();
+        return v;
+      }
+      const f = (v as (...a: unknown[]) => unknown).bind(target);
+      const rule = typeof prop === "string" ? TEMP_AWARE_LOOKUPS[prop] : undefined;
+      if (rule === undefined) {
+        fire();
+        return f;
+      }
+      return (...args: unknown[]) => {
+        const r = f(...args);
+        if (!rule(args, r)) fire();
+        return r;
+      };
     },
   });
+}
+
+/** For each catalog lookup: whether a call (arguments, answer) concerned only temporary objects. */
+const TEMP_AWARE_LOOKUPS: Record<string, (args: unknown[], answer: unknown) => boolean> = {
+  get: ([id]) => isTempId(id as number),
+  table: ([id]) => isTempId(id as number),
+  // Stored tables can never reference a temporary one (ddl-create-table.ts, resolveFk).
+  referencing: ([id]) => isTempId(id as number),
+  relationIn: ([schemaId]) => schemaId === TEMP_SCHEMA_ID,
+  indexIn: ([schemaId]) => schemaId === TEMP_SCHEMA_ID,
+  schema: (_, s) => isTempAnswer(s),
+  resolveRelation: (_, d) => isTempAnswer(d),
+  resolveIndex: (_, found) => isTempAnswer((found as { table?: unknown } | undefined)?.table),
+  creationSchema: (_, s) => isTempAnswer(s),
+  tempDescriptors: () => true,
+};
+
+function isTempAnswer(d: unknown): boolean {
+  return d !== undefined && d !== null && typeof d === "object" && "kind" in d && isTemp(d as Descriptor);
+}
+
+function abortedError(): PgError {
+  return new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
 }
 
 function isSerializationFailure(err: unknown): boolean {
@@ -115,6 +161,8 @@ export class Session implements SqlSession {
   private running: StatementBudget | null = null;
   private last: StatementStats | null = null;
   private readonly totals: SessionUsage = { statements: 0, cpuMs: 0, yields: 0 };
+  /** The session's pg_temp_N schema number and temporary object ids. */
+  private readonly temp = new TempObjects();
   private readonly user: string;
   private readonly database: string;
   private readonly backend: SessionBackend | undefined;
@@ -123,9 +171,10 @@ export class Session implements SqlSession {
   constructor(opts: SessionOptions, transport?: KvTransport) {
     this.backend = opts.backend;
     this.onCpuMs = opts.onCpuMs;
-    this.kv = new KvClient(transport ?? capabilityTransport(opts.kv));
-    this.kv.onUsage = opts.onKvUsage ?? null;
     this.ks = new Keyspace(opts.tenantId);
+    // The span of temporary objects is served from this session's memory, never from storage.
+    this.kv = new KvClient(transport ?? capabilityTransport(opts.kv), new LocalRange(this.ks.tempSpan()));
+    this.kv.onUsage = opts.onKvUsage ?? null;
     this.store = new CatalogStore(opts.tenantId, this.ks);
     const initial = { ...(opts.settings ?? {}) };
     this.user = initial["user"] ?? "warren";
@@ -185,7 +234,23 @@ export class Session implements SqlSession {
     if (open === null) return null;
     if (open.savepoints.length > 0) throw new PgError("feature_not_supported", "a transaction with open savepoints cannot be carried between requests");
     this.open = null;
-    return { txn: txnStateToData(open.txn.toState()), aborted: open.aborted, ddl: open.ddl, startedAtMicros: open.txnStartMicros.toString() };
+    return { txn: txnStateToData(this.withoutTempWrites(open.txn.toState())), aborted: open.aborted, ddl: open.ddl, startedAtMicros: open.txnStartMicros.toString() };
+  }
+
+  /**
+   * A sealed transaction leaves the session, and temporary objects never do (they end with the
+   * session): writes to them are left out of the handle, so no gateway could ever commit them.
+   */
+  private withoutTempWrites(state: ReturnType<Txn["toState"]>): ReturnType<Txn["toState"]> {
+    const local = this.kv.local;
+    if (local === null) return state;
+    return {
+      ...state,
+      buffer: {
+        writes: state.buffer.writes.filter(([k]) => !local.owns(k)),
+        rangeDeletes: state.buffer.rangeDeletes.filter(([start, end]) => local.place(start, end) !== "local"),
+      },
+    };
   }
 
   /** Continues a transaction sealed by sealTransaction (in this or another gateway). */
@@ -203,10 +268,12 @@ export class Session implements SqlSession {
   }
 
   /**
-   * Marks the open transaction failed (25P02 until ROLLBACK), as a failed statement does: for an
-   * error the session did not see itself, such as a COPY whose data pgwire found bad.
+   * An error was reported to the client. In Postgres every ERROR inside a transaction block puts
+   * the block in the failed state (25P02 for every later statement, COMMIT rolls back), whatever
+   * raised it: the parser, the protocol layer (Parse, Bind, Describe), COPY or the executor. The
+   * session marks its own errors; the wire layer calls this for the errors it raises itself.
    */
-  abortTransaction(): void {
+  failTransactionBlock(): void {
     if (this.open !== null) this.open.aborted = true;
   }
 
@@ -220,6 +287,8 @@ export class Session implements SqlSession {
       if (stmts.length > 1) throw new PgError("syntax_error", "cannot insert multiple commands into a prepared statement");
       if (stmts.length === 0) return { paramTypes: [], fields: [] };
       const stmt = stmts[0]!.stmt;
+      // Postgres refuses to even prepare a statement in a failed block, except ROLLBACK / COMMIT.
+      if (this.open?.aborted && nodeKind(stmt)[0] !== "TransactionStmt") throw abortedError();
       const env = this.env([]);
       const run = async (state: TxnState): Promise<{ paramTypes: number[]; fields: FieldDescription[] }> => {
         try {
@@ -231,7 +300,7 @@ export class Session implements SqlSession {
             await state.txn.flushPiggyback();
           } catch (check) {
             if (!(check instanceof StaleCatalog)) throw check;
-            state.catalog = await this.store.load(state.txn);
+            state.catalog = await this.store.load(state.txn, state.temp ? state.catalog.tempDescriptors() : undefined);
             return new StatementRunner(env, state).describe(stmt, paramTypes);
           }
           throw err;
@@ -243,7 +312,7 @@ export class Session implements SqlSession {
       }
       const txn = new Txn(this.kv, { readOnly: true });
       const cached = this.store.cached();
-      const state: TxnState = { txn, catalog: cached ?? (await this.store.load(txn)), ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n };
+      const state: TxnState = { txn, catalog: cached ?? (await this.store.load(txn)), ddl: false, txnStartMicros: wallClockMicros() };
       if (cached !== undefined) this.store.armCheck(txn, cached);
       try {
         return await run(state);
@@ -252,6 +321,7 @@ export class Session implements SqlSession {
         await txn.rollback();
       }
     } catch (err) {
+      this.failTransactionBlock();
       throw toPgError(err);
     }
   }
@@ -279,6 +349,8 @@ export class Session implements SqlSession {
       await this.transactionStmt({ kind: "TRANS_STMT_COMMIT" });
       return out;
     } catch (err) {
+      // A parse error, too, fails the open transaction block (the statements were never run).
+      this.failTransactionBlock();
       if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
       throw toPgError(err);
     }
@@ -308,13 +380,9 @@ export class Session implements SqlSession {
       if (this.open?.aborted) throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
       const env = this.env(params);
       env.rowSink = sink;
-      try {
-        return await this.inTransaction_(stmt, params, env);
-      } catch (err) {
-        if (this.open !== null) this.open.aborted = true;
-        throw err;
-      }
+      return await this.inTransaction_(stmt, params, env);
     } catch (err) {
+      this.failTransactionBlock();
       if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
       throw toPgError(err);
     }
@@ -348,6 +416,7 @@ export class Session implements SqlSession {
       onlineIndexBuild: undefined,
       backend: this.backend,
       budget: null,
+      temp: this.temp,
       uniqueRowId: () => {
         // Time in ms, then 22 random-and-counter bits: unique across gateways without coordination.
         rowIdCounter = (rowIdCounter + 1) & 0x3ff;
@@ -370,8 +439,7 @@ export class Session implements SqlSession {
         case "VariableShowStmt":
           return this.showStmt(body);
         case "DiscardStmt":
-          this.settings.resetAll();
-          return ok("DISCARD ALL");
+          return await this.discard(body["target"] as string);
         case "DeallocateStmt":
           return ok("DEALLOCATE");
         case "ListenStmt":
@@ -421,11 +489,12 @@ export class Session implements SqlSession {
     if (nodeKind(stmt)[0] === "IndexStmt") env.onlineIndexBuild = null;
     for (let attempt = 0; ; attempt++) {
       const txn = new Txn(this.kv, { readOnly: this.settings.get("default_transaction_read_only") === "on" });
-      const state: TxnState = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n };
+      const state: TxnState = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: wallClockMicros() };
       try {
         const result = await this.withCatalog(state, env, stmt, false);
+        this.beforeCommit(state);
         await txn.commit();
-        if (state.ddl) this.store.publish(state.catalog);
+        this.afterCommit(state);
         const build = env.onlineIndexBuild;
         if (build !== null && build !== undefined) await buildIndexOnline({ kv: this.kv, store: this.store, ks: this.ks, budget }, build.tableId, build.indexId);
         return result;
@@ -465,6 +534,7 @@ export class Session implements SqlSession {
       const mark = txn.buffer.mark();
       const catalogBefore = state.catalog;
       const ddlBefore = state.ddl;
+      const tempBefore = state.temp;
       try {
         const result = await new StatementRunner(env, state).run(stmt);
         txn.guard = null;
@@ -486,14 +556,85 @@ export class Session implements SqlSession {
         txn.cancelPiggyback();
         state.catalog = catalogBefore;
         state.ddl = ddlBefore;
+        state.temp = tempBefore;
         // Inside an explicit transaction that already changed the schema, its own catalog is
         // authoritative; otherwise reload the catalog at the transaction's snapshot.
         if (attempt >= STALE_CATALOG_RETRIES_MAX || (explicit && state.ddl)) {
           throw new PgError("serialization_failure", "the schema changed concurrently", { hint: "retry the transaction" });
         }
-        state.catalog = await this.store.load(txn);
+        // The transaction's own temporary objects are not in storage: carry them over.
+        state.catalog = await this.store.load(txn, state.temp ? catalogBefore.tempDescriptors() : undefined);
       }
     }
+  }
+
+  /** ON COMMIT DELETE ROWS / DROP of temporary tables, applied to the transaction before it commits. */
+  private beforeCommit(state: TxnState): void {
+    // Sessions without such tables pay nothing (and do not touch a catalog not yet looked at).
+    if (!state.temp && !hasOnCommitActions(this.store.tempDescriptors())) return;
+    if (state.catalog === null) return;
+    const after = applyOnCommit(state.catalog, state.txn, this.ks);
+    if (after !== state.catalog) {
+      state.catalog = after;
+      state.temp = true;
+    }
+  }
+
+  /** After a commit: schema changes go to the shared cache, temporary objects stay the session's own. */
+  private afterCommit(state: TxnState): void {
+    if (state.ddl) this.store.publish(state.catalog);
+    if (state.temp) this.store.setTempDescriptors(state.catalog.tempDescriptors());
+  }
+
+  /**
+   * The session ended (its connection closed, its HTTP request is done): its temporary objects
+   * and their data go with it, and an open transaction is rolled back (nothing of it was stored).
+   */
+  close(): void {
+    const open = this.open;
+    this.open = null;
+    if (open !== null) void open.txn.rollback();
+    this.kv.local?.clear();
+    this.store.setTempDescriptors([]);
+    this.temp.release();
+  }
+
+  /** DISCARD ALL | TEMP | PLANS | SEQUENCES (connection poolers send DISCARD ALL between clients). */
+  private async discard(target: string): Promise<StatementResult> {
+    switch (target) {
+      case "DISCARD_ALL":
+        if (this.open !== null) throw new PgError("active_sql_transaction", "DISCARD ALL cannot run inside a transaction block");
+        this.settings.resetAll();
+        await this.discardTemp();
+        return ok("DISCARD ALL");
+      case "DISCARD_TEMP":
+        await this.discardTemp();
+        return ok("DISCARD TEMP");
+      case "DISCARD_SEQUENCES":
+        return ok("DISCARD SEQUENCES");
+      default:
+        return ok("DISCARD PLANS");
+    }
+  }
+
+  /**
+   * Drops every temporary object of the session (its pg_temp_N schema stays, as in Postgres).
+   * Inside a transaction block this is part of the transaction and undone by its rollback.
+   */
+  private async discardTemp(): Promise<void> {
+    const open = this.open;
+    if (open === null) {
+      this.kv.local?.clear();
+      this.store.setTempDescriptors(this.store.tempDescriptors().filter((d) => d.kind === "schema"));
+      return;
+    }
+    if (open.catalog === null) open.catalog = await this.store.load(open.txn);
+    const gone = open.catalog.tempDescriptors().filter((d) => d.kind !== "schema");
+    if (gone.length === 0) return;
+    const span = this.ks.tempSpan();
+    open.txn.deleteRange(span.start, span.end);
+    open.catalog = open.catalog.withChanges(open.catalog.version, [], gone.map((d) => d.id));
+    open.temp = true;
   }
 
   private beginOpen(opts: PgNode[] | undefined): void {
@@ -510,7 +651,7 @@ export class Session implements SqlSession {
       }
     }
     const txn = new Txn(this.kv, { readOnly });
-    this.open = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: BigInt(Date.now()) * 1000n, aborted: false, savepoints: [] };
+    this.open = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: wallClockMicros(), aborted: false, savepoints: [] };
   }
 
   private async transactionStmt(body: PgNode): Promise<StatementResult> {
@@ -530,12 +671,13 @@ export class Session implements SqlSession {
           return ok("ROLLBACK");
         }
         try {
+          this.beforeCommit(open);
           await open.txn.commit();
         } catch (err) {
           if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
           throw err;
         }
-        if (open.ddl) this.store.publish(open.catalog);
+        this.afterCommit(open);
         return ok("COMMIT");
       }
       case "TRANS_STMT_ROLLBACK":

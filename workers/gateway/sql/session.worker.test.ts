@@ -13,5 +13,12 @@ describe("engine in workerd", () => {
     const r = await s.execute("SELECT a.id, sum(a.n), count(b.id), string_agg(b.note, ',' ORDER BY b.note) FROM a JOIN b ON b.a_id = a.id GROUP BY a.id ORDER BY a.id");
     expect(r[0]!.rows).toEqual([["1", "3.00", "2", "x,y"], ["2", "2.25", "1", "z"]]);
     await expect(s.execute("INSERT INTO b (a_id) VALUES (9)")).rejects.toMatchObject({ code: "23503" });
+    // Temporary tables live in the session's memory (kv/local-range.ts) and end with it.
+    await s.execute("CREATE TEMP TABLE scratch (id SERIAL PRIMARY KEY, v TEXT) ON COMMIT PRESERVE ROWS");
+    await s.execute("INSERT INTO scratch (v) SELECT note FROM b");
+    expect((await s.execute("SELECT count(*), max(id) FROM scratch"))[0]!.rows).toEqual([["3", "3"]]);
+    s.close?.();
+    const again = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: 3 });
+    await expect(again.execute("SELECT * FROM scratch")).rejects.toMatchObject({ code: "42P01" });
   });
 });

@@ -22,7 +22,7 @@ import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
 import { compareDatums } from "./types/compare.ts";
 import type { ExecContext } from "./exec/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
-import { createTableFromColumns, type DdlChange } from "./exec/ddl-create-table.ts";
+import { createTableFromColumns, type DdlChange, type DdlEnv } from "./exec/ddl-create-table.ts";
 import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
 import { commentOn } from "./exec/ddl-comment.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
@@ -43,6 +43,8 @@ import { formatType, isKnownTypeOid, isRegType, Oid, type SqlType, typeFromOid, 
 import { regCatalog } from "./bind/reg-catalog.ts";
 import { formatReg, type RegCatalog } from "./types/reg-text.ts";
 import { refuseCopyOutsideWire } from "./bind/copy-statement.ts";
+import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
+import { isTempId } from "../catalog/descriptors.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -52,6 +54,8 @@ export interface TxnState {
   ddl: boolean;
   /** now() / current_timestamp: the transaction's start, microseconds since 1970. */
   txnStartMicros: bigint;
+  /** The transaction changed the session's temporary objects: keep its catalog's ones after commit. */
+  temp?: boolean;
 }
 
 export interface StatementEnv {
@@ -73,6 +77,8 @@ export interface StatementEnv {
   onlineIndexBuild: { tableId: number; indexId: number } | null | undefined;
   /** The running statement's budget (deadline, cancel, yielding); null when only describing. */
   budget: StatementBudget | null;
+  /** The session's temporary schema and object ids (CREATE TEMP …). */
+  temp: DdlEnv["temp"];
 }
 
 function field(c: OutputColumn): FieldDescription {
@@ -302,6 +308,11 @@ export class StatementRunner {
     const [kind, stmt] = nodeKind(n);
     switch (kind) {
       case "SelectStmt":
+        // SELECT … INTO t is CREATE TABLE t AS SELECT … (Postgres turns one into the other too).
+        if (stmt["intoClause"] !== undefined) {
+          const { intoClause, ...select } = stmt;
+          return this.createTableAs({ objtype: "OBJECT_TABLE", into: intoClause, query: { SelectStmt: select } }, "SELECT");
+        }
         return this.collect(bindQuery(this.binder, n, null));
       case "InsertStmt":
       case "UpdateStmt":
@@ -332,7 +343,10 @@ export class StatementRunner {
   }
 
   private async dml(kind: string, stmt: PgNode): Promise<StatementResult> {
-    if (this.state.txn.readOnly) throw new PgError("read_only_sql_transaction", `cannot execute ${kind.replace("Stmt", "").toUpperCase()} in a read-only transaction`);
+    // A read-only transaction may still write the session's temporary tables, as in Postgres.
+    const writable = (t: TableDesc): void => {
+      if (this.state.txn.readOnly && !isTempId(t.id)) throw new PgError("read_only_sql_transaction", `cannot execute ${kind.replace("Stmt", "").toUpperCase()} in a read-only transaction`);
+    };
     // WITH queries of a data-modifying statement are visible to it (read-only WITH queries only).
     if (stmt["withClause"] !== undefined) bindWith(this.binder, stmt["withClause"] as PgNode, null);
     let res: DmlResult;
@@ -340,16 +354,19 @@ export class StatementRunner {
     let command: string;
     if (kind === "InsertStmt") {
       const ins = bindInsert(this.binder, stmt);
+      writable(ins.table);
       returning = ins.returning;
       command = "INSERT";
       res = await runInsert(ins, bindTableRules(this.binder, ins.table), this.ctx);
     } else if (kind === "UpdateStmt") {
       const up = bindUpdate(this.binder, stmt);
+      writable(up.table);
       returning = up.returning;
       command = "UPDATE";
       res = await runUpdate(up, bindTableRules(this.binder, up.table), this.ctx);
     } else {
       const del = bindDelete(this.binder, stmt);
+      writable(del.table);
       returning = del.returning;
       command = "DELETE";
       res = await runDelete(del, bindTableRules(this.binder, del.table), this.ctx);
@@ -429,6 +446,7 @@ export class StatementRunner {
       catalog: this.state.catalog,
       searchPath: this.env.settings.searchPath(),
       allocateId: () => this.env.store.allocateId(this.state.txn),
+      temp: this.env.temp,
       ctx: this.ctx,
       checkRows: async (t, check, name) => {
         const scope = new Scope(tableScope(t, t.name, 0, null), null);
@@ -457,17 +475,16 @@ export class StatementRunner {
   }
 
   /** CREATE TABLE … AS SELECT: the table is created in this transaction, then filled from the query. */
-  private async createTableAs(stmt: PgNode): Promise<StatementResult> {
+  private async createTableAs(stmt: PgNode, command = "CREATE TABLE AS"): Promise<StatementResult> {
     if (stmt["objtype"] !== "OBJECT_TABLE") throw new PgError("feature_not_supported", "CREATE MATERIALIZED VIEW is not supported");
     const into = stmt["into"] as PgNode;
     const rv = into["rel"] as PgNode;
-    const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
     const colNames = ((into["colNames"] as PgNode[] | undefined) ?? []).map((c) => (c["String"] as PgNode)["sval"] as string);
     const rel = bindQuery(this.binder, stmt["query"] as PgNode, null);
     const cols = rel.cols.map((c, i) => ({ name: colNames[i] ?? c.name, type: c.type }));
-    const created = await this.applyDdl(async (env) => createTableFromColumns(env, names, cols, stmt["if_not_exists"] === true));
+    const created = await this.applyDdl(async (env) => createTableFromColumns(env, rv, cols, stmt["if_not_exists"] === true, into["onCommit"] as string | undefined));
     const table = (created as DdlChange & { table: TableDesc | null }).table;
-    if (table === null) return { command: "CREATE TABLE AS", rowCount: 0, fields: [], rows: [] };
+    if (table === null) return { command, rowCount: 0, fields: [], rows: [] };
     const fresh = this.state.catalog.table(table.id);
     const writer = new TableWriter(this.ctx, fresh, bindTableRules(this.newBinder(), fresh));
     let count = 0;
@@ -482,21 +499,32 @@ export class StatementRunner {
     return { command: "SELECT", rowCount: count, fields: [], rows: [] };
   }
 
-  /** Runs one schema change: catalog version check, descriptor writes, version bump, new snapshot. */
+  /**
+   * Runs one schema change: catalog version check, descriptor writes, version bump, new snapshot.
+   * Temporary objects are the session's own: their descriptors are never written and do not move
+   * the catalog version (other sessions have nothing to reload); only the snapshot changes.
+   */
   private async applyDdl(make: (env: DdlExecEnv) => Promise<DdlChange>): Promise<DdlChange> {
     if (this.state.txn.readOnly) throw new PgError("read_only_sql_transaction", "cannot execute DDL in a read-only transaction");
     const store = this.env.store;
-    const version = Number(decodeU64(await this.state.txn.get(this.env.ks.versionKey())));
-    if (version !== this.state.catalog.version) throw new StaleCatalog(version);
     const change = await make(this.ddlEnv());
-    if (change.changed.length > 0 || change.removed.length > 0) {
-      for (const d of change.changed) store.writeDescriptor(this.state.txn, d);
-      for (const id of change.removed) store.deleteDescriptor(this.state.txn, id);
-      const next = this.state.catalog.version + 1;
+    const stored = change.changed.filter((d) => !isTempId(d.id));
+    const storedRemoved = change.removed.filter((id) => !isTempId(id));
+    let next = this.state.catalog.version;
+    if (stored.length > 0 || storedRemoved.length > 0) {
+      // The change was made from this snapshot of the catalog: it must still be the current one
+      // (read at the transaction's snapshot, after what `make` read; a concurrent schema change
+      // also conflicts at commit through the version key written below).
+      const version = Number(decodeU64(await this.state.txn.get(this.env.ks.versionKey())));
+      if (version !== this.state.catalog.version) throw new StaleCatalog(version);
+      for (const d of stored) store.writeDescriptor(this.state.txn, d);
+      for (const id of storedRemoved) store.deleteDescriptor(this.state.txn, id);
+      next = this.state.catalog.version + 1;
       store.writeVersion(this.state.txn, next);
-      this.state.catalog = this.state.catalog.withChanges(next, change.changed, change.removed);
       this.state.ddl = true;
     }
+    if (stored.length < change.changed.length || storedRemoved.length < change.removed.length) this.state.temp = true;
+    if (change.changed.length > 0 || change.removed.length > 0) this.state.catalog = this.state.catalog.withChanges(next, change.changed, change.removed);
     return change;
   }
 

@@ -124,6 +124,7 @@ export class Txn {
     } finally {
       guard?.resume();
     }
+    // A read answered only from session memory (temporary tables) takes no snapshot: null stays null.
     if (this.readTs === null) this.readTs = r.readTs;
     for (let i = 0; i < extra.length; i++) {
       const res = r.results[ops.length + i]!;
@@ -225,9 +226,10 @@ export class Txn {
     }
   }
 
-  private checkWritable(): void {
+  /** Writes `key` (or the range from it): a read-only transaction may write only the session's own memory (temporary tables). */
+  private checkWritable(key: Uint8Array): void {
     this.checkOpen();
-    if (this.readOnly) throw new PgError("read_only_sql_transaction", "cannot execute a write in a read-only transaction");
+    if (this.readOnly && this.kv.local?.owns(key) !== true) throw new PgError("read_only_sql_transaction", "cannot execute a write in a read-only transaction");
   }
 
   /** The transaction size bounds (txn/limits.ts), checked before a write that would cross them. */
@@ -246,19 +248,19 @@ export class Txn {
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
-    this.checkWritable();
+    this.checkWritable(key);
     this.checkSize(key, value);
     this.buffer.set(key, value);
   }
 
   del(key: Uint8Array): void {
-    this.checkWritable();
+    this.checkWritable(key);
     this.checkSize(key, null);
     this.buffer.set(key, null);
   }
 
   deleteRange(start: Uint8Array, end: Uint8Array): void {
-    this.checkWritable();
+    this.checkWritable(start);
     this.checkSize(null, null);
     this.buffer.deleteRange(start, end);
   }
@@ -268,7 +270,7 @@ export class Txn {
    * the storage node records it with the commit and deletes the versions in the background.
    */
   clearRange(start: Uint8Array, end: Uint8Array): void {
-    this.checkWritable();
+    this.checkWritable(start);
     this.checkSize(null, null);
     this.buffer.clearRange(start, end);
   }

@@ -3,8 +3,8 @@
 // tests, pg_get_*def, object names and comments, sizes, privileges, and advisory-lock stand-ins.
 // Each closure keeps the binder's snapshot, the same one the statement executes against.
 import { PgError } from "../../../../common/errors.ts";
-import type { Descriptor, ViewDesc } from "../../catalog/descriptors.ts";
-import { descIdOfOid, indexOfOid, indexOid, relationOid } from "../../catalog/oids.ts";
+import { type Descriptor, isTemp, type ViewDesc } from "../../catalog/descriptors.ts";
+import { descIdOfOid, indexOfOid, indexOid, namespaceOid, relationOid } from "../../catalog/oids.ts";
 import type { Datum } from "../types/datum.ts";
 import { arrayOf, formatType, isKnownTypeOid, Oid, typeFromOid, Types } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
@@ -91,6 +91,8 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_ts_config_is_visible":
       // Only built-in objects exist, all in pg_catalog.
       return callExpr(name, Types.bool, [oidArg(0)], () => true);
+    case "pg_my_temp_schema":
+      return callExpr(name, Types.oid, [], () => (b.catalog.tempSchema === undefined ? 0 : namespaceOid(b.catalog.tempSchema.id)), false);
     case "format_type":
       return callExpr(name, Types.text, [oidArg(0), coerce(b, args[1] ?? { kind: "const", type: Types.int4, value: null }, Types.int4)], ([oid, mod]) =>
         oid === null ? null : isKnownTypeOid(Number(oid)) ? formatType(typeFromOid(Number(oid), mod === null ? -1 : (mod as number))) : "???", false);
@@ -101,8 +103,14 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_char_to_encoding":
       return callExpr(name, Types.int4, [coerce(b, args[0]!, Types.name)], ([e]) => (String(e).toUpperCase().replace("-", "") === "UTF8" ? UTF8_ENCODING : -1));
     case "current_schemas":
-      return callExpr(name, arrayOf(Types.name), [coerce(b, args[0]!, Types.bool)], ([implicit]) =>
-        [...(implicit ? ["pg_catalog"] : []), ...b.searchPath.filter((s) => b.catalog.schema(s) !== undefined)]);
+      // The temporary schema (when the session has one) and pg_catalog are searched first unless
+      // search_path names them; current_schemas(true) lists them too.
+      return callExpr(name, arrayOf(Types.name), [coerce(b, args[0]!, Types.bool)], ([implicit]) => {
+        const explicit = b.searchPath.map((n) => b.catalog.schema(n)?.name).filter((n): n is string => n !== undefined);
+        if (implicit !== true) return explicit;
+        const temp = b.catalog.tempSchema?.name;
+        return [...(temp !== undefined && !explicit.includes(temp) ? [temp] : []), ...(explicit.includes("pg_catalog") ? [] : ["pg_catalog"]), ...explicit];
+      });
     case "pg_get_expr":
       // pg_attrdef.adbin, pg_constraint.conbin, … already hold the printed expression.
       return callExpr(name, Types.text, [coerce(b, args[0]!, Types.text), ...args.slice(1, 2).map((a) => coerce(b, a, Types.oid))], ([e]) => e ?? null);
@@ -169,7 +177,8 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         if (col === undefined) throw new PgError("undefined_column", `column "${cn as string}" of relation "${t.name}" does not exist`);
         for (const d of b.catalog.descriptors()) {
           if (d.kind === "sequence" && d.ownedBy?.[0] === t.id && d.ownedBy[1] === col.id) {
-            return `${quoteIdent(b.catalog.get(d.schemaId)?.name ?? "public")}.${quoteIdent(d.name)}`;
+            // Postgres names the session's own temporary schema pg_temp here.
+            return `${isTemp(d) ? "pg_temp" : quoteIdent(b.catalog.get(d.schemaId)?.name ?? "public")}.${quoteIdent(d.name)}`;
           }
         }
         return null;

@@ -296,9 +296,23 @@ function bindFrom(b: Binder, items: PgNode[], outer: Scope | null): FromItem {
   return acc;
 }
 
+/**
+ * A FROM item evaluated per row of the items before it: LATERAL, or a function call whose
+ * arguments name columns (Postgres makes function calls in FROM lateral without the keyword).
+ */
 function isLateral(item: PgNode): boolean {
   const [k, body] = nodeKind(item);
-  return (k === "RangeSubselect" || k === "RangeFunction") && body["lateral"] === true;
+  if (k === "RangeFunction") return body["lateral"] === true || namesColumns(body["functions"]);
+  return k === "RangeSubselect" && body["lateral"] === true;
+}
+
+function namesColumns(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(namesColumns);
+  if (node === null || typeof node !== "object") return false;
+  if ("ColumnRef" in node) return true;
+  // A subquery's own columns are its business.
+  if ("SubLink" in node) return false;
+  return Object.values(node as PgNode).some(namesColumns);
 }
 
 function crossJoin(l: FromItem, r: FromItem, lateral: boolean): FromItem {
@@ -373,9 +387,17 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
       const alias = aliasOf(node);
       const fnList = ((node["functions"] as PgNode[])[0]!["List"] as PgNode)["items"] as PgNode[];
       const call = (fnList[0]!["FuncCall"] as PgNode | undefined);
-      if (call === undefined) throw new PgError("feature_not_supported", "only function calls are supported in FROM");
-      const name = stringList(call["funcname"] as PgNode[]).pop()!.toLowerCase();
-      const scope = new Scope([], node["lateral"] === true ? lateralScope : outer);
+      const scope = new Scope([], isLateral(item) ? lateralScope : outer);
+      const name = call === undefined ? null : stringList(call["funcname"] as PgNode[]).pop()!.toLowerCase();
+      if (call === undefined || name === null || !SET_RETURNING.has(name)) {
+        // A function returning one value (now(), upper('a'), current_date) is a one-row table
+        // whose column is named by the alias, else by the function, as in Postgres.
+        const e = bindExpr(b, fnList[0]!, ctxFor(scope, "FROM"));
+        const fnName = targetName(fnList[0]!, e);
+        const colName = alias.cols[0] ?? alias.name ?? fnName;
+        const rel: Rel = { kind: "values", cols: [outCol(colName, e.type)], rows: [[e]] };
+        return { rel, cols: scopeOf(rel, alias.name ?? fnName, 0, alias.cols.length ? alias.cols : undefined) };
+      }
       const args = ((call["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(scope, "FROM")));
       let rel = bindSrf(b, name, args, alias.cols[0] ?? alias.name ?? name);
       if (node["ordinality"] === true) {

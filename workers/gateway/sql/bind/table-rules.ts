@@ -1,6 +1,8 @@
 // The per-table expressions every write evaluates: column defaults and CHECK constraints, bound
 // from the descriptors' stored ASTs against the table's own columns.
-import type { TableDesc } from "../../catalog/descriptors.ts";
+import { PG_TEMP_ALIAS } from "../../catalog/catalog.ts";
+import { isTemp, type TableDesc } from "../../catalog/descriptors.ts";
+import type { PgNode } from "../parse/ast.ts";
 import { typeFromOid } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
 import type { Expr } from "./bound.ts";
@@ -14,10 +16,27 @@ export interface TableRules {
   checks: Array<{ name: string; expr: Expr }>;
 }
 
+/**
+ * A serial column's default names its sequence without a schema (`nextval('t_id_seq')`), resolved
+ * when it runs. Postgres binds the sequence itself; here the name is qualified with the schema the
+ * table owns it in, so a temporary sequence of the same name (searched first) cannot stand in.
+ */
+function ownSequenceQualified(b: Binder, t: TableDesc, columnId: number, expr: PgNode): PgNode {
+  const call = expr["FuncCall"] as PgNode | undefined;
+  const fname = (call?.["funcname"] as Array<{ String?: { sval?: string } }> | undefined)?.map((n) => n.String?.sval).join(".");
+  const arg = ((call?.["args"] as PgNode[] | undefined)?.[0]?.["A_Const"] as PgNode | undefined)?.["sval"] as { sval?: string } | undefined;
+  if (fname !== "nextval" || arg?.sval === undefined || arg.sval.includes(".")) return expr;
+  const seq = b.catalog.relationIn(t.schemaId, arg.sval);
+  if (seq?.kind !== "sequence" || seq.ownedBy?.[0] !== t.id || seq.ownedBy[1] !== columnId) return expr;
+  const schema = isTemp(seq) ? PG_TEMP_ALIAS : b.catalog.get(t.schemaId)?.name;
+  if (schema === undefined) return expr;
+  return { FuncCall: { ...call, args: [{ A_Const: { sval: { sval: `${schema}.${arg.sval}` } } }] } };
+}
+
 export function bindTableRules(b: Binder, t: TableDesc): TableRules {
   const empty = new Scope([], null);
   const defaults = t.columns.map((c) =>
-    c.defaultExpr === null ? null : coerce(b, bindExpr(b, c.defaultExpr, ctxFor(empty, "DEFAULT expressions")), typeFromOid(c.type.oid, c.type.typmod)),
+    c.defaultExpr === null ? null : coerce(b, bindExpr(b, ownSequenceQualified(b, t, c.id, c.defaultExpr), ctxFor(empty, "DEFAULT expressions")), typeFromOid(c.type.oid, c.type.typmod)),
   );
   const scope = new Scope(tableScope(t, t.name, 0, null), null);
   const checks = t.checks.map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr, ctxFor(scope, "check constraints")), "CHECK") }));

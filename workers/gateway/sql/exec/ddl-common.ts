@@ -1,6 +1,6 @@
 // Small helpers the schema-change modules share: name lookups and descriptor version bumps.
 import { PgError } from "../../../../common/errors.ts";
-import type { Descriptor, TableDesc } from "../../catalog/descriptors.ts";
+import { type Descriptor, isTempId, type SequenceDesc, type TableDesc } from "../../catalog/descriptors.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import type { DdlEnv } from "./ddl-create-table.ts";
 
@@ -26,4 +26,13 @@ export function tableByName(env: DdlEnv, names: string[], missingOk: boolean): T
   }
   if (d.kind !== "table") throw new PgError("wrong_object_type", `"${d.name}" is not a table`);
   return d;
+}
+
+/**
+ * A new data id for a table or sequence whose data moves to a fresh span (TRUNCATE, ADD PRIMARY
+ * KEY): a temporary object's comes from the session's temporary ids, so its data stays in session
+ * memory (kv/local-range.ts serves only that id range).
+ */
+export async function newDataId(env: DdlEnv, d: TableDesc | SequenceDesc): Promise<number> {
+  return isTempId(d.id) ? env.temp.allocateId() : env.allocateId();
 }

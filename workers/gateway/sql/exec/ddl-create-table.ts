@@ -3,8 +3,8 @@
 // primary key gets a hidden `rowid` column as its key.
 import { quoteIdent } from "../functions/string-functions.ts";
 import { PgError } from "../../../../common/errors.ts";
-import type { Catalog } from "../../catalog/catalog.ts";
-import type { ColumnDesc, ForeignKeyDesc, FkAction, IndexDesc, SequenceDesc, TableDesc } from "../../catalog/descriptors.ts";
+import { type Catalog, PG_TEMP_ALIAS } from "../../catalog/catalog.ts";
+import { type ColumnDesc, type ForeignKeyDesc, type FkAction, type IndexDesc, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, TEMP_SCHEMA_ID } from "../../catalog/descriptors.ts";
 import { bindTypeName } from "../bind/expr.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Oid, type SqlType, Types } from "../types/type.ts";
@@ -13,6 +13,59 @@ export interface DdlEnv {
   catalog: Catalog;
   searchPath: readonly string[];
   allocateId(): Promise<number>;
+  /** The session's temporary schema and ids (sql/temp-objects.ts). */
+  temp: {
+    schema(catalog: Catalog): { schema: SchemaDesc; created: boolean };
+    allocateId(): number;
+  };
+}
+
+/** Where a new relation goes: its schema, whether it is temporary, and how its ids are made. */
+export interface CreationTarget {
+  schema: SchemaDesc;
+  temp: boolean;
+  /** The session's pg_temp_N schema when this creation makes it (it belongs in the change). */
+  newSchemas: SchemaDesc[];
+  allocateId(): Promise<number>;
+}
+
+/**
+ * The schema of a new relation named by `rv` (a RangeVar), as Postgres decides it: CREATE TEMP
+ * goes to the session's temporary schema (42P16 if another schema is named); an unqualified name
+ * goes to the first schema of search_path, which may be pg_temp; `pg_temp.x` is temporary too.
+ */
+export function creationTarget(env: DdlEnv, rv: PgNode, forceTemp = false): CreationTarget {
+  const schemaName = rv["schemaname"] as string | undefined;
+  const tempSchema = env.catalog.tempSchema;
+  const namesTemp = (n: string | undefined): boolean => n === PG_TEMP_ALIAS || (tempSchema !== undefined && n === tempSchema.name);
+  let temp = forceTemp || rv["relpersistence"] === "t";
+  if (temp && schemaName !== undefined && !namesTemp(schemaName)) {
+    throw new PgError("invalid_table_definition", "cannot create temporary relation in non-temporary schema");
+  }
+  if (!temp) {
+    if (schemaName !== undefined) temp = namesTemp(schemaName);
+    else {
+      // The first search_path entry that is pg_temp or an existing schema decides.
+      const first = env.searchPath.find((n) => namesTemp(n) || env.catalog.schema(n) !== undefined);
+      temp = first !== undefined && namesTemp(first);
+    }
+  }
+  if (temp) {
+    const { schema, created } = env.temp.schema(env.catalog);
+    return { schema, temp: true, newSchemas: created ? [schema] : [], allocateId: async () => env.temp.allocateId() };
+  }
+  const names = schemaName !== undefined ? [schemaName, rv["relname"] as string] : [rv["relname"] as string];
+  const schema = env.catalog.creationSchema(names, env.searchPath);
+  return { schema, temp: false, newSchemas: [], allocateId: () => env.allocateId() };
+}
+
+/** ON COMMIT of CREATE TABLE (parser enum), checked against the table's persistence. */
+function onCommitOf(oncommit: string | undefined, temp: boolean): TableDesc["onCommit"] {
+  if (oncommit === undefined || oncommit === "ONCOMMIT_NOOP") return undefined;
+  if (!temp) throw new PgError("invalid_table_definition", "ON COMMIT can only be used on temporary tables");
+  if (oncommit === "ONCOMMIT_DELETE_ROWS") return "delete";
+  if (oncommit === "ONCOMMIT_DROP") return "drop";
+  return undefined;
 }
 
 export interface DdlChange {
@@ -26,6 +79,14 @@ export interface DdlChange {
 /** nextval('schema.seq'): schema-qualified, so the default finds its sequence whatever the search path. */
 export function nextvalAst(seqName: string): PgNode {
   return { FuncCall: { funcname: [{ String: { sval: "nextval" } }], args: [{ A_Const: { sval: { sval: seqName } } }], funcformat: "COERCE_EXPLICIT_CALL" } };
+}
+
+/**
+ * The name a serial or identity column's default gives its own sequence: qualified with the
+ * table's schema, or with pg_temp for a temporary table (its pg_temp_N number is the session's).
+ */
+function ownSequenceName(target: CreationTarget, seqName: string): string {
+  return `${quoteIdent(target.temp ? PG_TEMP_ALIAS : target.schema.name)}.${quoteIdent(seqName)}`;
 }
 
 export function newSequence(id: number, schemaId: number, name: string, type: SqlType, ownedBy: [number, number] | null, opts: PgNode[] = []): SequenceDesc {
@@ -102,6 +163,10 @@ export function resolveFk(env: DdlEnv, table: TableDesc, fk: PendingFk, selfRef:
   const parent = selfRef && fk.refNames[fk.refNames.length - 1] === table.name ? table : env.catalog.resolveRelation(fk.refNames, env.searchPath);
   if (parent === undefined) throw new PgError("undefined_table", `relation "${fk.refNames.join(".")}" does not exist`);
   if (parent.kind !== "table") throw new PgError("wrong_object_type", `referenced relation "${parent.name}" is not a table`);
+  // A stored table may never depend on one session's temporary table, nor the other way round.
+  if (isTempId(table.id) !== isTempId(parent.id)) {
+    throw new PgError("invalid_table_definition", isTempId(table.id) ? "constraints on temporary tables may reference only temporary tables" : "constraints on permanent tables may reference only permanent tables");
+  }
   const colIds = fk.cols.map((n) => {
     const c = table.columns.find((x) => x.name === n);
     if (c === undefined) throw new PgError("undefined_column", `column "${n}" referenced in foreign key constraint does not exist`);
@@ -148,15 +213,16 @@ function pendingFk(c: PgNode, cols: string[]): PendingFk {
 export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange> {
   const rv = stmt["relation"] as PgNode;
   const name = rv["relname"] as string;
-  const names = rv["schemaname"] ? [rv["schemaname"] as string, name] : [name];
-  const schema = env.catalog.creationSchema(names, env.searchPath);
+  const target = creationTarget(env, rv);
+  const schema = target.schema;
+  const onCommit = onCommitOf(stmt["oncommit"] as string | undefined, target.temp);
   const existing = env.catalog.relationIn(schema.id, name);
   if (existing !== undefined) {
     if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE TABLE" };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   if (stmt["inhRelations"] !== undefined) throw new PgError("feature_not_supported", "table inheritance is not supported");
-  const id = await env.allocateId();
+  const id = await target.allocateId();
   const columns: ColumnDesc[] = [];
   const sequences: SequenceDesc[] = [];
   let pkCols: string[] | null = null;
@@ -178,8 +244,8 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
       if (type.elem !== undefined) col.type = { oid: type.oid, typmod: type.typmod };
       if (serialKind !== undefined) {
         const seqName = `${name}_${colname}_seq`;
-        sequences.push(newSequence(await env.allocateId(), schema.id, seqName, serialKind, [id, col.id]));
-        col.defaultExpr = nextvalAst(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`);
+        sequences.push(newSequence(await target.allocateId(), schema.id, seqName, serialKind, [id, col.id]));
+        col.defaultExpr = nextvalAst(ownSequenceName(target, seqName));
         col.nullable = false;
       }
       for (const cn of (body["constraints"] as PgNode[] | undefined) ?? []) {
@@ -209,8 +275,8 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
             break;
           case "CONSTR_IDENTITY": {
             const seqName = `${name}_${colname}_seq`;
-            sequences.push(newSequence(await env.allocateId(), schema.id, seqName, type, [id, col.id], (c["options"] as PgNode[] | undefined) ?? []));
-            col.defaultExpr = nextvalAst(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`);
+            sequences.push(newSequence(await target.allocateId(), schema.id, seqName, type, [id, col.id], (c["options"] as PgNode[] | undefined) ?? []));
+            col.defaultExpr = nextvalAst(ownSequenceName(target, seqName));
             col.nullable = false;
             col.identity = c["generated_when"] === "a" ? "a" : "d";
             break;
@@ -290,18 +356,25 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
     pkeyName,
     options: {},
   };
+  if (onCommit !== undefined) table.onCommit = onCommit;
   table.foreignKeys = fks.map((fk) => resolveFk(env, table, fk, true));
   for (const o of (stmt["options"] as PgNode[] | undefined) ?? []) {
     const d = o["DefElem"] as PgNode;
     table.options[d["defname"] as string] = optInt(d["arg"] as PgNode | undefined);
   }
-  return { changed: [table, ...sequences], removed: [], tag: "CREATE TABLE" };
+  return { changed: [...target.newSchemas, table, ...sequences], removed: [], tag: "CREATE TABLE" };
 }
 
-/** CREATE TABLE … AS: a table (with a hidden row id) whose columns are a query's output columns. */
-export async function createTableFromColumns(env: DdlEnv, names: string[], cols: Array<{ name: string; type: SqlType }>, ifNotExists: boolean): Promise<DdlChange & { table: TableDesc | null }> {
-  const name = names[names.length - 1]!;
-  const schema = env.catalog.creationSchema(names, env.searchPath);
+/**
+ * CREATE TABLE … AS / SELECT … INTO: a table (with a hidden row id) whose columns are a query's
+ * output columns. `rv` is the new table's RangeVar (its persistence says TEMP), `oncommit` the
+ * parser's ON COMMIT value.
+ */
+export async function createTableFromColumns(env: DdlEnv, rv: PgNode, cols: Array<{ name: string; type: SqlType }>, ifNotExists: boolean, oncommit?: string): Promise<DdlChange & { table: TableDesc | null }> {
+  const name = rv["relname"] as string;
+  const target = creationTarget(env, rv);
+  const schema = target.schema;
+  const onCommit = onCommitOf(oncommit, target.temp);
   if (env.catalog.relationIn(schema.id, name) !== undefined) {
     if (ifNotExists) return { changed: [], removed: [], tag: "CREATE TABLE AS", table: null };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
@@ -316,7 +389,7 @@ export async function createTableFromColumns(env: DdlEnv, names: string[], cols:
   const rowid: ColumnDesc = { id: columns.length + 1, name: "rowid", type: { oid: Oid.int8, typmod: -1 }, nullable: false, defaultExpr: null, hidden: true, identity: "" };
   const table: TableDesc = {
     kind: "table",
-    id: await env.allocateId(),
+    id: await target.allocateId(),
     name,
     schemaId: schema.id,
     version: 1,
@@ -330,5 +403,11 @@ export async function createTableFromColumns(env: DdlEnv, names: string[], cols:
     pkeyName: "",
     options: {},
   };
-  return { changed: [table], removed: [], tag: "CREATE TABLE AS", table };
+  if (onCommit !== undefined) table.onCommit = onCommit;
+  return { changed: [...target.newSchemas, table], removed: [], tag: "CREATE TABLE AS", table };
+}
+
+/** True for the session's temporary schema (its objects are temporary). */
+export function isTempSchema(s: SchemaDesc): boolean {
+  return s.id === TEMP_SCHEMA_ID;
 }

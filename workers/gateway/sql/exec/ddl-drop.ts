@@ -21,7 +21,7 @@ import { dataIdOf, type Descriptor, type IndexDesc, type SequenceDesc, type Tabl
 import { prefixEnd } from "../../kv/bytes.ts";
 import type { PgNode } from "../parse/ast.ts";
 import type { ExecContext } from "./context.ts";
-import { bump, objNames, tableByName } from "./ddl-common.ts";
+import { bump, newDataId, objNames, tableByName } from "./ddl-common.ts";
 import type { DdlChange } from "./ddl-create-table.ts";
 import type { DdlExecEnv } from "./ddl.ts";
 
@@ -164,12 +164,12 @@ export async function truncate(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange
   const changed: DdlChange["changed"] = [];
   for (const t of targets.values()) {
     clearTableData(t, env.ctx);
-    changed.push({ ...bump(t), dataId: await env.allocateId() });
+    changed.push({ ...bump(t), dataId: await newDataId(env, t) });
     if (!restartIdentity) continue;
     for (const s of env.catalog.descriptors()) {
       if (s.kind !== "sequence" || s.ownedBy?.[0] !== t.id) continue;
       clearSequenceData(s, env.ctx);
-      changed.push({ ...bump(s), dataId: await env.allocateId() });
+      changed.push({ ...bump(s), dataId: await newDataId(env, s) });
     }
   }
   return { changed, removed: [], tag: "TRUNCATE TABLE" };

@@ -3,13 +3,13 @@
 // descriptors it changes; the session writes them with the catalog version bump in the same
 // transaction.
 import { PgError } from "../../../../common/errors.ts";
-import type { Descriptor, IndexDesc, SchemaDesc, SequenceDesc, TableDesc, ViewDesc } from "../../catalog/descriptors.ts";
+import { type Descriptor, type IndexDesc, isTemp, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, type ViewDesc } from "../../catalog/descriptors.ts";
 import { bindTypeName } from "../bind/expr.ts";
 import { stringList, type PgNode } from "../parse/ast.ts";
 import { Oid, Types } from "../types/type.ts";
 import type { ExecContext } from "./context.ts";
-import { bump, tableByName } from "./ddl-common.ts";
-import { applySequenceOptions, createTable, type DdlChange, type DdlEnv, newSequence, nextvalAst, resolveFk } from "./ddl-create-table.ts";
+import { bump, newDataId, tableByName } from "./ddl-common.ts";
+import { applySequenceOptions, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, nextvalAst, resolveFk } from "./ddl-create-table.ts";
 import { clearIndexData, clearTableData, dropObjects, truncate } from "./ddl-drop.ts";
 import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
@@ -103,6 +103,8 @@ export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false)
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   const ix: IndexDesc = { id: table.nextIndexId, name, unique, primary: false, columns: cols.map((c) => ({ columnId: c.columnId, desc: c.desc })) };
+  // A temporary table's rows are in session memory and bounded: it is indexed in this transaction.
+  if (isTemp(table)) online = false;
   if (online) ix.state = "write-only";
   const next: TableDesc = { ...bump(table), indexes: [...table.indexes, ix], nextIndexId: table.nextIndexId + 1 };
   if (online) return { changed: [next], removed: [], tag: "CREATE INDEX", built: { tableId: table.id, indexId: ix.id } };
@@ -110,40 +112,54 @@ export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false)
   return { changed: [next], removed: [], tag: "CREATE INDEX" };
 }
 
+/** True when `query` names a temporary relation (a view over one is temporary itself, as in Postgres). */
+function readsTempRelation(env: DdlEnv, query: unknown): boolean {
+  if (env.catalog.tempSchema === undefined || query === null || typeof query !== "object") return false;
+  if (Array.isArray(query)) return query.some((q) => readsTempRelation(env, q));
+  const o = query as PgNode;
+  const rv = o["RangeVar"] as PgNode | undefined;
+  if (rv !== undefined) {
+    const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
+    const d = env.catalog.resolveRelation(names, env.searchPath);
+    if (d !== undefined && isTemp(d)) return true;
+  }
+  return Object.values(o).some((v) => readsTempRelation(env, v));
+}
+
 export async function createView(env: DdlExecEnv, stmt: PgNode, validate: (q: PgNode) => void): Promise<DdlChange> {
   const rv = stmt["view"] as PgNode;
   const name = rv["relname"] as string;
-  const names = rv["schemaname"] ? [rv["schemaname"] as string, name] : [name];
-  const schema = env.catalog.creationSchema(names, env.searchPath);
-  const existing = env.catalog.relationIn(schema.id, name);
   const query = stmt["query"] as PgNode;
   validate(query);
+  const target = creationTarget(env, rv, readsTempRelation(env, query));
+  const schema = target.schema;
+  const existing = env.catalog.relationIn(schema.id, name);
   if (existing !== undefined && !(stmt["replace"] === true && existing.kind === "view")) {
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   const view: ViewDesc = {
     kind: "view",
-    id: existing?.id ?? (await env.allocateId()),
+    id: existing?.id ?? (await target.allocateId()),
     name,
     schemaId: schema.id,
     version: (existing?.version ?? 0) + 1,
     query,
     columnNames: stringList(stmt["aliases"] as PgNode[] | undefined),
   };
-  return { changed: [view], removed: [], tag: "CREATE VIEW" };
+  return { changed: [...target.newSchemas, view], removed: [], tag: "CREATE VIEW" };
 }
 
 export async function createSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
   const rv = stmt["sequence"] as PgNode;
   const name = rv["relname"] as string;
-  const names = rv["schemaname"] ? [rv["schemaname"] as string, name] : [name];
-  const schema = env.catalog.creationSchema(names, env.searchPath);
+  const target = creationTarget(env, rv);
+  const schema = target.schema;
   if (env.catalog.relationIn(schema.id, name) !== undefined) {
     if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE SEQUENCE" };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
-  const seq = newSequence(await env.allocateId(), schema.id, name, Types.int8, null, (stmt["options"] as PgNode[] | undefined) ?? []);
-  return { changed: [seq], removed: [], tag: "CREATE SEQUENCE" };
+  const seq = newSequence(await target.allocateId(), schema.id, name, Types.int8, null, (stmt["options"] as PgNode[] | undefined) ?? []);
+  return { changed: [...target.newSchemas, seq], removed: [], tag: "CREATE SEQUENCE" };
 }
 
 export async function alterSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
@@ -160,6 +176,9 @@ export async function alterSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlC
 
 export async function createSchema(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
   const name = stmt["schemaname"] as string;
+  if (name.startsWith("pg_")) {
+    throw new PgError("reserved_name", `unacceptable schema name "${name}"`, { detail: 'The prefix "pg_" is reserved for system schemas.' });
+  }
   if (env.catalog.schema(name) !== undefined) {
     if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE SCHEMA" };
     throw new PgError("duplicate_schema", `schema "${name}" already exists`);
@@ -192,9 +211,12 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
           throw new PgError("duplicate_column", `column "${def["colname"] as string}" of relation "${t.name}" already exists`);
         }
         // Reuse CREATE TABLE's column handling on a one-column table, then graft the column on.
-        const probe = await createTable({ ...env, allocateId: env.allocateId }, { relation: { relname: `${t.name}` }, tableElts: [{ ColumnDef: def }] , if_not_exists: false } as PgNode).catch(async (err: unknown) => {
+        // The probe is created in the table's own schema, so a serial column's sequence lands
+        // there too (and is temporary for a temporary table).
+        const probeRelation = { relname: t.name, schemaname: isTempId(t.id) ? "pg_temp" : (env.catalog.get(t.schemaId)?.name ?? "public") };
+        const probe = await createTable({ ...env, allocateId: env.allocateId }, { relation: probeRelation, tableElts: [{ ColumnDef: def }] , if_not_exists: false } as PgNode).catch(async (err: unknown) => {
           if (err instanceof PgError && err.condition === "duplicate_table") {
-            return createTable({ ...env, catalog: env.catalog.withChanges(env.catalog.version, [], [t.id]) }, { relation: { relname: t.name }, tableElts: [{ ColumnDef: def }] } as PgNode);
+            return createTable({ ...env, catalog: env.catalog.withChanges(env.catalog.version, [], [t.id]) }, { relation: probeRelation, tableElts: [{ ColumnDef: def }] } as PgNode);
           }
           throw err;
         });
@@ -301,7 +323,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
               nextIndexId: t.nextIndexId + 1,
               pkeyName: pkName,
               // The rewritten rows go to a new span; the old one is cleared whole (rekeyTable).
-              dataId: await env.allocateId(),
+              dataId: await newDataId(env, t),
             };
             await rekeyTable(t0, next, env.ctx);
             // The hidden row id is no longer needed: existing rows were rewritten without it.

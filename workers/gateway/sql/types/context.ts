@@ -23,8 +23,22 @@ export interface EvalContext {
   readonly regCatalog?: RegCatalog;
 }
 
-function wallClockMicros(): bigint {
-  return BigInt(Date.now()) * 1000n;
+let lastMicros = 0n;
+
+/**
+ * The current instant in microseconds since the epoch, at Postgres's precision: Date.now()'s
+ * milliseconds plus the sub-millisecond part of the monotonic clock (performance.now()), made
+ * strictly increasing within the isolate so two readings never tie (transaction starts and
+ * clock_timestamp() calls are ordered as they happened). Accurate to the millisecond; inside
+ * workerd, whose clocks have millisecond resolution, the microsecond digits come from that
+ * increase alone.
+ */
+export function wallClockMicros(): bigint {
+  const frac = typeof performance !== "undefined" ? performance.now() % 1 : 0;
+  let t = BigInt(Date.now()) * 1000n + BigInt(Math.floor(frac * 1000));
+  if (t <= lastMicros) t = lastMicros + 1n;
+  lastMicros = t;
+  return t;
 }
 
 /** A context with defaults: UTC, the current time, crypto-quality randomness. */

@@ -5,7 +5,7 @@
 
 import { PgError } from "../../../../common/errors.ts";
 import { formatArray, parseArray } from "./array-text.ts";
-import type { EvalContext } from "./context.ts";
+import { type EvalContext, wallClockMicros } from "./context.ts";
 import { Jsonb, type Datum, type Interval } from "./datum.ts";
 import { formatDate, formatTimestamp, formatTimestamptz, parseDate, parseTimestamp } from "./datetime-text.ts";
 import { formatInterval, parseInterval } from "./interval-text.ts";
@@ -23,7 +23,7 @@ import { applyTypmod } from "./typmod.ts";
 /** The part of the evaluation context text I/O depends on. */
 export type TextContext = Pick<EvalContext, "timeZone" | "transactionTimestamp" | "regCatalog">;
 
-const defaultTextContext = (): TextContext => ({ timeZone: UTC, transactionTimestamp: BigInt(Date.now()) * 1000n });
+const defaultTextContext = (): TextContext => ({ timeZone: UTC, transactionTimestamp: wallClockMicros() });
 
 /** Input function of the base type, without typmod. */
 function parseBase(text: string, t: SqlType, ctx: TextContext): Datum {

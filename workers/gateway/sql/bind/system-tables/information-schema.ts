@@ -1,5 +1,6 @@
 // information_schema as ORMs and introspection tools read it (drizzle-kit, Prisma): tables,
 // columns, schemata, constraints, sequences.
+import { isTemp } from "../../../catalog/descriptors.ts";
 import type { Datum } from "../../types/datum.ts";
 import { formatType, Oid, typeFromOid } from "../../types/type.ts";
 import { I4, T, indexName, schemaName, schemaNames, sequences, table, tables, userIndexes, visibleCols, type SystemContext, type SystemTable } from "./context.ts";
@@ -9,7 +10,7 @@ export const INFORMATION_SCHEMA: Record<string, (x: SystemContext) => SystemTabl
   tables: (x) =>
     table(
       [["table_catalog", T], ["table_schema", T], ["table_name", T], ["table_type", T]],
-      x.catalog.descriptors().filter((d) => d.kind === "table" || d.kind === "view").map((d) => [x.database, schemaName(x, (d as { schemaId: number }).schemaId), d.name, d.kind === "table" ? "BASE TABLE" : "VIEW"]),
+      x.catalog.descriptors().filter((d) => d.kind === "table" || d.kind === "view").map((d) => [x.database, schemaName(x, (d as { schemaId: number }).schemaId), d.name, isTemp(d) ? "LOCAL TEMPORARY" : d.kind === "table" ? "BASE TABLE" : "VIEW"]),
     ),
   columns: (x) => {
     const rows: Datum[][] = [];

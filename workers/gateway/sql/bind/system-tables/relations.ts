@@ -1,7 +1,7 @@
 // pg_class and what hangs off a relation: pg_attribute, pg_attrdef, pg_index, pg_sequence and the
 // pg_depend rows that tie a serial/identity sequence to its column ("Owned by" in psql's \d).
 import type { Catalog } from "../../../catalog/catalog.ts";
-import type { ColumnDesc, TableDesc } from "../../../catalog/descriptors.ts";
+import { type ColumnDesc, isTemp, type TableDesc } from "../../../catalog/descriptors.ts";
 import { BOOTSTRAP_SUPERUSER_OID, indexOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
 import type { Datum } from "../../types/datum.ts";
 import { arrayOf, Oid, typeFromOid, typeInfo } from "../../types/type.ts";
@@ -23,11 +23,13 @@ export function pgClass(x: SystemContext): SystemTable {
     // Foreign keys are enforced by internal triggers in Postgres, on both tables, and psql asks
     // for a table's foreign keys (and the ones referencing it) only when relhastriggers is set.
     const hasTriggers = t !== null && (t.foreignKeys.length > 0 || x.catalog.referencing(t.id).length > 0);
+    // relpersistence: 't' for the session's temporary relations (and their indexes), else 'p'.
+    const persistence = isTemp(d) ? "t" : "p";
     const options = t !== null && Object.keys(t.options).length > 0 ? Object.entries(t.options).map(([k, v]) => `${k}=${v}`) : null;
-    rows.push([relationOid(d.id), d.name, namespaceOid(d.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, kind === "r" ? HEAP_AM : 0, 0, 0, -1, 0, t !== null && userIndexes(t).length > 0, false, "p", kind, natts, t?.checks.length ?? 0, kind === "v", hasTriggers, false, false, false, false, "d", false, null, options, null]);
+    rows.push([relationOid(d.id), d.name, namespaceOid(d.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, kind === "r" ? HEAP_AM : 0, 0, 0, -1, 0, t !== null && userIndexes(t).length > 0, false, persistence, kind, natts, t?.checks.length ?? 0, kind === "v", hasTriggers, false, false, false, false, "d", false, null, options, null]);
     if (t !== null) {
       for (const ix of userIndexes(t)) {
-        rows.push([indexOid(t.id, ix.id), indexName(t, ix), namespaceOid(t.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, BTREE_AM, 0, 0, -1, 0, false, false, "p", "i", ix.columns.length, 0, false, false, false, false, false, false, "n", false, null, null, null]);
+        rows.push([indexOid(t.id, ix.id), indexName(t, ix), namespaceOid(t.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, BTREE_AM, 0, 0, -1, 0, false, false, persistence, "i", ix.columns.length, 0, false, false, false, false, false, false, "n", false, null, null, null]);
       }
     }
   }
