@@ -17,7 +17,7 @@ export const ARRAY_ELEMENTS_MAX = 1024 * 1024;
 /**
  * Compiled regular expressions kept per isolate. A statement applies one pattern to every row,
  * so a small cache removes recompilation; the bound keeps patterns built from row data (regexp
- * on a column) from growing it without limit. Reaching it clears the cache.
+ * on a column) from growing it without limit. Reaching it evicts the least recently used.
  */
 export const PATTERN_CACHE_MAX = 256;
 
