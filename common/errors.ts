@@ -70,6 +70,11 @@ export class PgError extends Error {
 /** Wraps anything thrown into a PgError; unknown errors become XX000 (internal_error). */
 export function toPgError(err: unknown): PgError {
   if (err instanceof PgError) return err;
+  // The JavaScript stack ran out (a statement nested past what a pass was measured to handle):
+  // the statement is too complex, as Postgres says past max_stack_depth, not an internal fault.
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return new PgError("statement_too_complex", "stack depth limit exceeded", { hint: "the statement nests too deeply; simplify it or split it" });
+  }
   const message = err instanceof Error ? err.message : String(err);
   return new PgError("internal_error", `internal error: ${message}`);
 }
