@@ -36,7 +36,7 @@ fs.mkdirSync(resultsDir, { recursive: true });
 
 const log = (line: string) => console.log(line);
 const started = Date.now();
-const stack = await startStack({ env: { WARREN_STATEMENT_TIMEOUT_MS: String(statementTimeoutMs) } });
+const stack = await startStack({ env: { STATEMENT_TIMEOUT_MS: String(statementTimeoutMs) } });
 const reports: SectionReport[] = [];
 try {
   log(`bench: stack ready in ${(stack.readyMs / 1000).toFixed(1)} s (${short ? "short run" : "full run"})`);
