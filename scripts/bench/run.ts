@@ -1,0 +1,66 @@
+// npm run bench — one command that starts its own local stack (and, for sections that compare,
+// its own PostgreSQL 15), runs the benchmark sections, writes their JSON under bench/results/ and
+// renders bench/REPORT.md with SVG charts under bench/charts/. It leaves no process behind.
+//
+//   npm run bench                      every section at full length
+//   npm run bench -- --short           a smoke run of about a minute (what CI runs)
+//   npm run bench -- --sections noisy-neighbour
+//
+// Sections: noisy-neighbour (scripts/bench/noisy-neighbour.ts). The storage and SQL micro-benchmarks
+// stay separate commands for now (`npm run bench:storage`, `npm run bench:sql`).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { startStack } from "../../test/harness/stack.ts";
+import { noisyReport, runNoisyNeighbour } from "./noisy-neighbour.ts";
+import { writeReport, type SectionReport } from "./report.ts";
+
+const { values: opts } = parseArgs({
+  options: {
+    short: { type: "boolean", default: false },
+    sections: { type: "string", default: "noisy-neighbour" },
+    out: { type: "string", default: path.resolve(import.meta.dirname, "..", "..", "bench") },
+  },
+});
+const sections = new Set(opts.sections.split(",").map((s) => s.trim()));
+const known = new Set(["noisy-neighbour"]);
+for (const s of sections) if (!known.has(s)) throw new Error(`unknown section ${JSON.stringify(s)}; known: ${[...known].join(", ")}`);
+
+const short = opts.short;
+// The product default statement_timeout is 30 s; the short run shortens it so each unbounded
+// aggressor costs seconds, not half a minute.
+const statementTimeoutMs = short ? 3_000 : 30_000;
+const resultsDir = path.join(opts.out, "results");
+fs.mkdirSync(resultsDir, { recursive: true });
+
+const log = (line: string) => console.log(line);
+const started = Date.now();
+const stack = await startStack({ env: { STATEMENT_TIMEOUT_MS: String(statementTimeoutMs) } });
+const reports: SectionReport[] = [];
+try {
+  log(`bench: stack ready in ${(stack.readyMs / 1000).toFixed(1)} s (${short ? "short run" : "full run"})`);
+  if (sections.has("noisy-neighbour")) {
+    log("noisy-neighbour:");
+    const r = await runNoisyNeighbour(
+      stack,
+      short
+        ? { windowMs: 3_000, statementTimeoutMs, saturation: [1, 4], only: ["backtracking regex", "count(*) over 1e10 rows", "200 concurrent /sql requests"] }
+        : { windowMs: 10_000, statementTimeoutMs, saturation: [1, 4, 16] },
+      log,
+    );
+    fs.writeFileSync(path.join(resultsDir, "noisy-neighbour.json"), JSON.stringify(r, null, 2));
+    reports.push(noisyReport(r));
+  }
+} finally {
+  await stack.stop();
+}
+const header = [
+  "# Warren benchmark report",
+  "",
+  `Produced by \`npm run bench${short ? " -- --short" : ""}\` on ${new Date(started).toISOString().slice(0, 10)}, ` +
+    `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}. ` +
+    "Every ratio compares figures measured in the same run on the same machine.",
+].join("\n");
+const file = writeReport(opts.out, header, reports);
+log(`bench: wrote ${path.relative(process.cwd(), file)} and ${path.relative(process.cwd(), resultsDir)}/ in ${((Date.now() - started) / 1000).toFixed(0)} s`);
