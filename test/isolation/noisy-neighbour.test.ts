@@ -4,7 +4,7 @@
 // For every aggressor:
 //   - the aggressor gets "ok" or a clear SQLSTATE (never XX000, never silence) within its bound;
 //   - GET / keeps answering, and the victim sees no error;
-//   - the victim is still served: no error, p99 under victimP99CeilingMs (printed beside 3× solo).
+//   - the victim is still served: no error, p99 under victimP99CeilingMs (3 s; printed beside 3× solo).
 // The issue's target is a victim p99 within 3× solo; that is NOT met yet on the local stack (one
 // workerd thread: a computing neighbour's 10 ms slices add up over the hops of a point query, and a
 // flood of logins or requests still crowds the edge) — the table this test prints and `npm run
@@ -31,7 +31,7 @@ const windowMs = 10_000;
  */
 const p99FloorMs = 15;
 /** The victim is served within this, whatever the neighbour does (see the header). */
-const victimP99CeilingMs = 2_000;
+const victimP99CeilingMs = 3_000;
 
 let stack: Stack;
 let victimTenant: TenantConnection;
