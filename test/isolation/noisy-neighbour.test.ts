@@ -30,8 +30,14 @@ const windowMs = 10_000;
  * noise alone; below this floor a "3×" comparison measures that noise, not the aggressor.
  */
 const p99FloorMs = 15;
-/** The victim is served within this, whatever the neighbour does (see the header). */
+/** The victim's queries are answered within this, whatever the neighbour does (see the header). */
 const victimP99CeilingMs = 3_000;
+/**
+ * A new connection (SCRAM login at the edge) within this: under 500 simultaneous logins of the
+ * aggressor the victim's new-connection p99 measured 1.65–2.9 s here, the edge's CPU being spent
+ * on their PBKDF2 checks.
+ */
+const victimConnectP99CeilingMs = 5_000;
 
 let stack: Stack;
 let victimTenant: TenantConnection;
@@ -110,7 +116,7 @@ describe("noisy neighbours", () => {
       expect(seen.query.errors, seen.query.errorSamples.join("; ")).toBe(0);
       expect(seen.connect.errors, seen.connect.errorSamples.join("; ")).toBe(0);
       expect(seen.query.p99).toBeLessThanOrEqual(victimP99CeilingMs);
-      expect(seen.connect.p99).toBeLessThanOrEqual(victimP99CeilingMs);
+      expect(seen.connect.p99).toBeLessThanOrEqual(victimConnectP99CeilingMs);
       if (seen.query.p99 > 3 * Math.max(solo.query.p99, p99FloorMs)) console.log(`${a.name}: victim p99 above the 3× target (not met yet, see the header)`);
     });
   }
