@@ -11,9 +11,7 @@
 // Input: an unquoted field equal to the NULL marker is NULL; a quoted one is a value (so "" is the
 // empty string and an empty field is NULL), unless FORCE_NOT_NULL / FORCE_NULL say otherwise,
 // which the loader applies per column. Quoted fields may hold line ends (copy-lines.ts keeps them).
-import { withCopyContext, type CopyDecoder, type CopyRecord } from "./copy-input.ts";
-import { CopyLineReader } from "./copy-lines.ts";
-import { decodeUtf8Strict } from "./utf8.ts";
+import { LineCopyReader } from "./copy-lines.ts";
 import { PgError } from "../../../common/errors.ts";
 
 export interface CsvFormat {
@@ -102,38 +100,8 @@ export function parseCsvLine(text: string, fmt: CsvFormat): Array<string | null>
 }
 
 /** COPY FROM in CSV: CopyData bytes → records. */
-export class CsvCopyReader implements CopyDecoder {
-  private readonly lines: CopyLineReader;
-  private readonly fmt: CsvFormat;
-  private readonly relation: string;
-
+export class CsvCopyReader extends LineCopyReader {
   constructor(relation: string, fmt: CsvFormat) {
-    this.relation = relation;
-    this.fmt = fmt;
-    this.lines = new CopyLineReader(relation, { quote: fmt.quote.charCodeAt(0), escape: fmt.escape.charCodeAt(0) });
-  }
-
-  push(bytes: Uint8Array): CopyRecord[] {
-    const first = this.lines.lines + 1;
-    return this.lines.push(bytes).map((l, k) => this.record(l, first + k));
-  }
-
-  finish(): CopyRecord[] {
-    const first = this.lines.lines + 1;
-    return this.lines.finish().map((l, k) => this.record(l, first + k));
-  }
-
-  private record(bytes: Uint8Array, line: number): CopyRecord {
-    let text: string;
-    try {
-      text = decodeUtf8Strict(bytes);
-    } catch (err) {
-      throw withCopyContext(err, { relation: this.relation, line });
-    }
-    try {
-      return { line, fields: parseCsvLine(text, this.fmt), text, bytes: bytes.length + 1 };
-    } catch (err) {
-      throw withCopyContext(err, { relation: this.relation, line, lineText: text });
-    }
+    super(relation, { quote: fmt.quote.charCodeAt(0), escape: fmt.escape.charCodeAt(0) }, (_bytes, text) => parseCsvLine(text, fmt));
   }
 }

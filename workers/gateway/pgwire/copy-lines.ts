@@ -13,7 +13,8 @@
 // Lines are returned without their line end. Bytes are scanned once: a line split across CopyData
 // messages resumes where scanning stopped, with the quote state kept.
 import { PgError } from "../../../common/errors.ts";
-import { badCopyData, CarryBuffer, copyContext } from "./copy-input.ts";
+import { badCopyData, CarryBuffer, copyContext, withCopyContext, type CopyDecoder, type CopyRecord } from "./copy-input.ts";
+import { decodeUtf8Strict } from "./utf8.ts";
 import { pgwireLimits } from "./limits.ts";
 
 const LF = 0x0a;
@@ -202,5 +203,46 @@ export class CopyLineReader {
     return this.csv === null
       ? badCopyData("literal newline found in data", place, 'Use "\\n" to represent newline.')
       : badCopyData("unquoted newline found in data", place, "Use quoted CSV field to represent newline.");
+  }
+}
+
+/**
+ * COPY FROM in a line format (text, CSV): CopyData bytes → lines → records. Each line is decoded
+ * as strict UTF-8 and split into fields by `parse`; errors carry PG's CONTEXT (relation, line and,
+ * once decoded, the line's text).
+ */
+export class LineCopyReader implements CopyDecoder {
+  private readonly lines: CopyLineReader;
+  private readonly relation: string;
+  private readonly parse: (bytes: Uint8Array, text: string) => Array<string | null>;
+
+  constructor(relation: string, quoting: CsvQuoting | null, parse: (bytes: Uint8Array, text: string) => Array<string | null>) {
+    this.relation = relation;
+    this.parse = parse;
+    this.lines = new CopyLineReader(relation, quoting);
+  }
+
+  push(bytes: Uint8Array): CopyRecord[] {
+    const first = this.lines.lines + 1;
+    return this.lines.push(bytes).map((l, k) => this.record(l, first + k));
+  }
+
+  finish(): CopyRecord[] {
+    const first = this.lines.lines + 1;
+    return this.lines.finish().map((l, k) => this.record(l, first + k));
+  }
+
+  private record(bytes: Uint8Array, line: number): CopyRecord {
+    let text: string;
+    try {
+      text = decodeUtf8Strict(bytes);
+    } catch (err) {
+      throw withCopyContext(err, { relation: this.relation, line });
+    }
+    try {
+      return { line, fields: this.parse(bytes, text), text, bytes: bytes.length + 1 };
+    } catch (err) {
+      throw withCopyContext(err, { relation: this.relation, line, lineText: text });
+    }
   }
 }

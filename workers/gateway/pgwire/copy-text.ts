@@ -7,8 +7,7 @@
 // On input, escapes also include octal (\1 to \377) and hex (\x1 to \xff) bytes, and a backslash
 // before any other character stands for that character. Whether a field is NULL is decided on its
 // raw text (so `\\N` is the two characters \N, and `\N` is NULL).
-import { withCopyContext, type CopyDecoder, type CopyRecord } from "./copy-input.ts";
-import { CopyLineReader } from "./copy-lines.ts";
+import { LineCopyReader } from "./copy-lines.ts";
 import { decodeUtf8Strict } from "./utf8.ts";
 
 export interface TextFormat {
@@ -124,38 +123,8 @@ export function parseTextLine(line: Uint8Array, text: string, fmt: TextFormat): 
 }
 
 /** COPY FROM in the text format: CopyData bytes → records. */
-export class TextCopyReader implements CopyDecoder {
-  private readonly lines: CopyLineReader;
-  private readonly fmt: TextFormat;
-  private readonly relation: string;
-
+export class TextCopyReader extends LineCopyReader {
   constructor(relation: string, fmt: TextFormat) {
-    this.relation = relation;
-    this.fmt = fmt;
-    this.lines = new CopyLineReader(relation, null);
-  }
-
-  push(bytes: Uint8Array): CopyRecord[] {
-    const first = this.lines.lines + 1;
-    return this.lines.push(bytes).map((l, k) => this.record(l, first + k));
-  }
-
-  finish(): CopyRecord[] {
-    const first = this.lines.lines + 1;
-    return this.lines.finish().map((l, k) => this.record(l, first + k));
-  }
-
-  private record(bytes: Uint8Array, line: number): CopyRecord {
-    let text: string;
-    try {
-      text = decodeUtf8Strict(bytes);
-    } catch (err) {
-      throw withCopyContext(err, { relation: this.relation, line });
-    }
-    try {
-      return { line, fields: parseTextLine(bytes, text, this.fmt), text, bytes: bytes.length + 1 };
-    } catch (err) {
-      throw withCopyContext(err, { relation: this.relation, line, lineText: text });
-    }
+    super(relation, null, (bytes, text) => parseTextLine(bytes, text, fmt));
   }
 }
