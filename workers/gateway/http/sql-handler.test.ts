@@ -10,14 +10,37 @@ const INT4 = { tableID: 0, columnID: 0, dataTypeID: 23, dataTypeSize: 4, dataTyp
 const TEXT = { tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" as const };
 const BOOL = { tableID: 0, columnID: 0, dataTypeID: 16, dataTypeSize: 1, dataTypeModifier: -1, format: "text" as const };
 const JSONB = { tableID: 0, columnID: 0, dataTypeID: 3802, dataTypeSize: -1, dataTypeModifier: -1, format: "text" as const };
+/**
+ * The rest of the SqlSession contract for these fakes: the HTTP handler runs query strings through
+ * execute() (the session parses and runs them) and ends each session with close(); anything else
+ * it asked for would be a change of the handler this test should notice.
+ */
+function executeOnly(execute: SqlSession["execute"], cancel: SqlSession["cancel"], closed: { count: number } = { count: 0 }): SqlSession {
+  const unused = (what: string) => () => {
+    throw new Error(`the /sql handler called ${what}`);
+  };
+  return {
+    execute,
+    cancel,
+    parse: unused("parse"),
+    prepare: unused("prepare"),
+    run: unused("run"),
+    transactionStatus: () => "I",
+    inTransaction: false,
+    failTransactionBlock: () => {},
+    close: () => {
+      closed.count++;
+    },
+  };
+}
+
 const INT8 = { tableID: 0, columnID: 0, dataTypeID: 20, dataTypeSize: 8, dataTypeModifier: -1, format: "text" as const };
 
 /** Records what it was asked to run; answers SELECT with fixed rows, fails on "boom". */
 function recorder(): { session: SqlSession; log: Array<[string, Array<string | null> | undefined]>; sessions: number } {
   const state = { log: [] as Array<[string, Array<string | null> | undefined]>, sessions: 0, session: null as unknown as SqlSession };
-  state.session = {
-    cancel: () => false,
-    async execute(sql, params): Promise<StatementResult[]> {
+  state.session = executeOnly(
+    async (sql, params): Promise<StatementResult[]> => {
       state.log.push([sql, params]);
       if (sql.includes("boom")) {
         throw new PgError("undefined_table", 'relation "boom" does not exist', { position: 15, hint: "check the name" });
@@ -44,7 +67,8 @@ function recorder(): { session: SqlSession; log: Array<[string, Array<string | n
       const verb = sql.split(" ")[0]!.toUpperCase();
       return [{ command: verb, rowCount: verb === "INSERT" ? 1 : null, fields: [], rows: [] }];
     },
-  };
+    () => false,
+  );
   return state;
 }
 
@@ -227,20 +251,20 @@ describe("POST /sql when the client goes away (request.signal)", () => {
   function slowSession(): { session: SqlSession; log: string[] } {
     const log: string[] = [];
     let stop: ((e: PgError) => void) | null = null;
-    const session: SqlSession = {
-      execute: (sql) => {
+    const session: SqlSession = executeOnly(
+      (sql) => {
         log.push(sql);
         if (sql !== "select slow") return Promise.resolve([{ command: sql.split(" ")[0]!.toUpperCase(), rowCount: null, fields: [], rows: [] }]);
         return new Promise((_resolve, reject) => (stop = reject));
       },
-      cancel: () => {
+      () => {
         log.push("cancel");
         if (stop === null) return false;
         stop(new PgError("query_canceled", "canceling statement due to user request"));
         stop = null;
         return true;
       },
-    };
+    );
     return { session, log };
   }
 

@@ -52,7 +52,7 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
     } finally {
       request.signal?.removeEventListener("abort", onAbort);
       // Each request is its own session: its temporary tables end with it.
-      session.close?.();
+      session.close();
     }
     // Encoded once: the bytes measured against the limit are the bytes sent.
     const bytes = encoder.encode(JSON.stringify(body));

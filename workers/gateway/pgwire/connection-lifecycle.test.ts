@@ -9,7 +9,8 @@ import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
 import { createSession } from "../sql/session.ts";
 import { BackendRegistry, type BackendKey } from "./backends.ts";
 import { PgConnection } from "./connection.ts";
-import type { PgwireSession } from "./session.ts";
+import type { SqlSession } from "../sql/result.ts";
+import { recordingSession } from "../sql/testing/recording-session.ts";
 import { parseDurationMs } from "./startup-settings.ts";
 import { fe, parseBackend, summary, type BackendMsg } from "./wire-test-client.ts";
 
@@ -47,16 +48,20 @@ async function open(opts: { kv?: MemoryKv; tenantId?: number; registry?: Backend
     tenantId: opts.tenantId ?? nextTenantId++,
     settings: { user: "app" },
     backend: { processId: key.processId, signal: (pid, action) => registry.signal(pid, action) },
-  }) as PgwireSession;
+  });
   let blocked: { resolve: () => void; reject: (e: PgError) => void } | null = null;
-  const session: PgwireSession = {
+  const session: SqlSession = recordingSession(base, {
     execute: async (sql, params) => {
       events.push(sql);
-      if (sql === BLOCK) {
+      return base.execute(sql, params);
+    },
+    run: async (stmt, params, sink) => {
+      events.push(stmt.text);
+      if (stmt.text === BLOCK) {
         await new Promise<void>((resolve, reject) => (blocked = { resolve, reject }));
         events.push("stopped");
       }
-      return base.execute(sql, params);
+      return base.run(stmt, params, sink);
     },
     cancel: () => {
       const b = blocked;
@@ -66,11 +71,7 @@ async function open(opts: { kv?: MemoryKv; tenantId?: number; registry?: Backend
       setTimeout(() => b.reject(new PgError("query_canceled", "canceling statement due to user request")), opts.cancelDelayMs ?? 20);
       return true;
     },
-    transactionStatus: () => base.transactionStatus!(),
-    get inTransaction() {
-      return base.inTransaction;
-    },
-  };
+  });
   let received: Uint8Array[] = [];
   let closed = false;
   const conn = new PgConnection({ session, user: "app", backendKey: key, io: { send: (b) => received.push(b), close: () => (closed = true) } });
@@ -114,7 +115,7 @@ describe("BackendKeyData", () => {
     const start = await (async () => {
       // A fresh connection, to see its startup messages.
       const key = { processId: 987654321, secretKey: -42 };
-      const session = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, backend: { processId: key.processId, signal: () => false } }) as PgwireSession;
+      const session = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, backend: { processId: key.processId, signal: () => false } });
       let got: Uint8Array[] = [];
       const conn = new PgConnection({ session, user: "app", backendKey: key, io: { send: (b) => got.push(b), close: () => {} } });
       await conn.start();

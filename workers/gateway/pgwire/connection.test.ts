@@ -7,12 +7,13 @@ import { createSession } from "../sql/session.ts";
 import type { StatementResult } from "../sql/result.ts";
 import { PgConnection } from "./connection.ts";
 import { pgwireLimits } from "./limits.ts";
-import type { PgwireSession } from "./session.ts";
+import type { SqlSession } from "../sql/result.ts";
+import { recordingSession } from "../sql/testing/recording-session.ts";
 import { fe, message, parseBackend, summary, text, type BackendMsg } from "./wire-test-client.ts";
 
 interface Harness {
   conn: PgConnection;
-  session: PgwireSession;
+  session: SqlSession;
   /** Sends bytes (one chunk) and returns everything the server answered to them. */
   send(...chunks: Uint8Array[]): Promise<BackendMsg[]>;
   closed(): { code: number; reason: string } | null;
@@ -22,19 +23,10 @@ interface Harness {
 /** Each connection gets its own tenant id: the SQL layer caches catalogs per tenant in the isolate. */
 let nextTenantId = 100;
 
-async function connect(opts: { wrap?: (s: PgwireSession) => PgwireSession } = {}): Promise<Harness & { startup: BackendMsg[] }> {
-  const base = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, settings: { user: "app", application_name: "unit" } }) as PgwireSession;
-  const executed: string[] = [];
-  const counting: PgwireSession = {
-    execute: (sql, params) => {
-      executed.push(sql);
-      return base.execute(sql, params);
-    },
-    cancel: () => base.cancel(),
-    get inTransaction() {
-      return base.inTransaction;
-    },
-  };
+async function connect(opts: { wrap?: (s: SqlSession) => SqlSession } = {}): Promise<Harness & { startup: BackendMsg[] }> {
+  const base = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, settings: { user: "app", application_name: "unit" } });
+  const counting = recordingSession(base);
+  const executed = counting.executed;
   const session = opts.wrap ? opts.wrap(counting) : counting;
   let received: Uint8Array[] = [];
   let closed: { code: number; reason: string } | null = null;
@@ -156,10 +148,11 @@ describe("extended query protocol", () => {
     const h = await connect();
     await h.send(fe.Query("create table t (id int primary key, v text); insert into t values (1, 'a'), (2, 'b'), (3, 'c')"));
     const out = await h.send(fe.Parse("byid", "select v from t where id = $1"), fe.Describe("S", "byid"), fe.Bind("", "byid", ["2"]), fe.Execute(""), fe.Sync());
-    expect(summary(out)).toEqual(["1", "t 25", "T v", "2", "D b", "C SELECT 1", "Z I"]);
+        // $1 compared with an int column is int4 (23), as PostgreSQL 15 describes it.
+    expect(summary(out)).toEqual(["1", "t 23", "T v", "2", "D b", "C SELECT 1", "Z I"]);
     const unnamed = await h.send(fe.Parse("", "insert into t values ($1, $2)"), fe.Bind("", "", ["4", "d"]), fe.Describe("P", ""), fe.Execute(""), fe.Sync());
     expect(summary(unnamed)).toEqual(["1", "2", "n", "C INSERT 0 1", "Z I"]);
-    // Describe of a portal (no describe() in the session): it runs at Describe, rows come at Execute.
+    // Describe of a portal answers from the statement bound at Parse; the rows come at Execute.
     const portal = await h.send(fe.Bind("p1", "byid", ["4"]), fe.Describe("P", "p1"), fe.Execute("p1"), fe.Close("P", "p1"), fe.Close("S", "byid"), fe.Sync());
     expect(summary(portal)).toEqual(["2", "T v", "D d", "C SELECT 1", "3", "3", "Z I"]);
     expect(summary(await h.send(fe.Bind("", "byid", ["1"]), fe.Sync()))).toEqual(["E 26000", "Z I"]);
@@ -169,7 +162,7 @@ describe("extended query protocol", () => {
     const h = await connect();
     await h.send(fe.Query("create table r (id int primary key, note text)"));
     const out = await h.send(fe.Parse("ins", "insert into r as x values ($1, $2) returning x.id, note as \"n\";"), fe.Describe("S", "ins"), fe.Sync());
-    expect(summary(out)).toEqual(["1", "t 25,25", "T id,n", "Z I"]);
+    expect(summary(out)).toEqual(["1", "t 23,25", "T id,n", "Z I"]);
     expect((out[2] as { fields: Array<{ typeOid: number }> }).fields.map((f) => f.typeOid)).toEqual([23, 25]);
     expect(summary(await h.send(fe.Query("select count(*) from r")))).toEqual(["T count", "D 0", "C SELECT 1", "Z I"]);
     const run = await h.send(fe.Bind("", "ins", ["5", "five"]), fe.Execute(""), fe.Sync());
@@ -189,7 +182,8 @@ describe("extended query protocol", () => {
     expect(summary(out)).toEqual(["1", "E 08P01", "Z I", "2", "D 42", "C SELECT 1", "Z I"]);
     expect(h.executed.filter((s) => s.includes("41"))).toHaveLength(1);
     const failed = await h.send(fe.Parse("", "select * from missing"), fe.Bind("", "", []), fe.Execute(""), fe.Parse("", "select 2"), fe.Sync());
-    expect(summary(failed)).toEqual(["1", "2", "E 42P01", "Z I"]);
+    // Parse binds the statement, as Postgres's does: a missing table fails at Parse.
+    expect(summary(failed)).toEqual(["E 42P01", "Z I"]);
   });
 
   it("refuses duplicate names, wrong parameter counts and multiple statements", async () => {
@@ -315,16 +309,13 @@ describe("bad input", () => {
     let holding = false; // startup runs statements of its own; hold only the test's first query
     const h = await connect({
       // The first query holds the server busy, so everything after it waits in the queue.
-      wrap: (s) => ({
-        execute: async (sql, params) => {
-          if (holding) await gate;
-          return s.execute(sql, params);
-        },
-        cancel: () => s.cancel(),
-        get inTransaction() {
-          return s.inTransaction;
-        },
-      }),
+      wrap: (s) =>
+        recordingSession(s, {
+          run: async (stmt, params, sink) => {
+            if (holding) await gate;
+            return s.run(stmt, params, sink);
+          },
+        }),
     });
     const q = fe.Query("select 1");
     holding = true;

@@ -2,7 +2,12 @@
 // startup tail, the simple and extended query protocols and COPY (both ways), over a SQL session.
 //
 //   bytes in ─► MessageReader (split/merge frames) ─► decodeFrontend (one table) ─► handler below
-//   handler ─► session.execute(…) ─► backend encoders into the Outbox ─► flushed as one frame
+//   handler ─► session.parse / prepare / run (sql/prepared.ts) ─► backend encoders into the Outbox
+//           ─► flushed as one frame
+//
+// pgwire never parses SQL itself and never runs a statement to describe it: the session parses a
+// query string once (cached per text), Parse binds it (session.prepare: parameter types and result
+// columns), Describe answers from that, and Execute runs it with the Bind's parameters.
 //
 // Messages are handled strictly one at a time, in order (a promise chain), as a Postgres backend
 // does. A malformed message (bad length, unknown type, truncated body) is a protocol violation:
@@ -16,7 +21,8 @@
 // idle_in_transaction_session_timeout (FATAL 25P03 once the session has waited that long for the
 // client inside a transaction).
 import { PgError, toPgError } from "../../../common/errors.ts";
-import type { FieldDescription, StatementResult } from "../sql/result.ts";
+import type { CopyCommand, ParsedStatement, PreparedStatement } from "../sql/prepared.ts";
+import type { FieldDescription, SqlSession, StatementResult } from "../sql/result.ts";
 import {
   AuthenticationOk,
   BackendKeyData,
@@ -38,7 +44,6 @@ import {
   RowDescription,
   type TransactionStatus,
 } from "./backend.ts";
-import { Oid } from "../sql/types/type.ts";
 import { binaryParamToText, hasBinaryResult, textToBinaryResult } from "./binary.ts";
 import { returnsRows, tagOf } from "./command-tag.ts";
 import { refuseServerSideCopy } from "../sql/bind/copy-statement.ts";
@@ -48,8 +53,6 @@ import { decodeFrontend, type FormatCode, type FrontendKind, type MessageOf } fr
 import { pgwireLimits } from "./limits.ts";
 import { decodeUtf8, MessageReader } from "./reader.ts";
 import type { BackendKey } from "./backends.ts";
-import type { PgwireSession } from "./session.ts";
-import { splitStatements, type CopyCommand, type StatementInfo } from "./statements.ts";
 import { parseDurationMs } from "./startup-settings.ts";
 
 export interface ConnectionIO {
@@ -69,7 +72,7 @@ export interface ConnectionQuota {
 }
 
 export interface ConnectionOptions {
-  session: PgwireSession;
+  session: SqlSession;
   io: ConnectionIO;
   /** The connection's role, reported as session_authorization. */
   user: string;
@@ -79,11 +82,9 @@ export interface ConnectionOptions {
 }
 
 interface Prepared {
-  sql: string;
-  /** null for an empty query string. */
-  info: StatementInfo | null;
+  /** Bound by the session at Parse; null for an empty query string. */
+  statement: PreparedStatement | null;
   declaredTypes: number[];
-  described: { paramTypes: number[]; fields: FieldDescription[] | null } | null;
 }
 
 interface Portal {
@@ -126,10 +127,11 @@ const REPORTED_DEFAULTS: Record<string, string> = {
   TimeZone: "UTC",
 };
 
-const WRAPPABLE = new Set(["SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt"]);
+/** Statements a multi-statement simple Query outside a transaction runs in one implicit transaction. */
+const WRAPPABLE = new Set<ParsedStatement["kind"]>(["query", "dml"]);
 
 export class PgConnection {
-  private readonly session: PgwireSession;
+  private readonly session: SqlSession;
   private readonly io: ConnectionIO;
   private readonly user: string;
   private readonly quota: ConnectionQuota | undefined;
@@ -142,9 +144,7 @@ export class PgConnection {
   /** Bytes received but not yet handed to the reader (queued behind a running message). */
   private queuedBytes = 0;
   private skipUntilSync = false;
-  private copy: { sink: CopyIn; rest: StatementInfo[] } | null = null;
-  /** Fallback transaction tracking when the session has no transactionStatus(). */
-  private failedInTxn = false;
+  private copy: { sink: CopyIn; rest: readonly ParsedStatement[] } | null = null;
   private readonly backendKey: BackendKey;
   /** A message is being handled now (a statement may be running). */
   private busy = false;
@@ -234,7 +234,7 @@ export class PgConnection {
       await this.chain; // never rejects: enqueue catches
       if (this.session.inTransaction) await this.session.execute("ROLLBACK").catch(() => undefined);
       // The session ends with the connection: its temporary tables go.
-      this.session.close?.();
+      this.session.close();
     })();
     return this.ended;
   }
@@ -363,26 +363,18 @@ export class PgConnection {
   // ---- transaction status ----
 
   private status(): TransactionStatus {
-    if (this.session.transactionStatus) return this.session.transactionStatus();
-    if (this.session.inTransaction === undefined) return "I";
-    if (!this.session.inTransaction) {
-      this.failedInTxn = false;
-      return "I";
-    }
-    return this.failedInTxn ? "E" : "T";
+    return this.session.transactionStatus();
   }
 
-  private async run(sql: string, params: Array<string | null>, info: StatementInfo | null): Promise<StatementResult[]> {
+  private async run(stmt: ParsedStatement, params: ReadonlyArray<string | null>): Promise<StatementResult> {
     await this.quota?.admit();
     // An error goes to the caller, which reports it through sendError (that fails the block).
-    const results = await this.session.execute(sql, params);
-    // ROLLBACK TO SAVEPOINT ends the failed state of the transaction it is in.
-    if (info?.transactionControl && results.some((r) => r.command === "ROLLBACK")) this.failedInTxn = false;
-    if (info?.kind === "VariableSetStmt" || info?.kind === "DiscardStmt") {
+    const result = await this.session.run(stmt, params);
+    if (stmt.changesSettings) {
       await this.reportChangedParameters();
       await this.readIdleInTransactionTimeout();
     }
-    return results;
+    return result;
   }
 
   private async sessionParameters(): Promise<Map<string, string>> {
@@ -421,8 +413,8 @@ export class PgConnection {
     if (this.out.size >= OUTBOX_FLUSH_BYTES) this.flush();
   }
 
-  private sendResult(r: StatementResult, info: StatementInfo): void {
-    if (returnsRows(r, info.returnsRows)) RowDescription(this.out, r.fields);
+  private sendResult(r: StatementResult, stmt: ParsedStatement): void {
+    if (returnsRows(r, stmt.returnsRows)) RowDescription(this.out, r.fields);
     for (const row of r.rows) this.sendRow(row, r.fields, []);
     CommandComplete(this.out, tagOf(r));
   }
@@ -430,9 +422,9 @@ export class PgConnection {
   // ---- simple query protocol ----
 
   private async Query(m: MessageOf<"Query">): Promise<void> {
-    let statements: StatementInfo[];
+    let statements: readonly ParsedStatement[];
     try {
-      statements = await splitStatements(m.sql);
+      statements = await this.session.parse(m.sql);
     } catch (err) {
       this.sendError(err);
       return this.readyForQuery();
@@ -449,7 +441,7 @@ export class PgConnection {
     await this.runStatements(statements, wrap);
   }
 
-  private async runStatements(statements: StatementInfo[], wrapped: boolean): Promise<void> {
+  private async runStatements(statements: readonly ParsedStatement[], wrapped: boolean): Promise<void> {
     for (let i = 0; i < statements.length; i++) {
       const s = statements[i]!;
       try {
@@ -461,7 +453,7 @@ export class PgConnection {
           await this.copyOut(s.copy);
           continue;
         }
-        for (const r of await this.run(s.sql, [], s)) this.sendResult(r, s);
+        this.sendResult(await this.run(s, []), s);
       } catch (err) {
         this.sendError(err);
         if (wrapped) await this.session.execute("ROLLBACK").catch(() => undefined);
@@ -485,8 +477,7 @@ export class PgConnection {
    */
   private sendError(err: unknown): void {
     ErrorResponse(this.out, toPgError(err));
-    if (this.session.failTransactionBlock) this.session.failTransactionBlock();
-    else if (this.session.inTransaction) this.failedInTxn = true;
+    this.session.failTransactionBlock();
   }
 
   private readyForQuery(): void {
@@ -499,7 +490,7 @@ export class PgConnection {
 
   // A failed COPY fails the transaction block it is in, whoever raised the error (options, data,
   // CopyFail): its errors are reported through sendError like every other.
-  private async startCopyIn(cmd: CopyCommand, rest: StatementInfo[]): Promise<void> {
+  private async startCopyIn(cmd: CopyCommand, rest: readonly ParsedStatement[]): Promise<void> {
     refuseServerSideCopy(cmd.statement);
     await this.quota?.admit();
     const sink = await startCopyIn(this.session, cmd);
@@ -590,19 +581,17 @@ export class PgConnection {
     if (m.name !== "" && this.statements.size >= pgwireLimits.preparedStatementsMax) {
       throw new PgError("program_limit_exceeded", `more than ${pgwireLimits.preparedStatementsMax} prepared statements on one connection`, { hint: "DEALLOCATE (Close) statements you no longer use." });
     }
-    const all = await splitStatements(m.sql);
+    const all = await this.session.parse(m.sql);
     if (all.length > 1) throw new PgError("syntax_error", "cannot insert multiple commands into a prepared statement");
-    const info = all[0] ?? null;
-    if (info?.copy) {
-      refuseServerSideCopy(info.copy.statement);
+    const parsed = all[0] ?? null;
+    if (parsed?.copy) {
+      refuseServerSideCopy(parsed.copy.statement);
       throw new PgError("feature_not_supported", "COPY is served in the simple query protocol only", { hint: "Send the COPY statement as a simple Query." });
     }
-    const prepared: Prepared = { sql: m.sql, info, declaredTypes: m.paramTypes, described: null };
     // Postgres analyses the statement at Parse: an unknown table or column fails here, and the
-    // name stays free for the client's next Parse. With the engine's describe() that is what
-    // happens here too (Describe then reuses the result); without it, errors wait for Execute.
-    if (this.session.describe) await this.describeStatement(prepared);
-    this.statements.set(m.name, prepared);
+    // name stays free for the client's next Parse. Describe answers from what prepare bound.
+    const statement = parsed === null ? null : await this.session.prepare(parsed, m.paramTypes);
+    this.statements.set(m.name, { statement, declaredTypes: m.paramTypes });
     ParseComplete(this.out);
   }
 
@@ -621,7 +610,7 @@ export class PgConnection {
   }
 
   private paramCount(p: Prepared): number {
-    return Math.max(p.declaredTypes.length, p.info?.paramCount ?? 0);
+    return Math.max(p.declaredTypes.length, p.statement?.paramCount ?? 0);
   }
 
   private async Bind(m: MessageOf<"Bind">): Promise<void> {
@@ -637,7 +626,7 @@ export class PgConnection {
     const params = m.params.map((v, i) => {
       if (v === null) return null;
       if (formatOf(m.paramFormats, i) === 0) return decodeUtf8(v);
-      const type = stmt.declaredTypes[i] || stmt.described?.paramTypes[i] || 0;
+      const type = stmt.declaredTypes[i] || stmt.statement?.paramTypes[i] || 0;
       return binaryParamToText(type, v);
     });
     for (const f of m.resultFormats) void f;
@@ -645,58 +634,17 @@ export class PgConnection {
     BindComplete(this.out);
   }
 
-  /** Parameter types and result columns of a prepared statement (see README: with and without session.describe). */
-  private async describeStatement(p: Prepared): Promise<{ paramTypes: number[]; fields: FieldDescription[] | null }> {
-    if (p.described !== null) return p.described;
-    const info = p.info;
-    const n = this.paramCount(p);
-    if (info === null) return (p.described = { paramTypes: [], fields: null });
-    if (this.session.describe) {
-      const d = await this.session.describe(p.sql, p.declaredTypes);
-      const fields = d.fields.length > 0 || info.returnsRows ? d.fields : null;
-      return (p.described = { paramTypes: d.paramTypes.slice(0, n), fields });
-    }
-    // Without describe(): parameters are reported as the declared type or text (the session takes
-    // every parameter as an untyped literal, so text is what it really accepts).
-    const paramTypes = Array.from({ length: n }, (_, i) => p.declaredTypes[i] || Oid.text);
-    if (!info.returnsRows) return (p.described = { paramTypes, fields: null });
-    if (info.kind === "SelectStmt" || info.kind === "VariableShowStmt" || info.kind === "ExplainStmt") {
-      // A read-only statement: run it with NULL parameters and keep only its columns. Column types
-      // do not depend on parameter values, because the session types $n from context alone.
-      const [r] = await this.run(p.sql, new Array<string | null>(n).fill(null), info);
-      return (p.described = { paramTypes, fields: r?.fields ?? [] });
-    }
-    if (info.returningProbe !== null) {
-      // INSERT/UPDATE/DELETE … RETURNING: the same columns from a read-only SELECT over the target
-      // table that returns no rows, so nothing is written to learn them.
-      const [r] = await this.run(info.returningProbe, new Array<string | null>(n).fill(null), null);
-      return (p.described = { paramTypes, fields: r?.fields ?? [] });
-    }
-    throw new PgError("feature_not_supported", `describing a ${info.kind.replace(/Stmt$/, "").toUpperCase()} statement before it runs is not supported yet`, {
-      hint: "Bind and execute it first (Describe the portal), or use the simple query protocol.",
-    });
-  }
-
   private async Describe(m: MessageOf<"Describe">): Promise<void> {
     if (m.target === "S") {
       const p = this.statement(m.name);
-      const d = await this.describeStatement(p);
-      ParameterDescription(this.out, d.paramTypes);
-      if (d.fields === null) NoData(this.out);
-      else RowDescription(this.out, d.fields);
+      ParameterDescription(this.out, p.statement?.paramTypes.slice(0, this.paramCount(p)) ?? []);
+      const fields = p.statement?.fields ?? null;
+      if (fields === null) NoData(this.out);
+      else RowDescription(this.out, fields);
       return;
     }
     const portal = this.portal(m.name);
-    const info = portal.statement.info;
-    if (info === null) return NoData(this.out);
-    let fields: FieldDescription[] | null;
-    if (this.session.describe || portal.statement.described !== null || !info.returnsRows) {
-      fields = (await this.describeStatement(portal.statement)).fields;
-    } else {
-      // Without describe(): run the portal now and keep its rows for the Execute that follows.
-      const r = await this.executePortal(portal);
-      fields = returnsRows(r, info.returnsRows) ? r.fields : null;
-    }
+    const fields = portal.statement.statement?.fields ?? null;
     if (fields === null) return NoData(this.out);
     checkResultFormats(fields, portal.resultFormats);
     RowDescription(this.out, fields, portal.resultFormats);
@@ -704,15 +652,13 @@ export class PgConnection {
 
   private async executePortal(portal: Portal): Promise<StatementResult> {
     if (portal.result !== null) return portal.result;
-    const results = await this.run(portal.statement.sql, portal.params, portal.statement.info);
-    if (results.length !== 1) throw new PgError("internal_error", `one statement produced ${results.length} results`);
-    portal.result = results[0]!;
+    portal.result = await this.run(portal.statement.statement!, portal.params);
     return portal.result;
   }
 
   private async Execute(m: MessageOf<"Execute">): Promise<void> {
     const portal = this.portal(m.portal);
-    const info = portal.statement.info;
+    const info = portal.statement.statement;
     if (info === null) return EmptyQueryResponse(this.out);
     if (portal.done) {
       CommandComplete(this.out, tagOf({ ...portal.result!, rowCount: info.returnsRows ? 0 : portal.result!.rowCount }));

@@ -26,11 +26,11 @@ import { badCopyData, withCopyContext, type CopyDecoder, type CopyErrorPlace, ty
 import { quoteIdent, resolveCopyTable, type CopyTarget } from "./copy-target.ts";
 import { TextCopyReader } from "./copy-text.ts";
 import { pgwireLimits } from "./limits.ts";
-import type { PgwireSession } from "./session.ts";
-import type { CopyCommand } from "./statements.ts";
+import type { CopyCommand } from "../sql/prepared.ts";
+import type { SqlSession } from "../sql/result.ts";
 
 export interface CopyInParams {
-  session: PgwireSession;
+  session: SqlSession;
   target: CopyTarget;
   options: CopyOptions;
   decoder: CopyDecoder;
@@ -54,7 +54,7 @@ function dataDependent(err: unknown): err is PgError {
 }
 
 /** Checks a COPY … FROM STDIN (Postgres's errors, in its order) and prepares the loader for its data. */
-export async function startCopyIn(session: PgwireSession, cmd: CopyCommand): Promise<CopyIn> {
+export async function startCopyIn(session: SqlSession, cmd: CopyCommand): Promise<CopyIn> {
   const copy = cmd.statement;
   const target = await resolveCopyTable(session, copy);
   const options = copyOptions(copy, cmd.position);
@@ -80,7 +80,7 @@ export async function startCopyIn(session: PgwireSession, cmd: CopyCommand): Pro
 
 /** Receives CopyData, turns records into rows and rows into INSERT batches. */
 export class CopyIn {
-  private readonly session: PgwireSession;
+  private readonly session: SqlSession;
   private readonly target: CopyTarget;
   private readonly options: CopyOptions;
   private readonly decoder: CopyDecoder;
@@ -196,7 +196,7 @@ export class CopyIn {
     const rows = this.batch;
     this.batch = [];
     this.batchBytes = 0;
-    const explicit = this.session.inTransaction === true;
+    const explicit = this.session.inTransaction;
     if (explicit) await this.session.execute(`SAVEPOINT ${BATCH_SAVEPOINT}`);
     try {
       await this.session.execute(this.insertSql(rows.length), rows.flatMap((r) => r.values));

@@ -98,7 +98,8 @@ describe("COPY TO STDOUT", () => {
   it("stops producing rows when the client goes away during a wait", async () => {
     const h = await openTestConnection({ io: { bufferedBytes: () => Number.MAX_SAFE_INTEGER } });
     const copying = h.send(fe.Query("copy (select g from generate_series(1, 1000000) g) to stdout"));
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait for the first frame (on a loaded machine it may take far longer than any fixed pause).
+    while (h.frames.length === 0) await new Promise((r) => setTimeout(r, 10));
     h.conn.end();
     await copying; // resolves: the wait ends and the statement fails quietly
     expect(h.frames.length).toBe(1);

@@ -1,4 +1,4 @@
-// COPY … TO STDOUT, served in pgwire over the session's streaming execution:
+// COPY … TO STDOUT, served in pgwire over the session's prepared statements, run with a row sink:
 //
 //   COPY t [(cols)] TO STDOUT   →  SELECT "cols" FROM "schema"."t"
 //   COPY (query) TO STDOUT      →  the query itself
@@ -6,13 +6,14 @@
 //   CopyOutResponse ─► header (HEADER, or the PGCOPY signature) ─► CopyData per row ─► trailer
 //   (binary) ─► CopyDone ─► CommandComplete "COPY n"
 //
-// Rows arrive from session.executeStreaming batch by batch; each is encoded in the chosen format
+// Rows arrive from session.run(statement, [], sink) batch by batch; each is encoded in the chosen format
 // (copy-text.ts, copy-csv.ts, copy-binary.ts) straight into the connection's outbox, which is
 // sent whenever it holds copyOutFrameBytes. The sink's flush waits while the transport reports
 // more than copyOutBufferedBytesMax unsent, and the session produces the next batch only after
 // the sink returns: so a COPY of any size holds a batch of rows and about a frame of output.
 import { PgError } from "../../../common/errors.ts";
-import type { FieldDescription } from "../sql/result.ts";
+import type { CopyCommand, ParsedStatement } from "../sql/prepared.ts";
+import type { FieldDescription, SqlSession } from "../sql/result.ts";
 import { CopyData, CopyDone, CopyOutResponse, CommandComplete, type Outbox } from "./backend.ts";
 import { hasBinaryResult } from "./binary.ts";
 import { encodeBinaryRow, PGCOPY_HEADER, PGCOPY_TRAILER } from "./copy-binary.ts";
@@ -21,12 +22,10 @@ import { copyOptions, forcedColumns, type CopyOptions } from "./copy-options.ts"
 import { columnOf, quoteIdent, resolveCopyTable, type CopyColumn } from "./copy-target.ts";
 import { encodeTextRow } from "./copy-text.ts";
 import { pgwireLimits } from "./limits.ts";
-import type { PgwireSession } from "./session.ts";
-import type { CopyCommand } from "./statements.ts";
 
 export interface CopyOutPlan {
-  /** The statement whose rows COPY sends. */
-  sql: string;
+  /** The statement whose rows COPY sends (parsed by the session). */
+  statement: ParsedStatement;
   columns: CopyColumn[];
   options: CopyOptions;
   /** CSV: per column, whether FORCE_QUOTE names it. */
@@ -40,41 +39,40 @@ export interface CopyOutSink {
 }
 
 /** Checks a COPY … TO STDOUT and works out what to run, with Postgres's errors in Postgres's order. */
-export async function planCopyOut(session: PgwireSession, cmd: CopyCommand): Promise<CopyOutPlan> {
+export async function planCopyOut(session: SqlSession, cmd: CopyCommand): Promise<CopyOutPlan> {
   const copy = cmd.statement;
   if (copy.relation !== null) {
     const target = await resolveCopyTable(session, copy);
     const options = copyOptions(copy, cmd.position);
     const names = target.columns.map((c) => c.name);
     const forceQuote = options.format === "csv" ? forcedColumns("FORCE_QUOTE", options.forceQuote, target.relation, target.tableColumns.map((c) => c.name), names) : names.map(() => false);
-    const sql = `SELECT ${names.map(quoteIdent).join(", ")} FROM ${target.sql}`;
-    return { sql, columns: target.columns, options, forceQuote };
+    const [statement] = await session.parse(`SELECT ${names.map(quoteIdent).join(", ")} FROM ${target.sql}`);
+    return { statement: statement!, columns: target.columns, options, forceQuote };
   }
   const query = copy.query!;
   if (query.kind !== "SelectStmt" && !query.returning) throw new PgError("feature_not_supported", "COPY query must have a RETURNING clause");
   const options = copyOptions(copy, cmd.position);
   if (cmd.query === null) throw new PgError("internal_error", "COPY (query): the query's text could not be found in the statement");
-  const sql = cmd.query.text;
   const at = cmd.query.position;
-  // Errors in the query point into the COPY statement, as Postgres's do.
-  const fields = await describeQuery(session, sql).catch((err: unknown) => {
+  // The query is prepared (bound, not run) for its columns. Errors in it point into the COPY
+  // statement, as Postgres's do.
+  const prepared = await prepareQuery(session, cmd.query.text).catch((err: unknown) => {
     throw err instanceof PgError && err.position !== undefined ? err.with({ position: err.position + at - 1 }) : err;
   });
-  const columns = fields.map(columnOf);
+  const columns = (prepared.fields ?? []).map(columnOf);
   const names = columns.map((c) => c.name);
   const forceQuote = options.format === "csv" ? forcedColumns("FORCE_QUOTE", options.forceQuote, null, null, names) : names.map(() => false);
-  return { sql, columns, options, forceQuote };
+  return { statement: prepared, columns, options, forceQuote };
 }
 
-/** The columns of COPY (query), before it runs: the session's describe, else the query wrapped in LIMIT 0 (SELECT only). */
-async function describeQuery(session: PgwireSession, sql: string): Promise<FieldDescription[]> {
-  if (session.describe) return (await session.describe(sql, [])).fields;
-  const [r] = await session.execute(`SELECT * FROM (${sql}) AS copy_query LIMIT 0`);
-  return r?.fields ?? [];
+async function prepareQuery(session: SqlSession, sql: string) {
+  const stmts = await session.parse(sql);
+  if (stmts.length !== 1) throw new PgError("syntax_error", "COPY (query) takes exactly one query");
+  return session.prepare(stmts[0]!);
 }
 
 /** Runs a planned COPY TO: sends everything from CopyOutResponse to CommandComplete; returns the rows sent. */
-export async function runCopyOut(session: PgwireSession, plan: CopyOutPlan, sink: CopyOutSink): Promise<number> {
+export async function runCopyOut(session: SqlSession, plan: CopyOutPlan, sink: CopyOutSink): Promise<number> {
   const { options, columns } = plan;
   const binary = options.format === "binary";
   if (binary) {
@@ -97,11 +95,7 @@ export async function runCopyOut(session: PgwireSession, plan: CopyOutPlan, sink
       if (out.size >= pgwireLimits.copyOutFrameBytes) await sink.flush();
     }
   };
-  if (session.executeStreaming) {
-    await session.executeStreaming(plan.sql, [], sendBatch);
-  } else {
-    for (const r of await session.execute(plan.sql)) await sendBatch(r.fields, r.rows);
-  }
+  await session.run(plan.statement, [], sendBatch);
   if (binary) CopyData(out, PGCOPY_TRAILER);
   CopyDone(out);
   CommandComplete(out, `COPY ${rows}`);

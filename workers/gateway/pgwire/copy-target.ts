@@ -1,7 +1,7 @@
 // The table a `COPY table …` reads or writes, and the columns it moves, found through the session
-// with ordinary SQL (the wire protocol has no catalog of its own): `SELECT * FROM t LIMIT 0` for
-// the columns and their types (and Postgres's errors for a missing relation or schema), and
-// pg_class.relkind to refuse views, materialized views and sequences as Postgres does.
+// with ordinary SQL (the wire protocol has no catalog of its own): `SELECT * FROM t` prepared (bound,
+// never run) for the columns and their types (and Postgres's errors for a missing relation or
+// schema), and pg_class.relkind to refuse views, materialized views and sequences as Postgres does.
 import { PgError } from "../../../common/errors.ts";
 import type { CopyStatement } from "../sql/bind/copy-statement.ts";
 import type { FieldDescription, SqlSession } from "../sql/result.ts";
@@ -47,8 +47,13 @@ const KIND_NAMES: Record<string, string> = { v: "view", m: "materialized view", 
 export async function resolveCopyTable(session: SqlSession, copy: CopyStatement): Promise<CopyTarget> {
   const rel = copy.relation!;
   const sql = (rel.schema !== undefined ? quoteIdent(rel.schema) + "." : "") + quoteIdent(rel.name);
-  const [probe, kind] = await session
-    .execute(`SELECT * FROM ${sql} LIMIT 0; SELECT relkind FROM pg_catalog.pg_class WHERE oid = ${quoteLiteral(sql)}::regclass`)
+  const probe = async () => {
+    const [all] = await session.parse(`SELECT * FROM ${sql}`);
+    const fields = (await session.prepare(all!)).fields ?? [];
+    const [kind] = await session.execute(`SELECT relkind FROM pg_catalog.pg_class WHERE oid = ${quoteLiteral(sql)}::regclass`);
+    return { fields, kind };
+  };
+  const { fields, kind } = await probe()
     .catch(async (err: unknown) => {
       if (!(err instanceof PgError)) throw err;
       // COPY names a missing schema where a SELECT names the relation (Postgres's RangeVarGetRelid).
@@ -66,7 +71,7 @@ export async function resolveCopyTable(session: SqlSession, copy: CopyStatement)
     }
     throw new PgError("wrong_object_type", `cannot copy to ${what} "${rel.name}"`, relkind === "v" ? { hint: "To enable copying to a view, provide an INSTEAD OF INSERT trigger." } : {});
   }
-  const tableColumns = (probe?.fields ?? []).map(columnOf);
+  const tableColumns = fields.map(columnOf);
   let columns = tableColumns;
   if (copy.columns !== null) {
     checkColumnList(copy.columns, rel.name, tableColumns.map((c) => c.name));

@@ -6,18 +6,19 @@ import { localRangesBytes } from "../kv/local-range.ts";
 import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
 import { createSession } from "../sql/session.ts";
 import { PgConnection } from "./connection.ts";
-import type { PgwireSession } from "./session.ts";
+import type { SqlSession } from "../sql/result.ts";
+import { recordingSession } from "../sql/testing/recording-session.ts";
 import { fe, message, parseBackend, summary } from "./wire-test-client.ts";
 
 let nextTenantId = 9_300;
 
 async function connect(): Promise<{ conn: PgConnection; send: (...c: Uint8Array[]) => Promise<string[]>; closed: () => string | null; closes: () => number }> {
-  const base = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, settings: { user: "app" } }) as PgwireSession;
+  const base = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, settings: { user: "app" } });
   let closes = 0;
-  const session: PgwireSession = Object.assign(Object.create(base) as PgwireSession, {
+  const session: SqlSession = recordingSession(base, {
     close: () => {
       closes++;
-      base.close?.();
+      base.close();
     },
   });
   let received: Uint8Array[] = [];

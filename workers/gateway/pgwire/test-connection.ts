@@ -5,7 +5,7 @@ import type { TenantKvCapability } from "../kv/capability.ts";
 import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
 import { Session } from "../sql/session.ts";
 import { PgConnection, type ConnectionIO } from "./connection.ts";
-import type { PgwireSession } from "./session.ts";
+import { recordingSession } from "../sql/testing/recording-session.ts";
 import { parseBackend, type BackendMsg } from "./wire-test-client.ts";
 
 export interface TestConnection {
@@ -35,24 +35,8 @@ export interface TestConnectionOptions {
 export async function openTestConnection(opts: TestConnectionOptions = {}): Promise<TestConnection> {
   const session = new Session({ kv: opts.kv ?? memoryCapability(new MemoryKv()), tenantId: opts.tenantId ?? nextTenantId++, settings: { user: "app" } });
   const keep = opts.keepReceived ?? true;
-  const executed: string[] = [];
-  const recorded: PgwireSession = {
-    execute: (sql, params) => {
-      executed.push(sql);
-      return session.execute(sql, params);
-    },
-    executeStreaming: (sql, params, sink) => {
-      executed.push(sql);
-      return session.executeStreaming(sql, params, sink);
-    },
-    describe: (sql, types) => session.describe(sql, types),
-    transactionStatus: () => session.transactionStatus(),
-    failTransactionBlock: () => session.failTransactionBlock(),
-    cancel: () => session.cancel(),
-    get inTransaction() {
-      return session.inTransaction;
-    },
-  };
+  const recorded = recordingSession(session);
+  const executed = recorded.executed;
   let received: Uint8Array[] = [];
   const frames: Uint8Array[] = [];
   const conn = new PgConnection({

@@ -7,14 +7,15 @@ import { describe, expect, it } from "vitest";
 import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
 import { createSession } from "../sql/session.ts";
 import { PgConnection } from "./connection.ts";
-import type { PgwireSession } from "./session.ts";
+import type { SqlSession } from "../sql/result.ts";
+import { recordingSession } from "../sql/testing/recording-session.ts";
 import { fe, parseBackend, summary } from "./wire-test-client.ts";
 
 let nextTenantId = 9_100;
 
 /** A connection over the engine's session on the in-memory KV; returns a send-and-summarize function. */
 async function connect(): Promise<Send> {
-  const session = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, settings: { user: "app" } }) as PgwireSession;
+  const session = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, settings: { user: "app" } });
   let received: Uint8Array[] = [];
   const conn = new PgConnection({ session, user: "app", io: { send: (b) => received.push(b), close: () => {} } });
   await conn.start();

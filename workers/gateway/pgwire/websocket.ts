@@ -13,7 +13,6 @@ import { createSession } from "../sql/session.ts";
 import { encodeOne, ErrorResponse } from "./backend.ts";
 import { backendsOf, parseBackendKey, type Backend, type BackendKey } from "./backends.ts";
 import { PgConnection, type ConnectionIO } from "./connection.ts";
-import type { PgwireSession } from "./session.ts";
 import { settingsFromStartup } from "./startup-settings.ts";
 import { requestKv } from "../kv/kv-channel.ts";
 
@@ -135,7 +134,7 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
       onKvUsage: (u) => quota.chargeKv(u),
       onCpuMs: (ms) => quota.chargeCpu(ms),
       ...(statementTimeoutMsOf(env) === undefined ? {} : { statementTimeoutMsDefault: statementTimeoutMsOf(env)! }),
-    }) as PgwireSession;
+    });
     quota.countConnection();
     const c = new PgConnection({
       session,

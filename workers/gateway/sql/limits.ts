@@ -33,6 +33,19 @@ export const sqlLimits = {
    */
   parseTreeDepthMax: 1000,
   /**
+   * Query texts a session keeps parsed (parse-cache.ts): 256 covers the prepared statements of an
+   * ORM's working set and a driver's statement cache (pg's and postgres.js's default to far fewer),
+   * and, with the bound below, keeps the cache a small share of the isolate.
+   */
+  parseCacheEntriesMax: 256,
+  /**
+   * Longest text the parse cache keeps: 64 Ki characters. Longer texts (a generated bulk INSERT)
+   * are rarely sent twice, and their trees are large.
+   */
+  parseCacheTextCharsMax: 64 * 1024,
+  /** Characters of text the parse cache holds in all: 4 Mi, so one session's trees stay a few MiB. */
+  parseCacheTextCharsTotalMax: 4 * 1024 * 1024,
+  /**
    * statement_timeout when neither the tenant (SessionOptions.statementTimeoutMsDefault) nor the
    * session sets one: 30 s. Postgres has no default; here one isolate serves many requests, so a
    * forgotten runaway query must end on its own. 30 s is past any interactive query and matches

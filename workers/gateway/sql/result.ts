@@ -1,6 +1,7 @@
 // What executing SQL produces, in the shape both client interfaces need: the Postgres wire protocol
 // (RowDescription / DataRow / CommandComplete) and Neon's HTTP API ({command, rowCount, rows,
 // fields}). Values are in Postgres's text format, exactly as Postgres prints them.
+import type { ParsedStatement, PreparedStatement, RowSink } from "./prepared.ts";
 
 export interface FieldDescription {
   name: string;
@@ -26,11 +27,32 @@ export interface StatementResult {
   rows: Array<Array<string | null>>;
 }
 
-/** One session of a tenant: its settings and open transaction live here between statements. */
+/**
+ * One session of a tenant: its settings and open transaction live here between statements. The
+ * one contract the protocols use (pgwire, HTTP); every method is required, so a test fake is
+ * checked against the same shape as the engine (wrap a real session to record calls).
+ */
 export interface SqlSession {
   /**
-   * Runs one query string (possibly several statements, like the simple query protocol) with
-   * optional positional parameters ($1 …, text format, null for SQL NULL). Throws PgError.
+   * The statements of a query string, parsed (once per text per session) but not bound. Throws
+   * PgError (42601 with a position); the error fails an open transaction block.
+   */
+  parse(sql: string): Promise<readonly ParsedStatement[]>;
+  /**
+   * Binds ONE parsed statement against the current catalog without running it: its parameter
+   * types (`paramTypes`: the OIDs the client declared, 0 = infer) and result columns. Runs no
+   * statement; with the catalog cached, sends no storage request. Throws PgError (42P01, …).
+   */
+  prepare(stmt: ParsedStatement, paramTypes?: readonly number[]): Promise<PreparedStatement>;
+  /**
+   * Runs ONE statement from parse or prepare with positional parameters ($1 …, text format, null
+   * for SQL NULL). With `sink`, a query's rows go there batch by batch (the next batch waits for
+   * the sink) and the result has the tag and no rows. Throws PgError.
+   */
+  run(stmt: ParsedStatement, params?: ReadonlyArray<string | null>, sink?: RowSink): Promise<StatementResult>;
+  /**
+   * parse + run for a whole query string (possibly several statements, like the simple query
+   * protocol: without BEGIN they run as one implicit transaction). Throws PgError.
    */
   execute(sql: string, params?: Array<string | null>): Promise<StatementResult[]>;
   /**
@@ -39,9 +61,18 @@ export interface SqlSession {
    * whether a statement was running; called between statements it does nothing.
    */
   cancel(): boolean;
+  /** I (idle), T (in a transaction block) or E (in a failed one), for ReadyForQuery. */
+  transactionStatus(): "I" | "T" | "E";
+  /** True inside BEGIN … COMMIT (failed or not). */
+  readonly inTransaction: boolean;
+  /**
+   * The caller reported an error of its own (a wire Bind error, a failed COPY, …): inside a
+   * transaction block the block is now failed, as after any ERROR in Postgres.
+   */
+  failTransactionBlock(): void;
   /**
    * The session ended (connection closed, HTTP request done): its temporary tables and their data
    * are dropped and an open transaction is rolled back. Callers that end a session call this.
    */
-  close?(): void;
+  close(): void;
 }

@@ -18,6 +18,9 @@ import { Txn } from "../txn/txn.ts";
 import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/handle.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
 import { parseSql } from "./parse/parser.ts";
+import { ParseCache } from "./parse-cache.ts";
+import { Parsed, toParsedStatements } from "./parsed-statement.ts";
+import type { ParsedStatement, PreparedStatement, RowSink } from "./prepared.ts";
 import type { FieldDescription, SqlSession, StatementResult } from "./result.ts";
 import type { SessionBackend } from "./session-backend.ts";
 import { Sequences } from "./sequences.ts";
@@ -149,6 +152,44 @@ function isSerializationFailure(err: unknown): boolean {
 
 let rowIdCounter = 0;
 
+/** A statement bound by Session.prepare: its parsed form, its parameter types and its columns. */
+class Prepared implements PreparedStatement {
+  readonly parsed: Parsed;
+  readonly paramTypes: readonly number[];
+  readonly fields: readonly FieldDescription[] | null;
+  constructor(parsed: Parsed, paramTypes: readonly number[], fields: readonly FieldDescription[] | null) {
+    this.parsed = parsed;
+    this.paramTypes = Object.freeze(paramTypes.slice());
+    this.fields = fields === null ? null : Object.freeze(fields.map((f) => Object.freeze({ ...f })));
+    Object.freeze(this);
+  }
+  get text(): string {
+    return this.parsed.text;
+  }
+  get kind(): Parsed["kind"] {
+    return this.parsed.kind;
+  }
+  get returnsRows(): boolean {
+    return this.parsed.returnsRows;
+  }
+  get paramCount(): number {
+    return this.parsed.paramCount;
+  }
+  get changesSettings(): boolean {
+    return this.parsed.changesSettings;
+  }
+  get copy(): Parsed["copy"] {
+    return this.parsed.copy;
+  }
+}
+
+/** The session's own form of a statement the protocols hand back (parsed or prepared by a session). */
+function parsedOf(stmt: ParsedStatement): Parsed {
+  if (stmt instanceof Parsed) return stmt;
+  if (stmt instanceof Prepared) return stmt.parsed;
+  throw new PgError("internal_error", "a statement must come from session.parse or session.prepare");
+}
+
 export class Session implements SqlSession {
   private readonly kv: KvClient;
   private readonly ks: Keyspace;
@@ -167,6 +208,8 @@ export class Session implements SqlSession {
   private readonly database: string;
   private readonly backend: SessionBackend | undefined;
   private readonly onCpuMs: ((ms: number) => void) | undefined;
+  /** Parsed statements by query text: each text is parsed once per session. */
+  private readonly parses = new ParseCache();
 
   constructor(opts: SessionOptions, transport?: KvTransport) {
     this.backend = opts.backend;
@@ -185,6 +228,11 @@ export class Session implements SqlSession {
     this.settings = new Settings(initial, Math.min(opts.statementTimeoutMsDefault ?? sqlLimits.statementTimeoutMsDefault, sqlLimits.statementTimeoutMsMax));
     this.sequences = new Sequences(this.kv, this.ks);
     this.codecs = codecCache(this.ks);
+  }
+
+  /** Query texts parsed, and texts answered from the session's parse cache. */
+  get parseStats(): { parses: number; hits: number } {
+    return { ...this.parses.stats };
   }
 
   /** Counters of KV work done by this session (tests and EXPLAIN read them). */
@@ -278,21 +326,39 @@ export class Session implements SqlSession {
   }
 
   /**
-   * Parameter types (declared, else inferred from context, else text) and result columns of ONE
-   * statement, without running it: the extended query protocol's Describe.
+   * The statements of a query string, parsed once per text for the session (a bounded cache,
+   * sqlLimits.parseCache*). Nothing is bound or run. A syntax error (42601 with its position)
+   * fails the open transaction block, as every ERROR does.
    */
-  async describe(sql: string, paramTypes: readonly number[] = []): Promise<{ paramTypes: number[]; fields: FieldDescription[] }> {
+  async parse(sql: string): Promise<readonly ParsedStatement[]> {
     try {
-      const stmts = await parseSql(sql);
-      if (stmts.length > 1) throw new PgError("syntax_error", "cannot insert multiple commands into a prepared statement");
-      if (stmts.length === 0) return { paramTypes: [], fields: [] };
-      const stmt = stmts[0]!.stmt;
+      return await this.parseOwn(sql);
+    } catch (err) {
+      this.failTransactionBlock();
+      throw toPgError(err);
+    }
+  }
+
+  private parseOwn(sql: string): Promise<readonly Parsed[]> {
+    return this.parses.get(sql, async (text) => toParsedStatements(text, await parseSql(text)));
+  }
+
+  /**
+   * Binds ONE parsed statement against the current catalog (inside the open transaction when
+   * there is one) without running it: the types of its parameters (declared, else inferred from
+   * context, else text) and its result columns — the extended query protocol's Parse and
+   * Describe. With the catalog cached, this sends no storage request.
+   */
+  async prepare(stmt: ParsedStatement, paramTypes: readonly number[] = []): Promise<PreparedStatement> {
+    try {
+      const parsed = parsedOf(stmt);
+      const node = parsed.node;
       // Postgres refuses to even prepare a statement in a failed block, except ROLLBACK / COMMIT.
-      if (this.open?.aborted && nodeKind(stmt)[0] !== "TransactionStmt") throw abortedError();
+      if (this.open?.aborted && parsed.kind !== "transaction") throw abortedError();
       const env = this.env([]);
       const run = async (state: TxnState): Promise<{ paramTypes: number[]; fields: FieldDescription[] }> => {
         try {
-          return new StatementRunner(env, state).describe(stmt, paramTypes);
+          return new StatementRunner(env, state).describe(node, paramTypes);
         } catch (err) {
           // A name that does not resolve may only mean the cached catalog is stale: check, reload, retry once.
           if (!(err instanceof PgError) || !state.txn.hasPiggyback()) throw err;
@@ -301,45 +367,63 @@ export class Session implements SqlSession {
           } catch (check) {
             if (!(check instanceof StaleCatalog)) throw check;
             state.catalog = await this.store.load(state.txn, state.temp ? state.catalog.tempDescriptors() : undefined);
-            return new StatementRunner(env, state).describe(stmt, paramTypes);
+            return new StatementRunner(env, state).describe(node, paramTypes);
           }
           throw err;
         }
       };
+      let d: { paramTypes: number[]; fields: FieldDescription[] };
       if (this.open !== null) {
         if (this.open.catalog === null) this.open.catalog = await this.store.load(this.open.txn);
-        return await run(this.open);
+        d = await run(this.open);
+      } else {
+        const txn = new Txn(this.kv, { readOnly: true });
+        const cached = this.store.cached();
+        const state: TxnState = { txn, catalog: cached ?? (await this.store.load(txn)), ddl: false, txnStartMicros: wallClockMicros() };
+        if (cached !== undefined) this.store.armCheck(txn, cached);
+        try {
+          d = await run(state);
+        } finally {
+          txn.cancelPiggyback();
+          await txn.rollback();
+        }
       }
-      const txn = new Txn(this.kv, { readOnly: true });
-      const cached = this.store.cached();
-      const state: TxnState = { txn, catalog: cached ?? (await this.store.load(txn)), ddl: false, txnStartMicros: wallClockMicros() };
-      if (cached !== undefined) this.store.armCheck(txn, cached);
-      try {
-        return await run(state);
-      } finally {
-        txn.cancelPiggyback();
-        await txn.rollback();
-      }
+      return new Prepared(parsed, d.paramTypes, d.fields.length > 0 || parsed.returnsRows ? d.fields : null);
     } catch (err) {
       this.failTransactionBlock();
       throw toPgError(err);
     }
   }
 
+  /**
+   * Parameter types and result columns of ONE statement given as text, without running it
+   * (parse + prepare; for callers that hold SQL text, such as tests).
+   */
+  async describe(sql: string, paramTypes: readonly number[] = []): Promise<{ paramTypes: number[]; fields: FieldDescription[] }> {
+    const stmts = await this.parse(sql);
+    if (stmts.length > 1) {
+      this.failTransactionBlock();
+      throw new PgError("syntax_error", "cannot insert multiple commands into a prepared statement");
+    }
+    if (stmts.length === 0) return { paramTypes: [], fields: [] };
+    const p = await this.prepare(stmts[0]!, paramTypes);
+    return { paramTypes: [...p.paramTypes], fields: p.fields === null ? [] : [...p.fields] };
+  }
+
   async execute(sql: string, params: Array<string | null> = []): Promise<StatementResult[]> {
     try {
-      const stmts = await parseSql(sql);
+      const stmts = await this.parseOwn(sql);
       const out: StatementResult[] = [];
       // Several statements in one query string without BEGIN run as one implicit transaction,
       // as Postgres runs a multi-statement simple query: all of them commit, or none.
-      const implicit = stmts.length > 1 && this.open === null && !stmts.some((s) => nodeKind(s.stmt)[0] === "TransactionStmt" || nodeKind(s.stmt)[0] === "VacuumStmt");
+      const implicit = stmts.length > 1 && this.open === null && !stmts.some((s) => s.kind === "transaction" || s.nodeName === "VacuumStmt");
       if (!implicit) {
-        for (const s of stmts) out.push(await this.runOne(s.stmt, params));
+        for (const s of stmts) out.push(await this.runOne(s.node, params));
         return out;
       }
       this.beginOpen(undefined);
       try {
-        for (const s of stmts) out.push(await this.runOne(s.stmt, params));
+        for (const s of stmts) out.push(await this.runOne(s.node, params));
       } catch (err) {
         const open = this.open;
         this.open = null;
@@ -357,35 +441,40 @@ export class Session implements SqlSession {
   }
 
   /**
-   * Runs ONE statement; the rows of a query go to `sink` batch by batch as they are produced
-   * (back-pressure: the next batch waits for the sink), so a result larger than the isolate's
-   * memory can be paged to the client. The returned result has the command tag and row count,
-   * and no rows. Other statements behave as in execute().
+   * Runs ONE statement (from parse or prepare) with its parameters ($1 …, text format, null for
+   * SQL NULL). Without `sink` the result holds its rows. With `sink` the rows of a query go to it
+   * batch by batch as they are produced (back-pressure: the next batch waits for the sink), so a
+   * result larger than the isolate's memory can be paged to the client; the returned result then
+   * has the command tag and row count, and no rows. Other statements behave as in execute().
    */
-  async executeStreaming(
-    sql: string,
-    params: Array<string | null>,
-    sink: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>,
-  ): Promise<StatementResult> {
+  async run(stmt: ParsedStatement, params: ReadonlyArray<string | null> = [], sink?: RowSink): Promise<StatementResult> {
     try {
-      const stmts = await parseSql(sql);
-      if (stmts.length !== 1) throw new PgError("syntax_error", "executeStreaming takes exactly one statement");
-      const stmt = stmts[0]!.stmt;
-      const [kind] = nodeKind(stmt);
-      if (kind !== "SelectStmt") {
-        const r = await this.runOne(stmt, params);
+      const parsed = parsedOf(stmt);
+      if (sink === undefined || parsed.nodeName !== "SelectStmt") {
+        const r = await this.runOne(parsed.node, params);
+        if (sink === undefined) return r;
         if (r.rows.length > 0) await sink(r.fields, r.rows);
         return { ...r, rows: [] };
       }
-      if (this.open?.aborted) throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
+      if (this.open?.aborted) throw abortedError();
       const env = this.env(params);
       env.rowSink = sink;
-      return await this.inTransaction_(stmt, params, env);
+      return await this.inTransaction_(parsed.node, params, env);
     } catch (err) {
       this.failTransactionBlock();
       if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
       throw toPgError(err);
     }
+  }
+
+  /** ONE statement given as text, its rows streamed to `sink` (parse + run; for callers that hold SQL text). */
+  async executeStreaming(sql: string, params: Array<string | null>, sink: RowSink): Promise<StatementResult> {
+    const stmts = await this.parse(sql);
+    if (stmts.length !== 1) {
+      this.failTransactionBlock();
+      throw new PgError("syntax_error", "executeStreaming takes exactly one statement");
+    }
+    return this.run(stmts[0]!, params, sink);
   }
 
   private env(params: ReadonlyArray<string | null>): StatementEnv {

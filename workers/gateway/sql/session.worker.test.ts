@@ -17,7 +17,7 @@ describe("engine in workerd", () => {
     await s.execute("CREATE TEMP TABLE scratch (id SERIAL PRIMARY KEY, v TEXT) ON COMMIT PRESERVE ROWS");
     await s.execute("INSERT INTO scratch (v) SELECT note FROM b");
     expect((await s.execute("SELECT count(*), max(id) FROM scratch"))[0]!.rows).toEqual([["3", "3"]]);
-    s.close?.();
+    s.close();
     const again = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: 3 });
     await expect(again.execute("SELECT * FROM scratch")).rejects.toMatchObject({ code: "42P01" });
   });
