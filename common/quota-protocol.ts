@@ -1,6 +1,6 @@
 // What a gateway and its tenant's QuotaBucket say to each other (through the edge's TenantQuota
 // entrypoint): a request for Request Units that also reports what was consumed since the last one,
-// and a grant. The gateway spends grants locally (workers/gateway/http/quota.ts); the bucket
+// and a grant. The gateway spends grants locally (workers/gateway/quota/local-quota.ts); the bucket
 // (durable-objects/quota) shares its refill rate among the tenant's gateways and keeps the usage
 // history. See the design brief, "No control-plane round trip per query".
 import { emptyUsageParts, type KvUsage, type UsageParts } from "./request-units.ts";

@@ -12,8 +12,7 @@
 import { Hono } from "hono";
 import { PgError, toPgError } from "../../common/errors.ts";
 import { routerFor } from "../../durable-objects/env.ts";
-import { SESSION_HEADERS } from "../gateway/http/engine.ts";
-import { PGWIRE_HEADERS } from "../gateway/pgwire/websocket.ts";
+import { PGWIRE_HEADERS, SESSION_HEADERS } from "../gateway/edge-contract.ts";
 import { adminRoutes } from "./admin.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";

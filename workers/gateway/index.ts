@@ -9,7 +9,7 @@
 //                edge calls it as a request of its own, so it never waits behind a running query
 import type { GatewayEnv } from "./env.ts";
 import { newSessionFor } from "./http/engine.ts";
-import { localQuotaFor } from "./http/quota.ts";
+import { localQuotaFor } from "./quota/local-quota.ts";
 import { handleSql } from "./http/sql-handler.ts";
 import { serveCancelRequest, servePgWebSocket } from "./pgwire/websocket.ts";
 

@@ -3,7 +3,7 @@
 // known here, reaches nothing; a gateway that does not answer is given up after timeoutMs; nothing
 // ever throws.
 import { describe, expect, it } from "vitest";
-import { PGWIRE_HEADERS } from "../../gateway/pgwire/websocket.ts";
+import { PGWIRE_HEADERS } from "../../gateway/edge-contract.ts";
 import type { TenantRef } from "../gateway-env.ts";
 import { limits } from "../limits.ts";
 import { BackendKeyCodec } from "./backend-key.ts";

@@ -4,7 +4,7 @@
 // Bounded in time; never throws (a cancel that reaches nothing is not an error, and the client gets
 // no reply either way).
 import { formatBackendKey, type BackendKey } from "../../gateway/pgwire/backends.ts";
-import { PGWIRE_HEADERS } from "../../gateway/pgwire/websocket.ts";
+import { PGWIRE_HEADERS } from "../../gateway/edge-contract.ts";
 import type { TenantRef } from "../gateway-env.ts";
 import type { BackendKeyCodec } from "./backend-key.ts";
 

@@ -33,7 +33,7 @@ import {
 } from "../../gateway/pgwire/backend.ts";
 import { BodyReader, MessageReader } from "../../gateway/pgwire/reader.ts";
 import { formatBackendKey, type BackendKey } from "../../gateway/pgwire/backends.ts";
-import { BACKEND_KEY_TAKEN_STATUS, frameBytes, PGWIRE_HEADERS } from "../../gateway/pgwire/websocket.ts";
+import { BACKEND_KEY_TAKEN_STATUS, frameBytes, PGWIRE_HEADERS } from "../../gateway/edge-contract.ts";
 import type { Route } from "../../../durable-objects/router/tenant-router.ts";
 import { identifyTenant, type TenantIdentity } from "../tenant-identity.ts";
 import { limits } from "../limits.ts";

@@ -6,7 +6,9 @@ import { statementTimeoutMsOf, type GatewayEnv } from "../env.ts";
 import { createSession } from "../sql/session.ts";
 import type { SqlSession } from "../sql/result.ts";
 
-export const SESSION_HEADERS = { user: "warren-session-user", database: "warren-session-database" } as const;
+// The header names are the edge ↔ gateway agreement (edge-contract.ts).
+export { SESSION_HEADERS } from "../edge-contract.ts";
+import { SESSION_HEADERS } from "../edge-contract.ts";
 
 /** Where a session's KV usage is charged (the tenant's LocalQuota). */
 /** What a session's work is charged to: KV usage as the storage node reports it, and gateway CPU. */

@@ -8,7 +8,7 @@
 // and an open transaction rolled back (PgConnection.end()).
 import { PgError, toPgError } from "../../../common/errors.ts";
 import { statementTimeoutMsOf, type GatewayEnv } from "../env.ts";
-import { localQuotaFor } from "../http/quota.ts";
+import { localQuotaFor } from "../quota/local-quota.ts";
 import { createSession } from "../sql/session.ts";
 import { encodeOne, ErrorResponse } from "./backend.ts";
 import { backendsOf, parseBackendKey, type Backend, type BackendKey } from "./backends.ts";
@@ -16,20 +16,9 @@ import { PgConnection, type ConnectionIO } from "./connection.ts";
 import { settingsFromStartup } from "./startup-settings.ts";
 import { requestKv } from "../kv/kv-channel.ts";
 
-/** Headers of the edge → gateway upgrade request. The edge builds this request itself, so a client can set none of them. */
-export const PGWIRE_HEADERS = {
-  /** The role (without the tenant suffix). */
-  user: "warren-session-user",
-  /** The database (without the tenant prefix). */
-  database: "warren-session-database",
-  /** JSON object of the StartupMessage's other parameters (application_name, options, …). */
-  startup: "warren-pg-startup",
-  /** The session's BackendKeyData pair, "processId:secretKey" (backends.ts formatBackendKey); on /v2 and /cancel. */
-  backendKey: "warren-pg-backend-key",
-} as const;
-
-/** The gateway's answer to an upgrade whose process id another session of the tenant holds here. */
-export const BACKEND_KEY_TAKEN_STATUS = 409;
+// The edge ↔ gateway agreement lives in edge-contract.ts (the edge imports it without the engine).
+export { BACKEND_KEY_TAKEN_STATUS, frameBytes, PGWIRE_HEADERS } from "../edge-contract.ts";
+import { BACKEND_KEY_TAKEN_STATUS, frameBytes, PGWIRE_HEADERS } from "../edge-contract.ts";
 
 /**
  * POST /cancel from the edge: a CancelRequest for the session with the pair in
@@ -39,14 +28,6 @@ export function serveCancelRequest(request: Request, env: GatewayEnv): Response 
   const key = parseBackendKey(request.headers.get(PGWIRE_HEADERS.backendKey));
   const canceled = key !== null && backendsOf(env.TENANT_ID).cancelRequest(key);
   return Response.json({ canceled });
-}
-
-/** A binary frame's bytes; binary messages arrive as ArrayBuffer or Blob depending on the runtime. */
-export async function frameBytes(data: unknown): Promise<Uint8Array> {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (typeof Blob !== "undefined" && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
-  throw new PgError("protocol_violation", "expected binary WebSocket frames");
 }
 
 function startupParams(request: Request): Record<string, string> {

@@ -4,7 +4,7 @@ import type { QuotaGrant, QuotaRequest } from "../../../common/quota-protocol.ts
 import { egressRequestUnits, gatewayCpuRequestUnits, kvRequestUnits } from "../../../common/request-units.ts";
 import type { TenantQuotaCapability } from "../env.ts";
 import { quotaLimits } from "./limits.ts";
-import { LocalQuota, localQuotaFor } from "./quota.ts";
+import { LocalQuota, localQuotaFor } from "./local-quota.ts";
 
 type Script = Partial<QuotaGrant> | ((r: QuotaRequest) => Partial<QuotaGrant>);
 

@@ -1,0 +1,33 @@
+// What the edge Worker and the tenant's gateway agree on, in a module both import: the headers the
+// edge sets on the requests it hands to the gateway, the gateway's answer when a backend key is
+// taken, and how a WebSocket frame's bytes are read. It imports nothing of the SQL engine, so the
+// edge bundle does not carry the engine (the gateway runs in its own isolate; see
+// scripts/check-imports.ts, where this module is part of the gateway's contract with the edge).
+import { PgError } from "../../common/errors.ts";
+
+/** Headers of the edge → gateway /sql request: the connection's role and database, tenant parts removed. */
+export const SESSION_HEADERS = { user: "warren-session-user", database: "warren-session-database" } as const;
+
+/** Headers of the edge → gateway upgrade request. The edge builds this request itself, so a client can set none of them. */
+export const PGWIRE_HEADERS = {
+  /** The role (without the tenant suffix). */
+  user: "warren-session-user",
+  /** The database (without the tenant prefix). */
+  database: "warren-session-database",
+  /** JSON object of the StartupMessage's other parameters (application_name, options, …). */
+  startup: "warren-pg-startup",
+  /** The session's BackendKeyData pair, "processId:secretKey" (backends.ts formatBackendKey); on /v2 and /cancel. */
+  backendKey: "warren-pg-backend-key",
+} as const;
+
+/** The gateway's answer to an upgrade whose process id another session of the tenant holds here. */
+export const BACKEND_KEY_TAKEN_STATUS = 409;
+
+/** A binary frame's bytes; binary messages arrive as ArrayBuffer or Blob depending on the runtime. */
+export async function frameBytes(data: unknown): Promise<Uint8Array> {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof Blob !== "undefined" && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+  throw new PgError("protocol_violation", "expected binary WebSocket frames");
+}
+
