@@ -73,8 +73,6 @@ export const ALLOWED: ReadonlyArray<{ from: string; to: string; why: string }> =
   { from: "workers/gateway/keys/decimal.ts", to: "workers/gateway/sql/types/", why: "decimal key encoding awaits its rowenc home" },
   // Descriptors persist parser JSON until they store deparsed SQL text (issue 9, typed parse trees).
   { from: "workers/gateway/catalog/descriptors.ts", to: "workers/gateway/sql/parse/", why: "descriptors hold parse trees" },
-  // The plan ↔ exec cycle: exec's operators import plan nodes (issue 9: plan → exec only).
-  { from: "workers/gateway/sql/exec/", to: "workers/gateway/sql/plan/", why: "plan ↔ exec cycle" },
   // Aggregates measure their state with exec's memory account; the account belongs below both.
   { from: "workers/gateway/sql/functions/aggregates.ts", to: "workers/gateway/sql/exec/memory.ts", why: "memory account lives in exec" },
   // The wire encoder names its RowDescription fields with the session's FieldDescription (a type

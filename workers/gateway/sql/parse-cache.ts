@@ -29,6 +29,9 @@ export class ParseCache {
   private add(sql: string, parsed: readonly Parsed[]): void {
     // Another call may have parsed the same text meanwhile (the parser is asynchronous).
     if (this.entries.has(sql)) return;
+    // Kept trees are shared by every later execution of the text: frozen, so a pass that wrote
+    // into one (changing the next execution's statement) throws at once instead.
+    for (const p of parsed) deepFreeze(p.node);
     this.entries.set(sql, parsed);
     this.textChars += sql.length;
     while (this.entries.size > sqlLimits.parseCacheEntriesMax || this.textChars > sqlLimits.parseCacheTextCharsTotalMax) {
@@ -42,3 +45,15 @@ export class ParseCache {
     return this.entries.size;
   }
 }
+
+export function deepFreeze<T>(root: T): T {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== "object" || Object.isFrozen(n)) continue;
+    Object.freeze(n);
+    for (const v of Object.values(n as object)) stack.push(v);
+  }
+  return root;
+}
+

@@ -4,9 +4,8 @@
 // it returns a row set, how many $n it has, and, for COPY, what the wire protocol needs to serve it.
 //
 // The parse tree stays inside the SQL layer: the protocols see the readonly fields of
-// ParsedStatement only, and hand the object back to the session to prepare or run it. The tree is
-// frozen (deeply) because the session's parse cache shares it between executions: a pass that
-// wrote into it would change the next execution's statement, and now throws instead.
+// ParsedStatement only, and hand the object back to the session to prepare or run it. A tree the
+// session's parse cache keeps is frozen (parse-cache.ts), because it is shared between executions.
 import { copyQueryText, copyStatement } from "./bind/copy-statement.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
 import type { RawStatement } from "./parse/parser.ts";
@@ -21,7 +20,7 @@ export class Parsed implements ParsedStatement {
   readonly copy: CopyCommand | null;
   /** The parse-tree node name (SelectStmt, TransactionStmt, …), for the session. */
   readonly nodeName: string;
-  /** The statement's parse tree (frozen). */
+  /** The statement's parse tree (frozen once the parse cache keeps it). */
   readonly node: PgNode;
 
   constructor(node: PgNode, text: string, copy: CopyCommand | null) {
@@ -54,19 +53,8 @@ export function toParsedStatements(sql: string, raw: readonly RawStatement[]): P
     const own = text.trim().replace(/;\s*$/, "");
     const [name, body] = nodeKind(r.stmt);
     const copy = name === "CopyStmt" ? copyCommand(body, own, bytes, start) : null;
-    return new Parsed(deepFreeze(r.stmt), own, copy);
+    return new Parsed(r.stmt, own, copy);
   });
-}
-
-function deepFreeze<T>(root: T): T {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const n = stack.pop();
-    if (n === null || typeof n !== "object" || Object.isFrozen(n)) continue;
-    Object.freeze(n);
-    for (const v of Object.values(n as object)) stack.push(v);
-  }
-  return root;
 }
 
 const DDL = new Set([

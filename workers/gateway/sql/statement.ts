@@ -32,7 +32,7 @@ import { StatementBudget } from "./exec/budget.ts";
 import { TableWriter } from "./exec/table-writer.ts";
 import { sqlLimits } from "./limits.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
-import { formatPlan, instrument, type PlanNode } from "./plan/plan-node.ts";
+import { formatPlan, instrument, type PlanNode } from "./exec/plan-node.ts";
 import { plan } from "./plan/planner.ts";
 import type { FieldDescription, StatementResult } from "./result.ts";
 import type { SessionBackend } from "./session-backend.ts";
@@ -357,19 +357,19 @@ export class StatementRunner {
       writable(ins.table);
       returning = ins.returning;
       command = "INSERT";
-      res = await runInsert(ins, bindTableRules(this.binder, ins.table), this.ctx);
+      res = await runInsert(ins, bindTableRules(this.binder, ins.table), this.ctx, plan);
     } else if (kind === "UpdateStmt") {
       const up = bindUpdate(this.binder, stmt);
       writable(up.table);
       returning = up.returning;
       command = "UPDATE";
-      res = await runUpdate(up, bindTableRules(this.binder, up.table), this.ctx);
+      res = await runUpdate(up, bindTableRules(this.binder, up.table), this.ctx, plan);
     } else {
       const del = bindDelete(this.binder, stmt);
       writable(del.table);
       returning = del.returning;
       command = "DELETE";
-      res = await runDelete(del, bindTableRules(this.binder, del.table), this.ctx);
+      res = await runDelete(del, bindTableRules(this.binder, del.table), this.ctx, plan);
     }
     if (returning === null) return { command, rowCount: res.count, fields: [], rows: [] };
     const rb = new ResultBuilder(returning.cols, valueFormatter(this.regNames, this.tz));
@@ -425,7 +425,7 @@ export class StatementRunner {
       const kv0 = { ...this.state.txn.kv.stats };
       const t0 = performance.now();
       const rules = bindTableRules(b, bound.table);
-      const res = bound.kind === "insert" ? await runInsert(bound, rules, this.ctx) : bound.kind === "update" ? await runUpdate(bound, rules, this.ctx) : await runDelete(bound, rules, this.ctx);
+      const res = bound.kind === "insert" ? await runInsert(bound, rules, this.ctx, plan) : bound.kind === "update" ? await runUpdate(bound, rules, this.ctx, plan) : await runDelete(bound, rules, this.ctx, plan);
       const ms = performance.now() - t0;
       const kv = this.state.txn.kv.stats;
       lines.push(`${verb} on ${bound.table.name}  (actual rows=${res.count})`);

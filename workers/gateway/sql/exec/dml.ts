@@ -6,7 +6,8 @@ import { keyString } from "../../kv/bytes.ts";
 import type { BoundDelete, BoundInsert, BoundUpdate, Returning } from "../bind/dml.ts";
 import { DEFAULT_SENTINEL } from "../bind/dml.ts";
 import type { TableRules } from "../bind/table-rules.ts";
-import { plan } from "../plan/planner.ts";
+import type { Rel } from "../bind/bound.ts";
+import type { PlanNode } from "./plan-node.ts";
 import type { Datum } from "../types/datum.ts";
 import type { ExecContext } from "./context.ts";
 import { compile, evalRow, type Row } from "./eval.ts";
@@ -27,7 +28,13 @@ async function project(ret: Returning | null, row: Row, ctx: ExecContext): Promi
   return out;
 }
 
-export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecContext): Promise<DmlResult> {
+/**
+ * How a DML statement's source query becomes operators: the planner, passed in by the caller
+ * (the planner sits above the executor and builds its operators; exec never imports it).
+ */
+export type PlanRel = (rel: Rel) => PlanNode;
+
+export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {
   const w = new TableWriter(ctx, ins.table, rules);
   const ncols = ins.table.columns.length;
   const returned: Row[] = [];
@@ -81,7 +88,7 @@ export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecCo
 }
 
 /** Collects the target rows (table row first) of an UPDATE / DELETE, each once. */
-async function collectTargets(source: BoundUpdate["source"], table: BoundUpdate["table"], ctx: ExecContext, what: string): Promise<Row[]> {
+async function collectTargets(source: BoundUpdate["source"], table: BoundUpdate["table"], ctx: ExecContext, what: string, plan: PlanRel): Promise<Row[]> {
   const rows: Row[] = [];
   const seen = new Set<string>();
   const codec = ctx.codec(table);
@@ -101,10 +108,10 @@ async function collectTargets(source: BoundUpdate["source"], table: BoundUpdate[
   return rows;
 }
 
-export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecContext): Promise<DmlResult> {
+export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {
   const w = new TableWriter(ctx, up.table, rules);
   const width = up.table.columns.length;
-  const targets = await collectTargets(up.source, up.table, ctx, "UPDATE");
+  const targets = await collectTargets(up.source, up.table, ctx, "UPDATE", plan);
   const sets = up.sets.map((s) => ({ pos: s.pos, c: compile(s.expr, ctx) }));
   const returned: Row[] = [];
   for (const full of targets) {
@@ -123,10 +130,10 @@ export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecCon
   return { count: targets.length, returned };
 }
 
-export async function runDelete(del: BoundDelete, rules: TableRules, ctx: ExecContext): Promise<DmlResult> {
+export async function runDelete(del: BoundDelete, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {
   const w = new TableWriter(ctx, del.table, rules);
   const width = del.table.columns.length;
-  const targets = await collectTargets(del.source, del.table, ctx, "DELETE");
+  const targets = await collectTargets(del.source, del.table, ctx, "DELETE", plan);
   const returned: Row[] = [];
   for (const full of targets) {
     if (ctx.budget.charge(1)) await ctx.budget.pause();

@@ -14,7 +14,7 @@ import type { Datum } from "../types/datum.ts";
 import { typeFromOid, type SqlType } from "../types/type.ts";
 import { encodeKeyDatum } from "../../keys/datum-key.ts";
 import { KeyWriter } from "../../keys/encoding.ts";
-import { describeExpr } from "./describe.ts";
+import { describeExpr } from "../exec/describe-expr.ts";
 import { forEachExpr } from "../bind/rewrite.ts";
 import type { SpanSpec } from "../exec/ops/scan.ts";
 

@@ -14,7 +14,7 @@ import { indexScan, pointGet, primaryScan } from "../exec/ops/scan.ts";
 import { sortOp } from "../exec/ops/sort.ts";
 import { windowOp } from "../exec/ops/window.ts";
 import { chooseAccess, indexSpans, pointKeys } from "./access-path.ts";
-import type { PlanNode } from "./plan-node.ts";
+import type { PlanNode } from "../exec/plan-node.ts";
 import { andOf, columnsOf, pushDown, shiftCols, splitAnd } from "./pushdown.ts";
 import { reorderJoins } from "./join-order.ts";
 import { lookupJoinOp } from "../exec/ops/lookup-join.ts";

@@ -2,7 +2,7 @@
 // or summing a table of any size needs memory only for its groups (charged to the budget).
 import type { AggCall, Expr } from "../../bind/bound.ts";
 import { makeAccumulator, type Accumulator } from "../../functions/aggregates.ts";
-import type { PlanNode } from "../../plan/plan-node.ts";
+import type { PlanNode } from "../plan-node.ts";
 import { rowHashKey } from "../../types/compare.ts";
 import type { EvalContext } from "../../types/context.ts";
 import type { Datum } from "../../types/datum.ts";

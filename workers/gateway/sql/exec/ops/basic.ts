@@ -2,12 +2,12 @@
 // one-row source of a SELECT without FROM. None of them holds more than one batch.
 import { PgError } from "../../../../../common/errors.ts";
 import type { Expr } from "../../bind/bound.ts";
-import type { PlanNode } from "../../plan/plan-node.ts";
+import type { PlanNode } from "../plan-node.ts";
 import { Numeric } from "../../types/numeric.ts";
 import type { Datum } from "../../types/datum.ts";
 import type { ExecContext } from "../context.ts";
 import { compile, prepare, type Row } from "../eval.ts";
-import { describeExpr } from "../../plan/describe.ts";
+import { describeExpr } from "../describe-expr.ts";
 import { regexpMatches, regexpSplit } from "../../functions/regexp.ts";
 
 const BATCH = 256;

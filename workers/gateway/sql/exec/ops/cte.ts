@@ -4,7 +4,7 @@
 import { PgError } from "../../../../../common/errors.ts";
 import type { CteDef } from "../../bind/bound.ts";
 import { sqlLimits } from "../../limits.ts";
-import type { PlanNode } from "../../plan/plan-node.ts";
+import type { PlanNode } from "../plan-node.ts";
 import { rowHashKey } from "../../types/compare.ts";
 import type { SqlType } from "../../types/type.ts";
 import type { ExecContext } from "../context.ts";

@@ -2,7 +2,7 @@
 // ALL), INTERSECT / EXCEPT [ALL]. Each keeps a hash set of the rows it has seen, charged to the
 // statement's memory budget.
 import type { Expr } from "../../bind/bound.ts";
-import type { PlanNode } from "../../plan/plan-node.ts";
+import type { PlanNode } from "../plan-node.ts";
 import { rowHashKey } from "../../types/compare.ts";
 import type { SqlType } from "../../types/type.ts";
 import { compile, type Row } from "../eval.ts";

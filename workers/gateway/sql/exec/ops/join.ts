@@ -2,9 +2,9 @@
 // to the memory budget; the left side streams); other conditions use a nested loop over the
 // materialised right side; LATERAL re-runs the right side for each left row.
 import type { Expr, JoinType } from "../../bind/bound.ts";
-import type { PlanNode } from "../../plan/plan-node.ts";
+import type { PlanNode } from "../plan-node.ts";
 import { rowHashKey } from "../../types/compare.ts";
-import { describeExpr } from "../../plan/describe.ts";
+import { describeExpr } from "../describe-expr.ts";
 import type { Datum } from "../../types/datum.ts";
 import type { ExecContext } from "../context.ts";
 import { compile, prepare, type Compiled, type Row } from "../eval.ts";

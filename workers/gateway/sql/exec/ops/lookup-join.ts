@@ -4,8 +4,8 @@
 import type { TableDesc } from "../../../catalog/descriptors.ts";
 import type { Expr, JoinType } from "../../bind/bound.ts";
 import { concatBytes, keyString } from "../../../kv/bytes.ts";
-import type { PlanNode } from "../../plan/plan-node.ts";
-import { describeExpr } from "../../plan/describe.ts";
+import type { PlanNode } from "../plan-node.ts";
+import { describeExpr } from "../describe-expr.ts";
 import type { Datum } from "../../types/datum.ts";
 import { compile, prepare, type Row } from "../eval.ts";
 

@@ -2,7 +2,7 @@
 // primary index, and secondary-index scans that fetch just the rows they match with batched gets.
 import type { IndexDesc, TableDesc } from "../../../catalog/descriptors.ts";
 import { prefixEnd } from "../../../kv/bytes.ts";
-import type { PlanNode } from "../../plan/plan-node.ts";
+import type { PlanNode } from "../plan-node.ts";
 import type { ExecContext } from "../context.ts";
 import type { Row } from "../eval.ts";
 

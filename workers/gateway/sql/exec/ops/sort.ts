@@ -2,12 +2,12 @@
 // with Postgres's NULL placement, returning to the event loop while it sorts (interruptible-sort.ts).
 import type { SortKey } from "../../bind/bound.ts";
 import { compareDatums } from "../../types/compare.ts";
-import type { PlanNode } from "../../plan/plan-node.ts";
+import type { PlanNode } from "../plan-node.ts";
 import type { Datum } from "../../types/datum.ts";
 import { compile, prepare, type Row } from "../eval.ts";
 import { rowBytes } from "../memory.ts";
 import type { ExecContext } from "../context.ts";
-import { describeExpr } from "../../plan/describe.ts";
+import { describeExpr } from "../describe-expr.ts";
 import { sortInterruptibly } from "../interruptible-sort.ts";
 
 export type RowComparator = (a: Row, b: Row) => number;

@@ -4,7 +4,7 @@
 import { PgError } from "../../../../../common/errors.ts";
 import type { WindowCall } from "../../bind/bound.ts";
 import { makeAccumulator } from "../../functions/aggregates.ts";
-import type { PlanNode } from "../../plan/plan-node.ts";
+import type { PlanNode } from "../plan-node.ts";
 import { compareDatums } from "../../types/compare.ts";
 import type { EvalContext } from "../../types/context.ts";
 import type { Datum } from "../../types/datum.ts";

@@ -1,7 +1,7 @@
 // A physical plan: a tree of operators, each an async generator of row batches. The planner builds
 // it from the bound Rel; EXPLAIN prints it; EXPLAIN ANALYZE runs it with counters per operator.
-import type { ExecContext } from "../exec/context.ts";
-import type { Row } from "../exec/eval.ts";
+import type { ExecContext } from "./context.ts";
+import type { Row } from "./eval.ts";
 
 export interface PlanStats {
   rows: number;
