@@ -1,0 +1,190 @@
+// Interactive transactions over POST /sql, gateway side. The gateway keeps nothing between
+// requests: a transaction travels as its state (SessionTxnHandle: snapshot timestamp, read spans,
+// buffered writes; compressed, txn-state-codec.ts) in an edge-only header, which the edge seals (AES-GCM, a key the gateway never
+// sees) into the client's Warren-Transaction handle and opens again on the next request
+// (workers/edge/sql-transaction.ts). Protocol and reasons: ./README.md.
+//
+//   request without state, leaves a transaction open (BEGIN)  → response carries the new state
+//   request with state                                        → resumed first; afterwards either
+//       still open  → the new state goes back                 (any gateway instance can go on)
+//       ended       → the end record is written (txn-end-record.ts) → no state goes back
+import { PgError } from "../../../common/errors.ts";
+import type { KvClient } from "../kv/kv-client.ts";
+import type { SqlSession } from "../sql/result.ts";
+import type { SessionTxnHandle } from "../sql/session.ts";
+import { limits } from "./limits.ts";
+import { singleKeySpan, TxnEndRecords, txnEndKey } from "./txn-end-record.ts";
+import { compressState, stateFromHeader, stateHeaderOf } from "./txn-state-codec.ts";
+
+/** Headers between the edge and the gateway only (the edge drops a client's copies). */
+export const TXN_HEADERS = {
+  /** The transaction's state as JSON (SessionTxnHandle), both ways. */
+  state: "warren-txn-state",
+  /** When the transaction's handle expires (ms since the epoch): set by the edge, fixed at BEGIN. */
+  expiresAtMs: "warren-txn-expires",
+} as const;
+
+/** A session that can hand its open transaction over (workers/gateway/sql/session.ts Session). */
+export interface CarryingSession extends SqlSession {
+  readonly inTransaction: boolean;
+  sealTransaction(): SessionTxnHandle | null;
+  resumeTransaction(handle: SessionTxnHandle): Promise<void>;
+}
+
+function isCarrying(s: SqlSession): s is CarryingSession {
+  const c = s as Partial<CarryingSession>;
+  return typeof c.sealTransaction === "function" && typeof c.resumeTransaction === "function";
+}
+
+const encoder = new TextEncoder();
+
+function b64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+function unb64(text: string): Uint8Array {
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** Probability that ending a transaction also removes expired end records (bounded, amortised clean-up). */
+const COLLECT_ONE_IN = 16;
+
+/** One request's part in an interactive transaction. */
+export class InteractiveTxn {
+  private readonly records: TxnEndRecords;
+  /** The end record's key of the transaction this request continues or begins (null until known). */
+  private endKey: Uint8Array | null = null;
+  /** Whether this request arrived with a transaction to continue. */
+  readonly continues: boolean;
+  /** Whether it was resumed (only then can this request end it). */
+  private resumed = false;
+
+  private readonly tenantId: number;
+  private readonly incoming: SessionTxnHandle | null;
+  private readonly expiresAtMs: number | null;
+  private readonly nowMs: () => number;
+
+  private constructor(kv: KvClient, tenantId: number, incoming: SessionTxnHandle | null, expiresAtMs: number | null, nowMs: () => number) {
+    this.tenantId = tenantId;
+    this.incoming = incoming;
+    this.expiresAtMs = expiresAtMs;
+    this.nowMs = nowMs;
+    this.records = new TxnEndRecords(kv, tenantId);
+    this.continues = incoming !== null;
+  }
+
+  /** Reads the edge's headers; a request without them begins nothing and continues nothing. */
+  static async fromRequest(request: Request, kv: KvClient, tenantId: number, nowMs: () => number = Date.now): Promise<InteractiveTxn> {
+    const expires = request.headers.get(TXN_HEADERS.expiresAtMs);
+    const expiresAtMs = expires !== null && /^[0-9]{1,15}$/.test(expires) ? Number(expires) : null;
+    const state = request.headers.get(TXN_HEADERS.state);
+    let incoming: SessionTxnHandle | null = null;
+    if (state !== null) {
+      try {
+        incoming = JSON.parse(await stateFromHeader(state)) as SessionTxnHandle;
+      } catch (err) {
+        // Only the edge sets this header, from a handle it authenticated: a gateway-side bug.
+        if (err instanceof PgError) throw err;
+        throw new PgError("internal_error", "the transaction state from the edge is not valid JSON");
+      }
+      if (expiresAtMs === null) throw new PgError("internal_error", "a transaction state came without its expiry");
+    }
+    return new InteractiveTxn(kv, tenantId, incoming, expiresAtMs, nowMs);
+  }
+
+  /**
+   * Before any statement: continues the incoming transaction, unless it already ended (25P01,
+   * nothing runs). The transaction is given a put of its end record and a read span over it, so
+   * its COMMIT writes the record atomically and a second copy of the handle cannot commit too.
+   */
+  async resume(session: SqlSession): Promise<void> {
+    const h = this.incoming;
+    if (h === null) return;
+    if (!isCarrying(session)) throw new PgError("internal_error", "this session cannot continue a transaction");
+    const key = txnEndKey(this.tenantId, this.expiresAtMs!, unb64(h.txn.txnId));
+    this.endKey = key;
+    const { ended } = await this.records.read(key);
+    if (ended) {
+      throw new PgError("no_active_sql_transaction", "the transaction of this Warren-Transaction handle already ended (COMMIT or ROLLBACK); nothing was run", {
+        hint: "Start a new transaction with BEGIN; a handle is good for one transaction only.",
+      });
+    }
+    const data: SessionTxnHandle = { ...h, txn: { ...h.txn, writes: [...h.txn.writes, [b64(key), b64(Uint8Array.of(1))]] } };
+    await session.resumeTransaction(data);
+    this.resumed = true;
+  }
+
+  /**
+   * After the statements ran (or failed): the state to send back while a transaction is open, or
+   * null. A transaction that outgrew the handle is sent back aborted and without its writes
+   * (everything after fails with 25P02, COMMIT rolls back), and `overflow` reports 54000.
+   */
+  async finish(session: SqlSession): Promise<{ state: string | null; overflow: PgError | null }> {
+    if (!isCarrying(session)) return { state: null, overflow: null };
+    const sealed = session.inTransaction ? session.sealTransaction() : null;
+    if (sealed === null) {
+      if (this.resumed) await this.ended();
+      return { state: null, overflow: null };
+    }
+    if (this.expiresAtMs === null) {
+      // The edge sends the expiry with every request it can seal a handle for.
+      throw new PgError("feature_not_supported", "interactive transactions over HTTP are not available on this edge: a transaction was opened, and rolled back", {
+        hint: "Send the statements as one batch ({\"queries\": [...]}), or use the WebSocket (Pool/Client).",
+      });
+    }
+    const txnId = unb64(sealed.txn.txnId);
+    const key = this.endKey ?? txnEndKey(this.tenantId, this.expiresAtMs, txnId);
+    const keyB64 = b64(key);
+    let readTs = sealed.txn.readTs;
+    if (readTs === null) {
+      // The transaction has read nothing yet (a bare BEGIN): its snapshot is taken now, by the read
+      // of its end record, so that the span over the record means something at commit.
+      readTs = (await this.records.read(key)).readTs.toString();
+    }
+    const [spanStart, spanEnd] = singleKeySpan(key);
+    const hasSpan = sealed.txn.readSpans.some(([a]) => a === keyB64);
+    const state: SessionTxnHandle = {
+      ...sealed,
+      txn: {
+        ...sealed.txn,
+        readTs,
+        // The end record's put is added again when the transaction is resumed.
+        writes: sealed.txn.writes.filter(([k]) => k !== keyB64),
+        readSpans: hasSpan ? sealed.txn.readSpans : [...sealed.txn.readSpans, [b64(spanStart), b64(spanEnd)]],
+      },
+    };
+    const text = JSON.stringify(state);
+    let bytes: number;
+    try {
+      const compressed = await compressState(text);
+      bytes = compressed.byteLength;
+      if (bytes <= limits.txnStateBytesMax) return { state: stateHeaderOf(compressed), overflow: null };
+    } catch (err) {
+      if (!(err instanceof PgError) || err.condition !== "program_limit_exceeded") throw err;
+      bytes = encoder.encode(text).byteLength;
+    }
+    const aborted: SessionTxnHandle = { ...state, aborted: true, txn: { ...state.txn, writes: [], rangeDeletes: [], rangeClears: [] } };
+    return {
+      state: stateHeaderOf(await compressState(JSON.stringify(aborted))),
+      overflow: new PgError("program_limit_exceeded", `the transaction outgrew its handle: its state is ${bytes} bytes compressed; the limit is ${limits.txnStateBytesMax}. The transaction is aborted: send ROLLBACK`, {
+        hint: "Until writes live on the storage node as intents, an HTTP transaction's writes travel in its handle: write less per transaction, or use the WebSocket (Pool/Client) for large ones.",
+      }),
+    };
+  }
+
+  /** The continued transaction ended in this request: record it unless its COMMIT already did. */
+  private async ended(): Promise<void> {
+    const key = this.endKey!;
+    const { ended } = await this.records.read(key);
+    if (!ended) await this.records.record(key);
+    if (crypto.getRandomValues(new Uint8Array(1))[0]! % COLLECT_ONE_IN === 0) {
+      // Records of handles that expired more than a minute ago (room for clocks that differ).
+      await this.records.collectExpired(this.nowMs() - 60_000).catch((err: unknown) => console.error("collecting expired HTTP transaction records failed", err));
+    }
+  }
+}
