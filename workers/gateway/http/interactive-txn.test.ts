@@ -25,7 +25,7 @@ function gateway() {
     const body = (await res.json()) as { code?: string; rows?: unknown[]; command?: string; message?: string };
     return { status: res.status, body, state: res.headers.get(TXN_HEADERS.state) };
   };
-  return { send };
+  return { send, cap, expiresAtMs };
 }
 
 describe("HTTP interactive transactions in the gateway", () => {
@@ -59,10 +59,37 @@ describe("HTTP interactive transactions in the gateway", () => {
     // The same state continued twice (a client that retried, or a copied handle): two forks.
     const a = await g.send("insert into t values (1, 1)", begin.state);
     const b = await g.send("insert into t values (2, 2)", begin.state);
-    expect((await g.send("COMMIT", a.state)).body.command).toBe("COMMIT");
-    const lost = await g.send("COMMIT", b.state);
-    expect(["40001", "25P01"]).toContain(lost.body.code);
-    expect((await g.send("select id from t order by id", null)).body.rows).toEqual([{ id: 1 }]);
+    // Sent at once: both pass the end-record check before either commits, so only the read span
+    // over the record (written by the winner's commit) can stop the second.
+    const [ra, rb] = await Promise.all([g.send("COMMIT", a.state), g.send("COMMIT", b.state)]);
+    const outcomes = [ra.body.command ?? ra.body.code, rb.body.command ?? rb.body.code].sort();
+    expect(outcomes[1]).toBe("COMMIT");
+    expect(["40001", "25P01"]).toContain(outcomes[0]);
+    const rows = (await g.send("select id from t order by id", null)).body.rows;
+    expect(rows).toEqual(ra.body.command === "COMMIT" ? [{ id: 1 }] : [{ id: 2 }]);
+    // And a third copy afterwards is refused by the record itself.
+    expect((await g.send("COMMIT", begin.state)).body.code).toBe("25P01");
+  });
+
+  it("a copy that passed the end-record check before the other committed still cannot commit (40001)", async () => {
+    const g = gateway();
+    await g.send("create table t (id int primary key)", null);
+    const begin = await g.send("BEGIN", null);
+    // Two gateway instances resume the same state, one step at a time, so both pass the check.
+    const resumed = await Promise.all(
+      [1, 2].map(async () => {
+        const request = new Request("http://gateway/sql", { method: "POST", headers: { [TXN_HEADERS.state]: begin.state!, [TXN_HEADERS.expiresAtMs]: String(g.expiresAtMs) } });
+        const txn = await InteractiveTxn.fromRequest(request, new KvClient(capabilityTransport(g.cap)), TENANT);
+        const session = new Session({ kv: g.cap, tenantId: TENANT });
+        await txn.resume(session);
+        return session;
+      }),
+    );
+    await resumed[0]!.execute("insert into t values (1)");
+    await resumed[1]!.execute("insert into t values (2)");
+    await resumed[0]!.execute("COMMIT");
+    await expect(resumed[1]!.execute("COMMIT")).rejects.toMatchObject({ code: "40001" });
+    expect((await g.send("select id from t", null)).body.rows).toEqual([{ id: 1 }]);
   });
 
   it("ROLLBACK and a failed statement: the aborted state travels, COMMIT rolls back, the end is recorded", async () => {

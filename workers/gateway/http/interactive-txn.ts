@@ -24,6 +24,21 @@ export const TXN_HEADERS = {
   expiresAtMs: "warren-txn-expires",
 } as const;
 
+/**
+ * What travels between requests: the session's transaction, and the transaction's identity (the
+ * txn id it began with, which names its end record). The commit id inside `session.txn.txnId` is
+ * replaced by a fresh one each time the transaction is resumed: the storage node answers a commit
+ * whose (readTs, txn id) it already saw with the stored outcome (idempotent retries), so two copies
+ * of one handle committing with the same id would both be told "committed" while only the first
+ * one's writes exist. With distinct ids the second is validated like any commit, and the end
+ * record (written by the first, inside its read span) makes it fail with 40001.
+ */
+interface CarriedState {
+  v: 1;
+  id: string;
+  session: SessionTxnHandle;
+}
+
 /** A session that can hand its open transaction over (workers/gateway/sql/session.ts Session). */
 export interface CarryingSession extends SqlSession {
   readonly inTransaction: boolean;
@@ -65,11 +80,11 @@ export class InteractiveTxn {
   private resumed = false;
 
   private readonly tenantId: number;
-  private readonly incoming: SessionTxnHandle | null;
+  private readonly incoming: CarriedState | null;
   private readonly expiresAtMs: number | null;
   private readonly nowMs: () => number;
 
-  private constructor(kv: KvClient, tenantId: number, incoming: SessionTxnHandle | null, expiresAtMs: number | null, nowMs: () => number) {
+  private constructor(kv: KvClient, tenantId: number, incoming: CarriedState | null, expiresAtMs: number | null, nowMs: () => number) {
     this.tenantId = tenantId;
     this.incoming = incoming;
     this.expiresAtMs = expiresAtMs;
@@ -83,16 +98,17 @@ export class InteractiveTxn {
     const expires = request.headers.get(TXN_HEADERS.expiresAtMs);
     const expiresAtMs = expires !== null && /^[0-9]{1,15}$/.test(expires) ? Number(expires) : null;
     const state = request.headers.get(TXN_HEADERS.state);
-    let incoming: SessionTxnHandle | null = null;
+    let incoming: CarriedState | null = null;
     if (state !== null) {
       try {
-        incoming = JSON.parse(await stateFromHeader(state)) as SessionTxnHandle;
+        incoming = JSON.parse(await stateFromHeader(state)) as CarriedState;
       } catch (err) {
         // Only the edge sets this header, from a handle it authenticated: a gateway-side bug.
         if (err instanceof PgError) throw err;
         throw new PgError("internal_error", "the transaction state from the edge is not valid JSON");
       }
       if (expiresAtMs === null) throw new PgError("internal_error", "a transaction state came without its expiry");
+      if (incoming?.v !== 1 || typeof incoming.id !== "string") throw new PgError("internal_error", "the transaction state from the edge has an unknown version");
     }
     return new InteractiveTxn(kv, tenantId, incoming, expiresAtMs, nowMs);
   }
@@ -103,10 +119,11 @@ export class InteractiveTxn {
    * its COMMIT writes the record atomically and a second copy of the handle cannot commit too.
    */
   async resume(session: SqlSession): Promise<void> {
-    const h = this.incoming;
-    if (h === null) return;
+    const carried = this.incoming;
+    if (carried === null) return;
+    const h = carried.session;
     if (!isCarrying(session)) throw new PgError("internal_error", "this session cannot continue a transaction");
-    const key = txnEndKey(this.tenantId, this.expiresAtMs!, unb64(h.txn.txnId));
+    const key = txnEndKey(this.tenantId, this.expiresAtMs!, unb64(carried.id));
     this.endKey = key;
     const { ended } = await this.records.read(key);
     if (ended) {
@@ -114,7 +131,8 @@ export class InteractiveTxn {
         hint: "Start a new transaction with BEGIN; a handle is good for one transaction only.",
       });
     }
-    const data: SessionTxnHandle = { ...h, txn: { ...h.txn, writes: [...h.txn.writes, [b64(key), b64(Uint8Array.of(1))]] } };
+    const commitId = b64(crypto.getRandomValues(new Uint8Array(16)));
+    const data: SessionTxnHandle = { ...h, txn: { ...h.txn, txnId: commitId, writes: [...h.txn.writes, [b64(key), b64(Uint8Array.of(1))]] } };
     await session.resumeTransaction(data);
     this.resumed = true;
   }
@@ -137,8 +155,8 @@ export class InteractiveTxn {
         hint: "Send the statements as one batch ({\"queries\": [...]}), or use the WebSocket (Pool/Client).",
       });
     }
-    const txnId = unb64(sealed.txn.txnId);
-    const key = this.endKey ?? txnEndKey(this.tenantId, this.expiresAtMs, txnId);
+    const id = this.incoming?.id ?? sealed.txn.txnId;
+    const key = this.endKey ?? txnEndKey(this.tenantId, this.expiresAtMs, unb64(id));
     const keyB64 = b64(key);
     let readTs = sealed.txn.readTs;
     if (readTs === null) {
@@ -158,7 +176,7 @@ export class InteractiveTxn {
         readSpans: hasSpan ? sealed.txn.readSpans : [...sealed.txn.readSpans, [b64(spanStart), b64(spanEnd)]],
       },
     };
-    const text = JSON.stringify(state);
+    const text = JSON.stringify({ v: 1, id, session: state } satisfies CarriedState);
     let bytes: number;
     try {
       const compressed = await compressState(text);
@@ -170,7 +188,7 @@ export class InteractiveTxn {
     }
     const aborted: SessionTxnHandle = { ...state, aborted: true, txn: { ...state.txn, writes: [], rangeDeletes: [], rangeClears: [] } };
     return {
-      state: stateHeaderOf(await compressState(JSON.stringify(aborted))),
+      state: stateHeaderOf(await compressState(JSON.stringify({ v: 1, id, session: aborted } satisfies CarriedState))),
       overflow: new PgError("program_limit_exceeded", `the transaction outgrew its handle: its state is ${bytes} bytes compressed; the limit is ${limits.txnStateBytesMax}. The transaction is aborted: send ROLLBACK`, {
         hint: "Until writes live on the storage node as intents, an HTTP transaction's writes travel in its handle: write less per transaction, or use the WebSocket (Pool/Client) for large ones.",
       }),
