@@ -186,7 +186,9 @@ export class InteractiveTxn {
       if (!(err instanceof PgError) || err.condition !== "program_limit_exceeded") throw err;
       bytes = encoder.encode(text).byteLength;
     }
-    const aborted: SessionTxnHandle = { ...state, aborted: true, txn: { ...state.txn, writes: [], rangeDeletes: [], rangeClears: [] } };
+    // An aborted transaction never commits, so it needs neither its writes nor its read spans: its
+    // state is then a few hundred bytes whatever the transaction had done.
+    const aborted: SessionTxnHandle = { ...state, aborted: true, txn: { ...state.txn, writes: [], readSpans: [], rangeDeletes: [], rangeClears: [] } };
     return {
       state: stateHeaderOf(await compressState(JSON.stringify({ v: 1, id, session: aborted } satisfies CarriedState))),
       overflow: new PgError("program_limit_exceeded", `the transaction outgrew its handle: its state is ${bytes} bytes compressed; the limit is ${limits.txnStateBytesMax}. The transaction is aborted: send ROLLBACK`, {
