@@ -107,6 +107,25 @@ describe("HTTP interactive transactions in the gateway", () => {
     expect((await g.send("select count(*) from t", null)).body.rows).toEqual([{ count: "0" }]);
   });
 
+  it("a transaction of small rows fits a few hundred of them before its handle is full (54000)", async () => {
+    const g = gateway();
+    await g.send("create table t (id int primary key, name text)", null);
+    let state = (await g.send("BEGIN", null)).state;
+    let rows = 0;
+    let failed: { code?: string } | null = null;
+    while (failed === null && rows < 10_000) {
+      const r = await g.send("insert into t select g, 'customer ' || g from generate_series($1::int, $2::int) g", state, [rows + 1, rows + 50]);
+      if (r.status === 200) rows += 50;
+      else failed = r.body;
+      state = r.state;
+    }
+    expect(failed?.code).toBe("54000");
+    expect(rows).toBeGreaterThanOrEqual(200);
+    console.log(`a handle held ${rows} rows of (int, 'customer N') before the 54000`);
+    expect((await g.send("COMMIT", state)).body.command).toBe("ROLLBACK");
+    expect((await g.send("select count(*) from t", null)).body.rows).toEqual([{ count: "0" }]);
+  });
+
   it("a gateway without an expiry from the edge refuses to leave a transaction open", async () => {
     const cap = memoryCapability(new MemoryKv());
     const request = new Request("http://gateway/sql", { method: "POST", body: JSON.stringify({ query: "BEGIN" }) });
