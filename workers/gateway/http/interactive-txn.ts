@@ -142,11 +142,13 @@ export class InteractiveTxn {
    * null. A transaction that outgrew the handle is sent back aborted and without its writes
    * (everything after fails with 25P02, COMMIT rolls back), and `overflow` reports 54000.
    */
-  async finish(session: SqlSession): Promise<{ state: string | null; overflow: PgError | null }> {
+  async finish(session: SqlSession, committed: boolean): Promise<{ state: string | null; overflow: PgError | null }> {
     if (!isCarrying(session)) return { state: null, overflow: null };
     const sealed = session.inTransaction ? session.sealTransaction() : null;
     if (sealed === null) {
-      if (this.resumed) await this.ended();
+      // A successful COMMIT wrote the end record with the data; the client must hear of that commit
+      // even if a later storage call failed, so nothing more is asked of storage then.
+      if (this.resumed && !committed) await this.ended();
       return { state: null, overflow: null };
     }
     if (this.expiresAtMs === null) {
@@ -197,7 +199,12 @@ export class InteractiveTxn {
     };
   }
 
-  /** The continued transaction ended in this request: record it unless its COMMIT already did. */
+  /**
+   * The continued transaction ended in this request without a successful COMMIT reported (ROLLBACK,
+   * a failed COMMIT, or COMMIT among other statements): record it unless a commit already did. A
+   * failure here fails the request, because a rolled-back transaction without its record could
+   * still be committed from an older handle.
+   */
   private async ended(): Promise<void> {
     const key = this.endKey!;
     const { ended } = await this.records.read(key);

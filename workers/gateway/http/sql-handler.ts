@@ -72,7 +72,8 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
     }
     try {
       // A transaction left open goes back to the client (sealed by the edge); the session keeps nothing.
-      const carried = parsed.kind === "single" && txn !== null ? await txn.finish(session) : null;
+      const committed = failure === undefined && body !== undefined && "command" in body && body.command === "COMMIT";
+      const carried = parsed.kind === "single" && txn !== null ? await txn.finish(session, committed) : null;
       if (carried?.state != null) txnHeaders[TXN_HEADERS.state] = carried.state;
       if (failure === undefined && carried?.overflow) failure = carried.overflow;
     } finally {
