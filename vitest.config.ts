@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{common,storage-node,cli,scripts,workers,durable-objects}/**/*.test.ts"],
+          include: ["{common,client,storage-node,cli,scripts,workers,durable-objects}/**/*.test.ts"],
           exclude: ["**/*.worker.test.ts", "**/*.serial.test.ts", "**/node_modules/**"],
           testTimeout: 30_000,
           sequence: { groupOrder: 0 },

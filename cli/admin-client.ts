@@ -20,6 +20,7 @@ export interface AlterPatch {
   atSpendLimit?: unknown;
   maxConnections?: unknown;
   allowedCidrs?: unknown;
+  allowedOrigins?: unknown;
 }
 
 interface KvParts {

@@ -17,6 +17,8 @@ export interface DataPaths {
   readonly root: string;
   readonly fleetSecret: string;
   readonly adminToken: string;
+  /** The edge's key material for HTTP transaction handles (workers/edge/txn-handle.ts). */
+  readonly txnHandleSecret: string;
   readonly demo: string;
   readonly ready: string;
   readonly pids: string;
@@ -31,6 +33,7 @@ export function dataPaths(root: string): DataPaths {
     root: abs,
     fleetSecret: path.join(abs, "fleet-secret"),
     adminToken: path.join(abs, "admin-token"),
+    txnHandleSecret: path.join(abs, "txn-handle-secret"),
     demo: path.join(abs, "demo.json"),
     ready: path.join(abs, "ready.json"),
     pids: path.join(abs, "dev.pids"),

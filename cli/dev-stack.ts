@@ -72,6 +72,7 @@ interface StackConfig {
   readonly inspectorPort: number;
   readonly fleetSecret: string;
   readonly adminToken: string;
+  readonly txnHandleSecret: string;
   readonly httpBase: string;
 }
 
@@ -202,6 +203,8 @@ async function prepare(options: DevOptions): Promise<StackConfig> {
     inspectorPort: options.inspectorPort || (await freePort(host)),
     fleetSecret: loadOrCreateSecret(paths.fleetSecret),
     adminToken: loadOrCreateSecret(paths.adminToken),
+    // Kept in the data dir, so an open HTTP transaction's handle still opens after a restart.
+    txnHandleSecret: loadOrCreateSecret(paths.txnHandleSecret),
     httpBase: `http://${host}:${options.httpPort}`,
   };
 }
@@ -257,7 +260,7 @@ function writeSecretsEnv(c: StackConfig): string {
   const file = path.join(c.paths.wrangler, "secrets.env");
   fs.mkdirSync(c.paths.wrangler, { recursive: true });
   // Both are base64url (data-dir.ts newSecret), so they need no quoting in dotenv syntax.
-  writeFileAtomic(file, `FLEET_SECRET=${c.fleetSecret}\nADMIN_TOKEN=${c.adminToken}\n`, 0o600);
+  writeFileAtomic(file, `FLEET_SECRET=${c.fleetSecret}\nADMIN_TOKEN=${c.adminToken}\nTXN_HANDLE_SECRET=${c.txnHandleSecret}\n`, 0o600);
   return file;
 }
 

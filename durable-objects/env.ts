@@ -25,7 +25,7 @@ export const SECRET_CHARS_MIN = 32;
  * production they come from `wrangler secret put`, locally `warren dev` supplies generated ones.
  * An edge deployed without them must refuse the traffic that needs them, not run on a default.
  */
-export function secretOf(env: { readonly [name: string]: unknown }, name: "FLEET_SECRET" | "ADMIN_TOKEN"): { value: string } | { missing: string } {
+export function secretOf(env: { readonly [name: string]: unknown }, name: "FLEET_SECRET" | "ADMIN_TOKEN" | "TXN_HANDLE_SECRET"): { value: string } | { missing: string } {
   const value = env[name];
   if (typeof value !== "string" || value.length === 0) {
     return { missing: `the edge is deployed without ${name}: set it with \`wrangler secret put ${name}\`` };

@@ -73,6 +73,8 @@ export const limits = {
   tenantConnectionsMax: 10_000,
   /** CIDR blocks in a tenant's allowed networks: a firewall-sized list, checked on each connection. */
   tenantAllowedCidrsMax: 64,
+  /** Web origins in a tenant's allowedOrigins: the sites of one application, checked on each browser request. */
+  tenantAllowedOriginsMax: 32,
   /** Storage admin calls (drop-tenant, stats) give up after this long; the operator retries the drop. */
   storageAdminTimeoutMs: 10_000,
 } as const;

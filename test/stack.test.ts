@@ -85,7 +85,7 @@ describe("warren dev", () => {
     expect(ready.demo.pg).toBe(
       `postgresql://warren.demo:${encodeURIComponent(ready.demo.password)}@127.0.0.1:${s.ports.pg}/defaultdb?sslmode=disable`,
     );
-    for (const secret of ["fleet-secret", "admin-token", "demo.json", "wrangler/secrets.env"]) {
+    for (const secret of ["fleet-secret", "admin-token", "txn-handle-secret", "demo.json", "wrangler/secrets.env"]) {
       expect(fs.statSync(path.join(dataDir, secret)).mode & 0o777, secret).toBe(0o600);
     }
   });
@@ -97,6 +97,7 @@ describe("warren dev", () => {
     expect(fleetSecret.length).toBeGreaterThanOrEqual(32);
     expect(processesMentioning(fleetSecret)).toEqual([]);
     expect(processesMentioning(adminToken)).toEqual([]);
+    expect(processesMentioning(fs.readFileSync(path.join(dataDir, "txn-handle-secret"), "utf8").trim())).toEqual([]);
     // The stack does use them: the admin API answers with the token (the tenant tests below) and wrangler got the file.
     expect(processesMentioning(path.join(dataDir, "wrangler", "secrets.env")).length).toBeGreaterThan(0);
     const toml = fs.readFileSync(path.join(import.meta.dirname, "..", "wrangler.toml"), "utf8");

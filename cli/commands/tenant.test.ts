@@ -17,6 +17,8 @@ describe("warren tenant alter", () => {
     // Not a number: sent as typed, so the edge names the setting in its 22023.
     expect(alter("--ru-per-second", "fast")).toEqual({ ruPerSecond: "fast" });
     expect(alter("--password", "a-long-password")).toEqual({ password: "a-long-password" });
+    expect(alter("--allow-origins", "https://a.example, http://127.0.0.1:8080")).toEqual({ allowedOrigins: ["https://a.example", "http://127.0.0.1:8080"] });
+    expect(alter("--allow-origins", "any")).toEqual({ allowedOrigins: [] });
     expect(alter()).toEqual({});
   });
 });

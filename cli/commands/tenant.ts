@@ -202,6 +202,8 @@ export function alterPatchOf(args: ParsedArgs): AlterPatch {
   if (str("max-connections") !== undefined) patch.maxConnections = numberOrNone(str("max-connections")!);
   const allow = str("allow");
   if (allow !== undefined) patch.allowedCidrs = allow === "any" ? [] : allow.split(",").map((c) => c.trim());
+  const origins = str("allow-origins");
+  if (origins !== undefined) patch.allowedOrigins = origins === "any" ? [] : origins.split(",").map((o) => o.trim());
   return patch;
 }
 
@@ -211,7 +213,7 @@ export const tenantAlterCommand = namedTenantCommand(
   async (client, name, args) => {
     const patch = alterPatchOf(args);
     if (Object.keys(patch).length === 0) {
-      throw new CliError("nothing to alter: give at least one of --password, --ru-per-second, --burst, --spend-limit, --at-limit, --max-connections, --allow");
+      throw new CliError("nothing to alter: give at least one of --password, --ru-per-second, --burst, --spend-limit, --at-limit, --max-connections, --allow, --allow-origins");
     }
     const tenant = await client.alterTenant(name, patch);
     const settings = tenant.settings === undefined ? "" : `  settings ${JSON.stringify(tenant.settings)}\n`;
@@ -225,6 +227,7 @@ export const tenantAlterCommand = namedTenantCommand(
     { name: "at-limit", kind: "string", valueName: "throttle|refuse", description: "at the spend limit: slow to the free rate (100 RU/s) or refuse with 53400" },
     { name: "max-connections", kind: "string", valueName: "N|none", description: "connections at once (enforced by the edge); none: the edge's default" },
     { name: "allow", kind: "string", valueName: "CIDR[,CIDR…]|any", description: "client networks allowed to connect; any: no restriction" },
+    { name: "allow-origins", kind: "string", valueName: "ORIGIN[,ORIGIN…]|any", description: "web origins (https://app.example.com) whose pages may use the cluster from a browser; any: no restriction" },
   ],
 );
 

@@ -107,7 +107,7 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
     const s = settingsOf(entry.settings);
     const [bucket, route] = await Promise.all([
       this.configureBucket(entry),
-      settleRpc(routerFor(this.env, entry.name).setConnectionLimits({ maxConnections: s.maxConnections, allowedCidrs: s.allowedCidrs })),
+      settleRpc(routerFor(this.env, entry.name).setConnectionLimits({ maxConnections: s.maxConnections, allowedCidrs: s.allowedCidrs, allowedOrigins: s.allowedOrigins })),
     ]);
     if (!bucket.ok) return bucket;
     if (!route.ok) return route;

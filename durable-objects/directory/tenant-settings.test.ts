@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FREE_TIER } from "../../common/request-units.ts";
 import { limits } from "../limits.ts";
 import { formatCidr, parseCidr, cidrContains } from "./cidr.ts";
+import { originAllowed } from "./origin.ts";
 import { applySettingsPatch, DEFAULT_SETTINGS, parseSettingsPatch, settingsOf } from "./tenant-settings.ts";
 
 function refused(body: Record<string, unknown>): string {
@@ -13,7 +14,7 @@ function refused(body: Record<string, unknown>): string {
 
 describe("tenant settings", () => {
   it("defaults to the free tier with no limits (entries stored before settings existed read as {})", () => {
-    expect(settingsOf({})).toEqual({ ruPerSecond: FREE_TIER.refillRuPerSecond, burstRu: FREE_TIER.burstRu, spendLimitRu: null, atSpendLimit: "throttle", maxConnections: null, allowedCidrs: [] });
+    expect(settingsOf({})).toEqual({ ruPerSecond: FREE_TIER.refillRuPerSecond, burstRu: FREE_TIER.burstRu, spendLimitRu: null, atSpendLimit: "throttle", maxConnections: null, allowedCidrs: [], allowedOrigins: [] });
     expect(settingsOf(undefined)).toEqual(DEFAULT_SETTINGS);
   });
 
@@ -62,6 +63,30 @@ describe("tenant settings", () => {
     expect(refused({ allowedCidrs: ["10.0.0.0/33"] })).toMatch(/prefix length "33" must be 0 to 32/);
     expect(refused({ allowedCidrs: [7] })).toMatch(/CIDR/);
     expect(refused({ maxconnections: 5 })).toMatch(/unknown setting "maxconnections"/);
+  });
+
+  it("stores allowed origins canonical and once, at most tenantAllowedOriginsMax of them", () => {
+    expect(parseSettingsPatch({ allowedOrigins: ["HTTPS://App.Example.com:443", "https://app.example.com", "http://127.0.0.1:5173/"] })).toEqual({
+      ok: true,
+      value: { allowedOrigins: ["https://app.example.com", "http://127.0.0.1:5173"] },
+    });
+    expect(parseSettingsPatch({ allowedOrigins: Array.from({ length: limits.tenantAllowedOriginsMax }, (_, i) => `https://a${i}.example`) }).ok).toBe(true);
+    expect(refused({ allowedOrigins: Array.from({ length: limits.tenantAllowedOriginsMax + 1 }, (_, i) => `https://a${i}.example`) })).toMatch(/at most 32/);
+    expect(refused({ allowedOrigins: "https://a.example" })).toMatch(/"allowedOrigins" must be an array/);
+    expect(refused({ allowedOrigins: ["https://a.example/app"] })).toMatch(/no path, query or user/);
+    expect(refused({ allowedOrigins: ["https://user@a.example"] })).toMatch(/no path, query or user/);
+    expect(refused({ allowedOrigins: ["ftp://a.example"] })).toMatch(/only http and https/);
+    expect(refused({ allowedOrigins: ["a.example"] })).toMatch(/not an origin/);
+    expect(refused({ allowedOrigins: [null] })).toMatch(/must be a string/);
+  });
+
+  it("matches a browser's Origin header against the allowed origins (empty: any)", () => {
+    expect(originAllowed([], "https://anything.example")).toBe(true);
+    expect(originAllowed(["https://app.example.com"], "https://app.example.com")).toBe(true);
+    expect(originAllowed(["https://app.example.com"], "https://APP.example.com:443")).toBe(true);
+    expect(originAllowed(["https://app.example.com"], "http://app.example.com")).toBe(false);
+    expect(originAllowed(["https://app.example.com"], "https://evil.example")).toBe(false);
+    expect(originAllowed(["https://app.example.com"], "null")).toBe(false);
   });
 
   it("applies a patch over the current settings without touching the rest", () => {

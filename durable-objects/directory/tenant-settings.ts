@@ -1,6 +1,6 @@
 // A tenant's settings: what the TenantDirectory keeps and the parts apply — the QuotaBucket (RU
 // refill rate, burst, monthly spend limit and what happens at it) and the TenantRouter (connection
-// cap and allowed client networks, carried on the route for the edge to enforce).
+// cap, allowed client networks and allowed web origins, carried on the route for the edge to enforce).
 //
 // A change arrives as a patch (admin API, `warren tenant alter`); it is validated whole before
 // anything is stored, and a bad value is refused with 22023 naming the field and its bound.
@@ -8,6 +8,7 @@ import { FREE_TIER } from "../../common/request-units.ts";
 import { limits } from "../limits.ts";
 import { fail, ok, type Result } from "../wire-error.ts";
 import { formatCidr, parseCidr } from "./cidr.ts";
+import { parseOrigin } from "./origin.ts";
 
 export type AtSpendLimit = "throttle" | "refuse";
 
@@ -24,6 +25,8 @@ export interface TenantSettings {
   maxConnections: number | null;
   /** Client networks allowed to connect (canonical CIDR text); empty = any. */
   allowedCidrs: string[];
+  /** Web origins whose pages may use the tenant from a browser (canonical, origin.ts); empty = any. */
+  allowedOrigins: string[];
 }
 
 export const DEFAULT_SETTINGS: Readonly<TenantSettings> = Object.freeze({
@@ -33,10 +36,11 @@ export const DEFAULT_SETTINGS: Readonly<TenantSettings> = Object.freeze({
   atSpendLimit: "throttle",
   maxConnections: null,
   allowedCidrs: [],
+  allowedOrigins: [],
 });
 
 /** The admin API's field names, in the order they are documented. */
-export const SETTING_FIELDS = ["ruPerSecond", "burstRu", "spendLimitRu", "atSpendLimit", "maxConnections", "allowedCidrs"] as const;
+export const SETTING_FIELDS = ["ruPerSecond", "burstRu", "spendLimitRu", "atSpendLimit", "maxConnections", "allowedCidrs", "allowedOrigins"] as const;
 
 /** A tenant's effective settings: what was stored, defaults for the rest (entries older than settings have `{}`). */
 export function settingsOf(stored: unknown): TenantSettings {
@@ -48,6 +52,7 @@ export function settingsOf(stored: unknown): TenantSettings {
     atSpendLimit: s.atSpendLimit === "refuse" ? "refuse" : "throttle",
     maxConnections: typeof s.maxConnections === "number" ? s.maxConnections : null,
     allowedCidrs: Array.isArray(s.allowedCidrs) ? s.allowedCidrs.filter((c): c is string => typeof c === "string") : [],
+    allowedOrigins: Array.isArray(s.allowedOrigins) ? s.allowedOrigins.filter((c): c is string => typeof c === "string") : [],
   };
 }
 
@@ -119,6 +124,20 @@ export function parseSettingsPatch(body: Record<string, unknown>): Result<Partia
         out.allowedCidrs = cidrs;
         break;
       }
+      case "allowedOrigins": {
+        if (!Array.isArray(v)) return fail("invalid_parameter_value", `"allowedOrigins" must be an array of origins like "https://app.example.com" (empty: any origin)`);
+        if (v.length > limits.tenantAllowedOriginsMax) {
+          return fail("invalid_parameter_value", `"allowedOrigins" has ${v.length} origins; at most ${limits.tenantAllowedOriginsMax} are allowed`);
+        }
+        const origins: string[] = [];
+        for (const item of v) {
+          const o = parseOrigin(item);
+          if ("problem" in o) return fail("invalid_parameter_value", `invalid origin in "allowedOrigins": ${o.problem}`);
+          if (!origins.includes(o.origin)) origins.push(o.origin);
+        }
+        out.allowedOrigins = origins;
+        break;
+      }
       default:
         return fail("invalid_parameter_value", `unknown setting "${key}"`, { hint: `Settings are ${SETTING_FIELDS.join(", ")}.` });
     }
@@ -128,5 +147,5 @@ export function parseSettingsPatch(body: Record<string, unknown>): Result<Partia
 
 /** The settings after a validated patch. */
 export function applySettingsPatch(current: TenantSettings, patch: Partial<TenantSettings>): TenantSettings {
-  return { ...current, ...patch, allowedCidrs: [...(patch.allowedCidrs ?? current.allowedCidrs)] };
+  return { ...current, ...patch, allowedCidrs: [...(patch.allowedCidrs ?? current.allowedCidrs)], allowedOrigins: [...(patch.allowedOrigins ?? current.allowedOrigins)] };
 }

@@ -27,12 +27,16 @@ export interface TenantRecord {
   maxConnections?: number | null;
   /** Client networks allowed to connect, canonical CIDR text (a TenantDirectory setting); absent/empty = any. */
   allowedCidrs?: string[];
+  /** Web origins whose pages may use the tenant (a TenantDirectory setting); absent/empty = any. */
+  allowedOrigins?: string[];
 }
 
 /** Connection limits the edge enforces per tenant (the directory sets them; the route carries them). */
 export interface ConnectionLimits {
   maxConnections: number | null;
   allowedCidrs: string[];
+  /** Canonical web origins (directory/origin.ts) allowed to use the tenant from a browser; empty = any. */
+  allowedOrigins?: string[];
 }
 
 /**
@@ -165,6 +169,7 @@ export class TenantRouter extends DurableObject {
     if (!rec || rec.state === "dropped") return fail("invalid_catalog_name", "virtual cluster does not exist");
     rec.maxConnections = l.maxConnections;
     rec.allowedCidrs = [...l.allowedCidrs];
+    rec.allowedOrigins = [...(l.allowedOrigins ?? [])];
     await this.ctx.storage.put(RECORD_KEY, rec);
     return ok(info(rec));
   }
@@ -213,6 +218,7 @@ function route(rec: TenantRecord): Route {
     ttlMs: limits.routeTtlMs,
     maxConnections: rec.maxConnections ?? null,
     allowedCidrs: rec.allowedCidrs ?? [],
+    allowedOrigins: rec.allowedOrigins ?? [],
   };
 }
 

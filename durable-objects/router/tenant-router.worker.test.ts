@@ -27,7 +27,7 @@ describe("TenantRouter", () => {
 
     const router = routerFor(cenv, name);
     const looked = await router.lookup(name);
-    expect(looked).toEqual({ ok: true, value: { tenantId: id, name, ttlMs: limits.routeTtlMs, maxConnections: null, allowedCidrs: [] } });
+    expect(looked).toEqual({ ok: true, value: { tenantId: id, name, ttlMs: limits.routeTtlMs, maxConnections: null, allowedCidrs: [], allowedOrigins: [] } });
 
     const good = await router.authenticate(name, "correct horse battery");
     expect(good.ok && good.value.tenantId).toBe(id);

@@ -1,7 +1,9 @@
 // The edge Worker's HTTP surface (Hono):
 //
 //   GET  /                 health: {"service":"warren-edge","gatewayMode":…}
-//   POST /sql              Neon's HTTP API → the tenant's gateway
+//   POST /sql              Neon's HTTP API → the tenant's gateway; interactive transactions through
+//                          the sealed Warren-Transaction handle (sql-transaction.ts)
+//   OPTIONS /sql, /        CORS preflight, answered without a tenant (cors.ts)
 //   GET  /v2               WebSocket: Postgres wire protocol (pgwire/websocket.ts → the tenant's gateway)
 //   *    /admin/…          the admin API (admin.ts)
 //
@@ -9,10 +11,10 @@
 // (the tenant isolates it created), and each tenant's fair share of the isolate: a FIFO of /sql
 // requests (TenantRequestQueue) and a count of Postgres sessions (TenantSessions), bounded by
 // tenant-limits.ts. All live as long as the isolate.
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { PgError, toPgError } from "../../common/errors.ts";
 import { routerFor } from "../../durable-objects/env.ts";
-import { PGWIRE_HEADERS, SESSION_HEADERS } from "../gateway/edge-contract.ts";
+import { PGWIRE_HEADERS, SESSION_HEADERS, TXN_HEADERS } from "../gateway/edge-contract.ts";
 import { adminRoutes } from "./admin.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
@@ -29,6 +31,8 @@ import { TenantRequestQueue } from "./tenant-request-queue.ts";
 import { TenantSessions } from "./tenant-sessions.ts";
 import { identifyTenant, parseConnectionString, tenantFromHost, type ConnectionParams } from "./tenant-identity.ts";
 import { settleRpc } from "../../common/rpc.ts";
+import { checkOrigin, preflightResponse, withCors } from "./cors.ts";
+import { openTxnHandle, sealTxnResponse, sealerFromEnv, type SealerOrMissing } from "./sql-transaction.ts";
 
 export interface EdgeDeps {
   /** The gateway's modules for the Worker Loader (loader mode). */
@@ -40,7 +44,7 @@ export interface EdgeDeps {
 /** Headers that carry client credentials: the gateway never needs them, so they stop here. */
 const CREDENTIAL_HEADERS = ["neon-connection-string", "authorization", "cookie"];
 /** Headers only the edge may set (the session's identity and keys); a client's copies are dropped. */
-const EDGE_HEADERS = [SESSION_HEADERS.user, SESSION_HEADERS.database, ...Object.values(PGWIRE_HEADERS)];
+const EDGE_HEADERS = [SESSION_HEADERS.user, SESSION_HEADERS.database, ...Object.values(PGWIRE_HEADERS), ...Object.values(TXN_HEADERS)];
 
 /** This isolate's state (tests read it). */
 export interface EdgeState {
@@ -55,6 +59,8 @@ export interface EdgeState {
   tenantLimits: TenantLimits;
   /** Issues and reads BackendKeyData pairs (key derived from FLEET_SECRET). */
   backendKeys: Promise<BackendKeyCodec>;
+  /** Seals and opens HTTP transaction handles (key from TXN_HANDLE_SECRET), or why it cannot. */
+  txnSealing: Promise<SealerOrMissing>;
 }
 
 export interface Edge {
@@ -69,6 +75,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   let credentials: CredentialCache | null = null;
   let tenantLimits: TenantLimits | null = null;
   let backendKeys: Promise<BackendKeyCodec> | null = null;
+  let txnSealing: Promise<SealerOrMissing> | null = null;
   const requests = new TenantRequestQueue();
   const sessions = new TenantSessions();
 
@@ -90,12 +97,15 @@ export function createEdge(deps: EdgeDeps): Edge {
     });
     tenantLimits ??= isolateTenantLimits(env);
     backendKeys ??= BackendKeyCodec.fromSecret(env.FLEET_SECRET);
-    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys };
+    txnSealing ??= sealerFromEnv(env as unknown as Record<string, unknown>);
+    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys, txnSealing };
   };
 
   const app = new Hono<{ Bindings: EdgeEnv }>();
 
-  app.get("/", (c) => c.json({ service: "warren-edge", gatewayMode: state(c.env).gateways.mode }));
+  app.get("/", (c) => withCors(c.json({ service: "warren-edge", gatewayMode: state(c.env).gateways.mode }), c.req.header("origin") ?? null));
+  app.options("/", (c) => preflightResponse(c.req.raw));
+  app.options("/sql", (c) => preflightResponse(c.req.raw));
 
   app.route(
     "/admin",
@@ -105,7 +115,9 @@ export function createEdge(deps: EdgeDeps): Edge {
     }),
   );
 
-  app.all("/sql", async (c) => {
+  app.all("/sql", async (c) => withCors(await sql(c), c.req.header("origin") ?? null));
+
+  const sql = async (c: Context<{ Bindings: EdgeEnv }>): Promise<Response> => {
     try {
       const { routes: cache, gateways: host, requests: queue, tenantLimits: isolateLimits } = state(c.env);
       const header = c.req.header("neon-connection-string");
@@ -120,6 +132,7 @@ export function createEdge(deps: EdgeDeps): Edge {
         });
       }
       const route = await cache.authenticate(identity.tenant, params.password);
+      checkOrigin(route, c.req.header("origin"));
       // Admitted after authentication: requests that cannot authenticate never take a tenant's slot.
       const signal = c.req.raw.signal;
       const release = await queue.acquire(route, limitsFor(isolateLimits, route), signal);
@@ -130,8 +143,11 @@ export function createEdge(deps: EdgeDeps): Edge {
         const forwarded = withoutCredentials(c.req.raw, signal);
         if (identity.user !== undefined) forwarded.headers.set(SESSION_HEADERS.user, identity.user);
         if (identity.database !== undefined) forwarded.headers.set(SESSION_HEADERS.database, identity.database);
+        const sealing = await state(c.env).txnSealing;
+        const expiresAtMs = await openTxnHandle(c.req.raw, forwarded.headers, route, sealing, Date.now());
         // The gateway builds the whole body before it answers, so the slot is free once it has.
-        return await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext, limits.gatewayRequestCpuMs);
+        const res = await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext, limits.gatewayRequestCpuMs);
+        return await sealTxnResponse(res, route, sealing, expiresAtMs);
       } finally {
         release();
       }
@@ -144,7 +160,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       if (e.condition === "too_many_connections") res.headers.set("retry-after", "1");
       return res;
     }
-  });
+  };
 
   app.get("/v2", (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
@@ -159,7 +175,11 @@ export function createEdge(deps: EdgeDeps): Edge {
       loginFailed: (name) => creds.loginFailed(name),
       authenticate: (name, password) => cache.authenticate(name, password),
       openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewaySessionCpuMs),
-      admitSession: (route) => open.open(route, limitsFor(isolateLimits, route).pgSessionsMax),
+      admitSession: (route) => {
+        // A page from an origin the tenant does not allow (browsers send Origin on the upgrade).
+        checkOrigin(route, c.req.header("origin"));
+        return open.open(route, limitsFor(isolateLimits, route).pgSessionsMax);
+      },
       issueBackendKey: async (tenantId) => (await keys).issue(tenantId),
       cancel: (key) =>
         forwardCancel(key, {

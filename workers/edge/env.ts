@@ -8,6 +8,8 @@ export interface EdgeEnv extends ControlEnv, TenantLimitVars {
   LOADER: WorkerLoader;
   /** Bearer token of the admin API. */
   ADMIN_TOKEN: string;
+  /** Key material for sealing interactive HTTP transactions' handles (txn-handle.ts); a Worker secret. */
+  TXN_HANDLE_SECRET?: string;
   /** "loader" (default) or "inline". */
   GATEWAY_MODE?: string;
   /** Decimal; see limits.gatewayIsolatesMaxDefault. */

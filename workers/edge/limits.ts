@@ -107,4 +107,18 @@ export const limits = {
    * failure practically impossible without looping forever on a bug.
    */
   backendKeyAttemptsMax: 3,
+  /**
+   * How long an interactive HTTP transaction lives from its BEGIN (txn-handle.ts): its handle is
+   * refused with 25P03 afterwards. The storage node refuses a commit more than txnDurationMsMax
+   * (5 min) after the transaction's snapshot, which is taken at BEGIN, so a handle must expire
+   * before that: 4 minutes leaves a minute for the last request and for clocks that differ between
+   * the edge and the node. Fixed at BEGIN, never extended, so a leaked handle is dead within it.
+   */
+  txnHandleLifetimeMs: 4 * 60 * 1000,
+  /**
+   * CORS preflight answers may be cached by the browser this long (Access-Control-Max-Age):
+   * they do not depend on the tenant (the origin is checked on the real request), so a day saves
+   * a round trip per request without hiding any change of a tenant's allowed origins.
+   */
+  corsMaxAgeSeconds: 86_400,
 } as const;

@@ -20,6 +20,21 @@ export const PGWIRE_HEADERS = {
   backendKey: "warren-pg-backend-key",
 } as const;
 
+/** Headers of an interactive HTTP transaction, between the edge and the gateway only (the edge drops a client's copies; workers/gateway/http/interactive-txn.ts). */
+export const TXN_HEADERS = {
+  /** The transaction's state as JSON (SessionTxnHandle), both ways. */
+  state: "warren-txn-state",
+  /** When the transaction's handle expires (ms since the epoch): set by the edge, fixed at BEGIN. */
+  expiresAtMs: "warren-txn-expires",
+} as const;
+
+/**
+ * Largest state of an interactive HTTP transaction after compression: the gateway aborts a
+ * transaction that outgrows it (54000), the edge sizes the sealed handle from it. The reason for its
+ * value is in workers/gateway/http/limits.ts (txnStateBytesMax), which takes it from here.
+ */
+export const TXN_STATE_BYTES_MAX = 10 * 1024;
+
 /** The gateway's answer to an upgrade whose process id another session of the tenant holds here. */
 export const BACKEND_KEY_TAKEN_STATUS = 409;
 

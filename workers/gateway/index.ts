@@ -11,6 +11,8 @@ import type { GatewayEnv } from "./env.ts";
 import { newSessionFor } from "./http/engine.ts";
 import { localQuotaFor } from "./quota/local-quota.ts";
 import { handleSql } from "./http/sql-handler.ts";
+import { InteractiveTxn } from "./http/interactive-txn.ts";
+import { capabilityTransport, KvClient } from "./kv/kv-client.ts";
 import { serveCancelRequest, servePgWebSocket } from "./pgwire/websocket.ts";
 
 export default {
@@ -20,7 +22,10 @@ export default {
     if (url.pathname === "/cancel" && request.method === "POST") return serveCancelRequest(request, env);
     if (url.pathname === "/sql") {
       const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
-      return handleSql(request, () => newSessionFor(env, request, quota), quota);
+      // The end records' reads and writes (interactive-txn.ts) are charged like the session's.
+      const kv = new KvClient(capabilityTransport(env.KV));
+      kv.onUsage = (u) => quota.chargeKv(u);
+      return handleSql(request, () => newSessionFor(env, request, quota), quota, () => InteractiveTxn.fromRequest(request, kv, Number(env.TENANT_ID)));
     }
     return Response.json(
       { severity: "ERROR", code: "08P01", message: `the gateway serves POST /sql, GET /v2 and POST /cancel, not ${request.method} ${url.pathname}` },

@@ -1,5 +1,7 @@
 // Bounds of the gateway's HTTP API (POST /sql), each with the reason for its value.
 
+import { TXN_STATE_BYTES_MAX } from "../edge-contract.ts";
+
 export const limits = {
   /**
    * Largest request body. Statements come from application code; a megabyte is a very large
@@ -16,4 +18,20 @@ export const limits = {
    * document, so they are capped well below that (Neon's HTTP API caps responses at 10 MB too).
    */
   responseBytesMax: 10 * 1024 * 1024,
+  /**
+   * Largest state of an interactive HTTP transaction (interactive-txn.ts) after compression
+   * (txn-state-codec.ts). It travels to the client sealed in the Warren-Transaction response header
+   * (about 4/3 of this plus 60 bytes: 13.7 KiB) and comes back on every request of the
+   * transaction. The tightest reader is Node's fetch (undici), which refuses a response whose
+   * headers exceed 16 KiB in all; browsers and Cloudflare allow more. Until writes live on the
+   * storage node as intents the state carries the buffered writes, so this bounds an HTTP
+   * transaction to a few hundred small rows; beyond it the transaction is aborted with 54000 (use
+   * the WebSocket for big ones).
+   */
+  txnStateBytesMax: TXN_STATE_BYTES_MAX,
+  /**
+   * The same state before compression: bounds the JSON the gateway builds and, above all, what it
+   * inflates from a handle (a small compressed state could otherwise inflate without end).
+   */
+  txnStateJsonBytesMax: 1024 * 1024,
 } as const;

@@ -1,6 +1,7 @@
 // POST /sql: runs one query, or a batch as one transaction, in a fresh session of this tenant.
-// Each HTTP request is its own session (stateless, as Neon's HTTP API is): interactive
-// transactions across requests go over the WebSocket, or later as a sealed transaction handle.
+// Each HTTP request is its own session (stateless, as Neon's HTTP API is). A single query that
+// leaves a transaction open (BEGIN) sends its state back for the edge to seal into a handle, and a
+// request carrying one continues that transaction (interactive-txn.ts, README.md).
 //
 // Order of checks: size → JSON → shape → headers, all before a session exists, so bad input never
 // executes anything.
@@ -14,6 +15,8 @@ import { parseJsonBody, readBodyLimited } from "./body.ts";
 import { limits } from "./limits.ts";
 import { formatError, formatResult, type NeonResult } from "./neon-format.ts";
 import { parseSqlRequest, type SqlQuery, type SqlRequest } from "./sql-request.ts";
+import { type InteractiveTxn } from "./interactive-txn.ts";
+import { TXN_HEADERS } from "../edge-contract.ts";
 
 export type SessionFactory = () => SqlSession | Promise<SqlSession>;
 
@@ -28,17 +31,29 @@ const NO_QUOTA: QuotaGate = { admit: async () => {}, chargeEgress: () => {}, cou
 
 const encoder = new TextEncoder();
 
-export async function handleSql(request: Request, newSession: SessionFactory, quota: QuotaGate = NO_QUOTA): Promise<Response> {
+/** Makes the request's part in an interactive transaction (interactive-txn.ts); absent: none (tests). */
+export type TxnFactory = () => Promise<InteractiveTxn>;
+
+export async function handleSql(request: Request, newSession: SessionFactory, quota: QuotaGate = NO_QUOTA, txnFor?: TxnFactory): Promise<Response> {
   let parsed: SqlRequest;
+  let txn: InteractiveTxn | null = null;
   try {
     if (request.method !== "POST") {
       return json({ severity: "ERROR", code: "08P01", message: "use POST /sql" }, 405, { allow: "POST" });
     }
     const bytes = await readBodyLimited(request, limits.sqlRequestBytesMax, "request body");
     parsed = parseSqlRequest(parseJsonBody(bytes, "request body"), request.headers);
+    txn = (await txnFor?.()) ?? null;
+    if (txn?.continues && parsed.kind === "batch") {
+      throw new PgError("protocol_violation", "a batch ({\"queries\": [...]}) cannot continue an interactive transaction", {
+        hint: "Send the transaction's statements one request at a time, or several in one query string.",
+      });
+    }
   } catch (err) {
     return json(formatError(err), 400);
   }
+  // Headers that carry the transaction's state back to the edge (which seals them), on success and on error alike.
+  const txnHeaders: Record<string, string> = {};
   try {
     quota.countHttpRequest();
     await quota.admit();
@@ -46,14 +61,27 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
     const session = await newSession();
     const onAbort = () => session.cancel();
     request.signal?.addEventListener("abort", onAbort);
-    let body: NeonResult | { results: NeonResult[] };
+    let body: NeonResult | { results: NeonResult[] } | undefined;
+    let failure: unknown = undefined;
     try {
+      await txn?.resume(session);
       body = parsed.kind === "single" ? await runSingle(session, parsed) : await runBatch(session, parsed);
+    } catch (err) {
+      failure = err;
     } finally {
       request.signal?.removeEventListener("abort", onAbort);
-      // Each request is its own session: its temporary tables end with it.
+    }
+    try {
+      // A transaction left open goes back to the client (sealed by the edge); the session keeps nothing.
+      const committed = failure === undefined && body !== undefined && "command" in body && body.command === "COMMIT";
+      const carried = parsed.kind === "single" && txn !== null ? await txn.finish(session, committed) : null;
+      if (carried?.state != null) txnHeaders[TXN_HEADERS.state] = carried.state;
+      if (failure === undefined && carried?.overflow) failure = carried.overflow;
+    } finally {
+      // Each request is its own session: its temporary tables (and a transaction not carried) end with it.
       session.close();
     }
+    if (failure !== undefined) throw failure;
     // Encoded once: the bytes measured against the limit are the bytes sent.
     const bytes = encoder.encode(JSON.stringify(body));
     const size = bytes.byteLength;
@@ -63,11 +91,11 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
       });
     }
     quota.chargeEgress(size);
-    return new Response(bytes, { status: 200, headers: { "content-type": "application/json" } });
+    return new Response(bytes, { status: 200, headers: { "content-type": "application/json", ...txnHeaders } });
   } catch (err) {
     const e = toPgError(err);
     if (e.condition === "internal_error") console.error("gateway /sql internal error", err);
-    return json(formatError(e), 400);
+    return json(formatError(e), 400, txnHeaders);
   }
 }
 

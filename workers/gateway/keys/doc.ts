@@ -9,6 +9,7 @@
 //   │    ├─ /0x88+3  DESC_ID_GEN_TABLE_ID /1                               → next descriptor id
 //   │    ├─ /0x88+4  STATISTICS_TABLE_ID  /1 /<table id>/<column id>…      → table statistics
 //   │    ├─ /0x88+5  SETTINGS_TABLE_ID    /1 /<name>                       → tenant settings
+//   │    ├─ /0x88+6  HTTP_TXN_END_TABLE_ID /1 /<handle expiry ms>/<txn id>  → "ended" (HTTP transactions)
 //   │    │   … system table ids below FIRST_USER_DESCRIPTOR_ID are reserved …
 //   │    │
 //   │    ├─ /<table id ≥ 100> /<index id> /<key columns…> [/<primary key columns…>]  → row value
@@ -40,6 +41,12 @@ export const NAMESPACE_TABLE_ID = 2;
 export const DESC_ID_GEN_TABLE_ID = 3;
 export const STATISTICS_TABLE_ID = 4;
 export const SETTINGS_TABLE_ID = 5;
+/**
+ * One key per interactive HTTP transaction that ended (COMMIT or ROLLBACK), so its sealed handle
+ * cannot be replayed; ordered by the handle's expiry so expired records are one range deletion
+ * (workers/gateway/http/txn-end-record.ts).
+ */
+export const HTTP_TXN_END_TABLE_ID = 6;
 /** Ids below this are reserved for system tables; user tables, indexes' tables and sequences start here. */
 export const FIRST_USER_DESCRIPTOR_ID = 100;
 
