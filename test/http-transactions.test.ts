@@ -227,6 +227,32 @@ describe("interactive transactions over HTTP", () => {
     console.log(`HTTP read-modify-write: ${2 * perClient} transactions committed, ${conflicts} serialization failures retried`);
   });
 
+  it("prints what a statement inside an HTTP transaction costs next to an autocommit one (same run)", async () => {
+    const rounds = 20;
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const plain: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const t0 = performance.now();
+      expect((await post(demo, "select v from kv where k = 1")).status).toBe(200);
+      plain.push(performance.now() - t0);
+    }
+    let h = (await post(demo, "BEGIN")).handle;
+    const inTxn: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const t0 = performance.now();
+      const r = await post(demo, "select v from kv where k = 1", h);
+      inTxn.push(performance.now() - t0);
+      expect(r.status).toBe(200);
+      h = r.handle;
+    }
+    const handleChars = h!.length;
+    expect((await post(demo, "COMMIT", h)).status).toBe(200);
+    console.log(
+      `POST /sql median over ${rounds}: autocommit ${median(plain).toFixed(1)} ms, inside an HTTP transaction ${median(inTxn).toFixed(1)} ms ` +
+        `(open + end-record read + reseal); handle after ${rounds} reads: ${handleChars} characters`,
+    );
+  });
+
   it("the client helper reports a Postgres error with its SQLSTATE and rolls the transaction back", async () => {
     const db = warrenHttp({ url: demo.http, connectionString: demo.pg });
     const err = await db
