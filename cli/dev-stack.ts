@@ -233,6 +233,7 @@ export const EDGE_TUNING_VARS = [
   "EDGE_PG_SESSIONS_PER_TENANT",
   "GATEWAY_ISOLATES_MAX",
   "STATEMENT_TIMEOUT_MS",
+  "TENANT_IDLE_SUSPEND_MS",
 ] as const;
 
 function wranglerArgs(c: StackConfig): string[] {

@@ -73,6 +73,12 @@ export const limits = {
   tenantConnectionsMax: 10_000,
   /** CIDR blocks in a tenant's allowed networks: a firewall-sized list, checked on each connection. */
   tenantAllowedCidrsMax: 64,
+  /**
+   * A drop that could not reach the storage node is repeated by the directory's alarm after this
+   * long, doubling each time up to dropRetryMaxMs: quick after a blip, cheap while the node is down.
+   */
+  dropRetryFirstMs: 2_000,
+  dropRetryMaxMs: 5 * 60_000,
   /** Storage admin calls (drop-tenant, stats) give up after this long; the operator retries the drop. */
   storageAdminTimeoutMs: 10_000,
 } as const;

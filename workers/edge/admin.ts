@@ -16,7 +16,8 @@ import { PgError } from "../../common/errors.ts";
 import type { DirectoryEntry } from "../../durable-objects/directory/tenant-directory.ts";
 import { parseSettingsPatch, SETTING_FIELDS, settingsOf, type TenantSettings } from "../../durable-objects/directory/tenant-settings.ts";
 import { directoryOf, quotaBucketFor, routerFor, secretOf } from "../../durable-objects/env.ts";
-import { passwordProblem } from "../../durable-objects/router/tenant-router.ts";
+import { passwordProblem, type TenantInfo } from "../../durable-objects/router/tenant-router.ts";
+import type { TenantRef } from "./gateway-env.ts";
 import { isTenantName } from "../../durable-objects/tenant-name.ts";
 import { unwrap } from "../../durable-objects/wire-error.ts";
 import { parseJsonBody, readBodyLimited } from "../gateway/http/body.ts";
@@ -28,13 +29,49 @@ import { settleRpc } from "../../common/rpc.ts";
 export interface TenantView {
   name: string;
   id: number;
+  /** The lifecycle state (durable-objects/router/lifecycle.ts): the router's, once the directory has created it. */
   state: string;
   createdAt: string;
   settings: TenantSettings;
+  /** Present when the tenant's router answered: who suspended it, since when, counters, live work here. */
+  lifecycle?: LifecycleView;
 }
 
-function view(e: DirectoryEntry): TenantView {
-  return { name: e.name, id: e.id, state: e.state, createdAt: new Date(e.createdAtMs).toISOString(), settings: settingsOf(e.settings) };
+export interface LifecycleView {
+  suspendedBy: "idle" | "operator" | null;
+  stateChangedAt: string;
+  idleSuspensions: number;
+  resumes: number;
+  /** In the edge isolate that answered: live sessions and requests, and whether it holds a gateway isolate. */
+  sessions: number;
+  requests: number;
+  gatewayIsolate: boolean;
+}
+
+/** What the admin API needs from the edge isolate it runs in. */
+export interface AdminHooks {
+  /** A tenant's route or credentials changed: drop what this isolate cached. */
+  changed(name: string): void;
+  /** A tenant was suspended or dropped by an operator: end its live work here and release it. */
+  stopped(tenant: TenantRef, why: string): void;
+  /** The tenant's live work in this edge isolate. */
+  live(tenantId: number): { sessions: number; requests: number; gatewayIsolate: boolean };
+}
+
+function view(e: DirectoryEntry, router?: TenantInfo | null, live?: { sessions: number; requests: number; gatewayIsolate: boolean }): TenantView {
+  const v: TenantView = { name: e.name, id: e.id, state: e.state, createdAt: new Date(e.createdAtMs).toISOString(), settings: settingsOf(e.settings) };
+  // The directory knows creating/dropping; the router knows whether an active tenant is idle-suspended.
+  if (router && router.tenantId === e.id && (e.state === "active" || e.state === "suspended")) {
+    v.state = router.state;
+    v.lifecycle = {
+      suspendedBy: router.state === "suspended" ? (router.suspendedBy ?? "operator") : null,
+      stateChangedAt: new Date(router.stateChangedAtMs).toISOString(),
+      idleSuspensions: router.idleSuspensions ?? 0,
+      resumes: router.resumes ?? 0,
+      ...(live ?? { sessions: 0, requests: 0, gatewayIsolate: false }),
+    };
+  }
+  return v;
 }
 
 /** Default window of a usage query: the last 24 hours. */
@@ -100,9 +137,14 @@ function nameParam(c: Context<{ Bindings: EdgeEnv }>): string {
   return name;
 }
 
-/** `onChange(name)` lets the edge drop its cached route when a tenant changes through this isolate. */
-export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: EdgeEnv }> {
+/** `hooks` let the edge drop its cached route, and end live work, when a tenant changes through this isolate. */
+export function adminRoutes(hooks: AdminHooks): Hono<{ Bindings: EdgeEnv }> {
   const app = new Hono<{ Bindings: EdgeEnv }>();
+  const onChange = hooks.changed;
+  const full = async (env: EdgeEnv, e: DirectoryEntry): Promise<TenantView> => {
+    const router = await settleRpc(routerFor(env, e.name).describe()).catch(() => null);
+    return view(e, router, hooks.live(e.id));
+  };
 
   app.use("*", async (c, next) => {
     await requireAdmin(c);
@@ -123,11 +165,11 @@ export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: 
 
   app.get("/tenants", async (c) => {
     const all = await settleRpc(directoryOf(c.env).list());
-    return c.json(all.map(view));
+    return c.json(await Promise.all(all.map((e) => full(c.env, e))));
   });
 
   app.get("/tenants/:name", async (c) => {
-    return c.json(view(unwrap(await settleRpc(directoryOf(c.env).get(nameParam(c))))));
+    return c.json(await full(c.env, unwrap(await settleRpc(directoryOf(c.env).get(nameParam(c))))));
   });
 
   app.patch("/tenants/:name", async (c) => {
@@ -155,7 +197,8 @@ export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: 
     if (Object.keys(settings).length > 0) entry = unwrap(await settleRpc(dir.alterSettings(name, rest)));
     if (state !== undefined) entry = unwrap(await settleRpc(dir.setState(name, state)));
     onChange(name);
-    return c.json(view(entry));
+    if (state === "suspended") hooks.stopped({ tenantId: entry.id, name }, "was suspended");
+    return c.json(await full(c.env, entry));
   });
 
   app.get("/tenants/:name/usage", async (c) => {
@@ -171,6 +214,9 @@ export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: 
 
   app.delete("/tenants/:name", async (c) => {
     const name = nameParam(c);
+    const before = unwrap(await settleRpc(directoryOf(c.env).get(name)));
+    // Live work ends first: the drop removes the data it would be working on.
+    hooks.stopped({ tenantId: before.id, name }, "is being dropped");
     const entry = unwrap(await settleRpc(directoryOf(c.env).drop(name)));
     onChange(name);
     return c.json(view(entry));

@@ -30,6 +30,9 @@ import { TenantRequestQueue } from "./tenant-request-queue.ts";
 import { TenantSessions } from "./tenant-sessions.ts";
 import { identifyTenant, parseConnectionString, tenantFromHost, type ConnectionParams } from "./tenant-identity.ts";
 import { settleRpc } from "../../common/rpc.ts";
+import { IdleSuspender, parseIdleMs } from "./idle-suspension.ts";
+import { TenantActivity } from "./tenant-activity.ts";
+import type { TenantRef } from "./gateway-env.ts";
 
 export interface EdgeDeps {
   /** The gateway's modules for the Worker Loader (loader mode). */
@@ -56,6 +59,17 @@ export interface EdgeState {
   tenantLimits: TenantLimits;
   /** Issues and reads BackendKeyData pairs (key derived from FLEET_SECRET). */
   backendKeys: Promise<BackendKeyCodec>;
+  /** Each tenant's live sessions and requests here, and when it was last active. */
+  activity: TenantActivity;
+  /** Suspends tenants idle for TENANT_IDLE_SUSPEND_MS (idle-suspension.ts). */
+  idle: IdleSuspender;
+  /** Lets go of everything this isolate holds for a tenant (its gateway isolate, caches, activity). */
+  release(tenant: TenantRef): void;
+}
+
+/** 57P01, as Postgres ends sessions on pg_terminate_backend or shutdown. */
+function terminated(name: string, why: string): PgError {
+  return new PgError("admin_shutdown", `terminating connection due to administrator command: virtual cluster "${name}" ${why}`);
 }
 
 export interface Edge {
@@ -70,8 +84,16 @@ export function createEdge(deps: EdgeDeps): Edge {
   let credentials: CredentialCache | null = null;
   let tenantLimits: TenantLimits | null = null;
   let backendKeys: Promise<BackendKeyCodec> | null = null;
+  let idle: IdleSuspender | null = null;
   const requests = new TenantRequestQueue();
   const sessions = new TenantSessions();
+  const activity = new TenantActivity();
+  const release = (tenant: TenantRef): void => {
+    gateways?.release(tenant.tenantId);
+    routes?.invalidate(tenant.name);
+    credentials?.invalidate(tenant.name);
+    activity.forget(tenant.tenantId);
+  };
 
   const state = (env: EdgeEnv): EdgeState => {
     routes ??= new RouteCache({
@@ -91,24 +113,44 @@ export function createEdge(deps: EdgeDeps): Edge {
     });
     tenantLimits ??= isolateTenantLimits(env);
     backendKeys ??= BackendKeyCodec.fromSecret(env.FLEET_SECRET);
-    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys };
+    idle ??= new IdleSuspender(env, { release, idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
+    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys, activity, idle, release };
   };
 
   const app = new Hono<{ Bindings: EdgeEnv }>();
+
+  // Idle tenants are suspended before any request is served (so one that is asked for now resumes),
+  // and a timer behind the request catches the next one to go idle.
+  app.use("*", async (c, next) => {
+    const s = state(c.env);
+    await s.idle.sweep();
+    await next();
+    s.idle.schedule(c.executionCtx as ExecutionContext);
+  });
 
   app.get("/", (c) => c.json({ service: "warren-edge", gatewayMode: state(c.env).gateways.mode }));
 
   app.route(
     "/admin",
-    adminRoutes((name) => {
-      routes?.invalidate(name);
-      credentials?.invalidate(name);
+    adminRoutes({
+      changed: (name) => {
+        routes?.invalidate(name);
+        credentials?.invalidate(name);
+      },
+      // An operator's suspend or drop ends the tenant's live work here at once (57P01) and lets go of
+      // its isolate; other edge isolates stop routing it within one route TTL.
+      stopped: (tenant, why) => {
+        activity.end(tenant.tenantId, terminated(tenant.name, why));
+        release(tenant);
+      },
+      live: (tenantId) => ({ ...activity.live(tenantId), gatewayIsolate: gateways?.hasIsolate(tenantId) ?? false }),
     }),
   );
 
   app.all("/sql", async (c) => {
+    let stoppedBy: PgError | null = null;
     try {
-      const { routes: cache, gateways: host, requests: queue, tenantLimits: isolateLimits } = state(c.env);
+      const { routes: cache, gateways: host, requests: queue, tenantLimits: isolateLimits, activity } = state(c.env);
       const header = c.req.header("neon-connection-string");
       const params: ConnectionParams = header !== undefined ? parseConnectionString(header) : {};
       // The connection string's host is often just where the client thinks the server is
@@ -122,9 +164,16 @@ export function createEdge(deps: EdgeDeps): Edge {
       }
       const route = await cache.authenticate(identity.tenant, params.password);
       // Admitted after authentication: requests that cannot authenticate never take a tenant's slot.
-      const signal = c.req.raw.signal;
-      const release = await queue.acquire(route, limitsFor(isolateLimits, route), signal);
+      // The request ends early when the client goes away or an operator stops the tenant.
+      const stop = new AbortController();
+      const signal = AbortSignal.any([c.req.raw.signal, stop.signal]);
+      const leave = activity.enter(route, "request", "", (err) => {
+        stoppedBy = err;
+        stop.abort(err);
+      });
+      let release: () => void = () => {};
       try {
+        release = await queue.acquire(route, limitsFor(isolateLimits, route), signal);
         const env = buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, route, c.env.STATEMENT_TIMEOUT_MS);
         // The client's signal goes along (enable_request_signal): a client that goes away aborts
         // the gateway's request, which cancels its statement (gateway http/sql-handler.ts).
@@ -132,15 +181,18 @@ export function createEdge(deps: EdgeDeps): Edge {
         if (identity.user !== undefined) forwarded.headers.set(SESSION_HEADERS.user, identity.user);
         if (identity.database !== undefined) forwarded.headers.set(SESSION_HEADERS.database, identity.database);
         // The gateway builds the whole body before it answers, so the slot is free once it has.
-        return await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext, limits.gatewayRequestCpuMs);
+        const res = await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext, limits.gatewayRequestCpuMs);
+        if (stoppedBy !== null) throw stoppedBy;
+        return res;
       } finally {
         release();
+        leave();
       }
     } catch (err) {
       // Neon's driver reads Postgres error fields from 400 responses only, so 53300 is a 400 too
       // (with Retry-After for clients that look at HTTP).
       // A client that went away aborted the gateway's request too: not an internal error.
-      const e = c.req.raw.signal.aborted ? new PgError("query_canceled", "canceling statement due to user request: the client went away") : toPgError(err);
+      const e = stoppedBy !== null ? stoppedBy : c.req.raw.signal.aborted ? new PgError("query_canceled", "canceling statement due to user request: the client went away") : toPgError(err);
       const res = errorResponse(e, 400);
       if (e.condition === "too_many_connections") res.headers.set("retry-after", "1");
       return res;
@@ -151,7 +203,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(new PgError("protocol_violation", "GET /v2 expects a WebSocket upgrade"), 426);
     }
-    const { routes: cache, gateways: host, credentials: creds, sessions: open, tenantLimits: isolateLimits, backendKeys: keys } = state(c.env);
+    const { routes: cache, gateways: host, credentials: creds, sessions: open, tenantLimits: isolateLimits, backendKeys: keys, activity } = state(c.env);
     const exports = c.executionCtx.exports as unknown as EdgeExports;
     const ctx = c.executionCtx as ExecutionContext;
     return acceptPgWebSocket({
@@ -160,7 +212,14 @@ export function createEdge(deps: EdgeDeps): Edge {
       loginFailed: (name) => creds.loginFailed(name),
       authenticate: (name, password) => cache.authenticate(name, password),
       openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewaySessionCpuMs),
-      admitSession: (route) => open.open(route, limitsFor(isolateLimits, route).pgSessionsMax),
+      admitSession: (route, end) => {
+        const close = open.open(route, limitsFor(isolateLimits, route).pgSessionsMax);
+        const leave = activity.enter(route, "session", "", end);
+        return () => {
+          close();
+          leave();
+        };
+      },
       issueBackendKey: async (tenantId) => (await keys).issue(tenantId),
       cancel: (key) =>
         forwardCancel(key, {
