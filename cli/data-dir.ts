@@ -17,6 +17,8 @@ export interface DataPaths {
   readonly root: string;
   readonly fleetSecret: string;
   readonly adminToken: string;
+  /** The file of the secret the in-process tunnel signs client addresses with (the edge's TUNNEL_SECRET). */
+  readonly tunnelSecret: string;
   readonly demo: string;
   readonly ready: string;
   readonly pids: string;
@@ -31,6 +33,7 @@ export function dataPaths(root: string): DataPaths {
     root: abs,
     fleetSecret: path.join(abs, "fleet-secret"),
     adminToken: path.join(abs, "admin-token"),
+    tunnelSecret: path.join(abs, "tunnel-secret"),
     demo: path.join(abs, "demo.json"),
     ready: path.join(abs, "ready.json"),
     pids: path.join(abs, "dev.pids"),

@@ -72,6 +72,7 @@ interface StackConfig {
   readonly inspectorPort: number;
   readonly fleetSecret: string;
   readonly adminToken: string;
+  readonly tunnelSecret: string;
   readonly httpBase: string;
 }
 
@@ -129,6 +130,7 @@ export async function runDevStack(options: DevOptions): Promise<number> {
         host: config.host,
         port: config.pgPort,
         url: `ws://${config.host}:${config.httpPort}/v2`,
+        clientAddressSecret: config.tunnelSecret,
         log: (line) => {
           tunnelLog.write(line + "\n");
           echo("tunnel")?.(line);
@@ -202,6 +204,7 @@ async function prepare(options: DevOptions): Promise<StackConfig> {
     inspectorPort: options.inspectorPort || (await freePort(host)),
     fleetSecret: loadOrCreateSecret(paths.fleetSecret),
     adminToken: loadOrCreateSecret(paths.adminToken),
+    tunnelSecret: loadOrCreateSecret(paths.tunnelSecret),
     httpBase: `http://${host}:${options.httpPort}`,
   };
 }
@@ -258,7 +261,7 @@ function writeSecretsEnv(c: StackConfig): string {
   const file = path.join(c.paths.wrangler, "secrets.env");
   fs.mkdirSync(c.paths.wrangler, { recursive: true });
   // Both are base64url (data-dir.ts newSecret), so they need no quoting in dotenv syntax.
-  writeFileAtomic(file, `FLEET_SECRET=${c.fleetSecret}\nADMIN_TOKEN=${c.adminToken}\n`, 0o600);
+  writeFileAtomic(file, `FLEET_SECRET=${c.fleetSecret}\nADMIN_TOKEN=${c.adminToken}\nTUNNEL_SECRET=${c.tunnelSecret}\n`, 0o600);
   return file;
 }
 

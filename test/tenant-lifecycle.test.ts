@@ -67,6 +67,13 @@ describe("tenant lifecycle", () => {
     expect(idle.lifecycle?.gatewayIsolate).toBe(false);
     expect(idle.lifecycle?.idleSuspensions).toBeGreaterThanOrEqual(1);
     const resumesBefore = idle.lifecycle!.resumes;
+    // The same, as Prometheus metrics (admin token only).
+    expect((await fetch(`${stack.admin.url}/metrics`)).status).toBe(401);
+    const metrics = await (await fetch(`${stack.admin.url}/metrics`, { headers: { authorization: `Bearer ${stack.admin.token}` } })).text();
+    expect(metrics).toContain('warren_tenant_state{tenant="sleepy",state="suspended"} 1');
+    expect(metrics).toContain('warren_tenant_state{tenant="sleepy",state="active"} 0');
+    expect(metrics).toMatch(/^warren_edge_gateway_isolates_released_total [1-9]\d*$/m);
+    expect(metrics).toMatch(/^warren_tenant_request_units_total\{tenant="sleepy"\} [0-9.e+]+$/m);
 
     // The first query of a new wire connection resumes it transparently.
     const c = await client(t.pg);

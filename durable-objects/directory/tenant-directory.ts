@@ -17,6 +17,7 @@ import { mintTenantToken } from "../../common/tenant-token.ts";
 import { quotaBucketFor, routerFor, secretOf, storageUrl, type ControlEnv } from "../env.ts";
 import { applySettingsPatch, parseSettingsPatch, settingsOf, type TenantSettings } from "./tenant-settings.ts";
 import { limits } from "../limits.ts";
+import { EMPTY_DENY_LIST, parseDenyEntry, withEntry, withoutEntry, type DenyList } from "./deny-list.ts";
 import { passwordProblem } from "../router/tenant-router.ts";
 import { isTenantName } from "../tenant-name.ts";
 import { fail, ok, type Result } from "../wire-error.ts";
@@ -40,6 +41,7 @@ export interface CreatedTenant {
 }
 
 const NEXT_ID_KEY = "next-id";
+const DENY_KEY = "deny-list";
 const FIRST_USER_TENANT_ID = SYSTEM_TENANT_ID + 1;
 const entryKey = (name: string) => `t:${name}`;
 
@@ -173,6 +175,22 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
         hint: "Repeat the command to apply them.",
       });
     }
+  }
+
+  /** The deny list (deny-list.ts). */
+  async denyList(): Promise<DenyList> {
+    return (await this.ctx.storage.get<DenyList>(DENY_KEY)) ?? EMPTY_DENY_LIST;
+  }
+
+  /** Adds (`deny` true) or removes an entry; returns the new list. */
+  async changeDenyList(body: Record<string, unknown>, deny: boolean): Promise<Result<DenyList>> {
+    const entry = parseDenyEntry(body);
+    if (!entry.ok) return entry;
+    const current = await this.denyList();
+    const next = deny ? withEntry(current, entry.value) : ok(withoutEntry(current, entry.value));
+    if (!next.ok) return next;
+    await this.ctx.storage.put(DENY_KEY, next.value);
+    return next;
   }
 
   async get(name: string): Promise<Result<DirectoryEntry>> {

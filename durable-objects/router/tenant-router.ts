@@ -16,6 +16,7 @@ import { limits } from "../limits.ts";
 import { isTenantName } from "../tenant-name.ts";
 import { fail, ok, type Result } from "../wire-error.ts";
 import { transition, type LifecycleEvent, type SuspendedBy, type TenantState } from "./lifecycle.ts";
+import { LoginThrottle } from "./login-throttle.ts";
 import { checkPassword, formatVerifier, makeVerifier, parseVerifier } from "./scram.ts";
 
 export type { TenantState, SuspendedBy };
@@ -62,8 +63,8 @@ const RECORD_KEY = "tenant";
 const encoder = new TextEncoder();
 
 export class TenantRouter extends DurableObject {
-  /** Times (ms) of recent failed password checks, oldest first. */
-  private failuresMs: number[] = [];
+  /** Failed and successful logins per client address (in memory; login-throttle.ts). */
+  private readonly logins = new LoginThrottle();
 
   private async record(): Promise<TenantRecord | undefined> {
     return this.ctx.storage.get<TenantRecord>(RECORD_KEY);
@@ -93,7 +94,7 @@ export class TenantRouter extends DurableObject {
       stateChangedAtMs: now,
     };
     await this.ctx.storage.put(RECORD_KEY, rec);
-    this.failuresMs = [];
+    this.logins.reset();
     return ok(info(rec));
   }
 
@@ -107,56 +108,64 @@ export class TenantRouter extends DurableObject {
   }
 
   /** The route, after checking the password against the stored verifier. */
-  async authenticate(name: string, password: string): Promise<Result<Route>> {
+  /**
+   * The route, after checking the password against the stored verifier. `address` is the client's
+   * (workers/edge/client-address.ts; "" when unknown): the failed-login throttle is per address.
+   */
+  async authenticate(name: string, password: string, address = ""): Promise<Result<Route>> {
     const rec = await this.record();
     const refusal = refuse(rec, name);
     if (refusal) return refusal;
-    const now = Date.now();
-    const throttled = this.throttled<Route>(name);
+    const throttled = this.throttled<Route>(name, address);
     if (throttled) return throttled;
     const verifier = parseVerifier(rec!.verifier);
     if (!verifier) return fail("internal_error", `stored verifier of virtual cluster "${name}" is unreadable`);
     const good = encoder.encode(password).length <= limits.passwordBytesMax && (await checkPassword(verifier, password));
     if (!good) {
-      this.failuresMs.push(now);
+      this.logins.failed(address);
       return fail("invalid_password", `password authentication failed for virtual cluster "${name}"`);
     }
+    this.logins.succeeded(address);
     await this.resumeIfIdle(rec!);
     return ok(route(rec!));
   }
 
   /**
    * The route and the SCRAM verifier, for the edge to run a SCRAM-SHA-256 exchange itself (the wire
-   * protocol's authentication). Refused like authenticate() while too many logins failed, so the
-   * throttle holds for SCRAM too: the edge reports each failed exchange with loginFailed().
+   * protocol's authentication). Refused like authenticate() while the address is throttled, so the
+   * throttle holds for SCRAM too: the edge reports each exchange with loginFailed / loginSucceeded.
    */
-  async credentials(name: string): Promise<Result<{ route: Route; verifier: string }>> {
+  async credentials(name: string, address = ""): Promise<Result<{ route: Route; verifier: string }>> {
     const rec = await this.record();
     const refusal = refuse(rec, name);
     if (refusal) return refusal as Result<never>;
-    const throttled = this.throttled<{ route: Route; verifier: string }>(name);
+    const throttled = this.throttled<{ route: Route; verifier: string }>(name, address);
     if (throttled) return throttled;
     await this.resumeIfIdle(rec!);
     return ok({ route: route(rec!), verifier: rec!.verifier });
   }
 
-  /** Records a failed login checked elsewhere (a SCRAM exchange at the edge). */
-  async loginFailed(name: string): Promise<void> {
+  /**
+   * Records a failed login checked elsewhere (a SCRAM exchange at the edge). Returns when the
+   * address may try again (ms since the epoch; null = now), for the edge to hold the line itself.
+   */
+  async loginFailed(name: string, address = ""): Promise<number | null> {
     const rec = await this.record();
-    if (!rec || rec.name !== name) return;
-    this.failuresMs.push(Date.now());
-    // Only the window matters; older entries are dropped on the next check.
-    if (this.failuresMs.length > limits.loginFailuresMax * 2) this.failuresMs.splice(0, this.failuresMs.length - limits.loginFailuresMax * 2);
+    if (!rec || rec.name !== name) return null;
+    return this.logins.failed(address);
   }
 
-  private throttled<T>(name: string): Result<T> | null {
-    const now = Date.now();
-    this.failuresMs = this.failuresMs.filter((t) => t > now - limits.loginFailureWindowMs);
-    if (this.failuresMs.length < limits.loginFailuresMax) return null;
-    const waitS = Math.ceil((this.failuresMs[0]! + limits.loginFailureWindowMs - now) / 1000);
-    return fail("invalid_authorization_specification", `too many failed login attempts for virtual cluster "${name}"`, {
-      hint: `Wait ${waitS} s before trying again.`,
-    });
+  /** Records a successful login checked elsewhere: the address is exempt from the throttle for a while. */
+  async loginSucceeded(name: string, address = ""): Promise<void> {
+    const rec = await this.record();
+    if (!rec || rec.name !== name) return;
+    this.logins.succeeded(address);
+  }
+
+  private throttled<T>(name: string, address: string): Result<T> | null {
+    const at = this.logins.retryAtMs(address);
+    if (at === null) return null;
+    return fail("invalid_authorization_specification", throttledMessage(name, address), { hint: `Wait ${Math.ceil((at - Date.now()) / 1000)} s before trying again.` });
   }
 
   /**
@@ -225,7 +234,7 @@ export class TenantRouter extends DurableObject {
     if (!rec || rec.state === "dropped") return fail("invalid_catalog_name", "virtual cluster does not exist");
     rec.verifier = formatVerifier(await makeVerifier(password));
     await this.ctx.storage.put(RECORD_KEY, rec);
-    this.failuresMs = [];
+    this.logins.reset();
     return ok(info(rec));
   }
 
@@ -233,6 +242,11 @@ export class TenantRouter extends DurableObject {
     const rec = await this.record();
     return rec ? info(rec) : null;
   }
+}
+
+/** The 28000 message of a throttled address (the edge words its own refusals the same way). */
+export function throttledMessage(name: string, address: string): string {
+  return `too many failed login attempts for virtual cluster "${name}" from ${address === "" ? "this client" : address}`;
 }
 
 /** Why a password is not acceptable, or null. */

@@ -18,6 +18,7 @@ import { parseSettingsPatch, SETTING_FIELDS, settingsOf, type TenantSettings } f
 import { directoryOf, quotaBucketFor, routerFor, secretOf } from "../../durable-objects/env.ts";
 import { passwordProblem, type TenantInfo } from "../../durable-objects/router/tenant-router.ts";
 import type { TenantRef } from "./gateway-env.ts";
+import type { DenyList } from "../../durable-objects/directory/deny-list.ts";
 import { isTenantName } from "../../durable-objects/tenant-name.ts";
 import { unwrap } from "../../durable-objects/wire-error.ts";
 import { parseJsonBody, readBodyLimited } from "../gateway/http/body.ts";
@@ -54,6 +55,8 @@ export interface AdminHooks {
   changed(name: string): void;
   /** A tenant was suspended or dropped by an operator: end its live work here and release it. */
   stopped(tenant: TenantRef, why: string): void;
+  /** The deny list changed through this isolate: take it now and end the live work it matches. */
+  denyChanged(list: DenyList): void;
   /** The tenant's live work in this edge isolate. */
   live(tenantId: number): { sessions: number; requests: number; gatewayIsolate: boolean };
 }
@@ -110,7 +113,7 @@ export async function tokensEqual(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
-async function requireAdmin(c: Context<{ Bindings: EdgeEnv }>): Promise<void> {
+export async function requireAdmin(c: Context<{ Bindings: EdgeEnv }>): Promise<void> {
   const secret = secretOf(c.env as unknown as Record<string, unknown>, "ADMIN_TOKEN");
   if ("missing" in secret) throw new PgError("config_file_error", `the admin API is disabled: ${secret.missing}`);
   const expected = secret.value;
@@ -221,6 +224,17 @@ export function adminRoutes(hooks: AdminHooks): Hono<{ Bindings: EdgeEnv }> {
     onChange(name);
     return c.json(view(entry));
   });
+
+  // The deny list: GET it, POST an entry {"address": IP|CIDR} or {"tenant": NAME} to add it, POST
+  // the same to /deny/remove to remove it. Adding ends the matching live sessions here at once.
+  app.get("/deny", async (c) => c.json(await settleRpc(directoryOf(c.env).denyList())));
+  for (const [path, deny] of [["/deny", true], ["/deny/remove", false]] as const) {
+    app.post(path, async (c) => {
+      const list = unwrap(await settleRpc(directoryOf(c.env).changeDenyList(await jsonObject(c), deny)));
+      hooks.denyChanged(list);
+      return c.json(list);
+    });
+  }
 
   app.notFound((c) => errorResponse(new PgError("protocol_violation", `no admin route ${c.req.method} ${c.req.path}`), 404));
   app.onError((err) => errorResponse(err));

@@ -169,7 +169,7 @@ describe("admin API tenant lifecycle", () => {
     const row = list.find((t) => t["name"] === name);
     expect(row).toMatchObject({ name, id: body.id, state: "active" });
     expect(Object.keys(row!).sort()).toEqual(["createdAt", "id", "lifecycle", "name", "settings", "state"]);
-    expect(row!["lifecycle"]).toMatchObject({ suspendedBy: null, idleSuspensions: 0, resumes: 0, sessions: 0, requests: 0, gatewayIsolate: false });
+    expect(row!["lifecycle"]).toMatchObject({ suspendedBy: null, idleSuspensions: 0, resumes: 0, sessions: 0, requests: 0 });
     expect(Number.isNaN(Date.parse(row!["createdAt"] as string))).toBe(false);
 
     const shown = await admin("GET", `/tenants/${name}`);

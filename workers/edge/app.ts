@@ -4,6 +4,7 @@
 //   POST /sql              Neon's HTTP API → the tenant's gateway
 //   GET  /v2               WebSocket: Postgres wire protocol (pgwire/websocket.ts → the tenant's gateway)
 //   *    /admin/…          the admin API (admin.ts)
+//   GET  /metrics          Prometheus text, admin token (metrics.ts)
 //
 // Per isolate it keeps a RouteCache (routing decisions and verified credentials), a GatewayHost
 // (the tenant isolates it created), and each tenant's fair share of the isolate: a FIFO of /sql
@@ -13,8 +14,11 @@ import { Hono } from "hono";
 import { PgError, toPgError } from "../../common/errors.ts";
 import { routerFor } from "../../durable-objects/env.ts";
 import { SESSION_HEADERS } from "../gateway/http/engine.ts";
+import { readBodyLimited } from "../gateway/http/body.ts";
+import { limits as sqlHttpLimits } from "../gateway/http/limits.ts";
 import { PGWIRE_HEADERS } from "../gateway/pgwire/websocket.ts";
-import { adminRoutes } from "./admin.ts";
+import { adminRoutes, requireAdmin } from "./admin.ts";
+import { renderMetrics } from "./metrics.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost, parseGatewayMode, type GatewayHandler } from "./gateway-host.ts";
@@ -31,6 +35,9 @@ import { TenantSessions } from "./tenant-sessions.ts";
 import { identifyTenant, parseConnectionString, tenantFromHost, type ConnectionParams } from "./tenant-identity.ts";
 import { settleRpc } from "../../common/rpc.ts";
 import { IdleSuspender, parseIdleMs } from "./idle-suspension.ts";
+import { EdgeAccess } from "./access.ts";
+import { clientAddress } from "./client-address.ts";
+import type { Route } from "../../durable-objects/router/tenant-router.ts";
 import { TenantActivity } from "./tenant-activity.ts";
 import type { TenantRef } from "./gateway-env.ts";
 
@@ -65,6 +72,22 @@ export interface EdgeState {
   idle: IdleSuspender;
   /** Lets go of everything this isolate holds for a tenant (its gateway isolate, caches, activity). */
   release(tenant: TenantRef): void;
+  /** Deny list, login throttle, allowed networks, connection caps (access.ts). */
+  access: EdgeAccess;
+}
+
+/** A password login through the RouteCache (/sql, cleartext on /v2), with the edge's access checks. */
+async function passwordLogin(s: EdgeState, tenant: string, password: string, address: string): Promise<Route> {
+  await s.access.admit(tenant, address);
+  let route: Route;
+  try {
+    route = await s.routes.authenticate(tenant, password, address);
+  } catch (err) {
+    if (err instanceof PgError && err.condition === "invalid_password") s.access.failed(tenant, address);
+    throw err;
+  }
+  s.access.allowedNetwork(route, address);
+  return route;
 }
 
 /** 57P01, as Postgres ends sessions on pg_terminate_backend or shutdown. */
@@ -85,6 +108,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   let tenantLimits: TenantLimits | null = null;
   let backendKeys: Promise<BackendKeyCodec> | null = null;
   let idle: IdleSuspender | null = null;
+  let access: EdgeAccess | null = null;
   const requests = new TenantRequestQueue();
   const sessions = new TenantSessions();
   const activity = new TenantActivity();
@@ -98,7 +122,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   const state = (env: EdgeEnv): EdgeState => {
     routes ??= new RouteCache({
       lookup: (name) => settleRpc(routerFor(env, name).lookup(name)),
-      authenticate: (name, password) => settleRpc(routerFor(env, name).authenticate(name, password)),
+      authenticate: (name, password, address) => settleRpc(routerFor(env, name).authenticate(name, password, address)),
     });
     gateways ??= new GatewayHost({
       mode: parseGatewayMode(env.GATEWAY_MODE),
@@ -108,13 +132,14 @@ export function createEdge(deps: EdgeDeps): Edge {
       isolatesMax: parseIsolatesMax(env.GATEWAY_ISOLATES_MAX),
     });
     credentials ??= new CredentialCache({
-      credentials: (name) => settleRpc(routerFor(env, name).credentials(name)),
-      loginFailed: (name) => settleRpc(routerFor(env, name).loginFailed(name)),
+      credentials: (name, address) => settleRpc(routerFor(env, name).credentials(name, address)),
+      loginFailed: (name, address) => settleRpc(routerFor(env, name).loginFailed(name, address)),
     });
     tenantLimits ??= isolateTenantLimits(env);
     backendKeys ??= BackendKeyCodec.fromSecret(env.FLEET_SECRET);
     idle ??= new IdleSuspender(env, { release, idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
-    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys, activity, idle, release };
+    access ??= new EdgeAccess(env, activity);
+    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys, activity, idle, release, access };
   };
 
   const app = new Hono<{ Bindings: EdgeEnv }>();
@@ -130,6 +155,16 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   app.get("/", (c) => c.json({ service: "warren-edge", gatewayMode: state(c.env).gateways.mode }));
 
+  // Prometheus text, admin token (metrics.ts).
+  app.get("/metrics", async (c) => {
+    try {
+      await requireAdmin(c);
+      return new Response(await renderMetrics(c.env, state(c.env)), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+    } catch (err) {
+      return errorResponse(err);
+    }
+  });
+
   app.route(
     "/admin",
     adminRoutes({
@@ -143,6 +178,7 @@ export function createEdge(deps: EdgeDeps): Edge {
         activity.end(tenant.tenantId, terminated(tenant.name, why));
         release(tenant);
       },
+      denyChanged: (list) => access?.deny.set(list),
       live: (tenantId) => ({ ...activity.live(tenantId), gatewayIsolate: gateways?.hasIsolate(tenantId) ?? false }),
     }),
   );
@@ -150,7 +186,13 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.all("/sql", async (c) => {
     let stoppedBy: PgError | null = null;
     try {
-      const { routes: cache, gateways: host, requests: queue, tenantLimits: isolateLimits, activity } = state(c.env);
+      const s = state(c.env);
+      const { gateways: host, requests: queue, tenantLimits: isolateLimits, activity } = s;
+      const address = await clientAddress(c.req.raw.headers, c.env.TUNNEL_SECRET);
+      // The body is read here, within the gateway's own bound (400 54000 at any size, by its declared
+      // length or while it streams in): a large body streamed on into the gateway's isolate and
+      // refused there broke the pipe between the two, and the client got an HTTP 500 page.
+      const body = c.req.method === "POST" || c.req.method === "PUT" ? await readBodyLimited(c.req.raw, sqlHttpLimits.sqlRequestBytesMax, "request body") : null;
       const header = c.req.header("neon-connection-string");
       const params: ConnectionParams = header !== undefined ? parseConnectionString(header) : {};
       // The connection string's host is often just where the client thinks the server is
@@ -162,12 +204,13 @@ export function createEdge(deps: EdgeDeps): Edge {
           hint: "Send Neon-Connection-String: postgresql://USER:PASSWORD@HOST/DATABASE (neon() does).",
         });
       }
-      const route = await cache.authenticate(identity.tenant, params.password);
+      const route = await passwordLogin(s, identity.tenant, params.password, address);
+      c.executionCtx.waitUntil(s.access.succeeded(route.name, address));
       // Admitted after authentication: requests that cannot authenticate never take a tenant's slot.
       // The request ends early when the client goes away or an operator stops the tenant.
       const stop = new AbortController();
       const signal = AbortSignal.any([c.req.raw.signal, stop.signal]);
-      const leave = activity.enter(route, "request", "", (err) => {
+      const leave = activity.enter(route, "request", address, (err) => {
         stoppedBy = err;
         stop.abort(err);
       });
@@ -177,7 +220,7 @@ export function createEdge(deps: EdgeDeps): Edge {
         const env = buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, route, c.env.STATEMENT_TIMEOUT_MS);
         // The client's signal goes along (enable_request_signal): a client that goes away aborts
         // the gateway's request, which cancels its statement (gateway http/sql-handler.ts).
-        const forwarded = withoutCredentials(c.req.raw, signal);
+        const forwarded = withoutCredentials(c.req.raw, body, signal);
         if (identity.user !== undefined) forwarded.headers.set(SESSION_HEADERS.user, identity.user);
         if (identity.database !== undefined) forwarded.headers.set(SESSION_HEADERS.database, identity.database);
         // The gateway builds the whole body before it answers, so the slot is free once it has.
@@ -199,22 +242,36 @@ export function createEdge(deps: EdgeDeps): Edge {
     }
   });
 
-  app.get("/v2", (c) => {
+  app.get("/v2", async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(new PgError("protocol_violation", "GET /v2 expects a WebSocket upgrade"), 426);
     }
-    const { routes: cache, gateways: host, credentials: creds, sessions: open, tenantLimits: isolateLimits, backendKeys: keys, activity } = state(c.env);
+    const s = state(c.env);
+    const { gateways: host, credentials: creds, sessions: open, tenantLimits: isolateLimits, backendKeys: keys, activity, access } = s;
+    const address = await clientAddress(c.req.raw.headers, c.env.TUNNEL_SECRET);
     const exports = c.executionCtx.exports as unknown as EdgeExports;
     const ctx = c.executionCtx as ExecutionContext;
     return acceptPgWebSocket({
       host: c.req.header("host"),
-      credentials: (name) => creds.get(name),
-      loginFailed: (name) => creds.loginFailed(name),
-      authenticate: (name, password) => cache.authenticate(name, password),
+      // Deny list and throttle first, then the verifier; the allowed networks before any proof is checked.
+      credentials: async (name) => {
+        await access.admit(name, address);
+        const found = await creds.get(name, address);
+        access.allowedNetwork(found.route, address);
+        return found;
+      },
+      loginFailed: (name) => {
+        access.failed(name, address);
+        return creds.loginFailed(name, address);
+      },
+      authenticate: (name, password) => passwordLogin(s, name, password, address),
       openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewaySessionCpuMs),
       admitSession: (route, end) => {
+        // Past authentication: the address is exempt from the throttle; the tenant's cap applies.
+        void access.succeeded(route.name, address);
+        access.maxConnections(route, open.count(route.tenantId));
         const close = open.open(route, limitsFor(isolateLimits, route).pgSessionsMax);
-        const leave = activity.enter(route, "session", "", end);
+        const leave = activity.enter(route, "session", address, end);
         return () => {
           close();
           leave();
@@ -247,8 +304,10 @@ function parseIsolatesMax(text: string | undefined): number {
   return Number(text);
 }
 
-function withoutCredentials(request: Request, signal: AbortSignal): Request {
+function withoutCredentials(request: Request, body: Uint8Array | null, signal: AbortSignal): Request {
   const headers = new Headers(request.headers);
   for (const h of [...CREDENTIAL_HEADERS, ...EDGE_HEADERS]) headers.delete(h);
-  return new Request(request, { headers, signal });
+  headers.delete("content-length");
+  headers.delete("transfer-encoding");
+  return new Request(request.url, { method: request.method, headers, body, signal });
 }

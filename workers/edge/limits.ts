@@ -129,6 +129,13 @@ export const limits = {
    * a loaded machine, and a check is a field read.
    */
   liveWorkPollMs: 250,
+  /**
+   * How long an edge isolate trusts its copy of the deny list: one directory call per isolate per
+   * 2 s at most, and an entry added through another isolate takes effect here within that time.
+   */
+  denyListTtlMs: 2_000,
+  /** A successful login from an address is told to its tenant's router at most this often per isolate. */
+  loginSuccessReportMs: 10 * 60_000,
   /** The idle timer fires this long after the deadline, so the tenant is past it when checked. */
   idleSweepSlackMs: 50,
 } as const;

@@ -97,13 +97,18 @@ export class TenantActivity {
 
   /** Marks every session and request of the tenant here to end with `err` (within liveWorkPollMs); returns how many. */
   end(tenantId: number, err: PgError): number {
-    return this.endWhere(tenantId, () => true, err);
+    return this.endOf(tenantId, () => true, err);
   }
 
   /** Marks the sessions and requests of every tenant that came from `address` to end; returns how many. */
   endFrom(address: string, err: PgError): number {
+    return this.endWhere((a) => a === address, err);
+  }
+
+  /** Marks the work of every tenant whose client address satisfies `which`; returns how many. */
+  endWhere(which: (address: string) => boolean, err: PgError): number {
     let n = 0;
-    for (const id of [...this.tenants.keys()]) n += this.endWhere(id, (w) => w.address === address, err);
+    for (const id of [...this.tenants.keys()]) n += this.endOf(id, (w) => which(w.address), err);
     return n;
   }
 
@@ -138,7 +143,7 @@ export class TenantActivity {
     return e;
   }
 
-  private endWhere(tenantId: number, which: (w: Work) => boolean, err: PgError): number {
+  private endOf(tenantId: number, which: (w: Work) => boolean, err: PgError): number {
     const e = this.tenants.get(tenantId);
     if (e === undefined) return 0;
     let n = 0;
