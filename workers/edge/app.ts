@@ -5,6 +5,7 @@
 //   GET  /v2               WebSocket: Postgres wire protocol (pgwire/websocket.ts → the tenant's gateway)
 //   *    /admin/…          the admin API (admin.ts)
 //   GET  /metrics          Prometheus text, admin token (metrics.ts)
+//   GET  /admin            the operator page (console/routes.ts: sign-in form, cookie session)
 //
 // Per isolate it keeps a RouteCache (routing decisions and verified credentials), a GatewayHost
 // (the tenant isolates it created), and each tenant's fair share of the isolate: a FIFO of /sql
@@ -17,7 +18,14 @@ import { SESSION_HEADERS } from "../gateway/http/engine.ts";
 import { readBodyLimited } from "../gateway/http/body.ts";
 import { limits as sqlHttpLimits } from "../gateway/http/limits.ts";
 import { PGWIRE_HEADERS } from "../gateway/pgwire/websocket.ts";
-import { adminRoutes, requireAdmin } from "./admin.ts";
+import { adminRoutes, requireAdmin, tokensEqual } from "./admin.ts";
+import { TenantOperations, type AdminHooks } from "./tenant-operations.ts";
+import { openSystemSession } from "./system/session.ts";
+import { consoleRoutes } from "./console/routes.ts";
+import { systemCredentials } from "./system/credentials.ts";
+import { SYSTEM_CLUSTER_NAME } from "./tenant-identity.ts";
+import { parseBackendKey } from "../gateway/pgwire/backends.ts";
+import { secretOf } from "../../durable-objects/env.ts";
 import { renderMetrics } from "./metrics.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
@@ -142,6 +150,21 @@ export function createEdge(deps: EdgeDeps): Edge {
     return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys, activity, idle, release, access };
   };
 
+  const adminHooks: AdminHooks = {
+    changed: (name) => {
+      routes?.invalidate(name);
+      credentials?.invalidate(name);
+    },
+    // An operator's suspend or drop ends the tenant's live work here at once (57P01) and lets go of
+    // its isolate; other edge isolates stop routing it within one route TTL.
+    stopped: (tenant, why) => {
+      activity.end(tenant.tenantId, terminated(tenant.name, why));
+      release(tenant);
+    },
+    denyChanged: (list) => access?.deny.set(list),
+    live: (tenantId) => ({ ...activity.live(tenantId), gatewayIsolate: gateways?.hasIsolate(tenantId) ?? false }),
+  };
+
   const app = new Hono<{ Bindings: EdgeEnv }>();
 
   // Idle tenants are suspended before any request is served (so one that is asked for now resumes),
@@ -165,23 +188,9 @@ export function createEdge(deps: EdgeDeps): Edge {
     }
   });
 
-  app.route(
-    "/admin",
-    adminRoutes({
-      changed: (name) => {
-        routes?.invalidate(name);
-        credentials?.invalidate(name);
-      },
-      // An operator's suspend or drop ends the tenant's live work here at once (57P01) and lets go of
-      // its isolate; other edge isolates stop routing it within one route TTL.
-      stopped: (tenant, why) => {
-        activity.end(tenant.tenantId, terminated(tenant.name, why));
-        release(tenant);
-      },
-      denyChanged: (list) => access?.deny.set(list),
-      live: (tenantId) => ({ ...activity.live(tenantId), gatewayIsolate: gateways?.hasIsolate(tenantId) ?? false }),
-    }),
-  );
+  // The operator page (cookie session) before the admin API (bearer token) under the same prefix.
+  consoleRoutes(app, (env) => new TenantOperations(env, adminHooks));
+  app.route("/admin", adminRoutes(adminHooks));
 
   app.all("/sql", async (c) => {
     let stoppedBy: PgError | null = null;
@@ -256,17 +265,33 @@ export function createEdge(deps: EdgeDeps): Edge {
       // Deny list and throttle first, then the verifier; the allowed networks before any proof is checked.
       credentials: async (name) => {
         await access.admit(name, address);
+        if (name === SYSTEM_CLUSTER_NAME) return systemCredentials(c.env);
         const found = await creds.get(name, address);
         access.allowedNetwork(found.route, address);
         return found;
       },
       loginFailed: (name) => {
         access.failed(name, address);
-        return creds.loginFailed(name, address);
+        return name === SYSTEM_CLUSTER_NAME ? Promise.resolve() : creds.loginFailed(name, address);
       },
-      authenticate: (name, password) => passwordLogin(s, name, password, address),
-      openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewaySessionCpuMs),
+      authenticate: async (name, password) => {
+        if (name !== SYSTEM_CLUSTER_NAME) return passwordLogin(s, name, password, address);
+        await access.admit(name, address);
+        const token = secretOf(c.env as unknown as Record<string, unknown>, "ADMIN_TOKEN");
+        if ("missing" in token) throw new PgError("config_file_error", `the system virtual cluster is disabled: ${token.missing}`);
+        if (!(await tokensEqual(password, token.value))) {
+          access.failed(name, address);
+          throw new PgError("invalid_password", 'password authentication failed for the system virtual cluster (its password is the admin token)');
+        }
+        return (await systemCredentials(c.env)).route;
+      },
+      openGateway: async (route, request) =>
+        route.name === SYSTEM_CLUSTER_NAME
+          ? openSystemSession(() => new TenantOperations(c.env, adminHooks), parseBackendKey(request.headers.get(PGWIRE_HEADERS.backendKey)) ?? { processId: 1, secretKey: 0 })
+          : host.fetch(route, request, buildGatewayEnv(exports, route, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewaySessionCpuMs),
       admitSession: (route, end) => {
+        // The system cluster: operators' sessions, not a tenant's (no cap, no idle suspension).
+        if (route.name === SYSTEM_CLUSTER_NAME) return () => {};
         // Past authentication: the address is exempt from the throttle; the tenant's cap applies.
         void access.succeeded(route.name, address);
         access.maxConnections(route, open.count(route.tenantId));
