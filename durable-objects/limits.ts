@@ -9,9 +9,14 @@ export const limits = {
    */
   routeTtlMs: 30_000,
   /**
+   * Wrong passwords in a row an address may send before its backoff starts: a person's typos (and
+   * a client retrying with a second stored password) never wait.
+   */
+  loginFailuresFree: 3,
+  /**
    * The failed-login backoff of one client address (login-throttle.ts): 1 s after the first wrong
-   * password, doubling with each one after it. 1 s costs a person who mistyped nothing noticeable;
-   * ten wrong guesses in a row cost a guesser 8.5 minutes, twenty cost ~12 days at the cap below.
+   * password past the free ones, doubling with each one after it. Ten wrong guesses in a row cost a
+   * guesser two minutes of waiting, twenty the 15-minute cap on every further guess.
    */
   loginBackoffFirstMs: 1_000,
   /** Longest backoff: 15 minutes, after which an address may try again even after many failures. */

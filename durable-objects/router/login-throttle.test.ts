@@ -5,9 +5,10 @@ import { limits } from "../limits.ts";
 import { backoffMs, LoginThrottle } from "./login-throttle.ts";
 
 describe("LoginThrottle", () => {
-  it("backs off exponentially from 1 s, up to the cap", () => {
-    expect([1, 2, 3, 4, 10].map(backoffMs)).toEqual([1_000, 2_000, 4_000, 8_000, 512_000]);
-    expect(backoffMs(11)).toBe(limits.loginBackoffMaxMs);
+  it("lets the first three failures pass, then backs off exponentially from 1 s, up to the cap", () => {
+    expect(limits.loginFailuresFree).toBe(3);
+    expect([0, 1, 2, 3, 4, 5, 12].map(backoffMs)).toEqual([0, 0, 0, 1_000, 2_000, 4_000, 512_000]);
+    expect(backoffMs(13)).toBe(limits.loginBackoffMaxMs);
     expect(backoffMs(64)).toBe(limits.loginBackoffMaxMs);
   });
 
@@ -33,7 +34,7 @@ describe("LoginThrottle", () => {
     t.succeeded("x");
     for (let i = 0; i < 10; i++) t.failed("x");
     expect(t.retryAtMs("x")).toBe(null);
-    t.failed("z");
+    for (let i = 0; i < 3; i++) t.failed("z");
     t.succeeded("z");
     now += limits.loginSuccessMemoryMs;
     expect(t.retryAtMs("z")).toBe(null); // failures cleared by the success

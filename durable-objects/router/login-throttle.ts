@@ -1,8 +1,9 @@
 // The failed-login throttle of one tenant, per client address (held by its TenantRouter, in memory):
 //
-//   - after k consecutive failures from an address, its next attempt is refused (28000, before any
-//     password is checked) until lastFailure + min(1 s × 2^(k-1), loginBackoffMaxMs): 1 s, 2 s,
-//     4 s, … so a guesser's rate halves with every wrong guess, while a person's typo costs 1 s;
+//   - the first loginFailuresFree (3) wrong passwords in a row cost nothing (typos); after k ≥ 3,
+//     the address's next attempt is refused (28000, before any password is checked) until
+//     lastFailure + min(1 s × 2^(k-3), loginBackoffMaxMs): 1 s, 2 s, 4 s, … so a guesser's rate
+//     halves with every further wrong guess;
 //   - an address that has logged in successfully (within loginSuccessMemoryMs) is never throttled:
 //     an office behind the same NAT as a guesser keeps working, and a client that knows the
 //     password is not slowed by someone else's mistakes;
@@ -66,8 +67,8 @@ export class LoginThrottle {
 
 /** The wait after `count` consecutive failures. */
 export function backoffMs(count: number): number {
-  if (count <= 0) return 0;
-  return Math.min(limits.loginBackoffFirstMs * 2 ** Math.min(count - 1, 30), limits.loginBackoffMaxMs);
+  if (count < limits.loginFailuresFree) return 0;
+  return Math.min(limits.loginBackoffFirstMs * 2 ** Math.min(count - limits.loginFailuresFree, 30), limits.loginBackoffMaxMs);
 }
 
 /** Sets key → value as the newest entry, forgetting the oldest past the bound. */

@@ -198,10 +198,6 @@ export function createEdge(deps: EdgeDeps): Edge {
       const s = state(c.env);
       const { gateways: host, requests: queue, tenantLimits: isolateLimits, activity } = s;
       const address = await clientAddress(c.req.raw.headers, c.env.TUNNEL_SECRET);
-      // The body is read here, within the gateway's own bound (400 54000 at any size, by its declared
-      // length or while it streams in): a large body streamed on into the gateway's isolate and
-      // refused there broke the pipe between the two, and the client got an HTTP 500 page.
-      const body = c.req.method === "POST" || c.req.method === "PUT" ? await readBodyLimited(c.req.raw, sqlHttpLimits.sqlRequestBytesMax, "request body") : null;
       const header = c.req.header("neon-connection-string");
       const params: ConnectionParams = header !== undefined ? parseConnectionString(header) : {};
       // The connection string's host is often just where the client thinks the server is
@@ -215,6 +211,10 @@ export function createEdge(deps: EdgeDeps): Edge {
       }
       const route = await passwordLogin(s, identity.tenant, params.password, address);
       c.executionCtx.waitUntil(s.access.succeeded(route.name, address));
+      // The body is read here, after authentication and within the gateway's own bound (400 54000
+      // at any size, by its declared length or while it streams in): a large body streamed on into
+      // the gateway's isolate and refused there broke the pipe between the two (an HTTP 500 page).
+      const body = c.req.method === "POST" || c.req.method === "PUT" ? await readBodyLimited(c.req.raw, sqlHttpLimits.sqlRequestBytesMax, "request body") : null;
       // Admitted after authentication: requests that cannot authenticate never take a tenant's slot.
       // The request ends early when the client goes away or an operator stops the tenant.
       const stop = new AbortController();
