@@ -125,6 +125,19 @@ export class AdminClient {
     return (await this.call("GET", `/admin/tenants/${encodeURIComponent(name)}/usage${query}`)) as TenantUsage;
   }
 
+  /** The deny list: {"addresses": [CIDR…], "tenants": [NAME…]}. */
+  async denyList(): Promise<DenyListView> {
+    return (await this.call("GET", "/admin/deny")) as DenyListView;
+  }
+
+  async denyAdd(entry: { address: string } | { tenant: string }): Promise<DenyListView> {
+    return (await this.call("POST", "/admin/deny", entry)) as DenyListView;
+  }
+
+  async denyRemove(entry: { address: string } | { tenant: string }): Promise<DenyListView> {
+    return (await this.call("POST", "/admin/deny/remove", entry)) as DenyListView;
+  }
+
   async dropTenant(name: string): Promise<void> {
     await this.call("DELETE", `/admin/tenants/${encodeURIComponent(name)}`);
   }
@@ -183,6 +196,11 @@ export class AdminClient {
     const hint = fields.hint ?? (res.status === 401 || res.status === 403 ? "check --admin-token / WARREN_ADMIN_TOKEN" : undefined);
     throw new AdminError(res.status, message, fields.code, hint);
   }
+}
+
+export interface DenyListView {
+  addresses: string[];
+  tenants: string[];
 }
 
 /** Pulls code/message/hint from `{code,message}` or `{error:{code,message}}` bodies. */

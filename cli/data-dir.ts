@@ -19,6 +19,8 @@ export interface DataPaths {
   readonly adminToken: string;
   /** The edge's key material for HTTP transaction handles (workers/edge/txn-handle.ts). */
   readonly txnHandleSecret: string;
+  /** The file of the secret the in-process tunnel signs client addresses with (the edge's TUNNEL_SECRET). */
+  readonly tunnelSecret: string;
   readonly demo: string;
   readonly ready: string;
   readonly pids: string;
@@ -34,6 +36,7 @@ export function dataPaths(root: string): DataPaths {
     fleetSecret: path.join(abs, "fleet-secret"),
     adminToken: path.join(abs, "admin-token"),
     txnHandleSecret: path.join(abs, "txn-handle-secret"),
+    tunnelSecret: path.join(abs, "tunnel-secret"),
     demo: path.join(abs, "demo.json"),
     ready: path.join(abs, "ready.json"),
     pids: path.join(abs, "dev.pids"),

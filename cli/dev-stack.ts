@@ -73,6 +73,7 @@ interface StackConfig {
   readonly fleetSecret: string;
   readonly adminToken: string;
   readonly txnHandleSecret: string;
+  readonly tunnelSecret: string;
   readonly httpBase: string;
 }
 
@@ -130,6 +131,7 @@ export async function runDevStack(options: DevOptions): Promise<number> {
         host: config.host,
         port: config.pgPort,
         url: `ws://${config.host}:${config.httpPort}/v2`,
+        clientAddressSecret: config.tunnelSecret,
         log: (line) => {
           tunnelLog.write(line + "\n");
           echo("tunnel")?.(line);
@@ -205,6 +207,7 @@ async function prepare(options: DevOptions): Promise<StackConfig> {
     adminToken: loadOrCreateSecret(paths.adminToken),
     // Kept in the data dir, so an open HTTP transaction's handle still opens after a restart.
     txnHandleSecret: loadOrCreateSecret(paths.txnHandleSecret),
+    tunnelSecret: loadOrCreateSecret(paths.tunnelSecret),
     httpBase: `http://${host}:${options.httpPort}`,
   };
 }
@@ -236,6 +239,7 @@ export const EDGE_TUNING_VARS = [
   "EDGE_PG_SESSIONS_PER_TENANT",
   "GATEWAY_ISOLATES_MAX",
   "STATEMENT_TIMEOUT_MS",
+  "TENANT_IDLE_SUSPEND_MS",
 ] as const;
 
 function wranglerArgs(c: StackConfig): string[] {
@@ -260,7 +264,7 @@ function writeSecretsEnv(c: StackConfig): string {
   const file = path.join(c.paths.wrangler, "secrets.env");
   fs.mkdirSync(c.paths.wrangler, { recursive: true });
   // Both are base64url (data-dir.ts newSecret), so they need no quoting in dotenv syntax.
-  writeFileAtomic(file, `FLEET_SECRET=${c.fleetSecret}\nADMIN_TOKEN=${c.adminToken}\nTXN_HANDLE_SECRET=${c.txnHandleSecret}\n`, 0o600);
+  writeFileAtomic(file, `FLEET_SECRET=${c.fleetSecret}\nADMIN_TOKEN=${c.adminToken}\nTXN_HANDLE_SECRET=${c.txnHandleSecret}\nTUNNEL_SECRET=${c.tunnelSecret}\n`, 0o600);
   return file;
 }
 

@@ -7,6 +7,7 @@ import { formatHelp, parseArgs, UsageError } from "./options.ts";
 import { devCommand } from "./commands/dev.ts";
 import { storageNodeCommand } from "./commands/storage-node.ts";
 import { tunnelCommand } from "./commands/tunnel.ts";
+import { denyAddCommand, denyListCommand, denyRemoveCommand } from "./commands/deny.ts";
 import {
   tenantAlterCommand,
   tenantCreateCommand,
@@ -31,6 +32,9 @@ export const commands: readonly Command[] = [
   tenantSuspendCommand,
   tenantResumeCommand,
   tenantDropCommand,
+  denyAddCommand,
+  denyRemoveCommand,
+  denyListCommand,
 ];
 
 /** The command list; `group` ("tenant") narrows it to that group's subcommands. */

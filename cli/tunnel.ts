@@ -19,6 +19,7 @@
 // the WebSocket's underlying socket is paused. Closing either side closes the other: a WebSocket
 // close ends the TCP stream after pending bytes are flushed, and a TCP end or error closes the
 // WebSocket after the bytes already queued for it are sent.
+import { signedClientAddressHeaders } from "./client-address-signer.ts";
 import net from "node:net";
 import WebSocket from "ws";
 import { PgError, toPgError } from "../common/errors.ts";
@@ -46,6 +47,12 @@ export interface TunnelOptions {
   readonly url: string;
   /** Where connection failures are reported; silent when absent. */
   readonly log?: (line: string) => void;
+  /**
+   * The edge's TUNNEL_SECRET: each WebSocket upgrade then carries the client's address, signed
+   * (common/client-address.ts), so the edge can throttle, deny and check networks per client.
+   * Without it the edge sees only the tunnel's own address (or none, locally).
+   */
+  readonly clientAddressSecret?: string;
   /** Overrides for tests at the limits' edges; production uses limits.ts. */
   readonly bufferedBytesHigh?: number;
   readonly bufferedBytesLow?: number;
@@ -132,7 +139,8 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
   };
 
   const establish = (socket: net.Socket, tenant: string | null, first: Buffer[]) => {
-    const conn = bridge(socket, options.url, limits, log, peaks, first);
+    const forwarded = options.clientAddressSecret && socket.remoteAddress ? signedClientAddressHeaders(socket.remoteAddress, options.clientAddressSecret) : {};
+    const conn = bridge(socket, options.url, limits, log, peaks, first, forwarded);
     live.set(conn, tenant);
     if (tenant !== null) perTenant.set(tenant, (perTenant.get(tenant) ?? 0) + 1);
     socket.once("close", () => {
@@ -254,6 +262,7 @@ function bridge(
   log: (line: string) => void,
   peaks: { ws: number; tcp: number },
   first: Buffer[],
+  headers: Record<string, string> = {},
 ): { destroy(): void } {
   // Hold the client's first bytes (psql's SSLRequest, say) in the kernel until the WebSocket opens.
   socket.pause();
@@ -262,6 +271,7 @@ function bridge(
     perMessageDeflate: false,
     maxPayload: limits.messageBytesMax,
     handshakeTimeout: limits.handshakeTimeoutMs,
+    headers,
   });
   ws.binaryType = "nodebuffer";
   let tcpPausedForWs = false;

@@ -8,10 +8,23 @@ export const limits = {
    * window stays short for an operator.
    */
   routeTtlMs: 30_000,
-  /** Failed password checks tolerated per tenant within the window before logins are refused. */
-  loginFailuresMax: 10,
-  /** The failed-login window. Refusals last until the oldest failure leaves it. */
-  loginFailureWindowMs: 60_000,
+  /**
+   * Wrong passwords in a row an address may send before its backoff starts: a person's typos (and
+   * a client retrying with a second stored password) never wait.
+   */
+  loginFailuresFree: 3,
+  /**
+   * The failed-login backoff of one client address (login-throttle.ts): 1 s after the first wrong
+   * password past the free ones, doubling with each one after it. Ten wrong guesses in a row cost a
+   * guesser two minutes of waiting, twenty the 15-minute cap on every further guess.
+   */
+  loginBackoffFirstMs: 1_000,
+  /** Longest backoff: 15 minutes, after which an address may try again even after many failures. */
+  loginBackoffMaxMs: 15 * 60_000,
+  /** How long a successful login exempts its address from the throttle: a day of a client's work. */
+  loginSuccessMemoryMs: 24 * 3_600_000,
+  /** Client addresses one router tracks per kind (failures, successes): ~100 bytes each. */
+  loginAddressesTrackedMax: 10_000,
   /**
    * Longest password accepted. Postgres has no fixed bound; 1 KiB is far beyond any generated or
    * typed password and keeps PBKDF2 input and request bodies small.
@@ -75,6 +88,14 @@ export const limits = {
   tenantAllowedCidrsMax: 64,
   /** Web origins in a tenant's allowedOrigins: the sites of one application, checked on each browser request. */
   tenantAllowedOriginsMax: 32,
+  /**
+   * A drop that could not reach the storage node is repeated by the directory's alarm after this
+   * long, doubling each time up to dropRetryMaxMs: quick after a blip, cheap while the node is down.
+   */
+  dropRetryFirstMs: 2_000,
+  dropRetryMaxMs: 5 * 60_000,
+  /** Deny-list entries (addresses and tenants): checked on each new connection, so a firewall-sized list. */
+  denyListEntriesMax: 1_000,
   /** Storage admin calls (drop-tenant, stats) give up after this long; the operator retries the drop. */
   storageAdminTimeoutMs: 10_000,
 } as const;

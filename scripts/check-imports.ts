@@ -39,6 +39,8 @@ export const MODULES: Readonly<Record<string, ModuleRule>> = {
       "workers/gateway/pgwire/backends.ts",
       "workers/gateway/pgwire/limits.ts",
       "workers/gateway/http/body.ts",
+      // The HTTP API's bounds, which the edge enforces before the gateway is reached (body size, handle size).
+      "workers/gateway/http/limits.ts",
     ],
     uses: ["common"],
   },

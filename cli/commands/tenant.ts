@@ -8,7 +8,7 @@ import { parseTunnelUrl, tenantConnection } from "../connection-urls.ts";
 import { dataPaths, readJson, type ReadyInfo } from "../data-dir.ts";
 import type { Address, CommandSpec, OptionSpec, ParsedArgs } from "../options.ts";
 
-const connectionOptions: readonly OptionSpec[] = [
+export const connectionOptions: readonly OptionSpec[] = [
   { name: "admin-url", kind: "string", env: "WARREN_ADMIN_URL", valueName: "URL", description: "edge base URL serving /admin/…" },
   { name: "admin-token", kind: "string", env: "WARREN_ADMIN_TOKEN", valueName: "TOKEN", description: "admin API bearer token" },
   {
@@ -22,7 +22,7 @@ const connectionOptions: readonly OptionSpec[] = [
   { name: "json", kind: "boolean", description: "print JSON instead of text" },
 ];
 
-const sources =
+export const sources =
   "The admin API is found from --admin-url/--admin-token, then WARREN_ADMIN_URL/WARREN_ADMIN_TOKEN,\n" +
   "then DATA/ready.json of a running `warren dev`.";
 
@@ -33,7 +33,7 @@ interface Target {
   readonly ready: ReadyInfo | undefined;
 }
 
-function target(args: ParsedArgs, io: Io): Target {
+export function target(args: ParsedArgs, io: Io): Target {
   let url = args.optionalString("admin-url");
   let token = args.optionalString("admin-token");
   let ready: ReadyInfo | undefined;
@@ -61,7 +61,7 @@ function tunnelAddress(args: ParsedArgs, io: Io, ready: ReadyInfo | undefined): 
 }
 
 /** Turns admin API failures into CLI errors that keep the SQLSTATE. */
-async function admin<T>(work: () => Promise<T>): Promise<T> {
+export async function admin<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {

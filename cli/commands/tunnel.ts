@@ -47,7 +47,9 @@ export const tunnelCommand: Command = {
     const { startTunnel } = await import("../tunnel.ts");
     let tunnel;
     try {
-      tunnel = await startTunnel({ host: listen.host, port: listen.port, url, log: (line) => io.err(line + "\n") });
+      // WARREN_TUNNEL_SECRET (the edge's TUNNEL_SECRET): forward each client's address, signed.
+      const secret = io.env["WARREN_TUNNEL_SECRET"];
+      tunnel = await startTunnel({ host: listen.host, port: listen.port, url, log: (line) => io.err(line + "\n"), ...(secret ? { clientAddressSecret: secret } : {}) });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === "EADDRINUSE") {

@@ -3,17 +3,21 @@
 // span several parts:
 //
 //   create: allocate id → record "creating" → TenantRouter.initialize → record "active"
-//   drop:   record "dropping" → TenantRouter "dropped" (the edge stops routing within one route
-//           TTL) → storage node drops the tenant's key span (system token) → record "dropped"
+//   drop:   record "dropping" → TenantRouter "dropping" (the edge stops routing within one route
+//           TTL) → storage node drops the tenant's key span (system token) → TenantRouter
+//           "dropped" → record "dropped"
 //
 // Each step is idempotent and the record says how far an operation got, so a create or drop
-// that failed midway is finished by simply repeating it.
+// that failed midway is finished by simply repeating it. A drop also finishes by itself: while any
+// entry is "dropping", the directory keeps an alarm that repeats the drop (with backoff), and a
+// directory that starts (after a crash, say) sets that alarm if it finds one.
 import { DurableObject } from "cloudflare:workers";
 import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
 import { quotaBucketFor, routerFor, secretOf, storageUrl, type ControlEnv } from "../env.ts";
 import { applySettingsPatch, parseSettingsPatch, settingsOf, type TenantSettings } from "./tenant-settings.ts";
 import { limits } from "../limits.ts";
+import { EMPTY_DENY_LIST, parseDenyEntry, withEntry, withoutEntry, type DenyList } from "./deny-list.ts";
 import { passwordProblem } from "../router/tenant-router.ts";
 import { isTenantName } from "../tenant-name.ts";
 import { fail, ok, type Result } from "../wire-error.ts";
@@ -37,10 +41,48 @@ export interface CreatedTenant {
 }
 
 const NEXT_ID_KEY = "next-id";
+const DENY_KEY = "deny-list";
 const FIRST_USER_TENANT_ID = SYSTEM_TENANT_ID + 1;
 const entryKey = (name: string) => `t:${name}`;
 
 export class TenantDirectory extends DurableObject<ControlEnv> {
+  /** Consecutive alarm runs that could not finish every drop (backoff of the next one). */
+  private dropRetries = 0;
+
+  constructor(ctx: DurableObjectState, env: ControlEnv) {
+    super(ctx, env);
+    // A drop left midway (the storage node was down, the object was evicted or crashed): make sure
+    // an alarm will finish it, without waiting for an operator.
+    void ctx.blockConcurrencyWhile(async () => {
+      if ((await this.unfinishedDrops()).length > 0 && (await ctx.storage.getAlarm()) === null) {
+        await ctx.storage.setAlarm(Date.now() + limits.dropRetryFirstMs);
+      }
+    });
+  }
+
+  private async unfinishedDrops(): Promise<DirectoryEntry[]> {
+    const rows = await this.ctx.storage.list<DirectoryEntry>({ prefix: "t:", limit: limits.tenantsListedMax });
+    return [...rows.values()].filter((e) => e.state === "dropping");
+  }
+
+  /** Finishes every drop left in "dropping"; reschedules itself (with backoff) while one fails. */
+  override async alarm(): Promise<void> {
+    let left = 0;
+    for (const entry of await this.unfinishedDrops()) {
+      const r = await this.finishDrop(entry);
+      if (!r.ok) {
+        left++;
+        console.warn(`directory: drop of "${entry.name}" not finished yet: ${r.error.message}`);
+      }
+    }
+    if (left === 0) {
+      this.dropRetries = 0;
+      return;
+    }
+    this.dropRetries++;
+    const delayMs = Math.min(limits.dropRetryFirstMs * 2 ** Math.min(this.dropRetries, 16), limits.dropRetryMaxMs);
+    await this.ctx.storage.setAlarm(Date.now() + delayMs);
+  }
   async create(name: string, password?: string | null): Promise<Result<CreatedTenant>> {
     if (typeof name !== "string" || !isTenantName(name)) {
       return fail("invalid_name", `invalid virtual cluster name ${JSON.stringify(name)}`, {
@@ -135,6 +177,22 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
     }
   }
 
+  /** The deny list (deny-list.ts). */
+  async denyList(): Promise<DenyList> {
+    return (await this.ctx.storage.get<DenyList>(DENY_KEY)) ?? EMPTY_DENY_LIST;
+  }
+
+  /** Adds (`deny` true) or removes an entry; returns the new list. */
+  async changeDenyList(body: Record<string, unknown>, deny: boolean): Promise<Result<DenyList>> {
+    const entry = parseDenyEntry(body);
+    if (!entry.ok) return entry;
+    const current = await this.denyList();
+    const next = deny ? withEntry(current, entry.value) : ok(withoutEntry(current, entry.value));
+    if (!next.ok) return next;
+    await this.ctx.storage.put(DENY_KEY, next.value);
+    return next;
+  }
+
   async get(name: string): Promise<Result<DirectoryEntry>> {
     const entry = typeof name === "string" ? await this.ctx.storage.get<DirectoryEntry>(entryKey(name)) : undefined;
     if (!entry || entry.state === "dropped") return fail("invalid_catalog_name", `virtual cluster "${name}" does not exist`);
@@ -167,16 +225,31 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
     const found = await this.get(name);
     if (!found.ok) return found;
     const entry = found.value;
-    entry.state = "dropping";
-    await this.ctx.storage.put(entryKey(name), entry);
+    if (entry.state !== "dropping") {
+      entry.state = "dropping";
+      await this.ctx.storage.put(entryKey(name), entry);
+    }
+    const done = await this.finishDrop(entry);
+    if (!done.ok && (await this.ctx.storage.getAlarm()) === null) {
+      // The alarm repeats the drop until the storage node has deleted the span.
+      await this.ctx.storage.setAlarm(Date.now() + limits.dropRetryFirstMs);
+    }
+    return done;
+  }
 
-    const marked = await settleRpc(routerFor(this.env, name).setState("dropped"));
-    if (!marked.ok && marked.error.condition !== "invalid_catalog_name") return marked;
+  /** The steps of a drop after the entry says "dropping"; each is idempotent. */
+  private async finishDrop(entry: DirectoryEntry): Promise<Result<DirectoryEntry>> {
+    const router = routerFor(this.env, entry.name);
+    const marked = await settleRpc(router.setState("dropping"));
+    // Already dropped (a drop that got past the router step), or a router that never knew it.
+    if (!marked.ok && marked.error.condition !== "invalid_catalog_name" && marked.error.condition !== "object_not_in_prerequisite_state") return marked;
 
     const dropped = await this.dropSpan(entry.id);
     if (!dropped.ok) return dropped;
+    const gone = await settleRpc(router.setState("dropped"));
+    if (!gone.ok && gone.error.condition !== "invalid_catalog_name") return gone;
     entry.state = "dropped";
-    await this.ctx.storage.put(entryKey(name), entry);
+    await this.ctx.storage.put(entryKey(entry.name), entry);
     return ok(entry);
   }
 

@@ -196,4 +196,16 @@ export class QuotaBucket extends DurableObject<ControlEnv> {
       historyHoursMax: limits.usageHistoryHoursMax,
     };
   }
+
+  /**
+   * What the edge's /metrics shows of this tenant: all-time totals, this month's spend and the latest
+   * storage sample; read from storage only (no storage node call, unlike usage()).
+   */
+  async metrics(): Promise<{ totals: UsageTotals; monthRu: number; storage: HourStorage | null }> {
+    const now = Date.now();
+    const stored = await this.ctx.storage.get(["month", "totals"]);
+    const month = spendAfter(stored.get("month") as MonthSpend | undefined, now, 0);
+    const latest = await this.ctx.storage.list<HourStorage>({ start: storageKey(0), end: storageKey(hourStart(now) + HOUR_MS), reverse: true, limit: 1 });
+    return { totals: (stored.get("totals") as UsageTotals | undefined) ?? emptyTotals(), monthRu: month.ru, storage: [...latest.values()][0] ?? null };
+  }
 }

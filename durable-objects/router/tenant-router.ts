@@ -4,16 +4,22 @@
 // answer for `ttlMs`, so the router sees about one call per tenant per edge isolate per TTL,
 // not one per query.
 //
-// Stored: one record (id, name, state, SCRAM verifier, timestamps). Kept in memory only: the
-// failed-login window (losing it on eviction merely resets the throttle).
+// Stored: one record (id, name, lifecycle state, SCRAM verifier, timestamps, counters). Kept in
+// memory only: the failed-login windows (losing them on eviction merely resets the throttle).
+//
+// The lifecycle (lifecycle.ts) lives here: an idle-suspended tenant is resumed by whoever asks for
+// its route (lookup, authenticate, credentials), so the first connection after a suspension costs
+// one router call and one store write, and the client never sees the suspension.
 import { DurableObject } from "cloudflare:workers";
 import { assertTenantId } from "../../common/tenant-prefix.ts";
 import { limits } from "../limits.ts";
 import { isTenantName } from "../tenant-name.ts";
 import { fail, ok, type Result } from "../wire-error.ts";
+import { transition, type LifecycleEvent, type SuspendedBy, type TenantState } from "./lifecycle.ts";
+import { LoginThrottle } from "./login-throttle.ts";
 import { checkPassword, formatVerifier, makeVerifier, parseVerifier } from "./scram.ts";
 
-export type TenantState = "active" | "suspended" | "dropped";
+export type { TenantState, SuspendedBy };
 
 export interface TenantRecord {
   tenantId: number;
@@ -23,6 +29,11 @@ export interface TenantRecord {
   verifier: string;
   createdAtMs: number;
   stateChangedAtMs: number;
+  /** While suspended: by the edge for idleness (resumed on the next connection) or by an operator. */
+  suspendedBy?: SuspendedBy | undefined;
+  /** Times the tenant was suspended for idleness, and resumed by a connection (metrics). */
+  idleSuspensions?: number;
+  resumes?: number;
   /** Connections the edge admits at once (a TenantDirectory setting); absent/null = the edge's default. */
   maxConnections?: number | null;
   /** Client networks allowed to connect, canonical CIDR text (a TenantDirectory setting); absent/empty = any. */
@@ -56,8 +67,8 @@ const RECORD_KEY = "tenant";
 const encoder = new TextEncoder();
 
 export class TenantRouter extends DurableObject {
-  /** Times (ms) of recent failed password checks, oldest first. */
-  private failuresMs: number[] = [];
+  /** Failed and successful logins per client address (in memory; login-throttle.ts). */
+  private readonly logins = new LoginThrottle();
 
   private async record(): Promise<TenantRecord | undefined> {
     return this.ctx.storage.get<TenantRecord>(RECORD_KEY);
@@ -77,16 +88,17 @@ export class TenantRouter extends DurableObject {
       return fail("duplicate_database", `virtual cluster "${name}" already exists`);
     }
     const now = Date.now();
+    // creating → active in one write: the record is complete (id, verifier) before anyone can ask.
     const rec: TenantRecord = {
       tenantId,
       name,
-      state: "active",
+      state: transition(transition(existing ?? null, "initialize"), "activate")!.state,
       verifier: formatVerifier(await makeVerifier(password)),
       createdAtMs: now,
       stateChangedAtMs: now,
     };
     await this.ctx.storage.put(RECORD_KEY, rec);
-    this.failuresMs = [];
+    this.logins.reset();
     return ok(info(rec));
   }
 
@@ -95,72 +107,118 @@ export class TenantRouter extends DurableObject {
     const rec = await this.record();
     const refusal = refuse(rec, name);
     if (refusal) return refusal;
+    await this.resumeIfIdle(rec!);
     return ok(route(rec!));
   }
 
   /** The route, after checking the password against the stored verifier. */
-  async authenticate(name: string, password: string): Promise<Result<Route>> {
+  /**
+   * The route, after checking the password against the stored verifier. `address` is the client's
+   * (workers/edge/client-address.ts; "" when unknown): the failed-login throttle is per address.
+   */
+  async authenticate(name: string, password: string, address = ""): Promise<Result<Route>> {
     const rec = await this.record();
     const refusal = refuse(rec, name);
     if (refusal) return refusal;
-    const now = Date.now();
-    const throttled = this.throttled<Route>(name);
+    const throttled = this.throttled<Route>(name, address);
     if (throttled) return throttled;
     const verifier = parseVerifier(rec!.verifier);
     if (!verifier) return fail("internal_error", `stored verifier of virtual cluster "${name}" is unreadable`);
     const good = encoder.encode(password).length <= limits.passwordBytesMax && (await checkPassword(verifier, password));
     if (!good) {
-      this.failuresMs.push(now);
+      this.logins.failed(address);
       return fail("invalid_password", `password authentication failed for virtual cluster "${name}"`);
     }
+    this.logins.succeeded(address);
+    await this.resumeIfIdle(rec!);
     return ok(route(rec!));
   }
 
   /**
    * The route and the SCRAM verifier, for the edge to run a SCRAM-SHA-256 exchange itself (the wire
-   * protocol's authentication). Refused like authenticate() while too many logins failed, so the
-   * throttle holds for SCRAM too: the edge reports each failed exchange with loginFailed().
+   * protocol's authentication). Refused like authenticate() while the address is throttled, so the
+   * throttle holds for SCRAM too: the edge reports each exchange with loginFailed / loginSucceeded.
    */
-  async credentials(name: string): Promise<Result<{ route: Route; verifier: string }>> {
+  async credentials(name: string, address = ""): Promise<Result<{ route: Route; verifier: string }>> {
     const rec = await this.record();
     const refusal = refuse(rec, name);
     if (refusal) return refusal as Result<never>;
-    const throttled = this.throttled<{ route: Route; verifier: string }>(name);
+    const throttled = this.throttled<{ route: Route; verifier: string }>(name, address);
     if (throttled) return throttled;
+    await this.resumeIfIdle(rec!);
     return ok({ route: route(rec!), verifier: rec!.verifier });
   }
 
-  /** Records a failed login checked elsewhere (a SCRAM exchange at the edge). */
-  async loginFailed(name: string): Promise<void> {
+  /**
+   * Records a failed login checked elsewhere (a SCRAM exchange at the edge). Returns when the
+   * address may try again (ms since the epoch; null = now), for the edge to hold the line itself.
+   */
+  async loginFailed(name: string, address = ""): Promise<number | null> {
+    const rec = await this.record();
+    if (!rec || rec.name !== name) return null;
+    return this.logins.failed(address);
+  }
+
+  /** Records a successful login checked elsewhere: the address is exempt from the throttle for a while. */
+  async loginSucceeded(name: string, address = ""): Promise<void> {
     const rec = await this.record();
     if (!rec || rec.name !== name) return;
-    this.failuresMs.push(Date.now());
-    // Only the window matters; older entries are dropped on the next check.
-    if (this.failuresMs.length > limits.loginFailuresMax * 2) this.failuresMs.splice(0, this.failuresMs.length - limits.loginFailuresMax * 2);
+    this.logins.succeeded(address);
   }
 
-  private throttled<T>(name: string): Result<T> | null {
-    const now = Date.now();
-    this.failuresMs = this.failuresMs.filter((t) => t > now - limits.loginFailureWindowMs);
-    if (this.failuresMs.length < limits.loginFailuresMax) return null;
-    const waitS = Math.ceil((this.failuresMs[0]! + limits.loginFailureWindowMs - now) / 1000);
-    return fail("invalid_authorization_specification", `too many failed login attempts for virtual cluster "${name}"`, {
-      hint: `Wait ${waitS} s before trying again.`,
-    });
+  private throttled<T>(name: string, address: string): Result<T> | null {
+    const at = this.logins.retryAtMs(address);
+    if (at === null) return null;
+    return fail("invalid_authorization_specification", throttledMessage(name, address), { hint: `Wait ${Math.ceil((at - Date.now()) / 1000)} s before trying again.` });
   }
 
-  async setState(state: "active" | "suspended" | "dropped"): Promise<Result<TenantInfo>> {
+  /**
+   * An operator's or the directory's state change: "suspended" (operator), "active" (resume),
+   * "dropping", "dropped". 55000 when the lifecycle does not allow it (a dropped tenant stays dropped).
+   */
+  async setState(state: "active" | "suspended" | "dropping" | "dropped"): Promise<Result<TenantInfo>> {
     const rec = await this.record();
     if (!rec) return fail("invalid_catalog_name", "virtual cluster does not exist");
-    if (rec.state === "dropped" && state !== "dropped") {
-      return fail("object_not_in_prerequisite_state", `virtual cluster "${rec.name}" was dropped and cannot change state`);
+    const event: LifecycleEvent = state === "active" ? "resume" : state === "suspended" ? "suspend" : state === "dropping" ? "drop" : "dropped";
+    // The directory marks a tenant dropped right after dropping (older records went straight there).
+    const from = event === "dropped" && rec.state !== "dropped" ? { state: "dropping" as const } : rec;
+    const next = transition(from, event);
+    if (!next) {
+      return fail("object_not_in_prerequisite_state", `virtual cluster "${rec.name}" is ${rec.state} and cannot become ${state}`);
     }
-    if (rec.state !== state) {
-      rec.state = state;
-      rec.stateChangedAtMs = Date.now();
-      await this.ctx.storage.put(RECORD_KEY, rec);
+    await this.enter(rec, next.state, next.suspendedBy);
+    return ok(info(rec));
+  }
+
+  /**
+   * The edge found the tenant idle (no query, no open session for its idle time) and released its
+   * gateway isolate and caches. Only an active tenant is marked; the next connection resumes it.
+   */
+  async idleSuspend(name: string): Promise<Result<TenantInfo>> {
+    const rec = await this.record();
+    if (!rec || rec.name !== name) return fail("invalid_catalog_name", `virtual cluster "${name}" does not exist`);
+    const next = transition(rec, "idle");
+    if (next) {
+      rec.idleSuspensions = (rec.idleSuspensions ?? 0) + 1;
+      await this.enter(rec, next.state, next.suspendedBy);
     }
     return ok(info(rec));
+  }
+
+  /** A client asks for the route: an idle-suspended tenant becomes active again (one write). */
+  private async resumeIfIdle(rec: TenantRecord): Promise<void> {
+    if (rec.state !== "suspended") return;
+    rec.resumes = (rec.resumes ?? 0) + 1;
+    await this.enter(rec, "active", undefined);
+  }
+
+  private async enter(rec: TenantRecord, state: TenantState, suspendedBy: SuspendedBy | undefined): Promise<void> {
+    if (rec.state === state && rec.suspendedBy === suspendedBy) return;
+    rec.state = state;
+    if (suspendedBy === undefined) delete rec.suspendedBy;
+    else rec.suspendedBy = suspendedBy;
+    rec.stateChangedAtMs = Date.now();
+    await this.ctx.storage.put(RECORD_KEY, rec);
   }
 
   /** Stores the connection limits the route carries to the edge (called by the TenantDirectory). */
@@ -181,7 +239,7 @@ export class TenantRouter extends DurableObject {
     if (!rec || rec.state === "dropped") return fail("invalid_catalog_name", "virtual cluster does not exist");
     rec.verifier = formatVerifier(await makeVerifier(password));
     await this.ctx.storage.put(RECORD_KEY, rec);
-    this.failuresMs = [];
+    this.logins.reset();
     return ok(info(rec));
   }
 
@@ -189,6 +247,11 @@ export class TenantRouter extends DurableObject {
     const rec = await this.record();
     return rec ? info(rec) : null;
   }
+}
+
+/** The 28000 message of a throttled address (the edge words its own refusals the same way). */
+export function throttledMessage(name: string, address: string): string {
+  return `too many failed login attempts for virtual cluster "${name}" from ${address === "" ? "this client" : address}`;
 }
 
 /** Why a password is not acceptable, or null. */
@@ -200,12 +263,13 @@ export function passwordProblem(password: string): string | null {
 }
 
 function refuse(rec: TenantRecord | undefined, name: string): Result<Route> | null {
-  if (!rec || rec.state === "dropped" || rec.name !== name) {
+  if (!rec || rec.name !== name || (rec.state !== "active" && rec.state !== "suspended")) {
     return fail("invalid_catalog_name", `virtual cluster "${name}" does not exist`);
   }
-  if (rec.state === "suspended") {
+  // Records from before the lifecycle had no suspendedBy: every suspension then was an operator's.
+  if (rec.state === "suspended" && rec.suspendedBy !== "idle") {
     return fail("cannot_connect_now", `virtual cluster "${name}" is suspended`, {
-      hint: "An operator can resume it (PATCH /admin/tenants/NAME {\"state\":\"active\"}).",
+      hint: `An operator can resume it: warren tenant resume ${name} (or ALTER VIRTUAL CLUSTER ${name} RESUME).`,
     });
   }
   return null;

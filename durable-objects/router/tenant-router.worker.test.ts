@@ -2,7 +2,7 @@
 // password, unknown tenant), suspend, failed-login throttle, drop (router first, then storage).
 /// <reference path="../../node_modules/@cloudflare/vitest-plugin/types/cloudflare-test.d.ts" />
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyTenantToken } from "../../common/tenant-token.ts";
 import { directoryOf, routerFor, type ControlEnv } from "../env.ts";
@@ -72,17 +72,30 @@ describe("TenantRouter", () => {
     expect((await routerFor(cenv, name).authenticate(name, "password-123")).ok).toBe(true);
   });
 
-  it("throttles after repeated failed logins, even for the right password", async () => {
+  it("throttles the address that failed (even with the right password), never another address or one that logged in", async () => {
     const name = uniqueName("throttle");
     await directoryOf(cenv).create(name, "the-right-one");
     const router = routerFor(cenv, name);
-    for (let i = 0; i < limits.loginFailuresMax; i++) {
-      const r = await router.authenticate(name, `wrong-${i}-password`);
+    expect((await router.authenticate(name, "the-right-one", "192.0.2.9")).ok).toBe(true);
+    for (let i = 0; i < limits.loginFailuresFree; i++) {
+      const r = await router.authenticate(name, `wrong-${i}-password`, "192.0.2.1");
       expect(!r.ok && r.error.condition).toBe("invalid_password");
     }
-    const blocked = await router.authenticate(name, "the-right-one");
+    const blocked = await router.authenticate(name, "the-right-one", "192.0.2.1");
     expect(!blocked.ok && blocked.error.condition).toBe("invalid_authorization_specification");
     expect(!blocked.ok && blocked.error.hint).toMatch(/Wait \d+ s/);
+    expect(limits.loginBackoffFirstMs).toBe(1_000);
+    expect((await router.authenticate(name, "the-right-one", "192.0.2.2")).ok).toBe(true);
+    // The address that logged in before is not slowed by its own later mistakes.
+    for (let i = 0; i < 3; i++) await router.authenticate(name, `wrong-${i}-password`, "192.0.2.9");
+    expect((await router.authenticate(name, "the-right-one", "192.0.2.9")).ok).toBe(true);
+    // SCRAM at the edge reports failures the same way: credentials() refuses the address after three.
+    expect(await router.loginFailed(name, "192.0.2.3")).toBe(null); // a typo costs nothing
+    await router.loginFailed(name, "192.0.2.3");
+    expect(await router.loginFailed(name, "192.0.2.3")).toBeGreaterThan(Date.now());
+    const creds = await router.credentials(name, "192.0.2.3");
+    expect(!creds.ok && creds.error.condition).toBe("invalid_authorization_specification");
+    expect((await router.credentials(name, "192.0.2.4")).ok).toBe(true);
   });
 
   it("drops: router marked dropped, storage asked to drop the span with a system token, name reusable", async () => {
@@ -126,6 +139,24 @@ describe("TenantRouter", () => {
     vi.spyOn(globalThis, "fetch").mockImplementationOnce(async () => new Response("{}"));
     const second = await directoryOf(cenv).drop(name);
     expect(second.ok && second.value.state).toBe("dropped");
+  });
+
+  it("finishes a drop left in 'dropping' by itself: the directory's alarm repeats it", async () => {
+    const name = uniqueName("dropalarm");
+    await directoryOf(cenv).create(name, "drop-me-later");
+    vi.spyOn(globalThis, "fetch").mockRejectedValueOnce(new Error("connection refused"));
+    const first = await directoryOf(cenv).drop(name);
+    expect(!first.ok && first.error.condition).toBe("connection_failure");
+    const dir = directoryOf(cenv);
+    const stored = await runInDurableObject(dir, async (_i, state) => ({ entry: await state.storage.get<{ state: string }>(`t:${name}`), alarm: await state.storage.getAlarm() }));
+    expect(stored.entry?.state).toBe("dropping");
+    expect(stored.alarm).not.toBe(null);
+    // No operator repeats the drop: the alarm fires and finishes it once storage answers.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("{}"));
+    expect(await runDurableObjectAlarm(dir)).toBe(true);
+    const after = await runInDurableObject(dir, async (_i, state) => state.storage.get<{ state: string }>(`t:${name}`));
+    expect(after?.state).toBe("dropped");
+    expect((await routerFor(cenv, name).describe())?.state).toBe("dropped");
   });
 
   it("allocates distinct increasing ids", async () => {

@@ -12,11 +12,9 @@
 //
 // Errors: {"severity","code","message","detail"?,"hint"?} with 400/401/404/409/413/503.
 import { Hono, type Context } from "hono";
+import { TenantOperations, type AdminHooks as AdminHooksT } from "./tenant-operations.ts";
 import { PgError } from "../../common/errors.ts";
-import type { DirectoryEntry } from "../../durable-objects/directory/tenant-directory.ts";
-import { parseSettingsPatch, SETTING_FIELDS, settingsOf, type TenantSettings } from "../../durable-objects/directory/tenant-settings.ts";
-import { directoryOf, quotaBucketFor, routerFor, secretOf } from "../../durable-objects/env.ts";
-import { passwordProblem } from "../../durable-objects/router/tenant-router.ts";
+import { directoryOf, secretOf } from "../../durable-objects/env.ts";
 import { isTenantName } from "../../durable-objects/tenant-name.ts";
 import { unwrap } from "../../durable-objects/wire-error.ts";
 import { parseJsonBody, readBodyLimited } from "../gateway/http/body.ts";
@@ -25,17 +23,7 @@ import { errorResponse } from "./http-errors.ts";
 import { limits } from "./limits.ts";
 import { settleRpc } from "../../common/rpc.ts";
 
-export interface TenantView {
-  name: string;
-  id: number;
-  state: string;
-  createdAt: string;
-  settings: TenantSettings;
-}
-
-function view(e: DirectoryEntry): TenantView {
-  return { name: e.name, id: e.id, state: e.state, createdAt: new Date(e.createdAtMs).toISOString(), settings: settingsOf(e.settings) };
-}
+export type { AdminHooks, TenantView, LifecycleView } from "./tenant-operations.ts";
 
 /** Default window of a usage query: the last 24 hours. */
 const USAGE_DEFAULT_WINDOW_MS = 24 * 3_600_000;
@@ -73,7 +61,7 @@ export async function tokensEqual(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
-async function requireAdmin(c: Context<{ Bindings: EdgeEnv }>): Promise<void> {
+export async function requireAdmin(c: Context<{ Bindings: EdgeEnv }>): Promise<void> {
   const secret = secretOf(c.env as unknown as Record<string, unknown>, "ADMIN_TOKEN");
   if ("missing" in secret) throw new PgError("config_file_error", `the admin API is disabled: ${secret.missing}`);
   const expected = secret.value;
@@ -100,9 +88,10 @@ function nameParam(c: Context<{ Bindings: EdgeEnv }>): string {
   return name;
 }
 
-/** `onChange(name)` lets the edge drop its cached route when a tenant changes through this isolate. */
-export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: EdgeEnv }> {
+/** `hooks` let the edge drop its cached route, and end live work, when a tenant changes through this isolate. */
+export function adminRoutes(hooks: AdminHooksT): Hono<{ Bindings: EdgeEnv }> {
   const app = new Hono<{ Bindings: EdgeEnv }>();
+  const ops = (c: Context<{ Bindings: EdgeEnv }>) => new TenantOperations(c.env, hooks);
 
   app.use("*", async (c, next) => {
     await requireAdmin(c);
@@ -110,52 +99,17 @@ export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: 
   });
 
   app.post("/tenants", async (c) => {
-    const body = await jsonObject(c);
-    const { name, password } = body;
-    if (typeof name !== "string") throw new PgError("invalid_name", 'body must have "name": a string');
-    if (password !== undefined && password !== null && typeof password !== "string") {
-      throw new PgError("invalid_parameter_value", '"password" must be a string when given');
-    }
-    const created = unwrap(await settleRpc(directoryOf(c.env).create(name, password ?? null)));
-    onChange(name);
-    return c.json(created, 201);
+    const { name, password, ...settings } = await jsonObject(c);
+    return c.json(await ops(c).create(name, password, settings), 201);
   });
 
-  app.get("/tenants", async (c) => {
-    const all = await settleRpc(directoryOf(c.env).list());
-    return c.json(all.map(view));
-  });
+  app.get("/tenants", async (c) => c.json(await ops(c).list()));
 
-  app.get("/tenants/:name", async (c) => {
-    return c.json(view(unwrap(await settleRpc(directoryOf(c.env).get(nameParam(c))))));
-  });
+  app.get("/tenants/:name", async (c) => c.json(await ops(c).show(nameParam(c))));
 
   app.patch("/tenants/:name", async (c) => {
     const name = nameParam(c);
-    const body = await jsonObject(c);
-    const { state, password, ...rest } = body;
-    // Everything is validated before anything changes: a bad value (22023) leaves the tenant as it was.
-    for (const key of Object.keys(rest)) {
-      if (!(SETTING_FIELDS as readonly string[]).includes(key)) {
-        throw new PgError("invalid_parameter_value", `unknown field "${key}"`, { hint: `Fields are state, password, ${SETTING_FIELDS.join(", ")}.` });
-      }
-    }
-    if (state !== undefined && state !== "active" && state !== "suspended") {
-      throw new PgError("invalid_parameter_value", '"state" must be "active" or "suspended"');
-    }
-    if (password !== undefined) {
-      if (typeof password !== "string") throw new PgError("invalid_parameter_value", '"password" must be a string');
-      const bad = passwordProblem(password);
-      if (bad) throw new PgError("invalid_parameter_value", bad);
-    }
-    const settings = unwrap(parseSettingsPatch(rest));
-    const dir = directoryOf(c.env);
-    let entry = unwrap(await settleRpc(dir.get(name)));
-    if (typeof password === "string") unwrap(await settleRpc(routerFor(c.env, name).setPassword(password)));
-    if (Object.keys(settings).length > 0) entry = unwrap(await settleRpc(dir.alterSettings(name, rest)));
-    if (state !== undefined) entry = unwrap(await settleRpc(dir.setState(name, state)));
-    onChange(name);
-    return c.json(view(entry));
+    return c.json(await ops(c).alter(name, await jsonObject(c)));
   });
 
   app.get("/tenants/:name/usage", async (c) => {
@@ -164,17 +118,22 @@ export function adminRoutes(onChange: (name: string) => void): Hono<{ Bindings: 
     const until = parseUsageTime(c.req.query("until"), now, now, '"until"');
     const since = parseUsageTime(c.req.query("since"), until - USAGE_DEFAULT_WINDOW_MS, now, '"since"');
     if (since > until) throw new PgError("invalid_parameter_value", `"since" (${new Date(since).toISOString()}) is after "until" (${new Date(until).toISOString()})`);
-    const entry = unwrap(await settleRpc(directoryOf(c.env).get(name)));
-    const usage = await settleRpc(quotaBucketFor(c.env, entry.id).usage(since, until, entry.id));
-    return c.json({ name: entry.name, id: entry.id, since: new Date(since).toISOString(), until: new Date(until).toISOString(), ...usage });
+    const { name: n, id, ...usage } = await ops(c).usage(name, since, until);
+    return c.json({ name: n, id, since: new Date(since).toISOString(), until: new Date(until).toISOString(), ...usage });
   });
 
-  app.delete("/tenants/:name", async (c) => {
-    const name = nameParam(c);
-    const entry = unwrap(await settleRpc(directoryOf(c.env).drop(name)));
-    onChange(name);
-    return c.json(view(entry));
-  });
+  app.delete("/tenants/:name", async (c) => c.json(await ops(c).drop(nameParam(c))));
+
+  // The deny list: GET it, POST an entry {"address": IP|CIDR} or {"tenant": NAME} to add it, POST
+  // the same to /deny/remove to remove it. Adding ends the matching live sessions here at once.
+  app.get("/deny", async (c) => c.json(await settleRpc(directoryOf(c.env).denyList())));
+  for (const [path, deny] of [["/deny", true], ["/deny/remove", false]] as const) {
+    app.post(path, async (c) => {
+      const list = unwrap(await settleRpc(directoryOf(c.env).changeDenyList(await jsonObject(c), deny)));
+      hooks.denyChanged(list);
+      return c.json(list);
+    });
+  }
 
   app.notFound((c) => errorResponse(new PgError("protocol_violation", `no admin route ${c.req.method} ${c.req.path}`), 404));
   app.onError((err) => errorResponse(err));

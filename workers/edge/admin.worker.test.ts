@@ -168,14 +168,15 @@ describe("admin API tenant lifecycle", () => {
     const list = (await (await admin("GET", "/tenants")).json()) as Array<Record<string, unknown>>;
     const row = list.find((t) => t["name"] === name);
     expect(row).toMatchObject({ name, id: body.id, state: "active" });
-    expect(Object.keys(row!).sort()).toEqual(["createdAt", "id", "name", "settings", "state"]);
+    expect(Object.keys(row!).sort()).toEqual(["createdAt", "id", "lifecycle", "name", "settings", "state"]);
+    expect(row!["lifecycle"]).toMatchObject({ suspendedBy: null, idleSuspensions: 0, resumes: 0, sessions: 0, requests: 0 });
     expect(Number.isNaN(Date.parse(row!["createdAt"] as string))).toBe(false);
 
     const shown = await admin("GET", `/tenants/${name}`);
     expect(await shown.json()).toEqual(row);
 
     const suspended = await admin("PATCH", `/tenants/${name}`, { state: "suspended" });
-    expect(await suspended.json()).toMatchObject({ state: "suspended" });
+    expect(await suspended.json()).toMatchObject({ state: "suspended", lifecycle: { suspendedBy: "operator" } });
     const resumed = await admin("PATCH", `/tenants/${name}`, { state: "active" });
     expect(await resumed.json()).toMatchObject({ state: "active" });
 

@@ -6,6 +6,8 @@
 //   OPTIONS /sql, /        CORS preflight, answered without a tenant (cors.ts)
 //   GET  /v2               WebSocket: Postgres wire protocol (pgwire/websocket.ts → the tenant's gateway)
 //   *    /admin/…          the admin API (admin.ts)
+//   GET  /metrics          Prometheus text, admin token (metrics.ts)
+//   GET  /admin            the operator page (console/routes.ts: sign-in form, cookie session)
 //
 // Per isolate it keeps a RouteCache (routing decisions and verified credentials), a GatewayHost
 // (the tenant isolates it created), and each tenant's fair share of the isolate: a FIFO of /sql
@@ -15,7 +17,17 @@ import { Hono, type Context } from "hono";
 import { PgError, toPgError } from "../../common/errors.ts";
 import { routerFor } from "../../durable-objects/env.ts";
 import { PGWIRE_HEADERS, SESSION_HEADERS, TXN_HEADERS } from "../gateway/edge-contract.ts";
-import { adminRoutes } from "./admin.ts";
+import { readBodyLimited } from "../gateway/http/body.ts";
+import { limits as sqlHttpLimits } from "../gateway/http/limits.ts";
+import { adminRoutes, requireAdmin, tokensEqual } from "./admin.ts";
+import { TenantOperations, type AdminHooks } from "./tenant-operations.ts";
+import { openSystemSession } from "./system/session.ts";
+import { consoleRoutes } from "./console/routes.ts";
+import { systemCredentials } from "./system/credentials.ts";
+import { SYSTEM_CLUSTER_NAME } from "./tenant-identity.ts";
+import { parseBackendKey } from "../gateway/pgwire/backends.ts";
+import { secretOf } from "../../durable-objects/env.ts";
+import { renderMetrics } from "./metrics.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost, parseGatewayMode, type GatewayHandler } from "./gateway-host.ts";
@@ -33,6 +45,12 @@ import { identifyTenant, parseConnectionString, tenantFromHost, type ConnectionP
 import { settleRpc } from "../../common/rpc.ts";
 import { checkOrigin, preflightResponse, withCors } from "./cors.ts";
 import { openTxnHandle, sealTxnResponse, sealerFromEnv, type SealerOrMissing } from "./sql-transaction.ts";
+import { IdleSuspender, parseIdleMs } from "./idle-suspension.ts";
+import { EdgeAccess } from "./access.ts";
+import { clientAddress } from "./client-address.ts";
+import type { Route } from "../../durable-objects/router/tenant-router.ts";
+import { TenantActivity } from "./tenant-activity.ts";
+import type { TenantRef } from "./gateway-env.ts";
 
 export interface EdgeDeps {
   /** The gateway's modules for the Worker Loader (loader mode). */
@@ -61,6 +79,33 @@ export interface EdgeState {
   backendKeys: Promise<BackendKeyCodec>;
   /** Seals and opens HTTP transaction handles (key from TXN_HANDLE_SECRET), or why it cannot. */
   txnSealing: Promise<SealerOrMissing>;
+  /** Each tenant's live sessions and requests here, and when it was last active. */
+  activity: TenantActivity;
+  /** Suspends tenants idle for TENANT_IDLE_SUSPEND_MS (idle-suspension.ts). */
+  idle: IdleSuspender;
+  /** Lets go of everything this isolate holds for a tenant (its gateway isolate, caches, activity). */
+  release(tenant: TenantRef): void;
+  /** Deny list, login throttle, allowed networks, connection caps (access.ts). */
+  access: EdgeAccess;
+}
+
+/** A password login through the RouteCache (/sql, cleartext on /v2), with the edge's access checks. */
+async function passwordLogin(s: EdgeState, tenant: string, password: string, address: string): Promise<Route> {
+  await s.access.admit(tenant, address);
+  let route: Route;
+  try {
+    route = await s.routes.authenticate(tenant, password, address);
+  } catch (err) {
+    if (err instanceof PgError && err.condition === "invalid_password") s.access.failed(tenant, address);
+    throw err;
+  }
+  s.access.allowedNetwork(route, address);
+  return route;
+}
+
+/** 57P01, as Postgres ends sessions on pg_terminate_backend or shutdown. */
+function terminated(name: string, why: string): PgError {
+  return new PgError("admin_shutdown", `terminating connection due to administrator command: virtual cluster "${name}" ${why}`);
 }
 
 export interface Edge {
@@ -76,13 +121,22 @@ export function createEdge(deps: EdgeDeps): Edge {
   let tenantLimits: TenantLimits | null = null;
   let backendKeys: Promise<BackendKeyCodec> | null = null;
   let txnSealing: Promise<SealerOrMissing> | null = null;
+  let idle: IdleSuspender | null = null;
+  let access: EdgeAccess | null = null;
   const requests = new TenantRequestQueue();
   const sessions = new TenantSessions();
+  const activity = new TenantActivity();
+  const release = (tenant: TenantRef): void => {
+    gateways?.release(tenant.tenantId);
+    routes?.invalidate(tenant.name);
+    credentials?.invalidate(tenant.name);
+    activity.forget(tenant.tenantId);
+  };
 
   const state = (env: EdgeEnv): EdgeState => {
     routes ??= new RouteCache({
       lookup: (name) => settleRpc(routerFor(env, name).lookup(name)),
-      authenticate: (name, password) => settleRpc(routerFor(env, name).authenticate(name, password)),
+      authenticate: (name, password, address) => settleRpc(routerFor(env, name).authenticate(name, password, address)),
     });
     gateways ??= new GatewayHost({
       mode: parseGatewayMode(env.GATEWAY_MODE),
@@ -92,34 +146,69 @@ export function createEdge(deps: EdgeDeps): Edge {
       isolatesMax: parseIsolatesMax(env.GATEWAY_ISOLATES_MAX),
     });
     credentials ??= new CredentialCache({
-      credentials: (name) => settleRpc(routerFor(env, name).credentials(name)),
-      loginFailed: (name) => settleRpc(routerFor(env, name).loginFailed(name)),
+      credentials: (name, address) => settleRpc(routerFor(env, name).credentials(name, address)),
+      loginFailed: (name, address) => settleRpc(routerFor(env, name).loginFailed(name, address)),
     });
     tenantLimits ??= isolateTenantLimits(env);
     backendKeys ??= BackendKeyCodec.fromSecret(env.FLEET_SECRET);
     txnSealing ??= sealerFromEnv(env as unknown as Record<string, unknown>);
-    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys, txnSealing };
+    idle ??= new IdleSuspender(env, { release, idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
+    access ??= new EdgeAccess(env, activity);
+    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys, txnSealing, activity, idle, release, access };
+  };
+
+  const adminHooks: AdminHooks = {
+    changed: (name) => {
+      routes?.invalidate(name);
+      credentials?.invalidate(name);
+    },
+    // An operator's suspend or drop ends the tenant's live work here at once (57P01) and lets go of
+    // its isolate; other edge isolates stop routing it within one route TTL.
+    stopped: (tenant, why) => {
+      activity.end(tenant.tenantId, terminated(tenant.name, why));
+      release(tenant);
+    },
+    denyChanged: (list) => access?.deny.set(list),
+    live: (tenantId) => ({ ...activity.live(tenantId), gatewayIsolate: gateways?.hasIsolate(tenantId) ?? false }),
   };
 
   const app = new Hono<{ Bindings: EdgeEnv }>();
+
+  // Idle tenants are suspended before any request is served (so one that is asked for now resumes),
+  // and a timer behind the request catches the next one to go idle.
+  app.use("*", async (c, next) => {
+    const s = state(c.env);
+    await s.idle.sweep();
+    await next();
+    s.idle.schedule(c.executionCtx as ExecutionContext);
+  });
 
   app.get("/", (c) => withCors(c.json({ service: "warren-edge", gatewayMode: state(c.env).gateways.mode }), c.req.header("origin") ?? null));
   app.options("/", (c) => preflightResponse(c.req.raw));
   app.options("/sql", (c) => preflightResponse(c.req.raw));
 
-  app.route(
-    "/admin",
-    adminRoutes((name) => {
-      routes?.invalidate(name);
-      credentials?.invalidate(name);
-    }),
-  );
+  // Prometheus text, admin token (metrics.ts).
+  app.get("/metrics", async (c) => {
+    try {
+      await requireAdmin(c);
+      return new Response(await renderMetrics(c.env, state(c.env)), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+    } catch (err) {
+      return errorResponse(err);
+    }
+  });
+
+  // The operator page (cookie session) before the admin API (bearer token) under the same prefix.
+  consoleRoutes(app, (env) => new TenantOperations(env, adminHooks));
+  app.route("/admin", adminRoutes(adminHooks));
 
   app.all("/sql", async (c) => withCors(await sql(c), c.req.header("origin") ?? null));
 
   const sql = async (c: Context<{ Bindings: EdgeEnv }>): Promise<Response> => {
+    let stoppedBy: PgError | null = null;
     try {
-      const { routes: cache, gateways: host, requests: queue, tenantLimits: isolateLimits } = state(c.env);
+      const s = state(c.env);
+      const { gateways: host, requests: queue, tenantLimits: isolateLimits, activity } = s;
+      const address = await clientAddress(c.req.raw.headers, c.env.TUNNEL_SECRET);
       const header = c.req.header("neon-connection-string");
       const params: ConnectionParams = header !== undefined ? parseConnectionString(header) : {};
       // The connection string's host is often just where the client thinks the server is
@@ -131,54 +220,103 @@ export function createEdge(deps: EdgeDeps): Edge {
           hint: "Send Neon-Connection-String: postgresql://USER:PASSWORD@HOST/DATABASE (neon() does).",
         });
       }
-      const route = await cache.authenticate(identity.tenant, params.password);
+      const route = await passwordLogin(s, identity.tenant, params.password, address);
       checkOrigin(route, c.req.header("origin"));
+      c.executionCtx.waitUntil(s.access.succeeded(route.name, address));
+      // The body is read here, after authentication and within the gateway's own bound (400 54000
+      // at any size, by its declared length or while it streams in): a large body streamed on into
+      // the gateway's isolate and refused there broke the pipe between the two (an HTTP 500 page).
+      const body = c.req.method === "POST" || c.req.method === "PUT" ? await readBodyLimited(c.req.raw, sqlHttpLimits.sqlRequestBytesMax, "request body") : null;
       // Admitted after authentication: requests that cannot authenticate never take a tenant's slot.
-      const signal = c.req.raw.signal;
-      const release = await queue.acquire(route, limitsFor(isolateLimits, route), signal);
+      // The request ends early when the client goes away or an operator stops the tenant.
+      const stop = new AbortController();
+      const signal = AbortSignal.any([c.req.raw.signal, stop.signal]);
+      const leave = activity.enter(route, "request", address, (err) => {
+        stoppedBy = err;
+        stop.abort(err);
+      });
+      let release: () => void = () => {};
       try {
+        release = await queue.acquire(route, limitsFor(isolateLimits, route), signal);
         const env = buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, route, c.env.STATEMENT_TIMEOUT_MS);
         // The client's signal goes along (enable_request_signal): a client that goes away aborts
         // the gateway's request, which cancels its statement (gateway http/sql-handler.ts).
-        const forwarded = withoutCredentials(c.req.raw, signal);
+        const forwarded = withoutCredentials(c.req.raw, body, signal);
         if (identity.user !== undefined) forwarded.headers.set(SESSION_HEADERS.user, identity.user);
         if (identity.database !== undefined) forwarded.headers.set(SESSION_HEADERS.database, identity.database);
         const sealing = await state(c.env).txnSealing;
         const expiresAtMs = await openTxnHandle(c.req.raw, forwarded.headers, route, sealing, Date.now());
         // The gateway builds the whole body before it answers, so the slot is free once it has.
         const res = await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext, limits.gatewayRequestCpuMs);
+        if (stoppedBy !== null) throw stoppedBy;
         return await sealTxnResponse(res, route, sealing, expiresAtMs);
       } finally {
         release();
+        leave();
       }
     } catch (err) {
       // Neon's driver reads Postgres error fields from 400 responses only, so 53300 is a 400 too
       // (with Retry-After for clients that look at HTTP).
       // A client that went away aborted the gateway's request too: not an internal error.
-      const e = c.req.raw.signal.aborted ? new PgError("query_canceled", "canceling statement due to user request: the client went away") : toPgError(err);
+      const e = stoppedBy !== null ? stoppedBy : c.req.raw.signal.aborted ? new PgError("query_canceled", "canceling statement due to user request: the client went away") : toPgError(err);
       const res = errorResponse(e, 400);
       if (e.condition === "too_many_connections") res.headers.set("retry-after", "1");
       return res;
     }
   };
 
-  app.get("/v2", (c) => {
+  app.get("/v2", async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(new PgError("protocol_violation", "GET /v2 expects a WebSocket upgrade"), 426);
     }
-    const { routes: cache, gateways: host, credentials: creds, sessions: open, tenantLimits: isolateLimits, backendKeys: keys } = state(c.env);
+    const s = state(c.env);
+    const { gateways: host, credentials: creds, sessions: open, tenantLimits: isolateLimits, backendKeys: keys, activity, access } = s;
+    const address = await clientAddress(c.req.raw.headers, c.env.TUNNEL_SECRET);
     const exports = c.executionCtx.exports as unknown as EdgeExports;
     const ctx = c.executionCtx as ExecutionContext;
     return acceptPgWebSocket({
       host: c.req.header("host"),
-      credentials: (name) => creds.get(name),
-      loginFailed: (name) => creds.loginFailed(name),
-      authenticate: (name, password) => cache.authenticate(name, password),
-      openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewaySessionCpuMs),
-      admitSession: (route) => {
+      // Deny list and throttle first, then the verifier; the allowed networks before any proof is checked.
+      credentials: async (name) => {
+        await access.admit(name, address);
+        if (name === SYSTEM_CLUSTER_NAME) return systemCredentials(c.env);
+        const found = await creds.get(name, address);
+        access.allowedNetwork(found.route, address);
+        return found;
+      },
+      loginFailed: (name) => {
+        access.failed(name, address);
+        return name === SYSTEM_CLUSTER_NAME ? Promise.resolve() : creds.loginFailed(name, address);
+      },
+      authenticate: async (name, password) => {
+        if (name !== SYSTEM_CLUSTER_NAME) return passwordLogin(s, name, password, address);
+        await access.admit(name, address);
+        const token = secretOf(c.env as unknown as Record<string, unknown>, "ADMIN_TOKEN");
+        if ("missing" in token) throw new PgError("config_file_error", `the system virtual cluster is disabled: ${token.missing}`);
+        if (!(await tokensEqual(password, token.value))) {
+          access.failed(name, address);
+          throw new PgError("invalid_password", 'password authentication failed for the system virtual cluster (its password is the admin token)');
+        }
+        return (await systemCredentials(c.env)).route;
+      },
+      openGateway: async (route, request) =>
+        route.name === SYSTEM_CLUSTER_NAME
+          ? openSystemSession(() => new TenantOperations(c.env, adminHooks), parseBackendKey(request.headers.get(PGWIRE_HEADERS.backendKey)) ?? { processId: 1, secretKey: 0 })
+          : host.fetch(route, request, buildGatewayEnv(exports, route, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewaySessionCpuMs),
+      admitSession: (route, end) => {
+        // The system cluster: operators' sessions, not a tenant's (no cap, no idle suspension).
+        if (route.name === SYSTEM_CLUSTER_NAME) return () => {};
         // A page from an origin the tenant does not allow (browsers send Origin on the upgrade).
         checkOrigin(route, c.req.header("origin"));
-        return open.open(route, limitsFor(isolateLimits, route).pgSessionsMax);
+        // Past authentication: the address is exempt from the throttle; the tenant's cap applies.
+        void access.succeeded(route.name, address);
+        access.maxConnections(route, open.count(route.tenantId));
+        const close = open.open(route, limitsFor(isolateLimits, route).pgSessionsMax);
+        const leave = activity.enter(route, "session", address, end);
+        return () => {
+          close();
+          leave();
+        };
       },
       issueBackendKey: async (tenantId) => (await keys).issue(tenantId),
       cancel: (key) =>
@@ -207,8 +345,10 @@ function parseIsolatesMax(text: string | undefined): number {
   return Number(text);
 }
 
-function withoutCredentials(request: Request, signal: AbortSignal): Request {
+function withoutCredentials(request: Request, body: Uint8Array | null, signal: AbortSignal): Request {
   const headers = new Headers(request.headers);
   for (const h of [...CREDENTIAL_HEADERS, ...EDGE_HEADERS]) headers.delete(h);
-  return new Request(request, { headers, signal });
+  headers.delete("content-length");
+  headers.delete("transfer-encoding");
+  return new Request(request.url, { method: request.method, headers, body, signal });
 }

@@ -16,6 +16,13 @@ export interface EdgeEnv extends ControlEnv, TenantLimitVars {
   GATEWAY_ISOLATES_MAX?: string;
   /** Default statement_timeout of every tenant's sessions, decimal ms (unset: the engine's 30 s). */
   STATEMENT_TIMEOUT_MS?: string;
+  /**
+   * Secret shared with `warren tunnel` to sign the client address it forwards (client-address.ts).
+   * Unset: tunnel headers are ignored and only CF-Connecting-IP counts.
+   */
+  TUNNEL_SECRET?: string;
+  /** Idle time before a tenant is suspended, decimal ms; 0 = never (idle-suspension.ts). */
+  TENANT_IDLE_SUSPEND_MS?: string;
 }
 
 /** What the edge's RPC entrypoints receive as `ctx.props`: the tenant they are bound to. */

@@ -41,6 +41,10 @@ export class GatewayHost {
   private readonly pinned = new Map<number, string>();
   /** Requests served by a one-request load() isolate because the budget was used up. */
   overflowLoads = 0;
+  /** Isolates let go by release() (idle suspension, operator suspension). */
+  released = 0;
+  /** Makes the id of an isolate created after a release new, so it is a fresh isolate. */
+  private generation = 0;
 
   constructor(opts: GatewayHostOptions) {
     this.mode = opts.mode;
@@ -55,8 +59,9 @@ export class GatewayHost {
     const loader = this.opts.loader!;
     const code = await this.opts.code!();
     let id = this.pinned.get(tenant.tenantId);
-    if (id === undefined && (this.opts.isolatesMax === 0 || this.pinned.size < this.opts.isolatesMax)) {
-      id = `gateway-${code.version}-t${tenant.tenantId}`;
+    // The budget counts every get() id ever used, released ones too: local workerd keeps them all.
+    if (id === undefined && (this.opts.isolatesMax === 0 || this.pinned.size + this.released < this.opts.isolatesMax)) {
+      id = `gateway-${code.version}-t${tenant.tenantId}-g${this.generation}`;
       this.pinned.set(tenant.tenantId, id);
     }
     if (id === undefined) {
@@ -72,6 +77,21 @@ export class GatewayHost {
    */
   hasIsolate(tenantId: number): boolean {
     return this.mode === "inline" || this.pinned.has(tenantId);
+  }
+
+  /**
+   * Lets go of the tenant's isolate (its catalog cache, range cache and quota grants go with it):
+   * the next request gets an isolate with a new id, a cold start. On Cloudflare the platform then
+   * evicts the idle isolate; local workerd never evicts get() isolates (TOOLCHAIN.md), so locally a
+   * released isolate stays in memory, unreachable (~7 MB), until workerd restarts, and it still counts
+   * against `isolatesMax` (past it, tenants get one-request load() isolates). Inline mode has
+   * no isolate of the tenant's own to let go. Returns whether there was one.
+   */
+  release(tenantId: number): boolean {
+    if (!this.pinned.delete(tenantId)) return false;
+    this.generation++;
+    this.released++;
+    return true;
   }
 
   get pinnedCount(): number {

@@ -121,4 +121,35 @@ export const limits = {
    * a round trip per request without hiding any change of a tenant's allowed origins.
    */
   corsMaxAgeSeconds: 86_400,
+
+  // ---- the tenant lifecycle (idle-suspension.ts) ----
+
+  /**
+   * Idle time after which a tenant with no open session and no request is suspended (its gateway
+   * isolate and caches released). Five minutes, as the issue asks: long enough that an app between
+   * bursts keeps its warm isolate, short enough that idle tenants cost nothing most of the day.
+   * The TENANT_IDLE_SUSPEND_MS var overrides it (tests use 2 s; 0 turns idle suspension off).
+   */
+  tenantIdleSuspendMsDefault: 5 * 60_000,
+  /**
+   * Longest idle time the edge waits out with a timer behind a request (ctx.waitUntil, which the
+   * platform bounds at ~30 s after the response). Longer idle times are noticed by the next request
+   * this edge isolate serves.
+   */
+  idleSweepTimerMaxMs: 25_000,
+  /**
+   * How often a live session or request checks whether it was told to end (operator suspend, deny
+   * list): the issue asks that a denied address's sessions end within 1 s; 250 ms leaves room for
+   * a loaded machine, and a check is a field read.
+   */
+  liveWorkPollMs: 250,
+  /**
+   * How long an edge isolate trusts its copy of the deny list: one directory call per isolate per
+   * 2 s at most, and an entry added through another isolate takes effect here within that time.
+   */
+  denyListTtlMs: 2_000,
+  /** A successful login from an address is told to its tenant's router at most this often per isolate. */
+  loginSuccessReportMs: 10 * 60_000,
+  /** The idle timer fires this long after the deadline, so the tenant is past it when checked. */
+  idleSweepSlackMs: 50,
 } as const;

@@ -15,7 +15,8 @@ import { limits } from "./limits.ts";
 
 export interface RouteResolver {
   lookup(name: string): Promise<Result<Route>>;
-  authenticate(name: string, password: string): Promise<Result<Route>>;
+  /** `address`: the client's, for the router's per-address failed-login throttle ("" unknown). */
+  authenticate(name: string, password: string, address: string): Promise<Result<Route>>;
 }
 
 interface Entry {
@@ -57,13 +58,13 @@ export class RouteCache {
   }
 
   /** The route for `name` once `password` is verified (by the router, or earlier within the TTL). */
-  async authenticate(name: string, password: string): Promise<Route> {
+  async authenticate(name: string, password: string, address = ""): Promise<Route> {
     const hash = await this.credentialHash(name, password);
     const hit = this.fresh(name);
     if (hit && (hit.error || hit.verified.has(hash))) return this.answer(hit);
     return this.once(`a:${name}:${hash}`, async () => {
       this.routerCalls++;
-      return this.remember(name, await this.resolver.authenticate(name, password), hash);
+      return this.remember(name, await this.resolver.authenticate(name, password, address), hash);
     });
   }
 

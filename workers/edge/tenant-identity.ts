@@ -22,6 +22,9 @@ export interface ConnectionParams {
   password?: string | undefined;
 }
 
+/** The system virtual cluster's name: reserved, never a tenant's (workers/edge/system/). */
+export const SYSTEM_CLUSTER_NAME = "system";
+
 export type IdentitySource = "options" | "user" | "database" | "host";
 
 export interface TenantIdentity {
@@ -108,6 +111,8 @@ export function identifyTenant(p: ConnectionParams): TenantIdentity {
     }
     return { tenant, source, user, database };
   }
+  // `psql …/system`: the system virtual cluster (operators, admin token) by its database name alone.
+  if (p.database === SYSTEM_CLUSTER_NAME) return { tenant: SYSTEM_CLUSTER_NAME, source: "database", user, database: SYSTEM_CLUSTER_NAME };
   const fromHost = tenantFromHost(p.host);
   if (fromHost) return { tenant: fromHost, source: "host", user, database };
   throw new PgError("invalid_catalog_name", "the connection does not name a virtual cluster", { hint: FORMS_HINT });

@@ -20,8 +20,9 @@ export interface Credentials {
 }
 
 export interface CredentialSource {
-  credentials(name: string): Promise<Result<{ route: Route; verifier: string }>>;
-  loginFailed(name: string): Promise<void>;
+  /** `address`: the client's, for the router's per-address failed-login throttle ("" unknown). */
+  credentials(name: string, address: string): Promise<Result<{ route: Route; verifier: string }>>;
+  loginFailed(name: string, address: string): Promise<unknown>;
 }
 
 interface Entry {
@@ -45,7 +46,7 @@ export class CredentialCache {
     this.entriesMax = entriesMax;
   }
 
-  async get(name: string): Promise<Credentials> {
+  async get(name: string, address = ""): Promise<Credentials> {
     const e = this.entries.get(name);
     if (e !== undefined && e.expiresAtMs > this.nowMs()) {
       if (e.error) throw fromWireError(e.error);
@@ -54,25 +55,25 @@ export class CredentialCache {
     this.entries.delete(name);
     const running = this.inflight.get(name);
     if (running) return running;
-    const p = this.fetch(name).finally(() => this.inflight.delete(name));
+    const p = this.fetch(name, address).finally(() => this.inflight.delete(name));
     this.inflight.set(name, p);
     return p;
   }
 
   /** A SCRAM proof failed: tell the router (throttle) and forget the entry. */
-  async loginFailed(name: string): Promise<void> {
+  async loginFailed(name: string, address = ""): Promise<void> {
     this.entries.delete(name);
     this.routerCalls++;
-    await this.source.loginFailed(name);
+    await this.source.loginFailed(name, address);
   }
 
   invalidate(name: string): void {
     this.entries.delete(name);
   }
 
-  private async fetch(name: string): Promise<Credentials> {
+  private async fetch(name: string, address: string): Promise<Credentials> {
     this.routerCalls++;
-    const r = await this.source.credentials(name);
+    const r = await this.source.credentials(name, address);
     const now = this.nowMs();
     if (!r.ok) {
       if (r.error.condition === "invalid_catalog_name") this.put(name, { value: null, error: r.error, expiresAtMs: now + limits.unknownTenantTtlMs });

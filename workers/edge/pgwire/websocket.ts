@@ -56,7 +56,7 @@ export interface PgWebSocketContext {
    * Counts a session of the tenant; returns the function that ends it. Throws PgError 53300 when
    * the tenant is at its session limit.
    */
-  admitSession(route: Route): () => void;
+  admitSession(route: Route, end: (err: PgError) => void): () => void;
   /** A fresh BackendKeyData pair for a session of this tenant. */
   issueBackendKey(tenantId: number): Promise<BackendKey>;
   /**
@@ -161,7 +161,8 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
     const headers = new Headers({ upgrade: "websocket", [PGWIRE_HEADERS.startup]: JSON.stringify(forwarded) });
     headers.set(PGWIRE_HEADERS.user, identity.user ?? params["user"] ?? "warren");
     headers.set(PGWIRE_HEADERS.database, identity.database ?? params["database"] ?? "defaultdb");
-    endSession = ctx.admitSession(route);
+    // An operator's suspend or a deny-list entry ends the session from outside: FATAL, then close.
+    endSession = ctx.admitSession(route, (err) => finish(err, "terminated"));
     // The process id must be unique among the tenant's sessions in its gateway; on the rare clash
     // (about sessions / 2^31) the gateway says so and a fresh pair is issued.
     let res: Response | null = null;

@@ -1,0 +1,109 @@
+// npm run bench:tenants — the cost of the tenant lifecycle on the local stack (issue 11,
+// acceptance 1), over TRIES tries each (default 100, --tries N; half
+// through each path):
+//
+//   warm         first query of a new connection to an active tenant with a warm gateway isolate
+//                (the baseline, measured in the same run)
+//   resume       first query of a new connection to a tenant suspended for idleness (its gateway
+//                isolate released): router resume + a fresh gateway isolate + the query
+//   create       POST /admin/tenants + the first query of a new connection to the new tenant
+//
+// Each is measured for a Postgres wire connection through `warren tunnel` (pg: connect + query)
+// and for POST /sql (one request carries connection and query). The idle time is set to
+// IDLE_MS; a suspended tenant is confirmed through the admin API before each resume try.
+// Goals (issue 11): resume p50 < 50 ms (CockroachDB Serverless publishes ~650 ms), create + first
+// query p50 < 100 ms.
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { httpSql, startStack, type Stack, type TenantConnection } from "../test/harness/stack.ts";
+
+const { values } = parseArgs({ options: { tries: { type: "string", default: "100" } } });
+const TRIES = Number(values.tries);
+if (!Number.isInteger(TRIES) || TRIES < 1) throw new Error("--tries must be a positive integer");
+const IDLE_MS = 300;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function pgFirstQuery(t: TenantConnection): Promise<number> {
+  const t0 = performance.now();
+  const c = new pg.Client({ connectionString: t.pg });
+  c.on("error", () => {});
+  await c.connect();
+  await c.query("select 1");
+  const ms = performance.now() - t0;
+  await c.end();
+  return ms;
+}
+
+async function httpFirstQuery(t: TenantConnection): Promise<number> {
+  const t0 = performance.now();
+  await httpSql(t, "select 1");
+  return performance.now() - t0;
+}
+
+async function stateOf(stack: Stack, name: string): Promise<{ state: string; lifecycle?: { gatewayIsolate: boolean } }> {
+  const res = await fetch(`${stack.admin.url}/admin/tenants/${name}`, { headers: { authorization: `Bearer ${stack.admin.token}` } });
+  return (await res.json()) as { state: string; lifecycle?: { gatewayIsolate: boolean } };
+}
+
+/** Waits until the tenant is suspended for idleness and its isolate released. */
+async function suspendedByIdle(stack: Stack, name: string): Promise<void> {
+  await sleep(IDLE_MS + 100);
+  for (let i = 0; i < 50; i++) {
+    const v = await stateOf(stack, name);
+    if (v.state === "suspended" && v.lifecycle?.gatewayIsolate === false) return;
+    await sleep(50);
+  }
+  throw new Error(`${name} was not suspended after ${IDLE_MS} ms idle`);
+}
+
+function line(label: string, xs: number[], baseline?: number[]): string {
+  const ratio = baseline ? `  (p50 ${(pct(xs, 50) / pct(baseline, 50)).toFixed(1)}x warm)` : "";
+  return `${label.padEnd(34)} p50 ${pct(xs, 50).toFixed(1).padStart(7)} ms   p99 ${pct(xs, 99).toFixed(1).padStart(7)} ms   n=${xs.length}${ratio}`;
+}
+
+// GATEWAY_ISOLATES_MAX=0: every resume and every new tenant gets a get() isolate of its own, as in
+// production (local workerd keeps released ones, ~7 MB each: ~1.4 GB for 100 + 100 tries).
+const stack = await startStack({ env: { TENANT_IDLE_SUSPEND_MS: String(IDLE_MS), GATEWAY_ISOLATES_MAX: "0" } });
+try {
+  const t = await stack.createTenant("benchresume");
+  await httpSql(t, "select 1");
+  const warm = { pg: [] as number[], http: [] as number[] };
+  const resume = { pg: [] as number[], http: [] as number[] };
+  const create = { pg: [] as number[], http: [] as number[] };
+  // Tries alternate between the two paths: TRIES in all for each measurement.
+  for (let i = 0; i < TRIES; i++) {
+    const via = i % 2 === 0 ? "pg" : "http";
+    const first = via === "pg" ? pgFirstQuery : httpFirstQuery;
+    // Warm: the tenant was just used, its isolate is loaded.
+    await httpSql(t, "select 1");
+    warm[via].push(await first(t));
+    await suspendedByIdle(stack, t.name);
+    resume[via].push(await first(t));
+  }
+  const run = Date.now().toString(36);
+  for (let i = 0; i < TRIES; i++) {
+    const via = i % 2 === 0 ? "pg" : "http";
+    const t0 = performance.now();
+    const c = await stack.createTenant(`bench-${run}-${i}`);
+    await (via === "pg" ? pgFirstQuery(c) : httpFirstQuery(c));
+    create[via].push(performance.now() - t0);
+  }
+  console.log(`bench:tenants — ${TRIES} tries each, idle time ${IDLE_MS} ms, local stack (wrangler dev + storage node)`);
+  console.log(line("warm: new pg connection + query", warm.pg));
+  console.log(line("warm: POST /sql", warm.http));
+  console.log(line("resume: new pg connection + query", resume.pg, warm.pg));
+  console.log(line("resume: POST /sql", resume.http, warm.http));
+  console.log(line("create + pg connection + query", create.pg, warm.pg));
+  console.log(line("create + POST /sql", create.http, warm.http));
+  console.log(line("resume: both paths", [...resume.pg, ...resume.http]));
+  console.log(line("create + first query: both paths", [...create.pg, ...create.http]));
+  console.log("goals: resume p50 < 50 ms (CockroachDB Serverless ~650 ms); create + first query p50 < 100 ms");
+} finally {
+  await stack.stop();
+}

@@ -1,0 +1,89 @@
+// The operator page at /admin over plain HTTP (issue 11, item 6; the lead adds the Chromium
+// screenshot test): sign-in form, a wrong token refused, the right one answered with an HttpOnly
+// cookie (never the token itself, never a URL with it), the list of virtual clusters, and a
+// cluster's page with SVG charts drawn from real usage history.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { usageOf } from "./harness/metering.ts";
+import { httpSql, startStack, type Stack } from "./harness/stack.ts";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function login(token: string): Promise<Response> {
+  return fetch(`${stack.http}/admin/login`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token }).toString(),
+    redirect: "manual",
+  });
+}
+
+describe("operator page", () => {
+  it("signs in with the admin token through a form, keeps it out of URLs and cookies, and shows real data", async () => {
+    const token = stack.admin.token;
+    const form = await fetch(`${stack.http}/admin`);
+    expect(form.status).toBe(200);
+    const formHtml = await form.text();
+    expect(formHtml).toContain('<form method="post" action="/admin/login">');
+    expect(formHtml).toContain('type="password" name="token"');
+    expect(formHtml).not.toContain(token);
+
+    expect((await login("not the token")).status).toBe(401);
+    // Nothing behind the form without a session.
+    const anonymous = await fetch(`${stack.http}/admin/clusters/demo`, { redirect: "manual" });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toBe("/admin");
+
+    const ok = await login(token);
+    expect(ok.status).toBe(303);
+    const location = ok.headers.get("location")!;
+    expect(location).toBe("/admin");
+    const setCookie = ok.headers.get("set-cookie")!;
+    expect(setCookie).toMatch(/^warren_admin=\d+\.[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/admin;/);
+    expect(setCookie).not.toContain(token);
+    const cookie = setCookie.split(";")[0]!;
+    // A forged or altered cookie is not a session.
+    const forged = cookie.replace(/\.(.)/, (_m, ch: string) => `.${ch === "A" ? "B" : "A"}`);
+    expect(await (await fetch(`${stack.http}/admin`, { headers: { cookie: forged } })).text()).toContain('name="token"');
+
+    // Real data: a tenant with a table and queries, until its usage report has landed.
+    const shop = await stack.createTenant("shop");
+    await httpSql(shop, "create table items (id int primary key, name text)");
+    await httpSql(shop, "insert into items select g, repeat('x', 200) from generate_series(1, 500) g");
+    for (let i = 0; i < 20; i++) await httpSql(shop, "select count(*) from items");
+    for (let deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1_000)) {
+      if ((await usageOf(stack, "shop")).totals.ru > 0) break;
+    }
+
+    const list = await fetch(`${stack.http}/admin`, { headers: { cookie } });
+    expect(list.status).toBe(200);
+    const listHtml = await list.text();
+    expect(listHtml).toContain("<h1>Virtual clusters</h1>");
+    expect(listHtml).toContain('<a href="/admin/clusters/demo">demo</a>');
+    expect(listHtml).toContain('<a href="/admin/clusters/shop">shop</a>');
+    expect(listHtml).not.toContain(token);
+
+    const page = await fetch(`${stack.http}/admin/clusters/shop`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const pageHtml = await page.text();
+    expect(pageHtml).toContain("RU/s (hourly average)");
+    expect(pageHtml).toContain("Storage (live bytes");
+    // The RU chart has a data point (a polyline), drawn from the usage history.
+    const ruChart = pageHtml.slice(pageHtml.indexOf("RU/s (hourly average)"), pageHtml.indexOf("Storage (live bytes"));
+    expect(ruChart).toMatch(/<polyline [^>]*points="[0-9.]+,[0-9.]+/);
+    expect((await usageOf(stack, "shop")).totals.ru).toBeGreaterThan(0);
+    expect(pageHtml).toMatch(/<th>RU all time<\/th><td>[0-9,.]+<\/td>/);
+    expect(pageHtml).not.toContain(token);
+
+    const out = await fetch(`${stack.http}/admin/logout`, { method: "POST", headers: { cookie }, redirect: "manual" });
+    expect(out.headers.get("set-cookie")).toContain("Max-Age=0");
+  });
+});
