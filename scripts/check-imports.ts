@@ -73,8 +73,6 @@ export const ALLOWED: ReadonlyArray<{ from: string; to: string; why: string }> =
   { from: "workers/gateway/keys/decimal.ts", to: "workers/gateway/sql/types/", why: "decimal key encoding awaits its rowenc home" },
   // Descriptors persist parser JSON until they store deparsed SQL text (issue 9, typed parse trees).
   { from: "workers/gateway/catalog/descriptors.ts", to: "workers/gateway/sql/parse/", why: "descriptors hold parse trees" },
-  // Aggregates measure their state with exec's memory account; the account belongs below both.
-  { from: "workers/gateway/sql/functions/aggregates.ts", to: "workers/gateway/sql/exec/memory.ts", why: "memory account lives in exec" },
   // The wire encoder names its RowDescription fields with the session's FieldDescription (a type
   // only, so no code follows it); the type belongs in a contract module both sides import.
   { from: "workers/gateway/pgwire/backend.ts", to: "workers/gateway/sql/result.ts", why: "FieldDescription type" },
