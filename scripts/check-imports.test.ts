@@ -28,7 +28,7 @@ describe("import rule", () => {
 
   it("keeps the allow-list short and explained", () => {
     for (const a of ALLOWED) expect(a.why.length).toBeGreaterThan(5);
-    expect(ALLOWED.length).toBeLessThanOrEqual(5);
+    expect(ALLOWED.length).toBeLessThanOrEqual(1);
   });
 
   describe("on a fixture tree", () => {

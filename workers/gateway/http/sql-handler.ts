@@ -106,6 +106,11 @@ function lastResult(results: StatementResult[]): StatementResult {
   return last;
 }
 
+/**
+ * One query string through the session's prepared-statement path: execute() parses the text once
+ * per session (its parse cache) and runs each statement (sql/prepared.ts); a batch repeating a
+ * statement text parses it once.
+ */
 async function runOne(session: SqlSession, q: SqlQuery): Promise<StatementResult> {
   return lastResult(await session.execute(q.query, q.params));
 }

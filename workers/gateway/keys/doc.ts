@@ -26,7 +26,7 @@
 //   └─ 0x74 <tenant id + 1> …                            the next tenant
 //
 // Ids (table, index, descriptor) are varint-encoded (encoding.ts), which sorts numerically and
-// makes small ids one byte. Key columns use datum-key.ts, ascending or descending per index
+// makes small ids one byte. Key columns use sql/rowenc/datum-key.ts, ascending or descending per index
 // column. Everything a tenant owns — rows, indexes, catalog, sequences, statistics — sorts inside
 // [tenantPrefix(id), tenantPrefix(id + 1)), so dropping a tenant is one range deletion, and
 // dropping a table or index is one range deletion of its prefix.

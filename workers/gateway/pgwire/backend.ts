@@ -3,7 +3,6 @@
 // server says between two flushes into one contiguous buffer (one WebSocket frame), so a result of
 // many rows is not sent as thousands of tiny frames.
 import type { PgError } from "../../../common/errors.ts";
-import type { FieldDescription } from "../sql/result.ts";
 import type { FormatCode } from "./frontend.ts";
 
 const encoder = new TextEncoder();
@@ -166,7 +165,21 @@ export function formatOf(formats: readonly FormatCode[], i: number): FormatCode 
   return formats[i] ?? 0;
 }
 
-export function RowDescription(out: Outbox, fields: readonly FieldDescription[], formats: readonly FormatCode[] = []): void {
+/**
+ * One column of a RowDescription, as the protocol documents its fields. The session's
+ * FieldDescription (sql/result.ts) has this shape; the codec names it itself so that it stays a
+ * leaf the edge can import (scripts/check-imports.ts, gateway/contract).
+ */
+export interface RowDescriptionField {
+  readonly name: string;
+  readonly tableID: number;
+  readonly columnID: number;
+  readonly dataTypeID: number;
+  readonly dataTypeSize: number;
+  readonly dataTypeModifier: number;
+}
+
+export function RowDescription(out: Outbox, fields: readonly RowDescriptionField[], formats: readonly FormatCode[] = []): void {
   out.begin("T");
   out.int16(fields.length);
   fields.forEach((f, i) => {

@@ -113,7 +113,7 @@ describe("backend encoders", () => {
 
   it("RowDescription, CommandComplete and ErrorResponse round-trip through a client parser", () => {
     const out = new Outbox();
-    RowDescription(out, [{ name: "id", tableID: 0, columnID: 0, dataTypeID: 23, dataTypeSize: 4, dataTypeModifier: -1, format: "text" }], [1]);
+    RowDescription(out, [{ name: "id", tableID: 0, columnID: 0, dataTypeID: 23, dataTypeSize: 4, dataTypeModifier: -1 }], [1]);
     CommandComplete(out, "SELECT 1");
     ErrorResponse(out, new PgError("undefined_table", 'relation "x" does not exist', { position: 15, hint: "h" }));
     const [t, c, e] = parseBackend(out.take());

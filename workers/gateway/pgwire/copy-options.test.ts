@@ -2,18 +2,17 @@
 // produced by PostgreSQL 15.18 for the same statement (psql, VERBOSITY verbose); positions are
 // those of its ErrorResponse.
 import { describe, expect, it } from "vitest";
-import { copyStatement } from "../sql/bind/copy-statement.ts";
-import { nodeKind } from "../sql/parse/ast.ts";
-import { parseSql } from "../sql/parse/parser.ts";
+import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
+import { createSession } from "../sql/session.ts";
 import { copyOptions, forcedColumns, type CopyOptions } from "./copy-options.ts";
 
-const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
+// The statement as pgwire gets it: parsed by a session (pgwire never calls the parser itself).
+const session = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: 9_800 });
 
 async function options(sql: string): Promise<CopyOptions> {
-  const [raw] = await parseSql(sql);
-  const bytes = utf8.encode(sql);
-  return copyOptions(copyStatement(nodeKind(raw!.stmt)[1]), (loc) => fromUtf8.decode(bytes.subarray(0, loc)).length + 1);
+  const [stmt] = await session.parse(sql);
+  const copy = stmt!.copy!;
+  return copyOptions(copy.statement, copy.position);
 }
 
 async function failure(sql: string): Promise<{ code: string; message: string; position?: number }> {

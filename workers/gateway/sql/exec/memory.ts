@@ -2,7 +2,6 @@
 // DISTINCT, materialised CTEs and subquery results) reserve an estimate of the bytes they keep;
 // past the budget the statement fails with 53200 (out_of_memory) instead of the isolate dying.
 import { PgError } from "../../../../common/errors.ts";
-import type { Datum } from "../types/datum.ts";
 
 export class MemoryAccount {
   readonly budgetBytes: number;
@@ -28,28 +27,5 @@ export class MemoryAccount {
   }
 }
 
-/** A rough size of one value as JavaScript holds it, for accounting (not exact, but proportional). */
-export function datumBytes(d: Datum): number {
-  if (typeof d === "string") return 2 * d.length + 16;
-  if (d instanceof Uint8Array) return d.length + 32;
-  if (typeof d === "bigint") return 16;
-  if (Array.isArray(d)) {
-    let n = 16 + d.length * 8;
-    for (const e of d as readonly Datum[]) n += datumBytes(e);
-    return n;
-  }
-  if (d !== null && typeof d === "object") return 64;
-  return 0;
-}
-
-/** A rough size of a row as JavaScript holds it, for accounting (not exact, but proportional). */
-export function rowBytes(row: readonly Datum[]): number {
-  let n = 16 + row.length * 8;
-  for (const d of row) {
-    if (typeof d === "string") n += 2 * d.length + 16;
-    else if (d instanceof Uint8Array) n += d.length + 32;
-    else if (typeof d === "bigint") n += 16;
-    else if (d !== null && typeof d === "object") n += Array.isArray(d) ? datumBytes(d) : 64;
-  }
-  return n;
-}
+// Value and row sizes live with the types (functions/ measure aggregate state with them too).
+export { datumBytes, rowBytes } from "../types/datum-size.ts";

@@ -8,7 +8,7 @@
 import type { Keyspace } from "../../catalog/keyspace.ts";
 import { dataIdOf, type ColumnDesc, type IndexDesc, type TableDesc } from "../../catalog/descriptors.ts";
 import { concatBytes } from "../../kv/bytes.ts";
-import { encodeKeyDatum } from "../../keys/datum-key.ts";
+import { encodeKeyDatum } from "../rowenc/datum-key.ts";
 import { KeyWriter } from "../../keys/encoding.ts";
 import { decodeRowValue, encodeRowValue, type ValueColumn } from "../types/value-encoding.ts";
 import type { Datum } from "../types/datum.ts";

@@ -12,7 +12,7 @@ import { Numeric } from "../types/numeric.ts";
 import { arrayOf, formatType, Oid, Types, type SqlType } from "../types/type.ts";
 import { addIntervals, divideInterval } from "./interval-math.ts";
 import { datumToJson, datumToJsonText } from "./json-functions.ts";
-import { datumBytes } from "../exec/memory.ts";
+import { datumBytes } from "../types/datum-size.ts";
 import { checkArrayLength, checkTextLength } from "./value-limits.ts";
 
 export interface Accumulator {

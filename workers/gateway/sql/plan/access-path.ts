@@ -12,7 +12,7 @@ import type { ExecContext } from "../exec/context.ts";
 import { rowHashKey } from "../types/compare.ts";
 import type { Datum } from "../types/datum.ts";
 import { typeFromOid, type SqlType } from "../types/type.ts";
-import { encodeKeyDatum } from "../../keys/datum-key.ts";
+import { encodeKeyDatum } from "../rowenc/datum-key.ts";
 import { KeyWriter } from "../../keys/encoding.ts";
 import { describeExpr } from "../exec/describe-expr.ts";
 import { forEachExpr } from "../bind/rewrite.ts";

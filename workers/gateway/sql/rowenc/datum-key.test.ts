@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DATE_DAYS_MAX, DATE_DAYS_MIN, TIMESTAMP_MICROS_MAX, TIMESTAMP_MICROS_MIN } from "../sql/types/calendar.ts";
-import { compareBytes, compareDatums } from "../sql/types/compare.ts";
-import { TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY, interval, type Datum } from "../sql/types/datum.ts";
-import { Decimal, Numeric } from "../sql/types/numeric.ts";
-import { Types, typeFromName, type SqlType } from "../sql/types/type.ts";
+import { DATE_DAYS_MAX, DATE_DAYS_MIN, TIMESTAMP_MICROS_MAX, TIMESTAMP_MICROS_MIN } from "../types/calendar.ts";
+import { compareBytes, compareDatums } from "../types/compare.ts";
+import { TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY, interval, type Datum } from "../types/datum.ts";
+import { Decimal, Numeric } from "../types/numeric.ts";
+import { Types, typeFromName, type SqlType } from "../types/type.ts";
 import { decodeKeyDatum, decodeKeyTuple, encodeKeyDatum, encodeKeyTuple } from "./datum-key.ts";
-import { KeyWriter } from "./encoding.ts";
+import { KeyWriter } from "../../keys/encoding.ts";
 
 const numericArb: fc.Arbitrary<Numeric> = fc.oneof(
   fc.constantFrom(Numeric.NaN, Numeric.Infinity, Numeric.NegativeInfinity, Numeric.Zero),

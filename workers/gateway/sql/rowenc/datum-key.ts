@@ -10,14 +10,14 @@
 //
 // json has no ordering in Postgres; jsonb and arrays are not supported as key columns yet.
 
-import { PgError } from "../../../common/errors.ts";
-import { bpcharTrim } from "../sql/types/compare.ts";
-import { MICROS_PER_DAY, PG_EPOCH_OFFSET_MICROS, interval, type Datum, type Interval } from "../sql/types/datum.ts";
-import { intervalSortKey } from "../sql/types/interval-text.ts";
-import type { Numeric } from "../sql/types/numeric.ts";
-import { uuidFromBytes, uuidToBytes } from "../sql/types/scalar-text.ts";
-import { Oid, formatType, physicalOid, type SqlType } from "../sql/types/type.ts";
-import { applyTypmod } from "../sql/types/typmod.ts";
+import { PgError } from "../../../../common/errors.ts";
+import { bpcharTrim } from "../types/compare.ts";
+import { MICROS_PER_DAY, PG_EPOCH_OFFSET_MICROS, interval, type Datum, type Interval } from "../types/datum.ts";
+import { intervalSortKey } from "../types/interval-text.ts";
+import type { Numeric } from "../types/numeric.ts";
+import { uuidFromBytes, uuidToBytes } from "../types/scalar-text.ts";
+import { Oid, formatType, physicalOid, type SqlType } from "../types/type.ts";
+import { applyTypmod } from "../types/typmod.ts";
 import { decodeDecimalAscending, decodeDecimalDescending, encodeDecimalAscending, encodeDecimalDescending } from "./decimal.ts";
 import {
   KeyWriter, decodeBoolAscending, decodeBoolDescending, decodeBytesAscending, decodeBytesDescending,
@@ -26,7 +26,7 @@ import {
   decodeVarintAscending, decodeVarintDescending, encodeBoolAscending, encodeBytesAscending,
   encodeFloatAscending, encodeInt128Ascending, encodeNullAscending, encodeNullDescending,
   encodeStringAscending, encodeUuidAscending, encodeVarintAscending,
-} from "./encoding.ts";
+} from "../../keys/encoding.ts";
 
 export type KeyDirection = "asc" | "desc";
 

@@ -12,12 +12,12 @@
 // of numeric(p,s) columns (datum-key.ts), and an unconstrained numeric key column keeps only the
 // value (as CockroachDB does, the row value keeps the original when the scale matters).
 
-import { PgError } from "../../../common/errors.ts";
-import { Decimal, Numeric } from "../sql/types/numeric.ts";
+import { PgError } from "../../../../common/errors.ts";
+import { Decimal, Numeric } from "../types/numeric.ts";
 import {
   KeyWriter, TAG_DECIMAL_NAN, TAG_DECIMAL_NEG, TAG_DECIMAL_NEG_INF, TAG_DECIMAL_POS, TAG_DECIMAL_POS_INF,
   TAG_DECIMAL_ZERO, decodeVarintAscending, encodeVarintAscending,
-} from "./encoding.ts";
+} from "../../keys/encoding.ts";
 
 const POS_TERMINATOR = 0x00;
 const NEG_TERMINATOR = 0x0b;
