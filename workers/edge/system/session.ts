@@ -21,14 +21,13 @@ import {
   ParameterStatus,
   ReadyForQuery,
   RowDescription,
+  type RowDescriptionField,
   Outbox,
 } from "../../gateway/pgwire/backend.ts";
 import { frameBytes } from "../../gateway/edge-contract.ts";
 import { MessageReader } from "../../gateway/pgwire/reader.ts";
 import type { TenantOperations, TenantView } from "../tenant-operations.ts";
 
-/** A column of a RowDescription, as the wire encoder takes it (the edge imports nothing of the SQL engine). */
-type FieldDescription = Parameters<typeof RowDescription>[1][number];
 import { parseSystemStatement, type SystemStatement } from "./statement.ts";
 
 export interface SystemResult {
@@ -82,8 +81,8 @@ export async function runSystemStatement(ops: TenantOperations, st: SystemStatem
   }
 }
 
-function field(name: string): FieldDescription {
-  return { name, tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" };
+function field(name: string): RowDescriptionField {
+  return { name, tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1 };
 }
 
 /**
