@@ -89,6 +89,29 @@ function ownSequenceName(target: CreationTarget, seqName: string): string {
   return `${quoteIdent(target.temp ? PG_TEMP_ALIAS : target.schema.name)}.${quoteIdent(seqName)}`;
 }
 
+/**
+ * The sequence of an identity column: named `table_column_seq` in the table's schema, unless its
+ * options say `SEQUENCE NAME [schema.]name` (drizzle-kit writes that for every identity column),
+ * which Postgres honours the same way: the name as given, in the schema given or the table's.
+ */
+function identitySequence(env: DdlEnv, target: CreationTarget, defaultName: string, opts: PgNode[]): { schema: SchemaDesc; name: string; qualifiedName: string; options: PgNode[] } {
+  const named = opts.find((o) => (o["DefElem"] as PgNode)["defname"] === "sequence_name");
+  const options = opts.filter((o) => o !== named);
+  if (named === undefined) return { schema: target.schema, name: defaultName, qualifiedName: ownSequenceName(target, defaultName), options };
+  const parts = stringList((((named["DefElem"] as PgNode)["arg"] as PgNode)["List"] as PgNode)["items"] as PgNode[]);
+  const seqName = parts[parts.length - 1]!;
+  if (parts.length === 1) return { schema: target.schema, name: seqName, qualifiedName: ownSequenceName(target, seqName), options };
+  const schemaName = parts[parts.length - 2]!;
+  if (target.temp) {
+    if (schemaName !== PG_TEMP_ALIAS && schemaName !== target.schema.name) throw new PgError("invalid_table_definition", "cannot create temporary relation in non-temporary schema");
+    return { schema: target.schema, name: seqName, qualifiedName: ownSequenceName(target, seqName), options };
+  }
+  const schema = env.catalog.schema(schemaName);
+  if (schema === undefined) throw new PgError("invalid_schema_name", `schema "${schemaName}" does not exist`);
+  if (env.catalog.relationIn(schema.id, seqName) !== undefined) throw new PgError("duplicate_table", `relation "${seqName}" already exists`);
+  return { schema, name: seqName, qualifiedName: `${quoteIdent(schema.name)}.${quoteIdent(seqName)}`, options };
+}
+
 export function newSequence(id: number, schemaId: number, name: string, type: SqlType, ownedBy: [number, number] | null, opts: PgNode[] = []): SequenceDesc {
   const max = type.oid === Oid.int2 ? "32767" : type.oid === Oid.int4 ? "2147483647" : "9223372036854775807";
   const seq: SequenceDesc = { kind: "sequence", id, name, schemaId, version: 1, start: "1", increment: "1", min: "1", max, cycle: false, ownedBy };
@@ -274,9 +297,9 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
             fks.push(pendingFk(c, [colname]));
             break;
           case "CONSTR_IDENTITY": {
-            const seqName = `${name}_${colname}_seq`;
-            sequences.push(newSequence(await target.allocateId(), schema.id, seqName, type, [id, col.id], (c["options"] as PgNode[] | undefined) ?? []));
-            col.defaultExpr = nextvalAst(ownSequenceName(target, seqName));
+            const own = identitySequence(env, target, `${name}_${colname}_seq`, (c["options"] as PgNode[] | undefined) ?? []);
+            sequences.push(newSequence(await target.allocateId(), own.schema.id, own.name, type, [id, col.id], own.options));
+            col.defaultExpr = nextvalAst(own.qualifiedName);
             col.nullable = false;
             col.identity = c["generated_when"] === "a" ? "a" : "d";
             break;
