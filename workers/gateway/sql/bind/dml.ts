@@ -4,7 +4,7 @@ import { PgError } from "../../../../common/errors.ts";
 import type { ColumnDesc, TableDesc } from "../../catalog/descriptors.ts";
 import { visibleColumns } from "../../catalog/descriptors.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { type SqlType, typeFromOid } from "../types/type.ts";
+import { type SqlType, typeOfStored } from "../types/type.ts";
 import type { Datum } from "../types/datum.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { Expr, OutputColumn, Rel } from "./bound.ts";
@@ -56,7 +56,7 @@ export interface BoundDelete {
 }
 
 export function tableColumnTypes(t: TableDesc): SqlType[] {
-  return t.columns.map((c) => typeFromOid(c.type.oid, c.type.typmod));
+  return t.columns.map((c) => typeOfStored(c.type));
 }
 
 function resolveTable(b: Binder, rv: PgNode): TableDesc {
@@ -73,7 +73,7 @@ export function tableScope(t: TableDesc, alias: string, offset: number, parent: 
   return t.columns.map((c, i) => ({
     table: alias,
     name: c.name,
-    type: typeFromOid(c.type.oid, c.type.typmod),
+    type: typeOfStored(c.type),
     index: offset + i,
     hidden: c.hidden,
     tableId: t.id,
@@ -86,7 +86,7 @@ function scanRel(t: TableDesc, alias: string): Rel {
     kind: "scan",
     table: t,
     alias,
-    cols: t.columns.map((c) => ({ name: c.name, type: typeFromOid(c.type.oid, c.type.typmod), tableId: t.id, columnId: c.id })),
+    cols: t.columns.map((c) => ({ name: c.name, type: typeOfStored(c.type), tableId: t.id, columnId: c.id })),
   };
 }
 

@@ -7,7 +7,7 @@ import { type Catalog, PG_TEMP_ALIAS } from "../../catalog/catalog.ts";
 import { type ColumnDesc, type ForeignKeyDesc, type FkAction, type IndexDesc, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, TEMP_SCHEMA_ID } from "../../catalog/descriptors.ts";
 import { bindTypeName } from "../bind/expr.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { Oid, type SqlType, Types } from "../types/type.ts";
+import { Oid, storedTypeOf, type SqlType, Types } from "../types/type.ts";
 
 export interface DdlEnv {
   catalog: Catalog;
@@ -69,7 +69,7 @@ function onCommitOf(oncommit: string | undefined, temp: boolean): TableDesc["onC
 }
 
 export interface DdlChange {
-  changed: Array<TableDesc | SequenceDesc | import("../../catalog/descriptors.ts").ViewDesc | import("../../catalog/descriptors.ts").SchemaDesc>;
+  changed: Array<TableDesc | SequenceDesc | import("../../catalog/descriptors.ts").ViewDesc | import("../../catalog/descriptors.ts").SchemaDesc | import("../../catalog/descriptors.ts").TypeDesc>;
   removed: number[];
   tag: string;
   /** Work to do after descriptors are written (index backfill, data removal). */
@@ -262,9 +262,9 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
       const tn = body["typeName"] as PgNode;
       const tnames = stringList(tn["names"] as PgNode[]);
       const serialKind = tnames.length === 1 ? ({ serial: Types.int4, serial4: Types.int4, bigserial: Types.int8, serial8: Types.int8, smallserial: Types.int2, serial2: Types.int2 } as Record<string, SqlType>)[tnames[0]!] : undefined;
-      const type = serialKind ?? bindTypeName(tn);
-      const col: ColumnDesc = { id: nextColumnId++, name: colname, type: { oid: type.oid, typmod: type.typmod }, nullable: true, defaultExpr: null, hidden: false, identity: "" };
-      if (type.elem !== undefined) col.type = { oid: type.oid, typmod: type.typmod };
+      const type = serialKind ?? bindTypeName(tn, env);
+      const col: ColumnDesc = { id: nextColumnId++, name: colname, type: storedTypeOf(type), nullable: true, defaultExpr: null, hidden: false, identity: "" };
+      
       if (serialKind !== undefined) {
         const seqName = `${name}_${colname}_seq`;
         sequences.push(newSequence(await target.allocateId(), schema.id, seqName, serialKind, [id, col.id]));
@@ -407,7 +407,7 @@ export async function createTableFromColumns(env: DdlEnv, rv: PgNode, cols: Arra
     if (seen.has(c.name)) throw new PgError("duplicate_column", `column "${c.name}" specified more than once`);
     seen.add(c.name);
     const t = c.type.oid === Oid.unknown ? Types.text : c.type;
-    return { id: i + 1, name: c.name, type: { oid: t.oid, typmod: t.typmod }, nullable: true, defaultExpr: null, hidden: false, identity: "" };
+    return { id: i + 1, name: c.name, type: storedTypeOf(t), nullable: true, defaultExpr: null, hidden: false, identity: "" };
   });
   const rowid: ColumnDesc = { id: columns.length + 1, name: "rowid", type: { oid: Oid.int8, typmod: -1 }, nullable: false, defaultExpr: null, hidden: true, identity: "" };
   const table: TableDesc = {

@@ -2,7 +2,7 @@
 // columns, schemata, constraints, sequences.
 import { isTemp } from "../../../catalog/descriptors.ts";
 import type { Datum } from "../../types/datum.ts";
-import { formatType, Oid, typeFromOid } from "../../types/type.ts";
+import { formatType, Oid, typeOfStored } from "../../types/type.ts";
 import { I4, T, indexName, schemaName, schemaNames, sequences, table, tables, userIndexes, visibleCols, type SystemContext, type SystemTable } from "./context.ts";
 import { defaultText } from "./relations.ts";
 
@@ -16,14 +16,14 @@ export const INFORMATION_SCHEMA: Record<string, (x: SystemContext) => SystemTabl
     const rows: Datum[][] = [];
     for (const t of tables(x.catalog)) {
       visibleCols(t).forEach((c, i) => {
-        const type = typeFromOid(c.type.oid, c.type.typmod);
+        const type = typeOfStored(c.type);
         const shown = formatType(type);
-        const dataType = type.elem !== undefined ? "ARRAY" : shown.replace(/\(.*\)/, "");
+        const dataType = type.elem !== undefined ? "ARRAY" : type.enum !== undefined ? "USER-DEFINED" : shown.replace(/\(.*\)/, "");
         const charLen = (c.type.oid === Oid.varchar || c.type.oid === Oid.bpchar) && c.type.typmod >= 4 ? c.type.typmod - 4 : null;
-        rows.push([x.database, schemaName(x, t.schemaId), t.name, c.name, i + 1, defaultText(x, t, c), c.nullable ? "YES" : "NO", dataType, charLen, type.name, c.identity !== "" ? "YES" : "NO"]);
+        rows.push([x.database, schemaName(x, t.schemaId), t.name, c.name, i + 1, defaultText(x, t, c), c.nullable ? "YES" : "NO", dataType, charLen, type.enum?.schema ?? "pg_catalog", type.name, c.identity !== "" ? "YES" : "NO"]);
       });
     }
-    return table([["table_catalog", T], ["table_schema", T], ["table_name", T], ["column_name", T], ["ordinal_position", I4], ["column_default", T], ["is_nullable", T], ["data_type", T], ["character_maximum_length", I4], ["udt_name", T], ["is_identity", T]], rows);
+    return table([["table_catalog", T], ["table_schema", T], ["table_name", T], ["column_name", T], ["ordinal_position", I4], ["column_default", T], ["is_nullable", T], ["data_type", T], ["character_maximum_length", I4], ["udt_schema", T], ["udt_name", T], ["is_identity", T]], rows);
   },
   schemata: (x) => table([["catalog_name", T], ["schema_name", T], ["schema_owner", T]], schemaNames(x).map((n) => [x.database, n, x.user])),
   table_constraints: (x) => {
