@@ -91,10 +91,11 @@ function ownSequenceName(target: CreationTarget, seqName: string): string {
 
 /**
  * The sequence of an identity column: named `table_column_seq` in the table's schema, unless its
- * options say `SEQUENCE NAME [schema.]name` (drizzle-kit writes that for every identity column),
- * which Postgres honours the same way: the name as given, in the schema given or the table's.
+ * options say `SEQUENCE NAME [schema.]name` (drizzle-kit writes that for every identity column).
+ * The sequence stays in the table's schema: Postgres 15 looks the owning table up in the schema
+ * the name gives, so naming another schema fails there with 42P01 "relation "s.t" does not exist".
  */
-function identitySequence(env: DdlEnv, target: CreationTarget, defaultName: string, opts: PgNode[]): { schema: SchemaDesc; name: string; qualifiedName: string; options: PgNode[] } {
+function identitySequence(env: DdlEnv, target: CreationTarget, tableName: string, defaultName: string, opts: PgNode[]): { schema: SchemaDesc; name: string; qualifiedName: string; options: PgNode[] } {
   const named = opts.find((o) => (o["DefElem"] as PgNode)["defname"] === "sequence_name");
   const options = opts.filter((o) => o !== named);
   if (named === undefined) return { schema: target.schema, name: defaultName, qualifiedName: ownSequenceName(target, defaultName), options };
@@ -102,14 +103,12 @@ function identitySequence(env: DdlEnv, target: CreationTarget, defaultName: stri
   const seqName = parts[parts.length - 1]!;
   if (parts.length === 1) return { schema: target.schema, name: seqName, qualifiedName: ownSequenceName(target, seqName), options };
   const schemaName = parts[parts.length - 2]!;
-  if (target.temp) {
-    if (schemaName !== PG_TEMP_ALIAS && schemaName !== target.schema.name) throw new PgError("invalid_table_definition", "cannot create temporary relation in non-temporary schema");
-    return { schema: target.schema, name: seqName, qualifiedName: ownSequenceName(target, seqName), options };
+  const sameSchema = schemaName === target.schema.name || (target.temp && schemaName === PG_TEMP_ALIAS);
+  if (!sameSchema) {
+    if (env.catalog.schema(schemaName) === undefined) throw new PgError("invalid_schema_name", `schema "${schemaName}" does not exist`);
+    throw new PgError("undefined_table", `relation "${schemaName}.${tableName}" does not exist`);
   }
-  const schema = env.catalog.schema(schemaName);
-  if (schema === undefined) throw new PgError("invalid_schema_name", `schema "${schemaName}" does not exist`);
-  if (env.catalog.relationIn(schema.id, seqName) !== undefined) throw new PgError("duplicate_table", `relation "${seqName}" already exists`);
-  return { schema, name: seqName, qualifiedName: `${quoteIdent(schema.name)}.${quoteIdent(seqName)}`, options };
+  return { schema: target.schema, name: seqName, qualifiedName: ownSequenceName(target, seqName), options };
 }
 
 export function newSequence(id: number, schemaId: number, name: string, type: SqlType, ownedBy: [number, number] | null, opts: PgNode[] = []): SequenceDesc {
@@ -297,7 +296,7 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
             fks.push(pendingFk(c, [colname]));
             break;
           case "CONSTR_IDENTITY": {
-            const own = identitySequence(env, target, `${name}_${colname}_seq`, (c["options"] as PgNode[] | undefined) ?? []);
+            const own = identitySequence(env, target, name, `${name}_${colname}_seq`, (c["options"] as PgNode[] | undefined) ?? []);
             sequences.push(newSequence(await target.allocateId(), own.schema.id, own.name, type, [id, col.id], own.options));
             col.defaultExpr = nextvalAst(own.qualifiedName);
             col.nullable = false;
