@@ -27,6 +27,13 @@ const UTF8_ENCODING = 6;
 
 const sizes: RelationSizes = emptyRelationSizes;
 
+/** Whether `oid` is a user-defined type found by its bare name on the search path. */
+function userTypeVisible(b: Binder, oid: number): boolean {
+  const id = descIdOfOid(oid);
+  const d = id === null ? undefined : b.catalog.get(id);
+  return d?.kind === "type" && b.catalog.resolveType([d.name], b.searchPath)?.id === d.id;
+}
+
 /** format_type of a user-defined type: its name, schema-qualified unless its schema is on the search path. */
 function userTypeName(b: Binder, oid: number): string {
   const id = descIdOfOid(oid);
@@ -92,7 +99,13 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => tableIsVisible(b, Number(oid)));
     case "pg_type_is_visible":
       // Every type lives in pg_catalog, which is always searched.
-      return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => isKnownTypeOid(Number(oid)));
+      return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => isKnownTypeOid(Number(oid)) || userTypeVisible(b, Number(oid)));
+    case "pg_typeof": {
+      // The argument's type as resolved here (the argument itself is still evaluated, for its effects).
+      if (args.length !== 1) return null;
+      const oid = args[0]!.type.oid;
+      return callExpr(name, Types.regtype, args, () => oid, false);
+    }
     case "pg_function_is_visible":
     case "pg_operator_is_visible":
     case "pg_collation_is_visible":

@@ -10,7 +10,7 @@ import { type Binder, pos } from "./binder.ts";
 import type { Expr, OutputColumn, Rel } from "./bound.ts";
 import { bindExpr, coerce, coerceBool, ctxFor } from "./expr.ts";
 import { Scope, type ScopeColumn } from "./scope.ts";
-import { bindQuery, castRel } from "./select.ts";
+import { bindQuery, castRel, targetName } from "./select.ts";
 
 export interface Returning {
   exprs: Expr[];
@@ -106,8 +106,7 @@ function bindReturning(b: Binder, list: PgNode[] | undefined, scope: Scope): Ret
       continue;
     }
     const e = bindExpr(b, val, ctxFor(scope, "RETURNING"));
-    const fields = vk === "ColumnRef" ? (vb["fields"] as PgNode[]) : null;
-    const name = (rt["name"] as string | undefined) ?? (fields ? ((fields[fields.length - 1]!["String"] as PgNode)["sval"] as string) : vk === "FuncCall" ? stringList(vb["funcname"] as PgNode[]).pop()! : "?column?");
+    const name = (rt["name"] as string | undefined) ?? targetName(val, e);
     exprs.push(e);
     cols.push({ name, type: e.type, tableId: 0, columnId: 0 });
   }

@@ -525,7 +525,8 @@ interface Target {
   columnId: number;
 }
 
-function targetName(node: PgNode, e: Expr): string {
+/** The output name Postgres gives an unnamed target (FigureColname); RETURNING lists use it too. */
+export function targetName(node: PgNode, e: Expr): string {
   const [k, body] = nodeKind(node);
   switch (k) {
     case "ColumnRef": {
