@@ -8,6 +8,7 @@ import {
   type RelationDesc,
   type SchemaDesc,
   type TableDesc,
+  type TypeDesc,
   INFORMATION_SCHEMA_ID,
   isTemp,
   PG_CATALOG_SCHEMA_ID,
@@ -32,6 +33,8 @@ export class Catalog {
   private readonly relByName = new Map<string, RelationDesc>();
   private readonly schemaByName = new Map<string, SchemaDesc>();
   private readonly indexByName = new Map<string, { table: TableDesc; index: IndexDesc }>();
+  /** User-defined types by "schemaId.name" (pg_type names are apart from pg_class names). */
+  private readonly typeByName = new Map<string, TypeDesc>();
 
   constructor(version: number, descs: Iterable<Descriptor>) {
     this.version = version;
@@ -44,6 +47,8 @@ export class Catalog {
     if (d.kind === "schema") {
       this.schemaByName.set(d.name, d);
       if (d.id === TEMP_SCHEMA_ID) this.tempSchema = d;
+    } else if (d.kind === "type") {
+      this.typeByName.set(`${d.schemaId}.${d.name}`, d);
     } else {
       this.relByName.set(`${d.schemaId}.${d.name}`, d);
       if (d.kind === "table") {
@@ -87,6 +92,32 @@ export class Catalog {
 
   relationIn(schemaId: number, name: string): RelationDesc | undefined {
     return this.relByName.get(`${schemaId}.${name}`);
+  }
+
+  typeIn(schemaId: number, name: string): TypeDesc | undefined {
+    return this.typeByName.get(`${schemaId}.${name}`);
+  }
+
+  /** Every user-defined type. */
+  types(): TypeDesc[] {
+    return [...this.typeByName.values()];
+  }
+
+  /**
+   * Resolves [schema.]name to a user-defined type; undefined when there is none. Unqualified
+   * names are searched as Postgres searches types: pg_catalog's built-in types come first (the
+   * caller tries those before asking here), then the search_path's schemas.
+   */
+  resolveType(names: readonly string[], searchPath: readonly string[]): TypeDesc | undefined {
+    if (names.length >= 2) {
+      const s = this.schema(names[names.length - 2]!);
+      return s === undefined ? undefined : this.typeIn(s.id, names[names.length - 1]!);
+    }
+    for (const s of this.searchSchemas(searchPath)) {
+      const t = this.typeIn(s.id, names[0]!);
+      if (t !== undefined) return t;
+    }
+    return undefined;
   }
 
   indexIn(schemaId: number, name: string): { table: TableDesc; index: IndexDesc } | undefined {

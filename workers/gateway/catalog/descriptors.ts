@@ -9,6 +9,20 @@ import { TEMP_TABLE_ID_END, TEMP_TABLE_ID_MIN } from "../keys/doc.ts";
 export interface StoredType {
   oid: number;
   typmod: number;
+  /**
+   * For a column of an enum type: a copy of the type's name, schema and labels, so that the row
+   * codec, index keys and comparisons need no catalog lookup. The TypeDesc is the source of truth;
+   * every DDL that changes it (ALTER TYPE … ADD VALUE) rewrites this copy in every column of that
+   * type in the same transaction, which also gives those tables a new descriptor version.
+   */
+  enum?: StoredEnum;
+}
+
+export interface StoredEnum {
+  name: string;
+  schema: string;
+  labels: string[];
+  sortOrders: number[];
 }
 
 export interface ColumnDesc {
@@ -124,8 +138,22 @@ export interface SequenceDesc extends DescBase {
   dataId?: number;
 }
 
-export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc;
+/**
+ * A user-defined type: CREATE TYPE … AS ENUM. Its OID (pg_type.oid, what RowDescription reports)
+ * is relationOid(id), unique because descriptor ids are; pg_enum rows get enumLabelOid(id, i).
+ */
+export interface TypeDesc extends DescBase {
+  kind: "type";
+  schemaId: number;
+  /** Labels in declaration order (pg_enum.enumlabel) and their pg_enum.enumsortorder. */
+  labels: string[];
+  sortOrders: number[];
+}
+
+export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc | TypeDesc;
 export type RelationDesc = TableDesc | ViewDesc | SequenceDesc;
+/** Everything that lives in a schema and is not a relation. */
+export type SchemaMemberDesc = RelationDesc | TypeDesc;
 
 /** Ids below this are fixed; user descriptors are allocated from here. */
 export const FIRST_USER_DESC_ID = 100;

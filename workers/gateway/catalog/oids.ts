@@ -30,6 +30,15 @@ export function indexOfOid(oid: number): [number, number] | null {
   return [Math.floor(rest / INDEXES_PER_TABLE), rest % INDEXES_PER_TABLE];
 }
 
+/** pg_enum.oid blocks: one per enum type, sqlLimits.enumLabelsMax wide, above the index OIDs. */
+const ENUM_LABEL_OID_BASE = 3_000_000_000;
+const ENUM_LABELS_PER_TYPE = 1000;
+
+/** pg_enum.oid of label number `i` (declaration order) of the enum type with descriptor id `typeId`. */
+export function enumLabelOid(typeId: number, i: number): number {
+  return ENUM_LABEL_OID_BASE + typeId * ENUM_LABELS_PER_TYPE + i;
+}
+
 /** Schemas: builtin ones keep Postgres's OIDs (pg_catalog 11, public 2200, information_schema ~13000). */
 export function namespaceOid(schemaId: number): number {
   if (schemaId === 11) return 11;

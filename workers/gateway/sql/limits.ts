@@ -72,6 +72,12 @@ export const sqlLimits = {
    */
   yieldSliceMs: 10,
   /**
+   * Labels of one enum type. pg_enum rows get OIDs enumLabelOid(typeId, i) from a block of this
+   * many per type (catalog/oids.ts), and each column of the type carries a copy of the labels in
+   * its table descriptor; 1,000 is far beyond real enums (Postgres allows more, but nobody needs it).
+   */
+  enumLabelsMax: 1000,
+  /**
    * Work units (≈ one row through one operator) before the first return, until the statement's
    * own slices have calibrated the rate: 1,000 units take 0.05–10 ms on the rows measured (a
    * numeric generate_series row costs ~10 µs), and the cadence may grow 4× a slice from there.

@@ -8,6 +8,7 @@ import type { Catalog } from "../catalog/catalog.ts";
 import { dataIdOf, type SequenceDesc } from "../catalog/descriptors.ts";
 import { decodeI64, encodeI64, type Keyspace } from "../catalog/keyspace.ts";
 import { KvRequestError, kvErrorToPgError, type KvClient } from "../kv/kv-client.ts";
+import { parseQualifiedName } from "./bind/reg-catalog.ts";
 
 /**
  * Most values one refill reserves for a session (a bulk INSERT into a serial column): one KV
@@ -33,9 +34,11 @@ export class Sequences {
   }
 
   resolve(catalog: Catalog, name: string, searchPath: readonly string[]): SequenceDesc {
-    const parts = name.split(".").map((p) => p.replace(/^"(.*)"$/, "$1"));
-    const d = catalog.resolveRelation(parts.map((p) => (/^".*"$/.test(p) ? p : p.toLowerCase())), searchPath);
-    if (d === undefined) throw new PgError("undefined_table", `relation "${name}" does not exist`);
+    // As regclass input: quoted identifiers keep their case (a serial column of a mixed-case
+    // table, 'public."User_id_seq"'), unquoted ones fold to lower case.
+    const names = parseQualifiedName(name);
+    const d = catalog.resolveRelation(names, searchPath);
+    if (d === undefined) throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`);
     if (d.kind !== "sequence") throw new PgError("wrong_object_type", `"${d.name}" is not a sequence`);
     return d;
   }

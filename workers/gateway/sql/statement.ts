@@ -25,6 +25,7 @@ import type { RowCodec } from "./exec/row-codec.ts";
 import { createTableFromColumns, type DdlChange, type DdlEnv } from "./exec/ddl-create-table.ts";
 import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
 import { commentOn } from "./exec/ddl-comment.ts";
+import { alterEnum, createEnum, dropTypes } from "./exec/ddl-type.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
 import { MemoryAccount } from "./exec/memory.ts";
@@ -39,7 +40,7 @@ import type { SessionBackend } from "./session-backend.ts";
 import type { Sequences } from "./sequences.ts";
 import type { Settings } from "./settings.ts";
 import type { Datum, Interval } from "./types/datum.ts";
-import { formatType, isKnownTypeOid, isRegType, Oid, type SqlType, typeFromOid, typlen, Types } from "./types/type.ts";
+import { formatType, isKnownTypeOid, isRegType, Oid, type SqlType, typeFromOid, typeOfStored, typlen, Types } from "./types/type.ts";
 import { regCatalog } from "./bind/reg-catalog.ts";
 import { formatReg, type RegCatalog } from "./types/reg-text.ts";
 import { refuseCopyOutsideWire } from "./bind/copy-statement.ts";
@@ -331,6 +332,8 @@ export class StatementRunner {
       case "TruncateStmt":
       case "RenameStmt":
       case "CommentStmt":
+      case "CreateEnumStmt":
+      case "AlterEnumStmt":
         return this.ddl(kind, stmt);
       case "VacuumStmt":
         return { command: stmt["is_vacuumcmd"] === false ? "ANALYZE" : "VACUUM", rowCount: null, fields: [], rows: [] };
@@ -453,7 +456,7 @@ export class StatementRunner {
         const b = this.newBinder();
         const e = coerceBool(b, bindExpr(b, check, ctxFor(scope, "check constraints")), "CHECK");
         const c = compile(e, this.ctx);
-        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeFromOid(col.type.oid, col.type.typmod), tableId: t.id, columnId: col.id })) };
+        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
         for await (const b of plan(scan).run(this.ctx)) {
           for (const r of b) {
             if ((await evalRow(c, r, this.ctx)) === false) throw new PgError("check_violation", `check constraint "${name}" of relation "${t.name}" is violated by some row`);
@@ -467,7 +470,7 @@ export class StatementRunner {
       },
       validateFk: async (t, fkName) => {
         const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
-        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeFromOid(col.type.oid, col.type.typmod), tableId: t.id, columnId: col.id })) };
+        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
         void fkName;
         for await (const b of plan(scan).run(this.ctx)) for (const r of b) await w.checkForeignKeys(r);
       },
@@ -539,7 +542,11 @@ export class StatementRunner {
           return c;
         }
         case "DropStmt":
-          return dropObjects(env, stmt);
+          return stmt["removeType"] === "OBJECT_TYPE" ? dropTypes(env, stmt) : dropObjects(env, stmt);
+        case "CreateEnumStmt":
+          return createEnum(env, stmt);
+        case "AlterEnumStmt":
+          return alterEnum(env, stmt);
         case "AlterTableStmt":
           return alterTable(env, stmt);
         case "ViewStmt":

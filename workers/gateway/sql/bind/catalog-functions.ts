@@ -27,10 +27,26 @@ const UTF8_ENCODING = 6;
 
 const sizes: RelationSizes = emptyRelationSizes;
 
-function relationOf(b: Binder, oid: Datum): Exclude<Descriptor, { kind: "schema" }> | undefined {
+/** Whether `oid` is a user-defined type found by its bare name on the search path. */
+function userTypeVisible(b: Binder, oid: number): boolean {
+  const id = descIdOfOid(oid);
+  const d = id === null ? undefined : b.catalog.get(id);
+  return d?.kind === "type" && b.catalog.resolveType([d.name], b.searchPath)?.id === d.id;
+}
+
+/** format_type of a user-defined type: its name, schema-qualified unless its schema is on the search path. */
+function userTypeName(b: Binder, oid: number): string {
+  const id = descIdOfOid(oid);
+  const d = id === null ? undefined : b.catalog.get(id);
+  if (d?.kind !== "type") return "???";
+  const visible = b.catalog.resolveType([d.name], b.searchPath)?.id === d.id;
+  return visible ? quoteIdent(d.name) : `${quoteIdent(b.catalog.get(d.schemaId)?.name ?? "public")}.${quoteIdent(d.name)}`;
+}
+
+function relationOf(b: Binder, oid: Datum): Exclude<Descriptor, { kind: "schema" | "type" }> | undefined {
   const id = descIdOfOid(Number(oid));
   const d = id === null ? undefined : b.catalog.get(id);
-  return d === undefined || d.kind === "schema" ? undefined : d;
+  return d === undefined || d.kind === "schema" || d.kind === "type" ? undefined : d;
 }
 
 /** The first relation (or index) an unqualified name finds on the search path is the visible one. */
@@ -83,7 +99,13 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => tableIsVisible(b, Number(oid)));
     case "pg_type_is_visible":
       // Every type lives in pg_catalog, which is always searched.
-      return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => isKnownTypeOid(Number(oid)));
+      return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => isKnownTypeOid(Number(oid)) || userTypeVisible(b, Number(oid)));
+    case "pg_typeof": {
+      // The argument's type as resolved here (the argument itself is still evaluated, for its effects).
+      if (args.length !== 1) return null;
+      const oid = args[0]!.type.oid;
+      return callExpr(name, Types.regtype, args, () => oid, false);
+    }
     case "pg_function_is_visible":
     case "pg_operator_is_visible":
     case "pg_collation_is_visible":
@@ -95,7 +117,7 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       return callExpr(name, Types.oid, [], () => (b.catalog.tempSchema === undefined ? 0 : namespaceOid(b.catalog.tempSchema.id)), false);
     case "format_type":
       return callExpr(name, Types.text, [oidArg(0), coerce(b, args[1] ?? { kind: "const", type: Types.int4, value: null }, Types.int4)], ([oid, mod]) =>
-        oid === null ? null : isKnownTypeOid(Number(oid)) ? formatType(typeFromOid(Number(oid), mod === null ? -1 : (mod as number))) : "???", false);
+        oid === null ? null : isKnownTypeOid(Number(oid)) ? formatType(typeFromOid(Number(oid), mod === null ? -1 : (mod as number))) : userTypeName(b, Number(oid)), false);
     case "pg_get_userbyid":
       return callExpr(name, Types.name, [oidArg(0)], ([oid]) => roleName(b, Number(oid)));
     case "pg_encoding_to_char":

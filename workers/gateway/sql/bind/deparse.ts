@@ -293,7 +293,7 @@ function expr(env: DeparseEnv, n: PgNode, target: SqlType | null, showImplicit: 
       return { text: `${a.form === "simple" ? a.text : `(${a.text})`} ${test}`, form: "test" };
     }
     case "TypeCast": {
-      const t = bindTypeName(node["typeName"] as PgNode);
+      const t = bindTypeName(node["typeName"] as PgNode, env.binder);
       const arg = node["arg"] as PgNode;
       const [ak, ab] = nodeKind(arg);
       if (ak === "A_Const" && literalText(ab).type.oid === Oid.unknown) {

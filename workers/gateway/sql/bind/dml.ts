@@ -4,13 +4,13 @@ import { PgError } from "../../../../common/errors.ts";
 import type { ColumnDesc, TableDesc } from "../../catalog/descriptors.ts";
 import { visibleColumns } from "../../catalog/descriptors.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { type SqlType, typeFromOid } from "../types/type.ts";
+import { type SqlType, typeOfStored } from "../types/type.ts";
 import type { Datum } from "../types/datum.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { Expr, OutputColumn, Rel } from "./bound.ts";
 import { bindExpr, coerce, coerceBool, ctxFor } from "./expr.ts";
 import { Scope, type ScopeColumn } from "./scope.ts";
-import { bindQuery, castRel } from "./select.ts";
+import { bindQuery, castRel, targetName } from "./select.ts";
 
 export interface Returning {
   exprs: Expr[];
@@ -56,7 +56,7 @@ export interface BoundDelete {
 }
 
 export function tableColumnTypes(t: TableDesc): SqlType[] {
-  return t.columns.map((c) => typeFromOid(c.type.oid, c.type.typmod));
+  return t.columns.map((c) => typeOfStored(c.type));
 }
 
 function resolveTable(b: Binder, rv: PgNode): TableDesc {
@@ -73,7 +73,7 @@ export function tableScope(t: TableDesc, alias: string, offset: number, parent: 
   return t.columns.map((c, i) => ({
     table: alias,
     name: c.name,
-    type: typeFromOid(c.type.oid, c.type.typmod),
+    type: typeOfStored(c.type),
     index: offset + i,
     hidden: c.hidden,
     tableId: t.id,
@@ -86,7 +86,7 @@ function scanRel(t: TableDesc, alias: string): Rel {
     kind: "scan",
     table: t,
     alias,
-    cols: t.columns.map((c) => ({ name: c.name, type: typeFromOid(c.type.oid, c.type.typmod), tableId: t.id, columnId: c.id })),
+    cols: t.columns.map((c) => ({ name: c.name, type: typeOfStored(c.type), tableId: t.id, columnId: c.id })),
   };
 }
 
@@ -106,8 +106,7 @@ function bindReturning(b: Binder, list: PgNode[] | undefined, scope: Scope): Ret
       continue;
     }
     const e = bindExpr(b, val, ctxFor(scope, "RETURNING"));
-    const fields = vk === "ColumnRef" ? (vb["fields"] as PgNode[]) : null;
-    const name = (rt["name"] as string | undefined) ?? (fields ? ((fields[fields.length - 1]!["String"] as PgNode)["sval"] as string) : vk === "FuncCall" ? stringList(vb["funcname"] as PgNode[]).pop()! : "?column?");
+    const name = (rt["name"] as string | undefined) ?? targetName(val, e);
     exprs.push(e);
     cols.push({ name, type: e.type, tableId: 0, columnId: 0 });
   }
@@ -171,6 +170,7 @@ export function bindInsert(b: Binder, stmt: PgNode): BoundInsert {
     if (source.cols.length > targets.length) throw new PgError("syntax_error", "INSERT has more expressions than target columns");
   }
   const usedTargets = targets.slice(0, sel === undefined ? 0 : source.cols.length);
+  source = checkIdentityTargets(table, usedTargets, source, stmt["override"] as string | undefined);
   const scope = new Scope(tableScope(table, alias, 0, null), null);
   let onConflict: OnConflict | null = null;
   const oc = stmt["onConflictClause"] as PgNode | undefined;
@@ -199,6 +199,36 @@ export function bindInsert(b: Binder, stmt: PgNode): BoundInsert {
   };
 }
 
+function isDefaultMarker(e: Expr | undefined): boolean {
+  return e !== undefined && e.kind === "const" && e.value === DEFAULT_SENTINEL;
+}
+
+/**
+ * Identity columns in an INSERT's target list, as Postgres checks them: a value for a GENERATED
+ * ALWAYS column is refused (428C9) unless it is DEFAULT in every row or OVERRIDING SYSTEM VALUE is
+ * given; OVERRIDING USER VALUE replaces the values given for any identity column by its default.
+ */
+function checkIdentityTargets(table: TableDesc, targets: readonly number[], source: Rel, override: string | undefined): Rel {
+  if (override === "OVERRIDING_SYSTEM_VALUE") return source;
+  let rows = source.kind === "values" ? source.rows : null;
+  targets.forEach((p, i) => {
+    const c = table.columns[p]!;
+    if (c.identity === "") return;
+    if (override === "OVERRIDING_USER_VALUE") {
+      if (rows === null) throw new PgError("feature_not_supported", "OVERRIDING USER VALUE is supported with VALUES only");
+      rows = rows.map((r) => r.map((e, j) => (j === i ? { kind: "const", type: e.type, value: DEFAULT_SENTINEL } : e)));
+      return;
+    }
+    if (c.identity === "a" && !(rows !== null && rows.every((r) => isDefaultMarker(r[i])))) {
+      throw new PgError("generated_always", `cannot insert a non-DEFAULT value into column "${c.name}"`, {
+        detail: `Column "${c.name}" is an identity column defined as GENERATED ALWAYS.`,
+        hint: "Use OVERRIDING SYSTEM VALUE to override.",
+      });
+    }
+  });
+  return rows !== null && source.kind === "values" && rows !== source.rows ? { ...source, rows } : source;
+}
+
 /** Marks a VALUES cell (or SET target) written as DEFAULT; never a real datum. */
 export const DEFAULT_SENTINEL = Object.freeze({ warrenDefault: true }) as unknown as Datum;
 
@@ -220,7 +250,13 @@ function bindSetList(b: Binder, table: TableDesc, list: PgNode[], scope: Scope, 
     }
     let e: Expr;
     if (val["SetToDefault"] !== undefined) e = { kind: "const", type: types[p]!, value: DEFAULT_SENTINEL };
-    else e = bindExpr(b, val, ctxFor(scope, "UPDATE"));
+    else {
+      const c = table.columns[p]!;
+      if (c.identity === "a") {
+        throw new PgError("generated_always", `column "${c.name}" can only be updated to DEFAULT`, { detail: `Column "${c.name}" is an identity column defined as GENERATED ALWAYS.` });
+      }
+      e = bindExpr(b, val, ctxFor(scope, "UPDATE"));
+    }
     sets.push({ pos: p, expr: coerce(b, e, types[p]!) });
   }
   return sets;

@@ -11,7 +11,9 @@ import { regexMatch } from "../functions/regexp.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Numeric } from "../types/numeric.ts";
 import { relationOid } from "../../catalog/oids.ts";
-import { arrayOf, formatType, Oid, type SqlType, Types, typeCategory, typeFromName } from "../types/type.ts";
+import { arrayOf, enumType, formatType, Oid, type SqlType, Types, typeCategory, typeFromName } from "../types/type.ts";
+import type { Catalog } from "../../catalog/catalog.ts";
+import type { TypeDesc } from "../../catalog/descriptors.ts";
 import type { Datum } from "../types/datum.ts";
 import { aggregateType, isAggregate } from "../functions/aggregates.ts";
 import { WINDOW_ONLY, windowType } from "./window-functions.ts";
@@ -117,7 +119,37 @@ function bindConst(c: PgNode): Expr {
   return constExpr(Types.unknown, null);
 }
 
-export function bindTypeName(tn: PgNode): SqlType {
+/** Where user-defined type names (CREATE TYPE) are looked up: the catalog and search_path. */
+export interface TypeNameScope {
+  readonly catalog: Catalog;
+  readonly searchPath: readonly string[];
+}
+
+/** The SqlType of a user-defined type descriptor (today: enums). */
+export function userType(catalog: Catalog, d: TypeDesc): SqlType {
+  const schema = catalog.get(d.schemaId)?.name ?? "public";
+  return enumType(relationOid(d.id), d.name, { schema, labels: d.labels, sortOrders: d.sortOrders });
+}
+
+/**
+ * A type name: a built-in type (pg_catalog is searched first, as in Postgres), else a
+ * user-defined type of `scope`'s catalog found through its search_path or the name's schema.
+ */
+export function bindTypeName(tn: PgNode, scope?: TypeNameScope): SqlType {
+  try {
+    return bindBuiltinTypeName(tn);
+  } catch (err) {
+    if (scope === undefined || !(err instanceof PgError) || err.condition !== "undefined_object") throw err;
+    const names = stringList(tn["names"] as PgNode[]);
+    const d = scope.catalog.resolveType(names, scope.searchPath);
+    if (d === undefined) throw new PgError("undefined_object", `type "${names.join(".")}" does not exist`, pos(tn["location"]));
+    if (((tn["typmods"] as PgNode[] | undefined) ?? []).length > 0) throw new PgError("syntax_error", `type modifier is not allowed for type "${d.name}"`, pos(tn["location"]));
+    if (((tn["arrayBounds"] as PgNode[] | undefined) ?? []).length > 0) throw new PgError("feature_not_supported", `arrays of enum type ${d.name} are not supported`, pos(tn["location"]));
+    return userType(scope.catalog, d);
+  }
+}
+
+function bindBuiltinTypeName(tn: PgNode): SqlType {
   const names = stringList(tn["names"] as PgNode[]);
   const mods: number[] = [];
   for (const m of (tn["typmods"] as PgNode[] | undefined) ?? []) {
@@ -685,7 +717,7 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
     }
     case "TypeCast": {
       const arg = bindExpr(b, node["arg"] as PgNode, ctx);
-      const t = bindTypeName(node["typeName"] as PgNode);
+      const t = bindTypeName(node["typeName"] as PgNode, b);
       try {
         return coerce(b, arg, t, true);
       } catch (err) {

@@ -65,6 +65,12 @@ export function regCatalog(catalogOf: () => Catalog, user: string, searchPath: r
           if (name === "pg_database_owner") return PG_DATABASE_OWNER_OID;
           throw new PgError("undefined_object", `role "${name}" does not exist`);
         }
+        case Oid.regtype: {
+          // Built-in type names were tried first (types/reg-text.ts); here only user-defined types.
+          const d = catalog.resolveType(parseQualifiedName(text), searchPath);
+          if (d === undefined) throw regUndefined(typeOid, text);
+          return relationOid(d.id);
+        }
         default:
           throw regUndefined(typeOid, text.replace(/\(.*$/, ""));
       }
@@ -75,7 +81,7 @@ export function regCatalog(catalogOf: () => Catalog, user: string, searchPath: r
         case Oid.regclass: {
           const id = descIdOfOid(oid);
           const rel = id === null ? undefined : catalog.get(id);
-          if (rel !== undefined && rel.kind !== "schema") return qualifiedUnlessVisible(rel.schemaId, rel.name);
+          if (rel !== undefined && rel.kind !== "schema" && rel.kind !== "type") return qualifiedUnlessVisible(rel.schemaId, rel.name);
           const ix = indexOfOid(oid);
           const t = ix === null ? undefined : catalog.get(ix[0]);
           if (t?.kind === "table") {
@@ -89,6 +95,12 @@ export function regCatalog(catalogOf: () => Catalog, user: string, searchPath: r
         case Oid.regnamespace: {
           for (const name of schemaNames({ catalog })) if (namespaceOid(catalog.schema(name)!.id) === oid) return quoteIdent(name);
           return null;
+        }
+        case Oid.regtype: {
+          const id = descIdOfOid(oid);
+          const d = id === null ? undefined : catalog.get(id);
+          if (d?.kind !== "type") return null;
+          return catalog.resolveType([d.name], searchPath)?.id === d.id ? quoteIdent(d.name) : `${quoteIdent(catalog.get(d.schemaId)?.name ?? "public")}.${quoteIdent(d.name)}`;
         }
         case Oid.regrole:
           return oid === BOOTSTRAP_SUPERUSER_OID || oid === PG_DATABASE_OWNER_OID ? quoteIdent(roleName({ user }, oid)) : null;

@@ -6,7 +6,7 @@ import { visibleColumns } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
 import { commonType } from "../types/cast-rules.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { arrayOf, Oid, type SqlType, Types, typeFromOid } from "../types/type.ts";
+import { arrayOf, Oid, type SqlType, Types, typeOfStored } from "../types/type.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, CteDef, Expr, JoinType, OutputColumn, Rel, SortKey, WindowCall } from "./bound.ts";
 import { AGG_BASE, bindExpr, bindSortBy, coerce, coerceBool, ctxFor, type ExprContext, exprKey, sortKeyOf, WIN_BASE } from "./expr.ts";
@@ -357,7 +357,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
           kind: "scan",
           table: desc,
           alias: alias.name ?? relname,
-          cols: desc.columns.map((c) => outCol(c.name, typeFromOid(c.type.oid, c.type.typmod), relationOid(desc.id), visibleColumns(desc).indexOf(c) + 1)),
+          cols: desc.columns.map((c) => outCol(c.name, typeOfStored(c.type), relationOid(desc.id), visibleColumns(desc).indexOf(c) + 1)),
         };
         const visible = visibleColumns(desc);
         const cols = scopeOf(rel, alias.name ?? relname, 0).map((c, i) => {
@@ -525,7 +525,8 @@ interface Target {
   columnId: number;
 }
 
-function targetName(node: PgNode, e: Expr): string {
+/** The output name Postgres gives an unnamed target (FigureColname); RETURNING lists use it too. */
+export function targetName(node: PgNode, e: Expr): string {
   const [k, body] = nodeKind(node);
   switch (k) {
     case "ColumnRef": {

@@ -4,7 +4,7 @@
 // and view queries printed as Postgres prints them).
 import type { TableDesc, ViewDesc } from "../../catalog/descriptors.ts";
 import type { PgNode } from "../parse/ast.ts";
-import { typeFromOid, type SqlType } from "../types/type.ts";
+import { typeOfStored, type SqlType } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
 import { deparseStored, deparseViewQuery, fromScope, type DeparseEnv } from "./deparse.ts";
 import { tableScope } from "./dml.ts";
@@ -22,7 +22,7 @@ export function systemContext(b: Binder): SystemContext {
   };
   const columnsOf = (names: readonly string[]): Array<{ name: string; type: SqlType }> => {
     const rel = b.catalog.resolveRelation(names, b.searchPath);
-    if (rel?.kind === "table") return rel.columns.filter((c) => !c.hidden).map((c) => ({ name: c.name, type: typeFromOid(c.type.oid, c.type.typmod) }));
+    if (rel?.kind === "table") return rel.columns.filter((c) => !c.hidden).map((c) => ({ name: c.name, type: typeOfStored(c.type) }));
     if (rel?.kind === "view") return x.viewColumns!(rel);
     return [];
   };

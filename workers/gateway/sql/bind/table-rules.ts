@@ -3,7 +3,7 @@
 import { PG_TEMP_ALIAS } from "../../catalog/catalog.ts";
 import { isTemp, type TableDesc } from "../../catalog/descriptors.ts";
 import type { PgNode } from "../parse/ast.ts";
-import { typeFromOid } from "../types/type.ts";
+import { typeOfStored } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
 import type { Expr } from "./bound.ts";
 import { bindExpr, coerce, coerceBool, ctxFor } from "./expr.ts";
@@ -36,7 +36,7 @@ function ownSequenceQualified(b: Binder, t: TableDesc, columnId: number, expr: P
 export function bindTableRules(b: Binder, t: TableDesc): TableRules {
   const empty = new Scope([], null);
   const defaults = t.columns.map((c) =>
-    c.defaultExpr === null ? null : coerce(b, bindExpr(b, ownSequenceQualified(b, t, c.id, c.defaultExpr), ctxFor(empty, "DEFAULT expressions")), typeFromOid(c.type.oid, c.type.typmod)),
+    c.defaultExpr === null ? null : coerce(b, bindExpr(b, ownSequenceQualified(b, t, c.id, c.defaultExpr), ctxFor(empty, "DEFAULT expressions")), typeOfStored(c.type)),
   );
   const scope = new Scope(tableScope(t, t.name, 0, null), null);
   const checks = t.checks.map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr, ctxFor(scope, "check constraints")), "CHECK") }));

@@ -62,6 +62,6 @@ export function codecCache(ks: Keyspace): (t: TableDesc) => RowCodec {
  * alone do not prove it — a rolled-back schema change can reuse a version number.
  */
 function sameShape(a: TableDesc, b: TableDesc): boolean {
-  const layout = (t: TableDesc): string => JSON.stringify([t.dataId ?? t.id, t.columns.map((c) => [c.id, c.type.oid, c.type.typmod]), t.primaryIndex, t.indexes]);
+  const layout = (t: TableDesc): string => JSON.stringify([t.dataId ?? t.id, t.columns.map((c) => [c.id, c.type]), t.primaryIndex, t.indexes]);
   return layout(a) === layout(b);
 }

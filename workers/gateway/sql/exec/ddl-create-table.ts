@@ -7,7 +7,7 @@ import { type Catalog, PG_TEMP_ALIAS } from "../../catalog/catalog.ts";
 import { type ColumnDesc, type ForeignKeyDesc, type FkAction, type IndexDesc, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, TEMP_SCHEMA_ID } from "../../catalog/descriptors.ts";
 import { bindTypeName } from "../bind/expr.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { Oid, type SqlType, Types } from "../types/type.ts";
+import { Oid, storedTypeOf, type SqlType, Types } from "../types/type.ts";
 
 export interface DdlEnv {
   catalog: Catalog;
@@ -69,7 +69,7 @@ function onCommitOf(oncommit: string | undefined, temp: boolean): TableDesc["onC
 }
 
 export interface DdlChange {
-  changed: Array<TableDesc | SequenceDesc | import("../../catalog/descriptors.ts").ViewDesc | import("../../catalog/descriptors.ts").SchemaDesc>;
+  changed: Array<TableDesc | SequenceDesc | import("../../catalog/descriptors.ts").ViewDesc | import("../../catalog/descriptors.ts").SchemaDesc | import("../../catalog/descriptors.ts").TypeDesc>;
   removed: number[];
   tag: string;
   /** Work to do after descriptors are written (index backfill, data removal). */
@@ -87,6 +87,28 @@ export function nextvalAst(seqName: string): PgNode {
  */
 function ownSequenceName(target: CreationTarget, seqName: string): string {
   return `${quoteIdent(target.temp ? PG_TEMP_ALIAS : target.schema.name)}.${quoteIdent(seqName)}`;
+}
+
+/**
+ * The sequence of an identity column: named `table_column_seq` in the table's schema, unless its
+ * options say `SEQUENCE NAME [schema.]name` (drizzle-kit writes that for every identity column).
+ * The sequence stays in the table's schema: Postgres 15 looks the owning table up in the schema
+ * the name gives, so naming another schema fails there with 42P01 "relation "s.t" does not exist".
+ */
+function identitySequence(env: DdlEnv, target: CreationTarget, tableName: string, defaultName: string, opts: PgNode[]): { schema: SchemaDesc; name: string; qualifiedName: string; options: PgNode[] } {
+  const named = opts.find((o) => (o["DefElem"] as PgNode)["defname"] === "sequence_name");
+  const options = opts.filter((o) => o !== named);
+  if (named === undefined) return { schema: target.schema, name: defaultName, qualifiedName: ownSequenceName(target, defaultName), options };
+  const parts = stringList((((named["DefElem"] as PgNode)["arg"] as PgNode)["List"] as PgNode)["items"] as PgNode[]);
+  const seqName = parts[parts.length - 1]!;
+  if (parts.length === 1) return { schema: target.schema, name: seqName, qualifiedName: ownSequenceName(target, seqName), options };
+  const schemaName = parts[parts.length - 2]!;
+  const sameSchema = schemaName === target.schema.name || (target.temp && schemaName === PG_TEMP_ALIAS);
+  if (!sameSchema) {
+    if (env.catalog.schema(schemaName) === undefined) throw new PgError("invalid_schema_name", `schema "${schemaName}" does not exist`);
+    throw new PgError("undefined_table", `relation "${schemaName}.${tableName}" does not exist`);
+  }
+  return { schema: target.schema, name: seqName, qualifiedName: ownSequenceName(target, seqName), options };
 }
 
 export function newSequence(id: number, schemaId: number, name: string, type: SqlType, ownedBy: [number, number] | null, opts: PgNode[] = []): SequenceDesc {
@@ -239,9 +261,9 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
       const tn = body["typeName"] as PgNode;
       const tnames = stringList(tn["names"] as PgNode[]);
       const serialKind = tnames.length === 1 ? ({ serial: Types.int4, serial4: Types.int4, bigserial: Types.int8, serial8: Types.int8, smallserial: Types.int2, serial2: Types.int2 } as Record<string, SqlType>)[tnames[0]!] : undefined;
-      const type = serialKind ?? bindTypeName(tn);
-      const col: ColumnDesc = { id: nextColumnId++, name: colname, type: { oid: type.oid, typmod: type.typmod }, nullable: true, defaultExpr: null, hidden: false, identity: "" };
-      if (type.elem !== undefined) col.type = { oid: type.oid, typmod: type.typmod };
+      const type = serialKind ?? bindTypeName(tn, env);
+      const col: ColumnDesc = { id: nextColumnId++, name: colname, type: storedTypeOf(type), nullable: true, defaultExpr: null, hidden: false, identity: "" };
+      
       if (serialKind !== undefined) {
         const seqName = `${name}_${colname}_seq`;
         sequences.push(newSequence(await target.allocateId(), schema.id, seqName, serialKind, [id, col.id]));
@@ -274,9 +296,9 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
             fks.push(pendingFk(c, [colname]));
             break;
           case "CONSTR_IDENTITY": {
-            const seqName = `${name}_${colname}_seq`;
-            sequences.push(newSequence(await target.allocateId(), schema.id, seqName, type, [id, col.id], (c["options"] as PgNode[] | undefined) ?? []));
-            col.defaultExpr = nextvalAst(ownSequenceName(target, seqName));
+            const own = identitySequence(env, target, name, `${name}_${colname}_seq`, (c["options"] as PgNode[] | undefined) ?? []);
+            sequences.push(newSequence(await target.allocateId(), own.schema.id, own.name, type, [id, col.id], own.options));
+            col.defaultExpr = nextvalAst(own.qualifiedName);
             col.nullable = false;
             col.identity = c["generated_when"] === "a" ? "a" : "d";
             break;
@@ -384,7 +406,7 @@ export async function createTableFromColumns(env: DdlEnv, rv: PgNode, cols: Arra
     if (seen.has(c.name)) throw new PgError("duplicate_column", `column "${c.name}" specified more than once`);
     seen.add(c.name);
     const t = c.type.oid === Oid.unknown ? Types.text : c.type;
-    return { id: i + 1, name: c.name, type: { oid: t.oid, typmod: t.typmod }, nullable: true, defaultExpr: null, hidden: false, identity: "" };
+    return { id: i + 1, name: c.name, type: storedTypeOf(t), nullable: true, defaultExpr: null, hidden: false, identity: "" };
   });
   const rowid: ColumnDesc = { id: columns.length + 1, name: "rowid", type: { oid: Oid.int8, typmod: -1 }, nullable: false, defaultExpr: null, hidden: true, identity: "" };
   const table: TableDesc = {

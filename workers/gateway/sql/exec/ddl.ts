@@ -6,7 +6,7 @@ import { PgError } from "../../../../common/errors.ts";
 import { type Descriptor, type IndexDesc, isTemp, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, type ViewDesc } from "../../catalog/descriptors.ts";
 import { bindTypeName } from "../bind/expr.ts";
 import { stringList, type PgNode } from "../parse/ast.ts";
-import { Oid, Types } from "../types/type.ts";
+import { Oid, storedTypeOf, Types } from "../types/type.ts";
 import type { ExecContext } from "./context.ts";
 import { bump, newDataId, tableByName } from "./ddl-common.ts";
 import { applySequenceOptions, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, nextvalAst, resolveFk } from "./ddl-create-table.ts";
@@ -303,9 +303,9 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
       case "AT_AlterColumnType": {
         const c = findCol(colName!);
         const def = (cmd["def"] as PgNode)["ColumnDef"] as PgNode;
-        const type = bindTypeName(def["typeName"] as PgNode);
+        const type = bindTypeName(def["typeName"] as PgNode, env);
         if (type.oid !== c.type.oid) throw new PgError("feature_not_supported", "changing a column's type is only supported for the same base type (e.g. varchar(n) length)");
-        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, type: { oid: type.oid, typmod: type.typmod } } : x)) };
+        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, type: storedTypeOf(type) } : x)) };
         break;
       }
       case "AT_AddConstraint": {

@@ -12,7 +12,7 @@ import { encodeKeyDatum } from "../rowenc/datum-key.ts";
 import { KeyWriter } from "../../keys/encoding.ts";
 import { decodeRowValue, encodeRowValue, type ValueColumn } from "../types/value-encoding.ts";
 import type { Datum } from "../types/datum.ts";
-import { type SqlType, typeFromOid } from "../types/type.ts";
+import { type SqlType, typeOfStored } from "../types/type.ts";
 
 export interface IndexEntry {
   index: IndexDesc;
@@ -31,7 +31,7 @@ export class RowCodec {
   constructor(ks: Keyspace, table: TableDesc) {
     this.ks = ks;
     this.table = table;
-    this.types = table.columns.map((c) => typeFromOid(c.type.oid, c.type.typmod));
+    this.types = table.columns.map((c) => typeOfStored(c.type));
     this.valueCols = table.columns.map((c, i) => ({ id: c.id, type: this.types[i]! }));
     table.columns.forEach((c, i) => this.pos.set(c.id, i));
     this.primaryPrefix = ks.indexPrefix(dataIdOf(table), table.primaryIndex.id);

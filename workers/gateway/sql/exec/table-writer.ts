@@ -10,7 +10,7 @@ import { compareDatums } from "../types/compare.ts";
 import type { Datum } from "../types/datum.ts";
 import { formatText } from "../types/text-io.ts";
 import type { TimeZone } from "../types/timezone.ts";
-import { typeFromOid } from "../types/type.ts";
+import { typeFromOid, typeOfStored } from "../types/type.ts";
 import type { ExecContext } from "./context.ts";
 import { compile, evalRow, type Compiled, type Row } from "./eval.ts";
 import type { RowCodec } from "./row-codec.ts";
@@ -315,5 +315,5 @@ export class TableWriter {
 }
 
 export function columnTypes(t: TableDesc): ReturnType<typeof typeFromOid>[] {
-  return t.columns.map((c) => typeFromOid(c.type.oid, c.type.typmod));
+  return t.columns.map((c) => typeOfStored(c.type));
 }

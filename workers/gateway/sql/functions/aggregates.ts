@@ -66,7 +66,7 @@ function noAggregate(name: string, args: readonly SqlType[]): PgError {
 /** Result and argument types of an aggregate call on (bound) argument types; 42883 when none matches. */
 export function aggregateType(name: string, args: readonly SqlType[]): AggregateTyping {
   const a = args[0];
-  const first = a === undefined ? undefined : a.oid === Oid.unknown ? Types.text : { oid: a.oid, name: a.name, typmod: -1, ...(a.elem ? { elem: a.elem } : {}) };
+  const first = a === undefined ? undefined : a.oid === Oid.unknown ? Types.text : { oid: a.oid, name: a.name, typmod: -1, ...(a.elem ? { elem: a.elem } : {}), ...(a.enum ? { enum: a.enum } : {}) };
   const r = AGGREGATES.get(name)?.typing(first, args) ?? null;
   if (r === null) throw noAggregate(name, args);
   return r;

@@ -293,6 +293,8 @@ export function resolveOperator(name: string, left: SqlType, right: SqlType): Re
 
 function chooseOperator(name: string, left: SqlType, right: SqlType): ResolvedOperator {
   const describe = `${formatType(left)} ${name} ${formatType(right)}`;
+  const enumOp = enumComparison(name, left, right);
+  if (enumOp !== null) return enumOp;
   const candidates = binary.get(name);
   if (candidates === undefined) throw noOperator(describe);
   const r = selectCandidate(candidates, [left, right], () => `operator is not unique: ${describe}`, true);
@@ -333,6 +335,30 @@ function chooseOperator(name: string, left: SqlType, right: SqlType): ResolvedOp
     volatility: r.candidate.volatility,
     strict: r.candidate.strict,
     eval: evalFn,
+  };
+}
+
+/**
+ * Comparisons of an enum type with itself (Postgres's anyenum operators enum_eq, enum_lt, …): by
+ * the labels' sort order. An untyped literal on one side takes the enum type, as in Postgres.
+ */
+function enumComparison(name: string, left: SqlType, right: SqlType): ResolvedOperator | null {
+  const t = left.enum !== undefined ? left : right.enum !== undefined ? right : undefined;
+  const cmp = COMPARISONS.find(([n]) => n === name);
+  if (t === undefined || cmp === undefined) return null;
+  const fits = (x: SqlType): boolean => x.oid === t.oid || x.oid === Oid.unknown;
+  if (!fits(left) || !fits(right)) return null;
+  const test = cmp[1];
+  return {
+    name,
+    resultType: Types.bool,
+    leftType: t,
+    rightType: t,
+    leftCast: castIfNeeded(left, t),
+    rightCast: castIfNeeded(right, t),
+    volatility: "immutable",
+    strict: true,
+    eval: (a, b) => test(compareDatums(a, b, t)),
   };
 }
 

@@ -185,6 +185,9 @@ const resolutions = new Map<string, unknown>();
 
 /** A key naming a type exactly as resolution sees it: OID, typmod and element type. */
 export function typeKey(t: SqlType): string {
+  // An enum's OID is only unique within one tenant and its labels change with ALTER TYPE: the
+  // labels are part of the key, so a resolution is never reused with another type's labels.
+  if (t.enum !== undefined) return `${t.oid}{${JSON.stringify([t.name, t.enum.schema, t.enum.labels, t.enum.sortOrders])}}`;
   return t.elem === undefined ? `${t.oid}(${t.typmod})` : `${t.oid}(${t.typmod})[${typeKey(t.elem)}]`;
 }
 

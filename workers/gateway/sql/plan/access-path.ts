@@ -11,7 +11,7 @@ import { compile, prepare } from "../exec/eval.ts";
 import type { ExecContext } from "../exec/context.ts";
 import { rowHashKey } from "../types/compare.ts";
 import type { Datum } from "../types/datum.ts";
-import { typeFromOid, type SqlType } from "../types/type.ts";
+import { typeOfStored, type SqlType } from "../types/type.ts";
 import { encodeKeyDatum } from "../rowenc/datum-key.ts";
 import { KeyWriter } from "../../keys/encoding.ts";
 import { describeExpr } from "../exec/describe-expr.ts";
@@ -182,7 +182,7 @@ export async function indexSpans(table: TableDesc, choice: AccessChoice, ctx: Ex
     let start = base;
     let end = prefixEnd(base)!;
     if (rangeCol !== undefined && choice.range.length > 0) {
-      const type = typeFromOid(table.columns[choice.range[0]!.pos]!.type.oid);
+      const type = typeOfStored(table.columns[choice.range[0]!.pos]!.type);
       for (const r of choice.range) {
         const v = (await evalValues(r.values, ctx))[0] ?? null;
         if (v === null) return null;

@@ -16,7 +16,7 @@ import { MICROS_PER_DAY, PG_EPOCH_OFFSET_MICROS, interval, type Datum, type Inte
 import { intervalSortKey } from "../types/interval-text.ts";
 import type { Numeric } from "../types/numeric.ts";
 import { uuidFromBytes, uuidToBytes } from "../types/scalar-text.ts";
-import { Oid, formatType, physicalOid, type SqlType } from "../types/type.ts";
+import { Oid, enumSortOrder, formatType, physicalOid, type SqlType } from "../types/type.ts";
 import { applyTypmod } from "../types/typmod.ts";
 import { decodeDecimalAscending, decodeDecimalDescending, encodeDecimalAscending, encodeDecimalDescending } from "./decimal.ts";
 import {
@@ -57,6 +57,14 @@ function notIndexable(t: SqlType): PgError {
 
 function encodeAscending(w: KeyWriter, d: Exclude<Datum, null>, t: SqlType): void {
   if (t.elem !== undefined) throw notIndexable(t);
+  if (t.enum !== undefined) {
+    // The label's sort order decides the key order; the label follows so that the key decodes
+    // without the type's labels (sort orders are unique within a type, so it never breaks ties).
+    const order = enumSortOrder(t, d as string);
+    if (order === undefined) throw new PgError("internal_error", `enum ${t.name} has no label "${d as string}"`);
+    encodeFloatAscending(w, order);
+    return encodeStringAscending(w, d as string);
+  }
   switch (physicalOid(t.oid)) {
     case Oid.bool:
       return encodeBoolAscending(w, d as boolean);
@@ -112,6 +120,10 @@ export function decodeKeyDatum(b: Uint8Array, t: SqlType, dir: KeyDirection = "a
   const [isNull, afterNull] = decodeIfNull(b, desc);
   if (isNull) return [null, afterNull];
   if (t.elem !== undefined) throw notIndexable(t);
+  if (t.enum !== undefined) {
+    const [, label] = desc ? decodeFloatDescending(b) : decodeFloatAscending(b);
+    return desc ? decodeStringDescending(label) : decodeStringAscending(label);
+  }
   switch (physicalOid(t.oid)) {
     case Oid.bool:
       return desc ? decodeBoolDescending(b) : decodeBoolAscending(b);

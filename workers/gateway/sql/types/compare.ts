@@ -19,7 +19,7 @@ import { Jsonb, type Datum, type Interval, type JsonValue } from "./datum.ts";
 import { intervalSortKey } from "./interval-text.ts";
 import { compareCodePoints, compareJsonValues, isJsonObject, quoteJsonString } from "./json.ts";
 import { Numeric } from "./numeric.ts";
-import { Oid, formatType, physicalOid, type SqlType } from "./type.ts";
+import { Oid, enumSortOrder, formatType, physicalOid, type SqlType } from "./type.ts";
 
 function cmp<T extends number | bigint | string>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -54,6 +54,7 @@ export function bpcharTrim(s: string): string {
 export function compareDatums(a: Datum, b: Datum, t: SqlType): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
   if (t.elem !== undefined) return compareArrays(a as readonly Datum[], b as readonly Datum[], t.elem);
+  if (t.enum !== undefined) return cmp(enumOrder(t, a as string), enumOrder(t, b as string));
   switch (physicalOid(t.oid)) {
     case Oid.bool:
       return Number(a) - Number(b);
@@ -89,6 +90,13 @@ export function compareDatums(a: Datum, b: Datum, t: SqlType): number {
     default:
       throw new PgError("undefined_function", `could not identify an ordering operator for type ${formatType(t)}`);
   }
+}
+
+/** An enum value's sort order; a label the type lacks is an engine bug (values are checked on input). */
+function enumOrder(t: SqlType, label: string): number {
+  const order = enumSortOrder(t, label);
+  if (order === undefined) throw new PgError("internal_error", `enum ${t.name} has no label "${label}"`);
+  return order;
 }
 
 function compareArrays(a: readonly Datum[], b: readonly Datum[], elem: SqlType): number {

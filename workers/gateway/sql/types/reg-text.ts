@@ -64,13 +64,21 @@ export function parseReg(text: string, typeOid: number, catalog: RegCatalog | un
   const s = text.trim();
   if (s === "-") return 0;
   if (/^\d+$/.test(s)) return parseOid(s);
-  if (typeOid === Oid.regtype) return lookupType(s);
+  if (typeOid === Oid.regtype) {
+    // Built-in types resolve statically; user-defined ones (enums) through the catalog.
+    try {
+      return lookupType(s);
+    } catch (err) {
+      if (catalog === undefined) throw err;
+      return catalog.lookup(typeOid, s);
+    }
+  }
   if (catalog === undefined) throw new PgError("feature_not_supported", `${regObjectKind(typeOid)} names cannot be resolved here; use the OID`);
   return catalog.lookup(typeOid, s);
 }
 
 export function formatReg(oid: number, typeOid: number, catalog: RegCatalog | undefined): string {
   if (oid === 0) return "-";
-  if (typeOid === Oid.regtype) return isKnownTypeOid(oid) ? formatType(typeFromOid(oid)) : String(oid);
+  if (typeOid === Oid.regtype) return isKnownTypeOid(oid) ? formatType(typeFromOid(oid)) : (catalog?.nameOf(typeOid, oid) ?? String(oid));
   return catalog?.nameOf(typeOid, oid) ?? String(oid);
 }

@@ -17,7 +17,7 @@ import {
 } from "./scalar-text.ts";
 import { UTC } from "./timezone.ts";
 import { formatReg, parseReg } from "./reg-text.ts";
-import { Oid, formatType, isRegType, type SqlType } from "./type.ts";
+import { Oid, enumSortOrder, formatType, isRegType, type SqlType } from "./type.ts";
 import { applyTypmod } from "./typmod.ts";
 
 /** The part of the evaluation context text I/O depends on. */
@@ -32,6 +32,10 @@ function parseBase(text: string, t: SqlType, ctx: TextContext): Datum {
     return parseArray(text, (e) => parseText(e, elem, ctx));
   }
   if (isRegType(t.oid)) return parseReg(text, t.oid, ctx.regCatalog);
+  if (t.enum !== undefined) {
+    if (enumSortOrder(t, text) === undefined) throw new PgError("invalid_text_representation", `invalid input value for enum ${t.name}: "${text}"`);
+    return text;
+  }
   switch (t.oid) {
     case Oid.bool: return parseBool(text);
     case Oid.int2: return parseSmallInt(text, INT2_MIN, INT2_MAX, "smallint");
@@ -82,6 +86,7 @@ export function formatText(d: Datum, t: SqlType, ctx: Pick<EvalContext, "timeZon
     return formatArray(d as readonly Datum[], (e) => formatText(e, elem, ctx)!);
   }
   if (isRegType(t.oid)) return formatReg(d as number, t.oid, ctx.regCatalog);
+  if (t.enum !== undefined) return d as string;
   switch (t.oid) {
     case Oid.bool: return formatBool(d as boolean);
     case Oid.int2:

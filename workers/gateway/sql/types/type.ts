@@ -28,6 +28,23 @@ export interface SqlType {
   readonly typmod: number;
   /** The element type, for array types only. */
   readonly elem?: SqlType;
+  /** The labels of a user-defined enum type (CREATE TYPE … AS ENUM), for enum types only. */
+  readonly enum?: EnumLabels;
+}
+
+/**
+ * An enum type's labels in declaration order and their pg_enum.enumsortorder, which decides how
+ * values compare and how they sort in index keys (ALTER TYPE … ADD VALUE BEFORE/AFTER gives a new
+ * label an order between two others, so orders are floats, as in Postgres). A value of an enum
+ * type is its label (a string); the labels travel with the type so that every layer under the
+ * binder (comparison, index keys, text input) can work without a catalog.
+ */
+export interface EnumLabels {
+  /** The type's schema, for messages and format_type. */
+  readonly schema: string;
+  readonly labels: readonly string[];
+  /** enumsortorder of labels[i]. */
+  readonly sortOrders: readonly number[];
 }
 
 /** Postgres type categories (pg_type.typcategory), used by implicit-cast resolution. */
@@ -35,6 +52,7 @@ export type TypeCategory =
   | "A" // array
   | "B" // boolean
   | "D" // date/time
+  | "E" // enum
   | "N" // numeric
   | "P" // pseudo-type
   | "S" // string
@@ -149,6 +167,7 @@ for (const info of SCALAR_INFO) {
 
 /** The pg_type facts for a type (or an OID). Throws XX000 for an OID this engine does not know. */
 export function typeInfo(t: SqlType | number): TypeInfo {
+  if (typeof t !== "number" && t.enum !== undefined) return { oid: t.oid, name: t.name, typlen: 4, category: "E", preferred: false, arrayOid: 0 };
   const oid = typeof t === "number" ? t : t.oid;
   const info = INFO_BY_OID.get(oid);
   if (info === undefined) throw new PgError("internal_error", `no type information for OID ${oid}`);
@@ -258,7 +277,40 @@ export function typeFromOid(oid: number, typmod = -1): SqlType {
 export function withTypmod(t: SqlType, typmod: number): SqlType {
   if (t.typmod === typmod) return t;
   if (t.elem !== undefined) return arrayOf(withTypmod(t.elem, typmod));
+  if (t.enum !== undefined) return t; // enums take no typmod
   return Object.freeze({ oid: t.oid, name: t.name, typmod });
+}
+
+/** A user-defined enum type (its labels come from the catalog's type descriptor). */
+export function enumType(oid: number, name: string, labels: EnumLabels): SqlType {
+  return Object.freeze({ oid, name, typmod: -1, enum: labels });
+}
+
+/** A column type as the catalog stores it (catalog/descriptors.ts StoredType). */
+export interface StoredTypeLike {
+  oid: number;
+  typmod: number;
+  enum?: { name: string; schema: string; labels: string[]; sortOrders: number[] };
+}
+
+/** The SqlType of a stored column type: built-in by OID, or the enum its copy of labels describes. */
+export function typeOfStored(s: StoredTypeLike): SqlType {
+  if (s.enum !== undefined) return enumType(s.oid, s.enum.name, { schema: s.enum.schema, labels: s.enum.labels, sortOrders: s.enum.sortOrders });
+  return typeFromOid(s.oid, s.typmod);
+}
+
+/** How a column of type `t` is stored in its table descriptor. */
+export function storedTypeOf(t: SqlType): StoredTypeLike {
+  if (t.enum !== undefined) return { oid: t.oid, typmod: -1, enum: { name: t.name, schema: t.enum.schema, labels: [...t.enum.labels], sortOrders: [...t.enum.sortOrders] } };
+  if (t.elem?.enum !== undefined) throw new PgError("feature_not_supported", `arrays of enum type ${t.elem.name} are not supported`);
+  return { oid: t.oid, typmod: t.typmod };
+}
+
+/** The enumsortorder of `label` in enum type `t`; undefined when `t` has no such label. */
+export function enumSortOrder(t: SqlType, label: string): number | undefined {
+  const e = t.enum!;
+  const i = e.labels.indexOf(label);
+  return i < 0 ? undefined : e.sortOrders[i];
 }
 
 export function sameType(a: SqlType, b: SqlType): boolean {

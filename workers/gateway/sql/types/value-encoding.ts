@@ -202,6 +202,11 @@ function writeTagged(w: Writer, d: Exclude<Datum, null>, t: SqlType, header: (ta
     w.lengthPrefixed(body.finish());
     return;
   }
+  if (t.enum !== undefined) {
+    // An enum value is stored as its label (ALTER TYPE … RENAME VALUE is therefore refused).
+    header(TAG_STRING);
+    return w.lengthPrefixed(utf8Encoder.encode(d as string));
+  }
   switch (physicalOid(t.oid)) {
     case Oid.bool:
       return header(d ? TAG_TRUE : TAG_FALSE);

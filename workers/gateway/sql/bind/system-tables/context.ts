@@ -65,8 +65,8 @@ export function sequences(c: Catalog): SequenceDesc[] {
   return c.descriptors().filter((d): d is SequenceDesc => d.kind === "sequence");
 }
 
-export function relations(c: Catalog): Array<Exclude<Descriptor, { kind: "schema" }>> {
-  return c.descriptors().filter((d): d is Exclude<Descriptor, { kind: "schema" }> => d.kind !== "schema");
+export function relations(c: Catalog): Array<Exclude<Descriptor, { kind: "schema" | "type" }>> {
+  return c.descriptors().filter((d): d is Exclude<Descriptor, { kind: "schema" | "type" }> => d.kind !== "schema" && d.kind !== "type");
 }
 
 export function visibleCols(t: TableDesc): ColumnDesc[] {

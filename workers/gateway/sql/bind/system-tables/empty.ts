@@ -13,6 +13,8 @@ export const EMPTY_CATALOGS: Record<string, () => SystemTable> = {
   pg_partitioned_table: empty([["partrelid", O], ["partstrat", C], ["partnatts", I2], ["partdefid", O]]),
   pg_trigger: empty([["oid", O], ["tgrelid", O], ["tgparentid", O], ["tgname", N], ["tgfoid", O], ["tgtype", I2], ["tgenabled", C], ["tgisinternal", B], ["tgconstrrelid", O], ["tgconstraint", O]]),
   pg_rewrite: empty([["oid", O], ["rulename", N], ["ev_class", O], ["ev_type", C], ["ev_enabled", C], ["is_instead", B]]),
+  // Row-level security policies (none exist): pg_policies is the view drizzle-kit reads.
+  pg_policies: empty([["schemaname", N], ["tablename", N], ["policyname", N], ["permissive", T], ["roles", arrayOf(N)], ["cmd", T], ["qual", T], ["with_check", T]]),
   pg_policy: empty([["oid", O], ["polname", N], ["polrelid", O], ["polcmd", C], ["polpermissive", B], ["polroles", arrayOf(O)], ["polqual", T], ["polwithcheck", T]]),
   pg_statistic_ext: empty([["oid", O], ["stxrelid", O], ["stxname", N], ["stxnamespace", O], ["stxowner", O], ["stxstattarget", I4], ["stxkeys", T], ["stxkind", arrayOf(C)], ["stxexprs", T]]),
   pg_publication: empty([["oid", O], ["pubname", N], ["pubowner", O], ["puballtables", B], ["pubinsert", B], ["pubupdate", B], ["pubdelete", B], ["pubtruncate", B], ["pubviaroot", B]]),

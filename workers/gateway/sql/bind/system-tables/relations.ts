@@ -4,7 +4,7 @@ import type { Catalog } from "../../../catalog/catalog.ts";
 import { type ColumnDesc, isTemp, type TableDesc } from "../../../catalog/descriptors.ts";
 import { BOOTSTRAP_SUPERUSER_OID, indexOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
 import type { Datum } from "../../types/datum.ts";
-import { arrayOf, Oid, typeFromOid, typeInfo } from "../../types/type.ts";
+import { arrayOf, Oid, type SqlType, typeOfStored, typeInfo } from "../../types/type.ts";
 import {
   B, C, F4, I2, I4, I8, N, O, T, attnum, indexName, relations, sequences, table, tables, userIndexes, views, visibleCols,
   type SystemContext, type SystemTable,
@@ -40,30 +40,32 @@ export function pgClass(x: SystemContext): SystemTable {
 }
 
 /** pg_attribute.attstorage: PostgreSQL 15's typstorage of each type (plain for fixed width, extended for varlena). */
-function storageOf(typeOid: number): string {
-  if (typeOid === Oid.numeric) return "m";
-  return typeInfo(typeOid).typlen === -1 ? "x" : "p";
+function storageOf(type: SqlType | number): string {
+  if (type === Oid.numeric || (typeof type !== "number" && type.oid === Oid.numeric)) return "m";
+  return typeInfo(type).typlen === -1 ? "x" : "p";
 }
 
-function attributeRow(relOid: number, name: string, typeOid: number, typmod: number, num: number, notNull: boolean, hasDefault: boolean, identity: string): Datum[] {
-  const info = typeInfo(typeOid);
+/** A pg_attribute row; `type` is a SqlType where it may be a user-defined type (enum columns). */
+function attributeRow(relOid: number, name: string, type: SqlType | number, typmod: number, num: number, notNull: boolean, hasDefault: boolean, identity: string): Datum[] {
+  const info = typeInfo(type);
+  const typeOid = info.oid;
   const collatable = info.category === "S" && typeOid !== Oid.name ? 100 : typeOid === Oid.name ? 950 : 0;
-  return [relOid, name, typeOid, -1, info.typlen, num, info.category === "A" ? 1 : 0, -1, typmod, info.typlen > 0 && info.typlen <= 8, storageOf(typeOid), info.typlen === -1 ? "i" : info.typlen === 8 ? "d" : info.typlen === 4 ? "i" : info.typlen === 2 ? "s" : "c", notNull, hasDefault, false, identity, "", false, true, 0, collatable, null, null, null, ""];
+  return [relOid, name, typeOid, -1, info.typlen, num, info.category === "A" ? 1 : 0, -1, typmod, info.typlen > 0 && info.typlen <= 8, storageOf(type), info.typlen === -1 ? "i" : info.typlen === 8 ? "d" : info.typlen === 4 ? "i" : info.typlen === 2 ? "s" : "c", notNull, hasDefault, false, identity, "", false, true, 0, collatable, null, null, null, ""];
 }
 
 export function pgAttribute(x: SystemContext): SystemTable {
   const rows: Datum[][] = [];
   for (const t of tables(x.catalog)) {
-    visibleCols(t).forEach((c, i) => rows.push(attributeRow(relationOid(t.id), c.name, c.type.oid, c.type.typmod, i + 1, !c.nullable, c.defaultExpr !== null, c.identity)));
+    visibleCols(t).forEach((c, i) => rows.push(attributeRow(relationOid(t.id), c.name, typeOfStored(c.type), c.type.typmod, i + 1, !c.nullable, c.defaultExpr !== null, c.identity)));
     for (const ix of userIndexes(t)) {
       ix.columns.forEach((ic, i) => {
         const c = t.columns.find((col) => col.id === ic.columnId)!;
-        rows.push(attributeRow(indexOid(t.id, ix.id), c.name, c.type.oid, c.type.typmod, i + 1, false, false, ""));
+        rows.push(attributeRow(indexOid(t.id, ix.id), c.name, typeOfStored(c.type), c.type.typmod, i + 1, false, false, ""));
       });
     }
   }
   for (const v of views(x.catalog)) {
-    (x.viewColumns?.(v) ?? []).forEach((c, i) => rows.push(attributeRow(relationOid(v.id), c.name, c.type.oid, c.type.typmod, i + 1, false, false, "")));
+    (x.viewColumns?.(v) ?? []).forEach((c, i) => rows.push(attributeRow(relationOid(v.id), c.name, c.type, c.type.typmod, i + 1, false, false, "")));
   }
   for (const s of sequences(x.catalog)) {
     [["last_value", Oid.int8], ["log_cnt", Oid.int8], ["is_called", Oid.bool]].forEach(([n, oid], i) => rows.push(attributeRow(relationOid(s.id), n as string, oid as number, -1, i + 1, true, false, "")));
@@ -88,7 +90,7 @@ export function pgAttrdef(x: SystemContext): SystemTable {
 
 export function defaultText(x: SystemContext, t: TableDesc, c: ColumnDesc): string | null {
   if (c.defaultExpr === null) return null;
-  return x.exprText?.(t, c.defaultExpr, typeFromOid(c.type.oid, c.type.typmod)) ?? null;
+  return x.exprText?.(t, c.defaultExpr, typeOfStored(c.type)) ?? null;
 }
 
 export function pgIndex(x: SystemContext): SystemTable {

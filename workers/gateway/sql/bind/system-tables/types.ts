@@ -1,8 +1,9 @@
 // pg_type (every type the engine knows, and their array types), pg_collation, pg_enum.
 import { PG_CATALOG_SCHEMA_ID } from "../../../catalog/descriptors.ts";
-import { BOOTSTRAP_SUPERUSER_OID, namespaceOid } from "../../../catalog/oids.ts";
+import { BOOTSTRAP_SUPERUSER_OID, enumLabelOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
+import type { Datum } from "../../types/datum.ts";
 import { arrayOf, isKnownTypeOid, Oid, typeFromOid, typeInfo } from "../../types/type.ts";
-import { B, C, F4, I2, I4, N, O, T, table, type SystemTable } from "./context.ts";
+import { B, C, F4, I2, I4, N, O, T, table, type SystemContext, type SystemTable } from "./context.ts";
 
 /** The collations of PostgreSQL 15 a client may name: "default" (100) and "C" (950). */
 export const DEFAULT_COLLATION_OID = 100;
@@ -26,15 +27,18 @@ export function typeCollation(oid: number): number {
   return info.category === "S" ? DEFAULT_COLLATION_OID : 0;
 }
 
-export function pgType(): SystemTable {
+export function pgType(x: SystemContext): SystemTable {
+  // User-defined enum types, as Postgres 15 shows them (typtype e, category E, 4 bytes by value).
+  // They have no array type here (arrays of enums are not supported), so typarray is 0.
+  const enums: Datum[][] = x.catalog.types().map((d) => [relationOid(d.id), d.name, namespaceOid(d.schemaId), BOOTSTRAP_SUPERUSER_OID, 4, true, "e", "E", false, true, ",", 0, 0, 0, 0, -1, false, 0, 0, null, null]);
   return table(
     [["oid", O], ["typname", N], ["typnamespace", O], ["typowner", O], ["typlen", I2], ["typbyval", B], ["typtype", C], ["typcategory", C], ["typispreferred", B], ["typisdefined", B], ["typdelim", C], ["typrelid", O], ["typelem", O], ["typarray", O], ["typbasetype", O], ["typtypmod", I4], ["typnotnull", B], ["typndims", I4], ["typcollation", O], ["typdefault", T], ["typacl", arrayOf(T)]],
     typeOids().map((oid) => {
       const info = typeInfo(oid);
       const elem = info.category === "A" ? (typeFromOid(oid).elem?.oid ?? 0) : 0;
       const collation = elem !== 0 ? typeCollation(elem) : typeCollation(oid);
-      return [oid, info.name, namespaceOid(PG_CATALOG_SCHEMA_ID), BOOTSTRAP_SUPERUSER_OID, info.typlen, info.typlen > 0 && info.typlen <= 8, info.category === "P" ? "p" : "b", info.category, info.preferred, true, ",", 0, elem, info.arrayOid, 0, -1, false, 0, collation, null, null];
-    }),
+      return [oid, info.name, namespaceOid(PG_CATALOG_SCHEMA_ID), BOOTSTRAP_SUPERUSER_OID, info.typlen, info.typlen > 0 && info.typlen <= 8, info.category === "P" ? "p" : "b", info.category, info.preferred, true, ",", 0, elem, info.arrayOid, 0, -1, false, 0, collation, null, null] as Datum[];
+    }).concat(enums),
   );
 }
 
@@ -46,6 +50,9 @@ export function pgCollation(): SystemTable {
   );
 }
 
-export function pgEnum(): SystemTable {
-  return table([["oid", O], ["enumtypid", O], ["enumsortorder", F4], ["enumlabel", N]], []);
+/** pg_enum: one row per label of every enum type, in declaration order within a type. */
+export function pgEnum(x: SystemContext): SystemTable {
+  const rows: Datum[][] = [];
+  for (const d of x.catalog.types()) d.labels.forEach((label, i) => rows.push([enumLabelOid(d.id, i), relationOid(d.id), d.sortOrders[i]!, label]));
+  return table([["oid", O], ["enumtypid", O], ["enumsortorder", F4], ["enumlabel", N]], rows);
 }
