@@ -73,6 +73,17 @@ function databaseBytes(b: Binder): bigint {
   return sum;
 }
 
+/** PostgreSQL 15's acldefault(): the owner's privileges on an object kind, plus PUBLIC's where it has any. */
+function aclDefault(kind: string, owner: string): string[] {
+  const ownerPrivileges: Record<string, string> = { c: "", r: "arwdDxt", s: "rwU", d: "CTc", f: "X", l: "U", L: "rw", n: "UC", t: "C", F: "U", S: "U", T: "U" };
+  const publicPrivileges: Record<string, string> = { d: "Tc", f: "X", l: "U", T: "U" };
+  const own = ownerPrivileges[kind];
+  if (own === undefined) throw new PgError("internal_error", `unrecognized object type abbreviation: ${kind}`);
+  const who = quoteIdent(owner);
+  const items = [...(publicPrivileges[kind] !== undefined ? [`=${publicPrivileges[kind]}/${who}`] : []), ...(own !== "" ? [`${who}=${own}/${who}`] : [])];
+  return items;
+}
+
 export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr | null {
   const oidArg = (i: number): Expr => coerce(b, args[i]!, Types.oid);
   // Size functions take regclass, so a relation name in quotes works ('t'), as in Postgres.
@@ -128,7 +139,8 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         return key === undefined ? null : quoteIdent(t.columns.find((c) => c.id === key.columnId)?.name ?? "?");
       });
     case "pg_get_constraintdef":
-      return callExpr(name, Types.text, [oidArg(0)], ([oid]) => constraintRows(x()).find((r) => r.oid === Number(oid))?.def ?? null);
+      // The second argument (pretty) changes only parentheses Warren's text does not have.
+      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.bool))], ([oid]) => constraintRows(x()).find((r) => r.oid === Number(oid))?.def ?? null);
     case "pg_get_viewdef": {
       const arg = args[0]!;
       if (arg.type.oid === Oid.unknown || arg.type.oid === Oid.text) {
@@ -151,8 +163,13 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_get_partkeydef":
     case "pg_get_partition_constraintdef":
       // No user-defined functions, triggers, rules, extended statistics or partitioned tables
-      // exist: every OID names nothing, and Postgres returns NULL for those.
-      return callExpr(name, Types.text, [oidArg(0)], () => null);
+      // exist: every OID names nothing, and Postgres returns NULL for those. (pg_get_triggerdef
+      // and pg_get_ruledef take a second argument, pretty.)
+      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.bool))], () => null);
+    case "acldefault":
+      // The privileges an object of this kind has before any GRANT/REVOKE (pg_dump compares an
+      // object's ACL with it). Warren has no aclitem type: the items are text, as aclitem prints.
+      return callExpr(name, arrayOf(Types.text), [coerce(b, args[0]!, Types.char), oidArg(1)], ([kind, owner]) => aclDefault(kind as string, roleName(b, Number(owner)) ?? ""));
     case "obj_description":
     case "col_description":
     case "shobj_description": {

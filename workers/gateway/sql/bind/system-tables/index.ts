@@ -3,7 +3,8 @@
 // at bind time, one builder per catalog. Columns follow PostgreSQL 15's; catalogs of features
 // Warren lacks exist and are empty (empty.ts), so client queries run and return nothing.
 //
-//   relations.ts          pg_class, pg_attribute, pg_attrdef, pg_index, pg_sequence, pg_depend
+//   relations.ts          pg_class, pg_attribute, pg_attrdef, pg_index, pg_sequence
+//   dependencies.ts       pg_depend, pg_rewrite (what pg_dump orders its output by)
 //   constraints.ts        pg_constraint (+ the text pg_get_constraintdef prints)
 //   types.ts              pg_type, pg_collation, pg_enum
 //   cluster.ts            pg_database, pg_tablespace, pg_roles, pg_user, pg_auth_members, pg_namespace
@@ -20,7 +21,8 @@ import type { SystemContext, SystemTable } from "./context.ts";
 import { EMPTY_CATALOGS } from "./empty.ts";
 import { INFORMATION_SCHEMA } from "./information-schema.ts";
 import { INFORMATION_SCHEMA_OID_BASE, OTHER_PG_CATALOG_OID_BASE, systemRelationOid } from "./oids.ts";
-import { pgAttrdef, pgAttribute, pgClass, pgDepend, pgIndex, pgSequence } from "./relations.ts";
+import { pgDepend, pgRewrite } from "./dependencies.ts";
+import { pgAttrdef, pgAttribute, pgClass, pgIndex, pgSequence } from "./relations.ts";
 import { pgSettings } from "./settings.ts";
 import { pgIndexes, pgMatviews, pgSequences, pgTables, pgViews } from "./system-views.ts";
 import { pgCollation, pgEnum, pgType } from "./types.ts";
@@ -34,6 +36,7 @@ const PG_CATALOG: Record<string, (x: SystemContext) => SystemTable> = {
   pg_index: pgIndex,
   pg_sequence: pgSequence,
   pg_depend: pgDepend,
+  pg_rewrite: pgRewrite,
   pg_constraint: pgConstraint,
   pg_type: pgType,
   pg_collation: pgCollation,

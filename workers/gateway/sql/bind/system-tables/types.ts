@@ -26,14 +26,26 @@ export function typeCollation(oid: number): number {
   return info.category === "S" ? DEFAULT_COLLATION_OID : 0;
 }
 
+/** pg_type.typstorage as PostgreSQL 15 has it: plain for fixed width, main for numeric, extended for the other varlena types. */
+export function typeStorage(typeOid: number): string {
+  if (typeOid === Oid.numeric) return "m";
+  return typeInfo(typeOid).typlen === -1 ? "x" : "p";
+}
+
+/** pg_type.typalign: by the type's width (int alignment for varlena types, double for 8-byte ones). */
+export function typeAlign(typeOid: number): string {
+  const len = typeInfo(typeOid).typlen;
+  return len === -1 ? "i" : len === 8 ? "d" : len === 4 ? "i" : len === 2 ? "s" : "c";
+}
+
 export function pgType(): SystemTable {
   return table(
-    [["oid", O], ["typname", N], ["typnamespace", O], ["typowner", O], ["typlen", I2], ["typbyval", B], ["typtype", C], ["typcategory", C], ["typispreferred", B], ["typisdefined", B], ["typdelim", C], ["typrelid", O], ["typelem", O], ["typarray", O], ["typbasetype", O], ["typtypmod", I4], ["typnotnull", B], ["typndims", I4], ["typcollation", O], ["typdefault", T], ["typacl", arrayOf(T)]],
+    [["oid", O], ["typname", N], ["typnamespace", O], ["typowner", O], ["typlen", I2], ["typbyval", B], ["typtype", C], ["typcategory", C], ["typispreferred", B], ["typisdefined", B], ["typdelim", C], ["typrelid", O], ["typelem", O], ["typarray", O], ["typbasetype", O], ["typtypmod", I4], ["typnotnull", B], ["typndims", I4], ["typcollation", O], ["typdefault", T], ["typacl", arrayOf(T)], ["typalign", C], ["typstorage", C]],
     typeOids().map((oid) => {
       const info = typeInfo(oid);
       const elem = info.category === "A" ? (typeFromOid(oid).elem?.oid ?? 0) : 0;
       const collation = elem !== 0 ? typeCollation(elem) : typeCollation(oid);
-      return [oid, info.name, namespaceOid(PG_CATALOG_SCHEMA_ID), BOOTSTRAP_SUPERUSER_OID, info.typlen, info.typlen > 0 && info.typlen <= 8, info.category === "P" ? "p" : "b", info.category, info.preferred, true, ",", 0, elem, info.arrayOid, 0, -1, false, 0, collation, null, null];
+      return [oid, info.name, namespaceOid(PG_CATALOG_SCHEMA_ID), BOOTSTRAP_SUPERUSER_OID, info.typlen, info.typlen > 0 && info.typlen <= 8, info.category === "P" ? "p" : "b", info.category, info.preferred, true, ",", 0, elem, info.arrayOid, 0, -1, false, 0, collation, null, null, typeAlign(oid), typeStorage(oid)];
     }),
   );
 }
