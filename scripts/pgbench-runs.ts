@@ -66,9 +66,15 @@ function figure(out: string, re: RegExp): number | null {
   return m === null ? null : Number(m[1]);
 }
 
-export async function pgbenchRun(url: string, mode: Mode, seconds: number, graceSeconds = hangGraceSeconds): Promise<RunResult> {
+/** Clients and threads of a run: the acceptance's -c 4 -j 2 unless a stress run asks for more. */
+export interface RunShape {
+  clients: number;
+  threads: number;
+}
+
+export async function pgbenchRun(url: string, mode: Mode, seconds: number, shape: RunShape = { clients: 4, threads: 2 }, graceSeconds = hangGraceSeconds): Promise<RunResult> {
   const modeArgs = mode === "select" ? ["-S"] : ["-M", mode];
-  const r = await exec("pgbench", ["-n", "-T", String(seconds), "-c", "4", "-j", "2", "--max-tries=10", ...modeArgs, url], (seconds + graceSeconds) * 1000);
+  const r = await exec("pgbench", ["-n", "-T", String(seconds), "-c", String(shape.clients), "-j", String(shape.threads), "--max-tries=10", ...modeArgs, url], (seconds + graceSeconds) * 1000);
   const tps = figure(r.out, /^tps = ([\d.]+) \(without initial connection time\)$/m);
   return {
     mode,

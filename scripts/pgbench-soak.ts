@@ -9,6 +9,7 @@
 //   npm run bench:pgbench-soak                               5 rounds × 4 modes × 30 s (about 12 min)
 //   npm run bench:pgbench-soak -- --rounds 2 --seconds 5     a short run
 //   npm run bench:pgbench-soak -- --no-baseline              Warren only
+//   npm run bench:pgbench-soak -- --clients 8 --threads 4     a harder run than the acceptance's
 //
 // Prints one line per run and a summary table; writes bench/results/pgbench-soak.json; exits 1
 // when any run hung or failed or the balances differ.
@@ -23,13 +24,16 @@ const { values: opts } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
     seconds: { type: "string", default: "30" },
+    clients: { type: "string", default: "4" },
+    threads: { type: "string", default: "2" },
     "no-baseline": { type: "boolean", default: false },
     out: { type: "string", default: path.resolve(import.meta.dirname, "..", "bench") },
   },
 });
 const rounds = Number(opts.rounds);
 const seconds = Number(opts.seconds);
-if (!(Number.isInteger(rounds) && rounds > 0 && Number.isInteger(seconds) && seconds > 0)) throw new Error("--rounds and --seconds take positive integers");
+const shape = { clients: Number(opts.clients), threads: Number(opts.threads) };
+for (const v of [rounds, seconds, shape.clients, shape.threads]) if (!(Number.isInteger(v) && v > 0)) throw new Error("--rounds, --seconds, --clients and --threads take positive integers");
 
 interface Target {
   name: string;
@@ -45,7 +49,7 @@ async function soak(target: Target, roundsOfTarget: number): Promise<void> {
   console.log(`${target.name}: pgbench -i -s 1 in ${(init.ms / 1000).toFixed(1)} s`);
   for (let round = 1; round <= roundsOfTarget; round++) {
     for (const mode of MODES) {
-      const r = await pgbenchRun(target.url, mode, seconds);
+      const r = await pgbenchRun(target.url, mode, seconds, shape);
       target.runs.push(r);
       console.log(`${target.name} round ${round} ${mode.padEnd(8)} ${r.outcome.padEnd(6)} ${(r.ms / 1000).toFixed(1).padStart(5)} s  tps ${r.tps?.toFixed(1) ?? "-"}  txns ${r.processed ?? "-"}  failed ${r.failed ?? "-"}  retried ${r.retried ?? "-"}`);
       if (r.outcome !== "ok") console.log(r.out.split("\n").map((l) => `    | ${l}`).join("\n"));
@@ -84,7 +88,7 @@ if (!opts["no-baseline"] && postgresAvailable()) {
 }
 
 console.log("");
-console.log(`pgbench -T ${seconds} -c 4 -j 2 --max-tries=10, ${rounds} round(s) on Warren${baseline.runs.length ? ", 1 on PostgreSQL 15" : ""}:`);
+console.log(`pgbench -T ${seconds} -c ${shape.clients} -j ${shape.threads} --max-tries=10, ${rounds} round(s) on Warren${baseline.runs.length ? ", 1 on PostgreSQL 15" : ""}:`);
 console.log("mode      warren ok/runs  hung  tps (median)  postgres tps  ratio");
 const table: Record<string, unknown> = {};
 for (const mode of MODES) {

@@ -54,8 +54,8 @@ function viewByOid(b: Binder, oid: number): ViewDesc | undefined {
   return d?.kind === "view" ? d : undefined;
 }
 
-function viewDefinition(x: SystemContext, v: ViewDesc | undefined): string | null {
-  return v === undefined ? null : (x.viewDef?.(v) ?? null);
+function viewDefinition(x: SystemContext, v: ViewDesc | undefined, pretty: boolean): string | null {
+  return v === undefined ? null : (x.viewDef?.(v, pretty) ?? null);
 }
 
 /** The table's own bytes plus its indexes', as pg_total_relation_size adds them. */
@@ -139,18 +139,26 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         return key === undefined ? null : quoteIdent(t.columns.find((c) => c.id === key.columnId)?.name ?? "?");
       });
     case "pg_get_constraintdef":
-      // The second argument (pretty) changes only parentheses Warren's text does not have.
-      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.bool))], ([oid]) => constraintRows(x()).find((r) => r.oid === Number(oid))?.def ?? null);
+      // pg_get_constraintdef(oid [, pretty]): psql asks for pretty text, pg_dump for the plain one.
+      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.bool))], ([oid, pretty]) => {
+        const row = constraintRows(x()).find((r) => r.oid === Number(oid));
+        return row === undefined ? null : pretty === true ? row.def : row.plainDef;
+      });
     case "pg_get_viewdef": {
+      // pg_get_viewdef(view) prints plain text (pg_dump, pg_views); a second argument, pretty
+      // (boolean) or a wrap column (integer, which implies pretty), asks for psql's form.
       const arg = args[0]!;
+      const second = args[1];
+      const prettyArg = second === undefined ? [] : [second.type.oid === Oid.bool || second.type.oid === Oid.unknown ? coerce(b, second, Types.bool) : coerce(b, second, Types.int4)];
+      const isPretty = (p: Datum | undefined): boolean => p === true || typeof p === "number";
       if (arg.type.oid === Oid.unknown || arg.type.oid === Oid.text) {
-        return callExpr(name, Types.text, [coerce(b, arg, Types.text)], ([n]) => {
+        return callExpr(name, Types.text, [coerce(b, arg, Types.text), ...prettyArg], ([n, p]) => {
           const rel = b.catalog.resolveRelation(parseQualifiedName(n as string), b.searchPath);
           if (rel === undefined) throw new PgError("undefined_table", `relation "${n as string}" does not exist`);
-          return viewDefinition(x(), rel.kind === "view" ? rel : undefined);
+          return viewDefinition(x(), rel.kind === "view" ? rel : undefined, isPretty(p));
         });
       }
-      return callExpr(name, Types.text, [oidArg(0)], ([oid]) => viewDefinition(x(), viewByOid(b, Number(oid))));
+      return callExpr(name, Types.text, [oidArg(0), ...prettyArg], ([oid, p]) => viewDefinition(x(), viewByOid(b, Number(oid)), isPretty(p)));
     }
     case "pg_get_functiondef":
     case "pg_get_function_arguments":

@@ -31,7 +31,6 @@ export const EMPTY_CATALOGS: Record<string, () => SystemTable> = {
   pg_conversion: empty([["oid", O], ["conname", N], ["connamespace", O], ["conowner", O], ["conforencoding", I4], ["contoencoding", I4], ["conproc", Types.regproc], ["condefault", B]]),
   pg_cast: empty([["oid", O], ["castsource", O], ["casttarget", O], ["castfunc", O], ["castcontext", C], ["castmethod", C]]),
   pg_default_acl: empty([["oid", O], ["defaclrole", O], ["defaclnamespace", O], ["defaclobjtype", C], ["defaclacl", arrayOf(T)]]),
-  pg_init_privs: empty([["objoid", O], ["classoid", O], ["objsubid", I4], ["privtype", C], ["initprivs", arrayOf(T)]]),
   pg_ts_config: empty([["oid", O], ["cfgname", N], ["cfgnamespace", O], ["cfgowner", O], ["cfgparser", O]]),
   pg_locks: empty([["locktype", T], ["database", O], ["relation", O], ["pid", I4], ["mode", T], ["granted", B]]),
   pg_stat_activity: empty([["datid", O], ["datname", N], ["pid", I4], ["usename", N], ["application_name", T], ["state", T], ["query", T]]),
@@ -53,6 +52,8 @@ export const EMPTY_CATALOGS: Record<string, () => SystemTable> = {
   pg_range: empty([["rngtypid", O], ["rngsubtype", O], ["rngmultitypid", O], ["rngcollation", O], ["rngsubopc", O], ["rngcanonical", Types.regproc], ["rngsubdiff", Types.regproc]]),
   pg_transform: empty([["oid", O], ["trftype", O], ["trflang", O], ["trffromsql", Types.regproc], ["trftosql", Types.regproc]]),
   pg_largeobject_metadata: empty([["oid", O], ["lomowner", O], ["lomacl", arrayOf(T)]]),
+  pg_db_role_setting: empty([["setdatabase", O], ["setrole", O], ["setconfig", arrayOf(T)]]),
+  pg_shseclabel: empty([["objoid", O], ["classoid", O], ["provider", T], ["label", T]]),
   pg_seclabel: empty([["objoid", O], ["classoid", O], ["objsubid", I4], ["provider", T], ["label", T]]),
   pg_seclabels: empty([["objoid", O], ["classoid", O], ["objsubid", I4], ["objtype", T], ["objnamespace", O], ["objname", T], ["provider", T], ["label", T]]),
 };

@@ -7,7 +7,7 @@
 //   dependencies.ts       pg_depend, pg_rewrite (what pg_dump orders its output by)
 //   constraints.ts        pg_constraint (+ the text pg_get_constraintdef prints)
 //   types.ts              pg_type, pg_collation, pg_enum
-//   cluster.ts            pg_database, pg_tablespace, pg_roles, pg_user, pg_auth_members, pg_namespace
+//   cluster.ts            pg_database, pg_tablespace, pg_roles, pg_user, pg_auth_members, pg_namespace, pg_init_privs
 //   descriptions.ts       pg_description (COMMENT ON), pg_shdescription
 //   settings.ts           pg_settings
 //   system-views.ts       pg_tables, pg_views, pg_indexes, pg_sequences, pg_matviews
@@ -15,7 +15,7 @@
 //   information-schema.ts information_schema.*
 //   oids.ts               PostgreSQL's OIDs for the catalogs and built-in roles
 import { pgDescription, pgShdescription } from "./descriptions.ts";
-import { pgAuthMembers, pgDatabase, pgNamespace, pgRoles, pgTablespace, pgUser } from "./cluster.ts";
+import { pgAuthMembers, pgDatabase, pgInitPrivs, pgNamespace, pgRoles, pgTablespace, pgUser } from "./cluster.ts";
 import { pgConstraint } from "./constraints.ts";
 import type { SystemContext, SystemTable } from "./context.ts";
 import { EMPTY_CATALOGS } from "./empty.ts";
@@ -47,6 +47,7 @@ const PG_CATALOG: Record<string, (x: SystemContext) => SystemTable> = {
   pg_user: pgUser,
   pg_auth_members: pgAuthMembers,
   pg_namespace: pgNamespace,
+  pg_init_privs: pgInitPrivs,
   pg_description: pgDescription,
   pg_shdescription: pgShdescription,
   pg_settings: pgSettings,

@@ -59,6 +59,8 @@ export const SYSTEM_RELATION_OIDS: Readonly<Record<string, number>> = {
   pg_transform: 3576,
   pg_largeobject_metadata: 2995,
   pg_seclabel: 3596,
+  pg_shseclabel: 3592,
+  pg_db_role_setting: 2964,
 };
 
 /**
