@@ -76,8 +76,11 @@ function checkChoice(name: string, value: string, choices: readonly string[]): s
     throw new PgError("invalid_parameter_value", `parameter "${name}" requires a Boolean value`);
   }
   if (choices.includes(lower)) return lower;
-  if (name === "default_tablespace") throw new PgError("undefined_object", `tablespace "${value}" does not exist`);
-  if (name === "default_table_access_method") throw new PgError("invalid_parameter_value", `invalid value for parameter "${name}": "${value}"`, { detail: `Table access method "${value}" does not exist.` });
+  if (name === "default_tablespace") throw new PgError("invalid_parameter_value", `invalid value for parameter "${name}": "${value}"`, { detail: `Tablespace "${value}" does not exist.` });
+  if (name === "default_table_access_method") {
+    if (lower === "btree" || lower === "hash") throw new PgError("invalid_parameter_value", `access method "${lower}" is not of type TABLE`);
+    throw new PgError("invalid_parameter_value", `invalid value for parameter "${name}": "${value}"`, { detail: `Table access method "${value}" does not exist.` });
+  }
   throw new PgError("invalid_parameter_value", `invalid value for parameter "${name}": "${value}"`, { hint: `Available values: ${choices.join(", ")}.` });
 }
 

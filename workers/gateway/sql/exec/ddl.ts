@@ -493,12 +493,13 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
  * NULL, have no default and not be an identity column already, and be smallint, integer or bigint.
  */
 async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, con: PgNode): Promise<{ column: ColumnDesc; sequence: SequenceDesc }> {
-  if (c.identity !== "") throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" is already an identity column`);
-  if (c.defaultExpr !== null) throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" already has a default value`);
-  if (c.nullable) throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" must be declared NOT NULL before identity can be added`);
+  // The type is checked first (Postgres checks it when it analyses the statement).
   if (c.type.oid !== Oid.int2 && c.type.oid !== Oid.int4 && c.type.oid !== Oid.int8) {
     throw new PgError("invalid_parameter_value", `identity column type must be smallint, integer, or bigint`);
   }
+  if (c.identity !== "") throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" is already an identity column`);
+  if (c.defaultExpr !== null) throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" already has a default value`);
+  if (c.nullable) throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" must be declared NOT NULL before identity can be added`);
   const options = (con["options"] as PgNode[] | undefined) ?? [];
   const nameOpt = options.map((o) => o["DefElem"] as PgNode).find((d) => d["defname"] === "sequence_name");
   const seqNames = nameOpt === undefined ? [] : stringList(((nameOpt["arg"] as PgNode)["List"] as PgNode)["items"] as PgNode[]);
