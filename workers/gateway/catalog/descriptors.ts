@@ -136,6 +136,11 @@ export interface SequenceDesc extends DescBase {
   ownedBy: [number, number] | null;
   /** Where the current value is stored (see dataIdOf); absent: the sequence's own id. */
   dataId?: number;
+  /**
+   * AS type (int2, int4 or int8 OID), as pg_sequence.seqtypid reports it. Absent in descriptors
+   * written before it was kept: then inferred from the owning column or the bounds.
+   */
+  typeOid?: number;
 }
 
 /**

@@ -20,6 +20,28 @@ const SEQUENCE_BLOCK_MAX = 1024;
 /** Bounded retries of the compare-and-put under contention before giving up with 40001. */
 const CPUT_ATTEMPTS_MAX = 50;
 
+/**
+ * A sequence's stored value: 8 bytes (encodeI64) hold the last value handed out (is_called);
+ * the same 8 bytes and a 0 byte hold the next value to hand out after setval(…, false), which
+ * SELECT … FROM the sequence reports as is_called = false (pg_dump dumps that state). No value
+ * stored: nothing handed out yet, the next is the sequence's START.
+ */
+function encodeNotCalled(value: bigint): Uint8Array {
+  const out = new Uint8Array(9);
+  out.set(encodeI64(value));
+  return out;
+}
+
+function isNotCalled(stored: Uint8Array): boolean {
+  return stored.length === 9;
+}
+
+/** The last value handed out, as nextval computes from it (one increment before a not-called value). */
+function lastHandedOut(stored: Uint8Array, increment: bigint): bigint {
+  const v = decodeI64(stored);
+  return isNotCalled(stored) ? v - increment : v;
+}
+
 export class Sequences {
   private readonly kv: KvClient;
   private readonly ks: Keyspace;
@@ -55,15 +77,19 @@ export class Sequences {
     return v;
   }
 
-  /** Compare-and-put from `expected` to the value `next` computes; retries when another session moved it. */
-  private async advance(seq: SequenceDesc, next: (cur: bigint | null) => bigint): Promise<bigint> {
+  /**
+   * Compare-and-put from `expected` to the value `next` computes; retries when another session
+   * moved it. `next` gets the last value handed out (for a state setval(…, false) left, the value
+   * one increment before the next one). `called: false` stores the value as the next to hand out.
+   */
+  private async advance(seq: SequenceDesc, next: (cur: bigint | null) => bigint, called = true): Promise<bigint> {
     // Values live under the sequence's data id: TRUNCATE … RESTART IDENTITY gives it a new one.
     const dataId = dataIdOf(seq);
     const key = this.ks.sequenceKey(dataId);
     let expected = await this.stored(dataId);
     for (let attempt = 0; attempt < CPUT_ATTEMPTS_MAX; attempt++) {
-      const value = next(expected === null ? null : decodeI64(expected));
-      const encoded = encodeI64(value);
+      const value = next(expected === null ? null : lastHandedOut(expected, BigInt(seq.increment)));
+      const encoded = called ? encodeI64(value) : encodeNotCalled(value);
       try {
         await this.kv.batch([], [{ op: "cput", key, value: encoded, expected }]);
         this.known.set(dataId, encoded);
@@ -130,6 +156,19 @@ export class Sequences {
     return v;
   }
 
+  /**
+   * last_value and is_called as `SELECT … FROM seq` shows them, read afresh (another session may
+   * have moved the sequence). With reserved blocks, last_value is the end of the last block any
+   * session reserved, as in Postgres with a sequence CACHE.
+   */
+  async state(seq: SequenceDesc): Promise<{ lastValue: bigint; isCalled: boolean }> {
+    const dataId = dataIdOf(seq);
+    this.known.delete(dataId);
+    const v = await this.stored(dataId);
+    if (v === null) return { lastValue: BigInt(seq.start), isCalled: false };
+    return { lastValue: decodeI64(v), isCalled: !isNotCalled(v) };
+  }
+
   currval(seq: SequenceDesc): bigint {
     const v = this.current.get(seq.id);
     if (v === undefined) throw new PgError("object_not_in_prerequisite_state", `currval of sequence "${seq.name}" is not yet defined in this session`);
@@ -146,9 +185,7 @@ export class Sequences {
     if (value < BigInt(seq.min) || value > BigInt(seq.max)) {
       throw new PgError("numeric_value_out_of_range", `setval: value ${value} is out of bounds for sequence "${seq.name}" (${seq.min}..${seq.max})`);
     }
-    // The stored value is the last one handed out; for isCalled=false store one step before.
-    const storedValue = isCalled ? value : value - BigInt(seq.increment);
-    await this.advance(seq, () => storedValue);
+    await this.advance(seq, () => value, isCalled);
     this.reserved.delete(dataIdOf(seq));
     if (isCalled) {
       this.current.set(seq.id, value);

@@ -151,6 +151,8 @@ function isSerializationFailure(err: unknown): boolean {
 }
 
 let rowIdCounter = 0;
+/** The last row id handed out in this isolate (row ids only increase). */
+let lastRowId = 0n;
 
 /** A statement bound by Session.prepare: its parsed form, its parameter types and its columns. */
 class Prepared implements PreparedStatement {
@@ -507,10 +509,15 @@ export class Session implements SqlSession {
       budget: null,
       temp: this.temp,
       uniqueRowId: () => {
-        // Time in ms, then 22 random-and-counter bits: unique across gateways without coordination.
+        // Time in ms, a counter, then 12 random bits: unique across gateways without coordination,
+        // and increasing within this isolate, so a table without a primary key returns its rows
+        // in insertion order as Postgres's heap does (pg_dump of a restored tenant matches).
         rowIdCounter = (rowIdCounter + 1) & 0x3ff;
         const rand = crypto.getRandomValues(new Uint16Array(1))[0]! & 0xfff;
-        return (BigInt(Date.now()) << 22n) | (BigInt(rand) << 10n) | BigInt(rowIdCounter);
+        let id = (BigInt(Date.now()) << 22n) | (BigInt(rowIdCounter) << 12n) | BigInt(rand);
+        if (id <= lastRowId) id = ((lastRowId >> 12n) + 1n) << 12n | BigInt(rand);
+        lastRowId = id;
+        return id;
       },
     };
   }

@@ -36,6 +36,24 @@ const DEFAULTS: Record<string, string> = {
   work_mem: "64MB",
   enable_seqscan: "on",
   jit: "off",
+  // What pg_dump and its restore scripts set. Each is accepted with PostgreSQL's value check and
+  // means here what it means in Postgres where that applies: scans always start at the beginning
+  // of a table (nothing to synchronize), there are no function bodies to check, no xml type, one
+  // tablespace (pg_default, '' for it) and one table access method (heap).
+  synchronize_seqscans: "on",
+  check_function_bodies: "on",
+  xmloption: "content",
+  default_tablespace: "",
+  default_table_access_method: "heap",
+};
+
+/** Settings with a fixed set of values (lower case), checked as Postgres checks them. */
+const CHOICES: Record<string, readonly string[]> = {
+  synchronize_seqscans: ["on", "off"],
+  check_function_bodies: ["on", "off"],
+  xmloption: ["content", "document"],
+  default_tablespace: ["", "pg_default"],
+  default_table_access_method: ["heap"],
 };
 
 /** Settings with units: stored as SHOW prints them (PG 15's form), validated as PG 15 does. */
@@ -48,6 +66,23 @@ const UNIT_SETTINGS: Record<string, UnitSpec> = {
 
 /** How SHOW prints a name (Postgres keeps the canonical capitalisation for a few). */
 const DISPLAY: Record<string, string> = { datestyle: "DateStyle", intervalstyle: "IntervalStyle", timezone: "TimeZone" };
+
+/** A boolean setting's value in SHOW's form (on/off from any of Postgres's spellings), else the value itself. */
+function checkChoice(name: string, value: string, choices: readonly string[]): string {
+  const lower = value.toLowerCase();
+  if (choices.includes("on")) {
+    if (["on", "true", "yes", "1", "t", "y"].includes(lower)) return "on";
+    if (["off", "false", "no", "0", "f", "n"].includes(lower)) return "off";
+    throw new PgError("invalid_parameter_value", `parameter "${name}" requires a Boolean value`);
+  }
+  if (choices.includes(lower)) return lower;
+  if (name === "default_tablespace") throw new PgError("invalid_parameter_value", `invalid value for parameter "${name}": "${value}"`, { detail: `Tablespace "${value}" does not exist.` });
+  if (name === "default_table_access_method") {
+    if (lower === "btree" || lower === "hash") throw new PgError("invalid_parameter_value", `access method "${lower}" is not of type TABLE`);
+    throw new PgError("invalid_parameter_value", `invalid value for parameter "${name}": "${value}"`, { detail: `Table access method "${value}" does not exist.` });
+  }
+  throw new PgError("invalid_parameter_value", `invalid value for parameter "${name}": "${value}"`, { hint: `Available values: ${choices.join(", ")}.` });
+}
 
 export class Settings {
   private readonly values = new Map<string, string>();
@@ -116,6 +151,8 @@ export class Settings {
       }
     }
     if (n === "transaction_isolation" || n === "default_transaction_isolation") v = value.toLowerCase();
+    const choices = CHOICES[n];
+    if (choices !== undefined) v = checkChoice(n, value, choices);
     this.values.set(n, v);
     this.fromSession.add(n);
   }

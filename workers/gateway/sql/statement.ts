@@ -195,6 +195,14 @@ export class StatementRunner {
       case "setval":
         if (args[0] === null || args[1] === null) return null;
         return seqs.setval(seq(), args[1] as bigint, args[2] === undefined ? true : args[2] === true);
+      case "pg_sequence_last_value":
+      case "sequence_last_value":
+      case "sequence_is_called": {
+        if (args[0] === null) return null;
+        const st = await seqs.state(seq());
+        if (name === "sequence_is_called") return st.isCalled;
+        return name === "pg_sequence_last_value" && !st.isCalled ? null : st.lastValue;
+      }
       case "current_setting": {
         const n = args[0] as string | null;
         if (n === null) return null;
@@ -451,6 +459,7 @@ export class StatementRunner {
       allocateId: () => this.env.store.allocateId(this.state.txn),
       temp: this.env.temp,
       ctx: this.ctx,
+      user: this.env.sessionValue("warren.current_user") ?? "warren",
       checkRows: async (t, check, name) => {
         const scope = new Scope(tableScope(t, t.name, 0, null), null);
         const b = this.newBinder();

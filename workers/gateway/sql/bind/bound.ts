@@ -35,6 +35,10 @@ export type SpecialFn =
   | "nextval"
   | "currval"
   | "setval"
+  | "pg_sequence_last_value"
+  /** `SELECT … FROM seq`: its last_value and is_called columns. */
+  | "sequence_last_value"
+  | "sequence_is_called"
   | "current_setting"
   | "set_config"
   | "lastval"

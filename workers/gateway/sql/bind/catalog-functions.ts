@@ -70,8 +70,8 @@ function viewByOid(b: Binder, oid: number): ViewDesc | undefined {
   return d?.kind === "view" ? d : undefined;
 }
 
-function viewDefinition(x: SystemContext, v: ViewDesc | undefined): string | null {
-  return v === undefined ? null : (x.viewDef?.(v) ?? null);
+function viewDefinition(x: SystemContext, v: ViewDesc | undefined, pretty: boolean): string | null {
+  return v === undefined ? null : (x.viewDef?.(v, pretty) ?? null);
 }
 
 /** The table's own bytes plus its indexes', as pg_total_relation_size adds them. */
@@ -87,6 +87,17 @@ function databaseBytes(b: Binder): bigint {
   let sum = 0n;
   for (const t of tables(b.catalog)) sum += sizes.relationBytes(relationOid(t.id)) + indexesBytes(b, relationOid(t.id));
   return sum;
+}
+
+/** PostgreSQL 15's acldefault(): the owner's privileges on an object kind, plus PUBLIC's where it has any. */
+function aclDefault(kind: string, owner: string): string[] {
+  const ownerPrivileges: Record<string, string> = { c: "", r: "arwdDxt", s: "rwU", d: "CTc", f: "X", l: "U", L: "rw", n: "UC", t: "C", F: "U", S: "U", T: "U" };
+  const publicPrivileges: Record<string, string> = { d: "Tc", f: "X", l: "U", T: "U" };
+  const own = ownerPrivileges[kind];
+  if (own === undefined) throw new PgError("internal_error", `unrecognized object type abbreviation: ${kind}`);
+  const who = quoteIdent(owner);
+  const items = [...(publicPrivileges[kind] !== undefined ? [`=${publicPrivileges[kind]}/${who}`] : []), ...(own !== "" ? [`${who}=${own}/${who}`] : [])];
+  return items;
 }
 
 export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr | null {
@@ -150,17 +161,26 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         return key === undefined ? null : quoteIdent(t.columns.find((c) => c.id === key.columnId)?.name ?? "?");
       });
     case "pg_get_constraintdef":
-      return callExpr(name, Types.text, [oidArg(0)], ([oid]) => constraintRows(x()).find((r) => r.oid === Number(oid))?.def ?? null);
+      // pg_get_constraintdef(oid [, pretty]): psql asks for pretty text, pg_dump for the plain one.
+      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.bool))], ([oid, pretty]) => {
+        const row = constraintRows(x()).find((r) => r.oid === Number(oid));
+        return row === undefined ? null : pretty === true ? row.def : row.plainDef;
+      });
     case "pg_get_viewdef": {
+      // pg_get_viewdef(view) prints plain text (pg_dump, pg_views); a second argument, pretty
+      // (boolean) or a wrap column (integer, which implies pretty), asks for psql's form.
       const arg = args[0]!;
+      const second = args[1];
+      const prettyArg = second === undefined ? [] : [second.type.oid === Oid.bool || second.type.oid === Oid.unknown ? coerce(b, second, Types.bool) : coerce(b, second, Types.int4)];
+      const isPretty = (p: Datum | undefined): boolean => p === true || typeof p === "number";
       if (arg.type.oid === Oid.unknown || arg.type.oid === Oid.text) {
-        return callExpr(name, Types.text, [coerce(b, arg, Types.text)], ([n]) => {
+        return callExpr(name, Types.text, [coerce(b, arg, Types.text), ...prettyArg], ([n, p]) => {
           const rel = b.catalog.resolveRelation(parseQualifiedName(n as string), b.searchPath);
           if (rel === undefined) throw new PgError("undefined_table", `relation "${n as string}" does not exist`);
-          return viewDefinition(x(), rel.kind === "view" ? rel : undefined);
+          return viewDefinition(x(), rel.kind === "view" ? rel : undefined, isPretty(p));
         });
       }
-      return callExpr(name, Types.text, [oidArg(0)], ([oid]) => viewDefinition(x(), viewByOid(b, Number(oid))));
+      return callExpr(name, Types.text, [oidArg(0), ...prettyArg], ([oid, p]) => viewDefinition(x(), viewByOid(b, Number(oid)), isPretty(p)));
     }
     case "pg_get_functiondef":
     case "pg_get_function_arguments":
@@ -173,8 +193,13 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_get_partkeydef":
     case "pg_get_partition_constraintdef":
       // No user-defined functions, triggers, rules, extended statistics or partitioned tables
-      // exist: every OID names nothing, and Postgres returns NULL for those.
-      return callExpr(name, Types.text, [oidArg(0)], () => null);
+      // exist: every OID names nothing, and Postgres returns NULL for those. (pg_get_triggerdef
+      // and pg_get_ruledef take a second argument, pretty.)
+      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.bool))], () => null);
+    case "acldefault":
+      // The privileges an object of this kind has before any GRANT/REVOKE (pg_dump compares an
+      // object's ACL with it). Warren has no aclitem type: the items are text, as aclitem prints.
+      return callExpr(name, arrayOf(Types.text), [coerce(b, args[0]!, Types.char), oidArg(1)], ([kind, owner]) => aclDefault(kind as string, roleName(b, Number(owner)) ?? ""));
     case "obj_description":
     case "col_description":
     case "shobj_description": {

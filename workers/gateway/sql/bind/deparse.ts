@@ -10,6 +10,9 @@
 //   - parentheses follow ruleutils' pretty rules (arithmetic by precedence, everything else
 //     nested in an operator or a different boolean operator is parenthesised).
 // Nodes outside this subset print as "?" rather than as something plausible but wrong.
+// Without pretty (pg_get_constraintdef(oid), pg_get_viewdef(oid), what pg_dump reads), ruleutils
+// parenthesises every operator, boolean and test expression, every cast's argument and every
+// join, and the layout stays the same: ((a > (0)::numeric) AND (b IS NULL)).
 import { PgError } from "../../../../common/errors.ts";
 import { resolveFunction, hasFunction } from "../functions/functions.ts";
 import { resolveOperator } from "../functions/operators.ts";
@@ -28,6 +31,18 @@ export interface DeparseEnv {
   qualify: boolean;
   /** How a relation is named in FROM: qualified unless visible on the search path. */
   relationName(names: readonly string[]): string;
+  /** ruleutils' pretty mode (psql) or not (pg_dump, pg_views): see the file comment. */
+  pretty: boolean;
+}
+
+/** An operator, boolean or test expression in non-pretty mode: wrapped, and then simple to its parent. */
+function wrapped(env: DeparseEnv, p: Printed): Printed {
+  return env.pretty ? p : simple(`(${p.text})`);
+}
+
+/** A cast's argument: parenthesised unless simple in pretty mode, always without pretty. */
+function castArg(env: DeparseEnv, p: Printed): string {
+  return env.pretty && p.form === "simple" ? p.text : `(${p.text})`;
 }
 
 interface Printed {
@@ -101,13 +116,13 @@ function withCast(env: DeparseEnv, node: PgNode, target: SqlType | null, showImp
     if (lit.type.oid === Oid.unknown) return simple(constText(lit.text, target === null ? Types.unknown : withTypmod(target, -1)));
     const own = simple(constText(lit.text, lit.type));
     if (target === null || target.oid === lit.type.oid || !showImplicit) return own;
-    return simple(`${own.text}::${formatType(target)}`);
+    return simple(`${castArg(env, own)}::${formatType(target)}`);
   }
   const p = expr(env, node, null, showImplicit);
   if (target === null || !showImplicit || target.oid === Oid.unknown) return p;
   const own = typeOf(env, node);
   if (own.oid === target.oid || own.oid === Oid.unknown) return p;
-  return simple(`${p.form === "simple" ? p.text : `(${p.text})`}::${formatType(target)}`);
+  return simple(`${castArg(env, p)}::${formatType(target)}`);
 }
 
 function opArg(p: Printed, parentArith: string | null, right: boolean): string {
@@ -130,7 +145,7 @@ function binaryOperator(env: DeparseEnv, name: string, l: PgNode, r: PgNode): Pr
     const arith = ARITH_PRECEDENCE[name] !== undefined ? name : null;
     const left = opArg(expr(env, l, null, true), arith, false);
     const right = opArg(expr(env, r, null, true), arith, true);
-    return { text: `${left} ${name} ${right}`, form: arith !== null ? "arith" : "op", ...(arith !== null ? { arithOp: name } : {}) };
+    return wrapped(env, { text: `${left} ${name} ${right}`, form: arith !== null ? "arith" : "op", ...(arith !== null ? { arithOp: name } : {}) });
   }
   try {
     const o = resolveOperator(name, lt, rt);
@@ -142,7 +157,7 @@ function binaryOperator(env: DeparseEnv, name: string, l: PgNode, r: PgNode): Pr
   const arith = ARITH_PRECEDENCE[name] !== undefined ? name : null;
   const left = opArg(withCast(env, l, lt, true), arith, false);
   const right = opArg(withCast(env, r, rt, true), arith, true);
-  return { text: `${left} ${name} ${right}`, form: arith !== null ? "arith" : "op", ...(arith !== null ? { arithOp: name } : {}) };
+  return wrapped(env, { text: `${left} ${name} ${right}`, form: arith !== null ? "arith" : "op", ...(arith !== null ? { arithOp: name } : {}) });
 }
 
 /** A parser list: a JSON array or a { List: { items } } node. */
@@ -162,7 +177,7 @@ function aExpr(env: DeparseEnv, node: PgNode): Printed {
     case "AEXPR_OP":
       if (l === undefined) {
         const arg = expr(env, r!, null, true);
-        return { text: `${name}${opArg(arg, null, true)}`, form: "op" };
+        return wrapped(env, { text: env.pretty ? `${name}${opArg(arg, null, true)}` : `${name} ${arg.text}`, form: "op" });
       }
       return binaryOperator(env, name === "!=" ? "<>" : name, l, r!);
     case "AEXPR_LIKE":
@@ -174,21 +189,21 @@ function aExpr(env: DeparseEnv, node: PgNode): Printed {
       const elem = lt.oid === Oid.unknown ? Types.text : lt;
       const list = items.map((i) => withCast(env, i, elem, true).text).join(", ");
       const left = opArg(withCast(env, l!, elem, true), null, false);
-      return { text: `${left} ${name === "<>" ? "<> ALL" : "= ANY"} (ARRAY[${list}])`, form: "op" };
+      return wrapped(env, { text: `${left} ${name === "<>" ? "<> ALL" : "= ANY"} (ARRAY[${list}])`, form: "op" });
     }
     case "AEXPR_BETWEEN":
     case "AEXPR_NOT_BETWEEN": {
       const [lo, hi] = listItems(r!);
       const ge = binaryOperator(env, kind === "AEXPR_BETWEEN" ? ">=" : "<", l!, lo!);
       const le = binaryOperator(env, kind === "AEXPR_BETWEEN" ? "<=" : ">", l!, hi!);
-      return { text: `${ge.text} ${kind === "AEXPR_BETWEEN" ? "AND" : "OR"} ${le.text}`, form: kind === "AEXPR_BETWEEN" ? "and" : "or" };
+      return wrapped(env, { text: `${ge.text} ${kind === "AEXPR_BETWEEN" ? "AND" : "OR"} ${le.text}`, form: kind === "AEXPR_BETWEEN" ? "and" : "or" });
     }
     case "AEXPR_DISTINCT":
     case "AEXPR_NOT_DISTINCT": {
       const lt = typeOf(env, l!);
       const rt = typeOf(env, r!);
       const t = lt.oid === Oid.unknown ? rt : lt;
-      return { text: `${opArg(withCast(env, l!, t, true), null, false)} IS ${kind === "AEXPR_DISTINCT" ? "" : "NOT "}DISTINCT FROM ${opArg(withCast(env, r!, t, true), null, true)}`, form: "op" };
+      return wrapped(env, { text: `${opArg(withCast(env, l!, t, true), null, false)} IS ${kind === "AEXPR_DISTINCT" ? "" : "NOT "}DISTINCT FROM ${opArg(withCast(env, r!, t, true), null, true)}`, form: "op" });
     }
   }
   return simple("?");
@@ -249,10 +264,10 @@ function boolExpr(env: DeparseEnv, node: PgNode): Printed {
   const args = (node["args"] as PgNode[]).map((a) => expr(env, a, Types.bool, false));
   if (op === "NOT_EXPR") {
     const a = args[0]!;
-    return { text: `NOT ${a.form === "simple" || a.form === "op" || a.form === "test" || a.form === "arith" ? a.text : `(${a.text})`}`, form: "not" };
+    return wrapped(env, { text: `NOT ${a.form === "simple" || a.form === "op" || a.form === "test" || a.form === "arith" ? a.text : `(${a.text})`}`, form: "not" });
   }
   const form = op === "AND_EXPR" ? "and" : "or";
-  return { text: args.map((a) => (a.form === "and" || a.form === "or") && a.form !== form ? `(${a.text})` : a.text).join(form === "and" ? " AND " : " OR "), form };
+  return wrapped(env, { text: args.map((a) => (a.form === "and" || a.form === "or") && a.form !== form ? `(${a.text})` : a.text).join(form === "and" ? " AND " : " OR "), form });
 }
 
 function caseExpr(env: DeparseEnv, node: PgNode, target: SqlType | null): Printed {
@@ -285,12 +300,12 @@ function expr(env: DeparseEnv, n: PgNode, target: SqlType | null, showImplicit: 
       return boolExpr(env, node);
     case "NullTest": {
       const a = expr(env, node["arg"] as PgNode, null, true);
-      return { text: `${a.form === "simple" ? a.text : `(${a.text})`} IS ${node["nulltesttype"] === "IS_NOT_NULL" ? "NOT " : ""}NULL`, form: "test" };
+      return wrapped(env, { text: `${a.form === "simple" ? a.text : `(${a.text})`} IS ${node["nulltesttype"] === "IS_NOT_NULL" ? "NOT " : ""}NULL`, form: "test" });
     }
     case "BooleanTest": {
       const a = expr(env, node["arg"] as PgNode, null, true);
       const test = (node["booltesttype"] as string).replace(/^IS_/, "IS ").replace(/_/g, " ");
-      return { text: `${a.form === "simple" ? a.text : `(${a.text})`} ${test}`, form: "test" };
+      return wrapped(env, { text: `${a.form === "simple" ? a.text : `(${a.text})`} ${test}`, form: "test" });
     }
     case "TypeCast": {
       const t = bindTypeName(node["typeName"] as PgNode, env.binder);
@@ -310,7 +325,7 @@ function expr(env: DeparseEnv, n: PgNode, target: SqlType | null, showImplicit: 
         return simple(constText(text, t));
       }
       const p = expr(env, arg, null, true);
-      return simple(`${p.form === "simple" ? p.text : `(${p.text})`}::${formatType(t)}`);
+      return simple(`${castArg(env, p)}::${formatType(t)}`);
     }
     case "FuncCall":
       return funcCall(env, node);
@@ -371,8 +386,9 @@ function fromItem(env: DeparseEnv, n: PgNode, indent: string): string {
     const right = fromItem(env, node["rarg"] as PgNode, indent);
     const jt = node["jointype"] as string;
     const word = jt === "JOIN_LEFT" ? "LEFT JOIN" : jt === "JOIN_RIGHT" ? "RIGHT JOIN" : jt === "JOIN_FULL" ? "FULL JOIN" : node["quals"] === undefined && node["usingClause"] === undefined ? "CROSS JOIN" : "JOIN";
-    const on = node["quals"] !== undefined ? ` ON ${expr(env, node["quals"] as PgNode, Types.bool, false).text}` : "";
-    return `${left}\n${indent}  ${word} ${right}${on}`;
+    const quals = node["quals"] !== undefined ? expr(env, node["quals"] as PgNode, Types.bool, false).text : null;
+    const on = quals === null ? "" : env.pretty ? ` ON ${quals}` : ` ON (${quals})`;
+    return env.pretty ? `${left}\n${indent}  ${word} ${right}${on}` : `(${left}\n${indent}  ${word} ${right}${on})`;
   }
   throw new PgError("feature_not_supported", `cannot print ${kind} in a view definition`);
 }

@@ -450,6 +450,8 @@ function bindSpecialFunction(b: Binder, name: string, args: Expr[], loc: unknown
       return { kind: "special", type: Types.int8, name, args: textArgs(1) };
     case "lastval":
       return { kind: "special", type: Types.int8, name, args: textArgs(0) };
+    case "pg_sequence_last_value":
+      return { kind: "special", type: Types.int8, name, args: textArgs(1) };
     case "setval": {
       const [seq, v, called] = args;
       if (seq === undefined || v === undefined) throw new PgError("undefined_function", "function setval requires 2 or 3 arguments", pos(loc));
@@ -754,6 +756,12 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       const arg = bindExpr(b, node["arg"] as PgNode, ctx);
       const ind = (node["indirection"] as PgNode[])[0]!;
       const [ik, ib] = nodeKind(ind);
+      if (ik === "A_Indices" && arg.type.oid === Oid.name && ib["is_slice"] !== true) {
+        // A name is a fixed array of NAMEDATALEN bytes indexed from 0 in Postgres: name[i] is
+        // its i-th byte as "char" (empty past the end of the text; NULL outside the array).
+        const idx = coerce(b, bindExpr(b, ib["uidx"] as PgNode, ctx), Types.int4);
+        return callExpr("subscript", Types.char, [arg, idx], ([n, i]) => nameByte(n as string, i as number));
+      }
       if (ik !== "A_Indices" || arg.type.elem === undefined || ib["is_slice"]) throw new PgError("feature_not_supported", "only array subscripts are supported", pos(node["location"]));
       const idx = coerce(b, bindExpr(b, ib["uidx"] as PgNode, ctx), Types.int4);
       return callExpr("subscript", arg.type.elem, [arg, idx], ([a, i]) => (a as Datum[])[(i as number) - 1] ?? null);
@@ -762,4 +770,11 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       throw new PgError("feature_not_supported", "row constructors are not supported yet");
   }
   throw new PgError("feature_not_supported", `expression ${kind} is not supported`, pos(node["location"]));
+}
+
+/** Byte `i` of a name as a "char" value: Postgres's name[i] (0-based over NAMEDATALEN = 64 bytes). */
+function nameByte(name: string, i: number): string | null {
+  if (i < 0 || i >= 64) return null;
+  const bytes = new TextEncoder().encode(name);
+  return i < bytes.length ? String.fromCharCode(bytes[i]!) : "";
 }

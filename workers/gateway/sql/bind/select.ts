@@ -6,14 +6,16 @@ import { visibleColumns } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
 import { commonType } from "../types/cast-rules.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { arrayOf, Oid, type SqlType, Types, typeOfStored } from "../types/type.ts";
+import { arrayOf, Oid, type SqlType, Types, typeFromOid, typeOfStored } from "../types/type.ts";
+import type { Datum } from "../types/datum.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, CteDef, Expr, JoinType, OutputColumn, Rel, SortKey, WindowCall } from "./bound.ts";
-import { AGG_BASE, bindExpr, bindSortBy, coerce, coerceBool, ctxFor, type ExprContext, exprKey, sortKeyOf, WIN_BASE } from "./expr.ts";
+import { AGG_BASE, bindExpr, callExpr, bindSortBy, coerce, coerceBool, ctxFor, type ExprContext, exprKey, sortKeyOf, WIN_BASE } from "./expr.ts";
 import { Scope, type ScopeColumn } from "./scope.ts";
 import { mapChildren, mapExpr } from "./rewrite.ts";
-import { systemTable } from "./system-tables/index.ts";
+import { systemRelationOidOf, systemTable } from "./system-tables/index.ts";
 import { systemContext } from "./system-context.ts";
+import { quoteIdent } from "../functions/string-functions.ts";
 
 export interface BoundQuery {
   rel: Rel;
@@ -346,8 +348,14 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
       const names = schemaname === undefined ? [relname] : [schemaname, relname];
       const sys = systemTable(systemContext(b), schemaname ?? null, relname);
       if (sys !== undefined && (schemaname !== undefined || b.catalog.resolveRelation(names, b.searchPath) === undefined)) {
-        const rel: Rel = { kind: "values", cols: sys.cols, rows: sys.rows.map((r) => r.map((v, i) => ({ kind: "const", type: sys.cols[i]!.type, value: v }) as Expr)) };
-        return { rel, cols: scopeOf(rel, alias.name ?? relname, 0, alias.cols.length ? alias.cols : undefined) };
+        // tableoid, the system column every row has (pg_dump reads it from each catalog): the
+        // catalog's own OID, hidden from `*` as Postgres's system columns are.
+        const tableOid = systemRelationOidOf(schemaname ?? "pg_catalog", relname) ?? 0;
+        const consts = (r: Datum[]) => [...r.map((v, i) => ({ kind: "const", type: sys.cols[i]!.type, value: v }) as Expr), { kind: "const", type: Types.oid, value: tableOid } as Expr];
+        const rel: Rel = { kind: "values", cols: [...sys.cols, outCol("tableoid", Types.oid)], rows: sys.rows.map(consts) };
+        const cols = scopeOf(rel, alias.name ?? relname, 0, alias.cols.length ? alias.cols : undefined);
+        cols[cols.length - 1] = { ...cols[cols.length - 1]!, name: "tableoid", hidden: true };
+        return { rel, cols };
       }
       const desc = b.catalog.resolveRelation(names, b.searchPath);
       if (desc === undefined) throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`, pos(node["location"]));
@@ -373,7 +381,15 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
           : rel0;
         return { rel, cols: scopeOf(rel, alias.name ?? relname, 0, alias.cols.length ? alias.cols : undefined) };
       }
-      throw new PgError("wrong_object_type", `"${relname}" is a sequence; selecting from sequences is not supported`, pos(node["location"]));
+      // A sequence reads as one row (last_value, log_cnt, is_called), as in Postgres. log_cnt,
+      // the values Postgres may hand out before its next WAL record, is 0: nothing is pre-logged.
+      const seqName: Expr = { kind: "const", type: Types.text, value: `${quoteIdent(b.catalog.get(desc.schemaId)?.name ?? "public")}.${quoteIdent(desc.name)}` };
+      const rel: Rel = {
+        kind: "values",
+        cols: [outCol("last_value", Types.int8), outCol("log_cnt", Types.int8), outCol("is_called", Types.bool)],
+        rows: [[{ kind: "special", type: Types.int8, name: "sequence_last_value", args: [seqName] }, { kind: "const", type: Types.int8, value: 0n }, { kind: "special", type: Types.bool, name: "sequence_is_called", args: [seqName] }]],
+      };
+      return { rel, cols: scopeOf(rel, alias.name ?? relname, 0, alias.cols.length ? alias.cols : undefined) };
     }
     case "RangeSubselect": {
       const alias = aliasOf(node);
@@ -412,7 +428,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
 }
 
 /** Set-returning functions the binder turns into function scans. */
-export const SET_RETURNING = new Set(["generate_series", "unnest", "pg_partition_ancestors", "regexp_matches", "regexp_split_to_table"]);
+export const SET_RETURNING = new Set(["generate_series", "unnest", "pg_partition_ancestors", "regexp_matches", "regexp_split_to_table", "pg_options_to_table"]);
 
 /**
  * The set-returning calls in a select-list expression (not inside subqueries or window calls), in
@@ -465,6 +481,20 @@ export function bindSrf(b: Binder, name: string, args: Expr[], colName: string):
     if (a === undefined || args.length !== 1) throw new PgError("undefined_function", `function pg_partition_ancestors with ${args.length} arguments does not exist`);
     const rel = coerce(b, a, Types.regclass);
     return { kind: "srf", name: "unnest", args: [{ kind: "array", type: arrayOf(Types.regclass), elems: [rel] }], cols: [outCol(colName === "pg_partition_ancestors" ? "relid" : colName, Types.regclass)] };
+  }
+  if (name === "pg_options_to_table") {
+    // (option_name, option_value) of each "name=value" item of a reloptions-style array: the
+    // array's elements split at their first '=' (an item without one has a NULL value).
+    const a = args[0];
+    if (a === undefined || args.length !== 1) throw new PgError("undefined_function", `function pg_options_to_table with ${args.length} arguments does not exist`);
+    const items: Rel = { kind: "srf", name: "unnest", args: [coerce(b, a, arrayOf(Types.text))], cols: [outCol("item", Types.text)] };
+    const item: Expr = { kind: "col", type: Types.text, index: 0 };
+    const part = (first: boolean): Expr => callExpr(first ? "option_name" : "option_value", Types.text, [item], ([v]) => {
+      const text = v as string;
+      const eq = text.indexOf("=");
+      return first ? (eq < 0 ? text : text.slice(0, eq)) : eq < 0 ? null : text.slice(eq + 1);
+    });
+    return { kind: "project", input: items, exprs: [part(true), part(false)], cols: [outCol("option_name", Types.text), outCol("option_value", Types.text)] };
   }
   if (name === "regexp_matches" || name === "regexp_split_to_table") {
     if (args.length < 2 || args.length > 3) throw new PgError("undefined_function", `function ${name} with ${args.length} arguments does not exist`);

@@ -39,13 +39,13 @@ export function systemContext(b: Binder): SystemContext {
     }
     return cols;
   };
-  x.exprText = (t: TableDesc, expr: PgNode, target: SqlType | null) => {
-    const env: DeparseEnv = { binder: b, scope: new Scope(tableScope(t, t.name, 0, null), null), qualify: false, relationName: relName };
+  x.exprText = (t: TableDesc, expr: PgNode, target: SqlType | null, pretty = true) => {
+    const env: DeparseEnv = { binder: b, scope: new Scope(tableScope(t, t.name, 0, null), null), qualify: false, relationName: relName, pretty };
     return deparseStored(env, expr, target);
   };
-  x.viewDef = (v: ViewDesc) => {
+  x.viewDef = (v: ViewDesc, pretty = true) => {
     const s = (v.query["SelectStmt"] as PgNode | undefined) ?? v.query;
-    const env: DeparseEnv = { binder: b, scope: fromScope(b, (s["fromClause"] as PgNode[] | undefined) ?? [], columnsOf), qualify: true, relationName: relName };
+    const env: DeparseEnv = { binder: b, scope: fromScope(b, (s["fromClause"] as PgNode[] | undefined) ?? [], columnsOf), qualify: true, relationName: relName, pretty };
     return deparseViewQuery(env, v.query, v.columnNames);
   };
   return x;

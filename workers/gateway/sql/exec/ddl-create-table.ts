@@ -111,10 +111,21 @@ function identitySequence(env: DdlEnv, target: CreationTarget, tableName: string
   return { schema: target.schema, name: seqName, qualifiedName: ownSequenceName(target, seqName), options };
 }
 
+/** The bounds of a sequence's type (AS smallint | integer | bigint). */
+function sequenceTypeBounds(type: SqlType): { min: string; max: string } {
+  if (type.oid === Oid.int2) return { min: "-32768", max: "32767" };
+  if (type.oid === Oid.int4) return { min: "-2147483648", max: "2147483647" };
+  if (type.oid === Oid.int8) return { min: "-9223372036854775808", max: "9223372036854775807" };
+  throw new PgError("invalid_parameter_value", "sequence type must be smallint, integer, or bigint");
+}
+
 export function newSequence(id: number, schemaId: number, name: string, type: SqlType, ownedBy: [number, number] | null, opts: PgNode[] = []): SequenceDesc {
-  const max = type.oid === Oid.int2 ? "32767" : type.oid === Oid.int4 ? "2147483647" : "9223372036854775807";
-  const seq: SequenceDesc = { kind: "sequence", id, name, schemaId, version: 1, start: "1", increment: "1", min: "1", max, cycle: false, ownedBy };
-  applySequenceOptions(seq, opts);
+  // AS type (CREATE SEQUENCE … AS integer, as pg_dump writes a serial's sequence) bounds the values.
+  const as = opts.map((o) => o["DefElem"] as PgNode).find((d) => d["defname"] === "as");
+  const seqType = as === undefined ? type : bindTypeName((as["arg"] as PgNode)["TypeName"] as PgNode);
+  const bounds = sequenceTypeBounds(seqType);
+  const seq: SequenceDesc = { kind: "sequence", id, name, schemaId, version: 1, start: "1", increment: "1", min: "1", max: bounds.max, cycle: false, ownedBy, typeOid: seqType.oid };
+  applySequenceOptions(seq, opts, bounds.min);
   return seq;
 }
 
@@ -127,7 +138,7 @@ function optInt(arg: PgNode | undefined): string {
   return "0";
 }
 
-export function applySequenceOptions(seq: SequenceDesc, opts: PgNode[]): void {
+export function applySequenceOptions(seq: SequenceDesc, opts: PgNode[], typeMin = "-9223372036854775808"): void {
   let startSet = false;
   for (const o of opts) {
     const d = o["DefElem"] as PgNode;
@@ -160,8 +171,10 @@ export function applySequenceOptions(seq: SequenceDesc, opts: PgNode[]): void {
   }
   if (BigInt(seq.increment) === 0n) throw new PgError("invalid_parameter_value", "INCREMENT must not be zero");
   if (BigInt(seq.increment) < 0n) {
-    if (!opts.some((o) => (o["DefElem"] as PgNode)["defname"] === "maxvalue")) seq.max = "-1";
-    if (!opts.some((o) => (o["DefElem"] as PgNode)["defname"] === "minvalue")) seq.min = "-9223372036854775808";
+    // A bound not given, or given as NO MINVALUE / NO MAXVALUE, takes a descending sequence's default.
+    const given = (n: string): boolean => opts.some((o) => (o["DefElem"] as PgNode)["defname"] === n && (o["DefElem"] as PgNode)["arg"] !== undefined);
+    if (!given("maxvalue")) seq.max = "-1";
+    if (!given("minvalue")) seq.min = typeMin;
     if (!startSet) seq.start = seq.max;
   } else if (!startSet) {
     seq.start = seq.min;

@@ -3,10 +3,11 @@
 // descriptors it changes; the session writes them with the catalog version bump in the same
 // transaction.
 import { PgError } from "../../../../common/errors.ts";
-import { type Descriptor, type IndexDesc, isTemp, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, type ViewDesc } from "../../catalog/descriptors.ts";
+import { type ColumnDesc, type Descriptor, type IndexDesc, isTemp, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, type ViewDesc } from "../../catalog/descriptors.ts";
 import { bindTypeName } from "../bind/expr.ts";
 import { stringList, type PgNode } from "../parse/ast.ts";
-import { Oid, storedTypeOf, Types } from "../types/type.ts";
+import { Oid, storedTypeOf, Types, typeFromOid } from "../types/type.ts";
+import { quoteIdent } from "../functions/string-functions.ts";
 import type { ExecContext } from "./context.ts";
 import { bump, newDataId, tableByName } from "./ddl-common.ts";
 import { applySequenceOptions, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, nextvalAst, resolveFk } from "./ddl-create-table.ts";
@@ -19,6 +20,8 @@ import { formatText } from "../types/text-io.ts";
 
 export interface DdlExecEnv extends DdlEnv {
   ctx: ExecContext;
+  /** The session's role: the tenant's one role, owner of every object (OWNER TO names it or nothing). */
+  user: string;
   /** Rows and evaluation for CHECK validation and column defaults, bound by the session. */
   checkRows(table: TableDesc, check: PgNode, name: string): Promise<void>;
   evalDefault(table: TableDesc, expr: PgNode, typeOid: number, typmod: number): Promise<unknown>;
@@ -126,11 +129,43 @@ function readsTempRelation(env: DdlEnv, query: unknown): boolean {
   return Object.values(o).some((v) => readsTempRelation(env, v));
 }
 
+/** The names of every WITH query in `node` (a RangeVar naming one is not a relation). */
+function cteNames(node: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(node)) for (const n of node) cteNames(n, out);
+  else if (node !== null && typeof node === "object") {
+    const cte = (node as PgNode)["CommonTableExpr"] as PgNode | undefined;
+    if (cte !== undefined) out.add(cte["ctename"] as string);
+    for (const v of Object.values(node as PgNode)) cteNames(v, out);
+  }
+  return out;
+}
+
+/**
+ * A copy of a view's query whose unqualified relation names carry the schema they resolve to now,
+ * as Postgres binds a view to its relations when it is created: the view keeps reading them
+ * whatever the search_path of a later session (pg_dump reads view definitions with an empty one).
+ */
+function qualifyRelations(env: DdlEnv, node: unknown, ctes: Set<string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => qualifyRelations(env, n, ctes));
+  if (node === null || typeof node !== "object") return node;
+  const out: PgNode = {};
+  for (const [k, v] of Object.entries(node as PgNode)) out[k] = qualifyRelations(env, v, ctes);
+  const rv = out["RangeVar"] as PgNode | undefined;
+  if (rv !== undefined && rv["schemaname"] === undefined && !ctes.has(rv["relname"] as string)) {
+    const d = env.catalog.resolveRelation([rv["relname"] as string], env.searchPath);
+    if (d !== undefined && !isTemp(d)) {
+      const schema = env.catalog.get(d.schemaId);
+      if (schema !== undefined) out["RangeVar"] = { ...rv, schemaname: schema.name };
+    }
+  }
+  return out;
+}
+
 export async function createView(env: DdlExecEnv, stmt: PgNode, validate: (q: PgNode) => void): Promise<DdlChange> {
   const rv = stmt["view"] as PgNode;
   const name = rv["relname"] as string;
-  const query = stmt["query"] as PgNode;
-  validate(query);
+  validate(stmt["query"] as PgNode);
+  const query = qualifyRelations(env, stmt["query"] as PgNode, cteNames(stmt["query"], new Set())) as PgNode;
   const target = creationTarget(env, rv, readsTempRelation(env, query));
   const schema = target.schema;
   const existing = env.catalog.relationIn(schema.id, name);
@@ -158,20 +193,64 @@ export async function createSequence(env: DdlExecEnv, stmt: PgNode): Promise<Ddl
     if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE SEQUENCE" };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
-  const seq = newSequence(await target.allocateId(), schema.id, name, Types.int8, null, (stmt["options"] as PgNode[] | undefined) ?? []);
+  const options = (stmt["options"] as PgNode[] | undefined) ?? [];
+  const seq = newSequence(await target.allocateId(), schema.id, name, Types.int8, null, options);
+  seq.ownedBy = sequenceOwnedBy(env, seq, options) ?? null;
   return { changed: [...target.newSchemas, seq], removed: [], tag: "CREATE SEQUENCE" };
 }
 
 export async function alterSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
   const rv = stmt["sequence"] as PgNode;
-  const d = env.catalog.resolveRelation([rv["relname"] as string], env.searchPath);
-  if (d === undefined || d.kind !== "sequence") {
+  const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
+  const d = env.catalog.resolveRelation(names, env.searchPath);
+  if (d === undefined) {
     if (stmt["missing_ok"] === true) return { changed: [], removed: [], tag: "ALTER SEQUENCE" };
-    throw new PgError("undefined_table", `relation "${rv["relname"] as string}" does not exist`);
+    throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`);
   }
+  if (d.kind !== "sequence") throw new PgError("wrong_object_type", `"${d.name}" is not a sequence`);
   const next: SequenceDesc = { ...bump(d) };
-  applySequenceOptions(next, (stmt["options"] as PgNode[] | undefined) ?? []);
+  const options = (stmt["options"] as PgNode[] | undefined) ?? [];
+  const changes = options.filter((o) => (o["DefElem"] as PgNode)["defname"] !== "owned_by");
+  if (changes.length > 0) {
+    applySequenceOptions(next, changes);
+    // ALTER SEQUENCE keeps the START it does not name (Postgres changes it only with START WITH).
+    if (!changes.some((o) => (o["DefElem"] as PgNode)["defname"] === "start")) next.start = d.start;
+  }
+  const ownedBy = sequenceOwnedBy(env, next, options);
+  if (ownedBy !== undefined) next.ownedBy = ownedBy;
   return { changed: [next], removed: [], tag: "ALTER SEQUENCE" };
+}
+
+/**
+ * OWNED BY table.column (the sequence goes when the column or table is dropped) or OWNED BY NONE
+ * (null), with Postgres's checks; undefined when the options do not say.
+ */
+function sequenceOwnedBy(env: DdlEnv, seq: SequenceDesc, options: PgNode[]): [number, number] | null | undefined {
+  const opt = options.map((o) => o["DefElem"] as PgNode).find((d) => d["defname"] === "owned_by");
+  if (opt === undefined) return undefined;
+  const names = stringList(((opt["arg"] as PgNode)["List"] as PgNode)["items"] as PgNode[]);
+  if (names.length === 1 && names[0] === "none") return null;
+  if (names.length < 2) throw new PgError("invalid_parameter_value", "invalid OWNED BY option", { hint: "Specify OWNED BY table.column or OWNED BY NONE." });
+  const column = names[names.length - 1]!;
+  const t = env.catalog.resolveRelation(names.slice(0, -1), env.searchPath);
+  if (t === undefined) throw new PgError("undefined_table", `relation "${names.slice(0, -1).join(".")}" does not exist`);
+  if (t.kind !== "table") throw new PgError("wrong_object_type", `sequence cannot be owned by relation "${t.name}"`, { detail: `This operation is not supported for ${t.kind === "view" ? "views" : "sequences"}.` });
+  if (t.schemaId !== seq.schemaId) throw new PgError("object_not_in_prerequisite_state", "sequence must be in same schema as table it is linked to");
+  const c = t.columns.find((x) => x.name === column && !x.hidden);
+  if (c === undefined) throw new PgError("undefined_column", `column "${column}" of relation "${t.name}" does not exist`);
+  return [t.id, c.id];
+}
+
+/**
+ * ALTER TABLE/VIEW/SEQUENCE … OWNER TO role. A tenant has one role, which owns everything: naming
+ * it changes nothing; any other name is a role that does not exist.
+ */
+function checkNewOwner(env: DdlExecEnv, cmd: PgNode): void {
+  const role = cmd["newowner"] as PgNode | undefined;
+  const name = role?.["rolename"] as string | undefined;
+  const kind = role?.["roletype"] as string | undefined;
+  if (kind === "ROLESPEC_CURRENT_USER" || kind === "ROLESPEC_SESSION_USER" || kind === "ROLESPEC_CURRENT_ROLE") return;
+  if (name !== env.user) throw new PgError("undefined_object", `role "${name ?? ""}" does not exist`);
 }
 
 export async function createSchema(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
@@ -190,6 +269,18 @@ export async function createSchema(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
 export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
   const rv = stmt["relation"] as PgNode;
   const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
+  const commands = (stmt["cmds"] as PgNode[]).map((c) => c["AlterTableCmd"] as PgNode);
+  if (commands.every((c) => c["subtype"] === "AT_ChangeOwner")) {
+    // OWNER TO applies to every relation kind (pg_dump writes ALTER TABLE … OWNER TO for views
+    // and sequences too).
+    const d = env.catalog.resolveRelation(names, env.searchPath);
+    if (d === undefined) {
+      if (stmt["missing_ok"] === true) return { changed: [], removed: [], tag: "ALTER TABLE" };
+      throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`);
+    }
+    for (const c of commands) checkNewOwner(env, c);
+    return { changed: [], removed: [], tag: stmt["objtype"] === "OBJECT_VIEW" ? "ALTER VIEW" : stmt["objtype"] === "OBJECT_SEQUENCE" ? "ALTER SEQUENCE" : "ALTER TABLE" };
+  }
   const t0 = tableByName(env, names, stmt["missing_ok"] === true);
   if (t0 === null) return { changed: [], removed: [], tag: "ALTER TABLE" };
   let t: TableDesc = bump(t0);
@@ -348,7 +439,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
             const fk = resolveFk(env, t, {
               name: (con["conname"] as string | undefined) ?? null,
               cols: stringList(con["fk_attrs"] as PgNode[] | undefined),
-              refNames: [pk["relname"] as string],
+              refNames: pk["schemaname"] ? [pk["schemaname"] as string, pk["relname"] as string] : [pk["relname"] as string],
               refCols: stringList(con["pk_attrs"] as PgNode[] | undefined),
               onDelete: ((con["fk_del_action"] as string | undefined) ?? "a") as "a",
               onUpdate: ((con["fk_upd_action"] as string | undefined) ?? "a") as "a",
@@ -378,11 +469,49 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
       case "AT_SetRelOptions":
       case "AT_ResetRelOptions":
         break;
+      case "AT_ChangeOwner":
+        checkNewOwner(env, cmd);
+        break;
+      case "AT_AddIdentity": {
+        const c = findCol(colName!);
+        const added = await addIdentity(env, t, c, (cmd["def"] as PgNode)["Constraint"] as PgNode);
+        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? added.column : x)) };
+        extra.push(added.sequence);
+        break;
+      }
       default:
         throw new PgError("feature_not_supported", `ALTER TABLE ${sub.replace("AT_", "")} is not supported`);
     }
   }
   return { changed: [t, ...extra] as DdlChange["changed"], removed: [], tag: "ALTER TABLE" };
+}
+
+/**
+ * ALTER COLUMN … ADD GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY [(SEQUENCE NAME s, options)]:
+ * the column gets its own sequence (named by SEQUENCE NAME, else table_column_seq in the table's
+ * schema), as CREATE TABLE gives an identity column. Postgres's checks: the column must be NOT
+ * NULL, have no default and not be an identity column already, and be smallint, integer or bigint.
+ */
+async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, con: PgNode): Promise<{ column: ColumnDesc; sequence: SequenceDesc }> {
+  // The type is checked first (Postgres checks it when it analyses the statement).
+  if (c.type.oid !== Oid.int2 && c.type.oid !== Oid.int4 && c.type.oid !== Oid.int8) {
+    throw new PgError("invalid_parameter_value", `identity column type must be smallint, integer, or bigint`);
+  }
+  if (c.identity !== "") throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" is already an identity column`);
+  if (c.defaultExpr !== null) throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" already has a default value`);
+  if (c.nullable) throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" must be declared NOT NULL before identity can be added`);
+  const options = (con["options"] as PgNode[] | undefined) ?? [];
+  const nameOpt = options.map((o) => o["DefElem"] as PgNode).find((d) => d["defname"] === "sequence_name");
+  const seqNames = nameOpt === undefined ? [] : stringList(((nameOpt["arg"] as PgNode)["List"] as PgNode)["items"] as PgNode[]);
+  const seqName = seqNames.length > 0 ? seqNames[seqNames.length - 1]! : `${t.name}_${c.name}_seq`;
+  const schema = seqNames.length > 1 ? env.catalog.schema(seqNames[seqNames.length - 2]!) : env.catalog.get(t.schemaId);
+  if (schema === undefined || schema.kind !== "schema") throw new PgError("invalid_schema_name", `schema "${seqNames[seqNames.length - 2] ?? ""}" does not exist`);
+  if (schema.id !== t.schemaId) throw new PgError("object_not_in_prerequisite_state", "sequence must be in same schema as table it is linked to");
+  if (env.catalog.relationIn(schema.id, seqName) !== undefined) throw new PgError("duplicate_table", `relation "${seqName}" already exists`);
+  const rest = options.filter((o) => (o["DefElem"] as PgNode)["defname"] !== "sequence_name");
+  const sequence = newSequence(await env.allocateId(), schema.id, seqName, typeFromOid(c.type.oid, -1), [t.id, c.id], rest);
+  const column: ColumnDesc = { ...c, identity: con["generated_when"] === "a" ? "a" : "d", defaultExpr: nextvalAst(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`) };
+  return { column, sequence };
 }
 
 /** Rewrites every row under a new primary key (ADD PRIMARY KEY on a populated table). */

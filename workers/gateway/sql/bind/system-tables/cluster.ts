@@ -5,7 +5,7 @@ import { BOOTSTRAP_SUPERUSER_OID, DATABASE_OID, namespaceOid } from "../../../ca
 import type { Datum } from "../../types/datum.ts";
 import { arrayOf, Types } from "../../types/type.ts";
 import { B, C, I4, N, O, T, schemaNames, table, type SystemContext, type SystemTable } from "./context.ts";
-import { DEFAULT_TABLESPACE_OID, PG_DATABASE_OWNER_OID } from "./oids.ts";
+import { DEFAULT_TABLESPACE_OID, PG_DATABASE_OWNER_OID, SYSTEM_RELATION_OIDS } from "./oids.ts";
 
 const GLOBAL_TABLESPACE_OID = 1664;
 /** pg_database.encoding: 6 is UTF8. */
@@ -20,8 +20,8 @@ export function roleName(x: Pick<SystemContext, "user">, oid: number): string {
 
 export function pgDatabase(x: SystemContext): SystemTable {
   return table(
-    [["oid", O], ["datname", N], ["datdba", O], ["encoding", I4], ["datlocprovider", C], ["datistemplate", B], ["datallowconn", B], ["datconnlimit", I4], ["dattablespace", O], ["datcollate", T], ["datctype", T], ["daticulocale", T], ["datcollversion", T], ["datacl", arrayOf(T)]],
-    [[DATABASE_OID, x.database, BOOTSTRAP_SUPERUSER_OID, UTF8_ENCODING, "c", false, true, -1, DEFAULT_TABLESPACE_OID, "C", "C", null, null, null]],
+    [["oid", O], ["datname", N], ["datdba", O], ["encoding", I4], ["datlocprovider", C], ["datistemplate", B], ["datallowconn", B], ["datconnlimit", I4], ["dattablespace", O], ["datcollate", T], ["datctype", T], ["daticulocale", T], ["datcollversion", T], ["datacl", arrayOf(T)], ["datfrozenxid", O], ["datminmxid", O]],
+    [[DATABASE_OID, x.database, BOOTSTRAP_SUPERUSER_OID, UTF8_ENCODING, "c", false, true, -1, DEFAULT_TABLESPACE_OID, "C", "C", null, null, null, 0, 0]],
   );
 }
 
@@ -49,6 +49,16 @@ export function pgUser(x: SystemContext): SystemTable {
 
 export function pgAuthMembers(): SystemTable {
   return table([["oid", O], ["roleid", O], ["member", O], ["grantor", O], ["admin_option", B]], []);
+}
+
+/**
+ * pg_init_privs: the privileges the built-in schemas start with (pg_catalog's and public's ACL
+ * as pgNamespace lists them), so pg_dump sees them as unchanged and writes no GRANT for them.
+ */
+export function pgInitPrivs(x: SystemContext): SystemTable {
+  const pgNamespaceOid = SYSTEM_RELATION_OIDS["pg_namespace"]!;
+  const rows = pgNamespace(x).rows.filter((r) => r[1] === "pg_catalog" || r[1] === "public").map((r): Datum[] => [r[0]!, pgNamespaceOid, 0, "i", r[3]!]);
+  return table([["objoid", O], ["classoid", O], ["objsubid", I4], ["privtype", C], ["initprivs", arrayOf(T)]], rows);
 }
 
 export function pgNamespace(x: SystemContext): SystemTable {

@@ -24,6 +24,8 @@ export interface ConstraintRow {
   onDelete: FkAction;
   /** What pg_get_constraintdef(oid, true) returns. */
   def: string;
+  /** What pg_get_constraintdef(oid) returns (not pretty: CHECK expressions fully parenthesised). */
+  plainDef: string;
 }
 
 const ACTION_TEXT: Record<FkAction, string> = { a: "", r: "RESTRICT", c: "CASCADE", n: "SET NULL", d: "SET DEFAULT" };
@@ -44,11 +46,12 @@ export function constraintRows(x: SystemContext): ConstraintRow[] {
     for (const ix of userIndexes(t)) {
       if (!ix.primary && ix.constraint !== true) continue;
       const ids = ix.columns.map((c) => c.columnId);
-      out.push({ oid: oid(), name: indexName(t, ix), table: t, type: ix.primary ? "p" : "u", indexOid: indexOid(t.id, ix.id), refTableOid: 0, keys: ids.map((id) => attnum(t, id)), refKeys: null, onUpdate: "a", onDelete: "a", def: `${ix.primary ? "PRIMARY KEY" : "UNIQUE"} (${colNames(ids, t)})` });
+      out.push({ oid: oid(), name: indexName(t, ix), table: t, type: ix.primary ? "p" : "u", indexOid: indexOid(t.id, ix.id), refTableOid: 0, keys: ids.map((id) => attnum(t, id)), refKeys: null, onUpdate: "a", onDelete: "a", def: `${ix.primary ? "PRIMARY KEY" : "UNIQUE"} (${colNames(ids, t)})`, plainDef: `${ix.primary ? "PRIMARY KEY" : "UNIQUE"} (${colNames(ids, t)})` });
     }
     for (const ch of t.checks) {
       const text = x.exprText?.(t, ch.expr, null) ?? "?";
-      out.push({ oid: oid(), name: ch.name, table: t, type: "c", indexOid: 0, refTableOid: 0, keys: [], refKeys: null, onUpdate: "a", onDelete: "a", def: `CHECK (${text})` });
+      const plain = x.exprText?.(t, ch.expr, null, false) ?? "?";
+      out.push({ oid: oid(), name: ch.name, table: t, type: "c", indexOid: 0, refTableOid: 0, keys: [], refKeys: null, onUpdate: "a", onDelete: "a", def: `CHECK (${text})`, plainDef: `CHECK (${plain})` });
     }
     for (const fk of t.foreignKeys) {
       const parent = x.catalog.get(fk.refTableId);
@@ -56,7 +59,7 @@ export function constraintRows(x: SystemContext): ConstraintRow[] {
       let def = `FOREIGN KEY (${colNames(fk.columnIds, t)}) REFERENCES ${p === null ? "?" : relationName(x, p)}(${p === null ? "" : colNames(fk.refColumnIds, p)})`;
       if (fk.onUpdate !== "a") def += ` ON UPDATE ${ACTION_TEXT[fk.onUpdate]}`;
       if (fk.onDelete !== "a") def += ` ON DELETE ${ACTION_TEXT[fk.onDelete]}`;
-      out.push({ oid: oid(), name: fk.name, table: t, type: "f", indexOid: 0, refTableOid: relationOid(fk.refTableId), keys: fk.columnIds.map((id) => attnum(t, id)), refKeys: p === null ? null : fk.refColumnIds.map((id) => attnum(p, id)), onUpdate: fk.onUpdate, onDelete: fk.onDelete, def });
+      out.push({ oid: oid(), name: fk.name, table: t, type: "f", indexOid: 0, refTableOid: relationOid(fk.refTableId), keys: fk.columnIds.map((id) => attnum(t, id)), refKeys: p === null ? null : fk.refColumnIds.map((id) => attnum(p, id)), onUpdate: fk.onUpdate, onDelete: fk.onDelete, def, plainDef: def });
     }
   }
   return out;

@@ -31,10 +31,10 @@ export interface SystemContext {
   settings?: () => SettingRow[];
   /** A view's output columns (names and types), from binding its query. */
   viewColumns?: (v: ViewDesc) => Array<{ name: string; type: SqlType }>;
-  /** Postgres's text of a stored expression (a default, a CHECK), as pg_get_expr prints it. */
-  exprText?: (t: TableDesc, expr: PgNode, target: SqlType | null) => string;
-  /** A view's query as pg_get_viewdef(view, true) prints it. */
-  viewDef?: (v: ViewDesc) => string;
+  /** Postgres's text of a stored expression (a default, a CHECK), as pg_get_expr prints it (pretty: its third argument, default on here). */
+  exprText?: (t: TableDesc, expr: PgNode, target: SqlType | null, pretty?: boolean) => string;
+  /** A view's query as pg_get_viewdef(view, pretty) prints it (pretty by default here). */
+  viewDef?: (v: ViewDesc, pretty?: boolean) => string;
 }
 
 export type ColSpec = [string, SqlType];

@@ -3,10 +3,11 @@
 // at bind time, one builder per catalog. Columns follow PostgreSQL 15's; catalogs of features
 // Warren lacks exist and are empty (empty.ts), so client queries run and return nothing.
 //
-//   relations.ts          pg_class, pg_attribute, pg_attrdef, pg_index, pg_sequence, pg_depend
+//   relations.ts          pg_class, pg_attribute, pg_attrdef, pg_index, pg_sequence
+//   dependencies.ts       pg_depend, pg_rewrite (what pg_dump orders its output by)
 //   constraints.ts        pg_constraint (+ the text pg_get_constraintdef prints)
 //   types.ts              pg_type, pg_collation, pg_enum
-//   cluster.ts            pg_database, pg_tablespace, pg_roles, pg_user, pg_auth_members, pg_namespace
+//   cluster.ts            pg_database, pg_tablespace, pg_roles, pg_user, pg_auth_members, pg_namespace, pg_init_privs
 //   descriptions.ts       pg_description (COMMENT ON), pg_shdescription
 //   settings.ts           pg_settings
 //   system-views.ts       pg_tables, pg_views, pg_indexes, pg_sequences, pg_matviews
@@ -14,13 +15,14 @@
 //   information-schema.ts information_schema.*
 //   oids.ts               PostgreSQL's OIDs for the catalogs and built-in roles
 import { pgDescription, pgShdescription } from "./descriptions.ts";
-import { pgAuthMembers, pgDatabase, pgNamespace, pgRoles, pgTablespace, pgUser } from "./cluster.ts";
+import { pgAuthMembers, pgDatabase, pgInitPrivs, pgNamespace, pgRoles, pgTablespace, pgUser } from "./cluster.ts";
 import { pgConstraint } from "./constraints.ts";
 import type { SystemContext, SystemTable } from "./context.ts";
 import { EMPTY_CATALOGS } from "./empty.ts";
 import { INFORMATION_SCHEMA } from "./information-schema.ts";
 import { INFORMATION_SCHEMA_OID_BASE, OTHER_PG_CATALOG_OID_BASE, systemRelationOid } from "./oids.ts";
-import { pgAttrdef, pgAttribute, pgClass, pgDepend, pgIndex, pgSequence } from "./relations.ts";
+import { pgDepend, pgRewrite } from "./dependencies.ts";
+import { pgAttrdef, pgAttribute, pgClass, pgIndex, pgSequence } from "./relations.ts";
 import { pgSettings } from "./settings.ts";
 import { pgIndexes, pgMatviews, pgSequences, pgTables, pgViews } from "./system-views.ts";
 import { pgCollation, pgEnum, pgType } from "./types.ts";
@@ -34,6 +36,7 @@ const PG_CATALOG: Record<string, (x: SystemContext) => SystemTable> = {
   pg_index: pgIndex,
   pg_sequence: pgSequence,
   pg_depend: pgDepend,
+  pg_rewrite: pgRewrite,
   pg_constraint: pgConstraint,
   pg_type: pgType,
   pg_collation: pgCollation,
@@ -44,6 +47,7 @@ const PG_CATALOG: Record<string, (x: SystemContext) => SystemTable> = {
   pg_user: pgUser,
   pg_auth_members: pgAuthMembers,
   pg_namespace: pgNamespace,
+  pg_init_privs: pgInitPrivs,
   pg_description: pgDescription,
   pg_shdescription: pgShdescription,
   pg_settings: pgSettings,

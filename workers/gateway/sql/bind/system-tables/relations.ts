@@ -10,6 +10,7 @@ import {
   type SystemContext, type SystemTable,
 } from "./context.ts";
 import { SYSTEM_RELATION_OIDS } from "./oids.ts";
+import { typeAlign, typeStorage } from "./types.ts";
 
 const HEAP_AM = 2;
 const BTREE_AM = 403;
@@ -26,23 +27,17 @@ export function pgClass(x: SystemContext): SystemTable {
     // relpersistence: 't' for the session's temporary relations (and their indexes), else 'p'.
     const persistence = isTemp(d) ? "t" : "p";
     const options = t !== null && Object.keys(t.options).length > 0 ? Object.entries(t.options).map(([k, v]) => `${k}=${v}`) : null;
-    rows.push([relationOid(d.id), d.name, namespaceOid(d.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, kind === "r" ? HEAP_AM : 0, 0, 0, -1, 0, t !== null && userIndexes(t).length > 0, false, persistence, kind, natts, t?.checks.length ?? 0, kind === "v", hasTriggers, false, false, false, false, "d", false, null, options, null]);
+    rows.push([relationOid(d.id), d.name, namespaceOid(d.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, kind === "r" ? HEAP_AM : 0, 0, 0, -1, 0, t !== null && userIndexes(t).length > 0, false, persistence, kind, natts, t?.checks.length ?? 0, kind === "v", hasTriggers, false, false, false, false, "d", false, null, options, null, 0, 0, 0]);
     if (t !== null) {
       for (const ix of userIndexes(t)) {
-        rows.push([indexOid(t.id, ix.id), indexName(t, ix), namespaceOid(t.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, BTREE_AM, 0, 0, -1, 0, false, false, persistence, "i", ix.columns.length, 0, false, false, false, false, false, false, "n", false, null, null, null]);
+        rows.push([indexOid(t.id, ix.id), indexName(t, ix), namespaceOid(t.schemaId), 0, 0, BOOTSTRAP_SUPERUSER_OID, BTREE_AM, 0, 0, -1, 0, false, false, persistence, "i", ix.columns.length, 0, false, false, false, false, false, false, "n", false, null, null, null, 0, 0, 0]);
       }
     }
   }
   return table(
-    [["oid", O], ["relname", N], ["relnamespace", O], ["reltype", O], ["reloftype", O], ["relowner", O], ["relam", O], ["relfilenode", O], ["reltablespace", O], ["reltuples", F4], ["reltoastrelid", O], ["relhasindex", B], ["relisshared", B], ["relpersistence", C], ["relkind", C], ["relnatts", I2], ["relchecks", I2], ["relhasrules", B], ["relhastriggers", B], ["relhassubclass", B], ["relrowsecurity", B], ["relforcerowsecurity", B], ["relispartition", B], ["relreplident", C], ["relispopulated", B], ["relacl", arrayOf(T)], ["reloptions", arrayOf(T)], ["relpartbound", T]],
+    [["oid", O], ["relname", N], ["relnamespace", O], ["reltype", O], ["reloftype", O], ["relowner", O], ["relam", O], ["relfilenode", O], ["reltablespace", O], ["reltuples", F4], ["reltoastrelid", O], ["relhasindex", B], ["relisshared", B], ["relpersistence", C], ["relkind", C], ["relnatts", I2], ["relchecks", I2], ["relhasrules", B], ["relhastriggers", B], ["relhassubclass", B], ["relrowsecurity", B], ["relforcerowsecurity", B], ["relispartition", B], ["relreplident", C], ["relispopulated", B], ["relacl", arrayOf(T)], ["reloptions", arrayOf(T)], ["relpartbound", T], ["relpages", I4], ["relfrozenxid", O], ["relminmxid", O]],
     rows,
   );
-}
-
-/** pg_attribute.attstorage: PostgreSQL 15's typstorage of each type (plain for fixed width, extended for varlena). */
-function storageOf(type: SqlType | number): string {
-  if (type === Oid.numeric || (typeof type !== "number" && type.oid === Oid.numeric)) return "m";
-  return typeInfo(type).typlen === -1 ? "x" : "p";
 }
 
 /** A pg_attribute row; `type` is a SqlType where it may be a user-defined type (enum columns). */
@@ -50,13 +45,13 @@ function attributeRow(relOid: number, name: string, type: SqlType | number, typm
   const info = typeInfo(type);
   const typeOid = info.oid;
   const collatable = info.category === "S" && typeOid !== Oid.name ? 100 : typeOid === Oid.name ? 950 : 0;
-  return [relOid, name, typeOid, -1, info.typlen, num, info.category === "A" ? 1 : 0, -1, typmod, info.typlen > 0 && info.typlen <= 8, storageOf(type), info.typlen === -1 ? "i" : info.typlen === 8 ? "d" : info.typlen === 4 ? "i" : info.typlen === 2 ? "s" : "c", notNull, hasDefault, false, identity, "", false, true, 0, collatable, null, null, null, ""];
+  return [relOid, name, typeOid, -1, info.typlen, num, info.category === "A" ? 1 : 0, -1, typmod, info.typlen > 0 && info.typlen <= 8, typeStorage(type), typeAlign(type), notNull, hasDefault, false, identity, "", false, true, 0, collatable, null, null, null, "", null];
 }
 
 export function pgAttribute(x: SystemContext): SystemTable {
   const rows: Datum[][] = [];
   for (const t of tables(x.catalog)) {
-    visibleCols(t).forEach((c, i) => rows.push(attributeRow(relationOid(t.id), c.name, typeOfStored(c.type), c.type.typmod, i + 1, !c.nullable, c.defaultExpr !== null, c.identity)));
+    visibleCols(t).forEach((c, i) => rows.push(attributeRow(relationOid(t.id), c.name, typeOfStored(c.type), c.type.typmod, i + 1, !c.nullable, hasAttrdef(c), c.identity)));
     for (const ix of userIndexes(t)) {
       ix.columns.forEach((ic, i) => {
         const c = t.columns.find((col) => col.id === ic.columnId)!;
@@ -71,7 +66,7 @@ export function pgAttribute(x: SystemContext): SystemTable {
     [["last_value", Oid.int8], ["log_cnt", Oid.int8], ["is_called", Oid.bool]].forEach(([n, oid], i) => rows.push(attributeRow(relationOid(s.id), n as string, oid as number, -1, i + 1, true, false, "")));
   }
   return table(
-    [["attrelid", O], ["attname", N], ["atttypid", O], ["attstattarget", I4], ["attlen", I2], ["attnum", I2], ["attndims", I4], ["attcacheoff", I4], ["atttypmod", I4], ["attbyval", B], ["attstorage", C], ["attalign", C], ["attnotnull", B], ["atthasdef", B], ["atthasmissing", B], ["attidentity", C], ["attgenerated", C], ["attisdropped", B], ["attislocal", B], ["attinhcount", I4], ["attcollation", O], ["attacl", arrayOf(T)], ["attoptions", arrayOf(T)], ["attfdwoptions", arrayOf(T)], ["attcompression", C]],
+    [["attrelid", O], ["attname", N], ["atttypid", O], ["attstattarget", I4], ["attlen", I2], ["attnum", I2], ["attndims", I4], ["attcacheoff", I4], ["atttypmod", I4], ["attbyval", B], ["attstorage", C], ["attalign", C], ["attnotnull", B], ["atthasdef", B], ["atthasmissing", B], ["attidentity", C], ["attgenerated", C], ["attisdropped", B], ["attislocal", B], ["attinhcount", I4], ["attcollation", O], ["attacl", arrayOf(T)], ["attoptions", arrayOf(T)], ["attfdwoptions", arrayOf(T)], ["attcompression", C], ["attmissingval", T]],
     rows,
   );
 }
@@ -81,11 +76,21 @@ export function pgAttrdef(x: SystemContext): SystemTable {
   const rows: Datum[][] = [];
   for (const t of tables(x.catalog)) {
     visibleCols(t).forEach((c, i) => {
-      if (c.defaultExpr === null) return;
-      rows.push([relationOid(t.id) * 100 + i, relationOid(t.id), i + 1, defaultText(x, t, c)]);
+      if (!hasAttrdef(c)) return;
+      rows.push([attrdefOid(t, i + 1), relationOid(t.id), i + 1, defaultText(x, t, c)]);
     });
   }
   return table([["oid", O], ["adrelid", O], ["adnum", I2], ["adbin", T]], rows);
+}
+
+/** An identity column's nextval is not a default in Postgres (no pg_attrdef row, atthasdef false). */
+export function hasAttrdef(c: ColumnDesc): boolean {
+  return c.defaultExpr !== null && c.identity === "";
+}
+
+/** pg_attrdef.oid of a table's column default (attnum counts the visible columns). */
+export function attrdefOid(t: TableDesc, attnum: number): number {
+  return relationOid(t.id) * 100 + attnum - 1;
 }
 
 export function defaultText(x: SystemContext, t: TableDesc, c: ColumnDesc): string | null {
@@ -115,7 +120,8 @@ export function pgSequence(x: SystemContext): SystemTable {
 }
 
 /** A sequence's type: its owning column's for serial/identity, else bigint (Warren keeps no AS type). */
-function sequenceTypeOid(c: Catalog, s: { ownedBy: [number, number] | null; max: string }): number {
+function sequenceTypeOid(c: Catalog, s: { ownedBy: [number, number] | null; max: string; typeOid?: number }): number {
+  if (s.typeOid !== undefined) return s.typeOid;
   if (s.ownedBy !== null) {
     const t = c.get(s.ownedBy[0]);
     const col = t?.kind === "table" ? t.columns.find((x) => x.id === s.ownedBy![1]) : undefined;
@@ -126,19 +132,3 @@ function sequenceTypeOid(c: Catalog, s: { ownedBy: [number, number] | null; max:
   return Oid.int8;
 }
 
-/**
- * pg_depend, only the rows clients read: a sequence owned by a column depends on it, "a"
- * (auto) for serial, "i" (internal) for identity.
- */
-export function pgDepend(x: SystemContext): SystemTable {
-  const rows: Datum[][] = [];
-  const pgClassOid = SYSTEM_RELATION_OIDS["pg_class"]!;
-  for (const s of sequences(x.catalog)) {
-    if (s.ownedBy === null) continue;
-    const t = x.catalog.get(s.ownedBy[0]);
-    if (t?.kind !== "table") continue;
-    const col = t.columns.find((c) => c.id === s.ownedBy![1]);
-    rows.push([pgClassOid, relationOid(s.id), 0, pgClassOid, relationOid(t.id), attnum(t, s.ownedBy[1]), col?.identity !== "" && col?.identity !== undefined ? "i" : "a"]);
-  }
-  return table([["classid", O], ["objid", O], ["objsubid", I4], ["refclassid", O], ["refobjid", O], ["refobjsubid", I4], ["deptype", C]], rows);
-}

@@ -14,7 +14,7 @@ export function pgTables(x: SystemContext): SystemTable {
 export function pgViews(x: SystemContext): SystemTable {
   return table(
     [["schemaname", N], ["viewname", N], ["viewowner", N], ["definition", T]],
-    views(x.catalog).map((v) => [schemaName(x, v.schemaId), v.name, x.user, x.viewDef?.(v) ?? null]),
+    views(x.catalog).map((v) => [schemaName(x, v.schemaId), v.name, x.user, x.viewDef?.(v, false) ?? null]),
   );
 }
 

@@ -2,7 +2,7 @@
 import { PG_CATALOG_SCHEMA_ID } from "../../../catalog/descriptors.ts";
 import { BOOTSTRAP_SUPERUSER_OID, enumLabelOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
 import type { Datum } from "../../types/datum.ts";
-import { arrayOf, isKnownTypeOid, Oid, typeFromOid, typeInfo } from "../../types/type.ts";
+import { arrayOf, isKnownTypeOid, Oid, type SqlType, typeFromOid, typeInfo } from "../../types/type.ts";
 import { B, C, F4, I2, I4, N, O, T, table, type SystemContext, type SystemTable } from "./context.ts";
 
 /** The collations of PostgreSQL 15 a client may name: "default" (100) and "C" (950). */
@@ -27,17 +27,29 @@ export function typeCollation(oid: number): number {
   return info.category === "S" ? DEFAULT_COLLATION_OID : 0;
 }
 
+/** pg_type.typstorage as PostgreSQL 15 has it: plain for fixed width, main for numeric, extended for the other varlena types. */
+export function typeStorage(type: SqlType | number): string {
+  if ((typeof type === "number" ? type : type.oid) === Oid.numeric) return "m";
+  return typeInfo(type).typlen === -1 ? "x" : "p";
+}
+
+/** pg_type.typalign: by the type's width (int alignment for varlena types, double for 8-byte ones). */
+export function typeAlign(type: SqlType | number): string {
+  const len = typeInfo(type).typlen;
+  return len === -1 ? "i" : len === 8 ? "d" : len === 4 ? "i" : len === 2 ? "s" : "c";
+}
+
 export function pgType(x: SystemContext): SystemTable {
-  // User-defined enum types, as Postgres 15 shows them (typtype e, category E, 4 bytes by value).
-  // They have no array type here (arrays of enums are not supported), so typarray is 0.
-  const enums: Datum[][] = x.catalog.types().map((d) => [relationOid(d.id), d.name, namespaceOid(d.schemaId), BOOTSTRAP_SUPERUSER_OID, 4, true, "e", "E", false, true, ",", 0, 0, 0, 0, -1, false, 0, 0, null, null]);
+  // User-defined enum types, as Postgres 15 shows them (typtype e, category E, 4 bytes by value, int
+  // alignment, plain storage). They have no array type here (arrays of enums are not supported), so typarray is 0.
+  const enums: Datum[][] = x.catalog.types().map((d) => [relationOid(d.id), d.name, namespaceOid(d.schemaId), BOOTSTRAP_SUPERUSER_OID, 4, true, "e", "E", false, true, ",", 0, 0, 0, 0, -1, false, 0, 0, null, null, "i", "p"]);
   return table(
-    [["oid", O], ["typname", N], ["typnamespace", O], ["typowner", O], ["typlen", I2], ["typbyval", B], ["typtype", C], ["typcategory", C], ["typispreferred", B], ["typisdefined", B], ["typdelim", C], ["typrelid", O], ["typelem", O], ["typarray", O], ["typbasetype", O], ["typtypmod", I4], ["typnotnull", B], ["typndims", I4], ["typcollation", O], ["typdefault", T], ["typacl", arrayOf(T)]],
+    [["oid", O], ["typname", N], ["typnamespace", O], ["typowner", O], ["typlen", I2], ["typbyval", B], ["typtype", C], ["typcategory", C], ["typispreferred", B], ["typisdefined", B], ["typdelim", C], ["typrelid", O], ["typelem", O], ["typarray", O], ["typbasetype", O], ["typtypmod", I4], ["typnotnull", B], ["typndims", I4], ["typcollation", O], ["typdefault", T], ["typacl", arrayOf(T)], ["typalign", C], ["typstorage", C]],
     typeOids().map((oid) => {
       const info = typeInfo(oid);
       const elem = info.category === "A" ? (typeFromOid(oid).elem?.oid ?? 0) : 0;
       const collation = elem !== 0 ? typeCollation(elem) : typeCollation(oid);
-      return [oid, info.name, namespaceOid(PG_CATALOG_SCHEMA_ID), BOOTSTRAP_SUPERUSER_OID, info.typlen, info.typlen > 0 && info.typlen <= 8, info.category === "P" ? "p" : "b", info.category, info.preferred, true, ",", 0, elem, info.arrayOid, 0, -1, false, 0, collation, null, null] as Datum[];
+      return [oid, info.name, namespaceOid(PG_CATALOG_SCHEMA_ID), BOOTSTRAP_SUPERUSER_OID, info.typlen, info.typlen > 0 && info.typlen <= 8, info.category === "P" ? "p" : "b", info.category, info.preferred, true, ",", 0, elem, info.arrayOid, 0, -1, false, 0, collation, null, null, typeAlign(oid), typeStorage(oid)] as Datum[];
     }).concat(enums),
   );
 }
