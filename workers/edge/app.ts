@@ -15,6 +15,7 @@ import { routerFor } from "../../durable-objects/env.ts";
 import { SESSION_HEADERS } from "../gateway/http/engine.ts";
 import { PGWIRE_HEADERS } from "../gateway/pgwire/websocket.ts";
 import { adminRoutes } from "./admin.ts";
+import { fleetRoutes } from "./fleet-route.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost, parseGatewayMode, type GatewayHandler } from "./gateway-host.ts";
@@ -105,6 +106,8 @@ export function createEdge(deps: EdgeDeps): Edge {
       credentials?.invalidate(name);
     }),
   );
+
+  app.route("/fleet", fleetRoutes());
 
   app.all("/sql", async (c) => {
     try {

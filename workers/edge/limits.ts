@@ -49,6 +49,8 @@ export const limits = {
   storageRetryDelayMsMin: 50,
   /** Longest pause between attempts: a node that is back is found within this much. */
   storageRetryDelayMsMax: 400,
+  /** A request of a storage node to the fleet directory is a few ids and numbers; 4 KiB bounds parsing. */
+  fleetOpBytesMax: 4096,
   /** A cached storage token is replaced once it has less than this left, so no request carries a token about to expire. */
   storageTokenRefreshBeforeMs: 60 * 1000,
   /**
