@@ -32,8 +32,10 @@ describe("EngineLog (LMDB)", () => {
         log.truncateFrom(from);
       } else if (model.epoch() > 0) {
         const entry = { seq: model.lastSeq() + 1, epoch: model.epoch(), payload: rnd() < 0.1 ? null : new Uint8Array([step & 255, 0, 0xff]) };
-        model.append(entry);
-        log.append(entry);
+        const next = { ...entry, seq: entry.seq + 1 };
+        const batch = rnd() < 0.3 ? [entry, next] : [entry];
+        model.append(batch);
+        log.append(batch);
       }
       if (step % 100 === 99) {
         await engine.close();
@@ -46,7 +48,7 @@ describe("EngineLog (LMDB)", () => {
     expect(log.entries(1, 10_000)).toEqual(model.entries(1, 10_000));
     expect(log.entry(model.lastSeq())).toEqual(model.entry(model.lastSeq()));
     expect(log.entry(model.lastSeq() + 1)).toBeUndefined();
-    expect(() => log.append({ seq: model.lastSeq() + 2, epoch: 1, payload: null })).toThrow(/out of order/);
+    expect(() => log.append([{ seq: model.lastSeq() + 2, epoch: 1, payload: null }])).toThrow(/out of order/);
     await engine.close();
   });
 });

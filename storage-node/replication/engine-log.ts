@@ -7,7 +7,7 @@
 //   0x21 'a'         applied through (u64): written with the applied entry's effects, atomically
 import type { Engine } from "../engine/engine.ts";
 import { readU64, u64 } from "../node-keys.ts";
-import type { LogEntry, ReplicationLog } from "./log.ts";
+import { checkAppend, type LogEntry, type ReplicationLog } from "./log.ts";
 
 export const LOG_TAG = 0x20;
 export const LOG_META_EPOCH = new Uint8Array([0x21, 0x65]);
@@ -65,11 +65,13 @@ export class EngineLog implements ReplicationLog {
     return out;
   }
 
-  append(entry: LogEntry): void {
-    if (entry.seq !== this.last + 1) throw new Error(`log append out of order: ${entry.seq} after ${this.last}`);
-    if (entry.epoch > this.highestEpoch) throw new Error(`entry of epoch ${entry.epoch} appended while at epoch ${this.highestEpoch}`);
-    this.engine.writeSync((w) => w.put(entryKey(entry.seq), encodeEntry(entry)));
-    this.last = entry.seq;
+  append(entries: readonly LogEntry[]): void {
+    if (entries.length === 0) return;
+    checkAppend(entries, this.last, this.highestEpoch);
+    this.engine.writeSync((w) => {
+      for (const e of entries) w.put(entryKey(e.seq), encodeEntry(e));
+    });
+    this.last = entries[entries.length - 1]!.seq;
   }
 
   truncateFrom(fromSeq: number): void {

@@ -18,8 +18,12 @@ export interface ReplicationLog {
   entry(seq: number): LogEntry | undefined;
   /** Entries from `fromSeq` on, at most `max`. */
   entries(fromSeq: number, max: number): LogEntry[];
-  /** Appends durably (a backup acknowledges only after this returns). `entry.seq` must be lastSeq() + 1. */
-  append(entry: LogEntry): void;
+  /**
+   * Appends durably, all in one write (one fsync: proposals that arrive together and the entries of
+   * one prepare are appended together). A backup acknowledges only after this returns. The first
+   * entry's seq must be lastSeq() + 1, and the rest follow on.
+   */
+  append(entries: readonly LogEntry[]): void;
   /** Drops `fromSeq` and everything after it. */
   truncateFrom(fromSeq: number): void;
   /** The highest epoch accepted, durable. */
@@ -41,10 +45,9 @@ export class MemoryLog implements ReplicationLog {
   entries(fromSeq: number, max: number): LogEntry[] {
     return this.list.slice(Math.max(0, fromSeq - 1), Math.max(0, fromSeq - 1) + max);
   }
-  append(entry: LogEntry): void {
-    if (entry.seq !== this.list.length + 1) throw new Error(`log append out of order: ${entry.seq} after ${this.list.length}`);
-    if (entry.epoch > this.highestEpoch) throw new Error(`entry of epoch ${entry.epoch} appended while at epoch ${this.highestEpoch}`);
-    this.list.push(entry);
+  append(entries: readonly LogEntry[]): void {
+    checkAppend(entries, this.list.length, this.highestEpoch);
+    this.list.push(...entries);
   }
   truncateFrom(fromSeq: number): void {
     this.list.length = Math.min(this.list.length, Math.max(0, fromSeq - 1));
@@ -56,4 +59,12 @@ export class MemoryLog implements ReplicationLog {
     if (epoch < this.highestEpoch) throw new Error(`epoch goes back from ${this.highestEpoch} to ${epoch}`);
     this.highestEpoch = epoch;
   }
+}
+
+/** The preconditions of append(), shared by every implementation. */
+export function checkAppend(entries: readonly LogEntry[], lastSeq: number, epoch: number): void {
+  entries.forEach((e, i) => {
+    if (e.seq !== lastSeq + 1 + i) throw new Error(`log append out of order: ${e.seq} after ${lastSeq + i}`);
+    if (e.epoch > epoch) throw new Error(`entry of epoch ${e.epoch} appended while at epoch ${epoch}`);
+  });
 }

@@ -171,7 +171,7 @@ describe("Replica, one step at a time", () => {
     const { dir } = syncDirectory(clock, ["a", "b"]);
     const outbox: Array<[string, ReplicationMessage]> = [];
     const applied: string[] = [];
-    const a = new Replica({ id: "a", shardId: 1, clock, log: new MemoryLog(), directory: dir, send: (to, m) => outbox.push([to, m]), apply: (e) => applied.push(String(e.seq)) });
+    const a = new Replica({ id: "a", shardId: 1, clock, log: new MemoryLog(), directory: dir, send: (to, m) => outbox.push([to, m]), apply: (es) => applied.push(...es.map((e) => String(e.seq))) });
     await expect(a.propose(new Uint8Array([1]))).rejects.toBeInstanceOf(NotLeaseholder);
     a.tick(); // learns the configuration: primary of epoch 1, writes its no-op
     await flush();

@@ -31,8 +31,8 @@ export interface ReplicaOptions {
   readonly log: ReplicationLog;
   readonly directory: ConfigManager;
   readonly send: (to: NodeId, message: ReplicationMessage) => void;
-  /** Called once per committed entry, in order, on every replica (the primary included). */
-  readonly apply: (entry: LogEntry) => void;
+  /** Called with committed entries, in order, each exactly once, on every replica (the primary included). */
+  readonly apply: (entries: readonly LogEntry[]) => void;
   /** Entries already applied by the state machine before this start (its durable apply point). */
   readonly appliedSeq?: number;
   readonly limits?: Partial<ReplicationLimits>;
@@ -87,6 +87,8 @@ export class Replica {
   /** Primary: a learner the directory is being asked to add. */
   private joining: NodeId | undefined;
   private readonly waiters = new Map<number, { resolve: (seq: number) => void; reject: (e: Error) => void }>();
+  /** Proposals waiting for the next append (appendProposals). */
+  private proposals: Array<{ payload: Uint8Array; resolve: (seq: number) => void; reject: (e: Error) => void }> = [];
   /** Backup: when the primary of our epoch was last heard from. */
   private lastHeardAtMs: number;
   private lastPollAtMs = -Infinity;
@@ -141,12 +143,26 @@ export class Replica {
     if (!this.isLeaseholder()) {
       return Promise.reject(new NotLeaseholder(`${this.id} is not the leaseholder of shard ${this.shardId}`, this.config, false));
     }
-    const entry: LogEntry = { seq: this.log.lastSeq() + 1, epoch: this.log.epoch(), payload };
-    this.log.append(entry);
-    const done = new Promise<number>((resolve, reject) => this.waiters.set(entry.seq, { resolve, reject }));
+    // Proposals that arrive in the same turn of the event loop are appended together (one fsync).
+    const done = new Promise<number>((resolve, reject) => this.proposals.push({ payload, resolve, reject }));
+    if (this.proposals.length === 1) setImmediate(() => this.appendProposals());
+    return done;
+  }
+
+  private appendProposals(): void {
+    const batch = this.proposals.splice(0, this.limits.prepareEntriesMax);
+    if (this.proposals.length > 0) setImmediate(() => this.appendProposals());
+    if (batch.length === 0) return;
+    if (this.stopped || !this.isLeaseholder()) {
+      for (const p of batch) p.reject(new NotLeaseholder(`${this.id} is not the leaseholder of shard ${this.shardId}`, this.config, false));
+      return;
+    }
+    const first = this.log.lastSeq() + 1;
+    const epoch = this.log.epoch();
+    this.log.append(batch.map((p, i) => ({ seq: first + i, epoch, payload: p.payload })));
+    batch.forEach((p, i) => this.waiters.set(first + i, { resolve: p.resolve, reject: p.reject }));
     this.replicate();
     this.advanceCommit();
-    return done;
   }
 
   /** Periodic work: leases, heartbeats, failure detection, directory polls. Call every ~heartbeatEveryMs / 2. */
@@ -178,6 +194,7 @@ export class Replica {
   /** Stops acting (the node is shutting down); pending proposals fail with an unknown outcome. */
   stop(): void {
     this.stopped = true;
+    for (const p of this.proposals.splice(0)) p.reject(new NotLeaseholder(`${this.id} stopped`, this.config, false));
     this.failWaiters("the replica stopped");
   }
 
@@ -232,10 +249,12 @@ export class Replica {
         break;
       }
     }
-    // A learner whose log equals ours up to our last entry becomes a replica.
+    // A learner that holds every committed entry becomes a replica. From the request on it counts
+    // for commits (advanceCommit), so nothing commits without it while the directory decides; under
+    // a steady write load its match point is rarely our last entry, so that cannot be the condition.
     for (const peer of c.learners) {
       const f = this.follower(peer);
-      if (f.matchSeq === this.log.lastSeq() && this.isLeaseholder()) {
+      if (f.matchSeq >= this.committedSeq && this.isLeaseholder()) {
         this.joining = peer;
         this.callDirectory(
           () => this.directory.addReplica(this.shardId, this.id, c.epoch, peer).finally(() => (this.joining = undefined)),
@@ -324,16 +343,18 @@ export class Replica {
     const nack = () => this.send(m.from, { kind: "ack", shardId: this.shardId, epoch: this.log.epoch(), from: this.id, ok: false, matchSeq: this.log.lastSeq() });
     if (m.prevSeq > 0 && this.log.entry(m.prevSeq)?.epoch !== m.prevEpoch) return nack();
     let seq = m.prevSeq;
+    const fresh: LogEntry[] = [];
     for (const e of m.entries) {
       seq = e.seq;
-      const mine = this.log.entry(e.seq);
+      const mine = fresh.length === 0 ? this.log.entry(e.seq) : undefined;
       if (mine !== undefined && mine.epoch === e.epoch) continue; // same (seq, epoch): same entry
       if (mine !== undefined) {
         if (e.seq <= this.committedSeq) throw new Error(`replica ${this.id}: primary ${m.from} contradicts committed entry ${e.seq}`);
         this.log.truncateFrom(e.seq);
       }
-      this.log.append(e);
+      fresh.push(e);
     }
+    if (fresh.length > 0) this.log.append(fresh);
     // Matched through `seq`: what we hold beyond it may differ from the primary and is not vouched for.
     this.committedSeq = Math.max(this.committedSeq, Math.min(m.committedSeq, seq));
     this.applyCommitted();
@@ -344,10 +365,10 @@ export class Replica {
 
   private applyCommitted(): void {
     while (this.appliedSeq < this.committedSeq) {
-      const e = this.log.entry(this.appliedSeq + 1);
-      if (!e) throw new Error(`replica ${this.id}: committed entry ${this.appliedSeq + 1} is missing`);
-      this.applyEntry(e);
-      this.appliedSeq = e.seq;
+      const entries = this.log.entries(this.appliedSeq + 1, Math.min(this.limits.prepareEntriesMax, this.committedSeq - this.appliedSeq));
+      if (entries[0]?.seq !== this.appliedSeq + 1) throw new Error(`replica ${this.id}: committed entry ${this.appliedSeq + 1} is missing`);
+      this.applyEntry(entries);
+      this.appliedSeq = entries[entries.length - 1]!.seq;
     }
   }
 
@@ -382,7 +403,7 @@ export class Replica {
     if (next.primary === this.id && !continuing && (prev === undefined || prev.epoch !== next.epoch || prev.primary !== this.id)) {
       // A new primary starts its tenure with a no-op: replicas drop whatever uncommitted tail
       // disagrees with it, and its older entries commit with it (README.md, "Reconciliation").
-      this.log.append({ seq: this.log.lastSeq() + 1, epoch: next.epoch, payload: null });
+      this.log.append([{ seq: this.log.lastSeq() + 1, epoch: next.epoch, payload: null }]);
       this.tenureStartSeq = this.log.lastSeq();
       this.followers.clear();
       this.note(`${this.id}: primary of shard ${this.shardId}, epoch ${next.epoch}`);
@@ -407,7 +428,7 @@ export class Replica {
             this.lastRenewAtMs = sentAtMs;
           }
         },
-        () => {},
+        (err: unknown) => this.note(`${this.id}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`),
       )
       .finally(() => {
         this.directoryBusy = false;

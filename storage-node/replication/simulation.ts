@@ -128,9 +128,8 @@ export class ShardSimulation {
       appliedSeq: node.applied.length,
       directory: this.directoryFor(node),
       send: (to, m) => this.send(node, to, m),
-      apply: (e) => {
-        if (e.payload !== null) node.applied.push(new TextDecoder().decode(e.payload));
-        else node.applied.push("");
+      apply: (entries) => {
+        for (const e of entries) node.applied.push(e.payload === null ? "" : new TextDecoder().decode(e.payload));
       },
     });
   }
