@@ -56,6 +56,11 @@ export class NotLeaseholder extends Error {
 interface Follower {
   /** Next entry to send. */
   nextSeq: number;
+  /**
+   * Highest entry sent and not known lost. New entries go out right after it (pipelining, as in
+   * Raft); a "not ok" answer, or no progress for a heartbeat interval, sends again from nextSeq.
+   */
+  sentSeq: number;
   /** Highest entry known to equal ours on that replica (this epoch). */
   matchSeq: number;
   /** When it last answered (anything at this epoch), our clock. */
@@ -94,6 +99,7 @@ export class Replica {
   private lastPollAtMs = -Infinity;
   /** One directory call at a time: their answers change `config`. */
   private directoryBusy = false;
+  private applyScheduled = false;
   private stopped = false;
 
   constructor(o: ReplicaOptions) {
@@ -238,7 +244,10 @@ export class Replica {
     for (const peer of [...c.replicas, ...c.learners]) {
       if (peer === this.id) continue;
       const f = this.follower(peer);
-      if (now - f.lastSentAtMs >= this.limits.heartbeatEveryMs) this.sendPrepare(peer, f);
+      if (now - f.lastSentAtMs < this.limits.heartbeatEveryMs) continue;
+      // No answer since the last heartbeat while entries are outstanding: they may be lost; send again.
+      if (f.matchSeq < f.sentSeq && now - f.lastAckAtMs >= this.limits.heartbeatEveryMs) f.sentSeq = f.matchSeq;
+      this.sendPrepare(peer, f);
     }
     // A backup that stopped answering holds every commit: drop it from the configuration.
     for (const peer of c.replicas) {
@@ -268,7 +277,7 @@ export class Replica {
   private follower(peer: NodeId): Follower {
     let f = this.followers.get(peer);
     if (!f) {
-      f = { nextSeq: this.log.lastSeq() + 1, matchSeq: 0, lastAckAtMs: this.clock.nowMs(), lastSentAtMs: -Infinity };
+      f = { nextSeq: this.log.lastSeq() + 1, sentSeq: this.log.lastSeq(), matchSeq: 0, lastAckAtMs: this.clock.nowMs(), lastSentAtMs: -Infinity };
       this.followers.set(peer, f);
     }
     return f;
@@ -277,12 +286,18 @@ export class Replica {
   private replicate(): void {
     const c = this.config;
     if (!c) return;
-    for (const peer of [...c.replicas, ...c.learners]) if (peer !== this.id) this.sendPrepare(peer, this.follower(peer));
+    for (const peer of [...c.replicas, ...c.learners]) {
+      if (peer === this.id) continue;
+      const f = this.follower(peer);
+      if (f.sentSeq < this.log.lastSeq()) this.sendPrepare(peer, f);
+    }
   }
 
   private sendPrepare(peer: NodeId, f: Follower): void {
-    const prevSeq = f.nextSeq - 1;
-    const entries = this.log.entries(f.nextSeq, this.limits.prepareEntriesMax);
+    const from = Math.max(f.nextSeq, f.sentSeq + 1);
+    const prevSeq = from - 1;
+    const entries = this.log.entries(from, this.limits.prepareEntriesMax);
+    if (entries.length > 0) f.sentSeq = entries[entries.length - 1]!.seq;
     const message: Prepare = {
       kind: "prepare",
       shardId: this.shardId,
@@ -306,11 +321,13 @@ export class Replica {
       // Acks may arrive out of order or twice: the match point only moves forward.
       f.matchSeq = Math.max(f.matchSeq, m.matchSeq);
       f.nextSeq = Math.max(f.nextSeq, f.matchSeq + 1);
+      f.sentSeq = Math.max(f.sentSeq, f.matchSeq);
       this.advanceCommit();
-      if (f.nextSeq <= this.log.lastSeq()) this.sendPrepare(m.from, f);
+      if (f.sentSeq < this.log.lastSeq()) this.sendPrepare(m.from, f);
     } else {
       // Its log lacks our prevSeq: go back to just after its last entry (and never past what it matched).
       f.nextSeq = Math.max(f.matchSeq + 1, Math.min(f.nextSeq - 1, m.matchSeq + 1));
+      f.sentSeq = f.nextSeq - 1;
       this.sendPrepare(m.from, f);
     }
   }
@@ -327,10 +344,14 @@ export class Replica {
     // (README.md, "Reconciliation": older entries commit with it, or are dropped before it).
     if (point < this.tenureStartSeq) return;
     if (point > this.committedSeq) this.committedSeq = point;
-    this.applyCommitted();
+    this.scheduleApply();
+  }
+
+  /** The primary's acknowledgements, after the entries are applied (a read at the leaseholder sees them). */
+  private acknowledge(): void {
     if (!this.isLeaseholder()) return; // fencing: committed or not, nothing is acknowledged without the lease
     for (const [seq, w] of this.waiters) {
-      if (seq > this.committedSeq) continue;
+      if (seq > this.appliedSeq) continue;
       this.waiters.delete(seq);
       w.resolve(seq);
     }
@@ -357,11 +378,26 @@ export class Replica {
     if (fresh.length > 0) this.log.append(fresh);
     // Matched through `seq`: what we hold beyond it may differ from the primary and is not vouched for.
     this.committedSeq = Math.max(this.committedSeq, Math.min(m.committedSeq, seq));
-    this.applyCommitted();
+    this.scheduleApply();
     this.send(m.from, { kind: "ack", shardId: this.shardId, epoch: this.log.epoch(), from: this.id, ok: true, matchSeq: seq });
   }
 
   // --- both ---
+
+  /**
+   * Applies what committed, once per turn of the event loop: the commits that many acks (or
+   * prepares) reveal in one turn cost one write of the state machine, not one each.
+   */
+  private scheduleApply(): void {
+    if (this.applyScheduled) return;
+    this.applyScheduled = true;
+    setImmediate(() => {
+      this.applyScheduled = false;
+      if (this.stopped) return; // a dead process applies nothing
+      this.applyCommitted();
+      this.acknowledge();
+    });
+  }
 
   private applyCommitted(): void {
     while (this.appliedSeq < this.committedSeq) {
