@@ -100,6 +100,8 @@ export class Replica {
   /** One directory call at a time: their answers change `config`. */
   private directoryBusy = false;
   private applyScheduled = false;
+  /** Started with an empty log: may not take over before it holds an entry of the current epoch. */
+  private startedEmpty: boolean;
   private stopped = false;
 
   constructor(o: ReplicaOptions) {
@@ -115,6 +117,7 @@ export class Replica {
     this.appliedSeq = o.appliedSeq ?? 0;
     this.committedSeq = this.appliedSeq;
     this.lastHeardAtMs = this.clock.nowMs();
+    this.startedEmpty = this.log.lastSeq() === 0;
   }
 
   /** The configuration this replica acts on, if it has one. */
@@ -191,7 +194,13 @@ export class Replica {
     }
     // A backup that has not heard from the primary for failoverAfterMs asks to take over; the
     // directory grants it only once the primary's lease has run out.
-    if (now - this.lastHeardAtMs >= this.limits.failoverAfterMs) {
+    // A replica that started with an empty log (its disk was lost, or it never had one) may still be
+    // named in the configuration; it takes over only once it holds an entry of the current epoch:
+    // then its log equals the primary's up to that primary's no-op, and everything committed since
+    // needed its ack. Until then another replica must take over (README.md, "A lost disk").
+    const lastEpoch = this.log.entry(this.log.lastSeq())?.epoch ?? 0;
+    if (this.startedEmpty && lastEpoch === c.epoch) this.startedEmpty = false;
+    if (now - this.lastHeardAtMs >= this.limits.failoverAfterMs && !this.startedEmpty) {
       const seen = c.epoch;
       this.callDirectory(() => this.directory.promote(this.shardId, this.id, seen), "promote");
     }

@@ -29,9 +29,9 @@ export function seededRandom(seed: number): () => number {
 
 export interface SimNode {
   readonly id: NodeId;
-  /** Survive a kill (they are on disk in a real node). */
-  readonly log: MemoryLog;
-  readonly applied: string[];
+  /** Survive a kill (they are on disk in a real node); wipe() loses them. */
+  log: MemoryLog;
+  applied: string[];
   replica: Replica;
   alive: boolean;
   paused: boolean;
@@ -233,6 +233,14 @@ export class ShardSimulation {
     n.paused = false;
     n.replica = this.newReplica(n);
     this.scheduleTick(n, n.replica);
+  }
+
+  /** The node's disk is lost: its log and applied state are gone (call while it is dead). */
+  wipe(id: NodeId): void {
+    const n = this.nodes.get(id)!;
+    if (n.alive) throw new Error("wipe a dead node");
+    n.log = new MemoryLog();
+    n.applied = [];
   }
 
   setPaused(id: NodeId, paused: boolean): void {
