@@ -143,6 +143,20 @@ describe("replication protocol in simulation", () => {
     }
   });
 
+  it("a backup whose disk was lost while the primary lives catches up from the log", async () => {
+    const sim = new ShardSimulation(31, ["n1", "n2", "n3"]);
+    sim.startClients(10, 8_000);
+    await sim.runUntil(2_000);
+    const backup = ["n1", "n2", "n3"].find((n) => n !== sim.directoryPrimary())!;
+    sim.kill(backup);
+    sim.wipe(backup);
+    sim.restart(backup); // within backupTimeoutMs: still a replica, its match point now far ahead of its log
+    await sim.runUntil(10_000);
+    checkHistories(sim);
+    expect(sim.nodes.get(backup)!.applied).toEqual(sim.nodes.get(sim.directoryPrimary())!.applied);
+    expect(sim.acks.filter((a) => a.atMs > 3_000).length).toBeGreaterThan(300); // writes went on
+  });
+
   it("a primary cut off from everyone acknowledges nothing after the directory moves to a new epoch", async () => {
     const sim = new ShardSimulation(7, ["n1", "n2", "n3"], { dropRate: 0, duplicateRate: 0, delayMsMax: 4 });
     sim.startClients(5, 12_000);

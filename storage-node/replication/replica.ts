@@ -334,7 +334,9 @@ export class Replica {
       this.advanceCommit();
       if (f.sentSeq < this.log.lastSeq()) this.sendPrepare(m.from, f);
     } else {
-      // Its log lacks our prevSeq: go back to just after its last entry (and never past what it matched).
+      // Its log lacks our prevSeq: go back to just after its last entry. A last entry below what it
+      // had matched means it lost its log (a wiped disk): it holds only what it says now.
+      if (m.matchSeq < f.matchSeq) f.matchSeq = m.matchSeq;
       f.nextSeq = Math.max(f.matchSeq + 1, Math.min(f.nextSeq - 1, m.matchSeq + 1));
       f.sentSeq = f.nextSeq - 1;
       this.sendPrepare(m.from, f);

@@ -5,10 +5,13 @@
 //      (time printed, p50/p99); at the end all three replicas hold the same entries and every
 //      acknowledged write is there at its position. WARREN_FLEET_KILLS sets the kills (default 3;
 //      the issue's acceptance run is 20: scripts/fleet-kills.sh).
+//   3. A replica whose data dir is deleted rejoins under load, rebuilds from the log, and the shard
+//      ends with three replicas whose applied entries have the same digest.
 //   2. Fencing: the leaseholder is cut off from the other replicas and the directory while two
 //      clients keep writing to it; it acknowledges none of those writes, a new epoch begins
 //      elsewhere, and none of the writes it took is in the final log.
 // (This is the replication layer alone; the storage node's KV service on top of it is not wired yet.)
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataPaths } from "../../cli/data-dir.ts";
@@ -185,4 +188,45 @@ describe("a replicated log shard on real processes", () => {
     expect(final.filter((e) => e.payload.startsWith("fenced-"))).toEqual([]);
     await checkFinal(shard, new Map());
   }, 120_000);
+
+  it("a replica whose data dir was deleted rejoins under load and rebuilds: three identical replicas", async () => {
+    const leader = await until("a leaseholder", () => shard.leaseholder(), 20_000);
+    const victim = shard.ids.find((id) => id !== leader)!;
+    const acked = new Map<string, number>();
+    let writing = true;
+    const writer = async (c: number) => {
+      for (let n = 0; writing; n++) {
+        const to = await shard.leaseholder();
+        if (!to) {
+          await sleep(50);
+          continue;
+        }
+        try {
+          const r = await shard.propose(to, `rebuild-${c}-${n}`);
+          if (r.ok) acked.set(`rebuild-${c}-${n}`, r.seq);
+        } catch {
+          await sleep(20);
+        }
+      }
+    };
+    const writers = Array.from({ length: 4 }, (_, c) => writer(c));
+    await sleep(1_500);
+    shard.kill(victim);
+    await shard.wipe(victim);
+    await shard.restart(victim);
+    await until("the wiped replica caught up", async () => {
+      const s = await shard.state(victim);
+      return s && s.applied > 0 && s.replicas.includes(victim) ? true : undefined;
+    }, 60_000);
+    await sleep(1_000); // still under load after it is back
+    writing = false;
+    await Promise.all(writers);
+    await converged(shard, Math.max(0, ...acked.values()));
+    await checkFinal(shard, acked);
+    const digests = await Promise.all(
+      shard.ids.map(async (id) => createHash("sha256").update(JSON.stringify(await shard.applied(id))).digest("hex").slice(0, 16)),
+    );
+    console.log(`after a deleted data dir: ${acked.size} writes acknowledged meanwhile; digests ${digests.join(" ")}`);
+    expect(new Set(digests).size).toBe(1);
+  }, 180_000);
 });

@@ -43,6 +43,8 @@ export interface LogShard {
   kill(id: string): void;
   restart(id: string): Promise<void>;
   stopProcess(id: string, stopped: boolean): void;
+  /** Waits for the node's process to be gone (after kill), then deletes its data dir (its disk is lost). */
+  wipe(id: string): Promise<void>;
   /** Cuts node `id` off from the other nodes and the directory (its clients still reach it). */
   cut(id: string, mode: CutMode): void;
   heal(id: string): void;
@@ -142,6 +144,11 @@ export async function startLogShard(opts: { edgeUrl: string; fleetSecret: string
       if (old && !exited(old)) await new Promise((r) => old.once("exit", r));
       spawnNode(id);
       await waitListening(id);
+    },
+    async wipe(id) {
+      const c = procs.get(id);
+      if (c && !exited(c)) await new Promise((r) => c.once("exit", r));
+      fs.rmSync(path.join(root, id), { recursive: true, force: true });
     },
     stopProcess(id, stopped) {
       procs.get(id)?.kill(stopped ? "SIGSTOP" : "SIGCONT");
