@@ -7,7 +7,8 @@
 //
 // Start order: storage node and wrangler together (wrangler's start dominates), then the tunnel
 // once both answer, then the demo tenant through the admin API, then DATA/ready.json and the one
-// `warren ready` line. On a stop request, or when a child dies, everything is stopped: ready.json
+// `warren ready` line. A storage node that dies is started again (supervisor.ts RestartPolicy);
+// on a stop request, or when the edge dies or the storage node crash-loops, everything is stopped: ready.json
 // first (so nobody connects to a dying stack), the tunnel, then each child's whole process group.
 // supervisor.ts holds the mechanism (process groups, signals, DATA/dev.pids, crash cleanup).
 import fs from "node:fs";
@@ -110,6 +111,12 @@ export async function runDevStack(options: DevOptions): Promise<number> {
         onLine: echo("storage"),
       },
       "storage-node/main.ts",
+      {
+        // A storage node that dies is started again on the same port and data dir; meanwhile the
+        // edge waits for it (and answers 57P01 / 08006 when it does not come back in time).
+        onRestart: (c, status) =>
+          options.err(`warren dev: the storage node exited (${status.signal ? `signal ${status.signal}` : `exit code ${status.code}`}); started again (pid ${c.pid})\n`),
+      },
     );
     supervisor.spawn(
       {

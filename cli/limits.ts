@@ -81,6 +81,20 @@ export const parentCheckIntervalMs = 1_000;
 /** How long a child process group gets after SIGTERM before it is sent SIGKILL. */
 export const childStopGraceMs = 5_000;
 
+/**
+ * A restartable child (the storage node) that dies is started again after this long: long enough
+ * for the kernel to release its port and LMDB's lock, short enough that clients waiting at the
+ * edge (workers/edge/limits.ts storageUnavailableWaitMs) are served by the new process.
+ */
+export const childRestartDelayMs = 200;
+
+/**
+ * A restartable child that dies this many times within childRestartWindowMs is crash-looping
+ * (bad data dir, port taken, a bug at start): the stack stops and shows its output instead.
+ */
+export const childRestartsMax = 5;
+export const childRestartWindowMs = 60_000;
+
 /** After SIGKILL, how long to wait for the group to vanish before reporting it as stuck. */
 export const childKillWaitMs = 2_000;
 

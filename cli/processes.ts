@@ -13,8 +13,9 @@ export interface ChildSpec {
   readonly args: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
-  /** stdout and stderr go here (truncated at start). */
+  /** stdout and stderr go here (truncated at start, unless appendLog: a restart keeps the dead one's output). */
   readonly logFile: string;
+  readonly appendLog?: boolean;
   /** Also called with every output line, e.g. to echo it with --verbose. */
   readonly onLine?: (line: string) => void;
 }
@@ -37,7 +38,7 @@ export interface Child {
 }
 
 export function spawnChild(spec: ChildSpec): Child {
-  const log = fs.createWriteStream(spec.logFile, { flags: "w" });
+  const log = fs.createWriteStream(spec.logFile, { flags: spec.appendLog ? "a" : "w" });
   const proc = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: spec.env,

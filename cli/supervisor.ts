@@ -9,7 +9,7 @@ import fs from "node:fs";
 import process from "node:process";
 import { CliError } from "./command.ts";
 import { readJson, writeFileAtomic } from "./data-dir.ts";
-import { parentCheckIntervalMs } from "./limits.ts";
+import { childRestartDelayMs, childRestartsMax, childRestartWindowMs, parentCheckIntervalMs } from "./limits.ts";
 import { groupAlive, killGroup, procCmdline, signalGroup, spawnChild, type Child, type ChildSpec, type ExitStatus } from "./processes.ts";
 import { stopSignals } from "./signals.ts";
 
@@ -20,9 +20,29 @@ interface PidsFile {
   readonly children: readonly { readonly name: string; readonly pid: number; readonly marker: string }[];
 }
 
+/** How a child that dies on its own is treated: the stack stops (default), or it is started again. */
+export interface RestartPolicy {
+  /** Told each time the child is started again (for the stack's log). */
+  readonly onRestart?: (child: Child, status: ExitStatus, restarts: number) => void;
+}
+
+interface Entry {
+  child: Child;
+  readonly marker: string;
+  readonly spec: ChildSpec;
+  readonly restart: RestartPolicy | undefined;
+  /** Start times of recent restarts, to tell a crash loop from a rare death. */
+  readonly restartsAtMs: number[];
+}
+
 export class Supervisor {
   private readonly pidsFile: string;
-  private readonly children: { child: Child; marker: string }[] = [];
+  private readonly children: Entry[] = [];
+  private stopping = false;
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private fatalExit!: (e: { child: Child; status: ExitStatus }) => void;
+  /** Settles when a child exits that is not restarted (it has no policy, or it crash-loops). */
+  private readonly fatal = new Promise<{ child: Child; status: ExitStatus }>((resolve) => (this.fatalExit = resolve));
   private readonly abort = new AbortController();
   private stopReason: NodeJS.Signals | undefined;
   private readonly parentWatch: NodeJS.Timeout;
@@ -54,21 +74,69 @@ export class Supervisor {
     return this.stopReason;
   }
 
-  /** Starts a child in its own process group and records it in the pids file. */
-  spawn(spec: ChildSpec, marker: string): Child {
-    const child = spawnChild(spec);
-    this.children.push({ child, marker });
+  /**
+   * Starts a child in its own process group and records it in the pids file. With a restart
+   * policy, a child that dies on its own is started again after childRestartDelayMs, unless it
+   * died childRestartsMax times within childRestartWindowMs (a crash loop, which stops the stack
+   * like a child without a policy: restarting forever would only hide the cause).
+   */
+  spawn(spec: ChildSpec, marker: string, restart?: RestartPolicy): Child {
+    const entry: Entry = { child: spawnChild(spec), marker, spec, restart, restartsAtMs: [] };
+    this.children.push(entry);
+    this.writePids();
+    this.watch(entry);
+    return entry.child;
+  }
+
+  /** The running instance of the child first started under `name` (it changes at each restart). */
+  current(name: string): Child | undefined {
+    return this.children.find((e) => e.spec.name === name)?.child;
+  }
+
+  private watch(entry: Entry): void {
+    const child = entry.child;
+    void child.exited.then((status) => {
+      if (this.stopping || entry.child !== child) return;
+      const nowMs = Date.now();
+      while (entry.restartsAtMs.length > 0 && entry.restartsAtMs[0]! < nowMs - childRestartWindowMs) entry.restartsAtMs.shift();
+      if (entry.restart === undefined || entry.restartsAtMs.length >= childRestartsMax) {
+        this.fatalExit({ child, status });
+        return;
+      }
+      entry.restartsAtMs.push(nowMs);
+      // Whatever the dead leader left in its group (none for the storage node) goes with it.
+      signalGroup(child.pid, "SIGKILL");
+      const timer = setTimeout(() => {
+        this.restartTimers.delete(timer);
+        if (this.stopping) return;
+        try {
+          entry.child = spawnChild({ ...entry.spec, appendLog: true });
+        } catch {
+          this.fatalExit({ child, status });
+          return;
+        }
+        this.writePids();
+        entry.restart?.onRestart?.(entry.child, status, entry.restartsAtMs.length);
+        this.watch(entry);
+      }, childRestartDelayMs);
+      this.restartTimers.add(timer);
+    });
+  }
+
+  private writePids(): void {
     const file: PidsFile = {
       supervisor: process.pid,
       children: this.children.map(({ child: c, marker: m }) => ({ name: c.name, pid: c.pid, marker: m })),
     };
     writeFileAtomic(this.pidsFile, JSON.stringify(file) + "\n", 0o600);
-    return child;
   }
 
-  /** Settles when any child exits (all of them are meant to run until we stop them). */
+  /**
+   * Settles when a child exits for good: one without a restart policy, or one that crash-loops
+   * (all of them are meant to run until we stop them).
+   */
   firstExit(): Promise<{ child: Child; status: ExitStatus }> {
-    return Promise.race(this.children.map(({ child }) => child.exited.then((status) => ({ child, status }))));
+    return this.fatal;
   }
 
   /** Settles on the first stop request. */
@@ -89,6 +157,9 @@ export class Supervisor {
    * handlers. Returns the names of children whose group would not go away.
    */
   async stopAll(): Promise<string[]> {
+    this.stopping = true;
+    for (const t of this.restartTimers) clearTimeout(t);
+    this.restartTimers.clear();
     const results = await Promise.all(this.children.map(async ({ child }) => ((await child.stop()) ? undefined : child.name)));
     const stuck = results.filter((n): n is string => n !== undefined);
     if (stuck.length === 0) fs.rmSync(this.pidsFile, { force: true });

@@ -2,11 +2,14 @@
 import type { QuotaBucket } from "./quota/quota-bucket.ts";
 import type { TenantDirectory } from "./directory/tenant-directory.ts";
 import type { TenantRouter } from "./router/tenant-router.ts";
+import type { FleetDirectory } from "./fleet-directory/fleet-directory.ts";
 
 export interface ControlEnv {
   TENANT_ROUTER: DurableObjectNamespace<TenantRouter>;
   TENANT_DIRECTORY: DurableObjectNamespace<TenantDirectory>;
   QUOTA_BUCKET: DurableObjectNamespace<QuotaBucket>;
+  /** The storage fleet's configuration manager (storage-node/replication/README.md). */
+  FLEET_DIRECTORY: DurableObjectNamespace<FleetDirectory>;
   /** Base URL of the storage fleet, e.g. http://127.0.0.1:26258 (no trailing slash needed). */
   STORAGE_URL: string;
   /** HMAC secret shared with the storage fleet for wt1 tenant tokens. */
@@ -50,6 +53,11 @@ export function directoryOf(env: ControlEnv): DurableObjectStub<TenantDirectory>
 /** Quota buckets are keyed by tenant id, so a re-created name starts with a fresh bucket. */
 export function quotaBucketFor(env: ControlEnv, tenantId: number): DurableObjectStub<QuotaBucket> {
   return env.QUOTA_BUCKET.get(env.QUOTA_BUCKET.idFromName(`tenant-${tenantId}`));
+}
+
+/** The one FleetDirectory instance. */
+export function fleetDirectoryOf(env: ControlEnv): DurableObjectStub<FleetDirectory> {
+  return env.FLEET_DIRECTORY.get(env.FLEET_DIRECTORY.idFromName("fleet"));
 }
 
 /** `${STORAGE_URL}${path}` without a doubled slash. */

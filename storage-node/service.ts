@@ -35,6 +35,8 @@ export const HTTP_STATUS: Record<KvErrorName, number> = {
   transaction_expired: 408,
   tenant_dropped: 410,
   internal: 500,
+  unavailable: 503,
+  outcome_unknown: 502,
 };
 
 export interface KvOutcome {

@@ -105,6 +105,11 @@ export const KvErrorCode = {
   transaction_expired: 12,
   tenant_dropped: 13,
   internal: 14,
+  // Codes of the storage fleet start at 20 (storage-node/replication/README.md). They are made by
+  // the edge, never by a node's KV service: the edge could not reach storage in time and nothing
+  // was executed (`unavailable`), or the connection broke mid-request (`outcome_unknown`).
+  unavailable: 20,
+  outcome_unknown: 21,
 } as const;
 export type KvErrorName = keyof typeof KvErrorCode;
 

@@ -83,6 +83,9 @@ export async function setupBank(db: BankDb, o: BankOptions): Promise<void> {
  */
 const retryable = new Set(["40001", "40P01"]);
 
+/** A connection lost mid-transaction (08006, 08003): like a transport failure, the outcome is unknown. */
+const lostConnection = new Set(["08006", "08003"]);
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -150,7 +153,12 @@ export async function runBank(connect: () => Promise<BankDb>, o: BankOptions): P
               break;
             }
             countError(report, err);
-            if (err instanceof SqlError) {
+            if (err instanceof SqlError && err.code === "57P01") {
+              // Storage unavailable (restarting, failing over): nothing was applied; try again.
+              await sleep(100);
+              continue;
+            }
+            if (err instanceof SqlError && !lostConnection.has(err.code)) {
               outcome = uncertain ? "ambiguous" : "abandoned"; // a definite failure: nothing committed
               break;
             }

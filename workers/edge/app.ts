@@ -28,6 +28,7 @@ import { SYSTEM_CLUSTER_NAME } from "./tenant-identity.ts";
 import { parseBackendKey } from "../gateway/pgwire/backends.ts";
 import { secretOf } from "../../durable-objects/env.ts";
 import { renderMetrics } from "./metrics.ts";
+import { fleetRoutes } from "./fleet-route.ts";
 import type { EdgeEnv } from "./env.ts";
 import { buildGatewayEnv, type EdgeExports, type GatewayCode } from "./gateway-env.ts";
 import { GatewayHost, parseGatewayMode, type GatewayHandler } from "./gateway-host.ts";
@@ -186,6 +187,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.get("/", (c) => withCors(c.json({ service: "warren-edge", gatewayMode: state(c.env).gateways.mode }), c.req.header("origin") ?? null));
   app.options("/", (c) => preflightResponse(c.req.raw));
   app.options("/sql", (c) => preflightResponse(c.req.raw));
+
+  app.route("/fleet", fleetRoutes());
 
   // Prometheus text, admin token (metrics.ts).
   app.get("/metrics", async (c) => {

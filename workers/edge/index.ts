@@ -7,6 +7,7 @@ import type { GatewayHandler } from "./gateway-host.ts";
 export { TenantRouter } from "../../durable-objects/router/tenant-router.ts";
 export { TenantDirectory } from "../../durable-objects/directory/tenant-directory.ts";
 export { QuotaBucket } from "../../durable-objects/quota/quota-bucket.ts";
+export { FleetDirectory } from "../../durable-objects/fleet-directory/fleet-directory.ts";
 export { TenantKV } from "./tenant-kv.ts";
 export { TenantQuota } from "./tenant-quota.ts";
 

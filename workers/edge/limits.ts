@@ -37,6 +37,20 @@ export const limits = {
   kvChannelBatchesMax: 500,
   /** Storage token lifetime: well under TOKEN_TTL_MS_MAX (15 min) so tokens rotate regularly. */
   storageTokenTtlMs: 10 * 60 * 1000,
+  /**
+   * How long TenantKV keeps re-sending a request that may safely be repeated (storage-retry.ts)
+   * while the storage node cannot be reached. A local storage node is back within about a second
+   * of a kill -9 (`warren dev` restarts it after 200 ms, it starts in ~0.5 s); a shard elects a new
+   * leaseholder within its lease (storage-node/replication). 5 s covers both with room for a loaded
+   * machine, and stays far below a client's statement timeout: past it the client gets 57P01.
+   */
+  storageUnavailableWaitMs: 5_000,
+  /** First pause between those attempts; doubled each time up to storageRetryDelayMsMax. */
+  storageRetryDelayMsMin: 50,
+  /** Longest pause between attempts: a node that is back is found within this much. */
+  storageRetryDelayMsMax: 400,
+  /** A request of a storage node to the fleet directory is a few ids and numbers; 4 KiB bounds parsing. */
+  fleetOpBytesMax: 4096,
   /** A cached storage token is replaced once it has less than this left, so no request carries a token about to expire. */
   storageTokenRefreshBeforeMs: 60 * 1000,
   /**

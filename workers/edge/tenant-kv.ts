@@ -21,6 +21,7 @@ import { secretOf, storageUrl } from "../../durable-objects/env.ts";
 import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import type { EdgeEnv, TenantProps } from "./env.ts";
 import { limits } from "./limits.ts";
+import { retryDelayMs, retrySafe } from "./storage-retry.ts";
 
 interface CachedToken {
   token: string;
@@ -53,9 +54,12 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
   const secret = secretOf(env as unknown as Record<string, unknown>, "FLEET_SECRET");
   if ("missing" in secret) return encodeResponse({ type: "error", error: { code: "unauthenticated", message: secret.missing } });
   const url = storageUrl(env, "/v1/kv");
+  const giveUpAtMs = Date.now() + limits.storageUnavailableWaitMs;
+  let tokenRetried = false;
   for (let attempt = 0; ; attempt++) {
     const token = await storageTokenFor(secret.value, tenantId);
     let res: Response;
+    let body: Uint8Array;
     try {
       res = await fetch(url, {
         method: "POST",
@@ -63,20 +67,29 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
         headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream", [KV_USAGE_HEADER]: "1" },
         body: request,
       });
+      // A 401 means the node did not accept the token (rotated secret, clock skew): mint a new one once.
+      if (res.status === 401 && !tokenRetried) {
+        tokenRetried = true;
+        tokens.delete(tenantId);
+        await res.body?.cancel();
+        continue;
+      }
+      body = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
-      return storageFailure(`storage node unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    // A 401 means the node did not accept the token (rotated secret, clock skew): mint a new one once.
-    if (res.status === 401 && attempt === 0) {
-      tokens.delete(tenantId);
-      await res.body?.cancel();
+      // The node is down or restarting, or the connection broke mid-request (storage-retry.ts).
+      const why = `storage node unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`;
+      if (!retrySafe(request)) return storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown`);
+      const delayMs = retryDelayMs(attempt);
+      if (Date.now() + delayMs > giveUpAtMs) {
+        return storageFailure("unavailable", `${why}; gave up after ${limits.storageUnavailableWaitMs} ms (storageUnavailableWaitMs); nothing was applied`);
+      }
+      await new Promise((r) => setTimeout(r, delayMs));
       continue;
     }
-    const body = new Uint8Array(await res.arrayBuffer());
     // The node always answers with a KvResponse frame; anything else came from something in between
     // (a proxy's 502 page, a crash mid-response). Say so in the protocol's own terms.
     if (body.length === 0 || body[0] !== FRAME_MAGIC) {
-      return storageFailure(`storage node answered HTTP ${res.status} without a KvResponse frame`);
+      return storageFailure("internal", `storage node answered HTTP ${res.status} without a KvResponse frame; the outcome of this request is unknown`);
     }
     return body;
   }
@@ -84,12 +97,12 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
 
 /**
  * A failure between the edge and the storage node, as an encoded KvResponse error, so the gateway
- * handles every storage outcome through the one decoder. It is `internal`, not retryable: the
- * request may or may not have reached the node, so only the gateway (which knows whether it was an
- * idempotent commit) may decide to retry.
+ * handles every storage outcome through the one decoder: `unavailable` (nothing was applied, 57P01),
+ * `outcome_unknown` (a request that must not be repeated may or may not have applied, 08006), or
+ * `internal` (something other than the node answered).
  */
-function storageFailure(message: string): Uint8Array {
-  return encodeResponse({ type: "error", error: { code: "internal", message: `${message}; the outcome of this request is unknown` } });
+function storageFailure(code: "unavailable" | "outcome_unknown" | "internal", message: string): Uint8Array {
+  return encodeResponse({ type: "error", error: { code, message } });
 }
 
 /** TenantKV's batch() bound to one invocation (see the header); the tenant is fixed when opened. */

@@ -13,6 +13,8 @@ describe("kvErrorToPgError", () => {
       ["overloaded", "53400"],
       ["limit_exceeded", "54000"],
       ["internal", "XX000"],
+      ["unavailable", "57P01"],
+      ["outcome_unknown", "08006"],
     ];
     for (const [code, sqlstate] of cases) expect(kvErrorToPgError({ code, message: "m" }).code).toBe(sqlstate);
     expect(kvErrorToPgError({ code: "conflict", message: "m" }).hint).toBe("retry the transaction");

@@ -99,6 +99,16 @@ export function kvErrorToPgError(e: KvError): PgError {
       return new PgError("invalid_authorization_specification", `storage refused the request: ${e.message}`);
     case "tenant_dropped":
       return new PgError("invalid_catalog_name", `this database no longer exists: ${e.message}`);
+    case "unavailable":
+      // What PostgreSQL says when its server is shut down under a session: pools reconnect and retry.
+      return new PgError("admin_shutdown", `storage is unavailable: ${e.message}`, {
+        hint: "the storage node is restarting or failing over; retry the transaction",
+      });
+    case "outcome_unknown":
+      // A connection lost mid-commit: like PostgreSQL's 08006, the client cannot know whether it applied.
+      return new PgError("connection_failure", `lost the connection to storage: ${e.message}`, {
+        hint: "the statement may or may not have been applied; check before retrying a non-idempotent change",
+      });
     case "condition_failed":
     case "malformed_request":
     case "outside_tenant_span":

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { addReplica, createShard, emptyDirectory, placeTenant, promote, removeReplica, renewLease, requestJoin } from "./directory-state.ts";
+
+const LEASE = 2_000;
+
+describe("directory state (the configuration manager's decisions)", () => {
+  it("promotes a replica only after the lease has run out, and only once per epoch", () => {
+    const s = emptyDirectory();
+    createShard(s, 1, ["a", "b", "c"]);
+    expect(renewLease(s, 1, "a", 1, 1_000, LEASE)).toMatchObject({ ok: true, config: { leaseExpiresAtMs: 3_000 } });
+    expect(promote(s, 1, "b", 1, 2_999, LEASE)).toMatchObject({ ok: false, reason: expect.stringMatching(/lease of a runs for 1 ms/) });
+    const won = promote(s, 1, "b", 1, 3_000, LEASE);
+    expect(won).toMatchObject({ ok: true, config: { epoch: 2, primary: "b", replicas: ["b", "c"], leaseExpiresAtMs: 5_000 } });
+    // c saw epoch 1 too: its compare-and-set fails and it learns epoch 2.
+    expect(promote(s, 1, "c", 1, 3_001, LEASE)).toMatchObject({ ok: false, config: { epoch: 2, primary: "b" } });
+    // The old primary can neither renew nor promote itself: it is not a replica of epoch 2.
+    expect(renewLease(s, 1, "a", 1, 3_001, LEASE).ok).toBe(false);
+    expect(promote(s, 1, "a", 2, 99_999, LEASE).ok).toBe(false);
+  });
+
+  it("lets only the leaseholding primary change the replica set, each change a new epoch", () => {
+    const s = emptyDirectory();
+    createShard(s, 1, ["a", "b", "c"]);
+    renewLease(s, 1, "a", 1, 0, LEASE);
+    expect(removeReplica(s, 1, "b", 1, "c", 10).ok).toBe(false); // not the primary
+    expect(removeReplica(s, 1, "a", 1, "c", LEASE).ok).toBe(false); // lease over
+    expect(removeReplica(s, 1, "a", 1, "c", 10)).toMatchObject({ ok: true, config: { epoch: 2, replicas: ["a", "b"] } });
+    expect(addReplica(s, 1, "a", 2, "c", 20).ok).toBe(false); // not a learner yet
+    expect(requestJoin(s, 1, "c")).toMatchObject({ ok: true, config: { epoch: 2, learners: ["c"] } });
+    expect(addReplica(s, 1, "a", 1, "c", 20).ok).toBe(false); // stale epoch
+    expect(addReplica(s, 1, "a", 2, "c", 20)).toMatchObject({ ok: true, config: { epoch: 3, replicas: ["a", "b", "c"], learners: [] } });
+  });
+
+  it("places a new tenant on the shard with the fewest tenants and keeps it there", () => {
+    const s = emptyDirectory();
+    expect(placeTenant(s, 5).ok).toBe(false);
+    createShard(s, 1, ["a"]);
+    createShard(s, 2, ["b"]);
+    const shards = [10, 11, 12, 13, 14].map((t) => (placeTenant(s, t) as { config: { shardId: number } }).config.shardId);
+    expect(shards).toEqual([1, 2, 1, 2, 1]);
+    expect(placeTenant(s, 11)).toMatchObject({ ok: true, config: { shardId: 2 } });
+  });
+});

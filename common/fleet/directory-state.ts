@@ -1,0 +1,131 @@
+// The configuration manager's decisions, as pure functions over its state and a clock reading:
+// membership and replica configurations with epochs, the primary's lease, tenant placement. The
+// FleetDirectory Durable Object (durable-objects/fleet-directory) stores this state in Durable Object
+// storage, which is strongly consistent and durable, and applies one operation at a time: that is
+// the consensus the replication protocol needs, taken from an existing system rather than written
+// here (storage-node/replication/README.md, "Configuration manager"). Tests drive the same functions
+// with a fake clock.
+//
+// Every operation that changes a configuration is a compare-and-set on the epoch the caller saw, so
+// two nodes acting on the same stale view cannot both succeed.
+import type { NodeId, ShardConfig } from "./shard-config.ts";
+
+export interface DirectoryState {
+  shards: ShardConfig[];
+  /** tenant id (as a decimal string, a JSON object key) → shard id. */
+  placement: Record<string, number>;
+}
+
+export type DirectoryResult =
+  | { ok: true; config: ShardConfig }
+  /** Refused: `config` is the current one, so the caller can adopt it at once. */
+  | { ok: false; reason: string; config: ShardConfig | undefined };
+
+export function emptyDirectory(): DirectoryState {
+  return { shards: [], placement: {} };
+}
+
+function shardOf(state: DirectoryState, shardId: number): ShardConfig | undefined {
+  return state.shards.find((s) => s.shardId === shardId);
+}
+
+function replace(state: DirectoryState, next: ShardConfig): DirectoryResult {
+  const i = state.shards.findIndex((s) => s.shardId === next.shardId);
+  if (i < 0) state.shards.push(next);
+  else state.shards[i] = next;
+  return { ok: true, config: next };
+}
+
+function refuse(state: DirectoryState, shardId: number, reason: string): DirectoryResult {
+  return { ok: false, reason, config: shardOf(state, shardId) };
+}
+
+/** Declares a shard; its first replica is the first primary (with an expired lease, to be renewed). */
+export function createShard(state: DirectoryState, shardId: number, replicas: readonly NodeId[]): DirectoryResult {
+  const existing = shardOf(state, shardId);
+  if (existing) {
+    const same = existing.replicas.length === replicas.length && replicas.every((r) => existing.replicas.includes(r) || existing.learners.includes(r));
+    return same ? { ok: true, config: existing } : refuse(state, shardId, `shard ${shardId} already exists with other replicas`);
+  }
+  if (replicas.length === 0 || new Set(replicas).size !== replicas.length) return refuse(state, shardId, "a shard needs distinct replicas");
+  return replace(state, { shardId, epoch: 1, primary: replicas[0]!, replicas: [...replicas], learners: [], leaseExpiresAtMs: 0 });
+}
+
+export function currentConfig(state: DirectoryState, shardId: number): ShardConfig | undefined {
+  return shardOf(state, shardId);
+}
+
+/** The primary of `epoch` extends its lease to nowMs + leaseMs. */
+export function renewLease(state: DirectoryState, shardId: number, node: NodeId, epoch: number, nowMs: number, leaseMs: number): DirectoryResult {
+  const c = shardOf(state, shardId);
+  if (!c) return refuse(state, shardId, `no shard ${shardId}`);
+  if (c.epoch !== epoch || c.primary !== node) return refuse(state, shardId, `${node} is not the primary of epoch ${epoch}`);
+  return replace(state, { ...c, leaseExpiresAtMs: Math.max(c.leaseExpiresAtMs, nowMs + leaseMs) });
+}
+
+/**
+ * A replica of the current configuration that no longer hears from the primary asks to take over.
+ * Granted only once the primary's lease has expired on this clock (so the old primary has already
+ * stopped acknowledging: lease.ts), and only to a member of `replicas`: every member holds every
+ * committed entry (a commit needs all of them), so no acknowledged commit is lost. The old primary
+ * leaves the replica set; it returns as a learner.
+ */
+export function promote(state: DirectoryState, shardId: number, node: NodeId, seenEpoch: number, nowMs: number, leaseMs: number): DirectoryResult {
+  const c = shardOf(state, shardId);
+  if (!c) return refuse(state, shardId, `no shard ${shardId}`);
+  if (c.epoch !== seenEpoch) return refuse(state, shardId, `epoch ${seenEpoch} is over (now ${c.epoch})`);
+  if (!c.replicas.includes(node)) return refuse(state, shardId, `${node} is not a replica of epoch ${c.epoch}`);
+  if (c.primary === node) return refuse(state, shardId, `${node} is already the primary`);
+  if (nowMs < c.leaseExpiresAtMs) return refuse(state, shardId, `the lease of ${c.primary} runs for ${c.leaseExpiresAtMs - nowMs} ms more`);
+  return replace(state, {
+    ...c,
+    epoch: c.epoch + 1,
+    primary: node,
+    replicas: c.replicas.filter((r) => r !== c.primary),
+    learners: c.learners.filter((l) => l !== node),
+    leaseExpiresAtMs: nowMs + leaseMs,
+  });
+}
+
+/** The primary, while its lease runs, drops a replica that stopped answering (commits wait for all replicas). */
+export function removeReplica(state: DirectoryState, shardId: number, byPrimary: NodeId, epoch: number, victim: NodeId, nowMs: number): DirectoryResult {
+  const c = shardOf(state, shardId);
+  if (!c) return refuse(state, shardId, `no shard ${shardId}`);
+  if (c.epoch !== epoch || c.primary !== byPrimary) return refuse(state, shardId, `${byPrimary} is not the primary of epoch ${epoch}`);
+  if (nowMs >= c.leaseExpiresAtMs) return refuse(state, shardId, `the lease of ${byPrimary} has expired`);
+  if (victim === byPrimary || !c.replicas.includes(victim)) return refuse(state, shardId, `${victim} is not a backup of epoch ${epoch}`);
+  return replace(state, { ...c, epoch: c.epoch + 1, replicas: c.replicas.filter((r) => r !== victim) });
+}
+
+/** A node that is not a replica (returning, or new) asks to catch up as a learner. No epoch change: learners count for nothing. */
+export function requestJoin(state: DirectoryState, shardId: number, node: NodeId): DirectoryResult {
+  const c = shardOf(state, shardId);
+  if (!c) return refuse(state, shardId, `no shard ${shardId}`);
+  if (c.replicas.includes(node) || c.learners.includes(node)) return { ok: true, config: c };
+  return replace(state, { ...c, learners: [...c.learners, node] });
+}
+
+/** The primary adds a learner whose log it has seen match its own up to its last entry. */
+export function addReplica(state: DirectoryState, shardId: number, byPrimary: NodeId, epoch: number, learner: NodeId, nowMs: number): DirectoryResult {
+  const c = shardOf(state, shardId);
+  if (!c) return refuse(state, shardId, `no shard ${shardId}`);
+  if (c.epoch !== epoch || c.primary !== byPrimary) return refuse(state, shardId, `${byPrimary} is not the primary of epoch ${epoch}`);
+  if (nowMs >= c.leaseExpiresAtMs) return refuse(state, shardId, `the lease of ${byPrimary} has expired`);
+  if (!c.learners.includes(learner)) return refuse(state, shardId, `${learner} is not a learner of shard ${shardId}`);
+  return replace(state, { ...c, epoch: c.epoch + 1, replicas: [...c.replicas, learner], learners: c.learners.filter((l) => l !== learner) });
+}
+
+/** Where a tenant lives; a new tenant goes to the shard holding the fewest tenants (ties: lowest id). */
+export function placeTenant(state: DirectoryState, tenantId: number): DirectoryResult {
+  const placed = state.placement[String(tenantId)];
+  if (placed !== undefined) {
+    const c = shardOf(state, placed);
+    return c ? { ok: true, config: c } : refuse(state, placed, `tenant ${tenantId} is placed on missing shard ${placed}`);
+  }
+  if (state.shards.length === 0) return { ok: false, reason: "the fleet has no shards", config: undefined };
+  const load = new Map(state.shards.map((s) => [s.shardId, 0]));
+  for (const shardId of Object.values(state.placement)) load.set(shardId, (load.get(shardId) ?? 0) + 1);
+  const target = [...state.shards].sort((a, b) => load.get(a.shardId)! - load.get(b.shardId)! || a.shardId - b.shardId)[0]!;
+  state.placement[String(tenantId)] = target.shardId;
+  return { ok: true, config: target };
+}

@@ -1,0 +1,42 @@
+// Bounds and timings of the replication protocol (README.md), each with its reason. The timings
+// must keep: leaseRenewEveryMs < leaseMs - leaseSafetyMarginMs (a healthy primary never lapses) and
+// failoverAfterMs ≥ leaseMs (a backup asks to take over only when the lease may have run out; the
+// directory refuses earlier anyway).
+
+export interface ReplicationLimits {
+  /**
+   * Length of the primary's lease as the FleetDirectory grants it. Failover takes about
+   * failoverAfterMs + one directory round trip; with 2 s the acceptance bound of "a new leader
+   * serves within 5 s" holds with room for a loaded machine. Shorter leases renew more often.
+   */
+  readonly leaseMs: number;
+  /** The primary asks for a new lease this often: three tries within one lease. */
+  readonly leaseRenewEveryMs: number;
+  /**
+   * The primary treats its lease as ending this much before sentAt + leaseMs (its own clock, from
+   * when it *sent* the renewal). Covers clock rate differences between the primary and the
+   * directory: 10 % of the lease is far beyond any real clock drift (ppm) and still leaves 1.8 s.
+   */
+  readonly leaseSafetyMarginMs: number;
+  /** Heartbeat (an empty prepare carrying the commit point) to each backup when idle. */
+  readonly heartbeatEveryMs: number;
+  /** A backup that has not heard from the primary for this long asks the directory to take over. */
+  readonly failoverAfterMs: number;
+  /** A backup that has not acknowledged for this long is removed from the configuration (commits wait for every replica). */
+  readonly backupTimeoutMs: number;
+  /** A node re-reads its shard's configuration from the directory this often (finds a new epoch it was not told about). */
+  readonly configPollEveryMs: number;
+  /** Entries in one prepare message: bounds a message while a replica catches up. */
+  readonly prepareEntriesMax: number;
+}
+
+export const replicationLimits: ReplicationLimits = {
+  leaseMs: 2_000,
+  leaseRenewEveryMs: 500,
+  leaseSafetyMarginMs: 200,
+  heartbeatEveryMs: 100,
+  failoverAfterMs: 2_000,
+  backupTimeoutMs: 1_500,
+  configPollEveryMs: 1_000,
+  prepareEntriesMax: 256,
+};

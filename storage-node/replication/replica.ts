@@ -1,0 +1,491 @@
+// One replica of one shard: primary/backup replication with an external configuration manager, as
+// in PacificA (README.md). The primary orders entries in its log and sends them to every replica;
+// an entry commits once every replica of the current configuration holds it durably, and only then,
+// and only while the primary's lease runs, is it acknowledged. Configuration changes (a new primary,
+// a replica removed or added) happen only in the FleetDirectory, as compare-and-set on the epoch.
+//
+// The class has no timers and no sockets: its owner calls tick() periodically and onMessage() for
+// each message, and gives it a clock, a send function and the directory. That is what lets the
+// simulation (replica.test.ts) run whole failovers on a fake clock and a faulty network.
+import type { DirectoryResult } from "../../common/fleet/directory-state.ts";
+import type { NodeId, ShardConfig } from "../../common/fleet/shard-config.ts";
+import type { Clock } from "./clock.ts";
+import type { LogEntry, ReplicationLog } from "./log.ts";
+import { replicationLimits, type ReplicationLimits } from "./limits.ts";
+import type { Ack, Prepare, ReplicationMessage } from "./messages.ts";
+
+/** The configuration manager as a replica sees it (the FleetDirectory, over HTTP in a node). */
+export interface ConfigManager {
+  current(shardId: number): Promise<ShardConfig | undefined>;
+  renewLease(shardId: number, node: NodeId, epoch: number): Promise<DirectoryResult>;
+  promote(shardId: number, node: NodeId, seenEpoch: number): Promise<DirectoryResult>;
+  removeReplica(shardId: number, byPrimary: NodeId, epoch: number, victim: NodeId): Promise<DirectoryResult>;
+  requestJoin(shardId: number, node: NodeId): Promise<DirectoryResult>;
+  addReplica(shardId: number, byPrimary: NodeId, epoch: number, learner: NodeId): Promise<DirectoryResult>;
+}
+
+export interface ReplicaOptions {
+  readonly id: NodeId;
+  readonly shardId: number;
+  readonly clock: Clock;
+  readonly log: ReplicationLog;
+  readonly directory: ConfigManager;
+  readonly send: (to: NodeId, message: ReplicationMessage) => void;
+  /** Called with committed entries, in order, each exactly once, on every replica (the primary included). */
+  readonly apply: (entries: readonly LogEntry[]) => void;
+  /** Entries already applied by the state machine before this start (its durable apply point). */
+  readonly appliedSeq?: number;
+  readonly limits?: Partial<ReplicationLimits>;
+  /** One line per notable event (epoch changes, removals). */
+  readonly onEvent?: (line: string) => void;
+}
+
+/** A write this replica will not acknowledge: it is not the leaseholder (the caller finds the new one). */
+export class NotLeaseholder extends Error {
+  readonly config: ShardConfig | undefined;
+  /** True when the entry may still commit under a later primary (it was sent out): the outcome is unknown. */
+  readonly outcomeUnknown: boolean;
+  constructor(message: string, config: ShardConfig | undefined, outcomeUnknown: boolean) {
+    super(message);
+    this.name = "NotLeaseholder";
+    this.config = config;
+    this.outcomeUnknown = outcomeUnknown;
+  }
+}
+
+interface Follower {
+  /** Next entry to send. */
+  nextSeq: number;
+  /**
+   * Highest entry sent and not known lost. New entries go out right after it (pipelining, as in
+   * Raft); a "not ok" answer, or no progress for a heartbeat interval, sends again from nextSeq.
+   */
+  sentSeq: number;
+  /** Highest entry known to equal ours on that replica (this epoch). */
+  matchSeq: number;
+  /** When it last answered (anything at this epoch), our clock. */
+  lastAckAtMs: number;
+  lastSentAtMs: number;
+}
+
+export class Replica {
+  readonly id: NodeId;
+  readonly shardId: number;
+  private readonly clock: Clock;
+  private readonly log: ReplicationLog;
+  private readonly directory: ConfigManager;
+  private readonly send: ReplicaOptions["send"];
+  private readonly applyEntry: ReplicaOptions["apply"];
+  private readonly limits: ReplicationLimits;
+  private readonly note: (line: string) => void;
+
+  /** The newest configuration this replica knows (from the directory). */
+  private config: ShardConfig | undefined;
+  private committedSeq: number;
+  private appliedSeq: number;
+  /** Primary: lease end on our own clock (README.md, "Leases"). */
+  private leaseUntilMs = 0;
+  private lastRenewAtMs = -Infinity;
+  private readonly followers = new Map<NodeId, Follower>();
+  /** Primary: the no-op that opened its tenure (0: not primary). */
+  private tenureStartSeq = Infinity;
+  /** Primary: a learner the directory is being asked to add. */
+  private joining: NodeId | undefined;
+  private readonly waiters = new Map<number, { resolve: (seq: number) => void; reject: (e: Error) => void }>();
+  /** Proposals waiting for the next append (appendProposals). */
+  private proposals: Array<{ payload: Uint8Array; resolve: (seq: number) => void; reject: (e: Error) => void }> = [];
+  /** Backup: when the primary of our epoch was last heard from. */
+  private lastHeardAtMs: number;
+  private lastPollAtMs = -Infinity;
+  /** One directory call at a time: their answers change `config`. */
+  private directoryBusy = false;
+  private applyScheduled = false;
+  /** Started with an empty log: may not take over before it holds an entry of the current epoch. */
+  private startedEmpty: boolean;
+  private stopped = false;
+
+  constructor(o: ReplicaOptions) {
+    this.id = o.id;
+    this.shardId = o.shardId;
+    this.clock = o.clock;
+    this.log = o.log;
+    this.directory = o.directory;
+    this.send = o.send;
+    this.applyEntry = o.apply;
+    this.limits = { ...replicationLimits, ...o.limits };
+    this.note = o.onEvent ?? (() => {});
+    this.appliedSeq = o.appliedSeq ?? 0;
+    this.committedSeq = this.appliedSeq;
+    this.lastHeardAtMs = this.clock.nowMs();
+    this.startedEmpty = this.log.lastSeq() === 0;
+  }
+
+  /** The configuration this replica acts on, if it has one. */
+  get currentConfig(): ShardConfig | undefined {
+    return this.config;
+  }
+
+  get epoch(): number {
+    return this.log.epoch();
+  }
+
+  get committed(): number {
+    return this.committedSeq;
+  }
+
+  get applied(): number {
+    return this.appliedSeq;
+  }
+
+  /** Leaseholder now: primary of the newest epoch it knows, lease running on its own clock. */
+  isLeaseholder(): boolean {
+    const c = this.config;
+    return c !== undefined && c.primary === this.id && c.epoch === this.log.epoch() && this.clock.nowMs() < this.leaseUntilMs;
+  }
+
+  /**
+   * Appends `payload` and resolves with its sequence number once it is committed (durable on every
+   * replica of the configuration) and this replica still holds the lease. Rejects with
+   * NotLeaseholder otherwise.
+   */
+  propose(payload: Uint8Array): Promise<number> {
+    if (!this.isLeaseholder()) {
+      return Promise.reject(new NotLeaseholder(`${this.id} is not the leaseholder of shard ${this.shardId}`, this.config, false));
+    }
+    // Proposals that arrive in the same turn of the event loop are appended together (one fsync).
+    const done = new Promise<number>((resolve, reject) => this.proposals.push({ payload, resolve, reject }));
+    if (this.proposals.length === 1) setImmediate(() => this.appendProposals());
+    return done;
+  }
+
+  private appendProposals(): void {
+    const batch = this.proposals.splice(0, this.limits.prepareEntriesMax);
+    if (this.proposals.length > 0) setImmediate(() => this.appendProposals());
+    if (batch.length === 0) return;
+    if (this.stopped || !this.isLeaseholder()) {
+      for (const p of batch) p.reject(new NotLeaseholder(`${this.id} is not the leaseholder of shard ${this.shardId}`, this.config, false));
+      return;
+    }
+    const first = this.log.lastSeq() + 1;
+    const epoch = this.log.epoch();
+    this.log.append(batch.map((p, i) => ({ seq: first + i, epoch, payload: p.payload })));
+    batch.forEach((p, i) => this.waiters.set(first + i, { resolve: p.resolve, reject: p.reject }));
+    this.replicate();
+    this.advanceCommit();
+  }
+
+  /** Periodic work: leases, heartbeats, failure detection, directory polls. Call every ~heartbeatEveryMs / 2. */
+  tick(): void {
+    if (this.stopped) return;
+    const now = this.clock.nowMs();
+    const c = this.config;
+    if (c === undefined || now - this.lastPollAtMs >= this.limits.configPollEveryMs) {
+      this.lastPollAtMs = now;
+      this.callDirectory(() => this.directory.current(this.shardId).then((cfg) => ({ ok: true as const, config: cfg! })), "poll");
+    }
+    if (c === undefined) return;
+    if (c.primary === this.id && c.epoch === this.log.epoch()) {
+      this.tickPrimary(c, now);
+      return;
+    }
+    if (!c.replicas.includes(this.id)) {
+      if (!c.learners.includes(this.id)) this.callDirectory(() => this.directory.requestJoin(this.shardId, this.id), "join");
+      return;
+    }
+    // A backup that has not heard from the primary for failoverAfterMs asks to take over; the
+    // directory grants it only once the primary's lease has run out.
+    // A replica that started with an empty log (its disk was lost, or it never had one) may still be
+    // named in the configuration; it takes over only once it holds an entry of the current epoch:
+    // then its log equals the primary's up to that primary's no-op, and everything committed since
+    // needed its ack. Until then another replica must take over (README.md, "A lost disk").
+    const lastEpoch = this.log.entry(this.log.lastSeq())?.epoch ?? 0;
+    if (this.startedEmpty && lastEpoch === c.epoch) this.startedEmpty = false;
+    if (now - this.lastHeardAtMs >= this.limits.failoverAfterMs && !this.startedEmpty) {
+      const seen = c.epoch;
+      this.callDirectory(() => this.directory.promote(this.shardId, this.id, seen), "promote");
+    }
+  }
+
+  /** Stops acting (the node is shutting down); pending proposals fail with an unknown outcome. */
+  stop(): void {
+    this.stopped = true;
+    for (const p of this.proposals.splice(0)) p.reject(new NotLeaseholder(`${this.id} stopped`, this.config, false));
+    this.failWaiters("the replica stopped");
+  }
+
+  onMessage(message: ReplicationMessage): void {
+    if (this.stopped || message.shardId !== this.shardId) return;
+    if (message.epoch < this.log.epoch()) {
+      this.send(message.from, { kind: "stale", shardId: this.shardId, epoch: this.log.epoch(), from: this.id });
+      return;
+    }
+    if (message.epoch > this.log.epoch()) this.enterEpoch(message.epoch);
+    switch (message.kind) {
+      case "prepare":
+        return this.onPrepare(message);
+      case "ack":
+        return this.onAck(message);
+      case "stale":
+        return; // enterEpoch above did the work: we learned of a newer epoch
+    }
+  }
+
+  // --- primary ---
+
+  private tickPrimary(c: ShardConfig, now: number): void {
+    if (now - this.lastRenewAtMs >= this.limits.leaseRenewEveryMs) {
+      this.lastRenewAtMs = now;
+      const sentAtMs = now;
+      const epoch = c.epoch;
+      void this.directory.renewLease(this.shardId, this.id, epoch).then(
+        (r) => {
+          if (r.ok && r.config.epoch === epoch && this.log.epoch() === epoch) {
+            // From when the request was sent, not answered: the directory's lease started later.
+            this.leaseUntilMs = Math.max(this.leaseUntilMs, sentAtMs + this.limits.leaseMs - this.limits.leaseSafetyMarginMs);
+            this.advanceCommit();
+          } else if (!r.ok) {
+            this.adopt(r.config);
+          }
+        },
+        () => {}, // unreachable directory: the lease runs out on its own
+      );
+    }
+    for (const peer of [...c.replicas, ...c.learners]) {
+      if (peer === this.id) continue;
+      const f = this.follower(peer);
+      if (now - f.lastSentAtMs < this.limits.heartbeatEveryMs) continue;
+      // No answer since the last heartbeat while entries are outstanding: they may be lost; send again.
+      if (f.matchSeq < f.sentSeq && now - f.lastAckAtMs >= this.limits.heartbeatEveryMs) f.sentSeq = f.matchSeq;
+      this.sendPrepare(peer, f);
+    }
+    // A backup that stopped answering holds every commit: drop it from the configuration.
+    for (const peer of c.replicas) {
+      if (peer === this.id) continue;
+      const f = this.follower(peer);
+      if (now - f.lastAckAtMs >= this.limits.backupTimeoutMs && this.isLeaseholder()) {
+        this.callDirectory(() => this.directory.removeReplica(this.shardId, this.id, c.epoch, peer), `remove ${peer}`);
+        break;
+      }
+    }
+    // A learner that holds every committed entry becomes a replica. From the request on it counts
+    // for commits (advanceCommit), so nothing commits without it while the directory decides; under
+    // a steady write load its match point is rarely our last entry, so that cannot be the condition.
+    for (const peer of c.learners) {
+      const f = this.follower(peer);
+      if (f.matchSeq >= this.committedSeq && this.isLeaseholder()) {
+        this.joining = peer;
+        this.callDirectory(
+          () => this.directory.addReplica(this.shardId, this.id, c.epoch, peer).finally(() => (this.joining = undefined)),
+          `add ${peer}`,
+        );
+        break;
+      }
+    }
+  }
+
+  private follower(peer: NodeId): Follower {
+    let f = this.followers.get(peer);
+    if (!f) {
+      f = { nextSeq: this.log.lastSeq() + 1, sentSeq: this.log.lastSeq(), matchSeq: 0, lastAckAtMs: this.clock.nowMs(), lastSentAtMs: -Infinity };
+      this.followers.set(peer, f);
+    }
+    return f;
+  }
+
+  private replicate(): void {
+    const c = this.config;
+    if (!c) return;
+    for (const peer of [...c.replicas, ...c.learners]) {
+      if (peer === this.id) continue;
+      const f = this.follower(peer);
+      if (f.sentSeq < this.log.lastSeq()) this.sendPrepare(peer, f);
+    }
+  }
+
+  private sendPrepare(peer: NodeId, f: Follower): void {
+    const from = Math.max(f.nextSeq, f.sentSeq + 1);
+    const prevSeq = from - 1;
+    const entries = this.log.entries(from, this.limits.prepareEntriesMax);
+    if (entries.length > 0) f.sentSeq = entries[entries.length - 1]!.seq;
+    const message: Prepare = {
+      kind: "prepare",
+      shardId: this.shardId,
+      epoch: this.log.epoch(),
+      from: this.id,
+      prevSeq,
+      prevEpoch: this.log.entry(prevSeq)?.epoch ?? 0,
+      entries,
+      committedSeq: this.committedSeq,
+    };
+    f.lastSentAtMs = this.clock.nowMs();
+    this.send(peer, message);
+  }
+
+  private onAck(m: Ack): void {
+    const c = this.config;
+    if (!c || c.primary !== this.id || m.epoch !== this.log.epoch()) return;
+    const f = this.follower(m.from);
+    f.lastAckAtMs = this.clock.nowMs();
+    if (m.ok) {
+      // Acks may arrive out of order or twice: the match point only moves forward.
+      f.matchSeq = Math.max(f.matchSeq, m.matchSeq);
+      f.nextSeq = Math.max(f.nextSeq, f.matchSeq + 1);
+      f.sentSeq = Math.max(f.sentSeq, f.matchSeq);
+      this.advanceCommit();
+      if (f.sentSeq < this.log.lastSeq()) this.sendPrepare(m.from, f);
+    } else {
+      // Its log lacks our prevSeq: go back to just after its last entry. A last entry below what it
+      // had matched means it lost its log (a wiped disk): it holds only what it says now.
+      if (m.matchSeq < f.matchSeq) f.matchSeq = m.matchSeq;
+      f.nextSeq = Math.max(f.matchSeq + 1, Math.min(f.nextSeq - 1, m.matchSeq + 1));
+      f.sentSeq = f.nextSeq - 1;
+      this.sendPrepare(m.from, f);
+    }
+  }
+
+  /** Commit point = the highest entry every replica of the configuration holds. Only a leaseholder acknowledges. */
+  private advanceCommit(): void {
+    const c = this.config;
+    if (!c || c.primary !== this.id || c.epoch !== this.log.epoch()) return;
+    let point = this.log.lastSeq();
+    for (const peer of c.replicas) if (peer !== this.id) point = Math.min(point, this.follower(peer).matchSeq);
+    // A learner being added counts already: whatever commits while the directory adds it is on it too.
+    if (this.joining !== undefined) point = Math.min(point, this.follower(this.joining).matchSeq);
+    // Nothing commits before the no-op that opened this primary's tenure is everywhere
+    // (README.md, "Reconciliation": older entries commit with it, or are dropped before it).
+    if (point < this.tenureStartSeq) return;
+    if (point > this.committedSeq) this.committedSeq = point;
+    this.scheduleApply();
+  }
+
+  /** The primary's acknowledgements, after the entries are applied (a read at the leaseholder sees them). */
+  private acknowledge(): void {
+    if (!this.isLeaseholder()) return; // fencing: committed or not, nothing is acknowledged without the lease
+    for (const [seq, w] of this.waiters) {
+      if (seq > this.appliedSeq) continue;
+      this.waiters.delete(seq);
+      w.resolve(seq);
+    }
+  }
+
+  // --- backup ---
+
+  private onPrepare(m: Prepare): void {
+    this.lastHeardAtMs = this.clock.nowMs();
+    const nack = () => this.send(m.from, { kind: "ack", shardId: this.shardId, epoch: this.log.epoch(), from: this.id, ok: false, matchSeq: this.log.lastSeq() });
+    if (m.prevSeq > 0 && this.log.entry(m.prevSeq)?.epoch !== m.prevEpoch) return nack();
+    let seq = m.prevSeq;
+    const fresh: LogEntry[] = [];
+    for (const e of m.entries) {
+      seq = e.seq;
+      const mine = fresh.length === 0 ? this.log.entry(e.seq) : undefined;
+      if (mine !== undefined && mine.epoch === e.epoch) continue; // same (seq, epoch): same entry
+      if (mine !== undefined) {
+        if (e.seq <= this.committedSeq) throw new Error(`replica ${this.id}: primary ${m.from} contradicts committed entry ${e.seq}`);
+        this.log.truncateFrom(e.seq);
+      }
+      fresh.push(e);
+    }
+    if (fresh.length > 0) this.log.append(fresh);
+    // Matched through `seq`: what we hold beyond it may differ from the primary and is not vouched for.
+    this.committedSeq = Math.max(this.committedSeq, Math.min(m.committedSeq, seq));
+    this.scheduleApply();
+    this.send(m.from, { kind: "ack", shardId: this.shardId, epoch: this.log.epoch(), from: this.id, ok: true, matchSeq: seq });
+  }
+
+  // --- both ---
+
+  /**
+   * Applies what committed, once per turn of the event loop: the commits that many acks (or
+   * prepares) reveal in one turn cost one write of the state machine, not one each.
+   */
+  private scheduleApply(): void {
+    if (this.applyScheduled) return;
+    this.applyScheduled = true;
+    setImmediate(() => {
+      this.applyScheduled = false;
+      if (this.stopped) return; // a dead process applies nothing
+      this.applyCommitted();
+      this.acknowledge();
+    });
+  }
+
+  private applyCommitted(): void {
+    while (this.appliedSeq < this.committedSeq) {
+      const entries = this.log.entries(this.appliedSeq + 1, Math.min(this.limits.prepareEntriesMax, this.committedSeq - this.appliedSeq));
+      if (entries[0]?.seq !== this.appliedSeq + 1) throw new Error(`replica ${this.id}: committed entry ${this.appliedSeq + 1} is missing`);
+      this.applyEntry(entries);
+      this.appliedSeq = entries[entries.length - 1]!.seq;
+    }
+  }
+
+  /** A message or the directory showed a newer epoch: stop acting as its primary, and learn it properly. */
+  private enterEpoch(epoch: number): void {
+    this.note(`${this.id}: epoch ${this.log.epoch()} → ${epoch}`);
+    this.log.setEpoch(epoch);
+    this.leaseUntilMs = 0;
+    this.tenureStartSeq = Infinity;
+    this.followers.clear();
+    this.failWaiters(`epoch ${epoch} began`);
+    this.lastHeardAtMs = this.clock.nowMs();
+    this.lastPollAtMs = -Infinity; // ask the directory who leads it at the next tick
+  }
+
+  private adopt(next: ShardConfig | undefined): void {
+    if (next === undefined) return;
+    const prev = this.config;
+    if (prev !== undefined && next.epoch < prev.epoch) return;
+    const continuing = prev !== undefined && prev.primary === this.id && next.primary === this.id && prev.epoch === this.log.epoch();
+    if (next.epoch > this.log.epoch()) {
+      if (continuing) {
+        // Our own reconfiguration (a replica removed or added): same primary, same log, same lease.
+        this.log.setEpoch(next.epoch);
+        this.note(`${this.id}: epoch ${prev.epoch} → ${next.epoch} (replicas ${next.replicas.join(", ")})`);
+      } else {
+        this.enterEpoch(next.epoch);
+      }
+    }
+    if (next.epoch < this.log.epoch()) return; // we know of a newer epoch than the directory told this caller
+    this.config = next;
+    if (next.primary === this.id && !continuing && (prev === undefined || prev.epoch !== next.epoch || prev.primary !== this.id)) {
+      // A new primary starts its tenure with a no-op: replicas drop whatever uncommitted tail
+      // disagrees with it, and its older entries commit with it (README.md, "Reconciliation").
+      this.log.append([{ seq: this.log.lastSeq() + 1, epoch: next.epoch, payload: null }]);
+      this.tenureStartSeq = this.log.lastSeq();
+      this.followers.clear();
+      this.note(`${this.id}: primary of shard ${this.shardId}, epoch ${next.epoch}`);
+      this.replicate();
+    }
+  }
+
+  private callDirectory(call: () => Promise<DirectoryResult>, what: string): void {
+    if (this.directoryBusy) return;
+    this.directoryBusy = true;
+    const sentAtMs = this.clock.nowMs();
+    call()
+      .then(
+        (r) => {
+          if (this.stopped) return;
+          if (!r.ok) this.note(`${this.id}: ${what} refused: ${r.reason}`);
+          const before = this.config?.epoch;
+          this.adopt(r.config);
+          // A promotion grants a lease that started no earlier than our request.
+          if (r.ok && what === "promote" && r.config.primary === this.id && r.config.epoch !== before) {
+            this.leaseUntilMs = sentAtMs + this.limits.leaseMs - this.limits.leaseSafetyMarginMs;
+            this.lastRenewAtMs = sentAtMs;
+          }
+        },
+        (err: unknown) => this.note(`${this.id}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`),
+      )
+      .finally(() => {
+        this.directoryBusy = false;
+      });
+  }
+
+  private failWaiters(why: string): void {
+    for (const [seq, w] of this.waiters) {
+      w.reject(new NotLeaseholder(`entry ${seq} not acknowledged: ${why}; it may still commit under the next primary`, this.config, true));
+    }
+    this.waiters.clear();
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { encodeRequest } from "../../common/kv-protocol/codec.ts";
+import { limits } from "./limits.ts";
+import { retryDelayMs, retrySafe } from "./storage-retry.ts";
+
+const key = new Uint8Array([0x81, 1, 2]);
+
+describe("retrySafe", () => {
+  it("repeats begin, read, commit (idempotent on its txnId) and abort", () => {
+    expect(retrySafe(encodeRequest({ type: "begin" }))).toBe(true);
+    expect(retrySafe(encodeRequest({ type: "read", readTs: null, ops: [{ op: "get", key }] }))).toBe(true);
+    expect(retrySafe(encodeRequest({ type: "commit", txnId: new Uint8Array(16), readTs: 5n, readSpans: [], writes: [{ op: "put", key, value: key }] }))).toBe(true);
+    expect(retrySafe(encodeRequest({ type: "abort", txnId: new Uint8Array(16), readTs: 5n }))).toBe(true);
+  });
+
+  it("repeats a batch only when it writes nothing", () => {
+    expect(retrySafe(encodeRequest({ type: "batch", reads: [{ op: "get", key }], writes: [] }))).toBe(true);
+    expect(retrySafe(encodeRequest({ type: "batch", reads: [], writes: [{ op: "put", key, value: key }] }))).toBe(false);
+  });
+
+  it("never repeats what it cannot read", () => {
+    expect(retrySafe(new Uint8Array([]))).toBe(false);
+    expect(retrySafe(new Uint8Array([0x57, 1, 99]))).toBe(false);
+    expect(retrySafe(new Uint8Array([0x57, 1, 5, 0xff]))).toBe(false);
+  });
+});
+
+describe("retryDelayMs", () => {
+  it("doubles from the minimum and stops at the maximum, and the attempts fit the wait", () => {
+    expect(retryDelayMs(0)).toBe(limits.storageRetryDelayMsMin);
+    expect(retryDelayMs(1)).toBe(2 * limits.storageRetryDelayMsMin);
+    expect(retryDelayMs(100)).toBe(limits.storageRetryDelayMsMax);
+    // At least a handful of attempts happen inside the wait, so a node back after ~1 s is found.
+    let total = 0;
+    let n = 0;
+    while (total + retryDelayMs(n) <= limits.storageUnavailableWaitMs) total += retryDelayMs(n++);
+    expect(n).toBeGreaterThanOrEqual(10);
+  });
+});
