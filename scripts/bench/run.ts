@@ -6,7 +6,7 @@
 //   npm run bench -- --short           a smoke run of about a minute (what CI runs)
 //   npm run bench -- --sections noisy-neighbour
 //
-// Sections: noisy-neighbour (scripts/bench/noisy-neighbour.ts). The storage and SQL micro-benchmarks
+// Sections: per-query (scripts/bench/per-query.ts), noisy-neighbour (scripts/bench/noisy-neighbour.ts). The storage and SQL micro-benchmarks
 // stay separate commands for now (`npm run bench:storage`, `npm run bench:sql`).
 import fs from "node:fs";
 import os from "node:os";
@@ -14,17 +14,18 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { startStack } from "../../test/harness/stack.ts";
 import { noisyReport, runNoisyNeighbour } from "./noisy-neighbour.ts";
+import { perQueryReport, runPerQuery } from "./per-query.ts";
 import { writeReport, type SectionReport } from "./report.ts";
 
 const { values: opts } = parseArgs({
   options: {
     short: { type: "boolean", default: false },
-    sections: { type: "string", default: "noisy-neighbour" },
+    sections: { type: "string", default: "per-query,noisy-neighbour" },
     out: { type: "string", default: path.resolve(import.meta.dirname, "..", "..", "bench") },
   },
 });
 const sections = new Set(opts.sections.split(",").map((s) => s.trim()));
-const known = new Set(["noisy-neighbour"]);
+const known = new Set(["per-query", "noisy-neighbour"]);
 for (const s of sections) if (!known.has(s)) throw new Error(`unknown section ${JSON.stringify(s)}; known: ${[...known].join(", ")}`);
 
 const short = opts.short;
@@ -40,6 +41,12 @@ const stack = await startStack({ env: { STATEMENT_TIMEOUT_MS: String(statementTi
 const reports: SectionReport[] = [];
 try {
   log(`bench: stack ready in ${(stack.readyMs / 1000).toFixed(1)} s (${short ? "short run" : "full run"})`);
+  if (sections.has("per-query")) {
+    log("per-query:");
+    const r = await runPerQuery(stack, short ? { iterations: 100, warmup: 20, newTenants: 5 } : { iterations: 1_000, warmup: 100, newTenants: 30 }, log);
+    fs.writeFileSync(path.join(resultsDir, "per-query.json"), JSON.stringify(r, null, 2));
+    reports.push(perQueryReport(r));
+  }
   if (sections.has("noisy-neighbour")) {
     log("noisy-neighbour:");
     const r = await runNoisyNeighbour(

@@ -1,0 +1,280 @@
+// The per-query section of `npm run bench`: where the milliseconds of a point select go.
+//
+// A point select (`select v from kv where id = $1`, primary key) is timed over each client path —
+// HTTP POST /sql (keep-alive fetch, Neon's format), WebSocket (/v2, @neondatabase/serverless) and
+// the tunnel (pg) — next to cheaper requests on the same path that stop at earlier hops, and next
+// to the same storage operation called directly. The hops are then the differences:
+//
+//   edge + gateway        `select 1` on the same path: client → edge (route cache, tenant lookup)
+//                         → gateway isolate (parse, plan) → back, touching no table;
+//   storage path          point select − `select 1`: the gateway's KV capability, the edge's
+//                         TenantKV, the transport to the storage node, the node, the engine;
+//     storage node        one single-key read sent by a Node client straight to the stack's storage
+//                         node over HTTP (keep-alive): the node's HTTP server + the engine;
+//     engine (floor)      the same single-key read on raw LMDB in this process;
+//     KV capability +     storage path − storage node: what the Workers side adds around the node
+//     transport           (RPC gateway → edge, the edge's fetch to the node, encode/decode);
+//   tunnel only: Sync round trip (an empty query): client → tunnel → edge → gateway → back.
+//
+// Cold paths measured in the same run: a new tenant's first query (create through the admin API,
+// then the first POST /sql: a new gateway isolate, catalog load, first KV round trips), and the same
+// tenant's second query.
+//
+// Each figure is p50/p99 of sequential requests after a warm-up; the machine is shared, so read
+// ratios between rows, not absolutes.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { neonConfig, Client as NeonClient } from "@neondatabase/serverless";
+import { open } from "lmdb";
+import pg from "pg";
+import ws from "ws";
+import { dataPaths } from "../../cli/data-dir.ts";
+import { KvHttpClient, tkey } from "../../storage-node/testing/kv-client.ts";
+import type { Stack, TenantConnection } from "../../test/harness/stack.ts";
+import { formatMs, summarize, type LatencySummary } from "../../test/isolation/noisy-neighbour.ts";
+import type { SectionReport } from "./report.ts";
+
+export interface PerQueryOptions {
+  /** Measured requests per figure (after `warmup` unmeasured ones). */
+  readonly iterations: number;
+  readonly warmup: number;
+  /** New tenants created for the cold-path figures. */
+  readonly newTenants: number;
+}
+
+export interface PathFigures {
+  readonly path: "HTTP" | "WebSocket" | "tunnel";
+  readonly pointSelect: LatencySummary;
+  readonly select1: LatencySummary;
+  /** Tunnel only: an empty query (Sync → ReadyForQuery through edge and gateway). */
+  readonly emptyQuery?: LatencySummary;
+}
+
+export interface PerQueryResult {
+  readonly paths: PathFigures[];
+  readonly storageNode: LatencySummary;
+  readonly engine: LatencySummary;
+  readonly newTenantFirstQuery: LatencySummary;
+  readonly newTenantCreate: LatencySummary;
+  readonly newTenantSecondQuery: LatencySummary;
+}
+
+const ROWS = 1_000;
+
+async function timeLoop(n: number, warmup: number, op: (i: number) => Promise<unknown>): Promise<LatencySummary> {
+  const samples: number[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < warmup + n; i++) {
+    const s = performance.now();
+    try {
+      await op(i);
+      if (i >= warmup) samples.push(performance.now() - s);
+    } catch (e) {
+      if (i >= warmup) errors.push(String(e));
+    }
+  }
+  return summarize(samples, errors);
+}
+
+async function postSql(tenant: TenantConnection, query: string, params: unknown[] = []): Promise<unknown> {
+  const res = await fetch(tenant.http, {
+    method: "POST",
+    headers: { "content-type": "application/json", "neon-connection-string": tenant.pg },
+    body: JSON.stringify({ query, params }),
+  });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`POST /sql ${res.status}: ${body.slice(0, 200)}`);
+  return body;
+}
+
+const key = (i: number) => (i * 7919) % ROWS;
+
+export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (line: string) => void): Promise<PerQueryResult> {
+  const { iterations: n, warmup } = opts;
+  const tenant = await stack.createTenant(`pq-${Date.now().toString(36)}`);
+  await postSql(tenant, "create table kv (id int primary key, v text)");
+  await postSql(tenant, `insert into kv select g, repeat('v', 100) from generate_series(0, ${ROWS - 1}) g`);
+  const point = "select v from kv where id = $1";
+  const paths: PathFigures[] = [];
+
+  // HTTP POST /sql
+  {
+    const pointSelect = await timeLoop(n, warmup, (i) => postSql(tenant, point, [key(i)]));
+    const select1 = await timeLoop(n, warmup, () => postSql(tenant, "select 1"));
+    paths.push({ path: "HTTP", pointSelect, select1 });
+  }
+  // WebSocket (/v2)
+  {
+    neonConfig.webSocketConstructor = ws;
+    const u = new URL(stack.http);
+    neonConfig.wsProxy = () => `${u.host}/v2`;
+    neonConfig.useSecureWebSocket = false;
+    neonConfig.forceDisablePgSSL = true;
+    neonConfig.pipelineConnect = "password";
+    const c = new NeonClient({ connectionString: tenant.pg.replace("?sslmode=disable", "") });
+    c.on("error", () => undefined);
+    await c.connect();
+    try {
+      const pointSelect = await timeLoop(n, warmup, (i) => c.query(point, [key(i)]));
+      const select1 = await timeLoop(n, warmup, () => c.query("select 1"));
+      paths.push({ path: "WebSocket", pointSelect, select1 });
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+  // tunnel (pg)
+  {
+    const c = new pg.Client({ connectionString: tenant.pg });
+    c.on("error", () => undefined);
+    await c.connect();
+    try {
+      const pointSelect = await timeLoop(n, warmup, (i) => c.query(point, [key(i)]));
+      const select1 = await timeLoop(n, warmup, () => c.query("select 1"));
+      const emptyQuery = await timeLoop(n, warmup, () => c.query(""));
+      paths.push({ path: "tunnel", pointSelect, select1, emptyQuery });
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+  for (const p of paths) {
+    log(
+      `  ${p.path}: point select p50 ${formatMs(p.pointSelect.p50)} p99 ${formatMs(p.pointSelect.p99)}; select 1 p50 ${formatMs(p.select1.p50)}` +
+        (p.emptyQuery ? `; empty query p50 ${formatMs(p.emptyQuery.p50)}` : ""),
+    );
+  }
+
+  // The same single-key read straight to the stack's storage node, and on raw LMDB.
+  const tenantId = Number(tenant.id);
+  const secret = fs.readFileSync(dataPaths(stack.dataDir).fleetSecret, "utf8").trim();
+  const kv = await KvHttpClient.forTenant(`http://127.0.0.1:${stack.ports.storage}`, secret, tenantId);
+  let storageNode: LatencySummary;
+  try {
+    storageNode = await timeLoop(n, warmup, async (i) => {
+      const r = await kv.send({ type: "read", readTs: null, ops: [{ op: "get", key: tkey(tenantId, `bench/${key(i)}`) }] });
+      if (r.status !== 200) throw new Error(`storage node answered ${r.status}`);
+    });
+  } finally {
+    kv.close();
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-bench-lmdb-"));
+  let engine: LatencySummary;
+  try {
+    const db = open({ path: dir, encoding: "binary" });
+    const value = new Uint8Array(100).fill(118);
+    await db.transaction(() => {
+      for (let i = 0; i < ROWS; i++) db.put(Buffer.from(tkey(tenantId, `bench/${i}`)), value);
+    });
+    engine = await timeLoop(n, warmup, async (i) => {
+      if (db.getBinary(Buffer.from(tkey(tenantId, `bench/${key(i)}`))) === undefined) throw new Error("missing key");
+    });
+    await db.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  log(`  storage node direct (HTTP, 1 key) p50 ${fmtUs(storageNode.p50)} p99 ${fmtUs(storageNode.p99)}; raw LMDB get p50 ${fmtUs(engine.p50)}`);
+
+  // Cold: a new tenant's first query (new gateway isolate), then its second.
+  const create: number[] = [];
+  const first: number[] = [];
+  const second: number[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < opts.newTenants; i++) {
+    try {
+      let s = performance.now();
+      const t = await stack.createTenant(`pq-new${i}-${Date.now().toString(36)}`);
+      create.push(performance.now() - s);
+      s = performance.now();
+      await postSql(t, "select 1");
+      first.push(performance.now() - s);
+      s = performance.now();
+      await postSql(t, "select 1");
+      second.push(performance.now() - s);
+    } catch (e) {
+      errors.push(String(e));
+    }
+  }
+  const newTenantFirstQuery = summarize(first, errors);
+  log(
+    `  new tenant: create p50 ${formatMs(summarize(create).p50)}; first query p50 ${formatMs(newTenantFirstQuery.p50)} p99 ${formatMs(newTenantFirstQuery.p99)}; ` +
+      `second query p50 ${formatMs(summarize(second).p50)}${errors.length ? `; ${errors.length} errors: ${errors[0]}` : ""}`,
+  );
+  return { paths, storageNode, engine, newTenantFirstQuery, newTenantCreate: summarize(create), newTenantSecondQuery: summarize(second) };
+}
+
+function fmtUs(ms: number): string {
+  return Number.isFinite(ms) ? (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : formatMs(ms)) : "–";
+}
+
+/** The p50 split by hop for one path (ms); negative differences (noise) print as 0. */
+export function hopSplit(r: PerQueryResult, p: PathFigures): Array<{ hop: string; ms: number }> {
+  const storagePath = Math.max(0, p.pointSelect.p50 - p.select1.p50);
+  const nodeHttp = Math.max(0, r.storageNode.p50 - r.engine.p50);
+  return [
+    ...(p.emptyQuery
+      ? [
+          { hop: "client ↔ tunnel ↔ edge ↔ gateway (empty query)", ms: p.emptyQuery.p50 },
+          { hop: "parse + plan + execute `select 1`", ms: Math.max(0, p.select1.p50 - p.emptyQuery.p50) },
+        ]
+      : [{ hop: "client ↔ edge ↔ gateway, `select 1`", ms: p.select1.p50 }]),
+    { hop: "KV capability + TenantKV + transport", ms: Math.max(0, storagePath - r.storageNode.p50) },
+    { hop: "storage node HTTP server (+ Node client)", ms: Math.min(storagePath, nodeHttp) },
+    { hop: "engine (raw LMDB get)", ms: Math.min(storagePath, r.engine.p50) },
+  ];
+}
+
+export function perQueryReport(r: PerQueryResult): SectionReport {
+  const cell = (s: LatencySummary) => `${fmtUs(s.p50)} / ${fmtUs(s.p99)}${s.errors > 0 ? ` (${s.errors} errors)` : ""}`;
+  const md = [
+    "## Per-query latency",
+    "",
+    `A point select by primary key on a ${ROWS}-row table, sequential requests of one client, over each path; ` +
+      "`select 1` on the same path stops before storage, so the difference is the storage path. Beside them, the floor: the same " +
+      "single-key read sent straight to the stack's storage node (Node HTTP client, keep-alive) and on raw LMDB in-process.",
+    "",
+    "| path | point select p50 / p99 | `select 1` p50 / p99 | empty query p50 / p99 | storage path (p50 difference) |",
+    "|---|---|---|---|---|",
+    ...r.paths.map(
+      (p) =>
+        `| ${p.path} | ${cell(p.pointSelect)} | ${cell(p.select1)} | ${p.emptyQuery ? cell(p.emptyQuery) : "–"} | ${fmtUs(Math.max(0, p.pointSelect.p50 - p.select1.p50))} |`,
+    ),
+    `| floor: storage node direct (1-key read over HTTP) | ${cell(r.storageNode)} | | | |`,
+    `| floor: raw LMDB get | ${cell(r.engine)} | | | |`,
+    "",
+    "Split of the point select's p50 by hop (differences of the rows above):",
+    "",
+    "| hop | " + r.paths.map((p) => p.path).join(" | ") + " |",
+    "|---|" + r.paths.map(() => "---|").join(""),
+    ...(() => {
+      const splits = r.paths.map((p) => hopSplit(r, p));
+      const hops = [...new Set(splits.flatMap((s) => s.map((h) => h.hop)))];
+      return hops.map((h) => `| ${h} | ${splits.map((s) => { const x = s.find((y) => y.hop === h); return x ? fmtUs(x.ms) : "–"; }).join(" | ")} |`);
+    })(),
+    "",
+    `Cold paths (${r.newTenantFirstQuery.n} new tenants): create through the admin API ${cell(r.newTenantCreate)}; ` +
+      `first query (\`select 1\` over HTTP: new gateway isolate, catalog, first KV round trips) ${cell(r.newTenantFirstQuery)}; ` +
+      `second query ${cell(r.newTenantSecondQuery)} (p50 / p99).`,
+    "",
+    "![point select p50 by hop](charts/per-query.svg)",
+  ].join("\n");
+  const splits = r.paths.map((p) => hopSplit(r, p));
+  return {
+    name: "per-query",
+    markdown: md,
+    charts: [
+      {
+        file: "per-query.svg",
+        chart: {
+          title: "Point select p50 by path, against the floor",
+          unit: "ms",
+          series: ["point select p50", "select 1 p50", "storage path p50"],
+          groups: [
+            ...r.paths.map((p, i) => ({ label: p.path, values: [p.pointSelect.p50, p.select1.p50, splits[i]!.slice(-3).reduce((a, h) => a + h.ms, 0)] })),
+            { label: "storage node direct", values: [r.storageNode.p50, NaN, r.storageNode.p50] },
+            { label: "raw LMDB get", values: [r.engine.p50, NaN, r.engine.p50] },
+          ],
+        },
+      },
+    ],
+  };
+}
