@@ -49,6 +49,8 @@ export interface PathFigures {
   readonly select1: LatencySummary;
   /** Tunnel only: an empty query (Sync → ReadyForQuery through edge and gateway). */
   readonly emptyQuery?: LatencySummary;
+  /** HTTP only: GET / (answered by the edge itself: local proxy + edge, no tenant, no gateway). */
+  readonly edgeOnly?: LatencySummary;
 }
 
 export interface PerQueryResult {
@@ -102,7 +104,12 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
   {
     const pointSelect = await timeLoop(n, warmup, (i) => postSql(tenant, point, [key(i)]));
     const select1 = await timeLoop(n, warmup, () => postSql(tenant, "select 1"));
-    paths.push({ path: "HTTP", pointSelect, select1 });
+    const edgeOnly = await timeLoop(n, warmup, async () => {
+      const res = await fetch(stack.http.replace(/\/sql$/, "") + "/");
+      await res.text();
+      if (!res.ok) throw new Error(`GET / ${res.status}`);
+    });
+    paths.push({ path: "HTTP", pointSelect, select1, edgeOnly });
   }
   // WebSocket (/v2)
   {
@@ -140,7 +147,8 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
   for (const p of paths) {
     log(
       `  ${p.path}: point select p50 ${formatMs(p.pointSelect.p50)} p99 ${formatMs(p.pointSelect.p99)}; select 1 p50 ${formatMs(p.select1.p50)}` +
-        (p.emptyQuery ? `; empty query p50 ${formatMs(p.emptyQuery.p50)}` : ""),
+        (p.emptyQuery ? `; empty query p50 ${formatMs(p.emptyQuery.p50)}` : "") +
+        (p.edgeOnly ? `; GET / (edge only) p50 ${formatMs(p.edgeOnly.p50)}` : ""),
     );
   }
 
@@ -216,7 +224,12 @@ export function hopSplit(r: PerQueryResult, p: PathFigures): Array<{ hop: string
           { hop: "client ↔ tunnel ↔ edge ↔ gateway (empty query)", ms: p.emptyQuery.p50 },
           { hop: "parse + plan + execute `select 1`", ms: Math.max(0, p.select1.p50 - p.emptyQuery.p50) },
         ]
-      : [{ hop: "client ↔ edge ↔ gateway, `select 1`", ms: p.select1.p50 }]),
+      : p.edgeOnly
+        ? [
+            { hop: "client ↔ edge (GET /: local proxy + edge, no tenant)", ms: p.edgeOnly.p50 },
+            { hop: "edge → gateway, `select 1` (route cache, queue, session)", ms: Math.max(0, p.select1.p50 - p.edgeOnly.p50) },
+          ]
+        : [{ hop: "client ↔ edge ↔ gateway, `select 1`", ms: p.select1.p50 }]),
     { hop: "KV capability + TenantKV + transport", ms: Math.max(0, storagePath - r.storageNode.p50) },
     { hop: "storage node HTTP server (+ Node client)", ms: Math.min(storagePath, nodeHttp) },
     { hop: "engine (raw LMDB get)", ms: Math.min(storagePath, r.engine.p50) },
@@ -232,11 +245,11 @@ export function perQueryReport(r: PerQueryResult): SectionReport {
       "`select 1` on the same path stops before storage, so the difference is the storage path. Beside them, the floor: the same " +
       "single-key read sent straight to the stack's storage node (Node HTTP client, keep-alive) and on raw LMDB in-process.",
     "",
-    "| path | point select p50 / p99 | `select 1` p50 / p99 | empty query p50 / p99 | storage path (p50 difference) |",
+    "| path | point select p50 / p99 | `select 1` p50 / p99 | empty query (tunnel) or GET / (HTTP) p50 / p99 | storage path (p50 difference) |",
     "|---|---|---|---|---|",
     ...r.paths.map(
       (p) =>
-        `| ${p.path} | ${cell(p.pointSelect)} | ${cell(p.select1)} | ${p.emptyQuery ? cell(p.emptyQuery) : "–"} | ${fmtUs(Math.max(0, p.pointSelect.p50 - p.select1.p50))} |`,
+        `| ${p.path} | ${cell(p.pointSelect)} | ${cell(p.select1)} | ${p.emptyQuery ? cell(p.emptyQuery) : p.edgeOnly ? cell(p.edgeOnly) : "–"} | ${fmtUs(Math.max(0, p.pointSelect.p50 - p.select1.p50))} |`,
     ),
     `| floor: storage node direct (1-key read over HTTP) | ${cell(r.storageNode)} | | | |`,
     `| floor: raw LMDB get | ${cell(r.engine)} | | | |`,
