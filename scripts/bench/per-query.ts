@@ -16,10 +16,6 @@
 //     transport           (RPC gateway → edge, the edge's fetch to the node, encode/decode);
 //   tunnel only: Sync round trip (an empty query): client → tunnel → edge → gateway → back.
 //
-// Cold paths measured in the same run: a new tenant's first query (create through the admin API,
-// then the first POST /sql: a new gateway isolate, catalog load, first KV round trips), and the same
-// tenant's second query.
-//
 // Each figure is p50/p99 of sequential requests after a warm-up; the machine is shared, so read
 // ratios between rows, not absolutes.
 import fs from "node:fs";
@@ -39,8 +35,6 @@ export interface PerQueryOptions {
   /** Measured requests per figure (after `warmup` unmeasured ones). */
   readonly iterations: number;
   readonly warmup: number;
-  /** New tenants created for the cold-path figures. */
-  readonly newTenants: number;
 }
 
 export interface PathFigures {
@@ -57,9 +51,6 @@ export interface PerQueryResult {
   readonly paths: PathFigures[];
   readonly storageNode: LatencySummary;
   readonly engine: LatencySummary;
-  readonly newTenantFirstQuery: LatencySummary;
-  readonly newTenantCreate: LatencySummary;
-  readonly newTenantSecondQuery: LatencySummary;
 }
 
 const ROWS = 1_000;
@@ -182,32 +173,7 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
   }
   log(`  storage node direct (HTTP, 1 key) p50 ${fmtUs(storageNode.p50)} p99 ${fmtUs(storageNode.p99)}; raw LMDB get p50 ${fmtUs(engine.p50)}`);
 
-  // Cold: a new tenant's first query (new gateway isolate), then its second.
-  const create: number[] = [];
-  const first: number[] = [];
-  const second: number[] = [];
-  const errors: string[] = [];
-  for (let i = 0; i < opts.newTenants; i++) {
-    try {
-      let s = performance.now();
-      const t = await stack.createTenant(`pq-new${i}-${Date.now().toString(36)}`);
-      create.push(performance.now() - s);
-      s = performance.now();
-      await postSql(t, "select 1");
-      first.push(performance.now() - s);
-      s = performance.now();
-      await postSql(t, "select 1");
-      second.push(performance.now() - s);
-    } catch (e) {
-      errors.push(String(e));
-    }
-  }
-  const newTenantFirstQuery = summarize(first, errors);
-  log(
-    `  new tenant: create p50 ${formatMs(summarize(create).p50)}; first query p50 ${formatMs(newTenantFirstQuery.p50)} p99 ${formatMs(newTenantFirstQuery.p99)}; ` +
-      `second query p50 ${formatMs(summarize(second).p50)}${errors.length ? `; ${errors.length} errors: ${errors[0]}` : ""}`,
-  );
-  return { paths, storageNode, engine, newTenantFirstQuery, newTenantCreate: summarize(create), newTenantSecondQuery: summarize(second) };
+  return { paths, storageNode, engine };
 }
 
 function fmtUs(ms: number): string {
@@ -263,10 +229,6 @@ export function perQueryReport(r: PerQueryResult): SectionReport {
       const hops = [...new Set(splits.flatMap((s) => s.map((h) => h.hop)))];
       return hops.map((h) => `| ${h} | ${splits.map((s) => { const x = s.find((y) => y.hop === h); return x ? fmtUs(x.ms) : "–"; }).join(" | ")} |`);
     })(),
-    "",
-    `Cold paths (${r.newTenantFirstQuery.n} new tenants): create through the admin API ${cell(r.newTenantCreate)}; ` +
-      `first query (\`select 1\` over HTTP: new gateway isolate, catalog, first KV round trips) ${cell(r.newTenantFirstQuery)}; ` +
-      `second query ${cell(r.newTenantSecondQuery)} (p50 / p99).`,
     "",
     "![point select p50 by hop](charts/per-query.svg)",
   ].join("\n");
