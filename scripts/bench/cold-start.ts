@@ -9,13 +9,17 @@
 //                                were queried, the least recently used ones have lost their pin
 //                                (workers/edge/gateway-host.ts); time their next query;
 //   memory                       resident memory of every process of the stack (storage node,
-//                                wrangler, workerd) before and after, and per tenant.
+//                                wrangler, workerd) before and after, and per tenant;
+//   V8 start floors              the gateway bundle's compile + evaluation and the parser's
+//                                WebAssembly compile in fresh Node processes (isolate-start.ts):
+//                                what of the new isolate's start is the engine's own work.
 //
 // Sequential requests, one client; read ratios, not absolutes, on a shared machine.
 import fs from "node:fs";
 import { dataPaths, readJson } from "../../cli/data-dir.ts";
 import type { Stack, TenantConnection } from "../../test/harness/stack.ts";
 import { formatMs, summarize, type LatencySummary } from "../../test/isolation/noisy-neighbour.ts";
+import { runIsolateStart, type IsolateStartResult } from "./isolate-start.ts";
 import type { SectionReport } from "./report.ts";
 
 export interface ColdOptions {
@@ -23,6 +27,8 @@ export interface ColdOptions {
   readonly isolatesMax: number;
   /** Tenants created beyond the budget, so that this many are evicted. */
   readonly beyondBudget: number;
+  /** Fresh processes for the V8 start floors. */
+  readonly v8Samples: number;
 }
 
 export interface ColdResult {
@@ -32,9 +38,11 @@ export interface ColdResult {
   readonly newTenantFirstQuery: LatencySummary;
   readonly secondQuery: LatencySummary;
   readonly evictedFirstQuery: LatencySummary;
+  readonly roundRobin: LatencySummary;
   readonly rssBeforeMiB: number;
   readonly rssAfterMiB: number;
   readonly rssByProcessMiB: Record<string, number>;
+  readonly v8: IsolateStartResult;
 }
 
 async function postSql(tenant: TenantConnection, query: string): Promise<void> {
@@ -103,21 +111,30 @@ export async function runColdStart(stack: Stack, opts: ColdOptions, log: (line: 
   const evicted: number[] = [];
   const evictedErrors: string[] = [];
   for (const t of tenants.slice(0, opts.beyondBudget)) await timed(() => postSql(t, "select 1"), evicted, evictedErrors);
+  // Steady state with more tenants than the budget: every tenant in turn, twice (round-robin is the
+  // worst order for an LRU budget: each request finds its tenant unpinned).
+  const roundRobin: number[] = [];
+  const roundRobinErrors: string[] = [];
+  for (let pass = 0; pass < 2; pass++) for (const t of tenants) await timed(() => postSql(t, "select 1"), roundRobin, roundRobinErrors);
   const rssAfter = stackRssMiB(stack);
+  const v8 = runIsolateStart(opts.v8Samples, log);
   const r: ColdResult = {
+    v8,
     isolatesMax: opts.isolatesMax,
     tenants: tenants.length,
     create: summarize(create),
     newTenantFirstQuery: summarize(first, errors),
     secondQuery: summarize(second),
     evictedFirstQuery: summarize(evicted, evictedErrors),
+    roundRobin: summarize(roundRobin, roundRobinErrors),
     rssBeforeMiB: total(rssBefore),
     rssAfterMiB: total(rssAfter),
     rssByProcessMiB: rssAfter,
   };
   log(
     `  ${r.tenants} new tenants (budget ${opts.isolatesMax}): first query p50 ${formatMs(r.newTenantFirstQuery.p50)} p99 ${formatMs(r.newTenantFirstQuery.p99)}; ` +
-      `second p50 ${formatMs(r.secondQuery.p50)}; evicted → first query p50 ${formatMs(r.evictedFirstQuery.p50)} p99 ${formatMs(r.evictedFirstQuery.p99)}` +
+      `second p50 ${formatMs(r.secondQuery.p50)}; evicted → first query p50 ${formatMs(r.evictedFirstQuery.p50)} p99 ${formatMs(r.evictedFirstQuery.p99)}; ` +
+      `all ${r.tenants} round-robin p50 ${formatMs(r.roundRobin.p50)} p99 ${formatMs(r.roundRobin.p99)}` +
       (errors.length + evictedErrors.length > 0 ? `; errors: ${[...errors, ...evictedErrors][0]}` : ""),
   );
   log(`  stack memory ${r.rssBeforeMiB.toFixed(0)} → ${r.rssAfterMiB.toFixed(0)} MiB (${JSON.stringify(Object.fromEntries(Object.entries(rssAfter).map(([k, v]) => [k, Math.round(v)])))})`);
@@ -140,6 +157,11 @@ export function coldReport(r: ColdResult): SectionReport {
     `| new tenant → first query | ${cell(r.newTenantFirstQuery)} |`,
     `| same tenant, second query (warm isolate) | ${cell(r.secondQuery)} |`,
     `| evicted tenant → first query | ${cell(r.evictedFirstQuery)} |`,
+    `| all ${r.tenants} tenants round-robin, twice (more tenants than the budget) | ${cell(r.roundRobin)} |`,
+    "",
+    `V8's own share of a new isolate's start, in fresh Node processes (same engine, no workerd around it): compiling and evaluating the ` +
+      `${(r.v8.bundleBytes / 1024).toFixed(0)} KiB gateway bundle ${cell(r.v8.moduleEval)}; compiling the ${(r.v8.wasmBytes / 1024).toFixed(0)} KiB ` +
+      `parser WebAssembly ${cell(r.v8.wasmCompile)} (p50 / p99).`,
     "",
     `Stack resident memory: ${r.rssBeforeMiB.toFixed(0)} MiB before, ${r.rssAfterMiB.toFixed(0)} MiB after ` +
       `(${perTenant.toFixed(2)} MiB per tenant); by process: ` +
@@ -161,6 +183,9 @@ export function coldReport(r: ColdResult): SectionReport {
             { label: "new tenant → first query", values: [r.newTenantFirstQuery.p50, r.newTenantFirstQuery.p99] },
             { label: "second query (warm)", values: [r.secondQuery.p50, r.secondQuery.p99] },
             { label: "evicted tenant → first query", values: [r.evictedFirstQuery.p50, r.evictedFirstQuery.p99] },
+            { label: "round-robin past the budget", values: [r.roundRobin.p50, r.roundRobin.p99] },
+            { label: "V8: gateway bundle compile + eval", values: [r.v8.moduleEval.p50, r.v8.moduleEval.p99] },
+            { label: "V8: parser wasm compile", values: [r.v8.wasmCompile.p50, r.v8.wasmCompile.p99] },
           ],
         },
       },

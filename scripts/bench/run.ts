@@ -53,7 +53,7 @@ try {
   }
   if (sections.has("cold-start")) {
     log("cold-start:");
-    const r = await runColdStart(stack, { isolatesMax, beyondBudget: short ? 4 : 16 }, log);
+    const r = await runColdStart(stack, { isolatesMax, beyondBudget: short ? 4 : 16, v8Samples: short ? 3 : 10 }, log);
     fs.writeFileSync(path.join(resultsDir, "cold-start.json"), JSON.stringify(r, null, 2));
     reports.push(coldReport(r));
   }
