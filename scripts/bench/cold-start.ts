@@ -159,7 +159,7 @@ export function coldReport(r: ColdResult): SectionReport {
     `| evicted tenant → first query | ${cell(r.evictedFirstQuery)} |`,
     `| all ${r.tenants} tenants round-robin, twice (more tenants than the budget) | ${cell(r.roundRobin)} |`,
     "",
-    `V8's own share of a new isolate's start, in fresh Node processes (same engine, no workerd around it): compiling and evaluating the ` +
+    `V8's own share of a new isolate's start, CPU time in fresh Node processes (same engine, no workerd around it): compiling and evaluating the ` +
       `${(r.v8.bundleBytes / 1024).toFixed(0)} KiB gateway bundle ${cell(r.v8.moduleEval)}; compiling the ${(r.v8.wasmBytes / 1024).toFixed(0)} KiB ` +
       `parser WebAssembly ${cell(r.v8.wasmCompile)} (p50 / p99).`,
     "",
@@ -184,8 +184,8 @@ export function coldReport(r: ColdResult): SectionReport {
             { label: "second query (warm)", values: [r.secondQuery.p50, r.secondQuery.p99] },
             { label: "evicted tenant → first query", values: [r.evictedFirstQuery.p50, r.evictedFirstQuery.p99] },
             { label: "round-robin past the budget", values: [r.roundRobin.p50, r.roundRobin.p99] },
-            { label: "V8: gateway bundle compile + eval", values: [r.v8.moduleEval.p50, r.v8.moduleEval.p99] },
-            { label: "V8: parser wasm compile", values: [r.v8.wasmCompile.p50, r.v8.wasmCompile.p99] },
+            { label: "V8 CPU: gateway bundle compile + eval", values: [r.v8.moduleEval.p50, r.v8.moduleEval.p99] },
+            { label: "V8 CPU: parser wasm compile", values: [r.v8.wasmCompile.p50, r.v8.wasmCompile.p99] },
           ],
         },
       },
