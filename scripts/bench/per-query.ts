@@ -26,6 +26,7 @@ import { open } from "lmdb";
 import pg from "pg";
 import ws from "ws";
 import { dataPaths } from "../../cli/data-dir.ts";
+import { mintTenantToken } from "../../common/tenant-token.ts";
 import { KvHttpClient, tkey } from "../../storage-node/testing/kv-client.ts";
 import type { Stack, TenantConnection } from "../../test/harness/stack.ts";
 import { formatMs, summarize, type LatencySummary } from "../../test/isolation/noisy-neighbour.ts";
@@ -40,6 +41,10 @@ export interface PerQueryOptions {
 export interface PathFigures {
   readonly path: "HTTP" | "WebSocket" | "tunnel";
   readonly pointSelect: LatencySummary;
+  /** KV requests the storage node received per point select (its metrics, this tenant). */
+  readonly kvRequestsPerPointSelect: number;
+  /** The same per `select 1`. */
+  readonly kvRequestsPerSelect1: number;
   readonly select1: LatencySummary;
   /** Tunnel only: an empty query (Sync → ReadyForQuery through edge and gateway). */
   readonly emptyQuery?: LatencySummary;
@@ -83,6 +88,26 @@ async function postSql(tenant: TenantConnection, query: string, params: unknown[
 
 const key = (i: number) => (i * 7919) % ROWS;
 
+/** The storage node's count of KV requests from one tenant (GET /metrics with the system token). */
+async function kvRequestCount(stack: Stack, secret: string, tenantId: number): Promise<number> {
+  const token = await mintTenantToken(secret, { tenantId: 1, expiresAtMs: Date.now() + 60_000 });
+  const res = await fetch(`http://127.0.0.1:${stack.ports.storage}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`storage /metrics ${res.status}: ${text.slice(0, 200)}`);
+  const m = text.match(new RegExp(`^warren_storage_requests_total\\{tenant="${tenantId}"\\} (\\d+)$`, "m"));
+  return m ? Number(m[1]) : 0;
+}
+
+/** Runs timeLoop and the KV requests per iteration it caused (warm-up included in both counts). */
+async function counted(
+  stack: Stack, secret: string, tenantId: number, n: number, warmup: number, op: (i: number) => Promise<unknown>,
+): Promise<{ lat: LatencySummary; kvPer: number }> {
+  const before = await kvRequestCount(stack, secret, tenantId);
+  const lat = await timeLoop(n, warmup, op);
+  const after = await kvRequestCount(stack, secret, tenantId);
+  return { lat, kvPer: (after - before) / (n + warmup) };
+}
+
 export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (line: string) => void): Promise<PerQueryResult> {
   const { iterations: n, warmup } = opts;
   const tenant = await stack.createTenant(`pq-${Date.now().toString(36)}`);
@@ -90,17 +115,23 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
   await postSql(tenant, `insert into kv select g, repeat('v', 100) from generate_series(0, ${ROWS - 1}) g`);
   const point = "select v from kv where id = $1";
   const paths: PathFigures[] = [];
+  const tenantId = Number(tenant.id);
+  const secret = fs.readFileSync(dataPaths(stack.dataDir).fleetSecret, "utf8").trim();
+  const both = async (path: PathFigures["path"], pointOp: (i: number) => Promise<unknown>, select1Op: () => Promise<unknown>) => {
+    const p = await counted(stack, secret, tenantId, n, warmup, pointOp);
+    const s1 = await counted(stack, secret, tenantId, n, warmup, select1Op);
+    return { path, pointSelect: p.lat, select1: s1.lat, kvRequestsPerPointSelect: p.kvPer, kvRequestsPerSelect1: s1.kvPer };
+  };
 
   // HTTP POST /sql
   {
-    const pointSelect = await timeLoop(n, warmup, (i) => postSql(tenant, point, [key(i)]));
-    const select1 = await timeLoop(n, warmup, () => postSql(tenant, "select 1"));
+    const figures = await both("HTTP", (i) => postSql(tenant, point, [key(i)]), () => postSql(tenant, "select 1"));
     const edgeOnly = await timeLoop(n, warmup, async () => {
       const res = await fetch(stack.http.replace(/\/sql$/, "") + "/");
       await res.text();
       if (!res.ok) throw new Error(`GET / ${res.status}`);
     });
-    paths.push({ path: "HTTP", pointSelect, select1, edgeOnly });
+    paths.push({ ...figures, edgeOnly });
   }
   // WebSocket (/v2)
   {
@@ -114,9 +145,7 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
     c.on("error", () => undefined);
     await c.connect();
     try {
-      const pointSelect = await timeLoop(n, warmup, (i) => c.query(point, [key(i)]));
-      const select1 = await timeLoop(n, warmup, () => c.query("select 1"));
-      paths.push({ path: "WebSocket", pointSelect, select1 });
+      paths.push(await both("WebSocket", (i) => c.query(point, [key(i)]), () => c.query("select 1")));
     } finally {
       await c.end().catch(() => undefined);
     }
@@ -127,25 +156,23 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
     c.on("error", () => undefined);
     await c.connect();
     try {
-      const pointSelect = await timeLoop(n, warmup, (i) => c.query(point, [key(i)]));
-      const select1 = await timeLoop(n, warmup, () => c.query("select 1"));
+      const figures = await both("tunnel", (i) => c.query(point, [key(i)]), () => c.query("select 1"));
       const emptyQuery = await timeLoop(n, warmup, () => c.query(""));
-      paths.push({ path: "tunnel", pointSelect, select1, emptyQuery });
+      paths.push({ ...figures, emptyQuery });
     } finally {
       await c.end().catch(() => undefined);
     }
   }
   for (const p of paths) {
     log(
-      `  ${p.path}: point select p50 ${formatMs(p.pointSelect.p50)} p99 ${formatMs(p.pointSelect.p99)}; select 1 p50 ${formatMs(p.select1.p50)}` +
+      `  ${p.path}: point select p50 ${formatMs(p.pointSelect.p50)} p99 ${formatMs(p.pointSelect.p99)} (${p.kvRequestsPerPointSelect.toFixed(2)} KV requests); ` +
+        `select 1 p50 ${formatMs(p.select1.p50)} (${p.kvRequestsPerSelect1.toFixed(2)} KV requests)` +
         (p.emptyQuery ? `; empty query p50 ${formatMs(p.emptyQuery.p50)}` : "") +
         (p.edgeOnly ? `; GET / (edge only) p50 ${formatMs(p.edgeOnly.p50)}` : ""),
     );
   }
 
   // The same single-key read straight to the stack's storage node, and on raw LMDB.
-  const tenantId = Number(tenant.id);
-  const secret = fs.readFileSync(dataPaths(stack.dataDir).fleetSecret, "utf8").trim();
   const kv = await KvHttpClient.forTenant(`http://127.0.0.1:${stack.ports.storage}`, secret, tenantId);
   let storageNode: LatencySummary;
   try {
@@ -211,14 +238,14 @@ export function perQueryReport(r: PerQueryResult): SectionReport {
       "`select 1` on the same path stops before storage, so the difference is the storage path. Beside them, the floor: the same " +
       "single-key read sent straight to the stack's storage node (Node HTTP client, keep-alive) and on raw LMDB in-process.",
     "",
-    "| path | point select p50 / p99 | `select 1` p50 / p99 | empty query (tunnel) or GET / (HTTP) p50 / p99 | storage path (p50 difference) |",
-    "|---|---|---|---|---|",
+    "| path | point select p50 / p99 | `select 1` p50 / p99 | empty query (tunnel) or GET / (HTTP) p50 / p99 | storage path (p50 difference) | KV requests per point select / per `select 1` |",
+    "|---|---|---|---|---|---|",
     ...r.paths.map(
       (p) =>
-        `| ${p.path} | ${cell(p.pointSelect)} | ${cell(p.select1)} | ${p.emptyQuery ? cell(p.emptyQuery) : p.edgeOnly ? cell(p.edgeOnly) : "–"} | ${fmtUs(Math.max(0, p.pointSelect.p50 - p.select1.p50))} |`,
+        `| ${p.path} | ${cell(p.pointSelect)} | ${cell(p.select1)} | ${p.emptyQuery ? cell(p.emptyQuery) : p.edgeOnly ? cell(p.edgeOnly) : "–"} | ${fmtUs(Math.max(0, p.pointSelect.p50 - p.select1.p50))} | ${p.kvRequestsPerPointSelect.toFixed(2)} / ${p.kvRequestsPerSelect1.toFixed(2)} |`,
     ),
-    `| floor: storage node direct (1-key read over HTTP) | ${cell(r.storageNode)} | | | |`,
-    `| floor: raw LMDB get | ${cell(r.engine)} | | | |`,
+    `| floor: storage node direct (1-key read over HTTP) | ${cell(r.storageNode)} | | | | 1 |`,
+    `| floor: raw LMDB get | ${cell(r.engine)} | | | | |`,
     "",
     "Split of the point select's p50 by hop (differences of the rows above):",
     "",
