@@ -145,6 +145,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       code: deps.gatewayCode,
       inline: deps.inlineGateway,
       isolatesMax: parseIsolatesMax(env.GATEWAY_ISOLATES_MAX),
+      busy: (tenantId) => sessions.count(tenantId) > 0,
     });
     credentials ??= new CredentialCache({
       credentials: (name, address) => settleRpc(routerFor(env, name).credentials(name, address)),

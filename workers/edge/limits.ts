@@ -17,9 +17,9 @@ export const limits = {
    */
   connectionStringBytesMax: 4096,
   /**
-   * Gateway isolates one edge isolate creates with `LOADER.get(id)`. Local workerd never evicts
-   * those (~7 MB each for the gateway bundle), so past this budget tenants are served by
-   * `LOADER.load()` isolates that live for one request. Overridden by the GATEWAY_ISOLATES_MAX var;
+   * Tenants one edge isolate keeps pinned to a `LOADER.get(id)` isolate. Local workerd never evicts
+   * those by itself (~7 MB each for the gateway bundle), so past this budget the least recently used
+   * tenant without open sessions is unpinned (gateway-host.ts). Overridden by the GATEWAY_ISOLATES_MAX var;
    * 0 means no budget (production, where the platform evicts idle isolates itself).
    */
   gatewayIsolatesMaxDefault: 64,
