@@ -20,6 +20,8 @@ const { values: opts } = parseArgs({
   options: {
     short: { type: "boolean", default: false },
     sections: { type: "string", default: "noisy-neighbour" },
+    // Only these noisy-neighbour aggressors (comma-separated names, as printed), e.g. while working on one.
+    only: { type: "string" },
     out: { type: "string", default: path.resolve(import.meta.dirname, "..", "..", "bench") },
   },
 });
@@ -42,9 +44,12 @@ try {
   log(`bench: stack ready in ${(stack.readyMs / 1000).toFixed(1)} s (${short ? "short run" : "full run"})`);
   if (sections.has("noisy-neighbour")) {
     log("noisy-neighbour:");
+    const only = opts.only === undefined ? undefined : { only: opts.only.split(",").map((s) => s.trim()), saturation: [] };
     const r = await runNoisyNeighbour(
       stack,
-      short
+      only !== undefined
+        ? { windowMs: short ? 3_000 : 10_000, statementTimeoutMs, ...only }
+        : short
         ? { windowMs: 3_000, statementTimeoutMs, saturation: [1, 4], only: ["backtracking regex", "count(*) over 1e10 rows", "200 concurrent /sql requests"] }
         : { windowMs: 10_000, statementTimeoutMs, saturation: [1, 4, 16] },
       log,

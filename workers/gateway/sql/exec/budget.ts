@@ -5,8 +5,10 @@
 // one thread), so a statement that computes without returning to the event loop stops everyone.
 // Operators therefore count work units — roughly one row through one operator, one iteration of
 // an inner loop, one element moved by a merge — with `charge(n)`, which is a counter increment;
-// when it returns true the operator awaits `pause()`, a macrotask (microtasks never let another
-// request run), after which the deadline and the cancel flag are checked.
+// when it returns true the operator awaits `pause()`, which gives the thread up until the
+// statement's next turn (cpu-turns.ts: a macrotask, as microtasks never let another request run;
+// the statements of one isolate take turns, one slice per round), after which the deadline and
+// the cancel flag are checked.
 //
 // The cadence is counted, not timed: in production Workers the clock does not advance while
 // JavaScript runs (Date.now() / performance.now() move only at I/O and timer events, a Spectre
@@ -25,6 +27,7 @@
 import { PgError } from "../../../../common/errors.ts";
 import type { StatementGuard } from "../../txn/txn.ts";
 import { sqlLimits } from "../limits.ts";
+import { isolateCpuTurns } from "./cpu-turns.ts";
 
 /** Figures of one statement, for the session's usage counters and Request Units. */
 export interface StatementStats {
@@ -43,20 +46,6 @@ export interface StatementStats {
 export interface BudgetOptions {
   /** statement_timeout in ms (already resolved: never 0). */
   timeoutMs: number;
-}
-
-/**
- * A return to the event loop. Inside workerd: setTimeout(0), which lets other requests AND timers
- * run (measured: setImmediate, which nodejs_compat provides, lets requests run but starves timers
- * — a 1 ms timer fired 7 s late behind a computing statement). In Node (tests, tools):
- * setImmediate, which runs after due timers and I/O, where setTimeout(0) is clamped to 1 ms.
- */
-function macrotask(): Promise<void> {
-  const g = globalThis as { setImmediate?: (cb: () => void) => unknown; navigator?: { userAgent?: string } };
-  return new Promise<void>((resolve) => {
-    if (g.navigator?.userAgent !== "Cloudflare-Workers" && typeof g.setImmediate === "function") g.setImmediate(resolve);
-    else setTimeout(resolve, 0);
-  });
 }
 
 /** A wait at least this long (ms) went through the event loop (microtask chains take microseconds). */
@@ -107,7 +96,7 @@ export class StatementBudget implements StatementGuard {
   async pause(): Promise<void> {
     const t0 = performance.now();
     const held = t0 - this.sliceStart;
-    await macrotask();
+    await isolateCpuTurns.yieldTurn(() => this.canceled || Date.now() > this.deadlineMs);
     const t1 = performance.now();
     // A frozen clock shows no time for the work just done; the resumption's time bounds it.
     const slice = held > 0 ? held : t1 - t0;
