@@ -50,6 +50,8 @@ export interface EdgeState {
   credentials: CredentialCache;
   /** Each tenant's /sql requests running and waiting here. */
   requests: TenantRequestQueue;
+  /** Each tenant's /v2 logins in progress and waiting here. */
+  logins: TenantRequestQueue;
   /** Each tenant's Postgres sessions here. */
   sessions: TenantSessions;
   /** The isolate's per-tenant limits (limits.ts with the EDGE_* vars). */
@@ -71,6 +73,11 @@ export function createEdge(deps: EdgeDeps): Edge {
   let tenantLimits: TenantLimits | null = null;
   let backendKeys: Promise<BackendKeyCodec> | null = null;
   const requests = new TenantRequestQueue();
+  const logins = new TenantRequestQueue({
+    things: "logins",
+    one: "a login",
+    hint: "Open fewer connections at once (a pool that opens them one after another logs in as fast), or retry after a short pause.",
+  });
   const sessions = new TenantSessions();
 
   const state = (env: EdgeEnv): EdgeState => {
@@ -91,7 +98,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     });
     tenantLimits ??= isolateTenantLimits(env);
     backendKeys ??= BackendKeyCodec.fromSecret(env.FLEET_SECRET);
-    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys };
+    return { routes, gateways, credentials, requests, logins, sessions, tenantLimits, backendKeys };
   };
 
   const app = new Hono<{ Bindings: EdgeEnv }>();
@@ -151,7 +158,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(new PgError("protocol_violation", "GET /v2 expects a WebSocket upgrade"), 426);
     }
-    const { routes: cache, gateways: host, credentials: creds, sessions: open, tenantLimits: isolateLimits, backendKeys: keys } = state(c.env);
+    const { routes: cache, gateways: host, credentials: creds, sessions: open, logins, tenantLimits: isolateLimits, backendKeys: keys } = state(c.env);
     const exports = c.executionCtx.exports as unknown as EdgeExports;
     const ctx = c.executionCtx as ExecutionContext;
     return acceptPgWebSocket({
@@ -161,6 +168,10 @@ export function createEdge(deps: EdgeDeps): Edge {
       authenticate: (name, password) => cache.authenticate(name, password),
       openGateway: (route, request) => host.fetch(route, request, buildGatewayEnv(exports, route, c.env.STATEMENT_TIMEOUT_MS), ctx, limits.gatewaySessionCpuMs),
       admitSession: (route) => open.open(route, limitsFor(isolateLimits, route).pgSessionsMax),
+      admitLogin: (route) => {
+        const l = limitsFor(isolateLimits, route);
+        return logins.acquire(route, { sqlRequestsMax: l.loginsMax, sqlQueueMax: l.loginQueueMax, sqlQueueWaitMs: l.loginQueueWaitMs }, c.req.raw.signal);
+      },
       issueBackendKey: async (tenantId) => (await keys).issue(tenantId),
       cancel: (key) =>
         forwardCancel(key, {
