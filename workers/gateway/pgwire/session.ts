@@ -34,6 +34,8 @@ export interface PgwireSession extends SqlSession {
     sql: string,
     params: Array<string | null>,
     sink: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>,
+    /** Called before an implicit rerun: discard what the sink holds; false when rows already reached the client. */
+    rewind?: () => boolean,
   ): Promise<StatementResult>;
   /** True inside BEGIN … COMMIT (the engine's Session has this today). */
   readonly inTransaction?: boolean;

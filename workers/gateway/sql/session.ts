@@ -366,6 +366,7 @@ export class Session implements SqlSession {
     sql: string,
     params: Array<string | null>,
     sink: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>,
+    rewind?: () => boolean,
   ): Promise<StatementResult> {
     try {
       const stmts = await parseSql(sql);
@@ -380,6 +381,7 @@ export class Session implements SqlSession {
       if (this.open?.aborted) throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
       const env = this.env(params);
       env.rowSink = sink;
+      if (rewind !== undefined) env.rowSinkRewind = rewind;
       return await this.inTransaction_(stmt, params, env);
     } catch (err) {
       this.failTransactionBlock();
@@ -505,7 +507,7 @@ export class Session implements SqlSession {
           continue;
         }
         // Retry only while nothing has reached the client.
-        if (isSerializationFailure(err) && attempt < IMPLICIT_RETRIES_MAX && env.rowSink === undefined) continue;
+        if (isSerializationFailure(err) && attempt < IMPLICIT_RETRIES_MAX && (env.rowSink === undefined || env.rowSinkRewind?.() === true)) continue;
         throw err;
       }
     }
