@@ -20,7 +20,7 @@ const { values: opts } = parseArgs({
   options: {
     short: { type: "boolean", default: false },
     sections: { type: "string", default: "noisy-neighbour" },
-    // Only these noisy-neighbour aggressors (comma-separated names, as printed), e.g. while working on one.
+    // Only these noisy-neighbour aggressors (names as printed, separated by ";"), e.g. while working on one.
     only: { type: "string" },
     out: { type: "string", default: path.resolve(import.meta.dirname, "..", "..", "bench") },
   },
@@ -44,7 +44,7 @@ try {
   log(`bench: stack ready in ${(stack.readyMs / 1000).toFixed(1)} s (${short ? "short run" : "full run"})`);
   if (sections.has("noisy-neighbour")) {
     log("noisy-neighbour:");
-    const only = opts.only === undefined ? undefined : { only: opts.only.split(",").map((s) => s.trim()), saturation: [] };
+    const only = opts.only === undefined ? undefined : { only: opts.only.split(";").map((s) => s.trim()), saturation: [] };
     const r = await runNoisyNeighbour(
       stack,
       only !== undefined
