@@ -53,6 +53,11 @@ export async function runNoisyNeighbour(stack: Stack, opts: NoisyOptions, log: (
   const aggressorTenant = await stack.createTenant(`nn-aggr-${Date.now().toString(36)}`);
   const victim = new Victim(victimTenant, stack.http);
   await victim.start();
+  // Load the aggressor tenant's gateway isolate before any window (a cost of its own, not of the first aggressor).
+  const warm = new pg.Client({ connectionString: aggressorTenant.pg });
+  await warm.connect();
+  await warm.query("select 1");
+  await warm.end();
   try {
     await new Promise((r) => setTimeout(r, 2_000));
     victim.reset();
