@@ -33,6 +33,17 @@ export const sqlLimits = {
    */
   parseTreeDepthMax: 1000,
   /**
+   * UNION / INTERSECT / EXCEPT keywords in one statement's text, counted before it is parsed. The
+   * parser (WebAssembly) runs in one call that cannot yield, and a set-operation chain is the
+   * costliest shape for it: a 10,000-way UNION ALL ran it out of native stack after ~1 s of
+   * computation (then the parser instance had to be rebuilt), stalling every tenant on the thread
+   * (a victim's p99 3.6–8.9× solo). 5,000 — the largest chain measured to pass parsing, binding
+   * and execution — still parses; past it the statement is refused at once with 54001. The count
+   * is of words, so the keywords inside string literals or identifiers count too (harmless at this
+   * size).
+   */
+  setOperationsMax: 5000,
+  /**
    * statement_timeout when neither the tenant (SessionOptions.statementTimeoutMsDefault) nor the
    * session sets one: 30 s. Postgres has no default; here one isolate serves many requests, so a
    * forgotten runaway query must end on its own. 30 s is past any interactive query and matches
