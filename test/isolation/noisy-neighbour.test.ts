@@ -215,7 +215,10 @@ describe("work ends with its client", () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const after = await cpuOver(2_000);
     console.log(`workerd CPU (s per s): idle ${idle.toFixed(2)}, statement running ${busy.toFixed(2)}, from 1 s after the disconnect ${after.toFixed(2)}`);
-    expect(busy).toBeGreaterThan(0.5);
+    // The statement ran (workerd busier than idle: how much busier depends on what else the shared
+    // machine runs; 0.2 CPU-s/s was seen at load 24, and a lone statement holds the thread for
+    // 3 ms slices with a ~1.5 ms return between them).
+    expect(busy).toBeGreaterThan(idle + 0.1);
     expect(after).toBeLessThan(idle + 0.25);
     // And the tenant is served at once afterwards.
     const d = new pg.Client({ connectionString: aggressorTenant.pg });

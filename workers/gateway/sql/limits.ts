@@ -64,7 +64,7 @@ export const sqlLimits = {
    * that put a victim's p99 at 8–12× its solo 9.6 ms under count(*)/select over generate_series
    * (issue 7, acceptance 1 wants 3×); 3 ms keeps a few slices within that. A return
    * (setTimeout(0)) takes 1.2–1.8 ms of wall time in workerd (the timer's granularity; the thread
-   * is free for others meanwhile, see exec/cpu-turns.ts); the price falls on purely computing
+   * is free for others meanwhile, see exec/budget.ts); the price falls on purely computing
    * statements: count(*) over generate_series(1, 1e6) made 57 returns and took +13.5 % wall time
    * against runs without (exec/budget.worker.test.ts prints it; the machine was at load 20). A wait on storage or on the client that went through the
    * event loop starts a fresh slice, so scans over real storage add few returns of their own.

@@ -5,10 +5,8 @@
 // one thread), so a statement that computes without returning to the event loop stops everyone.
 // Operators therefore count work units — roughly one row through one operator, one iteration of
 // an inner loop, one element moved by a merge — with `charge(n)`, which is a counter increment;
-// when it returns true the operator awaits `pause()`, which gives the thread up until the
-// statement's next turn (cpu-turns.ts: a macrotask, as microtasks never let another request run;
-// the statements of one isolate take turns, one slice per round), after which the deadline and
-// the cancel flag are checked.
+// when it returns true the operator awaits `pause()`, a macrotask (microtasks never let another
+// request run), after which the deadline and the cancel flag are checked.
 //
 // The cadence is counted, not timed: in production Workers the clock does not advance while
 // JavaScript runs (Date.now() / performance.now() move only at I/O and timer events, a Spectre
@@ -27,7 +25,6 @@
 import { PgError } from "../../../../common/errors.ts";
 import type { StatementGuard } from "../../txn/txn.ts";
 import { sqlLimits } from "../limits.ts";
-import { isolateCpuTurns } from "./cpu-turns.ts";
 
 /** Figures of one statement, for the session's usage counters and Request Units. */
 export interface StatementStats {
@@ -46,6 +43,23 @@ export interface StatementStats {
 export interface BudgetOptions {
   /** statement_timeout in ms (already resolved: never 0). */
   timeoutMs: number;
+}
+
+/**
+ * A return to the event loop. Inside workerd: setTimeout(0). Measured there: a setTimeout(0) or
+ * scheduler.wait(0) round trip takes 1.2–1.8 ms of wall time on an idle isolate — the timer's
+ * granularity, not CPU: the thread is free for others meanwhile; a MessageChannel round trip takes
+ * ~50 µs but starves timers and I/O exactly as microtasks do (a 5 ms timer and a request fired only
+ * after 500 ms of computation returning through MessageChannel); setImmediate lets requests run but
+ * starves timers (a 1 ms timer fired 7 s late). In Node (tests, tools): setImmediate, which runs
+ * after due timers and I/O, where setTimeout(0) is clamped to 1 ms.
+ */
+function macrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (cb: () => void) => unknown; navigator?: { userAgent?: string } };
+  return new Promise<void>((resolve) => {
+    if (g.navigator?.userAgent !== "Cloudflare-Workers" && typeof g.setImmediate === "function") g.setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
 }
 
 /** A wait at least this long (ms) went through the event loop (microtask chains take microseconds). */
@@ -96,7 +110,7 @@ export class StatementBudget implements StatementGuard {
   async pause(): Promise<void> {
     const t0 = performance.now();
     const held = t0 - this.sliceStart;
-    await isolateCpuTurns.yieldTurn(() => this.canceled || Date.now() > this.deadlineMs);
+    await macrotask();
     const t1 = performance.now();
     // A frozen clock shows no time for the work just done; the resumption's time bounds it.
     const slice = held > 0 ? held : t1 - t0;
