@@ -5,6 +5,7 @@
 //   npm run bench                      every section at full length
 //   npm run bench -- --short           a smoke run of about a minute (what CI runs)
 //   npm run bench -- --sections noisy-neighbour
+//   npm run bench -- --only "200 concurrent /sql requests;500 logged-in WebSockets"   (those aggressors, no saturation)
 //
 // Sections: noisy-neighbour (scripts/bench/noisy-neighbour.ts). The storage and SQL micro-benchmarks
 // stay separate commands for now (`npm run bench:storage`, `npm run bench:sql`).
