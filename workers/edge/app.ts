@@ -170,7 +170,10 @@ export function createEdge(deps: EdgeDeps): Edge {
       admitSession: (route) => open.open(route, limitsFor(isolateLimits, route).pgSessionsMax),
       admitLogin: (route) => {
         const l = limitsFor(isolateLimits, route);
-        return logins.acquire(route, { sqlRequestsMax: l.loginsMax, sqlQueueMax: l.loginQueueMax, sqlQueueWaitMs: l.loginQueueWaitMs }, c.req.raw.signal);
+        // No abort signal: the upgrade request is answered (101) before the login begins; a client
+        // that goes away while its login waits is noticed by the WebSocket (which gives the slot
+        // back as soon as it is granted).
+        return logins.acquire(route, { sqlRequestsMax: l.loginsMax, sqlQueueMax: l.loginQueueMax, sqlQueueWaitMs: l.loginQueueWaitMs });
       },
       issueBackendKey: async (tenantId) => (await keys).issue(tenantId),
       cancel: (key) =>
