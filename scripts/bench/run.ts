@@ -6,6 +6,7 @@
 //   npm run bench -- --short           a smoke run of about a minute (what CI runs)
 //   npm run bench -- --sections noisy-neighbour
 //   npm run bench -- --short --sections cold-start --beyond-budget 40   (memory as tenants come and go)
+//   npm run bench -- --only "200 concurrent /sql requests;500 logged-in WebSockets"   (those aggressors, no saturation)
 //
 // Sections: per-query (scripts/bench/per-query.ts), cold-start (scripts/bench/cold-start.ts), noisy-neighbour (scripts/bench/noisy-neighbour.ts). The storage and SQL micro-benchmarks
 // stay separate commands for now (`npm run bench:storage`, `npm run bench:sql`).
@@ -25,6 +26,8 @@ const { values: opts } = parseArgs({
     sections: { type: "string", default: "per-query,cold-start,noisy-neighbour" },
     // cold-start: tenants created past the isolate budget (default 4 short, 16 full).
     "beyond-budget": { type: "string" },
+    // Only these noisy-neighbour aggressors (names as printed, separated by ";"), e.g. while working on one.
+    only: { type: "string" },
     out: { type: "string", default: path.resolve(import.meta.dirname, "..", "..", "bench") },
   },
 });
@@ -62,9 +65,12 @@ try {
   }
   if (sections.has("noisy-neighbour")) {
     log("noisy-neighbour:");
+    const only = opts.only === undefined ? undefined : { only: opts.only.split(";").map((s) => s.trim()), saturation: [] };
     const r = await runNoisyNeighbour(
       stack,
-      short
+      only !== undefined
+        ? { windowMs: short ? 3_000 : 10_000, statementTimeoutMs, ...only }
+        : short
         ? { windowMs: 3_000, statementTimeoutMs, saturation: [1, 4], only: ["backtracking regex", "count(*) over 1e10 rows", "200 concurrent /sql requests"] }
         : { windowMs: 10_000, statementTimeoutMs, saturation: [1, 4, 16] },
       log,
