@@ -77,9 +77,13 @@ export class KvRequestError extends Error {
 /** Maps a storage error to the Postgres error a client sees (design brief: 40001 with a hint). */
 export function kvErrorToPgError(e: KvError): PgError {
   switch (e.code) {
+    case "deadlock":
+      return new PgError("deadlock_detected", `deadlock detected (${e.message})`, { hint: "retry the transaction" });
     case "conflict":
     case "snapshot_too_old":
     case "transaction_expired":
+    case "transaction_aborted":
+    case "write_too_old":
       return new PgError("serialization_failure", `could not serialize access due to concurrent update (${e.message})`, {
         hint: "retry the transaction",
       });
