@@ -26,6 +26,8 @@ import { DeadlockError, LockTable, LockWaitTimeout, TxnAbortedError, type LockSt
 import { txnStatus } from "./txn/intents.ts";
 import { overlayOwnIntents } from "./txn/own-intents.ts";
 import { lockKeyOf } from "./txn/txn-id.ts";
+import { decodeIntent, intentKey } from "./node-keys.ts";
+import { bytesEqual } from "../common/bytes.ts";
 
 /** HTTP status for each outcome: the body always carries the KvResponse; the status is for logs and proxies. */
 export const HTTP_STATUS: Record<KvErrorName, number> = {
@@ -144,14 +146,66 @@ export class KvService {
   private async abortTxn(t: TxnEntry): Promise<void> {
     if (t.aborted) return;
     t.aborted = true;
-    this.locks.finish(t);
-    if (!t.hasIntents) return;
-    const body = encodeRequest({ type: "abort", txnId: t.txnId, readTs: 0n });
-    try {
-      await this.writer.submit({ kind: "abortTxn", tenantId: t.tenantId, body });
-    } catch {
-      // The writer failed or is closing: the record stays pending on disk and the next start aborts it.
+    t.cancelWait?.(new TxnAbortedError("the transaction was aborted"));
+    if (t.hasIntents) {
+      // Its locks are released only once its intents are gone, so whoever waited finds the keys free.
+      const body = encodeRequest({ type: "abort", txnId: t.txnId, readTs: 0n });
+      try {
+        await this.writer.submit({ kind: "abortTxn", tenantId: t.tenantId, body });
+      } catch {
+        // The writer failed or is closing: the record stays pending on disk and the next start aborts it.
+      }
     }
+    this.locks.finish(t);
+  }
+
+  /**
+   * Another live transaction's intent on one of the keys (its owner), or null. An intent whose
+   * owner this thread does not know is an orphan (its transaction's abort is under way, or the
+   * record outlived its entry): it is aborted here, durably, and the keys are looked at again.
+   */
+  private async foreignIntent(t: TxnEntry, keys: Uint8Array[]): Promise<TxnEntry | null> {
+    if (this.locks.intentHolders(t.tenantId) === 0) return null;
+    for (const k of keys) {
+      const stored = this.engine.get(intentKey(k));
+      if (stored === undefined) continue;
+      const owner = decodeIntent(stored).txnId;
+      if (bytesEqual(owner, t.txnId)) continue;
+      const holder = this.locks.get(t.tenantId, owner);
+      if (holder !== undefined) return holder;
+      if (txnStatus(this.engine, t.tenantId, owner) === "pending") {
+        await this.writer.submit({ kind: "abortTxn", tenantId: t.tenantId, body: encodeRequest({ type: "abort", txnId: owner, readTs: 0n }) });
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Locks the keys for the transaction: the in-memory locks (waiting in each key's queue), and no
+   * other transaction's intent on them (waiting for its owner to finish). Durable intents are the
+   * locks of keys written by txnWrite: the in-memory lock of such a key is released once the intent
+   * is stored, so a transaction writing a million rows holds no million in-memory locks. Returns
+   * the keys newly locked in memory.
+   */
+  private async lockKeys(t: TxnEntry, keys: Uint8Array[], strength: LockStrength): Promise<{ granted: string[]; waited: number }> {
+    const ids = [...new Set(keys.map(lockKeyOf))].sort().map((id) => ({ id, strength }));
+    let waited = 0;
+    for (;;) {
+      const granted: string[] = [];
+      waited += await this.locks.acquire(t, ids, granted);
+      const holder = await this.foreignIntent(t, keys);
+      if (holder === null) return { granted, waited };
+      this.locks.release(t, granted);
+      waited++;
+      await this.locks.waitForTxn(t, holder);
+    }
+  }
+
+  /** Keys of the point writes of a request. */
+  private writeKeys(writes: import("../common/kv-protocol/messages.ts").WriteOp[]): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const w of writes) if (w.op === "put" || w.op === "delete" || w.op === "cput") out.push(w.key);
+    return out;
   }
 
   /** Runs fn as a request of the transaction: alive while it runs; lock errors become KV errors. */
@@ -174,12 +228,6 @@ export class KvService {
     }
   }
 
-  /** Exclusive locks for the point writes of a request, in key order (a fixed order among commits). */
-  private writeLocks(writes: import("../common/kv-protocol/messages.ts").WriteOp[]): Array<{ id: string; strength: LockStrength }> {
-    const ids = new Set<string>();
-    for (const w of writes) if (w.op === "put" || w.op === "delete" || w.op === "cput") ids.add(lockKeyOf(w.key));
-    return [...ids].sort().map((id) => ({ id, strength: "exclusive" as const }));
-  }
 
   /** Authenticates an admin request: only the system tenant's token is accepted. */
   async authenticateSystem(header: string | undefined): Promise<KvError | null> {
@@ -358,11 +406,16 @@ export class KvService {
         if (bad) return fail(bad);
         const t = this.locks.entry(tenantId, req.txnId);
         return this.asTxn(t, async () => {
-          await this.locks.acquire(t, this.writeLocks(req.writes));
-          const reply = await this.writer.submit({ kind: "txnWrite", tenantId, body });
-          if (!reply.ok) return { outcome: { status: statusOfEncodedError(reply.response), body: reply.response }, readBytes: 0, wrote: false };
-          t.hasIntents = true;
-          return { outcome: { status: 200, body: reply.response }, readBytes: 0, wrote: true };
+          const { granted } = await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
+          try {
+            const reply = await this.writer.submit({ kind: "txnWrite", tenantId, body });
+            if (!reply.ok) return { outcome: { status: statusOfEncodedError(reply.response), body: reply.response }, readBytes: 0, wrote: false };
+            this.locks.markIntents(t);
+            return { outcome: { status: 200, body: reply.response }, readBytes: 0, wrote: true };
+          } finally {
+            // The stored intents guard these keys now (a refused request stored none).
+            this.locks.release(t, granted);
+          }
         });
       }
       case "refresh": {
@@ -412,7 +465,7 @@ export class KvService {
         }
         const t = held ?? this.locks.entry(tenantId, req.txnId);
         const r = await this.asTxn(t, async () => {
-          await this.locks.acquire(t, this.writeLocks(req.writes));
+          await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
           t.committing = true;
           return this.viaWriter(tenantId, "commit", body);
         });
@@ -424,7 +477,7 @@ export class KvService {
           // A single-shot write waits for other transactions' locks like any writer.
           const t = this.locks.entry(tenantId, crypto.getRandomValues(new Uint8Array(16)));
           const r = await this.asTxn(t, async () => {
-            await this.locks.acquire(t, this.writeLocks(req.writes));
+            await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
             t.committing = true;
             return this.viaWriter(tenantId, "batch", body);
           });
@@ -455,7 +508,7 @@ export class KvService {
           const strength: LockStrength = mode === LockMode.exclusive ? "exclusive" : "shared";
           const op = req.ops[i]!;
           if (op.op === "get") {
-            await this.locks.acquire(t, [{ id: lockKeyOf(op.key), strength }]);
+            await this.lockKeys(t, [op.key], strength);
             lockedKeys.push(op.key);
           } else {
             // Lock the rows the page holds now; rows that appear later are phantoms, which commit
@@ -465,7 +518,7 @@ export class KvService {
               if ("error" in page) return fail(page.error);
               const res = page.results[0]!;
               const keys = res.op === "scan" ? res.rows.map((r) => r.key.slice()) : [];
-              const waited = await this.locks.acquire(t, keys.map((k) => ({ id: lockKeyOf(k), strength })));
+              const { waited } = await this.lockKeys(t, keys, strength);
               lockedKeys.push(...keys);
               // After a wait the page may have changed (rows deleted or added): lock it again.
               if (waited === 0 || round >= 3) break;

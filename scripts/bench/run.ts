@@ -6,7 +6,8 @@
 //   npm run bench -- --short           a smoke run of about a minute (what CI runs)
 //   npm run bench -- --sections noisy-neighbour
 //
-// Sections: noisy-neighbour (scripts/bench/noisy-neighbour.ts). The storage and SQL micro-benchmarks
+// Sections: noisy-neighbour (scripts/bench/noisy-neighbour.ts), pgbench (scripts/bench/pgbench-tpcb.ts:
+// TPC-B-like at scale 10, 16 clients, next to PostgreSQL 15 in the same run). The storage and SQL micro-benchmarks
 // stay separate commands for now (`npm run bench:storage`, `npm run bench:sql`).
 import fs from "node:fs";
 import os from "node:os";
@@ -15,16 +16,18 @@ import { parseArgs } from "node:util";
 import { startStack } from "../../test/harness/stack.ts";
 import { noisyReport, runNoisyNeighbour } from "./noisy-neighbour.ts";
 import { writeReport, type SectionReport } from "./report.ts";
+import { pgbenchReport, runPgbench } from "./pgbench-tpcb.ts";
+import { postgresAvailable, startPostgres, type PostgresServer } from "../../test/harness/postgres.ts";
 
 const { values: opts } = parseArgs({
   options: {
     short: { type: "boolean", default: false },
-    sections: { type: "string", default: "noisy-neighbour" },
+    sections: { type: "string", default: "noisy-neighbour,pgbench" },
     out: { type: "string", default: path.resolve(import.meta.dirname, "..", "..", "bench") },
   },
 });
 const sections = new Set(opts.sections.split(",").map((s) => s.trim()));
-const known = new Set(["noisy-neighbour"]);
+const known = new Set(["noisy-neighbour", "pgbench"]);
 for (const s of sections) if (!known.has(s)) throw new Error(`unknown section ${JSON.stringify(s)}; known: ${[...known].join(", ")}`);
 
 const short = opts.short;
@@ -51,6 +54,19 @@ try {
     );
     fs.writeFileSync(path.join(resultsDir, "noisy-neighbour.json"), JSON.stringify(r, null, 2));
     reports.push(noisyReport(r));
+  }
+  if (sections.has("pgbench")) {
+    log("pgbench:");
+    // PostgreSQL 15 in the same run, serializable like Warren.
+    let pgServer: PostgresServer | null = null;
+    if (postgresAvailable()) pgServer = await startPostgres({ settings: { default_transaction_isolation: "serializable", max_connections: "100" } });
+    try {
+      const r = await runPgbench(stack, pgServer, short ? { scale: 1, clients: 4, jobs: 2, seconds: 5, maxTries: 10 } : { scale: 10, clients: 16, jobs: 2, seconds: 60, maxTries: 10 }, log);
+      fs.writeFileSync(path.join(resultsDir, "pgbench.json"), JSON.stringify(r, null, 2));
+      reports.push(pgbenchReport(r));
+    } finally {
+      await pgServer?.stop();
+    }
   }
 } finally {
   await stack.stop();

@@ -31,6 +31,8 @@ export interface TxnEntry {
   waitingFor: Set<TxnEntry> | null;
   /** Rejects its current wait (pushed, aborted). */
   cancelWait: ((err: Error) => void) | null;
+  /** Transactions waiting for this one to finish (they met one of its intents). */
+  finishWaiters: Array<() => void>;
 }
 
 interface Waiter {
@@ -85,7 +87,7 @@ export class LockTable {
     const id = LockTable.idOf(tenantId, txnId);
     let e = this.txns.get(id);
     if (e === undefined) {
-      e = { id, tenantId, txnId: txnId.slice(), lastSeenMs: this.opts.nowMs(), busy: 0, committing: false, aborted: false, hasIntents: false, locks: new Set(), waitingFor: null, cancelWait: null };
+      e = { id, tenantId, txnId: txnId.slice(), lastSeenMs: this.opts.nowMs(), busy: 0, committing: false, aborted: false, hasIntents: false, locks: new Set(), waitingFor: null, cancelWait: null, finishWaiters: [] };
       this.txns.set(id, e);
     }
     e.lastSeenMs = this.opts.nowMs();
@@ -109,15 +111,71 @@ export class LockTable {
    * queue; throws DeadlockError (nothing more acquired, what is held stays held), LockWaitTimeout
    * or TxnAbortedError.
    */
-  async acquire(txn: TxnEntry, keys: Array<{ id: string; strength: LockStrength }>): Promise<number> {
+  async acquire(txn: TxnEntry, keys: Array<{ id: string; strength: LockStrength }>, granted?: string[]): Promise<number> {
     let waited = 0;
     for (const k of keys) {
       if (txn.aborted) throw new TxnAbortedError("the transaction was aborted");
-      if (this.tryGrant(txn, k.id, k.strength)) continue;
-      waited++;
-      await this.wait(txn, k.id, k.strength);
+      const had = txn.locks.has(k.id);
+      if (!this.tryGrant(txn, k.id, k.strength)) {
+        waited++;
+        await this.wait(txn, k.id, k.strength);
+      }
+      if (!had) granted?.push(k.id);
     }
     return waited;
+  }
+
+  /** Releases some of the transaction's locks (keys its durable intents now guard). */
+  release(txn: TxnEntry, keys: string[]): void {
+    for (const key of keys) {
+      if (!txn.locks.delete(key)) continue;
+      const l = this.locks.get(key);
+      if (l === undefined) continue;
+      if (l.exclusive === txn) l.exclusive = null;
+      l.shared.delete(txn);
+      this.grantQueued(key, l);
+    }
+  }
+
+  /**
+   * Waits until `holder` finishes (commits or aborts): `txn` met one of its intents. The same
+   * deadlock check as a lock wait (the edge is txn -> holder), and an abandoned holder is pushed.
+   */
+  waitForTxn(txn: TxnEntry, holder: TxnEntry): Promise<void> {
+    if (holder === txn) return Promise.resolve();
+    const blockers = new Set([holder]);
+    if (this.reaches(blockers, txn)) {
+      this.deadlocks++;
+      return Promise.reject(new DeadlockError("waiting for this transaction's intent would close a cycle of transactions waiting for each other"));
+    }
+    this.waits++;
+    return new Promise<void>((resolve, reject) => {
+      const started = this.opts.nowMs();
+      let timer: ReturnType<typeof setInterval> | null = null;
+      const done = (err: Error | null): void => {
+        if (timer !== null) clearInterval(timer);
+        txn.waitingFor = null;
+        txn.cancelWait = null;
+        const i = holder.finishWaiters.indexOf(onFinish);
+        if (i >= 0) holder.finishWaiters.splice(i, 1);
+        if (err === null) resolve();
+        else reject(err);
+      };
+      const onFinish = (): void => done(null);
+      holder.finishWaiters.push(onFinish);
+      txn.waitingFor = blockers;
+      txn.cancelWait = (err) => done(err);
+      timer = setInterval(() => {
+        const now = this.opts.nowMs();
+        txn.lastSeenMs = now;
+        if (this.expired(holder, now)) {
+          this.pushes++;
+          this.opts.onAbandoned(holder);
+        }
+        if (now - started > this.opts.lockWaitMsMax) done(new LockWaitTimeout(`waited more than ${this.opts.lockWaitMsMax} ms for another transaction's intent (lockWaitMsMax)`));
+      }, Math.max(20, Math.min(500, this.opts.heartbeatExpiryMs / 4)));
+      (timer as { unref?: () => void }).unref?.();
+    });
   }
 
   private lockOf(key: string): KeyLock {
@@ -252,7 +310,27 @@ export class LockTable {
       this.grantQueued(key, l);
     }
     txn.locks.clear();
-    this.txns.delete(txn.id);
+    if (this.txns.delete(txn.id) && txn.hasIntents) {
+      const n = (this.intentTxns.get(txn.tenantId) ?? 1) - 1;
+      if (n <= 0) this.intentTxns.delete(txn.tenantId);
+      else this.intentTxns.set(txn.tenantId, n);
+    }
+    const waiters = txn.finishWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  private readonly intentTxns = new Map<number, number>();
+
+  /** The transaction now has durable intents (its first txnWrite succeeded). */
+  markIntents(t: TxnEntry): void {
+    if (t.hasIntents) return;
+    t.hasIntents = true;
+    this.intentTxns.set(t.tenantId, (this.intentTxns.get(t.tenantId) ?? 0) + 1);
+  }
+
+  /** Live transactions of the tenant with intents: writers look for intents on disk only when there are some. */
+  intentHolders(tenantId: number): number {
+    return this.intentTxns.get(tenantId) ?? 0;
   }
 
   /** Transactions silent past the expiry with nothing in flight (the sweeper aborts them). */

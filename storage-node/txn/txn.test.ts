@@ -155,6 +155,31 @@ describe("locks", () => {
     expect(await plainGet("q")).toBe("blind");
   });
 
+  it("a writer that meets another transaction's intent waits for that transaction to finish", async () => {
+    const a = randomTxnId();
+    const ra = ok(await txnGet(a, "i/0", 0), "read");
+    ok(await send({ type: "txnWrite", txnId: a, readTs: ra.readTs, writes: [{ op: "put", key: tkey(T, "i/1"), value: bytes("a") }] }), "ack");
+    let done = false;
+    const blind = send({ type: "batch", reads: [], writes: [{ op: "put", key: tkey(T, "i/1"), value: bytes("b") }] }).then((r) => {
+      done = true;
+      return r;
+    });
+    const b = randomTxnId();
+    let bDone = false;
+    const bLock = txnGet(b, "i/1", X).then((r) => {
+      bDone = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(done).toBe(false);
+    expect(bDone).toBe(false);
+    ok(await send({ type: "commit", txnId: a, readTs: ra.readTs, readSpans: [], writes: [] }), "commit");
+    ok(await blind, "batch");
+    const rb = ok(await bLock, "read");
+    expect(getValue(rb)).toBe("b");
+    ok(await send({ type: "abort", txnId: b, readTs: rb.readTs }), "abort");
+  });
+
   it("detects a deadlock at once: the transaction closing the cycle gets deadlock, the other commits", async () => {
     const a = randomTxnId();
     const b = randomTxnId();

@@ -49,6 +49,12 @@ export const txnLimits = {
   flushBatchBytesMax: 4 * 1024 * 1024,
   /** Heartbeat period of a transaction holding locks or intents (the node's expiry is 10 s: 5 beats). */
   heartbeatIntervalMs: 2_000,
+  /**
+   * Keys one transaction asks the node to lock (UPDATE/DELETE targets). Each is an entry in the
+   * node's in-memory lock table; past this, rows are still validated at commit (serializable) but
+   * no longer locked, so an UPDATE of a million rows does not put a million entries in node memory.
+   */
+  locksPerTxnMax: 10_000,
   /** Snapshot refreshes one request may trigger before giving up with 40001. */
   refreshesPerRequestMax: 5,
   /** A transaction older than this refreshes its snapshot before committing (the node refuses commits older than 5 min). */

@@ -130,6 +130,7 @@ export class Txn {
     const interrupt = guard === null ? undefined : (): void => guard.check();
     const locks = this.lockScope === null ? null : ops.map((op) => this.lockModeOf(op));
     const locking = locks !== null && locks.some((m) => m !== LockMode.none);
+    if (locking) this.locksAsked += locks.filter((m) => m !== LockMode.none).length;
     const pending =
       locking || this.onNode
         ? this.txnRead(all, locks ?? [], extra.length, interrupt)
@@ -151,8 +152,12 @@ export class Txn {
     return r.results.slice(0, ops.length);
   }
 
+  /** Lock requests sent so far (bounded by txnLimits.locksPerTxnMax). */
+  private locksAsked = 0;
+
   private lockModeOf(op: ReadOp): number {
     const scope = this.lockScope!;
+    if (this.locksAsked >= txnLimits.locksPerTxnMax) return LockMode.none;
     const inside = (k: Uint8Array): boolean => keyString(k) >= keyString(scope.start) && keyString(k) < keyString(scope.end);
     if (op.op === "get") return inside(op.key) && this.kv.local?.owns(op.key) !== true ? scope.mode : LockMode.none;
     return inside(op.start) && keyString(op.end) <= keyString(scope.end) && this.kv.local?.owns(op.start) !== true ? scope.mode : LockMode.none;
@@ -431,7 +436,7 @@ export class Txn {
     try {
       // A long transaction (a big load) moves its snapshot forward before committing, so the
       // commit is not refused for age (transaction_expired) when nothing it read changed.
-      if (this.readTs !== null && Date.now() - Number(this.readTs >> 16n) > txnLimits.refreshBeforeCommitMs) await this.refreshSnapshot();
+      if (this.buffer.flushed > 0 && this.readTs !== null && Date.now() - Number(this.readTs >> 16n) > txnLimits.refreshBeforeCommitMs) await this.refreshSnapshot();
       if (this.readTs === null) {
         // Blind writes: nothing was read, so nothing can conflict with a snapshot; one request.
         await this.kvCall(() => this.kv.batch([], writes));
