@@ -151,7 +151,12 @@ describe("crash safety under SIGKILL", () => {
           }
         };
         const load = Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
-        await new Promise((r) => setTimeout(r, 60 + Math.floor(Math.random() * 340)));
+        // Kill at a random moment once the round has some acknowledged commits (on a loaded
+        // machine a fixed window could end before the first one), at most 5 s in.
+        const ackedBefore = totalAcked;
+        const roundStart = Date.now();
+        while (totalAcked - ackedBefore < 12 && Date.now() - roundStart < 5000) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 340)));
         killed = true;
         child.kill("SIGKILL");
         await load;
