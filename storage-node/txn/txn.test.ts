@@ -265,3 +265,19 @@ describe("restart", () => {
     expect(await plainGet("s/1")).toBe("fresh");
   });
 });
+
+describe("lockWaitMsMax", () => {
+  it("a lock wait ends with conflict after lockWaitMsMax while the holder stays alive", async () => {
+    kv.close();
+    await node.close();
+    await start({ lockWaitMsMax: 300, txnHeartbeatExpiryMs: 10_000 });
+    const a = randomTxnId();
+    const ra = ok(await txnGet(a, "w/1", X), "read");
+    const t0 = Date.now();
+    const b = await txnGet(randomTxnId(), "w/1", X);
+    expect(errCode(b)).toBe("conflict");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    ok(await send({ type: "commit", txnId: a, readTs: ra.readTs, readSpans: [], writes: [{ op: "put", key: tkey(T, "w/1"), value: bytes("a") }] }), "commit");
+    expect(await plainGet("w/1")).toBe("a");
+  });
+});
