@@ -34,7 +34,9 @@ export interface PgbenchResult {
 
 function run(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("pgbench", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PGCONNECT_TIMEOUT: "20" } });
+    // The load is one long COPY statement: ask for the longest statement_timeout the server allows
+    // (Warren caps it at sqlLimits.statementTimeoutMsMax, 5 minutes).
+    const child = spawn("pgbench", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PGCONNECT_TIMEOUT: "20", PGOPTIONS: "-c statement_timeout=0" } });
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr.on("data", (c: Buffer) => (out += c.toString()));

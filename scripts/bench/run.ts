@@ -33,7 +33,7 @@ for (const s of sections) if (!known.has(s)) throw new Error(`unknown section ${
 const short = opts.short;
 // The product default statement_timeout is 30 s; the short run shortens it so each unbounded
 // aggressor costs seconds, not half a minute.
-const statementTimeoutMs = short ? 3_000 : 30_000;
+const statementTimeoutMs = short && sections.has("noisy-neighbour") ? 3_000 : 30_000;
 const resultsDir = path.join(opts.out, "results");
 fs.mkdirSync(resultsDir, { recursive: true });
 

@@ -49,6 +49,8 @@ export const txnLimits = {
   flushBatchBytesMax: 4 * 1024 * 1024,
   /** Heartbeat period of a transaction holding locks or intents (the node's expiry is 10 s: 5 beats). */
   heartbeatIntervalMs: 2_000,
+  /** Heartbeats stop after this: twice the node's txnDurationMsMax (5 min), past which no commit is accepted anyway. */
+  heartbeatForMsMax: 10 * 60_000,
   /**
    * Keys one transaction asks the node to lock (UPDATE/DELETE targets). Each is an entry in the
    * node's in-memory lock table; past this, rows are still validated at commit (serializable) but

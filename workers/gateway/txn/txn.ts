@@ -168,7 +168,14 @@ export class Txn {
     if (this.onNode) return;
     this.onNode = true;
     const id = this.txnId;
+    const since = Date.now();
     const timer = setInterval(() => {
+      // A transaction nobody ended (a leaked session) must not hold its locks for ever: past the
+      // longest a transaction may live, stop beating and let the node expire it.
+      if (Date.now() - since > txnLimits.heartbeatForMsMax) {
+        this.stopHeartbeat();
+        return;
+      }
       this.kv.heartbeat(id).catch(() => {
         // A lost heartbeat is retried at the next beat; an aborted transaction learns it at its next request.
       });
