@@ -77,6 +77,33 @@ describe("engine over the real storage node", () => {
     expect(await rows(a, "SELECT sum(bal) FROM acct")).toEqual([["190"]]);
   });
 
+  it("SELECT … FOR UPDATE locks the rows it reads: a concurrent UPDATE waits for the commit", async () => {
+    const id = ++tenant;
+    const a = await session(id);
+    const b = await session(id);
+    await a.execute("CREATE TABLE inv (id INT PRIMARY KEY, qty INT)");
+    await a.execute("INSERT INTO inv VALUES (1, 5)");
+    await a.execute("BEGIN");
+    expect(await rows(a, "SELECT qty FROM inv WHERE id = 1 FOR UPDATE")).toEqual([["5"]]);
+    await b.execute("BEGIN");
+    let waited = true;
+    const bUpdate = b.execute("UPDATE inv SET qty = qty - 1 WHERE id = 1").then(() => (waited = false));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(waited).toBe(true);
+    await a.execute("UPDATE inv SET qty = qty - 2 WHERE id = 1");
+    await a.execute("COMMIT");
+    await bUpdate;
+    await b.execute("COMMIT");
+    expect(await rows(a, "SELECT qty FROM inv WHERE id = 1")).toEqual([["2"]]);
+    // FOR SHARE takes shared locks: two readers hold them together.
+    await a.execute("BEGIN");
+    await b.execute("BEGIN");
+    expect(await rows(a, "SELECT qty FROM inv WHERE id = 1 FOR SHARE")).toEqual([["2"]]);
+    expect(await rows(b, "SELECT qty FROM inv WHERE id = 1 FOR SHARE")).toEqual([["2"]]);
+    await a.execute("COMMIT");
+    await b.execute("COMMIT");
+  });
+
   it("a second UPDATE of a locked row waits for the first transaction and then applies to its result", async () => {
     const id = ++tenant;
     const a = await session(id);
