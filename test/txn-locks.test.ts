@@ -18,6 +18,9 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  // What the stack logged about errors (a dropped connection is diagnosed from here).
+  const errors = (stack?.output() ?? "").split("\n").filter((l) => /error|exception|uncaught/i.test(l));
+  if (errors.length > 0) console.log(`stack errors (${errors.length}):\n${errors.slice(-20).join("\n")}`);
   await stack?.stop();
 }, 60_000);
 
