@@ -77,6 +77,23 @@ describe("engine over the real storage node", () => {
     expect(await rows(a, "SELECT sum(bal) FROM acct")).toEqual([["190"]]);
   });
 
+  it("ADD PRIMARY KEY (streamed page by page) refuses duplicates across pages and NULLs, and changes nothing then", async () => {
+    const s = await session(++tenant);
+    await s.execute("CREATE TABLE dup (a INT, b TEXT)");
+    // The duplicate pair is far apart: different scan pages of the rewrite.
+    await s.execute("INSERT INTO dup SELECT g, 'x' FROM generate_series(1, 3000) g");
+    await s.execute("INSERT INTO dup VALUES (1, 'again')");
+    await expect(s.execute("ALTER TABLE dup ADD PRIMARY KEY (a)")).rejects.toMatchObject({ code: "23505", detail: "Key (a)=(1) is duplicated." });
+    expect(await rows(s, "SELECT count(*) FROM dup")).toEqual([["3001"]]);
+    await s.execute("DELETE FROM dup WHERE b = 'again'");
+    await s.execute("INSERT INTO dup VALUES (NULL, 'n')");
+    await expect(s.execute("ALTER TABLE dup ADD PRIMARY KEY (a)")).rejects.toMatchObject({ code: "23502" });
+    await s.execute("DELETE FROM dup WHERE a IS NULL");
+    await s.execute("ALTER TABLE dup ADD PRIMARY KEY (a)");
+    expect(await rows(s, "SELECT count(*), sum(a) FROM dup")).toEqual([["3000", "4501500"]]);
+    expect(await rows(s, "SELECT b FROM dup WHERE a = 2999")).toEqual([["x"]]);
+  }, 300_000);
+
   it("SELECT … FOR UPDATE locks the rows it reads: a concurrent UPDATE waits for the commit", async () => {
     const id = ++tenant;
     const a = await session(id);
