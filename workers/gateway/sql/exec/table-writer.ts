@@ -167,6 +167,8 @@ export class TableWriter {
       written.push(row);
       row = rows[i]!;
     }
+    // A COPY or INSERT of millions of rows sends them to storage as intents between chunks.
+    await this.ctx.txn.maybeFlush();
     return written;
   }
 
@@ -225,11 +227,14 @@ export class TableWriter {
     if (!pkChanged) await this.checkIncomingFksOnUniqueChange(oldRow, newRow);
     this.deleteEntries(oldRow);
     this.writeRow(newRow);
+    // A big UPDATE sends its writes to storage as intents as it goes (the buffer stays bounded).
+    await this.ctx.txn.maybeFlush();
   }
 
   async delete(oldRow: Row): Promise<void> {
     await this.checkIncomingFks(oldRow, null);
     this.deleteEntries(oldRow);
+    await this.ctx.txn.maybeFlush();
   }
 
   // ---- foreign keys ----
