@@ -95,17 +95,23 @@ const utf8 = new TextEncoder();
  * O(n) copying in all. Multi-byte integers are big-endian (network order, and the order that makes
  * unsigned fixed-width integers sort bytewise). Encoders extend it with their own formats.
  *
- * `buf`, `view` and `len` are protected so a subclass can write in place after `ensure(n)`
- * (varints, `TextEncoder.encodeInto`) without a method call per byte.
+ * `buf` and `len` are protected so a subclass can write in place after `ensure(n)` (varints,
+ * `TextEncoder.encodeInto`) without a method call per byte. The DataView for multi-byte integers
+ * is made on first use: most key writers never need one, and they are made per key.
  */
 export class ByteWriter {
   protected buf: Uint8Array;
-  protected view: DataView;
   protected len = 0;
+  private dataView: DataView | null = null;
 
   constructor(initialBytes = 64) {
     this.buf = new Uint8Array(Math.max(1, initialBytes));
-    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** A DataView over the current buffer (a new one after the buffer grows). */
+  protected get view(): DataView {
+    if (this.dataView === null) this.dataView = new DataView(this.buf.buffer);
+    return this.dataView;
   }
 
   /** Bytes written so far. */
@@ -122,7 +128,7 @@ export class ByteWriter {
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.dataView = null;
   }
 
   byte(b: number): void {
@@ -217,8 +223,8 @@ export class ByteWriter {
   reset(keepBytesMax: number, initialBytes: number): void {
     this.len = 0;
     if (this.buf.length > keepBytesMax) {
-      this.buf = new Uint8Array(initialBytes);
-      this.view = new DataView(this.buf.buffer);
+      this.buf = new Uint8Array(Math.max(1, initialBytes));
+      this.dataView = null;
     }
   }
 }
