@@ -23,6 +23,7 @@
 // the reader or make it allocate more than the frame's own size. Decoded byte fields are views
 // (subarray) into the input buffer: zero-copy; callers that keep them must not mutate the input.
 
+import { ByteWriter } from "../bytes.ts";
 import type { KvUsage } from "../request-units.ts";
 import type {
   KvError,
@@ -77,49 +78,29 @@ const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 class Writer {
-  buf: Uint8Array;
-  view: DataView;
-  pos = 0;
+  // The growable buffer is the common one (common/bytes.ts); this class adds the frame's checks:
+  // every value is validated before it is written, and a bad one names the field it was for.
+  private readonly out: ByteWriter;
 
   constructor(initialBytes = 256) {
-    this.buf = new Uint8Array(Math.max(1, initialBytes));
-    this.view = new DataView(this.buf.buffer);
-  }
-
-  private ensure(extra: number): void {
-    const need = this.pos + extra;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.out = new ByteWriter(initialBytes);
   }
 
   u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = v;
+    this.out.byte(v);
   }
 
   varint(v: number, what: string): void {
     if (!Number.isSafeInteger(v) || v < 0) {
       throw new KvProtocolError(`${what} must be a non-negative safe integer, got ${v}`);
     }
-    this.ensure(8);
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.buf[this.pos++] = v;
+    this.out.uvarint(v);
   }
 
   bytes(b: Uint8Array, what: string): void {
     if (!(b instanceof Uint8Array)) throw new KvProtocolError(`${what} must be a Uint8Array`);
     this.varint(b.length, `${what} length`);
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    this.out.bytes(b);
   }
 
   optBytes(b: Uint8Array | null | undefined, what: string): void {
@@ -135,9 +116,7 @@ class Writer {
     if (typeof t !== "bigint" || t < 0n || t > TS_MAX) {
       throw new KvProtocolError(`${what} must be a bigint in [0, 2^64), got ${String(t)}`);
     }
-    this.ensure(8);
-    this.view.setBigUint64(this.pos, t, false);
-    this.pos += 8;
+    this.out.uint64(t);
   }
 
   string(s: string, what: string): void {
@@ -152,7 +131,7 @@ class Writer {
 
   finish(): Uint8Array {
     // An exactly pre-sized buffer (read results, see readResultsBytes) is returned as is.
-    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
+    return this.out.finishOwned();
   }
 }
 

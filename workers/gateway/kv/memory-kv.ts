@@ -15,7 +15,7 @@ import type {
   Timestamp,
   WriteOp,
 } from "../../../common/kv-protocol/messages.ts";
-import { keyFromString, keyString } from "./bytes.ts";
+import { keyFromString, keyString } from "../../../common/bytes.ts";
 import type { KvTransport } from "./kv-client.ts";
 import type { TenantKvCapability } from "./capability.ts";
 import { decodeRequest, encodeResponse } from "../../../common/kv-protocol/codec.ts";

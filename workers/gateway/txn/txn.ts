@@ -8,7 +8,7 @@
 // Its whole state is plain data (toState/fromState) so it can be sealed into a client-held handle.
 import { PgError } from "../../../common/errors.ts";
 import type { ReadOp, ReadResult, Span, Timestamp } from "../../../common/kv-protocol/messages.ts";
-import { keyNext, keyString } from "../kv/bytes.ts";
+import { keyNext, keyString } from "../../../common/bytes.ts";
 import { KvRequestError, kvErrorToPgError, type KvClient } from "../kv/kv-client.ts";
 import { LockMode } from "../../../common/kv-protocol/messages.ts";
 import { kvLimits } from "../kv/limits.ts";

@@ -3,7 +3,7 @@
 // (read-your-own-writes). Savepoints are marks into an undo log: rolling back to a mark undoes every
 // change made after it, in reverse.
 import type { WriteOp } from "../../../common/kv-protocol/messages.ts";
-import { keyFromString, keyString } from "../kv/bytes.ts";
+import { keyFromString, keyString } from "../../../common/bytes.ts";
 import { PgError } from "../../../common/errors.ts";
 
 export interface BufferedWrite {

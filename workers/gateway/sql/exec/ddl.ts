@@ -15,7 +15,7 @@ import { clearIndexData, clearTableData, dropObjects, truncate } from "./ddl-dro
 import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
 import { RowCodec } from "./row-codec.ts";
-import { keyString } from "../../kv/bytes.ts";
+import { keyString } from "../../../../common/bytes.ts";
 import { formatText } from "../types/text-io.ts";
 
 export interface DdlExecEnv extends DdlEnv {

@@ -2,7 +2,7 @@
 // the transaction's buffer through TableWriter. UPDATE and DELETE first collect their target rows
 // (bounded by the memory budget) so that rows they write are never read back by their own scan.
 import { PgError } from "../../../../common/errors.ts";
-import { keyString, prefixEnd } from "../../kv/bytes.ts";
+import { keyString, prefixEnd } from "../../../../common/bytes.ts";
 import { LockMode } from "../../../../common/kv-protocol/messages.ts";
 import type { BoundDelete, BoundInsert, BoundUpdate, Returning } from "../bind/dml.ts";
 import { DEFAULT_SENTINEL } from "../bind/dml.ts";

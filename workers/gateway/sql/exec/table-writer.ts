@@ -3,7 +3,7 @@
 // secondary indexes in step. Existence checks of a batch of rows go to storage as one read.
 import { PgError } from "../../../../common/errors.ts";
 import type { ForeignKeyDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
-import { concatBytes, keyString } from "../../kv/bytes.ts";
+import { concatBytes, keyString } from "../../../../common/bytes.ts";
 import type { Expr } from "../bind/bound.ts";
 import type { TableRules } from "../bind/table-rules.ts";
 import { compareDatums } from "../types/compare.ts";
