@@ -6,9 +6,10 @@
 import { PgError } from "../../../../common/errors.ts";
 import { formatArray, parseArray } from "./array-text.ts";
 import { type EvalContext, wallClockMicros } from "./context.ts";
-import { Jsonb, type Datum, type Interval } from "./datum.ts";
+import { Jsonb, type Datum, type Interval, type TimeTz } from "./datum.ts";
 import { formatDate, formatTimestamp, formatTimestamptz, parseDate, parseTimestamp } from "./datetime-text.ts";
 import { formatInterval, parseInterval } from "./interval-text.ts";
+import { formatTime, formatTimeTz, parseTime, parseTimeTz } from "./time-text.ts";
 import { formatJsonb, parseJson, parseJsonb } from "./json.ts";
 import { Numeric } from "./numeric.ts";
 import {
@@ -63,6 +64,8 @@ function parseBase(text: string, t: SqlType, ctx: TextContext): Datum {
     case Oid.timestamp: return parseTimestamp(text, false, ctx);
     case Oid.timestamptz: return parseTimestamp(text, true, ctx);
     case Oid.interval: return parseInterval(text);
+    case Oid.time: return parseTime(text, ctx);
+    case Oid.timetz: return parseTimeTz(text, ctx);
     default:
       throw new PgError("feature_not_supported", `input of type ${formatType(t)} is not supported`);
   }
@@ -112,6 +115,8 @@ export function formatText(d: Datum, t: SqlType, ctx: Pick<EvalContext, "timeZon
     case Oid.timestamp: return formatTimestamp(d as bigint);
     case Oid.timestamptz: return formatTimestamptz(d as bigint, ctx.timeZone);
     case Oid.interval: return formatInterval(d as Interval);
+    case Oid.time: return formatTime(d as bigint);
+    case Oid.timetz: return formatTimeTz(d as TimeTz);
     case Oid.record:
       return formatRecord(d as readonly Datum[]);
     case Oid.void:

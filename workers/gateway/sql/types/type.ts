@@ -91,6 +91,8 @@ export const Oid = {
   bpchar: 1042,
   varchar: 1043,
   date: 1082,
+  time: 1083,
+  timetz: 1266,
   timestamp: 1114,
   timestamptz: 1184,
   interval: 1186,
@@ -128,6 +130,8 @@ const SCALAR_INFO: readonly TypeInfo[] = [
   { oid: 1042, name: "bpchar", typlen: -1, category: "S", preferred: false, arrayOid: 1014 },
   { oid: 1043, name: "varchar", typlen: -1, category: "S", preferred: false, arrayOid: 1015 },
   { oid: 1082, name: "date", typlen: 4, category: "D", preferred: false, arrayOid: 1182 },
+  { oid: 1083, name: "time", typlen: 8, category: "D", preferred: false, arrayOid: 1183 },
+  { oid: 1266, name: "timetz", typlen: 12, category: "D", preferred: false, arrayOid: 1270 },
   { oid: 1114, name: "timestamp", typlen: 8, category: "D", preferred: false, arrayOid: 1115 },
   { oid: 1184, name: "timestamptz", typlen: 8, category: "D", preferred: true, arrayOid: 1185 },
   { oid: 1186, name: "interval", typlen: 16, category: "T", preferred: true, arrayOid: 1187 },
@@ -244,6 +248,8 @@ export const Types = {
   bpchar: scalar(Oid.bpchar),
   varchar: scalar(Oid.varchar),
   date: scalar(Oid.date),
+  time: scalar(Oid.time),
+  timetz: scalar(Oid.timetz),
   timestamp: scalar(Oid.timestamp),
   timestamptz: scalar(Oid.timestamptz),
   interval: scalar(Oid.interval),
@@ -379,6 +385,8 @@ const OID_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>([
   ["bpchar", Oid.bpchar], ["char", Oid.bpchar], ["character", Oid.bpchar],
   ["varchar", Oid.varchar], ["character varying", Oid.varchar], ["char varying", Oid.varchar],
   ["date", Oid.date],
+  ["time", Oid.time], ["time without time zone", Oid.time],
+  ["timetz", Oid.timetz], ["time with time zone", Oid.timetz],
   ["timestamp", Oid.timestamp], ["timestamp without time zone", Oid.timestamp],
   ["timestamptz", Oid.timestamptz], ["timestamp with time zone", Oid.timestamptz],
   ["interval", Oid.interval],
@@ -457,6 +465,8 @@ function typmodFor(t: SqlType, args: readonly number[]): number {
       }
       return numericTypmod(precision, scale);
     }
+    case Oid.time:
+    case Oid.timetz:
     case Oid.timestamp:
     case Oid.timestamptz:
     case Oid.interval: {
@@ -489,6 +499,8 @@ export function formatType(t: SqlType): string {
       const ps = numericPrecisionScale(mod);
       return ps === null ? "numeric" : `numeric(${ps.precision},${ps.scale})`;
     }
+    case Oid.time: return mod >= 0 ? `time(${mod}) without time zone` : "time without time zone";
+    case Oid.timetz: return mod >= 0 ? `time(${mod}) with time zone` : "time with time zone";
     case Oid.timestamp: return mod >= 0 ? `timestamp(${mod}) without time zone` : "timestamp without time zone";
     case Oid.timestamptz: return mod >= 0 ? `timestamp(${mod}) with time zone` : "timestamp with time zone";
     case Oid.interval: return mod >= 0 ? `interval(${mod & 0xffff})` : "interval";
