@@ -16,7 +16,7 @@ import { formatDate, formatTimestamp, formatTimestamptz, parseDate, parseTimesta
 import { formatInterval, parseInterval } from "../sql/types/interval-text.ts";
 import { UTC } from "../sql/types/timezone.ts";
 // Type OIDs are the types layer's (pg_type facts live in one place).
-import { formatType, isKnownTypeOid, Oid, typeFromOid } from "../sql/types/type.ts";
+import { formatType, isKnownTypeOid, isVectorType, Oid, typeFromOid } from "../sql/types/type.ts";
 import { decodeUtf8Strict } from "./utf8.ts";
 
 const TEXT_LIKE = new Set<number>([Oid.text, Oid.varchar, Oid.bpchar, Oid.name, Oid.json, Oid.unknown]);
@@ -395,7 +395,8 @@ const BINARY_SCALARS = new Set<number>([
 /** Whether a value of this type can be sent in binary (checked at Bind/Describe time and before COPY … BINARY starts). */
 export function hasBinaryResult(typeOid: number): boolean {
   if (BINARY_SCALARS.has(typeOid)) return true;
-  if (!isKnownTypeOid(typeOid)) return false;
+  // int2vector / oidvector (catalog columns) are sent in text only: their binary form has lower bound 0.
+  if (!isKnownTypeOid(typeOid) || isVectorType(typeFromOid(typeOid))) return false;
   const elem = typeFromOid(typeOid).elem;
   return elem !== undefined && BINARY_SCALARS.has(elem.oid);
 }

@@ -18,7 +18,7 @@ import {
 } from "./scalar-text.ts";
 import { UTC } from "./timezone.ts";
 import { formatReg, parseReg } from "./reg-text.ts";
-import { Oid, enumSortOrder, formatType, isRegType, type SqlType } from "./type.ts";
+import { Oid, enumSortOrder, formatType, isRegType, isVectorType, type SqlType } from "./type.ts";
 import { applyTypmod } from "./typmod.ts";
 
 /** The part of the evaluation context text I/O depends on. */
@@ -28,6 +28,10 @@ const defaultTextContext = (): TextContext => ({ timeZone: UTC, transactionTimes
 
 /** Input function of the base type, without typmod. */
 function parseBase(text: string, t: SqlType, ctx: TextContext): Datum {
+  if (t.elem !== undefined && isVectorType(t)) {
+    const elem = t.elem;
+    return text.trim() === "" ? [] : text.trim().split(/\s+/).map((e) => parseText(e, elem, ctx));
+  }
   if (t.elem !== undefined) {
     const elem = t.elem;
     return parseArray(text, (e) => parseText(e, elem, ctx));
@@ -84,6 +88,10 @@ export function parseText(text: string, t: SqlType, ctx: TextContext = defaultTe
 /** The text Postgres prints for a non-null value `d` of type `t` (null → null). */
 export function formatText(d: Datum, t: SqlType, ctx: Pick<EvalContext, "timeZone" | "regCatalog"> = { timeZone: UTC }): string | null {
   if (d === null) return null;
+  if (t.elem !== undefined && isVectorType(t)) {
+    const elem = t.elem;
+    return (d as readonly Datum[]).map((e) => formatText(e, elem, ctx)!).join(" ");
+  }
   if (t.elem !== undefined) {
     const elem = t.elem;
     return formatArray(d as readonly Datum[], (e) => formatText(e, elem, ctx)!);

@@ -80,6 +80,8 @@ export const Oid = {
   char: 18,
   name: 19,
   int8: 20,
+  int2vector: 22,
+  oidvector: 30,
   int2: 21,
   int4: 23,
   text: 25,
@@ -119,6 +121,8 @@ const SCALAR_INFO: readonly TypeInfo[] = [
   { oid: 18, name: "char", typlen: 1, category: "Z", preferred: false, arrayOid: 1002 },
   { oid: 19, name: "name", typlen: 64, category: "S", preferred: false, arrayOid: 1003 },
   { oid: 20, name: "int8", typlen: 8, category: "N", preferred: false, arrayOid: 1016 },
+  { oid: 22, name: "int2vector", typlen: -1, category: "A", preferred: false, arrayOid: 1006 },
+  { oid: 30, name: "oidvector", typlen: -1, category: "A", preferred: false, arrayOid: 1013 },
   { oid: 21, name: "int2", typlen: 2, category: "N", preferred: false, arrayOid: 1005 },
   { oid: 23, name: "int4", typlen: 4, category: "N", preferred: false, arrayOid: 1007 },
   { oid: 25, name: "text", typlen: -1, category: "S", preferred: true, arrayOid: 1009 },
@@ -217,7 +221,26 @@ export function isPreferredType(t: SqlType): boolean {
 
 function scalar(oid: number): SqlType {
   const info = typeInfo(oid);
+  const vectorElem = VECTOR_ELEM.get(oid);
+  if (vectorElem !== undefined) return Object.freeze({ oid, name: info.name, typmod: -1, elem: scalar(vectorElem) });
   return Object.freeze({ oid, name: info.name, typmod: -1 });
+}
+
+/**
+ * int2vector and oidvector (pg_index.indkey, indclass, indoption; pg_proc.proargtypes): the
+ * catalog's one-dimensional arrays that are subscripted from 0 and print as space-separated
+ * numbers ("1 2"). They are arrays of int2 / oid here (elem set), so unnest(), = ANY() and casts
+ * to int2[] / oid[] work as in Postgres; only text I/O and subscripts differ (isVectorType).
+ */
+const VECTOR_ELEM: ReadonlyMap<number, number> = new Map([[22, 21], [30, 26]]);
+
+export function isVectorType(t: SqlType): boolean {
+  return VECTOR_ELEM.has(t.oid);
+}
+
+/** The lower bound of an array type's subscripts: 0 for int2vector / oidvector, 1 for arrays. */
+export function arrayLowerBound(t: SqlType): number {
+  return VECTOR_ELEM.has(t.oid) ? 0 : 1;
 }
 
 /** The array type whose elements are `t` (keeping t's typmod, as Postgres does for columns). */
@@ -237,6 +260,8 @@ export const Types = {
   char: scalar(Oid.char),
   name: scalar(Oid.name),
   int8: scalar(Oid.int8),
+  int2vector: scalar(Oid.int2vector),
+  oidvector: scalar(Oid.oidvector),
   int2: scalar(Oid.int2),
   int4: scalar(Oid.int4),
   text: scalar(Oid.text),
@@ -375,6 +400,7 @@ const OID_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>([
   ["name", Oid.name],
   ["int8", Oid.int8], ["bigint", Oid.int8],
   ["int2", Oid.int2], ["smallint", Oid.int2],
+  ["int2vector", Oid.int2vector], ["oidvector", Oid.oidvector],
   ["int4", Oid.int4], ["int", Oid.int4], ["integer", Oid.int4],
   ["text", Oid.text],
   ["oid", Oid.oid],
@@ -483,6 +509,7 @@ function typmodFor(t: SqlType, args: readonly number[]): number {
 
 /** Postgres's format_type(): the name a person reads in messages and \d ("character varying(10)"). */
 export function formatType(t: SqlType): string {
+  if (VECTOR_ELEM.has(t.oid)) return t.name;
   if (t.elem !== undefined) return `${formatType(t.elem)}[]`;
   const mod = t.typmod;
   switch (t.oid) {
