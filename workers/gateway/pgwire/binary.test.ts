@@ -16,6 +16,9 @@ function bytes(h: string): Uint8Array {
 // [type OID, Warren's text for the value, PG 15's send bytes, text read back (when it differs)]
 const CASES: Array<[number, string, string, string?]> = [
   [Oid.bool, "t", "01"],
+  [Oid.time, "13:45:07.25", "0000000b86dcaf50"],
+  [Oid.timetz, "01:02:03-03:30", "00000000dde878c000003138"],
+  [Oid.timetz, "23:59:59.999999+05:45:30", "000000141dd75fffffffaf06"],
   [Oid.int2, "-2", "fffe"],
   [Oid.int4, "123456", "0001e240"],
   [Oid.int8, "-9223372036854775808", "8000000000000000"],

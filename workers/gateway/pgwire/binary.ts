@@ -10,12 +10,13 @@
 // "insufficient data left in message", a longer one 22P03 "incorrect binary data format".
 import { PgError } from "../../../common/errors.ts";
 import { formatArray, parseArray } from "../sql/types/array-text.ts";
-import { interval, PG_EPOCH_OFFSET_MICROS } from "../sql/types/datum.ts";
+import { interval, PG_EPOCH_OFFSET_MICROS, TimeTz } from "../sql/types/datum.ts";
+import { TIME_ZONE_OFFSET_SECONDS_MAX, formatTime, formatTimeTz, parseTime, parseTimeTz } from "../sql/types/time-text.ts";
 import { formatDate, formatTimestamp, formatTimestamptz, parseDate, parseTimestamp } from "../sql/types/datetime-text.ts";
 import { formatInterval, parseInterval } from "../sql/types/interval-text.ts";
 import { UTC } from "../sql/types/timezone.ts";
 // Type OIDs are the types layer's (pg_type facts live in one place).
-import { formatType, isKnownTypeOid, Oid, typeFromOid } from "../sql/types/type.ts";
+import { formatType, isKnownTypeOid, isVectorType, Oid, typeFromOid } from "../sql/types/type.ts";
 import { decodeUtf8Strict } from "./utf8.ts";
 
 const TEXT_LIKE = new Set<number>([Oid.text, Oid.varchar, Oid.bpchar, Oid.name, Oid.json, Oid.unknown]);
@@ -38,6 +39,12 @@ function incorrect(detail?: string): PgError {
 }
 
 /** A fixed-width value: exactly `n` bytes. */
+/** time_recv's range check: 00:00:00 .. 24:00:00. */
+function timeOfDayRecv(micros: bigint): bigint {
+  if (micros < 0n || micros > 86_400_000_000n) throw new PgError("datetime_field_overflow", "time out of range");
+  return micros;
+}
+
 function need(b: Uint8Array, n: number): DataView {
   if (b.length < n) throw insufficient();
   if (b.length > n) throw incorrect();
@@ -114,6 +121,15 @@ export function binaryParamToText(typeOid: number, b: Uint8Array): string {
     case Oid.timestamptz: {
       const micros = need(b, 8).getBigInt64(0, false) + PG_EPOCH_OFFSET_MICROS;
       return typeOid === Oid.timestamp ? formatTimestamp(micros) : formatTimestamptz(micros, UTC);
+    }
+    case Oid.time:
+      return formatTime(timeOfDayRecv(need(b, 8).getBigInt64(0, false)));
+    case Oid.timetz: {
+      // time_recv / timetz_recv: int64 microseconds of the day; timetz adds int32 seconds WEST of UTC.
+      const v = need(b, 12);
+      const west = v.getInt32(8, false);
+      if (Math.abs(west) > TIME_ZONE_OFFSET_SECONDS_MAX) throw new PgError("invalid_time_zone_displacement_value", "time zone displacement out of range");
+      return formatTimeTz(new TimeTz(timeOfDayRecv(v.getBigInt64(0, false)), -west));
     }
     case Oid.interval: {
       const v = need(b, 16);
@@ -334,6 +350,17 @@ export function textToBinaryResult(typeOid: number, text: string): Uint8Array {
       const micros = parseTimestamp(text, typeOid === Oid.timestamptz, TEXT_CONTEXT) - PG_EPOCH_OFFSET_MICROS;
       return fixed(8, (v) => v.setBigInt64(0, micros, false));
     }
+    case Oid.time: {
+      const micros = parseTime(text, TEXT_CONTEXT);
+      return fixed(8, (v) => v.setBigInt64(0, micros, false));
+    }
+    case Oid.timetz: {
+      const t = parseTimeTz(text, TEXT_CONTEXT);
+      return fixed(12, (v) => {
+        v.setBigInt64(0, t.micros, false);
+        v.setInt32(8, -t.offsetSeconds, false);
+      });
+    }
     case Oid.interval: {
       const iv = parseInterval(text);
       return fixed(16, (v) => {
@@ -362,13 +389,14 @@ export function textToBinaryResult(typeOid: number, text: string): Uint8Array {
 
 const BINARY_SCALARS = new Set<number>([
   ...TEXT_LIKE, Oid.bool, Oid.int2, Oid.int4, Oid.oid, Oid.int8, Oid.float4, Oid.float8, Oid.char, Oid.bytea, Oid.uuid,
-  Oid.date, Oid.timestamp, Oid.timestamptz, Oid.interval, Oid.numeric, Oid.jsonb,
+  Oid.date, Oid.timestamp, Oid.timestamptz, Oid.interval, Oid.numeric, Oid.jsonb, Oid.time, Oid.timetz,
 ]);
 
 /** Whether a value of this type can be sent in binary (checked at Bind/Describe time and before COPY … BINARY starts). */
 export function hasBinaryResult(typeOid: number): boolean {
   if (BINARY_SCALARS.has(typeOid)) return true;
-  if (!isKnownTypeOid(typeOid)) return false;
+  // int2vector / oidvector (catalog columns) are sent in text only: their binary form has lower bound 0.
+  if (!isKnownTypeOid(typeOid) || isVectorType(typeFromOid(typeOid))) return false;
   const elem = typeFromOid(typeOid).elem;
   return elem !== undefined && BINARY_SCALARS.has(elem.oid);
 }

@@ -148,7 +148,9 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       // pg_attrdef.adbin, pg_constraint.conbin, … already hold the printed expression.
       return callExpr(name, Types.text, [coerce(b, args[0]!, Types.text), ...args.slice(1, 2).map((a) => coerce(b, a, Types.oid))], ([e]) => e ?? null);
     case "pg_get_indexdef":
-      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.int4))], ([oid, column]) => {
+      // pg_get_indexdef(index [, column, pretty]): column 0 is the whole statement; pretty leaves
+      // the table unqualified when its schema is on the search path (Postgres: when it is visible).
+      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.int4)), ...args.slice(2, 3).map((a) => coerce(b, a, Types.bool))], ([oid, column, pretty]) => {
         const ix = indexOfOid(Number(oid));
         if (ix === null) return null;
         const t = b.catalog.get(ix[0]);
@@ -156,7 +158,10 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         const found = [t.primaryIndex, ...t.indexes].find((i) => i.id === ix[1]);
         if (found === undefined) return null;
         const col = (column as number | null | undefined) ?? 0;
-        if (col === 0) return indexDef(b, t, found);
+        if (col === 0) {
+          const visible = pretty === true && b.searchPath.some((n) => b.catalog.schema(n)?.id === t.schemaId);
+          return indexDef(b, t, found, !visible);
+        }
         const key = found.columns[col - 1];
         return key === undefined ? null : quoteIdent(t.columns.find((c) => c.id === key.columnId)?.name ?? "?");
       });

@@ -11,7 +11,7 @@ import { regexMatch } from "../functions/regexp.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Numeric } from "../types/numeric.ts";
 import { relationOid } from "../../catalog/oids.ts";
-import { arrayOf, enumType, formatType, Oid, type SqlType, Types, typeCategory, typeFromName } from "../types/type.ts";
+import { arrayLowerBound, arrayOf, enumType, formatType, Oid, type SqlType, Types, typeCategory, typeFromName } from "../types/type.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { TypeDesc } from "../../catalog/descriptors.ts";
 import type { Datum } from "../types/datum.ts";
@@ -764,7 +764,8 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       }
       if (ik !== "A_Indices" || arg.type.elem === undefined || ib["is_slice"]) throw new PgError("feature_not_supported", "only array subscripts are supported", pos(node["location"]));
       const idx = coerce(b, bindExpr(b, ib["uidx"] as PgNode, ctx), Types.int4);
-      return callExpr("subscript", arg.type.elem, [arg, idx], ([a, i]) => (a as Datum[])[(i as number) - 1] ?? null);
+      const lower = arrayLowerBound(arg.type);
+      return callExpr("subscript", arg.type.elem, [arg, idx], ([a, i]) => (a as Datum[])[(i as number) - lower] ?? null);
     }
     case "RowExpr":
       throw new PgError("feature_not_supported", "row constructors are not supported yet");

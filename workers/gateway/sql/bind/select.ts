@@ -6,7 +6,7 @@ import { visibleColumns } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
 import { commonType } from "../types/cast-rules.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { arrayOf, Oid, type SqlType, Types, typeFromOid, typeOfStored } from "../types/type.ts";
+import { arrayLowerBound, arrayOf, formatType, Oid, type SqlType, Types, typeFromOid, typeOfStored } from "../types/type.ts";
 import type { Datum } from "../types/datum.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, CteDef, Expr, JoinType, OutputColumn, Rel, SortKey, WindowCall } from "./bound.ts";
@@ -428,7 +428,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
 }
 
 /** Set-returning functions the binder turns into function scans. */
-export const SET_RETURNING = new Set(["generate_series", "unnest", "pg_partition_ancestors", "regexp_matches", "regexp_split_to_table", "pg_options_to_table"]);
+export const SET_RETURNING = new Set(["generate_series", "generate_subscripts", "unnest", "pg_partition_ancestors", "regexp_matches", "regexp_split_to_table", "pg_options_to_table"]);
 
 /**
  * The set-returning calls in a select-list expression (not inside subqueries or window calls), in
@@ -462,6 +462,47 @@ function findSrfCalls(root: unknown): PgNode[] {
   return out;
 }
 
+/**
+ * Several set-returning calls in one select list run in lockstep in Postgres (as many rows as the
+ * longest, the others padded with NULL). For unnest() and generate_subscripts() — whose whole
+ * result is an array already at hand — that is a multi-argument unnest over their arrays; null
+ * when the list has fewer than two such calls or another kind of set-returning function (those
+ * still combine as a product).
+ */
+function zipSrfs(b: Binder, calls: PgNode[], outer: Scope): Rel | null {
+  if (calls.length < 2) return null;
+  const names = calls.map((fc) => stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase());
+  if (!names.every((n) => n === "unnest" || n === "generate_subscripts")) return null;
+  const arrays: Expr[] = [];
+  const cols: OutputColumn[] = [];
+  calls.forEach((fc, k) => {
+    const argScope = new Scope([], outer);
+    const args = ((fc["args"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctxFor(argScope, "FROM")));
+    const name = names[k]!;
+    if (name === "unnest") {
+      const a = args[0];
+      if (a === undefined || args.length !== 1 || a.type.elem === undefined) throw new PgError("undefined_function", "function unnest requires an array argument");
+      arrays.push(a);
+      cols.push(outCol(name, a.type.elem));
+      return;
+    }
+    const [arr, dim, rev] = args;
+    if (arr === undefined || dim === undefined || args.length > 3 || arr.type.elem === undefined) {
+      throw new PgError("undefined_function", `function generate_subscripts(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`);
+    }
+    const lower = arrayLowerBound(arr.type);
+    const callArgs = [arr, coerce(b, dim, Types.int4), ...(rev === undefined ? [] : [coerce(b, rev, Types.bool)])];
+    arrays.push(callExpr("generate_subscripts", arrayOf(Types.int4), callArgs, ([a, n, r]) => {
+      const len = (a as readonly Datum[]).length;
+      if (n !== 1) return [];
+      const subs = Array.from({ length: len }, (_, i) => i + lower);
+      return r === true ? subs.reverse() : subs;
+    }));
+    cols.push(outCol(name, Types.int4));
+  });
+  return { kind: "srf", name: "unnest", args: arrays, cols };
+}
+
 export function bindSrf(b: Binder, name: string, args: Expr[], colName: string): Rel {
   if (name === "generate_series") {
     if (args.length < 2 || args.length > 3) throw new PgError("undefined_function", `function generate_series with ${args.length} arguments does not exist`);
@@ -469,6 +510,28 @@ export function bindSrf(b: Binder, name: string, args: Expr[], colName: string):
     const st: SqlType = t.oid === Oid.int8 ? Types.int8 : t.oid === Oid.numeric ? Types.numeric : Types.int4;
     const cargs = args.map((a) => coerce(b, a, st));
     return { kind: "srf", name, args: cargs, cols: [outCol(colName, st)] };
+  }
+  if (name === "generate_subscripts") {
+    // generate_subscripts(array, dim [, reverse]): the subscripts of dimension `dim`, i.e.
+    // generate_series(lower, upper) (or upper down to lower), nothing for another dimension or an
+    // empty array. Arrays here have one dimension starting at 1; int2vector/oidvector start at 0.
+    const [arr, dim, rev] = args;
+    if (arr === undefined || dim === undefined || args.length > 3 || arr.type.elem === undefined) {
+      throw new PgError("undefined_function", `function generate_subscripts(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`);
+    }
+    const lower = arrayLowerBound(arr.type);
+    const d = coerce(b, dim, Types.int4);
+    const reverse = rev === undefined ? null : coerce(b, rev, Types.bool);
+    const bound = (upper: boolean): Expr =>
+      callExpr(upper ? "array_upper" : "array_lower", Types.int4, reverse === null ? [arr, d] : [arr, d, reverse], ([a, n, r]) => {
+        const len = (a as readonly Datum[]).length;
+        if (n !== 1 || len === 0) return null; // no such dimension: no rows
+        const first = r === true ? len - 1 + lower : lower;
+        const last = r === true ? lower : len - 1 + lower;
+        return upper ? last : first;
+      });
+    const step: Expr = callExpr("step", Types.int4, reverse === null ? [] : [reverse], ([r]) => (r === true ? -1 : 1));
+    return { kind: "srf", name: "generate_series", args: [bound(false), bound(true), step], cols: [outCol(colName, Types.int4)] };
   }
   if (name === "unnest") {
     const a = args[0];
@@ -622,9 +685,20 @@ function bindPlainSelect(b: Binder, stmt: PgNode, outer: Scope | null): Rel {
   // Set-returning functions in the select list (SELECT generate_series(1, 3), unnest(a) + 1,
   // upper(unnest(a))): each call becomes a LATERAL function scan joined to the rows of
   // FROM/WHERE, and the expression reads its column in place of the call.
-  // (Postgres runs several such functions in lockstep; here they combine as a product.)
+  // Postgres runs several such functions in lockstep: zipSrfs does that for unnest and
+  // generate_subscripts; other combinations still run as a product.
   const srfCols = new Map<PgNode, number>();
-  for (const t of (stmt["targetList"] as PgNode[] | undefined) ?? []) {
+  const srfCalls = ((stmt["targetList"] as PgNode[] | undefined) ?? []).flatMap((t) => findSrfCalls((t["ResTarget"] as PgNode)["val"] as PgNode));
+  const zipped = zipSrfs(b, srfCalls, scope);
+  if (zipped !== null) {
+    const index = rel.cols.length;
+    rel = { kind: "join", type: "inner", left: rel, right: zipped, on: null, lateral: true, cols: [...rel.cols, ...zipped.cols] };
+    srfCalls.forEach((fc, k) => {
+      scope.columns.push({ table: null, name: `\u0000srf${index + k}`, type: zipped.cols[k]!.type, index: index + k, hidden: true, tableId: 0, columnId: 0 });
+      srfCols.set(fc, index + k);
+    });
+  }
+  for (const t of zipped === null ? ((stmt["targetList"] as PgNode[] | undefined) ?? []) : []) {
     const val = (t["ResTarget"] as PgNode)["val"] as PgNode;
     for (const fc of findSrfCalls(val)) {
       const fname = stringList(fc["funcname"] as PgNode[]).pop()!.toLowerCase();

@@ -11,7 +11,8 @@ import { PgError } from "../../../../common/errors.ts";
 import { castFunction, type CastFn } from "../types/cast.ts";
 import { compareDatums } from "../types/compare.ts";
 import type { EvalContext } from "../types/context.ts";
-import { Jsonb, MICROS_PER_DAY, type Datum, type Interval } from "../types/datum.ts";
+import { Jsonb, MICROS_PER_DAY, TimeTz, interval, type Datum, type Interval } from "../types/datum.ts";
+import { wrapTimeOfDay } from "../types/time-text.ts";
 import { Numeric } from "../types/numeric.ts";
 import { formatText } from "../types/text-io.ts";
 import { Oid, Types, formatType, arrayOf, type SqlType } from "../types/type.ts";
@@ -147,12 +148,28 @@ op("/", Types.interval, Types.float8, Types.interval, (a, b) => divideInterval(a
 prefix("-", Types.interval, Types.interval, (a) => negateInterval(a as Interval));
 prefix("+", Types.interval, Types.interval, (a) => a);
 
+// time and timetz arithmetic wraps around midnight and reads only the interval's time part, as
+// Postgres's time_pl_interval does; date + time makes a timestamp, date + timetz a timestamptz.
+const timePlus = (t: bigint, iv: Interval, sign: 1n | -1n): bigint => wrapTimeOfDay(t + sign * iv.micros);
+const timeTzPlus = (t: TimeTz, iv: Interval, sign: 1n | -1n): TimeTz => new TimeTz(timePlus(t.micros, iv, sign), t.offsetSeconds);
+op("+", Types.time, Types.interval, Types.time, (a, b) => timePlus(a as bigint, b as Interval, 1n));
+op("+", Types.interval, Types.time, Types.time, (a, b) => timePlus(b as bigint, a as Interval, 1n));
+op("-", Types.time, Types.interval, Types.time, (a, b) => timePlus(a as bigint, b as Interval, -1n));
+op("-", Types.time, Types.time, Types.interval, (a, b) => interval(0, 0, (a as bigint) - (b as bigint)));
+op("+", Types.timetz, Types.interval, Types.timetz, (a, b) => timeTzPlus(a as TimeTz, b as Interval, 1n));
+op("+", Types.interval, Types.timetz, Types.timetz, (a, b) => timeTzPlus(b as TimeTz, a as Interval, 1n));
+op("-", Types.timetz, Types.interval, Types.timetz, (a, b) => timeTzPlus(a as TimeTz, b as Interval, -1n));
+op("+", Types.date, Types.time, Types.timestamp, (a, b) => dateToTs(a as number) + (b as bigint));
+op("+", Types.time, Types.date, Types.timestamp, (a, b) => dateToTs(b as number) + (a as bigint));
+op("+", Types.date, Types.timetz, Types.timestamptz, (a, b) => dateToTs(a as number) + (b as TimeTz).utcMicros());
+op("+", Types.timetz, Types.date, Types.timestamptz, (a, b) => dateToTs(b as number) + (a as TimeTz).utcMicros());
+
 // ---- comparison ----
 
 const COMPARABLE: SqlType[] = [
   Types.bool, Types.int2, Types.int4, Types.int8, Types.oid, Types.float4, Types.float8, Types.numeric, Types.text,
   Types.bpchar, Types.char, Types.bytea, Types.date, Types.timestamp, Types.timestamptz, Types.interval, Types.uuid,
-  Types.jsonb,
+  Types.jsonb, Types.time, Types.timetz,
 ];
 const COMPARISONS: Array<[string, (c: number) => boolean]> = [
   ["=", (c) => c === 0], ["<>", (c) => c !== 0], ["<", (c) => c < 0], ["<=", (c) => c <= 0], [">", (c) => c > 0], [">=", (c) => c >= 0],

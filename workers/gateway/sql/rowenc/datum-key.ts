@@ -12,7 +12,7 @@
 
 import { PgError } from "../../../../common/errors.ts";
 import { bpcharTrim } from "../types/compare.ts";
-import { MICROS_PER_DAY, PG_EPOCH_OFFSET_MICROS, interval, type Datum, type Interval } from "../types/datum.ts";
+import { MICROS_PER_DAY, MICROS_PER_SECOND, PG_EPOCH_OFFSET_MICROS, TimeTz, interval, type Datum, type Interval } from "../types/datum.ts";
 import { intervalSortKey } from "../types/interval-text.ts";
 import type { Numeric } from "../types/numeric.ts";
 import { uuidFromBytes, uuidToBytes } from "../types/scalar-text.ts";
@@ -73,7 +73,14 @@ function encodeAscending(w: KeyWriter, d: Exclude<Datum, null>, t: SqlType): voi
     case Oid.oid:
       return encodeVarintAscending(w, BigInt(d as number));
     case Oid.int8:
+    case Oid.time:
       return encodeVarintAscending(w, d as bigint);
+    case Oid.timetz: {
+      // timetz_cmp's order: the UTC instant of the day, then the larger offset east first.
+      const v = d as TimeTz;
+      encodeVarintAscending(w, v.utcMicros());
+      return encodeVarintAscending(w, BigInt(-v.offsetSeconds));
+    }
     case Oid.timestamp:
     case Oid.timestamptz:
       return encodeVarintAscending(w, timestampToKeyMicros(d as bigint));
@@ -134,7 +141,14 @@ export function decodeKeyDatum(b: Uint8Array, t: SqlType, dir: KeyDirection = "a
       return [Number(v), rest];
     }
     case Oid.int8:
+    case Oid.time:
       return desc ? decodeVarintDescending(b) : decodeVarintAscending(b);
+    case Oid.timetz: {
+      const [utc, afterUtc] = desc ? decodeVarintDescending(b) : decodeVarintAscending(b);
+      const [negOffset, rest] = desc ? decodeVarintDescending(afterUtc) : decodeVarintAscending(afterUtc);
+      const offsetSeconds = -Number(negOffset);
+      return [new TimeTz(utc + BigInt(offsetSeconds) * MICROS_PER_SECOND, offsetSeconds), rest];
+    }
     case Oid.timestamp:
     case Oid.timestamptz: {
       const [v, rest] = desc ? decodeVarintDescending(b) : decodeVarintAscending(b);

@@ -13,7 +13,8 @@ import { canCast, castContext, type CastContext } from "./cast-rules.ts";
 import { splitMicros } from "./calendar.ts";
 import { bpcharTrim } from "./compare.ts";
 import type { EvalContext } from "./context.ts";
-import { Jsonb, MICROS_PER_DAY, TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY, type Datum } from "./datum.ts";
+import { Jsonb, MICROS_PER_DAY, MICROS_PER_SECOND, TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY, TimeTz, interval, isFiniteTimestamp, type Datum, type Interval } from "./datum.ts";
+import { wrapTimeOfDay } from "./time-text.ts";
 import { localToTimestamptz, rint, utcToLocal } from "./datetime-text.ts";
 import { formatJsonValue, parseJsonb } from "./json.ts";
 import { Numeric } from "./numeric.ts";
@@ -171,12 +172,30 @@ function baseCast(from: SqlType, to: SqlType): CastFn | null {
     if (t === Oid.timestamptz) return (d, ctx) => localToTimestamptz(dateToTimestamp(d as number), ctx.timeZone);
     return null;
   }
+  if (f === Oid.time) {
+    if (t === Oid.interval) return (d) => interval(0, 0, d as bigint);
+    // time → timetz takes the session zone's offset now (Postgres: at the current date).
+    if (t === Oid.timetz) return (d, ctx) => new TimeTz(d as bigint, ctx.timeZone.offsetAtUtc(ctx.transactionTimestamp));
+    return null;
+  }
+  if (f === Oid.timetz && t === Oid.time) return (d) => (d as TimeTz).micros;
+  if (f === Oid.interval && t === Oid.time) return (d) => wrapTimeOfDay((d as Interval).micros);
   if (f === Oid.timestamp) {
+    if (t === Oid.time) return (d) => (isFiniteTimestamp(d as bigint) ? splitMicros(d as bigint).timeMicros : null);
     if (t === Oid.date) return (d) => timestampToDate(d as bigint);
     if (t === Oid.timestamptz) return (d, ctx) => localToTimestamptz(d as bigint, ctx.timeZone);
     return null;
   }
   if (f === Oid.timestamptz) {
+    if (t === Oid.time) return (d, ctx) => (isFiniteTimestamp(d as bigint) ? splitMicros(utcToLocal(d as bigint, ctx.timeZone)).timeMicros : null);
+    if (t === Oid.timetz) {
+      return (d, ctx) => {
+        const utc = d as bigint;
+        if (!isFiniteTimestamp(utc)) return null;
+        const offset = ctx.timeZone.offsetAtUtc(utc);
+        return new TimeTz(splitMicros(utc + BigInt(offset) * MICROS_PER_SECOND).timeMicros, offset);
+      };
+    }
     if (t === Oid.date) return (d, ctx) => timestampToDate(utcToLocal(d as bigint, ctx.timeZone));
     if (t === Oid.timestamp) return (d, ctx) => utcToLocal(d as bigint, ctx.timeZone);
     return null;

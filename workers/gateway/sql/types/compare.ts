@@ -16,7 +16,9 @@
 
 import { compareBytes } from "../../../../common/bytes.ts";
 import { PgError } from "../../../../common/errors.ts";
-import { Jsonb, type Datum, type Interval, type JsonValue } from "./datum.ts";
+import { Jsonb, type Datum, type Interval, type JsonValue, type TimeTz } from "./datum.ts";
+import { compareTimeTz } from "./time-text.ts";
+import { formatOffset } from "./timezone.ts";
 import { intervalSortKey } from "./interval-text.ts";
 import { compareCodePoints, compareJsonValues, isJsonObject, quoteJsonString } from "./json.ts";
 import { Numeric } from "./numeric.ts";
@@ -57,9 +59,12 @@ export function compareDatums(a: Datum, b: Datum, t: SqlType): number {
     case Oid.date:
       return cmp(a as number, b as number);
     case Oid.int8:
+    case Oid.time:
     case Oid.timestamp:
     case Oid.timestamptz:
       return cmp(a as bigint, b as bigint);
+    case Oid.timetz:
+      return compareTimeTz(a as TimeTz, b as TimeTz);
     case Oid.float4:
     case Oid.float8:
       return compareFloats(a as number, b as number);
@@ -132,9 +137,12 @@ export function hashKey(d: Datum, t: SqlType): string | number {
       return Number.isFinite(x) ? (x === 0 ? 0 : x) : String(x);
     }
     case Oid.int8:
+    case Oid.time:
     case Oid.timestamp:
     case Oid.timestamptz:
       return (d as bigint).toString();
+    case Oid.timetz:
+      return `${(d as TimeTz).micros}${formatOffset((d as TimeTz).offsetSeconds)}`;
     case Oid.numeric:
       return numericKey(d as Numeric);
     case Oid.bpchar:

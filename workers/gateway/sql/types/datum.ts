@@ -19,6 +19,9 @@
 //                                timestamptz); TIMESTAMP_NEG_INFINITY / TIMESTAMP_INFINITY
 //                                (Postgres's int64 min / max) for -infinity / infinity
 //   interval                     Interval {months, days, micros} (kept apart, as Postgres does)
+//   time                         bigint: microseconds since midnight, 0 .. 24:00:00 inclusive
+//   timetz                       TimeTz {micros, offsetSeconds}: local time of day and its UTC
+//                                offset (seconds east; Postgres stores seconds west)
 //   uuid                         string, lower-case canonical 8-4-4-4-12
 //   json                         string: the text exactly as given (Postgres keeps json verbatim)
 //   jsonb                        Jsonb: the normalized value (objects as Maps in Postgres key order)
@@ -38,6 +41,22 @@ export interface Interval {
 
 export function interval(months: number, days: number, micros: bigint): Interval {
   return Object.freeze({ months, days, micros });
+}
+
+/** A timetz value: a local time of day together with the UTC offset it was given in. */
+export class TimeTz {
+  /** Microseconds since local midnight, 0 .. 24:00:00 inclusive. */
+  readonly micros: bigint;
+  /** Seconds east of UTC (+02 → 7200), within ±15:59:59 as Postgres allows. */
+  readonly offsetSeconds: number;
+  constructor(micros: bigint, offsetSeconds: number) {
+    this.micros = micros;
+    this.offsetSeconds = offsetSeconds;
+  }
+  /** The same instant of the day in UTC microseconds (may lie outside 0 .. 24h): what sorts first. */
+  utcMicros(): bigint {
+    return this.micros - BigInt(this.offsetSeconds) * MICROS_PER_SECOND;
+  }
 }
 
 /** A JSON value inside jsonb. Numbers are exact numerics, as Postgres stores them. */
@@ -63,6 +82,7 @@ export type Datum =
   | Numeric
   | Interval
   | Jsonb
+  | TimeTz
   | readonly Datum[];
 
 /** Microseconds from 1970-01-01 (our epoch) to 2000-01-01 (Postgres's internal epoch). */

@@ -6,9 +6,10 @@
 import { PgError } from "../../../../common/errors.ts";
 import { formatArray, parseArray } from "./array-text.ts";
 import { type EvalContext, wallClockMicros } from "./context.ts";
-import { Jsonb, type Datum, type Interval } from "./datum.ts";
+import { Jsonb, type Datum, type Interval, type TimeTz } from "./datum.ts";
 import { formatDate, formatTimestamp, formatTimestamptz, parseDate, parseTimestamp } from "./datetime-text.ts";
 import { formatInterval, parseInterval } from "./interval-text.ts";
+import { formatTime, formatTimeTz, parseTime, parseTimeTz } from "./time-text.ts";
 import { formatJsonb, parseJson, parseJsonb } from "./json.ts";
 import { Numeric } from "./numeric.ts";
 import {
@@ -17,7 +18,7 @@ import {
 } from "./scalar-text.ts";
 import { UTC } from "./timezone.ts";
 import { formatReg, parseReg } from "./reg-text.ts";
-import { Oid, enumSortOrder, formatType, isRegType, type SqlType } from "./type.ts";
+import { Oid, enumSortOrder, formatType, isRegType, isVectorType, type SqlType } from "./type.ts";
 import { applyTypmod } from "./typmod.ts";
 
 /** The part of the evaluation context text I/O depends on. */
@@ -27,6 +28,10 @@ const defaultTextContext = (): TextContext => ({ timeZone: UTC, transactionTimes
 
 /** Input function of the base type, without typmod. */
 function parseBase(text: string, t: SqlType, ctx: TextContext): Datum {
+  if (t.elem !== undefined && isVectorType(t)) {
+    const elem = t.elem;
+    return text.trim() === "" ? [] : text.trim().split(/\s+/).map((e) => parseText(e, elem, ctx));
+  }
   if (t.elem !== undefined) {
     const elem = t.elem;
     return parseArray(text, (e) => parseText(e, elem, ctx));
@@ -63,6 +68,8 @@ function parseBase(text: string, t: SqlType, ctx: TextContext): Datum {
     case Oid.timestamp: return parseTimestamp(text, false, ctx);
     case Oid.timestamptz: return parseTimestamp(text, true, ctx);
     case Oid.interval: return parseInterval(text);
+    case Oid.time: return parseTime(text, ctx);
+    case Oid.timetz: return parseTimeTz(text, ctx);
     default:
       throw new PgError("feature_not_supported", `input of type ${formatType(t)} is not supported`);
   }
@@ -81,6 +88,10 @@ export function parseText(text: string, t: SqlType, ctx: TextContext = defaultTe
 /** The text Postgres prints for a non-null value `d` of type `t` (null → null). */
 export function formatText(d: Datum, t: SqlType, ctx: Pick<EvalContext, "timeZone" | "regCatalog"> = { timeZone: UTC }): string | null {
   if (d === null) return null;
+  if (t.elem !== undefined && isVectorType(t)) {
+    const elem = t.elem;
+    return (d as readonly Datum[]).map((e) => formatText(e, elem, ctx)!).join(" ");
+  }
   if (t.elem !== undefined) {
     const elem = t.elem;
     return formatArray(d as readonly Datum[], (e) => formatText(e, elem, ctx)!);
@@ -112,6 +123,8 @@ export function formatText(d: Datum, t: SqlType, ctx: Pick<EvalContext, "timeZon
     case Oid.timestamp: return formatTimestamp(d as bigint);
     case Oid.timestamptz: return formatTimestamptz(d as bigint, ctx.timeZone);
     case Oid.interval: return formatInterval(d as Interval);
+    case Oid.time: return formatTime(d as bigint);
+    case Oid.timetz: return formatTimeTz(d as TimeTz);
     case Oid.record:
       return formatRecord(d as readonly Datum[]);
     case Oid.void:

@@ -80,6 +80,8 @@ export const Oid = {
   char: 18,
   name: 19,
   int8: 20,
+  int2vector: 22,
+  oidvector: 30,
   int2: 21,
   int4: 23,
   text: 25,
@@ -91,6 +93,8 @@ export const Oid = {
   bpchar: 1042,
   varchar: 1043,
   date: 1082,
+  time: 1083,
+  timetz: 1266,
   timestamp: 1114,
   timestamptz: 1184,
   interval: 1186,
@@ -117,6 +121,8 @@ const SCALAR_INFO: readonly TypeInfo[] = [
   { oid: 18, name: "char", typlen: 1, category: "Z", preferred: false, arrayOid: 1002 },
   { oid: 19, name: "name", typlen: 64, category: "S", preferred: false, arrayOid: 1003 },
   { oid: 20, name: "int8", typlen: 8, category: "N", preferred: false, arrayOid: 1016 },
+  { oid: 22, name: "int2vector", typlen: -1, category: "A", preferred: false, arrayOid: 1006 },
+  { oid: 30, name: "oidvector", typlen: -1, category: "A", preferred: false, arrayOid: 1013 },
   { oid: 21, name: "int2", typlen: 2, category: "N", preferred: false, arrayOid: 1005 },
   { oid: 23, name: "int4", typlen: 4, category: "N", preferred: false, arrayOid: 1007 },
   { oid: 25, name: "text", typlen: -1, category: "S", preferred: true, arrayOid: 1009 },
@@ -128,6 +134,8 @@ const SCALAR_INFO: readonly TypeInfo[] = [
   { oid: 1042, name: "bpchar", typlen: -1, category: "S", preferred: false, arrayOid: 1014 },
   { oid: 1043, name: "varchar", typlen: -1, category: "S", preferred: false, arrayOid: 1015 },
   { oid: 1082, name: "date", typlen: 4, category: "D", preferred: false, arrayOid: 1182 },
+  { oid: 1083, name: "time", typlen: 8, category: "D", preferred: false, arrayOid: 1183 },
+  { oid: 1266, name: "timetz", typlen: 12, category: "D", preferred: false, arrayOid: 1270 },
   { oid: 1114, name: "timestamp", typlen: 8, category: "D", preferred: false, arrayOid: 1115 },
   { oid: 1184, name: "timestamptz", typlen: 8, category: "D", preferred: true, arrayOid: 1185 },
   { oid: 1186, name: "interval", typlen: 16, category: "T", preferred: true, arrayOid: 1187 },
@@ -213,7 +221,26 @@ export function isPreferredType(t: SqlType): boolean {
 
 function scalar(oid: number): SqlType {
   const info = typeInfo(oid);
+  const vectorElem = VECTOR_ELEM.get(oid);
+  if (vectorElem !== undefined) return Object.freeze({ oid, name: info.name, typmod: -1, elem: scalar(vectorElem) });
   return Object.freeze({ oid, name: info.name, typmod: -1 });
+}
+
+/**
+ * int2vector and oidvector (pg_index.indkey, indclass, indoption; pg_proc.proargtypes): the
+ * catalog's one-dimensional arrays that are subscripted from 0 and print as space-separated
+ * numbers ("1 2"). They are arrays of int2 / oid here (elem set), so unnest(), = ANY() and casts
+ * to int2[] / oid[] work as in Postgres; only text I/O and subscripts differ (isVectorType).
+ */
+const VECTOR_ELEM: ReadonlyMap<number, number> = new Map([[22, 21], [30, 26]]);
+
+export function isVectorType(t: SqlType): boolean {
+  return VECTOR_ELEM.has(t.oid);
+}
+
+/** The lower bound of an array type's subscripts: 0 for int2vector / oidvector, 1 for arrays. */
+export function arrayLowerBound(t: SqlType): number {
+  return VECTOR_ELEM.has(t.oid) ? 0 : 1;
 }
 
 /** The array type whose elements are `t` (keeping t's typmod, as Postgres does for columns). */
@@ -233,6 +260,8 @@ export const Types = {
   char: scalar(Oid.char),
   name: scalar(Oid.name),
   int8: scalar(Oid.int8),
+  int2vector: scalar(Oid.int2vector),
+  oidvector: scalar(Oid.oidvector),
   int2: scalar(Oid.int2),
   int4: scalar(Oid.int4),
   text: scalar(Oid.text),
@@ -244,6 +273,8 @@ export const Types = {
   bpchar: scalar(Oid.bpchar),
   varchar: scalar(Oid.varchar),
   date: scalar(Oid.date),
+  time: scalar(Oid.time),
+  timetz: scalar(Oid.timetz),
   timestamp: scalar(Oid.timestamp),
   timestamptz: scalar(Oid.timestamptz),
   interval: scalar(Oid.interval),
@@ -369,6 +400,7 @@ const OID_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>([
   ["name", Oid.name],
   ["int8", Oid.int8], ["bigint", Oid.int8],
   ["int2", Oid.int2], ["smallint", Oid.int2],
+  ["int2vector", Oid.int2vector], ["oidvector", Oid.oidvector],
   ["int4", Oid.int4], ["int", Oid.int4], ["integer", Oid.int4],
   ["text", Oid.text],
   ["oid", Oid.oid],
@@ -379,6 +411,8 @@ const OID_BY_NAME: ReadonlyMap<string, number> = new Map<string, number>([
   ["bpchar", Oid.bpchar], ["char", Oid.bpchar], ["character", Oid.bpchar],
   ["varchar", Oid.varchar], ["character varying", Oid.varchar], ["char varying", Oid.varchar],
   ["date", Oid.date],
+  ["time", Oid.time], ["time without time zone", Oid.time],
+  ["timetz", Oid.timetz], ["time with time zone", Oid.timetz],
   ["timestamp", Oid.timestamp], ["timestamp without time zone", Oid.timestamp],
   ["timestamptz", Oid.timestamptz], ["timestamp with time zone", Oid.timestamptz],
   ["interval", Oid.interval],
@@ -457,6 +491,8 @@ function typmodFor(t: SqlType, args: readonly number[]): number {
       }
       return numericTypmod(precision, scale);
     }
+    case Oid.time:
+    case Oid.timetz:
     case Oid.timestamp:
     case Oid.timestamptz:
     case Oid.interval: {
@@ -473,6 +509,7 @@ function typmodFor(t: SqlType, args: readonly number[]): number {
 
 /** Postgres's format_type(): the name a person reads in messages and \d ("character varying(10)"). */
 export function formatType(t: SqlType): string {
+  if (VECTOR_ELEM.has(t.oid)) return t.name;
   if (t.elem !== undefined) return `${formatType(t.elem)}[]`;
   const mod = t.typmod;
   switch (t.oid) {
@@ -489,6 +526,8 @@ export function formatType(t: SqlType): string {
       const ps = numericPrecisionScale(mod);
       return ps === null ? "numeric" : `numeric(${ps.precision},${ps.scale})`;
     }
+    case Oid.time: return mod >= 0 ? `time(${mod}) without time zone` : "time without time zone";
+    case Oid.timetz: return mod >= 0 ? `time(${mod}) with time zone` : "time with time zone";
     case Oid.timestamp: return mod >= 0 ? `timestamp(${mod}) without time zone` : "timestamp without time zone";
     case Oid.timestamptz: return mod >= 0 ? `timestamp(${mod}) with time zone` : "timestamp with time zone";
     case Oid.interval: return mod >= 0 ? `interval(${mod & 0xffff})` : "interval";

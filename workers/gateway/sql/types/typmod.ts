@@ -5,7 +5,8 @@
 // characters cut off are all spaces.
 
 import { PgError } from "../../../../common/errors.ts";
-import { isInterval, interval, isFiniteTimestamp, type Datum } from "./datum.ts";
+import { isInterval, interval, isFiniteTimestamp, TimeTz, type Datum } from "./datum.ts";
+import { roundTimeMicros } from "./time-text.ts";
 import { Decimal, Numeric } from "./numeric.ts";
 import { Oid, charLength, formatType, numericPrecisionScale, withTypmod, type SqlType } from "./type.ts";
 
@@ -90,6 +91,13 @@ export function applyTypmod(d: Datum, t: SqlType, explicit: boolean): Datum {
     case Oid.timestamptz: {
       if (t.typmod < 0 || !isFiniteTimestamp(d as bigint)) return d;
       return roundMicros(d as bigint, t.typmod);
+    }
+    case Oid.time:
+      return t.typmod < 0 ? d : roundTimeMicros(d as bigint, t.typmod);
+    case Oid.timetz: {
+      if (t.typmod < 0) return d;
+      const v = d as TimeTz;
+      return new TimeTz(roundTimeMicros(v.micros, t.typmod), v.offsetSeconds);
     }
     case Oid.interval: {
       if (t.typmod < 0 || !isInterval(d)) return d;

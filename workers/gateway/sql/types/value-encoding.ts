@@ -11,7 +11,8 @@
 // (columns added after the row was written): ADD COLUMN and DROP COLUMN rewrite no rows.
 //
 //   tag  payload
-//   1    zigzag varint                     int2, int4, int8, oid, date (±infinity as int32 min/max)
+//   1    zigzag varint                     int2, int4, int8, oid, date (±infinity as int32 min/max),
+//                                          time (microseconds of the day)
 //   2    8-byte IEEE big-endian            float4, float8 (-0 and NaN kept)
 //   3    uvarint length + UTF-8            text, varchar, bpchar, name, "char", json
 //   4    uvarint length + bytes            bytea
@@ -22,6 +23,7 @@
 //   9    3 zigzag varints                  interval months, days, micros
 //   10   16 bytes                          uuid
 //   11   uvarint length + jsonb text       jsonb (normalized text, re-parsed on read)
+//   13   2 zigzag varints                  timetz: microseconds of the day, UTC offset seconds east
 //   12   uvarint length + array body       arrays: uvarint count, then per element a tag
 //                                          (0 = NULL) and its payload
 //
@@ -30,7 +32,7 @@
 
 import { ByteWriter } from "../../../../common/bytes.ts";
 import { PgError } from "../../../../common/errors.ts";
-import { interval, Jsonb, type Datum, type Interval } from "./datum.ts";
+import { interval, Jsonb, TimeTz, type Datum, type Interval } from "./datum.ts";
 import { formatJsonb, parseJsonb } from "./json.ts";
 import { Numeric } from "./numeric.ts";
 import { uuidFromBytes, uuidToBytes } from "./scalar-text.ts";
@@ -48,6 +50,7 @@ const TAG_INTERVAL = 9;
 const TAG_UUID = 10;
 const TAG_JSONB = 11;
 const TAG_ARRAY = 12;
+const TAG_TIMETZ = 13;
 const TAG_BITS = 4n;
 
 const DATE_NOBEGIN = -2147483648;
@@ -179,8 +182,13 @@ function writeTagged(w: Writer, d: Exclude<Datum, null>, t: SqlType, header: (ta
     case Oid.int4:
     case Oid.int8:
     case Oid.oid:
+    case Oid.time:
       header(TAG_INT);
       return w.zigzag(d as number | bigint);
+    case Oid.timetz:
+      header(TAG_TIMETZ);
+      w.zigzag((d as TimeTz).micros);
+      return w.zigzag((d as TimeTz).offsetSeconds);
     case Oid.date: {
       const days = d as number;
       header(TAG_INT);
@@ -250,7 +258,7 @@ function readTagged(r: Reader, tag: number, t: SqlType): Datum {
       return tag === TAG_TRUE;
     case TAG_INT: {
       const v = r.zigzag();
-      if (t.oid === Oid.int8) return v;
+      if (t.oid === Oid.int8 || t.oid === Oid.time) return v;
       if (t.oid === Oid.date) {
         const days = Number(v);
         return days === DATE_NOEND ? Infinity : days === DATE_NOBEGIN ? -Infinity : days;
@@ -275,6 +283,11 @@ function readTagged(r: Reader, tag: number, t: SqlType): Datum {
     case TAG_TIMESTAMP:
       if (t.oid !== Oid.timestamp && t.oid !== Oid.timestamptz) throw mismatch();
       return r.zigzag();
+    case TAG_TIMETZ: {
+      if (t.oid !== Oid.timetz) throw mismatch();
+      const micros = r.zigzag();
+      return new TimeTz(micros, Number(r.zigzag()));
+    }
     case TAG_INTERVAL: {
       if (t.oid !== Oid.interval) throw mismatch();
       const months = Number(r.zigzag());

@@ -8,7 +8,8 @@ export function indexColumnsText(t: TableDesc, ix: IndexDesc): string {
   return ix.columns.map((c) => `${quoteIdent(t.columns.find((x) => x.id === c.columnId)?.name ?? "?")}${c.desc ? " DESC" : ""}`).join(", ");
 }
 
-/** pg_get_indexdef(index): the table is always schema-qualified, as Postgres prints it. */
-export function indexDef(x: Pick<SystemContext, "catalog">, t: TableDesc, ix: IndexDesc): string {
-  return `CREATE ${ix.unique ? "UNIQUE " : ""}INDEX ${quoteIdent(indexName(t, ix))} ON ${quoteIdent(schemaName(x, t.schemaId))}.${quoteIdent(t.name)} USING btree (${indexColumnsText(t, ix)})`;
+/** pg_get_indexdef(index): the table schema-qualified, as Postgres prints it (pretty output may leave it out). */
+export function indexDef(x: Pick<SystemContext, "catalog">, t: TableDesc, ix: IndexDesc, qualified = true): string {
+  const table = qualified ? `${quoteIdent(schemaName(x, t.schemaId))}.${quoteIdent(t.name)}` : quoteIdent(t.name);
+  return `CREATE ${ix.unique ? "UNIQUE " : ""}INDEX ${quoteIdent(indexName(t, ix))} ON ${table} USING btree (${indexColumnsText(t, ix)})`;
 }

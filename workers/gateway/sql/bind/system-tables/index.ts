@@ -11,6 +11,7 @@
 //   descriptions.ts       pg_description (COMMENT ON), pg_shdescription
 //   settings.ts           pg_settings
 //   system-views.ts       pg_tables, pg_views, pg_indexes, pg_sequences, pg_matviews
+//   opclass.ts            pg_opclass (default btree classes), pg_stat_user_indexes
 //   empty.ts              triggers, rules, policies, publications, foreign data, pg_proc, …
 //   information-schema.ts information_schema.*
 //   oids.ts               PostgreSQL's OIDs for the catalogs and built-in roles
@@ -23,6 +24,7 @@ import { INFORMATION_SCHEMA } from "./information-schema.ts";
 import { INFORMATION_SCHEMA_OID_BASE, OTHER_PG_CATALOG_OID_BASE, systemRelationOid } from "./oids.ts";
 import { pgDepend, pgRewrite } from "./dependencies.ts";
 import { pgAttrdef, pgAttribute, pgClass, pgIndex, pgSequence } from "./relations.ts";
+import { pgOpclass, pgStatUserIndexes } from "./opclass.ts";
 import { pgSettings } from "./settings.ts";
 import { pgIndexes, pgMatviews, pgSequences, pgTables, pgViews } from "./system-views.ts";
 import { pgCollation, pgEnum, pgType } from "./types.ts";
@@ -56,6 +58,8 @@ const PG_CATALOG: Record<string, (x: SystemContext) => SystemTable> = {
   pg_matviews: pgMatviews,
   pg_indexes: pgIndexes,
   pg_sequences: pgSequences,
+  pg_opclass: pgOpclass,
+  pg_stat_user_indexes: pgStatUserIndexes,
   ...EMPTY_CATALOGS,
 };
 

@@ -4,13 +4,14 @@ import type { Catalog } from "../../../catalog/catalog.ts";
 import { type ColumnDesc, isTemp, type TableDesc } from "../../../catalog/descriptors.ts";
 import { BOOTSTRAP_SUPERUSER_OID, indexOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
 import type { Datum } from "../../types/datum.ts";
-import { arrayOf, Oid, type SqlType, typeOfStored, typeInfo } from "../../types/type.ts";
+import { arrayOf, Oid, type SqlType, Types, typeOfStored, typeInfo } from "../../types/type.ts";
+import { defaultBtreeOpclass } from "./opclass.ts";
 import {
   B, C, F4, I2, I4, I8, N, O, T, attnum, indexName, relations, sequences, table, tables, userIndexes, views, visibleCols,
   type SystemContext, type SystemTable,
 } from "./context.ts";
 import { SYSTEM_RELATION_OIDS } from "./oids.ts";
-import { typeAlign, typeStorage } from "./types.ts";
+import { typeAlign, typeCollation, typeStorage } from "./types.ts";
 
 const HEAP_AM = 2;
 const BTREE_AM = 403;
@@ -103,11 +104,17 @@ export function pgIndex(x: SystemContext): SystemTable {
   for (const t of tables(x.catalog)) {
     for (const ix of userIndexes(t)) {
       const n = ix.columns.length;
-      rows.push([indexOid(t.id, ix.id), relationOid(t.id), n, n, ix.unique, false, ix.primary, false, true, false, ix.state !== "write-only", false, true, true, false, ix.columns.map((c) => attnum(t, c.columnId)).join(" "), ix.columns.map(() => "0").join(" "), ix.columns.map(() => "0").join(" "), ix.columns.map((c) => (c.desc ? "3" : "0")).join(" "), null, null]);
+      const keyTypes = ix.columns.map((c) => {
+        const stored = t.columns.find((col) => col.id === c.columnId)?.type;
+        return stored === undefined ? undefined : typeOfStored(stored);
+      });
+      const collations = keyTypes.map((k) => (k !== undefined && typeInfo(k).category === "S" ? typeCollation(k.oid) : 0));
+      const opclasses = keyTypes.map((k) => (k === undefined ? 0 : defaultBtreeOpclass(k)));
+      rows.push([indexOid(t.id, ix.id), relationOid(t.id), n, n, ix.unique, false, ix.primary, false, true, false, ix.state !== "write-only", false, true, true, false, ix.columns.map((c) => attnum(t, c.columnId)), collations, opclasses, ix.columns.map((c) => (c.desc ? 3 : 0)), null, null]);
     }
   }
   return table(
-    [["indexrelid", O], ["indrelid", O], ["indnatts", I2], ["indnkeyatts", I2], ["indisunique", B], ["indnullsnotdistinct", B], ["indisprimary", B], ["indisexclusion", B], ["indimmediate", B], ["indisclustered", B], ["indisvalid", B], ["indcheckxmin", B], ["indisready", B], ["indislive", B], ["indisreplident", B], ["indkey", T], ["indcollation", T], ["indclass", T], ["indoption", T], ["indexprs", T], ["indpred", T]],
+    [["indexrelid", O], ["indrelid", O], ["indnatts", I2], ["indnkeyatts", I2], ["indisunique", B], ["indnullsnotdistinct", B], ["indisprimary", B], ["indisexclusion", B], ["indimmediate", B], ["indisclustered", B], ["indisvalid", B], ["indcheckxmin", B], ["indisready", B], ["indislive", B], ["indisreplident", B], ["indkey", Types.int2vector], ["indcollation", Types.oidvector], ["indclass", Types.oidvector], ["indoption", Types.int2vector], ["indexprs", T], ["indpred", T]],
     rows,
   );
 }

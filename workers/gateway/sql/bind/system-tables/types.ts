@@ -33,10 +33,10 @@ export function typeStorage(type: SqlType | number): string {
   return typeInfo(type).typlen === -1 ? "x" : "p";
 }
 
-/** pg_type.typalign: by the type's width (int alignment for varlena types, double for 8-byte ones). */
+/** pg_type.typalign: by the type's width (int alignment for varlena types, double for 8-byte ones and timetz's 12). */
 export function typeAlign(type: SqlType | number): string {
   const len = typeInfo(type).typlen;
-  return len === -1 ? "i" : len === 8 ? "d" : len === 4 ? "i" : len === 2 ? "s" : "c";
+  return len === -1 ? "i" : len === 8 || len === 12 ? "d" : len === 4 ? "i" : len === 2 ? "s" : "c";
 }
 
 export function pgType(x: SystemContext): SystemTable {

@@ -176,6 +176,18 @@ export function srfOp(name: string, args: readonly Expr[]): PlanNode {
         await prepare(c, [], ctx);
         vals.push(c.fn([]));
       }
+      if (name === "unnest" && vals.length > 1) {
+        // Several arrays in lockstep (select-list SRFs, unnest(a, b)): NULL pads the shorter ones
+        // and a NULL array counts as empty.
+        const arrays = vals.map((v) => (v === null ? [] : (v as Datum[])));
+        const n = Math.max(...arrays.map((a) => a.length));
+        for (let i = 0; i < n; i += BATCH) {
+          const batch: Row[] = [];
+          for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(arrays.map((a) => a[j] ?? null));
+          yield batch;
+        }
+        return;
+      }
       if (vals.some((v) => v === null)) return;
       if (name === "regexp_matches" || name === "regexp_split_to_table") {
         const [s, p, f] = vals as [string, string, string | undefined];
