@@ -4,7 +4,7 @@
 //
 //   CopyData ─► decoder ─► records ─► header / field count / FORCE_* / each value through its
 //   column's input function (to locate a bad value: COPY t, line 3, column b: "x") ─► batch
-//   ─► INSERT INTO "schema"."table" ("c1", "c2", …) VALUES ($1, $2, …), ($k, …), …
+//   ─► INSERT INTO "schema"."table" ("c1", "c2", …) OVERRIDING SYSTEM VALUE VALUES ($1, $2, …), ($k, …), …
 //
 // Each parameter is an untyped literal to the SQL layer, so a value is converted to its column's
 // type exactly as an INSERT of a quoted literal would be (an empty field becomes '' and char(n)
@@ -188,7 +188,9 @@ export class CopyIn {
       tuples.push(`(${slots.join(", ")})`);
     }
     const cols = this.target.columns.map((c) => quoteIdent(c.name)).join(", ");
-    return `INSERT INTO ${this.target.sql} (${cols}) VALUES ${tuples.join(", ")}`;
+    // COPY FROM writes the values it is given, identity columns included: Postgres does not apply
+    // GENERATED ALWAYS to COPY (pg_dump's data sections rely on it), hence OVERRIDING SYSTEM VALUE.
+    return `INSERT INTO ${this.target.sql} (${cols}) OVERRIDING SYSTEM VALUE VALUES ${tuples.join(", ")}`;
   }
 
   private async flush(): Promise<void> {
