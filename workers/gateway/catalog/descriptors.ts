@@ -16,6 +16,24 @@ export interface StoredType {
    * type in the same transaction, which also gives those tables a new descriptor version.
    */
   enum?: StoredEnum;
+  /**
+   * For a column of a domain type (CREATE DOMAIN): the domain's identity and a copy of its
+   * constraints and default; oid/typmod are then the base type's. Like the enum copy, this keeps
+   * every layer under the binder free of catalog lookups (domains cannot be altered here, so the
+   * copy never goes stale).
+   */
+  domain?: StoredDomain;
+}
+
+export interface StoredDomain {
+  /** Descriptor id of the domain's TypeDesc; its pg_type.oid is relationOid(typeId). */
+  typeId: number;
+  name: string;
+  schema: string;
+  notNull: boolean;
+  checks: Array<{ name: string; expr: PgNode }>;
+  /** The domain's DEFAULT (parser AST), used by columns that have none of their own. */
+  defaultExpr: PgNode | null;
 }
 
 export interface StoredEnum {
@@ -150,9 +168,11 @@ export interface SequenceDesc extends DescBase {
 export interface TypeDesc extends DescBase {
   kind: "type";
   schemaId: number;
-  /** Labels in declaration order (pg_enum.enumlabel) and their pg_enum.enumsortorder. */
+  /** Labels in declaration order (pg_enum.enumlabel) and their pg_enum.enumsortorder (enums; empty for domains). */
   labels: string[];
   sortOrders: number[];
+  /** Set for a domain (CREATE DOMAIN): its base type, NOT NULL, CHECK constraints and DEFAULT. */
+  domain?: { base: StoredType; notNull: boolean; checks: Array<{ name: string; expr: PgNode }>; defaultExpr: PgNode | null };
 }
 
 export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc | TypeDesc;

@@ -36,6 +36,15 @@ describe("SQL limits", () => {
     await expect(s.execute(`SELECT repeat('x', ${width + 1}) FROM generate_series(1, ${rows})`)).rejects.toMatchObject({ code: "54000" });
   }, 60_000);
 
+  it("accepts domainChecksMax CHECK constraints on a domain and refuses one more (54000)", async () => {
+    const s = session();
+    const checks = (n: number): string => Array.from({ length: n }, (_, i) => `CHECK (VALUE <> ${i + 1000})`).join(" ");
+    await s.execute(`CREATE DOMAIN at_edge AS int ${checks(sqlLimits.domainChecksMax)}`);
+    expect((await s.execute("SELECT 5::at_edge"))[0]!.rows).toEqual([["5"]]);
+    await expect(s.execute("SELECT 1000::at_edge")).rejects.toMatchObject({ code: "23514" });
+    await expect(s.execute(`CREATE DOMAIN past_edge AS int ${checks(sqlLimits.domainChecksMax + 1)}`)).rejects.toMatchObject({ code: "54000" });
+  });
+
   it("stops a recursive CTE after recursiveIterationsMax iterations", async () => {
     const s = session();
     const max = sqlLimits.recursiveIterationsMax;

@@ -78,6 +78,12 @@ export const sqlLimits = {
    */
   enumLabelsMax: 1000,
   /**
+   * CHECK constraints per domain (CREATE DOMAIN): every column of the domain carries a copy of them
+   * in its table descriptor and every assignment evaluates all of them, so a domain with hundreds
+   * would bloat descriptors and slow writes; real domains have one or two. Postgres has no limit.
+   */
+  domainChecksMax: 32,
+  /**
    * Work units (≈ one row through one operator) before the first return, until the statement's
    * own slices have calibrated the rate: 1,000 units take 0.05–10 ms on the rows measured (a
    * numeric generate_series row costs ~10 µs), and the cadence may grow 4× a slice from there.

@@ -25,7 +25,7 @@ import type { RowCodec } from "./exec/row-codec.ts";
 import { createTableFromColumns, type DdlChange, type DdlEnv } from "./exec/ddl-create-table.ts";
 import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
 import { commentOn } from "./exec/ddl-comment.ts";
-import { alterEnum, createEnum, dropTypes } from "./exec/ddl-type.ts";
+import { alterEnum, createDomain, createEnum, dropTypes } from "./exec/ddl-type.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
 import { MemoryAccount } from "./exec/memory.ts";
@@ -341,6 +341,7 @@ export class StatementRunner {
       case "RenameStmt":
       case "CommentStmt":
       case "CreateEnumStmt":
+      case "CreateDomainStmt":
       case "AlterEnumStmt":
         return this.ddl(kind, stmt);
       case "VacuumStmt":
@@ -551,9 +552,11 @@ export class StatementRunner {
           return c;
         }
         case "DropStmt":
-          return stmt["removeType"] === "OBJECT_TYPE" ? dropTypes(env, stmt) : dropObjects(env, stmt);
+          return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, stmt) : dropObjects(env, stmt);
         case "CreateEnumStmt":
           return createEnum(env, stmt);
+        case "CreateDomainStmt":
+          return createDomain(env, stmt);
         case "AlterEnumStmt":
           return alterEnum(env, stmt);
         case "AlterTableStmt":

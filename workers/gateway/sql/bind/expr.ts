@@ -11,7 +11,7 @@ import { regexMatch } from "../functions/regexp.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Numeric } from "../types/numeric.ts";
 import { relationOid } from "../../catalog/oids.ts";
-import { arrayOf, enumType, formatType, Oid, type SqlType, Types, typeCategory, typeFromName } from "../types/type.ts";
+import { arrayOf, enumType, formatType, Oid, type SqlType, Types, typeCategory, typeFromName, typeOfStored } from "../types/type.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { TypeDesc } from "../../catalog/descriptors.ts";
 import type { Datum } from "../types/datum.ts";
@@ -19,7 +19,7 @@ import { aggregateType, isAggregate } from "../functions/aggregates.ts";
 import { WINDOW_ONLY, windowType } from "./window-functions.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, Expr, FrameBound, SortKey, SpecialFn, WindowCall, WindowFrame } from "./bound.ts";
-import type { Scope } from "./scope.ts";
+import { Scope } from "./scope.ts";
 import { bindSubquery, SET_RETURNING } from "./select.ts";
 import { bindCatalogFunction } from "./catalog-functions.ts";
 import { checkTextLength } from "../functions/value-limits.ts";
@@ -68,6 +68,7 @@ export function withParamInference<T>(sink: (index: number, type: SqlType) => vo
  * lossy casts (CAST, ::), otherwise assignment casts are allowed (INSERT values, SET targets).
  */
 export function coerce(b: Binder, e: Expr, t: SqlType, explicit = false): Expr {
+  if (t.domain !== undefined && e.type.domain?.typeId !== t.domain.typeId) return coerceToDomain(b, e, t, explicit);
   if (e.kind === "param" && e.type.oid === Oid.unknown && paramSink !== null) {
     paramSink(e.index, t);
     return { kind: "param", type: t, index: e.index };
@@ -78,6 +79,21 @@ export function coerce(b: Binder, e: Expr, t: SqlType, explicit = false): Expr {
   const fn = (d: Datum): Datum => cast(d, ctx);
   if (e.kind === "const") return constExpr(t, e.value === null ? null : fn(e.value));
   return { kind: "cast", type: t, arg: e, fn };
+}
+
+/**
+ * Coerces to a domain: to its base type first, then a "domain" node that checks NOT NULL and each
+ * CHECK (bound here with VALUE as the only column, as Postgres binds CoerceToDomainValue).
+ */
+function coerceToDomain(b: Binder, e: Expr, t: SqlType, explicit: boolean): Expr {
+  const d = t.domain!;
+  const { domain: _d, ...rest } = t;
+  const base = Object.freeze(rest) as SqlType;
+  const inner = coerce(b, e, base, explicit);
+  const scope = new Scope([{ table: null, name: "value", type: base, index: 0, hidden: false, tableId: 0, columnId: 0 }], null);
+  // Postgres checks a domain's constraints in name order.
+  const checks = [...d.checks].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr as PgNode, ctxFor(scope, "check constraints")), "CHECK") }));
+  return { kind: "domain", type: t, arg: { ...inner, type: base } as Expr, domainName: d.schema === "public" ? d.name : `${d.schema}.${d.name}`, notNull: d.notNull, checks };
 }
 
 /** Coerces to boolean for WHERE / ON / HAVING / AND / OR / NOT operands. */
@@ -128,6 +144,10 @@ export interface TypeNameScope {
 /** The SqlType of a user-defined type descriptor (today: enums). */
 export function userType(catalog: Catalog, d: TypeDesc): SqlType {
   const schema = catalog.get(d.schemaId)?.name ?? "public";
+  if (d.domain !== undefined) {
+    const dm = d.domain;
+    return Object.freeze({ ...typeOfStored(dm.base), domain: { typeId: d.id, name: d.name, schema, notNull: dm.notNull, checks: dm.checks, defaultExpr: dm.defaultExpr } });
+  }
   return enumType(relationOid(d.id), d.name, { schema, labels: d.labels, sortOrders: d.sortOrders });
 }
 

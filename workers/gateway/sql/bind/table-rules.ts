@@ -35,9 +35,13 @@ function ownSequenceQualified(b: Binder, t: TableDesc, columnId: number, expr: P
 
 export function bindTableRules(b: Binder, t: TableDesc): TableRules {
   const empty = new Scope([], null);
-  const defaults = t.columns.map((c) =>
-    c.defaultExpr === null ? null : coerce(b, bindExpr(b, ownSequenceQualified(b, t, c.id, c.defaultExpr), ctxFor(empty, "DEFAULT expressions")), typeOfStored(c.type)),
-  );
+  const defaults = t.columns.map((c) => {
+    // A column of a domain without a DEFAULT of its own takes the domain's (or NULL), checked
+    // against the domain's constraints as Postgres does: omitting a NOT NULL domain column fails.
+    const dom = c.type.domain;
+    const expr = c.defaultExpr ?? (dom !== undefined && !c.hidden ? (dom.defaultExpr ?? { A_Const: { isnull: true } }) : null);
+    return expr === null ? null : coerce(b, bindExpr(b, ownSequenceQualified(b, t, c.id, expr), ctxFor(empty, "DEFAULT expressions")), typeOfStored(c.type));
+  });
   const scope = new Scope(tableScope(t, t.name, 0, null), null);
   const checks = t.checks.map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr, ctxFor(scope, "check constraints")), "CHECK") }));
   return { defaults, checks };

@@ -51,7 +51,12 @@ function attributeRow(relOid: number, name: string, type: SqlType | number, typm
 export function pgAttribute(x: SystemContext): SystemTable {
   const rows: Datum[][] = [];
   for (const t of tables(x.catalog)) {
-    visibleCols(t).forEach((c, i) => rows.push(attributeRow(relationOid(t.id), c.name, typeOfStored(c.type), c.type.typmod, i + 1, !c.nullable, hasAttrdef(c), c.identity)));
+    visibleCols(t).forEach((c, i) => {
+      const row = attributeRow(relationOid(t.id), c.name, typeOfStored(c.type), c.type.typmod, i + 1, !c.nullable, hasAttrdef(c), c.identity);
+      // A domain column: atttypid is the domain, whose typmod lives in pg_type.typtypmod.
+      if (c.type.domain !== undefined) [row[2], row[8]] = [relationOid(c.type.domain.typeId), -1];
+      rows.push(row);
+    });
     for (const ix of userIndexes(t)) {
       ix.columns.forEach((ic, i) => {
         const c = t.columns.find((col) => col.id === ic.columnId)!;
