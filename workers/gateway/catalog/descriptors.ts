@@ -55,6 +55,11 @@ export interface ColumnDesc {
   hidden: boolean;
   /** GENERATED … AS IDENTITY: "a" always, "d" by default; "" otherwise. */
   identity: "" | "a" | "d";
+  /**
+   * GENERATED ALWAYS AS (expr) STORED: the expression (parser AST) over the row's other columns,
+   * computed into the stored row on every INSERT and UPDATE (pg_attribute.attgenerated 's').
+   */
+  generated?: PgNode;
   /** COMMENT ON COLUMN (absent: none). */
   comment?: string;
 }

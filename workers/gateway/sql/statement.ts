@@ -15,7 +15,7 @@ import { bindDelete, bindInsert, bindUpdate, tableScope } from "./bind/dml.ts";
 import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind/expr.ts";
 import { bindQuery, bindWith } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
-import { bindTableRules } from "./bind/table-rules.ts";
+import { bindGeneratedColumns, bindTableRules } from "./bind/table-rules.ts";
 import { formatText } from "./types/text-io.ts";
 import { evalContext, type EvalContext } from "./types/context.ts";
 import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
@@ -461,6 +461,7 @@ export class StatementRunner {
       temp: this.env.temp,
       ctx: this.ctx,
       user: this.env.sessionValue("warren.current_user") ?? "warren",
+      bindGenerated: (t) => void bindGeneratedColumns(this.newBinder(), t),
       checkRows: async (t, check, name) => {
         const scope = new Scope(tableScope(t, t.name, 0, null), null);
         const b = this.newBinder();

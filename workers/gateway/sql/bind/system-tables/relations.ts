@@ -55,6 +55,7 @@ export function pgAttribute(x: SystemContext): SystemTable {
       const row = attributeRow(relationOid(t.id), c.name, typeOfStored(c.type), c.type.typmod, i + 1, !c.nullable, hasAttrdef(c), c.identity);
       // A domain column: atttypid is the domain, whose typmod lives in pg_type.typtypmod.
       if (c.type.domain !== undefined) [row[2], row[8]] = [relationOid(c.type.domain.typeId), -1];
+      if (c.generated !== undefined) row[16] = "s";
       rows.push(row);
     });
     for (const ix of userIndexes(t)) {
@@ -90,7 +91,7 @@ export function pgAttrdef(x: SystemContext): SystemTable {
 
 /** An identity column's nextval is not a default in Postgres (no pg_attrdef row, atthasdef false). */
 export function hasAttrdef(c: ColumnDesc): boolean {
-  return c.defaultExpr !== null && c.identity === "";
+  return (c.defaultExpr !== null && c.identity === "") || c.generated !== undefined;
 }
 
 /** pg_attrdef.oid of a table's column default (attnum counts the visible columns). */
@@ -99,8 +100,10 @@ export function attrdefOid(t: TableDesc, attnum: number): number {
 }
 
 export function defaultText(x: SystemContext, t: TableDesc, c: ColumnDesc): string | null {
-  if (c.defaultExpr === null) return null;
-  return x.exprText?.(t, c.defaultExpr, typeOfStored(c.type)) ?? null;
+  // A generated column's pg_attrdef row holds its generation expression.
+  const e = c.generated ?? c.defaultExpr;
+  if (e === null) return null;
+  return x.exprText?.(t, e, typeOfStored(c.type)) ?? null;
 }
 
 export function pgIndex(x: SystemContext): SystemTable {
