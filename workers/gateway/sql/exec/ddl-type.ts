@@ -62,6 +62,27 @@ export async function createEnum(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
 }
 
 /**
+ * What Postgres refuses in a domain CHECK when the domain is created: a subquery (0A000) and any
+ * column other than VALUE (42703). The rest is checked where the domain's values are coerced.
+ */
+function checkDomainExpr(n: unknown): void {
+  if (Array.isArray(n)) {
+    for (const x of n) checkDomainExpr(x);
+    return;
+  }
+  if (n === null || typeof n !== "object") return;
+  const o = n as PgNode;
+  if (o["SubLink"] !== undefined) throw new PgError("feature_not_supported", "cannot use subquery in check constraint");
+  const ref = o["ColumnRef"] as PgNode | undefined;
+  if (ref !== undefined) {
+    const names = (ref["fields"] as PgNode[]).map((f) => ((f["String"] as PgNode | undefined)?.["sval"] as string | undefined) ?? "*");
+    if (names.length > 1) throw new PgError("undefined_table", `missing FROM-clause entry for table "${names[0]!}"`);
+    if (names[0] !== "value") throw new PgError("undefined_column", `column "${names.join(".")}" does not exist`);
+  }
+  for (const v of Object.values(o)) checkDomainExpr(v);
+}
+
+/**
  * CREATE DOMAIN name AS base [DEFAULT e] [NOT NULL | NULL] [[CONSTRAINT c] CHECK (e)]…: a
  * TypeDesc whose `domain` holds the base type and the constraints. Values are stored as the base
  * type; a column of the domain keeps a copy of the constraints (StoredType.domain) and every
@@ -78,6 +99,7 @@ export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
   }
   const baseType = bindTypeName(stmt["typeName"] as PgNode, env);
   if (baseType.elem !== undefined) throw new PgError("feature_not_supported", "domains over array types are not supported");
+  if (baseType.domain !== undefined) throw new PgError("feature_not_supported", "domains over other domains are not supported", { hint: `Declare the domain over ${baseType.name} and repeat the constraints of ${baseType.domain.name}.` });
   let notNull = false;
   let sawNull = false;
   let defaultExpr: PgNode | null = null;
@@ -107,6 +129,7 @@ export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
           throw new PgError("duplicate_object", `constraint "${cname}" for domain "${name}" already exists`);
         }
         used.add(cname);
+        checkDomainExpr(c["raw_expr"] as PgNode);
         checks.push({ name: cname, expr: c["raw_expr"] as PgNode });
         break;
       }
