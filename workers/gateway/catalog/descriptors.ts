@@ -180,7 +180,26 @@ export interface TypeDesc extends DescBase {
   domain?: { base: StoredType; notNull: boolean; checks: Array<{ name: string; expr: PgNode }>; defaultExpr: PgNode | null };
 }
 
-export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc | TypeDesc;
+/**
+ * A user-defined function (CREATE FUNCTION). Its OID (pg_proc.oid) is relationOid(id). The body is
+ * kept as source text, as pg_proc.prosrc keeps it; LANGUAGE sql bodies are parsed where called.
+ */
+export interface FunctionDesc extends DescBase {
+  kind: "function";
+  schemaId: number;
+  argNames: string[];
+  argTypes: StoredType[];
+  returnType: StoredType;
+  language: "sql" | "plpgsql";
+  body: string;
+  /** pg_proc.provolatile: immutable, stable, volatile. */
+  volatility: "i" | "s" | "v";
+  strict: boolean;
+  /** LANGUAGE sql whose body is one `SELECT expr`: that expression (inlined where called), else null. */
+  sqlExpr: PgNode | null;
+}
+
+export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc | TypeDesc | FunctionDesc;
 export type RelationDesc = TableDesc | ViewDesc | SequenceDesc;
 /** Everything that lives in a schema and is not a relation. */
 export type SchemaMemberDesc = RelationDesc | TypeDesc;

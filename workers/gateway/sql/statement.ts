@@ -26,6 +26,7 @@ import { createTableFromColumns, type DdlChange, type DdlEnv } from "./exec/ddl-
 import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
 import { commentOn } from "./exec/ddl-comment.ts";
 import { alterEnum, createDomain, createEnum, dropTypes } from "./exec/ddl-type.ts";
+import { createFunction, dropFunctions } from "./exec/ddl-function.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
 import { MemoryAccount } from "./exec/memory.ts";
@@ -342,6 +343,7 @@ export class StatementRunner {
       case "CommentStmt":
       case "CreateEnumStmt":
       case "CreateDomainStmt":
+      case "CreateFunctionStmt":
       case "AlterEnumStmt":
         return this.ddl(kind, stmt);
       case "VacuumStmt":
@@ -553,11 +555,14 @@ export class StatementRunner {
           return c;
         }
         case "DropStmt":
+          if (stmt["removeType"] === "OBJECT_FUNCTION") return dropFunctions(env, stmt);
           return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, stmt) : dropObjects(env, stmt);
         case "CreateEnumStmt":
           return createEnum(env, stmt);
         case "CreateDomainStmt":
           return createDomain(env, stmt);
+        case "CreateFunctionStmt":
+          return createFunction(env, stmt);
         case "AlterEnumStmt":
           return alterEnum(env, stmt);
         case "AlterTableStmt":

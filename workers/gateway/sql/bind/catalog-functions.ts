@@ -43,10 +43,10 @@ function userTypeName(b: Binder, oid: number): string {
   return visible ? quoteIdent(d.name) : `${quoteIdent(b.catalog.get(d.schemaId)?.name ?? "public")}.${quoteIdent(d.name)}`;
 }
 
-function relationOf(b: Binder, oid: Datum): Exclude<Descriptor, { kind: "schema" | "type" }> | undefined {
+function relationOf(b: Binder, oid: Datum): Exclude<Descriptor, { kind: "schema" | "type" | "function" }> | undefined {
   const id = descIdOfOid(Number(oid));
   const d = id === null ? undefined : b.catalog.get(id);
-  return d === undefined || d.kind === "schema" || d.kind === "type" ? undefined : d;
+  return d === undefined || d.kind === "schema" || d.kind === "type" || d.kind === "function" ? undefined : d;
 }
 
 /** The first relation (or index) an unqualified name finds on the search path is the visible one. */

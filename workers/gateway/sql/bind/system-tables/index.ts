@@ -26,6 +26,7 @@ import { pgAttrdef, pgAttribute, pgClass, pgIndex, pgSequence } from "./relation
 import { pgSettings } from "./settings.ts";
 import { pgIndexes, pgMatviews, pgSequences, pgTables, pgViews } from "./system-views.ts";
 import { pgCollation, pgEnum, pgType } from "./types.ts";
+import { pgProc } from "./procs.ts";
 
 export type { SettingRow, SystemContext, SystemTable } from "./context.ts";
 
@@ -57,6 +58,7 @@ const PG_CATALOG: Record<string, (x: SystemContext) => SystemTable> = {
   pg_indexes: pgIndexes,
   pg_sequences: pgSequences,
   ...EMPTY_CATALOGS,
+  pg_proc: pgProc,
 };
 
 const PG_CATALOG_NAMES = Object.keys(PG_CATALOG).sort();
