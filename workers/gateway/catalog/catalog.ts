@@ -9,6 +9,7 @@ import {
   type SchemaDesc,
   type TableDesc,
   type TypeDesc,
+  type FunctionDesc,
   INFORMATION_SCHEMA_ID,
   isTemp,
   PG_CATALOG_SCHEMA_ID,
@@ -35,6 +36,8 @@ export class Catalog {
   private readonly indexByName = new Map<string, { table: TableDesc; index: IndexDesc }>();
   /** User-defined types by "schemaId.name" (pg_type names are apart from pg_class names). */
   private readonly typeByName = new Map<string, TypeDesc>();
+  /** User-defined functions by "schemaId.name": every overload of that name. */
+  private readonly functionsByName = new Map<string, FunctionDesc[]>();
 
   constructor(version: number, descs: Iterable<Descriptor>) {
     this.version = version;
@@ -49,6 +52,9 @@ export class Catalog {
       if (d.id === TEMP_SCHEMA_ID) this.tempSchema = d;
     } else if (d.kind === "type") {
       this.typeByName.set(`${d.schemaId}.${d.name}`, d);
+    } else if (d.kind === "function") {
+      const key = `${d.schemaId}.${d.name}`;
+      this.functionsByName.set(key, [...(this.functionsByName.get(key) ?? []), d]);
     } else {
       this.relByName.set(`${d.schemaId}.${d.name}`, d);
       if (d.kind === "table") {
@@ -96,6 +102,32 @@ export class Catalog {
 
   typeIn(schemaId: number, name: string): TypeDesc | undefined {
     return this.typeByName.get(`${schemaId}.${name}`);
+  }
+
+  /** Overloads of a user-defined function in one schema. */
+  functionsIn(schemaId: number, name: string): FunctionDesc[] {
+    return this.functionsByName.get(`${schemaId}.${name}`) ?? [];
+  }
+
+  /** Every user-defined function. */
+  functions(): FunctionDesc[] {
+    return [...this.functionsByName.values()].flat();
+  }
+
+  /**
+   * The overloads [schema.]name resolves to: the named schema's, or those of the first schema on
+   * the search path that has any (built-in functions are tried by the caller first).
+   */
+  resolveFunctions(names: readonly string[], searchPath: readonly string[]): FunctionDesc[] {
+    if (names.length >= 2) {
+      const s = this.schema(names[names.length - 2]!);
+      return s === undefined ? [] : this.functionsIn(s.id, names[names.length - 1]!);
+    }
+    for (const s of this.searchSchemas(searchPath)) {
+      const f = this.functionsIn(s.id, names[0]!);
+      if (f.length > 0) return f;
+    }
+    return [];
   }
 
   /** Every user-defined type. */

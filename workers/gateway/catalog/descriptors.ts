@@ -16,6 +16,24 @@ export interface StoredType {
    * type in the same transaction, which also gives those tables a new descriptor version.
    */
   enum?: StoredEnum;
+  /**
+   * For a column of a domain type (CREATE DOMAIN): the domain's identity and a copy of its
+   * constraints and default; oid/typmod are then the base type's. Like the enum copy, this keeps
+   * every layer under the binder free of catalog lookups (domains cannot be altered here, so the
+   * copy never goes stale).
+   */
+  domain?: StoredDomain;
+}
+
+export interface StoredDomain {
+  /** Descriptor id of the domain's TypeDesc; its pg_type.oid is relationOid(typeId). */
+  typeId: number;
+  name: string;
+  schema: string;
+  notNull: boolean;
+  checks: Array<{ name: string; expr: PgNode }>;
+  /** The domain's DEFAULT (parser AST), used by columns that have none of their own. */
+  defaultExpr: PgNode | null;
 }
 
 export interface StoredEnum {
@@ -37,6 +55,11 @@ export interface ColumnDesc {
   hidden: boolean;
   /** GENERATED … AS IDENTITY: "a" always, "d" by default; "" otherwise. */
   identity: "" | "a" | "d";
+  /**
+   * GENERATED ALWAYS AS (expr) STORED: the expression (parser AST) over the row's other columns,
+   * computed into the stored row on every INSERT and UPDATE (pg_attribute.attgenerated 's').
+   */
+  generated?: PgNode;
   /** COMMENT ON COLUMN (absent: none). */
   comment?: string;
 }
@@ -150,12 +173,33 @@ export interface SequenceDesc extends DescBase {
 export interface TypeDesc extends DescBase {
   kind: "type";
   schemaId: number;
-  /** Labels in declaration order (pg_enum.enumlabel) and their pg_enum.enumsortorder. */
+  /** Labels in declaration order (pg_enum.enumlabel) and their pg_enum.enumsortorder (enums; empty for domains). */
   labels: string[];
   sortOrders: number[];
+  /** Set for a domain (CREATE DOMAIN): its base type, NOT NULL, CHECK constraints and DEFAULT. */
+  domain?: { base: StoredType; notNull: boolean; checks: Array<{ name: string; expr: PgNode }>; defaultExpr: PgNode | null };
 }
 
-export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc | TypeDesc;
+/**
+ * A user-defined function (CREATE FUNCTION). Its OID (pg_proc.oid) is relationOid(id). The body is
+ * kept as source text, as pg_proc.prosrc keeps it; LANGUAGE sql bodies are parsed where called.
+ */
+export interface FunctionDesc extends DescBase {
+  kind: "function";
+  schemaId: number;
+  argNames: string[];
+  argTypes: StoredType[];
+  returnType: StoredType;
+  language: "sql" | "plpgsql";
+  body: string;
+  /** pg_proc.provolatile: immutable, stable, volatile. */
+  volatility: "i" | "s" | "v";
+  strict: boolean;
+  /** LANGUAGE sql whose body is one `SELECT expr`: that expression (inlined where called), else null. */
+  sqlExpr: PgNode | null;
+}
+
+export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc | TypeDesc | FunctionDesc;
 export type RelationDesc = TableDesc | ViewDesc | SequenceDesc;
 /** Everything that lives in a schema and is not a relation. */
 export type SchemaMemberDesc = RelationDesc | TypeDesc;

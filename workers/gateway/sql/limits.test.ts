@@ -36,6 +36,35 @@ describe("SQL limits", () => {
     await expect(s.execute(`SELECT repeat('x', ${width + 1}) FROM generate_series(1, ${rows})`)).rejects.toMatchObject({ code: "54000" });
   }, 60_000);
 
+  it("accepts domainChecksMax CHECK constraints on a domain and refuses one more (54000)", async () => {
+    const s = session();
+    const checks = (n: number): string => Array.from({ length: n }, (_, i) => `CHECK (VALUE <> ${i + 1000})`).join(" ");
+    await s.execute(`CREATE DOMAIN at_edge AS int ${checks(sqlLimits.domainChecksMax)}`);
+    expect((await s.execute("SELECT 5::at_edge"))[0]!.rows).toEqual([["5"]]);
+    await expect(s.execute("SELECT 1000::at_edge")).rejects.toMatchObject({ code: "23514" });
+    await expect(s.execute(`CREATE DOMAIN past_edge AS int ${checks(sqlLimits.domainChecksMax + 1)}`)).rejects.toMatchObject({ code: "54000" });
+  });
+
+  it("inlines SQL functions functionInlineDepthMax deep and refuses one level more (54001)", async () => {
+    const s = session();
+    const n = sqlLimits.functionInlineDepthMax;
+    await s.execute("CREATE FUNCTION c1(x int) RETURNS int LANGUAGE sql AS 'SELECT x'");
+    for (let k = 2; k <= n + 1; k++) await s.execute(`CREATE FUNCTION c${k}(x int) RETURNS int LANGUAGE sql AS 'SELECT c${k - 1}(x) + 1'`);
+    expect((await s.execute(`SELECT c${n}(0)`))[0]!.rows).toEqual([[String(n - 1)]]);
+    await expect(s.execute(`SELECT c${n + 1}(0)`)).rejects.toMatchObject({ code: "54001" });
+  });
+
+  it("accepts functionArgsMax arguments and a body of functionBodyCharsMax characters, not more (54023, 54000)", async () => {
+    const s = session();
+    const args = (k: number): string => Array.from({ length: k }, () => "int").join(", ");
+    await s.execute(`CREATE FUNCTION many(${args(sqlLimits.functionArgsMax)}) RETURNS int LANGUAGE sql AS 'SELECT $1'`);
+    await expect(s.execute(`CREATE FUNCTION toomany(${args(sqlLimits.functionArgsMax + 1)}) RETURNS int LANGUAGE sql AS 'SELECT $1'`)).rejects.toMatchObject({ code: "54023" });
+    const body = (k: number): string => `SELECT 1${" ".repeat(k - "SELECT 1".length)}`;
+    await s.execute(`CREATE FUNCTION big() RETURNS int LANGUAGE sql AS '${body(sqlLimits.functionBodyCharsMax)}'`);
+    expect((await s.execute("SELECT big()"))[0]!.rows).toEqual([["1"]]);
+    await expect(s.execute(`CREATE FUNCTION big2() RETURNS int LANGUAGE sql AS '${body(sqlLimits.functionBodyCharsMax + 1)}'`)).rejects.toMatchObject({ code: "54000" });
+  });
+
   it("stops a recursive CTE after recursiveIterationsMax iterations", async () => {
     const s = session();
     const max = sqlLimits.recursiveIterationsMax;

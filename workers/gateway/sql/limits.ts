@@ -90,6 +90,26 @@ export const sqlLimits = {
    */
   enumLabelsMax: 1000,
   /**
+   * CHECK constraints per domain (CREATE DOMAIN): every column of the domain carries a copy of them
+   * in its table descriptor and every assignment evaluates all of them, so a domain with hundreds
+   * would bloat descriptors and slow writes; real domains have one or two. Postgres has no limit.
+   */
+  domainChecksMax: 32,
+  /** Arguments of a user-defined function: Postgres's FUNC_MAX_ARGS, so the same definitions load. */
+  functionArgsMax: 100,
+  /**
+   * How deep SQL functions are inlined into each other at bind time. A recursive SQL function
+   * would inline forever (Postgres runs those instead of inlining them); past this depth the call
+   * fails with 54001 as Postgres's stack depth check does. 32 is far deeper than real helper chains.
+   */
+  functionInlineDepthMax: 32,
+  /**
+   * Characters of a function body (pg_proc.prosrc): the body lives in the function's catalog
+   * descriptor, which every session loads with the catalog; 64 KiB is far above application
+   * functions and keeps one descriptor small. Postgres allows up to 1 GB.
+   */
+  functionBodyCharsMax: 65_536,
+  /**
    * Work units (≈ one row through one operator) before the first return, until the statement's
    * own slices have calibrated the rate: 1,000 units take 0.05–10 ms on the rows measured (a
    * numeric generate_series row costs ~10 µs), and the cadence may grow 4× a slice from there.

@@ -17,7 +17,7 @@ import { bindDelete, bindInsert, bindUpdate, tableScope } from "./bind/dml.ts";
 import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind/expr.ts";
 import { bindQuery, bindWith } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
-import { bindTableRules } from "./bind/table-rules.ts";
+import { bindGeneratedColumns, bindTableRules } from "./bind/table-rules.ts";
 import { formatText } from "./types/text-io.ts";
 import { evalContext, type EvalContext } from "./types/context.ts";
 import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
@@ -27,7 +27,8 @@ import type { RowCodec } from "./exec/row-codec.ts";
 import { createTableFromColumns, type DdlChange, type DdlEnv } from "./exec/ddl-create-table.ts";
 import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
 import { commentOn } from "./exec/ddl-comment.ts";
-import { alterEnum, createEnum, dropTypes } from "./exec/ddl-type.ts";
+import { alterEnum, createDomain, createEnum, dropTypes } from "./exec/ddl-type.ts";
+import { createFunction, dropFunctions } from "./exec/ddl-function.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
 import { MemoryAccount } from "./exec/memory.ts";
@@ -370,6 +371,8 @@ export class StatementRunner {
       case "RenameStmt":
       case "CommentStmt":
       case "CreateEnumStmt":
+      case "CreateDomainStmt":
+      case "CreateFunctionStmt":
       case "AlterEnumStmt":
         return this.ddl(kind, stmt);
       case "VacuumStmt":
@@ -489,6 +492,7 @@ export class StatementRunner {
       temp: this.env.temp,
       ctx: this.ctx,
       user: this.env.sessionValue("warren.current_user") ?? "warren",
+      bindGenerated: (t) => void bindGeneratedColumns(this.newBinder(), t),
       checkRows: async (t, check, name) => {
         const scope = new Scope(tableScope(t, t.name, 0, null), null);
         const b = this.newBinder();
@@ -580,9 +584,14 @@ export class StatementRunner {
           return c;
         }
         case "DropStmt":
-          return stmt["removeType"] === "OBJECT_TYPE" ? dropTypes(env, stmt) : dropObjects(env, stmt);
+          if (stmt["removeType"] === "OBJECT_FUNCTION") return dropFunctions(env, stmt);
+          return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, stmt) : dropObjects(env, stmt);
         case "CreateEnumStmt":
           return createEnum(env, stmt);
+        case "CreateDomainStmt":
+          return createDomain(env, stmt);
+        case "CreateFunctionStmt":
+          return createFunction(env, stmt);
         case "AlterEnumStmt":
           return alterEnum(env, stmt);
         case "AlterTableStmt":

@@ -28,6 +28,12 @@ export type Expr =
   | { readonly kind: "distinct"; readonly type: SqlType; readonly left: Expr; readonly right: Expr; readonly eq: (a: Datum, b: Datum) => boolean; readonly negate: boolean }
   | { readonly kind: "subquery"; readonly type: SqlType; readonly sub: Subquery }
   | { readonly kind: "array"; readonly type: SqlType; readonly elems: readonly Expr[] }
+  /**
+   * A value coerced to a domain (CREATE DOMAIN): `arg` (already of the base type) checked against
+   * the domain's NOT NULL and CHECK constraints. Each check is bound over a one-column row holding
+   * the value (VALUE is column 0), so it is not a child expression of this node.
+   */
+  | { readonly kind: "domain"; readonly type: SqlType; readonly arg: Expr; readonly domainName: string; readonly notNull: boolean; readonly checks: ReadonlyArray<{ readonly name: string; readonly expr: Expr }> }
   /** A session-dependent function evaluated by the executor (nextval, current_setting, …). */
   | { readonly kind: "special"; readonly type: SqlType; readonly name: SpecialFn; readonly args: readonly Expr[] };
 

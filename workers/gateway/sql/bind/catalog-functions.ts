@@ -2,6 +2,7 @@
 // helpers clients call in introspection queries (psql's describe commands, ORMs): visibility
 // tests, pg_get_*def, object names and comments, sizes, privileges, and advisory-lock stand-ins.
 // Each closure keeps the binder's snapshot, the same one the statement executes against.
+import { functionArguments, functionByOid, functionDef, functionResult } from "./function-def.ts";
 import { PgError } from "../../../../common/errors.ts";
 import { type Descriptor, isTemp, type ViewDesc } from "../../catalog/descriptors.ts";
 import { descIdOfOid, indexOfOid, indexOid, namespaceOid, relationOid } from "../../catalog/oids.ts";
@@ -43,10 +44,10 @@ function userTypeName(b: Binder, oid: number): string {
   return visible ? quoteIdent(d.name) : `${quoteIdent(b.catalog.get(d.schemaId)?.name ?? "public")}.${quoteIdent(d.name)}`;
 }
 
-function relationOf(b: Binder, oid: Datum): Exclude<Descriptor, { kind: "schema" | "type" }> | undefined {
+function relationOf(b: Binder, oid: Datum): Exclude<Descriptor, { kind: "schema" | "type" | "function" }> | undefined {
   const id = descIdOfOid(Number(oid));
   const d = id === null ? undefined : b.catalog.get(id);
-  return d === undefined || d.kind === "schema" || d.kind === "type" ? undefined : d;
+  return d === undefined || d.kind === "schema" || d.kind === "type" || d.kind === "function" ? undefined : d;
 }
 
 /** The first relation (or index) an unqualified name finds on the search path is the visible one. */
@@ -191,6 +192,11 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_get_function_arguments":
     case "pg_get_function_identity_arguments":
     case "pg_get_function_result":
+      return callExpr(name, Types.text, [oidArg(0)], ([oid]) => {
+        const f = functionByOid(b.catalog, Number(oid));
+        if (f === undefined) return null;
+        return name === "pg_get_functiondef" ? functionDef(b.catalog, f) : name === "pg_get_function_result" ? functionResult(f) : functionArguments(f);
+      });
     case "pg_get_function_sqlbody":
     case "pg_get_triggerdef":
     case "pg_get_ruledef":

@@ -209,8 +209,14 @@ function isDefaultMarker(e: Expr | undefined): boolean {
  * given; OVERRIDING USER VALUE replaces the values given for any identity column by its default.
  */
 function checkIdentityTargets(table: TableDesc, targets: readonly number[], source: Rel, override: string | undefined): Rel {
-  if (override === "OVERRIDING_SYSTEM_VALUE") return source;
   let rows = source.kind === "values" ? source.rows : null;
+  targets.forEach((p, i) => {
+    const c = table.columns[p]!;
+    if (c.generated !== undefined && !(rows !== null && rows.every((r) => isDefaultMarker(r[i])))) {
+      throw new PgError("generated_always", `cannot insert a non-DEFAULT value into column "${c.name}"`, { detail: `Column "${c.name}" is a generated column.` });
+    }
+  });
+  if (override === "OVERRIDING_SYSTEM_VALUE") return source;
   targets.forEach((p, i) => {
     const c = table.columns[p]!;
     if (c.identity === "") return;
@@ -252,8 +258,8 @@ function bindSetList(b: Binder, table: TableDesc, list: PgNode[], scope: Scope, 
     if (val["SetToDefault"] !== undefined) e = { kind: "const", type: types[p]!, value: DEFAULT_SENTINEL };
     else {
       const c = table.columns[p]!;
-      if (c.identity === "a") {
-        throw new PgError("generated_always", `column "${c.name}" can only be updated to DEFAULT`, { detail: `Column "${c.name}" is an identity column defined as GENERATED ALWAYS.` });
+      if (c.identity === "a" || c.generated !== undefined) {
+        throw new PgError("generated_always", `column "${c.name}" can only be updated to DEFAULT`, { detail: c.generated !== undefined ? `Column "${c.name}" is a generated column.` : `Column "${c.name}" is an identity column defined as GENERATED ALWAYS.` });
       }
       e = bindExpr(b, val, ctxFor(scope, "UPDATE"));
     }

@@ -11,15 +11,17 @@ import { regexMatch } from "../functions/regexp.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Numeric } from "../types/numeric.ts";
 import { relationOid } from "../../catalog/oids.ts";
-import { arrayLowerBound, arrayOf, enumType, formatType, Oid, type SqlType, Types, typeCategory, typeFromName } from "../types/type.ts";
+import { arrayLowerBound, arrayOf, enumType, formatType, Oid, type SqlType, Types, typeCategory, typeFromName, typeOfStored } from "../types/type.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
-import type { TypeDesc } from "../../catalog/descriptors.ts";
+import type { FunctionDesc, TypeDesc } from "../../catalog/descriptors.ts";
 import type { Datum } from "../types/datum.ts";
 import { aggregateType, isAggregate } from "../functions/aggregates.ts";
 import { WINDOW_ONLY, windowType } from "./window-functions.ts";
 import { type Binder, pos } from "./binder.ts";
 import type { AggCall, Expr, FrameBound, SortKey, SpecialFn, WindowCall, WindowFrame } from "./bound.ts";
-import type { Scope } from "./scope.ts";
+import { Scope } from "./scope.ts";
+import { mapExpr } from "./rewrite.ts";
+import { sqlLimits } from "../limits.ts";
 import { bindSubquery, SET_RETURNING } from "./select.ts";
 import { bindCatalogFunction } from "./catalog-functions.ts";
 import { checkTextLength } from "../functions/value-limits.ts";
@@ -68,6 +70,7 @@ export function withParamInference<T>(sink: (index: number, type: SqlType) => vo
  * lossy casts (CAST, ::), otherwise assignment casts are allowed (INSERT values, SET targets).
  */
 export function coerce(b: Binder, e: Expr, t: SqlType, explicit = false): Expr {
+  if (t.domain !== undefined && e.type.domain?.typeId !== t.domain.typeId) return coerceToDomain(b, e, t, explicit);
   if (e.kind === "param" && e.type.oid === Oid.unknown && paramSink !== null) {
     paramSink(e.index, t);
     return { kind: "param", type: t, index: e.index };
@@ -78,6 +81,21 @@ export function coerce(b: Binder, e: Expr, t: SqlType, explicit = false): Expr {
   const fn = (d: Datum): Datum => cast(d, ctx);
   if (e.kind === "const") return constExpr(t, e.value === null ? null : fn(e.value));
   return { kind: "cast", type: t, arg: e, fn };
+}
+
+/**
+ * Coerces to a domain: to its base type first, then a "domain" node that checks NOT NULL and each
+ * CHECK (bound here with VALUE as the only column, as Postgres binds CoerceToDomainValue).
+ */
+function coerceToDomain(b: Binder, e: Expr, t: SqlType, explicit: boolean): Expr {
+  const d = t.domain!;
+  const { domain: _d, ...rest } = t;
+  const base = Object.freeze(rest) as SqlType;
+  const inner = coerce(b, e, base, explicit);
+  const scope = new Scope([{ table: null, name: "value", type: base, index: 0, hidden: false, tableId: 0, columnId: 0 }], null);
+  // Postgres checks a domain's constraints in name order.
+  const checks = [...d.checks].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr as PgNode, ctxFor(scope, "check constraints")), "CHECK") }));
+  return { kind: "domain", type: t, arg: { ...inner, type: base } as Expr, domainName: d.schema === "public" ? d.name : `${d.schema}.${d.name}`, notNull: d.notNull, checks };
 }
 
 /** Coerces to boolean for WHERE / ON / HAVING / AND / OR / NOT operands. */
@@ -128,6 +146,10 @@ export interface TypeNameScope {
 /** The SqlType of a user-defined type descriptor (today: enums). */
 export function userType(catalog: Catalog, d: TypeDesc): SqlType {
   const schema = catalog.get(d.schemaId)?.name ?? "public";
+  if (d.domain !== undefined) {
+    const dm = d.domain;
+    return Object.freeze({ ...typeOfStored(dm.base), domain: { typeId: d.id, name: d.name, schema, notNull: dm.notNull, checks: dm.checks, defaultExpr: dm.defaultExpr } });
+  }
   return enumType(relationOid(d.id), d.name, { schema, labels: d.labels, sortOrders: d.sortOrders });
 }
 
@@ -377,6 +399,72 @@ function listItems(n: PgNode): PgNode[] {
   return (l?.["items"] as PgNode[] | undefined) ?? [n];
 }
 
+/** How deep SQL function bodies are being inlined into each other right now (binding is synchronous). */
+let inlineDepth = 0;
+
+/** Replaces $n parameter references of a SQL function body by references to a column named "$n". */
+function paramsAsColumns(n: unknown): unknown {
+  if (Array.isArray(n)) return n.map(paramsAsColumns);
+  if (n === null || typeof n !== "object") return n;
+  const o = n as PgNode;
+  const p = o["ParamRef"] as PgNode | undefined;
+  if (p !== undefined) return { ColumnRef: { fields: [{ String: { sval: `$${p["number"] as number}` } }], location: p["location"] } };
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, paramsAsColumns(v)]));
+}
+
+/**
+ * A call of a user-defined function (CREATE FUNCTION), or null when `names` names none. A
+ * LANGUAGE sql function whose body is one `SELECT expr` is inlined: the body is bound over its
+ * parameters, which are then replaced by the call's arguments (coerced to the parameter types).
+ */
+function bindUserFunction(b: Binder, names: readonly string[], args: Expr[], loc: unknown): Expr | null {
+  const overloads = b.catalog.resolveFunctions(names, b.searchPath).filter((f) => f.argTypes.length === args.length);
+  if (overloads.length === 0) return null;
+  // Candidates whose parameters every argument coerces to; the most exact matches win (an
+  // unknown literal counts half for a text parameter, as Postgres prefers the string category).
+  let chosen: FunctionDesc | undefined;
+  let coerced: Expr[] | undefined;
+  let best = -1;
+  let tie = false;
+  for (const f of overloads) {
+    let c: Expr[];
+    try {
+      c = args.map((a, i) => coerce(b, a, typeOfStored(f.argTypes[i]!)));
+    } catch {
+      continue;
+    }
+    const score = f.argTypes.reduce((n, t, i) => n + (t.oid === args[i]!.type.oid ? 2 : args[i]!.type.oid === Oid.unknown && typeCategory(typeOfStored(t)) === "S" ? 1 : 0), 0);
+    if (score > best) [chosen, coerced, best, tie] = [f, c, score, false];
+    else if (score === best) tie = true;
+  }
+  if (chosen === undefined || coerced === undefined) return null;
+  if (tie) throw new PgError("ambiguous_function", `function ${names.join(".")}(${args.map((a) => formatType(a.type)).join(", ")}) is not unique`, { ...pos(loc), hint: "Could not choose a best candidate function. You might need to add explicit type casts." });
+  const f = chosen;
+  if (f.language !== "sql") throw new PgError("feature_not_supported", `function ${f.name} is written in ${f.language}, which cannot be run yet`, pos(loc));
+  if (f.sqlExpr === null) throw new PgError("feature_not_supported", `function ${f.name}: only SQL functions whose body is a single SELECT of one expression can be called`, pos(loc));
+  if (inlineDepth >= sqlLimits.functionInlineDepthMax) {
+    throw new PgError("statement_too_complex", "stack depth limit exceeded", { hint: `SQL functions calling each other are inlined at most ${sqlLimits.functionInlineDepthMax} deep.` });
+  }
+  const cols = f.argTypes.flatMap((t, i) => {
+    const type = typeOfStored(t);
+    const base = { table: null, type, index: i, hidden: false, tableId: 0, columnId: 0 };
+    return f.argNames[i] !== "" ? [{ ...base, name: f.argNames[i]! }, { ...base, name: `$${i + 1}` }] : [{ ...base, name: `$${i + 1}` }];
+  });
+  inlineDepth++;
+  let body: Expr;
+  try {
+    const bound = bindExpr(b, paramsAsColumns(f.sqlExpr) as PgNode, ctxFor(new Scope(cols, null), "SQL function body"));
+    body = coerce(b, bound, typeOfStored(f.returnType));
+  } finally {
+    inlineDepth--;
+  }
+  const inlined = mapExpr(body, (x) => (x.kind === "col" ? coerced[x.index]! : x));
+  if (!f.strict || coerced.length === 0) return inlined;
+  // STRICT: NULL when any argument is NULL, without evaluating the body.
+  const anyNull: Expr = { kind: "or", type: BOOL, args: coerced.map((a) => ({ kind: "isnull", type: BOOL, arg: a, negate: false }) as Expr) };
+  return { kind: "case", type: inlined.type, whens: [{ when: anyNull, then: constExpr(inlined.type, null) }], else: inlined };
+}
+
 function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   const names = stringList(node["funcname"] as PgNode[]);
   const name = names[names.length - 1]!.toLowerCase();
@@ -419,6 +507,10 @@ function bindFuncCall(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   const args = argNodes.map((n) => bindExpr(b, n, ctx));
   const special = bindSpecialFunction(b, name, args, loc) ?? bindCatalogFunction(b, name, args);
   if (special !== null) return special;
+  if (!hasFunction(name) || names.length > 1) {
+    const user = bindUserFunction(b, names, args, loc);
+    if (user !== null) return user;
+  }
   if (!hasFunction(name)) {
     throw new PgError("undefined_function", `function ${name}(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`, {
       ...pos(loc),

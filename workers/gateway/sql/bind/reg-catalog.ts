@@ -81,7 +81,7 @@ export function regCatalog(catalogOf: () => Catalog, user: string, searchPath: r
         case Oid.regclass: {
           const id = descIdOfOid(oid);
           const rel = id === null ? undefined : catalog.get(id);
-          if (rel !== undefined && rel.kind !== "schema" && rel.kind !== "type") return qualifiedUnlessVisible(rel.schemaId, rel.name);
+          if (rel !== undefined && rel.kind !== "schema" && rel.kind !== "type" && rel.kind !== "function") return qualifiedUnlessVisible(rel.schemaId, rel.name);
           const ix = indexOfOid(oid);
           const t = ix === null ? undefined : catalog.get(ix[0]);
           if (t?.kind === "table") {

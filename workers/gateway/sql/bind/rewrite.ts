@@ -25,6 +25,7 @@ export function mapChildren(e: Expr, f: (c: Expr) => Expr): Expr {
     distinct: (x) => ({ ...x, left: f(x.left), right: f(x.right) }),
     subquery: (x) => (x.sub.test === null ? x : { ...x, sub: { ...x.sub, test: f(x.sub.test) } }),
     array: (x) => ({ ...x, elems: x.elems.map(f) }),
+    domain: (x) => ({ ...x, arg: f(x.arg) }),
     special: (x) => ({ ...x, args: x.args.map(f) }),
   };
   return visitExpr(e, v);

@@ -9,11 +9,24 @@ import type { Expr } from "./bound.ts";
 import { bindExpr, coerce, coerceBool, ctxFor } from "./expr.ts";
 import { Scope } from "./scope.ts";
 import { tableScope } from "./dml.ts";
+import { PgError } from "../../../../common/errors.ts";
+import { forEachExpr } from "./rewrite.ts";
+
+/** Whether an expression calls a volatile function (or reads session state) anywhere. */
+function hasVolatile(e: Expr): boolean {
+  let v = false;
+  forEachExpr(e, (x) => {
+    if ((x.kind === "call" && x.volatile) || x.kind === "special" || x.kind === "subquery") v = true;
+  });
+  return v;
+}
 
 export interface TableRules {
   /** Per column (table.columns order): its DEFAULT, or null (NULL, or a hidden row id). */
   defaults: Array<Expr | null>;
   checks: Array<{ name: string; expr: Expr }>;
+  /** Per column: its generation expression over the row (GENERATED ALWAYS AS … STORED), or null. */
+  generated: Array<Expr | null>;
 }
 
 /**
@@ -33,12 +46,27 @@ function ownSequenceQualified(b: Binder, t: TableDesc, columnId: number, expr: P
   return { FuncCall: { ...call, args: [{ A_Const: { sval: { sval: `${schema}.${arg.sval}` } } }] } };
 }
 
+/** Each column's generation expression bound over the table's row (null for other columns). */
+export function bindGeneratedColumns(b: Binder, t: TableDesc): Array<Expr | null> {
+  const scope = new Scope(tableScope(t, t.name, 0, null), null);
+  return t.columns.map((c) => {
+    if (c.generated === undefined) return null;
+    const e = bindExpr(b, c.generated, ctxFor(scope, "column generation expressions"));
+    if (hasVolatile(e)) throw new PgError("invalid_object_definition", "generation expression is not immutable");
+    return coerce(b, e, typeOfStored(c.type));
+  });
+}
+
 export function bindTableRules(b: Binder, t: TableDesc): TableRules {
   const empty = new Scope([], null);
-  const defaults = t.columns.map((c) =>
-    c.defaultExpr === null ? null : coerce(b, bindExpr(b, ownSequenceQualified(b, t, c.id, c.defaultExpr), ctxFor(empty, "DEFAULT expressions")), typeOfStored(c.type)),
-  );
+  const defaults = t.columns.map((c) => {
+    // A column of a domain without a DEFAULT of its own takes the domain's (or NULL), checked
+    // against the domain's constraints as Postgres does: omitting a NOT NULL domain column fails.
+    const dom = c.type.domain;
+    const expr = c.defaultExpr ?? (dom !== undefined && !c.hidden ? (dom.defaultExpr ?? { A_Const: { isnull: true } }) : null);
+    return expr === null ? null : coerce(b, bindExpr(b, ownSequenceQualified(b, t, c.id, expr), ctxFor(empty, "DEFAULT expressions")), typeOfStored(c.type));
+  });
   const scope = new Scope(tableScope(t, t.name, 0, null), null);
   const checks = t.checks.map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr, ctxFor(scope, "check constraints")), "CHECK") }));
-  return { defaults, checks };
+  return { defaults, checks, generated: bindGeneratedColumns(b, t) };
 }

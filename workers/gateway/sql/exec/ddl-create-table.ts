@@ -18,6 +18,8 @@ export interface DdlEnv {
     schema(catalog: Catalog): { schema: SchemaDesc; created: boolean };
     allocateId(): number;
   };
+  /** Binds a new table's generation expressions, so CREATE TABLE reports their errors (42703, 42P17). */
+  bindGenerated?(t: TableDesc): void;
 }
 
 /** Where a new relation goes: its schema, whether it is temporary, and how its ids are made. */
@@ -69,7 +71,7 @@ function onCommitOf(oncommit: string | undefined, temp: boolean): TableDesc["onC
 }
 
 export interface DdlChange {
-  changed: Array<TableDesc | SequenceDesc | import("../../catalog/descriptors.ts").ViewDesc | import("../../catalog/descriptors.ts").SchemaDesc | import("../../catalog/descriptors.ts").TypeDesc>;
+  changed: Array<import("../../catalog/descriptors.ts").Descriptor>;
   removed: number[];
   tag: string;
   /** Work to do after descriptors are written (index backfill, data removal). */
@@ -245,6 +247,35 @@ function pendingFk(c: PgNode, cols: string[]): PendingFk {
   };
 }
 
+/** Column names a parser AST refers to (ColumnRef's last field), anywhere in it. */
+function columnRefs(n: unknown, out: string[]): string[] {
+  if (Array.isArray(n)) for (const x of n) columnRefs(x, out);
+  else if (n !== null && typeof n === "object") {
+    const o = n as PgNode;
+    const ref = o["ColumnRef"] as PgNode | undefined;
+    if (ref !== undefined) {
+      const f = (ref["fields"] as PgNode[]).map((x) => (x["String"] as PgNode | undefined)?.["sval"] as string | undefined);
+      const last = f[f.length - 1];
+      if (last !== undefined) out.push(last);
+    }
+    for (const v of Object.values(o)) columnRefs(v, out);
+  }
+  return out;
+}
+
+/**
+ * A generation expression may use only the table's ordinary columns (Postgres: 42P17 for another
+ * generated column); the rest (types, immutability of functions) is checked when it is bound.
+ */
+function checkGenerationExpressions(columns: readonly ColumnDesc[]): void {
+  const generated = new Set(columns.filter((c) => c.generated !== undefined).map((c) => c.name));
+  for (const c of columns) {
+    if (c.generated === undefined) continue;
+    const bad = columnRefs(c.generated, []).find((r) => generated.has(r));
+    if (bad !== undefined) throw new PgError("invalid_object_definition", `cannot use generated column "${bad}" in column generation expression`, { detail: "A generated column cannot reference another generated column." });
+  }
+}
+
 export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange> {
   const rv = stmt["relation"] as PgNode;
   const name = rv["relname"] as string;
@@ -317,10 +348,15 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
             break;
           }
           case "CONSTR_GENERATED":
-            throw new PgError("feature_not_supported", "generated columns are not supported");
+            if (col.generated !== undefined) throw new PgError("syntax_error", `multiple generation clauses specified for column "${colname}" of table "${name}"`);
+            col.generated = c["raw_expr"] as PgNode;
+            break;
           default:
             break;
         }
+      }
+      if (col.generated !== undefined && col.defaultExpr !== null) {
+        throw new PgError("syntax_error", `both ${col.identity !== "" ? "identity" : "default"} and generation expression specified for column "${colname}" of table "${name}"`);
       }
       columns.push(col);
     } else if (k === "Constraint") {
@@ -375,6 +411,7 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
     name: c.name ?? (c.col !== null ? `${name}_${c.col}_check` : `${name}_check${i === 0 ? "" : i}`),
     expr: c.expr,
   }));
+  checkGenerationExpressions(columns);
   const table: TableDesc = {
     kind: "table",
     id,
@@ -392,6 +429,7 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
     options: {},
   };
   if (onCommit !== undefined) table.onCommit = onCommit;
+  if (columns.some((c) => c.generated !== undefined)) env.bindGenerated?.(table);
   table.foreignKeys = fks.map((fk) => resolveFk(env, table, fk, true));
   for (const o of (stmt["options"] as PgNode[] | undefined) ?? []) {
     const d = o["DefElem"] as PgNode;

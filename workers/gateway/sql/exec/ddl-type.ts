@@ -16,6 +16,8 @@ import type { Catalog } from "../../catalog/catalog.ts";
 import type { TableDesc, TypeDesc } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
 import { stringList, type PgNode } from "../parse/ast.ts";
+import { bindTypeName } from "../bind/expr.ts";
+import { storedTypeOf } from "../types/type.ts";
 import { sqlLimits } from "../limits.ts";
 import { bump } from "./ddl-common.ts";
 import type { DdlChange } from "./ddl-create-table.ts";
@@ -57,6 +59,92 @@ export async function createEnum(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
   if (dup !== undefined) throw new PgError("unique_violation", `duplicate key value violates unique constraint "pg_enum_typid_label_index"`, { detail: `Key (enumtypid, enumlabel)=(${relationOid(id)}, ${dup}) already exists.` });
   const d: TypeDesc = { kind: "type", id, name, schemaId: schema.id, version: 1, labels, sortOrders: labels.map((_, i) => i + 1) };
   return { changed: [d], removed: [], tag: "CREATE TYPE" };
+}
+
+/**
+ * What Postgres refuses in a domain CHECK when the domain is created: a subquery (0A000) and any
+ * column other than VALUE (42703). The rest is checked where the domain's values are coerced.
+ */
+function checkDomainExpr(n: unknown): void {
+  if (Array.isArray(n)) {
+    for (const x of n) checkDomainExpr(x);
+    return;
+  }
+  if (n === null || typeof n !== "object") return;
+  const o = n as PgNode;
+  if (o["SubLink"] !== undefined) throw new PgError("feature_not_supported", "cannot use subquery in check constraint");
+  const ref = o["ColumnRef"] as PgNode | undefined;
+  if (ref !== undefined) {
+    const names = (ref["fields"] as PgNode[]).map((f) => ((f["String"] as PgNode | undefined)?.["sval"] as string | undefined) ?? "*");
+    if (names.length > 1) throw new PgError("undefined_table", `missing FROM-clause entry for table "${names[0]!}"`);
+    if (names[0] !== "value") throw new PgError("undefined_column", `column "${names.join(".")}" does not exist`);
+  }
+  for (const v of Object.values(o)) checkDomainExpr(v);
+}
+
+/**
+ * CREATE DOMAIN name AS base [DEFAULT e] [NOT NULL | NULL] [[CONSTRAINT c] CHECK (e)]…: a
+ * TypeDesc whose `domain` holds the base type and the constraints. Values are stored as the base
+ * type; a column of the domain keeps a copy of the constraints (StoredType.domain) and every
+ * coercion to the domain (assignment, cast) checks them (bind/expr.ts coerceToDomain). Unnamed
+ * checks are named as Postgres names them: <domain>_check, <domain>_check1, …
+ * ALTER DOMAIN is not supported, so the copies never go stale.
+ */
+export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+  const names = stringList(stmt["domainname"] as PgNode[]);
+  const name = names[names.length - 1]!;
+  const schema = env.catalog.creationSchema(names, env.searchPath);
+  if (env.catalog.typeIn(schema.id, name) !== undefined || env.catalog.relationIn(schema.id, name) !== undefined) {
+    throw new PgError("duplicate_object", `type "${name}" already exists`);
+  }
+  const baseType = bindTypeName(stmt["typeName"] as PgNode, env);
+  if (baseType.elem !== undefined) throw new PgError("feature_not_supported", "domains over array types are not supported");
+  if (baseType.domain !== undefined) throw new PgError("feature_not_supported", "domains over other domains are not supported", { hint: `Declare the domain over ${baseType.name} and repeat the constraints of ${baseType.domain.name}.` });
+  let notNull = false;
+  let sawNull = false;
+  let defaultExpr: PgNode | null = null;
+  const checks: Array<{ name: string; expr: PgNode }> = [];
+  const used = new Set<string>();
+  for (const cn of (stmt["constraints"] as PgNode[] | undefined) ?? []) {
+    const c = cn["Constraint"] as PgNode;
+    switch (c["contype"]) {
+      case "CONSTR_NOTNULL":
+        if (sawNull) throw new PgError("syntax_error", "conflicting NULL/NOT NULL constraints");
+        notNull = true;
+        break;
+      case "CONSTR_NULL":
+        if (notNull) throw new PgError("syntax_error", "conflicting NULL/NOT NULL constraints");
+        sawNull = true;
+        break;
+      case "CONSTR_DEFAULT":
+        if (defaultExpr !== null) throw new PgError("syntax_error", "multiple default expressions");
+        defaultExpr = c["raw_expr"] as PgNode;
+        break;
+      case "CONSTR_CHECK": {
+        let cname = c["conname"] as string | undefined;
+        if (cname === undefined) {
+          cname = `${name}_check`;
+          for (let i = 1; used.has(cname); i++) cname = `${name}_check${i}`;
+        } else if (used.has(cname)) {
+          throw new PgError("duplicate_object", `constraint "${cname}" for domain "${name}" already exists`);
+        }
+        used.add(cname);
+        checkDomainExpr(c["raw_expr"] as PgNode);
+        checks.push({ name: cname, expr: c["raw_expr"] as PgNode });
+        break;
+      }
+      case "CONSTR_UNIQUE":
+      case "CONSTR_PRIMARY":
+      case "CONSTR_FOREIGN":
+        throw new PgError("syntax_error", `${c["contype"] === "CONSTR_UNIQUE" ? "unique" : c["contype"] === "CONSTR_PRIMARY" ? "primary key" : "foreign key"} constraints not possible for domains`);
+      default:
+        throw new PgError("feature_not_supported", `constraint ${String(c["contype"])} is not supported on domains`);
+    }
+  }
+  if (checks.length > sqlLimits.domainChecksMax) throw new PgError("program_limit_exceeded", `a domain may have at most ${sqlLimits.domainChecksMax} CHECK constraints`);
+  const id = await env.allocateId();
+  const d: TypeDesc = { kind: "type", id, name, schemaId: schema.id, version: 1, labels: [], sortOrders: [], domain: { base: storedTypeOf(baseType), notNull, checks, defaultExpr } };
+  return { changed: [d], removed: [], tag: "CREATE DOMAIN" };
 }
 
 /** The sort order of a new label placed before or after `neighbor` (or at the end). */
@@ -115,7 +203,7 @@ function dependents(catalog: Catalog, t: TypeDesc): string[] {
   const out: string[] = [];
   for (const d of catalog.descriptors()) {
     if (d.kind !== "table") continue;
-    for (const c of d.columns) if (c.type.oid === oid) out.push(`column ${c.name} of table ${d.name}`);
+    for (const c of d.columns) if ((c.type.oid === oid && c.type.domain === undefined) || c.type.domain?.typeId === t.id) out.push(`column ${c.name} of table ${d.name}`);
   }
   return out;
 }
@@ -139,9 +227,14 @@ export async function dropTypes(env: DdlExecEnv, stmt: PgNode): Promise<DdlChang
         hint: stmt["behavior"] === "DROP_CASCADE" ? "Drop the dependent columns first: DROP TYPE … CASCADE does not drop columns here." : "Use DROP ... CASCADE to drop the dependent objects too.",
       });
     }
+    if (stmt["removeType"] === "OBJECT_DOMAIN" && t.domain === undefined) throw new PgError("wrong_object_type", `"${t.name}" is not a domain`);
+    const usedBy = env.catalog.types().filter((o) => o.domain?.base.domain?.typeId === t.id);
+    if (usedBy.length > 0) {
+      throw new PgError("dependent_objects_still_exist", `cannot drop type ${t.name} because other objects depend on it`, { detail: usedBy.map((o) => `type ${o.name} depends on type ${t.name}`).join("\n") });
+    }
     removed.push(t.id);
   }
-  return { changed: [], removed, tag: "DROP TYPE" };
+  return { changed: [], removed, tag: stmt["removeType"] === "OBJECT_DOMAIN" ? "DROP DOMAIN" : "DROP TYPE" };
 }
 
 /** pg_type.oid of a user-defined type (the same mapping as relations: descriptor ids are unique). */

@@ -313,6 +313,8 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
         });
         const probeTable = probe.changed[0] as TableDesc;
         const col = { ...probeTable.columns[0]!, id: t.nextColumnId };
+        // Existing rows would need the expression computed into them (a table rewrite).
+        if (col.generated !== undefined) throw new PgError("feature_not_supported", "ALTER TABLE … ADD COLUMN … GENERATED ALWAYS AS … STORED is not supported; recreate the table");
         if (probeTable.pkeyName !== "") throw new PgError("feature_not_supported", "ADD COLUMN … PRIMARY KEY is not supported; use ADD PRIMARY KEY");
         for (const s of probe.changed.slice(1) as SequenceDesc[]) extra.push({ ...s, ownedBy: [t.id, col.id] });
         t = { ...t, columns: [...t.columns, col], nextColumnId: t.nextColumnId + 1 };

@@ -25,6 +25,7 @@ export function describeExpr(e: Expr, names: readonly string[] = []): string {
     distinct: (x) => `(${d(x.left)} IS ${x.negate ? "NOT " : ""}DISTINCT FROM ${d(x.right)})`,
     subquery: (x) => `(SubPlan ${x.sub.id + 1})`,
     array: (x) => `ARRAY[${x.elems.map(d).join(", ")}]`,
+    domain: (x) => `(${d(x.arg)})::${x.domainName}`,
     special: (x) => `${x.name}(${x.args.map(d).join(", ")})`,
   };
   return visitExpr(e, v);

@@ -186,6 +186,20 @@ function compileNode(e: Expr, ctx: ExecContext, parts: AsyncPart[]): RowFn {
         return r === null ? null : f(r);
       };
     },
+    domain: (x) => {
+      const a = c(x.arg);
+      const checks = x.checks.map((ch) => ({ name: ch.name, fn: compileNode(ch.expr, ctx, parts) }));
+      const name = x.domainName;
+      const notNull = x.notNull;
+      return (row) => {
+        const v = a(row);
+        if (v === null && notNull) throw new PgError("not_null_violation", `domain ${name} does not allow null values`);
+        for (const ch of checks) {
+          if (ch.fn([v]) === false) throw new PgError("check_violation", `value for domain ${name} violates check constraint "${ch.name}"`, { constraint: ch.name });
+        }
+        return v;
+      };
+    },
     inlist: (x) => {
       const a = c(x.arg);
       const list = x.list.map(c);

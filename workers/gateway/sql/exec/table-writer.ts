@@ -38,6 +38,7 @@ export class TableWriter {
   readonly codec: RowCodec;
   private readonly checks: Array<{ name: string; c: Compiled }>;
   private readonly defaults: Array<Compiled | null>;
+  private readonly generated: Array<{ p: number; c: Compiled }>;
   private readonly uniques: IndexDesc[];
 
   constructor(ctx: ExecContext, table: TableDesc, rules: TableRules) {
@@ -46,6 +47,10 @@ export class TableWriter {
     this.codec = ctx.codec(table);
     this.checks = rules.checks.map((ch) => ({ name: ch.name, c: compile(ch.expr, ctx) }));
     this.defaults = rules.defaults.map((d: Expr | null) => (d === null ? null : compile(d, ctx)));
+    this.generated = [];
+    rules.generated.forEach((g, p) => {
+      if (g !== null) this.generated.push({ p, c: compile(g, ctx) });
+    });
     this.uniques = table.indexes.filter((ix) => ix.unique);
   }
 
@@ -67,8 +72,14 @@ export class TableWriter {
     return d === null || d === undefined ? null : evalRow(d, [], this.ctx);
   }
 
-  /** NOT NULL and CHECK constraints of a complete row. */
+  /**
+   * Completes a row and checks it: generated columns are computed from the row's other columns
+   * (after BEFORE triggers, before constraints, as Postgres does), then NOT NULL and CHECK.
+   */
   async validate(row: Row): Promise<void> {
+    // Every generation expression reads the row as it was given: none may use another generated column.
+    const computed = await Promise.all(this.generated.map((g) => evalRow(g.c, row, this.ctx)));
+    this.generated.forEach((g, i) => (row[g.p] = computed[i]!));
     this.table.columns.forEach((c, i) => {
       if (!c.nullable && row[i] === null) {
         throw new PgError("not_null_violation", `null value in column "${c.name}" of relation "${this.table.name}" violates not-null constraint`, {

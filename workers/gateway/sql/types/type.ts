@@ -30,6 +30,22 @@ export interface SqlType {
   readonly elem?: SqlType;
   /** The labels of a user-defined enum type (CREATE TYPE … AS ENUM), for enum types only. */
   readonly enum?: EnumLabels;
+  /**
+   * Set when the value belongs to a domain (CREATE DOMAIN) over this base type: everything but
+   * assignment to a column and casts (which check the domain's constraints) sees the base type,
+   * and RowDescription reports the base type's OID, as Postgres does.
+   */
+  readonly domain?: DomainInfo;
+}
+
+/** A domain's identity and constraints (ASTs bound where a value is coerced to the domain). */
+export interface DomainInfo {
+  readonly typeId: number;
+  readonly name: string;
+  readonly schema: string;
+  readonly notNull: boolean;
+  readonly checks: ReadonlyArray<{ readonly name: string; readonly expr: unknown }>;
+  readonly defaultExpr: unknown;
 }
 
 /**
@@ -322,16 +338,26 @@ export interface StoredTypeLike {
   oid: number;
   typmod: number;
   enum?: { name: string; schema: string; labels: string[]; sortOrders: number[] };
+  domain?: { typeId: number; name: string; schema: string; notNull: boolean; checks: Array<{ name: string; expr: any }>; defaultExpr: any };
 }
 
 /** The SqlType of a stored column type: built-in by OID, or the enum its copy of labels describes. */
 export function typeOfStored(s: StoredTypeLike): SqlType {
+  if (s.domain !== undefined) {
+    const { domain, ...base } = s;
+    return Object.freeze({ ...typeOfStored(base), domain: { ...domain } });
+  }
   if (s.enum !== undefined) return enumType(s.oid, s.enum.name, { schema: s.enum.schema, labels: s.enum.labels, sortOrders: s.enum.sortOrders });
   return typeFromOid(s.oid, s.typmod);
 }
 
 /** How a column of type `t` is stored in its table descriptor. */
 export function storedTypeOf(t: SqlType): StoredTypeLike {
+  if (t.domain !== undefined) {
+    const { domain, ...base } = t;
+    const d = domain as StoredTypeLike["domain"] & object;
+    return { ...storedTypeOf(base as SqlType), domain: { typeId: d.typeId, name: d.name, schema: d.schema, notNull: d.notNull, checks: d.checks.map((c) => ({ ...c })), defaultExpr: d.defaultExpr } };
+  }
   if (t.enum !== undefined) return { oid: t.oid, typmod: -1, enum: { name: t.name, schema: t.enum.schema, labels: [...t.enum.labels], sortOrders: [...t.enum.sortOrders] } };
   if (t.elem?.enum !== undefined) throw new PgError("feature_not_supported", `arrays of enum type ${t.elem.name} are not supported`);
   return { oid: t.oid, typmod: t.typmod };

@@ -66,7 +66,7 @@ export function sequences(c: Catalog): SequenceDesc[] {
 }
 
 export function relations(c: Catalog): Array<Exclude<Descriptor, { kind: "schema" | "type" }>> {
-  return c.descriptors().filter((d): d is Exclude<Descriptor, { kind: "schema" | "type" }> => d.kind !== "schema" && d.kind !== "type");
+  return c.descriptors().filter((d): d is Exclude<Descriptor, { kind: "schema" | "type" | "function" }> => d.kind !== "schema" && d.kind !== "type" && d.kind !== "function");
 }
 
 export function visibleCols(t: TableDesc): ColumnDesc[] {

@@ -17,6 +17,7 @@ export function pgDescription(x: SystemContext): SystemTable {
       if (d.comment !== undefined) rows.push([namespaceOid(d.id), pgNamespace, 0, d.comment]);
       continue;
     }
+    if (d.kind === "function") continue;
     if (d.comment !== undefined) rows.push([relationOid(d.id), pgClass, 0, d.comment]);
   }
   for (const t of tables(x.catalog)) {

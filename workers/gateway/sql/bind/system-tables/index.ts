@@ -28,6 +28,7 @@ import { pgOpclass, pgStatUserIndexes } from "./opclass.ts";
 import { pgSettings } from "./settings.ts";
 import { pgIndexes, pgMatviews, pgSequences, pgTables, pgViews } from "./system-views.ts";
 import { pgCollation, pgEnum, pgType } from "./types.ts";
+import { pgProc } from "./procs.ts";
 
 export type { SettingRow, SystemContext, SystemTable } from "./context.ts";
 
@@ -61,6 +62,7 @@ const PG_CATALOG: Record<string, (x: SystemContext) => SystemTable> = {
   pg_opclass: pgOpclass,
   pg_stat_user_indexes: pgStatUserIndexes,
   ...EMPTY_CATALOGS,
+  pg_proc: pgProc,
 };
 
 const PG_CATALOG_NAMES = Object.keys(PG_CATALOG).sort();

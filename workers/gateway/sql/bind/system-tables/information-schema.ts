@@ -25,7 +25,7 @@ export const INFORMATION_SCHEMA: Record<string, (x: SystemContext) => SystemTabl
         // but the identity_* columns describe its sequence.
         const seq = c.identity === "" ? undefined : sequences(x.catalog).find((s) => s.ownedBy?.[0] === t.id && s.ownedBy[1] === c.id);
         const identity = seq === undefined ? [null, null, null, null, null, "NO"] : [c.identity === "a" ? "ALWAYS" : "BY DEFAULT", seq.start, seq.increment, seq.max, seq.min, seq.cycle ? "YES" : "NO"];
-        rows.push([x.database, schemaName(x, t.schemaId), t.name, c.name, i + 1, c.identity !== "" ? null : defaultText(x, t, c), c.nullable ? "YES" : "NO", dataType, charLen, type.enum?.schema ?? "pg_catalog", type.name, c.identity !== "" ? "YES" : "NO", ...identity, "NEVER", null]);
+        rows.push([x.database, schemaName(x, t.schemaId), t.name, c.name, i + 1, c.identity !== "" || c.generated !== undefined ? null : defaultText(x, t, c), c.nullable ? "YES" : "NO", dataType, charLen, type.enum?.schema ?? "pg_catalog", type.name, c.identity !== "" ? "YES" : "NO", ...identity, c.generated !== undefined ? "ALWAYS" : "NEVER", c.generated !== undefined ? (x.exprText?.(t, c.generated, type, false) ?? null) : null]);
       });
     }
     return table([["table_catalog", T], ["table_schema", T], ["table_name", T], ["column_name", T], ["ordinal_position", I4], ["column_default", T], ["is_nullable", T], ["data_type", T], ["character_maximum_length", I4], ["udt_schema", T], ["udt_name", T], ["is_identity", T], ["identity_generation", T], ["identity_start", T], ["identity_increment", T], ["identity_maximum", T], ["identity_minimum", T], ["identity_cycle", T], ["is_generated", T], ["generation_expression", T]], rows);

@@ -52,7 +52,13 @@ function attributeRow(relOid: number, name: string, type: SqlType | number, typm
 export function pgAttribute(x: SystemContext): SystemTable {
   const rows: Datum[][] = [];
   for (const t of tables(x.catalog)) {
-    visibleCols(t).forEach((c, i) => rows.push(attributeRow(relationOid(t.id), c.name, typeOfStored(c.type), c.type.typmod, i + 1, !c.nullable, hasAttrdef(c), c.identity)));
+    visibleCols(t).forEach((c, i) => {
+      const row = attributeRow(relationOid(t.id), c.name, typeOfStored(c.type), c.type.typmod, i + 1, !c.nullable, hasAttrdef(c), c.identity);
+      // A domain column: atttypid is the domain, whose typmod lives in pg_type.typtypmod.
+      if (c.type.domain !== undefined) [row[2], row[8]] = [relationOid(c.type.domain.typeId), -1];
+      if (c.generated !== undefined) row[16] = "s";
+      rows.push(row);
+    });
     for (const ix of userIndexes(t)) {
       ix.columns.forEach((ic, i) => {
         const c = t.columns.find((col) => col.id === ic.columnId)!;
@@ -86,7 +92,7 @@ export function pgAttrdef(x: SystemContext): SystemTable {
 
 /** An identity column's nextval is not a default in Postgres (no pg_attrdef row, atthasdef false). */
 export function hasAttrdef(c: ColumnDesc): boolean {
-  return c.defaultExpr !== null && c.identity === "";
+  return (c.defaultExpr !== null && c.identity === "") || c.generated !== undefined;
 }
 
 /** pg_attrdef.oid of a table's column default (attnum counts the visible columns). */
@@ -95,8 +101,10 @@ export function attrdefOid(t: TableDesc, attnum: number): number {
 }
 
 export function defaultText(x: SystemContext, t: TableDesc, c: ColumnDesc): string | null {
-  if (c.defaultExpr === null) return null;
-  return x.exprText?.(t, c.defaultExpr, typeOfStored(c.type)) ?? null;
+  // A generated column's pg_attrdef row holds its generation expression.
+  const e = c.generated ?? c.defaultExpr;
+  if (e === null) return null;
+  return x.exprText?.(t, e, typeOfStored(c.type)) ?? null;
 }
 
 export function pgIndex(x: SystemContext): SystemTable {

@@ -42,7 +42,13 @@ export function typeAlign(type: SqlType | number): string {
 export function pgType(x: SystemContext): SystemTable {
   // User-defined enum types, as Postgres 15 shows them (typtype e, category E, 4 bytes by value, int
   // alignment, plain storage). They have no array type here (arrays of enums are not supported), so typarray is 0.
-  const enums: Datum[][] = x.catalog.types().map((d) => [relationOid(d.id), d.name, namespaceOid(d.schemaId), BOOTSTRAP_SUPERUSER_OID, 4, true, "e", "E", false, true, ",", 0, 0, 0, 0, -1, false, 0, 0, null, null, "i", "p"]);
+  // Domains (typtype d) show their base type's storage, category and collation, as in Postgres.
+  const enums: Datum[][] = x.catalog.types().map((d) => {
+    const dm = d.domain;
+    if (dm === undefined) return [relationOid(d.id), d.name, namespaceOid(d.schemaId), BOOTSTRAP_SUPERUSER_OID, 4, true, "e", "E", false, true, ",", 0, 0, 0, 0, -1, false, 0, 0, null, null, "i", "p"];
+    const info = typeInfo(dm.base.oid);
+    return [relationOid(d.id), d.name, namespaceOid(d.schemaId), BOOTSTRAP_SUPERUSER_OID, info.typlen, info.typlen > 0 && info.typlen <= 8, "d", info.category, false, true, ",", 0, 0, 0, dm.base.oid, dm.base.typmod, dm.notNull, 0, typeCollation(dm.base.oid), null, null, typeAlign(dm.base.oid), typeStorage(dm.base.oid)];
+  });
   return table(
     [["oid", O], ["typname", N], ["typnamespace", O], ["typowner", O], ["typlen", I2], ["typbyval", B], ["typtype", C], ["typcategory", C], ["typispreferred", B], ["typisdefined", B], ["typdelim", C], ["typrelid", O], ["typelem", O], ["typarray", O], ["typbasetype", O], ["typtypmod", I4], ["typnotnull", B], ["typndims", I4], ["typcollation", O], ["typdefault", T], ["typacl", arrayOf(T)], ["typalign", C], ["typstorage", C]],
     typeOids().map((oid) => {
