@@ -180,7 +180,10 @@ describe("interactive transactions over HTTP", () => {
   });
 
   it("conflicting read-modify-writes: the second committer gets 40001, retries, and the totals stay exact", async () => {
-    // Deterministic: A reads, B reads and commits its update, A's update commits → 40001.
+    // Deterministic: A reads, B reads and commits its update, then A updates the same row → 40001.
+    // The UPDATE locks its row on the storage node and finds it changed since A's snapshot, which
+    // A has read: like PostgreSQL's "could not serialize access due to concurrent update", the
+    // failure comes at the UPDATE and the transaction ends there (its handle is not renewed).
     const a = await post(demo, "BEGIN");
     const aRead = await post(demo, "select bal from acct where id = 1", a.handle);
     const b = await post(demo, "BEGIN");
@@ -188,8 +191,13 @@ describe("interactive transactions over HTTP", () => {
     const bUpd = await post(demo, "update acct set bal = $1 where id = 1", bRead.handle, [Number((bRead.body.rows![0] as { bal: number }).bal) + 1]);
     expect((await post(demo, "COMMIT", bUpd.handle)).status).toBe(200);
     const aUpd = await post(demo, "update acct set bal = $1 where id = 1", aRead.handle, [Number((aRead.body.rows![0] as { bal: number }).bal) + 1]);
+    expect(aUpd.body.code).toBe("40001");
+    // As in a PostgreSQL transaction block, the error leaves the transaction failed, not gone: its
+    // handle comes back, and COMMIT with it rolls back (command ROLLBACK) and ends it.
+    expect(aUpd.handle).not.toBeNull();
     const aCommit = await post(demo, "COMMIT", aUpd.handle);
-    expect(aCommit.body.code).toBe("40001");
+    expect(aCommit.status).toBe(200);
+    expect(aCommit.body.command).toBe("ROLLBACK");
     expect(aCommit.handle).toBeNull();
     expect((await httpSql(demo, "select bal from acct where id = 1")).rows).toEqual([{ bal: 1 }]);
 
