@@ -36,6 +36,8 @@ export interface StorageNodeOptions {
   unsafeNoSync?: boolean;
   /** Log one line per notable event (default: silent). */
   log?: (line: string) => void;
+  /** A replicated node's channel to its replica (replication/replicated-node.ts); absent: one node, no replication. */
+  replicationChannel?: string;
 }
 
 export interface StorageNode {
@@ -110,7 +112,11 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
   let writer: WriterClient;
   let ready;
   try {
-    ({ client: writer, ready } = await WriterClient.start({ dataDir: opts.dataDir, limits, noSync: opts.unsafeNoSync ?? false }, clock, engine));
+    ({ client: writer, ready } = await WriterClient.start(
+      { dataDir: opts.dataDir, limits, noSync: opts.unsafeNoSync ?? false, replicationChannel: opts.replicationChannel },
+      clock,
+      engine,
+    ));
   } catch (err) {
     await engine.close();
     throw err;
