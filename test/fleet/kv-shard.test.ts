@@ -210,5 +210,47 @@ describe("tenant data on a replicated shard of storage nodes", () => {
     console.log(`kv shard: replicas identical: ${digests[0]!.versions} versions, digest ${digests[0]!.digest.slice(0, 12)}…`);
   }, 600_000);
 
+  it("fencing: a leaseholder cut off from everyone acknowledges nothing after the new epoch; every acknowledged write survives", async () => {
+    const old = await until("a leaseholder", leader, 30_000);
+    const before = (await shard.state(old.id))!.epoch;
+    const acked = new Set<string>();
+    const oldAcks: number[] = [];
+    let writing = true;
+    const cutAt = performance.now();
+    shard.cut(old.id, "blackhole");
+    // Two clients keep writing to the cut-off node (they still reach it); its KV answers, if any, are recorded.
+    const hammer = async (c: number) => {
+      for (let n = 0; writing; n++) {
+        const id = `f${c}-${n}`;
+        const outcome = await transfer(old.kv, id);
+        if (outcome === "acked") {
+          acked.add(id);
+          oldAcks.push(performance.now());
+        } else if (outcome === "unknown") await sleep(20);
+      }
+    };
+    const hammers = [hammer(0), hammer(1)];
+    const successor = await until("a new leaseholder elsewhere serving KV", async () => {
+      const l = await leader();
+      if (!l || l.id === old.id) return undefined;
+      const s = await shard.state(l.id);
+      return s && s.epoch > before ? l : undefined;
+    }, 30_000);
+    const newEpochAt = performance.now();
+    console.log(`fencing: ${successor.id} serves a new epoch ${((newEpochAt - cutAt) / 1000).toFixed(1)} s after the cut of ${old.id}`);
+    // Writes to the new leaseholder too, while the old one keeps receiving writes.
+    for (let n = 0; n < 20; n++) if ((await transfer(successor.kv, `s-${n}`)) === "acked") acked.add(`s-${n}`);
+    await sleep(1_000);
+    writing = false;
+    await Promise.all(hammers);
+    shard.heal(old.id);
+    const late = oldAcks.filter((t) => t >= newEpochAt);
+    console.log(`fencing: the cut-off node acknowledged ${oldAcks.length} writes, ${late.length} after the new epoch began`);
+    expect(late).toEqual([]);
+    const final = await readAll((await until("a leaseholder", leader, 30_000)).kv);
+    expect(final.total).toBe(ACCOUNTS * INITIAL);
+    expect([...acked].filter((id) => !final.xfers.has(id))).toEqual([]);
+  }, 120_000);
+
   const digest = (id: string) => shard.get(id, "/v1/digest") as Promise<{ applied: number; versions: number; digest: string } | undefined>;
 });
