@@ -1,8 +1,13 @@
-// The operator page at /admin over plain HTTP (issue 11, item 6; the lead adds the Chromium
-// screenshot test): sign-in form, a wrong token refused, the right one answered with an HttpOnly
-// cookie (never the token itself, never a URL with it), the list of virtual clusters, and a
-// cluster's page with SVG charts drawn from real usage history.
+// The operator page at /admin (issue 11, item 6), first over plain HTTP: sign-in form, a wrong
+// token refused, the right one answered with an HttpOnly cookie (never the token itself, never a
+// URL with it), the list of virtual clusters, and a cluster's page with SVG charts drawn from real
+// usage history. Then in headless Chromium as an operator uses it: type the token into the form,
+// follow the link to a cluster, see its charts, and save a screenshot as a CI artifact
+// (.ci/artifacts/operator-page.png, or under $CI_ARTIFACTS_DIR).
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumSkipReason, launchChromium } from "./harness/chromium.ts";
 import { usageOf } from "./harness/metering.ts";
 import { httpSql, startStack, type Stack } from "./harness/stack.ts";
 
@@ -85,5 +90,42 @@ describe("operator page", () => {
 
     const out = await fetch(`${stack.http}/admin/logout`, { method: "POST", headers: { cookie }, redirect: "manual" });
     expect(out.headers.get("set-cookie")).toContain("Max-Age=0");
+  });
+});
+
+describe.skipIf(chromiumSkipReason !== null)("operator page in a browser", () => {
+  it("signs in through the form, lists the clusters, draws a cluster's charts, and saves a screenshot", async () => {
+    // Real data for the charts (the first test may not have run: `-t` can pick this one alone).
+    const shop = await stack.createTenant("browser-shop");
+    const name = shop.name;
+    await httpSql(shop, "create table if not exists seen (id int primary key)");
+    await httpSql(shop, "insert into seen select g from generate_series(1, 100) g on conflict do nothing");
+    for (let deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1_000)) {
+      if ((await usageOf(stack, name)).totals.ru > 0) break;
+    }
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(`${stack.http}/admin`);
+      await page.fill('input[name="token"]', stack.admin.token);
+      await Promise.all([page.waitForURL(`${stack.http}/admin`), page.click('button[type="submit"], input[type="submit"]')]);
+      expect(await page.textContent("h1")).toBe("Virtual clusters");
+      expect(page.url()).not.toContain(stack.admin.token);
+      // The session lives in an HttpOnly cookie: the page's script cannot read it.
+      expect(await page.evaluate(() => document.cookie)).toBe("");
+      await Promise.all([page.waitForURL(`${stack.http}/admin/clusters/${name}`), page.click(`a[href="/admin/clusters/${name}"]`)]);
+      const html = await page.content();
+      expect(html).toContain("RU/s (hourly average)");
+      expect(await page.locator("svg polyline").count()).toBeGreaterThan(0);
+      expect(html).not.toContain(stack.admin.token);
+      const dir = process.env["CI_ARTIFACTS_DIR"] ?? path.resolve(import.meta.dirname, "..", ".ci", "artifacts");
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, "operator-page.png");
+      await page.screenshot({ path: file, fullPage: true });
+      expect(fs.statSync(file).size).toBeGreaterThan(10_000);
+      console.log(`operator page screenshot: ${file}`);
+    } finally {
+      await browser.close();
+    }
   });
 });

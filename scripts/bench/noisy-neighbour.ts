@@ -6,7 +6,8 @@
 //      tunnel: victim p50/p99 vs solo.
 import pg from "pg";
 import type { Stack, TenantConnection } from "../../test/harness/stack.ts";
-import { aggressors, formatMs, runAggressor, Victim, type LatencySummary, type Observation } from "../../test/isolation/noisy-neighbour.ts";
+import { runAggressorInThread } from "../../test/isolation/aggressor-thread.ts";
+import { aggressors, formatMs, Victim, type LatencySummary, type Observation } from "../../test/isolation/noisy-neighbour.ts";
 import type { SectionReport } from "./report.ts";
 
 export interface NoisyOptions {
@@ -52,6 +53,11 @@ export async function runNoisyNeighbour(stack: Stack, opts: NoisyOptions, log: (
   const aggressorTenant = await stack.createTenant(`nn-aggr-${Date.now().toString(36)}`);
   const victim = new Victim(victimTenant, stack.http);
   await victim.start();
+  // Load the aggressor tenant's gateway isolate before any window (a cost of its own, not of the first aggressor).
+  const warm = new pg.Client({ connectionString: aggressorTenant.pg });
+  await warm.connect();
+  await warm.query("select 1");
+  await warm.end();
   try {
     await new Promise((r) => setTimeout(r, 2_000));
     victim.reset();
@@ -62,10 +68,15 @@ export async function runNoisyNeighbour(stack: Stack, opts: NoisyOptions, log: (
     for (const a of aggressors(opts.statementTimeoutMs)) {
       if (opts.only !== undefined && !opts.only.includes(a.name)) continue;
       victim.reset();
-      const out = await runAggressor(a, { tenant: aggressorTenant, edgeUrl: stack.http, tunnelPort: stack.ports.pg }, opts.windowMs);
+      const out = await runAggressorInThread({
+        name: a.name,
+        statementTimeoutMs: opts.statementTimeoutMs,
+        env: { tenant: aggressorTenant, edgeUrl: stack.http, tunnelPort: stack.ports.pg },
+        windowMs: opts.windowMs,
+      });
       const seen = victim.take();
       rows.push({ name: a.name, outcomes: out.outcomes, longestMs: out.longestMs, victim: seen });
-      log(`  ${a.name}: victim query p99 ${formatMs(seen.query.p99)} (${(seen.query.p99 / solo.query.p99).toFixed(2)}× solo), errors ${seen.query.errors + seen.connect.errors}; aggressor ${JSON.stringify(out.outcomes)}`);
+      log(`  ${a.name}: victim query p99 ${formatMs(seen.query.p99)} (${(seen.query.p99 / solo.query.p99).toFixed(2)}× solo), connect p99 ${formatMs(seen.connect.p99)} (solo ${formatMs(solo.connect.p99)}), errors ${seen.query.errors + seen.connect.errors}${seen.query.errors + seen.connect.errors > 0 ? ` (${[...seen.query.errorSamples, ...seen.connect.errorSamples].join("; ")})` : ""}; aggressor ${JSON.stringify(out.outcomes)}`);
     }
     const saturation: NoisyResult["saturation"] = [];
     const tenants: TenantConnection[] = [];

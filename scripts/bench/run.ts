@@ -5,8 +5,10 @@
 //   npm run bench                      every section at full length
 //   npm run bench -- --short           a smoke run of about a minute (what CI runs)
 //   npm run bench -- --sections noisy-neighbour
+//   npm run bench -- --short --sections cold-start --beyond-budget 40   (memory as tenants come and go)
+//   npm run bench -- --only "200 concurrent /sql requests;500 logged-in WebSockets"   (those aggressors, no saturation)
 //
-// Sections: noisy-neighbour (scripts/bench/noisy-neighbour.ts). The storage and SQL micro-benchmarks
+// Sections: per-query (scripts/bench/per-query.ts), cold-start (scripts/bench/cold-start.ts), noisy-neighbour (scripts/bench/noisy-neighbour.ts). The storage and SQL micro-benchmarks
 // stay separate commands for now (`npm run bench:storage`, `npm run bench:sql`).
 import fs from "node:fs";
 import os from "node:os";
@@ -14,17 +16,23 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { startStack } from "../../test/harness/stack.ts";
 import { noisyReport, runNoisyNeighbour } from "./noisy-neighbour.ts";
+import { perQueryReport, runPerQuery } from "./per-query.ts";
+import { coldReport, runColdStart } from "./cold-start.ts";
 import { writeReport, type SectionReport } from "./report.ts";
 
 const { values: opts } = parseArgs({
   options: {
     short: { type: "boolean", default: false },
-    sections: { type: "string", default: "noisy-neighbour" },
+    sections: { type: "string", default: "per-query,cold-start,noisy-neighbour" },
+    // cold-start: tenants created past the isolate budget (default 4 short, 16 full).
+    "beyond-budget": { type: "string" },
+    // Only these noisy-neighbour aggressors (names as printed, separated by ";"), e.g. while working on one.
+    only: { type: "string" },
     out: { type: "string", default: path.resolve(import.meta.dirname, "..", "..", "bench") },
   },
 });
 const sections = new Set(opts.sections.split(",").map((s) => s.trim()));
-const known = new Set(["noisy-neighbour"]);
+const known = new Set(["per-query", "cold-start", "noisy-neighbour"]);
 for (const s of sections) if (!known.has(s)) throw new Error(`unknown section ${JSON.stringify(s)}; known: ${[...known].join(", ")}`);
 
 const short = opts.short;
@@ -36,15 +44,33 @@ fs.mkdirSync(resultsDir, { recursive: true });
 
 const log = (line: string) => console.log(line);
 const started = Date.now();
-const stack = await startStack({ env: { STATEMENT_TIMEOUT_MS: String(statementTimeoutMs) } });
+// The product default isolate budget (64) at full length; the short run uses 8 so that a few tenants
+// already go past it (cold-start's evicted tenants); noisy-neighbour's short run uses fewer tenants.
+const isolatesMax = short ? 8 : 64;
+const stack = await startStack({ env: { STATEMENT_TIMEOUT_MS: String(statementTimeoutMs), GATEWAY_ISOLATES_MAX: String(isolatesMax) } });
 const reports: SectionReport[] = [];
 try {
   log(`bench: stack ready in ${(stack.readyMs / 1000).toFixed(1)} s (${short ? "short run" : "full run"})`);
+  if (sections.has("per-query")) {
+    log("per-query:");
+    const r = await runPerQuery(stack, short ? { iterations: 100, warmup: 20 } : { iterations: 1_000, warmup: 100 }, log);
+    fs.writeFileSync(path.join(resultsDir, "per-query.json"), JSON.stringify(r, null, 2));
+    reports.push(perQueryReport(r));
+  }
+  if (sections.has("cold-start")) {
+    log("cold-start:");
+    const r = await runColdStart(stack, { isolatesMax, beyondBudget: opts["beyond-budget"] !== undefined ? Number(opts["beyond-budget"]) : short ? 4 : 16, v8Samples: short ? 3 : 10 }, log);
+    fs.writeFileSync(path.join(resultsDir, "cold-start.json"), JSON.stringify(r, null, 2));
+    reports.push(coldReport(r));
+  }
   if (sections.has("noisy-neighbour")) {
     log("noisy-neighbour:");
+    const only = opts.only === undefined ? undefined : { only: opts.only.split(";").map((s) => s.trim()), saturation: [] };
     const r = await runNoisyNeighbour(
       stack,
-      short
+      only !== undefined
+        ? { windowMs: short ? 3_000 : 10_000, statementTimeoutMs, ...only }
+        : short
         ? { windowMs: 3_000, statementTimeoutMs, saturation: [1, 4], only: ["backtracking regex", "count(*) over 1e10 rows", "200 concurrent /sql requests"] }
         : { windowMs: 10_000, statementTimeoutMs, saturation: [1, 4, 16] },
       log,

@@ -82,6 +82,9 @@ export class Victim {
   /** Creates the victim's table (100 rows) and starts the three loops. */
   async start(): Promise<void> {
     const c = new pg.Client({ connectionString: this.tenant.pg });
+    // A dropped connection shows up as errors of the queries that follow (recorded), not as an
+    // unhandled error event that would end the test process.
+    c.on("error", (err) => this.queryErrors.push(`connection: ${err.message}`));
     await c.connect();
     await c.query("create table if not exists victim_kv (id int primary key, v text)");
     await c.query("insert into victim_kv select g, 'value ' || g from generate_series(1, 100) g on conflict (id) do nothing");

@@ -72,6 +72,8 @@ export interface EdgeState {
   credentials: CredentialCache;
   /** Each tenant's /sql requests running and waiting here. */
   requests: TenantRequestQueue;
+  /** Each tenant's /v2 logins in progress and waiting here. */
+  logins: TenantRequestQueue;
   /** Each tenant's Postgres sessions here. */
   sessions: TenantSessions;
   /** The isolate's per-tenant limits (limits.ts with the EDGE_* vars). */
@@ -125,6 +127,11 @@ export function createEdge(deps: EdgeDeps): Edge {
   let idle: IdleSuspender | null = null;
   let access: EdgeAccess | null = null;
   const requests = new TenantRequestQueue();
+  const logins = new TenantRequestQueue({
+    things: "logins",
+    one: "a login",
+    hint: "Open fewer connections at once (a pool that opens them one after another logs in as fast), or retry after a short pause.",
+  });
   const sessions = new TenantSessions();
   const activity = new TenantActivity();
   const release = (tenant: TenantRef): void => {
@@ -145,6 +152,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       code: deps.gatewayCode,
       inline: deps.inlineGateway,
       isolatesMax: parseIsolatesMax(env.GATEWAY_ISOLATES_MAX),
+      busy: (tenantId) => sessions.count(tenantId) > 0,
     });
     credentials ??= new CredentialCache({
       credentials: (name, address) => settleRpc(routerFor(env, name).credentials(name, address)),
@@ -155,7 +163,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     txnSealing ??= sealerFromEnv(env as unknown as Record<string, unknown>);
     idle ??= new IdleSuspender(env, { release, idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
     access ??= new EdgeAccess(env, activity);
-    return { routes, gateways, credentials, requests, sessions, tenantLimits, backendKeys, txnSealing, activity, idle, release, access };
+    return { routes, gateways, credentials, requests, logins, sessions, tenantLimits, backendKeys, txnSealing, activity, idle, release, access };
   };
 
   const adminHooks: AdminHooks = {
@@ -273,7 +281,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       return errorResponse(new PgError("protocol_violation", "GET /v2 expects a WebSocket upgrade"), 426);
     }
     const s = state(c.env);
-    const { gateways: host, credentials: creds, sessions: open, tenantLimits: isolateLimits, backendKeys: keys, activity, access } = s;
+    const { gateways: host, credentials: creds, sessions: open, logins, tenantLimits: isolateLimits, backendKeys: keys, activity, access } = s;
     const address = await clientAddress(c.req.raw.headers, c.env.TUNNEL_SECRET);
     const exports = c.executionCtx.exports as unknown as EdgeExports;
     const ctx = c.executionCtx as ExecutionContext;
@@ -320,6 +328,15 @@ export function createEdge(deps: EdgeDeps): Edge {
           close();
           leave();
         };
+      },
+      admitLogin: (route) => {
+        // The system cluster's operators do not queue behind a tenant's logins.
+        if (route.name === SYSTEM_CLUSTER_NAME) return Promise.resolve(() => {});
+        const l = limitsFor(isolateLimits, route);
+        // No abort signal: the upgrade request is answered (101) before the login begins; a client
+        // that goes away while its login waits is noticed by the WebSocket (which gives the slot
+        // back as soon as it is granted).
+        return logins.acquire(route, { sqlRequestsMax: l.loginsMax, sqlQueueMax: l.loginQueueMax, sqlQueueWaitMs: l.loginQueueWaitMs });
       },
       issueBackendKey: async (tenantId) => (await keys).issue(tenantId),
       cancel: (key) =>

@@ -5,7 +5,9 @@
 //   - /sql: a client that goes away aborts the gateway's request (its request.signal fires);
 //   - /v2: sessions beyond EDGE_PG_SESSIONS_PER_TENANT get FATAL 53300; a CancelRequest with the
 //     BackendKeyData pair reaches that tenant's gateway as POST /cancel; a wrong pair reaches nothing;
-//     closing the client closes the gateway's end.
+//     closing the client closes the gateway's end;
+//   - /v2: logins in progress beyond EDGE_LOGINS_PER_TENANT wait in their tenant's line, beyond its
+//     queue they get FATAL 53300, and another tenant logs in meanwhile.
 // The stand-in keeps a log in its module scope; a /sql query "log" reads it.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -121,7 +123,7 @@ describe("/sql fair share per tenant", () => {
     const t0 = performance.now();
     const res = await sql(t, "sleep 0");
     expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
-    expect(((await res.json()) as { code: string; message: string }).message).toMatch(/waited 100 ms for one of its 1 concurrent request slots/);
+    expect(((await res.json()) as { code: string; message: string }).message).toMatch(/waited 100 ms for one of its 1 concurrent slots/);
     expect((await running).status).toBe(200);
   });
 
@@ -259,5 +261,58 @@ describe("/v2 sessions and CancelRequest", () => {
     // The edge closes the cancel connection only once the gateway has the request.
     const events = await log(t);
     expect(events.filter((e) => e.startsWith("cancel "))).toEqual([`cancel ${s.pid}:${s.key}`]);
+  });
+});
+
+describe("/v2 logins in progress per tenant", () => {
+  /** Sends a StartupMessage with no password behind it: the edge asks for SCRAM and the login stays in progress. */
+  async function startLogin(v2: () => Promise<Response>, t: { name: string }): Promise<Client> {
+    const c = await open(await v2());
+    c.ws.send(startupMessage({ user: `app.${t.name}`, database: "db" }));
+    return c;
+  }
+  const saslAsked = (c: Client) => c.frames.some((f) => f[0] === 82 && new DataView(f.buffer, f.byteOffset).getInt32(5) === 10);
+
+  it("holds EDGE_LOGINS_PER_TENANT logins in progress, queues the next, refuses past the queue with FATAL 53300; another tenant logs in meanwhile", async () => {
+    const { v2 } = edgeWith({ EDGE_LOGINS_PER_TENANT: "1", EDGE_LOGIN_QUEUE_PER_TENANT: "1", EDGE_LOGIN_QUEUE_WAIT_MS: "10000" });
+    const t = await makeTenant();
+    const other = await makeTenant();
+    const first = await startLogin(v2, t);
+    await expect.poll(() => saslAsked(first), { timeout: 5_000 }).toBe(true);
+    // The second waits in line: no answer yet.
+    const second = await startLogin(v2, t);
+    // The third finds the line full.
+    const third = await startLogin(v2, t);
+    await third.closed;
+    expect(errorFields(third.frames.find((f) => f[0] === 69)!)).toMatchObject({
+      S: "FATAL",
+      C: "53300",
+      M: `too many concurrent logins for virtual cluster "${t.name}": 1 running and 1 waiting (per edge isolate)`,
+    });
+    expect(saslAsked(second)).toBe(false);
+    // Another tenant is not in that line.
+    const o = await login(v2, other);
+    expect(o.pid).toBeGreaterThan(0);
+    // The first goes away: the second gets its slot and is asked for its password.
+    first.ws.close(1000, "bye");
+    await expect.poll(() => saslAsked(second), { timeout: 5_000 }).toBe(true);
+    second.ws.close(1000, "bye");
+  });
+
+  it("a completed login gives its slot back at the gateway's first answer; a queued login is refused after EDGE_LOGIN_QUEUE_WAIT_MS", async () => {
+    const { v2 } = edgeWith({ EDGE_LOGINS_PER_TENANT: "1", EDGE_LOGIN_QUEUE_PER_TENANT: "1", EDGE_LOGIN_QUEUE_WAIT_MS: "100" });
+    const t = await makeTenant();
+    // Logins one after another never wait: each frees the slot once its session answers.
+    for (let i = 0; i < 3; i++) expect((await login(v2, t)).pid).toBeGreaterThan(0);
+    const holder = await startLogin(v2, t);
+    await expect.poll(() => saslAsked(holder), { timeout: 5_000 }).toBe(true);
+    const queued = await startLogin(v2, t);
+    await queued.closed;
+    expect(errorFields(queued.frames.find((f) => f[0] === 69)!)).toMatchObject({
+      S: "FATAL",
+      C: "53300",
+      M: `a login for virtual cluster "${t.name}" waited 100 ms for one of its 1 concurrent slots (per edge isolate)`,
+    });
+    holder.ws.close(1000, "bye");
   });
 });

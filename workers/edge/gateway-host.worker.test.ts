@@ -1,6 +1,7 @@
 // GatewayHost in loader mode against a recording Worker Loader: the CPU bound of each invocation
 // reaches the platform (getEntrypoint's limits) and the loaded code carries the session ceiling;
-// hasIsolate() tells whether a tenant has a pinned isolate (where its sessions can be).
+// hasIsolate() tells whether a tenant has a pinned isolate (where its sessions can be); past the
+// budget the least recently used tenant that is not busy is evicted.
 import { describe, expect, it } from "vitest";
 import type { GatewayEnv } from "../gateway/env.ts";
 import { GatewayHost } from "./gateway-host.ts";
@@ -45,8 +46,44 @@ describe("GatewayHost CPU limits (loader mode)", () => {
     expect(entrypoints).toEqual([{ limits: { cpuMs: 30_000 } }, { limits: { cpuMs: 300_000 } }]);
     expect(codes[0]!.limits).toEqual({ cpuMs: limits.gatewaySessionCpuMs });
     expect(host.hasIsolate(5)).toBe(true);
-    // Past the isolate budget a tenant gets one-request load() isolates: none to hold sessions.
-    await host.fetch({ tenantId: 6, name: "other" }, new Request("http://gateway/sql"), env, ctx, limits.gatewayRequestCpuMs);
-    expect(host.hasIsolate(6)).toBe(false);
+  });
+});
+
+describe("GatewayHost isolate budget (loader mode)", () => {
+  const fetchAs = (host: GatewayHost, tenantId: number) =>
+    host.fetch({ tenantId, name: `t${tenantId}` }, new Request("http://gateway/sql"), env, ctx, limits.gatewayRequestCpuMs);
+
+  it("evicts the least recently used tenant past the budget, and re-pins an evicted tenant under its own id", async () => {
+    const { loader, codes } = recordingLoader();
+    const ids: Array<string | null> = [];
+    const recording = { get: (id: string, getCode: () => WorkerLoaderWorkerCode) => (ids.push(id), loader.get(id, getCode)), load: loader.load } as unknown as WorkerLoader;
+    const host = new GatewayHost({ mode: "loader", loader: recording, code: () => code, isolatesMax: 2 });
+    await fetchAs(host, 1);
+    await fetchAs(host, 2);
+    await fetchAs(host, 1); // 2 is now the least recently used
+    await fetchAs(host, 3);
+    expect([host.hasIsolate(1), host.hasIsolate(2), host.hasIsolate(3)]).toEqual([true, false, true]);
+    expect(host.evictions).toBe(1);
+    await fetchAs(host, 2); // evicts 1 (3 was used after it)
+    expect([host.hasIsolate(1), host.hasIsolate(2), host.hasIsolate(3)]).toEqual([false, true, true]);
+    expect(host.pinnedCount).toBe(2);
+    expect(host.overflowLoads).toBe(0);
+    expect(ids).toEqual(["gateway-v-t1", "gateway-v-t2", "gateway-v-t1", "gateway-v-t3", "gateway-v-t2"]);
+    expect(codes.length).toBe(5);
+  });
+
+  it("never evicts a busy tenant (open sessions); when all are busy the newcomer gets a one-request isolate", async () => {
+    const { loader } = recordingLoader();
+    const busy = new Set<number>([1]);
+    const host = new GatewayHost({ mode: "loader", loader, code: () => code, isolatesMax: 2, busy: (id) => busy.has(id) });
+    await fetchAs(host, 1);
+    await fetchAs(host, 2);
+    await fetchAs(host, 3); // 1 is least recently used but busy: 2 goes
+    expect([host.hasIsolate(1), host.hasIsolate(2), host.hasIsolate(3)]).toEqual([true, false, true]);
+    busy.add(3);
+    await fetchAs(host, 4); // both pinned tenants busy
+    expect(host.hasIsolate(4)).toBe(false);
+    expect(host.overflowLoads).toBe(1);
+    expect(host.pinnedCount).toBe(2);
   });
 });

@@ -214,7 +214,7 @@ describe("storage tokens (limits.storageTokenTtlMs, storageTokenRefreshBeforeMs)
 });
 
 describe("GatewayHost", () => {
-  it("keeps at most isolatesMax get() isolates and serves the rest with one-request load() isolates", async () => {
+  it("keeps at most isolatesMax get() isolates, evicting the least recently used tenant", async () => {
     recordStorage();
     const host = new GatewayHost({ mode: "loader", loader: edgeEnv.LOADER, code: () => probeCode("iso-c"), isolatesMax: 2 });
     for (const id of [31, 32, 33, 34, 31]) {
@@ -223,7 +223,8 @@ describe("GatewayHost", () => {
       expect(r.kv).toEqual([W, id]);
     }
     expect(host.pinnedCount).toBe(2);
-    expect(host.overflowLoads).toBe(2);
+    expect(host.evictions).toBe(3);
+    expect(host.overflowLoads).toBe(0);
   });
 });
 

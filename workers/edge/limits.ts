@@ -17,9 +17,9 @@ export const limits = {
    */
   connectionStringBytesMax: 4096,
   /**
-   * Gateway isolates one edge isolate creates with `LOADER.get(id)`. Local workerd never evicts
-   * those (~7 MB each for the gateway bundle), so past this budget tenants are served by
-   * `LOADER.load()` isolates that live for one request. Overridden by the GATEWAY_ISOLATES_MAX var;
+   * Tenants one edge isolate keeps pinned to a `LOADER.get(id)` isolate. Local workerd never evicts
+   * those by itself (~7 MB each for the gateway bundle), so past this budget the least recently used
+   * tenant without open sessions is unpinned (gateway-host.ts). Overridden by the GATEWAY_ISOLATES_MAX var;
    * 0 means no budget (production, where the platform evicts idle isolates itself).
    */
   gatewayIsolatesMaxDefault: 64,
@@ -93,6 +93,31 @@ export const limits = {
    * The 101st session is refused with FATAL 53300.
    */
   pgSessionsPerTenantMax: 100,
+  /**
+   * `/v2` logins of one tenant in progress at once in one edge isolate: from its StartupMessage
+   * (once the tenant is known) until its gateway session answers (AuthenticationOk … ReadyForQuery)
+   * or the login fails. A login is the costliest thing a connection does (SCRAM or the password
+   * check, a gateway WebSocket, a gateway session), and locally every tenant shares one thread: 500
+   * simultaneous logins of one tenant put another tenant's new-connection p99 at 2.9 s and its
+   * point-query p99 at 90× solo. A login is mostly waiting (storage, the gateway's answer: 500
+   * logins used ~3 s of the edge's CPU over 37 s on a loaded machine), so the bound is about how
+   * much of one tenant's login work is in the thread's queue at once, not CPU. With 4, a login took
+   * ~1 s on that machine and most of a 500-login storm timed out (08P01) in line; at that pace 16
+   * open a pool of 100 in about 6 s, inside the 10 s startup timeout (estimated, not measured),
+   * while a storm still waits in its own line.
+   */
+  loginsPerTenantMax: 16,
+  /**
+   * Logins of one tenant waiting for one of those slots. Enough for a pool opening its connections
+   * at once (drivers default to 10–100); past it a login is refused at once with FATAL 53300, which
+   * costs the edge next to nothing.
+   */
+  loginQueuePerTenantMax: 128,
+  /**
+   * Longest a login waits for a slot before FATAL 53300; below startupTimeoutMs, so a queued login
+   * gets that clear answer rather than the startup timeout.
+   */
+  loginQueueWaitMsMax: 5_000,
   /**
    * How long the edge waits for a gateway to acknowledge a forwarded CancelRequest before it closes
    * the cancel connection anyway. The gateway answers at once (a map lookup); this bounds a cancel

@@ -11,12 +11,24 @@ describe("tenant limits", () => {
       sqlQueueMax: limits.sqlQueuePerTenantMax,
       sqlQueueWaitMs: limits.sqlQueueWaitMsMax,
       pgSessionsMax: limits.pgSessionsPerTenantMax,
+      loginsMax: limits.loginsPerTenantMax,
+      loginQueueMax: limits.loginQueuePerTenantMax,
+      loginQueueWaitMs: limits.loginQueueWaitMsMax,
     });
   });
 
   it("takes the EDGE_* vars (0 is a valid queue length and wait, not a valid running or session count)", () => {
-    const l = isolateTenantLimits({ EDGE_SQL_REQUESTS_PER_TENANT: "1", EDGE_SQL_QUEUE_PER_TENANT: "0", EDGE_SQL_QUEUE_WAIT_MS: "0", EDGE_PG_SESSIONS_PER_TENANT: "3" });
-    expect(l).toEqual({ sqlRequestsMax: 1, sqlQueueMax: 0, sqlQueueWaitMs: 0, pgSessionsMax: 3 });
+    const l = isolateTenantLimits({
+      EDGE_SQL_REQUESTS_PER_TENANT: "1",
+      EDGE_SQL_QUEUE_PER_TENANT: "0",
+      EDGE_SQL_QUEUE_WAIT_MS: "0",
+      EDGE_PG_SESSIONS_PER_TENANT: "3",
+      EDGE_LOGINS_PER_TENANT: "2",
+      EDGE_LOGIN_QUEUE_PER_TENANT: "0",
+      EDGE_LOGIN_QUEUE_WAIT_MS: "0",
+    });
+    expect(l).toEqual({ sqlRequestsMax: 1, sqlQueueMax: 0, sqlQueueWaitMs: 0, pgSessionsMax: 3, loginsMax: 2, loginQueueMax: 0, loginQueueWaitMs: 0 });
+    expect(() => isolateTenantLimits({ EDGE_LOGINS_PER_TENANT: "0" })).toThrow(/EDGE_LOGINS_PER_TENANT must be an integer of at least 1/);
     expect(() => isolateTenantLimits({ EDGE_SQL_REQUESTS_PER_TENANT: "0" })).toThrow(/EDGE_SQL_REQUESTS_PER_TENANT must be an integer of at least 1/);
     expect(() => isolateTenantLimits({ EDGE_PG_SESSIONS_PER_TENANT: "ten" })).toThrow(/EDGE_PG_SESSIONS_PER_TENANT/);
     expect(() => isolateTenantLimits({ EDGE_SQL_QUEUE_WAIT_MS: "-5" })).toThrow(/EDGE_SQL_QUEUE_WAIT_MS/);

@@ -6,6 +6,9 @@
 //   EDGE_SQL_QUEUE_PER_TENANT      limits.sqlQueuePerTenantMax
 //   EDGE_SQL_QUEUE_WAIT_MS         limits.sqlQueueWaitMsMax
 //   EDGE_PG_SESSIONS_PER_TENANT    limits.pgSessionsPerTenantMax
+//   EDGE_LOGINS_PER_TENANT         limits.loginsPerTenantMax
+//   EDGE_LOGIN_QUEUE_PER_TENANT    limits.loginQueuePerTenantMax
+//   EDGE_LOGIN_QUEUE_WAIT_MS       limits.loginQueueWaitMsMax
 //
 // The seam for per-tenant values: `limitsFor(route)` is the one place that decides a tenant's
 // limits. Today every tenant gets the isolate's values; when the control plane keeps a per-tenant
@@ -23,6 +26,12 @@ export interface TenantLimits {
   sqlQueueWaitMs: number;
   /** Postgres sessions (`/v2` past authentication). */
   pgSessionsMax: number;
+  /** `/v2` logins in progress at once. */
+  loginsMax: number;
+  /** Logins waiting for one of those slots, in arrival order. */
+  loginQueueMax: number;
+  /** Longest a login waits for a slot. */
+  loginQueueWaitMs: number;
 }
 
 /** The vars of tenant-limits (a subset of EdgeEnv). */
@@ -31,6 +40,9 @@ export interface TenantLimitVars {
   EDGE_SQL_QUEUE_PER_TENANT?: string;
   EDGE_SQL_QUEUE_WAIT_MS?: string;
   EDGE_PG_SESSIONS_PER_TENANT?: string;
+  EDGE_LOGINS_PER_TENANT?: string;
+  EDGE_LOGIN_QUEUE_PER_TENANT?: string;
+  EDGE_LOGIN_QUEUE_WAIT_MS?: string;
 }
 
 /** The isolate's limits: limits.ts, with any var overriding its value. Throws on a malformed var. */
@@ -40,6 +52,9 @@ export function isolateTenantLimits(vars: TenantLimitVars): TenantLimits {
     sqlQueueMax: parseVar("EDGE_SQL_QUEUE_PER_TENANT", vars.EDGE_SQL_QUEUE_PER_TENANT, limits.sqlQueuePerTenantMax, 0),
     sqlQueueWaitMs: parseVar("EDGE_SQL_QUEUE_WAIT_MS", vars.EDGE_SQL_QUEUE_WAIT_MS, limits.sqlQueueWaitMsMax, 0),
     pgSessionsMax: parseVar("EDGE_PG_SESSIONS_PER_TENANT", vars.EDGE_PG_SESSIONS_PER_TENANT, limits.pgSessionsPerTenantMax, 1),
+    loginsMax: parseVar("EDGE_LOGINS_PER_TENANT", vars.EDGE_LOGINS_PER_TENANT, limits.loginsPerTenantMax, 1),
+    loginQueueMax: parseVar("EDGE_LOGIN_QUEUE_PER_TENANT", vars.EDGE_LOGIN_QUEUE_PER_TENANT, limits.loginQueuePerTenantMax, 0),
+    loginQueueWaitMs: parseVar("EDGE_LOGIN_QUEUE_WAIT_MS", vars.EDGE_LOGIN_QUEUE_WAIT_MS, limits.loginQueueWaitMsMax, 0),
   };
 }
 

@@ -58,7 +58,7 @@ describe("TenantRequestQueue", () => {
     const err = await refusal(q.acquire(acme, b));
     expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
     expect(err.code).toBe("53300");
-    expect(err.message).toBe('a /sql request for virtual cluster "acme" waited 100 ms for one of its 1 concurrent request slots (per edge isolate)');
+    expect(err.message).toBe('a /sql request for virtual cluster "acme" waited 100 ms for one of its 1 concurrent slots (per edge isolate)');
     expect(q.stats(2)).toEqual({ running: 1, waiting: 0 });
     const next = q.acquire(acme, b); // the place is free again
     held();

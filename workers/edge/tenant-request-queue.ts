@@ -11,6 +11,9 @@
 // Tenants do not share slots, so one tenant's flood waits in its own line: another tenant's
 // request never queues behind it in this isolate. State exists only for tenants with requests
 // running or waiting.
+//
+// The same line bounds `/v2` logins in progress per tenant (app.ts: a second instance, with its
+// own bounds and wording): see limits.loginsPerTenantMax.
 import { PgError } from "../../common/errors.ts";
 import type { TenantRef } from "./gateway-env.ts";
 import type { TenantLimits } from "./tenant-limits.ts";
@@ -27,10 +30,28 @@ interface Line {
   waiting: Waiter[];
 }
 
-const RETRY_HINT = "Retry after a short pause, send fewer requests at once, or put several queries in one request ({\"queries\": […]}).";
+/** How refusals name what is queued. */
+export interface QueueWording {
+  /** Plural, e.g. "/sql requests". */
+  readonly things: string;
+  /** One, with its article, e.g. "a /sql request". */
+  readonly one: string;
+  readonly hint: string;
+}
+
+const SQL_REQUESTS: QueueWording = {
+  things: "/sql requests",
+  one: "a /sql request",
+  hint: "Retry after a short pause, send fewer requests at once, or put several queries in one request ({\"queries\": […]}).",
+};
 
 export class TenantRequestQueue {
   private readonly lines = new Map<number, Line>();
+  private readonly wording: QueueWording;
+
+  constructor(wording: QueueWording = SQL_REQUESTS) {
+    this.wording = wording;
+  }
 
   /**
    * Waits for a running slot for one request of `tenant`; resolves with the function that gives it
@@ -52,8 +73,8 @@ export class TenantRequestQueue {
       this.forgetIfIdle(tenant.tenantId, line);
       throw new PgError(
         "too_many_connections",
-        `too many concurrent /sql requests for virtual cluster "${tenant.name}": ${bounds.sqlRequestsMax} running and ${bounds.sqlQueueMax} waiting (per edge isolate)`,
-        { hint: RETRY_HINT },
+        `too many concurrent ${this.wording.things} for virtual cluster "${tenant.name}": ${bounds.sqlRequestsMax} running and ${bounds.sqlQueueMax} waiting (per edge isolate)`,
+        { hint: this.wording.hint },
       );
     }
     const owner = line;
@@ -80,13 +101,13 @@ export class TenantRequestQueue {
           waiter.refuse(
             new PgError(
               "too_many_connections",
-              `a /sql request for virtual cluster "${tenant.name}" waited ${bounds.sqlQueueWaitMs} ms for one of its ${bounds.sqlRequestsMax} concurrent request slots (per edge isolate)`,
-              { hint: RETRY_HINT },
+              `${this.wording.one} for virtual cluster "${tenant.name}" waited ${bounds.sqlQueueWaitMs} ms for one of its ${bounds.sqlRequestsMax} concurrent slots (per edge isolate)`,
+              { hint: this.wording.hint },
             ),
           ),
         bounds.sqlQueueWaitMs,
       );
-      const onAbort = () => waiter.refuse(new PgError("query_canceled", "canceling statement due to user request: the client went away while its /sql request waited for a slot"));
+      const onAbort = () => waiter.refuse(new PgError("query_canceled", `canceling statement due to user request: the client went away while ${this.wording.one} waited for a slot`));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort);
       owner.waiting.push(waiter);

@@ -222,6 +222,10 @@ describe("startup timeout (limits.startupTimeoutMs)", () => {
       loginFailed: refuse("loginFailed"),
       authenticate: refuse("authenticate"),
       openGateway: refuse("openGateway"),
+      admitLogin: async () => {
+        asked.push("admitLogin");
+        throw new Error("admitLogin must not be called");
+      },
       admitSession: () => {
         asked.push("admitSession");
         throw new Error("admitSession must not be called");
@@ -270,6 +274,7 @@ describe("gateway ending a connection", () => {
         return new Response(null, { status: 101, webSocket: pair[0] });
       },
       admitSession: () => () => {},
+      admitLogin: async () => () => {},
       issueBackendKey: async () => ({ processId: 1, secretKey: 2 }),
       cancel: async () => {},
     });
@@ -334,6 +339,7 @@ describe("BackendKeyData pair taken in the gateway (limits.backendKeyAttemptsMax
         return new Response(null, { status: 101, webSocket: pair[0] });
       },
       admitSession: () => () => {},
+      admitLogin: async () => () => {},
       issueBackendKey: async () => ({ processId: ++issued, secretKey: -issued }),
       cancel: async () => {},
     });

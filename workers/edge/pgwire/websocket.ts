@@ -8,6 +8,8 @@
 //     reply, as Postgres does (a wrong pair changes nothing and looks the same to the client)
 //   StartupMessage → tenant (user NAME.T | options --cluster=T | database T.DB | Host label)
 //     → credentials (cached verifier; unknown 3D000, suspended 57P03, throttled 28000)
+//     → a login slot of the tenant (ctx.admitLogin: a few in progress per tenant, the next wait in
+//       line, the rest FATAL 53300), held until the gateway session's first answer or the end
 //     → authentication:
 //         SCRAM-SHA-256: AuthenticationSASL → SASLInitialResponse → AuthenticationSASLContinue
 //                        → SASLResponse → AuthenticationSASLFinal            (wrong password 28P01)
@@ -57,6 +59,12 @@ export interface PgWebSocketContext {
    * the tenant is at its session limit.
    */
   admitSession(route: Route, end: (err: PgError) => void): () => void;
+  /**
+   * Waits for one of the tenant's login slots; resolves with the function that gives it back.
+   * Throws PgError 53300 when the tenant's line is full or the wait ran out. A storm of one
+   * tenant's logins then costs the shared thread a few logins' work at a time, not all of it at once.
+   */
+  admitLogin(route: Route): Promise<() => void>;
   /** A fresh BackendKeyData pair for a session of this tenant. */
   issueBackendKey(tenantId: number): Promise<BackendKey>;
   /**
@@ -88,6 +96,13 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
   let chain: Promise<void> = Promise.resolve();
   /** Ends the session's slot of its tenant (set once admitted). */
   let endSession: (() => void) | null = null;
+  /** Gives the login slot back (set while the login holds one). */
+  let endLogin: (() => void) | null = null;
+  const loginDone = () => {
+    const end = endLogin;
+    endLogin = null;
+    end?.();
+  };
 
   const send = (bytes: Uint8Array) => {
     try {
@@ -101,6 +116,7 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
     const was = phase;
     phase = { name: "closed" };
     clearTimeout(timer);
+    loginDone();
     endSession?.();
     if (err !== null) send(encodeOne((out) => ErrorResponse(out, err, "FATAL")));
     try {
@@ -138,6 +154,12 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
         const p = packet.parameters;
         const identity = identifyTenant({ user: p["user"], database: p["database"], options: p["options"], host: ctx.host });
         const creds = await ctx.credentials(identity.tenant);
+        const release = await ctx.admitLogin(creds.route);
+        if ((phase as Phase).name === "closed") {
+          release(); // the client went away (or timed out) while it waited
+          return;
+        }
+        endLogin = release;
         // Hand what follows the StartupMessage to the message reader.
         const rest = startup.drain();
         auth.push(rest);
@@ -179,6 +201,9 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
     phase = { name: "piping", gateway };
     let back: Promise<void> = Promise.resolve();
     gateway.addEventListener("message", (e) => {
+      // The gateway session's first answer (AuthenticationOk … ReadyForQuery, or its FATAL): the
+      // login's work is done.
+      loginDone();
       back = back.then(async () => send(await frameBytes(e.data)));
     });
     gateway.addEventListener("close", (e) => {

@@ -413,6 +413,61 @@ export class PgConnection {
     if (this.out.size >= OUTBOX_FLUSH_BYTES) this.flush();
   }
 
+  /**
+   * A SELECT of the simple query protocol, its rows sent as they are produced rather than gathered
+   * first: a result of any size then costs bounded memory, and a runaway `select g from
+   * generate_series(1, 1e10)` runs into its statement_timeout (57014) instead of a row-count bound.
+   * The first `pgwireLimits.streamHoldBytes` of a result are held back, so a small result (the
+   * usual case) can still be discarded and the statement rerun when its implicit transaction meets
+   * a serialization failure; once rows have gone out it cannot. An error after some rows follows
+   * them (RowDescription, DataRow…, ErrorResponse), as in Postgres.
+   */
+  private async streamSelect(stmt: ParsedStatement): Promise<void> {
+    await this.quota?.admit();
+    let held: Array<{ fields: FieldDescription[]; rows: Array<Array<string | null>> }> = [];
+    let heldBytes = 0;
+    let streaming = false;
+    let unflushedBytes = 0;
+    let described = false;
+    const send = (fields: FieldDescription[], rows: Array<Array<string | null>>): void => {
+      if (!described) {
+        RowDescription(this.out, fields);
+        described = true;
+      }
+      for (const row of rows) {
+        this.sendRow(row, fields, []);
+        for (const v of row) unflushedBytes += v === null ? 4 : 4 + v.length;
+      }
+    };
+    const sink = async (fields: FieldDescription[], rows: Array<Array<string | null>>): Promise<void> => {
+      if (!streaming) {
+        held.push({ fields, rows });
+        for (const row of rows) for (const v of row) heldBytes += v === null ? 4 : 4 + v.length;
+        if (heldBytes < pgwireLimits.streamHoldBytes) return;
+        streaming = true;
+        for (const h of held) send(h.fields, h.rows);
+        held = [];
+      } else {
+        send(fields, rows);
+      }
+      // A turn for the transport (and back-pressure) per frame's worth of rows, as COPY TO does.
+      if (unflushedBytes >= pgwireLimits.copyOutFrameBytes) {
+        unflushedBytes = 0;
+        await this.flushCopyOut();
+      }
+    };
+    const rewind = (): boolean => {
+      if (streaming) return false;
+      held = [];
+      heldBytes = 0;
+      return true;
+    };
+    const r = await this.session.run(stmt, [], sink, rewind);
+    for (const h of held) send(h.fields, h.rows);
+    if (!described && returnsRows(r, stmt.returnsRows)) RowDescription(this.out, r.fields);
+    CommandComplete(this.out, tagOf(r));
+  }
+
   private sendResult(r: StatementResult, stmt: ParsedStatement): void {
     if (returnsRows(r, stmt.returnsRows)) RowDescription(this.out, r.fields);
     for (const row of r.rows) this.sendRow(row, r.fields, []);
@@ -451,6 +506,10 @@ export class PgConnection {
             return; // continues when CopyDone / CopyFail arrives
           }
           await this.copyOut(s.copy);
+          continue;
+        }
+        if (s.kind === "query") {
+          await this.streamSelect(s);
           continue;
         }
         this.sendResult(await this.run(s, []), s);

@@ -44,6 +44,13 @@ export const pgwireLimits = {
    * COPY TO: output gathered before it is sent as one frame. Rows are CopyData messages of their
    * own (as Postgres sends them) but leave in frames of about this size, not one frame per row.
    */
+  /**
+   * The first bytes of a simple-query SELECT's result held back before rows stream to the client
+   * (connection.ts streamSelect): results up to this size can still be discarded and rerun when
+   * the implicit transaction meets a serialization failure, as gathered results always could;
+   * point queries and pages are far smaller. Past it the rows stream with bounded memory.
+   */
+  streamHoldBytes: 256 * 1024,
   copyOutFrameBytes: 256 * 1024,
   /**
    * COPY TO: bytes handed to the transport but not yet written to the client, above which the

@@ -49,7 +49,12 @@ export interface SqlSession {
    * for SQL NULL). With `sink`, a query's rows go there batch by batch (the next batch waits for
    * the sink) and the result has the tag and no rows. Throws PgError.
    */
-  run(stmt: ParsedStatement, params?: ReadonlyArray<string | null>, sink?: RowSink): Promise<StatementResult>;
+  /**
+   * `rewind` (with a sink): called before the statement is rerun after a serialization failure of
+   * its implicit transaction; it discards what the sink holds and answers false when rows already
+   * reached the client (then the failure is reported instead of rerunning).
+   */
+  run(stmt: ParsedStatement, params?: ReadonlyArray<string | null>, sink?: RowSink, rewind?: () => boolean): Promise<StatementResult>;
   /**
    * parse + run for a whole query string (possibly several statements, like the simple query
    * protocol: without BEGIN they run as one implicit transaction). Throws PgError.

@@ -449,7 +449,7 @@ export class Session implements SqlSession {
    * result larger than the isolate's memory can be paged to the client; the returned result then
    * has the command tag and row count, and no rows. Other statements behave as in execute().
    */
-  async run(stmt: ParsedStatement, params: ReadonlyArray<string | null> = [], sink?: RowSink): Promise<StatementResult> {
+  async run(stmt: ParsedStatement, params: ReadonlyArray<string | null> = [], sink?: RowSink, rewind?: () => boolean): Promise<StatementResult> {
     try {
       const parsed = parsedOf(stmt);
       if (sink === undefined || parsed.nodeName !== "SelectStmt") {
@@ -461,6 +461,7 @@ export class Session implements SqlSession {
       if (this.open?.aborted) throw abortedError();
       const env = this.env(params);
       env.rowSink = sink;
+      if (rewind !== undefined) env.rowSinkRewind = rewind;
       return await this.inTransaction_(parsed.node, params, env);
     } catch (err) {
       this.failTransactionBlock();
@@ -601,7 +602,7 @@ export class Session implements SqlSession {
           continue;
         }
         // Retry only while nothing has reached the client.
-        if (isSerializationFailure(err) && attempt < IMPLICIT_RETRIES_MAX && env.rowSink === undefined) continue;
+        if (isSerializationFailure(err) && attempt < IMPLICIT_RETRIES_MAX && (env.rowSink === undefined || env.rowSinkRewind?.() === true)) continue;
         throw err;
       }
     }

@@ -74,6 +74,12 @@ export interface StatementEnv {
   codecs: (t: TableDesc) => RowCodec;
   /** When set, SELECT rows stream here batch by batch instead of being returned (executeStreaming). */
   rowSink?: (fields: FieldDescription[], rows: Array<Array<string | null>>) => Promise<void>;
+  /**
+   * Before the statement is run again (an implicit retry): discards what the sink holds and says
+   * whether it may (false once rows have reached the client). Without it a streamed statement is
+   * never retried.
+   */
+  rowSinkRewind?: () => boolean;
   /** Outside an explicit transaction CREATE INDEX only adds a write-only index and records it here; the session builds it. */
   onlineIndexBuild: { tableId: number; indexId: number } | null | undefined;
   /** The running statement's budget (deadline, cancel, yielding); null when only describing. */

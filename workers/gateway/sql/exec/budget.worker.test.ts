@@ -11,7 +11,7 @@ import { Session } from "../session.ts";
 import { StatementBudget } from "./budget.ts";
 
 /**
- * Longest another task may wait behind the computing statement. A slice is yieldSliceMs (10 ms);
+ * Longest another task may wait behind the computing statement. A slice is yieldSliceMs (3 ms);
  * the rest is slack for a loaded 2-core machine (286 ms was seen at load 12). Without returns to
  * the event loop the wait is the whole phase (1 s) or more.
  */

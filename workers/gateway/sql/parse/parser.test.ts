@@ -20,4 +20,15 @@ describe("parser in Node", () => {
     await expect(parseSql(atLimit)).resolves.toHaveLength(1);
     await expect(parseSql(`${atLimit} `)).rejects.toMatchObject({ code: "54000" });
   });
+
+  it("refuses more than setOperationsMax UNION / INTERSECT / EXCEPT before parsing (54001) and parses a chain at it", async () => {
+    const chain = (n: number) => `select count(*) from (${Array.from({ length: n + 1 }, () => "select 1").join(" union all ")}) s`;
+    await expect(parseSql(chain(sqlLimits.setOperationsMax))).resolves.toHaveLength(1);
+    // Refused by the scan of the text (its hint), not by running the parser out of its stack.
+    await expect(parseSql(chain(sqlLimits.setOperationsMax + 1))).rejects.toMatchObject({
+      code: "54001",
+      message: "stack depth limit exceeded",
+      hint: expect.stringContaining(`more than ${sqlLimits.setOperationsMax} UNION / INTERSECT / EXCEPT`),
+    });
+  }, 60_000);
 });

@@ -66,10 +66,28 @@ export async function parseSql(sql: string): Promise<RawStatement[]> {
   return parsed;
 }
 
+const SET_OPERATION_WORD = /\b(?:union|intersect|except)\b/gi;
+
+/** Refuses, before the parser runs, a statement with more than sqlLimits.setOperationsMax set operations (54001). */
+function refuseLongSetOperationChains(sql: string): void {
+  // A cheap precondition: no statement can hold more set operations than the text has letters for.
+  if (sql.length < sqlLimits.setOperationsMax * 5) return;
+  let count = 0;
+  SET_OPERATION_WORD.lastIndex = 0;
+  while (SET_OPERATION_WORD.exec(sql) !== null) {
+    if (++count > sqlLimits.setOperationsMax) {
+      throw new PgError("statement_too_complex", "stack depth limit exceeded", {
+        hint: `the statement has more than ${sqlLimits.setOperationsMax} UNION / INTERSECT / EXCEPT; combine the branches in fewer steps (a VALUES list, a temporary table)`,
+      });
+    }
+  }
+}
+
 async function parseUncached(sql: string): Promise<RawStatement[]> {
   if (sql.length > sqlLimits.statementCharsMax) {
     throw new PgError("program_limit_exceeded", `statement is ${sql.length} characters long; the limit is ${sqlLimits.statementCharsMax}`);
   }
+  refuseLongSetOperationChains(sql);
   const m = await loadWasm();
   const len = m.lengthBytesUTF8(sql) + 1;
   const queryPtr = m._malloc(len);

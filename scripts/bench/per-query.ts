@@ -1,0 +1,282 @@
+// The per-query section of `npm run bench`: where the milliseconds of a point select go.
+//
+// A point select (`select v from kv where id = $1`, primary key) is timed over each client path —
+// HTTP POST /sql (keep-alive fetch, Neon's format), WebSocket (/v2, @neondatabase/serverless) and
+// the tunnel (pg) — next to cheaper requests on the same path that stop at earlier hops, and next
+// to the same storage operation called directly. The hops are then the differences:
+//
+//   edge + gateway        `select 1` on the same path: client → edge (route cache, tenant lookup)
+//                         → gateway isolate (parse, plan) → back, touching no table;
+//   storage path          point select − `select 1`: the gateway's KV capability, the edge's
+//                         TenantKV, the transport to the storage node, the node, the engine;
+//     storage node        one single-key read sent by a Node client straight to the stack's storage
+//                         node over HTTP (keep-alive): the node's HTTP server + the engine;
+//     engine (floor)      the same single-key read on raw LMDB in this process;
+//     KV capability +     storage path − storage node: what the Workers side adds around the node
+//     transport           (RPC gateway → edge, the edge's fetch to the node, encode/decode);
+//   tunnel only: Sync round trip (an empty query): client → tunnel → edge → gateway → back.
+//
+// Each figure is p50/p99 of sequential requests after a warm-up; the machine is shared, so read
+// ratios between rows, not absolutes.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { neonConfig, Client as NeonClient } from "@neondatabase/serverless";
+import { open } from "lmdb";
+import pg from "pg";
+import ws from "ws";
+import { dataPaths } from "../../cli/data-dir.ts";
+import { mintTenantToken } from "../../common/tenant-token.ts";
+import { KvHttpClient, tkey } from "../../storage-node/testing/kv-client.ts";
+import type { Stack, TenantConnection } from "../../test/harness/stack.ts";
+import { formatMs, summarize, type LatencySummary } from "../../test/isolation/noisy-neighbour.ts";
+import type { SectionReport } from "./report.ts";
+
+export interface PerQueryOptions {
+  /** Measured requests per figure (after `warmup` unmeasured ones). */
+  readonly iterations: number;
+  readonly warmup: number;
+}
+
+export interface PathFigures {
+  readonly path: "HTTP" | "WebSocket" | "tunnel";
+  readonly pointSelect: LatencySummary;
+  /** KV requests the storage node received per point select (its metrics, this tenant). */
+  readonly kvRequestsPerPointSelect: number;
+  /** The same per `select 1`. */
+  readonly kvRequestsPerSelect1: number;
+  readonly select1: LatencySummary;
+  /** Tunnel only: an empty query (Sync → ReadyForQuery through edge and gateway). */
+  readonly emptyQuery?: LatencySummary;
+  /** HTTP only: GET / (answered by the edge itself: local proxy + edge, no tenant, no gateway). */
+  readonly edgeOnly?: LatencySummary;
+}
+
+export interface PerQueryResult {
+  readonly paths: PathFigures[];
+  readonly storageNode: LatencySummary;
+  readonly engine: LatencySummary;
+}
+
+const ROWS = 1_000;
+
+async function timeLoop(n: number, warmup: number, op: (i: number) => Promise<unknown>): Promise<LatencySummary> {
+  const samples: number[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < warmup + n; i++) {
+    const s = performance.now();
+    try {
+      await op(i);
+      if (i >= warmup) samples.push(performance.now() - s);
+    } catch (e) {
+      if (i >= warmup) errors.push(String(e));
+    }
+  }
+  return summarize(samples, errors);
+}
+
+async function postSql(tenant: TenantConnection, query: string, params: unknown[] = []): Promise<unknown> {
+  const res = await fetch(tenant.http, {
+    method: "POST",
+    headers: { "content-type": "application/json", "neon-connection-string": tenant.pg },
+    body: JSON.stringify({ query, params }),
+  });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`POST /sql ${res.status}: ${body.slice(0, 200)}`);
+  return body;
+}
+
+const key = (i: number) => (i * 7919) % ROWS;
+
+/** The storage node's count of KV requests from one tenant (GET /metrics with the system token). */
+async function kvRequestCount(stack: Stack, secret: string, tenantId: number): Promise<number> {
+  const token = await mintTenantToken(secret, { tenantId: 1, expiresAtMs: Date.now() + 60_000 });
+  const res = await fetch(`http://127.0.0.1:${stack.ports.storage}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`storage /metrics ${res.status}: ${text.slice(0, 200)}`);
+  const m = text.match(new RegExp(`^warren_storage_requests_total\\{tenant="${tenantId}"\\} (\\d+)$`, "m"));
+  return m ? Number(m[1]) : 0;
+}
+
+/** Runs timeLoop and the KV requests per iteration it caused (warm-up included in both counts). */
+async function counted(
+  stack: Stack, secret: string, tenantId: number, n: number, warmup: number, op: (i: number) => Promise<unknown>,
+): Promise<{ lat: LatencySummary; kvPer: number }> {
+  const before = await kvRequestCount(stack, secret, tenantId);
+  const lat = await timeLoop(n, warmup, op);
+  const after = await kvRequestCount(stack, secret, tenantId);
+  return { lat, kvPer: (after - before) / (n + warmup) };
+}
+
+export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (line: string) => void): Promise<PerQueryResult> {
+  const { iterations: n, warmup } = opts;
+  const tenant = await stack.createTenant(`pq-${Date.now().toString(36)}`);
+  await postSql(tenant, "create table kv (id int primary key, v text)");
+  await postSql(tenant, `insert into kv select g, repeat('v', 100) from generate_series(0, ${ROWS - 1}) g`);
+  const point = "select v from kv where id = $1";
+  const paths: PathFigures[] = [];
+  const tenantId = Number(tenant.id);
+  const secret = fs.readFileSync(dataPaths(stack.dataDir).fleetSecret, "utf8").trim();
+  const both = async (path: PathFigures["path"], pointOp: (i: number) => Promise<unknown>, select1Op: () => Promise<unknown>) => {
+    const p = await counted(stack, secret, tenantId, n, warmup, pointOp);
+    const s1 = await counted(stack, secret, tenantId, n, warmup, select1Op);
+    return { path, pointSelect: p.lat, select1: s1.lat, kvRequestsPerPointSelect: p.kvPer, kvRequestsPerSelect1: s1.kvPer };
+  };
+
+  // HTTP POST /sql
+  {
+    const figures = await both("HTTP", (i) => postSql(tenant, point, [key(i)]), () => postSql(tenant, "select 1"));
+    const edgeOnly = await timeLoop(n, warmup, async () => {
+      const res = await fetch(stack.http.replace(/\/sql$/, "") + "/");
+      await res.text();
+      if (!res.ok) throw new Error(`GET / ${res.status}`);
+    });
+    paths.push({ ...figures, edgeOnly });
+  }
+  // WebSocket (/v2)
+  {
+    neonConfig.webSocketConstructor = ws;
+    const u = new URL(stack.http);
+    neonConfig.wsProxy = () => `${u.host}/v2`;
+    neonConfig.useSecureWebSocket = false;
+    neonConfig.forceDisablePgSSL = true;
+    neonConfig.pipelineConnect = "password";
+    const c = new NeonClient({ connectionString: tenant.pg.replace("?sslmode=disable", "") });
+    c.on("error", () => undefined);
+    await c.connect();
+    try {
+      paths.push(await both("WebSocket", (i) => c.query(point, [key(i)]), () => c.query("select 1")));
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+  // tunnel (pg)
+  {
+    const c = new pg.Client({ connectionString: tenant.pg });
+    c.on("error", () => undefined);
+    await c.connect();
+    try {
+      const figures = await both("tunnel", (i) => c.query(point, [key(i)]), () => c.query("select 1"));
+      const emptyQuery = await timeLoop(n, warmup, () => c.query(""));
+      paths.push({ ...figures, emptyQuery });
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+  for (const p of paths) {
+    log(
+      `  ${p.path}: point select p50 ${formatMs(p.pointSelect.p50)} p99 ${formatMs(p.pointSelect.p99)} (${p.kvRequestsPerPointSelect.toFixed(2)} KV requests); ` +
+        `select 1 p50 ${formatMs(p.select1.p50)} (${p.kvRequestsPerSelect1.toFixed(2)} KV requests)` +
+        (p.emptyQuery ? `; empty query p50 ${formatMs(p.emptyQuery.p50)}` : "") +
+        (p.edgeOnly ? `; GET / (edge only) p50 ${formatMs(p.edgeOnly.p50)}` : ""),
+    );
+  }
+
+  // The same single-key read straight to the stack's storage node, and on raw LMDB.
+  const kv = await KvHttpClient.forTenant(`http://127.0.0.1:${stack.ports.storage}`, secret, tenantId);
+  let storageNode: LatencySummary;
+  try {
+    storageNode = await timeLoop(n, warmup, async (i) => {
+      const r = await kv.send({ type: "read", readTs: null, ops: [{ op: "get", key: tkey(tenantId, `bench/${key(i)}`) }] });
+      if (r.status !== 200) throw new Error(`storage node answered ${r.status}`);
+    });
+  } finally {
+    kv.close();
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-bench-lmdb-"));
+  let engine: LatencySummary;
+  try {
+    const db = open({ path: dir, encoding: "binary" });
+    const value = new Uint8Array(100).fill(118);
+    await db.transaction(() => {
+      for (let i = 0; i < ROWS; i++) db.put(Buffer.from(tkey(tenantId, `bench/${i}`)), value);
+    });
+    engine = await timeLoop(n, warmup, async (i) => {
+      if (db.getBinary(Buffer.from(tkey(tenantId, `bench/${key(i)}`))) === undefined) throw new Error("missing key");
+    });
+    await db.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  log(`  storage node direct (HTTP, 1 key) p50 ${fmtUs(storageNode.p50)} p99 ${fmtUs(storageNode.p99)}; raw LMDB get p50 ${fmtUs(engine.p50)}`);
+
+  return { paths, storageNode, engine };
+}
+
+function fmtUs(ms: number): string {
+  return Number.isFinite(ms) ? (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : formatMs(ms)) : "–";
+}
+
+/** The p50 split by hop for one path (ms); negative differences (noise) print as 0. */
+export function hopSplit(r: PerQueryResult, p: PathFigures): Array<{ hop: string; ms: number }> {
+  const storagePath = Math.max(0, p.pointSelect.p50 - p.select1.p50);
+  const nodeHttp = Math.max(0, r.storageNode.p50 - r.engine.p50);
+  return [
+    ...(p.emptyQuery
+      ? [
+          { hop: "client ↔ tunnel ↔ edge ↔ gateway (empty query)", ms: p.emptyQuery.p50 },
+          { hop: "parse + plan + execute `select 1`", ms: Math.max(0, p.select1.p50 - p.emptyQuery.p50) },
+        ]
+      : p.edgeOnly
+        ? [
+            { hop: "client ↔ edge (GET /: local proxy + edge, no tenant)", ms: p.edgeOnly.p50 },
+            { hop: "edge → gateway, `select 1` (route cache, queue, session)", ms: Math.max(0, p.select1.p50 - p.edgeOnly.p50) },
+          ]
+        : [{ hop: "client ↔ edge ↔ gateway, `select 1`", ms: p.select1.p50 }]),
+    { hop: "KV capability + TenantKV + transport", ms: Math.max(0, storagePath - r.storageNode.p50) },
+    { hop: "storage node HTTP server (+ Node client)", ms: Math.min(storagePath, nodeHttp) },
+    { hop: "engine (raw LMDB get)", ms: Math.min(storagePath, r.engine.p50) },
+  ];
+}
+
+export function perQueryReport(r: PerQueryResult): SectionReport {
+  const cell = (s: LatencySummary) => `${fmtUs(s.p50)} / ${fmtUs(s.p99)}${s.errors > 0 ? ` (${s.errors} errors)` : ""}`;
+  const md = [
+    "## Per-query latency",
+    "",
+    `A point select by primary key on a ${ROWS}-row table, sequential requests of one client, over each path; ` +
+      "`select 1` on the same path stops before storage, so the difference is the storage path. Beside them, the floor: the same " +
+      "single-key read sent straight to the stack's storage node (Node HTTP client, keep-alive) and on raw LMDB in-process.",
+    "",
+    "| path | point select p50 / p99 | `select 1` p50 / p99 | empty query (tunnel) or GET / (HTTP) p50 / p99 | storage path (p50 difference) | KV requests per point select / per `select 1` |",
+    "|---|---|---|---|---|---|",
+    ...r.paths.map(
+      (p) =>
+        `| ${p.path} | ${cell(p.pointSelect)} | ${cell(p.select1)} | ${p.emptyQuery ? cell(p.emptyQuery) : p.edgeOnly ? cell(p.edgeOnly) : "–"} | ${fmtUs(Math.max(0, p.pointSelect.p50 - p.select1.p50))} | ${p.kvRequestsPerPointSelect.toFixed(2)} / ${p.kvRequestsPerSelect1.toFixed(2)} |`,
+    ),
+    `| floor: storage node direct (1-key read over HTTP) | ${cell(r.storageNode)} | | | | 1 |`,
+    `| floor: raw LMDB get | ${cell(r.engine)} | | | | |`,
+    "",
+    "Split of the point select's p50 by hop (differences of the rows above):",
+    "",
+    "| hop | " + r.paths.map((p) => p.path).join(" | ") + " |",
+    "|---|" + r.paths.map(() => "---|").join(""),
+    ...(() => {
+      const splits = r.paths.map((p) => hopSplit(r, p));
+      const hops = [...new Set(splits.flatMap((s) => s.map((h) => h.hop)))];
+      return hops.map((h) => `| ${h} | ${splits.map((s) => { const x = s.find((y) => y.hop === h); return x ? fmtUs(x.ms) : "–"; }).join(" | ")} |`);
+    })(),
+    "",
+    "![point select p50 by hop](charts/per-query.svg)",
+  ].join("\n");
+  const splits = r.paths.map((p) => hopSplit(r, p));
+  return {
+    name: "per-query",
+    markdown: md,
+    charts: [
+      {
+        file: "per-query.svg",
+        chart: {
+          title: "Point select p50 by path, against the floor",
+          unit: "ms",
+          series: ["point select p50", "select 1 p50", "storage path p50"],
+          groups: [
+            ...r.paths.map((p, i) => ({ label: p.path, values: [p.pointSelect.p50, p.select1.p50, splits[i]!.slice(-3).reduce((a, h) => a + h.ms, 0)] })),
+            { label: "storage node direct", values: [r.storageNode.p50, NaN, r.storageNode.p50] },
+            { label: "raw LMDB get", values: [r.engine.p50, NaN, r.engine.p50] },
+          ],
+        },
+      },
+    ],
+  };
+}
