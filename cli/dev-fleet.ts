@@ -4,7 +4,9 @@
 // port; the FleetDirectory Durable Object in the edge's workerd is their configuration manager.
 // The edge gets STORAGE_NODES (node id → KV URL) and routes each tenant to its shard's leaseholder
 // (workers/edge/storage-route.ts). Without --shards, `warren dev` runs today's single node.
+import fs from "node:fs";
 import path from "node:path";
+import { writeFileAtomic } from "./data-dir.ts";
 import { HttpDirectory } from "../storage-node/replication/directory-client.ts";
 import { replicationLimits } from "../storage-node/replication/limits.ts";
 import { answersHttp, freePort, waitUntil } from "./ports.ts";
@@ -34,7 +36,11 @@ export async function planFleet(host: string, storageDir: string, shards: number
       nodes.push({ id, shardId: s, kvPort: await freePort(host), replPort: await freePort(host), dataDir: path.join(storageDir, "fleet", id) });
     }
   }
-  return { shards, replicas, nodes };
+  const plan = { shards, replicas, nodes };
+  // DATA/storage/fleet/fleet.json: which node listens where (operators, tests, `kill` by hand).
+  fs.mkdirSync(path.join(storageDir, "fleet"), { recursive: true, mode: 0o700 });
+  writeFileAtomic(path.join(storageDir, "fleet", "fleet.json"), JSON.stringify({ host, ...plan }, null, 2) + "\n", 0o600);
+  return plan;
 }
 
 export function fleetNodeArgs(main: string, plan: FleetPlan, node: FleetNode, host: string, edgeUrl: string): string[] {

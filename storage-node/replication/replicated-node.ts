@@ -236,6 +236,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       applied: replica.applied,
       lastSeq: log.lastSeq(),
       kvUrl: kv?.url ?? null,
+      pid: process.pid,
     });
   }
   if (req.method === "GET" && url.pathname === "/v1/digest") {
