@@ -33,13 +33,14 @@ describe("SQL on a 3-replica shard (warren dev --shards 1 --replicas 3)", () => 
   let stack: Stack;
   let tenant: TenantConnection;
   let fleet: FleetFile;
-  let token: string;
+  let secret: string;
+  /** A system token (tokens live at most 15 minutes: minted per probe, it never expires mid-test). */
+  const token = () => mintTenantToken(secret, { tenantId: SYSTEM_TENANT_ID, expiresAtMs: Date.now() + 10 * 60_000 });
 
   beforeAll(async () => {
     stack = await startStack({ env: { WARREN_SHARDS: "1", WARREN_REPLICAS: "3" }, timeoutMs: 180_000 });
     fleet = JSON.parse(fs.readFileSync(path.join(dataPaths(stack.dataDir).storage, "fleet", "fleet.json"), "utf8")) as FleetFile;
-    const secret = fs.readFileSync(dataPaths(stack.dataDir).fleetSecret, "utf8").trim();
-    token = await mintTenantToken(secret, { tenantId: SYSTEM_TENANT_ID, expiresAtMs: Date.now() + 30 * 60_000 });
+    secret = fs.readFileSync(dataPaths(stack.dataDir).fleetSecret, "utf8").trim();
     tenant = await stack.createTenant("fleetbank");
   }, 240_000);
   afterAll(async () => {
@@ -49,14 +50,18 @@ describe("SQL on a 3-replica shard (warren dev --shards 1 --replicas 3)", () => 
   const connect = async () => warrenBankDb(new NeonHttpClient({ http: stack.http, connectionString: tenant.pg, timeoutMs: 30_000 }));
 
   /** The node that holds the lease with its KV service up: its id and pid. */
+  let lastStates: string[] = [];
   async function leaseholder(): Promise<{ id: string; pid: number } | undefined> {
+    lastStates = [];
     for (const n of fleet.nodes) {
       try {
-        const res = await fetch(`http://${fleet.host}:${n.replPort}/v1/state`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(1_000) });
-        const s = (await res.json()) as { leaseholder: boolean; kvUrl: string | null; pid: number };
+        const res = await fetch(`http://${fleet.host}:${n.replPort}/v1/state`, { headers: { authorization: `Bearer ${await token()}` }, signal: AbortSignal.timeout(1_000) });
+        const text = await res.text();
+        lastStates.push(`${n.id}: ${res.status} ${text.slice(0, 200)}`);
+        const s = JSON.parse(text) as { leaseholder: boolean; kvUrl: string | null; pid: number };
         if (s.leaseholder && s.kvUrl) return { id: n.id, pid: s.pid };
-      } catch {
-        // down or restarting
+      } catch (err) {
+        lastStates.push(`${n.id}: ${err instanceof Error ? err.message : String(err)}`); // down or restarting
       }
     }
     return undefined;
@@ -66,7 +71,7 @@ describe("SQL on a 3-replica shard (warren dev --shards 1 --replicas 3)", () => 
     for (;;) {
       const v = await probe();
       if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; nodes said:\n${lastStates.join("\n")}`);
       await sleep(50);
     }
   }
