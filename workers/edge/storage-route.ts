@@ -56,3 +56,25 @@ export async function storageRouteFor(env: EdgeEnv, tenantId: number, path: stri
   routes.set(tenantId, fresh);
   return fresh;
 }
+
+/**
+ * While a request to `route` is outstanding, checks the directory every `everyMs`; when the
+ * tenant's shard has a newer epoch with another primary, aborts the request (the caller treats it
+ * as a failed connection: repeated on the new leaseholder when that is safe, else 08006). Returns
+ * the function that stops the checks. No-op for a single node.
+ */
+export function watchRoute(env: EdgeEnv, tenantId: number, route: StorageRoute, abort: AbortController, everyMs: number): () => void {
+  if (route.shardId === null) return () => {};
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    storageRouteFor(env, tenantId, "/v1/kv", route)
+      .then((fresh) => {
+        if (fresh.epoch > route.epoch && fresh.node !== route.node) abort.abort(new Error(`shard ${route.shardId} moved to ${fresh.node} (epoch ${fresh.epoch})`));
+      })
+      .catch(() => {})
+      .finally(() => (checking = false));
+  }, everyMs);
+  return () => clearInterval(timer);
+}

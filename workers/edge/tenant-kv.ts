@@ -22,7 +22,7 @@ import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import type { EdgeEnv, TenantProps } from "./env.ts";
 import { limits } from "./limits.ts";
 import { retryDelayMs, retrySafe } from "./storage-retry.ts";
-import { storageRouteFor, type StorageRoute } from "./storage-route.ts";
+import { storageRouteFor, watchRoute, type StorageRoute } from "./storage-route.ts";
 
 interface CachedToken {
   token: string;
@@ -70,8 +70,12 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
     const token = await storageTokenFor(secret.value, tenantId);
     let res: Response;
     let body: Uint8Array;
+    // In a fleet: a leaseholder that stopped answering is left once the directory names another.
+    const abort = new AbortController();
+    const unwatch = watchRoute(env, tenantId, route, abort, limits.storageRouteCheckMs);
     try {
       res = await fetch(url, {
+        signal: abort.signal,
         method: "POST",
         // The usage trailer: what the node metered for this request, which the gateway charges.
         headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream", [KV_USAGE_HEADER]: "1" },
@@ -81,11 +85,14 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
       if (res.status === 401 && !tokenRetried) {
         tokenRetried = true;
         tokens.delete(tenantId);
+        unwatch();
         await res.body?.cancel();
         continue;
       }
       body = new Uint8Array(await res.arrayBuffer());
+      unwatch();
     } catch (err) {
+      unwatch();
       // The node is down or restarting, or the connection broke mid-request (storage-retry.ts).
       failedRoute = route;
       const why = `storage node unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`;
