@@ -30,6 +30,8 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["{common,workers,durable-objects}/**/*.worker.test.ts"],
+          // A real storage node for TenantKV's conformance run (tenant-kv.worker.test.ts).
+          globalSetup: ["test/harness/storage-node-setup.ts"],
           testTimeout: 30_000,
           sequence: { groupOrder: 0 },
         },

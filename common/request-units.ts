@@ -86,8 +86,8 @@ export function usageRequestUnits(p: UsageParts): number {
 /** The usage a KV request will cost before its reads have returned bytes (the node rate-limits on it). */
 export function kvUsageEstimate(req: KvRequest): KvUsage {
   const u = emptyKvUsage();
-  const reads = req.type === "read" ? req.ops : req.type === "batch" ? req.reads : [];
-  const writes = req.type === "commit" || req.type === "batch" ? req.writes : [];
+  const reads = req.type === "read" || req.type === "txnRead" ? req.ops : req.type === "batch" ? req.reads : [];
+  const writes = req.type === "commit" || req.type === "batch" || req.type === "txnWrite" ? req.writes : [];
   if (reads.length > 0 || req.type === "begin") u.readBatches = 1;
   u.readRequests = reads.length;
   if (writes.length > 0) u.writeBatches = 1;
@@ -110,7 +110,7 @@ export function kvUsageEstimate(req: KvRequest): KvUsage {
 export function kvUsageFromExchange(req: KvRequest, res: KvResponse): KvUsage {
   if (res.type === "error") return emptyKvUsage();
   const u = kvUsageEstimate(req);
-  const reads = req.type === "read" ? req.ops : req.type === "batch" ? req.reads : [];
+  const reads = req.type === "read" || req.type === "txnRead" ? req.ops : req.type === "batch" ? req.reads : [];
   const results = res.type === "read" || res.type === "batch" ? res.results : [];
   for (let i = 0; i < results.length; i++) {
     const r = results[i]!;

@@ -35,10 +35,24 @@ export function checkTenantSpans(req: KvRequest, tenantId: number): KvError | nu
   switch (req.type) {
     case "begin":
     case "abort":
+    case "heartbeat":
       return null;
+    case "txnRead":
     case "read":
       for (const op of req.ops) {
         const e = readOp(op);
+        if (e) return e;
+      }
+      return null;
+    case "refresh":
+      for (const s of req.spans) {
+        const e = span(s, "refresh span");
+        if (e) return e;
+      }
+      return null;
+    case "txnWrite":
+      for (const op of req.writes) {
+        const e = writeOp(op);
         if (e) return e;
       }
       return null;
@@ -77,15 +91,16 @@ export function checkLimits(req: KvRequest, limits: StorageLimits): KvError | nu
   let reads: ReadOp[] = [];
   let writes: WriteOp[] = [];
   let spans: Span[] = [];
-  if (req.type === "read") reads = req.ops;
+  if (req.type === "read" || req.type === "txnRead") reads = req.ops;
   else if (req.type === "batch") {
     reads = req.reads;
     writes = req.writes;
   } else if (req.type === "commit") {
     writes = req.writes;
     spans = req.readSpans;
-  }
-  if (req.type === "commit" || req.type === "abort") {
+  } else if (req.type === "txnWrite") writes = req.writes;
+  else if (req.type === "refresh") spans = req.spans;
+  if (req.type === "commit" || req.type === "abort" || req.type === "txnRead" || req.type === "txnWrite" || req.type === "refresh" || req.type === "heartbeat") {
     if (req.txnId.length === 0 || req.txnId.length > limits.txnIdBytesMax) {
       return { code: "malformed_request", message: `txnId must be 1 to ${limits.txnIdBytesMax} bytes, got ${req.txnId.length}` };
     }

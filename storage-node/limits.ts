@@ -88,6 +88,18 @@ export interface StorageLimits {
   txnDurationMsMax: number;
   /** begin'd, not yet committed or aborted, per tenant: bounds the registry one tenant can fill. */
   openTxnsPerTenantMax: number;
+  /**
+   * A transaction holding locks or intents that sends nothing (no request, no heartbeat) for this
+   * long is abandoned: a waiter for one of its locks, or the sweeper, aborts it and its intents go.
+   * The gateway heartbeats every 2 s (workers/gateway/txn/limits.ts), so 10 s is five missed beats:
+   * a vanished gateway's locks block others for at most ~10 s.
+   */
+  txnHeartbeatExpiryMs: number;
+  /**
+   * Longest wait for one lock before the waiter gets `conflict` (40001): a bound on a request held
+   * on the node (PostgreSQL's lock_timeout defaults to none; a statement_timeout ends it sooner).
+   */
+  lockWaitMsMax: number;
   /** Transaction ids are client-made random ids; 64 bytes is room for a UUID plus a gateway tag. */
   txnIdBytesMax: number;
   /** MVCC history kept; must be >= txnDurationMsMax so a live transaction's snapshot is never collected. */
@@ -158,6 +170,8 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   responseBytesMax: 16 * 1024 * 1024,
   txnDurationMsMax: 5 * 60 * 1000,
   openTxnsPerTenantMax: 1000,
+  txnHeartbeatExpiryMs: 10_000,
+  lockWaitMsMax: 30_000,
   txnIdBytesMax: 64,
   gcWindowMs: 10 * 60 * 1000,
   gcIntervalMs: 10 * 1000,

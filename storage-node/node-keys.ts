@@ -131,3 +131,89 @@ export function decodeClearRecord(key: Uint8Array, value: Uint8Array): { tenantI
     done: value[0] === CLEAR_DONE,
   };
 }
+
+// Intents and transaction records (txn/, storage-node/README.md "Intents and locks"):
+//   0x08 userKey                                  intent: a provisional write of a pending
+//                                                 transaction; value = u8 idLen, txnId, version
+//                                                 value (00 value | 01 tombstone)
+//   0x09 be64(tenant) u8 idLen txnId userKey      the transaction's intents, for resolution
+//   0x0A be64(tenant) u8 idLen txnId              transaction record: u8 status (0 pending,
+//                                                 2 aborted), be64 wall ms of the last change
+export const INTENT_TAG = 0x08;
+export const TXN_INTENTS_TAG = 0x09;
+export const TXN_STATUS_TAG = 0x0a;
+export const TXN_PENDING = 0;
+export const TXN_ABORTED = 2;
+
+export function intentKey(userKey: Uint8Array): Uint8Array {
+  return tagged(INTENT_TAG, userKey);
+}
+
+/** Intent keys of the user keys in [start, end). */
+export function intentSpan(start: Uint8Array, end: Uint8Array): { low: Uint8Array; high: Uint8Array } {
+  return { low: tagged(INTENT_TAG, start), high: tagged(INTENT_TAG, end) };
+}
+
+export function intentUserKey(entryKey: Uint8Array): Uint8Array {
+  return entryKey.subarray(1);
+}
+
+function txnPart(txnId: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + txnId.length);
+  out[0] = txnId.length;
+  out.set(txnId, 1);
+  return out;
+}
+
+export function txnIntentsKey(tenantId: number, txnId: Uint8Array, userKey: Uint8Array): Uint8Array {
+  return tagged(TXN_INTENTS_TAG, u64(BigInt(tenantId)), txnPart(txnId), userKey);
+}
+
+/** Every index entry of one transaction's intents. */
+export function txnIntentsSpan(tenantId: number, txnId: Uint8Array): { low: Uint8Array; high: Uint8Array } {
+  const low = tagged(TXN_INTENTS_TAG, u64(BigInt(tenantId)), txnPart(txnId));
+  const high = low.slice();
+  let i = high.length - 1;
+  while (i >= 0 && high[i] === 0xff) i--;
+  // txnId is at most 64 bytes and its length byte is < 0xff, so some byte can always be raised.
+  high[i]! += 1;
+  return { low, high: high.subarray(0, i + 1) };
+}
+
+export function txnIntentsUserKey(entryKey: Uint8Array): Uint8Array {
+  return entryKey.subarray(9 + 1 + entryKey[9]!);
+}
+
+export function txnStatusKey(tenantId: number, txnId: Uint8Array): Uint8Array {
+  return tagged(TXN_STATUS_TAG, u64(BigInt(tenantId)), txnPart(txnId));
+}
+
+export function txnStatusValue(status: number, wallMs: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = status;
+  new DataView(out.buffer).setBigUint64(1, BigInt(Math.max(0, Math.floor(wallMs))), false);
+  return out;
+}
+
+export function decodeTxnStatusKey(key: Uint8Array): { tenantId: number; txnId: Uint8Array } {
+  return { tenantId: Number(readU64(key, 1)), txnId: key.slice(10, 10 + key[9]!) };
+}
+
+export function intentValue(txnId: Uint8Array, value: Uint8Array | null): Uint8Array {
+  const out = new Uint8Array(1 + txnId.length + 1 + (value?.length ?? 0));
+  out[0] = txnId.length;
+  out.set(txnId, 1);
+  out[1 + txnId.length] = value === null ? 1 : 0;
+  if (value !== null) out.set(value, 2 + txnId.length);
+  return out;
+}
+
+/** The owner and the provisional value (null: a delete) of a stored intent (views). */
+export function decodeIntent(stored: Uint8Array): { txnId: Uint8Array; value: Uint8Array | null } {
+  const n = stored[0]!;
+  const txnId = stored.subarray(1, 1 + n);
+  const kind = stored[1 + n];
+  if (kind === 1) return { txnId, value: null };
+  if (kind !== 0) throw new Error(`corrupt intent: kind byte ${kind}`);
+  return { txnId, value: stored.subarray(2 + n) };
+}

@@ -343,6 +343,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       draining = true;
       clearInterval(gcTimer);
       clearInterval(countersTimer);
+      service.stop();
       server.close();
       // Drain: let requests already running finish (bounded), then stop the writer and engine.
       const deadline = Date.now() + limits.drainMsMax;

@@ -18,6 +18,16 @@ import type { StorageLimits } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
 import { clearedReadRefusal, executeReads } from "./mvcc/apply.ts";
 import type { WriterClient } from "./writer/writer-client.ts";
+import { encodeRequest } from "../common/kv-protocol/codec.ts";
+import { LockMode, type ReadOp } from "../common/kv-protocol/messages.ts";
+import { readVersion, spanWrittenAfter } from "./mvcc/read.ts";
+import { TS_MAX } from "./mvcc/version-key.ts";
+import { DeadlockError, LockTable, LockWaitTimeout, TxnAbortedError, type LockStrength, type TxnEntry } from "./txn/lock-table.ts";
+import { txnStatus } from "./txn/intents.ts";
+import { overlayOwnIntents } from "./txn/own-intents.ts";
+import { lockKeyOf } from "./txn/txn-id.ts";
+import { decodeIntent, intentKey } from "./node-keys.ts";
+import { bytesEqual } from "../common/bytes.ts";
 
 /** HTTP status for each outcome: the body always carries the KvResponse; the status is for logs and proxies. */
 export const HTTP_STATUS: Record<KvErrorName, number> = {
@@ -35,9 +45,23 @@ export const HTTP_STATUS: Record<KvErrorName, number> = {
   transaction_expired: 408,
   tenant_dropped: 410,
   internal: 500,
+  deadlock: 409,
+  write_too_old: 409,
+  transaction_aborted: 409,
   unavailable: 503,
   outcome_unknown: 502,
 };
+
+const TXN_ABORTED_ERROR: KvError = {
+  code: "transaction_aborted",
+  message: "the transaction was aborted on the storage node (its heartbeat expired, it was pushed out, or the node restarted); retry it",
+};
+
+type Executed = { outcome: KvOutcome; readBytes: number; wrote: boolean };
+
+function fail(error: KvError): Executed {
+  return { outcome: errorOutcome(error), readBytes: 0, wrote: false };
+}
 
 export interface KvOutcome {
   status: number;
@@ -88,6 +112,9 @@ export class KvService {
   readonly cleared = new ClearedSpans();
   gcThresholdTs: bigint;
   private readonly nowMs: () => number;
+  /** Locks, wait queues and liveness of transactions that hold something (txn/lock-table.ts). */
+  readonly locks: LockTable;
+  private readonly sweeper: ReturnType<typeof setInterval>;
 
   constructor(d: ServiceDeps) {
     this.engine = d.engine;
@@ -100,7 +127,109 @@ export class KvService {
     this.gcThresholdTs = d.gcThresholdTs;
     this.dropped = new Set(d.droppedTenants);
     this.nowMs = d.nowMs ?? Date.now;
+    this.locks = new LockTable({
+      heartbeatExpiryMs: d.limits.txnHeartbeatExpiryMs,
+      lockWaitMsMax: d.limits.lockWaitMsMax,
+      nowMs: this.nowMs,
+      onAbandoned: (t) => void this.abortTxn(t),
+    });
+    // Abandoned transactions lose their locks and intents even when nobody waits for them.
+    this.sweeper = setInterval(() => {
+      for (const t of this.locks.abandoned()) void this.abortTxn(t);
+    }, Math.max(50, Math.min(1000, d.limits.txnHeartbeatExpiryMs / 4)));
+    this.sweeper.unref?.();
   }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** Aborts a transaction: its locks go at once; its intents go durably (abortTxn writer job). */
+  private async abortTxn(t: TxnEntry): Promise<void> {
+    if (t.aborted) return;
+    t.aborted = true;
+    t.cancelWait?.(new TxnAbortedError("the transaction was aborted"));
+    if (t.hasIntents) {
+      // Its locks are released only once its intents are gone, so whoever waited finds the keys free.
+      const body = encodeRequest({ type: "abort", txnId: t.txnId, readTs: 0n });
+      try {
+        await this.writer.submit({ kind: "abortTxn", tenantId: t.tenantId, body });
+      } catch {
+        // The writer failed or is closing: the record stays pending on disk and the next start aborts it.
+      }
+    }
+    this.locks.finish(t);
+  }
+
+  /**
+   * Another live transaction's intent on one of the keys (its owner), or null. An intent whose
+   * owner this thread does not know is an orphan (its transaction's abort is under way, or the
+   * record outlived its entry): it is aborted here, durably, and the keys are looked at again.
+   */
+  private async foreignIntent(t: TxnEntry, keys: Uint8Array[]): Promise<TxnEntry | null> {
+    if (this.locks.intentHolders(t.tenantId) === 0) return null;
+    for (const k of keys) {
+      const stored = this.engine.get(intentKey(k));
+      if (stored === undefined) continue;
+      const owner = decodeIntent(stored).txnId;
+      if (bytesEqual(owner, t.txnId)) continue;
+      const holder = this.locks.get(t.tenantId, owner);
+      if (holder !== undefined) return holder;
+      if (txnStatus(this.engine, t.tenantId, owner) === "pending") {
+        await this.writer.submit({ kind: "abortTxn", tenantId: t.tenantId, body: encodeRequest({ type: "abort", txnId: owner, readTs: 0n }) });
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Locks the keys for the transaction: the in-memory locks (waiting in each key's queue), and no
+   * other transaction's intent on them (waiting for its owner to finish). Durable intents are the
+   * locks of keys written by txnWrite: the in-memory lock of such a key is released once the intent
+   * is stored, so a transaction writing a million rows holds no million in-memory locks. Returns
+   * the keys newly locked in memory.
+   */
+  private async lockKeys(t: TxnEntry, keys: Uint8Array[], strength: LockStrength): Promise<{ granted: string[]; waited: number }> {
+    const ids = [...new Set(keys.map(lockKeyOf))].sort().map((id) => ({ id, strength }));
+    let waited = 0;
+    for (;;) {
+      const granted: string[] = [];
+      waited += await this.locks.acquire(t, ids, granted);
+      const holder = await this.foreignIntent(t, keys);
+      if (holder === null) return { granted, waited };
+      this.locks.release(t, granted);
+      waited++;
+      await this.locks.waitForTxn(t, holder);
+    }
+  }
+
+  /** Keys of the point writes of a request. */
+  private writeKeys(writes: import("../common/kv-protocol/messages.ts").WriteOp[]): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const w of writes) if (w.op === "put" || w.op === "delete" || w.op === "cput") out.push(w.key);
+    return out;
+  }
+
+  /** Runs fn as a request of the transaction: alive while it runs; lock errors become KV errors. */
+  private async asTxn(t: TxnEntry, fn: () => Promise<Executed>): Promise<Executed> {
+    if (t.aborted) return fail(TXN_ABORTED_ERROR);
+    t.busy++;
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof DeadlockError) {
+        void this.abortTxn(t);
+        return fail({ code: "deadlock", message: `deadlock detected: ${err.message}; this transaction was aborted` });
+      }
+      if (err instanceof LockWaitTimeout) return fail({ code: "conflict", message: `transaction conflict: ${err.message}; retry the transaction` });
+      if (err instanceof TxnAbortedError) return fail(TXN_ABORTED_ERROR);
+      throw err;
+    } finally {
+      t.busy--;
+      t.lastSeenMs = this.nowMs();
+    }
+  }
+
 
   /** Authenticates an admin request: only the system tenant's token is accepted. */
   async authenticateSystem(header: string | undefined): Promise<KvError | null> {
@@ -236,7 +365,7 @@ export class KvService {
     return null;
   }
 
-  private async execute(tenantId: number, req: KvRequest, body: Uint8Array): Promise<{ outcome: KvOutcome; readBytes: number; wrote: boolean }> {
+  private async execute(tenantId: number, req: KvRequest, body: Uint8Array): Promise<Executed> {
     switch (req.type) {
       case "begin": {
         const open = this.openTxnMap(tenantId);
@@ -255,9 +384,59 @@ export class KvService {
         open.set(readTs, (open.get(readTs) ?? 0) + 1);
         return { outcome: ok({ type: "begin", readTs }), readBytes: 0, wrote: false };
       }
-      case "abort":
+      case "abort": {
         this.closeTxn(tenantId, req.readTs);
+        const t = this.locks.get(tenantId, req.txnId);
+        if (t !== undefined) await this.abortTxn(t);
+        else if (txnStatus(this.engine, tenantId, req.txnId) === "pending") {
+          // Intents written before a restart of this thread's memory: remove them durably.
+          await this.writer.submit({ kind: "abortTxn", tenantId, body });
+        }
         return { outcome: ok({ type: "abort" }), readBytes: 0, wrote: false };
+      }
+      case "heartbeat": {
+        const t = this.locks.get(tenantId, req.txnId);
+        if (t === undefined && txnStatus(this.engine, tenantId, req.txnId) === "aborted") return fail(TXN_ABORTED_ERROR);
+        if (t?.aborted === true) return fail(TXN_ABORTED_ERROR);
+        if (t !== undefined) t.lastSeenMs = this.nowMs();
+        return { outcome: ok({ type: "ack" }), readBytes: 0, wrote: false };
+      }
+      case "txnRead":
+        return this.txnRead(tenantId, req);
+      case "txnWrite": {
+        const bad = this.readTsError(req.readTs);
+        if (bad) return fail(bad);
+        const t = this.locks.entry(tenantId, req.txnId);
+        return this.asTxn(t, async () => {
+          const { granted } = await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
+          try {
+            const reply = await this.writer.submit({ kind: "txnWrite", tenantId, body });
+            if (!reply.ok) return { outcome: { status: statusOfEncodedError(reply.response), body: reply.response }, readBytes: 0, wrote: false };
+            this.locks.markIntents(t);
+            return { outcome: { status: 200, body: reply.response }, readBytes: 0, wrote: true };
+          } finally {
+            // The stored intents guard these keys now (a refused request stored none).
+            this.locks.release(t, granted);
+          }
+        });
+      }
+      case "refresh": {
+        const bad = this.readTsError(req.readTs);
+        if (bad) return fail(bad);
+        // Every commit at or below newTs is visible to this thread now (the snapshot rule), so
+        // "nothing in the spans after readTs" here means "nothing in (readTs, newTs]".
+        const newTs = this.writer.readTimestamp();
+        const wait = this.writer.waitVisible(newTs);
+        if (wait) await wait;
+        for (const sp of req.spans) {
+          const hit = spanWrittenAfter(this.engine, sp.start, sp.end, req.readTs);
+          const cleared = hit === null ? this.cleared.first(tenantId, sp.start, sp.end, (r) => r.clearTs > req.readTs) : null;
+          if (hit !== null || cleared !== null) {
+            return fail({ code: "conflict", message: "transaction conflict: a key this transaction read was written after its snapshot; retry the transaction", key: hit ?? cleared!.start });
+          }
+        }
+        return { outcome: ok({ type: "refresh", readTs: newTs }), readBytes: 0, wrote: false };
+      }
       case "read": {
         const readTs = req.readTs ?? this.writer.readTimestamp();
         const bad = this.readTsError(readTs);
@@ -278,13 +457,35 @@ export class KvService {
           return { outcome: errorOutcome(bad), readBytes: 0, wrote: false };
         }
         if (req.readTs > this.clock.current()) return { outcome: errorOutcome(this.readTsError(req.readTs)!), readBytes: 0, wrote: false };
-        if (req.writes.length === 0) {
+        const held = this.locks.get(tenantId, req.txnId);
+        if (held?.aborted === true) return fail(TXN_ABORTED_ERROR);
+        const onDisk = held?.hasIntents === true || txnStatus(this.engine, tenantId, req.txnId) !== "none";
+        if (req.writes.length === 0 && !onDisk) {
           // A read-only transaction read one consistent snapshot: it serializes at readTs as is.
+          if (held !== undefined) this.locks.finish(held);
           return { outcome: ok({ type: "commit", commitTs: req.readTs }), readBytes: 0, wrote: false };
         }
-        return this.viaWriter(tenantId, "commit", body);
+        const t = held ?? this.locks.entry(tenantId, req.txnId);
+        const r = await this.asTxn(t, async () => {
+          await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
+          t.committing = true;
+          return this.viaWriter(tenantId, "commit", body);
+        });
+        this.locks.finish(t);
+        return r;
       }
       case "batch": {
+        if (req.writes.length > 0) {
+          // A single-shot write waits for other transactions' locks like any writer.
+          const t = this.locks.entry(tenantId, crypto.getRandomValues(new Uint8Array(16)));
+          const r = await this.asTxn(t, async () => {
+            await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
+            t.committing = true;
+            return this.viaWriter(tenantId, "batch", body);
+          });
+          this.locks.finish(t);
+          return r;
+        }
         if (req.writes.length === 0) {
           const readTs = this.writer.readTimestamp();
           const r = executeReads(this.engine, readTs, req.reads, this.limits, { spans: this.cleared, tenantId });
@@ -294,6 +495,63 @@ export class KvService {
         return this.viaWriter(tenantId, "batch", body);
       }
     }
+  }
+
+  /** A read of a pessimistic transaction: locks first (waiting), then the snapshot, then own intents. */
+  private async txnRead(tenantId: number, req: Extract<KvRequest, { type: "txnRead" }>): Promise<Executed> {
+    const locking = req.locks.some((m) => m !== LockMode.none);
+    const t = locking ? this.locks.entry(tenantId, req.txnId) : this.locks.get(tenantId, req.txnId);
+    const run = async (): Promise<Executed> => {
+      const lockedKeys: Uint8Array[] = [];
+      if (t !== undefined && locking) {
+        for (let i = 0; i < req.ops.length; i++) {
+          const mode = req.locks[i]!;
+          if (mode === LockMode.none) continue;
+          const strength: LockStrength = mode === LockMode.exclusive ? "exclusive" : "shared";
+          const op = req.ops[i]!;
+          if (op.op === "get") {
+            await this.lockKeys(t, [op.key], strength);
+            lockedKeys.push(op.key);
+          } else {
+            // Lock the rows the page holds now; rows that appear later are phantoms, which commit
+            // validation of the scanned span catches.
+            for (let round = 0; ; round++) {
+              const page = executeReads(this.engine, TS_MAX, [op], this.limits, { spans: this.cleared, tenantId });
+              if ("error" in page) return fail(page.error);
+              const res = page.results[0]!;
+              const keys = res.op === "scan" ? res.rows.map((r) => r.key.slice()) : [];
+              const { waited } = await this.lockKeys(t, keys, strength);
+              lockedKeys.push(...keys);
+              // After a wait the page may have changed (rows deleted or added): lock it again.
+              if (waited === 0 || round >= 3) break;
+            }
+          }
+        }
+      }
+      const readTs = req.readTs ?? this.writer.readTimestamp();
+      const bad = this.readTsError(readTs);
+      if (bad) return fail(bad);
+      const wait = this.writer.waitVisible(readTs);
+      if (wait) await wait;
+      // A locked key changed after the snapshot: reading it there would lose that update. The
+      // gateway refreshes its snapshot (refresh) and reads again; the lock stays held meanwhile.
+      for (const k of lockedKeys) {
+        const latest = readVersion(this.engine, k, TS_MAX);
+        if (latest !== undefined && latest.ts > readTs) {
+          return fail({ code: "write_too_old", message: "a row this transaction locks was changed after its snapshot; refresh the snapshot", key: k });
+        }
+      }
+      const view = { spans: this.cleared, tenantId };
+      const stale = clearedReadRefusal(view, readTs, req.ops);
+      if (stale) return fail(stale);
+      const r = executeReads(this.engine, readTs, req.ops as ReadOp[], this.limits, view);
+      if ("error" in r) return fail(r.error);
+      if (t?.hasIntents === true || (t === undefined && txnStatus(this.engine, tenantId, req.txnId) === "pending")) {
+        overlayOwnIntents(this.engine, req.txnId, req.ops, r.results);
+      }
+      return { outcome: ok({ type: "read", readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
+    };
+    return t === undefined ? run() : this.asTxn(t, run);
   }
 
   private async viaWriter(

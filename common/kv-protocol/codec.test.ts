@@ -47,6 +47,17 @@ const request: fc.Arbitrary<KvRequest> = fc.oneof(
   }),
   fc.record({ type: fc.constant("abort" as const), txnId: bytes(16), readTs: ts }),
   fc.record({ type: fc.constant("batch" as const), reads: fc.array(readOp, { maxLength: 6 }), writes: fc.array(writeOp, { maxLength: 6 }) }),
+  fc
+    .record({ txnId: bytes(16), readTs: fc.option(ts, { nil: null }), ops: fc.array(readOp, { maxLength: 6 }), seed: fc.integer({ min: 0, max: 2 }) })
+    .map(({ txnId, readTs, ops, seed }) => ({ type: "txnRead" as const, txnId, readTs, ops, locks: new Uint8Array(ops.map((_, i) => (i + seed) % 3)) })),
+  fc.record({
+    type: fc.constant("txnWrite" as const),
+    txnId: bytes(16),
+    readTs: ts,
+    writes: fc.array(writeOp, { maxLength: 6 }).map((ws) => ws.filter((w) => w.op === "put" || w.op === "delete" || w.op === "cput")),
+  }),
+  fc.record({ type: fc.constant("refresh" as const), txnId: bytes(16), readTs: ts, spans: fc.array(span, { maxLength: 6 }) }),
+  fc.record({ type: fc.constant("heartbeat" as const), txnId: bytes(16) }),
 );
 const readResult: fc.Arbitrary<ReadResult> = fc.oneof(
   fc.record({ op: fc.constant("get" as const), value: fc.option(bytes(100), { nil: null }) }),
@@ -72,6 +83,8 @@ const response: fc.Arbitrary<KvResponse> = fc.oneof(
   fc.record({ type: fc.constant("read" as const), readTs: ts, results: fc.array(readResult, { maxLength: 6 }) }),
   fc.record({ type: fc.constant("commit" as const), commitTs: ts }),
   fc.constant({ type: "abort" as const }),
+  fc.constant({ type: "ack" as const }),
+  fc.record({ type: fc.constant("refresh" as const), readTs: ts }),
   fc.record({ type: fc.constant("batch" as const), commitTs: ts, results: fc.array(readResult, { maxLength: 6 }) }),
   fc.record({ type: fc.constant("error" as const), error: kvError }),
 );
@@ -127,7 +140,7 @@ describe("kv-protocol codec", () => {
       ["empty", [], decodeRequest],
       ["magic", [0x58, 1, 1], decodeRequest],
       ["version", [0x57, 2, 1], decodeRequest],
-      ["request tag", [0x57, 1, 9], decodeRequest],
+      ["request tag", [0x57, 1, 10], decodeRequest],
       ["trailing", [0x57, 1, 1, 0], decodeRequest],
       ["readTs presence", [0x57, 1, 2, 7], decodeRequest],
       ["op tag", [0x57, 1, 2, 0, 1, 9, 0], decodeRequest],
@@ -135,7 +148,7 @@ describe("kv-protocol codec", () => {
       ["huge count", [0x57, 1, 2, 0, 0xff, 0xff, 0xff, 0x7f], decodeRequest],
       ["long varint", [0x57, 1, 2, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], decodeRequest],
       ["redundant varint", [0x57, 1, 2, 0, 0x80, 0x00], decodeRequest],
-      ["response tag", [0x57, 1, 6], decodeResponse],
+      ["response tag", [0x57, 1, 7], decodeResponse],
       ["error code", [0x57, 1, 15, 99, 0, 0], decodeResponse],
       ["error utf8", [0x57, 1, 15, 1, 2, 0xc3, 0x28, 0], decodeResponse],
       ["error flags", [0x57, 1, 15, 1, 0, 0x80], decodeResponse],

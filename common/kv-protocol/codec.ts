@@ -23,6 +23,7 @@
 // the reader or make it allocate more than the frame's own size. Decoded byte fields are views
 // (subarray) into the input buffer: zero-copy; callers that keep them must not mutate the input.
 
+import { ByteWriter } from "../bytes.ts";
 import type { KvUsage } from "../request-units.ts";
 import type {
   KvError,
@@ -42,8 +43,8 @@ export const FRAME_VERSION = 0x01;
 export const FRAME_HEADER_BYTES = 3;
 
 /** Message tags. Requests and responses share numbers for the same step; error is response-only. */
-export const RequestTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5 } as const;
-export const ResponseTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, error: 15 } as const;
+export const RequestTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, txnRead: 6, txnWrite: 7, refresh: 8, heartbeat: 9 } as const;
+export const ResponseTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, ack: 6, refresh: 8, error: 15 } as const;
 export const ReadOpTag = { get: 1, scan: 2 } as const;
 export const WriteOpTag = { put: 1, delete: 2, deleteRange: 3, cput: 4, clearRange: 5 } as const;
 export const ReadResultTag = { get: 1, scan: 2 } as const;
@@ -77,49 +78,29 @@ const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 class Writer {
-  buf: Uint8Array;
-  view: DataView;
-  pos = 0;
+  // The growable buffer is the common one (common/bytes.ts); this class adds the frame's checks:
+  // every value is validated before it is written, and a bad one names the field it was for.
+  private readonly out: ByteWriter;
 
   constructor(initialBytes = 256) {
-    this.buf = new Uint8Array(Math.max(1, initialBytes));
-    this.view = new DataView(this.buf.buffer);
-  }
-
-  private ensure(extra: number): void {
-    const need = this.pos + extra;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.out = new ByteWriter(initialBytes);
   }
 
   u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = v;
+    this.out.byte(v);
   }
 
   varint(v: number, what: string): void {
     if (!Number.isSafeInteger(v) || v < 0) {
       throw new KvProtocolError(`${what} must be a non-negative safe integer, got ${v}`);
     }
-    this.ensure(8);
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.buf[this.pos++] = v;
+    this.out.uvarint(v);
   }
 
   bytes(b: Uint8Array, what: string): void {
     if (!(b instanceof Uint8Array)) throw new KvProtocolError(`${what} must be a Uint8Array`);
     this.varint(b.length, `${what} length`);
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    this.out.bytes(b);
   }
 
   optBytes(b: Uint8Array | null | undefined, what: string): void {
@@ -135,9 +116,7 @@ class Writer {
     if (typeof t !== "bigint" || t < 0n || t > TS_MAX) {
       throw new KvProtocolError(`${what} must be a bigint in [0, 2^64), got ${String(t)}`);
     }
-    this.ensure(8);
-    this.view.setBigUint64(this.pos, t, false);
-    this.pos += 8;
+    this.out.uint64(t);
   }
 
   string(s: string, what: string): void {
@@ -152,7 +131,7 @@ class Writer {
 
   finish(): Uint8Array {
     // An exactly pre-sized buffer (read results, see readResultsBytes) is returned as is.
-    return this.pos === this.buf.length ? this.buf : this.buf.slice(0, this.pos);
+    return this.out.finishOwned();
   }
 }
 
@@ -495,6 +474,35 @@ export function encodeRequest(req: KvRequest): Uint8Array {
       writeList(w, req.reads, "reads", writeReadOp);
       writeList(w, req.writes, "writes", writeWriteOp);
       break;
+    case "txnRead":
+      w.header(RequestTag.txnRead);
+      w.bytes(req.txnId, "txnId");
+      if (req.readTs === null) {
+        w.u8(0);
+      } else {
+        w.u8(1);
+        w.ts(req.readTs, "readTs");
+      }
+      writeList(w, req.ops, "read ops", writeReadOp);
+      if (req.locks.length !== req.ops.length) throw new KvProtocolError("txnRead needs one lock mode per op");
+      w.bytes(req.locks, "locks");
+      break;
+    case "txnWrite":
+      w.header(RequestTag.txnWrite);
+      w.bytes(req.txnId, "txnId");
+      w.ts(req.readTs, "readTs");
+      writeList(w, req.writes, "writes", writeWriteOp);
+      break;
+    case "refresh":
+      w.header(RequestTag.refresh);
+      w.bytes(req.txnId, "txnId");
+      w.ts(req.readTs, "readTs");
+      writeList(w, req.spans, "spans", (ww, s) => writeSpan(ww, s, "span"));
+      break;
+    case "heartbeat":
+      w.header(RequestTag.heartbeat);
+      w.bytes(req.txnId, "txnId");
+      break;
     default:
       throw new KvProtocolError(`unknown request type ${String((req as { type: unknown }).type)}`);
   }
@@ -534,6 +542,37 @@ export function decodeRequest(bytes: Uint8Array): KvRequest {
       req = { type: "batch", reads, writes: readList(r, "writes", 2, readWriteOp) };
       break;
     }
+    case RequestTag.txnRead: {
+      const txnId = r.bytes("txnId");
+      const has = r.u8("readTs presence");
+      if (has > 1) throw new KvProtocolError(`readTs presence byte must be 0 or 1, got ${has}`);
+      const readTs = has === 1 ? r.ts("readTs") : null;
+      const ops = readList(r, "read ops", 2, readReadOp);
+      const locks = r.bytes("locks");
+      if (locks.length !== ops.length) throw new KvProtocolError(`txnRead has ${ops.length} ops and ${locks.length} lock modes`);
+      for (const m of locks) if (m > 2) throw new KvProtocolError(`unknown lock mode ${m}`);
+      req = { type: "txnRead", txnId, readTs, ops, locks };
+      break;
+    }
+    case RequestTag.txnWrite: {
+      const txnId = r.bytes("txnId");
+      const readTs = r.ts("readTs");
+      const writes = readList(r, "writes", 2, readWriteOp);
+      for (const op of writes) {
+        if (op.op === "deleteRange" || op.op === "clearRange") throw new KvProtocolError(`txnWrite carries point writes only, got ${op.op}`);
+      }
+      req = { type: "txnWrite", txnId, readTs, writes };
+      break;
+    }
+    case RequestTag.refresh: {
+      const txnId = r.bytes("txnId");
+      const readTs = r.ts("readTs");
+      req = { type: "refresh", txnId, readTs, spans: readList(r, "spans", 2, (rr) => readSpan(rr, "span")) };
+      break;
+    }
+    case RequestTag.heartbeat:
+      req = { type: "heartbeat", txnId: r.bytes("txnId") };
+      break;
     default:
       throw new KvProtocolError(`unknown request tag ${tag}`);
   }
@@ -602,6 +641,13 @@ export function encodeResponse(res: KvResponse): Uint8Array {
       w.header(ResponseTag.batch);
       w.ts(res.commitTs, "commitTs");
       writeList(w, res.results, "results", writeReadResult);
+      break;
+    case "ack":
+      w.header(ResponseTag.ack);
+      break;
+    case "refresh":
+      w.header(ResponseTag.refresh);
+      w.ts(res.readTs, "readTs");
       break;
     case "error":
       w.header(ResponseTag.error);
@@ -676,6 +722,12 @@ export function decodeResponse(bytes: Uint8Array): KvResponse {
       res = { type: "batch", commitTs, results: readList(r, "results", 2, readReadResult) };
       break;
     }
+    case ResponseTag.ack:
+      res = { type: "ack" };
+      break;
+    case ResponseTag.refresh:
+      res = { type: "refresh", readTs: r.ts("readTs") };
+      break;
     case ResponseTag.error:
       res = { type: "error", error: readError(r) };
       break;

@@ -66,7 +66,22 @@ export type KvRequest =
   | { type: "read"; readTs: Timestamp | null; ops: ReadOp[] }
   | { type: "commit"; txnId: Uint8Array; readTs: Timestamp; readSpans: Span[]; writes: WriteOp[] }
   | { type: "abort"; txnId: Uint8Array; readTs: Timestamp }
-  | { type: "batch"; reads: ReadOp[]; writes: WriteOp[] };
+  | { type: "batch"; reads: ReadOp[]; writes: WriteOp[] }
+  /**
+   * A read inside a pessimistic transaction (storage-node/README.md, "Intents and locks"): sees the
+   * transaction's own intents; `locks[i]` (LockMode) locks what op i reads before reading it,
+   * waiting in the key's queue. With readTs null the snapshot is taken after the locks are held.
+   */
+  | { type: "txnRead"; txnId: Uint8Array; readTs: Timestamp | null; ops: ReadOp[]; locks: Uint8Array }
+  /** Writes provisional intents (put, delete, cput only) under exclusive locks; they become versions at commit. */
+  | { type: "txnWrite"; txnId: Uint8Array; readTs: Timestamp; writes: WriteOp[] }
+  /** Moves a transaction's snapshot forward: nothing committed in `spans` after readTs → a newer readTs. */
+  | { type: "refresh"; txnId: Uint8Array; readTs: Timestamp; spans: Span[] }
+  /** Keeps a transaction's locks and intents alive (they expire after txnHeartbeatExpiryMs of silence). */
+  | { type: "heartbeat"; txnId: Uint8Array };
+
+/** Lock strength of a txnRead op. */
+export const LockMode = { none: 0, exclusive: 1, shared: 2 } as const;
 
 export type KvResponse = (
   | { type: "begin"; readTs: Timestamp }
@@ -74,6 +89,9 @@ export type KvResponse = (
   | { type: "commit"; commitTs: Timestamp }
   | { type: "abort" }
   | { type: "batch"; commitTs: Timestamp; results: ReadResult[] }
+  /** txnWrite and heartbeat: done. */
+  | { type: "ack" }
+  | { type: "refresh"; readTs: Timestamp }
   | { type: "error"; error: KvError }
 ) & {
   /**
@@ -105,6 +123,12 @@ export const KvErrorCode = {
   transaction_expired: 12,
   tenant_dropped: 13,
   internal: 14,
+  /** Waiting for a lock would close a cycle of waits: this transaction was aborted (SQLSTATE 40P01). */
+  deadlock: 15,
+  /** A key this transaction locks or writes has a version committed after its snapshot: refresh, or retry (40001). */
+  write_too_old: 16,
+  /** The transaction was aborted on the node (its heartbeat expired, it was pushed, or the node restarted): 40001. */
+  transaction_aborted: 17,
   // Codes of the storage fleet start at 20 (storage-node/replication/README.md). They are made by
   // the edge, never by a node's KV service: the edge could not reach storage in time and nothing
   // was executed (`unavailable`), or the connection broke mid-request (`outcome_unknown`).

@@ -8,7 +8,9 @@
 //   npm run bench -- --short --sections cold-start --beyond-budget 40   (memory as tenants come and go)
 //   npm run bench -- --only "200 concurrent /sql requests;500 logged-in WebSockets"   (those aggressors, no saturation)
 //
-// Sections: per-query (scripts/bench/per-query.ts), cold-start (scripts/bench/cold-start.ts), noisy-neighbour (scripts/bench/noisy-neighbour.ts). The storage and SQL micro-benchmarks
+// Sections: per-query (scripts/bench/per-query.ts), cold-start (scripts/bench/cold-start.ts),
+// noisy-neighbour (scripts/bench/noisy-neighbour.ts), pgbench (scripts/bench/pgbench-tpcb.ts:
+// TPC-B-like at scale 10, 16 clients, next to PostgreSQL 15 in the same run). The storage and SQL micro-benchmarks
 // stay separate commands for now (`npm run bench:storage`, `npm run bench:sql`).
 import fs from "node:fs";
 import os from "node:os";
@@ -19,11 +21,13 @@ import { noisyReport, runNoisyNeighbour } from "./noisy-neighbour.ts";
 import { perQueryReport, runPerQuery } from "./per-query.ts";
 import { coldReport, runColdStart } from "./cold-start.ts";
 import { writeReport, type SectionReport } from "./report.ts";
+import { pgbenchReport, runPgbench } from "./pgbench-tpcb.ts";
+import { postgresAvailable, startPostgres, type PostgresServer } from "../../test/harness/postgres.ts";
 
 const { values: opts } = parseArgs({
   options: {
     short: { type: "boolean", default: false },
-    sections: { type: "string", default: "per-query,cold-start,noisy-neighbour" },
+    sections: { type: "string", default: "per-query,cold-start,noisy-neighbour,pgbench" },
     // cold-start: tenants created past the isolate budget (default 4 short, 16 full).
     "beyond-budget": { type: "string" },
     // Only these noisy-neighbour aggressors (names as printed, separated by ";"), e.g. while working on one.
@@ -32,13 +36,13 @@ const { values: opts } = parseArgs({
   },
 });
 const sections = new Set(opts.sections.split(",").map((s) => s.trim()));
-const known = new Set(["per-query", "cold-start", "noisy-neighbour"]);
+const known = new Set(["per-query", "cold-start", "noisy-neighbour", "pgbench"]);
 for (const s of sections) if (!known.has(s)) throw new Error(`unknown section ${JSON.stringify(s)}; known: ${[...known].join(", ")}`);
 
 const short = opts.short;
 // The product default statement_timeout is 30 s; the short run shortens it so each unbounded
 // aggressor costs seconds, not half a minute.
-const statementTimeoutMs = short ? 3_000 : 30_000;
+const statementTimeoutMs = short && sections.has("noisy-neighbour") ? 3_000 : 30_000;
 const resultsDir = path.join(opts.out, "results");
 fs.mkdirSync(resultsDir, { recursive: true });
 
@@ -77,6 +81,19 @@ try {
     );
     fs.writeFileSync(path.join(resultsDir, "noisy-neighbour.json"), JSON.stringify(r, null, 2));
     reports.push(noisyReport(r));
+  }
+  if (sections.has("pgbench")) {
+    log("pgbench:");
+    // PostgreSQL 15 in the same run, serializable like Warren.
+    let pgServer: PostgresServer | null = null;
+    if (postgresAvailable()) pgServer = await startPostgres({ settings: { default_transaction_isolation: "serializable", max_connections: "100" } });
+    try {
+      const r = await runPgbench(stack, pgServer, short ? { scale: 1, clients: 4, jobs: 2, seconds: 5, maxTries: 10 } : { scale: 10, clients: 16, jobs: 2, seconds: 60, maxTries: 10 }, log);
+      fs.writeFileSync(path.join(resultsDir, "pgbench.json"), JSON.stringify(r, null, 2));
+      reports.push(pgbenchReport(r));
+    } finally {
+      await pgServer?.stop();
+    }
   }
 } finally {
   await stack.stop();

@@ -79,14 +79,16 @@ function sameValue(a: Uint8Array | null, b: Uint8Array | null): boolean {
   return bytesEqual(a, b);
 }
 
-interface PlannedWrite {
+export interface PlannedWrite {
   key: Uint8Array;
   value: Uint8Array | null;
 }
 
 /** Phase 1 for the write ops: the final value of every written key. Throws Refusal. */
-function planWrites(ctx: ApplyContext, writes: WriteOp[]): Map<string, PlannedWrite> {
+function planWrites(ctx: ApplyContext, writes: WriteOp[], intents: PlannedWrite[] = []): Map<string, PlannedWrite> {
   const overlay = new Map<string, PlannedWrite>();
+  // A transaction's resolved intents come first: the commit's own writes were made after them.
+  for (const i of intents) overlay.set(keyId(i.key), i);
   let rangeTombstones = 0;
   for (const op of writes) {
     switch (op.op) {
@@ -254,13 +256,15 @@ export function applyCommit(
   tenantId: number,
   req: Extract<KvRequest, { type: "commit" }>,
   commitTs: bigint,
+  intents: PlannedWrite[] = [],
 ): ApplyResult {
   const usage: ApplyUsage = { readBytes: 0, writeBytes: writeBytesOf(req.writes) };
   try {
     validate(ctx, tenantId, req);
     refuseWritesIntoCleared(ctx, tenantId, req.writes);
+    if (intents.length > 0) refuseWritesIntoCleared(ctx, tenantId, intents.map((i): WriteOp => ({ op: "delete", key: i.key })));
     const clears = planClears(ctx, tenantId, req.writes);
-    const overlay = planWrites(ctx, req.writes);
+    const overlay = planWrites(ctx, req.writes, intents);
     applyWrites(ctx, tenantId, overlay, commitTs);
     applyClears(ctx, tenantId, clears, commitTs);
     return { ok: true, results: [], usage };

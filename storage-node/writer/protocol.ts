@@ -6,6 +6,8 @@ import type { ClearRecord } from "../clearing/cleared-spans.ts";
 
 export type WriterJob =
   | { kind: "commit" | "batch"; id: number; tenantId: number; commitTs: bigint; body: Uint8Array }
+  /** Intents of a txnWrite, or a durable abort (body: an encoded abort request); no timestamp. */
+  | { kind: "txnWrite" | "abortTxn"; id: number; tenantId: number; commitTs: bigint; body: Uint8Array }
   | { kind: "gc"; id: number; thresholdTs: bigint }
   | { kind: "drop"; id: number; tenantId: number }
   /** Delete the versions of one cleared span, in bounded steps (posted once the HTTP thread knows the record). */

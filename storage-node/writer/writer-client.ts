@@ -25,6 +25,7 @@ interface Waiter {
 
 type NewJob =
   | { kind: "commit" | "batch"; tenantId: number; body: Uint8Array }
+  | { kind: "txnWrite" | "abortTxn"; tenantId: number; body: Uint8Array }
   | { kind: "gc"; thresholdTs: bigint }
   | { kind: "drop"; tenantId: number }
   | { kind: "clear"; key: ClearKey }
@@ -122,6 +123,9 @@ export class WriterClient {
         this.inFlightTs.push(commitTs);
         this.waiters.get(id)!.ts = commitTs;
         msg = { kind: job.kind, id, tenantId: job.tenantId, commitTs, body: job.body };
+      } else if (job.kind === "txnWrite" || job.kind === "abortTxn") {
+        // No versions are written: no commit timestamp, so snapshots never wait for these.
+        msg = { kind: job.kind, id, tenantId: job.tenantId, commitTs: 0n, body: job.body };
       } else if (job.kind === "gc") {
         msg = { kind: "gc", id, thresholdTs: job.thresholdTs };
       } else if (job.kind === "drop") {

@@ -36,9 +36,11 @@ import {
   VERSIONS_HIGH,
   VERSIONS_LOW,
 } from "../node-keys.ts";
+import { abortedRecordsBefore, abortTxn, collectIntents, pendingTxns, removeIntents, txnStatus, writeIntents } from "../txn/intents.ts";
+import { txnStatusKey } from "../node-keys.ts";
 import type { ClearKey, ClearNews, TenantBytesUpdate, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
 
-type DataJob = Extract<WriterJob, { kind: "commit" | "batch" }>;
+type DataJob = Extract<WriterJob, { kind: "commit" | "batch" | "txnWrite" | "abortTxn" }>;
 
 function keyIdOf(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
@@ -97,7 +99,19 @@ export class WriterCore {
     for (const e of engine.range({ low: dropped.low, high: dropped.high })) this.dropped.add(Number(readU64(e.key, 1)));
     const clears = allWithTag(CLEAR_RECORD_TAG);
     for (const e of engine.range({ low: clears.low, high: clears.high })) this.cleared.add(decodeClearRecord(e.key, e.value));
+    // Locks live in the HTTP thread's memory and died with the last process: every transaction
+    // still pending on disk lost them, so it is aborted now (its gateway learns it at its next
+    // request or commit: transaction_aborted, 40001) and its intents are removed.
+    const pending = pendingTxns(engine);
+    if (pending.length > 0) {
+      engine.writeSync((w) => {
+        for (const p of pending) this.abortedAtStart += abortTxn(w, p.tenantId, p.txnId, this.nowMs());
+      });
+    }
   }
+
+  /** Intents removed at start (transactions left pending by the previous process). */
+  abortedAtStart = 0;
 
   readyMessage(): Extract<WriterMessage, { kind: "ready" }> {
     return {
@@ -202,6 +216,16 @@ export class WriterCore {
     if (this.dropped.has(job.tenantId)) {
       return reply({ type: "error", error: { code: "tenant_dropped", message: `tenant ${job.tenantId} has been dropped` } }, false);
     }
+    if (job.kind === "txnWrite") {
+      if (req.type !== "txnWrite") throw new Error(`invariant: txnWrite job carries a ${req.type} request`);
+      const error = writeIntents(w, job.tenantId, req, this.nowMs());
+      return error === null ? reply({ type: "ack" }, true) : reply({ type: "error", error }, false);
+    }
+    if (job.kind === "abortTxn") {
+      if (req.type !== "abort") throw new Error(`invariant: abortTxn job carries a ${req.type} request`);
+      abortTxn(w, job.tenantId, req.txnId, this.nowMs());
+      return reply({ type: "abort" }, true);
+    }
     if (req.type === "batch") {
       const r = applyBatch(ctx, job.tenantId, req, job.commitTs);
       return r.ok
@@ -225,7 +249,22 @@ export class WriterCore {
         false,
       );
     }
-    const r = applyCommit(ctx, job.tenantId, req, job.commitTs);
+    // A transaction with intents: refused if it was aborted (its intents are gone), else its
+    // intents become versions at commitTs with the commit's own writes, atomically.
+    const status = txnStatus(w, job.tenantId, req.txnId);
+    if (status === "aborted") {
+      const out = reply({ type: "error", error: { code: "transaction_aborted", message: "the transaction was aborted on the storage node (expired, pushed, or the node restarted); retry it" } }, false);
+      w.put(recordKey, out.response);
+      return out;
+    }
+    const intents = status === "pending" ? collectIntents(w, job.tenantId, req.txnId) : [];
+    const r = applyCommit(ctx, job.tenantId, req, job.commitTs, intents);
+    if (status === "pending") {
+      if (r.ok) {
+        removeIntents(w, job.tenantId, req.txnId);
+        w.remove(txnStatusKey(job.tenantId, req.txnId));
+      } else abortTxn(w, job.tenantId, req.txnId, this.nowMs());
+    }
     const res: KvResponse = r.ok ? { type: "commit", commitTs: job.commitTs } : { type: "error", error: r.error };
     const out = reply(res, r.ok, r);
     w.put(recordKey, out.response);
@@ -267,6 +306,9 @@ export class WriterCore {
         const recs = txnRecordsBelow(threshold);
         const old = [...w.range({ low: recs.low, high: recs.high })].map((r) => r.key);
         for (const k of old) w.remove(k);
+        // Aborted transaction records: once past the transaction duration limit, no commit of
+        // theirs can be accepted any more (transaction_expired), so the refusal they carry is moot.
+        for (const k of abortedRecordsBefore(w, this.nowMs() - this.limits.txnDurationMsMax)) w.remove(k);
         if (fullScan && threshold >= this.gcQueueSince) w.put(META_GC_QUEUE_SINCE, u64(0n));
         // Finished clears below the threshold: no snapshot that predates them can read or commit
         // any more, so their records (and the refusals they carry) can go.

@@ -97,10 +97,10 @@ port.on("message", (first: WriterJob) => {
     if (!next) break;
     jobs.push(next.message as WriterJob);
   }
-  const data: Array<Extract<WriterJob, { kind: "commit" | "batch" }>> = [];
+  const data: Array<Extract<WriterJob, { kind: "commit" | "batch" | "txnWrite" | "abortTxn" }>> = [];
   const counters: Array<Extract<WriterJob, { kind: "counters" }>> = [];
   for (const job of jobs) {
-    if (job.kind === "commit" || job.kind === "batch") data.push(job);
+    if (job.kind === "commit" || job.kind === "batch" || job.kind === "txnWrite" || job.kind === "abortTxn") data.push(job);
     else if (job.kind === "counters") counters.push(job);
     else background.push({ job: job as Background["job"], cursor: null, removed: 0 });
   }

@@ -68,7 +68,8 @@ describe("GatewayHost isolate budget (loader mode)", () => {
     expect([host.hasIsolate(1), host.hasIsolate(2), host.hasIsolate(3)]).toEqual([false, true, true]);
     expect(host.pinnedCount).toBe(2);
     expect(host.overflowLoads).toBe(0);
-    expect(ids).toEqual(["gateway-v-t1", "gateway-v-t2", "gateway-v-t1", "gateway-v-t3", "gateway-v-t2"]);
+    // Ids carry the release generation (g0: nothing released yet); an evicted tenant comes back under its own id.
+    expect(ids).toEqual(["gateway-v-t1-g0", "gateway-v-t2-g0", "gateway-v-t1-g0", "gateway-v-t3-g0", "gateway-v-t2-g0"]);
     expect(codes.length).toBe(5);
   });
 

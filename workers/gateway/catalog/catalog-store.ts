@@ -11,7 +11,7 @@ import type { Txn } from "../txn/txn.ts";
 import { Catalog } from "./catalog.ts";
 import { decodeDescriptor, encodeDescriptor, FIRST_USER_DESC_ID, type Descriptor } from "./descriptors.ts";
 import { decodeU64, encodeU64, type Keyspace } from "./keyspace.ts";
-import { prefixEnd } from "../kv/bytes.ts";
+import { prefixEnd } from "../../../common/bytes.ts";
 import { TEMP_TABLE_ID_MIN } from "../keys/doc.ts";
 
 /** Thrown inside a read when the catalog the statement was planned with is no longer current. */
@@ -91,7 +91,7 @@ export class CatalogStore {
     });
     const start = this.ks.descriptorsPrefix();
     const descs: Descriptor[] = [];
-    for await (const page of txn.scan(start, prefixEnd(start)!)) {
+    for await (const page of txn.scan(start, prefixEnd(start))) {
       for (const row of page) descs.push(decodeDescriptor(row.value));
     }
     await txn.flushPiggyback();
@@ -109,7 +109,7 @@ export class CatalogStore {
     const version = Number(decodeU64(await txn.get(this.ks.versionKey())));
     const start = this.ks.descriptorsPrefix();
     const descs: Descriptor[] = [];
-    for await (const page of txn.scan(start, prefixEnd(start)!)) {
+    for await (const page of txn.scan(start, prefixEnd(start))) {
       for (const row of page) descs.push(decodeDescriptor(row.value));
     }
     return this.overlay(new Catalog(version, descs));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { tenantSpan } from "../../../common/tenant-prefix.ts";
-import { compareBytes } from "../sql/types/compare.ts";
+import { compareBytes, prefixEnd } from "../../../common/bytes.ts";
 import {
   DESCRIPTOR_TABLE_ID, FIRST_USER_DESCRIPTOR_ID, PRIMARY_INDEX_ID, decodeTableIndexKey, descriptorIdGeneratorKey,
-  descriptorKey, namespaceKey, prefixEnd, sequenceValueKey, tableIndexPrefix, tablePrefix,
+  descriptorKey, namespaceKey, sequenceValueKey, tableIndexPrefix, tablePrefix,
   TEMP_TABLE_ID_END, TEMP_TABLE_ID_MIN, tempSpan,
 } from "./doc.ts";
 

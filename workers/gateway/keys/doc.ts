@@ -121,24 +121,6 @@ export function sequenceValueKey(tenantId: number, sequenceId: number): Uint8Arr
   return tableIndexPrefix(tenantId, sequenceId, SEQUENCE_INDEX_ID);
 }
 
-/**
- * The smallest key greater than every key that starts with `prefix`: drop trailing 0xff bytes and
- * increment the last remaining one. A prefix of only 0xff bytes has no such key (XX000).
- */
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  let end = prefix.length;
-  while (end > 0 && prefix[end - 1] === 0xff) end--;
-  if (end === 0) throw new PgError("internal_error", "prefixEnd: prefix has no upper bound");
-  const out = prefix.slice(0, end);
-  out[end - 1]! += 1;
-  return out;
-}
-
-/** The half-open span of every key starting with `prefix`. */
-export function prefixSpan(prefix: Uint8Array): { start: Uint8Array; end: Uint8Array } {
-  return { start: prefix, end: prefixEnd(prefix) };
-}
-
 /** Splits a table key: tenant, table id, index id, and the bytes after them (key columns). */
 export function decodeTableIndexKey(key: Uint8Array): { tenantId: number; tableId: number; indexId: number; rest: Uint8Array } {
   const tenantId = tenantOfKey(key);

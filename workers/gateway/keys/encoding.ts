@@ -26,6 +26,7 @@
 // order for its direction, and a reverse scan gives the opposite direction with Postgres's
 // opposite default.
 
+import { ByteWriter } from "../../../common/bytes.ts";
 import { PgError } from "../../../common/errors.ts";
 
 export const TAG_FALSE = 0x10;
@@ -53,49 +54,11 @@ const ESCAPE = 0x00;
 const ESCAPED_ZERO = 0xff;
 const ESCAPED_TERM = 0x01;
 
-/** Growable byte buffer for building keys. */
-export class KeyWriter {
-  private buf: Uint8Array;
-  private len = 0;
-
-  constructor(initialBytes = 64) {
-    this.buf = new Uint8Array(initialBytes);
-  }
-
-  get length(): number {
-    return this.len;
-  }
-
-  private ensure(extra: number): void {
-    if (this.len + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + extra) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.len++] = b;
-  }
-
-  bytes(bs: Uint8Array): void {
-    this.ensure(bs.length);
-    this.buf.set(bs, this.len);
-    this.len += bs.length;
-  }
-
-  /** Complements bytes [from, length): turns an ascending encoding into a descending one. */
-  invertFrom(from: number): void {
-    for (let i = from; i < this.len; i++) this.buf[i] = ~this.buf[i]! & 0xff;
-  }
-
-  /** A copy of the bytes written so far. */
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-}
+/**
+ * The buffer keys are built in: the common growable writer (common/bytes.ts), whose `invertFrom`
+ * turns an ascending encoding into a descending one.
+ */
+export class KeyWriter extends ByteWriter {}
 
 function corrupt(what: string): PgError {
   return new PgError("internal_error", `corrupt key: ${what}`);

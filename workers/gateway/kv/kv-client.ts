@@ -77,9 +77,13 @@ export class KvRequestError extends Error {
 /** Maps a storage error to the Postgres error a client sees (design brief: 40001 with a hint). */
 export function kvErrorToPgError(e: KvError): PgError {
   switch (e.code) {
+    case "deadlock":
+      return new PgError("deadlock_detected", `deadlock detected (${e.message})`, { hint: "retry the transaction" });
     case "conflict":
     case "snapshot_too_old":
     case "transaction_expired":
+    case "transaction_aborted":
+    case "write_too_old":
       return new PgError("serialization_failure", `could not serialize access due to concurrent update (${e.message})`, {
         hint: "retry the transaction",
       });
@@ -239,6 +243,61 @@ export class KvClient {
     const place = local.place(op.start, op.end);
     if (place === "straddles") throw new PgError("internal_error", "a scan crosses the boundary of the session's temporary data");
     return place === "local";
+  }
+
+  /**
+   * A read of a pessimistic transaction (txnRead): sees the transaction's intents, and locks what
+   * `locks[i]` says before reading (LockMode; waiting in the node's queue). Local-range ops are
+   * answered from session memory, unlocked.
+   */
+  async txnRead(
+    txnId: Uint8Array,
+    readTs: Timestamp | null,
+    ops: ReadOp[],
+    locks: number[],
+    metaOps = 0,
+    interrupt?: () => void,
+  ): Promise<{ readTs: Timestamp | null; results: ReadResult[] }> {
+    const local = this.local;
+    const isLocal = local === null ? null : ops.map((op) => this.isLocalRead(op));
+    const remoteIdx: number[] = [];
+    for (let i = 0; i < ops.length; i++) if (isLocal === null || !isLocal[i]) remoteIdx.push(i);
+    const results: ReadResult[] = new Array(ops.length);
+    let ts = readTs;
+    if (remoteIdx.length > 0) {
+      const remoteOps = remoteIdx.map((i) => ops[i]!);
+      const r = await this.send({ type: "txnRead", txnId, readTs, ops: remoteOps, locks: new Uint8Array(remoteIdx.map((i) => locks[i] ?? 0)) }, interrupt);
+      if (r.type !== "read") throw unexpected("txnRead", r);
+      if (r.results.length !== remoteOps.length) throw new PgError("internal_error", `storage returned ${r.results.length} results for ${remoteOps.length} reads`);
+      const own = remoteOps.length - metaOps;
+      this.countReads(remoteOps.slice(0, own), r.results.slice(0, own));
+      this.stats.metaGets += metaOps;
+      ts = r.readTs;
+      remoteIdx.forEach((i, j) => (results[i] = r.results[j]!));
+    }
+    if (isLocal !== null) for (let i = 0; i < ops.length; i++) if (isLocal[i]) results[i] = local!.read(ops[i]!);
+    return { readTs: ts, results };
+  }
+
+  /** Writes provisional intents (point writes of storage keys only; the caller keeps local ones). */
+  async txnWrite(txnId: Uint8Array, readTs: Timestamp, writes: WriteOp[]): Promise<void> {
+    this.stats.writes += writes.length;
+    const r = await this.send({ type: "txnWrite", txnId, readTs, writes });
+    if (r.type !== "ack") throw unexpected("txnWrite", r);
+  }
+
+  /** Moves the snapshot forward when nothing in `spans` changed since readTs (else conflict). */
+  async refresh(txnId: Uint8Array, readTs: Timestamp, spans: Span[]): Promise<Timestamp> {
+    const lr = this.local;
+    const remote = lr === null ? spans : spans.flatMap((sp) => lr.clip(sp));
+    const r = await this.send({ type: "refresh", txnId, readTs, spans: remote });
+    if (r.type !== "refresh") throw unexpected("refresh", r);
+    return r.readTs;
+  }
+
+  async heartbeat(txnId: Uint8Array): Promise<void> {
+    const r = await this.send({ type: "heartbeat", txnId });
+    if (r.type !== "ack") throw unexpected("heartbeat", r);
   }
 
   private async readRemote(readTs: Timestamp | null, ops: ReadOp[], metaOps: number, interrupt?: () => void): Promise<{ readTs: Timestamp; results: ReadResult[] }> {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { KvRequest, KvResponse, WriteOp } from "../../../common/kv-protocol/messages.ts";
 import { Txn } from "../txn/txn.ts";
-import { keyString } from "./bytes.ts";
+import { keyString } from "../../../common/bytes.ts";
 import { KvClient, type KvTransport } from "./kv-client.ts";
 import { kvLimits } from "./limits.ts";
 import { LOCAL_ENTRY_OVERHEAD_BYTES, LocalRange, localRangesBytes } from "./local-range.ts";

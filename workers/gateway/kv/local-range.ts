@@ -14,7 +14,7 @@
 // of it is applied, here or in storage.
 import { PgError } from "../../../common/errors.ts";
 import type { ReadOp, ReadResult, Span, WriteOp } from "../../../common/kv-protocol/messages.ts";
-import { keyFromString, keyString } from "./bytes.ts";
+import { keyFromString, keyString } from "../../../common/bytes.ts";
 import { kvLimits } from "./limits.ts";
 
 /**

@@ -15,7 +15,7 @@ import type {
   Timestamp,
   WriteOp,
 } from "../../../common/kv-protocol/messages.ts";
-import { keyFromString, keyString } from "./bytes.ts";
+import { keyFromString, keyString } from "../../../common/bytes.ts";
 import type { KvTransport } from "./kv-client.ts";
 import type { TenantKvCapability } from "./capability.ts";
 import { decodeRequest, encodeResponse } from "../../../common/kv-protocol/codec.ts";
@@ -34,7 +34,13 @@ export class MemoryKv implements KvTransport {
   /** Spans removed by clearRange, with the commit that removed them (kept for ever: tests only). */
   private readonly clears: Array<{ start: string; end: string; ts: Timestamp }> = [];
   /** Requests seen, by type: tests assert on round trips. */
-  readonly requestCounts = { begin: 0, read: 0, commit: 0, abort: 0, batch: 0 };
+  readonly requestCounts = { begin: 0, read: 0, commit: 0, abort: 0, batch: 0, txnRead: 0, txnWrite: 0, refresh: 0, heartbeat: 0 };
+  /** Intents of open transactions (no locking here: tests of the layers above run one client at a time). */
+  private readonly intents = new Map<string, Map<string, Uint8Array | null>>();
+
+  private ownIntent(txnId: Uint8Array, k: string): Uint8Array | null | undefined {
+    return this.intents.get(keyString(txnId))?.get(k);
+  }
 
   async send(request: KvRequest): Promise<KvResponse> {
     return this.handle(request);
@@ -55,13 +61,70 @@ export class MemoryKv implements KvTransport {
         const id = keyString(req.txnId);
         const prior = this.outcomes.get(id);
         if (prior) return prior;
+        const own = this.intents.get(id);
+        this.intents.delete(id);
+        const writes: WriteOp[] = own === undefined ? req.writes : [...[...own].map(([k, v]): WriteOp => (v === null ? { op: "delete", key: keyFromString(k) } : { op: "put", key: keyFromString(k), value: v })), ...req.writes];
         const err = this.validate(req.readTs, req.readSpans, req.writes);
-        const out: KvResponse = err ? { type: "error", error: err } : { type: "commit", commitTs: this.apply(req.writes) };
+        const out: KvResponse = err ? { type: "error", error: err } : { type: "commit", commitTs: this.apply(writes) };
         this.outcomes.set(id, out);
         return out;
       }
       case "abort":
+        this.intents.delete(keyString(req.txnId));
         return { type: "abort" };
+      case "txnRead": {
+        const readTs = req.readTs ?? this.clock;
+        const stale = this.clearedAfter(req.ops, readTs);
+        if (stale) return { type: "error", error: stale };
+        const own = this.intents.get(keyString(req.txnId));
+        const results = req.ops.map((op) => this.readOp(op, readTs));
+        if (own !== undefined) {
+          for (let i = 0; i < req.ops.length; i++) {
+            const op = req.ops[i]!;
+            const r = results[i]!;
+            if (op.op === "get" && r.op === "get") {
+              const v = own.get(keyString(op.key));
+              if (v !== undefined) r.value = v;
+            } else if (op.op === "scan" && r.op === "scan") {
+              const start = keyString(op.reverse ? (r.resumeKey ?? op.start) : op.start);
+              const end = keyString(op.reverse ? op.end : (r.resumeKey ?? op.end));
+              const merged = new Map(r.rows.map((row) => [keyString(row.key), row.value] as [string, Uint8Array | null]));
+              for (const [k, v] of own) if (k >= start && k < end) merged.set(k, v);
+              const ks = [...merged.keys()].filter((k) => merged.get(k) !== null).sort();
+              if (op.reverse) ks.reverse();
+              r.rows = ks.map((k) => ({ key: keyFromString(k), value: merged.get(k)! }));
+            }
+          }
+        }
+        return { type: "read", readTs, results };
+      }
+      case "txnWrite": {
+        const id = keyString(req.txnId);
+        const own = this.intents.get(id) ?? new Map<string, Uint8Array | null>();
+        for (const w of req.writes) {
+          if (w.op !== "put" && w.op !== "delete" && w.op !== "cput") continue;
+          const k = keyString(w.key);
+          if (this.changedAfter(k, req.readTs)) return { type: "error", error: { code: "write_too_old", message: "a key written by this transaction changed", key: w.key } };
+          if (w.op === "cput") {
+            const o = own.get(k);
+            const cur = o !== undefined ? o : this.valueAt(k, this.clock);
+            if (!sameValue(cur, w.expected)) return { type: "error", error: { code: "condition_failed", message: "cput condition failed", key: w.key, actual: cur } };
+          }
+        }
+        for (const w of req.writes) {
+          if (w.op === "put") own.set(keyString(w.key), w.value.slice());
+          else if (w.op === "delete") own.set(keyString(w.key), null);
+          else if (w.op === "cput") own.set(keyString(w.key), w.value === null ? null : w.value.slice());
+        }
+        this.intents.set(id, own);
+        return { type: "ack" };
+      }
+      case "refresh": {
+        const err = this.validate(req.readTs, req.spans, []);
+        return err ? { type: "error", error: err } : { type: "refresh", readTs: this.clock };
+      }
+      case "heartbeat":
+        return { type: "ack" };
       case "batch": {
         const readTs = this.clock;
         const results = req.reads.map((op) => this.readOp(op, readTs));

@@ -2,101 +2,49 @@
 // Postgres protocol documentation. Encoders append to an Outbox, which collects everything the
 // server says between two flushes into one contiguous buffer (one WebSocket frame), so a result of
 // many rows is not sent as thousands of tiny frames.
+import { ByteWriter } from "../../../common/bytes.ts";
 import type { PgError } from "../../../common/errors.ts";
 import type { FormatCode } from "./frontend.ts";
 
-const encoder = new TextEncoder();
-
-export class Outbox {
-  private buf = new Uint8Array(4096);
-  private view = new DataView(this.buf.buffer);
-  private at = 0;
+export class Outbox extends ByteWriter {
   /** Start of the message being written (where its length goes). */
   private start = -1;
 
-  get size(): number {
-    return this.at;
+  constructor() {
+    super(4096);
   }
 
-  private ensure(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.at + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.at));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+  get size(): number {
+    return this.len;
   }
 
   begin(type: string): void {
     this.ensure(5);
-    this.buf[this.at] = type.charCodeAt(0);
-    this.start = this.at + 1;
-    this.at += 5;
+    this.buf[this.len] = type.charCodeAt(0);
+    this.start = this.len + 1;
+    this.len += 5;
   }
 
   end(): void {
-    this.view.setInt32(this.start, this.at - this.start, false);
+    this.view.setInt32(this.start, this.len - this.start, false);
     this.start = -1;
-  }
-
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.at++] = b;
-  }
-
-  int16(v: number): void {
-    this.ensure(2);
-    this.view.setInt16(this.at, v, false);
-    this.at += 2;
-  }
-
-  int32(v: number): void {
-    this.ensure(4);
-    this.view.setInt32(this.at, v, false);
-    this.at += 4;
-  }
-
-  uint32(v: number): void {
-    this.ensure(4);
-    this.view.setUint32(this.at, v, false);
-    this.at += 4;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.at);
-    this.at += b.length;
   }
 
   /** A string as UTF-8 (no terminator); returns the number of bytes written. */
   text(s: string): number {
-    // encodeInto needs room for the worst case (3 bytes per UTF-16 unit).
-    this.ensure(s.length * 3);
-    const { written } = encoder.encodeInto(s, this.buf.subarray(this.at));
-    this.at += written;
-    return written;
+    return this.utf8(s);
   }
 
   cstring(s: string): void {
-    this.text(s);
+    this.utf8(s);
     this.byte(0);
-  }
-
-  /** Overwrites an Int32 written earlier (a length known only after the bytes that follow it). */
-  patchInt32(at: number, v: number): void {
-    this.view.setInt32(at, v, false);
   }
 
   /** Everything written since the last take(), as a fresh array; the outbox is then empty. */
   take(): Uint8Array {
-    const out = this.buf.slice(0, this.at);
-    this.at = 0;
-    if (this.buf.length > 1 << 20) {
-      // Do not keep a large buffer alive after one big result.
-      this.buf = new Uint8Array(4096);
-      this.view = new DataView(this.buf.buffer);
-    }
+    const out = this.finish();
+    // Do not keep a large buffer alive after one big result.
+    this.reset(1 << 20, 4096);
     return out;
   }
 }

@@ -10,7 +10,8 @@ import { PgError } from "../../../common/errors.ts";
 import { decodeResponse, encodeRequest } from "../../../common/kv-protocol/codec.ts";
 import { tenantSpan } from "../../../common/tenant-prefix.ts";
 import { relationOid } from "../catalog/oids.ts";
-import { prefixEnd, tablePrefix } from "../keys/doc.ts";
+import { prefixEnd } from "../../../common/bytes.ts";
+import { tablePrefix } from "../keys/doc.ts";
 import { Session } from "./session.ts";
 import { startRealStorage, type RealStorage } from "./testing/storage-node.ts";
 

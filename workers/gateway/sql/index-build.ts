@@ -11,7 +11,7 @@ import { PgError } from "../../../common/errors.ts";
 import type { CatalogStore } from "../catalog/catalog-store.ts";
 import { dataIdOf, type IndexDesc, type TableDesc } from "../catalog/descriptors.ts";
 import { decodeU64, type Keyspace } from "../catalog/keyspace.ts";
-import { bytesEqual, compareBytes, keyNext, keyString, prefixEnd } from "../kv/bytes.ts";
+import { bytesEqual, compareBytes, keyNext, keyString, prefixEnd } from "../../../common/bytes.ts";
 import type { KvClient } from "../kv/kv-client.ts";
 import { Txn } from "../txn/txn.ts";
 import { RowCodec } from "./exec/row-codec.ts";
@@ -64,7 +64,7 @@ async function finish(d: Deps, tableId: number, indexId: number, keep: boolean):
       : table.indexes.filter((i) => i.id !== indexId);
     if (!keep) {
       const p = d.ks.indexPrefix(dataIdOf(table), indexId);
-      txn.clearRange(p, prefixEnd(p)!);
+      txn.clearRange(p, prefixEnd(p));
     }
     d.store.writeDescriptor(txn, { ...table, version: table.version + 1, indexes });
     d.store.writeVersion(txn, version + 1);
@@ -86,7 +86,7 @@ export async function buildIndexOnline(d: Deps, tableId: number, indexId: number
         // A TRUNCATE during the build moved the rows to a new span: start again at its beginning
         // (rows written since maintain the write-only index already; rewriting entries is harmless).
         const start = cursor !== null && compareBytes(cursor, codec.primaryPrefix) >= 0 ? cursor : codec.primaryPrefix;
-        const end = prefixEnd(codec.primaryPrefix)!;
+        const end = prefixEnd(codec.primaryPrefix);
         const it = txn.scan(start, end, { rowsHint: BACKFILL_CHUNK_ROWS });
         const page = await it.next();
         await it.return(undefined);

@@ -1,6 +1,8 @@
 // Runs one statement (other than transaction control and SET/SHOW) inside a transaction:
 // binds it against the transaction's catalog snapshot, plans it, executes it and formats the
 // result in Postgres's text format.
+import { FIRST_USER_DESCRIPTOR_ID, TEMP_TABLE_ID_MIN, tablePrefix } from "../keys/doc.ts";
+import { LockMode } from "../../../common/kv-protocol/messages.ts";
 import { PgError } from "../../../common/errors.ts";
 import type { Catalog } from "../catalog/catalog.ts";
 import type { CatalogStore } from "../catalog/catalog-store.ts";
@@ -259,6 +261,27 @@ export class StatementRunner {
     return out;
   }
 
+  /**
+   * SELECT … FOR UPDATE / FOR NO KEY UPDATE (exclusive) and FOR SHARE / FOR KEY SHARE (shared):
+   * every row the statement reads from a user table is locked on the storage node before it is
+   * read (PostgreSQL locks the rows of every table in FROM when no OF list is given; an OF list
+   * is treated the same, which locks more, never less). Catalog and temporary tables are not locked.
+   */
+  private async lockingSelect(stmt: Record<string, unknown>, run: () => Promise<StatementResult>): Promise<StatementResult> {
+    const clauses = stmt["lockingClause"] as Array<{ LockingClause?: { strength?: string } }> | undefined;
+    if (clauses === undefined || clauses.length === 0) return run();
+    const exclusive = clauses.some((c) => c.LockingClause?.strength === "LCS_FORUPDATE" || c.LockingClause?.strength === "LCS_FORNOKEYUPDATE");
+    const txn = this.state.txn;
+    const before = txn.lockScope;
+    const tenantId = this.env.ks.tenantId;
+    txn.lockScope = { start: tablePrefix(tenantId, FIRST_USER_DESCRIPTOR_ID), end: tablePrefix(tenantId, TEMP_TABLE_ID_MIN), mode: exclusive ? LockMode.exclusive : LockMode.shared };
+    try {
+      return await run();
+    } finally {
+      txn.lockScope = before;
+    }
+  }
+
   private async collect(rel: Rel): Promise<StatementResult> {
     const fields = rel.cols.map(field);
     const sink = this.env.rowSink;
@@ -328,7 +351,7 @@ export class StatementRunner {
           const { intoClause, ...select } = stmt;
           return this.createTableAs({ objtype: "OBJECT_TABLE", into: intoClause, query: { SelectStmt: select } }, "SELECT");
         }
-        return this.collect(bindQuery(this.binder, n, null));
+        return this.lockingSelect(stmt, () => this.collect(bindQuery(this.binder, n, null)));
       case "InsertStmt":
       case "UpdateStmt":
       case "DeleteStmt":

@@ -9,7 +9,7 @@ import type { Catalog } from "../catalog/catalog.ts";
 import { dataIdOf, type Descriptor, type SchemaDesc, type SequenceDesc, type TableDesc, TEMP_SCHEMA_ID } from "../catalog/descriptors.ts";
 import type { Keyspace } from "../catalog/keyspace.ts";
 import { TEMP_TABLE_ID_END, TEMP_TABLE_ID_MIN } from "../keys/doc.ts";
-import { prefixEnd } from "../kv/bytes.ts";
+import { prefixEnd } from "../../../common/bytes.ts";
 import type { Txn } from "../txn/txn.ts";
 
 /** pg_temp_N numbers held by live sessions of this isolate (Postgres uses the backend's slot). */
@@ -54,7 +54,7 @@ export class TempObjects {
 /** Deletes every key of a temporary relation (rows, index entries, a sequence's value). */
 function deleteData(txn: Txn, ks: Keyspace, d: TableDesc | SequenceDesc): void {
   const prefix = ks.tablePrefix(dataIdOf(d));
-  txn.deleteRange(prefix, prefixEnd(prefix)!);
+  txn.deleteRange(prefix, prefixEnd(prefix));
 }
 
 /**

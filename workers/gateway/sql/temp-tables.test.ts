@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { KvRequest, KvResponse } from "../../../common/kv-protocol/messages.ts";
 import { tempSpan } from "../keys/doc.ts";
-import { keyString } from "../kv/bytes.ts";
+import { keyString } from "../../../common/bytes.ts";
 import type { KvTransport } from "../kv/kv-client.ts";
 import { kvLimits } from "../kv/limits.ts";
 import { localRangesBytes } from "../kv/local-range.ts";

@@ -6,6 +6,11 @@
 // writes and 16 MiB of body per commit (storage-node/limits.ts). So the bounds below are the
 // node's, less room for read spans and framing, and kv/limits.ts checks the encoded size.
 
+// With intents (storage-node/README.md, "Intents and locks"), writes past flushKeys go to storage
+// as the transaction runs, so writesMax / writeBytesMax below bound only what is buffered and
+// unsent at one moment (a synchronous burst of puts with no read or chunk boundary between them),
+// not the transaction: a transaction may write as much as the node's disk holds.
+
 export const txnLimits = {
   /**
    * Keys one transaction may write: 110,000, so a 100,000-row load (`pgbench -i -s 1` COPYs
@@ -26,4 +31,34 @@ export const txnLimits = {
   commitEntriesMax: 120_000,
   /** Read spans kept in memory before neighbours are merged (long read-only scans of many keys). */
   readSpansKeptMax: 20_000,
+  /**
+   * Buffered writes of earlier statements past which they go to storage as intents (txnWrite) at
+   * the next read or table-writer chunk: the buffer is what makes reads of a small transaction
+   * cheap (no request for read-your-own-writes), so small transactions never flush.
+   */
+  flushKeys: 8_192,
+  /**
+   * Past these, everything buffered goes, the current statement's writes included (one COPY of a
+   * million rows): at ~430 heap bytes per buffered 100-byte row (write-buffer.ts), 32,768 rows are
+   * ~14 MB of a 128 MB isolate.
+   */
+  flushKeysHard: 32_768,
+  flushBytesHard: 8 * 1024 * 1024,
+  /** One txnWrite request: well inside the node's batchEntriesMax and requestBytesMax. */
+  flushBatchKeysMax: 16_384,
+  flushBatchBytesMax: 4 * 1024 * 1024,
+  /** Heartbeat period of a transaction holding locks or intents (the node's expiry is 10 s: 5 beats). */
+  heartbeatIntervalMs: 2_000,
+  /** Heartbeats stop after this: twice the node's txnDurationMsMax (5 min), past which no commit is accepted anyway. */
+  heartbeatForMsMax: 10 * 60_000,
+  /**
+   * Keys one transaction asks the node to lock (UPDATE/DELETE targets). Each is an entry in the
+   * node's in-memory lock table; past this, rows are still validated at commit (serializable) but
+   * no longer locked, so an UPDATE of a million rows does not put a million entries in node memory.
+   */
+  locksPerTxnMax: 10_000,
+  /** Snapshot refreshes one request may trigger before giving up with 40001. */
+  refreshesPerRequestMax: 5,
+  /** A transaction older than this refreshes its snapshot before committing (the node refuses commits older than 5 min). */
+  refreshBeforeCommitMs: 60_000,
 } as const;

@@ -4,7 +4,7 @@
 // covering spans: validation then checks more keys than were read (possibly a spurious conflict),
 // never fewer, so serializability holds.
 import type { Span, WriteOp } from "../../../common/kv-protocol/messages.ts";
-import { compareBytes, keyNext, keyString } from "../kv/bytes.ts";
+import { compareBytes, keyNext, keyString } from "../../../common/bytes.ts";
 
 export function compactSpans(spans: readonly Span[], writes: readonly WriteOp[], maxSpans: number): Span[] {
   const written = new Set<string>();

@@ -147,6 +147,40 @@ describe("Txn", () => {
     expect(txnLimits.writeBytesMax + 7 * txnLimits.writesMax).toBeLessThan(kvLimits.requestBytesMax);
   });
 
+  it("sends writes of earlier statements past flushKeys to storage as intents, reads them back, and commits them", async () => {
+    const { mem, kv } = await seeded();
+    const t = new Txn(kv);
+    await t.get(k("a"));
+    t.buffer.beginStatement();
+    for (let i = 0; i < txnLimits.flushKeys; i++) t.put(k(`f${String(i).padStart(5, "0")}`), v(`x${i}`));
+    t.buffer.beginStatement();
+    const before = mem.requestCounts.txnWrite;
+    // The next read from storage flushes: the buffer empties, the values come back from the intents.
+    expect(dec.decode((await t.get(k("a")))!)).toBe("A");
+    expect(dec.decode((await t.get(k("f00007")))!)).toBe("x7");
+    expect(mem.requestCounts.txnWrite - before).toBeGreaterThan(0);
+    expect(t.buffer.size).toBe(0);
+    expect(t.buffer.flushed).toBe(txnLimits.flushKeys);
+    // Not visible to others before commit, all visible after.
+    expect(await new Txn(kv).get(k("f00007"))).toBeNull();
+    await t.commit();
+    const check = new Txn(kv);
+    expect(dec.decode((await check.get(k(`f${String(txnLimits.flushKeys - 1).padStart(5, "0")}`)))!)).toBe(`x${txnLimits.flushKeys - 1}`);
+  });
+
+  it("refuses to roll back to a savepoint set before its writes were flushed (0A000)", async () => {
+    const { kv } = await seeded();
+    const t = new Txn(kv);
+    await t.get(k("a"));
+    const mark = t.buffer.mark();
+    t.buffer.beginStatement();
+    for (let i = 0; i < txnLimits.flushKeys; i++) t.put(k(`s${i}`), v("y"));
+    t.buffer.beginStatement();
+    await t.get(k("a"));
+    expect(() => t.buffer.rollbackTo(mark)).toThrow(expect.objectContaining({ code: "0A000" }));
+    await t.rollback();
+  });
+
   it("restores from its sealed state in another coordinator", async () => {
     const { kv } = await seeded();
     const t = new Txn(kv);

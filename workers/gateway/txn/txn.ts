@@ -8,8 +8,9 @@
 // Its whole state is plain data (toState/fromState) so it can be sealed into a client-held handle.
 import { PgError } from "../../../common/errors.ts";
 import type { ReadOp, ReadResult, Span, Timestamp } from "../../../common/kv-protocol/messages.ts";
-import { keyNext, keyString } from "../kv/bytes.ts";
+import { keyNext, keyString } from "../../../common/bytes.ts";
 import { KvRequestError, kvErrorToPgError, type KvClient } from "../kv/kv-client.ts";
+import { LockMode } from "../../../common/kv-protocol/messages.ts";
 import { kvLimits } from "../kv/limits.ts";
 import { txnLimits } from "./limits.ts";
 import { WriteBuffer } from "./write-buffer.ts";
@@ -52,6 +53,16 @@ export class Txn {
   readonly readSpans: Span[] = [];
   readonly buffer: WriteBuffer;
   status: TxnStatus = "open";
+  /**
+   * Reads of keys in [start, end) lock what they read (LockMode) before reading: set by UPDATE and
+   * DELETE around the collection of their target rows, and by SELECT … FOR UPDATE / FOR SHARE.
+   */
+  lockScope: { start: Uint8Array; end: Uint8Array; mode: number } | null = null;
+  /** The node holds locks or intents of this transaction: reads go as txnRead, rollback aborts, heartbeats run. */
+  private onNode = false;
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  /** Snapshot refreshes done (a locked key had changed after the snapshot; tests and stats). */
+  refreshes = 0;
   /** Extra gets attached to the next read request (the catalog version check rides along). */
   private piggyback: Array<{ key: Uint8Array; onValue: (v: Uint8Array | null) => void }> = [];
 
@@ -110,13 +121,20 @@ export class Txn {
 
   private async read(ops: ReadOp[]): Promise<ReadResult[]> {
     this.checkOpen();
+    if (ops.length > 0) await this.maybeFlush();
     const guard = this.guard;
     guard?.check();
     const extra = this.piggyback;
     this.piggyback = [];
     const all = extra.length > 0 ? [...ops, ...extra.map((p): ReadOp => ({ op: "get", key: p.key }))] : ops;
     const interrupt = guard === null ? undefined : (): void => guard.check();
-    const pending = this.kvCall(() => this.kv.read(this.readTs, all, extra.length, interrupt));
+    const locks = this.lockScope === null ? null : ops.map((op) => this.lockModeOf(op));
+    const locking = locks !== null && locks.some((m) => m !== LockMode.none);
+    if (locking) this.locksAsked += locks.filter((m) => m !== LockMode.none).length;
+    const pending =
+      locking || this.onNode
+        ? this.txnRead(all, locks ?? [], extra.length, interrupt)
+        : this.kvCall(() => this.kv.read(this.readTs, all, extra.length, interrupt));
     guard?.suspend();
     let r: Awaited<typeof pending>;
     try {
@@ -132,6 +150,126 @@ export class Txn {
       extra[i]!.onValue(res.op === "get" ? res.value : null);
     }
     return r.results.slice(0, ops.length);
+  }
+
+  /** Lock requests sent so far (bounded by txnLimits.locksPerTxnMax). */
+  private locksAsked = 0;
+
+  private lockModeOf(op: ReadOp): number {
+    const scope = this.lockScope!;
+    if (this.locksAsked >= txnLimits.locksPerTxnMax) return LockMode.none;
+    const inside = (k: Uint8Array): boolean => keyString(k) >= keyString(scope.start) && keyString(k) < keyString(scope.end);
+    if (op.op === "get") return inside(op.key) && this.kv.local?.owns(op.key) !== true ? scope.mode : LockMode.none;
+    return inside(op.start) && keyString(op.end) <= keyString(scope.end) && this.kv.local?.owns(op.start) !== true ? scope.mode : LockMode.none;
+  }
+
+  /** The node now holds something of this transaction: keep it alive with heartbeats. */
+  private startOnNode(): void {
+    if (this.onNode) return;
+    this.onNode = true;
+    const id = this.txnId;
+    const since = Date.now();
+    const timer = setInterval(() => {
+      // A transaction nobody ended (a leaked session) must not hold its locks for ever: past the
+      // longest a transaction may live, stop beating and let the node expire it.
+      if (Date.now() - since > txnLimits.heartbeatForMsMax) {
+        this.stopHeartbeat();
+        return;
+      }
+      this.kv.heartbeat(id).catch(() => {
+        // A lost heartbeat is retried at the next beat; an aborted transaction learns it at its next request.
+      });
+    }, txnLimits.heartbeatIntervalMs);
+    (timer as { unref?: () => void }).unref?.();
+    this.heartbeatTimer = timer;
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  /**
+   * A txnRead; when a key it locks changed after the snapshot (write_too_old), the snapshot moves
+   * forward if nothing the transaction read changed (refresh), and the read is sent again.
+   */
+  private async txnRead(ops: ReadOp[], locks: number[], metaOps: number, interrupt?: () => void): Promise<{ readTs: Timestamp | null; results: ReadResult[] }> {
+    this.startOnNode();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.kv.txnRead(this.txnId, this.readTs, ops, locks, metaOps, interrupt);
+      } catch (err) {
+        if (err instanceof KvRequestError && err.kvError.code === "write_too_old" && this.readTs !== null && attempt < txnLimits.refreshesPerRequestMax) {
+          await this.refreshSnapshot();
+          continue;
+        }
+        if (err instanceof KvRequestError) throw kvErrorToPgError(err.kvError);
+        throw err;
+      }
+    }
+  }
+
+  /** Moves the snapshot forward; 40001 when something the transaction read changed since. */
+  private async refreshSnapshot(): Promise<void> {
+    const readTs = this.readTs!;
+    const spans = compactSpans(this.readSpans, [], txnLimits.commitEntriesMax / 2);
+    this.readTs = await this.kvCall(() => this.kv.refresh(this.txnId, readTs, spans));
+    this.refreshes++;
+  }
+
+  /**
+   * Sends buffered writes to storage as intents when the buffer is large (txn/limits.ts): writes of
+   * earlier statements past flushKeys, and everything past flushKeysHard (a single huge statement,
+   * like a COPY of a million rows). Called before reads and by the table writer between chunks.
+   */
+  async maybeFlush(): Promise<void> {
+    if (this.status !== "open") return;
+    const size = this.buffer.size;
+    const hard = size >= txnLimits.flushKeysHard || this.buffer.bytes >= txnLimits.flushBytesHard;
+    if (!hard && size - this.buffer.statementWrites < txnLimits.flushKeys) return;
+    if (this.readTs === null) await this.read([]);
+    const ops = this.buffer.takeFlushable((k) => this.kv.local?.owns(k) === true, hard);
+    if (ops.length === 0) return;
+    this.startOnNode();
+    let at = 0;
+    while (at < ops.length) {
+      let end = at;
+      let bytes = 0;
+      while (end < ops.length && end - at < txnLimits.flushBatchKeysMax && bytes < txnLimits.flushBatchBytesMax) {
+        const op = ops[end]!;
+        bytes += (op as { key: Uint8Array }).key.length + (op.op === "put" ? op.value.length : 0);
+        end++;
+      }
+      const chunk = ops.slice(at, end);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.kv.txnWrite(this.txnId, this.readTs!, chunk);
+          break;
+        } catch (err) {
+          if (err instanceof KvRequestError && err.kvError.code === "write_too_old" && attempt < txnLimits.refreshesPerRequestMax) {
+            await this.refreshSnapshot();
+            continue;
+          }
+          // The writes are no longer in the buffer: this transaction can only roll back now.
+          this.status = "aborted";
+          await this.abortOnNode();
+          if (err instanceof KvRequestError) throw kvErrorToPgError(err.kvError);
+          throw err;
+        }
+      }
+      at = end;
+    }
+  }
+
+  private async abortOnNode(): Promise<void> {
+    this.stopHeartbeat();
+    if (!this.onNode) return;
+    this.onNode = false;
+    try {
+      await this.kv.abort(this.txnId, this.readTs ?? 0n);
+    } catch {
+      // The node aborts it anyway once its heartbeat stops (txnHeartbeatExpiryMs).
+    }
   }
 
   /**
@@ -235,13 +373,13 @@ export class Txn {
   /** The transaction size bounds (txn/limits.ts), checked before a write that would cross them. */
   private checkSize(key: Uint8Array | null, value: Uint8Array | null): void {
     if (this.buffer.size >= txnLimits.writesMax && (key === null || !this.buffer.has(key))) {
-      throw new PgError("program_limit_exceeded", `transaction writes more than ${txnLimits.writesMax} keys`, {
+      throw new PgError("program_limit_exceeded", `transaction buffers more than ${txnLimits.writesMax} unsent writes`, {
         hint: "split the work into several transactions",
       });
     }
     const add = (key?.length ?? 0) + (value?.length ?? 0);
     if (this.buffer.bytes + add > txnLimits.writeBytesMax) {
-      throw new PgError("program_limit_exceeded", `transaction writes more than ${txnLimits.writeBytesMax} bytes of keys and values`, {
+      throw new PgError("program_limit_exceeded", `transaction buffers more than ${txnLimits.writeBytesMax} bytes of unsent keys and values`, {
         hint: "split the work into several transactions",
       });
     }
@@ -276,18 +414,36 @@ export class Txn {
   }
 
   hasWrites(): boolean {
-    return this.buffer.size > 0;
+    return this.buffer.size > 0 || this.buffer.flushed > 0;
   }
 
   async commit(): Promise<void> {
     this.checkOpen();
-    await this.flushPiggyback();
+    try {
+      await this.flushPiggyback();
+    } catch (err) {
+      await this.abortOnNode();
+      throw err;
+    }
     if (!this.hasWrites()) {
       this.status = "committed";
+      if (this.onNode) {
+        // Read-only, but it holds locks (SELECT … FOR UPDATE): a commit without writes releases them.
+        this.stopHeartbeat();
+        this.onNode = false;
+        try {
+          await this.kv.commit(this.txnId, this.readTs ?? 0n, [], []);
+        } catch {
+          // They expire with the heartbeat.
+        }
+      }
       return;
     }
     const writes = this.buffer.toWriteOps();
     try {
+      // A long transaction (a big load) moves its snapshot forward before committing, so the
+      // commit is not refused for age (transaction_expired) when nothing it read changed.
+      if (this.buffer.flushed > 0 && this.readTs !== null && Date.now() - Number(this.readTs >> 16n) > txnLimits.refreshBeforeCommitMs) await this.refreshSnapshot();
       if (this.readTs === null) {
         // Blind writes: nothing was read, so nothing can conflict with a snapshot; one request.
         await this.kvCall(() => this.kv.batch([], writes));
@@ -297,17 +453,21 @@ export class Txn {
         await this.kvCall(() => this.kv.commit(this.txnId, readTs, spans, writes));
       }
       this.status = "committed";
+      this.stopHeartbeat();
+      this.onNode = false;
     } catch (err) {
       this.status = "aborted";
+      await this.abortOnNode();
       throw err;
     }
   }
 
   async rollback(): Promise<void> {
-    if (this.status !== "open") return;
+    if (this.status === "committed") return;
     this.status = "aborted";
-    // Nothing was written to storage and the snapshot was taken by a plain read (no `begin`
-    // registration), so there is nothing on the node to release.
+    // Only a transaction holding locks or intents has anything on the node to release; the
+    // snapshot of a plain one was taken by a plain read (no `begin` registration).
+    await this.abortOnNode();
   }
 
   /** Plain data that restores this transaction in another gateway (HTTP interactive transactions). */
@@ -318,6 +478,7 @@ export class Txn {
       readTs: this.readTs,
       readSpans: this.readSpans.map((s) => [s.start, s.end]),
       buffer: this.buffer.toState(),
+      ...(this.onNode ? { onNode: true, flushed: this.buffer.flushed } : {}),
     };
   }
 
@@ -327,6 +488,10 @@ export class Txn {
     t.readTs = s.readTs;
     for (const [start, end] of s.readSpans) t.readSpans.push({ start, end });
     (t as { buffer: WriteBuffer }).buffer = WriteBuffer.fromState(s.buffer);
+    if (s.onNode === true) {
+      t.buffer.flushed = s.flushed ?? 0;
+      t.startOnNode();
+    }
     return t;
   }
 }
@@ -337,4 +502,7 @@ export interface TxnState {
   readTs: Timestamp | null;
   readSpans: Array<[Uint8Array, Uint8Array]>;
   buffer: ReturnType<WriteBuffer["toState"]>;
+  /** The node holds locks or intents of it (and `flushed` writes were sent as intents). */
+  onNode?: boolean;
+  flushed?: number;
 }

@@ -3,7 +3,8 @@
 // (read-your-own-writes). Savepoints are marks into an undo log: rolling back to a mark undoes every
 // change made after it, in reverse.
 import type { WriteOp } from "../../../common/kv-protocol/messages.ts";
-import { keyFromString, keyString } from "../kv/bytes.ts";
+import { keyFromString, keyString } from "../../../common/bytes.ts";
+import { PgError } from "../../../common/errors.ts";
 
 export interface BufferedWrite {
   key: Uint8Array;
@@ -56,7 +57,53 @@ export class WriteBuffer {
   }
 
   mark(): number {
-    return this.undoKeys.length;
+    return this.undoBase + this.undoKeys.length;
+  }
+
+  /**
+   * Undo-log positions below this were sent to storage as intents (takeFlushable): a savepoint
+   * set before them cannot be rolled back to any more.
+   */
+  private undoBase = 0;
+  /** Writes sent to storage as intents so far (they live on the node until commit or abort). */
+  flushed = 0;
+
+  /**
+   * Takes the buffered point writes out of the buffer, to be written to storage as intents (the
+   * buffer stays bounded however much a transaction writes). Keys inside a buffered range deletion
+   * and keys `keep` says stay (the session's own memory) are kept. With `currentStatement` false,
+   * keys the current statement wrote stay too (its statement-snapshot reads need their previous
+   * state, which only the buffer knows).
+   */
+  takeFlushable(keep: (key: Uint8Array) => boolean, currentStatement: boolean): WriteOp[] {
+    const ops: WriteOp[] = [];
+    for (const [k, value] of this.entries) {
+      if (!currentStatement && this.stmtPrev.has(k)) continue;
+      if (this.tombstones.length > 0 && this.hiddenByRange(k)) continue;
+      const key = keyFromString(k);
+      if (keep(key)) continue;
+      ops.push(value === null ? { op: "delete", key } : { op: "put", key, value });
+    }
+    if (ops.length === 0) return ops;
+    for (const op of ops) {
+      const k = keyString((op as { key: Uint8Array }).key);
+      this.entries.delete(k);
+      this.stmtPrev.delete(k);
+    }
+    this.sortedKeys = null;
+    this.undoBase += this.undoKeys.length;
+    this.undoKeys.length = 0;
+    this.undoPrev.length = 0;
+    this.flushed += ops.length;
+    let bytes = 0;
+    for (const [k, v] of this.entries) bytes += k.length + (v?.length ?? 0);
+    this.bytes = bytes;
+    return ops;
+  }
+
+  /** Point writes buffered by the current statement. */
+  get statementWrites(): number {
+    return this.stmtPrev.size;
   }
 
   /** Starts a statement: later writes are invisible to reads made with `statementSnapshot`. */
@@ -65,6 +112,12 @@ export class WriteBuffer {
   }
 
   rollbackTo(mark: number): void {
+    if (mark < this.undoBase) {
+      throw new PgError("feature_not_supported", "cannot roll back to a savepoint set before the transaction's writes were sent to storage", {
+        hint: "a transaction that writes many rows sends them to storage as it goes; roll back the whole transaction instead",
+      });
+    }
+    mark -= this.undoBase;
     while (this.undoKeys.length > mark) {
       const u = this.undoKeys.pop()!;
       const prev = this.undoPrev.pop();

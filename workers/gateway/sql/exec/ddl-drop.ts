@@ -18,7 +18,7 @@
 // empty table after TRUNCATE (TRUNCATE is not MVCC-safe there); an error is the safer surprise.
 import { PgError } from "../../../../common/errors.ts";
 import { dataIdOf, type Descriptor, type IndexDesc, type SequenceDesc, type TableDesc } from "../../catalog/descriptors.ts";
-import { prefixEnd } from "../../kv/bytes.ts";
+import { prefixEnd } from "../../../../common/bytes.ts";
 import type { PgNode } from "../parse/ast.ts";
 import type { ExecContext } from "./context.ts";
 import { bump, newDataId, objNames, tableByName } from "./ddl-common.ts";
@@ -28,19 +28,19 @@ import type { DdlExecEnv } from "./ddl.ts";
 /** Clears every row and index entry of a table (its current data span). */
 export function clearTableData(table: TableDesc, ctx: ExecContext): void {
   const prefix = ctx.ks.tablePrefix(dataIdOf(table));
-  ctx.txn.clearRange(prefix, prefixEnd(prefix)!);
+  ctx.txn.clearRange(prefix, prefixEnd(prefix));
 }
 
 /** Clears every entry of one index of a table. */
 export function clearIndexData(table: TableDesc, ix: IndexDesc, ctx: ExecContext): void {
   const prefix = ctx.ks.indexPrefix(dataIdOf(table), ix.id);
-  ctx.txn.clearRange(prefix, prefixEnd(prefix)!);
+  ctx.txn.clearRange(prefix, prefixEnd(prefix));
 }
 
 /** Clears a sequence's stored value (its whole data span: /<data id>/…). */
 export function clearSequenceData(seq: SequenceDesc, ctx: ExecContext): void {
   const prefix = ctx.ks.tablePrefix(dataIdOf(seq));
-  ctx.txn.clearRange(prefix, prefixEnd(prefix)!);
+  ctx.txn.clearRange(prefix, prefixEnd(prefix));
 }
 
 function replace(list: Descriptor[], d: Descriptor): void {

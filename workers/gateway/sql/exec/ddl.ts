@@ -15,7 +15,7 @@ import { clearIndexData, clearTableData, dropObjects, truncate } from "./ddl-dro
 import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
 import { RowCodec } from "./row-codec.ts";
-import { keyString } from "../../kv/bytes.ts";
+import { keyString } from "../../../../common/bytes.ts";
 import { formatText } from "../types/text-io.ts";
 
 export interface DdlExecEnv extends DdlEnv {
@@ -514,39 +514,54 @@ async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, con: Pg
   return { column, sequence };
 }
 
-/** Rewrites every row under a new primary key (ADD PRIMARY KEY on a populated table). */
+/**
+ * Rewrites every row under a new primary key (ADD PRIMARY KEY on a populated table), streaming:
+ * one page of old rows at a time, so memory does not grow with the table (the transaction sends
+ * its writes to storage as intents when its buffer is full). Duplicates are found per page: within
+ * the page, and against the rows already written (one batched read of the page's new keys, which
+ * sees the transaction's own writes, buffered or flushed).
+ */
 async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext): Promise<void> {
   const oldCodec = new RowCodec(ctx.ks, before);
   const afterNoHidden: TableDesc = { ...after, columns: after.columns.filter((c) => !c.hidden) };
   const newCodec = new RowCodec(ctx.ks, afterNoHidden);
   const keep = afterNoHidden.columns.map((c) => oldCodec.position(c.id));
-  const seen = new Set<string>();
-  const rows: Row[] = [];
-  for await (const batch of tableRows(before, ctx)) for (const r of batch) rows.push(r);
-  // `after` has its own data id: the old span goes whole, with no tombstone per row.
-  clearTableData(before, ctx);
-  for (const r of rows) {
-    await rowDone(ctx);
-    const nr = keep.map((p) => r[p]!);
-    for (const ic of afterNoHidden.primaryIndex.columns) {
-      if (nr[newCodec.position(ic.columnId)] === null) {
-        throw new PgError("not_null_violation", `column "${afterNoHidden.columns[newCodec.position(ic.columnId)]!.name}" of relation "${after.name}" contains null values`);
+  const duplicate = (nr: Row): PgError =>
+    new PgError("unique_violation", `could not create unique index "${after.pkeyName}"`, {
+      detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(nr[newCodec.position(c.columnId)]!, newCodec.types[newCodec.position(c.columnId)]!, ctx.evalContext)).join(", ")}) is duplicated.`,
+    });
+  for await (const batch of tableRows(before, ctx)) {
+    const page: Array<{ nr: Row; k: Uint8Array }> = [];
+    const seen = new Set<string>();
+    for (const r of batch) {
+      await rowDone(ctx);
+      const nr = keep.map((p) => r[p]!);
+      for (const ic of afterNoHidden.primaryIndex.columns) {
+        if (nr[newCodec.position(ic.columnId)] === null) {
+          throw new PgError("not_null_violation", `column "${afterNoHidden.columns[newCodec.position(ic.columnId)]!.name}" of relation "${after.name}" contains null values`);
+        }
+      }
+      const k = newCodec.primaryKey(nr);
+      const ks = keyString(k);
+      if (seen.has(ks)) throw duplicate(nr);
+      seen.add(ks);
+      page.push({ nr, k });
+    }
+    const existing = await ctx.txn.getMany(page.map((p) => p.k));
+    for (let i = 0; i < page.length; i++) {
+      const { nr, k } = page[i]!;
+      if (existing[i] !== null) throw duplicate(nr);
+      ctx.txn.put(k, newCodec.encodeValue(nr));
+      for (const ix of afterNoHidden.indexes) {
+        const e = newCodec.indexEntry(ix, nr);
+        ctx.txn.put(e.key, e.value);
       }
     }
-    const k = newCodec.primaryKey(nr);
-    const ks = keyString(k);
-    if (seen.has(ks)) {
-      throw new PgError("unique_violation", `could not create unique index "${after.pkeyName}"`, {
-        detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(nr[newCodec.position(c.columnId)]!, newCodec.types[newCodec.position(c.columnId)]!, ctx.evalContext)).join(", ")}) is duplicated.`,
-      });
-    }
-    seen.add(ks);
-    ctx.txn.put(k, newCodec.encodeValue(nr));
-    for (const ix of afterNoHidden.indexes) {
-      const e = newCodec.indexEntry(ix, nr);
-      ctx.txn.put(e.key, e.value);
-    }
+    await ctx.txn.maybeFlush();
   }
+  // `after` has its own data id: the old span goes whole, with no tombstone per row. (Cleared
+  // after the scan: a buffered clear hides the old rows from the transaction's own reads.)
+  clearTableData(before, ctx);
 }
 
 export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {

@@ -2,7 +2,8 @@
 // the transaction's buffer through TableWriter. UPDATE and DELETE first collect their target rows
 // (bounded by the memory budget) so that rows they write are never read back by their own scan.
 import { PgError } from "../../../../common/errors.ts";
-import { keyString } from "../../kv/bytes.ts";
+import { keyString, prefixEnd } from "../../../../common/bytes.ts";
+import { LockMode } from "../../../../common/kv-protocol/messages.ts";
 import type { BoundDelete, BoundInsert, BoundUpdate, Returning } from "../bind/dml.ts";
 import { DEFAULT_SENTINEL } from "../bind/dml.ts";
 import type { TableRules } from "../bind/table-rules.ts";
@@ -92,6 +93,20 @@ async function collectTargets(source: BoundUpdate["source"], table: BoundUpdate[
   const rows: Row[] = [];
   const seen = new Set<string>();
   const codec = ctx.codec(table);
+  // The target table's rows are locked as they are read (exclusive, as PostgreSQL's FOR UPDATE
+  // row locks of UPDATE / DELETE): a concurrent writer of the same rows waits in the storage
+  // node's queue instead of failing at commit, and reads them after this transaction commits.
+  const before = ctx.txn.lockScope;
+  ctx.txn.lockScope = { start: codec.primaryPrefix, end: prefixEnd(codec.primaryPrefix)!, mode: LockMode.exclusive };
+  try {
+    await collectInto(rows, seen, source, codec, ctx, what, plan);
+  } finally {
+    ctx.txn.lockScope = before;
+  }
+  return rows;
+}
+
+async function collectInto(rows: Row[], seen: Set<string>, source: BoundUpdate["source"], codec: ReturnType<ExecContext["codec"]>, ctx: ExecContext, what: string, plan: PlanRel): Promise<void> {
   for await (const batch of plan(source).run(ctx)) {
     let bytes = 0;
     for (const r of batch) {
@@ -105,7 +120,6 @@ async function collectTargets(source: BoundUpdate["source"], table: BoundUpdate[
     }
     ctx.memory.reserve(bytes, what);
   }
-  return rows;
 }
 
 export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {

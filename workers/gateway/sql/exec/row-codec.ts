@@ -7,7 +7,7 @@
 // get, and no key ever needs decoding.
 import type { Keyspace } from "../../catalog/keyspace.ts";
 import { dataIdOf, type ColumnDesc, type IndexDesc, type TableDesc } from "../../catalog/descriptors.ts";
-import { concatBytes } from "../../kv/bytes.ts";
+import { concatBytes } from "../../../../common/bytes.ts";
 import { encodeKeyDatum } from "../rowenc/datum-key.ts";
 import { KeyWriter } from "../../keys/encoding.ts";
 import { decodeRowValue, encodeRowValue, type ValueColumn } from "../types/value-encoding.ts";

@@ -3,7 +3,7 @@
 // secondary indexes in step. Existence checks of a batch of rows go to storage as one read.
 import { PgError } from "../../../../common/errors.ts";
 import type { ForeignKeyDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
-import { concatBytes, keyString } from "../../kv/bytes.ts";
+import { concatBytes, keyString } from "../../../../common/bytes.ts";
 import type { Expr } from "../bind/bound.ts";
 import type { TableRules } from "../bind/table-rules.ts";
 import { compareDatums } from "../types/compare.ts";
@@ -167,6 +167,8 @@ export class TableWriter {
       written.push(row);
       row = rows[i]!;
     }
+    // A COPY or INSERT of millions of rows sends them to storage as intents between chunks.
+    await this.ctx.txn.maybeFlush();
     return written;
   }
 
@@ -225,11 +227,14 @@ export class TableWriter {
     if (!pkChanged) await this.checkIncomingFksOnUniqueChange(oldRow, newRow);
     this.deleteEntries(oldRow);
     this.writeRow(newRow);
+    // A big UPDATE sends its writes to storage as intents as it goes (the buffer stays bounded).
+    await this.ctx.txn.maybeFlush();
   }
 
   async delete(oldRow: Row): Promise<void> {
     await this.checkIncomingFks(oldRow, null);
     this.deleteEntries(oldRow);
+    await this.ctx.txn.maybeFlush();
   }
 
   // ---- foreign keys ----

@@ -5,7 +5,7 @@
 // > unique index fully pinned > longest pinned prefix (bounded scan) > full scan.
 // The whole filter is still applied to the rows read, so the span only has to be a superset.
 import type { ColumnDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
-import { concatBytes, prefixEnd } from "../../kv/bytes.ts";
+import { compareBytes, concatBytes, prefixEnd } from "../../../../common/bytes.ts";
 import type { Expr } from "../bind/bound.ts";
 import { compile, prepare } from "../exec/eval.ts";
 import type { ExecContext } from "../exec/context.ts";
@@ -180,7 +180,7 @@ export async function indexSpans(table: TableDesc, choice: AccessChoice, ctx: Ex
   for (const t of tuples) {
     const base = concatBytes([prefix, codec.encodeValues(choice.index, t)]);
     let start = base;
-    let end = prefixEnd(base)!;
+    let end = prefixEnd(base);
     if (rangeCol !== undefined && choice.range.length > 0) {
       const type = typeOfStored(table.columns[choice.range[0]!.pos]!.type);
       for (const r of choice.range) {
@@ -193,27 +193,21 @@ export async function indexSpans(table: TableDesc, choice: AccessChoice, ctx: Ex
         const lowerBound = (r.op === ">" || r.op === ">=") !== rangeCol.desc;
         const inclusive = r.op === ">=" || r.op === "<=";
         if (lowerBound) {
-          const s = inclusive ? at : prefixEnd(at)!;
-          if (compare(s, start) > 0) start = s;
+          const s = inclusive ? at : prefixEnd(at);
+          if (compareBytes(s, start) > 0) start = s;
         } else {
-          const e = inclusive ? prefixEnd(at)! : at;
-          if (compare(e, end) < 0) end = e;
+          const e = inclusive ? prefixEnd(at) : at;
+          if (compareBytes(e, end) < 0) end = e;
         }
       }
       // NULLs sort last ascending (first descending) and may fall inside an open-ended span; the
       // filter above the scan drops them.
     }
-    if (compare(start, end) < 0) spans.push({ start, end });
+    if (compareBytes(start, end) < 0) spans.push({ start, end });
   }
   // Key order, so a scan over several spans (IN lists) still yields rows in index order.
-  spans.sort((a, b) => compare(a.start, b.start));
+  spans.sort((a, b) => compareBytes(a.start, b.start));
   return spans;
-}
-
-function compare(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 export function columnsOfIndex(table: TableDesc, ix: IndexDesc): ColumnDesc[] {

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DATE_DAYS_MAX, DATE_DAYS_MIN, TIMESTAMP_MICROS_MAX, TIMESTAMP_MICROS_MIN } from "../types/calendar.ts";
-import { compareBytes, compareDatums } from "../types/compare.ts";
+import { compareBytes } from "../../../../common/bytes.ts";
+import { compareDatums } from "../types/compare.ts";
 import { TIMESTAMP_INFINITY, TIMESTAMP_NEG_INFINITY, interval, type Datum } from "../types/datum.ts";
 import { Decimal, Numeric } from "../types/numeric.ts";
 import { Types, typeFromName, type SqlType } from "../types/type.ts";

@@ -14,6 +14,7 @@
 // compareDatums(a, b) === 0, for two values of the same type. Use it for hash joins, GROUP BY,
 // DISTINCT and IN lists.
 
+import { compareBytes } from "../../../../common/bytes.ts";
 import { PgError } from "../../../../common/errors.ts";
 import { Jsonb, type Datum, type Interval, type JsonValue } from "./datum.ts";
 import { intervalSortKey } from "./interval-text.ts";
@@ -30,14 +31,6 @@ function compareFloats(a: number, b: number): number {
   const bn = Number.isNaN(b);
   if (an || bn) return an === bn ? 0 : an ? 1 : -1;
   return a < b ? -1 : a > b ? 1 : 0; // -0 === 0
-}
-
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
-  }
-  return a.length - b.length;
 }
 
 /** bpchar semantics: trailing spaces are insignificant. */

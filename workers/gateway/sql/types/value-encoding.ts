@@ -28,6 +28,7 @@
 // Varints are LEB128 over bigint, so no width limit applies (timestamps ±infinity exceed int64
 // when counted from 1970).
 
+import { ByteWriter } from "../../../../common/bytes.ts";
 import { PgError } from "../../../../common/errors.ts";
 import { interval, Jsonb, type Datum, type Interval } from "./datum.ts";
 import { formatJsonb, parseJsonb } from "./json.ts";
@@ -70,40 +71,8 @@ export interface ValueColumn {
   readonly type: SqlType;
 }
 
-class Writer {
-  private buf = new Uint8Array(64);
-  len = 0;
-
-  private ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.len++] = b;
-  }
-
-  raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.len);
-    this.len += bytes.length;
-  }
-
-  uvarint(v: bigint | number): void {
-    if (typeof v === "number" && v < 0x80 && v >= 0) return this.byte(v);
-    let x = BigInt(v);
-    while (x >= 0x80n) {
-      this.byte(Number(x & 0x7fn) | 0x80);
-      x >>= 7n;
-    }
-    this.byte(Number(x));
-  }
-
+/** Value bytes: the common growable writer plus the zigzag varint of signed integers. */
+class Writer extends ByteWriter {
   zigzag(v: bigint | number): void {
     // Fast path for small numbers (most ints and dates) without BigInt allocation.
     if (typeof v === "number" && v >= -0x3fffffff && v <= 0x3fffffff) {
@@ -121,11 +90,7 @@ class Writer {
 
   lengthPrefixed(bytes: Uint8Array): void {
     this.uvarint(bytes.length);
-    this.raw(bytes);
-  }
-
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    this.bytes(bytes);
   }
 }
 
@@ -243,7 +208,7 @@ function writeTagged(w: Writer, d: Exclude<Datum, null>, t: SqlType, header: (ta
     }
     case Oid.uuid:
       header(TAG_UUID);
-      return w.raw(uuidToBytes(d as string));
+      return w.bytes(uuidToBytes(d as string));
     case Oid.bytea:
       header(TAG_BYTES);
       return w.lengthPrefixed(d as Uint8Array);

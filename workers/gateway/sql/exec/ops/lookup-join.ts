@@ -3,7 +3,7 @@
 // join's equalities pin the right table's whole primary key and the left side is small.
 import type { TableDesc } from "../../../catalog/descriptors.ts";
 import type { Expr, JoinType } from "../../bind/bound.ts";
-import { concatBytes, keyString } from "../../../kv/bytes.ts";
+import { concatBytes, keyString } from "../../../../../common/bytes.ts";
 import type { PlanNode } from "../plan-node.ts";
 import { describeExpr } from "../describe-expr.ts";
 import type { Datum } from "../../types/datum.ts";

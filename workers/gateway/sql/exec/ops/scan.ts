@@ -1,7 +1,7 @@
 // Access paths over one table: point gets on the primary key, bounded (or full) scans of the
 // primary index, and secondary-index scans that fetch just the rows they match with batched gets.
 import type { IndexDesc, TableDesc } from "../../../catalog/descriptors.ts";
-import { prefixEnd } from "../../../kv/bytes.ts";
+import { prefixEnd } from "../../../../../common/bytes.ts";
 import type { PlanNode } from "../plan-node.ts";
 import type { ExecContext } from "../context.ts";
 import type { Row } from "../eval.ts";
@@ -28,7 +28,7 @@ export function primaryScan(table: TableDesc, spans: SpanFn | null, estRows: num
     async *run(ctx) {
       const codec = ctx.codec(table);
       const prefix = codec.primaryPrefix;
-      const list = spans === null ? [{ start: prefix, end: prefixEnd(prefix)! }] : await spans(ctx);
+      const list = spans === null ? [{ start: prefix, end: prefixEnd(prefix) }] : await spans(ctx);
       if (list === null) return;
       for (const s of reverse ? [...list].reverse() : list) {
         for await (const page of ctx.txn.scan(s.start, s.end, { reverse, statementSnapshot: true, ...(rowsHint !== null ? { rowsHint } : {}) })) {

@@ -1,0 +1,106 @@
+// Section "pgbench" of `npm run bench`: PostgreSQL 15's pgbench, TPC-B-like builtin script, against
+// Warren (through the local stack's pgwire tunnel) and against PostgreSQL 15 itself in the same run
+// (SERIALIZABLE, as Warren always is), in simple and prepared query modes, with --max-tries so
+// 40001/40P01 are retried. Prints and reports TPS, failed and retried transactions side by side,
+// and the time of `pgbench -i` (scale 10 loads 1,000,000 accounts rows in one COPY transaction).
+import { spawn } from "node:child_process";
+import type { Stack } from "../../test/harness/stack.ts";
+import type { PostgresServer } from "../../test/harness/postgres.ts";
+import type { SectionReport } from "./report.ts";
+
+export interface PgbenchOptions {
+  scale: number;
+  clients: number;
+  jobs: number;
+  seconds: number;
+  maxTries: number;
+}
+
+export interface PgbenchRun {
+  target: "warren" | "postgres";
+  mode: "simple" | "prepared";
+  tps: number;
+  transactions: number;
+  failed: number;
+  retried: number;
+  exitCode: number | null;
+}
+
+export interface PgbenchResult {
+  options: PgbenchOptions;
+  initMs: Record<string, number>;
+  runs: PgbenchRun[];
+}
+
+function run(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    // The load is one long COPY statement: ask for the longest statement_timeout the server allows
+    // (Warren caps it at sqlLimits.statementTimeoutMsMax, 5 minutes).
+    const child = spawn("pgbench", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PGCONNECT_TIMEOUT: "20", PGOPTIONS: "-c statement_timeout=0" } });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+function num(re: RegExp, out: string): number {
+  const m = re.exec(out);
+  return m ? Number(m[1]) : NaN;
+}
+
+export async function runPgbench(stack: Stack, pgServer: PostgresServer | null, o: PgbenchOptions, log: (l: string) => void): Promise<PgbenchResult> {
+  const targets: Array<{ name: "warren" | "postgres"; url: string }> = [{ name: "warren", url: stack.demo.pg }];
+  if (pgServer !== null) targets.push({ name: "postgres", url: pgServer.url });
+  const result: PgbenchResult = { options: o, initMs: {}, runs: [] };
+  for (const t of targets) {
+    const t0 = Date.now();
+    const init = await run(["-i", "-s", String(o.scale), "-q", t.url], 3_600_000);
+    result.initMs[t.name] = Date.now() - t0;
+    log(`  ${t.name}: pgbench -i -s ${o.scale} ${init.code === 0 ? "ok" : `FAILED (${init.out.trim().split("\n").slice(-2).join(" | ")})`} in ${(result.initMs[t.name]! / 1000).toFixed(1)} s`);
+    if (init.code !== 0) continue;
+    for (const mode of ["simple", "prepared"] as const) {
+      const r = await run(["-c", String(o.clients), "-j", String(o.jobs), "-T", String(o.seconds), `--max-tries=${o.maxTries}`, "-M", mode, t.url], (o.seconds + 120) * 1000);
+      const runRes: PgbenchRun = {
+        target: t.name,
+        mode,
+        tps: num(/tps = ([\d.]+) \(without initial connection time\)/, r.out),
+        transactions: num(/number of transactions actually processed: (\d+)/, r.out),
+        failed: num(/number of failed transactions: (\d+)/, r.out),
+        retried: num(/number of transactions retried: (\d+)/, r.out),
+        exitCode: r.code,
+      };
+      result.runs.push(runRes);
+      const pct = (n: number): string => (runRes.transactions > 0 ? `${((n / (runRes.transactions + runRes.failed)) * 100).toFixed(1)} %` : "-");
+      log(`  ${t.name} ${mode}: ${runRes.tps.toFixed(1)} TPS, ${runRes.transactions} transactions, ${runRes.failed} failed (${pct(runRes.failed)}), ${runRes.retried} retried (${pct(runRes.retried)})${r.code === 0 ? "" : `, exit ${r.code}: ${r.out.trim().split("\n").slice(-2).join(" | ")}`}`);
+    }
+  }
+  return result;
+}
+
+export function pgbenchReport(r: PgbenchResult): SectionReport {
+  const o = r.options;
+  const rows = r.runs.map((x) => {
+    const total = x.transactions + (Number.isNaN(x.failed) ? 0 : x.failed);
+    const pct = (n: number): string => (total > 0 && !Number.isNaN(n) ? `${((n / total) * 100).toFixed(1)} %` : "-");
+    return `| ${x.target} | ${x.mode} | ${x.tps.toFixed(1)} | ${x.transactions} | ${x.failed} (${pct(x.failed)}) | ${x.retried} (${pct(x.retried)}) |`;
+  });
+  const markdown = [
+    "## pgbench TPC-B-like",
+    "",
+    `pgbench -i -s ${o.scale}; then \`pgbench -c ${o.clients} -j ${o.jobs} -T ${o.seconds} --max-tries=${o.maxTries}\` in simple and prepared mode. ` +
+      "Warren through the local stack's pgwire tunnel; PostgreSQL 15 on the same machine in the same run with default_transaction_isolation = serializable.",
+    "",
+    `Load (pgbench -i): ${Object.entries(r.initMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ")}.`,
+    "",
+    "| target | mode | TPS | transactions | failed | retried |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+  return { name: "pgbench", markdown, charts: [] };
+}
