@@ -36,8 +36,12 @@ const ROLLBACK = Symbol("rollback");
 export class ReplicatedEngine implements Engine {
   private readonly inner: Engine;
   private readonly channel: BroadcastChannel;
-  /** Off while the writer core loads (its first-start bookkeeping stays node-local). */
-  capturing = false;
+  /**
+   * On from the start: the writer core's own writes at load (first-start bookkeeping, aborting the
+   * transactions a previous leaseholder left pending) are replicated like any other, so every
+   * replica holds the same bytes. Only the leaseholder runs a writer thread.
+   */
+  capturing = true;
 
   constructor(inner: Engine, channelName: string) {
     this.inner = inner;

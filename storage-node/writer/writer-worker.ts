@@ -20,7 +20,6 @@ const lmdb = new LmdbEngine({ path: config.dataDir, noSync: config.noSync });
 // durable on every replica before writeSync returns (replication/replicated-engine.ts).
 const engine = config.replicationChannel ? new ReplicatedEngine(lmdb, config.replicationChannel) : lmdb;
 const core = new WriterCore(engine, config.limits);
-if (engine instanceof ReplicatedEngine) engine.capturing = true;
 
 type Background = { job: Extract<WriterJob, { kind: "gc" | "drop" | "clear" }>; cursor: Uint8Array | null; removed: number };
 const background: Background[] = [];
