@@ -34,6 +34,7 @@ import { answersHttp, freePort, isPortFree, waitUntil } from "./ports.ts";
 import type { Child, ExitStatus } from "./processes.ts";
 import { cleanUpAfterCrash, Supervisor } from "./supervisor.ts";
 import { startTunnel, type Tunnel } from "./tunnel.ts";
+import { fleetBounds, fleetNodeArgs, planFleet, startFleetShards, storageNodesVar, type FleetPlan } from "./dev-fleet.ts";
 
 export interface DevOptions {
   readonly dataDir: string;
@@ -48,6 +49,10 @@ export interface DevOptions {
   readonly readyTimeoutMs?: number;
   /** Echo every child's output to stderr, prefixed with its name. */
   readonly verbose: boolean;
+  /** A replicated fleet of this many shards (dev-fleet.ts); 0 or absent: today's single storage node. */
+  readonly shards?: number;
+  /** Replicas per shard with `shards` (default 3). */
+  readonly replicas?: number;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
 }
@@ -76,6 +81,8 @@ interface StackConfig {
   readonly txnHandleSecret: string;
   readonly tunnelSecret: string;
   readonly httpBase: string;
+  /** `--shards N`: the fleet's nodes (dev-fleet.ts); undefined: one storage node on storagePort. */
+  readonly fleet: FleetPlan | undefined;
 }
 
 /** Runs the stack until a stop request (exit 0) or a failure (exit 1, or a thrown CliError). */
@@ -100,7 +107,24 @@ export async function runDevStack(options: DevOptions): Promise<number> {
 
   try {
     const childEnv = nodeChildEnv();
-    supervisor.spawn(
+    const fleetMain = path.join(repoRoot, "storage-node", "replication", "replicated-node.ts");
+    for (const node of config.fleet?.nodes ?? []) {
+      supervisor.spawn(
+        {
+          name: `storage node ${node.id}`,
+          command: process.execPath,
+          args: fleetNodeArgs(fleetMain, config.fleet!, node, config.host, config.httpBase),
+          env: { ...childEnv, WARREN_FLEET_SECRET: config.fleetSecret },
+          cwd: repoRoot,
+          logFile: path.join(paths.logs, `storage-${node.id}.log`),
+          onLine: echo(node.id),
+        },
+        "storage-node/replication/replicated-node.ts",
+        // Killed, or deposed (exit 75: it lost its lease): started again, it rejoins as a backup.
+        { onRestart: (c, status) => options.err(`warren dev: storage node ${node.id} exited (${status.signal ? `signal ${status.signal}` : `exit code ${status.code}`}); started again (pid ${c.pid})\n`) },
+      );
+    }
+    if (config.fleet === undefined) supervisor.spawn(
       {
         name: "the storage node",
         command: process.execPath,
@@ -203,7 +227,12 @@ async function prepare(options: DevOptions): Promise<StackConfig> {
   await assertPortFree(options.httpPort, host, "--http-port / WARREN_HTTP_PORT");
   await assertPortFree(options.pgPort, host, "--pg-port / WARREN_PG_PORT");
   if (options.storagePort) await assertPortFree(options.storagePort, host, "--storage-port / WARREN_STORAGE_PORT");
+  const shards = options.shards ?? 0;
+  const replicas = options.replicas ?? 3;
+  if (shards < 0 || shards > fleetBounds.shardsMax) throw new CliError(`--shards must be 0..${fleetBounds.shardsMax}`, "0 runs one storage node");
+  if (replicas < fleetBounds.replicasMin || replicas > fleetBounds.replicasMax) throw new CliError(`--replicas must be ${fleetBounds.replicasMin}..${fleetBounds.replicasMax}`, "a shard has 1 to 5 replicas");
   return {
+    fleet: shards > 0 ? await planFleet(host, paths.storage, shards, replicas) : undefined,
     paths,
     host,
     httpPort: options.httpPort,
@@ -260,6 +289,7 @@ function wranglerArgs(c: StackConfig): string[] {
     ...["--persist-to", c.paths.wrangler],
     "--show-interactive-dev-session=false",
     ...["--var", `STORAGE_URL:http://${c.host}:${c.storagePort}`],
+    ...(c.fleet ? ["--var", `STORAGE_NODES:${storageNodesVar(c.fleet, c.host)}`] : []),
     // Secrets through a 0600 file, not the command line (where `ps` would show them to anyone).
     ...["--env-file", writeSecretsEnv(c)],
     ...tuning,
@@ -297,6 +327,11 @@ function wranglerBin(): string {
 
 /** Both children answer: the storage node's /healthz with 200, the edge with any HTTP response. */
 async function waitForChildren(c: StackConfig, deadlineMs: number, signal: AbortSignal): Promise<void> {
+  if (c.fleet) {
+    await waitUntil("the edge (wrangler dev)", () => answersHttp(`${c.httpBase}/`), deadlineMs, signal, 100);
+    await startFleetShards(c.fleet, c.host, c.httpBase, c.fleetSecret, deadlineMs, signal);
+    return;
+  }
   await Promise.all([
     waitUntil("the storage node", () => answersHttp(`http://${c.host}:${c.storagePort}/healthz`, (s) => s === 200), deadlineMs, signal),
     waitUntil("the edge (wrangler dev)", () => answersHttp(`${c.httpBase}/`), deadlineMs, signal, 100),

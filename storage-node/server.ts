@@ -36,6 +36,8 @@ export interface StorageNodeOptions {
   unsafeNoSync?: boolean;
   /** Log one line per notable event (default: silent). */
   log?: (line: string) => void;
+  /** A replicated node's channel to its replica (replication/replicated-node.ts); absent: one node, no replication. */
+  replicationChannel?: string;
 }
 
 export interface StorageNode {
@@ -110,7 +112,11 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
   let writer: WriterClient;
   let ready;
   try {
-    ({ client: writer, ready } = await WriterClient.start({ dataDir: opts.dataDir, limits, noSync: opts.unsafeNoSync ?? false }, clock, engine));
+    ({ client: writer, ready } = await WriterClient.start(
+      { dataDir: opts.dataDir, limits, noSync: opts.unsafeNoSync ?? false, replicationChannel: opts.replicationChannel },
+      clock,
+      engine,
+    ));
   } catch (err) {
     await engine.close();
     throw err;
@@ -118,6 +124,10 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
   // Never hand out a timestamp at or below anything already committed (or collected).
   clock.observe(ready.maxCommitTs);
   clock.observe(ready.gcThresholdTs);
+  // A new leaseholder of a replicated shard: read timestamps its predecessor handed out (up to the
+  // moment it died, before this start) are valid here, so the clock starts at now, not at the
+  // highest commit (with nodes on several machines this needs the clocks' maximum offset too).
+  if (opts.replicationChannel) clock.next();
   const metrics = new Metrics();
   const counterKeys = allWithTag(TENANT_COUNTERS_TAG);
   metrics.load([...engine.range({ low: counterKeys.low, high: counterKeys.high })].map((e) => [tenantOfNodeKey(e.key), e.value]));

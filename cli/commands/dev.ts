@@ -22,6 +22,8 @@ const spec: CommandSpec = {
       valueName: "MS",
       description: "give up (and stop everything) if the stack is not answering by then",
     },
+    { name: "shards", kind: "integer", env: "WARREN_SHARDS", default: "0", valueName: "N", description: "run a replicated storage fleet of N shards (0: one storage node)" },
+    { name: "replicas", kind: "integer", env: "WARREN_REPLICAS", default: "3", valueName: "R", description: "replicas per shard with --shards (1-5)" },
     { name: "verbose", kind: "boolean", env: "WARREN_VERBOSE", description: "echo every child's output to stderr" },
   ],
   notes:
@@ -43,6 +45,8 @@ export const devCommand: Command = {
       inspectorPort: args.integer("inspector-port"),
       readyTimeoutMs: args.integer("ready-timeout-ms"),
       verbose: args.flag("verbose"),
+      shards: args.integer("shards"),
+      replicas: args.integer("replicas"),
       out: io.out,
       err: io.err,
     });

@@ -63,4 +63,6 @@ export interface WriterConfig {
   dataDir: string;
   limits: import("../limits.ts").StorageLimits;
   noSync: boolean;
+  /** Set on a replicated node: the BroadcastChannel to its replica (replication/replicated-engine.ts). */
+  replicationChannel?: string;
 }

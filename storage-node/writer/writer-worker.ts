@@ -5,6 +5,7 @@
 // as long as the step took).
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
+import { ReplicatedEngine } from "../replication/replicated-engine.ts";
 import type { WriterConfig, WriterJob, WriterMessage } from "./protocol.ts";
 import { WriterCore } from "./writer-core.ts";
 
@@ -14,7 +15,10 @@ const GROUP_JOBS_MAX = 512;
 const port = parentPort;
 if (!port) throw new Error("writer-worker.ts must run as a worker thread");
 const config = workerData as WriterConfig;
-const engine = new LmdbEngine({ path: config.dataDir, noSync: config.noSync });
+const lmdb = new LmdbEngine({ path: config.dataDir, noSync: config.noSync });
+// A replicated node (replication/replicated-node.ts): every write transaction becomes a log entry,
+// durable on every replica before writeSync returns (replication/replicated-engine.ts).
+const engine = config.replicationChannel ? new ReplicatedEngine(lmdb, config.replicationChannel) : lmdb;
 const core = new WriterCore(engine, config.limits);
 
 type Background = { job: Extract<WriterJob, { kind: "gc" | "drop" | "clear" }>; cursor: Uint8Array | null; removed: number };

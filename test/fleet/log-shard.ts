@@ -37,6 +37,8 @@ export interface LogShard {
   /** Proposes at node `id`: {seq} once acknowledged, or the refusal. */
   propose(id: string, payload: string): Promise<{ ok: true; seq: number } | { ok: false; status: number; outcomeUnknown: boolean }>;
   state(id: string): Promise<NodeState | undefined>;
+  /** GET `p` on node `id` with the system token: the JSON answer, or undefined if it does not answer 200. */
+  get(id: string, p: string): Promise<unknown>;
   applied(id: string): Promise<Array<{ seq: number; payload: string }>>;
   /** The node that says it holds the lease (undefined: none answers so). */
   leaseholder(): Promise<string | undefined>;
@@ -52,7 +54,20 @@ export interface LogShard {
   close(): Promise<void>;
 }
 
-export async function startLogShard(opts: { edgeUrl: string; fleetSecret: string; shardId: number; ids?: string[] }): Promise<LogShard> {
+export interface LogShardOptions {
+  edgeUrl: string;
+  fleetSecret: string;
+  shardId: number;
+  ids?: string[];
+  /** The node program (default log-node.ts; the replicated storage node is replication/replicated-node.ts). */
+  main?: string;
+  /** Extra arguments per node; `--port` is the replication port either way. */
+  args?: (id: string) => string[];
+  /** A node that exits with this code is started again at once (a deposed leaseholder: replicated-node.ts). */
+  restartOnExitCode?: number;
+}
+
+export async function startLogShard(opts: LogShardOptions): Promise<LogShard> {
   const ids = opts.ids ?? ["n1", "n2", "n3"];
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "warren-log-shard-"));
   const ports = new Map<string, number>();
@@ -69,18 +84,25 @@ export async function startLogShard(opts: { edgeUrl: string; fleetSecret: string
   if (!created.ok) throw new Error(`createShard: ${created.reason}`);
 
   const procs = new Map<string, ChildProcess>();
+  let closing = false;
   const spawnNode = (id: string): ChildProcess => {
     const peers = ids.filter((p) => p !== id).map((p) => `${p}=http://127.0.0.1:${links.get(`${id}>${p}`)!.port}`);
     const logFile = fs.createWriteStream(path.join(root, `${id}.log`), { flags: "a" });
     const child = spawn(
       process.execPath,
-      [logNodeMain, "--id", id, "--shard", String(opts.shardId), "--port", String(ports.get(id)), "--data-dir", path.join(root, id),
-        "--directory", `http://127.0.0.1:${dirProxies.get(id)!.port}`, "--peers", peers.join(",")],
+      [opts.main ?? logNodeMain, "--id", id, "--shard", String(opts.shardId), ...(opts.main ? ["--repl-port"] : ["--port"]), String(ports.get(id)),
+        "--data-dir", path.join(root, id), "--directory", `http://127.0.0.1:${dirProxies.get(id)!.port}`, "--peers", peers.join(","),
+        ...(opts.args?.(id) ?? [])],
       { cwd: repoRoot, env: { ...process.env, WARREN_FLEET_SECRET: opts.fleetSecret }, stdio: ["ignore", "pipe", "pipe"] },
     );
     child.stdout!.pipe(logFile);
     child.stderr!.pipe(logFile);
     procs.set(id, child);
+    if (opts.restartOnExitCode !== undefined) {
+      child.once("exit", (code) => {
+        if (code === opts.restartOnExitCode && !closing && procs.get(id) === child) spawnNode(id);
+      });
+    }
     return child;
   };
   const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
@@ -128,6 +150,14 @@ export async function startLogShard(opts: { edgeUrl: string; fleetSecret: string
       return res.status === 200 ? { ok: true, seq: body.seq! } : { ok: false, status: res.status, outcomeUnknown: body.outcomeUnknown ?? true };
     },
     state,
+    async get(id, p) {
+      try {
+        const res = await call(id, "GET", p, undefined, 5_000);
+        return res.ok ? await res.json() : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     async applied(id) {
       const res = await call(id, "GET", "/v1/applied?from=1&limit=10000");
       return ((await res.json()) as { entries: Array<{ seq: number; payload: string }> }).entries;
@@ -163,6 +193,7 @@ export async function startLogShard(opts: { edgeUrl: string; fleetSecret: string
     },
     alive,
     async close() {
+      closing = true;
       for (const c of procs.values()) {
         if (!exited(c)) {
           c.kill("SIGCONT");

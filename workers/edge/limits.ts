@@ -45,6 +45,14 @@ export const limits = {
    * machine, and stays far below a client's statement timeout: past it the client gets 57P01.
    */
   storageUnavailableWaitMs: 5_000,
+  /**
+   * In a fleet, how often a request still waiting on a shard's leaseholder checks the directory for
+   * a newer epoch (storage-route.ts): a leaseholder that is stopped or cut off still accepts TCP
+   * connections and never answers, and a new one is named only after its lease (2 s) ran out, so a
+   * check every second finds it within about a second of the change, for one directory call per
+   * second of a waiting request.
+   */
+  storageRouteCheckMs: 1_000,
   /** First pause between those attempts; doubled each time up to storageRetryDelayMsMax. */
   storageRetryDelayMsMin: 50,
   /** Longest pause between attempts: a node that is back is found within this much. */

@@ -17,11 +17,12 @@ import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import { encodeResponse, FRAME_MAGIC, KV_USAGE_HEADER } from "../../common/kv-protocol/codec.ts";
 import { assertTenantId } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
-import { secretOf, storageUrl } from "../../durable-objects/env.ts";
+import { secretOf } from "../../durable-objects/env.ts";
 import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import type { EdgeEnv, TenantProps } from "./env.ts";
 import { limits } from "./limits.ts";
 import { retryDelayMs, retrySafe } from "./storage-retry.ts";
+import { storageRouteFor, watchRoute, type StorageRoute } from "./storage-route.ts";
 
 interface CachedToken {
   token: string;
@@ -53,15 +54,28 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
   }
   const secret = secretOf(env as unknown as Record<string, unknown>, "FLEET_SECRET");
   if ("missing" in secret) return encodeResponse({ type: "error", error: { code: "unauthenticated", message: secret.missing } });
-  const url = storageUrl(env, "/v1/kv");
   const giveUpAtMs = Date.now() + limits.storageUnavailableWaitMs;
   let tokenRetried = false;
+  let failedRoute: StorageRoute | undefined;
   for (let attempt = 0; ; attempt++) {
+    // One node: STORAGE_URL. A fleet: the tenant's shard leaseholder (storage-route.ts); after a
+    // failed connect the route is asked again (the leaseholder may have changed).
+    let route: StorageRoute;
+    try {
+      route = await storageRouteFor(env, tenantId, "/v1/kv", failedRoute);
+    } catch (err) {
+      return storageFailure("unavailable", `no route to storage for tenant ${tenantId}: ${err instanceof Error ? err.message : String(err)}; nothing was applied`);
+    }
+    const url = route.url;
     const token = await storageTokenFor(secret.value, tenantId);
     let res: Response;
     let body: Uint8Array;
+    // In a fleet: a leaseholder that stopped answering is left once the directory names another.
+    const abort = new AbortController();
+    const unwatch = watchRoute(env, tenantId, route, abort, limits.storageRouteCheckMs);
     try {
       res = await fetch(url, {
+        signal: abort.signal,
         method: "POST",
         // The usage trailer: what the node metered for this request, which the gateway charges.
         headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream", [KV_USAGE_HEADER]: "1" },
@@ -71,12 +85,16 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
       if (res.status === 401 && !tokenRetried) {
         tokenRetried = true;
         tokens.delete(tenantId);
+        unwatch();
         await res.body?.cancel();
         continue;
       }
       body = new Uint8Array(await res.arrayBuffer());
+      unwatch();
     } catch (err) {
+      unwatch();
       // The node is down or restarting, or the connection broke mid-request (storage-retry.ts).
+      failedRoute = route;
       const why = `storage node unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`;
       if (!retrySafe(request)) return storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown`);
       const delayMs = retryDelayMs(attempt);

@@ -1,0 +1,276 @@
+// `node storage-node/replication/replicated-node.ts --id N --shard S --port KV_PORT --repl-port P
+//    --data-dir D --directory EDGE_URL --peers id=url,…` (fleet secret from WARREN_FLEET_SECRET;
+// limit overrides from WARREN_STORAGE_LIMITS as in main.ts): one replica of a shard of storage
+// nodes. Its LMDB holds the replication log (replica.ts, engine-log.ts) and the tenant data that
+// committed entries carry (group-entry.ts).
+//
+// Roles, crash-only:
+//   * every replica runs the protocol on --repl-port (POST /v1/replication, GET /v1/state,
+//     GET /v1/digest: a hash of its tenant data) and
+//     applies committed entries to its LMDB, atomically with its apply point;
+//   * the leaseholder, once it has applied an entry of its own epoch (its no-op: everything
+//     committed before is applied), starts the storage node's KV service on --port
+//     (server.ts, unchanged) with its writer thread replicating each write transaction
+//     (replicated-engine.ts). Its caches (clock above every commit, cleared spans, dropped tenants,
+//     byte counters) are loaded from LMDB then, so they reflect every committed entry;
+//   * the moment it is not the leaseholder any more (lease lapsed on its own clock, a newer epoch,
+//     a proposal refused) the process exits (code 75) rather than keep caches that may be ahead of
+//     or behind the log: its supervisor starts it again as a backup, which catches up from the log.
+//     Followers do not listen on --port at all: a client finds the leaseholder through the
+//     directory (GET /v1/state names the primary; the edge's placement cache does this).
+// The lease ends on the node's own clock before it ends on the directory's (replica.ts), and the
+// watchdog below checks it every TICK_MS, so a cut-off leaseholder stops serving reads and writes
+// before another node can be named primary (as long as its event loop is not stalled for longer
+// than leaseSafetyMarginMs: the margin is the bound).
+import { createHash } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { parseArgs } from "node:util";
+import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
+import { mintTenantToken, verifyTenantToken } from "../../common/tenant-token.ts";
+import { LmdbEngine } from "../engine/lmdb-engine.ts";
+import { resolveLimits, type StorageLimits } from "../limits.ts";
+import { readU64, u64, VERSIONS_HIGH, VERSIONS_LOW } from "../node-keys.ts";
+import { startStorageNode, type StorageNode } from "../server.ts";
+import { monotonicClock } from "./clock.ts";
+import { HttpDirectory } from "./directory-client.ts";
+import { EngineLog, LOG_META_APPLIED } from "./engine-log.ts";
+import { applyGroupEntry } from "./group-entry.ts";
+import { replicationLimits } from "./limits.ts";
+import { FLAG_COMMITTED, FLAG_REFUSED, replicationChannelName, type ProposeRequest } from "./replicated-engine.ts";
+import { Replica } from "./replica.ts";
+import { decodeMessage, encodeMessage } from "./wire.ts";
+
+/** How often the replica's periodic work and the leaseholder watchdog run: a fifth of the heartbeat interval. */
+const TICK_MS = 20;
+/** A message to a peer not delivered within this is given up (the protocol sends again). */
+const SEND_TIMEOUT_MS = 1_000;
+/** Replication messages carry group entries: a group is bounded by the writer (512 jobs of at most a KV body each). */
+const BODY_BYTES_MAX = 64 * 1024 * 1024;
+/** Exit code of a node that stopped being the leaseholder: its supervisor starts it again. */
+export const EXIT_DEPOSED = 75;
+
+const { values } = parseArgs({
+  options: {
+    id: { type: "string" },
+    shard: { type: "string" },
+    port: { type: "string" },
+    "repl-port": { type: "string" },
+    host: { type: "string" },
+    "data-dir": { type: "string" },
+    directory: { type: "string" },
+    peers: { type: "string" },
+  },
+  strict: true,
+});
+const secret = process.env.WARREN_FLEET_SECRET ?? "";
+if (!values.id || !values.shard || !values.port || !values["repl-port"] || !values["data-dir"] || !values.directory || secret.length < 16) {
+  process.stderr.write("usage: replicated-node --id N --shard S --port KV --repl-port P --data-dir D --directory EDGE_URL [--peers id=url,…] (WARREN_FLEET_SECRET set)\n");
+  process.exit(2);
+}
+let limits: Partial<StorageLimits> = {};
+if (process.env.WARREN_STORAGE_LIMITS) {
+  limits = JSON.parse(process.env.WARREN_STORAGE_LIMITS) as Partial<StorageLimits>;
+  resolveLimits(limits);
+}
+const id = values.id;
+const shardId = Number(values.shard);
+const dataDir = values["data-dir"];
+const host = values.host ?? "127.0.0.1";
+const kvPort = Number(values.port);
+const peers = new Map<string, string>();
+for (const item of (values.peers ?? "").split(",").filter(Boolean)) {
+  const [peer, url] = item.split("=");
+  if (!peer || !url) throw new Error(`bad --peers item ${item}`);
+  peers.set(peer, url.replace(/\/+$/, ""));
+}
+const note = (line: string) => process.stderr.write(`${new Date().toISOString()} ${id}: ${line}\n`);
+
+const engine = new LmdbEngine({ path: dataDir });
+const log = new EngineLog(engine);
+const appliedRaw = engine.get(LOG_META_APPLIED);
+let systemToken: { value: string; expiresAtMs: number } | undefined;
+async function token(): Promise<string> {
+  if (!systemToken || systemToken.expiresAtMs - 60_000 < Date.now()) {
+    const expiresAtMs = Date.now() + 10 * 60_000;
+    systemToken = { value: await mintTenantToken(secret, { tenantId: SYSTEM_TENANT_ID, expiresAtMs }), expiresAtMs };
+  }
+  return systemToken.value;
+}
+
+const replica = new Replica({
+  id,
+  shardId,
+  clock: monotonicClock,
+  log,
+  appliedSeq: appliedRaw === undefined ? 0 : Number(readU64(appliedRaw)),
+  directory: new HttpDirectory(values.directory, secret, replicationLimits.leaseMs),
+  send: (to, message) => {
+    const url = peers.get(to);
+    if (!url) return;
+    void token()
+      .then((t) =>
+        fetch(`${url}/v1/replication`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${t}`, "content-type": "application/json" },
+          body: encodeMessage(message),
+          signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+        }),
+      )
+      .then((res) => res.body?.cancel())
+      .catch(() => {}); // lost: the protocol sends again
+  },
+  // Committed entries, in order, on every replica: their writes and the apply point in one transaction.
+  apply: (entries) => {
+    engine.writeSync((w) => {
+      for (const e of entries) if (e.payload !== null) applyGroupEntry(w, e.payload);
+      w.put(LOG_META_APPLIED, u64(BigInt(entries[entries.length - 1]!.seq)));
+    });
+  },
+  onEvent: note,
+});
+
+let kv: StorageNode | undefined;
+let kvStarting = false;
+function deposed(why: string): never {
+  note(`leaves the leaseholder role (${why}); exiting to restart as a backup`);
+  process.exit(EXIT_DEPOSED);
+}
+
+/** The leaseholder has applied an entry of its own epoch: every entry committed before is applied. */
+function caughtUp(): boolean {
+  const last = replica.applied === 0 ? undefined : log.entry(replica.applied);
+  return last !== undefined && last.epoch === replica.epoch;
+}
+
+const ticker = setInterval(() => {
+  replica.tick();
+  const leaseholder = replica.isLeaseholder();
+  if ((kv !== undefined || kvStarting) && !leaseholder) deposed("lease lapsed or a newer epoch");
+  if (kv === undefined && !kvStarting && leaseholder && caughtUp()) {
+    kvStarting = true;
+    note(`leaseholder of epoch ${replica.epoch} at applied ${replica.applied}: starting the KV service on ${kvPort}`);
+    startStorageNode({ dataDir, port: kvPort, host, fleetSecret: secret, limits, log: note, replicationChannel: replicationChannelName(dataDir) }).then(
+      (node) => {
+        kv = node;
+        kvStarting = false;
+        note(`KV service listening on ${node.url}`);
+      },
+      (err: unknown) => {
+        note(`KV service failed to start: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  }
+}, TICK_MS);
+
+// The writer thread's write transactions, one at a time (replicated-engine.ts).
+const channel = new BroadcastChannel(replicationChannelName(dataDir));
+channel.onmessage = (ev: MessageEvent) => {
+  const { entry, flag } = ev.data as ProposeRequest;
+  const cell = new Int32Array(flag);
+  replica.propose(entry).then(
+    () => {
+      Atomics.store(cell, 0, FLAG_COMMITTED);
+      Atomics.notify(cell, 0);
+    },
+    (err: unknown) => {
+      Atomics.store(cell, 0, FLAG_REFUSED);
+      Atomics.notify(cell, 0);
+      deposed(`a write was refused: ${err instanceof Error ? err.message : String(err)}`);
+    },
+  );
+};
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on("data", (c: Buffer) => {
+      n += c.length;
+      if (n > BODY_BYTES_MAX) {
+        req.destroy();
+        reject(new RangeError("body too large"));
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const header = req.headers.authorization ?? "";
+  try {
+    const claims = await verifyTenantToken(secret, header.startsWith("Bearer ") ? header.slice(7) : "", Date.now());
+    if (claims.tenantId !== SYSTEM_TENANT_ID) return json(res, 401, { error: "the system token is required" });
+  } catch (err) {
+    return json(res, 401, { error: `bad token: ${err instanceof Error ? err.message : String(err)}` });
+  }
+  const url = new URL(req.url ?? "/", "http://node");
+  if (req.method === "POST" && url.pathname === "/v1/replication") {
+    let message;
+    try {
+      message = decodeMessage((await readBody(req)).toString("utf8"));
+    } catch (err) {
+      return json(res, 400, { error: err instanceof Error ? err.message : String(err) });
+    }
+    replica.onMessage(message);
+    res.writeHead(204).end();
+    return;
+  }
+  if (req.method === "GET" && url.pathname === "/v1/state") {
+    const c = replica.currentConfig;
+    return json(res, 200, {
+      id,
+      epoch: replica.epoch,
+      primary: c?.primary ?? null,
+      replicas: c?.replicas ?? [],
+      learners: c?.learners ?? [],
+      leaseholder: replica.isLeaseholder(),
+      committed: replica.committed,
+      applied: replica.applied,
+      lastSeq: log.lastSeq(),
+      kvUrl: kv?.url ?? null,
+      pid: process.pid,
+    });
+  }
+  if (req.method === "GET" && url.pathname === "/v1/digest") {
+    // sha256 of every MVCC version (tenant data) on this replica, to compare replicas at rest.
+    engine.refresh();
+    const h = createHash("sha256");
+    let versions = 0;
+    for (const e of engine.range({ low: VERSIONS_LOW, high: VERSIONS_HIGH })) {
+      h.update(u64(BigInt(e.key.length))).update(e.key).update(u64(BigInt(e.value.length))).update(e.value);
+      versions++;
+    }
+    return json(res, 200, { applied: replica.applied, versions, digest: h.digest("hex") });
+  }
+  json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+}
+
+const server = createServer((req, res) => {
+  route(req, res).catch((err: unknown) => {
+    note(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (!res.headersSent) json(res, 500, { error: String(err) });
+    else res.destroy();
+  });
+});
+server.listen(Number(values["repl-port"]), host, () => {
+  process.stdout.write(`replicated node ${id} listening on ${values["repl-port"]}\n`);
+});
+
+for (const sig of ["SIGTERM", "SIGINT"] as const) {
+  process.on(sig, () => {
+    clearInterval(ticker);
+    replica.stop();
+    channel.close();
+    server.close();
+    server.closeAllConnections();
+    void (kv?.close() ?? Promise.resolve()).then(() => engine.close()).then(() => process.exit(0));
+  });
+}
