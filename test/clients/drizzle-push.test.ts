@@ -3,11 +3,11 @@
 // resulting catalogs read the same on both, and a second push finds nothing to change (which
 // needs drizzle-kit's whole introspection to read back what it created: pg_index.indkey as
 // int2vector with generate_subscripts, pg_opclass, pg_stat_user_indexes, pg_get_indexdef(i, k, false)).
-import { spawn } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAvailable, startPostgres, type PostgresServer } from "../harness/postgres.ts";
+import { runTool, type ToolRun } from "../harness/run-tool.ts";
 import { startStack, type Stack } from "../harness/stack.ts";
 
 const fixtureDir = path.join(import.meta.dirname, "fixtures", "drizzle");
@@ -23,19 +23,9 @@ afterAll(async () => {
   await Promise.all([stack?.stop(), postgres?.stop()]);
 });
 
-function runDrizzleKit(args: string[], url: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(drizzleKit, args, { cwd: fixtureDir, env: { ...process.env, DATABASE_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+/** Runs drizzle-kit (the CLI) in the fixture dir with DATABASE_URL. */
+function runDrizzleKit(args: string[], url: string): Promise<ToolRun> {
+  return runTool(drizzleKit, args, { cwd: fixtureDir, env: { DATABASE_URL: url } });
 }
 
 /** The pushed schema as the catalogs describe it (names, types, defaults, keys, indexes, sequences). */

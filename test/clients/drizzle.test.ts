@@ -8,7 +8,6 @@
 //   - `migrate()` of drizzle-orm over node-postgres and over the Neon HTTP driver (`neon()` → POST
 //     /sql), each on a fresh tenant / database;
 //   - typed queries (insert … returning, joins, enum filters and ordering, identity values).
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { asc, desc, eq, gt, sql } from "drizzle-orm";
@@ -19,6 +18,7 @@ import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAvailable, startPostgres, type PostgresServer } from "../harness/postgres.ts";
+import { runTool, type ToolRun } from "../harness/run-tool.ts";
 import { startStack, type Stack } from "../harness/stack.ts";
 import { authors, invoices, posts } from "./fixtures/drizzle/schema.ts";
 
@@ -37,29 +37,10 @@ afterAll(async () => {
   await Promise.all([stack?.stop(), postgres?.stop()]);
 });
 
-/** A fresh database on the scratch PostgreSQL 15. */
-async function pgDatabase(name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: postgres!.url });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  return postgres!.urlFor(name);
-}
 
 /** Runs drizzle-kit (the CLI) in the fixture dir with DATABASE_URL. */
-function runDrizzleKit(args: string[], url: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(drizzleKit, args, { cwd: fixtureDir, env: { ...process.env, DATABASE_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+function runDrizzleKit(args: string[], url: string): Promise<ToolRun> {
+  return runTool(drizzleKit, args, { cwd: fixtureDir, env: { DATABASE_URL: url } });
 }
 
 /** What the catalog says about the migrated schema: the queries drizzle-kit's introspection relies on. */
@@ -130,7 +111,7 @@ async function typedQueries(db: ReturnType<typeof drizzlePg>): Promise<unknown> 
 describe.skipIf(!postgresAvailable())("drizzle", () => {
   it("drizzle-kit migrate applies the generated migration; the catalog describes it as PostgreSQL 15 does", async () => {
     const warren = await stack!.createTenant("dzkit");
-    const oracle = await pgDatabase("dzkit");
+    const oracle = await postgres!.createDatabase("dzkit");
     for (const url of [warren.pg, oracle]) {
       const r = await runDrizzleKit(["migrate"], url);
       expect(r.code, r.out).toBe(0);
@@ -151,7 +132,7 @@ describe.skipIf(!postgresAvailable())("drizzle", () => {
 
   it("migrate() over node-postgres, then typed queries, give PostgreSQL 15's results", async () => {
     const warren = await stack!.createTenant("dzpg");
-    const oracle = await pgDatabase("dzpg");
+    const oracle = await postgres!.createDatabase("dzpg");
     const results: unknown[] = [];
     for (const url of [warren.pg, oracle]) {
       const pool = new pg.Pool({ connectionString: url });
@@ -181,7 +162,7 @@ describe.skipIf(!postgresAvailable())("drizzle", () => {
     expect(rows).toEqual([{ id: 1, mood: "happy" }]);
     const inv = await db.insert(invoices).values({ total: "1.00" }).returning({ id: invoices.id, number: invoices.number });
     expect(inv).toEqual([{ id: 1, number: 100 }]);
-    const oracle = await pgDatabase("dzhttp");
+    const oracle = await postgres!.createDatabase("dzhttp");
     const pool = new pg.Pool({ connectionString: oracle });
     await migratePg(drizzlePg(pool), { migrationsFolder });
     await pool.end();

@@ -30,13 +30,6 @@ afterAll(async () => {
   await Promise.all([stack?.stop(), postgres?.stop()]);
 });
 
-async function pgDatabase(name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: postgres!.url });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  return postgres!.urlFor(name);
-}
 
 function open(url: string): { db: Kysely<Database>; migrator: Migrator } {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) });
@@ -91,7 +84,7 @@ async function flow(url: string): Promise<unknown> {
 describe.skipIf(!postgresAvailable())("kysely", () => {
   it("Migrator up, down and up again, then typed queries, as on PostgreSQL 15", async () => {
     const warren = await stack!.createTenant("kysely");
-    const oracle = await pgDatabase("kysely");
+    const oracle = await postgres!.createDatabase("kysely");
     const [w, p] = [await flow(warren.pg), await flow(oracle)];
     expect(w).toEqual(p);
     // What PG 15 answered, literally, for the parts this test is about.

@@ -15,11 +15,10 @@
 //     fixtures/prisma/no-schema-engine.sh, which fails loudly if anything ever runs it. The
 //     package's own install scripts (which would download engines) are denied in package.json.
 //   - The client is generated into fixtures/prisma/generated/ (git-ignored) when the test starts.
-import { spawn } from "node:child_process";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAvailable, startPostgres, type PostgresServer } from "../harness/postgres.ts";
+import { runTool, type ToolRun } from "../harness/run-tool.ts";
 import { startStack, type Stack } from "../harness/stack.ts";
 
 const fixtureDir = path.join(import.meta.dirname, "fixtures", "prisma");
@@ -28,19 +27,8 @@ const repoRoot = path.resolve(import.meta.dirname, "..", "..");
 let stack: Stack | undefined;
 let postgres: PostgresServer | undefined;
 
-function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: fixtureDir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<ToolRun> {
+  return runTool(cmd, args, { cwd: fixtureDir, env });
 }
 
 beforeAll(async () => {
@@ -58,13 +46,6 @@ afterAll(async () => {
   await Promise.all([stack?.stop(), postgres?.stop()]);
 });
 
-async function pgDatabase(name: string): Promise<string> {
-  const c = new pg.Client({ connectionString: postgres!.url });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  return postgres!.urlFor(name);
-}
 
 /** The generated client, as far as this test uses it (its own types exist only after generation). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -112,7 +93,7 @@ async function clientFlow(url: string): Promise<unknown> {
 describe.skipIf(!postgresAvailable())("prisma client over @prisma/adapter-pg", () => {
   it("Prisma's migration applied with psql; client queries give PostgreSQL 15's results", async () => {
     const warren = await stack!.createTenant("prisma");
-    const oracle = await pgDatabase("prisma");
+    const oracle = await postgres!.createDatabase("prisma");
     const outcomes: unknown[] = [];
     for (const url of [warren.pg, oracle]) {
       const r = await run("psql", [url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "migration.sql"]);

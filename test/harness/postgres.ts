@@ -43,6 +43,8 @@ export interface PostgresServer {
   dataDir: string;
   /** URL of another database on the same server. */
   urlFor(database: string): string;
+  /** Creates an empty database (a fresh oracle for one test) and returns its URL. */
+  createDatabase(name: string): Promise<string>;
   /** Fast shutdown, then removes the temp dir. Idempotent; never throws. */
   stop(): Promise<void>;
 }
@@ -239,6 +241,16 @@ function makeServer(entry: Live, dataDir: string, port: number, exited: Promise<
     socketDir: entry.dir,
     dataDir,
     urlFor,
+    async createDatabase(name: string): Promise<string> {
+      const c = new pg.Client({ connectionString: urlFor("postgres") });
+      await c.connect();
+      try {
+        await c.query(`create database ${JSON.stringify(name)}`);
+      } finally {
+        await c.end();
+      }
+      return urlFor(name);
+    },
     stop(): Promise<void> {
       stopping ??= (async () => {
         try {
