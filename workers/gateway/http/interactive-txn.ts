@@ -36,7 +36,7 @@ interface CarriedState {
 /** A session that can hand its open transaction over (workers/gateway/sql/session.ts Session). */
 export interface CarryingSession extends SqlSession {
   readonly inTransaction: boolean;
-  sealTransaction(): SessionTxnHandle | null;
+  sealTransaction(): Promise<SessionTxnHandle | null>;
   resumeTransaction(handle: SessionTxnHandle): Promise<void>;
 }
 
@@ -138,7 +138,16 @@ export class InteractiveTxn {
    */
   async finish(session: SqlSession, committed: boolean): Promise<{ state: string | null; overflow: PgError | null }> {
     if (!isCarrying(session)) return { state: null, overflow: null };
-    const sealed = session.inTransaction ? session.sealTransaction() : null;
+    // Sealing releases the transaction's row locks on the storage node (README.md, "Row locks and
+    // handles"): nothing keeps them alive between requests, and the next request has another id.
+    const sealedWithFlag = session.inTransaction ? await session.sealTransaction() : null;
+    let writesLost = false;
+    let sealed: SessionTxnHandle | null = sealedWithFlag;
+    if (sealedWithFlag?.writesLost === true) {
+      writesLost = true;
+      const { writesLost: _dropped, ...rest } = sealedWithFlag;
+      sealed = rest;
+    }
     if (sealed === null) {
       // A successful COMMIT wrote the end record with the data; the client must hear of that commit
       // even if a later storage call failed, so nothing more is asked of storage then.
@@ -174,7 +183,11 @@ export class InteractiveTxn {
     };
     const text = JSON.stringify({ v: 1, id, session: state } satisfies CarriedState);
     let bytes: number;
-    try {
+    if (writesLost) {
+      // Writes this transaction flushed to the node as intents were aborted with its locks: the
+      // handle carries only buffered writes, so the transaction cannot commit any more.
+      bytes = encoder.encode(text).byteLength;
+    } else try {
       const compressed = await compressState(text);
       bytes = compressed.byteLength;
       if (bytes <= limits.txnStateBytesMax) return { state: stateHeaderOf(compressed), overflow: null };
@@ -187,7 +200,9 @@ export class InteractiveTxn {
     const aborted: SessionTxnHandle = { ...state, aborted: true, txn: { ...state.txn, writes: [], readSpans: [], rangeDeletes: [], rangeClears: [] } };
     return {
       state: stateHeaderOf(await compressState(JSON.stringify({ v: 1, id, session: aborted } satisfies CarriedState))),
-      overflow: new PgError("program_limit_exceeded", `the transaction outgrew its handle: its state is ${bytes} bytes compressed; the limit is ${limits.txnStateBytesMax}. The transaction is aborted: send ROLLBACK`, {
+      overflow: new PgError("program_limit_exceeded", writesLost
+        ? `the transaction outgrew its handle: it wrote more than one request's writes can hold in the gateway (they went to the storage node as intents, which a handle cannot carry). The transaction is aborted: send ROLLBACK`
+        : `the transaction outgrew its handle: its state is ${bytes} bytes compressed; the limit is ${limits.txnStateBytesMax}. The transaction is aborted: send ROLLBACK`, {
         hint: "Until writes live on the storage node as intents, an HTTP transaction's writes travel in its handle: write less per transaction, or use the WebSocket (Pool/Client) for large ones.",
       }),
     };

@@ -278,13 +278,17 @@ export class Session implements SqlSession {
    * The open transaction as JSON-safe data (null when none is open), for clients that carry it
    * between stateless requests; the session no longer holds it afterwards. Savepoints cannot be
    * carried (they are marks into in-memory undo state): sealing with savepoints open fails.
+   * What the transaction holds on the storage node (row locks, intents) is released first
+   * (Txn.releaseNode); if that dropped flushed writes, the handle is aborted and says so.
    */
-  sealTransaction(): SessionTxnHandle | null {
+  async sealTransaction(): Promise<SessionTxnHandle | null> {
     const open = this.open;
     if (open === null) return null;
     if (open.savepoints.length > 0) throw new PgError("feature_not_supported", "a transaction with open savepoints cannot be carried between requests");
     this.open = null;
-    return { txn: txnStateToData(this.withoutTempWrites(open.txn.toState())), aborted: open.aborted, ddl: open.ddl, startedAtMicros: open.txnStartMicros.toString() };
+    const writesLost = await open.txn.releaseNode();
+    const handle: SessionTxnHandle = { txn: txnStateToData(this.withoutTempWrites(open.txn.toState())), aborted: open.aborted || writesLost, ddl: open.ddl, startedAtMicros: open.txnStartMicros.toString() };
+    return writesLost ? { ...handle, writesLost } : handle;
   }
 
   /**
@@ -892,6 +896,8 @@ export interface SessionTxnHandle {
   aborted: boolean;
   ddl: boolean;
   startedAtMicros: string;
+  /** Set (never carried further) when sealing dropped writes that had been flushed to the node. */
+  writesLost?: boolean;
 }
 
 export function createSession(opts: SessionOptions): SqlSession {

@@ -146,7 +146,7 @@ describe("temporary tables", () => {
     await a.execute("BEGIN");
     await a.execute("INSERT INTO scratch VALUES (1)");
     await a.execute("INSERT INTO h VALUES (1)");
-    const handle = JSON.parse(JSON.stringify(a.sealTransaction()));
+    const handle = JSON.parse(JSON.stringify(await a.sealTransaction()));
     const b = new Session({ kv: { batch: async () => new Uint8Array() }, tenantId: t }, spy);
     await b.resumeTransaction(handle);
     await b.execute("COMMIT");

@@ -70,7 +70,7 @@ describe("sealed transactions", () => {
     await a.execute("UPDATE h SET v = 11 WHERE id = 1");
     await a.execute("CREATE TABLE h2 (x INT)");
     await a.execute("INSERT INTO h2 VALUES (5)");
-    const handle = JSON.parse(JSON.stringify(a.sealTransaction()));
+    const handle = JSON.parse(JSON.stringify(await a.sealTransaction()));
     expect(a.transactionStatus()).toBe("I");
     const b = new Session({ kv: cap, tenantId: 997 });
     await b.resumeTransaction(handle);

@@ -2,6 +2,7 @@
 // (forward, reverse, deletes, range deletes), savepoints, conflicts, read-only, limits, handles.
 import { describe, expect, it } from "vitest";
 import { PgError } from "../../../common/errors.ts";
+import { LockMode } from "../../../common/kv-protocol/messages.ts";
 import { KvClient } from "../kv/kv-client.ts";
 import { MemoryKv } from "../kv/memory-kv.ts";
 import { txnLimits } from "./limits.ts";
@@ -191,5 +192,43 @@ describe("Txn", () => {
     await again.commit();
     const check = new Txn(kv);
     expect(dec.decode((await check.get(k("a")))!)).toBe("moved");
+  });
+
+  it("releases its row locks on the node when it leaves for a handle, and carries no lock holder", async () => {
+    const { mem, kv } = await seeded();
+    const t = new Txn(kv);
+    t.lockScope = { start: k(""), end: k("~"), mode: LockMode.exclusive };
+    expect(dec.decode((await t.get(k("a")))!)).toBe("A");
+    t.lockScope = null;
+    t.put(k("a"), v("locked"));
+    expect(t.toState().onNode).toBe(true);
+    const aborts = mem.requestCounts.abort;
+    expect(await t.releaseNode()).toBe(false);
+    expect(mem.requestCounts.abort - aborts).toBe(1);
+    const state = t.toState();
+    expect(state.onNode).toBeUndefined();
+    // The buffered write travels; the next request commits it (validated: nothing changed).
+    const again = Txn.fromState(kv, state);
+    await again.commit();
+    expect(dec.decode((await new Txn(kv).get(k("a")))!)).toBe("locked");
+  });
+
+  it("reports flushed writes it had to drop when it leaves for a handle", async () => {
+    const { mem, kv } = await seeded();
+    const t = new Txn(kv);
+    await t.get(k("a"));
+    t.buffer.beginStatement();
+    for (let i = 0; i < txnLimits.flushKeys; i++) t.put(k(`h${i}`), v("z"));
+    t.buffer.beginStatement();
+    await t.get(k("a"));
+    expect(t.buffer.flushed).toBe(txnLimits.flushKeys);
+    const aborts = mem.requestCounts.abort;
+    expect(await t.releaseNode()).toBe(true);
+    expect(mem.requestCounts.abort - aborts).toBe(1);
+    // The intents were aborted with the locks: committing what the handle carries writes none of them.
+    const state = t.toState();
+    expect(state.flushed).toBeUndefined();
+    await Txn.fromState(kv, state).commit();
+    expect(await new Txn(kv).get(k("h7"))).toBeNull();
   });
 });

@@ -462,6 +462,24 @@ export class Txn {
     }
   }
 
+  /**
+   * The transaction leaves this gateway between two HTTP requests (a Warren-Transaction handle):
+   * everything it holds on the node is released now, because nothing would keep it alive or end it
+   * between requests. Its heartbeat stops (a timer left running would keep its locks alive for up
+   * to heartbeatForMsMax with no request of it in flight), and its locks and intents are aborted
+   * on the node: the next request continues under a fresh commit id (workers/gateway/http/
+   * interactive-txn.ts), which would never release this id's locks nor commit its intents. Locks
+   * only order writers; commit validation still checks every read span and written key, so the
+   * carried transaction stays serializable. Returns true when intents were dropped (writes flushed
+   * to the node, which the handle does not carry): the transaction must then be aborted.
+   */
+  async releaseNode(): Promise<boolean> {
+    const lost = this.buffer.flushed > 0;
+    await this.abortOnNode();
+    this.buffer.flushed = 0;
+    return lost;
+  }
+
   async rollback(): Promise<void> {
     if (this.status === "committed") return;
     this.status = "aborted";
