@@ -64,8 +64,11 @@ describe("operator page", () => {
     await httpSql(shop, "create table items (id int primary key, name text)");
     await httpSql(shop, "insert into items select g, repeat('x', 200) from generate_series(1, 500) g");
     for (let i = 0; i < 20; i++) await httpSql(shop, "select count(*) from items");
+    // A gateway reports its usage when it next asks its QuotaBucket for tokens (its ~10 s grant
+    // period has ended and a query arrives), not on a timer: keep the tenant querying until then.
     for (let deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1_000)) {
       if ((await usageOf(stack, "shop")).totals.ru > 0) break;
+      await httpSql(shop, "select count(*) from items");
     }
 
     const list = await fetch(`${stack.http}/admin`, { headers: { cookie } });
@@ -102,6 +105,7 @@ describe.skipIf(chromiumSkipReason !== null)("operator page in a browser", () =>
     await httpSql(shop, "insert into seen select g from generate_series(1, 100) g on conflict do nothing");
     for (let deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(1_000)) {
       if ((await usageOf(stack, name)).totals.ru > 0) break;
+      await httpSql(shop, "select count(*) from seen"); // usage is reported with the next grant request
     }
     const browser = await launchChromium();
     try {
