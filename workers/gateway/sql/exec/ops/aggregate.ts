@@ -13,13 +13,12 @@ import { keyComparator } from "./sort.ts";
 import type { StatementBudget } from "../budget.ts";
 import { sortInterruptibly } from "../interruptible-sort.ts";
 import { datumBytes, rowBytes } from "../memory.ts";
-import { ShardedStringSet } from "../sharded-set.ts";
 import { checkArrayLength, checkTextLength } from "../../functions/value-limits.ts";
 
 /** Feeds one aggregate call: FILTER, DISTINCT and ORDER BY handled around the accumulator. */
 class AggState {
   private readonly acc: Accumulator;
-  private readonly seen: ShardedStringSet | null;
+  private readonly seen: Set<string> | null;
   private readonly ordered: Array<{ args: Datum[]; keys: Datum[] }> | null;
   private readonly call: AggCall;
   /** Types of the (coerced) arguments: DISTINCT tells argument tuples apart by their `=`. */
@@ -29,8 +28,7 @@ class AggState {
     this.call = call;
     this.argTypes = call.args.map((e) => e.type);
     this.acc = makeAccumulator(call, ctx);
-    // Sharded: one huge Set would rehash millions of entries in one uninterruptible step.
-    this.seen = call.distinct ? new ShardedStringSet() : null;
+    this.seen = call.distinct ? new Set() : null;
     this.ordered = call.orderBy.length > 0 ? [] : null;
   }
 
@@ -39,7 +37,8 @@ class AggState {
     let bytes = 0;
     if (this.seen !== null) {
       const k = rowHashKey(args, this.argTypes);
-      if (!this.seen.add(k)) return 0;
+      if (this.seen.has(k)) return 0;
+      this.seen.add(k);
       bytes += 2 * k.length + 48;
     }
     if (this.ordered !== null) {
