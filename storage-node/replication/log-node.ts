@@ -13,8 +13,6 @@
 // Every route needs the system token (tenant 1, signed with the fleet secret).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
-import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
-import { mintTenantToken, verifyTenantToken } from "../../common/tenant-token.ts";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
 import { readU64, u64 } from "../node-keys.ts";
 import { monotonicClock } from "./clock.ts";
@@ -22,6 +20,7 @@ import { HttpDirectory } from "./directory-client.ts";
 import { EngineLog, LOG_META_APPLIED } from "./engine-log.ts";
 import { replicationLimits } from "./limits.ts";
 import { NotLeaseholder, Replica } from "./replica.ts";
+import { json, readBody, requireSystemToken, systemTokenSource } from "./peer-http.ts";
 import { decodeMessage, encodeMessage } from "./wire.ts";
 
 const APPLIED_TAG = 0x22;
@@ -62,14 +61,7 @@ for (const item of (values.peers ?? "").split(",").filter(Boolean)) {
 const engine = new LmdbEngine({ path: values["data-dir"] });
 const log = new EngineLog(engine);
 const appliedRaw = engine.get(LOG_META_APPLIED);
-let systemToken: { value: string; expiresAtMs: number } | undefined;
-async function token(): Promise<string> {
-  if (!systemToken || systemToken.expiresAtMs - 60_000 < Date.now()) {
-    const expiresAtMs = Date.now() + 10 * 60_000;
-    systemToken = { value: await mintTenantToken(secret, { tenantId: SYSTEM_TENANT_ID, expiresAtMs }), expiresAtMs };
-  }
-  return systemToken.value;
-}
+const token = systemTokenSource(secret);
 
 function appliedKey(seq: number): Uint8Array {
   const k = new Uint8Array(9);
@@ -110,41 +102,13 @@ const replica = new Replica({
 });
 const ticker = setInterval(() => replica.tick(), TICK_MS);
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    req.on("data", (c: Buffer) => {
-      n += c.length;
-      if (n > BODY_BYTES_MAX) {
-        req.destroy();
-        reject(new RangeError("body too large"));
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function json(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
 async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const header = req.headers.authorization ?? "";
-  try {
-    const claims = await verifyTenantToken(secret, header.startsWith("Bearer ") ? header.slice(7) : "", Date.now());
-    if (claims.tenantId !== SYSTEM_TENANT_ID) return json(res, 401, { error: "the system token is required" });
-  } catch (err) {
-    return json(res, 401, { error: `bad token: ${err instanceof Error ? err.message : String(err)}` });
-  }
+  if (!(await requireSystemToken(req, res, secret))) return;
   const url = new URL(req.url ?? "/", "http://node");
   if (req.method === "POST" && url.pathname === "/v1/replication") {
     let message;
     try {
-      message = decodeMessage((await readBody(req)).toString("utf8"));
+      message = decodeMessage((await readBody(req, BODY_BYTES_MAX)).toString("utf8"));
     } catch (err) {
       return json(res, 400, { error: err instanceof Error ? err.message : String(err) });
     }
@@ -153,7 +117,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return;
   }
   if (req.method === "POST" && url.pathname === "/v1/propose") {
-    const body = await readBody(req);
+    const body = await readBody(req, BODY_BYTES_MAX);
     try {
       const seq = await replica.propose(new Uint8Array(body));
       return json(res, 200, { seq });

@@ -25,8 +25,6 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
-import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
-import { mintTenantToken, verifyTenantToken } from "../../common/tenant-token.ts";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
 import { resolveLimits, type StorageLimits } from "../limits.ts";
 import { readU64, u64, VERSIONS_HIGH, VERSIONS_LOW } from "../node-keys.ts";
@@ -38,6 +36,7 @@ import { applyGroupEntry } from "./group-entry.ts";
 import { replicationLimits } from "./limits.ts";
 import { FLAG_COMMITTED, FLAG_REFUSED, replicationChannelName, type ProposeRequest } from "./replicated-engine.ts";
 import { Replica } from "./replica.ts";
+import { json, readBody, requireSystemToken, systemTokenSource } from "./peer-http.ts";
 import { decodeMessage, encodeMessage } from "./wire.ts";
 
 /** How often the replica's periodic work and the leaseholder watchdog run: a fifth of the heartbeat interval. */
@@ -88,14 +87,7 @@ const note = (line: string) => process.stderr.write(`${new Date().toISOString()}
 const engine = new LmdbEngine({ path: dataDir });
 const log = new EngineLog(engine);
 const appliedRaw = engine.get(LOG_META_APPLIED);
-let systemToken: { value: string; expiresAtMs: number } | undefined;
-async function token(): Promise<string> {
-  if (!systemToken || systemToken.expiresAtMs - 60_000 < Date.now()) {
-    const expiresAtMs = Date.now() + 10 * 60_000;
-    systemToken = { value: await mintTenantToken(secret, { tenantId: SYSTEM_TENANT_ID, expiresAtMs }), expiresAtMs };
-  }
-  return systemToken.value;
-}
+const token = systemTokenSource(secret);
 
 const replica = new Replica({
   id,
@@ -181,41 +173,13 @@ channel.onmessage = (ev: MessageEvent) => {
   );
 };
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    req.on("data", (c: Buffer) => {
-      n += c.length;
-      if (n > BODY_BYTES_MAX) {
-        req.destroy();
-        reject(new RangeError("body too large"));
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function json(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
 async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const header = req.headers.authorization ?? "";
-  try {
-    const claims = await verifyTenantToken(secret, header.startsWith("Bearer ") ? header.slice(7) : "", Date.now());
-    if (claims.tenantId !== SYSTEM_TENANT_ID) return json(res, 401, { error: "the system token is required" });
-  } catch (err) {
-    return json(res, 401, { error: `bad token: ${err instanceof Error ? err.message : String(err)}` });
-  }
+  if (!(await requireSystemToken(req, res, secret))) return;
   const url = new URL(req.url ?? "/", "http://node");
   if (req.method === "POST" && url.pathname === "/v1/replication") {
     let message;
     try {
-      message = decodeMessage((await readBody(req)).toString("utf8"));
+      message = decodeMessage((await readBody(req, BODY_BYTES_MAX)).toString("utf8"));
     } catch (err) {
       return json(res, 400, { error: err instanceof Error ? err.message : String(err) });
     }
