@@ -45,6 +45,18 @@ export class HybridClock {
     return this.last;
   }
 
+  /**
+   * The largest timestamp this node can have handed out by now, across restarts: every one came
+   * from `next()` at a moment no later than now, so none exceeds the current millisecond with a
+   * full logical part (or `last`, when the clock ran ahead of real time). A read timestamp above
+   * this was not issued by the node; one below it may predate a restart, when `last` starts at the
+   * highest committed timestamp and can be behind a read timestamp issued just before the crash.
+   */
+  issuedBound(): bigint {
+    const wall = makeTimestamp(this.nowMs()) | LOGICAL_MASK;
+    return wall > this.last ? wall : this.last;
+  }
+
   /** Moves the clock past a timestamp it learned about (a committed version on disk, or a peer's). */
   observe(ts: bigint): void {
     if (ts > this.last) this.last = ts;

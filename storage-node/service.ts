@@ -359,9 +359,15 @@ export class KvService {
         message: "the transaction's snapshot is older than the node's MVCC history (gcWindowMs); retry the transaction",
       };
     }
-    if (readTs > this.clock.current()) {
+    // Against what the node can have issued by now, not `current()`: after a restart the clock starts
+    // at the highest committed timestamp, below read timestamps handed out just before the crash,
+    // which a client (or the edge's retry) legitimately sends again.
+    if (readTs > this.clock.issuedBound()) {
       return { code: "malformed_request", message: "read timestamp is in the future: it was not issued by this storage fleet" };
     }
+    // A valid read timestamp from before a restart can be above the restarted clock: move the clock
+    // past it, so every commit timestamp handed out from now on is above the snapshots in use.
+    this.clock.observe(readTs);
     return null;
   }
 
@@ -452,11 +458,8 @@ export class KvService {
       }
       case "commit": {
         this.closeTxn(tenantId, req.readTs);
-        if (req.readTs < this.gcThresholdTs) {
-          const bad = this.readTsError(req.readTs)!;
-          return { outcome: errorOutcome(bad), readBytes: 0, wrote: false };
-        }
-        if (req.readTs > this.clock.current()) return { outcome: errorOutcome(this.readTsError(req.readTs)!), readBytes: 0, wrote: false };
+        const badReadTs = this.readTsError(req.readTs);
+        if (badReadTs !== null) return { outcome: errorOutcome(badReadTs), readBytes: 0, wrote: false };
         const held = this.locks.get(tenantId, req.txnId);
         if (held?.aborted === true) return fail(TXN_ABORTED_ERROR);
         const onDisk = held?.hasIntents === true || txnStatus(this.engine, tenantId, req.txnId) !== "none";
