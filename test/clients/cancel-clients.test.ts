@@ -163,9 +163,12 @@ describe("psql", () => {
       // types: the byte 0x03 on the terminal, which the line discipline turns into SIGINT for psql,
       // whose handler sends the CancelRequest. (A psql reading a script from a pipe would stop the
       // whole script on SIGINT with exit code 3, as in PostgreSQL; interactive psql goes on.)
-      const child = spawn("script", ["-q", "-e", "-c", `psql '${stack.demo.pg}' -X -A -t`, "/dev/null"], {
+      // `exec`: script runs the command through $SHELL -c; dash (the /bin/sh a CI machine without
+      // $SHELL gets) stays as psql's parent in the terminal's process group, dies of the SIGINT
+      // itself, and script then reports 130 although psql went on and quit cleanly.
+      const child = spawn("script", ["-q", "-e", "-c", `exec psql '${stack.demo.pg}' -X -A -t`, "/dev/null"], {
         stdio: ["pipe", "pipe", "pipe"],
-        env: { ...process.env, TERM: "dumb", PAGER: "cat" },
+        env: { ...process.env, SHELL: "/bin/sh", TERM: "dumb", PAGER: "cat" },
       });
       let out = "";
       let cancelledAtMs = 0;
