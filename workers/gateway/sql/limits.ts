@@ -1,5 +1,4 @@
 // Bounds of the SQL layer inside one gateway isolate (128 MB). Each says why; each is tested at its edge.
-import { CONSTRAINTS_PER_TABLE_MAX, ENUM_LABELS_MAX, INDEX_ID_MAX } from "../catalog/oids.ts";
 
 export const sqlLimits = {
   /** Longest query string accepted: 1 MiB of SQL is far beyond hand-written statements and keeps parse memory bounded. */
@@ -89,7 +88,7 @@ export const sqlLimits = {
    * many per type (catalog/oids.ts), and each column of the type carries a copy of the labels in
    * its table descriptor; 1,000 is far beyond real enums (Postgres allows more, but nobody needs it).
    */
-  enumLabelsMax: ENUM_LABELS_MAX,
+  enumLabelsMax: 1000, // = ENUM_LABELS_MAX in catalog/oids.ts (limits.ts imports nothing; oid-block.test.ts holds them equal)
   /**
    * The highest index id a table may reach. Index ids are never reused (an index's keys live under
    * its id until cleared), so this bounds the indexes a table creates over its life, not the ones
@@ -97,9 +96,9 @@ export const sqlLimits = {
    * descriptor ids must fit 32-bit OIDs. 899 CREATE INDEX on one table is beyond real schemas;
    * past it, the table must be recreated. Postgres has no such limit.
    */
-  indexIdMax: INDEX_ID_MAX,
+  indexIdMax: 899, // = INDEX_ID_MAX in catalog/oids.ts
   /** Constraints (primary key, unique, check, foreign key) one table holds: the rest of its OID block. */
-  constraintsPerTableMax: CONSTRAINTS_PER_TABLE_MAX,
+  constraintsPerTableMax: 1000, // = CONSTRAINTS_PER_TABLE_MAX in catalog/oids.ts
   /**
    * CHECK constraints per domain (CREATE DOMAIN): every column of the domain carries a copy of them
    * in its table descriptor and every assignment evaluates all of them, so a domain with hundreds

@@ -2,6 +2,7 @@
 // range per descriptor, so the limits that keep them inside it are checked at their edge, and the
 // OIDs a client sees for indexes, constraints and enum labels never coincide.
 import { describe, expect, it } from "vitest";
+import { CONSTRAINTS_PER_TABLE_MAX, ENUM_LABELS_MAX, INDEX_ID_MAX } from "../catalog/oids.ts";
 import { memoryCapability, MemoryKv } from "../kv/memory-kv.ts";
 import { sqlLimits } from "./limits.ts";
 import { Session } from "./session.ts";
@@ -14,6 +15,10 @@ const rows = async (s: Session, sql: string): Promise<Array<Array<string | null>
 };
 
 describe("OID blocks", () => {
+  it("the SQL limits repeat the block layout of catalog/oids.ts exactly", () => {
+    expect([sqlLimits.indexIdMax, sqlLimits.constraintsPerTableMax, sqlLimits.enumLabelsMax]).toEqual([INDEX_ID_MAX, CONSTRAINTS_PER_TABLE_MAX, ENUM_LABELS_MAX]);
+  });
+
   it(`a table may use index ids up to ${sqlLimits.indexIdMax}; the next CREATE INDEX gets 54000 and changes nothing`, async () => {
     const s = session();
     await s.execute("CREATE TABLE t (a INT PRIMARY KEY, b INT)"); // the primary index is id 1
