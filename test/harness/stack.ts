@@ -63,6 +63,17 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * Process id of the storage node `warren dev` runs for this stack (from DATA/dev.pids). After a
+ * kill, `warren dev` starts a new one and this changes: a crash test polls it to see the restart.
+ */
+export function storageNodePid(stack: Pick<Stack, "dataDir">): number {
+  const pids = readJson<{ children: { name: string; pid: number; marker: string }[] }>(dataPaths(stack.dataDir).pids);
+  const entry = pids?.children.find((c) => c.marker.includes("storage-node"));
+  if (!entry) throw new Error("no storage node in dev.pids");
+  return entry.pid;
+}
+
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
