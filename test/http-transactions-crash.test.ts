@@ -10,7 +10,7 @@
 // WARREN_HTTP_TXN_KILLS sets the number of kills (default 2, to keep CI short).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postSql, type HttpTxnAnswer } from "./harness/http-txn.ts";
-import { httpSql, startStack, storageNodePid, type Stack, type TenantConnection } from "./harness/stack.ts";
+import { httpSql, killStorageNode, startStack, type Stack, type TenantConnection } from "./harness/stack.ts";
 
 const kills = Number(process.env.WARREN_HTTP_TXN_KILLS ?? 2);
 const clients = 4;
@@ -69,16 +69,11 @@ describe("HTTP transactions through storage-node kills", () => {
     const recoveryMs: number[] = [];
     for (let i = 0; i < kills; i++) {
       await sleep(killEveryMs * (0.5 + Math.random()));
-      const pid = storageNodePid(stack);
-      const killedAt = performance.now();
-      process.kill(pid, "SIGKILL");
-      for (;;) {
-        await sleep(50);
-        if (storageNodePid(stack) === pid) continue;
-        const probe = await postSql(t, "select 1 as one").catch(() => null);
-        if (probe?.status === 200) break;
-      }
-      recoveryMs.push(performance.now() - killedAt);
+      recoveryMs.push(
+        await killStorageNode(stack, async () => {
+          if ((await postSql(t, "select 1 as one")).status !== 200) throw new Error("not served yet");
+        }),
+      );
     }
     await sleep(killEveryMs / 2); // some transactions after the last restart
     stop = true;
