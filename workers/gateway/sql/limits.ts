@@ -120,6 +120,14 @@ export const sqlLimits = {
   /** Most units per slice: the cheapest units (a merge step, 20 ns) at yieldSliceMs, so calibration noise cannot stretch a slice far. */
   yieldUnitsMax: 1_000_000,
   /**
+   * How long past its deadline a statement's open slice still takes a share of the thread's time
+   * in the isolate's CPU ledger (exec/thread-ledger.ts). A statement checks its deadline at every
+   * pause, at most a slice (yieldSliceMs) apart, and then ends its slice; one still open a second
+   * later belongs to a statement that was abandoned without finishing (a bug), and must stop
+   * diluting the shares of the statements that are charged.
+   */
+  ledgerAbandonGraceMs: 1_000,
+  /**
    * Rows sorted by one Array.prototype.sort call (a run) before runs are merged step by step with
    * returns to the event loop: 4,096 rows sort in ~2–5 ms, one call that cannot be interrupted.
    */

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { sqlLimits } from "../limits.ts";
 import { StatementBudget } from "./budget.ts";
+import { ThreadLedger } from "./thread-ledger.ts";
 
 function spin(ms: number): void {
   const end = performance.now() + ms;
@@ -101,6 +102,26 @@ describe("StatementBudget", () => {
     // Finished: the figures stay as they were.
     spin(5);
     expect(b.stats().cpuMs).toBe(st.cpuMs);
+  });
+
+  it("with a ledger, overlapping slices of two statements split the time they overlap", () => {
+    const ledger = new ThreadLedger();
+    const t0 = performance.now();
+    const a = new StatementBudget({ timeoutMs: 60_000, ledger });
+    spin(20); // a alone
+    const b = new StatementBudget({ timeoutMs: 60_000, ledger });
+    spin(40); // both open: 20 each
+    const sa = a.finish();
+    spin(10); // b alone
+    const sb = b.finish();
+    const total = performance.now() - t0;
+    // Charged together no more than the time that passed, and each its part of it (a loaded
+    // machine stretches the spins, never shrinks them).
+    expect(sa.cpuMs + sb.cpuMs).toBeLessThanOrEqual(total + 0.01);
+    expect(sa.cpuMs).toBeGreaterThanOrEqual(20 + 20 - 0.5);
+    expect(sb.cpuMs).toBeGreaterThanOrEqual(20 + 10 - 0.5);
+    expect(sa.cpuMs).toBeLessThan(sa.wallMs + 1);
+    expect(ledger.openSlices).toBe(0);
   });
 
   it("a wait through the event loop (storage I/O) starts a fresh slice; a microtask-only wait does not", async () => {
