@@ -144,16 +144,19 @@ export class StatementBudget implements StatementGuard {
   async pause(): Promise<void> {
     const t0 = performance.now();
     const held = t0 - this.sliceStart;
-    const own = this.endSlice(t0);
+    if (held > 0) clockRunsWhileComputing = true;
+    const own = this.endSlice(t0, !clockRunsWhileComputing);
     await macrotask();
     const t1 = performance.now();
-    this.beginSlice(t1);
-    if (held > 0) clockRunsWhileComputing = true;
+    const afterEnd = this.beginSlice(t1);
     // A frozen clock shows no time for the work just done; the resumption's time bounds it. A
     // clock that runs but shows none (a slice shorter than its 1 ms grain in workerd) is not
     // frozen: the ledger's share is right on average, where the resumption's time would add every
     // other statement's work done meanwhile (8 concurrent statements were charged 4x the wall time).
-    const slice = clockRunsWhileComputing ? held : t1 - t0;
+    // With a frozen clock and a ledger, the statement's share of the time from its pause to the
+    // next reading that moved (thread-ledger.ts) is the slice: it holds what ran until the next
+    // event, shared with the statements that paused at the same reading, not every statement's work.
+    const slice = clockRunsWhileComputing ? held : this.ledger !== null ? afterEnd : t1 - t0;
     this.cpu += clockRunsWhileComputing ? own : slice;
     // The cadence and the longest slice are about how long the thread went without a return to
     // the event loop: the whole stretch, whoever else's work it held.
@@ -267,15 +270,18 @@ export class StatementBudget implements StatementGuard {
     this.unitsPerSlice = Math.round(Math.min(sqlLimits.yieldUnitsMax, Math.max(sqlLimits.yieldUnitsMin, next)));
   }
 
-  private beginSlice(nowMs: number): void {
-    this.sliceShareMs = 0;
+  /** Begins a slice in the ledger; returns what the ledger credited since the last slice ended (an unmeasured slice's share). */
+  private beginSlice(nowMs: number): number {
     this.ledger?.begin(this.ledgerEntry, nowMs);
+    const sinceEnd = this.sliceShareMs;
+    this.sliceShareMs = 0;
+    return sinceEnd;
   }
 
-  /** Ends the current slice in the ledger; returns this statement's share of it (ms). */
-  private endSlice(nowMs: number): number {
+  /** Ends the current slice in the ledger (`unmeasured`: see ThreadLedger.end); returns this statement's share of it (ms). */
+  private endSlice(nowMs: number, unmeasured = false): number {
     if (this.ledger === null) return nowMs - this.sliceStart;
-    this.ledger.end(this.ledgerEntry, nowMs);
+    this.ledger.end(this.ledgerEntry, nowMs, unmeasured);
     const own = this.sliceShareMs;
     this.sliceShareMs = 0;
     return own;

@@ -81,6 +81,27 @@ describe("ThreadLedger", () => {
     expect(l.openSlices).toBe(0);
   });
 
+  it("a frozen clock: slices that ended unmeasured share the time up to the next reading that moved, once", () => {
+    const l = new ThreadLedger();
+    const [a, b, c] = [entry(), entry(), entry()];
+    // a and b ran in the event at reading 100 and paused (the clock showed them nothing) …
+    l.begin(a, 100);
+    l.begin(b, 100);
+    l.end(a, 100, true);
+    l.end(b, 100, true);
+    expect(a.ms + b.ms).toBe(0);
+    // … the next event reads 106: those 6 ms were theirs, half each …
+    l.begin(c, 106);
+    expect(a.ms).toBe(3);
+    expect(b.ms).toBe(3);
+    // … and only once: c's own slice, ended measured, takes the next stretch alone.
+    l.end(c, 106);
+    l.begin(c, 110);
+    l.end(c, 111);
+    expect(a.ms + b.ms).toBe(6);
+    expect(c.ms).toBe(1);
+  });
+
   it("an abandoned slice stops sharing after its deadline", () => {
     const l = new ThreadLedger();
     const lost = entry(5);

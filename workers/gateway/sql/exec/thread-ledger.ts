@@ -36,18 +36,30 @@ export interface LedgerEntry {
 
 export class ThreadLedger {
   private readonly open = new Set<LedgerEntry>();
+  /** Slices that ended at the current reading of a frozen clock, whose length the next reading shows. */
+  private readonly unmeasured = new Set<LedgerEntry>();
   private lastMs = 0;
 
   /** A slice of `e` begins at `nowMs`. */
   begin(e: LedgerEntry, nowMs: number): void {
     this.settle(nowMs);
+    // Begun again before the frozen clock moved: no time of its last slice can be told apart.
+    this.unmeasured.delete(e);
     this.open.add(e);
   }
 
-  /** The slice of `e` ends at `nowMs` (it has been credited its share up to then). */
-  end(e: LedgerEntry, nowMs: number): void {
+  /**
+   * The slice of `e` ends at `nowMs` (it has been credited its share up to then). `unmeasured`: the
+   * clock is frozen while JavaScript runs (production Workers), so the slice showed no length; it
+   * then also shares the time from `nowMs` to the next reading that moved (the thread ran it, or
+   * whoever ended with it at this reading, until the next event), credited to `e` at that reading.
+   * That time includes any idle wait for the next event (the over-estimate a frozen clock forces),
+   * but it is shared, never counted once per statement.
+   */
+  end(e: LedgerEntry, nowMs: number, unmeasured = false): void {
     this.settle(nowMs);
     this.open.delete(e);
+    if (unmeasured) this.unmeasured.add(e);
   }
 
   /** Slices open now (tests). */
@@ -55,17 +67,20 @@ export class ThreadLedger {
     return this.open.size;
   }
 
-  /** Shares the time since the last boundary among the slices open during it. */
+  /** Shares the time since the last boundary among the slices open during it (and unmeasured ones before it). */
   private settle(nowMs: number): void {
     const dt = nowMs - this.lastMs;
+    if (!(dt > 0)) return;
     this.lastMs = nowMs;
-    if (this.open.size === 0 || !(dt > 0)) return;
     // A slice left open by a statement that never finished (a throwaway budget, a bug) must not
     // dilute everyone's share forever: past its statement's deadline it is dropped.
     for (const e of this.open) if (nowMs > e.abandonAfterMs) this.open.delete(e);
-    if (this.open.size === 0) return;
-    const share = dt / this.open.size;
+    const n = this.open.size + this.unmeasured.size;
+    if (n === 0) return;
+    const share = dt / n;
     for (const e of this.open) e.credit(share);
+    for (const e of this.unmeasured) e.credit(share);
+    this.unmeasured.clear();
   }
 }
 
