@@ -130,6 +130,30 @@ export const sqlLimits = {
   /** Most units per slice: the cheapest units (a merge step, 20 ns) at yieldSliceMs, so calibration noise cannot stretch a slice far. */
   yieldUnitsMax: 1_000_000,
   /**
+   * How long past its deadline a statement's open slice still takes a share of the thread's time
+   * in the isolate's CPU ledger (exec/thread-ledger.ts). A statement checks its deadline at every
+   * pause, at most a slice (yieldSliceMs) apart, and then ends its slice; one still open a second
+   * later belongs to a statement that was abandoned without finishing (a bug), and must stop
+   * diluting the shares of the statements that are charged.
+   */
+  ledgerAbandonGraceMs: 1_000,
+  /**
+   * UTF-16 code units per chunk of a DISTINCT key set's arena (exec/key-set.ts). The first chunk
+   * doubles up to this size, so its largest copy is 128 KiB (well under a millisecond); a key and
+   * its one-unit length header must fit a chunk, so a key of up to this minus one units is kept in
+   * the arena, a longer one as a string (at most work memory / 128 KiB of those can exist). 65,536
+   * is also the most a one-unit (u16) length header can describe.
+   */
+  keySetChunkChars: 65_536,
+  /**
+   * Slots of a grown DISTINCT key set's old table moved into the new one per add (incremental
+   * rehashing). A table doubles once it is half full, after as many adds as half its old size, so
+   * 2 would finish just in time; 8 finishes in a quarter of that, and eight slot moves cost well
+   * under a microsecond, where a JavaScript Set rehashes all of its entries in one step (1.3 s at
+   * 2^20 entries measured on a loaded machine).
+   */
+  keySetRehashSlotsPerAdd: 8,
+  /**
    * Rows sorted by one Array.prototype.sort call (a run) before runs are merged step by step with
    * returns to the event loop: 4,096 rows sort in ~2–5 ms, one call that cannot be interrupted.
    */

@@ -29,6 +29,7 @@ import { StatementRunner, type StatementEnv, type TxnState } from "./statement.t
 import { buildIndexOnline } from "./index-build.ts";
 import { codecCache } from "./exec/context.ts";
 import { StatementBudget, type StatementStats } from "./exec/budget.ts";
+import { threadLedger } from "./exec/thread-ledger.ts";
 import { sqlLimits } from "./limits.ts";
 import { wallClockMicros } from "./types/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
@@ -567,7 +568,7 @@ export class Session implements SqlSession {
   /** Runs a statement in the open transaction, or in its own, under a fresh budget (timeout, cancel). */
   private async inTransaction_(stmt: PgNode, params: ReadonlyArray<string | null>, envIn?: StatementEnv): Promise<StatementResult> {
     const env = envIn ?? this.env(params);
-    const budget = new StatementBudget({ timeoutMs: this.settings.statementTimeoutMs(sqlLimits.statementTimeoutMsMax) });
+    const budget = new StatementBudget({ timeoutMs: this.settings.statementTimeoutMs(sqlLimits.statementTimeoutMsMax), ledger: threadLedger });
     this.running = budget;
     env.budget = budget;
     try {

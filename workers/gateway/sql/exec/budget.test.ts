@@ -1,9 +1,10 @@
 // The statement budget on its own: counted cadence and its calibration bounds, returning to the
 // event loop, deadline and cancel (57014 with Postgres's two messages), interruptible sleep, and
 // CPU accounting that leaves waits out.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { sqlLimits } from "../limits.ts";
 import { StatementBudget } from "./budget.ts";
+import { ThreadLedger } from "./thread-ledger.ts";
 
 function spin(ms: number): void {
   const end = performance.now() + ms;
@@ -101,6 +102,56 @@ describe("StatementBudget", () => {
     // Finished: the figures stay as they were.
     spin(5);
     expect(b.stats().cpuMs).toBe(st.cpuMs);
+  });
+
+  it("with a ledger, overlapping slices of two statements split the time they overlap", () => {
+    const ledger = new ThreadLedger();
+    const t0 = performance.now();
+    const a = new StatementBudget({ timeoutMs: 60_000, ledger });
+    spin(20); // a alone
+    const b = new StatementBudget({ timeoutMs: 60_000, ledger });
+    spin(40); // both open: 20 each
+    const sa = a.finish();
+    spin(10); // b alone
+    const sb = b.finish();
+    const total = performance.now() - t0;
+    // Charged together no more than the time that passed, and each its part of it (a loaded
+    // machine stretches the spins, never shrinks them).
+    expect(sa.cpuMs + sb.cpuMs).toBeLessThanOrEqual(total + 0.01);
+    expect(sa.cpuMs).toBeGreaterThanOrEqual(20 + 20 - 0.5);
+    expect(sb.cpuMs).toBeGreaterThanOrEqual(20 + 10 - 0.5);
+    expect(sa.cpuMs).toBeLessThan(sa.wallMs + 1);
+    expect(ledger.openSlices).toBe(0);
+  });
+
+  it("with a frozen clock (production) and a ledger, two statements pausing together are charged the time to the next event once, not each", async () => {
+    // A fresh module: the isolate's "clock runs" observation must not carry over from other tests.
+    vi.resetModules();
+    const { StatementBudget: Fresh } = await import("./budget.ts");
+    const { ThreadLedger: FreshLedger } = await import("./thread-ledger.ts");
+    let frozenMs = 1_000;
+    const now = vi.spyOn(performance, "now").mockImplementation(() => frozenMs);
+    try {
+      const ledger = new FreshLedger();
+      const a = new Fresh({ timeoutMs: 60_000, ledger });
+      const b = new Fresh({ timeoutMs: 60_000, ledger });
+      const both = Promise.all([a.pause(), b.pause()]);
+      // The next event happens 8 ms later (their work and the timer's latency, told apart by nothing).
+      frozenMs += 8;
+      await both;
+      const [sa, sb] = [a.finish(), b.finish()];
+      expect(sa.cpuMs).toBe(4);
+      expect(sb.cpuMs).toBe(4);
+      // Without a ledger each would be charged all 8 (the old figure, and what a lone budget still is).
+      const lone = new Fresh({ timeoutMs: 60_000 });
+      const p = lone.pause();
+      frozenMs += 8;
+      await p;
+      expect(lone.finish().cpuMs).toBe(8);
+    } finally {
+      now.mockRestore();
+      vi.resetModules();
+    }
   });
 
   it("a wait through the event loop (storage I/O) starts a fresh slice; a microtask-only wait does not", async () => {

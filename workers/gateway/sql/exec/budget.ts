@@ -17,7 +17,10 @@
 //
 // CPU time (for Request Units) is the time the statement held the thread: from each resumption
 // (start, after a yield, after I/O) to the next point where it gives the thread up. Where the clock
-// runs during execution (Node, local workerd — measured) that is exact to the clock's resolution.
+// runs during execution (Node, local workerd — measured) that is exact to the clock's resolution
+// for a statement running alone; statements of one isolate that run at the same time interleave
+// on the microtask queue, so their slices overlap, and each is charged its share of the
+// overlapping time (thread-ledger.ts), not the whole of it.
 // Where it is frozen (production Workers), a slice ended by a yield is measured from the pause to
 // the resumption (over by the timer's latency and by whatever else ran in between), and a slice
 // ended by I/O, which shows no elapsed time, is estimated from its work units at the rate the
@@ -25,10 +28,11 @@
 import { PgError } from "../../../../common/errors.ts";
 import type { StatementGuard } from "../../txn/txn.ts";
 import { sqlLimits } from "../limits.ts";
+import type { LedgerEntry, ThreadLedger } from "./thread-ledger.ts";
 
 /** Figures of one statement, for the session's usage counters and Request Units. */
 export interface StatementStats {
-  /** Time the statement held the isolate's thread (see the file comment for the method). */
+  /** Time the statement held the isolate's thread, its share where statements overlapped (see the file comment for the method). */
   cpuMs: number;
   /** Wall time from start to end. */
   wallMs: number;
@@ -43,6 +47,13 @@ export interface StatementStats {
 export interface BudgetOptions {
   /** statement_timeout in ms (already resolved: never 0). */
   timeoutMs: number;
+  /**
+   * The isolate's ledger (thread-ledger.ts) for a statement that is charged for its CPU time and
+   * runs beside others: its slices then take their share of the thread's time. Without one the
+   * budget measures its slices as if it ran alone (a throwaway budget for describing a statement,
+   * tests); such a budget can never be left open in the ledger to dilute everyone's share.
+   */
+  ledger?: ThreadLedger;
 }
 
 /**
@@ -61,6 +72,14 @@ function macrotask(): Promise<void> {
     else setTimeout(resolve, 0);
   });
 }
+
+/**
+ * Whether this isolate's clock has been seen to move while JavaScript ran (a slice measured more
+ * than zero): true in Node and local workerd (1 ms grain there), never in production Workers, whose
+ * clock moves only at I/O and timer events. Until it is seen, a slice that measures zero is taken to
+ * be a frozen clock's, not a short slice.
+ */
+let clockRunsWhileComputing = false;
 
 /** A wait at least this long (ms) went through the event loop (microtask chains take microseconds). */
 const RETURNED_TO_EVENT_LOOP_MS = 1;
@@ -88,6 +107,11 @@ export class StatementBudget implements StatementGuard {
   private endedAtMs: number | null = null;
   /** Wakes a pending sleep() early (cancel). */
   private wake: (() => void) | null = null;
+  /** This statement's share of the thread's time in its current slice (thread-ledger.ts). */
+  private sliceShareMs = 0;
+  /** The ledger and its entry in it, or null when it has none. */
+  private readonly ledger: ThreadLedger | null;
+  private readonly ledgerEntry: LedgerEntry;
 
   constructor(o: BudgetOptions) {
     if (!(o.timeoutMs > 0)) throw new PgError("internal_error", `statement budget needs a positive timeout, got ${o.timeoutMs}`);
@@ -95,6 +119,16 @@ export class StatementBudget implements StatementGuard {
     this.startedAtMs = Date.now();
     this.deadlineMs = this.startedAtMs + o.timeoutMs;
     this.sliceStart = performance.now();
+    this.ledger = o.ledger ?? null;
+    this.ledgerEntry = {
+      credit: (ms) => {
+        this.sliceShareMs += ms;
+      },
+      // Past its deadline (and a second for the check that notices it) a statement has ended or
+      // been abandoned; its slice must stop taking a share.
+      abandonAfterMs: this.sliceStart + o.timeoutMs + sqlLimits.ledgerAbandonGraceMs,
+    };
+    this.beginSlice(this.sliceStart);
   }
 
   /** Counts `units` of work; true when the caller should `await pause()` before going on. */
@@ -110,11 +144,22 @@ export class StatementBudget implements StatementGuard {
   async pause(): Promise<void> {
     const t0 = performance.now();
     const held = t0 - this.sliceStart;
+    if (held > 0) clockRunsWhileComputing = true;
+    const own = this.endSlice(t0, !clockRunsWhileComputing);
     await macrotask();
     const t1 = performance.now();
-    // A frozen clock shows no time for the work just done; the resumption's time bounds it.
-    const slice = held > 0 ? held : t1 - t0;
-    this.cpu += slice;
+    const afterEnd = this.beginSlice(t1);
+    // A frozen clock shows no time for the work just done; the resumption's time bounds it. A
+    // clock that runs but shows none (a slice shorter than its 1 ms grain in workerd) is not
+    // frozen: the ledger's share is right on average, where the resumption's time would add every
+    // other statement's work done meanwhile (8 concurrent statements were charged 4x the wall time).
+    // With a frozen clock and a ledger, the statement's share of the time from its pause to the
+    // next reading that moved (thread-ledger.ts) is the slice: it holds what ran until the next
+    // event, shared with the statements that paused at the same reading, not every statement's work.
+    const slice = clockRunsWhileComputing ? held : this.ledger !== null ? afterEnd : t1 - t0;
+    this.cpu += clockRunsWhileComputing ? own : slice;
+    // The cadence and the longest slice are about how long the thread went without a return to
+    // the event loop: the whole stretch, whoever else's work it held.
     if (slice > this.maxSlice) this.maxSlice = slice;
     this.calibrate(this.units - this.sliceStartUnits, slice);
     this.sliceStart = t1;
@@ -133,12 +178,14 @@ export class StatementBudget implements StatementGuard {
     if (this.suspended++ > 0) return;
     this.suspendedAt = performance.now();
     const held = this.suspendedAt - this.sliceStart;
+    const own = this.endSlice(this.suspendedAt);
     const units = this.units - this.sliceStartUnits;
+    if (held > 0) clockRunsWhileComputing = true;
+    if (clockRunsWhileComputing) this.cpu += own;
     if (held > 0) {
-      this.cpu += held;
       if (held > this.maxSlice) this.maxSlice = held;
       this.calibrate(units, held);
-    } else if (this.msPerUnit !== null) {
+    } else if (!clockRunsWhileComputing && this.msPerUnit !== null) {
       this.cpu += units * this.msPerUnit;
     }
   }
@@ -153,6 +200,7 @@ export class StatementBudget implements StatementGuard {
     // run: the next pause stays due where it was. (Production's frozen clock advances exactly at
     // I/O, so there too only real I/O shows time.)
     if (now - this.suspendedAt >= RETURNED_TO_EVENT_LOOP_MS) this.pauseAtUnits = this.units + this.unitsPerSlice;
+    this.beginSlice(now);
     this.sliceStart = now;
     this.sliceStartUnits = this.units;
   }
@@ -220,6 +268,23 @@ export class StatementBudget implements StatementGuard {
     // between) must not swing the cadence far.
     const next = Math.min(this.unitsPerSlice * 4, Math.max(this.unitsPerSlice / 4, want));
     this.unitsPerSlice = Math.round(Math.min(sqlLimits.yieldUnitsMax, Math.max(sqlLimits.yieldUnitsMin, next)));
+  }
+
+  /** Begins a slice in the ledger; returns what the ledger credited since the last slice ended (an unmeasured slice's share). */
+  private beginSlice(nowMs: number): number {
+    this.ledger?.begin(this.ledgerEntry, nowMs);
+    const sinceEnd = this.sliceShareMs;
+    this.sliceShareMs = 0;
+    return sinceEnd;
+  }
+
+  /** Ends the current slice in the ledger (`unmeasured`: see ThreadLedger.end); returns this statement's share of it (ms). */
+  private endSlice(nowMs: number, unmeasured = false): number {
+    if (this.ledger === null) return nowMs - this.sliceStart;
+    this.ledger.end(this.ledgerEntry, nowMs, unmeasured);
+    const own = this.sliceShareMs;
+    this.sliceShareMs = 0;
+    return own;
   }
 
   /** Units per slice at the current calibration (tests and the overhead script read it). */

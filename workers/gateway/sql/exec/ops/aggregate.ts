@@ -13,12 +13,14 @@ import { keyComparator } from "./sort.ts";
 import type { StatementBudget } from "../budget.ts";
 import { sortInterruptibly } from "../interruptible-sort.ts";
 import { datumBytes, rowBytes } from "../memory.ts";
+import { KeySet } from "../key-set.ts";
 import { checkArrayLength, checkTextLength } from "../../functions/value-limits.ts";
 
 /** Feeds one aggregate call: FILTER, DISTINCT and ORDER BY handled around the accumulator. */
 class AggState {
   private readonly acc: Accumulator;
-  private readonly seen: Set<string> | null;
+  /** DISTINCT: the argument tuples seen (typed arrays, not a Set: key-set.ts says why). */
+  private readonly seen: KeySet | null;
   private readonly ordered: Array<{ args: Datum[]; keys: Datum[] }> | null;
   private readonly call: AggCall;
   /** Types of the (coerced) arguments: DISTINCT tells argument tuples apart by their `=`. */
@@ -28,7 +30,7 @@ class AggState {
     this.call = call;
     this.argTypes = call.args.map((e) => e.type);
     this.acc = makeAccumulator(call, ctx);
-    this.seen = call.distinct ? new Set() : null;
+    this.seen = call.distinct ? new KeySet() : null;
     this.ordered = call.orderBy.length > 0 ? [] : null;
   }
 
@@ -36,10 +38,9 @@ class AggState {
   add(args: Datum[], keys: Datum[]): number {
     let bytes = 0;
     if (this.seen !== null) {
-      const k = rowHashKey(args, this.argTypes);
-      if (this.seen.has(k)) return 0;
-      this.seen.add(k);
-      bytes += 2 * k.length + 48;
+      const before = this.seen.heldBytes;
+      if (!this.seen.add(rowHashKey(args, this.argTypes))) return 0;
+      bytes += this.seen.heldBytes - before;
     }
     if (this.ordered !== null) {
       this.ordered.push({ args, keys });

@@ -6,6 +6,7 @@ import type { PlanNode } from "../plan-node.ts";
 import { rowHashKey } from "../../types/compare.ts";
 import type { SqlType } from "../../types/type.ts";
 import { compile, type Row } from "../eval.ts";
+import { KeySet } from "../key-set.ts";
 
 /** `types`: the row's column types; rows are the same when every column is equal by its type's `=`. */
 export function distinctOp(input: PlanNode, on: readonly Expr[] | null, types: readonly SqlType[]): PlanNode {
@@ -16,19 +17,16 @@ export function distinctOp(input: PlanNode, on: readonly Expr[] | null, types: r
     children: [input],
     estRows: input.estRows,
     async *run(ctx) {
-      const seen = new Set<string>();
+      // Typed arrays, not a Set: a Set rehashes all its keys at once as it grows (key-set.ts).
+      const seen = new KeySet();
       const fns = on?.map((e) => compile(e, ctx).fn) ?? null;
       for await (const batch of input.run(ctx)) {
         const out: Row[] = [];
-        let bytes = 0;
+        const before = seen.heldBytes;
         for (const row of batch) {
-          const k = rowHashKey(fns === null ? row : fns.map((f) => f(row)), keyTypes);
-          if (seen.has(k)) continue;
-          seen.add(k);
-          bytes += k.length * 2 + 48;
-          out.push(row);
+          if (seen.add(rowHashKey(fns === null ? row : fns.map((f) => f(row)), keyTypes))) out.push(row);
         }
-        ctx.memory.reserve(bytes, "DISTINCT");
+        ctx.memory.reserve(seen.heldBytes - before, "DISTINCT");
         if (out.length > 0) yield out;
       }
     },
