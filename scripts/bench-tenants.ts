@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { httpSql, startStack, type Stack, type TenantConnection } from "../test/harness/stack.ts";
+import { parseServerTiming } from "../workers/edge/server-timing.ts";
 
 const { values } = parseArgs({ options: { tries: { type: "string", default: "100" } } });
 const TRIES = Number(values.tries);
@@ -40,10 +41,31 @@ async function pgFirstQuery(t: TenantConnection): Promise<number> {
   return ms;
 }
 
-async function httpFirstQuery(t: TenantConnection): Promise<number> {
+/**
+ * Hops of the POST /sql tries, from the Server-Timing the edge and gateway send (ms, one entry per
+ * try): auth = the router call (or cache), gateway = the edge's call into the gateway, of which
+ * quota = the gateway's wait for a Request-Unit grant and exec = the session's work (catalog, parse,
+ * storage); enter = gateway - quota - exec: getting into the gateway (a new isolate, or a warm call).
+ */
+type Hops = Record<"auth" | "gateway" | "quota" | "exec" | "enter" | "admin", number[]>;
+const newHops = (): Hops => ({ auth: [], gateway: [], quota: [], exec: [], enter: [], admin: [] });
+
+async function httpFirstQuery(t: TenantConnection, hops?: Hops): Promise<number> {
   const t0 = performance.now();
-  await httpSql(t, "select 1");
-  return performance.now() - t0;
+  const res = await fetch(t.http, {
+    method: "POST",
+    headers: { "content-type": "application/json", "neon-connection-string": t.pg },
+    body: JSON.stringify({ query: "select 1", params: [] }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST /sql: HTTP ${res.status} ${text.slice(0, 300)}`);
+  const ms = performance.now() - t0;
+  if (hops) {
+    const st = parseServerTiming(res.headers.get("server-timing"));
+    for (const k of ["auth", "gateway", "quota", "exec"] as const) hops[k].push(st[k] ?? 0);
+    hops.enter.push(Math.max(0, (st.gateway ?? 0) - (st.quota ?? 0) - (st.exec ?? 0)));
+  }
+  return ms;
 }
 
 async function stateOf(stack: Stack, name: string): Promise<{ state: string; lifecycle?: { gatewayIsolate: boolean } }> {
@@ -76,6 +98,8 @@ try {
   const warm = { pg: [] as number[], http: [] as number[] };
   const resume = { pg: [] as number[], http: [] as number[] };
   const create = { pg: [] as number[], http: [] as number[] };
+  const resumeHops = newHops();
+  const createHops = newHops();
   // Tries alternate between the two paths: TRIES in all for each measurement.
   for (let i = 0; i < TRIES; i++) {
     const via = i % 2 === 0 ? "pg" : "http";
@@ -84,14 +108,15 @@ try {
     await httpSql(t, "select 1");
     warm[via].push(await first(t));
     await suspendedByIdle(stack, t.name);
-    resume[via].push(await first(t));
+    resume[via].push(via === "pg" ? await pgFirstQuery(t) : await httpFirstQuery(t, resumeHops));
   }
   const run = Date.now().toString(36);
   for (let i = 0; i < TRIES; i++) {
     const via = i % 2 === 0 ? "pg" : "http";
     const t0 = performance.now();
     const c = await stack.createTenant(`bench-${run}-${i}`);
-    await (via === "pg" ? pgFirstQuery(c) : httpFirstQuery(c));
+    createHops.admin.push(performance.now() - t0);
+    await (via === "pg" ? pgFirstQuery(c) : httpFirstQuery(c, createHops));
     create[via].push(performance.now() - t0);
   }
   console.log(`bench:tenants — ${TRIES} tries each, idle time ${IDLE_MS} ms, local stack (wrangler dev + storage node)`);
@@ -103,6 +128,11 @@ try {
   console.log(line("create + POST /sql", create.http, warm.http));
   console.log(line("resume: both paths", [...resume.pg, ...resume.http]));
   console.log(line("create + first query: both paths", [...create.pg, ...create.http]));
+  console.log("hops (p50 ms; POST /sql tries, from Server-Timing; admin = POST /admin/tenants, all create tries):");
+  for (const [label, h] of [["resume", resumeHops], ["create", createHops]] as const) {
+    const parts = (Object.keys(h) as Array<keyof Hops>).filter((k) => h[k].length > 0).map((k) => `${k} ${pct(h[k], 50).toFixed(1)}`);
+    console.log(`  ${label.padEnd(8)} ${parts.join("   ")}`);
+  }
   console.log("goals: resume p50 < 50 ms (CockroachDB Serverless ~650 ms); create + first query p50 < 100 ms");
 } finally {
   await stack.stop();

@@ -56,7 +56,11 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
   const txnHeaders: Record<string, string> = {};
   try {
     quota.countHttpRequest();
+    const admitStartMs = Date.now();
     await quota.admit();
+    // Server-Timing: the gateway's own part of the request (the edge adds its parts around it).
+    const quotaMs = Date.now() - admitStartMs;
+    const execStartMs = Date.now();
     if (request.signal?.aborted) throw new PgError("query_canceled", "canceling statement due to user request: the client went away");
     const session = await newSession();
     const onAbort = () => session.cancel();
@@ -91,7 +95,8 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
       });
     }
     quota.chargeEgress(size);
-    return new Response(bytes, { status: 200, headers: { "content-type": "application/json", ...txnHeaders } });
+    const timing = `quota;dur=${quotaMs}, exec;dur=${Date.now() - execStartMs}`;
+    return new Response(bytes, { status: 200, headers: { "content-type": "application/json", "server-timing": timing, ...txnHeaders } });
   } catch (err) {
     const e = toPgError(err);
     if (e.condition === "internal_error") console.error("gateway /sql internal error", err);

@@ -45,6 +45,11 @@ export class LocalQuota {
   private refreshing: Promise<void> | null = null;
   /** QuotaBucket calls made (for tests and metrics). */
   grants = 0;
+  /** When usage was last charged, and when the oldest unreported usage was (null: none unreported). */
+  private lastChargeMs = 0;
+  private unreportedSinceMs: number | null = null;
+  /** The running flush loop (flushLater), at most one. */
+  private flushing: Promise<void> | null = null;
 
   constructor(cap: TenantQuotaCapability, nowMs: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
     this.cap = cap;
@@ -62,8 +67,13 @@ export class LocalQuota {
     this.cap = cap;
   }
 
-  /** Resolves when there is budget to run a query; throws 53400 when the tenant has none. */
-  async admit(): Promise<void> {
+  /**
+   * Resolves when there is budget to run a query; throws 53400 when the tenant has none. `cap`: the
+   * calling request's own capability (a capability passed with one request cannot be used from
+   * another: see useCapability).
+   */
+  async admit(cap?: TenantQuotaCapability): Promise<void> {
+    if (cap !== undefined) this.cap = cap;
     const deadline = this.nowMs() + quotaLimits.admitWaitMsMax;
     for (let asked = 0; ; ) {
       this.accrue();
@@ -116,11 +126,13 @@ export class LocalQuota {
   /** A Postgres wire connection was opened (for the usage history). */
   countConnection(): void {
     this.pending.connections++;
+    this.charged();
   }
 
   /** A POST /sql request was served (for the usage history). */
   countHttpRequest(): void {
     this.pending.httpRequests++;
+    this.charged();
   }
 
   /** RU spendable now (tests, EXPLAIN-style reporting). */
@@ -132,6 +144,60 @@ export class LocalQuota {
   private spend(ru: number): void {
     this.balanceRu -= ru;
     this.pending.ru += ru;
+    this.charged();
+  }
+
+  private charged(): void {
+    this.lastChargeMs = this.nowMs();
+    this.unreportedSinceMs ??= this.lastChargeMs;
+  }
+
+  /** Whether usage was charged (or connections and requests counted) that the bucket has not heard of. */
+  get hasUnreported(): boolean {
+    return this.unreportedSinceMs !== null;
+  }
+
+  /**
+   * Reports unreported usage without waiting for the next grant request (quotaLimits.usageFlushMs):
+   * returns the loop that does it, for the caller to keep its request alive until it ends
+   * (ctx.waitUntil), or null when nothing is unreported or a loop already runs. `cap` is the caller's
+   * capability; the loop uses it for its reports, so the request that lent it must outlive the loop.
+   */
+  flushLater(cap: TenantQuotaCapability): Promise<void> | null {
+    if (this.flushing !== null || !this.hasUnreported) return null;
+    this.flushing = this.flushLoop(cap).finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushLoop(cap: TenantQuotaCapability): Promise<void> {
+    while (this.hasUnreported) {
+      await this.sleep(quotaLimits.usageFlushMs);
+      const now = this.nowMs();
+      const quiet = now - this.lastChargeMs >= quotaLimits.usageFlushMs;
+      const old = this.unreportedSinceMs !== null && now - this.unreportedSinceMs >= quotaLimits.usageReportAgeMsMax;
+      if (!quiet && !old) continue;
+      try {
+        await this.flush(cap);
+      } catch (err) {
+        // Kept for the next report (ask() puts it back); a bucket that cannot be reached now is tried
+        // again at the next tick rather than in a tight loop.
+        console.warn("gateway: usage report failed; it goes with the next one", err);
+      }
+    }
+  }
+
+  /**
+   * Reports everything unreported now, asking for no Request Units (a report-only request: the
+   * local balance and grant stay as they are). `final`: this gateway stops spending for the tenant
+   * (its isolate is being released), so it reports no demand and the bucket's fair shares stop
+   * counting it as wanting any.
+   */
+  async flush(cap: TenantQuotaCapability = this.cap, final = false): Promise<void> {
+    while (this.refreshing !== null) await this.refreshing.catch(() => {});
+    if (!this.hasUnreported) return;
+    await this.ask(cap, final ? "final" : "report");
   }
 
   /** Moves what has trickled in by now into the balance. */
@@ -153,13 +219,14 @@ export class LocalQuota {
   }
 
   private refresh(): Promise<void> {
-    this.refreshing ??= this.ask().finally(() => {
+    this.refreshing ??= this.ask(this.cap, "grant").finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
   }
 
-  private async ask(): Promise<void> {
+  /** One request to the bucket: "grant" asks for the period's need; "report" and "final" ask for nothing. */
+  private async ask(cap: TenantQuotaCapability, kind: "grant" | "report" | "final"): Promise<void> {
     const now = this.nowMs();
     const consumed = this.pending;
     if (this.lastRequestMs !== null && now > this.lastRequestMs) {
@@ -169,22 +236,29 @@ export class LocalQuota {
     // What has not arrived yet of a trickle still counts as ours: ask for the rest of the period's need.
     const expected = Math.max(quotaLimits.grantRuMin, (this.rateRuPerSecond ?? 0) * quotaLimits.grantTargetSeconds);
     const have = this.balanceRu + (this.trickle?.leftRu ?? 0);
-    const wantRu = Math.max(0, expected - have);
+    const wantRu = kind === "grant" ? Math.max(0, expected - have) : 0;
     const seq = ++this.seq;
+    const unreportedSinceMs = this.unreportedSinceMs;
     this.pending = emptyUsageReport();
+    this.unreportedSinceMs = null;
     const heldBack = this.heldBack;
-    this.heldBack = false;
+    if (kind === "grant") this.heldBack = false;
+    const demandRuPerSecond = kind === "final" ? 0 : heldBack ? null : this.rateRuPerSecond;
     let grant: QuotaGrant;
     try {
-      grant = await settleRpc(this.cap.acquire({ instanceId: this.instanceId, seq, wantRu, demandRuPerSecond: heldBack ? null : this.rateRuPerSecond, consumed }));
+      grant = await settleRpc(cap.acquire({ instanceId: this.instanceId, seq, wantRu, demandRuPerSecond, consumed }));
     } catch (err) {
       // The report did not arrive: keep it for the next request (the bucket skips a repeated seq).
       addReport(this.pending, consumed);
+      this.unreportedSinceMs = Math.min(unreportedSinceMs ?? now, this.unreportedSinceMs ?? now);
       throw err;
     }
     this.grants++;
     this.lastRequestMs = now;
-    this.applyGrant(grant);
+    // A report-only request leaves the local grant as it was (it asked for nothing); a refusal it
+    // brings back still counts, as from any answer of the bucket.
+    if (kind === "grant") this.applyGrant(grant);
+    else if (grant.refusal) this.applyGrant(grant);
   }
 
   private applyGrant(grant: QuotaGrant): void {
@@ -220,6 +294,16 @@ function addReport(into: UsageReport, r: UsageReport): void {
 }
 
 const byTenant = new Map<string, LocalQuota>();
+
+/** The tenant's LocalQuota in this isolate, if it has one (the release path flushes it). */
+export function existingLocalQuota(tenantId: string): LocalQuota | undefined {
+  return byTenant.get(tenantId);
+}
+
+/** Forgets the tenant's LocalQuota (after its final flush): the isolate is let go of, or serves others. */
+export function forgetLocalQuota(tenantId: string): void {
+  byTenant.delete(tenantId);
+}
 
 /**
  * One LocalQuota per tenant in this isolate (inline mode serves several tenants from one isolate),
