@@ -28,4 +28,10 @@ export const quotaLimits = {
   usageFlushMs: 2_000,
   /** Unreported usage older than this is reported even while the tenant keeps querying (one grant period). */
   usageReportAgeMsMax: 10_000,
+  /**
+   * Least RU one statement is assumed to cost when it is admitted (LocalQuota.admit reserves the
+   * measured average per statement, never less): a point select costs about 0.6 RU of KV work
+   * (0.5 per read batch + 0.125 per read request) plus egress and gateway CPU, so 1 RU.
+   */
+  statementEstimateRuMin: 1,
 } as const;

@@ -50,6 +50,15 @@ export class LocalQuota {
   private unreportedSinceMs: number | null = null;
   /** The running flush loop (flushLater), at most one. */
   private flushing: Promise<void> | null = null;
+  /** Statements admitted and not ended; each reserves estimateRu of the balance (admit). */
+  private running = 0;
+  /** Measured RU per statement (smoothed over report periods), at least statementEstimateRuMin. */
+  private estimateRu: number = quotaLimits.statementEstimateRuMin;
+  /** Statements admitted since the last request to the bucket (for the estimate). */
+  private periodStatements = 0;
+  private estimateMeasured = false;
+  /** Admissions waiting for a running statement to end. */
+  private endWaiters: Array<() => void> = [];
 
   constructor(cap: TenantQuotaCapability, nowMs: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
     this.cap = cap;
@@ -68,35 +77,94 @@ export class LocalQuota {
   }
 
   /**
-   * Resolves when there is budget to run a query; throws 53400 when the tenant has none. `cap`: the
-   * calling request's own capability (a capability passed with one request cannot be used from
+   * Resolves when there is budget to run a statement, with the function that ends its admission
+   * (call it when the statement is over, error or not); throws 53400 when the tenant has none. `cap`:
+   * the calling request's own capability (a capability passed with one request cannot be used from
    * another: see useCapability).
+   *
+   * Sound under concurrent statements: charges come after the work, so a balance that admits one
+   * statement would admit any number started at once, each spending what only one was covered
+   * for. So each admitted statement reserves the estimate of one statement's cost (estimateRu,
+   * measured) until it ends, and a statement is admitted only while the balance exceeds what the
+   * running ones have reserved. Statements started together then spend at most the balance plus
+   * one statement's estimate (the last one admitted). A statement that finds the balance reserved
+   * waits for one to end or for RU to trickle in, within admitWaitMsMax.
    */
-  async admit(cap?: TenantQuotaCapability): Promise<void> {
+  async admit(cap?: TenantQuotaCapability): Promise<() => void> {
     if (cap !== undefined) this.cap = cap;
     const deadline = this.nowMs() + quotaLimits.admitWaitMsMax;
     for (let asked = 0; ; ) {
       this.accrue();
       const now = this.nowMs();
-      if (now >= this.validUntilMs || (this.balanceRu <= 0 && this.trickle === null && this.refusal === null)) {
+      const freeRu = this.balanceRu - this.reservedRu();
+      if (now >= this.validUntilMs || (freeRu <= 0 && this.trickle === null && this.refusal === null)) {
         // Two asks per admission at most: the second only after the first grant ran out or expired.
-        if (asked >= 2) throw this.exhausted();
-        asked++;
-        await this.refresh();
-        continue;
+        if (asked < 2) {
+          asked++;
+          await this.refresh();
+          continue;
+        }
+        // The grant is reserved by running statements: one of them ending frees it.
+        if (this.running > 0 && now < this.validUntilMs && now < deadline) {
+          this.heldBack = true;
+          await this.statementEnded(deadline - now);
+          continue;
+        }
+        throw this.exhausted();
       }
       if (this.refusal !== null) {
         this.heldBack = true;
         throw this.refusal;
       }
-      if (this.balanceRu > 0) return;
-      // In debt with RU still trickling in: wait for them, within the bound.
+      if (freeRu > 0) return this.enter();
+      // In debt (or reserved) with RU still trickling in: wait for them, or for a running statement
+      // to end, within the bound.
       this.heldBack = true;
       const t = this.trickle!;
-      const waitMs = Math.ceil((-this.balanceRu + 1e-9) / t.ruPerMs) + 1;
-      if (now + waitMs > deadline) throw this.exhausted();
-      await this.sleep(Math.min(waitMs, Math.max(1, this.validUntilMs - now)));
+      const waitMs = Math.ceil((-freeRu + 1e-9) / t.ruPerMs) + 1;
+      if (now + waitMs > deadline && this.running === 0) throw this.exhausted();
+      if (now >= deadline) throw this.exhausted();
+      const sliceMs = Math.max(1, Math.min(waitMs, this.validUntilMs - now, deadline - now));
+      await (this.running > 0 ? this.statementEnded(sliceMs) : this.sleep(sliceMs));
     }
+  }
+
+  /** RU the running statements are covered for (one estimate each). */
+  private reservedRu(): number {
+    return this.running * this.estimateRu;
+  }
+
+  /** Admits one statement: it counts as running (reserving an estimate) until the returned function is called. */
+  private enter(): () => void {
+    this.running++;
+    this.periodStatements++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.running--;
+      const waiting = this.endWaiters;
+      this.endWaiters = [];
+      for (const wake of waiting) wake();
+    };
+  }
+
+  /** Resolves when a running statement ends, or after `ms` (then the caller looks again). */
+  private statementEnded(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.endWaiters.push(resolve);
+      void this.sleep(ms).then(resolve);
+    });
+  }
+
+  /** Statements admitted and not yet ended (tests). */
+  get runningStatements(): number {
+    return this.running;
+  }
+
+  /** The current estimate of one statement's RU (tests, reporting). */
+  get statementEstimateRu(): number {
+    return this.estimateRu;
   }
 
   /** KV usage as the storage node measured it (one KV response's usage trailer). */
@@ -237,6 +305,13 @@ export class LocalQuota {
     const expected = Math.max(quotaLimits.grantRuMin, (this.rateRuPerSecond ?? 0) * quotaLimits.grantTargetSeconds);
     const have = this.balanceRu + (this.trickle?.leftRu ?? 0);
     const wantRu = kind === "grant" ? Math.max(0, expected - have) : 0;
+    if (this.periodStatements > 0) {
+      const perStatementRu = consumed.ru / this.periodStatements;
+      const blended = this.estimateMeasured ? quotaLimits.rateSmoothing * perStatementRu + (1 - quotaLimits.rateSmoothing) * this.estimateRu : perStatementRu;
+      this.estimateRu = Math.max(quotaLimits.statementEstimateRuMin, blended);
+      this.estimateMeasured = true;
+      this.periodStatements = 0;
+    }
     const seq = ++this.seq;
     const unreportedSinceMs = this.unreportedSinceMs;
     this.pending = emptyUsageReport();
