@@ -180,7 +180,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     // its isolate; other edge isolates stop routing it within one route TTL.
     stopped: (tenant, why) => {
       activity.end(tenant.tenantId, terminated(tenant.name, why));
-      void release(tenant);
+      return release(tenant);
     },
     denyChanged: (list) => access?.deny.set(list),
     live: (tenantId) => ({ ...activity.live(tenantId), gatewayIsolate: gateways?.hasIsolate(tenantId) ?? false }),
