@@ -244,6 +244,47 @@ describe("LocalQuota under concurrent statements", () => {
   });
 });
 
+describe("LocalQuota on a cold gateway (firstStatementCredit)", () => {
+  it("runs the first statement while the first grant is asked for; the next waits for the answer", async () => {
+    let answer: (g: QuotaGrant) => void = () => {};
+    const calls: QuotaRequest[] = [];
+    const b: TenantQuotaCapability = {
+      acquire: (r) => {
+        calls.push(r);
+        return new Promise<QuotaGrant>((resolve) => (answer = resolve));
+      },
+    };
+    const q = new LocalQuota(b);
+    q.firstStatementCredit = true;
+    const first = await q.admit(); // not waiting for the bucket
+    expect(calls).toHaveLength(1);
+    let secondIn = false;
+    const second = q.admit().then((d) => ((secondIn = true), d));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(secondIn).toBe(false);
+    q.chargeEgress(1024);
+    first();
+    answer({ grantedRu: 1000, trickleMs: 0, tokensRu: 0, validForMs: 10_000 });
+    (await second)();
+    expect(calls).toHaveLength(1); // the second shared the first's request
+  });
+
+  it("lets only that one statement past a refusal", async () => {
+    const q = new LocalQuota(bucket([{ grantedRu: 0, validForMs: 10_000, refusal: { message: "spend limit reached" } }]));
+    q.firstStatementCredit = true;
+    (await q.admit())();
+    for (let i = 0; i < 3; i++) {
+      const err = (await q.admit().catch((e: unknown) => e)) as PgError;
+      expect(err.code).toBe("53400");
+    }
+  });
+
+  it("is the gateway's default (localQuotaFor), and a plain LocalQuota's is off", () => {
+    expect(localQuotaFor("quota-test-credit-default", bucket()).firstStatementCredit).toBe(true);
+    expect(new LocalQuota(bucket()).firstStatementCredit).toBe(false);
+  });
+});
+
 describe("LocalQuota usage reports without a grant request", () => {
   it("flush() reports everything unreported, asks for nothing and keeps the local grant", async () => {
     const c = clock();

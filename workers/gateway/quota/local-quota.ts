@@ -60,6 +60,9 @@ export class LocalQuota {
   /** Admissions waiting for a running statement to end. */
   private endWaiters: Array<() => void> = [];
 
+  /** Whether the first statement runs while the first grant is asked for (admit); the gateway's are made with it. */
+  firstStatementCredit = false;
+
   constructor(cap: TenantQuotaCapability, nowMs: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
     this.cap = cap;
     this.nowMs = nowMs;
@@ -92,6 +95,15 @@ export class LocalQuota {
    */
   async admit(cap?: TenantQuotaCapability): Promise<() => void> {
     if (cap !== undefined) this.cap = cap;
+    if (this.firstStatementCredit && this.seq === 0 && this.refreshing === null && this.running === 0) {
+      // The first statement of a fresh gateway (a new tenant, or one resumed from suspension) runs
+      // on credit while the first grant is asked for beside it, instead of waiting one QuotaBucket
+      // round trip on the cold path. That is the overspend the admission allows anyway: one
+      // statement's estimate, once per LocalQuota (a gateway isolate bound to the tenant); every
+      // statement after it waits for the answer, a refusal included.
+      this.refresh().catch((err: unknown) => console.warn("gateway: the first quota grant request failed; the next statement asks again", err));
+      return this.enter();
+    }
     const deadline = this.nowMs() + quotaLimits.admitWaitMsMax;
     for (let asked = 0; ; ) {
       this.accrue();
@@ -388,6 +400,7 @@ export function localQuotaFor(tenantId: string, cap: TenantQuotaCapability): Loc
   let q = byTenant.get(tenantId);
   if (!q) {
     q = new LocalQuota(cap);
+    q.firstStatementCredit = true;
     byTenant.set(tenantId, q);
   }
   q.useCapability(cap);
