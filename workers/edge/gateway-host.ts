@@ -49,7 +49,11 @@ export interface GatewayHostOptions {
   inline?: GatewayHandler | undefined;
   /** get()-isolate budget (tenants pinned at once); 0 = unlimited. */
   isolatesMax: number;
-  /** Isolates kept started and bound to no tenant, ready for a tenant's first request (0 = none). */
+  /**
+   * Isolates kept started and bound to no tenant, ready for a tenant's first request. Released
+   * isolates join the pool too (beyond this number: they exist already). 0 = no pool at all: a
+   * released isolate is not reused and every tenant's first request starts one.
+   */
   warmPool?: number | undefined;
   /**
    * Whether a tenant's isolate must not be evicted now (it holds open Postgres sessions here:
@@ -205,6 +209,12 @@ export class GatewayHost {
     // A request that arrived while the release ran has pinned the tenant to another isolate; one
     // still running here (or an open session) keeps this isolate the tenant's: retire it instead.
     if (slot.inflight > 0 || this.opts.busy?.(slot.tenant.tenantId) === true) {
+      this.retired++;
+      return;
+    }
+    // No pool (warmPool 0): every tenant's first request starts an isolate of its own, as before the
+    // pool existed (the baseline `npm run bench:tenants` measures against).
+    if ((this.opts.warmPool ?? 0) === 0) {
       this.retired++;
       return;
     }

@@ -28,6 +28,7 @@ export default {
   async fetch(request, env, ctx) {
     const props = ctx.props ?? {};
     if (new URL(request.url).pathname === "/_warren/release") return Response.json({ flushed: true });
+    if (new URL(request.url).pathname === "/_warren/warm") return new Response(null, { status: 204 });
     const { target, marker } = await request.json();
     served.push(props.TENANT_ID);
     const out = { envKeys: Object.keys(env).sort(), propKeys: Object.keys(props).sort(), strings: {}, served: [...served] };
@@ -124,22 +125,25 @@ describe("a pooled gateway isolate reused for another tenant", () => {
       loader: edgeEnv.LOADER,
       code: () => probeCode("iso-pool"),
       isolatesMax: 4,
+      warmPool: 1,
       envFor: (t) => {
         released.push(t.name);
         return buildGatewayEnv(edgeExports, t);
       },
     });
     const a = await runProbe(host, { tenantId: 51, name: "alpha" }, [51]);
+    await Promise.all(behind); // the pool's warm-up behind the request
+    expect(host.pooledCount).toBe(1);
     expect(await host.release(51)).toBe(true);
     expect(released).toEqual(["alpha"]);
-    expect(host.pooledCount).toBe(1);
+    expect(host.pooledCount).toBe(2);
     const b = await runProbe(host, { tenantId: 52, name: "bravo" }, [52, 52]);
     // The same isolate (it remembers serving 51), now with 52's props and 52's token only.
     expect(a.served).toEqual(["51"]);
     expect(b.served).toEqual(["51", "52"]);
     expect(b.strings).toEqual({ TENANT_ID: "52", TENANT_NAME: "bravo", STATEMENT_TIMEOUT_MS: "" });
     expect(b.kv).toEqual([W, 52, 52]);
-    expect(host.isolatesCreated).toBe(1);
+    expect(host.isolatesCreated).toBe(2); // alpha's, and the warm one still waiting in the pool
     const owners = await Promise.all(seen.map(async (r) => (await verifyTenantToken(edgeEnv.FLEET_SECRET, r.authorization!.slice(7), Date.now())).tenantId));
     expect(owners).toEqual([51, 52]);
   });
@@ -274,7 +278,7 @@ describe("storage tokens (limits.storageTokenTtlMs, storageTokenRefreshBeforeMs)
 describe("GatewayHost", () => {
   it("keeps at most isolatesMax get() isolates, evicting the least recently used tenant", async () => {
     recordStorage();
-    const host = new GatewayHost({ mode: "loader", loader: edgeEnv.LOADER, code: () => probeCode("iso-c"), isolatesMax: 2 });
+    const host = new GatewayHost({ mode: "loader", loader: edgeEnv.LOADER, code: () => probeCode("iso-c"), isolatesMax: 2, warmPool: 1 });
     for (const id of [31, 32, 33, 34, 31]) {
       const r = await runProbe(host, { tenantId: id, name: `t${id}` }, [id]);
       expect(r.strings["TENANT_ID"]).toBe(String(id));

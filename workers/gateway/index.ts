@@ -23,7 +23,8 @@ import { capabilityTransport, KvClient } from "./kv/kv-client.ts";
 import { serveCancelRequest, servePgWebSocket } from "./pgwire/websocket.ts";
 import { forgetBackends } from "./pgwire/backends.ts";
 import { forgetSharedCatalog } from "./catalog/catalog-store.ts";
-import { clearParseCache, warmParser } from "./sql/parse/parser.ts";
+import { clearParseCache } from "./sql/parse/parser.ts";
+import { warmUp } from "./warm-up.ts";
 
 /** The tenant's env of this invocation: the props the edge passed (loader mode), else env (inline). */
 function tenantEnvOf(env: GatewayEnv | Record<string, never>, ctx?: ExecutionContext): GatewayEnv | null {
@@ -55,7 +56,12 @@ export default {
   async fetch(request: Request, rawEnv: GatewayEnv, ctx?: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === GATEWAY_LIFECYCLE_PATHS.warm) {
-      await warmParser();
+      try {
+        await warmUp();
+      } catch (err) {
+        // A warm-up that fails leaves an isolate that is merely cold: still fit to serve.
+        console.warn("gateway: warm-up failed", err);
+      }
       return new Response(null, { status: 204 });
     }
     const env = tenantEnvOf(rawEnv, ctx);
