@@ -220,6 +220,21 @@ describe("LocalQuota under concurrent statements", () => {
     for (const d of first.slice(2)) d();
   });
 
+  it("admits waiting statements in the order they came (a newer one never overtakes)", async () => {
+    const q = new LocalQuota(bucket([{ grantedRu: 2 }, ...Array.from({ length: 20 }, () => ({ grantedRu: 0 }))]));
+    const [a, b] = await Promise.all([q.admit(), q.admit()]);
+    const order: string[] = [];
+    const c = q.admit().then((d) => (order.push("c"), d));
+    await new Promise((r) => setTimeout(r, 5));
+    // One estimate is freed, and a newcomer asks at that very moment: the one waiting gets it.
+    a!();
+    const d = q.admit().then((e) => (order.push("d"), e));
+    (await c)();
+    b!();
+    (await d)();
+    expect(order).toEqual(["c", "d"]);
+  });
+
   it("measures a statement's cost for its reservation (at least statementEstimateRuMin)", async () => {
     const c = clock();
     const b = bucket([{ grantedRu: 1000 }, { grantedRu: 1000 }]);

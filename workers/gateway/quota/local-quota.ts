@@ -57,6 +57,8 @@ export class LocalQuota {
   /** Statements admitted since the last request to the bucket (for the estimate). */
   private periodStatements = 0;
   private estimateMeasured = false;
+  /** The end of the last admission in line (admit decides them in order). */
+  private admissionTail: Promise<void> = Promise.resolve();
   /** Admissions waiting for a running statement to end. */
   private endWaiters: Array<() => void> = [];
 
@@ -105,6 +107,21 @@ export class LocalQuota {
       return this.enter();
     }
     const deadline = this.nowMs() + quotaLimits.admitWaitMsMax;
+    // Admissions are decided one at a time, first come first served: without the order, a
+    // statement waiting for RU could be overtaken again and again by newer ones (each running
+    // statement's end frees one estimate, and whoever looks first takes it) until it times out.
+    const before = this.admissionTail;
+    let done!: () => void;
+    this.admissionTail = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await before;
+      return await this.admitInOrder(deadline);
+    } finally {
+      done();
+    }
+  }
+
+  private async admitInOrder(deadline: number): Promise<() => void> {
     for (let asked = 0; ; ) {
       this.accrue();
       const now = this.nowMs();
