@@ -235,6 +235,26 @@ describe("LocalQuota under concurrent statements", () => {
     expect(order).toEqual(["c", "d"]);
   });
 
+  it("asks the bucket through the waiting caller's own capability, not a later caller's", async () => {
+    // workerd: a capability may only be used from the request it came with.
+    const c = clock();
+    const a = bucket([{ grantedRu: 1 }, { grantedRu: 0 }, { grantedRu: 0 }]);
+    const x = bucket([{ grantedRu: 10 }]);
+    const y = bucket();
+    const q = new LocalQuota(a, c.now, c.sleep);
+    const r = await q.admit(a); // holds the only RU
+    const head = q.admit(a).catch((e: unknown) => e); // waits (asks a twice, then for r), in line first
+    const xIn = q.admit(x); // in line behind it
+    const yIn = q.admit(y); // a later caller: the quota's current capability is now y's
+    r();
+    q.chargeEgress(1024);
+    expect(((await head) as PgError).code).toBe("53400");
+    (await xIn)();
+    (await yIn)();
+    expect(x.calls).toHaveLength(1);
+    expect(y.calls).toHaveLength(0);
+  });
+
   it("measures a statement's cost for its reservation (at least statementEstimateRuMin)", async () => {
     const c = clock();
     const b = bucket([{ grantedRu: 1000 }, { grantedRu: 1000 }]);

@@ -103,7 +103,7 @@ export class LocalQuota {
       // round trip on the cold path. That is the overspend the admission allows anyway: one
       // statement's estimate, once per LocalQuota (a gateway isolate bound to the tenant); every
       // statement after it waits for the answer, a refusal included.
-      this.refresh().catch((err: unknown) => console.warn("gateway: the first quota grant request failed; the next statement asks again", err));
+      this.refresh(this.cap).catch((err: unknown) => console.warn("gateway: the first quota grant request failed; the next statement asks again", err));
       return this.enter();
     }
     const deadline = this.nowMs() + quotaLimits.admitWaitMsMax;
@@ -115,13 +115,15 @@ export class LocalQuota {
     this.admissionTail = new Promise<void>((resolve) => (done = resolve));
     try {
       await before;
-      return await this.admitInOrder(deadline);
+      // The caller's own capability, not this.cap: another request may have set that while this one
+      // waited its turn, and a stub may only be used from the request it came with.
+      return await this.admitInOrder(deadline, cap ?? this.cap);
     } finally {
       done();
     }
   }
 
-  private async admitInOrder(deadline: number): Promise<() => void> {
+  private async admitInOrder(deadline: number, cap: TenantQuotaCapability): Promise<() => void> {
     for (let asked = 0; ; ) {
       this.accrue();
       const now = this.nowMs();
@@ -130,7 +132,7 @@ export class LocalQuota {
         // Two asks per admission at most: the second only after the first grant ran out or expired.
         if (asked < 2) {
           asked++;
-          await this.refresh();
+          await this.refresh(cap);
           continue;
         }
         // The grant is reserved by running statements: one of them ending frees it.
@@ -315,8 +317,8 @@ export class LocalQuota {
     });
   }
 
-  private refresh(): Promise<void> {
-    this.refreshing ??= this.ask(this.cap, "grant").finally(() => {
+  private refresh(cap: TenantQuotaCapability): Promise<void> {
+    this.refreshing ??= this.ask(cap, "grant").finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
