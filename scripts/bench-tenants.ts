@@ -1,5 +1,5 @@
 // npm run bench:tenants — the cost of the tenant lifecycle on the local stack (issue 11,
-// acceptance 1), over TRIES tries each (default 100, --tries N; half
+// acceptance 1), over TRIES tries each (default 100, --tries N, --short = 10; half
 // through each path):
 //
 //   warm         first query of a new connection to an active tenant with a warm gateway isolate
@@ -16,9 +16,11 @@
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { httpSql, startStack, type Stack, type TenantConnection } from "../test/harness/stack.ts";
+import { parseServerTiming } from "../workers/edge/server-timing.ts";
 
-const { values } = parseArgs({ options: { tries: { type: "string", default: "100" } } });
-const TRIES = Number(values.tries);
+const { values } = parseArgs({ options: { tries: { type: "string" }, short: { type: "boolean", default: false } } });
+// --short: the smoke run CI's bench step uses (10 tries each); the figures of record use the default 100.
+const TRIES = Number(values.tries ?? (values.short ? "10" : "100"));
 if (!Number.isInteger(TRIES) || TRIES < 1) throw new Error("--tries must be a positive integer");
 const IDLE_MS = 300;
 
@@ -40,10 +42,31 @@ async function pgFirstQuery(t: TenantConnection): Promise<number> {
   return ms;
 }
 
-async function httpFirstQuery(t: TenantConnection): Promise<number> {
+/**
+ * Hops of the POST /sql tries, from the Server-Timing the edge and gateway send (ms, one entry per
+ * try): auth = the router call (or cache), gateway = the edge's call into the gateway, of which
+ * quota = the gateway's wait for a Request-Unit grant and exec = the session's work (catalog, parse,
+ * storage); enter = gateway - quota - exec: getting into the gateway (a new isolate, or a warm call).
+ */
+type Hops = Record<"auth" | "gateway" | "quota" | "exec" | "enter" | "admin", number[]>;
+const newHops = (): Hops => ({ auth: [], gateway: [], quota: [], exec: [], enter: [], admin: [] });
+
+async function httpFirstQuery(t: TenantConnection, hops?: Hops): Promise<number> {
   const t0 = performance.now();
-  await httpSql(t, "select 1");
-  return performance.now() - t0;
+  const res = await fetch(t.http, {
+    method: "POST",
+    headers: { "content-type": "application/json", "neon-connection-string": t.pg },
+    body: JSON.stringify({ query: "select 1", params: [] }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST /sql: HTTP ${res.status} ${text.slice(0, 300)}`);
+  const ms = performance.now() - t0;
+  if (hops) {
+    const st = parseServerTiming(res.headers.get("server-timing"));
+    for (const k of ["auth", "gateway", "quota", "exec"] as const) hops[k].push(st[k] ?? 0);
+    hops.enter.push(Math.max(0, (st.gateway ?? 0) - (st.quota ?? 0) - (st.exec ?? 0)));
+  }
+  return ms;
 }
 
 async function stateOf(stack: Stack, name: string): Promise<{ state: string; lifecycle?: { gatewayIsolate: boolean } }> {
@@ -67,43 +90,93 @@ function line(label: string, xs: number[], baseline?: number[]): string {
   return `${label.padEnd(34)} p50 ${pct(xs, 50).toFixed(1).padStart(7)} ms   p99 ${pct(xs, 99).toFixed(1).padStart(7)} ms   n=${xs.length}${ratio}`;
 }
 
-// GATEWAY_ISOLATES_MAX=0: every resume and every new tenant gets a get() isolate of its own, as in
-// production (local workerd keeps released ones, ~7 MB each: ~1.4 GB for 100 + 100 tries).
-const stack = await startStack({ env: { TENANT_IDLE_SUSPEND_MS: String(IDLE_MS), GATEWAY_ISOLATES_MAX: "0" } });
-try {
-  const t = await stack.createTenant("benchresume");
-  await httpSql(t, "select 1");
-  const warm = { pg: [] as number[], http: [] as number[] };
-  const resume = { pg: [] as number[], http: [] as number[] };
-  const create = { pg: [] as number[], http: [] as number[] };
-  // Tries alternate between the two paths: TRIES in all for each measurement.
-  for (let i = 0; i < TRIES; i++) {
-    const via = i % 2 === 0 ? "pg" : "http";
-    const first = via === "pg" ? pgFirstQuery : httpFirstQuery;
-    // Warm: the tenant was just used, its isolate is loaded.
-    await httpSql(t, "select 1");
-    warm[via].push(await first(t));
-    await suspendedByIdle(stack, t.name);
-    resume[via].push(await first(t));
+/** The edge's gateway-pool counters from /metrics (admin token). */
+async function poolCounters(stack: Stack): Promise<Record<string, number>> {
+  const text = await (await fetch(`${stack.admin.url}/metrics`, { headers: { authorization: `Bearer ${stack.admin.token}` } })).text();
+  const out: Record<string, number> = {};
+  for (const name of ["warren_edge_gateway_pool_hits_total", "warren_edge_gateway_pool_misses_total", "warren_edge_gateway_isolates_created_total"]) {
+    const m = new RegExp(`^${name} ([0-9.e+]+)$`, "m").exec(text);
+    out[name.replace(/^warren_edge_gateway_/, "")] = m ? Number(m[1]) : NaN;
   }
-  const run = Date.now().toString(36);
-  for (let i = 0; i < TRIES; i++) {
-    const via = i % 2 === 0 ? "pg" : "http";
-    const t0 = performance.now();
-    const c = await stack.createTenant(`bench-${run}-${i}`);
-    await (via === "pg" ? pgFirstQuery(c) : httpFirstQuery(c));
-    create[via].push(performance.now() - t0);
-  }
-  console.log(`bench:tenants — ${TRIES} tries each, idle time ${IDLE_MS} ms, local stack (wrangler dev + storage node)`);
-  console.log(line("warm: new pg connection + query", warm.pg));
-  console.log(line("warm: POST /sql", warm.http));
-  console.log(line("resume: new pg connection + query", resume.pg, warm.pg));
-  console.log(line("resume: POST /sql", resume.http, warm.http));
-  console.log(line("create + pg connection + query", create.pg, warm.pg));
-  console.log(line("create + POST /sql", create.http, warm.http));
-  console.log(line("resume: both paths", [...resume.pg, ...resume.http]));
-  console.log(line("create + first query: both paths", [...create.pg, ...create.http]));
-  console.log("goals: resume p50 < 50 ms (CockroachDB Serverless ~650 ms); create + first query p50 < 100 ms");
-} finally {
-  await stack.stop();
+  return out;
 }
+
+interface Measured {
+  resume: number[];
+  create: number[];
+  createFirstQuery: number[];
+}
+
+/**
+ * One stack, TRIES tries of each measurement; prints them and returns the figures of both paths.
+ * GATEWAY_ISOLATES_MAX=0: no budget, as in production (the platform evicts idle isolates): every
+ * resumed or new tenant is bound to a pooled isolate when one is ready, else starts one.
+ */
+async function measure(label: string, warmPool: string): Promise<Measured> {
+  const stack = await startStack({ env: { TENANT_IDLE_SUSPEND_MS: String(IDLE_MS), GATEWAY_ISOLATES_MAX: "0", GATEWAY_WARM_POOL: warmPool } });
+  try {
+    const t = await stack.createTenant("benchresume");
+    await httpSql(t, "select 1");
+    const warm = { pg: [] as number[], http: [] as number[] };
+    const resume = { pg: [] as number[], http: [] as number[] };
+    const create = { pg: [] as number[], http: [] as number[] };
+    const createFirstQuery: number[] = [];
+    const resumeHops = newHops();
+    const createHops = newHops();
+    // Tries alternate between the two paths: TRIES in all for each measurement.
+    for (let i = 0; i < TRIES; i++) {
+      const via = i % 2 === 0 ? "pg" : "http";
+      const first = via === "pg" ? pgFirstQuery : httpFirstQuery;
+      // Warm: the tenant was just used, its isolate is loaded.
+      await httpSql(t, "select 1");
+      warm[via].push(await first(t));
+      await suspendedByIdle(stack, t.name);
+      // Behind the suspension the edge tops its pool up; give it the time a real idle period would.
+      await sleep(200);
+      resume[via].push(via === "pg" ? await pgFirstQuery(t) : await httpFirstQuery(t, resumeHops));
+    }
+    const run = Date.now().toString(36);
+    for (let i = 0; i < TRIES; i++) {
+      const via = i % 2 === 0 ? "pg" : "http";
+      const t0 = performance.now();
+      const c = await stack.createTenant(`bench-${run}-${i}`);
+      const created = performance.now();
+      createHops.admin.push(created - t0);
+      await (via === "pg" ? pgFirstQuery(c) : httpFirstQuery(c, createHops));
+      create[via].push(performance.now() - t0);
+      createFirstQuery.push(performance.now() - created);
+      await sleep(200); // as above: the pool refills behind each tenant's first request
+    }
+    const pool = await poolCounters(stack);
+    console.log(`\n${label} (GATEWAY_WARM_POOL=${warmPool}) — ${TRIES} tries each, idle time ${IDLE_MS} ms, local stack (wrangler dev + storage node)`);
+    console.log(line("warm: new pg connection + query", warm.pg));
+    console.log(line("warm: POST /sql", warm.http));
+    console.log(line("resume: new pg connection + query", resume.pg, warm.pg));
+    console.log(line("resume: POST /sql", resume.http, warm.http));
+    console.log(line("create + pg connection + query", create.pg, warm.pg));
+    console.log(line("create + POST /sql", create.http, warm.http));
+    console.log(line("resume: both paths", [...resume.pg, ...resume.http]));
+    console.log(line("create + first query: both paths", [...create.pg, ...create.http]));
+    console.log(line("first query after create: both", createFirstQuery));
+    console.log("hops (p50 ms; POST /sql tries, from Server-Timing; admin = POST /admin/tenants, all create tries):");
+    for (const [name, h] of [["resume", resumeHops], ["create", createHops]] as const) {
+      const parts = (Object.keys(h) as Array<keyof Hops>).filter((k) => h[k].length > 0).map((k) => `${k} ${pct(h[k], 50).toFixed(1)}`);
+      console.log(`  ${name.padEnd(8)} ${parts.join("   ")}`);
+    }
+    console.log(`gateway pool: ${pool["pool_hits_total"]} first requests found a started isolate, ${pool["pool_misses_total"]} started one; ${pool["isolates_created_total"]} isolates created`);
+    return { resume: [...resume.pg, ...resume.http], create: [...create.pg, ...create.http], createFirstQuery };
+  } finally {
+    await stack.stop();
+  }
+}
+
+// The warm pool's effect, measured in the same run: the product default, then no pool (every
+// resumed or new tenant starts its isolate on its first request).
+const pooled = await measure("with the warm pool", "2");
+const cold = await measure("baseline: no warm pool", "0");
+const ratio = (a: number[], b: number[]) => `${pct(a, 50).toFixed(1)} ms vs ${pct(b, 50).toFixed(1)} ms (${(pct(a, 50) / pct(b, 50)).toFixed(2)}x)`;
+console.log("\nwarm pool vs none, p50:");
+console.log(`  resume → first query           ${ratio(pooled.resume, cold.resume)}`);
+console.log(`  create + first query           ${ratio(pooled.create, cold.create)}`);
+console.log(`  first query after create       ${ratio(pooled.createFirstQuery, cold.createFirstQuery)}`);
+console.log("goals: resume p50 < 50 ms (CockroachDB Serverless ~650 ms); create + first query p50 < 100 ms");

@@ -4,9 +4,13 @@
 //     admin API shows; the first query of a new connection afterwards succeeds and sees the data;
 //   - an open session, even one that sends nothing, keeps its tenant active;
 //   - an operator's suspend ends open sessions (57P01) and the query in flight, refuses new
-//     connections and /sql with 57P03 until resumed, and resume serves again.
+//     connections and /sql with 57P03 until resumed, and resume serves again;
+//   - nothing consumed is lost when a gateway isolate is released: the usage read after an
+//     operator's suspension (at once) and after an idle suspension equals what the storage node
+//     measured and the bytes the client received.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kvPartOf, nodeCounters, sqlBytes, usageOf } from "./harness/metering.ts";
 import { httpSql, HttpSqlError, startStack, type Stack, type TenantConnection } from "./harness/stack.ts";
 
 const IDLE_MS = 2_000;
@@ -147,5 +151,44 @@ describe("tenant lifecycle", () => {
     } finally {
       await c.end();
     }
+  });
+
+  it("reports all usage before the isolate goes: usage after suspension equals usage consumed", async () => {
+    const m = await stack.createTenant("meteredsleepy");
+    let egress = 0;
+    const run = async (q: string, params: unknown[] = []) => {
+      egress += (await sqlBytes(m, q, params)).bytes;
+    };
+    await run("create table t (id int primary key, v text)");
+    for (let i = 0; i < 10; i++) await run("insert into t values ($1, $2)", [i, `v${i}`]);
+    for (let i = 0; i < 10; i++) await run("select v from t where id = $1", [i]);
+    // Suspended at once, well inside the gateway's own report period: the release reports it.
+    const suspended = await stack.warren(["tenant", "suspend", "meteredsleepy"]);
+    expect(suspended.code, suspended.stderr).toBe(0);
+    const node = await nodeCounters(stack, Number(m.id));
+    const usage = await usageOf(stack, "meteredsleepy");
+    expect(usage.totals.kv).toEqual(kvPartOf(node));
+    expect(usage.totals.egressBytes).toBe(egress);
+    expect(usage.totals.httpRequests).toBe(21);
+
+    // Resumed, used over the wire protocol, then suspended for idleness.
+    expect((await stack.warren(["tenant", "resume", "meteredsleepy"])).code).toBe(0);
+    const c = await client(m.pg);
+    try {
+      for (let i = 0; i < 5; i++) await c.query("select v from t where id = $1", [i]);
+      await c.query("insert into t values (100, 'wire')");
+    } finally {
+      await c.end();
+    }
+    await sleep(IDLE_MS + 1_000);
+    const idle = await tenantView("meteredsleepy");
+    expect(idle.state).toBe("suspended");
+    expect(idle.lifecycle?.gatewayIsolate).toBe(false);
+    const nodeAfter = await nodeCounters(stack, Number(m.id));
+    expect(nodeAfter.readRequests).toBeGreaterThan(node.readRequests);
+    const after = await usageOf(stack, "meteredsleepy");
+    expect(after.totals.kv).toEqual(kvPartOf(nodeAfter));
+    expect(after.totals.connections).toBe(1);
+    expect(after.totals.egressBytes).toBeGreaterThan(egress);
   });
 });

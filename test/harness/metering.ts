@@ -8,6 +8,7 @@ import { AdminClient } from "../../cli/admin-client.ts";
 import { dataPaths } from "../../cli/data-dir.ts";
 import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
+import { quotaLimits } from "../../workers/gateway/quota/limits.ts";
 import type { Stack, TenantConnection } from "./stack.ts";
 
 export interface NodeCounters {
@@ -81,11 +82,11 @@ export async function sqlBytes(tenant: Pick<TenantConnection, "http" | "pg">, qu
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The gateway reports what it consumed when it next asks its QuotaBucket: at the latest when its
- * grant's period (10 s) is over and a query arrives. Waits that long, then sends one query, so
- * that every charge before it is reported (the query's own usage is not: it runs after the report).
+ * The gateway reports what it consumed on its own once the tenant has been quiet for
+ * quotaLimits.usageFlushMs (a timer that looks every usageFlushMs, workers/gateway/quota): waits two
+ * of its periods and a margin, sending nothing, so that every charge before the call is reported
+ * and nothing new is charged meanwhile.
  */
-export async function flushReports(tenant: Pick<TenantConnection, "http" | "pg">): Promise<void> {
-  await sleep(10_500);
-  await sqlBytes(tenant, "select 1");
+export async function flushReports(_tenant: Pick<TenantConnection, "http" | "pg">): Promise<void> {
+  await sleep(2 * quotaLimits.usageFlushMs + 2_000);
 }

@@ -14,6 +14,7 @@
 // requests (TenantRequestQueue) and a count of Postgres sessions (TenantSessions), bounded by
 // tenant-limits.ts. All live as long as the isolate.
 import { Hono, type Context } from "hono";
+import { exports as workerExports } from "cloudflare:workers";
 import { PgError, toPgError } from "../../common/errors.ts";
 import { routerFor } from "../../durable-objects/env.ts";
 import { PGWIRE_HEADERS, SESSION_HEADERS, TXN_HEADERS } from "../gateway/edge-contract.ts";
@@ -51,6 +52,7 @@ import { EdgeAccess } from "./access.ts";
 import { clientAddress } from "./client-address.ts";
 import type { Route } from "../../durable-objects/router/tenant-router.ts";
 import { TenantActivity } from "./tenant-activity.ts";
+import { ServerTiming } from "./server-timing.ts";
 import type { TenantRef } from "./gateway-env.ts";
 
 export interface EdgeDeps {
@@ -86,8 +88,8 @@ export interface EdgeState {
   activity: TenantActivity;
   /** Suspends tenants idle for TENANT_IDLE_SUSPEND_MS (idle-suspension.ts). */
   idle: IdleSuspender;
-  /** Lets go of everything this isolate holds for a tenant (its gateway isolate, caches, activity). */
-  release(tenant: TenantRef): void;
+  /** Lets go of everything this isolate holds for a tenant (its gateway isolate, caches, activity); resolves once its isolate reported the tenant's usage. */
+  release(tenant: TenantRef): Promise<unknown>;
   /** Deny list, login throttle, allowed networks, connection caps (access.ts). */
   access: EdgeAccess;
 }
@@ -134,11 +136,12 @@ export function createEdge(deps: EdgeDeps): Edge {
   });
   const sessions = new TenantSessions();
   const activity = new TenantActivity();
-  const release = (tenant: TenantRef): void => {
-    gateways?.release(tenant.tenantId);
+  const release = (tenant: TenantRef): Promise<unknown> => {
     routes?.invalidate(tenant.name);
     credentials?.invalidate(tenant.name);
     activity.forget(tenant.tenantId);
+    // The isolate reports the tenant's last usage and forgets it before it serves anyone else.
+    return gateways?.release(tenant.tenantId) ?? Promise.resolve(false);
   };
 
   const state = (env: EdgeEnv): EdgeState => {
@@ -151,8 +154,10 @@ export function createEdge(deps: EdgeDeps): Edge {
       loader: env.LOADER,
       code: deps.gatewayCode,
       inline: deps.inlineGateway,
-      isolatesMax: parseIsolatesMax(env.GATEWAY_ISOLATES_MAX),
+      isolatesMax: parseCount("GATEWAY_ISOLATES_MAX", env.GATEWAY_ISOLATES_MAX, limits.gatewayIsolatesMaxDefault),
+      warmPool: parseCount("GATEWAY_WARM_POOL", env.GATEWAY_WARM_POOL, limits.gatewayWarmPoolDefault),
       busy: (tenantId) => sessions.count(tenantId) > 0,
+      envFor: (tenant) => buildGatewayEnv(workerExports as unknown as EdgeExports, tenant, env.STATEMENT_TIMEOUT_MS),
     });
     credentials ??= new CredentialCache({
       credentials: (name, address) => settleRpc(routerFor(env, name).credentials(name, address)),
@@ -175,7 +180,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     // its isolate; other edge isolates stop routing it within one route TTL.
     stopped: (tenant, why) => {
       activity.end(tenant.tenantId, terminated(tenant.name, why));
-      release(tenant);
+      return release(tenant);
     },
     denyChanged: (list) => access?.deny.set(list),
     live: (tenantId) => ({ ...activity.live(tenantId), gatewayIsolate: gateways?.hasIsolate(tenantId) ?? false }),
@@ -190,6 +195,8 @@ export function createEdge(deps: EdgeDeps): Edge {
     await s.idle.sweep();
     await next();
     s.idle.schedule(c.executionCtx as ExecutionContext);
+    // Started gateway isolates ready for the next tenant's first request (gateway-host.ts).
+    s.gateways.prewarm(c.executionCtx as ExecutionContext);
   });
 
   app.get("/", (c) => withCors(c.json({ service: "warren-edge", gatewayMode: state(c.env).gateways.mode }), c.req.header("origin") ?? null));
@@ -231,7 +238,10 @@ export function createEdge(deps: EdgeDeps): Edge {
           hint: "Send Neon-Connection-String: postgresql://USER:PASSWORD@HOST/DATABASE (neon() does).",
         });
       }
+      const timing = new ServerTiming();
+      const authStartMs = Date.now();
       const route = await passwordLogin(s, identity.tenant, params.password, address);
+      timing.since("auth", authStartMs);
       checkOrigin(route, c.req.header("origin"));
       c.executionCtx.waitUntil(s.access.succeeded(route.name, address));
       // The body is read here, after authentication and within the gateway's own bound (400 54000
@@ -258,9 +268,11 @@ export function createEdge(deps: EdgeDeps): Edge {
         const sealing = await state(c.env).txnSealing;
         const expiresAtMs = await openTxnHandle(c.req.raw, forwarded.headers, route, sealing, Date.now());
         // The gateway builds the whole body before it answers, so the slot is free once it has.
+        const gatewayStartMs = Date.now();
         const res = await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext, limits.gatewayRequestCpuMs);
+        timing.since("gateway", gatewayStartMs);
         if (stoppedBy !== null) throw stoppedBy;
-        return await sealTxnResponse(res, route, sealing, expiresAtMs);
+        return timing.appendTo(await sealTxnResponse(res, route, sealing, expiresAtMs));
       } finally {
         release();
         leave();
@@ -359,9 +371,9 @@ export function createEdge(deps: EdgeDeps): Edge {
   };
 }
 
-function parseIsolatesMax(text: string | undefined): number {
-  if (text === undefined || text === "") return limits.gatewayIsolatesMaxDefault;
-  if (!/^[0-9]{1,6}$/.test(text)) throw new Error(`GATEWAY_ISOLATES_MAX must be a non-negative integer, not ${JSON.stringify(text)}`);
+function parseCount(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === "") return fallback;
+  if (!/^[0-9]{1,6}$/.test(text)) throw new Error(`${name} must be a non-negative integer, not ${JSON.stringify(text)}`);
   return Number(text);
 }
 

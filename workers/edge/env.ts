@@ -14,6 +14,8 @@ export interface EdgeEnv extends ControlEnv, TenantLimitVars {
   GATEWAY_MODE?: string;
   /** Decimal; see limits.gatewayIsolatesMaxDefault. */
   GATEWAY_ISOLATES_MAX?: string;
+  /** Started gateway isolates kept ready, bound to no tenant (limits.gatewayWarmPoolDefault). */
+  GATEWAY_WARM_POOL?: string;
   /** Default statement_timeout of every tenant's sessions, decimal ms (unset: the engine's 30 s). */
   STATEMENT_TIMEOUT_MS?: string;
   /**

@@ -1,11 +1,14 @@
-// Builds the env of a tenant's gateway isolate, and the WorkerCode the loader receives. This is the
-// one place that decides what a gateway can touch, so the isolation test loads its probe through
+// Builds the env of a tenant's gateway, and the WorkerCode the loader receives. This is the one
+// place that decides what a gateway can touch, so the isolation test loads its probe through
 // exactly these functions.
 //
-// The env holds: KV (TenantKV entrypoint of this Worker, props = the tenant), QUOTA (TenantQuota,
-// same), and the tenant's id and name as plain strings. It never holds STORAGE_URL, FLEET_SECRET,
-// ADMIN_TOKEN, a token, or any Durable Object namespace, and `globalOutbound: null` takes away
-// fetch() and connect() to anywhere: the capabilities are the gateway's only way out.
+// The tenant's env holds: KV (TenantKV entrypoint of this Worker, props = the tenant), QUOTA
+// (TenantQuota, same), and the tenant's id and name as plain strings. It never holds STORAGE_URL,
+// FLEET_SECRET, ADMIN_TOKEN, a token, or any Durable Object namespace. In loader mode it reaches the
+// gateway as the props of each invocation (gateway-host.ts): the isolate's own env is empty, so an
+// isolate holds a tenant's capabilities only while a request of that tenant runs in it. And
+// `globalOutbound: null` takes away fetch() and connect() to anywhere: the capabilities are the
+// gateway's only way out.
 import type { GatewayEnv, TenantQuotaCapability } from "../gateway/env.ts";
 import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import type { TenantProps } from "./env.ts";
@@ -48,13 +51,14 @@ export interface GatewayCode {
   modules: Record<string, string | WebAssembly.Module | WorkerLoaderModule>;
 }
 
-export function gatewayWorkerCode(code: GatewayCode, env: GatewayEnv): WorkerLoaderWorkerCode {
+/** The loaded code of a gateway isolate: bound to no tenant, so its env is empty (the tenant comes with each invocation). */
+export function gatewayWorkerCode(code: GatewayCode): WorkerLoaderWorkerCode {
   return {
     compatibilityDate: GATEWAY_COMPATIBILITY_DATE,
     compatibilityFlags: GATEWAY_COMPATIBILITY_FLAGS,
     mainModule: code.mainModule,
     modules: code.modules,
-    env,
+    env: {},
     globalOutbound: null,
     // The ceiling for any invocation; GatewayHost.fetch passes the bound of each kind of request.
     limits: { cpuMs: limits.gatewaySessionCpuMs },

@@ -1,19 +1,38 @@
 // Runs a request in a tenant's gateway, in one of two modes (GATEWAY_MODE):
 //
-//   loader  each tenant gets its own isolate from the Worker Loader, with the env of
-//           gateway-env.ts and no network. Isolates are created with `LOADER.get(id)`, where the
-//           id names the tenant and the code version, so the platform can keep them warm and
-//           reuse them. Local workerd never evicts those isolates by itself, so this edge isolate
-//           keeps at most `isolatesMax` tenants pinned, least recently used first out: a tenant past
-//           the budget takes the slot of the tenant that has gone longest without a request and has
-//           no Postgres session open here (`busy`), instead of paying a fresh isolate per request.
-//           The evicted tenant's next request pins it again under the same id (warm if the runtime
-//           still holds that isolate, created again if not). Only when every pinned tenant is busy
-//           is a tenant served by a one-request `LOADER.load()` isolate.
+//   loader  gateway isolates come from the Worker Loader (`LOADER.get(id)`), with no network. An
+//           isolate is not created for a tenant: its own env is empty, and each invocation brings its
+//           tenant's GatewayEnv (the TenantKV and TenantQuota capabilities and two labels) as the
+//           entrypoint's props. So isolates can be started ahead of need (the warm pool: module
+//           evaluation and the parser's WebAssembly paid off the request path) and reused:
+//
+//             pool ──bind at a tenant's first request──► pinned to the tenant (serves only it)
+//               ▲                                              │ release (idle or operator suspension)
+//               └──── release request: usage flushed, ◄────────┘ or eviction past the budget
+//                     the tenant's state forgotten
+//
+//           A pinned isolate serves one tenant only; it goes back to the pool only after the edge
+//           has sent it the tenant's release request (its last usage reported, its catalog, quota,
+//           session registry and parse cache dropped) and nothing of that tenant runs in it (no
+//           request in flight, no open session: an isolate released with sessions still open is
+//           retired, never reused). Local workerd never evicts get() isolates, so the number of
+//           isolate ids ever created is what bounds its memory: the ones pinned (at most
+//           `isolatesMax`), the pool, and the rare retired ones; not the number of tenants.
+//           Past the budget, the least recently used tenant with no session and no request here is
+//           unpinned and its isolate reused; only when every pinned tenant is busy is a tenant
+//           served by a one-request `LOADER.load()` isolate.
 //   inline  the same gateway code runs inside this Worker, called with the same env object. For
 //           accounts without the Worker Loader; the capabilities are identical, but the isolate
 //           boundary (and with it `globalOutbound: null`) is gone.
+//
+// Why reuse across tenants keeps tenants apart (README "The env of a gateway isolate, and why"): a
+// tenant's keys are reachable only through a TenantKV capability whose props name it, and the edge
+// hands that capability to an isolate only with a request of that tenant; the isolate holds nothing
+// else (no token, no secret, no network), and the storage node checks the token's tenant against
+// every key again. Module state of the gateway is keyed by tenant (the same code serves many tenants
+// in inline mode) and dropped on release, before another tenant is let in.
 import type { GatewayEnv } from "../gateway/env.ts";
+import { GATEWAY_LIFECYCLE_PATHS } from "../gateway/edge-contract.ts";
 import { gatewayWorkerCode, type GatewayCode, type TenantRef } from "./gateway-env.ts";
 
 export type GatewayMode = "loader" | "inline";
@@ -28,13 +47,29 @@ export interface GatewayHostOptions {
   loader?: WorkerLoader | undefined;
   code?: (() => GatewayCode | Promise<GatewayCode>) | undefined;
   inline?: GatewayHandler | undefined;
-  /** get()-isolate budget; 0 = unlimited. */
+  /** get()-isolate budget (tenants pinned at once); 0 = unlimited. */
   isolatesMax: number;
+  /**
+   * Isolates kept started and bound to no tenant, ready for a tenant's first request. Released
+   * isolates join the pool too (beyond this number: they exist already). 0 = no pool at all: a
+   * released isolate is not reused and every tenant's first request starts one.
+   */
+  warmPool?: number | undefined;
   /**
    * Whether a tenant's isolate must not be evicted now (it holds open Postgres sessions here:
    * evicting it would strand their CancelRequests). Default: never busy.
    */
   busy?: ((tenantId: number) => boolean) | undefined;
+  /** The tenant's env for its release request (its capabilities); without it no release request is sent. */
+  envFor?: ((tenant: TenantRef) => GatewayEnv) | undefined;
+}
+
+/** One get() isolate, by id; while pinned, the tenant it serves. */
+interface Slot {
+  id: string;
+  tenant: TenantRef;
+  /** Requests of the tenant in flight in it (a /v2 request only until its upgrade is answered). */
+  inflight: number;
 }
 
 export function parseGatewayMode(text: string | undefined): GatewayMode {
@@ -46,16 +81,30 @@ export function parseGatewayMode(text: string | undefined): GatewayMode {
 export class GatewayHost {
   readonly mode: GatewayMode;
   private readonly opts: GatewayHostOptions;
-  /** Tenants that own a get() isolate id, least recently used first (Map order, re-inserted on use). */
-  private readonly pinned = new Map<number, string>();
+  /** Tenants and the isolate each is pinned to, least recently used first (Map order, re-inserted on use). */
+  private readonly pinned = new Map<number, Slot>();
+  /** Ids of isolates bound to no tenant: started (or starting) and ready to be bound. */
+  private readonly pool: string[] = [];
+  /** Isolates being released (their release request in flight); they join the pool after it. */
+  private releasing = 0;
+  /** Whether a warm-up is running (one at a time, so the pool never competes with requests in a burst). */
+  private warming = false;
+  /** Distinguishes this edge isolate's gateway ids from another's (on the platform ids are shared). */
+  private readonly idTag = crypto.randomUUID().slice(0, 8);
+  private nextIsolate = 0;
   /** Requests served by a one-request load() isolate because every pinned tenant was busy. */
   overflowLoads = 0;
   /** Isolates let go by release() (idle suspension, operator suspension). */
   released = 0;
-  /** Makes the id of an isolate created after a release new, so it is a fresh isolate. */
-  private generation = 0;
   /** Tenants unpinned to make room for another (least recently used first). */
   evictions = 0;
+  /** get() isolate ids created (each a new isolate): what bounds local workerd's memory. */
+  isolatesCreated = 0;
+  /** Tenants' first requests that found a started isolate in the pool (the rest started one). */
+  poolHits = 0;
+  poolMisses = 0;
+  /** Isolates not reused because something of their tenant still ran in them when released. */
+  retired = 0;
 
   constructor(opts: GatewayHostOptions) {
     this.mode = opts.mode;
@@ -63,36 +112,54 @@ export class GatewayHost {
     if (opts.mode === "loader" && (!opts.loader || !opts.code)) throw new Error("loader mode needs the LOADER binding and gateway code");
     if (opts.mode === "inline" && !opts.inline) throw new Error("inline mode needs the gateway handler");
     if (!Number.isSafeInteger(opts.isolatesMax) || opts.isolatesMax < 0) throw new Error("isolatesMax must be a non-negative integer");
+    if (opts.warmPool !== undefined && (!Number.isSafeInteger(opts.warmPool) || opts.warmPool < 0)) throw new Error("warmPool must be a non-negative integer");
+  }
+
+  private newId(code: GatewayCode): string {
+    this.isolatesCreated++;
+    return `gateway-${code.version}-${this.idTag}-i${this.nextIsolate++}`;
+  }
+
+  private stub(code: GatewayCode, id: string): WorkerStub {
+    return this.opts.loader!.get(id, () => gatewayWorkerCode(code));
+  }
+
+  /** The tenant's slot: pinned already, or bound now to a pooled (else new) isolate; null past the budget. */
+  private bind(tenant: TenantRef, code: GatewayCode, ctx: ExecutionContext | undefined): Slot | null {
+    const slot = this.pinned.get(tenant.tenantId);
+    if (slot !== undefined) {
+      // Most recently used goes last.
+      this.pinned.delete(tenant.tenantId);
+      this.pinned.set(tenant.tenantId, slot);
+      return slot;
+    }
+    if (this.opts.isolatesMax !== 0 && this.pinned.size >= this.opts.isolatesMax && !this.evictOne(ctx)) return null;
+    const pooled = this.pool.pop();
+    if (pooled !== undefined) this.poolHits++;
+    else this.poolMisses++;
+    const bound: Slot = { id: pooled ?? this.newId(code), tenant, inflight: 0 };
+    this.pinned.set(tenant.tenantId, bound);
+    return bound;
   }
 
   /** The WorkerStub for a tenant (loader mode). Exposed for tests that load a probe the same way. */
-  async stubFor(tenant: TenantRef, env: GatewayEnv): Promise<WorkerStub> {
-    const loader = this.opts.loader!;
+  async stubFor(tenant: TenantRef, ctx?: ExecutionContext): Promise<WorkerStub> {
     const code = await this.opts.code!();
-    let id = this.pinned.get(tenant.tenantId);
-    if (id !== undefined) {
-      // Most recently used goes last.
-      this.pinned.delete(tenant.tenantId);
-      this.pinned.set(tenant.tenantId, id);
-    } else if (this.opts.isolatesMax === 0 || this.pinned.size < this.opts.isolatesMax || this.evictOne()) {
-      // A released tenant's next isolate gets a new id (the generation), so it starts cold; an evicted
-      // one comes back under the id it had (locally workerd still holds that isolate).
-      id = `gateway-${code.version}-t${tenant.tenantId}-g${this.generation}`;
-      this.pinned.set(tenant.tenantId, id);
-    }
-    if (id === undefined) {
+    const slot = this.bind(tenant, code, ctx);
+    if (slot === null) {
       this.overflowLoads++;
-      return loader.load(gatewayWorkerCode(code, env));
+      return this.opts.loader!.load(gatewayWorkerCode(code));
     }
-    return loader.get(id, () => gatewayWorkerCode(code, env));
+    return this.stub(code, slot.id);
   }
 
   /** Unpins the least recently used tenant that is not busy; false when every pinned tenant is. */
-  private evictOne(): boolean {
-    for (const tenantId of this.pinned.keys()) {
-      if (this.opts.busy?.(tenantId)) continue;
+  private evictOne(ctx: ExecutionContext | undefined): boolean {
+    for (const [tenantId, slot] of this.pinned) {
+      if (slot.inflight > 0 || this.opts.busy?.(tenantId)) continue;
       this.pinned.delete(tenantId);
       this.evictions++;
+      keepAlive(ctx, this.recycle(slot));
       return true;
     }
     return false;
@@ -107,30 +174,119 @@ export class GatewayHost {
   }
 
   /**
-   * Lets go of the tenant's isolate (its catalog cache, range cache and quota grants go with it):
-   * the next request gets an isolate with a new id, a cold start. On Cloudflare the platform then
-   * evicts the idle isolate; local workerd never evicts get() isolates (TOOLCHAIN.md), so locally a
-   * released isolate stays in memory, unreachable (~7 MB), until workerd restarts, and, like an evicted one, it no longer counts against `isolatesMax`. Inline mode has
-   * no isolate of the tenant's own to let go. Returns whether there was one.
+   * Lets go of the tenant's isolate (idle or operator suspension, drop): the isolate reports the
+   * tenant's unreported usage and forgets it (its catalog, quota grants, caches), then serves
+   * another tenant from the pool; the tenant's next request is bound to a pooled isolate, a cold
+   * start for its caches only. Inline mode has no isolate of the tenant's own to let go. Resolves
+   * (never rejects) once the release is done; returns false at once when there was no isolate.
    */
-  release(tenantId: number): boolean {
-    if (!this.pinned.delete(tenantId)) return false;
-    this.generation++;
+  release(tenantId: number): Promise<boolean> {
+    const slot = this.pinned.get(tenantId);
+    if (slot === undefined) return Promise.resolve(false);
+    this.pinned.delete(tenantId);
     this.released++;
-    return true;
+    return this.recycle(slot).then(() => true);
+  }
+
+  /** Sends the tenant's release request to the slot's isolate, then pools it (or retires it if the tenant still runs there). */
+  private async recycle(slot: Slot): Promise<void> {
+    this.releasing++;
+    try {
+      const env = this.opts.envFor?.(slot.tenant);
+      if (env !== undefined) {
+        const code = await this.opts.code!();
+        const res = await this.stub(code, slot.id)
+          .getEntrypoint(undefined, { props: env })
+          .fetch(new Request(`http://gateway${GATEWAY_LIFECYCLE_PATHS.release}`, { method: "POST" }));
+        const body = (await res.json().catch(() => null)) as { flushed?: boolean } | null;
+        if (body?.flushed !== true) console.warn(`edge: tenant ${slot.tenant.tenantId}'s gateway could not report its last usage on release`);
+      }
+    } catch (err) {
+      console.warn(`edge: releasing tenant ${slot.tenant.tenantId}'s gateway isolate failed`, err);
+    } finally {
+      this.releasing--;
+    }
+    // A request that arrived while the release ran has pinned the tenant to another isolate; one
+    // still running here (or an open session) keeps this isolate the tenant's: retire it instead.
+    if (slot.inflight > 0 || this.opts.busy?.(slot.tenant.tenantId) === true) {
+      this.retired++;
+      return;
+    }
+    // No pool (warmPool 0): every tenant's first request starts an isolate of its own, as before the
+    // pool existed (the baseline `npm run bench:tenants` measures against).
+    if ((this.opts.warmPool ?? 0) === 0) {
+      this.retired++;
+      return;
+    }
+    this.pool.push(slot.id);
   }
 
   get pinnedCount(): number {
     return this.pinned.size;
   }
 
+  /** Started isolates bound to no tenant, ready now. */
+  get pooledCount(): number {
+    return this.pool.length;
+  }
+
+  /**
+   * Tops the pool up to `warmPool` started isolates, one warm-up at a time, behind the current
+   * request (ctx.waitUntil): each warm-up creates an isolate (module evaluation) and has it
+   * instantiate the parser's WebAssembly. The id joins the pool at once: a tenant that arrives
+   * while the warm-up runs gets the isolate that is starting rather than a second one.
+   */
+  prewarm(ctx: ExecutionContext): void {
+    const target = this.opts.warmPool ?? 0;
+    if (this.mode !== "loader" || this.warming || this.pool.length + this.releasing >= target) return;
+    this.warming = true;
+    const run = (async () => {
+      try {
+        const code = await this.opts.code!();
+        while (this.pool.length + this.releasing < target) {
+          const id = this.newId(code);
+          this.pool.push(id);
+          const res = await this.stub(code, id).getEntrypoint().fetch(new Request(`http://gateway${GATEWAY_LIFECYCLE_PATHS.warm}`, { method: "POST" }));
+          await res.body?.cancel();
+        }
+      } catch (err) {
+        console.warn("edge: warming a gateway isolate failed", err);
+      } finally {
+        this.warming = false;
+      }
+    })();
+    keepAlive(ctx, run);
+  }
+
   /**
    * Runs `request` in the tenant's gateway. `cpuMs` bounds the CPU of this one invocation in loader
    * mode (the platform enforces it; local workerd does not); inline, the edge's own limit applies.
+   * `env` reaches the gateway as the invocation's props (loader) or its env (inline).
    */
   async fetch(tenant: TenantRef, request: Request, env: GatewayEnv, ctx: ExecutionContext, cpuMs?: number): Promise<Response> {
     if (this.mode === "inline") return this.opts.inline!.fetch(request, env, ctx);
-    const stub = await this.stubFor(tenant, env);
-    return stub.getEntrypoint(undefined, cpuMs === undefined ? undefined : { limits: { cpuMs } }).fetch(request);
+    const code = await this.opts.code!();
+    const slot = this.bind(tenant, code, ctx);
+    const options: WorkerStubEntrypointOptions = cpuMs === undefined ? { props: env } : { props: env, limits: { cpuMs } };
+    if (slot === null) {
+      this.overflowLoads++;
+      return this.opts.loader!.load(gatewayWorkerCode(code)).getEntrypoint(undefined, options).fetch(request);
+    }
+    slot.inflight++;
+    try {
+      return await this.stub(code, slot.id).getEntrypoint(undefined, options).fetch(request);
+    } finally {
+      slot.inflight--;
+      this.prewarm(ctx);
+    }
+  }
+}
+
+/** Keeps `work` alive behind the current request; without a request context it runs as far as it gets. */
+function keepAlive(ctx: ExecutionContext | undefined, work: Promise<unknown>): void {
+  try {
+    ctx?.waitUntil(work);
+  } catch {
+    // Not inside a request (a test's bare context): nothing to extend.
   }
 }

@@ -1,7 +1,7 @@
 // GatewayHost in loader mode against a recording Worker Loader: the CPU bound of each invocation
 // reaches the platform (getEntrypoint's limits) and the loaded code carries the session ceiling;
 // hasIsolate() tells whether a tenant has a pinned isolate (where its sessions can be); past the
-// budget the least recently used tenant that is not busy is evicted.
+// budget the least recently used tenant that is not busy is evicted and its isolate reused.
 import { describe, expect, it } from "vitest";
 import type { GatewayEnv } from "../gateway/env.ts";
 import { GatewayHost } from "./gateway-host.ts";
@@ -43,7 +43,12 @@ describe("GatewayHost CPU limits (loader mode)", () => {
     expect(host.hasIsolate(5)).toBe(false);
     await host.fetch({ tenantId: 5, name: "acme" }, new Request("http://gateway/sql"), env, ctx, limits.gatewayRequestCpuMs);
     await host.fetch({ tenantId: 5, name: "acme" }, new Request("http://gateway/v2"), env, ctx, limits.gatewaySessionCpuMs);
-    expect(entrypoints).toEqual([{ limits: { cpuMs: 30_000 } }, { limits: { cpuMs: 300_000 } }]);
+    // The tenant's env travels as the invocation's props; the loaded code's own env is empty.
+    expect(entrypoints).toEqual([
+      { props: env, limits: { cpuMs: 30_000 } },
+      { props: env, limits: { cpuMs: 300_000 } },
+    ]);
+    expect(codes[0]!.env).toEqual({});
     expect(codes[0]!.limits).toEqual({ cpuMs: limits.gatewaySessionCpuMs });
     expect(host.hasIsolate(5)).toBe(true);
   });
@@ -53,11 +58,11 @@ describe("GatewayHost isolate budget (loader mode)", () => {
   const fetchAs = (host: GatewayHost, tenantId: number) =>
     host.fetch({ tenantId, name: `t${tenantId}` }, new Request("http://gateway/sql"), env, ctx, limits.gatewayRequestCpuMs);
 
-  it("evicts the least recently used tenant past the budget, and re-pins an evicted tenant under its own id", async () => {
+  it("evicts the least recently used tenant past the budget and reuses its isolate for the newcomer", async () => {
     const { loader, codes } = recordingLoader();
     const ids: Array<string | null> = [];
     const recording = { get: (id: string, getCode: () => WorkerLoaderWorkerCode) => (ids.push(id), loader.get(id, getCode)), load: loader.load } as unknown as WorkerLoader;
-    const host = new GatewayHost({ mode: "loader", loader: recording, code: () => code, isolatesMax: 2 });
+    const host = new GatewayHost({ mode: "loader", loader: recording, code: () => code, isolatesMax: 2, warmPool: 1 });
     await fetchAs(host, 1);
     await fetchAs(host, 2);
     await fetchAs(host, 1); // 2 is now the least recently used
@@ -68,9 +73,14 @@ describe("GatewayHost isolate budget (loader mode)", () => {
     expect([host.hasIsolate(1), host.hasIsolate(2), host.hasIsolate(3)]).toEqual([false, true, true]);
     expect(host.pinnedCount).toBe(2);
     expect(host.overflowLoads).toBe(0);
-    // Ids carry the release generation (g0: nothing released yet); an evicted tenant comes back under its own id.
-    expect(ids).toEqual(["gateway-v-t1-g0", "gateway-v-t2-g0", "gateway-v-t1-g0", "gateway-v-t3-g0", "gateway-v-t2-g0"]);
-    expect(codes.length).toBe(5);
+    // Without a release request to wait for (no envFor), an evicted tenant's isolate goes back to the
+    // pool at once and the newcomer is bound to it; the pool's warm-ups add one isolate at a time.
+    // Only tenant 1's first request started an isolate; three isolates served three tenants.
+    expect(ids[0]).toMatch(/^gateway-v-[0-9a-f]{8}-i0$/);
+    expect(host.poolMisses).toBe(1);
+    expect(host.poolHits).toBe(3);
+    expect(host.isolatesCreated).toBe(3);
+    expect(new Set(ids).size).toBe(3);
   });
 
   it("never evicts a busy tenant (open sessions); when all are busy the newcomer gets a one-request isolate", async () => {
@@ -86,5 +96,17 @@ describe("GatewayHost isolate budget (loader mode)", () => {
     expect(host.hasIsolate(4)).toBe(false);
     expect(host.overflowLoads).toBe(1);
     expect(host.pinnedCount).toBe(2);
+  });
+
+  it("without a pool (warmPool 0) starts no isolate ahead and reuses none: each tenant's first request starts its own", async () => {
+    const { loader } = recordingLoader();
+    const host = new GatewayHost({ mode: "loader", loader, code: () => code, isolatesMax: 0, warmPool: 0 });
+    await fetchAs(host, 1);
+    expect(await host.release(1)).toBe(true);
+    await fetchAs(host, 2);
+    expect(host.pooledCount).toBe(0);
+    expect(host.retired).toBe(1);
+    expect(host.poolHits).toBe(0);
+    expect(host.isolatesCreated).toBe(2);
   });
 });

@@ -21,8 +21,8 @@ import type { TenantRef } from "./gateway-env.ts";
 import { limits } from "./limits.ts";
 
 export interface Releasable {
-  /** Lets go of everything this edge isolate holds for the tenant (isolate, caches, activity). */
-  release(tenant: TenantRef): void;
+  /** Lets go of everything this edge isolate holds for the tenant (isolate, caches, activity); resolves once its gateway reported the tenant's last usage. */
+  release(tenant: TenantRef): Promise<unknown>;
   idleTenants(idleMs: number): TenantRef[];
   nextIdleInMs(idleMs: number): number | null;
 }
@@ -54,16 +54,18 @@ export class IdleSuspender {
     if (this.idleMs === 0) return;
     const idle = this.tenants.idleTenants(this.idleMs);
     if (idle.length === 0) return;
-    for (const t of idle) this.tenants.release(t);
+    const releases = idle.map((t) => this.tenants.release(t));
     this.suspended += idle.length;
     // Awaited: a request for one of these tenants that follows must find the router's mark already
-    // made, so the router's resume (and its counter) sees the order in which things happened.
-    await Promise.all(
-      idle.map(async (t) => {
+    // made, so the router's resume (and its counter) sees the order in which things happened. The
+    // gateways' releases (their last usage reports) run at the same time.
+    await Promise.all([
+      ...releases,
+      ...idle.map(async (t) => {
         const r = await settleRpc(routerFor(this.env, t.name).idleSuspend(t.name)).catch((err: unknown) => ({ ok: false, err }));
         if (!r.ok) console.warn(`edge: marking "${t.name}" idle failed`, r);
       }),
-    );
+    ]);
   }
 
   /** Leaves a timer behind the current request that sweeps when the next tenant becomes idle. */

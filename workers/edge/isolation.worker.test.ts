@@ -19,17 +19,24 @@ const edgeEnv = env as unknown as EdgeEnv;
 const W = FRAME_MAGIC;
 const edgeExports = exports as unknown as EdgeExports;
 
+// The probe reports its isolate's own env (empty: isolates are bound to no tenant), the props of
+// the invocation (the tenant's env), and every tenant this isolate has served so far.
 const PROBE = `
 import { connect } from "cloudflare:sockets";
+const served = [];
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
+    const props = ctx.props ?? {};
+    if (new URL(request.url).pathname === "/_warren/release") return Response.json({ flushed: true });
+    if (new URL(request.url).pathname === "/_warren/warm") return new Response(null, { status: 204 });
     const { target, marker } = await request.json();
-    const out = { envKeys: Object.keys(env).sort(), strings: {} };
-    for (const [k, v] of Object.entries(env)) if (typeof v === "string") out.strings[k] = v;
+    served.push(props.TENANT_ID);
+    const out = { envKeys: Object.keys(env).sort(), propKeys: Object.keys(props).sort(), strings: {}, served: [...served] };
+    for (const [k, v] of Object.entries(props)) if (typeof v === "string") out.strings[k] = v;
     try { const r = await fetch(target); out.fetch = "reached " + r.status; } catch (e) { out.fetch = "refused: " + e.message; }
     try { const s = connect({ hostname: "127.0.0.1", port: 9 }); await s.opened; out.connect = "opened"; }
     catch (e) { out.connect = "refused: " + e.message; }
-    try { out.kv = Array.from(await env.KV.batch(new Uint8Array(marker))); } catch (e) { out.kv = "error: " + e.message; }
+    try { out.kv = Array.from(await props.KV.batch(new Uint8Array(marker))); } catch (e) { out.kv = "error: " + e.message; }
     return Response.json(out);
   },
 };`;
@@ -40,6 +47,8 @@ function probeCode(version: string): GatewayCode {
 
 interface ProbeReport {
   envKeys: string[];
+  propKeys: string[];
+  served: string[];
   strings: Record<string, string>;
   fetch: string;
   connect: string;
@@ -64,14 +73,20 @@ function recordStorage(): Recorded[] {
   return seen;
 }
 
+/** Work the host leaves behind a request (releases, warm-ups), awaited by the tests that need it. */
+const behind: Promise<unknown>[] = [];
+const ctx = { waitUntil: (p: Promise<unknown>) => void behind.push(p), passThroughOnException: () => {} } as unknown as ExecutionContext;
+
 async function runProbe(host: GatewayHost, tenant: { tenantId: number; name: string }, marker: number[]): Promise<ProbeReport> {
   const genv = buildGatewayEnv(edgeExports, tenant);
-  const stub = await host.stubFor(tenant, genv);
-  const res = await stub.getEntrypoint().fetch(
+  const res = await host.fetch(
+    tenant,
     new Request("http://gateway/probe", {
       method: "POST",
       body: JSON.stringify({ target: edgeEnv.STORAGE_URL + "/v1/kv", marker }),
     }),
+    genv,
+    ctx,
   );
   return (await res.json()) as ProbeReport;
 }
@@ -88,7 +103,9 @@ describe("a gateway isolate", () => {
 
     expect(report.fetch).toMatch(/^refused: .*not permitted to access the internet/);
     expect(report.connect).toMatch(/^refused: .*not permitted to access the internet/);
-    expect(report.envKeys).toEqual([...GATEWAY_ENV_KEYS].sort());
+    // Its own env is empty; the tenant's capabilities and labels come with the invocation only.
+    expect(report.envKeys).toEqual([]);
+    expect(report.propKeys).toEqual([...GATEWAY_ENV_KEYS].sort());
     expect(report.strings).toEqual({ TENANT_ID: "7", TENANT_NAME: "seven", STATEMENT_TIMEOUT_MS: "" });
     const everything = JSON.stringify(report.strings);
     for (const secret of [edgeEnv.STORAGE_URL, edgeEnv.FLEET_SECRET, edgeEnv.ADMIN_TOKEN]) {
@@ -96,6 +113,51 @@ describe("a gateway isolate", () => {
     }
     // Its one way out works: the capability reached storage (through this Worker) for it.
     expect(report.kv).toEqual([W, 1, 2, 3]);
+  });
+});
+
+describe("a pooled gateway isolate reused for another tenant", () => {
+  it("serves the next tenant only after the release, with that tenant's capabilities alone", async () => {
+    const seen = recordStorage();
+    const released: string[] = [];
+    const host = new GatewayHost({
+      mode: "loader",
+      loader: edgeEnv.LOADER,
+      code: () => probeCode("iso-pool"),
+      isolatesMax: 4,
+      warmPool: 1,
+      envFor: (t) => {
+        released.push(t.name);
+        return buildGatewayEnv(edgeExports, t);
+      },
+    });
+    const a = await runProbe(host, { tenantId: 51, name: "alpha" }, [51]);
+    await Promise.all(behind); // the pool's warm-up behind the request
+    expect(host.pooledCount).toBe(1);
+    expect(await host.release(51)).toBe(true);
+    expect(released).toEqual(["alpha"]);
+    expect(host.pooledCount).toBe(2);
+    const b = await runProbe(host, { tenantId: 52, name: "bravo" }, [52, 52]);
+    // The same isolate (it remembers serving 51), now with 52's props and 52's token only.
+    expect(a.served).toEqual(["51"]);
+    expect(b.served).toEqual(["51", "52"]);
+    expect(b.strings).toEqual({ TENANT_ID: "52", TENANT_NAME: "bravo", STATEMENT_TIMEOUT_MS: "" });
+    expect(b.kv).toEqual([W, 52, 52]);
+    expect(host.isolatesCreated).toBe(2); // alpha's, and the warm one still waiting in the pool
+    const owners = await Promise.all(seen.map(async (r) => (await verifyTenantToken(edgeEnv.FLEET_SECRET, r.authorization!.slice(7), Date.now())).tenantId));
+    expect(owners).toEqual([51, 52]);
+  });
+
+  it("is retired, not reused, when its tenant still has a session open at release", async () => {
+    recordStorage();
+    const open = new Set<number>([61]);
+    const host = new GatewayHost({ mode: "loader", loader: edgeEnv.LOADER, code: () => probeCode("iso-retire"), isolatesMax: 4, busy: (id) => open.has(id), envFor: (t) => buildGatewayEnv(edgeExports, t) });
+    await runProbe(host, { tenantId: 61, name: "busy" }, [61]);
+    await host.release(61);
+    expect(host.pooledCount).toBe(0);
+    expect(host.retired).toBe(1);
+    const next = await runProbe(host, { tenantId: 62, name: "next" }, [62]);
+    expect(next.served).toEqual(["62"]);
   });
 });
 
@@ -216,7 +278,7 @@ describe("storage tokens (limits.storageTokenTtlMs, storageTokenRefreshBeforeMs)
 describe("GatewayHost", () => {
   it("keeps at most isolatesMax get() isolates, evicting the least recently used tenant", async () => {
     recordStorage();
-    const host = new GatewayHost({ mode: "loader", loader: edgeEnv.LOADER, code: () => probeCode("iso-c"), isolatesMax: 2 });
+    const host = new GatewayHost({ mode: "loader", loader: edgeEnv.LOADER, code: () => probeCode("iso-c"), isolatesMax: 2, warmPool: 1 });
     for (const id of [31, 32, 33, 34, 31]) {
       const r = await runProbe(host, { tenantId: id, name: `t${id}` }, [id]);
       expect(r.strings["TENANT_ID"]).toBe(String(id));
@@ -225,6 +287,9 @@ describe("GatewayHost", () => {
     expect(host.pinnedCount).toBe(2);
     expect(host.evictions).toBe(3);
     expect(host.overflowLoads).toBe(0);
+    // Evicted tenants' isolates were reused: two isolates served five tenants' requests.
+    await Promise.all(behind);
+    expect(host.isolatesCreated).toBeLessThanOrEqual(3);
   });
 });
 

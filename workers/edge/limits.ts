@@ -24,6 +24,15 @@ export const limits = {
    */
   gatewayIsolatesMaxDefault: 64,
   /**
+   * Gateway isolates each edge isolate keeps started and bound to no tenant (gateway-host.ts), so a
+   * tenant's first request (a new tenant, or one resumed from idle suspension) finds an isolate whose
+   * modules are evaluated and whose parser WebAssembly is instantiated: measured 62-71 ms of CPU for
+   * the 1 MiB bundle and 16 ms for the WebAssembly on a fresh isolate, off the request path. Two:
+   * one for the next first request and one that is warming behind it (warm-ups run one at a time);
+   * each costs an isolate's memory (~7-11 MB locally). Overridden by GATEWAY_WARM_POOL; 0 = none.
+   */
+  gatewayWarmPoolDefault: 2,
+  /**
    * Largest encoded KvRequest TenantKV forwards. The storage node applies its own (smaller or equal)
    * limits; this only stops a runaway gateway from pushing unbounded bytes through the edge.
    */

@@ -50,6 +50,10 @@ export async function renderMetrics(env: EdgeEnv, s: EdgeState): Promise<string>
   for (const e of here) out.metric("warren_edge_tenant_gateway_isolate", "gauge", "1 when this edge isolate holds a gateway isolate of the tenant.", { tenant: e.tenant.name }, s.gateways.hasIsolate(e.tenant.tenantId) ? 1 : 0);
   out.metric("warren_edge_gateway_isolates", "gauge", "Gateway isolates this edge isolate holds (Worker Loader get()).", {}, s.gateways.pinnedCount);
   out.metric("warren_edge_gateway_isolates_released_total", "counter", "Gateway isolates let go (idle or operator suspension).", {}, s.gateways.released);
+  out.metric("warren_edge_gateway_isolates_pooled", "gauge", "Started gateway isolates bound to no tenant, ready for a tenant's first request.", {}, s.gateways.pooledCount);
+  out.metric("warren_edge_gateway_isolates_created_total", "counter", "Gateway isolate ids created (each a new isolate).", {}, s.gateways.isolatesCreated);
+  out.metric("warren_edge_gateway_pool_hits_total", "counter", "Tenants' first requests served by a started isolate from the pool.", {}, s.gateways.poolHits);
+  out.metric("warren_edge_gateway_pool_misses_total", "counter", "Tenants' first requests that had to start an isolate.", {}, s.gateways.poolMisses);
   out.metric("warren_edge_idle_suspensions_total", "counter", "Tenants this edge isolate suspended for idleness.", {}, s.idle.suspended);
   out.metric("warren_edge_idle_suspend_seconds", "gauge", "Idle time before a tenant is suspended (0: never).", {}, s.idle.idleMs / 1000);
 

@@ -12,11 +12,13 @@ import type { GatewayCode } from "./gateway-env.ts";
 const baseEnv = env as unknown as EdgeEnv;
 const loaderEnv: EdgeEnv = { ...baseEnv, GATEWAY_MODE: "loader" };
 
+// The tenant's env reaches a loaded gateway as the invocation's props (gateway-host.ts).
 const ECHO = `export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
+    if (new URL(request.url).pathname.startsWith("/_warren/")) return new Response(null, { status: 204 });
     return Response.json({
-      tenantId: env.TENANT_ID,
-      tenantName: env.TENANT_NAME,
+      tenantId: ctx.props.TENANT_ID,
+      tenantName: ctx.props.TENANT_NAME,
       headers: [...request.headers.keys()].sort(),
       body: await request.text(),
     });

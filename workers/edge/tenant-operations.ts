@@ -43,8 +43,12 @@ export interface LifecycleView {
 export interface AdminHooks {
   /** A tenant's route or credentials changed: drop what this isolate cached. */
   changed(name: string): void;
-  /** A tenant was suspended or dropped by an operator: end its live work here and release it. */
-  stopped(tenant: TenantRef, why: string): void;
+  /**
+   * A tenant was suspended or dropped by an operator: end its live work here and release it.
+   * Resolves once its gateway has reported the tenant's last usage (a suspension waits for that,
+   * so usage read after it includes everything consumed before it).
+   */
+  stopped(tenant: TenantRef, why: string): Promise<unknown>;
   /** The deny list changed through this isolate: take it now and end the live work it matches. */
   denyChanged(list: import("../../durable-objects/directory/deny-list.ts").DenyList): void;
   /** The tenant's live work in this edge isolate. */
@@ -140,7 +144,7 @@ export class TenantOperations {
     if (Object.keys(settings).length > 0) entry = unwrap(await settleRpc(dir.alterSettings(name, settings)));
     if (state !== undefined) entry = unwrap(await settleRpc(dir.setState(name, state)));
     this.hooks.changed(name);
-    if (state === "suspended") this.hooks.stopped({ tenantId: entry.id, name }, "was suspended");
+    if (state === "suspended") await this.hooks.stopped({ tenantId: entry.id, name }, "was suspended");
     return this.full(entry);
   }
 
@@ -153,7 +157,7 @@ export class TenantOperations {
   async drop(name: string): Promise<TenantView> {
     const before = unwrap(await settleRpc(directoryOf(this.env).get(name)));
     // Live work ends first: the drop removes the data it would be working on.
-    this.hooks.stopped({ tenantId: before.id, name }, "is being dropped");
+    void this.hooks.stopped({ tenantId: before.id, name }, "is being dropped");
     const entry = unwrap(await settleRpc(directoryOf(this.env).drop(name)));
     this.hooks.changed(name);
     return view(entry);

@@ -35,6 +35,16 @@ export const TXN_HEADERS = {
  */
 export const TXN_STATE_BYTES_MAX = 10 * 1024;
 
+/**
+ * The gateway's lifecycle requests, sent only by the edge's GatewayHost (a client's request never
+ * reaches these paths: the edge forwards /sql, /v2 and /cancel only).
+ *   warm     no tenant: evaluate the modules and instantiate the parser's WebAssembly ahead of use
+ *            (an isolate of the warm pool), answered 204;
+ *   release  the tenant (its capabilities, as with any request): report its unreported usage to its
+ *            QuotaBucket and forget everything this isolate holds for it; 200 {"flushed": bool}.
+ */
+export const GATEWAY_LIFECYCLE_PATHS = { warm: "/_warren/warm", release: "/_warren/release" } as const;
+
 /** The gateway's answer to an upgrade whose process id another session of the tenant holds here. */
 export const BACKEND_KEY_TAKEN_STATUS = 409;
 

@@ -1,31 +1,88 @@
-// The per-tenant gateway: the module the Worker Loader runs in a tenant's own isolate (or the edge
-// runs inline, GATEWAY_MODE=inline). Its env is GatewayEnv: capabilities bound to one tenant and
+// The per-tenant gateway: the module the Worker Loader runs in a gateway isolate (or the edge runs
+// inline, GATEWAY_MODE=inline). Its tenant's env is GatewayEnv: capabilities bound to one tenant and
 // nothing else; it has no network. The edge has already authenticated the client and removed the
 // credentials from the request before it gets here.
+//
+// Where the tenant's env comes from: in loader mode the isolate is not created for a tenant (the
+// edge's warm pool, workers/edge/gateway-host.ts); its own env is empty and each invocation brings
+// its tenant's GatewayEnv as the entrypoint's props, so a capability exists in this isolate only
+// while the request or session it came with runs. Inline, the edge passes it as env.
 //
 //   POST /sql    Neon's HTTP API (http/sql-handler.ts)
 //   GET  /v2     a Postgres wire connection the edge already authenticated (pgwire/websocket.ts)
 //   POST /cancel a CancelRequest the edge routed here (pgwire/websocket.ts serveCancelRequest); the
 //                edge calls it as a request of its own, so it never waits behind a running query
+//   GATEWAY_LIFECYCLE_PATHS (edge-contract.ts): warm-up of a pooled isolate, release of a tenant
 import type { GatewayEnv } from "./env.ts";
+import { GATEWAY_LIFECYCLE_PATHS } from "./edge-contract.ts";
 import { newSessionFor } from "./http/engine.ts";
-import { localQuotaFor } from "./quota/local-quota.ts";
+import { existingLocalQuota, forgetLocalQuota, localQuotaFor } from "./quota/local-quota.ts";
 import { handleSql } from "./http/sql-handler.ts";
 import { InteractiveTxn } from "./http/interactive-txn.ts";
 import { capabilityTransport, KvClient } from "./kv/kv-client.ts";
 import { serveCancelRequest, servePgWebSocket } from "./pgwire/websocket.ts";
+import { forgetBackends } from "./pgwire/backends.ts";
+import { forgetSharedCatalog } from "./catalog/catalog-store.ts";
+import { clearParseCache } from "./sql/parse/parser.ts";
+import { warmUp } from "./warm-up.ts";
+
+/** The tenant's env of this invocation: the props the edge passed (loader mode), else env (inline). */
+function tenantEnvOf(env: GatewayEnv | Record<string, never>, ctx?: ExecutionContext): GatewayEnv | null {
+  if (typeof (env as Partial<GatewayEnv>).TENANT_ID === "string") return env as GatewayEnv;
+  const props = (ctx as { props?: Partial<GatewayEnv> } | undefined)?.props;
+  return props !== undefined && props !== null && typeof props.TENANT_ID === "string" ? (props as GatewayEnv) : null;
+}
+
+/** Reports the tenant's unreported usage and forgets what this isolate holds for it. */
+async function releaseTenant(env: GatewayEnv): Promise<Response> {
+  let flushed = true;
+  const quota = existingLocalQuota(env.TENANT_ID);
+  if (quota !== undefined) {
+    try {
+      await quota.flush(env.QUOTA, true);
+    } catch (err) {
+      flushed = false;
+      console.error(`gateway: the final usage report of tenant ${env.TENANT_ID} failed`, err);
+    }
+  }
+  forgetLocalQuota(env.TENANT_ID);
+  forgetSharedCatalog(Number(env.TENANT_ID));
+  forgetBackends(env.TENANT_ID);
+  clearParseCache();
+  return Response.json({ flushed });
+}
 
 export default {
-  async fetch(request: Request, env: GatewayEnv, _ctx?: ExecutionContext): Promise<Response> {
+  async fetch(request: Request, rawEnv: GatewayEnv, ctx?: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
-    if (url.pathname === "/v2") return servePgWebSocket(request, env);
+    if (url.pathname === GATEWAY_LIFECYCLE_PATHS.warm) {
+      try {
+        await warmUp();
+      } catch (err) {
+        // A warm-up that fails leaves an isolate that is merely cold: still fit to serve.
+        console.warn("gateway: warm-up failed", err);
+      }
+      return new Response(null, { status: 204 });
+    }
+    const env = tenantEnvOf(rawEnv, ctx);
+    if (env === null) {
+      return Response.json({ severity: "ERROR", code: "XX000", message: "the gateway was called without a tenant" }, { status: 500 });
+    }
+    if (url.pathname === GATEWAY_LIFECYCLE_PATHS.release && request.method === "POST") return releaseTenant(env);
+    if (url.pathname === "/v2") return servePgWebSocket(request, env, ctx);
     if (url.pathname === "/cancel" && request.method === "POST") return serveCancelRequest(request, env);
     if (url.pathname === "/sql") {
       const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
       // The end records' reads and writes (interactive-txn.ts) are charged like the session's.
       const kv = new KvClient(capabilityTransport(env.KV));
       kv.onUsage = (u) => quota.chargeKv(u);
-      return handleSql(request, () => newSessionFor(env, request, quota), quota, () => InteractiveTxn.fromRequest(request, kv, Number(env.TENANT_ID)));
+      // Grant requests go through this request's own capability (see LocalQuota.admit).
+      const gate = { admit: () => quota.admit(env.QUOTA), chargeEgress: (bytes: number) => quota.chargeEgress(bytes), countHttpRequest: () => quota.countHttpRequest() };
+      const res = await handleSql(request, () => newSessionFor(env, request, quota), gate, () => InteractiveTxn.fromRequest(request, kv, Number(env.TENANT_ID)));
+      // The request's usage reaches the bucket even if the tenant sends nothing more (limits.ts usageFlushMs).
+      const flush = quota.flushLater(env.QUOTA);
+      if (flush !== null) ctx?.waitUntil(flush);
+      return res;
     }
     return Response.json(
       { severity: "ERROR", code: "08P01", message: `the gateway serves POST /sql, GET /v2 and POST /cancel, not ${request.method} ${url.pathname}` },

@@ -26,6 +26,11 @@ export class StaleCatalog extends Error {
 
 const shared = new Map<number, Catalog>();
 
+/** Drops the tenant's shared catalog snapshot (its gateway isolate is released or will serve others). */
+export function forgetSharedCatalog(tenantId: number): void {
+  shared.delete(tenantId);
+}
+
 /**
  * One per session. The shared snapshot never holds temporary objects: each session lays its own
  * (its committed pg_temp_N schema and what is in it) over every catalog it hands out, and strips

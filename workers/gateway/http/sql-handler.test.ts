@@ -216,17 +216,20 @@ describe("POST /sql bad input runs nothing", () => {
 });
 
 describe("POST /sql quota", () => {
-  it("admits before running and charges the response's egress", async () => {
+  it("admits before running, charges the response's egress, and ends the admission after", async () => {
     const rec = recorder();
     const events: string[] = [];
     let charged = 0;
     const res = await handleSql(post({ query: "select 1" }), () => rec.session, {
-      admit: async () => void events.push("admit"),
+      admit: async () => {
+        events.push("admit");
+        return () => void events.push(`ended after ${charged} bytes charged`);
+      },
       chargeEgress: (bytes) => void (charged += bytes),
       countHttpRequest: () => void events.push("request"),
     });
     expect(res.status).toBe(200);
-    expect(events).toEqual(["request", "admit"]);
+    expect(events).toEqual(["request", "admit", `ended after ${charged} bytes charged`]);
     const bytes = (await res.arrayBuffer()).byteLength;
     expect(charged).toBe(bytes);
   });

@@ -22,12 +22,13 @@ export type SessionFactory = () => SqlSession | Promise<SqlSession>;
 
 /** How a request is admitted and charged against the tenant's Request-Unit quota (KV usage is charged by the session's KV client). */
 export interface QuotaGate {
-  admit(): Promise<void>;
+  /** Resolves with the function that ends the admission (called once the request's work is done). */
+  admit(): Promise<() => void>;
   chargeEgress(bytes: number): void;
   countHttpRequest(): void;
 }
 
-const NO_QUOTA: QuotaGate = { admit: async () => {}, chargeEgress: () => {}, countHttpRequest: () => {} };
+const NO_QUOTA: QuotaGate = { admit: async () => () => {}, chargeEgress: () => {}, countHttpRequest: () => {} };
 
 const encoder = new TextEncoder();
 
@@ -54,9 +55,14 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
   }
   // Headers that carry the transaction's state back to the edge (which seals them), on success and on error alike.
   const txnHeaders: Record<string, string> = {};
+  let admitted: (() => void) | null = null;
   try {
     quota.countHttpRequest();
-    await quota.admit();
+    const admitStartMs = Date.now();
+    admitted = await quota.admit();
+    // Server-Timing: the gateway's own part of the request (the edge adds its parts around it).
+    const quotaMs = Date.now() - admitStartMs;
+    const execStartMs = Date.now();
     if (request.signal?.aborted) throw new PgError("query_canceled", "canceling statement due to user request: the client went away");
     const session = await newSession();
     const onAbort = () => session.cancel();
@@ -91,11 +97,15 @@ export async function handleSql(request: Request, newSession: SessionFactory, qu
       });
     }
     quota.chargeEgress(size);
-    return new Response(bytes, { status: 200, headers: { "content-type": "application/json", ...txnHeaders } });
+    const timing = `quota;dur=${quotaMs}, exec;dur=${Date.now() - execStartMs}`;
+    return new Response(bytes, { status: 200, headers: { "content-type": "application/json", "server-timing": timing, ...txnHeaders } });
   } catch (err) {
     const e = toPgError(err);
     if (e.condition === "internal_error") console.error("gateway /sql internal error", err);
     return json(formatError(e), 400, txnHeaders);
+  } finally {
+    // The request's statements are over (their KV work and egress charged): its reservation ends.
+    admitted?.();
   }
 }
 

@@ -102,6 +102,11 @@ export class BackendRegistry {
 
 const registries = new Map<string, BackendRegistry>();
 
+/** Forgets the tenant's registry when it holds no session (the isolate is released). */
+export function forgetBackends(tenantId: string): void {
+  if (registries.get(tenantId)?.size === 0) registries.delete(tenantId);
+}
+
 /** The registry of one tenant's sessions in this isolate. */
 export function backendsOf(tenantId: string): BackendRegistry {
   let r = registries.get(tenantId);

@@ -67,7 +67,8 @@ export interface ConnectionIO {
 
 /** Request-Unit admission and charging (the gateway's LocalQuota); optional so tests can omit it. */
 export interface ConnectionQuota {
-  admit(): Promise<void>;
+  /** Resolves with the function that ends the statement's admission (called when it is over). */
+  admit(): Promise<() => void>;
   chargeEgress(bytes: number): void;
 }
 
@@ -367,9 +368,14 @@ export class PgConnection {
   }
 
   private async run(stmt: ParsedStatement, params: ReadonlyArray<string | null>): Promise<StatementResult> {
-    await this.quota?.admit();
+    const admitted = await this.quota?.admit();
     // An error goes to the caller, which reports it through sendError (that fails the block).
-    const result = await this.session.run(stmt, params);
+    let result: StatementResult;
+    try {
+      result = await this.session.run(stmt, params);
+    } finally {
+      admitted?.();
+    }
     if (stmt.changesSettings) {
       await this.reportChangedParameters();
       await this.readIdleInTransactionTimeout();
@@ -423,7 +429,15 @@ export class PgConnection {
    * them (RowDescription, DataRow…, ErrorResponse), as in Postgres.
    */
   private async streamSelect(stmt: ParsedStatement): Promise<void> {
-    await this.quota?.admit();
+    const admitted = await this.quota?.admit();
+    try {
+      await this.streamSelectAdmitted(stmt);
+    } finally {
+      admitted?.();
+    }
+  }
+
+  private async streamSelectAdmitted(stmt: ParsedStatement): Promise<void> {
     let held: Array<{ fields: FieldDescription[]; rows: Array<Array<string | null>> }> = [];
     let heldBytes = 0;
     let streaming = false;

@@ -40,7 +40,11 @@ function startupParams(request: Request): Record<string, string> {
   return out;
 }
 
-export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
+/**
+ * `ctx`: the invocation that carries the session (the edge's /v2 call); it keeps the session's usage
+ * reports alive (LocalQuota.flushLater) and makes the last one when the session ends.
+ */
+export function servePgWebSocket(request: Request, env: GatewayEnv, ctx?: ExecutionContext): Response {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return Response.json({ severity: "ERROR", code: "08P01", message: "GET /v2 expects a WebSocket upgrade" }, { status: 426 });
   }
@@ -107,6 +111,15 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
     const database = request.headers.get(PGWIRE_HEADERS.database) ?? "defaultdb";
     const settings = { ...settingsFromStartup(startupParams(request)), user, database };
     const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
+    // Usage reaches the bucket while the session is quiet too (limits.ts usageFlushMs), and once more
+    // when it ends, through this session's own capability.
+    const flushLater = () => {
+      const p = quota.flushLater(env.QUOTA);
+      if (p !== null) ctx?.waitUntil(p);
+    };
+    server.addEventListener("close", () => {
+      if (quota.hasUnreported) ctx?.waitUntil(quota.flush(env.QUOTA).catch((err: unknown) => console.warn("gateway: usage report at session end failed", err)));
+    });
     const session = createSession({
       kv: connKv.kv,
       tenantId: Number(env.TENANT_ID),
@@ -122,7 +135,13 @@ export function servePgWebSocket(request: Request, env: GatewayEnv): Response {
       io,
       user,
       backendKey: key,
-      quota: { admit: () => quota.admit(), chargeEgress: (bytes) => quota.chargeEgress(bytes) },
+      quota: {
+        admit: () => quota.admit(env.QUOTA),
+        chargeEgress: (bytes) => {
+          quota.chargeEgress(bytes);
+          flushLater();
+        },
+      },
     });
     const b: Backend = { key, cancel: () => session.cancel(), terminate: () => c.terminate() };
     if (!backends.add(b)) throw new PgError("internal_error", `process id ${key.processId} was taken while the session started`);

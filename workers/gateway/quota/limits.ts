@@ -16,4 +16,22 @@ export const quotaLimits = {
    * that covers 500 RU, several typical statements; a client is better told than left hanging.
    */
   admitWaitMsMax: 5_000,
+  /**
+   * A gateway reports its usage with its next grant request, which a busy gateway makes about every
+   * grantTargetSeconds; one whose tenant stops querying would never make it, and the usage would be
+   * missing from the bucket's history (and lost with the isolate). So once usage is charged, a timer
+   * checks every usageFlushMs and reports it on its own (a report-only request) as soon as the tenant
+   * has been quiet for usageFlushMs, or the oldest unreported usage is usageReportAgeMsMax old. A
+   * tenant that stops is in the history within 2 × usageFlushMs (+ one call); a busy one costs no
+   * more bucket calls than before, since its grant requests already report within the period.
+   */
+  usageFlushMs: 2_000,
+  /** Unreported usage older than this is reported even while the tenant keeps querying (one grant period). */
+  usageReportAgeMsMax: 10_000,
+  /**
+   * Least RU one statement is assumed to cost when it is admitted (LocalQuota.admit reserves the
+   * measured average per statement, never less): a point select costs about 0.6 RU of KV work
+   * (0.5 per read batch + 0.125 per read request) plus egress and gateway CPU, so 1 RU.
+   */
+  statementEstimateRuMin: 1,
 } as const;

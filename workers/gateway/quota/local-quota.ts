@@ -45,6 +45,25 @@ export class LocalQuota {
   private refreshing: Promise<void> | null = null;
   /** QuotaBucket calls made (for tests and metrics). */
   grants = 0;
+  /** When usage was last charged, and when the oldest unreported usage was (null: none unreported). */
+  private lastChargeMs = 0;
+  private unreportedSinceMs: number | null = null;
+  /** The running flush loop (flushLater), at most one. */
+  private flushing: Promise<void> | null = null;
+  /** Statements admitted and not ended; each reserves estimateRu of the balance (admit). */
+  private running = 0;
+  /** Measured RU per statement (smoothed over report periods), at least statementEstimateRuMin. */
+  private estimateRu: number = quotaLimits.statementEstimateRuMin;
+  /** Statements admitted since the last request to the bucket (for the estimate). */
+  private periodStatements = 0;
+  private estimateMeasured = false;
+  /** The end of the last admission in line (admit decides them in order). */
+  private admissionTail: Promise<void> = Promise.resolve();
+  /** Admissions waiting for a running statement to end. */
+  private endWaiters: Array<() => void> = [];
+
+  /** Whether the first statement runs while the first grant is asked for (admit); the gateway's are made with it. */
+  firstStatementCredit = false;
 
   constructor(cap: TenantQuotaCapability, nowMs: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
     this.cap = cap;
@@ -62,31 +81,121 @@ export class LocalQuota {
     this.cap = cap;
   }
 
-  /** Resolves when there is budget to run a query; throws 53400 when the tenant has none. */
-  async admit(): Promise<void> {
+  /**
+   * Resolves when there is budget to run a statement, with the function that ends its admission
+   * (call it when the statement is over, error or not); throws 53400 when the tenant has none. `cap`:
+   * the calling request's own capability (a capability passed with one request cannot be used from
+   * another: see useCapability).
+   *
+   * Sound under concurrent statements: charges come after the work, so a balance that admits one
+   * statement would admit any number started at once, each spending what only one was covered
+   * for. So each admitted statement reserves the estimate of one statement's cost (estimateRu,
+   * measured) until it ends, and a statement is admitted only while the balance exceeds what the
+   * running ones have reserved. Statements started together then spend at most the balance plus
+   * one statement's estimate (the last one admitted). A statement that finds the balance reserved
+   * waits for one to end or for RU to trickle in, within admitWaitMsMax.
+   */
+  async admit(cap?: TenantQuotaCapability): Promise<() => void> {
+    if (cap !== undefined) this.cap = cap;
+    if (this.firstStatementCredit && this.seq === 0 && this.refreshing === null && this.running === 0) {
+      // The first statement of a fresh gateway (a new tenant, or one resumed from suspension) runs
+      // on credit while the first grant is asked for beside it, instead of waiting one QuotaBucket
+      // round trip on the cold path. That is the overspend the admission allows anyway: one
+      // statement's estimate, once per LocalQuota (a gateway isolate bound to the tenant); every
+      // statement after it waits for the answer, a refusal included.
+      this.refresh(this.cap).catch((err: unknown) => console.warn("gateway: the first quota grant request failed; the next statement asks again", err));
+      return this.enter();
+    }
     const deadline = this.nowMs() + quotaLimits.admitWaitMsMax;
+    // Admissions are decided one at a time, first come first served: without the order, a
+    // statement waiting for RU could be overtaken again and again by newer ones (each running
+    // statement's end frees one estimate, and whoever looks first takes it) until it times out.
+    const before = this.admissionTail;
+    let done!: () => void;
+    this.admissionTail = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await before;
+      // The caller's own capability, not this.cap: another request may have set that while this one
+      // waited its turn, and a stub may only be used from the request it came with.
+      return await this.admitInOrder(deadline, cap ?? this.cap);
+    } finally {
+      done();
+    }
+  }
+
+  private async admitInOrder(deadline: number, cap: TenantQuotaCapability): Promise<() => void> {
     for (let asked = 0; ; ) {
       this.accrue();
       const now = this.nowMs();
-      if (now >= this.validUntilMs || (this.balanceRu <= 0 && this.trickle === null && this.refusal === null)) {
+      const freeRu = this.balanceRu - this.reservedRu();
+      if (now >= this.validUntilMs || (freeRu <= 0 && this.trickle === null && this.refusal === null)) {
         // Two asks per admission at most: the second only after the first grant ran out or expired.
-        if (asked >= 2) throw this.exhausted();
-        asked++;
-        await this.refresh();
-        continue;
+        if (asked < 2) {
+          asked++;
+          await this.refresh(cap);
+          continue;
+        }
+        // The grant is reserved by running statements: one of them ending frees it.
+        if (this.running > 0 && now < this.validUntilMs && now < deadline) {
+          this.heldBack = true;
+          await this.statementEnded(deadline - now);
+          continue;
+        }
+        throw this.exhausted();
       }
       if (this.refusal !== null) {
         this.heldBack = true;
         throw this.refusal;
       }
-      if (this.balanceRu > 0) return;
-      // In debt with RU still trickling in: wait for them, within the bound.
+      if (freeRu > 0) return this.enter();
+      // In debt (or reserved) with RU still trickling in: wait for them, or for a running statement
+      // to end, within the bound.
       this.heldBack = true;
       const t = this.trickle!;
-      const waitMs = Math.ceil((-this.balanceRu + 1e-9) / t.ruPerMs) + 1;
-      if (now + waitMs > deadline) throw this.exhausted();
-      await this.sleep(Math.min(waitMs, Math.max(1, this.validUntilMs - now)));
+      const waitMs = Math.ceil((-freeRu + 1e-9) / t.ruPerMs) + 1;
+      if (now + waitMs > deadline && this.running === 0) throw this.exhausted();
+      if (now >= deadline) throw this.exhausted();
+      const sliceMs = Math.max(1, Math.min(waitMs, this.validUntilMs - now, deadline - now));
+      await (this.running > 0 ? this.statementEnded(sliceMs) : this.sleep(sliceMs));
     }
+  }
+
+  /** RU the running statements are covered for (one estimate each). */
+  private reservedRu(): number {
+    return this.running * this.estimateRu;
+  }
+
+  /** Admits one statement: it counts as running (reserving an estimate) until the returned function is called. */
+  private enter(): () => void {
+    this.running++;
+    this.periodStatements++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.running--;
+      const waiting = this.endWaiters;
+      this.endWaiters = [];
+      for (const wake of waiting) wake();
+    };
+  }
+
+  /** Resolves when a running statement ends, or after `ms` (then the caller looks again). */
+  private statementEnded(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.endWaiters.push(resolve);
+      void this.sleep(ms).then(resolve);
+    });
+  }
+
+  /** Statements admitted and not yet ended (tests). */
+  get runningStatements(): number {
+    return this.running;
+  }
+
+  /** The current estimate of one statement's RU (tests, reporting). */
+  get statementEstimateRu(): number {
+    return this.estimateRu;
   }
 
   /** KV usage as the storage node measured it (one KV response's usage trailer). */
@@ -116,11 +225,13 @@ export class LocalQuota {
   /** A Postgres wire connection was opened (for the usage history). */
   countConnection(): void {
     this.pending.connections++;
+    this.charged();
   }
 
   /** A POST /sql request was served (for the usage history). */
   countHttpRequest(): void {
     this.pending.httpRequests++;
+    this.charged();
   }
 
   /** RU spendable now (tests, EXPLAIN-style reporting). */
@@ -132,6 +243,60 @@ export class LocalQuota {
   private spend(ru: number): void {
     this.balanceRu -= ru;
     this.pending.ru += ru;
+    this.charged();
+  }
+
+  private charged(): void {
+    this.lastChargeMs = this.nowMs();
+    this.unreportedSinceMs ??= this.lastChargeMs;
+  }
+
+  /** Whether usage was charged (or connections and requests counted) that the bucket has not heard of. */
+  get hasUnreported(): boolean {
+    return this.unreportedSinceMs !== null;
+  }
+
+  /**
+   * Reports unreported usage without waiting for the next grant request (quotaLimits.usageFlushMs):
+   * returns the loop that does it, for the caller to keep its request alive until it ends
+   * (ctx.waitUntil), or null when nothing is unreported or a loop already runs. `cap` is the caller's
+   * capability; the loop uses it for its reports, so the request that lent it must outlive the loop.
+   */
+  flushLater(cap: TenantQuotaCapability): Promise<void> | null {
+    if (this.flushing !== null || !this.hasUnreported) return null;
+    this.flushing = this.flushLoop(cap).finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushLoop(cap: TenantQuotaCapability): Promise<void> {
+    while (this.hasUnreported) {
+      await this.sleep(quotaLimits.usageFlushMs);
+      const now = this.nowMs();
+      const quiet = now - this.lastChargeMs >= quotaLimits.usageFlushMs;
+      const old = this.unreportedSinceMs !== null && now - this.unreportedSinceMs >= quotaLimits.usageReportAgeMsMax;
+      if (!quiet && !old) continue;
+      try {
+        await this.flush(cap);
+      } catch (err) {
+        // Kept for the next report (ask() puts it back); a bucket that cannot be reached now is tried
+        // again at the next tick rather than in a tight loop.
+        console.warn("gateway: usage report failed; it goes with the next one", err);
+      }
+    }
+  }
+
+  /**
+   * Reports everything unreported now, asking for no Request Units (a report-only request: the
+   * local balance and grant stay as they are). `final`: this gateway stops spending for the tenant
+   * (its isolate is being released), so it reports no demand and the bucket's fair shares stop
+   * counting it as wanting any.
+   */
+  async flush(cap: TenantQuotaCapability = this.cap, final = false): Promise<void> {
+    while (this.refreshing !== null) await this.refreshing.catch(() => {});
+    if (!this.hasUnreported) return;
+    await this.ask(cap, final ? "final" : "report");
   }
 
   /** Moves what has trickled in by now into the balance. */
@@ -152,14 +317,15 @@ export class LocalQuota {
     });
   }
 
-  private refresh(): Promise<void> {
-    this.refreshing ??= this.ask().finally(() => {
+  private refresh(cap: TenantQuotaCapability): Promise<void> {
+    this.refreshing ??= this.ask(cap, "grant").finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
   }
 
-  private async ask(): Promise<void> {
+  /** One request to the bucket: "grant" asks for the period's need; "report" and "final" ask for nothing. */
+  private async ask(cap: TenantQuotaCapability, kind: "grant" | "report" | "final"): Promise<void> {
     const now = this.nowMs();
     const consumed = this.pending;
     if (this.lastRequestMs !== null && now > this.lastRequestMs) {
@@ -169,22 +335,36 @@ export class LocalQuota {
     // What has not arrived yet of a trickle still counts as ours: ask for the rest of the period's need.
     const expected = Math.max(quotaLimits.grantRuMin, (this.rateRuPerSecond ?? 0) * quotaLimits.grantTargetSeconds);
     const have = this.balanceRu + (this.trickle?.leftRu ?? 0);
-    const wantRu = Math.max(0, expected - have);
+    const wantRu = kind === "grant" ? Math.max(0, expected - have) : 0;
+    if (this.periodStatements > 0) {
+      const perStatementRu = consumed.ru / this.periodStatements;
+      const blended = this.estimateMeasured ? quotaLimits.rateSmoothing * perStatementRu + (1 - quotaLimits.rateSmoothing) * this.estimateRu : perStatementRu;
+      this.estimateRu = Math.max(quotaLimits.statementEstimateRuMin, blended);
+      this.estimateMeasured = true;
+      this.periodStatements = 0;
+    }
     const seq = ++this.seq;
+    const unreportedSinceMs = this.unreportedSinceMs;
     this.pending = emptyUsageReport();
+    this.unreportedSinceMs = null;
     const heldBack = this.heldBack;
-    this.heldBack = false;
+    if (kind === "grant") this.heldBack = false;
+    const demandRuPerSecond = kind === "final" ? 0 : heldBack ? null : this.rateRuPerSecond;
     let grant: QuotaGrant;
     try {
-      grant = await settleRpc(this.cap.acquire({ instanceId: this.instanceId, seq, wantRu, demandRuPerSecond: heldBack ? null : this.rateRuPerSecond, consumed }));
+      grant = await settleRpc(cap.acquire({ instanceId: this.instanceId, seq, wantRu, demandRuPerSecond, consumed }));
     } catch (err) {
       // The report did not arrive: keep it for the next request (the bucket skips a repeated seq).
       addReport(this.pending, consumed);
+      this.unreportedSinceMs = Math.min(unreportedSinceMs ?? now, this.unreportedSinceMs ?? now);
       throw err;
     }
     this.grants++;
     this.lastRequestMs = now;
-    this.applyGrant(grant);
+    // A report-only request leaves the local grant as it was (it asked for nothing); a refusal it
+    // brings back still counts, as from any answer of the bucket.
+    if (kind === "grant") this.applyGrant(grant);
+    else if (grant.refusal) this.applyGrant(grant);
   }
 
   private applyGrant(grant: QuotaGrant): void {
@@ -221,6 +401,16 @@ function addReport(into: UsageReport, r: UsageReport): void {
 
 const byTenant = new Map<string, LocalQuota>();
 
+/** The tenant's LocalQuota in this isolate, if it has one (the release path flushes it). */
+export function existingLocalQuota(tenantId: string): LocalQuota | undefined {
+  return byTenant.get(tenantId);
+}
+
+/** Forgets the tenant's LocalQuota (after its final flush): the isolate is let go of, or serves others. */
+export function forgetLocalQuota(tenantId: string): void {
+  byTenant.delete(tenantId);
+}
+
 /**
  * One LocalQuota per tenant in this isolate (inline mode serves several tenants from one isolate),
  * asking through `cap`, the calling request's own capability (see useCapability).
@@ -229,6 +419,7 @@ export function localQuotaFor(tenantId: string, cap: TenantQuotaCapability): Loc
   let q = byTenant.get(tenantId);
   if (!q) {
     q = new LocalQuota(cap);
+    q.firstStatementCredit = true;
     byTenant.set(tenantId, q);
   }
   q.useCapability(cap);

@@ -51,6 +51,14 @@ const CACHE_ENTRIES_MAX = 256;
 /** Query texts longer than this are not cached (one-off bulk statements would crowd it out). */
 const CACHE_TEXT_CHARS_MAX = 4096;
 
+/**
+ * Empties the parse cache. Query texts can hold a tenant's literals, so an isolate that goes on to
+ * serve another tenant (workers/edge/gateway-host.ts, the pool) keeps none of the previous one's.
+ */
+export function clearParseCache(): void {
+  cache.clear();
+}
+
 export async function parseSql(sql: string): Promise<RawStatement[]> {
   const hit = cache.get(sql);
   if (hit !== undefined) {
