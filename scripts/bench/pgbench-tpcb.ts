@@ -80,7 +80,23 @@ export async function runPgbench(stack: Stack, pgServer: PostgresServer | null, 
       log(`  ${t.name} ${mode}: ${runRes.tps.toFixed(1)} TPS, ${runRes.transactions} transactions, ${runRes.failed} failed (${pct(runRes.failed)}), ${runRes.retried} retried (${pct(runRes.retried)})${r.code === 0 ? "" : `, exit ${r.code}: ${r.out.trim().split("\n").slice(-2).join(" | ")}`}`);
     }
   }
+  for (const line of ratioLines(result)) log(`  ${line}`);
   return result;
+}
+
+/** Warren beside PostgreSQL: load time and TPS per query mode, as ratios (absent when either failed). */
+function ratioLines(r: PgbenchResult): string[] {
+  const lines: string[] = [];
+  const w = r.initMs["warren"];
+  const p = r.initMs["postgres"];
+  if (w !== undefined && p !== undefined) lines.push(`load (pgbench -i -s ${r.options.scale}): Warren ${(w / 1000).toFixed(1)} s, PostgreSQL ${(p / 1000).toFixed(1)} s: ${(w / p).toFixed(1)}× as long`);
+  for (const mode of ["simple", "prepared"] as const) {
+    const wr = r.runs.find((x) => x.target === "warren" && x.mode === mode);
+    const pr = r.runs.find((x) => x.target === "postgres" && x.mode === mode);
+    if (wr === undefined || pr === undefined || !(pr.tps > 0) || Number.isNaN(wr.tps)) continue;
+    lines.push(`TPS ${mode}: Warren ${wr.tps.toFixed(1)}, PostgreSQL ${pr.tps.toFixed(1)}: Warren/PostgreSQL = ${(wr.tps / pr.tps).toFixed(3)}`);
+  }
+  return lines;
 }
 
 export function pgbenchReport(r: PgbenchResult): SectionReport {
@@ -96,7 +112,10 @@ export function pgbenchReport(r: PgbenchResult): SectionReport {
     `pgbench -i -s ${o.scale}; then \`pgbench -c ${o.clients} -j ${o.jobs} -T ${o.seconds} --max-tries=${o.maxTries}\` in simple and prepared mode. ` +
       "Warren through the local stack's pgwire tunnel; PostgreSQL 15 on the same machine in the same run with default_transaction_isolation = serializable.",
     "",
-    `Load (pgbench -i): ${Object.entries(r.initMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ")}.`,
+    `Load (pgbench -i): ${Object.entries(r.initMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ")}. ` +
+      "Warren's stack runs without the storage node's per-tenant RU rate limit for this section (scripts/bench/run.ts).",
+    "",
+    ...ratioLines(r).map((l) => `- ${l}`),
     "",
     "| target | mode | TPS | transactions | failed | retried |",
     "|---|---|---|---|---|---|",
