@@ -154,6 +154,9 @@ function isSerializationFailure(err: unknown): boolean {
 let rowIdCounter = 0;
 /** The last row id handed out in this isolate (row ids only increase). */
 let lastRowId = 0n;
+/** Random bits for row ids, drawn 4,096 at a time: one getRandomValues per row cost ~20 µs of a COPY row. */
+const rowIdRandom = new Uint16Array(4096);
+let rowIdRandomAt = rowIdRandom.length;
 
 /** A statement bound by Session.prepare: its parsed form, its parameter types and its columns. */
 class Prepared implements PreparedStatement {
@@ -519,7 +522,11 @@ export class Session implements SqlSession {
         // and increasing within this isolate, so a table without a primary key returns its rows
         // in insertion order as Postgres's heap does (pg_dump of a restored tenant matches).
         rowIdCounter = (rowIdCounter + 1) & 0x3ff;
-        const rand = crypto.getRandomValues(new Uint16Array(1))[0]! & 0xfff;
+        if (rowIdRandomAt === rowIdRandom.length) {
+          crypto.getRandomValues(rowIdRandom);
+          rowIdRandomAt = 0;
+        }
+        const rand = rowIdRandom[rowIdRandomAt++]! & 0xfff;
         let id = (BigInt(Date.now()) << 22n) | (BigInt(rowIdCounter) << 12n) | BigInt(rand);
         if (id <= lastRowId) id = ((lastRowId >> 12n) + 1n) << 12n | BigInt(rand);
         lastRowId = id;

@@ -116,7 +116,8 @@ async function collectInto(rows: Row[], seen: Set<string>, source: BoundUpdate["
       if (seen.has(k)) continue;
       seen.add(k);
       rows.push(r);
-      bytes += rowBytes(r);
+      // The row and its identity in `seen` (a key string and a Set entry): both stay until the end.
+      bytes += rowBytes(r) + 2 * k.length + 48;
     }
     ctx.memory.reserve(bytes, what);
   }

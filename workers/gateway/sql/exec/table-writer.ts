@@ -52,7 +52,14 @@ export class TableWriter {
       if (g !== null) this.generated.push({ p, c: compile(g, ctx) });
     });
     this.uniques = table.indexes.filter((ix) => ix.unique);
+    this.hiddenPk = table.primaryIndex.columns.every((c) => table.columns[this.codec.position(c.columnId)]!.hidden);
   }
+  /**
+   * The primary key is the hidden row id (a table declared without one): every inserted row gets a
+   * fresh unique_rowid, which no existing key can equal, so inserts skip probing it (a COPY of a
+   * million rows into pgbench_accounts would otherwise read a million keys that cannot exist).
+   */
+  private readonly hiddenPk: boolean;
 
   private pos(columnId: number): number {
     return this.codec.position(columnId);
@@ -123,7 +130,7 @@ export class TableWriter {
    */
   async insert(rows: Row[], policy: ConflictPolicy | null): Promise<Row[]> {
     const written: Row[] = [];
-    const keyed = [this.table.primaryIndex, ...this.uniques];
+    const keyed = this.hiddenPk ? this.uniques : [this.table.primaryIndex, ...this.uniques];
     // One read for every unique key of the batch (primary and unique secondary indexes).
     const probes: Array<{ row: number; ix: IndexDesc; key: Uint8Array }> = [];
     rows.forEach((r, i) => {

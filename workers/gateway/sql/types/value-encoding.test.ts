@@ -59,6 +59,27 @@ describe("row value encoding", () => {
     );
   });
 
+  it("writes strings in place with the shortest length prefix, at every prefix-size edge", () => {
+    // In-place UTF-8 reserves a prefix for 3 bytes per UTF-16 unit and moves the text down when
+    // the real length needs fewer prefix bytes: lengths around 127/128 and 16383/16384 bytes, ASCII
+    // (moved) and three-byte text (not moved), each followed by a column that must still decode.
+    const cols: ValueColumn[] = [
+      { id: 1, type: Types.text },
+      { id: 2, type: Types.int4 },
+    ];
+    const utf8 = new TextEncoder();
+    for (const n of [0, 1, 42, 43, 127, 128, 129, 16383, 16384, 20000]) {
+      for (const s of ["a".repeat(n), "€".repeat(Math.ceil(n / 3)), "é".repeat(n)]) {
+        const bytes = encodeRowValue(cols, [s, -5]);
+        expect(decodeRowValue(bytes, cols)).toEqual([s, -5]);
+        const len = utf8.encode(s).length;
+        const prefix = len < 128 ? 1 : len < 16384 ? 2 : 3;
+        // header, prefix, text, header, zigzag(-5)
+        expect(bytes.length).toBe(1 + prefix + len + 1 + 1);
+      }
+    }
+  });
+
   it("omits NULLs and reads absent (added) columns as NULL, skips dropped ones", () => {
     const cols: ValueColumn[] = [
       { id: 1, type: Types.int4 },

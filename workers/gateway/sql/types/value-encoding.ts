@@ -52,6 +52,8 @@ const TAG_JSONB = 11;
 const TAG_ARRAY = 12;
 const TAG_TIMETZ = 13;
 const TAG_BITS = 4n;
+/** 2 ** TAG_BITS, for headers built as numbers. */
+const TAG_SCALE = 16;
 
 const DATE_NOBEGIN = -2147483648;
 const DATE_NOEND = 2147483647;
@@ -74,6 +76,16 @@ export interface ValueColumn {
   readonly type: SqlType;
 }
 
+/** Bytes of the unsigned LEB128 varint of n (a non-negative safe integer). */
+function varintBytes(n: number): number {
+  let b = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    b++;
+  }
+  return b;
+}
+
 /** Value bytes: the common growable writer plus the zigzag varint of signed integers. */
 class Writer extends ByteWriter {
   zigzag(v: bigint | number): void {
@@ -89,6 +101,23 @@ class Writer extends ByteWriter {
     }
     const x = BigInt(v);
     this.uvarint(x >= 0n ? x << 1n : (-x << 1n) - 1n);
+  }
+
+  /**
+   * `s` as UTF-8 behind its byte length, encoded in place (no intermediate array per value: a
+   * COPY of a million rows stores a million strings). Room is made for the longest length prefix
+   * the worst case could need; when the real length needs fewer prefix bytes the text moves down.
+   */
+  utf8Prefixed(s: string): void {
+    const maxBytes = s.length * 3;
+    const room = varintBytes(maxBytes);
+    this.ensure(room + maxBytes + 8); // + 8: uvarint below ensures 8 more, which must not regrow the buffer
+    const at = this.len;
+    const { written } = utf8Encoder.encodeInto(s, this.buf.subarray(at + room));
+    const need = varintBytes(written);
+    if (need < room) this.buf.copyWithin(at + need, at + room, at + room + written);
+    this.uvarint(written);
+    this.len = at + need + written;
   }
 
   lengthPrefixed(bytes: Uint8Array): void {
@@ -231,7 +260,7 @@ function writeTagged(w: Writer, d: Exclude<Datum, null>, t: SqlType, header: (ta
     case Oid.json:
     case Oid.unknown:
       header(TAG_STRING);
-      return w.lengthPrefixed(utf8Encoder.encode(d as string));
+      return w.utf8Prefixed(d as string);
     default:
       throw new PgError("feature_not_supported", `values of type ${formatType(t)} cannot be stored`);
   }
@@ -354,15 +383,17 @@ function skipTagged(r: Reader, tag: number): void {
  */
 export function encodeRowValue(cols: readonly ValueColumn[], values: readonly Datum[]): Uint8Array {
   if (cols.length !== values.length) throw new PgError("internal_error", `row value has ${values.length} values for ${cols.length} columns`);
-  const w = new Writer();
+  // Room for a typical row at once (pgbench_accounts' rows are ~100 bytes), not 64 bytes doubled.
+  const w = new Writer(256);
   let prevId = 0;
   for (let i = 0; i < cols.length; i++) {
     const col = cols[i]!;
     if (col.id <= prevId && i > 0) throw new PgError("internal_error", `row value columns out of order at id ${col.id}`);
     const v = values[i]!;
     if (v === null) continue;
-    const delta = BigInt(col.id - prevId);
-    writeTagged(w, v, col.type, (tag) => w.uvarint((delta << TAG_BITS) | BigInt(tag)));
+    // The header (id delta, tag) as a number: column ids are small, so no BigInt per value.
+    const delta = (col.id - prevId) * TAG_SCALE;
+    writeTagged(w, v, col.type, (tag) => w.uvarint(delta + tag));
     prevId = col.id;
   }
   return w.finish();
