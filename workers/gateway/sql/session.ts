@@ -597,7 +597,7 @@ export class Session implements SqlSession {
         await txn.commit();
         this.afterCommit(state);
         const build = env.onlineIndexBuild;
-        if (build !== null && build !== undefined) await buildIndexOnline({ kv: this.kv, store: this.store, ks: this.ks, budget }, build.tableId, build.indexId);
+        if (build !== null && build !== undefined) await buildIndexOnline({ kv: this.kv, store: this.store, ks: this.ks, budget, covers: build.covers }, build.tableId, build.indexId);
         return result;
       } catch (err) {
         await txn.rollback();

@@ -17,7 +17,8 @@ import { bindDelete, bindInsert, bindUpdate, tableScope } from "./bind/dml.ts";
 import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind/expr.ts";
 import { bindQuery, bindWith } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
-import { bindGeneratedColumns, bindTableRules } from "./bind/table-rules.ts";
+import { bindGeneratedColumns, bindIndexPredicate, bindTableRules } from "./bind/table-rules.ts";
+import { everyRow, predicateTest } from "./exec/index-predicate.ts";
 import { formatText } from "./types/text-io.ts";
 import { evalContext, type EvalContext } from "./types/context.ts";
 import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
@@ -25,7 +26,7 @@ import { compareDatums } from "./types/compare.ts";
 import type { ExecContext } from "./exec/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
 import { createTableFromColumns, type DdlChange, type DdlEnv } from "./exec/ddl-create-table.ts";
-import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
+import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv, type OnlineIndexBuild } from "./exec/ddl.ts";
 import { commentOn } from "./exec/ddl-comment.ts";
 import { alterEnum, createDomain, createEnum, dropTypes } from "./exec/ddl-type.ts";
 import { createFunction, dropFunctions } from "./exec/ddl-function.ts";
@@ -84,7 +85,7 @@ export interface StatementEnv {
    */
   rowSinkRewind?: () => boolean;
   /** Outside an explicit transaction CREATE INDEX only adds a write-only index and records it here; the session builds it. */
-  onlineIndexBuild: { tableId: number; indexId: number } | null | undefined;
+  onlineIndexBuild: OnlineIndexBuild | null | undefined;
   /** The running statement's budget (deadline, cancel, yielding); null when only describing. */
   budget: StatementBudget | null;
   /** The session's temporary schema and object ids (CREATE TEMP …). */
@@ -510,6 +511,7 @@ export class StatementRunner {
         const e = coerce(b, bindExpr(b, expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
         return evalRow(compile(e, this.ctx), [], this.ctx);
       },
+      indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, ix.predicate), this.ctx)),
       validateFk: async (t, fkName) => {
         const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
         const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };

@@ -18,6 +18,7 @@ import { constraintRows } from "./system-tables/constraints.ts";
 import { tables, userIndexes, type SystemContext } from "./system-tables/context.ts";
 import { pgDescription } from "./system-tables/descriptions.ts";
 import { indexDef } from "./system-tables/index-def.ts";
+import { resolveExprRef } from "./system-tables/expr-ref.ts";
 import { systemRelationByOid } from "./system-tables/index.ts";
 import { SYSTEM_RELATION_OIDS } from "./system-tables/oids.ts";
 import { emptyRelationSizes, type RelationSizes } from "./system-tables/sizes.ts";
@@ -146,8 +147,10 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         return [...(temp !== undefined && !explicit.includes(temp) ? [temp] : []), ...(explicit.includes("pg_catalog") ? [] : ["pg_catalog"]), ...explicit];
       });
     case "pg_get_expr":
-      // pg_attrdef.adbin, pg_constraint.conbin, … already hold the printed expression.
-      return callExpr(name, Types.text, [coerce(b, args[0]!, Types.text), ...args.slice(1, 2).map((a) => coerce(b, a, Types.oid))], ([e]) => e ?? null);
+      // pg_get_expr(expr, relation [, pretty]): adbin, conbin and indpred name a stored expression
+      // (expr-ref.ts), printed fully parenthesised unless pretty, as ruleutils does.
+      return callExpr(name, Types.text, [coerce(b, args[0]!, Types.text), ...args.slice(1, 3).map((a, i) => coerce(b, a, i === 0 ? Types.oid : Types.bool))], ([e, , pretty]) =>
+        e === null ? null : (resolveExprRef(x(), e as string, pretty === true) ?? (e as string)));
     case "pg_get_indexdef":
       // pg_get_indexdef(index [, column, pretty]): column 0 is the whole statement; pretty leaves
       // the table unqualified when its schema is on the search path (Postgres: when it is visible).
@@ -161,7 +164,7 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         const col = (column as number | null | undefined) ?? 0;
         if (col === 0) {
           const visible = pretty === true && b.searchPath.some((n) => b.catalog.schema(n)?.id === t.schemaId);
-          return indexDef(b, t, found, !visible);
+          return indexDef(x(), t, found, !visible, pretty === true);
         }
         const key = found.columns[col - 1];
         return key === undefined ? null : quoteIdent(t.columns.find((c) => c.id === key.columnId)?.name ?? "?");
