@@ -12,7 +12,7 @@ import { decodeU64 } from "../catalog/keyspace.ts";
 import type { Keyspace } from "../catalog/keyspace.ts";
 import type { Txn } from "../txn/txn.ts";
 import { Binder } from "./bind/binder.ts";
-import type { Expr, OutputColumn, Rel, SpecialFn } from "./bind/bound.ts";
+import type { AdvisoryLockFn, Expr, OutputColumn, Rel, SpecialFn } from "./bind/bound.ts";
 import { bindDelete, bindInsert, bindUpdate, tableScope } from "./bind/dml.ts";
 import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind/expr.ts";
 import { bindQuery, bindWith } from "./bind/select.ts";
@@ -20,6 +20,7 @@ import { Scope } from "./bind/scope.ts";
 import { bindGeneratedColumns, bindIndexPredicate, bindTableRules } from "./bind/table-rules.ts";
 import { everyRow, predicateTest } from "./exec/index-predicate.ts";
 import { formatText } from "./types/text-io.ts";
+import { advisoryKeyOf, type AdvisoryLocks } from "./advisory-locks.ts";
 import { evalContext, type EvalContext } from "./types/context.ts";
 import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
 import { compareDatums } from "./types/compare.ts";
@@ -91,6 +92,8 @@ export interface StatementEnv {
   budget: StatementBudget | null;
   /** The session's temporary schema and object ids (CREATE TEMP …). */
   temp: DdlEnv["temp"];
+  /** The session's advisory locks (pg_advisory_lock …). */
+  advisoryLocks: AdvisoryLocks;
 }
 
 function field(c: OutputColumn): FieldDescription {
@@ -245,7 +248,26 @@ export class StatementRunner {
         await this.ctx.budget.sleep(sleepMs(name, args[0]!));
         return "";
       }
+      default:
+        return this.advisory(name, args);
     }
+  }
+
+  /** pg_advisory_lock and its family: strict, like PostgreSQL's (a NULL key gives NULL and locks nothing). */
+  private async advisory(name: AdvisoryLockFn, args: Datum[]): Promise<Datum> {
+    const locks = this.env.advisoryLocks;
+    if (name === "pg_advisory_unlock_all") {
+      await locks.unlockAll();
+      return "";
+    }
+    if (args.some((a) => a === null)) return null;
+    const key = advisoryKeyOf(args.map((a) => BigInt(a as number | bigint)));
+    const mode = name.endsWith("_shared") ? "shared" : "exclusive";
+    if (name === "pg_advisory_unlock" || name === "pg_advisory_unlock_shared") return locks.unlock(key, mode);
+    const level = name.includes("_xact_") ? "xact" : "session";
+    const tryOnly = name.startsWith("pg_try_");
+    const got = await locks.lock(key, mode, level, !tryOnly, this.ctx.txn, this.ctx.budget);
+    return tryOnly ? got : "";
   }
 
   private async findReferencing(child: TableDesc, fk: ForeignKeyDesc, values: Datum[]): Promise<Row[]> {

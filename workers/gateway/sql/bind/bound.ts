@@ -54,7 +54,22 @@ export type SpecialFn =
   | "pg_terminate_backend"
   | "pg_sleep"
   | "pg_sleep_for"
-  | "pg_sleep_until";
+  | "pg_sleep_until"
+  | AdvisoryLockFn;
+
+/** The advisory-lock functions (sql/advisory-locks.ts). */
+export type AdvisoryLockFn =
+  | "pg_advisory_lock"
+  | "pg_advisory_lock_shared"
+  | "pg_try_advisory_lock"
+  | "pg_try_advisory_lock_shared"
+  | "pg_advisory_xact_lock"
+  | "pg_advisory_xact_lock_shared"
+  | "pg_try_advisory_xact_lock"
+  | "pg_try_advisory_xact_lock_shared"
+  | "pg_advisory_unlock"
+  | "pg_advisory_unlock_shared"
+  | "pg_advisory_unlock_all";
 
 export type ExprKind = Expr["kind"];
 

@@ -1,6 +1,6 @@
 // Functions that answer from the catalog snapshot the statement was bound with: the pg_catalog
 // helpers clients call in introspection queries (psql's describe commands, ORMs): visibility
-// tests, pg_get_*def, object names and comments, sizes, privileges, and advisory-lock stand-ins.
+// tests, pg_get_*def, object names and comments, sizes, privileges, and the advisory-lock functions (bound here, run by sql/advisory-locks.ts).
 // Each closure keeps the binder's snapshot, the same one the statement executes against.
 import { functionArguments, functionByOid, functionDef, functionResult } from "./function-def.ts";
 import { PgError } from "../../../../common/errors.ts";
@@ -275,16 +275,28 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_has_role":
       // The tenant's one role owns every object in its database.
       return callExpr(name, Types.bool, args, () => true, false);
-    case "pg_try_advisory_lock":
-    case "pg_try_advisory_xact_lock":
-    case "pg_advisory_unlock":
-      return callExpr(name, Types.bool, [], () => true, false);
     case "pg_advisory_lock":
+    case "pg_advisory_lock_shared":
+    case "pg_try_advisory_lock":
+    case "pg_try_advisory_lock_shared":
     case "pg_advisory_xact_lock":
-    case "pg_advisory_unlock_all":
-      // No lock manager: session locks are granted at once (callers use them to serialise
-      // migrations; Warren's transactions are serializable anyway).
-      return callExpr(name, Types.void, [], () => "", false);
+    case "pg_advisory_xact_lock_shared":
+    case "pg_try_advisory_xact_lock":
+    case "pg_try_advisory_xact_lock_shared":
+    case "pg_advisory_unlock":
+    case "pg_advisory_unlock_shared":
+    case "pg_advisory_unlock_all": {
+      // Real locks on the storage node, per tenant (sql/advisory-locks.ts). Keys: one bigint, or
+      // two integers (a separate key space, as in PostgreSQL); unlock_all takes none.
+      const counts = name === "pg_advisory_unlock_all" ? [0] : [1, 2];
+      if (!counts.includes(args.length)) {
+        throw new PgError("undefined_function", `function ${name}(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`, {
+          hint: "No function matches the given name and argument types. You might need to add explicit type casts.",
+        });
+      }
+      const type = name.startsWith("pg_try_") || name.startsWith("pg_advisory_unlock") ? (name === "pg_advisory_unlock_all" ? Types.void : Types.bool) : Types.void;
+      return { kind: "special", type, name, args: args.map((a) => coerce(b, a, args.length === 1 ? Types.int8 : Types.int4)) };
+    }
     case "pg_postmaster_start_time":
       return callExpr(name, Types.timestamptz, [], () => 0n, false);
     case "txid_current":
