@@ -7,7 +7,7 @@ import { PgError } from "../../../../common/errors.ts";
 import { type Descriptor, isTemp, type ViewDesc } from "../../catalog/descriptors.ts";
 import { descIdOfOid, indexOfOid, indexOid, namespaceOid, relationOid } from "../../catalog/oids.ts";
 import type { Datum } from "../types/datum.ts";
-import { arrayOf, formatType, isKnownTypeOid, Oid, typeFromOid, Types } from "../types/type.ts";
+import { arrayOf, formatType, isKnownTypeOid, isVectorType, Oid, typeFromOid, Types } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
 import type { Expr } from "./bound.ts";
 import { callExpr, coerce } from "./expr.ts";
@@ -296,6 +296,20 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       }
       const type = name.startsWith("pg_try_") || name.startsWith("pg_advisory_unlock") ? (name === "pg_advisory_unlock_all" ? Types.void : Types.bool) : Types.void;
       return { kind: "special", type, name, args: args.map((a) => coerce(b, a, args.length === 1 ? Types.int8 : Types.int4)) };
+    }
+    case "array_lower":
+    case "array_upper":
+    case "array_dims": {
+      // int2vector / oidvector (pg_index.indkey, pg_proc.proargtypes) are subscripted from 0;
+      // resolved as anyarray they would become int2[] / oid[], which start at 1.
+      const v = args[0];
+      if (v === undefined || !isVectorType(v.type) || args.length !== (name === "array_dims" ? 1 : 2)) break;
+      if (name === "array_dims") return callExpr(name, Types.text, [v], ([a]) => ((a as Datum[]).length > 0 ? `[0:${(a as Datum[]).length - 1}]` : null));
+      return callExpr(name, Types.int4, [v, coerce(b, args[1]!, Types.int4)], ([a, d]) => {
+        const n = (a as Datum[]).length;
+        if (d !== 1 || n === 0) return null;
+        return name === "array_lower" ? 0 : n - 1;
+      });
     }
     case "pg_postmaster_start_time":
       return callExpr(name, Types.timestamptz, [], () => 0n, false);
