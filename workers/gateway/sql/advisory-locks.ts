@@ -30,9 +30,14 @@
 //     incompatible way is refused (0A000) rather than waiting on itself.
 //   - Interactive transactions over HTTP hand their node transaction back between requests
 //     (txn.releaseNode), so transaction-level advisory locks last one HTTP request there.
-//   - A session whose holder the node aborted (a storage restart, or a gateway frozen for longer
-//     than txnHeartbeatExpiryMs) has lost its session locks; the next advisory-lock call on that
-//     session starts afresh (logged).
+//   - Locks live in the storage node's memory, like its row locks. A gateway frozen for longer
+//     than txnHeartbeatExpiryMs has its holder aborted: the refused heartbeat or the next lock call
+//     notices, and the session's session-level locks are forgotten (logged). A storage node
+//     restart empties its lock table without the holder being told (a heartbeat of a transaction
+//     the node does not know is accepted): the locks are gone while the session still believes
+//     it holds them. PostgreSQL ends every session when it restarts, so its clients know; here
+//     the session lives on. Closing that gap needs the node to answer heartbeats of unknown
+//     lock holders with transaction_aborted (a storage protocol change, not made yet).
 import { PgError } from "../../../common/errors.ts";
 import { LockFlag, LockMode } from "../../../common/kv-protocol/messages.ts";
 import { keyString } from "../../../common/bytes.ts";
