@@ -104,7 +104,8 @@ export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false)
   if (stmt["nulls_not_distinct"] === true) {
     throw new PgError("feature_not_supported", "UNIQUE NULLS NOT DISTINCT is not supported");
   }
-  const name = (stmt["idxname"] as string | undefined) ?? indexName(env, table, cols.map((c) => c.name), unique);
+  // An unnamed CREATE UNIQUE INDEX is named …_idx, as in PostgreSQL (…_key is for UNIQUE constraints).
+  const name = (stmt["idxname"] as string | undefined) ?? indexName(env, table, cols.map((c) => c.name), false);
   if (env.catalog.indexIn(table.schemaId, name) !== undefined || env.catalog.relationIn(table.schemaId, name) !== undefined) {
     if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE INDEX" };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
