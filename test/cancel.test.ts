@@ -14,6 +14,7 @@ import net from "node:net";
 import pg from "pg";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawCancel } from "./harness/pg-cancel.ts";
 import { httpSql, startStack, type Stack, type TenantConnection } from "./harness/stack.ts";
 
 let stack: Stack;
@@ -46,25 +47,6 @@ async function client(url = stack.demo.pg): Promise<pg.Client & { processID: num
 function pgCancel(victim: pg.Client): void {
   const canceller = new pg.Client({ connectionString: stack.demo.pg }) as unknown as { cancel(c: pg.Client, q: unknown): void };
   canceller.cancel(victim, (victim as unknown as { activeQuery: unknown }).activeQuery);
-}
-
-/** A raw CancelRequest through the tunnel; resolves when the server closes the connection. */
-function rawCancel(processId: number, secretKey: number): Promise<Buffer> {
-  const { hostname, port } = new URL(stack.pg.replace(/^postgresql:/, "http:"));
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: hostname, port: Number(port) }, () => {
-      const b = Buffer.alloc(16);
-      b.writeInt32BE(16, 0);
-      b.writeInt32BE(80877102, 4);
-      b.writeInt32BE(processId, 8);
-      b.writeInt32BE(secretKey, 12);
-      s.write(b);
-    });
-    const got: Buffer[] = [];
-    s.on("data", (c: Buffer) => got.push(c));
-    s.on("error", reject);
-    s.on("close", () => resolve(Buffer.concat(got)));
-  });
 }
 
 async function errorOf(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
@@ -155,8 +137,8 @@ describe("CancelRequest", () => {
       const statement = engineStops ? "select pg_sleep(1.5), 42 as answer" : "select count(*) > 0, 42 as answer from generate_series(1, 1500000)";
       const running = victim.query(statement);
       await sleep(300);
-      for (const bit of [0, 7, 31]) expect((await rawCancel(victim.processID, victim.secretKey ^ (1 << bit))).length).toBe(0);
-      expect((await rawCancel(victim.processID ^ 1, victim.secretKey)).length).toBe(0);
+      for (const bit of [0, 7, 31]) expect((await rawCancel(stack.pg, victim.processID, victim.secretKey ^ (1 << bit))).length).toBe(0);
+      expect((await rawCancel(stack.pg, victim.processID ^ 1, victim.secretKey)).length).toBe(0);
       expect((await running).rows[0].answer).toBe(42);
     } finally {
       await victim.end();

@@ -10,23 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { warrenHttp, WarrenHttpError } from "../client/warren-http.ts";
 import { dataPaths } from "../cli/data-dir.ts";
 import { TxnHandleSealer } from "../workers/edge/txn-handle.ts";
+import { postSql, TXN_HANDLE_HEADER, type HttpTxnAnswer } from "./harness/http-txn.ts";
 import { httpSql, startStack, type Stack, type TenantConnection } from "./harness/stack.ts";
 
-const HANDLE = "warren-transaction";
-
-interface Answer {
-  status: number;
-  body: { code?: string; message?: string; rows?: unknown[]; command?: string };
-  handle: string | null;
-}
-
-/** One POST /sql with an optional handle; never throws on a Postgres error. */
-async function post(t: Pick<TenantConnection, "http" | "pg">, query: string, handle: string | null = null, params: unknown[] = []): Promise<Answer> {
-  const headers: Record<string, string> = { "content-type": "application/json", "neon-connection-string": t.pg };
-  if (handle !== null) headers[HANDLE] = handle;
-  const res = await fetch(t.http, { method: "POST", headers, body: JSON.stringify({ query, params }) });
-  return { status: res.status, body: (await res.json()) as Answer["body"], handle: res.headers.get(HANDLE) };
-}
+const HANDLE = TXN_HANDLE_HEADER;
+const post = postSql;
+type Answer = HttpTxnAnswer;
 
 async function count(t: TenantConnection, table: string): Promise<number> {
   const r = await httpSql(t, `select count(*)::int as n from ${table}`);

@@ -152,10 +152,35 @@ export class LockTable {
    */
   waitForTxn(txn: TxnEntry, holder: TxnEntry): Promise<void> {
     if (holder === txn) return Promise.resolve();
-    const blockers = new Set([holder]);
+    let onFinish: () => void = () => undefined;
+    return this.park(txn, new Set([holder]), { cycle: "this transaction's intent", timeout: "another transaction's intent" }, {
+      attach: (wake) => {
+        onFinish = wake;
+        holder.finishWaiters.push(onFinish);
+      },
+      detach: () => {
+        const i = holder.finishWaiters.indexOf(onFinish);
+        if (i >= 0) holder.finishWaiters.splice(i, 1);
+      },
+      blockersNow: () => [holder],
+    });
+  }
+
+  /**
+   * The one wait loop both kinds of wait share: refuse at once with 40P01 when waiting on
+   * `blockers` would close a cycle; otherwise park `txn` until the wait's wake-up is called, it is
+   * cancelled (txn.cancelWait), or it outlasts lockWaitMsMax. Meanwhile, for liveness, a blocker
+   * whose heartbeat expired is pushed out (onAbandoned), and the waiter's own lastSeen stays fresh.
+   */
+  private park(
+    txn: TxnEntry,
+    blockers: Set<TxnEntry>,
+    what: { cycle: string; timeout: string },
+    w: { attach(wake: () => void): void; detach(failed: boolean): void; blockersNow(): Iterable<TxnEntry> },
+  ): Promise<void> {
     if (this.reaches(blockers, txn)) {
       this.deadlocks++;
-      return Promise.reject(new DeadlockError("waiting for this transaction's intent would close a cycle of transactions waiting for each other"));
+      return Promise.reject(new DeadlockError(`waiting for ${what.cycle} would close a cycle of transactions waiting for each other`));
     }
     this.waits++;
     return new Promise<void>((resolve, reject) => {
@@ -165,23 +190,23 @@ export class LockTable {
         if (timer !== null) clearInterval(timer);
         txn.waitingFor = null;
         txn.cancelWait = null;
-        const i = holder.finishWaiters.indexOf(onFinish);
-        if (i >= 0) holder.finishWaiters.splice(i, 1);
+        w.detach(err !== null);
         if (err === null) resolve();
         else reject(err);
       };
-      const onFinish = (): void => done(null);
-      holder.finishWaiters.push(onFinish);
+      w.attach(() => done(null));
       txn.waitingFor = blockers;
       txn.cancelWait = (err) => done(err);
       timer = setInterval(() => {
         const now = this.opts.nowMs();
         txn.lastSeenMs = now;
-        if (this.expired(holder, now)) {
-          this.pushes++;
-          this.opts.onAbandoned(holder);
+        for (const b of w.blockersNow()) {
+          if (this.expired(b, now)) {
+            this.pushes++;
+            this.opts.onAbandoned(b);
+          }
         }
-        if (now - started > this.opts.lockWaitMsMax) done(new LockWaitTimeout(`waited more than ${this.opts.lockWaitMsMax} ms for another transaction's intent (lockWaitMsMax)`));
+        if (now - started > this.opts.lockWaitMsMax) done(new LockWaitTimeout(`waited more than ${this.opts.lockWaitMsMax} ms for ${what.timeout} (lockWaitMsMax)`));
       }, Math.max(20, Math.min(500, this.opts.heartbeatExpiryMs / 4)));
       (timer as { unref?: () => void }).unref?.();
     });
@@ -253,47 +278,22 @@ export class LockTable {
 
   private wait(txn: TxnEntry, key: string, strength: LockStrength): Promise<void> {
     const l = this.lockOf(key);
-    const blockers = this.blockers(txn, l, strength, l.queue.length);
-    if (this.reaches(blockers, txn)) {
-      this.deadlocks++;
-      return Promise.reject(new DeadlockError("waiting for this lock would close a cycle of transactions waiting for each other"));
-    }
-    this.waits++;
-    return new Promise<void>((resolve, reject) => {
-      const started = this.opts.nowMs();
-      let timer: ReturnType<typeof setInterval> | null = null;
-      const done = (err: Error | null): void => {
-        if (timer !== null) clearInterval(timer);
-        txn.waitingFor = null;
-        txn.cancelWait = null;
+    let waiter: Waiter | null = null;
+    return this.park(txn, this.blockers(txn, l, strength, l.queue.length), { cycle: "this lock", timeout: "a lock" }, {
+      attach: (wake) => {
+        waiter = { txn, strength, grant: wake };
+        l.queue.push(waiter);
+        txn.waitingKey = key;
+      },
+      detach: (failed) => {
         txn.waitingKey = null;
-        const i = l.queue.indexOf(waiter);
+        const i = waiter === null ? -1 : l.queue.indexOf(waiter);
         if (i >= 0) l.queue.splice(i, 1);
-        if (err === null) resolve();
-        else {
-          // Leaving the queue may let the waiters behind go.
-          this.grantQueued(key, l);
-          reject(err);
-        }
-      };
-      const waiter: Waiter = { txn, strength, grant: () => done(null) };
-      l.queue.push(waiter);
-      txn.waitingFor = blockers;
-      txn.cancelWait = (err) => done(err);
-      txn.waitingKey = key;
-      // Liveness: abandoned holders are pushed out, and no wait lasts for ever.
-      timer = setInterval(() => {
-        const now = this.opts.nowMs();
-        txn.lastSeenMs = now;
-        for (const b of this.blockers(txn, l, strength, l.queue.indexOf(waiter))) {
-          if (this.expired(b, now)) {
-            this.pushes++;
-            this.opts.onAbandoned(b);
-          }
-        }
-        if (now - started > this.opts.lockWaitMsMax) done(new LockWaitTimeout(`waited more than ${this.opts.lockWaitMsMax} ms for a lock (lockWaitMsMax)`));
-      }, Math.max(20, Math.min(500, this.opts.heartbeatExpiryMs / 4)));
-      timer.unref?.();
+        // Leaving the queue may let the waiters behind go.
+        if (failed) this.grantQueued(key, l);
+      },
+      // Only those ahead of this waiter block it (the holders, and the queue before it).
+      blockersNow: () => this.blockers(txn, l, strength, waiter === null ? 0 : l.queue.indexOf(waiter)),
     });
   }
 

@@ -8,12 +8,12 @@
 // shared and busy, so the assertion uses a bound that does not flake under load (cancelMsMax) and
 // every measured figure is printed; read them in the test output.
 import { spawn } from "node:child_process";
-import net from "node:net";
 import { neonConfig, Client as NeonClient, Pool as NeonPool } from "@neondatabase/serverless";
 import pg from "pg";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ws from "ws";
+import { rawCancel } from "../harness/pg-cancel.ts";
 import { startStack, type Stack } from "../harness/stack.ts";
 
 /** Generous bound for cancel → 57014 under load; the goal (< 200 ms) is read from the printed figures. */
@@ -61,25 +61,6 @@ function outcome(p: Promise<unknown>): Promise<{ err: PgErrorLike | null; atMs: 
     () => ({ err: null, atMs: performance.now() }),
     (err: PgErrorLike) => ({ err, atMs: performance.now() }),
   );
-}
-
-/** A raw CancelRequest through the tunnel; resolves when the server closes the connection. */
-function rawCancel(processId: number, secretKey: number): Promise<Buffer> {
-  const { hostname, port } = new URL(stack.pg.replace(/^postgresql:/, "http:"));
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: hostname, port: Number(port) }, () => {
-      const b = Buffer.alloc(16);
-      b.writeInt32BE(16, 0);
-      b.writeInt32BE(80877102, 4);
-      b.writeInt32BE(processId, 8);
-      b.writeInt32BE(secretKey, 12);
-      s.write(b);
-    });
-    const got: Buffer[] = [];
-    s.on("data", (c: Buffer) => got.push(c));
-    s.on("error", reject);
-    s.on("close", () => resolve(Buffer.concat(got)));
-  });
 }
 
 type KeyedClient = pg.Client & { processID: number; secretKey: number; activeQuery: unknown };
@@ -133,8 +114,8 @@ describe("node-postgres", () => {
     try {
       const running = victim.query("select pg_sleep(1.5), 42 as answer");
       await sleep(300);
-      for (const bit of [0, 13, 31]) expect((await rawCancel(victim.processID, victim.secretKey ^ (1 << bit))).length).toBe(0);
-      expect((await rawCancel(victim.processID + 1, victim.secretKey)).length).toBe(0);
+      for (const bit of [0, 13, 31]) expect((await rawCancel(stack.pg, victim.processID, victim.secretKey ^ (1 << bit))).length).toBe(0);
+      expect((await rawCancel(stack.pg, victim.processID + 1, victim.secretKey)).length).toBe(0);
       expect((await running).rows[0].answer).toBe(42);
     } finally {
       await victim.end();

@@ -7,26 +7,15 @@
 // WARREN_STORAGE_KILLS sets the number of kills (default 3, to keep CI short).
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dataPaths, readJson } from "../../cli/data-dir.ts";
+import { dataPaths } from "../../cli/data-dir.ts";
 import { bankDefaults, percentile, runBank, setupBank, summarizeBank, verifyBank, type BankOptions } from "../../scripts/slt/bank.ts";
 import { warrenBankDb } from "../../scripts/slt/bank-db.ts";
 import { NeonHttpClient } from "../../scripts/slt/neon-http.ts";
-import { startStack, type Stack } from "../harness/stack.ts";
+import { killStorageNode, startStack, type Stack } from "../harness/stack.ts";
 
 const kills = Number(process.env.WARREN_STORAGE_KILLS ?? 3);
 /** Time between kills: the workload runs against a healthy node most of the time. */
 const killEveryMs = 4_000;
-
-interface PidsFile {
-  children: { name: string; pid: number; marker: string }[];
-}
-
-function storagePid(stack: Stack): number {
-  const pids = readJson<PidsFile>(dataPaths(stack.dataDir).pids);
-  const entry = pids?.children.find((c) => c.marker.includes("storage-node"));
-  if (!entry) throw new Error("no storage node in dev.pids");
-  return entry.pid;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,21 +39,8 @@ describe("warren dev restarts a storage node killed with SIGKILL", () => {
     const killer = (async () => {
       for (let i = 0; i < kills; i++) {
         await sleep(killEveryMs * (0.5 + Math.random()));
-        const pid = storagePid(stack);
-        const killedAt = performance.now();
-        process.kill(pid, "SIGKILL");
         // Served again: a new process in dev.pids, and a query through the whole stack answers.
-        for (;;) {
-          await sleep(50);
-          if (storagePid(stack) === pid) continue;
-          try {
-            await admin.query("SELECT count(*) FROM accounts");
-            break;
-          } catch {
-            // 57P01 while the node starts; asked again
-          }
-        }
-        recoveryMs.push(performance.now() - killedAt);
+        recoveryMs.push(await killStorageNode(stack, () => admin.query("SELECT count(*) FROM accounts")));
       }
     })();
     const report = await runBank(connect, o);

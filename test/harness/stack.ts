@@ -63,6 +63,37 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * Process id of the storage node `warren dev` runs for this stack (from DATA/dev.pids). After a
+ * kill, `warren dev` starts a new one and this changes: a crash test polls it to see the restart.
+ */
+export function storageNodePid(stack: Pick<Stack, "dataDir">): number {
+  const pids = readJson<{ children: { name: string; pid: number; marker: string }[] }>(dataPaths(stack.dataDir).pids);
+  const entry = pids?.children.find((c) => c.marker.includes("storage-node"));
+  if (!entry) throw new Error("no storage node in dev.pids");
+  return entry.pid;
+}
+
+/**
+ * Kills the stack's storage node with SIGKILL and waits until `warren dev` has started a new one
+ * and `servedAgain` (a query through the whole stack) succeeds. Returns the milliseconds that took.
+ */
+export async function killStorageNode(stack: Pick<Stack, "dataDir">, servedAgain: () => Promise<unknown>): Promise<number> {
+  const pid = storageNodePid(stack);
+  const killedAt = performance.now();
+  process.kill(pid, "SIGKILL");
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (storageNodePid(stack) === pid) continue;
+    try {
+      await servedAgain();
+      return performance.now() - killedAt;
+    } catch {
+      // 57P01 while the node starts: asked again
+    }
+  }
+}
+
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
