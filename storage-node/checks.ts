@@ -56,6 +56,12 @@ export function checkTenantSpans(req: KvRequest, tenantId: number): KvError | nu
         if (e) return e;
       }
       return null;
+    case "unlock":
+      for (const k of req.keys) {
+        const e = key(k, "unlock key");
+        if (e) return e;
+      }
+      return null;
     case "commit":
       for (const s of req.readSpans) {
         const e = span(s, "read span");
@@ -100,7 +106,8 @@ export function checkLimits(req: KvRequest, limits: StorageLimits): KvError | nu
     spans = req.readSpans;
   } else if (req.type === "txnWrite") writes = req.writes;
   else if (req.type === "refresh") spans = req.spans;
-  if (req.type === "commit" || req.type === "abort" || req.type === "txnRead" || req.type === "txnWrite" || req.type === "refresh" || req.type === "heartbeat") {
+  else if (req.type === "unlock") reads = req.keys.map((key): ReadOp => ({ op: "get", key }));
+  if (req.type === "commit" || req.type === "abort" || req.type === "txnRead" || req.type === "txnWrite" || req.type === "refresh" || req.type === "heartbeat" || req.type === "unlock") {
     if (req.txnId.length === 0 || req.txnId.length > limits.txnIdBytesMax) {
       return { code: "malformed_request", message: `txnId must be 1 to ${limits.txnIdBytesMax} bytes, got ${req.txnId.length}` };
     }

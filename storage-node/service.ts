@@ -19,10 +19,10 @@ import type { Metrics } from "./metrics.ts";
 import { clearedReadRefusal, executeReads } from "./mvcc/apply.ts";
 import type { WriterClient } from "./writer/writer-client.ts";
 import { encodeRequest } from "../common/kv-protocol/codec.ts";
-import { LockMode, type ReadOp } from "../common/kv-protocol/messages.ts";
+import { LOCK_MODE_MASK, LockFlag, LockMode, type ReadOp } from "../common/kv-protocol/messages.ts";
 import { readVersion, spanWrittenAfter } from "./mvcc/read.ts";
 import { TS_MAX } from "./mvcc/version-key.ts";
-import { DeadlockError, LockTable, LockWaitTimeout, TxnAbortedError, type LockStrength, type TxnEntry } from "./txn/lock-table.ts";
+import { DeadlockError, LockNotAvailable, LockTable, LockWaitTimeout, TxnAbortedError, type LockStrength, type TxnEntry } from "./txn/lock-table.ts";
 import { txnStatus } from "./txn/intents.ts";
 import { overlayOwnIntents } from "./txn/own-intents.ts";
 import { lockKeyOf } from "./txn/txn-id.ts";
@@ -48,6 +48,7 @@ export const HTTP_STATUS: Record<KvErrorName, number> = {
   deadlock: 409,
   write_too_old: 409,
   transaction_aborted: 409,
+  lock_not_available: 409,
   unavailable: 503,
   outcome_unknown: 502,
 };
@@ -189,12 +190,12 @@ export class KvService {
    * is stored, so a transaction writing a million rows holds no million in-memory locks. Returns
    * the keys newly locked in memory.
    */
-  private async lockKeys(t: TxnEntry, keys: Uint8Array[], strength: LockStrength): Promise<{ granted: string[]; waited: number }> {
+  private async lockKeys(t: TxnEntry, keys: Uint8Array[], strength: LockStrength, nowait = false): Promise<{ granted: string[]; waited: number }> {
     const ids = [...new Set(keys.map(lockKeyOf))].sort().map((id) => ({ id, strength }));
     let waited = 0;
     for (;;) {
       const granted: string[] = [];
-      waited += await this.locks.acquire(t, ids, granted);
+      waited += await this.locks.acquire(t, ids, granted, nowait);
       const holder = await this.foreignIntent(t, keys);
       if (holder === null) return { granted, waited };
       this.locks.release(t, granted);
@@ -210,17 +211,22 @@ export class KvService {
     return out;
   }
 
-  /** Runs fn as a request of the transaction: alive while it runs; lock errors become KV errors. */
-  private async asTxn(t: TxnEntry, fn: () => Promise<Executed>): Promise<Executed> {
+  /**
+   * Runs fn as a request of the transaction: alive while it runs; lock errors become KV errors.
+   * A deadlock aborts the transaction unless the request asked to keep it (LockFlag.keepOnDeadlock).
+   */
+  private async asTxn(t: TxnEntry, fn: () => Promise<Executed>, keepOnDeadlock = false): Promise<Executed> {
     if (t.aborted) return fail(TXN_ABORTED_ERROR);
     t.busy++;
     try {
       return await fn();
     } catch (err) {
       if (err instanceof DeadlockError) {
+        if (keepOnDeadlock) return fail({ code: "deadlock", message: `deadlock detected: ${err.message}; the lock was not taken` });
         void this.abortTxn(t);
         return fail({ code: "deadlock", message: `deadlock detected: ${err.message}; this transaction was aborted` });
       }
+      if (err instanceof LockNotAvailable) return fail({ code: "lock_not_available", message: `could not obtain lock: ${err.message}` });
       if (err instanceof LockWaitTimeout) return fail({ code: "conflict", message: `transaction conflict: ${err.message}; retry the transaction` });
       if (err instanceof TxnAbortedError) return fail(TXN_ABORTED_ERROR);
       throw err;
@@ -407,6 +413,15 @@ export class KvService {
         if (t !== undefined) t.lastSeenMs = this.nowMs();
         return { outcome: ok({ type: "ack" }), readBytes: 0, wrote: false };
       }
+      case "unlock": {
+        const t = this.locks.get(tenantId, req.txnId);
+        if (t?.aborted === true) return fail(TXN_ABORTED_ERROR);
+        if (t !== undefined) {
+          t.lastSeenMs = this.nowMs();
+          this.locks.release(t, req.keys.map(lockKeyOf), true);
+        }
+        return { outcome: ok({ type: "ack" }), readBytes: 0, wrote: false };
+      }
       case "txnRead":
         return this.txnRead(tenantId, req);
       case "txnWrite": {
@@ -502,18 +517,20 @@ export class KvService {
 
   /** A read of a pessimistic transaction: locks first (waiting), then the snapshot, then own intents. */
   private async txnRead(tenantId: number, req: Extract<KvRequest, { type: "txnRead" }>): Promise<Executed> {
-    const locking = req.locks.some((m) => m !== LockMode.none);
+    const locking = req.locks.some((m) => (m & LOCK_MODE_MASK) !== LockMode.none);
+    const keepOnDeadlock = req.locks.some((m) => (m & LockFlag.keepOnDeadlock) !== 0);
     const t = locking ? this.locks.entry(tenantId, req.txnId) : this.locks.get(tenantId, req.txnId);
     const run = async (): Promise<Executed> => {
       const lockedKeys: Uint8Array[] = [];
       if (t !== undefined && locking) {
         for (let i = 0; i < req.ops.length; i++) {
-          const mode = req.locks[i]!;
+          const mode = req.locks[i]! & LOCK_MODE_MASK;
           if (mode === LockMode.none) continue;
           const strength: LockStrength = mode === LockMode.exclusive ? "exclusive" : "shared";
+          const nowait = (req.locks[i]! & LockFlag.nowait) !== 0;
           const op = req.ops[i]!;
           if (op.op === "get") {
-            await this.lockKeys(t, [op.key], strength);
+            await this.lockKeys(t, [op.key], strength, nowait);
             lockedKeys.push(op.key);
           } else {
             // Lock the rows the page holds now; rows that appear later are phantoms, which commit
@@ -523,7 +540,7 @@ export class KvService {
               if ("error" in page) return fail(page.error);
               const res = page.results[0]!;
               const keys = res.op === "scan" ? res.rows.map((r) => r.key.slice()) : [];
-              const { waited } = await this.lockKeys(t, keys, strength);
+              const { waited } = await this.lockKeys(t, keys, strength, nowait);
               lockedKeys.push(...keys);
               // After a wait the page may have changed (rows deleted or added): lock it again.
               if (waited === 0 || round >= 3) break;
@@ -554,7 +571,7 @@ export class KvService {
       }
       return { outcome: ok({ type: "read", readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
     };
-    return t === undefined ? run() : this.asTxn(t, run);
+    return t === undefined ? run() : this.asTxn(t, run, keepOnDeadlock);
   }
 
   private async viaWriter(

@@ -48,8 +48,8 @@ const request: fc.Arbitrary<KvRequest> = fc.oneof(
   fc.record({ type: fc.constant("abort" as const), txnId: bytes(16), readTs: ts }),
   fc.record({ type: fc.constant("batch" as const), reads: fc.array(readOp, { maxLength: 6 }), writes: fc.array(writeOp, { maxLength: 6 }) }),
   fc
-    .record({ txnId: bytes(16), readTs: fc.option(ts, { nil: null }), ops: fc.array(readOp, { maxLength: 6 }), seed: fc.integer({ min: 0, max: 2 }) })
-    .map(({ txnId, readTs, ops, seed }) => ({ type: "txnRead" as const, txnId, readTs, ops, locks: new Uint8Array(ops.map((_, i) => (i + seed) % 3)) })),
+    .record({ txnId: bytes(16), readTs: fc.option(ts, { nil: null }), ops: fc.array(readOp, { maxLength: 6 }), seed: fc.integer({ min: 0, max: 2 }), flags: fc.constantFrom(0, 0x10, 0x20, 0x30) })
+    .map(({ txnId, readTs, ops, seed, flags }) => ({ type: "txnRead" as const, txnId, readTs, ops, locks: new Uint8Array(ops.map((_, i) => ((i + seed) % 3) | flags)) })),
   fc.record({
     type: fc.constant("txnWrite" as const),
     txnId: bytes(16),
@@ -58,6 +58,7 @@ const request: fc.Arbitrary<KvRequest> = fc.oneof(
   }),
   fc.record({ type: fc.constant("refresh" as const), txnId: bytes(16), readTs: ts, spans: fc.array(span, { maxLength: 6 }) }),
   fc.record({ type: fc.constant("heartbeat" as const), txnId: bytes(16) }),
+  fc.record({ type: fc.constant("unlock" as const), txnId: bytes(16), keys: fc.array(bytes(), { maxLength: 4 }) }),
 );
 const readResult: fc.Arbitrary<ReadResult> = fc.oneof(
   fc.record({ op: fc.constant("get" as const), value: fc.option(bytes(100), { nil: null }) }),
@@ -140,7 +141,7 @@ describe("kv-protocol codec", () => {
       ["empty", [], decodeRequest],
       ["magic", [0x58, 1, 1], decodeRequest],
       ["version", [0x57, 2, 1], decodeRequest],
-      ["request tag", [0x57, 1, 10], decodeRequest],
+      ["request tag", [0x57, 1, 11], decodeRequest],
       ["trailing", [0x57, 1, 1, 0], decodeRequest],
       ["readTs presence", [0x57, 1, 2, 7], decodeRequest],
       ["op tag", [0x57, 1, 2, 0, 1, 9, 0], decodeRequest],
@@ -155,6 +156,14 @@ describe("kv-protocol codec", () => {
     ];
     for (const [name, frame, decode] of cases) {
       expect(() => decode(new Uint8Array(frame)), name).toThrow(KvProtocolError);
+    }
+    // A txnRead lock byte: a strength (0-2) and the nowait / keepOnDeadlock flags, nothing else.
+    const frame = encodeRequest({ type: "txnRead", txnId: new Uint8Array(16), readTs: null, ops: [{ op: "get", key: Uint8Array.of(1) }], locks: Uint8Array.of(0x31) });
+    expect(decodeRequest(frame)).toMatchObject({ locks: Uint8Array.of(0x31) });
+    for (const bad of [3, 0x40, 0x83]) {
+      const f = frame.slice();
+      f[f.length - 1] = bad;
+      expect(() => decodeRequest(f), `lock byte ${bad}`).toThrow(KvProtocolError);
     }
   });
 

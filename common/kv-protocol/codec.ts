@@ -36,14 +36,14 @@ import type {
   Timestamp,
   WriteOp,
 } from "./messages.ts";
-import { KvErrorCode } from "./messages.ts";
+import { KvErrorCode, LOCK_MODE_MASK, LockFlag } from "./messages.ts";
 
 export const FRAME_MAGIC = 0x57;
 export const FRAME_VERSION = 0x01;
 export const FRAME_HEADER_BYTES = 3;
 
 /** Message tags. Requests and responses share numbers for the same step; error is response-only. */
-export const RequestTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, txnRead: 6, txnWrite: 7, refresh: 8, heartbeat: 9 } as const;
+export const RequestTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, txnRead: 6, txnWrite: 7, refresh: 8, heartbeat: 9, unlock: 10 } as const;
 export const ResponseTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, ack: 6, refresh: 8, error: 15 } as const;
 export const ReadOpTag = { get: 1, scan: 2 } as const;
 export const WriteOpTag = { put: 1, delete: 2, deleteRange: 3, cput: 4, clearRange: 5 } as const;
@@ -503,6 +503,11 @@ export function encodeRequest(req: KvRequest): Uint8Array {
       w.header(RequestTag.heartbeat);
       w.bytes(req.txnId, "txnId");
       break;
+    case "unlock":
+      w.header(RequestTag.unlock);
+      w.bytes(req.txnId, "txnId");
+      writeList(w, req.keys, "unlock keys", (ww, k) => ww.bytes(k, "unlock key"));
+      break;
     default:
       throw new KvProtocolError(`unknown request type ${String((req as { type: unknown }).type)}`);
   }
@@ -550,7 +555,9 @@ export function decodeRequest(bytes: Uint8Array): KvRequest {
       const ops = readList(r, "read ops", 2, readReadOp);
       const locks = r.bytes("locks");
       if (locks.length !== ops.length) throw new KvProtocolError(`txnRead has ${ops.length} ops and ${locks.length} lock modes`);
-      for (const m of locks) if (m > 2) throw new KvProtocolError(`unknown lock mode ${m}`);
+      for (const m of locks) {
+        if ((m & LOCK_MODE_MASK) > 2 || (m & ~(LOCK_MODE_MASK | LockFlag.nowait | LockFlag.keepOnDeadlock)) !== 0) throw new KvProtocolError(`unknown lock mode ${m}`);
+      }
       req = { type: "txnRead", txnId, readTs, ops, locks };
       break;
     }
@@ -573,6 +580,11 @@ export function decodeRequest(bytes: Uint8Array): KvRequest {
     case RequestTag.heartbeat:
       req = { type: "heartbeat", txnId: r.bytes("txnId") };
       break;
+    case RequestTag.unlock: {
+      const txnId = r.bytes("txnId");
+      req = { type: "unlock", txnId, keys: readList(r, "unlock keys", 1, (rr) => rr.bytes("unlock key")) };
+      break;
+    }
     default:
       throw new KvProtocolError(`unknown request tag ${tag}`);
   }

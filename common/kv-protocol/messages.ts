@@ -78,10 +78,27 @@ export type KvRequest =
   /** Moves a transaction's snapshot forward: nothing committed in `spans` after readTs → a newer readTs. */
   | { type: "refresh"; txnId: Uint8Array; readTs: Timestamp; spans: Span[] }
   /** Keeps a transaction's locks and intents alive (they expire after txnHeartbeatExpiryMs of silence). */
-  | { type: "heartbeat"; txnId: Uint8Array };
+  | { type: "heartbeat"; txnId: Uint8Array }
+  /**
+   * Releases the transaction's in-memory locks on `keys` (keys it holds no intent on), and ends a
+   * wait of it for a lock on one of them (that txnRead fails with lock_not_available). The
+   * transaction stays alive. Advisory locks (pg_advisory_unlock, a canceled pg_advisory_lock).
+   */
+  | { type: "unlock"; txnId: Uint8Array; keys: Uint8Array[] };
 
-/** Lock strength of a txnRead op. */
+/** Lock strength of a txnRead op (the low bits of its lock byte). */
 export const LockMode = { none: 0, exclusive: 1, shared: 2 } as const;
+
+/**
+ * Flags or-ed into a txnRead lock byte. `nowait`: when the lock is not free at once the request
+ * fails with lock_not_available (nothing more locked, the transaction stays alive) instead of
+ * waiting. `keepOnDeadlock`: a deadlock fails this request only (what the transaction holds stays
+ * held) instead of aborting the transaction; a session's advisory-lock holder uses both
+ * (pg_try_advisory_lock, and pg_advisory_lock's 40P01 that must not drop the session's other locks).
+ */
+export const LockFlag = { nowait: 0x10, keepOnDeadlock: 0x20 } as const;
+/** The strength bits of a lock byte. */
+export const LOCK_MODE_MASK = 0x0f;
 
 export type KvResponse = (
   | { type: "begin"; readTs: Timestamp }
@@ -89,7 +106,7 @@ export type KvResponse = (
   | { type: "commit"; commitTs: Timestamp }
   | { type: "abort" }
   | { type: "batch"; commitTs: Timestamp; results: ReadResult[] }
-  /** txnWrite and heartbeat: done. */
+  /** txnWrite, heartbeat and unlock: done. */
   | { type: "ack" }
   | { type: "refresh"; readTs: Timestamp }
   | { type: "error"; error: KvError }
@@ -129,6 +146,8 @@ export const KvErrorCode = {
   write_too_old: 16,
   /** The transaction was aborted on the node (its heartbeat expired, it was pushed, or the node restarted): 40001. */
   transaction_aborted: 17,
+  /** A nowait lock was held by another transaction, or the wait was ended by `unlock` (SQLSTATE 55P03); nothing changed. */
+  lock_not_available: 18,
   // Codes of the storage fleet start at 20 (storage-node/replication/README.md). They are made by
   // the edge, never by a node's KV service: the edge could not reach storage in time and nothing
   // was executed (`unavailable`), or the connection broke mid-request (`outcome_unknown`).

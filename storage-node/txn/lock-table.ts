@@ -31,6 +31,8 @@ export interface TxnEntry {
   waitingFor: Set<TxnEntry> | null;
   /** Rejects its current wait (pushed, aborted). */
   cancelWait: ((err: Error) => void) | null;
+  /** The key its current lock wait is for (null: none, or a wait for another transaction's intent). */
+  waitingKey: string | null;
   /** Transactions waiting for this one to finish (they met one of its intents). */
   finishWaiters: Array<() => void>;
 }
@@ -49,6 +51,8 @@ interface KeyLock {
 
 export class DeadlockError extends Error {}
 export class LockWaitTimeout extends Error {}
+/** A nowait lock was not free, or the wait was ended by the transaction's own `unlock`. */
+export class LockNotAvailable extends Error {}
 export class TxnAbortedError extends Error {}
 
 export interface LockTableOptions {
@@ -87,7 +91,7 @@ export class LockTable {
     const id = LockTable.idOf(tenantId, txnId);
     let e = this.txns.get(id);
     if (e === undefined) {
-      e = { id, tenantId, txnId: txnId.slice(), lastSeenMs: this.opts.nowMs(), busy: 0, committing: false, aborted: false, hasIntents: false, locks: new Set(), waitingFor: null, cancelWait: null, finishWaiters: [] };
+      e = { id, tenantId, txnId: txnId.slice(), lastSeenMs: this.opts.nowMs(), busy: 0, committing: false, aborted: false, hasIntents: false, locks: new Set(), waitingFor: null, cancelWait: null, waitingKey: null, finishWaiters: [] };
       this.txns.set(id, e);
     }
     e.lastSeenMs = this.opts.nowMs();
@@ -109,14 +113,15 @@ export class LockTable {
   /**
    * Acquires the locks in order (each key once, the strongest strength asked). Waits in each key's
    * queue; throws DeadlockError (nothing more acquired, what is held stays held), LockWaitTimeout
-   * or TxnAbortedError.
+   * or TxnAbortedError. With `nowait`, a lock that is not free at once throws LockNotAvailable.
    */
-  async acquire(txn: TxnEntry, keys: Array<{ id: string; strength: LockStrength }>, granted?: string[]): Promise<number> {
+  async acquire(txn: TxnEntry, keys: Array<{ id: string; strength: LockStrength }>, granted?: string[], nowait = false): Promise<number> {
     let waited = 0;
     for (const k of keys) {
       if (txn.aborted) throw new TxnAbortedError("the transaction was aborted");
       const had = txn.locks.has(k.id);
       if (!this.tryGrant(txn, k.id, k.strength)) {
+        if (nowait) throw new LockNotAvailable("the lock is held by another transaction");
         waited++;
         await this.wait(txn, k.id, k.strength);
       }
@@ -125,8 +130,12 @@ export class LockTable {
     return waited;
   }
 
-  /** Releases some of the transaction's locks (keys its durable intents now guard). */
-  release(txn: TxnEntry, keys: string[]): void {
+  /**
+   * Releases some of the transaction's locks (keys its durable intents now guard, or `unlock`);
+   * with `endWait`, a wait of the transaction for one of those keys ends with LockNotAvailable.
+   */
+  release(txn: TxnEntry, keys: string[], endWait = false): void {
+    if (endWait && txn.waitingKey !== null && keys.includes(txn.waitingKey)) txn.cancelWait?.(new LockNotAvailable("the wait for the lock was ended by unlock"));
     for (const key of keys) {
       if (!txn.locks.delete(key)) continue;
       const l = this.locks.get(key);
@@ -274,8 +283,10 @@ export class LockTable {
       attach: (wake) => {
         waiter = { txn, strength, grant: wake };
         l.queue.push(waiter);
+        txn.waitingKey = key;
       },
       detach: (failed) => {
+        txn.waitingKey = null;
         const i = waiter === null ? -1 : l.queue.indexOf(waiter);
         if (i >= 0) l.queue.splice(i, 1);
         // Leaving the queue may let the waiters behind go.

@@ -23,15 +23,23 @@ const runningBeforeCancelMs = 400;
 
 /** A statement that computes for far longer than the test (its own end would be a failure). */
 const cpuHeavy = "select count(*) from generate_series(1, 1e10)";
-const statements = { "pg_sleep(10)": "select pg_sleep(10)", "CPU-heavy count(*)": cpuHeavy } as const;
+/** An advisory lock another session of the tenant holds for the whole file (beforeAll): a wait on the storage node's lock table. */
+const heldLockKey = 80_08;
+const statements = { "pg_sleep(10)": "select pg_sleep(10)", "CPU-heavy count(*)": cpuHeavy, "a wait for pg_advisory_lock": `select pg_advisory_lock(${heldLockKey})` } as const;
 
 let stack: Stack;
 const figures: string[] = [];
 
+let lockHolder: pg.Client | null = null;
+
 beforeAll(async () => {
   stack = await startStack();
+  lockHolder = new pg.Client({ connectionString: stack.demo.pg });
+  await lockHolder.connect();
+  await lockHolder.query(`select pg_advisory_lock(${heldLockKey})`);
 });
 afterAll(async () => {
+  await lockHolder?.end();
   await stack?.stop();
   console.log(`cancel → 57014, measured (goal < 200 ms, bound ${cancelMsMax} ms):\n  ${figures.join("\n  ")}`);
 });

@@ -23,6 +23,7 @@ CREATE TABLE app.orders (
 );
 CREATE INDEX orders_customer_idx ON app.orders (customer_id);
 CREATE INDEX orders_status_placed_idx ON app.orders (status, placed_on DESC);
+CREATE INDEX orders_open_idx ON app.orders (placed_on) WHERE status <> 'done' AND customer_id IS NOT NULL;
 
 CREATE TABLE public.every_type (
   k int2 PRIMARY KEY,

@@ -1,5 +1,5 @@
 // pg_dump and pg_restore (PostgreSQL 15's) against Warren through the tunnel: a tenant holding
-// dump-schema.sql (every supported type, primary and unique keys, secondary indexes, foreign keys,
+// dump-schema.sql (every supported type, primary and unique keys, secondary and partial indexes, foreign keys,
 // CHECK constraints, defaults, sequences, identity and serial columns, views, comments, rows) is
 // dumped plain, -Fc and --schema-only, restored into new tenants with psql -f / pg_restore, and
 // dumped again: the second dump must equal the first (except the \restrict key, random per dump).

@@ -19,7 +19,7 @@ const COMMANDS = [
   "\\dt app.*", "\\dt *.log", "\\di app.*", "\\ds audit.*", "\\dv app.*",
   "\\d app.customers", "\\d app.orders", "\\d public.every_type", "\\d public.pairs", "\\d public.events", "\\d audit.log",
   "\\d app.active_customers", "\\d public.order_totals",
-  "\\d app.orders_customer_idx", "\\d app.orders_status_placed_idx", "\\d public.pairs_pkey", "\\d public.events_kind_key", "\\d app.customers_email_key",
+  "\\d app.orders_customer_idx", "\\d app.orders_status_placed_idx", "\\d app.orders_open_idx", "\\d+ app.orders_open_idx", "\\d public.pairs_pkey", "\\d public.events_kind_key", "\\d app.customers_email_key",
   "\\d public.ticket_seq", "\\d audit.big_seq", "\\d app.customers_id_seq", "\\d app.orders_id_seq",
   "\\d+ app.customers", "\\d+ app.orders", "\\d+ public.every_type", "\\d+ public.events",
   "\\d+ app.active_customers", "\\d+ public.order_totals",

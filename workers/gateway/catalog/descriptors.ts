@@ -86,6 +86,11 @@ export interface IndexDesc {
   constraint?: true;
   /** COMMENT ON INDEX (absent: none). */
   comment?: string;
+  /**
+   * CREATE INDEX … WHERE: the predicate (parser AST over the table's columns). Only rows for which
+   * it is true have an entry, and uniqueness holds among those rows alone (absent: every row).
+   */
+  predicate?: PgNode;
 }
 
 export interface CheckDesc {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { tenantSpan } from "../../../common/tenant-prefix.ts";
 import { compareBytes, prefixEnd } from "../../../common/bytes.ts";
 import {
-  DESCRIPTOR_TABLE_ID, FIRST_USER_DESCRIPTOR_ID, PRIMARY_INDEX_ID, decodeTableIndexKey, descriptorIdGeneratorKey,
+  ADVISORY_LOCK_TABLE_ID, DESCRIPTOR_TABLE_ID, FIRST_USER_DESCRIPTOR_ID, PRIMARY_INDEX_ID, advisoryLockKey, decodeTableIndexKey, descriptorIdGeneratorKey,
   descriptorKey, namespaceKey, sequenceValueKey, tableIndexPrefix, tablePrefix,
   TEMP_TABLE_ID_END, TEMP_TABLE_ID_MIN, tempSpan,
 } from "./doc.ts";
@@ -19,6 +19,11 @@ describe("keyspace layout", () => {
 
   it("sorts system tables before user tables, tables by id, indexes by id", () => {
     expect(lt(descriptorKey(3, 999), tablePrefix(3, FIRST_USER_DESCRIPTOR_ID))).toBe(true);
+    // Advisory-lock keys: inside the system tables, both key spaces, the extremes of a bigint.
+    for (const k of [advisoryLockKey(3, 1, -(2n ** 63n)), advisoryLockKey(3, 2, 2n ** 63n - 1n)]) {
+      expect(lt(tablePrefix(3, ADVISORY_LOCK_TABLE_ID), k) && lt(k, tablePrefix(3, FIRST_USER_DESCRIPTOR_ID))).toBe(true);
+    }
+    expect(lt(advisoryLockKey(3, 1, 5n), advisoryLockKey(3, 2, 5n))).toBe(true);
     expect(lt(prefixEnd(tablePrefix(3, 100)), prefixEnd(tablePrefix(3, 101)))).toBe(true);
     expect(compareBytes(prefixEnd(tableIndexPrefix(3, 100, 1)), tableIndexPrefix(3, 100, 2))).toBeLessThanOrEqual(0);
     expect(lt(tableIndexPrefix(3, 109, 1), tableIndexPrefix(3, 110, 1))).toBe(true);

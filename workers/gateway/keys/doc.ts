@@ -10,6 +10,8 @@
 //   │    ├─ /0x88+4  STATISTICS_TABLE_ID  /1 /<table id>/<column id>…      → table statistics
 //   │    ├─ /0x88+5  SETTINGS_TABLE_ID    /1 /<name>                       → tenant settings
 //   │    ├─ /0x88+6  HTTP_TXN_END_TABLE_ID /1 /<handle expiry ms>/<txn id>  → "ended" (HTTP transactions)
+//   │    ├─ /0x88+7  ADVISORY_LOCK_TABLE_ID /1 /<key space>/<key: i64>   never written: locked only
+//   │    │   (pg_advisory_lock; the storage node's lock table, so a lock is per tenant by its prefix)
 //   │    │   … system table ids below FIRST_USER_DESCRIPTOR_ID are reserved …
 //   │    │
 //   │    ├─ /<table id ≥ 100> /<index id> /<key columns…> [/<primary key columns…>]  → row value
@@ -33,7 +35,7 @@
 
 import { PgError } from "../../../common/errors.ts";
 import { TENANT_PREFIX_BYTES, tenantOfKey, tenantPrefix } from "../../../common/tenant-prefix.ts";
-import { KeyWriter, decodeUvarintAscending, encodeStringAscending, encodeUvarintAscending } from "./encoding.ts";
+import { KeyWriter, decodeUvarintAscending, encodeStringAscending, encodeUvarintAscending, encodeVarintAscending } from "./encoding.ts";
 
 // System tables inside each tenant's prefix, in key order.
 export const DESCRIPTOR_TABLE_ID = 1;
@@ -47,6 +49,12 @@ export const SETTINGS_TABLE_ID = 5;
  * (workers/gateway/http/txn-end-record.ts).
  */
 export const HTTP_TXN_END_TABLE_ID = 6;
+/**
+ * Keys that are never written, only locked on the storage node: one per advisory lock
+ * (sql/advisory-locks.ts). Key space 1 holds the one-bigint keys, 2 the (int4, int4) pairs, which
+ * Postgres keeps apart too (pg_locks.objsubid 1 / 2).
+ */
+export const ADVISORY_LOCK_TABLE_ID = 7;
 /** Ids below this are reserved for system tables; user tables, indexes' tables and sequences start here. */
 export const FIRST_USER_DESCRIPTOR_ID = 100;
 
@@ -114,6 +122,14 @@ export function namespaceKey(tenantId: number, parentId: number, schemaId: numbe
 /** The counter from which new descriptor ids are allocated. */
 export function descriptorIdGeneratorKey(tenantId: number): Uint8Array {
   return tableIndexPrefix(tenantId, DESC_ID_GEN_TABLE_ID, PRIMARY_INDEX_ID);
+}
+
+/** The key an advisory lock locks: space 1 for pg_advisory_lock(bigint), 2 for (int4, int4). */
+export function advisoryLockKey(tenantId: number, space: 1 | 2, key: bigint): Uint8Array {
+  const w = indexKeyWriter(tenantId, ADVISORY_LOCK_TABLE_ID, PRIMARY_INDEX_ID);
+  encodeUvarintAscending(w, space);
+  encodeVarintAscending(w, key);
+  return w.finish();
 }
 
 /** A sequence's current value. */

@@ -94,6 +94,8 @@ export function kvErrorToPgError(e: KvError): PgError {
       });
     case "limit_exceeded":
       return new PgError("program_limit_exceeded", `storage limit exceeded: ${e.message}`);
+    case "lock_not_available":
+      return new PgError("lock_not_available", e.message);
     case "too_many_open_transactions":
       return new PgError("too_many_connections", `too many open transactions: ${e.message}`, {
         hint: "commit or roll back open transactions, then retry",
@@ -298,6 +300,12 @@ export class KvClient {
   async heartbeat(txnId: Uint8Array): Promise<void> {
     const r = await this.send({ type: "heartbeat", txnId });
     if (r.type !== "ack") throw unexpected("heartbeat", r);
+  }
+
+  /** Releases the transaction's locks on `keys` and ends its wait for one of them (advisory locks). */
+  async unlock(txnId: Uint8Array, keys: Uint8Array[]): Promise<void> {
+    const r = await this.send({ type: "unlock", txnId, keys });
+    if (r.type !== "ack") throw unexpected("unlock", r);
   }
 
   private async readRemote(readTs: Timestamp | null, ops: ReadOp[], metaOps: number, interrupt?: () => void): Promise<{ readTs: Timestamp; results: ReadResult[] }> {

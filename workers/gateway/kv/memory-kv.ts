@@ -34,7 +34,7 @@ export class MemoryKv implements KvTransport {
   /** Spans removed by clearRange, with the commit that removed them (kept for ever: tests only). */
   private readonly clears: Array<{ start: string; end: string; ts: Timestamp }> = [];
   /** Requests seen, by type: tests assert on round trips. */
-  readonly requestCounts = { begin: 0, read: 0, commit: 0, abort: 0, batch: 0, txnRead: 0, txnWrite: 0, refresh: 0, heartbeat: 0 };
+  readonly requestCounts = { begin: 0, read: 0, commit: 0, abort: 0, batch: 0, txnRead: 0, txnWrite: 0, refresh: 0, heartbeat: 0, unlock: 0 };
   /** Intents of open transactions (no locking here: tests of the layers above run one client at a time). */
   private readonly intents = new Map<string, Map<string, Uint8Array | null>>();
 
@@ -124,6 +124,8 @@ export class MemoryKv implements KvTransport {
         return err ? { type: "error", error: err } : { type: "refresh", readTs: this.clock };
       }
       case "heartbeat":
+      case "unlock":
+        // This in-memory store keeps no locks (one session per test, or tests of other things).
         return { type: "ack" };
       case "batch": {
         const readTs = this.clock;

@@ -17,6 +17,7 @@ import { Txn } from "../txn/txn.ts";
 import { RowCodec } from "./exec/row-codec.ts";
 import { formatText } from "./types/text-io.ts";
 import type { StatementBudget } from "./exec/budget.ts";
+import type { RowTest } from "./exec/index-predicate.ts";
 
 /** Rows per backfill transaction: each writes one entry per row; small commits keep conflicts with concurrent writers cheap to redo. */
 const BACKFILL_CHUNK_ROWS = 2000;
@@ -29,6 +30,8 @@ interface Deps {
   ks: Keyspace;
   /** The CREATE INDEX statement's budget: statement_timeout and cancel stop the backfill between chunks. */
   budget: StatementBudget;
+  /** Which rows get an entry (a partial index's predicate), bound against the table each chunk reads. */
+  covers: (table: TableDesc) => RowTest;
 }
 
 async function withRetries<T>(f: () => Promise<T>): Promise<T> {
@@ -60,7 +63,7 @@ async function finish(d: Deps, tableId: number, indexId: number, keep: boolean):
     const stored = Number(decodeU64(await txn.get(d.ks.versionKey())));
     if (stored !== version) throw new PgError("serialization_failure", "catalog changed", { hint: "retry the transaction" });
     const indexes = keep
-      ? table.indexes.map((i) => (i.id === indexId ? { id: i.id, name: i.name, unique: i.unique, primary: i.primary, columns: i.columns } : i))
+      ? table.indexes.map((i) => (i.id === indexId ? publicIndex(i) : i))
       : table.indexes.filter((i) => i.id !== indexId);
     if (!keep) {
       const p = d.ks.indexPrefix(dataIdOf(table), indexId);
@@ -72,6 +75,13 @@ async function finish(d: Deps, tableId: number, indexId: number, keep: boolean):
   });
   // Let this isolate's sessions see the finished index at once.
   d.store.invalidate();
+}
+
+/** The index without its write-only state (everything else it carries, the predicate included, stays). */
+function publicIndex(i: IndexDesc): IndexDesc {
+  const { state, ...rest } = i;
+  void state;
+  return rest;
 }
 
 export async function buildIndexOnline(d: Deps, tableId: number, indexId: number): Promise<void> {
@@ -91,7 +101,11 @@ export async function buildIndexOnline(d: Deps, tableId: number, indexId: number
         const page = await it.next();
         await it.return(undefined);
         const rows = page.done ? [] : page.value;
-        const entries = rows.map((r) => ({ key: r.key, row: codec.decode(r.value) })).map((x) => ({ ...x, entry: codec.indexEntry(index, x.row) }));
+        const covers = d.covers(table);
+        const entries = rows
+          .map((r) => ({ key: r.key, row: codec.decode(r.value) }))
+          .filter((x) => covers(x.row))
+          .map((x) => ({ ...x, entry: codec.indexEntry(index, x.row) }));
         if (index.unique) {
           const existing = await txn.getMany(entries.map((e) => e.entry.key));
           const seen = new Map<string, Uint8Array>();

@@ -1,6 +1,14 @@
 // Bounds of the SQL layer inside one gateway isolate (128 MB). Each says why; each is tested at its edge.
 
 export const sqlLimits = {
+  /**
+   * Advisory-lock keys one session may hold at once (session and transaction level together):
+   * each is an entry in the storage node's in-memory lock table, shared by every tenant on it, so
+   * one session must not fill it. Migration tools take one lock and job queues a few per worker;
+   * PostgreSQL's shared lock table (64 per connection by default) refuses more with 53200 "out of
+   * shared memory", and Warren answers the same past this bound.
+   */
+  advisoryLocksPerSessionMax: 256,
   /** Longest query string accepted: 1 MiB of SQL is far beyond hand-written statements and keeps parse memory bounded. */
   statementCharsMax: 1024 * 1024,
   /**

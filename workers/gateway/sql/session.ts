@@ -36,6 +36,7 @@ import type { RowCodec } from "./exec/row-codec.ts";
 import { type Descriptor, isTemp, isTempId, type TableDesc, TEMP_SCHEMA_ID } from "../catalog/descriptors.ts";
 import { LocalRange } from "../kv/local-range.ts";
 import { applyOnCommit, hasOnCommitActions, TempObjects } from "./temp-objects.ts";
+import { AdvisoryLocks } from "./advisory-locks.ts";
 
 export interface SessionOptions {
   kv: TenantKvCapability;
@@ -216,6 +217,7 @@ export class Session implements SqlSession {
   private readonly onCpuMs: ((ms: number) => void) | undefined;
   /** Parsed statements by query text: each text is parsed once per session. */
   private readonly parses = new ParseCache();
+  private readonly advisoryLocks: AdvisoryLocks;
 
   constructor(opts: SessionOptions, transport?: KvTransport) {
     this.backend = opts.backend;
@@ -234,6 +236,7 @@ export class Session implements SqlSession {
     this.settings = new Settings(initial, Math.min(opts.statementTimeoutMsDefault ?? sqlLimits.statementTimeoutMsDefault, sqlLimits.statementTimeoutMsMax));
     this.sequences = new Sequences(this.kv, this.ks);
     this.codecs = codecCache(this.ks);
+    this.advisoryLocks = new AdvisoryLocks(this.kv, opts.tenantId);
   }
 
   /** Query texts parsed, and texts answered from the session's parse cache. */
@@ -517,6 +520,7 @@ export class Session implements SqlSession {
       backend: this.backend,
       budget: null,
       temp: this.temp,
+      advisoryLocks: this.advisoryLocks,
       uniqueRowId: () => {
         // Time in ms, a counter, then 12 random bits: unique across gateways without coordination,
         // and increasing within this isolate, so a table without a primary key returns its rows
@@ -605,7 +609,7 @@ export class Session implements SqlSession {
         await txn.commit();
         this.afterCommit(state);
         const build = env.onlineIndexBuild;
-        if (build !== null && build !== undefined) await buildIndexOnline({ kv: this.kv, store: this.store, ks: this.ks, budget }, build.tableId, build.indexId);
+        if (build !== null && build !== undefined) await buildIndexOnline({ kv: this.kv, store: this.store, ks: this.ks, budget, covers: build.covers }, build.tableId, build.indexId);
         return result;
       } catch (err) {
         await txn.rollback();
@@ -703,6 +707,7 @@ export class Session implements SqlSession {
     const open = this.open;
     this.open = null;
     if (open !== null) void open.txn.rollback();
+    this.advisoryLocks.close();
     this.kv.local?.clear();
     this.store.setTempDescriptors([]);
     this.temp.release();
@@ -715,6 +720,7 @@ export class Session implements SqlSession {
         if (this.open !== null) throw new PgError("active_sql_transaction", "DISCARD ALL cannot run inside a transaction block");
         this.settings.resetAll();
         await this.discardTemp();
+        await this.advisoryLocks.unlockAll();
         return ok("DISCARD ALL");
       case "DISCARD_TEMP":
         await this.discardTemp();

@@ -12,13 +12,15 @@ import { decodeU64 } from "../catalog/keyspace.ts";
 import type { Keyspace } from "../catalog/keyspace.ts";
 import type { Txn } from "../txn/txn.ts";
 import { Binder } from "./bind/binder.ts";
-import type { Expr, OutputColumn, Rel, SpecialFn } from "./bind/bound.ts";
+import type { AdvisoryLockFn, Expr, OutputColumn, Rel, SpecialFn } from "./bind/bound.ts";
 import { bindDelete, bindInsert, bindUpdate, tableScope } from "./bind/dml.ts";
 import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind/expr.ts";
 import { bindQuery, bindWith } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
-import { bindGeneratedColumns, bindTableRules } from "./bind/table-rules.ts";
+import { bindGeneratedColumns, bindIndexPredicate, bindTableRules } from "./bind/table-rules.ts";
+import { everyRow, predicateTest } from "./exec/index-predicate.ts";
 import { formatText } from "./types/text-io.ts";
+import { advisoryKeyOf, type AdvisoryLocks } from "./advisory-locks.ts";
 import { evalContext, type EvalContext } from "./types/context.ts";
 import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
 import { compareDatums } from "./types/compare.ts";
@@ -26,7 +28,7 @@ import type { ExecContext } from "./exec/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
 import { checkOidBlock } from "./exec/ddl-bounds.ts";
 import { createTableFromColumns, type DdlChange, type DdlEnv } from "./exec/ddl-create-table.ts";
-import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
+import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv, type OnlineIndexBuild } from "./exec/ddl.ts";
 import { commentOn } from "./exec/ddl-comment.ts";
 import { alterEnum, createDomain, createEnum, dropTypes } from "./exec/ddl-type.ts";
 import { createFunction, dropFunctions } from "./exec/ddl-function.ts";
@@ -85,11 +87,13 @@ export interface StatementEnv {
    */
   rowSinkRewind?: () => boolean;
   /** Outside an explicit transaction CREATE INDEX only adds a write-only index and records it here; the session builds it. */
-  onlineIndexBuild: { tableId: number; indexId: number } | null | undefined;
+  onlineIndexBuild: OnlineIndexBuild | null | undefined;
   /** The running statement's budget (deadline, cancel, yielding); null when only describing. */
   budget: StatementBudget | null;
   /** The session's temporary schema and object ids (CREATE TEMP …). */
   temp: DdlEnv["temp"];
+  /** The session's advisory locks (pg_advisory_lock …). */
+  advisoryLocks: AdvisoryLocks;
 }
 
 function field(c: OutputColumn): FieldDescription {
@@ -244,7 +248,26 @@ export class StatementRunner {
         await this.ctx.budget.sleep(sleepMs(name, args[0]!));
         return "";
       }
+      default:
+        return this.advisory(name, args);
     }
+  }
+
+  /** pg_advisory_lock and its family: strict, like PostgreSQL's (a NULL key gives NULL and locks nothing). */
+  private async advisory(name: AdvisoryLockFn, args: Datum[]): Promise<Datum> {
+    const locks = this.env.advisoryLocks;
+    if (name === "pg_advisory_unlock_all") {
+      await locks.unlockAll();
+      return "";
+    }
+    if (args.some((a) => a === null)) return null;
+    const key = advisoryKeyOf(args.map((a) => BigInt(a as number | bigint)));
+    const mode = name.endsWith("_shared") ? "shared" : "exclusive";
+    if (name === "pg_advisory_unlock" || name === "pg_advisory_unlock_shared") return locks.unlock(key, mode);
+    const level = name.includes("_xact_") ? "xact" : "session";
+    const tryOnly = name.startsWith("pg_try_");
+    const got = await locks.lock(key, mode, level, !tryOnly, this.ctx.txn, this.ctx.budget);
+    return tryOnly ? got : "";
   }
 
   private async findReferencing(child: TableDesc, fk: ForeignKeyDesc, values: Datum[]): Promise<Row[]> {
@@ -511,6 +534,7 @@ export class StatementRunner {
         const e = coerce(b, bindExpr(b, expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
         return evalRow(compile(e, this.ctx), [], this.ctx);
       },
+      indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, ix.predicate), this.ctx)),
       validateFk: async (t, fkName) => {
         const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
         const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };

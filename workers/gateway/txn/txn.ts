@@ -152,6 +152,22 @@ export class Txn {
     return r.results.slice(0, ops.length);
   }
 
+  /**
+   * Locks `key` on the node until this transaction ends (pg_advisory_xact_lock; the key is never
+   * written). `lockByte` is a LockMode with LockFlag bits. The node's errors come back unchanged
+   * as KvRequestError (the caller tells lock_not_available and a lock-wait timeout apart). When the
+   * transaction has no snapshot yet, it is taken after the lock is granted, so a transaction that
+   * starts by locking sees what the previous holder committed.
+   */
+  lockKey(key: Uint8Array, lockByte: number): { txnId: Uint8Array; granted: Promise<void> } {
+    this.checkOpen();
+    this.startOnNode();
+    const granted = this.kv.txnRead(this.txnId, this.readTs, [{ op: "get", key }], [lockByte]).then((r) => {
+      if (this.readTs === null) this.readTs = r.readTs;
+    });
+    return { txnId: this.txnId, granted };
+  }
+
   /** Lock requests sent so far (bounded by txnLimits.locksPerTxnMax). */
   private locksAsked = 0;
 

@@ -54,7 +54,22 @@ export type SpecialFn =
   | "pg_terminate_backend"
   | "pg_sleep"
   | "pg_sleep_for"
-  | "pg_sleep_until";
+  | "pg_sleep_until"
+  | AdvisoryLockFn;
+
+/** The advisory-lock functions (sql/advisory-locks.ts). */
+export type AdvisoryLockFn =
+  | "pg_advisory_lock"
+  | "pg_advisory_lock_shared"
+  | "pg_try_advisory_lock"
+  | "pg_try_advisory_lock_shared"
+  | "pg_advisory_xact_lock"
+  | "pg_advisory_xact_lock_shared"
+  | "pg_try_advisory_xact_lock"
+  | "pg_try_advisory_xact_lock_shared"
+  | "pg_advisory_unlock"
+  | "pg_advisory_unlock_shared"
+  | "pg_advisory_unlock_all";
 
 export type ExprKind = Expr["kind"];
 
@@ -124,7 +139,18 @@ export type JoinType = "inner" | "left" | "right" | "full" | "semi" | "anti";
 
 export type Rel =
   /** Every column of a table (`table.columns` order); the planner picks the access path. */
-  | { readonly kind: "scan"; readonly cols: readonly OutputColumn[]; readonly table: TableDesc; readonly alias: string }
+  | {
+      readonly kind: "scan";
+      readonly cols: readonly OutputColumn[];
+      readonly table: TableDesc;
+      readonly alias: string;
+      /**
+       * The predicate of each partial index of the table, by index id, over this scan's row: the
+       * planner reads a partial index only when the filter implies its predicate. Absent (scans
+       * made outside the binder's FROM and DML paths): partial indexes are not read.
+       */
+      readonly indexPredicates?: ReadonlyMap<number, Expr>;
+    }
   | { readonly kind: "values"; readonly cols: readonly OutputColumn[]; readonly rows: ReadonlyArray<readonly Expr[]> }
   | { readonly kind: "filter"; readonly cols: readonly OutputColumn[]; readonly input: Rel; readonly pred: Expr }
   | { readonly kind: "project"; readonly cols: readonly OutputColumn[]; readonly input: Rel; readonly exprs: readonly Expr[] }

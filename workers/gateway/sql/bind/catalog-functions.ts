@@ -1,13 +1,13 @@
 // Functions that answer from the catalog snapshot the statement was bound with: the pg_catalog
 // helpers clients call in introspection queries (psql's describe commands, ORMs): visibility
-// tests, pg_get_*def, object names and comments, sizes, privileges, and advisory-lock stand-ins.
+// tests, pg_get_*def, object names and comments, sizes, privileges, and the advisory-lock functions (bound here, run by sql/advisory-locks.ts).
 // Each closure keeps the binder's snapshot, the same one the statement executes against.
 import { functionArguments, functionByOid, functionDef, functionResult } from "./function-def.ts";
 import { PgError } from "../../../../common/errors.ts";
 import { type Descriptor, isTemp, type ViewDesc } from "../../catalog/descriptors.ts";
 import { descIdOfOid, indexOfOid, indexOid, namespaceOid, relationOid } from "../../catalog/oids.ts";
 import type { Datum } from "../types/datum.ts";
-import { arrayOf, formatType, isKnownTypeOid, Oid, typeFromOid, Types } from "../types/type.ts";
+import { arrayOf, formatType, isKnownTypeOid, isVectorType, Oid, typeFromOid, Types } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
 import type { Expr } from "./bound.ts";
 import { callExpr, coerce } from "./expr.ts";
@@ -18,6 +18,7 @@ import { constraintRows } from "./system-tables/constraints.ts";
 import { tables, userIndexes, type SystemContext } from "./system-tables/context.ts";
 import { pgDescription } from "./system-tables/descriptions.ts";
 import { indexDef } from "./system-tables/index-def.ts";
+import { resolveExprRef } from "./system-tables/expr-ref.ts";
 import { systemRelationByOid } from "./system-tables/index.ts";
 import { SYSTEM_RELATION_OIDS } from "./system-tables/oids.ts";
 import { emptyRelationSizes, type RelationSizes } from "./system-tables/sizes.ts";
@@ -146,8 +147,10 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         return [...(temp !== undefined && !explicit.includes(temp) ? [temp] : []), ...(explicit.includes("pg_catalog") ? [] : ["pg_catalog"]), ...explicit];
       });
     case "pg_get_expr":
-      // pg_attrdef.adbin, pg_constraint.conbin, … already hold the printed expression.
-      return callExpr(name, Types.text, [coerce(b, args[0]!, Types.text), ...args.slice(1, 2).map((a) => coerce(b, a, Types.oid))], ([e]) => e ?? null);
+      // pg_get_expr(expr, relation [, pretty]): adbin, conbin and indpred name a stored expression
+      // (expr-ref.ts), printed fully parenthesised unless pretty, as ruleutils does.
+      return callExpr(name, Types.text, [coerce(b, args[0]!, Types.text), ...args.slice(1, 3).map((a, i) => coerce(b, a, i === 0 ? Types.oid : Types.bool))], ([e, , pretty]) =>
+        e === null ? null : (resolveExprRef(x(), e as string, pretty === true) ?? (e as string)));
     case "pg_get_indexdef":
       // pg_get_indexdef(index [, column, pretty]): column 0 is the whole statement; pretty leaves
       // the table unqualified when its schema is on the search path (Postgres: when it is visible).
@@ -161,7 +164,7 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         const col = (column as number | null | undefined) ?? 0;
         if (col === 0) {
           const visible = pretty === true && b.searchPath.some((n) => b.catalog.schema(n)?.id === t.schemaId);
-          return indexDef(b, t, found, !visible);
+          return indexDef(x(), t, found, !visible, pretty === true);
         }
         const key = found.columns[col - 1];
         return key === undefined ? null : quoteIdent(t.columns.find((c) => c.id === key.columnId)?.name ?? "?");
@@ -272,16 +275,42 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
     case "pg_has_role":
       // The tenant's one role owns every object in its database.
       return callExpr(name, Types.bool, args, () => true, false);
-    case "pg_try_advisory_lock":
-    case "pg_try_advisory_xact_lock":
-    case "pg_advisory_unlock":
-      return callExpr(name, Types.bool, [], () => true, false);
     case "pg_advisory_lock":
+    case "pg_advisory_lock_shared":
+    case "pg_try_advisory_lock":
+    case "pg_try_advisory_lock_shared":
     case "pg_advisory_xact_lock":
-    case "pg_advisory_unlock_all":
-      // No lock manager: session locks are granted at once (callers use them to serialise
-      // migrations; Warren's transactions are serializable anyway).
-      return callExpr(name, Types.void, [], () => "", false);
+    case "pg_advisory_xact_lock_shared":
+    case "pg_try_advisory_xact_lock":
+    case "pg_try_advisory_xact_lock_shared":
+    case "pg_advisory_unlock":
+    case "pg_advisory_unlock_shared":
+    case "pg_advisory_unlock_all": {
+      // Real locks on the storage node, per tenant (sql/advisory-locks.ts). Keys: one bigint, or
+      // two integers (a separate key space, as in PostgreSQL); unlock_all takes none.
+      const counts = name === "pg_advisory_unlock_all" ? [0] : [1, 2];
+      if (!counts.includes(args.length)) {
+        throw new PgError("undefined_function", `function ${name}(${args.map((a) => formatType(a.type)).join(", ")}) does not exist`, {
+          hint: "No function matches the given name and argument types. You might need to add explicit type casts.",
+        });
+      }
+      const type = name.startsWith("pg_try_") || name.startsWith("pg_advisory_unlock") ? (name === "pg_advisory_unlock_all" ? Types.void : Types.bool) : Types.void;
+      return { kind: "special", type, name, args: args.map((a) => coerce(b, a, args.length === 1 ? Types.int8 : Types.int4)) };
+    }
+    case "array_lower":
+    case "array_upper":
+    case "array_dims": {
+      // int2vector / oidvector (pg_index.indkey, pg_proc.proargtypes) are subscripted from 0;
+      // resolved as anyarray they would become int2[] / oid[], which start at 1.
+      const v = args[0];
+      if (v === undefined || !isVectorType(v.type) || args.length !== (name === "array_dims" ? 1 : 2)) break;
+      if (name === "array_dims") return callExpr(name, Types.text, [v], ([a]) => ((a as Datum[]).length > 0 ? `[0:${(a as Datum[]).length - 1}]` : null));
+      return callExpr(name, Types.int4, [v, coerce(b, args[1]!, Types.int4)], ([a, d]) => {
+        const n = (a as Datum[]).length;
+        if (d !== 1 || n === 0) return null;
+        return name === "array_lower" ? 0 : n - 1;
+      });
+    }
     case "pg_postmaster_start_time":
       return callExpr(name, Types.timestamptz, [], () => 0n, false);
     case "txid_current":

@@ -11,6 +11,8 @@ import type { Expr, OutputColumn, Rel } from "./bound.ts";
 import { bindExpr, coerce, coerceBool, ctxFor } from "./expr.ts";
 import { Scope, type ScopeColumn } from "./scope.ts";
 import { bindQuery, castRel, targetName } from "./select.ts";
+import { conjunctsOf, predicateImplied } from "./predicate-implication.ts";
+import { bindIndexPredicates } from "./table-rules.ts";
 
 export interface Returning {
   exprs: Expr[];
@@ -33,6 +35,8 @@ export interface BoundInsert {
 export interface OnConflict {
   /** Conflict target columns (positions); empty: any unique constraint. */
   targetCols: number[];
+  /** Conjuncts of the target's WHERE (`ON CONFLICT (cols) WHERE …`), over the table's row: which partial unique indexes may arbitrate. */
+  targetWhere: Expr[];
   action: "nothing" | "update";
   /** For DO UPDATE: position → expression over [existing row…, excluded row…]. */
   sets: Array<{ pos: number; expr: Expr }>;
@@ -81,11 +85,28 @@ export function tableScope(t: TableDesc, alias: string, offset: number, parent: 
   }));
 }
 
-function scanRel(t: TableDesc, alias: string): Rel {
+/**
+ * ON CONFLICT (cols) [WHERE …] must name a unique index (the primary key, a unique index over
+ * exactly those columns, or a partial one whose predicate the WHERE implies), as in Postgres.
+ */
+function checkArbiter(b: Binder, t: TableDesc, targetCols: number[], targetWhere: Expr[]): void {
+  const predicates = bindIndexPredicates(b, t);
+  const found = [t.primaryIndex, ...t.indexes].some((ix) => {
+    if (!(ix.primary || ix.unique) || ix.state === "write-only") return false;
+    const cols = ix.columns.map((c) => t.columns.findIndex((col) => col.id === c.columnId));
+    if (cols.length !== targetCols.length || !cols.every((c) => targetCols.includes(c))) return false;
+    const pred = predicates.get(ix.id);
+    return pred === undefined || predicateImplied(pred, targetWhere);
+  });
+  if (!found) throw new PgError("invalid_column_reference", "there is no unique or exclusion constraint matching the ON CONFLICT specification");
+}
+
+function scanRel(b: Binder, t: TableDesc, alias: string): Rel {
   return {
     kind: "scan",
     table: t,
     alias,
+    indexPredicates: bindIndexPredicates(b, t),
     cols: t.columns.map((c) => ({ name: c.name, type: typeOfStored(c.type), tableId: t.id, columnId: c.id })),
   };
 }
@@ -177,15 +198,18 @@ export function bindInsert(b: Binder, stmt: PgNode): BoundInsert {
   if (oc !== undefined) {
     const infer = oc["infer"] as PgNode | undefined;
     const targetCols = ((infer?.["indexElems"] as PgNode[] | undefined) ?? []).map((e) => columnPosition(table, (e["IndexElem"] as PgNode)["name"] as string, undefined));
+    const inferWhere = infer?.["whereClause"] as PgNode | undefined;
+    const targetWhere = inferWhere === undefined ? [] : conjunctsOf(coerceBool(b, bindExpr(b, inferWhere, ctxFor(scope, "index predicates")), "WHERE"));
+    if (targetCols.length > 0) checkArbiter(b, table, targetCols, targetWhere);
     if (oc["action"] === "ONCONFLICT_UPDATE") {
       if (targetCols.length === 0) throw new PgError("syntax_error", "ON CONFLICT DO UPDATE requires inference specification or constraint name", { hint: "For example, ON CONFLICT (column_name)." });
       const excluded = tableScope(table, "excluded", table.columns.length, null);
       const upScope = new Scope([...tableScope(table, alias, 0, null), ...excluded], null);
       const sets = bindSetList(b, table, oc["targetList"] as PgNode[], upScope, types);
       const where = oc["whereClause"] === undefined ? null : coerceBool(b, bindExpr(b, oc["whereClause"] as PgNode, ctxFor(upScope, "WHERE")), "WHERE");
-      onConflict = { targetCols, action: "update", sets, where };
+      onConflict = { targetCols, targetWhere, action: "update", sets, where };
     } else {
-      onConflict = { targetCols, action: "nothing", sets: [], where: null };
+      onConflict = { targetCols, targetWhere, action: "nothing", sets: [], where: null };
     }
   }
   return {
@@ -269,7 +293,7 @@ function bindSetList(b: Binder, table: TableDesc, list: PgNode[], scope: Scope, 
 }
 
 function bindFromList(b: Binder, table: TableDesc, alias: string, from: PgNode[] | undefined, where: PgNode | undefined, clause: string): { source: Rel; scope: Scope } {
-  let rel: Rel = scanRel(table, alias);
+  let rel: Rel = scanRel(b, table, alias);
   let cols = tableScope(table, alias, 0, null);
   if (from !== undefined && from.length > 0) {
     const fake: PgNode = { SelectStmt: { targetList: [{ ResTarget: { val: { ColumnRef: { fields: [{ A_Star: {} }] } } } }], fromClause: from } };

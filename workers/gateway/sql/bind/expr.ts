@@ -11,7 +11,7 @@ import { regexMatch } from "../functions/regexp.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Numeric } from "../types/numeric.ts";
 import { relationOid } from "../../catalog/oids.ts";
-import { arrayLowerBound, arrayOf, enumType, formatType, Oid, type SqlType, Types, typeCategory, typeFromName, typeOfStored } from "../types/type.ts";
+import { arrayLowerBound, arrayOf, enumType, formatType, Oid, refuseMultidimensional, type SqlType, Types, typeCategory, typeFromName, typeOfStored } from "../types/type.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { FunctionDesc, TypeDesc } from "../../catalog/descriptors.ts";
 import type { Datum } from "../types/datum.ts";
@@ -838,6 +838,7 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
     case "A_ArrayExpr": {
       const elems = ((node["elements"] as PgNode[] | undefined) ?? []).map((a) => bindExpr(b, a, ctx));
       const t = commonType(elems.map((e) => e.type), "ARRAY");
+      refuseMultidimensional(t);
       return { kind: "array", type: arrayOf(t), elems: elems.map((e) => coerce(b, e, t)) };
     }
     case "SQLValueFunction":

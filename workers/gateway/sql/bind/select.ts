@@ -16,6 +16,7 @@ import { mapChildren, mapExpr } from "./rewrite.ts";
 import { systemRelationOidOf, systemTable } from "./system-tables/index.ts";
 import { systemContext } from "./system-context.ts";
 import { quoteIdent } from "../functions/string-functions.ts";
+import { bindIndexPredicates } from "./table-rules.ts";
 
 export interface BoundQuery {
   rel: Rel;
@@ -365,6 +366,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
           kind: "scan",
           table: desc,
           alias: alias.name ?? relname,
+          indexPredicates: bindIndexPredicates(b, desc),
           cols: desc.columns.map((c) => outCol(c.name, typeOfStored(c.type), relationOid(desc.id), visibleColumns(desc).indexOf(c) + 1)),
         };
         const visible = visibleColumns(desc);

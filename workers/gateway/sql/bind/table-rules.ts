@@ -27,6 +27,8 @@ export interface TableRules {
   checks: Array<{ name: string; expr: Expr }>;
   /** Per column: its generation expression over the row (GENERATED ALWAYS AS … STORED), or null. */
   generated: Array<Expr | null>;
+  /** Per partial index (by index id): its predicate over the row (CREATE INDEX … WHERE). */
+  indexPredicates: ReadonlyMap<number, Expr>;
 }
 
 /**
@@ -68,5 +70,29 @@ export function bindTableRules(b: Binder, t: TableDesc): TableRules {
   });
   const scope = new Scope(tableScope(t, t.name, 0, null), null);
   const checks = t.checks.map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr, ctxFor(scope, "check constraints")), "CHECK") }));
-  return { defaults, checks, generated: bindGeneratedColumns(b, t) };
+  return { defaults, checks, generated: bindGeneratedColumns(b, t), indexPredicates: bindIndexPredicates(b, t) };
+}
+
+/**
+ * A partial index's predicate bound over the table's row, with Postgres's checks (CREATE INDEX
+ * runs them; stored predicates passed them already): boolean, no subquery (0A000), no aggregate
+ * or window function (42803 / 42P20), nothing volatile or session-dependent (42P17).
+ */
+export function bindIndexPredicate(b: Binder, t: TableDesc, pred: PgNode): Expr {
+  let sub = false;
+  const scope = new Scope(tableScope(t, t.name, 0, null), null);
+  const e = coerceBool(b, bindExpr(b, pred, ctxFor(scope, "index predicates")), "WHERE");
+  forEachExpr(e, (x) => {
+    if (x.kind === "subquery") sub = true;
+  });
+  if (sub) throw new PgError("feature_not_supported", "cannot use subquery in index predicate");
+  if (hasVolatile(e)) throw new PgError("invalid_object_definition", "functions in index predicate must be marked IMMUTABLE");
+  return e;
+}
+
+/** The predicate of every partial index of `t`, by index id. */
+export function bindIndexPredicates(b: Binder, t: TableDesc): Map<number, Expr> {
+  const out = new Map<number, Expr>();
+  for (const ix of t.indexes) if (ix.predicate !== undefined) out.set(ix.id, bindIndexPredicate(b, t, ix.predicate));
+  return out;
 }

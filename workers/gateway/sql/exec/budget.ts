@@ -244,6 +244,36 @@ export class StatementBudget implements StatementGuard {
     this.check();
   }
 
+  /**
+   * Waits for `pending` (a lock wait on the storage node), ending early on cancel or at the
+   * deadline: `interrupt` then runs (it must end the wait on the node, which may also have just
+   * granted the lock: it must release it then), and 57014 is thrown. `pending`'s later outcome is
+   * ignored.
+   */
+  async waitFor<T>(pending: Promise<T>, interrupt: () => Promise<void>): Promise<T> {
+    this.check();
+    this.suspend();
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    try {
+      const interrupted = new Promise<{ interrupted: true }>((resolve) => {
+        const done = (): void => resolve({ interrupted: true });
+        this.wake = done;
+        // Wake just past the deadline so that check() reports it.
+        timer = setTimeout(done, Math.max(0, this.deadlineMs + 1 - Date.now()));
+      });
+      const r = await Promise.race([pending.then((value) => ({ interrupted: false as const, value })), interrupted]);
+      if (!r.interrupted) return r.value;
+      pending.catch(() => undefined);
+      await interrupt();
+      this.check();
+      throw new PgError("internal_error", "a wait was interrupted with neither a cancel nor a deadline");
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+      this.wake = null;
+      this.resume();
+    }
+  }
+
   /** Ends the statement's accounting; stats() stays fixed afterwards. */
   finish(): StatementStats {
     if (this.endedAtMs === null) {

@@ -221,8 +221,9 @@ export function resolveFk(env: DdlEnv, table: TableDesc, fk: PendingFk, selfRef:
     });
   }
   if (refIds.length !== colIds.length) throw new PgError("invalid_foreign_key", "number of referencing and referenced columns for foreign key disagree");
+  // A partial unique index does not make its columns a key of the whole table (PostgreSQL: 42830).
   const hasUnique = [parent.primaryIndex, ...parent.indexes].some(
-    (ix) => (ix.primary ? parent.pkeyName !== "" : ix.unique) && ix.columns.length === refIds.length && ix.columns.every((c, i) => c.columnId === refIds[i]),
+    (ix) => (ix.primary ? parent.pkeyName !== "" : ix.unique && ix.predicate === undefined) && ix.columns.length === refIds.length && ix.columns.every((c, i) => c.columnId === refIds[i]),
   );
   if (!hasUnique) throw new PgError("invalid_foreign_key", `there is no unique constraint matching given keys for referenced table "${parent.name}"`);
   return {

@@ -17,6 +17,7 @@ import { primaryScan } from "./ops/scan.ts";
 import { RowCodec } from "./row-codec.ts";
 import { keyString } from "../../../../common/bytes.ts";
 import { formatText } from "../types/text-io.ts";
+import type { RowTest } from "./index-predicate.ts";
 
 export interface DdlExecEnv extends DdlEnv {
   ctx: ExecContext;
@@ -26,6 +27,11 @@ export interface DdlExecEnv extends DdlEnv {
   checkRows(table: TableDesc, check: PgNode, name: string): Promise<void>;
   evalDefault(table: TableDesc, expr: PgNode, typeOid: number, typmod: number): Promise<unknown>;
   validateFk(table: TableDesc, fkName: string): Promise<void>;
+  /**
+   * Which rows of `table` have an entry in `ix` (a partial index's predicate, bound and checked
+   * here: 42703, 42P17, 0A000 as CREATE INDEX reports them; every row for a full index).
+   */
+  indexTest(table: TableDesc, ix: IndexDesc): RowTest;
 }
 
 /** Every row of `table`, batch by batch, each batch charged to the statement's budget. */
@@ -41,13 +47,17 @@ async function rowDone(ctx: ExecContext): Promise<void> {
   if (ctx.budget.charge(1)) await ctx.budget.pause();
 }
 
-/** Writes every row's entry of a new index; 23505 when a unique index finds duplicates. */
-async function backfillIndex(table: TableDesc, ix: IndexDesc, ctx: ExecContext): Promise<void> {
+/**
+ * Writes the entry of a new index for every row it covers (all, or those a partial index's
+ * predicate accepts); 23505 when a unique index finds duplicates among them.
+ */
+async function backfillIndex(table: TableDesc, ix: IndexDesc, ctx: ExecContext, covers: RowTest): Promise<void> {
   const codec = new RowCodec(ctx.ks, { ...table, indexes: [...table.indexes, ix] });
   const seen = new Set<string>();
   for await (const batch of tableRows(table, ctx)) {
     for (const row of batch) {
       await rowDone(ctx);
+      if (!covers(row)) continue;
       const e = codec.indexEntry(ix, row);
       if (ix.unique) {
         const k = keyString(e.key);
@@ -79,7 +89,7 @@ function indexName(env: DdlEnv, table: TableDesc, cols: string[], unique: boolea
  * transaction size). With `online`, only the write-only descriptor is made here: writes start
  * maintaining it at once and the session then fills it in chunks (sql/index-build.ts).
  */
-export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false): Promise<DdlChange & { built?: { tableId: number; indexId: number } }> {
+export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false): Promise<DdlChange & { built?: OnlineIndexBuild }> {
   const rv = stmt["relation"] as PgNode;
   const table = tableByName(env, rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string], false)!;
   const elems = (stmt["indexParams"] as PgNode[]).map((p) => p["IndexElem"] as PgNode);
@@ -90,28 +100,27 @@ export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false)
     return { columnId: c.id, desc: e["ordering"] === "SORTBY_DESC", name: c.name };
   });
   const unique = stmt["unique"] === true;
-  // Options that change which rows an index covers or what it treats as equal must not be dropped
-  // silently: a partial unique index built over every row would refuse rows PostgreSQL accepts.
-  if (stmt["whereClause"] !== undefined) {
-    throw new PgError("feature_not_supported", "partial indexes (CREATE INDEX … WHERE) are not supported", {
-      hint: "Create the index without WHERE, or enforce the condition in the application.",
-    });
-  }
+  // An option that changes what an index treats as equal must not be dropped silently.
   if (stmt["nulls_not_distinct"] === true) {
     throw new PgError("feature_not_supported", "UNIQUE NULLS NOT DISTINCT is not supported");
   }
-  const name = (stmt["idxname"] as string | undefined) ?? indexName(env, table, cols.map((c) => c.name), unique);
+  // An unnamed CREATE UNIQUE INDEX is named …_idx, as in PostgreSQL (…_key is for UNIQUE constraints).
+  const name = (stmt["idxname"] as string | undefined) ?? indexName(env, table, cols.map((c) => c.name), false);
   if (env.catalog.indexIn(table.schemaId, name) !== undefined || env.catalog.relationIn(table.schemaId, name) !== undefined) {
     if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE INDEX" };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   const ix: IndexDesc = { id: table.nextIndexId, name, unique, primary: false, columns: cols.map((c) => ({ columnId: c.columnId, desc: c.desc })) };
+  const predicate = stmt["whereClause"] as PgNode | undefined;
+  if (predicate !== undefined) ix.predicate = predicate;
+  // Binding the predicate checks it (unknown column, volatile function, subquery) before anything is written.
+  const covers = env.indexTest(table, ix);
   // A temporary table's rows are in session memory and bounded: it is indexed in this transaction.
   if (isTemp(table)) online = false;
   if (online) ix.state = "write-only";
   const next: TableDesc = { ...bump(table), indexes: [...table.indexes, ix], nextIndexId: table.nextIndexId + 1 };
-  if (online) return { changed: [next], removed: [], tag: "CREATE INDEX", built: { tableId: table.id, indexId: ix.id } };
-  await backfillIndex(table, ix, env.ctx);
+  if (online) return { changed: [next], removed: [], tag: "CREATE INDEX", built: { tableId: table.id, indexId: ix.id, covers: (t) => env.indexTest(t, ix) } };
+  await backfillIndex(table, ix, env.ctx, covers);
   return { changed: [next], removed: [], tag: "CREATE INDEX" };
 }
 
@@ -332,6 +341,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
           const rewrite = async (): Promise<void> => {
             const oldCodec = new RowCodec(env.ctx.ks, before);
             const newCodec = new RowCodec(env.ctx.ks, after);
+            const added = after.indexes.slice(before.indexes.length).map((ix) => ({ ix, covers: env.indexTest(after, ix) }));
             for await (const batch of tableRows(before, env.ctx)) {
               for (const row of batch) {
                 await rowDone(env.ctx);
@@ -339,7 +349,8 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
                 if (v === null && !col.nullable) throw new PgError("not_null_violation", `column "${col.name}" of relation "${t.name}" contains null values`);
                 const nr = [...row, v] as Row;
                 env.ctx.txn.put(newCodec.primaryKey(nr), newCodec.encodeValue(nr));
-                for (const ix of after.indexes.slice(before.indexes.length)) {
+                for (const { ix, covers } of added) {
+                  if (!covers(nr)) continue;
                   const e = newCodec.indexEntry(ix, nr);
                   env.ctx.txn.put(e.key, e.value);
                 }
@@ -362,7 +373,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
         }
         // Rows keep the dropped column's bytes (decoding skips unknown column ids, as Postgres
         // keeps a dropped attribute's data): no rewrite. Indexes on it go whole.
-        const dropIx = t.indexes.filter((ix) => ix.columns.some((ic) => ic.columnId === c.id));
+        const dropIx = t.indexes.filter((ix) => ix.columns.some((ic) => ic.columnId === c.id) || (ix.predicate !== undefined && namesColumn(ix.predicate, c.name)));
         for (const ix of dropIx) clearIndexData(t, ix, env.ctx);
         t = {
           ...t,
@@ -418,7 +429,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
               // The rewritten rows go to a new span; the old one is cleared whole (rekeyTable).
               dataId: await newDataId(env, t),
             };
-            await rekeyTable(t0, next, env.ctx);
+            await rekeyTable(t0, next, env.ctx, env.indexTest);
             // The hidden row id is no longer needed: existing rows were rewritten without it.
             t = { ...next, columns: next.columns.filter((c) => !c.hidden) };
             break;
@@ -426,7 +437,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
           case "CONSTR_UNIQUE": {
             const cols = keys.map((k) => findCol(k));
             const ix: IndexDesc = { id: t.nextIndexId, name: (con["conname"] as string | undefined) ?? indexName(env, t, keys, true), unique: true, primary: false, columns: cols.map((c) => ({ columnId: c.id, desc: false })), constraint: true };
-            await backfillIndex(t0, ix, env.ctx);
+            await backfillIndex(t0, ix, env.ctx, env.indexTest(t0, ix));
             t = { ...t, indexes: [...t.indexes, ix], nextIndexId: t.nextIndexId + 1 };
             break;
           }
@@ -523,10 +534,11 @@ async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, con: Pg
  * the page, and against the rows already written (one batched read of the page's new keys, which
  * sees the transaction's own writes, buffered or flushed).
  */
-async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext): Promise<void> {
+async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext, indexTest: DdlExecEnv["indexTest"]): Promise<void> {
   const oldCodec = new RowCodec(ctx.ks, before);
   const afterNoHidden: TableDesc = { ...after, columns: after.columns.filter((c) => !c.hidden) };
   const newCodec = new RowCodec(ctx.ks, afterNoHidden);
+  const covering = afterNoHidden.indexes.map((ix) => indexTest(afterNoHidden, ix));
   const keep = afterNoHidden.columns.map((c) => oldCodec.position(c.id));
   const duplicate = (nr: Row): PgError =>
     new PgError("unique_violation", `could not create unique index "${after.pkeyName}"`, {
@@ -554,7 +566,8 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext)
       const { nr, k } = page[i]!;
       if (existing[i] !== null) throw duplicate(nr);
       ctx.txn.put(k, newCodec.encodeValue(nr));
-      for (const ix of afterNoHidden.indexes) {
+      for (const [i, ix] of afterNoHidden.indexes.entries()) {
+        if (!covering[i]!(nr)) continue;
         const e = newCodec.indexEntry(ix, nr);
         ctx.txn.put(e.key, e.value);
       }
@@ -577,7 +590,9 @@ export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {
     const c = t.columns.find((x) => x.name === old && !x.hidden);
     if (c === undefined) throw new PgError("undefined_column", `column "${old}" does not exist`);
     if (t.columns.some((x) => x.name === newName)) throw new PgError("duplicate_column", `column "${newName}" of relation "${t.name}" already exists`);
-    return { changed: [{ ...bump(t), columns: t.columns.map((x) => (x.id === c.id ? { ...x, name: newName } : x)) }], removed: [], tag: "ALTER TABLE" };
+    // Partial index predicates name columns (parser AST): they follow the rename.
+    const indexes = t.indexes.map((ix) => (ix.predicate === undefined ? ix : { ...ix, predicate: renameColumnRefs(ix.predicate, old, newName) as PgNode }));
+    return { changed: [{ ...bump(t), columns: t.columns.map((x) => (x.id === c.id ? { ...x, name: newName } : x)), indexes }], removed: [], tag: "ALTER TABLE" };
   }
   if (type === "OBJECT_TABLE" || type === "OBJECT_VIEW" || type === "OBJECT_SEQUENCE") {
     const d = env.catalog.resolveRelation([rv!["relname"] as string], env.searchPath);
@@ -595,6 +610,43 @@ export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {
     return { changed: [{ ...bump(t), indexes: t.indexes.map((i) => (i.id === found.index.id ? { ...i, name: newName } : i)) }], removed: [], tag: "ALTER INDEX" };
   }
   throw new PgError("feature_not_supported", `renaming ${type.replace("OBJECT_", "").toLowerCase()} is not supported`);
+}
+
+/** A CREATE INDEX whose entries are filled after its statement (sql/index-build.ts). */
+export interface OnlineIndexBuild {
+  tableId: number;
+  indexId: number;
+  /** Which rows get an entry, bound against the table as the build finds it. */
+  covers: (table: TableDesc) => RowTest;
+}
+
+/** The field list of a ColumnRef naming one column: [name] or [table, name]. */
+function columnRefName(node: PgNode): string | null {
+  const ref = node["ColumnRef"] as PgNode | undefined;
+  if (ref === undefined) return null;
+  const fields = (ref["fields"] as PgNode[]).map((f) => (f["String"] as PgNode | undefined)?.["sval"] as string | undefined);
+  const last = fields[fields.length - 1];
+  return last === undefined ? null : last;
+}
+
+/** Whether a stored expression (parser AST) refers to column `name`. */
+function namesColumn(node: unknown, name: string): boolean {
+  if (Array.isArray(node)) return node.some((n) => namesColumn(n, name));
+  if (node === null || typeof node !== "object") return false;
+  if (columnRefName(node as PgNode) === name) return true;
+  return Object.values(node as PgNode).some((v) => namesColumn(v, name));
+}
+
+/** A copy of a stored expression with column `from` renamed `to`. */
+function renameColumnRefs(node: unknown, from: string, to: string): unknown {
+  if (Array.isArray(node)) return node.map((n) => renameColumnRefs(n, from, to));
+  if (node === null || typeof node !== "object") return node;
+  const ref = (node as PgNode)["ColumnRef"] as PgNode | undefined;
+  if (ref !== undefined && columnRefName(node as PgNode) === from) {
+    const fields = ref["fields"] as PgNode[];
+    return { ColumnRef: { ...ref, fields: [...fields.slice(0, -1), { String: { sval: to } }] } };
+  }
+  return Object.fromEntries(Object.entries(node as PgNode).map(([k, v]) => [k, renameColumnRefs(v, from, to)]));
 }
 
 export { createTable, dropObjects, nextvalAst, Oid, truncate };

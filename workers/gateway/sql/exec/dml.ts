@@ -42,6 +42,7 @@ export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecCo
   let count = 0;
   const policy = ins.onConflict === null ? null : {
     targetCols: ins.onConflict.targetCols,
+    targetWhere: ins.onConflict.targetWhere,
     resolve: async (existing: Row, proposed: Row): Promise<Row | null> => {
       const oc = ins.onConflict!;
       if (oc.action === "nothing") return null;

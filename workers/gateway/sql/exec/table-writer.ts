@@ -14,10 +14,14 @@ import { typeFromOid, typeOfStored } from "../types/type.ts";
 import type { ExecContext } from "./context.ts";
 import { compile, evalRow, type Compiled, type Row } from "./eval.ts";
 import type { RowCodec } from "./row-codec.ts";
+import { indexTests, type RowTest } from "./index-predicate.ts";
+import { predicateImplied } from "../bind/predicate-implication.ts";
 
 export interface ConflictPolicy {
   /** Column positions of the conflict target; empty: any unique constraint. */
   targetCols: number[];
+  /** Conjuncts of the target's WHERE (ON CONFLICT (cols) WHERE …): a partial unique index matches only if they imply its predicate. */
+  targetWhere: readonly Expr[];
   /** Called with the existing row and the proposed one: the row to write instead, or null to skip. */
   resolve(existing: Row, proposed: Row): Promise<Row | null>;
 }
@@ -40,6 +44,9 @@ export class TableWriter {
   private readonly defaults: Array<Compiled | null>;
   private readonly generated: Array<{ p: number; c: Compiled }>;
   private readonly uniques: IndexDesc[];
+  /** Whether a row has an entry in an index (false only outside a partial index's predicate). */
+  readonly covers: (ix: IndexDesc) => RowTest;
+  private readonly predicates: ReadonlyMap<number, Expr>;
 
   constructor(ctx: ExecContext, table: TableDesc, rules: TableRules) {
     this.ctx = ctx;
@@ -53,6 +60,8 @@ export class TableWriter {
     });
     this.uniques = table.indexes.filter((ix) => ix.unique);
     this.hiddenPk = table.primaryIndex.columns.every((c) => table.columns[this.codec.position(c.columnId)]!.hidden);
+    this.predicates = rules.indexPredicates;
+    this.covers = indexTests(rules.indexPredicates, ctx);
   }
   /**
    * The primary key is the hidden row id (a table declared without one): every inserted row gets a
@@ -121,6 +130,8 @@ export class TableWriter {
   private uniqueKey(ix: IndexDesc, row: Row): Uint8Array | null {
     if (ix.primary) return this.codec.primaryKey(row);
     if (ix.columns.some((c) => row[this.pos(c.columnId)] === null)) return null;
+    // A row outside a partial unique index's predicate cannot conflict through it.
+    if (!this.covers(ix)(row)) return null;
     return this.codec.indexEntry(ix, row).key;
   }
 
@@ -164,7 +175,7 @@ export class TableWriter {
         }
       }
       if (conflict !== undefined) {
-        if (policy === null || (policy.targetCols.length > 0 && !this.matchesTarget(conflict.ix, policy.targetCols))) {
+        if (policy === null || (policy.targetCols.length > 0 && !this.matchesTarget(conflict.ix, policy))) {
           throw this.uniqueViolation(conflict.ix, row);
         }
         const oldRow = await this.existingRow(conflict.ix, conflict.value, row);
@@ -190,9 +201,11 @@ export class TableWriter {
     return written;
   }
 
-  private matchesTarget(ix: IndexDesc, targetCols: number[]): boolean {
+  private matchesTarget(ix: IndexDesc, policy: ConflictPolicy): boolean {
     const cols = ix.columns.map((c) => this.pos(c.columnId));
-    return cols.length === targetCols.length && cols.every((c) => targetCols.includes(c));
+    const pred = this.predicates.get(ix.id);
+    if (pred !== undefined && !predicateImplied(pred, policy.targetWhere)) return false;
+    return cols.length === policy.targetCols.length && cols.every((c) => policy.targetCols.includes(c));
   }
 
   /** The stored row a unique-key conflict points at. */
@@ -215,6 +228,7 @@ export class TableWriter {
   private writeRow(row: Row): void {
     this.ctx.txn.put(this.codec.primaryKey(row), this.codec.encodeValue(row));
     for (const ix of this.table.indexes) {
+      if (!this.covers(ix)(row)) continue;
       const e = this.codec.indexEntry(ix, row);
       this.ctx.txn.put(e.key, e.value);
     }
@@ -222,7 +236,7 @@ export class TableWriter {
 
   private deleteEntries(row: Row): void {
     this.ctx.txn.del(this.codec.primaryKey(row));
-    for (const ix of this.table.indexes) this.ctx.txn.del(this.codec.indexEntry(ix, row).key);
+    for (const ix of this.table.indexes) if (this.covers(ix)(row)) this.ctx.txn.del(this.codec.indexEntry(ix, row).key);
   }
 
   /** Replaces `oldRow` by `newRow` (validated by the caller), moving keys and index entries as needed. */

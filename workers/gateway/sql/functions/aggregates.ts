@@ -9,7 +9,7 @@ import { compareDatums } from "../types/compare.ts";
 import type { EvalContext } from "../types/context.ts";
 import { Jsonb, type Datum, type Interval, type JsonValue } from "../types/datum.ts";
 import { Numeric } from "../types/numeric.ts";
-import { arrayOf, formatType, Oid, Types, type SqlType } from "../types/type.ts";
+import { arrayOf, formatType, Oid, refuseMultidimensional, Types, type SqlType } from "../types/type.ts";
 import { addIntervals, divideInterval } from "./interval-math.ts";
 import { datumToJson, datumToJsonText } from "./json-functions.ts";
 import { datumBytes } from "../types/datum-size.ts";
@@ -304,7 +304,10 @@ agg(["string_agg"], {
 });
 
 agg(["array_agg"], {
-  typing: (first) => (first ? { type: arrayOf(first), argTypes: [first] } : null),
+  typing: (first) => {
+    if (first) refuseMultidimensional(first);
+    return first ? { type: arrayOf(first), argTypes: [first] } : null;
+  },
   accumulator: () => {
     const out: Datum[] = [];
     let any = false;

@@ -23,8 +23,10 @@ const elemOf = (ts: readonly SqlType[]): SqlType => ts[0]!.elem ?? Types.text;
 
 export const arrayFunctions: Candidate[] = [
   fn("array_length", ["anyarray", I], I, ([a, d]) => arrayLength(a as Datum[], d as number)),
+  // Arrays here have one dimension from 1 (int2vector / oidvector, from 0: bind/catalog-functions.ts).
   fn("array_upper", ["anyarray", I], I, ([a, d]) => arrayLength(a as Datum[], d as number)),
   fn("array_lower", ["anyarray", I], I, ([a, d]) => ((d as number) === 1 && (a as Datum[]).length > 0 ? 1 : null)),
+  fn("array_dims", ["anyarray"], T, ([a]) => ((a as Datum[]).length > 0 ? `[1:${(a as Datum[]).length}]` : null)),
   fn("array_ndims", ["anyarray"], I, ([a]) => ((a as Datum[]).length > 0 ? 1 : null)),
   fn("cardinality", ["anyarray"], I, ([a]) => (a as Datum[]).length),
   fn("array_append", ["anyarray", "anyelement"], (ts) => ts[0]!, ([a, e]) => arrayCat((a as Datum[] | null) ?? [], [e!]), { strict: false }),

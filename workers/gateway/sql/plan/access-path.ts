@@ -16,6 +16,7 @@ import { encodeKeyDatum } from "../rowenc/datum-key.ts";
 import { KeyWriter } from "../../keys/encoding.ts";
 import { describeExpr } from "../exec/describe-expr.ts";
 import { forEachExpr } from "../bind/rewrite.ts";
+import { predicateImplied } from "../bind/predicate-implication.ts";
 import type { SpanSpec } from "../exec/ops/scan.ts";
 
 /** Bounded number of point keys or spans an IN list may expand to. */
@@ -82,7 +83,12 @@ export interface AccessChoice {
   describe: string[];
 }
 
-export function chooseAccess(table: TableDesc, conjuncts: readonly Expr[]): AccessChoice | null {
+/**
+ * `predicates`: each partial index's predicate (by index id); such an index is a candidate only
+ * when the conjuncts imply its predicate (bind/predicate-implication.ts), since rows outside it
+ * have no entry.
+ */
+export function chooseAccess(table: TableDesc, conjuncts: readonly Expr[], predicates: ReadonlyMap<number, Expr>): AccessChoice | null {
   const cons = constraintsOf(conjuncts, table);
   if (cons.length === 0) return null;
   const posOf = new Map(table.columns.map((c, i) => [c.id, i] as const));
@@ -90,6 +96,10 @@ export function chooseAccess(table: TableDesc, conjuncts: readonly Expr[]): Acce
   let bestScore = 0;
   for (const ix of [table.primaryIndex, ...table.indexes]) {
     if (ix.state === "write-only") continue;
+    if (ix.predicate !== undefined) {
+      const p = predicates.get(ix.id);
+      if (p === undefined || !predicateImplied(p, conjuncts)) continue;
+    }
     const eq: Constraint[] = [];
     let range: Constraint[] = [];
     for (const ic of ix.columns) {

@@ -117,7 +117,7 @@ function estimate(r: Rel): number {
 
 function planFilter(input: Rel, pred: Expr, rowsHint: number | null): PlanNode {
   if (pred.kind === "const" && (pred.value === false || pred.value === null)) return emptyOp("Result");
-  if (input.kind === "scan") return planTableRead(input.table, pred, false, rowsHint).node;
+  if (input.kind === "scan") return planTableRead(input, pred, false, rowsHint).node;
   const child = planRel(input, null);
   return filterOp(child, pred, Math.max(1, Math.round(child.estRows / 3)), input.cols.map((c) => c.name));
 }
@@ -127,11 +127,12 @@ function planFilter(input: Rel, pred: Expr, rowsHint: number | null): PlanNode {
  * whether rows come out in primary-key order (reversed when `reverse`): true for point gets
  * and primary-index scans, false for secondary-index scans.
  */
-function planTableRead(table: TableDesc, pred: Expr | null, reverse: boolean, rowsHint: number | null): { node: PlanNode; ordered: boolean } {
+function planTableRead(scan: Rel & { kind: "scan" }, pred: Expr | null, reverse: boolean, rowsHint: number | null): { node: PlanNode; ordered: boolean } {
+  const table = scan.table;
   if (pred === null) return { node: primaryScan(table, null, DEFAULT_TABLE_ROWS, rowsHint, reverse, []), ordered: true };
   const conjuncts = splitAnd(pred);
   const names = table.columns.map((c) => c.name);
-  const choice = chooseAccess(table, conjuncts);
+  const choice = chooseAccess(table, conjuncts, scan.indexPredicates ?? new Map());
   let access: PlanNode;
   let ordered = true;
   if (choice === null) {
@@ -185,7 +186,7 @@ function tryOrderedRead(r: Rel & { kind: "sort" }, rowsHint: number | null): Pla
   if (positions.length === 0 || positions.length > pk.length || !positions.every((p, i) => p === pk[i])) return null;
   const desc = r.keys[0]!.desc;
   if (!r.keys.every((k) => k.desc === desc)) return null;
-  const read = planTableRead(table, pred, desc, pred === null ? rowsHint : null);
+  const read = planTableRead(cur, pred, desc, pred === null ? rowsHint : null);
   if (!read.ordered) return null;
   let node = read.node;
   for (let i = projects.length - 1; i >= 0; i--) node = projectOp(node, projects[i]!.exprs, node.estRows);

@@ -254,6 +254,17 @@ export function isVectorType(t: SqlType): boolean {
   return VECTOR_ELEM.has(t.oid);
 }
 
+/**
+ * An array whose elements are themselves arrays would be a multidimensional array, which Warren
+ * does not have (its arrays hold one dimension): 0A000, never a silent array of array texts.
+ * int2vector / oidvector elements are fine (an int2vector[] is one-dimensional in Postgres too).
+ */
+export function refuseMultidimensional(elem: SqlType): void {
+  if (elem.elem !== undefined && !VECTOR_ELEM.has(elem.oid)) {
+    throw new PgError("feature_not_supported", "multidimensional arrays are not supported", { hint: "Use a one-dimensional array, or jsonb for nested lists." });
+  }
+}
+
 /** The lower bound of an array type's subscripts: 0 for int2vector / oidvector, 1 for arrays. */
 export function arrayLowerBound(t: SqlType): number {
   return VECTOR_ELEM.has(t.oid) ? 0 : 1;

@@ -1,5 +1,6 @@
 // pg_constraint: primary keys, unique constraints, CHECKs and foreign keys, each with the text
 // pg_get_constraintdef prints for it (kept beside the row so the function and the table agree).
+import { exprRefText } from "./expr-ref.ts";
 import type { FkAction, TableDesc } from "../../../catalog/descriptors.ts";
 import { constraintOid, indexOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
 import { quoteIdent } from "../../functions/string-functions.ts";
@@ -66,7 +67,7 @@ export function pgConstraint(x: SystemContext): SystemTable {
   const rows: Datum[][] = constraintRows(x).map((r) => [
     r.oid, r.name, namespaceOid(r.table.schemaId), r.type, false, false, true, relationOid(r.table.id), 0, r.indexOid, 0, r.refTableOid,
     r.type === "f" ? r.onUpdate : " ", r.type === "f" ? r.onDelete : " ", r.type === "f" ? "s" : " ", true, 0, r.type === "c" ? false : true,
-    r.keys.length > 0 ? r.keys : null, r.refKeys, r.type === "c" ? r.def : null,
+    r.keys.length > 0 ? r.keys : null, r.refKeys, r.type === "c" ? exprRefText({ kind: "check", tableId: r.table.id, name: r.name }) : null,
   ]);
   return table(
     [["oid", O], ["conname", N], ["connamespace", O], ["contype", C], ["condeferrable", B], ["condeferred", B], ["convalidated", B], ["conrelid", O], ["contypid", O], ["conindid", O], ["conparentid", O], ["confrelid", O], ["confupdtype", C], ["confdeltype", C], ["confmatchtype", C], ["conislocal", B], ["coninhcount", I4], ["connoinherit", B], ["conkey", arrayOf(I2)], ["confkey", arrayOf(I2)], ["conbin", T]],

@@ -1,5 +1,6 @@
 // pg_class and what hangs off a relation: pg_attribute, pg_attrdef, pg_index, pg_sequence and the
 // pg_depend rows that tie a serial/identity sequence to its column ("Owned by" in psql's \d).
+import { exprRefText } from "./expr-ref.ts";
 import type { Catalog } from "../../../catalog/catalog.ts";
 import { type ColumnDesc, isTemp, type TableDesc } from "../../../catalog/descriptors.ts";
 import { BOOTSTRAP_SUPERUSER_OID, indexOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
@@ -78,13 +79,13 @@ export function pgAttribute(x: SystemContext): SystemTable {
   );
 }
 
-/** pg_attrdef: adbin holds the default's text as pg_get_expr prints it (Warren keeps no node trees). */
+/** pg_attrdef: adbin names the default for pg_get_expr (Warren keeps no node trees: expr-ref.ts). */
 export function pgAttrdef(x: SystemContext): SystemTable {
   const rows: Datum[][] = [];
   for (const t of tables(x.catalog)) {
     visibleCols(t).forEach((c, i) => {
       if (!hasAttrdef(c)) return;
-      rows.push([attrdefOid(t, i + 1), relationOid(t.id), i + 1, defaultText(x, t, c)]);
+      rows.push([attrdefOid(t, i + 1), relationOid(t.id), i + 1, exprRefText({ kind: "default", tableId: t.id, columnId: c.id })]);
     });
   }
   return table([["oid", O], ["adrelid", O], ["adnum", I2], ["adbin", T]], rows);
@@ -100,11 +101,12 @@ export function attrdefOid(t: TableDesc, attnum: number): number {
   return relationOid(t.id) * 100 + attnum - 1;
 }
 
+/** The default as pg_get_expr(adbin, adrelid) prints it (not pretty: information_schema.columns.column_default). */
 export function defaultText(x: SystemContext, t: TableDesc, c: ColumnDesc): string | null {
   // A generated column's pg_attrdef row holds its generation expression.
   const e = c.generated ?? c.defaultExpr;
   if (e === null) return null;
-  return x.exprText?.(t, e, typeOfStored(c.type)) ?? null;
+  return x.exprText?.(t, e, typeOfStored(c.type), false) ?? null;
 }
 
 export function pgIndex(x: SystemContext): SystemTable {
@@ -118,7 +120,7 @@ export function pgIndex(x: SystemContext): SystemTable {
       });
       const collations = keyTypes.map((k) => (k !== undefined && typeInfo(k).category === "S" ? typeCollation(k.oid) : 0));
       const opclasses = keyTypes.map((k) => (k === undefined ? 0 : defaultBtreeOpclass(k)));
-      rows.push([indexOid(t.id, ix.id), relationOid(t.id), n, n, ix.unique, false, ix.primary, false, true, false, ix.state !== "write-only", false, true, true, false, ix.columns.map((c) => attnum(t, c.columnId)), collations, opclasses, ix.columns.map((c) => (c.desc ? 3 : 0)), null, null]);
+      rows.push([indexOid(t.id, ix.id), relationOid(t.id), n, n, ix.unique, false, ix.primary, false, true, false, ix.state !== "write-only", false, true, true, false, ix.columns.map((c) => attnum(t, c.columnId)), collations, opclasses, ix.columns.map((c) => (c.desc ? 3 : 0)), null, ix.predicate === undefined ? null : exprRefText({ kind: "indpred", tableId: t.id, indexId: ix.id })]);
     }
   }
   return table(
