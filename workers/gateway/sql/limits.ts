@@ -110,6 +110,14 @@ export const sqlLimits = {
    */
   functionBodyCharsMax: 65_536,
   /**
+   * PL/pgSQL functions and triggers running inside one another (recursion, a trigger whose
+   * function writes a table with a trigger, …). A call is a chain of async frames that can run
+   * without returning to the event loop, so the depth is bounded well below what exhausts the
+   * isolate's JavaScript stack; past it the call fails with 54001 "stack depth limit exceeded",
+   * as Postgres's max_stack_depth check does (PostgreSQL 15 reaches a few thousand levels).
+   */
+  plpgsqlCallDepthMax: 200,
+  /**
    * Work units (≈ one row through one operator) before the first return, until the statement's
    * own slices have calibrated the rate: 1,000 units take 0.05–10 ms on the rows measured (a
    * numeric generate_series row costs ~10 µs), and the cadence may grow 4× a slice from there.

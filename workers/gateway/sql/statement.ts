@@ -170,6 +170,8 @@ export class StatementRunner {
       analyze,
       runRel: (rel: Rel) => plan(rel).run(this.ctx),
       special: (name: SpecialFn, args: Datum[]) => this.special(name, args),
+      callRoutine: (fn) => Promise.reject(new PgError("feature_not_supported", `function ${fn.name} is written in plpgsql, which cannot be run yet`)),
+      fireTriggers: async (call) => call.newRow,
       nextSlot: () => this.slot++,
       codec,
       findReferencing: (child, fk, values) => this.findReferencing(child, fk, values),
