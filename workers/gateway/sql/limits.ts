@@ -128,6 +128,18 @@ export const sqlLimits = {
    */
   plpgsqlCallDepthMax: 200,
   /**
+   * Triggers on one table. Every row written to the table looks its triggers up and each one is a
+   * function call per row; 100 is far beyond what schemas use (an updated_at and an audit trigger)
+   * and keeps a table descriptor small. Postgres has no such limit.
+   */
+  triggersPerTableMax: 100,
+  /**
+   * RAISE NOTICE / WARNING / INFO messages kept for one statement's result. They are held until
+   * the statement ends; a loop raising a notice per row would otherwise grow without bound. Later
+   * ones are dropped (PostgreSQL streams them all).
+   */
+  noticesPerStatementMax: 1000,
+  /**
    * Work units (≈ one row through one operator) before the first return, until the statement's
    * own slices have calibrated the rate: 1,000 units take 0.05–10 ms on the rows measured (a
    * numeric generate_series row costs ~10 µs), and the cadence may grow 4× a slice from there.

@@ -637,9 +637,10 @@ export class Session implements SqlSession {
       const ddlBefore = state.ddl;
       const tempBefore = state.temp;
       try {
-        const result = await new StatementRunner(env, state).run(stmt);
+        const runner = new StatementRunner(env, state);
+        const result = await runner.run(stmt);
         txn.guard = null;
-        return result;
+        return runner.notices.length === 0 ? result : { ...result, notices: runner.notices };
       } catch (err0) {
         txn.guard = null;
         let err = err0;

@@ -405,9 +405,6 @@ function listItems(n: PgNode): PgNode[] {
   return (l?.["items"] as PgNode[] | undefined) ?? [n];
 }
 
-/** pg_type.oid of the `trigger` pseudo-type (exec/ddl-function.ts stores it as a return type). */
-const TRIGGER_TYPE_OID = 2279;
-
 /** How deep SQL function bodies are being inlined into each other right now (binding is synchronous). */
 let inlineDepth = 0;
 
@@ -449,7 +446,7 @@ function bindUserFunction(b: Binder, names: readonly string[], args: Expr[], loc
   if (chosen === undefined || coerced === undefined) return null;
   if (tie) throw new PgError("ambiguous_function", `function ${names.join(".")}(${args.map((a) => formatType(a.type)).join(", ")}) is not unique`, { ...pos(loc), hint: "Could not choose a best candidate function. You might need to add explicit type casts." });
   const f = chosen;
-  if (f.returnType.oid === TRIGGER_TYPE_OID) {
+  if (f.returnType.oid === Oid.trigger) {
     throw new PgError("feature_not_supported", "trigger functions can only be called as triggers", { ...pos(loc), where: `compilation of PL/pgSQL function "${f.name}" near line 1` });
   }
   if (f.language === "plpgsql") return { kind: "routine", type: typeOfStored(f.returnType), fn: f, args: coerced };

@@ -149,13 +149,38 @@ class Converter {
     this.unclaimed = datums.map((_, i) => i).filter((i) => !implicit(datums[i]!));
   }
 
-  private claimLoopVar(name: string, line: number): number {
-    const at = this.unclaimed.findIndex((i) => {
-      const d = this.datums[i]!;
-      return d.kind === "var" && d.name === name && d.line === line;
-    });
-    if (at < 0) throw new PgError("internal_error", `PL/pgSQL tree: loop variable "${name}" not found`);
-    return this.unclaimed.splice(at, 1)[0]!;
+  /** Integer FOR loop variables, claimed before any block (a loop's variable may share its line with a DECLARE). */
+  private readonly loopVars: number[] = [];
+
+  /** Takes every integer FOR loop's variable out of the unclaimed datums, in pre-order (the order `stmt` meets the loops). */
+  preclaimLoopVars(n: unknown): void {
+    if (Array.isArray(n)) {
+      for (const x of n) this.preclaimLoopVars(x);
+      return;
+    }
+    if (n === null || typeof n !== "object") return;
+    const o = n as PgNode;
+    const fori = o["PLpgSQL_stmt_fori"] as PgNode | undefined;
+    if (fori !== undefined) {
+      const v = (fori["var"] as PgNode)["PLpgSQL_var"] as PgNode;
+      const name = String(v["refname"]);
+      const line = int(v["lineno"]);
+      const at = this.unclaimed.findIndex((i) => {
+        const d = this.datums[i]!;
+        return d.kind === "var" && d.name === name && d.line === line;
+      });
+      if (at < 0) throw new PgError("internal_error", `PL/pgSQL tree: loop variable "${name}" not found`);
+      this.loopVars.push(this.unclaimed.splice(at, 1)[0]!);
+      this.preclaimLoopVars(fori["body"]);
+      return;
+    }
+    for (const k of Object.keys(o)) this.preclaimLoopVars(o[k]);
+  }
+
+  private claimLoopVar(name: string): number {
+    const dno = this.loopVars.shift();
+    if (dno === undefined) throw new PgError("internal_error", `PL/pgSQL tree: loop variable "${name}" not found`);
+    return dno;
   }
 
   private claimBlockDecls(beginLine: number): number[] {
@@ -215,7 +240,7 @@ class Converter {
         return { kind: "while", line, label, cond: mustExpr(s["cond"]), body: this.stmts(s["body"]) };
       case "PLpgSQL_stmt_fori": {
         const v = (s["var"] as PgNode)["PLpgSQL_var"] as PgNode;
-        const variable = this.claimLoopVar(String(v["refname"]), int(v["lineno"]));
+        const variable = this.claimLoopVar(String(v["refname"]));
         return { kind: "fori", line, label, variable, lower: mustExpr(s["lower"]), upper: mustExpr(s["upper"]), step: expr(s["step"]), reverse: s["reverse"] === true, body: this.stmts(s["body"]) };
       }
       case "PLpgSQL_stmt_fors": {
@@ -276,6 +301,7 @@ export function plpgsqlFunction(fn: PgNode): PlFunction {
   // The grammar wraps the body in a block of its own (no line, no declarations) ending in an
   // implicit RETURN; the function's own datums (arguments, FOUND, trigger variables) have no line.
   const functionDecls = datums.map((d, i) => (d.line === 0 && (d.kind === "var" || d.kind === "rec") ? i : -1)).filter((i) => i >= 0);
+  c.preclaimLoopVars(action);
   const body = c.block(action);
   const newVar = fn["new_varno"] !== undefined || datums.some((d) => d.kind === "rec" && d.name === "new" && d.line === 0) ? datums.findIndex((d) => d.kind === "rec" && d.name === "new" && d.line === 0) : null;
   const oldVar = datums.findIndex((d) => d.kind === "rec" && d.name === "old" && d.line === 0);

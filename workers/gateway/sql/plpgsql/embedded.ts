@@ -160,6 +160,11 @@ export class BoundText {
     return Types.unknown;
   }
 
+  /** A SELECT (its rows need a destination: INTO, PERFORM, FOR). */
+  get isQuery(): boolean {
+    return this.bound.kind === "query";
+  }
+
   get isValue(): boolean {
     return this.bound.kind === "value";
   }

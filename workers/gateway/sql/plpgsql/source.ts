@@ -4,10 +4,10 @@
 import type { FunctionDesc } from "../../catalog/descriptors.ts";
 import { parsePlpgsql } from "../parse/parser.ts";
 import { plpgsqlFunction, type PlFunction } from "../parse/plpgsql-tree.ts";
-import { formatType, typeOfStored } from "../types/type.ts";
+import { formatType, Oid, typeOfStored } from "../types/type.ts";
 
 /** pg_type.oid of the `trigger` pseudo-type. */
-export const TRIGGER_TYPE_OID = 2279;
+export const TRIGGER_TYPE_OID = Oid.trigger;
 
 function quoteIdent(s: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`;
