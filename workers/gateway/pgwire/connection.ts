@@ -29,6 +29,7 @@ import {
   BindComplete,
   CloseComplete,
   CommandComplete,
+  NoticeResponse,
   CopyInResponse,
   DataRow,
   EmptyQueryResponse,
@@ -463,12 +464,19 @@ export class PgConnection {
       return true;
     };
     const r = await this.session.run(stmt, [], sink, rewind);
+    this.sendNotices(r);
     for (const h of held) send(h.fields, h.rows);
     if (!described && returnsRows(r, stmt.returnsRows)) RowDescription(this.out, r.fields);
     CommandComplete(this.out, tagOf(r));
   }
 
+  /** RAISE NOTICE and the like of the statement's PL/pgSQL functions, before its rows. */
+  private sendNotices(r: StatementResult): void {
+    for (const n of r.notices ?? []) NoticeResponse(this.out, n.error, n.severity);
+  }
+
   private sendResult(r: StatementResult, stmt: ParsedStatement): void {
+    this.sendNotices(r);
     if (returnsRows(r, stmt.returnsRows)) RowDescription(this.out, r.fields);
     for (const row of r.rows) this.sendRow(row, r.fields, []);
     CommandComplete(this.out, tagOf(r));
@@ -723,7 +731,9 @@ export class PgConnection {
       CommandComplete(this.out, tagOf({ ...portal.result!, rowCount: info.returnsRows ? 0 : portal.result!.rowCount }));
       return;
     }
+    const fresh = portal.result === null;
     const r = await this.executePortal(portal);
+    if (fresh) this.sendNotices(r);
     if (portal.resultFormats.some((f) => f === 1)) checkResultFormats(r.fields, portal.resultFormats);
     const end = m.maxRows > 0 ? Math.min(r.rows.length, portal.sent + m.maxRows) : r.rows.length;
     const from = portal.sent;

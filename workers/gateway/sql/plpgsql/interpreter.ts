@@ -173,7 +173,7 @@ class Frame {
     const recs = this.recs();
     const fit = list.find((b) => b.fits(catalog, recs));
     if (fit !== undefined) return fit;
-    const b = await bindText(text, use, this.host, (names, _loc, reads) => this.resolve(names, reads));
+    const b = await bindText(argvFromZero(text), use, this.host, (names, _loc, reads) => this.resolve(names, reads));
     // Keep the newest few forms of a text only (a shape that changes on every row would pile up).
     list.push(b);
     if (list.length > 4) list.shift();
@@ -498,7 +498,7 @@ class Frame {
   }
 
   private triggerReturnScalar(v: Datum): null {
-    if (v !== null) throw new PgError("datatype_mismatch", "returned row structure does not match the structure of the triggering table");
+    if (v !== null) throw new PgError("datatype_mismatch", "cannot return non-composite value from function returning composite type");
     return null;
   }
 
@@ -627,6 +627,22 @@ class Frame {
       this.handling = saved[2];
     }
   }
+}
+
+/**
+ * TG_ARGV is subscripted from 0 in PostgreSQL, but arrays here have their lower bound in the
+ * type (1 for every text[]), not in the value; so a text reading `TG_ARGV[i]` is bound as
+ * `TG_ARGV[1+i]`. (A slice `TG_ARGV[i:j]` would be off by one at its upper end; none is known in use.)
+ */
+const argvRewrites = new WeakMap<PlExpr, PlExpr>();
+function argvFromZero(text: PlExpr): PlExpr {
+  if (!/\btg_argv\s*\[/i.test(text.query)) return text;
+  let r = argvRewrites.get(text);
+  if (r === undefined) {
+    r = { ...text, query: text.query.replace(/\b(tg_argv\s*)\[/gi, "$1[1+") };
+    argvRewrites.set(text, r);
+  }
+  return r;
 }
 
 /** Errors that already carry the CONTEXT line of the statement they left. */

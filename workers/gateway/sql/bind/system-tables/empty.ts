@@ -39,7 +39,7 @@ export const EMPTY_CATALOGS: Record<string, () => SystemTable> = {
   pg_am: () => table([["oid", O], ["amname", N], ["amhandler", Types.regproc], ["amtype", C]], [[2, "heap", 3, "t"], [403, "btree", 330, "i"], [405, "hash", 331, "i"]]),
   pg_language: () => table(
     [["oid", O], ["lanname", N], ["lanowner", O], ["lanispl", B], ["lanpltrusted", B], ["lanplcallfoid", O], ["laninline", O], ["lanvalidator", O], ["lanacl", arrayOf(T)]],
-    [[12, "internal", 10, false, false, 0, 0, 2246, null], [13, "c", 10, false, false, 0, 0, 2247, null], [14, "sql", 10, false, true, 0, 0, 2248, null]],
+    [[12, "internal", 10, false, false, 0, 0, 2246, null], [13, "c", 10, false, false, 0, 0, 2247, null], [14, "sql", 10, false, true, 0, 0, 2248, null], [13563, "plpgsql", 10, true, true, 13560, 13561, 13562, null]],
   ),
   // Catalogs pg_dump reads (operator families, text search, ranges, transforms, large objects,
   // security labels): none of these objects can be created in Warren.
