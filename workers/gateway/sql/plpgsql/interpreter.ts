@@ -244,6 +244,7 @@ class Frame {
     }
     const hit = m.get(typeName);
     if (hit !== undefined) return hit;
+    if (typeName === "refcursor") throw new PgError("feature_not_supported", "cursors (refcursor variables) are not supported in PL/pgSQL functions");
     if (typeName.includes("%")) throw new PgError("feature_not_supported", `%TYPE and %ROWTYPE declarations are not supported ("${typeName}")`);
     const stmts = await parseSql(`SELECT NULL::${typeName}`);
     const [, sel] = nodeKind(stmts[0]!.stmt);

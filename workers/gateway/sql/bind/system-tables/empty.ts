@@ -11,7 +11,6 @@ const empty = (spec: Parameters<typeof table>[0]) => (): SystemTable => table(sp
 export const EMPTY_CATALOGS: Record<string, () => SystemTable> = {
   pg_inherits: empty([["inhrelid", O], ["inhparent", O], ["inhseqno", I4], ["inhdetachpending", B]]),
   pg_partitioned_table: empty([["partrelid", O], ["partstrat", C], ["partnatts", I2], ["partdefid", O], ["partattrs", T], ["partclass", arrayOf(O)], ["partcollation", arrayOf(O)], ["partexprs", T]]),
-  pg_trigger: empty([["oid", O], ["tgrelid", O], ["tgparentid", O], ["tgname", N], ["tgfoid", O], ["tgtype", I2], ["tgenabled", C], ["tgisinternal", B], ["tgconstrrelid", O], ["tgconstraint", O]]),
   // Row-level security policies (none exist): pg_policies is the view drizzle-kit reads.
   pg_policies: empty([["schemaname", N], ["tablename", N], ["policyname", N], ["permissive", T], ["roles", arrayOf(N)], ["cmd", T], ["qual", T], ["with_check", T]]),
   pg_policy: empty([["oid", O], ["polname", N], ["polrelid", O], ["polcmd", C], ["polpermissive", B], ["polroles", arrayOf(O)], ["polqual", T], ["polwithcheck", T]]),
