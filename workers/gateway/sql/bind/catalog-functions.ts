@@ -120,6 +120,12 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       return callExpr(name, Types.regtype, args, () => oid, false);
     }
     case "pg_function_is_visible":
+      // A user-defined function is visible when looking its name up on the search path finds it
+      // (built-in functions all live in pg_catalog, which is always searched).
+      return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => {
+        const f = functionByOid(b.catalog, Number(oid));
+        return f === undefined ? true : b.catalog.resolveFunctions([f.name], b.searchPath).some((x) => x.id === f.id);
+      });
     case "pg_operator_is_visible":
     case "pg_collation_is_visible":
     case "pg_conversion_is_visible":

@@ -4,9 +4,10 @@ import { BOOTSTRAP_SUPERUSER_OID, namespaceOid, relationOid } from "../../../cat
 import type { Datum } from "../../types/datum.ts";
 import { arrayOf } from "../../types/type.ts";
 import { B, C, F4, I2, N, O, T, table, type SystemContext, type SystemTable } from "./context.ts";
+import { PLPGSQL_LANGUAGE_OID } from "./empty.ts";
 
 /** pg_language OIDs of PostgreSQL 15: sql is fixed; plpgsql is what initdb gives it. */
-const LANGUAGE_OID = { sql: 14, plpgsql: 13563 } as const;
+const LANGUAGE_OID = { sql: 14, plpgsql: PLPGSQL_LANGUAGE_OID } as const;
 
 /** The OID a parameter or result type shows: the domain's for a domain, else the type's. */
 function typeOidOf(t: { oid: number; domain?: { typeId: number } }): number {
