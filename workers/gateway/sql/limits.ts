@@ -140,6 +140,12 @@ export const sqlLimits = {
    */
   noticesPerStatementMax: 1000,
   /**
+   * SQL-level prepared statements (PREPARE) one session may hold: each keeps a parse tree in the
+   * isolate's memory for the session's life. pg_dump prepares about twenty; 1,000 leaves room for
+   * any client while bounding a session that prepares in a loop. Postgres has no such limit.
+   */
+  sqlPreparedStatementsMax: 1000,
+  /**
    * Work units (≈ one row through one operator) before the first return, until the statement's
    * own slices have calibrated the rate: 1,000 units take 0.05–10 ms on the rows measured (a
    * numeric generate_series row costs ~10 µs), and the cadence may grow 4× a slice from there.

@@ -19,6 +19,7 @@ import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/han
 import { nodeKind, type PgNode } from "./parse/ast.ts";
 import { parseSql } from "./parse/parser.ts";
 import { ParseCache } from "./parse-cache.ts";
+import { SqlPreparedStatements } from "./sql-prepare.ts";
 import { Parsed, toParsedStatements } from "./parsed-statement.ts";
 import type { ParsedStatement, PreparedStatement, RowSink } from "./prepared.ts";
 import type { FieldDescription, SqlSession, StatementResult } from "./result.ts";
@@ -212,6 +213,8 @@ export class Session implements SqlSession {
   private readonly onCpuMs: ((ms: number) => void) | undefined;
   /** Parsed statements by query text: each text is parsed once per session. */
   private readonly parses = new ParseCache();
+  /** PREPARE / EXECUTE / DEALLOCATE in SQL (sql-prepare.ts). */
+  private readonly sqlPrepared = new SqlPreparedStatements();
 
   constructor(opts: SessionOptions, transport?: KvTransport) {
     this.backend = opts.backend;
@@ -541,8 +544,16 @@ export class Session implements SqlSession {
           return this.showStmt(body);
         case "DiscardStmt":
           return await this.discard(body["target"] as string);
+        case "PrepareStmt":
+          this.sqlPrepared.prepare(body);
+          return ok("PREPARE");
+        case "ExecuteStmt": {
+          const ex = this.sqlPrepared.execute(body);
+          return await this.runOne(ex.node, ex.params);
+        }
         case "DeallocateStmt":
-          return ok("DEALLOCATE");
+          this.sqlPrepared.deallocate(body);
+          return ok(body["isall"] === true ? "DEALLOCATE ALL" : "DEALLOCATE");
         case "ListenStmt":
         case "UnlistenStmt":
         case "NotifyStmt":
@@ -706,6 +717,7 @@ export class Session implements SqlSession {
     switch (target) {
       case "DISCARD_ALL":
         if (this.open !== null) throw new PgError("active_sql_transaction", "DISCARD ALL cannot run inside a transaction block");
+        this.sqlPrepared.clear();
         this.settings.resetAll();
         await this.discardTemp();
         return ok("DISCARD ALL");
