@@ -41,6 +41,22 @@ describe("call depth (sqlLimits.plpgsqlCallDepthMax)", () => {
   });
 });
 
+describe("triggers per table (sqlLimits.triggersPerTableMax)", () => {
+  it("accepts the last trigger within the limit and refuses the next with 54000, changing nothing", async () => {
+    const s = session(308);
+    const max = sqlLimits.triggersPerTableMax;
+    await s.execute("CREATE TABLE many (a int)");
+    await s.execute(`CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`);
+    const creates = Array.from({ length: max }, (_, i) => `CREATE TRIGGER t${i} BEFORE INSERT ON many FOR EACH ROW EXECUTE FUNCTION noop();`);
+    await s.execute(creates.join("\n"));
+    expect(await rows(s, "SELECT count(*) FROM pg_trigger")).toEqual([[String(max)]]);
+    await expect(s.execute("CREATE TRIGGER one_more BEFORE INSERT ON many FOR EACH ROW EXECUTE FUNCTION noop()")).rejects.toMatchObject({ code: "54000" });
+    // Replacing an existing trigger at the limit is not a new one.
+    await s.execute("CREATE OR REPLACE TRIGGER t0 AFTER INSERT ON many FOR EACH ROW EXECUTE FUNCTION noop()");
+    expect(await rows(s, "SELECT count(*) FROM pg_trigger")).toEqual([[String(max)]]);
+  });
+});
+
 describe("statement budget", () => {
   it("ends an endless loop at statement_timeout with 57014, which EXCEPTION WHEN OTHERS does not catch", async () => {
     const s = session(303);
