@@ -149,8 +149,8 @@ export class BoundText {
   }
 
   /** Still valid for this catalog and these record variables? */
-  fits(catalog: Catalog, recs: ReadonlyArray<PlRecord | null>): boolean {
-    return !this.busy && this.catalog === catalog && this.reads.shapes.every((s) => recs[s.slot]?.cols === s.cols);
+  fits(catalog: Catalog, recordAt: (slot: number) => PlRecord | null): boolean {
+    return !this.busy && this.catalog === catalog && this.reads.shapes.every((s) => recordAt(s.slot)?.cols === s.cols);
   }
 
   /** The type of the value (a value expression) or of the first column (a query). */

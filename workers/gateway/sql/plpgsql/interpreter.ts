@@ -157,10 +157,6 @@ class Frame {
     return reads.param(dno, col, rec.cols[col]!.type);
   }
 
-  private recs(): Array<PlRecord | null> {
-    return this.pl.datums.map((d, i) => (d.kind === "rec" ? (this.vals[i] as PlRecord | null) : null));
-  }
-
   /** The bound form of a text that fits the catalog and record shapes of this moment. */
   private async bound(text: PlExpr, use: Use): Promise<BoundText> {
     let byText = boundTexts.get(this.host);
@@ -170,8 +166,7 @@ class Frame {
     }
     const list = byText.get(text) ?? [];
     const catalog = this.host.catalog();
-    const recs = this.recs();
-    const fit = list.find((b) => b.fits(catalog, recs));
+    const fit = list.find((b) => b.fits(catalog, (slot) => this.vals[slot] as PlRecord | null));
     if (fit !== undefined) return fit;
     const b = await bindText(argvFromZero(text), use, this.host, (names, _loc, reads) => this.resolve(names, reads));
     // Keep the newest few forms of a text only (a shape that changes on every row would pile up).
