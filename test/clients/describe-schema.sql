@@ -85,3 +85,12 @@ COMMENT ON SCHEMA app IS 'the application';
 COMMENT ON VIEW app.active_customers IS 'customers who can log in';
 COMMENT ON SEQUENCE public.ticket_seq IS 'ticket numbers';
 COMMENT ON INDEX app.orders_customer_idx IS 'lookups by customer';
+
+CREATE FUNCTION app.log_order() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO audit.log VALUES (TG_OP || ' ' || NEW.id, now());
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER orders_log AFTER INSERT OR UPDATE ON app.orders FOR EACH ROW EXECUTE FUNCTION app.log_order();
+CREATE TRIGGER orders_touch BEFORE UPDATE ON app.orders FOR EACH ROW EXECUTE FUNCTION app.log_order('x');

@@ -110,3 +110,22 @@ INSERT INTO audit.log VALUES ('started', '2024-01-01 00:00:00'), (NULL, NULL);
 SELECT nextval('public.ticket_seq'), nextval('public.ticket_seq');
 SELECT nextval('audit.big_seq');
 SELECT setval('audit.down_seq', -5, false);
+
+CREATE FUNCTION app.log_order() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  note text := TG_OP;
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    note := note || ' ' || OLD.id;
+  END IF;
+  INSERT INTO audit.log VALUES (note || ' ' || NEW.id, now());
+  RETURN NEW;
+END
+$$;
+CREATE FUNCTION public.add_tax(amount numeric, rate numeric) RETURNS numeric LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN round(amount * (1 + rate), 2);
+END
+$$;
+CREATE TRIGGER orders_log AFTER INSERT OR UPDATE ON app.orders FOR EACH ROW EXECUTE FUNCTION app.log_order();
+CREATE TRIGGER "Orders Touch" BEFORE DELETE ON app.orders FOR EACH ROW EXECUTE FUNCTION app.log_order('it''s', 'x');

@@ -17,7 +17,7 @@ const COMMANDS = [
   "\\l", "\\l+", "\\d", "\\d+", "\\dt", "\\dt+", "\\di", "\\di+", "\\ds", "\\dv", "\\dm", "\\df", "\\df+", "\\dT", "\\dT+", "\\dD",
   "\\dn", "\\dn+", "\\du", "\\dg", "\\dp", "\\dx", "\\dy", "\\dconfig", "\\dE", "\\des",
   "\\dt app.*", "\\dt *.log", "\\di app.*", "\\ds audit.*", "\\dv app.*",
-  "\\d app.customers", "\\d app.orders", "\\d public.every_type", "\\d public.pairs", "\\d public.events", "\\d audit.log",
+  "\\d app.customers", "\\d app.orders", "\\df app.*", "\\sf app.log_order", "\\d public.every_type", "\\d public.pairs", "\\d public.events", "\\d audit.log",
   "\\d app.active_customers", "\\d public.order_totals",
   "\\d app.orders_customer_idx", "\\d app.orders_status_placed_idx", "\\d app.orders_open_idx", "\\d+ app.orders_open_idx", "\\d public.pairs_pkey", "\\d public.events_kind_key", "\\d app.customers_email_key",
   "\\d public.ticket_seq", "\\d audit.big_seq", "\\d app.customers_id_seq", "\\d app.orders_id_seq",
@@ -102,8 +102,8 @@ beforeAll(async () => {
   if (!postgresAvailable()) return;
   [stack, postgres] = await Promise.all([startStack(), startPostgres()]);
   // PostgreSQL: the same role name and database name as the tenant's, the database created with
-  // the "C" locale Warren reports, and without plpgsql (initdb installs it in every database;
-  // Warren has no procedural languages), so both hold exactly the schema below.
+  // the "C" locale Warren reports, so both hold exactly the schema below (plpgsql included, which
+  // initdb installs in every database and Warren lists too).
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
   try {
@@ -111,13 +111,6 @@ beforeAll(async () => {
     await admin.query("CREATE DATABASE defaultdb OWNER warren TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'");
   } finally {
     await admin.end();
-  }
-  const superDb = new pg.Client({ connectionString: postgres.urlFor("defaultdb") });
-  await superDb.connect();
-  try {
-    await superDb.query("DROP EXTENSION plpgsql");
-  } finally {
-    await superDb.end();
   }
   const pgUrl = new URL(postgres.urlFor("defaultdb"));
   pgUrl.username = "warren";

@@ -141,6 +141,21 @@ export interface TableDesc extends DescBase {
   dataId?: number;
   /** Temporary tables only: ON COMMIT DELETE ROWS ("delete") or DROP ("drop"); absent: PRESERVE ROWS. */
   onCommit?: "delete" | "drop";
+  /** Row triggers (CREATE TRIGGER … FOR EACH ROW); absent: none. */
+  triggers?: TriggerDesc[];
+}
+
+/** A row trigger of a table: the PL/pgSQL function it runs, when, and for which events. */
+export interface TriggerDesc {
+  /** Allocated from the descriptor ids (never a descriptor itself), so its pg_trigger.oid is unique. */
+  id: number;
+  name: string;
+  functionId: number;
+  timing: "before" | "after";
+  /** In the order PostgreSQL prints them: insert, delete, update. */
+  events: Array<"insert" | "delete" | "update">;
+  /** The string arguments of EXECUTE FUNCTION f('a', …) (TG_ARGV). */
+  args: string[];
 }
 
 export interface ViewDesc extends DescBase {

@@ -45,6 +45,14 @@ export function constraintOid(tableId: number, n: number): number {
   return subOid(tableId, CONSTRAINT_SLOT_BASE + n);
 }
 
+/**
+ * pg_trigger.oid: a trigger's id is allocated from the descriptor ids (TriggerDesc.id) but no
+ * descriptor has it, so its OID in the relation range can name nothing else.
+ */
+export function triggerOid(triggerId: number): number {
+  return relationOid(triggerId);
+}
+
 /** The descriptor id of a relation OID (null when it is not one of ours). */
 export function descIdOfOid(oid: number): number | null {
   if (oid >= FIRST_NORMAL_OID && oid < SUB_OID_BASE) return oid - FIRST_NORMAL_OID;

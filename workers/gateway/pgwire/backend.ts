@@ -264,7 +264,7 @@ export function ErrorResponse(out: Outbox, err: PgError, severity: "ERROR" | "FA
   out.end();
 }
 
-export function NoticeResponse(out: Outbox, notice: PgError, severity: "NOTICE" | "WARNING" = "NOTICE"): void {
+export function NoticeResponse(out: Outbox, notice: PgError, severity: "NOTICE" | "WARNING" | "INFO" = "NOTICE"): void {
   out.begin("N");
   fields(out, severity, notice);
   out.end();

@@ -29,6 +29,7 @@ import {
   BindComplete,
   CloseComplete,
   CommandComplete,
+  NoticeResponse,
   CopyInResponse,
   DataRow,
   EmptyQueryResponse,
@@ -477,13 +478,29 @@ export class PgConnection {
       return true;
     };
     const r = await this.session.run(stmt, [], sink, rewind);
+    if (!described && (held.length > 0 || returnsRows(r, stmt.returnsRows))) {
+      RowDescription(this.out, held[0]?.fields ?? r.fields);
+      described = true;
+    }
+    // Notices after RowDescription, before the rows still held (see sendNotices).
+    this.sendNotices(r);
     for (const h of held) send(h.fields, h.rows);
-    if (!described && returnsRows(r, stmt.returnsRows)) RowDescription(this.out, r.fields);
     CommandComplete(this.out, tagOf(r));
+  }
+
+  /**
+   * RAISE NOTICE and the like of the statement's PL/pgSQL functions. They are sent where
+   * PostgreSQL sends them for a statement that raises them while computing its rows: after the
+   * RowDescription and before the first DataRow (here all of them; PostgreSQL interleaves them
+   * with rows produced in between).
+   */
+  private sendNotices(r: StatementResult): void {
+    for (const n of r.notices ?? []) NoticeResponse(this.out, n.error, n.severity);
   }
 
   private sendResult(r: StatementResult, stmt: ParsedStatement): void {
     if (returnsRows(r, stmt.returnsRows)) RowDescription(this.out, r.fields);
+    this.sendNotices(r);
     for (const row of r.rows) this.sendRow(row, r.fields, []);
     CommandComplete(this.out, tagOf(r));
   }
@@ -737,7 +754,9 @@ export class PgConnection {
       CommandComplete(this.out, tagOf({ ...portal.result!, rowCount: info.returnsRows ? 0 : portal.result!.rowCount }));
       return;
     }
+    const fresh = portal.result === null;
     const r = await this.executePortal(portal);
+    if (fresh) this.sendNotices(r);
     if (portal.resultFormats.some((f) => f === 1)) checkResultFormats(r.fields, portal.resultFormats);
     const end = m.maxRows > 0 ? Math.min(r.rows.length, portal.sent + m.maxRows) : r.rows.length;
     const from = portal.sent;

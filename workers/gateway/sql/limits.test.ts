@@ -14,6 +14,16 @@ function session(): Session {
 }
 
 describe("SQL limits", () => {
+  it("holds at most sqlPreparedStatementsMax SQL-level prepared statements per session (54000 past it)", async () => {
+    const s = session();
+    const n = sqlLimits.sqlPreparedStatementsMax;
+    await s.execute(Array.from({ length: n }, (_, i) => `PREPARE p${i} AS SELECT ${i}`).join(";"));
+    expect((await s.execute(`EXECUTE p${n - 1}`))[0]!.rows).toEqual([[String(n - 1)]]);
+    await expect(s.execute("PREPARE one_more AS SELECT 1")).rejects.toMatchObject({ code: "54000" });
+    await s.execute("DEALLOCATE p0");
+    await s.execute("PREPARE one_more AS SELECT 1");
+  });
+
   it("returns at most resultRowsMax rows at once (54000 past it; streaming has no such bound)", async () => {
     const s = session();
     const n = sqlLimits.resultRowsMax;

@@ -128,6 +128,32 @@ export const sqlLimits = {
    */
   functionBodyCharsMax: 65_536,
   /**
+   * PL/pgSQL functions and triggers running inside one another (recursion, a trigger whose
+   * function writes a table with a trigger, …). A call is a chain of async frames that can run
+   * without returning to the event loop, so the depth is bounded well below what exhausts the
+   * isolate's JavaScript stack; past it the call fails with 54001 "stack depth limit exceeded",
+   * as Postgres's max_stack_depth check does (PostgreSQL 15 reaches a few thousand levels).
+   */
+  plpgsqlCallDepthMax: 200,
+  /**
+   * Triggers on one table. Every row written to the table looks its triggers up and each one is a
+   * function call per row; 100 is far beyond what schemas use (an updated_at and an audit trigger)
+   * and keeps a table descriptor small. Postgres has no such limit.
+   */
+  triggersPerTableMax: 100,
+  /**
+   * RAISE NOTICE / WARNING / INFO messages kept for one statement's result. They are held until
+   * the statement ends; a loop raising a notice per row would otherwise grow without bound. Later
+   * ones are dropped (PostgreSQL streams them all).
+   */
+  noticesPerStatementMax: 1000,
+  /**
+   * SQL-level prepared statements (PREPARE) one session may hold: each keeps a parse tree in the
+   * isolate's memory for the session's life. pg_dump prepares about twenty; 1,000 leaves room for
+   * any client while bounding a session that prepares in a loop. Postgres has no such limit.
+   */
+  sqlPreparedStatementsMax: 1000,
+  /**
    * Work units (≈ one row through one operator) before the first return, until the statement's
    * own slices have calibrated the rate: 1,000 units take 0.05–10 ms on the rows measured (a
    * numeric generate_series row costs ~10 µs), and the cadence may grow 4× a slice from there.

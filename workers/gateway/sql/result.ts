@@ -1,6 +1,7 @@
 // What executing SQL produces, in the shape both client interfaces need: the Postgres wire protocol
 // (RowDescription / DataRow / CommandComplete) and Neon's HTTP API ({command, rowCount, rows,
 // fields}). Values are in Postgres's text format, exactly as Postgres prints them.
+import type { PgError } from "../../../common/errors.ts";
 import type { ParsedStatement, PreparedStatement, RowSink } from "./prepared.ts";
 
 export interface FieldDescription {
@@ -18,6 +19,12 @@ export interface FieldDescription {
   format: "text";
 }
 
+/** A message for the client beside a result (RAISE NOTICE in a PL/pgSQL function): a NoticeResponse on the wire. */
+export interface Notice {
+  readonly severity: "NOTICE" | "WARNING" | "INFO";
+  readonly error: PgError;
+}
+
 export interface StatementResult {
   /** The command tag's verb: "SELECT", "INSERT", "CREATE TABLE", … */
   command: string;
@@ -25,6 +32,8 @@ export interface StatementResult {
   rowCount: number | null;
   fields: FieldDescription[];
   rows: Array<Array<string | null>>;
+  /** Notices the statement raised, in order (absent: none). */
+  notices?: readonly Notice[];
 }
 
 /**

@@ -19,6 +19,7 @@ import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/han
 import { nodeKind, type PgNode } from "./parse/ast.ts";
 import { parseSql } from "./parse/parser.ts";
 import { ParseCache } from "./parse-cache.ts";
+import { SqlPreparedStatements } from "./sql-prepare.ts";
 import { Parsed, toParsedStatements } from "./parsed-statement.ts";
 import type { ParsedStatement, PreparedStatement, RowSink } from "./prepared.ts";
 import type { FieldDescription, SqlSession, StatementResult } from "./result.ts";
@@ -218,6 +219,8 @@ export class Session implements SqlSession {
   /** Parsed statements by query text: each text is parsed once per session. */
   private readonly parses = new ParseCache();
   private readonly advisoryLocks: AdvisoryLocks;
+  /** PREPARE / EXECUTE / DEALLOCATE in SQL (sql-prepare.ts). */
+  private readonly sqlPrepared = new SqlPreparedStatements();
 
   constructor(opts: SessionOptions, transport?: KvTransport) {
     this.backend = opts.backend;
@@ -553,8 +556,16 @@ export class Session implements SqlSession {
           return this.showStmt(body);
         case "DiscardStmt":
           return await this.discard(body["target"] as string);
+        case "PrepareStmt":
+          this.sqlPrepared.prepare(body);
+          return ok("PREPARE");
+        case "ExecuteStmt": {
+          const ex = this.sqlPrepared.execute(body);
+          return await this.runOne(ex.node, ex.params);
+        }
         case "DeallocateStmt":
-          return ok("DEALLOCATE");
+          this.sqlPrepared.deallocate(body);
+          return ok(body["isall"] === true ? "DEALLOCATE ALL" : "DEALLOCATE");
         case "ListenStmt":
         case "UnlistenStmt":
         case "NotifyStmt":
@@ -649,9 +660,10 @@ export class Session implements SqlSession {
       const ddlBefore = state.ddl;
       const tempBefore = state.temp;
       try {
-        const result = await new StatementRunner(env, state).run(stmt);
+        const runner = new StatementRunner(env, state);
+        const result = await runner.run(stmt);
         txn.guard = null;
-        return result;
+        return runner.notices.length === 0 ? result : { ...result, notices: runner.notices };
       } catch (err0) {
         txn.guard = null;
         let err = err0;
@@ -718,6 +730,7 @@ export class Session implements SqlSession {
     switch (target) {
       case "DISCARD_ALL":
         if (this.open !== null) throw new PgError("active_sql_transaction", "DISCARD ALL cannot run inside a transaction block");
+        this.sqlPrepared.clear();
         this.settings.resetAll();
         await this.discardTemp();
         await this.advisoryLocks.unlockAll();

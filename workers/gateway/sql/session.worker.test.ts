@@ -21,4 +21,17 @@ describe("engine in workerd", () => {
     const again = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: 3 });
     await expect(again.execute("SELECT * FROM scratch")).rejects.toMatchObject({ code: "42P01" });
   });
+
+  it("runs PL/pgSQL functions and triggers (the PL/pgSQL grammar of the same wasm module)", async () => {
+    const s = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: 4 });
+    await s.execute("CREATE TABLE t (id INT PRIMARY KEY, v TEXT, n INT NOT NULL DEFAULT 0)");
+    await s.execute(`CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.n := NEW.n + 1; RAISE NOTICE '% %', TG_OP, NEW.id; RETURN NEW; END $$`);
+    await s.execute("CREATE TRIGGER t_bump BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION bump()");
+    const ins = await s.execute("INSERT INTO t (id, v) VALUES (1, 'a')");
+    expect(ins[0]!.notices?.map((n) => n.error.message)).toEqual(["INSERT 1"]);
+    await s.execute(`CREATE FUNCTION total() RETURNS bigint LANGUAGE plpgsql AS $$ DECLARE r record; s bigint := 0; BEGIN FOR r IN SELECT n FROM t LOOP s := s + r.n; END LOOP; RETURN s; END $$`);
+    await s.execute("UPDATE t SET v = 'b'");
+    expect((await s.execute("SELECT total()"))[0]!.rows).toEqual([["2"]]);
+    await expect(s.execute("CREATE FUNCTION bad() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1 END $$")).rejects.toMatchObject({ code: "42601" });
+  });
 });

@@ -32,6 +32,11 @@ import { alterSequence, alterTable, createIndex, createSchema, createSequence, c
 import { commentOn } from "./exec/ddl-comment.ts";
 import { alterEnum, createDomain, createEnum, dropTypes } from "./exec/ddl-type.ts";
 import { createFunction, dropFunctions } from "./exec/ddl-function.ts";
+import { createTrigger, dropTrigger } from "./exec/ddl-trigger.ts";
+import { callFunction } from "./plpgsql/interpreter.ts";
+import type { PlHost } from "./plpgsql/host.ts";
+import { plpgsqlOf } from "./plpgsql/source.ts";
+import { fireRowTriggers } from "./plpgsql/triggers.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
 import { MemoryAccount } from "./exec/memory.ts";
@@ -41,7 +46,7 @@ import { sqlLimits } from "./limits.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
 import { formatPlan, instrument, type PlanNode } from "./exec/plan-node.ts";
 import { plan } from "./plan/planner.ts";
-import type { FieldDescription, StatementResult } from "./result.ts";
+import type { FieldDescription, Notice, StatementResult } from "./result.ts";
 import type { SessionBackend } from "./session-backend.ts";
 import type { Sequences } from "./sequences.ts";
 import type { Settings } from "./settings.ts";
@@ -175,11 +180,40 @@ export class StatementRunner {
       analyze,
       runRel: (rel: Rel) => plan(rel).run(this.ctx),
       special: (name: SpecialFn, args: Datum[]) => this.special(name, args),
+      callRoutine: async (fn, args) => {
+        if (fn.strict && args.some((a) => a === null)) return null;
+        return (await callFunction(this.plHost(), fn, args, null)) as Datum;
+      },
+      fireTriggers: (call) => fireRowTriggers(this.plHost(), call),
       nextSlot: () => this.slot++,
       codec,
       findReferencing: (child, fk, values) => this.findReferencing(child, fk, values),
       writerFor: async (t: TableDesc) => new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t)),
     };
+  }
+
+  /** RAISE NOTICE / WARNING / INFO of PL/pgSQL functions the statement ran, for the client. */
+  readonly notices: Notice[] = [];
+  private plHostMemo: PlHost | null = null;
+
+  /** What the PL/pgSQL interpreter reaches of this statement (one per statement: bindings are cached on it). */
+  private plHost(): PlHost {
+    if (this.plHostMemo === null) {
+      this.plHostMemo = {
+        ctx: this.ctx,
+        searchPath: this.env.settings.searchPath(),
+        binder: () => this.newBinder(),
+        catalog: () => this.state.catalog,
+        restoreCatalog: (c) => {
+          this.state.catalog = c;
+        },
+        runUtility: (node) => this.run(node),
+        notice: (error, severity) => {
+          if (this.notices.length < sqlLimits.noticesPerStatementMax) this.notices.push({ severity, error });
+        },
+      };
+    }
+    return this.plHostMemo;
   }
 
   private newBinder(): Binder {
@@ -397,6 +431,7 @@ export class StatementRunner {
       case "CreateEnumStmt":
       case "CreateDomainStmt":
       case "CreateFunctionStmt":
+      case "CreateTrigStmt":
       case "AlterEnumStmt":
         return this.ddl(kind, stmt);
       case "VacuumStmt":
@@ -611,13 +646,20 @@ export class StatementRunner {
         }
         case "DropStmt":
           if (stmt["removeType"] === "OBJECT_FUNCTION") return dropFunctions(env, stmt);
+          if (stmt["removeType"] === "OBJECT_TRIGGER") return dropTrigger(env, stmt);
           return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, stmt) : dropObjects(env, stmt);
         case "CreateEnumStmt":
           return createEnum(env, stmt);
         case "CreateDomainStmt":
           return createDomain(env, stmt);
-        case "CreateFunctionStmt":
-          return createFunction(env, stmt);
+        case "CreateFunctionStmt": {
+          const c = await createFunction(env, stmt);
+          // PL/pgSQL bodies are checked by PostgreSQL's grammar now, as CREATE FUNCTION does (42601).
+          for (const d of c.changed) if (d.kind === "function" && d.language === "plpgsql") await plpgsqlOf(d);
+          return c;
+        }
+        case "CreateTrigStmt":
+          return createTrigger(env, stmt);
         case "AlterEnumStmt":
           return alterEnum(env, stmt);
         case "AlterTableStmt":

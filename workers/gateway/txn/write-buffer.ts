@@ -111,6 +111,23 @@ export class WriteBuffer {
     this.stmtPrev = new Map();
   }
 
+  /**
+   * Starts a statement run inside the current one (a statement of a PL/pgSQL function or
+   * trigger): it sees every write made so far, the enclosing statement's included. Returns what
+   * `leaveNestedStatement` needs to give the enclosing statement its own snapshot back.
+   */
+  enterNestedStatement(): Map<string, Uint8Array | null | undefined> {
+    const outer = this.stmtPrev;
+    this.stmtPrev = new Map();
+    return outer;
+  }
+
+  /** Ends a nested statement: its writes count as the enclosing statement's own from now on. */
+  leaveNestedStatement(outer: Map<string, Uint8Array | null | undefined>): void {
+    for (const [k, prev] of this.stmtPrev) if (!outer.has(k)) outer.set(k, prev);
+    this.stmtPrev = outer;
+  }
+
   rollbackTo(mark: number): void {
     if (mark < this.undoBase) {
       throw new PgError("feature_not_supported", "cannot roll back to a savepoint set before the transaction's writes were sent to storage", {

@@ -3,7 +3,7 @@
 // binding in select.ts.
 import { PgError } from "../../../../common/errors.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
-import type { CteDef } from "./bound.ts";
+import type { CteDef, Expr } from "./bound.ts";
 import type { Scope } from "./scope.ts";
 import { sqlLimits } from "../limits.ts";
 import type { EvalContext } from "../types/context.ts";
@@ -26,6 +26,9 @@ export interface BindOptions {
   settings?: () => SettingRow[];
 }
 
+/** Resolves a name to a PL/pgSQL variable (see Binder.variables); `location` for error positions. */
+export type VariableResolver = (names: readonly string[], location: number | undefined) => Expr | null;
+
 export class Binder {
   readonly catalog: Catalog;
   readonly evalContext: EvalContext;
@@ -45,6 +48,12 @@ export class Binder {
   describing: Array<SqlType | undefined> | null = null;
   /** Relation ids the statement reads (for the catalog freshness check and EXPLAIN). */
   readonly usedTables = new Set<number>();
+  /**
+   * Names the statement's own scopes do not define: a PL/pgSQL function's variables (plpgsql/).
+   * Called with a column reference's names (or `$n` for a parameter): an expression reading the
+   * variable, or null when no variable has that name.
+   */
+  variables: VariableResolver | null = null;
 
   constructor(o: BindOptions) {
     this.catalog = o.catalog;

@@ -2,7 +2,7 @@
 // on (planner, executor, EXPLAIN). Expressions refer to input columns by position; relations list
 // their output columns. Passes switch exhaustively on `kind` (see exprKinds / relKinds), so a new
 // node kind does not compile until every pass handles it.
-import type { ColumnDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
+import type { ColumnDesc, FunctionDesc, IndexDesc, TableDesc } from "../../catalog/descriptors.ts";
 import type { Datum } from "../types/datum.ts";
 import type { SqlType } from "../types/type.ts";
 
@@ -35,7 +35,13 @@ export type Expr =
    */
   | { readonly kind: "domain"; readonly type: SqlType; readonly arg: Expr; readonly domainName: string; readonly notNull: boolean; readonly checks: ReadonlyArray<{ readonly name: string; readonly expr: Expr }> }
   /** A session-dependent function evaluated by the executor (nextval, current_setting, …). */
-  | { readonly kind: "special"; readonly type: SqlType; readonly name: SpecialFn; readonly args: readonly Expr[] };
+  | { readonly kind: "special"; readonly type: SqlType; readonly name: SpecialFn; readonly args: readonly Expr[] }
+  /**
+   * A call of a user-defined function that runs statements (LANGUAGE plpgsql): the executor runs
+   * it per row, asynchronously, through ExecContext.callRoutine. Arguments are already coerced to
+   * the parameter types.
+   */
+  | { readonly kind: "routine"; readonly type: SqlType; readonly fn: FunctionDesc; readonly args: readonly Expr[] };
 
 export type SpecialFn =
   | "nextval"

@@ -22,6 +22,7 @@ import { resolveExprRef } from "./system-tables/expr-ref.ts";
 import { systemRelationByOid } from "./system-tables/index.ts";
 import { SYSTEM_RELATION_OIDS } from "./system-tables/oids.ts";
 import { emptyRelationSizes, type RelationSizes } from "./system-tables/sizes.ts";
+import { triggerByOid, triggerDef } from "./system-tables/triggers.ts";
 import { quoteIdent } from "../functions/string-functions.ts";
 
 /** pg_database.encoding of the one encoding Warren speaks. */
@@ -120,6 +121,12 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
       return callExpr(name, Types.regtype, args, () => oid, false);
     }
     case "pg_function_is_visible":
+      // A user-defined function is visible when looking its name up on the search path finds it
+      // (built-in functions all live in pg_catalog, which is always searched).
+      return callExpr(name, Types.bool, [oidArg(0)], ([oid]) => {
+        const f = functionByOid(b.catalog, Number(oid));
+        return f === undefined ? true : b.catalog.resolveFunctions([f.name], b.searchPath).some((x) => x.id === f.id);
+      });
     case "pg_operator_is_visible":
     case "pg_collation_is_visible":
     case "pg_conversion_is_visible":
@@ -200,15 +207,19 @@ export function bindCatalogFunction(b: Binder, name: string, args: Expr[]): Expr
         if (f === undefined) return null;
         return name === "pg_get_functiondef" ? functionDef(b.catalog, f) : name === "pg_get_function_result" ? functionResult(f) : functionArguments(f);
       });
-    case "pg_get_function_sqlbody":
     case "pg_get_triggerdef":
+      return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.bool))], ([oid, pretty]) => {
+        const found = triggerByOid(b.catalog, Number(oid));
+        return found === undefined ? null : triggerDef(b.catalog, b.searchPath, found.table, found.trigger, pretty === true);
+      });
+    case "pg_get_function_sqlbody":
     case "pg_get_ruledef":
     case "pg_get_statisticsobjdef_columns":
     case "pg_get_partkeydef":
     case "pg_get_partition_constraintdef":
-      // No user-defined functions, triggers, rules, extended statistics or partitioned tables
-      // exist: every OID names nothing, and Postgres returns NULL for those. (pg_get_triggerdef
-      // and pg_get_ruledef take a second argument, pretty.)
+      // No SQL-standard function bodies, rules, extended statistics or partitioned tables
+      // exist: every OID names nothing, and Postgres returns NULL for those. (pg_get_ruledef takes
+      // a second argument, pretty.)
       return callExpr(name, Types.text, [oidArg(0), ...args.slice(1, 2).map((a) => coerce(b, a, Types.bool))], () => null);
     case "acldefault":
       // The privileges an object of this kind has before any GRANT/REVOKE (pg_dump compares an

@@ -199,16 +199,22 @@ function bindColumnRef(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   }
   const name = names[names.length - 1]!;
   const table = names.length >= 2 ? names[names.length - 2]! : null;
+  const variable = b.variables === null ? null : b.variables(names, node["location"] as number | undefined);
   let level = 0;
   for (let s: Scope | null = ctx.scope; s !== null; s = s.parent, level++) {
     const c = s.find(table, name, node["location"] as number | undefined);
     if (c !== undefined) {
+      // plpgsql.variable_conflict = error, PostgreSQL's default.
+      if (variable !== null) {
+        throw new PgError("ambiguous_column", `column reference "${name}" is ambiguous`, { ...pos(node["location"]), detail: "It could refer to either a PL/pgSQL variable or a table column." });
+      }
       if (level === 0) return { kind: "col", type: c.type, index: c.index };
       b.noteOuterReference(s);
       return { kind: "outer", type: c.type, level, index: c.index };
     }
     if (table !== null && s.hasTable(table)) break;
   }
+  if (variable !== null) return variable;
   if (table !== null) {
     let known = false;
     for (let s: Scope | null = ctx.scope; s !== null; s = s.parent) if (s.hasTable(table)) known = true;
@@ -440,7 +446,10 @@ function bindUserFunction(b: Binder, names: readonly string[], args: Expr[], loc
   if (chosen === undefined || coerced === undefined) return null;
   if (tie) throw new PgError("ambiguous_function", `function ${names.join(".")}(${args.map((a) => formatType(a.type)).join(", ")}) is not unique`, { ...pos(loc), hint: "Could not choose a best candidate function. You might need to add explicit type casts." });
   const f = chosen;
-  if (f.language !== "sql") throw new PgError("feature_not_supported", `function ${f.name} is written in ${f.language}, which cannot be run yet`, pos(loc));
+  if (f.returnType.oid === Oid.trigger) {
+    throw new PgError("feature_not_supported", "trigger functions can only be called as triggers", { ...pos(loc), where: `compilation of PL/pgSQL function "${f.name}" near line 1` });
+  }
+  if (f.language === "plpgsql") return { kind: "routine", type: typeOfStored(f.returnType), fn: f, args: coerced };
   if (f.sqlExpr === null) throw new PgError("feature_not_supported", `function ${f.name}: only SQL functions whose body is a single SELECT of one expression can be called`, pos(loc));
   if (inlineDepth >= sqlLimits.functionInlineDepthMax) {
     throw new PgError("statement_too_complex", "stack depth limit exceeded", { hint: `SQL functions calling each other are inlined at most ${sqlLimits.functionInlineDepthMax} deep.` });
@@ -790,6 +799,8 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
         const declared = b.describing[i];
         return { kind: "param", type: declared ?? Types.unknown, index: i };
       }
+      const variable = b.variables === null ? null : b.variables([`$${i + 1}`], node["location"] as number | undefined);
+      if (variable !== null) return variable;
       if (i < 0 || i >= b.params.length) throw new PgError("undefined_parameter", `there is no parameter $${i + 1}`, pos(node["location"]));
       return constExpr(Types.unknown, b.params[i]!);
     }

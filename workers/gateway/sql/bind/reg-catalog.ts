@@ -1,8 +1,8 @@
 // The catalog side of reg* text I/O (types/reg-text.ts): names ↔ OIDs of relations (user tables,
 // views, sequences, indexes, and the system catalogs), schemas and roles, resolved against one
 // statement's catalog snapshot and search path, printed qualified only when not visible, as
-// Postgres's regclassout does. Warren has no user-defined functions, operators or text search
-// configurations, so those names never resolve.
+// Postgres's regclassout does. regproc names user-defined functions; Warren has no user-defined
+// operators or text search configurations, so those names never resolve.
 import { PgError } from "../../../../common/errors.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import { BOOTSTRAP_SUPERUSER_OID, descIdOfOid, indexOfOid, indexOid, namespaceOid, relationOid } from "../../catalog/oids.ts";
@@ -71,6 +71,12 @@ export function regCatalog(catalogOf: () => Catalog, user: string, searchPath: r
           if (d === undefined) throw regUndefined(typeOid, text);
           return relationOid(d.id);
         }
+        case Oid.regproc: {
+          const found = catalog.resolveFunctions(parseQualifiedName(text), searchPath);
+          if (found.length > 1) throw new PgError("ambiguous_function", `more than one function named "${text}"`);
+          if (found.length === 1) return relationOid(found[0]!.id);
+          throw regUndefined(typeOid, text);
+        }
         default:
           throw regUndefined(typeOid, text.replace(/\(.*$/, ""));
       }
@@ -101,6 +107,13 @@ export function regCatalog(catalogOf: () => Catalog, user: string, searchPath: r
           const d = id === null ? undefined : catalog.get(id);
           if (d?.kind !== "type") return null;
           return catalog.resolveType([d.name], searchPath)?.id === d.id ? quoteIdent(d.name) : `${quoteIdent(catalog.get(d.schemaId)?.name ?? "public")}.${quoteIdent(d.name)}`;
+        }
+        case Oid.regproc: {
+          // A user-defined function (pg_trigger.tgfoid::regproc): qualified unless its schema is searched.
+          const id = descIdOfOid(oid);
+          const f = id === null ? undefined : catalog.get(id);
+          if (f?.kind !== "function") return null;
+          return catalog.resolveFunctions([f.name], searchPath).some((x) => x.id === f.id) ? quoteIdent(f.name) : `${quoteIdent(catalog.get(f.schemaId)?.name ?? "public")}.${quoteIdent(f.name)}`;
         }
         case Oid.regrole:
           return oid === BOOTSTRAP_SUPERUSER_OID || oid === PG_DATABASE_OWNER_OID ? quoteIdent(roleName({ user }, oid)) : null;

@@ -27,6 +27,7 @@ export function mapChildren(e: Expr, f: (c: Expr) => Expr): Expr {
     array: (x) => ({ ...x, elems: x.elems.map(f) }),
     domain: (x) => ({ ...x, arg: f(x.arg) }),
     special: (x) => ({ ...x, args: x.args.map(f) }),
+    routine: (x) => ({ ...x, args: x.args.map(f) }),
   };
   return visitExpr(e, v);
 }

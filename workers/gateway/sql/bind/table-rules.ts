@@ -16,7 +16,7 @@ import { forEachExpr } from "./rewrite.ts";
 function hasVolatile(e: Expr): boolean {
   let v = false;
   forEachExpr(e, (x) => {
-    if ((x.kind === "call" && x.volatile) || x.kind === "special" || x.kind === "subquery") v = true;
+    if ((x.kind === "call" && x.volatile) || x.kind === "special" || x.kind === "routine" || x.kind === "subquery") v = true;
   });
   return v;
 }

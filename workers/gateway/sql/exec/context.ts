@@ -2,7 +2,7 @@
 // statement's memory account, correlated-row stack, subquery results, materialised WITH queries,
 // and the session services that functions such as nextval() and current_setting() reach.
 import type { Catalog } from "../../catalog/catalog.ts";
-import type { ForeignKeyDesc, TableDesc } from "../../catalog/descriptors.ts";
+import type { ForeignKeyDesc, FunctionDesc, TableDesc } from "../../catalog/descriptors.ts";
 import type { Keyspace } from "../../catalog/keyspace.ts";
 import type { Txn } from "../../txn/txn.ts";
 import type { Rel, SpecialFn } from "../bind/bound.ts";
@@ -13,6 +13,15 @@ import type { StatementBudget } from "./budget.ts";
 import { RowCodec } from "./row-codec.ts";
 import type { Row } from "./eval.ts";
 import type { TableWriter } from "./table-writer.ts";
+
+/** One row event on a table with triggers (TableWriter asks before and after writing the row). */
+export interface RowTriggerEvent {
+  readonly table: TableDesc;
+  readonly timing: "before" | "after";
+  readonly event: "insert" | "update" | "delete";
+  readonly oldRow: Row | null;
+  readonly newRow: Row | null;
+}
 
 export interface ExecContext {
   readonly txn: Txn;
@@ -33,6 +42,13 @@ export interface ExecContext {
   runRel(rel: Rel): AsyncGenerator<Row[]>;
   /** Session-dependent functions (sequences, settings), computed per row before evaluation. */
   special(name: SpecialFn, args: Datum[]): Promise<Datum>;
+  /** Runs a user-defined function that executes statements (LANGUAGE plpgsql) with its arguments. */
+  callRoutine(fn: FunctionDesc, args: Datum[]): Promise<Datum>;
+  /**
+   * Fires the table's row triggers for one event. BEFORE: the row to write (as the triggers left
+   * it) or null to skip the row; AFTER: the answer is not used.
+   */
+  fireTriggers(call: RowTriggerEvent): Promise<Row | null>;
   /** A fresh slot number for per-row prepared values (kept apart from subquery ids). */
   nextSlot(): number;
   codec(table: TableDesc): RowCodec;

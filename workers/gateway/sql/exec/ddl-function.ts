@@ -4,9 +4,10 @@
 // LANGUAGE sql functions whose body is one `SELECT expr` (no FROM, WHERE, …) are parsed here and
 // inlined where they are called (bind/expr.ts), as Postgres inlines such functions; other SQL
 // bodies are stored but refused when called. LANGUAGE plpgsql bodies are stored (pg_proc.prosrc)
-// and refused when called until the interpreter lands.
+// and run by the interpreter in ../plpgsql/ (checked by its grammar when created, in statement.ts).
 import { PgError } from "../../../../common/errors.ts";
-import type { FunctionDesc, StoredType } from "../../catalog/descriptors.ts";
+import type { FunctionDesc, StoredType, TableDesc } from "../../catalog/descriptors.ts";
+import { triggersUsing } from "./ddl-trigger.ts";
 import { bindTypeName } from "../bind/expr.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { parseSql } from "../parse/parser.ts";
@@ -26,7 +27,7 @@ function functionType(env: DdlExecEnv, tn: PgNode): StoredType {
 }
 
 /** pg_type.oid of the `trigger` pseudo-type. */
-export const TRIGGER_OID = 2279;
+export const TRIGGER_OID = Oid.trigger;
 
 /** Text of a stored type for messages: integer, text, trigger, … */
 export function storedTypeText(t: StoredType): string {
@@ -160,5 +161,26 @@ export async function dropFunctions(env: DdlExecEnv, stmt: PgNode): Promise<DdlC
     void name;
     removed.push(f.id);
   }
-  return { changed: [], removed, tag: "DROP FUNCTION" };
+  // Triggers run their function by id: dropping it would leave them pointing at nothing.
+  const tables = env.catalog.descriptors().filter((d): d is TableDesc => d.kind === "table");
+  const users = triggersUsing(tables, new Set(removed));
+  const changed: TableDesc[] = [];
+  if (users.length > 0) {
+    const first = users[0]!;
+    const fn = env.catalog.get(first.trigger.functionId) as FunctionDesc;
+    if (stmt["behavior"] !== "DROP_CASCADE") {
+      throw new PgError("dependent_objects_still_exist", `cannot drop function ${signature(fn.name, fn.argTypes)} because other objects depend on it`, {
+        detail: users.map((u) => `trigger ${u.trigger.name} on table ${u.table.name} depends on function ${signature(fn.name, fn.argTypes)}`).join("\n"),
+        hint: "Use DROP ... CASCADE to drop the dependent objects too.",
+      });
+    }
+    for (const u of users) {
+      const at = changed.findIndex((t) => t.id === u.table.id);
+      const base = at >= 0 ? changed[at]! : bump(u.table);
+      const next = { ...base, triggers: (base.triggers ?? []).filter((t) => t.id !== u.trigger.id) };
+      if (at >= 0) changed[at] = next;
+      else changed.push(next);
+    }
+  }
+  return { changed, removed, tag: "DROP FUNCTION" };
 }

@@ -27,6 +27,7 @@ export function describeExpr(e: Expr, names: readonly string[] = []): string {
     array: (x) => `ARRAY[${x.elems.map(d).join(", ")}]`,
     domain: (x) => `(${d(x.arg)})::${x.domainName}`,
     special: (x) => `${x.name}(${x.args.map(d).join(", ")})`,
+    routine: (x) => `${x.fn.name}(${x.args.map(d).join(", ")})`,
   };
   return visitExpr(e, v);
 }

@@ -8,6 +8,7 @@ import type { BoundDelete, BoundInsert, BoundUpdate, Returning } from "../bind/d
 import { DEFAULT_SENTINEL } from "../bind/dml.ts";
 import type { TableRules } from "../bind/table-rules.ts";
 import type { Rel } from "../bind/bound.ts";
+import type { TableDesc } from "../../catalog/descriptors.ts";
 import type { PlanNode } from "./plan-node.ts";
 import type { Datum } from "../types/datum.ts";
 import type { ExecContext } from "./context.ts";
@@ -35,8 +36,33 @@ async function project(ret: Returning | null, row: Row, ctx: ExecContext): Promi
  */
 export type PlanRel = (rel: Rel) => PlanNode;
 
+/** Does the table have a row trigger of this timing and event? */
+function triggered(table: TableDesc, timing: "before" | "after", event: "insert" | "update" | "delete"): boolean {
+  return (table.triggers ?? []).some((t) => t.timing === timing && t.events.includes(event));
+}
+
+/**
+ * AFTER ROW triggers fire when the statement's rows are all written, in the order the rows were
+ * (PostgreSQL queues them to the end of the statement too), so they see the statement's result.
+ */
+async function fireAfter(ctx: ExecContext, table: TableDesc, event: "insert" | "update" | "delete", rows: ReadonlyArray<{ oldRow: Row | null; newRow: Row | null }>): Promise<void> {
+  for (const r of rows) await ctx.fireTriggers({ table, timing: "after", event, oldRow: r.oldRow, newRow: r.newRow });
+}
+
+/** Queues a row for AFTER triggers, counted against the statement's memory. */
+function queueAfter(ctx: ExecContext, queue: Array<{ oldRow: Row | null; newRow: Row | null }>, oldRow: Row | null, newRow: Row | null): void {
+  ctx.memory.reserve((oldRow === null ? 0 : rowBytes(oldRow)) + (newRow === null ? 0 : rowBytes(newRow)), "AFTER trigger queue");
+  queue.push({ oldRow, newRow });
+}
+
 export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {
   const w = new TableWriter(ctx, ins.table, rules);
+  const before = triggered(ins.table, "before", "insert");
+  const after = triggered(ins.table, "after", "insert");
+  if ((before || after) && ins.onConflict !== null) {
+    throw new PgError("feature_not_supported", `INSERT … ON CONFLICT into a table with triggers ("${ins.table.name}") is not supported`);
+  }
+  const afterQueue: Array<{ oldRow: Row | null; newRow: Row | null }> = [];
   const ncols = ins.table.columns.length;
   const returned: Row[] = [];
   let count = 0;
@@ -59,6 +85,7 @@ export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecCo
   const flush = async (chunk: Row[]): Promise<void> => {
     const written = await w.insert(chunk, policy);
     count += written.length;
+    if (after) for (const r of written) queueAfter(ctx, afterQueue, null, r);
     for (const r of written) {
       const p = await project(ins.returning, r, ctx);
       if (p !== null) returned.push(p);
@@ -68,12 +95,17 @@ export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecCo
   const provided = new Set(ins.targets);
   for await (const batch of plan(ins.source).run(ctx)) {
     for (const src of batch) {
-      const row: Row = new Array<Datum>(ncols).fill(null);
+      let row: Row = new Array<Datum>(ncols).fill(null);
       for (let p = 0; p < ncols; p++) if (!provided.has(p)) row[p] = await w.defaultFor(p);
       for (let i = 0; i < ins.targets.length; i++) {
         const p = ins.targets[i]!;
         const v = src[i] ?? null;
         row[p] = v === DEFAULT_SENTINEL ? await w.defaultFor(p) : v;
+      }
+      if (before) {
+        const r = await ctx.fireTriggers({ table: ins.table, timing: "before", event: "insert", oldRow: null, newRow: row });
+        if (r === null) continue;
+        row = r;
       }
       await w.validate(row);
       chunk.push(row);
@@ -86,6 +118,7 @@ export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecCo
     }
   }
   if (chunk.length > 0) await flush(chunk);
+  await fireAfter(ctx, ins.table, "insert", afterQueue);
   return { count, returned };
 }
 
@@ -130,20 +163,32 @@ export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecCon
   const targets = await collectTargets(up.source, up.table, ctx, "UPDATE", plan);
   const sets = up.sets.map((s) => ({ pos: s.pos, c: compile(s.expr, ctx) }));
   const returned: Row[] = [];
+  const before = triggered(up.table, "before", "update");
+  const after = triggered(up.table, "after", "update");
+  const afterQueue: Array<{ oldRow: Row | null; newRow: Row | null }> = [];
+  let count = 0;
   for (const full of targets) {
     if (ctx.budget.charge(1)) await ctx.budget.pause();
     const oldRow = full.slice(0, width);
-    const newRow = oldRow.slice();
+    let newRow = oldRow.slice();
     for (const s of sets) {
       const v = await evalRow(s.c, full, ctx);
       newRow[s.pos] = v === DEFAULT_SENTINEL ? await w.defaultFor(s.pos) : v;
     }
+    if (before) {
+      const r = await ctx.fireTriggers({ table: up.table, timing: "before", event: "update", oldRow, newRow });
+      if (r === null) continue;
+      newRow = r;
+    }
     await w.validate(newRow);
     await w.update(oldRow, newRow);
+    count++;
+    if (after) queueAfter(ctx, afterQueue, oldRow, newRow);
     const p = await project(up.returning, [...newRow, ...full.slice(width)], ctx);
     if (p !== null) returned.push(p);
   }
-  return { count: targets.length, returned };
+  await fireAfter(ctx, up.table, "update", afterQueue);
+  return { count, returned };
 }
 
 export async function runDelete(del: BoundDelete, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {
@@ -151,13 +196,22 @@ export async function runDelete(del: BoundDelete, rules: TableRules, ctx: ExecCo
   const width = del.table.columns.length;
   const targets = await collectTargets(del.source, del.table, ctx, "DELETE", plan);
   const returned: Row[] = [];
+  const before = triggered(del.table, "before", "delete");
+  const after = triggered(del.table, "after", "delete");
+  const afterQueue: Array<{ oldRow: Row | null; newRow: Row | null }> = [];
+  let count = 0;
   for (const full of targets) {
     if (ctx.budget.charge(1)) await ctx.budget.pause();
-    await w.delete(full.slice(0, width));
+    const oldRow = full.slice(0, width);
+    if (before && (await ctx.fireTriggers({ table: del.table, timing: "before", event: "delete", oldRow, newRow: null })) === null) continue;
+    await w.delete(oldRow);
+    count++;
+    if (after) queueAfter(ctx, afterQueue, oldRow, null);
     const p = await project(del.returning, full, ctx);
     if (p !== null) returned.push(p);
   }
-  return { count: targets.length, returned };
+  await fireAfter(ctx, del.table, "delete", afterQueue);
+  return { count, returned };
 }
 
 export function assertWritable(readOnly: boolean, what: string): void {

@@ -7,6 +7,7 @@ import { compareDatums } from "../types/compare.ts";
 import type { Expr, ExprVisitor, SpecialFn, Subquery } from "../bind/bound.ts";
 import { visitExpr } from "../bind/bound.ts";
 import type { Datum } from "../types/datum.ts";
+import type { FunctionDesc } from "../../catalog/descriptors.ts";
 import type { ExecContext } from "./context.ts";
 
 export type Row = Datum[];
@@ -15,7 +16,8 @@ export type RowFn = (row: Row) => Datum;
 /** Parts of an expression that need storage or the session, computed per row by `prepare`. */
 export type AsyncPart =
   | { readonly kind: "sub"; readonly sub: Subquery }
-  | { readonly kind: "special"; readonly slot: number; readonly name: SpecialFn; readonly args: readonly RowFn[] };
+  | { readonly kind: "special"; readonly slot: number; readonly name: SpecialFn; readonly args: readonly RowFn[] }
+  | { readonly kind: "routine"; readonly slot: number; readonly fn: FunctionDesc; readonly args: readonly RowFn[] };
 
 export interface Compiled {
   readonly fn: RowFn;
@@ -283,6 +285,11 @@ function compileNode(e: Expr, ctx: ExecContext, parts: AsyncPart[]): RowFn {
       parts.push({ kind: "special", slot, name: x.name, args: x.args.map(c) });
       return () => slotRead(ctx, slot) as Datum;
     },
+    routine: (x) => {
+      const slot = ctx.nextSlot();
+      parts.push({ kind: "routine", slot, fn: x.fn, args: x.args.map(c) });
+      return () => slotRead(ctx, slot) as Datum;
+    },
   };
   return visitExpr(e, v);
 }
@@ -293,6 +300,22 @@ export async function prepare(compiled: Compiled, row: Row, ctx: ExecContext): P
     if (part.kind === "special") {
       const value = await ctx.special(part.name, part.args.map((a) => a(row)));
       ctx.subquerySlots.set(part.slot, { ok: true, value } satisfies SlotValue);
+      continue;
+    }
+    if (part.kind === "routine") {
+      // Every async part of an expression is computed before the expression runs, so a call in a
+      // CASE branch not taken runs too: its error is raised only if its value is used (as for
+      // subqueries), and its writes are undone then, as if it had not run.
+      const mark = ctx.txn.buffer.mark();
+      let slot: SlotValue;
+      try {
+        slot = { ok: true, value: await ctx.callRoutine(part.fn, part.args.map((a) => a(row))) };
+      } catch (err) {
+        if (!(err instanceof PgError) || ctx.txn.status !== "open" || err.condition === "query_canceled") throw err;
+        ctx.txn.buffer.rollbackTo(mark);
+        slot = { ok: false, error: err };
+      }
+      ctx.subquerySlots.set(part.slot, slot);
       continue;
     }
     const sub = part.sub;

@@ -8,6 +8,9 @@ declare module "libpg-query/wasm/libpg-query.js" {
     _free(ptr: number): void;
     _wasm_parse_query_raw(queryPtr: number): number;
     _wasm_free_parse_result(resultPtr: number): void;
+    /** CREATE FUNCTION … LANGUAGE plpgsql text → a C string: the function's tree as JSON, or an error message. */
+    _wasm_parse_plpgsql(queryPtr: number): number;
+    _wasm_free_string(ptr: number): void;
     lengthBytesUTF8(s: string): number;
     stringToUTF8(s: string, ptr: number, maxBytes: number): void;
     UTF8ToString(ptr: number): string;

@@ -141,3 +141,43 @@ async function parseUncached(sql: string): Promise<RawStatement[]> {
     }
   }
 }
+
+/**
+ * The PL/pgSQL grammar of the same WebAssembly module (PostgreSQL's own pl_gram.y): `sql` is a
+ * whole CREATE FUNCTION … LANGUAGE plpgsql statement; the answer is its PLpgSQL_function node as
+ * JSON. Errors (a syntax error, an unknown variable) become 42601 with PostgreSQL's message; the
+ * module reports no position for them.
+ */
+export async function parsePlpgsql(sql: string): Promise<PgNode> {
+  if (sql.length > sqlLimits.statementCharsMax) {
+    throw new PgError("program_limit_exceeded", `function body is ${sql.length} characters long; the limit is ${sqlLimits.statementCharsMax}`);
+  }
+  const m = await loadWasm();
+  const len = m.lengthBytesUTF8(sql) + 1;
+  const queryPtr = m._malloc(len);
+  let resultPtr = 0;
+  try {
+    m.stringToUTF8(sql, queryPtr, len);
+    try {
+      resultPtr = m._wasm_parse_plpgsql(queryPtr);
+    } catch (err) {
+      // As in parseUncached: a trap leaves the instance unusable; the next call gets a fresh one.
+      wasm = null;
+      if (err instanceof RangeError) throw new PgError("statement_too_complex", "stack depth limit exceeded", { hint: "the function body nests too deeply for the parser" });
+      throw err;
+    }
+    if (resultPtr === 0) throw new PgError("out_of_memory", "the parser could not allocate memory");
+    const text = m.UTF8ToString(resultPtr);
+    if (!text.startsWith("{")) throw new PgError("syntax_error", text.replace(/^ERROR:\s*/, ""));
+    const tree = JSON.parse(text) as { plpgsql_funcs?: PgNode[] };
+    checkParseTreeDepth(tree);
+    const fn = tree.plpgsql_funcs?.[0]?.["PLpgSQL_function"] as PgNode | undefined;
+    if (fn === undefined) throw new PgError("internal_error", "the PL/pgSQL parser returned no function");
+    return fn;
+  } finally {
+    if (wasm !== null) {
+      m._free(queryPtr);
+      if (resultPtr !== 0) m._wasm_free_string(resultPtr);
+    }
+  }
+}

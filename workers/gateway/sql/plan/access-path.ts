@@ -37,7 +37,7 @@ const FLIP: Record<Op, Op> = { "=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "
 function rowIndependent(e: Expr): boolean {
   let ok = true;
   forEachExpr(e, (x) => {
-    if (x.kind === "col" || x.kind === "subquery" || x.kind === "special" || (x.kind === "call" && x.volatile)) ok = false;
+    if (x.kind === "col" || x.kind === "subquery" || x.kind === "special" || x.kind === "routine" || (x.kind === "call" && x.volatile)) ok = false;
   });
   return ok;
 }

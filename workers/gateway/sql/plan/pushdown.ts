@@ -25,7 +25,7 @@ export function columnsOf(e: Expr): Set<number> | null {
   let movable = true;
   forEachExpr(e, (x) => {
     if (x.kind === "col") cols.add(x.index);
-    else if (x.kind === "subquery" || x.kind === "special" || (x.kind === "call" && x.volatile)) movable = false;
+    else if (x.kind === "subquery" || x.kind === "special" || x.kind === "routine" || (x.kind === "call" && x.volatile)) movable = false;
   });
   return movable ? cols : null;
 }

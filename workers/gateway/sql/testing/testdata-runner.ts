@@ -9,6 +9,11 @@
 //   ----
 //   expected rows, one per line, columns joined by " | ", NULL for SQL NULL
 //
+//   notices
+//   SELECT f()
+//   ----
+//   NOTICE:  the messages the statement raised, as psql prints them (SEVERITY, two spaces, text)
+//
 // Blocks are separated by blank lines; lines starting with # are comments. `session NAME`
 // switches to (or opens) another session of the same tenant.
 /// <reference types="vite/client" />
@@ -111,6 +116,19 @@ export async function runTestdataFile(file: string, text: string, kv: TenantKvCa
         }
       } catch (err) {
         failures.push(`${where}: query failed: ${(err as PgError).code ?? ""} ${(err as Error).message}\n  ${b.sql}`);
+      }
+      continue;
+    }
+    if (words[0] === "notices") {
+      try {
+        const results = await session.execute(b.sql);
+        const got = results.flatMap((r) => (r.notices ?? []).map((n) => `${n.severity}:  ${n.error.message}`));
+        const want = b.expected ?? [];
+        if (JSON.stringify(got) !== JSON.stringify(want)) {
+          failures.push(`${where}: notices differ\n  ${b.sql}\n  want:\n    ${want.join("\n    ")}\n  got:\n    ${got.join("\n    ")}`);
+        }
+      } catch (err) {
+        failures.push(`${where}: statement failed: ${(err as PgError).code ?? ""} ${(err as Error).message}\n  ${b.sql}`);
       }
       continue;
     }

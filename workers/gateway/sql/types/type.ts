@@ -126,6 +126,8 @@ export const Oid = {
   regrole: 4096,
   record: 2249,
   void: 2278,
+  /** The pseudo-type trigger functions return (never a value type). */
+  trigger: 2279,
   uuid: 2950,
   jsonb: 3802,
 } as const;

@@ -6,12 +6,17 @@
 import { arrayOf, Types } from "../../types/type.ts";
 import { B, C, F4, I2, I4, I8, N, O, T, table, type SystemTable } from "./context.ts";
 
+/** pg_extension.oid and pg_language.oid of plpgsql in PostgreSQL 15 (what initdb gives them). */
+export const PLPGSQL_EXTENSION_OID = 13559;
+export const PLPGSQL_LANGUAGE_OID = 13563;
+/** Their pg_description text. */
+export const PLPGSQL_COMMENT = "PL/pgSQL procedural language";
+
 const empty = (spec: Parameters<typeof table>[0]) => (): SystemTable => table(spec, []);
 
 export const EMPTY_CATALOGS: Record<string, () => SystemTable> = {
   pg_inherits: empty([["inhrelid", O], ["inhparent", O], ["inhseqno", I4], ["inhdetachpending", B]]),
   pg_partitioned_table: empty([["partrelid", O], ["partstrat", C], ["partnatts", I2], ["partdefid", O], ["partattrs", T], ["partclass", arrayOf(O)], ["partcollation", arrayOf(O)], ["partexprs", T]]),
-  pg_trigger: empty([["oid", O], ["tgrelid", O], ["tgparentid", O], ["tgname", N], ["tgfoid", O], ["tgtype", I2], ["tgenabled", C], ["tgisinternal", B], ["tgconstrrelid", O], ["tgconstraint", O]]),
   // Row-level security policies (none exist): pg_policies is the view drizzle-kit reads.
   pg_policies: empty([["schemaname", N], ["tablename", N], ["policyname", N], ["permissive", T], ["roles", arrayOf(N)], ["cmd", T], ["qual", T], ["with_check", T]]),
   pg_policy: empty([["oid", O], ["polname", N], ["polrelid", O], ["polcmd", C], ["polpermissive", B], ["polroles", arrayOf(O)], ["polqual", T], ["polwithcheck", T]]),
@@ -25,7 +30,8 @@ export const EMPTY_CATALOGS: Record<string, () => SystemTable> = {
   pg_foreign_data_wrapper: empty([["oid", O], ["fdwname", N], ["fdwowner", O], ["fdwhandler", O], ["fdwvalidator", O], ["fdwacl", arrayOf(T)], ["fdwoptions", arrayOf(T)]]),
   pg_foreign_table: empty([["ftrelid", O], ["ftserver", O], ["ftoptions", arrayOf(T)]]),
   pg_user_mappings: empty([["umid", O], ["srvid", O], ["srvname", N], ["umuser", O], ["usename", N], ["umoptions", arrayOf(T)]]),
-  pg_extension: empty([["oid", O], ["extname", N], ["extowner", O], ["extnamespace", O], ["extrelocatable", B], ["extversion", T], ["extconfig", arrayOf(O)], ["extcondition", arrayOf(T)]]),
+  // plpgsql: the one extension every PostgreSQL 15 database has (initdb installs it), with its OIDs.
+  pg_extension: () => table([["oid", O], ["extname", N], ["extowner", O], ["extnamespace", O], ["extrelocatable", B], ["extversion", T], ["extconfig", arrayOf(O)], ["extcondition", arrayOf(T)]], [[PLPGSQL_EXTENSION_OID, "plpgsql", 10, 11, false, "1.0", null, null]]),
   pg_proc: empty([["oid", O], ["proname", N], ["pronamespace", O], ["proowner", O], ["prolang", O], ["procost", F4], ["prorows", F4], ["provariadic", O], ["prosupport", O], ["prokind", C], ["prosecdef", B], ["proleakproof", B], ["proisstrict", B], ["proretset", B], ["provolatile", C], ["proparallel", C], ["pronargs", I2], ["pronargdefaults", I2], ["prorettype", O], ["proargtypes", T], ["proallargtypes", arrayOf(O)], ["proargmodes", arrayOf(C)], ["proargnames", arrayOf(T)], ["prosrc", T], ["probin", T], ["proconfig", arrayOf(T)], ["proacl", arrayOf(T)]]),
   pg_aggregate: empty([["aggfnoid", Types.regproc], ["aggkind", C], ["aggnumdirectargs", I2]]),
   pg_operator: empty([["oid", O], ["oprname", N], ["oprnamespace", O], ["oprowner", O], ["oprkind", C], ["oprleft", O], ["oprright", O], ["oprresult", O], ["oprcode", Types.regproc]]),
@@ -39,7 +45,7 @@ export const EMPTY_CATALOGS: Record<string, () => SystemTable> = {
   pg_am: () => table([["oid", O], ["amname", N], ["amhandler", Types.regproc], ["amtype", C]], [[2, "heap", 3, "t"], [403, "btree", 330, "i"], [405, "hash", 331, "i"]]),
   pg_language: () => table(
     [["oid", O], ["lanname", N], ["lanowner", O], ["lanispl", B], ["lanpltrusted", B], ["lanplcallfoid", O], ["laninline", O], ["lanvalidator", O], ["lanacl", arrayOf(T)]],
-    [[12, "internal", 10, false, false, 0, 0, 2246, null], [13, "c", 10, false, false, 0, 0, 2247, null], [14, "sql", 10, false, true, 0, 0, 2248, null]],
+    [[12, "internal", 10, false, false, 0, 0, 2246, null], [13, "c", 10, false, false, 0, 0, 2247, null], [14, "sql", 10, false, true, 0, 0, 2248, null], [PLPGSQL_LANGUAGE_OID, "plpgsql", 10, true, true, 13560, 13561, 13562, null]],
   ),
   // Catalogs pg_dump reads (operator families, text search, ranges, transforms, large objects,
   // security labels): none of these objects can be created in Warren.

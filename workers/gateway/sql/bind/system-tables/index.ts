@@ -12,7 +12,8 @@
 //   settings.ts           pg_settings
 //   system-views.ts       pg_tables, pg_views, pg_indexes, pg_sequences, pg_matviews
 //   opclass.ts            pg_opclass (default btree classes), pg_stat_user_indexes
-//   empty.ts              triggers, rules, policies, publications, foreign data, pg_proc, …
+//   triggers.ts           pg_trigger (+ the text pg_get_triggerdef prints)
+//   empty.ts              event triggers, rules, policies, publications, foreign data, pg_proc, …
 //   information-schema.ts information_schema.*
 //   oids.ts               PostgreSQL's OIDs for the catalogs and built-in roles
 import { pgDescription, pgShdescription } from "./descriptions.ts";
@@ -29,6 +30,7 @@ import { pgSettings } from "./settings.ts";
 import { pgIndexes, pgMatviews, pgSequences, pgTables, pgViews } from "./system-views.ts";
 import { pgCollation, pgEnum, pgType } from "./types.ts";
 import { pgProc } from "./procs.ts";
+import { pgTrigger } from "./triggers.ts";
 
 export type { SettingRow, SystemContext, SystemTable } from "./context.ts";
 
@@ -39,6 +41,7 @@ const PG_CATALOG: Record<string, (x: SystemContext) => SystemTable> = {
   pg_index: pgIndex,
   pg_sequence: pgSequence,
   pg_depend: pgDepend,
+  pg_trigger: pgTrigger,
   pg_rewrite: pgRewrite,
   pg_constraint: pgConstraint,
   pg_type: pgType,

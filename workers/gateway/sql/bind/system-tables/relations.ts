@@ -25,7 +25,7 @@ export function pgClass(x: SystemContext): SystemTable {
     const natts = t !== null ? visibleCols(t).length : d.kind === "view" ? (x.viewColumns?.(d).length ?? 0) : 3;
     // Foreign keys are enforced by internal triggers in Postgres, on both tables, and psql asks
     // for a table's foreign keys (and the ones referencing it) only when relhastriggers is set.
-    const hasTriggers = t !== null && (t.foreignKeys.length > 0 || x.catalog.referencing(t.id).length > 0);
+    const hasTriggers = t !== null && (t.foreignKeys.length > 0 || x.catalog.referencing(t.id).length > 0 || (t.triggers?.length ?? 0) > 0);
     // relpersistence: 't' for the session's temporary relations (and their indexes), else 'p'.
     const persistence = isTemp(d) ? "t" : "p";
     const options = t !== null && Object.keys(t.options).length > 0 ? Object.entries(t.options).map(([k, v]) => `${k}=${v}`) : null;
