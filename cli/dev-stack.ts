@@ -276,6 +276,7 @@ export const EDGE_TUNING_VARS = [
   "GATEWAY_ISOLATES_MAX",
   "STATEMENT_TIMEOUT_MS",
   "TENANT_IDLE_SUSPEND_MS",
+  "STORAGE_TRANSPORT",
 ] as const;
 
 function wranglerArgs(c: StackConfig): string[] {
