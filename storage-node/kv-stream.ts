@@ -54,6 +54,10 @@ export class KvStreams {
   private readonly open = new Set<StreamConnection>();
   /** Requests of every stream in flight (the server's drain waits for them). */
   requestsActive = 0;
+  /** Requests received on streams since start (GET /metrics). */
+  requestsTotal = 0;
+  /** Streams opened since start (GET /metrics). */
+  opened = 0;
 
   constructor(deps: KvStreamDeps) {
     this.deps = deps;
@@ -79,6 +83,7 @@ export class KvStreams {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${KV_STREAM_PROTOCOL}\r\nconnection: Upgrade\r\n\r\n`);
     const conn = new StreamConnection(this, this.deps, socket, claims);
     this.open.add(conn);
+    this.opened++;
     socket.once("close", () => this.open.delete(conn));
     if (head.byteLength > 0) conn.data(head);
   }
@@ -154,6 +159,7 @@ class StreamConnection {
   private async run(requestId: number, payload: Uint8Array): Promise<void> {
     this.inFlight++;
     this.streams.requestsActive++;
+    this.streams.requestsTotal++;
     let out: KvOutcome;
     try {
       out = this.deps.draining()

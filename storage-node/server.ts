@@ -266,6 +266,9 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
         warren_storage_clears_pending: clears.pending(),
         warren_storage_clear_records: service.cleared.size,
         warren_storage_clear_removed_versions: clears.removedVersions,
+        warren_storage_kv_streams_open: streams.connections,
+        warren_storage_kv_streams_opened_total: streams.opened,
+        warren_storage_kv_stream_requests_total: streams.requestsTotal,
       });
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       res.end(text);

@@ -1,0 +1,218 @@
+// `npm run bench:fast-path [-- --short]`: the point-select path before and after the KV stream, with
+// PostgreSQL 15 beside it, all in one run on one machine.
+//
+// Two stacks side by side (own data directories and ports), taking turns with PostgreSQL round by
+// round so that load coming and going on a shared machine falls on all three: "before" runs the edge with
+// STORAGE_TRANSPORT=http (every KV batch of a session is a fetch() to the storage node, as before the
+// stream), "after" with the default (a Postgres session's batches go over one persistent KV stream,
+// workers/edge/tenant-kv.ts). Each measures, on the demo tenant:
+//   tunnel   point select and simple insert with `pg` through `warren tunnel`, sequential;
+//   HTTP     the same over POST /sql (keep-alive fetch; a single TenantKV call per batch either way);
+//   pgbench  `pgbench -S -c 4 -j 2 -T S` through the tunnel (scale 1, loaded once).
+// PostgreSQL 15 (a throwaway server on a free port) gets the same client loops and pgbench run.
+// Prints p50/p99 and TPS with the ratios after/before and Warren/PostgreSQL, and writes the figures
+// as JSON under bench/results/. The machine is shared: read ratios of the same run, not absolutes.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { dataPaths } from "../cli/data-dir.ts";
+import { mintTenantToken } from "../common/tenant-token.ts";
+import { startPostgres, type PostgresServer } from "../test/harness/postgres.ts";
+import { startStack, type Stack } from "../test/harness/stack.ts";
+import { formatMs, summarize, type LatencySummary } from "../test/isolation/noisy-neighbour.ts";
+import { pgbenchInit, pgbenchRun } from "./pgbench-runs.ts";
+
+const short = process.argv.includes("--short");
+/** Measured requests per loop in total, split over ROUNDS. */
+const N = short ? 120 : 600;
+const WARMUP = short ? 20 : 50;
+/** Rounds: the targets take turns (order rotated each round), so load that comes and goes on a shared machine falls on all of them. */
+const ROUNDS = short ? 2 : 5;
+const PGBENCH_SECONDS_PER_ROUND = short ? 3 : 6;
+const ROWS = 1000;
+
+interface Figures {
+  tunnelPoint: LatencySummary;
+  tunnelInsert: LatencySummary;
+  httpPoint: LatencySummary | null;
+  httpInsert: LatencySummary | null;
+  /** Median over rounds. */
+  pgbenchS: number | null;
+  pgbenchSRounds: Array<number | null>;
+}
+
+interface Target {
+  name: "before" | "after" | "postgres";
+  pg: string;
+  /** HTTP POST /sql of the stack (null for PostgreSQL). */
+  stack: Stack | null;
+  client?: pg.Client;
+  samples: Record<"tunnelPoint" | "tunnelInsert" | "httpPoint" | "httpInsert", number[]>;
+  errors: string[];
+  tps: Array<number | null>;
+  nextId: number;
+}
+
+async function timed(t: Target, into: number[], count: number, op: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const s = performance.now();
+    try {
+      await op();
+      into.push(performance.now() - s);
+    } catch (e) {
+      t.errors.push(String(e));
+    }
+  }
+}
+
+async function postSql(s: Stack, query: string, params: unknown[] = []): Promise<void> {
+  const res = await fetch(s.demo.http, {
+    method: "POST",
+    headers: { "content-type": "application/json", "neon-connection-string": s.demo.pg },
+    body: JSON.stringify({ query, params }),
+  });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`POST /sql ${res.status}: ${body.slice(0, 200)}`);
+}
+
+let keyAt = 0;
+const nextKey = () => (keyAt++ * 7919) % ROWS;
+
+async function setup(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query("create table kv (id int primary key, v text)");
+    await c.query(`insert into kv select g, repeat('v', 100) from generate_series(0, ${ROWS - 1}) g`);
+    await c.query("create table ins (id int primary key, v text)");
+  } finally {
+    await c.end();
+  }
+  const init = await pgbenchInit(url);
+  if (!init.ok) throw new Error(`pgbench -i failed: ${init.out.trim().split("\n").slice(-3).join(" | ")}`);
+  console.log(`  pgbench -i -s 1 on ${new URL(url).port} in ${(init.ms / 1000).toFixed(1)} s`);
+}
+
+/** One round of a target: its share of each loop, then a pgbench -S run. */
+async function round(t: Target, count: number, warm: boolean): Promise<void> {
+  const c = t.client!;
+  const sink: number[] = [];
+  const point = () => c.query("select v from kv where id = $1", [nextKey()]);
+  const insert = () => c.query("insert into ins values ($1, 'x')", [t.nextId++]);
+  if (warm) await timed(t, sink, WARMUP, point);
+  await timed(t, t.samples.tunnelPoint, count, point);
+  if (warm) await timed(t, sink, WARMUP, insert);
+  await timed(t, t.samples.tunnelInsert, count, insert);
+  if (t.stack !== null) {
+    const s = t.stack;
+    const hp = () => postSql(s, "select v from kv where id = $1", [nextKey()]);
+    const hi = () => postSql(s, "insert into ins values ($1, 'x')", [t.nextId++]);
+    if (warm) await timed(t, sink, WARMUP, hp);
+    await timed(t, t.samples.httpPoint, count, hp);
+    if (warm) await timed(t, sink, WARMUP, hi);
+    await timed(t, t.samples.httpInsert, count, hi);
+  }
+  const r = await pgbenchRun(t.pg, "select", PGBENCH_SECONDS_PER_ROUND);
+  if (r.outcome !== "ok") console.log(`    ${t.name}: pgbench -S ${r.outcome}: ${r.out.trim().split("\n").slice(-3).join(" | ")}`);
+  t.tps.push(r.tps);
+}
+
+/** How many KV requests the stack's storage node received in all, and how many of them on KV streams. */
+async function transportCounts(s: Stack): Promise<{ requests: number; streamRequests: number; streamsOpened: number }> {
+  const secret = fs.readFileSync(dataPaths(s.dataDir).fleetSecret, "utf8").trim();
+  const token = await mintTenantToken(secret, { tenantId: 1, expiresAtMs: Date.now() + 60_000 });
+  const res = await fetch(`http://127.0.0.1:${s.ports.storage}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  let requests = 0;
+  for (const m of text.matchAll(/^warren_storage_requests_total\{tenant="\d+"\} (\d+)$/gm)) requests += Number(m[1]);
+  const one = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? NaN);
+  return { requests, streamRequests: one("warren_storage_kv_stream_requests_total"), streamsOpened: one("warren_storage_kv_streams_opened_total") };
+}
+
+function median(xs: Array<number | null>): number | null {
+  const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  return v.length === 0 ? null : v[Math.floor((v.length - 1) / 2)]!;
+}
+
+function figures(t: Target): Figures {
+  const sum = (k: keyof Target["samples"]) => summarize(t.samples[k]);
+  return {
+    tunnelPoint: sum("tunnelPoint"),
+    tunnelInsert: sum("tunnelInsert"),
+    httpPoint: t.stack === null ? null : sum("httpPoint"),
+    httpInsert: t.stack === null ? null : sum("httpInsert"),
+    pgbenchS: median(t.tps),
+    pgbenchSRounds: t.tps,
+  };
+}
+
+const pad = (s: string, n: number) => s.padEnd(n);
+const lat = (s: LatencySummary | null) => (s === null ? "–" : `${formatMs(s.p50)} / ${formatMs(s.p99)}`);
+const ratio = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? "–" : `${(a / b).toFixed(2)}×`);
+
+async function main(): Promise<void> {
+  const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), "warren-bench-fast-path-")));
+  const stacks: Stack[] = [];
+  let server: PostgresServer | undefined;
+  const targets: Target[] = [];
+  try {
+    // "before": every KV batch is a fetch(); "after": a session's batches on one KV stream.
+    const [before, after, pgServer] = await Promise.all([
+      startStack({ dataDir: dirs[0]!, env: { STORAGE_TRANSPORT: "http" } }),
+      startStack({ dataDir: dirs[1]!, env: { STORAGE_TRANSPORT: "stream" } }),
+      startPostgres(),
+    ]);
+    stacks.push(before, after);
+    server = pgServer;
+    for (const [name, url, stack] of [["before", before.demo.pg, before], ["after", after.demo.pg, after], ["postgres", pgServer.url, null]] as const) {
+      targets.push({ name, pg: url, stack, samples: { tunnelPoint: [], tunnelInsert: [], httpPoint: [], httpInsert: [] }, errors: [], tps: [], nextId: 0 });
+    }
+    console.log(`stacks and PostgreSQL 15 up; loading (kv ${ROWS} rows, pgbench -i -s 1) …`);
+    await Promise.all(targets.map((t) => setup(t.pg)));
+    for (const t of targets) {
+      t.client = new pg.Client({ connectionString: t.pg });
+      t.client.on("error", () => undefined);
+      await t.client.connect();
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = [...targets.slice(r % 3), ...targets.slice(0, r % 3)];
+      for (const t of order) await round(t, Math.ceil(N / ROUNDS), r === 0);
+      console.log(`  round ${r + 1}/${ROUNDS}: pgbench -S ${targets.map((t) => `${t.name} ${t.tps.at(-1)?.toFixed(0) ?? "–"}`).join(", ")} TPS`);
+    }
+    const [fb, fa, fp] = targets.map(figures) as [Figures, Figures, Figures];
+    const counts = { before: await transportCounts(before), after: await transportCounts(after) };
+    for (const [name, c] of Object.entries(counts)) {
+      console.log(`  ${name}: the storage node got ${c.requests} KV requests, ${c.streamRequests} of them on ${c.streamsOpened} KV streams`);
+    }
+    for (const t of targets) if (t.errors.length > 0) console.log(`  ${t.name}: ${t.errors.length} errors, first: ${t.errors[0]}`);
+    const rows: Array<[string, LatencySummary | null, LatencySummary | null, LatencySummary | null]> = [
+      ["tunnel point select p50/p99", fb.tunnelPoint, fa.tunnelPoint, fp.tunnelPoint],
+      ["tunnel insert p50/p99", fb.tunnelInsert, fa.tunnelInsert, fp.tunnelInsert],
+      ["HTTP point select p50/p99", fb.httpPoint, fa.httpPoint, null],
+      ["HTTP insert p50/p99", fb.httpInsert, fa.httpInsert, null],
+    ];
+    console.log("");
+    console.log(`${pad("figure", 30)}${pad("before (http)", 22)}${pad("after (stream)", 22)}${pad("PostgreSQL 15", 22)}${pad("after/before", 14)}after/PG`);
+    for (const [name, b, a, p] of rows) {
+      console.log(`${pad(name, 30)}${pad(lat(b), 22)}${pad(lat(a), 22)}${pad(lat(p), 22)}${pad(ratio(a?.p50, b?.p50), 14)}${ratio(a?.p50, p?.p50)}`);
+    }
+    const tps = (x: number | null) => (x === null ? "–" : `${x.toFixed(0)} TPS`);
+    console.log(
+      `${pad("pgbench -S -c 4 -j 2 (median)", 30)}${pad(tps(fb.pgbenchS), 22)}${pad(tps(fa.pgbenchS), 22)}${pad(tps(fp.pgbenchS), 22)}${pad(ratio(fa.pgbenchS, fb.pgbenchS), 14)}${ratio(fa.pgbenchS, fp.pgbenchS)}`,
+    );
+    const out = path.join(import.meta.dirname, "..", "bench", "results");
+    fs.mkdirSync(out, { recursive: true });
+    const file = path.join(out, `fast-path-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    const load = os.loadavg();
+    fs.writeFileSync(file, JSON.stringify({ short, iterations: N, rounds: ROUNDS, pgbenchSecondsPerRound: PGBENCH_SECONDS_PER_ROUND, loadavg: load, transport: counts, before: fb, after: fa, postgres: fp }, null, 2));
+    console.log(`\nload average at the end ${load.map((x) => x.toFixed(1)).join(" ")}; figures in ${path.relative(process.cwd(), file)}`);
+  } finally {
+    for (const t of targets) await t.client?.end().catch(() => undefined);
+    await Promise.all(stacks.map((s) => s.stop()));
+    await server?.stop();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
+await main();
