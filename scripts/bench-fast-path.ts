@@ -24,11 +24,15 @@ import { formatMs, summarize, type LatencySummary } from "../test/isolation/nois
 import { pgbenchInit, pgbenchRun } from "./pgbench-runs.ts";
 
 const short = process.argv.includes("--short");
-/** Measured requests per loop in total, split over ROUNDS. */
-const N = short ? 120 : 600;
+function flag(name: string): number | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : Number(process.argv[at + 1]);
+}
+/** Measured requests per loop in total, split over ROUNDS (`--iterations N`). */
+const N = flag("--iterations") ?? (short ? 120 : 600);
 const WARMUP = short ? 20 : 50;
-/** Rounds: the targets take turns (order rotated each round), so load that comes and goes on a shared machine falls on all of them. */
-const ROUNDS = short ? 2 : 5;
+/** Rounds: the targets take turns (order rotated each round), so load that comes and goes on a shared machine falls on all of them (`--rounds R`). */
+const ROUNDS = flag("--rounds") ?? (short ? 2 : 5);
 const PGBENCH_SECONDS_PER_ROUND = short ? 3 : 6;
 const ROWS = 1000;
 
@@ -48,11 +52,51 @@ interface Target {
   /** HTTP POST /sql of the stack (null for PostgreSQL). */
   stack: Stack | null;
   client?: pg.Client;
-  samples: Record<"tunnelPoint" | "tunnelInsert" | "httpPoint" | "httpInsert", number[]>;
+  samples: Record<Loop, number[]>;
+  /** CPU ms of the stack's processes spent during each loop (summed over rounds), by process. */
+  cpu: Record<Loop, Record<Proc, number>>;
   errors: string[];
   tps: Array<number | null>;
   nextId: number;
 }
+
+type Proc = "workerd" | "storage node" | "wrangler" | "warren dev + tunnel" | "other";
+const PROCS: readonly Proc[] = ["warren dev + tunnel", "wrangler", "workerd", "storage node", "other"];
+const CLK_TCK = 100;
+
+/** CPU milliseconds used so far by `root` and every process below it, by kind (Linux /proc). */
+function cpuByProcess(root: number): Record<Proc, number> {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parent.set(Number(name), Number(f[1]));
+      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: Record<Proc, number> = { "warren dev + tunnel": 0, wrangler: 0, workerd: 0, "storage node": 0, other: 0 };
+  for (const [pid, t] of ticks) {
+    let p: number | undefined = pid;
+    while (p !== undefined && p !== root && p > 1) p = parent.get(p);
+    if (p !== root) continue;
+    let cmd = "";
+    try {
+      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    const kind: Proc = pid === root ? "warren dev + tunnel" : cmd.includes("workerd") ? "workerd" : cmd.includes("storage-node") ? "storage node" : cmd.includes("wrangler") ? "wrangler" : "other";
+    out[kind] += (t * 1000) / CLK_TCK;
+  }
+  return out;
+}
+
+type Loop = "tunnelPoint" | "tunnelInsert" | "httpPoint" | "httpInsert";
 
 async function timed(t: Target, into: number[], count: number, op: () => Promise<unknown>): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -100,18 +144,21 @@ async function round(t: Target, count: number, warm: boolean): Promise<void> {
   const sink: number[] = [];
   const point = () => c.query("select v from kv where id = $1", [nextKey()]);
   const insert = () => c.query("insert into ins values ($1, 'x')", [t.nextId++]);
-  if (warm) await timed(t, sink, WARMUP, point);
-  await timed(t, t.samples.tunnelPoint, count, point);
-  if (warm) await timed(t, sink, WARMUP, insert);
-  await timed(t, t.samples.tunnelInsert, count, insert);
+  const loop = async (name: Loop, op: () => Promise<unknown>) => {
+    if (warm) await timed(t, sink, WARMUP, op);
+    const before = t.stack === null ? null : cpuByProcess(t.stack.pid);
+    await timed(t, t.samples[name], count, op);
+    if (before !== null) {
+      const after = cpuByProcess(t.stack!.pid);
+      for (const p of PROCS) t.cpu[name][p] += after[p] - before[p];
+    }
+  };
+  await loop("tunnelPoint", point);
+  await loop("tunnelInsert", insert);
   if (t.stack !== null) {
     const s = t.stack;
-    const hp = () => postSql(s, "select v from kv where id = $1", [nextKey()]);
-    const hi = () => postSql(s, "insert into ins values ($1, 'x')", [t.nextId++]);
-    if (warm) await timed(t, sink, WARMUP, hp);
-    await timed(t, t.samples.httpPoint, count, hp);
-    if (warm) await timed(t, sink, WARMUP, hi);
-    await timed(t, t.samples.httpInsert, count, hi);
+    await loop("httpPoint", () => postSql(s, "select v from kv where id = $1", [nextKey()]));
+    await loop("httpInsert", () => postSql(s, "insert into ins values ($1, 'x')", [t.nextId++]));
   }
   const r = await pgbenchRun(t.pg, "select", PGBENCH_SECONDS_PER_ROUND);
   if (r.outcome !== "ok") console.log(`    ${t.name}: pgbench -S ${r.outcome}: ${r.out.trim().split("\n").slice(-3).join(" | ")}`);
@@ -166,7 +213,9 @@ async function main(): Promise<void> {
     stacks.push(before, after);
     server = pgServer;
     for (const [name, url, stack] of [["before", before.demo.pg, before], ["after", after.demo.pg, after], ["postgres", pgServer.url, null]] as const) {
-      targets.push({ name, pg: url, stack, samples: { tunnelPoint: [], tunnelInsert: [], httpPoint: [], httpInsert: [] }, errors: [], tps: [], nextId: 0 });
+      const zero = (): Record<Proc, number> => ({ "warren dev + tunnel": 0, wrangler: 0, workerd: 0, "storage node": 0, other: 0 });
+      const cpu = { tunnelPoint: zero(), tunnelInsert: zero(), httpPoint: zero(), httpInsert: zero() };
+      targets.push({ name, pg: url, stack, samples: { tunnelPoint: [], tunnelInsert: [], httpPoint: [], httpInsert: [] }, cpu, errors: [], tps: [], nextId: 0 });
     }
     console.log(`stacks and PostgreSQL 15 up; loading (kv ${ROWS} rows, pgbench -i -s 1) …`);
     await Promise.all(targets.map((t) => setup(t.pg)));
@@ -197,6 +246,21 @@ async function main(): Promise<void> {
     for (const [name, b, a, p] of rows) {
       console.log(`${pad(name, 30)}${pad(lat(b), 22)}${pad(lat(a), 22)}${pad(lat(p), 22)}${pad(ratio(a?.p50, b?.p50), 14)}${ratio(a?.p50, p?.p50)}`);
     }
+    // CPU per request of each process of the stack (ms per query, this run's loops): what each hop costs
+    // the machine, which the load of a shared machine distorts far less than latency.
+    const cpuRows: Record<string, Record<string, Record<Proc, number>>> = {};
+    console.log("");
+    console.log(`CPU ms per query by process (${PROCS.join(" / ")}; total)`);
+    for (const t of targets.slice(0, 2)) {
+      cpuRows[t.name] = {};
+      for (const name of ["tunnelPoint", "tunnelInsert", "httpPoint", "httpInsert"] as const) {
+        const n = t.samples[name].length;
+        const per = Object.fromEntries(PROCS.map((p) => [p, t.cpu[name][p] / Math.max(1, n)])) as Record<Proc, number>;
+        cpuRows[t.name]![name] = per;
+        const total = PROCS.reduce((a, p) => a + per[p], 0);
+        console.log(`  ${pad(`${t.name} ${name}`, 24)}${PROCS.map((p) => per[p].toFixed(2)).join(" / ")}; ${total.toFixed(2)}`);
+      }
+    }
     const tps = (x: number | null) => (x === null ? "–" : `${x.toFixed(0)} TPS`);
     console.log(
       `${pad("pgbench -S -c 4 -j 2 (median)", 30)}${pad(tps(fb.pgbenchS), 22)}${pad(tps(fa.pgbenchS), 22)}${pad(tps(fp.pgbenchS), 22)}${pad(ratio(fa.pgbenchS, fb.pgbenchS), 14)}${ratio(fa.pgbenchS, fp.pgbenchS)}`,
@@ -205,7 +269,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(out, { recursive: true });
     const file = path.join(out, `fast-path-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
     const load = os.loadavg();
-    fs.writeFileSync(file, JSON.stringify({ short, iterations: N, rounds: ROUNDS, pgbenchSecondsPerRound: PGBENCH_SECONDS_PER_ROUND, loadavg: load, transport: counts, before: fb, after: fa, postgres: fp }, null, 2));
+    fs.writeFileSync(file, JSON.stringify({ short, iterations: N, rounds: ROUNDS, pgbenchSecondsPerRound: PGBENCH_SECONDS_PER_ROUND, loadavg: load, transport: counts, cpuMsPerQuery: cpuRows, before: fb, after: fa, postgres: fp }, null, 2));
     console.log(`\nload average at the end ${load.map((x) => x.toFixed(1)).join(" ")}; figures in ${path.relative(process.cwd(), file)}`);
   } finally {
     for (const t of targets) await t.client?.end().catch(() => undefined);

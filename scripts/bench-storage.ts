@@ -23,7 +23,20 @@ import type { ChildProcess } from "node:child_process";
 import { open } from "lmdb";
 import type { ReadResult } from "../common/kv-protocol/messages.ts";
 import { bytes, KvHttpClient, randomTxnId, tkey } from "../storage-node/testing/kv-client.ts";
-import { KvStreamClient } from "../storage-node/testing/kv-stream-client.ts";
+import { decodeResponse, encodeRequest } from "../common/kv-protocol/codec.ts";
+import type { KvRequest, KvResponse } from "../common/kv-protocol/messages.ts";
+import { openNodeKvStream } from "../storage-node/testing/node-stream-socket.ts";
+
+/** The edge's own KV stream client (common/kv-protocol/stream-client.ts), with the edge's bounds. */
+interface StreamClient {
+  send(req: KvRequest): Promise<KvResponse>;
+  close(): void;
+}
+
+async function streamClient(url: string, secret: string, tenantId: number): Promise<StreamClient> {
+  const conn = await openNodeKvStream(url, secret, tenantId, { frameBytesMax: 17 * 1024 * 1024, inFlightMax: 256, upgradeBytesMax: 16 * 1024 });
+  return { send: async (req) => decodeResponse(await conn.request(encodeRequest(req))), close: () => conn.close() };
+}
 import { spawnStorageNode } from "../storage-node/testing/spawn-node.ts";
 
 const MS = Number(process.env.BENCH_MS ?? 1000);
@@ -120,10 +133,10 @@ interface Target {
   child: ChildProcess;
   dir: string;
   kv: KvHttpClient;
-  stream: KvStreamClient;
+  stream: StreamClient;
 }
 
-function apiOps(kv: KvHttpClient, stream: KvStreamClient) {
+function apiOps(kv: KvHttpClient, stream: StreamClient) {
   const get = async () => {
     await kv.send({ type: "read", readTs: null, ops: [{ op: "get", key: k(rnd(KEYS)) }] });
   };
@@ -212,7 +225,7 @@ async function main(): Promise<void> {
     for (const [name, main] of mains) {
       const dir = mkdtempSync(join(tmpdir(), "warren-bench-node-"));
       const { child, url } = await spawnStorageNode(dir, SECRET, NO_RATE_LIMIT, { main });
-      targets.push({ name, child, dir, kv: await KvHttpClient.forTenant(url, SECRET, T), stream: await KvStreamClient.forTenant(url, SECRET, T) });
+      targets.push({ name, child, dir, kv: await KvHttpClient.forTenant(url, SECRET, T), stream: await streamClient(url, SECRET, T) });
     }
     for (let i = 0; i < KEYS; i += 1000) {
       const writes = Array.from({ length: 1000 }, (_, j) => ({ op: "put" as const, key: k(i + j), value: VALUE }));
