@@ -218,7 +218,14 @@ async function main(): Promise<void> {
       targets.push({ name, pg: url, stack, samples: { tunnelPoint: [], tunnelInsert: [], httpPoint: [], httpInsert: [] }, cpu, errors: [], tps: [], nextId: 0 });
     }
     console.log(`stacks and PostgreSQL 15 up; loading (kv ${ROWS} rows, pgbench -i -s 1) …`);
-    await Promise.all(targets.map((t) => setup(t.pg)));
+    for (const t of targets) {
+      try {
+        await setup(t.pg);
+      } catch (err) {
+        if (t.stack !== null) console.log(`${t.name} stack output (tail):\n${t.stack.output().slice(-4000)}`);
+        throw err;
+      }
+    }
     for (const t of targets) {
       t.client = new pg.Client({ connectionString: t.pg });
       t.client.on("error", () => undefined);

@@ -23,6 +23,7 @@ const EDGE: KvStreamClientLimits = {
   frameBytesMax: edgeLimits.kvStreamFrameBytesMax,
   inFlightMax: edgeLimits.kvStreamInFlightMax,
   upgradeBytesMax: edgeLimits.kvStreamUpgradeBytesMax,
+  openMsMax: edgeLimits.kvStreamOpenMsMax,
 };
 
 const dirs: string[] = [];
@@ -214,6 +215,31 @@ describe("KV stream client faults and limits", () => {
     try {
       await expect(openKvStream(await nodeStreamSocket("127.0.0.1", port), "x", "t", EDGE)).rejects.toThrow(/exceeds 16384 bytes/);
     } finally {
+      server.close();
+    }
+  });
+
+  it("gives up on a node that accepts and never answers the upgrade after kvStreamOpenMsMax", async () => {
+    const sockets: Socket[] = [];
+    let closed = 0;
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.on("close", () => closed++);
+      socket.resume(); // reads the upgrade request, answers nothing
+      sockets.push(socket);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const started = performance.now();
+      await expect(openKvStream(await nodeStreamSocket("127.0.0.1", port), "silent", "t", EDGE)).rejects.toThrow(/no answer to the KV stream upgrade from silent within 1000 ms \(openMsMax\)/);
+      // Not before the bound (an upper bound would flake on a loaded machine).
+      expect(performance.now() - started).toBeGreaterThanOrEqual(edgeLimits.kvStreamOpenMsMax - 5);
+      // The connection it gave up on is closed.
+      while (closed < sockets.length) await new Promise((r) => setTimeout(r, 10));
+      expect(closed).toBe(1);
+    } finally {
+      for (const s of sockets) s.destroy();
       server.close();
     }
   });

@@ -22,6 +22,8 @@ import { encodeStreamFrame, KV_STREAM_PATH, KV_STREAM_PROTOCOL, StreamFrameError
 export interface StreamSocket {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
+  /** Settles once the connection is made (a `cloudflare:sockets` Socket's `opened`); absent: already connected. */
+  readonly opened?: Promise<unknown>;
   close(): unknown;
 }
 
@@ -32,6 +34,8 @@ export interface KvStreamClientLimits {
   readonly inFlightMax: number;
   /** Bytes of the node's answer to the upgrade (status line + headers + an error body). */
   readonly upgradeBytesMax: number;
+  /** Milliseconds from connecting to the node's answer to the upgrade. */
+  readonly openMsMax: number;
 }
 
 /** The connection failed; every request that was in flight on it has an unknown outcome. */
@@ -67,12 +71,33 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /**
  * Sends the upgrade request on `socket` and reads the node's answer: a stream on 101, the refusal
- * otherwise. Throws (and closes the socket) when the answer is not HTTP or exceeds upgradeBytesMax.
+ * otherwise. Throws (and closes the socket) when the connection fails, when the answer is not HTTP,
+ * exceeds upgradeBytesMax, or has not come within openMsMax (a node that accepts and never answers).
  */
 export async function openKvStream(socket: StreamSocket, host: string, token: string, limits: KvStreamClientLimits): Promise<KvStreamOpenResult> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer to the KV stream upgrade from ${host} within ${limits.openMsMax} ms (openMsMax)`)), limits.openMsMax);
+  });
+  try {
+    return await Promise.race([upgrade(socket, host, token, limits), timeout]);
+  } catch (err) {
+    try {
+      socket.close();
+    } catch {
+      // already closed
+    }
+    throw err;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+async function upgrade(socket: StreamSocket, host: string, token: string, limits: KvStreamClientLimits): Promise<KvStreamOpenResult> {
+  await socket.opened;
   const writer = socket.writable.getWriter();
   const reader = socket.readable.getReader();
-  try {
+  {
     await writer.write(
       encoder.encode(
         `GET ${KV_STREAM_PATH} HTTP/1.1\r\nhost: ${host}\r\nconnection: Upgrade\r\nupgrade: ${KV_STREAM_PROTOCOL}\r\nauthorization: Bearer ${token}\r\n\r\n`,
@@ -105,9 +130,6 @@ export async function openKvStream(socket: StreamSocket, host: string, token: st
     }
     socket.close();
     return { refused: { status: code, body: rest.slice(0, want) } };
-  } catch (err) {
-    socket.close();
-    throw err;
   }
 }
 

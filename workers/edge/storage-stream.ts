@@ -16,26 +16,12 @@ export async function openStorageStream(url: string, token: string): Promise<KvS
   if (u.protocol !== "http:") throw new Error(`a KV stream needs an http: storage URL, not ${u.protocol}`);
   const port = u.port === "" ? 80 : Number(u.port);
   const socket = connect({ hostname: u.hostname, port }, { allowHalfOpen: false });
-  // A failed connect also rejects `closed`; the failure is handled through `opened` below.
+  // A failed connect also rejects `closed`; the failure is handled through `opened` (openKvStream).
   socket.closed.catch(() => {});
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no KV stream from ${u.host} within ${limits.kvStreamOpenMsMax} ms (kvStreamOpenMsMax)`)), limits.kvStreamOpenMsMax);
+  return openKvStream(socket, u.host, token, {
+    frameBytesMax: limits.kvStreamFrameBytesMax,
+    inFlightMax: limits.kvStreamInFlightMax,
+    upgradeBytesMax: limits.kvStreamUpgradeBytesMax,
+    openMsMax: limits.kvStreamOpenMsMax,
   });
-  const open = async (): Promise<KvStreamOpenResult> => {
-    await socket.opened;
-    return openKvStream(socket, u.host, token, {
-      frameBytesMax: limits.kvStreamFrameBytesMax,
-      inFlightMax: limits.kvStreamInFlightMax,
-      upgradeBytesMax: limits.kvStreamUpgradeBytesMax,
-    });
-  };
-  try {
-    return await Promise.race([open(), timeout]);
-  } catch (err) {
-    void socket.close().catch(() => {});
-    throw err;
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
 }
