@@ -6,10 +6,13 @@
 // STORAGE_TRANSPORT=http (every KV batch of a session is a fetch() to the storage node, as before the
 // stream), "after" with the default (a Postgres session's batches go over one persistent KV stream,
 // workers/edge/tenant-kv.ts). Each measures, on the demo tenant:
-//   tunnel   point select and simple insert with `pg` through `warren tunnel`, sequential;
+//   tunnel   empty query, `select 1`, point select and simple insert with `pg` through `warren tunnel`,
+//            sequential (the first two stop before storage, so the differences split the time by hop);
 //   HTTP     the same over POST /sql (keep-alive fetch; a single TenantKV call per batch either way);
 //   pgbench  `pgbench -S -c 4 -j 2 -T S` through the tunnel (scale 1, loaded once).
 // PostgreSQL 15 (a throwaway server on a free port) gets the same client loops and pgbench run.
+// Also the CPU each process of a stack spent per query (Linux /proc: tunnel, wrangler's proxy, workerd,
+// storage node), which a loaded machine distorts far less than latency.
 // Prints p50/p99 and TPS with the ratios after/before and Warren/PostgreSQL, and writes the figures
 // as JSON under bench/results/. The machine is shared: read ratios of the same run, not absolutes.
 import fs from "node:fs";
@@ -37,6 +40,8 @@ const PGBENCH_SECONDS_PER_ROUND = short ? 3 : 6;
 const ROWS = 1000;
 
 interface Figures {
+  tunnelEmpty: LatencySummary;
+  tunnelSelect1: LatencySummary;
   tunnelPoint: LatencySummary;
   tunnelInsert: LatencySummary;
   httpPoint: LatencySummary | null;
@@ -96,7 +101,8 @@ function cpuByProcess(root: number): Record<Proc, number> {
   return out;
 }
 
-type Loop = "tunnelPoint" | "tunnelInsert" | "httpPoint" | "httpInsert";
+type Loop = "tunnelEmpty" | "tunnelSelect1" | "tunnelPoint" | "tunnelInsert" | "httpPoint" | "httpInsert";
+const LOOPS: readonly Loop[] = ["tunnelEmpty", "tunnelSelect1", "tunnelPoint", "tunnelInsert", "httpPoint", "httpInsert"];
 
 async function timed(t: Target, into: number[], count: number, op: () => Promise<unknown>): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -153,6 +159,10 @@ async function round(t: Target, count: number, warm: boolean): Promise<void> {
       for (const p of PROCS) t.cpu[name][p] += after[p] - before[p];
     }
   };
+  // Cheaper requests on the same path, which stop at earlier hops: an empty query (Sync →
+  // ReadyForQuery through tunnel, edge and gateway) and `select 1` (parse, plan, execute; no storage).
+  await loop("tunnelEmpty", () => c.query(""));
+  await loop("tunnelSelect1", () => c.query("select 1"));
   await loop("tunnelPoint", point);
   await loop("tunnelInsert", insert);
   if (t.stack !== null) {
@@ -185,6 +195,8 @@ function median(xs: Array<number | null>): number | null {
 function figures(t: Target): Figures {
   const sum = (k: keyof Target["samples"]) => summarize(t.samples[k]);
   return {
+    tunnelEmpty: sum("tunnelEmpty"),
+    tunnelSelect1: sum("tunnelSelect1"),
     tunnelPoint: sum("tunnelPoint"),
     tunnelInsert: sum("tunnelInsert"),
     httpPoint: t.stack === null ? null : sum("httpPoint"),
@@ -214,8 +226,8 @@ async function main(): Promise<void> {
     server = pgServer;
     for (const [name, url, stack] of [["before", before.demo.pg, before], ["after", after.demo.pg, after], ["postgres", pgServer.url, null]] as const) {
       const zero = (): Record<Proc, number> => ({ "warren dev + tunnel": 0, wrangler: 0, workerd: 0, "storage node": 0, other: 0 });
-      const cpu = { tunnelPoint: zero(), tunnelInsert: zero(), httpPoint: zero(), httpInsert: zero() };
-      targets.push({ name, pg: url, stack, samples: { tunnelPoint: [], tunnelInsert: [], httpPoint: [], httpInsert: [] }, cpu, errors: [], tps: [], nextId: 0 });
+      const cpu = { tunnelEmpty: zero(), tunnelSelect1: zero(), tunnelPoint: zero(), tunnelInsert: zero(), httpPoint: zero(), httpInsert: zero() };
+      targets.push({ name, pg: url, stack, samples: { tunnelEmpty: [], tunnelSelect1: [], tunnelPoint: [], tunnelInsert: [], httpPoint: [], httpInsert: [] }, cpu, errors: [], tps: [], nextId: 0 });
     }
     console.log(`stacks and PostgreSQL 15 up; loading (kv ${ROWS} rows, pgbench -i -s 1) …`);
     for (const t of targets) {
@@ -243,6 +255,8 @@ async function main(): Promise<void> {
     }
     for (const t of targets) if (t.errors.length > 0) console.log(`  ${t.name}: ${t.errors.length} errors, first: ${t.errors[0]}`);
     const rows: Array<[string, LatencySummary | null, LatencySummary | null, LatencySummary | null]> = [
+      ["tunnel empty query p50/p99", fb.tunnelEmpty, fa.tunnelEmpty, fp.tunnelEmpty],
+      ["tunnel select 1 p50/p99", fb.tunnelSelect1, fa.tunnelSelect1, fp.tunnelSelect1],
       ["tunnel point select p50/p99", fb.tunnelPoint, fa.tunnelPoint, fp.tunnelPoint],
       ["tunnel insert p50/p99", fb.tunnelInsert, fa.tunnelInsert, fp.tunnelInsert],
       ["HTTP point select p50/p99", fb.httpPoint, fa.httpPoint, null],
@@ -260,7 +274,7 @@ async function main(): Promise<void> {
     console.log(`CPU ms per query by process (${PROCS.join(" / ")}; total)`);
     for (const t of targets.slice(0, 2)) {
       cpuRows[t.name] = {};
-      for (const name of ["tunnelPoint", "tunnelInsert", "httpPoint", "httpInsert"] as const) {
+      for (const name of LOOPS) {
         const n = t.samples[name].length;
         const per = Object.fromEntries(PROCS.map((p) => [p, t.cpu[name][p] / Math.max(1, n)])) as Record<Proc, number>;
         cpuRows[t.name]![name] = per;
