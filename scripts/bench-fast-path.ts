@@ -139,7 +139,15 @@ async function setup(url: string): Promise<void> {
   } finally {
     await c.end();
   }
-  const init = await pgbenchInit(url);
+  // The load is long statements (COPY of 100,000 rows, then the primary key): on a loaded machine they
+  // outlast the stack's 30 s statement_timeout, so ask for the longest the server allows (as the
+  // pgbench section of `npm run bench` does; Warren caps it at 5 minutes).
+  const previous = process.env.PGOPTIONS;
+  process.env.PGOPTIONS = "-c statement_timeout=0";
+  const init = await pgbenchInit(url).finally(() => {
+    if (previous === undefined) delete process.env.PGOPTIONS;
+    else process.env.PGOPTIONS = previous;
+  });
   if (!init.ok) throw new Error(`pgbench -i failed: ${init.out.trim().split("\n").slice(-3).join(" | ")}`);
   console.log(`  pgbench -i -s 1 on ${new URL(url).port} in ${(init.ms / 1000).toFixed(1)} s`);
 }
