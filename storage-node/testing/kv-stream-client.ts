@@ -1,5 +1,7 @@
-// A Node client for the storage node's KV stream (common/kv-protocol/stream.ts), for tests and the
-// benchmarks: one connection, requests pipelined, answers matched by request id.
+// A Node client for the storage node's KV stream (common/kv-protocol/stream.ts) for the node's own
+// tests: it can send raw frames, pick request ids and open with any path, protocol or header, which
+// the tests of refusals and malformed framing need. The client the edge uses (and the benchmarks
+// measure) is common/kv-protocol/stream-client.ts; storage-node/testing/node-stream-socket.ts runs it in Node.
 import { connect, type Socket } from "node:net";
 import { decodeResponse, encodeRequest } from "../../common/kv-protocol/codec.ts";
 import type { KvRequest, KvResponse } from "../../common/kv-protocol/messages.ts";
