@@ -277,6 +277,7 @@ export const EDGE_TUNING_VARS = [
   "GATEWAY_WARM_POOL",
   "STATEMENT_TIMEOUT_MS",
   "TENANT_IDLE_SUSPEND_MS",
+  "STORAGE_TRANSPORT",
 ] as const;
 
 function wranglerArgs(c: StackConfig): string[] {

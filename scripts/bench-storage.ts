@@ -1,6 +1,8 @@
-// `npm run bench:storage`: the storage node's HTTP API next to raw LMDB, same operations, same run.
+// `npm run bench:storage`: the storage node's API next to raw LMDB, same operations, same run.
 //   point reads (1 client and 16 clients, single and 100 per request), point writes (single and 100
-//   per commit), small transactions (3 and 2 round trips), 100-row scans.
+//   per commit), small transactions (3 and 2 round trips), 100-row scans — over HTTP (POST /v1/kv,
+//   keep-alive) and over the KV stream (common/kv-protocol/stream.ts: one connection, pipelined),
+//   which is what the edge uses for a session's requests.
 // The node runs as a child process (main.ts, durable commits); the clients and the raw LMDB
 // baseline run in this process.
 //
@@ -21,6 +23,20 @@ import type { ChildProcess } from "node:child_process";
 import { open } from "lmdb";
 import type { ReadResult } from "../common/kv-protocol/messages.ts";
 import { bytes, KvHttpClient, randomTxnId, tkey } from "../storage-node/testing/kv-client.ts";
+import { decodeResponse, encodeRequest } from "../common/kv-protocol/codec.ts";
+import type { KvRequest, KvResponse } from "../common/kv-protocol/messages.ts";
+import { openNodeKvStream } from "../storage-node/testing/node-stream-socket.ts";
+
+/** The edge's own KV stream client (common/kv-protocol/stream-client.ts), with the edge's bounds. */
+interface StreamClient {
+  send(req: KvRequest): Promise<KvResponse>;
+  close(): void;
+}
+
+async function streamClient(url: string, secret: string, tenantId: number): Promise<StreamClient> {
+  const conn = await openNodeKvStream(url, secret, tenantId, { frameBytesMax: 17 * 1024 * 1024, inFlightMax: 256, upgradeBytesMax: 16 * 1024, openMsMax: 5_000 });
+  return { send: async (req) => decodeResponse(await conn.request(encodeRequest(req))), close: () => conn.close() };
+}
 import { spawnStorageNode } from "../storage-node/testing/spawn-node.ts";
 
 const MS = Number(process.env.BENCH_MS ?? 1000);
@@ -117,15 +133,26 @@ interface Target {
   child: ChildProcess;
   dir: string;
   kv: KvHttpClient;
+  stream: StreamClient;
 }
 
-function apiOps(kv: KvHttpClient) {
+function apiOps(kv: KvHttpClient, stream: StreamClient) {
   const get = async () => {
     await kv.send({ type: "read", readTs: null, ops: [{ op: "get", key: k(rnd(KEYS)) }] });
+  };
+  const sget = async () => {
+    const r = await stream.send({ type: "read", readTs: null, ops: [{ op: "get", key: k(rnd(KEYS)) }] });
+    if (r.type !== "read") throw new Error(`stream read failed: ${JSON.stringify(r)}`);
   };
   return {
     get1c: get,
     get,
+    sget1c: sget,
+    sget,
+    sget100: async () => {
+      const r = await stream.send({ type: "read", readTs: null, ops: Array.from({ length: 100 }, () => ({ op: "get" as const, key: k(rnd(KEYS)) })) });
+      if (r.type !== "read") throw new Error(`stream read failed: ${JSON.stringify(r)}`);
+    },
     get100: async () => {
       await kv.send({ type: "read", readTs: null, ops: Array.from({ length: 100 }, () => ({ op: "get" as const, key: k(rnd(KEYS)) })) });
     },
@@ -178,6 +205,9 @@ const plan: Array<[string, OpName, number, number]> = [
   ["point read, 1 client (1 get/request)", "get1c", 1, 1],
   ["point read, 16 clients (1 get/request)", "get", 16, 1],
   ["point read, batched (100 gets/request)", "get100", 8, 100],
+  ["stream: point read, 1 client (1 get/request)", "sget1c", 1, 1],
+  ["stream: point read, 64 pipelined (1 get/request)", "sget", 64, 1],
+  ["stream: point read, batched (100 gets/request)", "sget100", 8, 100],
   ["100-row scan (per scan)", "scan", 8, 1],
   ["point write (1 put/commit)", "put", 32, 1],
   ["point write, batched (100 puts/commit)", "put100", 8, 100],
@@ -195,7 +225,7 @@ async function main(): Promise<void> {
     for (const [name, main] of mains) {
       const dir = mkdtempSync(join(tmpdir(), "warren-bench-node-"));
       const { child, url } = await spawnStorageNode(dir, SECRET, NO_RATE_LIMIT, { main });
-      targets.push({ name, child, dir, kv: await KvHttpClient.forTenant(url, SECRET, T) });
+      targets.push({ name, child, dir, kv: await KvHttpClient.forTenant(url, SECRET, T), stream: await streamClient(url, SECRET, T) });
     }
     for (let i = 0; i < KEYS; i += 1000) {
       const writes = Array.from({ length: 1000 }, (_, j) => ({ op: "put" as const, key: k(i + j), value: VALUE }));
@@ -221,7 +251,12 @@ async function main(): Promise<void> {
     const rawOps: Record<OpName, () => Promise<void>> = {
       get1c: rawGet,
       get: rawGet,
+      sget1c: rawGet,
+      sget: rawGet,
       get100: async () => {
+        for (let j = 0; j < 100; j++) raw.get(rk(rnd(KEYS)));
+      },
+      sget100: async () => {
         for (let j = 0; j < 100; j++) raw.get(rk(rnd(KEYS)));
       },
       put: () => raw.put(rk(rnd(KEYS)), Buffer.from(VALUE)).then(() => {}),
@@ -247,13 +282,13 @@ async function main(): Promise<void> {
       const rawRuns: Figure[] = [];
       // Warm up every node on the operation first (JIT tiers, lmdb-js cursors): figures taken in a
       // cold process mostly measure the compiler.
-      for (const t of targets) await measureFor(WARMUP_MS, conc, 1, () => Number.NaN, apiOps(t.kv)[key]);
+      for (const t of targets) await measureFor(WARMUP_MS, conc, 1, () => Number.NaN, apiOps(t.kv, t.stream)[key]);
       for (let run = 0; run < RUNS; run++) {
         // Alternate which node goes first, so a burst of outside load does not always hit the same one.
         const order = run % 2 === 0 ? targets : [...targets].reverse();
         const thisRun = new Map<string, Figure>();
         for (const t of order) {
-          const ops = apiOps(t.kv);
+          const ops = apiOps(t.kv, t.stream);
           const pid = t.child.pid!;
           thisRun.set(t.name, await measure(conc, per, () => processCpuNs(pid), ops[key]));
         }
@@ -302,12 +337,25 @@ async function main(): Promise<void> {
       }
       console.log("");
     }
+    // Issue 12's acceptance figures: single-key requests at ≥ 10 % of raw LMDB, batched at ≥ 50 %.
+    const goal = (label: string, row: string, pct: number) => {
+      const r = results.get(row);
+      if (r === undefined) return;
+      const ratio = r.ratio.get("this")!;
+      console.log(`${label.padEnd(44)}${`${(100 * ratio).toFixed(1)}% of raw LMDB`.padStart(20)}   (goal ≥ ${pct} %: ${100 * ratio >= pct ? "met" : "NOT met"})`);
+    };
+    goal("single-key requests (stream, pipelined)", "stream: point read, 64 pipelined (1 get/request)", 10);
+    goal("single-key requests (HTTP, 16 clients)", "point read, 16 clients (1 get/request)", 10);
+    goal("batched requests (stream, 100 gets)", "stream: point read, batched (100 gets/request)", 50);
+    goal("batched requests (HTTP, 100 gets)", "point read, batched (100 gets/request)", 50);
+    console.log("");
     console.log("raw LMDB: same keys and values in this process, reads synchronous (1 loop), writes lmdb-js async puts awaited (group commit, fsync, same concurrency).");
     console.log("node µs/op: the node process's CPU time (all threads) per operation; raw µs/op: this process's CPU time per raw operation.");
   } finally {
     await raw.close();
     for (const t of targets) {
       t.kv.close();
+      t.stream.close();
       if (t.child.exitCode === null && t.child.signalCode === null) {
         const exited = new Promise((r) => t.child.once("exit", r));
         t.child.kill("SIGTERM");

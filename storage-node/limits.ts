@@ -134,6 +134,14 @@ export interface StorageLimits {
   tenantQueueMax: number;
   /** How long a request may wait for an execution slot before `overloaded`. */
   admissionWaitMsMax: number;
+  /**
+   * Requests one KV stream (common/kv-protocol/stream.ts) may have in flight: 256. Past it the node
+   * stops reading that connection until answers go out (TCP backpressure on the client), so one
+   * connection cannot queue unbounded work or memory; admission (inFlightMax, tenantQueueMax) still
+   * applies to each request. 256 is far above what a gateway pipelines (a few per statement) and
+   * enough for the benchmark's pipelined single-key load to keep the node busy.
+   */
+  streamInFlightMax: number;
   /** Bytes of an Authorization header: a wt1 token is under 100 bytes. */
   authHeaderBytesMax: number;
   /** Verified tokens cached (token -> claims) so the HMAC runs once per token, not once per request. */
@@ -183,6 +191,7 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   inFlightMax: 64,
   tenantQueueMax: 512,
   admissionWaitMsMax: 2000,
+  streamInFlightMax: 256,
   authHeaderBytesMax: 512,
   tokenCacheEntriesMax: 10_000,
   adminBodyBytesMax: 4096,

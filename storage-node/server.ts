@@ -6,6 +6,8 @@
 //   GET  /v1/admin/stats        JSON per-tenant usage (system token); ?tenant=N for one tenant
 //   POST /v1/admin/drop-tenant  {"tenantId": N} (system token)
 //   GET  /v1/admin/span-versions?tenantId=N[&start=hex&end=hex]  versions stored in a span (system token)
+//   GET  /v1/kv/stream          upgrade to a KV stream: pipelined KvRequests on one connection,
+//                               token checked once (kv-stream.ts, common/kv-protocol/stream.ts)
 // and startStorageNode(), which wires engine, writer thread, clock and service together.
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -22,6 +24,7 @@ import { Metrics } from "./metrics.ts";
 import { allWithTag, TENANT_COUNTERS_TAG, tenantOfNodeKey } from "./node-keys.ts";
 import { emptyKvUsage } from "../common/request-units.ts";
 import { HTTP_STATUS, KvService } from "./service.ts";
+import { KvStreams } from "./kv-stream.ts";
 import { spanCensus } from "./span-census.ts";
 import { WriterClient } from "./writer/writer-client.ts";
 
@@ -263,6 +266,9 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
         warren_storage_clears_pending: clears.pending(),
         warren_storage_clear_records: service.cleared.size,
         warren_storage_clear_removed_versions: clears.removedVersions,
+        warren_storage_kv_streams_open: streams.connections,
+        warren_storage_kv_streams_opened_total: streams.opened,
+        warren_storage_kv_stream_requests_total: streams.requestsTotal,
       });
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       res.end(text);
@@ -287,6 +293,13 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     });
   });
   server.headersTimeout = 30_000;
+  const streams = new KvStreams({ service, limits, draining: () => draining, log });
+  server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
+    streams.upgrade(req, socket, head).catch((err: unknown) => {
+      log(`internal error opening a KV stream: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      socket.destroy();
+    });
+  });
 
   // Garbage collection: every interval, move the threshold to now - window and collect below it.
   let gcRunning = false;
@@ -347,10 +360,11 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       server.close();
       // Drain: let requests already running finish (bounded), then stop the writer and engine.
       const deadline = Date.now() + limits.drainMsMax;
-      while ((requestsActive > 0 || writer.inFlight > 0) && Date.now() < deadline) {
+      while ((requestsActive > 0 || streams.requestsActive > 0 || writer.inFlight > 0) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 10));
       }
       server.closeAllConnections();
+      streams.closeAll();
       await persistCounters();
       await writer.close();
       await engine.close();

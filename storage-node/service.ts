@@ -10,6 +10,7 @@ import { SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
 import { FairScheduler, OverloadedError } from "./admission/fair-scheduler.ts";
 import { TokenBucket } from "./admission/token-bucket.ts";
 import { TokenVerifier } from "./auth.ts";
+import type { TenantClaims } from "../common/tenant-token.ts";
 import { checkClearOverlaps, checkLimits, checkTenantSpans } from "./checks.ts";
 import { ClearedSpans } from "./clearing/cleared-spans.ts";
 import type { Engine } from "./engine/engine.ts";
@@ -258,11 +259,27 @@ export class KvService {
   }
 
   async handle(authHeader: string | undefined, body: Uint8Array): Promise<KvOutcome> {
+    const claims = await this.authenticate(authHeader);
+    if ("code" in claims) return errorOutcome(claims);
+    return this.handleAs(claims, body);
+  }
+
+  /** Checks a request's (or a KV stream's) bearer token: its claims, or the error to refuse it with. */
+  async authenticate(authHeader: string | undefined): Promise<TenantClaims | KvError> {
+    const claims = await this.verifier.verify(authHeader, this.nowMs());
+    if ("code" in claims) this.metrics.unauthenticated++;
+    return claims;
+  }
+
+  /**
+   * One request of an authenticated tenant. A KV stream authenticates once per connection and calls
+   * this per request, so the token's expiry is checked here again, on every request.
+   */
+  async handleAs(claims: TenantClaims, body: Uint8Array): Promise<KvOutcome> {
     const now = this.nowMs();
-    const claims = await this.verifier.verify(authHeader, now);
-    if ("code" in claims) {
+    if (claims.expiresAtMs <= now) {
       this.metrics.unauthenticated++;
-      return errorOutcome(claims);
+      return errorOutcome({ code: "token_expired", message: "tenant token has expired; fetch a fresh one" });
     }
     const tenantId = claims.tenantId;
     const counters = this.metrics.tenant(tenantId);

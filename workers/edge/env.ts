@@ -23,6 +23,12 @@ export interface EdgeEnv extends ControlEnv, TenantLimitVars {
    * Unset: tunnel headers are ignored and only CF-Connecting-IP counts.
    */
   TUNNEL_SECRET?: string;
+  /**
+   * How a TenantKV channel reaches the storage node: "stream" (default: one persistent KV stream per
+   * channel, tenant-kv.ts) or "http" (a fetch per batch, as single TenantKV calls always do); "http"
+   * is the fallback and what `bench:fast-path` measures as "before".
+   */
+  STORAGE_TRANSPORT?: string;
   /** Idle time before a tenant is suspended, decimal ms; 0 = never (idle-suspension.ts). */
   TENANT_IDLE_SUSPEND_MS?: string;
 }

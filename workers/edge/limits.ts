@@ -44,6 +44,38 @@ export const limits = {
    * anything else the invocation does, and the cost of opening a channel (~1 ms) is spread over 500.
    */
   kvChannelBatchesMax: 500,
+  /**
+   * Requests one storage KV stream (a TenantKV channel's persistent connection to the node,
+   * storage-stream.ts) carries at once: equal to the node's streamInFlightMax (storage-node/limits.ts;
+   * a test keeps the two equal), past which the node stops reading the connection. A Postgres session
+   * has a few requests in flight; a request past the bound is sent over HTTP instead, so nothing
+   * queues without bound and nothing fails for it.
+   */
+  kvStreamInFlightMax: 256,
+  /**
+   * Largest answer frame read from a KV stream: the node's responseBytesMax (16 MiB) plus room for
+   * the usage trailer and the frame's own encoding. A larger frame means the two ends disagree, so
+   * the stream is broken (its requests fail, the next batch opens a new one) instead of buffering it.
+   */
+  kvStreamFrameBytesMax: 16 * 1024 * 1024 + 64 * 1024,
+  /**
+   * Bytes of the node's answer to a KV stream upgrade: a 101 is about 90 bytes, a refusal carries a
+   * KvResponse error of a few hundred. 16 KiB bounds what is read from something that is not the node.
+   */
+  kvStreamUpgradeBytesMax: 16 * 1024,
+  /**
+   * After a KV stream failed to open (node down, restarting, refusing), a channel sends over HTTP
+   * (with its own retries, storageUnavailableWaitMs) for this long before trying a stream again:
+   * short, since `warren dev` restarts a killed node within about a second, and long enough that a
+   * node that is down is not asked for a connection per batch.
+   */
+  kvStreamReconnectDelayMs: 250,
+  /**
+   * Connecting to the node and its answer to the upgrade: on loopback or in a data centre well under
+   * a millisecond, so 1 s only catches a node that accepts and never answers (stopped, cut off);
+   * the batch then goes over HTTP, whose own bounds apply.
+   */
+  kvStreamOpenMsMax: 1_000,
   /** Storage token lifetime: well under TOKEN_TTL_MS_MAX (15 min) so tokens rotate regularly. */
   storageTokenTtlMs: 10 * 60 * 1000,
   /**

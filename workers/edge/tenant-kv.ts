@@ -15,13 +15,16 @@
 // one after limits.kvChannelBatchesMax batches.
 import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import { encodeResponse, FRAME_MAGIC, KV_USAGE_HEADER } from "../../common/kv-protocol/codec.ts";
+import { KV_STREAM_PATH } from "../../common/kv-protocol/stream.ts";
+import { KvStreamBroken, KvStreamFull, type KvStreamConnection } from "../../common/kv-protocol/stream-client.ts";
 import { assertTenantId } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
-import { secretOf } from "../../durable-objects/env.ts";
+import { secretOf, storageUrl } from "../../durable-objects/env.ts";
 import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import type { EdgeEnv, TenantProps } from "./env.ts";
 import { limits } from "./limits.ts";
 import { retryDelayMs, retrySafe } from "./storage-retry.ts";
+import { openStorageStream } from "./storage-stream.ts";
 import { storageRouteFor, watchRoute, type StorageRoute } from "./storage-route.ts";
 
 interface CachedToken {
@@ -33,17 +36,21 @@ interface CachedToken {
 const tokens = new Map<number, CachedToken>();
 
 export async function storageTokenFor(secret: string, tenantId: number, nowMs = Date.now()): Promise<string> {
-  const cached = tokens.get(tenantId);
-  if (cached && cached.expiresAtMs - limits.storageTokenRefreshBeforeMs > nowMs) return cached.token;
-  const expiresAtMs = nowMs + limits.storageTokenTtlMs;
-  const token = await mintTenantToken(secret, { tenantId, expiresAtMs });
-  tokens.set(tenantId, { token, expiresAtMs });
-  return token;
+  return (await cachedTokenFor(secret, tenantId, nowMs)).token;
 }
 
-/** Sends one encoded KvRequest for `tenantId`; returns the encoded KvResponse. */
-export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Array): Promise<Uint8Array> {
-  assertTenantId(tenantId);
+async function cachedTokenFor(secret: string, tenantId: number, nowMs: number): Promise<CachedToken> {
+  const cached = tokens.get(tenantId);
+  if (cached && cached.expiresAtMs - limits.storageTokenRefreshBeforeMs > nowMs) return cached;
+  const expiresAtMs = nowMs + limits.storageTokenTtlMs;
+  const token = await mintTenantToken(secret, { tenantId, expiresAtMs });
+  const fresh = { token, expiresAtMs };
+  tokens.set(tenantId, fresh);
+  return fresh;
+}
+
+/** The edge's own answer to a request it will not forward (too large, no fleet secret), or null. */
+function refusal(env: EdgeEnv, request: Uint8Array): Uint8Array | null {
   if (!(request instanceof Uint8Array)) throw new TypeError("TenantKV.batch expects a Uint8Array");
   if (request.byteLength > limits.kvRequestBytesMax) {
     // Answered in the protocol's terms (54000 at the gateway), without contacting storage.
@@ -54,6 +61,15 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
   }
   const secret = secretOf(env as unknown as Record<string, unknown>, "FLEET_SECRET");
   if ("missing" in secret) return encodeResponse({ type: "error", error: { code: "unauthenticated", message: secret.missing } });
+  return null;
+}
+
+/** Sends one encoded KvRequest for `tenantId`; returns the encoded KvResponse. */
+export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Array): Promise<Uint8Array> {
+  assertTenantId(tenantId);
+  const refused = refusal(env, request);
+  if (refused !== null) return refused;
+  const secret = secretOf(env as unknown as Record<string, unknown>, "FLEET_SECRET") as { value: string };
   const giveUpAtMs = Date.now() + limits.storageUnavailableWaitMs;
   let tokenRetried = false;
   let failedRoute: StorageRoute | undefined;
@@ -123,12 +139,34 @@ function storageFailure(code: "unavailable" | "outcome_unknown" | "internal", me
   return encodeResponse({ type: "error", error: { code, message } });
 }
 
-/** TenantKV's batch() bound to one invocation (see the header); the tenant is fixed when opened. */
+/**
+ * TenantKV's batch() bound to one invocation (see the header); the tenant is fixed when opened.
+ *
+ * A channel sends its batches over one persistent KV stream to the storage node (storage-stream.ts:
+ * one frame each way per batch, several in flight at once), opened by its first batch and kept
+ * until the channel is disposed. What happens when that goes wrong:
+ * - the stream breaks with requests in flight (node killed or restarted, connection reset, a frame
+ *   the two ends disagree on): each of those requests that may safely be repeated (storage-retry.ts)
+ *   is sent again over HTTP with forwardKv's retries; any other gets `outcome_unknown` (08006 at the
+ *   gateway) saying the stream broke. The next batch opens a new stream;
+ * - a stream cannot be opened (node down, refusal): batches go over HTTP for
+ *   kvStreamReconnectDelayMs, then a stream is tried again;
+ * - kvStreamInFlightMax requests are in flight: the next one goes over HTTP;
+ * - the stream's token nears its expiry: the stream is retired (closed once its requests are
+ *   answered) and the next batch opens one with a fresh token;
+ * - a fleet (STORAGE_NODES) or STORAGE_TRANSPORT=http: HTTP only (the fleet's leaseholder moves, and
+ *   forwardKv follows it; streams there are future work).
+ */
 export class TenantKvChannel extends RpcTarget implements TenantKvCapability {
   private readonly env: EdgeEnv;
   private readonly tenantId: number;
   private readonly batchesMax: number;
   private batches = 0;
+  private stream: { conn: KvStreamConnection; tokenExpiresAtMs: number } | null = null;
+  private opening: Promise<KvStreamConnection | null> | null = null;
+  /** No stream is tried before this time (one failed to open). */
+  private streamRetryAtMs = 0;
+  private disposed = false;
 
   constructor(env: EdgeEnv, tenantId: number, batchesMax: number = limits.kvChannelBatchesMax) {
     super();
@@ -149,7 +187,70 @@ export class TenantKvChannel extends RpcTarget implements TenantKvCapability {
       });
     }
     this.batches++;
-    return forwardKv(this.env, this.tenantId, request);
+    const refused = refusal(this.env, request);
+    if (refused !== null) return refused;
+    const conn = await this.streamForBatch();
+    if (conn === null) return forwardKv(this.env, this.tenantId, request);
+    try {
+      return await conn.request(request);
+    } catch (err) {
+      if (err instanceof KvStreamFull) return forwardKv(this.env, this.tenantId, request);
+      if (!(err instanceof KvStreamBroken)) throw err;
+      if (this.stream?.conn === conn) this.stream = null;
+      if (retrySafe(request)) return forwardKv(this.env, this.tenantId, request);
+      return storageFailure("outcome_unknown", `${err.message}; the outcome of this request is unknown`);
+    }
+  }
+
+  /** The channel's stream, opened if need be; null: send this batch over HTTP. */
+  private async streamForBatch(): Promise<KvStreamConnection | null> {
+    if (this.disposed || this.env.STORAGE_TRANSPORT === "http") return null;
+    const now = Date.now();
+    const s = this.stream;
+    if (s !== null) {
+      if (s.conn.broken === null && s.tokenExpiresAtMs - limits.storageTokenRefreshBeforeMs > now) return s.conn;
+      s.conn.retire();
+      this.stream = null;
+    }
+    if (now < this.streamRetryAtMs) return null;
+    this.opening ??= this.openStream().finally(() => (this.opening = null));
+    return this.opening;
+  }
+
+  private async openStream(): Promise<KvStreamConnection | null> {
+    if ((this.env as unknown as { STORAGE_NODES?: string }).STORAGE_NODES) {
+      // A fleet: HTTP, which follows the shard's leaseholder (see the class comment).
+      this.streamRetryAtMs = Number.POSITIVE_INFINITY;
+      return null;
+    }
+    const secret = secretOf(this.env as unknown as Record<string, unknown>, "FLEET_SECRET") as { value: string };
+    const token = await cachedTokenFor(secret.value, this.tenantId, Date.now());
+    try {
+      const opened = await openStorageStream(storageUrl(this.env, KV_STREAM_PATH), token.token);
+      if ("refused" in opened) {
+        // 401: the node did not accept the token (rotated secret, clock skew): the next try mints one.
+        if (opened.refused.status === 401) tokens.delete(this.tenantId);
+        this.streamRetryAtMs = Date.now() + limits.kvStreamReconnectDelayMs;
+        return null;
+      }
+      if (this.disposed) {
+        opened.stream.close();
+        return null;
+      }
+      this.stream = { conn: opened.stream, tokenExpiresAtMs: token.expiresAtMs };
+      return opened.stream;
+    } catch {
+      // Not reachable now: HTTP (with its retries) until kvStreamReconnectDelayMs has passed.
+      this.streamRetryAtMs = Date.now() + limits.kvStreamReconnectDelayMs;
+      return null;
+    }
+  }
+
+  /** The holder disposed its stub: the stream goes (requests in flight still get their answers). */
+  [Symbol.dispose](): void {
+    this.disposed = true;
+    this.stream?.conn.retire();
+    this.stream = null;
   }
 }
 

@@ -5,6 +5,9 @@
 // connection: pg point select p50 2.0-3.5 ms vs 2.5-4.4 ms without, measured with a prototype).
 // Not for a single POST /sql: opening the channel is a round trip of its own, and a channel per
 // request measured slower (point select p50 12.7-13.3 ms vs 10.5-10.9 ms, insert about equal).
+// On the edge side a channel carries its batches on one persistent KV stream to the storage node
+// (workers/edge/tenant-kv.ts), so a batch is this RPC call plus one frame each way; a new channel
+// (after kvChannelBatchesMax) opens a new stream.
 //
 // The channel is an RPC stub: the holder calls close() when done, which disposes it once its
 // batches in flight are answered (an undisposed RPC result is finalized during GC, common/rpc.ts);
