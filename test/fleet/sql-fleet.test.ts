@@ -5,7 +5,7 @@
 //   1. The leaseholder is SIGKILLed at random moments (WARREN_FLEET_KILLS, default 2 here;
 //      scripts/fleet-kills.sh runs 20): each time an SQL read is served again within the bound
 //      (p50/p99 printed); the auditor never sees another total; every acknowledged transfer is present.
-//   2. (skipped, see below) Fencing: the leaseholder is stopped with SIGSTOP (cut off from everything: it can neither
+//   2. Fencing: the leaseholder is stopped with SIGSTOP (cut off from everything: it can neither
 //      renew its lease nor hear of the new epoch) while the workload runs; a new leaseholder serves;
 //      when the old one resumes it acknowledges nothing (it finds its lease over and exits), and
 //      the final state holds every acknowledged transfer and the same total.
@@ -118,12 +118,10 @@ describe("SQL on a 3-replica shard (warren dev --shards 1 --replicas 3)", () => 
     await admin.close();
   }, 600_000);
 
-  // Skipped: fails today. After a SIGSTOP of the leaseholder the shard fails over (a new
-  // leaseholder serves KV ~3.5 s later, seen by hand), but SQL requests already waiting on the
-  // stopped node through the edge hang instead of moving (workers/edge/storage-route.ts watchRoute
-  // is meant to abort them; it does not take effect, cause not found yet). Fencing itself holds at
-  // the KV level (test/fleet/kv-shard.test.ts).
-  it.skip("fencing: a leaseholder stopped while clients write acknowledges nothing after the new epoch", async () => {
+  // Requests already waiting on the stopped leaseholder are bounded at the edge
+  // (workers/edge/storage-attempt.ts): once the FleetDirectory names another primary at a newer
+  // epoch they leave the old node, re-sent when that is safe (storage-retry.ts), else 40001/08006.
+  it("fencing: a leaseholder stopped while clients write acknowledges nothing after the new epoch", async () => {
     const o: BankOptions = { ...bankDefaults, accounts: 20, durationMs: 15_000 };
     const admin = await connect();
     await admin.query("DROP TABLE IF EXISTS accounts").catch(() => {});

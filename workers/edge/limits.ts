@@ -46,13 +46,31 @@ export const limits = {
    */
   storageUnavailableWaitMs: 5_000,
   /**
-   * In a fleet, how often a request still waiting on a shard's leaseholder checks the directory for
-   * a newer epoch (storage-route.ts): a leaseholder that is stopped or cut off still accepts TCP
-   * connections and never answers, and a new one is named only after its lease (2 s) ran out, so a
-   * check every second finds it within about a second of the change, for one directory call per
-   * second of a waiting request.
+   * In a fleet, a request that has waited this long on a shard's leaseholder checks the FleetDirectory
+   * for a newer epoch led by another node, and again every this often while it waits
+   * (storage-attempt.ts): a leaseholder that is stopped or cut off keeps its connections open and
+   * never answers. A new leaseholder is named about 2 s after the old one went silent
+   * (storage-node/replication/limits.ts, failoverAfterMs), so 500 ms adds at most half a second to
+   * the failover a waiting request sees. The checks are coalesced per shard (shard-routes.ts): at
+   * most two directory reads a second per shard and edge isolate, and only while some request
+   * has waited longer than this (a healthy commit takes milliseconds to a few hundred).
    */
-  storageRouteCheckMs: 1_000,
+  storageRouteCheckMs: 500,
+  /**
+   * Longest one attempt at a storage node may take before the edge gives up on it (57P01 when
+   * nothing was applied for sure, 08006 otherwise). A live node bounds its own waits: a lock wait
+   * ends with 40001 after 30 s (storage-node lockWaitMsMax), a rate-limit wait after 1 s, so 35 s
+   * never cuts a request a live node is still working on; past it the node is wedged while the
+   * directory still names it (it cannot be: its lease lapses within 2 s of its going silent), and
+   * no request hangs forever.
+   */
+  storageAttemptMsMax: 35_000,
+  /**
+   * Leaseholder changes one request follows (each: the request waited on a leaseholder that was
+   * replaced, and is sent again to the new one). One failover is one change; more than three
+   * during one request means the shard is flapping, and the client is better told (57P01).
+   */
+  storageMovesPerRequestMax: 3,
   /** First pause between those attempts; doubled each time up to storageRetryDelayMsMax. */
   storageRetryDelayMsMin: 50,
   /** Longest pause between attempts: a node that is back is found within this much. */

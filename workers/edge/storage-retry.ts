@@ -11,7 +11,15 @@
 //                a transaction id, so a second send could apply it twice: never repeated.
 // Anything else gets `outcome_unknown` (SQLSTATE 08006) at once; the retryable ones are sent again
 // with a growing pause until storageUnavailableWaitMs has passed, then get `unavailable` (57P01).
-import { decodeRequest, FRAME_HEADER_BYTES, RequestTag } from "../../common/kv-protocol/codec.ts";
+//
+// In a fleet the edge may learn more: that the node it waited on is no longer its shard's
+// leaseholder (the directory names another primary at a newer epoch). Then a request of an open
+// transaction (txnRead, txnWrite, refresh, heartbeat) belongs to a transaction that is known to be
+// aborted: its locks lived in the old leaseholder's memory, which is gone (a deposed node exits),
+// and the new leaseholder aborts every transaction left pending in the log when it starts
+// (storage-node/writer/writer-core.ts), so nothing of it can commit. It gets `transaction_aborted`
+// (40001: the client retries the transaction) instead of 08006.
+import { decodeRequest, FRAME_HEADER_BYTES, FRAME_MAGIC, RequestTag } from "../../common/kv-protocol/codec.ts";
 import { limits } from "./limits.ts";
 
 /** Whether `request` (an encoded KvRequest) may be sent again after a failed connection. */
@@ -27,6 +35,16 @@ export function retrySafe(request: Uint8Array): boolean {
   } catch {
     return false;
   }
+}
+
+export type AfterLeaseholderChange = "resend" | "transaction_aborted" | "outcome_unknown";
+
+/** What to do with `request` when the leaseholder it was sent to was replaced before it answered. */
+export function afterLeaseholderChange(request: Uint8Array): AfterLeaseholderChange {
+  if (retrySafe(request)) return "resend";
+  const tag = request.byteLength >= FRAME_HEADER_BYTES && request[0] === FRAME_MAGIC ? request[2] : undefined;
+  if (tag === RequestTag.txnRead || tag === RequestTag.txnWrite || tag === RequestTag.refresh || tag === RequestTag.heartbeat) return "transaction_aborted";
+  return "outcome_unknown";
 }
 
 /** Pause before the next attempt: doubling from storageRetryDelayMsMin, capped at storageRetryDelayMsMax. */
