@@ -35,6 +35,14 @@ export const limits = {
    * anything else the invocation does, and the cost of opening a channel (~1 ms) is spread over 500.
    */
   kvChannelBatchesMax: 500,
+  /**
+   * Largest KvResponse the edge reads from a storage node. The node caps the keys and values of
+   * one answer at 16 MiB (storage-node/limits.ts responseBytesMax); framing adds a few bytes per
+   * entry (at most batchEntriesMax = 120,000 entries, under 2 MiB) and the usage trailer. Twice the
+   * node's cap never cuts a real answer; past it the peer is not a storage node speaking the
+   * protocol (or is broken), and reading further would only fill the isolate's 128 MB.
+   */
+  kvResponseBytesMax: 32 * 1024 * 1024,
   /** Storage token lifetime: well under TOKEN_TTL_MS_MAX (15 min) so tokens rotate regularly. */
   storageTokenTtlMs: 10 * 60 * 1000,
   /**

@@ -48,6 +48,6 @@ export function afterLeaseholderChange(request: Uint8Array): AfterLeaseholderCha
 }
 
 /** Pause before the next attempt: doubling from storageRetryDelayMsMin, capped at storageRetryDelayMsMax. */
-export function retryDelayMs(attempt: number): number {
-  return Math.min(limits.storageRetryDelayMsMax, limits.storageRetryDelayMsMin * 2 ** Math.min(attempt, 16));
+export function retryDelayMs(attempt: number, l: { readonly storageRetryDelayMsMin: number; readonly storageRetryDelayMsMax: number } = limits): number {
+  return Math.min(l.storageRetryDelayMsMax, l.storageRetryDelayMsMin * 2 ** Math.min(attempt, 16));
 }
