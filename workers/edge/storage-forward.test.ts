@@ -24,6 +24,7 @@ const key = new Uint8Array([0x81, 1, 2]);
 const txnId = new Uint8Array(16);
 const read = encodeRequest({ type: "read", readTs: null, ops: [{ op: "get", key }] });
 const txnWrite = encodeRequest({ type: "txnWrite", txnId, readTs: 5n, writes: [{ op: "put", key, value: key }] });
+const commit = encodeRequest({ type: "commit", txnId, readTs: 5n, readSpans: [], writes: [{ op: "put", key, value: key }] });
 const writeBatch = encodeRequest({ type: "batch", reads: [], writes: [{ op: "put", key, value: key }] });
 const okFrame = encodeResponse({ type: "abort" });
 
@@ -79,6 +80,14 @@ describe("storageUnavailableWaitMs and the retry pauses", () => {
     for (let total = 0; total + Math.min(40, 5 * 2 ** fit) <= small.storageUnavailableWaitMs; fit++) total += Math.min(40, 5 * 2 ** fit);
     expect(f.posts.length).toBeGreaterThanOrEqual(2);
     expect(f.posts.length).toBeLessThanOrEqual(fit + 1);
+  });
+
+  it("re-sends a commit (idempotent on its transaction id) but, giving up, says 08006: an attempt may have applied it", async () => {
+    const f = fakeFleet({ n1: "refuse" });
+    const out = decodeResponse(await forwardWithRetries(commit, f.deps, small));
+    expect(out).toMatchObject({ type: "error", error: { code: "outcome_unknown" } });
+    expect(out.type === "error" && out.error.message).toMatch(/storageUnavailableWaitMs/);
+    expect(f.posts.length).toBeGreaterThanOrEqual(2);
   });
 
   it("finds a node that comes back within the wait", async () => {
@@ -138,6 +147,7 @@ describe("storageAttemptMsMax: no attempt waits longer", () => {
   it("ends a silent node's attempt: 57P01 for a retry-safe request, 08006 otherwise", async () => {
     for (const [request, code] of [
       [read, "unavailable"],
+      [commit, "outcome_unknown"],
       [txnWrite, "outcome_unknown"],
     ] as const) {
       const f = fakeFleet({ n1: "hang" });

@@ -16,7 +16,7 @@ import { encodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
 import type { StorageRoute } from "./shard-routes.ts";
 import { limits as edgeLimits } from "./limits.ts";
 import { attemptOnce } from "./storage-attempt.ts";
-import { afterLeaseholderChange, retryDelayMs, retrySafe } from "./storage-retry.ts";
+import { afterLeaseholderChange, givingUpCode, retryDelayMs, retrySafe } from "./storage-retry.ts";
 
 export type ForwardLimits = {
   readonly [K in
@@ -94,6 +94,13 @@ export class BodyTooLarge extends Error {
   }
 }
 
+/** The edge stops trying: 57P01 where nothing can have been applied, else 08006 (storage-retry.ts givingUpCode). */
+function giveUp(request: Uint8Array, why: string): Uint8Array {
+  return givingUpCode(request) === "unavailable"
+    ? storageFailure("unavailable", `${why}; nothing was applied`)
+    : storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown (a commit may have been applied)`);
+}
+
 /** Sends one encoded KvRequest; returns the encoded KvResponse (an error response on any failure). */
 export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps, l: ForwardLimits = edgeLimits): Promise<Uint8Array> {
   const giveUpAtMs = Date.now() + l.storageUnavailableWaitMs;
@@ -126,14 +133,12 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
       const next = afterLeaseholderChange(request);
       if (next === "transaction_aborted") return storageFailure("transaction_aborted", `${why}; the transaction's locks were on the former leaseholder, so it was aborted; retry it`);
       if (next === "outcome_unknown") return storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown`);
-      if (++moves > l.storageMovesPerRequestMax) {
-        return storageFailure("unavailable", `${why}; gave up after ${moves} leaseholder changes (storageMovesPerRequestMax ${l.storageMovesPerRequestMax}); nothing was applied`);
-      }
+      if (++moves > l.storageMovesPerRequestMax) return giveUp(request, `${why}; gave up after ${moves} leaseholder changes (storageMovesPerRequestMax ${l.storageMovesPerRequestMax})`);
       continue; // safe to repeat: sent at once to the new leaseholder
     }
     if (outcome.kind === "timedOut") {
       const why = `storage node at ${route.url} did not answer within ${l.storageAttemptMsMax} ms (storageAttemptMsMax)`;
-      return retrySafe(request) ? storageFailure("unavailable", `${why}; nothing was applied`) : storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown`);
+      return giveUp(request, why);
     }
     if (outcome.kind === "unreachable") {
       if (outcome.error instanceof BodyTooLarge) {
@@ -152,7 +157,7 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
       }
       const delayMs = retryDelayMs(attempt, l);
       if (Date.now() + delayMs > giveUpAtMs) {
-        return storageFailure("unavailable", `${why}; gave up after ${l.storageUnavailableWaitMs} ms (storageUnavailableWaitMs); nothing was applied`);
+        return giveUp(request, `${why}; gave up after ${l.storageUnavailableWaitMs} ms (storageUnavailableWaitMs)`);
       }
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       continue;

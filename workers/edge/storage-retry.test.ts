@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeRequest } from "../../common/kv-protocol/codec.ts";
 import { limits } from "./limits.ts";
-import { afterLeaseholderChange, retryDelayMs, retrySafe } from "./storage-retry.ts";
+import { afterLeaseholderChange, givingUpCode, retryDelayMs, retrySafe } from "./storage-retry.ts";
 
 const key = new Uint8Array([0x81, 1, 2]);
 
@@ -42,6 +42,17 @@ describe("afterLeaseholderChange (the request waited on a leaseholder that was r
   it("leaves a single-shot write batch and unreadable frames unknown (08006)", () => {
     expect(afterLeaseholderChange(encodeRequest({ type: "batch", reads: [], writes: [{ op: "put", key, value: key }] }))).toBe("outcome_unknown");
     expect(afterLeaseholderChange(new Uint8Array([0x00, 1, 6, 0]))).toBe("outcome_unknown");
+  });
+});
+
+describe("givingUpCode (the edge stops trying)", () => {
+  const txnId = new Uint8Array(16);
+  it("57P01 for requests that applied nothing durable, 08006 for a commit and for what is never repeated", () => {
+    expect(givingUpCode(encodeRequest({ type: "begin" }))).toBe("unavailable");
+    expect(givingUpCode(encodeRequest({ type: "read", readTs: null, ops: [{ op: "get", key }] }))).toBe("unavailable");
+    expect(givingUpCode(encodeRequest({ type: "abort", txnId, readTs: 5n }))).toBe("unavailable");
+    expect(givingUpCode(encodeRequest({ type: "commit", txnId, readTs: 5n, readSpans: [], writes: [] }))).toBe("outcome_unknown");
+    expect(givingUpCode(encodeRequest({ type: "txnWrite", txnId, readTs: 5n, writes: [{ op: "put", key, value: key }] }))).toBe("outcome_unknown");
   });
 });
 

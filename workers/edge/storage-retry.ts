@@ -9,8 +9,14 @@
 //                (readTs, tenant, txnId) and answers a repetition with the stored response;
 //   batch        without writes is a read; with writes it is a single-shot transaction without
 //                a transaction id, so a second send could apply it twice: never repeated.
+//                The stored outcome is part of the commit's own write, so in a fleet it is in the
+//                replicated log: a commit re-sent to the new leaseholder gets the first answer.
 // Anything else gets `outcome_unknown` (SQLSTATE 08006) at once; the retryable ones are sent again
-// with a growing pause until storageUnavailableWaitMs has passed, then get `unavailable` (57P01).
+// with a growing pause until storageUnavailableWaitMs has passed, then give up (givingUpCode):
+// `unavailable` (57P01, "nothing was applied") for those that change nothing durable, but a commit
+// that is given up on may have been applied by an attempt that broke mid-request or by a
+// leaseholder that stopped answering after replicating it, so it gets `outcome_unknown` (08006):
+// the client must find out, never assume it failed.
 //
 // In a fleet the edge may learn more: that the node it waited on is no longer its shard's
 // leaseholder (the directory names another primary at a newer epoch). Then a request of an open
@@ -35,6 +41,16 @@ export function retrySafe(request: Uint8Array): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * What a retry-safe request gets when the edge stops trying: `unavailable` (57P01, nothing was
+ * applied) when repeating it would have been a no-op anyway (begin, read, read-only batch; abort,
+ * whose transaction ends either way: by the abort or by expiry), `outcome_unknown` (08006) for a
+ * commit, which an earlier attempt may have applied.
+ */
+export function givingUpCode(request: Uint8Array): "unavailable" | "outcome_unknown" {
+  return retrySafe(request) && request[2] !== RequestTag.commit ? "unavailable" : "outcome_unknown";
 }
 
 export type AfterLeaseholderChange = "resend" | "transaction_aborted" | "outcome_unknown";

@@ -1,0 +1,203 @@
+// Issue 13 acceptance 1 through SQL, shared by test/fleet/sql-fleet.test.ts (a few kills, in CI)
+// and scripts/bench-fleet.ts (`npm run bench:fleet`, 20 kills; `--short` 3): the bank workload
+// (scripts/slt/bank.ts: 8 clients, serializable, 40001 and 57P01 retried, 08006 counted as
+// ambiguous) over HTTP SQL on `warren dev --shards 1 --replicas 3`, while the shard's leaseholder
+// is killed with SIGKILL at random moments.
+//
+// For each kill two times are measured from the SIGKILL:
+//   leaseholderMs  until a node reports itself leaseholder with its KV service up (GET /v1/state
+//                  on every replica): the replication protocol's failover, the baseline;
+//   sqlMs          until an SQL read through the edge answers: what a client sees. The difference
+//                  is the edge's share (noticing the new leaseholder through the FleetDirectory).
+// Before each kill the killed node of the previous round must be back in the replica set (caught
+// up): a kill while the shard has fewer replicas tests a smaller shard, not this one, and `warren
+// dev` treats five deaths of one node within a minute as a crash loop.
+import fs from "node:fs";
+import path from "node:path";
+import { dataPaths } from "../../cli/data-dir.ts";
+import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
+import { mintTenantToken } from "../../common/tenant-token.ts";
+import { bankDefaults, percentile, runBank, setupBank, summarizeBank, verifyBank, type BankOptions, type BankReport } from "../../scripts/slt/bank.ts";
+import { warrenBankDb } from "../../scripts/slt/bank-db.ts";
+import type { BankDb } from "../../scripts/slt/bank.ts";
+import { NeonHttpClient } from "../../scripts/slt/neon-http.ts";
+import type { Stack, TenantConnection } from "../harness/stack.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface FleetFile {
+  host: string;
+  nodes: Array<{ id: string; shardId: number; kvPort: number; replPort: number }>;
+}
+
+export interface NodeState {
+  id: string;
+  pid: number;
+  epoch: number;
+  leaseholder: boolean;
+  kvUrl: string | null;
+  replicas: string[];
+}
+
+/** Probes of one local fleet (`warren dev --shards 1 --replicas R`) and SQL through its edge. */
+export class FleetProbe {
+  readonly stack: Stack;
+  readonly tenant: TenantConnection;
+  private readonly fleet: FleetFile;
+  private readonly secret: string;
+  /** What each node said at the last probe (for error messages). */
+  lastStates: string[] = [];
+
+  constructor(stack: Stack, tenant: TenantConnection) {
+    this.stack = stack;
+    this.tenant = tenant;
+    this.fleet = JSON.parse(fs.readFileSync(path.join(dataPaths(stack.dataDir).storage, "fleet", "fleet.json"), "utf8")) as FleetFile;
+    this.secret = fs.readFileSync(dataPaths(stack.dataDir).fleetSecret, "utf8").trim();
+  }
+
+  get nodeCount(): number {
+    return this.fleet.nodes.length;
+  }
+
+  connect = async (): Promise<BankDb> => warrenBankDb(new NeonHttpClient({ http: this.stack.http, connectionString: this.tenant.pg, timeoutMs: 30_000 }));
+
+  /** Every node's GET /v1/state (a node that is down or stopped is left out). */
+  async states(): Promise<NodeState[]> {
+    this.lastStates = [];
+    // A system token per probe (tokens live at most 15 minutes, so one never expires mid-run).
+    const token = await mintTenantToken(this.secret, { tenantId: SYSTEM_TENANT_ID, expiresAtMs: Date.now() + 10 * 60_000 });
+    const out: NodeState[] = [];
+    await Promise.all(
+      this.fleet.nodes.map(async (n) => {
+        try {
+          const res = await fetch(`http://${this.fleet.host}:${n.replPort}/v1/state`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(1_000) });
+          const text = await res.text();
+          this.lastStates.push(`${n.id}: ${res.status} ${text.slice(0, 200)}`);
+          out.push(JSON.parse(text) as NodeState);
+        } catch (err) {
+          this.lastStates.push(`${n.id}: ${err instanceof Error ? err.message : String(err)}`); // down, restarting or stopped
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** The node that holds the lease with its KV service up, if any. */
+  async leaseholder(): Promise<NodeState | undefined> {
+    return (await this.states()).find((s) => s.leaseholder && s.kvUrl !== null);
+  }
+
+  /** The leaseholder, once its configuration holds every node of the shard as a replica. */
+  async fullShardLeaseholder(): Promise<NodeState | undefined> {
+    const l = await this.leaseholder();
+    return l !== undefined && l.replicas.length === this.nodeCount ? l : undefined;
+  }
+
+  async until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; nodes said:\n${this.lastStates.join("\n")}`);
+      await sleep(50);
+    }
+  }
+
+  /** Milliseconds from `startMs` (performance.now()) until an SQL read through the edge answers. */
+  async sqlServesAfter(startMs: number, giveUpMs = 60_000): Promise<number> {
+    const db = await this.connect();
+    try {
+      for (;;) {
+        try {
+          await db.query("SELECT sum(balance) FROM accounts");
+          return performance.now() - startMs;
+        } catch {
+          await sleep(50);
+        }
+        if (performance.now() - startMs > giveUpMs) throw new Error(`no SQL answer within ${giveUpMs} ms after the fault`);
+      }
+    } finally {
+      await db.close();
+    }
+  }
+}
+
+export interface KillRound {
+  victim: string;
+  successor: string;
+  leaseholderMs: number;
+  sqlMs: number;
+}
+
+export interface LeaderKillsReport {
+  rounds: KillRound[];
+  bank: BankReport;
+  /** verifyBank's findings: empty when the total holds and every acknowledged transfer is present. */
+  problems: string[];
+}
+
+export interface LeaderKillsOptions {
+  kills: number;
+  /** Random pause before each kill: between these many ms (the workload runs meanwhile). */
+  pauseMsMin: number;
+  pauseMsMax: number;
+  accounts: number;
+}
+
+/** Creates the bank tables (dropping old ones), runs the workload through `kills` SIGKILLs of the leaseholder, verifies. */
+export async function runLeaderKills(probe: FleetProbe, o: LeaderKillsOptions, log: (line: string) => void): Promise<LeaderKillsReport> {
+  const admin = await probe.connect();
+  try {
+    await admin.query("DROP TABLE IF EXISTS accounts").catch(() => {});
+    await admin.query("DROP TABLE IF EXISTS transfers").catch(() => {});
+    // The workload runs as long as the kills take (it is stopped by a flag, not a fixed duration):
+    // a round is a pause, the failover, and the victim's catch-up.
+    const bankOptions: BankOptions = { ...bankDefaults, accounts: o.accounts, durationMs: 24 * 3600_000 };
+    await setupBank(admin, bankOptions);
+    const stop = { at: Number.POSITIVE_INFINITY };
+    const running = runBank(probe.connect, { ...bankOptions, durationMs: 0 }, () => performance.now() < stop.at);
+    const rounds: KillRound[] = [];
+    try {
+      for (let k = 0; k < o.kills; k++) {
+        await sleep(o.pauseMsMin + Math.random() * (o.pauseMsMax - o.pauseMsMin));
+        const victim = await probe.until("a leaseholder with every replica in its configuration", () => probe.fullShardLeaseholder(), 60_000);
+        const at = performance.now();
+        process.kill(victim.pid, "SIGKILL"); // warren dev starts it again; it rejoins as a backup
+        const [successor, sqlMs] = await Promise.all([
+          probe.until("a new leaseholder", async () => {
+            const l = await probe.leaseholder();
+            return l !== undefined && l.id !== victim.id ? { id: l.id, ms: performance.now() - at } : undefined;
+          }, 60_000),
+          probe.sqlServesAfter(at),
+        ]);
+        const round: KillRound = { victim: victim.id, successor: successor.id, leaseholderMs: successor.ms, sqlMs };
+        rounds.push(round);
+        log(`kill ${k + 1}/${o.kills}: ${round.victim} → ${round.successor}: new leaseholder after ${round.leaseholderMs.toFixed(0)} ms, SQL served after ${round.sqlMs.toFixed(0)} ms`);
+      }
+      await sleep(o.pauseMsMin); // the workload runs on the last new leaseholder for a while
+    } finally {
+      stop.at = performance.now();
+    }
+    const bank = await running;
+    // The end state is read once the shard is whole again (every replica in the configuration).
+    await probe.until("a leaseholder with every replica in its configuration", () => probe.fullShardLeaseholder(), 60_000);
+    const problems = await verifyBank(admin, bank);
+    return { rounds, bank, problems };
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The lines a caller prints: the bank summary and the failover times with their baseline. */
+export function leaderKillsSummary(r: LeaderKillsReport, targetMs: number): string[] {
+  const sql = r.rounds.map((x) => x.sqlMs).sort((a, b) => a - b);
+  const lease = r.rounds.map((x) => x.leaseholderMs).sort((a, b) => a - b);
+  const over = sql.filter((ms) => ms >= targetMs).length;
+  const p = (xs: number[], q: number) => percentile(xs, q).toFixed(0);
+  return [
+    `bank: ${summarizeBank(r.bank)}`,
+    `failover over ${r.rounds.length} SIGKILLs of the leaseholder: SQL served again p50 ${p(sql, 50)} ms, p99 ${p(sql, 99)} ms, max ${p(sql, 100)} ms; ${over} of ${sql.length} at or over the ${targetMs} ms target`,
+    `  baseline (same run): a new leaseholder serving KV p50 ${p(lease, 50)} ms, p99 ${p(lease, 99)} ms; the edge's share p50 ${p(r.rounds.map((x) => x.sqlMs - x.leaseholderMs).sort((a, b) => a - b), 50)} ms`,
+    r.problems.length === 0 ? `invariants: total balance unchanged, every one of ${r.bank.committed.size} acknowledged transfers present` : `INVARIANTS BROKEN: ${r.problems.join("; ")}`,
+  ];
+}
