@@ -34,7 +34,7 @@ const stack = await startStack({ env: { WARREN_SHARDS: "1", WARREN_REPLICAS: "3"
 let failed = false;
 try {
   log(`fleet ready in ${(stack.readyMs / 1000).toFixed(1)} s`);
-  const probe = new FleetProbe(stack, await stack.createTenant("benchfleet"));
+  const probe = await FleetProbe.create(stack, "benchfleet");
   const report = await runLeaderKills(probe, { kills, pauseMsMin: 1_500, pauseMsMax: 5_000, accounts: 20 }, log);
   for (const line of leaderKillsSummary(report, targetMs)) log(line);
   log(`load at the end ${load()}`);

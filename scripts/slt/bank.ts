@@ -66,6 +66,8 @@ export interface BankReport {
   auditorWrongTotals: string[];
   /** Latency of committed transfers, including retries, in ms. */
   latenciesMs: number[];
+  /** Each committed transfer's first attempt and acknowledgement (performance.now()), in the order acknowledged. */
+  committedSpansMs: Array<{ startedMs: number; ackedMs: number }>;
   elapsedMs: number;
 }
 
@@ -121,6 +123,7 @@ export async function runBank(connect: () => Promise<BankDb>, o: BankOptions, ke
     auditorReads: 0,
     auditorWrongTotals: [],
     latenciesMs: [],
+    committedSpansMs: [],
     elapsedMs: 0,
   };
   const expectedTotal = BigInt(o.accounts) * BigInt(o.initialBalance);
@@ -176,6 +179,7 @@ export async function runBank(connect: () => Promise<BankDb>, o: BankOptions, ke
         if (outcome === "committed") {
           report.committed.set(id, t);
           report.latenciesMs.push(performance.now() - t0);
+          report.committedSpansMs.push({ startedMs: t0, ackedMs: performance.now() });
         } else if (outcome === "ambiguous" || uncertain) report.ambiguous.set(id, t);
         else report.abandoned.set(id, t);
       }

@@ -37,7 +37,7 @@ describe("SQL on a 3-replica shard (warren dev --shards 1 --replicas 3)", () => 
 
   beforeAll(async () => {
     stack = await startStack({ env: { WARREN_SHARDS: "1", WARREN_REPLICAS: "3" }, timeoutMs: 180_000 });
-    probe = new FleetProbe(stack, await stack.createTenant("fleetbank"));
+    probe = await FleetProbe.create(stack, "fleetbank");
   }, 240_000);
   afterAll(async () => {
     await stack?.stop();
