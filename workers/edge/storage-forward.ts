@@ -16,7 +16,7 @@ import { encodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
 import type { StorageRoute } from "./shard-routes.ts";
 import { limits as edgeLimits } from "./limits.ts";
 import { attemptOnce } from "./storage-attempt.ts";
-import { afterLeaseholderChange, givingUpCode, retryDelayMs, retrySafe } from "./storage-retry.ts";
+import { afterFailedAttempt, givingUpCode, retryDelayMs } from "./storage-retry.ts";
 
 export type ForwardLimits = {
   readonly [K in
@@ -126,39 +126,30 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
       checkEveryMs: l.storageRouteCheckMs,
       attemptMsMax: l.storageAttemptMsMax,
     });
-    if (outcome.kind === "moved") {
-      // The leaseholder was replaced while the request waited on it (stopped or cut off).
-      failedRoute = route;
-      const why = `storage node ${route.node} stopped answering and shard ${route.shardId} moved to ${outcome.to.node} (epoch ${outcome.to.epoch}) after ${outcome.afterMs} ms`;
-      const next = afterLeaseholderChange(request);
-      if (next === "transaction_aborted") return storageFailure("transaction_aborted", `${why}; the transaction's locks were on the former leaseholder, so it was aborted; retry it`);
-      if (next === "outcome_unknown") return storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown`);
-      if (++moves > l.storageMovesPerRequestMax) return giveUp(request, `${why}; gave up after ${moves} leaseholder changes (storageMovesPerRequestMax ${l.storageMovesPerRequestMax})`);
-      continue; // safe to repeat: sent at once to the new leaseholder
-    }
-    if (outcome.kind === "timedOut") {
-      const why = `storage node at ${route.url} did not answer within ${l.storageAttemptMsMax} ms (storageAttemptMsMax)`;
-      return giveUp(request, why);
-    }
-    if (outcome.kind === "unreachable") {
-      if (outcome.error instanceof BodyTooLarge) {
+    if (outcome.kind !== "answered") {
+      const why =
+        outcome.kind === "moved"
+          ? `storage node ${route.node} stopped answering and shard ${route.shardId} moved to ${outcome.to.node} (epoch ${outcome.to.epoch}) after ${outcome.afterMs} ms`
+          : outcome.kind === "timedOut"
+          ? `storage node at ${route.url} did not answer within ${l.storageAttemptMsMax} ms (storageAttemptMsMax)`
+          : `storage node unreachable at ${route.url}: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`;
+      if (outcome.kind === "unreachable" && outcome.error instanceof BodyTooLarge) {
         return storageFailure("internal", `${outcome.error.message}: not an answer a storage node gives; the outcome of this request is unknown`);
       }
-      // The node is down or restarting, or the connection broke mid-request (storage-retry.ts).
+      const next = afterFailedAttempt(request);
+      if (next === "transaction_aborted") return storageFailure("transaction_aborted", `${why}; this request's transaction will not commit (the gateway aborts it); retry the transaction`);
+      if (next === "outcome_unknown") return storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown`);
+      // Safe to send again (storage-retry.ts).
       failedRoute = route;
-      const why = `storage node unreachable at ${route.url}: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`;
-      if (!retrySafe(request)) {
-        // A request of an open transaction on a leaseholder already replaced: the transaction is aborted.
-        const movedTo = await deps.movedFrom(route, 0).catch(() => undefined);
-        if (movedTo !== undefined && afterLeaseholderChange(request) === "transaction_aborted") {
-          return storageFailure("transaction_aborted", `${why}; shard ${route.shardId} moved to ${movedTo.node} (epoch ${movedTo.epoch}), so the transaction was aborted; retry it`);
-        }
-        return storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown`);
+      if (outcome.kind === "timedOut") return giveUp(request, why); // the node is wedged: waiting longer helps nobody
+      if (outcome.kind === "moved") {
+        // Sent at once to the new leaseholder, which the directory already names.
+        if (++moves > l.storageMovesPerRequestMax) return giveUp(request, `${why}; gave up after ${moves} leaseholder changes (storageMovesPerRequestMax ${l.storageMovesPerRequestMax})`);
+        continue;
       }
+      // Unreachable: the node is down or restarting, or its shard is failing over.
       const delayMs = retryDelayMs(attempt, l);
-      if (Date.now() + delayMs > giveUpAtMs) {
-        return giveUp(request, `${why}; gave up after ${l.storageUnavailableWaitMs} ms (storageUnavailableWaitMs)`);
-      }
+      if (Date.now() + delayMs > giveUpAtMs) return giveUp(request, `${why}; gave up after ${l.storageUnavailableWaitMs} ms (storageUnavailableWaitMs)`);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       continue;
     }

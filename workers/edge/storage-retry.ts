@@ -18,13 +18,18 @@
 // leaseholder that stopped answering after replicating it, so it gets `outcome_unknown` (08006):
 // the client must find out, never assume it failed.
 //
-// In a fleet the edge may learn more: that the node it waited on is no longer its shard's
-// leaseholder (the directory names another primary at a newer epoch). Then a request of an open
-// transaction (txnRead, txnWrite, refresh, heartbeat) belongs to a transaction that is known to be
-// aborted: its locks lived in the old leaseholder's memory, which is gone (a deposed node exits),
-// and the new leaseholder aborts every transaction left pending in the log when it starts
-// (storage-node/writer/writer-core.ts), so nothing of it can commit. It gets `transaction_aborted`
-// (40001: the client retries the transaction) instead of 08006.
+// A request inside an open transaction (txnRead, txnWrite, refresh, heartbeat) is never sent again
+// (a second txnWrite could stack a lock request behind its own first one), but its outcome is not
+// unknown to the client either: it makes nothing visible by itself. Its reads, locks and intents
+// count only through the transaction's commit, and the gateway sends that commit only if every
+// request of the transaction succeeded: a failed one makes it abort the transaction on the node and
+// throw (workers/gateway/txn/txn.ts abortOnNode). So whatever became of the failed request, its
+// transaction will not commit, and `transaction_aborted` (40001, "retry the transaction") is the
+// true answer, where 08006 would make the client doubt a commit that cannot happen. An autocommit
+// statement is then retried inside the gateway (session.ts implicit retry). What the transaction
+// left on the node goes with that abort, with its heartbeat's expiry, or, when the leaseholder
+// died, with the new leaseholder, which aborts every transaction left pending in the log when it
+// starts (storage-node/writer/writer-core.ts).
 import { decodeRequest, FRAME_HEADER_BYTES, FRAME_MAGIC, RequestTag } from "../../common/kv-protocol/codec.ts";
 import { limits } from "./limits.ts";
 
@@ -53,13 +58,22 @@ export function givingUpCode(request: Uint8Array): "unavailable" | "outcome_unkn
   return retrySafe(request) && request[2] !== RequestTag.commit ? "unavailable" : "outcome_unknown";
 }
 
-export type AfterLeaseholderChange = "resend" | "transaction_aborted" | "outcome_unknown";
+/** A request of an open transaction (see the header): never repeated, answered 40001 on failure. */
+export function txnScoped(request: Uint8Array): boolean {
+  if (request.byteLength < FRAME_HEADER_BYTES || request[0] !== FRAME_MAGIC) return false;
+  const tag = request[2];
+  return tag === RequestTag.txnRead || tag === RequestTag.txnWrite || tag === RequestTag.refresh || tag === RequestTag.heartbeat;
+}
 
-/** What to do with `request` when the leaseholder it was sent to was replaced before it answered. */
-export function afterLeaseholderChange(request: Uint8Array): AfterLeaseholderChange {
+export type AfterFailedAttempt = "resend" | "transaction_aborted" | "outcome_unknown";
+
+/**
+ * What to do with `request` after an attempt failed: the connection was refused or broke, the
+ * leaseholder it waited on was replaced, or it got no answer within storageAttemptMsMax.
+ */
+export function afterFailedAttempt(request: Uint8Array): AfterFailedAttempt {
   if (retrySafe(request)) return "resend";
-  const tag = request.byteLength >= FRAME_HEADER_BYTES && request[0] === FRAME_MAGIC ? request[2] : undefined;
-  if (tag === RequestTag.txnRead || tag === RequestTag.txnWrite || tag === RequestTag.refresh || tag === RequestTag.heartbeat) return "transaction_aborted";
+  if (txnScoped(request)) return "transaction_aborted";
   return "outcome_unknown";
 }
 
