@@ -49,13 +49,13 @@ export const limits = {
    * How long TenantKV keeps re-sending a request that may safely be repeated (storage-retry.ts)
    * while the storage node cannot be reached. A local storage node is back within about a second
    * of a kill -9 (`warren dev` restarts it after 200 ms, it starts in ~0.5 s). A shard's new
-   * leaseholder serves after its backups noticed the silence (failoverAfterMs, 2 s), the directory
-   * named one, the dead replica was dropped from the configuration (backupTimeoutMs, 1.5 s) and its
-   * KV service started: measured 3.8–5.7 s (p99) over 20 kills on a 2-core machine at load 15–23
-   * (`npm run bench:fleet`). With 5 s, requests in flight at the kill got 57P01 just before the new
-   * leaseholder served; 8 s lets them ride out a failover with room for load, and stays far below
-   * a client's statement timeout (30 s): past it the client gets 57P01 (nothing was applied) or,
-   * for a commit, 08006.
+   * leaseholder serves once a backup noticed the silence (failoverAfterMs, 2 s, by which time the
+   * old lease has run out), the directory promoted it, and it committed its first entry and started
+   * its KV service: measured 3.7–5.7 s (p99) over 20 kills on a 2-core machine at load 15–23
+   * (`npm run bench:fleet`), so 1.7–3.7 s after failoverAfterMs. With 5 s, requests in flight at
+   * the kill got 57P01 just before the new leaseholder served; 8 s lets them ride out a failover
+   * with room for load, and stays far below a client's statement timeout (30 s): past it the
+   * client gets 57P01 (nothing was applied) or, for a commit, 08006.
    */
   storageUnavailableWaitMs: 8_000,
   /**

@@ -240,9 +240,9 @@ describe("the edge's storage limits agree with the parts they wait on", () => {
 
   it("storageRouteCheckMs adds less than a failover takes, and storageUnavailableWaitMs covers a failover", () => {
     expect(limits.storageRouteCheckMs).toBeLessThan(replicationLimits.failoverAfterMs);
-    // A new leaseholder serves once the backups noticed the silence, the dead replica left the
-    // configuration and its KV service started (that last part is left to the margin).
-    expect(limits.storageUnavailableWaitMs).toBeGreaterThan(Math.max(replicationLimits.failoverAfterMs, replicationLimits.leaseMs) + replicationLimits.backupTimeoutMs + limits.storageRetryDelayMsMax + 2_000);
+    // A new leaseholder serves once a backup noticed the silence (the old lease has run out by
+    // then) and it started its KV service: up to 3.7 s more was measured on a loaded machine.
+    expect(limits.storageUnavailableWaitMs).toBeGreaterThan(Math.max(replicationLimits.failoverAfterMs, replicationLimits.leaseMs) + 3_700 + limits.storageRetryDelayMsMax);
   });
 
   it("storageMovesPerRequestMax follows at least one failover, and the retry pauses fit many attempts in the wait", () => {

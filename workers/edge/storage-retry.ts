@@ -6,12 +6,13 @@
 //   begin, read  change nothing (begin takes an open-transaction slot, which expires on its own);
 //   abort        releases a slot, again a no-op the second time;
 //   commit       is idempotent: the node stores its outcome with the commit under
-//                (readTs, tenant, txnId) and answers a repetition with the stored response;
+//                (readTs, tenant, txnId) and answers a repetition with the stored response.
+//                The stored outcome is part of the commit's own write, so in a fleet it is in the
+//                replicated log: a commit re-sent to the new leaseholder gets the first answer (or,
+//                if it never committed, transaction_aborted: a new leaseholder aborts what was pending);
 //   batch        without writes is a read; with writes it is a single-shot transaction without
 //                a transaction id, so a second send could apply it twice: never repeated.
-//                The stored outcome is part of the commit's own write, so in a fleet it is in the
-//                replicated log: a commit re-sent to the new leaseholder gets the first answer.
-// Anything else gets `outcome_unknown` (SQLSTATE 08006) at once; the retryable ones are sent again
+// A write batch (and a frame that does not decode) gets `outcome_unknown` (SQLSTATE 08006) at once; the retryable ones are sent again
 // with a growing pause until storageUnavailableWaitMs has passed, then give up (givingUpCode):
 // `unavailable` (57P01, "nothing was applied") for those that change nothing durable, but a commit
 // that is given up on may have been applied by an attempt that broke mid-request or by a
