@@ -10,7 +10,7 @@
 // caller asks again with `failed` set, which refreshes the shard's leader from the directory. A
 // leaseholder that stops answering without closing its port (stopped, cut off) is found by
 // `movedFrom`: a request waiting on it checks the directory and leaves once another primary leads a
-// newer epoch (tenant-kv.ts).
+// newer epoch (storage-attempt.ts, storage-forward.ts).
 import { fleetDirectoryOf, storageUrl } from "../../durable-objects/env.ts";
 import type { EdgeEnv } from "./env.ts";
 import { ShardRoutes, type StorageRoute } from "./shard-routes.ts";
