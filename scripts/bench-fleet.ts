@@ -38,7 +38,7 @@ try {
   const report = await runLeaderKills(probe, { kills, pauseMsMin: 1_500, pauseMsMax: 5_000, accounts: 20 }, log);
   for (const line of leaderKillsSummary(report, targetMs)) log(line);
   log(`load at the end ${load()}`);
-  failed = report.problems.length > 0 || report.bank.committed.size === 0;
+  failed = report.problems.length > 0 || report.bank.committed.size === 0 || report.stoppedEarly !== undefined;
 } catch (err) {
   failed = true;
   log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

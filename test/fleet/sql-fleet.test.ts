@@ -54,6 +54,7 @@ describe("SQL on a 3-replica shard (warren dev --shards 1 --replicas 3)", () => 
   it(`bank with 8 clients through ${kills} SIGKILLs of the leaseholder: total constant, every acknowledged transfer present`, async () => {
     const report = await runLeaderKills(probe, { kills, pauseMsMin: 1_500, pauseMsMax: 4_000, accounts: 20 }, (line) => console.log(`fleet bank: ${line}`));
     for (const line of leaderKillsSummary(report, 5_000)) console.log(`fleet bank: ${line}`);
+    expect(report.stoppedEarly).toBeUndefined();
     expect(report.rounds.length).toBe(kills);
     for (const r of report.rounds) {
       expect(r.successor).not.toBe(r.victim);
