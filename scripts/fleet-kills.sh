@@ -6,6 +6,7 @@
 #   test/fleet/kv-shard.test.ts    tenant data through the storage node's KV API (replicated nodes)
 #   test/fleet/sql-fleet.test.ts   SQL through the edge on `warren dev --shards 1 --replicas 3`
 # CI runs the same tests with 2-3 kills and a wider bound. FLEET_LEVELS picks some: "log kv sql".
+# The SQL level alone, with failover figures and a baseline: `npm run bench:fleet` (scripts/bench-fleet.ts).
 set -e
 cd "$(dirname "$0")/.."
 levels="${FLEET_LEVELS:-log kv sql}"

@@ -66,6 +66,8 @@ export interface BankReport {
   auditorWrongTotals: string[];
   /** Latency of committed transfers, including retries, in ms. */
   latenciesMs: number[];
+  /** Each committed transfer's first attempt and acknowledgement (performance.now()), in the order acknowledged. */
+  committedSpansMs: Array<{ startedMs: number; ackedMs: number }>;
   elapsedMs: number;
 }
 
@@ -105,8 +107,12 @@ function transferStatements(id: string, t: Transfer): Statement[] {
   ];
 }
 
-/** Runs the workload; `connect` gives each client (and the auditor) its own connection. */
-export async function runBank(connect: () => Promise<BankDb>, o: BankOptions): Promise<BankReport> {
+/**
+ * Runs the workload; `connect` gives each client (and the auditor) its own connection. It runs for
+ * o.durationMs, or, with `keepRunning`, for as long as that says so (a fault-injection run whose
+ * length is not known in advance).
+ */
+export async function runBank(connect: () => Promise<BankDb>, o: BankOptions, keepRunning?: () => boolean): Promise<BankReport> {
   const report: BankReport = {
     options: o,
     committed: new Map(),
@@ -117,16 +123,18 @@ export async function runBank(connect: () => Promise<BankDb>, o: BankOptions): P
     auditorReads: 0,
     auditorWrongTotals: [],
     latenciesMs: [],
+    committedSpansMs: [],
     elapsedMs: 0,
   };
   const expectedTotal = BigInt(o.accounts) * BigInt(o.initialBalance);
   const started = performance.now();
   const deadline = started + o.durationMs;
+  const running = keepRunning ?? (() => performance.now() < deadline);
 
   const client = async (c: number): Promise<void> => {
     const db = await connect();
     try {
-      for (let seq = 1; performance.now() < deadline; seq++) {
+      for (let seq = 1; running(); seq++) {
         const id = `c${c}-${seq}`;
         const src = 1 + Math.floor(Math.random() * o.accounts);
         let dst = 1 + Math.floor(Math.random() * (o.accounts - 1));
@@ -171,6 +179,7 @@ export async function runBank(connect: () => Promise<BankDb>, o: BankOptions): P
         if (outcome === "committed") {
           report.committed.set(id, t);
           report.latenciesMs.push(performance.now() - t0);
+          report.committedSpansMs.push({ startedMs: t0, ackedMs: performance.now() });
         } else if (outcome === "ambiguous" || uncertain) report.ambiguous.set(id, t);
         else report.abandoned.set(id, t);
       }
@@ -182,7 +191,7 @@ export async function runBank(connect: () => Promise<BankDb>, o: BankOptions): P
   const auditor = async (): Promise<void> => {
     const db = await connect();
     try {
-      while (performance.now() < deadline) {
+      while (running()) {
         try {
           const rows = await db.query("SELECT sum(balance), count(*) FROM accounts");
           report.auditorReads++;

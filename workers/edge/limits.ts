@@ -76,28 +76,66 @@ export const limits = {
    * the batch then goes over HTTP, whose own bounds apply.
    */
   kvStreamOpenMsMax: 1_000,
+  /**
+   * Largest KvResponse the edge reads from a storage node. The node caps the keys and values of
+   * one answer at 16 MiB (storage-node/limits.ts responseBytesMax); framing adds a few bytes per
+   * entry (at most batchEntriesMax = 120,000 entries, under 2 MiB) and the usage trailer. Twice the
+   * node's cap never cuts a real answer; past it the peer is not a storage node speaking the
+   * protocol (or is broken), and reading further would only fill the isolate's 128 MB.
+   */
+  kvResponseBytesMax: 32 * 1024 * 1024,
   /** Storage token lifetime: well under TOKEN_TTL_MS_MAX (15 min) so tokens rotate regularly. */
   storageTokenTtlMs: 10 * 60 * 1000,
   /**
    * How long TenantKV keeps re-sending a request that may safely be repeated (storage-retry.ts)
    * while the storage node cannot be reached. A local storage node is back within about a second
-   * of a kill -9 (`warren dev` restarts it after 200 ms, it starts in ~0.5 s); a shard elects a new
-   * leaseholder within its lease (storage-node/replication). 5 s covers both with room for a loaded
-   * machine, and stays far below a client's statement timeout: past it the client gets 57P01.
+   * of a kill -9 (`warren dev` restarts it after 200 ms, it starts in ~0.5 s). A shard's new
+   * leaseholder serves once a backup noticed the silence (failoverAfterMs, 2 s, by which time the
+   * old lease has run out), the directory promoted it, and it committed its first entry and started
+   * its KV service: measured 3.7–5.7 s (p99) over 20 kills on a 2-core machine at load 15–23
+   * (`npm run bench:fleet`), so 1.7–3.7 s after failoverAfterMs. With 5 s, requests in flight at
+   * the kill got 57P01 just before the new leaseholder served; 8 s lets them ride out a failover
+   * with room for load, and stays far below a client's statement timeout (30 s): past it the
+   * client gets 57P01 (nothing was applied) or, for a commit, 08006.
    */
-  storageUnavailableWaitMs: 5_000,
+  storageUnavailableWaitMs: 8_000,
   /**
-   * In a fleet, how often a request still waiting on a shard's leaseholder checks the directory for
-   * a newer epoch (storage-route.ts): a leaseholder that is stopped or cut off still accepts TCP
-   * connections and never answers, and a new one is named only after its lease (2 s) ran out, so a
-   * check every second finds it within about a second of the change, for one directory call per
-   * second of a waiting request.
+   * In a fleet, a request that has waited this long on a shard's leaseholder checks the FleetDirectory
+   * for a newer epoch led by another node, and again every this often while it waits
+   * (storage-attempt.ts): a leaseholder that is stopped or cut off keeps its connections open and
+   * never answers. A new leaseholder is named about 2 s after the old one went silent
+   * (storage-node/replication/limits.ts, failoverAfterMs), so 500 ms adds at most half a second to
+   * the failover a waiting request sees. The checks are coalesced per shard (shard-routes.ts): at
+   * most two directory reads a second per shard and edge isolate, and only while some request
+   * has waited longer than this (a healthy commit takes milliseconds to a few hundred).
    */
-  storageRouteCheckMs: 1_000,
+  storageRouteCheckMs: 500,
+  /**
+   * Longest one attempt at a storage node may take before the edge gives up on it (57P01 when
+   * nothing was applied for sure, 08006 otherwise). A live node bounds its own waits: a lock wait
+   * ends with 40001 after 30 s (storage-node lockWaitMsMax), a rate-limit wait after 1 s, so 35 s
+   * never cuts a request a live node is still working on; past it the node is wedged while the
+   * directory still names it (it cannot be: its lease lapses within 2 s of its going silent), and
+   * no request hangs forever.
+   */
+  storageAttemptMsMax: 35_000,
+  /**
+   * Leaseholder changes one request follows (each: the request waited on a leaseholder that was
+   * replaced, and is sent again to the new one). One failover is one change; more than three
+   * during one request means the shard is flapping, and the client is better told (57P01).
+   */
+  storageMovesPerRequestMax: 3,
   /** First pause between those attempts; doubled each time up to storageRetryDelayMsMax. */
   storageRetryDelayMsMin: 50,
-  /** Longest pause between attempts: a node that is back is found within this much. */
-  storageRetryDelayMsMax: 400,
+  /**
+   * Longest pause between attempts: a node that is back (or a new leaseholder whose KV service has
+   * started) is found within this much, and it adds directly to the failover a client sees (the
+   * issue's bound is 5 s, of which the replication protocol's own failover takes 4–4.5 s on a
+   * loaded 2-core machine). 200 ms halves what 400 ms cost; an attempt at a node that is down is
+   * a refused local connection plus at most one directory read per shard in flight
+   * (shard-routes.ts), so 25 attempts over the 5 s wait are cheap.
+   */
+  storageRetryDelayMsMax: 200,
   /** A request of a storage node to the fleet directory is a few ids and numbers; 4 KiB bounds parsing. */
   fleetOpBytesMax: 4096,
   /** A cached storage token is replaced once it has less than this left, so no request carries a token about to expire. */

@@ -2,31 +2,28 @@
 // nothing else. A fleet (`warren dev --shards N --replicas R`): STORAGE_NODES (`id=url,…`) maps node ids to KV
 // URLs, the FleetDirectory places the tenant (a new tenant on the shard holding the fewest tenants:
 // common/fleet/directory-state.ts placeTenant) and names its shard's primary, and this isolate caches
-// the route with its epoch.
+// both (shard-routes.ts: per shard, with the epoch; directory reads coalesced per shard).
 //
 // A stale route never gets a wrong answer: only the leaseholder listens on its KV port
 // (storage-node/replication/replicated-node.ts: backups do not serve KV, a node that loses its lease
 // exits), so a request sent to a former primary is refused at connect — nothing applied — and the
-// caller asks again with `stale` set, which refreshes the route from the directory. A refreshed
-// route is kept only if its epoch is not older than the cached one.
+// caller asks again with `failed` set, which refreshes the shard's leader from the directory. A
+// leaseholder that stops answering without closing its port (stopped, cut off) is found by
+// `movedFrom`: a request waiting on it checks the directory and leaves once another primary leads a
+// newer epoch (storage-attempt.ts, storage-forward.ts).
 import { fleetDirectoryOf, storageUrl } from "../../durable-objects/env.ts";
 import type { EdgeEnv } from "./env.ts";
+import { ShardRoutes, type StorageRoute } from "./shard-routes.ts";
 
-export interface StorageRoute {
-  /** Where to POST the tenant's KV requests. */
-  readonly url: string;
-  readonly shardId: number | null;
-  readonly epoch: number;
-  readonly node: string | null;
-}
+export type { StorageRoute };
 
-const routes = new Map<number, StorageRoute>();
-let parsedNodes: { raw: string; nodes: Map<string, string> } | undefined;
+let fleet: { raw: string; routes: ShardRoutes } | undefined;
 
-function fleetNodes(env: EdgeEnv): Map<string, string> | undefined {
+/** This isolate's fleet view, or undefined for a single storage node (no STORAGE_NODES). */
+function fleetRoutes(env: EdgeEnv): ShardRoutes | undefined {
   const raw = (env as unknown as { STORAGE_NODES?: string }).STORAGE_NODES;
   if (!raw) return undefined;
-  if (parsedNodes?.raw !== raw) {
+  if (fleet?.raw !== raw) {
     // `id=url,…` (cli/dev-fleet.ts storageNodesVar)
     const nodes = new Map<string, string>();
     for (const item of raw.split(",").filter(Boolean)) {
@@ -34,47 +31,25 @@ function fleetNodes(env: EdgeEnv): Map<string, string> | undefined {
       if (at <= 0) throw new Error(`STORAGE_NODES item "${item}" is not id=url`);
       nodes.set(item.slice(0, at), item.slice(at + 1).replace(/\/+$/, ""));
     }
-    parsedNodes = { raw, nodes };
+    fleet = { raw, routes: new ShardRoutes((op) => fleetDirectoryOf(env).apply(op), nodes) };
   }
-  return parsedNodes.nodes;
+  return fleet.routes;
 }
 
-/** The route of `tenantId`'s KV requests; `stale`: the route last used failed to connect, ask the directory again. */
-export async function storageRouteFor(env: EdgeEnv, tenantId: number, path: string, stale?: StorageRoute): Promise<StorageRoute> {
-  const nodes = fleetNodes(env);
-  if (nodes === undefined) return { url: storageUrl(env, path), shardId: null, epoch: 0, node: null };
-  const cached = routes.get(tenantId);
-  if (cached && cached !== stale) return cached;
-  const answer = await fleetDirectoryOf(env).apply({ op: "placeTenant", tenantId });
-  if (!answer.ok || answer.config === undefined) throw new Error(`tenant ${tenantId} has no shard: ${answer.ok ? "no configuration" : answer.reason}`);
-  const c = answer.config;
-  const base = nodes.get(c.primary);
-  if (base === undefined) throw new Error(`shard ${c.shardId}'s primary ${c.primary} is not in STORAGE_NODES`);
-  const fresh: StorageRoute = { url: base + path, shardId: c.shardId, epoch: c.epoch, node: c.primary };
-  const current = routes.get(tenantId);
-  if (current && current.epoch > fresh.epoch) return current;
-  routes.set(tenantId, fresh);
-  return fresh;
+/** The route of `tenantId`'s requests to `path`; `failed`: the route last used did not answer. */
+export async function storageRouteFor(env: EdgeEnv, tenantId: number, path: string, failed?: StorageRoute): Promise<StorageRoute> {
+  const routes = fleetRoutes(env);
+  if (routes === undefined) return { url: storageUrl(env, path), shardId: null, epoch: 0, node: null };
+  return routes.route(tenantId, path, failed);
 }
 
 /**
- * While a request to `route` is outstanding, checks the directory every `everyMs`; when the
- * tenant's shard has a newer epoch with another primary, aborts the request (the caller treats it
- * as a failed connection: repeated on the new leaseholder when that is safe, else 08006). Returns
- * the function that stops the checks. No-op for a single node.
+ * The route that replaced `route` (its shard has a newer epoch led by another node), or undefined
+ * while `route` is still the shard's leaseholder as far as the directory knows. Always undefined
+ * for a single node. Reads the directory at most once per `checkEveryMs` per shard.
  */
-export function watchRoute(env: EdgeEnv, tenantId: number, route: StorageRoute, abort: AbortController, everyMs: number): () => void {
-  if (route.shardId === null) return () => {};
-  let checking = false;
-  const timer = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    storageRouteFor(env, tenantId, "/v1/kv", route)
-      .then((fresh) => {
-        if (fresh.epoch > route.epoch && fresh.node !== route.node) abort.abort(new Error(`shard ${route.shardId} moved to ${fresh.node} (epoch ${fresh.epoch})`));
-      })
-      .catch(() => {})
-      .finally(() => (checking = false));
-  }, everyMs);
-  return () => clearInterval(timer);
+export async function routeMovedFrom(env: EdgeEnv, route: StorageRoute, path: string, checkEveryMs: number): Promise<StorageRoute | undefined> {
+  const routes = fleetRoutes(env);
+  if (routes === undefined || route.shardId === null) return undefined;
+  return routes.movedFrom(route, path, checkEveryMs);
 }

@@ -14,7 +14,7 @@
 // when done (an undisposed RPC result is finalized during GC, see common/rpc.ts) and open a new
 // one after limits.kvChannelBatchesMax batches.
 import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
-import { encodeResponse, FRAME_MAGIC, KV_USAGE_HEADER } from "../../common/kv-protocol/codec.ts";
+import { encodeResponse, KV_USAGE_HEADER } from "../../common/kv-protocol/codec.ts";
 import { KV_STREAM_PATH } from "../../common/kv-protocol/stream.ts";
 import { KvStreamBroken, KvStreamFull, type KvStreamConnection } from "../../common/kv-protocol/stream-client.ts";
 import { assertTenantId } from "../../common/tenant-prefix.ts";
@@ -23,9 +23,10 @@ import { secretOf, storageUrl } from "../../durable-objects/env.ts";
 import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import type { EdgeEnv, TenantProps } from "./env.ts";
 import { limits } from "./limits.ts";
-import { retryDelayMs, retrySafe } from "./storage-retry.ts";
+import { forwardWithRetries, storageFailure } from "./storage-forward.ts";
+import { afterFailedAttempt } from "./storage-retry.ts";
+import { routeMovedFrom, storageRouteFor } from "./storage-route.ts";
 import { openStorageStream } from "./storage-stream.ts";
-import { storageRouteFor, watchRoute, type StorageRoute } from "./storage-route.ts";
 
 interface CachedToken {
   token: string;
@@ -70,73 +71,20 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
   const refused = refusal(env, request);
   if (refused !== null) return refused;
   const secret = secretOf(env as unknown as Record<string, unknown>, "FLEET_SECRET") as { value: string };
-  const giveUpAtMs = Date.now() + limits.storageUnavailableWaitMs;
-  let tokenRetried = false;
-  let failedRoute: StorageRoute | undefined;
-  for (let attempt = 0; ; attempt++) {
-    // One node: STORAGE_URL. A fleet: the tenant's shard leaseholder (storage-route.ts); after a
-    // failed connect the route is asked again (the leaseholder may have changed).
-    let route: StorageRoute;
-    try {
-      route = await storageRouteFor(env, tenantId, "/v1/kv", failedRoute);
-    } catch (err) {
-      return storageFailure("unavailable", `no route to storage for tenant ${tenantId}: ${err instanceof Error ? err.message : String(err)}; nothing was applied`);
-    }
-    const url = route.url;
-    const token = await storageTokenFor(secret.value, tenantId);
-    let res: Response;
-    let body: Uint8Array;
-    // In a fleet: a leaseholder that stopped answering is left once the directory names another.
-    const abort = new AbortController();
-    const unwatch = watchRoute(env, tenantId, route, abort, limits.storageRouteCheckMs);
-    try {
-      res = await fetch(url, {
-        signal: abort.signal,
+  // Bounded attempts, retried only where that is safe (storage-forward.ts, storage-retry.ts).
+  return forwardWithRetries(request, {
+    route: (failed) => storageRouteFor(env, tenantId, "/v1/kv", failed),
+    movedFrom: (route, checkEveryMs) => routeMovedFrom(env, route, "/v1/kv", checkEveryMs),
+    post: async (url, signal) =>
+      fetch(url, {
+        signal,
         method: "POST",
         // The usage trailer: what the node metered for this request, which the gateway charges.
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream", [KV_USAGE_HEADER]: "1" },
+        headers: { authorization: `Bearer ${await storageTokenFor(secret.value, tenantId)}`, "content-type": "application/octet-stream", [KV_USAGE_HEADER]: "1" },
         body: request,
-      });
-      // A 401 means the node did not accept the token (rotated secret, clock skew): mint a new one once.
-      if (res.status === 401 && !tokenRetried) {
-        tokenRetried = true;
-        tokens.delete(tenantId);
-        unwatch();
-        await res.body?.cancel();
-        continue;
-      }
-      body = new Uint8Array(await res.arrayBuffer());
-      unwatch();
-    } catch (err) {
-      unwatch();
-      // The node is down or restarting, or the connection broke mid-request (storage-retry.ts).
-      failedRoute = route;
-      const why = `storage node unreachable at ${url}: ${err instanceof Error ? err.message : String(err)}`;
-      if (!retrySafe(request)) return storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown`);
-      const delayMs = retryDelayMs(attempt);
-      if (Date.now() + delayMs > giveUpAtMs) {
-        return storageFailure("unavailable", `${why}; gave up after ${limits.storageUnavailableWaitMs} ms (storageUnavailableWaitMs); nothing was applied`);
-      }
-      await new Promise((r) => setTimeout(r, delayMs));
-      continue;
-    }
-    // The node always answers with a KvResponse frame; anything else came from something in between
-    // (a proxy's 502 page, a crash mid-response). Say so in the protocol's own terms.
-    if (body.length === 0 || body[0] !== FRAME_MAGIC) {
-      return storageFailure("internal", `storage node answered HTTP ${res.status} without a KvResponse frame; the outcome of this request is unknown`);
-    }
-    return body;
-  }
-}
-
-/**
- * A failure between the edge and the storage node, as an encoded KvResponse error, so the gateway
- * handles every storage outcome through the one decoder: `unavailable` (nothing was applied, 57P01),
- * `outcome_unknown` (a request that must not be repeated may or may not have applied, 08006), or
- * `internal` (something other than the node answered).
- */
-function storageFailure(code: "unavailable" | "outcome_unknown" | "internal", message: string): Uint8Array {
-  return encodeResponse({ type: "error", error: { code, message } });
+      }),
+    tokenRefused: () => tokens.delete(tenantId),
+  });
 }
 
 /**
@@ -197,7 +145,11 @@ export class TenantKvChannel extends RpcTarget implements TenantKvCapability {
       if (err instanceof KvStreamFull) return forwardKv(this.env, this.tenantId, request);
       if (!(err instanceof KvStreamBroken)) throw err;
       if (this.stream?.conn === conn) this.stream = null;
-      if (retrySafe(request)) return forwardKv(this.env, this.tenantId, request);
+      // What may be sent again goes over HTTP (with forwardKv's retries); a request inside an open
+      // transaction aborts it (40001), anything else has an unknown outcome (08006): storage-retry.ts.
+      const after = afterFailedAttempt(request);
+      if (after === "resend") return forwardKv(this.env, this.tenantId, request);
+      if (after === "transaction_aborted") return storageFailure("transaction_aborted", `${err.message}; the transaction was aborted`);
       return storageFailure("outcome_unknown", `${err.message}; the outcome of this request is unknown`);
     }
   }

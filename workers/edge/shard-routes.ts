@@ -1,0 +1,116 @@
+// The edge isolate's view of the storage fleet: where each tenant lives (its shard, from the
+// FleetDirectory's placement) and who leads each shard (primary and epoch). Platform-free, so its
+// rules are tested in Node (shard-routes.test.ts); storage-route.ts binds it to the Durable Object.
+//
+//   tenant → shard id            (placement: changes only when a tenant moves)
+//   shard  → { epoch, primary }  (one entry per shard, shared by all its tenants)
+//
+// Reads of the directory are coalesced per shard: however many requests wait on a shard, one
+// directory call is in flight for it at a time, and a watcher (a request waiting on a leaseholder
+// that may be gone) reads it at most once per `checkEveryMs` — the cost of watching is per shard,
+// not per waiting request. An answer older than what is cached (a lower epoch) is ignored, so the
+// view only moves forward.
+import type { DirectoryResult } from "../../common/fleet/directory-state.ts";
+import type { ShardConfig } from "../../common/fleet/shard-config.ts";
+
+export interface StorageRoute {
+  /** Where to POST the tenant's KV requests. */
+  readonly url: string;
+  /** null: a single storage node (STORAGE_URL), no fleet. */
+  readonly shardId: number | null;
+  readonly epoch: number;
+  readonly node: string | null;
+}
+
+/** The two FleetDirectory operations the edge uses. */
+export type DirectoryRead = (op: { op: "placeTenant"; tenantId: number } | { op: "current"; shardId: number }) => Promise<DirectoryResult>;
+
+interface ShardLeader {
+  readonly epoch: number;
+  readonly primary: string;
+}
+
+export class ShardRoutes {
+  private readonly placement = new Map<number, number>();
+  private readonly leaders = new Map<number, ShardLeader>();
+  private readonly reading = new Map<number, Promise<ShardLeader>>();
+  private readonly lastReadAtMs = new Map<number, number>();
+  /** Directory calls made (tests, and a figure to watch: it must stay per shard, not per request). */
+  directoryCalls = 0;
+
+  private readonly directory: DirectoryRead;
+  /** Node id → base URL of its KV service (STORAGE_NODES). */
+  private readonly nodes: ReadonlyMap<string, string>;
+  private readonly nowMs: () => number;
+
+  constructor(directory: DirectoryRead, nodes: ReadonlyMap<string, string>, nowMs: () => number = Date.now) {
+    this.directory = directory;
+    this.nodes = nodes;
+    this.nowMs = nowMs;
+  }
+
+  /**
+   * The route of `tenantId`'s requests to `path`. `failed`: the route last used did not answer;
+   * unless the cache already moved past it, the directory is asked again.
+   */
+  async route(tenantId: number, path: string, failed?: StorageRoute): Promise<StorageRoute> {
+    let shardId = this.placement.get(tenantId);
+    if (shardId === undefined) {
+      this.directoryCalls++;
+      const answer = await this.directory({ op: "placeTenant", tenantId });
+      if (!answer.ok || answer.config === undefined) throw new Error(`tenant ${tenantId} has no shard: ${answer.ok ? "no configuration" : answer.reason}`);
+      shardId = answer.config.shardId;
+      this.placement.set(tenantId, shardId);
+      this.learn(answer.config);
+    }
+    let leader = this.leaders.get(shardId);
+    const stale = failed !== undefined && leader !== undefined && leader.epoch <= failed.epoch && leader.primary === failed.node;
+    if (leader === undefined || stale) leader = await this.read(shardId);
+    return this.toRoute(shardId, leader, path);
+  }
+
+  /**
+   * Whether the directory now names another primary for `route`'s shard at a newer epoch (the
+   * route's leaseholder was replaced: it cannot acknowledge anything any more). Reads the directory
+   * at most once per `checkEveryMs` per shard; between reads it answers from the cache.
+   */
+  async movedFrom(route: StorageRoute, path: string, checkEveryMs: number): Promise<StorageRoute | undefined> {
+    if (route.shardId === null) return undefined;
+    const last = this.lastReadAtMs.get(route.shardId);
+    let leader = this.leaders.get(route.shardId);
+    if (leader === undefined || last === undefined || this.nowMs() - last >= checkEveryMs) leader = await this.read(route.shardId);
+    if (leader.epoch > route.epoch && leader.primary !== route.node) return this.toRoute(route.shardId, leader, path);
+    return undefined;
+  }
+
+  private toRoute(shardId: number, leader: ShardLeader, path: string): StorageRoute {
+    const base = this.nodes.get(leader.primary);
+    if (base === undefined) throw new Error(`shard ${shardId}'s primary ${leader.primary} is not in STORAGE_NODES`);
+    return { url: base + path, shardId, epoch: leader.epoch, node: leader.primary };
+  }
+
+  /** One directory read per shard at a time; concurrent callers share it. */
+  private read(shardId: number): Promise<ShardLeader> {
+    const inFlight = this.reading.get(shardId);
+    if (inFlight) return inFlight;
+    this.directoryCalls++;
+    const p = this.directory({ op: "current", shardId })
+      .then((answer) => {
+        if (!answer.ok || answer.config === undefined) throw new Error(`shard ${shardId}: ${answer.ok ? "no configuration" : answer.reason}`);
+        this.lastReadAtMs.set(shardId, this.nowMs());
+        return this.learn(answer.config);
+      })
+      .finally(() => this.reading.delete(shardId));
+    this.reading.set(shardId, p);
+    return p;
+  }
+
+  /** Keeps the newest leader seen for the shard; returns what is cached afterwards. */
+  private learn(c: ShardConfig): ShardLeader {
+    const cached = this.leaders.get(c.shardId);
+    if (cached !== undefined && cached.epoch > c.epoch) return cached;
+    const leader = { epoch: c.epoch, primary: c.primary };
+    this.leaders.set(c.shardId, leader);
+    return leader;
+  }
+}

@@ -1,0 +1,169 @@
+// TenantKV's conversation with storage for one KvRequest: pick the route, make bounded attempts
+// (storage-attempt.ts), and decide after each failure whether to send again (storage-retry.ts).
+// Platform-free: tenant-kv.ts binds it to fetch(), the token cache and the FleetDirectory, and
+// storage-forward.test.ts drives every limit of it in Node with a fake fleet.
+//
+// Every attempt is bounded three ways (workers/edge/limits.ts, each with its reason):
+//   time      no attempt outlives storageAttemptMsMax, and one waiting on a leaseholder the
+//             FleetDirectory has replaced is left after at most about storageRouteCheckMs more;
+//   size      the request is at most kvRequestBytesMax (checked by the caller before any attempt),
+//             the answer is read up to kvResponseBytesMax and no further;
+//   count     a retry-safe request is sent again until storageUnavailableWaitMs has passed (pauses
+//             storageRetryDelayMsMin doubling to storageRetryDelayMsMax), and follows at most
+//             storageMovesPerRequestMax leaseholder changes.
+// What may be sent again, and why, is in storage-retry.ts.
+import { encodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
+import type { StorageRoute } from "./shard-routes.ts";
+import { limits as edgeLimits } from "./limits.ts";
+import { attemptOnce } from "./storage-attempt.ts";
+import { afterFailedAttempt, givingUpCode, retryDelayMs } from "./storage-retry.ts";
+
+export type ForwardLimits = {
+  readonly [K in
+    | "storageUnavailableWaitMs"
+  | "storageRouteCheckMs"
+  | "storageAttemptMsMax"
+  | "storageMovesPerRequestMax"
+  | "storageRetryDelayMsMin"
+  | "storageRetryDelayMsMax"
+    | "kvResponseBytesMax"]: number;
+};
+
+export interface ForwardDeps {
+  /** The route to use now; `failed`: the route last used did not answer (ask the directory again). */
+  route(failed?: StorageRoute): Promise<StorageRoute>;
+  /** The route that replaced `route` if its shard now has another leaseholder; at most one directory read per `checkEveryMs`. */
+  movedFrom(route: StorageRoute, checkEveryMs: number): Promise<StorageRoute | undefined>;
+  /** POSTs the request to `url`; must stop when `signal` aborts. The body is read by the caller. */
+  post(url: string, signal: AbortSignal): Promise<Response>;
+  /** The node refused the token (401): forget the cached one; called at most once per request. */
+  tokenRefused(): void;
+}
+
+export type StorageFailureCode = "unavailable" | "outcome_unknown" | "transaction_aborted" | "internal";
+
+/**
+ * A failure between the edge and the storage node, as an encoded KvResponse error, so the gateway
+ * handles every storage outcome through the one decoder: `unavailable` (nothing was applied, 57P01),
+ * `outcome_unknown` (a request that must not be repeated may or may not have applied, 08006),
+ * `transaction_aborted` (the request's transaction lived on a leaseholder that was replaced, 40001),
+ * or `internal` (something other than the node answered).
+ */
+export function storageFailure(code: StorageFailureCode, message: string): Uint8Array {
+  return encodeResponse({ type: "error", error: { code, message } });
+}
+
+/** Reads `res`'s body, refusing (throwing BodyTooLarge) once it passes `max` bytes. */
+export async function readBodyCapped(res: Response, max: number): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => {});
+    throw new BodyTooLarge(declared, max);
+  }
+  if (res.body === null) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLarge(total, max);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+export class BodyTooLarge extends Error {
+  readonly bytes: number;
+  readonly max: number;
+  constructor(bytes: number, max: number) {
+    super(`storage answer of at least ${bytes} bytes exceeds ${max} (kvResponseBytesMax)`);
+    this.bytes = bytes;
+    this.max = max;
+  }
+}
+
+/** The edge stops trying: 57P01 where nothing can have been applied, else 08006 (storage-retry.ts givingUpCode). */
+function giveUp(request: Uint8Array, why: string): Uint8Array {
+  return givingUpCode(request) === "unavailable"
+    ? storageFailure("unavailable", `${why}; nothing was applied`)
+    : storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown (a commit may have been applied)`);
+}
+
+/** Sends one encoded KvRequest; returns the encoded KvResponse (an error response on any failure). */
+export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps, l: ForwardLimits = edgeLimits): Promise<Uint8Array> {
+  const giveUpAtMs = Date.now() + l.storageUnavailableWaitMs;
+  let tokenRetried = false;
+  let failedRoute: StorageRoute | undefined;
+  let moves = 0;
+  for (let attempt = 0; ; attempt++) {
+    // One node: STORAGE_URL. A fleet: the tenant's shard leaseholder; after a failed attempt the
+    // route is asked again (the leaseholder may have changed).
+    let route: StorageRoute;
+    try {
+      route = await deps.route(failedRoute);
+    } catch (err) {
+      return storageFailure("unavailable", `no route to storage: ${err instanceof Error ? err.message : String(err)}; nothing was applied`);
+    }
+    const r = route;
+    const outcome = await attemptOnce({
+      send: async (signal) => {
+        const res = await deps.post(r.url, signal);
+        return { status: res.status, body: await readBodyCapped(res, l.kvResponseBytesMax) };
+      },
+      movedFrom: () => deps.movedFrom(r, l.storageRouteCheckMs),
+      checkEveryMs: l.storageRouteCheckMs,
+      attemptMsMax: l.storageAttemptMsMax,
+    });
+    if (outcome.kind !== "answered") {
+      const why =
+        outcome.kind === "moved"
+          ? `storage node ${route.node} stopped answering and shard ${route.shardId} moved to ${outcome.to.node} (epoch ${outcome.to.epoch}) after ${outcome.afterMs} ms`
+          : outcome.kind === "timedOut"
+          ? `storage node at ${route.url} did not answer within ${l.storageAttemptMsMax} ms (storageAttemptMsMax)`
+          : `storage node unreachable at ${route.url}: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`;
+      if (outcome.kind === "unreachable" && outcome.error instanceof BodyTooLarge) {
+        return storageFailure("internal", `${outcome.error.message}: not an answer a storage node gives; the outcome of this request is unknown`);
+      }
+      const next = afterFailedAttempt(request);
+      if (next === "transaction_aborted") return storageFailure("transaction_aborted", `${why}; this request's transaction will not commit (the gateway aborts it); retry the transaction`);
+      if (next === "outcome_unknown") return storageFailure("outcome_unknown", `${why}; the outcome of this request is unknown`);
+      // Safe to send again (storage-retry.ts).
+      failedRoute = route;
+      if (outcome.kind === "timedOut") return giveUp(request, why); // the node is wedged: waiting longer helps nobody
+      if (outcome.kind === "moved") {
+        // Sent at once to the new leaseholder, which the directory already names.
+        if (++moves > l.storageMovesPerRequestMax) return giveUp(request, `${why}; gave up after ${moves} leaseholder changes (storageMovesPerRequestMax ${l.storageMovesPerRequestMax})`);
+        continue;
+      }
+      // Unreachable: the node is down or restarting, or its shard is failing over.
+      const delayMs = retryDelayMs(attempt, l);
+      if (Date.now() + delayMs > giveUpAtMs) return giveUp(request, `${why}; gave up after ${l.storageUnavailableWaitMs} ms (storageUnavailableWaitMs)`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      continue;
+    }
+    // A 401 means the node did not accept the token (rotated secret, clock skew): mint a new one once.
+    if (outcome.status === 401 && !tokenRetried) {
+      tokenRetried = true;
+      deps.tokenRefused();
+      continue;
+    }
+    // The node always answers with a KvResponse frame; anything else came from something in between
+    // (a proxy's 502 page, a crash mid-response). Say so in the protocol's own terms.
+    if (outcome.body.length === 0 || outcome.body[0] !== FRAME_MAGIC) {
+      return storageFailure("internal", `storage node answered HTTP ${outcome.status} without a KvResponse frame; the outcome of this request is unknown`);
+    }
+    return outcome.body;
+  }
+}
