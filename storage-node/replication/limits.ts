@@ -28,6 +28,28 @@ export interface ReplicationLimits {
   readonly configPollEveryMs: number;
   /** Entries in one prepare message: bounds a message while a replica catches up. */
   readonly prepareEntriesMax: number;
+  /**
+   * Applied entries a replica keeps in its log below the point every replica has applied (README.md,
+   * "Snapshots and log truncation"). A replica that was away for fewer entries catches up from the
+   * log; one further behind (or with a lost disk) needs a snapshot. 10,000 group entries is a few
+   * minutes of steady writes here (one group per replication round trip) and at most a few hundred
+   * MiB of log, while a restart after a crash (seconds) stays on the cheap path.
+   */
+  readonly logRetainEntries: number;
+  /** How often a replica looks for a log prefix to drop. */
+  readonly logTruncateEveryMs: number;
+  /** Entries dropped in one step (one LMDB transaction): bounds the time the event loop is held. */
+  readonly logTruncateEntriesMax: number;
+  /**
+   * Bytes of keys and values in one snapshot chunk (one frame with its own checksum, and one LMDB
+   * transaction on the receiver). 1 MiB keeps both ends' memory small and the per-chunk fsync cheap
+   * next to the bytes it carries. A single entry larger than this travels alone.
+   */
+  readonly snapshotChunkBytesMax: number;
+  /** A snapshot transfer that delivers no byte for this long is abandoned (the sender died or is cut off). */
+  readonly snapshotIdleTimeoutMs: number;
+  /** Snapshots one node sends at once: each holds an LMDB read transaction (pages not reused) and a socket. */
+  readonly snapshotSendsMax: number;
 }
 
 export const replicationLimits: ReplicationLimits = {
@@ -39,4 +61,10 @@ export const replicationLimits: ReplicationLimits = {
   backupTimeoutMs: 1_500,
   configPollEveryMs: 1_000,
   prepareEntriesMax: 256,
+  logRetainEntries: 10_000,
+  logTruncateEveryMs: 1_000,
+  logTruncateEntriesMax: 4_096,
+  snapshotChunkBytesMax: 1024 * 1024,
+  snapshotIdleTimeoutMs: 10_000,
+  snapshotSendsMax: 2,
 };

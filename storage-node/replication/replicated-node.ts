@@ -130,8 +130,7 @@ function deposed(why: string): never {
 
 /** The leaseholder has applied an entry of its own epoch: every entry committed before is applied. */
 function caughtUp(): boolean {
-  const last = replica.applied === 0 ? undefined : log.entry(replica.applied);
-  return last !== undefined && last.epoch === replica.epoch;
+  return replica.applied > 0 && log.epochAt(replica.applied) === replica.epoch;
 }
 
 const ticker = setInterval(() => {
