@@ -9,7 +9,7 @@
 //   0x21 'e'         highest epoch accepted (u32)
 //
 // None of these keys is part of a snapshot (snapshot-stream.ts): each replica keeps its own log.
-import type { Engine, EngineWriter } from "../engine/engine.ts";
+import type { Engine, EngineReader, EngineWriter } from "../engine/engine.ts";
 import { readU64, u64 } from "../node-keys.ts";
 import { checkAppend, checkTruncateFrom, type LogEntry, type ReplicationLog } from "./log.ts";
 
@@ -53,6 +53,21 @@ function encodeBase(seq: number, epoch: number): Uint8Array {
   return v;
 }
 
+function decodeBase(b: Uint8Array | undefined): { seq: number; epoch: number } {
+  return b === undefined ? { seq: 0, epoch: 0 } : { seq: Number(readU64(b, 0)), epoch: new DataView(b.buffer, b.byteOffset + 8, 4).getUint32(0, false) };
+}
+
+/** Where a store's applied state is: the last applied entry and its epoch (read from `reader`'s one state). */
+export function appliedPosition(reader: EngineReader): { seq: number; epoch: number } {
+  const a = reader.get(LOG_META_APPLIED);
+  const seq = a === undefined ? 0 : Number(readU64(a));
+  const base = decodeBase(reader.get(LOG_META_BASE));
+  if (seq === base.seq) return base;
+  const e = reader.get(entryKey(seq));
+  if (e === undefined) throw new Error(`replication log: applied entry ${seq} is neither in the log nor its base ${base.seq}`);
+  return { seq, epoch: decodeEntry(seq, e).epoch };
+}
+
 /**
  * Writes, in the caller's transaction, the log metadata of a state just installed from a snapshot
  * at (seq, epoch): applied through seq, base (seq, epoch), highest epoch. The caller has removed
@@ -79,8 +94,7 @@ export class EngineLog implements ReplicationLog {
   reload(): void {
     const engine = this.engine;
     engine.refresh();
-    const b = engine.get(LOG_META_BASE);
-    this.base = b === undefined ? { seq: 0, epoch: 0 } : { seq: Number(readU64(b, 0)), epoch: new DataView(b.buffer, b.byteOffset + 8, 4).getUint32(0, false) };
+    this.base = decodeBase(engine.get(LOG_META_BASE));
     const tail = [...engine.range({ low: entryKey(0), high: new Uint8Array([LOG_TAG + 1]), reverse: true, limit: 1 })];
     this.last = tail.length === 0 ? this.base.seq : Number(readU64(tail[0]!.key, 1));
     if (this.last < this.base.seq) throw new Error(`replication log: last entry ${this.last} below the base ${this.base.seq}`);
