@@ -8,7 +8,7 @@ import { TEMP_TABLE_ID_END, TEMP_TABLE_ID_MIN } from "../keys/doc.ts";
 import { Catalog, PG_TEMP_ALIAS } from "./catalog.ts";
 import { PUBLIC_SCHEMA_ID, TEMP_SCHEMA_ID, type Descriptor, type SchemaDesc, type TableDesc, type TypeDesc } from "./descriptors.ts";
 import { decodeI64, decodeU64, encodeI64, encodeU64, Keyspace } from "./keyspace.ts";
-import { descIdOfOid, enumLabelOid, FIRST_NORMAL_OID, indexOfOid, indexOid, namespaceOid, relationOid } from "./oids.ts";
+import { CONSTRAINTS_PER_TABLE_MAX, constraintOid, descIdOfOid, ENUM_LABELS_MAX, enumLabelOid, FIRST_NORMAL_OID, INDEX_ID_MAX, indexOfOid, indexOid, namespaceOid, relationOid } from "./oids.ts";
 
 function table(id: number, name: string, schemaId = PUBLIC_SCHEMA_ID, extra: Partial<TableDesc> = {}): TableDesc {
   return {
@@ -118,20 +118,28 @@ describe("OIDs", () => {
       expect(descIdOfOid(relationOid(id))).toBe(id);
       expect(indexOfOid(relationOid(id))).toBeNull();
     }
-    for (const [t, i] of [[100, 1], [100, 999], [TEMP_TABLE_ID_MIN, 2]] as const) {
+    for (const [t, i] of [[100, 1], [100, INDEX_ID_MAX], [TEMP_TABLE_ID_MIN, 2]] as const) {
       expect(indexOfOid(indexOid(t, i))).toEqual([t, i]);
       expect(descIdOfOid(indexOid(t, i))).toBeNull();
     }
     expect(descIdOfOid(FIRST_NORMAL_OID - 1)).toBeNull();
-    expect(indexOid(TEMP_TABLE_ID_END - 1, 999)).toBeLessThan(2 ** 32); // Postgres's oid is 32-bit unsigned
+    // Postgres's oid is 32-bit unsigned: the last slot of the last block still fits.
+    expect(constraintOid(TEMP_TABLE_ID_END - 1, CONSTRAINTS_PER_TABLE_MAX - 1)).toBeLessThan(2 ** 32);
+    expect(indexOfOid(constraintOid(100, 0))).toBeNull();
+    expect(indexOid(100, INDEX_ID_MAX)).toBeLessThan(constraintOid(100, 0));
+    expect(constraintOid(100, CONSTRAINTS_PER_TABLE_MAX - 1)).toBeLessThan(indexOid(101, 0));
   });
 
-  // Known bug, found writing these tests (oids.ts is the SQL engine's; not changed here): index
-  // OIDs of temporary tables (ids from 2,000,000) reach 3,000,000,000, where pg_enum label OIDs
-  // start, so a temporary table's index and an enum's label can share an OID; and an enum whose
-  // descriptor id passes ~1,294,967 gets label OIDs past 2^32. `it.fails` turns red when fixed.
-  it.fails("index OIDs of temporary tables stay clear of pg_enum OIDs", () => {
-    expect(indexOid(TEMP_TABLE_ID_MIN + 100, 1)).not.toBe(enumLabelOid(100, 1));
+  // Index OIDs of temporary tables (ids from 2,000,000) once reached the block where pg_enum label
+  // OIDs started, and high enum ids ran past 2^32; each descriptor now owns one block (oids.ts).
+  it("index OIDs of temporary tables stay clear of pg_enum OIDs", () => {
+    // Enum 150 and 1,999,999 (a descriptor is a table or an enum, never both: ids are unique).
+    const labels = new Set([150, TEMP_TABLE_ID_MIN - 1].flatMap((id) => [0, 1, ENUM_LABELS_MAX - 1].map((i) => enumLabelOid(id, i))));
+    for (const t of [100, 101, TEMP_TABLE_ID_MIN, TEMP_TABLE_ID_MIN + 100, TEMP_TABLE_ID_END - 1]) {
+      for (const i of [1, 2, INDEX_ID_MAX]) expect(labels.has(indexOid(t, i))).toBe(false);
+      for (const n of [0, CONSTRAINTS_PER_TABLE_MAX - 1]) expect(labels.has(constraintOid(t, n))).toBe(false);
+    }
+    for (const l of labels) expect(l).toBeLessThan(2 ** 32);
   });
 
   it("built-in schemas keep Postgres's namespace OIDs", () => {

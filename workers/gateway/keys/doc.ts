@@ -53,9 +53,9 @@ export const FIRST_USER_DESCRIPTOR_ID = 100;
 /**
  * Descriptor ids of temporary objects (tables, their indexes' tables, sequences, views), allocated
  * per session. Ids of stored descriptors stay below TEMP_TABLE_ID_MIN. Both ranges are bounded by
- * the object identifiers clients see, which are 32-bit (catalog/oids.ts): an index OID is
- * 1e9 + table id × 1000 + index id, and constraint OIDs go up to 2e9 + table id × 1000 + n, so
- * table ids must stay under ~2.29 million.
+ * the object identifiers clients see, which are 32-bit (catalog/oids.ts): every descriptor owns
+ * a block of 1,900 OIDs for its indexes, constraints or enum labels, starting at 1e7, so
+ * descriptor ids must stay under ~2.26 million.
  */
 export const TEMP_TABLE_ID_MIN = 2_000_000;
 /** One past the last temporary descriptor id: 250,000 temporary objects per session. */

@@ -88,7 +88,17 @@ export const sqlLimits = {
    * many per type (catalog/oids.ts), and each column of the type carries a copy of the labels in
    * its table descriptor; 1,000 is far beyond real enums (Postgres allows more, but nobody needs it).
    */
-  enumLabelsMax: 1000,
+  enumLabelsMax: 1000, // = ENUM_LABELS_MAX in catalog/oids.ts (limits.ts imports nothing; oid-block.test.ts holds them equal)
+  /**
+   * The highest index id a table may reach. Index ids are never reused (an index's keys live under
+   * its id until cleared), so this bounds the indexes a table creates over its life, not the ones
+   * it holds: each has an OID in its table's block (catalog/oids.ts), and the blocks of ~2.25 M
+   * descriptor ids must fit 32-bit OIDs. 899 CREATE INDEX on one table is beyond real schemas;
+   * past it, the table must be recreated. Postgres has no such limit.
+   */
+  indexIdMax: 899, // = INDEX_ID_MAX in catalog/oids.ts
+  /** Constraints (primary key, unique, check, foreign key) one table holds: the rest of its OID block. */
+  constraintsPerTableMax: 1000, // = CONSTRAINTS_PER_TABLE_MAX in catalog/oids.ts
   /**
    * CHECK constraints per domain (CREATE DOMAIN): every column of the domain carries a copy of them
    * in its table descriptor and every assignment evaluates all of them, so a domain with hundreds

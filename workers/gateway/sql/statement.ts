@@ -24,6 +24,7 @@ import { timeZoneFromSetting, type TimeZone } from "./types/timezone.ts";
 import { compareDatums } from "./types/compare.ts";
 import type { ExecContext } from "./exec/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
+import { checkOidBlock } from "./exec/ddl-bounds.ts";
 import { createTableFromColumns, type DdlChange, type DdlEnv } from "./exec/ddl-create-table.ts";
 import { alterSequence, alterTable, createIndex, createSchema, createSequence, createTable, createView, dropObjects, renameObject, truncate, type DdlExecEnv } from "./exec/ddl.ts";
 import { commentOn } from "./exec/ddl-comment.ts";
@@ -553,6 +554,7 @@ export class StatementRunner {
     if (this.state.txn.readOnly) throw new PgError("read_only_sql_transaction", "cannot execute DDL in a read-only transaction");
     const store = this.env.store;
     const change = await make(this.ddlEnv());
+    for (const d of change.changed) if (d.kind === "table") checkOidBlock(d);
     const stored = change.changed.filter((d) => !isTempId(d.id));
     const storedRemoved = change.removed.filter((id) => !isTempId(id));
     let next = this.state.catalog.version;

@@ -1,15 +1,12 @@
 // pg_constraint: primary keys, unique constraints, CHECKs and foreign keys, each with the text
 // pg_get_constraintdef prints for it (kept beside the row so the function and the table agree).
 import type { FkAction, TableDesc } from "../../../catalog/descriptors.ts";
-import { indexOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
+import { constraintOid, indexOid, namespaceOid, relationOid } from "../../../catalog/oids.ts";
 import { quoteIdent } from "../../functions/string-functions.ts";
 import type { Datum } from "../../types/datum.ts";
 import { arrayOf } from "../../types/type.ts";
 import { B, C, I2, I4, N, O, T, attnum, indexName, table, tables, userIndexes, type SystemContext, type SystemTable } from "./context.ts";
 
-/** Constraint OIDs: above every relation and index OID, numbered within their table. */
-const CONSTRAINT_OID_BASE = 3_000_000_000;
-const CONSTRAINTS_PER_TABLE = 1000;
 
 export interface ConstraintRow {
   oid: number;
@@ -41,7 +38,7 @@ export function constraintRows(x: SystemContext): ConstraintRow[] {
   const out: ConstraintRow[] = [];
   for (const t of tables(x.catalog)) {
     let n = 0;
-    const oid = (): number => CONSTRAINT_OID_BASE + t.id * CONSTRAINTS_PER_TABLE + n++;
+    const oid = (): number => constraintOid(t.id, n++);
     const colNames = (ids: number[], of: TableDesc): string => ids.map((id) => quoteIdent(of.columns.find((c) => c.id === id)?.name ?? "?")).join(", ");
     for (const ix of userIndexes(t)) {
       if (!ix.primary && ix.constraint !== true) continue;
