@@ -146,7 +146,8 @@ export class Replica {
     this.appliedSeq = o.appliedSeq ?? 0;
     this.committedSeq = this.appliedSeq;
     this.lastHeardAtMs = this.clock.nowMs();
-    this.startedEmpty = this.log.lastSeq() === 0;
+    // No entry in the log: a new or wiped store, or one holding only a snapshot's state (its base).
+    this.startedEmpty = this.log.lastSeq() < this.log.firstSeq();
   }
 
   /** The configuration this replica acts on, if it has one. */

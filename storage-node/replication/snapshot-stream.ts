@@ -29,7 +29,7 @@ const HEADER_BYTES = 9;
 export const FRAME_SLACK_BYTES = 4 * 1024 * 1024;
 
 /** The spans a snapshot carries: below the log's tags, and above them (every key starts below 0xff: tenant keys with 0x74). */
-const SNAPSHOT_SPANS = [
+export const SNAPSHOT_SPANS = [
   { low: new Uint8Array([0x00]), high: new Uint8Array([LOG_TAG]) },
   { low: new Uint8Array([LOG_META_TAG + 1]), high: new Uint8Array([0xff]) },
 ];
