@@ -37,6 +37,12 @@ export interface SnapshotInstaller {
    * restart starts over from an empty store: snapshot-install.ts).
    */
   install(from: NodeId): Promise<{ seq: number }>;
+  /**
+   * The lowest entry a snapshot this node is sending (or sent a moment ago) is at, if any: the log
+   * keeps every entry after it, or the replica installing it would need another snapshot as soon as
+   * it finished (seen under load: five snapshots in a row while 4 writers outran a 20-entry log).
+   */
+  sendingAt(): number | undefined;
 }
 
 export interface ReplicaOptions {
@@ -170,6 +176,17 @@ export class Replica {
   /** Whether a snapshot is being installed now, and how many this process installed. */
   get snapshotState(): { installing: boolean; installed: number } {
     return { installing: this.installing, installed: this.snapshotsInstalledCount };
+  }
+
+  /**
+   * Primary: it has applied the no-op that opened its tenure, so every entry committed before it is
+   * applied. Not "an applied entry of the current epoch": a primary's own reconfigurations (a
+   * replica removed or added) raise the epoch without a new no-op, and one that reconfigured before
+   * its first write would then never count as caught up (seen under load: removals right after
+   * the start, and the KV service never started).
+   */
+  get tenureApplied(): boolean {
+    return this.appliedSeq >= this.tenureStartSeq;
   }
 
   /** Leaseholder now: primary of the newest epoch it knows, lease running on its own clock. */
@@ -499,7 +516,15 @@ export class Replica {
     let point = this.appliedSeq;
     if (c.primary === this.id && c.epoch === this.log.epoch()) {
       for (const peer of c.replicas) if (peer !== this.id) point = Math.min(point, this.follower(peer).matchSeq);
+      // A learner catching up from the log (it answered lately) holds it too; a silent one does not,
+      // or a learner that went away for good would stop truncation forever.
+      for (const peer of c.learners) {
+        const f = this.follower(peer);
+        if (f.matchSeq > 0 && now - f.lastAckAtMs < this.limits.backupTimeoutMs) point = Math.min(point, f.matchSeq);
+      }
     }
+    const sending = this.snapshots.sendingAt();
+    if (sending !== undefined) point = Math.min(point, sending);
     point = Math.min(point - this.limits.logRetainEntries, this.log.firstSeq() - 1 + this.limits.logTruncateEntriesMax);
     if (point >= this.log.firstSeq()) this.log.truncatePrefix(point);
   }

@@ -13,7 +13,7 @@
 //     disk was lost after the log was truncated) pulls a snapshot from the primary and installs it
 //     (snapshot-install.ts); an install cut short makes the process exit (code 75) and the next
 //     start wipes what it had installed, so it starts over;
-//   * the leaseholder, once it has applied an entry of its own epoch (its no-op: everything
+//   * the leaseholder, once it has applied the no-op that opened its tenure (everything
 //     committed before is applied), starts the storage node's KV service on --port
 //     (server.ts, unchanged) with its writer thread replicating each write transaction
 //     (replicated-engine.ts). Its caches (clock above every commit, cleared spans, dropped tenants,
@@ -94,11 +94,12 @@ for (const item of (values.peers ?? "").split(",").filter(Boolean)) {
 const note = (line: string) => process.stderr.write(`${new Date().toISOString()} ${id}: ${line}\n`);
 
 const engine = new LmdbEngine({ path: dataDir });
-if (clearInterruptedInstall(engine)) note("a snapshot install was cut short: its partial state is wiped; starting with an empty store");
+const wipedInterruptedInstall = clearInterruptedInstall(engine);
+if (wipedInterruptedInstall) note("a snapshot install was cut short: its partial state is wiped; starting with an empty store");
 const log = new EngineLog(engine);
 const appliedRaw = engine.get(LOG_META_APPLIED);
 const token = systemTokenSource(secret);
-const sender = new SnapshotSender(engine, replLimits.snapshotChunkBytesMax, replLimits.snapshotSendsMax);
+const sender = new SnapshotSender(engine, replLimits.snapshotChunkBytesMax, replLimits.snapshotSendsMax, replLimits.snapshotIdleTimeoutMs);
 const installing: InstallProgress & { from: string | null; installed: number } = { from: null, chunks: 0, keys: 0, bytes: 0, installed: 0 };
 
 const replica = new Replica({
@@ -132,6 +133,7 @@ const replica = new Replica({
   },
   limits: replLimits,
   snapshots: {
+    sendingAt: () => sender.sendingAt(),
     install: async (from) => {
       const url = peers.get(from);
       if (!url) throw new Error(`no address for ${from}`);
@@ -162,9 +164,9 @@ function deposed(why: string): never {
   process.exit(EXIT_DEPOSED);
 }
 
-/** The leaseholder has applied an entry of its own epoch: every entry committed before is applied. */
+/** The leaseholder has applied the no-op of its tenure: every entry committed before is applied. */
 function caughtUp(): boolean {
-  return replica.applied > 0 && log.epochAt(replica.applied) === replica.epoch;
+  return replica.tenureApplied;
 }
 
 const ticker = setInterval(() => {
@@ -233,7 +235,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       applied: replica.applied,
       lastSeq: log.lastSeq(),
       firstSeq: log.firstSeq(),
-      snapshot: { installingFrom: installing.from, chunks: installing.chunks, keys: installing.keys, installed: installing.installed, ...sender.state },
+      snapshot: { installingFrom: installing.from, chunks: installing.chunks, keys: installing.keys, installed: installing.installed, wipedAtStart: wipedInterruptedInstall, ...sender.state },
       kvUrl: kv?.url ?? null,
       pid: process.pid,
     });

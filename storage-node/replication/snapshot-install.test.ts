@@ -113,7 +113,7 @@ describe("installing a snapshot", () => {
     src.writeSync((w) => {
       for (let i = 0; i < 768; i++) w.put(versionKey(tenantKey(3, `big${i}`), 5n), new Uint8Array(32 * 1024).fill(7));
     });
-    const sender = new SnapshotSender(src, 65536, 2);
+    const sender = new SnapshotSender(src, 65536, 2, 60_000);
     const server = createServer((_req, res) => void sender.serve(res));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
@@ -122,6 +122,8 @@ describe("installing a snapshot", () => {
       const held = [await fetch(url), await fetch(url)];
       expect(held.map((r) => r.status)).toEqual([200, 200]);
       expect(sender.state.sending).toBe(2);
+      expect(sender.sendingAt()).toBe(4); // the log keeps what follows the snapshots' entry
+      expect(sender.sendingAt(Date.now() + 3_600_000)).toBe(4); // while they run, whatever the time
       const third = await fetch(url);
       expect(third.status).toBe(503);
       await third.text();
@@ -134,6 +136,8 @@ describe("installing a snapshot", () => {
       expect(end.keys).toBe(401 + 768);
       expect(digestOf(dst, { kind: "store" })).toEqual(digestOf(src, { kind: "store" }));
       expect(sender.state).toEqual({ sending: 0, sent: 1 });
+      expect(sender.sendingAt()).toBe(4); // just sent: still held for holdAfterMs
+      expect(sender.sendingAt(Date.now() + 60_001)).toBeUndefined();
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

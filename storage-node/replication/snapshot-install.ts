@@ -89,6 +89,9 @@ export async function installSnapshot(
         progress.keys += engine.writeSync((w) => applyGroupEntry(w, payload));
         progress.chunks++;
         progress.bytes += payload.length;
+        // One chunk per turn of the event loop: a piece of the stream may hold dozens of chunks,
+        // each an fsync, and the node must still answer its peers and /v1/state meanwhile.
+        await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
       const end = f.end;

@@ -5,6 +5,7 @@
 // the pages of its state (the file grows with the writes made meanwhile) and a socket.
 import type { ServerResponse } from "node:http";
 import type { EngineReader } from "../engine/engine.ts";
+import { appliedPosition } from "./engine-log.ts";
 import { snapshotFrames } from "./snapshot-stream.ts";
 
 export interface SnapshotSource {
@@ -14,11 +15,16 @@ export interface SnapshotSource {
 export class SnapshotSender {
   private active = 0;
   private sentCount = 0;
+  /** The entry of each snapshot being sent, or sent within holdAfterMs: the log keeps what follows (sendingAt). */
+  private readonly holds = new Map<object, { seq: number; untilMs: number }>();
+  private readonly holdAfterMs: number;
   private readonly source: SnapshotSource;
   private readonly chunkBytesMax: number;
   private readonly sendsMax: number;
 
-  constructor(source: SnapshotSource, chunkBytesMax: number, sendsMax: number) {
+  /** holdAfterMs: how long after a transfer the log still keeps the entries after its snapshot (the receiver acks and catches up). */
+  constructor(source: SnapshotSource, chunkBytesMax: number, sendsMax: number, holdAfterMs: number) {
+    this.holdAfterMs = holdAfterMs;
     this.source = source;
     this.chunkBytesMax = chunkBytesMax;
     this.sendsMax = sendsMax;
@@ -26,6 +32,16 @@ export class SnapshotSender {
 
   get state(): { sending: number; sent: number } {
     return { sending: this.active, sent: this.sentCount };
+  }
+
+  /** The lowest entry a snapshot being sent or just sent is at (replica.ts SnapshotInstaller.sendingAt). */
+  sendingAt(nowMs = Date.now()): number | undefined {
+    let low: number | undefined;
+    for (const [key, h] of this.holds) {
+      if (h.untilMs < nowMs) this.holds.delete(key);
+      else low = Math.min(low ?? Infinity, h.seq);
+    }
+    return low;
   }
 
   /** Streams a snapshot to `res`; 503 (try again later) when snapshotSendsMax are already running. */
@@ -36,6 +52,8 @@ export class SnapshotSender {
     }
     this.active++;
     const reader = this.source.readSnapshot();
+    const hold = { seq: appliedPosition(reader).seq, untilMs: Infinity };
+    this.holds.set(hold, hold);
     let gone = false;
     const closed = new Promise<void>((resolve) => res.once("close", () => ((gone = true), resolve())));
     try {
@@ -50,6 +68,7 @@ export class SnapshotSender {
     } finally {
       reader.done();
       this.active--;
+      hold.untilMs = Date.now() + this.holdAfterMs;
     }
   }
 }

@@ -4,12 +4,14 @@
 // replica whose data directory is deleted cannot catch up from the log:
 //   1. writers keep writing unique keys to the leaseholder throughout;
 //   2. a backup is SIGKILLed and its data directory deleted; it restarts empty, leaves the
-//      configuration, and pulls a snapshot from the leaseholder (4 KiB chunks, one fsync each);
+//      configuration, and pulls a snapshot from the leaseholder (2 KiB chunks, one fsync each);
 //   3. in the middle of that stream it is SIGKILLed again; restarted, it wipes the half-installed
 //      state and pulls a whole snapshot, is re-admitted and catches up from the log;
 //   4. at rest, the three replicas have the same digest of the whole store (every key a snapshot
 //      carries) and of the tenant's key range at the same apply point, and every acknowledged
-//      write is there.
+//      write is there;
+//   5. again with the *sender* SIGKILLed in the middle of the stream: the replica's install fails,
+//      it restarts empty and rebuilds from the next leaseholder.
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,8 +24,8 @@ import { startLogShard, type LogShard, type NodeState } from "./log-shard.ts";
 
 const TENANT = 43;
 const nodeMain = path.resolve(import.meta.dirname, "..", "..", "storage-node", "replication", "replicated-node.ts");
-const limits = { logRetainEntries: 20, logTruncateEveryMs: 200, snapshotChunkBytesMax: 4096 };
-/** Preloaded bytes of values: ~150 chunks of 4 KiB, so the stream lasts long enough to be cut. */
+const limits = { logRetainEntries: 20, logTruncateEveryMs: 200, snapshotChunkBytesMax: 2048 };
+/** Preloaded bytes of values: ~300 chunks of 2 KiB (an fsync each), so the stream lasts long enough to be cut. */
 const PRELOAD_BATCHES = 60;
 const PRELOAD_KEYS_PER_BATCH = 50;
 const VALUE_BYTES = 200;
@@ -31,7 +33,7 @@ const VALUE_BYTES = 200;
 interface ReplState extends NodeState {
   firstSeq: number;
   kvUrl: string | null;
-  snapshot: { installingFrom: string | null; chunks: number; keys: number; installed: number; sending: number; sent: number };
+  snapshot: { installingFrom: string | null; chunks: number; keys: number; installed: number; wipedAtStart: boolean; sending: number; sent: number };
 }
 interface DigestAnswer {
   applied: number;
@@ -102,18 +104,8 @@ describe("a replica rebuilt from a snapshot while the shard serves writes", () =
     await stack?.stop();
   });
 
-  it("wiped, cut by kill -9 in the middle of its snapshot, rebuilt, re-admitted: three identical replicas, every acknowledged write present", async () => {
-    const first = await until("a leaseholder serving KV", leader, 60_000);
-    for (let b = 0; b < PRELOAD_BATCHES; b++) {
-      const names = Array.from({ length: PRELOAD_KEYS_PER_BATCH }, (_, i) => `pre/${String(b).padStart(3, "0")}/${i}`);
-      expect(await put(first.kv, names)).toBe(true);
-    }
-    // The log was truncated on every replica once all had applied the preload.
-    await until("the log truncated on every replica", async () => {
-      const ss = await Promise.all(shard.ids.map(state));
-      return ss.every((s) => s !== undefined && s.firstSeq > PRELOAD_BATCHES - limits.logRetainEntries) ? true : undefined;
-    }, 30_000);
-
+  /** Writers of unique keys to whichever node holds the lease, until stopped. */
+  function startWriters(prefix: string, count: number) {
     const acked = new Set<string>();
     const ackedAtMs: number[] = [];
     let writing = true;
@@ -125,7 +117,7 @@ describe("a replica rebuilt from a snapshot while the shard serves writes", () =
           await sleep(50);
           continue;
         }
-        const name = `w${w}/${n}`;
+        const name = `${prefix}${w}/${n}`;
         if (await put(to.kv, [name])) {
           acked.add(name);
           ackedAtMs.push(performance.now());
@@ -135,43 +127,40 @@ describe("a replica rebuilt from a snapshot while the shard serves writes", () =
         }
       }
     };
-    const writers = [0, 1, 2, 3].map(writer);
+    const running = Array.from({ length: count }, (_, w) => writer(w));
+    return {
+      acked,
+      ackedAtMs,
+      async stop() {
+        writing = false;
+        await Promise.all(running);
+      },
+    };
+  }
 
-    const lead = (await until("a leaseholder", leader, 30_000)).id;
-    const victim = shard.ids.find((id) => id !== lead)!;
+  /** A wiped `victim` restarted and seen in the middle of its first snapshot stream. */
+  async function wipeAndCatchMidStream(victim: string): Promise<ReplState["snapshot"]> {
     shard.kill(victim);
     await shard.wipe(victim);
     await shard.restart(victim);
-
-    // Cut its first snapshot stream in the middle.
-    const cutAt = await until("the wiped replica in the middle of a snapshot stream", async () => {
+    return until("the wiped replica in the middle of a snapshot stream", async () => {
       const s = await state(victim);
+      if (s && s.snapshot.installed > 0) throw new Error(`${victim} installed a whole snapshot before the test saw it in the middle of one`);
       return s && s.snapshot.installingFrom !== null && s.snapshot.chunks >= 10 ? s.snapshot : undefined;
-    }, 60_000);
-    const streamStartedAtMs = performance.now();
-    shard.kill(victim);
-    console.log(`rebuild: ${victim} killed after ${cutAt.chunks} chunks (${cutAt.keys} keys) of its snapshot from ${cutAt.installingFrom}`);
-    await shard.restart(victim);
+    }, 120_000);
+  }
 
-    const rebuilt = await until("the replica rebuilt and back in the replica set", async () => {
+  async function untilRebuilt(victim: string): Promise<ReplState> {
+    return until("the replica rebuilt and back in the replica set", async () => {
       const s = await state(victim);
       const l = await leader();
       const ls = l && (await state(l.id));
       return s && s.snapshot.installed >= 1 && ls && ls.replicas.includes(victim) && ls.replicas.length === 3 ? s : undefined;
     }, 120_000);
-    const rebuiltAtMs = performance.now();
-    const acksDuringRebuild = ackedAtMs.filter((t) => t >= streamStartedAtMs && t <= rebuiltAtMs).length;
-    console.log(`rebuild: ${victim} rebuilt from a whole snapshot and re-admitted in ${((rebuiltAtMs - streamStartedAtMs) / 1000).toFixed(1)} s after the cut; ${acksDuringRebuild} writes acknowledged meanwhile`);
-    expect(rebuilt.snapshot.installed).toBeGreaterThanOrEqual(1);
-    expect(acksDuringRebuild, "the shard kept acknowledging writes while the replica rebuilt").toBeGreaterThan(0);
+  }
 
-    // Writes go on through the catch-up from the log, then stop.
-    const before = acked.size;
-    await until("writes acknowledged after the re-admission", async () => (acked.size > before + 20 ? true : undefined), 60_000);
-    writing = false;
-    await Promise.all(writers);
-
-    // At rest: the same apply point, the same store and the same tenant range everywhere.
+  /** At rest: the same apply point, the same store and the same tenant range on every replica. */
+  async function identicalReplicas(): Promise<{ store: DigestAnswer; tenant: DigestAnswer }> {
     const digests = await until("three identical replicas", async () => {
       const ds: Array<{ store: DigestAnswer; tenant: DigestAnswer } | undefined> = await Promise.all(
         shard.ids.map(async (id) => {
@@ -184,13 +173,11 @@ describe("a replica rebuilt from a snapshot while the shard serves writes", () =
       const same = new Set(ds.map((d) => `${d!.store.applied}/${d!.store.digest}/${d!.tenant.digest}`)).size === 1;
       return same ? ds.map((d) => d!) : undefined;
     }, 60_000);
-    console.log(
-      `rebuild: replicas identical at entry ${digests[0]!.store.applied}: ${digests[0]!.store.keys} keys in the store (digest ${digests[0]!.store.digest.slice(0, 12)}…), ` +
-        `${digests[0]!.tenant.keys} versions of tenant ${TENANT}; ${acked.size} writes acknowledged during the test`,
-    );
+    return digests[0]!;
+  }
 
-    expect(digests[0]!.tenant.keys).toBeGreaterThanOrEqual(PRELOAD_BATCHES * PRELOAD_KEYS_PER_BATCH + acked.size);
-    // Every acknowledged write is on the (possibly new) leaseholder.
+  /** Every key of the tenant, read at the leaseholder. */
+  async function presentKeys(): Promise<Set<string>> {
     const kv = (await until("a leaseholder", leader, 30_000)).kv;
     const begin = await kv.send({ type: "begin" });
     if (begin.type !== "begin") throw new Error(`begin: ${JSON.stringify(begin)}`);
@@ -205,9 +192,83 @@ describe("a replica rebuilt from a snapshot while the shard serves writes", () =
       if (!scan.resumeKey) break;
       start = scan.resumeKey;
     }
-    expect(present.size).toBeGreaterThanOrEqual(PRELOAD_BATCHES * PRELOAD_KEYS_PER_BATCH + acked.size);
-    expect([...acked].filter((n) => !present.has(n)).slice(0, 5), "acknowledged writes missing").toEqual([]);
+    return present;
+  }
+
+  it("wiped, cut by kill -9 in the middle of its snapshot, rebuilt, re-admitted: three identical replicas, every acknowledged write present", async () => {
+    // Each batch until acknowledged (a loaded machine may move the lease meanwhile; a batch's puts
+    // are idempotent, so sending one again is harmless).
+    for (let b = 0; b < PRELOAD_BATCHES; b++) {
+      const names = Array.from({ length: PRELOAD_KEYS_PER_BATCH }, (_, i) => `pre/${String(b).padStart(3, "0")}/${i}`);
+      await until(`preload batch ${b} acknowledged`, async () => {
+        const l = await leader();
+        return l && (await put(l.kv, names)) ? true : undefined;
+      }, 60_000);
+    }
+    // The log was truncated on every replica once all had applied the preload.
+    await until("the log truncated on every replica", async () => {
+      const ss = await Promise.all(shard.ids.map(state));
+      return ss.every((s) => s !== undefined && s.firstSeq > PRELOAD_BATCHES - limits.logRetainEntries) ? true : undefined;
+    }, 30_000);
+
+    const writers = startWriters("w", 4);
+    const lead = (await until("a leaseholder", leader, 30_000)).id;
+    const victim = shard.ids.find((id) => id !== lead)!;
+    const cutAt = await wipeAndCatchMidStream(victim);
+    const cutAtMs = performance.now();
+    shard.kill(victim);
+    console.log(`rebuild: ${victim} killed after ${cutAt.chunks} chunks (${cutAt.keys} keys) of its snapshot from ${cutAt.installingFrom}`);
+    await shard.restart(victim);
+
+    const rebuilt = await untilRebuilt(victim);
+    const rebuiltAtMs = performance.now();
+    const acksDuringRebuild = writers.ackedAtMs.filter((t) => t >= cutAtMs && t <= rebuiltAtMs).length;
+    console.log(`rebuild: ${victim} rebuilt from a whole snapshot and re-admitted ${((rebuiltAtMs - cutAtMs) / 1000).toFixed(1)} s after the cut (${rebuilt.snapshot.installed} install(s)); ${acksDuringRebuild} writes acknowledged meanwhile`);
+    expect(rebuilt.snapshot.wipedAtStart, "the restart wiped the half-installed snapshot").toBe(true);
+    expect(acksDuringRebuild, "the shard kept acknowledging writes while the replica rebuilt").toBeGreaterThan(0);
+
+    // Writes go on through the catch-up from the log, then stop.
+    const before = writers.acked.size;
+    await until("writes acknowledged after the re-admission", async () => (writers.acked.size > before + 20 ? true : undefined), 60_000);
+    await writers.stop();
+
+    const d = await identicalReplicas();
+    console.log(`rebuild: replicas identical at entry ${d.store.applied}: ${d.store.keys} keys in the store (digest ${d.store.digest.slice(0, 12)}…), ${d.tenant.keys} versions of tenant ${TENANT}; ${writers.acked.size} writes acknowledged`);
+    expect(d.tenant.keys).toBeGreaterThanOrEqual(PRELOAD_BATCHES * PRELOAD_KEYS_PER_BATCH + writers.acked.size);
+    const present = await presentKeys();
+    expect(present.size).toBeGreaterThanOrEqual(PRELOAD_BATCHES * PRELOAD_KEYS_PER_BATCH + writers.acked.size);
+    expect([...writers.acked].filter((n) => !present.has(n)).slice(0, 5), "acknowledged writes missing").toEqual([]);
     // The rebuilt replica's log starts after the snapshot's entry: it never held the truncated prefix.
     expect((await state(victim))!.firstSeq).toBeGreaterThan(PRELOAD_BATCHES - limits.logRetainEntries);
+  }, 300_000);
+
+  it("the leaseholder SIGKILLed in the middle of the snapshot it sends: the replica starts over from the next leaseholder", async () => {
+    const writers = startWriters("x", 4);
+    const lead = (await until("a leaseholder", leader, 30_000)).id;
+    const victim = shard.ids.find((id) => id !== lead)!;
+    const cutAt = await wipeAndCatchMidStream(victim);
+    expect(cutAt.installingFrom).toBe(lead);
+    const killedAtMs = performance.now();
+    shard.kill(lead);
+    // The sender had long written the whole snapshot into socket and proxy buffers (the receiver is
+    // the slow end: an fsync per chunk), so its death alone would not cut the stream; the reset of
+    // every connection through its proxies drops what was still in flight, as a machine that dies
+    // takes its buffers with it.
+    shard.cut(lead, "reset");
+    await sleep(200);
+    shard.heal(lead);
+    console.log(`rebuild: leaseholder ${lead} killed after ${cutAt.chunks} chunks of the snapshot it sent to ${victim}`);
+    await shard.restart(lead);
+    const rebuilt = await untilRebuilt(victim);
+    expect(rebuilt.snapshot.wipedAtStart, "the cut install was wiped at the replica's restart").toBe(true);
+    console.log(`rebuild: ${victim} rebuilt from the next leaseholder and re-admitted ${((performance.now() - killedAtMs) / 1000).toFixed(1)} s after the kill`);
+    expect(rebuilt.snapshot.installed).toBeGreaterThanOrEqual(1);
+    const before = writers.acked.size;
+    await until("writes acknowledged after the re-admission", async () => (writers.acked.size > before + 20 ? true : undefined), 60_000);
+    await writers.stop();
+    const d = await identicalReplicas();
+    console.log(`rebuild: replicas identical at entry ${d.store.applied}: ${d.store.keys} keys; ${writers.acked.size} writes acknowledged`);
+    const present = await presentKeys();
+    expect([...writers.acked].filter((n) => !present.has(n)).slice(0, 5), "acknowledged writes missing").toEqual([]);
   }, 300_000);
 });
