@@ -289,6 +289,38 @@ describe("Replica, one step at a time", () => {
     await expect(a.propose(new Uint8Array([8]))).rejects.toBeInstanceOf(NotLeaseholder);
   });
 
+  it("truncation keeps exactly logRetainEntries applied entries, and no more than a snapshot being sent allows", async () => {
+    const clock = new FakeClock(1_000);
+    const { dir } = syncDirectory(clock, ["a"]);
+    const log = new MemoryLog();
+    let sendingAt: number | undefined;
+    const limits = { logRetainEntries: 10, logTruncateEveryMs: 100, logTruncateEntriesMax: 1_000 };
+    const a = new Replica({
+      id: "a", shardId: 1, clock, log, directory: dir, send: () => {}, apply: () => {}, limits,
+      snapshots: { install: () => Promise.reject(new Error("unused")), sendingAt: () => sendingAt },
+    });
+    a.tick();
+    await flush();
+    a.tick();
+    await flush();
+    for (let i = 0; i < 39; i++) void a.propose(new Uint8Array([i]));
+    await flush();
+    await flush();
+    expect(a.applied).toBe(40); // the no-op and 39 writes
+    sendingAt = 25; // a snapshot at entry 25 is being sent: entries after it stay
+    clock.advance(100);
+    a.tick();
+    expect(log.firstSeq()).toBe(16); // through 25 − 10
+    sendingAt = undefined;
+    clock.advance(99);
+    a.tick();
+    expect(log.firstSeq()).toBe(16); // not before logTruncateEveryMs
+    clock.advance(1);
+    a.tick();
+    expect(log.firstSeq()).toBe(31); // applied 40 − 10 retained: exactly 10 applied entries remain
+    expect(log.lastSeq() - log.firstSeq() + 1).toBe(10);
+  });
+
   it("a backup answers an older epoch with stale and takes nothing from it", async () => {
     const clock = new FakeClock(0);
     const { dir } = syncDirectory(clock, ["a", "b"]);
