@@ -135,6 +135,9 @@ const replica = new Replica({
   snapshots: {
     sendingAt: () => sender.sendingAt(),
     install: async (from) => {
+      // A node still running the KV service (it just learned of a newer epoch; the ticker would
+      // stop it within TICK_MS) must not clear the store under it: it restarts as a backup first.
+      if (kv !== undefined || kvStarting) deposed("a snapshot is needed");
       const url = peers.get(from);
       if (!url) throw new Error(`no address for ${from}`);
       // Opening may fail (503: the sender is busy) before anything here changed: the replica asks again.
