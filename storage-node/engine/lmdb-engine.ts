@@ -11,7 +11,7 @@
 // callbacks and never resolved on this platform (checked with lmdb 3.5.6 / Node 22). Writes run
 // with `transactionSync` on a dedicated worker thread, so the fsync never blocks the HTTP thread.
 import { open, type RootDatabase } from "lmdb";
-import type { Engine, EngineEntry, EngineWriter, RangeOptions } from "./engine.ts";
+import type { Engine, EngineEntry, EngineReader, EngineWriter, RangeOptions } from "./engine.ts";
 
 export interface LmdbEngineOptions {
   path: string;
@@ -89,6 +89,25 @@ export class LmdbEngine implements Engine {
       return this.db.getRange({ start: high, end: low, reverse: true, exclusiveStart: true, inclusiveEnd: true, limit: opts.limit }) as Iterable<EngineEntry>;
     }
     return this.db.getRange({ start: low, end: high, limit: opts.limit }) as Iterable<EngineEntry>;
+  }
+
+  /**
+   * A reader over one consistent state of the store for as long as the caller holds it, while
+   * writes go on (a replication snapshot is sent in chunks over many turns of the event loop:
+   * replication/snapshot-stream.ts). Call done() at the end: until then LMDB cannot reuse the pages
+   * this state still sees, so the file grows with the writes made meanwhile.
+   */
+  readSnapshot(): EngineReader & { done(): void } {
+    const transaction = this.db.useReadTransaction();
+    const db = this.db;
+    return {
+      get: (key) => db.get(key as Buffer, { transaction }) ?? undefined,
+      range: (o) =>
+        (o.reverse
+          ? db.getRange({ start: o.high as Buffer, end: o.low as Buffer, reverse: true, exclusiveStart: true, inclusiveEnd: true, limit: o.limit, transaction })
+          : db.getRange({ start: o.low as Buffer, end: o.high as Buffer, limit: o.limit, transaction })) as Iterable<EngineEntry>,
+      done: () => transaction.done(),
+    };
   }
 
   writeSync<T>(fn: (w: EngineWriter) => T): T {

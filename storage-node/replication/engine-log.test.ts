@@ -27,9 +27,13 @@ describe("EngineLog (LMDB)", () => {
         model.setEpoch(e);
         log.setEpoch(e);
       } else if (r < 0.12) {
-        const from = 1 + Math.floor(rnd() * (model.lastSeq() + 1));
+        const from = model.firstSeq() + Math.floor(rnd() * (model.lastSeq() - model.firstSeq() + 2));
         model.truncateFrom(from);
         log.truncateFrom(from);
+      } else if (r < 0.16) {
+        const through = model.firstSeq() - 1 + Math.floor(rnd() * (model.lastSeq() - model.firstSeq() + 2));
+        model.truncatePrefix(through);
+        log.truncatePrefix(through);
       } else if (model.epoch() > 0) {
         const entry = { seq: model.lastSeq() + 1, epoch: model.epoch(), payload: rnd() < 0.1 ? null : new Uint8Array([step & 255, 0, 0xff]) };
         const next = { ...entry, seq: entry.seq + 1 };
@@ -43,8 +47,13 @@ describe("EngineLog (LMDB)", () => {
         log = new EngineLog(engine);
       }
       expect(log.lastSeq()).toBe(model.lastSeq());
+      expect(log.firstSeq()).toBe(model.firstSeq());
+      expect(log.epochAt(model.firstSeq() - 1)).toBe(model.epochAt(model.firstSeq() - 1));
       expect(log.epoch()).toBe(model.epoch());
     }
+    expect(model.firstSeq()).toBeGreaterThan(1); // the run did drop a prefix
+    expect(log.entry(model.firstSeq() - 1)).toBeUndefined();
+    expect(() => log.truncateFrom(model.firstSeq() - 1)).toThrow(/applied base/);
     expect(log.entries(1, 10_000)).toEqual(model.entries(1, 10_000));
     expect(log.entry(model.lastSeq())).toEqual(model.entry(model.lastSeq()));
     expect(log.entry(model.lastSeq() + 1)).toBeUndefined();

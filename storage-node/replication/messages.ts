@@ -34,4 +34,19 @@ export interface Stale {
   readonly from: NodeId;
 }
 
-export type ReplicationMessage = Prepare | Ack | Stale;
+/**
+ * Primary → a replica or learner whose next entry the primary's log no longer holds (it was
+ * truncated after every replica applied it): "your log lacks my base (baseSeq, baseEpoch); pull a
+ * snapshot of my state from me" (GET /v1/snapshot, snapshot-install.ts). A receiver whose log
+ * holds that base answers an ack at it instead.
+ */
+export interface SnapshotNeeded {
+  readonly kind: "snapshot";
+  readonly shardId: number;
+  readonly epoch: number;
+  readonly from: NodeId;
+  readonly baseSeq: number;
+  readonly baseEpoch: number;
+}
+
+export type ReplicationMessage = Prepare | Ack | Stale | SnapshotNeeded;

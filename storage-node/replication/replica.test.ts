@@ -157,6 +157,60 @@ describe("replication protocol in simulation", () => {
     expect(sim.acks.filter((a) => a.atMs > 3_000).length).toBeGreaterThan(300); // writes went on
   });
 
+  it("with log truncation and snapshots: wiped and long-stopped backups rebuild from snapshots, transfers broken by kills start over, nothing acknowledged is lost", async () => {
+    const limits = { logRetainEntries: 20, logTruncateEveryMs: 100 };
+    let installed = 0;
+    let failed = 0;
+    for (const seed of [41, 42, 43, 44]) {
+      const sim = new ShardSimulation(seed, ["n1", "n2", "n3"], undefined, limits);
+      const endMs = 2_000 + 6 * 5_000;
+      sim.startClients(10, endMs);
+      await sim.runUntil(2_000);
+      for (let i = 0; i < 6; i++) {
+        const startMs = sim.nowMs;
+        const primary = sim.directoryPrimary();
+        const backups = ["n1", "n2", "n3"].filter((n) => n !== primary);
+        const backup = backups[Math.floor(sim.random() * backups.length)]!;
+        const kind = i % 3;
+        if (kind === 0) {
+          // A lost disk: back at once, empty, while the log no longer starts at 1.
+          sim.kill(backup);
+          sim.wipe(backup);
+          sim.restart(backup);
+        } else if (kind === 1) {
+          // Stopped for longer than the log keeps: removed, then back behind a truncated log.
+          sim.setPaused(backup, true);
+          await sim.runUntil(startMs + 2_500);
+          sim.setPaused(backup, false);
+        } else {
+          // A lost disk, and the primary killed in the middle of the snapshot it sends.
+          sim.kill(backup);
+          sim.wipe(backup);
+          sim.restart(backup);
+          while (!sim.nodes.get(backup)!.replica.snapshotState.installing && sim.nowMs < startMs + 2_000) await sim.runUntil(sim.nowMs + 10);
+          expect(sim.nodes.get(backup)!.replica.snapshotState.installing, `seed ${seed}: ${backup} installing`).toBe(true);
+          sim.kill(primary);
+          await sim.runUntil(startMs + 2_500);
+          sim.restart(primary);
+        }
+        await sim.runUntil(startMs + 5_000);
+      }
+      await sim.runUntil(endMs + 8_000); // heal: everyone catches up
+      checkHistories(sim);
+      const nodes = [...sim.nodes.values()];
+      const finalConfig = sim.nodes.get(sim.directoryPrimary())!.replica.currentConfig!;
+      expect(finalConfig.replicas.length, `seed ${seed}: every node back in the configuration`).toBe(3);
+      for (const n of nodes) expect(n.applied, `seed ${seed}: ${n.id} equals the primary`).toEqual(sim.nodes.get(sim.directoryPrimary())!.applied);
+      for (const n of nodes) expect(n.log.firstSeq(), `seed ${seed}: ${n.id}'s log was truncated`).toBeGreaterThan(1_000);
+      expect(sim.acks.length).toBeGreaterThan(2_000);
+      installed += nodes.reduce((s, n) => s + n.snapshotsInstalled, 0);
+      failed += nodes.reduce((s, n) => s + n.snapshotsFailed, 0);
+    }
+    console.log(`simulation with snapshots: ${installed} snapshots installed, ${failed} transfers broken and started over (4 seeds)`);
+    expect(installed).toBeGreaterThanOrEqual(16);
+    expect(failed).toBeGreaterThanOrEqual(4); // one broken transfer per seed at least
+  });
+
   it("a primary cut off from everyone acknowledges nothing after the directory moves to a new epoch", async () => {
     const sim = new ShardSimulation(7, ["n1", "n2", "n3"], { dropRate: 0, duplicateRate: 0, delayMsMax: 4 });
     sim.startClients(5, 12_000);
@@ -233,6 +287,38 @@ describe("Replica, one step at a time", () => {
     clock.advance(replicationLimits.leaseMs);
     expect(a.isLeaseholder()).toBe(false);
     await expect(a.propose(new Uint8Array([8]))).rejects.toBeInstanceOf(NotLeaseholder);
+  });
+
+  it("truncation keeps exactly logRetainEntries applied entries, and no more than a snapshot being sent allows", async () => {
+    const clock = new FakeClock(1_000);
+    const { dir } = syncDirectory(clock, ["a"]);
+    const log = new MemoryLog();
+    let sendingAt: number | undefined;
+    const limits = { logRetainEntries: 10, logTruncateEveryMs: 100, logTruncateEntriesMax: 1_000 };
+    const a = new Replica({
+      id: "a", shardId: 1, clock, log, directory: dir, send: () => {}, apply: () => {}, limits,
+      snapshots: { install: () => Promise.reject(new Error("unused")), sendingAt: () => sendingAt },
+    });
+    a.tick();
+    await flush();
+    a.tick();
+    await flush();
+    for (let i = 0; i < 39; i++) void a.propose(new Uint8Array([i]));
+    await flush();
+    await flush();
+    expect(a.applied).toBe(40); // the no-op and 39 writes
+    sendingAt = 25; // a snapshot at entry 25 is being sent: entries after it stay
+    clock.advance(100);
+    a.tick();
+    expect(log.firstSeq()).toBe(16); // through 25 − 10
+    sendingAt = undefined;
+    clock.advance(99);
+    a.tick();
+    expect(log.firstSeq()).toBe(16); // not before logTruncateEveryMs
+    clock.advance(1);
+    a.tick();
+    expect(log.firstSeq()).toBe(31); // applied 40 − 10 retained: exactly 10 applied entries remain
+    expect(log.lastSeq() - log.firstSeq() + 1).toBe(10);
   });
 
   it("a backup answers an older epoch with stale and takes nothing from it", async () => {

@@ -12,7 +12,7 @@ import type { NodeId, ShardConfig } from "../../common/fleet/shard-config.ts";
 import type { Clock } from "./clock.ts";
 import type { LogEntry, ReplicationLog } from "./log.ts";
 import { replicationLimits, type ReplicationLimits } from "./limits.ts";
-import type { Ack, Prepare, ReplicationMessage } from "./messages.ts";
+import type { Ack, Prepare, ReplicationMessage, SnapshotNeeded } from "./messages.ts";
 
 /** The configuration manager as a replica sees it (the FleetDirectory, over HTTP in a node). */
 export interface ConfigManager {
@@ -22,6 +22,27 @@ export interface ConfigManager {
   removeReplica(shardId: number, byPrimary: NodeId, epoch: number, victim: NodeId): Promise<DirectoryResult>;
   requestJoin(shardId: number, node: NodeId): Promise<DirectoryResult>;
   addReplica(shardId: number, byPrimary: NodeId, epoch: number, learner: NodeId): Promise<DirectoryResult>;
+}
+
+/**
+ * How a replica gets a snapshot of another's state (README.md, "Snapshots and log truncation").
+ * Without it the replica keeps its whole log, and catches others up from it (the simulation,
+ * log-node.ts).
+ */
+export interface SnapshotInstaller {
+  /**
+   * Replaces this replica's state and log with a snapshot pulled from `from` (the primary that
+   * asked), durably; resolves with the entry the snapshot is at, which is now the log's base and
+   * the apply point. A failed install must leave nothing half-done behind (the node exits, and a
+   * restart starts over from an empty store: snapshot-install.ts).
+   */
+  install(from: NodeId): Promise<{ seq: number }>;
+  /**
+   * The lowest entry a snapshot this node is sending (or sent a moment ago) is at, if any: the log
+   * keeps every entry after it, or the replica installing it would need another snapshot as soon as
+   * it finished (seen under load: five snapshots in a row while 4 writers outran a 20-entry log).
+   */
+  sendingAt(): number | undefined;
 }
 
 export interface ReplicaOptions {
@@ -36,6 +57,8 @@ export interface ReplicaOptions {
   /** Entries already applied by the state machine before this start (its durable apply point). */
   readonly appliedSeq?: number;
   readonly limits?: Partial<ReplicationLimits>;
+  /** With it, the log's applied prefix is dropped and far-behind replicas get a snapshot. */
+  readonly snapshots?: SnapshotInstaller;
   /** One line per notable event (epoch changes, removals). */
   readonly onEvent?: (line: string) => void;
 }
@@ -66,6 +89,12 @@ interface Follower {
   /** When it last answered (anything at this epoch), our clock. */
   lastAckAtMs: number;
   lastSentAtMs: number;
+  /**
+   * A replica (member) that lost entries it had acknowledged (its log went back: a wiped disk) or
+   * that needs a snapshot: it must leave the configuration and come back as a learner, re-admitted
+   * only once it holds every committed entry again (README.md, "A lost disk").
+   */
+  mustLeave: boolean;
 }
 
 export class Replica {
@@ -103,6 +132,11 @@ export class Replica {
   /** Started with an empty log: may not take over before it holds an entry of the current epoch. */
   private startedEmpty: boolean;
   private stopped = false;
+  private readonly snapshots: SnapshotInstaller | undefined;
+  /** A snapshot is being installed: the log and the state are being replaced; nothing is applied or acknowledged. */
+  private installing = false;
+  private snapshotsInstalledCount = 0;
+  private lastTruncateAtMs = -Infinity;
 
   constructor(o: ReplicaOptions) {
     this.id = o.id;
@@ -114,10 +148,12 @@ export class Replica {
     this.applyEntry = o.apply;
     this.limits = { ...replicationLimits, ...o.limits };
     this.note = o.onEvent ?? (() => {});
+    this.snapshots = o.snapshots;
     this.appliedSeq = o.appliedSeq ?? 0;
     this.committedSeq = this.appliedSeq;
     this.lastHeardAtMs = this.clock.nowMs();
-    this.startedEmpty = this.log.lastSeq() === 0;
+    // No entry in the log: a new or wiped store, or one holding only a snapshot's state (its base).
+    this.startedEmpty = this.log.lastSeq() < this.log.firstSeq();
   }
 
   /** The configuration this replica acts on, if it has one. */
@@ -135,6 +171,22 @@ export class Replica {
 
   get applied(): number {
     return this.appliedSeq;
+  }
+
+  /** Whether a snapshot is being installed now, and how many this process installed. */
+  get snapshotState(): { installing: boolean; installed: number } {
+    return { installing: this.installing, installed: this.snapshotsInstalledCount };
+  }
+
+  /**
+   * Primary: it has applied the no-op that opened its tenure, so every entry committed before it is
+   * applied. Not "an applied entry of the current epoch": a primary's own reconfigurations (a
+   * replica removed or added) raise the epoch without a new no-op, and one that reconfigured before
+   * its first write would then never count as caught up (seen under load: removals right after
+   * the start, and the KV service never started).
+   */
+  get tenureApplied(): boolean {
+    return this.appliedSeq >= this.tenureStartSeq;
   }
 
   /** Leaseholder now: primary of the newest epoch it knows, lease running on its own clock. */
@@ -184,6 +236,7 @@ export class Replica {
       this.callDirectory(() => this.directory.current(this.shardId).then((cfg) => ({ ok: true as const, config: cfg! })), "poll");
     }
     if (c === undefined) return;
+    this.truncateLog(c, now);
     if (c.primary === this.id && c.epoch === this.log.epoch()) {
       this.tickPrimary(c, now);
       return;
@@ -198,9 +251,9 @@ export class Replica {
     // named in the configuration; it takes over only once it holds an entry of the current epoch:
     // then its log equals the primary's up to that primary's no-op, and everything committed since
     // needed its ack. Until then another replica must take over (README.md, "A lost disk").
-    const lastEpoch = this.log.entry(this.log.lastSeq())?.epoch ?? 0;
-    if (this.startedEmpty && lastEpoch === c.epoch) this.startedEmpty = false;
-    if (now - this.lastHeardAtMs >= this.limits.failoverAfterMs && !this.startedEmpty) {
+    const lastEpoch = this.log.epochAt(this.log.lastSeq()) ?? 0;
+    if (this.startedEmpty && lastEpoch === c.epoch && this.log.lastSeq() >= this.log.firstSeq()) this.startedEmpty = false;
+    if (now - this.lastHeardAtMs >= this.limits.failoverAfterMs && !this.startedEmpty && !this.installing) {
       const seen = c.epoch;
       this.callDirectory(() => this.directory.promote(this.shardId, this.id, seen), "promote");
     }
@@ -227,6 +280,8 @@ export class Replica {
         return this.onAck(message);
       case "stale":
         return; // enterEpoch above did the work: we learned of a newer epoch
+      case "snapshot":
+        return this.onSnapshotNeeded(message);
     }
   }
 
@@ -258,18 +313,20 @@ export class Replica {
       if (f.matchSeq < f.sentSeq && now - f.lastAckAtMs >= this.limits.heartbeatEveryMs) f.sentSeq = f.matchSeq;
       this.sendPrepare(peer, f);
     }
-    // A backup that stopped answering holds every commit: drop it from the configuration.
+    // A backup that stopped answering holds every commit: drop it from the configuration. So is one
+    // that lost its log or needs a snapshot (Follower.mustLeave).
     for (const peer of c.replicas) {
       if (peer === this.id) continue;
       const f = this.follower(peer);
-      if (now - f.lastAckAtMs >= this.limits.backupTimeoutMs && this.isLeaseholder()) {
-        this.callDirectory(() => this.directory.removeReplica(this.shardId, this.id, c.epoch, peer), `remove ${peer}`);
+      if ((now - f.lastAckAtMs >= this.limits.backupTimeoutMs || f.mustLeave) && this.isLeaseholder()) {
+        this.callDirectory(() => this.directory.removeReplica(this.shardId, this.id, c.epoch, peer), `remove ${peer}${f.mustLeave ? " (lost its log or needs a snapshot)" : ""}`);
         break;
       }
     }
     // A learner that holds every committed entry becomes a replica. From the request on it counts
     // for commits (advanceCommit), so nothing commits without it while the directory decides; under
     // a steady write load its match point is rarely our last entry, so that cannot be the condition.
+    for (const peer of c.learners) this.follower(peer).mustLeave = false; // it has left
     for (const peer of c.learners) {
       const f = this.follower(peer);
       if (f.matchSeq >= this.committedSeq && this.isLeaseholder()) {
@@ -286,7 +343,7 @@ export class Replica {
   private follower(peer: NodeId): Follower {
     let f = this.followers.get(peer);
     if (!f) {
-      f = { nextSeq: this.log.lastSeq() + 1, sentSeq: this.log.lastSeq(), matchSeq: 0, lastAckAtMs: this.clock.nowMs(), lastSentAtMs: -Infinity };
+      f = { nextSeq: this.log.lastSeq() + 1, sentSeq: this.log.lastSeq(), matchSeq: 0, lastAckAtMs: this.clock.nowMs(), lastSentAtMs: -Infinity, mustLeave: false };
       this.followers.set(peer, f);
     }
     return f;
@@ -304,6 +361,7 @@ export class Replica {
 
   private sendPrepare(peer: NodeId, f: Follower): void {
     const from = Math.max(f.nextSeq, f.sentSeq + 1);
+    if (from < this.log.firstSeq()) return this.sendSnapshotNeeded(peer, f);
     const prevSeq = from - 1;
     const entries = this.log.entries(from, this.limits.prepareEntriesMax);
     if (entries.length > 0) f.sentSeq = entries[entries.length - 1]!.seq;
@@ -313,12 +371,25 @@ export class Replica {
       epoch: this.log.epoch(),
       from: this.id,
       prevSeq,
-      prevEpoch: this.log.entry(prevSeq)?.epoch ?? 0,
+      prevEpoch: this.log.epochAt(prevSeq) ?? 0,
       entries,
       committedSeq: this.committedSeq,
     };
     f.lastSentAtMs = this.clock.nowMs();
     this.send(peer, message);
+  }
+
+  /**
+   * The entries `peer` needs next are no longer in our log: it must install a snapshot, pulled from
+   * us. Sent again at each heartbeat until it answers with an ack at or past our base. A member that
+   * needs one cannot acknowledge anything while the transfer runs, and every commit would wait for
+   * it: it leaves the configuration (tickPrimary) and is re-admitted once caught up.
+   */
+  private sendSnapshotNeeded(peer: NodeId, f: Follower): void {
+    const baseSeq = this.log.firstSeq() - 1;
+    f.lastSentAtMs = this.clock.nowMs();
+    if (this.config?.replicas.includes(peer)) f.mustLeave = true;
+    this.send(peer, { kind: "snapshot", shardId: this.shardId, epoch: this.log.epoch(), from: this.id, baseSeq, baseEpoch: this.log.epochAt(baseSeq)! });
   }
 
   private onAck(m: Ack): void {
@@ -335,8 +406,12 @@ export class Replica {
       if (f.sentSeq < this.log.lastSeq()) this.sendPrepare(m.from, f);
     } else {
       // Its log lacks our prevSeq: go back to just after its last entry. A last entry below what it
-      // had matched means it lost its log (a wiped disk): it holds only what it says now.
-      if (m.matchSeq < f.matchSeq) f.matchSeq = m.matchSeq;
+      // had matched means it lost its log (a wiped disk): it holds only what it says now, and a
+      // member that lost entries it acknowledged must leave the configuration (Follower.mustLeave).
+      if (m.matchSeq < f.matchSeq) {
+        f.matchSeq = m.matchSeq;
+        if (c.replicas.includes(m.from)) f.mustLeave = true;
+      }
       f.nextSeq = Math.max(f.matchSeq + 1, Math.min(f.nextSeq - 1, m.matchSeq + 1));
       f.sentSeq = f.nextSeq - 1;
       this.sendPrepare(m.from, f);
@@ -372,12 +447,14 @@ export class Replica {
 
   private onPrepare(m: Prepare): void {
     this.lastHeardAtMs = this.clock.nowMs();
+    if (this.installing) return; // the log is being replaced; the primary sends again
     const nack = () => this.send(m.from, { kind: "ack", shardId: this.shardId, epoch: this.log.epoch(), from: this.id, ok: false, matchSeq: this.log.lastSeq() });
-    if (m.prevSeq > 0 && this.log.entry(m.prevSeq)?.epoch !== m.prevEpoch) return nack();
+    if (m.prevSeq > 0 && this.log.epochAt(m.prevSeq) !== m.prevEpoch) return nack();
     let seq = m.prevSeq;
     const fresh: LogEntry[] = [];
     for (const e of m.entries) {
       seq = e.seq;
+      if (e.seq < this.log.firstSeq()) continue; // applied here already (our log's prefix was dropped)
       const mine = fresh.length === 0 ? this.log.entry(e.seq) : undefined;
       if (mine !== undefined && mine.epoch === e.epoch) continue; // same (seq, epoch): same entry
       if (mine !== undefined) {
@@ -393,7 +470,64 @@ export class Replica {
     this.send(m.from, { kind: "ack", shardId: this.shardId, epoch: this.log.epoch(), from: this.id, ok: true, matchSeq: seq });
   }
 
+  /** The primary's log no longer holds what we need next, unless our log holds its base. */
+  private onSnapshotNeeded(m: SnapshotNeeded): void {
+    this.lastHeardAtMs = this.clock.nowMs();
+    if (this.installing || this.snapshots === undefined) return;
+    const ack = (matchSeq: number) => this.send(m.from, { kind: "ack", shardId: this.shardId, epoch: this.log.epoch(), from: this.id, ok: true, matchSeq });
+    // Our applied state covers its base (it is committed, so the same everywhere), or our log holds
+    // the base entry itself: by the log matching property we equal its log up to there.
+    const ourBase = this.log.firstSeq() - 1;
+    if (m.baseSeq <= ourBase && ourBase > 0) return ack(ourBase);
+    if (m.baseSeq > 0 && this.log.epochAt(m.baseSeq) === m.baseEpoch) return ack(m.baseSeq);
+    this.installing = true;
+    this.note(`${this.id}: installing a snapshot from ${m.from} (its log starts after ${m.baseSeq}; ours ends at ${this.log.lastSeq()})`);
+    this.snapshots.install(m.from).then(
+      ({ seq }) => {
+        this.installing = false;
+        if (this.stopped) return;
+        // The store now holds the state at `seq` and the log nothing after it. Everything up to
+        // seq is committed; what this replica acknowledged before may be gone, so it is treated as
+        // a replica that lost its disk until it holds an entry of the current epoch.
+        this.appliedSeq = seq;
+        this.committedSeq = seq;
+        this.startedEmpty = true;
+        this.snapshotsInstalledCount++;
+        this.note(`${this.id}: snapshot at ${seq} installed`);
+      },
+      (err: unknown) => {
+        this.installing = false;
+        this.note(`${this.id}: snapshot install failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+  }
+
   // --- both ---
+
+  /**
+   * Drops the log's prefix that is applied here and, on the primary, held by every replica, keeping
+   * logRetainEntries below that point so a replica briefly away catches up from the log. A replica
+   * further behind gets a snapshot (sendSnapshotNeeded). Only with snapshots: without them the log
+   * is the only way to catch up.
+   */
+  private truncateLog(c: ShardConfig, now: number): void {
+    if (this.snapshots === undefined || this.installing || now - this.lastTruncateAtMs < this.limits.logTruncateEveryMs) return;
+    this.lastTruncateAtMs = now;
+    let point = this.appliedSeq;
+    if (c.primary === this.id && c.epoch === this.log.epoch()) {
+      for (const peer of c.replicas) if (peer !== this.id) point = Math.min(point, this.follower(peer).matchSeq);
+      // A learner catching up from the log (it answered lately) holds it too; a silent one does not,
+      // or a learner that went away for good would stop truncation forever.
+      for (const peer of c.learners) {
+        const f = this.follower(peer);
+        if (f.matchSeq > 0 && now - f.lastAckAtMs < this.limits.backupTimeoutMs) point = Math.min(point, f.matchSeq);
+      }
+    }
+    const sending = this.snapshots.sendingAt();
+    if (sending !== undefined) point = Math.min(point, sending);
+    point = Math.min(point - this.limits.logRetainEntries, this.log.firstSeq() - 1 + this.limits.logTruncateEntriesMax);
+    if (point >= this.log.firstSeq()) this.log.truncatePrefix(point);
+  }
 
   /**
    * Applies what committed, once per turn of the event loop: the commits that many acks (or
@@ -404,7 +538,7 @@ export class Replica {
     this.applyScheduled = true;
     setImmediate(() => {
       this.applyScheduled = false;
-      if (this.stopped) return; // a dead process applies nothing
+      if (this.stopped || this.installing) return; // a dead process applies nothing; an install replaces the state
       this.applyCommitted();
       this.acknowledge();
     });

@@ -6,9 +6,14 @@
 //
 // Roles, crash-only:
 //   * every replica runs the protocol on --repl-port (POST /v1/replication, GET /v1/state,
-//     GET /v1/digest: a hash of its tenant data) and
+//     GET /v1/digest: a hash of its state at its apply point, digest.ts; GET /v1/snapshot: its
+//     state as a snapshot stream for a replica to rebuild from, snapshot-serve.ts) and
 //     applies committed entries to its LMDB, atomically with its apply point;
-//   * the leaseholder, once it has applied an entry of its own epoch (its no-op: everything
+//   * a replica whose next entries the primary's log no longer holds (it was away too long, or its
+//     disk was lost after the log was truncated) pulls a snapshot from the primary and installs it
+//     (snapshot-install.ts); an install cut short makes the process exit (code 75) and the next
+//     start wipes what it had installed, so it starts over;
+//   * the leaseholder, once it has applied the no-op that opened its tenure (everything
 //     committed before is applied), starts the storage node's KV service on --port
 //     (server.ts, unchanged) with its writer thread replicating each write transaction
 //     (replicated-engine.ts). Its caches (clock above every commit, cleared spans, dropped tenants,
@@ -22,22 +27,25 @@
 // watchdog below checks it every TICK_MS, so a cut-off leaseholder stops serving reads and writes
 // before another node can be named primary (as long as its event loop is not stalled for longer
 // than leaseSafetyMarginMs: the margin is the bound).
-import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
 import { resolveLimits, type StorageLimits } from "../limits.ts";
-import { readU64, u64, VERSIONS_HIGH, VERSIONS_LOW } from "../node-keys.ts";
+import { readU64, u64 } from "../node-keys.ts";
 import { startStorageNode, type StorageNode } from "../server.ts";
 import { monotonicClock } from "./clock.ts";
 import { HttpDirectory } from "./directory-client.ts";
 import { EngineLog, LOG_META_APPLIED } from "./engine-log.ts";
+import { digestOf, type DigestScope } from "./digest.ts";
 import { applyGroupEntry } from "./group-entry.ts";
-import { replicationLimits } from "./limits.ts";
+import { replicationLimits, resolveReplicationLimits } from "./limits.ts";
 import { FLAG_COMMITTED, FLAG_REFUSED, replicationChannelName, type ProposeRequest } from "./replicated-engine.ts";
 import { Replica } from "./replica.ts";
 import { json, readBody, requireSystemToken, systemTokenSource } from "./peer-http.ts";
 import { decodeMessage, encodeMessage } from "./wire.ts";
+import { openSnapshot } from "./snapshot-client.ts";
+import { clearInterruptedInstall, installSnapshot, type InstallProgress } from "./snapshot-install.ts";
+import { SnapshotSender } from "./snapshot-serve.ts";
 
 /** How often the replica's periodic work and the leaseholder watchdog run: a fifth of the heartbeat interval. */
 const TICK_MS = 20;
@@ -71,6 +79,7 @@ if (process.env.WARREN_STORAGE_LIMITS) {
   limits = JSON.parse(process.env.WARREN_STORAGE_LIMITS) as Partial<StorageLimits>;
   resolveLimits(limits);
 }
+const replLimits = resolveReplicationLimits(process.env.WARREN_REPLICATION_LIMITS ? (JSON.parse(process.env.WARREN_REPLICATION_LIMITS) as Record<string, unknown>) : {});
 const id = values.id;
 const shardId = Number(values.shard);
 const dataDir = values["data-dir"];
@@ -85,9 +94,13 @@ for (const item of (values.peers ?? "").split(",").filter(Boolean)) {
 const note = (line: string) => process.stderr.write(`${new Date().toISOString()} ${id}: ${line}\n`);
 
 const engine = new LmdbEngine({ path: dataDir });
+const wipedInterruptedInstall = clearInterruptedInstall(engine);
+if (wipedInterruptedInstall) note("a snapshot install was cut short: its partial state is wiped; starting with an empty store");
 const log = new EngineLog(engine);
 const appliedRaw = engine.get(LOG_META_APPLIED);
 const token = systemTokenSource(secret);
+const sender = new SnapshotSender(engine, replLimits.snapshotChunkBytesMax, replLimits.snapshotSendsMax, replLimits.snapshotIdleTimeoutMs);
+const installing: InstallProgress & { from: string | null; installed: number } = { from: null, chunks: 0, keys: 0, bytes: 0, installed: 0 };
 
 const replica = new Replica({
   id,
@@ -118,6 +131,32 @@ const replica = new Replica({
       w.put(LOG_META_APPLIED, u64(BigInt(entries[entries.length - 1]!.seq)));
     });
   },
+  limits: replLimits,
+  snapshots: {
+    sendingAt: () => sender.sendingAt(),
+    install: async (from) => {
+      // A node still running the KV service (it just learned of a newer epoch; the ticker would
+      // stop it within TICK_MS) must not clear the store under it: it restarts as a backup first.
+      if (kv !== undefined || kvStarting) deposed("a snapshot is needed");
+      const url = peers.get(from);
+      if (!url) throw new Error(`no address for ${from}`);
+      // Opening may fail (503: the sender is busy) before anything here changed: the replica asks again.
+      const body = await openSnapshot(`${url}/v1/snapshot`, await token(), replLimits.snapshotIdleTimeoutMs);
+      Object.assign(installing, { from, chunks: 0, keys: 0, bytes: 0 });
+      try {
+        const end = await installSnapshot(engine, body, replLimits.snapshotChunkBytesMax, () => log.epoch(), installing);
+        log.reload();
+        installing.from = null;
+        installing.installed++;
+        note(`snapshot from ${from} at entry ${end.seq} (epoch ${end.epoch}) installed: ${end.keys} keys, ${installing.chunks} chunks, ${end.bytes} bytes`);
+        return { seq: end.seq };
+      } catch (err) {
+        // Crash-only: the store holds part of a snapshot; the next start wipes it (snapshot-install.ts).
+        note(`snapshot install from ${from} failed after ${installing.chunks} chunks: ${err instanceof Error ? err.message : String(err)}; exiting to start over`);
+        process.exit(EXIT_DEPOSED);
+      }
+    },
+  },
   onEvent: note,
 });
 
@@ -128,10 +167,9 @@ function deposed(why: string): never {
   process.exit(EXIT_DEPOSED);
 }
 
-/** The leaseholder has applied an entry of its own epoch: every entry committed before is applied. */
+/** The leaseholder has applied the no-op of its tenure: every entry committed before is applied. */
 function caughtUp(): boolean {
-  const last = replica.applied === 0 ? undefined : log.entry(replica.applied);
-  return last !== undefined && last.epoch === replica.epoch;
+  return replica.tenureApplied;
 }
 
 const ticker = setInterval(() => {
@@ -199,21 +237,27 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       committed: replica.committed,
       applied: replica.applied,
       lastSeq: log.lastSeq(),
+      firstSeq: log.firstSeq(),
+      snapshot: { installingFrom: installing.from, chunks: installing.chunks, keys: installing.keys, installed: installing.installed, wipedAtStart: wipedInterruptedInstall, ...sender.state },
       kvUrl: kv?.url ?? null,
       pid: process.pid,
     });
   }
   if (req.method === "GET" && url.pathname === "/v1/digest") {
-    // sha256 of every MVCC version (tenant data) on this replica, to compare replicas at rest.
+    // ?scope=store|versions (default)|tenant&tenant=N: digest.ts. One synchronous pass: the state at `applied`.
+    const scopeName = url.searchParams.get("scope") ?? "versions";
+    let scope: DigestScope;
+    if (scopeName === "tenant") {
+      const tenantId = Number(url.searchParams.get("tenant"));
+      if (!Number.isSafeInteger(tenantId) || tenantId < 1) return json(res, 400, { error: "scope=tenant needs tenant=N (a positive integer)" });
+      scope = { kind: "tenant", tenantId };
+    } else if (scopeName === "store" || scopeName === "versions") scope = { kind: scopeName };
+    else return json(res, 400, { error: `unknown digest scope ${scopeName}` });
     engine.refresh();
-    const h = createHash("sha256");
-    let versions = 0;
-    for (const e of engine.range({ low: VERSIONS_LOW, high: VERSIONS_HIGH })) {
-      h.update(u64(BigInt(e.key.length))).update(e.key).update(u64(BigInt(e.value.length))).update(e.value);
-      versions++;
-    }
-    return json(res, 200, { applied: replica.applied, versions, digest: h.digest("hex") });
+    const d = digestOf(engine, scope);
+    return json(res, 200, { applied: replica.applied, scope: scopeName, keys: d.keys, versions: d.keys, digest: d.sha256 });
   }
+  if (req.method === "GET" && url.pathname === "/v1/snapshot") return sender.serve(res);
   json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
 }
 

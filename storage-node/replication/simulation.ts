@@ -3,6 +3,9 @@
 // (common/fleet/directory-state.ts) behind the same delays, node clocks that run at slightly
 // different rates, and faults: kill -9 (the log and the applied state survive, memory does not),
 // SIGSTOP (nothing runs, messages wait), and a cut (the node reaches nobody, the directory included).
+// With snapshot limits, logs are truncated and a replica that needs a dropped entry installs a
+// snapshot of its primary's applied state, which takes simulated time and fails (the receiver
+// restarts empty, as a real node does: snapshot-install.ts) if either end dies or is cut meanwhile.
 // Everything runs on one fake clock, so a seed replays exactly. Used by replica.test.ts.
 import {
   addReplica, createShard, currentConfig, emptyDirectory, promote, removeReplica, renewLease, requestJoin,
@@ -10,10 +13,10 @@ import {
 } from "../../common/fleet/directory-state.ts";
 import type { NodeId } from "../../common/fleet/shard-config.ts";
 import type { Clock } from "./clock.ts";
-import { replicationLimits } from "./limits.ts";
+import { replicationLimits, type ReplicationLimits } from "./limits.ts";
 import { MemoryLog } from "./log.ts";
 import type { ReplicationMessage } from "./messages.ts";
-import { Replica, type ConfigManager } from "./replica.ts";
+import { Replica, type ConfigManager, type SnapshotInstaller } from "./replica.ts";
 
 /** A small seeded generator (mulberry32): the simulation must replay from its seed. */
 export function seededRandom(seed: number): () => number {
@@ -38,6 +41,10 @@ export interface SimNode {
   cut: boolean;
   /** This node's clock runs at `rate` times the simulation's. */
   readonly rate: number;
+  /** Snapshots this node is sending (or sent lately): the entry each is at, held until untilMs. */
+  holds: Array<{ seq: number; untilMs: number }>;
+  snapshotsInstalled: number;
+  snapshotsFailed: number;
 }
 
 export interface Ack {
@@ -73,9 +80,13 @@ export class ShardSimulation {
   readonly ids: NodeId[];
   readonly net: NetworkFaults;
 
-  constructor(seed: number, ids: NodeId[], net: NetworkFaults = { dropRate: 0.02, duplicateRate: 0.02, delayMsMax: 8 }) {
+  /** Set: logs are truncated and replicas install snapshots (with these limits). */
+  readonly snapshotLimits: Partial<ReplicationLimits> | undefined;
+
+  constructor(seed: number, ids: NodeId[], net: NetworkFaults = { dropRate: 0.02, duplicateRate: 0.02, delayMsMax: 8 }, snapshotLimits?: Partial<ReplicationLimits>) {
     this.ids = ids;
     this.net = net;
+    this.snapshotLimits = snapshotLimits;
     this.random = seededRandom(seed);
     createShard(this.directory, SHARD, ids);
     this.recordPrimary();
@@ -89,6 +100,9 @@ export class ShardSimulation {
         paused: false,
         cut: false,
         rate: 0.99 + 0.02 * this.random(),
+        holds: [],
+        snapshotsInstalled: 0,
+        snapshotsFailed: 0,
       };
       node.replica = this.newReplica(node);
       this.nodes.set(id, node);
@@ -131,7 +145,60 @@ export class ShardSimulation {
       apply: (entries) => {
         for (const e of entries) node.applied.push(e.payload === null ? "" : new TextDecoder().decode(e.payload));
       },
+      ...(this.snapshotLimits ? { limits: this.snapshotLimits, snapshots: this.installerFor(node) } : {}),
     });
+  }
+
+  /**
+   * Snapshots as a real node takes them: the sender's applied state at the start of the transfer
+   * (one read transaction), the receiver's store cleared at the start and replaced at the end; a
+   * transfer lasts 50–450 ms; if either end dies, restarts or is cut meanwhile, the receiver's
+   * install fails and it restarts with an empty store.
+   */
+  private installerFor(node: SimNode): SnapshotInstaller {
+    return {
+      sendingAt: () => {
+        node.holds = node.holds.filter((h) => h.untilMs >= this.nowMs);
+        return node.holds.length === 0 ? undefined : Math.min(...node.holds.map((h) => h.seq));
+      },
+      install: (from) =>
+        new Promise((resolve, reject) => {
+          const sender = this.nodes.get(from);
+          const receiverIncarnation = node.replica;
+          if (!sender || !sender.alive || sender.paused || sender.cut || node.cut) {
+            this.at(this.delay(), () => reject(new Error(`${from} unreachable`))); // nothing changed here
+            return;
+          }
+          const senderIncarnation = sender.replica;
+          const seq = sender.applied.length;
+          const epoch = sender.log.epochAt(seq);
+          if (epoch === undefined) throw new Error(`sim: ${from} applied ${seq} but its log does not know that entry's epoch`);
+          const state = sender.applied.slice();
+          const hold = { seq, untilMs: Infinity };
+          sender.holds.push(hold);
+          // The install marker, then the store cleared (the highest epoch stays).
+          node.log.reset(0, 0);
+          node.applied = [];
+          this.at(50 + Math.floor(this.random() * 400), () => {
+            hold.untilMs = this.nowMs + 2_000;
+            if (node.replica !== receiverIncarnation || !node.alive) return; // died mid-install: its restart starts empty
+            if (sender.replica !== senderIncarnation || !sender.alive || sender.cut || node.cut) {
+              node.snapshotsFailed++;
+              reject(new Error(`the stream from ${from} broke`));
+              // A real node exits here and comes back with its store wiped (it already is).
+              this.at(0, () => {
+                this.kill(node.id);
+                this.restart(node.id);
+              });
+              return;
+            }
+            node.applied = state;
+            node.log.reset(seq, epoch);
+            node.snapshotsInstalled++;
+            resolve({ seq });
+          });
+        }),
+    };
   }
 
   private scheduleTick(node: SimNode, replica: Replica): void {

@@ -12,6 +12,7 @@ describe("replication wire format", () => {
       { kind: "prepare", shardId: 1, epoch: 4, from: "n1", prevSeq: 11, prevEpoch: 4, committedSeq: 11, entries: [] },
       { kind: "ack", shardId: 1, epoch: 4, from: "n2", ok: false, matchSeq: 3 },
       { kind: "stale", shardId: 2, epoch: 9, from: "n3" },
+      { kind: "snapshot", shardId: 2, epoch: 9, from: "n1", baseSeq: 4_000, baseEpoch: 8 },
     ];
     for (const m of messages) expect(decodeMessage(encodeMessage(m))).toEqual(m);
   });
@@ -27,6 +28,8 @@ describe("replication wire format", () => {
       { ...good, entries: [{ seq: 1, epoch: 2, payload: 5 }] },
       { ...good, committedSeq: 1.5 },
       { kind: "ack", shardId: 1, epoch: 1, from: "n2", ok: "yes", matchSeq: 1 },
+      { kind: "snapshot", shardId: 1, epoch: 3, from: "n1", baseSeq: 10 }, // no baseEpoch
+      { kind: "snapshot", shardId: 1, epoch: 3, from: "n1", baseSeq: 10, baseEpoch: 4 }, // base from a later epoch
     ];
     for (const b of bad) expect(() => decodeMessage(JSON.stringify(b)), JSON.stringify(b)).toThrow(RangeError);
     expect(() => decodeMessage("{")).toThrow(SyntaxError);

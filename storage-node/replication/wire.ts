@@ -30,6 +30,9 @@ export function decodeMessage(text: string): ReplicationMessage {
     case "ack":
       if (typeof v.ok !== "boolean" || !nat(v.matchSeq)) throw new RangeError("an ack needs ok and matchSeq");
       return { kind: "ack", ...base, ok: v.ok, matchSeq: v.matchSeq };
+    case "snapshot":
+      if (!nat(v.baseSeq) || !nat(v.baseEpoch) || v.baseEpoch > v.epoch) throw new RangeError("a snapshot notice needs baseSeq and baseEpoch");
+      return { kind: "snapshot", ...base, baseSeq: v.baseSeq, baseEpoch: v.baseEpoch };
     case "prepare": {
       if (!nat(v.prevSeq) || !nat(v.prevEpoch) || !nat(v.committedSeq) || !Array.isArray(v.entries)) throw new RangeError("a prepare needs prevSeq, prevEpoch, committedSeq and entries");
       const entries: LogEntry[] = (v.entries as WireEntry[]).map((e, i) => {

@@ -65,6 +65,8 @@ export interface LogShardOptions {
   args?: (id: string) => string[];
   /** A node that exits with this code is started again at once (a deposed leaseholder: replicated-node.ts). */
   restartOnExitCode?: number;
+  /** Extra environment for every node (e.g. WARREN_REPLICATION_LIMITS). */
+  env?: Record<string, string>;
 }
 
 export async function startLogShard(opts: LogShardOptions): Promise<LogShard> {
@@ -93,7 +95,7 @@ export async function startLogShard(opts: LogShardOptions): Promise<LogShard> {
       [opts.main ?? logNodeMain, "--id", id, "--shard", String(opts.shardId), ...(opts.main ? ["--repl-port"] : ["--port"]), String(ports.get(id)),
         "--data-dir", path.join(root, id), "--directory", `http://127.0.0.1:${dirProxies.get(id)!.port}`, "--peers", peers.join(","),
         ...(opts.args?.(id) ?? [])],
-      { cwd: repoRoot, env: { ...process.env, WARREN_FLEET_SECRET: opts.fleetSecret }, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: repoRoot, env: { ...process.env, ...opts.env, WARREN_FLEET_SECRET: opts.fleetSecret }, stdio: ["ignore", "pipe", "pipe"] },
     );
     child.stdout!.pipe(logFile);
     child.stderr!.pipe(logFile);

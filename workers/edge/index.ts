@@ -8,6 +8,7 @@ export { TenantRouter } from "../../durable-objects/router/tenant-router.ts";
 export { TenantDirectory } from "../../durable-objects/directory/tenant-directory.ts";
 export { QuotaBucket } from "../../durable-objects/quota/quota-bucket.ts";
 export { FleetDirectory } from "../../durable-objects/fleet-directory/fleet-directory.ts";
+export { StorageNodeContainer } from "../../durable-objects/storage-container/storage-node-container.ts";
 export { TenantKV } from "./tenant-kv.ts";
 export { TenantQuota } from "./tenant-quota.ts";
 
