@@ -25,7 +25,7 @@ const CHECK_EVERY_MS = 10_000;
 const REPLICATION_PATHS = new Set(["/v1/replication", "/v1/state", "/v1/digest", "/v1/snapshot"]);
 
 export interface StorageContainerEnv {
-  STORAGE_NODES: DurableObjectNamespace<StorageNodeContainer>;
+  STORAGE_CONTAINERS: DurableObjectNamespace<StorageNodeContainer>;
   FLEET_SHARDS?: string;
   FLEET_REPLICAS?: string;
   /** This Worker's public URL (https://warren-edge.<account>.workers.dev): the FleetDirectory's address for the nodes. */
@@ -57,7 +57,7 @@ export class StorageNodeContainer extends DurableObject<StorageContainerEnv> {
     for (let r = 1; r <= shape.replicas; r++) {
       if (r === node.replica) continue;
       const peer = `s${node.shard}r${r}`;
-      await container.interceptOutboundHttp(`${peer}.${PEER_HOST_SUFFIX}`, this.env.STORAGE_NODES.get(this.env.STORAGE_NODES.idFromName(peer)));
+      await container.interceptOutboundHttp(`${peer}.${PEER_HOST_SUFFIX}`, this.env.STORAGE_CONTAINERS.get(this.env.STORAGE_CONTAINERS.idFromName(peer)));
     }
     await this.ctx.storage.put("node", nodeName);
     await this.ctx.storage.setAlarm(Date.now() + CHECK_EVERY_MS);

@@ -25,7 +25,7 @@ describe("wrangler deploy --dry-run", () => {
     });
     expect(run.code, run.out.slice(-3000)).toBe(0);
     expect(run.out).toMatch(/env\.FLEET_DIRECTORY \(FleetDirectory\)\s+Durable Object/);
-    expect(run.out).toMatch(/env\.STORAGE_NODES \(StorageNodeContainer\)\s+Durable Object/);
+    expect(run.out).toMatch(/env\.STORAGE_CONTAINERS \(StorageNodeContainer\)\s+Durable Object/);
     expect(run.out).toMatch(/env\.FLEET_SHARDS \("1"\)/);
     expect(run.out).toMatch(/env\.FLEET_REPLICAS \("3"\)/);
     expect(run.out).toMatch(/warren-edge-storagenodecontainer \(.*storage-node\/Dockerfile\)/);

@@ -19,10 +19,19 @@ export type { StorageRoute };
 
 let fleet: { raw: string; routes: ShardRoutes } | undefined;
 
+/**
+ * The STORAGE_NODES var (`id=url,…`), or undefined for a single storage node. Only a string counts:
+ * a binding of that name (a Durable Object namespace, say) is a configuration mistake, not a fleet.
+ */
+export function storageNodesVar(env: EdgeEnv): string | undefined {
+  const raw = (env as unknown as { STORAGE_NODES?: unknown }).STORAGE_NODES;
+  return typeof raw === "string" && raw !== "" ? raw : undefined;
+}
+
 /** This isolate's fleet view, or undefined for a single storage node (no STORAGE_NODES). */
 function fleetRoutes(env: EdgeEnv): ShardRoutes | undefined {
-  const raw = (env as unknown as { STORAGE_NODES?: string }).STORAGE_NODES;
-  if (!raw) return undefined;
+  const raw = storageNodesVar(env);
+  if (raw === undefined) return undefined;
   if (fleet?.raw !== raw) {
     // `id=url,…` (cli/dev-fleet.ts storageNodesVar)
     const nodes = new Map<string, string>();

@@ -25,7 +25,7 @@ import type { EdgeEnv, TenantProps } from "./env.ts";
 import { limits } from "./limits.ts";
 import { forwardWithRetries, storageFailure } from "./storage-forward.ts";
 import { afterFailedAttempt } from "./storage-retry.ts";
-import { routeMovedFrom, storageRouteFor } from "./storage-route.ts";
+import { routeMovedFrom, storageNodesVar, storageRouteFor } from "./storage-route.ts";
 import { openStorageStream } from "./storage-stream.ts";
 
 interface CachedToken {
@@ -170,7 +170,7 @@ export class TenantKvChannel extends RpcTarget implements TenantKvCapability {
   }
 
   private async openStream(): Promise<KvStreamConnection | null> {
-    if ((this.env as unknown as { STORAGE_NODES?: string }).STORAGE_NODES) {
+    if (storageNodesVar(this.env) !== undefined) {
       // A fleet: HTTP, which follows the shard's leaseholder (see the class comment).
       this.streamRetryAtMs = Number.POSITIVE_INFINITY;
       return null;
