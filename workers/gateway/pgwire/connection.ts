@@ -582,18 +582,28 @@ export class PgConnection {
   // CopyFail): its errors are reported through sendError like every other.
   private async startCopyIn(cmd: CopyCommand, rest: readonly ParsedStatement[]): Promise<void> {
     refuseServerSideCopy(cmd.statement);
-    await this.quota?.admit();
-    const sink = await startCopyIn(this.session, cmd);
-    this.copy = { sink, rest };
-    CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
-    this.flush();
+    // Every admission is ended (admit's function), or it keeps its estimate reserved for ever and
+    // the tenant's grant runs out: here the start, and each CopyData chunk below, are admitted.
+    const endAdmission = await this.quota?.admit();
+    try {
+      const sink = await startCopyIn(this.session, cmd);
+      this.copy = { sink, rest };
+      CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
+      this.flush();
+    } finally {
+      endAdmission?.();
+    }
   }
 
   private async copyOut(cmd: CopyCommand): Promise<void> {
     refuseServerSideCopy(cmd.statement);
-    await this.quota?.admit();
-    const plan = await planCopyOut(this.session, cmd);
-    await runCopyOut(this.session, plan, { out: this.out, flush: () => this.flushCopyOut() });
+    const endAdmission = await this.quota?.admit();
+    try {
+      const plan = await planCopyOut(this.session, cmd);
+      await runCopyOut(this.session, plan, { out: this.out, flush: () => this.flushCopyOut() });
+    } finally {
+      endAdmission?.();
+    }
   }
 
   /**
@@ -620,10 +630,15 @@ export class PgConnection {
     const copy = this.copy!;
     try {
       switch (m.kind) {
-        case "CopyData":
-          await this.quota?.admit();
-          await copy.sink.data(m.data);
+        case "CopyData": {
+          const endAdmission = await this.quota?.admit();
+          try {
+            await copy.sink.data(m.data);
+          } finally {
+            endAdmission?.();
+          }
           return;
+        }
         case "CopyDone": {
           const n = await copy.sink.done();
           this.copy = null;

@@ -4,7 +4,7 @@
 import type { TenantKvCapability } from "../kv/capability.ts";
 import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
 import { Session } from "../sql/session.ts";
-import { PgConnection, type ConnectionIO } from "./connection.ts";
+import { PgConnection, type ConnectionIO, type ConnectionQuota } from "./connection.ts";
 import { recordingSession } from "../sql/testing/recording-session.ts";
 import { parseBackend, type BackendMsg } from "./wire-test-client.ts";
 
@@ -30,6 +30,8 @@ export interface TestConnectionOptions {
   tenantId?: number;
   /** Keep what the server sends for send()'s answer (default true; false for huge outputs). */
   keepReceived?: boolean;
+  /** Request-Unit admission (default: none, as without a quota). */
+  quota?: ConnectionQuota;
 }
 
 export async function openTestConnection(opts: TestConnectionOptions = {}): Promise<TestConnection> {
@@ -42,6 +44,7 @@ export async function openTestConnection(opts: TestConnectionOptions = {}): Prom
   const conn = new PgConnection({
     session: recorded,
     user: "app",
+    ...(opts.quota ? { quota: opts.quota } : {}),
     io: {
       send: (b) => {
         if (!keep) return;
