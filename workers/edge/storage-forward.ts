@@ -17,6 +17,7 @@ import type { StorageRoute } from "./shard-routes.ts";
 import { limits as edgeLimits } from "./limits.ts";
 import { attemptOnce } from "./storage-attempt.ts";
 import { afterFailedAttempt, givingUpCode, retryDelayMs } from "./storage-retry.ts";
+import { readCapped } from "../../common/read-capped.ts";
 
 export type ForwardLimits = {
   readonly [K in
@@ -60,28 +61,7 @@ export async function readBodyCapped(res: Response, max: number): Promise<Uint8A
     await res.body?.cancel().catch(() => {});
     throw new BodyTooLarge(declared, max);
   }
-  if (res.body === null) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLarge(total, max);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return readCapped(res.body, max, (bytes) => new BodyTooLarge(bytes, max));
 }
 
 export class BodyTooLarge extends Error {

@@ -5,31 +5,13 @@
 // crafted state cannot make the gateway inflate without end (the edge only passes states it sealed,
 // but the bound holds whatever comes in).
 import { PgError } from "../../../common/errors.ts";
+import { readCapped } from "../../../common/read-capped.ts";
 import { limits } from "./limits.ts";
 
 const encoder = new TextEncoder();
 
-async function collect(stream: ReadableStream<Uint8Array>, bytesMax: number, what: string): Promise<Uint8Array> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > bytesMax) {
-      await reader.cancel();
-      throw new PgError("program_limit_exceeded", `${what} is larger than ${bytesMax} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+function collect(stream: ReadableStream<Uint8Array>, bytesMax: number, what: string): Promise<Uint8Array> {
+  return readCapped(stream, bytesMax, () => new PgError("program_limit_exceeded", `${what} is larger than ${bytesMax} bytes`));
 }
 
 function b64(bytes: Uint8Array): string {
