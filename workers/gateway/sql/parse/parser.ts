@@ -96,50 +96,32 @@ async function parseUncached(sql: string): Promise<RawStatement[]> {
     throw new PgError("program_limit_exceeded", `statement is ${sql.length} characters long; the limit is ${sqlLimits.statementCharsMax}`);
   }
   refuseLongSetOperationChains(sql);
-  const m = await loadWasm();
-  const len = m.lengthBytesUTF8(sql) + 1;
-  const queryPtr = m._malloc(len);
-  let resultPtr = 0;
-  try {
-    m.stringToUTF8(sql, queryPtr, len);
-    try {
-      resultPtr = m._wasm_parse_query_raw(queryPtr);
-    } catch (err) {
-      // The parser (C compiled to WebAssembly) recursed past the native stack: the statement is
-      // nested too deeply (Postgres answers such statements with the same 54001). A trap leaves
-      // the module's own stack pointer and heap as they were mid-call, so the instance is dropped
-      // and the next statement gets a fresh one.
-      wasm = null;
-      if (err instanceof RangeError) {
-        throw new PgError("statement_too_complex", "stack depth limit exceeded", { hint: "the statement nests too deeply for the parser; simplify it or split it" });
+  return callParser(
+    sql,
+    (m, ptr) => m._wasm_parse_query_raw(ptr),
+    (m, resultPtr) => m._wasm_free_parse_result(resultPtr),
+    "the statement nests too deeply for the parser; simplify it or split it",
+    (m, resultPtr) => {
+      // PgQueryParseResult { char* parse_tree; char* stderr_buffer; PgQueryError* error }
+      const treePtr = m.getValue(resultPtr, "i32");
+      const errorPtr = m.getValue(resultPtr + 8, "i32");
+      if (errorPtr !== 0) {
+        // PgQueryError { char* message; char* funcname; char* filename; int lineno; int cursorpos; char* context }
+        const message = m.UTF8ToString(m.getValue(errorPtr, "i32"));
+        const cursor = m.getValue(errorPtr + 16, "i32");
+        throw new PgError("syntax_error", message, cursor > 0 ? { position: cursor } : {});
       }
-      throw err;
-    }
-    if (resultPtr === 0) throw new PgError("out_of_memory", "the parser could not allocate memory");
-    // PgQueryParseResult { char* parse_tree; char* stderr_buffer; PgQueryError* error }
-    const treePtr = m.getValue(resultPtr, "i32");
-    const errorPtr = m.getValue(resultPtr + 8, "i32");
-    if (errorPtr !== 0) {
-      // PgQueryError { char* message; char* funcname; char* filename; int lineno; int cursorpos; char* context }
-      const message = m.UTF8ToString(m.getValue(errorPtr, "i32"));
-      const cursor = m.getValue(errorPtr + 16, "i32");
-      throw new PgError("syntax_error", message, cursor > 0 ? { position: cursor } : {});
-    }
-    const tree = JSON.parse(m.UTF8ToString(treePtr)) as { stmts?: Array<{ stmt?: PgNode; stmt_location?: number; stmt_len?: number }> };
-    checkParseTreeDepth(tree);
-    const out: RawStatement[] = [];
-    for (const s of tree.stmts ?? []) {
-      if (s.stmt === undefined) continue;
-      const location = s.stmt_location ?? 0;
-      out.push({ stmt: s.stmt, location, length: s.stmt_len ?? sql.length - location });
-    }
-    return out;
-  } finally {
-    if (wasm !== null) {
-      m._free(queryPtr);
-      if (resultPtr !== 0) m._wasm_free_parse_result(resultPtr);
-    }
-  }
+      const tree = JSON.parse(m.UTF8ToString(treePtr)) as { stmts?: Array<{ stmt?: PgNode; stmt_location?: number; stmt_len?: number }> };
+      checkParseTreeDepth(tree);
+      const out: RawStatement[] = [];
+      for (const s of tree.stmts ?? []) {
+        if (s.stmt === undefined) continue;
+        const location = s.stmt_location ?? 0;
+        out.push({ stmt: s.stmt, location, length: s.stmt_len ?? sql.length - location });
+      }
+      return out;
+    },
+  );
 }
 
 /**
@@ -152,6 +134,37 @@ export async function parsePlpgsql(sql: string): Promise<PgNode> {
   if (sql.length > sqlLimits.statementCharsMax) {
     throw new PgError("program_limit_exceeded", `function body is ${sql.length} characters long; the limit is ${sqlLimits.statementCharsMax}`);
   }
+  return callParser(
+    sql,
+    (m, ptr) => m._wasm_parse_plpgsql(ptr),
+    (m, resultPtr) => m._wasm_free_string(resultPtr),
+    "the function body nests too deeply for the parser",
+    (m, resultPtr) => {
+      const text = m.UTF8ToString(resultPtr);
+      if (!text.startsWith("{")) throw new PgError("syntax_error", text.replace(/^ERROR:\s*/, ""));
+      const tree = JSON.parse(text) as { plpgsql_funcs?: PgNode[] };
+      checkParseTreeDepth(tree);
+      const fn = tree.plpgsql_funcs?.[0]?.["PLpgSQL_function"] as PgNode | undefined;
+      if (fn === undefined) throw new PgError("internal_error", "the PL/pgSQL parser returned no function");
+      return fn;
+    },
+  );
+}
+
+/**
+ * One call into the WebAssembly parser: copies `sql` in, calls `parse`, hands the result to `read`,
+ * and frees both. A trap (the C parser recursed past the native stack: the statement nests too
+ * deeply, which Postgres answers with the same 54001) leaves the module's stack pointer and heap as
+ * they were mid-call, so the instance is dropped (nothing is freed in it) and the next call gets a
+ * fresh one.
+ */
+async function callParser<T>(
+  sql: string,
+  parse: (m: PgQueryWasm, queryPtr: number) => number,
+  free: (m: PgQueryWasm, resultPtr: number) => void,
+  tooDeepHint: string,
+  read: (m: PgQueryWasm, resultPtr: number) => T,
+): Promise<T> {
   const m = await loadWasm();
   const len = m.lengthBytesUTF8(sql) + 1;
   const queryPtr = m._malloc(len);
@@ -159,25 +172,18 @@ export async function parsePlpgsql(sql: string): Promise<PgNode> {
   try {
     m.stringToUTF8(sql, queryPtr, len);
     try {
-      resultPtr = m._wasm_parse_plpgsql(queryPtr);
+      resultPtr = parse(m, queryPtr);
     } catch (err) {
-      // As in parseUncached: a trap leaves the instance unusable; the next call gets a fresh one.
       wasm = null;
-      if (err instanceof RangeError) throw new PgError("statement_too_complex", "stack depth limit exceeded", { hint: "the function body nests too deeply for the parser" });
+      if (err instanceof RangeError) throw new PgError("statement_too_complex", "stack depth limit exceeded", { hint: tooDeepHint });
       throw err;
     }
     if (resultPtr === 0) throw new PgError("out_of_memory", "the parser could not allocate memory");
-    const text = m.UTF8ToString(resultPtr);
-    if (!text.startsWith("{")) throw new PgError("syntax_error", text.replace(/^ERROR:\s*/, ""));
-    const tree = JSON.parse(text) as { plpgsql_funcs?: PgNode[] };
-    checkParseTreeDepth(tree);
-    const fn = tree.plpgsql_funcs?.[0]?.["PLpgSQL_function"] as PgNode | undefined;
-    if (fn === undefined) throw new PgError("internal_error", "the PL/pgSQL parser returned no function");
-    return fn;
+    return read(m, resultPtr);
   } finally {
     if (wasm !== null) {
       m._free(queryPtr);
-      if (resultPtr !== 0) m._wasm_free_string(resultPtr);
+      if (resultPtr !== 0) free(m, resultPtr);
     }
   }
 }
