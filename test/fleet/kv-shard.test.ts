@@ -17,7 +17,7 @@ import { freePort } from "../../cli/ports.ts";
 import type { KvResponse, ReadResult } from "../../common/kv-protocol/messages.ts";
 import { bytes, KvHttpClient, randomTxnId, text, tkey } from "../../storage-node/testing/kv-client.ts";
 import { startStack, type Stack } from "../harness/stack.ts";
-import { startLogShard, type LogShard } from "./log-shard.ts";
+import { type LogShard, startLogShard, until } from "./log-shard.ts";
 
 const kills = Number(process.env.WARREN_FLEET_KILLS ?? 3);
 /** The issue's bound is 5 s; CI's is wider because the machine runs eight suites at once (figures printed either way). */
@@ -29,16 +29,6 @@ const nodeMain = path.resolve(import.meta.dirname, "..", "..", "storage-node", "
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const account = (i: number) => tkey(TENANT, `acct/${String(i).padStart(2, "0")}`);
 const xferKey = (id: string) => tkey(TENANT, `xfer/${id}`);

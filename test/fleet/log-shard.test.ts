@@ -16,7 +16,7 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataPaths } from "../../cli/data-dir.ts";
 import { startStack, type Stack } from "../harness/stack.ts";
-import { startLogShard, type LogShard } from "./log-shard.ts";
+import { type LogShard, startLogShard, until } from "./log-shard.ts";
 
 const kills = Number(process.env.WARREN_FLEET_KILLS ?? 3);
 /**
@@ -30,16 +30,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Waits until every node has applied the same number of entries (and at least `min`). */

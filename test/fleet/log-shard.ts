@@ -210,3 +210,14 @@ export async function startLogShard(opts: LogShardOptions): Promise<LogShard> {
     },
   };
 }
+
+/** Polls `probe` every `everyMs` until it answers (not undefined); throws after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

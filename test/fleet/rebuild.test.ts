@@ -21,7 +21,7 @@ import { freePort } from "../../cli/ports.ts";
 import type { ReadResult } from "../../common/kv-protocol/messages.ts";
 import { bytes, KvHttpClient, tkey } from "../../storage-node/testing/kv-client.ts";
 import { startStack, type Stack } from "../harness/stack.ts";
-import { startLogShard, type LogShard, type NodeState } from "./log-shard.ts";
+import { type LogShard, type NodeState, startLogShard, until } from "./log-shard.ts";
 
 const TENANT = 43;
 const nodeMain = path.resolve(import.meta.dirname, "..", "..", "storage-node", "replication", "replicated-node.ts");
@@ -43,16 +43,6 @@ interface DigestAnswer {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 describe("a replica rebuilt from a snapshot while the shard serves writes", () => {
   let stack: Stack;
   let shard: LogShard;
