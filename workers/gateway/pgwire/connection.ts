@@ -369,14 +369,8 @@ export class PgConnection {
   }
 
   private async run(stmt: ParsedStatement, params: ReadonlyArray<string | null>): Promise<StatementResult> {
-    const admitted = await this.quota?.admit();
     // An error goes to the caller, which reports it through sendError (that fails the block).
-    let result: StatementResult;
-    try {
-      result = await this.session.run(stmt, params);
-    } finally {
-      admitted?.();
-    }
+    const result = await this.admitted(() => this.session.run(stmt, params));
     if (stmt.changesSettings) {
       await this.reportChangedParameters();
       await this.readIdleInTransactionTimeout();
@@ -430,11 +424,21 @@ export class PgConnection {
    * them (RowDescription, DataRow…, ErrorResponse), as in Postgres.
    */
   private async streamSelect(stmt: ParsedStatement): Promise<void> {
-    const admitted = await this.quota?.admit();
+    await this.admitted(() => this.streamSelectAdmitted(stmt));
+  }
+
+  /**
+   * Runs `work` under one Request-Unit admission and always ends it: an admission reserves one
+   * statement's estimate of the tenant's grant until ended, so one left open would hold that
+   * reservation for the isolate's life (enough of them refuse every statement with 53400). Every
+   * admission in this connection goes through here.
+   */
+  private async admitted<T>(work: () => Promise<T>): Promise<T> {
+    const end = await this.quota?.admit();
     try {
-      await this.streamSelectAdmitted(stmt);
+      return await work();
     } finally {
-      admitted?.();
+      end?.();
     }
   }
 
@@ -582,28 +586,19 @@ export class PgConnection {
   // CopyFail): its errors are reported through sendError like every other.
   private async startCopyIn(cmd: CopyCommand, rest: readonly ParsedStatement[]): Promise<void> {
     refuseServerSideCopy(cmd.statement);
-    // Every admission is ended (admit's function), or it keeps its estimate reserved for ever and
-    // the tenant's grant runs out: here the start, and each CopyData chunk below, are admitted.
-    const endAdmission = await this.quota?.admit();
-    try {
-      const sink = await startCopyIn(this.session, cmd);
-      this.copy = { sink, rest };
-      CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
-      this.flush();
-    } finally {
-      endAdmission?.();
-    }
+    // The start is admitted, and each CopyData chunk below.
+    const sink = await this.admitted(() => startCopyIn(this.session, cmd));
+    this.copy = { sink, rest };
+    CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
+    this.flush();
   }
 
   private async copyOut(cmd: CopyCommand): Promise<void> {
     refuseServerSideCopy(cmd.statement);
-    const endAdmission = await this.quota?.admit();
-    try {
+    await this.admitted(async () => {
       const plan = await planCopyOut(this.session, cmd);
       await runCopyOut(this.session, plan, { out: this.out, flush: () => this.flushCopyOut() });
-    } finally {
-      endAdmission?.();
-    }
+    });
   }
 
   /**
@@ -630,15 +625,9 @@ export class PgConnection {
     const copy = this.copy!;
     try {
       switch (m.kind) {
-        case "CopyData": {
-          const endAdmission = await this.quota?.admit();
-          try {
-            await copy.sink.data(m.data);
-          } finally {
-            endAdmission?.();
-          }
+        case "CopyData":
+          await this.admitted(() => copy.sink.data(m.data));
           return;
-        }
         case "CopyDone": {
           const n = await copy.sink.done();
           this.copy = null;
