@@ -426,6 +426,10 @@ export class KvService {
       case "heartbeat": {
         const t = this.locks.get(tenantId, req.txnId);
         if (t === undefined && txnStatus(this.engine, tenantId, req.txnId) === "aborted") return fail(TXN_ABORTED_ERROR);
+        // A holder of locks only (advisory locks) that this node does not know lost them: the lock
+        // table is memory, emptied by a restart. Accepting the beat would let its session believe
+        // it still holds them.
+        if (t === undefined && req.locksOnly === true) return fail(TXN_ABORTED_ERROR);
         if (t?.aborted === true) return fail(TXN_ABORTED_ERROR);
         if (t !== undefined) t.lastSeenMs = this.nowMs();
         return { outcome: ok({ type: "ack" }), readBytes: 0, wrote: false };

@@ -58,6 +58,7 @@ const request: fc.Arbitrary<KvRequest> = fc.oneof(
   }),
   fc.record({ type: fc.constant("refresh" as const), txnId: bytes(16), readTs: ts, spans: fc.array(span, { maxLength: 6 }) }),
   fc.record({ type: fc.constant("heartbeat" as const), txnId: bytes(16) }),
+  fc.record({ type: fc.constant("heartbeat" as const), txnId: bytes(16), locksOnly: fc.constant(true) }),
   fc.record({ type: fc.constant("unlock" as const), txnId: bytes(16), keys: fc.array(bytes(), { maxLength: 4 }) }),
 );
 const readResult: fc.Arbitrary<ReadResult> = fc.oneof(
@@ -141,7 +142,7 @@ describe("kv-protocol codec", () => {
       ["empty", [], decodeRequest],
       ["magic", [0x58, 1, 1], decodeRequest],
       ["version", [0x57, 2, 1], decodeRequest],
-      ["request tag", [0x57, 1, 11], decodeRequest],
+      ["request tag", [0x57, 1, 12], decodeRequest],
       ["trailing", [0x57, 1, 1, 0], decodeRequest],
       ["readTs presence", [0x57, 1, 2, 7], decodeRequest],
       ["op tag", [0x57, 1, 2, 0, 1, 9, 0], decodeRequest],

@@ -43,7 +43,7 @@ export const FRAME_VERSION = 0x01;
 export const FRAME_HEADER_BYTES = 3;
 
 /** Message tags. Requests and responses share numbers for the same step; error is response-only. */
-export const RequestTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, txnRead: 6, txnWrite: 7, refresh: 8, heartbeat: 9, unlock: 10 } as const;
+export const RequestTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, txnRead: 6, txnWrite: 7, refresh: 8, heartbeat: 9, unlock: 10, heartbeatLocksOnly: 11 } as const;
 export const ResponseTag = { begin: 1, read: 2, commit: 3, abort: 4, batch: 5, ack: 6, refresh: 8, error: 15 } as const;
 export const ReadOpTag = { get: 1, scan: 2 } as const;
 export const WriteOpTag = { put: 1, delete: 2, deleteRange: 3, cput: 4, clearRange: 5 } as const;
@@ -500,7 +500,8 @@ export function encodeRequest(req: KvRequest): Uint8Array {
       writeList(w, req.spans, "spans", (ww, s) => writeSpan(ww, s, "span"));
       break;
     case "heartbeat":
-      w.header(RequestTag.heartbeat);
+      // A holder of locks only has its own tag: a frame of the plain heartbeat stays what it was.
+      w.header(req.locksOnly === true ? RequestTag.heartbeatLocksOnly : RequestTag.heartbeat);
       w.bytes(req.txnId, "txnId");
       break;
     case "unlock":
@@ -579,6 +580,9 @@ export function decodeRequest(bytes: Uint8Array): KvRequest {
     }
     case RequestTag.heartbeat:
       req = { type: "heartbeat", txnId: r.bytes("txnId") };
+      break;
+    case RequestTag.heartbeatLocksOnly:
+      req = { type: "heartbeat", txnId: r.bytes("txnId"), locksOnly: true };
       break;
     case RequestTag.unlock: {
       const txnId = r.bytes("txnId");

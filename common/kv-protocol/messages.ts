@@ -78,7 +78,12 @@ export type KvRequest =
   /** Moves a transaction's snapshot forward: nothing committed in `spans` after readTs → a newer readTs. */
   | { type: "refresh"; txnId: Uint8Array; readTs: Timestamp; spans: Span[] }
   /** Keeps a transaction's locks and intents alive (they expire after txnHeartbeatExpiryMs of silence). */
-  | { type: "heartbeat"; txnId: Uint8Array }
+  /**
+   * Keeps the transaction alive. `locksOnly`: it holds only in-memory locks, never an intent (a
+   * session's advisory-lock holder), so a node that does not know it has lost them (it restarted)
+   * and answers transaction_aborted instead of accepting the beat.
+   */
+  | { type: "heartbeat"; txnId: Uint8Array; locksOnly?: boolean }
   /**
    * Releases the transaction's in-memory locks on `keys` (keys it holds no intent on), and ends a
    * wait of it for a lock on one of them (that txnRead fails with lock_not_available). The

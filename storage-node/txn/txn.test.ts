@@ -227,6 +227,17 @@ describe("locks", () => {
     ok(await send({ type: "abort", txnId: b, readTs: ok(rb, "read").readTs }), "abort");
   });
 
+  it("a lock holder's heartbeat (locksOnly) is refused when the node does not know it; a plain one is accepted", async () => {
+    // After a restart the lock table is empty: a holder of locks only must learn its locks are gone.
+    const unknown = randomTxnId();
+    expect(errCode(await send({ type: "heartbeat", txnId: unknown, locksOnly: true }))).toBe("transaction_aborted");
+    ok(await send({ type: "heartbeat", txnId: unknown }), "ack");
+    // One the node knows (it holds a lock) is kept alive either way.
+    const holder = randomTxnId();
+    ok(await txnGet(holder, "lk/1", X), "read");
+    ok(await send({ type: "heartbeat", txnId: holder, locksOnly: true }), "ack");
+  });
+
   it("heartbeats keep a silent transaction's locks", async () => {
     const a = randomTxnId();
     const ra = ok(await txnGet(a, "h/1", X), "read");

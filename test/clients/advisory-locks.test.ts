@@ -3,10 +3,11 @@
 // when the holder's connection closes (the session's locks end with it), transaction-level locks
 // end at COMMIT, and statement_timeout ends a wait with 57014. Cancel of a lock wait from psql, pg,
 // postgres.js and the Neon Pool: cancel-clients.test.ts. Semantics in detail: workers/gateway/sql/
-// advisory-locks.test.ts.
+// advisory-locks.test.ts. Last: a storage node restart empties its lock table, and a session that
+// held session-level locks is ended with FATAL 57P01 instead of living on believing it holds them.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "../harness/stack.ts";
+import { killStorageNode, startStack, type Stack } from "../harness/stack.ts";
 
 let stack: Stack;
 const clients: pg.Client[] = [];
@@ -22,6 +23,9 @@ afterAll(async () => {
 async function connect(url: string): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
+  // A storage node restart (last test) ends every session that holds session-level locks: an
+  // idle client reports that FATAL as an 'error' event.
+  c.on("error", () => undefined);
   clients.push(c);
   return c;
 }
@@ -68,4 +72,30 @@ describe("advisory locks through the tunnel", () => {
     expect((await waiting).rows[0].got).toBe("y has it");
     expect(await value(x, "select pg_try_advisory_xact_lock(2)")).toBe(true);
   });
+
+  it("a storage node restart loses the locks: their session ends with FATAL 57P01, a session without any lives on", async () => {
+    const [holder, bystander] = [await connect(stack.demo.pg), await connect(stack.demo.pg)];
+    const ended = new Promise<{ code?: string; message: string }>((resolve) => holder.on("error", (err: Error & { code?: string }) => resolve(err)));
+    await holder.query("select pg_advisory_lock(3)");
+    expect(await value(bystander, "select pg_try_advisory_lock(3)")).toBe(false);
+    // The bystander's try took nothing; it holds no lock and must not be ended.
+    await killStorageNode(stack, () => bystander.query("select 1"));
+    const err = await ended; // within a heartbeat interval of the node serving again
+    expect(err.code).toBe("57P01");
+    expect(err.message).toMatch(/advisory lock\(s\) were lost/);
+    await expect(holder.query("select 1")).rejects.toThrow();
+    // While the new node process starts, a request gets 40001 (the node was unreachable; retry).
+    let got: unknown;
+    for (const deadline = Date.now() + 20_000; ; ) {
+      try {
+        got = await value(bystander, "select pg_try_advisory_lock(3)");
+        break;
+      } catch (e) {
+        if ((e as { code?: string }).code !== "40001" || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect(got).toBe(true);
+    expect(await value(bystander, "select 42")).toBe(42);
+  }, 60_000);
 });

@@ -29,6 +29,10 @@ describe("afterFailedAttempt (refused, broken, left on a replaced leaseholder, o
   const txnId = new Uint8Array(16);
   it("re-sends what retrySafe repeats", () => {
     expect(afterFailedAttempt(encodeRequest({ type: "begin" }))).toBe("resend");
+    // A lock holder's heartbeat only keeps it alive: resent, and given up on as 57P01, never 40001
+    // (which would end its session: its advisory locks would count as lost).
+    expect(afterFailedAttempt(encodeRequest({ type: "heartbeat", txnId, locksOnly: true }))).toBe("resend");
+    expect(givingUpCode(encodeRequest({ type: "heartbeat", txnId, locksOnly: true }))).toBe("unavailable");
     expect(afterFailedAttempt(encodeRequest({ type: "commit", txnId, readTs: 5n, readSpans: [], writes: [{ op: "put", key, value: key }] }))).toBe("resend");
   });
 

@@ -10,6 +10,9 @@
 //                The stored outcome is part of the commit's own write, so in a fleet it is in the
 //                replicated log: a commit re-sent to the new leaseholder gets the first answer (or,
 //                if it never committed, transaction_aborted: a new leaseholder aborts what was pending);
+//   heartbeat of a lock holder (heartbeatLocksOnly: a session's advisory locks) only keeps the
+//                holder alive, so a second one is a no-op; resending it matters, since its session
+//                is ended (57P01) when the node answers transaction_aborted (its locks are gone);
 //   batch        without writes is a read; with writes it is a single-shot transaction without
 //                a transaction id, so a second send could apply it twice: never repeated.
 // A write batch (and a frame that does not decode) gets `outcome_unknown` (SQLSTATE 08006) at once; the retryable ones are sent again
@@ -38,7 +41,7 @@ import { limits } from "./limits.ts";
 export function retrySafe(request: Uint8Array): boolean {
   if (request.byteLength < FRAME_HEADER_BYTES) return false;
   const tag = request[2];
-  if (tag === RequestTag.begin || tag === RequestTag.read || tag === RequestTag.commit || tag === RequestTag.abort) return true;
+  if (tag === RequestTag.begin || tag === RequestTag.read || tag === RequestTag.commit || tag === RequestTag.abort || tag === RequestTag.heartbeatLocksOnly) return true;
   if (tag !== RequestTag.batch) return false;
   // Decoded only on this failure path; a frame that does not decode is not ours to repeat.
   try {

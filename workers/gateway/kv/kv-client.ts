@@ -297,8 +297,9 @@ export class KvClient {
     return r.readTs;
   }
 
-  async heartbeat(txnId: Uint8Array): Promise<void> {
-    const r = await this.send({ type: "heartbeat", txnId });
+  /** `locksOnly`: the transaction holds in-memory locks and never an intent (messages.ts). */
+  async heartbeat(txnId: Uint8Array, locksOnly = false): Promise<void> {
+    const r = await this.send(locksOnly ? { type: "heartbeat", txnId, locksOnly } : { type: "heartbeat", txnId });
     if (r.type !== "ack") throw unexpected("heartbeat", r);
   }
 

@@ -47,7 +47,7 @@ async function open(opts: { kv?: MemoryKv; tenantId?: number; registry?: Backend
     kv: memoryCapability(kv),
     tenantId: opts.tenantId ?? nextTenantId++,
     settings: { user: "app" },
-    backend: { processId: key.processId, signal: (pid, action) => registry.signal(pid, action) },
+    backend: { processId: key.processId, signal: (pid, action) => registry.signal(pid, action), terminateSelf: (reason) => conn.terminate(reason) },
   });
   let blocked: { resolve: () => void; reject: (e: PgError) => void } | null = null;
   const session: SqlSession = recordingSession(base, {
@@ -115,7 +115,7 @@ describe("BackendKeyData", () => {
     const start = await (async () => {
       // A fresh connection, to see its startup messages.
       const key = { processId: 987654321, secretKey: -42 };
-      const session = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, backend: { processId: key.processId, signal: () => false } });
+      const session = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: nextTenantId++, backend: { processId: key.processId, signal: () => false, terminateSelf: () => {} } });
       let got: Uint8Array[] = [];
       const conn = new PgConnection({ session, user: "app", backendKey: key, io: { send: (b) => got.push(b), close: () => {} } });
       await conn.start();

@@ -152,6 +152,8 @@ export class PgConnection {
   private busy = false;
   /** pg_terminate_backend asked to end the connection: FATAL 57P01 once the running message ends. */
   private terminating = false;
+  /** The FATAL that terminate() ends the connection with (57P01 in every case). */
+  private terminateReason: PgError = ADMIN_SHUTDOWN();
   /** ReadyForQuery was the last thing sent: the session waits for the client. */
   private awaitingClient = false;
   /** idle_in_transaction_session_timeout in ms (0: off), read from the session at start and after SET. */
@@ -245,9 +247,10 @@ export class PgConnection {
    * pg_terminate_backend: FATAL 57P01 and the end of the connection. A running statement is
    * cancelled first, and its results are not sent; between statements it happens at once.
    */
-  terminate(): void {
+  terminate(reason: PgError = ADMIN_SHUTDOWN()): void {
     if (this.closed || this.terminating) return;
     this.terminating = true;
+    this.terminateReason = reason;
     this.session.cancel(); // a statement running now stops at its next check point
     this.wakeForTerminate();
   }
@@ -256,7 +259,7 @@ export class PgConnection {
   private terminateNow(): void {
     // While a message is being handled, enqueue reports it when that message ends.
     if (this.closed || this.busy) return;
-    this.fatal(ADMIN_SHUTDOWN());
+    this.fatal(this.terminateReason);
   }
 
   private enqueue(f: () => Promise<void>): Promise<void> {
@@ -272,7 +275,7 @@ export class PgConnection {
       }
       if (this.terminating) {
         this.out.take(); // results of a terminated session are not delivered, as in Postgres
-        this.fatal(ADMIN_SHUTDOWN());
+        this.fatal(this.terminateReason);
         return;
       }
       this.armIdleTimer();

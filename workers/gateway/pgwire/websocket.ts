@@ -124,7 +124,7 @@ export function servePgWebSocket(request: Request, env: GatewayEnv, ctx?: Execut
       kv: connKv.kv,
       tenantId: Number(env.TENANT_ID),
       settings,
-      backend: { processId: key.processId, signal: (processId, action) => backends.signal(processId, action) },
+      backend: { processId: key.processId, signal: (processId, action) => backends.signal(processId, action), terminateSelf: (reason) => conn?.terminate(reason) },
       onKvUsage: (u) => quota.chargeKv(u),
       onCpuMs: (ms) => quota.chargeCpu(ms),
       ...(statementTimeoutMsOf(env) === undefined ? {} : { statementTimeoutMsDefault: statementTimeoutMsOf(env)! }),

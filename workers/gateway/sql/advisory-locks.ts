@@ -30,14 +30,14 @@
 //     incompatible way is refused (0A000) rather than waiting on itself.
 //   - Interactive transactions over HTTP hand their node transaction back between requests
 //     (txn.releaseNode), so transaction-level advisory locks last one HTTP request there.
-//   - Locks live in the storage node's memory, like its row locks. A gateway frozen for longer
-//     than txnHeartbeatExpiryMs has its holder aborted: the refused heartbeat or the next lock call
-//     notices, and the session's session-level locks are forgotten (logged). A storage node
-//     restart empties its lock table without the holder being told (a heartbeat of a transaction
-//     the node does not know is accepted): the locks are gone while the session still believes
-//     it holds them. PostgreSQL ends every session when it restarts, so its clients know; here
-//     the session lives on. Closing that gap needs the node to answer heartbeats of unknown
-//     lock holders with transaction_aborted (a storage protocol change, not made yet).
+//   - Locks live in the storage node's memory, like its row locks, so a storage node restart (or a
+//     new leaseholder) empties its lock table. The holder's heartbeat says it holds locks only
+//     (`locksOnly`), so a node that does not know it answers transaction_aborted; so does a node
+//     that aborted it (a gateway frozen for longer than txnHeartbeatExpiryMs). A session whose
+//     session-level locks were lost that way is ended with FATAL 57P01 (`onLost`): PostgreSQL ends
+//     every session when it restarts, so its clients know their locks are gone, and a session
+//     that lived on would believe it still holds them. Without a connection (HTTP) they are
+//     forgotten and logged. The lag is at most one heartbeat interval (txnLimits).
 import { PgError } from "../../../common/errors.ts";
 import { LockFlag, LockMode } from "../../../common/kv-protocol/messages.ts";
 import { keyString } from "../../../common/bytes.ts";
@@ -100,9 +100,13 @@ export class AdvisoryLocks {
   /** Transaction-level holds; an entry whose transaction is no longer open is stale (its lock is gone). */
   private readonly xact = new Map<string, XactHold>();
 
-  constructor(kv: KvClient, tenantId: number) {
+  /** Called once when session-level locks were lost (not released by the session), with why. */
+  private readonly onLost: ((why: string) => void) | undefined;
+
+  constructor(kv: KvClient, tenantId: number, onLost?: (why: string) => void) {
     this.kv = kv;
     this.tenantId = tenantId;
+    this.onLost = onLost;
   }
 
   private keyOf(k: AdvisoryKey): Uint8Array {
@@ -247,7 +251,7 @@ export class AdvisoryLocks {
     const id = crypto.getRandomValues(new Uint8Array(16));
     this.holderId = id;
     const timer = setInterval(() => {
-      this.kv.heartbeat(id).catch((err: unknown) => {
+      this.kv.heartbeat(id, true).catch((err: unknown) => {
         if (err instanceof KvRequestError && err.kvError.code === "transaction_aborted" && this.holderId === id) this.forgetHolder("its heartbeat was refused");
       });
     }, txnLimits.heartbeatIntervalMs);
@@ -266,6 +270,7 @@ export class AdvisoryLocks {
   private forgetHolder(lostBecause: string | null): void {
     if (lostBecause !== null && this.session.size > 0) {
       console.warn(`advisory locks: the session's ${this.session.size} session-level lock(s) were lost: ${lostBecause}`);
+      this.onLost?.(`${this.session.size} session-level advisory lock(s) were lost: ${lostBecause}`);
     }
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     this.heartbeat = null;

@@ -239,7 +239,14 @@ export class Session implements SqlSession {
     this.settings = new Settings(initial, Math.min(opts.statementTimeoutMsDefault ?? sqlLimits.statementTimeoutMsDefault, sqlLimits.statementTimeoutMsMax));
     this.sequences = new Sequences(this.kv, this.ks);
     this.codecs = codecCache(this.ks);
-    this.advisoryLocks = new AdvisoryLocks(this.kv, opts.tenantId);
+    const backend = opts.backend;
+    this.advisoryLocks = new AdvisoryLocks(
+      this.kv,
+      opts.tenantId,
+      backend === undefined
+        ? undefined
+        : (why) => backend.terminateSelf(new PgError("admin_shutdown", `terminating connection because ${why}`, { hint: "The storage node restarted or failed over. Reconnect and take the locks again." })),
+    );
   }
 
   /** Query texts parsed, and texts answered from the session's parse cache. */
