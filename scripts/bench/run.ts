@@ -71,6 +71,9 @@ const statementTimeoutMs = short && has("noisy-neighbour") ? 3_000 : 30_000;
 const resultsDir = path.join(opts.out, "results");
 fs.mkdirSync(resultsDir, { recursive: true });
 
+// A loaded machine starts a stack slowly (wrangler dev alone took over a minute at load 20): every
+// stack of this run, including those of the child scripts, gets three minutes to be ready.
+process.env.WARREN_READY_TIMEOUT_MS ??= "180000";
 const started = Date.now();
 const log = (line: string) => console.log(line);
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -81,52 +84,75 @@ const isolatesMax = short ? 8 : 64;
 const reports = new Map<Section, SectionReport>();
 const all: AllResults = {};
 
-// Sections that share one stack: per-query, cold-start, noisy-neighbour.
-if (has("per-query") || has("cold-start") || has("noisy-neighbour")) {
-  const stack: Stack = await startStack({ env: { STATEMENT_TIMEOUT_MS: String(statementTimeoutMs), GATEWAY_ISOLATES_MAX: String(isolatesMax) } });
+/**
+ * Runs one section; if it throws, the report says so in its place and the run goes on with the
+ * next (a stack that did not start on a loaded machine must not cost the whole report).
+ */
+async function section(name: Section, run: () => Promise<void>): Promise<void> {
+  if (!has(name)) return;
+  log(`${name} (${elapsed()}):`);
   try {
-    log(`bench: stack ready in ${(stack.readyMs / 1000).toFixed(1)} s (${short ? "short run" : "full run"})`);
-    if (has("per-query")) {
-      log(`per-query (${elapsed()}):`);
-      const r = await runPerQuery(stack, short ? { iterations: 100, warmup: 20 } : { iterations: 1_000, warmup: 100 }, log);
-      save("per-query", r);
-      all.perQuery = r;
-      reports.set("per-query", perQueryReport(r));
-    }
-    if (has("cold-start")) {
-      log(`cold-start (${elapsed()}):`);
-      const r = await runColdStart(stack, { isolatesMax, beyondBudget: opts["beyond-budget"] !== undefined ? Number(opts["beyond-budget"]) : short ? 4 : 16, v8Samples: short ? 3 : 10 }, log);
-      save("cold-start", r);
-      all.cold = r;
-      reports.set("cold-start", coldReport(r));
-    }
-    if (has("noisy-neighbour")) {
-      log(`noisy-neighbour (${elapsed()}):`);
-      const only = opts.only === undefined ? undefined : { only: opts.only.split(";").map((s) => s.trim()), saturation: [] };
-      const r = await runNoisyNeighbour(
-        stack,
-        only !== undefined
-          ? { windowMs: short ? 3_000 : 10_000, statementTimeoutMs, ...only }
-          : short
-            ? { windowMs: 3_000, statementTimeoutMs, saturation: [1, 4], only: ["backtracking regex", "count(*) over 1e10 rows", "200 concurrent /sql requests"] }
-            : { windowMs: 10_000, statementTimeoutMs, saturation: [1, 4, 16] },
-        log,
-      );
-      save("noisy-neighbour", r);
-      reports.set("noisy-neighbour", noisyReport(r));
-    }
-  } finally {
-    await stack.stop();
+    await run();
+  } catch (err) {
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    log(`  ${name} FAILED: ${text.split("\n").slice(0, 12).join("\n  ")}`);
+    reports.set(name, { name, markdown: [`## ${name}`, "", "This section failed in this run:", "", "```", text.split("\n").slice(0, 20).join("\n"), "```"].join("\n"), charts: [] });
+    failures.push(name);
   }
 }
-if (has("storage")) {
-  log(`storage (${elapsed()}):`);
+const failures: Section[] = [];
+
+// Sections that share one stack: per-query, cold-start, noisy-neighbour.
+if (has("per-query") || has("cold-start") || has("noisy-neighbour")) {
+  let stack: Stack | null = null;
+  try {
+    stack = await startStack({ env: { STATEMENT_TIMEOUT_MS: String(statementTimeoutMs), GATEWAY_ISOLATES_MAX: String(isolatesMax) } });
+    log(`bench: stack ready in ${(stack.readyMs / 1000).toFixed(1)} s (${short ? "short run" : "full run"})`);
+  } catch (err) {
+    stack = null;
+    for (const name of ["per-query", "cold-start", "noisy-neighbour"] as const) await section(name, () => Promise.reject(err));
+  }
+  if (stack !== null) {
+    const s = stack;
+    try {
+      await section("per-query", async () => {
+        const r = await runPerQuery(s, short ? { iterations: 100, warmup: 20 } : { iterations: 1_000, warmup: 100 }, log);
+        save("per-query", r);
+        all.perQuery = r;
+        reports.set("per-query", perQueryReport(r));
+      });
+      await section("cold-start", async () => {
+        const r = await runColdStart(s, { isolatesMax, beyondBudget: opts["beyond-budget"] !== undefined ? Number(opts["beyond-budget"]) : short ? 4 : 16, v8Samples: short ? 3 : 10 }, log);
+        save("cold-start", r);
+        all.cold = r;
+        reports.set("cold-start", coldReport(r));
+      });
+      await section("noisy-neighbour", async () => {
+        const only = opts.only === undefined ? undefined : { only: opts.only.split(";").map((x) => x.trim()), saturation: [] };
+        const r = await runNoisyNeighbour(
+          s,
+          only !== undefined
+            ? { windowMs: short ? 3_000 : 10_000, statementTimeoutMs, ...only }
+            : short
+              ? { windowMs: 3_000, statementTimeoutMs, saturation: [1, 4], only: ["backtracking regex", "count(*) over 1e10 rows", "200 concurrent /sql requests"] }
+              : { windowMs: 10_000, statementTimeoutMs, saturation: [1, 4, 16] },
+          log,
+        );
+        save("noisy-neighbour", r);
+        reports.set("noisy-neighbour", noisyReport(r));
+      });
+    } finally {
+      await s.stop();
+    }
+  }
+}
+await section("storage", async () => {
   const r = await runStorage(resultsDir, short, log);
   save("storage", r);
   reports.set("storage", storageReport(r));
-}
-if (has("density")) {
-  log(`density (${elapsed()}):`);
+  if (r.failure !== undefined) failures.push("storage");
+});
+await section("density", async () => {
   const tenants = opts["density-tenants"] !== undefined ? Number(opts["density-tenants"]) : short ? 40 : 10_000;
   if (!Number.isInteger(tenants) || tenants < 1) throw new Error("--density-tenants must be a positive integer");
   const r = await runDensity(
@@ -138,9 +164,8 @@ if (has("density")) {
   save("density", r);
   all.density = r;
   reports.set("density", densityReport(r));
-}
-if (has("pgbench")) {
-  log(`pgbench (${elapsed()}):`);
+});
+await section("pgbench", async () => {
   // PostgreSQL 15 in the same run, serializable like Warren.
   let pgServer: PostgresServer | null = null;
   if (postgresAvailable()) pgServer = await startPostgres({ settings: { default_transaction_isolation: "serializable", max_connections: "100" } });
@@ -168,27 +193,27 @@ if (has("pgbench")) {
   } finally {
     await pgServer?.stop();
   }
-}
-if (has("fast-path")) {
-  log(`fast-path (${elapsed()}):`);
+});
+await section("fast-path", async () => {
   const r = await runFastPath(resultsDir, short, log);
   save("fast-path", r);
   all.fastPath = r;
   reports.set("fast-path", fastPathReport(r));
-}
-if (has("tenants")) {
-  log(`tenants (${elapsed()}):`);
+  if (r.failure !== undefined) failures.push("fast-path");
+});
+await section("tenants", async () => {
   const r = await runTenants(short, log);
   save("tenants", r);
   all.tenants = r;
   reports.set("tenants", tenantsReport(r));
-}
-if (has("fleet")) {
-  log(`fleet (${elapsed()}):`);
+  if (r.failure !== undefined) failures.push("tenants");
+});
+await section("fleet", async () => {
   const r = await runFleet(short, log);
   save("fleet", r);
   reports.set("fleet", fleetReport(r));
-}
+  if (r.failure !== undefined) failures.push("fleet");
+});
 
 const notRun = ALL.filter((s) => !has(s));
 const header = [
@@ -204,3 +229,7 @@ const header = [
 const ordered = [comparisonReport(all), ...ALL.flatMap((s) => (reports.has(s) ? [reports.get(s)!] : []))];
 const file = writeReport(opts.out, header, ordered);
 log(`bench: wrote ${path.relative(process.cwd(), file)} and ${path.relative(process.cwd(), resultsDir)}/ in ${elapsed()}`);
+if (failures.length > 0) {
+  log(`bench: ${failures.length} section(s) failed: ${failures.join(", ")}`);
+  process.exitCode = 1;
+}
