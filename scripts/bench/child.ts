@@ -29,7 +29,7 @@ export function runBenchScript(
 ): Promise<ChildResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, script), ...args], {
+    const child = spawn(process.execPath, [path.resolve(repoRoot, script), ...args], {
       cwd: repoRoot,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],

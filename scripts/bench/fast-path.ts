@@ -37,7 +37,7 @@ export async function runFastPath(resultsDir: string, short: boolean, log: (line
   const file = path.join(resultsDir, "fast-path.raw.json");
   fs.rmSync(file, { force: true });
   const args = [...(short ? ["--short", "--iterations", "60", "--rounds", "1"] : []), "--json", file];
-  const r = await runBenchScript("scripts/bench-fast-path.ts", args, { timeoutMs: short ? 300_000 : 1_800_000, log, prefix: "fast-path" });
+  const r = await runBenchScript("scripts/bench-fast-path.ts", args, { timeoutMs: short ? 900_000 : 2_400_000, log, prefix: "fast-path" });
   if (r.code !== 0 || !fs.existsSync(file)) {
     return { failure: `bench:fast-path exited ${r.timedOut ? "after its time limit" : `with ${r.code}`}:\n${tail(r.output)}` };
   }

@@ -33,7 +33,7 @@ export function parseFleetOutput(output: string): Pick<FleetResult, "sql" | "pro
 
 export async function runFleet(short: boolean, log: (line: string) => void): Promise<FleetResult> {
   const kills = short ? 1 : 20;
-  const r = await runBenchScript("scripts/bench-fleet.ts", ["--kills", String(kills)], { timeoutMs: short ? 300_000 : 1_800_000, log, prefix: "fleet" });
+  const r = await runBenchScript("scripts/bench-fleet.ts", ["--kills", String(kills)], { timeoutMs: short ? 600_000 : 1_800_000, log, prefix: "fleet" });
   const parsed = parseFleetOutput(r.output);
   return {
     kills,

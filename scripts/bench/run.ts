@@ -53,7 +53,7 @@ const { values: opts } = parseArgs({
     "beyond-budget": { type: "string" },
     // Only these noisy-neighbour aggressors (names as printed, separated by ";"), e.g. while working on one.
     only: { type: "string" },
-    // density: tenants created (default 40 short, 10,000 full, the figure).
+    // density: tenants created (default 24 short, 10,000 full, the figure).
     "density-tenants": { type: "string" },
     out: { type: "string", default: path.resolve(import.meta.dirname, "..", "..", "bench") },
   },
@@ -153,11 +153,11 @@ await section("storage", async () => {
   if (r.failure !== undefined) failures.push("storage");
 });
 await section("density", async () => {
-  const tenants = opts["density-tenants"] !== undefined ? Number(opts["density-tenants"]) : short ? 40 : 10_000;
+  const tenants = opts["density-tenants"] !== undefined ? Number(opts["density-tenants"]) : short ? 24 : 10_000;
   if (!Number.isInteger(tenants) || tenants < 1) throw new Error("--density-tenants must be a positive integer");
   const r = await runDensity(
     short
-      ? { tenants, active: 10, passes: 2, baselineRequests: 50, concurrency: 4, isolatesMax: 8 }
+      ? { tenants, active: 8, passes: 2, baselineRequests: 40, concurrency: 4, isolatesMax: 4 }
       : { tenants, active: 100, passes: 5, baselineRequests: 500, concurrency: 4 },
     log,
   );

@@ -38,7 +38,7 @@ export async function runStorage(resultsDir: string, short: boolean, log: (line:
   fs.rmSync(file, { force: true });
   // Short: one 250 ms run per figure (a smoke run: the figures are noisy, the path is exercised).
   const env: Record<string, string> = { BENCH_JSON: file, ...(short ? { BENCH_MS: "250", BENCH_RUNS: "1", BENCH_WARMUP_MS: "100" } : {}) };
-  const r = await runBenchScript("scripts/bench-storage.ts", [], { timeoutMs: short ? 120_000 : 900_000, env, log, prefix: "storage" });
+  const r = await runBenchScript("scripts/bench-storage.ts", [], { timeoutMs: short ? 300_000 : 900_000, env, log, prefix: "storage" });
   if (r.code !== 0 || !fs.existsSync(file)) {
     return { runs: 0, msPerFigure: 0, rows: [], failure: `bench:storage exited ${r.timedOut ? "after its time limit" : `with ${r.code}`}:\n${tail(r.output)}` };
   }

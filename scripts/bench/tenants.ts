@@ -56,7 +56,7 @@ export function parseTenantsOutput(output: string): Pick<TenantsResult, "stacks"
 }
 
 export async function runTenants(short: boolean, log: (line: string) => void): Promise<TenantsResult> {
-  const r = await runBenchScript("scripts/bench-tenants.ts", short ? ["--short"] : [], { timeoutMs: short ? 300_000 : 1_800_000, log, prefix: "tenants" });
+  const r = await runBenchScript("scripts/bench-tenants.ts", short ? ["--short"] : [], { timeoutMs: short ? 600_000 : 1_800_000, log, prefix: "tenants" });
   const parsed = parseTenantsOutput(r.output);
   const ok = r.code === 0 && Object.values(parsed.stacks).some((xs) => xs.length > 0);
   return { ...parsed, output: r.output, ...(ok ? {} : { failure: `bench:tenants exited ${r.timedOut ? "after its time limit" : `with ${r.code}`}:\n${tail(r.output)}` }) };
