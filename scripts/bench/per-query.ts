@@ -64,6 +64,8 @@ export interface PerQueryResult {
   readonly paths: PathFigures[];
   readonly storageNode: LatencySummary;
   readonly engine: LatencySummary;
+  /** The same point select and `select 1` on PostgreSQL 15 (pg, loopback TCP), when one was given. */
+  readonly postgres?: { readonly pointSelect: LatencySummary; readonly select1: LatencySummary };
 }
 
 const ROWS = 1_000;
@@ -119,7 +121,7 @@ async function counted(
   return { lat, kvPer: (after - before) / (n + warmup) };
 }
 
-export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (line: string) => void): Promise<PerQueryResult> {
+export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (line: string) => void, postgresUrl?: string): Promise<PerQueryResult> {
   const { iterations: n, warmup } = opts;
   const tenant = await stack.createTenant(`pq-${Date.now().toString(36)}`);
   await postSql(tenant, "create table kv (id int primary key, v text)");
@@ -221,7 +223,22 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
   }
   log(`  storage node direct (HTTP, 1 key) p50 ${fmtUs(storageNode.p50)} p99 ${fmtUs(storageNode.p99)}; raw LMDB get p50 ${fmtUs(engine.p50)}`);
 
-  return { paths, storageNode, engine };
+  // PostgreSQL 15 on the same machine: the same table, the same client loop.
+  let postgres: PerQueryResult["postgres"];
+  if (postgresUrl !== undefined) {
+    const c = new pg.Client({ connectionString: postgresUrl });
+    await c.connect();
+    try {
+      await c.query("create table kv (id int primary key, v text)");
+      await c.query(`insert into kv select g, repeat('v', 100) from generate_series(0, ${ROWS - 1}) g`);
+      postgres = { pointSelect: await timeLoop(n, warmup, (i) => c.query(point, [key(i)])), select1: await timeLoop(n, warmup, () => c.query("select 1")) };
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+    log(`  PostgreSQL 15 (pg, loopback): point select p50 ${fmtUs(postgres.pointSelect.p50)} p99 ${fmtUs(postgres.pointSelect.p99)}; select 1 p50 ${fmtUs(postgres.select1.p50)}`);
+  }
+
+  return { paths, storageNode, engine, ...(postgres !== undefined ? { postgres } : {}) };
 }
 
 function fmtUs(ms: number): string {
@@ -295,6 +312,10 @@ export function perQueryReport(r: PerQueryResult): SectionReport {
     ),
     `| floor: storage node direct (1-key read over HTTP) | ${cell(r.storageNode)} | | | | 1 |`,
     `| floor: raw LMDB get | ${cell(r.engine)} | | | | |`,
+    ...(r.postgres !== undefined ? [`| PostgreSQL 15 (pg, loopback TCP) | ${cell(r.postgres.pointSelect)} | ${cell(r.postgres.select1)} | | | |`] : []),
+    ...(r.postgres !== undefined
+      ? ["", `Point select p50, Warren / PostgreSQL: ${r.paths.map((p) => `${p.path} ${(p.pointSelect.p50 / r.postgres!.pointSelect.p50).toFixed(1)}×`).join(", ")}.`]
+      : []),
     "",
     "Split of the point select's p50 by hop (differences of the rows above):",
     "",

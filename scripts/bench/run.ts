@@ -116,7 +116,14 @@ if (has("per-query") || has("cold-start") || has("noisy-neighbour")) {
     const s = stack;
     try {
       await section("per-query", async () => {
-        const r = await runPerQuery(s, short ? { iterations: 100, warmup: 20 } : { iterations: 1_000, warmup: 100 }, log);
+        // PostgreSQL 15 beside it, same client loop, same run.
+        const pgServer = postgresAvailable() ? await startPostgres() : null;
+        let r: Awaited<ReturnType<typeof runPerQuery>>;
+        try {
+          r = await runPerQuery(s, short ? { iterations: 100, warmup: 20 } : { iterations: 1_000, warmup: 100 }, log, pgServer?.url);
+        } finally {
+          await pgServer?.stop();
+        }
         save("per-query", r);
         all.perQuery = r;
         reports.set("per-query", perQueryReport(r));
@@ -139,6 +146,7 @@ if (has("per-query") || has("cold-start") || has("noisy-neighbour")) {
           log,
         );
         save("noisy-neighbour", r);
+        all.noisy = r;
         reports.set("noisy-neighbour", noisyReport(r));
       });
     } finally {
@@ -149,6 +157,7 @@ if (has("per-query") || has("cold-start") || has("noisy-neighbour")) {
 await section("storage", async () => {
   const r = await runStorage(resultsDir, short, log);
   save("storage", r);
+  all.storage = r;
   reports.set("storage", storageReport(r));
   if (r.failure !== undefined) failures.push("storage");
 });
