@@ -14,8 +14,8 @@
 // (N/10 tenants, when the isolate budget and caches are already full) plus 25 %. Memory that grows
 // with the number of tenants — state kept per tenant that is never let go — breaks it; a process
 // that holds a bounded working set does not. Filling stops early, and says so, if the stack's total
-// resident memory passes DENSITY_STACK_RSS_MIB_MAX: the machine is shared, and a stack that grows
-// without bound would take it down before proving anything more.
+// resident memory passes DENSITY_STACK_RSS_MIB_MAX (the machine is shared, and a stack that grows
+// without bound would take it down before proving anything more) or after DENSITY_FILL_MS_MAX.
 import fs from "node:fs";
 import path from "node:path";
 import { dataPaths, readJson } from "../../cli/data-dir.ts";
@@ -38,6 +38,12 @@ export interface DensityOptions {
 
 /** Above this total resident memory of the stack, filling stops (see the header). */
 const DENSITY_STACK_RSS_MIB_MAX = 4096;
+/**
+ * Filling stops after this long, and says so: `npm run bench` as a whole should end within 30
+ * minutes, and creating a tenant and its first query took ~0.15–0.6 s each here (2 cores, shared),
+ * so 10,000 tenants do not fit yet; the report then shows how far it got and at what cost.
+ */
+const DENSITY_FILL_MS_MAX = 12 * 60_000;
 /** The bound: the first checkpoint's memory plus this share. */
 const DENSITY_GROWTH_ALLOWED = 0.25;
 
@@ -187,6 +193,10 @@ export async function runDensity(o: DensityOptions, log: (line: string) => void)
     await Promise.all(
       Array.from({ length: o.concurrency }, async () => {
         while (next < o.tenants && stoppedEarly === undefined) {
+          if (performance.now() - started > DENSITY_FILL_MS_MAX) {
+            stoppedEarly ??= `filling took longer than ${DENSITY_FILL_MS_MAX / 60_000} minutes (DENSITY_FILL_MS_MAX)`;
+            break;
+          }
           const i = next++;
           let t: TenantConnection;
           try {
