@@ -41,7 +41,9 @@ export async function runFastPath(resultsDir: string, short: boolean, log: (line
   if (r.code !== 0 || !fs.existsSync(file)) {
     return { failure: `bench:fast-path exited ${r.timedOut ? "after its time limit" : `with ${r.code}`}:\n${tail(r.output)}` };
   }
-  return JSON.parse(fs.readFileSync(file, "utf8")) as FastPathResult;
+  const result = JSON.parse(fs.readFileSync(file, "utf8")) as FastPathResult;
+  fs.rmSync(file); // run.ts saves the result under the section's own name
+  return result;
 }
 
 const lat = (s: LatencySummary | null | undefined) => (s == null ? "–" : `${formatMs(s.p50)} / ${formatMs(s.p99)}`);

@@ -42,7 +42,9 @@ export async function runStorage(resultsDir: string, short: boolean, log: (line:
   if (r.code !== 0 || !fs.existsSync(file)) {
     return { runs: 0, msPerFigure: 0, rows: [], failure: `bench:storage exited ${r.timedOut ? "after its time limit" : `with ${r.code}`}:\n${tail(r.output)}` };
   }
-  return JSON.parse(fs.readFileSync(file, "utf8")) as StorageResult;
+  const result = JSON.parse(fs.readFileSync(file, "utf8")) as StorageResult;
+  fs.rmSync(file); // run.ts saves the result under the section's own name
+  return result;
 }
 
 /** Issue 12's acceptance 4, as rows of this table: [label, row name, goal %]. */
