@@ -1,4 +1,4 @@
-// `npm run bench:fast-path [-- --short]`: the point-select path before and after the KV stream, with
+// `npm run bench:fast-path [-- --short] [--json FILE]`: the point-select path before and after the KV stream, with
 // PostgreSQL 15 beside it, all in one run on one machine.
 //
 // Two stacks side by side (own data directories and ports), taking turns with PostgreSQL round by
@@ -296,7 +296,9 @@ async function main(): Promise<void> {
     );
     const out = path.join(import.meta.dirname, "..", "bench", "results");
     fs.mkdirSync(out, { recursive: true });
-    const file = path.join(out, `fast-path-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    // `--json FILE`: where `npm run bench` (scripts/bench/fast-path.ts) reads the figures from.
+    const jsonAt = process.argv.indexOf("--json");
+    const file = jsonAt >= 0 ? path.resolve(process.argv[jsonAt + 1]!) : path.join(out, `fast-path-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
     const load = os.loadavg();
     fs.writeFileSync(file, JSON.stringify({ short, iterations: N, rounds: ROUNDS, pgbenchSecondsPerRound: PGBENCH_SECONDS_PER_ROUND, loadavg: load, transport: counts, cpuMsPerQuery: cpuRows, before: fb, after: fa, postgres: fp }, null, 2));
     console.log(`\nload average at the end ${load.map((x) => x.toFixed(1)).join(" ")}; figures in ${path.relative(process.cwd(), file)}`);

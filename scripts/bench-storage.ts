@@ -16,7 +16,9 @@
 // same runs (alternating which goes first), then prints the before/after comparison.
 // Every operation first runs BENCH_WARMUP_MS (default 300 ms) unmeasured on every node.
 // BENCH_ONLY=get,scan limits the run to some operations (keys of `plan` below).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// BENCH_JSON=FILE also writes every row (API and raw LMDB figures, the ratio) as JSON to FILE: that
+// is how `npm run bench` (scripts/bench/storage.ts) puts this table into bench/REPORT.md.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -43,6 +45,7 @@ const MS = Number(process.env.BENCH_MS ?? 1000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 300);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const BASE_MAIN = process.env.BENCH_BASE_MAIN;
+const JSON_FILE = process.env.BENCH_JSON;
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const KEYS = 20_000;
 const T = 42;
@@ -349,6 +352,13 @@ async function main(): Promise<void> {
     goal("batched requests (stream, 100 gets)", "stream: point read, batched (100 gets/request)", 50);
     goal("batched requests (HTTP, 100 gets)", "point read, batched (100 gets/request)", 50);
     console.log("");
+    if (JSON_FILE !== undefined) {
+      const rows = [...results].map(([name, r]) => {
+        const key = plan.find((p) => p[0] === name)!;
+        return { name, op: key[1], concurrency: key[2], opsPerRequest: key[3], api: r.api.get("this")!, raw: r.raw, ratio: r.ratio.get("this")! };
+      });
+      writeFileSync(JSON_FILE, JSON.stringify({ runs: RUNS, msPerFigure: MS, rows }, null, 2));
+    }
     console.log("raw LMDB: same keys and values in this process, reads synchronous (1 loop), writes lmdb-js async puts awaited (group commit, fsync, same concurrency).");
     console.log("node µs/op: the node process's CPU time (all threads) per operation; raw µs/op: this process's CPU time per raw operation.");
   } finally {

@@ -31,6 +31,8 @@ import { KvHttpClient, tkey } from "../../storage-node/testing/kv-client.ts";
 import type { Stack, TenantConnection } from "../../test/harness/stack.ts";
 import { formatMs, summarize, type LatencySummary } from "../../test/isolation/noisy-neighbour.ts";
 import type { SectionReport } from "./report.ts";
+import { parseServerTiming } from "../../workers/edge/server-timing.ts";
+import { workerdDirectUrl } from "./workerd-direct.ts";
 
 export interface PerQueryOptions {
   /** Measured requests per figure (after `warmup` unmeasured ones). */
@@ -39,7 +41,7 @@ export interface PerQueryOptions {
 }
 
 export interface PathFigures {
-  readonly path: "HTTP" | "WebSocket" | "tunnel";
+  readonly path: "HTTP" | "HTTP past wrangler's proxy" | "WebSocket" | "tunnel";
   readonly pointSelect: LatencySummary;
   /** KV requests the storage node received per point select (its metrics, this tenant). */
   readonly kvRequestsPerPointSelect: number;
@@ -50,12 +52,20 @@ export interface PathFigures {
   readonly emptyQuery?: LatencySummary;
   /** HTTP only: GET / (answered by the edge itself: local proxy + edge, no tenant, no gateway). */
   readonly edgeOnly?: LatencySummary;
+  /**
+   * HTTP only: the point select's Server-Timing parts, p50 of each (ms; workers/edge/server-timing.ts):
+   * auth (route cache or router), gateway (the edge's call into the gateway), of which quota (the
+   * gateway's wait for Request Units) and exec (the session's work, storage included).
+   */
+  readonly serverTiming?: Record<string, number>;
 }
 
 export interface PerQueryResult {
   readonly paths: PathFigures[];
   readonly storageNode: LatencySummary;
   readonly engine: LatencySummary;
+  /** The same point select and `select 1` on PostgreSQL 15 (pg, loopback TCP), when one was given. */
+  readonly postgres?: { readonly pointSelect: LatencySummary; readonly select1: LatencySummary };
 }
 
 const ROWS = 1_000;
@@ -75,16 +85,19 @@ async function timeLoop(n: number, warmup: number, op: (i: number) => Promise<un
   return summarize(samples, errors);
 }
 
-async function postSql(tenant: TenantConnection, query: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(tenant.http, {
+async function postSql(tenant: TenantConnection, query: string, params: unknown[] = [], timing?: Record<string, number[]>, url = tenant.http): Promise<unknown> {
+  const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", "neon-connection-string": tenant.pg },
     body: JSON.stringify({ query, params }),
   });
   const body = await res.text();
   if (!res.ok) throw new Error(`POST /sql ${res.status}: ${body.slice(0, 200)}`);
+  if (timing !== undefined) for (const [k, v] of Object.entries(parseServerTiming(res.headers.get("server-timing")))) (timing[k] ??= []).push(v);
   return body;
 }
+
+const medians = (t: Record<string, number[]>): Record<string, number> => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summarize(v).p50]));
 
 const key = (i: number) => (i * 7919) % ROWS;
 
@@ -108,7 +121,7 @@ async function counted(
   return { lat, kvPer: (after - before) / (n + warmup) };
 }
 
-export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (line: string) => void): Promise<PerQueryResult> {
+export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (line: string) => void, postgresUrl?: string): Promise<PerQueryResult> {
   const { iterations: n, warmup } = opts;
   const tenant = await stack.createTenant(`pq-${Date.now().toString(36)}`);
   await postSql(tenant, "create table kv (id int primary key, v text)");
@@ -123,15 +136,24 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
     return { path, pointSelect: p.lat, select1: s1.lat, kvRequestsPerPointSelect: p.kvPer, kvRequestsPerSelect1: s1.kvPer };
   };
 
-  // HTTP POST /sql
-  {
-    const figures = await both("HTTP", (i) => postSql(tenant, point, [key(i)]), () => postSql(tenant, "select 1"));
+  // HTTP POST /sql: through wrangler dev's proxy (the stack's public port, what clients use), then
+  // the same requests straight to the edge Worker's workerd (workerd-direct.ts): the difference is
+  // the proxy, a hop that exists only in local development.
+  const direct = await workerdDirectUrl(stack);
+  for (const [name, base] of [["HTTP", new URL(tenant.http).origin], ["HTTP past wrangler's proxy", direct]] as const) {
+    if (base === null) {
+      log("  (the edge Worker's own workerd port was not found: no figures past wrangler's proxy)");
+      continue;
+    }
+    const url = `${base}/sql`;
+    const timing: Record<string, number[]> = {};
+    const figures = await both(name, (i) => postSql(tenant, point, [key(i)], i >= warmup ? timing : undefined, url), () => postSql(tenant, "select 1", [], undefined, url));
     const edgeOnly = await timeLoop(n, warmup, async () => {
-      const res = await fetch(stack.http.replace(/\/sql$/, "") + "/");
+      const res = await fetch(`${base}/`);
       await res.text();
       if (!res.ok) throw new Error(`GET / ${res.status}`);
     });
-    paths.push({ ...figures, edgeOnly });
+    paths.push({ ...figures, edgeOnly, serverTiming: medians(timing) });
   }
   // WebSocket (/v2)
   {
@@ -168,7 +190,8 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
       `  ${p.path}: point select p50 ${formatMs(p.pointSelect.p50)} p99 ${formatMs(p.pointSelect.p99)} (${p.kvRequestsPerPointSelect.toFixed(2)} KV requests); ` +
         `select 1 p50 ${formatMs(p.select1.p50)} (${p.kvRequestsPerSelect1.toFixed(2)} KV requests)` +
         (p.emptyQuery ? `; empty query p50 ${formatMs(p.emptyQuery.p50)}` : "") +
-        (p.edgeOnly ? `; GET / (edge only) p50 ${formatMs(p.edgeOnly.p50)}` : ""),
+        (p.edgeOnly ? `; GET / (edge only) p50 ${formatMs(p.edgeOnly.p50)}` : "") +
+        (p.serverTiming ? `; Server-Timing p50 ${Object.entries(p.serverTiming).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")} ms` : ""),
     );
   }
 
@@ -200,7 +223,22 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
   }
   log(`  storage node direct (HTTP, 1 key) p50 ${fmtUs(storageNode.p50)} p99 ${fmtUs(storageNode.p99)}; raw LMDB get p50 ${fmtUs(engine.p50)}`);
 
-  return { paths, storageNode, engine };
+  // PostgreSQL 15 on the same machine: the same table, the same client loop.
+  let postgres: PerQueryResult["postgres"];
+  if (postgresUrl !== undefined) {
+    const c = new pg.Client({ connectionString: postgresUrl });
+    await c.connect();
+    try {
+      await c.query("create table kv (id int primary key, v text)");
+      await c.query(`insert into kv select g, repeat('v', 100) from generate_series(0, ${ROWS - 1}) g`);
+      postgres = { pointSelect: await timeLoop(n, warmup, (i) => c.query(point, [key(i)])), select1: await timeLoop(n, warmup, () => c.query("select 1")) };
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+    log(`  PostgreSQL 15 (pg, loopback): point select p50 ${fmtUs(postgres.pointSelect.p50)} p99 ${fmtUs(postgres.pointSelect.p99)}; select 1 p50 ${fmtUs(postgres.select1.p50)}`);
+  }
+
+  return { paths, storageNode, engine, ...(postgres !== undefined ? { postgres } : {}) };
 }
 
 function fmtUs(ms: number): string {
@@ -229,6 +267,34 @@ export function hopSplit(r: PerQueryResult, p: PathFigures): Array<{ hop: string
   ];
 }
 
+/** wrangler dev's proxy (public port vs the edge's own workerd) and the Server-Timing split of HTTP. */
+function proxyLines(r: PerQueryResult): string[] {
+  const pub = r.paths.find((p) => p.path === "HTTP");
+  const direct = r.paths.find((p) => p.path === "HTTP past wrangler's proxy");
+  const out: string[] = [];
+  if (pub !== undefined && direct !== undefined) {
+    out.push(
+      `wrangler dev's proxy (local development only): the HTTP point select p50 is ${fmtUs(pub.pointSelect.p50)} through it and ${fmtUs(direct.pointSelect.p50)} ` +
+        `sent straight to the edge Worker's workerd (${(pub.pointSelect.p50 / direct.pointSelect.p50).toFixed(2)}×); GET / ${fmtUs(pub.edgeOnly?.p50 ?? NaN)} vs ${fmtUs(direct.edgeOnly?.p50 ?? NaN)}.`,
+      "",
+    );
+  }
+  const withTiming = r.paths.filter((p) => p.serverTiming !== undefined && Object.keys(p.serverTiming).length > 0);
+  if (withTiming.length > 0) {
+    const parts = [...new Set(withTiming.flatMap((p) => Object.keys(p.serverTiming!)))];
+    out.push(
+      "The HTTP point select's own account (Server-Timing, p50 of each part, ms; workerd's clock moves only at I/O): auth = route cache or router, " +
+        "gateway = the edge's call into the tenant's gateway, of which quota = waiting for Request Units and exec = the session's work including storage.",
+      "",
+      `| path | ${parts.join(" | ")} |`,
+      `|---|${parts.map(() => "---|").join("")}`,
+      ...withTiming.map((p) => `| ${p.path} | ${parts.map((k) => (p.serverTiming![k] ?? NaN).toFixed(1)).join(" | ")} |`),
+      "",
+    );
+  }
+  return out;
+}
+
 export function perQueryReport(r: PerQueryResult): SectionReport {
   const cell = (s: LatencySummary) => `${fmtUs(s.p50)} / ${fmtUs(s.p99)}${s.errors > 0 ? ` (${s.errors} errors)` : ""}`;
   const md = [
@@ -246,6 +312,10 @@ export function perQueryReport(r: PerQueryResult): SectionReport {
     ),
     `| floor: storage node direct (1-key read over HTTP) | ${cell(r.storageNode)} | | | | 1 |`,
     `| floor: raw LMDB get | ${cell(r.engine)} | | | | |`,
+    ...(r.postgres !== undefined ? [`| PostgreSQL 15 (pg, loopback TCP) | ${cell(r.postgres.pointSelect)} | ${cell(r.postgres.select1)} | | | |`] : []),
+    ...(r.postgres !== undefined
+      ? ["", `Point select p50, Warren / PostgreSQL: ${r.paths.map((p) => `${p.path} ${(p.pointSelect.p50 / r.postgres!.pointSelect.p50).toFixed(1)}×`).join(", ")}.`]
+      : []),
     "",
     "Split of the point select's p50 by hop (differences of the rows above):",
     "",
@@ -257,6 +327,7 @@ export function perQueryReport(r: PerQueryResult): SectionReport {
       return hops.map((h) => `| ${h} | ${splits.map((s) => { const x = s.find((y) => y.hop === h); return x ? fmtUs(x.ms) : "–"; }).join(" | ")} |`);
     })(),
     "",
+    ...proxyLines(r),
     "![point select p50 by hop](charts/per-query.svg)",
   ].join("\n");
   const splits = r.paths.map((p) => hopSplit(r, p));

@@ -1,4 +1,5 @@
-// Section "pgbench" of `npm run bench`: PostgreSQL 15's pgbench, TPC-B-like builtin script, against
+// Section "pgbench" of `npm run bench`: PostgreSQL 15's pgbench, select-only (`-S`, at each of
+// `selectClients` clients) and the TPC-B-like builtin script, against
 // Warren (through the local stack's pgwire tunnel) and against PostgreSQL 15 itself in the same run
 // (SERIALIZABLE, as Warren always is), in simple and prepared query modes, with --max-tries so
 // 40001/40P01 are retried. Prints and reports TPS, failed and retried transactions side by side,
@@ -10,6 +11,9 @@ import type { SectionReport } from "./report.ts";
 
 export interface PgbenchOptions {
   scale: number;
+  /** `pgbench -S` (select-only) runs: one per client count, simple query mode, `selectSeconds` each. */
+  selectClients: number[];
+  selectSeconds: number;
   clients: number;
   jobs: number;
   seconds: number;
@@ -18,6 +22,8 @@ export interface PgbenchOptions {
 
 export interface PgbenchRun {
   target: "warren" | "postgres";
+  script: "select-only" | "tpcb";
+  clients: number;
   mode: "simple" | "prepared";
   tps: number;
   transactions: number;
@@ -88,10 +94,17 @@ export async function runPgbench(stack: Stack, pgServer: PostgresServer | null, 
     log(`  ${t.name}: pgbench -i -s ${o.scale} ${init.code === 0 ? "ok" : `FAILED (${init.out.trim().split("\n").slice(-2).join(" | ")})`} in ${(result.initMs[t.name]! / 1000).toFixed(1)} s`);
     if (init.code !== 0) continue;
     if (t.name === "warren") await quotaSettled(t.url, log);
-    for (const mode of ["simple", "prepared"] as const) {
-      const r = await run(["-c", String(o.clients), "-j", String(o.jobs), "-T", String(o.seconds), `--max-tries=${o.maxTries}`, "-M", mode, t.url], (o.seconds + 120) * 1000);
+    const plan: Array<{ script: PgbenchRun["script"]; mode: PgbenchRun["mode"]; clients: number; seconds: number }> = [
+      ...o.selectClients.map((clients) => ({ script: "select-only" as const, mode: "simple" as const, clients, seconds: o.selectSeconds })),
+      ...(["simple", "prepared"] as const).map((mode) => ({ script: "tpcb" as const, mode, clients: o.clients, seconds: o.seconds })),
+    ];
+    for (const { script, mode, clients, seconds } of plan) {
+      const jobs = Math.min(o.jobs, clients);
+      const r = await run(["-c", String(clients), "-j", String(jobs), "-T", String(seconds), `--max-tries=${o.maxTries}`, "-M", mode, ...(script === "select-only" ? ["-S"] : []), t.url], (seconds + 120) * 1000);
       const runRes: PgbenchRun = {
         target: t.name,
+        script,
+        clients,
         mode,
         tps: num(/tps = ([\d.]+) \(without initial connection time\)/, r.out),
         transactions: num(/number of transactions actually processed: (\d+)/, r.out),
@@ -101,11 +114,15 @@ export async function runPgbench(stack: Stack, pgServer: PostgresServer | null, 
       };
       result.runs.push(runRes);
       const pct = (n: number): string => (runRes.transactions > 0 ? `${((n / (runRes.transactions + runRes.failed)) * 100).toFixed(1)} %` : "-");
-      log(`  ${t.name} ${mode}: ${runRes.tps.toFixed(1)} TPS, ${runRes.transactions} transactions, ${runRes.failed} failed (${pct(runRes.failed)}), ${runRes.retried} retried (${pct(runRes.retried)})${r.code === 0 ? "" : `, exit ${r.code}: ${r.out.trim().split("\n").slice(-2).join(" | ")}`}`);
+      log(`  ${t.name} ${script === "select-only" ? `-S -c ${clients}` : `TPC-B -c ${clients}`} ${mode}: ${runRes.tps.toFixed(1)} TPS, ${runRes.transactions} transactions, ${runRes.failed} failed (${pct(runRes.failed)}), ${runRes.retried} retried (${pct(runRes.retried)})${r.code === 0 ? "" : `, exit ${r.code}: ${r.out.trim().split("\n").slice(-2).join(" | ")}`}`);
     }
   }
   for (const line of ratioLines(result)) log(`  ${line}`);
   return result;
+}
+
+export function runLabel(x: Pick<PgbenchRun, "script" | "mode" | "clients">): string {
+  return `${x.script === "select-only" ? "select-only (-S)" : "TPC-B-like"}, ${x.clients} client${x.clients === 1 ? "" : "s"}, ${x.mode}`;
 }
 
 /** Warren beside PostgreSQL: load time and TPS per query mode, as ratios (absent when either failed). */
@@ -114,11 +131,10 @@ function ratioLines(r: PgbenchResult): string[] {
   const w = r.initMs["warren"];
   const p = r.initMs["postgres"];
   if (w !== undefined && p !== undefined) lines.push(`load (pgbench -i -s ${r.options.scale}): Warren ${(w / 1000).toFixed(1)} s, PostgreSQL ${(p / 1000).toFixed(1)} s: ${(w / p).toFixed(1)}× as long`);
-  for (const mode of ["simple", "prepared"] as const) {
-    const wr = r.runs.find((x) => x.target === "warren" && x.mode === mode);
-    const pr = r.runs.find((x) => x.target === "postgres" && x.mode === mode);
-    if (wr === undefined || pr === undefined || !(pr.tps > 0) || Number.isNaN(wr.tps)) continue;
-    lines.push(`TPS ${mode}: Warren ${wr.tps.toFixed(1)}, PostgreSQL ${pr.tps.toFixed(1)}: Warren/PostgreSQL = ${(wr.tps / pr.tps).toFixed(3)}`);
+  for (const wr of r.runs.filter((x) => x.target === "warren")) {
+    const pr = r.runs.find((x) => x.target === "postgres" && x.script === wr.script && x.mode === wr.mode && x.clients === wr.clients);
+    if (pr === undefined || !(pr.tps > 0) || Number.isNaN(wr.tps)) continue;
+    lines.push(`TPS ${runLabel(wr)}: Warren ${wr.tps.toFixed(1)}, PostgreSQL ${pr.tps.toFixed(1)}: Warren/PostgreSQL = ${(wr.tps / pr.tps).toFixed(3)}`);
   }
   return lines;
 }
@@ -128,12 +144,13 @@ export function pgbenchReport(r: PgbenchResult): SectionReport {
   const rows = r.runs.map((x) => {
     const total = x.transactions + (Number.isNaN(x.failed) ? 0 : x.failed);
     const pct = (n: number): string => (total > 0 && !Number.isNaN(n) ? `${((n / total) * 100).toFixed(1)} %` : "-");
-    return `| ${x.target} | ${x.mode} | ${x.tps.toFixed(1)} | ${x.transactions} | ${x.failed} (${pct(x.failed)}) | ${x.retried} (${pct(x.retried)}) |`;
+    return `| ${x.target} | ${runLabel(x)} | ${x.tps.toFixed(1)} | ${x.transactions} | ${x.failed} (${pct(x.failed)}) | ${x.retried} (${pct(x.retried)}) |`;
   });
   const markdown = [
-    "## pgbench TPC-B-like",
+    "## pgbench: select-only and TPC-B-like",
     "",
-    `pgbench -i -s ${o.scale}; then \`pgbench -c ${o.clients} -j ${o.jobs} -T ${o.seconds} --max-tries=${o.maxTries}\` in simple and prepared mode. ` +
+    `pgbench -i -s ${o.scale}; then \`pgbench -S -T ${o.selectSeconds}\` (select-only) at ${o.selectClients.join(", ")} client(s), simple query mode, and ` +
+      `\`pgbench -c ${o.clients} -j ${o.jobs} -T ${o.seconds} --max-tries=${o.maxTries}\` (TPC-B-like) in simple and prepared mode. ` +
       "Warren through the local stack's pgwire tunnel; PostgreSQL 15 on the same machine in the same run with default_transaction_isolation = serializable.",
     "",
     `Load (pgbench -i): ${Object.entries(r.initMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(", ")}. ` +
@@ -141,9 +158,27 @@ export function pgbenchReport(r: PgbenchResult): SectionReport {
     "",
     ...ratioLines(r).map((l) => `- ${l}`),
     "",
-    "| target | mode | TPS | transactions | failed | retried |",
+    "| target | run | TPS | transactions | failed | retried |",
     "|---|---|---|---|---|---|",
     ...rows,
+    "",
+    "![pgbench TPS, Warren and PostgreSQL](charts/pgbench.svg)",
   ].join("\n");
-  return { name: "pgbench", markdown, charts: [] };
+  const labels = [...new Set(r.runs.map(runLabel))];
+  const tpsOf = (target: PgbenchRun["target"], label: string) => r.runs.find((x) => x.target === target && runLabel(x) === label)?.tps ?? NaN;
+  return {
+    name: "pgbench",
+    markdown,
+    charts: [
+      {
+        file: "pgbench.svg",
+        chart: {
+          title: "pgbench TPS: Warren through the tunnel, PostgreSQL 15 direct (same run)",
+          unit: "TPS",
+          series: ["Warren", "PostgreSQL 15"],
+          groups: labels.map((label) => ({ label, values: [tpsOf("warren", label), tpsOf("postgres", label)] })),
+        },
+      },
+    ],
+  };
 }

@@ -30,15 +30,30 @@ export function barChartSvg(chart: BarChart): string {
   const plotW = 420;
   const barH = 12;
   const groupH = chart.series.length * barH + 10;
-  const top = 40;
+  const width = labelW + plotW + 90;
+  // Legend entries left to right from the plot's left edge, wrapping to a new line when the next
+  // would not fit (about 6.5 px per character at this font size).
+  const legend: Array<{ x: number; y: number }> = [];
+  let lx = labelW;
+  let ly = 24;
+  for (const s of chart.series) {
+    const w = 14 + s.length * 6.5 + 16;
+    if (lx + w > width && lx > labelW) {
+      lx = labelW;
+      ly += 16;
+    }
+    legend.push({ x: lx, y: ly });
+    lx += w;
+  }
+  const top = ly + 16;
   const height = top + chart.groups.length * groupH + 30;
   const max = Math.max(1e-9, ...chart.groups.flatMap((g) => g.values.filter(Number.isFinite)));
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + plotW + 90}" height="${height}" font-family="sans-serif" font-size="11">`);
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
   parts.push(`<text x="4" y="16" font-size="13" font-weight="bold">${escapeXml(chart.title)}</text>`);
   chart.series.forEach((s, i) => {
-    const x = labelW + i * 150;
-    parts.push(`<rect x="${x}" y="24" width="10" height="10" fill="${colors[i % colors.length]}"/><text x="${x + 14}" y="33">${escapeXml(s)}</text>`);
+    const { x, y } = legend[i]!;
+    parts.push(`<rect x="${x}" y="${y}" width="10" height="10" fill="${colors[i % colors.length]}"/><text x="${x + 14}" y="${y + 9}">${escapeXml(s)}</text>`);
   });
   chart.groups.forEach((g, gi) => {
     const y0 = top + gi * groupH;

@@ -188,7 +188,9 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     }
   };
 
-  const timeoutMs = options.timeoutMs ?? 90_000;
+  // WARREN_READY_TIMEOUT_MS (warren dev's own bound, inherited through the env) lengthens this one too.
+  const readyEnvMs = Number(process.env.WARREN_READY_TIMEOUT_MS);
+  const timeoutMs = options.timeoutMs ?? (readyEnvMs > 0 ? readyEnvMs + 30_000 : 90_000);
   let ready: ReadyInfo | undefined;
   try {
     for (;;) {
