@@ -59,7 +59,7 @@ function measure(label: string, fn: () => void): number {
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-bench-intents-"));
-const engine = new LmdbEngine({ path: dir });
+const engine = new LmdbEngine({ path: dir, noSync: process.env.BENCH_NOSYNC === "1" });
 try {
   const writer = new WriterCore(engine, resolveLimits({}));
   console.log(`bench:intents: ${keys} keys of ${valueBytes} bytes, ${perRequest} per request, LMDB with fsync`);

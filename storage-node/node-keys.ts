@@ -181,7 +181,10 @@ export function txnIntentsSpan(tenantId: number, txnId: Uint8Array): { low: Uint
 }
 
 export function txnIntentsUserKey(entryKey: Uint8Array): Uint8Array {
-  return entryKey.subarray(9 + 1 + entryKey[9]!);
+  // A plain view: the engine's keys are Buffers, whose subarray() is several times slower (a
+  // commit resolving 100,000 intents calls this once per intent).
+  const at = 9 + 1 + entryKey[9]!;
+  return new Uint8Array(entryKey.buffer, entryKey.byteOffset + at, entryKey.length - at);
 }
 
 export function txnStatusKey(tenantId: number, txnId: Uint8Array): Uint8Array {

@@ -59,15 +59,22 @@ function versionPrefix(key: Uint8Array): Uint8Array {
 }
 
 /**
+ * Entries a merged walk reads past without meeting an asked key before it seeks again, at the next
+ * asked key: older versions of a key already answered, or keys nobody asked about.
+ */
+const LATEST_WALK_SLACK = 32;
+
+/**
  * The newest version of each key (readVersion at TS_MAX for every key), in the keys' order.
  *
  * Why: a txnWrite of a COPY chunk or a commit resolving 100,000 intents looked up each key's newest
  * version with its own engine range (a cursor set up, positioned and torn down per key): that was
  * the largest cost of the writer thread in the profile of `pgbench -i` (bench:profile-load). Here
- * the keys are sorted and merged with ONE range over the versions between the first and the last
- * key. The range may also hold versions of keys not asked about (a sparse set of keys over a big
- * table): the walk stops after visiting about twice as many entries as keys and seeks the rest one
- * by one, so it never costs more than a small factor over per-key seeks.
+ * the keys are sorted and merged with a walk over the versions from the first asked key on. Between
+ * asked keys the store may hold other keys (a sparse set over a big table, or two tables' keys in
+ * one commit) or long histories: after LATEST_WALK_SLACK entries without an asked key the walk
+ * starts a new range at the next asked key. So each cluster of keys costs one seek, and no key
+ * costs more than a seek and a bounded number of entries.
  */
 export function latestVersions(engine: EngineReader, keys: readonly Uint8Array[]): Array<VersionInfo | undefined> {
   const n = keys.length;
@@ -78,32 +85,40 @@ export function latestVersions(engine: EngineReader, keys: readonly Uint8Array[]
   }
   const prefixes = keys.map(versionPrefix);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => compareEsc(prefixes[a]!, prefixes[b]!));
+  const sorted = order.map((i) => prefixes[i]!);
   const decided = new Uint8Array(n);
-  const last = prefixes[order[n - 1]!]!;
-  const high = last.slice();
+  const high = sorted[n - 1]!.slice();
   high[high.length - 1] = TERMINATOR + 1;
-  let visitsLeft = 2 * n + 64;
   let j = 0;
-  let complete = true;
-  for (const e of engine.range({ low: prefixes[order[0]!]!, high })) {
-    if (--visitsLeft < 0) {
-      complete = false;
-      break;
+  while (j < n) {
+    let slack = LATEST_WALK_SLACK;
+    let seekAgain = false;
+    for (const e of engine.range({ low: sorted[j]!, high })) {
+      const k = e.key;
+      const entryPrefix = new Uint8Array(k.buffer, k.byteOffset, k.length - 8);
+      // Asked keys sorted before this entry's key have no version (theirs would have come first).
+      while (j < n && compareEsc(sorted[j]!, entryPrefix) < 0) j++;
+      if (j === n) break;
+      if (decided[j] === 0 && compareEsc(sorted[j]!, entryPrefix) === 0) {
+        // The first version met is the newest; the same key may be asked for more than once.
+        const v: VersionInfo = { ts: versionTs(k), value: valueView(e.value) };
+        for (let m = j; m < n && compareEsc(sorted[m]!, entryPrefix) === 0; m++) {
+          out[order[m]!] = v;
+          decided[m] = 1;
+        }
+        slack = LATEST_WALK_SLACK;
+        continue;
+      }
+      if (--slack < 0) {
+        seekAgain = true;
+        break;
+      }
     }
-    const k = e.key;
-    const entryPrefix = new Uint8Array(k.buffer, k.byteOffset, k.length - 8);
-    // Keys sorted before this entry's key have no version (their versions would have come first).
-    while (j < n && compareEsc(prefixes[order[j]!]!, entryPrefix) < 0) j++;
-    if (j === n) break;
-    if (decided[j] === 1 || compareEsc(prefixes[order[j]!]!, entryPrefix) !== 0) continue;
-    // The first version met is the newest; the same key may be asked for more than once.
-    const v: VersionInfo = { ts: versionTs(k), value: valueView(e.value) };
-    for (let m = j; m < n && compareEsc(prefixes[order[m]!]!, entryPrefix) === 0; m++) {
-      out[order[m]!] = v;
-      decided[m] = 1;
-    }
+    if (!seekAgain) break;
+    // Every key up to the entry where the walk stopped is settled; the next range starts at the
+    // first undecided asked key, which sorts after that entry, so each new range moves forward.
+    while (j < n && decided[j] === 1) j++;
   }
-  if (!complete) for (let m = j; m < n; m++) if (decided[m] === 0) out[order[m]!] = readVersion(engine, keys[order[m]!]!, TS_MAX);
   return out;
 }
 
