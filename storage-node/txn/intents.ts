@@ -101,7 +101,7 @@ const EMPTY = new Uint8Array(0);
 
 /** A transaction's intents, read once at commit: what to write, and what to remove afterwards. */
 export interface CollectedIntents {
-  /** Its intents as (key, value) pairs in key order, copied (the commit writes versions from them). */
+  /** Its intents as (key, value) pairs in key order (views of what the engine returned). */
   writes: Array<{ key: Uint8Array; value: Uint8Array | null }>;
   /** The intent keys (0x08) that are its own. */
   intentKeys: Uint8Array[];
@@ -115,13 +115,15 @@ export function collectIntents(r: EngineReader, tenantId: number, txnId: Uint8Ar
   const span = txnIntentsSpan(tenantId, txnId);
   for (const e of r.range({ low: span.low, high: span.high })) {
     out.indexKeys.push(e.key);
-    const key = txnIntentsUserKey(e.key).slice();
+    // No copies: the engine's keys and values belong to the caller (engine.ts), and these views
+    // live only until the commit that reads them has written its versions.
+    const key = txnIntentsUserKey(e.key);
     const ik = intentKey(key);
     const stored = r.get(ik);
     if (stored === undefined) continue;
     const d = decodeIntent(stored);
     if (!bytesEqual(d.txnId, txnId)) continue;
-    out.writes.push({ key, value: d.value === null ? null : d.value.slice() });
+    out.writes.push({ key, value: d.value });
     out.intentKeys.push(ik);
   }
   return out;
