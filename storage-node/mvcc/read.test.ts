@@ -184,4 +184,51 @@ describe("mvcc reads", () => {
       expect(got.map(say)).toEqual(set.map((k) => say(readVersion(engine, k, TS_MAX))));
     }
   });
+  it("latestVersions seeks once per cluster of asked keys and reads a bounded number of entries per key", () => {
+    // 400 keys in a dense run, each with one version, and one key with 2,000 versions among them.
+    const dense = Array.from({ length: 400 }, (_, i) => new Uint8Array([0x74, 0x71, 0x00, i >> 8, i & 0xff]));
+    const hot = dense[200]!;
+    engine.writeSync((w) => {
+      for (const k of dense) w.put(versionKey(k, 7n), encodeVersionValue(new Uint8Array([k[4]!])));
+      for (let i = 10; i < 2010; i++) w.put(versionKey(hot, BigInt(i)), encodeVersionValue(new Uint8Array([1])));
+    });
+    engine.refresh();
+    let entries = 0;
+    let ranges = 0;
+    const counting = {
+      get: (k: Uint8Array) => engine.get(k),
+      range: (o: Parameters<typeof engine.range>[0]) => {
+        ranges++;
+        const inner = engine.range(o);
+        return {
+          *[Symbol.iterator]() {
+            for (const e of inner) {
+              entries++;
+              yield e;
+            }
+          },
+        };
+      },
+    };
+    const say = (v: ReturnType<typeof readVersion>) => (v === undefined ? "none" : `${v.ts}:${hex(v.value)}`);
+    // The whole run: one range, then one more past the hot key's history.
+    expect(latestVersions(counting, dense).map(say)).toEqual(dense.map((k) => say(readVersion(engine, k, TS_MAX))));
+    expect(ranges).toBeLessThanOrEqual(2);
+    expect(entries).toBeLessThanOrEqual(400 + 2 * 40);
+    // Every 20th key: the walk reads past 19 unasked keys between two asked ones, within its
+    // slack; only the hot key's history (not asked here) makes it seek again.
+    entries = 0;
+    ranges = 0;
+    const sparse = dense.filter((_, i) => i % 20 === 0 && i !== 200);
+    expect(latestVersions(counting, sparse).map(say)).toEqual(sparse.map((k) => say(readVersion(engine, k, TS_MAX))));
+    expect(ranges).toBe(2);
+    expect(entries).toBeLessThanOrEqual(20 * sparse.length + 40);
+    // Every 50th key: farther apart than the slack, so a seek per key, and never a long walk.
+    entries = 0;
+    ranges = 0;
+    const far = [...dense.filter((_, i) => i % 50 === 0 && i !== 200), ...dense.slice(0, 10)];
+    expect(latestVersions(counting, far).map(say)).toEqual(far.map((k) => say(readVersion(engine, k, TS_MAX))));
+    expect(ranges).toBeLessThanOrEqual(far.length);
+    expect(entries).toBeLessThanOrEqual(far.length * 34);
+  });
 });
