@@ -165,8 +165,17 @@ function txnPart(txnId: Uint8Array): Uint8Array {
   return out;
 }
 
-export function txnIntentsKey(tenantId: number, txnId: Uint8Array, userKey: Uint8Array): Uint8Array {
-  return tagged(TXN_INTENTS_TAG, u64(BigInt(tenantId)), txnPart(txnId), userKey);
+/** The part every index entry (0x09) of one transaction shares; the user key follows it. */
+export function txnIntentsPrefix(tenantId: number, txnId: Uint8Array): Uint8Array {
+  return tagged(TXN_INTENTS_TAG, u64(BigInt(tenantId)), txnPart(txnId));
+}
+
+/** An index entry's key from its transaction's prefix: one allocation per key (a txnWrite writes thousands). */
+export function txnIntentsKeyAfter(prefix: Uint8Array, userKey: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + userKey.length);
+  out.set(prefix);
+  out.set(userKey, prefix.length);
+  return out;
 }
 
 /** Every index entry of one transaction's intents. */

@@ -15,7 +15,8 @@ import {
   TXN_ABORTED,
   TXN_PENDING,
   TXN_STATUS_TAG,
-  txnIntentsKey,
+  txnIntentsKeyAfter,
+  txnIntentsPrefix,
   txnIntentsSpan,
   txnIntentsUserKey,
   txnStatusKey,
@@ -90,9 +91,10 @@ export function writeIntents(
   }
   // Phase 2.
   if (status === "none") w.put(txnStatusKey(tenantId, req.txnId), txnStatusValue(TXN_PENDING, nowMs));
+  const indexPrefix = txnIntentsPrefix(tenantId, req.txnId);
   for (const { key, value } of overlay.values()) {
     w.put(intentKey(key), intentValue(req.txnId, value));
-    w.put(txnIntentsKey(tenantId, req.txnId, key), EMPTY);
+    w.put(txnIntentsKeyAfter(indexPrefix, key), EMPTY);
   }
   return null;
 }
