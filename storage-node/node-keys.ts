@@ -165,8 +165,17 @@ function txnPart(txnId: Uint8Array): Uint8Array {
   return out;
 }
 
-export function txnIntentsKey(tenantId: number, txnId: Uint8Array, userKey: Uint8Array): Uint8Array {
-  return tagged(TXN_INTENTS_TAG, u64(BigInt(tenantId)), txnPart(txnId), userKey);
+/** The part every index entry (0x09) of one transaction shares; the user key follows it. */
+export function txnIntentsPrefix(tenantId: number, txnId: Uint8Array): Uint8Array {
+  return tagged(TXN_INTENTS_TAG, u64(BigInt(tenantId)), txnPart(txnId));
+}
+
+/** An index entry's key from its transaction's prefix: one allocation per key (a txnWrite writes thousands). */
+export function txnIntentsKeyAfter(prefix: Uint8Array, userKey: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + userKey.length);
+  out.set(prefix);
+  out.set(userKey, prefix.length);
+  return out;
 }
 
 /** Every index entry of one transaction's intents. */
@@ -181,7 +190,10 @@ export function txnIntentsSpan(tenantId: number, txnId: Uint8Array): { low: Uint
 }
 
 export function txnIntentsUserKey(entryKey: Uint8Array): Uint8Array {
-  return entryKey.subarray(9 + 1 + entryKey[9]!);
+  // A plain view: the engine's keys are Buffers, whose subarray() is several times slower (a
+  // commit resolving 100,000 intents calls this once per intent).
+  const at = 9 + 1 + entryKey[9]!;
+  return new Uint8Array(entryKey.buffer, entryKey.byteOffset + at, entryKey.length - at);
 }
 
 export function txnStatusKey(tenantId: number, txnId: Uint8Array): Uint8Array {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
-import { mvccGet, mvccScan, spanWrittenAfter, tsBound, visibleAt } from "./read.ts";
+import { latestVersions, mvccGet, mvccScan, readVersion, spanWrittenAfter, tsBound, visibleAt } from "./read.ts";
 import { compareBytes } from "../../common/bytes.ts";
 import { encodeVersionValue, keySuccessor, TS_MAX, versionKey } from "./version-key.ts";
 
@@ -169,5 +169,66 @@ describe("mvcc reads", () => {
     expect(spanWrittenAfter(counting, cold, keySuccessor(cold), 5n)).toBeNull();
     expect(spanWrittenAfter(counting, hot, keySuccessor(hot), 2000n)).toBeNull();
     expect(entries).toBeLessThanOrEqual(5);
+  });
+  it("latestVersions answers as readVersion at TS_MAX does, key by key, whatever the set of keys", () => {
+    const keys = [...model.values()].map((e) => e.key);
+    // Absent keys too: extensions and successors of stored ones, and a key with a long history.
+    const asked = [...keys, ...keys.slice(0, 40).map(keySuccessor), new Uint8Array([0x74, 0x68, 0x00, 0x6f, 0x74]), new Uint8Array([0x74, 0xff, 0xff])];
+    const say = (v: ReturnType<typeof readVersion>) => (v === undefined ? "none" : `${v.ts}:${hex(v.value)}`);
+    for (let round = 0; round < 80; round++) {
+      // From a handful (one seek per key) to hundreds (the merged walk), sparse or dense,
+      // repeats allowed; a sparse set over many stored keys runs past the walk's visit bound.
+      const size = 1 + Math.floor(rnd() * (round % 4 === 0 ? 8 : 300));
+      const set = Array.from({ length: size }, () => asked[Math.floor(rnd() * asked.length)]!);
+      const got = latestVersions(engine, set);
+      expect(got.map(say)).toEqual(set.map((k) => say(readVersion(engine, k, TS_MAX))));
+    }
+  });
+  it("latestVersions seeks once per cluster of asked keys and reads a bounded number of entries per key", () => {
+    // 400 keys in a dense run, each with one version, and one key with 2,000 versions among them.
+    const dense = Array.from({ length: 400 }, (_, i) => new Uint8Array([0x74, 0x71, 0x00, i >> 8, i & 0xff]));
+    const hot = dense[200]!;
+    engine.writeSync((w) => {
+      for (const k of dense) w.put(versionKey(k, 7n), encodeVersionValue(new Uint8Array([k[4]!])));
+      for (let i = 10; i < 2010; i++) w.put(versionKey(hot, BigInt(i)), encodeVersionValue(new Uint8Array([1])));
+    });
+    engine.refresh();
+    let entries = 0;
+    let ranges = 0;
+    const counting = {
+      get: (k: Uint8Array) => engine.get(k),
+      range: (o: Parameters<typeof engine.range>[0]) => {
+        ranges++;
+        const inner = engine.range(o);
+        return {
+          *[Symbol.iterator]() {
+            for (const e of inner) {
+              entries++;
+              yield e;
+            }
+          },
+        };
+      },
+    };
+    const say = (v: ReturnType<typeof readVersion>) => (v === undefined ? "none" : `${v.ts}:${hex(v.value)}`);
+    // The whole run: one range, then one more past the hot key's history.
+    expect(latestVersions(counting, dense).map(say)).toEqual(dense.map((k) => say(readVersion(engine, k, TS_MAX))));
+    expect(ranges).toBeLessThanOrEqual(2);
+    expect(entries).toBeLessThanOrEqual(400 + 2 * 40);
+    // Every 20th key: the walk reads past 19 unasked keys between two asked ones, within its
+    // slack; only the hot key's history (not asked here) makes it seek again.
+    entries = 0;
+    ranges = 0;
+    const sparse = dense.filter((_, i) => i % 20 === 0 && i !== 200);
+    expect(latestVersions(counting, sparse).map(say)).toEqual(sparse.map((k) => say(readVersion(engine, k, TS_MAX))));
+    expect(ranges).toBe(2);
+    expect(entries).toBeLessThanOrEqual(20 * sparse.length + 40);
+    // Every 50th key: farther apart than the slack, so a seek per key, and never a long walk.
+    entries = 0;
+    ranges = 0;
+    const far = [...dense.filter((_, i) => i % 50 === 0 && i !== 200), ...dense.slice(0, 10)];
+    expect(latestVersions(counting, far).map(say)).toEqual(far.map((k) => say(readVersion(engine, k, TS_MAX))));
+    expect(ranges).toBeLessThanOrEqual(far.length);
+    expect(entries).toBeLessThanOrEqual(far.length * 34);
   });
 });

@@ -7,6 +7,7 @@ import {
   decodeVersionValue,
   escapedBound,
   escapedPart,
+  escapeKey,
   keySuccessor,
   TERMINATOR,
   TOMBSTONE_KIND,
@@ -41,6 +42,84 @@ export function readVersion(engine: EngineReader, key: Uint8Array, readTs: bigin
     return { ts: versionTs(e.key), value: valueView(e.value) };
   }
   return undefined;
+}
+
+/**
+ * Below this many keys latestVersions seeks each key on its own: one range per key is cheaper than
+ * sorting and merging for a handful.
+ */
+const LATEST_MERGE_KEYS_MIN = 16;
+
+/** escape(key) 0x00 0x01: the part every version key of `key` starts with. */
+function versionPrefix(key: Uint8Array): Uint8Array {
+  const { buf, len } = escapeKey(key, 2);
+  buf[len] = 0x00;
+  buf[len + 1] = TERMINATOR;
+  return buf;
+}
+
+/**
+ * Entries a merged walk reads past without meeting an asked key before it seeks again, at the next
+ * asked key: older versions of a key already answered, or keys nobody asked about.
+ */
+const LATEST_WALK_SLACK = 32;
+
+/**
+ * The newest version of each key (readVersion at TS_MAX for every key), in the keys' order.
+ *
+ * Why: a txnWrite of a COPY chunk or a commit resolving 100,000 intents looked up each key's newest
+ * version with its own engine range (a cursor set up, positioned and torn down per key): that was
+ * the largest cost of the writer thread in the profile of `pgbench -i` (bench:profile-load). Here
+ * the keys are sorted and merged with a walk over the versions from the first asked key on. Between
+ * asked keys the store may hold other keys (a sparse set over a big table, or two tables' keys in
+ * one commit) or long histories: after LATEST_WALK_SLACK entries without an asked key the walk
+ * starts a new range at the next asked key. So each cluster of keys costs one seek, and no key
+ * costs more than a seek and a bounded number of entries.
+ */
+export function latestVersions(engine: EngineReader, keys: readonly Uint8Array[]): Array<VersionInfo | undefined> {
+  const n = keys.length;
+  const out = new Array<VersionInfo | undefined>(n).fill(undefined);
+  if (n < LATEST_MERGE_KEYS_MIN) {
+    for (let i = 0; i < n; i++) out[i] = readVersion(engine, keys[i]!, TS_MAX);
+    return out;
+  }
+  const prefixes = keys.map(versionPrefix);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => compareEsc(prefixes[a]!, prefixes[b]!));
+  const sorted = order.map((i) => prefixes[i]!);
+  const decided = new Uint8Array(n);
+  const high = sorted[n - 1]!.slice();
+  high[high.length - 1] = TERMINATOR + 1;
+  let j = 0;
+  while (j < n) {
+    let slack = LATEST_WALK_SLACK;
+    let seekAgain = false;
+    for (const e of engine.range({ low: sorted[j]!, high })) {
+      const k = e.key;
+      const entryPrefix = new Uint8Array(k.buffer, k.byteOffset, k.length - 8);
+      // Asked keys sorted before this entry's key have no version (theirs would have come first).
+      while (j < n && compareEsc(sorted[j]!, entryPrefix) < 0) j++;
+      if (j === n) break;
+      if (decided[j] === 0 && compareEsc(sorted[j]!, entryPrefix) === 0) {
+        // The first version met is the newest; the same key may be asked for more than once.
+        const v: VersionInfo = { ts: versionTs(k), value: valueView(e.value) };
+        for (let m = j; m < n && compareEsc(sorted[m]!, entryPrefix) === 0; m++) {
+          out[order[m]!] = v;
+          decided[m] = 1;
+        }
+        slack = LATEST_WALK_SLACK;
+        continue;
+      }
+      if (--slack < 0) {
+        seekAgain = true;
+        break;
+      }
+    }
+    if (!seekAgain) break;
+    // Every key up to the entry where the walk stopped is settled; the next range starts at the
+    // first undecided asked key, which sorts after that entry, so each new range moves forward.
+    while (j < n && decided[j] === 1) j++;
+  }
+  return out;
 }
 
 /** The value of key at readTs (a view the caller owns), or null when absent or deleted. */

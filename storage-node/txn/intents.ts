@@ -5,8 +5,7 @@
 // "flip" of the record and the resolution are one atomic step; storage-node/README.md).
 import type { KvError, KvRequest } from "../../common/kv-protocol/messages.ts";
 import type { EngineReader, EngineWriter } from "../engine/engine.ts";
-import { mvccGet, readVersion } from "../mvcc/read.ts";
-import { TS_MAX } from "../mvcc/version-key.ts";
+import { latestVersions } from "../mvcc/read.ts";
 import {
   allWithTag,
   decodeIntent,
@@ -16,7 +15,8 @@ import {
   TXN_ABORTED,
   TXN_PENDING,
   TXN_STATUS_TAG,
-  txnIntentsKey,
+  txnIntentsKeyAfter,
+  txnIntentsPrefix,
   txnIntentsSpan,
   txnIntentsUserKey,
   txnStatusKey,
@@ -37,16 +37,6 @@ function sameValue(a: Uint8Array | null, b: Uint8Array | null): boolean {
   return bytesEqual(a, b);
 }
 
-/** The value a transaction sees for `key` at the latest state: its own intent, else the newest version. */
-export function ownLatest(r: EngineReader, txnId: Uint8Array, key: Uint8Array): Uint8Array | null {
-  const i = r.get(intentKey(key));
-  if (i !== undefined) {
-    const d = decodeIntent(i);
-    if (bytesEqual(d.txnId, txnId)) return d.value;
-  }
-  return mvccGet(r, key, TS_MAX);
-}
-
 /**
  * Writes the intents of one txnWrite. The HTTP thread holds an exclusive lock on every key for this
  * transaction (txn/lock-table.ts), so no other pending transaction can have an intent there; an
@@ -62,25 +52,32 @@ export function writeIntents(
   const status = txnStatus(w, tenantId, req.txnId);
   if (status === "aborted") return { code: "transaction_aborted", message: "the transaction was aborted on the storage node (expired, pushed, or the node restarted); retry it" };
   // Phase 1: conditions and write-write checks, with an overlay so later ops see earlier ones.
+  // Every key's newest version comes from one merged walk (latestVersions), not a seek per key.
+  const ops = req.writes.filter((op) => op.op === "put" || op.op === "delete" || op.op === "cput");
+  const latest = latestVersions(w, ops.map((op) => op.key));
   const overlay = new Map<string, { key: Uint8Array; value: Uint8Array | null }>();
-  for (const op of req.writes) {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
     if (op.op !== "put" && op.op !== "delete" && op.op !== "cput") continue;
     const id = Buffer.from(op.key.buffer, op.key.byteOffset, op.key.byteLength).toString("latin1");
-    const latest = readVersion(w, op.key, TS_MAX);
-    if (latest !== undefined && latest.ts > req.readTs) {
+    const newest = latest[i];
+    if (newest !== undefined && newest.ts > req.readTs) {
       return { code: "write_too_old", message: "a key this transaction writes was committed by another transaction after its snapshot", key: op.key };
     }
     const existing = w.get(intentKey(op.key));
+    let own: { value: Uint8Array | null } | undefined;
     if (existing !== undefined) {
       const d = decodeIntent(existing);
-      if (!bytesEqual(d.txnId, req.txnId) && txnStatus(w, tenantId, d.txnId) === "pending") {
+      if (bytesEqual(d.txnId, req.txnId)) own = d;
+      else if (txnStatus(w, tenantId, d.txnId) === "pending") {
         // The lock table prevents this; refusing keeps the invariant "one pending intent per key".
         return { code: "conflict", message: "a key this transaction writes holds another transaction's intent", key: op.key };
       }
     }
     if (op.op === "cput") {
       const planned = overlay.get(id);
-      const current = planned !== undefined ? planned.value : ownLatest(w, req.txnId, op.key);
+      // What ownLatest would answer: the own intent, else the newest version.
+      const current = planned !== undefined ? planned.value : own !== undefined ? own.value : newest === undefined ? null : newest.value;
       if (!sameValue(current, op.expected)) {
         return {
           code: "condition_failed",
@@ -94,47 +91,60 @@ export function writeIntents(
   }
   // Phase 2.
   if (status === "none") w.put(txnStatusKey(tenantId, req.txnId), txnStatusValue(TXN_PENDING, nowMs));
+  const indexPrefix = txnIntentsPrefix(tenantId, req.txnId);
   for (const { key, value } of overlay.values()) {
     w.put(intentKey(key), intentValue(req.txnId, value));
-    w.put(txnIntentsKey(tenantId, req.txnId, key), EMPTY);
+    w.put(txnIntentsKeyAfter(indexPrefix, key), EMPTY);
   }
   return null;
 }
 
 const EMPTY = new Uint8Array(0);
 
-/** The transaction's intents as (key, value) pairs, copied (the commit writes versions from them). */
-export function collectIntents(r: EngineReader, tenantId: number, txnId: Uint8Array): Array<{ key: Uint8Array; value: Uint8Array | null }> {
-  const out: Array<{ key: Uint8Array; value: Uint8Array | null }> = [];
+/** A transaction's intents, read once at commit: what to write, and what to remove afterwards. */
+export interface CollectedIntents {
+  /** Its intents as (key, value) pairs in key order (views of what the engine returned). */
+  writes: Array<{ key: Uint8Array; value: Uint8Array | null }>;
+  /** The intent keys (0x08) that are its own. */
+  intentKeys: Uint8Array[];
+  /** Every index entry (0x09) of the transaction, its own intents' and stale ones alike. */
+  indexKeys: Uint8Array[];
+}
+
+/** Reads the transaction's intents through its index, one walk (removeCollected then needs no second one). */
+export function collectIntents(r: EngineReader, tenantId: number, txnId: Uint8Array): CollectedIntents {
+  const out: CollectedIntents = { writes: [], intentKeys: [], indexKeys: [] };
   const span = txnIntentsSpan(tenantId, txnId);
   for (const e of r.range({ low: span.low, high: span.high })) {
-    const key = txnIntentsUserKey(e.key).slice();
-    const stored = r.get(intentKey(key));
+    out.indexKeys.push(e.key);
+    // No copies: the engine's keys and values belong to the caller (engine.ts), and these views
+    // live only until the commit that reads them has written its versions.
+    const key = txnIntentsUserKey(e.key);
+    const ik = intentKey(key);
+    const stored = r.get(ik);
     if (stored === undefined) continue;
     const d = decodeIntent(stored);
     if (!bytesEqual(d.txnId, txnId)) continue;
-    out.push({ key, value: d.value === null ? null : d.value.slice() });
+    out.writes.push({ key, value: d.value });
+    out.intentKeys.push(ik);
   }
   return out;
 }
 
+/**
+ * Removes what collectIntents found, in the same write transaction (nothing else can have changed
+ * those keys in between: the writer is the only writer and runs one job at a time).
+ */
+export function removeCollected(w: EngineWriter, c: CollectedIntents): void {
+  for (const k of c.intentKeys) w.remove(k);
+  for (const k of c.indexKeys) w.remove(k);
+}
+
 /** Removes the transaction's intents, index entries and (when `forget`) its record. Returns intents removed. */
 export function removeIntents(w: EngineWriter, tenantId: number, txnId: Uint8Array): number {
-  const span = txnIntentsSpan(tenantId, txnId);
-  const entries: Uint8Array[] = [];
-  for (const e of w.range({ low: span.low, high: span.high })) entries.push(e.key);
-  let removed = 0;
-  for (const k of entries) {
-    const userKey = txnIntentsUserKey(k);
-    const ik = intentKey(userKey);
-    const stored = w.get(ik);
-    if (stored !== undefined && bytesEqual(decodeIntent(stored).txnId, txnId)) {
-      w.remove(ik);
-      removed++;
-    }
-    w.remove(k);
-  }
-  return removed;
+  const c = collectIntents(w, tenantId, txnId);
+  removeCollected(w, c);
+  return c.intentKeys.length;
 }
 
 /**

@@ -36,7 +36,7 @@ import {
   VERSIONS_HIGH,
   VERSIONS_LOW,
 } from "../node-keys.ts";
-import { abortedRecordsBefore, abortTxn, collectIntents, pendingTxns, removeIntents, txnStatus, writeIntents } from "../txn/intents.ts";
+import { abortedRecordsBefore, abortTxn, collectIntents, pendingTxns, removeCollected, txnStatus, writeIntents } from "../txn/intents.ts";
 import { txnStatusKey } from "../node-keys.ts";
 import type { ClearKey, ClearNews, TenantBytesUpdate, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
 
@@ -257,11 +257,11 @@ export class WriterCore {
       w.put(recordKey, out.response);
       return out;
     }
-    const intents = status === "pending" ? collectIntents(w, job.tenantId, req.txnId) : [];
-    const r = applyCommit(ctx, job.tenantId, req, job.commitTs, intents);
-    if (status === "pending") {
+    const collected = status === "pending" ? collectIntents(w, job.tenantId, req.txnId) : null;
+    const r = applyCommit(ctx, job.tenantId, req, job.commitTs, collected?.writes ?? []);
+    if (collected !== null) {
       if (r.ok) {
-        removeIntents(w, job.tenantId, req.txnId);
+        removeCollected(w, collected);
         w.remove(txnStatusKey(job.tenantId, req.txnId));
       } else abortTxn(w, job.tenantId, req.txnId, this.nowMs());
     }
