@@ -22,6 +22,7 @@ import { sqlLimits } from "../limits.ts";
 import { bump } from "./ddl-common.ts";
 import type { DdlChange } from "./ddl-create-table.ts";
 import type { DdlExecEnv } from "./ddl.ts";
+import { storeExpr } from "../bind/stored-sql.ts";
 
 /** Postgres's NAMEDATALEN - 1: the longest label in bytes. */
 const ENUM_LABEL_BYTES_MAX = 63;
@@ -102,8 +103,8 @@ export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
   if (baseType.domain !== undefined) throw new PgError("feature_not_supported", "domains over other domains are not supported", { hint: `Declare the domain over ${baseType.name} and repeat the constraints of ${baseType.domain.name}.` });
   let notNull = false;
   let sawNull = false;
-  let defaultExpr: PgNode | null = null;
-  const checks: Array<{ name: string; expr: PgNode }> = [];
+  let defaultExpr: string | null = null;
+  const checks: Array<{ name: string; expr: string }> = [];
   const used = new Set<string>();
   for (const cn of (stmt["constraints"] as PgNode[] | undefined) ?? []) {
     const c = cn["Constraint"] as PgNode;
@@ -118,7 +119,7 @@ export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
         break;
       case "CONSTR_DEFAULT":
         if (defaultExpr !== null) throw new PgError("syntax_error", "multiple default expressions");
-        defaultExpr = c["raw_expr"] as PgNode;
+        defaultExpr = storeExpr(c["raw_expr"] as PgNode);
         break;
       case "CONSTR_CHECK": {
         let cname = c["conname"] as string | undefined;
@@ -130,7 +131,7 @@ export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
         }
         used.add(cname);
         checkDomainExpr(c["raw_expr"] as PgNode);
-        checks.push({ name: cname, expr: c["raw_expr"] as PgNode });
+        checks.push({ name: cname, expr: storeExpr(c["raw_expr"] as PgNode) });
         break;
       }
       case "CONSTR_UNIQUE":
