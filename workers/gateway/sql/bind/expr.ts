@@ -26,7 +26,6 @@ import { bindSubquery, SET_RETURNING } from "./select.ts";
 import { bindCatalogFunction } from "./catalog-functions.ts";
 import { checkTextLength } from "../functions/value-limits.ts";
 import { exprNode } from "./stored-sql.ts";
-import type { StoredSql } from "../../catalog/descriptors.ts";
 
 /** Aggregate outputs are referred to as col(AGG_BASE + k) until select.ts maps them. */
 export const AGG_BASE = 1_000_000;
@@ -96,7 +95,7 @@ function coerceToDomain(b: Binder, e: Expr, t: SqlType, explicit: boolean): Expr
   const inner = coerce(b, e, base, explicit);
   const scope = new Scope([{ table: null, name: "value", type: base, index: 0, hidden: false, tableId: 0, columnId: 0 }], null);
   // Postgres checks a domain's constraints in name order.
-  const checks = [...d.checks].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, exprNode(ch.expr as StoredSql), ctxFor(scope, "check constraints")), "CHECK") }));
+  const checks = [...d.checks].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, exprNode(ch.expr), ctxFor(scope, "check constraints")), "CHECK") }));
   return { kind: "domain", type: t, arg: { ...inner, type: base } as Expr, domainName: d.schema === "public" ? d.name : `${d.schema}.${d.name}`, notNull: d.notNull, checks };
 }
 

@@ -591,7 +591,7 @@ export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {
     const c = t.columns.find((x) => x.name === old && !x.hidden);
     if (c === undefined) throw new PgError("undefined_column", `column "${old}" does not exist`);
     if (t.columns.some((x) => x.name === newName)) throw new PgError("duplicate_column", `column "${newName}" of relation "${t.name}" already exists`);
-    // Partial index predicates name columns (parser AST): they follow the rename.
+    // Partial index predicates name columns: they follow the rename (parsed, renamed, stored again).
     const indexes = t.indexes.map((ix) => (ix.predicate === undefined ? ix : { ...ix, predicate: storeExpr(renameColumnRefs(exprNode(ix.predicate), old, newName) as PgNode) }));
     return { changed: [{ ...bump(t), columns: t.columns.map((x) => (x.id === c.id ? { ...x, name: newName } : x)), indexes }], removed: [], tag: "ALTER TABLE" };
   }
@@ -630,7 +630,7 @@ function columnRefName(node: PgNode): string | null {
   return last === undefined ? null : last;
 }
 
-/** Whether a stored expression (parser AST) refers to column `name`. */
+/** Whether an expression tree refers to column `name`. */
 function namesColumn(node: unknown, name: string): boolean {
   if (Array.isArray(node)) return node.some((n) => namesColumn(n, name));
   if (node === null || typeof node !== "object") return false;

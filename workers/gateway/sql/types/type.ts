@@ -38,14 +38,14 @@ export interface SqlType {
   readonly domain?: DomainInfo;
 }
 
-/** A domain's identity and constraints (ASTs bound where a value is coerced to the domain). */
+/** A domain's identity and constraints (stored SQL text, bound where a value is coerced to the domain). */
 export interface DomainInfo {
   readonly typeId: number;
   readonly name: string;
   readonly schema: string;
   readonly notNull: boolean;
-  readonly checks: ReadonlyArray<{ readonly name: string; readonly expr: unknown }>;
-  readonly defaultExpr: unknown;
+  readonly checks: ReadonlyArray<{ readonly name: string; readonly expr: StoredSqlLike }>;
+  readonly defaultExpr: StoredSqlLike | null;
 }
 
 /**
