@@ -58,6 +58,9 @@ import { refuseCopyOutsideWire } from "./bind/copy-statement.ts";
 import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
 import { isTempId } from "../catalog/descriptors.ts";
 import { exprNode } from "./bind/stored-sql.ts";
+import { bindComment } from "./bind/ddl/comment.ts";
+import { bindCreateIndex } from "./bind/ddl/index.ts";
+import { bindCreateTrigger, bindDropTrigger } from "./bind/ddl/trigger.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -641,13 +644,13 @@ export class StatementRunner {
         case "CreateStmt":
           return createTable(env, stmt);
         case "IndexStmt": {
-          const c = await createIndex(env, stmt, this.env.onlineIndexBuild === null);
+          const c = await createIndex(env, bindCreateIndex(stmt), this.env.onlineIndexBuild === null);
           if (c.built !== undefined) this.env.onlineIndexBuild = c.built;
           return c;
         }
         case "DropStmt":
           if (stmt["removeType"] === "OBJECT_FUNCTION") return dropFunctions(env, stmt);
-          if (stmt["removeType"] === "OBJECT_TRIGGER") return dropTrigger(env, stmt);
+          if (stmt["removeType"] === "OBJECT_TRIGGER") return dropTrigger(env, bindDropTrigger(stmt));
           return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, stmt) : dropObjects(env, stmt);
         case "CreateEnumStmt":
           return createEnum(env, stmt);
@@ -660,7 +663,7 @@ export class StatementRunner {
           return c;
         }
         case "CreateTrigStmt":
-          return createTrigger(env, stmt);
+          return createTrigger(env, bindCreateTrigger(stmt));
         case "AlterEnumStmt":
           return alterEnum(env, stmt);
         case "AlterTableStmt":
@@ -676,7 +679,7 @@ export class StatementRunner {
         case "TruncateStmt":
           return truncate(env, stmt);
         case "CommentStmt":
-          return commentOn(env, stmt);
+          return commentOn(env, bindComment(stmt));
         default:
           return renameObject(env, stmt);
       }

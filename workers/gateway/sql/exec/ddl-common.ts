@@ -18,7 +18,7 @@ export function bump<T extends Descriptor>(d: T): T {
 }
 
 /** A table by [schema.]name: 42P01 when absent (null with missingOk), 42809 when not a table. */
-export function tableByName(env: DdlEnv, names: string[], missingOk: boolean): TableDesc | null {
+export function tableByName(env: DdlEnv, names: readonly string[], missingOk: boolean): TableDesc | null {
   const d = env.catalog.resolveRelation(names, env.searchPath);
   if (d === undefined) {
     if (missingOk) return null;

@@ -19,6 +19,7 @@ import { keyString } from "../../../../common/bytes.ts";
 import { formatText } from "../types/text-io.ts";
 import type { RowTest } from "./index-predicate.ts";
 import { exprNode, storeExpr, storeQuery } from "../bind/stored-sql.ts";
+import type { CreateIndexCommand } from "../bind/ddl/index.ts";
 
 export interface DdlExecEnv extends DdlEnv {
   ctx: ExecContext;
@@ -90,30 +91,27 @@ function indexName(env: DdlEnv, table: TableDesc, cols: string[], unique: boolea
  * transaction size). With `online`, only the write-only descriptor is made here: writes start
  * maintaining it at once and the session then fills it in chunks (sql/index-build.ts).
  */
-export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false): Promise<DdlChange & { built?: OnlineIndexBuild }> {
-  const rv = stmt["relation"] as PgNode;
-  const table = tableByName(env, rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string], false)!;
-  const elems = (stmt["indexParams"] as PgNode[]).map((p) => p["IndexElem"] as PgNode);
-  const cols = elems.map((e) => {
-    if (e["name"] === undefined) throw new PgError("feature_not_supported", "indexes on expressions are not supported");
-    const c = table.columns.find((x) => x.name === e["name"] && !x.hidden);
-    if (c === undefined) throw new PgError("undefined_column", `column "${e["name"] as string}" does not exist`);
-    return { columnId: c.id, desc: e["ordering"] === "SORTBY_DESC", name: c.name };
+export async function createIndex(env: DdlExecEnv, cmd: CreateIndexCommand, online = false): Promise<DdlChange & { built?: OnlineIndexBuild }> {
+  const table = tableByName(env, cmd.table, false)!;
+  const cols = cmd.columns.map((e) => {
+    if (e.name === null) throw new PgError("feature_not_supported", "indexes on expressions are not supported");
+    const c = table.columns.find((x) => x.name === e.name && !x.hidden);
+    if (c === undefined) throw new PgError("undefined_column", `column "${e.name}" does not exist`);
+    return { columnId: c.id, desc: e.desc, name: c.name };
   });
-  const unique = stmt["unique"] === true;
+  const unique = cmd.unique;
   // An option that changes what an index treats as equal must not be dropped silently.
-  if (stmt["nulls_not_distinct"] === true) {
+  if (cmd.nullsNotDistinct) {
     throw new PgError("feature_not_supported", "UNIQUE NULLS NOT DISTINCT is not supported");
   }
   // An unnamed CREATE UNIQUE INDEX is named …_idx, as in PostgreSQL (…_key is for UNIQUE constraints).
-  const name = (stmt["idxname"] as string | undefined) ?? indexName(env, table, cols.map((c) => c.name), false);
+  const name = cmd.name ?? indexName(env, table, cols.map((c) => c.name), false);
   if (env.catalog.indexIn(table.schemaId, name) !== undefined || env.catalog.relationIn(table.schemaId, name) !== undefined) {
-    if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE INDEX" };
+    if (cmd.ifNotExists) return { changed: [], removed: [], tag: "CREATE INDEX" };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   const ix: IndexDesc = { id: table.nextIndexId, name, unique, primary: false, columns: cols.map((c) => ({ columnId: c.columnId, desc: c.desc })) };
-  const predicate = stmt["whereClause"] as PgNode | undefined;
-  if (predicate !== undefined) ix.predicate = storeExpr(predicate);
+  if (cmd.predicate !== null) ix.predicate = cmd.predicate;
   // Binding the predicate checks it (unknown column, volatile function, subquery) before anything is written.
   const covers = env.indexTest(table, ix);
   // A temporary table's rows are in session memory and bounded: it is indexed in this transaction.
