@@ -59,7 +59,7 @@ import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
 import { isTempId } from "../catalog/descriptors.ts";
 import { exprNode } from "./bind/stored-sql.ts";
 import { bindComment } from "./bind/ddl/comment.ts";
-import { bindDrop, bindTruncate } from "./bind/ddl/drop.ts";
+import { bindDrop, bindDropType, bindTruncate } from "./bind/ddl/drop.ts";
 import { bindCreateIndex } from "./bind/ddl/index.ts";
 import { bindCreateTrigger, bindDropTrigger } from "./bind/ddl/trigger.ts";
 
@@ -652,7 +652,7 @@ export class StatementRunner {
         case "DropStmt":
           if (stmt["removeType"] === "OBJECT_FUNCTION") return dropFunctions(env, stmt);
           if (stmt["removeType"] === "OBJECT_TRIGGER") return dropTrigger(env, bindDropTrigger(stmt));
-          return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, stmt) : dropObjects(env, bindDrop(stmt));
+          return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, bindDropType(stmt)) : dropObjects(env, bindDrop(stmt));
         case "CreateEnumStmt":
           return createEnum(env, stmt);
         case "CreateDomainStmt":

@@ -1,4 +1,4 @@
-// DROP TABLE / VIEW / SEQUENCE / INDEX / SCHEMA and TRUNCATE, bound: the objects' names as
+// DROP TABLE / VIEW / SEQUENCE / INDEX / SCHEMA / TYPE / DOMAIN and TRUNCATE, bound: the objects' names as
 // written and the options. Kinds Warren cannot drop are refused here (0A000); exec/ddl-drop.ts
 // resolves the names and works out what goes with them.
 import { PgError } from "../../../../../common/errors.ts";
@@ -11,6 +11,15 @@ export interface DropCommand {
   readonly what: DropKind;
   /** Each object's name as written (one part for a schema). */
   readonly objects: ReadonlyArray<readonly string[]>;
+  readonly missingOk: boolean;
+  readonly cascade: boolean;
+}
+
+/** DROP TYPE / DROP DOMAIN. */
+export interface DropTypeCommand {
+  readonly kind: "drop-type";
+  readonly domain: boolean;
+  readonly types: ReadonlyArray<readonly string[]>;
   readonly missingOk: boolean;
   readonly cascade: boolean;
 }
@@ -55,5 +64,16 @@ export function bindTruncate(stmt: PgNode): TruncateCommand {
     }),
     cascade: stmt["behavior"] === "DROP_CASCADE",
     restartIdentity: stmt["restart_seqs"] === true,
+  };
+}
+
+/** A DropStmt of OBJECT_TYPE or OBJECT_DOMAIN. */
+export function bindDropType(stmt: PgNode): DropTypeCommand {
+  return {
+    kind: "drop-type",
+    domain: stmt["removeType"] === "OBJECT_DOMAIN",
+    types: (stmt["objects"] as PgNode[]).map((o) => stringList((o["TypeName"] as PgNode)["names"] as PgNode[])),
+    missingOk: stmt["missing_ok"] === true,
+    cascade: stmt["behavior"] === "DROP_CASCADE",
   };
 }
