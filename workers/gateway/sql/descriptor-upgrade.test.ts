@@ -13,30 +13,13 @@ import { Txn } from "../txn/txn.ts";
 import { clearParseCache } from "./parse/parser.ts";
 import { Session } from "./session.ts";
 import { prefixEnd } from "../../../common/bytes.ts";
+import { fixture, fixtureAnswers, writeFixture } from "./testing/format1-fixture.ts";
 
-interface Fixture {
-  tenantId: number;
-  entries: Array<[key: string, value: string]>;
-  answers: Record<string, Array<Array<string | null>>>;
-}
-
-const fixtureText = Object.values(import.meta.glob("./fixtures/format1-catalog.json", { query: "?raw", import: "default", eager: true }) as Record<string, string>)[0]!;
-const fixture = JSON.parse(fixtureText) as Fixture;
-
-function fromHex(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
-
-function fromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-}
 const tenantId = fixture.tenantId;
 
 async function loadFixture(): Promise<MemoryKv> {
   const mem = new MemoryKv();
-  const txn = new Txn(new KvClient(mem));
-  for (const [k, v] of fixture.entries) txn.put(fromHex(k), fromBase64(v));
-  await txn.commit();
+  await writeFixture(new KvClient(mem));
   return mem;
 }
 
@@ -62,10 +45,7 @@ function freshSession(mem: MemoryKv): Session {
 const PARSE_TREE = /"(A_Const|ColumnRef|A_Expr|SelectStmt|FuncCall|BoolExpr)"/;
 
 async function expectAnswers(s: Session): Promise<void> {
-  for (const [q, rows] of Object.entries(fixture.answers)) {
-    const [r] = await s.execute(q);
-    expect(r!.rows, q).toEqual(rows);
-  }
+  for (const [q, rows] of Object.entries(await fixtureAnswers(s))) expect(rows.got, q).toEqual(rows.want);
 }
 
 describe("descriptors of format 1 (parse trees)", () => {
