@@ -9,6 +9,7 @@ import { Txn } from "../txn/txn.ts";
 import { CatalogStore, StaleCatalog } from "./catalog-store.ts";
 import { FIRST_USER_DESC_ID, PUBLIC_SCHEMA_ID, TEMP_SCHEMA_ID, type Descriptor, type SchemaDesc, type TableDesc } from "./descriptors.ts";
 import { Keyspace } from "./keyspace.ts";
+import { descriptorUpgrade } from "../sql/bind/stored-sql.ts";
 
 let nextTenant = 5000;
 
@@ -25,7 +26,7 @@ function table(id: number, name: string, schemaId = PUBLIC_SCHEMA_ID): TableDesc
 function setup() {
   const tenantId = nextTenant++;
   const kv = new KvClient(new MemoryKv());
-  const store = () => new CatalogStore(tenantId, new Keyspace(tenantId));
+  const store = () => new CatalogStore(tenantId, new Keyspace(tenantId), descriptorUpgrade);
   return { tenantId, kv, store };
 }
 

@@ -9,7 +9,7 @@
 import { PgError } from "../../../common/errors.ts";
 import type { Txn } from "../txn/txn.ts";
 import { Catalog } from "./catalog.ts";
-import { decodeDescriptor, encodeDescriptor, FIRST_USER_DESC_ID, type Descriptor } from "./descriptors.ts";
+import { decodeDescriptor, DESCRIPTOR_FORMAT, encodeDescriptor, FIRST_USER_DESC_ID, type Descriptor } from "./descriptors.ts";
 import { decodeU64, encodeU64, type Keyspace } from "./keyspace.ts";
 import { prefixEnd } from "../../../common/bytes.ts";
 import { TEMP_TABLE_ID_MIN } from "../keys/doc.ts";
@@ -25,6 +25,16 @@ export class StaleCatalog extends Error {
 }
 
 const shared = new Map<number, Catalog>();
+
+/**
+ * Brings descriptors written in an older format (DESCRIPTOR_FORMAT) to the current one as they are
+ * read. The SQL layer supplies it (sql/bind/stored-sql.ts): older formats hold parse trees, which
+ * only it knows how to turn into SQL text. `prepare` runs before the first upgrade of a load.
+ */
+export interface DescriptorUpgrade {
+  prepare(): Promise<void>;
+  upgrade(d: Descriptor): Descriptor;
+}
 
 /** Drops the tenant's shared catalog snapshot (its gateway isolate is released or will serve others). */
 export function forgetSharedCatalog(tenantId: number): void {
@@ -44,9 +54,19 @@ export class CatalogStore {
   /** The last overlay made, so statements of a session with temporary objects share one. */
   private overlaid: { base: Catalog; catalog: Catalog } | null = null;
 
-  constructor(tenantId: number, ks: Keyspace) {
+  private readonly upgrade: DescriptorUpgrade;
+
+  constructor(tenantId: number, ks: Keyspace, upgrade: DescriptorUpgrade) {
     this.tenantId = tenantId;
     this.ks = ks;
+    this.upgrade = upgrade;
+  }
+
+  /** Every descriptor of `descs` in the current format (the same array when all of them are). */
+  private async current(descs: Descriptor[]): Promise<Descriptor[]> {
+    if (descs.every((d) => d.format === DESCRIPTOR_FORMAT)) return descs;
+    await this.upgrade.prepare();
+    return descs.map((d) => this.upgrade.upgrade(d));
   }
 
   /** The session's temporary objects as of its last commit. */
@@ -100,7 +120,7 @@ export class CatalogStore {
       for (const row of page) descs.push(decodeDescriptor(row.value));
     }
     await txn.flushPiggyback();
-    const c = new Catalog(version, descs);
+    const c = new Catalog(version, await this.current(descs));
     // A catalog read from storage is authoritative for the cache, whatever was there.
     shared.set(this.tenantId, c);
     return this.overlay(c, temp);
@@ -117,7 +137,7 @@ export class CatalogStore {
     for await (const page of txn.scan(start, prefixEnd(start))) {
       for (const row of page) descs.push(decodeDescriptor(row.value));
     }
-    return this.overlay(new Catalog(version, descs));
+    return this.overlay(new Catalog(version, await this.current(descs)));
   }
 
   /** Arms the version check on the transaction's next read request. */

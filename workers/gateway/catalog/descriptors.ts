@@ -1,9 +1,29 @@
 // Catalog descriptors: what a tenant's schemas, tables, indexes, constraints, sequences and views
 // are. Each is stored as one JSON value under the tenant's own prefix (catalog/catalog-keys.ts) and
-// carries a version that grows with every change. Expressions (defaults, CHECK constraints, view
-// queries) are kept as the parser's JSON AST, so they are re-bound against the catalog of the day.
-import type { PgNode } from "../sql/parse/ast.ts";
+// carries a version that grows with every change. Expressions (defaults, CHECK constraints, index
+// predicates, generated columns, domain constraints, view queries) are kept as SQL text (format 2,
+// see README.md), parsed and bound again against the catalog of the day.
 import { TEMP_TABLE_ID_END, TEMP_TABLE_ID_MIN } from "../keys/doc.ts";
+
+/**
+ * How expressions are stored. 1 (descriptors written before the field existed): the parser's JSON
+ * tree. 2: SQL text (StoredSql). Descriptors of format 1 are upgraded when the catalog is read
+ * (sql/bind/stored-sql.ts upgradeDescriptor) and written back as format 2 by the next change.
+ */
+export const DESCRIPTOR_FORMAT = 2;
+
+/**
+ * An expression or a query as SQL text in the canonical form of sql/parse/sql-text.ts, which
+ * parses back into the tree it was printed from (bind/stored-sql.ts checks it when storing).
+ * A tree from a format-1 descriptor that could not be printed (no such tree is known) is kept,
+ * marked, as a LegacyTree, so the object keeps working; nothing new is ever stored that way.
+ */
+export type StoredSql = string | LegacyTree;
+
+/** A format-1 parse tree kept as read (see StoredSql). Only sql/bind/stored-sql.ts looks inside. */
+export interface LegacyTree {
+  readonly legacyTree: unknown;
+}
 
 /** A column's type, as stored: Postgres OID and typmod. */
 export interface StoredType {
@@ -31,9 +51,9 @@ export interface StoredDomain {
   name: string;
   schema: string;
   notNull: boolean;
-  checks: Array<{ name: string; expr: PgNode }>;
-  /** The domain's DEFAULT (parser AST), used by columns that have none of their own. */
-  defaultExpr: PgNode | null;
+  checks: Array<{ name: string; expr: StoredSql }>;
+  /** The domain's DEFAULT, used by columns that have none of their own. */
+  defaultExpr: StoredSql | null;
 }
 
 export interface StoredEnum {
@@ -49,17 +69,17 @@ export interface ColumnDesc {
   name: string;
   type: StoredType;
   nullable: boolean;
-  /** DEFAULT expression (parser AST), or null. */
-  defaultExpr: PgNode | null;
+  /** DEFAULT expression, or null. */
+  defaultExpr: StoredSql | null;
   /** The hidden row id of a table declared without a primary key: never shown by `*`. */
   hidden: boolean;
   /** GENERATED … AS IDENTITY: "a" always, "d" by default; "" otherwise. */
   identity: "" | "a" | "d";
   /**
-   * GENERATED ALWAYS AS (expr) STORED: the expression (parser AST) over the row's other columns,
+   * GENERATED ALWAYS AS (expr) STORED: the expression over the row's other columns,
    * computed into the stored row on every INSERT and UPDATE (pg_attribute.attgenerated 's').
    */
-  generated?: PgNode;
+  generated?: StoredSql;
   /** COMMENT ON COLUMN (absent: none). */
   comment?: string;
 }
@@ -87,15 +107,15 @@ export interface IndexDesc {
   /** COMMENT ON INDEX (absent: none). */
   comment?: string;
   /**
-   * CREATE INDEX … WHERE: the predicate (parser AST over the table's columns). Only rows for which
+   * CREATE INDEX … WHERE: the predicate (over the table's columns). Only rows for which
    * it is true have an entry, and uniqueness holds among those rows alone (absent: every row).
    */
-  predicate?: PgNode;
+  predicate?: StoredSql;
 }
 
 export interface CheckDesc {
   name: string;
-  expr: PgNode;
+  expr: StoredSql;
 }
 
 export type FkAction = "a" | "r" | "c" | "n" | "d"; // no action, restrict, cascade, set null, set default
@@ -116,6 +136,8 @@ interface DescBase {
   version: number;
   /** COMMENT ON TABLE / VIEW / SEQUENCE / SCHEMA (absent: none). */
   comment?: string;
+  /** DESCRIPTOR_FORMAT when written; absent in descriptors of format 1. */
+  format?: number;
 }
 
 export interface SchemaDesc extends DescBase {
@@ -161,8 +183,8 @@ export interface TriggerDesc {
 export interface ViewDesc extends DescBase {
   kind: "view";
   schemaId: number;
-  /** The view's SELECT (parser AST). */
-  query: PgNode;
+  /** The view's query (a SELECT, VALUES or set operation). */
+  query: StoredSql;
   /** Column names given in CREATE VIEW v(a, b); empty: the query's own names. */
   columnNames: string[];
 }
@@ -197,7 +219,7 @@ export interface TypeDesc extends DescBase {
   labels: string[];
   sortOrders: number[];
   /** Set for a domain (CREATE DOMAIN): its base type, NOT NULL, CHECK constraints and DEFAULT. */
-  domain?: { base: StoredType; notNull: boolean; checks: Array<{ name: string; expr: PgNode }>; defaultExpr: PgNode | null };
+  domain?: { base: StoredType; notNull: boolean; checks: Array<{ name: string; expr: StoredSql }>; defaultExpr: StoredSql | null };
 }
 
 /**
@@ -216,7 +238,7 @@ export interface FunctionDesc extends DescBase {
   volatility: "i" | "s" | "v";
   strict: boolean;
   /** LANGUAGE sql whose body is one `SELECT expr`: that expression (inlined where called), else null. */
-  sqlExpr: PgNode | null;
+  sqlExpr: StoredSql | null;
 }
 
 export type Descriptor = SchemaDesc | TableDesc | ViewDesc | SequenceDesc | TypeDesc | FunctionDesc;
@@ -247,7 +269,7 @@ export function isTemp(d: Descriptor): boolean {
 }
 
 export function encodeDescriptor(d: Descriptor): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(d));
+  return new TextEncoder().encode(JSON.stringify({ ...d, format: DESCRIPTOR_FORMAT }));
 }
 
 export function decodeDescriptor(bytes: Uint8Array): Descriptor {

@@ -51,6 +51,12 @@ export const sqlLimits = {
    * are rarely sent twice, and their trees are large.
    */
   parseCacheTextCharsMax: 64 * 1024,
+  /**
+   * Parsed trees of catalog-stored SQL (defaults, checks, index predicates, view queries) an
+   * isolate keeps (parse/parser.ts parseStoredSync): 4,096 covers the expressions of a few hundred
+   * tables; past it the oldest is parsed again when next used (tens of microseconds).
+   */
+  storedSqlCacheEntriesMax: 4096,
   /** Characters of text the parse cache holds in all: 4 Mi, so one session's trees stay a few MiB. */
   parseCacheTextCharsTotalMax: 4 * 1024 * 1024,
   /**

@@ -2,6 +2,7 @@
 // it runs: a prepared statement executed again, the same simple Query sent in a loop, COPY FROM's
 // batched INSERT of one shape. Bounded in entries and in the text it keeps (limits.ts); the least
 // recently used text goes first. Parse errors are not kept (the next try reports them again).
+import { deepFreeze } from "./parse/ast.ts";
 import { sqlLimits } from "./limits.ts";
 import type { Parsed } from "./parsed-statement.ts";
 
@@ -45,15 +46,3 @@ export class ParseCache {
     return this.entries.size;
   }
 }
-
-export function deepFreeze<T>(root: T): T {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const n = stack.pop();
-    if (n === null || typeof n !== "object" || Object.isFrozen(n)) continue;
-    Object.freeze(n);
-    for (const v of Object.values(n as object)) stack.push(v);
-  }
-  return root;
-}
-

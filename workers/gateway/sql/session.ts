@@ -17,7 +17,8 @@ import type { KvUsage } from "../../../common/request-units.ts";
 import { Txn } from "../txn/txn.ts";
 import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/handle.ts";
 import { nodeKind, type PgNode } from "./parse/ast.ts";
-import { parseSql } from "./parse/parser.ts";
+import { parseSql, warmParser } from "./parse/parser.ts";
+import { descriptorUpgrade } from "./bind/stored-sql.ts";
 import { ParseCache } from "./parse-cache.ts";
 import { SqlPreparedStatements } from "./sql-prepare.ts";
 import { Parsed, toParsedStatements } from "./parsed-statement.ts";
@@ -229,7 +230,7 @@ export class Session implements SqlSession {
     // The span of temporary objects is served from this session's memory, never from storage.
     this.kv = new KvClient(transport ?? capabilityTransport(opts.kv), new LocalRange(this.ks.tempSpan()));
     this.kv.onUsage = opts.onKvUsage ?? null;
-    this.store = new CatalogStore(opts.tenantId, this.ks);
+    this.store = new CatalogStore(opts.tenantId, this.ks, descriptorUpgrade);
     const initial = { ...(opts.settings ?? {}) };
     this.user = initial["user"] ?? "warren";
     this.database = initial["database"] ?? "defaultdb";
@@ -375,6 +376,8 @@ export class Session implements SqlSession {
   async prepare(stmt: ParsedStatement, paramTypes: readonly number[] = []): Promise<PreparedStatement> {
     try {
       const parsed = parsedOf(stmt);
+      // The catalog's stored expressions are parsed synchronously while binding (bind/stored-sql.ts).
+      await warmParser();
       const node = parsed.node;
       // Postgres refuses to even prepare a statement in a failed block, except ROLLBACK / COMMIT.
       if (this.open?.aborted && parsed.kind !== "transaction") throw abortedError();
@@ -473,6 +476,8 @@ export class Session implements SqlSession {
   async run(stmt: ParsedStatement, params: ReadonlyArray<string | null> = [], sink?: RowSink, rewind?: () => boolean): Promise<StatementResult> {
     try {
       const parsed = parsedOf(stmt);
+      // The catalog's stored expressions are parsed synchronously while binding (bind/stored-sql.ts).
+      await warmParser();
       if (sink === undefined || parsed.nodeName !== "SelectStmt") {
         const r = await this.runOne(parsed.node, params);
         if (sink === undefined) return r;

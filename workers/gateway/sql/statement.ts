@@ -57,6 +57,11 @@ import { formatReg, type RegCatalog } from "./types/reg-text.ts";
 import { refuseCopyOutsideWire } from "./bind/copy-statement.ts";
 import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
 import { isTempId } from "../catalog/descriptors.ts";
+import { exprNode } from "./bind/stored-sql.ts";
+import { bindComment } from "./bind/ddl/comment.ts";
+import { bindDrop, bindDropType, bindTruncate } from "./bind/ddl/drop.ts";
+import { bindCreateIndex } from "./bind/ddl/index.ts";
+import { bindCreateTrigger, bindDropTrigger } from "./bind/ddl/trigger.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -569,7 +574,7 @@ export class StatementRunner {
         const e = coerce(b, bindExpr(b, expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
         return evalRow(compile(e, this.ctx), [], this.ctx);
       },
-      indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, ix.predicate), this.ctx)),
+      indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, exprNode(ix.predicate)), this.ctx)),
       validateFk: async (t, fkName) => {
         const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
         const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
@@ -640,14 +645,14 @@ export class StatementRunner {
         case "CreateStmt":
           return createTable(env, stmt);
         case "IndexStmt": {
-          const c = await createIndex(env, stmt, this.env.onlineIndexBuild === null);
+          const c = await createIndex(env, bindCreateIndex(stmt), this.env.onlineIndexBuild === null);
           if (c.built !== undefined) this.env.onlineIndexBuild = c.built;
           return c;
         }
         case "DropStmt":
           if (stmt["removeType"] === "OBJECT_FUNCTION") return dropFunctions(env, stmt);
-          if (stmt["removeType"] === "OBJECT_TRIGGER") return dropTrigger(env, stmt);
-          return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, stmt) : dropObjects(env, stmt);
+          if (stmt["removeType"] === "OBJECT_TRIGGER") return dropTrigger(env, bindDropTrigger(stmt));
+          return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, bindDropType(stmt)) : dropObjects(env, bindDrop(stmt));
         case "CreateEnumStmt":
           return createEnum(env, stmt);
         case "CreateDomainStmt":
@@ -659,7 +664,7 @@ export class StatementRunner {
           return c;
         }
         case "CreateTrigStmt":
-          return createTrigger(env, stmt);
+          return createTrigger(env, bindCreateTrigger(stmt));
         case "AlterEnumStmt":
           return alterEnum(env, stmt);
         case "AlterTableStmt":
@@ -673,9 +678,9 @@ export class StatementRunner {
         case "CreateSchemaStmt":
           return createSchema(env, stmt);
         case "TruncateStmt":
-          return truncate(env, stmt);
+          return truncate(env, bindTruncate(stmt));
         case "CommentStmt":
-          return commentOn(env, stmt);
+          return commentOn(env, bindComment(stmt));
         default:
           return renameObject(env, stmt);
       }

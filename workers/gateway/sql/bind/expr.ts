@@ -25,6 +25,7 @@ import { sqlLimits } from "../limits.ts";
 import { bindSubquery, SET_RETURNING } from "./select.ts";
 import { bindCatalogFunction } from "./catalog-functions.ts";
 import { checkTextLength } from "../functions/value-limits.ts";
+import { exprNode } from "./stored-sql.ts";
 
 /** Aggregate outputs are referred to as col(AGG_BASE + k) until select.ts maps them. */
 export const AGG_BASE = 1_000_000;
@@ -94,7 +95,7 @@ function coerceToDomain(b: Binder, e: Expr, t: SqlType, explicit: boolean): Expr
   const inner = coerce(b, e, base, explicit);
   const scope = new Scope([{ table: null, name: "value", type: base, index: 0, hidden: false, tableId: 0, columnId: 0 }], null);
   // Postgres checks a domain's constraints in name order.
-  const checks = [...d.checks].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr as PgNode, ctxFor(scope, "check constraints")), "CHECK") }));
+  const checks = [...d.checks].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, exprNode(ch.expr), ctxFor(scope, "check constraints")), "CHECK") }));
   return { kind: "domain", type: t, arg: { ...inner, type: base } as Expr, domainName: d.schema === "public" ? d.name : `${d.schema}.${d.name}`, notNull: d.notNull, checks };
 }
 
@@ -462,7 +463,7 @@ function bindUserFunction(b: Binder, names: readonly string[], args: Expr[], loc
   inlineDepth++;
   let body: Expr;
   try {
-    const bound = bindExpr(b, paramsAsColumns(f.sqlExpr) as PgNode, ctxFor(new Scope(cols, null), "SQL function body"));
+    const bound = bindExpr(b, paramsAsColumns(exprNode(f.sqlExpr)) as PgNode, ctxFor(new Scope(cols, null), "SQL function body"));
     body = coerce(b, bound, typeOfStored(f.returnType));
   } finally {
     inlineDepth--;

@@ -17,6 +17,7 @@ import { systemRelationOidOf, systemTable } from "./system-tables/index.ts";
 import { systemContext } from "./system-context.ts";
 import { quoteIdent } from "../functions/string-functions.ts";
 import { bindIndexPredicates } from "./table-rules.ts";
+import { queryNode } from "./stored-sql.ts";
 
 export interface BoundQuery {
   rel: Rel;
@@ -377,7 +378,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
         return { rel, cols };
       }
       if (desc.kind === "view") {
-        const rel0 = bindQuery(b, desc.query, null);
+        const rel0 = bindQuery(b, queryNode(desc.query), null);
         const rel: Rel = desc.columnNames.length
           ? { kind: "project", input: rel0, exprs: rel0.cols.map((c, i) => ({ kind: "col", type: c.type, index: i })), cols: rel0.cols.map((c, i) => ({ ...c, name: desc.columnNames[i] ?? c.name })) }
           : rel0;

@@ -12,6 +12,8 @@ import { Scope } from "./scope.ts";
 import { bindQuery } from "./select.ts";
 import { relationName } from "./system-tables/constraints.ts";
 import type { SystemContext } from "./system-tables/index.ts";
+import { exprNode, queryNode } from "./stored-sql.ts";
+import type { StoredSql } from "../../catalog/descriptors.ts";
 
 export function systemContext(b: Binder): SystemContext {
   const x: SystemContext = { catalog: b.catalog, user: b.user, database: b.database, searchPath: b.searchPath, ...(b.settings !== undefined ? { settings: b.settings } : {}) };
@@ -30,7 +32,7 @@ export function systemContext(b: Binder): SystemContext {
     let cols = viewCols.get(v.id);
     if (cols === undefined) {
       try {
-        cols = bindQuery(b, v.query, null).cols.map((c, i) => ({ name: v.columnNames[i] ?? c.name, type: c.type }));
+        cols = bindQuery(b, queryNode(v.query), null).cols.map((c, i) => ({ name: v.columnNames[i] ?? c.name, type: c.type }));
       } catch {
         // A view whose query no longer binds (a column it used was dropped) shows no columns.
         cols = [];
@@ -39,14 +41,15 @@ export function systemContext(b: Binder): SystemContext {
     }
     return cols;
   };
-  x.exprText = (t: TableDesc, expr: PgNode, target: SqlType | null, pretty = true) => {
+  x.exprText = (t: TableDesc, expr: StoredSql, target: SqlType | null, pretty = true) => {
     const env: DeparseEnv = { binder: b, scope: new Scope(tableScope(t, t.name, 0, null), null), qualify: false, relationName: relName, pretty };
-    return deparseStored(env, expr, target);
+    return deparseStored(env, exprNode(expr), target);
   };
   x.viewDef = (v: ViewDesc, pretty = true) => {
-    const s = (v.query["SelectStmt"] as PgNode | undefined) ?? v.query;
+    const query = queryNode(v.query);
+    const s = (query["SelectStmt"] as PgNode | undefined) ?? query;
     const env: DeparseEnv = { binder: b, scope: fromScope(b, (s["fromClause"] as PgNode[] | undefined) ?? [], columnsOf), qualify: true, relationName: relName, pretty };
-    return deparseViewQuery(env, v.query, v.columnNames);
+    return deparseViewQuery(env, query, v.columnNames);
   };
   return x;
 }

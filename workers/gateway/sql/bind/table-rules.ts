@@ -11,6 +11,7 @@ import { Scope } from "./scope.ts";
 import { tableScope } from "./dml.ts";
 import { PgError } from "../../../../common/errors.ts";
 import { forEachExpr } from "./rewrite.ts";
+import { exprNode } from "./stored-sql.ts";
 
 /** Whether an expression calls a volatile function (or reads session state) anywhere. */
 function hasVolatile(e: Expr): boolean {
@@ -53,7 +54,7 @@ export function bindGeneratedColumns(b: Binder, t: TableDesc): Array<Expr | null
   const scope = new Scope(tableScope(t, t.name, 0, null), null);
   return t.columns.map((c) => {
     if (c.generated === undefined) return null;
-    const e = bindExpr(b, c.generated, ctxFor(scope, "column generation expressions"));
+    const e = bindExpr(b, exprNode(c.generated), ctxFor(scope, "column generation expressions"));
     if (hasVolatile(e)) throw new PgError("invalid_object_definition", "generation expression is not immutable");
     return coerce(b, e, typeOfStored(c.type));
   });
@@ -65,11 +66,12 @@ export function bindTableRules(b: Binder, t: TableDesc): TableRules {
     // A column of a domain without a DEFAULT of its own takes the domain's (or NULL), checked
     // against the domain's constraints as Postgres does: omitting a NOT NULL domain column fails.
     const dom = c.type.domain;
-    const expr = c.defaultExpr ?? (dom !== undefined && !c.hidden ? (dom.defaultExpr ?? { A_Const: { isnull: true } }) : null);
+    const stored = c.defaultExpr ?? (dom !== undefined && !c.hidden ? dom.defaultExpr : null);
+    const expr = stored !== null ? exprNode(stored) : dom !== undefined && !c.hidden ? { A_Const: { isnull: true } } : null;
     return expr === null ? null : coerce(b, bindExpr(b, ownSequenceQualified(b, t, c.id, expr), ctxFor(empty, "DEFAULT expressions")), typeOfStored(c.type));
   });
   const scope = new Scope(tableScope(t, t.name, 0, null), null);
-  const checks = t.checks.map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, ch.expr, ctxFor(scope, "check constraints")), "CHECK") }));
+  const checks = t.checks.map((ch) => ({ name: ch.name, expr: coerceBool(b, bindExpr(b, exprNode(ch.expr), ctxFor(scope, "check constraints")), "CHECK") }));
   return { defaults, checks, generated: bindGeneratedColumns(b, t), indexPredicates: bindIndexPredicates(b, t) };
 }
 
@@ -93,6 +95,6 @@ export function bindIndexPredicate(b: Binder, t: TableDesc, pred: PgNode): Expr 
 /** The predicate of every partial index of `t`, by index id. */
 export function bindIndexPredicates(b: Binder, t: TableDesc): Map<number, Expr> {
   const out = new Map<number, Expr>();
-  for (const ix of t.indexes) if (ix.predicate !== undefined) out.set(ix.id, bindIndexPredicate(b, t, ix.predicate));
+  for (const ix of t.indexes) if (ix.predicate !== undefined) out.set(ix.id, bindIndexPredicate(b, t, exprNode(ix.predicate)));
   return out;
 }

@@ -8,6 +8,7 @@ import { type ColumnDesc, type ForeignKeyDesc, type FkAction, type IndexDesc, is
 import { bindTypeName } from "../bind/expr.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
 import { Oid, storedTypeOf, type SqlType, Types } from "../types/type.ts";
+import { exprNode, storeExpr } from "../bind/stored-sql.ts";
 
 export interface DdlEnv {
   catalog: Catalog;
@@ -272,7 +273,7 @@ function checkGenerationExpressions(columns: readonly ColumnDesc[]): void {
   const generated = new Set(columns.filter((c) => c.generated !== undefined).map((c) => c.name));
   for (const c of columns) {
     if (c.generated === undefined) continue;
-    const bad = columnRefs(c.generated, []).find((r) => generated.has(r));
+    const bad = columnRefs(exprNode(c.generated), []).find((r) => generated.has(r));
     if (bad !== undefined) throw new PgError("invalid_object_definition", `cannot use generated column "${bad}" in column generation expression`, { detail: "A generated column cannot reference another generated column." });
   }
 }
@@ -312,7 +313,7 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
       if (serialKind !== undefined) {
         const seqName = `${name}_${colname}_seq`;
         sequences.push(newSequence(await target.allocateId(), schema.id, seqName, serialKind, [id, col.id]));
-        col.defaultExpr = nextvalAst(ownSequenceName(target, seqName));
+        col.defaultExpr = storeExpr(nextvalAst(ownSequenceName(target, seqName)));
         col.nullable = false;
       }
       for (const cn of (body["constraints"] as PgNode[] | undefined) ?? []) {
@@ -324,7 +325,7 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
           case "CONSTR_NULL":
             break;
           case "CONSTR_DEFAULT":
-            col.defaultExpr = c["raw_expr"] as PgNode;
+            col.defaultExpr = storeExpr(c["raw_expr"] as PgNode);
             break;
           case "CONSTR_PRIMARY":
             if (pkCols !== null) throw new PgError("invalid_table_definition", `multiple primary keys for table "${name}" are not allowed`);
@@ -343,14 +344,14 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
           case "CONSTR_IDENTITY": {
             const own = identitySequence(env, target, name, `${name}_${colname}_seq`, (c["options"] as PgNode[] | undefined) ?? []);
             sequences.push(newSequence(await target.allocateId(), own.schema.id, own.name, type, [id, col.id], own.options));
-            col.defaultExpr = nextvalAst(own.qualifiedName);
+            col.defaultExpr = storeExpr(nextvalAst(own.qualifiedName));
             col.nullable = false;
             col.identity = c["generated_when"] === "a" ? "a" : "d";
             break;
           }
           case "CONSTR_GENERATED":
             if (col.generated !== undefined) throw new PgError("syntax_error", `multiple generation clauses specified for column "${colname}" of table "${name}"`);
-            col.generated = c["raw_expr"] as PgNode;
+            col.generated = storeExpr(c["raw_expr"] as PgNode);
             break;
           default:
             break;
@@ -410,7 +411,7 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
   }
   const checkDescs = checks.map((c, i) => ({
     name: c.name ?? (c.col !== null ? `${name}_${c.col}_check` : `${name}_check${i === 0 ? "" : i}`),
-    expr: c.expr,
+    expr: storeExpr(c.expr),
   }));
   checkGenerationExpressions(columns);
   const table: TableDesc = {

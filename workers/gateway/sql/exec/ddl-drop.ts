@@ -19,9 +19,9 @@
 import { PgError } from "../../../../common/errors.ts";
 import { dataIdOf, type Descriptor, type IndexDesc, type SequenceDesc, type TableDesc } from "../../catalog/descriptors.ts";
 import { prefixEnd } from "../../../../common/bytes.ts";
-import type { PgNode } from "../parse/ast.ts";
 import type { ExecContext } from "./context.ts";
-import { bump, newDataId, objNames, tableByName } from "./ddl-common.ts";
+import { bump, newDataId, tableByName } from "./ddl-common.ts";
+import type { DropCommand, TruncateCommand } from "../bind/ddl/drop.ts";
 import type { DdlChange } from "./ddl-create-table.ts";
 import type { DdlExecEnv } from "./ddl.ts";
 
@@ -49,18 +49,14 @@ function replace(list: Descriptor[], d: Descriptor): void {
   else list.push(d);
 }
 
-export async function dropObjects(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const kind = stmt["removeType"] as string;
-  const missingOk = stmt["missing_ok"] === true;
-  const cascade = stmt["behavior"] === "DROP_CASCADE";
+export async function dropObjects(env: DdlExecEnv, cmd: DropCommand): Promise<DdlChange> {
+  const { what, missingOk, cascade } = cmd;
   const changed: Descriptor[] = [];
   const removed: number[] = [];
-  const tag = ({ OBJECT_TABLE: "DROP TABLE", OBJECT_INDEX: "DROP INDEX", OBJECT_VIEW: "DROP VIEW", OBJECT_SEQUENCE: "DROP SEQUENCE", OBJECT_SCHEMA: "DROP SCHEMA" } as Record<string, string>)[kind];
-  if (tag === undefined) throw new PgError("feature_not_supported", `DROP ${kind.replace("OBJECT_", "")} is not supported`);
+  const tag = `DROP ${what.toUpperCase()}`;
   let cat = env.catalog;
-  for (const o of stmt["objects"] as PgNode[]) {
-    const names = objNames(o);
-    if (kind === "OBJECT_SCHEMA") {
+  for (const names of cmd.objects) {
+    if (what === "schema") {
       const s = cat.schema(names[0]!);
       if (s === undefined || s.id < 100) {
         if (s === undefined && missingOk) continue;
@@ -79,7 +75,7 @@ export async function dropObjects(env: DdlExecEnv, stmt: PgNode): Promise<DdlCha
       removed.push(s.id);
       continue;
     }
-    if (kind === "OBJECT_INDEX") {
+    if (what === "index") {
       const found = cat.resolveIndex(names, env.searchPath);
       if (found === undefined) {
         if (missingOk) continue;
@@ -94,7 +90,7 @@ export async function dropObjects(env: DdlExecEnv, stmt: PgNode): Promise<DdlCha
       continue;
     }
     const d = cat.resolveRelation(names, env.searchPath);
-    const want = kind === "OBJECT_TABLE" ? "table" : kind === "OBJECT_VIEW" ? "view" : "sequence";
+    const want = what;
     if (d === undefined) {
       if (missingOk) continue;
       throw new PgError("undefined_table", `${want} "${names.join(".")}" does not exist`);
@@ -133,14 +129,13 @@ export async function dropObjects(env: DdlExecEnv, stmt: PgNode): Promise<DdlCha
  * transitively) gets a new, empty data span; the old spans are cleared. Without CASCADE a table
  * referencing a truncated one must be truncated too (0A000, as PostgreSQL).
  */
-export async function truncate(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
+export async function truncate(env: DdlExecEnv, cmd: TruncateCommand): Promise<DdlChange> {
   const targets = new Map<number, TableDesc>();
-  for (const r of stmt["relations"] as PgNode[]) {
-    const rv = r["RangeVar"] as PgNode;
-    const t = tableByName(env, rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string], false)!;
+  for (const names of cmd.tables) {
+    const t = tableByName(env, names, false)!;
     targets.set(t.id, t);
   }
-  if (stmt["behavior"] === "DROP_CASCADE") {
+  if (cmd.cascade) {
     const queue = [...targets.values()];
     for (let t = queue.shift(); t !== undefined; t = queue.shift()) {
       for (const child of env.catalog.referencing(t.id)) {
@@ -160,7 +155,7 @@ export async function truncate(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange
       }
     }
   }
-  const restartIdentity = stmt["restart_seqs"] === true;
+  const restartIdentity = cmd.restartIdentity;
   const changed: DdlChange["changed"] = [];
   for (const t of targets.values()) {
     clearTableData(t, env.ctx);

@@ -16,6 +16,7 @@ import { bump } from "./ddl-common.ts";
 import type { DdlChange } from "./ddl-create-table.ts";
 import type { DdlExecEnv } from "./ddl.ts";
 import { sqlLimits } from "../limits.ts";
+import { storeExpr } from "../bind/stored-sql.ts";
 
 /** A parameter or result type; `void` and `trigger` are pseudo-types only functions use. */
 function functionType(env: DdlExecEnv, tn: PgNode): StoredType {
@@ -47,6 +48,17 @@ function signature(name: string, args: readonly StoredType[]): string {
  * The expression of a LANGUAGE sql body that is a single `SELECT expr` with nothing else, or
  * null (a body Postgres would run as a query; stored, refused when called).
  */
+/** The inlinable expression as stored; one the catalog cannot store (0A000) is not inlined. */
+function storedInlinable(e: PgNode | null): string | null {
+  if (e === null) return null;
+  try {
+    return storeExpr(e);
+  } catch (err) {
+    if (err instanceof PgError && err.condition === "feature_not_supported") return null;
+    throw err;
+  }
+}
+
 async function inlinableExpr(body: string): Promise<PgNode | null> {
   let stmts;
   try {
@@ -120,7 +132,7 @@ export async function createFunction(env: DdlExecEnv, stmt: PgNode): Promise<Ddl
   if (body === undefined) throw new PgError("invalid_function_definition", "no function body specified");
   if (body.length > sqlLimits.functionBodyCharsMax) throw new PgError("program_limit_exceeded", `a function body may be at most ${sqlLimits.functionBodyCharsMax} characters`);
   if (returnType.oid === TRIGGER_OID && language !== "plpgsql") throw new PgError("invalid_function_definition", "SQL functions cannot return type trigger");
-  const sqlExpr = language === "sql" ? await inlinableExpr(body) : null;
+  const sqlExpr = language === "sql" ? storedInlinable(await inlinableExpr(body)) : null;
   const existing = env.catalog.functionsIn(schema.id, name).find((f) => sameArgs(f.argTypes, argTypes));
   const fields = { argNames, argTypes, returnType, language, body, volatility, strict, sqlExpr } as const;
   if (existing !== undefined) {

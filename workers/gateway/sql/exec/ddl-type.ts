@@ -22,6 +22,8 @@ import { sqlLimits } from "../limits.ts";
 import { bump } from "./ddl-common.ts";
 import type { DdlChange } from "./ddl-create-table.ts";
 import type { DdlExecEnv } from "./ddl.ts";
+import { storeExpr } from "../bind/stored-sql.ts";
+import type { DropTypeCommand } from "../bind/ddl/drop.ts";
 
 /** Postgres's NAMEDATALEN - 1: the longest label in bytes. */
 const ENUM_LABEL_BYTES_MAX = 63;
@@ -102,8 +104,8 @@ export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
   if (baseType.domain !== undefined) throw new PgError("feature_not_supported", "domains over other domains are not supported", { hint: `Declare the domain over ${baseType.name} and repeat the constraints of ${baseType.domain.name}.` });
   let notNull = false;
   let sawNull = false;
-  let defaultExpr: PgNode | null = null;
-  const checks: Array<{ name: string; expr: PgNode }> = [];
+  let defaultExpr: string | null = null;
+  const checks: Array<{ name: string; expr: string }> = [];
   const used = new Set<string>();
   for (const cn of (stmt["constraints"] as PgNode[] | undefined) ?? []) {
     const c = cn["Constraint"] as PgNode;
@@ -118,7 +120,7 @@ export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
         break;
       case "CONSTR_DEFAULT":
         if (defaultExpr !== null) throw new PgError("syntax_error", "multiple default expressions");
-        defaultExpr = c["raw_expr"] as PgNode;
+        defaultExpr = storeExpr(c["raw_expr"] as PgNode);
         break;
       case "CONSTR_CHECK": {
         let cname = c["conname"] as string | undefined;
@@ -130,7 +132,7 @@ export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
         }
         used.add(cname);
         checkDomainExpr(c["raw_expr"] as PgNode);
-        checks.push({ name: cname, expr: c["raw_expr"] as PgNode });
+        checks.push({ name: cname, expr: storeExpr(c["raw_expr"] as PgNode) });
         break;
       }
       case "CONSTR_UNIQUE":
@@ -208,12 +210,10 @@ function dependents(catalog: Catalog, t: TypeDesc): string[] {
   return out;
 }
 
-export async function dropTypes(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const missingOk = stmt["missing_ok"] === true;
+export async function dropTypes(env: DdlExecEnv, cmd: DropTypeCommand): Promise<DdlChange> {
+  const { missingOk } = cmd;
   const removed: number[] = [];
-  for (const o of stmt["objects"] as PgNode[]) {
-    const tn = o["TypeName"] as PgNode;
-    const names = stringList(tn["names"] as PgNode[]);
+  for (const names of cmd.types) {
     const t = typeByName(env, names);
     if (t === undefined) {
       if (missingOk) continue;
@@ -224,17 +224,17 @@ export async function dropTypes(env: DdlExecEnv, stmt: PgNode): Promise<DdlChang
       // CASCADE would drop those columns in Postgres; here the columns must be dropped first.
       throw new PgError("dependent_objects_still_exist", `cannot drop type ${t.name} because other objects depend on it`, {
         detail: deps.map((d) => `${d} depends on type ${t.name}`).join("\n"),
-        hint: stmt["behavior"] === "DROP_CASCADE" ? "Drop the dependent columns first: DROP TYPE … CASCADE does not drop columns here." : "Use DROP ... CASCADE to drop the dependent objects too.",
+        hint: cmd.cascade ? "Drop the dependent columns first: DROP TYPE … CASCADE does not drop columns here." : "Use DROP ... CASCADE to drop the dependent objects too.",
       });
     }
-    if (stmt["removeType"] === "OBJECT_DOMAIN" && t.domain === undefined) throw new PgError("wrong_object_type", `"${t.name}" is not a domain`);
+    if (cmd.domain && t.domain === undefined) throw new PgError("wrong_object_type", `"${t.name}" is not a domain`);
     const usedBy = env.catalog.types().filter((o) => o.domain?.base.domain?.typeId === t.id);
     if (usedBy.length > 0) {
       throw new PgError("dependent_objects_still_exist", `cannot drop type ${t.name} because other objects depend on it`, { detail: usedBy.map((o) => `type ${o.name} depends on type ${t.name}`).join("\n") });
     }
     removed.push(t.id);
   }
-  return { changed: [], removed, tag: stmt["removeType"] === "OBJECT_DOMAIN" ? "DROP DOMAIN" : "DROP TYPE" };
+  return { changed: [], removed, tag: cmd.domain ? "DROP DOMAIN" : "DROP TYPE" };
 }
 
 /** pg_type.oid of a user-defined type (the same mapping as relations: descriptor ids are unique). */

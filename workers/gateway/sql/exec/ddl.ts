@@ -18,6 +18,8 @@ import { RowCodec } from "./row-codec.ts";
 import { keyString } from "../../../../common/bytes.ts";
 import { formatText } from "../types/text-io.ts";
 import type { RowTest } from "./index-predicate.ts";
+import { exprNode, storeExpr, storeQuery } from "../bind/stored-sql.ts";
+import type { CreateIndexCommand } from "../bind/ddl/index.ts";
 
 export interface DdlExecEnv extends DdlEnv {
   ctx: ExecContext;
@@ -89,30 +91,27 @@ function indexName(env: DdlEnv, table: TableDesc, cols: string[], unique: boolea
  * transaction size). With `online`, only the write-only descriptor is made here: writes start
  * maintaining it at once and the session then fills it in chunks (sql/index-build.ts).
  */
-export async function createIndex(env: DdlExecEnv, stmt: PgNode, online = false): Promise<DdlChange & { built?: OnlineIndexBuild }> {
-  const rv = stmt["relation"] as PgNode;
-  const table = tableByName(env, rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string], false)!;
-  const elems = (stmt["indexParams"] as PgNode[]).map((p) => p["IndexElem"] as PgNode);
-  const cols = elems.map((e) => {
-    if (e["name"] === undefined) throw new PgError("feature_not_supported", "indexes on expressions are not supported");
-    const c = table.columns.find((x) => x.name === e["name"] && !x.hidden);
-    if (c === undefined) throw new PgError("undefined_column", `column "${e["name"] as string}" does not exist`);
-    return { columnId: c.id, desc: e["ordering"] === "SORTBY_DESC", name: c.name };
+export async function createIndex(env: DdlExecEnv, cmd: CreateIndexCommand, online = false): Promise<DdlChange & { built?: OnlineIndexBuild }> {
+  const table = tableByName(env, cmd.table, false)!;
+  const cols = cmd.columns.map((e) => {
+    if (e.name === null) throw new PgError("feature_not_supported", "indexes on expressions are not supported");
+    const c = table.columns.find((x) => x.name === e.name && !x.hidden);
+    if (c === undefined) throw new PgError("undefined_column", `column "${e.name}" does not exist`);
+    return { columnId: c.id, desc: e.desc, name: c.name };
   });
-  const unique = stmt["unique"] === true;
+  const unique = cmd.unique;
   // An option that changes what an index treats as equal must not be dropped silently.
-  if (stmt["nulls_not_distinct"] === true) {
+  if (cmd.nullsNotDistinct) {
     throw new PgError("feature_not_supported", "UNIQUE NULLS NOT DISTINCT is not supported");
   }
   // An unnamed CREATE UNIQUE INDEX is named …_idx, as in PostgreSQL (…_key is for UNIQUE constraints).
-  const name = (stmt["idxname"] as string | undefined) ?? indexName(env, table, cols.map((c) => c.name), false);
+  const name = cmd.name ?? indexName(env, table, cols.map((c) => c.name), false);
   if (env.catalog.indexIn(table.schemaId, name) !== undefined || env.catalog.relationIn(table.schemaId, name) !== undefined) {
-    if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE INDEX" };
+    if (cmd.ifNotExists) return { changed: [], removed: [], tag: "CREATE INDEX" };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   const ix: IndexDesc = { id: table.nextIndexId, name, unique, primary: false, columns: cols.map((c) => ({ columnId: c.columnId, desc: c.desc })) };
-  const predicate = stmt["whereClause"] as PgNode | undefined;
-  if (predicate !== undefined) ix.predicate = predicate;
+  if (cmd.predicate !== null) ix.predicate = cmd.predicate;
   // Binding the predicate checks it (unknown column, volatile function, subquery) before anything is written.
   const covers = env.indexTest(table, ix);
   // A temporary table's rows are in session memory and bounded: it is indexed in this transaction.
@@ -187,7 +186,7 @@ export async function createView(env: DdlExecEnv, stmt: PgNode, validate: (q: Pg
     name,
     schemaId: schema.id,
     version: (existing?.version ?? 0) + 1,
-    query,
+    query: storeQuery(query),
     columnNames: stringList(stmt["aliases"] as PgNode[] | undefined),
   };
   return { changed: [...target.newSchemas, view], removed: [], tag: "CREATE VIEW" };
@@ -345,7 +344,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
             for await (const batch of tableRows(before, env.ctx)) {
               for (const row of batch) {
                 await rowDone(env.ctx);
-                const v = col.defaultExpr === null ? null : await env.evalDefault(after, col.defaultExpr, col.type.oid, col.type.typmod);
+                const v = col.defaultExpr === null ? null : await env.evalDefault(after, exprNode(col.defaultExpr), col.type.oid, col.type.typmod);
                 if (v === null && !col.nullable) throw new PgError("not_null_violation", `column "${col.name}" of relation "${t.name}" contains null values`);
                 const nr = [...row, v] as Row;
                 env.ctx.txn.put(newCodec.primaryKey(nr), newCodec.encodeValue(nr));
@@ -373,7 +372,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
         }
         // Rows keep the dropped column's bytes (decoding skips unknown column ids, as Postgres
         // keeps a dropped attribute's data): no rewrite. Indexes on it go whole.
-        const dropIx = t.indexes.filter((ix) => ix.columns.some((ic) => ic.columnId === c.id) || (ix.predicate !== undefined && namesColumn(ix.predicate, c.name)));
+        const dropIx = t.indexes.filter((ix) => ix.columns.some((ic) => ic.columnId === c.id) || (ix.predicate !== undefined && namesColumn(exprNode(ix.predicate), c.name)));
         for (const ix of dropIx) clearIndexData(t, ix, env.ctx);
         t = {
           ...t,
@@ -385,7 +384,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
       }
       case "AT_ColumnDefault": {
         const c = findCol(colName!);
-        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, defaultExpr: (cmd["def"] as PgNode | undefined) ?? null } : x)) };
+        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, defaultExpr: cmd["def"] === undefined ? null : storeExpr(cmd["def"] as PgNode) } : x)) };
         break;
       }
       case "AT_SetNotNull": {
@@ -444,7 +443,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
           case "CONSTR_CHECK": {
             const name = (con["conname"] as string | undefined) ?? `${t.name}_check`;
             await env.checkRows(t, con["raw_expr"] as PgNode, name);
-            t = { ...t, checks: [...t.checks, { name, expr: con["raw_expr"] as PgNode }] };
+            t = { ...t, checks: [...t.checks, { name, expr: storeExpr(con["raw_expr"] as PgNode) }] };
             break;
           }
           case "CONSTR_FOREIGN": {
@@ -523,7 +522,7 @@ async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, con: Pg
   if (env.catalog.relationIn(schema.id, seqName) !== undefined) throw new PgError("duplicate_table", `relation "${seqName}" already exists`);
   const rest = options.filter((o) => (o["DefElem"] as PgNode)["defname"] !== "sequence_name");
   const sequence = newSequence(await env.allocateId(), schema.id, seqName, typeFromOid(c.type.oid, -1), [t.id, c.id], rest);
-  const column: ColumnDesc = { ...c, identity: con["generated_when"] === "a" ? "a" : "d", defaultExpr: nextvalAst(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`) };
+  const column: ColumnDesc = { ...c, identity: con["generated_when"] === "a" ? "a" : "d", defaultExpr: storeExpr(nextvalAst(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`)) };
   return { column, sequence };
 }
 
@@ -590,8 +589,8 @@ export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {
     const c = t.columns.find((x) => x.name === old && !x.hidden);
     if (c === undefined) throw new PgError("undefined_column", `column "${old}" does not exist`);
     if (t.columns.some((x) => x.name === newName)) throw new PgError("duplicate_column", `column "${newName}" of relation "${t.name}" already exists`);
-    // Partial index predicates name columns (parser AST): they follow the rename.
-    const indexes = t.indexes.map((ix) => (ix.predicate === undefined ? ix : { ...ix, predicate: renameColumnRefs(ix.predicate, old, newName) as PgNode }));
+    // Partial index predicates name columns: they follow the rename (parsed, renamed, stored again).
+    const indexes = t.indexes.map((ix) => (ix.predicate === undefined ? ix : { ...ix, predicate: storeExpr(renameColumnRefs(exprNode(ix.predicate), old, newName) as PgNode) }));
     return { changed: [{ ...bump(t), columns: t.columns.map((x) => (x.id === c.id ? { ...x, name: newName } : x)), indexes }], removed: [], tag: "ALTER TABLE" };
   }
   if (type === "OBJECT_TABLE" || type === "OBJECT_VIEW" || type === "OBJECT_SEQUENCE") {
@@ -629,7 +628,7 @@ function columnRefName(node: PgNode): string | null {
   return last === undefined ? null : last;
 }
 
-/** Whether a stored expression (parser AST) refers to column `name`. */
+/** Whether an expression tree refers to column `name`. */
 function namesColumn(node: unknown, name: string): boolean {
   if (Array.isArray(node)) return node.some((n) => namesColumn(n, name));
   if (node === null || typeof node !== "object") return false;

@@ -20,3 +20,15 @@ export function stringList(list: PgNode[] | undefined): string[] {
     return s?.sval ?? "";
   });
 }
+
+/** Freezes a tree and everything in it: parsed trees are shared by every reader of a cache. */
+export function deepFreeze<T>(root: T): T {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== "object" || Object.isFrozen(n)) continue;
+    Object.freeze(n);
+    for (const v of Object.values(n as object)) stack.push(v);
+  }
+  return root;
+}

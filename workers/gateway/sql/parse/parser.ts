@@ -5,7 +5,7 @@
 import type { PgQueryWasm } from "libpg-query/wasm/libpg-query.js";
 import { PgError } from "../../../../common/errors.ts";
 import { sqlLimits } from "../limits.ts";
-import type { PgNode } from "./ast.ts";
+import { deepFreeze, type PgNode } from "./ast.ts";
 import { checkParseTreeDepth } from "./tree-depth.ts";
 
 export interface RawStatement {
@@ -17,6 +17,8 @@ export interface RawStatement {
 }
 
 let wasm: Promise<PgQueryWasm> | null = null;
+/** The module once `wasm` has resolved (null before, and again after a trap dropped it). */
+let loaded: PgQueryWasm | null = null;
 
 function isWorkerd(): boolean {
   return (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
@@ -24,15 +26,21 @@ function isWorkerd(): boolean {
 
 function loadWasm(): Promise<PgQueryWasm> {
   if (wasm === null) {
-    wasm = (async () => {
+    const pending = (async () => {
       if (isWorkerd()) return (await import("./wasm-loader.ts")).instantiateParserWasm();
       // Node: the Emscripten glue's own loader reads the .wasm beside it.
       const mod = await import("libpg-query/wasm/libpg-query.js");
       return mod.default();
     })();
-    wasm.catch(() => {
-      wasm = null;
-    });
+    wasm = pending;
+    pending.then(
+      (m) => {
+        if (wasm === pending) loaded = m;
+      },
+      () => {
+        if (wasm === pending) wasm = null;
+      },
+    );
   }
   return wasm;
 }
@@ -57,7 +65,29 @@ const CACHE_TEXT_CHARS_MAX = 4096;
  */
 export function clearParseCache(): void {
   cache.clear();
+  storedCache.clear();
 }
+
+/**
+ * Trees of the SQL texts the catalog stores (bind/stored-sql.ts), by a key naming the text and how
+ * it is read. Separate from `cache` so a schema's many defaults and checks do not push out the
+ * statements clients repeat; cleared with it (the texts hold a tenant's literals). Frozen: every
+ * session of the isolate shares them. At most sqlLimits.storedSqlCacheEntriesMax, oldest out.
+ */
+export const storedTrees = {
+  get size(): number {
+    return storedCache.size;
+  },
+  get(key: string): PgNode | undefined {
+    return storedCache.get(key);
+  },
+  set(key: string, tree: PgNode): void {
+    deepFreeze(tree);
+    if (storedCache.size >= sqlLimits.storedSqlCacheEntriesMax) storedCache.delete(storedCache.keys().next().value!);
+    storedCache.set(key, tree);
+  },
+};
+const storedCache = new Map<string, PgNode>();
 
 export async function parseSql(sql: string): Promise<RawStatement[]> {
   const hit = cache.get(sql);
@@ -92,11 +122,26 @@ function refuseLongSetOperationChains(sql: string): void {
 }
 
 async function parseUncached(sql: string): Promise<RawStatement[]> {
+  return parseWith(await loadWasm(), sql);
+}
+
+/**
+ * Parses with the module already loaded, synchronously: for SQL text the catalog stores
+ * (bind/stored-sql.ts), which the synchronous binder reads. Every statement was parsed before it
+ * is bound, so the module is there; warmParser() brings it back after a trap dropped it.
+ */
+export function parseSqlSync(sql: string): RawStatement[] {
+  if (loaded === null) throw new PgError("internal_error", "the SQL parser is not loaded; call warmParser() first");
+  return parseWith(loaded, sql);
+}
+
+function parseWith(module: PgQueryWasm, sql: string): RawStatement[] {
   if (sql.length > sqlLimits.statementCharsMax) {
     throw new PgError("program_limit_exceeded", `statement is ${sql.length} characters long; the limit is ${sqlLimits.statementCharsMax}`);
   }
   refuseLongSetOperationChains(sql);
   return callParser(
+    module,
     sql,
     (m, ptr) => m._wasm_parse_query_raw(ptr),
     (m, resultPtr) => m._wasm_free_parse_result(resultPtr),
@@ -135,6 +180,7 @@ export async function parsePlpgsql(sql: string): Promise<PgNode> {
     throw new PgError("program_limit_exceeded", `function body is ${sql.length} characters long; the limit is ${sqlLimits.statementCharsMax}`);
   }
   return callParser(
+    await loadWasm(),
     sql,
     (m, ptr) => m._wasm_parse_plpgsql(ptr),
     (m, resultPtr) => m._wasm_free_string(resultPtr),
@@ -158,14 +204,14 @@ export async function parsePlpgsql(sql: string): Promise<PgNode> {
  * they were mid-call, so the instance is dropped (nothing is freed in it) and the next call gets a
  * fresh one.
  */
-async function callParser<T>(
+function callParser<T>(
+  m: PgQueryWasm,
   sql: string,
   parse: (m: PgQueryWasm, queryPtr: number) => number,
   free: (m: PgQueryWasm, resultPtr: number) => void,
   tooDeepHint: string,
   read: (m: PgQueryWasm, resultPtr: number) => T,
-): Promise<T> {
-  const m = await loadWasm();
+): T {
   const len = m.lengthBytesUTF8(sql) + 1;
   const queryPtr = m._malloc(len);
   let resultPtr = 0;
@@ -175,6 +221,7 @@ async function callParser<T>(
       resultPtr = parse(m, queryPtr);
     } catch (err) {
       wasm = null;
+      loaded = null;
       if (err instanceof RangeError) throw new PgError("statement_too_complex", "stack depth limit exceeded", { hint: tooDeepHint });
       throw err;
     }

@@ -38,14 +38,14 @@ export interface SqlType {
   readonly domain?: DomainInfo;
 }
 
-/** A domain's identity and constraints (ASTs bound where a value is coerced to the domain). */
+/** A domain's identity and constraints (stored SQL text, bound where a value is coerced to the domain). */
 export interface DomainInfo {
   readonly typeId: number;
   readonly name: string;
   readonly schema: string;
   readonly notNull: boolean;
-  readonly checks: ReadonlyArray<{ readonly name: string; readonly expr: unknown }>;
-  readonly defaultExpr: unknown;
+  readonly checks: ReadonlyArray<{ readonly name: string; readonly expr: StoredSqlLike }>;
+  readonly defaultExpr: StoredSqlLike | null;
 }
 
 /**
@@ -346,12 +346,15 @@ export function enumType(oid: number, name: string, labels: EnumLabels): SqlType
   return Object.freeze({ oid, name, typmod: -1, enum: labels });
 }
 
+/** An expression as the catalog stores it (catalog/descriptors.ts StoredSql). */
+export type StoredSqlLike = string | { readonly legacyTree: unknown };
+
 /** A column type as the catalog stores it (catalog/descriptors.ts StoredType). */
 export interface StoredTypeLike {
   oid: number;
   typmod: number;
   enum?: { name: string; schema: string; labels: string[]; sortOrders: number[] };
-  domain?: { typeId: number; name: string; schema: string; notNull: boolean; checks: Array<{ name: string; expr: any }>; defaultExpr: any };
+  domain?: { typeId: number; name: string; schema: string; notNull: boolean; checks: Array<{ name: string; expr: StoredSqlLike }>; defaultExpr: StoredSqlLike | null };
 }
 
 /** The SqlType of a stored column type: built-in by OID, or the enum its copy of labels describes. */

@@ -7,6 +7,7 @@ import type { PgNode } from "../../parse/ast.ts";
 import type { Datum } from "../../types/datum.ts";
 import { type SqlType, Types } from "../../types/type.ts";
 import type { OutputColumn } from "../bound.ts";
+import type { StoredSql } from "../../../catalog/descriptors.ts";
 
 export interface SystemTable {
   cols: OutputColumn[];
@@ -32,7 +33,7 @@ export interface SystemContext {
   /** A view's output columns (names and types), from binding its query. */
   viewColumns?: (v: ViewDesc) => Array<{ name: string; type: SqlType }>;
   /** Postgres's text of a stored expression (a default, a CHECK), as pg_get_expr prints it (pretty: its third argument, default on here). */
-  exprText?: (t: TableDesc, expr: PgNode, target: SqlType | null, pretty?: boolean) => string;
+  exprText?: (t: TableDesc, expr: StoredSql, target: SqlType | null, pretty?: boolean) => string;
   /** A view's query as pg_get_viewdef(view, pretty) prints it (pretty by default here). */
   viewDef?: (v: ViewDesc, pretty?: boolean) => string;
 }

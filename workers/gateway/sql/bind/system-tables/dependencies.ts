@@ -16,6 +16,7 @@ import type { Datum } from "../../types/datum.ts";
 import { B, C, I4, N, O, attnum, sequences, table, tables, views, visibleCols, type SystemContext, type SystemTable } from "./context.ts";
 import { SYSTEM_RELATION_OIDS } from "./oids.ts";
 import { attrdefOid, hasAttrdef } from "./relations.ts";
+import { exprNode, queryNode } from "../stored-sql.ts";
 
 const PG_CLASS = SYSTEM_RELATION_OIDS["pg_class"]!;
 const PG_ATTRDEF = SYSTEM_RELATION_OIDS["pg_attrdef"]!;
@@ -74,7 +75,7 @@ function defaultRows(x: SystemContext, t: TableDesc, rows: Datum[][]): void {
     const oid = attrdefOid(t, i + 1);
     rows.push([PG_ATTRDEF, oid, 0, PG_CLASS, relationOid(t.id), i + 1, "a"]);
     const targets: string[] = [];
-    nextvalTargets(c.defaultExpr, targets);
+    if (c.defaultExpr !== null) nextvalTargets(exprNode(c.defaultExpr), targets);
     for (const name of targets) {
       const seq = x.catalog.resolveRelation(splitName(name), x.searchPath);
       if (seq?.kind === "sequence") rows.push([PG_ATTRDEF, oid, 0, PG_CLASS, relationOid(seq.id), 0, "n"]);
@@ -86,7 +87,7 @@ function viewRows(x: SystemContext, v: ViewDesc, rows: Datum[][]): void {
   const rule = viewRuleOid(v);
   rows.push([PG_REWRITE, rule, 0, PG_CLASS, relationOid(v.id), 0, "i"]);
   const names: string[][] = [];
-  rangeVars(v.query, names);
+  rangeVars(queryNode(v.query), names);
   const seen = new Set<number>();
   for (const n of names) {
     const rel = x.catalog.resolveRelation(n, x.searchPath);

@@ -9,6 +9,7 @@ import type { TableDesc } from "../../../catalog/descriptors.ts";
 import type { PgNode } from "../../parse/ast.ts";
 import { typeOfStored, type SqlType } from "../../types/type.ts";
 import type { SystemContext } from "./context.ts";
+import type { StoredSql } from "../../../catalog/descriptors.ts";
 
 export type ExprRef =
   | { kind: "default"; tableId: number; columnId: number }
@@ -37,7 +38,7 @@ export function parseExprRef(text: string): ExprRef | null {
 }
 
 /** The stored expression a reference names, with the type its top level is printed as (null: its own). */
-function target(t: TableDesc, r: ExprRef): { expr: PgNode; type: SqlType | null } | null {
+function target(t: TableDesc, r: ExprRef): { expr: StoredSql; type: SqlType | null } | null {
   switch (r.kind) {
     case "default": {
       const c = t.columns.find((col) => col.id === r.columnId);

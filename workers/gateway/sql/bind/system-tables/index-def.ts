@@ -3,6 +3,7 @@ import type { IndexDesc, TableDesc } from "../../../catalog/descriptors.ts";
 import { quoteIdent } from "../../functions/string-functions.ts";
 import type { PgNode } from "../../parse/ast.ts";
 import { indexName, schemaName, type SystemContext } from "./context.ts";
+import type { StoredSql } from "../../../catalog/descriptors.ts";
 
 /** The key column list `a, b DESC`. */
 export function indexColumnsText(t: TableDesc, ix: IndexDesc): string {
@@ -20,6 +21,6 @@ export function indexDef(x: SystemContext, t: TableDesc, ix: IndexDesc, qualifie
 }
 
 /** The predicate as ruleutils prints it: non-pretty text carries its own parentheses. */
-function predicateText(x: SystemContext, t: TableDesc, pred: PgNode, pretty: boolean): string {
+function predicateText(x: SystemContext, t: TableDesc, pred: StoredSql, pretty: boolean): string {
   return x.exprText?.(t, pred, null, pretty) ?? "?";
 }

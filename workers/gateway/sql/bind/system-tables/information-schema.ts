@@ -6,6 +6,7 @@ import type { Datum } from "../../types/datum.ts";
 import { formatType, Oid, typeOfStored } from "../../types/type.ts";
 import { I4, T, indexName, schemaName, schemaNames, sequences, table, tables, userIndexes, visibleCols, type SystemContext, type SystemTable } from "./context.ts";
 import { defaultText } from "./relations.ts";
+import { exprNode } from "../stored-sql.ts";
 
 export const INFORMATION_SCHEMA: Record<string, (x: SystemContext) => SystemTable> = {
   tables: (x) =>
@@ -79,7 +80,7 @@ export const INFORMATION_SCHEMA: Record<string, (x: SystemContext) => SystemTabl
         const parent = x.catalog.get(fk.refTableId);
         if (parent?.kind === "table") for (const id of fk.refColumnIds) use(parent, columnById(parent, id).name, fk.name);
       }
-      for (const ch of t.checks) for (const name of columnNamesIn(ch.expr)) if (t.columns.some((c) => c.name === name && !c.hidden)) use(t, name, ch.name);
+      for (const ch of t.checks) for (const name of columnNamesIn(exprNode(ch.expr))) if (t.columns.some((c) => c.name === name && !c.hidden)) use(t, name, ch.name);
     }
     return table([["table_catalog", T], ["table_schema", T], ["table_name", T], ["column_name", T], ["constraint_catalog", T], ["constraint_schema", T], ["constraint_name", T]], rows);
   },
