@@ -132,6 +132,7 @@ describe("noisy neighbours", () => {
   for (const a of aggressors(statementTimeoutMs)) {
     it(`${a.name}: the aggressor gets a clear answer in time and the victim does not notice`, async () => {
       let baseline = solo;
+      const lostBefore = victim.lostConnections.length;
       let outcome: AggressorOutcome;
       let seen: Observation;
       let ratio: number;
@@ -157,6 +158,12 @@ describe("noisy neighbours", () => {
         victim.reset();
         await new Promise((r) => setTimeout(r, soloAgainMs));
         baseline = victim.take();
+      }
+
+      // A victim that lost its connection: say when and why, with what the stack logged around it
+      // (a workerd restart, a reload, an error), before the assertions below fail this case.
+      if (victim.lostConnections.length > lostBefore) {
+        console.log(`${a.name}: the victim lost its connection: ${victim.lostConnections.slice(lostBefore).join("; ")}\nlast lines of the stack's output:\n${stack.output().split("\n").slice(-60).join("\n")}`);
       }
 
       // The aggressor: only clear outcomes (the tunnel-socket flood reports counts, not SQLSTATEs).
