@@ -116,7 +116,7 @@ describe("/sql fair share per tenant", () => {
   });
 
   it("holds a refusal EDGE_SQL_REFUSAL_HOLD_MS before sending it, at most EDGE_SQL_REFUSALS_HELD at once; a held request never reaches the gateway", async () => {
-    const { sql, log } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "1", EDGE_SQL_QUEUE_PER_TENANT: "0", EDGE_SQL_REFUSAL_HOLD_MS: "300", EDGE_SQL_REFUSALS_HELD: "1" });
+    const { sql, log } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "1", EDGE_SQL_QUEUE_PER_TENANT: "0", EDGE_SQL_REFUSAL_HOLD_MS: "600", EDGE_SQL_REFUSALS_HELD: "1" });
     const flooder = await makeTenant();
     const victim = await makeTenant();
     const running = sql(flooder, "sleep 1500");
@@ -133,7 +133,7 @@ describe("/sql fair share per tenant", () => {
     // Another tenant is served meanwhile.
     expect((await sql(victim, "sleep 0")).status).toBe(200);
     const { r, ms } = await held;
-    expect(ms).toBeGreaterThanOrEqual(250);
+    expect(ms).toBeGreaterThanOrEqual(250); // held 0.5–1.5 × 600 ms
     expect(r.status).toBe(400);
     expect(r.headers.get("retry-after")).toBe("1");
     const body = (await r.json()) as { code: string; message: string };

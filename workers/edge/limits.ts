@@ -179,7 +179,8 @@ export const limits = {
    * refusals let one tenant make the edge refuse requests as fast as it can, each refusal an HTTP
    * request's work on the shared thread. One second is the Retry-After the refusal carries, so a
    * well-behaved client loses nothing, while a looping one is held to one request per second per
-   * connection. A held refusal is a timer; its body is not read (the check comes before).
+   * connection. A held refusal is a timer; its body is not read (the check comes before). Each hold
+   * is 0.5–1.5 times this, at random, so a burst refused together does not come back together.
    */
   sqlRefusalHoldMs: 1_000,
   /**

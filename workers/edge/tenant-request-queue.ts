@@ -7,7 +7,7 @@
 //          └─► waiting < queueMax ─► wait ─► a release hands this request its slot (FIFO)
 //                                        └─► waited sqlQueueWaitMs / client went away ─► refused
 //          └─► otherwise ─────────────────► refused at once
-//   full ─► refuse: a request whose line is full, before its body is read ─► held refusalHoldMs ─► refused
+//   full ─► refuse: a request whose line is full, before its body is read ─► held ~refusalHoldMs ─► refused
 //                   (refusalsHeldMax of the tenant held already ─► refused at once)
 //
 // Why a refusal is held: a client that loops (a flood, a pool retrying without backoff) sends its
@@ -127,8 +127,8 @@ export class TenantRequestQueue {
   }
 
   /**
-   * Refuses a request of a tenant whose line is full (`full()`), after holding it refusalHoldMs
-   * unless refusalsHeldMax refusals of the tenant are held already or its client went away. Always
+   * Refuses a request of a tenant whose line is full (`full()`), after holding it about
+   * refusalHoldMs (0.5–1.5 times it, at random) unless refusalsHeldMax refusals of the tenant are held already or its client went away. Always
    * throws PgError 53300. Called before the request's body is read, so a held refusal keeps no body.
    */
   async refuse(tenant: TenantRef, bounds: Bounds, signal?: AbortSignal): Promise<never> {
@@ -136,7 +136,9 @@ export class TenantRequestQueue {
     const line = this.lines.get(tenant.tenantId);
     const holdMs = bounds.refusalHoldMs ?? 0;
     if (line !== undefined && holdMs > 0 && line.held < (bounds.refusalsHeldMax ?? 0) && signal?.aborted !== true) {
-      await this.hold(line, holdMs, signal);
+      // Spread over half to one and a half holds: refusals sent together come back together, and a
+      // flood's clients, refused in one burst, would otherwise return as one burst every hold.
+      await this.hold(line, holdMs * (0.5 + Math.random()), signal);
       this.forgetIfIdle(tenant.tenantId, line);
     }
     throw err;
