@@ -109,6 +109,16 @@ function clearOutcome(key: string): boolean {
  * of two cores at that load: the floods' cost there is the queueing of a starved process. A
  * whole-file run at load ~20: 23.1× and 20.2×, victim connect p99 4.9 s and 8.0 s (the login
  * flood's over victimConnectP99CeilingMs: that ceiling fails on a machine this loaded).
+ * Sitting 4 (load 17–27 throughout): a CPU profile of the user workerd during the /sql flood (V8
+ * inspector, every isolate) put most of its JavaScript time in the admitted requests' own SQL in the
+ * flooder's gateway (its aggregate loop) and about a third in miniflare's entry worker, which every
+ * local request passes before the edge (absent in production); the edge's own handling was not
+ * among the top entries. The stalls the victim sees are spread over the whole window (1–2 s for
+ * the point query, 3–6 s for GET /, which touches only the proxy, the entry worker and the edge).
+ * Refusals are now held ~1 s (workers/edge/limits.ts sqlRefusalHoldMs), which bounds a looping
+ * flooder's rate; at this load the ratio did not move measurably (without the hold 16.6×, 5.4×,
+ * 8.9×, 12.2×; with it 18.3×, 8.8×, and 6.7× in a whole-file run), because the flooder's own client
+ * was CPU-starved too and made ~1 request per client per 10 s either way.
  */
 /*
  * count(distinct) over 1e7 rows left this list when its DISTINCT keys moved from a Set<string> to
