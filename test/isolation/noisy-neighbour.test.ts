@@ -109,12 +109,14 @@ function clearOutcome(key: string): boolean {
  * of two cores at that load: the floods' cost there is the queueing of a starved process. A
  * whole-file run at load ~20: 23.1× and 20.2×, victim connect p99 4.9 s and 8.0 s (the login
  * flood's over victimConnectP99CeilingMs: that ceiling fails on a machine this loaded).
- * Sitting 4 (load 17–27 throughout): a CPU profile of the user workerd during the /sql flood (V8
- * inspector, every isolate) put most of its JavaScript time in the admitted requests' own SQL in the
- * flooder's gateway (its aggregate loop) and about a third in miniflare's entry worker, which every
- * local request passes before the edge (absent in production); the edge's own handling was not
- * among the top entries. The stalls the victim sees are spread over the whole window (1–2 s for
- * the point query, 3–6 s for GET /, which touches only the proxy, the entry worker and the edge).
+ * Sitting 4 (load 17–27 throughout): per process (/proc), the user workerd and wrangler's proxy
+ * workerd each ran at their share of the two cores during both floods. (V8 CPU profiles per isolate
+ * through workerd's inspector were tried and do not attribute time reliably where isolates share a
+ * thread: an idle gateway isolate showed 53 s "busy" in a 54 s window.) The stalls the victim sees
+ * are spread over the whole window (1–2 s for the point query, 3–6 s for GET /, which touches only
+ * the proxy, miniflare's entry worker and the edge, none of the flooder's SQL). Halving the
+ * admitted /sql requests (8 → 2) or the logins in progress (16 → 4) per tenant did not move the
+ * ratio measurably (/sql: 12.4×, 6.5× against 16.6×, 5.4×; logins: 25.3×, 19.3× against 25.2×).
  * Refusals are now held ~1 s (workers/edge/limits.ts sqlRefusalHoldMs), which bounds a looping
  * flooder's rate; at this load the ratio did not move measurably (without the hold 16.6×, 5.4×,
  * 8.9×, 12.2×; with it 18.3×, 8.8×, and 6.7× in a whole-file run), because the flooder's own client
