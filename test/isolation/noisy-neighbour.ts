@@ -81,16 +81,40 @@ export class Victim {
 
   /** Creates the victim's table (100 rows) and starts the three loops. */
   async start(): Promise<void> {
-    const c = new pg.Client({ connectionString: this.tenant.pg });
-    // A dropped connection shows up as errors of the queries that follow (recorded), not as an
-    // unhandled error event that would end the test process.
-    c.on("error", (err) => this.queryErrors.push(`connection: ${err.message}`));
-    await c.connect();
+    const c = await this.openClient();
     await c.query("create table if not exists victim_kv (id int primary key, v text)");
     await c.query("insert into victim_kv select g, 'value ' || g from generate_series(1, 100) g on conflict (id) do nothing");
     this.client = c;
     this.running = true;
     this.loops = [this.queryLoop(), this.connectLoop(), this.healthLoop()];
+  }
+
+  /**
+   * Connections the query loop lost ("HH:MM:SS.mmm message"), over the whole run: a victim losing
+   * its session to another tenant's aggressor is an isolation failure of its own.
+   */
+  readonly lostConnections: string[] = [];
+
+  /**
+   * The query loop's connection. A lost connection is recorded as an error of the window it happened
+   * in (with its message first among the samples, so the report says why) and in lostConnections;
+   * the next probe opens a new connection, so one loss fails its own window only, not every
+   * aggressor after it.
+   */
+  private async openClient(): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: this.tenant.pg });
+    // A dropped connection is recorded, not an unhandled error event that would end the test process.
+    c.on("error", (err) => {
+      const line = `${new Date().toISOString().slice(11, 23)} ${err.message}`;
+      this.lostConnections.push(line);
+      this.queryErrors.unshift(`connection lost: ${line}`);
+      if (this.client === c) this.client = null;
+    });
+    c.on("end", () => {
+      if (this.client === c) this.client = null;
+    });
+    await c.connect();
+    return c;
   }
 
   async stop(): Promise<void> {
@@ -146,7 +170,21 @@ export class Victim {
     return this.every(100, async () => {
       id = (id % 100) + 1;
       await this.timed(async () => {
-        const r = await this.client!.query("select v from victim_kv where id = $1", [id]);
+        if (this.client === null) this.client = await this.openClient();
+        const c = this.client;
+        let r: pg.QueryResult;
+        try {
+          r = await c.query("select v from victim_kv where id = $1", [id]);
+        } catch (err) {
+          // No SQLSTATE: the connection itself failed (node-postgres then refuses every later query
+          // with "Client has encountered a connection error and is not queryable").
+          if (typeof (err as { code?: unknown }).code !== "string" && this.client === c) {
+            this.lostConnections.push(`${new Date().toISOString().slice(11, 23)} ${err instanceof Error ? err.message : String(err)}`);
+            this.client = null;
+            void c.end().catch(() => undefined);
+          }
+          throw err;
+        }
         if (r.rows.length !== 1) throw new Error(`point select returned ${r.rows.length} rows`);
       }, this.query, this.queryErrors);
     });

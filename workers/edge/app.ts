@@ -244,6 +244,10 @@ export function createEdge(deps: EdgeDeps): Edge {
       timing.since("auth", authStartMs);
       checkOrigin(route, c.req.header("origin"));
       c.executionCtx.waitUntil(s.access.succeeded(route.name, address));
+      // A tenant whose line is full is refused before the body is read, after a hold that keeps a
+      // looping client from turning refusals into a flood of their own (tenant-request-queue.ts).
+      const tenantLimits = limitsFor(isolateLimits, route);
+      if (queue.full(route.tenantId, tenantLimits)) await queue.refuse(route, tenantLimits, c.req.raw.signal);
       // The body is read here, after authentication and within the gateway's own bound (400 54000
       // at any size, by its declared length or while it streams in): a large body streamed on into
       // the gateway's isolate and refused there broke the pipe between the two (an HTTP 500 page).
@@ -258,7 +262,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       });
       let release: () => void = () => {};
       try {
-        release = await queue.acquire(route, limitsFor(isolateLimits, route), signal);
+        release = await queue.acquire(route, tenantLimits, signal);
         const env = buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, route, c.env.STATEMENT_TIMEOUT_MS);
         // The client's signal goes along (enable_request_signal): a client that goes away aborts
         // the gateway's request, which cancels its statement (gateway http/sql-handler.ts).

@@ -94,7 +94,7 @@ function edgeWith(vars: Partial<EdgeEnv>) {
 
 describe("/sql fair share per tenant", () => {
   it("runs EDGE_SQL_REQUESTS_PER_TENANT, queues the next, refuses the rest with 400 53300; another tenant is served meanwhile", async () => {
-    const { sql, log } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "2", EDGE_SQL_QUEUE_PER_TENANT: "1", EDGE_SQL_QUEUE_WAIT_MS: "10000" });
+    const { sql, log } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "2", EDGE_SQL_QUEUE_PER_TENANT: "1", EDGE_SQL_QUEUE_WAIT_MS: "10000", EDGE_SQL_REFUSAL_HOLD_MS: "0" });
     const flooder = await makeTenant();
     const victim = await makeTenant();
     const flood = ["sleep 400", "sleep 401", "sleep 402", "sleep 403"].map((q) => sql(flooder, q));
@@ -115,6 +115,37 @@ describe("/sql fair share per tenant", () => {
     expect(events).not.toContain("start sleep 403");
   });
 
+  it("holds a refusal EDGE_SQL_REFUSAL_HOLD_MS before sending it, at most EDGE_SQL_REFUSALS_HELD at once; a held request never reaches the gateway", async () => {
+    const { sql, log } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "1", EDGE_SQL_QUEUE_PER_TENANT: "0", EDGE_SQL_REFUSAL_HOLD_MS: "600", EDGE_SQL_REFUSALS_HELD: "1" });
+    const flooder = await makeTenant();
+    const victim = await makeTenant();
+    const running = sql(flooder, "sleep 1500");
+    // (Not polled through the log: a /sql "log" would itself be refused while the one slot is taken.)
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = performance.now();
+    const held = sql(flooder, "sleep 1").then((r) => ({ r, ms: performance.now() - t0 }));
+    await new Promise((r) => setTimeout(r, 50));
+    // The second refusal while one is held: at once.
+    const t1 = performance.now();
+    const atOnce = await sql(flooder, "sleep 2");
+    expect(performance.now() - t1).toBeLessThan(250);
+    expect(((await atOnce.json()) as { code: string }).code).toBe("53300");
+    // Another tenant is served meanwhile.
+    expect((await sql(victim, "sleep 0")).status).toBe(200);
+    const { r, ms } = await held;
+    expect(ms).toBeGreaterThanOrEqual(250); // held 0.5–1.5 × 600 ms
+    expect(r.status).toBe(400);
+    expect(r.headers.get("retry-after")).toBe("1");
+    const body = (await r.json()) as { code: string; message: string };
+    expect(body.code).toBe("53300");
+    expect(body.message).toContain(`virtual cluster "${flooder.name}": 1 running and 0 waiting`);
+    expect((await running).status).toBe(200);
+    const events = await log(flooder);
+    expect(events).toContain("done sleep 1500");
+    expect(events).not.toContain("start sleep 1");
+    expect(events).not.toContain("start sleep 2");
+  });
+
   it("refuses a queued request after EDGE_SQL_QUEUE_WAIT_MS with 53300", async () => {
     const { sql } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "1", EDGE_SQL_QUEUE_PER_TENANT: "1", EDGE_SQL_QUEUE_WAIT_MS: "100" });
     const t = await makeTenant();
@@ -128,7 +159,7 @@ describe("/sql fair share per tenant", () => {
   });
 
   it("aborts the gateway's request when the client goes away, and frees the slot", async () => {
-    const { sql, log } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "2", EDGE_SQL_QUEUE_PER_TENANT: "0" });
+    const { sql, log } = edgeWith({ EDGE_SQL_REQUESTS_PER_TENANT: "2", EDGE_SQL_QUEUE_PER_TENANT: "0", EDGE_SQL_REFUSAL_HOLD_MS: "0" });
     const t = await makeTenant();
     const other = sql(t, "sleep 300"); // holds the second slot, so the freed one is the only way in
     const client = new AbortController();

@@ -173,6 +173,23 @@ export const limits = {
    */
   sqlQueueWaitMsMax: 2_000,
   /**
+   * How long a `/sql` request whose tenant's line is full (running and waiting bounds both reached)
+   * is held before its 53300 is sent (tenant-request-queue.ts). A client that loops — a flood, or a
+   * retry loop without backoff — sends its next request as soon as a refusal arrives, so instant
+   * refusals let one tenant make the edge refuse requests as fast as it can, each refusal an HTTP
+   * request's work on the shared thread. One second is the Retry-After the refusal carries, so a
+   * well-behaved client loses nothing, while a looping one is held to one request per second per
+   * connection. A held refusal is a timer; its body is not read (the check comes before). Each hold
+   * is 0.5–1.5 times this, at random, so a burst refused together does not come back together.
+   */
+  sqlRefusalHoldMs: 1_000,
+  /**
+   * Refusals of one tenant held at once; past it a refusal is sent at once. Each held request is a
+   * request object and a timer, no body (a few KiB): 512 covers a flood of a few hundred looping
+   * clients while bounding what one tenant parks in the isolate to a few MiB.
+   */
+  sqlRefusalsHeldPerTenantMax: 512,
+  /**
    * Postgres sessions (`/v2` WebSockets past authentication) of one tenant in one edge isolate.
    * PostgreSQL's default max_connections is 100, and drivers and pools are sized for it; each
    * session holds a gateway session (settings, prepared statements, an open transaction's write

@@ -10,6 +10,8 @@ describe("tenant limits", () => {
       sqlRequestsMax: limits.sqlRequestsPerTenantMax,
       sqlQueueMax: limits.sqlQueuePerTenantMax,
       sqlQueueWaitMs: limits.sqlQueueWaitMsMax,
+      refusalHoldMs: limits.sqlRefusalHoldMs,
+      refusalsHeldMax: limits.sqlRefusalsHeldPerTenantMax,
       pgSessionsMax: limits.pgSessionsPerTenantMax,
       loginsMax: limits.loginsPerTenantMax,
       loginQueueMax: limits.loginQueuePerTenantMax,
@@ -22,12 +24,14 @@ describe("tenant limits", () => {
       EDGE_SQL_REQUESTS_PER_TENANT: "1",
       EDGE_SQL_QUEUE_PER_TENANT: "0",
       EDGE_SQL_QUEUE_WAIT_MS: "0",
+      EDGE_SQL_REFUSAL_HOLD_MS: "0",
+      EDGE_SQL_REFUSALS_HELD: "7",
       EDGE_PG_SESSIONS_PER_TENANT: "3",
       EDGE_LOGINS_PER_TENANT: "2",
       EDGE_LOGIN_QUEUE_PER_TENANT: "0",
       EDGE_LOGIN_QUEUE_WAIT_MS: "0",
     });
-    expect(l).toEqual({ sqlRequestsMax: 1, sqlQueueMax: 0, sqlQueueWaitMs: 0, pgSessionsMax: 3, loginsMax: 2, loginQueueMax: 0, loginQueueWaitMs: 0 });
+    expect(l).toEqual({ sqlRequestsMax: 1, sqlQueueMax: 0, sqlQueueWaitMs: 0, refusalHoldMs: 0, refusalsHeldMax: 7, pgSessionsMax: 3, loginsMax: 2, loginQueueMax: 0, loginQueueWaitMs: 0 });
     expect(() => isolateTenantLimits({ EDGE_LOGINS_PER_TENANT: "0" })).toThrow(/EDGE_LOGINS_PER_TENANT must be an integer of at least 1/);
     expect(() => isolateTenantLimits({ EDGE_SQL_REQUESTS_PER_TENANT: "0" })).toThrow(/EDGE_SQL_REQUESTS_PER_TENANT must be an integer of at least 1/);
     expect(() => isolateTenantLimits({ EDGE_PG_SESSIONS_PER_TENANT: "ten" })).toThrow(/EDGE_PG_SESSIONS_PER_TENANT/);

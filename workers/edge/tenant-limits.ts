@@ -5,6 +5,8 @@
 //   EDGE_SQL_REQUESTS_PER_TENANT   limits.sqlRequestsPerTenantMax
 //   EDGE_SQL_QUEUE_PER_TENANT      limits.sqlQueuePerTenantMax
 //   EDGE_SQL_QUEUE_WAIT_MS         limits.sqlQueueWaitMsMax
+//   EDGE_SQL_REFUSAL_HOLD_MS       limits.sqlRefusalHoldMs
+//   EDGE_SQL_REFUSALS_HELD         limits.sqlRefusalsHeldPerTenantMax
 //   EDGE_PG_SESSIONS_PER_TENANT    limits.pgSessionsPerTenantMax
 //   EDGE_LOGINS_PER_TENANT         limits.loginsPerTenantMax
 //   EDGE_LOGIN_QUEUE_PER_TENANT    limits.loginQueuePerTenantMax
@@ -24,6 +26,10 @@ export interface TenantLimits {
   sqlQueueMax: number;
   /** Longest a `/sql` request waits for a slot. */
   sqlQueueWaitMs: number;
+  /** How long a refusal of a request whose line is full is held before it is sent. */
+  refusalHoldMs: number;
+  /** Refusals held at once; past it they are sent at once. */
+  refusalsHeldMax: number;
   /** Postgres sessions (`/v2` past authentication). */
   pgSessionsMax: number;
   /** `/v2` logins in progress at once. */
@@ -39,6 +45,8 @@ export interface TenantLimitVars {
   EDGE_SQL_REQUESTS_PER_TENANT?: string;
   EDGE_SQL_QUEUE_PER_TENANT?: string;
   EDGE_SQL_QUEUE_WAIT_MS?: string;
+  EDGE_SQL_REFUSAL_HOLD_MS?: string;
+  EDGE_SQL_REFUSALS_HELD?: string;
   EDGE_PG_SESSIONS_PER_TENANT?: string;
   EDGE_LOGINS_PER_TENANT?: string;
   EDGE_LOGIN_QUEUE_PER_TENANT?: string;
@@ -51,6 +59,8 @@ export function isolateTenantLimits(vars: TenantLimitVars): TenantLimits {
     sqlRequestsMax: parseVar("EDGE_SQL_REQUESTS_PER_TENANT", vars.EDGE_SQL_REQUESTS_PER_TENANT, limits.sqlRequestsPerTenantMax, 1),
     sqlQueueMax: parseVar("EDGE_SQL_QUEUE_PER_TENANT", vars.EDGE_SQL_QUEUE_PER_TENANT, limits.sqlQueuePerTenantMax, 0),
     sqlQueueWaitMs: parseVar("EDGE_SQL_QUEUE_WAIT_MS", vars.EDGE_SQL_QUEUE_WAIT_MS, limits.sqlQueueWaitMsMax, 0),
+    refusalHoldMs: parseVar("EDGE_SQL_REFUSAL_HOLD_MS", vars.EDGE_SQL_REFUSAL_HOLD_MS, limits.sqlRefusalHoldMs, 0),
+    refusalsHeldMax: parseVar("EDGE_SQL_REFUSALS_HELD", vars.EDGE_SQL_REFUSALS_HELD, limits.sqlRefusalsHeldPerTenantMax, 0),
     pgSessionsMax: parseVar("EDGE_PG_SESSIONS_PER_TENANT", vars.EDGE_PG_SESSIONS_PER_TENANT, limits.pgSessionsPerTenantMax, 1),
     loginsMax: parseVar("EDGE_LOGINS_PER_TENANT", vars.EDGE_LOGINS_PER_TENANT, limits.loginsPerTenantMax, 1),
     loginQueueMax: parseVar("EDGE_LOGIN_QUEUE_PER_TENANT", vars.EDGE_LOGIN_QUEUE_PER_TENANT, limits.loginQueuePerTenantMax, 0),

@@ -103,4 +103,41 @@ describe("TenantRequestQueue", () => {
     r2();
     expect(q.stats(2)).toEqual({ running: 0, waiting: 0 });
   });
+
+  it("holds the refusal of a request whose line is full for about refusalHoldMs, at most refusalsHeldMax at once, and not for a client that went away", async () => {
+    const q = new TenantRequestQueue();
+    const b = { sqlRequestsMax: 1, sqlQueueMax: 1, sqlQueueWaitMs: 60_000, refusalHoldMs: 300, refusalsHeldMax: 2 };
+    const running = await q.acquire(acme, b);
+    expect(q.full(2, b)).toBe(false); // one running, nobody waiting: the next one waits
+    const waiting = q.acquire(acme, b);
+    expect(q.full(2, b)).toBe(true);
+    expect(q.full(3, b)).toBe(false); // another tenant's line is its own
+    const t0 = performance.now();
+    const held = [q.refuse(acme, b), q.refuse(acme, b)].map((p) => refusal(p).then((err) => ({ err, ms: performance.now() - t0 })));
+    expect(q.heldRefusals(2)).toBe(2);
+    // Past refusalsHeldMax: refused at once.
+    const third = await refusal(q.refuse(acme, b));
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(third.code).toBe("53300");
+    // A client that went away is not held.
+    const gone = new AbortController();
+    gone.abort();
+    expect((await refusal(q.refuse(acme, b, gone.signal))).code).toBe("53300");
+    for (const h of await Promise.all(held)) {
+      expect(h.err.code).toBe("53300");
+      expect(h.err.message).toBe('too many concurrent /sql requests for virtual cluster "acme": 1 running and 1 waiting (per edge isolate)');
+      expect(h.ms).toBeGreaterThanOrEqual(125); // held 0.5–1.5 × 300 ms
+    }
+    expect(q.heldRefusals(2)).toBe(0);
+    // A client that goes away during the hold ends it early.
+    const leaving = new AbortController();
+    const t1 = performance.now();
+    const p = refusal(q.refuse(acme, b, leaving.signal));
+    leaving.abort();
+    expect((await p).code).toBe("53300");
+    expect(performance.now() - t1).toBeLessThan(100);
+    running();
+    (await waiting)();
+    expect(q.tenantsTracked).toBe(0);
+  });
 });

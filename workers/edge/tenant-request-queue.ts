@@ -7,6 +7,14 @@
 //          └─► waiting < queueMax ─► wait ─► a release hands this request its slot (FIFO)
 //                                        └─► waited sqlQueueWaitMs / client went away ─► refused
 //          └─► otherwise ─────────────────► refused at once
+//   full ─► refuse: a request whose line is full, before its body is read ─► held ~refusalHoldMs ─► refused
+//                   (refusalsHeldMax of the tenant held already ─► refused at once)
+//
+// Why a refusal is held: a client that loops (a flood, a pool retrying without backoff) sends its
+// next request as soon as the refusal arrives, so an instant refusal makes the flood as fast as the
+// edge can refuse, and every refusal costs the shared thread an HTTP request's work. Held for about
+// the Retry-After it carries, each looping client costs at most one request per hold; the hold
+// itself is a timer (no CPU), and refusalsHeldMax bounds what one tenant parks in the isolate.
 //
 // Tenants do not share slots, so one tenant's flood waits in its own line: another tenant's
 // request never queues behind it in this isolate. State exists only for tenants with requests
@@ -18,7 +26,7 @@ import { PgError } from "../../common/errors.ts";
 import type { TenantRef } from "./gateway-env.ts";
 import type { TenantLimits } from "./tenant-limits.ts";
 
-type Bounds = Pick<TenantLimits, "sqlRequestsMax" | "sqlQueueMax" | "sqlQueueWaitMs">;
+type Bounds = Pick<TenantLimits, "sqlRequestsMax" | "sqlQueueMax" | "sqlQueueWaitMs"> & Partial<Pick<TenantLimits, "refusalHoldMs" | "refusalsHeldMax">>;
 
 interface Waiter {
   grant(): void;
@@ -28,6 +36,8 @@ interface Waiter {
 interface Line {
   running: number;
   waiting: Waiter[];
+  /** Refusals being held before they are sent (see the file comment). */
+  held: number;
 }
 
 /** How refusals name what is queued. */
@@ -61,7 +71,7 @@ export class TenantRequestQueue {
   async acquire(tenant: TenantRef, bounds: Bounds, signal?: AbortSignal): Promise<() => void> {
     let line = this.lines.get(tenant.tenantId);
     if (line === undefined) {
-      line = { running: 0, waiting: [] };
+      line = { running: 0, waiting: [], held: 0 };
       this.lines.set(tenant.tenantId, line);
     }
     const release = this.releaser(tenant.tenantId, line);
@@ -71,11 +81,7 @@ export class TenantRequestQueue {
     }
     if (line.waiting.length >= bounds.sqlQueueMax) {
       this.forgetIfIdle(tenant.tenantId, line);
-      throw new PgError(
-        "too_many_connections",
-        `too many concurrent ${this.wording.things} for virtual cluster "${tenant.name}": ${bounds.sqlRequestsMax} running and ${bounds.sqlQueueMax} waiting (per edge isolate)`,
-        { hint: this.wording.hint },
-      );
+      throw this.lineFull(tenant, bounds);
     }
     const owner = line;
     return new Promise<() => void>((resolve, reject) => {
@@ -114,10 +120,65 @@ export class TenantRequestQueue {
     });
   }
 
+  /** Whether a request of the tenant would be refused now (its line is full). */
+  full(tenantId: number, bounds: Bounds): boolean {
+    const line = this.lines.get(tenantId);
+    return line !== undefined && line.waiting.length >= bounds.sqlQueueMax && line.running >= bounds.sqlRequestsMax;
+  }
+
+  /**
+   * Refuses a request of a tenant whose line is full (`full()`), after holding it about
+   * refusalHoldMs (0.5–1.5 times it, at random) unless refusalsHeldMax refusals of the tenant are held already or its client went away. Always
+   * throws PgError 53300. Called before the request's body is read, so a held refusal keeps no body.
+   */
+  async refuse(tenant: TenantRef, bounds: Bounds, signal?: AbortSignal): Promise<never> {
+    const err = this.lineFull(tenant, bounds);
+    const line = this.lines.get(tenant.tenantId);
+    const holdMs = bounds.refusalHoldMs ?? 0;
+    if (line !== undefined && holdMs > 0 && line.held < (bounds.refusalsHeldMax ?? 0) && signal?.aborted !== true) {
+      // Spread over half to one and a half holds: refusals sent together come back together, and a
+      // flood's clients, refused in one burst, would otherwise return as one burst every hold.
+      await this.hold(line, holdMs * (0.5 + Math.random()), signal);
+      this.forgetIfIdle(tenant.tenantId, line);
+    }
+    throw err;
+  }
+
+  private lineFull(tenant: TenantRef, bounds: Bounds): PgError {
+    return new PgError(
+      "too_many_connections",
+      `too many concurrent ${this.wording.things} for virtual cluster "${tenant.name}": ${bounds.sqlRequestsMax} running and ${bounds.sqlQueueMax} waiting (per edge isolate)`,
+      { hint: this.wording.hint },
+    );
+  }
+
   /** Requests of a tenant running and waiting now (tests and diagnostics). */
   stats(tenantId: number): { running: number; waiting: number } {
     const line = this.lines.get(tenantId);
     return { running: line?.running ?? 0, waiting: line?.waiting.length ?? 0 };
+  }
+
+  /** Refusals of a tenant being held now (tests and diagnostics). */
+  heldRefusals(tenantId: number): number {
+    return this.lines.get(tenantId)?.held ?? 0;
+  }
+
+  /** Waits `ms` (or until `signal` aborts: a client that went away needs no answer) as one of the line's held refusals. */
+  private async hold(line: Line, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    line.held++;
+    try {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener("abort", done);
+      });
+    } finally {
+      line.held--;
+    }
   }
 
   /** Tenants with state here (tests check it stays bounded by activity). */
@@ -142,6 +203,6 @@ export class TenantRequestQueue {
   }
 
   private forgetIfIdle(tenantId: number, line: Line): void {
-    if (line.running === 0 && line.waiting.length === 0 && this.lines.get(tenantId) === line) this.lines.delete(tenantId);
+    if (line.running === 0 && line.waiting.length === 0 && line.held === 0 && this.lines.get(tenantId) === line) this.lines.delete(tenantId);
   }
 }
