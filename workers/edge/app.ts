@@ -54,6 +54,7 @@ import type { Route } from "../../durable-objects/router/tenant-router.ts";
 import { TenantActivity } from "./tenant-activity.ts";
 import { ServerTiming } from "./server-timing.ts";
 import type { TenantRef } from "./gateway-env.ts";
+import type { GatewayEnv } from "../gateway/env.ts";
 
 export interface EdgeDeps {
   /** The gateway's modules for the Worker Loader (loader mode). */
@@ -108,6 +109,22 @@ async function passwordLogin(s: EdgeState, tenant: string, password: string, add
   return route;
 }
 
+/**
+ * Has the tenant's gateway load its catalog while the client is still authenticating (a Postgres
+ * connection's SCRAM exchange takes two more round trips with the client), so a resumed or new
+ * tenant's first statement does not wait one storage round trip for it (gateway-host.ts prepare,
+ * workers/gateway/catalog-prefetch.ts). Called once the tenant's route is known and the address
+ * passed the deny list, the throttle and the allowed networks, before the password is proven: the
+ * router has already resumed the tenant at that point (router credentials()), and what a client
+ * that then fails to authenticate costs is one catalog read and an isolate bound to the tenant,
+ * which the prepare enters as a request of the tenant so that idle suspension releases it again.
+ */
+function prepareGateway(s: EdgeState, route: Route, env: GatewayEnv, address: string, ctx: ExecutionContext): void {
+  if (!s.gateways.needsPrepare(route.tenantId)) return;
+  const leave = s.activity.enter(route, "request", address, () => {});
+  ctx.waitUntil(s.gateways.prepare(route, env, ctx).finally(leave));
+}
+
 /** 57P01, as Postgres ends sessions on pg_terminate_backend or shutdown. */
 function terminated(name: string, why: string): PgError {
   return new PgError("admin_shutdown", `terminating connection due to administrator command: virtual cluster "${name}" ${why}`);
@@ -146,8 +163,15 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   const state = (env: EdgeEnv): EdgeState => {
     routes ??= new RouteCache({
-      lookup: (name) => settleRpc(routerFor(env, name).lookup(name)),
-      authenticate: (name, password, address) => settleRpc(routerFor(env, name).authenticate(name, password, address)),
+      // A tenant this isolate is suspending for idleness is asked for only once its router has the mark.
+      lookup: async (name) => {
+        await idle?.settled(name);
+        return settleRpc(routerFor(env, name).lookup(name));
+      },
+      authenticate: async (name, password, address) => {
+        await idle?.settled(name);
+        return settleRpc(routerFor(env, name).authenticate(name, password, address));
+      },
     });
     gateways ??= new GatewayHost({
       mode: parseGatewayMode(env.GATEWAY_MODE),
@@ -160,7 +184,10 @@ export function createEdge(deps: EdgeDeps): Edge {
       envFor: (tenant) => buildGatewayEnv(workerExports as unknown as EdgeExports, tenant, env.STATEMENT_TIMEOUT_MS),
     });
     credentials ??= new CredentialCache({
-      credentials: (name, address) => settleRpc(routerFor(env, name).credentials(name, address)),
+      credentials: async (name, address) => {
+        await idle?.settled(name);
+        return settleRpc(routerFor(env, name).credentials(name, address));
+      },
       loginFailed: (name, address) => settleRpc(routerFor(env, name).loginFailed(name, address)),
     });
     tenantLimits ??= isolateTenantLimits(env);
@@ -188,11 +215,16 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   const app = new Hono<{ Bindings: EdgeEnv }>();
 
-  // Idle tenants are suspended before any request is served (so one that is asked for now resumes),
-  // and a timer behind the request catches the next one to go idle.
+  // Idle tenants are suspended when any request arrives (so one that is asked for now resumes), and a
+  // timer behind the request catches the next one to go idle. A query (/sql, /v2) does not wait for
+  // other tenants' suspensions: the route caches ask a tenant's router only after its own
+  // suspension is marked (IdleSuspender.settled). The admin API and /metrics wait for all of them,
+  // so what they show already includes every suspension due.
   app.use("*", async (c, next) => {
     const s = state(c.env);
-    await s.idle.sweep();
+    const swept = s.idle.sweep();
+    if (c.req.path === "/sql" || c.req.path === "/v2") keepWorking(c.executionCtx as ExecutionContext, swept);
+    else await swept;
     await next();
     s.idle.schedule(c.executionCtx as ExecutionContext);
     // Started gateway isolates ready for the next tenant's first request (gateway-host.ts).
@@ -305,6 +337,7 @@ export function createEdge(deps: EdgeDeps): Edge {
         if (name === SYSTEM_CLUSTER_NAME) return systemCredentials(c.env);
         const found = await creds.get(name, address);
         access.allowedNetwork(found.route, address);
+        prepareGateway(s, found.route, buildGatewayEnv(exports, found.route, c.env.STATEMENT_TIMEOUT_MS), address, ctx);
         return found;
       },
       loginFailed: (name) => {
@@ -369,6 +402,11 @@ export function createEdge(deps: EdgeDeps): Edge {
     fetch: (request, env, ctx) => Promise.resolve(app.fetch(request, env, ctx)),
     state,
   };
+}
+
+/** Keeps `work` running behind the response. */
+function keepWorking(ctx: ExecutionContext, work: Promise<unknown>): void {
+  ctx.waitUntil(work.catch((err: unknown) => console.warn("edge: idle suspension failed", err)));
 }
 
 function parseCount(name: string, text: string | undefined, fallback: number): number {
