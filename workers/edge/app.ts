@@ -95,12 +95,15 @@ export interface EdgeState {
   access: EdgeAccess;
 }
 
-/** A password login through the RouteCache (/sql, cleartext on /v2), with the edge's access checks. */
-async function passwordLogin(s: EdgeState, tenant: string, password: string, address: string): Promise<Route> {
+/**
+ * A password login through the RouteCache (/sql, cleartext on /v2), with the edge's access checks.
+ * `onVerified`: see RouteCache.authenticate (a tenant resumed with a password verified here before).
+ */
+async function passwordLogin(s: EdgeState, tenant: string, password: string, address: string, onVerified?: (route: Route) => void): Promise<Route> {
   await s.access.admit(tenant, address);
   let route: Route;
   try {
-    route = await s.routes.authenticate(tenant, password, address);
+    route = await s.routes.authenticate(tenant, password, address, onVerified);
   } catch (err) {
     if (err instanceof PgError && err.condition === "invalid_password") s.access.failed(tenant, address);
     throw err;
@@ -110,14 +113,17 @@ async function passwordLogin(s: EdgeState, tenant: string, password: string, add
 }
 
 /**
- * Has the tenant's gateway load its catalog while the client is still authenticating (a Postgres
- * connection's SCRAM exchange takes two more round trips with the client), so a resumed or new
- * tenant's first statement does not wait one storage round trip for it (gateway-host.ts prepare,
- * workers/gateway/catalog-prefetch.ts). Called once the tenant's route is known and the address
- * passed the deny list, the throttle and the allowed networks, before the password is proven: the
- * router has already resumed the tenant at that point (router credentials()), and what a client
- * that then fails to authenticate costs is one catalog read and an isolate bound to the tenant,
- * which the prepare enters as a request of the tenant so that idle suspension releases it again.
+ * Has the tenant's gateway load its catalog while authentication is still going on, so a resumed or
+ * new tenant's first statement does not wait one storage round trip for it (gateway-host.ts
+ * prepare, workers/gateway/catalog-prefetch.ts). Two callers:
+ * - a Postgres connection, once the tenant's route is known and the address passed the deny list,
+ *   the throttle and the allowed networks, before the password is proven (the SCRAM exchange takes
+ *   two more round trips with the client): the router has already resumed the tenant at that point
+ *   (router credentials()), and what a client that then fails to authenticate costs is one catalog
+ *   read and an isolate bound to the tenant, which the prepare enters as a request of the tenant so
+ *   that idle suspension releases it again;
+ * - POST /sql of a tenant suspended for idleness, with a password this isolate verified before,
+ *   while the router resumes it (RouteCache.authenticate's onVerified).
  */
 function prepareGateway(s: EdgeState, route: Route, env: GatewayEnv, address: string, ctx: ExecutionContext): void {
   if (!s.gateways.needsPrepare(route.tenantId)) return;
@@ -153,8 +159,10 @@ export function createEdge(deps: EdgeDeps): Edge {
   });
   const sessions = new TenantSessions();
   const activity = new TenantActivity();
-  const release = (tenant: TenantRef): Promise<unknown> => {
-    routes?.invalidate(tenant.name);
+  /** `idle`: suspended for idleness (its route stays as a marked hint, route-cache.ts markResume). */
+  const release = (tenant: TenantRef, idle = false): Promise<unknown> => {
+    if (idle) routes?.markResume(tenant.name);
+    else routes?.invalidate(tenant.name);
     credentials?.invalidate(tenant.name);
     activity.forget(tenant.tenantId);
     // The isolate reports the tenant's last usage and forgets it before it serves anyone else.
@@ -193,7 +201,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     tenantLimits ??= isolateTenantLimits(env);
     backendKeys ??= BackendKeyCodec.fromSecret(env.FLEET_SECRET);
     txnSealing ??= sealerFromEnv(env as unknown as Record<string, unknown>);
-    idle ??= new IdleSuspender(env, { release, idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
+    idle ??= new IdleSuspender(env, { release: (t) => release(t, true), idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
     access ??= new EdgeAccess(env, activity);
     return { routes, gateways, credentials, requests, logins, sessions, tenantLimits, backendKeys, txnSealing, activity, idle, release, access };
   };
@@ -203,10 +211,14 @@ export function createEdge(deps: EdgeDeps): Edge {
       routes?.invalidate(name);
       credentials?.invalidate(name);
     },
+    created: (tenant, route) => routes?.seed(tenant.name, route, tenant.password) ?? Promise.resolve(),
     // An operator's suspend or drop ends the tenant's live work here at once (57P01) and lets go of
     // its isolate; other edge isolates stop routing it within one route TTL.
-    stopped: (tenant, why) => {
+    stopped: async (tenant, why) => {
       activity.end(tenant.tenantId, terminated(tenant.name, why));
+      // An idle suspension of the tenant in progress here reports its usage first (a suspend
+      // answers only once every usage report is in).
+      await idle?.settled(tenant.name);
       return release(tenant);
     },
     denyChanged: (list) => access?.deny.set(list),
@@ -216,15 +228,16 @@ export function createEdge(deps: EdgeDeps): Edge {
   const app = new Hono<{ Bindings: EdgeEnv }>();
 
   // Idle tenants are suspended when any request arrives (so one that is asked for now resumes), and a
-  // timer behind the request catches the next one to go idle. A query (/sql, /v2) does not wait for
+  // timer behind the request catches the next one to go idle. Work for a tenant does not wait for
   // other tenants' suspensions: the route caches ask a tenant's router only after its own
-  // suspension is marked (IdleSuspender.settled). The admin API and /metrics wait for all of them,
-  // so what they show already includes every suspension due.
+  // suspension is marked, and an operator's suspend or drop waits for its own tenant's
+  // (IdleSuspender.settled). Reads of state (GET of the admin API, the operator page, /metrics)
+  // wait for all of them, so what they show already includes every suspension due.
   app.use("*", async (c, next) => {
     const s = state(c.env);
     const swept = s.idle.sweep();
-    if (c.req.path === "/sql" || c.req.path === "/v2") keepWorking(c.executionCtx as ExecutionContext, swept);
-    else await swept;
+    if (c.req.method === "GET" && c.req.path !== "/v2") await swept;
+    else keepWorking(c.executionCtx as ExecutionContext, swept);
     await next();
     s.idle.schedule(c.executionCtx as ExecutionContext);
     // Started gateway isolates ready for the next tenant's first request (gateway-host.ts).
@@ -272,7 +285,11 @@ export function createEdge(deps: EdgeDeps): Edge {
       }
       const timing = new ServerTiming();
       const authStartMs = Date.now();
-      const route = await passwordLogin(s, identity.tenant, params.password, address);
+      // A tenant resumed with a password this isolate verified before: its gateway loads the catalog
+      // while the router resumes it (prepareGateway), instead of after.
+      const route = await passwordLogin(s, identity.tenant, params.password, address, (known) =>
+        prepareGateway(s, known, buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, known, c.env.STATEMENT_TIMEOUT_MS), address, c.executionCtx as ExecutionContext),
+      );
       timing.since("auth", authStartMs);
       checkOrigin(route, c.req.header("origin"));
       c.executionCtx.waitUntil(s.access.succeeded(route.name, address));
