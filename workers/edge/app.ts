@@ -123,7 +123,9 @@ async function passwordLogin(s: EdgeState, tenant: string, password: string, add
  *   read and an isolate bound to the tenant, which the prepare enters as a request of the tenant so
  *   that idle suspension releases it again;
  * - POST /sql of a tenant suspended for idleness, with a password this isolate verified before,
- *   while the router resumes it (RouteCache.authenticate's onVerified).
+ *   while the router resumes it (RouteCache.authenticate's onVerified);
+ * - a tenant created through this isolate, behind the answer of the request that created it (the
+ *   admin API; for CREATE VIRTUAL CLUSTER in a system SQL session, the next request's).
  */
 function prepareGateway(s: EdgeState, route: Route, env: GatewayEnv, address: string, ctx: ExecutionContext): void {
   if (!s.gateways.needsPrepare(route.tenantId)) return;
@@ -159,6 +161,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   });
   const sessions = new TenantSessions();
   const activity = new TenantActivity();
+  /** Tenants created by the request being served, prepared behind its answer (the middleware). */
+  const created: Route[] = [];
   /** `idle`: suspended for idleness (its route stays as a marked hint, route-cache.ts markResume). */
   const release = (tenant: TenantRef, idle = false): Promise<unknown> => {
     if (idle) routes?.markResume(tenant.name);
@@ -211,7 +215,10 @@ export function createEdge(deps: EdgeDeps): Edge {
       routes?.invalidate(name);
       credentials?.invalidate(name);
     },
-    created: (tenant, route) => routes?.seed(tenant.name, route, tenant.password) ?? Promise.resolve(),
+    created: async (tenant, route) => {
+      await routes?.seed(tenant.name, route, tenant.password);
+      created.push(route);
+    },
     // An operator's suspend or drop ends the tenant's live work here at once (57P01) and lets go of
     // its isolate; other edge isolates stop routing it within one route TTL.
     stopped: async (tenant, why) => {
@@ -240,6 +247,11 @@ export function createEdge(deps: EdgeDeps): Edge {
     else keepWorking(c.executionCtx as ExecutionContext, swept);
     await next();
     s.idle.schedule(c.executionCtx as ExecutionContext);
+    // Tenants created by this request: their gateways load the (new) catalog behind the answer, so
+    // the first query finds it (before prewarm, which would hand out the isolate it starts).
+    for (const tenant of created.splice(0)) {
+      prepareGateway(s, tenant, buildGatewayEnv(workerExports as unknown as EdgeExports, tenant, c.env.STATEMENT_TIMEOUT_MS), "", c.executionCtx as ExecutionContext);
+    }
     // Started gateway isolates ready for the next tenant's first request (gateway-host.ts).
     s.gateways.prewarm(c.executionCtx as ExecutionContext);
   });
