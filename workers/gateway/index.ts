@@ -73,6 +73,9 @@ export default {
     }
     if (url.pathname === GATEWAY_LIFECYCLE_PATHS.release && request.method === "POST") return releaseTenant(env);
     if (url.pathname === GATEWAY_LIFECYCLE_PATHS.prepare && request.method === "POST") {
+      // The catalog read is charged to the tenant's LocalQuota and goes with its next report (the
+      // first statement's grant request, a usage flush, or the final report on release). No flush
+      // loop is started here: it would run on this short invocation's capability, after it ended.
       await prefetchCatalog(env);
       return new Response(null, { status: 204 });
     }
