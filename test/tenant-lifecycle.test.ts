@@ -191,4 +191,26 @@ describe("tenant lifecycle", () => {
     expect(after.totals.connections).toBe(1);
     expect(after.totals.egressBytes).toBeGreaterThan(egress);
   });
+
+  it("a new tenant's and a resumed tenant's first query find the catalog loaded ahead (the query itself sends no storage request)", async () => {
+    // Server-Timing `kv` is the statement's own KV round trips (workers/gateway/http/kv-timing.ts).
+    const firstQueryKv = async (c: TenantConnection): Promise<string | null> => {
+      const res = await fetch(c.http, {
+        method: "POST",
+        headers: { "content-type": "application/json", "neon-connection-string": c.pg },
+        body: JSON.stringify({ query: "select 1 as one", params: [] }),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { rows: unknown[] }).rows).toEqual([{ one: 1 }]);
+      return /(?:^|,\s*)kv;dur=/.test(res.headers.get("server-timing") ?? "") ? "loaded the catalog itself" : null;
+    };
+    const fresh = await stack.createTenant("earlybird");
+    expect(await firstQueryKv(fresh)).toBeNull();
+    await httpSql(fresh, "create table t (id int primary key)");
+    await sleep(IDLE_MS + 1_000);
+    expect((await tenantView("earlybird")).state).toBe("suspended");
+    expect(await firstQueryKv(fresh)).toBeNull();
+    // The catalog loaded ahead is the current one: the table made before the suspension is there.
+    expect((await httpSql(fresh, "select count(*)::int as n from t")).rows).toEqual([{ n: 0 }]);
+  });
 });

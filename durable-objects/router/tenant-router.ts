@@ -275,7 +275,8 @@ function refuse(rec: TenantRecord | undefined, name: string): Result<Route> | nu
   return null;
 }
 
-function route(rec: TenantRecord): Route {
+/** The route of a record (a new record has no settings: no connection cap, any network, any origin). */
+export function route(rec: Pick<TenantRecord, "tenantId" | "name" | "maxConnections" | "allowedCidrs" | "allowedOrigins">): Route {
   return {
     tenantId: rec.tenantId,
     name: rec.name,

@@ -54,6 +54,7 @@ import type { Route } from "../../durable-objects/router/tenant-router.ts";
 import { TenantActivity } from "./tenant-activity.ts";
 import { ServerTiming } from "./server-timing.ts";
 import type { TenantRef } from "./gateway-env.ts";
+import type { GatewayEnv } from "../gateway/env.ts";
 
 export interface EdgeDeps {
   /** The gateway's modules for the Worker Loader (loader mode). */
@@ -94,18 +95,42 @@ export interface EdgeState {
   access: EdgeAccess;
 }
 
-/** A password login through the RouteCache (/sql, cleartext on /v2), with the edge's access checks. */
-async function passwordLogin(s: EdgeState, tenant: string, password: string, address: string): Promise<Route> {
+/**
+ * A password login through the RouteCache (/sql, cleartext on /v2), with the edge's access checks.
+ * `onVerified`: see RouteCache.authenticate (a tenant resumed with a password verified here before).
+ */
+async function passwordLogin(s: EdgeState, tenant: string, password: string, address: string, onVerified?: (route: Route) => void): Promise<Route> {
   await s.access.admit(tenant, address);
   let route: Route;
   try {
-    route = await s.routes.authenticate(tenant, password, address);
+    route = await s.routes.authenticate(tenant, password, address, onVerified);
   } catch (err) {
     if (err instanceof PgError && err.condition === "invalid_password") s.access.failed(tenant, address);
     throw err;
   }
   s.access.allowedNetwork(route, address);
   return route;
+}
+
+/**
+ * Has the tenant's gateway load its catalog while authentication is still going on, so a resumed or
+ * new tenant's first statement does not wait one storage round trip for it (gateway-host.ts
+ * prepare, workers/gateway/catalog-prefetch.ts). Two callers:
+ * - a Postgres connection, once the tenant's route is known and the address passed the deny list,
+ *   the throttle and the allowed networks, before the password is proven (the SCRAM exchange takes
+ *   two more round trips with the client): the router has already resumed the tenant at that point
+ *   (router credentials()), and what a client that then fails to authenticate costs is one catalog
+ *   read and an isolate bound to the tenant, which the prepare enters as a request of the tenant so
+ *   that idle suspension releases it again;
+ * - POST /sql of a tenant suspended for idleness, with a password this isolate verified before,
+ *   while the router resumes it (RouteCache.authenticate's onVerified);
+ * - a tenant created through this isolate, behind the answer of the request that created it (the
+ *   admin API; for CREATE VIRTUAL CLUSTER in a system SQL session, the next request's).
+ */
+function prepareGateway(s: EdgeState, route: Route, env: GatewayEnv, address: string, ctx: ExecutionContext): void {
+  if (!s.gateways.needsPrepare(route.tenantId)) return;
+  const leave = s.activity.enter(route, "request", address, () => {});
+  ctx.waitUntil(s.gateways.prepare(route, env, ctx).finally(leave));
 }
 
 /** 57P01, as Postgres ends sessions on pg_terminate_backend or shutdown. */
@@ -136,8 +161,12 @@ export function createEdge(deps: EdgeDeps): Edge {
   });
   const sessions = new TenantSessions();
   const activity = new TenantActivity();
-  const release = (tenant: TenantRef): Promise<unknown> => {
-    routes?.invalidate(tenant.name);
+  /** Tenants created by the request being served, prepared behind its answer (the middleware). */
+  const created: Route[] = [];
+  /** `idle`: suspended for idleness (its route stays as a marked hint, route-cache.ts markResume). */
+  const release = (tenant: TenantRef, idle = false): Promise<unknown> => {
+    if (idle) routes?.markResume(tenant.name);
+    else routes?.invalidate(tenant.name);
     credentials?.invalidate(tenant.name);
     activity.forget(tenant.tenantId);
     // The isolate reports the tenant's last usage and forgets it before it serves anyone else.
@@ -146,8 +175,15 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   const state = (env: EdgeEnv): EdgeState => {
     routes ??= new RouteCache({
-      lookup: (name) => settleRpc(routerFor(env, name).lookup(name)),
-      authenticate: (name, password, address) => settleRpc(routerFor(env, name).authenticate(name, password, address)),
+      // A tenant this isolate is suspending for idleness is asked for only once its router has the mark.
+      lookup: async (name) => {
+        await idle?.settled(name);
+        return settleRpc(routerFor(env, name).lookup(name));
+      },
+      authenticate: async (name, password, address) => {
+        await idle?.settled(name);
+        return settleRpc(routerFor(env, name).authenticate(name, password, address));
+      },
     });
     gateways ??= new GatewayHost({
       mode: parseGatewayMode(env.GATEWAY_MODE),
@@ -160,13 +196,16 @@ export function createEdge(deps: EdgeDeps): Edge {
       envFor: (tenant) => buildGatewayEnv(workerExports as unknown as EdgeExports, tenant, env.STATEMENT_TIMEOUT_MS),
     });
     credentials ??= new CredentialCache({
-      credentials: (name, address) => settleRpc(routerFor(env, name).credentials(name, address)),
+      credentials: async (name, address) => {
+        await idle?.settled(name);
+        return settleRpc(routerFor(env, name).credentials(name, address));
+      },
       loginFailed: (name, address) => settleRpc(routerFor(env, name).loginFailed(name, address)),
     });
     tenantLimits ??= isolateTenantLimits(env);
     backendKeys ??= BackendKeyCodec.fromSecret(env.FLEET_SECRET);
     txnSealing ??= sealerFromEnv(env as unknown as Record<string, unknown>);
-    idle ??= new IdleSuspender(env, { release, idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
+    idle ??= new IdleSuspender(env, { release: (t) => release(t, true), idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
     access ??= new EdgeAccess(env, activity);
     return { routes, gateways, credentials, requests, logins, sessions, tenantLimits, backendKeys, txnSealing, activity, idle, release, access };
   };
@@ -176,10 +215,17 @@ export function createEdge(deps: EdgeDeps): Edge {
       routes?.invalidate(name);
       credentials?.invalidate(name);
     },
+    created: async (tenant, route) => {
+      await routes?.seed(tenant.name, route, tenant.password);
+      created.push(route);
+    },
     // An operator's suspend or drop ends the tenant's live work here at once (57P01) and lets go of
     // its isolate; other edge isolates stop routing it within one route TTL.
-    stopped: (tenant, why) => {
+    stopped: async (tenant, why) => {
       activity.end(tenant.tenantId, terminated(tenant.name, why));
+      // An idle suspension of the tenant in progress here reports its usage first (a suspend
+      // answers only once every usage report is in).
+      await idle?.settled(tenant.name);
       return release(tenant);
     },
     denyChanged: (list) => access?.deny.set(list),
@@ -188,13 +234,24 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   const app = new Hono<{ Bindings: EdgeEnv }>();
 
-  // Idle tenants are suspended before any request is served (so one that is asked for now resumes),
-  // and a timer behind the request catches the next one to go idle.
+  // Idle tenants are suspended when any request arrives (so one that is asked for now resumes), and a
+  // timer behind the request catches the next one to go idle. Work for a tenant does not wait for
+  // other tenants' suspensions: the route caches ask a tenant's router only after its own
+  // suspension is marked, and an operator's suspend or drop waits for its own tenant's
+  // (IdleSuspender.settled). Reads of state (GET of the admin API, the operator page, /metrics)
+  // wait for all of them, so what they show already includes every suspension due.
   app.use("*", async (c, next) => {
     const s = state(c.env);
-    await s.idle.sweep();
+    const swept = s.idle.sweep();
+    if (c.req.method === "GET" && c.req.path !== "/v2") await swept;
+    else keepWorking(c.executionCtx as ExecutionContext, swept);
     await next();
     s.idle.schedule(c.executionCtx as ExecutionContext);
+    // Tenants created by this request: their gateways load the (new) catalog behind the answer, so
+    // the first query finds it (before prewarm, which would hand out the isolate it starts).
+    for (const tenant of created.splice(0)) {
+      prepareGateway(s, tenant, buildGatewayEnv(workerExports as unknown as EdgeExports, tenant, c.env.STATEMENT_TIMEOUT_MS), "", c.executionCtx as ExecutionContext);
+    }
     // Started gateway isolates ready for the next tenant's first request (gateway-host.ts).
     s.gateways.prewarm(c.executionCtx as ExecutionContext);
   });
@@ -240,7 +297,11 @@ export function createEdge(deps: EdgeDeps): Edge {
       }
       const timing = new ServerTiming();
       const authStartMs = Date.now();
-      const route = await passwordLogin(s, identity.tenant, params.password, address);
+      // A tenant resumed with a password this isolate verified before: its gateway loads the catalog
+      // while the router resumes it (prepareGateway), instead of after.
+      const route = await passwordLogin(s, identity.tenant, params.password, address, (known) =>
+        prepareGateway(s, known, buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, known, c.env.STATEMENT_TIMEOUT_MS), address, c.executionCtx as ExecutionContext),
+      );
       timing.since("auth", authStartMs);
       checkOrigin(route, c.req.header("origin"));
       c.executionCtx.waitUntil(s.access.succeeded(route.name, address));
@@ -309,6 +370,7 @@ export function createEdge(deps: EdgeDeps): Edge {
         if (name === SYSTEM_CLUSTER_NAME) return systemCredentials(c.env);
         const found = await creds.get(name, address);
         access.allowedNetwork(found.route, address);
+        prepareGateway(s, found.route, buildGatewayEnv(exports, found.route, c.env.STATEMENT_TIMEOUT_MS), address, ctx);
         return found;
       },
       loginFailed: (name) => {
@@ -373,6 +435,11 @@ export function createEdge(deps: EdgeDeps): Edge {
     fetch: (request, env, ctx) => Promise.resolve(app.fetch(request, env, ctx)),
     state,
   };
+}
+
+/** Keeps `work` running behind the response. */
+function keepWorking(ctx: ExecutionContext, work: Promise<unknown>): void {
+  ctx.waitUntil(work.catch((err: unknown) => console.warn("edge: idle suspension failed", err)));
 }
 
 function parseCount(name: string, text: string | undefined, fallback: number): number {

@@ -259,6 +259,29 @@ export class GatewayHost {
   }
 
   /**
+   * Whether a tenant's gateway should be asked to load its catalog ahead of its first statement
+   * (prepare): in loader mode when no isolate is pinned to it (a pooled or new one will be: no
+   * catalog there); inline, never (the edge's own isolate keeps every tenant's catalog).
+   */
+  needsPrepare(tenantId: number): boolean {
+    return this.mode === "loader" && !this.pinned.has(tenantId);
+  }
+
+  /**
+   * Binds the tenant's isolate (as its first request would) and has it load the tenant's catalog
+   * (workers/gateway/catalog-prefetch.ts). Resolves once done; never rejects (a failed prepare
+   * leaves the load to the first statement).
+   */
+  async prepare(tenant: TenantRef, env: GatewayEnv, ctx: ExecutionContext): Promise<void> {
+    try {
+      const res = await this.fetch(tenant, new Request(`http://gateway${GATEWAY_LIFECYCLE_PATHS.prepare}`, { method: "POST" }), env, ctx);
+      await res.body?.cancel();
+    } catch (err) {
+      console.warn(`edge: preparing tenant ${tenant.tenantId}'s gateway failed`, err);
+    }
+  }
+
+  /**
    * Runs `request` in the tenant's gateway. `cpuMs` bounds the CPU of this one invocation in loader
    * mode (the platform enforces it; local workerd does not); inline, the edge's own limit applies.
    * `env` reaches the gateway as the invocation's props (loader) or its env (inline).

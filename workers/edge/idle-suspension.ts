@@ -6,7 +6,9 @@
 // hands out the route, and gets a fresh isolate: the client sees only a slower first query.
 //
 // When it runs: at the start of every request this edge isolate serves (cheap: a walk over the
-// tenants seen since their last suspension) and from a timer that a request leaves behind
+// tenants seen since their last suspension; a query does not wait for other tenants' suspensions,
+// only a request for a tenant being suspended waits for its router's mark, see settled()) and from
+// a timer that a request leaves behind
 // (ctx.waitUntil, so bounded by the platform's grace after a response: only idle times up to
 // limits.idleSweepTimerMaxMs are timed; longer ones wait for the next request). An edge isolate
 // that serves nothing at all holds nothing either: the platform evicts it and its gateways.
@@ -36,6 +38,8 @@ export function parseIdleMs(text: string | undefined): number {
 
 export class IdleSuspender {
   private timerPending = false;
+  /** Suspensions in flight, by tenant name (settled()). */
+  private readonly suspending = new Map<string, Promise<void>>();
   /** Tenants suspended for idleness by this edge isolate (metrics). */
   suspended = 0;
 
@@ -49,23 +53,45 @@ export class IdleSuspender {
     this.idleMs = idleMs;
   }
 
-  /** Suspends every idle tenant now; resolves once their routers know. */
-  async sweep(): Promise<void> {
-    if (this.idleMs === 0) return;
+  /**
+   * Suspends every idle tenant now; resolves once their routers know. Each tenant's release starts
+   * at once (its route and credentials are forgotten, its isolate unpinned, synchronously), so a
+   * request that arrives meanwhile misses the caches and asks its router, after settled(): callers
+   * on the query path need not wait for the suspensions of other tenants.
+   */
+  sweep(): Promise<void> {
+    if (this.idleMs === 0) return Promise.resolve();
     const idle = this.tenants.idleTenants(this.idleMs);
-    if (idle.length === 0) return;
-    const releases = idle.map((t) => this.tenants.release(t));
+    if (idle.length === 0) return Promise.resolve();
     this.suspended += idle.length;
-    // Awaited: a request for one of these tenants that follows must find the router's mark already
-    // made, so the router's resume (and its counter) sees the order in which things happened. The
-    // gateways' releases (their last usage reports) run at the same time.
-    await Promise.all([
-      ...releases,
-      ...idle.map(async (t) => {
-        const r = await settleRpc(routerFor(this.env, t.name).idleSuspend(t.name)).catch((err: unknown) => ({ ok: false, err }));
-        if (!r.ok) console.warn(`edge: marking "${t.name}" idle failed`, r);
-      }),
-    ]);
+    return Promise.all(idle.map((t) => this.suspend(t))).then(() => {});
+  }
+
+  /**
+   * Resolves once the suspension this isolate started for `name` (if any) is recorded by its router.
+   * Awaited before asking the router for the tenant's route: the router's resume (and its counter)
+   * must follow the idle mark, or the mark would land after the resume and suspend an active tenant.
+   */
+  settled(name: string): Promise<void> {
+    return this.suspending.get(name) ?? Promise.resolve();
+  }
+
+  /** The tenant's release (its gateway's last usage report) and its router's idle mark, at the same time. */
+  private suspend(t: TenantRef): Promise<void> {
+    const release = this.tenants.release(t);
+    const mark = (async () => {
+      const r = await settleRpc(routerFor(this.env, t.name).idleSuspend(t.name)).catch((err: unknown) => ({ ok: false, err }));
+      if (!r.ok) console.warn(`edge: marking "${t.name}" idle failed`, r);
+    })();
+    const done = Promise.all([release, mark]).then(
+      () => {},
+      () => {},
+    );
+    this.suspending.set(t.name, done);
+    void done.then(() => {
+      if (this.suspending.get(t.name) === done) this.suspending.delete(t.name);
+    });
+    return done;
   }
 
   /** Leaves a timer behind the current request that sweeps when the next tenant becomes idle. */

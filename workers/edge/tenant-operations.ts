@@ -11,7 +11,7 @@ import type { DirectoryEntry } from "../../durable-objects/directory/tenant-dire
 import { parseSettingsPatch, SETTING_FIELDS, settingsOf, type TenantSettings } from "../../durable-objects/directory/tenant-settings.ts";
 import { directoryOf, quotaBucketFor, routerFor } from "../../durable-objects/env.ts";
 import type { UsageView } from "../../durable-objects/quota/quota-bucket.ts";
-import { passwordProblem, type TenantInfo } from "../../durable-objects/router/tenant-router.ts";
+import { passwordProblem, route, type Route, type TenantInfo } from "../../durable-objects/router/tenant-router.ts";
 import { unwrap } from "../../durable-objects/wire-error.ts";
 import type { EdgeEnv } from "./env.ts";
 import type { TenantRef } from "./gateway-env.ts";
@@ -43,6 +43,11 @@ export interface LifecycleView {
 export interface AdminHooks {
   /** A tenant's route or credentials changed: drop what this isolate cached. */
   changed(name: string): void;
+  /**
+   * A tenant was created here with the default settings; `route` is what its router answers now.
+   * The edge may remember it (route-cache.ts seed) so the tenant's first login needs no router call.
+   */
+  created(tenant: CreatedTenant, route: Route): Promise<void>;
   /**
    * A tenant was suspended or dropped by an operator: end its live work here and release it.
    * Resolves once its gateway has reported the tenant's last usage (a suspension waits for that,
@@ -119,6 +124,8 @@ export class TenantOperations {
     const created = unwrap(await settleRpc(directoryOf(this.env).create(name, (password as string | null | undefined) ?? null)));
     if (Object.keys(settings).length > 0) unwrap(await settleRpc(directoryOf(this.env).alterSettings(name, settings)));
     this.hooks.changed(name);
+    // With the default settings the route is known without asking the router: the route of a new record.
+    if (Object.keys(settings).length === 0) await this.hooks.created(created, route({ tenantId: created.id, name: created.name }));
     return created;
   }
 

@@ -41,9 +41,11 @@ export const TXN_STATE_BYTES_MAX = 10 * 1024;
  *   warm     no tenant: evaluate the modules and instantiate the parser's WebAssembly ahead of use
  *            (an isolate of the warm pool), answered 204;
  *   release  the tenant (its capabilities, as with any request): report its unreported usage to its
- *            QuotaBucket and forget everything this isolate holds for it; 200 {"flushed": bool}.
+ *            QuotaBucket and forget everything this isolate holds for it; 200 {"flushed": bool};
+ *   prepare  the tenant: load its catalog ahead of its first statement (catalog-prefetch.ts), 204
+ *            once loaded (or failed: the first statement then loads it itself).
  */
-export const GATEWAY_LIFECYCLE_PATHS = { warm: "/_warren/warm", release: "/_warren/release" } as const;
+export const GATEWAY_LIFECYCLE_PATHS = { warm: "/_warren/warm", release: "/_warren/release", prepare: "/_warren/prepare" } as const;
 
 /** The gateway's answer to an upgrade whose process id another session of the tenant holds here. */
 export const BACKEND_KEY_TAKEN_STATUS = 409;

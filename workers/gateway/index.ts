@@ -12,7 +12,8 @@
 //   GET  /v2     a Postgres wire connection the edge already authenticated (pgwire/websocket.ts)
 //   POST /cancel a CancelRequest the edge routed here (pgwire/websocket.ts serveCancelRequest); the
 //                edge calls it as a request of its own, so it never waits behind a running query
-//   GATEWAY_LIFECYCLE_PATHS (edge-contract.ts): warm-up of a pooled isolate, release of a tenant
+//   GATEWAY_LIFECYCLE_PATHS (edge-contract.ts): warm-up of a pooled isolate, release of a tenant,
+//                and prepare: the tenant's catalog loaded ahead of its first statement (catalog-prefetch.ts)
 import type { GatewayEnv } from "./env.ts";
 import { GATEWAY_LIFECYCLE_PATHS } from "./edge-contract.ts";
 import { newSessionFor } from "./http/engine.ts";
@@ -25,6 +26,8 @@ import { forgetBackends } from "./pgwire/backends.ts";
 import { forgetSharedCatalog } from "./catalog/catalog-store.ts";
 import { clearParseCache } from "./sql/parse/parser.ts";
 import { warmUp } from "./warm-up.ts";
+import { prefetchCatalog } from "./catalog-prefetch.ts";
+import { TimedKv } from "./http/kv-timing.ts";
 
 /** The tenant's env of this invocation: the props the edge passed (loader mode), else env (inline). */
 function tenantEnvOf(env: GatewayEnv | Record<string, never>, ctx?: ExecutionContext): GatewayEnv | null {
@@ -69,6 +72,13 @@ export default {
       return Response.json({ severity: "ERROR", code: "XX000", message: "the gateway was called without a tenant" }, { status: 500 });
     }
     if (url.pathname === GATEWAY_LIFECYCLE_PATHS.release && request.method === "POST") return releaseTenant(env);
+    if (url.pathname === GATEWAY_LIFECYCLE_PATHS.prepare && request.method === "POST") {
+      // The catalog read is charged to the tenant's LocalQuota and goes with its next report (the
+      // first statement's grant request, a usage flush, or the final report on release). No flush
+      // loop is started here: it would run on this short invocation's capability, after it ended.
+      await prefetchCatalog(env);
+      return new Response(null, { status: 204 });
+    }
     if (url.pathname === "/v2") return servePgWebSocket(request, env, ctx);
     if (url.pathname === "/cancel" && request.method === "POST") return serveCancelRequest(request, env);
     if (url.pathname === "/sql") {
@@ -78,7 +88,10 @@ export default {
       kv.onUsage = (u) => quota.chargeKv(u);
       // Grant requests go through this request's own capability (see LocalQuota.admit).
       const gate = { admit: () => quota.admit(env.QUOTA), chargeEgress: (bytes: number) => quota.chargeEgress(bytes), countHttpRequest: () => quota.countHttpRequest() };
-      const res = await handleSql(request, () => newSessionFor(env, request, quota), gate, () => InteractiveTxn.fromRequest(request, kv, Number(env.TENANT_ID)));
+      // The session's KV round trips are timed for the response's Server-Timing (`kv`).
+      const timedKv = new TimedKv(env.KV);
+      const res = await handleSql(request, () => newSessionFor({ ...env, KV: timedKv }, request, quota), gate, () => InteractiveTxn.fromRequest(request, kv, Number(env.TENANT_ID)));
+      if (timedKv.calls > 0) res.headers.append("server-timing", `kv;dur=${timedKv.waitedMs}`);
       // The request's usage reaches the bucket even if the tenant sends nothing more (limits.ts usageFlushMs).
       const flush = quota.flushLater(env.QUOTA);
       if (flush !== null) ctx?.waitUntil(flush);

@@ -6,7 +6,7 @@ import { KvClient } from "../kv/kv-client.ts";
 import { MemoryKv } from "../kv/memory-kv.ts";
 import { TEMP_TABLE_ID_MIN } from "../keys/doc.ts";
 import { Txn } from "../txn/txn.ts";
-import { CatalogStore, StaleCatalog } from "./catalog-store.ts";
+import { CatalogStore, forgetSharedCatalog, prefetchSharedCatalog, StaleCatalog } from "./catalog-store.ts";
 import { FIRST_USER_DESC_ID, PUBLIC_SCHEMA_ID, TEMP_SCHEMA_ID, type Descriptor, type SchemaDesc, type TableDesc } from "./descriptors.ts";
 import { Keyspace } from "./keyspace.ts";
 import { descriptorUpgrade } from "../sql/bind/stored-sql.ts";
@@ -137,5 +137,45 @@ describe("CatalogStore", () => {
     expect(b.cached()?.version).toBe(1);
     b.invalidate();
     expect(a.cached()).toBeUndefined();
+  });
+
+  it("a prefetch loads the shared snapshot once; a session that finds none waits for it instead of loading again", async () => {
+    const { tenantId, kv, store } = setup();
+    await createTable(kv, store(), "t", 1);
+    let loads = 0;
+    let finish!: () => void;
+    const gate = new Promise<void>((r) => (finish = r));
+    const load = async () => {
+      loads++;
+      await gate;
+      const txn = new Txn(kv, { readOnly: true });
+      await store().load(txn);
+      await txn.rollback();
+    };
+    const first = prefetchSharedCatalog(tenantId, load);
+    const second = prefetchSharedCatalog(tenantId, load);
+    expect(loads).toBe(1);
+    expect(store().cached()).toBeUndefined();
+    const waited = store().prefetched();
+    finish();
+    const c = await waited;
+    expect(c?.version).toBe(1);
+    expect(c?.resolveRelation(["t"], ["public"])).toBeDefined();
+    await Promise.all([first, second]);
+    // Cached now: a further prefetch does nothing; none running: prefetched() answers at once.
+    await prefetchSharedCatalog(tenantId, load);
+    expect(loads).toBe(1);
+    forgetSharedCatalog(tenantId);
+    expect(await store().prefetched()).toBeUndefined();
+    expect(store().cached()).toBeUndefined();
+  });
+
+  it("a failed prefetch leaves no snapshot and does not reject; the session loads the catalog itself", async () => {
+    const { tenantId, store } = setup();
+    await prefetchSharedCatalog(tenantId, async () => {
+      throw new Error("storage unreachable");
+    });
+    expect(await store().prefetched()).toBeUndefined();
+    expect(store().cached()).toBeUndefined();
   });
 });

@@ -25,6 +25,8 @@ export class StaleCatalog extends Error {
 }
 
 const shared = new Map<number, Catalog>();
+/** Loads started ahead of a tenant's first statement (catalog-prefetch.ts), by tenant id. */
+const prefetching = new Map<number, Promise<unknown>>();
 
 /**
  * Brings descriptors written in an older format (DESCRIPTOR_FORMAT) to the current one as they are
@@ -39,6 +41,28 @@ export interface DescriptorUpgrade {
 /** Drops the tenant's shared catalog snapshot (its gateway isolate is released or will serve others). */
 export function forgetSharedCatalog(tenantId: number): void {
   shared.delete(tenantId);
+  prefetching.delete(tenantId);
+}
+
+/**
+ * Runs `load` (a CatalogStore.load of the tenant's catalog) unless the snapshot is cached or a
+ * prefetch is already running; a session that finds no snapshot waits for it (prefetched()) rather
+ * than sending the same read again. Resolves once the load is over (never rejects: a failed
+ * prefetch only means the first statement loads the catalog itself).
+ */
+export function prefetchSharedCatalog(tenantId: number, load: () => Promise<unknown>): Promise<void> {
+  if (shared.has(tenantId)) return Promise.resolve();
+  let running = prefetching.get(tenantId);
+  if (running === undefined) {
+    running = load().finally(() => {
+      if (prefetching.get(tenantId) === running) prefetching.delete(tenantId);
+    });
+    prefetching.set(tenantId, running);
+  }
+  return running.then(
+    () => {},
+    () => {},
+  );
 }
 
 /**
@@ -91,6 +115,17 @@ export class CatalogStore {
   cached(): Catalog | undefined {
     const c = shared.get(this.tenantId);
     return c === undefined ? undefined : this.overlay(c);
+  }
+
+  /**
+   * The snapshot a prefetch running now loads (catalog-prefetch.ts), once it has; undefined when
+   * none runs or it failed. Like any cached snapshot it is checked against storage on use.
+   */
+  async prefetched(): Promise<Catalog | undefined> {
+    const running = prefetching.get(this.tenantId);
+    if (running === undefined) return undefined;
+    await running.catch(() => undefined);
+    return this.cached();
   }
 
   /** Forgets the cached snapshot (it was found stale): the next transaction loads the catalog. */

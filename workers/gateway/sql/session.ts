@@ -404,7 +404,7 @@ export class Session implements SqlSession {
         d = await run(this.open);
       } else {
         const txn = new Txn(this.kv, { readOnly: true });
-        const cached = this.store.cached();
+        const cached = this.store.cached() ?? (await this.store.prefetched());
         const state: TxnState = { txn, catalog: cached ?? (await this.store.load(txn)), ddl: false, txnStartMicros: wallClockMicros() };
         if (cached !== undefined) this.store.armCheck(txn, cached);
         try {
@@ -653,7 +653,8 @@ export class Session implements SqlSession {
     // The statement's deadline and cancel cover its catalog reads too.
     txn.guard = env.budget ?? null;
     if (state.catalog === null) {
-      const cached = this.store.cached();
+      // A prefetch running for the tenant (catalog-prefetch.ts) is awaited rather than repeated.
+      const cached = this.store.cached() ?? (await this.store.prefetched());
       if (cached !== undefined) {
         // The cached catalog is checked against storage by a get riding on the transaction's
         // first read, armed only when something looks at the catalog: a statement that names no
