@@ -16,6 +16,7 @@ import { CatalogStore, prefetchSharedCatalog } from "./catalog/catalog-store.ts"
 import { Keyspace } from "./catalog/keyspace.ts";
 import { capabilityTransport, KvClient } from "./kv/kv-client.ts";
 import { localQuotaFor } from "./quota/local-quota.ts";
+import { descriptorUpgrade } from "./sql/bind/stored-sql.ts";
 import { Txn } from "./txn/txn.ts";
 
 /** Loads the tenant's catalog into this isolate's shared snapshot unless it is there or on its way. */
@@ -27,7 +28,7 @@ export function prefetchCatalog(env: GatewayEnv): Promise<void> {
     kv.onUsage = (u) => quota.chargeKv(u);
     const txn = new Txn(kv, { readOnly: true });
     try {
-      await new CatalogStore(tenantId, new Keyspace(tenantId)).load(txn);
+      await new CatalogStore(tenantId, new Keyspace(tenantId), descriptorUpgrade).load(txn);
     } finally {
       await txn.rollback();
     }
