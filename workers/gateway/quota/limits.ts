@@ -17,6 +17,14 @@ export const quotaLimits = {
    */
   admitWaitMsMax: 5_000,
   /**
+   * Longest a statement waits for an answer to a grant request to the tenant's QuotaBucket (a
+   * Durable Object call of a few milliseconds, a few hundred on a loaded machine). Past it the
+   * statement gets 53400 instead of waiting on: the session that sent the request may have ended
+   * (workerd then cancels the call, which never answers), or the bucket is unreachable. 5 s is the
+   * bound of a wait for RU (admitWaitMsMax) again: far above a live call, short of a client's patience.
+   */
+  grantRequestMsMax: 5_000,
+  /**
    * A gateway reports its usage with its next grant request, which a busy gateway makes about every
    * grantTargetSeconds; one whose tenant stops querying would never make it, and the usage would be
    * missing from the bucket's history (and lost with the isolate). So once usage is charged, a timer
