@@ -98,7 +98,14 @@ export function servePgWebSocket(request: Request, env: GatewayEnv, ctx?: Execut
       const waiting = stranded ?? [];
       stranded = null;
       armSendHere();
-      for (const bytes of waiting) io.send(bytes);
+      for (const bytes of waiting) {
+        try {
+          server.send(bytes);
+        } catch (err) {
+          // Here the send is the session's own: a failure now is the socket's (closed meanwhile).
+          if (server.readyState === WebSocket.READY_STATE_OPEN) console.error("gateway: a reply could not be sent from the session's own request either", err);
+        }
+      }
     });
   };
   armSendHere();
