@@ -61,8 +61,12 @@ export class LocalQuota {
   private estimateMeasured = false;
   /** Admissions waiting for their turn, first come first served (admit). */
   private line: Ticket[] = [];
-  /** The admission deciding now, and since when (a holder whose request ended is passed over: turnStaleMs). */
-  private turn: { ticket: Ticket; sinceMs: number } | null = null;
+  /**
+   * The admission deciding now, and when it last showed it is alive: its request beats on a timer
+   * of its own while it holds the turn (a holder whose request ended stops beating and is passed
+   * over after turnSilentMsMax).
+   */
+  private turn: { ticket: Ticket; beatMs: number; stopBeat: () => void } | null = null;
   private readonly setTimer: SetTimer;
   /** Admissions waiting for a running statement to end. */
   private endWaiters: Array<() => void> = [];
@@ -126,6 +130,7 @@ export class LocalQuota {
     // in that session's request, where its KV calls and its reply to the client failed (the
     // pgbench -T hang of issue 8).
     const ticket = await this.takeTurn(deadline);
+    this.beat(ticket);
     try {
       // The caller's own capability, not this.cap: another request may have set that while this one
       // waited its turn, and a stub may only be used from the request it came with.
@@ -135,12 +140,6 @@ export class LocalQuota {
     }
   }
 
-  /**
-   * Longest one admission may hold the turn: its wait for RU (admitWaitMsMax) and two grant
-   * requests (grantRequestMsMax each). A holder past it is one whose request ended mid-admission
-   * (workerd cancels its pending work, so it never passes the turn on): the next in line goes.
-   */
-  private static readonly turnStaleMs = quotaLimits.admitWaitMsMax + 2 * quotaLimits.grantRequestMsMax;
 
   /** Waits (on a promise of the caller's own) until this admission's turn, first come first served; 53400 at the deadline. */
   private async takeTurn(deadline: number): Promise<Ticket> {
@@ -149,7 +148,14 @@ export class LocalQuota {
     this.handOn();
     while (this.turn?.ticket !== ticket) {
       const now = this.nowMs();
-      if (this.turn !== null && now - this.turn.sinceMs >= LocalQuota.turnStaleMs) {
+      if (this.turn !== null && now - this.turn.beatMs >= quotaLimits.turnSilentMsMax) {
+        // Its request ended mid-admission (workerd cancels an ended request's timers and pending
+        // calls, so it would never pass the turn on): the next in line goes.
+        try {
+          this.turn.stopBeat();
+        } catch {
+          // a timer of an ended request: nothing to stop
+        }
         this.turn = null;
         this.handOn();
         continue;
@@ -160,7 +166,7 @@ export class LocalQuota {
         this.heldBack = true;
         throw this.exhausted();
       }
-      const staleAt = this.turn === null ? deadline : this.turn.sinceMs + LocalQuota.turnStaleMs;
+      const staleAt = this.turn === null ? deadline : this.turn.beatMs + quotaLimits.turnSilentMsMax;
       await this.turnPassed(ticket, Math.min(deadline, staleAt) - now);
     }
     return ticket;
@@ -181,6 +187,7 @@ export class LocalQuota {
   /** The turn is over: the next in line gets it. */
   private passTurn(ticket: Ticket): void {
     if (this.turn?.ticket !== ticket) return; // passed over as stale meanwhile
+    this.turn.stopBeat();
     this.turn = null;
     this.handOn();
   }
@@ -190,8 +197,17 @@ export class LocalQuota {
     if (this.turn !== null) return;
     const next = this.line.shift();
     if (next === undefined) return;
-    this.turn = { ticket: next, sinceMs: this.nowMs() };
+    const turn = { ticket: next, beatMs: this.nowMs(), stopBeat: () => {} };
+    this.turn = turn;
     next.wake?.();
+  }
+
+  /** The holder's heartbeat, on timers of the holder's own request (armed once it runs with the turn). */
+  private beat(ticket: Ticket): void {
+    const turn = this.turn;
+    if (turn?.ticket !== ticket) return;
+    turn.beatMs = this.nowMs();
+    turn.stopBeat = this.setTimer(quotaLimits.turnBeatMs, () => this.beat(ticket));
   }
 
   private async admitInOrder(deadline: number, cap: TenantQuotaCapability): Promise<() => void> {
