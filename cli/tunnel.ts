@@ -19,6 +19,10 @@
 // the WebSocket's underlying socket is paused. Closing either side closes the other: a WebSocket
 // close ends the TCP stream after pending bytes are flushed, and a TCP end or error closes the
 // WebSocket after the bytes already queued for it are sent.
+//
+// Liveness: each session's WebSocket is pinged every tunnelPingIntervalMs; nothing heard for
+// tunnelPongTimeoutMs ends the client's connection with FATAL 08006 (a dead peer that never closed
+// would otherwise leave the client waiting forever).
 import { signedClientAddressHeaders } from "./client-address-signer.ts";
 import net from "node:net";
 import WebSocket from "ws";
