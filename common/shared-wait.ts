@@ -4,14 +4,17 @@
 // turns at admission, concurrent logins share one router lookup. workerd gives such sharing two
 // traps, and both ended in a client waiting forever (issue 8's pgbench -T hang):
 //
-// 1. A promise's continuations run in the request that created it ("promise context tagging"):
-//    when request B awaits a promise request A made, B's code after the await runs in A's request.
-//    Everything B then does with its own I/O objects (its KV channel, its WebSocket) throws
-//    "Cannot perform I/O on behalf of a different request"; a send to the client that swallows
-//    that error loses the reply. Measured: pgbench -S sessions queued behind another session's
-//    quota grant request got exactly that on their first query, or no answer at all.
+// 1. Continuing in the wrong request. Under load, pgbench -S sessions queued at admission behind
+//    another session's grant request failed their next KV call with "Cannot perform I/O on behalf
+//    of a different request", and the error reply itself never reached the client (the send from
+//    there was dropped): their code ran in another session's request. workerd tags each promise
+//    with the request that made it and reroutes a continuation that crosses requests, so a plain
+//    await does not always show this (a test that queues four sessions behind a held grant
+//    request passes either way); what was observed is the failure above, whatever the path.
 // 2. When A ends (its client went away) while the shared work is in flight, workerd cancels A's
-//    pending I/O: the promise never settles, and whoever waits on it waits forever.
+//    pending I/O: the promise never settles, and whoever waits on it waits forever. Proven:
+//    test/clients/queued-sessions.test.ts's leaving client left the other session with no answer
+//    for good before this module was used.
 //
 // The rule, then: a request never awaits a promise another request made. It waits on a promise
 // of its own (created here, in the caller's request), which the other side settles; workerd runs
