@@ -1,13 +1,13 @@
 // Sessions that wait on one another's work always get their answer (issue 8: the pgbench -T hang).
 //
 // A tenant's sessions in one gateway isolate share its Request-Unit grant and take turns at
-// admission. The hang was this: pgbench's four clients sent their first statements together while
-// one session's grant request to the QuotaBucket was in flight; the others waited for it by
-// awaiting that session's promise, so workerd resumed them in that session's request, where their
-// KV calls failed ("Cannot perform I/O on behalf of a different request") and their replies to the
-// client were dropped: the client waited forever. Under load the grant request is slow enough for
-// that to happen by itself; here the edge holds every grant request (FAULT_QUOTA_GRANT_DELAY_MS)
-// so the sessions queue behind it on every run.
+// admission (workers/gateway/quota/local-quota.ts). Under load, pgbench sessions queued behind
+// another session's grant request lost their replies; and a session left waiting on work of a
+// session that has ended waits forever, because workerd never settles an ended request's promises
+// (common/shared-wait.ts). The edge holds every grant request here (FAULT_QUOTA_GRANT_DELAY_MS), so
+// sessions queue behind it on every run. The second test is the regression test: before the fix
+// the staying session got no answer at all (20 s bound); the first guards the plain queue, which
+// passed before the fix too.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../harness/stack.ts";
