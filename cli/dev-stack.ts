@@ -283,6 +283,8 @@ export const EDGE_TUNING_VARS = [
   "STATEMENT_TIMEOUT_MS",
   "TENANT_IDLE_SUSPEND_MS",
   "STORAGE_TRANSPORT",
+  // Fault injection for tests only (workers/edge/env.ts).
+  "FAULT_QUOTA_GRANT_DELAY_MS",
 ] as const;
 
 function wranglerArgs(c: StackConfig): string[] {

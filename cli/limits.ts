@@ -72,6 +72,21 @@ export const tunnelStartupBytesMax = 10_000;
 /** A cancel connection's whole life: the edge forwards it and closes within 5 s; this bounds a stuck one. */
 export const tunnelCancelLifetimeMs = 10_000;
 
+/**
+ * How often the tunnel pings each session's WebSocket. A statement may run for minutes without a
+ * byte coming back, so silence alone says nothing; an unanswered ping says the connection is gone
+ * (the far end vanished without a close: a dead proxy, a cut network), which TCP alone would only
+ * notice after many minutes. 15 s keeps the cost at one small frame per quarter minute per session.
+ */
+export const tunnelPingIntervalMs = 15_000;
+
+/**
+ * How long a ping may go unanswered before the tunnel gives up on the WebSocket: the client gets
+ * FATAL 08006 and its connection is closed, instead of waiting forever for a reply that cannot
+ * come. Two intervals, so one late pong on a loaded machine is not taken for a dead connection.
+ */
+export const tunnelPongTimeoutMs = 30_000;
+
 /** `warren dev` gives up if the stack is not answering by then (the brief's bound on a fresh clone). */
 export const devReadyTimeoutMs = 60_000;
 

@@ -32,9 +32,9 @@ function cancelRequest(pid: number, key: number): Buffer {
 }
 
 /** Echoes every message after the first; records each connection's first message. */
-async function echoServer(): Promise<{ url: string; firsts: Buffer[] }> {
+async function echoServer(opts: { autoPong?: boolean } = {}): Promise<{ url: string; firsts: Buffer[] }> {
   const firsts: Buffer[] = [];
-  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
+  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, autoPong: opts.autoPong ?? true });
   server.on("connection", (ws: WebSocket) => {
     ws.binaryType = "nodebuffer";
     ws.once("message", (first: Buffer) => {
@@ -202,5 +202,38 @@ describe("tunnel startup phase", () => {
     await closed(s);
     expect(errorFields(got())["C"]).toBe("08P01");
     expect(firsts).toEqual([]);
+  });
+});
+
+describe("tunnel liveness (issue 8: a client never waits forever on a dead connection)", () => {
+  const bounds = { pingIntervalMs: 50, pongTimeoutMs: 250 };
+
+  it("closes a session whose WebSocket stops answering pings with FATAL 08006 after pongTimeoutMs", async () => {
+    // A server that accepts and echoes, but answers no ping (a proxy that died with the socket open).
+    const { url } = await echoServer({ autoPong: false });
+    const tunnel = await tunnelTo(url, bounds);
+    const s = await connect(tunnel);
+    const got = received(s);
+    s.write(startupMessage({ user: "app.t", database: "db" }));
+    const t0 = performance.now();
+    await closed(s);
+    // Not before the bound (an upper bound would flake on a loaded machine).
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(bounds.pongTimeoutMs - 10);
+    const fields = errorFields(got());
+    expect(fields["S"]).toBe("FATAL");
+    expect(fields["C"]).toBe("08006");
+    expect(fields["M"]).toMatch(/no answer to the tunnel's ping within 250 ms \(tunnelPongTimeoutMs\)/);
+    await expect.poll(() => tunnel.counts().established).toBe(0);
+  });
+
+  it("keeps a quiet session whose WebSocket answers pings open well past pongTimeoutMs", async () => {
+    const { url } = await echoServer();
+    const tunnel = await tunnelTo(url, bounds);
+    const s = await session(tunnel, "t");
+    const got = received(s);
+    await new Promise((r) => setTimeout(r, bounds.pongTimeoutMs * 4));
+    expect(s.closed).toBe(false);
+    s.write("still here");
+    await expect.poll(() => got().toString(), { timeout: 5_000 }).toBe("still here");
   });
 });

@@ -19,6 +19,10 @@
 // the WebSocket's underlying socket is paused. Closing either side closes the other: a WebSocket
 // close ends the TCP stream after pending bytes are flushed, and a TCP end or error closes the
 // WebSocket after the bytes already queued for it are sent.
+//
+// Liveness: each session's WebSocket is pinged every tunnelPingIntervalMs; nothing heard for
+// tunnelPongTimeoutMs ends the client's connection with FATAL 08006 (a dead peer that never closed
+// would otherwise leave the client waiting forever).
 import { signedClientAddressHeaders } from "./client-address-signer.ts";
 import net from "node:net";
 import WebSocket from "ws";
@@ -30,6 +34,8 @@ import {
   tunnelConnectionsPerTenantMax,
   tunnelHalfOpenMs,
   tunnelHandshakeTimeoutMs,
+  tunnelPingIntervalMs,
+  tunnelPongTimeoutMs,
   tunnelPreStartupConnectionsMax,
   tunnelStartupBytesMax,
   tunnelStartupTimeoutMs,
@@ -64,6 +70,8 @@ export interface TunnelOptions {
   readonly startupTimeoutMs?: number;
   readonly preStartupConnectionsMax?: number;
   readonly cancelLifetimeMs?: number;
+  readonly pingIntervalMs?: number;
+  readonly pongTimeoutMs?: number;
 }
 
 /** The bounds one tunnelled connection works within (limits.ts unless a test overrides them). */
@@ -73,6 +81,8 @@ interface BridgeLimits {
   readonly messageBytesMax: number;
   readonly handshakeTimeoutMs: number;
   readonly halfOpenMs: number;
+  readonly pingIntervalMs: number;
+  readonly pongTimeoutMs: number;
 }
 
 export interface TunnelStats {
@@ -120,6 +130,8 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
     messageBytesMax: options.messageBytesMax ?? tunnelWsMessageBytesMax,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? tunnelHandshakeTimeoutMs,
     halfOpenMs: options.halfOpenMs ?? tunnelHalfOpenMs,
+    pingIntervalMs: options.pingIntervalMs ?? tunnelPingIntervalMs,
+    pongTimeoutMs: options.pongTimeoutMs ?? tunnelPongTimeoutMs,
   };
   if (!(low < high)) throw new Error(`internal: tunnel low-water mark ${low} must be below high ${high}`);
   const log = options.log ?? (() => {});
@@ -291,6 +303,7 @@ function bridge(
     }
     // The startup packet (and what came with it) the tunnel already read, each as its own message.
     for (const bytes of first) ws.send(bytes, { binary: true });
+    watchLiveness();
     if (endedBeforeOpen) closeWs(1000, "client closed");
     else socket.resume();
   });
@@ -355,6 +368,41 @@ function bridge(
     socket.destroy();
     abort();
   });
+
+  // Liveness: a ping every pingIntervalMs; no pong (or any message) for pongTimeoutMs means the
+  // WebSocket is gone without a close. The client then gets FATAL 08006 rather than silence. The
+  // edge's messages are whole Postgres messages, so the ErrorResponse never splits one.
+  let lastHeardMs = Date.now();
+  let pinger: ReturnType<typeof setInterval> | null = null;
+  const heard = () => (lastHeardMs = Date.now());
+  ws.on("pong", heard);
+  ws.on("message", heard);
+  function watchLiveness(): void {
+    lastHeardMs = Date.now();
+    pinger = setInterval(() => {
+      if (ws.readyState !== WebSocket.OPEN) return stopLiveness();
+      if (Date.now() - lastHeardMs >= limits.pongTimeoutMs) {
+        stopLiveness();
+        log(`tunnel: ${url} did not answer a ping within ${limits.pongTimeoutMs} ms; closing the client's connection`);
+        if (!socket.destroyed && !socket.writableEnded) {
+          const err = new PgError("connection_failure", `the connection to the server was lost: no answer to the tunnel's ping within ${limits.pongTimeoutMs} ms (tunnelPongTimeoutMs)`, {
+            hint: "Reconnect; work not committed before this error was lost.",
+          });
+          socket.end(encodeErrorResponse(err, "FATAL"));
+          setTimeout(() => socket.destroy(), limits.halfOpenMs).unref();
+        }
+        abort();
+        return;
+      }
+      ws.ping();
+    }, limits.pingIntervalMs);
+    pinger.unref();
+  }
+  function stopLiveness(): void {
+    if (pinger !== null) clearInterval(pinger);
+    pinger = null;
+  }
+  ws.on("close", stopLiveness);
 
   let abortedByUs = false;
   function abort(): void {

@@ -36,7 +36,7 @@ interface StreamClient {
 }
 
 async function streamClient(url: string, secret: string, tenantId: number): Promise<StreamClient> {
-  const conn = await openNodeKvStream(url, secret, tenantId, { frameBytesMax: 17 * 1024 * 1024, inFlightMax: 256, upgradeBytesMax: 16 * 1024, openMsMax: 5_000 });
+  const conn = await openNodeKvStream(url, secret, tenantId, { frameBytesMax: 17 * 1024 * 1024, inFlightMax: 256, upgradeBytesMax: 16 * 1024, openMsMax: 5_000, requestMsMax: 60_000 });
   return { send: async (req) => decodeResponse(await conn.request(encodeRequest(req))), close: () => conn.close() };
 }
 import { spawnStorageNode } from "../storage-node/testing/spawn-node.ts";

@@ -24,6 +24,7 @@ const EDGE: KvStreamClientLimits = {
   inFlightMax: edgeLimits.kvStreamInFlightMax,
   upgradeBytesMax: edgeLimits.kvStreamUpgradeBytesMax,
   openMsMax: edgeLimits.kvStreamOpenMsMax,
+  requestMsMax: edgeLimits.kvStreamRequestMsMax,
 };
 
 const dirs: string[] = [];
@@ -244,7 +245,42 @@ describe("KV stream client faults and limits", () => {
     }
   });
 
+  it("breaks the stream when a request has no answer within requestMsMax, failing every request in flight", async () => {
+    // A node that accepts the stream and then answers nothing (stopped, wedged).
+    const { server, port } = await fakeNode(() => {});
+    try {
+      const s = await fakeStream(port, { ...EDGE, requestMsMax: 300 });
+      const started = performance.now();
+      const a = s.request(new Uint8Array([1])).catch((e: unknown) => e);
+      const b = s.request(new Uint8Array([2])).catch((e: unknown) => e);
+      for (const e of [await a, await b]) {
+        expect(e).toBeInstanceOf(KvStreamBroken);
+        expect((e as Error).message).toMatch(/no answer to request id 1 within 300 ms \(requestMsMax\)/);
+      }
+      // Not before the bound (an upper bound would flake on a loaded machine).
+      expect(performance.now() - started).toBeGreaterThanOrEqual(295);
+      expect(s.broken).not.toBeNull();
+    } finally {
+      server.close();
+    }
+  });
+
+  it("lets a request answered just inside requestMsMax through, and times each request from its own start", async () => {
+    // Answers every request after 150 ms: under a 300 ms bound nothing breaks, even with requests
+    // sent one after another for longer than the bound in all.
+    const { server, port } = await fakeNode((socket, id) => setTimeout(() => socket.write(encodeStreamFrame(id, new Uint8Array([7]))), 150));
+    try {
+      const s = await fakeStream(port, { ...EDGE, requestMsMax: 300 });
+      for (let i = 0; i < 4; i++) expect(Array.from(await s.request(new Uint8Array([i])))).toEqual([7]);
+      expect(s.broken).toBeNull();
+    } finally {
+      server.close();
+    }
+  });
+
   it("keeps the edge's bounds in step with the node's", () => {
+    // A batch gets as long on a stream as over HTTP.
+    expect(edgeLimits.kvStreamRequestMsMax).toBe(edgeLimits.storageAttemptMsMax);
     // The node stops reading a stream past streamInFlightMax; the edge sends no more than that.
     expect(edgeLimits.kvStreamInFlightMax).toBe(DEFAULT_LIMITS.streamInFlightMax);
     // Any answer the node may send (responseBytesMax plus its usage trailer) fits in a frame.

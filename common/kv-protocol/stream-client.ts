@@ -36,6 +36,12 @@ export interface KvStreamClientLimits {
   readonly upgradeBytesMax: number;
   /** Milliseconds from connecting to the node's answer to the upgrade. */
   readonly openMsMax: number;
+  /**
+   * Milliseconds a request waits for its answer. Past it the node is taken for wedged (it keeps
+   * the connection open and answers nothing): the stream is broken, so every request in flight
+   * fails with KvStreamBroken and its holder decides (storage-retry.ts) instead of waiting forever.
+   */
+  readonly requestMsMax: number;
 }
 
 /** The connection failed; every request that was in flight on it has an unknown outcome. */
@@ -136,6 +142,8 @@ async function upgrade(socket: StreamSocket, host: string, token: string, limits
 interface Waiting {
   resolve(payload: Uint8Array): void;
   reject(err: Error): void;
+  /** When it was sent (Date.now()): the watchdog's clock. */
+  sentAtMs: number;
 }
 
 export class KvStreamConnection {
@@ -150,6 +158,8 @@ export class KvStreamConnection {
   private outbox: Uint8Array[] = [];
   /** Close once the last request in flight is answered (retired: a new connection replaces it). */
   private closeWhenIdle = false;
+  /** Armed while requests are in flight: fails the stream when the oldest waited requestMsMax. */
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     socket: StreamSocket,
@@ -188,10 +198,33 @@ export class KvStreamConnection {
     }
     const id = this.takeId();
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { resolve, reject, sentAtMs: Date.now() });
       if (this.outbox.length === 0) queueMicrotask(() => this.flush());
       this.outbox.push(encodeStreamFrame(id, payload));
+      this.armWatchdog();
     });
+  }
+
+  /**
+   * One timer for every request in flight, due when the oldest has waited requestMsMax (the Map
+   * keeps insertion order, so the oldest is first). On time the stream breaks: a request on a
+   * stream whose node stopped answering never waits forever.
+   */
+  private armWatchdog(): void {
+    if (this.watchdog !== null || this.failure !== null) return;
+    const oldest = this.waiting.values().next();
+    if (oldest.done === true) return;
+    const dueInMs = Math.max(0, oldest.value.sentAtMs + this.limits.requestMsMax - Date.now());
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      const first = this.waiting.entries().next();
+      if (first.done === true) return;
+      const [id, w] = first.value;
+      if (Date.now() - w.sentAtMs >= this.limits.requestMsMax) {
+        return this.fail(`no answer to request id ${id} within ${this.limits.requestMsMax} ms (requestMsMax)`);
+      }
+      this.armWatchdog();
+    }, dueInMs);
   }
 
   /** Closes once every request in flight is answered; no new request is accepted. */
@@ -249,6 +282,10 @@ export class KvStreamConnection {
           // A view of a chunk the reader may reuse: copy what is handed on.
           w.resolve(frame.payload.slice());
         }
+        if (this.waiting.size === 0 && this.watchdog !== null) {
+          clearTimeout(this.watchdog);
+          this.watchdog = null;
+        }
         if (this.closeWhenIdle && this.waiting.size === 0) return this.close();
       }
     } catch (err) {
@@ -263,6 +300,8 @@ export class KvStreamConnection {
     this.failure = new KvStreamBroken(`KV stream to storage broke (${why}) with ${n} request${n === 1 ? "" : "s"} in flight`);
     for (const w of this.waiting.values()) w.reject(this.failure);
     this.waiting.clear();
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = null;
     this.outbox = [];
     try {
       this.socket.close();

@@ -29,6 +29,12 @@ export interface EdgeEnv extends ControlEnv, TenantLimitVars {
    * is the fallback and what `bench:fast-path` measures as "before".
    */
   STORAGE_TRANSPORT?: string;
+  /**
+   * Fault injection for tests (never set in production): TenantQuota holds every grant request this
+   * many ms before passing it to the QuotaBucket, so a test can make sessions queue behind one
+   * another's grant request (issue 8's hang) without depending on a loaded machine.
+   */
+  FAULT_QUOTA_GRANT_DELAY_MS?: string;
   /** Idle time before a tenant is suspended, decimal ms; 0 = never (idle-suspension.ts). */
   TENANT_IDLE_SUSPEND_MS?: string;
 }

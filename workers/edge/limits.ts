@@ -77,6 +77,22 @@ export const limits = {
    */
   kvStreamOpenMsMax: 1_000,
   /**
+   * Longest a request waits for a router call it shares with other requests of this isolate (the
+   * route and credential caches let concurrent misses of one tenant share one call). A router
+   * answers in milliseconds; the bound is for a call whose request ended before it settled (workerd
+   * then cancels it, and it never answers): past it the waiter gets 08006 and the next request
+   * calls again. The login bound (startupTimeoutMs, 10 s) is the same wait seen from the client.
+   */
+  sharedCallMsMax: 10_000,
+  /**
+   * Longest a batch waits for its answer on a KV stream: storageAttemptMsMax, the bound of the same
+   * batch over HTTP, for the same reason (a live node ends its own waits within 30 s: lock waits,
+   * rate limits). Past it the node is wedged with the connection open, so the stream breaks and the
+   * batch is treated as any broken-stream request (storage-retry.ts: sent again if safe, 40001 in a
+   * transaction, 08006 otherwise), never left waiting.
+   */
+  kvStreamRequestMsMax: 35_000,
+  /**
    * Largest KvResponse the edge reads from a storage node. The node caps the keys and values of
    * one answer at 16 MiB (storage-node/limits.ts responseBytesMax); framing adds a few bytes per
    * entry (at most batchEntriesMax = 120,000 entries, under 2 MiB) and the usage trailer. Twice the

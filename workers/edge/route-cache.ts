@@ -20,6 +20,7 @@
 import { PgError } from "../../common/errors.ts";
 import type { Route } from "../../durable-objects/router/tenant-router.ts";
 import { fromWireError, type Result, type WireError } from "../../durable-objects/wire-error.ts";
+import { SharedCalls } from "../../common/shared-wait.ts";
 import { limits } from "./limits.ts";
 
 export interface RouteResolver {
@@ -41,9 +42,15 @@ interface Entry {
 
 const encoder = new TextEncoder();
 
+/** A shared router call that did not settle in time (its request may have ended). */
+export function routerSilent(key: string): PgError {
+  return new PgError("connection_failure", `the tenant router did not answer within ${limits.sharedCallMsMax} ms (sharedCallMsMax) for ${key}`, { hint: "Retry." });
+}
+
 export class RouteCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<Route>>();
+  /** Router calls in flight, shared by concurrent misses (each waits in its own request: common/shared-wait.ts). */
+  private readonly inflight: SharedCalls<Route>;
   private readonly salt = crypto.getRandomValues(new Uint8Array(16));
   /** Router calls made, for tests and metrics. */
   routerCalls = 0;
@@ -56,6 +63,7 @@ export class RouteCache {
     this.resolver = resolver;
     this.nowMs = nowMs;
     this.entriesMax = entriesMax;
+    this.inflight = new SharedCalls<Route>(limits.sharedCallMsMax, routerSilent, nowMs);
   }
 
   /** The route for `name` without a password check (WebSocket startup, before authentication). */
@@ -158,11 +166,7 @@ export class RouteCache {
   }
 
   private once(key: string, f: () => Promise<Route>): Promise<Route> {
-    const running = this.inflight.get(key);
-    if (running) return running;
-    const p = f().finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
-    return p;
+    return this.inflight.run(key, f);
   }
 
   private async credentialHash(name: string, password: string): Promise<string> {

@@ -23,5 +23,6 @@ export async function openStorageStream(url: string, token: string): Promise<KvS
     inFlightMax: limits.kvStreamInFlightMax,
     upgradeBytesMax: limits.kvStreamUpgradeBytesMax,
     openMsMax: limits.kvStreamOpenMsMax,
+    requestMsMax: limits.kvStreamRequestMsMax,
   });
 }

@@ -9,6 +9,8 @@ import { settleRpc } from "../../common/rpc.ts";
 export class TenantQuota extends WorkerEntrypoint<EdgeEnv, TenantProps> implements TenantQuotaCapability {
   async acquire(request: QuotaRequest): Promise<QuotaGrant> {
     const tenantId = this.ctx.props.tenantId;
+    const delayMs = Number(this.env.FAULT_QUOTA_GRANT_DELAY_MS ?? 0);
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     return settleRpc(quotaBucketFor(this.env, tenantId).acquire(request, tenantId));
   }
 }

@@ -12,7 +12,9 @@ import { PgError } from "../../../common/errors.ts";
 import type { Route } from "../../../durable-objects/router/tenant-router.ts";
 import { parseVerifier, type ScramVerifier } from "../../../durable-objects/router/scram.ts";
 import { fromWireError, type Result, type WireError } from "../../../durable-objects/wire-error.ts";
+import { SharedCalls } from "../../../common/shared-wait.ts";
 import { limits } from "../limits.ts";
+import { routerSilent } from "../route-cache.ts";
 
 export interface Credentials {
   route: Route;
@@ -33,7 +35,8 @@ interface Entry {
 
 export class CredentialCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<Credentials>>();
+  /** Router calls in flight, shared by concurrent logins (each waits in its own request: common/shared-wait.ts). */
+  private readonly inflight: SharedCalls<Credentials>;
   private readonly source: CredentialSource;
   private readonly nowMs: () => number;
   private readonly entriesMax: number;
@@ -44,6 +47,7 @@ export class CredentialCache {
     this.source = source;
     this.nowMs = nowMs;
     this.entriesMax = entriesMax;
+    this.inflight = new SharedCalls<Credentials>(limits.sharedCallMsMax, routerSilent, nowMs);
   }
 
   async get(name: string, address = ""): Promise<Credentials> {
@@ -53,11 +57,7 @@ export class CredentialCache {
       return e.value!;
     }
     this.entries.delete(name);
-    const running = this.inflight.get(name);
-    if (running) return running;
-    const p = this.fetch(name, address).finally(() => this.inflight.delete(name));
-    this.inflight.set(name, p);
-    return p;
+    return this.inflight.run(name, () => this.fetch(name, address));
   }
 
   /** A SCRAM proof failed: tell the router (throttle) and forget the entry. */

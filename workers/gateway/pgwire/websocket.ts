@@ -85,12 +85,43 @@ export function servePgWebSocket(request: Request, env: GatewayEnv, ctx?: Execut
       connKv.close();
     });
   };
+  // A reply is never dropped while the edge still holds the socket. server.send throws for two
+  // reasons: the socket is closed (the close event ends the connection), or the code calling it
+  // runs in another request than this session's (workerd: "Cannot perform I/O on behalf of a
+  // different request"; common/shared-wait.ts), which is how issue 8's pgbench replies were lost
+  // without a word. In the second case the bytes are handed to this session's own request: a
+  // promise made here, settled from elsewhere, continues here, where the send works.
+  let stranded: Uint8Array[] | null = null;
+  let sendHere: (() => void) | null = null;
+  const armSendHere = (): void => {
+    void new Promise<void>((resolve) => (sendHere = resolve)).then(() => {
+      const waiting = stranded ?? [];
+      stranded = null;
+      armSendHere();
+      for (const bytes of waiting) {
+        try {
+          server.send(bytes);
+        } catch (err) {
+          // Here the send is the session's own: a failure now is the socket's (closed meanwhile).
+          if (server.readyState === WebSocket.READY_STATE_OPEN) console.error("gateway: a reply could not be sent from the session's own request either", err);
+        }
+      }
+    });
+  };
+  armSendHere();
   const io: ConnectionIO = {
     send: (bytes: Uint8Array) => {
+      if (stranded !== null) {
+        stranded.push(bytes); // behind the bytes already waiting, in order
+        return;
+      }
       try {
         server.send(bytes);
-      } catch {
-        // The edge closed the socket; the close event ends the connection.
+      } catch (err) {
+        if (server.readyState !== WebSocket.READY_STATE_OPEN) return; // the edge closed the socket
+        console.error("gateway: a reply could not be sent from the request running it; it goes from the session's own", err);
+        stranded = [bytes];
+        sendHere?.();
       }
     },
     close: (code: number, reason: string) => {

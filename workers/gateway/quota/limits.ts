@@ -17,6 +17,23 @@ export const quotaLimits = {
    */
   admitWaitMsMax: 5_000,
   /**
+   * Longest a statement waits for an answer to a grant request to the tenant's QuotaBucket (a
+   * Durable Object call of a few milliseconds, a few hundred on a loaded machine). Past it the
+   * statement gets 53400 instead of waiting on: the session that sent the request may have ended
+   * (workerd then cancels the call, which never answers), or the bucket is unreachable. 5 s is the
+   * bound of a wait for RU (admitWaitMsMax) again: far above a live call, short of a client's patience.
+   */
+  grantRequestMsMax: 5_000,
+  /**
+   * How often the admission holding the turn (LocalQuota.admit decides one at a time) shows it is
+   * alive, and how long without a sign of life it may be before the next in line passes it over.
+   * A holder whose session ended mid-admission stops (workerd cancels an ended request's timers);
+   * a live one beats every 250 ms whatever it waits for. 2 s is eight beats: a loaded event loop
+   * delays timers by far less, and a session queued behind a gone one loses 2 s, not its deadline.
+   */
+  turnBeatMs: 250,
+  turnSilentMsMax: 2_000,
+  /**
    * A gateway reports its usage with its next grant request, which a busy gateway makes about every
    * grantTargetSeconds; one whose tenant stops querying would never make it, and the usage would be
    * missing from the bucket's history (and lost with the isolate). So once usage is charged, a timer

@@ -405,3 +405,93 @@ describe("localQuotaFor", () => {
     expect(second.calls).toHaveLength(1);
   });
 });
+
+/** Timers the test fires by hand; `drop` makes the timers armed from now on never fire (their request ended). */
+function manualTimers(): { setTimer: (ms: number, f: () => void) => () => void; armed: Array<{ ms: number; f: () => void; live: boolean }>; fire(i: number): void } {
+  const t = {
+    armed: [] as Array<{ ms: number; f: () => void; live: boolean }>,
+    setTimer: (ms: number, f: () => void) => {
+      const entry = { ms, f, live: true };
+      t.armed.push(entry);
+      return () => (entry.live = false);
+    },
+    fire(i: number) {
+      const e = t.armed[i]!;
+      if (e.live) e.f();
+    },
+  };
+  return t;
+}
+
+const never = (): TenantQuotaCapability & { calls: number } => {
+  const b = {
+    calls: 0,
+    acquire(): Promise<QuotaGrant> {
+      b.calls++;
+      return new Promise<QuotaGrant>(() => {});
+    },
+  };
+  return b;
+};
+
+describe("LocalQuota never waits forever (issue 8: sessions waiting on one another's requests)", () => {
+  it("a grant request without an answer ends the statement with 53400 (two tries of grantRequestMsMax); the next statement asks again", async () => {
+    const c = clock();
+    const timers = manualTimers();
+    const silent = never();
+    const q = new LocalQuota(silent, c.now, c.sleep, timers.setTimer);
+    const first = q.admit();
+    // Each grant request gets grantRequestMsMax; the first unanswered one is followed by a second.
+    for (let tries = 0; tries < 2; tries++) {
+      await new Promise((r) => setTimeout(r, 0));
+      // (Besides the holder's heartbeat.)
+      const bound = timers.armed.filter((e) => e.live && e.ms !== quotaLimits.turnBeatMs);
+      expect(bound.map((e) => e.ms)).toEqual([quotaLimits.grantRequestMsMax]);
+      c.t += quotaLimits.grantRequestMsMax;
+      bound[0]!.f();
+    }
+    const err = await first.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PgError);
+    expect((err as PgError).code).toBe("53400");
+    expect((err as PgError).message).toMatch(/grantRequestMsMax/);
+    expect(silent.calls).toBe(2);
+    expect(q.runningStatements).toBe(0);
+    // The silent requests are given up: the next statement sends its own, through its own capability.
+    const b = bucket([{ grantedRu: 1000 }]);
+    (await q.admit(b))();
+    expect(b.calls).toHaveLength(1);
+  });
+
+  it("an admission whose request ended while it held the turn is passed over; the next in line asks through its own capability", async () => {
+    const c = clock();
+    const timers = manualTimers();
+    const q = new LocalQuota(never(), c.now, c.sleep, timers.setTimer);
+    // A takes the turn and sends a grant request that never answers; then its request "ends":
+    // none of the timers armed for it fires.
+    void q.admit().catch(() => {});
+    await new Promise((r) => setTimeout(r, 0));
+    const armedForA = timers.armed.length;
+    // B comes next and waits for the turn on a timer of its own.
+    const b = bucket([{ grantedRu: 1000 }]);
+    let admitted = false;
+    const second = q.admit(b).then((end) => {
+      admitted = true;
+      end();
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(admitted).toBe(false);
+    const own = timers.armed.slice(armedForA).filter((e) => e.live);
+    expect(own.map((e) => e.ms)).toEqual([quotaLimits.turnSilentMsMax]);
+    // A's heartbeat stopped with its request; past turnSilentMsMax (and past its grant request's
+    // bound) A counts as gone: B's own timer wakes it, B takes the turn and asks for itself.
+    c.t += quotaLimits.grantRequestMsMax;
+    own[0]!.f();
+    await second;
+    expect(admitted).toBe(true);
+    expect(b.calls).toHaveLength(1);
+    expect(q.runningStatements).toBe(0);
+  });
+});

@@ -20,6 +20,7 @@ import { PgError } from "../../../common/errors.ts";
 import { emptyUsageReport, type QuotaGrant, type UsageReport } from "../../../common/quota-protocol.ts";
 import { addKvUsage, egressRequestUnits, gatewayCpuRequestUnits, kvRequestUnits, type KvUsage } from "../../../common/request-units.ts";
 import { settleRpc } from "../../../common/rpc.ts";
+import { awaitShared, realTimer, type SetTimer } from "../../../common/shared-wait.ts";
 import type { TenantQuotaCapability } from "../env.ts";
 import { quotaLimits } from "./limits.ts";
 
@@ -42,14 +43,15 @@ export class LocalQuota {
   private lastRequestMs: number | null = null;
   /** Whether a query had to wait for, or was refused, tokens since the last request. */
   private heldBack = false;
-  private refreshing: Promise<void> | null = null;
+  /** The grant request in flight (whichever session made it) and when it was sent. */
+  private refreshing: { done: Promise<void>; sinceMs: number } | null = null;
   /** QuotaBucket calls made (for tests and metrics). */
   grants = 0;
   /** When usage was last charged, and when the oldest unreported usage was (null: none unreported). */
   private lastChargeMs = 0;
   private unreportedSinceMs: number | null = null;
-  /** The running flush loop (flushLater), at most one. */
-  private flushing: Promise<void> | null = null;
+  /** The running flush loop (flushLater), at most one, and when it last woke (a loop whose request ended stops waking). */
+  private flushing: { done: Promise<void>; beatMs: number } | null = null;
   /** Statements admitted and not ended; each reserves estimateRu of the balance (admit). */
   private running = 0;
   /** Measured RU per statement (smoothed over report periods), at least statementEstimateRuMin. */
@@ -57,18 +59,31 @@ export class LocalQuota {
   /** Statements admitted since the last request to the bucket (for the estimate). */
   private periodStatements = 0;
   private estimateMeasured = false;
-  /** The end of the last admission in line (admit decides them in order). */
-  private admissionTail: Promise<void> = Promise.resolve();
+  /** Admissions waiting for their turn, first come first served (admit). */
+  private line: Ticket[] = [];
+  /**
+   * The admission deciding now, and when it last showed it is alive: its request beats on a timer
+   * of its own while it holds the turn (a holder whose request ended stops beating and is passed
+   * over after turnSilentMsMax).
+   */
+  private turn: { ticket: Ticket; beatMs: number; stopBeat: () => void } | null = null;
+  private readonly setTimer: SetTimer;
   /** Admissions waiting for a running statement to end. */
   private endWaiters: Array<() => void> = [];
 
   /** Whether the first statement runs while the first grant is asked for (admit); the gateway's are made with it. */
   firstStatementCredit = false;
 
-  constructor(cap: TenantQuotaCapability, nowMs: () => number = Date.now, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
+  constructor(
+    cap: TenantQuotaCapability,
+    nowMs: () => number = Date.now,
+    sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    setTimer: SetTimer = realTimer,
+  ) {
     this.cap = cap;
     this.nowMs = nowMs;
     this.sleep = sleep;
+    this.setTimer = setTimer;
   }
 
   /**
@@ -110,17 +125,89 @@ export class LocalQuota {
     // Admissions are decided one at a time, first come first served: without the order, a
     // statement waiting for RU could be overtaken again and again by newer ones (each running
     // statement's end frees one estimate, and whoever looks first takes it) until it times out.
-    const before = this.admissionTail;
-    let done!: () => void;
-    this.admissionTail = new Promise<void>((resolve) => (done = resolve));
+    // The sessions in line belong to different requests, so each waits on a promise of its own
+    // (common/shared-wait.ts): awaiting the previous admission's promise made the statement go on
+    // in that session's request, where its KV calls and its reply to the client failed (the
+    // pgbench -T hang of issue 8).
+    const ticket = await this.takeTurn(deadline);
+    this.beat(ticket);
     try {
-      await before;
       // The caller's own capability, not this.cap: another request may have set that while this one
       // waited its turn, and a stub may only be used from the request it came with.
       return await this.admitInOrder(deadline, cap ?? this.cap);
     } finally {
-      done();
+      this.passTurn(ticket);
     }
+  }
+
+
+  /** Waits (on a promise of the caller's own) until this admission's turn, first come first served; 53400 at the deadline. */
+  private async takeTurn(deadline: number): Promise<Ticket> {
+    const ticket: Ticket = { wake: null };
+    this.line.push(ticket);
+    this.handOn();
+    while (this.turn?.ticket !== ticket) {
+      const now = this.nowMs();
+      if (this.turn !== null && now - this.turn.beatMs >= quotaLimits.turnSilentMsMax) {
+        // Its request ended mid-admission (workerd cancels an ended request's timers and pending
+        // calls, so it would never pass the turn on): the next in line goes.
+        try {
+          this.turn.stopBeat();
+        } catch {
+          // a timer of an ended request: nothing to stop
+        }
+        this.turn = null;
+        this.handOn();
+        continue;
+      }
+      if (now >= deadline) {
+        const at = this.line.indexOf(ticket);
+        if (at >= 0) this.line.splice(at, 1);
+        this.heldBack = true;
+        throw this.exhausted();
+      }
+      const staleAt = this.turn === null ? deadline : this.turn.beatMs + quotaLimits.turnSilentMsMax;
+      await this.turnPassed(ticket, Math.min(deadline, staleAt) - now);
+    }
+    return ticket;
+  }
+
+  /** Resolves when the turn is handed to `ticket` or after `ms`: a promise of the waiter's own request. */
+  private turnPassed(ticket: Ticket, ms: number): Promise<void> {
+    let disarm: () => void = () => {};
+    return new Promise<void>((resolve) => {
+      ticket.wake = resolve;
+      disarm = this.setTimer(Math.max(1, ms), resolve);
+    }).finally(() => {
+      ticket.wake = null;
+      disarm();
+    });
+  }
+
+  /** The turn is over: the next in line gets it. */
+  private passTurn(ticket: Ticket): void {
+    if (this.turn?.ticket !== ticket) return; // passed over as stale meanwhile
+    this.turn.stopBeat();
+    this.turn = null;
+    this.handOn();
+  }
+
+  /** While nobody holds the turn, hands it to the first in line and wakes it (in its own request). */
+  private handOn(): void {
+    if (this.turn !== null) return;
+    const next = this.line.shift();
+    if (next === undefined) return;
+    const turn = { ticket: next, beatMs: this.nowMs(), stopBeat: () => {} };
+    this.turn = turn;
+    next.wake?.();
+  }
+
+  /** The holder's heartbeat, on timers of the holder's own request (armed once it runs with the turn). */
+  private beat(ticket: Ticket): void {
+    const turn = this.turn;
+    if (turn?.ticket !== ticket) return;
+    turn.beatMs = this.nowMs();
+    turn.stopBeat = this.setTimer(quotaLimits.turnBeatMs, () => this.beat(ticket));
   }
 
   private async admitInOrder(deadline: number, cap: TenantQuotaCapability): Promise<() => void> {
@@ -132,7 +219,13 @@ export class LocalQuota {
         // Two asks per admission at most: the second only after the first grant ran out or expired.
         if (asked < 2) {
           asked++;
-          await this.refresh(cap);
+          try {
+            await this.refresh(cap);
+          } catch (err) {
+            // A grant request that went unanswered (its session may have ended): this admission
+            // sends one of its own while it still may.
+            if (!silentBucket.has(err as object) || asked >= 2) throw err;
+          }
           continue;
         }
         // The grant is reserved by running statements: one of them ending frees it.
@@ -263,16 +356,23 @@ export class LocalQuota {
    * capability; the loop uses it for its reports, so the request that lent it must outlive the loop.
    */
   flushLater(cap: TenantQuotaCapability): Promise<void> | null {
-    if (this.flushing !== null || !this.hasUnreported) return null;
-    this.flushing = this.flushLoop(cap).finally(() => {
-      this.flushing = null;
+    if (!this.hasUnreported) return null;
+    // A loop that stopped waking went with the request that ran it (workerd cancels an ended
+    // request's timers): start another rather than leave usage unreported for good.
+    if (this.flushing !== null && this.nowMs() - this.flushing.beatMs < 2 * quotaLimits.usageFlushMs + quotaLimits.grantRequestMsMax) return null;
+    const loop = { done: Promise.resolve(), beatMs: this.nowMs() };
+    loop.done = this.flushLoop(cap, loop).finally(() => {
+      if (this.flushing === loop) this.flushing = null;
     });
-    return this.flushing;
+    this.flushing = loop;
+    return loop.done;
   }
 
-  private async flushLoop(cap: TenantQuotaCapability): Promise<void> {
+  private async flushLoop(cap: TenantQuotaCapability, loop: { beatMs: number }): Promise<void> {
     while (this.hasUnreported) {
       await this.sleep(quotaLimits.usageFlushMs);
+      loop.beatMs = this.nowMs();
+      if (this.flushing !== loop) return; // replaced (this one was taken for gone)
       const now = this.nowMs();
       const quiet = now - this.lastChargeMs >= quotaLimits.usageFlushMs;
       const old = this.unreportedSinceMs !== null && now - this.unreportedSinceMs >= quotaLimits.usageReportAgeMsMax;
@@ -294,7 +394,10 @@ export class LocalQuota {
    * counting it as wanting any.
    */
   async flush(cap: TenantQuotaCapability = this.cap, final = false): Promise<void> {
-    while (this.refreshing !== null) await this.refreshing.catch(() => {});
+    // Let a grant request in flight report first (it carries the same usage); a request of
+    // another session is waited for through a promise of this caller's own, within its bound.
+    const r = this.refreshing;
+    if (r !== null) await awaitShared(r.done, r.sinceMs + quotaLimits.grantRequestMsMax - this.nowMs(), () => this.bucketSilent(), this.setTimer).catch(() => {});
     if (!this.hasUnreported) return;
     await this.ask(cap, final ? "final" : "report");
   }
@@ -317,11 +420,31 @@ export class LocalQuota {
     });
   }
 
+  /**
+   * A grant request, shared by whoever needs one while it is in flight. Each caller waits on a
+   * promise of its own request (common/shared-wait.ts), at most grantRequestMsMax from when it
+   * was sent: the session that sent it may end first (its pending call is then cancelled and
+   * never answers), and a bucket may not answer at all. Past the bound the caller gets 53400 and
+   * the next caller sends a new request.
+   */
   private refresh(cap: TenantQuotaCapability): Promise<void> {
-    this.refreshing ??= this.ask(cap, "grant").finally(() => {
-      this.refreshing = null;
-    });
-    return this.refreshing;
+    const now = this.nowMs();
+    if (this.refreshing !== null && now - this.refreshing.sinceMs >= quotaLimits.grantRequestMsMax) this.refreshing = null;
+    let r = this.refreshing;
+    if (r === null) {
+      const fresh = { done: Promise.resolve(), sinceMs: now };
+      fresh.done = this.ask(cap, "grant").finally(() => {
+        if (this.refreshing === fresh) this.refreshing = null;
+      });
+      this.refreshing = r = fresh;
+    }
+    return awaitShared(r.done, r.sinceMs + quotaLimits.grantRequestMsMax - now, () => this.bucketSilent(), this.setTimer);
+  }
+
+  private bucketSilent(): PgError {
+    return silent(new PgError("configuration_limit_exceeded", `the tenant's quota bucket did not answer a grant request within ${quotaLimits.grantRequestMsMax} ms (grantRequestMsMax)`, {
+      hint: "Nothing was run. Retry the statement.",
+    }));
   }
 
   /** One request to the bucket: "grant" asks for the period's need; "report" and "final" ask for nothing. */
@@ -388,6 +511,18 @@ export class LocalQuota {
       this.balanceRu += grant.grantedRu;
     }
   }
+}
+
+/** The 53400s of grant requests that went unanswered (an admission may send its own after one). */
+const silentBucket = new WeakSet<object>();
+function silent(err: PgError): PgError {
+  silentBucket.add(err);
+  return err;
+}
+
+/** One admission in line for the turn; `wake` is set while it waits. */
+interface Ticket {
+  wake: (() => void) | null;
 }
 
 function addReport(into: UsageReport, r: UsageReport): void {
