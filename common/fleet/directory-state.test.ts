@@ -18,6 +18,18 @@ describe("directory state (the configuration manager's decisions)", () => {
     expect(promote(s, 1, "a", 2, 99_999, LEASE).ok).toBe(false);
   });
 
+  it("lets a restarted primary take a new epoch for itself once its old lease has run out, keeping the replica set", () => {
+    const s = emptyDirectory();
+    createShard(s, 1, ["a", "b", "c"]);
+    renewLease(s, 1, "a", 1, 1_000, LEASE);
+    expect(promote(s, 1, "a", 1, 2_999, LEASE)).toMatchObject({ ok: false, reason: expect.stringMatching(/lease of a runs for 1 ms/) });
+    expect(promote(s, 1, "a", 1, 3_000, LEASE)).toMatchObject({ ok: true, config: { epoch: 2, primary: "a", replicas: ["a", "b", "c"], leaseExpiresAtMs: 5_000 } });
+    // A shard of one replica whose only node restarted.
+    createShard(s, 2, ["z"]);
+    renewLease(s, 2, "z", 1, 0, LEASE);
+    expect(promote(s, 2, "z", 1, LEASE, LEASE)).toMatchObject({ ok: true, config: { epoch: 2, primary: "z", replicas: ["z"] } });
+  });
+
   it("lets only the leaseholding primary change the replica set, each change a new epoch", () => {
     const s = emptyDirectory();
     createShard(s, 1, ["a", "b", "c"]);
