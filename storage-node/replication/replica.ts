@@ -328,18 +328,18 @@ export class Replica {
           if (r.ok && r.config.epoch === epoch && this.log.epoch() === epoch && this.ledEpoch === epoch) {
             // From when the request was sent, not answered: the directory's lease started later.
             const until = sentAtMs + leaseMs - this.leaseMarginMs(leaseMs);
-            const answeredAtMs = this.clock.nowMs();
-            if (until <= answeredAtMs && answeredAtMs - this.lastLateRenewalNoteAtMs >= 5_000) {
-              this.lastLateRenewalNoteAtMs = answeredAtMs;
-              this.note(`${this.id}: lease renewal answered after ${Math.round(answeredAtMs - sentAtMs)} ms, too late for its ${leaseMs} ms lease`);
-            }
+            if (until <= this.clock.nowMs()) this.noteRenewal(`answered after ${Math.round(this.clock.nowMs() - sentAtMs)} ms, too late for its ${leaseMs} ms lease`);
             this.leaseUntilMs = Math.max(this.leaseUntilMs, until);
             this.advanceCommit();
           } else if (!r.ok) {
             this.adopt(r.config);
           }
         },
-        () => this.sampleDirectoryRtt(sentAtMs), // unreachable directory: the lease runs out on its own
+        (err: unknown) => {
+          // Unreachable or slow directory: the lease runs out on its own.
+          this.sampleDirectoryRtt(sentAtMs);
+          this.noteRenewal(`failed after ${Math.round(this.clock.nowMs() - sentAtMs)} ms: ${err instanceof Error ? err.message : String(err)}`);
+        },
       );
     }
     for (const peer of [...c.replicas, ...c.learners]) {
@@ -682,6 +682,14 @@ export class Replica {
     const l = this.limits;
     const wanted = Math.ceil(((l.leaseRenewEveryMs + 2 * this.directoryRttMs) * l.leaseMs) / (l.leaseMs - l.leaseSafetyMarginMs));
     return Math.min(l.leaseMsMax, Math.max(l.leaseMs, wanted));
+  }
+
+  /** A lease renewal that gave no lease, at most one line per 5 s (the node logs show why a shard had no leaseholder). */
+  private noteRenewal(what: string): void {
+    const now = this.clock.nowMs();
+    if (now - this.lastLateRenewalNoteAtMs < 5_000) return;
+    this.lastLateRenewalNoteAtMs = now;
+    this.note(`${this.id}: lease renewal ${what} (directory round trip estimate ${Math.round(this.directoryRttMs)} ms)`);
   }
 
   /** The margin for a lease of `leaseMs`: the same share of it as leaseSafetyMarginMs of leaseMs (clock rates). */
