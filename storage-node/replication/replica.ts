@@ -653,9 +653,11 @@ export class Replica {
       // a new epoch (directory-state.ts promote).
       if (prev?.epoch !== next.epoch) {
         this.note(`${this.id}: named primary of epoch ${next.epoch}, which an earlier run of this process led: not resuming it; a new epoch begins once its lease lapses`);
-        // Nobody else will speak for that epoch: ask for a new one at once (the directory grants
-        // it once the old lease has run out), not after failoverAfterMs of silence.
-        this.lastHeardAtMs = -Infinity;
+        // Alone in the shard, nobody else can take over: it asks for a new epoch at once (granted
+        // once the old lease has run out). With other replicas it waits failoverAfterMs like any
+        // backup: theirs started at the crash, so one of them, running with warm caches, usually
+        // asks first; either is safe.
+        if (next.replicas.length === 1) this.lastHeardAtMs = -Infinity;
       }
       return;
     }
