@@ -11,10 +11,10 @@ import type { ConfigManager } from "./replica.ts";
 /**
  * A directory call that has not answered within this is abandoned (the replica asks again at its
  * next tick). Not shorter than a lease renewal can still be of use: a renewal answered within
- * leaseMsMax minus its margin still gives a lease (replica.ts leaseToAskMs), and under CPU load
- * round trips of 2 s were seen, which a 2 s timeout turned into no leaseholder at all.
+ * leaseMsMax minus its margin (9 s) still gives a lease (replica.ts leaseToAskMs), and under CPU
+ * load round trips of 2–6 s were seen, which a 2 s timeout turned into no leaseholder at all.
  */
-const directoryCallTimeoutMs = 6_000;
+const directoryCallTimeoutMs = 9_000;
 /** System tokens live 10 minutes (TOKEN_TTL_MS_MAX is 15) and are renewed 1 minute before they end. */
 const tokenTtlMs = 10 * 60_000;
 

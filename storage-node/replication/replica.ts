@@ -127,6 +127,10 @@ export class Replica {
   private ledEpoch = 0;
   /** A decaying maximum of recent directory round trips (leaseToAskMs). */
   private directoryRttMs = 0;
+  /** When each unanswered lease renewal was sent: one outstanding for long is a round trip at least that long. */
+  private readonly renewalsInFlight = new Set<number>();
+  /** Primary: whether it held the lease at the last tick (a line when that changes). */
+  private heldLease = false;
   private lastLateRenewalNoteAtMs = -Infinity;
   /**
    * Primary: learners the directory has been asked to add (→ the epoch asked at). Each counts for
@@ -267,8 +271,12 @@ export class Replica {
     this.truncateLog(c, now);
     if (this.leads(c)) {
       this.tickPrimary(c, now);
+      const holds = this.isLeaseholder();
+      if (holds !== this.heldLease) this.note(`${this.id}: ${holds ? "holds" : "lost"} the lease of epoch ${c.epoch} (directory round trip estimate ${Math.round(this.directoryRttMs)} ms)`);
+      this.heldLease = holds;
       return;
     }
+    this.heldLease = false;
     if (!c.replicas.includes(this.id)) {
       if (!c.learners.includes(this.id)) this.callDirectory(() => this.directory.requestJoin(this.shardId, this.id), "join");
       return;
@@ -322,8 +330,10 @@ export class Replica {
       const sentAtMs = now;
       const epoch = c.epoch;
       const leaseMs = this.leaseToAskMs();
+      this.renewalsInFlight.add(sentAtMs);
       void this.directory.renewLease(this.shardId, this.id, epoch, leaseMs).then(
         (r) => {
+          this.renewalsInFlight.delete(sentAtMs);
           this.sampleDirectoryRtt(sentAtMs);
           if (r.ok && r.config.epoch === epoch && this.log.epoch() === epoch && this.ledEpoch === epoch) {
             // From when the request was sent, not answered: the directory's lease started later.
@@ -337,6 +347,7 @@ export class Replica {
         },
         (err: unknown) => {
           // Unreachable or slow directory: the lease runs out on its own.
+          this.renewalsInFlight.delete(sentAtMs);
           this.sampleDirectoryRtt(sentAtMs);
           this.noteRenewal(`failed after ${Math.round(this.clock.nowMs() - sentAtMs)} ms: ${err instanceof Error ? err.message : String(err)}`);
         },
@@ -614,6 +625,7 @@ export class Replica {
     this.ledEpoch = 0;
     this.joining.clear();
     this.catchingUp.clear();
+    this.renewalsInFlight.clear();
     this.followers.clear();
     this.failWaiters(`epoch ${epoch} began`);
     this.lastHeardAtMs = this.clock.nowMs();
@@ -682,7 +694,11 @@ export class Replica {
    */
   private leaseToAskMs(): number {
     const l = this.limits;
-    const wanted = Math.ceil(((l.leaseRenewEveryMs + 2 * this.directoryRttMs) * l.leaseMs) / (l.leaseMs - l.leaseSafetyMarginMs));
+    // A renewal still unanswered after X ms is a round trip of at least X: without it the first
+    // renewals after the directory slowed down all asked for short leases that were over on arrival.
+    let rtt = this.directoryRttMs;
+    for (const sentAtMs of this.renewalsInFlight) rtt = Math.max(rtt, this.clock.nowMs() - sentAtMs);
+    const wanted = Math.ceil(((l.leaseRenewEveryMs + 2 * rtt) * l.leaseMs) / (l.leaseMs - l.leaseSafetyMarginMs));
     return Math.min(l.leaseMsMax, Math.max(l.leaseMs, wanted));
   }
 
