@@ -16,6 +16,7 @@
 //   npm run bench:fleet -- --short      3 kills (CI's bench smoke)
 //   npm run bench:fleet -- --kills 50
 //   npm run bench:fleet -- --skip-commits   the kills only
+//   npm run bench:fleet -- --kills 0        the commit comparison only
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { startStack } from "../test/harness/stack.ts";
@@ -33,7 +34,7 @@ const { values: opts } = parseArgs({
 });
 const kills = opts.kills !== undefined ? Number(opts.kills) : opts.short ? 3 : 20;
 const targetMs = Number(opts["target-ms"]);
-if (!Number.isInteger(kills) || kills < 1) throw new Error(`--kills must be a positive integer, not ${opts.kills}`);
+if (!Number.isInteger(kills) || kills < 0) throw new Error(`--kills must be a non-negative integer, not ${opts.kills}`);
 
 const log = (line: string) => console.log(`bench:fleet: ${line}`);
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(" ");
@@ -62,11 +63,13 @@ try {
         `throughput ${(three.perSecond / single.perSecond).toFixed(2)}×`,
     );
   }
-  const probe = await FleetProbe.create(stack, "benchfleet");
-  const report = await runLeaderKills(probe, { kills, pauseMsMin: 1_500, pauseMsMax: 5_000, accounts: 20 }, log);
-  for (const line of leaderKillsSummary(report, targetMs)) log(line);
+  if (kills > 0) {
+    const probe = await FleetProbe.create(stack, "benchfleet");
+    const report = await runLeaderKills(probe, { kills, pauseMsMin: 1_500, pauseMsMax: 5_000, accounts: 20 }, log);
+    for (const line of leaderKillsSummary(report, targetMs)) log(line);
+    failed = report.problems.length > 0 || report.bank.committed.size === 0 || report.stoppedEarly !== undefined;
+  }
   log(`load at the end ${load()}`);
-  failed = report.problems.length > 0 || report.bank.committed.size === 0 || report.stoppedEarly !== undefined;
 } catch (err) {
   failed = true;
   log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
