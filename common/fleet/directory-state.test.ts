@@ -15,6 +15,9 @@ describe("directory state (the configuration manager's decisions)", () => {
     expect(promote(s, 1, "c", 1, 3_001, LEASE)).toMatchObject({ ok: false, config: { epoch: 2, primary: "b" } });
     // The old primary can neither renew nor promote itself: it is not a replica of epoch 2.
     expect(renewLease(s, 1, "a", 1, 3_001, LEASE).ok).toBe(false);
+    // The new primary's renewal sent at an older epoch still counts while it is the primary; a future epoch never does.
+    expect(renewLease(s, 1, "b", 1, 3_002, LEASE)).toMatchObject({ ok: true, config: { epoch: 2, leaseExpiresAtMs: 5_002 } });
+    expect(renewLease(s, 1, "b", 3, 3_003, LEASE).ok).toBe(false);
     expect(promote(s, 1, "a", 2, 99_999, LEASE).ok).toBe(false);
   });
 

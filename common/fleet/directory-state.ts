@@ -55,11 +55,18 @@ export function currentConfig(state: DirectoryState, shardId: number): ShardConf
   return shardOf(state, shardId);
 }
 
-/** The primary of `epoch` extends its lease to nowMs + leaseMs. */
+/**
+ * The primary extends its lease to nowMs + leaseMs. A renewal sent at an older epoch is granted
+ * while the sender is still the primary: its own reconfigurations (a replica removed or added) raise
+ * the epoch, and with directory round trips of seconds every renewal in flight across one was
+ * refused, so the lease lapsed and the leaseholder left (seen at load ~24). Granting it is safe: a
+ * lease only holds off other promotions, and the primary counts it only if the answer names it
+ * primary of the epoch it leads (replica.ts).
+ */
 export function renewLease(state: DirectoryState, shardId: number, node: NodeId, epoch: number, nowMs: number, leaseMs: number): DirectoryResult {
   const c = shardOf(state, shardId);
   if (!c) return refuse(state, shardId, `no shard ${shardId}`);
-  if (c.epoch !== epoch || c.primary !== node) return refuse(state, shardId, `${node} is not the primary of epoch ${epoch}`);
+  if (epoch > c.epoch || c.primary !== node) return refuse(state, shardId, `${node} is not the primary of epoch ${epoch}`);
   return replace(state, { ...c, leaseExpiresAtMs: Math.max(c.leaseExpiresAtMs, nowMs + leaseMs) });
 }
 

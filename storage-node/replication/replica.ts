@@ -335,7 +335,11 @@ export class Replica {
         (r) => {
           this.renewalsInFlight.delete(sentAtMs);
           this.sampleDirectoryRtt(sentAtMs);
-          if (r.ok && r.config.epoch === epoch && this.log.epoch() === epoch && this.ledEpoch === epoch) {
+          if (this.stopped) return;
+          // Granted at the epoch we lead now (the directory grants a renewal sent before our own
+          // reconfiguration: directory-state.ts renewLease), or refused.
+          if (r.ok) this.adopt(r.config);
+          if (r.ok && r.config.primary === this.id && this.leads(this.config) && this.config!.epoch === r.config.epoch) {
             // From when the request was sent, not answered: the directory's lease started later.
             const until = sentAtMs + leaseMs - this.leaseMarginMs(leaseMs);
             if (until <= this.clock.nowMs()) this.noteRenewal(`answered after ${Math.round(this.clock.nowMs() - sentAtMs)} ms, too late for its ${leaseMs} ms lease`);
