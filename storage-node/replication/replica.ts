@@ -309,7 +309,19 @@ export class Replica {
       this.send(message.from, { kind: "stale", shardId: this.shardId, epoch: this.log.epoch(), from: this.id });
       return;
     }
-    if (message.epoch > this.log.epoch()) this.enterEpoch(message.epoch);
+    if (message.epoch > this.log.epoch()) {
+      // While we lead, a newer epoch is most often our own reconfiguration (a replica removed or
+      // added) that a backup heard of from the directory before our answer came back; dropping the
+      // tenure for it made a healthy leaseholder exit (seen: "epoch 3 → 4" from a backup's ack, then
+      // a failover waiting out a 6 s lease). Ask the directory now instead, and take nothing from
+      // the message. Safe: if another node was promoted our lease had already run out on our clock
+      // (we acknowledge nothing), and the backups refuse our older epoch meanwhile.
+      if (this.leads(this.config)) {
+        this.lastPollAtMs = -Infinity;
+        return;
+      }
+      this.enterEpoch(message.epoch);
+    }
     switch (message.kind) {
       case "prepare":
         return this.onPrepare(message);
