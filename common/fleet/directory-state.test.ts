@@ -15,7 +15,22 @@ describe("directory state (the configuration manager's decisions)", () => {
     expect(promote(s, 1, "c", 1, 3_001, LEASE)).toMatchObject({ ok: false, config: { epoch: 2, primary: "b" } });
     // The old primary can neither renew nor promote itself: it is not a replica of epoch 2.
     expect(renewLease(s, 1, "a", 1, 3_001, LEASE).ok).toBe(false);
+    // The new primary's renewal sent at an older epoch still counts while it is the primary; a future epoch never does.
+    expect(renewLease(s, 1, "b", 1, 3_002, LEASE)).toMatchObject({ ok: true, config: { epoch: 2, leaseExpiresAtMs: 5_002 } });
+    expect(renewLease(s, 1, "b", 3, 3_003, LEASE).ok).toBe(false);
     expect(promote(s, 1, "a", 2, 99_999, LEASE).ok).toBe(false);
+  });
+
+  it("lets a restarted primary take a new epoch for itself once its old lease has run out, keeping the replica set", () => {
+    const s = emptyDirectory();
+    createShard(s, 1, ["a", "b", "c"]);
+    renewLease(s, 1, "a", 1, 1_000, LEASE);
+    expect(promote(s, 1, "a", 1, 2_999, LEASE)).toMatchObject({ ok: false, reason: expect.stringMatching(/lease of a runs for 1 ms/) });
+    expect(promote(s, 1, "a", 1, 3_000, LEASE)).toMatchObject({ ok: true, config: { epoch: 2, primary: "a", replicas: ["a", "b", "c"], leaseExpiresAtMs: 5_000 } });
+    // A shard of one replica whose only node restarted.
+    createShard(s, 2, ["z"]);
+    renewLease(s, 2, "z", 1, 0, LEASE);
+    expect(promote(s, 2, "z", 1, LEASE, LEASE)).toMatchObject({ ok: true, config: { epoch: 2, primary: "z", replicas: ["z"] } });
   });
 
   it("lets only the leaseholding primary change the replica set, each change a new epoch", () => {

@@ -55,11 +55,18 @@ export function currentConfig(state: DirectoryState, shardId: number): ShardConf
   return shardOf(state, shardId);
 }
 
-/** The primary of `epoch` extends its lease to nowMs + leaseMs. */
+/**
+ * The primary extends its lease to nowMs + leaseMs. A renewal sent at an older epoch is granted
+ * while the sender is still the primary: its own reconfigurations (a replica removed or added) raise
+ * the epoch, and with directory round trips of seconds every renewal in flight across one was
+ * refused, so the lease lapsed and the leaseholder left (seen at load ~24). Granting it is safe: a
+ * lease only holds off other promotions, and the primary counts it only if the answer names it
+ * primary of the epoch it leads (replica.ts).
+ */
 export function renewLease(state: DirectoryState, shardId: number, node: NodeId, epoch: number, nowMs: number, leaseMs: number): DirectoryResult {
   const c = shardOf(state, shardId);
   if (!c) return refuse(state, shardId, `no shard ${shardId}`);
-  if (c.epoch !== epoch || c.primary !== node) return refuse(state, shardId, `${node} is not the primary of epoch ${epoch}`);
+  if (epoch > c.epoch || c.primary !== node) return refuse(state, shardId, `${node} is not the primary of epoch ${epoch}`);
   return replace(state, { ...c, leaseExpiresAtMs: Math.max(c.leaseExpiresAtMs, nowMs + leaseMs) });
 }
 
@@ -69,19 +76,24 @@ export function renewLease(state: DirectoryState, shardId: number, node: NodeId,
  * stopped acknowledging: lease.ts), and only to a member of `replicas`: every member holds every
  * committed entry (a commit needs all of them), so no acknowledged commit is lost. The old primary
  * leaves the replica set; it returns as a learner.
+ *
+ * The primary itself may ask too: a primary whose process restarted never resumes the epoch its
+ * previous incarnation led (roles are crash-only: replica.ts adopt), so once that lease has run out
+ * it takes a new epoch like any other replica, keeping the replica set (it holds every entry it
+ * ever appended, so every committed one). Without this a shard of one replica would stay without a
+ * leaseholder forever after its only node restarted.
  */
 export function promote(state: DirectoryState, shardId: number, node: NodeId, seenEpoch: number, nowMs: number, leaseMs: number): DirectoryResult {
   const c = shardOf(state, shardId);
   if (!c) return refuse(state, shardId, `no shard ${shardId}`);
   if (c.epoch !== seenEpoch) return refuse(state, shardId, `epoch ${seenEpoch} is over (now ${c.epoch})`);
   if (!c.replicas.includes(node)) return refuse(state, shardId, `${node} is not a replica of epoch ${c.epoch}`);
-  if (c.primary === node) return refuse(state, shardId, `${node} is already the primary`);
   if (nowMs < c.leaseExpiresAtMs) return refuse(state, shardId, `the lease of ${c.primary} runs for ${c.leaseExpiresAtMs - nowMs} ms more`);
   return replace(state, {
     ...c,
     epoch: c.epoch + 1,
     primary: node,
-    replicas: c.replicas.filter((r) => r !== c.primary),
+    replicas: node === c.primary ? c.replicas : c.replicas.filter((r) => r !== c.primary),
     learners: c.learners.filter((l) => l !== node),
     leaseExpiresAtMs: nowMs + leaseMs,
   });

@@ -8,8 +8,13 @@ import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
 import type { ConfigManager } from "./replica.ts";
 
-/** A directory call that has not answered within this is abandoned (the replica asks again at its next tick). */
-const directoryCallTimeoutMs = 2_000;
+/**
+ * A directory call that has not answered within this is abandoned (the replica asks again at its
+ * next tick). Not shorter than a lease renewal can still be of use: a renewal answered within
+ * leaseMsMax minus its margin (9 s) still gives a lease (replica.ts leaseToAskMs), and under CPU
+ * load round trips of 2–6 s were seen, which a 2 s timeout turned into no leaseholder at all.
+ */
+const directoryCallTimeoutMs = 9_000;
 /** System tokens live 10 minutes (TOKEN_TTL_MS_MAX is 15) and are renewed 1 minute before they end. */
 const tokenTtlMs = 10 * 60_000;
 
@@ -45,11 +50,11 @@ export class HttpDirectory implements ConfigManager {
   async current(shardId: number): Promise<ShardConfig | undefined> {
     return (await this.call({ op: "current", shardId })).config;
   }
-  renewLease(shardId: number, node: string, epoch: number): Promise<DirectoryResult> {
-    return this.call({ op: "renewLease", shardId, node, epoch, leaseMs: this.leaseMs });
+  renewLease(shardId: number, node: string, epoch: number, leaseMs = this.leaseMs): Promise<DirectoryResult> {
+    return this.call({ op: "renewLease", shardId, node, epoch, leaseMs });
   }
-  promote(shardId: number, node: string, epoch: number): Promise<DirectoryResult> {
-    return this.call({ op: "promote", shardId, node, epoch, leaseMs: this.leaseMs });
+  promote(shardId: number, node: string, epoch: number, leaseMs = this.leaseMs): Promise<DirectoryResult> {
+    return this.call({ op: "promote", shardId, node, epoch, leaseMs });
   }
   removeReplica(shardId: number, node: string, epoch: number, victim: string): Promise<DirectoryResult> {
     return this.call({ op: "removeReplica", shardId, node, epoch, victim });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fleetProtocolLimits } from "../../common/fleet/directory-protocol.ts";
 import { replicationLimitBounds, replicationLimits, resolveReplicationLimits } from "./limits.ts";
 
 describe("replication limits", () => {
@@ -10,6 +11,9 @@ describe("replication limits", () => {
     }
     expect(replicationLimits.leaseRenewEveryMs).toBeLessThan(replicationLimits.leaseMs - replicationLimits.leaseSafetyMarginMs);
     expect(replicationLimits.failoverAfterMs).toBeGreaterThanOrEqual(replicationLimits.leaseMs);
+    // The longest lease stays within what the FleetDirectory grants (common/fleet/directory-protocol.ts).
+    expect(replicationLimits.leaseMsMax).toBeGreaterThanOrEqual(replicationLimits.leaseMs);
+    expect(replicationLimits.leaseMsMax).toBeLessThanOrEqual(fleetProtocolLimits.leaseMsMax);
   });
 
   it("overrides are taken at their bounds and refused one past them", () => {

@@ -10,6 +10,16 @@ export interface ReplicationLimits {
    * serves within 5 s" holds with room for a loaded machine. Shorter leases renew more often.
    */
   readonly leaseMs: number;
+  /**
+   * The longest lease a primary asks for when the directory answers slowly (replica.ts
+   * leaseToAskMs): a lease counts from when its renewal was sent, so with round trips near
+   * leaseMs − margin a base-length lease is over before its answer arrives, and the shard has no
+   * leaseholder at all (seen under CPU load: the FleetDirectory shares workerd with the SQL load).
+   * It is also the longest a failover then waits for an old lease: 10 s keeps a leaseholder with
+   * round trips up to ~4.2 s (6 s round trips were logged at load average ~30), while a quiet
+   * directory keeps the 2 s lease and its failover time.
+   */
+  readonly leaseMsMax: number;
   /** The primary asks for a new lease this often: three tries within one lease. */
   readonly leaseRenewEveryMs: number;
   /**
@@ -54,6 +64,7 @@ export interface ReplicationLimits {
 
 export const replicationLimits: ReplicationLimits = {
   leaseMs: 2_000,
+  leaseMsMax: 10_000,
   leaseRenewEveryMs: 500,
   leaseSafetyMarginMs: 200,
   heartbeatEveryMs: 100,

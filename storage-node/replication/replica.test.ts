@@ -211,6 +211,82 @@ describe("replication protocol in simulation", () => {
     expect(failed).toBeGreaterThanOrEqual(4); // one broken transfer per seed at least
   });
 
+  it("a primary SIGKILLed and restarted before its lease runs out does not resume its epoch: a new epoch begins, nothing acknowledged is lost", async () => {
+    for (const seed of [51, 52, 53, 54]) {
+      const sim = new ShardSimulation(seed, ["n1", "n2", "n3"]);
+      sim.startClients(10, 12_000);
+      await sim.runUntil(2_000);
+      const victim = sim.directoryPrimary();
+      const oldEpoch = sim.nodes.get(victim)!.replica.epoch;
+      const killedAtMs = sim.nowMs;
+      sim.kill(victim);
+      // Back within 50–350 ms: far inside the lease (leaseMs − margin), before any backup may ask.
+      await sim.runUntil(killedAtMs + 50 + Math.floor(sim.random() * 300));
+      sim.restart(victim);
+      await sim.runUntil(16_000);
+      checkHistories(sim);
+      const after = sim.acks.filter((a) => a.atMs > killedAtMs);
+      // The restarted process acknowledged nothing in the epoch its earlier run led …
+      expect(after.filter((a) => a.node === victim && a.epoch === oldEpoch), `seed ${seed}`).toEqual([]);
+      // … a new epoch began (led by the restarted node or another), and writes went on in it.
+      expect(sim.primaryHistory.at(-1)![2], `seed ${seed}`).toBeGreaterThan(oldEpoch);
+      expect(after.length, `seed ${seed}`).toBeGreaterThan(300);
+      expect(after[0]!.atMs - killedAtMs, `seed ${seed}: writes resumed`).toBeLessThan(5_000);
+      const cfg = sim.nodes.get(sim.directoryPrimary())!.replica.currentConfig!;
+      expect([...cfg.replicas].sort(), `seed ${seed}: every node back in the configuration`).toEqual(["n1", "n2", "n3"]);
+    }
+  });
+
+  it("a shard of one replica whose node restarts takes a new epoch and serves again", async () => {
+    for (const [seed, downMs] of [[61, 100], [62, 700], [63, 4_000]] as const) {
+      const sim = new ShardSimulation(seed, ["n1"]);
+      sim.startClients(10, 14_000);
+      await sim.runUntil(2_000);
+      const before = sim.acks.length;
+      expect(before, `seed ${seed}: it served before the restart`).toBeGreaterThan(50);
+      const killedAtMs = sim.nowMs;
+      sim.kill("n1");
+      await sim.runUntil(killedAtMs + downMs);
+      sim.restart("n1");
+      await sim.runUntil(16_000);
+      checkHistories(sim);
+      const after = sim.acks.filter((a) => a.atMs > killedAtMs);
+      expect(after.length, `seed ${seed}: writes acknowledged after the restart`).toBeGreaterThan(300);
+      expect(after.every((a) => a.epoch === 2), `seed ${seed}: all in the new epoch`).toBe(true);
+      expect(sim.primaryHistory.at(-1)!.slice(1), `seed ${seed}`).toEqual(["n1", 2]);
+      // Everything acknowledged before the kill is still applied at its position.
+      expect(sim.nodes.get("n1")!.applied.length).toBeGreaterThanOrEqual(sim.acks.at(-1)!.seq);
+    }
+  });
+
+  it("with a slow directory (round trips of 1.8–2.4 s) the shard keeps a leaseholder, fails over after kills and cut-offs, and stays fenced", async () => {
+    for (const seed of [71, 72, 73]) {
+      const sim = new ShardSimulation(seed, ["n1", "n2", "n3"]);
+      sim.directoryLegMs = () => 900 + Math.floor(sim.random() * 300);
+      sim.startClients(10, 40_000);
+      await sim.runUntil(6_000);
+      // Base leases (2 s, counted from the request) end before their answers: without longer
+      // leases not one write is acknowledged here.
+      expect(sim.acks.length, `seed ${seed}: writes acknowledged with a slow directory`).toBeGreaterThan(100);
+      for (const kind of ["kill", "cut"] as const) {
+        const victim = sim.directoryPrimary();
+        const startMs = sim.nowMs;
+        if (kind === "kill") sim.kill(victim);
+        else sim.setCut(victim, true);
+        await sim.runUntil(startMs + 1_000);
+        if (kind === "kill") sim.restart(victim);
+        else sim.setCut(victim, false);
+        await sim.runUntil(startMs + 16_000);
+        const next = sim.acks.find((a) => a.atMs > startMs);
+        expect(next, `seed ${seed}: writes resumed after the ${kind}`).toBeDefined();
+        // Bounded by the longest lease a primary asks for, a failover and the directory's round trips.
+        expect(next!.atMs - startMs, `seed ${seed}: ${kind}`).toBeLessThan(replicationLimits.leaseMsMax + replicationLimits.failoverAfterMs + 3 * 2_400);
+      }
+      await sim.runUntil(42_000);
+      checkHistories(sim);
+    }
+  }, 60_000);
+
   it("a primary cut off from everyone acknowledges nothing after the directory moves to a new epoch", async () => {
     const sim = new ShardSimulation(7, ["n1", "n2", "n3"], { dropRate: 0, duplicateRate: 0, delayMsMax: 4 });
     sim.startClients(5, 12_000);
@@ -231,7 +307,7 @@ describe("replication protocol in simulation", () => {
     hammer();
     await sim.runUntil(10_000);
     expect(sim.directoryPrimary()).not.toBe(old);
-    const newEpochAtMs = sim.primaryHistory.at(-1)![0];
+    const newEpochAtMs = sim.primaryHistory.find(([, primary]) => primary !== old)![0];
     sim.setCut(old, false);
     await sim.runUntil(14_000);
     const outcomes = await Promise.all(attempted);
@@ -251,8 +327,8 @@ describe("Replica, one step at a time", () => {
     createShard(state, 1, ids);
     const dir: ConfigManager = {
       current: async (s) => structuredClone(state.shards.find((x) => x.shardId === s)),
-      renewLease: async (s, n, e) => structuredClone(renewLease(state, s, n, e, clock.nowMs(), replicationLimits.leaseMs)),
-      promote: async (s, n, e) => structuredClone(promote(state, s, n, e, clock.nowMs(), replicationLimits.leaseMs)),
+      renewLease: async (s, n, e, leaseMs) => structuredClone(renewLease(state, s, n, e, clock.nowMs(), leaseMs)),
+      promote: async (s, n, e, leaseMs) => structuredClone(promote(state, s, n, e, clock.nowMs(), leaseMs)),
       removeReplica: async () => ({ ok: false, reason: "not in this test", config: undefined }),
       requestJoin: async () => ({ ok: false, reason: "not in this test", config: undefined }),
       addReplica: async () => ({ ok: false, reason: "not in this test", config: undefined }),

@@ -17,8 +17,9 @@ import type { Ack, Prepare, ReplicationMessage, SnapshotNeeded } from "./message
 /** The configuration manager as a replica sees it (the FleetDirectory, over HTTP in a node). */
 export interface ConfigManager {
   current(shardId: number): Promise<ShardConfig | undefined>;
-  renewLease(shardId: number, node: NodeId, epoch: number): Promise<DirectoryResult>;
-  promote(shardId: number, node: NodeId, seenEpoch: number): Promise<DirectoryResult>;
+  /** `leaseMs`: the lease asked for (Replica.leaseToAskMs; the directory bounds it). */
+  renewLease(shardId: number, node: NodeId, epoch: number, leaseMs: number): Promise<DirectoryResult>;
+  promote(shardId: number, node: NodeId, seenEpoch: number, leaseMs: number): Promise<DirectoryResult>;
   removeReplica(shardId: number, byPrimary: NodeId, epoch: number, victim: NodeId): Promise<DirectoryResult>;
   requestJoin(shardId: number, node: NodeId): Promise<DirectoryResult>;
   addReplica(shardId: number, byPrimary: NodeId, epoch: number, learner: NodeId): Promise<DirectoryResult>;
@@ -116,10 +117,36 @@ export class Replica {
   private leaseUntilMs = 0;
   private lastRenewAtMs = -Infinity;
   private readonly followers = new Map<NodeId, Follower>();
-  /** Primary: the no-op that opened its tenure (0: not primary). */
+  /** Primary: the no-op that opened its tenure (Infinity: not primary). */
   private tenureStartSeq = Infinity;
-  /** Primary: a learner the directory is being asked to add. */
-  private joining: NodeId | undefined;
+  /**
+   * The epoch whose primary *this process* is (0: none). A configuration naming this node primary
+   * of an epoch its log already had when this process learned it was led by an earlier run of the
+   * process: roles are crash-only, so that tenure is over (adopt).
+   */
+  private ledEpoch = 0;
+  /** A decaying maximum of recent directory round trips (leaseToAskMs). */
+  private directoryRttMs = 0;
+  /** When each unanswered lease renewal was sent: one outstanding for long is a round trip at least that long. */
+  private readonly renewalsInFlight = new Set<number>();
+  /** Primary: whether it held the lease at the last tick (a line when that changes). */
+  private heldLease = false;
+  private lastLateRenewalNoteAtMs = -Infinity;
+  /**
+   * Primary: learners the directory has been asked to add (→ the epoch asked at). Each counts for
+   * commits until the outcome is known: a definite answer, or a configuration past that epoch. An
+   * add whose answer was lost may have been applied — the directory then names the learner a
+   * replica, and a commit without it would be a commit without every replica (seen in simulation
+   * with a slow directory and a cut-off primary: the new primary lacked a committed entry).
+   */
+  private readonly joining = new Map<NodeId, number>();
+  /**
+   * Primary: learners close behind the commit point that commits now wait for, so that they can
+   * reach it (tickPrimary). Counting a learner is always safe; it only slows commits to its pace.
+   */
+  private readonly catchingUp = new Set<NodeId>();
+  /** The highest epoch the log held when this process started (adopt: epochs an earlier run may have led). */
+  private readonly startEpoch: number;
   private readonly waiters = new Map<number, { resolve: (seq: number) => void; reject: (e: Error) => void }>();
   /** Proposals waiting for the next append (appendProposals). */
   private proposals: Array<{ payload: Uint8Array; resolve: (seq: number) => void; reject: (e: Error) => void }> = [];
@@ -154,6 +181,7 @@ export class Replica {
     this.lastHeardAtMs = this.clock.nowMs();
     // No entry in the log: a new or wiped store, or one holding only a snapshot's state (its base).
     this.startedEmpty = this.log.lastSeq() < this.log.firstSeq();
+    this.startEpoch = this.log.epoch();
   }
 
   /** The configuration this replica acts on, if it has one. */
@@ -191,8 +219,12 @@ export class Replica {
 
   /** Leaseholder now: primary of the newest epoch it knows, lease running on its own clock. */
   isLeaseholder(): boolean {
-    const c = this.config;
-    return c !== undefined && c.primary === this.id && c.epoch === this.log.epoch() && this.clock.nowMs() < this.leaseUntilMs;
+    return this.leads(this.config) && this.clock.nowMs() < this.leaseUntilMs;
+  }
+
+  /** This process is the primary of `c`, the newest epoch it knows (lease or not). */
+  private leads(c: ShardConfig | undefined): boolean {
+    return c !== undefined && c.primary === this.id && c.epoch === this.log.epoch() && this.ledEpoch === c.epoch;
   }
 
   /**
@@ -237,10 +269,14 @@ export class Replica {
     }
     if (c === undefined) return;
     this.truncateLog(c, now);
-    if (c.primary === this.id && c.epoch === this.log.epoch()) {
+    if (this.leads(c)) {
       this.tickPrimary(c, now);
+      const holds = this.isLeaseholder();
+      if (holds !== this.heldLease) this.note(`${this.id}: ${holds ? "holds" : "lost"} the lease of epoch ${c.epoch} (directory round trip estimate ${Math.round(this.directoryRttMs)} ms)`);
+      this.heldLease = holds;
       return;
     }
+    this.heldLease = false;
     if (!c.replicas.includes(this.id)) {
       if (!c.learners.includes(this.id)) this.callDirectory(() => this.directory.requestJoin(this.shardId, this.id), "join");
       return;
@@ -255,7 +291,8 @@ export class Replica {
     if (this.startedEmpty && lastEpoch === c.epoch && this.log.lastSeq() >= this.log.firstSeq()) this.startedEmpty = false;
     if (now - this.lastHeardAtMs >= this.limits.failoverAfterMs && !this.startedEmpty && !this.installing) {
       const seen = c.epoch;
-      this.callDirectory(() => this.directory.promote(this.shardId, this.id, seen), "promote");
+      const leaseMs = this.leaseToAskMs();
+      this.callDirectory(() => this.directory.promote(this.shardId, this.id, seen, leaseMs), "promote", leaseMs);
     }
   }
 
@@ -272,7 +309,19 @@ export class Replica {
       this.send(message.from, { kind: "stale", shardId: this.shardId, epoch: this.log.epoch(), from: this.id });
       return;
     }
-    if (message.epoch > this.log.epoch()) this.enterEpoch(message.epoch);
+    if (message.epoch > this.log.epoch()) {
+      // While we lead, a newer epoch is most often our own reconfiguration (a replica removed or
+      // added) that a backup heard of from the directory before our answer came back; dropping the
+      // tenure for it made a healthy leaseholder exit (seen: "epoch 3 → 4" from a backup's ack, then
+      // a failover waiting out a 6 s lease). Ask the directory now instead, and take nothing from
+      // the message. Safe: if another node was promoted our lease had already run out on our clock
+      // (we acknowledge nothing), and the backups refuse our older epoch meanwhile.
+      if (this.leads(this.config)) {
+        this.lastPollAtMs = -Infinity;
+        return;
+      }
+      this.enterEpoch(message.epoch);
+    }
     switch (message.kind) {
       case "prepare":
         return this.onPrepare(message);
@@ -292,17 +341,32 @@ export class Replica {
       this.lastRenewAtMs = now;
       const sentAtMs = now;
       const epoch = c.epoch;
-      void this.directory.renewLease(this.shardId, this.id, epoch).then(
+      const leaseMs = this.leaseToAskMs();
+      this.renewalsInFlight.add(sentAtMs);
+      void this.directory.renewLease(this.shardId, this.id, epoch, leaseMs).then(
         (r) => {
-          if (r.ok && r.config.epoch === epoch && this.log.epoch() === epoch) {
+          this.renewalsInFlight.delete(sentAtMs);
+          this.sampleDirectoryRtt(sentAtMs);
+          if (this.stopped) return;
+          // Granted at the epoch we lead now (the directory grants a renewal sent before our own
+          // reconfiguration: directory-state.ts renewLease), or refused.
+          if (r.ok) this.adopt(r.config);
+          if (r.ok && r.config.primary === this.id && this.leads(this.config) && this.config!.epoch === r.config.epoch) {
             // From when the request was sent, not answered: the directory's lease started later.
-            this.leaseUntilMs = Math.max(this.leaseUntilMs, sentAtMs + this.limits.leaseMs - this.limits.leaseSafetyMarginMs);
+            const until = sentAtMs + leaseMs - this.leaseMarginMs(leaseMs);
+            if (until <= this.clock.nowMs()) this.noteRenewal(`answered after ${Math.round(this.clock.nowMs() - sentAtMs)} ms, too late for its ${leaseMs} ms lease`);
+            this.leaseUntilMs = Math.max(this.leaseUntilMs, until);
             this.advanceCommit();
           } else if (!r.ok) {
             this.adopt(r.config);
           }
         },
-        () => {}, // unreachable directory: the lease runs out on its own
+        (err: unknown) => {
+          // Unreachable or slow directory: the lease runs out on its own.
+          this.renewalsInFlight.delete(sentAtMs);
+          this.sampleDirectoryRtt(sentAtMs);
+          this.noteRenewal(`failed after ${Math.round(this.clock.nowMs() - sentAtMs)} ms: ${err instanceof Error ? err.message : String(err)}`);
+        },
       );
     }
     for (const peer of [...c.replicas, ...c.learners]) {
@@ -327,14 +391,28 @@ export class Replica {
     // for commits (advanceCommit), so nothing commits without it while the directory decides; under
     // a steady write load its match point is rarely our last entry, so that cannot be the condition.
     for (const peer of c.learners) this.follower(peer).mustLeave = false; // it has left
+    for (const peer of this.catchingUp) if (!c.learners.includes(peer)) this.catchingUp.delete(peer);
     for (const peer of c.learners) {
       const f = this.follower(peer);
+      if (f.matchSeq === 0 || now - f.lastAckAtMs >= this.limits.backupTimeoutMs) {
+        this.catchingUp.delete(peer); // silent (or not started): commits do not wait for it
+        continue;
+      }
+      // Close behind: from now on commits wait for it, or it might never reach the commit point —
+      // with one replica the commit point is the last entry, and under steady writes a learner is
+      // always a round trip behind it (seen: a shard left at one replica for good, its returning
+      // nodes learners forever).
+      if (this.committedSeq - f.matchSeq <= this.limits.prepareEntriesMax) this.catchingUp.add(peer);
       if (f.matchSeq >= this.committedSeq && this.isLeaseholder()) {
-        this.joining = peer;
-        this.callDirectory(
-          () => this.directory.addReplica(this.shardId, this.id, c.epoch, peer).finally(() => (this.joining = undefined)),
-          `add ${peer}`,
-        );
+        const epoch = c.epoch;
+        this.callDirectory(() => {
+          this.joining.set(peer, epoch);
+          // An answer (yes or no) settles it; a lost one does not (the map's comment).
+          return this.directory.addReplica(this.shardId, this.id, epoch, peer).then((r) => {
+            if (this.joining.get(peer) === epoch) this.joining.delete(peer);
+            return r;
+          });
+        }, `add ${peer}`);
         break;
       }
     }
@@ -394,7 +472,7 @@ export class Replica {
 
   private onAck(m: Ack): void {
     const c = this.config;
-    if (!c || c.primary !== this.id || m.epoch !== this.log.epoch()) return;
+    if (c === undefined || !this.leads(c) || m.epoch !== this.log.epoch()) return;
     const f = this.follower(m.from);
     f.lastAckAtMs = this.clock.nowMs();
     if (m.ok) {
@@ -421,11 +499,12 @@ export class Replica {
   /** Commit point = the highest entry every replica of the configuration holds. Only a leaseholder acknowledges. */
   private advanceCommit(): void {
     const c = this.config;
-    if (!c || c.primary !== this.id || c.epoch !== this.log.epoch()) return;
+    if (c === undefined || !this.leads(c)) return;
     let point = this.log.lastSeq();
     for (const peer of c.replicas) if (peer !== this.id) point = Math.min(point, this.follower(peer).matchSeq);
     // A learner being added counts already: whatever commits while the directory adds it is on it too.
-    if (this.joining !== undefined) point = Math.min(point, this.follower(this.joining).matchSeq);
+    for (const peer of this.joining.keys()) point = Math.min(point, this.follower(peer).matchSeq);
+    for (const peer of this.catchingUp) point = Math.min(point, this.follower(peer).matchSeq);
     // Nothing commits before the no-op that opened this primary's tenure is everywhere
     // (README.md, "Reconciliation": older entries commit with it, or are dropped before it).
     if (point < this.tenureStartSeq) return;
@@ -514,7 +593,7 @@ export class Replica {
     if (this.snapshots === undefined || this.installing || now - this.lastTruncateAtMs < this.limits.logTruncateEveryMs) return;
     this.lastTruncateAtMs = now;
     let point = this.appliedSeq;
-    if (c.primary === this.id && c.epoch === this.log.epoch()) {
+    if (this.leads(c)) {
       for (const peer of c.replicas) if (peer !== this.id) point = Math.min(point, this.follower(peer).matchSeq);
       // A learner catching up from the log (it answered lately) holds it too; a silent one does not,
       // or a learner that went away for good would stop truncation forever.
@@ -559,6 +638,10 @@ export class Replica {
     this.log.setEpoch(epoch);
     this.leaseUntilMs = 0;
     this.tenureStartSeq = Infinity;
+    this.ledEpoch = 0;
+    this.joining.clear();
+    this.catchingUp.clear();
+    this.renewalsInFlight.clear();
     this.followers.clear();
     this.failWaiters(`epoch ${epoch} began`);
     this.lastHeardAtMs = this.clock.nowMs();
@@ -569,47 +652,113 @@ export class Replica {
     if (next === undefined) return;
     const prev = this.config;
     if (prev !== undefined && next.epoch < prev.epoch) return;
-    const continuing = prev !== undefined && prev.primary === this.id && next.primary === this.id && prev.epoch === this.log.epoch();
-    if (next.epoch > this.log.epoch()) {
+    const epochBefore = this.log.epoch();
+    const continuing = this.leads(prev) && next.primary === this.id;
+    if (next.epoch > epochBefore) {
       if (continuing) {
         // Our own reconfiguration (a replica removed or added): same primary, same log, same lease.
         this.log.setEpoch(next.epoch);
-        this.note(`${this.id}: epoch ${prev.epoch} → ${next.epoch} (replicas ${next.replicas.join(", ")})`);
+        this.ledEpoch = next.epoch;
+        this.note(`${this.id}: epoch ${prev!.epoch} → ${next.epoch} (replicas ${next.replicas.join(", ")})`);
       } else {
         this.enterEpoch(next.epoch);
       }
     }
     if (next.epoch < this.log.epoch()) return; // we know of a newer epoch than the directory told this caller
     this.config = next;
-    if (next.primary === this.id && !continuing && (prev === undefined || prev.epoch !== next.epoch || prev.primary !== this.id)) {
-      // A new primary starts its tenure with a no-op: replicas drop whatever uncommitted tail
-      // disagrees with it, and its older entries commit with it (README.md, "Reconciliation").
-      this.log.append([{ seq: this.log.lastSeq() + 1, epoch: next.epoch, payload: null }]);
-      this.tenureStartSeq = this.log.lastSeq();
-      this.followers.clear();
-      this.note(`${this.id}: primary of shard ${this.shardId}, epoch ${next.epoch}`);
-      this.replicate();
+    // An add asked at an older epoch can no longer be applied (compare-and-set), or was (then the
+    // learner is a replica of `next` and counts as one).
+    for (const [peer, epoch] of this.joining) if (next.epoch > epoch) this.joining.delete(peer);
+    if (next.primary !== this.id || continuing || this.ledEpoch === next.epoch) return;
+    if (next.epoch <= this.startEpoch) {
+      // Named primary of an epoch the log already held when this process started: an earlier run
+      // of it led that epoch and died (a restart within the lease). Every epoch a process acts in
+      // is durable before it acts (enterEpoch, the reconfiguration above), so no earlier run led a
+      // later one. Roles are crash-only (README.md, "Restarts"): this process does not resume that
+      // tenure — its followers' match points and its commit point are gone, and a second process
+      // on the same data would write the same (seq, epoch) as another entry. It acts as a backup
+      // that heard nothing: once the lease has lapsed, it or another replica asks the directory for
+      // a new epoch (directory-state.ts promote).
+      if (prev?.epoch !== next.epoch) {
+        this.note(`${this.id}: named primary of epoch ${next.epoch}, which an earlier run of this process led: not resuming it; a new epoch begins once its lease lapses`);
+        // Alone in the shard, nobody else can take over: it asks for a new epoch at once (granted
+        // once the old lease has run out). With other replicas it waits failoverAfterMs like any
+        // backup: theirs started at the crash, so one of them, running with warm caches, usually
+        // asks first; either is safe.
+        if (next.replicas.length === 1) this.lastHeardAtMs = -Infinity;
+      }
+      return;
     }
+    // A new primary starts its tenure with a no-op: replicas drop whatever uncommitted tail
+    // disagrees with it, and its older entries commit with it (README.md, "Reconciliation").
+    this.ledEpoch = next.epoch;
+    this.log.append([{ seq: this.log.lastSeq() + 1, epoch: next.epoch, payload: null }]);
+    this.tenureStartSeq = this.log.lastSeq();
+    this.followers.clear();
+    this.note(`${this.id}: primary of shard ${this.shardId}, epoch ${next.epoch}`);
+    this.replicate();
   }
 
-  private callDirectory(call: () => Promise<DirectoryResult>, what: string): void {
+  /**
+   * The lease to ask the directory for: the base leaseMs, or longer when the directory answers
+   * slowly. The lease counts from when the renewal was sent, so an answer later than the lease
+   * minus its margin gives none, while the directory's copy of the lease is extended all the same
+   * and no backup can be promoted: a shard whose directory round trips exceed ~1.8 s had no
+   * leaseholder at all (README.md, "Slow directory"). Asked for: long enough that the next
+   * renewal's answer, even at twice the recent round trip, lands before this lease ends — bounded
+   * by leaseMsMax, which bounds the failover time it costs.
+   */
+  private leaseToAskMs(): number {
+    const l = this.limits;
+    // A renewal still unanswered after X ms is a round trip of at least X: without it the first
+    // renewals after the directory slowed down all asked for short leases that were over on arrival.
+    let rtt = this.directoryRttMs;
+    for (const sentAtMs of this.renewalsInFlight) rtt = Math.max(rtt, this.clock.nowMs() - sentAtMs);
+    const wanted = Math.ceil(((l.leaseRenewEveryMs + 2 * rtt) * l.leaseMs) / (l.leaseMs - l.leaseSafetyMarginMs));
+    return Math.min(l.leaseMsMax, Math.max(l.leaseMs, wanted));
+  }
+
+  /** A lease renewal that gave no lease, at most one line per 5 s (the node logs show why a shard had no leaseholder). */
+  private noteRenewal(what: string): void {
+    const now = this.clock.nowMs();
+    if (now - this.lastLateRenewalNoteAtMs < 5_000) return;
+    this.lastLateRenewalNoteAtMs = now;
+    this.note(`${this.id}: lease renewal ${what} (directory round trip estimate ${Math.round(this.directoryRttMs)} ms)`);
+  }
+
+  /** The margin for a lease of `leaseMs`: the same share of it as leaseSafetyMarginMs of leaseMs (clock rates). */
+  private leaseMarginMs(leaseMs: number): number {
+    return Math.ceil((leaseMs * this.limits.leaseSafetyMarginMs) / this.limits.leaseMs);
+  }
+
+  /** One directory round trip (or failure) that began at `sentAtMs`: the estimate decays by a fifth per sample. */
+  private sampleDirectoryRtt(sentAtMs: number): void {
+    this.directoryRttMs = Math.max(this.clock.nowMs() - sentAtMs, this.directoryRttMs * 0.8);
+  }
+
+  /** `promoteLeaseMs`: for a promote, the lease it asked for. */
+  private callDirectory(call: () => Promise<DirectoryResult>, what: string, promoteLeaseMs = 0): void {
     if (this.directoryBusy) return;
     this.directoryBusy = true;
     const sentAtMs = this.clock.nowMs();
     call()
       .then(
         (r) => {
+          this.sampleDirectoryRtt(sentAtMs);
           if (this.stopped) return;
           if (!r.ok) this.note(`${this.id}: ${what} refused: ${r.reason}`);
           const before = this.config?.epoch;
           this.adopt(r.config);
           // A promotion grants a lease that started no earlier than our request.
-          if (r.ok && what === "promote" && r.config.primary === this.id && r.config.epoch !== before) {
-            this.leaseUntilMs = sentAtMs + this.limits.leaseMs - this.limits.leaseSafetyMarginMs;
+          if (r.ok && what === "promote" && r.config.primary === this.id && r.config.epoch !== before && this.ledEpoch === r.config.epoch) {
+            this.leaseUntilMs = sentAtMs + promoteLeaseMs - this.leaseMarginMs(promoteLeaseMs);
             this.lastRenewAtMs = sentAtMs;
           }
         },
-        (err: unknown) => this.note(`${this.id}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`),
+        (err: unknown) => {
+          this.sampleDirectoryRtt(sentAtMs);
+          this.note(`${this.id}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+        },
       )
       .finally(() => {
         this.directoryBusy = false;

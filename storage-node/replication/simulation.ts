@@ -13,7 +13,7 @@ import {
 } from "../../common/fleet/directory-state.ts";
 import type { NodeId } from "../../common/fleet/shard-config.ts";
 import type { Clock } from "./clock.ts";
-import { replicationLimits, type ReplicationLimits } from "./limits.ts";
+import type { ReplicationLimits } from "./limits.ts";
 import { MemoryLog } from "./log.ts";
 import type { ReplicationMessage } from "./messages.ts";
 import { Replica, type ConfigManager, type SnapshotInstaller } from "./replica.ts";
@@ -52,6 +52,8 @@ export interface Ack {
   id: string;
   seq: number;
   atMs: number;
+  /** The acknowledging replica's epoch at that moment. */
+  epoch: number;
 }
 
 export interface NetworkFaults {
@@ -66,14 +68,21 @@ const TICK_MS = 20;
 export class ShardSimulation {
   nowMs = 0;
   readonly directory: DirectoryState = emptyDirectory();
-  /** The directory's primary over time: [fromMs, primary]. */
-  readonly primaryHistory: Array<[number, NodeId]> = [];
+  /** The directory's primary over time: [fromMs, primary, epoch]. */
+  readonly primaryHistory: Array<[number, NodeId, number]> = [];
   readonly acks: Ack[] = [];
   readonly nodes = new Map<NodeId, SimNode>();
   readonly random: () => number;
   private readonly events: Array<{ at: number; n: number; fn: () => void }> = [];
   private eventSeq = 0;
   private proposals = 0;
+  /**
+   * Set: each leg of a directory call (request, answer) takes this many ms instead of the network's
+   * delay — a slow configuration manager (the FleetDirectory sharing a CPU-starved workerd).
+   */
+  directoryLegMs: (() => number) | undefined;
+  /** Set: every replica's notable events (epoch changes, refusals), with the simulated time. */
+  trace: ((line: string) => void) | undefined;
   /** One-way links that lose every message, "from>to". */
   readonly blockedLinks = new Set<string>();
 
@@ -146,6 +155,7 @@ export class ShardSimulation {
         for (const e of entries) node.applied.push(e.payload === null ? "" : new TextDecoder().decode(e.payload));
       },
       ...(this.snapshotLimits ? { limits: this.snapshotLimits, snapshots: this.installerFor(node) } : {}),
+      onEvent: (line) => this.trace?.(`${this.nowMs} ${line}`),
     });
   }
 
@@ -233,18 +243,19 @@ export class ShardSimulation {
     const call = (op: () => DirectoryResult): Promise<DirectoryResult> =>
       new Promise((resolve, reject) => {
         if (node.cut) return this.at(this.delay() * 20, () => reject(new Error("directory unreachable")));
-        this.at(this.delay(), () => {
-          const before = currentConfig(this.directory, SHARD)!.primary;
+        const leg = (): number => this.directoryLegMs?.() ?? this.delay();
+        this.at(leg(), () => {
+          const before = currentConfig(this.directory, SHARD)!;
           const result = structuredClone(op());
-          if (currentConfig(this.directory, SHARD)!.primary !== before) this.recordPrimary();
-          this.at(this.delay(), () => (node.cut ? reject(new Error("directory unreachable")) : resolve(result)));
+          const after = currentConfig(this.directory, SHARD)!;
+          if (after.primary !== before.primary || after.epoch !== before.epoch) this.recordPrimary();
+          this.at(leg(), () => (node.cut ? reject(new Error("directory unreachable")) : resolve(result)));
         });
       });
-    const leaseMs = replicationLimits.leaseMs;
     return {
       current: (s) => call(() => ({ ok: true, config: currentConfig(this.directory, s)! })).then((r) => r.config),
-      renewLease: (s, n, e) => call(() => renewLease(this.directory, s, n, e, this.nowMs, leaseMs)),
-      promote: (s, n, e) => call(() => promote(this.directory, s, n, e, this.nowMs, leaseMs)),
+      renewLease: (s, n, e, leaseMs) => call(() => renewLease(this.directory, s, n, e, this.nowMs, leaseMs)),
+      promote: (s, n, e, leaseMs) => call(() => promote(this.directory, s, n, e, this.nowMs, leaseMs)),
       removeReplica: (s, p, e, v) => call(() => removeReplica(this.directory, s, p, e, v, this.nowMs)),
       requestJoin: (s, n) => call(() => requestJoin(this.directory, s, n)),
       addReplica: (s, p, e, l) => call(() => addReplica(this.directory, s, p, e, l, this.nowMs)),
@@ -252,7 +263,8 @@ export class ShardSimulation {
   }
 
   private recordPrimary(): void {
-    this.primaryHistory.push([this.nowMs, currentConfig(this.directory, SHARD)!.primary]);
+    const c = currentConfig(this.directory, SHARD)!;
+    this.primaryHistory.push([this.nowMs, c.primary, c.epoch]);
   }
 
   /** The directory's primary at `ms`. */
@@ -273,7 +285,7 @@ export class ShardSimulation {
     const id = `w${++this.proposals}`;
     const replica = holder.replica;
     replica.propose(new TextEncoder().encode(id)).then(
-      (seq) => this.acks.push({ node: holder.id, id, seq, atMs: this.nowMs }),
+      (seq) => this.acks.push({ node: holder.id, id, seq, atMs: this.nowMs, epoch: replica.epoch }),
       () => {}, // not acknowledged: may or may not be in the log
     );
   }

@@ -254,7 +254,9 @@ export async function runLeaderKills(probe: FleetProbe, o: LeaderKillsOptions, l
         let promotedMs = Number.NaN;
         const [successor, sqlMs] = await Promise.all([
           probe.until("a new leaseholder", async () => {
-            const l = (await probe.states()).find((s) => s.leaseholder && s.id !== victim.id && s.epoch > victim.epoch);
+            // A newer epoch's leaseholder: usually another replica, but the restarted victim may
+            // take the new epoch itself (it never resumes its old one: replication/README.md, "Restarts").
+            const l = (await probe.states()).find((s) => s.leaseholder && s.epoch > victim.epoch);
             if (l !== undefined && Number.isNaN(promotedMs)) promotedMs = performance.now() - at;
             return l !== undefined && l.kvUrl !== null ? { id: l.id, ms: performance.now() - at } : undefined;
           }, 60_000),

@@ -129,7 +129,10 @@ export async function startLogShard(opts: LogShardOptions): Promise<LogShard> {
     fetch(`http://127.0.0.1:${ports.get(id)}${p}`, { method, body, headers: { authorization: `Bearer ${await token()}` }, signal: AbortSignal.timeout(timeoutMs) });
   const state = async (id: string): Promise<NodeState | undefined> => {
     try {
-      const res = await call(id, "GET", "/v1/state", undefined, 1_000);
+      // 5 s, not 1: under CPU load every message of the shard also goes through this process's
+      // fault proxies, and a 1 s probe read a node holding the lease as "no leaseholder" for a
+      // whole minute (node logs: the lease held, the test timed out waiting for one).
+      const res = await call(id, "GET", "/v1/state", undefined, 5_000);
       return res.ok ? ((await res.json()) as NodeState) : undefined;
     } catch {
       return undefined;

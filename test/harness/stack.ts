@@ -184,7 +184,9 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       const ours = owner === undefined || owner === child.pid;
       if (ours && fs.existsSync(paths.ready)) throw new Error(`warren dev left ${paths.ready} behind`);
     } finally {
-      if (ownsDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      // WARREN_KEEP_FLEET_LOGS=1 keeps the data dir (its logs/ hold every storage node's output).
+      if (ownsDataDir && process.env.WARREN_KEEP_FLEET_LOGS) process.stderr.write(`stack data and logs kept in ${dataDir}\n`);
+      else if (ownsDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     }
   };
 
