@@ -5,8 +5,8 @@
 // same run and prints the ratio; the goal is a 3-replica commit latency ≤ 2× the single node's.
 import { percentile } from "./slt/bank.ts";
 import { NeonHttpClient } from "./slt/neon-http.ts";
-import { SqlError } from "./slt/target.ts";
 import type { Stack } from "../test/harness/stack.ts";
+import { whileUnavailable } from "../test/fleet/leader-kills.ts";
 
 export interface CommitFigures {
   sequential: number;
@@ -24,21 +24,6 @@ export interface CommitOptions {
   concurrentMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `fn` again while the shard answers 57P01 (storage unavailable: nothing applied), up to a minute. */
-async function whileUnavailable<T>(fn: () => Promise<T>, onRetry: () => void): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!(err instanceof SqlError && err.code === "57P01") || Date.now() > deadline) throw err;
-      onRetry();
-      await sleep(200);
-    }
-  }
-}
 
 export async function measureCommits(stack: Stack, tenantName: string, o: CommitOptions): Promise<CommitFigures> {
   const tenant = await stack.createTenant(tenantName);

@@ -21,6 +21,7 @@ import type { Stack, TenantConnection } from "../../test/harness/stack.ts";
 import { formatMs, summarize, type LatencySummary } from "../../test/isolation/noisy-neighbour.ts";
 import { runIsolateStart, type IsolateStartResult } from "./isolate-start.ts";
 import type { SectionReport } from "./report.ts";
+import { postSqlOk, timed } from "./timed-sql.ts";
 
 export interface ColdOptions {
   /** The stack's GATEWAY_ISOLATES_MAX (what run.ts started it with). */
@@ -43,26 +44,6 @@ export interface ColdResult {
   readonly rssAfterMiB: number;
   readonly rssByProcessMiB: Record<string, number>;
   readonly v8: IsolateStartResult;
-}
-
-async function postSql(tenant: TenantConnection, query: string): Promise<void> {
-  const res = await fetch(tenant.http, {
-    method: "POST",
-    headers: { "content-type": "application/json", "neon-connection-string": tenant.pg },
-    body: JSON.stringify({ query, params: [] }),
-  });
-  const body = await res.text();
-  if (!res.ok) throw new Error(`POST /sql ${res.status}: ${body.slice(0, 200)}`);
-}
-
-async function timed(op: () => Promise<void>, into: number[], errors: string[]): Promise<void> {
-  const s = performance.now();
-  try {
-    await op();
-    into.push(performance.now() - s);
-  } catch (e) {
-    errors.push(String(e));
-  }
 }
 
 /** Resident memory (MiB) of every process in the stack's process groups, by command name (Linux /proc). */
@@ -104,18 +85,18 @@ export async function runColdStart(stack: Stack, opts: ColdOptions, log: (line: 
     await timed(async () => void (t = await stack.createTenant(`cold${i}-${tag}`)), create, errors);
     if (t === undefined) continue;
     tenants.push(t);
-    await timed(() => postSql(t!, "select 1"), first, errors);
-    await timed(() => postSql(t!, "select 1"), second, errors);
+    await timed(() => postSqlOk(t!, "select 1"), first, errors);
+    await timed(() => postSqlOk(t!, "select 1"), second, errors);
   }
   // The first `beyondBudget` tenants are now the least recently used: each lost its pin.
   const evicted: number[] = [];
   const evictedErrors: string[] = [];
-  for (const t of tenants.slice(0, opts.beyondBudget)) await timed(() => postSql(t, "select 1"), evicted, evictedErrors);
+  for (const t of tenants.slice(0, opts.beyondBudget)) await timed(() => postSqlOk(t, "select 1"), evicted, evictedErrors);
   // Steady state with more tenants than the budget: every tenant in turn, twice (round-robin is the
   // worst order for an LRU budget: each request finds its tenant unpinned).
   const roundRobin: number[] = [];
   const roundRobinErrors: string[] = [];
-  for (let pass = 0; pass < 2; pass++) for (const t of tenants) await timed(() => postSql(t, "select 1"), roundRobin, roundRobinErrors);
+  for (let pass = 0; pass < 2; pass++) for (const t of tenants) await timed(() => postSqlOk(t, "select 1"), roundRobin, roundRobinErrors);
   const rssAfter = stackRssMiB(stack);
   const v8 = runIsolateStart(opts.v8Samples, log);
   const r: ColdResult = {

@@ -22,6 +22,7 @@ import { dataPaths, readJson } from "../../cli/data-dir.ts";
 import { startStack, type Stack, type TenantConnection } from "../../test/harness/stack.ts";
 import { formatMs, summarize, type LatencySummary } from "../../test/isolation/noisy-neighbour.ts";
 import type { SectionReport } from "./report.ts";
+import { postSqlOk, timed } from "./timed-sql.ts";
 
 export interface DensityOptions {
   readonly tenants: number;
@@ -126,26 +127,6 @@ function diskBytes(dir: string): number {
   return total;
 }
 
-async function select1(t: Pick<TenantConnection, "http" | "pg">): Promise<void> {
-  const res = await fetch(t.http, {
-    method: "POST",
-    headers: { "content-type": "application/json", "neon-connection-string": t.pg },
-    body: JSON.stringify({ query: "select 1", params: [] }),
-  });
-  const body = await res.text();
-  if (!res.ok) throw new Error(`POST /sql ${res.status}: ${body.slice(0, 200)}`);
-}
-
-async function timeEach(into: number[], errors: string[], op: () => Promise<void>): Promise<void> {
-  const s = performance.now();
-  try {
-    await op();
-    into.push(performance.now() - s);
-  } catch (e) {
-    errors.push(String(e));
-  }
-}
-
 const totalOf = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
 export async function runDensity(o: DensityOptions, log: (line: string) => void): Promise<DensityResult> {
@@ -154,10 +135,10 @@ export async function runDensity(o: DensityOptions, log: (line: string) => void)
   try {
     // 1. One tenant on the stack: the baseline.
     const warm = Math.max(5, Math.round(o.baselineRequests / 10));
-    for (let i = 0; i < warm; i++) await select1(stack.demo);
+    for (let i = 0; i < warm; i++) await postSqlOk(stack.demo, "select 1");
     const base: number[] = [];
     const baseErrors: string[] = [];
-    for (let i = 0; i < o.baselineRequests; i++) await timeEach(base, baseErrors, () => select1(stack.demo));
+    for (let i = 0; i < o.baselineRequests; i++) await timed(() => postSqlOk(stack.demo, "select 1"), base, baseErrors);
     const baseline = summarize(base, baseErrors);
     log(`  one tenant: POST /sql select 1 p50 ${formatMs(baseline.p50)} p99 ${formatMs(baseline.p99)}`);
 
@@ -207,7 +188,7 @@ export async function runDensity(o: DensityOptions, log: (line: string) => void)
             continue;
           }
           created[i] = t;
-          await timeEach(fillMs, fillErrors, () => select1(t));
+          await timed(() => postSqlOk(t, "select 1"), fillMs, fillErrors);
           const done = created.filter(Boolean).length;
           if (done >= nextCheckpoint) {
             nextCheckpoint += step;
@@ -228,8 +209,8 @@ export async function runDensity(o: DensityOptions, log: (line: string) => void)
     for (let k = 0; k < count; k++) active.push(tenants[Math.floor((k * tenants.length) / count)]!);
     const act: number[] = [];
     const actErrors: string[] = [];
-    for (const t of active) await select1(t).catch(() => undefined); // each active tenant's first return is a cold path, measured by cold-start
-    for (let pass = 0; pass < o.passes; pass++) for (const t of active) await timeEach(act, actErrors, () => select1(t));
+    for (const t of active) await postSqlOk(t, "select 1").catch(() => undefined); // each active tenant's first return is a cold path, measured by cold-start
+    for (let pass = 0; pass < o.passes; pass++) for (const t of active) await timed(() => postSqlOk(t, "select 1"), act, actErrors);
     const activeSummary = summarize(act, actErrors);
     log(
       `  ${count} of ${tenants.length} tenants round-robin ×${o.passes}: p50 ${formatMs(activeSummary.p50)} p99 ${formatMs(activeSummary.p99)} ` +

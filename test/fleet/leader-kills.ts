@@ -79,15 +79,7 @@ export class FleetProbe {
    * (a fresh local fleet on a loaded machine may replace its first leaseholder).
    */
   async whileUnavailable<T>(fn: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!(err instanceof SqlError && err.code === "57P01") || Date.now() > deadline) throw err;
-        await sleep(200);
-      }
-    }
+    return whileUnavailable(fn);
   }
 
   private constructor(stack: Stack, tenant: TenantConnection, probeTenant: TenantConnection) {
@@ -178,6 +170,23 @@ export class FleetProbe {
       }
     } finally {
       await db.close();
+    }
+  }
+}
+
+/**
+ * Runs `fn` again while it fails with 57P01 (storage unavailable: nothing was applied, so it is
+ * safe), for up to a minute; `onRetry` counts the retries.
+ */
+export async function whileUnavailable<T>(fn: () => Promise<T>, onRetry: () => void = () => {}): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof SqlError && err.code === "57P01") || Date.now() > deadline) throw err;
+      onRetry();
+      await sleep(200);
     }
   }
 }

@@ -18,6 +18,7 @@ import { resolveFunction, hasFunction } from "../functions/functions.ts";
 import { resolveOperator } from "../functions/operators.ts";
 import { quoteIdent, quoteLiteral } from "../functions/string-functions.ts";
 import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import { SQL_VALUE_FUNCTIONS } from "../parse/sql-text.ts";
 import { formatText } from "../types/text-io.ts";
 import { formatType, Oid, type SqlType, Types, withTypmod } from "../types/type.ts";
 import type { Binder } from "./binder.ts";
@@ -235,20 +236,6 @@ function funcCall(env: DeparseEnv, node: PgNode): Printed {
   const qualified = names.length > 1 && names[0] !== "pg_catalog" ? `${names.slice(0, -1).map(quoteIdent).join(".")}.` : "";
   return simple(`${qualified}${name}(${distinct}${args})`);
 }
-
-const SQL_VALUE_FUNCTIONS: Record<string, string> = {
-  SVFOP_CURRENT_DATE: "CURRENT_DATE",
-  SVFOP_CURRENT_TIME: "CURRENT_TIME",
-  SVFOP_CURRENT_TIMESTAMP: "CURRENT_TIMESTAMP",
-  SVFOP_LOCALTIME: "LOCALTIME",
-  SVFOP_LOCALTIMESTAMP: "LOCALTIMESTAMP",
-  SVFOP_CURRENT_ROLE: "CURRENT_ROLE",
-  SVFOP_CURRENT_USER: "CURRENT_USER",
-  SVFOP_USER: "USER",
-  SVFOP_SESSION_USER: "SESSION_USER",
-  SVFOP_CURRENT_CATALOG: "CURRENT_CATALOG",
-  SVFOP_CURRENT_SCHEMA: "CURRENT_SCHEMA",
-};
 
 function columnRef(env: DeparseEnv, node: PgNode): Printed {
   const fields = (node["fields"] as PgNode[]).map((f) => (nodeKind(f)[1] as { sval?: string }).sval ?? "*");

@@ -348,23 +348,25 @@ function sqlSyntaxCall(fname: PgNode[], args: PgNode[], b: PgNode): string {
   throw new Unprintable(`the SQL-syntax function ${str(fname[1]!)}`);
 }
 
+/** The SQL keyword of each SQLValueFunction op without a precision (the deparser uses it too). */
+export const SQL_VALUE_FUNCTIONS: Readonly<Record<string, string>> = {
+  SVFOP_CURRENT_DATE: "CURRENT_DATE",
+  SVFOP_CURRENT_TIME: "CURRENT_TIME",
+  SVFOP_CURRENT_TIMESTAMP: "CURRENT_TIMESTAMP",
+  SVFOP_LOCALTIME: "LOCALTIME",
+  SVFOP_LOCALTIMESTAMP: "LOCALTIMESTAMP",
+  SVFOP_CURRENT_ROLE: "CURRENT_ROLE",
+  SVFOP_CURRENT_USER: "CURRENT_USER",
+  SVFOP_USER: "USER",
+  SVFOP_SESSION_USER: "SESSION_USER",
+  SVFOP_CURRENT_CATALOG: "CURRENT_CATALOG",
+  SVFOP_CURRENT_SCHEMA: "CURRENT_SCHEMA",
+};
+
 function sqlValueFunction(b: PgNode): string {
   only("SQLValueFunction", b, ["op", "typmod"]);
   // The _N forms carry their precision, which the tree leaves out when it is 0.
   const n = `(${(b["typmod"] as number | undefined) ?? 0})`;
-  const plain: Record<string, string> = {
-    SVFOP_CURRENT_DATE: "CURRENT_DATE",
-    SVFOP_CURRENT_TIME: "CURRENT_TIME",
-    SVFOP_CURRENT_TIMESTAMP: "CURRENT_TIMESTAMP",
-    SVFOP_LOCALTIME: "LOCALTIME",
-    SVFOP_LOCALTIMESTAMP: "LOCALTIMESTAMP",
-    SVFOP_CURRENT_ROLE: "CURRENT_ROLE",
-    SVFOP_CURRENT_USER: "CURRENT_USER",
-    SVFOP_USER: "USER",
-    SVFOP_SESSION_USER: "SESSION_USER",
-    SVFOP_CURRENT_CATALOG: "CURRENT_CATALOG",
-    SVFOP_CURRENT_SCHEMA: "CURRENT_SCHEMA",
-  };
   const withN: Record<string, string> = {
     SVFOP_CURRENT_TIME_N: "CURRENT_TIME",
     SVFOP_CURRENT_TIMESTAMP_N: "CURRENT_TIMESTAMP",
@@ -372,7 +374,7 @@ function sqlValueFunction(b: PgNode): string {
     SVFOP_LOCALTIMESTAMP_N: "LOCALTIMESTAMP",
   };
   const op = b["op"] as string;
-  if (plain[op] !== undefined) return plain[op];
+  if (SQL_VALUE_FUNCTIONS[op] !== undefined) return SQL_VALUE_FUNCTIONS[op];
   if (withN[op] !== undefined) return `${withN[op]}${n}`;
   throw new Unprintable(`SQLValueFunction ${op}`);
 }
