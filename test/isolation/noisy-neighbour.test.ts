@@ -135,6 +135,10 @@ function clearOutcome(key: string): boolean {
  * 1.29× in runs interleaved with those), so the figures that show the change are the stalls. In a
  * whole-file run (load ~20) it took the retry the other asserted statements take: 5.15× against
  * the first solo window, 1.66× against a fresh one (the cross join: 4.25×, 5.34×, 1.84×).
+ * Sitting 5: CI failed it at 3.74× (victim p99 56 ms). The statement's longest slices were 53–56 ms
+ * at ~2^20 keys and 28–30 ms at ~2^19 in every run, at load ~5: the key set's table doubling in one
+ * allocation (workerd zeroes a typed array at ~13 ms per 4 MiB). The table is now in segments
+ * allocated ahead, one at a time (exec/slot-table.ts).
  */
 const ratioNotMetYet = new Set(["200 concurrent /sql requests", "500 logged-in WebSockets"]);
 

@@ -49,6 +49,16 @@ describe("KeySet", () => {
     expect(set.heldBytes).toBeGreaterThan(2 * sqlLimits.keySetChunkChars * 2);
   });
 
+  it("allocates at most a segment, a chunk or a block at once, even as its table grows past 2^21 slots", () => {
+    const set = new KeySet();
+    for (let i = 0; i < 1_100_000; i++) set.add(`${i};`);
+    // 1.1 M keys: the table doubled to 2^22 slots (16 MiB), the arena took ~120 chunks.
+    expect(set.heldBytes).toBeGreaterThan(16 * 1024 * 1024);
+    expect(set.largestAllocationBytes).toBeLessThanOrEqual(Math.max(sqlLimits.hashSegmentSlots * 4, sqlLimits.keySetChunkChars * 2));
+    for (const k of ["0;", "524287;", "1099999;"]) expect(set.has(k)).toBe(true);
+    expect(set.has("1100000;")).toBe(false);
+  });
+
   it("holds few bytes while small (a set per group of a GROUP BY)", () => {
     const set = check(["1;", "2;", "3;"]);
     expect(set.heldBytes).toBeLessThan(1024);

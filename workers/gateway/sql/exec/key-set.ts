@@ -15,6 +15,9 @@
 // one a few slots per add (sqlLimits.keySetRehashSlotsPerAdd) while both are searched, so no add
 // moves more than that; the arena grows a chunk at a time (sqlLimits.keySetChunkChars), and
 // per-entry arrays in blocks of ENTRY_BLOCK entries, so no step copies more than one chunk or block.
+// Nor does any step allocate more than that: allocation itself costs (workerd zeroes a typed array
+// at ~3 ms per MiB, see slot-table.ts), so the table is in segments, and the next table's segments
+// are allocated ahead, one every SEGMENT_EVERY_ADDS adds from 3/8 load on (PREPARE_AT_EIGHTHS).
 //
 //   slots (open addressing, linear probing):  0 empty · 1 moved to the new table · id + 2
 //   entry id → hash (Int32) and ref: ≥ 0 position of the key in the arena (u16 length, then its
@@ -23,6 +26,7 @@
 //
 // The hash is seeded per set, so which keys collide cannot be planned by a client that sends them.
 import { sqlLimits } from "../limits.ts";
+import { SlotTable, SlotTableBuilder } from "./slot-table.ts";
 
 const EMPTY = 0;
 const MOVED = 1;
@@ -32,13 +36,27 @@ const ENTRY_BLOCK = 1 << ENTRY_BLOCK_BITS;
 /** A table is grown when it would be more than half full (linear probing stays short). */
 const SLOTS_INITIAL = 16;
 const CHUNK = sqlLimits.keySetChunkChars;
+/**
+ * The next table's segments are allocated from this many eighths of the current table's load on.
+ * A table doubles at 4/8 and then holds twice the slots, so between 3/8 and 4/8 there are
+ * length/8 adds for its 2·length/hashSegmentSlots segments.
+ */
+const PREPARE_AT_EIGHTHS = 3;
+/**
+ * One segment per this many adds while preparing: hashSegmentSlots/16 would finish exactly at 4/8
+ * load; half that finishes with room to spare, and a slice of a few thousand adds then allocates a
+ * few segments (each well under a millisecond).
+ */
+const SEGMENT_EVERY_ADDS = Math.max(1, sqlLimits.hashSegmentSlots / 32);
 
 export class KeySet {
   private readonly seed = (Math.random() * 0x1_0000_0000) | 0;
-  private slots = new Int32Array(SLOTS_INITIAL);
+  private slots: SlotTable = new SlotTableBuilder(SLOTS_INITIAL).finish().table;
   /** The table being emptied into `slots`, and the next of its slots to move. */
-  private old: Int32Array | null = null;
+  private old: SlotTable | null = null;
   private oldNext = 0;
+  /** The next table (twice `slots`), being allocated a segment at a time; null until 3/8 load. */
+  private next: SlotTableBuilder | null = null;
   private count = 0;
   private readonly hashes: Int32Array[] = [];
   private readonly refs: Int32Array[] = [];
@@ -49,6 +67,7 @@ export class KeySet {
   /** Bytes of everything above now, and the most they have been. */
   private bytes = SLOTS_INITIAL * 4;
   private bytesPeak = this.bytes;
+  private largestAllocation = 0;
 
   get size(): number {
     return this.count;
@@ -59,11 +78,17 @@ export class KeySet {
     return this.bytesPeak;
   }
 
+  /** The most bytes one step allocated at once (a segment, a chunk, a block): what one add may cost beyond its key. */
+  get largestAllocationBytes(): number {
+    return this.largestAllocation;
+  }
+
   /** Adds `key`; true when it was not in the set yet. */
   add(key: string): boolean {
     if (this.old !== null) this.migrate(sqlLimits.keySetRehashSlotsPerAdd);
     const h = hashOf(key, this.seed);
     if (this.find(this.slots, key, h) || (this.old !== null && this.find(this.old, key, h))) return false;
+    this.prepare();
     if ((this.count + 1) * 2 > this.slots.length) this.grow();
     const id = this.count++;
     this.store(id, key, h);
@@ -76,34 +101,47 @@ export class KeySet {
     return this.find(this.slots, key, h) || (this.old !== null && this.find(this.old, key, h));
   }
 
-  private find(table: Int32Array, key: string, h: number): boolean {
-    const mask = table.length - 1;
+  private find(table: SlotTable, key: string, h: number): boolean {
+    const mask = table.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const v = table[i]!;
+      const v = table.get(i);
       if (v === EMPTY) return false;
       if (v !== MOVED && this.hashAt(v - 2) === h && this.keyEquals(v - 2, key)) return true;
     }
   }
 
-  /** Starts filling a table twice the size; the current one is emptied into it add by add. */
+  /** From 3/8 load on, allocates the next table's segments, one every SEGMENT_EVERY_ADDS adds. */
+  private prepare(): void {
+    if (this.next === null) {
+      if (this.count * 8 < this.slots.length * PREPARE_AT_EIGHTHS) return;
+      this.next = new SlotTableBuilder(this.slots.length * 2);
+    } else if (this.next.done || this.count % SEGMENT_EVERY_ADDS !== 0) {
+      return;
+    }
+    this.held(this.next.step());
+  }
+
+  /** Starts filling the table twice the size; the current one is emptied into it add by add. */
   private grow(): void {
     // Emptied long before: a table doubles after count/2 more adds and is emptied in
     // length/keySetRehashSlotsPerAdd of them (≥ 2 slots per add would do). Finish it if not.
     if (this.old !== null) this.migrate(this.old.length);
+    const { table, allocatedBytes } = (this.next ?? new SlotTableBuilder(this.slots.length * 2)).finish();
+    this.held(allocatedBytes);
+    this.next = null;
     this.old = this.slots;
     this.oldNext = 0;
-    this.slots = new Int32Array(this.old.length * 2);
-    this.held(this.slots.byteLength);
+    this.slots = table;
   }
 
   private migrate(n: number): void {
     const old = this.old!;
     const end = Math.min(old.length, this.oldNext + n);
     for (let i = this.oldNext; i < end; i++) {
-      const v = old[i]!;
+      const v = old.get(i);
       if (v >= 2) {
         place(this.slots, this.hashAt(v - 2), v);
-        old[i] = MOVED;
+        old.set(i, MOVED);
       }
     }
     this.oldNext = end;
@@ -181,16 +219,17 @@ export class KeySet {
   }
 
   private held(delta: number): void {
+    if (delta > this.largestAllocation) this.largestAllocation = delta;
     this.bytes += delta;
     if (this.bytes > this.bytesPeak) this.bytesPeak = this.bytes;
   }
 }
 
-function place(table: Int32Array, h: number, v: number): void {
-  const mask = table.length - 1;
+function place(table: SlotTable, h: number, v: number): void {
+  const mask = table.mask;
   let i = h & mask;
-  while (table[i] !== EMPTY) i = (i + 1) & mask;
-  table[i] = v;
+  while (table.get(i) !== EMPTY) i = (i + 1) & mask;
+  table.set(i, v);
 }
 
 function grown<T extends Int32Array | Uint16Array>(a: T, length: number): T {
