@@ -262,7 +262,10 @@ describe("work ends with its client", () => {
     // machine runs; 0.2 CPU-s/s was seen at load 24, and a lone statement holds the thread for
     // 3 ms slices with a ~1.5 ms return between them).
     expect(busy).toBeGreaterThan(idle + 0.1);
-    expect(after).toBeLessThan(idle + 0.25);
+    // Freed: back nearer idle than the statement's level. A fixed margin over idle (it was 0.25)
+    // failed by 0.015 at load 27, where the statement itself added only ~0.2; a statement still
+    // running would keep `after` at `busy`.
+    expect(after).toBeLessThan(idle + (busy - idle) / 2);
     // And the tenant is served at once afterwards.
     const d = new pg.Client({ connectionString: aggressorTenant.pg });
     await d.connect();
