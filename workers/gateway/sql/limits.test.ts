@@ -1,4 +1,5 @@
 // Each SQL-layer limit at its edge (sql/limits.ts): the last value accepted and the first refused.
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
 import { ARRAY_ELEMENTS_MAX, STRING_RESULT_CHARS_MAX } from "./functions/limits.ts";
@@ -119,6 +120,14 @@ describe("SQL limits", () => {
     expect((await s.execute(`SELECT cardinality(array_agg(g)) FROM generate_series(1, ${ARRAY_ELEMENTS_MAX}) g`))[0]!.rows).toEqual([[String(ARRAY_ELEMENTS_MAX)]]);
     await expect(s.execute(`SELECT cardinality(array_agg(g)) FROM generate_series(1, ${ARRAY_ELEMENTS_MAX + 1}) g`)).rejects.toMatchObject({ code: "54000" });
   }, 120_000);
+
+  it("string_agg keeps every piece in order across the chunks it joins along the way (64 Ki characters each)", async () => {
+    const s = session();
+    // 1,000 pieces of ~300 characters: about five internal chunks, joined with the separator between them.
+    const expected = Array.from({ length: 1000 }, (_, i) => `${i + 1}${"y".repeat(300)}`).join(",");
+    const r = await s.execute(`SELECT md5(string_agg(g::text || repeat('y', 300), ',' ORDER BY g)), length(string_agg(g::text || repeat('y', 300), ',')) FROM generate_series(1, 1000) g`);
+    expect(r[0]!.rows).toEqual([[createHash("md5").update(expected).digest("hex"), String(expected.length)]]);
+  });
 
   it("refuses expressions nested deeper than nestingDepthMax (54001)", async () => {
     const s = session();

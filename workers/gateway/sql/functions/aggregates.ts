@@ -245,6 +245,12 @@ agg(["bool_or"], {
 
 /** string_agg joins its pieces into one flat string this often (bounds the per-piece overhead). */
 const STRING_AGG_PIECES = 4096;
+/**
+ * …or once the pieces hold this many characters: a join is one step that nothing interrupts, and in
+ * workerd joining 4,096 pieces of 1,000 characters took 16–19 ms (106 ms once), 512 of them 2 ms;
+ * 64 Ki characters keep each join well under a millisecond.
+ */
+const STRING_AGG_CHUNK_CHARS = 65_536;
 
 agg(["string_agg"], {
   typing: (first, args) => {
@@ -282,6 +288,7 @@ agg(["string_agg"], {
     let parts: string[] = [];
     let any = false;
     let chars = 0;
+    let partChars = 0;
     return {
       add: ([v = null, sep = null]) => {
         if (v === null) return 0;
@@ -292,9 +299,11 @@ agg(["string_agg"], {
         if (glue !== "") parts.push(glue);
         parts.push(v as string);
         any = true;
-        if (parts.length >= STRING_AGG_PIECES) {
+        partChars += glue.length + (v as string).length;
+        if (parts.length >= STRING_AGG_PIECES || partChars >= STRING_AGG_CHUNK_CHARS) {
           chunks.push(parts.join(""));
           parts = [];
+          partChars = 0;
         }
         return 2 * (glue.length + (v as string).length);
       },
