@@ -1,5 +1,4 @@
 // Each SQL-layer limit at its edge (sql/limits.ts): the last value accepted and the first refused.
-import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { MemoryKv, memoryCapability } from "../kv/memory-kv.ts";
 import { ARRAY_ELEMENTS_MAX, STRING_RESULT_CHARS_MAX } from "./functions/limits.ts";
@@ -125,8 +124,10 @@ describe("SQL limits", () => {
     const s = session();
     // 1,000 pieces of ~300 characters: about five internal chunks, joined with the separator between them.
     const expected = Array.from({ length: 1000 }, (_, i) => `${i + 1}${"y".repeat(300)}`).join(",");
-    const r = await s.execute(`SELECT md5(string_agg(g::text || repeat('y', 300), ',' ORDER BY g)), length(string_agg(g::text || repeat('y', 300), ',')) FROM generate_series(1, 1000) g`);
-    expect(r[0]!.rows).toEqual([[createHash("md5").update(expected).digest("hex"), String(expected.length)]]);
+    const r = await s.execute(`SELECT string_agg(g::text || repeat('y', 300), ',' ORDER BY g) FROM generate_series(1, 1000) g`);
+    const got = r[0]!.rows[0]![0] as string;
+    expect(got.length).toBe(expected.length);
+    expect(got === expected).toBe(true);
   });
 
   it("refuses expressions nested deeper than nestingDepthMax (54001)", async () => {
