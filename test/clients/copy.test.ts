@@ -205,6 +205,7 @@ const ERRORS: Array<[string, string]> = [
   ["COPY e1 TO STDOUT (FORMAT csv, FORCE_QUOTE (zz))", ""],
   ["COPY e1 (a) TO STDOUT (FORMAT csv, FORCE_QUOTE (b))", ""],
   ["COPY e1 FROM STDIN (FORMAT csv, FORCE_NULL *)", ""],
+  ["COPY e1 FROM STDIN (FREEZE)", "1\tx\n"],
   ["COPY e1 FROM STDIN (FORMAT csv, FORCE_NOT_NULL (zz))", ""],
   ["COPY e1 (a) FROM STDIN (FORMAT csv, FORCE_NULL (b))", ""],
   ["COPY e1 TO '/tmp/warren-copy-x'", ""],
