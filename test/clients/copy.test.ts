@@ -175,10 +175,12 @@ const FROM_ONLY: Array<[string, string[], string?]> = [
   ["FORCE_NOT_NULL and FORCE_NULL on one column", ["COPY f1 FROM STDIN (FORMAT csv, FORCE_NOT_NULL (a, b), FORCE_NULL (a))"]],
   ["FORCE_NULL with a column list", ["COPY f1 (c, a) FROM STDIN (FORMAT csv, NULL 'x', FORCE_NULL (c))"], 'x,"x"\n"x",x\n"",\n'],
   ["ENCODING 'UTF8'", ["COPY f1 FROM STDIN (FORMAT csv, ENCODING 'UTF8')"]],
+  ["HEADER (csv: the first line is skipped, whatever it holds)", ["COPY f1 FROM STDIN (FORMAT csv, HEADER)"], "not,the,names\n1,2,3\n"],
+  ["HEADER (text)", ["COPY f1 FROM STDIN (HEADER true)"], "x\ty\n1\t\\N\t3\n"],
   ["FREEZE after a TRUNCATE in the same transaction", ["BEGIN", "TRUNCATE f1", "COPY f1 FROM STDIN (FORMAT csv, FREEZE)", "COMMIT"]],
 ];
 
-describe("COPY FROM STDIN's own options (FORCE_NOT_NULL, FORCE_NULL, ENCODING, FREEZE): the rows PostgreSQL 15 reads from the same bytes", () => {
+describe("COPY FROM STDIN's own options (FORCE_NOT_NULL, FORCE_NULL, ENCODING, HEADER, FREEZE): the rows PostgreSQL 15 reads from the same bytes", () => {
   for (const [what, statements, input = CSV_IN] of FROM_ONLY) {
     it(what, async () => {
       const load = (url: string) => ok(url, ["TRUNCATE f1", ...statements, "COPY f1 TO STDOUT"], input);
