@@ -57,6 +57,9 @@ function dataDependent(err: unknown): err is PgError {
  * COPY FROM … (FREEZE) only on a table created or truncated in the current subtransaction, as in
  * Postgres (pgbench -i truncates first, then copies with FREEZE in the same transaction). Warren
  * writes such rows as any others; the check keeps a client from relying on a guarantee it lacks.
+ * One difference remains: a single query string `CREATE TABLE x …; COPY x FROM STDIN (FREEZE)`
+ * is one implicit transaction in Postgres (accepted) but runs statement by statement here when it
+ * holds DDL (connection.ts), so the COPY is refused.
  */
 function checkFreeze(session: SqlSession, target: CopyTarget): void {
   if (session.newInSubtransaction(target.oid)) return;
