@@ -7,7 +7,10 @@
 //     / identity columns with drizzle-kit's `SEQUENCE NAME` options, sequences, a schema of its own;
 //   - `migrate()` of drizzle-orm over node-postgres and over the Neon HTTP driver (`neon()` → POST
 //     /sql), each on a fresh tenant / database;
-//   - typed queries (insert … returning, joins, enum filters and ordering, identity values).
+//   - typed queries (insert … returning, joins, enum filters and ordering, identity values);
+//   - `drizzle-kit generate` (offline) writes that same migration from schema.ts, byte for byte.
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { asc, desc, eq, gt, sql } from "drizzle-orm";
@@ -107,6 +110,25 @@ async function typedQueries(db: ReturnType<typeof drizzlePg>): Promise<unknown> 
   const next = await db.execute(sql`select nextval('ticket_no') as a, nextval('billing.invoice_seq') as b`);
   return { inserted, newPosts, invoiceRows, byMood, happier, joined, counts, badEnum, identityAlways, next: next.rows };
 }
+
+describe("drizzle-kit generate", () => {
+  it("writes the migration the flows below apply, and finds the committed folder up to date", async () => {
+    // generate reads schema.ts (and the folder's snapshot) only; the URL is never dialled.
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "warren-drizzle-gen-"));
+    try {
+      const fresh = await runTool(drizzleKit, ["generate"], { cwd: fixtureDir, env: { DATABASE_URL: "postgresql://unused@127.0.0.1:1/x", DRIZZLE_OUT: out } });
+      expect(fresh.code, fresh.out).toBe(0);
+      const written = fs.readdirSync(out).filter((f) => f.endsWith(".sql"));
+      expect(written).toHaveLength(1);
+      expect(fs.readFileSync(path.join(out, written[0]!), "utf8")).toBe(fs.readFileSync(path.join(migrationsFolder, "0000_init.sql"), "utf8"));
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+    const again = await runDrizzleKit(["generate"], "postgresql://unused@127.0.0.1:1/x");
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).toContain("No schema changes, nothing to migrate");
+  }, 120_000);
+});
 
 describe.skipIf(!postgresAvailable())("drizzle", () => {
   it("drizzle-kit migrate applies the generated migration; the catalog describes it as PostgreSQL 15 does", async () => {

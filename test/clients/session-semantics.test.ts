@@ -4,10 +4,12 @@
 // on both sides cannot pass unnoticed.
 //
 //   - an error inside BEGIN … COMMIT (a syntax error too) fails the transaction block: later
-//     statements get 25P02, ReadyForQuery says E, COMMIT answers ROLLBACK, nothing is committed;
+//     statements get 25P02, ReadyForQuery says E (pg's readyForQuery, psql's %x prompt on a
+//     terminal), COMMIT answers ROLLBACK, nothing is committed;
 //   - CREATE TEMP TABLE makes a temporary table: relpersistence t in the session's pg_temp_N
-//     schema (psql's \dt lists it there), unknown to every other session, gone when its session
-//     disconnects (its name is free for a stored table afterwards).
+//     schema (psql's \dt lists it there), unknown to every other session while its own is
+//     connected, gone when its session disconnects (nothing of it left in pg_class; its name is
+//     free for a stored table afterwards).
 import { spawn } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,6 +83,48 @@ async function pgClient(url: string): Promise<{ client: pg.Client; status: () =>
   };
 }
 
+/**
+ * psql on a pseudo-terminal (util-linux `script`), as a user types into it, with the prompt set to
+ * `<%x>`: psql's %x is the transaction status of the last ReadyForQuery ("" idle, "*" in a
+ * transaction block, "!" failed, i.e. E). send() types one line and resolves with the %x of the
+ * prompt that follows it. `exec`: see cancel-clients.test.ts (dash would stay as psql's parent).
+ */
+function interactivePsql(url: string): { send(line: string): Promise<string>; output(): string; quit(): Promise<number | null> } {
+  const child = spawn("script", ["-q", "-e", "-c", `exec psql '${url}' -X -v 'PROMPT1=<%x>' -v 'PROMPT2=' `, "/dev/null"], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, SHELL: "/bin/sh", TERM: "dumb", PAGER: "cat", PGCONNECT_TIMEOUT: "20" },
+  });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  const prompts = () => [...out.matchAll(/<([*!?]?)>/g)].map((m) => m[1]!);
+  const nextPrompt = async (seen: number): Promise<string> => {
+    for (let i = 0; i < 600 && prompts().length <= seen; i++) await new Promise((r) => setTimeout(r, 50));
+    const all = prompts();
+    if (all.length <= seen) throw new Error(`psql showed no prompt within 30 s:\n${out}`);
+    return all[all.length - 1]!;
+  };
+  const started = nextPrompt(0);
+  return {
+    async send(line) {
+      await started;
+      const seen = prompts().length;
+      child.stdin.write(`${line}\n`);
+      return nextPrompt(seen);
+    },
+    output: () => out,
+    async quit() {
+      await started;
+      child.stdin.write("\\q\n");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
 async function sqlState(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -113,6 +157,33 @@ describe.each(targets)("a syntax error inside BEGIN … COMMIT ($name)", (target
         "ERROR:  current transaction is aborted, commands ignored until end of transaction block",
         "0",
         "",
+      ].join("\n"),
+    );
+  });
+
+  it("psql: the prompt's %x shows the failed transaction (E) until COMMIT, which answers ROLLBACK", async (ctx) => {
+    if (target.name === "postgres 15" && postgres === undefined) ctx.skip();
+    const t = tableName("syn_tty");
+    const p = interactivePsql(target.url());
+    const status: string[] = [];
+    for (const line of [`create table ${t} (id int);`, "begin;", `insert into ${t} values (1);`, "INVALID SQL;", `insert into ${t} values (2);`, "\\echo :SQLSTATE", "commit;", `select count(*) as n from ${t};`]) {
+      status.push(await p.send(line));
+    }
+    expect(await p.quit()).toBe(0);
+    expect(status).toEqual(["", "*", "*", "!", "!", "!", "", ""]);
+    // The whole session after psql's banner, as PostgreSQL 15 prints it.
+    const transcript = p.output().replace(/\r\n/g, "\n");
+    expect(transcript.slice(transcript.indexOf("<>create"))).toBe(
+      [
+        `<>create table ${t} (id int);`, "CREATE TABLE",
+        "<>begin;", "BEGIN",
+        `<*>insert into ${t} values (1);`, "INSERT 0 1",
+        "<*>INVALID SQL;", 'ERROR:  syntax error at or near "INVALID"', "LINE 1: INVALID SQL;", "        ^",
+        `<!>insert into ${t} values (2);`, "ERROR:  current transaction is aborted, commands ignored until end of transaction block",
+        "<!>\\echo :SQLSTATE", "25P02",
+        "<!>commit;", "ROLLBACK",
+        `<>select count(*) as n from ${t};`, " n ", "---", " 0", "(1 row)", "",
+        "<>\\q", "",
       ].join("\n"),
     );
   });
@@ -167,14 +238,40 @@ describe.each(targets)("temporary tables ($name)", (target) => {
     expect(b.out).toBe(`ERROR:  relation "${t}" does not exist\nLINE 1: select * from ${t};\n                      ^\n`);
   });
 
+  it("psql: invisible to a second psql while the first is connected, gone from pg_class once it disconnects", async (ctx) => {
+    if (target.name === "postgres 15" && postgres === undefined) ctx.skip();
+    const t = tableName("tmp_tty");
+    const a = interactivePsql(target.url());
+    await a.send(`create temp table ${t} (id int);`);
+    await a.send(`insert into ${t} values (1);`);
+    await a.send(`select 'rows=' || count(*) from ${t};`);
+    expect(a.output()).toContain("rows=1");
+    // A second session while the first is still connected: the name means nothing to it.
+    const b = await psql(target.url(), `select * from ${t};`);
+    expect(b.out).toBe(`ERROR:  relation "${t}" does not exist\nLINE 1: select * from ${t};\n                      ^\n`);
+    expect(await a.quit()).toBe(0);
+    // PostgreSQL drops a session's temporary tables as its backend exits, just after the client
+    // has gone: wait for that (up to 10 s) before asking again.
+    let left = "";
+    for (let i = 0; i < 100; i++) {
+      left = (await psql(target.url(), `select count(*) from pg_class where relname = '${t}';`, ["-At"])).out;
+      if (left === "0\n") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(left).toBe("0\n");
+  });
+
   it("pg: unknown to a second session, gone after disconnect, ON COMMIT DROP / DELETE ROWS", async (ctx) => {
     if (target.name === "postgres 15" && postgres === undefined) ctx.skip();
     const t = tableName("tmp_pg");
     const a = await pgClient(target.url());
     const b = await pgClient(target.url());
+    let tempSchema = "";
     try {
       await a.client.query(`create temp table ${t} (id serial primary key, v text)`);
       await a.client.query(`insert into ${t} (v) values ($1), ($2)`, ["x", "y"]);
+      tempSchema = (await a.client.query("select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relname = $1", [t])).rows[0].nspname;
+      expect(tempSchema).toMatch(/^pg_temp_\d+$/);
       expect((await a.client.query(`select id, v from ${t} order by id`)).rows).toEqual([{ id: 1, v: "x" }, { id: 2, v: "y" }]);
       expect(await sqlState(b.client.query(`select * from ${t}`))).toBe("42P01");
       expect(await sqlState(b.client.query(`insert into ${t} (v) values ('z')`))).toBe("42P01");
@@ -194,7 +291,19 @@ describe.each(targets)("temporary tables ($name)", (target) => {
       await a.client.end();
     }
     try {
-      // The session ended: its temporary table is gone and the name is free for a stored table.
+      // The session ended: no relation of that name is left in pg_class (PostgreSQL removes it as
+      // the backend exits, just after the client's Terminate, so wait up to 10 s), and naming it in
+      // its old schema finds nothing. While the session lived, PostgreSQL listed it in pg_class and
+      // answered 0A000 for pg_temp_N.name, where Warren shows nothing and answers 42P01 (sql/README.md).
+      let left: unknown[] = [];
+      for (let i = 0; i < 100; i++) {
+        left = (await b.client.query("select c.relname from pg_class c where c.relname like $1", [`${t}%`])).rows;
+        if (left.length === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(left).toEqual([]);
+      expect(await sqlState(b.client.query(`select * from ${tempSchema}.${t}`))).toBe("42P01");
+      // The name is free for a stored table.
       await b.client.query(`create table ${t} (n int)`);
       const r = await b.client.query(`select c.relpersistence from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relname = $1 and n.nspname = 'public'`, [t]);
       expect(r.rows).toEqual([{ relpersistence: "p" }]);

@@ -28,6 +28,7 @@ function executeOnly(execute: SqlSession["execute"], cancel: SqlSession["cancel"
     transactionStatus: () => "I",
     inTransaction: false,
     failTransactionBlock: () => {},
+    newInSubtransaction: unused("newInSubtransaction"),
     close: () => {
       closed.count++;
     },

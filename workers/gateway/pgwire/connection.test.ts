@@ -236,7 +236,7 @@ describe("COPY FROM STDIN", () => {
   it("batches rows into INSERTs of at most copyBatchRowsMax rows, inside the open transaction", async () => {
     const h = await connect();
     await h.send(fe.Query("create table c (id int primary key)"));
-    await h.send(fe.Query("begin"), fe.Query("copy c (id) from stdin with (freeze on)"));
+    await h.send(fe.Query("begin"), fe.Query("truncate c"), fe.Query("copy c (id) from stdin with (freeze on)"));
     const n = pgwireLimits.copyBatchRowsMax + 1;
     const rows = Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
     const before = h.executed.length;
@@ -244,6 +244,38 @@ describe("COPY FROM STDIN", () => {
     expect(h.executed.slice(before).filter((s) => s.startsWith("INSERT"))).toHaveLength(2);
     await h.send(fe.Query("rollback"));
     expect(summary(await h.send(fe.Query("select count(*) from c")))).toEqual(["T count", "D 0", "C SELECT 1", "Z I"]);
+  });
+
+  it("FREEZE only on a table created or truncated in the current subtransaction (55000 otherwise, as PostgreSQL 15)", async () => {
+    const h = await connect();
+    await h.send(fe.Query("create table c (id int)"));
+    // Each: the statements before the COPY, and whether PostgreSQL 15 accepts the FREEZE after them.
+    const cases: Array<[string[], boolean]> = [
+      [[], false],
+      [["begin"], false],
+      [["begin", "truncate c"], true],
+      [["begin", "create table d (id int)"], true],
+      [["begin", "truncate c", "savepoint s"], false],
+      [["begin", "truncate c", "savepoint s", "truncate c"], true],
+      [["begin", "truncate c", "savepoint s", "release savepoint s"], true],
+      [["begin", "truncate c", "savepoint s", "rollback to savepoint s"], false],
+    ];
+    for (const [before, accepted] of cases) {
+      for (const q of before) await h.send(fe.Query(q));
+      const table = before.some((q) => q.startsWith("create")) ? "d" : "c";
+      const start = summary(await h.send(fe.Query(`copy ${table} from stdin (freeze)`)));
+      const inBlock = before.length > 0;
+      if (accepted) {
+        expect(start, before.join("; ")).toEqual(["G 1"]);
+        expect(summary(await h.send(fe.CopyData("1\n"), fe.CopyDone()))).toEqual(["C COPY 1", "Z T"]);
+      } else {
+        expect(start, before.join("; ")).toEqual(["E 55000", inBlock ? "Z E" : "Z I"]);
+      }
+      if (inBlock) await h.send(fe.Query("rollback"));
+    }
+    // FREEZE false is no FREEZE.
+    expect(summary(await h.send(fe.Query("copy c from stdin (freeze false)")))).toEqual(["G 1"]);
+    expect(summary(await h.send(fe.CopyData("1\n"), fe.CopyDone()))).toEqual(["C COPY 1", "Z I"]);
   });
 
   it("CopyFail ends it with 57014; a bad row with 22P04; the session goes on", async () => {

@@ -53,6 +53,19 @@ function dataDependent(err: unknown): err is PgError {
   return err instanceof PgError && (err.code.startsWith("22") || err.code.startsWith("23"));
 }
 
+/**
+ * COPY FROM … (FREEZE) only on a table created or truncated in the current subtransaction, as in
+ * Postgres (pgbench -i truncates first, then copies with FREEZE in the same transaction). Warren
+ * writes such rows as any others; the check keeps a client from relying on a guarantee it lacks.
+ * One difference remains: a single query string `CREATE TABLE x …; COPY x FROM STDIN (FREEZE)`
+ * is one implicit transaction in Postgres (accepted) but runs statement by statement here when it
+ * holds DDL (connection.ts), so the COPY is refused.
+ */
+function checkFreeze(session: SqlSession, target: CopyTarget): void {
+  if (session.newInSubtransaction(target.oid)) return;
+  throw new PgError("object_not_in_prerequisite_state", "cannot perform COPY FREEZE because the table was not created or truncated in the current subtransaction");
+}
+
 /** Checks a COPY … FROM STDIN (Postgres's errors, in its order) and prepares the loader for its data. */
 export async function startCopyIn(session: SqlSession, cmd: CopyCommand): Promise<CopyIn> {
   const copy = cmd.statement;
@@ -69,6 +82,7 @@ export async function startCopyIn(session: SqlSession, cmd: CopyCommand): Promis
   const csv = options.format === "csv";
   const forceNotNull = csv && options.forceNotNull.length > 0 ? forcedColumns("FORCE_NOT_NULL", options.forceNotNull, target.relation, all, names) : none;
   const forceNull = csv && options.forceNull.length > 0 ? forcedColumns("FORCE_NULL", options.forceNull, target.relation, all, names) : none;
+  if (options.freeze) checkFreeze(session, target);
   const decoder: CopyDecoder =
     options.format === "text"
       ? new TextCopyReader(target.relation, options)

@@ -27,6 +27,8 @@ export interface CopyOptions {
   /** CSV COPY FROM: columns whose unquoted null marker is a value, and whose quoted one is NULL. */
   forceNotNull: string[];
   forceNull: string[];
+  /** FREEZE: COPY FROM only needs the table created or truncated in the current subtransaction (copy-in.ts). */
+  freeze: boolean;
 }
 
 /** Database encoding names Postgres accepts (pg_encname_tbl, in its cleaned form: lower case, letters and digits only) → canonical name. */
@@ -61,6 +63,7 @@ export function copyOptions(copy: CopyStatement, position: (byteLocation: number
   const seen = new Set<string>();
   let format: CopyFormatName | undefined;
   let freezeSeen = false;
+  let freeze = false;
   let delimiter: string | undefined;
   let nullString: string | undefined;
   let header: boolean | "match" = false;
@@ -86,7 +89,7 @@ export function copyOptions(copy: CopyStatement, position: (byteLocation: number
       case "freeze":
         if (freezeSeen) throw redundant();
         freezeSeen = true;
-        booleanArg(o);
+        freeze = booleanArg(o);
         break;
       case "delimiter":
         if (delimiter !== undefined) throw redundant();
@@ -181,6 +184,7 @@ export function copyOptions(copy: CopyStatement, position: (byteLocation: number
     forceQuote: forceQuote ?? [],
     forceNotNull: forceNotNull ?? [],
     forceNull: forceNull ?? [],
+    freeze,
   };
 }
 

@@ -18,6 +18,8 @@ export interface CopyTarget {
   sql: string;
   /** The relation's name as Postgres shows it in COPY's CONTEXT (unqualified). */
   relation: string;
+  /** Its pg_class oid. */
+  oid: number;
   /** Every column of the relation, in order. */
   tableColumns: CopyColumn[];
   /** The columns COPY moves, in order: the statement's column list, or all. */
@@ -50,7 +52,7 @@ export async function resolveCopyTable(session: SqlSession, copy: CopyStatement)
   const probe = async () => {
     const [all] = await session.parse(`SELECT * FROM ${sql}`);
     const fields = (await session.prepare(all!)).fields ?? [];
-    const [kind] = await session.execute(`SELECT relkind FROM pg_catalog.pg_class WHERE oid = ${quoteLiteral(sql)}::regclass`);
+    const [kind] = await session.execute(`SELECT relkind, oid FROM pg_catalog.pg_class WHERE oid = ${quoteLiteral(sql)}::regclass`);
     return { fields, kind };
   };
   const { fields, kind } = await probe()
@@ -64,6 +66,7 @@ export async function resolveCopyTable(session: SqlSession, copy: CopyStatement)
       throw err.with({ position: undefined });
     });
   const relkind = kind?.rows[0]?.[0] ?? "r";
+  const oid = Number(kind?.rows[0]?.[1]);
   const what = KIND_NAMES[relkind];
   if (what !== undefined && relkind !== "p") {
     if (copy.direction === "to") {
@@ -77,5 +80,5 @@ export async function resolveCopyTable(session: SqlSession, copy: CopyStatement)
     checkColumnList(copy.columns, rel.name, tableColumns.map((c) => c.name));
     columns = copy.columns.map((name) => tableColumns.find((c) => c.name === name)!);
   }
-  return { sql, relation: rel.name, tableColumns, columns };
+  return { sql, relation: rel.name, oid, tableColumns, columns };
 }

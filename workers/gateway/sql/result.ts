@@ -80,6 +80,12 @@ export interface SqlSession {
   /** True inside BEGIN … COMMIT (failed or not). */
   readonly inTransaction: boolean;
   /**
+   * COPY … FREEZE's condition (PostgreSQL's rd_createSubid / rd_newRelfilenodeSubid): the table
+   * with this pg_class oid was created, or given a new data id by TRUNCATE, in the current
+   * subtransaction of the open transaction block.
+   */
+  newInSubtransaction(relationOid: number): boolean;
+  /**
    * The caller reported an error of its own (a wire Bind error, a failed COPY, …): inside a
    * transaction block the block is now failed, as after any ERROR in Postgres.
    */

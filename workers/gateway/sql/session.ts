@@ -35,7 +35,8 @@ import { threadLedger } from "./exec/thread-ledger.ts";
 import { sqlLimits } from "./limits.ts";
 import { wallClockMicros } from "./types/context.ts";
 import type { RowCodec } from "./exec/row-codec.ts";
-import { type Descriptor, isTemp, isTempId, type TableDesc, TEMP_SCHEMA_ID } from "../catalog/descriptors.ts";
+import { dataIdOf, type Descriptor, isTemp, isTempId, type TableDesc, TEMP_SCHEMA_ID } from "../catalog/descriptors.ts";
+import { relationOid as relationOidOf } from "../catalog/oids.ts";
 import { LocalRange } from "../kv/local-range.ts";
 import { applyOnCommit, hasOnCommitActions, TempObjects } from "./temp-objects.ts";
 import { AdvisoryLocks } from "./advisory-locks.ts";
@@ -762,6 +763,23 @@ export class Session implements SqlSession {
    * Drops every temporary object of the session (its pg_temp_N schema stays, as in Postgres).
    * Inside a transaction block this is part of the transaction and undone by its rollback.
    */
+  newInSubtransaction(relationOid: number): boolean {
+    const open = this.open;
+    if (open === null || open.catalog === null) return false;
+    const id = relationOid - relationOidOf(0);
+    const now = open.catalog.get(id);
+    if (now?.kind !== "table") return false;
+    // What the current subtransaction started from: the latest savepoint's catalog, else the
+    // committed one (the session's cached catalog: a table created in this transaction is not in
+    // it; one truncated here has another data id there). A cache newer than this transaction's
+    // snapshot, after another session's TRUNCATE, can only make this answer true where
+    // PostgreSQL refuses; FREEZE is a hint here (COPY writes rows like INSERT), so nothing wrong
+    // is written either way.
+    const base = open.savepoints.at(-1)?.catalog ?? this.store.cached();
+    const before = base?.get(id);
+    return before?.kind !== "table" || dataIdOf(before) !== dataIdOf(now);
+  }
+
   private async discardTemp(): Promise<void> {
     const open = this.open;
     if (open === null) {

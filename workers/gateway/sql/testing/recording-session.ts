@@ -29,6 +29,7 @@ export function recordingSession(base: SqlSession, overrides: Partial<SqlSession
       return base.inTransaction;
     },
     failTransactionBlock: () => base.failTransactionBlock(),
+    newInSubtransaction: (oid) => base.newInSubtransaction(oid),
     close: () => base.close(),
   };
   return Object.assign(s, overrides);
