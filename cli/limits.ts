@@ -18,8 +18,13 @@ export const tunnelWsBufferedBytesLow = 256 * 1024;
  */
 export const tunnelWsMessageBytesMax = 64 * 1024 * 1024;
 
-/** How long a WebSocket handshake to the edge may take before the TCP client is dropped. */
-export const tunnelHandshakeTimeoutMs = 10_000;
+/**
+ * How long a WebSocket handshake to the edge may take before the TCP client gets FATAL 08001. It
+ * bounds a hung upgrade only: 10 s was exceeded once by psql's `\d` on a local stack at load 16–19
+ * (the upgrade passes wrangler's proxy and the edge's login work there), so 20 s; clients bound
+ * their own connect time (libpq's connect_timeout) if they want less.
+ */
+export const tunnelHandshakeTimeoutMs = 20_000;
 
 /**
  * After the WebSocket has closed and the tunnel has sent FIN, how long the client may keep its

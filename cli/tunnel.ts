@@ -152,7 +152,7 @@ export async function startTunnel(options: TunnelOptions): Promise<Tunnel> {
 
   const establish = (socket: net.Socket, tenant: string | null, first: Buffer[]) => {
     const forwarded = options.clientAddressSecret && socket.remoteAddress ? signedClientAddressHeaders(socket.remoteAddress, options.clientAddressSecret) : {};
-    const conn = bridge(socket, options.url, limits, log, peaks, first, forwarded);
+    const conn = bridge(socket, options.url, limits, log, peaks, first, forwarded, tenant !== null);
     live.set(conn, tenant);
     if (tenant !== null) perTenant.set(tenant, (perTenant.get(tenant) ?? 0) + 1);
     socket.once("close", () => {
@@ -275,6 +275,8 @@ function bridge(
   peaks: { ws: number; tcp: number },
   first: Buffer[],
   headers: Record<string, string> = {},
+  /** A session (not a cancel request): its client waits for an answer to its startup packet. */
+  answersStartup = true,
 ): { destroy(): void } {
   // Hold the client's first bytes (psql's SSLRequest, say) in the kernel until the WebSocket opens.
   socket.pause();
@@ -296,7 +298,9 @@ function bridge(
     }
   };
 
+  let opened = false;
   ws.on("open", () => {
+    opened = true;
     if (socket.destroyed) {
       ws.close(1000);
       return;
@@ -360,14 +364,30 @@ function bridge(
   });
   ws.on("error", (err) => {
     if (!abortedByUs) log(`tunnel: WebSocket ${url}: ${err.message}`);
-    socket.destroy();
+    if (!failBeforeOpen(`the tunnel could not open its WebSocket to ${url}: ${err.message}`)) socket.destroy();
   });
   ws.on("unexpected-response", (_req, res) => {
     log(`tunnel: ${url} refused the WebSocket upgrade: HTTP ${res.statusCode}`);
     res.resume();
-    socket.destroy();
+    if (!failBeforeOpen(`the edge at ${url} refused the tunnel's WebSocket upgrade with HTTP ${res.statusCode}`)) socket.destroy();
     abort();
   });
+  // Before the WebSocket opens, nothing of the server has reached the client yet: a session's
+  // client is waiting for the answer to its startup packet, so it gets a FATAL ErrorResponse saying
+  // why (psql then prints it) instead of "server closed the connection unexpectedly". Once open, the
+  // stream belongs to the edge and an error is never spliced into it.
+  let failedBeforeOpen = false;
+  function failBeforeOpen(message: string): boolean {
+    if (!answersStartup || ws.readyState === WebSocket.OPEN || opened || failedBeforeOpen || socket.destroyed || socket.writableEnded) return false;
+    failedBeforeOpen = true;
+    const err = new PgError("sqlclient_unable_to_establish_sqlconnection", message, {
+      hint: "Check that the Warren edge is running and reachable from this tunnel (warren tunnel --url), then connect again.",
+    });
+    socket.resume();
+    socket.end(encodeErrorResponse(err, "FATAL"));
+    setTimeout(() => socket.destroy(), limits.halfOpenMs).unref();
+    return true;
+  }
 
   // Liveness: a ping every pingIntervalMs; no pong (or any message) for pongTimeoutMs means the
   // WebSocket is gone without a close. The client then gets FATAL 08006 rather than silence. The

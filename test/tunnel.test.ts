@@ -6,6 +6,7 @@
 // everything after it is the payload under test. The startup phase itself: cli/tunnel.test.ts.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -78,6 +79,13 @@ function connect(tunnel: Tunnel, allowHalfOpen = false): Promise<net.Socket> {
     socket.once("error", reject);
     cleanups.push(() => void socket.destroy());
   });
+}
+
+/** Everything `socket` receives from now on, read when called. */
+function received(socket: net.Socket): () => Buffer {
+  const chunks: Buffer[] = [];
+  socket.on("data", (d: Buffer) => chunks.push(d));
+  return () => Buffer.concat(chunks);
 }
 
 /** Reads exactly `n` bytes from `socket`. */
@@ -207,7 +215,7 @@ describe("warren tunnel", () => {
     expect(lines).toEqual([]);
   });
 
-  it("closes the TCP connection when the WebSocket endpoint refuses or is down", async () => {
+  it("answers FATAL 08001 and closes the TCP connection when the WebSocket endpoint is down", async () => {
     const port = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, "127.0.0.1", () => {
         const p = (s.address() as net.AddressInfo).port;
@@ -218,8 +226,23 @@ describe("warren tunnel", () => {
     const tunnel = await tunnelTo(`ws://127.0.0.1:${port}/v2`, { log: (l) => lines.push(l) });
     const socket = await connect(tunnel);
     socket.on("error", () => {});
+    const answer = received(socket);
     await closed(socket);
     expect(lines.join("\n")).toMatch(/ECONNREFUSED/);
+    expect(answer().toString("latin1")).toMatch(/^E[\s\S]*SFATAL\0[\s\S]*C08001\0Mthe tunnel could not open its WebSocket to ws:\/\/127\.0\.0\.1:\d+\/v2: connect ECONNREFUSED/);
+  });
+
+  it("answers FATAL 08001 naming the HTTP status when the edge refuses the WebSocket upgrade", async () => {
+    const refusing = http.createServer((_req, res) => res.writeHead(403).end("no"));
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => refusing.close(() => resolve())));
+    const { port } = refusing.address() as net.AddressInfo;
+    const tunnel = await tunnelTo(`ws://127.0.0.1:${port}/v2`, { log: () => {} });
+    const socket = await connect(tunnel);
+    socket.on("error", () => {});
+    const answer = received(socket);
+    await closed(socket);
+    expect(answer().toString("latin1")).toMatch(/^E[\s\S]*SFATAL\0[\s\S]*C08001\0Mthe edge at ws:\/\/127\.0\.0\.1:\d+\/v2 refused the tunnel's WebSocket upgrade with HTTP 403/);
   });
 
   it("pauses a fast TCP writer while the WebSocket peer does not read (bounded tunnel buffer)", async () => {
@@ -332,7 +355,7 @@ describe("warren tunnel", () => {
     expect(waited).toBeGreaterThanOrEqual(halfOpenMs * 0.75);
   });
 
-  it("drops the TCP client when the WebSocket handshake takes longer than the handshake timeout", async () => {
+  it("answers FATAL 08001 when the WebSocket handshake takes longer than the handshake timeout", async () => {
     const handshakeTimeoutMs = 300;
     // Accepts TCP and never answers the HTTP upgrade.
     const silent = net.createServer((s) => s.on("error", () => {}));
@@ -345,8 +368,10 @@ describe("warren tunnel", () => {
     const started = performance.now();
     const socket = await connect(tunnel);
     socket.on("error", () => {});
+    const answer = received(socket);
     await closed(socket);
     const waited = performance.now() - started;
+    expect(answer().toString("latin1")).toMatch(/C08001\0M[^\0]*handshake has timed out/i);
     expect(waited).toBeGreaterThanOrEqual(handshakeTimeoutMs * 0.75);
     expect(waited).toBeLessThan(handshakeTimeoutMs + 5_000);
     expect(lines.join("\n")).toMatch(/handshake has timed out/i);
