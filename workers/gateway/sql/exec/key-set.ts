@@ -85,28 +85,46 @@ export class KeySet {
 
   /** Adds `key`; true when it was not in the set yet. */
   add(key: string): boolean {
+    return this.intern(key) < 0;
+  }
+
+  /**
+   * The id of `key` (0, 1, 2… in the order keys were first added; key-map.ts keeps values by it):
+   * its id when it was in the set already, else it is added and `-(id + 1)` is returned.
+   */
+  intern(key: string): number {
     if (this.old !== null) this.migrate(sqlLimits.keySetRehashSlotsPerAdd);
     const h = hashOf(key, this.seed);
-    if (this.find(this.slots, key, h) || (this.old !== null && this.find(this.old, key, h))) return false;
+    const found = this.lookup(key, h);
+    if (found >= 0) return found;
     this.prepare();
     if ((this.count + 1) * 2 > this.slots.length) this.grow();
     const id = this.count++;
     this.store(id, key, h);
     place(this.slots, h, id + 2);
-    return true;
+    return -(id + 1);
   }
 
   has(key: string): boolean {
-    const h = hashOf(key, this.seed);
-    return this.find(this.slots, key, h) || (this.old !== null && this.find(this.old, key, h));
+    return this.idOf(key) >= 0;
   }
 
-  private find(table: SlotTable, key: string, h: number): boolean {
+  /** The id of `key`, or -1 when it is not in the set. */
+  idOf(key: string): number {
+    return this.lookup(key, hashOf(key, this.seed));
+  }
+
+  private lookup(key: string, h: number): number {
+    const id = this.find(this.slots, key, h);
+    return id >= 0 || this.old === null ? id : this.find(this.old, key, h);
+  }
+
+  private find(table: SlotTable, key: string, h: number): number {
     const mask = table.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const v = table.get(i);
-      if (v === EMPTY) return false;
-      if (v !== MOVED && this.hashAt(v - 2) === h && this.keyEquals(v - 2, key)) return true;
+      if (v === EMPTY) return -1;
+      if (v !== MOVED && this.hashAt(v - 2) === h && this.keyEquals(v - 2, key)) return v - 2;
     }
   }
 

@@ -13,10 +13,21 @@ import { keyComparator } from "./sort.ts";
 import type { StatementBudget } from "../budget.ts";
 import { sortInterruptibly } from "../interruptible-sort.ts";
 import { datumBytes, rowBytes } from "../memory.ts";
+import { KeyMap } from "../key-map.ts";
 import { KeySet } from "../key-set.ts";
 import { checkArrayLength, checkTextLength } from "../../functions/value-limits.ts";
 
 /** Feeds one aggregate call: FILTER, DISTINCT and ORDER BY handled around the accumulator. */
+/**
+ * Heap a group costs beyond its key row and key string: its { key, states } object and the states
+ * array. And one aggregate's state: the AggState object and its accumulator (an object of closures
+ * over their own context). Estimates from V8's object sizes, set after a GROUP BY of count(*) and
+ * sum() charged 64 MiB was seen holding over 129 MiB of live heap with 64 and 96 (see
+ * types/datum-size.ts for what that does to an isolate).
+ */
+const GROUP_BYTES = 120;
+const AGG_STATE_BYTES = 256;
+
 class AggState {
   private readonly acc: Accumulator;
   /** DISTINCT: the argument tuples seen (typed arrays, not a Set: key-set.ts says why). */
@@ -26,9 +37,9 @@ class AggState {
   /** Types of the (coerced) arguments: DISTINCT tells argument tuples apart by their `=`. */
   private readonly argTypes: readonly SqlType[];
 
-  constructor(call: AggCall, ctx: EvalContext) {
+  constructor(call: AggCall, ctx: EvalContext, argTypes: readonly SqlType[]) {
     this.call = call;
-    this.argTypes = call.args.map((e) => e.type);
+    this.argTypes = argTypes;
     this.acc = makeAccumulator(call, ctx);
     this.seen = call.distinct ? new KeySet() : null;
     this.ordered = call.orderBy.length > 0 ? [] : null;
@@ -88,8 +99,12 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
       }));
       const all = [...keyFns, ...compiled.flatMap((c) => [...c.args, ...(c.filter ? [c.filter] : []), ...c.orderKeys])];
       const preps = all.filter((c) => c.asyncParts.length > 0);
-      const groups = new Map<string, { key: Row; states: AggState[] }>();
-      const single = groupBy.length === 0 ? { key: [] as Row, states: aggs.map((a) => new AggState(a, ctx.evalContext)) } : null;
+      // Not a Map: a Map rehashes all its groups in one step as it grows (key-map.ts).
+      const groups = new KeyMap<{ key: Row; states: AggState[] }>();
+      // One array of argument types per aggregate, shared by every group's state.
+      const argTypes = aggs.map((a) => a.args.map((e) => e.type));
+      const newStates = (): AggState[] => aggs.map((a, i) => new AggState(a, ctx.evalContext, argTypes[i]!));
+      const single = groupBy.length === 0 ? { key: [] as Row, states: newStates() } : null;
       for await (const batch of input.run(ctx)) {
         let bytes = 0;
         for (const row of batch) {
@@ -98,12 +113,9 @@ export function aggregateOp(input: PlanNode, groupBy: readonly Expr[], aggs: rea
           if (g === null) {
             const key = keyFns.map((k) => k.fn(row));
             const k = rowHashKey(key, keyTypes);
-            g = groups.get(k) ?? null;
-            if (g === null) {
-              g = { key, states: aggs.map((a) => new AggState(a, ctx.evalContext)) };
-              groups.set(k, g);
-              bytes += 64 + k.length * 2 + aggs.length * 96;
-            }
+            const before = groups.size;
+            g = groups.getOrSet(k, () => ({ key, states: newStates() }));
+            if (groups.size > before) bytes += GROUP_BYTES + rowBytes(key) + k.length * 2 + aggs.length * AGG_STATE_BYTES;
           }
           for (let i = 0; i < compiled.length; i++) {
             const c = compiled[i]!;

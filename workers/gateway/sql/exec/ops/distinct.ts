@@ -6,6 +6,7 @@ import type { PlanNode } from "../plan-node.ts";
 import { rowHashKey } from "../../types/compare.ts";
 import type { SqlType } from "../../types/type.ts";
 import { compile, type Row } from "../eval.ts";
+import { KeyMap } from "../key-map.ts";
 import { KeySet } from "../key-set.ts";
 
 /** `types`: the row's column types; rows are the same when every column is equal by its type's `=`. */
@@ -57,7 +58,7 @@ export function setOp(op: "union" | "intersect" | "except", all: boolean, left: 
     estRows: left.estRows,
     async *run(ctx) {
       // INTERSECT / EXCEPT: count the right side's rows, then stream the left side against them.
-      const counts = new Map<string, number>();
+      const counts = new KeyMap<number>();
       for await (const batch of right.run(ctx)) {
         let bytes = 0;
         for (const row of batch) {
@@ -68,7 +69,7 @@ export function setOp(op: "union" | "intersect" | "except", all: boolean, left: 
         }
         ctx.memory.reserve(bytes, op.toUpperCase());
       }
-      const emitted = new Set<string>();
+      const emitted = new KeySet();
       for await (const batch of left.run(ctx)) {
         const out: Row[] = [];
         for (const row of batch) {

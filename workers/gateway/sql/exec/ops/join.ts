@@ -9,6 +9,8 @@ import type { Datum } from "../../types/datum.ts";
 import type { ExecContext } from "../context.ts";
 import { compile, prepare, type Compiled, type Row } from "../eval.ts";
 import { rowBytes } from "../memory.ts";
+import { ChunkedList } from "../chunked-list.ts";
+import { KeyMap } from "../key-map.ts";
 
 function nulls(n: number): Row {
   return new Array<Datum>(n).fill(null);
@@ -62,8 +64,9 @@ export function hashJoinOp(type: JoinType, left: PlanNode, right: PlanNode, keys
       const rk = keys.right.map((e) => compile(e, ctx).fn);
       const lk = keys.left.map((e) => compile(e, ctx).fn);
       const res = residual === null ? null : compile(residual, ctx);
-      const table = new Map<string, Array<{ row: Row; matched: boolean }>>();
-      const allRight: Array<{ row: Row; matched: boolean }> = [];
+      // Neither a Map nor an array: both grow by copying all they hold in one step (key-map.ts).
+      const table = new KeyMap<Array<{ row: Row; matched: boolean }>>();
+      const allRight = new ChunkedList<{ row: Row; matched: boolean }>();
       for await (const batch of right.run(ctx)) {
         let bytes = 0;
         for (const r of batch) {
@@ -89,7 +92,7 @@ export function hashJoinOp(type: JoinType, left: PlanNode, right: PlanNode, keys
           for (const e of list ?? []) {
             // One key may match a great many rows (a join on a constant column): count each.
             if (budget.charge(1)) await budget.pause();
-            const joined = [...l, ...e.row];
+            const joined = l.concat(e.row);
             if (!(await passes(res, joined, ctx))) continue;
             matched = true;
             e.matched = true;
@@ -102,7 +105,7 @@ export function hashJoinOp(type: JoinType, left: PlanNode, right: PlanNode, keys
           }
           if (type === "semi" && matched) out.push(l);
           else if (type === "anti" && !matched) out.push(l);
-          else if (!matched && (type === "left" || type === "full")) out.push([...l, ...nulls(rightWidth)]);
+          else if (!matched && (type === "left" || type === "full")) out.push(l.concat(nulls(rightWidth)));
         }
         if (out.length > 0) {
           yield out;
@@ -145,7 +148,7 @@ export function nestedLoopOp(type: JoinType, left: PlanNode, right: PlanNode, on
         for (let i = 0; i < rightRows.length; i++) {
           // The inner loop of a cross join is where the work is: 1e5 × 1e5 rows never leave it.
           if (budget.charge(1)) await budget.pause();
-          const joined = [...l, ...rightRows[i]!];
+          const joined = l.concat(rightRows[i]!);
           if (!(await passes(cond, joined, ctx))) continue;
           matched = true;
           if (matchedRight !== null) matchedRight[i] = true;
@@ -158,7 +161,7 @@ export function nestedLoopOp(type: JoinType, left: PlanNode, right: PlanNode, on
         }
         if (type === "semi" && matched) out.push(l);
         else if (type === "anti" && !matched) out.push(l);
-        else if (!matched && (type === "left" || type === "full")) out.push([...l, ...nulls(rightWidth)]);
+        else if (!matched && (type === "left" || type === "full")) out.push(l.concat(nulls(rightWidth)));
         if (out.length >= JOIN_BATCH_ROWS) {
           yield out;
           out = [];
@@ -194,7 +197,7 @@ export function nestedLoopOp(type: JoinType, left: PlanNode, right: PlanNode, on
             const next = await it.next();
             if (next.done === true) break;
             for (const r of next.value) {
-              const joined = [...l, ...r];
+              const joined = l.concat(r);
               // The correlated row must be in place while the condition's subqueries run.
               if (!(await passes(cond, joined, ctx))) continue;
               matched = true;
@@ -217,7 +220,7 @@ export function nestedLoopOp(type: JoinType, left: PlanNode, right: PlanNode, on
         }
         if (type === "semi" && matched) out.push(l);
         else if (type === "anti" && !matched) out.push(l);
-        else if (!matched && (type === "left" || type === "full")) out.push([...l, ...nulls(rightWidth)]);
+        else if (!matched && (type === "left" || type === "full")) out.push(l.concat(nulls(rightWidth)));
         if (out.length >= JOIN_BATCH_ROWS) {
           yield out;
           out = [];

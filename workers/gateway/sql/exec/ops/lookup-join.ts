@@ -62,13 +62,13 @@ export function lookupJoinOp(
             if (rf.asyncParts.length > 0) await prepare(rf, r, ctx);
             if (rf.fn(r) !== true) r = undefined;
           }
-          let joined: Row | null = r === undefined ? null : [...l, ...r];
+          let joined: Row | null = r === undefined ? null : l.concat(r);
           if (joined !== null && res !== null) {
             if (res.asyncParts.length > 0) await prepare(res, joined, ctx);
             if (res.fn(joined) !== true) joined = null;
           }
           if (joined !== null) out.push(joined);
-          else if (type === "left") out.push([...l, ...new Array<Datum>(rightWidth).fill(null)]);
+          else if (type === "left") out.push(l.concat(new Array<Datum>(rightWidth).fill(null)));
         }
         if (out.length > 0) yield out;
       }

@@ -42,8 +42,11 @@ export async function sortRows(rows: AsyncIterable<Row[]>, keys: readonly SortKe
     for (const row of batch) {
       if (width < 0) width = row.length;
       for (const c of cs) if (c.asyncParts.length > 0) await prepare(c, row, ctx);
-      const ext = row.slice();
-      for (const c of cs) ext.push(c.fn(row));
+      // Made at its final length: a copy grown by push() keeps ~16 spare slots (211 bytes a
+      // one-column row measured in Node, against 74 at its length).
+      const ext = new Array<Datum>(row.length + cs.length);
+      for (let i = 0; i < row.length; i++) ext[i] = row[i]!;
+      for (let i = 0; i < cs.length; i++) ext[row.length + i] = cs[i]!.fn(row);
       all.push(ext);
       // The row, plus its slot in the merge buffer.
       bytes += rowBytes(ext) + 8;
