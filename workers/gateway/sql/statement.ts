@@ -62,6 +62,13 @@ import { bindComment } from "./bind/ddl/comment.ts";
 import { bindDrop, bindDropType, bindTruncate } from "./bind/ddl/drop.ts";
 import { bindCreateIndex } from "./bind/ddl/index.ts";
 import { bindCreateTrigger, bindDropTrigger } from "./bind/ddl/trigger.ts";
+import { bindCreateTable, onCommitOf } from "./bind/ddl/create-table.ts";
+import { bindAlterTable } from "./bind/ddl/alter-table.ts";
+import { bindCreateView } from "./bind/ddl/view.ts";
+import { bindAlterSequence, bindCreateSequence } from "./bind/ddl/sequence.ts";
+import { relationName } from "./bind/ddl/names.ts";
+import { bindCreateSchema } from "./bind/ddl/schema.ts";
+import { bindRename } from "./bind/ddl/rename.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -560,7 +567,7 @@ export class StatementRunner {
       checkRows: async (t, check, name) => {
         const scope = new Scope(tableScope(t, t.name, 0, null), null);
         const b = this.newBinder();
-        const e = coerceBool(b, bindExpr(b, check, ctxFor(scope, "check constraints")), "CHECK");
+        const e = coerceBool(b, bindExpr(b, exprNode(check), ctxFor(scope, "check constraints")), "CHECK");
         const c = compile(e, this.ctx);
         const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
         for await (const b of plan(scan).run(this.ctx)) {
@@ -571,7 +578,7 @@ export class StatementRunner {
       },
       evalDefault: async (_t, expr, oid, typmod) => {
         const b = this.newBinder();
-        const e = coerce(b, bindExpr(b, expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
+        const e = coerce(b, bindExpr(b, exprNode(expr), ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
         return evalRow(compile(e, this.ctx), [], this.ctx);
       },
       indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, exprNode(ix.predicate)), this.ctx)),
@@ -592,7 +599,7 @@ export class StatementRunner {
     const colNames = ((into["colNames"] as PgNode[] | undefined) ?? []).map((c) => (c["String"] as PgNode)["sval"] as string);
     const rel = bindQuery(this.binder, stmt["query"] as PgNode, null);
     const cols = rel.cols.map((c, i) => ({ name: colNames[i] ?? c.name, type: c.type }));
-    const created = await this.applyDdl(async (env) => createTableFromColumns(env, rv, cols, stmt["if_not_exists"] === true, into["onCommit"] as string | undefined));
+    const created = await this.applyDdl(async (env) => createTableFromColumns(env, relationName(rv), cols, stmt["if_not_exists"] === true, onCommitOf(into["onCommit"] as string | undefined)));
     const table = (created as DdlChange & { table: TableDesc | null }).table;
     if (table === null) return { command, rowCount: 0, fields: [], rows: [] };
     const fresh = this.state.catalog.table(table.id);
@@ -643,7 +650,7 @@ export class StatementRunner {
     const change = await this.applyDdl(async (env) => {
       switch (kind) {
         case "CreateStmt":
-          return createTable(env, stmt);
+          return createTable(env, bindCreateTable(stmt));
         case "IndexStmt": {
           const c = await createIndex(env, bindCreateIndex(stmt), this.env.onlineIndexBuild === null);
           if (c.built !== undefined) this.env.onlineIndexBuild = c.built;
@@ -668,21 +675,21 @@ export class StatementRunner {
         case "AlterEnumStmt":
           return alterEnum(env, stmt);
         case "AlterTableStmt":
-          return alterTable(env, stmt);
+          return alterTable(env, bindAlterTable(stmt));
         case "ViewStmt":
-          return createView(env, stmt, (q) => void bindQuery(this.newBinder(), q, null));
+          return createView(env, bindCreateView(stmt, env, (q) => void bindQuery(this.newBinder(), q, null)));
         case "CreateSeqStmt":
-          return createSequence(env, stmt);
+          return createSequence(env, bindCreateSequence(stmt));
         case "AlterSeqStmt":
-          return alterSequence(env, stmt);
+          return alterSequence(env, bindAlterSequence(stmt));
         case "CreateSchemaStmt":
-          return createSchema(env, stmt);
+          return createSchema(env, bindCreateSchema(stmt));
         case "TruncateStmt":
           return truncate(env, bindTruncate(stmt));
         case "CommentStmt":
           return commentOn(env, bindComment(stmt));
         default:
-          return renameObject(env, stmt);
+          return renameObject(env, bindRename(stmt));
       }
     });
     return { command: change.tag, rowCount: null, fields: [], rows: [] };
