@@ -69,6 +69,7 @@ import { bindAlterSequence, bindCreateSequence } from "./bind/ddl/sequence.ts";
 import { relationName } from "./bind/ddl/names.ts";
 import { bindCreateSchema } from "./bind/ddl/schema.ts";
 import { bindRename } from "./bind/ddl/rename.ts";
+import { renameColumnInView } from "./bind/view-rename.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -582,6 +583,7 @@ export class StatementRunner {
         return evalRow(compile(e, this.ctx), [], this.ctx);
       },
       indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, exprNode(ix.predicate)), this.ctx)),
+      viewWithColumnRenamed: (view, t, column, newName) => renameColumnInView(this.newBinder(), view, t, column, newName),
       validateFk: async (t, fkName) => {
         const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
         const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };

@@ -210,6 +210,7 @@ function bindColumnRef(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   for (let s: Scope | null = ctx.scope; s !== null; s = s.parent, level++) {
     const c = s.find(table, name, node["location"] as number | undefined);
     if (c !== undefined) {
+      b.columnRefSeen?.(node, c);
       // plpgsql.variable_conflict = error, PostgreSQL's default.
       if (variable !== null) {
         throw new PgError("ambiguous_column", `column reference "${name}" is ambiguous`, { ...pos(node["location"]), detail: "It could refer to either a PL/pgSQL variable or a table column." });

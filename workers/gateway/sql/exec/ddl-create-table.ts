@@ -288,10 +288,7 @@ export async function createTable(env: DdlEnv, cmd: CreateTableCommand): Promise
   const schema = target.schema;
   const onCommit = onCommitOf(cmd.onCommit, target.temp);
   const existing = env.catalog.relationIn(schema.id, name);
-  if (existing !== undefined) {
-    if (cmd.ifNotExists) return { changed: [], removed: [], tag: "CREATE TABLE" };
-    throw new PgError("duplicate_table", `relation "${name}" already exists`);
-  }
+  if (existing !== undefined && cmd.ifNotExists) return { changed: [], removed: [], tag: "CREATE TABLE" };
   if (cmd.inherits) throw new PgError("feature_not_supported", "table inheritance is not supported");
   const id = await target.allocateId();
   const columns: ColumnDesc[] = [];
@@ -359,9 +356,10 @@ export async function createTable(env: DdlEnv, cmd: CreateTableCommand): Promise
   let pkeyName = "";
   if (pkCols !== null) {
     const cols: readonly string[] = pkCols;
-    for (const n of cols) columns.find((c) => c.name === n)!.nullable = false;
+    const ids = cols.map(colId);
+    for (const c of columns) if (ids.includes(c.id)) c.nullable = false;
     pkeyName = pkName ?? `${name}_pkey`;
-    primaryIndex = { id: 1, name: pkeyName, unique: true, primary: true, columns: cols.map((n) => ({ columnId: colId(n), desc: false })) };
+    primaryIndex = { id: 1, name: pkeyName, unique: true, primary: true, columns: ids.map((id) => ({ columnId: id, desc: false })) };
   } else {
     const rowid: ColumnDesc = { id: nextColumnId++, name: "rowid", type: { oid: Oid.int8, typmod: -1 }, nullable: false, defaultExpr: null, hidden: true, identity: "" };
     columns.push(rowid);
@@ -374,6 +372,9 @@ export async function createTable(env: DdlEnv, cmd: CreateTableCommand): Promise
     if (primaryIndex.columns.length === cols.length && primaryIndex.columns.every((c, i) => c.columnId === cols[i]) && pkeyName !== "") continue;
     indexes.push({ id: nextIndexId++, name: u.name ?? `${name}_${u.cols.join("_")}_key`, unique: true, primary: false, columns: cols.map((c) => ({ columnId: c, desc: false })), constraint: true });
   }
+  // PostgreSQL finds the name taken only after it has checked the columns, their types and the
+  // keys' column names (42701, 42704, 42703 come first), and before CHECK and REFERENCES.
+  if (existing !== undefined) throw new PgError("duplicate_table", `relation "${name}" already exists`);
   const checkDescs = checks.map((c, i) => ({
     name: c.name ?? (c.col !== null ? `${name}_${c.col}_check` : `${name}_check${i === 0 ? "" : i}`),
     expr: c.expr,

@@ -36,6 +36,8 @@ export interface DdlExecEnv extends DdlEnv {
   checkRows(table: TableDesc, check: StoredSql, name: string): Promise<void>;
   evalDefault(table: TableDesc, expr: StoredSql, typeOid: number, typmod: number): Promise<unknown>;
   validateFk(table: TableDesc, fkName: string): Promise<void>;
+  /** A view's query with a column of `table` renamed; null when the view does not read it (bind/view-rename.ts). */
+  viewWithColumnRenamed(view: ViewDesc, table: TableDesc, column: ColumnDesc, newName: string): { query: StoredSql; columnNames: string[] } | null;
   /**
    * Which rows of `table` have an entry in `ix` (a partial index's predicate, bound and checked
    * here: 42703, 42P17, 0A000 as CREATE INDEX reports them; every row for a full index).
@@ -534,9 +536,22 @@ export function renameObject(env: DdlExecEnv, cmd: RenameCommand): DdlChange {
     const c = t.columns.find((x) => x.name === old && !x.hidden);
     if (c === undefined) throw new PgError("undefined_column", `column "${old}" does not exist`);
     if (t.columns.some((x) => x.name === newName)) throw new PgError("duplicate_column", `column "${newName}" of relation "${t.name}" already exists`);
-    // Partial index predicates name columns: they follow the rename (parsed, renamed, stored again).
+    // The table's own expressions name its columns: partial-index predicates, CHECK constraints and
+    // generation expressions follow the rename (parsed, renamed, stored again), as PostgreSQL's,
+    // bound by column number, do. (A default cannot name a column.) So do the views that read it.
     const indexes = t.indexes.map((ix) => (ix.predicate === undefined ? ix : { ...ix, predicate: renameColumnIn(ix.predicate, old, newName) }));
-    return { changed: [{ ...bump(t), columns: t.columns.map((x) => (x.id === c.id ? { ...x, name: newName } : x)), indexes }], removed: [], tag: "ALTER TABLE" };
+    const checks = t.checks.map((k) => ({ ...k, expr: renameColumnIn(k.expr, old, newName) }));
+    const columns = t.columns.map((x) => {
+      const named = x.id === c.id ? { ...x, name: newName } : x;
+      return named.generated === undefined ? named : { ...named, generated: renameColumnIn(named.generated, old, newName) };
+    });
+    const views: ViewDesc[] = [];
+    for (const d of env.catalog.descriptors()) {
+      if (d.kind !== "view") continue;
+      const renamed = env.viewWithColumnRenamed(d, t, c, newName);
+      if (renamed !== null) views.push({ ...bump(d), ...renamed });
+    }
+    return { changed: [{ ...bump(t), columns, indexes, checks }, ...views], removed: [], tag: "ALTER TABLE" };
   }
   if (cmd.target === "table" || cmd.target === "view" || cmd.target === "sequence") {
     const d = env.catalog.resolveRelation([...cmd.relation], env.searchPath);
