@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 
 /** The figures as of the last change that lowered them. */
-export const CEILING = { mentions: 128, casts: 78, files: 9 } as const;
+export const CEILING = { mentions: 82, casts: 42, files: 7 } as const;
 
 /** Where the tree may be read: the parser and the binder. */
 const EXEMPT = ["workers/gateway/sql/parse/", "workers/gateway/sql/bind/"];

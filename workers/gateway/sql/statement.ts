@@ -69,6 +69,8 @@ import { bindAlterSequence, bindCreateSequence } from "./bind/ddl/sequence.ts";
 import { relationName } from "./bind/ddl/names.ts";
 import { bindCreateSchema } from "./bind/ddl/schema.ts";
 import { bindRename } from "./bind/ddl/rename.ts";
+import { bindCreateFunction, bindDropFunction } from "./bind/ddl/function.ts";
+import { bindAlterEnum, bindCreateDomain, bindCreateEnum } from "./bind/ddl/type.ts";
 import { renameColumnInView } from "./bind/view-rename.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
@@ -659,15 +661,15 @@ export class StatementRunner {
           return c;
         }
         case "DropStmt":
-          if (stmt["removeType"] === "OBJECT_FUNCTION") return dropFunctions(env, stmt);
+          if (stmt["removeType"] === "OBJECT_FUNCTION") return dropFunctions(env, bindDropFunction(stmt));
           if (stmt["removeType"] === "OBJECT_TRIGGER") return dropTrigger(env, bindDropTrigger(stmt));
           return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, bindDropType(stmt)) : dropObjects(env, bindDrop(stmt));
         case "CreateEnumStmt":
-          return createEnum(env, stmt);
+          return createEnum(env, bindCreateEnum(stmt));
         case "CreateDomainStmt":
-          return createDomain(env, stmt);
+          return createDomain(env, bindCreateDomain(stmt));
         case "CreateFunctionStmt": {
-          const c = await createFunction(env, stmt);
+          const c = await createFunction(env, bindCreateFunction(stmt));
           // PL/pgSQL bodies are checked by PostgreSQL's grammar now, as CREATE FUNCTION does (42601).
           for (const d of c.changed) if (d.kind === "function" && d.language === "plpgsql") await plpgsqlOf(d);
           return c;
@@ -675,7 +677,7 @@ export class StatementRunner {
         case "CreateTrigStmt":
           return createTrigger(env, bindCreateTrigger(stmt));
         case "AlterEnumStmt":
-          return alterEnum(env, stmt);
+          return alterEnum(env, bindAlterEnum(stmt));
         case "AlterTableStmt":
           return alterTable(env, bindAlterTable(stmt));
         case "ViewStmt":
