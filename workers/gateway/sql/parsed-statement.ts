@@ -7,7 +7,7 @@
 // ParsedStatement only, and hand the object back to the session to prepare or run it. A tree the
 // session's parse cache keeps is frozen (parse-cache.ts), because it is shared between executions.
 import { copyQueryText, copyStatement } from "./bind/copy-statement.ts";
-import { nodeKind, type PgNode } from "./parse/ast.ts";
+import { nodeKind, type PgNode, type StatementTree, statementTree } from "./parse/ast.ts";
 import type { RawStatement } from "./parse/parser.ts";
 import type { CopyCommand, ParsedStatement, StatementKind } from "./prepared.ts";
 
@@ -20,12 +20,12 @@ export class Parsed implements ParsedStatement {
   readonly copy: CopyCommand | null;
   /** The parse-tree node name (SelectStmt, TransactionStmt, …), for the session. */
   readonly nodeName: string;
-  /** The statement's parse tree (frozen once the parse cache keeps it). */
-  readonly node: PgNode;
+  /** The statement's parse tree (frozen once the parse cache keeps it), for bind/ only. */
+  readonly tree: StatementTree;
 
   constructor(node: PgNode, text: string, copy: CopyCommand | null) {
     const [name, body] = nodeKind(node);
-    this.node = node;
+    this.tree = statementTree(node);
     this.nodeName = name;
     this.text = text;
     this.kind = statementKind(name, body);

@@ -43,7 +43,7 @@ import { MemoryAccount } from "./exec/memory.ts";
 import { StatementBudget } from "./exec/budget.ts";
 import { TableWriter } from "./exec/table-writer.ts";
 import { sqlLimits } from "./limits.ts";
-import { nodeKind, type PgNode } from "./parse/ast.ts";
+import { nodeKind, type PgNode, type StatementTree, treeOf } from "./parse/ast.ts";
 import { formatPlan, instrument, type PlanNode } from "./exec/plan-node.ts";
 import { plan } from "./plan/planner.ts";
 import type { FieldDescription, Notice, StatementResult } from "./result.ts";
@@ -391,7 +391,8 @@ export class StatementRunner {
   }
 
   /** Parameter types and result columns of one statement, without running it. */
-  describe(n: PgNode, declared: readonly number[]): { paramTypes: number[]; fields: FieldDescription[] } {
+  describe(tree: StatementTree, declared: readonly number[]): { paramTypes: number[]; fields: FieldDescription[] } {
+    const n = treeOf(tree);
     const [kind, stmt] = nodeKind(n);
     const b = this.newBinder();
     b.describing = declared.map((oid) => (oid > 0 ? typeFromOid(oid) : undefined));
@@ -416,7 +417,8 @@ export class StatementRunner {
     return { paramTypes, fields };
   }
 
-  async run(n: PgNode): Promise<StatementResult> {
+  async run(tree: StatementTree): Promise<StatementResult> {
+    const n = treeOf(tree);
     const [kind, stmt] = nodeKind(n);
     switch (kind) {
       case "SelectStmt":

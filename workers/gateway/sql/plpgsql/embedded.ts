@@ -23,7 +23,7 @@ import type { ExecContext } from "../exec/context.ts";
 import { runDelete, runInsert, runUpdate } from "../exec/dml.ts";
 import { compile, evalRow, type Compiled, type Row } from "../exec/eval.ts";
 import { MemoryAccount } from "../exec/memory.ts";
-import { nodeKind, type PgNode } from "../parse/ast.ts";
+import { nodeKind, type PgNode, type StatementTree, statementTree } from "../parse/ast.ts";
 import { parseSql } from "../parse/parser.ts";
 import type { PlExpr } from "../parse/plpgsql-tree.ts";
 import { plan } from "../plan/planner.ts";
@@ -73,7 +73,7 @@ type Bound =
   | { readonly kind: "insert"; readonly bound: BoundInsert; readonly rules: TableRules }
   | { readonly kind: "update"; readonly bound: BoundUpdate; readonly rules: TableRules }
   | { readonly kind: "delete"; readonly bound: BoundDelete; readonly rules: TableRules }
-  | { readonly kind: "utility"; readonly node: PgNode };
+  | { readonly kind: "utility"; readonly statement: StatementTree };
 
 /** The execution context of one bound text: the caller's, with parameters and subquery results of its own. */
 class TextContext {
@@ -220,7 +220,7 @@ export class BoundText {
           return { cols: b.bound.returning?.cols ?? [], rows: res.returned.slice(0, rowsMax), count: res.count };
         }
         case "utility": {
-          const r: StatementResult = await host.runUtility(b.node);
+          const r: StatementResult = await host.runUtility(b.statement);
           return { cols: [], rows: [], count: r.rowCount ?? 0 };
         }
       }
@@ -304,7 +304,7 @@ export async function bindText(text: PlExpr, use: Use, host: PlHost, resolve: Na
       case "VariableShowStmt":
         throw new PgError("feature_not_supported", "SET and SHOW are not supported inside PL/pgSQL functions");
       default:
-        bound = { kind: "utility", node };
+        bound = { kind: "utility", statement: statementTree(node) };
     }
     return new BoundText(catalog, reads, bound, host.ctx);
   }
