@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 
 /** The figures as of the last change that lowered them. */
-export const CEILING = { mentions: 23, casts: 13, files: 3 } as const;
+export const CEILING = { mentions: 0, casts: 0, files: 0 } as const;
 
 /** Where the tree may be read: the parser and the binder. */
 const EXEMPT = ["workers/gateway/sql/parse/", "workers/gateway/sql/bind/"];

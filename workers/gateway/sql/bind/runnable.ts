@@ -142,20 +142,4 @@ export function showName(tree: StatementTree): string | null {
   return kind === "VariableShowStmt" ? String(stmt["name"]) : null;
 }
 
-/** The highest $n in a statement (walked with an explicit stack: the tree may be deep). */
-export function paramCount(tree: StatementTree): number {
-  let m = 0;
-  const stack: unknown[] = [treeOf(tree)];
-  while (stack.length > 0) {
-    const n = stack.pop();
-    if (n === null || typeof n !== "object") continue;
-    if (Array.isArray(n)) {
-      for (const x of n) stack.push(x);
-      continue;
-    }
-    const o = n as PgNode;
-    if (o["ParamRef"] !== undefined) m = Math.max(m, (o["ParamRef"] as PgNode)["number"] as number);
-    for (const v of Object.values(o)) stack.push(v);
-  }
-  return m;
-}
+export { paramCount } from "./statement-info.ts";
