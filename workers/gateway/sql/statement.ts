@@ -540,10 +540,18 @@ export class StatementRunner {
           }
         }
       },
-      evalDefault: async (_t, expr, oid, typmod) => {
-        const b = this.newBinder();
-        const e = coerce(b, bindExpr(b, exprNode(expr), ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
-        return evalRow(compile(e, this.ctx), [], this.ctx);
+      evalDefault: async (_t, expr, oid, typmod, added) => {
+        // ADD COLUMN c serial fills existing rows from the column's new sequence, which the
+        // statement has not written yet: the default is bound and run against a catalog that has it.
+        const saved = this.state.catalog;
+        if (added.length > 0) this.state.catalog = saved.withChanges(saved.version, [...added], []);
+        try {
+          const b = this.newBinder();
+          const e = coerce(b, bindExpr(b, exprNode(expr), ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
+          return await evalRow(compile(e, this.ctx), [], this.ctx);
+        } finally {
+          this.state.catalog = saved;
+        }
       },
       indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, exprNode(ix.predicate)), this.ctx)),
       viewWithColumnRenamed: (view, t, column, newName) => renameColumnInView(this.newBinder(), view, t, column, newName),

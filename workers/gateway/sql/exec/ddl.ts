@@ -34,7 +34,8 @@ export interface DdlExecEnv extends DdlEnv {
   user: string;
   /** Rows and evaluation for CHECK validation and column defaults, bound by the session. */
   checkRows(table: TableDesc, check: StoredSql, name: string): Promise<void>;
-  evalDefault(table: TableDesc, expr: StoredSql, typeOid: number, typmod: number): Promise<unknown>;
+  /** `added`: descriptors this statement makes, which the default may use (a serial column's sequence). */
+  evalDefault(table: TableDesc, expr: StoredSql, typeOid: number, typmod: number, added: readonly Descriptor[]): Promise<unknown>;
   validateFk(table: TableDesc, fkName: string): Promise<void>;
   /** A view's query with a column of `table` renamed; null when the view does not read it (bind/view-rename.ts). */
   viewWithColumnRenamed(view: ViewDesc, table: TableDesc, column: ColumnDesc, newName: string): { query: StoredSql; columnNames: string[] } | null;
@@ -246,6 +247,16 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
   const t0 = tableByName(env, names, stmt.missingOk);
   if (t0 === null) return { changed: [], removed: [], tag: "ALTER TABLE" };
   let t: TableDesc = bump(t0);
+  // A subcommand that rewrites the rows reads them as they were before the statement (its own
+  // writes are not visible to it), so a second one would lose what the first wrote (or fail
+  // with XX000 on the row's width). Until the rewrites are merged into one pass, a statement
+  // may rewrite a populated table once; an empty one any number of times.
+  let rowsRewritten = false;
+  const refuseSecondRewrite = (): void => {
+    if (rowsRewritten) {
+      throw new PgError("feature_not_supported", `ALTER TABLE can rewrite the rows of "${t0.name}" only once per statement`, { hint: "Run the ADD COLUMN … DEFAULT / NOT NULL / UNIQUE and ADD PRIMARY KEY subcommands as separate ALTER TABLE statements." });
+    }
+  };
   const extra: Descriptor[] = [];
   for (const cmd of commands) {
     const findCol = (n: string) => {
@@ -296,6 +307,7 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
         if (col.defaultExpr !== null || !col.nullable || probeTable.indexes.length > 0) {
           const before = t0;
           const after = t;
+          refuseSecondRewrite();
           const rewrite = async (): Promise<void> => {
             const oldCodec = new RowCodec(env.ctx.ks, before);
             const newCodec = new RowCodec(env.ctx.ks, after);
@@ -303,7 +315,7 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
             for await (const batch of tableRows(before, env.ctx)) {
               for (const row of batch) {
                 await rowDone(env.ctx);
-                const v = col.defaultExpr === null ? null : await env.evalDefault(after, col.defaultExpr, col.type.oid, col.type.typmod);
+                const v = col.defaultExpr === null ? null : await env.evalDefault(after, col.defaultExpr, col.type.oid, col.type.typmod, extra);
                 if (v === null && !col.nullable) throw new PgError("not_null_violation", `column "${col.name}" of relation "${t.name}" contains null values`);
                 const nr = [...row, v] as Row;
                 env.ctx.txn.put(newCodec.primaryKey(nr), newCodec.encodeValue(nr));
@@ -313,6 +325,7 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
                   env.ctx.txn.put(e.key, e.value);
                 }
                 void oldCodec;
+                rowsRewritten = true;
               }
             }
           };
@@ -386,7 +399,8 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
               // The rewritten rows go to a new span; the old one is cleared whole (rekeyTable).
               dataId: await newDataId(env, t),
             };
-            await rekeyTable(t0, next, env.ctx, env.indexTest);
+            refuseSecondRewrite();
+            if (await rekeyTable(t0, next, env.ctx, env.indexTest)) rowsRewritten = true;
             // The hidden row id is no longer needed: existing rows were rewritten without it.
             t = { ...next, columns: next.columns.filter((c) => !c.hidden) };
             break;
@@ -482,7 +496,8 @@ async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, always:
  * the page, and against the rows already written (one batched read of the page's new keys, which
  * sees the transaction's own writes, buffered or flushed).
  */
-async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext, indexTest: DdlExecEnv["indexTest"]): Promise<void> {
+async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext, indexTest: DdlExecEnv["indexTest"]): Promise<boolean> {
+  let rows = false;
   const oldCodec = new RowCodec(ctx.ks, before);
   const afterNoHidden: TableDesc = { ...after, columns: after.columns.filter((c) => !c.hidden) };
   const newCodec = new RowCodec(ctx.ks, afterNoHidden);
@@ -493,6 +508,7 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext,
       detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(nr[newCodec.position(c.columnId)]!, newCodec.types[newCodec.position(c.columnId)]!, ctx.evalContext)).join(", ")}) is duplicated.`,
     });
   for await (const batch of tableRows(before, ctx)) {
+    if (batch.length > 0) rows = true;
     const page: Array<{ nr: Row; k: Uint8Array }> = [];
     const seen = new Set<string>();
     for (const r of batch) {
@@ -525,6 +541,7 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext,
   // `after` has its own data id: the old span goes whole, with no tombstone per row. (Cleared
   // after the scan: a buffered clear hides the old rows from the transaction's own reads.)
   clearTableData(before, ctx);
+  return rows;
 }
 
 export function renameObject(env: DdlExecEnv, cmd: RenameCommand): DdlChange {
