@@ -1,6 +1,7 @@
 // How much of the gateway outside sql/parse and sql/bind still handles the parser's untyped JSON
 // tree (issue 9: "no parse-tree `any` outside sql/parse and sql/bind"). Counts, in the gateway's
-// non-test files outside those two folders, every mention of the tree type `PgNode` and, among
+// non-test files outside those two folders, every mention of the tree type `PgNode` or unwrapping
+// of the opaque `StatementTree` handle (`treeOf(`), and, among
 // them, every cast to it (`as PgNode`, `as PgNode[]`, …): each is a place that reads a tree no type
 // checks. `npm run count:parse-trees` prints the figures; count-parse-trees.test.ts fails when
 // they rise above CEILING, and when they fall below it (then lower CEILING), so they only go down.
@@ -8,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 
 /** The figures as of the last change that lowered them. */
-export const CEILING = { mentions: 254, casts: 177, files: 11 } as const;
+export const CEILING = { mentions: 0, casts: 0, files: 0 } as const;
 
 /** Where the tree may be read: the parser and the binder. */
 const EXEMPT = ["workers/gateway/sql/parse/", "workers/gateway/sql/bind/"];
@@ -35,7 +36,8 @@ export function countParseTrees(root: string): ParseTreeCount {
     const file = relative(root, path).split(sep).join("/");
     if (EXEMPT.some((e) => file.startsWith(e))) continue;
     const text = readFileSync(path, "utf8");
-    const mentions = (text.match(/\bPgNode\b/g) ?? []).length;
+    // treeOf() unwraps the opaque StatementTree handle into the tree: a read of it, counted too.
+    const mentions = (text.match(/\bPgNode\b|\btreeOf\(/g) ?? []).length;
     const casts = (text.match(/\bas\s+PgNode\b/g) ?? []).length;
     if (mentions > 0) byFile.push({ file, mentions, casts });
   }

@@ -32,7 +32,7 @@ export class ParseCache {
     if (this.entries.has(sql)) return;
     // Kept trees are shared by every later execution of the text: frozen, so a pass that wrote
     // into one (changing the next execution's statement) throws at once instead.
-    for (const p of parsed) deepFreeze(p.node);
+    for (const p of parsed) deepFreeze(p.tree);
     this.entries.set(sql, parsed);
     this.textChars += sql.length;
     while (this.entries.size > sqlLimits.parseCacheEntriesMax || this.textChars > sqlLimits.parseCacheTextCharsTotalMax) {

@@ -6,8 +6,9 @@
 // The parse tree stays inside the SQL layer: the protocols see the readonly fields of
 // ParsedStatement only, and hand the object back to the session to prepare or run it. A tree the
 // session's parse cache keeps is frozen (parse-cache.ts), because it is shared between executions.
-import { copyQueryText, copyStatement } from "./bind/copy-statement.ts";
-import { nodeKind, type PgNode } from "./parse/ast.ts";
+import { copyQueryText, type CopyStatement } from "./bind/copy-statement.ts";
+import { type StatementInfo, statementInfo } from "./bind/statement-info.ts";
+import { statementTree, type StatementTree } from "./parse/ast.ts";
 import type { RawStatement } from "./parse/parser.ts";
 import type { CopyCommand, ParsedStatement, StatementKind } from "./prepared.ts";
 
@@ -20,18 +21,17 @@ export class Parsed implements ParsedStatement {
   readonly copy: CopyCommand | null;
   /** The parse-tree node name (SelectStmt, TransactionStmt, …), for the session. */
   readonly nodeName: string;
-  /** The statement's parse tree (frozen once the parse cache keeps it). */
-  readonly node: PgNode;
+  /** The statement's parse tree (frozen once the parse cache keeps it), for bind/ only. */
+  readonly tree: StatementTree;
 
-  constructor(node: PgNode, text: string, copy: CopyCommand | null) {
-    const [name, body] = nodeKind(node);
-    this.node = node;
-    this.nodeName = name;
+  constructor(tree: StatementTree, info: StatementInfo, text: string, copy: CopyCommand | null) {
+    this.tree = tree;
+    this.nodeName = info.nodeName;
     this.text = text;
-    this.kind = statementKind(name, body);
-    this.returnsRows = nodeReturnsRows(name, body);
-    this.paramCount = maxParam(node);
-    this.changesSettings = name === "VariableSetStmt" || name === "DiscardStmt";
+    this.kind = info.kind;
+    this.returnsRows = info.returnsRows;
+    this.paramCount = info.paramCount;
+    this.changesSettings = info.changesSettings;
     this.copy = copy;
     Object.freeze(this);
   }
@@ -51,100 +51,14 @@ export function toParsedStatements(sql: string, raw: readonly RawStatement[]): P
     // Where the statement's (trimmed) text starts in the query string, in characters.
     const start = (raw.length === 1 ? 0 : fromUtf8.decode(bytes.subarray(0, r.location)).length) + (text.length - text.trimStart().length);
     const own = text.trim().replace(/;\s*$/, "");
-    const [name, body] = nodeKind(r.stmt);
-    const copy = name === "CopyStmt" ? copyCommand(body, own, bytes, start) : null;
-    return new Parsed(r.stmt, own, copy);
+    const tree = statementTree(r.stmt);
+    const info = statementInfo(tree);
+    const copy = info.copy === null ? null : copyCommand(info.copy, own, bytes, start);
+    return new Parsed(tree, info, own, copy);
   });
 }
 
-const DDL = new Set([
-  "CreateStmt",
-  "IndexStmt",
-  "DropStmt",
-  "AlterTableStmt",
-  "ViewStmt",
-  "CreateSeqStmt",
-  "AlterSeqStmt",
-  "CreateSchemaStmt",
-  "TruncateStmt",
-  "RenameStmt",
-  "CommentStmt",
-  "CreateTableAsStmt",
-  "GrantStmt",
-  "GrantRoleStmt",
-  "AlterOwnerStmt",
-]);
-
-function statementKind(name: string, body: PgNode): StatementKind {
-  switch (name) {
-    case "SelectStmt":
-      // SELECT … INTO creates a table.
-      return body["intoClause"] === undefined ? "query" : "ddl";
-    case "ExplainStmt":
-      return "query";
-    case "InsertStmt":
-    case "UpdateStmt":
-    case "DeleteStmt":
-    case "MergeStmt":
-      return "dml";
-    case "TransactionStmt":
-      return "transaction";
-    case "VariableSetStmt":
-    case "DiscardStmt":
-      return "set";
-    case "VariableShowStmt":
-      return "show";
-    case "CopyStmt":
-      return "copy";
-  }
-  return DDL.has(name) || name.startsWith("Create") || name.startsWith("Alter") || name.startsWith("Drop") ? "ddl" : "utility";
-}
-
-function returningList(body: PgNode): PgNode[] {
-  const rc = body["returningClause"] as PgNode | undefined;
-  return (rc?.["exprs"] as PgNode[] | undefined) ?? (body["returningList"] as PgNode[] | undefined) ?? [];
-}
-
-function nodeReturnsRows(name: string, body: PgNode): boolean {
-  switch (name) {
-    case "SelectStmt":
-      // SELECT … INTO creates a table and returns no rows.
-      return body["intoClause"] === undefined;
-    case "VariableShowStmt":
-    case "ExplainStmt":
-    case "FetchStmt":
-      return true;
-    case "InsertStmt":
-    case "UpdateStmt":
-    case "DeleteStmt":
-    case "MergeStmt":
-      return returningList(body).length > 0;
-    default:
-      return false;
-  }
-}
-
-/** The highest $n in a statement (walked with an explicit stack: the tree may be deep). */
-export function maxParam(root: unknown): number {
-  let m = 0;
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const n = stack.pop();
-    if (n === null || typeof n !== "object") continue;
-    if (Array.isArray(n)) {
-      for (const x of n) stack.push(x);
-      continue;
-    }
-    const o = n as PgNode;
-    const p = o["ParamRef"] as { number?: unknown } | undefined;
-    if (p !== undefined && typeof p.number === "number" && p.number > m) m = p.number;
-    for (const v of Object.values(o)) stack.push(v);
-  }
-  return m;
-}
-
-function copyCommand(body: PgNode, sql: string, bytes: Uint8Array, start: number): CopyCommand {
-  const statement = copyStatement(body);
+function copyCommand(statement: CopyStatement, sql: string, bytes: Uint8Array, start: number): CopyCommand {
   const q = statement.query !== null ? copyQueryText(sql) : null;
   return {
     statement,

@@ -10,15 +10,11 @@
 // a prepared statement's ParameterDescription / RowDescription from `paramTypes` / `fields`
 // without executing anything.
 import type { CopyStatement } from "./bind/copy-statement.ts";
+import type { StatementKind } from "./bind/statement-info.ts";
 import type { FieldDescription } from "./result.ts";
 
-/**
- * What a statement is, as the protocols need to tell: a query (SELECT, VALUES, EXPLAIN), DML
- * (INSERT, UPDATE, DELETE, MERGE), DDL (CREATE, ALTER, DROP, TRUNCATE, SELECT … INTO, …),
- * transaction control (BEGIN, COMMIT, SAVEPOINT, …), SET / RESET / DISCARD, SHOW, COPY, or another
- * utility statement (VACUUM, LOCK, CHECKPOINT, DEALLOCATE, …).
- */
-export type StatementKind = "query" | "dml" | "ddl" | "transaction" | "set" | "show" | "copy" | "utility";
+/** What a statement is, as the protocols need to tell (defined beside the code that tells it). */
+export type { StatementKind };
 
 /** A COPY statement, with what the wire protocol needs to serve it (its data travels in CopyData). */
 export interface CopyCommand {

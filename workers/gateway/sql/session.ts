@@ -16,7 +16,8 @@ import { capabilityTransport, KvClient, type KvTransport } from "../kv/kv-client
 import type { KvUsage } from "../../../common/request-units.ts";
 import { Txn } from "../txn/txn.ts";
 import { type TxnHandleData, txnStateFromData, txnStateToData } from "../txn/handle.ts";
-import { nodeKind, type PgNode } from "./parse/ast.ts";
+import type { StatementTree } from "./parse/ast.ts";
+import { bindSessionStatement, type SetCommand, type TransactionCommand } from "./bind/session-statement.ts";
 import { parseSql, warmParser } from "./parse/parser.ts";
 import { descriptorUpgrade } from "./bind/stored-sql.ts";
 import { ParseCache } from "./parse-cache.ts";
@@ -379,7 +380,7 @@ export class Session implements SqlSession {
       const parsed = parsedOf(stmt);
       // The catalog's stored expressions are parsed synchronously while binding (bind/stored-sql.ts).
       await warmParser();
-      const node = parsed.node;
+      const node = parsed.tree;
       // Postgres refuses to even prepare a statement in a failed block, except ROLLBACK / COMMIT.
       if (this.open?.aborted && parsed.kind !== "transaction") throw abortedError();
       const env = this.env([]);
@@ -445,19 +446,19 @@ export class Session implements SqlSession {
       // as Postgres runs a multi-statement simple query: all of them commit, or none.
       const implicit = stmts.length > 1 && this.open === null && !stmts.some((s) => s.kind === "transaction" || s.nodeName === "VacuumStmt");
       if (!implicit) {
-        for (const s of stmts) out.push(await this.runOne(s.node, params));
+        for (const s of stmts) out.push(await this.runOne(s.tree, params));
         return out;
       }
-      this.beginOpen(undefined);
+      this.beginOpen([]);
       try {
-        for (const s of stmts) out.push(await this.runOne(s.node, params));
+        for (const s of stmts) out.push(await this.runOne(s.tree, params));
       } catch (err) {
         const open = this.open;
         this.open = null;
         await open?.txn.rollback();
         throw err;
       }
-      await this.transactionStmt({ kind: "TRANS_STMT_COMMIT" });
+      await this.transactionStmt({ kind: "commit" });
       return out;
     } catch (err) {
       // A parse error, too, fails the open transaction block (the statements were never run).
@@ -480,7 +481,7 @@ export class Session implements SqlSession {
       // The catalog's stored expressions are parsed synchronously while binding (bind/stored-sql.ts).
       await warmParser();
       if (sink === undefined || parsed.nodeName !== "SelectStmt") {
-        const r = await this.runOne(parsed.node, params);
+        const r = await this.runOne(parsed.tree, params);
         if (sink === undefined) return r;
         if (r.rows.length > 0) await sink(r.fields, r.rows);
         return { ...r, rows: [] };
@@ -489,7 +490,7 @@ export class Session implements SqlSession {
       const env = this.env(params);
       env.rowSink = sink;
       if (rewind !== undefined) env.rowSinkRewind = rewind;
-      return await this.inTransaction_(parsed.node, params, env);
+      return await this.inTransaction_(parsed.tree, params, env);
     } catch (err) {
       this.failTransactionBlock();
       if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
@@ -555,45 +556,40 @@ export class Session implements SqlSession {
     };
   }
 
-  private async runOne(stmt: PgNode, params: ReadonlyArray<string | null>): Promise<StatementResult> {
-    const [kind, body] = nodeKind(stmt);
-    if (kind === "TransactionStmt") return this.transactionStmt(body);
+  private async runOne(stmt: StatementTree, params: ReadonlyArray<string | null>): Promise<StatementResult> {
+    const s = bindSessionStatement(stmt);
+    if (s.kind === "transaction") return this.transactionStmt(s.command);
     if (this.open?.aborted) {
       throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
     }
     try {
-      switch (kind) {
-        case "VariableSetStmt":
-          return this.setStmt(body);
-        case "VariableShowStmt":
-          return this.showStmt(body);
-        case "DiscardStmt":
-          return await this.discard(body["target"] as string);
-        case "PrepareStmt":
-          this.sqlPrepared.prepare(body);
+      switch (s.kind) {
+        case "set":
+          return this.setStmt(s.command);
+        case "show":
+          return this.showStmt(s.name);
+        case "discard":
+          return await this.discard(s.target);
+        case "prepare":
+          this.sqlPrepared.prepare(s.name, s.statement, s.paramCount);
           return ok("PREPARE");
-        case "ExecuteStmt": {
-          const ex = this.sqlPrepared.execute(body);
-          return await this.runOne(ex.node, ex.params);
+        case "execute": {
+          const ex = this.sqlPrepared.execute(s.name, s.params);
+          return await this.runOne(ex.statement, ex.params);
         }
-        case "DeallocateStmt":
-          this.sqlPrepared.deallocate(body);
-          return ok(body["isall"] === true ? "DEALLOCATE ALL" : "DEALLOCATE");
-        case "ListenStmt":
-        case "UnlistenStmt":
-        case "NotifyStmt":
+        case "deallocate":
+          this.sqlPrepared.deallocate(s.name);
+          return ok(s.name === null ? "DEALLOCATE ALL" : "DEALLOCATE");
+        case "listen":
           throw new PgError("feature_not_supported", "LISTEN/NOTIFY is not supported");
-        case "LockStmt":
+        case "lock":
           if (this.open === null) throw new PgError("no_active_sql_transaction", "LOCK TABLE can only be used in transaction blocks");
           return ok("LOCK TABLE");
-        case "GrantStmt":
-        case "GrantRoleStmt":
-        case "AlterOwnerStmt":
-          return ok(kind === "GrantStmt" ? "GRANT" : "ALTER");
-        case "CheckPointStmt":
-          return ok("CHECKPOINT");
+        case "ok":
+          return ok(s.tag);
+        case "statement":
+          return await this.inTransaction_(stmt, params, undefined, s.createIndex);
       }
-      return await this.inTransaction_(stmt, params);
     } catch (err) {
       if (this.open !== null) this.open.aborted = true;
       throw err;
@@ -601,13 +597,13 @@ export class Session implements SqlSession {
   }
 
   /** Runs a statement in the open transaction, or in its own, under a fresh budget (timeout, cancel). */
-  private async inTransaction_(stmt: PgNode, params: ReadonlyArray<string | null>, envIn?: StatementEnv): Promise<StatementResult> {
+  private async inTransaction_(stmt: StatementTree, params: ReadonlyArray<string | null>, envIn?: StatementEnv, createIndex = false): Promise<StatementResult> {
     const env = envIn ?? this.env(params);
     const budget = new StatementBudget({ timeoutMs: this.settings.statementTimeoutMs(sqlLimits.statementTimeoutMsMax), ledger: threadLedger });
     this.running = budget;
     env.budget = budget;
     try {
-      return await this.budgeted(stmt, env);
+      return await this.budgeted(stmt, env, createIndex);
     } finally {
       this.running = null;
       const st = budget.finish();
@@ -619,11 +615,11 @@ export class Session implements SqlSession {
     }
   }
 
-  private async budgeted(stmt: PgNode, env: StatementEnv): Promise<StatementResult> {
+  private async budgeted(stmt: StatementTree, env: StatementEnv, createIndex: boolean): Promise<StatementResult> {
     const budget = env.budget!;
     if (this.open !== null) return this.withCatalog(this.open, env, stmt, true);
     // CREATE INDEX on its own builds the index in chunks after adding it write-only.
-    if (nodeKind(stmt)[0] === "IndexStmt") env.onlineIndexBuild = null;
+    if (createIndex) env.onlineIndexBuild = null;
     for (let attempt = 0; ; attempt++) {
       const txn = new Txn(this.kv, { readOnly: this.settings.get("default_transaction_read_only") === "on" });
       const state: TxnState = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: wallClockMicros() };
@@ -649,7 +645,7 @@ export class Session implements SqlSession {
   }
 
   /** Runs `stmt` with a current catalog; a stale snapshot discards the statement's writes and reruns it. */
-  private async withCatalog(state: TxnState, env: StatementEnv, stmt: PgNode, explicit: boolean): Promise<StatementResult> {
+  private async withCatalog(state: TxnState, env: StatementEnv, stmt: StatementTree, explicit: boolean): Promise<StatementResult> {
     const txn = state.txn;
     // The statement's deadline and cancel cover its catalog reads too.
     txn.guard = env.budget ?? null;
@@ -796,33 +792,26 @@ export class Session implements SqlSession {
     open.temp = true;
   }
 
-  private beginOpen(opts: PgNode[] | undefined): void {
+  private beginOpen(opts: Extract<TransactionCommand, { kind: "begin" }>["options"]): void {
     let readOnly = this.settings.get("default_transaction_read_only") === "on";
-    for (const o of opts ?? []) {
-      const d = o["DefElem"] as PgNode;
-      const name = d["defname"] as string;
-      const arg = d["arg"] as PgNode | undefined;
-      const ival = (arg?.["A_Const"] as PgNode | undefined)?.["ival"] as { ival?: number } | undefined;
-      const sval = ((arg?.["A_Const"] as PgNode | undefined)?.["sval"] as { sval?: string } | undefined)?.sval;
-      if (name === "transaction_read_only") readOnly = (ival?.ival ?? 0) === 1;
-      if (name === "transaction_isolation" && sval !== undefined && !["serializable", "repeatable read", "read committed", "read uncommitted"].includes(sval)) {
-        throw new PgError("invalid_parameter_value", `invalid transaction isolation level "${sval}"`);
+    for (const o of opts) {
+      if ("readOnly" in o) readOnly = o.readOnly;
+      else if (!["serializable", "repeatable read", "read committed", "read uncommitted"].includes(o.isolation)) {
+        throw new PgError("invalid_parameter_value", `invalid transaction isolation level "${o.isolation}"`);
       }
     }
     const txn = new Txn(this.kv, { readOnly });
     this.open = { txn, catalog: null as unknown as Catalog, ddl: false, txnStartMicros: wallClockMicros(), aborted: false, savepoints: [] };
   }
 
-  private async transactionStmt(body: PgNode): Promise<StatementResult> {
-    const kind = body["kind"] as string;
+  private async transactionStmt(cmd: TransactionCommand): Promise<StatementResult> {
     const open = this.open;
-    switch (kind) {
-      case "TRANS_STMT_BEGIN":
-      case "TRANS_STMT_START":
+    switch (cmd.kind) {
+      case "begin":
         // Postgres warns and keeps the current transaction when one is already open.
-        if (open === null) this.beginOpen(body["options"] as PgNode[] | undefined);
+        if (open === null) this.beginOpen(cmd.options);
         return ok("BEGIN");
-      case "TRANS_STMT_COMMIT": {
+      case "commit": {
         if (open === null) return ok("COMMIT");
         this.open = null;
         if (open.aborted) {
@@ -839,28 +828,28 @@ export class Session implements SqlSession {
         this.afterCommit(open);
         return ok("COMMIT");
       }
-      case "TRANS_STMT_ROLLBACK":
+      case "rollback":
         if (open !== null) {
           this.open = null;
           await open.txn.rollback();
         }
         return ok("ROLLBACK");
-      case "TRANS_STMT_SAVEPOINT": {
+      case "savepoint": {
         if (open === null) throw new PgError("no_active_sql_transaction", "SAVEPOINT can only be used in transaction blocks");
         if (open.aborted) throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
-        open.savepoints.push({ name: body["savepoint_name"] as string, mark: open.txn.buffer.mark(), catalog: open.catalog, ddl: open.ddl });
+        open.savepoints.push({ name: cmd.name, mark: open.txn.buffer.mark(), catalog: open.catalog, ddl: open.ddl });
         return ok("SAVEPOINT");
       }
-      case "TRANS_STMT_RELEASE":
-      case "TRANS_STMT_ROLLBACK_TO": {
-        const what = kind === "TRANS_STMT_RELEASE" ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT";
+      case "release":
+      case "rollback-to": {
+        const what = cmd.kind === "release" ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT";
         if (open === null) throw new PgError("no_active_sql_transaction", `${what} can only be used in transaction blocks`);
-        const name = body["savepoint_name"] as string;
+        const name = cmd.name;
         let i = open.savepoints.length - 1;
         while (i >= 0 && open.savepoints[i]!.name !== name) i--;
         if (i < 0) throw new PgError("invalid_savepoint_specification", `savepoint "${name}" does not exist`);
         const sp = open.savepoints[i]!;
-        if (kind === "TRANS_STMT_RELEASE") {
+        if (cmd.kind === "release") {
           if (open.aborted) throw new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
           open.savepoints.length = i;
           return ok("RELEASE");
@@ -872,68 +861,48 @@ export class Session implements SqlSession {
         open.aborted = false;
         return ok("ROLLBACK");
       }
-      case "TRANS_STMT_PREPARE":
-      case "TRANS_STMT_COMMIT_PREPARED":
-      case "TRANS_STMT_ROLLBACK_PREPARED":
+      case "two-phase":
         throw new PgError("feature_not_supported", "two-phase commit is not supported");
+      case "unsupported":
+        throw new PgError("feature_not_supported", `transaction statement ${cmd.what} is not supported`);
     }
-    throw new PgError("feature_not_supported", `transaction statement ${kind} is not supported`);
   }
 
-  private setStmt(body: PgNode): StatementResult {
-    const kind = body["kind"] as string;
-    const name = (body["name"] as string | undefined) ?? "";
-    const args = (body["args"] as PgNode[] | undefined) ?? [];
-    const argText = (): string =>
-      args
-        .map((a) => {
-          const [k, c] = nodeKind(a);
-          if (k === "A_Const") {
-            if (c["sval"] !== undefined) return (c["sval"] as { sval?: string }).sval ?? "";
-            if (c["ival"] !== undefined) return String((c["ival"] as { ival?: number }).ival ?? 0);
-            if (c["fval"] !== undefined) return (c["fval"] as { fval: string }).fval;
-            if (c["boolval"] !== undefined) return (c["boolval"] as { boolval?: boolean }).boolval ? "on" : "off";
-          }
-          if (k === "TypeCast") return ((((c["arg"] as PgNode)["A_Const"] as PgNode)["sval"] as { sval?: string })?.sval) ?? "";
-          return "";
-        })
-        .join(", ");
-    switch (kind) {
-      case "VAR_SET_VALUE":
+  private setStmt(cmd: SetCommand): StatementResult {
+    switch (cmd.kind) {
+      case "set": {
+        const name = cmd.name;
         if (name === "transaction_isolation" || name === "default_transaction_isolation") {
-          const v = argText().toLowerCase();
+          const v = cmd.value.toLowerCase();
           if (!["serializable", "repeatable read", "read committed", "read uncommitted"].includes(v)) {
             throw new PgError("invalid_parameter_value", `invalid value for parameter "${name}": "${v}"`);
           }
         }
-        this.settings.set(name, argText());
+        this.settings.set(name, cmd.value);
         return ok("SET");
-      case "VAR_SET_DEFAULT":
-      case "VAR_RESET":
-        this.settings.reset(name);
-        return ok(kind === "VAR_RESET" ? "RESET" : "SET");
-      case "VAR_RESET_ALL":
+      }
+      case "reset":
+        this.settings.reset(cmd.name);
+        return ok(cmd.tag);
+      case "reset-all":
         this.settings.resetAll();
         return ok("RESET");
-      case "VAR_SET_MULTI":
+      case "set-transaction":
         // SET TRANSACTION … / SET SESSION CHARACTERISTICS: isolation is always serializable.
-        if (name === "TRANSACTION" && this.open !== null) {
-          for (const a of args) {
-            const d = a["DefElem"] as PgNode | undefined;
-            if (d?.["defname"] === "transaction_read_only") {
-              const v = (((d["arg"] as PgNode)["A_Const"] as PgNode)["ival"] as { ival?: number }).ival ?? 0;
-              if (v === 1 && this.open.txn.hasWrites()) throw new PgError("active_sql_transaction", "transaction read-write mode must be set before any query");
-              (this.open.txn as { readOnly: boolean }).readOnly = v === 1;
-            }
+        if (cmd.name === "TRANSACTION" && this.open !== null) {
+          for (const readOnly of cmd.readOnly) {
+            if (readOnly && this.open.txn.hasWrites()) throw new PgError("active_sql_transaction", "transaction read-write mode must be set before any query");
+            (this.open.txn as { readOnly: boolean }).readOnly = readOnly;
           }
         }
         return ok("SET");
+      case "unsupported":
+        throw new PgError("feature_not_supported", `SET ${cmd.what} is not supported`);
     }
-    throw new PgError("feature_not_supported", `SET ${kind} is not supported`);
   }
 
-  private showStmt(body: PgNode): StatementResult {
-    const name = (body["name"] as string).toLowerCase();
+  private showStmt(showName: string): StatementResult {
+    const name = showName.toLowerCase();
     const text = (n: string) => ({ name: n, tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" as const });
     if (name === "all") {
       const rows = this.settings.all().map(([k, v]) => [k, v, ""]);

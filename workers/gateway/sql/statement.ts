@@ -13,9 +13,8 @@ import type { Keyspace } from "../catalog/keyspace.ts";
 import type { Txn } from "../txn/txn.ts";
 import { Binder } from "./bind/binder.ts";
 import type { AdvisoryLockFn, Expr, OutputColumn, Rel, SpecialFn } from "./bind/bound.ts";
-import { bindDelete, bindInsert, bindUpdate, tableScope } from "./bind/dml.ts";
+import { tableScope } from "./bind/dml.ts";
 import { bindExpr, coerce, coerceBool, ctxFor, withParamInference } from "./bind/expr.ts";
-import { bindQuery, bindWith } from "./bind/select.ts";
 import { Scope } from "./bind/scope.ts";
 import { bindGeneratedColumns, bindIndexPredicate, bindTableRules } from "./bind/table-rules.ts";
 import { everyRow, predicateTest } from "./exec/index-predicate.ts";
@@ -43,7 +42,7 @@ import { MemoryAccount } from "./exec/memory.ts";
 import { StatementBudget } from "./exec/budget.ts";
 import { TableWriter } from "./exec/table-writer.ts";
 import { sqlLimits } from "./limits.ts";
-import { nodeKind, type PgNode } from "./parse/ast.ts";
+import type { StatementTree } from "./parse/ast.ts";
 import { formatPlan, instrument, type PlanNode } from "./exec/plan-node.ts";
 import { plan } from "./plan/planner.ts";
 import type { FieldDescription, Notice, StatementResult } from "./result.ts";
@@ -54,14 +53,12 @@ import type { Datum, Interval } from "./types/datum.ts";
 import { formatType, isKnownTypeOid, isRegType, Oid, type SqlType, typeFromOid, typeOfStored, typlen, Types } from "./types/type.ts";
 import { regCatalog } from "./bind/reg-catalog.ts";
 import { formatReg, type RegCatalog } from "./types/reg-text.ts";
-import { refuseCopyOutsideWire } from "./bind/copy-statement.ts";
 import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
 import { isTempId } from "../catalog/descriptors.ts";
 import { exprNode } from "./bind/stored-sql.ts";
-import { bindComment } from "./bind/ddl/comment.ts";
-import { bindDrop, bindDropType, bindTruncate } from "./bind/ddl/drop.ts";
-import { bindCreateIndex } from "./bind/ddl/index.ts";
-import { bindCreateTrigger, bindDropTrigger } from "./bind/ddl/trigger.ts";
+import { renameColumnInView } from "./bind/view-rename.ts";
+import { bindDdlStatement } from "./bind/ddl/statement.ts";
+import { bindCopyOutsideWire, bindDml, bindQueryTree, bindRunnable, type CreateTableAs, type DmlVerb, type ExplainTarget, paramCount, showName } from "./bind/runnable.ts";
 
 /** What a statement runs in: the open transaction and its catalog snapshot. */
 export interface TxnState {
@@ -331,10 +328,9 @@ export class StatementRunner {
    * read (PostgreSQL locks the rows of every table in FROM when no OF list is given; an OF list
    * is treated the same, which locks more, never less). Catalog and temporary tables are not locked.
    */
-  private async lockingSelect(stmt: Record<string, unknown>, run: () => Promise<StatementResult>): Promise<StatementResult> {
-    const clauses = stmt["lockingClause"] as Array<{ LockingClause?: { strength?: string } }> | undefined;
-    if (clauses === undefined || clauses.length === 0) return run();
-    const exclusive = clauses.some((c) => c.LockingClause?.strength === "LCS_FORUPDATE" || c.LockingClause?.strength === "LCS_FORNOKEYUPDATE");
+  private async lockingSelect(lock: "exclusive" | "shared" | null, run: () => Promise<StatementResult>): Promise<StatementResult> {
+    if (lock === null) return run();
+    const exclusive = lock === "exclusive";
     const txn = this.state.txn;
     const before = txn.lockScope;
     const tenantId = this.env.ks.tenantId;
@@ -381,8 +377,9 @@ export class StatementRunner {
   }
 
   /** Parameter types and result columns of one statement, without running it. */
-  describe(n: PgNode, declared: readonly number[]): { paramTypes: number[]; fields: FieldDescription[] } {
-    const [kind, stmt] = nodeKind(n);
+  describe(tree: StatementTree, declared: readonly number[]): { paramTypes: number[]; fields: FieldDescription[] } {
+    const r = bindRunnable(tree);
+    const show = showName(tree);
     const b = this.newBinder();
     b.describing = declared.map((oid) => (oid > 0 ? typeFromOid(oid) : undefined));
     const inferred: number[] = declared.slice();
@@ -392,87 +389,65 @@ export class StatementRunner {
         if (!inferred[i]) inferred[i] = t.oid;
       },
       () => {
-        if (kind === "SelectStmt") fields = bindQuery(b, n, null).cols.map(field);
-        else if (kind === "InsertStmt") fields = bindInsert(b, stmt).returning?.cols.map(field) ?? [];
-        else if (kind === "UpdateStmt") fields = bindUpdate(b, stmt).returning?.cols.map(field) ?? [];
-        else if (kind === "DeleteStmt") fields = bindDelete(b, stmt).returning?.cols.map(field) ?? [];
-        else if (kind === "ExplainStmt") fields = [{ name: "QUERY PLAN", tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" }];
-        else if (kind === "VariableShowStmt") fields = [{ name: String(stmt["name"]), tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" }];
+        if (r.kind === "select") fields = bindQueryTree(b, r.query).cols.map(field);
+        // SELECT … INTO is described by its query, as it always was here.
+        else if (r.kind === "create-table-as" && r.tag === "SELECT") fields = bindQueryTree(b, r.createAs.query).cols.map(field);
+        else if (r.kind === "dml") fields = bindDml(b, r.verb, r.statement, false).returning?.cols.map(field) ?? [];
+        else if (r.kind === "explain") fields = [{ name: "QUERY PLAN", tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" }];
+        else if (show !== null) fields = [{ name: show, tableID: 0, columnID: 0, dataTypeID: 25, dataTypeSize: -1, dataTypeModifier: -1, format: "text" }];
       },
     );
-    const count = Math.max(declared.length, countParams(n));
+    const count = Math.max(declared.length, paramCount(tree));
     const paramTypes: number[] = [];
     for (let i = 0; i < count; i++) paramTypes.push(inferred[i] || 25);
     return { paramTypes, fields };
   }
 
-  async run(n: PgNode): Promise<StatementResult> {
-    const [kind, stmt] = nodeKind(n);
-    switch (kind) {
-      case "SelectStmt":
-        // SELECT … INTO t is CREATE TABLE t AS SELECT … (Postgres turns one into the other too).
-        if (stmt["intoClause"] !== undefined) {
-          const { intoClause, ...select } = stmt;
-          return this.createTableAs({ objtype: "OBJECT_TABLE", into: intoClause, query: { SelectStmt: select } }, "SELECT");
-        }
-        return this.lockingSelect(stmt, () => this.collect(bindQuery(this.binder, n, null)));
-      case "InsertStmt":
-      case "UpdateStmt":
-      case "DeleteStmt":
-        return this.dml(kind, stmt);
-      case "ExplainStmt":
-        return this.explain(stmt);
-      case "CreateStmt":
-      case "IndexStmt":
-      case "DropStmt":
-      case "AlterTableStmt":
-      case "ViewStmt":
-      case "CreateSeqStmt":
-      case "AlterSeqStmt":
-      case "CreateSchemaStmt":
-      case "TruncateStmt":
-      case "RenameStmt":
-      case "CommentStmt":
-      case "CreateEnumStmt":
-      case "CreateDomainStmt":
-      case "CreateFunctionStmt":
-      case "CreateTrigStmt":
-      case "AlterEnumStmt":
-        return this.ddl(kind, stmt);
-      case "VacuumStmt":
-        return { command: stmt["is_vacuumcmd"] === false ? "ANALYZE" : "VACUUM", rowCount: null, fields: [], rows: [] };
-      case "CreateTableAsStmt":
-        return this.createTableAs(stmt);
-      case "CopyStmt":
-        return refuseCopyOutsideWire(stmt);
+  async run(tree: StatementTree): Promise<StatementResult> {
+    const r = bindRunnable(tree);
+    switch (r.kind) {
+      case "create-table-as":
+        return this.createTableAs(r.createAs, r.tag);
+      case "select":
+        return this.lockingSelect(r.lock, () => this.collect(bindQueryTree(this.binder, r.query)));
+      case "dml":
+        return this.dml(r.verb, r.statement);
+      case "explain":
+        return this.explain(r.analyze, r.target);
+      case "ddl":
+        return this.ddl(r.statement);
+      case "vacuum":
+        return { command: r.analyze ? "ANALYZE" : "VACUUM", rowCount: null, fields: [], rows: [] };
+      case "copy":
+        return bindCopyOutsideWire(r.statement);
+      case "unsupported":
+        throw new PgError("feature_not_supported", `${r.name} statements are not supported`);
     }
-    throw new PgError("feature_not_supported", `${kind.replace(/Stmt$/, "")} statements are not supported`);
   }
 
-  private async dml(kind: string, stmt: PgNode): Promise<StatementResult> {
+  private async dml(verb: DmlVerb, statement: StatementTree): Promise<StatementResult> {
     // A read-only transaction may still write the session's temporary tables, as in Postgres.
     const writable = (t: TableDesc): void => {
-      if (this.state.txn.readOnly && !isTempId(t.id)) throw new PgError("read_only_sql_transaction", `cannot execute ${kind.replace("Stmt", "").toUpperCase()} in a read-only transaction`);
+      if (this.state.txn.readOnly && !isTempId(t.id)) throw new PgError("read_only_sql_transaction", `cannot execute ${verb.toUpperCase()} in a read-only transaction`);
     };
-    // WITH queries of a data-modifying statement are visible to it (read-only WITH queries only).
-    if (stmt["withClause"] !== undefined) bindWith(this.binder, stmt["withClause"] as PgNode, null);
     let res: DmlResult;
     let returning: { cols: OutputColumn[] } | null;
     let command: string;
-    if (kind === "InsertStmt") {
-      const ins = bindInsert(this.binder, stmt);
+    if (verb === "insert") {
+      // WITH queries of a data-modifying statement are visible to it (read-only WITH queries only).
+      const ins = bindDml(this.binder, verb, statement, true);
       writable(ins.table);
       returning = ins.returning;
       command = "INSERT";
       res = await runInsert(ins, bindTableRules(this.binder, ins.table), this.ctx, plan);
-    } else if (kind === "UpdateStmt") {
-      const up = bindUpdate(this.binder, stmt);
+    } else if (verb === "update") {
+      const up = bindDml(this.binder, verb, statement, true);
       writable(up.table);
       returning = up.returning;
       command = "UPDATE";
       res = await runUpdate(up, bindTableRules(this.binder, up.table), this.ctx, plan);
     } else {
-      const del = bindDelete(this.binder, stmt);
+      const del = bindDml(this.binder, "delete", statement, true);
       writable(del.table);
       returning = del.returning;
       command = "DELETE";
@@ -484,14 +459,10 @@ export class StatementRunner {
     return { command, rowCount: res.count, fields: returning.cols.map(field), rows: rb.rows };
   }
 
-  private async explain(stmt: PgNode): Promise<StatementResult> {
-    const opts = ((stmt["options"] as PgNode[] | undefined) ?? []).map((o) => (o["DefElem"] as PgNode)["defname"] as string);
-    const analyze = opts.includes("analyze");
-    const query = stmt["query"] as PgNode;
-    const [qk, qb] = nodeKind(query);
-    if (qk === "InsertStmt" || qk === "UpdateStmt" || qk === "DeleteStmt") return this.explainDml(qk, qb, analyze);
-    if (qk !== "SelectStmt") throw new PgError("feature_not_supported", `EXPLAIN of ${qk.replace(/Stmt$/, "")} is not supported`);
-    const rel = bindQuery(this.binder, query, null);
+  private async explain(analyze: boolean, target: ExplainTarget): Promise<StatementResult> {
+    if (target.kind === "dml") return this.explainDml(target.verb, target.statement, analyze);
+    if (target.kind === "unsupported") throw new PgError("feature_not_supported", `EXPLAIN of ${target.name} is not supported`);
+    const rel = bindQueryTree(this.binder, target.query);
     const root: PlanNode = plan(rel);
     const lines: string[] = [];
     if (analyze) {
@@ -518,10 +489,10 @@ export class StatementRunner {
   }
 
   /** EXPLAIN [ANALYZE] of INSERT / UPDATE / DELETE: the write node over the plan of its source rows. */
-  private async explainDml(kind: string, stmt: PgNode, analyze: boolean): Promise<StatementResult> {
-    const verb = kind === "InsertStmt" ? "Insert" : kind === "UpdateStmt" ? "Update" : "Delete";
+  private async explainDml(dmlVerb: DmlVerb, statement: StatementTree, analyze: boolean): Promise<StatementResult> {
+    const verb = dmlVerb === "insert" ? "Insert" : dmlVerb === "update" ? "Update" : "Delete";
     const b = this.binder;
-    const bound = kind === "InsertStmt" ? bindInsert(b, stmt) : kind === "UpdateStmt" ? bindUpdate(b, stmt) : bindDelete(b, stmt);
+    const bound = bindDml(b, dmlVerb, statement, false);
     const source = plan(bound.source);
     const lines: string[] = [];
     if (!analyze) {
@@ -560,7 +531,7 @@ export class StatementRunner {
       checkRows: async (t, check, name) => {
         const scope = new Scope(tableScope(t, t.name, 0, null), null);
         const b = this.newBinder();
-        const e = coerceBool(b, bindExpr(b, check, ctxFor(scope, "check constraints")), "CHECK");
+        const e = coerceBool(b, bindExpr(b, exprNode(check), ctxFor(scope, "check constraints")), "CHECK");
         const c = compile(e, this.ctx);
         const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
         for await (const b of plan(scan).run(this.ctx)) {
@@ -569,12 +540,21 @@ export class StatementRunner {
           }
         }
       },
-      evalDefault: async (_t, expr, oid, typmod) => {
-        const b = this.newBinder();
-        const e = coerce(b, bindExpr(b, expr, ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
-        return evalRow(compile(e, this.ctx), [], this.ctx);
+      evalDefault: async (_t, expr, oid, typmod, added) => {
+        // ADD COLUMN c serial fills existing rows from the column's new sequence, which the
+        // statement has not written yet: the default is bound and run against a catalog that has it.
+        const saved = this.state.catalog;
+        if (added.length > 0) this.state.catalog = saved.withChanges(saved.version, [...added], []);
+        try {
+          const b = this.newBinder();
+          const e = coerce(b, bindExpr(b, exprNode(expr), ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
+          return await evalRow(compile(e, this.ctx), [], this.ctx);
+        } finally {
+          this.state.catalog = saved;
+        }
       },
       indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, exprNode(ix.predicate)), this.ctx)),
+      viewWithColumnRenamed: (view, t, column, newName) => renameColumnInView(this.newBinder(), view, t, column, newName),
       validateFk: async (t, fkName) => {
         const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
         const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
@@ -585,14 +565,12 @@ export class StatementRunner {
   }
 
   /** CREATE TABLE … AS SELECT: the table is created in this transaction, then filled from the query. */
-  private async createTableAs(stmt: PgNode, command = "CREATE TABLE AS"): Promise<StatementResult> {
-    if (stmt["objtype"] !== "OBJECT_TABLE") throw new PgError("feature_not_supported", "CREATE MATERIALIZED VIEW is not supported");
-    const into = stmt["into"] as PgNode;
-    const rv = into["rel"] as PgNode;
-    const colNames = ((into["colNames"] as PgNode[] | undefined) ?? []).map((c) => (c["String"] as PgNode)["sval"] as string);
-    const rel = bindQuery(this.binder, stmt["query"] as PgNode, null);
+  private async createTableAs(createAs: CreateTableAs, command: string): Promise<StatementResult> {
+    if (createAs.materialized) throw new PgError("feature_not_supported", "CREATE MATERIALIZED VIEW is not supported");
+    const colNames = createAs.columnNames;
+    const rel = bindQueryTree(this.binder, createAs.query);
     const cols = rel.cols.map((c, i) => ({ name: colNames[i] ?? c.name, type: c.type }));
-    const created = await this.applyDdl(async (env) => createTableFromColumns(env, rv, cols, stmt["if_not_exists"] === true, into["onCommit"] as string | undefined));
+    const created = await this.applyDdl(async (env) => createTableFromColumns(env, createAs.relation, cols, createAs.ifNotExists, createAs.onCommit));
     const table = (created as DdlChange & { table: TableDesc | null }).table;
     if (table === null) return { command, rowCount: 0, fields: [], rows: [] };
     const fresh = this.state.catalog.table(table.id);
@@ -639,50 +617,55 @@ export class StatementRunner {
     return change;
   }
 
-  private async ddl(kind: string, stmt: PgNode): Promise<StatementResult> {
+  private async ddl(statement: StatementTree): Promise<StatementResult> {
     const change = await this.applyDdl(async (env) => {
-      switch (kind) {
-        case "CreateStmt":
-          return createTable(env, stmt);
-        case "IndexStmt": {
-          const c = await createIndex(env, bindCreateIndex(stmt), this.env.onlineIndexBuild === null);
+      const cmd = bindDdlStatement(statement, env, (q) => void bindQueryTree(this.newBinder(), q));
+      switch (cmd.kind) {
+        case "create-table":
+          return createTable(env, cmd);
+        case "create-index": {
+          const c = await createIndex(env, cmd, this.env.onlineIndexBuild === null);
           if (c.built !== undefined) this.env.onlineIndexBuild = c.built;
           return c;
         }
-        case "DropStmt":
-          if (stmt["removeType"] === "OBJECT_FUNCTION") return dropFunctions(env, stmt);
-          if (stmt["removeType"] === "OBJECT_TRIGGER") return dropTrigger(env, bindDropTrigger(stmt));
-          return stmt["removeType"] === "OBJECT_TYPE" || stmt["removeType"] === "OBJECT_DOMAIN" ? dropTypes(env, bindDropType(stmt)) : dropObjects(env, bindDrop(stmt));
-        case "CreateEnumStmt":
-          return createEnum(env, stmt);
-        case "CreateDomainStmt":
-          return createDomain(env, stmt);
-        case "CreateFunctionStmt": {
-          const c = await createFunction(env, stmt);
+        case "drop-function":
+          return dropFunctions(env, cmd);
+        case "drop-trigger":
+          return dropTrigger(env, cmd);
+        case "drop-type":
+          return dropTypes(env, cmd);
+        case "drop":
+          return dropObjects(env, cmd);
+        case "create-enum":
+          return createEnum(env, cmd);
+        case "create-domain":
+          return createDomain(env, cmd);
+        case "create-function": {
+          const c = await createFunction(env, cmd);
           // PL/pgSQL bodies are checked by PostgreSQL's grammar now, as CREATE FUNCTION does (42601).
           for (const d of c.changed) if (d.kind === "function" && d.language === "plpgsql") await plpgsqlOf(d);
           return c;
         }
-        case "CreateTrigStmt":
-          return createTrigger(env, bindCreateTrigger(stmt));
-        case "AlterEnumStmt":
-          return alterEnum(env, stmt);
-        case "AlterTableStmt":
-          return alterTable(env, stmt);
-        case "ViewStmt":
-          return createView(env, stmt, (q) => void bindQuery(this.newBinder(), q, null));
-        case "CreateSeqStmt":
-          return createSequence(env, stmt);
-        case "AlterSeqStmt":
-          return alterSequence(env, stmt);
-        case "CreateSchemaStmt":
-          return createSchema(env, stmt);
-        case "TruncateStmt":
-          return truncate(env, bindTruncate(stmt));
-        case "CommentStmt":
-          return commentOn(env, bindComment(stmt));
-        default:
-          return renameObject(env, stmt);
+        case "create-trigger":
+          return createTrigger(env, cmd);
+        case "alter-enum":
+          return alterEnum(env, cmd);
+        case "alter-table":
+          return alterTable(env, cmd);
+        case "create-view":
+          return createView(env, cmd);
+        case "create-sequence":
+          return createSequence(env, cmd);
+        case "alter-sequence":
+          return alterSequence(env, cmd);
+        case "create-schema":
+          return createSchema(env, cmd);
+        case "truncate":
+          return truncate(env, cmd);
+        case "comment":
+          return commentOn(env, cmd);
+        case "rename":
+          return renameObject(env, cmd);
       }
     });
     return { command: change.tag, rowCount: null, fields: [], rows: [] };
@@ -703,24 +686,6 @@ function sleepMs(name: "pg_sleep" | "pg_sleep_for" | "pg_sleep_until", arg: Datu
     ms = (iv.months * 30 + iv.days) * 86_400_000 + Number(iv.micros) / 1000;
   } else ms = Number(arg as bigint) / 1000 - Date.now();
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
-}
-
-/** The highest $n in a statement (walked with an explicit stack: the tree may be deep). */
-function countParams(root: unknown): number {
-  let m = 0;
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const n = stack.pop();
-    if (n === null || typeof n !== "object") continue;
-    if (Array.isArray(n)) {
-      for (const x of n) stack.push(x);
-      continue;
-    }
-    const o = n as PgNode;
-    if (o["ParamRef"] !== undefined) m = Math.max(m, (o["ParamRef"] as PgNode)["number"] as number);
-    for (const v of Object.values(o)) stack.push(v);
-  }
-  return m;
 }
 
 export { Types };

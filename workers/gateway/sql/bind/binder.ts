@@ -4,7 +4,8 @@
 import { PgError } from "../../../../common/errors.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { CteDef, Expr } from "./bound.ts";
-import type { Scope } from "./scope.ts";
+import type { Scope, ScopeColumn } from "./scope.ts";
+import type { PgNode } from "../parse/ast.ts";
 import { sqlLimits } from "../limits.ts";
 import type { EvalContext } from "../types/context.ts";
 import type { SqlType } from "../types/type.ts";
@@ -54,6 +55,11 @@ export class Binder {
    * variable, or null when no variable has that name.
    */
   variables: VariableResolver | null = null;
+  /**
+   * Told of every column reference (the ColumnRef node's body) and the scope column it resolved
+   * to: how ALTER TABLE … RENAME COLUMN finds the references of a view that read the column.
+   */
+  columnRefSeen: ((ref: PgNode, column: ScopeColumn) => void) | null = null;
 
   constructor(o: BindOptions) {
     this.catalog = o.catalog;

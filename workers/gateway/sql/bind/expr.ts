@@ -26,6 +26,7 @@ import { bindSubquery, SET_RETURNING } from "./select.ts";
 import { bindCatalogFunction } from "./catalog-functions.ts";
 import { checkTextLength } from "../functions/value-limits.ts";
 import { exprNode } from "./stored-sql.ts";
+import { type TypeRef, typeRefOf } from "./type-ref.ts";
 
 /** Aggregate outputs are referred to as col(AGG_BASE + k) until select.ts maps them. */
 export const AGG_BASE = 1_000_000;
@@ -159,33 +160,37 @@ export function userType(catalog: Catalog, d: TypeDesc): SqlType {
  * user-defined type of `scope`'s catalog found through its search_path or the name's schema.
  */
 export function bindTypeName(tn: PgNode, scope?: TypeNameScope): SqlType {
+  return bindTypeRef(typeRefOf(tn), scope);
+}
+
+/** bindTypeName for a name already read out of its tree (bound DDL). */
+export function bindTypeRef(ref: TypeRef, scope?: TypeNameScope): SqlType {
   try {
-    return bindBuiltinTypeName(tn);
+    return bindBuiltinTypeName(ref);
   } catch (err) {
     if (scope === undefined || !(err instanceof PgError) || err.condition !== "undefined_object") throw err;
-    const names = stringList(tn["names"] as PgNode[]);
+    const names = [...ref.names];
     const d = scope.catalog.resolveType(names, scope.searchPath);
-    if (d === undefined) throw new PgError("undefined_object", `type "${names.join(".")}" does not exist`, pos(tn["location"]));
-    if (((tn["typmods"] as PgNode[] | undefined) ?? []).length > 0) throw new PgError("syntax_error", `type modifier is not allowed for type "${d.name}"`, pos(tn["location"]));
-    if (((tn["arrayBounds"] as PgNode[] | undefined) ?? []).length > 0) throw new PgError("feature_not_supported", `arrays of enum type ${d.name} are not supported`, pos(tn["location"]));
+    if (d === undefined) throw new PgError("undefined_object", `type "${names.join(".")}" does not exist`, pos(ref.location));
+    if (ref.mods.length > 0) throw new PgError("syntax_error", `type modifier is not allowed for type "${d.name}"`, pos(ref.location));
+    if (ref.arrayDims > 0) throw new PgError("feature_not_supported", `arrays of enum type ${d.name} are not supported`, pos(ref.location));
     return userType(scope.catalog, d);
   }
 }
 
-function bindBuiltinTypeName(tn: PgNode): SqlType {
-  const names = stringList(tn["names"] as PgNode[]);
+function bindBuiltinTypeName(ref: TypeRef): SqlType {
+  const names = ref.names;
   const mods: number[] = [];
-  for (const m of (tn["typmods"] as PgNode[] | undefined) ?? []) {
-    const [k, body] = nodeKind(m);
-    if (k === "A_Const" && body["ival"] !== undefined) mods.push((body["ival"] as { ival?: number }).ival ?? 0);
-    else throw new PgError("syntax_error", "type modifiers must be simple constants", pos(tn["location"]));
+  for (const m of ref.mods) {
+    if (m === null) throw new PgError("syntax_error", "type modifiers must be simple constants", pos(ref.location));
+    mods.push(m);
   }
-  const dims = ((tn["arrayBounds"] as PgNode[] | undefined) ?? []).length;
+  const dims = ref.arrayDims;
   // The grammar turns char/character into pg_catalog.bpchar; a bare "char" can only be the
   // quoted, single-byte "char" type.
   if (names.length === 1 && names[0] === "char") return typeFromName('"char"', mods, dims);
   if (names.length === 1 && (names[0] === "serial" || names[0] === "bigserial" || names[0] === "smallserial")) {
-    throw new PgError("undefined_object", `type "${names[0]}" does not exist`, pos(tn["location"]));
+    throw new PgError("undefined_object", `type "${names[0]}" does not exist`, pos(ref.location));
   }
   return typeFromName(names, mods, dims);
 }
@@ -205,6 +210,7 @@ function bindColumnRef(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   for (let s: Scope | null = ctx.scope; s !== null; s = s.parent, level++) {
     const c = s.find(table, name, node["location"] as number | undefined);
     if (c !== undefined) {
+      b.columnRefSeen?.(node, c);
       // plpgsql.variable_conflict = error, PostgreSQL's default.
       if (variable !== null) {
         throw new PgError("ambiguous_column", `column reference "${name}" is ambiguous`, { ...pos(node["location"]), detail: "It could refer to either a PL/pgSQL variable or a table column." });

@@ -16,6 +16,12 @@ export interface ScopeColumn {
   readonly merged?: boolean;
   readonly tableId: number;
   readonly columnId: number;
+  /**
+   * The table column (descriptor ids) this scope column reads directly under its own name: set
+   * for a table in FROM whose column no alias renames. ALTER TABLE … RENAME COLUMN follows the
+   * references that resolve to it into views (bind/view-rename.ts).
+   */
+  readonly base?: { readonly tableId: number; readonly columnId: number };
 }
 
 export class Scope {

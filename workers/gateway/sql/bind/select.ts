@@ -373,7 +373,7 @@ function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope
         const visible = visibleColumns(desc);
         const cols = scopeOf(rel, alias.name ?? relname, 0).map((c, i) => {
           const vi = visible.findIndex((v) => v.id === desc.columns[i]!.id);
-          return vi >= 0 && alias.cols[vi] !== undefined ? { ...c, name: alias.cols[vi]! } : c;
+          return vi >= 0 && alias.cols[vi] !== undefined ? { ...c, name: alias.cols[vi]! } : { ...c, base: { tableId: desc.id, columnId: desc.columns[i]!.id } };
         });
         return { rel, cols };
       }

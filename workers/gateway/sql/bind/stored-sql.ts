@@ -39,6 +39,14 @@ function store(node: PgNode, print: (n: PgNode) => string, read: (text: string) 
   return text;
 }
 
+/**
+ * The stored default of a serial or identity column, nextval('schema.seq'): schema-qualified, so
+ * the default finds its sequence whatever the search path.
+ */
+export function storedNextval(seqName: string): string {
+  return storeExpr({ FuncCall: { funcname: [{ String: { sval: "nextval" } }], args: [{ A_Const: { sval: { sval: seqName } } }], funcformat: "COERCE_EXPLICIT_CALL" } });
+}
+
 /** The parse tree of a stored expression. */
 export function exprNode(s: StoredSql): PgNode {
   return typeof s === "string" ? exprNodeOfText(s) : (s.legacyTree as PgNode);

@@ -4,11 +4,14 @@
 import { quoteIdent } from "../functions/string-functions.ts";
 import { PgError } from "../../../../common/errors.ts";
 import { type Catalog, PG_TEMP_ALIAS } from "../../catalog/catalog.ts";
-import { type ColumnDesc, type ForeignKeyDesc, type FkAction, type IndexDesc, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, TEMP_SCHEMA_ID } from "../../catalog/descriptors.ts";
-import { bindTypeName } from "../bind/expr.ts";
-import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import { type ColumnDesc, type ForeignKeyDesc, type IndexDesc, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, TEMP_SCHEMA_ID } from "../../catalog/descriptors.ts";
+import { bindTypeRef } from "../bind/expr.ts";
 import { Oid, storedTypeOf, type SqlType, Types } from "../types/type.ts";
-import { exprNode, storeExpr } from "../bind/stored-sql.ts";
+import { storedNextval } from "../bind/stored-sql.ts";
+import { columnsNamedIn } from "../bind/column-refs.ts";
+import type { ColumnDefinition, CreateTableCommand, ForeignKeyRef, OnCommit } from "../bind/ddl/create-table.ts";
+import type { RelationName } from "../bind/ddl/names.ts";
+import type { OptionArg, SequenceOption } from "../bind/ddl/sequence.ts";
 
 export interface DdlEnv {
   catalog: Catalog;
@@ -33,15 +36,15 @@ export interface CreationTarget {
 }
 
 /**
- * The schema of a new relation named by `rv` (a RangeVar), as Postgres decides it: CREATE TEMP
+ * The schema of a new relation named `rel`, as Postgres decides it: CREATE TEMP
  * goes to the session's temporary schema (42P16 if another schema is named); an unqualified name
  * goes to the first schema of search_path, which may be pg_temp; `pg_temp.x` is temporary too.
  */
-export function creationTarget(env: DdlEnv, rv: PgNode, forceTemp = false): CreationTarget {
-  const schemaName = rv["schemaname"] as string | undefined;
+export function creationTarget(env: DdlEnv, rel: RelationName, forceTemp = false): CreationTarget {
+  const schemaName = rel.schema ?? undefined;
   const tempSchema = env.catalog.tempSchema;
   const namesTemp = (n: string | undefined): boolean => n === PG_TEMP_ALIAS || (tempSchema !== undefined && n === tempSchema.name);
-  let temp = forceTemp || rv["relpersistence"] === "t";
+  let temp = forceTemp || rel.temp;
   if (temp && schemaName !== undefined && !namesTemp(schemaName)) {
     throw new PgError("invalid_table_definition", "cannot create temporary relation in non-temporary schema");
   }
@@ -57,17 +60,17 @@ export function creationTarget(env: DdlEnv, rv: PgNode, forceTemp = false): Crea
     const { schema, created } = env.temp.schema(env.catalog);
     return { schema, temp: true, newSchemas: created ? [schema] : [], allocateId: async () => env.temp.allocateId() };
   }
-  const names = schemaName !== undefined ? [schemaName, rv["relname"] as string] : [rv["relname"] as string];
+  const names = schemaName !== undefined ? [schemaName, rel.name] : [rel.name];
   const schema = env.catalog.creationSchema(names, env.searchPath);
   return { schema, temp: false, newSchemas: [], allocateId: () => env.allocateId() };
 }
 
-/** ON COMMIT of CREATE TABLE (parser enum), checked against the table's persistence. */
-function onCommitOf(oncommit: string | undefined, temp: boolean): TableDesc["onCommit"] {
-  if (oncommit === undefined || oncommit === "ONCOMMIT_NOOP") return undefined;
+/** ON COMMIT of CREATE TABLE, checked against the table's persistence. */
+function onCommitOf(oncommit: OnCommit, temp: boolean): TableDesc["onCommit"] {
+  if (oncommit === "noop") return undefined;
   if (!temp) throw new PgError("invalid_table_definition", "ON COMMIT can only be used on temporary tables");
-  if (oncommit === "ONCOMMIT_DELETE_ROWS") return "delete";
-  if (oncommit === "ONCOMMIT_DROP") return "drop";
+  if (oncommit === "delete-rows") return "delete";
+  if (oncommit === "drop") return "drop";
   return undefined;
 }
 
@@ -77,11 +80,6 @@ export interface DdlChange {
   tag: string;
   /** Work to do after descriptors are written (index backfill, data removal). */
   after?: () => Promise<void>;
-}
-
-/** nextval('schema.seq'): schema-qualified, so the default finds its sequence whatever the search path. */
-export function nextvalAst(seqName: string): PgNode {
-  return { FuncCall: { funcname: [{ String: { sval: "nextval" } }], args: [{ A_Const: { sval: { sval: seqName } } }], funcformat: "COERCE_EXPLICIT_CALL" } };
 }
 
 /**
@@ -98,11 +96,11 @@ function ownSequenceName(target: CreationTarget, seqName: string): string {
  * The sequence stays in the table's schema: Postgres 15 looks the owning table up in the schema
  * the name gives, so naming another schema fails there with 42P01 "relation "s.t" does not exist".
  */
-function identitySequence(env: DdlEnv, target: CreationTarget, tableName: string, defaultName: string, opts: PgNode[]): { schema: SchemaDesc; name: string; qualifiedName: string; options: PgNode[] } {
-  const named = opts.find((o) => (o["DefElem"] as PgNode)["defname"] === "sequence_name");
+function identitySequence(env: DdlEnv, target: CreationTarget, tableName: string, defaultName: string, opts: readonly SequenceOption[]): { schema: SchemaDesc; name: string; qualifiedName: string; options: SequenceOption[] } {
+  const named = opts.find((o) => o.name === "sequence_name");
   const options = opts.filter((o) => o !== named);
   if (named === undefined) return { schema: target.schema, name: defaultName, qualifiedName: ownSequenceName(target, defaultName), options };
-  const parts = stringList((((named["DefElem"] as PgNode)["arg"] as PgNode)["List"] as PgNode)["items"] as PgNode[]);
+  const parts = optionNames(named.arg);
   const seqName = parts[parts.length - 1]!;
   if (parts.length === 1) return { schema: target.schema, name: seqName, qualifiedName: ownSequenceName(target, seqName), options };
   const schemaName = parts[parts.length - 2]!;
@@ -122,31 +120,31 @@ function sequenceTypeBounds(type: SqlType): { min: string; max: string } {
   throw new PgError("invalid_parameter_value", "sequence type must be smallint, integer, or bigint");
 }
 
-export function newSequence(id: number, schemaId: number, name: string, type: SqlType, ownedBy: [number, number] | null, opts: PgNode[] = []): SequenceDesc {
+/** The name list of OWNED BY / SEQUENCE NAME (empty for an argument of another kind). */
+export function optionNames(arg: OptionArg): string[] {
+  return arg.kind === "names" ? [...arg.names] : [];
+}
+
+export function newSequence(id: number, schemaId: number, name: string, type: SqlType, ownedBy: [number, number] | null, opts: readonly SequenceOption[] = []): SequenceDesc {
   // AS type (CREATE SEQUENCE … AS integer, as pg_dump writes a serial's sequence) bounds the values.
-  const as = opts.map((o) => o["DefElem"] as PgNode).find((d) => d["defname"] === "as");
-  const seqType = as === undefined ? type : bindTypeName((as["arg"] as PgNode)["TypeName"] as PgNode);
+  const as = opts.find((d) => d.name === "as");
+  const seqType = as === undefined ? type : as.arg.kind === "type" ? bindTypeRef(as.arg.type) : Types.int8;
   const bounds = sequenceTypeBounds(seqType);
   const seq: SequenceDesc = { kind: "sequence", id, name, schemaId, version: 1, start: "1", increment: "1", min: "1", max: bounds.max, cycle: false, ownedBy, typeOid: seqType.oid };
   applySequenceOptions(seq, opts, bounds.min);
   return seq;
 }
 
-function optInt(arg: PgNode | undefined): string {
-  if (arg === undefined) return "0";
-  const [k, b] = nodeKind(arg);
-  if (k === "Integer") return String((b as { ival?: number }).ival ?? 0);
-  if (k === "Float") return String((b as { fval: string }).fval);
-  if (k === "A_Const") return String(((b["ival"] as { ival?: number }) ?? {}).ival ?? 0);
-  return "0";
+/** An option's number as text; "0" for an option given without one or with something else. */
+function optInt(arg: OptionArg): string {
+  return arg.kind === "number" ? arg.text : "0";
 }
 
-export function applySequenceOptions(seq: SequenceDesc, opts: PgNode[], typeMin = "-9223372036854775808"): void {
+export function applySequenceOptions(seq: SequenceDesc, opts: readonly SequenceOption[], typeMin = "-9223372036854775808"): void {
   let startSet = false;
   for (const o of opts) {
-    const d = o["DefElem"] as PgNode;
-    const name = d["defname"] as string;
-    const arg = d["arg"] as PgNode | undefined;
+    const name = o.name;
+    const arg = o.arg;
     switch (name) {
       case "start":
         seq.start = optInt(arg);
@@ -156,13 +154,13 @@ export function applySequenceOptions(seq: SequenceDesc, opts: PgNode[], typeMin 
         seq.increment = optInt(arg);
         break;
       case "minvalue":
-        if (arg !== undefined) seq.min = optInt(arg);
+        if (arg.kind !== "none") seq.min = optInt(arg);
         break;
       case "maxvalue":
-        if (arg !== undefined) seq.max = optInt(arg);
+        if (arg.kind !== "none") seq.max = optInt(arg);
         break;
       case "cycle":
-        seq.cycle = arg === undefined ? true : (((arg["Boolean"] as PgNode | undefined)?.["boolval"] as boolean | undefined) ?? true);
+        seq.cycle = arg.kind === "bool" ? arg.value : true;
         break;
       case "cache":
       case "as":
@@ -175,7 +173,7 @@ export function applySequenceOptions(seq: SequenceDesc, opts: PgNode[], typeMin 
   if (BigInt(seq.increment) === 0n) throw new PgError("invalid_parameter_value", "INCREMENT must not be zero");
   if (BigInt(seq.increment) < 0n) {
     // A bound not given, or given as NO MINVALUE / NO MAXVALUE, takes a descending sequence's default.
-    const given = (n: string): boolean => opts.some((o) => (o["DefElem"] as PgNode)["defname"] === n && (o["DefElem"] as PgNode)["arg"] !== undefined);
+    const given = (n: string): boolean => opts.some((o) => o.name === n && o.arg.kind !== "none");
     if (!given("maxvalue")) seq.max = "-1";
     if (!given("minvalue")) seq.min = typeMin;
     if (!startSet) seq.start = seq.max;
@@ -184,38 +182,25 @@ export function applySequenceOptions(seq: SequenceDesc, opts: PgNode[], typeMin 
   }
 }
 
-function fkAction(c: string | undefined): FkAction {
-  return (c === "r" || c === "c" || c === "n" || c === "d" ? c : "a") as FkAction;
-}
-
-interface PendingFk {
-  name: string | null;
-  cols: string[];
-  refNames: string[];
-  refCols: string[];
-  onDelete: FkAction;
-  onUpdate: FkAction;
-}
-
-export function resolveFk(env: DdlEnv, table: TableDesc, fk: PendingFk, selfRef: boolean): ForeignKeyDesc {
-  const parent = selfRef && fk.refNames[fk.refNames.length - 1] === table.name ? table : env.catalog.resolveRelation(fk.refNames, env.searchPath);
-  if (parent === undefined) throw new PgError("undefined_table", `relation "${fk.refNames.join(".")}" does not exist`);
+export function resolveFk(env: DdlEnv, table: TableDesc, fk: ForeignKeyRef, selfRef: boolean): ForeignKeyDesc {
+  const parent = selfRef && fk.refTable[fk.refTable.length - 1] === table.name ? table : env.catalog.resolveRelation([...fk.refTable], env.searchPath);
+  if (parent === undefined) throw new PgError("undefined_table", `relation "${fk.refTable.join(".")}" does not exist`);
   if (parent.kind !== "table") throw new PgError("wrong_object_type", `referenced relation "${parent.name}" is not a table`);
   // A stored table may never depend on one session's temporary table, nor the other way round.
   if (isTempId(table.id) !== isTempId(parent.id)) {
     throw new PgError("invalid_table_definition", isTempId(table.id) ? "constraints on temporary tables may reference only temporary tables" : "constraints on permanent tables may reference only permanent tables");
   }
-  const colIds = fk.cols.map((n) => {
+  const colIds = fk.columns.map((n) => {
     const c = table.columns.find((x) => x.name === n);
     if (c === undefined) throw new PgError("undefined_column", `column "${n}" referenced in foreign key constraint does not exist`);
     return c.id;
   });
   let refIds: number[];
-  if (fk.refCols.length === 0) {
+  if (fk.refColumns.length === 0) {
     if (parent.pkeyName === "") throw new PgError("invalid_foreign_key", `there is no primary key for referenced table "${parent.name}"`);
     refIds = parent.primaryIndex.columns.map((c) => c.columnId);
   } else {
-    refIds = fk.refCols.map((n) => {
+    refIds = fk.refColumns.map((n) => {
       const c = parent.columns.find((x) => x.name === n);
       if (c === undefined) throw new PgError("undefined_column", `column "${n}" referenced in foreign key constraint does not exist`);
       return c.id;
@@ -228,41 +213,13 @@ export function resolveFk(env: DdlEnv, table: TableDesc, fk: PendingFk, selfRef:
   );
   if (!hasUnique) throw new PgError("invalid_foreign_key", `there is no unique constraint matching given keys for referenced table "${parent.name}"`);
   return {
-    name: fk.name ?? `${table.name}_${fk.cols.join("_")}_fkey`,
+    name: fk.name ?? `${table.name}_${fk.columns.join("_")}_fkey`,
     columnIds: colIds,
     refTableId: parent.id,
     refColumnIds: refIds,
     onDelete: fk.onDelete,
     onUpdate: fk.onUpdate,
   };
-}
-
-function pendingFk(c: PgNode, cols: string[]): PendingFk {
-  const pk = c["pktable"] as PgNode;
-  return {
-    name: (c["conname"] as string | undefined) ?? null,
-    cols,
-    refNames: pk["schemaname"] ? [pk["schemaname"] as string, pk["relname"] as string] : [pk["relname"] as string],
-    refCols: stringList(c["pk_attrs"] as PgNode[] | undefined),
-    onDelete: fkAction(c["fk_del_action"] as string | undefined),
-    onUpdate: fkAction(c["fk_upd_action"] as string | undefined),
-  };
-}
-
-/** Column names a parser AST refers to (ColumnRef's last field), anywhere in it. */
-function columnRefs(n: unknown, out: string[]): string[] {
-  if (Array.isArray(n)) for (const x of n) columnRefs(x, out);
-  else if (n !== null && typeof n === "object") {
-    const o = n as PgNode;
-    const ref = o["ColumnRef"] as PgNode | undefined;
-    if (ref !== undefined) {
-      const f = (ref["fields"] as PgNode[]).map((x) => (x["String"] as PgNode | undefined)?.["sval"] as string | undefined);
-      const last = f[f.length - 1];
-      if (last !== undefined) out.push(last);
-    }
-    for (const v of Object.values(o)) columnRefs(v, out);
-  }
-  return out;
 }
 
 /**
@@ -273,116 +230,121 @@ function checkGenerationExpressions(columns: readonly ColumnDesc[]): void {
   const generated = new Set(columns.filter((c) => c.generated !== undefined).map((c) => c.name));
   for (const c of columns) {
     if (c.generated === undefined) continue;
-    const bad = columnRefs(exprNode(c.generated), []).find((r) => generated.has(r));
+    const bad = columnsNamedIn(c.generated).find((r) => generated.has(r));
     if (bad !== undefined) throw new PgError("invalid_object_definition", `cannot use generated column "${bad}" in column generation expression`, { detail: "A generated column cannot reference another generated column." });
   }
 }
 
-export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange> {
-  const rv = stmt["relation"] as PgNode;
-  const name = rv["relname"] as string;
-  const target = creationTarget(env, rv);
-  const schema = target.schema;
-  const onCommit = onCommitOf(stmt["oncommit"] as string | undefined, target.temp);
-  const existing = env.catalog.relationIn(schema.id, name);
-  if (existing !== undefined) {
-    if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE TABLE" };
-    throw new PgError("duplicate_table", `relation "${name}" already exists`);
+/**
+ * One column of a new table: its type (serial types make an integer column with its own
+ * sequence), nullability, default, identity and generation expression; the constraints that
+ * name other things (keys, checks, references) are the caller's. Sequences made go to `sequences`.
+ */
+async function columnOf(env: DdlEnv, target: CreationTarget, tableName: string, tableId: number, columnId: number, def: ColumnDefinition, columns: readonly ColumnDesc[], sequences: SequenceDesc[]): Promise<ColumnDesc> {
+  const colname = def.name;
+  if (columns.some((c) => c.name === colname)) throw new PgError("duplicate_column", `column "${colname}" specified more than once`);
+  const serialKind = def.serial ?? undefined;
+  const type = serialKind ?? bindTypeRef(def.type, env);
+  const col: ColumnDesc = { id: columnId, name: colname, type: storedTypeOf(type), nullable: true, defaultExpr: null, hidden: false, identity: "" };
+  if (serialKind !== undefined) {
+    const seqName = `${tableName}_${colname}_seq`;
+    sequences.push(newSequence(await target.allocateId(), target.schema.id, seqName, serialKind, [tableId, col.id]));
+    col.defaultExpr = storedNextval(ownSequenceName(target, seqName));
+    col.nullable = false;
   }
-  if (stmt["inhRelations"] !== undefined) throw new PgError("feature_not_supported", "table inheritance is not supported");
+  for (const c of def.constraints) {
+    switch (c.kind) {
+      case "not-null":
+        col.nullable = false;
+        break;
+      case "default":
+        col.defaultExpr = c.expr;
+        break;
+      case "identity": {
+        const own = identitySequence(env, target, tableName, `${tableName}_${colname}_seq`, c.options);
+        sequences.push(newSequence(await target.allocateId(), own.schema.id, own.name, type, [tableId, col.id], own.options));
+        col.defaultExpr = storedNextval(own.qualifiedName);
+        col.nullable = false;
+        col.identity = c.always ? "a" : "d";
+        break;
+      }
+      case "generated":
+        if (col.generated !== undefined) throw new PgError("syntax_error", `multiple generation clauses specified for column "${colname}" of table "${tableName}"`);
+        col.generated = c.expr;
+        break;
+      default:
+        break;
+    }
+  }
+  if (col.generated !== undefined && col.defaultExpr !== null) {
+    throw new PgError("syntax_error", `both ${col.identity !== "" ? "identity" : "default"} and generation expression specified for column "${colname}" of table "${tableName}"`);
+  }
+  return col;
+}
+
+export async function createTable(env: DdlEnv, cmd: CreateTableCommand): Promise<DdlChange> {
+  const name = cmd.relation.name;
+  const target = creationTarget(env, cmd.relation);
+  const schema = target.schema;
+  const onCommit = onCommitOf(cmd.onCommit, target.temp);
+  const existing = env.catalog.relationIn(schema.id, name);
+  if (existing !== undefined && cmd.ifNotExists) return { changed: [], removed: [], tag: "CREATE TABLE" };
+  if (cmd.inherits) throw new PgError("feature_not_supported", "table inheritance is not supported");
   const id = await target.allocateId();
   const columns: ColumnDesc[] = [];
   const sequences: SequenceDesc[] = [];
-  let pkCols: string[] | null = null;
+  let pkCols: readonly string[] | null = null;
   let pkName: string | null = null;
-  const uniques: Array<{ name: string | null; cols: string[] }> = [];
-  const checks: Array<{ name: string | null; expr: PgNode; col: string | null }> = [];
-  const fks: PendingFk[] = [];
+  const uniques: Array<{ name: string | null; cols: readonly string[] }> = [];
+  const checks: Array<{ name: string | null; expr: string; col: string | null }> = [];
+  const fks: ForeignKeyRef[] = [];
   let nextColumnId = 1;
-  for (const elt of (stmt["tableElts"] as PgNode[] | undefined) ?? []) {
-    const [k, body] = nodeKind(elt);
-    if (k === "ColumnDef") {
-      const colname = body["colname"] as string;
-      if (columns.some((c) => c.name === colname)) throw new PgError("duplicate_column", `column "${colname}" specified more than once`);
-      const tn = body["typeName"] as PgNode;
-      const tnames = stringList(tn["names"] as PgNode[]);
-      const serialKind = tnames.length === 1 ? ({ serial: Types.int4, serial4: Types.int4, bigserial: Types.int8, serial8: Types.int8, smallserial: Types.int2, serial2: Types.int2 } as Record<string, SqlType>)[tnames[0]!] : undefined;
-      const type = serialKind ?? bindTypeName(tn, env);
-      const col: ColumnDesc = { id: nextColumnId++, name: colname, type: storedTypeOf(type), nullable: true, defaultExpr: null, hidden: false, identity: "" };
-      
-      if (serialKind !== undefined) {
-        const seqName = `${name}_${colname}_seq`;
-        sequences.push(newSequence(await target.allocateId(), schema.id, seqName, serialKind, [id, col.id]));
-        col.defaultExpr = storeExpr(nextvalAst(ownSequenceName(target, seqName)));
-        col.nullable = false;
-      }
-      for (const cn of (body["constraints"] as PgNode[] | undefined) ?? []) {
-        const c = cn["Constraint"] as PgNode;
-        switch (c["contype"] as string) {
-          case "CONSTR_NOTNULL":
-            col.nullable = false;
-            break;
-          case "CONSTR_NULL":
-            break;
-          case "CONSTR_DEFAULT":
-            col.defaultExpr = storeExpr(c["raw_expr"] as PgNode);
-            break;
-          case "CONSTR_PRIMARY":
+  for (const elt of cmd.elements) {
+    if (elt.kind === "column") {
+      const col = await columnOf(env, target, name, id, nextColumnId++, elt.column, columns, sequences);
+      for (const c of elt.column.constraints) {
+        switch (c.kind) {
+          case "primary-key":
             if (pkCols !== null) throw new PgError("invalid_table_definition", `multiple primary keys for table "${name}" are not allowed`);
-            pkCols = [colname];
-            pkName = (c["conname"] as string | undefined) ?? null;
+            pkCols = [col.name];
+            pkName = c.name;
             break;
-          case "CONSTR_UNIQUE":
-            uniques.push({ name: (c["conname"] as string | undefined) ?? null, cols: [colname] });
+          case "unique":
+            uniques.push({ name: c.name, cols: [col.name] });
             break;
-          case "CONSTR_CHECK":
-            checks.push({ name: (c["conname"] as string | undefined) ?? null, expr: c["raw_expr"] as PgNode, col: colname });
+          case "check":
+            checks.push({ name: c.name, expr: c.expr, col: col.name });
             break;
-          case "CONSTR_FOREIGN":
-            fks.push(pendingFk(c, [colname]));
-            break;
-          case "CONSTR_IDENTITY": {
-            const own = identitySequence(env, target, name, `${name}_${colname}_seq`, (c["options"] as PgNode[] | undefined) ?? []);
-            sequences.push(newSequence(await target.allocateId(), own.schema.id, own.name, type, [id, col.id], own.options));
-            col.defaultExpr = storeExpr(nextvalAst(own.qualifiedName));
-            col.nullable = false;
-            col.identity = c["generated_when"] === "a" ? "a" : "d";
-            break;
-          }
-          case "CONSTR_GENERATED":
-            if (col.generated !== undefined) throw new PgError("syntax_error", `multiple generation clauses specified for column "${colname}" of table "${name}"`);
-            col.generated = storeExpr(c["raw_expr"] as PgNode);
+          case "foreign-key":
+            fks.push(c.fk);
             break;
           default:
             break;
         }
       }
-      if (col.generated !== undefined && col.defaultExpr !== null) {
-        throw new PgError("syntax_error", `both ${col.identity !== "" ? "identity" : "default"} and generation expression specified for column "${colname}" of table "${name}"`);
-      }
       columns.push(col);
-    } else if (k === "Constraint") {
-      const keys = stringList(body["keys"] as PgNode[] | undefined);
-      switch (body["contype"] as string) {
-        case "CONSTR_PRIMARY":
+    } else if (elt.kind === "constraint") {
+      const body = elt.constraint;
+      switch (body.kind) {
+        case "primary-key":
           if (pkCols !== null) throw new PgError("invalid_table_definition", `multiple primary keys for table "${name}" are not allowed`);
-          pkCols = keys;
-          pkName = (body["conname"] as string | undefined) ?? null;
+          pkCols = body.columns;
+          pkName = body.name;
           break;
-        case "CONSTR_UNIQUE":
-          uniques.push({ name: (body["conname"] as string | undefined) ?? null, cols: keys });
+        case "unique":
+          uniques.push({ name: body.name, cols: body.columns });
           break;
-        case "CONSTR_CHECK":
-          checks.push({ name: (body["conname"] as string | undefined) ?? null, expr: body["raw_expr"] as PgNode, col: null });
+        case "check":
+          checks.push({ name: body.name, expr: body.expr, col: null });
           break;
-        case "CONSTR_FOREIGN":
-          fks.push(pendingFk(body, stringList(body["fk_attrs"] as PgNode[] | undefined)));
+        case "foreign-key":
+          fks.push(body.fk);
           break;
-        default:
-          throw new PgError("feature_not_supported", `constraint ${String(body["contype"])} is not supported`);
+        case "unsupported":
+          throw new PgError("feature_not_supported", `constraint ${body.contype} is not supported`);
       }
     } else {
-      throw new PgError("feature_not_supported", `${k} in CREATE TABLE is not supported`);
+      throw new PgError("feature_not_supported", `${elt.node} in CREATE TABLE is not supported`);
     }
   }
   const colId = (n: string): number => {
@@ -393,10 +355,11 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
   let primaryIndex: IndexDesc;
   let pkeyName = "";
   if (pkCols !== null) {
-    const cols: string[] = pkCols;
-    for (const n of cols) columns.find((c) => c.name === n)!.nullable = false;
+    const cols: readonly string[] = pkCols;
+    const ids = cols.map(colId);
+    for (const c of columns) if (ids.includes(c.id)) c.nullable = false;
     pkeyName = pkName ?? `${name}_pkey`;
-    primaryIndex = { id: 1, name: pkeyName, unique: true, primary: true, columns: cols.map((n) => ({ columnId: colId(n), desc: false })) };
+    primaryIndex = { id: 1, name: pkeyName, unique: true, primary: true, columns: ids.map((id) => ({ columnId: id, desc: false })) };
   } else {
     const rowid: ColumnDesc = { id: nextColumnId++, name: "rowid", type: { oid: Oid.int8, typmod: -1 }, nullable: false, defaultExpr: null, hidden: true, identity: "" };
     columns.push(rowid);
@@ -409,9 +372,12 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
     if (primaryIndex.columns.length === cols.length && primaryIndex.columns.every((c, i) => c.columnId === cols[i]) && pkeyName !== "") continue;
     indexes.push({ id: nextIndexId++, name: u.name ?? `${name}_${u.cols.join("_")}_key`, unique: true, primary: false, columns: cols.map((c) => ({ columnId: c, desc: false })), constraint: true });
   }
+  // PostgreSQL finds the name taken only after it has checked the columns, their types and the
+  // keys' column names (42701, 42704, 42703 come first), and before CHECK and REFERENCES.
+  if (existing !== undefined) throw new PgError("duplicate_table", `relation "${name}" already exists`);
   const checkDescs = checks.map((c, i) => ({
     name: c.name ?? (c.col !== null ? `${name}_${c.col}_check` : `${name}_check${i === 0 ? "" : i}`),
-    expr: storeExpr(c.expr),
+    expr: c.expr,
   }));
   checkGenerationExpressions(columns);
   const table: TableDesc = {
@@ -433,21 +399,17 @@ export async function createTable(env: DdlEnv, stmt: PgNode): Promise<DdlChange>
   if (onCommit !== undefined) table.onCommit = onCommit;
   if (columns.some((c) => c.generated !== undefined)) env.bindGenerated?.(table);
   table.foreignKeys = fks.map((fk) => resolveFk(env, table, fk, true));
-  for (const o of (stmt["options"] as PgNode[] | undefined) ?? []) {
-    const d = o["DefElem"] as PgNode;
-    table.options[d["defname"] as string] = optInt(d["arg"] as PgNode | undefined);
-  }
+  for (const o of cmd.options) table.options[o.name] = optInt(o.value);
   return { changed: [...target.newSchemas, table, ...sequences], removed: [], tag: "CREATE TABLE" };
 }
 
 /**
  * CREATE TABLE … AS / SELECT … INTO: a table (with a hidden row id) whose columns are a query's
- * output columns. `rv` is the new table's RangeVar (its persistence says TEMP), `oncommit` the
- * parser's ON COMMIT value.
+ * output columns. `rel` is the new table's name (TEMP said or not), `oncommit` its ON COMMIT.
  */
-export async function createTableFromColumns(env: DdlEnv, rv: PgNode, cols: Array<{ name: string; type: SqlType }>, ifNotExists: boolean, oncommit?: string): Promise<DdlChange & { table: TableDesc | null }> {
-  const name = rv["relname"] as string;
-  const target = creationTarget(env, rv);
+export async function createTableFromColumns(env: DdlEnv, rel: RelationName, cols: Array<{ name: string; type: SqlType }>, ifNotExists: boolean, oncommit: OnCommit): Promise<DdlChange & { table: TableDesc | null }> {
+  const name = rel.name;
+  const target = creationTarget(env, rel);
   const schema = target.schema;
   const onCommit = onCommitOf(oncommit, target.temp);
   if (env.catalog.relationIn(schema.id, name) !== undefined) {

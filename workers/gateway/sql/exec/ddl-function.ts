@@ -8,23 +8,21 @@
 import { PgError } from "../../../../common/errors.ts";
 import type { FunctionDesc, StoredType, TableDesc } from "../../catalog/descriptors.ts";
 import { triggersUsing } from "./ddl-trigger.ts";
-import { bindTypeName } from "../bind/expr.ts";
-import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
-import { parseSql } from "../parse/parser.ts";
+import { bindTypeRef } from "../bind/expr.ts";
+import { type CreateFunctionCommand, type DropFunctionCommand, type FunctionTypeRef, storedInlinableBody } from "../bind/ddl/function.ts";
 import { formatType, Oid, storedTypeOf, typeOfStored } from "../types/type.ts";
 import { bump } from "./ddl-common.ts";
 import type { DdlChange } from "./ddl-create-table.ts";
 import type { DdlExecEnv } from "./ddl.ts";
 import { sqlLimits } from "../limits.ts";
-import { storeExpr } from "../bind/stored-sql.ts";
 
 /** A parameter or result type; `void` and `trigger` are pseudo-types only functions use. */
-function functionType(env: DdlExecEnv, tn: PgNode): StoredType {
-  const names = stringList(tn["names"] as PgNode[]);
+function functionType(env: DdlExecEnv, tn: FunctionTypeRef): StoredType {
+  const names = tn.type.names;
   const last = names[names.length - 1];
   if (names.length <= 2 && (last === "void" || last === "trigger")) return { oid: last === "void" ? Oid.void : TRIGGER_OID, typmod: -1 };
-  if (tn["setof"] === true) throw new PgError("feature_not_supported", "functions returning SETOF are not supported");
-  return storedTypeOf(bindTypeName(tn, env)) as StoredType;
+  if (tn.setof) throw new PgError("feature_not_supported", "functions returning SETOF are not supported");
+  return storedTypeOf(bindTypeRef(tn.type, env)) as StoredType;
 }
 
 /** pg_type.oid of the `trigger` pseudo-type. */
@@ -44,99 +42,57 @@ function signature(name: string, args: readonly StoredType[]): string {
   return `${name}(${args.map(storedTypeText).join(", ")})`;
 }
 
-/**
- * The expression of a LANGUAGE sql body that is a single `SELECT expr` with nothing else, or
- * null (a body Postgres would run as a query; stored, refused when called).
- */
-/** The inlinable expression as stored; one the catalog cannot store (0A000) is not inlined. */
-function storedInlinable(e: PgNode | null): string | null {
-  if (e === null) return null;
-  try {
-    return storeExpr(e);
-  } catch (err) {
-    if (err instanceof PgError && err.condition === "feature_not_supported") return null;
-    throw err;
-  }
-}
-
-async function inlinableExpr(body: string): Promise<PgNode | null> {
-  let stmts;
-  try {
-    stmts = await parseSql(body);
-  } catch (err) {
-    if (err instanceof PgError) throw new PgError(err.condition, err.message, { where: "SQL function body" });
-    throw err;
-  }
-  if (stmts.length !== 1) return null;
-  const [kind, sel] = nodeKind(stmts[0]!.stmt);
-  if (kind !== "SelectStmt") return null;
-  const others = Object.keys(sel).filter((k) => !["targetList", "limitOption", "op"].includes(k));
-  const targets = (sel["targetList"] as PgNode[] | undefined) ?? [];
-  if (others.length > 0 || targets.length !== 1 || sel["op"] !== "SETOP_NONE") return null;
-  const val = ((targets[0]!["ResTarget"] as PgNode)["val"] as PgNode | undefined) ?? null;
-  // A subquery would see the arguments as outer references; such bodies are not inlined.
-  return val !== null && JSON.stringify(val).includes('"SubLink"') ? null : val;
-}
-
-export async function createFunction(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const names = stringList(stmt["funcname"] as PgNode[]);
+export async function createFunction(env: DdlExecEnv, stmt: CreateFunctionCommand): Promise<DdlChange> {
+  const names = stmt.names;
   const name = names[names.length - 1]!;
   const schema = env.catalog.creationSchema(names, env.searchPath);
-  if (stmt["is_procedure"] === true) throw new PgError("feature_not_supported", "CREATE PROCEDURE is not supported");
+  if (stmt.procedure) throw new PgError("feature_not_supported", "CREATE PROCEDURE is not supported");
   const argNames: string[] = [];
   const argTypes: StoredType[] = [];
-  for (const pn of (stmt["parameters"] as PgNode[] | undefined) ?? []) {
-    const p = pn["FunctionParameter"] as PgNode;
-    const mode = p["mode"] as string;
-    if (mode !== "FUNC_PARAM_DEFAULT" && mode !== "FUNC_PARAM_IN") throw new PgError("feature_not_supported", "only IN parameters are supported (no OUT, INOUT, VARIADIC or RETURNS TABLE)");
-    if (p["defexpr"] !== undefined) throw new PgError("feature_not_supported", "parameter defaults are not supported");
-    argNames.push((p["name"] as string | undefined) ?? "");
-    argTypes.push(functionType(env, p["argType"] as PgNode));
+  for (const p of stmt.parameters) {
+    if (!p.inMode) throw new PgError("feature_not_supported", "only IN parameters are supported (no OUT, INOUT, VARIADIC or RETURNS TABLE)");
+    if (p.hasDefault) throw new PgError("feature_not_supported", "parameter defaults are not supported");
+    argNames.push(p.name);
+    argTypes.push(functionType(env, p.type));
   }
   if (argTypes.length > sqlLimits.functionArgsMax) throw new PgError("too_many_arguments", `functions cannot have more than ${sqlLimits.functionArgsMax} arguments`);
-  const rt = stmt["returnType"] as PgNode | undefined;
-  if (rt === undefined) throw new PgError("invalid_function_definition", "function result type must be specified");
+  const rt = stmt.returnType;
+  if (rt === null) throw new PgError("invalid_function_definition", "function result type must be specified");
   const returnType = functionType(env, rt);
   let language: string | undefined;
   let body: string | undefined;
   let volatility: FunctionDesc["volatility"] = "v";
   let strict = false;
-  for (const o of (stmt["options"] as PgNode[] | undefined) ?? []) {
-    const d = o["DefElem"] as PgNode;
-    const arg = d["arg"] as PgNode | undefined;
-    switch (d["defname"]) {
+  for (const o of stmt.options) {
+    switch (o.kind) {
       case "language":
-        language = ((arg?.["String"] as PgNode | undefined)?.["sval"] as string | undefined)?.toLowerCase();
+        language = o.language;
         break;
-      case "as": {
-        const items = stringList(((arg?.["List"] as PgNode | undefined)?.["items"] as PgNode[] | undefined) ?? []);
-        if (items.length !== 1) throw new PgError("invalid_function_definition", "only one AS item needed for language");
-        body = items[0]!;
+      case "as":
+        if (o.items.length !== 1) throw new PgError("invalid_function_definition", "only one AS item needed for language");
+        body = o.items[0]!;
         break;
-      }
-      case "volatility": {
-        const v = (arg?.["String"] as PgNode | undefined)?.["sval"] as string | undefined;
-        volatility = v === "immutable" ? "i" : v === "stable" ? "s" : "v";
+      case "volatility":
+        volatility = o.volatility;
         break;
-      }
       case "strict":
-        strict = (arg?.["Boolean"] as PgNode | undefined)?.["boolval"] === true;
+        strict = o.strict;
         break;
-      default:
-        break; // SECURITY, COST, PARALLEL, LEAKPROOF, SET: accepted, not used
+      case "other":
+        break;
     }
   }
-  if (stmt["sql_body"] !== undefined) throw new PgError("feature_not_supported", "SQL-standard function bodies (BEGIN ATOMIC / RETURN) are not supported; use AS '…'");
+  if (stmt.standardBody) throw new PgError("feature_not_supported", "SQL-standard function bodies (BEGIN ATOMIC / RETURN) are not supported; use AS '…'");
   if (language === undefined) throw new PgError("invalid_function_definition", "no language specified");
   if (language !== "sql" && language !== "plpgsql") throw new PgError("undefined_object", `language "${language}" does not exist`);
   if (body === undefined) throw new PgError("invalid_function_definition", "no function body specified");
   if (body.length > sqlLimits.functionBodyCharsMax) throw new PgError("program_limit_exceeded", `a function body may be at most ${sqlLimits.functionBodyCharsMax} characters`);
   if (returnType.oid === TRIGGER_OID && language !== "plpgsql") throw new PgError("invalid_function_definition", "SQL functions cannot return type trigger");
-  const sqlExpr = language === "sql" ? storedInlinable(await inlinableExpr(body)) : null;
+  const sqlExpr = language === "sql" ? await storedInlinableBody(body) : null;
   const existing = env.catalog.functionsIn(schema.id, name).find((f) => sameArgs(f.argTypes, argTypes));
   const fields = { argNames, argTypes, returnType, language, body, volatility, strict, sqlExpr } as const;
   if (existing !== undefined) {
-    if (stmt["replace"] !== true) throw new PgError("duplicate_function", `function "${name}" already exists with same argument types`);
+    if (!stmt.replace) throw new PgError("duplicate_function", `function "${name}" already exists with same argument types`);
     if (existing.returnType.oid !== returnType.oid) {
       throw new PgError("invalid_function_definition", "cannot change return type of existing function", { hint: `Use DROP FUNCTION ${signature(name, argTypes)} first.` });
     }
@@ -148,21 +104,20 @@ export async function createFunction(env: DdlExecEnv, stmt: PgNode): Promise<Ddl
   return { changed: [d], removed: [], tag: "CREATE FUNCTION" };
 }
 
-export async function dropFunctions(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const missingOk = stmt["missing_ok"] === true;
+export async function dropFunctions(env: DdlExecEnv, stmt: DropFunctionCommand): Promise<DdlChange> {
+  const missingOk = stmt.missingOk;
   const removed: number[] = [];
-  for (const o of stmt["objects"] as PgNode[]) {
-    const ow = o["ObjectWithArgs"] as PgNode;
-    const names = stringList(ow["objname"] as PgNode[]);
+  for (const o of stmt.functions) {
+    const names = o.names;
     const name = names[names.length - 1]!;
     const overloads = env.catalog.resolveFunctions(names, env.searchPath);
     let f: FunctionDesc | undefined;
     let shown = names.join(".");
-    if (ow["args_unspecified"] === true) {
+    if (o.args === null) {
       if (overloads.length > 1) throw new PgError("ambiguous_function", `function name "${shown}" is not unique`, { hint: "Specify the argument list to select the function unambiguously." });
       f = overloads[0];
     } else {
-      const args = ((ow["objargs"] as PgNode[] | undefined) ?? []).map((t) => functionType(env, (t["TypeName"] as PgNode | undefined) ?? t));
+      const args = o.args.map((t) => functionType(env, t));
       shown = signature(names.join("."), args);
       f = overloads.find((x) => sameArgs(x.argTypes, args));
     }
@@ -180,7 +135,7 @@ export async function dropFunctions(env: DdlExecEnv, stmt: PgNode): Promise<DdlC
   if (users.length > 0) {
     const first = users[0]!;
     const fn = env.catalog.get(first.trigger.functionId) as FunctionDesc;
-    if (stmt["behavior"] !== "DROP_CASCADE") {
+    if (!stmt.cascade) {
       throw new PgError("dependent_objects_still_exist", `cannot drop function ${signature(fn.name, fn.argTypes)} because other objects depend on it`, {
         detail: users.map((u) => `trigger ${u.trigger.name} on table ${u.table.name} depends on function ${signature(fn.name, fn.argTypes)}`).join("\n"),
         hint: "Use DROP ... CASCADE to drop the dependent objects too.",

@@ -15,14 +15,13 @@ import { PgError } from "../../../../common/errors.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { TableDesc, TypeDesc } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
-import { stringList, type PgNode } from "../parse/ast.ts";
-import { bindTypeName } from "../bind/expr.ts";
+import { bindTypeRef } from "../bind/expr.ts";
+import { type AlterEnumCommand, checkDomainExpr, type CreateDomainCommand, type CreateEnumCommand } from "../bind/ddl/type.ts";
 import { storedTypeOf } from "../types/type.ts";
 import { sqlLimits } from "../limits.ts";
 import { bump } from "./ddl-common.ts";
 import type { DdlChange } from "./ddl-create-table.ts";
 import type { DdlExecEnv } from "./ddl.ts";
-import { storeExpr } from "../bind/stored-sql.ts";
 import type { DropTypeCommand } from "../bind/ddl/drop.ts";
 
 /** Postgres's NAMEDATALEN - 1: the longest label in bytes. */
@@ -45,15 +44,15 @@ function typeByName(env: DdlExecEnv, names: readonly string[]): TypeDesc | undef
   return env.catalog.resolveType(names, env.searchPath);
 }
 
-export async function createEnum(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const names = stringList(stmt["typeName"] as PgNode[]);
+export async function createEnum(env: DdlExecEnv, stmt: CreateEnumCommand): Promise<DdlChange> {
+  const names = stmt.names;
   const name = names[names.length - 1]!;
   const schema = env.catalog.creationSchema(names, env.searchPath);
   // Every table has a row type of its name in Postgres, so a table's name is taken for types too.
   if (env.catalog.typeIn(schema.id, name) !== undefined || env.catalog.relationIn(schema.id, name) !== undefined) {
     throw new PgError("duplicate_object", `type "${name}" already exists`);
   }
-  const labels = stringList(stmt["vals"] as PgNode[] | undefined);
+  const labels = [...stmt.labels];
   checkLabelCount(labels.length);
   for (const l of labels) checkLabel(l);
   const id = await env.allocateId();
@@ -64,27 +63,6 @@ export async function createEnum(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
 }
 
 /**
- * What Postgres refuses in a domain CHECK when the domain is created: a subquery (0A000) and any
- * column other than VALUE (42703). The rest is checked where the domain's values are coerced.
- */
-function checkDomainExpr(n: unknown): void {
-  if (Array.isArray(n)) {
-    for (const x of n) checkDomainExpr(x);
-    return;
-  }
-  if (n === null || typeof n !== "object") return;
-  const o = n as PgNode;
-  if (o["SubLink"] !== undefined) throw new PgError("feature_not_supported", "cannot use subquery in check constraint");
-  const ref = o["ColumnRef"] as PgNode | undefined;
-  if (ref !== undefined) {
-    const names = (ref["fields"] as PgNode[]).map((f) => ((f["String"] as PgNode | undefined)?.["sval"] as string | undefined) ?? "*");
-    if (names.length > 1) throw new PgError("undefined_table", `missing FROM-clause entry for table "${names[0]!}"`);
-    if (names[0] !== "value") throw new PgError("undefined_column", `column "${names.join(".")}" does not exist`);
-  }
-  for (const v of Object.values(o)) checkDomainExpr(v);
-}
-
-/**
  * CREATE DOMAIN name AS base [DEFAULT e] [NOT NULL | NULL] [[CONSTRAINT c] CHECK (e)]…: a
  * TypeDesc whose `domain` holds the base type and the constraints. Values are stored as the base
  * type; a column of the domain keeps a copy of the constraints (StoredType.domain) and every
@@ -92,14 +70,14 @@ function checkDomainExpr(n: unknown): void {
  * checks are named as Postgres names them: <domain>_check, <domain>_check1, …
  * ALTER DOMAIN is not supported, so the copies never go stale.
  */
-export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const names = stringList(stmt["domainname"] as PgNode[]);
+export async function createDomain(env: DdlExecEnv, stmt: CreateDomainCommand): Promise<DdlChange> {
+  const names = stmt.names;
   const name = names[names.length - 1]!;
   const schema = env.catalog.creationSchema(names, env.searchPath);
   if (env.catalog.typeIn(schema.id, name) !== undefined || env.catalog.relationIn(schema.id, name) !== undefined) {
     throw new PgError("duplicate_object", `type "${name}" already exists`);
   }
-  const baseType = bindTypeName(stmt["typeName"] as PgNode, env);
+  const baseType = bindTypeRef(stmt.base, env);
   if (baseType.elem !== undefined) throw new PgError("feature_not_supported", "domains over array types are not supported");
   if (baseType.domain !== undefined) throw new PgError("feature_not_supported", "domains over other domains are not supported", { hint: `Declare the domain over ${baseType.name} and repeat the constraints of ${baseType.domain.name}.` });
   let notNull = false;
@@ -107,40 +85,37 @@ export async function createDomain(env: DdlExecEnv, stmt: PgNode): Promise<DdlCh
   let defaultExpr: string | null = null;
   const checks: Array<{ name: string; expr: string }> = [];
   const used = new Set<string>();
-  for (const cn of (stmt["constraints"] as PgNode[] | undefined) ?? []) {
-    const c = cn["Constraint"] as PgNode;
-    switch (c["contype"]) {
-      case "CONSTR_NOTNULL":
+  for (const c of stmt.constraints) {
+    switch (c.kind) {
+      case "not-null":
         if (sawNull) throw new PgError("syntax_error", "conflicting NULL/NOT NULL constraints");
         notNull = true;
         break;
-      case "CONSTR_NULL":
+      case "null":
         if (notNull) throw new PgError("syntax_error", "conflicting NULL/NOT NULL constraints");
         sawNull = true;
         break;
-      case "CONSTR_DEFAULT":
+      case "default":
         if (defaultExpr !== null) throw new PgError("syntax_error", "multiple default expressions");
-        defaultExpr = storeExpr(c["raw_expr"] as PgNode);
+        defaultExpr = c.expr;
         break;
-      case "CONSTR_CHECK": {
-        let cname = c["conname"] as string | undefined;
-        if (cname === undefined) {
+      case "check": {
+        let cname = c.name;
+        if (cname === null) {
           cname = `${name}_check`;
           for (let i = 1; used.has(cname); i++) cname = `${name}_check${i}`;
         } else if (used.has(cname)) {
           throw new PgError("duplicate_object", `constraint "${cname}" for domain "${name}" already exists`);
         }
         used.add(cname);
-        checkDomainExpr(c["raw_expr"] as PgNode);
-        checks.push({ name: cname, expr: storeExpr(c["raw_expr"] as PgNode) });
+        checkDomainExpr(c.expr);
+        checks.push({ name: cname, expr: c.expr });
         break;
       }
-      case "CONSTR_UNIQUE":
-      case "CONSTR_PRIMARY":
-      case "CONSTR_FOREIGN":
-        throw new PgError("syntax_error", `${c["contype"] === "CONSTR_UNIQUE" ? "unique" : c["contype"] === "CONSTR_PRIMARY" ? "primary key" : "foreign key"} constraints not possible for domains`);
-      default:
-        throw new PgError("feature_not_supported", `constraint ${String(c["contype"])} is not supported on domains`);
+      case "key":
+        throw new PgError("syntax_error", `${c.what} constraints not possible for domains`);
+      case "unsupported":
+        throw new PgError("feature_not_supported", `constraint ${c.contype} is not supported on domains`);
     }
   }
   if (checks.length > sqlLimits.domainChecksMax) throw new PgError("program_limit_exceeded", `a domain may have at most ${sqlLimits.domainChecksMax} CHECK constraints`);
@@ -166,21 +141,21 @@ function newSortOrder(t: TypeDesc, neighbor: string | undefined, after: boolean)
   return mid;
 }
 
-export async function alterEnum(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const names = stringList(stmt["typeName"] as PgNode[]);
+export async function alterEnum(env: DdlExecEnv, stmt: AlterEnumCommand): Promise<DdlChange> {
+  const names = stmt.names;
   const t = typeByName(env, names);
   if (t === undefined) throw new PgError("undefined_object", `type "${names.join(".")}" does not exist`);
-  const newVal = stmt["newVal"] as string;
-  if (stmt["oldVal"] !== undefined) {
+  const newVal = stmt.newValue;
+  if (stmt.renamesValue) {
     throw new PgError("feature_not_supported", "ALTER TYPE … RENAME VALUE is not supported", { hint: "Stored values hold the label itself; add the new label and update the rows instead." });
   }
   checkLabel(newVal);
   if (t.labels.includes(newVal)) {
-    if (stmt["skipIfNewValExists"] === true) return { changed: [], removed: [], tag: "ALTER TYPE" };
+    if (stmt.ifNotExists) return { changed: [], removed: [], tag: "ALTER TYPE" };
     throw new PgError("duplicate_object", `enum label "${newVal}" already exists`);
   }
   checkLabelCount(t.labels.length + 1);
-  const order = newSortOrder(t, stmt["newValNeighbor"] as string | undefined, stmt["newValIsAfter"] === true);
+  const order = newSortOrder(t, stmt.neighbor ?? undefined, stmt.after);
   const next: TypeDesc = { ...bump(t), labels: [...t.labels, newVal], sortOrders: [...t.sortOrders, order] };
   return { changed: [next, ...columnsRetyped(env.catalog, next)], removed: [], tag: "ALTER TYPE" };
 }

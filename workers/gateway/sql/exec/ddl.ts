@@ -3,14 +3,21 @@
 // descriptors it changes; the session writes them with the catalog version bump in the same
 // transaction.
 import { PgError } from "../../../../common/errors.ts";
-import { type ColumnDesc, type Descriptor, type IndexDesc, isTemp, isTempId, type SchemaDesc, type SequenceDesc, type TableDesc, type ViewDesc } from "../../catalog/descriptors.ts";
-import { bindTypeName } from "../bind/expr.ts";
-import { stringList, type PgNode } from "../parse/ast.ts";
+import { type ColumnDesc, type Descriptor, type IndexDesc, isTemp, isTempId, type SchemaDesc, type SequenceDesc, type StoredSql, type TableDesc, type ViewDesc } from "../../catalog/descriptors.ts";
+import { bindTypeRef } from "../bind/expr.ts";
+import type { AlterTableCommand } from "../bind/ddl/alter-table.ts";
+import type { CreateTableCommand } from "../bind/ddl/create-table.ts";
+import type { CreateViewCommand } from "../bind/ddl/view.ts";
+import type { RoleSpec } from "../bind/ddl/names.ts";
+import type { RenameCommand } from "../bind/ddl/rename.ts";
+import type { CreateSchemaCommand } from "../bind/ddl/schema.ts";
+import type { AlterSequenceCommand, CreateSequenceCommand, SequenceOption } from "../bind/ddl/sequence.ts";
+import { columnsNamedIn, renameColumnIn } from "../bind/column-refs.ts";
 import { Oid, storedTypeOf, Types, typeFromOid } from "../types/type.ts";
 import { quoteIdent } from "../functions/string-functions.ts";
 import type { ExecContext } from "./context.ts";
 import { bump, newDataId, tableByName } from "./ddl-common.ts";
-import { applySequenceOptions, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, nextvalAst, resolveFk } from "./ddl-create-table.ts";
+import { applySequenceOptions, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, optionNames, resolveFk } from "./ddl-create-table.ts";
 import { clearIndexData, clearTableData, dropObjects, truncate } from "./ddl-drop.ts";
 import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
@@ -18,7 +25,7 @@ import { RowCodec } from "./row-codec.ts";
 import { keyString } from "../../../../common/bytes.ts";
 import { formatText } from "../types/text-io.ts";
 import type { RowTest } from "./index-predicate.ts";
-import { exprNode, storeExpr, storeQuery } from "../bind/stored-sql.ts";
+import { storedNextval } from "../bind/stored-sql.ts";
 import type { CreateIndexCommand } from "../bind/ddl/index.ts";
 
 export interface DdlExecEnv extends DdlEnv {
@@ -26,9 +33,12 @@ export interface DdlExecEnv extends DdlEnv {
   /** The session's role: the tenant's one role, owner of every object (OWNER TO names it or nothing). */
   user: string;
   /** Rows and evaluation for CHECK validation and column defaults, bound by the session. */
-  checkRows(table: TableDesc, check: PgNode, name: string): Promise<void>;
-  evalDefault(table: TableDesc, expr: PgNode, typeOid: number, typmod: number): Promise<unknown>;
+  checkRows(table: TableDesc, check: StoredSql, name: string): Promise<void>;
+  /** `added`: descriptors this statement makes, which the default may use (a serial column's sequence). */
+  evalDefault(table: TableDesc, expr: StoredSql, typeOid: number, typmod: number, added: readonly Descriptor[]): Promise<unknown>;
   validateFk(table: TableDesc, fkName: string): Promise<void>;
+  /** A view's query with a column of `table` renamed; null when the view does not read it (bind/view-rename.ts). */
+  viewWithColumnRenamed(view: ViewDesc, table: TableDesc, column: ColumnDesc, newName: string): { query: StoredSql; columnNames: string[] } | null;
   /**
    * Which rows of `table` have an entry in `ix` (a partial index's predicate, bound and checked
    * here: 42703, 42P17, 0A000 as CREATE INDEX reports them; every row for a full index).
@@ -123,61 +133,12 @@ export async function createIndex(env: DdlExecEnv, cmd: CreateIndexCommand, onli
   return { changed: [next], removed: [], tag: "CREATE INDEX" };
 }
 
-/** True when `query` names a temporary relation (a view over one is temporary itself, as in Postgres). */
-function readsTempRelation(env: DdlEnv, query: unknown): boolean {
-  if (env.catalog.tempSchema === undefined || query === null || typeof query !== "object") return false;
-  if (Array.isArray(query)) return query.some((q) => readsTempRelation(env, q));
-  const o = query as PgNode;
-  const rv = o["RangeVar"] as PgNode | undefined;
-  if (rv !== undefined) {
-    const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
-    const d = env.catalog.resolveRelation(names, env.searchPath);
-    if (d !== undefined && isTemp(d)) return true;
-  }
-  return Object.values(o).some((v) => readsTempRelation(env, v));
-}
-
-/** The names of every WITH query in `node` (a RangeVar naming one is not a relation). */
-function cteNames(node: unknown, out: Set<string>): Set<string> {
-  if (Array.isArray(node)) for (const n of node) cteNames(n, out);
-  else if (node !== null && typeof node === "object") {
-    const cte = (node as PgNode)["CommonTableExpr"] as PgNode | undefined;
-    if (cte !== undefined) out.add(cte["ctename"] as string);
-    for (const v of Object.values(node as PgNode)) cteNames(v, out);
-  }
-  return out;
-}
-
-/**
- * A copy of a view's query whose unqualified relation names carry the schema they resolve to now,
- * as Postgres binds a view to its relations when it is created: the view keeps reading them
- * whatever the search_path of a later session (pg_dump reads view definitions with an empty one).
- */
-function qualifyRelations(env: DdlEnv, node: unknown, ctes: Set<string>): unknown {
-  if (Array.isArray(node)) return node.map((n) => qualifyRelations(env, n, ctes));
-  if (node === null || typeof node !== "object") return node;
-  const out: PgNode = {};
-  for (const [k, v] of Object.entries(node as PgNode)) out[k] = qualifyRelations(env, v, ctes);
-  const rv = out["RangeVar"] as PgNode | undefined;
-  if (rv !== undefined && rv["schemaname"] === undefined && !ctes.has(rv["relname"] as string)) {
-    const d = env.catalog.resolveRelation([rv["relname"] as string], env.searchPath);
-    if (d !== undefined && !isTemp(d)) {
-      const schema = env.catalog.get(d.schemaId);
-      if (schema !== undefined) out["RangeVar"] = { ...rv, schemaname: schema.name };
-    }
-  }
-  return out;
-}
-
-export async function createView(env: DdlExecEnv, stmt: PgNode, validate: (q: PgNode) => void): Promise<DdlChange> {
-  const rv = stmt["view"] as PgNode;
-  const name = rv["relname"] as string;
-  validate(stmt["query"] as PgNode);
-  const query = qualifyRelations(env, stmt["query"] as PgNode, cteNames(stmt["query"], new Set())) as PgNode;
-  const target = creationTarget(env, rv, readsTempRelation(env, query));
+export async function createView(env: DdlExecEnv, cmd: CreateViewCommand): Promise<DdlChange> {
+  const name = cmd.relation.name;
+  const target = creationTarget(env, cmd.relation, cmd.readsTemp);
   const schema = target.schema;
   const existing = env.catalog.relationIn(schema.id, name);
-  if (existing !== undefined && !(stmt["replace"] === true && existing.kind === "view")) {
+  if (existing !== undefined && !(cmd.replace && existing.kind === "view")) {
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
   const view: ViewDesc = {
@@ -186,43 +147,41 @@ export async function createView(env: DdlExecEnv, stmt: PgNode, validate: (q: Pg
     name,
     schemaId: schema.id,
     version: (existing?.version ?? 0) + 1,
-    query: storeQuery(query),
-    columnNames: stringList(stmt["aliases"] as PgNode[] | undefined),
+    query: cmd.query,
+    columnNames: [...cmd.columnNames],
   };
   return { changed: [...target.newSchemas, view], removed: [], tag: "CREATE VIEW" };
 }
 
-export async function createSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const rv = stmt["sequence"] as PgNode;
-  const name = rv["relname"] as string;
-  const target = creationTarget(env, rv);
+export async function createSequence(env: DdlExecEnv, stmt: CreateSequenceCommand): Promise<DdlChange> {
+  const name = stmt.relation.name;
+  const target = creationTarget(env, stmt.relation);
   const schema = target.schema;
   if (env.catalog.relationIn(schema.id, name) !== undefined) {
-    if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE SEQUENCE" };
+    if (stmt.ifNotExists) return { changed: [], removed: [], tag: "CREATE SEQUENCE" };
     throw new PgError("duplicate_table", `relation "${name}" already exists`);
   }
-  const options = (stmt["options"] as PgNode[] | undefined) ?? [];
+  const options = stmt.options;
   const seq = newSequence(await target.allocateId(), schema.id, name, Types.int8, null, options);
   seq.ownedBy = sequenceOwnedBy(env, seq, options) ?? null;
   return { changed: [...target.newSchemas, seq], removed: [], tag: "CREATE SEQUENCE" };
 }
 
-export async function alterSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const rv = stmt["sequence"] as PgNode;
-  const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
+export async function alterSequence(env: DdlExecEnv, stmt: AlterSequenceCommand): Promise<DdlChange> {
+  const names = [...stmt.names];
   const d = env.catalog.resolveRelation(names, env.searchPath);
   if (d === undefined) {
-    if (stmt["missing_ok"] === true) return { changed: [], removed: [], tag: "ALTER SEQUENCE" };
+    if (stmt.missingOk) return { changed: [], removed: [], tag: "ALTER SEQUENCE" };
     throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`);
   }
   if (d.kind !== "sequence") throw new PgError("wrong_object_type", `"${d.name}" is not a sequence`);
   const next: SequenceDesc = { ...bump(d) };
-  const options = (stmt["options"] as PgNode[] | undefined) ?? [];
-  const changes = options.filter((o) => (o["DefElem"] as PgNode)["defname"] !== "owned_by");
+  const options = stmt.options;
+  const changes = options.filter((o) => o.name !== "owned_by");
   if (changes.length > 0) {
     applySequenceOptions(next, changes);
     // ALTER SEQUENCE keeps the START it does not name (Postgres changes it only with START WITH).
-    if (!changes.some((o) => (o["DefElem"] as PgNode)["defname"] === "start")) next.start = d.start;
+    if (!changes.some((o) => o.name === "start")) next.start = d.start;
   }
   const ownedBy = sequenceOwnedBy(env, next, options);
   if (ownedBy !== undefined) next.ownedBy = ownedBy;
@@ -233,10 +192,10 @@ export async function alterSequence(env: DdlExecEnv, stmt: PgNode): Promise<DdlC
  * OWNED BY table.column (the sequence goes when the column or table is dropped) or OWNED BY NONE
  * (null), with Postgres's checks; undefined when the options do not say.
  */
-function sequenceOwnedBy(env: DdlEnv, seq: SequenceDesc, options: PgNode[]): [number, number] | null | undefined {
-  const opt = options.map((o) => o["DefElem"] as PgNode).find((d) => d["defname"] === "owned_by");
+function sequenceOwnedBy(env: DdlEnv, seq: SequenceDesc, options: readonly SequenceOption[]): [number, number] | null | undefined {
+  const opt = options.find((d) => d.name === "owned_by");
   if (opt === undefined) return undefined;
-  const names = stringList(((opt["arg"] as PgNode)["List"] as PgNode)["items"] as PgNode[]);
+  const names = optionNames(opt.arg);
   if (names.length === 1 && names[0] === "none") return null;
   if (names.length < 2) throw new PgError("invalid_parameter_value", "invalid OWNED BY option", { hint: "Specify OWNED BY table.column or OWNED BY NONE." });
   const column = names[names.length - 1]!;
@@ -253,69 +212,80 @@ function sequenceOwnedBy(env: DdlEnv, seq: SequenceDesc, options: PgNode[]): [nu
  * ALTER TABLE/VIEW/SEQUENCE … OWNER TO role. A tenant has one role, which owns everything: naming
  * it changes nothing; any other name is a role that does not exist.
  */
-function checkNewOwner(env: DdlExecEnv, cmd: PgNode): void {
-  const role = cmd["newowner"] as PgNode | undefined;
-  const name = role?.["rolename"] as string | undefined;
-  const kind = role?.["roletype"] as string | undefined;
-  if (kind === "ROLESPEC_CURRENT_USER" || kind === "ROLESPEC_SESSION_USER" || kind === "ROLESPEC_CURRENT_ROLE") return;
-  if (name !== env.user) throw new PgError("undefined_object", `role "${name ?? ""}" does not exist`);
+function checkNewOwner(env: DdlExecEnv, role: RoleSpec): void {
+  if (role.kind === "current") return;
+  if (role.name !== env.user) throw new PgError("undefined_object", `role "${role.name}" does not exist`);
 }
 
-export async function createSchema(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const name = stmt["schemaname"] as string;
+export async function createSchema(env: DdlExecEnv, stmt: CreateSchemaCommand): Promise<DdlChange> {
+  const name = stmt.name;
   if (name.startsWith("pg_")) {
     throw new PgError("reserved_name", `unacceptable schema name "${name}"`, { detail: 'The prefix "pg_" is reserved for system schemas.' });
   }
   if (env.catalog.schema(name) !== undefined) {
-    if (stmt["if_not_exists"] === true) return { changed: [], removed: [], tag: "CREATE SCHEMA" };
+    if (stmt.ifNotExists) return { changed: [], removed: [], tag: "CREATE SCHEMA" };
     throw new PgError("duplicate_schema", `schema "${name}" already exists`);
   }
   const s: SchemaDesc = { kind: "schema", id: await env.allocateId(), name, version: 1 };
   return { changed: [s], removed: [], tag: "CREATE SCHEMA" };
 }
 
-export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChange> {
-  const rv = stmt["relation"] as PgNode;
-  const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
-  const commands = (stmt["cmds"] as PgNode[]).map((c) => c["AlterTableCmd"] as PgNode);
-  if (commands.every((c) => c["subtype"] === "AT_ChangeOwner")) {
+export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Promise<DdlChange> {
+  const names = [...stmt.table];
+  const commands = stmt.actions;
+  if (commands.every((c) => c.kind === "owner")) {
     // OWNER TO applies to every relation kind (pg_dump writes ALTER TABLE … OWNER TO for views
     // and sequences too).
     const d = env.catalog.resolveRelation(names, env.searchPath);
     if (d === undefined) {
-      if (stmt["missing_ok"] === true) return { changed: [], removed: [], tag: "ALTER TABLE" };
+      if (stmt.missingOk) return { changed: [], removed: [], tag: "ALTER TABLE" };
       throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`);
     }
-    for (const c of commands) checkNewOwner(env, c);
-    return { changed: [], removed: [], tag: stmt["objtype"] === "OBJECT_VIEW" ? "ALTER VIEW" : stmt["objtype"] === "OBJECT_SEQUENCE" ? "ALTER SEQUENCE" : "ALTER TABLE" };
+    for (const c of commands) checkNewOwner(env, c.role);
+    return { changed: [], removed: [], tag: stmt.relationKind === "view" ? "ALTER VIEW" : stmt.relationKind === "sequence" ? "ALTER SEQUENCE" : "ALTER TABLE" };
   }
-  const t0 = tableByName(env, names, stmt["missing_ok"] === true);
+  const t0 = tableByName(env, names, stmt.missingOk);
   if (t0 === null) return { changed: [], removed: [], tag: "ALTER TABLE" };
   let t: TableDesc = bump(t0);
+  // A subcommand that rewrites the rows reads them as they were before the statement (its own
+  // writes are not visible to it), so a second one would lose what the first wrote (or fail
+  // with XX000 on the row's width). Until the rewrites are merged into one pass, a statement
+  // may rewrite a populated table once; an empty one any number of times.
+  let rowsRewritten = false;
+  const refuseSecondRewrite = (): void => {
+    if (rowsRewritten) {
+      throw new PgError("feature_not_supported", `ALTER TABLE can rewrite the rows of "${t0.name}" only once per statement`, { hint: "Run the ADD COLUMN … DEFAULT / NOT NULL / UNIQUE and ADD PRIMARY KEY subcommands as separate ALTER TABLE statements." });
+    }
+  };
   const extra: Descriptor[] = [];
-  for (const cmdNode of stmt["cmds"] as PgNode[]) {
-    const cmd = cmdNode["AlterTableCmd"] as PgNode;
-    const sub = cmd["subtype"] as string;
-    const colName = cmd["name"] as string | undefined;
+  for (const cmd of commands) {
     const findCol = (n: string) => {
       const c = t.columns.find((x) => x.name === n && !x.hidden);
       if (c === undefined) throw new PgError("undefined_column", `column "${n}" of relation "${t.name}" does not exist`);
       return c;
     };
-    switch (sub) {
-      case "AT_AddColumn": {
-        const def = (cmd["def"] as PgNode)["ColumnDef"] as PgNode;
-        if (t.columns.some((c) => c.name === def["colname"])) {
-          if (cmd["missing_ok"] === true) break;
-          throw new PgError("duplicate_column", `column "${def["colname"] as string}" of relation "${t.name}" already exists`);
+    switch (cmd.kind) {
+      case "add-column": {
+        const def = cmd.column;
+        if (t.columns.some((c) => c.name === def.name)) {
+          if (cmd.ifNotExists) break;
+          throw new PgError("duplicate_column", `column "${def.name}" of relation "${t.name}" already exists`);
         }
         // Reuse CREATE TABLE's column handling on a one-column table, then graft the column on.
         // The probe is created in the table's own schema, so a serial column's sequence lands
         // there too (and is temporary for a temporary table).
-        const probeRelation = { relname: t.name, schemaname: isTempId(t.id) ? "pg_temp" : (env.catalog.get(t.schemaId)?.name ?? "public") };
-        const probe = await createTable({ ...env, allocateId: env.allocateId }, { relation: probeRelation, tableElts: [{ ColumnDef: def }] , if_not_exists: false } as PgNode).catch(async (err: unknown) => {
+        const probeCommand: CreateTableCommand = {
+          kind: "create-table",
+          relation: { schema: isTempId(t.id) ? "pg_temp" : (env.catalog.get(t.schemaId)?.name ?? "public"), name: t.name, temp: false },
+          ifNotExists: false,
+          onCommit: "noop",
+          inherits: false,
+          elements: [{ kind: "column", column: def }],
+          options: [],
+        };
+        const probe = await createTable({ ...env, allocateId: env.allocateId }, probeCommand).catch(async (err: unknown) => {
           if (err instanceof PgError && err.condition === "duplicate_table") {
-            return createTable({ ...env, catalog: env.catalog.withChanges(env.catalog.version, [], [t.id]) }, { relation: probeRelation, tableElts: [{ ColumnDef: def }] } as PgNode);
+            return createTable({ ...env, catalog: env.catalog.withChanges(env.catalog.version, [], [t.id]) }, probeCommand);
           }
           throw err;
         });
@@ -337,6 +307,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
         if (col.defaultExpr !== null || !col.nullable || probeTable.indexes.length > 0) {
           const before = t0;
           const after = t;
+          refuseSecondRewrite();
           const rewrite = async (): Promise<void> => {
             const oldCodec = new RowCodec(env.ctx.ks, before);
             const newCodec = new RowCodec(env.ctx.ks, after);
@@ -344,7 +315,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
             for await (const batch of tableRows(before, env.ctx)) {
               for (const row of batch) {
                 await rowDone(env.ctx);
-                const v = col.defaultExpr === null ? null : await env.evalDefault(after, exprNode(col.defaultExpr), col.type.oid, col.type.typmod);
+                const v = col.defaultExpr === null ? null : await env.evalDefault(after, col.defaultExpr, col.type.oid, col.type.typmod, extra);
                 if (v === null && !col.nullable) throw new PgError("not_null_violation", `column "${col.name}" of relation "${t.name}" contains null values`);
                 const nr = [...row, v] as Row;
                 env.ctx.txn.put(newCodec.primaryKey(nr), newCodec.encodeValue(nr));
@@ -354,6 +325,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
                   env.ctx.txn.put(e.key, e.value);
                 }
                 void oldCodec;
+                rowsRewritten = true;
               }
             }
           };
@@ -361,18 +333,18 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
         }
         break;
       }
-      case "AT_DropColumn": {
-        const c = t.columns.find((x) => x.name === colName && !x.hidden);
+      case "drop-column": {
+        const c = t.columns.find((x) => x.name === cmd.column && !x.hidden);
         if (c === undefined) {
-          if (cmd["missing_ok"] === true) break;
-          throw new PgError("undefined_column", `column "${colName}" of relation "${t.name}" does not exist`);
+          if (cmd.missingOk) break;
+          throw new PgError("undefined_column", `column "${cmd.column}" of relation "${t.name}" does not exist`);
         }
         if (t.primaryIndex.columns.some((ic) => ic.columnId === c.id) && t.pkeyName !== "") {
           throw new PgError("dependent_objects_still_exist", `cannot drop column ${c.name} of table ${t.name} because other objects depend on it`, { detail: `constraint ${t.pkeyName} on table ${t.name} depends on column ${c.name}` });
         }
         // Rows keep the dropped column's bytes (decoding skips unknown column ids, as Postgres
         // keeps a dropped attribute's data): no rewrite. Indexes on it go whole.
-        const dropIx = t.indexes.filter((ix) => ix.columns.some((ic) => ic.columnId === c.id) || (ix.predicate !== undefined && namesColumn(exprNode(ix.predicate), c.name)));
+        const dropIx = t.indexes.filter((ix) => ix.columns.some((ic) => ic.columnId === c.id) || (ix.predicate !== undefined && columnsNamedIn(ix.predicate).includes(c.name)));
         for (const ix of dropIx) clearIndexData(t, ix, env.ctx);
         t = {
           ...t,
@@ -382,13 +354,13 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
         };
         break;
       }
-      case "AT_ColumnDefault": {
-        const c = findCol(colName!);
-        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, defaultExpr: cmd["def"] === undefined ? null : storeExpr(cmd["def"] as PgNode) } : x)) };
+      case "set-default": {
+        const c = findCol(cmd.column);
+        t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, defaultExpr: cmd.expr } : x)) };
         break;
       }
-      case "AT_SetNotNull": {
-        const c = findCol(colName!);
+      case "set-not-null": {
+        const c = findCol(cmd.column);
         const codec = new RowCodec(env.ctx.ks, t0);
         const p = codec.position(c.id);
         for await (const batch of tableRows(t0, env.ctx)) {
@@ -397,28 +369,27 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
         t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, nullable: false } : x)) };
         break;
       }
-      case "AT_DropNotNull": {
-        const c = findCol(colName!);
+      case "drop-not-null": {
+        const c = findCol(cmd.column);
         if (t.primaryIndex.columns.some((ic) => ic.columnId === c.id) && t.pkeyName !== "") throw new PgError("invalid_table_definition", `column "${c.name}" is in a primary key`);
         t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, nullable: true } : x)) };
         break;
       }
-      case "AT_AlterColumnType": {
-        const c = findCol(colName!);
-        const def = (cmd["def"] as PgNode)["ColumnDef"] as PgNode;
-        const type = bindTypeName(def["typeName"] as PgNode, env);
+      case "alter-type": {
+        const c = findCol(cmd.column);
+        const type = bindTypeRef(cmd.type, env);
         if (type.oid !== c.type.oid) throw new PgError("feature_not_supported", "changing a column's type is only supported for the same base type (e.g. varchar(n) length)");
         t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, type: storedTypeOf(type) } : x)) };
         break;
       }
-      case "AT_AddConstraint": {
-        const con = (cmd["def"] as PgNode)["Constraint"] as PgNode;
-        const keys = stringList(con["keys"] as PgNode[] | undefined);
-        switch (con["contype"] as string) {
-          case "CONSTR_PRIMARY": {
+      case "add-constraint": {
+        const con = cmd.constraint;
+        switch (con.kind) {
+          case "primary-key": {
+            const keys = con.columns;
             if (t.pkeyName !== "") throw new PgError("invalid_table_definition", `multiple primary keys for table "${t.name}" are not allowed`);
             const cols = keys.map((k) => findCol(k));
-            const pkName = (con["conname"] as string | undefined) ?? `${t.name}_pkey`;
+            const pkName = con.name ?? `${t.name}_pkey`;
             const next: TableDesc = {
               ...t,
               columns: t.columns.map((x) => (cols.some((c) => c.id === x.id) ? { ...x, nullable: false } : x)),
@@ -428,71 +399,64 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
               // The rewritten rows go to a new span; the old one is cleared whole (rekeyTable).
               dataId: await newDataId(env, t),
             };
-            await rekeyTable(t0, next, env.ctx, env.indexTest);
+            refuseSecondRewrite();
+            if (await rekeyTable(t0, next, env.ctx, env.indexTest)) rowsRewritten = true;
             // The hidden row id is no longer needed: existing rows were rewritten without it.
             t = { ...next, columns: next.columns.filter((c) => !c.hidden) };
             break;
           }
-          case "CONSTR_UNIQUE": {
+          case "unique": {
+            const keys = con.columns;
             const cols = keys.map((k) => findCol(k));
-            const ix: IndexDesc = { id: t.nextIndexId, name: (con["conname"] as string | undefined) ?? indexName(env, t, keys, true), unique: true, primary: false, columns: cols.map((c) => ({ columnId: c.id, desc: false })), constraint: true };
+            const ix: IndexDesc = { id: t.nextIndexId, name: con.name ?? indexName(env, t, [...keys], true), unique: true, primary: false, columns: cols.map((c) => ({ columnId: c.id, desc: false })), constraint: true };
             await backfillIndex(t0, ix, env.ctx, env.indexTest(t0, ix));
             t = { ...t, indexes: [...t.indexes, ix], nextIndexId: t.nextIndexId + 1 };
             break;
           }
-          case "CONSTR_CHECK": {
-            const name = (con["conname"] as string | undefined) ?? `${t.name}_check`;
-            await env.checkRows(t, con["raw_expr"] as PgNode, name);
-            t = { ...t, checks: [...t.checks, { name, expr: storeExpr(con["raw_expr"] as PgNode) }] };
+          case "check": {
+            const name = con.name ?? `${t.name}_check`;
+            await env.checkRows(t, con.expr, name);
+            t = { ...t, checks: [...t.checks, { name, expr: con.expr }] };
             break;
           }
-          case "CONSTR_FOREIGN": {
-            const pk = con["pktable"] as PgNode;
-            const fk = resolveFk(env, t, {
-              name: (con["conname"] as string | undefined) ?? null,
-              cols: stringList(con["fk_attrs"] as PgNode[] | undefined),
-              refNames: pk["schemaname"] ? [pk["schemaname"] as string, pk["relname"] as string] : [pk["relname"] as string],
-              refCols: stringList(con["pk_attrs"] as PgNode[] | undefined),
-              onDelete: ((con["fk_del_action"] as string | undefined) ?? "a") as "a",
-              onUpdate: ((con["fk_upd_action"] as string | undefined) ?? "a") as "a",
-            }, true);
+          case "foreign-key": {
+            const fk = resolveFk(env, t, con.fk, true);
             t = { ...t, foreignKeys: [...t.foreignKeys, fk] };
             await env.validateFk(t, fk.name);
             break;
           }
-          default:
-            throw new PgError("feature_not_supported", `ADD CONSTRAINT ${String(con["contype"])} is not supported`);
+          case "unsupported":
+            throw new PgError("feature_not_supported", `ADD CONSTRAINT ${con.contype} is not supported`);
         }
         break;
       }
-      case "AT_DropConstraint": {
-        const n = colName!;
+      case "drop-constraint": {
+        const n = cmd.name;
         if (t.checks.some((c) => c.name === n)) t = { ...t, checks: t.checks.filter((c) => c.name !== n) };
         else if (t.foreignKeys.some((f) => f.name === n)) t = { ...t, foreignKeys: t.foreignKeys.filter((f) => f.name !== n) };
         else if (t.indexes.some((ix) => ix.name === n && ix.unique)) {
           const ix = t.indexes.find((x) => x.name === n)!;
           clearIndexData(t, ix, env.ctx);
           t = { ...t, indexes: t.indexes.filter((x) => x !== ix) };
-        } else if (cmd["missing_ok"] !== true) {
+        } else if (!cmd.missingOk) {
           throw new PgError("undefined_object", `constraint "${n}" of relation "${t.name}" does not exist`);
         }
         break;
       }
-      case "AT_SetRelOptions":
-      case "AT_ResetRelOptions":
+      case "storage-options":
         break;
-      case "AT_ChangeOwner":
-        checkNewOwner(env, cmd);
+      case "owner":
+        checkNewOwner(env, cmd.role);
         break;
-      case "AT_AddIdentity": {
-        const c = findCol(colName!);
-        const added = await addIdentity(env, t, c, (cmd["def"] as PgNode)["Constraint"] as PgNode);
+      case "add-identity": {
+        const c = findCol(cmd.column);
+        const added = await addIdentity(env, t, c, cmd.always, cmd.options);
         t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? added.column : x)) };
         extra.push(added.sequence);
         break;
       }
-      default:
-        throw new PgError("feature_not_supported", `ALTER TABLE ${sub.replace("AT_", "")} is not supported`);
+      case "unsupported":
+        throw new PgError("feature_not_supported", `ALTER TABLE ${cmd.subcommand} is not supported`);
     }
   }
   return { changed: [t, ...extra] as DdlChange["changed"], removed: [], tag: "ALTER TABLE" };
@@ -504,7 +468,7 @@ export async function alterTable(env: DdlExecEnv, stmt: PgNode): Promise<DdlChan
  * schema), as CREATE TABLE gives an identity column. Postgres's checks: the column must be NOT
  * NULL, have no default and not be an identity column already, and be smallint, integer or bigint.
  */
-async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, con: PgNode): Promise<{ column: ColumnDesc; sequence: SequenceDesc }> {
+async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, always: boolean, options: readonly SequenceOption[]): Promise<{ column: ColumnDesc; sequence: SequenceDesc }> {
   // The type is checked first (Postgres checks it when it analyses the statement).
   if (c.type.oid !== Oid.int2 && c.type.oid !== Oid.int4 && c.type.oid !== Oid.int8) {
     throw new PgError("invalid_parameter_value", `identity column type must be smallint, integer, or bigint`);
@@ -512,17 +476,16 @@ async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, con: Pg
   if (c.identity !== "") throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" is already an identity column`);
   if (c.defaultExpr !== null) throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" already has a default value`);
   if (c.nullable) throw new PgError("object_not_in_prerequisite_state", `column "${c.name}" of relation "${t.name}" must be declared NOT NULL before identity can be added`);
-  const options = (con["options"] as PgNode[] | undefined) ?? [];
-  const nameOpt = options.map((o) => o["DefElem"] as PgNode).find((d) => d["defname"] === "sequence_name");
-  const seqNames = nameOpt === undefined ? [] : stringList(((nameOpt["arg"] as PgNode)["List"] as PgNode)["items"] as PgNode[]);
+  const nameOpt = options.find((d) => d.name === "sequence_name");
+  const seqNames = nameOpt === undefined ? [] : optionNames(nameOpt.arg);
   const seqName = seqNames.length > 0 ? seqNames[seqNames.length - 1]! : `${t.name}_${c.name}_seq`;
   const schema = seqNames.length > 1 ? env.catalog.schema(seqNames[seqNames.length - 2]!) : env.catalog.get(t.schemaId);
   if (schema === undefined || schema.kind !== "schema") throw new PgError("invalid_schema_name", `schema "${seqNames[seqNames.length - 2] ?? ""}" does not exist`);
   if (schema.id !== t.schemaId) throw new PgError("object_not_in_prerequisite_state", "sequence must be in same schema as table it is linked to");
   if (env.catalog.relationIn(schema.id, seqName) !== undefined) throw new PgError("duplicate_table", `relation "${seqName}" already exists`);
-  const rest = options.filter((o) => (o["DefElem"] as PgNode)["defname"] !== "sequence_name");
+  const rest = options.filter((o) => o.name !== "sequence_name");
   const sequence = newSequence(await env.allocateId(), schema.id, seqName, typeFromOid(c.type.oid, -1), [t.id, c.id], rest);
-  const column: ColumnDesc = { ...c, identity: con["generated_when"] === "a" ? "a" : "d", defaultExpr: storeExpr(nextvalAst(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`)) };
+  const column: ColumnDesc = { ...c, identity: always ? "a" : "d", defaultExpr: storedNextval(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`) };
   return { column, sequence };
 }
 
@@ -533,7 +496,8 @@ async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, con: Pg
  * the page, and against the rows already written (one batched read of the page's new keys, which
  * sees the transaction's own writes, buffered or flushed).
  */
-async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext, indexTest: DdlExecEnv["indexTest"]): Promise<void> {
+async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext, indexTest: DdlExecEnv["indexTest"]): Promise<boolean> {
+  let rows = false;
   const oldCodec = new RowCodec(ctx.ks, before);
   const afterNoHidden: TableDesc = { ...after, columns: after.columns.filter((c) => !c.hidden) };
   const newCodec = new RowCodec(ctx.ks, afterNoHidden);
@@ -544,6 +508,7 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext,
       detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(nr[newCodec.position(c.columnId)]!, newCodec.types[newCodec.position(c.columnId)]!, ctx.evalContext)).join(", ")}) is duplicated.`,
     });
   for await (const batch of tableRows(before, ctx)) {
+    if (batch.length > 0) rows = true;
     const page: Array<{ nr: Row; k: Uint8Array }> = [];
     const seen = new Set<string>();
     for (const r of batch) {
@@ -576,39 +541,51 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext,
   // `after` has its own data id: the old span goes whole, with no tombstone per row. (Cleared
   // after the scan: a buffered clear hides the old rows from the transaction's own reads.)
   clearTableData(before, ctx);
+  return rows;
 }
 
-export function renameObject(env: DdlExecEnv, stmt: PgNode): DdlChange {
-  const type = stmt["renameType"] as string;
-  const newName = stmt["newname"] as string;
-  const rv = stmt["relation"] as PgNode | undefined;
-  if (type === "OBJECT_COLUMN") {
-    const t = tableByName(env, [rv!["relname"] as string], stmt["missing_ok"] === true);
+export function renameObject(env: DdlExecEnv, cmd: RenameCommand): DdlChange {
+  const newName = cmd.newName;
+  if (cmd.target === "column") {
+    const t = tableByName(env, cmd.relation, cmd.missingOk);
     if (t === null) return { changed: [], removed: [], tag: "ALTER TABLE" };
-    const old = stmt["subname"] as string;
+    const old = cmd.column!;
     const c = t.columns.find((x) => x.name === old && !x.hidden);
     if (c === undefined) throw new PgError("undefined_column", `column "${old}" does not exist`);
     if (t.columns.some((x) => x.name === newName)) throw new PgError("duplicate_column", `column "${newName}" of relation "${t.name}" already exists`);
-    // Partial index predicates name columns: they follow the rename (parsed, renamed, stored again).
-    const indexes = t.indexes.map((ix) => (ix.predicate === undefined ? ix : { ...ix, predicate: storeExpr(renameColumnRefs(exprNode(ix.predicate), old, newName) as PgNode) }));
-    return { changed: [{ ...bump(t), columns: t.columns.map((x) => (x.id === c.id ? { ...x, name: newName } : x)), indexes }], removed: [], tag: "ALTER TABLE" };
+    // The table's own expressions name its columns: partial-index predicates, CHECK constraints and
+    // generation expressions follow the rename (parsed, renamed, stored again), as PostgreSQL's,
+    // bound by column number, do. (A default cannot name a column.) So do the views that read it.
+    const indexes = t.indexes.map((ix) => (ix.predicate === undefined ? ix : { ...ix, predicate: renameColumnIn(ix.predicate, old, newName) }));
+    const checks = t.checks.map((k) => ({ ...k, expr: renameColumnIn(k.expr, old, newName) }));
+    const columns = t.columns.map((x) => {
+      const named = x.id === c.id ? { ...x, name: newName } : x;
+      return named.generated === undefined ? named : { ...named, generated: renameColumnIn(named.generated, old, newName) };
+    });
+    const views: ViewDesc[] = [];
+    for (const d of env.catalog.descriptors()) {
+      if (d.kind !== "view") continue;
+      const renamed = env.viewWithColumnRenamed(d, t, c, newName);
+      if (renamed !== null) views.push({ ...bump(d), ...renamed });
+    }
+    return { changed: [{ ...bump(t), columns, indexes, checks }, ...views], removed: [], tag: "ALTER TABLE" };
   }
-  if (type === "OBJECT_TABLE" || type === "OBJECT_VIEW" || type === "OBJECT_SEQUENCE") {
-    const d = env.catalog.resolveRelation([rv!["relname"] as string], env.searchPath);
+  if (cmd.target === "table" || cmd.target === "view" || cmd.target === "sequence") {
+    const d = env.catalog.resolveRelation([...cmd.relation], env.searchPath);
     if (d === undefined) {
-      if (stmt["missing_ok"] === true) return { changed: [], removed: [], tag: "ALTER TABLE" };
-      throw new PgError("undefined_table", `relation "${rv!["relname"] as string}" does not exist`);
+      if (cmd.missingOk) return { changed: [], removed: [], tag: "ALTER TABLE" };
+      throw new PgError("undefined_table", `relation "${cmd.relation.join(".")}" does not exist`);
     }
     if (env.catalog.relationIn(d.schemaId, newName) !== undefined) throw new PgError("duplicate_table", `relation "${newName}" already exists`);
-    return { changed: [{ ...bump(d), name: newName }], removed: [], tag: type === "OBJECT_TABLE" ? "ALTER TABLE" : type === "OBJECT_VIEW" ? "ALTER VIEW" : "ALTER SEQUENCE" };
+    return { changed: [{ ...bump(d), name: newName }], removed: [], tag: cmd.target === "table" ? "ALTER TABLE" : cmd.target === "view" ? "ALTER VIEW" : "ALTER SEQUENCE" };
   }
-  if (type === "OBJECT_INDEX") {
-    const found = env.catalog.resolveIndex([rv!["relname"] as string], env.searchPath);
-    if (found === undefined) throw new PgError("undefined_object", `index "${rv!["relname"] as string}" does not exist`);
+  if (cmd.target === "index") {
+    const found = env.catalog.resolveIndex([...cmd.relation], env.searchPath);
+    if (found === undefined) throw new PgError("undefined_object", `index "${cmd.relation.join(".")}" does not exist`);
     const t = found.table;
     return { changed: [{ ...bump(t), indexes: t.indexes.map((i) => (i.id === found.index.id ? { ...i, name: newName } : i)) }], removed: [], tag: "ALTER INDEX" };
   }
-  throw new PgError("feature_not_supported", `renaming ${type.replace("OBJECT_", "").toLowerCase()} is not supported`);
+  throw new PgError("feature_not_supported", `renaming ${cmd.objectType} is not supported`);
 }
 
 /** A CREATE INDEX whose entries are filled after its statement (sql/index-build.ts). */
@@ -619,33 +596,4 @@ export interface OnlineIndexBuild {
   covers: (table: TableDesc) => RowTest;
 }
 
-/** The field list of a ColumnRef naming one column: [name] or [table, name]. */
-function columnRefName(node: PgNode): string | null {
-  const ref = node["ColumnRef"] as PgNode | undefined;
-  if (ref === undefined) return null;
-  const fields = (ref["fields"] as PgNode[]).map((f) => (f["String"] as PgNode | undefined)?.["sval"] as string | undefined);
-  const last = fields[fields.length - 1];
-  return last === undefined ? null : last;
-}
-
-/** Whether an expression tree refers to column `name`. */
-function namesColumn(node: unknown, name: string): boolean {
-  if (Array.isArray(node)) return node.some((n) => namesColumn(n, name));
-  if (node === null || typeof node !== "object") return false;
-  if (columnRefName(node as PgNode) === name) return true;
-  return Object.values(node as PgNode).some((v) => namesColumn(v, name));
-}
-
-/** A copy of a stored expression with column `from` renamed `to`. */
-function renameColumnRefs(node: unknown, from: string, to: string): unknown {
-  if (Array.isArray(node)) return node.map((n) => renameColumnRefs(n, from, to));
-  if (node === null || typeof node !== "object") return node;
-  const ref = (node as PgNode)["ColumnRef"] as PgNode | undefined;
-  if (ref !== undefined && columnRefName(node as PgNode) === from) {
-    const fields = ref["fields"] as PgNode[];
-    return { ColumnRef: { ...ref, fields: [...fields.slice(0, -1), { String: { sval: to } }] } };
-  }
-  return Object.fromEntries(Object.entries(node as PgNode).map(([k, v]) => [k, renameColumnRefs(v, from, to)]));
-}
-
-export { createTable, dropObjects, nextvalAst, Oid, truncate };
+export { createTable, dropObjects, Oid, truncate };

@@ -32,3 +32,22 @@ export function deepFreeze<T>(root: T): T {
   }
   return root;
 }
+
+declare const statementTreeBrand: unique symbol;
+
+/**
+ * A parsed statement (`{ SelectStmt: … }`) as the layers above bind/ hold it: an opaque handle
+ * they pass back to bind/ functions, never read (scripts/count-parse-trees.ts counts every
+ * unwrapping outside parse/ and bind/).
+ */
+export type StatementTree = { readonly [statementTreeBrand]: true };
+
+/** The handle of a statement's tree. */
+export function statementTree(n: PgNode): StatementTree {
+  return n as unknown as StatementTree;
+}
+
+/** The tree behind a handle: for parse/ and bind/ only. */
+export function treeOf(t: StatementTree): PgNode {
+  return t as unknown as PgNode;
+}

@@ -14,17 +14,15 @@ import type { Catalog } from "../../catalog/catalog.ts";
 import { isTempId } from "../../catalog/descriptors.ts";
 import type { Binder } from "../bind/binder.ts";
 import type { Expr, OutputColumn, Rel } from "../bind/bound.ts";
-import { bindDelete, bindInsert, bindUpdate, type BoundDelete, type BoundInsert, type BoundUpdate } from "../bind/dml.ts";
-import { bindExpr, coerce, coerceBool, ctxFor } from "../bind/expr.ts";
-import { Scope } from "../bind/scope.ts";
-import { bindQuery, bindWith } from "../bind/select.ts";
+import type { BoundDelete, BoundInsert, BoundUpdate } from "../bind/dml.ts";
+import { bindEmbeddedStatement, bindEmbeddedValue } from "../bind/embedded-sql.ts";
+import { coerce, coerceBool } from "../bind/expr.ts";
 import { bindTableRules, type TableRules } from "../bind/table-rules.ts";
 import type { ExecContext } from "../exec/context.ts";
 import { runDelete, runInsert, runUpdate } from "../exec/dml.ts";
 import { compile, evalRow, type Compiled, type Row } from "../exec/eval.ts";
 import { MemoryAccount } from "../exec/memory.ts";
-import { nodeKind, type PgNode } from "../parse/ast.ts";
-import { parseSql } from "../parse/parser.ts";
+import type { StatementTree } from "../parse/ast.ts";
 import type { PlExpr } from "../parse/plpgsql-tree.ts";
 import { plan } from "../plan/planner.ts";
 import type { StatementResult } from "../result.ts";
@@ -73,7 +71,7 @@ type Bound =
   | { readonly kind: "insert"; readonly bound: BoundInsert; readonly rules: TableRules }
   | { readonly kind: "update"; readonly bound: BoundUpdate; readonly rules: TableRules }
   | { readonly kind: "delete"; readonly bound: BoundDelete; readonly rules: TableRules }
-  | { readonly kind: "utility"; readonly node: PgNode };
+  | { readonly kind: "utility"; readonly statement: StatementTree };
 
 /** The execution context of one bound text: the caller's, with parameters and subquery results of its own. */
 class TextContext {
@@ -220,7 +218,7 @@ export class BoundText {
           return { cols: b.bound.returning?.cols ?? [], rows: res.returned.slice(0, rowsMax), count: res.count };
         }
         case "utility": {
-          const r: StatementResult = await host.runUtility(b.node);
+          const r: StatementResult = await host.runUtility(b.statement);
           return { cols: [], rows: [], count: r.rowCount ?? 0 };
         }
       }
@@ -228,13 +226,6 @@ export class BoundText {
       buffer.leaveNestedStatement(outer);
     }
   }
-}
-
-/** The one statement of an embedded SQL text (42601 for none or several). */
-async function oneStatement(sql: string): Promise<PgNode> {
-  const stmts = await parseSql(sql);
-  if (stmts.length !== 1) throw new PgError("syntax_error", `query "${sql}" ${stmts.length === 0 ? "is empty" : "contains more than one statement"}`);
-  return stmts[0]!.stmt;
 }
 
 /**
@@ -276,52 +267,34 @@ export async function bindText(text: PlExpr, use: Use, host: PlHost, resolve: Na
   b.variables = (names, location) => resolve(names, location, reads);
   let bound: Bound;
   if (use.kind === "statement") {
-    const node = await oneStatement(text.query);
-    const [kind, stmt] = nodeKind(node);
-    if (stmt["withClause"] !== undefined && kind !== "SelectStmt") bindWith(b, stmt["withClause"] as PgNode, null);
-    switch (kind) {
-      case "SelectStmt":
-        bound = { kind: "query", rel: bindQuery(b, node, null) };
+    const st = await bindEmbeddedStatement(b, text.query);
+    switch (st.kind) {
+      case "query":
+      case "utility":
+        bound = st;
         break;
-      case "InsertStmt": {
-        const ins = bindInsert(b, stmt);
-        bound = { kind: "insert", bound: ins, rules: bindTableRules(b, ins.table) };
+      case "insert":
+        bound = { kind: "insert", bound: st.bound, rules: bindTableRules(b, st.bound.table) };
         break;
-      }
-      case "UpdateStmt": {
-        const up = bindUpdate(b, stmt);
-        bound = { kind: "update", bound: up, rules: bindTableRules(b, up.table) };
+      case "update":
+        bound = { kind: "update", bound: st.bound, rules: bindTableRules(b, st.bound.table) };
         break;
-      }
-      case "DeleteStmt": {
-        const del = bindDelete(b, stmt);
-        bound = { kind: "delete", bound: del, rules: bindTableRules(b, del.table) };
+      case "delete":
+        bound = { kind: "delete", bound: st.bound, rules: bindTableRules(b, st.bound.table) };
         break;
-      }
-      case "TransactionStmt":
-        throw new PgError("invalid_transaction_termination", "invalid transaction termination");
-      case "VariableSetStmt":
-      case "VariableShowStmt":
-        throw new PgError("feature_not_supported", "SET and SHOW are not supported inside PL/pgSQL functions");
-      default:
-        bound = { kind: "utility", node };
     }
     return new BoundText(catalog, reads, bound, host.ctx);
   }
   const source = text.mode === "assign" ? assignmentSource(text.query) : text.query;
-  const node = await oneStatement(`SELECT ${source}`);
-  const [, sel] = nodeKind(node);
-  const others = Object.keys(sel).filter((k) => !["targetList", "limitOption", "op"].includes(k));
-  const targets = (sel["targetList"] as PgNode[] | undefined) ?? [];
-  if (others.length === 0 && targets.length === 1) {
-    const val = (targets[0]!["ResTarget"] as PgNode)["val"] as PgNode;
-    let e = bindExpr(b, val, ctxFor(new Scope([], null), "PL/pgSQL expressions"));
+  const v = await bindEmbeddedValue(b, source);
+  if (v.kind === "value") {
+    let e = v.expr;
     if (use.kind === "condition") e = coerceBool(b, e, "IF");
     else if (use.type !== null) e = assignCoerce(b, e, use.type);
     return new BoundText(catalog, reads, { kind: "value", expr: e }, host.ctx);
   }
   // `x := count(*) FROM t` and the like: a query whose one row is the value.
-  const rel = bindQuery(b, node, null);
+  const rel = v.rel;
   if (rel.cols.length !== 1) throw new PgError("syntax_error", `query "SELECT ${source}" returned ${rel.cols.length} columns`);
   return new BoundText(catalog, reads, { kind: "query", rel }, host.ctx);
 }

@@ -5,7 +5,7 @@ import type { PgError } from "../../../../common/errors.ts";
 import type { Catalog } from "../../catalog/catalog.ts";
 import type { Binder } from "../bind/binder.ts";
 import type { ExecContext } from "../exec/context.ts";
-import type { PgNode } from "../parse/ast.ts";
+import type { StatementTree } from "../parse/ast.ts";
 import type { StatementResult } from "../result.ts";
 
 export interface PlHost {
@@ -18,7 +18,7 @@ export interface PlHost {
   catalog(): Catalog;
   restoreCatalog(c: Catalog): void;
   /** Runs a statement other than SELECT / INSERT / UPDATE / DELETE (CREATE TABLE …) in the transaction. */
-  runUtility(node: PgNode): Promise<StatementResult>;
+  runUtility(statement: StatementTree): Promise<StatementResult>;
   /** RAISE NOTICE / WARNING / INFO: a message for the client, sent with the statement's result. */
   notice(n: PgError, severity: "NOTICE" | "WARNING" | "INFO"): void;
 }

@@ -13,11 +13,9 @@ import { PgError, toPgError } from "../../../../common/errors.ts";
 import type { FunctionDesc, TableDesc } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
 import type { Expr } from "../bind/bound.ts";
-import { bindTypeName } from "../bind/expr.ts";
+import { bindTypeText } from "../bind/embedded-sql.ts";
 import type { Row } from "../exec/eval.ts";
 import { sqlLimits } from "../limits.ts";
-import { nodeKind, type PgNode } from "../parse/ast.ts";
-import { parseSql } from "../parse/parser.ts";
 import type { PlExpr, PlFunction, PlHandler, PlStmt } from "../parse/plpgsql-tree.ts";
 import type { Datum } from "../types/datum.ts";
 import { formatText } from "../types/text-io.ts";
@@ -241,11 +239,7 @@ class Frame {
     if (hit !== undefined) return hit;
     if (typeName === "refcursor") throw new PgError("feature_not_supported", "cursors (refcursor variables) are not supported in PL/pgSQL functions");
     if (typeName.includes("%")) throw new PgError("feature_not_supported", `%TYPE and %ROWTYPE declarations are not supported ("${typeName}")`);
-    const stmts = await parseSql(`SELECT NULL::${typeName}`);
-    const [, sel] = nodeKind(stmts[0]!.stmt);
-    const target = ((sel["targetList"] as PgNode[])[0]!["ResTarget"] as PgNode)["val"] as PgNode;
-    const tn = (target["TypeCast"] as PgNode)["typeName"] as PgNode;
-    const t = bindTypeName(tn, this.host.binder());
+    const t = await bindTypeText(this.host.binder(), typeName);
     m.set(typeName, t);
     return t;
   }
