@@ -14,7 +14,8 @@
 //     engine (floor)      the same single-key read on raw LMDB in this process;
 //     KV capability +     storage path − storage node: what the Workers side adds around the node
 //     transport           (RPC gateway → edge, the edge's fetch to the node, encode/decode);
-//   tunnel only: Sync round trip (an empty query): client → tunnel → edge → gateway → back.
+//   tunnel only: Sync round trip (an empty query): client → tunnel → edge → gateway → back; and the
+//   same path once more with a tunnel that skips wrangler dev's proxy (local development only).
 //
 // Each figure is p50/p99 of sequential requests after a warm-up; the machine is shared, so read
 // ratios between rows, not absolutes.
@@ -33,6 +34,7 @@ import { formatMs, summarize, type LatencySummary } from "../../test/isolation/n
 import type { SectionReport } from "./report.ts";
 import { parseServerTiming } from "../../workers/edge/server-timing.ts";
 import { workerdDirectUrl } from "./workerd-direct.ts";
+import { startTunnel } from "../../cli/tunnel.ts";
 
 export interface PerQueryOptions {
   /** Measured requests per figure (after `warmup` unmeasured ones). */
@@ -41,7 +43,7 @@ export interface PerQueryOptions {
 }
 
 export interface PathFigures {
-  readonly path: "HTTP" | "HTTP past wrangler's proxy" | "WebSocket" | "tunnel";
+  readonly path: "HTTP" | "HTTP past wrangler's proxy" | "WebSocket" | "tunnel" | "tunnel past wrangler's proxy";
   readonly pointSelect: LatencySummary;
   /** KV requests the storage node received per point select (its metrics, this tenant). */
   readonly kvRequestsPerPointSelect: number;
@@ -172,18 +174,32 @@ export async function runPerQuery(stack: Stack, opts: PerQueryOptions, log: (lin
       await c.end().catch(() => undefined);
     }
   }
-  // tunnel (pg)
-  {
-    const c = new pg.Client({ connectionString: tenant.pg });
-    c.on("error", () => undefined);
-    await c.connect();
-    try {
-      const figures = await both("tunnel", (i) => c.query(point, [key(i)]), () => c.query("select 1"));
-      const emptyQuery = await timeLoop(n, warmup, () => c.query(""));
-      paths.push({ ...figures, emptyQuery });
-    } finally {
-      await c.end().catch(() => undefined);
+  // tunnel (pg): the stack's own tunnel, which carries each connection to the public port (through
+  // wrangler dev's proxy), then a second tunnel in this process carrying them straight to the edge
+  // Worker's workerd: the difference is the proxy on the tunnel's path (local development only).
+  const tunnels: Array<[PathFigures["path"], string]> = [["tunnel", tenant.pg]];
+  const directTunnel = direct === null ? null : await startTunnel({ host: "127.0.0.1", port: 0, url: `${direct.replace(/^http/, "ws")}/v2` });
+  if (directTunnel !== null) {
+    const u = new URL(tenant.pg);
+    u.hostname = "127.0.0.1";
+    u.port = String(directTunnel.port);
+    tunnels.push(["tunnel past wrangler's proxy", u.toString()]);
+  }
+  try {
+    for (const [name, url] of tunnels) {
+      const c = new pg.Client({ connectionString: url });
+      c.on("error", () => undefined);
+      await c.connect();
+      try {
+        const figures = await both(name, (i) => c.query(point, [key(i)]), () => c.query("select 1"));
+        const emptyQuery = await timeLoop(n, warmup, () => c.query(""));
+        paths.push({ ...figures, emptyQuery });
+      } finally {
+        await c.end().catch(() => undefined);
+      }
     }
+  } finally {
+    await directTunnel?.close();
   }
   for (const p of paths) {
     log(

@@ -11,7 +11,8 @@ import fs from "node:fs";
 import { dataPaths, readJson } from "../../cli/data-dir.ts";
 import type { Stack } from "../../test/harness/stack.ts";
 
-function stackPids(stack: Stack): number[] {
+/** The workerd processes of a stack (wrangler's proxy's and the edge Worker's), by pid (Linux /proc). */
+export function stackPids(stack: Stack): number[] {
   const pids = readJson<{ children: { pid: number }[] }>(dataPaths(stack.dataDir).pids);
   const groups = new Set([stack.pid, ...(pids?.children.map((c) => c.pid) ?? [])]);
   const out: number[] = [];
@@ -29,7 +30,7 @@ function stackPids(stack: Stack): number[] {
 }
 
 /** Loopback TCP ports a process listens on (Linux /proc). */
-function listeningPorts(pid: number): number[] {
+export function listeningPorts(pid: number): number[] {
   const inodes = new Set<string>();
   for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
     try {

@@ -39,6 +39,7 @@ import { CredentialCache } from "./pgwire/credential-cache.ts";
 import { BackendKeyCodec } from "./pgwire/backend-key.ts";
 import { forwardCancel } from "./pgwire/cancel-forward.ts";
 import { acceptPgWebSocket } from "./pgwire/websocket.ts";
+import { RequestKvChannel } from "./request-kv.ts";
 import { RouteCache } from "./route-cache.ts";
 import { isolateTenantLimits, limitsFor, type TenantLimits } from "./tenant-limits.ts";
 import { TenantRequestQueue } from "./tenant-request-queue.ts";
@@ -334,7 +335,9 @@ export function createEdge(deps: EdgeDeps): Edge {
         const expiresAtMs = await openTxnHandle(c.req.raw, forwarded.headers, route, sealing, Date.now());
         // The gateway builds the whole body before it answers, so the slot is free once it has.
         const gatewayStartMs = Date.now();
-        const res = await host.fetch(route, forwarded, env, c.executionCtx as ExecutionContext, limits.gatewayRequestCpuMs);
+        // The request's own KV channel: the gateway's storage batches run in this invocation (request-kv.ts).
+        const kv = new RequestKvChannel(c.env, route.tenantId, () => env.KV);
+        const res = await host.sql(route, forwarded, body, env, kv, c.executionCtx as ExecutionContext, limits.gatewayRequestCpuMs);
         timing.since("gateway", gatewayStartMs);
         if (stoppedBy !== null) throw stoppedBy;
         return timing.appendTo(await sealTxnResponse(res, route, sealing, expiresAtMs));

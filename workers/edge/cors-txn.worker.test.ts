@@ -9,6 +9,7 @@ import { TXN_HEADERS } from "../gateway/edge-contract.ts";
 import { createEdge } from "./app.ts";
 import type { EdgeEnv } from "./env.ts";
 import type { GatewayCode } from "./gateway-env.ts";
+import { standInGateway } from "./stand-in-gateway.ts";
 
 const baseEnv = env as unknown as EdgeEnv;
 const SECRET = "txn-handle-secret-for-tests-0123456789abcdef";
@@ -18,7 +19,7 @@ const ECHO = `export default {
     return Response.json({ headers: Object.fromEntries(request.headers) });
   },
 };`;
-const echoCode: GatewayCode = { version: "echo-cors", mainModule: "echo.js", modules: { "echo.js": ECHO } };
+const echoCode: GatewayCode = standInGateway("echo-cors", ECHO);
 
 function ctx(): ExecutionContext {
   return { exports, props: {}, waitUntil() {}, passThroughOnException() {} } as unknown as ExecutionContext;

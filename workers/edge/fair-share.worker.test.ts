@@ -15,6 +15,7 @@ import { directoryOf } from "../../durable-objects/env.ts";
 import { createEdge } from "./app.ts";
 import type { EdgeEnv } from "./env.ts";
 import type { GatewayCode } from "./gateway-env.ts";
+import { standInGateway } from "./stand-in-gateway.ts";
 import { CANCEL_REQUEST_CODE, PROTOCOL_VERSION_3 } from "./pgwire/startup.ts";
 
 const STAND_IN = `
@@ -54,7 +55,7 @@ export default {
     return new Response("no", { status: 404 });
   },
 };`;
-const standIn: GatewayCode = { version: "fair-share-stand-in", mainModule: "g.js", modules: { "g.js": STAND_IN } };
+const standIn: GatewayCode = standInGateway("fair-share-stand-in", STAND_IN);
 
 const baseEnv = env as unknown as EdgeEnv;
 

@@ -32,7 +32,8 @@
 // every key again. Module state of the gateway is keyed by tenant (the same code serves many tenants
 // in inline mode) and dropped on release, before another tenant is let in.
 import type { GatewayEnv } from "../gateway/env.ts";
-import { GATEWAY_LIFECYCLE_PATHS } from "../gateway/edge-contract.ts";
+import { GATEWAY_LIFECYCLE_PATHS, GATEWAY_SQL_ENTRYPOINT, type GatewaySqlAnswer, type GatewaySqlCall } from "../gateway/edge-contract.ts";
+import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import { gatewayWorkerCode, type GatewayCode, type TenantRef } from "./gateway-env.ts";
 
 export type GatewayMode = "loader" | "inline";
@@ -62,6 +63,12 @@ export interface GatewayHostOptions {
   busy?: ((tenantId: number) => boolean) | undefined;
   /** The tenant's env for its release request (its capabilities); without it no release request is sent. */
   envFor?: ((tenant: TenantRef) => GatewayEnv) | undefined;
+}
+
+/** The gateway's RPC entrypoint for POST /sql (workers/gateway/sql-entrypoint.ts). */
+interface GatewaySqlStub {
+  sql(call: GatewaySqlCall, kv: TenantKvCapability): Promise<GatewaySqlAnswer>;
+  cancel(callId: string): Promise<boolean>;
 }
 
 /** One get() isolate, by id; while pinned, the tenant it serves. */
@@ -288,21 +295,54 @@ export class GatewayHost {
    */
   async fetch(tenant: TenantRef, request: Request, env: GatewayEnv, ctx: ExecutionContext, cpuMs?: number): Promise<Response> {
     if (this.mode === "inline") return this.opts.inline!.fetch(request, env, ctx);
+    return this.inIsolate(tenant, ctx, (worker) => worker.getEntrypoint(undefined, entrypointOptions(env, cpuMs)).fetch(request));
+  }
+
+  /**
+   * Runs a POST /sql request in the tenant's gateway with `kv` (the request's own KV channel,
+   * request-kv.ts) as its KV capability. `request` carries the headers and the abort signal, `body`
+   * its bytes (already read by the edge). Loader mode calls the GatewaySql entrypoint with both as
+   * arguments (the channel cannot travel in the props: edge-contract.ts) and passes an abort on as a
+   * cancel() call; inline, the gateway's fetch gets the channel as env.KV and the request itself.
+   */
+  async sql(tenant: TenantRef, request: Request, body: Uint8Array | null, env: GatewayEnv, kv: TenantKvCapability, ctx: ExecutionContext, cpuMs?: number): Promise<Response> {
+    if (this.mode === "inline") return this.opts.inline!.fetch(request, { ...env, KV: kv }, ctx);
+    const call: GatewaySqlCall = { callId: crypto.randomUUID(), url: request.url, method: request.method, headers: [...request.headers], body };
+    const answer = await this.inIsolate(tenant, ctx, async (worker) => {
+      const entry = () => worker.getEntrypoint(GATEWAY_SQL_ENTRYPOINT, entrypointOptions(env, cpuMs)) as unknown as GatewaySqlStub;
+      const cancel = () => keepAlive(ctx, entry().cancel(call.callId).catch((err: unknown) => console.warn("edge: cancelling a /sql call failed", err)));
+      if (request.signal.aborted) cancel();
+      else request.signal.addEventListener("abort", cancel, { once: true });
+      try {
+        return await entry().sql(call, kv);
+      } finally {
+        request.signal.removeEventListener("abort", cancel);
+      }
+    });
+    // 204 and 304 cannot carry a body, not even an empty one.
+    return new Response(answer.body.byteLength === 0 ? null : answer.body, { status: answer.status, headers: answer.headers });
+  }
+
+  /** Runs `work` against the tenant's isolate: its pinned get() isolate (counted in flight), or a one-request load() past the budget. */
+  private async inIsolate<T>(tenant: TenantRef, ctx: ExecutionContext, work: (worker: WorkerStub) => Promise<T>): Promise<T> {
     const code = await this.opts.code!();
     const slot = this.bind(tenant, code, ctx);
-    const options: WorkerStubEntrypointOptions = cpuMs === undefined ? { props: env } : { props: env, limits: { cpuMs } };
     if (slot === null) {
       this.overflowLoads++;
-      return this.opts.loader!.load(gatewayWorkerCode(code)).getEntrypoint(undefined, options).fetch(request);
+      return work(this.opts.loader!.load(gatewayWorkerCode(code)));
     }
     slot.inflight++;
     try {
-      return await this.stub(code, slot.id).getEntrypoint(undefined, options).fetch(request);
+      return await work(this.stub(code, slot.id));
     } finally {
       slot.inflight--;
       this.prewarm(ctx);
     }
   }
+}
+
+function entrypointOptions(env: GatewayEnv, cpuMs: number | undefined): WorkerStubEntrypointOptions {
+  return cpuMs === undefined ? { props: env } : { props: env, limits: { cpuMs } };
 }
 
 /** Keeps `work` alive behind the current request; without a request context it runs as far as it gets. */

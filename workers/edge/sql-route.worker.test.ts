@@ -8,6 +8,7 @@ import { directoryOf } from "../../durable-objects/env.ts";
 import { createEdge } from "./app.ts";
 import type { EdgeEnv } from "./env.ts";
 import type { GatewayCode } from "./gateway-env.ts";
+import { standInGateway } from "./stand-in-gateway.ts";
 
 const baseEnv = env as unknown as EdgeEnv;
 const loaderEnv: EdgeEnv = { ...baseEnv, GATEWAY_MODE: "loader" };
@@ -24,7 +25,7 @@ const ECHO = `export default {
     });
   },
 };`;
-const echoCode: GatewayCode = { version: "echo", mainModule: "echo.js", modules: { "echo.js": ECHO } };
+const echoCode: GatewayCode = standInGateway("echo", ECHO);
 
 function ctx(): ExecutionContext {
   return {

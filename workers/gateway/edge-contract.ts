@@ -47,6 +47,38 @@ export const TXN_STATE_BYTES_MAX = 10 * 1024;
  */
 export const GATEWAY_LIFECYCLE_PATHS = { warm: "/_warren/warm", release: "/_warren/release", prepare: "/_warren/prepare" } as const;
 
+/**
+ * POST /sql in loader mode is an RPC call, not a fetch: `getEntrypoint(GATEWAY_SQL_ENTRYPOINT,
+ * {props}).sql(call, kv)`, where `kv` is the request's KV channel, an RpcTarget the edge created in
+ * the /sql request's own invocation (workers/edge/request-kv.ts). A channel cannot travel in the
+ * props (workerd serializes props once, and refuses RPC references there), only as an argument; and
+ * its batches then run inside the edge's /sql invocation instead of a fresh TenantKV invocation per
+ * batch. The request and the answer cross as bytes (the edge has read the body already, the gateway
+ * builds its whole answer before replying), so no stream is pumped between the isolates.
+ *
+ * RPC carries no AbortSignal (that needs an experimental flag), so a client that goes away is passed
+ * on as its own call, `cancel(callId)`, which aborts the running call's request signal; the id is
+ * random per call and only cancels a call of the same tenant (the props of the cancel).
+ */
+export const GATEWAY_SQL_ENTRYPOINT = "GatewaySql";
+
+/** One /sql request, as the edge hands it to the gateway's GatewaySql.sql. */
+export interface GatewaySqlCall {
+  /** Random, unique per call: what cancel() names. */
+  readonly callId: string;
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Array<[string, string]>;
+  readonly body: Uint8Array | null;
+}
+
+/** The gateway's whole answer to a GatewaySqlCall. */
+export interface GatewaySqlAnswer {
+  readonly status: number;
+  readonly headers: Array<[string, string]>;
+  readonly body: Uint8Array;
+}
+
 /** The gateway's answer to an upgrade whose process id another session of the tenant holds here. */
 export const BACKEND_KEY_TAKEN_STATUS = 409;
 

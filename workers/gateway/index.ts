@@ -8,7 +8,8 @@
 // its tenant's GatewayEnv as the entrypoint's props, so a capability exists in this isolate only
 // while the request or session it came with runs. Inline, the edge passes it as env.
 //
-//   POST /sql    Neon's HTTP API (http/sql-handler.ts)
+//   POST /sql    Neon's HTTP API (http/sql-handler.ts, sql-serve.ts); in loader mode the edge calls
+//                the GatewaySql entrypoint instead (sql-entrypoint.ts), handing over its KV channel
 //   GET  /v2     a Postgres wire connection the edge already authenticated (pgwire/websocket.ts)
 //   POST /cancel a CancelRequest the edge routed here (pgwire/websocket.ts serveCancelRequest); the
 //                edge calls it as a request of its own, so it never waits behind a running query
@@ -16,18 +17,17 @@
 //                and prepare: the tenant's catalog loaded ahead of its first statement (catalog-prefetch.ts)
 import type { GatewayEnv } from "./env.ts";
 import { GATEWAY_LIFECYCLE_PATHS } from "./edge-contract.ts";
-import { newSessionFor } from "./http/engine.ts";
-import { existingLocalQuota, forgetLocalQuota, localQuotaFor } from "./quota/local-quota.ts";
-import { handleSql } from "./http/sql-handler.ts";
-import { InteractiveTxn } from "./http/interactive-txn.ts";
-import { capabilityTransport, KvClient } from "./kv/kv-client.ts";
+import { existingLocalQuota, forgetLocalQuota } from "./quota/local-quota.ts";
 import { serveCancelRequest, servePgWebSocket } from "./pgwire/websocket.ts";
 import { forgetBackends } from "./pgwire/backends.ts";
 import { forgetSharedCatalog } from "./catalog/catalog-store.ts";
 import { clearParseCache } from "./sql/parse/parser.ts";
 import { warmUp } from "./warm-up.ts";
 import { prefetchCatalog } from "./catalog-prefetch.ts";
-import { TimedKv } from "./http/kv-timing.ts";
+import { serveSql } from "./sql-serve.ts";
+
+// Loader mode's POST /sql: an RPC entrypoint that also takes the request's KV channel (edge-contract.ts).
+export { GatewaySql } from "./sql-entrypoint.ts";
 
 /** The tenant's env of this invocation: the props the edge passed (loader mode), else env (inline). */
 function tenantEnvOf(env: GatewayEnv | Record<string, never>, ctx?: ExecutionContext): GatewayEnv | null {
@@ -81,22 +81,7 @@ export default {
     }
     if (url.pathname === "/v2") return servePgWebSocket(request, env, ctx);
     if (url.pathname === "/cancel" && request.method === "POST") return serveCancelRequest(request, env);
-    if (url.pathname === "/sql") {
-      const quota = localQuotaFor(env.TENANT_ID, env.QUOTA);
-      // The end records' reads and writes (interactive-txn.ts) are charged like the session's.
-      const kv = new KvClient(capabilityTransport(env.KV));
-      kv.onUsage = (u) => quota.chargeKv(u);
-      // Grant requests go through this request's own capability (see LocalQuota.admit).
-      const gate = { admit: () => quota.admit(env.QUOTA), chargeEgress: (bytes: number) => quota.chargeEgress(bytes), countHttpRequest: () => quota.countHttpRequest() };
-      // The session's KV round trips are timed for the response's Server-Timing (`kv`).
-      const timedKv = new TimedKv(env.KV);
-      const res = await handleSql(request, () => newSessionFor({ ...env, KV: timedKv }, request, quota), gate, () => InteractiveTxn.fromRequest(request, kv, Number(env.TENANT_ID)));
-      if (timedKv.calls > 0) res.headers.append("server-timing", `kv;dur=${timedKv.waitedMs}`);
-      // The request's usage reaches the bucket even if the tenant sends nothing more (limits.ts usageFlushMs).
-      const flush = quota.flushLater(env.QUOTA);
-      if (flush !== null) ctx?.waitUntil(flush);
-      return res;
-    }
+    if (url.pathname === "/sql") return serveSql(request, env, ctx);
     return Response.json(
       { severity: "ERROR", code: "08P01", message: `the gateway serves POST /sql, GET /v2 and POST /cancel, not ${request.method} ${url.pathname}` },
       { status: 404 },

@@ -34,4 +34,12 @@ export const limits = {
    * inflates from a handle (a small compressed state could otherwise inflate without end).
    */
   txnStateJsonBytesMax: 1024 * 1024,
+  /**
+   * Cancels of /sql calls remembered because they arrived before their call started
+   * (sql-entrypoint.ts: the edge's sql() and cancel() are separate RPC calls, not ordered). Such a
+   * cancel trails its call by at most a few milliseconds, while an isolate runs at most a few
+   * hundred calls at once (the edge's per-tenant queue, EDGE_SQL_REQUESTS_PER_TENANT); 1,024 ids
+   * (~100 KB) keep every cancel that can still matter, and the oldest go first.
+   */
+  earlyCancelsMax: 1024,
 } as const;
