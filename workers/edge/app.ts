@@ -192,6 +192,8 @@ export function createEdge(deps: EdgeDeps): Edge {
       inline: deps.inlineGateway,
       isolatesMax: parseCount("GATEWAY_ISOLATES_MAX", env.GATEWAY_ISOLATES_MAX, limits.gatewayIsolatesMaxDefault),
       warmPool: parseCount("GATEWAY_WARM_POOL", env.GATEWAY_WARM_POOL, limits.gatewayWarmPoolDefault),
+      warmQuietMs: limits.gatewayWarmQuietMs,
+      warmWaitMsMax: limits.gatewayWarmWaitMsMax,
       busy: (tenantId) => sessions.count(tenantId) > 0,
       envFor: (tenant) => buildGatewayEnv(workerExports as unknown as EdgeExports, tenant, env.STATEMENT_TIMEOUT_MS),
     });
@@ -242,6 +244,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   // wait for all of them, so what they show already includes every suspension due.
   app.use("*", async (c, next) => {
     const s = state(c.env);
+    s.gateways.noteActivity();
     const swept = s.idle.sweep();
     if (c.req.method === "GET" && c.req.path !== "/v2") await swept;
     else keepWorking(c.executionCtx as ExecutionContext, swept);
