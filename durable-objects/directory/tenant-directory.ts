@@ -38,6 +38,11 @@ export interface CreatedTenant {
   name: string;
   id: number;
   password: string;
+  /**
+   * The SCRAM verifier the router stored (when this create initialized it), for the edge's
+   * credential cache only: TenantOperations.create keeps it out of every answer to a client.
+   */
+  verifier?: string;
 }
 
 const NEXT_ID_KEY = "next-id";
@@ -121,7 +126,7 @@ export class TenantDirectory extends DurableObject<ControlEnv> {
     // A new tenant's connection limits are the defaults the route already has: nothing to push.
     entry.state = "active";
     await this.ctx.storage.put(entryKey(name), entry);
-    return ok({ name, id, password: pw });
+    return ok(init.ok ? { name, id, password: pw, verifier: init.value.verifier } : { name, id, password: pw });
   }
 
   /**

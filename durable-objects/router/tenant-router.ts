@@ -78,7 +78,7 @@ export class TenantRouter extends DurableObject {
    * Creates the tenant (called by the TenantDirectory only). A dropped tenant's name may be
    * reused: the record is replaced, with the new id.
    */
-  async initialize(tenantId: number, name: string, password: string): Promise<Result<TenantInfo>> {
+  async initialize(tenantId: number, name: string, password: string): Promise<Result<TenantInfo & { verifier: string }>> {
     assertTenantId(tenantId);
     if (!isTenantName(name)) return fail("invalid_name", `invalid virtual cluster name ${JSON.stringify(name)}`);
     const bad = passwordProblem(password);
@@ -99,7 +99,9 @@ export class TenantRouter extends DurableObject {
     };
     await this.ctx.storage.put(RECORD_KEY, rec);
     this.logins.reset();
-    return ok(info(rec));
+    // The verifier goes back with the answer so the edge that created the tenant can serve its first
+    // wire login without asking again (workers/edge/pgwire/credential-cache.ts seed).
+    return ok({ ...info(rec), verifier: rec.verifier });
   }
 
   /** The route without checking a password: for the admin API and the startup of a wire connection. */

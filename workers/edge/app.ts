@@ -210,8 +210,9 @@ export function createEdge(deps: EdgeDeps): Edge {
       routes?.invalidate(name);
       credentials?.invalidate(name);
     },
-    created: async (tenant, route) => {
+    created: async (tenant, route, verifier) => {
       await routes?.seed(tenant.name, route, tenant.password);
+      if (verifier !== undefined) credentials?.seed(tenant.name, route, verifier);
       created.push(route);
     },
     // An operator's suspend or drop ends the tenant's live work here at once (57P01) and lets go of
