@@ -166,6 +166,10 @@ async function measure(label: string, warmPool: string): Promise<Measured> {
       await (via === "pg" ? pgFirstQuery(c, pgSplit.create) : httpFirstQuery(c, hops.create));
       create[via].push(performance.now() - t0);
       createFirstQuery.push(performance.now() - created);
+      // The new tenant goes idle and is suspended IDLE_MS later (a release, a usage report, a
+      // router write): wait for that, so the next try does not overlap work that, with the real
+      // idle time (minutes), would come long after it.
+      await suspendedByIdle(stack, c.name);
       await sleep(200); // as above: the pool refills behind each tenant's first request
     }
     const pool = await poolCounters(stack);

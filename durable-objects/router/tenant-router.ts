@@ -78,7 +78,7 @@ export class TenantRouter extends DurableObject {
    * Creates the tenant (called by the TenantDirectory only). A dropped tenant's name may be
    * reused: the record is replaced, with the new id.
    */
-  async initialize(tenantId: number, name: string, password: string): Promise<Result<TenantInfo>> {
+  async initialize(tenantId: number, name: string, password: string): Promise<Result<TenantInfo & { verifier: string }>> {
     assertTenantId(tenantId);
     if (!isTenantName(name)) return fail("invalid_name", `invalid virtual cluster name ${JSON.stringify(name)}`);
     const bad = passwordProblem(password);
@@ -99,7 +99,9 @@ export class TenantRouter extends DurableObject {
     };
     await this.ctx.storage.put(RECORD_KEY, rec);
     this.logins.reset();
-    return ok(info(rec));
+    // The verifier goes back with the answer so the edge that created the tenant can serve its first
+    // wire login without asking again (workers/edge/pgwire/credential-cache.ts seed).
+    return ok({ ...info(rec), verifier: rec.verifier });
   }
 
   /** The route without checking a password: for the admin API and the startup of a wire connection. */
@@ -205,20 +207,26 @@ export class TenantRouter extends DurableObject {
     return ok(info(rec));
   }
 
-  /** A client asks for the route: an idle-suspended tenant becomes active again (one write). */
+  /**
+   * A client asks for the route: an idle-suspended tenant becomes active again (one write). The
+   * answer does not wait for that write to be durable (allowUnconfirmed): the record says only that
+   * the tenant is no longer idle, and if the write is lost (the object restarts before it lands) the
+   * tenant is merely still marked idle-suspended, which the next connection resumes the same way.
+   * Waiting for it cost the first query after a resume one storage commit.
+   */
   private async resumeIfIdle(rec: TenantRecord): Promise<void> {
     if (rec.state !== "suspended") return;
     rec.resumes = (rec.resumes ?? 0) + 1;
-    await this.enter(rec, "active", undefined);
+    await this.enter(rec, "active", undefined, true);
   }
 
-  private async enter(rec: TenantRecord, state: TenantState, suspendedBy: SuspendedBy | undefined): Promise<void> {
+  private async enter(rec: TenantRecord, state: TenantState, suspendedBy: SuspendedBy | undefined, unconfirmed = false): Promise<void> {
     if (rec.state === state && rec.suspendedBy === suspendedBy) return;
     rec.state = state;
     if (suspendedBy === undefined) delete rec.suspendedBy;
     else rec.suspendedBy = suspendedBy;
     rec.stateChangedAtMs = Date.now();
-    await this.ctx.storage.put(RECORD_KEY, rec);
+    await this.ctx.storage.put(RECORD_KEY, rec, { allowUnconfirmed: unconfirmed });
   }
 
   /** Stores the connection limits the route carries to the edge (called by the TenantDirectory). */

@@ -96,15 +96,12 @@ export interface EdgeState {
   access: EdgeAccess;
 }
 
-/**
- * A password login through the RouteCache (/sql, cleartext on /v2), with the edge's access checks.
- * `onVerified`: see RouteCache.authenticate (a tenant resumed with a password verified here before).
- */
-async function passwordLogin(s: EdgeState, tenant: string, password: string, address: string, onVerified?: (route: Route) => void): Promise<Route> {
+/** A password login through the RouteCache (/sql, cleartext on /v2), with the edge's access checks. */
+async function passwordLogin(s: EdgeState, tenant: string, password: string, address: string): Promise<Route> {
   await s.access.admit(tenant, address);
   let route: Route;
   try {
-    route = await s.routes.authenticate(tenant, password, address, onVerified);
+    route = await s.routes.authenticate(tenant, password, address);
   } catch (err) {
     if (err instanceof PgError && err.condition === "invalid_password") s.access.failed(tenant, address);
     throw err;
@@ -123,8 +120,6 @@ async function passwordLogin(s: EdgeState, tenant: string, password: string, add
  *   (router credentials()), and what a client that then fails to authenticate costs is one catalog
  *   read and an isolate bound to the tenant, which the prepare enters as a request of the tenant so
  *   that idle suspension releases it again;
- * - POST /sql of a tenant suspended for idleness, with a password this isolate verified before,
- *   while the router resumes it (RouteCache.authenticate's onVerified);
  * - a tenant created through this isolate, behind the answer of the request that created it (the
  *   admin API; for CREATE VIRTUAL CLUSTER in a system SQL session, the next request's).
  */
@@ -164,10 +159,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   const activity = new TenantActivity();
   /** Tenants created by the request being served, prepared behind its answer (the middleware). */
   const created: Route[] = [];
-  /** `idle`: suspended for idleness (its route stays as a marked hint, route-cache.ts markResume). */
-  const release = (tenant: TenantRef, idle = false): Promise<unknown> => {
-    if (idle) routes?.markResume(tenant.name);
-    else routes?.invalidate(tenant.name);
+  const release = (tenant: TenantRef): Promise<unknown> => {
+    routes?.invalidate(tenant.name);
     credentials?.invalidate(tenant.name);
     activity.forget(tenant.tenantId);
     // The isolate reports the tenant's last usage and forgets it before it serves anyone else.
@@ -193,6 +186,8 @@ export function createEdge(deps: EdgeDeps): Edge {
       inline: deps.inlineGateway,
       isolatesMax: parseCount("GATEWAY_ISOLATES_MAX", env.GATEWAY_ISOLATES_MAX, limits.gatewayIsolatesMaxDefault),
       warmPool: parseCount("GATEWAY_WARM_POOL", env.GATEWAY_WARM_POOL, limits.gatewayWarmPoolDefault),
+      warmQuietMs: limits.gatewayWarmQuietMs,
+      warmWaitMsMax: limits.gatewayWarmWaitMsMax,
       busy: (tenantId) => sessions.count(tenantId) > 0,
       envFor: (tenant) => buildGatewayEnv(workerExports as unknown as EdgeExports, tenant, env.STATEMENT_TIMEOUT_MS),
     });
@@ -206,7 +201,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     tenantLimits ??= isolateTenantLimits(env);
     backendKeys ??= BackendKeyCodec.fromSecret(env.FLEET_SECRET);
     txnSealing ??= sealerFromEnv(env as unknown as Record<string, unknown>);
-    idle ??= new IdleSuspender(env, { release: (t) => release(t, true), idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
+    idle ??= new IdleSuspender(env, { release: (t) => release(t), idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
     access ??= new EdgeAccess(env, activity);
     return { routes, gateways, credentials, requests, logins, sessions, tenantLimits, backendKeys, txnSealing, activity, idle, release, access };
   };
@@ -216,8 +211,9 @@ export function createEdge(deps: EdgeDeps): Edge {
       routes?.invalidate(name);
       credentials?.invalidate(name);
     },
-    created: async (tenant, route) => {
+    created: async (tenant, route, verifier) => {
       await routes?.seed(tenant.name, route, tenant.password);
+      if (verifier !== undefined) credentials?.seed(tenant.name, route, verifier);
       created.push(route);
     },
     // An operator's suspend or drop ends the tenant's live work here at once (57P01) and lets go of
@@ -243,6 +239,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   // wait for all of them, so what they show already includes every suspension due.
   app.use("*", async (c, next) => {
     const s = state(c.env);
+    s.gateways.noteActivity();
     const swept = s.idle.sweep();
     if (c.req.method === "GET" && c.req.path !== "/v2") await swept;
     else keepWorking(c.executionCtx as ExecutionContext, swept);
@@ -298,11 +295,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       }
       const timing = new ServerTiming();
       const authStartMs = Date.now();
-      // A tenant resumed with a password this isolate verified before: its gateway loads the catalog
-      // while the router resumes it (prepareGateway), instead of after.
-      const route = await passwordLogin(s, identity.tenant, params.password, address, (known) =>
-        prepareGateway(s, known, buildGatewayEnv(c.executionCtx.exports as unknown as EdgeExports, known, c.env.STATEMENT_TIMEOUT_MS), address, c.executionCtx as ExecutionContext),
-      );
+      const route = await passwordLogin(s, identity.tenant, params.password, address);
       timing.since("auth", authStartMs);
       checkOrigin(route, c.req.header("origin"));
       c.executionCtx.waitUntil(s.access.succeeded(route.name, address));

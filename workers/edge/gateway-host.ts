@@ -32,7 +32,7 @@
 // every key again. Module state of the gateway is keyed by tenant (the same code serves many tenants
 // in inline mode) and dropped on release, before another tenant is let in.
 import type { GatewayEnv } from "../gateway/env.ts";
-import { GATEWAY_LIFECYCLE_PATHS, GATEWAY_SQL_ENTRYPOINT, type GatewaySqlAnswer, type GatewaySqlCall } from "../gateway/edge-contract.ts";
+import { GATEWAY_LIFECYCLE_PATHS, GATEWAY_SQL_ENTRYPOINT, WARM_STEPS, type GatewaySqlAnswer, type GatewaySqlCall } from "../gateway/edge-contract.ts";
 import type { TenantKvCapability } from "../gateway/kv/capability.ts";
 import { gatewayWorkerCode, type GatewayCode, type TenantRef } from "./gateway-env.ts";
 
@@ -63,6 +63,13 @@ export interface GatewayHostOptions {
   busy?: ((tenantId: number) => boolean) | undefined;
   /** The tenant's env for its release request (its capabilities); without it no release request is sent. */
   envFor?: ((tenant: TenantRef) => GatewayEnv) | undefined;
+  /**
+   * The pool is topped up only once the edge has been quiet this long (no request started or in
+   * flight through noteActivity/fetch), one warm-up step at a time (see prewarm). 0 = at once.
+   */
+  warmQuietMs?: number | undefined;
+  /** Longest a top-up waits for quiet: under steady traffic the pool still refills. */
+  warmWaitMsMax?: number | undefined;
 }
 
 /** The gateway's RPC entrypoint for POST /sql (workers/gateway/sql-entrypoint.ts). */
@@ -96,6 +103,9 @@ export class GatewayHost {
   private releasing = 0;
   /** Whether a warm-up is running (one at a time, so the pool never competes with requests in a burst). */
   private warming = false;
+  /** When a request last started or ended here (noteActivity, fetch), and how many are in flight. */
+  private lastActivityMs = 0;
+  private activeRequests = 0;
   /** Distinguishes this edge isolate's gateway ids from another's (on the platform ids are shared). */
   private readonly idTag = crypto.randomUUID().slice(0, 8);
   private nextIsolate = 0;
@@ -166,6 +176,10 @@ export class GatewayHost {
       if (slot.inflight > 0 || this.opts.busy?.(tenantId)) continue;
       this.pinned.delete(tenantId);
       this.evictions++;
+      // Released at once, not at a quiet moment: the isolate goes back to the pool, where the next
+      // newcomer needs it (with the release waiting for quiet, tenants queried in turn every 100 ms
+      // found the pool empty and started isolates on their first request: bench:tenants evicted,
+      // 10 of 30 bindings missed, p50 120 -> 150 ms).
       keepAlive(ctx, this.recycle(slot));
       return true;
     }
@@ -237,11 +251,24 @@ export class GatewayHost {
     return this.pool.length;
   }
 
+  /** A request arrived at the edge: a pool top-up waits until the edge has been quiet for a while. */
+  noteActivity(): void {
+    this.lastActivityMs = Date.now();
+  }
+
   /**
    * Tops the pool up to `warmPool` started isolates, one warm-up at a time, behind the current
-   * request (ctx.waitUntil): each warm-up creates an isolate (module evaluation) and has it
-   * instantiate the parser's WebAssembly. The id joins the pool at once: a tenant that arrives
-   * while the warm-up runs gets the isolate that is starting rather than a second one.
+   * request (ctx.waitUntil): each warm-up creates an isolate (module evaluation), has it instantiate
+   * the parser's WebAssembly and run a few statements (WARM_STEPS, one request each). The id joins
+   * the pool when its isolate starts: a tenant that arrives while the warm-up runs gets the isolate
+   * that is starting rather than a second one, and the steps left are not sent to it.
+   *
+   * Each step waits until the edge has been quiet for `warmQuietMs` (at most `warmWaitMsMax`).
+   * Why: a warm-up is ~100-250 ms of CPU and, on local workerd, every isolate shares one thread, so
+   * a top-up started at once behind a tenant's first request (the create or resume that took an
+   * isolate from the pool) delayed the requests that follow it, the tenant's first query among them
+   * (`npm run bench:tenants`). Started in a quiet moment and in steps, it delays a request that
+   * arrives meanwhile by one step at most.
    */
   prewarm(ctx: ExecutionContext): void {
     const target = this.opts.warmPool ?? 0;
@@ -250,11 +277,18 @@ export class GatewayHost {
     const run = (async () => {
       try {
         const code = await this.opts.code!();
-        while (this.pool.length + this.releasing < target) {
+        while (true) {
+          await this.quiet();
+          if (this.pool.length + this.releasing >= target) break;
           const id = this.newId(code);
           this.pool.push(id);
-          const res = await this.stub(code, id).getEntrypoint().fetch(new Request(`http://gateway${GATEWAY_LIFECYCLE_PATHS.warm}`, { method: "POST" }));
-          await res.body?.cancel();
+          for (const step of WARM_STEPS) {
+            if (step !== "start") await this.quiet();
+            // Bound to a tenant meanwhile: its own requests warm it from here.
+            if (!this.pool.includes(id)) break;
+            const res = await this.stub(code, id).getEntrypoint().fetch(new Request(`http://gateway${GATEWAY_LIFECYCLE_PATHS.warm}?step=${step}`, { method: "POST" }));
+            await res.body?.cancel();
+          }
         }
       } catch (err) {
         console.warn("edge: warming a gateway isolate failed", err);
@@ -263,6 +297,18 @@ export class GatewayHost {
       }
     })();
     keepAlive(ctx, run);
+  }
+
+  /** Resolves once no request has started or ended here for `warmQuietMs` (or after `warmWaitMsMax`). */
+  private async quiet(): Promise<void> {
+    const quietMs = this.opts.warmQuietMs ?? 0;
+    if (quietMs <= 0) return;
+    const giveUpAtMs = Date.now() + (this.opts.warmWaitMsMax ?? quietMs * 10);
+    while (Date.now() < giveUpAtMs) {
+      const left = this.lastActivityMs + quietMs - Date.now();
+      if (this.activeRequests === 0 && left <= 0) return;
+      await new Promise((r) => setTimeout(r, Math.max(left, 5)));
+    }
   }
 
   /**
@@ -332,10 +378,14 @@ export class GatewayHost {
       return work(this.opts.loader!.load(gatewayWorkerCode(code)));
     }
     slot.inflight++;
+    this.activeRequests++;
+    this.noteActivity();
     try {
       return await work(this.stub(code, slot.id));
     } finally {
       slot.inflight--;
+      this.activeRequests--;
+      this.noteActivity();
       this.prewarm(ctx);
     }
   }

@@ -110,3 +110,74 @@ describe("GatewayHost isolate budget (loader mode)", () => {
     expect(host.isolatesCreated).toBe(2);
   });
 });
+
+describe("GatewayHost warm pool top-up (loader mode)", () => {
+  /** A loader whose stubs record the warm-up steps they are sent, by isolate id. */
+  function stepLoader(onStart?: () => void): { loader: WorkerLoader; steps: string[] } {
+    const steps: string[] = [];
+    const loader = {
+      get: (id: string) =>
+        ({
+          getEntrypoint: () => ({
+            fetch: async (req: Request) => {
+              const url = new URL(req.url);
+              steps.push(`${id.replace(/^.*-(i\d+)$/, "$1")}:${url.searchParams.get("step") ?? url.pathname}`);
+              if (url.searchParams.get("step") === "start") onStart?.();
+              return new Response(null, { status: 204 });
+            },
+          }),
+        }) as unknown as WorkerStub,
+      load: () => {
+        throw new Error("no load() expected");
+      },
+    } as unknown as WorkerLoader;
+    return { loader, steps };
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("waits for the edge to be quiet before each step, and sends the steps one request each", async () => {
+    const { loader, steps } = stepLoader();
+    const waits: Promise<unknown>[] = [];
+    const keep = { waitUntil: (p: Promise<unknown>) => waits.push(p) } as unknown as ExecutionContext;
+    const host = new GatewayHost({ mode: "loader", loader, code: () => code, isolatesMax: 0, warmPool: 1, warmQuietMs: 60, warmWaitMsMax: 5_000 });
+    host.prewarm(keep);
+    // Requests keep arriving: nothing is started while they do.
+    for (let i = 0; i < 4; i++) {
+      host.noteActivity();
+      await sleep(25);
+    }
+    expect(steps).toEqual([]);
+    await Promise.all(waits);
+    expect(steps).toEqual(["i0:start", "i0:parser", "i0:statements"]);
+    expect(host.pooledCount).toBe(1);
+  });
+
+  it("stops warming an isolate that a tenant took from the pool meanwhile", async () => {
+    const waits: Promise<unknown>[] = [];
+    const keep = { waitUntil: (p: Promise<unknown>) => waits.push(p) } as unknown as ExecutionContext;
+    let firstRequest: Promise<Response> | null = null;
+    // A tenant's first request arrives while the isolate starts, and binds it (its own requests warm it from here).
+    const { loader, steps } = stepLoader(() => {
+      firstRequest ??= host.fetch({ tenantId: 9, name: "t9" }, new Request("http://gateway/sql"), env, keep);
+    });
+    const host = new GatewayHost({ mode: "loader", loader, code: () => code, isolatesMax: 0, warmPool: 1, warmQuietMs: 40, warmWaitMsMax: 5_000 });
+    host.prewarm(keep);
+    while (firstRequest === null) await sleep(5);
+    await firstRequest;
+    while (waits.length > 0) await waits.shift(); // the top-up, and the one the request's end started
+    expect(steps.filter((s) => s.startsWith("i0:"))).toEqual(["i0:start", "i0:/sql"]);
+    expect(host.hasIsolate(9)).toBe(true);
+    // The pool was refilled with another isolate, warmed in full.
+    expect(steps.filter((s) => !s.startsWith("i0:"))).toEqual(["i1:start", "i1:parser", "i1:statements"]);
+  });
+
+  it("refills at once without a quiet time (warmQuietMs 0)", async () => {
+    const { loader, steps } = stepLoader();
+    const waits: Promise<unknown>[] = [];
+    const keep = { waitUntil: (p: Promise<unknown>) => waits.push(p) } as unknown as ExecutionContext;
+    const host = new GatewayHost({ mode: "loader", loader, code: () => code, isolatesMax: 0, warmPool: 2 });
+    host.prewarm(keep);
+    await Promise.all(waits);
+    expect(steps).toEqual(["i0:start", "i0:parser", "i0:statements", "i1:start", "i1:parser", "i1:statements"]);
+  });
+});

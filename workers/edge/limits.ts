@@ -33,6 +33,18 @@ export const limits = {
    */
   gatewayWarmPoolDefault: 2,
   /**
+   * How long the edge must have been quiet (no request started or ended) before a warm-pool top-up
+   * takes its next step (gateway-host.ts prewarm). A tenant's first query follows the create or the
+   * resume that took an isolate from the pool by one client round trip, and its answer must then
+   * still leave through the thread that, locally, every isolate shares. With 100 ms, a top-up that
+   * started behind a new tenant's first query held that query's answer for ~1 s at load 16 (an
+   * isolate start is 0.3-1.3 s there); 500 ms lets both pass first. The pool keeps its other
+   * isolate meanwhile, so the next tenant does not wait for the top-up.
+   */
+  gatewayWarmQuietMs: 500,
+  /** Longest a top-up step waits for quiet: under steady traffic the pool still refills within 2 s. */
+  gatewayWarmWaitMsMax: 2_000,
+  /**
    * Largest encoded KvRequest TenantKV forwards. The storage node applies its own (smaller or equal)
    * limits; this only stops a runaway gateway from pushing unbounded bytes through the edge.
    */

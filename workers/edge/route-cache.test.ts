@@ -108,40 +108,22 @@ describe("RouteCache", () => {
     expect(cache.routerCalls).toBe(before + 1);
   });
 
-  it("a tenant marked for resume asks the router again (which may refuse it), and hands the known route over only for a password verified before", async () => {
+  it("a tenant forgotten on suspension (invalidate) asks the router again at its next login, which may refuse it", async () => {
     const router = fakeRouter();
     const cache = new RouteCache(router, () => 0);
     await cache.authenticate("acme", "right-password");
-    cache.markResume("acme");
-    const hints: number[] = [];
-    expect((await cache.authenticate("acme", "right-password", "", (r) => hints.push(r.tenantId))).tenantId).toBe(2);
+    cache.invalidate("acme");
+    expect((await cache.authenticate("acme", "right-password")).tenantId).toBe(2);
     expect(router.calls).toBe(2);
-    expect(hints).toEqual([2]);
-    // Resumed: served from memory again, no hint needed.
-    await cache.authenticate("acme", "right-password", "", (r) => hints.push(r.tenantId));
+    // Served from memory again.
+    await cache.authenticate("acme", "right-password");
     expect(router.calls).toBe(2);
-    expect(hints).toEqual([2]);
-    // A password never verified gets no hint and is checked by the router.
-    cache.markResume("acme");
-    expect(await codeOf(cache.authenticate("acme", "wrong-password", "", (r) => hints.push(r.tenantId)))).toBe("28P01");
-    expect(hints).toEqual([2]);
-    // Suspended by an operator meanwhile: the router's refusal wins over the marked entry, which goes.
+    // Suspended by an operator meanwhile: the router's refusal is seen at once.
+    cache.invalidate("acme");
     router.suspended = true;
-    expect(await codeOf(cache.authenticate("acme", "right-password", "", (r) => hints.push(r.tenantId)))).toBe("57P03");
-    expect(hints).toEqual([2, 2]);
+    expect(await codeOf(cache.authenticate("acme", "right-password"))).toBe("57P03");
     expect(await codeOf(cache.lookup("acme"))).toBe("57P03");
-    expect(router.calls).toBe(5);
-  });
-
-  it("a lookup of a tenant marked for resume asks the router", async () => {
-    const router = fakeRouter();
-    const cache = new RouteCache(router, () => 0);
-    await cache.lookup("acme");
-    cache.markResume("acme");
-    await cache.lookup("acme");
-    expect(router.calls).toBe(2);
-    await cache.lookup("acme");
-    expect(router.calls).toBe(2);
+    expect(router.calls).toBe(4);
   });
 
   it("a seeded tenant's first login with its password needs no router call; another password does, and the seed expires with its TTL", async () => {

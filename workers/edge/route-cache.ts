@@ -9,14 +9,12 @@
 // wrong passwords are not cached at all, so the router's failed-login throttle sees every attempt.
 // Concurrent misses for the same key share one router call.
 //
-// Two shortcuts for a tenant's first query (`npm run bench:tenants`):
-// - seed(): the edge isolate that created a tenant (admin API, system SQL) remembers its route and
-//   password at once, as the router's answer to a first login would have been;
-// - markResume(): a tenant suspended for idleness here keeps its entry, marked: its next login
-//   still asks the router (which resumes it and checks the state, so a tenant suspended by an
-//   operator or dropped meanwhile is refused), but a password verified here before is known right
-//   while the router call runs, so work that follows authentication (loading the tenant's catalog
-//   in its gateway) can start beside it (authenticate's onVerified).
+// A shortcut for a new tenant's first query (`npm run bench:tenants`): seed(), the edge isolate that
+// created a tenant (admin API, system SQL) remembers its route and password at once, as the
+// router's answer to a first login would have been. (A tenant suspended for idleness is simply
+// forgotten: its next login asks the router, which resumes it. Handing a remembered route to work
+// that could start beside that router call measured no gain, and a real resume, minutes after the
+// last query, finds the route expired anyway.)
 import { PgError } from "../../common/errors.ts";
 import type { Route } from "../../durable-objects/router/tenant-router.ts";
 import { fromWireError, type Result, type WireError } from "../../durable-objects/wire-error.ts";
@@ -36,8 +34,6 @@ interface Entry {
   expiresAtMs: number;
   /** Credential hashes verified for this route (same expiry as the route). */
   verified: Set<string>;
-  /** Suspended for idleness (markResume): the route comes from the router again before it is used. */
-  resume: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -69,7 +65,7 @@ export class RouteCache {
   /** The route for `name` without a password check (WebSocket startup, before authentication). */
   async lookup(name: string): Promise<Route> {
     const hit = this.fresh(name);
-    if (hit && !hit.resume) return this.answer(hit);
+    if (hit) return this.answer(hit);
     return this.once(`l:${name}`, async () => {
       this.routerCalls++;
       return this.remember(name, await this.resolver.lookup(name), null);
@@ -77,32 +73,19 @@ export class RouteCache {
   }
 
   /** The route for `name` once `password` is verified (by the router, or earlier within the TTL). */
-  /**
-   * `onVerified`: called with the last route, before the router answers, when the router must be
-   * asked again only because the tenant was suspended for idleness here and this very password was
-   * verified for it before (markResume).
-   */
-  async authenticate(name: string, password: string, address = "", onVerified?: (route: Route) => void): Promise<Route> {
+  async authenticate(name: string, password: string, address = ""): Promise<Route> {
     const hash = await this.credentialHash(name, password);
     const hit = this.fresh(name);
-    if (hit && !hit.resume && (hit.error || hit.verified.has(hash))) return this.answer(hit);
-    if (hit?.resume && hit.route !== null && hit.verified.has(hash)) onVerified?.(hit.route);
+    if (hit && (hit.error || hit.verified.has(hash))) return this.answer(hit);
     return this.once(`a:${name}:${hash}`, async () => {
       this.routerCalls++;
       return this.remember(name, await this.resolver.authenticate(name, password, address), hash);
     });
   }
 
-  /** Forgets a tenant (after create, drop, suspend through this isolate). */
+  /** Forgets a tenant (after create, drop, suspend through this isolate, idle suspension here). */
   invalidate(name: string): void {
     this.entries.delete(name);
-  }
-
-  /** The tenant was suspended for idleness: its next lookup or login asks the router (see the header). */
-  markResume(name: string): void {
-    const e = this.entries.get(name);
-    if (e === undefined || e.route === null) return;
-    e.resume = true;
   }
 
   /**
@@ -111,7 +94,7 @@ export class RouteCache {
    */
   async seed(name: string, route: Route, password: string): Promise<void> {
     const hash = await this.credentialHash(name, password);
-    this.put(name, { route, error: null, expiresAtMs: this.nowMs() + route.ttlMs, verified: new Set([hash]), resume: false });
+    this.put(name, { route, error: null, expiresAtMs: this.nowMs() + route.ttlMs, verified: new Set([hash]) });
   }
 
   get size(): number {
@@ -144,11 +127,11 @@ export class RouteCache {
       const sameRoute = prev?.route && prev.route.tenantId === r.value.tenantId && prev.expiresAtMs > now;
       const verified = sameRoute ? prev!.verified : new Set<string>();
       if (credential) verified.add(credential);
-      this.put(name, { route: r.value, error: null, expiresAtMs: now + r.value.ttlMs, verified, resume: false });
+      this.put(name, { route: r.value, error: null, expiresAtMs: now + r.value.ttlMs, verified });
       return r.value;
     }
     if (r.error.condition === "invalid_catalog_name") {
-      this.put(name, { route: null, error: r.error, expiresAtMs: now + limits.unknownTenantTtlMs, verified: new Set(), resume: false });
+      this.put(name, { route: null, error: r.error, expiresAtMs: now + limits.unknownTenantTtlMs, verified: new Set() });
     } else if (r.error.condition !== "invalid_password" && r.error.condition !== "invalid_authorization_specification") {
       // Suspended and similar states: drop any positive entry so the refusal is seen at once.
       this.entries.delete(name);

@@ -44,10 +44,11 @@ export interface AdminHooks {
   /** A tenant's route or credentials changed: drop what this isolate cached. */
   changed(name: string): void;
   /**
-   * A tenant was created here with the default settings; `route` is what its router answers now.
-   * The edge may remember it (route-cache.ts seed) so the tenant's first login needs no router call.
+   * A tenant was created here with the default settings; `route` is what its router answers now and
+   * `verifier` its SCRAM verifier (when the router returned it). The edge may remember them
+   * (route-cache.ts and credential-cache.ts seed) so the tenant's first login needs no router call.
    */
-  created(tenant: CreatedTenant, route: Route): Promise<void>;
+  created(tenant: CreatedTenant, route: Route, verifier: string | undefined): Promise<void>;
   /**
    * A tenant was suspended or dropped by an operator: end its live work here and release it.
    * Resolves once its gateway has reported the tenant's last usage (a suspension waits for that,
@@ -121,11 +122,12 @@ export class TenantOperations {
       throw new PgError("invalid_parameter_value", '"password" must be a string when given');
     }
     checkAlterPatch(settings);
-    const created = unwrap(await settleRpc(directoryOf(this.env).create(name, (password as string | null | undefined) ?? null)));
+    // The verifier is for this edge's credential cache only, never part of an answer.
+    const { verifier, ...created } = unwrap(await settleRpc(directoryOf(this.env).create(name, (password as string | null | undefined) ?? null)));
     if (Object.keys(settings).length > 0) unwrap(await settleRpc(directoryOf(this.env).alterSettings(name, settings)));
     this.hooks.changed(name);
     // With the default settings the route is known without asking the router: the route of a new record.
-    if (Object.keys(settings).length === 0) await this.hooks.created(created, route({ tenantId: created.id, name: created.name }));
+    if (Object.keys(settings).length === 0) await this.hooks.created(created, route({ tenantId: created.id, name: created.name }), verifier);
     return created;
   }
 

@@ -16,7 +16,7 @@
 //   GATEWAY_LIFECYCLE_PATHS (edge-contract.ts): warm-up of a pooled isolate, release of a tenant,
 //                and prepare: the tenant's catalog loaded ahead of its first statement (catalog-prefetch.ts)
 import type { GatewayEnv } from "./env.ts";
-import { GATEWAY_LIFECYCLE_PATHS } from "./edge-contract.ts";
+import { GATEWAY_LIFECYCLE_PATHS, WARM_STEPS } from "./edge-contract.ts";
 import { existingLocalQuota, forgetLocalQuota } from "./quota/local-quota.ts";
 import { serveCancelRequest, servePgWebSocket } from "./pgwire/websocket.ts";
 import { forgetBackends } from "./pgwire/backends.ts";
@@ -60,7 +60,8 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === GATEWAY_LIFECYCLE_PATHS.warm) {
       try {
-        await warmUp();
+        const step = url.searchParams.get("step");
+        await warmUp(WARM_STEPS.find((s) => s === step));
       } catch (err) {
         // A warm-up that fails leaves an isolate that is merely cold: still fit to serve.
         console.warn("gateway: warm-up failed", err);

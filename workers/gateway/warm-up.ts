@@ -10,6 +10,7 @@
 // served by the edge), so the shared catalog entry it leaves (forgotten at the end) can never be
 // mistaken for a real tenant's even while a tenant's first request runs beside the warm-up.
 import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
+import type { WarmStep } from "./edge-contract.ts";
 import { forgetSharedCatalog } from "./catalog/catalog-store.ts";
 import { MemoryKv, memoryCapability } from "./kv/memory-kv.ts";
 import { clearParseCache, warmParser } from "./sql/parse/parser.ts";
@@ -26,7 +27,17 @@ const WARM_UP_STATEMENTS = [
   "select count(*) from warm",
 ] as const;
 
-export async function warmUp(): Promise<void> {
+/**
+ * One part of the warm-up (edge-contract.ts WARM_STEPS), or all of them. `start` does nothing here:
+ * the request that asks for it has already created the isolate and evaluated its modules.
+ */
+export async function warmUp(step?: WarmStep): Promise<void> {
+  if (step === "start") return;
+  if (step === undefined || step === "parser") await warmParser();
+  if (step === undefined || step === "statements") await warmStatements();
+}
+
+async function warmStatements(): Promise<void> {
   await warmParser();
   const session = createSession({ kv: memoryCapability(new MemoryKv()), tenantId: SYSTEM_TENANT_ID });
   try {

@@ -71,6 +71,17 @@ export class CredentialCache {
     this.entries.delete(name);
   }
 
+  /**
+   * This isolate just created the tenant: `route` and `verifier` are what its router answers now.
+   * Its first wire login is served from memory, as a login within the TTL would be. An unreadable
+   * verifier is not remembered (the router is asked, and says so).
+   */
+  seed(name: string, route: Route, verifier: string): void {
+    const parsed = parseVerifier(verifier);
+    if (parsed === null) return;
+    this.put(name, { value: { route, verifier: parsed }, error: null, expiresAtMs: this.nowMs() + route.ttlMs });
+  }
+
   private async fetch(name: string, address: string): Promise<Credentials> {
     this.routerCalls++;
     const r = await this.source.credentials(name, address);
