@@ -5,6 +5,7 @@
 //   GET  /metrics               Prometheus text (system token: per-tenant usage is not public)
 //   GET  /v1/admin/stats        JSON per-tenant usage (system token); ?tenant=N for one tenant
 //   POST /v1/admin/drop-tenant  {"tenantId": N} (system token)
+//   POST /v1/admin/tenant-{fence,import,adopt,purge}  a tenant move's steps (moves/move-admin.ts)
 //   GET  /v1/admin/span-versions?tenantId=N[&start=hex&end=hex]  versions stored in a span (system token)
 //   GET  /v1/kv/stream          upgrade to a KV stream: pipelined KvRequests on one connection,
 //                               token checked once (kv-stream.ts, common/kv-protocol/stream.ts)
@@ -27,6 +28,7 @@ import { HTTP_STATUS, KvService } from "./service.ts";
 import { KvStreams } from "./kv-stream.ts";
 import { spanCensus } from "./span-census.ts";
 import { WriterClient } from "./writer/writer-client.ts";
+import { MOVE_ADMIN_PATHS, moveAdmin } from "./moves/move-admin.ts";
 
 export interface StorageNodeOptions {
   dataDir: string;
@@ -146,6 +148,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     fleetSecret: opts.fleetSecret,
     gcThresholdTs: ready.gcThresholdTs,
     droppedTenants: ready.droppedTenants,
+    movedTenants: ready.movedTenants,
   });
   // Cleared spans (DROP TABLE / TRUNCATE / DROP INDEX): this thread's index and the deletion jobs.
   const clears = new ClearJobs(service.cleared, (key) => writer.submit({ kind: "clear", key }), log);
@@ -277,6 +280,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     if (path === "/v1/admin/stats" && req.method === "GET") return adminStats(req, res);
     if (path === "/v1/admin/drop-tenant" && req.method === "POST") return adminDrop(req, res);
     if (path === "/v1/admin/span-versions" && req.method === "GET") return adminSpanVersions(req, res);
+    if ((MOVE_ADMIN_PATHS as readonly string[]).includes(path ?? "")) return moveAdmin({ service, writer, clock, limits, log, readBody, sendJson, jsonError }, path!, req, res);
     sendJson(res, 404, { error: { code: "not_found", message: `no route ${req.method} ${path}` } });
   }
 

@@ -50,6 +50,7 @@ export const HTTP_STATUS: Record<KvErrorName, number> = {
   write_too_old: 409,
   transaction_aborted: 409,
   lock_not_available: 409,
+  tenant_moved: 421,
   unavailable: 503,
   outcome_unknown: 502,
 };
@@ -94,6 +95,8 @@ export interface ServiceDeps {
   fleetSecret: string;
   gcThresholdTs: bigint;
   droppedTenants: Iterable<number>;
+  /** Tenants this node does not serve (moved away, or arriving and not adopted): storage-node/moves/. */
+  movedTenants?: Iterable<number>;
   nowMs?: () => number;
 }
 
@@ -110,6 +113,8 @@ export class KvService {
   /** Open transactions per tenant: readTs -> how many begins at that readTs are still open. */
   private readonly openTxns = new Map<number, Map<bigint, number>>();
   readonly dropped: Set<number>;
+  /** Refused with tenant_moved (HTTP 421, nothing applied): see ServiceDeps.movedTenants. */
+  readonly moved: Set<number>;
   /** This thread's copy of the clear records (the writer reports changes; writer-client.ts). */
   readonly cleared = new ClearedSpans();
   gcThresholdTs: bigint;
@@ -128,6 +133,7 @@ export class KvService {
     this.scheduler = new FairScheduler(d.limits.inFlightMax, d.limits.admissionWaitMsMax);
     this.gcThresholdTs = d.gcThresholdTs;
     this.dropped = new Set(d.droppedTenants);
+    this.moved = new Set(d.movedTenants ?? []);
     this.nowMs = d.nowMs ?? Date.now;
     this.locks = new LockTable({
       heartbeatExpiryMs: d.limits.txnHeartbeatExpiryMs,
@@ -291,6 +297,7 @@ export class KvService {
 
   private async handleForTenant(tenantId: number, body: Uint8Array, now: number): Promise<KvOutcome> {
     if (this.dropped.has(tenantId)) return errorOutcome({ code: "tenant_dropped", message: `tenant ${tenantId} has been dropped` });
+    if (this.moved.has(tenantId)) return errorOutcome({ code: "tenant_moved", message: `tenant ${tenantId} is not served by this storage node (it moved, or is moving, to another shard); nothing was applied` });
     let req: KvRequest;
     try {
       req = decodeRequest(body);

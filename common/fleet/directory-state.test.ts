@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addReplica, createShard, emptyDirectory, placeTenant, promote, removeReplica, renewLease, requestJoin } from "./directory-state.ts";
+import { addReplica, createShard, emptyDirectory, moveTenant, placeTenant, promote, removeReplica, renewLease, requestJoin } from "./directory-state.ts";
 
 const LEASE = 2_000;
 
@@ -54,5 +54,21 @@ describe("directory state (the configuration manager's decisions)", () => {
     const shards = [10, 11, 12, 13, 14].map((t) => (placeTenant(s, t) as { config: { shardId: number } }).config.shardId);
     expect(shards).toEqual([1, 2, 1, 2, 1]);
     expect(placeTenant(s, 11)).toMatchObject({ ok: true, config: { shardId: 2 } });
+  });
+
+  it("moves a placed tenant only as a compare-and-set on its placement version", () => {
+    const s = emptyDirectory();
+    createShard(s, 1, ["a"]);
+    createShard(s, 2, ["b"]);
+    expect(placeTenant(s, 10)).toMatchObject({ ok: true, config: { shardId: 1 }, placementVersion: 1 });
+    expect(moveTenant(s, 11, 1, 2, 1)).toMatchObject({ ok: false, reason: expect.stringMatching(/not placed/) });
+    expect(moveTenant(s, 10, 2, 1, 1)).toMatchObject({ ok: false, config: { shardId: 1 } }); // not on shard 2
+    expect(moveTenant(s, 10, 1, 3, 1)).toMatchObject({ ok: false, reason: expect.stringMatching(/no shard 3/) });
+    expect(moveTenant(s, 10, 1, 1, 1).ok).toBe(false);
+    expect(moveTenant(s, 10, 1, 2, 1)).toMatchObject({ ok: true, config: { shardId: 2 }, placementVersion: 2 });
+    // A second mover that read version 1 loses; the placement stays where the first put it.
+    expect(moveTenant(s, 10, 1, 2, 1)).toMatchObject({ ok: false, config: { shardId: 2 } });
+    expect(placeTenant(s, 10)).toMatchObject({ ok: true, config: { shardId: 2 }, placementVersion: 2 });
+    expect(moveTenant(s, 10, 2, 1, 2)).toMatchObject({ ok: true, config: { shardId: 1 }, placementVersion: 3 });
   });
 });

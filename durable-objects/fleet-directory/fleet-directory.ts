@@ -11,7 +11,7 @@
 // Stored: "state" → DirectoryState.
 import { DurableObject } from "cloudflare:workers";
 import {
-  addReplica, createShard, currentConfig, emptyDirectory, placeTenant, promote, removeReplica, renewLease, requestJoin,
+  addReplica, createShard, currentConfig, emptyDirectory, moveTenant, placeTenant, promote, removeReplica, renewLease, requestJoin,
   type DirectoryResult, type DirectoryState,
 } from "../../common/fleet/directory-state.ts";
 import type { FleetOp } from "../../common/fleet/directory-protocol.ts";
@@ -57,6 +57,9 @@ export class FleetDirectory extends DurableObject<ControlEnv> {
         break;
       case "placeTenant":
         result = placeTenant(s, request.tenantId);
+        break;
+      case "moveTenant":
+        result = moveTenant(s, request.tenantId, request.fromShard, request.toShard, request.placementVersion);
         break;
     }
     if (result.ok) await this.ctx.storage.put("state", s);

@@ -46,6 +46,7 @@ import { decodeMessage, encodeMessage } from "./wire.ts";
 import { openSnapshot } from "./snapshot-client.ts";
 import { clearInterruptedInstall, installSnapshot, type InstallProgress } from "./snapshot-install.ts";
 import { SnapshotSender } from "./snapshot-serve.ts";
+import { exportTenant, MoveTooLarge, TailGone, tenantStateDigest, tenantTail } from "../moves/move-source.ts";
 
 /** How often the replica's periodic work and the leaseholder watchdog run: a fifth of the heartbeat interval. */
 const TICK_MS = 20;
@@ -258,6 +259,32 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return json(res, 200, { applied: replica.applied, scope: scopeName, keys: d.keys, versions: d.keys, digest: d.sha256 });
   }
   if (req.method === "GET" && url.pathname === "/v1/snapshot") return sender.serve(res);
+  if (req.method === "GET" && (url.pathname === "/v1/tenant-export" || url.pathname === "/v1/tenant-tail" || url.pathname === "/v1/tenant-digest")) {
+    // A tenant move's reads (moves/move-source.ts): each one synchronous pass at the apply point.
+    const tenantId = Number(url.searchParams.get("tenant"));
+    if (!Number.isSafeInteger(tenantId) || tenantId < 2) return json(res, 400, { error: "tenant=N (an integer ≥ 2) is required" });
+    const resolved = resolveLimits(limits);
+    try {
+      let body: Uint8Array;
+      if (url.pathname === "/v1/tenant-digest") {
+        engine.refresh();
+        return json(res, 200, { applied: replica.applied, ...tenantStateDigest(engine, tenantId) });
+      }
+      if (url.pathname === "/v1/tenant-export") body = exportTenant(engine, tenantId, resolved.moveChunkBytesMax, resolved.moveExportBytesMax);
+      else {
+        const after = Number(url.searchParams.get("after"));
+        if (!Number.isSafeInteger(after) || after < 0) return json(res, 400, { error: "after=S (a log position) is required" });
+        body = tenantTail(engine, log, tenantId, after, resolved.moveChunkBytesMax, resolved.moveExportBytesMax);
+      }
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
+      res.end(body);
+      return;
+    } catch (err) {
+      if (err instanceof TailGone) return json(res, 410, { error: err.message });
+      if (err instanceof MoveTooLarge) return json(res, 413, { error: err.message });
+      throw err;
+    }
+  }
   json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
 }
 

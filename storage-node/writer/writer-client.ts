@@ -11,7 +11,7 @@
 import { Worker } from "node:worker_threads";
 import type { Engine } from "../engine/engine.ts";
 import type { HybridClock } from "../hlc.ts";
-import type { ClearKey, ClearNews, TenantBytesUpdate, WriterConfig, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
+import type { ClearKey, ClearNews, MoveStep, TenantBytesUpdate, WriterConfig, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
 
 type Ready = Extract<WriterMessage, { kind: "ready" }>;
 
@@ -29,7 +29,9 @@ type NewJob =
   | { kind: "gc"; thresholdTs: bigint }
   | { kind: "drop"; tenantId: number }
   | { kind: "clear"; key: ClearKey }
-  | { kind: "counters"; entries: Array<[number, Uint8Array]> };
+  | { kind: "counters"; entries: Array<[number, Uint8Array]> }
+  | { kind: "move"; step: MoveStep }
+  | { kind: "purge"; tenantId: number };
 
 
 export class WriterClient {
@@ -134,6 +136,10 @@ export class WriterClient {
         msg = { kind: "clear", id, key: job.key };
       } else if (job.kind === "counters") {
         msg = { kind: "counters", id, entries: job.entries };
+      } else if (job.kind === "move") {
+        msg = { kind: "move", id, step: job.step };
+      } else if (job.kind === "purge") {
+        msg = { kind: "purge", id, tenantId: job.tenantId };
       } else {
         throw new Error(`invariant: unknown writer job ${(job as { kind: string }).kind}`);
       }

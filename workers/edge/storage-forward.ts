@@ -31,8 +31,11 @@ export type ForwardLimits = {
 };
 
 export interface ForwardDeps {
-  /** The route to use now; `failed`: the route last used did not answer (ask the directory again). */
-  route(failed?: StorageRoute): Promise<StorageRoute>;
+  /**
+   * The route to use now; `failed`: the route last used did not answer (ask the directory again);
+   * `tenantMoved`: its node refused the tenant as moved (read the tenant's placement again).
+   */
+  route(failed?: StorageRoute, tenantMoved?: boolean): Promise<StorageRoute>;
   /** The route that replaced `route` if its shard now has another leaseholder; at most one directory read per `checkEveryMs`. */
   movedFrom(route: StorageRoute, checkEveryMs: number): Promise<StorageRoute | undefined>;
   /** POSTs the request to `url`; must stop when `signal` aborts. The body is read by the caller. */
@@ -74,6 +77,9 @@ export class BodyTooLarge extends Error {
   }
 }
 
+/** HTTP status of the storage node's tenant_moved answer (storage-node/service.ts HTTP_STATUS; nothing applied). */
+const STATUS_TENANT_MOVED = 421;
+
 /** The edge stops trying: 57P01 where nothing can have been applied, else 08006 (storage-retry.ts givingUpCode). */
 function giveUp(request: Uint8Array, why: string): Uint8Array {
   return givingUpCode(request) === "unavailable"
@@ -86,13 +92,14 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
   const giveUpAtMs = Date.now() + l.storageUnavailableWaitMs;
   let tokenRetried = false;
   let failedRoute: StorageRoute | undefined;
+  let tenantMoved = false;
   let moves = 0;
   for (let attempt = 0; ; attempt++) {
     // One node: STORAGE_URL. A fleet: the tenant's shard leaseholder; after a failed attempt the
     // route is asked again (the leaseholder may have changed).
     let route: StorageRoute;
     try {
-      route = await deps.route(failedRoute);
+      route = await deps.route(failedRoute, tenantMoved);
     } catch (err) {
       return storageFailure("unavailable", `no route to storage: ${err instanceof Error ? err.message : String(err)}; nothing was applied`);
     }
@@ -137,6 +144,24 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
     if (outcome.status === 401 && !tokenRetried) {
       tokenRetried = true;
       deps.tokenRefused();
+      continue;
+    }
+    // tenant_moved: the node does not serve the tenant (it moved to another shard, or is being moved
+    // and its writes are fenced for the moment) and applied nothing, so any request may go again,
+    // to wherever the directory places the tenant now. Inside an open transaction it is not sent
+    // again (its reads and locks were on the source; the gateway aborts it: 40001), as after a
+    // failed attempt. While the move is finishing the directory still names the source: wait and
+    // ask again, up to storageUnavailableWaitMs (the move's write pause is far below that).
+    if (outcome.status === STATUS_TENANT_MOVED) {
+      if (afterFailedAttempt(request) === "transaction_aborted") {
+        return storageFailure("transaction_aborted", `tenant moved to another shard during its transaction (storage node ${route.node ?? route.url}); retry the transaction`);
+      }
+      tenantMoved = true;
+      failedRoute = undefined;
+      // The shortest pause: a move's fence lasts a fraction of a second, and each pause adds to it.
+      const delayMs = l.storageRetryDelayMsMin;
+      if (Date.now() + delayMs > giveUpAtMs) return giveUp(request, `the tenant is moving between shards and its new shard did not take it within ${l.storageUnavailableWaitMs} ms (storageUnavailableWaitMs)`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
       continue;
     }
     // The node always answers with a KvResponse frame; anything else came from something in between
