@@ -13,7 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { encodeResponse, encodeUsageTrailer, KV_USAGE_HEADER } from "../common/kv-protocol/codec.ts";
+import { encodeResponse, encodeUsageTrailer, KV_USAGE_HEADER, TENANT_SHARD_HEADER } from "../common/kv-protocol/codec.ts";
 import type { KvError } from "../common/kv-protocol/messages.ts";
 import { compareBytes } from "../common/bytes.ts";
 import { assertTenantId, SYSTEM_TENANT_ID, tenantSpan } from "../common/tenant-prefix.ts";
@@ -28,7 +28,7 @@ import { HTTP_STATUS, KvService } from "./service.ts";
 import { KvStreams } from "./kv-stream.ts";
 import { spanCensus } from "./span-census.ts";
 import { WriterClient } from "./writer/writer-client.ts";
-import { MOVE_ADMIN_PATHS, moveAdmin } from "./moves/move-admin.ts";
+import { fenceTenantHere, MOVE_ADMIN_PATHS, moveAdmin } from "./moves/move-admin.ts";
 
 export interface StorageNodeOptions {
   dataDir: string;
@@ -49,6 +49,8 @@ export interface StorageNode {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** A tenant move's fence, for the replicated node's one-round-trip fence and tail (moves/move-admin.ts). */
+  fenceTenant(tenantId: number, toShard?: number): Promise<{ clockAtLeast: bigint } | { refused: string }>;
 }
 
 class BodyTooLarge extends Error {}
@@ -79,8 +81,12 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   });
 }
 
-function sendKv(res: ServerResponse, status: number, body: Uint8Array, trailer: Uint8Array | null = null): void {
-  res.writeHead(status, { "content-type": "application/x-warren-kv", "content-length": body.byteLength + (trailer?.byteLength ?? 0) });
+function sendKv(res: ServerResponse, status: number, body: Uint8Array, trailer: Uint8Array | null = null, movedToShard?: number): void {
+  res.writeHead(status, {
+    "content-type": "application/x-warren-kv",
+    "content-length": body.byteLength + (trailer?.byteLength ?? 0),
+    ...(movedToShard === undefined ? {} : { [TENANT_SHARD_HEADER]: String(movedToShard) }),
+  });
   if (trailer === null) {
     res.end(body);
     return;
@@ -251,7 +257,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       }
       const out = await service.handle(req.headers.authorization, body);
       const trailer = req.headers[KV_USAGE_HEADER] === "1" ? encodeUsageTrailer(out.usage ?? emptyKvUsage()) : null;
-      return sendKv(res, out.status, out.body, trailer);
+      return sendKv(res, out.status, out.body, trailer, out.movedToShard);
     }
     if (path === "/healthz" && req.method === "GET") {
       res.writeHead(draining ? 503 : 200, { "content-type": "text/plain" });
@@ -376,5 +382,5 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     return closing;
   }
 
-  return { url: `http://${urlHost}:${addr.port}`, port: addr.port, close };
+  return { url: `http://${urlHost}:${addr.port}`, port: addr.port, close, fenceTenant: (tenantId, toShard) => fenceTenantHere({ service, writer, clock, log }, tenantId, toShard) };
 }

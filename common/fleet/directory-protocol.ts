@@ -13,7 +13,8 @@ export type FleetOp =
   | { op: "requestJoin"; shardId: number; node: string }
   | { op: "addReplica"; shardId: number; node: string; epoch: number; learner: string }
   | { op: "placeTenant"; tenantId: number }
-  | { op: "moveTenant"; tenantId: number; fromShard: number; toShard: number; placementVersion: number };
+  | { op: "beginMove" | "moveTenant"; tenantId: number; fromShard: number; toShard: number; placementVersion: number }
+  | { op: "cancelMove"; tenantId: number };
 
 export type FleetAnswer = DirectoryResult;
 
@@ -53,6 +54,9 @@ export function fleetOpProblem(value: unknown): string | undefined {
       return shard() ?? node("node") ?? epoch() ?? node("learner");
     case "placeTenant":
       return isInt(v.tenantId, 2) ? undefined : "tenantId must be an integer ≥ 2 (1 is the system tenant)";
+    case "cancelMove":
+      return isInt(v.tenantId, 2) ? undefined : "tenantId must be an integer ≥ 2 (1 is the system tenant)";
+    case "beginMove":
     case "moveTenant":
       if (!isInt(v.tenantId, 2)) return "tenantId must be an integer ≥ 2 (1 is the system tenant)";
       if (!isInt(v.fromShard, 1) || !isInt(v.toShard, 1)) return "fromShard and toShard must be positive integers";

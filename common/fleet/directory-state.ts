@@ -21,6 +21,13 @@ export interface DirectoryState {
    * before moves existed, or a tenant never moved): 1.
    */
   placementVersions?: Record<string, number>;
+  /**
+   * tenant id → the shard a move in progress takes it to (beginMove, until moveTenant or
+   * cancelMove). One move per tenant at a time: the nodes fence and adopt by their own markers,
+   * and the source's refusals point edges at the target before the placement switches, so two
+   * movers of one tenant to different shards must never both get as far as the fence.
+   */
+  moving?: Record<string, number>;
 }
 
 export type DirectoryResult =
@@ -162,16 +169,53 @@ export function placementVersion(state: DirectoryState, tenantId: number): numbe
  * the tenant on `toShard`, and the source refuses it (tenant_moved), which makes an edge ask.
  */
 export function moveTenant(state: DirectoryState, tenantId: number, fromShard: number, toShard: number, seenVersion: number): DirectoryResult {
+  const refused = checkMove(state, tenantId, fromShard, toShard, seenVersion);
+  if (refused) return refused;
+  const reserved = state.moving?.[String(tenantId)];
+  if (reserved !== toShard) return refuse(state, toShard, `no move of tenant ${tenantId} to shard ${toShard} was begun (beginMove)`);
+  const version = placementVersion(state, tenantId);
+  state.placement[String(tenantId)] = toShard;
+  state.placementVersions = { ...state.placementVersions, [String(tenantId)]: version + 1 };
+  const { [String(tenantId)]: _done, ...rest } = state.moving ?? {};
+  state.moving = rest;
+  return { ok: true, config: shardOf(state, toShard)!, placementVersion: version + 1 };
+}
+
+/**
+ * Reserves a move of the tenant to `toShard` (before the mover copies or fences anything). Refused
+ * while a move to another shard is in progress; a move to the same shard may be begun again (a
+ * mover that died is run again; it must be dead: two at once to one target are not told apart).
+ */
+export function beginMove(state: DirectoryState, tenantId: number, fromShard: number, toShard: number, seenVersion: number): DirectoryResult {
+  const refused = checkMove(state, tenantId, fromShard, toShard, seenVersion);
+  if (refused) return refused;
+  const reserved = state.moving?.[String(tenantId)];
+  if (reserved !== undefined && reserved !== toShard) return refuse(state, toShard, `a move of tenant ${tenantId} to shard ${reserved} is in progress (cancelMove first)`);
+  state.moving = { ...state.moving, [String(tenantId)]: toShard };
+  return { ok: true, config: shardOf(state, toShard)!, placementVersion: placementVersion(state, tenantId) };
+}
+
+/** Ends a move without switching the placement (the mover cancelled it, or an operator after a mover died). */
+export function cancelMove(state: DirectoryState, tenantId: number): DirectoryResult {
+  const { [String(tenantId)]: _cancelled, ...rest } = state.moving ?? {};
+  state.moving = rest;
+  return placeTenantIfPlaced(state, tenantId);
+}
+
+function placeTenantIfPlaced(state: DirectoryState, tenantId: number): DirectoryResult {
+  const placed = state.placement[String(tenantId)];
+  if (placed === undefined) return { ok: false, reason: `tenant ${tenantId} is not placed`, config: undefined };
+  return placeTenant(state, tenantId);
+}
+
+function checkMove(state: DirectoryState, tenantId: number, fromShard: number, toShard: number, seenVersion: number): DirectoryResult | undefined {
   const placed = state.placement[String(tenantId)];
   const version = placementVersion(state, tenantId);
-  const to = shardOf(state, toShard);
   if (placed === undefined) return refuse(state, toShard, `tenant ${tenantId} is not placed`);
   if (placed !== fromShard || version !== seenVersion) {
     return { ok: false, reason: `tenant ${tenantId} is on shard ${placed} at placement version ${version}, not on ${fromShard} at ${seenVersion}`, config: shardOf(state, placed) };
   }
-  if (!to) return refuse(state, toShard, `no shard ${toShard}`);
+  if (!shardOf(state, toShard)) return refuse(state, toShard, `no shard ${toShard}`);
   if (toShard === fromShard) return refuse(state, toShard, `tenant ${tenantId} is already on shard ${toShard}`);
-  state.placement[String(tenantId)] = toShard;
-  state.placementVersions = { ...state.placementVersions, [String(tenantId)]: version + 1 };
-  return { ok: true, config: to, placementVersion: version + 1 };
+  return undefined;
 }

@@ -1,12 +1,13 @@
 // The KV service's admin routes for tenant moves (system token; replication/README.md "Tenant moves"):
 //
-//   POST /v1/admin/tenant-fence   {"tenantId": N}         → {tenantId, clockAtLeast}
+//   POST /v1/admin/tenant-fence   {"tenantId": N[, "toShard": S]}  → {tenantId, clockAtLeast}
 //        this node stops serving N: every request of N from now on is refused with tenant_moved
-//        (HTTP 421, nothing applied), and a writer job orders the fence after every commit posted
-//        before it. clockAtLeast: a timestamp above every one this node has handed out.
-//   POST /v1/admin/tenant-import?tenantId=N[&first=1]  body: an encoded group entry (the tenant's keys)
-//        → {tenantId, ops}: written as one writer transaction (one log entry); the node refuses N
-//        until it adopts it.
+//        (HTTP 421, nothing applied; header warren-tenant-shard: S when given), and a writer job
+//        orders the fence after every commit posted before it. clockAtLeast: a timestamp above every one this node has handed out.
+//   POST /v1/admin/tenant-import?tenantId=N[&first=1][&adoptIfDigest=HEX&clockAtLeast=DEC]
+//        body: an encoded group entry (the tenant's keys) → {tenantId, ops}: written as one writer
+//        transaction (one log entry); the node refuses N until it adopts it. With adoptIfDigest:
+//        the last chunk, and the adopt in the same transaction if N's state then has that digest.
 //   POST /v1/admin/tenant-adopt   {"tenantId": N, "clockAtLeast": "…"}  → {tenantId, message}
 //        this node serves N, its clock moved above clockAtLeast first.
 //   POST /v1/admin/tenant-purge   {"tenantId": N}         → {tenantId, removed}: N's state deleted
@@ -39,6 +40,20 @@ function tenantOf(raw: unknown): number {
   return tenantId as number;
 }
 
+/**
+ * Fences the tenant on this node: refused by the HTTP thread from now on, and a writer job orders
+ * the fence after every commit posted before it (and refuses whatever got past the first check).
+ * Returns a timestamp above every one this node has handed out, reads included.
+ */
+export async function fenceTenantHere(d: Pick<MoveAdminDeps, "service" | "writer" | "clock" | "log">, tenantId: number, toShard?: number): Promise<{ clockAtLeast: bigint } | { refused: string }> {
+  d.service.moved.set(tenantId, toShard ?? null);
+  const reply = await d.writer.submit({ kind: "move", step: { op: "fence", tenantId } });
+  if (!reply.ok) return { refused: new TextDecoder().decode(reply.response) };
+  const clockAtLeast = d.clock.next();
+  d.log(`tenant ${tenantId} fenced for a move (clock ${clockAtLeast})`);
+  return { clockAtLeast };
+}
+
 /** Handles one of MOVE_ADMIN_PATHS (POST only). */
 export async function moveAdmin(d: MoveAdminDeps, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const err = await d.service.authenticateSystem(req.headers.authorization);
@@ -64,37 +79,47 @@ export async function moveAdmin(d: MoveAdminDeps, path: string, req: IncomingMes
   const refused = (message: string) => d.sendJson(res, 409, { error: { code: "move_refused", message } });
 
   if (path === "/v1/admin/tenant-fence") {
-    // Refused here from now on; the writer job refuses whatever was already past this check.
-    d.service.moved.add(tenantId);
-    const reply = await d.writer.submit({ kind: "move", step: { op: "fence", tenantId } });
-    if (!reply.ok) return refused(new TextDecoder().decode(reply.response));
-    // Above every timestamp handed out so far (reads included), since the fence is in place.
-    const clockAtLeast = d.clock.next();
-    d.log(`tenant ${tenantId} fenced for a move (clock ${clockAtLeast})`);
-    return d.sendJson(res, 200, { tenantId, clockAtLeast: clockAtLeast.toString() });
-  }
-  if (path === "/v1/admin/tenant-import") {
-    d.service.moved.add(tenantId);
-    const reply = await d.writer.submit({ kind: "move", step: { op: "import", tenantId, first: url.searchParams.get("first") === "1", ops: body } });
-    if (!reply.ok) return refused(new TextDecoder().decode(reply.response));
-    return d.sendJson(res, 200, { tenantId, ops: reply.removed ?? 0 });
-  }
-  if (path === "/v1/admin/tenant-adopt") {
-    let clockAtLeast: bigint;
-    try {
-      if (typeof json.clockAtLeast !== "string" || !/^\d{1,20}$/.test(json.clockAtLeast)) throw new RangeError("clockAtLeast must be a decimal string");
-      clockAtLeast = BigInt(json.clockAtLeast);
-    } catch (e) {
-      return d.jsonError(res, { code: "malformed_request", message: `${path}: ${e instanceof Error ? e.message : String(e)}` });
+    const toShard = json.toShard;
+    if (toShard !== undefined && !(typeof toShard === "number" && Number.isSafeInteger(toShard) && toShard >= 1)) {
+      return d.jsonError(res, { code: "malformed_request", message: `${path}: toShard must be a positive integer` });
     }
-    // The clock first: no timestamp at or below one the source handed out is issued for the tenant here.
-    d.clock.observe(clockAtLeast);
-    const reply = await d.writer.submit({ kind: "move", step: { op: "adopt", tenantId, clockAtLeast } });
+    const fenced = await fenceTenantHere(d, tenantId, toShard as number | undefined);
+    if ("refused" in fenced) return refused(fenced.refused);
+    return d.sendJson(res, 200, { tenantId, clockAtLeast: fenced.clockAtLeast.toString() });
+  }
+  const decimal = (v: unknown): bigint => {
+    if (typeof v !== "string" || !/^\d{1,20}$/.test(v)) throw new RangeError("clockAtLeast must be a decimal string");
+    return BigInt(v);
+  };
+  let adopt: { digest: string; clockAtLeast: bigint } | undefined;
+  try {
+    if (path === "/v1/admin/tenant-adopt") adopt = { digest: "", clockAtLeast: decimal(json.clockAtLeast) };
+    const digest = url.searchParams.get("adoptIfDigest");
+    if (path === "/v1/admin/tenant-import" && digest !== null) {
+      if (!/^[0-9a-f]{64}$/.test(digest)) throw new RangeError("adoptIfDigest must be a sha256 in hex");
+      adopt = { digest, clockAtLeast: decimal(url.searchParams.get("clockAtLeast")) };
+    }
+  } catch (e) {
+    return d.jsonError(res, { code: "malformed_request", message: `${path}: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  // The clock first: no timestamp at or below one the source handed out is issued for the tenant here.
+  if (adopt !== undefined) d.clock.observe(adopt.clockAtLeast);
+  if (path === "/v1/admin/tenant-import" || path === "/v1/admin/tenant-adopt") {
+    const first = url.searchParams.get("first") === "1";
+    const reply = await d.writer.submit({
+      kind: "move",
+      step: path === "/v1/admin/tenant-import" ? { op: "import", tenantId, first, ops: body, adopt } : { op: "adopt", tenantId, clockAtLeast: adopt!.clockAtLeast },
+    });
     if (!reply.ok) return refused(new TextDecoder().decode(reply.response));
+    // Arriving: refused here until adopted (no edge routes it here before the move says so anyway).
+    if (adopt === undefined) {
+      d.service.moved.set(tenantId, null);
+      return d.sendJson(res, 200, { tenantId, ops: reply.removed ?? 0 });
+    }
     d.service.moved.delete(tenantId);
     const message = new TextDecoder().decode(reply.response);
     d.log(`tenant ${tenantId} adopted: ${message}`);
-    return d.sendJson(res, 200, { tenantId, message });
+    return d.sendJson(res, 200, { tenantId, adopted: true, message });
   }
   if (!d.service.moved.has(tenantId)) return refused(`tenant ${tenantId} is served by this node; only a tenant that moved away is purged`);
   const reply = await d.writer.submit({ kind: "purge", tenantId });

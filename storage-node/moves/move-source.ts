@@ -3,6 +3,9 @@
 //   GET /v1/tenant-export?tenant=N          the tenant's whole state at the replica's apply point S:
 //       header {seq: S, keys, bytes}, chunks of puts. One synchronous pass over one LMDB read
 //       state (the replica applies entries on this same thread), so it is the state right after S.
+//   POST /v1/tenant-fence?tenant=N&after=S  (the leaseholder) fences the tenant in its KV service,
+//       then answers as the tail below, with `clockAtLeast` in the header: fence and last tail in
+//       one round trip, since the write pause is made of round trips.
 //   GET /v1/tenant-tail?tenant=N&after=S    what changed in the tenant's state after S: the
 //       operations on its keys of every applied log entry in (S, A], in order, where A is the apply
 //       point now; header {through: A, digest, keys}: the digest of the tenant's whole state at A,
@@ -13,14 +16,14 @@
 // removes its log entry carries (intents, commit records, GC-queue entries, clear records
 // included), so replaying them on the target gives the source's bytes at A without comparing
 // anything, and the tail of a fenced tenant costs what was written since S, not the tenant's size.
-import { createHash } from "node:crypto";
 import type { Engine, EngineReader } from "../engine/engine.ts";
-import { u64 } from "../node-keys.ts";
 import { appliedPosition } from "../replication/engine-log.ts";
 import { encodeGroupEntry, forEachGroupOp, type GroupOp } from "../replication/group-entry.ts";
 import type { ReplicationLog } from "../replication/log.ts";
 import { encodeMoveBody } from "./move-wire.ts";
-import { isTenantStateKey, tenantState, tenantStateSpans } from "./tenant-keys.ts";
+import { isTenantStateKey, tenantState, tenantStateDigest, tenantStateSpans } from "./tenant-keys.ts";
+
+export { tenantStateDigest };
 
 export class MoveTooLarge extends Error {}
 export class TailGone extends Error {}
@@ -49,17 +52,6 @@ function chunked(ops: Iterable<GroupOp>, chunkBytesMax: number, bytesMax: number
   return { chunks, keys, bytes };
 }
 
-/** sha256 over (length, key, length, value) of every key of the tenant's state, in key order. */
-export function tenantStateDigest(reader: EngineReader, tenantId: number): { keys: number; sha256: string } {
-  const h = createHash("sha256");
-  let keys = 0;
-  for (const e of tenantState(reader, tenantId)) {
-    h.update(u64(BigInt(e.key.length))).update(e.key).update(u64(BigInt(e.value.length))).update(e.value);
-    keys++;
-  }
-  return { keys, sha256: h.digest("hex") };
-}
-
 export function exportTenant(engine: Engine, tenantId: number, chunkBytesMax: number, bytesMax: number): Uint8Array {
   engine.refresh();
   const seq = appliedPosition(engine).seq;
@@ -70,7 +62,7 @@ export function exportTenant(engine: Engine, tenantId: number, chunkBytesMax: nu
   return encodeMoveBody({ tenantId, seq, keys, bytes }, chunks);
 }
 
-export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number, afterSeq: number, chunkBytesMax: number, bytesMax: number): Uint8Array {
+export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number, afterSeq: number, chunkBytesMax: number, bytesMax: number, extra: object = {}): Uint8Array {
   engine.refresh();
   const through = appliedPosition(engine).seq;
   if (afterSeq > through) throw new TailGone(`entry ${afterSeq} is not applied here (applied through ${through}): ask the shard's leaseholder`);
@@ -89,5 +81,5 @@ export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number
   }
   const { chunks, keys } = chunked(ops, chunkBytesMax, bytesMax);
   const digest = tenantStateDigest(engine, tenantId);
-  return encodeMoveBody({ tenantId, after: afterSeq, through, ops: keys, digest: digest.sha256, stateKeys: digest.keys }, chunks);
+  return encodeMoveBody({ ...extra, tenantId, after: afterSeq, through, ops: keys, digest: digest.sha256, stateKeys: digest.keys }, chunks);
 }

@@ -7,7 +7,17 @@ import { CLEAR_RECORD_TAG, decodeClearRecord, MOVED_AWAY, MOVING_IN, TXN_PENDING
 import type { ClearRecord } from "../clearing/cleared-spans.ts";
 import { forEachGroupOp } from "../replication/group-entry.ts";
 import { abortTxn } from "../txn/intents.ts";
-import { isTenantStateKey, tenantState, tenantStateSpans } from "./tenant-keys.ts";
+import { isTenantStateKey, tenantState, tenantStateDigest, tenantStateSpans } from "./tenant-keys.ts";
+
+/** The tenant's moved marker here: MOVED_AWAY, MOVING_IN, or undefined (served here, or never here). */
+export function movedMarker(r: EngineReader, tenantId: number): number | undefined {
+  return r.get(tenantMovedKey(tenantId))?.[0];
+}
+
+export function tenantHasState(r: EngineReader, tenantId: number): boolean {
+  for (const _ of tenantState(r, tenantId)) return true;
+  return false;
+}
 
 /** The source stops serving the tenant: every later job of it is refused (tenant_moved). */
 export function fenceTenant(w: EngineWriter, tenantId: number): void {
@@ -21,6 +31,11 @@ export function fenceTenant(w: EngineWriter, tenantId: number): void {
  * Returns the operations applied.
  */
 export function importTenantOps(w: EngineWriter, tenantId: number, first: boolean, ops: Uint8Array): number {
+  // Only into a tenant arriving here: never into one this node serves (a retried import after the
+  // adopt, or a move to the shard the tenant is on), nor into a move cancelled meanwhile.
+  const marker = movedMarker(w, tenantId);
+  if (marker === undefined && !(first && !tenantHasState(w, tenantId))) throw new MoveRefused(`tenant ${tenantId} is served by this node; nothing is imported`);
+  if (marker === MOVED_AWAY && !first) throw new MoveRefused(`tenant ${tenantId}'s move here was cancelled (it is fenced here); start the move over`);
   const spans = tenantStateSpans(tenantId);
   forEachGroupOp(ops, (o) => {
     if (!isTenantStateKey(spans, o.key)) throw new MoveRefused(`key ${Buffer.from(o.key).toString("hex")} is not part of tenant ${tenantId}'s state`);
@@ -63,6 +78,12 @@ export function purgeTenantStep(w: EngineWriter, tenantId: number, keysMax: numb
   }
   for (const k of keys) w.remove(k);
   return { removed: keys.length, done: keys.length < keysMax };
+}
+
+/** Throws MoveRefused unless the tenant's state in `r` has the source's digest (what the source read at its apply point). */
+export function checkTenantDigest(r: EngineReader, tenantId: number, expected: string): void {
+  const d = tenantStateDigest(r, tenantId);
+  if (d.sha256 !== expected) throw new MoveRefused(`tenant ${tenantId}'s state here (${d.keys} keys) differs from the source's after the copy`);
 }
 
 /** A move step refused because of what it was asked (not an I/O failure): answered 400/409. */

@@ -17,6 +17,7 @@
 // metadata (0x01, the replication log 0x20–0x22). The two filtered tags are ordered by
 // timestamp, not tenant; both are bounded by the GC window (records and queue entries below the GC
 // threshold are deleted), so scanning them costs what the node's recent write history holds.
+import { createHash } from "node:crypto";
 import { tenantOfKey, tenantSpan } from "../../common/tenant-prefix.ts";
 import type { EngineReader } from "../engine/engine.ts";
 import { escapedBound } from "../mvcc/version-key.ts";
@@ -95,4 +96,15 @@ export function* tenantState(reader: EngineReader, tenantId: number): Generator<
       if (s.keep === undefined || s.keep(e.key)) yield e;
     }
   }
+}
+
+/** sha256 over (length, key, length, value) of every key of the tenant's state, in key order. */
+export function tenantStateDigest(reader: EngineReader, tenantId: number): { keys: number; sha256: string } {
+  const h = createHash("sha256");
+  let keys = 0;
+  for (const e of tenantState(reader, tenantId)) {
+    h.update(u64(BigInt(e.key.length))).update(e.key).update(u64(BigInt(e.value.length))).update(e.value);
+    keys++;
+  }
+  return { keys, sha256: h.digest("hex") };
 }

@@ -31,7 +31,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { parseArgs } from "node:util";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
 import { resolveLimits, type StorageLimits } from "../limits.ts";
-import { readU64, u64 } from "../node-keys.ts";
+import { readU64, tenantMovedKey, u64 } from "../node-keys.ts";
 import { startStorageNode, type StorageNode } from "../server.ts";
 import { monotonicClock } from "./clock.ts";
 import { HttpDirectory } from "./directory-client.ts";
@@ -259,7 +259,8 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return json(res, 200, { applied: replica.applied, scope: scopeName, keys: d.keys, versions: d.keys, digest: d.sha256 });
   }
   if (req.method === "GET" && url.pathname === "/v1/snapshot") return sender.serve(res);
-  if (req.method === "GET" && (url.pathname === "/v1/tenant-export" || url.pathname === "/v1/tenant-tail" || url.pathname === "/v1/tenant-digest")) {
+  const fence = req.method === "POST" && url.pathname === "/v1/tenant-fence";
+  if (fence || (req.method === "GET" && (url.pathname === "/v1/tenant-export" || url.pathname === "/v1/tenant-tail" || url.pathname === "/v1/tenant-digest"))) {
     // A tenant move's reads (moves/move-source.ts): each one synchronous pass at the apply point.
     const tenantId = Number(url.searchParams.get("tenant"));
     if (!Number.isSafeInteger(tenantId) || tenantId < 2) return json(res, 400, { error: "tenant=N (an integer ≥ 2) is required" });
@@ -268,13 +269,23 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       let body: Uint8Array;
       if (url.pathname === "/v1/tenant-digest") {
         engine.refresh();
-        return json(res, 200, { applied: replica.applied, ...tenantStateDigest(engine, tenantId) });
+        const d = tenantStateDigest(engine, tenantId);
+        // served: this node holds the tenant and no moved marker says it does not serve it.
+        return json(res, 200, { applied: replica.applied, ...d, served: d.keys > 0 && engine.get(tenantMovedKey(tenantId)) === undefined });
       }
       if (url.pathname === "/v1/tenant-export") body = exportTenant(engine, tenantId, resolved.moveChunkBytesMax, resolved.moveExportBytesMax);
       else {
         const after = Number(url.searchParams.get("after"));
         if (!Number.isSafeInteger(after) || after < 0) return json(res, 400, { error: "after=S (a log position) is required" });
-        body = tenantTail(engine, log, tenantId, after, resolved.moveChunkBytesMax, resolved.moveExportBytesMax);
+        let extra = {};
+        if (fence) {
+          if (kv === undefined) return json(res, 409, { error: `${id} does not serve KV (not the leaseholder); fence at the leaseholder` });
+          const toShard = Number(url.searchParams.get("toShard") ?? NaN);
+          const fenced = await kv.fenceTenant(tenantId, Number.isSafeInteger(toShard) && toShard >= 1 ? toShard : undefined);
+          if ("refused" in fenced) return json(res, 409, { error: fenced.refused });
+          extra = { clockAtLeast: fenced.clockAtLeast.toString() };
+        }
+        body = tenantTail(engine, log, tenantId, after, resolved.moveChunkBytesMax, resolved.moveExportBytesMax, extra);
       }
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
       res.end(body);

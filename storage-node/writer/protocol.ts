@@ -24,10 +24,12 @@ export type WriterJob =
  * import: the tenant is arriving; `ops` (an encoded group entry, replication/group-entry.ts) are
  *   keys of its state copied from the source; `first` wipes what this node held of it before.
  * adopt: this node serves the tenant (from now on), with its clock at or above `clockAtLeast`.
+ *   An import with `adopt` does both in one transaction, once the tenant's state after the import
+ *   has the source's digest (else nothing of it is written).
  */
 export type MoveStep =
   | { op: "fence"; tenantId: number }
-  | { op: "import"; tenantId: number; first: boolean; ops: Uint8Array }
+  | { op: "import"; tenantId: number; first: boolean; ops: Uint8Array; adopt?: { digest: string; clockAtLeast: bigint } }
   | { op: "adopt"; tenantId: number; clockAtLeast: bigint };
 
 /** Identifies a clear record. */

@@ -39,7 +39,7 @@ import {
 } from "../node-keys.ts";
 import { abortedRecordsBefore, abortTxn, collectIntents, pendingTxns, removeCollected, txnStatus, writeIntents } from "../txn/intents.ts";
 import { txnStatusKey } from "../node-keys.ts";
-import { adoptTenant, fenceTenant, importTenantOps, MoveRefused, purgeTenantStep } from "../moves/move-steps.ts";
+import { adoptTenant, checkTenantDigest, fenceTenant, importTenantOps, MoveRefused, movedMarker, purgeTenantStep, tenantHasState } from "../moves/move-steps.ts";
 import type { ClearKey, ClearNews, MoveStep, TenantBytesUpdate, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
 
 type DataJob = Extract<WriterJob, { kind: "commit" | "batch" | "txnWrite" | "abortTxn" }>;
@@ -520,13 +520,22 @@ export class WriterCore {
         this.moved.add(t);
         return done(true, "fenced");
       }
-      if (step.op === "import") {
+      if (step.op === "import" && step.adopt === undefined) {
         const n = this.engine.writeSync((w) => importTenantOps(w, t, step.first, step.ops));
         this.moved.add(t);
         return done(true, "imported", n);
       }
-      const clockAtLeast = step.clockAtLeast;
+      // An adopt, or the last import and the adopt in one transaction (one log entry, one fsync:
+      // the move's write pause is made of such round trips).
+      const clockAtLeast = step.op === "import" ? step.adopt!.clockAtLeast : step.clockAtLeast;
+      // Adopted already (this is a retry whose first answer was lost): nothing to do, and the
+      // import must not run again over a tenant that may have taken writes since.
+      if (step.op === "import" && movedMarker(this.engine, t) === undefined && !this.moved.has(t) && tenantHasState(this.engine, t)) return done(true, "already adopted");
       const adopted = this.engine.writeSync((w) => {
+        if (step.op === "import") {
+          importTenantOps(w, t, step.first, step.ops);
+          checkTenantDigest(w, t, step.adopt!.digest);
+        }
         const a = adoptTenant(w, t, this.nowMs());
         if (clockAtLeast > this.maxCommitTs) w.put(META_MAX_COMMIT_TS, u64(clockAtLeast));
         return a;

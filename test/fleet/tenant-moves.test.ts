@@ -202,7 +202,7 @@ describe("tenant moves between two shards under a steady write load", () => {
         `(writes of tenants not moving: p50 ${percentile(normal, 0.5).toFixed(0)} ms, p99 ${percentile(normal, 0.99).toFixed(0)} ms); ` +
         `fenced (fence → placement switched) p50 ${percentile(fenced, 0.5).toFixed(0)} ms, p99 ${percentile(fenced, 0.99).toFixed(0)} ms; ` +
         `move total p50 ${percentile(moves.map((m) => m.totalMs).sort((a, b) => a - b), 0.5).toFixed(0)} ms; keys copied ${moves.map((m) => m.keysCopied).join(",")}, ` +
-        `ops while fenced ${moves.map((m) => m.fencedTailOps).join(",")}`,
+        `ops while fenced ${moves.map((m) => m.fencedTailOps).join(",")}; fenced steps (ms) ${moves.map((m) => Object.entries(m.fencedSteps).map(([k, v]) => `${k} ${v}`).join(" ")).join(" | ")}`,
     );
     for (const t of moving) expect(acked.get(t)!.length, `writes acknowledged for moved tenant ${t}`).toBeGreaterThan(0);
     expect(percentile(sortedPauses, 0.99)).toBeLessThan(pauseMsMax);

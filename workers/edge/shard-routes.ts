@@ -55,11 +55,19 @@ export class ShardRoutes {
    * The route of `tenantId`'s requests to `path`. `failed`: the route last used did not answer;
    * unless the cache already moved past it, the directory is asked again.
    */
-  async route(tenantId: number, path: string, failed?: StorageRoute, tenantMoved = false): Promise<StorageRoute> {
+  async route(tenantId: number, path: string, failed?: StorageRoute, tenantMoved?: { toShard?: number }): Promise<StorageRoute> {
     // `tenantMoved`: the node of the route last used refused the tenant (it moved, or is moving,
-    // to another shard): the placement is read again.
+    // to another shard). When it named the shard, go there: the placement switches only after
+    // the target serves the tenant, and a node that does not serve it refuses (nothing applied),
+    // so a hint can cost a retry, never a wrong answer. Otherwise the placement is read again.
     const placed = this.placement.get(tenantId);
-    const shardId = placed === undefined || tenantMoved ? await this.place(tenantId) : placed.shardId;
+    let shardId: number;
+    if (tenantMoved?.toShard !== undefined) {
+      shardId = tenantMoved.toShard;
+      this.placement.set(tenantId, { shardId, version: placed?.version ?? 1 });
+    } else {
+      shardId = placed === undefined || tenantMoved !== undefined ? await this.place(tenantId) : placed.shardId;
+    }
     let leader = this.leaders.get(shardId);
     const stale = failed !== undefined && leader !== undefined && leader.epoch <= failed.epoch && leader.primary === failed.node;
     if (leader === undefined || stale) leader = await this.read(shardId);
@@ -95,6 +103,9 @@ export class ShardRoutes {
       .then((answer) => {
         if (!answer.ok || answer.config === undefined) throw new Error(`tenant ${tenantId} has no shard: ${answer.ok ? "no configuration" : answer.reason}`);
         const version = answer.placementVersion ?? 1;
+        // Never backwards. The same version replaces a hinted shard: a target that refused without
+        // a hint has not adopted the tenant yet (or its move was cancelled), so the directory's
+        // shard is asked again, which sends the request back to the target while the move runs.
         const cached = this.placement.get(tenantId);
         if (cached !== undefined && cached.version > version) return cached.shardId;
         this.placement.set(tenantId, { shardId: answer.config.shardId, version });

@@ -271,6 +271,22 @@ describe("tenant_moved (421): the tenant moved between shards", () => {
     expect(placementReads).toBe(3);
   });
 
+  it("goes straight to the shard a refusal names (warren-tenant-shard), without reading the placement", async () => {
+    const f = fakeFleet({
+      src: () => new Response(encodeResponse({ type: "error", error: { code: "tenant_moved", message: "moved" } }), { status: 421, headers: { "warren-tenant-shard": "2" } }),
+      dst: "answer",
+    });
+    const asked: Array<number | undefined> = [];
+    f.deps.route = async (_failed, tenantMoved) => {
+      asked.push(tenantMoved?.toShard);
+      const node = tenantMoved?.toShard === 2 ? "dst" : "src";
+      return { url: `http://${node}/v1/kv`, shardId: tenantMoved?.toShard ?? 1, epoch: 1, node };
+    };
+    expect(codeOf(await forwardWithRetries(writeBatch, f.deps, small))).toBe("abort");
+    expect(f.posts).toEqual(["src", "dst"]);
+    expect(asked).toEqual([undefined, 2]);
+  });
+
   it("answers 40001 (transaction_aborted) inside an open transaction, and gives up after storageUnavailableWaitMs otherwise", async () => {
     const f = fakeFleet({ n1: () => moved() });
     expect(codeOf(await forwardWithRetries(txnWrite, f.deps, small))).toBe("transaction_aborted");

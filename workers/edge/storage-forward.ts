@@ -12,7 +12,7 @@
 //             storageRetryDelayMsMin doubling to storageRetryDelayMsMax), and follows at most
 //             storageMovesPerRequestMax leaseholder changes.
 // What may be sent again, and why, is in storage-retry.ts.
-import { encodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
+import { encodeResponse, FRAME_MAGIC, TENANT_SHARD_HEADER } from "../../common/kv-protocol/codec.ts";
 import type { StorageRoute } from "./shard-routes.ts";
 import { limits as edgeLimits } from "./limits.ts";
 import { attemptOnce } from "./storage-attempt.ts";
@@ -33,15 +33,21 @@ export type ForwardLimits = {
 export interface ForwardDeps {
   /**
    * The route to use now; `failed`: the route last used did not answer (ask the directory again);
-   * `tenantMoved`: its node refused the tenant as moved (read the tenant's placement again).
+   * `tenantMoved`: its node refused the tenant as moved: go to the shard it names, else read the
+   * tenant's placement again.
    */
-  route(failed?: StorageRoute, tenantMoved?: boolean): Promise<StorageRoute>;
+  route(failed?: StorageRoute, tenantMoved?: TenantMoved): Promise<StorageRoute>;
   /** The route that replaced `route` if its shard now has another leaseholder; at most one directory read per `checkEveryMs`. */
   movedFrom(route: StorageRoute, checkEveryMs: number): Promise<StorageRoute | undefined>;
   /** POSTs the request to `url`; must stop when `signal` aborts. The body is read by the caller. */
   post(url: string, signal: AbortSignal): Promise<Response>;
   /** The node refused the token (401): forget the cached one; called at most once per request. */
   tokenRefused(): void;
+}
+
+/** A tenant_moved answer: the shard its node named (the move's target), if any. */
+export interface TenantMoved {
+  readonly toShard?: number;
 }
 
 export type StorageFailureCode = "unavailable" | "outcome_unknown" | "transaction_aborted" | "internal";
@@ -92,7 +98,7 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
   const giveUpAtMs = Date.now() + l.storageUnavailableWaitMs;
   let tokenRetried = false;
   let failedRoute: StorageRoute | undefined;
-  let tenantMoved = false;
+  let tenantMoved: TenantMoved | undefined;
   let moves = 0;
   for (let attempt = 0; ; attempt++) {
     // One node: STORAGE_URL. A fleet: the tenant's shard leaseholder; after a failed attempt the
@@ -107,7 +113,8 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
     const outcome = await attemptOnce({
       send: async (signal) => {
         const res = await deps.post(r.url, signal);
-        return { status: res.status, body: await readBodyCapped(res, l.kvResponseBytesMax) };
+        const shard = Number(res.headers.get(TENANT_SHARD_HEADER) ?? NaN);
+        return { status: res.status, body: await readBodyCapped(res, l.kvResponseBytesMax), movedToShard: Number.isSafeInteger(shard) && shard >= 1 ? shard : undefined };
       },
       movedFrom: () => deps.movedFrom(r, l.storageRouteCheckMs),
       checkEveryMs: l.storageRouteCheckMs,
@@ -156,7 +163,7 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
       if (afterFailedAttempt(request) === "transaction_aborted") {
         return storageFailure("transaction_aborted", `tenant moved to another shard during its transaction (storage node ${route.node ?? route.url}); retry the transaction`);
       }
-      tenantMoved = true;
+      tenantMoved = { toShard: outcome.movedToShard };
       failedRoute = undefined;
       // The shortest pause: a move's fence lasts a fraction of a second, and each pause adds to it.
       const delayMs = l.storageRetryDelayMsMin;

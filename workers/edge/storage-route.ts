@@ -49,7 +49,7 @@ function fleetRoutes(env: EdgeEnv): ShardRoutes | undefined {
  * The route of `tenantId`'s requests to `path`; `failed`: the route last used did not answer;
  * `tenantMoved`: its node refused the tenant (tenant_moved), so the placement is read again.
  */
-export async function storageRouteFor(env: EdgeEnv, tenantId: number, path: string, failed?: StorageRoute, tenantMoved = false): Promise<StorageRoute> {
+export async function storageRouteFor(env: EdgeEnv, tenantId: number, path: string, failed?: StorageRoute, tenantMoved?: { toShard?: number }): Promise<StorageRoute> {
   const routes = fleetRoutes(env);
   if (routes === undefined) return { url: storageUrl(env, path), shardId: null, epoch: 0, node: null };
   return routes.route(tenantId, path, failed, tenantMoved);
