@@ -1,23 +1,26 @@
 // Moves one tenant from its shard to another, online (replication/README.md "Tenant moves"):
 //
-//   1. read the tenant's placement (shard, version) and both shards' leaseholders
-//   2. copy:     export at the source's apply point S → import on the target (first chunk wipes
-//                what the target held of the tenant); the target refuses the tenant meanwhile
+//   1. reserve:  the tenant's placement (shard, version) is read and the move reserved in the
+//                FleetDirectory (beginMove: one move per tenant at a time)
+//   2. copy:     export at the source's apply point S → import on the target (the first chunk
+//                wipes what the target held of the tenant); the target refuses the tenant meanwhile
 //   3. catch up: tails after S, imported, until a tail is short (writes keep going on the source)
-//   4. fence:    the source refuses the tenant from here on (tenant_moved, nothing applied; the
-//                edge re-reads the placement and retries) — the write pause starts
-//   5. tail:     the last operations through the source's apply point A (after the fence), with
-//                the digest of the tenant's whole state at A; imported; the target's digest must
-//                equal it, or the move is cancelled
-//   6. adopt:    the target serves the tenant, its clock above every timestamp the source issued
-//   7. switch:   the directory's placement, compare-and-set on the version read in 1 — the pause
-//                ends as soon as edges read it
-//   8. purge:    the source deletes its copy (its moved marker stays, so it keeps refusing)
+//   4. fence + last tail, one round trip: the source refuses the tenant from here on
+//                (tenant_moved, nothing applied, naming the target shard) and answers the
+//                operations after the last tail through its apply point, with the digest of the
+//                tenant's state there — the write pause starts
+//   5. import + check + adopt, one transaction on the target: applied only if the tenant's state
+//                then has the source's digest; the target serves the tenant — the pause ends for
+//                every edge that followed the source's refusal
+//   6. switch:   the directory's placement, compare-and-set on the version read in 1
+//   7. purge:    the source deletes its copy (its moved marker stays, so it keeps refusing)
 //
-// A failure before 7 cancels: the target is fenced again (if it had adopted) and the source
-// adopts the tenant back. A mover that dies leaves the tenant fenced (unavailable) until the move
-// is run again: every step can be repeated (the export works on a fenced tenant, the import
-// starts over), or cancelled with `cancelMove`.
+// Each step is sent to the shard's current leaseholder and may be sent twice (a lost answer is
+// asked again): reads are reads, imports are puts and removes in order, the fence is a marker,
+// and an import that would adopt a tenant already adopted does nothing. A failure before the
+// adopt was sent cancels: the target is fenced (pointing back), the source serves again, the
+// reservation ends. After it, the move only goes forward (the target may have taken writes the
+// source lacks): `finishMove` settles it.
 import { SYSTEM_TENANT_ID } from "../../common/tenant-prefix.ts";
 import { mintTenantToken } from "../../common/tenant-token.ts";
 import type { DirectoryResult } from "../../common/fleet/directory-state.ts";
