@@ -43,6 +43,8 @@ export interface StorageNodeOptions {
   log?: (line: string) => void;
   /** A replicated node's channel to its replica (replication/replicated-node.ts); absent: one node, no replication. */
   replicationChannel?: string;
+  /** A writer thread started ahead (WriterClient.standby): its code is loaded already. */
+  standbyWriter?: import("node:worker_threads").Worker;
 }
 
 export interface StorageNode {
@@ -127,6 +129,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       { dataDir: opts.dataDir, limits, noSync: opts.unsafeNoSync ?? false, replicationChannel: opts.replicationChannel },
       clock,
       engine,
+      opts.standbyWriter,
     ));
   } catch (err) {
     await engine.close();

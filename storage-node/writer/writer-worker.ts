@@ -14,7 +14,15 @@ const GROUP_JOBS_MAX = 512;
 
 const port = parentPort;
 if (!port) throw new Error("writer-worker.ts must run as a worker thread");
-const config = workerData as WriterConfig;
+/**
+ * A standby thread (a replicated node's backup: WriterClient.standby) has loaded this module and
+ * its imports — most of a writer's start — and waits for its configuration: the store is opened
+ * only then, once the node is the leaseholder and has applied every committed entry.
+ */
+const config: WriterConfig =
+  (workerData as { standby?: boolean }).standby === true
+    ? await new Promise<WriterConfig>((resolve) => port.once("message", (m: { kind: "start"; config: WriterConfig }) => resolve(m.config)))
+    : (workerData as WriterConfig);
 const lmdb = new LmdbEngine({ path: config.dataDir, noSync: config.noSync });
 // A replicated node (replication/replicated-node.ts): every write transaction becomes a log entry,
 // durable on every replica before writeSync returns (replication/replicated-engine.ts).
