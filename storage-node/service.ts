@@ -624,7 +624,9 @@ export class KvService {
     if (!reply.ok) {
       const status = statusOfEncodedError(reply.response);
       if (status === HTTP_STATUS.conflict) this.metrics.tenant(tenantId).conflicts++;
-      return { outcome: { status, body: reply.response }, readBytes: reply.readBytes, wrote: false };
+      // Refused by a move's fence in the writer (it passed the check above first): name the target too.
+      const movedToShard = status === HTTP_STATUS.tenant_moved ? (this.moved.get(tenantId) ?? undefined) : undefined;
+      return { outcome: { status, body: reply.response, movedToShard }, readBytes: reply.readBytes, wrote: false };
     }
     return { outcome: { status: 200, body: reply.response }, readBytes: reply.readBytes, wrote: true };
   }
