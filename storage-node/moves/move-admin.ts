@@ -4,7 +4,7 @@
 //        this node stops serving N: every request of N from now on is refused with tenant_moved
 //        (HTTP 421, nothing applied; header warren-tenant-shard: S when given), and a writer job
 //        orders the fence after every commit posted before it. clockAtLeast: a timestamp above every one this node has handed out.
-//   POST /v1/admin/tenant-import?tenantId=N[&first=1][&adoptIfDigest=HEX&clockAtLeast=DEC]
+//   POST /v1/admin/tenant-import?tenantId=N[&first=1][&toShard=S][&adoptIfDigest=HEX&clockAtLeast=DEC]
 //        body: an encoded group entry (the tenant's keys) → {tenantId, ops}: written as one writer
 //        transaction (one log entry); the node refuses N until it adopts it. With adoptIfDigest:
 //        the last chunk, and the adopt in the same transaction if N's state then has that digest.
@@ -111,9 +111,12 @@ export async function moveAdmin(d: MoveAdminDeps, path: string, req: IncomingMes
       step: path === "/v1/admin/tenant-import" ? { op: "import", tenantId, first, ops: body, adopt } : { op: "adopt", tenantId, clockAtLeast: adopt!.clockAtLeast },
     });
     if (!reply.ok) return refused(new TextDecoder().decode(reply.response));
-    // Arriving: refused here until adopted (no edge routes it here before the move says so anyway).
+    // Arriving: refused here until adopted. `toShard` (this node's shard, sent by the mover) makes
+    // the refusal say "here": an edge that followed the source's hint waits and asks this node
+    // again, instead of reading the placement (a directory round trip) and bouncing to the source.
     if (adopt === undefined) {
-      d.service.moved.set(tenantId, null);
+      const here = Number(url.searchParams.get("toShard") ?? NaN);
+      d.service.moved.set(tenantId, Number.isSafeInteger(here) && here >= 1 ? here : null);
       return d.sendJson(res, 200, { tenantId, ops: reply.removed ?? 0 });
     }
     d.service.moved.delete(tenantId);

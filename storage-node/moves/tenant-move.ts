@@ -154,7 +154,7 @@ class Mover {
     if (chunks.length === 0 && (first || adopt !== undefined)) chunks = [new Uint8Array(0)];
     for (let i = 0; i < chunks.length; i++) {
       const last = i === chunks.length - 1 && adopt !== undefined ? `&adoptIfDigest=${adopt.digest}&clockAtLeast=${adopt.clockAtLeast}` : "";
-      await this.call(shardId, "kv", `/v1/admin/tenant-import?tenantId=${tenantId}${first && i === 0 ? "&first=1" : ""}${last}`, "POST", chunks[i]!);
+      await this.call(shardId, "kv", `/v1/admin/tenant-import?tenantId=${tenantId}&toShard=${shardId}${first && i === 0 ? "&first=1" : ""}${last}`, "POST", chunks[i]!);
     }
   }
 }
