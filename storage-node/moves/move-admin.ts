@@ -66,6 +66,10 @@ export async function moveAdmin(d: MoveAdminDeps, path: string, req: IncomingMes
   try {
     if (path === "/v1/admin/tenant-import") {
       tenantId = tenantOf(url.searchParams.get("tenantId"));
+      const declared = Number(req.headers["content-length"] ?? 0);
+      if (declared > d.limits.moveChunkBytesMax) {
+        return d.jsonError(res, { code: "limit_exceeded", message: `an import chunk is at most ${d.limits.moveChunkBytesMax} bytes (moveChunkBytesMax); this one has ${declared}` });
+      }
       body = await d.readBody(req, d.limits.moveChunkBytesMax);
     } else {
       body = await d.readBody(req, d.limits.adminBodyBytesMax);

@@ -37,9 +37,14 @@ export function importTenantOps(w: EngineWriter, tenantId: number, first: boolea
   if (marker === undefined && !(first && !tenantHasState(w, tenantId))) throw new MoveRefused(`tenant ${tenantId} is served by this node; nothing is imported`);
   if (marker === MOVED_AWAY && !first) throw new MoveRefused(`tenant ${tenantId}'s move here was cancelled (it is fenced here); start the move over`);
   const spans = tenantStateSpans(tenantId);
-  forEachGroupOp(ops, (o) => {
-    if (!isTenantStateKey(spans, o.key)) throw new MoveRefused(`key ${Buffer.from(o.key).toString("hex")} is not part of tenant ${tenantId}'s state`);
-  });
+  try {
+    forEachGroupOp(ops, (o) => {
+      if (!isTenantStateKey(spans, o.key)) throw new MoveRefused(`key ${Buffer.from(o.key).toString("hex")} is not part of tenant ${tenantId}'s state`);
+    });
+  } catch (err) {
+    if (err instanceof MoveRefused) throw err;
+    throw new MoveRefused(`the chunk is not an encoded group entry: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (first) for (const k of [...tenantState(w, tenantId)].map((e) => e.key.slice())) w.remove(k);
   w.put(tenantMovedKey(tenantId), new Uint8Array([MOVING_IN]));
   return forEachGroupOp(ops, (o) => (o.put ? w.put(o.key, o.value) : w.remove(o.key)));
