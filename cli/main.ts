@@ -6,6 +6,7 @@ import { CliError, type Command, type Io } from "./command.ts";
 import { formatHelp, parseArgs, UsageError } from "./options.ts";
 import { devCommand } from "./commands/dev.ts";
 import { storageNodeCommand } from "./commands/storage-node.ts";
+import { fleetMoveCommand } from "./commands/fleet.ts";
 import { tunnelCommand } from "./commands/tunnel.ts";
 import { denyAddCommand, denyListCommand, denyRemoveCommand } from "./commands/deny.ts";
 import {
@@ -35,6 +36,7 @@ export const commands: readonly Command[] = [
   denyAddCommand,
   denyRemoveCommand,
   denyListCommand,
+  fleetMoveCommand,
 ];
 
 /** The command list; `group` ("tenant") narrows it to that group's subcommands. */

@@ -161,6 +161,18 @@ export interface StorageLimits {
    * transaction of the tenants that changed, so the writer hardly notices it.
    */
   countersPersistIntervalMs: number;
+  /**
+   * One chunk of a tenant move's copy (POST /v1/admin/tenant-import, and what the source's export
+   * and tail put in one chunk): one writer transaction and one replication log entry. 4 MiB keeps
+   * an entry far below a replication message's bound (64 MiB) and a writer step in milliseconds.
+   */
+  moveChunkBytesMax: number;
+  /**
+   * A tenant's whole state as one export (GET /v1/tenant-export on the replication port), read in
+   * one synchronous pass of one LMDB read transaction and held in memory: 64 MiB is about 0.3 s of
+   * the replica's event loop here. A larger tenant needs a streamed export (not built: README).
+   */
+  moveExportBytesMax: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
@@ -198,6 +210,8 @@ export const DEFAULT_LIMITS: Readonly<StorageLimits> = Object.freeze({
   adminCensusVersionsMax: 100_000,
   drainMsMax: 10_000,
   countersPersistIntervalMs: 10_000,
+  moveChunkBytesMax: 4 * 1024 * 1024,
+  moveExportBytesMax: 64 * 1024 * 1024,
 });
 
 /** Merges overrides and checks the relations between limits that correctness depends on. */

@@ -17,6 +17,9 @@
 //                                     GC threshold passes clearTs (clearing/cleared-spans.ts)
 //   0x07 be64(tenant)                 tenant usage counters (requests, RU, bytes…; metrics.ts), written
 //                                     by the HTTP thread's periodic persist through the writer
+//   0x0B be64(tenant)                 tenant moved marker: this node does not serve the tenant (u8 1: it
+//                                     moved away, fenced; u8 2: it is being moved here, not adopted
+//                                     yet). storage-node/moves/, replication/README.md "Tenant moves"
 //   0x01 'q'                          GC queue start: commits above this ts are all queued; until a
 //                                     GC pass at or above it completes, passes also scan everything
 //                                     (stores written before the queue existed); 0 = not needed
@@ -31,6 +34,10 @@ export const TENANT_DROPPED_TAG = 0x04;
 export const GC_QUEUE_TAG = 0x05;
 export const CLEAR_RECORD_TAG = 0x06;
 export const TENANT_COUNTERS_TAG = 0x07;
+export const TENANT_MOVED_TAG = 0x0b;
+/** Moved-marker values: the tenant left this node (fenced), or is arriving here (imported, not adopted). */
+export const MOVED_AWAY = 1;
+export const MOVING_IN = 2;
 /** All version keys of all tenants: [0x74, 0x75). */
 export const VERSIONS_LOW = new Uint8Array([0x74]);
 export const VERSIONS_HIGH = new Uint8Array([0x75]);
@@ -78,6 +85,10 @@ export function tenantCountersKey(tenantId: number): Uint8Array {
 /** The tenant id of a tenant-tagged node key (stats, dropped marker, counters). */
 export function tenantOfNodeKey(key: Uint8Array): number {
   return Number(readU64(key, 1));
+}
+
+export function tenantMovedKey(tenantId: number): Uint8Array {
+  return tagged(TENANT_MOVED_TAG, u64(BigInt(tenantId)));
 }
 
 export function tenantDroppedKey(tenantId: number): Uint8Array {

@@ -5,6 +5,7 @@
 //   GET  /metrics               Prometheus text (system token: per-tenant usage is not public)
 //   GET  /v1/admin/stats        JSON per-tenant usage (system token); ?tenant=N for one tenant
 //   POST /v1/admin/drop-tenant  {"tenantId": N} (system token)
+//   POST /v1/admin/tenant-{fence,import,adopt,purge}  a tenant move's steps (moves/move-admin.ts)
 //   GET  /v1/admin/span-versions?tenantId=N[&start=hex&end=hex]  versions stored in a span (system token)
 //   GET  /v1/kv/stream          upgrade to a KV stream: pipelined KvRequests on one connection,
 //                               token checked once (kv-stream.ts, common/kv-protocol/stream.ts)
@@ -12,7 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { encodeResponse, encodeUsageTrailer, KV_USAGE_HEADER } from "../common/kv-protocol/codec.ts";
+import { encodeResponse, encodeUsageTrailer, KV_USAGE_HEADER, TENANT_SHARD_HEADER } from "../common/kv-protocol/codec.ts";
 import type { KvError } from "../common/kv-protocol/messages.ts";
 import { compareBytes } from "../common/bytes.ts";
 import { assertTenantId, SYSTEM_TENANT_ID, tenantSpan } from "../common/tenant-prefix.ts";
@@ -27,6 +28,7 @@ import { HTTP_STATUS, KvService } from "./service.ts";
 import { KvStreams } from "./kv-stream.ts";
 import { spanCensus } from "./span-census.ts";
 import { WriterClient } from "./writer/writer-client.ts";
+import { fenceTenantHere, MOVE_ADMIN_PATHS, moveAdmin } from "./moves/move-admin.ts";
 
 export interface StorageNodeOptions {
   dataDir: string;
@@ -41,12 +43,16 @@ export interface StorageNodeOptions {
   log?: (line: string) => void;
   /** A replicated node's channel to its replica (replication/replicated-node.ts); absent: one node, no replication. */
   replicationChannel?: string;
+  /** A writer thread started ahead (WriterClient.standby): its code is loaded already. */
+  standbyWriter?: import("node:worker_threads").Worker;
 }
 
 export interface StorageNode {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** A tenant move's fence, for the replicated node's one-round-trip fence and tail (moves/move-admin.ts). */
+  fenceTenant(tenantId: number, toShard?: number): Promise<{ clockAtLeast: bigint } | { refused: string }>;
 }
 
 class BodyTooLarge extends Error {}
@@ -77,8 +83,12 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   });
 }
 
-function sendKv(res: ServerResponse, status: number, body: Uint8Array, trailer: Uint8Array | null = null): void {
-  res.writeHead(status, { "content-type": "application/x-warren-kv", "content-length": body.byteLength + (trailer?.byteLength ?? 0) });
+function sendKv(res: ServerResponse, status: number, body: Uint8Array, trailer: Uint8Array | null = null, movedToShard?: number): void {
+  res.writeHead(status, {
+    "content-type": "application/x-warren-kv",
+    "content-length": body.byteLength + (trailer?.byteLength ?? 0),
+    ...(movedToShard === undefined ? {} : { [TENANT_SHARD_HEADER]: String(movedToShard) }),
+  });
   if (trailer === null) {
     res.end(body);
     return;
@@ -119,6 +129,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       { dataDir: opts.dataDir, limits, noSync: opts.unsafeNoSync ?? false, replicationChannel: opts.replicationChannel },
       clock,
       engine,
+      opts.standbyWriter,
     ));
   } catch (err) {
     await engine.close();
@@ -146,6 +157,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     fleetSecret: opts.fleetSecret,
     gcThresholdTs: ready.gcThresholdTs,
     droppedTenants: ready.droppedTenants,
+    movedTenants: ready.movedTenants,
   });
   // Cleared spans (DROP TABLE / TRUNCATE / DROP INDEX): this thread's index and the deletion jobs.
   const clears = new ClearJobs(service.cleared, (key) => writer.submit({ kind: "clear", key }), log);
@@ -248,7 +260,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       }
       const out = await service.handle(req.headers.authorization, body);
       const trailer = req.headers[KV_USAGE_HEADER] === "1" ? encodeUsageTrailer(out.usage ?? emptyKvUsage()) : null;
-      return sendKv(res, out.status, out.body, trailer);
+      return sendKv(res, out.status, out.body, trailer, out.movedToShard);
     }
     if (path === "/healthz" && req.method === "GET") {
       res.writeHead(draining ? 503 : 200, { "content-type": "text/plain" });
@@ -277,6 +289,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     if (path === "/v1/admin/stats" && req.method === "GET") return adminStats(req, res);
     if (path === "/v1/admin/drop-tenant" && req.method === "POST") return adminDrop(req, res);
     if (path === "/v1/admin/span-versions" && req.method === "GET") return adminSpanVersions(req, res);
+    if ((MOVE_ADMIN_PATHS as readonly string[]).includes(path ?? "")) return moveAdmin({ service, writer, clock, limits, log, readBody, sendJson, jsonError }, path!, req, res);
     sendJson(res, 404, { error: { code: "not_found", message: `no route ${req.method} ${path}` } });
   }
 
@@ -372,5 +385,5 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
     return closing;
   }
 
-  return { url: `http://${urlHost}:${addr.port}`, port: addr.port, close };
+  return { url: `http://${urlHost}:${addr.port}`, port: addr.port, close, fenceTenant: (tenantId, toShard) => fenceTenantHere({ service, writer, clock, log }, tenantId, toShard) };
 }

@@ -50,6 +50,7 @@ export const HTTP_STATUS: Record<KvErrorName, number> = {
   write_too_old: 409,
   transaction_aborted: 409,
   lock_not_available: 409,
+  tenant_moved: 421,
   unavailable: 503,
   outcome_unknown: 502,
 };
@@ -73,6 +74,8 @@ export interface KvOutcome {
    * metered). The server sends it back in the usage trailer when the client asked for it.
    */
   usage?: KvUsage | null;
+  /** tenant_moved: the shard the tenant went to, when known (the TENANT_SHARD_HEADER header). */
+  movedToShard?: number;
 }
 
 function errorOutcome(error: KvError): KvOutcome {
@@ -94,6 +97,8 @@ export interface ServiceDeps {
   fleetSecret: string;
   gcThresholdTs: bigint;
   droppedTenants: Iterable<number>;
+  /** Tenants this node does not serve (moved away, or arriving and not adopted): storage-node/moves/. */
+  movedTenants?: Iterable<number>;
   nowMs?: () => number;
 }
 
@@ -110,6 +115,13 @@ export class KvService {
   /** Open transactions per tenant: readTs -> how many begins at that readTs are still open. */
   private readonly openTxns = new Map<number, Map<bigint, number>>();
   readonly dropped: Set<number>;
+  /**
+   * Refused with tenant_moved (HTTP 421, nothing applied): see ServiceDeps.movedTenants. The value
+   * is the shard the tenant went to when this node knows it (set by the fence of a move; kept in
+   * memory only, so a new leaseholder refuses without it and edges ask the FleetDirectory), sent
+   * as the `warren-tenant-shard` header so edges go there without waiting for the placement switch.
+   */
+  readonly moved: Map<number, number | null>;
   /** This thread's copy of the clear records (the writer reports changes; writer-client.ts). */
   readonly cleared = new ClearedSpans();
   gcThresholdTs: bigint;
@@ -128,6 +140,7 @@ export class KvService {
     this.scheduler = new FairScheduler(d.limits.inFlightMax, d.limits.admissionWaitMsMax);
     this.gcThresholdTs = d.gcThresholdTs;
     this.dropped = new Set(d.droppedTenants);
+    this.moved = new Map([...(d.movedTenants ?? [])].map((t) => [t, null]));
     this.nowMs = d.nowMs ?? Date.now;
     this.locks = new LockTable({
       heartbeatExpiryMs: d.limits.txnHeartbeatExpiryMs,
@@ -291,6 +304,11 @@ export class KvService {
 
   private async handleForTenant(tenantId: number, body: Uint8Array, now: number): Promise<KvOutcome> {
     if (this.dropped.has(tenantId)) return errorOutcome({ code: "tenant_dropped", message: `tenant ${tenantId} has been dropped` });
+    if (this.moved.has(tenantId)) {
+      const to = this.moved.get(tenantId) ?? undefined;
+      const where = to === undefined ? "another shard" : `shard ${to}`;
+      return { ...errorOutcome({ code: "tenant_moved", message: `tenant ${tenantId} is not served by this storage node (it moved, or is moving, to ${where}); nothing was applied` }), movedToShard: to };
+    }
     let req: KvRequest;
     try {
       req = decodeRequest(body);
@@ -606,7 +624,9 @@ export class KvService {
     if (!reply.ok) {
       const status = statusOfEncodedError(reply.response);
       if (status === HTTP_STATUS.conflict) this.metrics.tenant(tenantId).conflicts++;
-      return { outcome: { status, body: reply.response }, readBytes: reply.readBytes, wrote: false };
+      // Refused by a move's fence in the writer (it passed the check above first): name the target too.
+      const movedToShard = status === HTTP_STATUS.tenant_moved ? (this.moved.get(tenantId) ?? undefined) : undefined;
+      return { outcome: { status, body: reply.response, movedToShard }, readBytes: reply.readBytes, wrote: false };
     }
     return { outcome: { status: 200, body: reply.response }, readBytes: reply.readBytes, wrote: true };
   }

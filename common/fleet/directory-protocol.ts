@@ -12,7 +12,9 @@ export type FleetOp =
   | { op: "removeReplica"; shardId: number; node: string; epoch: number; victim: string }
   | { op: "requestJoin"; shardId: number; node: string }
   | { op: "addReplica"; shardId: number; node: string; epoch: number; learner: string }
-  | { op: "placeTenant"; tenantId: number };
+  | { op: "placeTenant"; tenantId: number }
+  | { op: "beginMove" | "moveTenant"; tenantId: number; fromShard: number; toShard: number; placementVersion: number }
+  | { op: "cancelMove"; tenantId: number };
 
 export type FleetAnswer = DirectoryResult;
 
@@ -52,6 +54,13 @@ export function fleetOpProblem(value: unknown): string | undefined {
       return shard() ?? node("node") ?? epoch() ?? node("learner");
     case "placeTenant":
       return isInt(v.tenantId, 2) ? undefined : "tenantId must be an integer ≥ 2 (1 is the system tenant)";
+    case "cancelMove":
+      return isInt(v.tenantId, 2) ? undefined : "tenantId must be an integer ≥ 2 (1 is the system tenant)";
+    case "beginMove":
+    case "moveTenant":
+      if (!isInt(v.tenantId, 2)) return "tenantId must be an integer ≥ 2 (1 is the system tenant)";
+      if (!isInt(v.fromShard, 1) || !isInt(v.toShard, 1)) return "fromShard and toShard must be positive integers";
+      return isInt(v.placementVersion, 1) ? undefined : "placementVersion must be a positive integer";
     default:
       return `unknown op ${JSON.stringify(v.op)}`;
   }

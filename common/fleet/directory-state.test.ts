@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addReplica, createShard, emptyDirectory, placeTenant, promote, removeReplica, renewLease, requestJoin } from "./directory-state.ts";
+import { addReplica, beginMove, cancelMove, createShard, emptyDirectory, moveTenant, placeTenant, promote, removeReplica, renewLease, requestJoin } from "./directory-state.ts";
 
 const LEASE = 2_000;
 
@@ -54,5 +54,32 @@ describe("directory state (the configuration manager's decisions)", () => {
     const shards = [10, 11, 12, 13, 14].map((t) => (placeTenant(s, t) as { config: { shardId: number } }).config.shardId);
     expect(shards).toEqual([1, 2, 1, 2, 1]);
     expect(placeTenant(s, 11)).toMatchObject({ ok: true, config: { shardId: 2 } });
+  });
+
+  it("moves a placed tenant only after beginMove, as a compare-and-set on its placement version, one move at a time", () => {
+    const s = emptyDirectory();
+    createShard(s, 1, ["a"]);
+    createShard(s, 2, ["b"]);
+    createShard(s, 3, ["c"]);
+    expect(placeTenant(s, 10)).toMatchObject({ ok: true, config: { shardId: 1 }, placementVersion: 1 });
+    expect(beginMove(s, 11, 1, 2, 1)).toMatchObject({ ok: false, reason: expect.stringMatching(/not placed/) });
+    expect(beginMove(s, 10, 2, 1, 1)).toMatchObject({ ok: false, config: { shardId: 1 } }); // not on shard 2
+    expect(beginMove(s, 10, 1, 4, 1)).toMatchObject({ ok: false, reason: expect.stringMatching(/no shard 4/) });
+    expect(beginMove(s, 10, 1, 1, 1).ok).toBe(false);
+    expect(moveTenant(s, 10, 1, 2, 1)).toMatchObject({ ok: false, reason: expect.stringMatching(/beginMove/) });
+    expect(beginMove(s, 10, 1, 2, 1)).toMatchObject({ ok: true, config: { shardId: 2 }, placementVersion: 1 });
+    // A second mover to another shard is refused; the same move may be begun again (a dead mover rerun).
+    expect(beginMove(s, 10, 1, 3, 1)).toMatchObject({ ok: false, reason: expect.stringMatching(/in progress/) });
+    expect(beginMove(s, 10, 1, 2, 1).ok).toBe(true);
+    expect(moveTenant(s, 10, 1, 3, 1).ok).toBe(false);
+    expect(moveTenant(s, 10, 1, 2, 1)).toMatchObject({ ok: true, config: { shardId: 2 }, placementVersion: 2 });
+    // A mover that read version 1 loses; the placement stays where the first put it.
+    expect(beginMove(s, 10, 1, 2, 1)).toMatchObject({ ok: false, config: { shardId: 2 } });
+    expect(placeTenant(s, 10)).toMatchObject({ ok: true, config: { shardId: 2 }, placementVersion: 2 });
+    // Cancelled: nothing switches, and another move may begin.
+    expect(beginMove(s, 10, 2, 1, 2).ok).toBe(true);
+    expect(cancelMove(s, 10)).toMatchObject({ ok: true, config: { shardId: 2 }, placementVersion: 2 });
+    expect(moveTenant(s, 10, 2, 1, 2).ok).toBe(false);
+    expect(beginMove(s, 10, 2, 3, 2).ok).toBe(true);
   });
 });

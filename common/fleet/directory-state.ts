@@ -14,10 +14,25 @@ export interface DirectoryState {
   shards: ShardConfig[];
   /** tenant id (as a decimal string, a JSON object key) → shard id. */
   placement: Record<string, number>;
+  /**
+   * tenant id → its placement's version: 1 when placed, one more at each move. A move is a
+   * compare-and-set on it, so two movers of one tenant cannot both switch it; the edge keeps the
+   * highest it has seen, so its view of a tenant's shard only moves forward. Absent (a state stored
+   * before moves existed, or a tenant never moved): 1.
+   */
+  placementVersions?: Record<string, number>;
+  /**
+   * tenant id → the shard a move in progress takes it to (beginMove, until moveTenant or
+   * cancelMove). One move per tenant at a time: the nodes fence and adopt by their own markers,
+   * and the source's refusals point edges at the target before the placement switches, so two
+   * movers of one tenant to different shards must never both get as far as the fence.
+   */
+  moving?: Record<string, number>;
 }
 
 export type DirectoryResult =
-  | { ok: true; config: ShardConfig }
+  /** `placementVersion`: set by placeTenant and moveTenant (the tenant's placement version). */
+  | { ok: true; config: ShardConfig; placementVersion?: number }
   /** Refused: `config` is the current one, so the caller can adopt it at once. */
   | { ok: false; reason: string; config: ShardConfig | undefined };
 
@@ -132,12 +147,75 @@ export function placeTenant(state: DirectoryState, tenantId: number): DirectoryR
   const placed = state.placement[String(tenantId)];
   if (placed !== undefined) {
     const c = shardOf(state, placed);
-    return c ? { ok: true, config: c } : refuse(state, placed, `tenant ${tenantId} is placed on missing shard ${placed}`);
+    return c ? { ok: true, config: c, placementVersion: placementVersion(state, tenantId) } : refuse(state, placed, `tenant ${tenantId} is placed on missing shard ${placed}`);
   }
   if (state.shards.length === 0) return { ok: false, reason: "the fleet has no shards", config: undefined };
   const load = new Map(state.shards.map((s) => [s.shardId, 0]));
   for (const shardId of Object.values(state.placement)) load.set(shardId, (load.get(shardId) ?? 0) + 1);
   const target = [...state.shards].sort((a, b) => load.get(a.shardId)! - load.get(b.shardId)! || a.shardId - b.shardId)[0]!;
   state.placement[String(tenantId)] = target.shardId;
-  return { ok: true, config: target };
+  return { ok: true, config: target, placementVersion: placementVersion(state, tenantId) };
+}
+
+export function placementVersion(state: DirectoryState, tenantId: number): number {
+  return state.placementVersions?.[String(tenantId)] ?? 1;
+}
+
+/**
+ * The last step of a tenant move (storage-node/replication/README.md "Tenant moves"): the tenant's
+ * placement switches from `fromShard` to `toShard`, as a compare-and-set on the placement version
+ * the mover read before it fenced the tenant on the source. The mover has already copied the
+ * tenant's state and made the target serve it; from this answer on, every edge that asks places
+ * the tenant on `toShard`, and the source refuses it (tenant_moved), which makes an edge ask.
+ */
+export function moveTenant(state: DirectoryState, tenantId: number, fromShard: number, toShard: number, seenVersion: number): DirectoryResult {
+  const refused = checkMove(state, tenantId, fromShard, toShard, seenVersion);
+  if (refused) return refused;
+  const reserved = state.moving?.[String(tenantId)];
+  if (reserved !== toShard) return refuse(state, toShard, `no move of tenant ${tenantId} to shard ${toShard} was begun (beginMove)`);
+  const version = placementVersion(state, tenantId);
+  state.placement[String(tenantId)] = toShard;
+  state.placementVersions = { ...state.placementVersions, [String(tenantId)]: version + 1 };
+  const { [String(tenantId)]: _done, ...rest } = state.moving ?? {};
+  state.moving = rest;
+  return { ok: true, config: shardOf(state, toShard)!, placementVersion: version + 1 };
+}
+
+/**
+ * Reserves a move of the tenant to `toShard` (before the mover copies or fences anything). Refused
+ * while a move to another shard is in progress; a move to the same shard may be begun again (a
+ * mover that died is run again; it must be dead: two at once to one target are not told apart).
+ */
+export function beginMove(state: DirectoryState, tenantId: number, fromShard: number, toShard: number, seenVersion: number): DirectoryResult {
+  const refused = checkMove(state, tenantId, fromShard, toShard, seenVersion);
+  if (refused) return refused;
+  const reserved = state.moving?.[String(tenantId)];
+  if (reserved !== undefined && reserved !== toShard) return refuse(state, toShard, `a move of tenant ${tenantId} to shard ${reserved} is in progress (cancelMove first)`);
+  state.moving = { ...state.moving, [String(tenantId)]: toShard };
+  return { ok: true, config: shardOf(state, toShard)!, placementVersion: placementVersion(state, tenantId) };
+}
+
+/** Ends a move without switching the placement (the mover cancelled it, or an operator after a mover died). */
+export function cancelMove(state: DirectoryState, tenantId: number): DirectoryResult {
+  const { [String(tenantId)]: _cancelled, ...rest } = state.moving ?? {};
+  state.moving = rest;
+  return placeTenantIfPlaced(state, tenantId);
+}
+
+function placeTenantIfPlaced(state: DirectoryState, tenantId: number): DirectoryResult {
+  const placed = state.placement[String(tenantId)];
+  if (placed === undefined) return { ok: false, reason: `tenant ${tenantId} is not placed`, config: undefined };
+  return placeTenant(state, tenantId);
+}
+
+function checkMove(state: DirectoryState, tenantId: number, fromShard: number, toShard: number, seenVersion: number): DirectoryResult | undefined {
+  const placed = state.placement[String(tenantId)];
+  const version = placementVersion(state, tenantId);
+  if (placed === undefined) return refuse(state, toShard, `tenant ${tenantId} is not placed`);
+  if (placed !== fromShard || version !== seenVersion) {
+    return { ok: false, reason: `tenant ${tenantId} is on shard ${placed} at placement version ${version}, not on ${fromShard} at ${seenVersion}`, config: shardOf(state, placed) };
+  }
+  if (!shardOf(state, toShard)) return refuse(state, toShard, `no shard ${toShard}`);
+  if (toShard === fromShard) return refuse(state, toShard, `tenant ${tenantId} is already on shard ${toShard}`);
+  return undefined;
 }

@@ -58,6 +58,11 @@ export const TrailerTag = { usage: 1 } as const;
  * metering; a node that does not ignores the header, and the response simply has no trailer.
  */
 export const KV_USAGE_HEADER = "warren-kv-usage";
+/**
+ * On a tenant_moved answer (HTTP 421): the shard the tenant went to, when the node knows it (a
+ * move's fence names it). The edge sends the request there without waiting for the FleetDirectory.
+ */
+export const TENANT_SHARD_HEADER = "warren-tenant-shard";
 /** Bits of a scan op's flags byte. */
 export const ScanFlag = { reverse: 1 } as const;
 

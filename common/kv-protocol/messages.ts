@@ -153,6 +153,12 @@ export const KvErrorCode = {
   transaction_aborted: 17,
   /** A nowait lock was held by another transaction, or the wait was ended by `unlock` (SQLSTATE 55P03); nothing changed. */
   lock_not_available: 18,
+  /**
+   * The tenant is not served by this node: it moved to another shard, or is being moved here and
+   * not adopted yet (storage-node/replication/README.md "Tenant moves"). Nothing was applied, so
+   * the request may be sent again wherever the FleetDirectory now places the tenant (HTTP 421).
+   */
+  tenant_moved: 19,
   // Codes of the storage fleet start at 20 (storage-node/replication/README.md). They are made by
   // the edge, never by a node's KV service: the edge could not reach storage in time and nothing
   // was executed (`unavailable`), or the connection broke mid-request (`outcome_unknown`).

@@ -11,7 +11,7 @@
 // Stored: "state" → DirectoryState.
 import { DurableObject } from "cloudflare:workers";
 import {
-  addReplica, createShard, currentConfig, emptyDirectory, placeTenant, promote, removeReplica, renewLease, requestJoin,
+  addReplica, beginMove, cancelMove, createShard, currentConfig, emptyDirectory, moveTenant, placeTenant, promote, removeReplica, renewLease, requestJoin,
   type DirectoryResult, type DirectoryState,
 } from "../../common/fleet/directory-state.ts";
 import type { FleetOp } from "../../common/fleet/directory-protocol.ts";
@@ -31,6 +31,7 @@ export class FleetDirectory extends DurableObject<ControlEnv> {
   async apply(request: FleetOp): Promise<DirectoryResult> {
     const nowMs = Date.now();
     const s = this.state;
+    const before = JSON.stringify(s);
     let result: DirectoryResult;
     switch (request.op) {
       case "createShard":
@@ -58,8 +59,20 @@ export class FleetDirectory extends DurableObject<ControlEnv> {
       case "placeTenant":
         result = placeTenant(s, request.tenantId);
         break;
+      case "beginMove":
+        result = beginMove(s, request.tenantId, request.fromShard, request.toShard, request.placementVersion);
+        break;
+      case "moveTenant":
+        result = moveTenant(s, request.tenantId, request.fromShard, request.toShard, request.placementVersion);
+        break;
+      case "cancelMove":
+        result = cancelMove(s, request.tenantId);
+        break;
     }
-    if (result.ok) await this.ctx.storage.put("state", s);
+    // Written only when something changed: most calls are reads (a placed tenant's placement, an
+    // edge following a move asks it again and again), and each write is a durable storage write on
+    // a machine whose disk the storage nodes' fsyncs already keep busy.
+    if (result.ok && JSON.stringify(s) !== before) await this.ctx.storage.put("state", s);
     return result;
   }
 

@@ -29,8 +29,8 @@ export function encodeGroupEntry(ops: readonly GroupOp[]): Uint8Array {
   return out;
 }
 
-/** Writes one entry's operations into `w` (the caller's transaction); throws on a malformed entry. */
-export function applyGroupEntry(w: EngineWriter, entry: Uint8Array): number {
+/** Calls `op` for each operation of an entry, in order (views into `entry`); throws on a malformed entry. */
+export function forEachGroupOp(entry: Uint8Array, op: (o: GroupOp) => void): number {
   const view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
   let at = 0;
   let n = 0;
@@ -46,19 +46,19 @@ export function applyGroupEntry(w: EngineWriter, entry: Uint8Array): number {
     return view.getUint32(at - 4, false);
   };
   while (at < entry.length) {
-    const op = entry[at++];
+    const kind = entry[at++];
     const key = take(length());
-    if (op === OP_PUT) {
-      const value = take(length());
-      w.put(key, value);
-    } else if (op === OP_REMOVE) {
-      w.remove(key);
-    } else {
-      throw new Error(`group entry: unknown op ${op} at byte ${at - 1}`);
-    }
+    if (kind === OP_PUT) op({ put: true, key, value: take(length()) });
+    else if (kind === OP_REMOVE) op({ put: false, key });
+    else throw new Error(`group entry: unknown op ${kind} at byte ${at - 1}`);
     n++;
   }
   return n;
+}
+
+/** Writes one entry's operations into `w` (the caller's transaction); throws on a malformed entry. */
+export function applyGroupEntry(w: EngineWriter, entry: Uint8Array): number {
+  return forEachGroupOp(entry, (o) => (o.put ? w.put(o.key, o.value) : w.remove(o.key)));
 }
 
 /** A writer that records every put and remove (copies: callers may reuse their buffers) and passes them on. */

@@ -29,9 +29,11 @@
 // than leaseSafetyMarginMs: the margin is the bound).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
+import type { Worker } from "node:worker_threads";
 import { LmdbEngine } from "../engine/lmdb-engine.ts";
+import { WriterClient } from "../writer/writer-client.ts";
 import { resolveLimits, type StorageLimits } from "../limits.ts";
-import { readU64, u64 } from "../node-keys.ts";
+import { readU64, tenantMovedKey, u64 } from "../node-keys.ts";
 import { startStorageNode, type StorageNode } from "../server.ts";
 import { monotonicClock } from "./clock.ts";
 import { HttpDirectory } from "./directory-client.ts";
@@ -46,6 +48,7 @@ import { decodeMessage, encodeMessage } from "./wire.ts";
 import { openSnapshot } from "./snapshot-client.ts";
 import { clearInterruptedInstall, installSnapshot, type InstallProgress } from "./snapshot-install.ts";
 import { SnapshotSender } from "./snapshot-serve.ts";
+import { exportTenant, MoveTooLarge, TailGone, tenantStateDigest, tenantTail } from "../moves/move-source.ts";
 
 /** How often the replica's periodic work and the leaseholder watchdog run: a fifth of the heartbeat interval. */
 const TICK_MS = 20;
@@ -162,6 +165,12 @@ const replica = new Replica({
 
 let kv: StorageNode | undefined;
 let kvStarting = false;
+// The KV service's writer thread, started now with its code loaded and no store opened, so a
+// promotion does not wait for a thread and its modules (1–4 s measured on the loaded 2-core machine:
+// most of a new leaseholder's KV service start). One that dies is simply not used.
+let standbyWriter: Worker | undefined = WriterClient.standby();
+standbyWriter.once("exit", () => (standbyWriter = undefined));
+standbyWriter.once("error", (err) => note(`standby writer thread failed: ${err.message}`));
 function deposed(why: string): never {
   note(`leaves the leaseholder role (${why}); exiting to restart as a backup`);
   process.exit(EXIT_DEPOSED);
@@ -179,11 +188,14 @@ const ticker = setInterval(() => {
   if (kv === undefined && !kvStarting && leaseholder && caughtUp()) {
     kvStarting = true;
     note(`leaseholder of epoch ${replica.epoch} at applied ${replica.applied}: starting the KV service on ${kvPort}`);
-    startStorageNode({ dataDir, port: kvPort, host, fleetSecret: secret, limits, log: note, replicationChannel: replicationChannelName(dataDir) }).then(
+    const startedMs = performance.now();
+    const standby = standbyWriter;
+    standbyWriter = undefined;
+    startStorageNode({ dataDir, port: kvPort, host, fleetSecret: secret, limits, log: note, replicationChannel: replicationChannelName(dataDir), standbyWriter: standby }).then(
       (node) => {
         kv = node;
         kvStarting = false;
-        note(`KV service listening on ${node.url}`);
+        note(`KV service listening on ${node.url} after ${(performance.now() - startedMs).toFixed(0)} ms (writer thread ${standby ? "on standby" : "started cold"})`);
       },
       (err: unknown) => {
         note(`KV service failed to start: ${err instanceof Error ? err.message : String(err)}`);
@@ -258,6 +270,43 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return json(res, 200, { applied: replica.applied, scope: scopeName, keys: d.keys, versions: d.keys, digest: d.sha256 });
   }
   if (req.method === "GET" && url.pathname === "/v1/snapshot") return sender.serve(res);
+  const fence = req.method === "POST" && url.pathname === "/v1/tenant-fence";
+  if (fence || (req.method === "GET" && (url.pathname === "/v1/tenant-export" || url.pathname === "/v1/tenant-tail" || url.pathname === "/v1/tenant-digest"))) {
+    // A tenant move's reads (moves/move-source.ts): each one synchronous pass at the apply point.
+    const tenantId = Number(url.searchParams.get("tenant"));
+    if (!Number.isSafeInteger(tenantId) || tenantId < 2) return json(res, 400, { error: "tenant=N (an integer ≥ 2) is required" });
+    const resolved = resolveLimits(limits);
+    try {
+      let body: Uint8Array;
+      if (url.pathname === "/v1/tenant-digest") {
+        engine.refresh();
+        const d = tenantStateDigest(engine, tenantId);
+        // served: this node holds the tenant and no moved marker says it does not serve it.
+        return json(res, 200, { applied: replica.applied, ...d, served: d.keys > 0 && engine.get(tenantMovedKey(tenantId)) === undefined });
+      }
+      if (url.pathname === "/v1/tenant-export") body = exportTenant(engine, tenantId, resolved.moveChunkBytesMax, resolved.moveExportBytesMax);
+      else {
+        const after = Number(url.searchParams.get("after"));
+        if (!Number.isSafeInteger(after) || after < 0) return json(res, 400, { error: "after=S (a log position) is required" });
+        let extra = {};
+        if (fence) {
+          if (kv === undefined) return json(res, 409, { error: `${id} does not serve KV (not the leaseholder); fence at the leaseholder` });
+          const toShard = Number(url.searchParams.get("toShard") ?? NaN);
+          const fenced = await kv.fenceTenant(tenantId, Number.isSafeInteger(toShard) && toShard >= 1 ? toShard : undefined);
+          if ("refused" in fenced) return json(res, 409, { error: fenced.refused });
+          extra = { clockAtLeast: fenced.clockAtLeast.toString() };
+        }
+        body = tenantTail(engine, log, tenantId, after, resolved.moveChunkBytesMax, resolved.moveExportBytesMax, extra);
+      }
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
+      res.end(body);
+      return;
+    } catch (err) {
+      if (err instanceof TailGone) return json(res, 410, { error: err.message });
+      if (err instanceof MoveTooLarge) return json(res, 413, { error: err.message });
+      throw err;
+    }
+  }
   json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
 }
 

@@ -13,7 +13,24 @@ export type WriterJob =
   /** Delete the versions of one cleared span, in bounded steps (posted once the HTTP thread knows the record). */
   | { kind: "clear"; id: number; key: ClearKey }
   /** The HTTP thread's usage counters, [tenantId, encoded counters] (metrics.ts), stored as they are. */
-  | { kind: "counters"; id: number; entries: Array<[number, Uint8Array]> };
+  | { kind: "counters"; id: number; entries: Array<[number, Uint8Array]> }
+  /** A step of a tenant move (storage-node/moves/): run in posting order with the data jobs around it. */
+  | { kind: "move"; id: number; step: MoveStep }
+  /** Delete a moved tenant's state from this node (the source, after the move), in bounded steps. */
+  | { kind: "purge"; id: number; tenantId: number };
+
+/**
+ * fence: this node stops serving the tenant (moved away); every job of it posted later is refused.
+ * import: the tenant is arriving; `ops` (an encoded group entry, replication/group-entry.ts) are
+ *   keys of its state copied from the source; `first` wipes what this node held of it before.
+ * adopt: this node serves the tenant (from now on), with its clock at or above `clockAtLeast`.
+ *   An import with `adopt` does both in one transaction, once the tenant's state after the import
+ *   has the source's digest (else nothing of it is written).
+ */
+export type MoveStep =
+  | { op: "fence"; tenantId: number }
+  | { op: "import"; tenantId: number; first: boolean; ops: Uint8Array; adopt?: { digest: string; clockAtLeast: bigint } }
+  | { op: "adopt"; tenantId: number; clockAtLeast: bigint };
 
 /** Identifies a clear record. */
 export interface ClearKey {
@@ -52,6 +69,8 @@ export type WriterMessage =
       maxCommitTs: bigint;
       gcThresholdTs: bigint;
       droppedTenants: number[];
+      /** Tenants this node does not serve: moved away, or arriving and not adopted yet (node-keys.ts 0x0B). */
+      movedTenants: number[];
       bytes: TenantBytesUpdate;
       /** Every clear record on disk, pending or done. */
       clears: ClearRecord[];

@@ -26,6 +26,7 @@ import {
   META_MAX_COMMIT_TS,
   readU64,
   TENANT_DROPPED_TAG,
+  TENANT_MOVED_TAG,
   TENANT_STATS_TAG,
   tenantCountersKey,
   tenantDroppedKey,
@@ -38,7 +39,8 @@ import {
 } from "../node-keys.ts";
 import { abortedRecordsBefore, abortTxn, collectIntents, pendingTxns, removeCollected, txnStatus, writeIntents } from "../txn/intents.ts";
 import { txnStatusKey } from "../node-keys.ts";
-import type { ClearKey, ClearNews, TenantBytesUpdate, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
+import { adoptTenant, checkTenantDigest, fenceTenant, importTenantOps, MoveRefused, movedMarker, purgeTenantStep, tenantHasState } from "../moves/move-steps.ts";
+import type { ClearKey, ClearNews, MoveStep, TenantBytesUpdate, WriterJob, WriterMessage, WriterReply } from "./protocol.ts";
 
 type DataJob = Extract<WriterJob, { kind: "commit" | "batch" | "txnWrite" | "abortTxn" }>;
 
@@ -61,6 +63,12 @@ export class WriterCore {
   /** Non-zero while GC passes must scan every version (see META_GC_QUEUE_SINCE). */
   private gcQueueSince = 0n;
   private readonly dropped = new Set<number>();
+  /**
+   * Tenants this node does not serve (moved away, or arriving): their jobs are refused, and GC,
+   * clears and record expiry leave their keys alone, so the state a move copies (and checks by
+   * digest) changes only by the move's own steps until the target adopts it.
+   */
+  private readonly moved = new Set<number>();
   private readonly nowMs: () => number;
   /** Spans cleared and not yet forgotten: refuses writes into them, checks commits' read spans. */
   readonly cleared = new ClearedSpans();
@@ -97,6 +105,8 @@ export class WriterCore {
     }
     const dropped = allWithTag(TENANT_DROPPED_TAG);
     for (const e of engine.range({ low: dropped.low, high: dropped.high })) this.dropped.add(Number(readU64(e.key, 1)));
+    const moved = allWithTag(TENANT_MOVED_TAG);
+    for (const e of engine.range({ low: moved.low, high: moved.high })) this.moved.add(Number(readU64(e.key, 1)));
     const clears = allWithTag(CLEAR_RECORD_TAG);
     for (const e of engine.range({ low: clears.low, high: clears.high })) this.cleared.add(decodeClearRecord(e.key, e.value));
     // Locks live in the HTTP thread's memory and died with the last process: every transaction
@@ -119,6 +129,7 @@ export class WriterCore {
       maxCommitTs: this.maxCommitTs,
       gcThresholdTs: this.gcThresholdTs,
       droppedTenants: [...this.dropped],
+      movedTenants: [...this.moved],
       bytes: [...this.bytes.byTenant].map(([t, b]) => [t, b.liveBytes, b.mvccBytes]),
       clears: this.cleared.all(),
     };
@@ -216,6 +227,8 @@ export class WriterCore {
     if (this.dropped.has(job.tenantId)) {
       return reply({ type: "error", error: { code: "tenant_dropped", message: `tenant ${job.tenantId} has been dropped` } }, false);
     }
+    // The barrier of a move: a job posted after the fence is refused, unapplied (the edge sends it to the new shard).
+    if (this.moved.has(job.tenantId)) return reply({ type: "error", error: movedError(job.tenantId) }, false);
     if (job.kind === "txnWrite") {
       if (req.type !== "txnWrite") throw new Error(`invariant: txnWrite job carries a ${req.type} request`);
       const error = writeIntents(w, job.tenantId, req, this.nowMs());
@@ -305,15 +318,15 @@ export class WriterCore {
         // The pass is complete: old commit records go too (their snapshots are unreadable now).
         const recs = txnRecordsBelow(threshold);
         const old = [...w.range({ low: recs.low, high: recs.high })].map((r) => r.key);
-        for (const k of old) w.remove(k);
+        for (const k of old) if (!this.moved.has(Number(readU64(k, 9)))) w.remove(k);
         // Aborted transaction records: once past the transaction duration limit, no commit of
         // theirs can be accepted any more (transaction_expired), so the refusal they carry is moot.
-        for (const k of abortedRecordsBefore(w, this.nowMs() - this.limits.txnDurationMsMax)) w.remove(k);
+        for (const k of abortedRecordsBefore(w, this.nowMs() - this.limits.txnDurationMsMax)) if (!this.moved.has(Number(readU64(k, 1)))) w.remove(k);
         if (fullScan && threshold >= this.gcQueueSince) w.put(META_GC_QUEUE_SINCE, u64(0n));
         // Finished clears below the threshold: no snapshot that predates them can read or commit
         // any more, so their records (and the refusals they carry) can go.
         for (const r of this.cleared.all()) {
-          if (!r.done || r.clearTs > threshold) continue;
+          if (!r.done || r.clearTs > threshold || this.moved.has(r.tenantId)) continue;
           w.remove(clearRecordKey(r.tenantId, r.clearTs, r.start));
           expired.push(r);
         }
@@ -335,6 +348,7 @@ export class WriterCore {
   private gcKey(w: EngineWriter, userKey: Uint8Array, threshold: bigint, garbage: Uint8Array[], mvccDeltas: Map<number, number>): number {
     const { low, high } = versionBounds(userKey);
     const t = tenantOfKey(userKey);
+    if (t !== null && this.moved.has(t)) return 0;
     let read = 0;
     let sawVisible = false;
     for (const e of w.range({ low, high })) {
@@ -370,6 +384,9 @@ export class WriterCore {
         break;
       }
       read++;
+      // A moving tenant's queue entries stay (they are part of its state: moves/tenant-keys.ts).
+      const owner = tenantOfKey(gcQueueUserKey(q.key));
+      if (owner !== null && this.moved.has(owner)) continue;
       handled.push(q.key);
       // A key updated many times is queued once per update; judging it once per page is enough.
       const userKey = gcQueueUserKey(q.key);
@@ -449,6 +466,8 @@ export class WriterCore {
   clearStep(key: ClearKey): { removed: number; done: boolean } {
     const rec = this.cleared.find(key);
     if (rec === undefined || rec.done) return { removed: 0, done: true };
+    // A tenant moved away: its record goes with it and the target finishes the clear.
+    if (this.moved.has(rec.tenantId)) return { removed: 0, done: true };
     let forget = false;
     let step: ReturnType<typeof clearStep>;
     try {
@@ -490,6 +509,67 @@ export class WriterCore {
     });
   }
 
+  /** One step of a tenant move, in its own durable transaction (moves/move-steps.ts). */
+  moveStep(id: number, step: MoveStep): WriterReply {
+    const done = (ok: boolean, message: string, removed = 0): WriterReply => ({ id, response: new TextEncoder().encode(message), ok, readBytes: 0, writeBytes: 0, removed });
+    const t = step.tenantId;
+    if (this.dropped.has(t)) return done(false, `tenant ${t} has been dropped`);
+    try {
+      if (step.op === "fence") {
+        this.engine.writeSync((w) => fenceTenant(w, t));
+        this.moved.add(t);
+        return done(true, "fenced");
+      }
+      if (step.op === "import" && step.adopt === undefined) {
+        const n = this.engine.writeSync((w) => importTenantOps(w, t, step.first, step.ops));
+        this.moved.add(t);
+        return done(true, "imported", n);
+      }
+      // An adopt, or the last import and the adopt in one transaction (one log entry, one fsync:
+      // the move's write pause is made of such round trips).
+      const clockAtLeast = step.op === "import" ? step.adopt!.clockAtLeast : step.clockAtLeast;
+      // Adopted already (this is a retry whose first answer was lost): nothing to do, and the
+      // import must not run again over a tenant that may have taken writes since.
+      if (step.op === "import" && movedMarker(this.engine, t) === undefined && !this.moved.has(t) && tenantHasState(this.engine, t)) return done(true, "already adopted");
+      const adopted = this.engine.writeSync((w) => {
+        if (step.op === "import") {
+          importTenantOps(w, t, step.first, step.ops);
+          checkTenantDigest(w, t, step.adopt!.digest);
+        }
+        const a = adoptTenant(w, t, this.nowMs());
+        if (clockAtLeast > this.maxCommitTs) w.put(META_MAX_COMMIT_TS, u64(clockAtLeast));
+        return a;
+      });
+      if (clockAtLeast > this.maxCommitTs) this.maxCommitTs = clockAtLeast;
+      this.moved.delete(t);
+      // The tenant's clear records and byte counters as the source left them.
+      this.forgotClears(this.cleared.all().filter((r) => r.tenantId === t));
+      for (const r of adopted.clears) {
+        this.cleared.add(r);
+        this.news.added.push(r);
+      }
+      this.reloadBytes([t]);
+      this.bytes.dirty.add(t);
+      return done(true, `adopted (${adopted.aborted} pending transactions aborted)`, adopted.aborted);
+    } catch (err) {
+      if (err instanceof MoveRefused) return done(false, err.message);
+      throw err;
+    }
+  }
+
+  /** One bounded step of deleting a tenant that moved away (its marker stays: the node still refuses it). */
+  purgeStep(tenantId: number): { removed: number; done: boolean } {
+    if (!this.moved.has(tenantId)) throw new Error(`tenant ${tenantId} has not moved away from this node; nothing is purged`);
+    const step = this.engine.writeSync((w) => purgeTenantStep(w, tenantId, this.limits.gcBatchEntriesMax));
+    if (step.done) {
+      for (const r of this.cleared.all()) {
+        if (r.tenantId === tenantId) this.forgotClears([r]);
+      }
+      this.bytes.byTenant.delete(tenantId);
+    }
+    return step;
+  }
+
   droppedTenants(): number[] {
     return [...this.dropped];
   }
@@ -497,4 +577,8 @@ export class WriterCore {
   takeBytesUpdate(): TenantBytesUpdate {
     return this.takeDirtyBytes();
   }
+}
+
+function movedError(tenantId: number): { code: "tenant_moved"; message: string } {
+  return { code: "tenant_moved", message: `tenant ${tenantId} is not served by this storage node (it moved to another shard); nothing was applied` };
 }

@@ -14,14 +14,22 @@ const GROUP_JOBS_MAX = 512;
 
 const port = parentPort;
 if (!port) throw new Error("writer-worker.ts must run as a worker thread");
-const config = workerData as WriterConfig;
+/**
+ * A standby thread (a replicated node's backup: WriterClient.standby) has loaded this module and
+ * its imports — most of a writer's start — and waits for its configuration: the store is opened
+ * only then, once the node is the leaseholder and has applied every committed entry.
+ */
+const config: WriterConfig =
+  (workerData as { standby?: boolean }).standby === true
+    ? await new Promise<WriterConfig>((resolve) => port.once("message", (m: { kind: "start"; config: WriterConfig }) => resolve(m.config)))
+    : (workerData as WriterConfig);
 const lmdb = new LmdbEngine({ path: config.dataDir, noSync: config.noSync });
 // A replicated node (replication/replicated-node.ts): every write transaction becomes a log entry,
 // durable on every replica before writeSync returns (replication/replicated-engine.ts).
 const engine = config.replicationChannel ? new ReplicatedEngine(lmdb, config.replicationChannel) : lmdb;
 const core = new WriterCore(engine, config.limits);
 
-type Background = { job: Extract<WriterJob, { kind: "gc" | "drop" | "clear" }>; cursor: Uint8Array | null; removed: number };
+type Background = { job: Extract<WriterJob, { kind: "gc" | "drop" | "clear" | "purge" }>; cursor: Uint8Array | null; removed: number };
 const background: Background[] = [];
 let backgroundScheduled = false;
 
@@ -40,8 +48,8 @@ function runBackgroundStep(): void {
       task.removed += step.removed;
       task.cursor = step.cursor;
       if (step.cursor === null) finishBackground(task);
-    } else if (task.job.kind === "drop") {
-      const step = core.dropStep(task.job.tenantId);
+    } else if (task.job.kind === "drop" || task.job.kind === "purge") {
+      const step = task.job.kind === "drop" ? core.dropStep(task.job.tenantId) : core.purgeStep(task.job.tenantId);
       task.removed += step.removed;
       if (step.done) finishBackground(task);
     } else {
@@ -79,6 +87,15 @@ function runCounters(job: Extract<WriterJob, { kind: "counters" }>): void {
   }
 }
 
+function runMove(job: Extract<WriterJob, { kind: "move" }>): void {
+  try {
+    const reply = core.moveStep(job.id, job.step);
+    post({ kind: "done", replies: [reply], bytes: core.takeBytesUpdate(), clears: core.takeClearNews() });
+  } catch (err) {
+    post({ kind: "failed", ids: [job.id], message: err instanceof Error ? err.message : String(err), bytes: core.takeBytesUpdate(), clears: core.takeClearNews() });
+  }
+}
+
 function scheduleBackground(pauseMs = 0): void {
   if (backgroundScheduled || background.length === 0) return;
   backgroundScheduled = true;
@@ -96,12 +113,18 @@ port.on("message", (first: WriterJob) => {
     if (!next) break;
     jobs.push(next.message as WriterJob);
   }
-  const data: Array<Extract<WriterJob, { kind: "commit" | "batch" | "txnWrite" | "abortTxn" }>> = [];
+  let data: Array<Extract<WriterJob, { kind: "commit" | "batch" | "txnWrite" | "abortTxn" }>> = [];
   const counters: Array<Extract<WriterJob, { kind: "counters" }>> = [];
   for (const job of jobs) {
     if (job.kind === "commit" || job.kind === "batch" || job.kind === "txnWrite" || job.kind === "abortTxn") data.push(job);
     else if (job.kind === "counters") counters.push(job);
-    else background.push({ job: job as Background["job"], cursor: null, removed: 0 });
+    else if (job.kind === "move") {
+      // In posting order: the commits posted before a fence are applied before it, the ones after
+      // it are refused by it (the move's barrier).
+      if (data.length > 0) post(core.runGroup(data));
+      data = [];
+      runMove(job);
+    } else background.push({ job: job as Background["job"], cursor: null, removed: 0 });
   }
   if (data.length > 0) post(core.runGroup(data));
   for (const job of counters) runCounters(job);

@@ -37,6 +37,8 @@ export interface LogShard {
   /** Proposes at node `id`: {seq} once acknowledged, or the refusal. */
   propose(id: string, payload: string): Promise<{ ok: true; seq: number } | { ok: false; status: number; outcomeUnknown: boolean }>;
   state(id: string): Promise<NodeState | undefined>;
+  /** Node `id`'s replication port's base URL (directly, not through a proxy). */
+  replUrl(id: string): string;
   /** GET `p` on node `id` with the system token: the JSON answer, or undefined if it does not answer 200. */
   get(id: string, p: string): Promise<unknown>;
   applied(id: string): Promise<Array<{ seq: number; payload: string }>>;
@@ -155,6 +157,7 @@ export async function startLogShard(opts: LogShardOptions): Promise<LogShard> {
       return res.status === 200 ? { ok: true, seq: body.seq! } : { ok: false, status: res.status, outcomeUnknown: body.outcomeUnknown ?? true };
     },
     state,
+    replUrl: (id) => `http://127.0.0.1:${ports.get(id)}`,
     async get(id, p) {
       try {
         const res = await call(id, "GET", p, undefined, 5_000);

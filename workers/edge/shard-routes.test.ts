@@ -108,4 +108,35 @@ describe("ShardRoutes (the edge's view of the fleet)", () => {
     const none = new ShardRoutes(async () => ({ ok: false, reason: "no shards", config: undefined }), nodes);
     await expect(none.route(7, "/v1/kv")).rejects.toThrow(/tenant 7 has no shard: no shards/);
   });
+
+  it("follows a moved tenant: to the shard a refusal names, else to a newer placement, never back to an older one", async () => {
+    const shards: Record<number, ShardConfig> = {
+      1: { shardId: 1, epoch: 3, primary: "n1", replicas: ["n1"], learners: [], leaseExpiresAtMs: 0 },
+      2: { shardId: 2, epoch: 5, primary: "n2", replicas: ["n2"], learners: [], leaseExpiresAtMs: 0 },
+    };
+    const placement = { shardId: 1, version: 1 };
+    let placeReads = 0;
+    const read: DirectoryRead = async (op) => {
+      if (op.op === "placeTenant") {
+        placeReads++;
+        return { ok: true, config: shards[placement.shardId]!, placementVersion: placement.version };
+      }
+      return { ok: true, config: shards[op.shardId]! };
+    };
+    const r = new ShardRoutes(read, nodes);
+    expect((await r.route(7, "/v1/kv")).node).toBe("n1");
+    // The source refused and named shard 2 (the move's target): no placement read.
+    expect(await r.route(7, "/v1/kv", undefined, { toShard: 2 })).toMatchObject({ shardId: 2, node: "n2", epoch: 5 });
+    expect(placeReads).toBe(1);
+    expect((await r.route(7, "/v1/kv")).node).toBe("n2");
+    // The target refused without a hint (not adopted yet): the directory's placement again (shard 1).
+    expect((await r.route(7, "/v1/kv", undefined, {})).node).toBe("n1");
+    expect(placeReads).toBe(2);
+    // The switch: version 2 on shard 2.
+    Object.assign(placement, { shardId: 2, version: 2 });
+    expect((await r.route(7, "/v1/kv", undefined, {})).node).toBe("n2");
+    // An answer older than what is cached (a slow read of version 1) is ignored.
+    Object.assign(placement, { shardId: 1, version: 1 });
+    expect((await r.route(7, "/v1/kv", undefined, {})).node).toBe("n2");
+  });
 });

@@ -2,7 +2,8 @@
 // FleetDirectory's placement) and who leads each shard (primary and epoch). Platform-free, so its
 // rules are tested in Node (shard-routes.test.ts); storage-route.ts binds it to the Durable Object.
 //
-//   tenant → shard id            (placement: changes only when a tenant moves)
+//   tenant → { shard id, version } (placement: changes only when a tenant moves; the version
+//                                   grows by one at each move, and only a higher one replaces it)
 //   shard  → { epoch, primary }  (one entry per shard, shared by all its tenants)
 //
 // Reads of the directory are coalesced per shard: however many requests wait on a shard, one
@@ -31,7 +32,8 @@ interface ShardLeader {
 }
 
 export class ShardRoutes {
-  private readonly placement = new Map<number, number>();
+  private readonly placement = new Map<number, { shardId: number; version: number }>();
+  private readonly placing = new Map<number, Promise<number>>();
   private readonly leaders = new Map<number, ShardLeader>();
   private readonly reading = new Map<number, Promise<ShardLeader>>();
   private readonly lastReadAtMs = new Map<number, number>();
@@ -53,15 +55,18 @@ export class ShardRoutes {
    * The route of `tenantId`'s requests to `path`. `failed`: the route last used did not answer;
    * unless the cache already moved past it, the directory is asked again.
    */
-  async route(tenantId: number, path: string, failed?: StorageRoute): Promise<StorageRoute> {
-    let shardId = this.placement.get(tenantId);
-    if (shardId === undefined) {
-      this.directoryCalls++;
-      const answer = await this.directory({ op: "placeTenant", tenantId });
-      if (!answer.ok || answer.config === undefined) throw new Error(`tenant ${tenantId} has no shard: ${answer.ok ? "no configuration" : answer.reason}`);
-      shardId = answer.config.shardId;
-      this.placement.set(tenantId, shardId);
-      this.learn(answer.config);
+  async route(tenantId: number, path: string, failed?: StorageRoute, tenantMoved?: { toShard?: number }): Promise<StorageRoute> {
+    // `tenantMoved`: the node of the route last used refused the tenant (it moved, or is moving,
+    // to another shard). When it named the shard, go there: the placement switches only after
+    // the target serves the tenant, and a node that does not serve it refuses (nothing applied),
+    // so a hint can cost a retry, never a wrong answer. Otherwise the placement is read again.
+    const placed = this.placement.get(tenantId);
+    let shardId: number;
+    if (tenantMoved?.toShard !== undefined) {
+      shardId = tenantMoved.toShard;
+      this.placement.set(tenantId, { shardId, version: placed?.version ?? 1 });
+    } else {
+      shardId = placed === undefined || tenantMoved !== undefined ? await this.place(tenantId) : placed.shardId;
     }
     let leader = this.leaders.get(shardId);
     const stale = failed !== undefined && leader !== undefined && leader.epoch <= failed.epoch && leader.primary === failed.node;
@@ -87,6 +92,29 @@ export class ShardRoutes {
     const base = this.nodes.get(leader.primary);
     if (base === undefined) throw new Error(`shard ${shardId}'s primary ${leader.primary} is not in STORAGE_NODES`);
     return { url: base + path, shardId, epoch: leader.epoch, node: leader.primary };
+  }
+
+  /** The tenant's shard from the directory (one read per tenant at a time); keeps the highest placement version seen. */
+  private place(tenantId: number): Promise<number> {
+    const inFlight = this.placing.get(tenantId);
+    if (inFlight) return inFlight;
+    this.directoryCalls++;
+    const p = this.directory({ op: "placeTenant", tenantId })
+      .then((answer) => {
+        if (!answer.ok || answer.config === undefined) throw new Error(`tenant ${tenantId} has no shard: ${answer.ok ? "no configuration" : answer.reason}`);
+        const version = answer.placementVersion ?? 1;
+        // Never backwards. The same version replaces a hinted shard: a target that refused without
+        // a hint has not adopted the tenant yet (or its move was cancelled), so the directory's
+        // shard is asked again, which sends the request back to the target while the move runs.
+        const cached = this.placement.get(tenantId);
+        if (cached !== undefined && cached.version > version) return cached.shardId;
+        this.placement.set(tenantId, { shardId: answer.config.shardId, version });
+        this.learn(answer.config);
+        return answer.config.shardId;
+      })
+      .finally(() => this.placing.delete(tenantId));
+    this.placing.set(tenantId, p);
+    return p;
   }
 
   /** One directory read per shard at a time; concurrent callers share it. */

@@ -12,7 +12,8 @@
 import type { StorageRoute } from "./shard-routes.ts";
 
 export type AttemptOutcome =
-  | { readonly kind: "answered"; readonly status: number; readonly body: Uint8Array }
+  /** `movedToShard`: a tenant_moved answer's TENANT_SHARD_HEADER, the shard the tenant went to. */
+  | { readonly kind: "answered"; readonly status: number; readonly body: Uint8Array; readonly movedToShard?: number }
   /** The connection failed (refused, reset, broken mid-answer). */
   | { readonly kind: "unreachable"; readonly error: unknown }
   /** The node never answered and the directory now names `to` as the shard's leaseholder. */
@@ -22,7 +23,7 @@ export type AttemptOutcome =
 
 export interface AttemptOptions {
   /** Sends the request and reads the whole answer; must stop when `signal` aborts. */
-  readonly send: (signal: AbortSignal) => Promise<{ status: number; body: Uint8Array }>;
+  readonly send: (signal: AbortSignal) => Promise<{ status: number; body: Uint8Array; movedToShard?: number }>;
   /** The route that replaced this one, if the directory names another leaseholder now. */
   readonly movedFrom: () => Promise<StorageRoute | undefined>;
   readonly checkEveryMs: number;
@@ -59,7 +60,7 @@ export function attemptOnce(o: AttemptOptions): Promise<AttemptOutcome> {
     };
     checkTimer = setTimeout(check, o.checkEveryMs);
     o.send(abort.signal).then(
-      (r) => settle({ kind: "answered", status: r.status, body: r.body }),
+      (r) => settle({ kind: "answered", status: r.status, body: r.body, movedToShard: r.movedToShard }),
       (error: unknown) => settle({ kind: "unreachable", error }),
     );
   });

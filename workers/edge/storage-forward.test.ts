@@ -251,3 +251,50 @@ describe("the edge's storage limits agree with the parts they wait on", () => {
     expect(limits.storageRetryDelayMsMax * 5).toBeLessThanOrEqual(limits.storageUnavailableWaitMs);
   });
 });
+
+describe("tenant_moved (421): the tenant moved between shards", () => {
+  const moved = () => new Response(encodeResponse({ type: "error", error: { code: "tenant_moved", message: "moved" } }), { status: 421 });
+
+  it("re-sends any request, a write batch included (nothing was applied), reading the placement again, until the new shard answers", async () => {
+    const f = fakeFleet({ src: () => moved(), dst: "answer" });
+    let placementReads = 0;
+    let flipped = false;
+    f.deps.route = async (_failed, tenantMoved) => {
+      if (tenantMoved) placementReads++;
+      // The directory switches the placement after the third refusal (the move's fence is over).
+      if (placementReads >= 3) flipped = true;
+      const node = flipped ? "dst" : "src";
+      return { url: `http://${node}/v1/kv`, shardId: flipped ? 2 : 1, epoch: 1, node };
+    };
+    expect(codeOf(await forwardWithRetries(writeBatch, f.deps, small))).toBe("abort");
+    expect(f.posts).toEqual(["src", "src", "src", "dst"]);
+    expect(placementReads).toBe(3);
+  });
+
+  it("goes straight to the shard a refusal names (warren-tenant-shard), without reading the placement", async () => {
+    const f = fakeFleet({
+      src: () => new Response(encodeResponse({ type: "error", error: { code: "tenant_moved", message: "moved" } }), { status: 421, headers: { "warren-tenant-shard": "2" } }),
+      dst: "answer",
+    });
+    const asked: Array<number | undefined> = [];
+    f.deps.route = async (_failed, tenantMoved) => {
+      asked.push(tenantMoved?.toShard);
+      const node = tenantMoved?.toShard === 2 ? "dst" : "src";
+      return { url: `http://${node}/v1/kv`, shardId: tenantMoved?.toShard ?? 1, epoch: 1, node };
+    };
+    expect(codeOf(await forwardWithRetries(writeBatch, f.deps, small))).toBe("abort");
+    expect(f.posts).toEqual(["src", "dst"]);
+    expect(asked).toEqual([undefined, 2]);
+  });
+
+  it("answers 40001 (transaction_aborted) inside an open transaction, and gives up after storageUnavailableWaitMs otherwise", async () => {
+    const f = fakeFleet({ n1: () => moved() });
+    expect(codeOf(await forwardWithRetries(txnWrite, f.deps, small))).toBe("transaction_aborted");
+    expect(f.posts).toEqual(["n1"]);
+    const g = fakeFleet({ n1: () => moved() });
+    expect(codeOf(await forwardWithRetries(read, g.deps, small))).toBe("unavailable");
+    expect(g.posts.length).toBeGreaterThan(2);
+    // A commit given up on stays "unknown" to the client, as for any commit the edge stops trying.
+    expect(codeOf(await forwardWithRetries(commit, fakeFleet({ n1: () => moved() }).deps, small))).toBe("outcome_unknown");
+  });
+});

@@ -12,7 +12,7 @@
 //             storageRetryDelayMsMin doubling to storageRetryDelayMsMax), and follows at most
 //             storageMovesPerRequestMax leaseholder changes.
 // What may be sent again, and why, is in storage-retry.ts.
-import { encodeResponse, FRAME_MAGIC } from "../../common/kv-protocol/codec.ts";
+import { encodeResponse, FRAME_MAGIC, TENANT_SHARD_HEADER } from "../../common/kv-protocol/codec.ts";
 import type { StorageRoute } from "./shard-routes.ts";
 import { limits as edgeLimits } from "./limits.ts";
 import { attemptOnce } from "./storage-attempt.ts";
@@ -31,14 +31,23 @@ export type ForwardLimits = {
 };
 
 export interface ForwardDeps {
-  /** The route to use now; `failed`: the route last used did not answer (ask the directory again). */
-  route(failed?: StorageRoute): Promise<StorageRoute>;
+  /**
+   * The route to use now; `failed`: the route last used did not answer (ask the directory again);
+   * `tenantMoved`: its node refused the tenant as moved: go to the shard it names, else read the
+   * tenant's placement again.
+   */
+  route(failed?: StorageRoute, tenantMoved?: TenantMoved): Promise<StorageRoute>;
   /** The route that replaced `route` if its shard now has another leaseholder; at most one directory read per `checkEveryMs`. */
   movedFrom(route: StorageRoute, checkEveryMs: number): Promise<StorageRoute | undefined>;
   /** POSTs the request to `url`; must stop when `signal` aborts. The body is read by the caller. */
   post(url: string, signal: AbortSignal): Promise<Response>;
   /** The node refused the token (401): forget the cached one; called at most once per request. */
   tokenRefused(): void;
+}
+
+/** A tenant_moved answer: the shard its node named (the move's target), if any. */
+export interface TenantMoved {
+  readonly toShard?: number;
 }
 
 export type StorageFailureCode = "unavailable" | "outcome_unknown" | "transaction_aborted" | "internal";
@@ -74,6 +83,9 @@ export class BodyTooLarge extends Error {
   }
 }
 
+/** HTTP status of the storage node's tenant_moved answer (storage-node/service.ts HTTP_STATUS; nothing applied). */
+const STATUS_TENANT_MOVED = 421;
+
 /** The edge stops trying: 57P01 where nothing can have been applied, else 08006 (storage-retry.ts givingUpCode). */
 function giveUp(request: Uint8Array, why: string): Uint8Array {
   return givingUpCode(request) === "unavailable"
@@ -86,13 +98,14 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
   const giveUpAtMs = Date.now() + l.storageUnavailableWaitMs;
   let tokenRetried = false;
   let failedRoute: StorageRoute | undefined;
+  let tenantMoved: TenantMoved | undefined;
   let moves = 0;
   for (let attempt = 0; ; attempt++) {
     // One node: STORAGE_URL. A fleet: the tenant's shard leaseholder; after a failed attempt the
     // route is asked again (the leaseholder may have changed).
     let route: StorageRoute;
     try {
-      route = await deps.route(failedRoute);
+      route = await deps.route(failedRoute, tenantMoved);
     } catch (err) {
       return storageFailure("unavailable", `no route to storage: ${err instanceof Error ? err.message : String(err)}; nothing was applied`);
     }
@@ -100,7 +113,8 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
     const outcome = await attemptOnce({
       send: async (signal) => {
         const res = await deps.post(r.url, signal);
-        return { status: res.status, body: await readBodyCapped(res, l.kvResponseBytesMax) };
+        const shard = Number(res.headers.get(TENANT_SHARD_HEADER) ?? NaN);
+        return { status: res.status, body: await readBodyCapped(res, l.kvResponseBytesMax), movedToShard: Number.isSafeInteger(shard) && shard >= 1 ? shard : undefined };
       },
       movedFrom: () => deps.movedFrom(r, l.storageRouteCheckMs),
       checkEveryMs: l.storageRouteCheckMs,
@@ -137,6 +151,24 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
     if (outcome.status === 401 && !tokenRetried) {
       tokenRetried = true;
       deps.tokenRefused();
+      continue;
+    }
+    // tenant_moved: the node does not serve the tenant (it moved to another shard, or is being moved
+    // and its writes are fenced for the moment) and applied nothing, so any request may go again,
+    // to wherever the directory places the tenant now. Inside an open transaction it is not sent
+    // again (its reads and locks were on the source; the gateway aborts it: 40001), as after a
+    // failed attempt. While the move is finishing the directory still names the source: wait and
+    // ask again, up to storageUnavailableWaitMs (the move's write pause is far below that).
+    if (outcome.status === STATUS_TENANT_MOVED) {
+      if (afterFailedAttempt(request) === "transaction_aborted") {
+        return storageFailure("transaction_aborted", `tenant moved to another shard during its transaction (storage node ${route.node ?? route.url}); retry the transaction`);
+      }
+      tenantMoved = { toShard: outcome.movedToShard };
+      failedRoute = undefined;
+      // The shortest pause: a move's fence lasts a fraction of a second, and each pause adds to it.
+      const delayMs = l.storageRetryDelayMsMin;
+      if (Date.now() + delayMs > giveUpAtMs) return giveUp(request, `the tenant is moving between shards and its new shard did not take it within ${l.storageUnavailableWaitMs} ms (storageUnavailableWaitMs)`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
       continue;
     }
     // The node always answers with a KvResponse frame; anything else came from something in between

@@ -45,11 +45,14 @@ function fleetRoutes(env: EdgeEnv): ShardRoutes | undefined {
   return fleet.routes;
 }
 
-/** The route of `tenantId`'s requests to `path`; `failed`: the route last used did not answer. */
-export async function storageRouteFor(env: EdgeEnv, tenantId: number, path: string, failed?: StorageRoute): Promise<StorageRoute> {
+/**
+ * The route of `tenantId`'s requests to `path`; `failed`: the route last used did not answer;
+ * `tenantMoved`: its node refused the tenant (tenant_moved), so the placement is read again.
+ */
+export async function storageRouteFor(env: EdgeEnv, tenantId: number, path: string, failed?: StorageRoute, tenantMoved?: { toShard?: number }): Promise<StorageRoute> {
   const routes = fleetRoutes(env);
   if (routes === undefined) return { url: storageUrl(env, path), shardId: null, epoch: 0, node: null };
-  return routes.route(tenantId, path, failed);
+  return routes.route(tenantId, path, failed, tenantMoved);
 }
 
 /**

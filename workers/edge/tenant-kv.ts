@@ -73,7 +73,7 @@ export async function forwardKv(env: EdgeEnv, tenantId: number, request: Uint8Ar
   const secret = secretOf(env as unknown as Record<string, unknown>, "FLEET_SECRET") as { value: string };
   // Bounded attempts, retried only where that is safe (storage-forward.ts, storage-retry.ts).
   return forwardWithRetries(request, {
-    route: (failed) => storageRouteFor(env, tenantId, "/v1/kv", failed),
+    route: (failed, tenantMoved) => storageRouteFor(env, tenantId, "/v1/kv", failed, tenantMoved),
     movedFrom: (route, checkEveryMs) => routeMovedFrom(env, route, "/v1/kv", checkEveryMs),
     post: async (url, signal) =>
       fetch(url, {

@@ -105,6 +105,9 @@ export function kvErrorToPgError(e: KvError): PgError {
       return new PgError("invalid_authorization_specification", `storage refused the request: ${e.message}`);
     case "tenant_dropped":
       return new PgError("invalid_catalog_name", `this database no longer exists: ${e.message}`);
+    case "tenant_moved":
+    // The edge resends a request the node refused as moved to the tenant's new shard; this reaches a
+    // gateway only when it gave up waiting for the move to finish: nothing was applied, as for 57P01.
     case "unavailable":
       // What PostgreSQL says when its server is shut down under a session: pools reconnect and retry.
       return new PgError("admin_shutdown", `storage is unavailable: ${e.message}`, {
