@@ -217,6 +217,27 @@ describe("errors: the same SQLSTATE, message and CONTEXT as PostgreSQL 15", () =
       expect(fromWarren).toBe(fromPg);
     });
   }
+
+  // Outside a transaction the whole COPY is one transaction in both: a bad row after several
+  // batches' worth of good ones (a value, a NOT NULL, a duplicate of an earlier batch's key, a
+  // CHECK) leaves the table as it was.
+  const good = Array.from({ length: 1_200 }, (_, i) => `${i + 1}\tv\t1\t{1}\t{}\n`).join("");
+  const bad: Array<[string, string]> = [
+    ["a bad value", "x\tv\t1\t{1}\t{}\n"],
+    ["a NULL in a NOT NULL column", "1201\t\\N\t1\t{1}\t{}\n"],
+    ["a duplicate of an earlier batch's key", "7\tv\t1\t{1}\t{}\n"],
+    ["a value too long for varchar(3)", "1201\tvvvv\t1\t{1}\t{}\n"],
+  ];
+  for (const [what, row] of bad) {
+    it(`1,200 good rows then ${what}: the same error, and nothing written`, async () => {
+      const [fromPg, fromWarren] = [await errorText(pg, "COPY e2 FROM STDIN", good + row), await errorText(warren, "COPY e2 FROM STDIN", good + row)];
+      expect(fromPg).toMatch(/^ERROR: {2}[0-9A-Z]{5}: /);
+      expect(fromWarren).toBe(fromPg);
+      const count = "COPY (SELECT count(*) FROM e2) TO STDOUT";
+      expect((await ok(warren, [count])).toString()).toBe((await ok(pg, [count])).toString());
+      expect((await ok(warren, [count])).toString()).toBe("0\n");
+    });
+  }
 });
 
 describe("psql's \\copy through the tunnel", () => {

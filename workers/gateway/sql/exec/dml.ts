@@ -56,6 +56,18 @@ function queueAfter(ctx: ExecContext, queue: Array<{ oldRow: Row | null; newRow:
 }
 
 export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {
+  return insertRows(ins, rules, ctx, plan(ins.source).run(ctx));
+}
+
+/** What an INSERT writes into: the table, the positions its source columns fill, ON CONFLICT, RETURNING. */
+export type InsertTarget = Pick<BoundInsert, "table" | "targets" | "onConflict" | "returning">;
+
+/**
+ * Writes source rows (batches of values for `ins.targets`, already of the columns' types) as
+ * INSERT does: defaults for the other columns, BEFORE/AFTER row triggers, constraints, ON
+ * CONFLICT, RETURNING. The source is a planned query (runInsert) or COPY FROM's rows (copy-rows.ts).
+ */
+export async function insertRows(ins: InsertTarget, rules: TableRules, ctx: ExecContext, source: AsyncIterable<Row[]>): Promise<DmlResult> {
   const w = new TableWriter(ctx, ins.table, rules);
   const before = triggered(ins.table, "before", "insert");
   const after = triggered(ins.table, "after", "insert");
@@ -93,7 +105,7 @@ export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecCo
   };
   let chunk: Row[] = [];
   const provided = new Set(ins.targets);
-  for await (const batch of plan(ins.source).run(ctx)) {
+  for await (const batch of source) {
     for (const src of batch) {
       let row: Row = new Array<Datum>(ncols).fill(null);
       for (let p = 0; p < ncols; p++) if (!provided.has(p)) row[p] = await w.defaultFor(p);
