@@ -4,6 +4,7 @@
 // (CONTEXT included); loading PG-produced bytes of every type is test/clients/copy.test.ts.
 import { describe, expect, it } from "vitest";
 import { pgwireLimits } from "./limits.ts";
+import { txnLimits } from "../txn/limits.ts";
 import { openTestConnection, type TestConnection } from "./test-connection.ts";
 import { copyOutBytes, fe, summary, type BackendMsg } from "./wire-test-client.ts";
 
@@ -125,6 +126,21 @@ describe("COPY FROM STDIN errors carry Postgres's CONTEXT", () => {
     expect(summary(out).slice(-1)).toEqual(["Z E"]);
     await h.send(fe.Query("rollback"));
     expect(await rows(h, "select count(*) from u")).toBe("0\n");
+  });
+
+  it("a bad row after more rows than the transaction buffers (earlier batches already sent to storage as intents) is still located", async () => {
+    const h = await openTestConnection();
+    await h.send(fe.Query("create table u (id int primary key)"));
+    const n = txnLimits.flushKeys + 2 * pgwireLimits.copyBatchRowsMax;
+    const data = Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("") + "7\n";
+    for (const inBlock of [false, true]) {
+      if (inBlock) await h.send(fe.Query("begin"));
+      const out = await load(h, "copy u from stdin", data);
+      expect(errorOf(out)).toMatchObject({ C: "23505", W: `COPY u, line ${n + 1}` });
+      expect(summary(out).slice(-1)).toEqual([inBlock ? "Z E" : "Z I"]);
+      if (inBlock) await h.send(fe.Query("rollback"));
+      expect(await rows(h, "select count(*) from u")).toBe("0\n");
+    }
   });
 
   it("outside a transaction the COPY is one transaction: a bad row after written batches leaves nothing (as in Postgres)", async () => {
