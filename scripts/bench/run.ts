@@ -11,6 +11,7 @@
 //   npm run bench -- --short --sections cold-start --beyond-budget 40   (memory as tenants come and go)
 //   npm run bench -- --only "200 concurrent /sql requests;500 logged-in WebSockets"   (those aggressors, no saturation)
 //   npm run bench -- --density-tenants 1000   (the density section's tenant count; 10,000 at full length)
+//   npm run bench -- --short --sections pgbench --pgbench-scale 1 --pgbench-clients 4 --pgbench-seconds 20
 //   npm run bench -- --out DIR          write REPORT.md, charts/ and results/ under DIR instead of bench/
 //
 // Sections, in the report's order (a comparison table built from them comes first):
@@ -55,6 +56,10 @@ const { values: opts } = parseArgs({
     only: { type: "string" },
     // density: tenants created (default 24 short, 10,000 full, the figure).
     "density-tenants": { type: "string" },
+    // pgbench: TPC-B at another scale / client count / length than the run's default (e.g. scale 1, 4 clients, 20 s).
+    "pgbench-scale": { type: "string" },
+    "pgbench-clients": { type: "string" },
+    "pgbench-seconds": { type: "string" },
     out: { type: "string", default: path.resolve(import.meta.dirname, "..", "..", "bench") },
   },
 });
@@ -188,9 +193,14 @@ await section("pgbench", async () => {
       const r = await runPgbench(
         pgStack,
         pgServer,
-        short
-          ? { scale: 1, selectClients: [4], selectSeconds: 3, clients: 4, jobs: 2, seconds: 5, maxTries: 10 }
-          : { scale: 10, selectClients: [1, 4, 16], selectSeconds: 20, clients: 16, jobs: 2, seconds: 60, maxTries: 10 },
+        {
+          ...(short
+            ? { scale: 1, selectClients: [4], selectSeconds: 3, clients: 4, jobs: 2, seconds: 5, maxTries: 10 }
+            : { scale: 10, selectClients: [1, 4, 16], selectSeconds: 20, clients: 16, jobs: 2, seconds: 60, maxTries: 10 }),
+          ...(opts["pgbench-scale"] === undefined ? {} : { scale: Number(opts["pgbench-scale"]) }),
+          ...(opts["pgbench-clients"] === undefined ? {} : { clients: Number(opts["pgbench-clients"]) }),
+          ...(opts["pgbench-seconds"] === undefined ? {} : { seconds: Number(opts["pgbench-seconds"]) }),
+        },
         log,
       );
       save("pgbench", r);

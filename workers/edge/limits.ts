@@ -148,6 +148,18 @@ export const limits = {
    */
   storageAttemptMsMax: 35_000,
   /**
+   * The same bound for a commit. A commit is work proportional to the intents it resolves (one
+   * LMDB transaction turns every intent into a version, storage-node/README.md), not a wait the
+   * node bounds: `pgbench -i -s 10` commits 1,000,000 intents, which took longer than 35 s at
+   * load 12 on a 2-core machine and got 08006 although the node was still applying it. A commit
+   * is idempotent (storage-retry.ts), so one whose stream broke at kvStreamRequestMsMax is sent
+   * again over HTTP and waits here for the first one's recorded outcome. Five minutes is the node's
+   * txnDurationMsMax: a transaction older than that cannot commit at all, so no legitimate commit
+   * outlasts it by much; a wedged node still ends a commit's wait within it (and a fleet's
+   * leaseholder change ends it sooner, storageRouteCheckMs).
+   */
+  storageCommitAttemptMsMax: 300_000,
+  /**
    * Leaseholder changes one request follows (each: the request waited on a leaseholder that was
    * replaced, and is sent again to the new one). One failover is one change; more than three
    * during one request means the shard is flapping, and the client is better told (57P01).

@@ -14,6 +14,7 @@ const small: ForwardLimits = {
   storageUnavailableWaitMs: 300,
   storageRouteCheckMs: 5,
   storageAttemptMsMax: 150,
+  storageCommitAttemptMsMax: 400,
   storageMovesPerRequestMax: 3,
   storageRetryDelayMsMin: 5,
   storageRetryDelayMsMax: 40,
@@ -137,19 +138,32 @@ describe("storageRouteCheckMs: a request waiting on a leaseholder that was repla
 
 describe("storageAttemptMsMax: no attempt waits longer", () => {
   it("ends a silent node's attempt: 57P01 for a retry-safe request, 08006 otherwise", async () => {
-    for (const [request, code] of [
-      [read, "unavailable"],
-      [commit, "outcome_unknown"],
-      [txnWrite, "transaction_aborted"],
-      [writeBatch, "outcome_unknown"],
+    for (const [request, code, bound] of [
+      [read, "unavailable", "storageAttemptMsMax"],
+      [commit, "outcome_unknown", "storageCommitAttemptMsMax"],
+      [txnWrite, "transaction_aborted", "storageAttemptMsMax"],
+      [writeBatch, "outcome_unknown", "storageAttemptMsMax"],
     ] as const) {
       const f = fakeFleet({ n1: "hang" });
       const started = Date.now();
       const out = decodeResponse(await forwardWithRetries(request, f.deps, small));
       expect(out).toMatchObject({ type: "error", error: { code } });
-      expect(out.type === "error" && out.error.message).toMatch(/storageAttemptMsMax/);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(small.storageAttemptMsMax - 5);
+      expect(out.type === "error" && out.error.message).toMatch(new RegExp(`\\(${bound}\\)`));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(small[bound] - 5);
     }
+  });
+
+  it("a commit still working past storageAttemptMsMax gets its answer (its work grows with its intents)", async () => {
+    const f = fakeFleet({ n1: () => "hang" });
+    f.deps.post = (_url, signal) =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => resolve(new Response(encodeResponse({ type: "commit", commitTs: 9n }))), small.storageAttemptMsMax + 100);
+        signal.addEventListener("abort", () => {
+          clearTimeout(t);
+          reject(signal.reason);
+        });
+      });
+    expect(decodeResponse(await forwardWithRetries(commit, f.deps, small))).toEqual({ type: "commit", commitTs: 9n });
   });
 });
 

@@ -4,7 +4,7 @@
 // storage-forward.test.ts drives every limit of it in Node with a fake fleet.
 //
 // Every attempt is bounded three ways (workers/edge/limits.ts, each with its reason):
-//   time      no attempt outlives storageAttemptMsMax, and one waiting on a leaseholder the
+//   time      no attempt outlives storageAttemptMsMax (a commit: storageCommitAttemptMsMax), and one waiting on a leaseholder the
 //             FleetDirectory has replaced is left after at most about storageRouteCheckMs more;
 //   size      the request is at most kvRequestBytesMax (checked by the caller before any attempt),
 //             the answer is read up to kvResponseBytesMax and no further;
@@ -12,7 +12,7 @@
 //             storageRetryDelayMsMin doubling to storageRetryDelayMsMax), and follows at most
 //             storageMovesPerRequestMax leaseholder changes.
 // What may be sent again, and why, is in storage-retry.ts.
-import { encodeResponse, FRAME_MAGIC, TENANT_SHARD_HEADER } from "../../common/kv-protocol/codec.ts";
+import { encodeResponse, FRAME_MAGIC, RequestTag, TENANT_SHARD_HEADER } from "../../common/kv-protocol/codec.ts";
 import type { StorageRoute } from "./shard-routes.ts";
 import { limits as edgeLimits } from "./limits.ts";
 import { attemptOnce } from "./storage-attempt.ts";
@@ -24,6 +24,7 @@ export type ForwardLimits = {
     | "storageUnavailableWaitMs"
   | "storageRouteCheckMs"
   | "storageAttemptMsMax"
+  | "storageCommitAttemptMsMax"
   | "storageMovesPerRequestMax"
   | "storageRetryDelayMsMin"
   | "storageRetryDelayMsMax"
@@ -110,6 +111,8 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
       return storageFailure("unavailable", `no route to storage: ${err instanceof Error ? err.message : String(err)}; nothing was applied`);
     }
     const r = route;
+    // A commit's work grows with its intents: it gets the longer bound (limits.ts).
+    const [attemptMsMax, boundName] = request[2] === RequestTag.commit ? [l.storageCommitAttemptMsMax, "storageCommitAttemptMsMax"] : [l.storageAttemptMsMax, "storageAttemptMsMax"];
     const outcome = await attemptOnce({
       send: async (signal) => {
         const res = await deps.post(r.url, signal);
@@ -118,14 +121,14 @@ export async function forwardWithRetries(request: Uint8Array, deps: ForwardDeps,
       },
       movedFrom: () => deps.movedFrom(r, l.storageRouteCheckMs),
       checkEveryMs: l.storageRouteCheckMs,
-      attemptMsMax: l.storageAttemptMsMax,
+      attemptMsMax,
     });
     if (outcome.kind !== "answered") {
       const why =
         outcome.kind === "moved"
           ? `storage node ${route.node} stopped answering and shard ${route.shardId} moved to ${outcome.to.node} (epoch ${outcome.to.epoch}) after ${outcome.afterMs} ms`
           : outcome.kind === "timedOut"
-          ? `storage node at ${route.url} did not answer within ${l.storageAttemptMsMax} ms (storageAttemptMsMax)`
+          ? `storage node at ${route.url} did not answer within ${attemptMsMax} ms (${boundName})`
           : `storage node unreachable at ${route.url}: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`;
       if (outcome.kind === "unreachable" && outcome.error instanceof BodyTooLarge) {
         return storageFailure("internal", `${outcome.error.message}: not an answer a storage node gives; the outcome of this request is unknown`);

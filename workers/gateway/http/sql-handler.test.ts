@@ -25,6 +25,7 @@ function executeOnly(execute: SqlSession["execute"], cancel: SqlSession["cancel"
     parse: unused("parse"),
     prepare: unused("prepare"),
     run: unused("run"),
+    copyRows: unused("copyRows"),
     transactionStatus: () => "I",
     inTransaction: false,
     failTransactionBlock: () => {},

@@ -233,7 +233,7 @@ describe("COPY FROM STDIN", () => {
     expect(summary(await h.send(fe.Query("select id, name, note from c order by id")))).toEqual(["T id,name,note", "D 1|one|NULL", "D 2|two|a\tb\\c", "D 3|AA|", "C SELECT 3", "Z I"]);
   });
 
-  it("batches rows into INSERTs of at most copyBatchRowsMax rows, inside the open transaction", async () => {
+  it("batches rows into copyRows calls of at most copyBatchRowsMax rows, inside the open transaction", async () => {
     const h = await connect();
     await h.send(fe.Query("create table c (id int primary key)"));
     await h.send(fe.Query("begin"), fe.Query("truncate c"), fe.Query("copy c (id) from stdin with (freeze on)"));
@@ -241,7 +241,7 @@ describe("COPY FROM STDIN", () => {
     const rows = Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("");
     const before = h.executed.length;
     expect(summary(await h.send(fe.CopyData(rows), fe.CopyDone()))).toEqual([`C COPY ${n}`, "Z T"]);
-    expect(h.executed.slice(before).filter((s) => s.startsWith("INSERT"))).toHaveLength(2);
+    expect(h.executed.slice(before).filter((s) => s.startsWith("COPY ROWS"))).toHaveLength(2);
     await h.send(fe.Query("rollback"));
     expect(summary(await h.send(fe.Query("select count(*) from c")))).toEqual(["T count", "D 0", "C SELECT 1", "Z I"]);
   });

@@ -647,6 +647,8 @@ export class PgConnection {
       }
     } catch (err) {
       this.copy = null;
+      // A transaction the COPY began for itself ends with it (nothing written); the error is the COPY's.
+      await copy.sink.abort().catch(() => undefined);
       this.sendError(err);
       this.readyForQuery();
     }

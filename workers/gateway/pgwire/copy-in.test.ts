@@ -4,6 +4,7 @@
 // (CONTEXT included); loading PG-produced bytes of every type is test/clients/copy.test.ts.
 import { describe, expect, it } from "vitest";
 import { pgwireLimits } from "./limits.ts";
+import { txnLimits } from "../txn/limits.ts";
 import { openTestConnection, type TestConnection } from "./test-connection.ts";
 import { copyOutBytes, fe, summary, type BackendMsg } from "./wire-test-client.ts";
 
@@ -127,12 +128,41 @@ describe("COPY FROM STDIN errors carry Postgres's CONTEXT", () => {
     expect(await rows(h, "select count(*) from u")).toBe("0\n");
   });
 
-  it("outside a transaction, batches already written stay (each commits on its own; Postgres would keep none)", async () => {
+  it("a bad row after more rows than the transaction buffers (earlier batches already sent to storage as intents) is still located", async () => {
     const h = await openTestConnection();
     await h.send(fe.Query("create table u (id int primary key)"));
-    const n = pgwireLimits.copyBatchRowsMax;
+    const n = txnLimits.flushKeys + 2 * pgwireLimits.copyBatchRowsMax;
+    const data = Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("") + "7\n";
+    for (const inBlock of [false, true]) {
+      if (inBlock) await h.send(fe.Query("begin"));
+      const out = await load(h, "copy u from stdin", data);
+      expect(errorOf(out)).toMatchObject({ C: "23505", W: `COPY u, line ${n + 1}` });
+      expect(summary(out).slice(-1)).toEqual([inBlock ? "Z E" : "Z I"]);
+      if (inBlock) await h.send(fe.Query("rollback"));
+      expect(await rows(h, "select count(*) from u")).toBe("0\n");
+    }
+  });
+
+  it("outside a transaction the COPY is one transaction: a bad row after written batches leaves nothing (as in Postgres)", async () => {
+    const h = await openTestConnection();
+    await h.send(fe.Query("create table u (id int primary key)"));
+    const n = 2 * pgwireLimits.copyBatchRowsMax;
     const data = Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("") + "x\n";
-    expect(errorOf(await load(h, "copy u from stdin", data))).toMatchObject({ C: "22P02", W: `COPY u, line ${n + 1}, column id: "x"` });
+    const bad = await load(h, "copy u from stdin", data);
+    expect(errorOf(bad)).toMatchObject({ C: "22P02", W: `COPY u, line ${n + 1}, column id: "x"` });
+    expect(summary(bad).slice(-1)).toEqual(["Z I"]);
+    expect(await rows(h, "select count(*) from u")).toBe("0\n");
+    // A duplicate of a row of an earlier batch: found by the batch's replay, and nothing stays either.
+    const dup = await load(h, "copy u from stdin", Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("") + "7\n");
+    expect(errorOf(dup)).toMatchObject({ C: "23505", W: `COPY u, line ${n + 1}` });
+    expect(summary(dup).slice(-1)).toEqual(["Z I"]);
+    expect(await rows(h, "select count(*) from u")).toBe("0\n");
+    // CopyFail after written batches: nothing stays.
+    const failed = await h.send(fe.Query("copy u from stdin"), fe.CopyData(Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("")), fe.CopyFail("stop"));
+    expect(errorOf(failed)).toMatchObject({ C: "57014" });
+    expect(summary(failed).slice(-1)).toEqual(["Z I"]);
+    expect(await rows(h, "select count(*) from u")).toBe("0\n");
+    expect(summary(await load(h, "copy u from stdin", Array.from({ length: n }, (_, i) => `${i + 1}\n`).join("")))).toEqual([`C COPY ${n}`, "Z I"]);
     expect(await rows(h, "select count(*) from u")).toBe(`${n}\n`);
   });
 
@@ -145,24 +175,24 @@ describe("COPY FROM STDIN errors carry Postgres's CONTEXT", () => {
 });
 
 describe("COPY FROM STDIN batches and their bounds", () => {
-  function inserts(h: TestConnection, from: number): number {
-    return h.executed.slice(from).filter((s) => s.startsWith("INSERT")).length;
+  function batches(h: TestConnection, from: number): number {
+    return h.executed.slice(from).filter((s) => s.startsWith("COPY ROWS")).length;
   }
 
-  it("a batch closes at copyBatchBytesMax of input: exactly that much is one INSERT, one more row is two", async () => {
+  it("a batch closes at copyBatchBytesMax of input: exactly that much is one batch, one more row is two", async () => {
     const h = await openTestConnection();
     await h.send(fe.Query("create table t (v text)"));
     const line = "y".repeat(2047) + "\n"; // 2048 bytes, so 256 lines are exactly copyBatchBytesMax
     const fit = pgwireLimits.copyBatchBytesMax / line.length;
     let before = h.executed.length;
     expect(summary(await load(h, "copy t from stdin", line.repeat(fit)))).toEqual([`C COPY ${fit}`, "Z I"]);
-    expect(inserts(h, before)).toBe(1);
+    expect(batches(h, before)).toBe(1);
     before = h.executed.length;
     expect(summary(await load(h, "copy t from stdin", line.repeat(fit + 1)))).toEqual([`C COPY ${fit + 1}`, "Z I"]);
-    expect(inserts(h, before)).toBe(2);
+    expect(batches(h, before)).toBe(2);
   });
 
-  it("a wide table takes fewer rows per INSERT so one statement holds at most copyBatchParamsMax parameters", async () => {
+  it("a wide table takes fewer rows per batch so one batch holds at most copyBatchParamsMax fields", async () => {
     const h = await openTestConnection();
     const cols = 100;
     await h.send(fe.Query(`create table w (${Array.from({ length: cols }, (_, i) => `c${i} int`).join(", ")})`));
@@ -170,9 +200,9 @@ describe("COPY FROM STDIN batches and their bounds", () => {
     const line = Array.from({ length: cols }, (_, i) => String(i)).join("\t") + "\n";
     let before = h.executed.length;
     expect(summary(await load(h, "copy w from stdin", line.repeat(perInsert)))).toEqual([`C COPY ${perInsert}`, "Z I"]);
-    expect(inserts(h, before)).toBe(1);
+    expect(batches(h, before)).toBe(1);
     before = h.executed.length;
     expect(summary(await load(h, "copy w from stdin", line.repeat(perInsert + 1)))).toEqual([`C COPY ${perInsert + 1}`, "Z I"]);
-    expect(inserts(h, before)).toBe(2);
+    expect(batches(h, before)).toBe(2);
   });
 });

@@ -1,17 +1,22 @@
-// COPY … FROM STDIN, served in pgwire: the session has no COPY, so the rows the client streams as
-// CopyData are read here by the format's decoder (copy-text.ts, copy-csv.ts, copy-binary.ts) and
-// written through the session as batched multi-row INSERTs with text parameters:
+// COPY … FROM STDIN, served in pgwire: the rows the client streams as CopyData are read here by
+// the format's decoder (copy-text.ts, copy-csv.ts, copy-binary.ts) and written through the
+// session in batches of text fields:
 //
 //   CopyData ─► decoder ─► records ─► header / field count / FORCE_* / each value through its
 //   column's input function (to locate a bad value: COPY t, line 3, column b: "x") ─► batch
-//   ─► INSERT INTO "schema"."table" ("c1", "c2", …) OVERRIDING SYSTEM VALUE VALUES ($1, $2, …), ($k, …), …
+//   ─► session.copyRows({ relation, columns }, rows)
 //
-// Each parameter is an untyped literal to the SQL layer, so a value is converted to its column's
-// type exactly as an INSERT of a quoted literal would be (an empty field becomes '' and char(n)
-// pads it). Batches run in whatever transaction the session is in: inside BEGIN … COMMIT (pgbench
-// -i) the whole COPY commits or rolls back with it; outside one each batch commits on its own, so
-// a failure part-way leaves the earlier batches written (Postgres would write none: a transaction
-// here is bounded by txnLimits, a COPY is not).
+// copyRows (sql/bind/copy-rows.ts) writes a batch as `INSERT INTO t (c1, …) OVERRIDING SYSTEM
+// VALUE VALUES ($1, …), …` of untyped literals would (an empty field becomes '' and char(n) pads
+// it), without building, parsing or planning that SQL: each field goes through its column's
+// compiled cast straight into the insert path. Sending the batch as SQL text with parameters cost
+// about twice the gateway CPU per row (README, "COPY").
+//
+// The whole COPY is one transaction, as in Postgres: inside BEGIN … COMMIT (pgbench -i) it
+// commits or rolls back with the client's transaction; outside one it runs in a transaction of
+// its own, begun before the first batch and committed at CopyDone, so a failure anywhere leaves
+// nothing written. Its size is bounded by the storage node's disk, not the gateway: the
+// transaction's writes go to storage as intents as it runs (txn/limits.ts flushKeys).
 //
 // When a batch fails on a constraint (a duplicate key, a NOT NULL), the batch is replayed row by
 // row where nothing of it stays (under a savepoint, or in a transaction rolled back), to report
@@ -23,11 +28,12 @@ import { BinaryCopyReader } from "./copy-binary.ts";
 import { CsvCopyReader } from "./copy-csv.ts";
 import { copyOptions, forcedColumns, type CopyOptions } from "./copy-options.ts";
 import { badCopyData, withCopyContext, type CopyDecoder, type CopyErrorPlace, type CopyRecord } from "./copy-input.ts";
-import { quoteIdent, resolveCopyTable, type CopyTarget } from "./copy-target.ts";
+import { resolveCopyTable, type CopyTarget } from "./copy-target.ts";
 import { TextCopyReader } from "./copy-text.ts";
 import { pgwireLimits } from "./limits.ts";
 import type { CopyCommand } from "../sql/prepared.ts";
 import type { SqlSession } from "../sql/result.ts";
+import type { CopyRowsTarget } from "../sql/bind/copy-rows.ts";
 
 export interface CopyInParams {
   session: SqlSession;
@@ -37,6 +43,8 @@ export interface CopyInParams {
   /** CSV: per COPY column, whether FORCE_NOT_NULL / FORCE_NULL name it. */
   forceNotNull: readonly boolean[];
   forceNull: readonly boolean[];
+  /** The relation and columns as the session resolves them for copyRows. */
+  rowsTarget: CopyRowsTarget;
 }
 
 interface PendingRow {
@@ -89,7 +97,8 @@ export async function startCopyIn(session: SqlSession, cmd: CopyCommand): Promis
       : csv
         ? new CsvCopyReader(target.relation, options)
         : new BinaryCopyReader(target.relation, target.columns.map((c) => ({ name: c.name, typeOid: c.typeOid })));
-  return new CopyIn({ session, target, options, decoder, forceNotNull, forceNull });
+  const rowsTarget: CopyRowsTarget = { relation: copy.relation!, columns: names };
+  return new CopyIn({ session, target, options, decoder, forceNotNull, forceNull, rowsTarget });
 }
 
 /** Receives CopyData, turns records into rows and rows into INSERT batches. */
@@ -100,6 +109,9 @@ export class CopyIn {
   private readonly decoder: CopyDecoder;
   private readonly forceNotNull: readonly boolean[];
   private readonly forceNull: readonly boolean[];
+  private readonly rowsTarget: CopyRowsTarget;
+  /** The transaction this COPY began because the client had none open (committed at CopyDone). */
+  private ownTransaction = false;
   /** Column types for checking values (null where the types layer has no input function to check with). */
   private readonly types: Array<SqlType | null>;
   private readonly batchRowsMax: number;
@@ -114,6 +126,7 @@ export class CopyIn {
     this.decoder = p.decoder;
     this.forceNotNull = p.forceNotNull;
     this.forceNull = p.forceNull;
+    this.rowsTarget = p.rowsTarget;
     this.types = p.target.columns.map((c) => (isKnownTypeOid(c.typeOid) ? typeFromOid(c.typeOid, c.typmod) : null));
     // Rows per INSERT: the row bound, lowered for wide tables so one statement's parameters stay bounded.
     this.batchRowsMax = Math.max(1, Math.min(pgwireLimits.copyBatchRowsMax, Math.floor(pgwireLimits.copyBatchParamsMax / Math.max(1, p.target.columns.length))));
@@ -135,7 +148,22 @@ export class CopyIn {
   async done(): Promise<number> {
     for (const r of this.decoder.finish()) await this.record(r);
     await this.flush();
+    if (this.ownTransaction) {
+      this.ownTransaction = false;
+      await this.session.execute("COMMIT");
+    }
     return this.rowsCopied;
+  }
+
+  /**
+   * The COPY failed (a bad row, CopyFail, the client went away): the transaction it began is
+   * rolled back, so nothing of it stays. Inside the client's transaction nothing is done here:
+   * the error fails the client's block, as in Postgres.
+   */
+  async abort(): Promise<void> {
+    if (!this.ownTransaction) return;
+    this.ownTransaction = false;
+    await this.session.execute("ROLLBACK");
   }
 
   private place(r: CopyRecord, extra: Partial<CopyErrorPlace> = {}): CopyErrorPlace {
@@ -192,60 +220,53 @@ export class CopyIn {
     });
   }
 
-  private insertSql(rows: number): string {
-    const n = this.target.columns.length;
-    const tuples: string[] = [];
-    let p = 0;
-    for (let r = 0; r < rows; r++) {
-      const slots: string[] = [];
-      for (let c = 0; c < n; c++) slots.push(`$${++p}`);
-      tuples.push(`(${slots.join(", ")})`);
-    }
-    const cols = this.target.columns.map((c) => quoteIdent(c.name)).join(", ");
-    // COPY FROM writes the values it is given, identity columns included: Postgres does not apply
-    // GENERATED ALWAYS to COPY (pg_dump's data sections rely on it), hence OVERRIDING SYSTEM VALUE.
-    return `INSERT INTO ${this.target.sql} (${cols}) OVERRIDING SYSTEM VALUE VALUES ${tuples.join(", ")}`;
-  }
-
   private async flush(): Promise<void> {
     if (this.batch.length === 0) return;
     const rows = this.batch;
     this.batch = [];
     this.batchBytes = 0;
-    const explicit = this.session.inTransaction;
-    if (explicit) await this.session.execute(`SAVEPOINT ${BATCH_SAVEPOINT}`);
+    if (!this.session.inTransaction) {
+      await this.session.execute("BEGIN");
+      this.ownTransaction = true;
+    }
+    await this.session.execute(`SAVEPOINT ${BATCH_SAVEPOINT}`);
     try {
-      await this.session.execute(this.insertSql(rows.length), rows.flatMap((r) => r.values));
+      await this.session.copyRows(this.rowsTarget, rows.map((r) => r.values));
     } catch (err) {
-      if (!dataDependent(err)) throw err;
-      await this.replay(rows, explicit);
+      // A foreign key's error has no line in Postgres (it is checked at the end of the
+      // statement): nothing to locate.
+      if (!dataDependent(err) || err.code === "23503") throw err;
+      await this.replay(rows, err);
       return;
     }
-    if (explicit) await this.session.execute(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
+    await this.session.execute(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
     this.rowsCopied += rows.length;
   }
 
   /**
-   * A batch failed on its data: run its rows one at a time where nothing stays, to find the line
-   * that fails and report it as Postgres does. If no row fails alone (the error needed the whole
-   * batch, or was transient), the rows written one by one stand and the COPY goes on.
+   * A batch failed on its data: roll it back to its savepoint and run its rows one at a time, to
+   * find the line that fails and report it as Postgres does (the failure then fails the
+   * transaction; abort() rolls back one the COPY began). If no row fails alone (the error needed
+   * the whole batch, or was transient), the rows written one by one stand and the COPY goes on.
    */
-  private async replay(rows: PendingRow[], explicit: boolean): Promise<void> {
-    if (explicit) await this.session.execute(`ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}`);
-    else await this.session.execute("BEGIN");
-    const one = this.insertSql(1);
+  private async replay(rows: PendingRow[], failure: PgError): Promise<void> {
+    try {
+      await this.session.execute(`ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}`);
+    } catch {
+      // The transaction sent writes of the batch to storage before it failed, so the savepoint
+      // cannot be rolled back to (txn/write-buffer.ts): report the error without its line
+      // rather than the savepoint's. Batches are sized so this does not happen (a flush falls
+      // at a batch's first read, before its writes), but a trigger's reads could cause it.
+      throw failure;
+    }
     for (const row of rows) {
       try {
-        await this.session.execute(one, row.values);
+        await this.session.copyRows(this.rowsTarget, [row.values]);
       } catch (err) {
-        // Outside the client's transaction nothing of the batch stays. Inside it, the failed row
-        // leaves the transaction aborted, as the failed COPY does in Postgres.
-        if (!explicit) await this.session.execute("ROLLBACK").catch(() => undefined);
         throw this.located(err, row);
       }
     }
-    if (explicit) await this.session.execute(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
-    else await this.session.execute("COMMIT");
+    await this.session.execute(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT}`);
     this.rowsCopied += rows.length;
   }
 

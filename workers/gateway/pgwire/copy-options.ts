@@ -210,12 +210,13 @@ export function forcedColumns(
 }
 
 /** A column list of COPY (or of a FORCE_* option): every name a column, none twice (Postgres's CopyGetAttnums). */
-export function checkColumnList(list: readonly string[], relation: string | null, columns: readonly string[]): void {
+export function checkColumnList(list: readonly string[], relation: string | null, columns: readonly string[], generated: ReadonlySet<string> = new Set()): void {
   const seen = new Set<string>();
   for (const name of list) {
     if (!columns.includes(name)) {
       throw new PgError("undefined_column", relation === null ? `column "${name}" does not exist` : `column "${name}" of relation "${relation}" does not exist`);
     }
+    if (generated.has(name)) throw new PgError("invalid_column_reference", `column "${name}" is a generated column`, { detail: "Generated columns cannot be used in COPY." });
     if (seen.has(name)) throw new PgError("duplicate_column", `column "${name}" specified more than once`);
     seen.add(name);
   }

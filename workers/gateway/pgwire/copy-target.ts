@@ -53,9 +53,10 @@ export async function resolveCopyTable(session: SqlSession, copy: CopyStatement)
     const [all] = await session.parse(`SELECT * FROM ${sql}`);
     const fields = (await session.prepare(all!)).fields ?? [];
     const [kind] = await session.execute(`SELECT relkind, oid FROM pg_catalog.pg_class WHERE oid = ${quoteLiteral(sql)}::regclass`);
-    return { fields, kind };
+    const [generated] = await session.execute(`SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = ${quoteLiteral(sql)}::regclass AND attgenerated <> ''`);
+    return { fields, kind, generated: new Set((generated?.rows ?? []).map((r) => r[0]!)) };
   };
-  const { fields, kind } = await probe()
+  const { fields, kind, generated } = await probe()
     .catch(async (err: unknown) => {
       if (!(err instanceof PgError)) throw err;
       // COPY names a missing schema where a SELECT names the relation (Postgres's RangeVarGetRelid).
@@ -75,9 +76,11 @@ export async function resolveCopyTable(session: SqlSession, copy: CopyStatement)
     throw new PgError("wrong_object_type", `cannot copy to ${what} "${rel.name}"`, relkind === "v" ? { hint: "To enable copying to a view, provide an INSTEAD OF INSERT trigger." } : {});
   }
   const tableColumns = fields.map(columnOf);
-  let columns = tableColumns;
+  // Generated columns take no part in COPY (Postgres 15): left out of the default column list
+  // (COPY FROM computes them), refused by name (42P10).
+  let columns = tableColumns.filter((c) => !generated.has(c.name));
   if (copy.columns !== null) {
-    checkColumnList(copy.columns, rel.name, tableColumns.map((c) => c.name));
+    checkColumnList(copy.columns, rel.name, tableColumns.map((c) => c.name), generated);
     columns = copy.columns.map((name) => tableColumns.find((c) => c.name === name)!);
   }
   return { sql, relation: rel.name, oid, tableColumns, columns };

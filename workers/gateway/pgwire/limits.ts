@@ -22,16 +22,17 @@ export const pgwireLimits = {
   /** Parameters in one Bind: the protocol's Int16 count caps it at 65,535, as in Postgres. */
   bindParamsMax: 65_535,
   /**
-   * COPY FROM STDIN rows turned into one INSERT. Larger batches mean fewer statements (each costs a
-   * parse and a KV round trip); 500 rows of pgbench_accounts is ~50 KB of SQL parameters, small
-   * next to the SQL layer's 1 MiB statement bound.
+   * COPY FROM STDIN rows in one batch: one session.copyRows statement under one savepoint. Larger
+   * batches mean fewer statements (each costs a savepoint, a bind of the table and a statement
+   * runner); a batch that fails on its data is replayed row by row to name the bad line, so
+   * larger batches also make that slower. 500 rows of pgbench_accounts are ~50 KB of text.
    */
   copyBatchRowsMax: 500,
-  /** Bytes of COPY row text gathered into one INSERT, so wide rows make smaller batches. */
+  /** Bytes of COPY row text gathered into one batch, so wide rows make smaller batches. */
   copyBatchBytesMax: 512 * 1024,
   /**
-   * Parameters in one COPY INSERT (rows × columns): a wide table gets fewer rows per statement.
-   * 30,000 `$n` slots are ~250 KB of SQL text, a quarter of the SQL layer's 1 MiB statement bound.
+   * Fields in one COPY batch (rows × columns): a wide table gets fewer rows per batch, so the
+   * batch's text fields and the values converted from them stay bounded in the isolate.
    */
   copyBatchParamsMax: 30_000,
   /**

@@ -3,6 +3,7 @@
 // fields}). Values are in Postgres's text format, exactly as Postgres prints them.
 import type { PgError } from "../../../common/errors.ts";
 import type { ParsedStatement, PreparedStatement, RowSink } from "./prepared.ts";
+import type { CopyRowsTarget } from "./bind/copy-rows.ts";
 
 export interface FieldDescription {
   name: string;
@@ -69,6 +70,14 @@ export interface SqlSession {
    * protocol: without BEGIN they run as one implicit transaction). Throws PgError.
    */
   execute(sql: string, params?: Array<string | null>): Promise<StatementResult[]>;
+  /**
+   * COPY FROM's rows: text fields (null = NULL) for `target.columns` of `target.relation`, written
+   * as `INSERT … (columns) OVERRIDING SYSTEM VALUE VALUES` of untyped literals would write them
+   * (same conversions, defaults, triggers and constraints), as ONE statement in the open
+   * transaction or its own, without SQL text. Returns the rows written. Throws PgError, which
+   * fails an open transaction block.
+   */
+  copyRows(target: CopyRowsTarget, rows: ReadonlyArray<ReadonlyArray<string | null>>): Promise<number>;
   /**
    * Cancels the statement running now: it fails with 57014 "canceling statement due to user
    * request" at its next check point (the session then runs the next statement normally). Returns

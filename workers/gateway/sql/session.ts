@@ -29,6 +29,7 @@ import type { SessionBackend } from "./session-backend.ts";
 import { Sequences } from "./sequences.ts";
 import { Settings } from "./settings.ts";
 import { StatementRunner, type StatementEnv, type TxnState } from "./statement.ts";
+import type { CopyRowsTarget } from "./bind/copy-rows.ts";
 import { buildIndexOnline } from "./index-build.ts";
 import { codecCache } from "./exec/context.ts";
 import { StatementBudget, type StatementStats } from "./exec/budget.ts";
@@ -147,6 +148,9 @@ const TEMP_AWARE_LOOKUPS: Record<string, (args: unknown[], answer: unknown) => b
 function isTempAnswer(d: unknown): boolean {
   return d !== undefined && d !== null && typeof d === "object" && "kind" in d && isTemp(d as Descriptor);
 }
+
+/** What a statement runs: a parsed statement, or work of the session's own on the statement's runner (COPY FROM's rows). */
+type StatementBody = StatementTree | ((runner: StatementRunner) => Promise<StatementResult>);
 
 function abortedError(): PgError {
   return new PgError("in_failed_sql_transaction", "current transaction is aborted, commands ignored until end of transaction block");
@@ -498,6 +502,23 @@ export class Session implements SqlSession {
     }
   }
 
+  async copyRows(target: CopyRowsTarget, rows: ReadonlyArray<ReadonlyArray<string | null>>): Promise<number> {
+    try {
+      if (this.open?.aborted) throw abortedError();
+      try {
+        const r = await this.inTransaction_((runner) => runner.copyRows(target, rows), []);
+        return r.rowCount ?? 0;
+      } catch (err) {
+        if (this.open !== null) this.open.aborted = true;
+        throw err;
+      }
+    } catch (err) {
+      this.failTransactionBlock();
+      if (err instanceof StaleCatalog) throw new PgError("serialization_failure", "the schema changed during the transaction", { hint: "retry the transaction" });
+      throw toPgError(err);
+    }
+  }
+
   /** ONE statement given as text, its rows streamed to `sink` (parse + run; for callers that hold SQL text). */
   async executeStreaming(sql: string, params: Array<string | null>, sink: RowSink): Promise<StatementResult> {
     const stmts = await this.parse(sql);
@@ -597,7 +618,7 @@ export class Session implements SqlSession {
   }
 
   /** Runs a statement in the open transaction, or in its own, under a fresh budget (timeout, cancel). */
-  private async inTransaction_(stmt: StatementTree, params: ReadonlyArray<string | null>, envIn?: StatementEnv, createIndex = false): Promise<StatementResult> {
+  private async inTransaction_(stmt: StatementBody, params: ReadonlyArray<string | null>, envIn?: StatementEnv, createIndex = false): Promise<StatementResult> {
     const env = envIn ?? this.env(params);
     const budget = new StatementBudget({ timeoutMs: this.settings.statementTimeoutMs(sqlLimits.statementTimeoutMsMax), ledger: threadLedger });
     this.running = budget;
@@ -615,7 +636,7 @@ export class Session implements SqlSession {
     }
   }
 
-  private async budgeted(stmt: StatementTree, env: StatementEnv, createIndex: boolean): Promise<StatementResult> {
+  private async budgeted(stmt: StatementBody, env: StatementEnv, createIndex: boolean): Promise<StatementResult> {
     const budget = env.budget!;
     if (this.open !== null) return this.withCatalog(this.open, env, stmt, true);
     // CREATE INDEX on its own builds the index in chunks after adding it write-only.
@@ -645,7 +666,7 @@ export class Session implements SqlSession {
   }
 
   /** Runs `stmt` with a current catalog; a stale snapshot discards the statement's writes and reruns it. */
-  private async withCatalog(state: TxnState, env: StatementEnv, stmt: StatementTree, explicit: boolean): Promise<StatementResult> {
+  private async withCatalog(state: TxnState, env: StatementEnv, stmt: StatementBody, explicit: boolean): Promise<StatementResult> {
     const txn = state.txn;
     // The statement's deadline and cancel cover its catalog reads too.
     txn.guard = env.budget ?? null;
@@ -671,7 +692,7 @@ export class Session implements SqlSession {
       const tempBefore = state.temp;
       try {
         const runner = new StatementRunner(env, state);
-        const result = await runner.run(stmt);
+        const result = typeof stmt === "function" ? await stmt(runner) : await runner.run(stmt);
         txn.guard = null;
         return runner.notices.length === 0 ? result : { ...result, notices: runner.notices };
       } catch (err0) {

@@ -37,6 +37,8 @@ import type { PlHost } from "./plpgsql/host.ts";
 import { plpgsqlOf } from "./plpgsql/source.ts";
 import { fireRowTriggers } from "./plpgsql/triggers.ts";
 import { runDelete, runInsert, runUpdate, type DmlResult } from "./exec/dml.ts";
+import { runCopyRows } from "./exec/copy-rows.ts";
+import { bindCopyRows, type CopyRowsTarget } from "./bind/copy-rows.ts";
 import { compile, evalRow, type Row } from "./exec/eval.ts";
 import { MemoryAccount } from "./exec/memory.ts";
 import { StatementBudget } from "./exec/budget.ts";
@@ -457,6 +459,15 @@ export class StatementRunner {
     const rb = new ResultBuilder(returning.cols, valueFormatter(this.regNames, this.tz));
     for (const r of res.returned) rb.add(r);
     return { command, rowCount: res.count, fields: returning.cols.map(field), rows: rb.rows };
+  }
+
+  /** COPY FROM's rows (bind/copy-rows.ts): written as `INSERT … OVERRIDING SYSTEM VALUE` of untyped literals would be, without SQL text. */
+  async copyRows(target: CopyRowsTarget, rows: ReadonlyArray<ReadonlyArray<string | null>>): Promise<StatementResult> {
+    const bound = bindCopyRows(this.binder, target);
+    const table = bound.insert.table;
+    if (this.state.txn.readOnly && !isTempId(table.id)) throw new PgError("read_only_sql_transaction", "cannot execute COPY FROM in a read-only transaction");
+    const res = await runCopyRows(bound, bindTableRules(this.binder, table), this.ctx, rows);
+    return { command: "COPY", rowCount: res.count, fields: [], rows: [] };
   }
 
   private async explain(analyze: boolean, target: ExplainTarget): Promise<StatementResult> {

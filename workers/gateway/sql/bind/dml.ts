@@ -63,7 +63,7 @@ export function tableColumnTypes(t: TableDesc): SqlType[] {
   return t.columns.map((c) => typeOfStored(c.type));
 }
 
-function resolveTable(b: Binder, rv: PgNode): TableDesc {
+export function resolveTable(b: Binder, rv: PgNode): TableDesc {
   const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
   const d = b.catalog.resolveRelation(names, b.searchPath);
   if (d === undefined) throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`, pos(rv["location"]));
@@ -140,7 +140,7 @@ function returningList(stmt: PgNode): PgNode[] | undefined {
   return (rc?.["exprs"] as PgNode[] | undefined) ?? (stmt["returningList"] as PgNode[] | undefined);
 }
 
-function columnPosition(t: TableDesc, name: string, location: unknown): number {
+export function columnPosition(t: TableDesc, name: string, location: unknown): number {
   const i = t.columns.findIndex((c) => c.name === name && !c.hidden);
   if (i < 0) throw new PgError("undefined_column", `column "${name}" of relation "${t.name}" does not exist`, pos(location));
   return i;
@@ -232,7 +232,7 @@ function isDefaultMarker(e: Expr | undefined): boolean {
  * ALWAYS column is refused (428C9) unless it is DEFAULT in every row or OVERRIDING SYSTEM VALUE is
  * given; OVERRIDING USER VALUE replaces the values given for any identity column by its default.
  */
-function checkIdentityTargets(table: TableDesc, targets: readonly number[], source: Rel, override: string | undefined): Rel {
+export function checkIdentityTargets(table: TableDesc, targets: readonly number[], source: Rel, override: string | undefined): Rel {
   let rows = source.kind === "values" ? source.rows : null;
   targets.forEach((p, i) => {
     const c = table.columns[p]!;

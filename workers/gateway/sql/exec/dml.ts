@@ -7,7 +7,8 @@ import { LockMode } from "../../../../common/kv-protocol/messages.ts";
 import type { BoundDelete, BoundInsert, BoundUpdate, Returning } from "../bind/dml.ts";
 import { DEFAULT_SENTINEL } from "../bind/dml.ts";
 import type { TableRules } from "../bind/table-rules.ts";
-import type { Rel } from "../bind/bound.ts";
+import type { Expr, Rel } from "../bind/bound.ts";
+import { forEachExpr } from "../bind/rewrite.ts";
 import type { TableDesc } from "../../catalog/descriptors.ts";
 import type { PlanNode } from "./plan-node.ts";
 import type { Datum } from "../types/datum.ts";
@@ -56,6 +57,18 @@ function queueAfter(ctx: ExecContext, queue: Array<{ oldRow: Row | null; newRow:
 }
 
 export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {
+  return insertRows(ins, rules, ctx, plan(ins.source).run(ctx));
+}
+
+/** What an INSERT writes into: the table, the positions its source columns fill, ON CONFLICT, RETURNING. */
+export type InsertTarget = Pick<BoundInsert, "table" | "targets" | "onConflict" | "returning">;
+
+/**
+ * Writes source rows (batches of values for `ins.targets`, already of the columns' types) as
+ * INSERT does: defaults for the other columns, BEFORE/AFTER row triggers, constraints, ON
+ * CONFLICT, RETURNING. The source is a planned query (runInsert) or COPY FROM's rows (copy-rows.ts).
+ */
+export async function insertRows(ins: InsertTarget, rules: TableRules, ctx: ExecContext, source: AsyncIterable<Row[]>): Promise<DmlResult> {
   const w = new TableWriter(ctx, ins.table, rules);
   const before = triggered(ins.table, "before", "insert");
   const after = triggered(ins.table, "after", "insert");
@@ -93,7 +106,7 @@ export async function runInsert(ins: BoundInsert, rules: TableRules, ctx: ExecCo
   };
   let chunk: Row[] = [];
   const provided = new Set(ins.targets);
-  for await (const batch of plan(ins.source).run(ctx)) {
+  for await (const batch of source) {
     for (const src of batch) {
       let row: Row = new Array<Datum>(ncols).fill(null);
       for (let p = 0; p < ncols; p++) if (!provided.has(p)) row[p] = await w.defaultFor(p);
@@ -157,17 +170,74 @@ async function collectInto(rows: Row[], seen: Set<string>, source: BoundUpdate["
   }
 }
 
+/** Whether an expression may read tables by itself (a subquery, a user function): it could read the rows the statement writes. */
+function readsTables(e: Expr): boolean {
+  let reads = false;
+  forEachExpr(e, (x) => {
+    if (x.kind === "subquery" || x.kind === "routine") reads = true;
+  });
+  return reads;
+}
+
+/**
+ * Whether an UPDATE (sets non-empty) or DELETE (sets empty) may act on its rows as its scan
+ * produces them instead of collecting them all first. Collecting is what keeps a statement from
+ * reading back what it wrote (the Halloween problem) in general; streaming is safe when the
+ * source is one scan of the target table (an optional WHERE with no subquery or user function)
+ * and the statement writes nothing that scan could meet ahead of it:
+ *  - UPDATE: no SET column is a column of any index (so every key written, of the row and of its
+ *    index entries, is a key the scan has already passed, whichever index and direction the
+ *    planner picks), the table has no partial index (a changed predicate column could add an
+ *    entry ahead), no SET expression or CHECK reads tables;
+ *  - DELETE: removes only keys already passed; no table references this one (a cascade could
+ *    write rows ahead);
+ *  - neither has row triggers (their functions may write anything).
+ * Memory then stays bounded however many rows the statement touches (writes go to storage as
+ * intents in chunks, txn/limits.ts), where collecting needs the rows in work_mem (53200 past it).
+ */
+function streamable(table: TableDesc, source: Rel, sets: ReadonlyArray<{ pos: number; expr: Expr }>, rules: TableRules, ctx: ExecContext): boolean {
+  const scan = source.kind === "filter" ? source.input : source;
+  if (scan.kind !== "scan" || scan.table.id !== table.id) return false;
+  if (source.kind === "filter" && readsTables(source.pred)) return false;
+  if ((table.triggers ?? []).length > 0) return false;
+  if (sets.length === 0) return ctx.catalog.referencing(table.id).length === 0;
+  if (rules.indexPredicates.size > 0) return false;
+  if (sets.some((x) => readsTables(x.expr)) || rules.checks.some((c) => readsTables(c.expr))) return false;
+  const indexed = new Set<number>();
+  for (const ix of [table.primaryIndex, ...table.indexes]) for (const c of ix.columns) indexed.add(table.columns.findIndex((col) => col.id === c.columnId));
+  return !sets.some((x) => indexed.has(x.pos));
+}
+
+/**
+ * The target rows of an UPDATE / DELETE in batches: streamed from the scan when `stream` (locking
+ * each page's rows as it is read, as collectTargets does), else collected first.
+ */
+async function* targetBatches(stream: boolean, source: Rel, table: TableDesc, ctx: ExecContext, what: string, plan: PlanRel): AsyncGenerator<Row[]> {
+  if (!stream) {
+    yield await collectTargets(source, table, ctx, what, plan);
+    return;
+  }
+  const codec = ctx.codec(table);
+  const before = ctx.txn.lockScope;
+  ctx.txn.lockScope = { start: codec.primaryPrefix, end: prefixEnd(codec.primaryPrefix)!, mode: LockMode.exclusive };
+  try {
+    yield* plan(source).run(ctx);
+  } finally {
+    ctx.txn.lockScope = before;
+  }
+}
+
 export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {
   const w = new TableWriter(ctx, up.table, rules);
   const width = up.table.columns.length;
-  const targets = await collectTargets(up.source, up.table, ctx, "UPDATE", plan);
+  const stream = up.sets.length > 0 && streamable(up.table, up.source, up.sets, rules, ctx);
   const sets = up.sets.map((s) => ({ pos: s.pos, c: compile(s.expr, ctx) }));
   const returned: Row[] = [];
   const before = triggered(up.table, "before", "update");
   const after = triggered(up.table, "after", "update");
   const afterQueue: Array<{ oldRow: Row | null; newRow: Row | null }> = [];
   let count = 0;
-  for (const full of targets) {
+  for await (const batch of targetBatches(stream, up.source, up.table, ctx, "UPDATE", plan)) for (const full of batch) {
     if (ctx.budget.charge(1)) await ctx.budget.pause();
     const oldRow = full.slice(0, width);
     let newRow = oldRow.slice();
@@ -194,13 +264,13 @@ export async function runUpdate(up: BoundUpdate, rules: TableRules, ctx: ExecCon
 export async function runDelete(del: BoundDelete, rules: TableRules, ctx: ExecContext, plan: PlanRel): Promise<DmlResult> {
   const w = new TableWriter(ctx, del.table, rules);
   const width = del.table.columns.length;
-  const targets = await collectTargets(del.source, del.table, ctx, "DELETE", plan);
+  const stream = streamable(del.table, del.source, [], rules, ctx);
   const returned: Row[] = [];
   const before = triggered(del.table, "before", "delete");
   const after = triggered(del.table, "after", "delete");
   const afterQueue: Array<{ oldRow: Row | null; newRow: Row | null }> = [];
   let count = 0;
-  for (const full of targets) {
+  for await (const batch of targetBatches(stream, del.source, del.table, ctx, "DELETE", plan)) for (const full of batch) {
     if (ctx.budget.charge(1)) await ctx.budget.pause();
     const oldRow = full.slice(0, width);
     if (before && (await ctx.fireTriggers({ table: del.table, timing: "before", event: "delete", oldRow, newRow: null })) === null) continue;

@@ -1,6 +1,6 @@
 // A SqlSession over a real one, for tests that watch what a protocol asks of the engine: every
 // method forwards (the contract has no optional methods, so a fake cannot drift from it); the
-// texts of statements run (execute's query strings, run's statement texts) are recorded in order,
+// texts of statements run (execute's query strings, run's statement texts, `COPY ROWS n` per copyRows batch) are recorded in order,
 // and any method may be replaced to hold, fail or count calls.
 import type { SqlSession } from "../result.ts";
 
@@ -22,6 +22,10 @@ export function recordingSession(base: SqlSession, overrides: Partial<SqlSession
     execute: (sql, params) => {
       executed.push(sql);
       return base.execute(sql, params);
+    },
+    copyRows: (target, rows) => {
+      executed.push(`COPY ROWS ${rows.length}`);
+      return base.copyRows(target, rows);
     },
     cancel: () => base.cancel(),
     transactionStatus: () => base.transactionStatus(),
