@@ -9,6 +9,7 @@ import { refuseCopyOutsideWire } from "./copy-statement.ts";
 import { bindDelete, bindInsert, bindUpdate, type BoundDelete, type BoundInsert, type BoundUpdate } from "./dml.ts";
 import { bindWith, bindQuery } from "./select.ts";
 import { type OnCommit, onCommitOf } from "./ddl/create-table.ts";
+import { BOUND_DDL_NODES } from "./ddl/ddl-nodes.ts";
 import { type RelationName, relationName } from "./ddl/names.ts";
 
 export type DmlVerb = "insert" | "update" | "delete";
@@ -44,25 +45,6 @@ export type ExplainTarget =
   | { readonly kind: "dml"; readonly verb: DmlVerb; readonly statement: StatementTree }
   | { readonly kind: "unsupported"; readonly name: string };
 
-const DDL_NODES = new Set([
-  "CreateStmt",
-  "IndexStmt",
-  "DropStmt",
-  "AlterTableStmt",
-  "ViewStmt",
-  "CreateSeqStmt",
-  "AlterSeqStmt",
-  "CreateSchemaStmt",
-  "TruncateStmt",
-  "RenameStmt",
-  "CommentStmt",
-  "CreateEnumStmt",
-  "CreateDomainStmt",
-  "CreateFunctionStmt",
-  "CreateTrigStmt",
-  "AlterEnumStmt",
-]);
-
 const DML_VERBS: Record<string, DmlVerb> = { InsertStmt: "insert", UpdateStmt: "update", DeleteStmt: "delete" };
 
 function createTableAs(objtype: unknown, into: PgNode, query: PgNode, ifNotExists: boolean): CreateTableAs {
@@ -79,7 +61,7 @@ function createTableAs(objtype: unknown, into: PgNode, query: PgNode, ifNotExist
 export function bindRunnable(tree: StatementTree): RunnableStatement {
   const n = treeOf(tree);
   const [kind, stmt] = nodeKind(n);
-  if (DDL_NODES.has(kind)) return { kind: "ddl", statement: tree, nodeName: kind };
+  if (BOUND_DDL_NODES.has(kind)) return { kind: "ddl", statement: tree, nodeName: kind };
   const verb = DML_VERBS[kind];
   if (verb !== undefined) return { kind: "dml", verb, statement: tree };
   switch (kind) {

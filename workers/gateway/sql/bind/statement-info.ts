@@ -3,6 +3,7 @@
 // connection reports, and, for COPY, the COPY statement bound (../parsed-statement.ts keeps these).
 import { nodeKind, type PgNode, type StatementTree, treeOf } from "../parse/ast.ts";
 import { type CopyStatement, copyStatement } from "./copy-statement.ts";
+import { BOUND_DDL_NODES } from "./ddl/ddl-nodes.ts";
 
 /**
  * What a statement is, as the protocols need to tell: a query (SELECT, VALUES, EXPLAIN), DML
@@ -23,23 +24,8 @@ export interface StatementInfo {
   readonly copy: CopyStatement | null;
 }
 
-const DDL = new Set([
-  "CreateStmt",
-  "IndexStmt",
-  "DropStmt",
-  "AlterTableStmt",
-  "ViewStmt",
-  "CreateSeqStmt",
-  "AlterSeqStmt",
-  "CreateSchemaStmt",
-  "TruncateStmt",
-  "RenameStmt",
-  "CommentStmt",
-  "CreateTableAsStmt",
-  "GrantStmt",
-  "GrantRoleStmt",
-  "AlterOwnerStmt",
-]);
+/** DDL as the protocols tell it: what the DDL binder binds, and the DDL that runs elsewhere. */
+const DDL = new Set([...BOUND_DDL_NODES, "CreateTableAsStmt", "GrantStmt", "GrantRoleStmt", "AlterOwnerStmt"]);
 
 function statementKind(name: string, body: PgNode): StatementKind {
   switch (name) {
