@@ -5,7 +5,7 @@ import { PgError } from "../../../../common/errors.ts";
 import { visibleColumns } from "../../catalog/descriptors.ts";
 import { relationOid } from "../../catalog/oids.ts";
 import { commonType } from "../types/cast-rules.ts";
-import { nodeKind, stringList, type PgNode } from "../parse/ast.ts";
+import { nodeKind, someNode, stringList, type PgNode } from "../parse/ast.ts";
 import { arrayLowerBound, arrayOf, formatType, Oid, type SqlType, Types, typeFromOid, typeOfStored } from "../types/type.ts";
 import type { Datum } from "../types/datum.ts";
 import { type Binder, pos } from "./binder.ts";
@@ -114,21 +114,9 @@ export function bindWith(b: Binder, w: PgNode, outer: Scope | null): void {
   }
 }
 
-/** Whether the tree names the relation `name` anywhere (walked with an explicit stack: it may be deep). */
+/** Whether the tree names the relation `name` anywhere (someNode: the tree may be deep). */
 function referencesName(root: unknown, name: string): boolean {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const n = stack.pop();
-    if (n === null || typeof n !== "object") continue;
-    if (Array.isArray(n)) {
-      for (const x of n) stack.push(x);
-      continue;
-    }
-    const o = n as PgNode;
-    if (o["RangeVar"] !== undefined && (o["RangeVar"] as PgNode)["relname"] === name) return true;
-    for (const v of Object.values(o)) stack.push(v);
-  }
-  return false;
+  return someNode(root, (o) => o["RangeVar"] !== undefined && (o["RangeVar"] as PgNode)["relname"] === name);
 }
 
 /** Projects `rel` so its columns have `types` (set operations, recursive CTE steps, INSERT). */

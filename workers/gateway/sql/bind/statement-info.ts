@@ -1,7 +1,7 @@
 // What the protocols need to know of a parsed statement before it is bound against the catalog:
 // its kind, whether it returns a row set, its highest $n, whether it may change the settings a
 // connection reports, and, for COPY, the COPY statement bound (../parsed-statement.ts keeps these).
-import { nodeKind, type PgNode, type StatementTree, treeOf } from "../parse/ast.ts";
+import { nodeKind, type PgNode, someNode, type StatementTree, treeOf } from "../parse/ast.ts";
 import { type CopyStatement, copyStatement } from "./copy-statement.ts";
 import { BOUND_DDL_NODES } from "./ddl/ddl-nodes.ts";
 
@@ -79,19 +79,11 @@ function returnsRows(name: string, body: PgNode): boolean {
 /** The highest $n in a statement (walked with an explicit stack: the tree may be deep). */
 export function paramCount(tree: StatementTree): number {
   let m = 0;
-  const stack: unknown[] = [treeOf(tree)];
-  while (stack.length > 0) {
-    const n = stack.pop();
-    if (n === null || typeof n !== "object") continue;
-    if (Array.isArray(n)) {
-      for (const x of n) stack.push(x);
-      continue;
-    }
-    const o = n as PgNode;
+  someNode(treeOf(tree), (o) => {
     const p = o["ParamRef"] as { number?: unknown } | undefined;
     if (p !== undefined && typeof p.number === "number" && p.number > m) m = p.number;
-    for (const v of Object.values(o)) stack.push(v);
-  }
+    return false;
+  });
   return m;
 }
 

@@ -33,6 +33,26 @@ export function deepFreeze<T>(root: T): T {
   return root;
 }
 
+/**
+ * Visits every object node under `root` (arrays are walked through, not visited) with an explicit
+ * stack, since a tree may be deeper than the JavaScript stack; stops at the first node for which
+ * `visit` returns true, and says whether one did.
+ */
+export function someNode(root: unknown, visit: (node: PgNode) => boolean): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n === null || typeof n !== "object") continue;
+    if (Array.isArray(n)) {
+      for (const x of n) stack.push(x);
+      continue;
+    }
+    if (visit(n as PgNode)) return true;
+    for (const v of Object.values(n as object)) stack.push(v);
+  }
+  return false;
+}
+
 declare const statementTreeBrand: unique symbol;
 
 /**
