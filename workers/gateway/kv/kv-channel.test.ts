@@ -57,7 +57,7 @@ describe("requestKv", () => {
     expect(log.disposed).toEqual([1, 2, 3]);
   });
 
-  it("disposes a retired channel only after its batch in flight is answered", async () => {
+  it("on close, disposes the channel at once even with a batch in flight (an abandoned statement's), and that batch still gets its answer", async () => {
     let answer: (v: Uint8Array) => void = () => {};
     const disposed: string[] = [];
     const cap = {
@@ -72,11 +72,42 @@ describe("requestKv", () => {
     await new Promise((r) => setTimeout(r, 0));
     rkv.close();
     await Promise.resolve();
-    expect(disposed).toEqual([]);
+    expect(disposed).toEqual(["x"]);
     answer(new Uint8Array([7]));
     expect(Array.from(await pending)).toEqual([7]);
     await Promise.resolve();
     expect(disposed).toEqual(["x"]);
+  });
+
+  it("disposes a channel replaced after kvChannelBatchesMax only after its batch in flight is answered", async () => {
+    const answers: ((v: Uint8Array) => void)[] = [];
+    const disposed: number[] = [];
+    let opened = 0;
+    const cap = {
+      batch: async (r: Uint8Array) => r,
+      open: async () => {
+        const id = ++opened;
+        return {
+          batch: () => new Promise<Uint8Array>((resolve) => answers.push(resolve)),
+          [(Symbol as unknown as { dispose: symbol }).dispose]: () => disposed.push(id),
+        };
+      },
+    } as unknown as TenantKvCapability;
+    const rkv = requestKv(cap, 1);
+    const first = rkv.kv.batch(new Uint8Array([1]));
+    await new Promise((r) => setTimeout(r, 0));
+    const second = rkv.kv.batch(new Uint8Array([2])); // channel 1 is retired, its batch in flight
+    await new Promise((r) => setTimeout(r, 0));
+    expect(disposed).toEqual([]);
+    answers[0]!(new Uint8Array([1]));
+    await first;
+    await Promise.resolve();
+    expect(disposed).toEqual([1]);
+    answers[1]!(new Uint8Array([2]));
+    await second;
+    rkv.close();
+    await Promise.resolve();
+    expect(disposed).toEqual([1, 2]);
   });
 
   it("uses a capability without open() (an in-memory KV) as it is", async () => {

@@ -9,11 +9,23 @@
 // (workers/edge/tenant-kv.ts), so a batch is this RPC call plus one frame each way; a new channel
 // (after kvChannelBatchesMax) opens a new stream.
 //
-// The channel is an RPC stub: the holder calls close() when done, which disposes it once its
-// batches in flight are answered (an undisposed RPC result is finalized during GC, common/rpc.ts);
-// after kvChannelBatchesMax batches, the edge's bound per channel (each batch is a subrequest of
-// the invocation that opened it), the next batch opens a new channel. A capability without open()
-// (tests' in-memory KV) is used as it is.
+// The channel is an RPC stub, and it must be disposed: one left to the garbage collector makes
+// workerd log a warning from inside the collector, and with an inspector attached (wrangler dev
+// attaches one) that log captures a JavaScript stack trace in the middle of a collection, which
+// can crash the whole runtime (SIGTRAP in OptimizedJSFrame::Summarize, called from
+// JsRpcStub::~JsRpcStub via IoContext::logWarningOnce; common/rpc.ts has the sibling case).
+// - After kvChannelBatchesMax batches, the edge's bound per channel (each batch is a subrequest of
+//   the invocation that opened it), the next batch opens a new channel, and the old one is
+//   disposed once its batches in flight are answered: they belong to live statements.
+// - close() disposes the current channel at once, batches in flight or not. The holder calls it
+//   when its connection has ended, after the connection's statements have returned, so a batch
+//   still in flight then belongs to a statement that was abandoned (a cancelled wait for an
+//   advisory lock is the usual one: its batch waits in the storage node's lock queue). Waiting for
+//   that answer kept the stub only as long as the pending call, and once the call's request
+//   ended it was garbage, never disposed: the case that crashed the runtime in
+//   test/clients/cancel-clients.test.ts. The edge's side of the channel still answers requests in
+//   flight when it is disposed (workers/edge/tenant-kv.ts).
+// A capability without open() (tests' in-memory KV) is used as it is.
 import type { TenantKvCapability } from "./capability.ts";
 import { kvLimits } from "./limits.ts";
 
@@ -35,11 +47,13 @@ interface Channel {
   batches: number;
   inFlight: number;
   retired: boolean;
+  /** Its dispose has been asked for (at most once). */
+  disposed: boolean;
 }
 
 export interface RequestKv {
   kv: TenantKvCapability;
-  /** Releases the channel (once its batches in flight are answered). Idempotent. */
+  /** Disposes the channel now, batches in flight or not (see the header). Idempotent. */
   close(): void;
 }
 
@@ -52,8 +66,9 @@ export function requestKv(cap: TenantKvCapability, batchesMax: number = kvLimits
   let current: Channel | null = null;
   let closed = false;
 
-  const release = (ch: Channel): void => {
-    if (!ch.retired || ch.inFlight > 0) return;
+  const release = (ch: Channel, evenInFlight = false): void => {
+    if (!ch.retired || ch.disposed || (ch.inFlight > 0 && !evenInFlight)) return;
+    ch.disposed = true;
     // A channel that failed to open has nothing to dispose.
     ch.stub.then(dispose, () => {});
   };
@@ -66,7 +81,7 @@ export function requestKv(cap: TenantKvCapability, batchesMax: number = kvLimits
           current.retired = true;
           release(current);
         }
-        current = { stub: Promise.resolve(open()), batches: 0, inFlight: 0, retired: false };
+        current = { stub: Promise.resolve(open()), batches: 0, inFlight: 0, retired: false, disposed: false };
       }
       const ch = current;
       ch.batches++;
@@ -87,7 +102,7 @@ export function requestKv(cap: TenantKvCapability, batchesMax: number = kvLimits
       closed = true;
       if (current !== null) {
         current.retired = true;
-        release(current);
+        release(current, true);
         current = null;
       }
     },
