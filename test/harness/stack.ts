@@ -126,6 +126,26 @@ process.once("exit", () => {
   }
 });
 
+/**
+ * What wrangler's log says about workerd's life. A crash of the runtime drops every connection and
+ * Durable Object at once, and the tests then fail with "Connection terminated unexpectedly", far
+ * from the cause: so a stack whose workerd crashed fails its stop() naming the crash. An RPC stub
+ * left to the garbage collector is what crashed it before (workers/gateway/kv/kv-channel.ts): its
+ * warning is reported on stderr, as the place to look if a crash comes back.
+ */
+function checkRuntimeHealth(edgeLog: string): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(edgeLog, "utf8");
+  } catch {
+    return; // a stack that never got as far as starting wrangler
+  }
+  const crashes = text.match(/The Workers runtime crashed unexpectedly/g)?.length ?? 0;
+  const undisposed = text.match(/An RPC (stub|result) was not disposed properly/g)?.length ?? 0;
+  if (undisposed > 0) process.stderr.write(`warning: workerd logged ${undisposed} RPC stub(s)/result(s) not disposed (${edgeLog}); one collected at the wrong moment crashes the runtime\n`);
+  if (crashes > 0) throw new Error(`the Workers runtime (workerd) crashed ${crashes} time(s) during this stack's life; every connection was dropped (see ${edgeLog}, and dmesg for the trap)`);
+}
+
 export async function startStack(options: StartStackOptions = {}): Promise<Stack> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "warren-stack-"));
@@ -183,6 +203,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       const owner = readJson<{ supervisor: number }>(paths.pids)?.supervisor;
       const ours = owner === undefined || owner === child.pid;
       if (ours && fs.existsSync(paths.ready)) throw new Error(`warren dev left ${paths.ready} behind`);
+      checkRuntimeHealth(path.join(paths.logs, "edge.log"));
     } finally {
       // WARREN_KEEP_FLEET_LOGS=1 keeps the data dir (its logs/ hold every storage node's output).
       if (ownsDataDir && process.env.WARREN_KEEP_FLEET_LOGS) process.stderr.write(`stack data and logs kept in ${dataDir}\n`);
