@@ -279,8 +279,11 @@ export class KvStreamConnection {
           const w = this.waiting.get(frame.requestId);
           if (w === undefined) return this.fail(`the storage node answered request id ${frame.requestId}, which is not in flight on this stream`);
           this.waiting.delete(frame.requestId);
-          // A view of a chunk the reader may reuse: copy what is handed on.
-          w.resolve(frame.payload.slice());
+          // A view of its chunk, not a copy: a default reader hands out each chunk once and never
+          // writes it again (only a BYOB reader refills buffers), and the frame reader never writes
+          // into chunks. The copy was one buffer allocation per answer, a visible share of the
+          // client's CPU per single-key request (storage-node/README.md, "The single-key path").
+          w.resolve(frame.payload);
         }
         if (this.waiting.size === 0 && this.watchdog !== null) {
           clearTimeout(this.watchdog);
