@@ -10,28 +10,18 @@
 //
 // BENCH_MS (default 1500) per figure, BENCH_RUNS (default 3); the least of the runs is printed (CPU
 // time only grows with outside load: cache misses, preemption), so it is the path's own cost.
-import { EventEmitter } from "node:events";
 import { open } from "lmdb";
 import { mkdtempSync, rmSync } from "node:fs";
-import type { IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Duplex } from "node:stream";
 import { ByteWriter } from "../common/bytes.ts";
 import { decodeRequest, encodeRequest, encodeResponseInto, encodeUsageTrailerInto } from "../common/kv-protocol/codec.ts";
-import { beginStreamFrame, encodeStreamFrame, endStreamFrame, KV_STREAM_PATH, KV_STREAM_PROTOCOL, StreamFrameReader } from "../common/kv-protocol/stream.ts";
+import { beginStreamFrame, encodeStreamFrame, endStreamFrame, StreamFrameReader } from "../common/kv-protocol/stream.ts";
 import { kvRequestUnits, kvUsageEstimate } from "../common/request-units.ts";
-import { mintTenantToken } from "../common/tenant-token.ts";
 import { checkClearOverlaps, checkLimits, checkTenantSpans } from "../storage-node/checks.ts";
-import { LmdbEngine } from "../storage-node/engine/lmdb-engine.ts";
-import { HybridClock } from "../storage-node/hlc.ts";
-import { KvStreams } from "../storage-node/kv-stream.ts";
-import { resolveLimits } from "../storage-node/limits.ts";
-import { Metrics } from "../storage-node/metrics.ts";
 import { executeReads } from "../storage-node/mvcc/apply.ts";
-import { KvService } from "../storage-node/service.ts";
+import { startInProcessService } from "../storage-node/testing/in-process-service.ts";
 import { bytes, tkey } from "../storage-node/testing/kv-client.ts";
-import { WriterClient } from "../storage-node/writer/writer-client.ts";
 import { ClearedSpans } from "../storage-node/clearing/cleared-spans.ts";
 
 const MS = Number(process.env.BENCH_MS ?? 1500);
@@ -44,36 +34,6 @@ const VALUE = bytes("v".repeat(100));
 
 const k = (i: number) => tkey(T, `k/${String(i).padStart(6, "0")}`);
 const rnd = (n: number) => Math.floor(Math.random() * n);
-
-/** What the node sees of a TCP connection: data events in, writes recorded. */
-class FakeSocket extends EventEmitter {
-  destroyed = false;
-  writableEnded = false;
-  writes = 0;
-  bytesOut = 0;
-  onWrite: (() => void) | null = null;
-  write(chunk: Uint8Array | string): boolean {
-    this.writes++;
-    this.bytesOut += typeof chunk === "string" ? chunk.length : chunk.byteLength;
-    this.onWrite?.();
-    return true;
-  }
-  cork(): void {}
-  uncork(): void {}
-  pause(): this {
-    return this;
-  }
-  resume(): this {
-    return this;
-  }
-  setNoDelay(): void {}
-  end(): void {
-    this.writableEnded = true;
-  }
-  destroy(): void {
-    this.destroyed = true;
-  }
-}
 
 function cpuUs(): number {
   const u = process.cpuUsage();
@@ -99,18 +59,10 @@ async function measure(per: number, step: () => void | Promise<void>): Promise<n
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "warren-bench-path-"));
-  const limits = resolveLimits({ tenantRuPerSecond: 1e9, tenantBurstRu: 1e9, nodeRuPerSecond: 1e9 });
-  const engine = new LmdbEngine({ path: dir, noSync: false });
-  const clock = new HybridClock();
-  const { client: writer, ready } = await WriterClient.start({ dataDir: dir, limits, noSync: false }, clock, engine);
-  clock.observe(ready.maxCommitTs);
-  const metrics = new Metrics();
-  const service = new KvService({ engine, writer, clock, limits, metrics, fleetSecret: SECRET, gcThresholdTs: ready.gcThresholdTs, droppedTenants: [] });
-  const streams = new KvStreams({ service, limits, draining: () => false, log: (l) => console.error(l) });
-  const token = await mintTenantToken(SECRET, { tenantId: T, expiresAtMs: Date.now() + 10 * 60_000 });
-  const claims = await service.authenticate(`Bearer ${token}`);
-  if ("code" in claims) throw new Error(claims.message);
+  const node = await startInProcessService({ tenantRuPerSecond: 1e9, tenantBurstRu: 1e9, nodeRuPerSecond: 1e9 }, SECRET);
+  const { service, engine, writer, limits } = node;
+  const claims = await node.claimsFor(T);
+  const dir = mkdtempSync(join(tmpdir(), "warren-bench-path-raw-"));
   try {
     for (let i = 0; i < KEYS; i += 1000) {
       const writes = Array.from({ length: 1000 }, (_, j) => ({ op: "put" as const, key: k(i + j), value: VALUE }));
@@ -126,9 +78,8 @@ async function main(): Promise<void> {
       return Buffer.concat(frames);
     });
 
-    const socket = new FakeSocket();
-    const req = { url: KV_STREAM_PATH, headers: { upgrade: KV_STREAM_PROTOCOL, authorization: `Bearer ${token}` } } as unknown as IncomingMessage;
-    await streams.upgrade(req, socket as unknown as Duplex, Buffer.alloc(0));
+    const socket = await node.openStream(T);
+    socket.keepWrites = false;
     let chunkAt = 0;
     const streamStep = () =>
       new Promise<void>((resolve) => {
@@ -142,16 +93,13 @@ async function main(): Promise<void> {
         };
         socket.emit("data", chunks[chunkAt++ % chunks.length]!);
       });
-    let writesBefore = socket.writes;
-    let stepsBefore = 0;
+    let writesBefore = socket.writeCount;
     let steps = 0;
     const full = await measure(PIPELINE, async () => {
       steps++;
       await streamStep();
     });
-    const writesPerBatch = (socket.writes - writesBefore) / (steps - stepsBefore);
-    writesBefore = socket.writes;
-    stepsBefore = steps;
+    const writesPerBatch = (socket.writeCount - writesBefore) / steps;
 
     if (process.env.BENCH_PATH_ONLY === "stream") {
       console.log(`whole stream path: ${full.toFixed(2)} µs per request, ${writesPerBatch.toFixed(2)} socket writes per ${PIPELINE}`);
@@ -203,7 +151,7 @@ async function main(): Promise<void> {
       if (++framesOut % PIPELINE === 0) outbox.handOff(4096);
     });
     // Raw lmdb-js as bench:storage opens it: same keys and values, one version each, no MVCC.
-    const raw = open<Buffer, Buffer>({ path: join(dir, "raw"), keyEncoding: "binary", encoding: "binary", cache: false });
+    const raw = open<Buffer, Buffer>({ path: dir, keyEncoding: "binary", encoding: "binary", cache: false });
     raw.transactionSync(() => {
       for (let i = 0; i < KEYS; i++) raw.putSync(Buffer.from(k(i)), Buffer.from(VALUE));
     });
@@ -227,9 +175,7 @@ async function main(): Promise<void> {
     console.log(`${f(rawGet)}  raw lmdb-js get (same keys and values, no MVCC)`);
     console.log("");
   } finally {
-    service.stop();
-    await writer.close();
-    await engine.close();
+    await node.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
