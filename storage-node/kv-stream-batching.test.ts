@@ -103,6 +103,26 @@ describe("KV stream answer batching", () => {
     expect(framesOf(after[0]!).map(([id, r]) => [id, valueOf(r)])).toEqual([[6, `${A}:v3`]]);
   });
 
+  it("puts a scan page between single-key answers in the same write, in order", async () => {
+    const socket = await node.openStream(A);
+    const scan: KvRequest = { type: "read", readTs: null, ops: [{ op: "scan", start: tkey(A, "k"), end: tkey(A, "l"), reverse: false, maxRows: 64, maxBytes: 0 }] };
+    const writes = await sendChunk(socket, [
+      encodeStreamFrame(30, encodeRequest(get(tkey(A, "k30")))),
+      encodeStreamFrame(31, encodeRequest(scan)),
+      encodeStreamFrame(32, encodeRequest(get(tkey(A, "k32")))),
+    ]);
+    expect(writes).toHaveLength(1);
+    const frames = framesOf(writes[0]!);
+    expect(frames.map(([id]) => id)).toEqual([30, 31, 32]);
+    expect(valueOf(frames[0]![1])).toBe(`${A}:v30`);
+    const page = frames[1]![1];
+    if (page.type !== "read" || page.results[0]!.op !== "scan") throw new Error("expected a scan answer");
+    const rows = page.results[0]!.rows.map((r) => text(r.value));
+    expect(rows).toHaveLength(64);
+    expect(new Set(rows)).toEqual(new Set(Array.from({ length: 64 }, (_, i) => `${A}:v${i}`)));
+    expect(valueOf(frames[2]![1])).toBe(`${A}:v32`);
+  });
+
   it("answers a request that waits for the writer later, in its own write, and the reads at once", async () => {
     const socket = await node.openStream(A);
     const writes = await sendChunk(socket, [

@@ -9,7 +9,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { ByteWriter } from "../common/bytes.ts";
 import { encodeResponse, encodeResponseInto, encodeUsageTrailer, encodeUsageTrailerInto } from "../common/kv-protocol/codec.ts";
-import type { KvError } from "../common/kv-protocol/messages.ts";
+import type { KvError, KvResponse } from "../common/kv-protocol/messages.ts";
 import { beginStreamFrame, endStreamFrame, KV_STREAM_PATH, KV_STREAM_PROTOCOL, StreamFrameError, StreamFrameReader } from "../common/kv-protocol/stream.ts";
 import { emptyKvUsage } from "../common/request-units.ts";
 import type { TenantClaims } from "../common/tenant-token.ts";
@@ -25,6 +25,12 @@ const OUTBOX_BYTES_MIN = 512;
 const OUTBOX_BYTES_MAX = 64 * 1024;
 
 const OVERLOADED_DRAINING: KvError = { code: "overloaded", message: "storage node is shutting down; retry on another node", retryAfterMs: 1000 };
+
+function hasScan(answer: KvResponse | Uint8Array): answer is KvResponse {
+  if (answer instanceof Uint8Array || (answer.type !== "read" && answer.type !== "batch")) return false;
+  for (const r of answer.results) if (r.op === "scan") return true;
+  return false;
+}
 
 function internalOutcome(err: unknown): KvOutcome {
   return { status: 500, answer: { type: "error", error: { code: "internal", message: `internal storage error: ${err instanceof Error ? err.message : String(err)}` } } };
@@ -227,7 +233,9 @@ class StreamConnection {
     const s = this.socket;
     if (s.destroyed || s.writableEnded) return;
     const usage = out.usage ?? emptyKvUsage();
-    const a = out.answer;
+    // A scan page is encoded on its own, into a buffer of its exact size (encodeResponse sizes read
+    // results first): appended to the outbox it would grow it by doubling, copying it several times.
+    const a = hasScan(out.answer) ? encodeResponse(out.answer) : out.answer;
     if (a instanceof Uint8Array && a.byteLength > COPY_BYTES_MAX) {
       // Encoded already and large (a batch's reads, from the writer thread): written as it is.
       const trailer = encodeUsageTrailer(usage);

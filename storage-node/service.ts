@@ -5,7 +5,7 @@
 // Every outcome is an encoded KvResponse; errors are `{type: "error"}` with a documented code.
 import { decodeRequest, decodeResponse, encodeResponse, KvProtocolError } from "../common/kv-protocol/codec.ts";
 import type { KvError, KvErrorName, KvRequest, KvResponse } from "../common/kv-protocol/messages.ts";
-import { kvRequestUnits, kvUsageEstimate, type KvUsage } from "../common/request-units.ts";
+import { addKvUsage, kvRequestUnits, kvUsageEstimate, type KvUsage } from "../common/request-units.ts";
 import { SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
 import { FairScheduler, OverloadedError } from "./admission/fair-scheduler.ts";
 import { TokenBucket } from "./admission/token-bucket.ts";
@@ -20,7 +20,7 @@ import type { Metrics } from "./metrics.ts";
 import { clearedReadRefusal, executeReads } from "./mvcc/apply.ts";
 import type { WriterClient } from "./writer/writer-client.ts";
 import { encodeRequest } from "../common/kv-protocol/codec.ts";
-import { LOCK_MODE_MASK, LockFlag, LockMode, type ReadOp } from "../common/kv-protocol/messages.ts";
+import { LOCK_MODE_MASK, LockFlag, LockMode, type ReadOp, type WriteOp } from "../common/kv-protocol/messages.ts";
 import { readVersion, spanWrittenAfter } from "./mvcc/read.ts";
 import { TS_MAX } from "./mvcc/version-key.ts";
 import { DeadlockError, LockNotAvailable, LockTable, LockWaitTimeout, TxnAbortedError, type LockStrength, type TxnEntry } from "./txn/lock-table.ts";
@@ -229,7 +229,7 @@ export class KvService {
   }
 
   /** Keys of the point writes of a request. */
-  private writeKeys(writes: import("../common/kv-protocol/messages.ts").WriteOp[]): Uint8Array[] {
+  private writeKeys(writes: WriteOp[]): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (const w of writes) if (w.op === "put" || w.op === "delete" || w.op === "cput") out.push(w.key);
     return out;
@@ -387,12 +387,7 @@ export class KvService {
     const ru = kvRequestUnits(usage);
     const extra = ru - kvRequestUnits(estimate);
     if (extra > 0) this.bucket(tenantId).charge(extra, this.nowMs());
-    c.readBatches += usage.readBatches;
-    c.readRequests += usage.readRequests;
-    c.readBytes += usage.readBytes;
-    c.writeBatches += usage.writeBatches;
-    c.writeRequests += usage.writeRequests;
-    c.writeBytes += usage.writeBytes;
+    addKvUsage(c, usage);
     c.requestUnits += ru;
     return { ...outcome, usage };
   }
@@ -587,28 +582,25 @@ export class KvService {
           if (held !== undefined) this.locks.finish(held);
           return { outcome: ok({ type: "commit", commitTs: req.readTs }), readBytes: 0, wrote: false };
         }
-        const t = held ?? this.locks.entry(tenantId, req.txnId);
-        const r = await this.asTxn(t, async () => {
-          await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
-          t.committing = true;
-          return this.viaWriter(tenantId, "commit", body);
-        });
-        this.locks.finish(t);
-        return r;
+        return this.lockedWrite(held ?? this.locks.entry(tenantId, req.txnId), tenantId, "commit", req.writes, body);
       }
       case "batch": {
         // With writes (execute() answers a batch without): a single-shot write waits for other
         // transactions' locks like any writer.
-        const t = this.locks.entry(tenantId, crypto.getRandomValues(new Uint8Array(16)));
-        const r = await this.asTxn(t, async () => {
-          await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
-          t.committing = true;
-          return this.viaWriter(tenantId, "batch", body);
-        });
-        this.locks.finish(t);
-        return r;
+        return this.lockedWrite(this.locks.entry(tenantId, crypto.getRandomValues(new Uint8Array(16))), tenantId, "batch", req.writes, body);
       }
     }
+  }
+
+  /** A commit or writing batch as transaction t: its point writes locked (waiting), then the writer thread; t ends. */
+  private async lockedWrite(t: TxnEntry, tenantId: number, kind: "commit" | "batch", writes: WriteOp[], body: Uint8Array): Promise<Executed> {
+    const r = await this.asTxn(t, async () => {
+      await this.lockKeys(t, this.writeKeys(writes), "exclusive");
+      t.committing = true;
+      return this.viaWriter(tenantId, kind, body);
+    });
+    this.locks.finish(t);
+    return r;
   }
 
   /** A read of a pessimistic transaction: locks first (waiting), then the snapshot, then own intents. */
