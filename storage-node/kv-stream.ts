@@ -237,7 +237,7 @@ class StreamConnection {
     // results first): appended to the outbox it would grow it by doubling, copying it several times.
     const a = hasScan(out.answer) ? encodeResponse(out.answer) : out.answer;
     if (a instanceof Uint8Array && a.byteLength > COPY_BYTES_MAX) {
-      // Encoded already and large (a batch's reads, from the writer thread): written as it is.
+      // Encoded and large (a scan page, or a writer-thread batch with reads): written as it is, not copied.
       const trailer = encodeUsageTrailer(usage);
       this.out.uint32(a.byteLength + trailer.byteLength);
       this.out.uint32(requestId >>> 0);
