@@ -201,6 +201,24 @@ export class ByteWriter {
     this.view.setInt32(at, v, false);
   }
 
+  /** Overwrites a Uint32 written earlier (a frame's length, known once its payload is written). */
+  patchUint32(at: number, v: number): void {
+    this.view.setUint32(at, v, false);
+  }
+
+  /**
+   * The bytes written so far, without a copy, and a fresh buffer of `nextBytes` to go on with: for
+   * an outbox that hands what it gathered to a socket (which keeps the bytes until they are sent)
+   * and keeps writing.
+   */
+  handOff(nextBytes: number): Uint8Array {
+    const out = this.buf.subarray(0, this.len);
+    this.buf = new Uint8Array(Math.max(1, nextBytes));
+    this.len = 0;
+    this.dataView = null;
+    return out;
+  }
+
   /** Complements bytes [from, length): turns an ascending key encoding into a descending one. */
   invertFrom(from: number): void {
     for (let i = from; i < this.len; i++) this.buf[i] = ~this.buf[i]! & 0xff;

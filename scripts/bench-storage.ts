@@ -16,6 +16,8 @@
 // same runs (alternating which goes first), then prints the before/after comparison.
 // Every operation first runs BENCH_WARMUP_MS (default 300 ms) unmeasured on every node.
 // BENCH_ONLY=get,scan limits the run to some operations (keys of `plan` below).
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes Node options to the node under test (how the
+// profiles in storage-node/README.md, "The single-key path", were taken).
 // BENCH_JSON=FILE also writes every row (API and raw LMDB figures, the ratio) as JSON to FILE: that
 // is how `npm run bench` (scripts/bench/storage.ts) puts this table into bench/REPORT.md.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -46,6 +48,7 @@ const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 300);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const BASE_MAIN = process.env.BENCH_BASE_MAIN;
 const JSON_FILE = process.env.BENCH_JSON;
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const KEYS = 20_000;
 const T = 42;
@@ -59,6 +62,8 @@ interface Figure {
   p99: number;
   /** CPU µs per operation: the node's (API) or this process's (raw); NaN when unknown. */
   cpuUsPerOp: number;
+  /** CPU µs per operation of this process (the clients; for raw rows the same as cpuUsPerOp). */
+  clientCpuUsPerOp: number;
 }
 
 /** CPU time of every thread of a process, in ns (Linux schedstat); NaN elsewhere. */
@@ -90,6 +95,7 @@ async function measureFor(ms: number, concurrency: number, opsPerCall: number, c
   const end = performance.now() + ms;
   const t0 = performance.now();
   const c0 = cpuNs();
+  const self0 = selfCpuNs();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
       let i = 0;
@@ -109,6 +115,7 @@ async function measureFor(ms: number, concurrency: number, opsPerCall: number, c
     p50: lat[Math.floor(lat.length / 2)] ?? 0,
     p99: lat[Math.floor(lat.length * 0.99)] ?? 0,
     cpuUsPerOp: (cpuNs() - c0) / 1000 / ops,
+    clientCpuUsPerOp: (selfCpuNs() - self0) / 1000 / ops,
   };
 }
 
@@ -124,6 +131,7 @@ function medianFigure(fs: Figure[]): Figure {
     p50: median(fs.map((f) => f.p50)),
     p99: median(fs.map((f) => f.p99)),
     cpuUsPerOp: median(fs.map((f) => f.cpuUsPerOp)),
+    clientCpuUsPerOp: median(fs.map((f) => f.clientCpuUsPerOp)),
   };
 }
 
@@ -227,7 +235,7 @@ async function main(): Promise<void> {
     if (BASE_MAIN) mains.unshift(["base", BASE_MAIN]);
     for (const [name, main] of mains) {
       const dir = mkdtempSync(join(tmpdir(), "warren-bench-node-"));
-      const { child, url } = await spawnStorageNode(dir, SECRET, NO_RATE_LIMIT, { main });
+      const { child, url } = await spawnStorageNode(dir, SECRET, NO_RATE_LIMIT, { main, nodeArgs: NODE_ARGS });
       targets.push({ name, child, dir, kv: await KvHttpClient.forTenant(url, SECRET, T), stream: await streamClient(url, SECRET, T) });
     }
     for (let i = 0; i < KEYS; i += 1000) {
@@ -316,13 +324,13 @@ async function main(): Promise<void> {
     for (const t of targets) {
       if (targets.length > 1) console.log(`node: ${t.name}${t.name === "base" ? ` (${BASE_MAIN})` : ""}`);
       console.log(
-        "operation".padEnd(48) + "API ops/s".padStart(11) + "p50 ms".padStart(8) + "p99 ms".padStart(8) + "node µs/op".padStart(11) +
+        "operation".padEnd(48) + "API ops/s".padStart(11) + "p50 ms".padStart(8) + "p99 ms".padStart(8) + "node µs/op".padStart(11) + "client µs/op".padStart(13) +
           "raw ops/s".padStart(11) + "raw µs/op".padStart(10) + "API/raw".padStart(9),
       );
       for (const [name, r] of results) {
         const a = r.api.get(t.name)!;
         console.log(
-          name.padEnd(48) + f(a.opsPerSec).padStart(11) + a.p50.toFixed(2).padStart(8) + a.p99.toFixed(1).padStart(8) + us(a.cpuUsPerOp).padStart(11) +
+          name.padEnd(48) + f(a.opsPerSec).padStart(11) + a.p50.toFixed(2).padStart(8) + a.p99.toFixed(1).padStart(8) + us(a.cpuUsPerOp).padStart(11) + us(a.clientCpuUsPerOp).padStart(13) +
             f(r.raw.opsPerSec).padStart(11) + us(r.raw.cpuUsPerOp).padStart(10) + `${(100 * r.ratio.get(t.name)!).toFixed(1)}%`.padStart(9),
         );
       }
@@ -360,7 +368,7 @@ async function main(): Promise<void> {
       writeFileSync(JSON_FILE, JSON.stringify({ runs: RUNS, msPerFigure: MS, rows }, null, 2));
     }
     console.log("raw LMDB: same keys and values in this process, reads synchronous (1 loop), writes lmdb-js async puts awaited (group commit, fsync, same concurrency).");
-    console.log("node µs/op: the node process's CPU time (all threads) per operation; raw µs/op: this process's CPU time per raw operation.");
+    console.log("node µs/op: the node process's CPU time (all threads) per operation; client µs/op: this process's (the clients'); raw µs/op: this process's CPU time per raw operation.");
   } finally {
     await raw.close();
     for (const t of targets) {

@@ -24,7 +24,7 @@ import { ClearJobs } from "./clearing/clear-jobs.ts";
 import { Metrics } from "./metrics.ts";
 import { allWithTag, TENANT_COUNTERS_TAG, tenantOfNodeKey } from "./node-keys.ts";
 import { emptyKvUsage } from "../common/request-units.ts";
-import { HTTP_STATUS, KvService } from "./service.ts";
+import { HTTP_STATUS, KvService, outcomeBody } from "./service.ts";
 import { KvStreams } from "./kv-stream.ts";
 import { spanCensus } from "./span-census.ts";
 import { WriterClient } from "./writer/writer-client.ts";
@@ -260,7 +260,7 @@ export async function startStorageNode(opts: StorageNodeOptions): Promise<Storag
       }
       const out = await service.handle(req.headers.authorization, body);
       const trailer = req.headers[KV_USAGE_HEADER] === "1" ? encodeUsageTrailer(out.usage ?? emptyKvUsage()) : null;
-      return sendKv(res, out.status, out.body, trailer, out.movedToShard);
+      return sendKv(res, out.status, outcomeBody(out), trailer, out.movedToShard);
     }
     if (path === "/healthz" && req.method === "GET") {
       res.writeHead(draining ? 503 : 200, { "content-type": "text/plain" });

@@ -5,7 +5,7 @@
 // Every outcome is an encoded KvResponse; errors are `{type: "error"}` with a documented code.
 import { decodeRequest, decodeResponse, encodeResponse, KvProtocolError } from "../common/kv-protocol/codec.ts";
 import type { KvError, KvErrorName, KvRequest, KvResponse } from "../common/kv-protocol/messages.ts";
-import { kvRequestUnits, kvUsageEstimate, type KvUsage } from "../common/request-units.ts";
+import { addKvUsage, kvRequestUnits, kvUsageEstimate, type KvUsage } from "../common/request-units.ts";
 import { SYSTEM_TENANT_ID } from "../common/tenant-prefix.ts";
 import { FairScheduler, OverloadedError } from "./admission/fair-scheduler.ts";
 import { TokenBucket } from "./admission/token-bucket.ts";
@@ -20,7 +20,7 @@ import type { Metrics } from "./metrics.ts";
 import { clearedReadRefusal, executeReads } from "./mvcc/apply.ts";
 import type { WriterClient } from "./writer/writer-client.ts";
 import { encodeRequest } from "../common/kv-protocol/codec.ts";
-import { LOCK_MODE_MASK, LockFlag, LockMode, type ReadOp } from "../common/kv-protocol/messages.ts";
+import { LOCK_MODE_MASK, LockFlag, LockMode, type ReadOp, type WriteOp } from "../common/kv-protocol/messages.ts";
 import { readVersion, spanWrittenAfter } from "./mvcc/read.ts";
 import { TS_MAX } from "./mvcc/version-key.ts";
 import { DeadlockError, LockNotAvailable, LockTable, LockWaitTimeout, TxnAbortedError, type LockStrength, type TxnEntry } from "./txn/lock-table.ts";
@@ -68,7 +68,12 @@ function fail(error: KvError): Executed {
 
 export interface KvOutcome {
   status: number;
-  body: Uint8Array;
+  /**
+   * The KvResponse: an object still to be encoded (answers made on this thread), or its encoding
+   * (the writer thread's). Left unencoded so a KV stream can encode it straight into its outbox
+   * (kv-stream.ts); POST /v1/kv encodes it with outcomeBody().
+   */
+  answer: KvResponse | Uint8Array;
   /**
    * What this request added to the tenant's counters (null: nothing, it was refused before it was
    * metered). The server sends it back in the usage trailer when the client asked for it.
@@ -79,11 +84,16 @@ export interface KvOutcome {
 }
 
 function errorOutcome(error: KvError): KvOutcome {
-  return { status: HTTP_STATUS[error.code], body: encodeResponse({ type: "error", error }) };
+  return { status: HTTP_STATUS[error.code], answer: { type: "error", error } };
 }
 
 function ok(res: KvResponse): KvOutcome {
-  return { status: 200, body: encodeResponse(res) };
+  return { status: 200, answer: res };
+}
+
+/** The outcome's KvResponse, encoded. */
+export function outcomeBody(out: KvOutcome): Uint8Array {
+  return out.answer instanceof Uint8Array ? out.answer : encodeResponse(out.answer);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -219,7 +229,7 @@ export class KvService {
   }
 
   /** Keys of the point writes of a request. */
-  private writeKeys(writes: import("../common/kv-protocol/messages.ts").WriteOp[]): Uint8Array[] {
+  private writeKeys(writes: WriteOp[]): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (const w of writes) if (w.op === "put" || w.op === "delete" || w.op === "cput") out.push(w.key);
     return out;
@@ -274,7 +284,7 @@ export class KvService {
   async handle(authHeader: string | undefined, body: Uint8Array): Promise<KvOutcome> {
     const claims = await this.authenticate(authHeader);
     if ("code" in claims) return errorOutcome(claims);
-    return this.handleAs(claims, body);
+    return await this.handleAs(claims, body);
   }
 
   /** Checks a request's (or a KV stream's) bearer token: its claims, or the error to refuse it with. */
@@ -287,8 +297,16 @@ export class KvService {
   /**
    * One request of an authenticated tenant. A KV stream authenticates once per connection and calls
    * this per request, so the token's expiry is checked here again, on every request.
+   *
+   * The outcome itself when nothing had to wait, else a promise of it. Why not always a promise: a
+   * single-key read does ~10 µs of work, and the chain of async steps around it (rate limit,
+   * admission, execution, metering) cost several promises and microtask turns per request, a
+   * large share of the node's CPU per request (storage-node/README.md, "The single-key path").
+   * Every step below runs synchronously while it need not wait, and turns into a promise only
+   * where it does (a rate-limit wait, an admission queue, a snapshot waiting for a commit, the
+   * writer thread, locks). The checks are the same either way.
    */
-  async handleAs(claims: TenantClaims, body: Uint8Array): Promise<KvOutcome> {
+  handleAs(claims: TenantClaims, body: Uint8Array): KvOutcome | Promise<KvOutcome> {
     const now = this.nowMs();
     if (claims.expiresAtMs <= now) {
       this.metrics.unauthenticated++;
@@ -297,12 +315,12 @@ export class KvService {
     const tenantId = claims.tenantId;
     const counters = this.metrics.tenant(tenantId);
     counters.requests++;
-    const outcome = await this.handleForTenant(tenantId, body, now);
-    if (outcome.status !== 200) counters.errors++;
-    return outcome;
+    const outcome = this.handleForTenant(tenantId, body, now);
+    if (outcome instanceof Promise) return outcome.then((o) => countError(counters, o));
+    return countError(counters, outcome);
   }
 
-  private async handleForTenant(tenantId: number, body: Uint8Array, now: number): Promise<KvOutcome> {
+  private handleForTenant(tenantId: number, body: Uint8Array, now: number): KvOutcome | Promise<KvOutcome> {
     if (this.dropped.has(tenantId)) return errorOutcome({ code: "tenant_dropped", message: `tenant ${tenantId} has been dropped` });
     if (this.moved.has(tenantId)) {
       const to = this.moved.get(tenantId) ?? undefined;
@@ -321,41 +339,57 @@ export class KvService {
 
     // Rate limit on the cost known up front; bytes read are charged after execution.
     const estimate = kvUsageEstimate(req);
-    const limited = await this.takeTokens(tenantId, kvRequestUnits(estimate), now);
-    if (limited) return errorOutcome(limited);
+    const limited = this.takeTokens(tenantId, kvRequestUnits(estimate), now);
+    if (limited === null) return this.admit(tenantId, req, body, estimate);
+    return limited.then((e) => (e !== null ? errorOutcome(e) : this.admit(tenantId, req, body, estimate)));
+  }
 
+  /** Fair admission (a slot of inFlightMax), then execution; release() exactly once either way. */
+  private admit(tenantId: number, req: KvRequest, body: Uint8Array, estimate: KvUsage): KvOutcome | Promise<KvOutcome> {
     const admitted = this.scheduler.acquire(tenantId);
-    if (admitted) {
-      try {
-        await admitted;
-      } catch (err) {
+    if (admitted === null) return this.executeAdmitted(tenantId, req, body, estimate);
+    return admitted.then(
+      () => this.executeAdmitted(tenantId, req, body, estimate),
+      (err: unknown) => {
         if (err instanceof OverloadedError) return errorOutcome({ code: "overloaded", message: err.message, retryAfterMs: err.retryAfterMs });
         throw err;
-      }
+      },
+    );
+  }
+
+  private executeAdmitted(tenantId: number, req: KvRequest, body: Uint8Array, estimate: KvUsage): KvOutcome | Promise<KvOutcome> {
+    let executed: Executed | Promise<Executed>;
+    try {
+      executed = this.execute(tenantId, req, body);
+    } catch (err) {
+      this.scheduler.release();
+      throw err;
+    }
+    if (executed instanceof Promise) {
+      return executed.then((e) => this.meter(tenantId, estimate, e)).finally(() => this.scheduler.release());
     }
     try {
-      const { outcome, readBytes, wrote } = await this.execute(tenantId, req, body);
-      const c = this.metrics.tenant(tenantId);
-      const usage: KvUsage = { ...estimate, readBytes };
-      if (!wrote) {
-        usage.writeBatches = 0;
-        usage.writeRequests = 0;
-        usage.writeBytes = 0;
-      }
-      const ru = kvRequestUnits(usage);
-      const extra = ru - kvRequestUnits(estimate);
-      if (extra > 0) this.bucket(tenantId).charge(extra, this.nowMs());
-      c.readBatches += usage.readBatches;
-      c.readRequests += usage.readRequests;
-      c.readBytes += usage.readBytes;
-      c.writeBatches += usage.writeBatches;
-      c.writeRequests += usage.writeRequests;
-      c.writeBytes += usage.writeBytes;
-      c.requestUnits += ru;
-      return { ...outcome, usage };
+      return this.meter(tenantId, estimate, executed);
     } finally {
       this.scheduler.release();
     }
+  }
+
+  /** Charges what the request did (bytes read are known only now) and counts it for the tenant. */
+  private meter(tenantId: number, estimate: KvUsage, { outcome, readBytes, wrote }: Executed): KvOutcome {
+    const c = this.metrics.tenant(tenantId);
+    const usage: KvUsage = { ...estimate, readBytes };
+    if (!wrote) {
+      usage.writeBatches = 0;
+      usage.writeRequests = 0;
+      usage.writeBytes = 0;
+    }
+    const ru = kvRequestUnits(usage);
+    const extra = ru - kvRequestUnits(estimate);
+    if (extra > 0) this.bucket(tenantId).charge(extra, this.nowMs());
+    addKvUsage(c, usage);
+    c.requestUnits += ru;
+    return { ...outcome, usage };
   }
 
   private bucket(tenantId: number): TokenBucket {
@@ -367,14 +401,21 @@ export class KvService {
     return b;
   }
 
-  /** Waits for the tenant's tokens (up to the bound) or returns the rate_limited error. */
-  private async takeTokens(tenantId: number, cost: number, now: number): Promise<KvError | null> {
+  /**
+   * Takes the tenant's tokens: null when they were there; otherwise a promise that waits (up to the
+   * bound) and settles with null, or with the rate_limited error.
+   */
+  private takeTokens(tenantId: number, cost: number, now: number): Promise<KvError | null> | null {
     // The system tenant (control plane, admin) is not rate limited.
     if (tenantId === SYSTEM_TENANT_ID) return null;
     const bucket = this.bucket(tenantId);
     const waiting = this.rateWaiting.get(tenantId) ?? 0;
     const waitMs = waiting >= this.limits.tenantQueueMax ? -1 : bucket.reserve(cost, now, this.limits.rateLimitWaitMsMax);
     if (waitMs === 0) return null;
+    return this.waitForTokens(tenantId, bucket, waiting, waitMs);
+  }
+
+  private async waitForTokens(tenantId: number, bucket: TokenBucket, waiting: number, waitMs: number): Promise<KvError | null> {
     this.rateWaiting.set(tenantId, waiting + 1);
     try {
       // Over the limit: hold the request for the bound anyway before refusing. That is
@@ -412,7 +453,39 @@ export class KvService {
     return null;
   }
 
-  private async execute(tenantId: number, req: KvRequest, body: Uint8Array): Promise<Executed> {
+  /** Reads run here, synchronously unless their snapshot waits for a commit; the rest in executeAsync. */
+  private execute(tenantId: number, req: KvRequest, body: Uint8Array): Executed | Promise<Executed> {
+    if (req.type === "read") return this.read(tenantId, req.readTs, req.ops);
+    if (req.type === "batch" && req.writes.length === 0) {
+      // Without writes a batch is a read at a fresh snapshot (no waiting: a fresh one is visible).
+      const readTs = this.writer.readTimestamp();
+      const r = executeReads(this.engine, readTs, req.reads, this.limits, { spans: this.cleared, tenantId });
+      if ("error" in r) return fail(r.error);
+      return { outcome: ok({ type: "batch", commitTs: readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
+    }
+    return this.executeAsync(tenantId, req, body);
+  }
+
+  /** A read at readTs (null: a fresh snapshot, returned with the results). */
+  private read(tenantId: number, askedTs: bigint | null, ops: ReadOp[]): Executed | Promise<Executed> {
+    const readTs = askedTs ?? this.writer.readTimestamp();
+    const bad = this.readTsError(readTs);
+    if (bad) return fail(bad);
+    const wait = this.writer.waitVisible(readTs);
+    if (wait) return wait.then(() => this.readAt(tenantId, readTs, ops));
+    return this.readAt(tenantId, readTs, ops);
+  }
+
+  private readAt(tenantId: number, readTs: bigint, ops: ReadOp[]): Executed {
+    const view = { spans: this.cleared, tenantId };
+    const stale = clearedReadRefusal(view, readTs, ops);
+    if (stale) return fail(stale);
+    const r = executeReads(this.engine, readTs, ops, this.limits, view);
+    if ("error" in r) return fail(r.error);
+    return { outcome: ok({ type: "read", readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
+  }
+
+  private async executeAsync(tenantId: number, req: Exclude<KvRequest, { type: "read" }>, body: Uint8Array): Promise<Executed> {
     switch (req.type) {
       case "begin": {
         const open = this.openTxnMap(tenantId);
@@ -471,9 +544,9 @@ export class KvService {
           const { granted } = await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
           try {
             const reply = await this.writer.submit({ kind: "txnWrite", tenantId, body });
-            if (!reply.ok) return { outcome: { status: statusOfEncodedError(reply.response), body: reply.response }, readBytes: 0, wrote: false };
+            if (!reply.ok) return { outcome: { status: statusOfEncodedError(reply.response), answer: reply.response }, readBytes: 0, wrote: false };
             this.locks.markIntents(t);
-            return { outcome: { status: 200, body: reply.response }, readBytes: 0, wrote: true };
+            return { outcome: { status: 200, answer: reply.response }, readBytes: 0, wrote: true };
           } finally {
             // The stored intents guard these keys now (a refused request stored none).
             this.locks.release(t, granted);
@@ -497,19 +570,6 @@ export class KvService {
         }
         return { outcome: ok({ type: "refresh", readTs: newTs }), readBytes: 0, wrote: false };
       }
-      case "read": {
-        const readTs = req.readTs ?? this.writer.readTimestamp();
-        const bad = this.readTsError(readTs);
-        if (bad) return { outcome: errorOutcome(bad), readBytes: 0, wrote: false };
-        const wait = this.writer.waitVisible(readTs);
-        if (wait) await wait;
-        const view = { spans: this.cleared, tenantId };
-        const stale = clearedReadRefusal(view, readTs, req.ops);
-        if (stale) return { outcome: errorOutcome(stale), readBytes: 0, wrote: false };
-        const r = executeReads(this.engine, readTs, req.ops, this.limits, view);
-        if ("error" in r) return { outcome: errorOutcome(r.error), readBytes: 0, wrote: false };
-        return { outcome: ok({ type: "read", readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
-      }
       case "commit": {
         this.closeTxn(tenantId, req.readTs);
         const badReadTs = this.readTsError(req.readTs);
@@ -522,36 +582,25 @@ export class KvService {
           if (held !== undefined) this.locks.finish(held);
           return { outcome: ok({ type: "commit", commitTs: req.readTs }), readBytes: 0, wrote: false };
         }
-        const t = held ?? this.locks.entry(tenantId, req.txnId);
-        const r = await this.asTxn(t, async () => {
-          await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
-          t.committing = true;
-          return this.viaWriter(tenantId, "commit", body);
-        });
-        this.locks.finish(t);
-        return r;
+        return this.lockedWrite(held ?? this.locks.entry(tenantId, req.txnId), tenantId, "commit", req.writes, body);
       }
       case "batch": {
-        if (req.writes.length > 0) {
-          // A single-shot write waits for other transactions' locks like any writer.
-          const t = this.locks.entry(tenantId, crypto.getRandomValues(new Uint8Array(16)));
-          const r = await this.asTxn(t, async () => {
-            await this.lockKeys(t, this.writeKeys(req.writes), "exclusive");
-            t.committing = true;
-            return this.viaWriter(tenantId, "batch", body);
-          });
-          this.locks.finish(t);
-          return r;
-        }
-        if (req.writes.length === 0) {
-          const readTs = this.writer.readTimestamp();
-          const r = executeReads(this.engine, readTs, req.reads, this.limits, { spans: this.cleared, tenantId });
-          if ("error" in r) return { outcome: errorOutcome(r.error), readBytes: 0, wrote: false };
-          return { outcome: ok({ type: "batch", commitTs: readTs, results: r.results }), readBytes: r.readBytes, wrote: false };
-        }
-        return this.viaWriter(tenantId, "batch", body);
+        // With writes (execute() answers a batch without): a single-shot write waits for other
+        // transactions' locks like any writer.
+        return this.lockedWrite(this.locks.entry(tenantId, crypto.getRandomValues(new Uint8Array(16))), tenantId, "batch", req.writes, body);
       }
     }
+  }
+
+  /** A commit or writing batch as transaction t: its point writes locked (waiting), then the writer thread; t ends. */
+  private async lockedWrite(t: TxnEntry, tenantId: number, kind: "commit" | "batch", writes: WriteOp[], body: Uint8Array): Promise<Executed> {
+    const r = await this.asTxn(t, async () => {
+      await this.lockKeys(t, this.writeKeys(writes), "exclusive");
+      t.committing = true;
+      return this.viaWriter(tenantId, kind, body);
+    });
+    this.locks.finish(t);
+    return r;
   }
 
   /** A read of a pessimistic transaction: locks first (waiting), then the snapshot, then own intents. */
@@ -626,9 +675,9 @@ export class KvService {
       if (status === HTTP_STATUS.conflict) this.metrics.tenant(tenantId).conflicts++;
       // Refused by a move's fence in the writer (it passed the check above first): name the target too.
       const movedToShard = status === HTTP_STATUS.tenant_moved ? (this.moved.get(tenantId) ?? undefined) : undefined;
-      return { outcome: { status, body: reply.response, movedToShard }, readBytes: reply.readBytes, wrote: false };
+      return { outcome: { status, answer: reply.response, movedToShard }, readBytes: reply.readBytes, wrote: false };
     }
-    return { outcome: { status: 200, body: reply.response }, readBytes: reply.readBytes, wrote: true };
+    return { outcome: { status: 200, answer: reply.response }, readBytes: reply.readBytes, wrote: true };
   }
 
   private openTxnMap(tenantId: number): Map<bigint, number> {
@@ -657,6 +706,11 @@ export class KvService {
     for (const ts of this.openTxns.get(tenantId)?.keys() ?? []) if (oldest === null || ts < oldest) oldest = ts;
     return oldest === null ? 0 : Math.max(0, this.nowMs() - wallMsOf(oldest));
   }
+}
+
+function countError(counters: { errors: number }, outcome: KvOutcome): KvOutcome {
+  if (outcome.status !== 200) counters.errors++;
+  return outcome;
 }
 
 function statusOfEncodedError(bytes: Uint8Array): number {

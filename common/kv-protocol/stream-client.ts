@@ -279,7 +279,9 @@ export class KvStreamConnection {
           const w = this.waiting.get(frame.requestId);
           if (w === undefined) return this.fail(`the storage node answered request id ${frame.requestId}, which is not in flight on this stream`);
           this.waiting.delete(frame.requestId);
-          // A view of a chunk the reader may reuse: copy what is handed on.
+          // A copy, not a view of the chunk: the edge hands the answer to the gateway over RPC,
+          // whose structured clone serializes a view's WHOLE underlying buffer — every answer of a
+          // chunk would carry all of that chunk. (A copy per answer costs the client ~1 µs.)
           w.resolve(frame.payload.slice());
         }
         if (this.waiting.size === 0 && this.watchdog !== null) {

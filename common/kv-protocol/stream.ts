@@ -25,6 +25,8 @@
 // its expiry and the tenant's dropped state, exactly as over HTTP. A frame longer than the node's
 // requestBytesMax, or any framing error, ends the connection (the node answers what it can first).
 
+import type { ByteWriter } from "../bytes.ts";
+
 export const KV_STREAM_PATH = "/v1/kv/stream";
 export const KV_STREAM_PROTOCOL = "warren-kv-stream/1";
 export const STREAM_FRAME_HEADER_BYTES = 8;
@@ -39,6 +41,23 @@ export function encodeStreamFrame(requestId: number, payload: Uint8Array, traile
   out.set(payload, STREAM_FRAME_HEADER_BYTES);
   if (trailer !== null) out.set(trailer, STREAM_FRAME_HEADER_BYTES + payload.byteLength);
   return out;
+}
+
+/**
+ * Starts a frame at the end of `out` (an outbox several frames go into, sent in one write): the
+ * header, its length to be filled in by endStreamFrame once the payload is written. Returns where
+ * the frame starts.
+ */
+export function beginStreamFrame(out: ByteWriter, requestId: number): number {
+  const at = out.length;
+  out.uint32(0);
+  out.uint32(requestId >>> 0);
+  return at;
+}
+
+/** Ends the frame begun at `at`: its length is every byte written after its header. */
+export function endStreamFrame(out: ByteWriter, at: number): void {
+  out.patchUint32(at, out.length - at - STREAM_FRAME_HEADER_BYTES);
 }
 
 /** A frame the reader refuses; requestId is the id its header named (to answer it before closing). */
