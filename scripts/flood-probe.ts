@@ -8,7 +8,8 @@
 //
 //   node_modules/.bin/node scripts/flood-probe.ts [variant …]
 //     variants: NAME=CONCURRENCY:QUERY, e.g. "count200=200:select count(*) from generate_series(1, 20000)"
-//     (default: the suite's flood, the same flood of `select 1`, and 8 clients of the suite's query)
+//     (default: the suite's flood, the same flood of `select 1`, and 8 clients of the suite's query);
+//     a NAME ending in "@direct" sends the flood straight to the user workerd, not through wrangler's proxy
 //   EDGE_* variables (cli/dev-stack.ts EDGE_TUNING_VARS) pass through to the stack.
 //   PROBE_BLOCKERS=N: N loops of the aggressor keep `select pg_sleep(5)` running throughout, so that
 //   with EDGE_SQL_REQUESTS_PER_TENANT=N EDGE_SQL_QUEUE_PER_TENANT=0 every flood request is refused
@@ -196,7 +197,9 @@ try {
   await new Promise((r) => setTimeout(r, 2_000));
   for (const v of variants) {
     await window("solo", () => new Promise((r) => setTimeout(r, windowMs)));
-    await window(`flood ${v.name}: ${v.concurrency} clients loop POST /sql ${JSON.stringify(v.query)}`, () => flood(`${stack.http}/sql`, agg.pg, v.concurrency, v.query, windowMs));
+    const base = v.name.endsWith("@direct") ? direct : stack.http;
+    if (base === null) throw new Error("the user workerd's own socket was not found");
+    await window(`flood ${v.name}: ${v.concurrency} clients loop POST /sql ${JSON.stringify(v.query)}`, () => flood(`${base}/sql`, agg.pg, v.concurrency, v.query, windowMs));
     await new Promise((r) => setTimeout(r, 3_000)); // held refusals and queued requests drain
   }
   running = false;

@@ -185,8 +185,32 @@ export const limits = {
    * (MAX_STARTUP_PACKET_LENGTH, 10000 bytes).
    */
   startupMessageBytesMax: 10_000,
-  /** A WebSocket client that sends no StartupMessage within this time is disconnected. */
+  /** A WebSocket client that has not completed its login within this time is disconnected. */
   startupTimeoutMs: 10_000,
+  /**
+   * A `/v2` connection that has sent no StartupMessage or CancelRequest within this time is closed
+   * (FATAL 08P01). A real client sends it in its first frame (the Neon driver, the tunnel, which
+   * reads the startup packet before it opens the WebSocket), so 5 s is generous for a slow link,
+   * and short enough that silent sockets free their place (below) soon; the tunnel's own bound
+   * (cli/limits.ts tunnelStartupTimeoutMs) is the same.
+   */
+  preStartupTimeoutMs: 5_000,
+  /**
+   * `/v2` connections of one edge isolate that have not sent their startup packet, at once
+   * (pre-startup.ts). Past it the oldest of them is closed for the new one, so idle sockets are
+   * pushed out by clients that speak. Each costs a WebSocket pair and its request (a few KiB, no
+   * CPU while it waits); 512 bounds that to a few MiB, and is more than two pools of 100 opening at
+   * once plus a tunnel's own pre-startup bound (256, which never reaches the edge anyway: the
+   * tunnel opens the WebSocket with the startup packet in hand).
+   */
+  preStartupWebSocketsMax: 512,
+  /**
+   * Of those, connections whose Host header names one tenant (the only thing that names a tenant
+   * before its StartupMessage). A quarter of the total, so idle sockets aimed at one tenant's host
+   * push out only that tenant's pre-startup connections, not everyone's; 128 fits a pool of 100
+   * opening at once (the per-tenant session bound, pgSessionsPerTenantMax).
+   */
+  preStartupWebSocketsPerTenantMax: 128,
 
   // ---- fair shares between tenants (tenant-limits.ts; overridable by the EDGE_* vars for tests) ----
 
@@ -229,6 +253,23 @@ export const limits = {
    * clients while bounding what one tenant parks in the isolate to a few MiB.
    */
   sqlRefusalsHeldPerTenantMax: 512,
+  /**
+   * Held refusals of one tenant sent per second at most (tenant-request-queue.ts). The hold bounds
+   * each connection, so a flood's rate grew with its connections: 200 looping clients sent ~200
+   * requests a second, and every request costs the edge's CPU whether admitted or refused
+   * (measured locally: ~1 ms in the user workerd plus ~3 ms in wrangler's proxy and Node, all of
+   * it in the edge's CPU share; test/isolation/README.md). 20 a second is a few percent of a
+   * core in production and keeps a tenant that is past its line told so promptly: its clients
+   * share 20 refusals a second, each with Retry-After.
+   */
+  sqlRefusalsPerTenantPerSecond: 20,
+  /**
+   * Longest a refusal is held for that pacing. Past it refusals leave at clients / this rate, so
+   * it bounds the rate of a flood with many connections (200 clients: 20 a second); 10 s stays
+   * well inside HTTP clients' usual 30 s timeouts, so a held client still gets its 53300, not a
+   * timeout.
+   */
+  sqlRefusalHoldMsMax: 10_000,
   /**
    * Postgres sessions (`/v2` WebSockets past authentication) of one tenant in one edge isolate.
    * PostgreSQL's default max_connections is 100, and drivers and pools are sized for it; each
