@@ -218,14 +218,18 @@ export const limits = {
    * `/sql` requests of one tenant running at once in one edge isolate. A tenant's gateway runs its
    * JavaScript on one thread, so past a handful of requests concurrency adds latency, not
    * throughput: a typical request is well under a millisecond of CPU around one to three KV round
-   * trips of ~1 ms, so about eight in flight keep the isolate busy while KV answers. Each may
-   * hold up to a 10 MiB response (gateway http/limits.ts), so eight stay inside a 128 MB isolate.
-   * Locally every isolate shares one thread: this bound is what keeps one tenant's flood from
-   * queueing in front of another tenant's request.
+   * trips of ~1 ms, so four in flight keep the isolate mostly busy while KV answers. Each may hold
+   * up to a 10 MiB response (gateway http/limits.ts). Locally every isolate shares one thread, and
+   * a computing statement holds it a slice (3 ms) at a time in turn with every other running one,
+   * so another tenant's request waits about one slice per running request of the flooder at each
+   * hop. Measured (scripts/flood-probe.ts, one run, load 12-15, clients looping a count over
+   * 20,000 rows straight to the user workerd): 8 running gave 12.6-15.5 requests/s and the victim's
+   * point-select p50 3.5-5.4x its solo window; 4 running, the same 12.6/s and 2.3x; 2 running,
+   * 9.4/s and 1.8x. Four keeps the flooder's throughput and halves what it costs the others.
    */
-  sqlRequestsPerTenantMax: 8,
+  sqlRequestsPerTenantMax: 4,
   /**
-   * `/sql` requests of one tenant waiting (FIFO) for one of those slots. Four times the running
+   * `/sql` requests of one tenant waiting (FIFO) for one of those slots. Eight times the running
    * bound absorbs a burst (a page firing a few dozen queries at once) while bounding what a
    * flooder parks in the isolate; past it requests are refused at once with 53300.
    */
