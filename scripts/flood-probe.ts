@@ -21,6 +21,7 @@ import { execSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import pg from "pg";
 import { startStack } from "../test/harness/stack.ts";
+import { stackProcesses, type StackProcess } from "./stack-processes.ts";
 
 const windowMs = Number(process.env.PROBE_WINDOW_MS ?? 8_000);
 const suiteQuery = "select count(*) from generate_series(1, 20000)";
@@ -61,45 +62,10 @@ function flood(url: string, conn: string, concurrency: number, query: string, ms
   });
 }
 
-interface Proc {
-  label: string;
-  ticks: number;
-  runNs: number;
-  waitNs: number;
-}
-
-function processesUnder(root: number): Map<number, Proc> {
-  const all = new Map<number, { ppid: number; comm: string; args: string; ticks: number }>();
-  for (const e of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const f = stat.slice(close + 2).split(" ");
-      all.set(Number(e), { ppid: Number(f[1]), comm: stat.slice(stat.indexOf("(") + 1, close), args: fs.readFileSync(`/proc/${e}/cmdline`, "utf8").replace(/\0/g, " "), ticks: Number(f[11]) + Number(f[12]) });
-    } catch {}
-  }
-  const out = new Map<number, Proc>();
-  for (const [pid, p] of all) {
-    let under = pid === process.pid;
-    for (let q = pid; q > 1 && !under; q = all.get(q)?.ppid ?? 1) under = q === root;
-    if (!under) continue;
-    const label = pid === process.pid ? "probe" : p.args.includes("entry=127.0.0.1:0") ? "user-workerd" : p.comm === "workerd" ? "proxy-workerd" : p.args.includes("wrangler-dist") ? "wrangler-node" : p.args.includes("storage-node") ? "storage" : p.args.includes("warren.mjs dev") ? "tunnel" : null;
-    if (label === null) continue;
-    let runNs = 0;
-    let waitNs = 0;
-    try {
-      for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-        try {
-          const [r, w] = fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ").map(Number);
-          runNs += r!;
-          waitNs += w!;
-        } catch {}
-      }
-    } catch {}
-    out.set(pid, { label, ticks: p.ticks, runNs, waitNs });
-  }
-  return out;
+/** The stack's processes by role (others under it, esbuild and the like, are left out). */
+function processesUnder(root: number): Map<number, StackProcess> {
+  const roles = new Set(["self", "user-workerd", "proxy-workerd", "wrangler-node", "storage", "tunnel"]);
+  return new Map([...stackProcesses(root)].filter(([, p]) => roles.has(p.label)));
 }
 
 function pct(s: number[], q: number): number {
