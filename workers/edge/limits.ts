@@ -225,7 +225,9 @@ export const limits = {
    * hop. Measured (scripts/flood-probe.ts, one run, load 12-15, clients looping a count over
    * 20,000 rows straight to the user workerd): 8 running gave 12.6-15.5 requests/s and the victim's
    * point-select p50 3.5-5.4x its solo window; 4 running, the same 12.6/s and 2.3x; 2 running,
-   * 9.4/s and 1.8x. Four keeps the flooder's throughput and halves what it costs the others.
+   * 9.4/s and 1.8x. A second run (load 16-17, 4 / 8 / 4 running): 10.1 / 13.5 / 9.3 requests/s,
+   * victim p50 1.9x / 3.9x / 2.8x and p99 1.15x / 4.6x / 1.1x. Four costs a computing flooder
+   * 0-30 % of its throughput in one isolate and halves or better what it costs the others.
    */
   sqlRequestsPerTenantMax: 4,
   /**
