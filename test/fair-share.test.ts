@@ -30,6 +30,8 @@ beforeAll(async () => {
       EDGE_SQL_QUEUE_WAIT_MS: "1000",
       EDGE_PG_SESSIONS_PER_TENANT: String(SESSIONS),
       EDGE_PRESTARTUP_TOTAL: String(PRESTARTUP),
+      // Only eviction ends the idle WebSockets below, however slowly a loaded machine opens them.
+      EDGE_PRESTARTUP_TIMEOUT_MS: "60000",
     },
   });
   flooder = await stack.createTenant("flooder");
