@@ -10,10 +10,10 @@
 //
 // A diagnostic, not a benchmark: the figures are as noisy as the machine (compare the two windows
 // of one run, never runs with each other).
-import fs from "node:fs";
 import { execSync } from "node:child_process";
 import pg from "pg";
 import { startStack } from "../test/harness/stack.ts";
+import { stackProcesses } from "./stack-processes.ts";
 import { runAggressorInThread } from "../test/isolation/aggressor-thread.ts";
 
 const mode = process.argv[2] ?? "sql";
@@ -21,30 +21,7 @@ const stack = await startStack({ env: { STATEMENT_TIMEOUT_MS: "8000" } });
 try {
   const victim = await stack.createTenant("victim");
   const agg = await stack.createTenant("aggressor");
-  // processes under the stack
-  const procs = () => {
-    const out = new Map<number, { comm: string; args: string; ticks: number; ppid: number }>();
-    for (const e of fs.readdirSync("/proc")) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-        const close = stat.lastIndexOf(")");
-        const f = stat.slice(close + 2).split(" ");
-        const args = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").replace(/\0/g, " ");
-        out.set(Number(e), { comm: stat.slice(stat.indexOf("(") + 1, close), args, ticks: Number(f[11]) + Number(f[12]), ppid: Number(f[1]) });
-      } catch {}
-    }
-    const mine = new Map<number, { label: string; ticks: number }>();
-    for (const [pid, p] of out) {
-      for (let q = pid; q > 1; q = out.get(q)?.ppid ?? 1) if (q === stack.pid) {
-        const label = p.args.includes("entry=127.0.0.1:0") ? "user-workerd" : p.comm === "workerd" ? "proxy-workerd" : p.args.includes("wrangler-dist") ? "wrangler-node" : p.args.includes("storage-node") ? "storage" : p.args.includes("warren.mjs dev") ? "warren-dev(tunnel)" : p.comm + ":" + p.args.slice(0, 40);
-        mine.set(pid, { label, ticks: p.ticks });
-        break;
-      }
-    }
-    mine.set(process.pid, { label: "test-process", ticks: out.get(process.pid)!.ticks });
-    return mine;
-  };
+  const procs = () => stackProcesses(stack.pid);
   const before = procs();
   console.log([...before.entries()].map(([p, x]) => `${p} ${x.label}`).join("\n"));
   // find user workerd port

@@ -13,7 +13,7 @@
 //                  /sql line): when the shard serves SQL again. sqlMs − leaseholderMs is the edge's
 //                  share (noticing the new leaseholder through the FleetDirectory);
 //   transferMs     until the bank's first acknowledgement once the new leaseholder serves: what its clients see,
-//                  including their own retry pauses and the tenant's /sql line (8 running, the
+//                  including their own retry pauses and the tenant's /sql line (4 running, the
 //                  rest waiting up to 2 s, workers/edge/limits.ts) filled with requests that were
 //                  waiting on the dead node.
 // Before each kill the killed node of the previous round must be back in the replica set (caught

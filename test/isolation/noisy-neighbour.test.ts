@@ -121,6 +121,15 @@ function clearOutcome(key: string): boolean {
  * flooder's rate; at this load the ratio did not move measurably (without the hold 16.6×, 5.4×,
  * 8.9×, 12.2×; with it 18.3×, 8.8×, and 6.7× in a whole-file run), because the flooder's own client
  * was CPU-starved too and made ~1 request per client per 10 s either way.
+ * Sitting 6 (test/isolation/README.md has the figures): the victim's time goes to CPU starvation of
+ * wrangler's session (edge, proxy workerd and wrangler's Node share one autogroup, so the proxy's
+ * ~2.3 ms and Node's ~0.9 ms per flood request come out of the edge's CPU share; Warren's part of
+ * a refused request is 0.35–1 ms), and to the flooder's running statements, one 3 ms slice each
+ * per hop of the victim. The edge now runs 4 of a tenant's /sql requests at once (not 8: the same
+ * flooder throughput, the victim's p50 2.3× solo instead of 3.5–5.4× in scripts/flood-probe.ts) and
+ * paces a tenant's refusals at 20 a second. Whole floods at load 14–17 still gave 9.8–18.8× here,
+ * before and after alike, with the flood's own client starved: not asserted until they hold on a
+ * loaded 2-core machine.
  */
 /*
  * count(distinct) over 1e7 rows left this list when its DISTINCT keys moved from a Set<string> to

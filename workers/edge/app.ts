@@ -43,6 +43,7 @@ import { RequestKvChannel } from "./request-kv.ts";
 import { RouteCache } from "./route-cache.ts";
 import { isolateTenantLimits, limitsFor, type TenantLimits } from "./tenant-limits.ts";
 import { TenantRequestQueue } from "./tenant-request-queue.ts";
+import { PreStartupSockets } from "./pre-startup.ts";
 import { TenantSessions } from "./tenant-sessions.ts";
 import { identifyTenant, parseConnectionString, tenantFromHost, type ConnectionParams } from "./tenant-identity.ts";
 import { settleRpc } from "../../common/rpc.ts";
@@ -80,6 +81,8 @@ export interface EdgeState {
   logins: TenantRequestQueue;
   /** Each tenant's Postgres sessions here. */
   sessions: TenantSessions;
+  /** `/v2` connections that have not sent their startup packet yet (pre-startup.ts). */
+  preStartup: PreStartupSockets;
   /** The isolate's per-tenant limits (limits.ts with the EDGE_* vars). */
   tenantLimits: TenantLimits;
   /** Issues and reads BackendKeyData pairs (key derived from FLEET_SECRET). */
@@ -156,6 +159,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     hint: "Open fewer connections at once (a pool that opens them one after another logs in as fast), or retry after a short pause.",
   });
   const sessions = new TenantSessions();
+  const preStartup = new PreStartupSockets();
   const activity = new TenantActivity();
   /** Tenants created by the request being served, prepared behind its answer (the middleware). */
   const created: Route[] = [];
@@ -203,7 +207,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     txnSealing ??= sealerFromEnv(env as unknown as Record<string, unknown>);
     idle ??= new IdleSuspender(env, { release: (t) => release(t), idleTenants: (ms) => activity.idleTenants(ms), nextIdleInMs: (ms) => activity.nextIdleInMs(ms) }, parseIdleMs(env.TENANT_IDLE_SUSPEND_MS));
     access ??= new EdgeAccess(env, activity);
-    return { routes, gateways, credentials, requests, logins, sessions, tenantLimits, backendKeys, txnSealing, activity, idle, release, access };
+    return { routes, gateways, credentials, requests, logins, sessions, preStartup, tenantLimits, backendKeys, txnSealing, activity, idle, release, access };
   };
 
   const adminHooks: AdminHooks = {
@@ -358,8 +362,11 @@ export function createEdge(deps: EdgeDeps): Edge {
     const address = await clientAddress(c.req.raw.headers, c.env.TUNNEL_SECRET);
     const exports = c.executionCtx.exports as unknown as EdgeExports;
     const ctx = c.executionCtx as ExecutionContext;
+    const preStartupBounds = { totalMax: isolateLimits.preStartupTotalMax, perTenantMax: isolateLimits.preStartupPerTenantMax };
     return acceptPgWebSocket({
       host: c.req.header("host"),
+      preStartup: () => s.preStartup.admit(tenantFromHost(c.req.header("host")), preStartupBounds),
+      preStartupTimeoutMs: isolateLimits.preStartupTimeoutMs,
       // Deny list and throttle first, then the verifier; the allowed networks before any proof is checked.
       credentials: async (name) => {
         await access.admit(name, address);

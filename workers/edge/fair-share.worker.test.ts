@@ -7,7 +7,10 @@
 //     BackendKeyData pair reaches that tenant's gateway as POST /cancel; a wrong pair reaches nothing;
 //     closing the client closes the gateway's end;
 //   - /v2: logins in progress beyond EDGE_LOGINS_PER_TENANT wait in their tenant's line, beyond its
-//     queue they get FATAL 53300, and another tenant logs in meanwhile.
+//     queue they get FATAL 53300, and another tenant logs in meanwhile;
+//   - /v2: connections that have not sent a startup packet: past EDGE_PRESTARTUP_TOTAL (or
+//     EDGE_PRESTARTUP_PER_TENANT of one Host's tenant) the oldest is dropped with FATAL 53300, and
+//     one silent for EDGE_PRESTARTUP_TIMEOUT_MS gets FATAL 08P01.
 // The stand-in keeps a log in its module scope; a /sql query "log" reads it.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -89,7 +92,7 @@ function edgeWith(vars: Partial<EdgeEnv>) {
       ctx(),
     );
   const log = async (t: { name: string; password: string }) => (await (await sql(t, "log")).json()) as string[];
-  const v2 = () => edge.fetch(new Request("http://edge.test/v2", { headers: { upgrade: "websocket" } }), e, ctx());
+  const v2 = (host?: string) => edge.fetch(new Request("http://edge.test/v2", { headers: { upgrade: "websocket", ...(host === undefined ? {} : { host }) } }), e, ctx());
   return { sql, log, v2, edge };
 }
 
@@ -346,5 +349,69 @@ describe("/v2 logins in progress per tenant", () => {
       M: `a login for virtual cluster "${t.name}" waited 100 ms for one of its 1 concurrent slots (per edge isolate)`,
     });
     holder.ws.close(1000, "bye");
+  });
+});
+
+describe("/v2 connections before their startup packet", () => {
+  const sslRequest = (): Uint8Array => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setInt32(0, 8);
+    new DataView(b.buffer).setInt32(4, 80877103);
+    return b;
+  };
+  /** Sends an SSLRequest and resolves with what came back: "N" (still served) or the ErrorResponse's SQLSTATE. */
+  async function poke(c: Client): Promise<string> {
+    const before = c.frames.length;
+    c.ws.send(sslRequest());
+    for (let i = 0; i < 200 && c.frames.length === before && !c.isClosed(); i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20)); // a Blob frame converts asynchronously
+    const f = c.frames[before];
+    if (f === undefined) return c.isClosed() ? "closed without a word" : "no answer";
+    return f.length === 1 && f[0] === 0x4e ? "N" : (errorFields(f)["C"] ?? "?");
+  }
+
+  it("past EDGE_PRESTARTUP_TOTAL the oldest silent connection is dropped with 53300, not the new one; a startup packet frees the place", async () => {
+    const { v2 } = edgeWith({ EDGE_PRESTARTUP_TOTAL: "2", EDGE_PRESTARTUP_TIMEOUT_MS: "60000" });
+    const a = await open(await v2());
+    const b = await open(await v2());
+    // b sends an SSLRequest (still before its StartupMessage: it keeps counting).
+    expect(await poke(b)).toBe("N");
+    const c = await open(await v2()); // the third: a, the oldest, is evicted
+    expect(await poke(a)).toBe("53300");
+    await a.closed;
+    expect(errorFields(a.frames.at(-1)!)["M"]).toMatch(/too many connections have not sent their startup message \(at most 2 in all per edge isolate\)/);
+    expect(await poke(b)).toBe("N");
+    expect(await poke(c)).toBe("N");
+    // A StartupMessage (here naming no known tenant: 3D000) ends b's pre-startup place: a new
+    // connection then fits beside c without evicting it.
+    b.ws.send(startupMessage({ user: "app.nosuchtenantprestart", database: "db" }));
+    await b.closed;
+    const d = await open(await v2());
+    expect(await poke(c)).toBe("N");
+    expect(await poke(d)).toBe("N");
+    for (const x of [c, d]) x.ws.close(1000, "bye");
+  });
+
+  it("per tenant named by Host: EDGE_PRESTARTUP_PER_TENANT evicts that tenant's oldest only; a silent one ends after EDGE_PRESTARTUP_TIMEOUT_MS with 08P01", async () => {
+    // Long enough that the four pokes below are answered before it on a loaded machine.
+    const timeoutMs = 3_000;
+    const { v2 } = edgeWith({ EDGE_PRESTARTUP_TOTAL: "10", EDGE_PRESTARTUP_PER_TENANT: "1", EDGE_PRESTARTUP_TIMEOUT_MS: String(timeoutMs) });
+    const t0 = performance.now();
+    const other = await open(await v2("other.warren.test"));
+    const plain = await open(await v2());
+    const first = await open(await v2("acme.warren.test"));
+    const second = await open(await v2("acme.warren.test")); // evicts first, not other or plain
+    expect(await poke(first)).toBe("53300");
+    expect(await poke(second)).toBe("N");
+    expect(await poke(other)).toBe("N");
+    expect(await poke(plain)).toBe("N");
+    // Nobody sends a StartupMessage: each is closed at its bound with 08P01.
+    await Promise.all([second.closed, other.closed, plain.closed]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(timeoutMs * 0.75);
+    for (const x of [second, other, plain]) {
+      const f = errorFields(x.frames.at(-1)!);
+      expect(f["C"]).toBe("08P01");
+      expect(f["M"]).toBe(`no startup message within ${timeoutMs} ms of connecting`);
+    }
   });
 });

@@ -185,8 +185,32 @@ export const limits = {
    * (MAX_STARTUP_PACKET_LENGTH, 10000 bytes).
    */
   startupMessageBytesMax: 10_000,
-  /** A WebSocket client that sends no StartupMessage within this time is disconnected. */
+  /** A WebSocket client that has not completed its login within this time is disconnected. */
   startupTimeoutMs: 10_000,
+  /**
+   * A `/v2` connection that has sent no StartupMessage or CancelRequest within this time is closed
+   * (FATAL 08P01). A real client sends it in its first frame (the Neon driver, the tunnel, which
+   * reads the startup packet before it opens the WebSocket), so 5 s is generous for a slow link,
+   * and short enough that silent sockets free their place (below) soon; the tunnel's own bound
+   * (cli/limits.ts tunnelStartupTimeoutMs) is the same.
+   */
+  preStartupTimeoutMs: 5_000,
+  /**
+   * `/v2` connections of one edge isolate that have not sent their startup packet, at once
+   * (pre-startup.ts). Past it the oldest of them is closed for the new one, so idle sockets are
+   * pushed out by clients that speak. Each costs a WebSocket pair and its request (a few KiB, no
+   * CPU while it waits); 512 bounds that to a few MiB, and is more than two pools of 100 opening at
+   * once plus a tunnel's own pre-startup bound (256, which never reaches the edge anyway: the
+   * tunnel opens the WebSocket with the startup packet in hand).
+   */
+  preStartupWebSocketsMax: 512,
+  /**
+   * Of those, connections whose Host header names one tenant (the only thing that names a tenant
+   * before its StartupMessage). A quarter of the total, so idle sockets aimed at one tenant's host
+   * push out only that tenant's pre-startup connections, not everyone's; 128 fits a pool of 100
+   * opening at once (the per-tenant session bound, pgSessionsPerTenantMax).
+   */
+  preStartupWebSocketsPerTenantMax: 128,
 
   // ---- fair shares between tenants (tenant-limits.ts; overridable by the EDGE_* vars for tests) ----
 
@@ -194,14 +218,20 @@ export const limits = {
    * `/sql` requests of one tenant running at once in one edge isolate. A tenant's gateway runs its
    * JavaScript on one thread, so past a handful of requests concurrency adds latency, not
    * throughput: a typical request is well under a millisecond of CPU around one to three KV round
-   * trips of ~1 ms, so about eight in flight keep the isolate busy while KV answers. Each may
-   * hold up to a 10 MiB response (gateway http/limits.ts), so eight stay inside a 128 MB isolate.
-   * Locally every isolate shares one thread: this bound is what keeps one tenant's flood from
-   * queueing in front of another tenant's request.
+   * trips of ~1 ms, so four in flight keep the isolate mostly busy while KV answers. Each may hold
+   * up to a 10 MiB response (gateway http/limits.ts). Locally every isolate shares one thread, and
+   * a computing statement holds it a slice (3 ms) at a time in turn with every other running one,
+   * so another tenant's request waits about one slice per running request of the flooder at each
+   * hop. Measured (scripts/flood-probe.ts, one run, load 12-15, clients looping a count over
+   * 20,000 rows straight to the user workerd): 8 running gave 12.6-15.5 requests/s and the victim's
+   * point-select p50 3.5-5.4x its solo window; 4 running, the same 12.6/s and 2.3x; 2 running,
+   * 9.4/s and 1.8x. A second run (load 16-17, 4 / 8 / 4 running): 10.1 / 13.5 / 9.3 requests/s,
+   * victim p50 1.9x / 3.9x / 2.8x and p99 1.15x / 4.6x / 1.1x. Four costs a computing flooder
+   * 0-30 % of its throughput in one isolate and halves or better what it costs the others.
    */
-  sqlRequestsPerTenantMax: 8,
+  sqlRequestsPerTenantMax: 4,
   /**
-   * `/sql` requests of one tenant waiting (FIFO) for one of those slots. Four times the running
+   * `/sql` requests of one tenant waiting (FIFO) for one of those slots. Eight times the running
    * bound absorbs a burst (a page firing a few dozen queries at once) while bounding what a
    * flooder parks in the isolate; past it requests are refused at once with 53300.
    */
@@ -229,6 +259,23 @@ export const limits = {
    * clients while bounding what one tenant parks in the isolate to a few MiB.
    */
   sqlRefusalsHeldPerTenantMax: 512,
+  /**
+   * Held refusals of one tenant sent per second at most (tenant-request-queue.ts). The hold bounds
+   * each connection, so a flood's rate grew with its connections: 200 looping clients sent ~200
+   * requests a second, and every request costs the edge's CPU whether admitted or refused
+   * (measured locally: ~1 ms in the user workerd plus ~3 ms in wrangler's proxy and Node, all of
+   * it in the edge's CPU share; test/isolation/README.md). 20 a second is a few percent of a
+   * core in production and keeps a tenant that is past its line told so promptly: its clients
+   * share 20 refusals a second, each with Retry-After.
+   */
+  sqlRefusalsPerTenantPerSecond: 20,
+  /**
+   * Longest a refusal is held for that pacing. Past it refusals leave at clients / this rate, so
+   * it bounds the rate of a flood with many connections (200 clients: 20 a second); 10 s stays
+   * well inside HTTP clients' usual 30 s timeouts, so a held client still gets its 53300, not a
+   * timeout.
+   */
+  sqlRefusalHoldMsMax: 10_000,
   /**
    * Postgres sessions (`/v2` WebSockets past authentication) of one tenant in one edge isolate.
    * PostgreSQL's default max_connections is 100, and drivers and pools are sized for it; each

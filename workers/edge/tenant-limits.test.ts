@@ -12,10 +12,15 @@ describe("tenant limits", () => {
       sqlQueueWaitMs: limits.sqlQueueWaitMsMax,
       refusalHoldMs: limits.sqlRefusalHoldMs,
       refusalsHeldMax: limits.sqlRefusalsHeldPerTenantMax,
+      refusalsPerSecond: limits.sqlRefusalsPerTenantPerSecond,
+      refusalHoldMsMax: limits.sqlRefusalHoldMsMax,
       pgSessionsMax: limits.pgSessionsPerTenantMax,
       loginsMax: limits.loginsPerTenantMax,
       loginQueueMax: limits.loginQueuePerTenantMax,
       loginQueueWaitMs: limits.loginQueueWaitMsMax,
+      preStartupTotalMax: limits.preStartupWebSocketsMax,
+      preStartupPerTenantMax: limits.preStartupWebSocketsPerTenantMax,
+      preStartupTimeoutMs: limits.preStartupTimeoutMs,
     });
   });
 
@@ -26,12 +31,16 @@ describe("tenant limits", () => {
       EDGE_SQL_QUEUE_WAIT_MS: "0",
       EDGE_SQL_REFUSAL_HOLD_MS: "0",
       EDGE_SQL_REFUSALS_HELD: "7",
+      EDGE_SQL_REFUSALS_PER_SECOND: "0",
       EDGE_PG_SESSIONS_PER_TENANT: "3",
       EDGE_LOGINS_PER_TENANT: "2",
       EDGE_LOGIN_QUEUE_PER_TENANT: "0",
       EDGE_LOGIN_QUEUE_WAIT_MS: "0",
+      EDGE_PRESTARTUP_TOTAL: "4",
+      EDGE_PRESTARTUP_PER_TENANT: "2",
+      EDGE_PRESTARTUP_TIMEOUT_MS: "300",
     });
-    expect(l).toEqual({ sqlRequestsMax: 1, sqlQueueMax: 0, sqlQueueWaitMs: 0, refusalHoldMs: 0, refusalsHeldMax: 7, pgSessionsMax: 3, loginsMax: 2, loginQueueMax: 0, loginQueueWaitMs: 0 });
+    expect(l).toEqual({ sqlRequestsMax: 1, sqlQueueMax: 0, sqlQueueWaitMs: 0, refusalHoldMs: 0, refusalsHeldMax: 7, refusalsPerSecond: 0, refusalHoldMsMax: limits.sqlRefusalHoldMsMax, pgSessionsMax: 3, loginsMax: 2, loginQueueMax: 0, loginQueueWaitMs: 0, preStartupTotalMax: 4, preStartupPerTenantMax: 2, preStartupTimeoutMs: 300 });
     expect(() => isolateTenantLimits({ EDGE_LOGINS_PER_TENANT: "0" })).toThrow(/EDGE_LOGINS_PER_TENANT must be an integer of at least 1/);
     expect(() => isolateTenantLimits({ EDGE_SQL_REQUESTS_PER_TENANT: "0" })).toThrow(/EDGE_SQL_REQUESTS_PER_TENANT must be an integer of at least 1/);
     expect(() => isolateTenantLimits({ EDGE_PG_SESSIONS_PER_TENANT: "ten" })).toThrow(/EDGE_PG_SESSIONS_PER_TENANT/);

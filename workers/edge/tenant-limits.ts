@@ -7,10 +7,14 @@
 //   EDGE_SQL_QUEUE_WAIT_MS         limits.sqlQueueWaitMsMax
 //   EDGE_SQL_REFUSAL_HOLD_MS       limits.sqlRefusalHoldMs
 //   EDGE_SQL_REFUSALS_HELD         limits.sqlRefusalsHeldPerTenantMax
+//   EDGE_SQL_REFUSALS_PER_SECOND   limits.sqlRefusalsPerTenantPerSecond (0: not paced)
 //   EDGE_PG_SESSIONS_PER_TENANT    limits.pgSessionsPerTenantMax
 //   EDGE_LOGINS_PER_TENANT         limits.loginsPerTenantMax
 //   EDGE_LOGIN_QUEUE_PER_TENANT    limits.loginQueuePerTenantMax
 //   EDGE_LOGIN_QUEUE_WAIT_MS       limits.loginQueueWaitMsMax
+//   EDGE_PRESTARTUP_TOTAL          limits.preStartupWebSocketsMax
+//   EDGE_PRESTARTUP_PER_TENANT     limits.preStartupWebSocketsPerTenantMax
+//   EDGE_PRESTARTUP_TIMEOUT_MS     limits.preStartupTimeoutMs
 //
 // The seam for per-tenant values: `limitsFor(route)` is the one place that decides a tenant's
 // limits. Today every tenant gets the isolate's values; when the control plane keeps a per-tenant
@@ -30,6 +34,10 @@ export interface TenantLimits {
   refusalHoldMs: number;
   /** Refusals held at once; past it they are sent at once. */
   refusalsHeldMax: number;
+  /** Held refusals sent per second at most (0: not paced). */
+  refusalsPerSecond: number;
+  /** Longest a refusal is held for the pacing. */
+  refusalHoldMsMax: number;
   /** Postgres sessions (`/v2` past authentication). */
   pgSessionsMax: number;
   /** `/v2` logins in progress at once. */
@@ -38,6 +46,12 @@ export interface TenantLimits {
   loginQueueMax: number;
   /** Longest a login waits for a slot. */
   loginQueueWaitMs: number;
+  /** `/v2` connections before their startup packet, in the isolate (pre-startup.ts). */
+  preStartupTotalMax: number;
+  /** Of those, connections whose Host names one tenant. */
+  preStartupPerTenantMax: number;
+  /** Time from accept to the startup packet. */
+  preStartupTimeoutMs: number;
 }
 
 /** The vars of tenant-limits (a subset of EdgeEnv). */
@@ -47,10 +61,14 @@ export interface TenantLimitVars {
   EDGE_SQL_QUEUE_WAIT_MS?: string;
   EDGE_SQL_REFUSAL_HOLD_MS?: string;
   EDGE_SQL_REFUSALS_HELD?: string;
+  EDGE_SQL_REFUSALS_PER_SECOND?: string;
   EDGE_PG_SESSIONS_PER_TENANT?: string;
   EDGE_LOGINS_PER_TENANT?: string;
   EDGE_LOGIN_QUEUE_PER_TENANT?: string;
   EDGE_LOGIN_QUEUE_WAIT_MS?: string;
+  EDGE_PRESTARTUP_TOTAL?: string;
+  EDGE_PRESTARTUP_PER_TENANT?: string;
+  EDGE_PRESTARTUP_TIMEOUT_MS?: string;
 }
 
 /** The isolate's limits: limits.ts, with any var overriding its value. Throws on a malformed var. */
@@ -61,10 +79,15 @@ export function isolateTenantLimits(vars: TenantLimitVars): TenantLimits {
     sqlQueueWaitMs: parseVar("EDGE_SQL_QUEUE_WAIT_MS", vars.EDGE_SQL_QUEUE_WAIT_MS, limits.sqlQueueWaitMsMax, 0),
     refusalHoldMs: parseVar("EDGE_SQL_REFUSAL_HOLD_MS", vars.EDGE_SQL_REFUSAL_HOLD_MS, limits.sqlRefusalHoldMs, 0),
     refusalsHeldMax: parseVar("EDGE_SQL_REFUSALS_HELD", vars.EDGE_SQL_REFUSALS_HELD, limits.sqlRefusalsHeldPerTenantMax, 0),
+    refusalsPerSecond: parseVar("EDGE_SQL_REFUSALS_PER_SECOND", vars.EDGE_SQL_REFUSALS_PER_SECOND, limits.sqlRefusalsPerTenantPerSecond, 0),
+    refusalHoldMsMax: limits.sqlRefusalHoldMsMax,
     pgSessionsMax: parseVar("EDGE_PG_SESSIONS_PER_TENANT", vars.EDGE_PG_SESSIONS_PER_TENANT, limits.pgSessionsPerTenantMax, 1),
     loginsMax: parseVar("EDGE_LOGINS_PER_TENANT", vars.EDGE_LOGINS_PER_TENANT, limits.loginsPerTenantMax, 1),
     loginQueueMax: parseVar("EDGE_LOGIN_QUEUE_PER_TENANT", vars.EDGE_LOGIN_QUEUE_PER_TENANT, limits.loginQueuePerTenantMax, 0),
     loginQueueWaitMs: parseVar("EDGE_LOGIN_QUEUE_WAIT_MS", vars.EDGE_LOGIN_QUEUE_WAIT_MS, limits.loginQueueWaitMsMax, 0),
+    preStartupTotalMax: parseVar("EDGE_PRESTARTUP_TOTAL", vars.EDGE_PRESTARTUP_TOTAL, limits.preStartupWebSocketsMax, 1),
+    preStartupPerTenantMax: parseVar("EDGE_PRESTARTUP_PER_TENANT", vars.EDGE_PRESTARTUP_PER_TENANT, limits.preStartupWebSocketsPerTenantMax, 1),
+    preStartupTimeoutMs: parseVar("EDGE_PRESTARTUP_TIMEOUT_MS", vars.EDGE_PRESTARTUP_TIMEOUT_MS, limits.preStartupTimeoutMs, 1),
   };
 }
 

@@ -140,4 +140,30 @@ describe("TenantRequestQueue", () => {
     (await waiting)();
     expect(q.tenantsTracked).toBe(0);
   });
+
+  it("paces a tenant's held refusals at refusalsPerSecond, holding each at most refusalHoldMsMax; another tenant's are paced apart", async () => {
+    const q = new TenantRequestQueue();
+    // 10 a second: one every 100 ms; a hold of 20 ms (10–30 with the jitter) alone would send all at once.
+    const b = { sqlRequestsMax: 1, sqlQueueMax: 0, sqlQueueWaitMs: 0, refusalHoldMs: 20, refusalsHeldMax: 100, refusalsPerSecond: 10, refusalHoldMsMax: 350 };
+    const release = await q.acquire(acme, b);
+    const other = { tenantId: 3, name: "other" };
+    const releaseOther = await q.acquire(other, b);
+    const t0 = performance.now();
+    const timed = (p: Promise<never>) => refusal(p).then((err) => ({ code: err.code, ms: performance.now() - t0 }));
+    const acmes = Array.from({ length: 6 }, () => timed(q.refuse(acme, b)));
+    const others = [timed(q.refuse(other, b))];
+    const [a, o] = [await Promise.all(acmes), await Promise.all(others)];
+    for (const r of [...a, ...o]) expect(r.code).toBe("53300");
+    const ms = a.map((r) => r.ms).sort((x, y) => x - y);
+    // Paced: the k-th refusal leaves no earlier than about k × 100 ms (timers may fire a little early).
+    for (let k = 1; k < 4; k++) expect(ms[k]!).toBeGreaterThanOrEqual(k * 100 - 15);
+    // Capped: the 5th and 6th would be due at ~400 and ~500 ms; they are held 350 ms at most.
+    expect(ms[4]!).toBeGreaterThanOrEqual(350 - 15);
+    expect(ms[5]!).toBeLessThan(350 + 250); // a timer on a loaded machine, not a pacing slot at 500
+    // Another tenant's refusal is not behind acme's.
+    expect(o[0]!.ms).toBeLessThan(100);
+    release();
+    releaseOther();
+    expect(q.tenantsTracked).toBe(0);
+  });
 });

@@ -9,12 +9,22 @@
 //          └─► otherwise ─────────────────► refused at once
 //   full ─► refuse: a request whose line is full, before its body is read ─► held ~refusalHoldMs ─► refused
 //                   (refusalsHeldMax of the tenant held already ─► refused at once)
+//                   the tenant's refusals leave at most refusalsPerSecond apart, so with many held
+//                   each is held longer, up to refusalHoldMsMax
 //
 // Why a refusal is held: a client that loops (a flood, a pool retrying without backoff) sends its
 // next request as soon as the refusal arrives, so an instant refusal makes the flood as fast as the
 // edge can refuse, and every refusal costs the shared thread an HTTP request's work. Held for about
 // the Retry-After it carries, each looping client costs at most one request per hold; the hold
 // itself is a timer (no CPU), and refusalsHeldMax bounds what one tenant parks in the isolate.
+//
+// Why refusals are also paced per tenant: a hold bounds each connection, not the tenant, so a
+// flood's request rate grew with its number of connections (200 looping clients: ~200 requests a
+// second). Every request costs the edge's CPU share whether it is admitted or refused (locally
+// ~4 ms of it, three quarters in wrangler's proxy; test/isolation/README.md), and another tenant's
+// latency grows with that rate. Paced, a tenant's refusals leave at most refusalsPerSecond, so its
+// clients get refusals at about that rate together, whatever their number, until refusalHoldMsMax
+// (past which the rate is clients / refusalHoldMsMax, bounded by refusalsHeldMax).
 //
 // Tenants do not share slots, so one tenant's flood waits in its own line: another tenant's
 // request never queues behind it in this isolate. State exists only for tenants with requests
@@ -26,7 +36,8 @@ import { PgError } from "../../common/errors.ts";
 import type { TenantRef } from "./gateway-env.ts";
 import type { TenantLimits } from "./tenant-limits.ts";
 
-type Bounds = Pick<TenantLimits, "sqlRequestsMax" | "sqlQueueMax" | "sqlQueueWaitMs"> & Partial<Pick<TenantLimits, "refusalHoldMs" | "refusalsHeldMax">>;
+type Bounds = Pick<TenantLimits, "sqlRequestsMax" | "sqlQueueMax" | "sqlQueueWaitMs"> &
+  Partial<Pick<TenantLimits, "refusalHoldMs" | "refusalsHeldMax" | "refusalsPerSecond" | "refusalHoldMsMax">>;
 
 interface Waiter {
   grant(): void;
@@ -38,6 +49,8 @@ interface Line {
   waiting: Waiter[];
   /** Refusals being held before they are sent (see the file comment). */
   held: number;
+  /** Earliest time (Date.now()) the tenant's next held refusal may be sent: the pacing of refusals. */
+  nextRefusalAtMs: number;
 }
 
 /** How refusals name what is queued. */
@@ -71,7 +84,7 @@ export class TenantRequestQueue {
   async acquire(tenant: TenantRef, bounds: Bounds, signal?: AbortSignal): Promise<() => void> {
     let line = this.lines.get(tenant.tenantId);
     if (line === undefined) {
-      line = { running: 0, waiting: [], held: 0 };
+      line = { running: 0, waiting: [], held: 0, nextRefusalAtMs: 0 };
       this.lines.set(tenant.tenantId, line);
     }
     const release = this.releaser(tenant.tenantId, line);
@@ -128,8 +141,10 @@ export class TenantRequestQueue {
 
   /**
    * Refuses a request of a tenant whose line is full (`full()`), after holding it about
-   * refusalHoldMs (0.5–1.5 times it, at random) unless refusalsHeldMax refusals of the tenant are held already or its client went away. Always
-   * throws PgError 53300. Called before the request's body is read, so a held refusal keeps no body.
+   * refusalHoldMs (0.5–1.5 times it, at random) and at least until the tenant's refusals paced at
+   * refusalsPerSecond reach it (at most refusalHoldMsMax), unless refusalsHeldMax refusals of the
+   * tenant are held already or its client went away. Always throws PgError 53300. Called before the
+   * request's body is read, so a held refusal keeps no body.
    */
   async refuse(tenant: TenantRef, bounds: Bounds, signal?: AbortSignal): Promise<never> {
     const err = this.lineFull(tenant, bounds);
@@ -138,10 +153,25 @@ export class TenantRequestQueue {
     if (line !== undefined && holdMs > 0 && line.held < (bounds.refusalsHeldMax ?? 0) && signal?.aborted !== true) {
       // Spread over half to one and a half holds: refusals sent together come back together, and a
       // flood's clients, refused in one burst, would otherwise return as one burst every hold.
-      await this.hold(line, holdMs * (0.5 + Math.random()), signal);
+      await this.hold(line, this.holdFor(line, holdMs * (0.5 + Math.random()), bounds), signal);
       this.forgetIfIdle(tenant.tenantId, line);
     }
     throw err;
+  }
+
+  /**
+   * How long to hold the next refusal of `line`: `jitteredMs`, or longer if the tenant's paced
+   * refusals have not reached it yet (one every 1000 / refusalsPerSecond ms), but never longer than
+   * refusalHoldMsMax. Takes the refusal's place in the pacing.
+   */
+  private holdFor(line: Line, jitteredMs: number, bounds: Bounds): number {
+    const perSecond = bounds.refusalsPerSecond ?? 0;
+    if (perSecond <= 0) return jitteredMs;
+    const nowMs = Date.now();
+    const maxMs = Math.max(jitteredMs, bounds.refusalHoldMsMax ?? jitteredMs);
+    const leaveAtMs = Math.min(Math.max(nowMs + jitteredMs, line.nextRefusalAtMs), nowMs + maxMs);
+    line.nextRefusalAtMs = Math.max(line.nextRefusalAtMs, leaveAtMs + 1000 / perSecond);
+    return leaveAtMs - nowMs;
   }
 
   private lineFull(tenant: TenantRef, bounds: Bounds): PgError {

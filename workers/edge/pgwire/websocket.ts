@@ -2,6 +2,9 @@
 // connects to). The edge does everything that needs a secret or the control plane, then hands the
 // connection to the tenant's gateway and only pipes bytes:
 //
+//   (accepted) a place among the connections that have not sent a startup packet (ctx.preStartup,
+//     pre-startup.ts: bounded per tenant named by Host and in all, the oldest evicted for a new one);
+//     no StartupMessage or CancelRequest within preStartupTimeoutMs → FATAL 08P01 and close
 //   SSLRequest / GSSENCRequest → 'N'
 //   CancelRequest(processId, secretKey) → ctx.cancel: the pair names the tenant (backend-key.ts);
 //     the gateway cancels that session's statement as a request of its own; then close without a
@@ -40,6 +43,7 @@ import type { Route } from "../../../durable-objects/router/tenant-router.ts";
 import { identifyTenant, type TenantIdentity } from "../tenant-identity.ts";
 import { limits } from "../limits.ts";
 import type { Credentials } from "./credential-cache.ts";
+import type { PreStartupTicket } from "../pre-startup.ts";
 import { ScramServerExchange, SCRAM_MECHANISM } from "./scram-server.ts";
 import { NO_ENCRYPTION, StartupReader, type StartupPacket } from "./startup.ts";
 
@@ -74,6 +78,13 @@ export interface PgWebSocketContext {
   cancel(key: BackendKey): Promise<void>;
   /** Time allowed from accept to a completed login; limits.startupTimeoutMs unless a test overrides it. */
   startupTimeoutMs?: number;
+  /**
+   * Takes this connection's place among those that have not sent a startup packet (pre-startup.ts);
+   * absent: not counted.
+   */
+  preStartup?: () => PreStartupTicket;
+  /** Time allowed from accept to the StartupMessage or CancelRequest; limits.preStartupTimeoutMs unless a test overrides it. */
+  preStartupTimeoutMs?: number;
 }
 
 type Phase =
@@ -116,6 +127,7 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
     const was = phase;
     phase = { name: "closed" };
     clearTimeout(timer);
+    startupArrived();
     loginDone();
     endSession?.();
     if (err !== null) send(encodeOne((out) => ErrorResponse(out, err, "FATAL")));
@@ -136,6 +148,18 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
     () => finish(new PgError("protocol_violation", "authentication did not complete in time")),
     ctx.startupTimeoutMs ?? limits.startupTimeoutMs,
   );
+  // Until its startup packet, the connection holds a place among the pre-startup ones and has a
+  // shorter bound; an evicted one ends at its next message or at this bound (pre-startup.ts).
+  const ticket = ctx.preStartup?.();
+  const preStartupMs = ctx.preStartupTimeoutMs ?? limits.preStartupTimeoutMs;
+  const preTimer = setTimeout(
+    () => finish(ticket?.evicted ?? new PgError("protocol_violation", `no startup message within ${preStartupMs} ms of connecting`)),
+    preStartupMs,
+  );
+  function startupArrived(): void {
+    clearTimeout(preTimer);
+    ticket?.done();
+  }
 
   const onStartup = async (packet: StartupPacket): Promise<void> => {
     switch (packet.kind) {
@@ -146,11 +170,13 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
       case "CancelRequest":
         // Nothing else may follow on this connection; Postgres closes it without a reply once the
         // signal is sent, and so do we once the gateway has the request.
+        startupArrived();
         phase = { name: "cancel" };
         await ctx.cancel({ processId: packet.processId, secretKey: packet.secretKey });
         finish(null, "cancel");
         return;
       case "StartupMessage": {
+        startupArrived();
         const p = packet.parameters;
         const identity = identifyTenant({ user: p["user"], database: p["database"], options: p["options"], host: ctx.host });
         const creds = await ctx.credentials(identity.tenant);
@@ -271,6 +297,7 @@ export function acceptPgWebSocket(ctx: PgWebSocketContext): Response {
       return;
     }
     if (phase.name === "startup") {
+      if (ticket?.evicted) throw ticket.evicted;
       startup.push(bytes);
       for (let p = startup.next(); p !== null && phase.name === "startup"; p = startup.next()) await onStartup(p);
       // onStartup may have moved the phase on (TypeScript cannot see that through the call).
