@@ -37,6 +37,11 @@ export interface MoveDeps {
   nodes: MoveNodes;
   fleetSecret: string;
   log?: (line: string) => void;
+  /**
+   * Told as each step of the move is sent (before its request): the fault tests use it to kill a
+   * node at a chosen step (test/fleet/move-kills.test.ts); a log can show where a move stopped.
+   */
+  onStep?: (step: MoveStep) => void;
   /** Catch-up rounds stop once a tail has at most this many operations (or after catchUpRoundsMax). */
   catchUpOpsMax?: number;
   catchUpRoundsMax?: number;
@@ -56,7 +61,12 @@ export interface MoveResult {
   /** The fenced window's steps, in order, with their milliseconds. */
   fencedSteps: Record<string, number>;
   totalMs: number;
+  /** An earlier run of this move had adopted the tenant on the target: this run only switched and purged. */
+  completedEarlierRun?: boolean;
 }
+
+/** The steps of a move, in order (the header above). */
+export type MoveStep = "reserve" | "export" | "import" | "catch-up" | "fence" | "adopt" | "switch" | "purge";
 
 /** A move could not be done; the tenant is left where it was, served (unless `stuck`). */
 export class MoveFailed extends Error {}
@@ -136,6 +146,12 @@ class Mover {
     }
   }
 
+  /** Whether shard `shardId` holds the tenant and serves it (no moved marker there). */
+  async serves(shardId: number, tenantId: number): Promise<boolean> {
+    const state = JSON.parse(new TextDecoder().decode(await this.call(shardId, "repl", `/v1/tenant-digest?tenant=${tenantId}`, "GET"))) as { served: boolean };
+    return state.served;
+  }
+
   async json(shardId: number, path: string, body: object): Promise<Record<string, unknown>> {
     return JSON.parse(new TextDecoder().decode(await this.call(shardId, "kv", path, "POST", body))) as Record<string, unknown>;
   }
@@ -161,6 +177,7 @@ class Mover {
 
 export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number): Promise<MoveResult> {
   const log = d.log ?? (() => {});
+  const tell = d.onStep ?? (() => {});
   const m = new Mover(d);
   const startedMs = performance.now();
   const placed = await d.directory({ op: "placeTenant", tenantId });
@@ -168,20 +185,38 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
   const fromShard = placed.config.shardId;
   const version = placed.placementVersion ?? 1;
   // 1. The reservation: no other move of this tenant gets past here until this one ends.
+  tell("reserve");
   const begun = await d.directory({ op: "beginMove", tenantId, fromShard, toShard, placementVersion: version });
   if (!begun.ok) throw new MoveFailed(`tenant ${tenantId}: ${begun.reason}`);
+  // A move run again after its mover stopped past the adopt (killed, or its whole stack restarted):
+  // the target already serves the tenant, the source is fenced, only the switch and the purge are
+  // left. Copying again would be refused (the target takes no import into a tenant it serves) and
+  // cancel the move, leaving the tenant fenced on the source and placed there: served nowhere.
+  // A target that holds the tenant with no moved marker got it from an adopt: the tenant is placed
+  // on the source, so no edge ever routed it to the target, and a target it once moved away from
+  // keeps its marker (test/fleet/move-kills.test.ts, move-restart.test.ts).
+  if (await m.serves(toShard, tenantId)) {
+    tell("switch");
+    const switched = await completeAdopted(m, d, tenantId, fromShard, toShard, version);
+    log(`tenant ${tenantId}: an earlier run of this move had adopted it on shard ${toShard}; placement switched and shard ${fromShard} purged`);
+    return { tenantId, fromShard, toShard, placementVersion: switched, keysCopied: 0, catchUpRounds: 0, fencedTailOps: 0, fencedMs: 0, fencedSteps: {}, totalMs: performance.now() - startedMs, completedEarlierRun: true };
+  }
 
   let fenceSent = false;
   let adoptSent = false;
   try {
     // 2. Copy at S.
+    tell("export");
     const exported = decodeMoveBody<{ seq: number; keys: number }>(await m.call(fromShard, "repl", `/v1/tenant-export?tenant=${tenantId}`, "GET"));
+    tell("import");
     await m.importChunks(toShard, tenantId, exported.chunks, true);
     let at = exported.header.seq;
     // 3. Catch up while writes go on.
     let rounds = 0;
     for (; rounds < (d.catchUpRoundsMax ?? 3); rounds++) {
+      tell("catch-up");
       const t = await m.tail(fromShard, tenantId, at);
+      tell("import");
       await m.importChunks(toShard, tenantId, t.chunks, false);
       at = t.header.through;
       if (t.header.ops <= (d.catchUpOpsMax ?? 2_000)) break;
@@ -199,19 +234,23 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
       stepAtMs = now;
     };
     fenceSent = true;
+    tell("fence");
     const last = await m.tail(fromShard, tenantId, at, toShard);
     step("fence+tail");
     // 5 and 6 in one transaction on the target: the tail, the digest check, the adopt. Edges that
     // followed the source's refusals are served from the moment it commits.
     adoptSent = true;
+    tell("adopt");
     await m.importChunks(toShard, tenantId, last.chunks, false, { digest: last.header.digest, clockAtLeast: last.header.clockAtLeast! });
     step("import+adopt");
     // 7. The placement switches (edges without the hint learn it here); from the adopt on the move
     // only goes forward: the target may have taken writes, so it is never cancelled.
+    tell("switch");
     const switched = await switchPlacement(d, tenantId, fromShard, toShard, version);
     step("switch");
     const fencedMs = performance.now() - fencedAtMs;
     // 8. The source's copy goes (bounded steps on the source's writer).
+    tell("purge");
     await m.json(fromShard, "/v1/admin/tenant-purge", { tenantId });
     const result: MoveResult = {
       tenantId,
@@ -232,7 +271,7 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
     if (adoptSent) {
       // The adopt may have committed (its answer lost): never cancel then (the target may have
       // taken writes the source lacks). Left for `finishMove` (or a rerun) to settle.
-      throw new MoveFailed(`tenant ${tenantId}: ${why}; the target may have adopted the tenant: run finishMove (the move is not cancelled)`);
+      throw new MoveFailed(`tenant ${tenantId}: ${why}; the target may have adopted the tenant: run the move again to the same shard, which completes it (it is not cancelled)`);
     }
     if (!fenceSent) {
       await d.directory({ op: "cancelMove", tenantId }).catch(() => {});
@@ -241,7 +280,7 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
     try {
       await cancel(m, d, tenantId, fromShard, toShard);
     } catch (cancelErr) {
-      throw new MoveFailed(`tenant ${tenantId}: ${why}; and the cancel failed: ${cancelErr instanceof Error ? cancelErr.message : String(cancelErr)} (the tenant stays fenced: run cancelMove)`);
+      throw new MoveFailed(`tenant ${tenantId}: ${why}; and the cancel failed: ${cancelErr instanceof Error ? cancelErr.message : String(cancelErr)} (the tenant stays fenced: run the move again)`);
     }
     throw new MoveFailed(`tenant ${tenantId}: ${why}; move cancelled`);
   }
@@ -262,6 +301,17 @@ async function switchPlacement(d: MoveDeps, tenantId: number, fromShard: number,
       await new Promise((r) => setTimeout(r, stepRetryMs));
     }
   }
+}
+
+/**
+ * After the adopt: the source fenced again (a marker already there; it makes sure the source
+ * refuses the tenant before anyone is sent to the target), the placement switched, the source purged.
+ */
+async function completeAdopted(m: Mover, d: MoveDeps, tenantId: number, fromShard: number, toShard: number, version: number): Promise<number> {
+  await m.json(fromShard, "/v1/admin/tenant-fence", { tenantId, toShard });
+  const switched = await switchPlacement(d, tenantId, fromShard, toShard, version);
+  await m.json(fromShard, "/v1/admin/tenant-purge", { tenantId });
+  return switched;
 }
 
 /** Before the adopt: the target is fenced (pointing back at the source), then the source serves again. */
@@ -285,10 +335,8 @@ export async function finishMove(d: MoveDeps, tenantId: number, fromShard: numbe
     await m.json(fromShard, "/v1/admin/tenant-purge", { tenantId });
     return "finished";
   }
-  const state = JSON.parse(new TextDecoder().decode(await m.call(toShard, "repl", `/v1/tenant-digest?tenant=${tenantId}`, "GET"))) as { served: boolean };
-  if (state.served) {
-    await switchPlacement(d, tenantId, fromShard, toShard, version);
-    await m.json(fromShard, "/v1/admin/tenant-purge", { tenantId });
+  if (await m.serves(toShard, tenantId)) {
+    await completeAdopted(m, d, tenantId, fromShard, toShard, version);
     return "finished";
   }
   await cancel(m, d, tenantId, fromShard, toShard);
