@@ -107,7 +107,7 @@ describe("large statements through a storage-node SIGKILL: all or nothing", () =
       if (n === ROWS) expect(await count(t, `select count(*)::int as n from ${table} where pad = '${table} row ' || id || ' ${"x".repeat(40)}'`)).toBe(ROWS);
       await usable(table, ROWS + 1);
     }
-  }, 240_000);
+  }, 60_000 + rounds * 120_000);
 
   it(`UPDATE of ${ROWS} rows, killed mid-statement: every row old or every row new`, async () => {
     const base = await psql(stack.demo.pg, "update copy_base set v = v + 1");
@@ -124,7 +124,7 @@ describe("large statements through a storage-node SIGKILL: all or nothing", () =
       v = Number(groups[0]!.v);
       await usable("copy_base", ROWS + 1);
     }
-  }, 240_000);
+  }, 60_000 + rounds * 120_000);
 
   it(`DELETE of half of ${ROWS} rows, killed mid-statement: all rows or half`, async () => {
     // The uninterrupted baseline deletes from a copy of the same size.
@@ -145,5 +145,5 @@ describe("large statements through a storage-node SIGKILL: all or nothing", () =
       await usable("copy_base", ROWS + 1);
       if (n === before - half) break; // nothing left to delete on this side
     }
-  }, 240_000);
+  }, 60_000 + rounds * 120_000);
 });

@@ -110,6 +110,7 @@ export async function moveAdmin(d: MoveAdminDeps, path: string, req: IncomingMes
   if (adopt !== undefined) d.clock.observe(adopt.clockAtLeast);
   if (path === "/v1/admin/tenant-import" || path === "/v1/admin/tenant-adopt") {
     const first = url.searchParams.get("first") === "1";
+    const submittedMs = performance.now();
     const reply = await d.writer.submit({
       kind: "move",
       step: path === "/v1/admin/tenant-import" ? { op: "import", tenantId, first, ops: body, adopt } : { op: "adopt", tenantId, clockAtLeast: adopt!.clockAtLeast },
@@ -126,7 +127,8 @@ export async function moveAdmin(d: MoveAdminDeps, path: string, req: IncomingMes
     d.service.moved.delete(tenantId);
     const message = new TextDecoder().decode(reply.response);
     d.log(`tenant ${tenantId} adopted: ${message}`);
-    return d.sendJson(res, 200, { tenantId, adopted: true, message });
+    // writerMs: the adopting transaction queued, applied (tail, digest check) and made durable.
+    return d.sendJson(res, 200, { tenantId, adopted: true, message, writerMs: Math.round(performance.now() - submittedMs) });
   }
   if (!d.service.moved.has(tenantId)) return refused(`tenant ${tenantId} is served by this node; only a tenant that moved away is purged`);
   const reply = await d.writer.submit({ kind: "purge", tenantId });

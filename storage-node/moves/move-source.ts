@@ -63,6 +63,7 @@ export function exportTenant(engine: Engine, tenantId: number, chunkBytesMax: nu
 }
 
 export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number, afterSeq: number, chunkBytesMax: number, bytesMax: number, extra: object = {}): Uint8Array {
+  const startedMs = performance.now();
   engine.refresh();
   const through = appliedPosition(engine).seq;
   if (afterSeq > through) throw new TailGone(`entry ${afterSeq} is not applied here (applied through ${through}): ask the shard's leaseholder`);
@@ -80,6 +81,9 @@ export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number
     from = entries[entries.length - 1]!.seq + 1;
   }
   const { chunks, keys } = chunked(ops, chunkBytesMax, bytesMax);
+  const readMs = performance.now() - startedMs;
   const digest = tenantStateDigest(engine, tenantId);
-  return encodeMoveBody({ ...extra, tenantId, after: afterSeq, through, ops: keys, digest: digest.sha256, stateKeys: digest.keys }, chunks);
+  // Where a fenced tail's time goes (the mover reports it with the write pause).
+  const timing = { readMs: Math.round(readMs), digestMs: Math.round(performance.now() - startedMs - readMs) };
+  return encodeMoveBody({ ...extra, tenantId, after: afterSeq, through, ops: keys, digest: digest.sha256, stateKeys: digest.keys, timing }, chunks);
 }

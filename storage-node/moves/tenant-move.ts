@@ -42,6 +42,12 @@ export interface MoveDeps {
    * node at a chosen step (test/fleet/move-kills.test.ts); a log can show where a move stopped.
    */
   onStep?: (step: MoveStep) => void;
+  /**
+   * Every shard of the fleet. With it, a move of a tenant already on the target (a mover that died
+   * after the switch, run again) purges the copies other shards still hold; without it, such a move
+   * is refused as before.
+   */
+  shards?: readonly number[];
   /** Catch-up rounds stop once a tail has at most this many operations (or after catchUpRoundsMax). */
   catchUpOpsMax?: number;
   catchUpRoundsMax?: number;
@@ -58,7 +64,7 @@ export interface MoveResult {
   fencedTailOps: number;
   /** From the fence request to the directory's answer to the switch: the longest a write can wait (plus an edge's re-read). */
   fencedMs: number;
-  /** The fenced window's steps, in order, with their milliseconds. */
+  /** The fenced window's round trips, in order, with their milliseconds; "source …" and "target …" are parts of the round trip before them, as those nodes measured them. */
   fencedSteps: Record<string, number>;
   totalMs: number;
   /** An earlier run of this move had adopted the tenant on the target: this run only switched and purged. */
@@ -72,7 +78,7 @@ export type MoveStep = "reserve" | "export" | "import" | "catch-up" | "fence" | 
 export class MoveFailed extends Error {}
 
 interface Tail {
-  header: { through: number; ops: number; digest: string; stateKeys: number; clockAtLeast?: string };
+  header: { through: number; ops: number; digest: string; stateKeys: number; clockAtLeast?: string; fenceMs?: number; timing?: { readMs: number; digestMs: number } };
   chunks: Uint8Array[];
 }
 
@@ -148,8 +154,12 @@ class Mover {
 
   /** Whether shard `shardId` holds the tenant and serves it (no moved marker there). */
   async serves(shardId: number, tenantId: number): Promise<boolean> {
-    const state = JSON.parse(new TextDecoder().decode(await this.call(shardId, "repl", `/v1/tenant-digest?tenant=${tenantId}`, "GET"))) as { served: boolean };
-    return state.served;
+    return (await this.holds(shardId, tenantId)).served;
+  }
+
+  /** What shard `shardId` holds of the tenant: its keys, and whether it serves them. */
+  async holds(shardId: number, tenantId: number): Promise<{ keys: number; served: boolean }> {
+    return JSON.parse(new TextDecoder().decode(await this.call(shardId, "repl", `/v1/tenant-digest?tenant=${tenantId}`, "GET"))) as { keys: number; served: boolean };
   }
 
   async json(shardId: number, path: string, body: object): Promise<Record<string, unknown>> {
@@ -165,13 +175,17 @@ class Mover {
   }
 
   /** `adopt`: the last chunk also adopts the tenant, if the target's state then has the source's digest. */
-  async importChunks(shardId: number, tenantId: number, chunks: Uint8Array[], first: boolean, adopt?: { digest: string; clockAtLeast: string }): Promise<void> {
+  /** Returns the last chunk's answer (with `adopt`: the target's {adopted, message, writerMs}). */
+  async importChunks(shardId: number, tenantId: number, chunks: Uint8Array[], first: boolean, adopt?: { digest: string; clockAtLeast: string }): Promise<Record<string, unknown>> {
     // An empty tenant still needs the first import's wipe and marker; an empty last tail still adopts.
     if (chunks.length === 0 && (first || adopt !== undefined)) chunks = [new Uint8Array(0)];
+    let answer: Record<string, unknown> = {};
     for (let i = 0; i < chunks.length; i++) {
       const last = i === chunks.length - 1 && adopt !== undefined ? `&adoptIfDigest=${adopt.digest}&clockAtLeast=${adopt.clockAtLeast}` : "";
-      await this.call(shardId, "kv", `/v1/admin/tenant-import?tenantId=${tenantId}&toShard=${shardId}${first && i === 0 ? "&first=1" : ""}${last}`, "POST", chunks[i]!);
+      const body = await this.call(shardId, "kv", `/v1/admin/tenant-import?tenantId=${tenantId}&toShard=${shardId}${first && i === 0 ? "&first=1" : ""}${last}`, "POST", chunks[i]!);
+      answer = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
     }
+    return answer;
   }
 }
 
@@ -184,6 +198,13 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
   if (!placed.ok || !placed.config) throw new MoveFailed(`tenant ${tenantId} has no placement: ${placed.ok ? "no configuration" : placed.reason}`);
   const fromShard = placed.config.shardId;
   const version = placed.placementVersion ?? 1;
+  if (fromShard === toShard && d.shards !== undefined) {
+    // Placed there already: an earlier run of this move that died between the switch and the
+    // purge left the source's copy (fenced, so never served, but on its disk). Purged here.
+    const purged = await purgeLeftovers(m, tenantId, toShard, d.shards);
+    log(`tenant ${tenantId} is on shard ${toShard} already; ${purged.length > 0 ? `purged its copy on shard ${purged.join(", ")}` : "no other shard holds a copy"}`);
+    return { tenantId, fromShard, toShard, placementVersion: version, keysCopied: 0, catchUpRounds: 0, fencedTailOps: 0, fencedMs: 0, fencedSteps: {}, totalMs: performance.now() - startedMs, completedEarlierRun: purged.length > 0 };
+  }
   // 1. The reservation: no other move of this tenant gets past here until this one ends.
   tell("reserve");
   const begun = await d.directory({ op: "beginMove", tenantId, fromShard, toShard, placementVersion: version });
@@ -237,12 +258,19 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
     tell("fence");
     const last = await m.tail(fromShard, tenantId, at, toShard);
     step("fence+tail");
+    // Inside that round trip, as the source measured it: its fence made durable, the tail read, the digest.
+    steps["source fence"] = last.header.fenceMs ?? NaN;
+    steps["source tail"] = last.header.timing?.readMs ?? NaN;
+    steps["source digest"] = last.header.timing?.digestMs ?? NaN;
     // 5 and 6 in one transaction on the target: the tail, the digest check, the adopt. Edges that
     // followed the source's refusals are served from the moment it commits.
     adoptSent = true;
     tell("adopt");
-    await m.importChunks(toShard, tenantId, last.chunks, false, { digest: last.header.digest, clockAtLeast: last.header.clockAtLeast! });
+    const adopted = await m.importChunks(toShard, tenantId, last.chunks, false, { digest: last.header.digest, clockAtLeast: last.header.clockAtLeast! });
     step("import+adopt");
+    // Inside it, as the target measured it: the adopting transaction (queued, applied, durable) and its digest check.
+    steps["target writer"] = typeof adopted.writerMs === "number" ? adopted.writerMs : NaN;
+    steps["target digest"] = Number(/digest checked in (\d+) ms/.exec(String(adopted.message))?.[1] ?? NaN);
     // 7. The placement switches (edges without the hint learn it here); from the adopt on the move
     // only goes forward: the target may have taken writes, so it is never cancelled.
     tell("switch");
@@ -312,6 +340,25 @@ async function completeAdopted(m: Mover, d: MoveDeps, tenantId: number, fromShar
   const switched = await switchPlacement(d, tenantId, fromShard, toShard, version);
   await m.json(fromShard, "/v1/admin/tenant-purge", { tenantId });
   return switched;
+}
+
+/**
+ * The copies of a tenant placed on `placedOn` that other shards still hold after a move (they are
+ * fenced there: a moved marker, so never served), purged. Only once `placedOn` serves the tenant;
+ * another shard that serves it too is a broken invariant, not a leftover, and is left alone.
+ */
+async function purgeLeftovers(m: Mover, tenantId: number, placedOn: number, shards: readonly number[]): Promise<number[]> {
+  if (!(await m.serves(placedOn, tenantId))) throw new Refused(`tenant ${tenantId} is placed on shard ${placedOn}, which does not serve it`);
+  const purged: number[] = [];
+  for (const shardId of shards) {
+    if (shardId === placedOn) continue;
+    const held = await m.holds(shardId, tenantId);
+    if (held.served) throw new Refused(`tenant ${tenantId} is placed on shard ${placedOn} but shard ${shardId} serves it too; nothing is purged`);
+    if (held.keys === 0) continue;
+    await m.json(shardId, "/v1/admin/tenant-purge", { tenantId });
+    purged.push(shardId);
+  }
+  return purged;
 }
 
 /** Before the adopt: the target is fenced (pointing back at the source), then the source serves again. */

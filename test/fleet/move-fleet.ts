@@ -93,6 +93,7 @@ export async function startMoveFleet(replicas: number, label: string): Promise<M
         },
       },
       fleetSecret: secret,
+      shards: [1, 2],
     },
     async tokenOf(tenantId) {
       let t = tokens.get(tenantId);

@@ -180,10 +180,9 @@ describe("tenant moves between two shards under a steady write load", () => {
       // Completed as an operator would: the same move run again (it completes a move whose adopt
       // committed, and starts over one that was cancelled or left fenced).
       let completion = "";
-      const placed = await fleet.directory.call({ op: "placeTenant", tenantId: t });
-      if (placed.config!.shardId !== to) {
+      if (outcome.startsWith("failed")) {
         const again = await moveTenant(fleet.moveDeps, t, to);
-        completion = `run again: ${again.completedEarlierRun ? "completed the adopted move" : `moved (fenced ${again.fencedMs.toFixed(0)} ms)`}`;
+        completion = `run again: ${again.completedEarlierRun ? "completed what the first run left" : `moved (fenced ${again.fencedMs.toFixed(0)} ms)`}`;
       }
       seen.push(`round ${r}: kill ${victims} (${killed.join(",") || "none"}) at ${aim} + ${delayMs} ms; steps ${steps.join(">")}; ${outcome}${completion ? `; ${completion}` : ""}; ${(performance.now() - startedMs).toFixed(0)} ms`);
       console.log(`move kills: ${seen.at(-1)}`);
@@ -212,5 +211,5 @@ describe("tenant moves between two shards under a steady write load", () => {
       expect(log.acked.length, `writes acknowledged for tenant ${t}`).toBeGreaterThan(0);
     }
     console.log(`move kills (${replicas} replica(s) per shard):\n  ${seen.join("\n  ")}\n  writes: ${counts.join("; ")}`);
-  }, 240_000);
+  }, 60_000 + killRounds * 40_000);
 });
