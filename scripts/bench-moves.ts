@@ -7,6 +7,8 @@
 // Printed, in the same run:
 //   - the pause each moved tenant's writes saw: the longest of its writes that overlapped its move
 //     (it includes that write's own latency), p50/p99 per size;
+//   - held: from the fence sent to the target's adopt answered, p50/p99 (what the move itself adds:
+//     a write that arrives in it waits that long, then takes its own time on the target);
 //   - the baseline: writes of tenants not moving, p50/p99 (what a write costs on this machine now);
 //   - the fenced window's parts per move (tenant-move.ts fencedSteps): the fence and tail round trip
 //     with the source's fence, tail read and digest inside it; the import-and-adopt round trip with
@@ -82,7 +84,8 @@ try {
     const p = sorted(group.map(pauseOf));
     const part = (k: string) => sorted(group.map((m) => m.fencedSteps[k] ?? NaN).filter((x) => Number.isFinite(x)));
     const parts = ["fence+tail", "source fence", "source tail", "source digest", "import+adopt", "target writer", "target digest", "switch"].map((k) => `${k} p50 ${ms(part(k), 0.5)}`).join(", ");
-    log(`${label} tenants (${group.length} moves, ${group.map((m) => m.keysCopied).join("/")} keys): write pause p50 ${ms(p, 0.5)}, p99 ${ms(p, 0.99)}; fenced p50 ${ms(sorted(group.map((m) => m.fencedMs)), 0.5)}; ${parts}`);
+    const held = sorted(group.map((m) => (m.fencedSteps["fence+tail"] ?? 0) + (m.fencedSteps["import+adopt"] ?? 0)));
+    log(`${label} tenants (${group.length} moves, ${group.map((m) => m.keysCopied).join("/")} keys): write pause p50 ${ms(p, 0.5)}, p99 ${ms(p, 0.99)}; held (fence → adopted) p50 ${ms(held, 0.5)}, p99 ${ms(held, 0.99)}; fenced p50 ${ms(sorted(group.map((m) => m.fencedMs)), 0.5)}; ${parts}`);
   }
   log(`baseline (same run): writes of tenants not moving p50 ${ms(baseline, 0.5)}, p99 ${ms(baseline, 0.99)}; load ${load()}`);
 

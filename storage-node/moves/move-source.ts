@@ -21,7 +21,7 @@ import { appliedPosition } from "../replication/engine-log.ts";
 import { encodeGroupEntry, forEachGroupOp, type GroupOp } from "../replication/group-entry.ts";
 import type { ReplicationLog } from "../replication/log.ts";
 import { encodeMoveBody } from "./move-wire.ts";
-import { isTenantStateKey, tenantState, tenantStateDigest, tenantStateSpans } from "./tenant-keys.ts";
+import { isTenantStateKey, tenantState, tenantStateDigest, tenantStateSpans, touchedKeysDigest } from "./tenant-keys.ts";
 
 export { tenantStateDigest };
 
@@ -62,7 +62,12 @@ export function exportTenant(engine: Engine, tenantId: number, chunkBytesMax: nu
   return encodeMoveBody({ tenantId, seq, keys, bytes }, chunks);
 }
 
-export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number, afterSeq: number, chunkBytesMax: number, bytesMax: number, extra: object = {}): Uint8Array {
+/**
+ * `touched`: the digest is of the keys the tail touches (touchedKeysDigest), not of the tenant's
+ * whole state, when the tail is one chunk (the target checks it against that one chunk); the
+ * header's `digestOf` says which was taken.
+ */
+export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number, afterSeq: number, chunkBytesMax: number, bytesMax: number, extra: object = {}, touched = false): Uint8Array {
   const startedMs = performance.now();
   engine.refresh();
   const through = appliedPosition(engine).seq;
@@ -82,8 +87,9 @@ export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number
   }
   const { chunks, keys } = chunked(ops, chunkBytesMax, bytesMax);
   const readMs = performance.now() - startedMs;
-  const digest = tenantStateDigest(engine, tenantId);
+  const digestOf = touched && chunks.length <= 1 ? "touched" : "state";
+  const digest = digestOf === "touched" ? touchedKeysDigest(engine, chunks[0]) : tenantStateDigest(engine, tenantId);
   // Where a fenced tail's time goes (the mover reports it with the write pause).
   const timing = { readMs: Math.round(readMs), digestMs: Math.round(performance.now() - startedMs - readMs) };
-  return encodeMoveBody({ ...extra, tenantId, after: afterSeq, through, ops: keys, digest: digest.sha256, stateKeys: digest.keys, timing }, chunks);
+  return encodeMoveBody({ ...extra, tenantId, after: afterSeq, through, ops: keys, digest: digest.sha256, digestOf, stateKeys: digest.keys, timing }, chunks);
 }

@@ -298,7 +298,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
           // fenceMs: the fence's writer job (queued behind the commits posted before it) made durable on the shard.
           extra = { clockAtLeast: fenced.clockAtLeast.toString(), fenceMs: Math.round(performance.now() - fenceStartedMs) };
         }
-        body = tenantTail(engine, log, tenantId, after, resolved.moveChunkBytesMax, resolved.moveExportBytesMax, extra);
+        body = tenantTail(engine, log, tenantId, after, resolved.moveChunkBytesMax, resolved.moveExportBytesMax, extra, url.searchParams.get("digestOf") === "touched");
       }
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
       res.end(body);

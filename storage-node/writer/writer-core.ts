@@ -536,7 +536,7 @@ export class WriterCore {
         if (step.op === "import") {
           importTenantOps(w, t, step.first, step.ops);
           const digestStartedMs = performance.now();
-          checkTenantDigest(w, t, step.adopt!.digest);
+          checkTenantDigest(w, t, step.adopt!.digest, step.adopt!.digestOf === "touched" ? step.ops : undefined);
           digestMs = performance.now() - digestStartedMs;
         }
         const a = adoptTenant(w, t, this.nowMs());

@@ -95,12 +95,14 @@ describe("tenant moves between two shards under a steady write load", () => {
     const normal = staying.flatMap((t) => acked(t).map((w) => w.endedMs - w.startedMs)).sort((a, b) => a - b);
     const sortedPauses = [...pauses].sort((a, b) => a - b);
     const fenced = moves.map((m) => m.fencedMs).sort((a, b) => a - b);
+    // What the move itself holds a write for: from the fence sent to the target's adopt answered.
+    const held = moves.map((m) => (m.fencedSteps["fence+tail"] ?? 0) + (m.fencedSteps["import+adopt"] ?? 0)).sort((a, b) => a - b);
     const total = [...logs.values()].reduce((s, l) => s + l.acked.length, 0);
     console.log(
       `tenant moves (${replicas} replica(s) per shard): ${MOVES} moves, ${total} writes acknowledged across ${logs.size} tenants; ` +
         `moved tenants' longest write during their move p50 ${percentile(sortedPauses, 0.5).toFixed(0)} ms, p99 ${percentile(sortedPauses, 0.99).toFixed(0)} ms ` +
         `(writes of tenants not moving: p50 ${percentile(normal, 0.5).toFixed(0)} ms, p99 ${percentile(normal, 0.99).toFixed(0)} ms); ` +
-        `fenced (fence → placement switched) p50 ${percentile(fenced, 0.5).toFixed(0)} ms, p99 ${percentile(fenced, 0.99).toFixed(0)} ms; ` +
+        `held (fence → adopted) p50 ${percentile(held, 0.5).toFixed(0)} ms, p99 ${percentile(held, 0.99).toFixed(0)} ms; fenced (fence → placement switched) p50 ${percentile(fenced, 0.5).toFixed(0)} ms, p99 ${percentile(fenced, 0.99).toFixed(0)} ms; ` +
         `move total p50 ${percentile(moves.map((m) => m.totalMs).sort((a, b) => a - b), 0.5).toFixed(0)} ms; keys copied ${moves.map((m) => m.keysCopied).join(",")}, ` +
         `ops while fenced ${moves.map((m) => m.fencedTailOps).join(",")}; fenced steps (ms) ${moves.map((m) => Object.entries(m.fencedSteps).map(([k, v]) => `${k} ${v}`).join(" ")).join(" | ")}`,
     );
