@@ -16,41 +16,27 @@
 // psql runs each statement through the tunnel (COPY's data on its stdin), as a user would.
 // WARREN_BULK_KILL_ROUNDS sets the rounds per statement kind (default 1, to keep CI short;
 // scripts/fault-soak.sh runs more).
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTool, type ToolRun } from "./harness/run-tool.ts";
 import { httpSql, killStorageNode, startStack, type Stack, type TenantConnection } from "./harness/stack.ts";
 
 const rounds = Number(process.env.WARREN_BULK_KILL_ROUNDS ?? 1);
 /** Rows per statement: about a second of work on a quiet machine (bench:copy: ~40 µs a row). */
 const ROWS = Number(process.env.WARREN_BULK_ROWS ?? 20_000);
 
-interface PsqlRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface PsqlRun extends ToolRun {
   ms: number;
 }
 
-function psql(url: string, command: string, stdin = ""): Promise<PsqlRun> {
+async function psql(url: string, command: string, stdin = ""): Promise<PsqlRun> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn("psql", [url, "-X", "-v", "ON_ERROR_STOP=1", "-c", command], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PGCONNECT_TIMEOUT: "20" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
-    child.stdin.on("error", () => {}); // psql stops reading once the connection is gone
-    child.stdin.end(stdin);
-  });
+  const run = await runTool("psql", [url, "-X", "-v", "ON_ERROR_STOP=1", "-c", command], { stdin, env: { PGCONNECT_TIMEOUT: "20" } });
+  return { ...run, ms: performance.now() - started };
 }
 
 const copyData = (table: string, from: number, n: number) => Array.from({ length: n }, (_, i) => `${from + i}\t0\t${table} row ${from + i} ${"x".repeat(40)}\n`).join("");
+
+const firstLine = (out: string) => out.trim().split("\n")[0] ?? "";
 
 async function count(t: TenantConnection, sql: string): Promise<number> {
   return Number(((await httpSql(t, sql)).rows[0] as { n: number }).n);
@@ -93,14 +79,14 @@ describe("large statements through a storage-node SIGKILL: all or nothing", () =
   it(`COPY FROM STDIN of ${ROWS} rows outside a transaction, killed mid-load: 0 or ${ROWS} rows`, async () => {
     await httpSql(t, "create table copy_base (id int primary key, v int, pad text)");
     const base = await psql(stack.demo.pg, "copy copy_base from stdin", copyData("copy_base", 1, ROWS));
-    expect(base.code, base.stderr).toBe(0);
+    expect(base.code, base.out).toBe(0);
     expect(await count(t, "select count(*)::int as n from copy_base")).toBe(ROWS);
     for (let r = 0; r < rounds; r++) {
       const table = `copy_killed_${r}`;
       await httpSql(t, `create table ${table} (id int primary key, v int, pad text)`);
       const k = await killedDuring(`copy ${table} from stdin`, copyData(table, 1, ROWS), base.ms);
       const n = await count(t, `select count(*)::int as n from ${table}`);
-      seen.push(`COPY: killed at ${k.killAtMs.toFixed(0)} ms of ~${base.ms.toFixed(0)}; psql exit ${k.run.code} (${k.run.stderr.trim().split("\n")[0] ?? ""}); ${n} rows after; served again in ${k.servedAgainMs.toFixed(0)} ms`);
+      seen.push(`COPY: killed at ${k.killAtMs.toFixed(0)} ms of ~${base.ms.toFixed(0)}; psql exit ${k.run.code} (${firstLine(k.run.out)}); ${n} rows after; served again in ${k.servedAgainMs.toFixed(0)} ms`);
       expect([0, ROWS], `rows of ${table} after a kill at ${k.killAtMs.toFixed(0)} ms`).toContain(n);
       if (k.run.code === 0) expect(n, "an acknowledged COPY").toBe(ROWS);
       // Every row is whole when the load is there (not only the count).
@@ -111,12 +97,12 @@ describe("large statements through a storage-node SIGKILL: all or nothing", () =
 
   it(`UPDATE of ${ROWS} rows, killed mid-statement: every row old or every row new`, async () => {
     const base = await psql(stack.demo.pg, "update copy_base set v = v + 1");
-    expect(base.code, base.stderr).toBe(0);
+    expect(base.code, base.out).toBe(0);
     let v = 1;
     for (let r = 0; r < rounds; r++) {
       const k = await killedDuring("update copy_base set v = v + 1", "", base.ms);
       const groups = (await httpSql(t, "select v, count(*)::int as n from copy_base group by v order by v")).rows as Array<{ v: number; n: number }>;
-      seen.push(`UPDATE: killed at ${k.killAtMs.toFixed(0)} ms of ~${base.ms.toFixed(0)}; psql exit ${k.run.code} (${k.run.stderr.trim().split("\n")[0] ?? ""}); values after ${JSON.stringify(groups)}`);
+      seen.push(`UPDATE: killed at ${k.killAtMs.toFixed(0)} ms of ~${base.ms.toFixed(0)}; psql exit ${k.run.code} (${firstLine(k.run.out)}); values after ${JSON.stringify(groups)}`);
       expect(groups, "one value across every row").toHaveLength(1);
       expect(groups[0]!.n).toBe(ROWS);
       expect([v, v + 1]).toContain(Number(groups[0]!.v));
@@ -131,13 +117,13 @@ describe("large statements through a storage-node SIGKILL: all or nothing", () =
     await httpSql(t, "create table delete_base (id int primary key, v int, pad text)");
     expect((await psql(stack.demo.pg, "copy delete_base from stdin", copyData("delete_base", 1, ROWS))).code).toBe(0);
     const base = await psql(stack.demo.pg, "delete from delete_base where id % 2 = 0");
-    expect(base.code, base.stderr).toBe(0);
+    expect(base.code, base.out).toBe(0);
     for (let r = 0; r < rounds; r++) {
       const before = await count(t, "select count(*)::int as n from copy_base");
       const k = await killedDuring(`delete from copy_base where id % 2 = ${r % 2}`, "", base.ms);
       const n = await count(t, "select count(*)::int as n from copy_base");
       const gone = await count(t, `select count(*)::int as n from copy_base where id % 2 = ${r % 2}`);
-      seen.push(`DELETE: killed at ${k.killAtMs.toFixed(0)} ms of ~${base.ms.toFixed(0)}; psql exit ${k.run.code} (${k.run.stderr.trim().split("\n")[0] ?? ""}); ${before} → ${n} rows`);
+      seen.push(`DELETE: killed at ${k.killAtMs.toFixed(0)} ms of ~${base.ms.toFixed(0)}; psql exit ${k.run.code} (${firstLine(k.run.out)}); ${before} → ${n} rows`);
       const half = ROWS / 2;
       expect([before, before - half], "all of the delete or none").toContain(n);
       expect([0, half]).toContain(gone);

@@ -62,6 +62,8 @@ export interface MoveResult {
   catchUpRounds: number;
   /** Operations in the tail read after the fence. */
   fencedTailOps: number;
+  /** performance.now() in the mover's process when the fence was sent (to line a client's writes up with the pause). */
+  fenceSentAtMs: number;
   /** From the fence request to the directory's answer to the switch: the longest a write can wait (plus an edge's re-read). */
   fencedMs: number;
   /** The fenced window's round trips, in order, with their milliseconds; "source …" and "target …" are parts of the round trip before them, as those nodes measured them. */
@@ -203,7 +205,7 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
     // purge left the source's copy (fenced, so never served, but on its disk). Purged here.
     const purged = await purgeLeftovers(m, tenantId, toShard, d.shards);
     log(`tenant ${tenantId} is on shard ${toShard} already; ${purged.length > 0 ? `purged its copy on shard ${purged.join(", ")}` : "no other shard holds a copy"}`);
-    return { tenantId, fromShard, toShard, placementVersion: version, keysCopied: 0, catchUpRounds: 0, fencedTailOps: 0, fencedMs: 0, fencedSteps: {}, totalMs: performance.now() - startedMs, completedEarlierRun: purged.length > 0 };
+    return { tenantId, fromShard, toShard, placementVersion: version, keysCopied: 0, catchUpRounds: 0, fencedTailOps: 0, fenceSentAtMs: NaN, fencedMs: 0, fencedSteps: {}, totalMs: performance.now() - startedMs, completedEarlierRun: purged.length > 0 };
   }
   // 1. The reservation: no other move of this tenant gets past here until this one ends.
   tell("reserve");
@@ -220,7 +222,7 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
     tell("switch");
     const switched = await completeAdopted(m, d, tenantId, fromShard, toShard, version);
     log(`tenant ${tenantId}: an earlier run of this move had adopted it on shard ${toShard}; placement switched and shard ${fromShard} purged`);
-    return { tenantId, fromShard, toShard, placementVersion: switched, keysCopied: 0, catchUpRounds: 0, fencedTailOps: 0, fencedMs: 0, fencedSteps: {}, totalMs: performance.now() - startedMs, completedEarlierRun: true };
+    return { tenantId, fromShard, toShard, placementVersion: switched, keysCopied: 0, catchUpRounds: 0, fencedTailOps: 0, fenceSentAtMs: NaN, fencedMs: 0, fencedSteps: {}, totalMs: performance.now() - startedMs, completedEarlierRun: true };
   }
 
   let fenceSent = false;
@@ -297,6 +299,7 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
       keysCopied: exported.header.keys,
       catchUpRounds: rounds,
       fencedTailOps: last.header.ops,
+      fenceSentAtMs: fencedAtMs,
       fencedMs,
       fencedSteps: steps,
       totalMs: performance.now() - startedMs,

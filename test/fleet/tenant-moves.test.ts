@@ -106,6 +106,14 @@ describe("tenant moves between two shards under a steady write load", () => {
         `move total p50 ${percentile(moves.map((m) => m.totalMs).sort((a, b) => a - b), 0.5).toFixed(0)} ms; keys copied ${moves.map((m) => m.keysCopied).join(",")}, ` +
         `ops while fenced ${moves.map((m) => m.fencedTailOps).join(",")}; fenced steps (ms) ${moves.map((m) => Object.entries(m.fencedSteps).map(([k, v]) => `${k} ${v}`).join(" ")).join(" | ")}`,
     );
+    // The longest of them, lined up with its move (where it started and ended against the fence).
+    const worst = moves.map((m, i) => ({ m, pause: pauses[i]! })).sort((a, b) => b.pause - a.pause)[0]!;
+    const w = acked(worst.m.tenantId).find((x) => x.endedMs - x.startedMs === worst.pause);
+    console.log(
+      `tenant moves: longest write ${worst.pause.toFixed(0)} ms (tenant ${worst.m.tenantId}): started ${w ? (w.startedMs - worst.m.fenceSentAtMs).toFixed(0) : "?"} ms from the fence, ` +
+        `ended ${w ? (w.endedMs - worst.m.fenceSentAtMs).toFixed(0) : "?"} ms after it; that move held writes ${((worst.m.fencedSteps["fence+tail"] ?? 0) + (worst.m.fencedSteps["import+adopt"] ?? 0)).toFixed(0)} ms; ` +
+        `longest write of a tenant not moving ${normal.at(-1)?.toFixed(0)} ms`,
+    );
     for (const t of moving) expect(acked(t).length, `writes acknowledged for moved tenant ${t}`).toBeGreaterThan(0);
     expect(percentile(sortedPauses, 0.99)).toBeLessThan(pauseMsMax);
 
