@@ -51,6 +51,10 @@ export const fleetMoveCommand: Command = {
         io.out(`${name} is on shard ${r.toShard} already${r.completedEarlierRun ? " (an earlier move's leftover copy purged)" : ""}\n`);
         return 0;
       }
+      if (r.completedEarlierRun) {
+        io.out(`${name} moved from shard ${r.fromShard} to shard ${r.toShard}: an earlier run had copied it and shard ${r.toShard} served it; placement switched and shard ${r.fromShard}'s copy purged (placement version ${r.placementVersion})\n`);
+        return 0;
+      }
       io.out(`${name} moved from shard ${r.fromShard} to shard ${r.toShard}: ${r.keysCopied} keys copied, writes paused ${r.fencedMs.toFixed(0)} ms at most (placement version ${r.placementVersion})\n`);
       return 0;
     } catch (err) {
