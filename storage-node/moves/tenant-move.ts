@@ -39,7 +39,8 @@ export interface MoveDeps {
   log?: (line: string) => void;
   /**
    * Told as each step of the move is sent (before its request): the fault tests use it to kill a
-   * node at a chosen step (test/fleet/move-kills.test.ts); a log can show where a move stopped.
+   * node at a chosen step (test/fleet/tenant-moves.test.ts, sql-move.test.ts); `warren fleet move`
+   * prints them, so an operator sees where a move stopped.
    */
   onStep?: (step: MoveStep) => void;
   /**
@@ -176,8 +177,10 @@ class Mover {
     return decodeMoveBody<Tail["header"]>(body);
   }
 
-  /** `adopt`: the last chunk also adopts the tenant, if the target's state then has the source's digest. */
-  /** Returns the last chunk's answer (with `adopt`: the target's {adopted, message, writerMs}). */
+  /**
+   * `adopt`: the last chunk also adopts the tenant, if the target's state then has the source's
+   * digest. Returns the last chunk's answer (with `adopt`: the target's {adopted, message, writerMs}).
+   */
   async importChunks(shardId: number, tenantId: number, chunks: Uint8Array[], first: boolean, adopt?: { digest: string; digestOf: "state" | "touched"; clockAtLeast: string }): Promise<Record<string, unknown>> {
     // An empty tenant still needs the first import's wipe and marker; an empty last tail still adopts.
     if (chunks.length === 0 && (first || adopt !== undefined)) chunks = [new Uint8Array(0)];
@@ -217,7 +220,7 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
   // cancel the move, leaving the tenant fenced on the source and placed there: served nowhere.
   // A target that holds the tenant with no moved marker got it from an adopt: the tenant is placed
   // on the source, so no edge ever routed it to the target, and a target it once moved away from
-  // keeps its marker (test/fleet/move-kills.test.ts, move-restart.test.ts).
+  // keeps its marker (test/fleet/sql-move.test.ts kills everything mid-move and runs it again).
   if (await m.serves(toShard, tenantId)) {
     tell("switch");
     const switched = await completeAdopted(m, d, tenantId, fromShard, toShard, version);
@@ -310,7 +313,7 @@ export async function moveTenant(d: MoveDeps, tenantId: number, toShard: number)
     const why = err instanceof Error ? err.message : String(err);
     if (adoptSent) {
       // The adopt may have committed (its answer lost): never cancel then (the target may have
-      // taken writes the source lacks). Left for `finishMove` (or a rerun) to settle.
+      // taken writes the source lacks). Left for a rerun (or `finishMove`) to settle.
       throw new MoveFailed(`tenant ${tenantId}: ${why}; the target may have adopted the tenant: run the move again to the same shard, which completes it (it is not cancelled)`);
     }
     if (!fenceSent) {

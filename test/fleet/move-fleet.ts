@@ -1,5 +1,5 @@
-// Two shards of replicated storage nodes for the tenant-move tests (tenant-moves.test.ts,
-// move-kills.test.ts): `warren dev`'s FleetDirectory (the real Durable Object in workerd), two
+// Two shards of replicated storage nodes for the tenant-move tests and bench (tenant-moves.test.ts,
+// scripts/bench-moves.ts): `warren dev`'s FleetDirectory (the real Durable Object in workerd), two
 // shards of storage-node/replication/replicated-node.ts processes over LMDB (log-shard.ts), and
 // the workload both tests check a move against:
 //
