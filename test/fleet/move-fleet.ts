@@ -157,10 +157,11 @@ export async function placeAndSeed(fleet: MoveFleet, send: Send, first: number, 
   for (let t = first; t < first + n; t++) {
     // Two puts: sent again if the node was away (a leaseholder that lapsed under load, or one a
     // previous test killed), since writing them twice is writing them once.
-    let r = await send(t, { type: "batch", reads: [], writes: [{ op: "put", key: tkey(t, "seed"), value: bytes(`tenant ${t}`) }, { op: "put", key: counterKey(t), value: bytes("0") }] });
+    const seed: KvRequest = { type: "batch", reads: [], writes: [{ op: "put", key: tkey(t, "seed"), value: bytes(`tenant ${t}`) }, { op: "put", key: counterKey(t), value: bytes("0") }] };
+    let r = await send(t, seed);
     for (let i = 0; i < 5 && r.type === "error" && (r.error.code === "outcome_unknown" || r.error.code === "unavailable"); i++) {
       await sleep(1_000);
-      r = await send(t, { type: "batch", reads: [], writes: [{ op: "put", key: tkey(t, "seed"), value: bytes(`tenant ${t}`) }, { op: "put", key: counterKey(t), value: bytes("0") }] });
+      r = await send(t, seed);
     }
     expect(r.type, show(r)).toBe("batch");
   }
