@@ -46,7 +46,15 @@ export const fleetMoveCommand: Command = {
     const { replicationLimits } = await import("../../storage-node/replication/limits.ts");
     const directory = new HttpDirectory(t.ready.http, fleetSecret, replicationLimits.leaseMs);
     try {
-      const r = await moveTenant({ directory: (op) => directory.call(op), nodes: { get: (id) => byId.get(id) }, fleetSecret, log: (line) => io.err(line + "\n") }, Number(tenant.id), args.integer("to"));
+      const r = await moveTenant({ directory: (op) => directory.call(op), nodes: { get: (id) => byId.get(id) }, fleetSecret, shards: [...new Set(fleet.nodes.map((n) => n.shardId))], log: (line) => io.err(line + "\n"), onStep: (step) => io.err(`${name}: ${step}\n`) }, Number(tenant.id), args.integer("to"));
+      if (r.fromShard === r.toShard) {
+        io.out(`${name} is on shard ${r.toShard} already${r.completedEarlierRun ? " (an earlier move's leftover copy purged)" : ""}\n`);
+        return 0;
+      }
+      if (r.completedEarlierRun) {
+        io.out(`${name} moved from shard ${r.fromShard} to shard ${r.toShard}: an earlier run had copied it and shard ${r.toShard} served it; placement switched and shard ${r.fromShard}'s copy purged (placement version ${r.placementVersion})\n`);
+        return 0;
+      }
       io.out(`${name} moved from shard ${r.fromShard} to shard ${r.toShard}: ${r.keysCopied} keys copied, writes paused ${r.fencedMs.toFixed(0)} ms at most (placement version ${r.placementVersion})\n`);
       return 0;
     } catch (err) {

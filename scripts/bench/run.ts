@@ -24,6 +24,7 @@
 //   density          10,000 tenants then 100 active, memory per process, bytes per tenant (density.ts)
 //   noisy-neighbour  a victim beside each aggressor of the isolation issue and 1/4/16 saturating tenants (noisy-neighbour.ts)
 //   fleet            leaseholder SIGKILLs under the bank workload (bench:fleet, fleet.ts)
+//   moves            tenant moves between shards under writes: the write pause (bench:moves, moves.ts)
 // The data-scale section of the issue (10 M rows) is not built yet.
 import fs from "node:fs";
 import os from "node:os";
@@ -40,10 +41,11 @@ import { runStorage, storageReport } from "./storage.ts";
 import { fastPathReport, runFastPath } from "./fast-path.ts";
 import { runTenants, tenantsReport } from "./tenants.ts";
 import { fleetReport, runFleet } from "./fleet.ts";
+import { movesReport, runMoves } from "./moves.ts";
 import { densityReport, runDensity } from "./density.ts";
 import { comparisonReport, type AllResults } from "./comparison.ts";
 
-const ALL = ["per-query", "fast-path", "pgbench", "storage", "cold-start", "tenants", "density", "noisy-neighbour", "fleet"] as const;
+const ALL = ["per-query", "fast-path", "pgbench", "storage", "cold-start", "tenants", "density", "noisy-neighbour", "fleet", "moves"] as const;
 type Section = (typeof ALL)[number];
 
 const { values: opts } = parseArgs({
@@ -232,6 +234,12 @@ await section("fleet", async () => {
   save("fleet", r);
   reports.set("fleet", fleetReport(r));
   if (r.failure !== undefined) failures.push("fleet");
+});
+await section("moves", async () => {
+  const r = await runMoves(short, log);
+  save("moves", r);
+  reports.set("moves", movesReport(r));
+  if (r.failure !== undefined) failures.push("moves");
 });
 
 const notRun = ALL.filter((s) => !has(s));

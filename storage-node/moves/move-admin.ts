@@ -95,13 +95,15 @@ export async function moveAdmin(d: MoveAdminDeps, path: string, req: IncomingMes
     if (typeof v !== "string" || !/^\d{1,20}$/.test(v)) throw new RangeError("clockAtLeast must be a decimal string");
     return BigInt(v);
   };
-  let adopt: { digest: string; clockAtLeast: bigint } | undefined;
+  let adopt: { digest: string; clockAtLeast: bigint; digestOf: "state" | "touched" } | undefined;
   try {
-    if (path === "/v1/admin/tenant-adopt") adopt = { digest: "", clockAtLeast: decimal(json.clockAtLeast) };
+    if (path === "/v1/admin/tenant-adopt") adopt = { digest: "", clockAtLeast: decimal(json.clockAtLeast), digestOf: "state" };
     const digest = url.searchParams.get("adoptIfDigest");
     if (path === "/v1/admin/tenant-import" && digest !== null) {
       if (!/^[0-9a-f]{64}$/.test(digest)) throw new RangeError("adoptIfDigest must be a sha256 in hex");
-      adopt = { digest, clockAtLeast: decimal(url.searchParams.get("clockAtLeast")) };
+      const digestOf = url.searchParams.get("digestOf") ?? "state";
+      if (digestOf !== "state" && digestOf !== "touched") throw new RangeError("digestOf must be state or touched");
+      adopt = { digest, clockAtLeast: decimal(url.searchParams.get("clockAtLeast")), digestOf };
     }
   } catch (e) {
     return d.jsonError(res, { code: "malformed_request", message: `${path}: ${e instanceof Error ? e.message : String(e)}` });
@@ -110,6 +112,7 @@ export async function moveAdmin(d: MoveAdminDeps, path: string, req: IncomingMes
   if (adopt !== undefined) d.clock.observe(adopt.clockAtLeast);
   if (path === "/v1/admin/tenant-import" || path === "/v1/admin/tenant-adopt") {
     const first = url.searchParams.get("first") === "1";
+    const submittedMs = performance.now();
     const reply = await d.writer.submit({
       kind: "move",
       step: path === "/v1/admin/tenant-import" ? { op: "import", tenantId, first, ops: body, adopt } : { op: "adopt", tenantId, clockAtLeast: adopt!.clockAtLeast },
@@ -126,7 +129,8 @@ export async function moveAdmin(d: MoveAdminDeps, path: string, req: IncomingMes
     d.service.moved.delete(tenantId);
     const message = new TextDecoder().decode(reply.response);
     d.log(`tenant ${tenantId} adopted: ${message}`);
-    return d.sendJson(res, 200, { tenantId, adopted: true, message });
+    // writerMs: the adopting transaction queued, applied (tail, digest check) and made durable.
+    return d.sendJson(res, 200, { tenantId, adopted: true, message, writerMs: Math.round(performance.now() - submittedMs) });
   }
   if (!d.service.moved.has(tenantId)) return refused(`tenant ${tenantId} is served by this node; only a tenant that moved away is purged`);
   const reply = await d.writer.submit({ kind: "purge", tenantId });

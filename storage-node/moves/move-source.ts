@@ -21,7 +21,7 @@ import { appliedPosition } from "../replication/engine-log.ts";
 import { encodeGroupEntry, forEachGroupOp, type GroupOp } from "../replication/group-entry.ts";
 import type { ReplicationLog } from "../replication/log.ts";
 import { encodeMoveBody } from "./move-wire.ts";
-import { isTenantStateKey, tenantState, tenantStateDigest, tenantStateSpans } from "./tenant-keys.ts";
+import { isTenantStateKey, tenantState, tenantStateDigest, tenantStateSpans, touchedKeysDigest } from "./tenant-keys.ts";
 
 export { tenantStateDigest };
 
@@ -62,7 +62,13 @@ export function exportTenant(engine: Engine, tenantId: number, chunkBytesMax: nu
   return encodeMoveBody({ tenantId, seq, keys, bytes }, chunks);
 }
 
-export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number, afterSeq: number, chunkBytesMax: number, bytesMax: number, extra: object = {}): Uint8Array {
+/**
+ * `touched`: the digest is of the keys the tail touches (touchedKeysDigest), not of the tenant's
+ * whole state, when the tail is one chunk (the target checks it against that one chunk); the
+ * header's `digestOf` says which was taken.
+ */
+export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number, afterSeq: number, chunkBytesMax: number, bytesMax: number, extra: object = {}, touched = false): Uint8Array {
+  const startedMs = performance.now();
   engine.refresh();
   const through = appliedPosition(engine).seq;
   if (afterSeq > through) throw new TailGone(`entry ${afterSeq} is not applied here (applied through ${through}): ask the shard's leaseholder`);
@@ -80,6 +86,10 @@ export function tenantTail(engine: Engine, log: ReplicationLog, tenantId: number
     from = entries[entries.length - 1]!.seq + 1;
   }
   const { chunks, keys } = chunked(ops, chunkBytesMax, bytesMax);
-  const digest = tenantStateDigest(engine, tenantId);
-  return encodeMoveBody({ ...extra, tenantId, after: afterSeq, through, ops: keys, digest: digest.sha256, stateKeys: digest.keys }, chunks);
+  const readMs = performance.now() - startedMs;
+  const digestOf = touched && chunks.length <= 1 ? "touched" : "state";
+  const digest = digestOf === "touched" ? touchedKeysDigest(engine, chunks[0]) : tenantStateDigest(engine, tenantId);
+  // Where a fenced tail's time goes (the mover reports it with the write pause).
+  const timing = { readMs: Math.round(readMs), digestMs: Math.round(performance.now() - startedMs - readMs) };
+  return encodeMoveBody({ ...extra, tenantId, after: afterSeq, through, ops: keys, digest: digest.sha256, digestOf, stateKeys: digest.keys, timing }, chunks);
 }

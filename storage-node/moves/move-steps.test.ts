@@ -16,7 +16,7 @@ import { tenantMovedKey } from "../node-keys.ts";
 import { encodeGroupEntry } from "../replication/group-entry.ts";
 import { tkey } from "../testing/kv-client.ts";
 import { WriterCore } from "../writer/writer-core.ts";
-import { tenantState, tenantStateDigest } from "./tenant-keys.ts";
+import { tenantState, tenantStateDigest, touchedKeysDigest } from "./tenant-keys.ts";
 
 const T = 7;
 const OTHER = 8;
@@ -81,7 +81,7 @@ describe("a tenant move's writer steps", () => {
     const ops = exportOps(src.engine, T);
     expect(dst.core.moveStep(id++, { op: "import", tenantId: T, first: true, ops }).ok).toBe(true);
     expect(run(dst.core, T, { type: "batch", reads: [], writes: [put(T, "early", "x")] })).toMatchObject({ type: "error", error: { code: "tenant_moved" } });
-    const adopt = dst.core.moveStep(id++, { op: "import", tenantId: T, first: false, ops: new Uint8Array(0), adopt: { digest: before.sha256, clockAtLeast: ts } });
+    const adopt = dst.core.moveStep(id++, { op: "import", tenantId: T, first: false, ops: new Uint8Array(0), adopt: { digest: before.sha256, clockAtLeast: ts, digestOf: "state" } });
     expect(adopt.ok, new TextDecoder().decode(adopt.response)).toBe(true);
     dst.engine.refresh();
     expect(tenantStateDigest(dst.engine, T)).toEqual(before);
@@ -95,7 +95,7 @@ describe("a tenant move's writer steps", () => {
     // A retried adopting import (its first answer lost) does nothing to the tenant that now takes writes.
     dst.engine.refresh();
     const live = tenantStateDigest(dst.engine, T);
-    expect(new TextDecoder().decode(dst.core.moveStep(id++, { op: "import", tenantId: T, first: false, ops, adopt: { digest: before.sha256, clockAtLeast: ts } }).response)).toBe("already adopted");
+    expect(new TextDecoder().decode(dst.core.moveStep(id++, { op: "import", tenantId: T, first: false, ops, adopt: { digest: before.sha256, clockAtLeast: ts, digestOf: "state" } }).response)).toBe("already adopted");
     dst.engine.refresh();
     expect(tenantStateDigest(dst.engine, T)).toEqual(live);
 
@@ -125,7 +125,7 @@ describe("a tenant move's writer steps", () => {
 
     expect(dst.core.moveStep(id++, { op: "import", tenantId: T, first: true, ops }).ok).toBe(true);
     const extra = encodeGroupEntry([{ put: true, key: exportOpsKeys(src.engine)[0]!, value: enc("tampered") }]);
-    const wrong = dst.core.moveStep(id++, { op: "import", tenantId: T, first: false, ops: extra, adopt: { digest: tenantStateDigest(src.engine, T).sha256, clockAtLeast: ts } });
+    const wrong = dst.core.moveStep(id++, { op: "import", tenantId: T, first: false, ops: extra, adopt: { digest: tenantStateDigest(src.engine, T).sha256, clockAtLeast: ts, digestOf: "state" } });
     expect(wrong.ok).toBe(false);
     expect(new TextDecoder().decode(wrong.response)).toMatch(/differs from the source's/);
     dst.engine.refresh();
@@ -135,6 +135,37 @@ describe("a tenant move's writer steps", () => {
     // A tenant this node serves (no marker, with state) takes no import, not even a first one.
     expect(src.core.moveStep(id++, { op: "import", tenantId: T, first: true, ops })).toMatchObject({ ok: false });
     expect(src.core.moveStep(id++, { op: "import", tenantId: T, first: false, ops })).toMatchObject({ ok: false });
+  });
+
+  it("adopts on the digest of the keys the last tail touches: the tail as the source wrote it passes, a changed or missing operation does not", () => {
+    const src = node();
+    const dst = node();
+    let id = 1;
+    const ts = makeTimestamp(Date.now(), 0);
+    for (let i = 0; i < 20; i++) expect(run(src.core, T, { type: "batch", reads: [], writes: [put(T, `k${i}`, `v${i}`)] }).type).toBe("batch");
+    expect(dst.core.moveStep(id++, { op: "import", tenantId: T, first: true, ops: exportOps(src.engine, T) }).ok).toBe(true);
+    // The last tail: puts over two keys, one removal (as the log would carry them).
+    const k = (name: string) => [...tenantState((src.engine.refresh(), src.engine), T)].find((e) => Buffer.from(e.key).includes(Buffer.from(name)))!.key.slice();
+    const tail: Array<{ put: true; key: Uint8Array; value: Uint8Array } | { put: false; key: Uint8Array }> = [
+      { put: true as const, key: k("k3"), value: enc("changed") },
+      { put: true as const, key: k("k7"), value: enc("new") },
+      { put: false as const, key: k("k5") },
+    ];
+    src.engine.writeSync((w) => tail.forEach((o) => (o.put ? w.put(o.key, o.value) : w.remove(o.key))));
+    src.engine.refresh();
+    const chunk = encodeGroupEntry(tail);
+    const touched = touchedKeysDigest(src.engine, chunk);
+    expect(touched.keys).toBe(3);
+    const adopt = (ops: Uint8Array) => dst.core.moveStep(id++, { op: "import", tenantId: T, first: false, ops, adopt: { digest: touched.sha256, clockAtLeast: ts, digestOf: "touched" } });
+    // A tail missing its removal, or with another value, touches other state: refused, nothing written.
+    expect(adopt(encodeGroupEntry(tail.slice(0, 2)))).toMatchObject({ ok: false });
+    expect(adopt(encodeGroupEntry([tail[0]!, { put: true, key: tail[1]!.key, value: enc("other") }, tail[2]!]))).toMatchObject({ ok: false });
+    dst.engine.refresh();
+    expect(dst.engine.get(tenantMovedKey(T))).toBeDefined();
+    const ok = adopt(chunk);
+    expect(ok.ok, new TextDecoder().decode(ok.response)).toBe(true);
+    dst.engine.refresh();
+    expect(tenantStateDigest(dst.engine, T)).toEqual(tenantStateDigest(src.engine, T));
   });
 });
 

@@ -7,7 +7,7 @@ import { CLEAR_RECORD_TAG, decodeClearRecord, MOVED_AWAY, MOVING_IN, TXN_PENDING
 import type { ClearRecord } from "../clearing/cleared-spans.ts";
 import { forEachGroupOp } from "../replication/group-entry.ts";
 import { abortTxn } from "../txn/intents.ts";
-import { isTenantStateKey, tenantState, tenantStateDigest, tenantStateSpans } from "./tenant-keys.ts";
+import { isTenantStateKey, tenantState, tenantStateDigest, tenantStateSpans, touchedKeysDigest } from "./tenant-keys.ts";
 
 /** The tenant's moved marker here: MOVED_AWAY, MOVING_IN, or undefined (served here, or never here). */
 export function movedMarker(r: EngineReader, tenantId: number): number | undefined {
@@ -85,10 +85,13 @@ export function purgeTenantStep(w: EngineWriter, tenantId: number, keysMax: numb
   return { removed: keys.length, done: keys.length < keysMax };
 }
 
-/** Throws MoveRefused unless the tenant's state in `r` has the source's digest (what the source read at its apply point). */
-export function checkTenantDigest(r: EngineReader, tenantId: number, expected: string): void {
-  const d = tenantStateDigest(r, tenantId);
-  if (d.sha256 !== expected) throw new MoveRefused(`tenant ${tenantId}'s state here (${d.keys} keys) differs from the source's after the copy`);
+/**
+ * Throws MoveRefused unless the tenant's state in `r` has the source's digest (what the source read
+ * at its apply point): of the whole state, or with `touchedBy`, of the keys that chunk touches.
+ */
+export function checkTenantDigest(r: EngineReader, tenantId: number, expected: string, touchedBy?: Uint8Array): void {
+  const d = touchedBy === undefined ? tenantStateDigest(r, tenantId) : touchedKeysDigest(r, touchedBy);
+  if (d.sha256 !== expected) throw new MoveRefused(`tenant ${tenantId}'s state here (${d.keys} keys${touchedBy === undefined ? "" : " touched by the last tail"}) differs from the source's after the copy`);
 }
 
 /** A move step refused because of what it was asked (not an I/O failure): answered 400/409. */

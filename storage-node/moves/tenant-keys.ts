@@ -20,6 +20,7 @@
 import { createHash } from "node:crypto";
 import { tenantOfKey, tenantSpan } from "../../common/tenant-prefix.ts";
 import type { EngineReader } from "../engine/engine.ts";
+import { forEachGroupOp } from "../replication/group-entry.ts";
 import { escapedBound } from "../mvcc/version-key.ts";
 import {
   allWithTag,
@@ -107,4 +108,26 @@ export function tenantStateDigest(reader: EngineReader, tenantId: number): { key
     keys++;
   }
   return { keys, sha256: h.digest("hex") };
+}
+
+/**
+ * sha256 over the keys a fenced tail touches (the operations of `chunk`, an encoded group entry),
+ * each with its value in `reader` or its absence, in key order. The source takes it at its apply
+ * point after the fence, the target after it imported the same chunk: with the whole state's
+ * digest already compared at the last catch-up (outside the write pause), equal values of the
+ * touched keys make the whole states equal, since every other key is as it was then on both
+ * (replication/README.md "Tenant moves", the digest). Costs what the tail wrote, not the tenant.
+ */
+export function touchedKeysDigest(reader: EngineReader, chunk: Uint8Array | undefined): { keys: number; sha256: string } {
+  const touched = new Map<string, Uint8Array>();
+  if (chunk !== undefined) forEachGroupOp(chunk, (o) => touched.set(Buffer.from(o.key).toString("hex"), o.key.slice()));
+  const keys = [...touched.values()].sort(compare);
+  const h = createHash("sha256");
+  for (const k of keys) {
+    const v = reader.get(k);
+    h.update(u64(BigInt(k.length))).update(k);
+    if (v === undefined) h.update(new Uint8Array([0]));
+    else h.update(new Uint8Array([1])).update(u64(BigInt(v.length))).update(v);
+  }
+  return { keys: keys.length, sha256: h.digest("hex") };
 }

@@ -292,11 +292,13 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
         if (fence) {
           if (kv === undefined) return json(res, 409, { error: `${id} does not serve KV (not the leaseholder); fence at the leaseholder` });
           const toShard = Number(url.searchParams.get("toShard") ?? NaN);
+          const fenceStartedMs = performance.now();
           const fenced = await kv.fenceTenant(tenantId, Number.isSafeInteger(toShard) && toShard >= 1 ? toShard : undefined);
           if ("refused" in fenced) return json(res, 409, { error: fenced.refused });
-          extra = { clockAtLeast: fenced.clockAtLeast.toString() };
+          // fenceMs: the fence's writer job (queued behind the commits posted before it) made durable on the shard.
+          extra = { clockAtLeast: fenced.clockAtLeast.toString(), fenceMs: Math.round(performance.now() - fenceStartedMs) };
         }
-        body = tenantTail(engine, log, tenantId, after, resolved.moveChunkBytesMax, resolved.moveExportBytesMax, extra);
+        body = tenantTail(engine, log, tenantId, after, resolved.moveChunkBytesMax, resolved.moveExportBytesMax, extra, url.searchParams.get("digestOf") === "touched");
       }
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
       res.end(body);

@@ -25,11 +25,12 @@ export type WriterJob =
  *   keys of its state copied from the source; `first` wipes what this node held of it before.
  * adopt: this node serves the tenant (from now on), with its clock at or above `clockAtLeast`.
  *   An import with `adopt` does both in one transaction, once the tenant's state after the import
- *   has the source's digest (else nothing of it is written).
+ *   has the source's digest (else nothing of it is written): of its whole state, or (digestOf
+ *   "touched") of the keys `ops` touch.
  */
 export type MoveStep =
   | { op: "fence"; tenantId: number }
-  | { op: "import"; tenantId: number; first: boolean; ops: Uint8Array; adopt?: { digest: string; clockAtLeast: bigint } }
+  | { op: "import"; tenantId: number; first: boolean; ops: Uint8Array; adopt?: { digest: string; clockAtLeast: bigint; digestOf: "state" | "touched" } }
   | { op: "adopt"; tenantId: number; clockAtLeast: bigint };
 
 /** Identifies a clear record. */

@@ -531,10 +531,13 @@ export class WriterCore {
       // Adopted already (this is a retry whose first answer was lost): nothing to do, and the
       // import must not run again over a tenant that may have taken writes since.
       if (step.op === "import" && movedMarker(this.engine, t) === undefined && !this.moved.has(t) && tenantHasState(this.engine, t)) return done(true, "already adopted");
+      let digestMs = 0;
       const adopted = this.engine.writeSync((w) => {
         if (step.op === "import") {
           importTenantOps(w, t, step.first, step.ops);
-          checkTenantDigest(w, t, step.adopt!.digest);
+          const digestStartedMs = performance.now();
+          checkTenantDigest(w, t, step.adopt!.digest, step.adopt!.digestOf === "touched" ? step.ops : undefined);
+          digestMs = performance.now() - digestStartedMs;
         }
         const a = adoptTenant(w, t, this.nowMs());
         if (clockAtLeast > this.maxCommitTs) w.put(META_MAX_COMMIT_TS, u64(clockAtLeast));
@@ -550,7 +553,7 @@ export class WriterCore {
       }
       this.reloadBytes([t]);
       this.bytes.dirty.add(t);
-      return done(true, `adopted (${adopted.aborted} pending transactions aborted)`, adopted.aborted);
+      return done(true, `adopted (${adopted.aborted} pending transactions aborted; digest checked in ${digestMs.toFixed(0)} ms)`, adopted.aborted);
     } catch (err) {
       if (err instanceof MoveRefused) return done(false, err.message);
       throw err;

@@ -219,7 +219,9 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     for (;;) {
       if (exitCode !== undefined) throw new Error(`warren dev exited (code ${exitCode}) before it was ready:\n${output}`);
       if (Date.now() - startedMs > timeoutMs) throw new Error(`warren dev not ready after ${timeoutMs} ms:\n${output}`);
-      if (fs.existsSync(paths.ready)) {
+      // A ready.json from before this start is a crashed stack's (killed with SIGKILL, it could not
+      // remove it): its ports are not this stack's. `warren dev` replaces it once it is ready.
+      if (fs.existsSync(paths.ready) && fs.statSync(paths.ready).mtimeMs >= startedMs) {
         ready = readJson<ReadyInfo>(paths.ready);
         if (ready !== undefined) break;
       }
