@@ -247,7 +247,7 @@ function clientEncodingSetting(value: string): string {
   const name = pgEncodingName(value);
   if (name === undefined) throw new PgError("invalid_parameter_value", `invalid value for parameter "client_encoding": "${value}"`);
   if (name === "MULE_INTERNAL") {
-    throw new PgError("invalid_parameter_value", `invalid value for parameter "client_encoding": "${value}"`, { detail: "Conversion between MULE_INTERNAL and UTF8 is not supported." });
+    throw new PgError("feature_not_supported", `invalid value for parameter "client_encoding": "${value}"`, { detail: "Conversion between MULE_INTERNAL and UTF8 is not supported." });
   }
   return supportedEncoding(name, "client_encoding");
 }
