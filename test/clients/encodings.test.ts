@@ -146,6 +146,11 @@ const WIRE_CASES: Array<{ title: string; encoding: string; script: Line[] }> = [
     script: [bytes("select '", 0x80, "'::text, ascii('", 0x80, "');"), bytes("select '", 0x81, "';"), "select 2;"],
   },
   {
+    title: "query text that is not UTF-8 under UTF8: 22021 naming the bytes, an ERROR (the session goes on)",
+    encoding: "UTF8",
+    script: [bytes("select '", 0xff, "';"), "select 2;", bytes("select '", 0xc3, 0x28, "';")],
+  },
+  {
     title: "an error message in the client encoding, and one it cannot hold (PostgreSQL sends the conversion error instead)",
     encoding: "LATIN1",
     script: [latin1("select 'd\u00e9j\u00e0'::int;"), "select chr(8364)::int;", "select 3;"],

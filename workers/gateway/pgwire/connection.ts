@@ -52,7 +52,8 @@ import { type CopyIn, startCopyIn } from "./copy-in.ts";
 import { planCopyOut, runCopyOut } from "./copy-out.ts";
 import { decodeFrontend, type FormatCode, type FrontendKind, type MessageOf } from "./frontend.ts";
 import { pgwireLimits } from "./limits.ts";
-import { decodeUtf8, type DecodeText, MessageReader } from "./reader.ts";
+import { type DecodeText, MessageReader } from "./reader.ts";
+import { decodeUtf8Strict } from "./utf8.ts";
 import { textCodec, type TextCodec } from "./encoding/codec.ts";
 import { pgEncodingName, supportedEncoding } from "../sql/client-encoding.ts";
 import type { BackendKey } from "./backends.ts";
@@ -772,7 +773,7 @@ export class PgConnection {
     }
     const params = m.params.map((v, i) => {
       if (v === null) return null;
-      if (formatOf(m.paramFormats, i) === 0) return (this.decodeText ?? decodeUtf8)(v);
+      if (formatOf(m.paramFormats, i) === 0) return (this.decodeText ?? decodeUtf8Strict)(v);
       const type = stmt.declaredTypes[i] || stmt.statement?.paramTypes[i] || 0;
       return binaryParamToText(type, v);
     });

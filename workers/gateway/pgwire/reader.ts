@@ -8,6 +8,7 @@
 // from the 5-byte header alone, before any of the body is buffered.
 import { PgError } from "../../../common/errors.ts";
 import { pgwireLimits } from "./limits.ts";
+import { decodeUtf8Strict } from "./utf8.ts";
 
 export interface FrontendFrame {
   /** The message type byte as a one-character string ('Q', 'P', …). */
@@ -118,8 +119,6 @@ function hex(b: number): string {
   return b.toString(16).padStart(2, "0");
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
 /** Client bytes → text in the client's encoding (pgwire/encoding/codec.ts); absent means UTF-8. */
 export type DecodeText = (bytes: Uint8Array) => string;
 
@@ -134,7 +133,7 @@ export class BodyReader {
   private readonly message: string;
   private readonly decodeText: DecodeText;
 
-  constructor(body: Uint8Array, message: string, decodeText: DecodeText = decodeUtf8) {
+  constructor(body: Uint8Array, message: string, decodeText: DecodeText = decodeUtf8Strict) {
     this.body = body;
     this.message = message;
     this.decodeText = decodeText;
@@ -196,13 +195,5 @@ export class BodyReader {
   /** Postgres checks that a message was consumed exactly; trailing bytes are a malformed message. */
   end(): void {
     if (this.at !== this.body.length) throw new PgError("protocol_violation", `invalid ${this.message} message: ${this.body.length - this.at} unexpected trailing bytes`);
-  }
-}
-
-export function decodeUtf8(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new PgError("character_not_in_repertoire", "invalid byte sequence for encoding \"UTF8\"");
   }
 }
