@@ -206,6 +206,8 @@ describe("the wire: psql in a client encoding gets the same bytes from Warren as
     "create table enc_t (id int primary key, t text)",
     // 1: Latin-1; 2: Cyrillic; 3: Greek; 4: the euro sign (not in LATIN1 / ISO_8859_7's 0xA4 is also not €).
     "insert into enc_t values (1, 'caf\u00e9 \u00fcber'), (2, '\u0416\u0443\u043a'), (3, '\u03b1\u03b2\u03b3'), (4, 'price \u20ac5')",
+    "create table enc_latin (id int primary key, t text)",
+    "insert into enc_latin values (1, 'caf\u00e9 \u00fcber'), (2, 'na\u00efve')",
   ];
 
   beforeAll(async () => {
@@ -232,6 +234,34 @@ describe("the wire: psql in a client encoding gets the same bytes from Warren as
       });
     });
   }
+
+  it("pg_dump -E LATIN1 writes what PostgreSQL's writes, and psql -f restores it", async () => {
+    const dump = async (url: string): Promise<string> =>
+      await new Promise((resolve, reject) => {
+        const child = spawn("pg_dump", ["-E", "LATIN1", "-t", "enc_latin", url], { stdio: ["ignore", "pipe", "pipe"] });
+        const out: Buffer[] = [];
+        let err = "";
+        child.stdout.on("data", (c: Buffer) => out.push(c));
+        child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(out).toString("latin1")) : reject(new Error(`pg_dump ${code}: ${err}`))));
+      });
+    // The \restrict key is random per dump; owners and the server version differ by design (pg-dump.test.ts).
+    const comparable = (d: string) =>
+      d
+        .split("\n")
+        .filter((l) => !/^\\(un)?restrict |^-- Dumped (from|by) |OWNER TO/.test(l))
+        .map((l) => l.replace(/; Owner: \S+$/, "; Owner: -"))
+        .join("\n");
+    const [fromPg, fromWarren] = await Promise.all([dump(pgUrl), dump(stack.demo.pg)]);
+    expect(fromWarren).toContain("SET client_encoding = 'LATIN1';");
+    expect(fromWarren).toContain("1\tcaf\u00e9 \u00fcber"); // one byte per character: LATIN1
+    expect(comparable(fromWarren)).toBe(comparable(fromPg));
+    const restore = await psql(stack.demo.pg, "UTF8", ["drop table enc_latin;", latin1(fromWarren), "set client_encoding = utf8;", "select t, length(t) from public.enc_latin order by id;"]);
+    expect(restore.stderr.toString()).toBe("");
+    // (the dump's own set_config() prints an empty line first)
+    expect(restore.stdout.toString().trim()).toBe("caf\u00e9 \u00fcber|9\nna\u00efve|5");
+  });
 
   it("a multi-byte encoding PostgreSQL converts but Warren does not: 0A000 naming what is supported (startup and SET)", async () => {
     const set = await psql(stack.demo.pg, "UTF8", ["set client_encoding = 'EUC_JP';", "show client_encoding;"]);
