@@ -8,11 +8,11 @@
 //     gets the same bytes back: query text in, rows out, error messages (untranslatable ones
 //     included), COPY TO / FROM STDIN in client_encoding and with ENCODING '…'.
 // psql does not convert anything itself: it passes bytes through and only names the encoding.
-import { spawn } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAvailable, startPostgres, type PostgresServer } from "../harness/postgres.ts";
 import { startStack, type Stack } from "../harness/stack.ts";
+import { runToolBytes, type ToolBytes } from "../harness/run-tool.ts";
 import { SINGLE_BYTE_ENCODINGS } from "../../workers/gateway/sql/client-encoding.ts";
 import { textCodec } from "../../workers/gateway/pgwire/encoding/codec.ts";
 
@@ -93,38 +93,19 @@ describe("conversion tables: every byte and character against PostgreSQL 15's ow
   }
 });
 
-interface PsqlResult {
-  code: number | null;
-  stdout: Buffer;
-  stderr: Buffer;
-}
-
 type Line = string | Buffer;
 
 /**
  * psql -X -A -t -q running `lines` as a script from stdin (statements end with ";"; COPY FROM
  * STDIN data follows its statement up to "\\."), in a client encoding (PGCLIENTENCODING, the
  * startup parameter). A script, not -c: arguments cannot carry bytes that are not UTF-8.
+ * PostgreSQL's source location (VERBOSITY verbose) is dropped from stderr.
  */
-function psql(url: string, encoding: string, lines: readonly Line[]): Promise<PsqlResult> {
-  return new Promise((resolve, reject) => {
-    const args = [url, "-X", "-A", "-t", "-q", "-v", "VERBOSITY=verbose"];
-    const child = spawn("psql", args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PGCLIENTENCODING: encoding, PGCONNECT_TIMEOUT: "20" } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => out.push(c));
-    child.stderr.on("data", (c: Buffer) => err.push(c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      // PostgreSQL's source location is not part of what is compared.
-      const kept = Buffer.concat(err).toString("latin1").split("\n").filter((l) => !/^(psql:<stdin>:\d+: )?LOCATION:/.test(l));
-      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.from(kept.join("\n"), "latin1") });
-    });
-    child.stdin.on("error", () => {});
-    child.stdin.end(Buffer.concat(lines.map((l) => Buffer.concat([typeof l === "string" ? Buffer.from(l) : l, Buffer.from("\n")]))));
-  });
+async function psql(url: string, encoding: string, lines: readonly Line[]): Promise<ToolBytes> {
+  const script = Buffer.concat(lines.map((l) => Buffer.concat([typeof l === "string" ? Buffer.from(l) : l, Buffer.from("\n")])));
+  const r = await runToolBytes("psql", [url, "-X", "-A", "-t", "-q", "-v", "VERBOSITY=verbose"], { stdin: script, env: { PGCLIENTENCODING: encoding, PGCONNECT_TIMEOUT: "20" }, timeoutMs: 60_000 });
+  const kept = r.stderr.toString("latin1").split("\n").filter((l) => !/^(psql:<stdin>:\d+: )?LOCATION:/.test(l));
+  return { ...r, stderr: Buffer.from(kept.join("\n"), "latin1") };
 }
 
 const latin1 = (s: string) => Buffer.from(s, "latin1");
@@ -204,7 +185,7 @@ describe("the wire: psql in a client encoding gets the same bytes from Warren as
   let pgOracle: PostgresServer;
   const SETUP = [
     "create table enc_t (id int primary key, t text)",
-    // 1: Latin-1; 2: Cyrillic; 3: Greek; 4: the euro sign (not in LATIN1 / ISO_8859_7's 0xA4 is also not €).
+    // 1: Latin-1; 2: Cyrillic; 3: Greek; 4: the euro sign, which LATIN1 lacks.
     "insert into enc_t values (1, 'caf\u00e9 \u00fcber'), (2, '\u0416\u0443\u043a'), (3, '\u03b1\u03b2\u03b3'), (4, 'price \u20ac5')",
     "create table enc_latin (id int primary key, t text)",
     "insert into enc_latin values (1, 'caf\u00e9 \u00fcber'), (2, 'na\u00efve')",
@@ -236,16 +217,11 @@ describe("the wire: psql in a client encoding gets the same bytes from Warren as
   }
 
   it("pg_dump -E LATIN1 writes what PostgreSQL's writes, and psql -f restores it", async () => {
-    const dump = async (url: string): Promise<string> =>
-      await new Promise((resolve, reject) => {
-        const child = spawn("pg_dump", ["-E", "LATIN1", "-t", "enc_latin", url], { stdio: ["ignore", "pipe", "pipe"] });
-        const out: Buffer[] = [];
-        let err = "";
-        child.stdout.on("data", (c: Buffer) => out.push(c));
-        child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-        child.on("error", reject);
-        child.on("close", (code) => (code === 0 ? resolve(Buffer.concat(out).toString("latin1")) : reject(new Error(`pg_dump ${code}: ${err}`))));
-      });
+    const dump = async (url: string): Promise<string> => {
+      const r = await runToolBytes("pg_dump", ["-E", "LATIN1", "-t", "enc_latin", url]);
+      if (r.code !== 0) throw new Error(`pg_dump ${r.code}: ${r.stderr.toString()}`);
+      return r.stdout.toString("latin1");
+    };
     // The \restrict key is random per dump; owners and the server version differ by design (pg-dump.test.ts).
     const comparable = (d: string) =>
       d
