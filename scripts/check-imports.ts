@@ -38,6 +38,8 @@ export const MODULES: Readonly<Record<string, ModuleRule>> = {
       "workers/gateway/pgwire/backend.ts",
       "workers/gateway/pgwire/backends.ts",
       "workers/gateway/pgwire/limits.ts",
+      // UTF-8 decoding with Postgres's 22021 naming the bytes, for the body reader's strings.
+      "workers/gateway/pgwire/utf8.ts",
       "workers/gateway/http/body.ts",
       // The HTTP API's bounds, which the edge enforces before the gateway is reached (body size, handle size).
       "workers/gateway/http/limits.ts",

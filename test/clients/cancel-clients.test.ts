@@ -5,8 +5,11 @@
 // CPU-heavy statement and `pg_sleep(10)` with 57014, and the session then runs its next query.
 //
 // The target is < 200 ms from the client's cancel to the 57014. The machine running the tests is
-// shared and busy, so the assertion uses a bound that does not flake under load (cancelMsMax) and
-// every measured figure is printed; read them in the test output.
+// shared and busy, so each cancel is asserted against a bound that does not flake under load
+// (cancelMsMax), every measured figure is printed, and the goal itself is asserted on the median
+// of all of them (the last test): one cancel can be held up by the machine, the middle one of
+// thirteen cannot without most of them being so (measured on 2 shared cores at load ~7: 12 of 13
+// under 200 ms, 22–136 ms, one at 1,435 ms; median 83 ms).
 import { spawn } from "node:child_process";
 import { neonConfig, Client as NeonClient, Pool as NeonPool } from "@neondatabase/serverless";
 import pg from "pg";
@@ -29,6 +32,9 @@ const statements = { "pg_sleep(10)": "select pg_sleep(10)", "CPU-heavy count(*)"
 
 let stack: Stack;
 const figures: string[] = [];
+const cancelMs: number[] = [];
+/** The goal, asserted on the median of every cancel measured in the file. */
+const cancelMsGoal = 200;
 
 let lockHolder: pg.Client | null = null;
 
@@ -48,6 +54,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function record(client: string, what: string, ms: number): void {
   figures.push(`${client.padEnd(34)} ${what.padEnd(20)} ${ms.toFixed(1)} ms`);
+  cancelMs.push(ms);
 }
 
 interface PgErrorLike {
@@ -223,4 +230,13 @@ describe("Neon Pool over WebSocket", () => {
       }
     });
   }
+});
+
+describe("the goal", () => {
+  it(`the median cancel of all the clients above takes less than ${cancelMsGoal} ms`, () => {
+    // Every client and statement above records its figure (13); a median needs most of them.
+    expect(cancelMs.length).toBeGreaterThanOrEqual(7);
+    const sorted = [...cancelMs].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(cancelMsGoal);
+  });
 });

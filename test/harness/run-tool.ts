@@ -27,3 +27,31 @@ export function runTool(cmd: string, args: readonly string[], opts: { cwd?: stri
     });
   });
 }
+
+export interface ToolBytes {
+  code: number | null;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/**
+ * The same for a tool whose output is compared as bytes (an encoding other than UTF-8, COPY data):
+ * stdout and stderr apart and undecoded, `stdin` written and closed.
+ */
+export function runToolBytes(cmd: string, args: readonly string[], opts: { stdin?: Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ToolBytes> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => stdout.push(c));
+    child.stderr.on("data", (c: Buffer) => stderr.push(c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
+    });
+    child.stdin.on("error", () => {}); // the tool may stop reading after an error
+    child.stdin.end(opts.stdin ?? Buffer.alloc(0));
+  });
+}

@@ -6,9 +6,14 @@ import { ByteWriter } from "../../../common/bytes.ts";
 import type { PgError } from "../../../common/errors.ts";
 import type { FormatCode } from "./frontend.ts";
 
+/** Text → client bytes in the client's encoding; throws (22P05) for a character it lacks. */
+export type EncodeText = (text: string) => Uint8Array;
+
 export class Outbox extends ByteWriter {
   /** Start of the message being written (where its length goes). */
   private start = -1;
+  /** The client encoding's encoder for every string written; null: UTF-8. */
+  encodeText: EncodeText | null = null;
 
   constructor() {
     super(4096);
@@ -30,13 +35,27 @@ export class Outbox extends ByteWriter {
     this.start = -1;
   }
 
-  /** A string as UTF-8 (no terminator); returns the number of bytes written. */
+  /**
+   * A string in the client encoding (no terminator); returns the number of bytes written. A
+   * string the encoding cannot hold drops the whole message being written, then throws: nothing
+   * of a half-written message may reach the client.
+   */
   text(s: string): number {
-    return this.utf8(s);
+    if (this.encodeText === null) return this.utf8(s);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.encodeText(s);
+    } catch (err) {
+      if (this.start > 0) this.len = this.start - 1;
+      this.start = -1;
+      throw err;
+    }
+    this.bytes(bytes);
+    return bytes.length;
   }
 
   cstring(s: string): void {
-    this.utf8(s);
+    this.text(s);
     this.byte(0);
   }
 
@@ -142,7 +161,7 @@ export function RowDescription(out: Outbox, fields: readonly RowDescriptionField
   out.end();
 }
 
-/** One row; each value is text (encoded as UTF-8), already-encoded bytes (binary format), or NULL. */
+/** One row; each value is text (in the client encoding), already-encoded bytes (binary format), or NULL. */
 export function DataRow(out: Outbox, values: ReadonlyArray<string | Uint8Array | null>): void {
   out.begin("D");
   out.int16(values.length);
@@ -225,7 +244,7 @@ export function CopyOutResponse(out: Outbox, columns: number, format: CopyFormat
   copyResponse(out, "H", format, columns);
 }
 
-/** One CopyData message: bytes, or text sent as UTF-8 (one row, as Postgres sends them). */
+/** One CopyData message: bytes, or text in the client encoding (one row, as Postgres sends them). */
 export function CopyData(out: Outbox, data: Uint8Array | string): void {
   out.begin("d");
   if (typeof data === "string") out.text(data);

@@ -52,7 +52,10 @@ import { type CopyIn, startCopyIn } from "./copy-in.ts";
 import { planCopyOut, runCopyOut } from "./copy-out.ts";
 import { decodeFrontend, type FormatCode, type FrontendKind, type MessageOf } from "./frontend.ts";
 import { pgwireLimits } from "./limits.ts";
-import { decodeUtf8, MessageReader } from "./reader.ts";
+import { type DecodeText, MessageReader } from "./reader.ts";
+import { decodeUtf8Strict } from "./utf8.ts";
+import { textCodec, type TextCodec } from "./encoding/codec.ts";
+import { pgEncodingName, supportedEncoding } from "../sql/client-encoding.ts";
 import type { BackendKey } from "./backends.ts";
 import { parseDurationMs } from "./startup-settings.ts";
 
@@ -159,6 +162,9 @@ export class PgConnection {
   /** idle_in_transaction_session_timeout in ms (0: off), read from the session at start and after SET. */
   private idleInTransactionTimeoutMs = 0;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** client_encoding's codec (null: UTF-8); the outbox encodes with it, messages decode with decodeText. */
+  private codec: TextCodec | null = null;
+  private decodeText: DecodeText | undefined = undefined;
   private ended: Promise<void> | null = null;
   /**
    * Hands a pg_terminate_backend over to this connection's own request context. terminate() runs
@@ -197,6 +203,7 @@ export class PgConnection {
         ParameterStatus(this.out, name, values.get(name)!);
         this.reported.set(name, values.get(name)!);
       }
+      this.useClientEncoding(values.get("client_encoding")!);
       BackendKeyData(this.out, this.backendKey.processId, this.backendKey.secretKey);
       await this.readIdleInTransactionTimeout();
       this.readyForQuery();
@@ -219,7 +226,18 @@ export class PgConnection {
       this.reader.push(bytes);
       for (let frame = this.reader.next(); frame !== null && !this.closed; frame = this.reader.next()) {
         this.awaitingClient = false;
-        await this.dispatch(decodeFrontend(frame));
+        let m: ReturnType<typeof decodeFrontend>;
+        try {
+          m = decodeFrontend(frame, this.decodeText);
+        } catch (err) {
+          // A malformed message is a protocol violation (FATAL); text the client encoding cannot
+          // decode is an ordinary ERROR of that message, as in Postgres.
+          const e = toPgError(err);
+          if (e.code === "08P01" || this.copy !== null) throw e;
+          await this.undecodable(frame.type, e);
+          continue;
+        }
+        await this.dispatch(m);
       }
       this.flush();
     });
@@ -286,7 +304,11 @@ export class PgConnection {
   private fatal(err: PgError): void {
     if (this.closed) return;
     this.terminating = false; // so flush() sends this last message
-    ErrorResponse(this.out, err, "FATAL");
+    try {
+      ErrorResponse(this.out, err, "FATAL");
+    } catch (unsendable) {
+      ErrorResponse(this.out, toPgError(unsendable), "FATAL"); // as sendError
+    }
     this.flush();
     this.closed = true;
     this.io.close(1000, err.code);
@@ -402,7 +424,28 @@ export class PgConnection {
       if (this.reported.get(name) === value) continue;
       this.reported.set(name, value);
       ParameterStatus(this.out, name, value);
+      // Everything after the ParameterStatus is in the new encoding, both ways.
+      if (name === "client_encoding") this.useClientEncoding(value);
     }
+  }
+
+  /** client_encoding as SHOW reports it (a name the session accepted) → the codec both directions use. */
+  private useClientEncoding(name: string): void {
+    const codec = textCodec(supportedEncoding(pgEncodingName(name) ?? name, "client_encoding"));
+    this.codec = codec;
+    this.out.encodeText = codec === null ? null : (s) => codec.encode(s);
+    this.decodeText = codec === null ? undefined : (b) => codec.decode(b);
+  }
+
+  /** A message whose text the client encoding cannot decode: an ERROR in its protocol's way. */
+  private async undecodable(type: string, err: PgError): Promise<void> {
+    if (type === "Q") {
+      this.sendError(err);
+      return this.readyForQuery();
+    }
+    await this.extended(async () => {
+      throw err;
+    });
   }
 
   // ---- sending results ----
@@ -573,7 +616,13 @@ export class PgConnection {
    * 25P02 and COMMIT rolls back.
    */
   private sendError(err: unknown): void {
-    ErrorResponse(this.out, toPgError(err));
+    try {
+      ErrorResponse(this.out, toPgError(err));
+    } catch (unsendable) {
+      // The message holds a character the client encoding lacks: Postgres then reports that
+      // conversion error instead (its text is ASCII).
+      ErrorResponse(this.out, toPgError(unsendable));
+    }
     this.session.failTransactionBlock();
   }
 
@@ -590,7 +639,7 @@ export class PgConnection {
   private async startCopyIn(cmd: CopyCommand, rest: readonly ParsedStatement[]): Promise<void> {
     refuseServerSideCopy(cmd.statement);
     // The start is admitted, and each CopyData chunk below.
-    const sink = await this.admitted(() => startCopyIn(this.session, cmd));
+    const sink = await this.admitted(() => startCopyIn(this.session, cmd, this.codec));
     this.copy = { sink, rest };
     CopyInResponse(this.out, sink.columnCount, sink.binary ? 1 : 0);
     this.flush();
@@ -724,7 +773,7 @@ export class PgConnection {
     }
     const params = m.params.map((v, i) => {
       if (v === null) return null;
-      if (formatOf(m.paramFormats, i) === 0) return decodeUtf8(v);
+      if (formatOf(m.paramFormats, i) === 0) return (this.decodeText ?? decodeUtf8Strict)(v);
       const type = stmt.declaredTypes[i] || stmt.statement?.paramTypes[i] || 0;
       return binaryParamToText(type, v);
     });

@@ -12,6 +12,7 @@
 // empty string and an empty field is NULL), unless FORCE_NOT_NULL / FORCE_NULL say otherwise,
 // which the loader applies per column. Quoted fields may hold line ends (copy-lines.ts keeps them).
 import { LineCopyReader } from "./copy-lines.ts";
+import type { TextCodec } from "./encoding/codec.ts";
 import { PgError } from "../../../common/errors.ts";
 
 export interface CsvFormat {
@@ -101,7 +102,8 @@ export function parseCsvLine(text: string, fmt: CsvFormat): Array<string | null>
 
 /** COPY FROM in CSV: CopyData bytes → records. */
 export class CsvCopyReader extends LineCopyReader {
-  constructor(relation: string, fmt: CsvFormat) {
-    super(relation, { quote: fmt.quote.charCodeAt(0), escape: fmt.escape.charCodeAt(0) }, (_bytes, text) => parseCsvLine(text, fmt));
+  /** `codec`: the input's single-byte encoding (null: UTF-8). */
+  constructor(relation: string, fmt: CsvFormat, codec: TextCodec | null = null) {
+    super(relation, { quote: fmt.quote.charCodeAt(0), escape: fmt.escape.charCodeAt(0) }, (_bytes, text) => parseCsvLine(text, fmt), codec);
   }
 }

@@ -30,6 +30,7 @@ import { copyOptions, forcedColumns, type CopyOptions } from "./copy-options.ts"
 import { badCopyData, withCopyContext, type CopyDecoder, type CopyErrorPlace, type CopyRecord } from "./copy-input.ts";
 import { resolveCopyTable, type CopyTarget } from "./copy-target.ts";
 import { TextCopyReader } from "./copy-text.ts";
+import { textCodec, type TextCodec } from "./encoding/codec.ts";
 import { pgwireLimits } from "./limits.ts";
 import type { CopyCommand } from "../sql/prepared.ts";
 import type { SqlSession } from "../sql/result.ts";
@@ -75,7 +76,8 @@ function checkFreeze(session: SqlSession, target: CopyTarget): void {
 }
 
 /** Checks a COPY … FROM STDIN (Postgres's errors, in its order) and prepares the loader for its data. */
-export async function startCopyIn(session: SqlSession, cmd: CopyCommand): Promise<CopyIn> {
+/** `clientCodec`: client_encoding's codec (null: UTF-8), used unless the COPY names an ENCODING. */
+export async function startCopyIn(session: SqlSession, cmd: CopyCommand, clientCodec: TextCodec | null = null): Promise<CopyIn> {
   const copy = cmd.statement;
   const target = await resolveCopyTable(session, copy);
   const options = copyOptions(copy, cmd.position);
@@ -91,11 +93,12 @@ export async function startCopyIn(session: SqlSession, cmd: CopyCommand): Promis
   const forceNotNull = csv && options.forceNotNull.length > 0 ? forcedColumns("FORCE_NOT_NULL", options.forceNotNull, target.relation, all, names) : none;
   const forceNull = csv && options.forceNull.length > 0 ? forcedColumns("FORCE_NULL", options.forceNull, target.relation, all, names) : none;
   if (options.freeze) checkFreeze(session, target);
+  const codec = options.encoding === null ? clientCodec : textCodec(options.encoding);
   const decoder: CopyDecoder =
     options.format === "text"
-      ? new TextCopyReader(target.relation, options)
+      ? new TextCopyReader(target.relation, options, codec)
       : csv
-        ? new CsvCopyReader(target.relation, options)
+        ? new CsvCopyReader(target.relation, options, codec)
         : new BinaryCopyReader(target.relation, target.columns.map((c) => ({ name: c.name, typeOid: c.typeOid })));
   const rowsTarget: CopyRowsTarget = { relation: copy.relation!, columns: names };
   return new CopyIn({ session, target, options, decoder, forceNotNull, forceNull, rowsTarget });

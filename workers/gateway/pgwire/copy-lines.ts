@@ -15,8 +15,10 @@
 import { PgError } from "../../../common/errors.ts";
 import { badCopyData, CarryBuffer, copyContext, withCopyContext, type CopyDecoder, type CopyRecord } from "./copy-input.ts";
 import { decodeUtf8Strict } from "./utf8.ts";
+import type { TextCodec } from "./encoding/codec.ts";
 import { pgwireLimits } from "./limits.ts";
 
+const toUtf8 = new TextEncoder();
 const LF = 0x0a;
 const CR = 0x0d;
 const BACKSLASH = 0x5c;
@@ -208,17 +210,24 @@ export class CopyLineReader {
 
 /**
  * COPY FROM in a line format (text, CSV): CopyData bytes → lines → records. Each line is decoded
- * as strict UTF-8 and split into fields by `parse`; errors carry PG's CONTEXT (relation, line and,
- * once decoded, the line's text).
+ * as strict UTF-8, or from the COPY's single-byte encoding (`codec`), and split into fields by
+ * `parse`; errors carry PG's CONTEXT (relation, line and, once decoded, the line's text).
+ *
+ * Lines are found in the raw bytes before conversion: every encoding converted here is ASCII in
+ * its lower half, so line ends, backslashes and (ASCII) quotes are the same bytes before and after.
+ * A converted line is handed to `parse` as UTF-8, as Postgres converts the input before it parses
+ * it (so an escape such as \351 still yields a byte that must be valid UTF-8).
  */
 export class LineCopyReader implements CopyDecoder {
   private readonly lines: CopyLineReader;
   private readonly relation: string;
   private readonly parse: (bytes: Uint8Array, text: string) => Array<string | null>;
+  private readonly codec: TextCodec | null;
 
-  constructor(relation: string, quoting: CsvQuoting | null, parse: (bytes: Uint8Array, text: string) => Array<string | null>) {
+  constructor(relation: string, quoting: CsvQuoting | null, parse: (bytes: Uint8Array, text: string) => Array<string | null>, codec: TextCodec | null = null) {
     this.relation = relation;
     this.parse = parse;
+    this.codec = codec;
     this.lines = new CopyLineReader(relation, quoting);
   }
 
@@ -234,13 +243,19 @@ export class LineCopyReader implements CopyDecoder {
 
   private record(bytes: Uint8Array, line: number): CopyRecord {
     let text: string;
+    let utf8 = bytes;
     try {
-      text = decodeUtf8Strict(bytes);
+      if (this.codec === null) {
+        text = decodeUtf8Strict(bytes);
+      } else {
+        text = this.codec.decode(bytes);
+        utf8 = toUtf8.encode(text);
+      }
     } catch (err) {
       throw withCopyContext(err, { relation: this.relation, line });
     }
     try {
-      return { line, fields: this.parse(bytes, text), text, bytes: bytes.length + 1 };
+      return { line, fields: this.parse(utf8, text), text, bytes: bytes.length + 1 };
     } catch (err) {
       throw withCopyContext(err, { relation: this.relation, line, lineText: text });
     }

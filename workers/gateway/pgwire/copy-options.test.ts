@@ -102,8 +102,17 @@ describe("refused as Postgres 15 refuses them", () => {
     });
   }
 
-  it("an encoding Postgres knows but Warren does not convert is 0A000, not wrong bytes", async () => {
-    expect(await failure("copy t to stdout (encoding 'LATIN1')")).toMatchObject({ code: "0A000", message: "COPY ENCODING 'LATIN1' is not supported" });
+  it("ENCODING takes Postgres's names and aliases in any spelling", async () => {
+    expect(await options("copy t to stdout (encoding 'iso-8859-1')")).toMatchObject({ encoding: "LATIN1" });
+    expect(await options("copy t to stdout (encoding 'Windows-1251')")).toMatchObject({ encoding: "WIN1251" });
+    expect(await options("copy t to stdout (encoding 'unicode')")).toMatchObject({ encoding: "UTF8" });
+    expect(await options("copy t to stdout (encoding 'sql_ascii')")).toMatchObject({ encoding: "SQL_ASCII" });
+    expect(await options("copy t to stdout")).toMatchObject({ encoding: null });
+  });
+
+  it("a multi-byte encoding Postgres knows but Warren does not convert is 0A000 naming what is supported, not wrong bytes", async () => {
+    const e = await failure("copy t to stdout (encoding 'sjis')");
+    expect(e).toMatchObject({ code: "0A000", message: "COPY ENCODING 'SJIS' is not supported" });
   });
 });
 

@@ -3,11 +3,12 @@
 // client sees the same error for the same statement. Old syntax (`WITH CSV HEADER`, `DELIMITER
 // ','`, `BINARY`, `FORCE QUOTE *`) reaches here already translated by the grammar.
 //
-// Only UTF-8 data is served (the database encoding is UTF8 and no conversion exists in the
-// gateway): ENCODING 'UTF8' (or an alias, or SQL_ASCII, which converts nothing) is accepted;
-// any other valid encoding name is refused with 0A000 instead of producing wrong bytes.
+// ENCODING names the data's encoding when it differs from client_encoding: UTF8, SQL_ASCII (no
+// conversion) or a single-byte encoding (converted, pgwire/encoding/); the multi-byte encodings
+// Postgres also knows are refused with 0A000 (sql/client-encoding.ts) instead of wrong bytes.
 import { PgError } from "../../../common/errors.ts";
 import type { CopyOption, CopyStatement } from "../sql/bind/copy-statement.ts";
+import { pgEncodingName, supportedEncoding, type ClientEncodingName } from "../sql/client-encoding.ts";
 
 export type CopyFormatName = "text" | "csv" | "binary";
 
@@ -29,26 +30,9 @@ export interface CopyOptions {
   forceNull: string[];
   /** FREEZE: COPY FROM only needs the table created or truncated in the current subtransaction (copy-in.ts). */
   freeze: boolean;
+  /** ENCODING of the data (text and CSV); null: the connection's client_encoding. */
+  encoding: ClientEncodingName | null;
 }
-
-/** Database encoding names Postgres accepts (pg_encname_tbl, in its cleaned form: lower case, letters and digits only) → canonical name. */
-const ENCODINGS: Record<string, string> = {
-  abc: "WIN1258", alt: "WIN866", big5: "BIG5", euccn: "EUC_CN", eucjis2004: "EUC_JIS_2004", eucjp: "EUC_JP",
-  euckr: "EUC_KR", euctw: "EUC_TW", gb18030: "GB18030", gbk: "GBK", iso88591: "LATIN1", iso885910: "LATIN6",
-  iso885913: "LATIN7", iso885914: "LATIN8", iso885915: "LATIN9", iso885916: "LATIN10", iso88592: "LATIN2",
-  iso88593: "LATIN3", iso88594: "LATIN4", iso88595: "ISO_8859_5", iso88596: "ISO_8859_6", iso88597: "ISO_8859_7",
-  iso88598: "ISO_8859_8", iso88599: "LATIN5", johab: "JOHAB", koi8: "KOI8R", koi8r: "KOI8R", koi8u: "KOI8U",
-  latin1: "LATIN1", latin2: "LATIN2", latin3: "LATIN3", latin4: "LATIN4", latin5: "LATIN5", latin6: "LATIN6",
-  latin7: "LATIN7", latin8: "LATIN8", latin9: "LATIN9", latin10: "LATIN10", mskanji: "SJIS", muleinternal: "MULE_INTERNAL",
-  shiftjis: "SJIS", shiftjis2004: "SHIFT_JIS_2004", sjis: "SJIS", sqlascii: "SQL_ASCII", tcvn: "WIN1258",
-  tcvn5712: "WIN1258", uhc: "UHC", unicode: "UTF8", utf8: "UTF8", vscii: "WIN1258", win: "WIN1251",
-  win1250: "WIN1250", win1251: "WIN1251", win1252: "WIN1252", win1253: "WIN1253", win1254: "WIN1254",
-  win1255: "WIN1255", win1256: "WIN1256", win1257: "WIN1257", win1258: "WIN1258", win866: "WIN866", win874: "WIN874",
-  win932: "SJIS", win936: "GBK", win949: "UHC", win950: "BIG5", windows1250: "WIN1250", windows1251: "WIN1251",
-  windows1252: "WIN1252", windows1253: "WIN1253", windows1254: "WIN1254", windows1255: "WIN1255",
-  windows1256: "WIN1256", windows1257: "WIN1257", windows1258: "WIN1258", windows866: "WIN866",
-  windows874: "WIN874", windows932: "SJIS", windows936: "GBK", windows949: "UHC", windows950: "BIG5",
-};
 
 /** Characters that cannot delimit text-format fields (they start escapes or look like data). */
 const UNSAFE_TEXT_DELIMITERS = "\\.abcdefghijklmnopqrstuvwxyz0123456789";
@@ -72,6 +56,7 @@ export function copyOptions(copy: CopyStatement, position: (byteLocation: number
   let forceQuote: string[] | "*" | undefined;
   let forceNotNull: string[] | undefined;
   let forceNull: string[] | undefined;
+  let encoding: ClientEncodingName | null = null;
 
   for (const o of copy.options) {
     // FREEZE is a hint to skip visibility work; it has no duplicate check of its own in the loop
@@ -129,14 +114,9 @@ export function copyOptions(copy: CopyStatement, position: (byteLocation: number
         break;
       case "encoding": {
         if (seen.has("encoding")) throw redundant();
-        const name = ENCODINGS[stringArg(o).toLowerCase().replace(/[^a-z0-9]/g, "")];
+        const name = pgEncodingName(stringArg(o));
         if (name === undefined) throw new PgError("invalid_parameter_value", `argument to option "${key}" must be a valid encoding name`, { position: at(o) });
-        if (name !== "UTF8" && name !== "SQL_ASCII") {
-          throw new PgError("feature_not_supported", `COPY ENCODING '${name}' is not supported`, {
-            hint: "Warren stores text as UTF-8 and converts no other encoding: send and receive UTF-8 data (ENCODING 'UTF8').",
-            position: at(o),
-          });
-        }
+        encoding = supportedEncoding(name, "COPY ENCODING", at(o));
         break;
       }
       default:
@@ -185,6 +165,7 @@ export function copyOptions(copy: CopyStatement, position: (byteLocation: number
     forceNotNull: forceNotNull ?? [],
     forceNull: forceNull ?? [],
     freeze,
+    encoding,
   };
 }
 

@@ -86,8 +86,10 @@ describe("COPY TO STDOUT", () => {
     let buffered = pgwireLimits.copyOutBufferedBytesMax + 1;
     const h = await openTestConnection({ io: { bufferedBytes: () => buffered } });
     const copying = h.send(fe.Query("copy (select g, repeat('y', 100) from generate_series(1, 20000) g) to stdout"));
-    await new Promise((r) => setTimeout(r, 100));
-    // One frame went out, then the COPY waited for the transport.
+    // One frame goes out (however long the first rows take on a loaded machine), then the COPY
+    // waits for the transport: no second frame follows while it reports too much unsent.
+    for (let waitedMs = 0; h.frames.length === 0 && waitedMs < 20_000; waitedMs += 10) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 200));
     expect(h.frames.length).toBe(1);
     buffered = pgwireLimits.copyOutBufferedBytesMax;
     const out = await copying;

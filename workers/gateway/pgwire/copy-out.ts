@@ -22,6 +22,9 @@ import { copyOptions, forcedColumns, type CopyOptions } from "./copy-options.ts"
 import { columnOf, quoteIdent, resolveCopyTable, type CopyColumn } from "./copy-target.ts";
 import { encodeTextRow } from "./copy-text.ts";
 import { pgwireLimits } from "./limits.ts";
+import { textCodec } from "./encoding/codec.ts";
+
+const toUtf8 = new TextEncoder();
 
 export interface CopyOutPlan {
   /** The statement whose rows COPY sends (parsed by the session). */
@@ -102,15 +105,25 @@ export async function runCopyOut(session: SqlSession, plan: CopyOutPlan, sink: C
   return rows;
 }
 
-/** The format's row encoder for rows of `fields` (null: the header line, which CSV never force-quotes). */
+/**
+ * The format's row encoder for rows of `fields` (null: the header line, which CSV never
+ * force-quotes). Text and CSV rows are strings, which the outbox writes in client_encoding; with
+ * an ENCODING option they are bytes in that encoding (22P05 for a character it lacks, with no
+ * CONTEXT, as Postgres reports it).
+ */
 function rowEncoder(plan: CopyOutPlan, fields: readonly FieldDescription[] | null): (row: ReadonlyArray<string | null>) => Uint8Array | string {
   const o = plan.options;
+  const inEncoding = (line: (row: ReadonlyArray<string | null>) => string): ((row: ReadonlyArray<string | null>) => Uint8Array | string) => {
+    if (o.encoding === null) return line;
+    const codec = textCodec(o.encoding);
+    return codec === null ? (row) => toUtf8.encode(line(row)) : (row) => codec.encode(line(row));
+  };
   switch (o.format) {
     case "text":
-      return (row) => encodeTextRow(row, o);
+      return inEncoding((row) => encodeTextRow(row, o));
     case "csv": {
       const force = fields === null ? plan.columns.map(() => false) : plan.forceQuote;
-      return (row) => encodeCsvRow(row, o, force);
+      return inEncoding((row) => encodeCsvRow(row, o, force));
     }
     case "binary": {
       const oids = (fields ?? []).map((f) => f.dataTypeID);

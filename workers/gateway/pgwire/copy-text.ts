@@ -9,6 +9,7 @@
 // raw text (so `\\N` is the two characters \N, and `\N` is NULL).
 import { LineCopyReader } from "./copy-lines.ts";
 import { decodeUtf8Strict } from "./utf8.ts";
+import type { TextCodec } from "./encoding/codec.ts";
 
 export interface TextFormat {
   delimiter: string;
@@ -124,7 +125,8 @@ export function parseTextLine(line: Uint8Array, text: string, fmt: TextFormat): 
 
 /** COPY FROM in the text format: CopyData bytes → records. */
 export class TextCopyReader extends LineCopyReader {
-  constructor(relation: string, fmt: TextFormat) {
-    super(relation, null, (bytes, text) => parseTextLine(bytes, text, fmt));
+  /** `codec`: the input's single-byte encoding (null: UTF-8). */
+  constructor(relation: string, fmt: TextFormat, codec: TextCodec | null = null) {
+    super(relation, null, (bytes, text) => parseTextLine(bytes, text, fmt), codec);
   }
 }

@@ -4,7 +4,7 @@
 // is a protocol violation (08P01), never a partly understood command.
 import { PgError } from "../../../common/errors.ts";
 import { pgwireLimits } from "./limits.ts";
-import { BodyReader, type FrontendFrame } from "./reader.ts";
+import { BodyReader, type DecodeText, type FrontendFrame } from "./reader.ts";
 
 /** Format codes of the protocol: 0 text, 1 binary. */
 export type FormatCode = 0 | 1;
@@ -34,15 +34,15 @@ function formatCode(r: BodyReader, what: string): FormatCode {
   return f;
 }
 
-export function Query(body: Uint8Array): MessageOf<"Query"> {
-  const r = new BodyReader(body, "Query");
+export function Query(body: Uint8Array, decodeText?: DecodeText): MessageOf<"Query"> {
+  const r = new BodyReader(body, "Query", decodeText);
   const sql = r.cstring();
   r.end();
   return { kind: "Query", sql };
 }
 
-export function Parse(body: Uint8Array): MessageOf<"Parse"> {
-  const r = new BodyReader(body, "Parse");
+export function Parse(body: Uint8Array, decodeText?: DecodeText): MessageOf<"Parse"> {
+  const r = new BodyReader(body, "Parse", decodeText);
   const name = r.cstring();
   const sql = r.cstring();
   const n = r.int16();
@@ -53,8 +53,8 @@ export function Parse(body: Uint8Array): MessageOf<"Parse"> {
   return { kind: "Parse", name, sql, paramTypes };
 }
 
-export function Bind(body: Uint8Array): MessageOf<"Bind"> {
-  const r = new BodyReader(body, "Bind");
+export function Bind(body: Uint8Array, decodeText?: DecodeText): MessageOf<"Bind"> {
+  const r = new BodyReader(body, "Bind", decodeText);
   const portal = r.cstring();
   const statement = r.cstring();
   const nFormats = r.int16();
@@ -88,16 +88,16 @@ function target(r: BodyReader, message: string): "S" | "P" {
   throw new PgError("protocol_violation", `invalid ${message} message subtype ${t}`);
 }
 
-export function Describe(body: Uint8Array): MessageOf<"Describe"> {
-  const r = new BodyReader(body, "Describe");
+export function Describe(body: Uint8Array, decodeText?: DecodeText): MessageOf<"Describe"> {
+  const r = new BodyReader(body, "Describe", decodeText);
   const t = target(r, "DESCRIBE");
   const name = r.cstring();
   r.end();
   return { kind: "Describe", target: t, name };
 }
 
-export function Execute(body: Uint8Array): MessageOf<"Execute"> {
-  const r = new BodyReader(body, "Execute");
+export function Execute(body: Uint8Array, decodeText?: DecodeText): MessageOf<"Execute"> {
+  const r = new BodyReader(body, "Execute", decodeText);
   const portal = r.cstring();
   const maxRows = r.int32();
   r.end();
@@ -105,8 +105,8 @@ export function Execute(body: Uint8Array): MessageOf<"Execute"> {
   return { kind: "Execute", portal, maxRows: maxRows > 0 ? maxRows : 0 };
 }
 
-export function Close(body: Uint8Array): MessageOf<"Close"> {
-  const r = new BodyReader(body, "Close");
+export function Close(body: Uint8Array, decodeText?: DecodeText): MessageOf<"Close"> {
+  const r = new BodyReader(body, "Close", decodeText);
   const t = target(r, "CLOSE");
   const name = r.cstring();
   r.end();
@@ -129,8 +129,8 @@ export function CopyData(body: Uint8Array): MessageOf<"CopyData"> {
   return { kind: "CopyData", data: body };
 }
 
-export function CopyFail(body: Uint8Array): MessageOf<"CopyFail"> {
-  const r = new BodyReader(body, "CopyFail");
+export function CopyFail(body: Uint8Array, decodeText?: DecodeText): MessageOf<"CopyFail"> {
+  const r = new BodyReader(body, "CopyFail", decodeText);
   const message = r.cstring();
   r.end();
   return { kind: "CopyFail", message };
@@ -147,7 +147,7 @@ export function PasswordMessage(_body: Uint8Array): MessageOf<"PasswordMessage">
 }
 
 /** The one dispatch table: type byte → decoder. */
-export const FRONTEND_MESSAGES: Readonly<Record<string, (body: Uint8Array) => FrontendMessage>> = {
+export const FRONTEND_MESSAGES: Readonly<Record<string, (body: Uint8Array, decodeText?: DecodeText) => FrontendMessage>> = {
   Q: Query,
   P: Parse,
   B: Bind,
@@ -164,10 +164,11 @@ export const FRONTEND_MESSAGES: Readonly<Record<string, (body: Uint8Array) => Fr
   p: PasswordMessage,
 };
 
-export function decodeFrontend(frame: FrontendFrame): FrontendMessage {
+/** `decodeText`: the client encoding's decoder for the message's strings (UTF-8 when absent). */
+export function decodeFrontend(frame: FrontendFrame, decodeText?: DecodeText): FrontendMessage {
   const decode = FRONTEND_MESSAGES[frame.type];
   if (decode === undefined) {
     throw new PgError("protocol_violation", `invalid frontend message type ${frame.type.charCodeAt(0)}`);
   }
-  return decode(frame.body);
+  return decode(frame.body, decodeText);
 }

@@ -8,6 +8,7 @@
 // from the 5-byte header alone, before any of the body is buffered.
 import { PgError } from "../../../common/errors.ts";
 import { pgwireLimits } from "./limits.ts";
+import { decodeUtf8Strict } from "./utf8.ts";
 
 export interface FrontendFrame {
   /** The message type byte as a one-character string ('Q', 'P', …). */
@@ -118,18 +119,24 @@ function hex(b: number): string {
   return b.toString(16).padStart(2, "0");
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Client bytes → text in the client's encoding (pgwire/encoding/codec.ts); absent means UTF-8. */
+export type DecodeText = (bytes: Uint8Array) => string;
 
-/** Reads the fields of one message body; running past its end, or bad UTF-8, is 08P01 / 22021. */
+/**
+ * Reads the fields of one message body; running past its end is 08P01. Strings are in the client's
+ * encoding (`decodeText`, UTF-8 when absent); bytes that do not decode are 22021 / 22P05.
+ */
 export class BodyReader {
   private at = 0;
   private readonly view: DataView;
   readonly body: Uint8Array;
   private readonly message: string;
+  private readonly decodeText: DecodeText;
 
-  constructor(body: Uint8Array, message: string) {
+  constructor(body: Uint8Array, message: string, decodeText: DecodeText = decodeUtf8Strict) {
     this.body = body;
     this.message = message;
+    this.decodeText = decodeText;
     this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   }
 
@@ -173,7 +180,7 @@ export class BodyReader {
   cstring(): string {
     const end = this.body.indexOf(0, this.at);
     if (end < 0) throw new PgError("protocol_violation", `invalid ${this.message} message: unterminated string`);
-    const s = decodeUtf8(this.body.subarray(this.at, end));
+    const s = this.decodeText(this.body.subarray(this.at, end));
     this.at = end + 1;
     return s;
   }
@@ -188,13 +195,5 @@ export class BodyReader {
   /** Postgres checks that a message was consumed exactly; trailing bytes are a malformed message. */
   end(): void {
     if (this.at !== this.body.length) throw new PgError("protocol_violation", `invalid ${this.message} message: ${this.body.length - this.at} unexpected trailing bytes`);
-  }
-}
-
-export function decodeUtf8(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new PgError("character_not_in_repertoire", "invalid byte sequence for encoding \"UTF8\"");
   }
 }

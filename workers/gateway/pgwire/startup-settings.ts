@@ -4,8 +4,8 @@
 // the virtual cluster and was consumed by the edge, so it is not a setting.
 import { PgError } from "../../../common/errors.ts";
 
-/** Startup parameters that are not settings (or are fixed: Warren speaks UTF8 only). */
-const NOT_SETTINGS = new Set(["user", "database", "options", "replication", "client_encoding", "cluster"]);
+/** Startup parameters that are not settings (client_encoding is one: the session checks its value). */
+const NOT_SETTINGS = new Set(["user", "database", "options", "replication", "cluster"]);
 
 export function splitOptions(options: string): string[] {
   const out: string[] = [];

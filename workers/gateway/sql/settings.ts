@@ -4,6 +4,7 @@
 import { PgError } from "../../../common/errors.ts";
 import { formatUnitSetting, MEMORY_KB, parseUnitSetting, TIME_MS, type UnitSpec } from "./setting-units.ts";
 import { timeZoneFromSetting } from "./types/timezone.ts";
+import { pgEncodingName, supportedEncoding } from "./client-encoding.ts";
 
 /** Defaults, as a PostgreSQL 15 server reports them (Warren runs every transaction serializable). */
 const DEFAULTS: Record<string, string> = {
@@ -103,7 +104,9 @@ export class Settings {
     for (const [k, v] of Object.entries(initial)) {
       const n = this.norm(k);
       const spec = UNIT_SETTINGS[n];
-      this.values.set(n, spec === undefined ? v : formatUnitSetting(parseUnitSetting(n, v, spec), spec));
+      // client_encoding is checked here because a wrong one garbles every message after startup.
+      const value = n === "client_encoding" ? clientEncodingSetting(v) : v;
+      this.values.set(n, spec === undefined ? value : formatUnitSetting(parseUnitSetting(n, v, spec), spec));
       this.fromClient.add(n);
     }
     for (const [k, v] of this.values) this.initial.set(k, v);
@@ -135,11 +138,8 @@ export class Settings {
     if (!this.values.has(n) && !n.includes(".")) throw new PgError("undefined_object", `unrecognized configuration parameter "${name}"`);
     const readOnly = ["server_version", "server_version_num", "server_encoding", "lc_collate", "lc_ctype", "integer_datetimes", "max_identifier_length"];
     if (readOnly.includes(n)) throw new PgError("cant_change_runtime_param", `parameter "${n}" cannot be changed`);
-    if (n === "client_encoding" && !["utf8", "utf-8", "unicode"].includes(value.toLowerCase())) {
-      throw new PgError("invalid_parameter_value", `invalid value for parameter "client_encoding": "${value}"`, { hint: "Warren supports only UTF8." });
-    }
     let v = value;
-    if (n === "client_encoding") v = "UTF8";
+    if (n === "client_encoding") v = clientEncodingSetting(value);
     const spec = UNIT_SETTINGS[n];
     if (spec !== undefined) v = formatUnitSetting(parseUnitSetting(n, value, spec), spec);
     if (n === "timezone" && ["utc", "gmt", "z", "zulu"].includes(value.toLowerCase())) v = "UTC";
@@ -240,4 +240,14 @@ export class Settings {
   private unitValue(name: string): number {
     return parseUnitSetting(name, this.get(name), UNIT_SETTINGS[name]!);
   }
+}
+
+/** client_encoding's check (check_client_encoding): a name Postgres knows and Warren converts → its canonical form. */
+function clientEncodingSetting(value: string): string {
+  const name = pgEncodingName(value);
+  if (name === undefined) throw new PgError("invalid_parameter_value", `invalid value for parameter "client_encoding": "${value}"`);
+  if (name === "MULE_INTERNAL") {
+    throw new PgError("feature_not_supported", `invalid value for parameter "client_encoding": "${value}"`, { detail: "Conversion between MULE_INTERNAL and UTF8 is not supported." });
+  }
+  return supportedEncoding(name, "client_encoding");
 }

@@ -833,7 +833,11 @@ function bindExprInner(b: Binder, n: PgNode, ctx: ExprContext): Expr {
       try {
         return coerce(b, arg, t, true);
       } catch (err) {
-        if (err instanceof PgError && err.position === undefined) throw new PgError(err.condition, err.message, pos(node["location"]));
+        // A literal's input error points at the literal (PG's coerce_type sets its error position
+        // callback to the constant), any other at the "::".
+        const literal = (node["arg"] as PgNode)["A_Const"] as PgNode | undefined;
+        const at = literal !== undefined && err instanceof PgError && err.code.startsWith("22") ? literal["location"] : node["location"];
+        if (err instanceof PgError && err.position === undefined) throw new PgError(err.condition, err.message, pos(at));
         throw err;
       }
     }
