@@ -539,39 +539,37 @@ export class StatementRunner {
       ctx: this.ctx,
       user: this.env.sessionValue("warren.current_user") ?? "warren",
       bindGenerated: (t) => void bindGeneratedColumns(this.newBinder(), t),
-      checkRows: async (t, check, name) => {
-        const scope = new Scope(tableScope(t, t.name, 0, null), null);
-        const b = this.newBinder();
-        const e = coerceBool(b, bindExpr(b, exprNode(check), ctxFor(scope, "check constraints")), "CHECK");
-        const c = compile(e, this.ctx);
-        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
-        for await (const b of plan(scan).run(this.ctx)) {
-          for (const r of b) {
-            if ((await evalRow(c, r, this.ctx)) === false) throw new PgError("check_violation", `check constraint "${name}" of relation "${t.name}" is violated by some row`);
-          }
-        }
-      },
-      evalDefault: async (_t, expr, oid, typmod, added) => {
-        // ADD COLUMN c serial fills existing rows from the column's new sequence, which the
-        // statement has not written yet: the default is bound and run against a catalog that has it.
+      withChanges: async (changed, fn) => {
+        // The statement's own descriptor changes (the altered table, a serial column's new
+        // sequence) are not in the catalog until the statement ends; binding and running its
+        // defaults, checks and foreign keys needs them.
         const saved = this.state.catalog;
-        if (added.length > 0) this.state.catalog = saved.withChanges(saved.version, [...added], []);
+        this.state.catalog = saved.withChanges(saved.version, [...changed], []);
         try {
-          const b = this.newBinder();
-          const e = coerce(b, bindExpr(b, exprNode(expr), ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
-          return await evalRow(compile(e, this.ctx), [], this.ctx);
+          return await fn();
         } finally {
           this.state.catalog = saved;
         }
       },
+      compileDefault: (expr, oid, typmod) => {
+        const b = this.newBinder();
+        const c = compile(coerce(b, bindExpr(b, exprNode(expr), ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod)), this.ctx);
+        return () => evalRow(c, [], this.ctx);
+      },
+      compileCheck: (t, check, name) => {
+        const scope = new Scope(tableScope(t, t.name, 0, null), null);
+        const b = this.newBinder();
+        const c = compile(coerceBool(b, bindExpr(b, exprNode(check), ctxFor(scope, "check constraints")), "CHECK"), this.ctx);
+        return async (row) => {
+          if ((await evalRow(c, row, this.ctx)) === false) throw new PgError("check_violation", `check constraint "${name}" of relation "${t.name}" is violated by some row`, { table: t.name, constraint: name });
+        };
+      },
+      foreignKeyCheck: (t) => {
+        const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
+        return (row) => w.checkForeignKeys(row);
+      },
       indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, exprNode(ix.predicate)), this.ctx)),
       viewWithColumnRenamed: (view, t, column, newName) => renameColumnInView(this.newBinder(), view, t, column, newName),
-      validateFk: async (t, fkName) => {
-        const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
-        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
-        void fkName;
-        for await (const b of plan(scan).run(this.ctx)) for (const r of b) await w.checkForeignKeys(r);
-      },
     };
   }
 

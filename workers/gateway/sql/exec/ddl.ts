@@ -27,23 +27,16 @@ import { formatText } from "../types/text-io.ts";
 import type { RowTest } from "./index-predicate.ts";
 import { storedNextval } from "../bind/stored-sql.ts";
 import type { CreateIndexCommand } from "../bind/ddl/index.ts";
+import { alterRows, type AlterRowsEnv, newRowWork } from "./ddl-alter-rows.ts";
 
-export interface DdlExecEnv extends DdlEnv {
+export interface DdlExecEnv extends DdlEnv, AlterRowsEnv {
   ctx: ExecContext;
   /** The session's role: the tenant's one role, owner of every object (OWNER TO names it or nothing). */
   user: string;
-  /** Rows and evaluation for CHECK validation and column defaults, bound by the session. */
-  checkRows(table: TableDesc, check: StoredSql, name: string): Promise<void>;
-  /** `added`: descriptors this statement makes, which the default may use (a serial column's sequence). */
-  evalDefault(table: TableDesc, expr: StoredSql, typeOid: number, typmod: number, added: readonly Descriptor[]): Promise<unknown>;
-  validateFk(table: TableDesc, fkName: string): Promise<void>;
+  /** Runs `fn` with the session binding against the catalog plus `changed` (the statement's own changes). */
+  withChanges<T>(changed: readonly Descriptor[], fn: () => Promise<T>): Promise<T>;
   /** A view's query with a column of `table` renamed; null when the view does not read it (bind/view-rename.ts). */
   viewWithColumnRenamed(view: ViewDesc, table: TableDesc, column: ColumnDesc, newName: string): { query: StoredSql; columnNames: string[] } | null;
-  /**
-   * Which rows of `table` have an entry in `ix` (a partial index's predicate, bound and checked
-   * here: 42703, 42P17, 0A000 as CREATE INDEX reports them; every row for a full index).
-   */
-  indexTest(table: TableDesc, ix: IndexDesc): RowTest;
 }
 
 /** Every row of `table`, batch by batch, each batch charged to the statement's budget. */
@@ -247,16 +240,9 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
   const t0 = tableByName(env, names, stmt.missingOk);
   if (t0 === null) return { changed: [], removed: [], tag: "ALTER TABLE" };
   let t: TableDesc = bump(t0);
-  // A subcommand that rewrites the rows reads them as they were before the statement (its own
-  // writes are not visible to it), so a second one would lose what the first wrote (or fail
-  // with XX000 on the row's width). Until the rewrites are merged into one pass, a statement
-  // may rewrite a populated table once; an empty one any number of times.
-  let rowsRewritten = false;
-  const refuseSecondRewrite = (): void => {
-    if (rowsRewritten) {
-      throw new PgError("feature_not_supported", `ALTER TABLE can rewrite the rows of "${t0.name}" only once per statement`, { hint: "Run the ADD COLUMN … DEFAULT / NOT NULL / UNIQUE and ADD PRIMARY KEY subcommands as separate ALTER TABLE statements." });
-    }
-  };
+  // Subcommands change the descriptor in order; the rows are read and written once, at the end
+  // (ddl-alter-rows.ts says why), with everything the subcommands asked of them.
+  const work = newRowWork();
   const extra: Descriptor[] = [];
   for (const cmd of commands) {
     const findCol = (n: string) => {
@@ -273,14 +259,16 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
         }
         // Reuse CREATE TABLE's column handling on a one-column table, then graft the column on.
         // The probe is created in the table's own schema, so a serial column's sequence lands
-        // there too (and is temporary for a temporary table).
+        // there too (and is temporary for a temporary table). Its REFERENCES are resolved here,
+        // against the table as the statement has made it so far (a self-reference may name a
+        // column added before this one).
         const probeCommand: CreateTableCommand = {
           kind: "create-table",
           relation: { schema: isTempId(t.id) ? "pg_temp" : (env.catalog.get(t.schemaId)?.name ?? "public"), name: t.name, temp: false },
           ifNotExists: false,
           onCommit: "noop",
           inherits: false,
-          elements: [{ kind: "column", column: def }],
+          elements: [{ kind: "column", column: { ...def, constraints: def.constraints.filter((c) => c.kind !== "foreign-key") } }],
           options: [],
         };
         const probe = await createTable({ ...env, allocateId: env.allocateId }, probeCommand).catch(async (err: unknown) => {
@@ -301,36 +289,16 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
           t = { ...t, indexes: [...t.indexes, ix], nextIndexId: t.nextIndexId + 1 };
         }
         t = { ...t, checks: [...t.checks, ...probeTable.checks] };
-        const fks = probeTable.foreignKeys.map((f) => ({ ...f, columnIds: [col.id] }));
-        t = { ...t, foreignKeys: [...t.foreignKeys, ...fks] };
-        // Existing rows take the default (or NULL, which needs no rewrite).
-        if (col.defaultExpr !== null || !col.nullable || probeTable.indexes.length > 0) {
-          const before = t0;
-          const after = t;
-          refuseSecondRewrite();
-          const rewrite = async (): Promise<void> => {
-            const oldCodec = new RowCodec(env.ctx.ks, before);
-            const newCodec = new RowCodec(env.ctx.ks, after);
-            const added = after.indexes.slice(before.indexes.length).map((ix) => ({ ix, covers: env.indexTest(after, ix) }));
-            for await (const batch of tableRows(before, env.ctx)) {
-              for (const row of batch) {
-                await rowDone(env.ctx);
-                const v = col.defaultExpr === null ? null : await env.evalDefault(after, col.defaultExpr, col.type.oid, col.type.typmod, extra);
-                if (v === null && !col.nullable) throw new PgError("not_null_violation", `column "${col.name}" of relation "${t.name}" contains null values`);
-                const nr = [...row, v] as Row;
-                env.ctx.txn.put(newCodec.primaryKey(nr), newCodec.encodeValue(nr));
-                for (const { ix, covers } of added) {
-                  if (!covers(nr)) continue;
-                  const e = newCodec.indexEntry(ix, nr);
-                  env.ctx.txn.put(e.key, e.value);
-                }
-                void oldCodec;
-                rowsRewritten = true;
-              }
-            }
-          };
-          await rewrite();
+        work.checks.push(...probeTable.checks);
+        for (const c of def.constraints) {
+          if (c.kind !== "foreign-key") continue;
+          const fk = resolveFk(env, t, c.fk, true);
+          t = { ...t, foreignKeys: [...t.foreignKeys, fk] };
+          work.foreignKeys.push(fk);
         }
+        // Existing rows take the default (or NULL, which needs no rewrite).
+        if (col.defaultExpr !== null) work.fills.set(col.id, col.defaultExpr);
+        if (!col.nullable) work.notNull.add(col.id);
         break;
       }
       case "drop-column": {
@@ -361,11 +329,7 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
       }
       case "set-not-null": {
         const c = findCol(cmd.column);
-        const codec = new RowCodec(env.ctx.ks, t0);
-        const p = codec.position(c.id);
-        for await (const batch of tableRows(t0, env.ctx)) {
-          if (batch.some((r) => r[p] === null)) throw new PgError("not_null_violation", `column "${c.name}" of relation "${t.name}" contains null values`);
-        }
+        if (c.nullable) work.notNull.add(c.id);
         t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, nullable: false } : x)) };
         break;
       }
@@ -390,39 +354,37 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
             if (t.pkeyName !== "") throw new PgError("invalid_table_definition", `multiple primary keys for table "${t.name}" are not allowed`);
             const cols = keys.map((k) => findCol(k));
             const pkName = con.name ?? `${t.name}_pkey`;
-            const next: TableDesc = {
+            for (const c of cols) if (c.nullable) work.notNull.add(c.id);
+            t = {
               ...t,
-              columns: t.columns.map((x) => (cols.some((c) => c.id === x.id) ? { ...x, nullable: false } : x)),
+              // The hidden row id is no longer needed: the row pass rewrites the rows without it.
+              columns: t.columns.filter((x) => !x.hidden).map((x) => (cols.some((c) => c.id === x.id) ? { ...x, nullable: false } : x)),
               primaryIndex: { id: t.nextIndexId, name: pkName, unique: true, primary: true, columns: cols.map((c) => ({ columnId: c.id, desc: false })) },
               nextIndexId: t.nextIndexId + 1,
               pkeyName: pkName,
-              // The rewritten rows go to a new span; the old one is cleared whole (rekeyTable).
+              // The rewritten rows go to a new span; the old one is cleared whole (ddl-alter-rows.ts).
               dataId: await newDataId(env, t),
             };
-            refuseSecondRewrite();
-            if (await rekeyTable(t0, next, env.ctx, env.indexTest)) rowsRewritten = true;
-            // The hidden row id is no longer needed: existing rows were rewritten without it.
-            t = { ...next, columns: next.columns.filter((c) => !c.hidden) };
+            work.rekey = true;
             break;
           }
           case "unique": {
             const keys = con.columns;
             const cols = keys.map((k) => findCol(k));
             const ix: IndexDesc = { id: t.nextIndexId, name: con.name ?? indexName(env, t, [...keys], true), unique: true, primary: false, columns: cols.map((c) => ({ columnId: c.id, desc: false })), constraint: true };
-            await backfillIndex(t0, ix, env.ctx, env.indexTest(t0, ix));
             t = { ...t, indexes: [...t.indexes, ix], nextIndexId: t.nextIndexId + 1 };
             break;
           }
           case "check": {
-            const name = con.name ?? `${t.name}_check`;
-            await env.checkRows(t, con.expr, name);
+            const name = con.name ?? checkName(t, con.expr);
+            work.checks.push({ name, expr: con.expr });
             t = { ...t, checks: [...t.checks, { name, expr: con.expr }] };
             break;
           }
           case "foreign-key": {
             const fk = resolveFk(env, t, con.fk, true);
             t = { ...t, foreignKeys: [...t.foreignKeys, fk] };
-            await env.validateFk(t, fk.name);
+            work.foreignKeys.push(fk);
             break;
           }
           case "unsupported":
@@ -459,7 +421,22 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
         throw new PgError("feature_not_supported", `ALTER TABLE ${cmd.subcommand} is not supported`);
     }
   }
+  const after = t;
+  await env.withChanges([after, ...extra], () => alterRows(env, t0, after, work));
   return { changed: [t, ...extra] as DdlChange["changed"], removed: [], tag: "ALTER TABLE" };
+}
+
+/**
+ * An unnamed CHECK's name, as PostgreSQL chooses it: table_column_check when the expression names
+ * one column, else table_check, with a number added until no constraint of the table has it.
+ */
+function checkName(t: TableDesc, expr: StoredSql): string {
+  const cols = [...new Set(columnsNamedIn(expr))];
+  const base = cols.length === 1 ? `${t.name}_${cols[0]}_check` : `${t.name}_check`;
+  const taken = new Set([...t.checks.map((c) => c.name), ...t.indexes.map((i) => i.name), ...t.foreignKeys.map((f) => f.name), t.pkeyName]);
+  let name = base;
+  for (let i = 1; taken.has(name); i++) name = `${base}${i}`;
+  return name;
 }
 
 /**
@@ -487,61 +464,6 @@ async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, always:
   const sequence = newSequence(await env.allocateId(), schema.id, seqName, typeFromOid(c.type.oid, -1), [t.id, c.id], rest);
   const column: ColumnDesc = { ...c, identity: always ? "a" : "d", defaultExpr: storedNextval(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`) };
   return { column, sequence };
-}
-
-/**
- * Rewrites every row under a new primary key (ADD PRIMARY KEY on a populated table), streaming:
- * one page of old rows at a time, so memory does not grow with the table (the transaction sends
- * its writes to storage as intents when its buffer is full). Duplicates are found per page: within
- * the page, and against the rows already written (one batched read of the page's new keys, which
- * sees the transaction's own writes, buffered or flushed).
- */
-async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext, indexTest: DdlExecEnv["indexTest"]): Promise<boolean> {
-  let rows = false;
-  const oldCodec = new RowCodec(ctx.ks, before);
-  const afterNoHidden: TableDesc = { ...after, columns: after.columns.filter((c) => !c.hidden) };
-  const newCodec = new RowCodec(ctx.ks, afterNoHidden);
-  const covering = afterNoHidden.indexes.map((ix) => indexTest(afterNoHidden, ix));
-  const keep = afterNoHidden.columns.map((c) => oldCodec.position(c.id));
-  const duplicate = (nr: Row): PgError =>
-    new PgError("unique_violation", `could not create unique index "${after.pkeyName}"`, {
-      detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(nr[newCodec.position(c.columnId)]!, newCodec.types[newCodec.position(c.columnId)]!, ctx.evalContext)).join(", ")}) is duplicated.`,
-    });
-  for await (const batch of tableRows(before, ctx)) {
-    if (batch.length > 0) rows = true;
-    const page: Array<{ nr: Row; k: Uint8Array }> = [];
-    const seen = new Set<string>();
-    for (const r of batch) {
-      await rowDone(ctx);
-      const nr = keep.map((p) => r[p]!);
-      for (const ic of afterNoHidden.primaryIndex.columns) {
-        if (nr[newCodec.position(ic.columnId)] === null) {
-          throw new PgError("not_null_violation", `column "${afterNoHidden.columns[newCodec.position(ic.columnId)]!.name}" of relation "${after.name}" contains null values`);
-        }
-      }
-      const k = newCodec.primaryKey(nr);
-      const ks = keyString(k);
-      if (seen.has(ks)) throw duplicate(nr);
-      seen.add(ks);
-      page.push({ nr, k });
-    }
-    const existing = await ctx.txn.getMany(page.map((p) => p.k));
-    for (let i = 0; i < page.length; i++) {
-      const { nr, k } = page[i]!;
-      if (existing[i] !== null) throw duplicate(nr);
-      ctx.txn.put(k, newCodec.encodeValue(nr));
-      for (const [i, ix] of afterNoHidden.indexes.entries()) {
-        if (!covering[i]!(nr)) continue;
-        const e = newCodec.indexEntry(ix, nr);
-        ctx.txn.put(e.key, e.value);
-      }
-    }
-    await ctx.txn.maybeFlush();
-  }
-  // `after` has its own data id: the old span goes whole, with no tombstone per row. (Cleared
-  // after the scan: a buffered clear hides the old rows from the transaction's own reads.)
-  clearTableData(before, ctx);
-  return rows;
 }
 
 export function renameObject(env: DdlExecEnv, cmd: RenameCommand): DdlChange {
