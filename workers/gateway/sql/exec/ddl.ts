@@ -17,7 +17,7 @@ import { Oid, storedTypeOf, Types, typeFromOid } from "../types/type.ts";
 import { quoteIdent } from "../functions/string-functions.ts";
 import type { ExecContext } from "./context.ts";
 import { bump, newDataId, tableByName } from "./ddl-common.ts";
-import { applySequenceOptions, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, optionNames, resolveFk } from "./ddl-create-table.ts";
+import { applySequenceOptions, checkSequenceBounds, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, optionNames, resolveFk } from "./ddl-create-table.ts";
 import { clearIndexData, clearTableData, dropObjects, truncate } from "./ddl-drop.ts";
 import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
@@ -27,6 +27,7 @@ import { formatText } from "../types/text-io.ts";
 import type { RowTest } from "./index-predicate.ts";
 import { storedNextval } from "../bind/stored-sql.ts";
 import type { CreateIndexCommand } from "../bind/ddl/index.ts";
+import { encodeNotCalled } from "./sequence-value.ts";
 import { alterRows, type AlterRowsEnv, newRowWork } from "./ddl-alter-rows.ts";
 
 export interface DdlExecEnv extends DdlEnv, AlterRowsEnv {
@@ -170,11 +171,23 @@ export async function alterSequence(env: DdlExecEnv, stmt: AlterSequenceCommand)
   if (d.kind !== "sequence") throw new PgError("wrong_object_type", `"${d.name}" is not a sequence`);
   const next: SequenceDesc = { ...bump(d) };
   const options = stmt.options;
-  const changes = options.filter((o) => o.name !== "owned_by");
+  const changes = options.filter((o) => o.name !== "owned_by" && o.name !== "restart");
   if (changes.length > 0) {
     applySequenceOptions(next, changes);
     // ALTER SEQUENCE keeps the START it does not name (Postgres changes it only with START WITH).
     if (!changes.some((o) => o.name === "start")) next.start = d.start;
+    checkSequenceBounds(next);
+  }
+  const restart = options.findLast((o) => o.name === "restart");
+  if (restart !== undefined) {
+    // RESTART [WITH n]: transactional, as PostgreSQL's new relfilenode is: the sequence's values
+    // move to a new data id (the old value stays behind for a rollback). With no value stored
+    // there the next nextval is START; RESTART WITH n stores n as the next value to hand out.
+    const value = restart.arg.kind === "number" ? BigInt(restart.arg.text) : BigInt(next.start);
+    if (value < BigInt(next.min)) throw new PgError("invalid_parameter_value", `RESTART value (${value}) cannot be less than MINVALUE (${next.min})`);
+    if (value > BigInt(next.max)) throw new PgError("invalid_parameter_value", `RESTART value (${value}) cannot be greater than MAXVALUE (${next.max})`);
+    next.dataId = await newDataId(env, d);
+    if (value !== BigInt(next.start)) env.ctx.txn.put(env.ctx.ks.sequenceKey(next.dataId), encodeNotCalled(value));
   }
   const ownedBy = sequenceOwnedBy(env, next, options);
   if (ownedBy !== undefined) next.ownedBy = ownedBy;
