@@ -627,6 +627,7 @@ export class StatementRunner {
   }
 
   private async ddl(statement: StatementTree): Promise<StatementResult> {
+    let schemaElements: { schema: string; elements: readonly StatementTree[] } | null = null;
     const change = await this.applyDdl(async (env) => {
       const cmd = bindDdlStatement(statement, env, (q) => void bindQueryTree(this.newBinder(), q));
       switch (cmd.kind) {
@@ -668,6 +669,7 @@ export class StatementRunner {
         case "alter-sequence":
           return alterSequence(env, cmd);
         case "create-schema":
+          if (cmd.elements.length > 0) schemaElements = { schema: cmd.name, elements: cmd.elements };
           return createSchema(env, cmd);
         case "truncate":
           return truncate(env, cmd);
@@ -677,7 +679,24 @@ export class StatementRunner {
           return renameObject(env, cmd);
       }
     });
+    if (schemaElements !== null) await this.schemaElements(schemaElements);
     return { command: change.tag, rowCount: null, fields: [], rows: [] };
+  }
+
+  /**
+   * CREATE SCHEMA's elements, each run as its own statement in this transaction with the new
+   * schema first on the search path (PostgreSQL overrides the search path the same way), so
+   * unqualified names are created in the schema and found there first.
+   */
+  private async schemaElements(s: { schema: string; elements: readonly StatementTree[] }): Promise<void> {
+    const settings = this.env.settings;
+    const saved = settings.get("search_path");
+    settings.set("search_path", `"${s.schema.replace(/"/g, '""')}", ${saved}`);
+    try {
+      for (const e of s.elements) await this.run(e);
+    } finally {
+      settings.set("search_path", saved);
+    }
   }
 
 }
