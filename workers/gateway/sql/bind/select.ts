@@ -577,8 +577,8 @@ function bindJoin(b: Binder, node: PgNode, outer: Scope | null, lateralScope: Sc
   if (usingNames.length > 0) {
     const conds: Expr[] = [];
     for (const n of usingNames) {
-      const lc = left.cols.find((c) => c.name === n);
-      const rc = right.cols.find((c) => c.name === n);
+      const lc = left.cols.find((c) => c.name === n && c.merged !== true);
+      const rc = right.cols.find((c) => c.name === n && c.merged !== true);
       if (lc === undefined || rc === undefined) throw new PgError("undefined_column", `column "${n}" specified in USING clause does not exist in ${lc === undefined ? "left" : "right"} table`);
       conds.push(bindExpr(b, { A_Expr: { kind: "AEXPR_OP", name: [{ String: { sval: "=" } }], lexpr: { ColumnRef: { fields: [{ String: { sval: "__l" } }] } }, rexpr: { ColumnRef: { fields: [{ String: { sval: "__r" } }] } } } },
         ctxFor(new Scope([{ ...lc, table: null, name: "__l" }, { ...rc, table: null, name: "__r", index: rc.index + shift }], outer), "JOIN/USING")));
@@ -591,6 +591,9 @@ function bindJoin(b: Binder, node: PgNode, outer: Scope | null, lateralScope: Sc
     } else {
       cols = [...left.cols, ...right.cols.map((c) => ({ ...c, index: c.index + shift, merged: drop.has(c.name) }))];
     }
+    // `*` lists the merged columns first, in USING's order, then the others (PostgreSQL's order).
+    const firsts = usingNames.map((n) => cols.find((c) => c.name === n && c.merged !== true)).filter((c): c is ScopeColumn => c !== undefined);
+    cols = [...firsts, ...cols.filter((c) => !firsts.includes(c))];
   } else if (node["quals"] !== undefined) {
     on = coerceBool(b, bindExpr(b, node["quals"] as PgNode, ctxFor(scope, "JOIN conditions")), "JOIN/ON");
   }
