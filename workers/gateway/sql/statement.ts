@@ -57,7 +57,8 @@ import { regCatalog } from "./bind/reg-catalog.ts";
 import { formatReg, type RegCatalog } from "./types/reg-text.ts";
 import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
 import { isTempId } from "../catalog/descriptors.ts";
-import { exprNode } from "./bind/stored-sql.ts";
+import { exprNode, queryNode } from "./bind/stored-sql.ts";
+import { bindQuery } from "./bind/select.ts";
 import { renameColumnInView } from "./bind/view-rename.ts";
 import { bindDdlStatement } from "./bind/ddl/statement.ts";
 import { bindCopyOutsideWire, bindDml, bindQueryTree, bindRunnable, type CreateTableAs, type DmlVerb, type ExplainTarget, paramCount, showName } from "./bind/runnable.ts";
@@ -567,6 +568,17 @@ export class StatementRunner {
       foreignKeyCheck: (t) => {
         const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
         return (row) => w.checkForeignKeys(row);
+      },
+      viewReads: (v) => {
+        // Every relation the view's query reads, through other views too; a view that no longer
+        // binds reads nothing that could stop a DROP.
+        const b = this.newBinder();
+        try {
+          bindQuery(b, queryNode(v.query), null);
+        } catch {
+          return new Set();
+        }
+        return b.usedTables;
       },
       indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, exprNode(ix.predicate)), this.ctx)),
       viewWithColumnRenamed: (view, t, column, newName) => renameColumnInView(this.newBinder(), view, t, column, newName),

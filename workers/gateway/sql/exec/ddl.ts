@@ -34,6 +34,8 @@ export interface DdlExecEnv extends DdlEnv, AlterRowsEnv {
   ctx: ExecContext;
   /** The session's role: the tenant's one role, owner of every object (OWNER TO names it or nothing). */
   user: string;
+  /** The ids of every relation `view` reads, directly or through other views. */
+  viewReads(view: ViewDesc): ReadonlySet<number>;
   /** Runs `fn` with the session binding against the catalog plus `changed` (the statement's own changes). */
   withChanges<T>(changed: readonly Descriptor[], fn: () => Promise<T>): Promise<T>;
   /** A view's query with a column of `table` renamed; null when the view does not read it (bind/view-rename.ts). */
