@@ -580,6 +580,21 @@ export class StatementRunner {
         }
         return b.usedTables;
       },
+      viewReadsColumn: (v, t, column) => {
+        const b = this.newBinder();
+        let hit = false;
+        b.columnRefSeen = (_ref, c) => {
+          if (c.base?.tableId === t.id && c.base.columnId === column.id) hit = true;
+        };
+        try {
+          bindQuery(b, queryNode(v.query), null);
+        } catch {
+          return false;
+        } finally {
+          b.columnRefSeen = null;
+        }
+        return hit;
+      },
       indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, exprNode(ix.predicate)), this.ctx)),
       viewWithColumnRenamed: (view, t, column, newName) => renameColumnInView(this.newBinder(), view, t, column, newName),
     };

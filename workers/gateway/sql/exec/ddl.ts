@@ -36,6 +36,8 @@ export interface DdlExecEnv extends DdlEnv, AlterRowsEnv {
   user: string;
   /** The ids of every relation `view` reads, directly or through other views. */
   viewReads(view: ViewDesc): ReadonlySet<number>;
+  /** Whether `view`'s query reads `column` of `table` (itself or through another view). */
+  viewReadsColumn(view: ViewDesc, table: TableDesc, column: ColumnDesc): boolean;
   /** Runs `fn` with the session binding against the catalog plus `changed` (the statement's own changes). */
   withChanges<T>(changed: readonly Descriptor[], fn: () => Promise<T>): Promise<T>;
   /** A view's query with a column of `table` renamed; null when the view does not read it (bind/view-rename.ts). */
@@ -259,6 +261,8 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
   // (ddl-alter-rows.ts says why), with everything the subcommands asked of them.
   const work = newRowWork();
   const extra: Descriptor[] = [];
+  /** Views DROP COLUMN … CASCADE takes along. */
+  const droppedViews: number[] = [];
   for (const cmd of commands) {
     const findCol = (n: string) => {
       const c = t.columns.find((x) => x.name === n && !x.hidden);
@@ -324,6 +328,23 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
         }
         if (t.primaryIndex.columns.some((ic) => ic.columnId === c.id) && t.pkeyName !== "") {
           throw new PgError("dependent_objects_still_exist", `cannot drop column ${c.name} of table ${t.name} because other objects depend on it`, { detail: `constraint ${t.pkeyName} on table ${t.name} depends on column ${c.name}` });
+        }
+        // Views that name the column stop the drop (2BP01), or go with it under CASCADE.
+        const readers = env.catalog.descriptors().filter((v): v is ViewDesc => v.kind === "view" && !droppedViews.includes(v.id) && env.viewReadsColumn(v, t0, c));
+        if (readers.length > 0 && !cmd.cascade) {
+          throw new PgError("dependent_objects_still_exist", `cannot drop column ${c.name} of table ${t.name} because other objects depend on it`, {
+            // A view that reads the column through another view depends on that view.
+            detail: readers.map((v) => {
+              const via = readers.find((w) => w.id !== v.id && env.viewReads(v).has(w.id));
+              return via === undefined ? `view ${v.name} depends on column ${c.name} of table ${t.name}` : `view ${v.name} depends on view ${via.name}`;
+            }).join("\n"),
+            hint: "Use DROP ... CASCADE to drop the dependent objects too.",
+          });
+        }
+        for (const v of readers) {
+          droppedViews.push(v.id);
+          // And the views that read those views.
+          for (const w of env.catalog.descriptors()) if (w.kind === "view" && !droppedViews.includes(w.id) && env.viewReads(w).has(v.id)) droppedViews.push(w.id);
         }
         // Rows keep the dropped column's bytes (decoding skips unknown column ids, as Postgres
         // keeps a dropped attribute's data): no rewrite. Indexes on it go whole.
@@ -438,7 +459,7 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
   }
   const after = t;
   await env.withChanges([after, ...extra], () => alterRows(env, t0, after, work));
-  return { changed: [t, ...extra] as DdlChange["changed"], removed: [], tag: "ALTER TABLE" };
+  return { changed: [t, ...extra] as DdlChange["changed"], removed: droppedViews, tag: "ALTER TABLE" };
 }
 
 /**
