@@ -321,10 +321,23 @@ function aliasOf(node: PgNode): { name: string | null; cols: string[] } {
   return { name: a["aliasname"] as string, cols: stringList(a["colnames"] as PgNode[] | undefined) };
 }
 
+/**
+ * A three-part name database.schema.relation: the session's own database is the only one there
+ * is; any other is PostgreSQL's 0A000 (it was ignored, reading the relation of this database).
+ */
+export function checkCatalogName(b: Binder, rv: PgNode): void {
+  const db = rv["catalogname"] as string | undefined;
+  if (db !== undefined && db !== b.database) {
+    const name = [db, rv["schemaname"] as string | undefined, rv["relname"] as string].filter((x) => x !== undefined).join(".");
+    throw new PgError("feature_not_supported", `cross-database references are not implemented: "${name}"`, pos(rv["location"]));
+  }
+}
+
 function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope: Scope | null): FromItem {
   const [kind, node] = nodeKind(item);
   switch (kind) {
     case "RangeVar": {
+      checkCatalogName(b, node);
       const relname = node["relname"] as string;
       const schemaname = node["schemaname"] as string | undefined;
       const alias = aliasOf(node);
