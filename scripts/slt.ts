@@ -1,6 +1,9 @@
 // sqllogictest runner: `npm run slt -- [options] [files/dirs…]`
 //
 //   --target warren|postgres|both   default: both when PostgreSQL 15 is installed, else warren
+//   --warren stack|engine           stack (default): the real local stack over HTTP; engine: the SQL
+//                                   engine in this process over an in-memory KV (engine-target.ts),
+//                                   the whole corpus in minutes
 //   --jobs N                        scripts run at the same time (default 2: the machine has 2 cores)
 //   --stop-on-first-failure         end each script at its first failing record
 //   --verbose                       print every failure: SQL, expected and actual
@@ -18,6 +21,7 @@
 import { parseArgs } from "node:util";
 import { postgresAvailable } from "../test/harness/postgres.ts";
 import { collectFiles, resolveCorpusDir, runCorpus } from "./slt/corpus.ts";
+import { createEngineTarget } from "./slt/engine-target.ts";
 import { createPostgresTarget } from "./slt/postgres-target.ts";
 import { formatFailure, formatFileReport, formatSummary } from "./slt/report.ts";
 import type { SqlTarget } from "./slt/target.ts";
@@ -32,6 +36,7 @@ const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     target: { type: "string" },
+    warren: { type: "string", default: "stack" },
     jobs: { type: "string", default: "2" },
     "stop-on-first-failure": { type: "boolean", default: false },
     verbose: { type: "boolean", short: "v", default: false },
@@ -42,13 +47,14 @@ const { values: opts, positionals } = parseArgs({
   },
 });
 if (opts.help) {
-  console.log("usage: npm run slt -- [--target warren|postgres|both] [--jobs N] [--stop-on-first-failure] [--verbose] [--max-records N] [--postgres-url URL] [files/dirs…]");
+  console.log("usage: npm run slt -- [--target warren|postgres|both] [--warren stack|engine] [--jobs N] [--stop-on-first-failure] [--verbose] [--max-records N] [--postgres-url URL] [files/dirs…]");
   process.exit(0);
 }
 const pgInstalled = opts["postgres-url"] !== undefined || postgresAvailable();
 const target = opts.target ?? (pgInstalled ? "both" : "warren");
 if (!["warren", "postgres", "both"].includes(target)) usage(`--target must be warren, postgres or both, not "${target}"`);
 if (target !== "warren" && !pgInstalled) usage("PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin); use --target warren or --postgres-url");
+if (!["stack", "engine"].includes(opts.warren)) usage(`--warren must be stack or engine, not "${opts.warren}"`);
 const jobs = Number(opts.jobs);
 if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) usage("--jobs must be an integer from 1 to 16");
 
@@ -71,14 +77,14 @@ let postgres: SqlTarget | undefined;
 let warren: SqlTarget | undefined;
 try {
   if (target !== "warren") postgres = await createPostgresTarget({ url: opts["postgres-url"] });
-  if (target !== "postgres") warren = await createWarrenTarget();
+  if (target !== "postgres") warren = opts.warren === "engine" ? createEngineTarget() : await createWarrenTarget();
 } catch (err) {
   await postgres?.close();
   console.error(`slt: could not start a target: ${(err as Error).message}`);
   process.exit(1);
 }
 
-console.log(`sqllogictest: ${files.length} file(s) from ${corpus.dir}, target ${target}, ${jobs} at a time`);
+console.log(`sqllogictest: ${files.length} file(s) from ${corpus.dir}, target ${target}${target === "postgres" ? "" : ` (warren: ${opts.warren})`}, ${jobs} at a time`);
 let reports;
 try {
   reports = await runCorpus({

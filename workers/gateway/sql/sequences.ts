@@ -7,6 +7,7 @@ import { PgError } from "../../../common/errors.ts";
 import type { Catalog } from "../catalog/catalog.ts";
 import { dataIdOf, type SequenceDesc } from "../catalog/descriptors.ts";
 import { decodeI64, encodeI64, type Keyspace } from "../catalog/keyspace.ts";
+import { encodeNotCalled, isNotCalled, lastHandedOut } from "./exec/sequence-value.ts";
 import { KvRequestError, kvErrorToPgError, type KvClient } from "../kv/kv-client.ts";
 import { parseQualifiedName } from "./bind/reg-catalog.ts";
 
@@ -19,28 +20,6 @@ const SEQUENCE_BLOCK_MAX = 1024;
 
 /** Bounded retries of the compare-and-put under contention before giving up with 40001. */
 const CPUT_ATTEMPTS_MAX = 50;
-
-/**
- * A sequence's stored value: 8 bytes (encodeI64) hold the last value handed out (is_called);
- * the same 8 bytes and a 0 byte hold the next value to hand out after setval(…, false), which
- * SELECT … FROM the sequence reports as is_called = false (pg_dump dumps that state). No value
- * stored: nothing handed out yet, the next is the sequence's START.
- */
-function encodeNotCalled(value: bigint): Uint8Array {
-  const out = new Uint8Array(9);
-  out.set(encodeI64(value));
-  return out;
-}
-
-function isNotCalled(stored: Uint8Array): boolean {
-  return stored.length === 9;
-}
-
-/** The last value handed out, as nextval computes from it (one increment before a not-called value). */
-function lastHandedOut(stored: Uint8Array, increment: bigint): bigint {
-  const v = decodeI64(stored);
-  return isNotCalled(stored) ? v - increment : v;
-}
 
 export class Sequences {
   private readonly kv: KvClient;

@@ -57,7 +57,8 @@ import { regCatalog } from "./bind/reg-catalog.ts";
 import { formatReg, type RegCatalog } from "./types/reg-text.ts";
 import { descIdOfOid, indexOfOid } from "../catalog/oids.ts";
 import { isTempId } from "../catalog/descriptors.ts";
-import { exprNode } from "./bind/stored-sql.ts";
+import { exprNode, queryNode } from "./bind/stored-sql.ts";
+import { bindQuery } from "./bind/select.ts";
 import { renameColumnInView } from "./bind/view-rename.ts";
 import { bindDdlStatement } from "./bind/ddl/statement.ts";
 import { bindCopyOutsideWire, bindDml, bindQueryTree, bindRunnable, type CreateTableAs, type DmlVerb, type ExplainTarget, paramCount, showName } from "./bind/runnable.ts";
@@ -539,39 +540,63 @@ export class StatementRunner {
       ctx: this.ctx,
       user: this.env.sessionValue("warren.current_user") ?? "warren",
       bindGenerated: (t) => void bindGeneratedColumns(this.newBinder(), t),
-      checkRows: async (t, check, name) => {
-        const scope = new Scope(tableScope(t, t.name, 0, null), null);
-        const b = this.newBinder();
-        const e = coerceBool(b, bindExpr(b, exprNode(check), ctxFor(scope, "check constraints")), "CHECK");
-        const c = compile(e, this.ctx);
-        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
-        for await (const b of plan(scan).run(this.ctx)) {
-          for (const r of b) {
-            if ((await evalRow(c, r, this.ctx)) === false) throw new PgError("check_violation", `check constraint "${name}" of relation "${t.name}" is violated by some row`);
-          }
-        }
-      },
-      evalDefault: async (_t, expr, oid, typmod, added) => {
-        // ADD COLUMN c serial fills existing rows from the column's new sequence, which the
-        // statement has not written yet: the default is bound and run against a catalog that has it.
+      withChanges: async (changed, fn) => {
+        // The statement's own descriptor changes (the altered table, a serial column's new
+        // sequence) are not in the catalog until the statement ends; binding and running its
+        // defaults, checks and foreign keys needs them.
         const saved = this.state.catalog;
-        if (added.length > 0) this.state.catalog = saved.withChanges(saved.version, [...added], []);
+        this.state.catalog = saved.withChanges(saved.version, [...changed], []);
         try {
-          const b = this.newBinder();
-          const e = coerce(b, bindExpr(b, exprNode(expr), ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod));
-          return await evalRow(compile(e, this.ctx), [], this.ctx);
+          return await fn();
         } finally {
           this.state.catalog = saved;
         }
       },
+      compileDefault: (expr, oid, typmod) => {
+        const b = this.newBinder();
+        const c = compile(coerce(b, bindExpr(b, exprNode(expr), ctxFor(new Scope([], null), "DEFAULT")), typeFromOid(oid, typmod)), this.ctx);
+        return () => evalRow(c, [], this.ctx);
+      },
+      compileCheck: (t, check, name) => {
+        const scope = new Scope(tableScope(t, t.name, 0, null), null);
+        const b = this.newBinder();
+        const c = compile(coerceBool(b, bindExpr(b, exprNode(check), ctxFor(scope, "check constraints")), "CHECK"), this.ctx);
+        return async (row) => {
+          if ((await evalRow(c, row, this.ctx)) === false) throw new PgError("check_violation", `check constraint "${name}" of relation "${t.name}" is violated by some row`, { table: t.name, constraint: name });
+        };
+      },
+      foreignKeyCheck: (t) => {
+        const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
+        return (row) => w.checkForeignKeys(row);
+      },
+      viewReads: (v) => {
+        // Every relation the view's query reads, through other views too; a view that no longer
+        // binds reads nothing that could stop a DROP.
+        const b = this.newBinder();
+        try {
+          bindQuery(b, queryNode(v.query), null);
+        } catch {
+          return new Set();
+        }
+        return b.usedTables;
+      },
+      viewReadsColumn: (v, t, column) => {
+        const b = this.newBinder();
+        let hit = false;
+        b.columnRefSeen = (_ref, c) => {
+          if (c.base?.tableId === t.id && c.base.columnId === column.id) hit = true;
+        };
+        try {
+          bindQuery(b, queryNode(v.query), null);
+        } catch {
+          return false;
+        } finally {
+          b.columnRefSeen = null;
+        }
+        return hit;
+      },
       indexTest: (t, ix) => (ix.predicate === undefined ? everyRow : predicateTest(bindIndexPredicate(this.newBinder(), t, exprNode(ix.predicate)), this.ctx)),
       viewWithColumnRenamed: (view, t, column, newName) => renameColumnInView(this.newBinder(), view, t, column, newName),
-      validateFk: async (t, fkName) => {
-        const w = new TableWriter(this.ctx, t, bindTableRules(this.newBinder(), t));
-        const scan: Rel = { kind: "scan", table: t, alias: t.name, cols: t.columns.map((col) => ({ name: col.name, type: typeOfStored(col.type), tableId: t.id, columnId: col.id })) };
-        void fkName;
-        for await (const b of plan(scan).run(this.ctx)) for (const r of b) await w.checkForeignKeys(r);
-      },
     };
   }
 
@@ -629,6 +654,7 @@ export class StatementRunner {
   }
 
   private async ddl(statement: StatementTree): Promise<StatementResult> {
+    let schemaElements: { schema: string; elements: readonly StatementTree[] } | null = null;
     const change = await this.applyDdl(async (env) => {
       const cmd = bindDdlStatement(statement, env, (q) => void bindQueryTree(this.newBinder(), q));
       switch (cmd.kind) {
@@ -670,6 +696,7 @@ export class StatementRunner {
         case "alter-sequence":
           return alterSequence(env, cmd);
         case "create-schema":
+          if (cmd.elements.length > 0) schemaElements = { schema: cmd.name, elements: cmd.elements };
           return createSchema(env, cmd);
         case "truncate":
           return truncate(env, cmd);
@@ -679,7 +706,24 @@ export class StatementRunner {
           return renameObject(env, cmd);
       }
     });
+    if (schemaElements !== null) await this.schemaElements(schemaElements);
     return { command: change.tag, rowCount: null, fields: [], rows: [] };
+  }
+
+  /**
+   * CREATE SCHEMA's elements, each run as its own statement in this transaction with the new
+   * schema first on the search path (PostgreSQL overrides the search path the same way), so
+   * unqualified names are created in the schema and found there first.
+   */
+  private async schemaElements(s: { schema: string; elements: readonly StatementTree[] }): Promise<void> {
+    const settings = this.env.settings;
+    const saved = settings.get("search_path");
+    settings.set("search_path", `"${s.schema.replace(/"/g, '""')}", ${saved}`);
+    try {
+      for (const e of s.elements) await this.run(e);
+    } finally {
+      settings.set("search_path", saved);
+    }
   }
 
 }

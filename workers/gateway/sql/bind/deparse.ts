@@ -34,6 +34,8 @@ export interface DeparseEnv {
   relationName(names: readonly string[]): string;
   /** ruleutils' pretty mode (psql) or not (pg_dump, pg_views): see the file comment. */
   pretty: boolean;
+  /** A relation's columns as FROM names them (an alias's column list is completed from them). */
+  columnsOf(names: readonly string[]): Array<{ name: string; type: SqlType }>;
 }
 
 /** An operator, boolean or test expression in non-pretty mode: wrapped, and then simple to its parent. */
@@ -361,20 +363,47 @@ function naturalName(n: PgNode): string | null {
   return null;
 }
 
+/** A RangeVar's name parts and the name its columns go by (its alias, else its relation name). */
+function rangeVarNames(node: PgNode): { names: string[]; label: string; aliasColumns: string[] | null } {
+  const names = [node["schemaname"] as string | undefined, node["relname"] as string].filter((x): x is string => x !== undefined);
+  const alias = node["alias"] as PgNode | undefined;
+  const colnames = alias?.["colnames"] as PgNode[] | undefined;
+  return { names, label: (alias?.["aliasname"] as string | undefined) ?? (node["relname"] as string), aliasColumns: colnames === undefined ? null : stringList(colnames) };
+}
+
+/** A relation's columns under its alias's column list (which renames the first ones). */
+function aliasedColumns(env: { columnsOf: DeparseEnv["columnsOf"] }, node: PgNode): Array<{ name: string; type: SqlType }> {
+  const { names, aliasColumns } = rangeVarNames(node);
+  return env.columnsOf(names).map((c, i) => ({ name: aliasColumns?.[i] ?? c.name, type: c.type }));
+}
+
+/** The column names a JOIN merges: USING's, or NATURAL's (the names both sides have, in the left's order). */
+function joinUsing(node: PgNode, left: readonly FromColumn[], right: readonly FromColumn[]): string[] {
+  const using = node["usingClause"] as PgNode[] | undefined;
+  if (using !== undefined) return stringList(using);
+  if (node["isNatural"] !== true) return [];
+  const rightNames = new Set(right.filter((c) => !c.merged).map((c) => c.name));
+  return left.filter((c) => !c.merged && rightNames.has(c.name)).map((c) => c.name);
+}
+
 function fromItem(env: DeparseEnv, n: PgNode, indent: string): string {
   const [kind, node] = nodeKind(n);
   if (kind === "RangeVar") {
-    const names = [node["schemaname"] as string | undefined, node["relname"] as string].filter((x): x is string => x !== undefined);
+    const { names, label, aliasColumns } = rangeVarNames(node);
     const alias = (node["alias"] as PgNode | undefined)?.["aliasname"] as string | undefined;
-    return `${env.relationName(names)}${alias !== undefined ? ` ${quoteIdent(alias)}` : ""}`;
+    // ruleutils prints an alias's column list whole: t x(p, q, c) for t x(p, q).
+    const cols = aliasColumns === null ? "" : `(${aliasedColumns(env, node).map((c) => quoteIdent(c.name)).join(", ")})`;
+    return `${env.relationName(names)}${alias !== undefined || aliasColumns !== null ? ` ${quoteIdent(alias ?? label)}${cols}` : ""}`;
   }
   if (kind === "JoinExpr") {
     const left = fromItem(env, node["larg"] as PgNode, indent);
     const right = fromItem(env, node["rarg"] as PgNode, indent);
     const jt = node["jointype"] as string;
-    const word = jt === "JOIN_LEFT" ? "LEFT JOIN" : jt === "JOIN_RIGHT" ? "RIGHT JOIN" : jt === "JOIN_FULL" ? "FULL JOIN" : node["quals"] === undefined && node["usingClause"] === undefined ? "CROSS JOIN" : "JOIN";
+    const using = joinUsing(node, fromColumns(env, node["larg"] as PgNode), fromColumns(env, node["rarg"] as PgNode));
+    const word = jt === "JOIN_LEFT" ? "LEFT JOIN" : jt === "JOIN_RIGHT" ? "RIGHT JOIN" : jt === "JOIN_FULL" ? "FULL JOIN" : node["quals"] === undefined && using.length === 0 ? "CROSS JOIN" : "JOIN";
     const quals = node["quals"] !== undefined ? expr(env, node["quals"] as PgNode, Types.bool, false).text : null;
-    const on = quals === null ? "" : env.pretty ? ` ON ${quals}` : ` ON (${quals})`;
+    // NATURAL is printed as the USING it amounts to, as ruleutils does.
+    const on = using.length > 0 ? ` USING (${using.map(quoteIdent).join(", ")})` : quals === null ? "" : env.pretty ? ` ON ${quals}` : ` ON (${quals})`;
     return env.pretty ? `${left}\n${indent}  ${word} ${right}${on}` : `(${left}\n${indent}  ${word} ${right}${on})`;
   }
   throw new PgError("feature_not_supported", `cannot print ${kind} in a view definition`);
@@ -391,8 +420,11 @@ export function deparseViewQuery(env: DeparseEnv, select: PgNode, outputNames: r
     const rt = t["ResTarget"] as PgNode;
     const val = rt["val"] as PgNode;
     const [vk] = nodeKind(val);
-    if (vk === "ColumnRef" && (((val["ColumnRef"] as PgNode)["fields"] as PgNode[]).some((f) => nodeKind(f)[0] === "A_Star"))) {
-      return env.scope.star(null).map((c) => `${quoteIdent(c.table ?? "?")}.${quoteIdent(c.name)}`).join(",\n    ");
+    const fields = vk === "ColumnRef" ? ((val["ColumnRef"] as PgNode)["fields"] as PgNode[]) : [];
+    if (fields.some((f) => nodeKind(f)[0] === "A_Star")) {
+      // t.* lists t's columns only; * every column FROM brings.
+      const table = fields.length > 1 ? ((nodeKind(fields[fields.length - 2]!)[1] as { sval?: string }).sval ?? null) : null;
+      return env.scope.star(table).map((c) => `${quoteIdent(c.table ?? "?")}.${quoteIdent(c.name)}`).join(",\n    ");
     }
     const text = expr(env, val, null, false).text;
     const name = outputNames[i] ?? (rt["name"] as string | undefined) ?? naturalName(val) ?? "?column?";
@@ -420,21 +452,43 @@ export function deparseViewQuery(env: DeparseEnv, select: PgNode, outputNames: r
 }
 
 
+interface FromColumn {
+  table: string;
+  name: string;
+  type: SqlType;
+  /** The other side's copy of a JOIN … USING column: reachable only qualified. */
+  merged: boolean;
+}
+
+/**
+ * The columns one FROM item brings, in the order `*` lists them: a relation's under its alias
+ * (and the alias's column list); a JOIN … USING / NATURAL's merged columns first (from the left,
+ * from the right for a RIGHT JOIN), then the left's other columns, then the right's.
+ */
+function fromColumns(env: { columnsOf: DeparseEnv["columnsOf"] }, n: PgNode): FromColumn[] {
+  const [kind, node] = nodeKind(n);
+  if (kind === "RangeVar") {
+    const label = rangeVarNames(node).label;
+    return aliasedColumns(env, node).map((c) => ({ table: label, name: c.name, type: c.type, merged: false }));
+  }
+  if (kind === "JoinExpr") {
+    const left = fromColumns(env, node["larg"] as PgNode);
+    const right = fromColumns(env, node["rarg"] as PgNode);
+    const using = new Set(joinUsing(node, left, right));
+    if (using.size === 0) return [...left, ...right];
+    const fromRight = node["jointype"] === "JOIN_RIGHT";
+    const [keep, other] = fromRight ? [right, left] : [left, right];
+    const mergedCols = [...using].map((name) => keep.find((c) => !c.merged && c.name === name)).filter((c): c is FromColumn => c !== undefined);
+    const rest = (side: FromColumn[], isKeep: boolean): FromColumn[] =>
+      side.map((c) => (!c.merged && using.has(c.name) ? (isKeep ? null : { ...c, merged: true }) : c)).filter((c): c is FromColumn => c !== null);
+    return [...mergedCols, ...rest(left, !fromRight), ...rest(right, fromRight)];
+  }
+  return [];
+}
+
 /** The scope a view's FROM clause makes: each relation's columns under its alias or name. */
-export function fromScope(binder: Binder, from: readonly PgNode[], columnsOf: (names: readonly string[]) => Array<{ name: string; type: SqlType }>): Scope {
-  const cols: Array<{ table: string; name: string; type: SqlType }> = [];
-  const walk = (n: PgNode): void => {
-    const [kind, node] = nodeKind(n);
-    if (kind === "RangeVar") {
-      const names = [node["schemaname"] as string | undefined, node["relname"] as string].filter((x): x is string => x !== undefined);
-      const alias = ((node["alias"] as PgNode | undefined)?.["aliasname"] as string | undefined) ?? (node["relname"] as string);
-      for (const c of columnsOf(names)) cols.push({ table: alias, name: c.name, type: c.type });
-    } else if (kind === "JoinExpr") {
-      walk(node["larg"] as PgNode);
-      walk(node["rarg"] as PgNode);
-    }
-  };
-  for (const f of from) walk(f);
+export function fromScope(binder: Binder, from: readonly PgNode[], columnsOf: DeparseEnv["columnsOf"]): Scope {
+  const cols = from.flatMap((f) => fromColumns({ columnsOf }, f));
   void binder;
-  return new Scope(cols.map((c, i) => ({ table: c.table, name: c.name, type: c.type, index: i, hidden: false, tableId: 0, columnId: 0 })), null);
+  return new Scope(cols.map((c, i) => ({ table: c.table, name: c.name, type: c.type, index: i, hidden: false, tableId: 0, columnId: 0, ...(c.merged ? { merged: true } : {}) })), null);
 }

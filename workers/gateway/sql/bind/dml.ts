@@ -10,7 +10,7 @@ import { type Binder, pos } from "./binder.ts";
 import type { Expr, OutputColumn, Rel } from "./bound.ts";
 import { bindExpr, coerce, coerceBool, ctxFor } from "./expr.ts";
 import { Scope, type ScopeColumn } from "./scope.ts";
-import { bindQuery, castRel, targetName } from "./select.ts";
+import { bindQuery, castRel, checkCatalogName, targetName } from "./select.ts";
 import { conjunctsOf, predicateImplied } from "./predicate-implication.ts";
 import { bindIndexPredicates } from "./table-rules.ts";
 
@@ -64,6 +64,7 @@ export function tableColumnTypes(t: TableDesc): SqlType[] {
 }
 
 export function resolveTable(b: Binder, rv: PgNode): TableDesc {
+  checkCatalogName(b, rv);
   const names = rv["schemaname"] ? [rv["schemaname"] as string, rv["relname"] as string] : [rv["relname"] as string];
   const d = b.catalog.resolveRelation(names, b.searchPath);
   if (d === undefined) throw new PgError("undefined_table", `relation "${names.join(".")}" does not exist`, pos(rv["location"]));

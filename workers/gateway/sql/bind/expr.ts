@@ -280,6 +280,22 @@ function operatorTest(b: Binder, o: ResolvedOperator): (a: Datum, x: Datum) => D
   return cast === null ? (a, x) => ev(a, x, ctx) : (a, x) => ev(a, cast(x, ctx), ctx);
 }
 
+/**
+ * Type families in which PostgreSQL has an = operator for every pair (int48eq, float48eq,
+ * date_eq_timestamp, …), so its left input keeps its own type. Warren's resolver coerces both
+ * sides to one type instead, which gives the same answers but not the same left type, and
+ * NULLIF's type is that left type.
+ */
+const EQ_FAMILIES: ReadonlyArray<ReadonlySet<number>> = [
+  new Set([Oid.int2, Oid.int4, Oid.int8]),
+  new Set([Oid.float4, Oid.float8]),
+  new Set([Oid.date, Oid.timestamp, Oid.timestamptz]),
+];
+
+function crossTypeEq(l: number, r: number): boolean {
+  return EQ_FAMILIES.some((f) => f.has(l) && f.has(r));
+}
+
 function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
   const kind = node["kind"] as string;
   const opName = stringList(node["name"] as PgNode[]).pop() ?? "";
@@ -332,7 +348,10 @@ function bindAExpr(b: Binder, node: PgNode, ctx: ExprContext): Expr {
       const l = bindExpr(b, lexpr!, ctx);
       const r = bindExpr(b, rexpr!, ctx);
       const cmp = binaryOp(b, "=", l, r, loc);
-      const t = l.type.oid === Oid.unknown ? Types.text : l.type;
+      // PostgreSQL's NULLIF has the type of the = operator's left input as the operator takes it:
+      // NULLIF(1, 2.2) is numeric (numeric = numeric), NULLIF(1, 2::int8) int4 (int4 = int8).
+      const left = crossTypeEq(l.type.oid, r.type.oid) ? l.type : coerce(b, l, resolveOperator("=", l.type, r.type).leftType).type;
+      const t = left.oid === Oid.unknown ? Types.text : left;
       return { kind: "case", type: t, whens: [{ when: cmp, then: constExpr(t, null) }], else: coerce(b, l, t) };
     }
     case "AEXPR_IN": {

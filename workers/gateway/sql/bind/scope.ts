@@ -54,6 +54,8 @@ export class Scope {
 
   /** The columns `table.*` (or `*` when table is null) expands to. */
   star(table: string | null): ScopeColumn[] {
-    return this.columns.filter((c) => !c.hidden && (table === null ? c.merged !== true : c.table === table));
+    if (table === null) return this.columns.filter((c) => !c.hidden && c.merged !== true);
+    // t.* is t's columns in t's own order (a JOIN … USING lists its merged columns first for `*` only).
+    return this.columns.filter((c) => !c.hidden && c.table === table).sort((x, y) => x.index - y.index);
   }
 }

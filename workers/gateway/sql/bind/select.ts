@@ -321,10 +321,23 @@ function aliasOf(node: PgNode): { name: string | null; cols: string[] } {
   return { name: a["aliasname"] as string, cols: stringList(a["colnames"] as PgNode[] | undefined) };
 }
 
+/**
+ * A three-part name database.schema.relation: the session's own database is the only one there
+ * is; any other is PostgreSQL's 0A000 (it was ignored, reading the relation of this database).
+ */
+export function checkCatalogName(b: Binder, rv: PgNode): void {
+  const db = rv["catalogname"] as string | undefined;
+  if (db !== undefined && db !== b.database) {
+    const name = [db, rv["schemaname"] as string | undefined, rv["relname"] as string].filter((x) => x !== undefined).join(".");
+    throw new PgError("feature_not_supported", `cross-database references are not implemented: "${name}"`, pos(rv["location"]));
+  }
+}
+
 function bindFromItem(b: Binder, item: PgNode, outer: Scope | null, lateralScope: Scope | null): FromItem {
   const [kind, node] = nodeKind(item);
   switch (kind) {
     case "RangeVar": {
+      checkCatalogName(b, node);
       const relname = node["relname"] as string;
       const schemaname = node["schemaname"] as string | undefined;
       const alias = aliasOf(node);
@@ -577,8 +590,8 @@ function bindJoin(b: Binder, node: PgNode, outer: Scope | null, lateralScope: Sc
   if (usingNames.length > 0) {
     const conds: Expr[] = [];
     for (const n of usingNames) {
-      const lc = left.cols.find((c) => c.name === n);
-      const rc = right.cols.find((c) => c.name === n);
+      const lc = left.cols.find((c) => c.name === n && c.merged !== true);
+      const rc = right.cols.find((c) => c.name === n && c.merged !== true);
       if (lc === undefined || rc === undefined) throw new PgError("undefined_column", `column "${n}" specified in USING clause does not exist in ${lc === undefined ? "left" : "right"} table`);
       conds.push(bindExpr(b, { A_Expr: { kind: "AEXPR_OP", name: [{ String: { sval: "=" } }], lexpr: { ColumnRef: { fields: [{ String: { sval: "__l" } }] } }, rexpr: { ColumnRef: { fields: [{ String: { sval: "__r" } }] } } } },
         ctxFor(new Scope([{ ...lc, table: null, name: "__l" }, { ...rc, table: null, name: "__r", index: rc.index + shift }], outer), "JOIN/USING")));
@@ -591,6 +604,9 @@ function bindJoin(b: Binder, node: PgNode, outer: Scope | null, lateralScope: Sc
     } else {
       cols = [...left.cols, ...right.cols.map((c) => ({ ...c, index: c.index + shift, merged: drop.has(c.name) }))];
     }
+    // `*` lists the merged columns first, in USING's order, then the others (PostgreSQL's order).
+    const firsts = usingNames.map((n) => cols.find((c) => c.name === n && c.merged !== true)).filter((c): c is ScopeColumn => c !== undefined);
+    cols = [...firsts, ...cols.filter((c) => !firsts.includes(c))];
   } else if (node["quals"] !== undefined) {
     on = coerceBool(b, bindExpr(b, node["quals"] as PgNode, ctxFor(scope, "JOIN conditions")), "JOIN/ON");
   }

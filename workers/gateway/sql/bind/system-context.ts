@@ -42,13 +42,13 @@ export function systemContext(b: Binder): SystemContext {
     return cols;
   };
   x.exprText = (t: TableDesc, expr: StoredSql, target: SqlType | null, pretty = true) => {
-    const env: DeparseEnv = { binder: b, scope: new Scope(tableScope(t, t.name, 0, null), null), qualify: false, relationName: relName, pretty };
+    const env: DeparseEnv = { binder: b, scope: new Scope(tableScope(t, t.name, 0, null), null), qualify: false, relationName: relName, pretty, columnsOf };
     return deparseStored(env, exprNode(expr), target);
   };
   x.viewDef = (v: ViewDesc, pretty = true) => {
     const query = queryNode(v.query);
     const s = (query["SelectStmt"] as PgNode | undefined) ?? query;
-    const env: DeparseEnv = { binder: b, scope: fromScope(b, (s["fromClause"] as PgNode[] | undefined) ?? [], columnsOf), qualify: true, relationName: relName, pretty };
+    const env: DeparseEnv = { binder: b, scope: fromScope(b, (s["fromClause"] as PgNode[] | undefined) ?? [], columnsOf), qualify: true, relationName: relName, pretty, columnsOf };
     return deparseViewQuery(env, query, v.columnNames);
   };
   return x;

@@ -180,6 +180,14 @@ export function applySequenceOptions(seq: SequenceDesc, opts: readonly SequenceO
   } else if (!startSet) {
     seq.start = seq.min;
   }
+  checkSequenceBounds(seq);
+}
+
+/** PostgreSQL's checks of a sequence's bounds and START (22023), in its order. */
+export function checkSequenceBounds(seq: SequenceDesc): void {
+  if (BigInt(seq.min) >= BigInt(seq.max)) throw new PgError("invalid_parameter_value", `MINVALUE (${seq.min}) must be less than MAXVALUE (${seq.max})`);
+  if (BigInt(seq.start) < BigInt(seq.min)) throw new PgError("invalid_parameter_value", `START value (${seq.start}) cannot be less than MINVALUE (${seq.min})`);
+  if (BigInt(seq.start) > BigInt(seq.max)) throw new PgError("invalid_parameter_value", `START value (${seq.start}) cannot be greater than MAXVALUE (${seq.max})`);
 }
 
 export function resolveFk(env: DdlEnv, table: TableDesc, fk: ForeignKeyRef, selfRef: boolean): ForeignKeyDesc {

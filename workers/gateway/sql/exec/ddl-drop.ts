@@ -17,7 +17,7 @@
 // commit. It retries and then sees the new schema. PostgreSQL instead shows such a transaction an
 // empty table after TRUNCATE (TRUNCATE is not MVCC-safe there); an error is the safer surprise.
 import { PgError } from "../../../../common/errors.ts";
-import { dataIdOf, type Descriptor, type IndexDesc, type SequenceDesc, type TableDesc } from "../../catalog/descriptors.ts";
+import { dataIdOf, type Descriptor, type IndexDesc, type SequenceDesc, type TableDesc, type ViewDesc } from "../../catalog/descriptors.ts";
 import { prefixEnd } from "../../../../common/bytes.ts";
 import type { ExecContext } from "./context.ts";
 import { bump, newDataId, tableByName } from "./ddl-common.ts";
@@ -55,6 +55,8 @@ export async function dropObjects(env: DdlExecEnv, cmd: DropCommand): Promise<Dd
   const removed: number[] = [];
   const tag = `DROP ${what.toUpperCase()}`;
   let cat = env.catalog;
+  // The relations this statement drops: a view that reads only them does not stop it.
+  const targets = new Set(what === "schema" || what === "index" ? [] : cmd.objects.flatMap((n) => cat.resolveRelation(n, env.searchPath)?.id ?? []));
   for (const names of cmd.objects) {
     if (what === "schema") {
       const s = cat.schema(names[0]!);
@@ -96,6 +98,17 @@ export async function dropObjects(env: DdlExecEnv, cmd: DropCommand): Promise<Dd
       throw new PgError("undefined_table", `${want} "${names.join(".")}" does not exist`);
     }
     if (d.kind !== want) throw new PgError("wrong_object_type", `"${d.name}" is not a ${want}`, { hint: `Use DROP ${d.kind.toUpperCase()} to remove a ${d.kind}.` });
+    if (d.kind === "table" || d.kind === "view") {
+      // Views that read it (directly or through other views) go with CASCADE, else stop the DROP.
+      const dependents = dependentViews(env, cat, d, (id) => removed.includes(id) || targets.has(id));
+      if (dependents.length > 0 && !cascade) {
+        throw new PgError("dependent_objects_still_exist", `cannot drop ${d.kind} ${d.name} because other objects depend on it`, {
+          detail: dependents.map((v) => `view ${v.view.name} depends on ${v.on.kind} ${v.on.name}`).join("\n"),
+          hint: "Use DROP ... CASCADE to drop the dependent objects too.",
+        });
+      }
+      for (const v of dependents) removed.push(v.view.id);
+    }
     if (d.kind === "table") {
       for (const child of cat.referencing(d.id)) {
         if (child.id === d.id || removed.includes(child.id)) continue;
@@ -121,6 +134,27 @@ export async function dropObjects(env: DdlExecEnv, cmd: DropCommand): Promise<Dd
     removed.push(d.id);
   }
   return { changed: changed.filter((c) => !removed.includes(c.id)) as DdlChange["changed"], removed, tag };
+}
+
+/**
+ * The views that read `d`, each with the relation it reads it through (`d` or another of them),
+ * nearest first, as PostgreSQL's DETAIL lists them. `gone`: relations already dropped.
+ */
+function dependentViews(env: DdlExecEnv, cat: DdlExecEnv["catalog"], d: Descriptor, gone: (id: number) => boolean): Array<{ view: ViewDesc; on: { kind: string; name: string } }> {
+  const reads = new Map<number, ReadonlySet<number>>();
+  for (const v of cat.descriptors()) {
+    if (v.kind !== "view" || v.id === d.id || gone(v.id)) continue;
+    const r = env.viewReads(v);
+    if (r.has(d.id)) reads.set(v.id, r);
+  }
+  const views = cat.descriptors().filter((v): v is ViewDesc => v.kind === "view" && reads.has(v.id));
+  // A view reads `d` directly unless another dependent view it reads reads `d` itself.
+  const via = (v: ViewDesc): Descriptor => views.find((w) => w.id !== v.id && reads.get(v.id)!.has(w.id) && !views.some((x) => x.id !== w.id && x.id !== v.id && reads.get(v.id)!.has(x.id) && reads.get(x.id)!.has(w.id))) ?? d;
+  const depth = (v: ViewDesc): number => views.filter((w) => reads.get(v.id)!.has(w.id)).length;
+  return views.sort((a, b) => depth(a) - depth(b)).map((v) => {
+    const on = via(v);
+    return { view: v, on: { kind: on.kind === "view" ? "view" : "table", name: on.name } };
+  });
 }
 
 /**

@@ -17,7 +17,7 @@ import { Oid, storedTypeOf, Types, typeFromOid } from "../types/type.ts";
 import { quoteIdent } from "../functions/string-functions.ts";
 import type { ExecContext } from "./context.ts";
 import { bump, newDataId, tableByName } from "./ddl-common.ts";
-import { applySequenceOptions, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, optionNames, resolveFk } from "./ddl-create-table.ts";
+import { applySequenceOptions, checkSequenceBounds, createTable, creationTarget, type DdlChange, type DdlEnv, newSequence, optionNames, resolveFk } from "./ddl-create-table.ts";
 import { clearIndexData, clearTableData, dropObjects, truncate } from "./ddl-drop.ts";
 import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
@@ -27,23 +27,21 @@ import { formatText } from "../types/text-io.ts";
 import type { RowTest } from "./index-predicate.ts";
 import { storedNextval } from "../bind/stored-sql.ts";
 import type { CreateIndexCommand } from "../bind/ddl/index.ts";
+import { encodeNotCalled } from "./sequence-value.ts";
+import { alterRows, type AlterRowsEnv, newRowWork } from "./ddl-alter-rows.ts";
 
-export interface DdlExecEnv extends DdlEnv {
+export interface DdlExecEnv extends DdlEnv, AlterRowsEnv {
   ctx: ExecContext;
   /** The session's role: the tenant's one role, owner of every object (OWNER TO names it or nothing). */
   user: string;
-  /** Rows and evaluation for CHECK validation and column defaults, bound by the session. */
-  checkRows(table: TableDesc, check: StoredSql, name: string): Promise<void>;
-  /** `added`: descriptors this statement makes, which the default may use (a serial column's sequence). */
-  evalDefault(table: TableDesc, expr: StoredSql, typeOid: number, typmod: number, added: readonly Descriptor[]): Promise<unknown>;
-  validateFk(table: TableDesc, fkName: string): Promise<void>;
+  /** The ids of every relation `view` reads, directly or through other views. */
+  viewReads(view: ViewDesc): ReadonlySet<number>;
+  /** Whether `view`'s query reads `column` of `table` (itself or through another view). */
+  viewReadsColumn(view: ViewDesc, table: TableDesc, column: ColumnDesc): boolean;
+  /** Runs `fn` with the session binding against the catalog plus `changed` (the statement's own changes). */
+  withChanges<T>(changed: readonly Descriptor[], fn: () => Promise<T>): Promise<T>;
   /** A view's query with a column of `table` renamed; null when the view does not read it (bind/view-rename.ts). */
   viewWithColumnRenamed(view: ViewDesc, table: TableDesc, column: ColumnDesc, newName: string): { query: StoredSql; columnNames: string[] } | null;
-  /**
-   * Which rows of `table` have an entry in `ix` (a partial index's predicate, bound and checked
-   * here: 42703, 42P17, 0A000 as CREATE INDEX reports them; every row for a full index).
-   */
-  indexTest(table: TableDesc, ix: IndexDesc): RowTest;
 }
 
 /** Every row of `table`, batch by batch, each batch charged to the statement's budget. */
@@ -177,11 +175,23 @@ export async function alterSequence(env: DdlExecEnv, stmt: AlterSequenceCommand)
   if (d.kind !== "sequence") throw new PgError("wrong_object_type", `"${d.name}" is not a sequence`);
   const next: SequenceDesc = { ...bump(d) };
   const options = stmt.options;
-  const changes = options.filter((o) => o.name !== "owned_by");
+  const changes = options.filter((o) => o.name !== "owned_by" && o.name !== "restart");
   if (changes.length > 0) {
     applySequenceOptions(next, changes);
     // ALTER SEQUENCE keeps the START it does not name (Postgres changes it only with START WITH).
     if (!changes.some((o) => o.name === "start")) next.start = d.start;
+    checkSequenceBounds(next);
+  }
+  const restart = options.findLast((o) => o.name === "restart");
+  if (restart !== undefined) {
+    // RESTART [WITH n]: transactional, as PostgreSQL's new relfilenode is: the sequence's values
+    // move to a new data id (the old value stays behind for a rollback). With no value stored
+    // there the next nextval is START; RESTART WITH n stores n as the next value to hand out.
+    const value = restart.arg.kind === "number" ? BigInt(restart.arg.text) : BigInt(next.start);
+    if (value < BigInt(next.min)) throw new PgError("invalid_parameter_value", `RESTART value (${value}) cannot be less than MINVALUE (${next.min})`);
+    if (value > BigInt(next.max)) throw new PgError("invalid_parameter_value", `RESTART value (${value}) cannot be greater than MAXVALUE (${next.max})`);
+    next.dataId = await newDataId(env, d);
+    if (value !== BigInt(next.start)) env.ctx.txn.put(env.ctx.ks.sequenceKey(next.dataId), encodeNotCalled(value));
   }
   const ownedBy = sequenceOwnedBy(env, next, options);
   if (ownedBy !== undefined) next.ownedBy = ownedBy;
@@ -247,17 +257,12 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
   const t0 = tableByName(env, names, stmt.missingOk);
   if (t0 === null) return { changed: [], removed: [], tag: "ALTER TABLE" };
   let t: TableDesc = bump(t0);
-  // A subcommand that rewrites the rows reads them as they were before the statement (its own
-  // writes are not visible to it), so a second one would lose what the first wrote (or fail
-  // with XX000 on the row's width). Until the rewrites are merged into one pass, a statement
-  // may rewrite a populated table once; an empty one any number of times.
-  let rowsRewritten = false;
-  const refuseSecondRewrite = (): void => {
-    if (rowsRewritten) {
-      throw new PgError("feature_not_supported", `ALTER TABLE can rewrite the rows of "${t0.name}" only once per statement`, { hint: "Run the ADD COLUMN … DEFAULT / NOT NULL / UNIQUE and ADD PRIMARY KEY subcommands as separate ALTER TABLE statements." });
-    }
-  };
+  // Subcommands change the descriptor in order; the rows are read and written once, at the end
+  // (ddl-alter-rows.ts says why), with everything the subcommands asked of them.
+  const work = newRowWork();
   const extra: Descriptor[] = [];
+  /** Views DROP COLUMN … CASCADE takes along. */
+  const droppedViews: number[] = [];
   for (const cmd of commands) {
     const findCol = (n: string) => {
       const c = t.columns.find((x) => x.name === n && !x.hidden);
@@ -273,14 +278,16 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
         }
         // Reuse CREATE TABLE's column handling on a one-column table, then graft the column on.
         // The probe is created in the table's own schema, so a serial column's sequence lands
-        // there too (and is temporary for a temporary table).
+        // there too (and is temporary for a temporary table). Its REFERENCES are resolved here,
+        // against the table as the statement has made it so far (a self-reference may name a
+        // column added before this one).
         const probeCommand: CreateTableCommand = {
           kind: "create-table",
           relation: { schema: isTempId(t.id) ? "pg_temp" : (env.catalog.get(t.schemaId)?.name ?? "public"), name: t.name, temp: false },
           ifNotExists: false,
           onCommit: "noop",
           inherits: false,
-          elements: [{ kind: "column", column: def }],
+          elements: [{ kind: "column", column: { ...def, constraints: def.constraints.filter((c) => c.kind !== "foreign-key") } }],
           options: [],
         };
         const probe = await createTable({ ...env, allocateId: env.allocateId }, probeCommand).catch(async (err: unknown) => {
@@ -301,36 +308,16 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
           t = { ...t, indexes: [...t.indexes, ix], nextIndexId: t.nextIndexId + 1 };
         }
         t = { ...t, checks: [...t.checks, ...probeTable.checks] };
-        const fks = probeTable.foreignKeys.map((f) => ({ ...f, columnIds: [col.id] }));
-        t = { ...t, foreignKeys: [...t.foreignKeys, ...fks] };
-        // Existing rows take the default (or NULL, which needs no rewrite).
-        if (col.defaultExpr !== null || !col.nullable || probeTable.indexes.length > 0) {
-          const before = t0;
-          const after = t;
-          refuseSecondRewrite();
-          const rewrite = async (): Promise<void> => {
-            const oldCodec = new RowCodec(env.ctx.ks, before);
-            const newCodec = new RowCodec(env.ctx.ks, after);
-            const added = after.indexes.slice(before.indexes.length).map((ix) => ({ ix, covers: env.indexTest(after, ix) }));
-            for await (const batch of tableRows(before, env.ctx)) {
-              for (const row of batch) {
-                await rowDone(env.ctx);
-                const v = col.defaultExpr === null ? null : await env.evalDefault(after, col.defaultExpr, col.type.oid, col.type.typmod, extra);
-                if (v === null && !col.nullable) throw new PgError("not_null_violation", `column "${col.name}" of relation "${t.name}" contains null values`);
-                const nr = [...row, v] as Row;
-                env.ctx.txn.put(newCodec.primaryKey(nr), newCodec.encodeValue(nr));
-                for (const { ix, covers } of added) {
-                  if (!covers(nr)) continue;
-                  const e = newCodec.indexEntry(ix, nr);
-                  env.ctx.txn.put(e.key, e.value);
-                }
-                void oldCodec;
-                rowsRewritten = true;
-              }
-            }
-          };
-          await rewrite();
+        work.checks.push(...probeTable.checks);
+        for (const c of def.constraints) {
+          if (c.kind !== "foreign-key") continue;
+          const fk = resolveFk(env, t, c.fk, true);
+          t = { ...t, foreignKeys: [...t.foreignKeys, fk] };
+          work.foreignKeys.push(fk);
         }
+        // Existing rows take the default (or NULL, which needs no rewrite).
+        if (col.defaultExpr !== null) work.fills.set(col.id, col.defaultExpr);
+        if (!col.nullable) work.notNull.add(col.id);
         break;
       }
       case "drop-column": {
@@ -341,6 +328,23 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
         }
         if (t.primaryIndex.columns.some((ic) => ic.columnId === c.id) && t.pkeyName !== "") {
           throw new PgError("dependent_objects_still_exist", `cannot drop column ${c.name} of table ${t.name} because other objects depend on it`, { detail: `constraint ${t.pkeyName} on table ${t.name} depends on column ${c.name}` });
+        }
+        // Views that name the column stop the drop (2BP01), or go with it under CASCADE.
+        const readers = env.catalog.descriptors().filter((v): v is ViewDesc => v.kind === "view" && !droppedViews.includes(v.id) && env.viewReadsColumn(v, t0, c));
+        if (readers.length > 0 && !cmd.cascade) {
+          throw new PgError("dependent_objects_still_exist", `cannot drop column ${c.name} of table ${t.name} because other objects depend on it`, {
+            // A view that reads the column through another view depends on that view.
+            detail: readers.map((v) => {
+              const via = readers.find((w) => w.id !== v.id && env.viewReads(v).has(w.id));
+              return via === undefined ? `view ${v.name} depends on column ${c.name} of table ${t.name}` : `view ${v.name} depends on view ${via.name}`;
+            }).join("\n"),
+            hint: "Use DROP ... CASCADE to drop the dependent objects too.",
+          });
+        }
+        for (const v of readers) {
+          droppedViews.push(v.id);
+          // And the views that read those views.
+          for (const w of env.catalog.descriptors()) if (w.kind === "view" && !droppedViews.includes(w.id) && env.viewReads(w).has(v.id)) droppedViews.push(w.id);
         }
         // Rows keep the dropped column's bytes (decoding skips unknown column ids, as Postgres
         // keeps a dropped attribute's data): no rewrite. Indexes on it go whole.
@@ -361,11 +365,7 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
       }
       case "set-not-null": {
         const c = findCol(cmd.column);
-        const codec = new RowCodec(env.ctx.ks, t0);
-        const p = codec.position(c.id);
-        for await (const batch of tableRows(t0, env.ctx)) {
-          if (batch.some((r) => r[p] === null)) throw new PgError("not_null_violation", `column "${c.name}" of relation "${t.name}" contains null values`);
-        }
+        if (c.nullable) work.notNull.add(c.id);
         t = { ...t, columns: t.columns.map((x) => (x.id === c.id ? { ...x, nullable: false } : x)) };
         break;
       }
@@ -390,39 +390,37 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
             if (t.pkeyName !== "") throw new PgError("invalid_table_definition", `multiple primary keys for table "${t.name}" are not allowed`);
             const cols = keys.map((k) => findCol(k));
             const pkName = con.name ?? `${t.name}_pkey`;
-            const next: TableDesc = {
+            for (const c of cols) if (c.nullable) work.notNull.add(c.id);
+            t = {
               ...t,
-              columns: t.columns.map((x) => (cols.some((c) => c.id === x.id) ? { ...x, nullable: false } : x)),
+              // The hidden row id is no longer needed: the row pass rewrites the rows without it.
+              columns: t.columns.filter((x) => !x.hidden).map((x) => (cols.some((c) => c.id === x.id) ? { ...x, nullable: false } : x)),
               primaryIndex: { id: t.nextIndexId, name: pkName, unique: true, primary: true, columns: cols.map((c) => ({ columnId: c.id, desc: false })) },
               nextIndexId: t.nextIndexId + 1,
               pkeyName: pkName,
-              // The rewritten rows go to a new span; the old one is cleared whole (rekeyTable).
+              // The rewritten rows go to a new span; the old one is cleared whole (ddl-alter-rows.ts).
               dataId: await newDataId(env, t),
             };
-            refuseSecondRewrite();
-            if (await rekeyTable(t0, next, env.ctx, env.indexTest)) rowsRewritten = true;
-            // The hidden row id is no longer needed: existing rows were rewritten without it.
-            t = { ...next, columns: next.columns.filter((c) => !c.hidden) };
+            work.rekey = true;
             break;
           }
           case "unique": {
             const keys = con.columns;
             const cols = keys.map((k) => findCol(k));
             const ix: IndexDesc = { id: t.nextIndexId, name: con.name ?? indexName(env, t, [...keys], true), unique: true, primary: false, columns: cols.map((c) => ({ columnId: c.id, desc: false })), constraint: true };
-            await backfillIndex(t0, ix, env.ctx, env.indexTest(t0, ix));
             t = { ...t, indexes: [...t.indexes, ix], nextIndexId: t.nextIndexId + 1 };
             break;
           }
           case "check": {
-            const name = con.name ?? `${t.name}_check`;
-            await env.checkRows(t, con.expr, name);
+            const name = con.name ?? checkName(t, con.expr);
+            work.checks.push({ name, expr: con.expr });
             t = { ...t, checks: [...t.checks, { name, expr: con.expr }] };
             break;
           }
           case "foreign-key": {
             const fk = resolveFk(env, t, con.fk, true);
             t = { ...t, foreignKeys: [...t.foreignKeys, fk] };
-            await env.validateFk(t, fk.name);
+            work.foreignKeys.push(fk);
             break;
           }
           case "unsupported":
@@ -459,7 +457,22 @@ export async function alterTable(env: DdlExecEnv, stmt: AlterTableCommand): Prom
         throw new PgError("feature_not_supported", `ALTER TABLE ${cmd.subcommand} is not supported`);
     }
   }
-  return { changed: [t, ...extra] as DdlChange["changed"], removed: [], tag: "ALTER TABLE" };
+  const after = t;
+  await env.withChanges([after, ...extra], () => alterRows(env, t0, after, work));
+  return { changed: [t, ...extra] as DdlChange["changed"], removed: droppedViews, tag: "ALTER TABLE" };
+}
+
+/**
+ * An unnamed CHECK's name, as PostgreSQL chooses it: table_column_check when the expression names
+ * one column, else table_check, with a number added until no constraint of the table has it.
+ */
+function checkName(t: TableDesc, expr: StoredSql): string {
+  const cols = [...new Set(columnsNamedIn(expr))];
+  const base = cols.length === 1 ? `${t.name}_${cols[0]}_check` : `${t.name}_check`;
+  const taken = new Set([...t.checks.map((c) => c.name), ...t.indexes.map((i) => i.name), ...t.foreignKeys.map((f) => f.name), t.pkeyName]);
+  let name = base;
+  for (let i = 1; taken.has(name); i++) name = `${base}${i}`;
+  return name;
 }
 
 /**
@@ -487,61 +500,6 @@ async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, always:
   const sequence = newSequence(await env.allocateId(), schema.id, seqName, typeFromOid(c.type.oid, -1), [t.id, c.id], rest);
   const column: ColumnDesc = { ...c, identity: always ? "a" : "d", defaultExpr: storedNextval(`${quoteIdent(schema.name)}.${quoteIdent(seqName)}`) };
   return { column, sequence };
-}
-
-/**
- * Rewrites every row under a new primary key (ADD PRIMARY KEY on a populated table), streaming:
- * one page of old rows at a time, so memory does not grow with the table (the transaction sends
- * its writes to storage as intents when its buffer is full). Duplicates are found per page: within
- * the page, and against the rows already written (one batched read of the page's new keys, which
- * sees the transaction's own writes, buffered or flushed).
- */
-async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext, indexTest: DdlExecEnv["indexTest"]): Promise<boolean> {
-  let rows = false;
-  const oldCodec = new RowCodec(ctx.ks, before);
-  const afterNoHidden: TableDesc = { ...after, columns: after.columns.filter((c) => !c.hidden) };
-  const newCodec = new RowCodec(ctx.ks, afterNoHidden);
-  const covering = afterNoHidden.indexes.map((ix) => indexTest(afterNoHidden, ix));
-  const keep = afterNoHidden.columns.map((c) => oldCodec.position(c.id));
-  const duplicate = (nr: Row): PgError =>
-    new PgError("unique_violation", `could not create unique index "${after.pkeyName}"`, {
-      detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(nr[newCodec.position(c.columnId)]!, newCodec.types[newCodec.position(c.columnId)]!, ctx.evalContext)).join(", ")}) is duplicated.`,
-    });
-  for await (const batch of tableRows(before, ctx)) {
-    if (batch.length > 0) rows = true;
-    const page: Array<{ nr: Row; k: Uint8Array }> = [];
-    const seen = new Set<string>();
-    for (const r of batch) {
-      await rowDone(ctx);
-      const nr = keep.map((p) => r[p]!);
-      for (const ic of afterNoHidden.primaryIndex.columns) {
-        if (nr[newCodec.position(ic.columnId)] === null) {
-          throw new PgError("not_null_violation", `column "${afterNoHidden.columns[newCodec.position(ic.columnId)]!.name}" of relation "${after.name}" contains null values`);
-        }
-      }
-      const k = newCodec.primaryKey(nr);
-      const ks = keyString(k);
-      if (seen.has(ks)) throw duplicate(nr);
-      seen.add(ks);
-      page.push({ nr, k });
-    }
-    const existing = await ctx.txn.getMany(page.map((p) => p.k));
-    for (let i = 0; i < page.length; i++) {
-      const { nr, k } = page[i]!;
-      if (existing[i] !== null) throw duplicate(nr);
-      ctx.txn.put(k, newCodec.encodeValue(nr));
-      for (const [i, ix] of afterNoHidden.indexes.entries()) {
-        if (!covering[i]!(nr)) continue;
-        const e = newCodec.indexEntry(ix, nr);
-        ctx.txn.put(e.key, e.value);
-      }
-    }
-    await ctx.txn.maybeFlush();
-  }
-  // `after` has its own data id: the old span goes whole, with no tombstone per row. (Cleared
-  // after the scan: a buffered clear hides the old rows from the transaction's own reads.)
-  clearTableData(before, ctx);
-  return rows;
 }
 
 export function renameObject(env: DdlExecEnv, cmd: RenameCommand): DdlChange {

@@ -95,6 +95,13 @@ for (const t of [Types.float4, Types.float8]) {
   prefix("+", t, t, (a) => a);
   prefix("@", t, t, (a) => Math.abs(a as number));
 }
+// real with double precision (PostgreSQL's float48pl, float84eq, …): computed in double precision.
+// They also decide an integer with a real: the integer goes to double precision, where the
+// preferred type of the numeric category wins (1 + 1.5::real is double precision, and
+// 16777217 = 16777216::real is false), as PostgreSQL resolves it.
+for (const [l, r] of [[Types.float4, Types.float8], [Types.float8, Types.float4]] as const) {
+  for (const o of ["+", "-", "*", "/"] as const) op(o, l, r, Types.float8, (a, b) => floatArith(o, a as number, b as number, false));
+}
 op("^", Types.float8, Types.float8, Types.float8, (a, b) => floatPower(a as number, b as number));
 prefix("|/", Types.float8, Types.float8, (a) => {
   if ((a as number) < 0) throw new PgError("invalid_argument_for_power_function", "cannot take square root of a negative number");
@@ -176,6 +183,9 @@ const COMPARISONS: Array<[string, (c: number) => boolean]> = [
 ];
 for (const t of COMPARABLE) {
   for (const [name, test] of COMPARISONS) op(name, t, t, Types.bool, (a, b) => test(compareDatums(a, b, t)));
+}
+for (const [l, r] of [[Types.float4, Types.float8], [Types.float8, Types.float4]] as const) {
+  for (const [name, test] of COMPARISONS) op(name, l, r, Types.bool, (a, b) => test(compareDatums(a, b, Types.float8)));
 }
 // Array comparisons are polymorphic; resolveOperator binds their eval to the element type.
 for (const [name] of COMPARISONS) {

@@ -135,6 +135,18 @@ export function parseSqlSync(sql: string): RawStatement[] {
   return parseWith(loaded, sql);
 }
 
+/**
+ * The parser reports no SQLSTATE; most of its errors are 42601, but PostgreSQL's grammar raises a
+ * few with another code. Those Warren has met, by message.
+ */
+const GRAMMAR_CONDITIONS: ReadonlyArray<[RegExp, "feature_not_supported"]> = [
+  [/^CREATE SCHEMA IF NOT EXISTS cannot include schema elements$/, "feature_not_supported"],
+];
+
+function grammarCondition(message: string): "syntax_error" | "feature_not_supported" {
+  return GRAMMAR_CONDITIONS.find(([re]) => re.test(message))?.[1] ?? "syntax_error";
+}
+
 function parseWith(module: PgQueryWasm, sql: string): RawStatement[] {
   if (sql.length > sqlLimits.statementCharsMax) {
     throw new PgError("program_limit_exceeded", `statement is ${sql.length} characters long; the limit is ${sqlLimits.statementCharsMax}`);
@@ -154,7 +166,7 @@ function parseWith(module: PgQueryWasm, sql: string): RawStatement[] {
         // PgQueryError { char* message; char* funcname; char* filename; int lineno; int cursorpos; char* context }
         const message = m.UTF8ToString(m.getValue(errorPtr, "i32"));
         const cursor = m.getValue(errorPtr + 16, "i32");
-        throw new PgError("syntax_error", message, cursor > 0 ? { position: cursor } : {});
+        throw new PgError(grammarCondition(message), message, cursor > 0 ? { position: cursor } : {});
       }
       const tree = JSON.parse(m.UTF8ToString(treePtr)) as { stmts?: Array<{ stmt?: PgNode; stmt_location?: number; stmt_len?: number }> };
       checkParseTreeDepth(tree);

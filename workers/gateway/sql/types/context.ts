@@ -50,7 +50,7 @@ export function evalContext(overrides: Partial<EvalContext> = {}): EvalContext {
     statementTimestamp: overrides.statementTimestamp ?? now,
     clockTimestamp: overrides.clockTimestamp ?? wallClockMicros,
     random: overrides.random ?? Math.random,
-    randomBytes: overrides.randomBytes ?? ((bytes: Uint8Array) => void crypto.getRandomValues(bytes)),
+    randomBytes: overrides.randomBytes ?? ((bytes: Uint8Array) => void crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>)),
     ...(overrides.regCatalog !== undefined ? { regCatalog: overrides.regCatalog } : {}),
   };
 }

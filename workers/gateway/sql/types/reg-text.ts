@@ -53,6 +53,8 @@ export function regUndefined(typeOid: number, name: string): PgError {
 /** regtype's input without a catalog: the engine's types are fixed, so names resolve statically. */
 function lookupType(name: string): number {
   const m = /^(.*?)(\s*\[\])?$/.exec(name.trim())!;
+  // Quoted, "char" is the one-byte internal type; unquoted, char is character(1).
+  if (m[1]!.replace(/^pg_catalog\./i, "") === '"char"') return m[2] !== undefined ? 1002 : Oid.char;
   try {
     return typeFromName(m[1]!.replace(/^pg_catalog\./i, "").replace(/^"(.*)"$/, "$1"), [], m[2] !== undefined ? 1 : 0).oid;
   } catch {
@@ -79,6 +81,11 @@ export function parseReg(text: string, typeOid: number, catalog: RegCatalog | un
 
 export function formatReg(oid: number, typeOid: number, catalog: RegCatalog | undefined): string {
   if (oid === 0) return "-";
-  if (typeOid === Oid.regtype) return isKnownTypeOid(oid) ? formatType(typeFromOid(oid)) : (catalog?.nameOf(typeOid, oid) ?? String(oid));
+  if (typeOid === Oid.regtype) {
+    // regtype prints a type without a modifier (PostgreSQL's format_type_be): bpchar is
+    // "character" there, where format_type(1042, -1) and a column without a length say "bpchar".
+    if (oid === Oid.bpchar) return "character";
+    return isKnownTypeOid(oid) ? formatType(typeFromOid(oid)) : (catalog?.nameOf(typeOid, oid) ?? String(oid));
+  }
   return catalog?.nameOf(typeOid, oid) ?? String(oid);
 }

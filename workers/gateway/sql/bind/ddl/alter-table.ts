@@ -11,7 +11,7 @@ import { type SequenceOption, sequenceOptions } from "./sequence.ts";
 
 export type AlterTableAction =
   | { readonly kind: "add-column"; readonly column: ColumnDefinition; readonly ifNotExists: boolean }
-  | { readonly kind: "drop-column"; readonly column: string; readonly missingOk: boolean }
+  | { readonly kind: "drop-column"; readonly column: string; readonly missingOk: boolean; readonly cascade: boolean }
   /** SET DEFAULT e (expr: its stored text) or DROP DEFAULT (null). */
   | { readonly kind: "set-default"; readonly column: string; readonly expr: string | null }
   | { readonly kind: "set-not-null"; readonly column: string }
@@ -42,7 +42,7 @@ function action(cmd: PgNode): AlterTableAction {
     case "AT_AddColumn":
       return { kind: "add-column", column: bindColumnDef(def!["ColumnDef"] as PgNode), ifNotExists: cmd["missing_ok"] === true };
     case "AT_DropColumn":
-      return { kind: "drop-column", column, missingOk: cmd["missing_ok"] === true };
+      return { kind: "drop-column", column, missingOk: cmd["missing_ok"] === true, cascade: cmd["behavior"] === "DROP_CASCADE" };
     case "AT_ColumnDefault":
       return { kind: "set-default", column, expr: def === undefined ? null : storeExpr(def) };
     case "AT_SetNotNull":
