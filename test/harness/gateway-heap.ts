@@ -24,9 +24,9 @@
 //   const heap = await sampleGatewayHeap(stack);   // attaches to every gateway isolate, samples
 //   … run the statements …
 //   const { peakUsedBytes } = await heap.stop();
-import fs from "node:fs";
 import WebSocket from "ws";
-import { readJson } from "../../cli/data-dir.ts";
+import type { Stack } from "./stack.ts";
+import { listeningPorts, stackPids } from "./workerd-procs.ts";
 
 /** How often the heap is sampled: cheap (one inspector round trip per isolate). */
 const sampleIntervalMsDefault = 250;
@@ -70,60 +70,28 @@ export interface GatewayHeapSampler {
   stop(): Promise<GatewayHeapReport[]>;
 }
 
-/** Process ids of the stack's `wrangler dev` group (from DATA/dev.pids). */
-function wranglerGroup(dataDir: string): number {
-  const pids = readJson<{ children: { name: string; pid: number; marker: string }[] }>(`${dataDir}/dev.pids`);
-  const entry = pids?.children.find((c) => c.marker === "wrangler");
-  if (!entry) throw new Error(`no wrangler dev in ${dataDir}/dev.pids`);
-  return entry.pid;
-}
-
-/** TCP ports process `pid` listens on (its socket inodes matched against /proc/PID/net/tcp). */
-function listeningPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+/** The port of workerd's own inspector: the one of the stack's workerd ports that answers /json with a list. */
+export async function workerdInspectorPort(stack: Pick<Stack, "pid" | "dataDir">): Promise<number> {
+  for (const pid of stackPids(stack)) {
+    let ports: number[];
     try {
-      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const ports: number[] = [];
-  for (const line of fs.readFileSync(`/proc/${pid}/net/tcp`, "utf8").split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== "0A" || !inodes.has(f[9]!)) continue; // 0A: LISTEN
-    ports.push(parseInt(f[1]!.split(":")[1]!, 16));
-  }
-  return ports;
-}
-
-/** The port of workerd's own inspector, in the stack's wrangler dev process group. */
-export async function workerdInspectorPort(dataDir: string): Promise<number> {
-  const group = wranglerGroup(dataDir);
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let args: string[];
-    let pgrp: number;
-    try {
-      args = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      // /proc/PID/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces, so split after ")".
-      pgrp = Number(fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ")[2]);
+      ports = listeningPorts(pid);
     } catch {
       continue; // gone meanwhile
     }
-    if (pgrp !== group || !args.some((a) => a.startsWith("--inspector-addr"))) continue;
-    for (const port of listeningPorts(Number(entry))) {
+    for (const port of ports) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/json`, { signal: AbortSignal.timeout(2_000) });
+        // workerd's own inspector names its targets "workerd: worker …"; wrangler's proxy (also a
+        // workerd of the stack) answers /json too, with the edge Worker alone.
         const list = (await res.json()) as unknown;
-        if (Array.isArray(list)) return port;
+        if (Array.isArray(list) && list.some((t: { title?: unknown }) => typeof t.title === "string" && t.title.startsWith("workerd: worker"))) return port;
       } catch {
-        // not the inspector (the entry socket, the debug port)
+        // not the inspector (an entry socket, the debug port)
       }
     }
   }
-  throw new Error("workerd's inspector was not found in the stack's wrangler dev process group");
+  throw new Error("workerd's inspector was not found among the stack's workerd processes");
 }
 
 interface Attached {
@@ -161,8 +129,8 @@ async function attach(url: string): Promise<Attached> {
  * Samples the heap of every gateway isolate of the stack (those alive now and those loaded later)
  * until stop(), keeping peaks per phase.
  */
-export async function sampleGatewayHeap(stack: { dataDir: string }, intervalMs = sampleIntervalMsDefault): Promise<GatewayHeapSampler> {
-  const port = await workerdInspectorPort(stack.dataDir);
+export async function sampleGatewayHeap(stack: Pick<Stack, "pid" | "dataDir">, intervalMs = sampleIntervalMsDefault): Promise<GatewayHeapSampler> {
+  const port = await workerdInspectorPort(stack);
   const attached = new Map<string, Attached>();
   const done: GatewayHeapReport[] = [];
   let cur = { phase: "", peakLiveBytes: 0, liveSamples: 0, peakUsedBytes: 0, peakTotalBytes: 0, samples: 0 };

@@ -5,6 +5,7 @@
 // section (issue 10, acceptance 1).
 import { spawn } from "node:child_process";
 import { sampleGatewayHeap, type GatewayHeapReport } from "./gateway-heap.ts";
+import type { Stack } from "./stack.ts";
 
 export interface PgbenchInitRun {
   readonly code: number | null;
@@ -16,7 +17,7 @@ export interface PgbenchInitRun {
 }
 
 /** Runs pgbench -i on `url` (a tenant of `stack`) and kills it after `timeoutMs`. */
-export async function pgbenchInit(stack: { dataDir: string }, url: string, scale: number, timeoutMs: number, extraArgs: readonly string[] = []): Promise<PgbenchInitRun> {
+export async function pgbenchInit(stack: Pick<Stack, "pid" | "dataDir">, url: string, scale: number, timeoutMs: number, extraArgs: readonly string[] = []): Promise<PgbenchInitRun> {
   const heap = await sampleGatewayHeap(stack);
   heap.phase("load");
   const t0 = Date.now();
