@@ -4,9 +4,9 @@
 // generate_series (no COPY, no parameters) for comparison. Prints rows per second and CPU µs per row. Add --cpu-prof to node for a profile.
 //
 // With --storage, the KV is a real storage node started in this process (LMDB in a temp dir,
-// reached over loopback HTTP as the edge reaches it; its writer runs on its own thread, whose CPU
-// the figures below do not include), so the wall time shows what the node's intent writes and the
-// commit add. With --pk, ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid) follows the COPY, as
+// reached over loopback HTTP as the edge reaches it; its writer runs on its own thread), so the
+// wall time shows what the node's intent writes and the commit add, and the CPU figures are the
+// whole process's: gateway, the node's HTTP thread and its writer. With --pk, ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid) follows the COPY, as
 // in `pgbench -i`.
 //
 //   npm run bench:copy -- --rows 100000
@@ -49,7 +49,7 @@ const storage: RealStorage | null = withStorage ? await startRealStorage() : nul
 const h = await openTestConnection(storage === null ? {} : { kv: await storage.capability(77), tenantId: 77 });
 await h.send(fe.Query("set statement_timeout = 0"));
 await h.send(fe.Query("create table pgbench_accounts (aid int not null, bid int, abalance int, filler char(84)) with (fillfactor=100)"));
-console.log(`bench:copy: ${rows} pgbench_accounts rows, ${storage === null ? "gateway alone (in-memory KV)" : "over a real storage node in this process (CPU: gateway and the node's HTTP thread)"}`);
+console.log(`bench:copy: ${rows} pgbench_accounts rows, ${storage === null ? "gateway alone (in-memory KV)" : "over a real storage node in this process (CPU: the whole process, node threads included)"}`);
 await timed("COPY FROM STDIN in one transaction", async () => {
   await h.send(fe.Query("begin"), fe.Query("copy pgbench_accounts from stdin"));
   const chunk = 10_000;
