@@ -6,8 +6,8 @@
 // With --storage, the KV is a real storage node started in this process (LMDB in a temp dir,
 // reached over loopback HTTP as the edge reaches it; its writer runs on its own thread), so the
 // wall time shows what the node's intent writes and the commit add, and the CPU figures are the
-// whole process's: gateway, the node's HTTP thread and its writer. With --pk, ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid) follows the COPY, as
-// in `pgbench -i`.
+// whole process's: gateway, the node's HTTP thread and its writer. With --pk, ALTER TABLE
+// pgbench_accounts ADD PRIMARY KEY (aid) follows the COPY, as in `pgbench -i`.
 //
 //   npm run bench:copy -- --rows 100000
 //   npm run bench:copy -- --rows 200000 --storage --pk     (node --cpu-prof … for where it goes)
