@@ -22,7 +22,7 @@ import { clearIndexData, clearTableData, dropObjects, truncate } from "./ddl-dro
 import type { Row } from "./eval.ts";
 import { primaryScan } from "./ops/scan.ts";
 import { RowCodec } from "./row-codec.ts";
-import { compareBytes, keyString } from "../../../../common/bytes.ts";
+import { keyString } from "../../../../common/bytes.ts";
 import { formatText } from "../types/text-io.ts";
 import type { RowTest } from "./index-predicate.ts";
 import { storedNextval } from "../bind/stored-sql.ts";
@@ -495,13 +495,6 @@ async function addIdentity(env: DdlExecEnv, t: TableDesc, c: ColumnDesc, always:
  * its writes to storage as intents when its buffer is full). Duplicates are found per page: within
  * the page, and against the rows already written (one batched read of the page's new keys, which
  * sees the transaction's own writes, buffered or flushed).
- *
- * That read is skipped while the new keys have come out of the scan in strictly ascending order:
- * every key written so far is then below the current one, so none can equal it. Rows of a table
- * without a primary key come out in insertion order (the hidden row id grows), so a table loaded
- * in key order, as `pgbench -i` loads pgbench_accounts, is rekeyed without one read per page (for
- * 1,000,000 rows about 2,000 reads, each of which the node answers against the statement's own
- * intents). From the first key out of order on, every page is read as before.
  */
 async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext, indexTest: DdlExecEnv["indexTest"]): Promise<boolean> {
   let rows = false;
@@ -514,13 +507,10 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext,
     new PgError("unique_violation", `could not create unique index "${after.pkeyName}"`, {
       detail: `Key (${afterNoHidden.primaryIndex.columns.map((c) => afterNoHidden.columns[newCodec.position(c.columnId)]!.name).join(", ")})=(${afterNoHidden.primaryIndex.columns.map((c) => formatText(nr[newCodec.position(c.columnId)]!, newCodec.types[newCodec.position(c.columnId)]!, ctx.evalContext)).join(", ")}) is duplicated.`,
     });
-  /** The last new key while the keys have ascended strictly; null once one did not (then every page is probed). */
-  let ascendingTo: Uint8Array | null = new Uint8Array(0);
   for await (const batch of tableRows(before, ctx)) {
     if (batch.length > 0) rows = true;
     const page: Array<{ nr: Row; k: Uint8Array }> = [];
     const seen = new Set<string>();
-    let probe = ascendingTo === null;
     for (const r of batch) {
       await rowDone(ctx);
       const nr = keep.map((p) => r[p]!);
@@ -530,21 +520,15 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext,
         }
       }
       const k = newCodec.primaryKey(nr);
-      if (ascendingTo !== null && compareBytes(k, ascendingTo) > 0) ascendingTo = k;
-      else {
-        // Out of order: this key may equal any written before (this page's are in `seen`).
-        ascendingTo = null;
-        probe = true;
-      }
       const ks = keyString(k);
       if (seen.has(ks)) throw duplicate(nr);
       seen.add(ks);
       page.push({ nr, k });
     }
-    const existing = probe ? await ctx.txn.getMany(page.map((p) => p.k)) : null;
+    const existing = await ctx.txn.getMany(page.map((p) => p.k));
     for (let i = 0; i < page.length; i++) {
       const { nr, k } = page[i]!;
-      if (existing !== null && existing[i] !== null) throw duplicate(nr);
+      if (existing[i] !== null) throw duplicate(nr);
       ctx.txn.put(k, newCodec.encodeValue(nr));
       for (const [i, ix] of afterNoHidden.indexes.entries()) {
         if (!covering[i]!(nr)) continue;
@@ -552,9 +536,7 @@ async function rekeyTable(before: TableDesc, after: TableDesc, ctx: ExecContext,
         ctx.txn.put(e.key, e.value);
       }
     }
-    // The node writes these intents while the next page of old rows is read and rekeyed (the old
-    // span and the new one are apart, so that read does not wait for them).
-    await ctx.txn.maybeFlush({ overlap: true });
+    await ctx.txn.maybeFlush();
   }
   // `after` has its own data id: the old span goes whole, with no tombstone per row. (Cleared
   // after the scan: a buffered clear hides the old rows from the transaction's own reads.)
