@@ -3,8 +3,13 @@
 // Warren (through the local stack's pgwire tunnel) and against PostgreSQL 15 itself in the same run
 // (SERIALIZABLE, as Warren always is), in simple and prepared query modes, with --max-tries so
 // 40001/40P01 are retried. Prints and reports TPS, failed and retried transactions side by side,
-// and the time of `pgbench -i` (scale 10 loads 1,000,000 accounts rows in one COPY transaction).
+// and the time of `pgbench -i` (scale 10 loads 1,000,000 accounts rows in one COPY transaction)
+// with pgbench's own split of it and, for Warren, the gateway isolate's heap during the load and
+// during ADD PRIMARY KEY (test/harness/gateway-heap.ts) against txnLimits.bulkLiveHeapBytesMax.
 import { spawn, spawnSync } from "node:child_process";
+import { txnLimits } from "../../workers/gateway/txn/limits.ts";
+import { formatHeap, type GatewayHeapReport } from "../../test/harness/gateway-heap.ts";
+import { pgbenchInit } from "../../test/harness/pgbench-init.ts";
 import type { Stack } from "../../test/harness/stack.ts";
 import type { PostgresServer } from "../../test/harness/postgres.ts";
 import type { SectionReport } from "./report.ts";
@@ -35,6 +40,10 @@ export interface PgbenchRun {
 export interface PgbenchResult {
   options: PgbenchOptions;
   initMs: Record<string, number>;
+  /** pgbench -i's own split ("drop tables 0.08 s, create tables 0.31 s, client-side generate …"), per target. */
+  initSteps: Record<string, string>;
+  /** Warren's gateway heap per phase of the load ("load", "primary keys"). */
+  initHeap: GatewayHeapReport[];
   runs: PgbenchRun[];
 }
 
@@ -73,6 +82,8 @@ async function quotaSettled(url: string, log: (l: string) => void): Promise<void
   log("  (the tenant's RU quota did not recover within 120 s of the load)");
 }
 
+const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+
 function num(re: RegExp, out: string): number {
   const m = re.exec(out);
   return m ? Number(m[1]) : NaN;
@@ -81,7 +92,7 @@ function num(re: RegExp, out: string): number {
 export async function runPgbench(stack: Stack, pgServer: PostgresServer | null, o: PgbenchOptions, log: (l: string) => void): Promise<PgbenchResult> {
   const targets: Array<{ name: "warren" | "postgres"; url: string }> = [{ name: "warren", url: stack.demo.pg }];
   if (pgServer !== null) targets.push({ name: "postgres", url: pgServer.url });
-  const result: PgbenchResult = { options: o, initMs: {}, runs: [] };
+  const result: PgbenchResult = { options: o, initMs: {}, initSteps: {}, initHeap: [], runs: [] };
   // The demo tenant's Request-Unit quota (free tier: 100 RU/s after a 10 M burst) would be spent
   // by the scale-10 load itself, and the TPC-B runs after it would get 53400: give it the most the
   // directory allows, so the section measures the engine, not the quota.
@@ -89,9 +100,14 @@ export async function runPgbench(stack: Stack, pgServer: PostgresServer | null, 
   if (alter.code !== 0) log(`  (could not raise the demo tenant's RU quota: ${alter.stderr.trim()})`);
   for (const t of targets) {
     const t0 = Date.now();
-    const init = await run(["-i", "-s", String(o.scale), "-q", t.url], 3_600_000);
+    const init = t.name === "warren" ? await pgbenchInit(stack, t.url, o.scale, 3_600_000, ["-q"]) : await run(["-i", "-s", String(o.scale), "-q", t.url], 3_600_000);
     result.initMs[t.name] = Date.now() - t0;
-    log(`  ${t.name}: pgbench -i -s ${o.scale} ${init.code === 0 ? "ok" : `FAILED (${init.out.trim().split("\n").slice(-2).join(" | ")})`} in ${(result.initMs[t.name]! / 1000).toFixed(1)} s`);
+    result.initSteps[t.name] = /done in [\d.]+ s \((.*)\)/.exec(init.out)?.[1] ?? "";
+    log(`  ${t.name}: pgbench -i -s ${o.scale} ${init.code === 0 ? "ok" : `FAILED (${init.out.trim().split("\n").slice(-2).join(" | ")})`} in ${(result.initMs[t.name]! / 1000).toFixed(1)} s (${result.initSteps[t.name]})`);
+    if ("heap" in init) {
+      result.initHeap = [...init.heap];
+      for (const h of init.heap) log(`  warren gateway heap, ${h.phase}: ${formatHeap(h)} (bound ${mib(txnLimits.bulkLiveHeapBytesMax)} live${h.liveSamples > 0 && h.peakLiveBytes >= txnLimits.bulkLiveHeapBytesMax ? ": OVER" : ""})`);
+    }
     if (init.code !== 0) continue;
     if (t.name === "warren") await quotaSettled(t.url, log);
     const plan: Array<{ script: PgbenchRun["script"]; mode: PgbenchRun["mode"]; clients: number; seconds: number }> = [
@@ -131,6 +147,8 @@ function ratioLines(r: PgbenchResult): string[] {
   const w = r.initMs["warren"];
   const p = r.initMs["postgres"];
   if (w !== undefined && p !== undefined) lines.push(`load (pgbench -i -s ${r.options.scale}): Warren ${(w / 1000).toFixed(1)} s, PostgreSQL ${(p / 1000).toFixed(1)} s: ${(w / p).toFixed(1)}× as long`);
+  for (const [target, steps] of Object.entries(r.initSteps ?? {})) if (steps) lines.push(`pgbench -i steps, ${target}: ${steps}`);
+  if ((r.initHeap ?? []).length > 0) lines.push(`Warren's gateway heap during pgbench -i: ${r.initHeap.map((h) => `${h.phase} ${formatHeap(h)}`).join("; ")} (bound ${mib(txnLimits.bulkLiveHeapBytesMax)} live, txnLimits.bulkLiveHeapBytesMax)`);
   for (const wr of r.runs.filter((x) => x.target === "warren")) {
     const pr = r.runs.find((x) => x.target === "postgres" && x.script === wr.script && x.mode === wr.mode && x.clients === wr.clients);
     if (pr === undefined || !(pr.tps > 0) || Number.isNaN(wr.tps)) continue;

@@ -69,7 +69,14 @@ export class RowCodec {
   }
 
   primaryKey(row: readonly Datum[]): Uint8Array {
-    return concatBytes([this.primaryPrefix, this.keyColumns(this.table.primaryIndex, row)]);
+    // Prefix and columns into one buffer: one allocation and one copy per key (COPY makes one per row).
+    const w = new KeyWriter(this.primaryPrefix.length + 32);
+    w.bytes(this.primaryPrefix);
+    for (const c of this.table.primaryIndex.columns) {
+      const p = this.position(c.columnId);
+      encodeKeyDatum(w, row[p]!, this.types[p]!, c.desc ? "desc" : "asc");
+    }
+    return w.finish();
   }
 
   encodeValue(row: readonly Datum[]): Uint8Array {

@@ -196,8 +196,9 @@ export class TableWriter {
       written.push(row);
       row = rows[i]!;
     }
-    // A COPY or INSERT of millions of rows sends them to storage as intents between chunks.
-    await this.ctx.txn.maybeFlush();
+    // A COPY or INSERT of millions of rows sends them to storage as intents between chunks, the
+    // node writing one chunk while the next is made (a later read of these keys waits for it).
+    await this.ctx.txn.maybeFlush({ overlap: true });
     return written;
   }
 

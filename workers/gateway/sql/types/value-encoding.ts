@@ -88,6 +88,12 @@ function varintBytes(n: number): number {
 
 /** Value bytes: the common growable writer plus the zigzag varint of signed integers. */
 class Writer extends ByteWriter {
+  /** Empties the writer for reuse, dropping a buffer grown past `keepBytesMax`. */
+  restart(keepBytesMax: number): void {
+    this.len = 0;
+    if (this.buf.length > keepBytesMax) this.buf = new Uint8Array(256);
+  }
+
   zigzag(v: bigint | number): void {
     // Fast path for small numbers (most ints and dates) without BigInt allocation.
     if (typeof v === "number" && v >= -0x3fffffff && v <= 0x3fffffff) {
@@ -377,14 +383,21 @@ function skipTagged(r: Reader, tag: number): void {
   }
 }
 
+/** Room for a typical row at once (pgbench_accounts' rows are ~100 bytes), not 64 bytes doubled. */
+const rowWriter = new Writer(256);
+const rowWriterKeepBytesMax = 64 * 1024;
+
 /**
  * Encodes a row's values: `values[i]` belongs to `cols[i]`; `cols` must be in increasing id order
  * (an internal error otherwise). NULLs are omitted.
  */
 export function encodeRowValue(cols: readonly ValueColumn[], values: readonly Datum[]): Uint8Array {
   if (cols.length !== values.length) throw new PgError("internal_error", `row value has ${values.length} values for ${cols.length} columns`);
-  // Room for a typical row at once (pgbench_accounts' rows are ~100 bytes), not 64 bytes doubled.
-  const w = new Writer(256);
+  // One writer for every row (this function never runs inside itself): the value is copied out by
+  // finish(), so a row costs one allocation, not a 256-byte buffer too (a COPY of a million rows
+  // made a million of them for the collector). A buffer a huge row grew is not kept.
+  const w = rowWriter;
+  w.restart(rowWriterKeepBytesMax);
   let prevId = 0;
   for (let i = 0; i < cols.length; i++) {
     const col = cols[i]!;
