@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { PgError } from "../../../common/errors.ts";
 import { LockMode } from "../../../common/kv-protocol/messages.ts";
-import { KvClient, KvRequestError } from "../kv/kv-client.ts";
+import { KvClient } from "../kv/kv-client.ts";
 import { MemoryKv } from "../kv/memory-kv.ts";
 import { txnLimits } from "./limits.ts";
 import { kvLimits } from "../kv/limits.ts";
@@ -167,57 +167,6 @@ describe("Txn", () => {
     await t.commit();
     const check = new Txn(kv);
     expect(dec.decode((await check.get(k(`f${String(txnLimits.flushKeys - 1).padStart(5, "0")}`)))!)).toBe(`x${txnLimits.flushKeys - 1}`);
-  });
-
-  it("writes intents in the background with overlap: the statement goes on, a read of those keys waits for them, commit has them all", async () => {
-    const { mem, kv } = await seeded();
-    const t = new Txn(kv);
-    await t.get(k("a"));
-    t.buffer.beginStatement();
-    const n = txnLimits.flushKeysHard;
-    for (let i = 0; i < n; i++) t.put(k(`o${String(i).padStart(6, "0")}`), v(`x${i}`));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const write = kv.txnWrite.bind(kv);
-    let written = 0;
-    kv.txnWrite = async (...args: Parameters<KvClient["txnWrite"]>) => {
-      await gate;
-      await write(...args);
-      written += args[2].length;
-    };
-    const before = mem.requestCounts.txnWrite;
-    await t.maybeFlush({ overlap: true });
-    // Returned with the intents unwritten; the buffer took more of the statement meanwhile.
-    expect(t.buffer.size).toBe(0);
-    expect(written).toBe(0);
-    t.put(k("p"), v("later"));
-    // A read outside the flushed keys' span does not wait; one inside does, and sees them.
-    expect(dec.decode((await t.get(k("c")))!)).toBe("C");
-    expect(written).toBe(0);
-    const inside = t.get(k("o000007"));
-    release();
-    expect(dec.decode((await inside)!)).toBe("x7");
-    expect(written).toBe(n);
-    expect(mem.requestCounts.txnWrite - before).toBeGreaterThan(0);
-    await t.commit();
-    const check = new Txn(kv);
-    expect(dec.decode((await check.get(k(`o${String(n - 1).padStart(6, "0")}`)))!)).toBe(`x${n - 1}`);
-    expect(dec.decode((await check.get(k("p")))!)).toBe("later");
-  });
-
-  it("reports a background intent write that failed at the next request (commit), and commits nothing", async () => {
-    const { kv } = await seeded();
-    const t = new Txn(kv);
-    await t.get(k("a"));
-    t.buffer.beginStatement();
-    for (let i = 0; i < txnLimits.flushKeysHard; i++) t.put(k(`q${String(i).padStart(6, "0")}`), v("y"));
-    kv.txnWrite = async () => {
-      throw new KvRequestError({ code: "overloaded", message: "node overloaded" });
-    };
-    await t.maybeFlush({ overlap: true });
-    await expect(t.commit()).rejects.toBeInstanceOf(PgError);
-    expect(t.status).toBe("aborted");
-    expect(await new Txn(kv).get(k("q000001"))).toBeNull();
   });
 
   it("refuses to roll back to a savepoint set before its writes were flushed (0A000)", async () => {

@@ -7,8 +7,8 @@
 //     commits without any request at all.
 // Its whole state is plain data (toState/fromState) so it can be sealed into a client-held handle.
 import { PgError } from "../../../common/errors.ts";
-import type { ReadOp, ReadResult, Span, Timestamp, WriteOp } from "../../../common/kv-protocol/messages.ts";
-import { compareBytes, keyNext, keyString } from "../../../common/bytes.ts";
+import type { ReadOp, ReadResult, Span, Timestamp } from "../../../common/kv-protocol/messages.ts";
+import { keyNext, keyString } from "../../../common/bytes.ts";
 import { KvRequestError, kvErrorToPgError, type KvClient } from "../kv/kv-client.ts";
 import { LockMode } from "../../../common/kv-protocol/messages.ts";
 import { kvLimits } from "../kv/limits.ts";
@@ -63,15 +63,6 @@ export class Txn {
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   /** Snapshot refreshes done (a locked key had changed after the snapshot; tests and stats). */
   refreshes = 0;
-  /**
-   * Intents still being written (maybeFlush with `overlap`): the statement goes on producing rows
-   * meanwhile. Its keys are out of the buffer and not yet readable on the node, so a read of a span
-   * that may hold one, and everything that ends or hands over the transaction, waits for it first
-   * (settle). `lo`..`hi` is the smallest and largest key it writes.
-   */
-  private inFlight: { done: Promise<void>; lo: Uint8Array; hi: Uint8Array } | null = null;
-  /** Why the flush in flight failed (the transaction is aborted then); thrown by settle(). */
-  private flushError: unknown = null;
   /** Extra gets attached to the next read request (the catalog version check rides along). */
   private piggyback: Array<{ key: Uint8Array; onValue: (v: Uint8Array | null) => void }> = [];
 
@@ -88,7 +79,6 @@ export class Txn {
   }
 
   private checkOpen(): void {
-    if (this.flushError !== null) throw this.flushError;
     if (this.status !== "open") throw new PgError("internal_error", `transaction is already ${this.status}`);
   }
 
@@ -130,7 +120,6 @@ export class Txn {
   guard: StatementGuard | null = null;
 
   private async read(ops: ReadOp[]): Promise<ReadResult[]> {
-    if (this.inFlight !== null && (ops.length === 0 || ops.some((op) => this.mayHoldInFlight(op)) || this.piggyback.length > 0)) await this.settle();
     this.checkOpen();
     if (ops.length > 0) await this.maybeFlush();
     const guard = this.guard;
@@ -249,58 +238,15 @@ export class Txn {
    * earlier statements past flushKeys, and everything past flushKeysHard (a single huge statement,
    * like a COPY of a million rows). Called before reads and by the table writer between chunks.
    */
-  async maybeFlush(opts: { overlap?: boolean } = {}): Promise<void> {
+  async maybeFlush(): Promise<void> {
     if (this.status !== "open") return;
     const size = this.buffer.size;
     const hard = size >= txnLimits.flushKeysHard || this.buffer.bytes >= txnLimits.flushBytesHard;
     if (!hard && size - this.buffer.statementWrites < txnLimits.flushKeys) return;
-    // One flush in flight at most: the buffer plus one flush is what the gateway holds.
-    await this.settle();
     if (this.readTs === null) await this.read([]);
     const ops = this.buffer.takeFlushable((k) => this.kv.local?.owns(k) === true, hard);
     if (ops.length === 0) return;
     this.startOnNode();
-    if (opts.overlap !== true) return this.writeIntents(ops);
-    // The node writes these intents while the statement converts and encodes its next rows (on
-    // the platform and locally, the node's writer is another machine or thread than the isolate).
-    let lo = (ops[0] as { key: Uint8Array }).key;
-    let hi = lo;
-    for (const op of ops) {
-      const k = (op as { key: Uint8Array }).key;
-      if (compareBytes(k, lo) < 0) lo = k;
-      if (compareBytes(k, hi) > 0) hi = k;
-    }
-    const done = this.writeIntents(ops).then(
-      () => {},
-      (err: unknown) => {
-        this.flushError = err;
-      },
-    );
-    this.inFlight = { done, lo, hi };
-  }
-
-  /**
-   * Waits for the flush in flight, if any; throws what failed it (the transaction is aborted
-   * then). Called before every request whose answer or effect could depend on those intents.
-   */
-  async settle(): Promise<void> {
-    const f = this.inFlight;
-    if (f !== null) {
-      await f.done;
-      if (this.inFlight === f) this.inFlight = null;
-    }
-    if (this.flushError !== null) throw this.flushError;
-  }
-
-  /** Whether a read op may see a key of the flush in flight (its span meets lo..hi). */
-  private mayHoldInFlight(op: ReadOp): boolean {
-    const f = this.inFlight!;
-    if (op.op === "get") return compareBytes(op.key, f.lo) >= 0 && compareBytes(op.key, f.hi) <= 0;
-    return compareBytes(op.start, f.hi) <= 0 && compareBytes(op.end, f.lo) > 0;
-  }
-
-  /** Sends buffered writes to the node as intents, in requests of at most flushBatchKeysMax keys. */
-  private async writeIntents(ops: WriteOp[]): Promise<void> {
     let at = 0;
     while (at < ops.length) {
       let end = at;
@@ -488,12 +434,6 @@ export class Txn {
   }
 
   async commit(): Promise<void> {
-    try {
-      await this.settle();
-    } catch (err) {
-      await this.abortOnNode();
-      throw err;
-    }
     this.checkOpen();
     try {
       await this.flushPiggyback();
@@ -550,7 +490,6 @@ export class Txn {
    * to the node, which the handle does not carry): the transaction must then be aborted.
    */
   async releaseNode(): Promise<boolean> {
-    await this.inFlight?.done;
     const lost = this.buffer.flushed > 0;
     await this.abortOnNode();
     this.buffer.flushed = 0;
@@ -559,8 +498,6 @@ export class Txn {
 
   async rollback(): Promise<void> {
     if (this.status === "committed") return;
-    // Intents still being written are aborted with the rest, once the node has them.
-    await this.inFlight?.done;
     this.status = "aborted";
     // Only a transaction holding locks or intents has anything on the node to release; the
     // snapshot of a plain one was taken by a plain read (no `begin` registration).

@@ -196,9 +196,8 @@ export class TableWriter {
       written.push(row);
       row = rows[i]!;
     }
-    // A COPY or INSERT of millions of rows sends them to storage as intents between chunks, the
-    // node writing one chunk while the next is made (a later read of these keys waits for it).
-    await this.ctx.txn.maybeFlush({ overlap: true });
+    // A COPY or INSERT of millions of rows sends them to storage as intents between chunks.
+    await this.ctx.txn.maybeFlush();
     return written;
   }
 
@@ -245,7 +244,10 @@ export class TableWriter {
     const oldPk = this.codec.primaryKey(oldRow);
     const newPk = this.codec.primaryKey(newRow);
     const pkChanged = keyString(oldPk) !== keyString(newPk);
-    if (pkChanged && (await this.ctx.txn.get(newPk)) !== null) throw this.uniqueViolation(this.table.primaryIndex, newRow);
+    if (pkChanged) {
+      if ((await this.ctx.txn.get(newPk)) !== null) throw this.uniqueViolation(this.table.primaryIndex, newRow);
+      await this.checkIncomingFks(oldRow, newRow);
+    }
     for (const ix of this.uniques) {
       const nk = this.uniqueKey(ix, newRow);
       const ok = this.uniqueKey(ix, oldRow);
@@ -254,12 +256,9 @@ export class TableWriter {
       }
     }
     await this.checkOutgoingFks(newRow, oldRow);
+    if (!pkChanged) await this.checkIncomingFksOnUniqueChange(oldRow, newRow);
     this.deleteEntries(oldRow);
     this.writeRow(newRow);
-    // The rows referencing the old key, after the new row is written: ON UPDATE CASCADE moves
-    // them to the new key, and their own foreign key check must find it.
-    if (pkChanged) await this.checkIncomingFks(oldRow, newRow);
-    else await this.checkIncomingFksOnUniqueChange(oldRow, newRow);
     // A big UPDATE sends its writes to storage as intents as it goes (the buffer stays bounded).
     await this.ctx.txn.maybeFlush();
   }
