@@ -244,10 +244,7 @@ export class TableWriter {
     const oldPk = this.codec.primaryKey(oldRow);
     const newPk = this.codec.primaryKey(newRow);
     const pkChanged = keyString(oldPk) !== keyString(newPk);
-    if (pkChanged) {
-      if ((await this.ctx.txn.get(newPk)) !== null) throw this.uniqueViolation(this.table.primaryIndex, newRow);
-      await this.checkIncomingFks(oldRow, newRow);
-    }
+    if (pkChanged && (await this.ctx.txn.get(newPk)) !== null) throw this.uniqueViolation(this.table.primaryIndex, newRow);
     for (const ix of this.uniques) {
       const nk = this.uniqueKey(ix, newRow);
       const ok = this.uniqueKey(ix, oldRow);
@@ -256,9 +253,12 @@ export class TableWriter {
       }
     }
     await this.checkOutgoingFks(newRow, oldRow);
-    if (!pkChanged) await this.checkIncomingFksOnUniqueChange(oldRow, newRow);
     this.deleteEntries(oldRow);
     this.writeRow(newRow);
+    // The rows referencing the old key, after the new row is written: ON UPDATE CASCADE moves
+    // them to the new key, and their own foreign key check must find it.
+    if (pkChanged) await this.checkIncomingFks(oldRow, newRow);
+    else await this.checkIncomingFksOnUniqueChange(oldRow, newRow);
     // A big UPDATE sends its writes to storage as intents as it goes (the buffer stays bounded).
     await this.ctx.txn.maybeFlush();
   }
